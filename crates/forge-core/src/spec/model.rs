@@ -1,0 +1,332 @@
+//! The loaded, expanded stack: what the engine plans and applies.
+//!
+//! A [`Stack`] holds resource [`Instance`]s whose field values are still
+//! expressions ([`Config`]): they are evaluated by the engine, in dependency
+//! order, against the attributes of the resources they reference (known from
+//! state, or unknown until apply). Everything here is serializable so a saved
+//! plan can carry the exact configuration it was made from.
+
+use crate::address::Address;
+use crate::diag::{Diagnostic, Diagnostics, SourcePos};
+use crate::value::{Attrs, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// How the user asked to load a stack.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `-e/--env NAME`.
+    pub environment: Option<String>,
+    /// `--var k=v`, in order given (later wins).
+    pub vars: Vec<(String, String)>,
+    /// `--var-file FILE`, in order given (later wins; `--var` beats files).
+    pub var_files: Vec<PathBuf>,
+    /// Override of the stack's region (`--region`).
+    pub region: Option<String>,
+}
+
+/// Where the stack's state lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum StateBackendConfig {
+    /// A file under `.forge/state/` next to the stack (the default).
+    Local {
+        /// Explicit path of the state file, relative to the stack root.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<PathBuf>,
+    },
+    /// An object in S3, locked with a `<key>.lock` object.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The object key (already templated with stack and environment).
+        key: String,
+        /// The bucket's region (defaults to the stack's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+        /// SSE-KMS key for the state object.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kms_key_id: Option<String>,
+        /// Custom S3 endpoint.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+    },
+}
+
+impl Default for StateBackendConfig {
+    fn default() -> Self {
+        StateBackendConfig::Local { path: None }
+    }
+}
+
+/// `lifecycle:` settings of a resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    /// Refuse any plan that destroys (or replaces) this resource.
+    #[serde(default)]
+    pub prevent_destroy: bool,
+    /// Fields whose differences are ignored when planning (`tags`, `tags.Owner`, or `*`).
+    #[serde(default)]
+    pub ignore_changes: Vec<String>,
+    /// On replacement, create the new one before destroying the old one.
+    #[serde(default)]
+    pub create_before_destroy: bool,
+}
+
+/// A field's configuration: a literal, an expression, or a structure of them.
+///
+/// The loader builds these; the engine only evaluates them through
+/// [`Stack::evaluate_instance`]. Expressions are kept as their source text
+/// (plus where they came from) so a saved plan can carry them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", content = "v", rename_all = "snake_case")]
+pub enum Config {
+    /// A value with no expression in it.
+    Literal(Value),
+    /// A string containing `${ ... }`: the whole YAML string as written.
+    Template {
+        /// The string as written, e.g. `"${vpc.id}"` or `"app-${env}"`.
+        source: String,
+        /// Where it was written.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pos: Option<SerdePos>,
+    },
+    /// A list of configs.
+    List(Vec<Config>),
+    /// A map of configs.
+    Map(BTreeMap<String, Config>),
+}
+
+impl Config {
+    /// A literal value.
+    pub fn literal(v: impl Into<Value>) -> Self {
+        Config::Literal(v.into())
+    }
+
+    /// A template string (as it would appear in YAML, e.g. `"${vpc.id}"`).
+    pub fn template(source: impl Into<String>) -> Self {
+        Config::Template { source: source.into(), pos: None }
+    }
+}
+
+/// A serializable [`SourcePos`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SerdePos {
+    /// File path.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl From<&SourcePos> for SerdePos {
+    fn from(p: &SourcePos) -> Self {
+        SerdePos { file: p.file.clone(), line: p.line, column: p.column }
+    }
+}
+
+impl From<&SerdePos> for SourcePos {
+    fn from(p: &SerdePos) -> Self {
+        SourcePos { file: p.file.clone(), line: p.line, column: p.column }
+    }
+}
+
+/// One resource instance after `count` / `for_each` expansion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    /// Its stable address.
+    pub address: Address,
+    /// `aws.<service>.<kind>`.
+    pub kind: String,
+    /// The region it lives in (the stack's unless the resource sets `region`).
+    pub region: String,
+    /// Its fields (without the meta keys `type`, `count`, `for_each`,
+    /// `depends_on`, `lifecycle`, `region`).
+    pub fields: BTreeMap<String, Config>,
+    /// `each.key`, `each.value` or `count.index` bound for this instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<EachBinding>,
+    /// Every instance this one depends on: from references and `depends_on`.
+    pub dependencies: BTreeSet<Address>,
+    /// `lifecycle:` settings.
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+    /// Where the resource is declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pos: Option<SerdePos>,
+}
+
+/// The per-instance iteration values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EachBinding {
+    /// `count.index`.
+    Count(usize),
+    /// `each.key` and `each.value`.
+    Each {
+        /// `each.key`.
+        key: String,
+        /// `each.value`.
+        value: Value,
+    },
+}
+
+impl Instance {
+    /// An instance with no fields, for building stacks in code and tests.
+    pub fn new(address: Address, kind: impl Into<String>, region: impl Into<String>) -> Self {
+        Instance {
+            address,
+            kind: kind.into(),
+            region: region.into(),
+            fields: BTreeMap::new(),
+            each: None,
+            dependencies: BTreeSet::new(),
+            lifecycle: Lifecycle::default(),
+            pos: None,
+        }
+    }
+
+    /// Sets a field.
+    pub fn with_field(mut self, name: impl Into<String>, config: Config) -> Self {
+        self.fields.insert(name.into(), config);
+        self
+    }
+
+    /// Adds a dependency.
+    pub fn with_dependency(mut self, address: Address) -> Self {
+        self.dependencies.insert(address);
+        self
+    }
+}
+
+/// An `outputs:` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputDef {
+    /// Its name.
+    pub name: String,
+    /// Its value expression.
+    pub value: Config,
+    /// Hide the value in plan/apply output (`forge output NAME` still shows it).
+    #[serde(default)]
+    pub sensitive: bool,
+    /// What it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Instances it references.
+    #[serde(default)]
+    pub dependencies: BTreeSet<Address>,
+}
+
+/// A loaded, validated and expanded stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stack {
+    /// `stack:` name.
+    pub name: String,
+    /// The environment chosen with `-e`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The stack's default region.
+    pub region: String,
+    /// The folder (or the file's folder) the stack was loaded from.
+    pub root: PathBuf,
+    /// Where its state lives.
+    pub state: StateBackendConfig,
+    /// Tags applied to every resource (already evaluated).
+    pub tags: BTreeMap<String, String>,
+    /// Resolved variable values (for `${vars.x}` when evaluating).
+    pub vars: BTreeMap<String, Value>,
+    /// All resource instances, sorted by address.
+    pub instances: Vec<Instance>,
+    /// `outputs:`, sorted by name.
+    pub outputs: Vec<OutputDef>,
+}
+
+/// What an expression can see of the stack's resources while evaluating.
+///
+/// `resource(name)` returns the value `${name}` denotes: a map of attributes
+/// for a single resource, a list of such maps for `count`, a map from key to
+/// such maps for `for_each`. Attributes not known yet are [`Value::Unknown`].
+pub trait ResourceValues {
+    /// The value of the resource named `name`, or `None` if it has none yet.
+    fn resource(&self, name: &str) -> Option<Value>;
+}
+
+impl ResourceValues for BTreeMap<String, Value> {
+    fn resource(&self, name: &str) -> Option<Value> {
+        self.get(name).cloned()
+    }
+}
+
+impl Stack {
+    /// The instance at `address`.
+    pub fn instance(&self, address: &Address) -> Option<&Instance> {
+        self.instances
+            .binary_search_by(|i| i.address.cmp(address))
+            .ok()
+            .map(|i| &self.instances[i])
+    }
+
+    /// Evaluates an instance's fields. Fields that reference unknown
+    /// attributes come back (partly) [`Value::Unknown`]; sensitivity is kept.
+    pub fn evaluate_instance(
+        &self,
+        instance: &Instance,
+        resources: &dyn ResourceValues,
+    ) -> Result<Attrs, Diagnostics> {
+        let mut out = Attrs::new();
+        let mut errors = Diagnostics::default();
+        for (name, config) in &instance.fields {
+            match self.evaluate_config(config, instance.each.as_ref(), resources) {
+                Ok(v) => {
+                    out.insert(name.clone(), v);
+                }
+                Err(d) => errors.0.extend(d.0),
+            }
+        }
+        if errors.is_empty() { Ok(out) } else { Err(errors) }
+    }
+
+    /// Evaluates an output's value.
+    pub fn evaluate_output(
+        &self,
+        output: &OutputDef,
+        resources: &dyn ResourceValues,
+    ) -> Result<Value, Diagnostics> {
+        let v = self.evaluate_config(&output.value, None, resources)?;
+        Ok(if output.sensitive { v.sensitive() } else { v })
+    }
+
+    /// Evaluates one config tree.
+    pub fn evaluate_config(
+        &self,
+        config: &Config,
+        each: Option<&EachBinding>,
+        resources: &dyn ResourceValues,
+    ) -> Result<Value, Diagnostics> {
+        match config {
+            Config::Literal(v) => Ok(v.clone()),
+            Config::List(items) => items
+                .iter()
+                .map(|c| self.evaluate_config(c, each, resources))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::List),
+            Config::Map(map) => map
+                .iter()
+                .map(|(k, c)| Ok((k.clone(), self.evaluate_config(c, each, resources)?)))
+                .collect::<Result<BTreeMap<_, _>, Diagnostics>>()
+                .map(Value::Map),
+            Config::Template { source, pos } => {
+                // Replaced by the expression evaluator (spec::expr).
+                let _ = (each, resources);
+                Err(Diagnostics(vec![Diagnostic {
+                    pos: pos.as_ref().map(SourcePos::from),
+                    message: "expressions are not evaluated yet".into(),
+                    snippet: Some(source.clone()),
+                    hint: None,
+                }]))
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The provider trait every resource kind implements.
+//!
+//! The shape follows Terraform's plan/apply split and Crossplane's
+//! Observe/Create/Update/Delete: `observe` is batched (one Describe per kind
+//! for all of a stack's resources of that kind), `plan` is pure, mutations
+//! are idempotent, long operations return quickly and readiness is awaited
+//! through further batched `observe` calls, and `find_orphan` adopts a
+//! resource created by a run that crashed before recording it.
+
+use async_trait::async_trait;
+use forge_core::{Address, Attrs, KindSchema, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Context of a batched observe: which region, which stack.
+#[derive(Debug, Clone)]
+pub struct ObserveCtx {
+    /// The region to look in.
+    pub region: String,
+    /// The stack's name (the value of the `forge:stack` tag).
+    pub stack: String,
+}
+
+/// Context of a call about one resource.
+#[derive(Debug, Clone)]
+pub struct ResourceCtx {
+    /// The region the resource lives in.
+    pub region: String,
+    /// The stack's name.
+    pub stack: String,
+    /// The instance's address (the value of the `forge:address` tag).
+    pub address: Address,
+    /// Tags forge adds to every resource it creates, on top of the
+    /// resource's own `tags`: `forge:stack` and `forge:address`.
+    pub system_tags: BTreeMap<String, String>,
+}
+
+/// What a provider's `plan` decided for one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlannedAction {
+    /// Nothing to do.
+    NoOp,
+    /// Create it (nothing exists).
+    Create,
+    /// Change it in place.
+    Update,
+    /// Destroy and create again (a force-new field changed).
+    Replace,
+}
+
+/// One field that differs between the live resource and the spec.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FieldChange {
+    /// Dotted path of the field (`tags.Name`, `ingress[2]`); top-level
+    /// fields are plain names.
+    pub path: String,
+    /// Live / recorded value (`None`: absent).
+    pub before: Option<Value>,
+    /// Desired value (`None`: to be removed). May be unknown.
+    pub after: Option<Value>,
+    /// Changing it forces replacement.
+    pub forces_replacement: bool,
+}
+
+/// A provider's plan for one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedChange {
+    /// What to do.
+    pub action: PlannedAction,
+    /// The attributes expected after the action (computed ones unknown).
+    pub predicted: Attrs,
+    /// Field by field differences.
+    pub changes: Vec<FieldChange>,
+}
+
+/// The outcome of a create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    /// The cloud's id of the new resource.
+    pub id: String,
+    /// Its attributes as far as known right after the call.
+    pub attrs: Attrs,
+}
+
+/// Whether an observed resource is ready for its dependents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Usable.
+    Ready,
+    /// Still converging; the string is the status AWS reports.
+    Pending(String),
+    /// Will never become ready (e.g. `failed`, `incompatible-parameters`).
+    Failed(String),
+}
+
+/// Errors a provider returns. The engine retries those that are retryable.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProviderError {
+    /// The API throttled the request (`Throttling`, `RequestLimitExceeded`,
+    /// `SlowDown`, ...): retried with backoff.
+    #[error("throttled by {service}: {message}")]
+    Throttled {
+        /// Which service.
+        service: String,
+        /// What it said.
+        message: String,
+    },
+    /// A transient failure (5xx, dropped connection, eventual consistency):
+    /// retried with backoff.
+    #[error("transient error: {message}")]
+    Transient {
+        /// What happened.
+        message: String,
+    },
+    /// The API refused the request; retrying will not help.
+    #[error("{code}: {message}")]
+    Api {
+        /// AWS error code (`InvalidParameterValue`, ...).
+        code: String,
+        /// What it said.
+        message: String,
+    },
+    /// The desired attributes cannot be sent as they are.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    /// Credentials are missing or refused.
+    #[error("credentials: {0}")]
+    Credentials(String),
+}
+
+impl ProviderError {
+    /// Whether the engine should retry the call.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ProviderError::Throttled { .. } | ProviderError::Transient { .. })
+    }
+}
+
+/// A resource kind.
+///
+/// Implementations must be cheap to share (`Arc<dyn Provider>`) and safe to
+/// call concurrently.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The kind's schema (its name is `schema().kind`).
+    fn schema(&self) -> &KindSchema;
+
+    /// A concurrency group and its limit (e.g. `("ec2", 20)`): the scheduler
+    /// never runs more than `limit` mutations of kinds sharing the group.
+    fn concurrency(&self) -> Option<(&'static str, usize)> {
+        None
+    }
+
+    /// How often to poll while waiting for readiness.
+    fn poll_interval(&self) -> Duration {
+        Duration::from_secs(5)
+    }
+
+    /// How long to wait for readiness before failing.
+    fn ready_timeout(&self) -> Duration {
+        Duration::from_secs(30 * 60)
+    }
+
+    /// Describes all the given resources in ONE batched call (paged and
+    /// chunked as the API needs). A missing id in the result means the
+    /// resource is gone. Returned attributes are normalized and exclude
+    /// `forge:` and `aws:` tags.
+    async fn observe(
+        &self,
+        ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Attrs>, ProviderError>;
+
+    /// Normalizes attributes (desired or observed) so equal meaning compares
+    /// equal: CIDR text, policy JSON, rule order, AWS-filled defaults.
+    fn normalize(&self, attrs: Attrs) -> Attrs {
+        attrs
+    }
+
+    /// Plans one resource: `prior` is its observed (or recorded) attributes,
+    /// `None` if it does not exist; `desired` is the evaluated spec (may hold
+    /// unknowns), already normalized and with schema defaults filled in.
+    /// Pure: no I/O. The default compares field by field using the schema.
+    fn plan(&self, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+        crate::diff::schema_plan(self.schema(), prior, desired)
+    }
+
+    /// Creates the resource. `desired` is fully known. `token` is an
+    /// idempotency token stable across retries of the same intent; pass it
+    /// as the API's client token where there is one.
+    async fn create(
+        &self,
+        ctx: &ResourceCtx,
+        desired: &Attrs,
+        token: &str,
+    ) -> Result<Created, ProviderError>;
+
+    /// Changes the resource in place to match `desired`.
+    async fn update(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        prior: &Attrs,
+        desired: &Attrs,
+        changes: &[FieldChange],
+    ) -> Result<Attrs, ProviderError>;
+
+    /// Deletes the resource. Deleting something already gone succeeds.
+    async fn delete(&self, ctx: &ResourceCtx, id: &str, prior: &Attrs) -> Result<(), ProviderError>;
+
+    /// Finds a resource created for `ctx.address` by this stack but never
+    /// recorded (a crash between create and state write), by its
+    /// `forge:stack` / `forge:address` tags or the idempotency `token`.
+    async fn find_orphan(
+        &self,
+        ctx: &ResourceCtx,
+        token: &str,
+    ) -> Result<Option<Created>, ProviderError>;
+
+    /// Lists every resource of this kind tagged `forge:stack = ctx.stack`,
+    /// as `(id, forge:address tag)`, for drift's orphan report.
+    async fn list_tagged(&self, ctx: &ObserveCtx) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+        let _ = ctx;
+        Ok(Vec::new())
+    }
+
+    /// Whether an observed resource is ready for dependents.
+    fn readiness(&self, observed: &Attrs) -> Readiness {
+        let _ = observed;
+        Readiness::Ready
+    }
+}

@@ -1,0 +1,52 @@
+//! The provider registry: resource kind name to provider.
+//!
+//! The CLI fills it with forge's AWS providers; a library user can add
+//! kinds of their own with [`ProviderRegistry::register`].
+
+use crate::provider::Provider;
+use forge_core::SchemaRegistry;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Maps resource kinds to providers.
+#[derive(Clone, Default)]
+pub struct ProviderRegistry {
+    providers: BTreeMap<String, Arc<dyn Provider>>,
+}
+
+impl ProviderRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a provider under its schema's kind name (replacing any).
+    pub fn register(&mut self, provider: Arc<dyn Provider>) {
+        self.providers.insert(provider.schema().kind.clone(), provider);
+    }
+
+    /// The provider of a kind.
+    pub fn get(&self, kind: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.get(kind)
+    }
+
+    /// The schemas of all registered kinds, for the spec loader.
+    pub fn schemas(&self) -> SchemaRegistry {
+        let mut reg = SchemaRegistry::new();
+        for p in self.providers.values() {
+            reg.insert(Arc::new(p.schema().clone()));
+        }
+        reg
+    }
+
+    /// Registered kind names, sorted.
+    pub fn kinds(&self) -> impl Iterator<Item = &str> {
+        self.providers.keys().map(String::as_str)
+    }
+}
+
+impl std::fmt::Debug for ProviderRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.providers.keys()).finish()
+    }
+}
