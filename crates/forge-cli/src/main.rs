@@ -1,1 +1,26 @@
-fn main() {}
+//! The `forge` command-line tool: parses arguments and hands off to one
+//! module per subcommand. Everything it does goes through the forge
+//! library API (`forge-core`, `forge-engine`, `forge-aws`).
+
+use clap::Parser;
+use std::process::ExitCode;
+
+mod cli;
+mod commands;
+mod context;
+mod output;
+mod progress;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse_from(cli::terraform_style_args(std::env::args_os()));
+    output::init_color(cli.global.no_color);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(commands::run(cli));
+    ExitCode::from(code)
+}

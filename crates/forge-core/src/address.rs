@@ -25,17 +25,26 @@ pub struct Address {
 impl Address {
     /// The address of a resource without count/for_each.
     pub fn single(name: impl Into<String>) -> Self {
-        Address { name: name.into(), key: None }
+        Address {
+            name: name.into(),
+            key: None,
+        }
     }
 
     /// The address of `name[index]`.
     pub fn indexed(name: impl Into<String>, index: usize) -> Self {
-        Address { name: name.into(), key: Some(InstanceKey::Index(index)) }
+        Address {
+            name: name.into(),
+            key: Some(InstanceKey::Index(index)),
+        }
     }
 
     /// The address of `name["key"]`.
     pub fn keyed(name: impl Into<String>, key: impl Into<String>) -> Self {
-        Address { name: name.into(), key: Some(InstanceKey::Key(key.into())) }
+        Address {
+            name: name.into(),
+            key: Some(InstanceKey::Key(key.into())),
+        }
     }
 }
 
@@ -51,7 +60,9 @@ impl fmt::Display for Address {
 
 /// Why a string is not an address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid resource address `{input}`: {reason} (expected `name`, `name[0]` or `name[\"key\"]`)")]
+#[error(
+    "invalid resource address `{input}`: {reason} (expected `name`, `name[0]` or `name[\"key\"]`)"
+)]
 pub struct AddressParseError {
     /// The text given.
     pub input: String,
@@ -69,22 +80,36 @@ impl FromStr for Address {
     type Err = AddressParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = |reason| AddressParseError { input: s.to_string(), reason };
+        let err = |reason| AddressParseError {
+            input: s.to_string(),
+            reason,
+        };
         let Some(open) = s.find('[') else {
-            return if valid_name(s) { Ok(Address::single(s)) } else { Err(err("bad resource name")) };
+            return if valid_name(s) {
+                Ok(Address::single(s))
+            } else {
+                Err(err("bad resource name"))
+            };
         };
         let name = &s[..open];
         if !valid_name(name) {
             return Err(err("bad resource name"));
         }
         let rest = &s[open + 1..];
-        let inner = rest.strip_suffix(']').ok_or_else(|| err("missing closing `]`"))?;
+        let inner = rest
+            .strip_suffix(']')
+            .ok_or_else(|| err("missing closing `]`"))?;
         if let Some(quoted) = inner.strip_prefix('"') {
-            let key = quoted.strip_suffix('"').ok_or_else(|| err("unterminated key string"))?;
-            let key: String = serde_json::from_str(&format!("\"{key}\"")).map_err(|_| err("bad escape in key"))?;
+            let key = quoted
+                .strip_suffix('"')
+                .ok_or_else(|| err("unterminated key string"))?;
+            let key: String = serde_json::from_str(&format!("\"{key}\""))
+                .map_err(|_| err("bad escape in key"))?;
             Ok(Address::keyed(name, key))
         } else {
-            let index = inner.parse::<usize>().map_err(|_| err("index must be a number or a quoted key"))?;
+            let index = inner
+                .parse::<usize>()
+                .map_err(|_| err("index must be a number or a quoted key"))?;
             Ok(Address::indexed(name, index))
         }
     }

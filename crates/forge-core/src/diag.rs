@@ -38,12 +38,22 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at a position.
     pub fn at(pos: SourcePos, message: impl Into<String>) -> Self {
-        Diagnostic { pos: Some(pos), message: message.into(), snippet: None, hint: None }
+        Diagnostic {
+            pos: Some(pos),
+            message: message.into(),
+            snippet: None,
+            hint: None,
+        }
     }
 
     /// A diagnostic with no single position.
     pub fn general(message: impl Into<String>) -> Self {
-        Diagnostic { pos: None, message: message.into(), snippet: None, hint: None }
+        Diagnostic {
+            pos: None,
+            message: message.into(),
+            snippet: None,
+            hint: None,
+        }
     }
 
     /// Adds the offending text.
@@ -92,7 +102,8 @@ impl Diagnostics {
 
     /// Sorts by file, line, column so output is stable.
     pub fn sort(&mut self) {
-        self.0.sort_by(|a, b| a.pos.cmp(&b.pos).then_with(|| a.message.cmp(&b.message)));
+        self.0
+            .sort_by(|a, b| a.pos.cmp(&b.pos).then_with(|| a.message.cmp(&b.message)));
         self.0.dedup();
     }
 }
@@ -106,7 +117,12 @@ impl fmt::Display for Diagnostics {
             write!(f, "{d}")?;
         }
         if !self.0.is_empty() {
-            write!(f, "\n{} error{}", self.0.len(), if self.0.len() == 1 { "" } else { "s" })?;
+            write!(
+                f,
+                "\n{} error{}",
+                self.0.len(),
+                if self.0.len() == 1 { "" } else { "s" }
+            )?;
         }
         Ok(())
     }

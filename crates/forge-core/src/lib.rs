@@ -10,6 +10,8 @@
 
 pub mod address;
 pub mod diag;
+pub mod expr;
+pub mod graph;
 pub mod schema;
 pub mod spec;
 pub mod value;

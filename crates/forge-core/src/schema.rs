@@ -43,7 +43,12 @@ impl FieldType {
 
     /// A nested object built from `(name, field)` pairs.
     pub fn object(fields: impl IntoIterator<Item = (&'static str, FieldSchema)>) -> Self {
-        FieldType::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        FieldType::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     /// How the type is written in error messages and docs.
@@ -94,7 +99,14 @@ pub struct FieldSchema {
 
 impl FieldSchema {
     fn new(ty: FieldType, mode: FieldMode) -> Self {
-        FieldSchema { ty, mode, force_new: false, sensitive: false, default: None, description: "" }
+        FieldSchema {
+            ty,
+            mode,
+            force_new: false,
+            sensitive: false,
+            default: None,
+            description: "",
+        }
     }
 
     /// A field the user must set.
@@ -169,7 +181,10 @@ impl KindSchema {
         KindSchema {
             kind: kind.into(),
             description,
-            fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            fields: fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
         }
     }
 

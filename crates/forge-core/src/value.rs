@@ -82,11 +82,9 @@ impl Value {
         match self {
             Value::Sensitive(inner) => inner.unmarked(),
             Value::List(items) => Value::List(items.iter().map(Value::unmarked).collect()),
-            Value::Map(map) => Value::Map(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), v.unmarked()))
-                    .collect(),
-            ),
+            Value::Map(map) => {
+                Value::Map(map.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect())
+            }
             other => other.clone(),
         }
     }
@@ -179,7 +177,9 @@ impl Value {
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => serde_json::Value::Number(n.clone()),
             Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
             Value::Map(map) => serde_json::Value::Object(
                 map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
             ),
@@ -212,9 +212,13 @@ impl Value {
         match self {
             Value::Unknown => serde_json::json!({ UNKNOWN_TAG: true }),
             Value::Sensitive(inner) => serde_json::json!({ SENSITIVE_TAG: inner.to_tagged_json() }),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_tagged_json).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_tagged_json).collect())
+            }
             Value::Map(map) => serde_json::Value::Object(
-                map.iter().map(|(k, v)| (k.clone(), v.to_tagged_json())).collect(),
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.to_tagged_json()))
+                    .collect(),
             ),
             other => other.to_json(),
         }
@@ -223,7 +227,9 @@ impl Value {
     /// The inverse of [`Value::to_tagged_json`].
     pub fn from_tagged_json(json: &serde_json::Value) -> Value {
         match json {
-            serde_json::Value::Array(items) => Value::List(items.iter().map(Value::from_tagged_json).collect()),
+            serde_json::Value::Array(items) => {
+                Value::List(items.iter().map(Value::from_tagged_json).collect())
+            }
             serde_json::Value::Object(map) => {
                 if map.len() == 1 {
                     if map.get(UNKNOWN_TAG) == Some(&serde_json::Value::Bool(true)) {
@@ -233,7 +239,11 @@ impl Value {
                         return Value::from_tagged_json(inner).sensitive();
                     }
                 }
-                Value::Map(map.iter().map(|(k, v)| (k.clone(), Value::from_tagged_json(v))).collect())
+                Value::Map(
+                    map.iter()
+                        .map(|(k, v)| (k.clone(), Value::from_tagged_json(v)))
+                        .collect(),
+                )
             }
             other => Value::from_json(other),
         }
@@ -246,7 +256,9 @@ impl Value {
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => Value::Number(n.clone()),
             serde_json::Value::String(s) => Value::String(s.clone()),
-            serde_json::Value::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            serde_json::Value::Array(items) => {
+                Value::List(items.iter().map(Value::from_json).collect())
+            }
             serde_json::Value::Object(map) => Value::Map(
                 map.iter()
                     .map(|(k, v)| (k.clone(), Value::from_json(v)))
@@ -336,15 +348,24 @@ mod tests {
     fn unknown_and_sensitive_are_deep() {
         let v = Value::List(vec![Value::from("a"), Value::Unknown]);
         assert!(!v.is_known());
-        let s = Value::Map(BTreeMap::from([("p".to_string(), Value::from("x").sensitive())]));
+        let s = Value::Map(BTreeMap::from([(
+            "p".to_string(),
+            Value::from("x").sensitive(),
+        )]));
         assert!(s.is_sensitive());
-        assert_eq!(s.unmarked(), Value::Map(BTreeMap::from([("p".to_string(), Value::from("x"))])));
+        assert_eq!(
+            s.unmarked(),
+            Value::Map(BTreeMap::from([("p".to_string(), Value::from("x"))]))
+        );
         assert_eq!(s.to_display_json()["p"], "(sensitive)");
     }
 
     #[test]
     fn display_masks_secrets() {
-        assert_eq!(Value::from("hunter2").sensitive().to_string(), "(sensitive)");
+        assert_eq!(
+            Value::from("hunter2").sensitive().to_string(),
+            "(sensitive)"
+        );
         assert_eq!(Value::Unknown.to_string(), "(known after apply)");
     }
 
@@ -352,7 +373,10 @@ mod tests {
     fn tagged_json_round_trip() {
         let v = Value::Map(BTreeMap::from([
             ("u".to_string(), Value::Unknown),
-            ("s".to_string(), Value::List(vec![Value::from("x").sensitive(), Value::int(3)])),
+            (
+                "s".to_string(),
+                Value::List(vec![Value::from("x").sensitive(), Value::int(3)]),
+            ),
         ]));
         assert_eq!(Value::from_tagged_json(&v.to_tagged_json()), v);
     }

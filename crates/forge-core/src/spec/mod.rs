@@ -1,11 +1,26 @@
 //! The spec language: loading YAML stacks into an expanded, validated
 //! [`Stack`] of resource [`Instance`]s.
 //!
-//! `model` is the contract the engine consumes; the loader, expressions,
-//! expansion and graph live in the sibling modules.
+//! `model` is the contract the engine consumes; `loader` drives loading
+//! (files and includes in `include`, positions in `yaml`, variables in
+//! `vars`, resources and outputs in `resources`, type checks in
+//! `typecheck`); `json_schema` describes the file format for editors.
 
+mod include;
+mod json_schema;
+mod loader;
 pub mod model;
+mod resources;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+mod typecheck;
+mod vars;
+mod yaml;
 
+pub use json_schema::json_schema;
+pub use loader::{TOP_LEVEL_KEYS, load_stack};
 pub use model::{
-    Config, Instance, Lifecycle, LoadOptions, OutputDef, ResourceValues, Stack, StateBackendConfig,
+    Config, EachBinding, Instance, Lifecycle, LoadOptions, OutputDef, ResourceValues, SerdePos,
+    Stack, StateBackendConfig,
 };
+pub use resources::{META_KEYS, RESERVED_NAMES};

@@ -106,7 +106,10 @@ impl Config {
 
     /// A template string (as it would appear in YAML, e.g. `"${vpc.id}"`).
     pub fn template(source: impl Into<String>) -> Self {
-        Config::Template { source: source.into(), pos: None }
+        Config::Template {
+            source: source.into(),
+            pos: None,
+        }
     }
 }
 
@@ -123,13 +126,21 @@ pub struct SerdePos {
 
 impl From<&SourcePos> for SerdePos {
     fn from(p: &SourcePos) -> Self {
-        SerdePos { file: p.file.clone(), line: p.line, column: p.column }
+        SerdePos {
+            file: p.file.clone(),
+            line: p.line,
+            column: p.column,
+        }
     }
 }
 
 impl From<&SerdePos> for SourcePos {
     fn from(p: &SerdePos) -> Self {
-        SourcePos { file: p.file.clone(), line: p.line, column: p.column }
+        SourcePos {
+            file: p.file.clone(),
+            line: p.line,
+            column: p.column,
+        }
     }
 }
 
@@ -268,8 +279,9 @@ impl Stack {
             .map(|i| &self.instances[i])
     }
 
-    /// Evaluates an instance's fields. Fields that reference unknown
-    /// attributes come back (partly) [`Value::Unknown`]; sensitivity is kept.
+    /// Evaluates an instance's fields (in the instance's region, with its
+    /// `each`/`count` binding). Fields that reference unknown attributes
+    /// come back (partly) [`Value::Unknown`]; sensitivity is kept.
     pub fn evaluate_instance(
         &self,
         instance: &Instance,
@@ -278,14 +290,18 @@ impl Stack {
         let mut out = Attrs::new();
         let mut errors = Diagnostics::default();
         for (name, config) in &instance.fields {
-            match self.evaluate_config(config, instance.each.as_ref(), resources) {
+            match self.evaluate_in(config, instance.each.as_ref(), &instance.region, resources) {
                 Ok(v) => {
                     out.insert(name.clone(), v);
                 }
                 Err(d) => errors.0.extend(d.0),
             }
         }
-        if errors.is_empty() { Ok(out) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
     }
 
     /// Evaluates an output's value.
@@ -298,34 +314,52 @@ impl Stack {
         Ok(if output.sensitive { v.sensitive() } else { v })
     }
 
-    /// Evaluates one config tree.
+    /// Evaluates one config tree in the stack's region.
     pub fn evaluate_config(
         &self,
         config: &Config,
         each: Option<&EachBinding>,
         resources: &dyn ResourceValues,
     ) -> Result<Value, Diagnostics> {
+        self.evaluate_in(config, each, &self.region, resources)
+    }
+
+    fn evaluate_in(
+        &self,
+        config: &Config,
+        each: Option<&EachBinding>,
+        region: &str,
+        resources: &dyn ResourceValues,
+    ) -> Result<Value, Diagnostics> {
         match config {
             Config::Literal(v) => Ok(v.clone()),
             Config::List(items) => items
                 .iter()
-                .map(|c| self.evaluate_config(c, each, resources))
+                .map(|c| self.evaluate_in(c, each, region, resources))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::List),
             Config::Map(map) => map
                 .iter()
-                .map(|(k, c)| Ok((k.clone(), self.evaluate_config(c, each, resources)?)))
+                .map(|(k, c)| Ok((k.clone(), self.evaluate_in(c, each, region, resources)?)))
                 .collect::<Result<BTreeMap<_, _>, Diagnostics>>()
                 .map(Value::Map),
             Config::Template { source, pos } => {
-                // Replaced by the expression evaluator (spec::expr).
-                let _ = (each, resources);
-                Err(Diagnostics(vec![Diagnostic {
-                    pos: pos.as_ref().map(SourcePos::from),
-                    message: "expressions are not evaluated yet".into(),
-                    snippet: Some(source.clone()),
-                    hint: None,
-                }]))
+                let scope = crate::expr::Scope {
+                    vars: &self.vars,
+                    env: self.environment.as_deref().unwrap_or(""),
+                    stack: &self.name,
+                    region,
+                    each,
+                    resources: Some(resources),
+                };
+                crate::expr::evaluate_cached(source, &scope).map_err(|e| {
+                    Diagnostics(vec![Diagnostic {
+                        pos: pos.as_ref().map(SourcePos::from),
+                        message: e.message,
+                        snippet: Some(source.clone()),
+                        hint: e.hint,
+                    }])
+                })
             }
         }
     }

@@ -1,0 +1,235 @@
+//! Command-line arguments (clap).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// forge: infrastructure as code for AWS, without Terraform.
+#[derive(Debug, Parser)]
+#[command(name = "forge", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Disable colour (also: NO_COLOR, or when output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// Which stack, environment and variables to load.
+#[derive(Debug, Args, Clone)]
+pub struct StackArgs {
+    /// The stack: a folder of YAML files, or one YAML file.
+    #[arg(default_value = ".")]
+    pub stack: PathBuf,
+    /// Environment to load (`environments:` overlay).
+    #[arg(short = 'e', long = "env")]
+    pub env: Option<String>,
+    /// Set a variable (repeatable): `--var name=value`.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a YAML/JSON file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Override the stack's region.
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+/// Locking options.
+#[derive(Debug, Args, Clone)]
+pub struct LockArgs {
+    /// Take the state lock (default true); `--lock=false` skips it.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub lock: bool,
+    /// Wait this long for a held lock (e.g. `30s`, `5m`) instead of failing at once.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Option<std::time::Duration>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a stack: syntax, schemas, references, expressions, cycles.
+    Validate {
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+    /// Print the dependency graph (DOT or Mermaid).
+    Graph {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// Show what apply would change.
+    Plan {
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        /// Save the plan to FILE (`forge apply FILE` applies exactly it). `-out FILE` works too.
+        #[arg(long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Exit 0 = no changes, 2 = changes, 1 = error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Plan destroying everything.
+        #[arg(long)]
+        destroy: bool,
+    },
+    /// Apply a stack (plans first and asks), or a saved plan file.
+    Apply {
+        /// A stack folder/file, or a plan file saved with `plan -out`.
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Destroy everything the stack's state holds.
+    Destroy {
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Print outputs.
+    Output {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Only this output (printed raw, sensitive or not).
+        name: Option<String>,
+        /// JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect and edit state.
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
+    /// Remove a stale lock (only when you are sure no forge is running).
+    ForceUnlock {
+        /// The lock id printed by the error.
+        lock_id: String,
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+    /// Print the JSON Schema of the spec format (for editors).
+    Schema {
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Options of commands that change things.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Don't ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// How many operations may run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+}
+
+/// `forge state ...`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List resource addresses in state.
+    List {
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+    /// Show one resource's recorded attributes.
+    Show {
+        /// Address, e.g. `vpc` or `subnet["a"]`.
+        address: String,
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+    /// Forget a resource (it keeps existing in AWS).
+    Rm {
+        /// Address.
+        address: String,
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+    /// Rename a resource's address in state.
+    Mv {
+        /// From address.
+        from: String,
+        /// To address.
+        to: String,
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+}
+
+/// Graph output formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
+}
+
+/// Rewrites Terraform's single-dash long options (`-out FILE`, `-out=FILE`,
+/// `-auto-approve`, `-detailed-exitcode`) to clap's double-dash form so
+/// muscle memory and existing CI scripts keep working.
+pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
+    const LONG: [&str; 6] = ["out", "auto-approve", "detailed-exitcode", "json", "lock", "parallelism"];
+    args.map(|arg| {
+        let Some(text) = arg.to_str() else { return arg };
+        if let Some(rest) = text.strip_prefix('-').filter(|r| !r.starts_with('-')) {
+            let name = rest.split('=').next().unwrap_or(rest);
+            if LONG.contains(&name) {
+                return OsString::from(format!("--{rest}"));
+            }
+        }
+        arg
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terraform_single_dash_options_are_accepted() {
+        let args = ["forge", "plan", "-out", "p.json", "-out=q.json", "-e", "dev", "-detailed-exitcode"]
+            .into_iter()
+            .map(OsString::from);
+        let fixed: Vec<String> = terraform_style_args(args)
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            fixed,
+            ["forge", "plan", "--out", "p.json", "--out=q.json", "-e", "dev", "--detailed-exitcode"]
+        );
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

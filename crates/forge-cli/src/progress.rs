@@ -1,0 +1,1 @@
+//! Live progress of an apply: one line per in-flight resource.

@@ -1,0 +1,585 @@
+//! Evaluation with unknown and sensitive values.
+//!
+//! hcl-rs evaluates HCL but has no "unknown until apply" value, so the
+//! structural parts of an expression (literals, lists, objects, variable
+//! and attribute/index/splat traversals, the branches of a conditional) are
+//! evaluated here, on forge values, where an unknown simply flows through:
+//! `[a.id, b.id]` with `a.id` unknown is a list whose first element is
+//! unknown. Everything that computes (operators, function calls, `for`
+//! expressions, string templates) is handed to hcl-rs, but only after
+//! every value it reads has been resolved statically (see `refs.rs`): if
+//! any of them is not fully known, the result is unknown, because a
+//! computation over a stand-in could produce a wrong known value
+//! (`length(vpc.id)`, `vpc.id == ""`). Sensitivity is conservative: a
+//! computed result is sensitive when anything it read is; structural
+//! results keep the marks where they were.
+
+use super::convert::{from_hcl, to_hcl};
+use super::did_you_mean;
+use super::error::{ExprError, ExprErrorKind};
+use super::functions::{self, FUNCTIONS};
+use super::parse::{Parsed, parse};
+use super::refs::{Analysis, RefOp, analyze_expr, analyze_template};
+use super::scope::Scope;
+use crate::value::Value;
+use hcl::eval::{Context, Evaluate};
+use hcl::expr::{Expression, ObjectKey, TraversalOperator};
+use std::collections::BTreeMap;
+
+/// Parses and evaluates a template string.
+pub fn evaluate_source(source: &str, scope: &Scope<'_>) -> Result<Value, ExprError> {
+    evaluate(&parse(source)?, scope)
+}
+
+/// Like [`evaluate_source`], but parses each distinct text once per thread
+/// (the engine evaluates the same templates for many instances).
+pub fn evaluate_cached(source: &str, scope: &Scope<'_>) -> Result<Value, ExprError> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Parsed>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    let cached = CACHE.with(|c| c.borrow().get(source).cloned());
+    let parsed = match cached {
+        Some(p) => p,
+        None => {
+            let p = std::rc::Rc::new(parse(source)?);
+            CACHE.with(|c| {
+                let mut c = c.borrow_mut();
+                // Bounded: a long-lived embedding process must not grow without limit.
+                if c.len() >= 16_384 {
+                    c.clear();
+                }
+                c.insert(source.to_string(), p.clone());
+            });
+            p
+        }
+    };
+    evaluate(&parsed, scope)
+}
+
+/// Evaluates a parsed template.
+pub fn evaluate(parsed: &Parsed, scope: &Scope<'_>) -> Result<Value, ExprError> {
+    let ev = Evaluator { scope };
+    match parsed {
+        Parsed::Expr(e) => ev.expr(e),
+        Parsed::Template(t) => ev.computed(&analyze_template(t), |ctx| {
+            t.evaluate(ctx).map(hcl::Value::String)
+        }),
+    }
+}
+
+struct Evaluator<'s, 'a> {
+    scope: &'s Scope<'a>,
+}
+
+fn sensitive_if(v: Value, sensitive: bool) -> Value {
+    if sensitive { v.sensitive() } else { v }
+}
+
+impl Evaluator<'_, '_> {
+    fn expr(&self, expr: &Expression) -> Result<Value, ExprError> {
+        match expr {
+            Expression::Null => Ok(Value::Null),
+            Expression::Bool(b) => Ok(Value::Bool(*b)),
+            Expression::Number(n) => Ok(super::convert::number_from_hcl(n)),
+            Expression::String(s) => Ok(Value::String(s.clone())),
+            Expression::Array(items) => items
+                .iter()
+                .map(|e| self.expr(e))
+                .collect::<Result<_, _>>()
+                .map(Value::List),
+            Expression::Object(obj) => {
+                let mut out = BTreeMap::new();
+                let mut tainted = false;
+                let mut unknown_key = false;
+                for (k, v) in obj {
+                    let key = match k {
+                        ObjectKey::Identifier(id) => id.to_string(),
+                        // `{ name = 1 }` parses as a variable key expression; HCL treats it as the literal name.
+                        ObjectKey::Expression(Expression::Variable(v)) => v.to_string(),
+                        ObjectKey::Expression(e) => match self.expr(e)? {
+                            Value::Unknown => {
+                                unknown_key = true;
+                                continue;
+                            }
+                            key => {
+                                tainted |= key.is_sensitive();
+                                match key.unmarked() {
+                                    Value::String(s) => s,
+                                    Value::Number(n) => n.to_string(),
+                                    Value::Bool(b) => b.to_string(),
+                                    other => {
+                                        return Err(ExprError::eval(format!(
+                                            "an object key must be a string, got {}",
+                                            other.type_name()
+                                        )));
+                                    }
+                                }
+                            }
+                        },
+                        _ => return Err(ExprError::eval("unsupported object key")),
+                    };
+                    out.insert(key, self.expr(v)?);
+                }
+                // A key we cannot know means we cannot know the object's shape.
+                if unknown_key {
+                    return Ok(sensitive_if(Value::Unknown, tainted));
+                }
+                Ok(sensitive_if(Value::Map(out), tainted))
+            }
+            Expression::Variable(v) => Ok(self.scope.root(v.as_str())?.0),
+            Expression::Traversal(t) => {
+                let (base, lenient) = match &t.expr {
+                    Expression::Variable(v) => self.scope.root(v.as_str())?,
+                    other => (self.expr(other)?, false),
+                };
+                self.traverse(base, &t.operators, lenient)
+            }
+            Expression::Parenthesis(e) => self.expr(e),
+            Expression::Conditional(c) => match self.expr(&c.cond_expr)? {
+                Value::Unknown => Ok(Value::Unknown),
+                cond => {
+                    let sensitive = cond.is_sensitive();
+                    let branch = match cond.as_bool() {
+                        Some(true) => &c.true_expr,
+                        Some(false) => &c.false_expr,
+                        None => {
+                            return Err(ExprError::eval(format!(
+                                "the condition of `? :` must be a bool, got {}",
+                                cond.type_name()
+                            )));
+                        }
+                    };
+                    Ok(sensitive_if(self.expr(branch)?, sensitive))
+                }
+            },
+            // Templates, function calls, operators, `for` and anything newer hcl-rs adds.
+            _ => self.computed(&analyze_expr(expr), |ctx| expr.evaluate(ctx)),
+        }
+    }
+
+    /// Applies traversal steps to a forge value, letting unknowns flow.
+    fn traverse(
+        &self,
+        mut value: Value,
+        ops: &[TraversalOperator],
+        lenient: bool,
+    ) -> Result<Value, ExprError> {
+        for (i, op) in ops.iter().enumerate() {
+            value = match op {
+                TraversalOperator::GetAttr(name) => get_attr(value, name.as_str(), lenient)?,
+                TraversalOperator::LegacyIndex(n) => index(value, Value::int(*n as i64))?,
+                TraversalOperator::Index(e) => index(value, self.expr(e)?)?,
+                TraversalOperator::FullSplat | TraversalOperator::AttrSplat => {
+                    let rest = &ops[i + 1..];
+                    // `[*]` applies every later step to each item; `.*` only the attribute steps right after it.
+                    let split = if matches!(op, TraversalOperator::FullSplat) {
+                        rest.len()
+                    } else {
+                        rest.iter()
+                            .position(|o| !matches!(o, TraversalOperator::GetAttr(_)))
+                            .unwrap_or(rest.len())
+                    };
+                    let (each, after) = rest.split_at(split);
+                    let (items, sensitive) = match value {
+                        Value::Unknown => return Ok(Value::Unknown),
+                        Value::Sensitive(inner) => (splat_items(*inner), true),
+                        other => (splat_items(other), false),
+                    };
+                    let mapped = items
+                        .into_iter()
+                        .map(|item| self.traverse(item, each, lenient))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let list = sensitive_if(Value::List(mapped), sensitive);
+                    return self.traverse(list, after, lenient);
+                }
+            };
+        }
+        Ok(value)
+    }
+
+    /// Evaluates a computing expression with hcl-rs, if everything it reads
+    /// is known.
+    fn computed(
+        &self,
+        analysis: &Analysis,
+        run: impl FnOnce(&Context<'_>) -> Result<hcl::Value, hcl::eval::Error>,
+    ) -> Result<Value, ExprError> {
+        if let Some(e) = analysis.errors.first() {
+            return Err(e.clone());
+        }
+        for f in &analysis.funcs {
+            if functions::function_info(&f.name).is_none() {
+                return Err(unknown_function(&f.name));
+            }
+        }
+        let mut unknown = false;
+        let mut sensitive = false;
+        let mut roots: BTreeMap<&str, Value> = BTreeMap::new();
+        for r in &analysis.refs {
+            let (root, lenient) = self.scope.root(&r.root)?;
+            let read = self.read(root.clone(), &r.ops, lenient)?;
+            unknown |= r.truncated && !root.is_known();
+            unknown |= !read.is_known();
+            sensitive |= read.is_sensitive() || (r.truncated && root.is_sensitive());
+            roots.insert(&r.root, root);
+        }
+        if unknown {
+            return Ok(sensitive_if(Value::Unknown, sensitive));
+        }
+        let mut ctx = Context::new();
+        functions::declare_all(&mut ctx);
+        for (name, value) in &roots {
+            ctx.declare_var(*name, to_hcl(value));
+        }
+        let result = run(&ctx).map_err(eval_error)?;
+        Ok(sensitive_if(from_hcl(&result), sensitive))
+    }
+
+    fn read(&self, root: Value, ops: &[RefOp], lenient: bool) -> Result<Value, ExprError> {
+        let hcl_ops: Vec<TraversalOperator> = ops
+            .iter()
+            .map(|op| match op {
+                RefOp::Attr(a) => TraversalOperator::GetAttr(hcl::Identifier::sanitized(a)),
+                RefOp::Index(e) => TraversalOperator::Index(e.clone()),
+                RefOp::Splat => TraversalOperator::FullSplat,
+            })
+            .collect();
+        self.traverse(root, &hcl_ops, lenient)
+    }
+}
+
+fn get_attr(value: Value, name: &str, lenient: bool) -> Result<Value, ExprError> {
+    match value {
+        Value::Unknown => Ok(Value::Unknown),
+        Value::Sensitive(inner) => Ok(get_attr(*inner, name, lenient)?.sensitive()),
+        Value::Map(mut map) => match map.remove(name) {
+            Some(v) => Ok(v),
+            // A resource's optional attributes that are unset read as null.
+            None if lenient => Ok(Value::Null),
+            None => {
+                let hint = did_you_mean(name, map.keys().map(String::as_str));
+                let e = ExprError::eval(format!("no attribute `{name}`"));
+                Err(match hint {
+                    Some(h) => e.with_hint(format!("did you mean `{h}`?")),
+                    None => e,
+                })
+            }
+        },
+        Value::Null => Err(ExprError::eval(format!("cannot read `.{name}` of null"))),
+        other => Err(ExprError::eval(format!(
+            "cannot read `.{name}` of a {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn index(value: Value, key: Value) -> Result<Value, ExprError> {
+    if !key.is_known() {
+        return Ok(sensitive_if(Value::Unknown, key.is_sensitive()));
+    }
+    if let Value::Sensitive(k) = key {
+        return Ok(index(value, *k)?.sensitive());
+    }
+    match value {
+        Value::Unknown => Ok(Value::Unknown),
+        Value::Sensitive(inner) => Ok(index(*inner, key)?.sensitive()),
+        Value::List(mut items) => {
+            let i = key.as_i64().ok_or_else(|| {
+                ExprError::eval(format!("a list index must be a whole number, got {key}"))
+            })?;
+            if i < 0 || i as usize >= items.len() {
+                return Err(ExprError::eval(format!(
+                    "index {i} is out of range (the list has {} items)",
+                    items.len()
+                )));
+            }
+            Ok(items.swap_remove(i as usize))
+        }
+        Value::Map(mut map) => {
+            let k = match &key {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                other => {
+                    return Err(ExprError::eval(format!(
+                        "a map key must be a string, got {}",
+                        other.type_name()
+                    )));
+                }
+            };
+            map.remove(&k).ok_or_else(|| {
+                let e = ExprError::eval(format!("no key {k:?}"));
+                let known: Vec<String> = map.keys().map(|k| format!("{k:?}")).collect();
+                e.with_hint(format!("known keys: {}", known.join(", ")))
+            })
+        }
+        Value::Null => Err(ExprError::eval(format!("cannot index null with {key}"))),
+        other => Err(ExprError::eval(format!(
+            "cannot index a {} with {key}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn splat_items(value: Value) -> Vec<Value> {
+    match value {
+        Value::List(items) => items,
+        // A for_each resource is a map of instances; its splat is the instances in key order.
+        Value::Map(map) => map.into_values().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+pub(crate) fn unknown_function(name: &str) -> ExprError {
+    let e = ExprError::new(
+        ExprErrorKind::UnknownFunction,
+        format!("unknown function `{name}`"),
+    );
+    match did_you_mean(name, FUNCTIONS.iter().map(|f| f.name)) {
+        Some(s) => e.with_hint(format!("did you mean `{s}`?")),
+        None => e.with_hint(format!(
+            "available functions: {}",
+            FUNCTIONS
+                .iter()
+                .map(|f| f.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+fn eval_error(err: hcl::eval::Error) -> ExprError {
+    match err.kind() {
+        hcl::eval::ErrorKind::UndefinedFunc(name) => unknown_function(&name.to_string()),
+        hcl::eval::ErrorKind::FuncCall(name, msg) => {
+            let name = name.to_string();
+            let e = ExprError::new(
+                ExprErrorKind::FunctionArgs,
+                format!("wrong arguments to `{name}`: {msg}"),
+            );
+            match functions::function_info(&name) {
+                Some(info) => e.with_hint(format!("usage: {}", info.signature)),
+                None => e,
+            }
+        }
+        hcl::eval::ErrorKind::UndefinedVar(name) => {
+            ExprError::new(ExprErrorKind::Undefined, format!("`{name}` is not defined"))
+        }
+        other => ExprError::eval(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::model::EachBinding;
+
+    struct Fixture {
+        vars: BTreeMap<String, Value>,
+        resources: BTreeMap<String, Value>,
+    }
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn fixture() -> Fixture {
+        let vars = BTreeMap::from([
+            ("cidr".to_string(), Value::from("10.0.0.0/16")),
+            ("azs".to_string(), Value::List(vec!["a".into(), "b".into()])),
+            ("password".to_string(), Value::from("hunter2").sensitive()),
+            ("n".to_string(), Value::int(3)),
+        ]);
+        let resources = BTreeMap::from([
+            (
+                "vpc".to_string(),
+                obj(&[("id", Value::Unknown), ("cidr_block", "10.0.0.0/16".into())]),
+            ),
+            ("known".to_string(), obj(&[("id", "vpc-123".into())])),
+            (
+                "subnet".to_string(),
+                obj(&[
+                    ("a", obj(&[("id", "subnet-a".into())])),
+                    ("b", obj(&[("id", Value::Unknown)])),
+                ]),
+            ),
+            (
+                "nat".to_string(),
+                Value::List(vec![
+                    obj(&[("id", "nat-0".into())]),
+                    obj(&[("id", "nat-1".into())]),
+                ]),
+            ),
+        ]);
+        Fixture { vars, resources }
+    }
+
+    fn eval_with(src: &str, each: Option<&EachBinding>) -> Result<Value, ExprError> {
+        let f = fixture();
+        let scope = Scope {
+            vars: &f.vars,
+            env: "dev",
+            stack: "demo",
+            region: "us-east-1",
+            each,
+            resources: Some(&f.resources),
+        };
+        evaluate_source(src, &scope)
+    }
+
+    fn eval(src: &str) -> Value {
+        eval_with(src, None).unwrap_or_else(|e| panic!("{src}: {e}"))
+    }
+
+    #[test]
+    fn whole_interpolation_keeps_type() {
+        assert_eq!(
+            eval("${vars.azs}"),
+            Value::List(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(eval("${vars.n + 1}"), Value::int(4));
+        assert_eq!(eval("${vars.n > 1}"), Value::Bool(true));
+        assert_eq!(eval("n=${vars.n}"), Value::from("n=3"));
+        assert_eq!(eval("$${literal}"), Value::from("${literal}"));
+        assert_eq!(
+            eval("${env}/${stack}/${region}/${var.n}"),
+            Value::from("dev/demo/us-east-1/3")
+        );
+    }
+
+    #[test]
+    fn unknowns_flow_through_structure() {
+        assert_eq!(eval("${vpc.id}"), Value::Unknown);
+        assert_eq!(
+            eval("${[vpc.id, known.id]}"),
+            Value::List(vec![Value::Unknown, "vpc-123".into()])
+        );
+        assert_eq!(eval("${{ a = vpc.id }}"), obj(&[("a", Value::Unknown)]));
+        assert_eq!(eval("${vpc.cidr_block}"), Value::from("10.0.0.0/16"));
+        assert_eq!(
+            eval("${subnet[*].id}"),
+            Value::List(vec!["subnet-a".into(), Value::Unknown])
+        );
+        assert_eq!(eval(r#"${subnet["a"].id}"#), Value::from("subnet-a"));
+        assert_eq!(eval("${nat[1].id}"), Value::from("nat-1"));
+        assert_eq!(
+            eval("${nat.*.id}"),
+            Value::List(vec!["nat-0".into(), "nat-1".into()])
+        );
+        assert_eq!(eval("${true ? vpc.id : known.id}"), Value::Unknown);
+        assert_eq!(eval("${false ? vpc.id : known.id}"), Value::from("vpc-123"));
+        // A resource the engine has no values for yet is entirely unknown.
+        assert_eq!(eval("${nope.id}"), Value::Unknown);
+    }
+
+    #[test]
+    fn computations_over_unknowns_are_unknown() {
+        assert_eq!(eval("${vpc.id}-x"), Value::Unknown);
+        assert_eq!(eval("${length(vpc.id)}"), Value::Unknown);
+        assert_eq!(eval(r#"${vpc.id == ""}"#), Value::Unknown);
+        assert_eq!(eval("${upper(vpc.id)}"), Value::Unknown);
+        assert_eq!(eval("${length(subnet[*].id)}"), Value::Unknown);
+        assert_eq!(eval("${[for s in subnet : s.id]}"), Value::Unknown);
+        assert_eq!(eval("${vpc.id != null ? 1 : 2}"), Value::Unknown);
+        assert_eq!(
+            eval(r#"${join(",", nat[*].id)}"#),
+            Value::from("nat-0,nat-1")
+        );
+        assert_eq!(
+            eval("${[for n in nat : upper(n.id)]}"),
+            Value::List(vec!["NAT-0".into(), "NAT-1".into()])
+        );
+        assert_eq!(
+            eval("${cidrsubnet(vpc.cidr_block, 8, 1)}"),
+            Value::from("10.0.1.0/24")
+        );
+    }
+
+    #[test]
+    fn sensitivity_taints_results() {
+        assert_eq!(eval("${vars.password}"), Value::from("hunter2").sensitive());
+        assert_eq!(
+            eval("pw=${vars.password}"),
+            Value::from("pw=hunter2").sensitive()
+        );
+        assert_eq!(eval("${length(vars.password)}"), Value::int(7).sensitive());
+        assert_eq!(
+            eval("${[vars.password, vars.cidr]}"),
+            Value::List(vec![
+                Value::from("hunter2").sensitive(),
+                "10.0.0.0/16".into()
+            ])
+        );
+        assert!(eval("${vars}").is_sensitive());
+        assert_eq!(eval("${vars.cidr}"), Value::from("10.0.0.0/16"));
+    }
+
+    #[test]
+    fn each_and_count() {
+        let each = EachBinding::Each {
+            key: "a".into(),
+            value: Value::int(1),
+        };
+        assert_eq!(
+            eval_with("${each.key}-${each.value}", Some(&each)),
+            Ok(Value::from("a-1"))
+        );
+        assert_eq!(
+            eval_with(r#"${subnet[each.key].id}"#, Some(&each)),
+            Ok(Value::from("subnet-a"))
+        );
+        let count = EachBinding::Count(1);
+        assert_eq!(
+            eval_with("${nat[count.index].id}", Some(&count)),
+            Ok(Value::from("nat-1"))
+        );
+        assert!(eval_with("${count.index}", None).is_err());
+        assert!(eval_with("${each.key}", Some(&count)).is_err());
+    }
+
+    #[test]
+    fn errors_are_reported() {
+        let err = |src: &str| {
+            eval_with(src, None)
+                .err()
+                .map(|e| (e.kind, e.message, e.hint))
+        };
+        assert_eq!(
+            err("${lenght(vars.azs)}").map(|e| e.2),
+            Some(Some("did you mean `length`?".into()))
+        );
+        assert_eq!(
+            err("${upper(1, 2)}").map(|e| e.0),
+            Some(ExprErrorKind::FunctionArgs)
+        );
+        assert_eq!(err("${vars.nope}").map(|e| e.0), Some(ExprErrorKind::Eval));
+        assert_eq!(err("${nat[5].id}").map(|e| e.0), Some(ExprErrorKind::Eval));
+        assert_eq!(
+            err("${vars.cidr + 1}").map(|e| e.0),
+            Some(ExprErrorKind::Eval)
+        );
+        assert_eq!(err("${ a + }").map(|e| e.0), Some(ExprErrorKind::Syntax));
+    }
+
+    #[test]
+    fn load_time_scope_rejects_resources() {
+        let vars = BTreeMap::new();
+        let scope = Scope {
+            vars: &vars,
+            env: "",
+            stack: "s",
+            region: "r",
+            each: None,
+            resources: None,
+        };
+        let e = evaluate_source("${vpc.id}", &scope).err().map(|e| e.kind);
+        assert_eq!(e, Some(ExprErrorKind::NotKnownAtLoad));
+        assert_eq!(evaluate_source("${env}", &scope), Ok(Value::from("")));
+    }
+}

@@ -1,0 +1,286 @@
+//! The JSON Schema of spec files, for editor completion and validation.
+//!
+//! The document structure comes from the serde types below (schemars
+//! derives it); each registered resource kind then adds an `if type ==
+//! kind then <its settable fields>` branch, so editors complete fields per
+//! kind. Any field may also be a `${ ... }` template string.
+
+use crate::schema::{FieldMode, FieldSchema, FieldType, SchemaRegistry};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as J, json};
+use std::collections::BTreeMap;
+
+/// A forge stack file.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct StackFile {
+    /// The stack's name (defaults to the folder's name).
+    stack: Option<String>,
+    /// The default AWS region of resources.
+    region: Option<String>,
+    /// Where state is kept (default: a local file under .forge/).
+    state: Option<StateFile>,
+    /// Variables: `name: {type, default, description, sensitive}` or `name: default`.
+    vars: Option<BTreeMap<String, VarFile>>,
+    /// Named overlays chosen with `-e NAME`.
+    environments: Option<BTreeMap<String, EnvironmentFile>>,
+    /// Tags applied to every resource (values may use `${vars.x}`, `${env}`, `${stack}`).
+    tags: Option<BTreeMap<String, String>>,
+    /// Files merged underneath this one, in order (paths relative to this file).
+    include: Option<Vec<String>>,
+    /// Resources by name.
+    resources: Option<BTreeMap<String, ResourceFile>>,
+    /// Outputs: `name: {value, sensitive, description}` or `name: "${vpc.id}"`.
+    outputs: Option<BTreeMap<String, OutputFile>>,
+}
+
+/// State backend.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
+#[allow(dead_code)]
+enum StateFile {
+    /// A local file.
+    Local {
+        /// Path of the state file, relative to the stack.
+        path: Option<String>,
+    },
+    /// An S3 object, locked with `<key>.lock`.
+    S3 {
+        /// Bucket.
+        bucket: String,
+        /// Object key; may use `${stack}` and `${env}`.
+        key: String,
+        /// The bucket's region.
+        region: Option<String>,
+        /// SSE-KMS key.
+        kms_key_id: Option<String>,
+        /// Custom endpoint.
+        endpoint: Option<String>,
+    },
+}
+
+/// A variable declaration.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum VarFile {
+    /// Full form.
+    Full {
+        /// string, number, bool, any, list(T), map(T).
+        #[serde(rename = "type")]
+        ty: Option<String>,
+        /// Value when none is given.
+        default: Option<J>,
+        /// What it is for.
+        description: Option<String>,
+        /// Never display its value.
+        sensitive: Option<bool>,
+    },
+    /// Shorthand: the default value (type inferred).
+    Default(J),
+}
+
+/// An environment overlay.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct EnvironmentFile {
+    /// Variable values for this environment.
+    vars: Option<BTreeMap<String, J>>,
+    /// Region override.
+    region: Option<String>,
+    /// Extra tags.
+    tags: Option<BTreeMap<String, String>>,
+    /// State override.
+    state: Option<J>,
+}
+
+/// A resource.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct ResourceFile {
+    /// The kind, e.g. aws.ec2.vpc.
+    #[serde(rename = "type")]
+    kind: String,
+    /// Number of instances (`name[0]`, ...); a number or a `${...}` over vars.
+    count: Option<J>,
+    /// Instances per list item or map key (`name["key"]`); `each.key` / `each.value`.
+    for_each: Option<J>,
+    /// Extra dependencies: resource names or addresses.
+    depends_on: Option<Vec<String>>,
+    /// Lifecycle settings.
+    lifecycle: Option<LifecycleFile>,
+    /// Region override.
+    region: Option<String>,
+}
+
+/// Lifecycle settings.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct LifecycleFile {
+    /// Refuse plans that destroy this resource.
+    prevent_destroy: Option<bool>,
+    /// Fields whose changes are ignored (`tags`, `tags.Owner`, `*`).
+    ignore_changes: Option<Vec<String>>,
+    /// Create the replacement before destroying the old one.
+    create_before_destroy: Option<bool>,
+}
+
+/// An output.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum OutputFile {
+    /// Full form.
+    Full {
+        /// The value, usually `${resource.attribute}`.
+        value: J,
+        /// Hide it in plan/apply output.
+        sensitive: Option<bool>,
+        /// What it is.
+        description: Option<String>,
+    },
+    /// Shorthand: the value.
+    Value(J),
+}
+
+fn template() -> J {
+    json!({"type": "string", "pattern": "\\$\\{", "description": "a ${ ... } expression"})
+}
+
+fn field_type(ty: &FieldType) -> J {
+    let base = match ty {
+        FieldType::String => json!({"type": "string"}),
+        FieldType::Number => json!({"type": "number"}),
+        FieldType::Bool => json!({"type": "boolean"}),
+        FieldType::List(item) => json!({"type": "array", "items": field_type(item)}),
+        FieldType::Map(item) => json!({"type": "object", "additionalProperties": field_type(item)}),
+        FieldType::Object(fields) => object(fields.iter()),
+        FieldType::Any => return json!({}),
+    };
+    if matches!(ty, FieldType::String) {
+        return base;
+    }
+    json!({"anyOf": [base, template()]})
+}
+
+fn field(f: &FieldSchema) -> J {
+    let mut s = field_type(&f.ty);
+    if let Some(obj) = s.as_object_mut() {
+        if !f.description.is_empty() {
+            obj.insert("description".into(), J::String(f.description.to_string()));
+        }
+        if let Some(d) = &f.default {
+            obj.insert("default".into(), d.to_json());
+        }
+    }
+    s
+}
+
+fn object<'a>(fields: impl Iterator<Item = (&'a String, &'a FieldSchema)>) -> J {
+    let mut props = serde_json::Map::new();
+    let mut required = Vec::new();
+    for (name, f) in fields.filter(|(_, f)| f.settable()) {
+        props.insert(name.clone(), field(f));
+        if f.mode == FieldMode::Required {
+            required.push(J::String(name.clone()));
+        }
+    }
+    json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+}
+
+/// The JSON Schema of the spec format, with one branch per registered kind.
+pub fn json_schema(schemas: &SchemaRegistry) -> J {
+    let mut root =
+        serde_json::to_value(schemars::schema_for!(StackFile)).unwrap_or_else(|_| json!({}));
+    if let Some(obj) = root.as_object_mut() {
+        obj.insert("title".into(), J::String("forge stack spec".into()));
+    }
+    let meta = [
+        "type",
+        "count",
+        "for_each",
+        "depends_on",
+        "lifecycle",
+        "region",
+    ];
+    let kinds: Vec<J> = schemas.kinds().map(|k| J::String(k.to_string())).collect();
+    let branches: Vec<J> = schemas
+        .iter()
+        .map(|kind| {
+            let mut then = object(kind.fields.iter());
+            if let Some(props) = then.get_mut("properties").and_then(J::as_object_mut) {
+                for m in meta {
+                    props.insert(m.to_string(), json!(true));
+                }
+            }
+            json!({
+                "if": {"properties": {"type": {"const": kind.kind}}, "required": ["type"]},
+                "then": then,
+                "description": kind.description,
+            })
+        })
+        .collect();
+    let resource_ref = root
+        .pointer("/properties/resources/additionalProperties/$ref")
+        .and_then(J::as_str)
+        .map(str::to_string);
+    let resource_def = resource_ref
+        .as_deref()
+        .and_then(|r| r.strip_prefix("#/"))
+        .map(|p| format!("/{p}"));
+    if let Some(def) = resource_def
+        .and_then(|p| root.pointer_mut(&p))
+        .and_then(J::as_object_mut)
+    {
+        if let Some(t) = def.get_mut("properties").and_then(|p| p.get_mut("type")) {
+            *t = json!({"enum": kinds, "description": "The kind, e.g. aws.ec2.vpc"});
+        }
+        def.insert("allOf".into(), J::Array(branches));
+    }
+    root
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::testing::network_schemas;
+
+    #[test]
+    fn has_structure_and_kind_branches() {
+        let s = json_schema(&network_schemas());
+        assert!(s.pointer("/properties/resources").is_some(), "{s:#}");
+        let text = s.to_string();
+        assert!(text.contains("\"const\":\"aws.ec2.vpc\""));
+        assert!(text.contains("destination_cidr_block"));
+        // Computed fields are not offered.
+        assert!(!text.contains("main_route_table_id"));
+    }
+}
+
+#[cfg(test)]
+mod branch_tests {
+    use super::*;
+    use crate::spec::testing::network_schemas;
+
+    #[test]
+    fn resource_definition_carries_the_branches() {
+        let s = json_schema(&network_schemas());
+        let r = s
+            .pointer("/properties/resources/additionalProperties/$ref")
+            .and_then(J::as_str)
+            .unwrap_or_default();
+        let def = s
+            .pointer(&format!("/{}", r.trim_start_matches("#/")))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            def.get("allOf").and_then(J::as_array).map(Vec::len),
+            Some(7),
+            "{def:#}"
+        );
+    }
+}

@@ -1,0 +1,537 @@
+//! `load_stack`: files -> merged document -> vars/environment -> tags,
+//! state, resources, outputs -> expanded [`Stack`] -> cycle check.
+//!
+//! Every step records its problems and carries on with what it can, so a
+//! single run reports every error of the spec.
+
+use super::include::{load_layered, merge_mappings, stack_files};
+use super::model::{LoadOptions, Stack, StateBackendConfig};
+use super::resources::{ResourceTable, load_outputs, load_resources};
+use super::vars::{VarDecl, parse_decls, resolve};
+use super::yaml::{Sources, node_kind, scalar_value};
+use crate::diag::{Diagnostic, Diagnostics, SourcePos};
+use crate::expr::{
+    Analysis, ExprError, Parsed, Scope, analyze, did_you_mean, evaluate, is_template, parse,
+};
+use crate::schema::SchemaRegistry;
+use crate::value::Value;
+use indexmap::IndexMap;
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, Node, Span};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// The keys a spec file may have at its top level.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "stack",
+    "region",
+    "state",
+    "vars",
+    "environments",
+    "tags",
+    "include",
+    "resources",
+    "outputs",
+];
+const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state"];
+/// Keys of `resources` and `outputs` and `vars` may not repeat across files.
+const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars"];
+/// Sections whose maps from several files merge deeply.
+const MERGED_SECTIONS: &[&str] = &["environments", "tags"];
+
+/// A template parsed once, with its static analysis.
+pub(crate) type ParsedEntry = Rc<(Parsed, Analysis)>;
+
+/// Loading state shared by the loader's steps.
+pub(crate) struct Loader<'a> {
+    pub sources: Sources,
+    pub diags: Diagnostics,
+    pub schemas: &'a SchemaRegistry,
+    /// Templates with statically reported problems (not evaluated again).
+    pub bad_templates: std::collections::HashSet<SourcePos>,
+    parsed: HashMap<String, Result<ParsedEntry, ExprError>>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(schemas: &'a SchemaRegistry) -> Self {
+        Loader {
+            sources: Sources::default(),
+            diags: Diagnostics::default(),
+            schemas,
+            bad_templates: std::collections::HashSet::new(),
+            parsed: HashMap::new(),
+        }
+    }
+
+    /// Parses a template, once per distinct text.
+    pub(crate) fn parsed(&mut self, source: &str) -> Result<ParsedEntry, ExprError> {
+        if let Some(hit) = self.parsed.get(source) {
+            return hit.clone();
+        }
+        let entry = parse(source).map(|p| {
+            let a = analyze(&p);
+            Rc::new((p, a))
+        });
+        self.parsed.insert(source.to_string(), entry.clone());
+        entry
+    }
+
+    /// A diagnostic at a node.
+    pub(crate) fn error(&mut self, span: &Span, message: impl Into<String>) -> &mut Diagnostic {
+        let d = self.sources.diag(span, message);
+        self.diags.push(d);
+        let last = self.diags.0.len() - 1;
+        &mut self.diags.0[last]
+    }
+
+    /// An expression error at the node that holds the expression.
+    pub(crate) fn expr_error(&mut self, span: &Span, source: &str, e: &ExprError, context: &str) {
+        let message = if context.is_empty() {
+            e.message.clone()
+        } else {
+            format!("{context}: {}", e.message)
+        };
+        let d = self.error(span, message);
+        d.snippet = Some(source.to_string());
+        d.hint = e.hint.clone();
+    }
+
+    /// Evaluates a scalar that may be a template in a load-time scope.
+    pub(crate) fn load_time_value(
+        &mut self,
+        s: &MarkedScalarNode,
+        scope: &Scope<'_>,
+        context: &str,
+    ) -> Option<Value> {
+        if !is_template(s.as_str()) {
+            return Some(scalar_value(s));
+        }
+        let entry = match self.parsed(s.as_str()) {
+            Ok(e) => e,
+            Err(e) => {
+                self.expr_error(s.span(), s.as_str(), &e, context);
+                return None;
+            }
+        };
+        match evaluate(&entry.0, scope) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.expr_error(s.span(), s.as_str(), &e, context);
+                None
+            }
+        }
+    }
+
+    /// A load-time string setting (`region`, state keys, tags).
+    fn load_time_string(&mut self, node: &Node, scope: &Scope<'_>, what: &str) -> Option<String> {
+        let Node::Scalar(s) = node else {
+            self.error(
+                node.span(),
+                format!("{what} must be a string, got {}", node_kind(node)),
+            );
+            return None;
+        };
+        match self.load_time_value(s, scope, what)? {
+            Value::String(v) => Some(v),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            other => {
+                self.error(
+                    s.span(),
+                    format!("{what} must be a string, got {}", other.type_name()),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Loads, validates and expands the stack at `path` (a folder of YAML
+/// files, or one file). Returns every problem found if there is any.
+pub fn load_stack(
+    path: &Path,
+    opts: &LoadOptions,
+    schemas: &SchemaRegistry,
+) -> Result<Stack, Diagnostics> {
+    let mut l = Loader::new(schemas);
+    let root = read_document(&mut l, path);
+    let stack = root.and_then(|root| build(&mut l, path, &root, opts));
+    if let Some(stack) = &stack
+        && let Err(cycles) = crate::graph::DepGraph::build(stack)
+    {
+        l.diags.0.extend(cycles.0);
+    }
+    match stack {
+        Some(stack) if l.diags.is_empty() => Ok(stack),
+        _ => {
+            let mut diags = l.diags;
+            if diags.is_empty() {
+                diags.push(Diagnostic::general("the stack could not be loaded"));
+            }
+            diags.sort();
+            Err(diags)
+        }
+    }
+}
+
+/// Reads every file of the stack and merges them into one document.
+fn read_document(l: &mut Loader<'_>, path: &Path) -> Option<MarkedMappingNode> {
+    let files = stack_files(path, &mut l.diags);
+    let mut merged: Option<MarkedMappingNode> = None;
+    for file in files {
+        let Some(doc) = load_layered(&file, &mut l.sources, &mut Vec::new(), &mut l.diags) else {
+            continue;
+        };
+        merged = Some(match merged {
+            None => doc,
+            Some(acc) => merge_files(l, acc, doc),
+        });
+    }
+    merged
+}
+
+fn merge_files(
+    l: &mut Loader<'_>,
+    mut acc: MarkedMappingNode,
+    doc: MarkedMappingNode,
+) -> MarkedMappingNode {
+    for (key, value) in doc.iter() {
+        let k = key.as_str();
+        let existing = acc.remove(k);
+        let merged = match (existing, value) {
+            (None, v) => v.clone(),
+            (Some(Node::Mapping(mut a)), Node::Mapping(b)) if KEYED_SECTIONS.contains(&k) => {
+                for (name, v) in b.iter() {
+                    if let Some((first, _)) = a.get_key_value(name.as_str()) {
+                        let first = l.sources.pos(first.span());
+                        let what = match k {
+                            "resources" => "resource",
+                            "outputs" => "output",
+                            _ => "var",
+                        };
+                        l.error(
+                            name.span(),
+                            format!(
+                                "duplicate {what} `{}`: also defined at {first}",
+                                name.as_str()
+                            ),
+                        )
+                        .hint = Some(format!(
+                            "{what} names must be unique across the stack's files"
+                        ));
+                        continue;
+                    }
+                    a.insert(name.clone(), v.clone());
+                }
+                Node::Mapping(a)
+            }
+            (Some(Node::Mapping(a)), Node::Mapping(b)) if MERGED_SECTIONS.contains(&k) => {
+                Node::Mapping(merge_mappings(a, b.clone()))
+            }
+            (Some(first), v) => {
+                let first = l.sources.pos(first.span());
+                l.error(
+                    key.span(),
+                    format!("`{k}` is set in more than one file (also at {first})"),
+                )
+                .hint = Some("set it in one file only".into());
+                v.clone()
+            }
+        };
+        acc.insert(key.clone(), merged);
+    }
+    acc
+}
+
+fn check_keys(l: &mut Loader<'_>, map: &MarkedMappingNode, allowed: &[&str], what: &str) {
+    for key in map.keys() {
+        if !allowed.contains(&key.as_str()) {
+            let hint = match did_you_mean(key.as_str(), allowed.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("allowed keys: {}", allowed.join(", ")),
+            };
+            l.error(
+                key.span(),
+                format!("unknown key `{}` in {what}", key.as_str()),
+            )
+            .hint = Some(hint);
+        }
+    }
+}
+
+fn mapping<'n>(l: &mut Loader<'_>, node: &'n Node, what: &str) -> Option<&'n MarkedMappingNode> {
+    match node {
+        Node::Mapping(m) => Some(m),
+        other => {
+            l.error(
+                other.span(),
+                format!("{what} must be a map, got {}", node_kind(other)),
+            );
+            None
+        }
+    }
+}
+
+fn build(
+    l: &mut Loader<'_>,
+    path: &Path,
+    root: &MarkedMappingNode,
+    opts: &LoadOptions,
+) -> Option<Stack> {
+    check_keys(l, root, TOP_LEVEL_KEYS, "the stack");
+
+    // Environment overlay.
+    let envs = root
+        .get_node("environments")
+        .and_then(|n| mapping(l, n, "`environments`"));
+    if let Some(envs) = envs {
+        for (name, env) in envs.iter() {
+            if let Some(m) = mapping(l, env, &format!("environment `{}`", name.as_str())) {
+                check_keys(l, m, ENV_KEYS, &format!("environment `{}`", name.as_str()));
+            }
+        }
+    }
+    let env: Option<(&str, &MarkedMappingNode)> = match &opts.environment {
+        None => None,
+        Some(name) => match envs.and_then(|e| e.get_node(name.as_str())) {
+            Some(Node::Mapping(m)) => Some((name.as_str(), m)),
+            Some(_) => None,
+            None => {
+                let known: Vec<&str> = envs
+                    .map(|e| e.keys().map(|k| k.as_str()).collect())
+                    .unwrap_or_default();
+                let mut d = Diagnostic::general(format!("unknown environment `{name}`"));
+                d = match (did_you_mean(name, known.iter().copied()), known.is_empty()) {
+                    (_, true) => d.with_hint("the stack declares no `environments`"),
+                    (Some(s), _) => d.with_hint(format!(
+                        "did you mean `{s}`? known environments: {}",
+                        known.join(", ")
+                    )),
+                    (None, _) => d.with_hint(format!("known environments: {}", known.join(", "))),
+                };
+                l.diags.push(d);
+                None
+            }
+        },
+    };
+    let env_node = |key: &str| env.and_then(|(_, m)| m.get_node(key));
+
+    // Variables.
+    let decls: IndexMap<String, VarDecl> = match root.get_node("vars") {
+        Some(n) => parse_decls(n, &l.sources, &mut l.diags),
+        None => IndexMap::new(),
+    };
+    let env_vars = env.and_then(|(name, m)| m.get_node("vars").map(|n| (name, n)));
+    let vars = resolve(&decls, env_vars, opts, &mut l.sources, &mut l.diags);
+
+    let name = match root.get_node("stack") {
+        Some(Node::Scalar(s)) if !s.as_str().is_empty() => s.as_str().to_string(),
+        Some(other) => {
+            l.error(other.span(), "`stack` must be the stack's name (a string)");
+            String::new()
+        }
+        None => default_name(path),
+    };
+    let env_name = opts.environment.clone().filter(|_| env.is_some());
+    let env_str = env_name.clone().unwrap_or_default();
+    fn scope<'x>(
+        vars: &'x BTreeMap<String, Value>,
+        env: &'x str,
+        stack: &'x str,
+        region: &'x str,
+    ) -> Scope<'x> {
+        Scope {
+            vars,
+            env,
+            stack,
+            region,
+            each: None,
+            resources: None,
+        }
+    }
+
+    let region = match (
+        &opts.region,
+        env_node("region").or_else(|| root.get_node("region")),
+    ) {
+        (Some(r), _) => r.clone(),
+        (None, Some(node)) => l
+            .load_time_string(node, &scope(&vars, &env_str, &name, ""), "`region`")
+            .unwrap_or_default(),
+        (None, None) => {
+            l.diags.push(
+                Diagnostic::at(
+                    SourcePos {
+                        file: first_file(path),
+                        line: 1,
+                        column: 1,
+                    },
+                    "the stack has no `region`",
+                )
+                .with_hint("add `region: us-east-1` (or set it per environment, or pass --region)"),
+            );
+            String::new()
+        }
+    };
+    let load_scope = scope(&vars, &env_str, &name, &region);
+
+    let tags = load_tags(l, root.get_node("tags"), env_node("tags"), &load_scope);
+    let state = load_state(l, root.get_node("state"), env_node("state"), &load_scope);
+
+    let mut table = ResourceTable::default();
+    let instances = match root.get_node("resources") {
+        Some(node) => load_resources(l, node, &load_scope, &decls, &mut table),
+        None => Vec::new(),
+    };
+    let outputs = match root.get_node("outputs") {
+        Some(node) => load_outputs(l, node, &load_scope, &decls, &table),
+        None => Vec::new(),
+    };
+
+    Some(Stack {
+        name,
+        environment: env_name,
+        region,
+        root: if path.is_file() {
+            path.parent().map(Path::to_path_buf).unwrap_or_default()
+        } else {
+            path.to_path_buf()
+        },
+        state,
+        tags,
+        vars,
+        instances,
+        outputs,
+    })
+}
+
+fn default_name(path: &Path) -> String {
+    let p = if path.is_file() {
+        path.file_stem()
+    } else {
+        path.file_name()
+    };
+    p.map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "stack".into())
+}
+
+fn first_file(path: &Path) -> PathBuf {
+    if path.is_file() {
+        return path.to_path_buf();
+    }
+    let mut d = Diagnostics::default();
+    stack_files(path, &mut d)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+fn load_tags(
+    l: &mut Loader<'_>,
+    top: Option<&Node>,
+    env: Option<&Node>,
+    scope: &Scope<'_>,
+) -> BTreeMap<String, String> {
+    let merged = match (top, env) {
+        (Some(Node::Mapping(a)), Some(Node::Mapping(b))) => {
+            Some(merge_mappings(a.clone(), b.clone()))
+        }
+        (_, Some(n)) | (Some(n), None) => mapping(l, n, "`tags`").cloned(),
+        (None, None) => None,
+    };
+    let mut tags = BTreeMap::new();
+    for (k, v) in merged.iter().flat_map(|m| m.iter()) {
+        if let Some(s) = l.load_time_string(v, scope, &format!("tag `{}`", k.as_str())) {
+            tags.insert(k.as_str().to_string(), s);
+        }
+    }
+    tags
+}
+
+fn load_state(
+    l: &mut Loader<'_>,
+    top: Option<&Node>,
+    env: Option<&Node>,
+    scope: &Scope<'_>,
+) -> StateBackendConfig {
+    let merged = match (top, env) {
+        (Some(Node::Mapping(a)), Some(Node::Mapping(b))) => merge_mappings(a.clone(), b.clone()),
+        (None, None) => return StateBackendConfig::default(),
+        (_, Some(n)) | (Some(n), None) => match mapping(l, n, "`state`") {
+            Some(m) => m.clone(),
+            None => return StateBackendConfig::default(),
+        },
+    };
+    let backend = match merged.get_node("backend") {
+        Some(Node::Scalar(s)) => s.as_str().to_string(),
+        Some(other) => {
+            l.error(other.span(), "`state.backend` must be `local` or `s3`");
+            return StateBackendConfig::default();
+        }
+        None => {
+            l.error(merged.span(), "`state` has no `backend`").hint =
+                Some("backend: local (a file under .forge/) or backend: s3".into());
+            return StateBackendConfig::default();
+        }
+    };
+    let allowed: &[&str] = match backend.as_str() {
+        "local" => &["backend", "path"],
+        "s3" => &[
+            "backend",
+            "bucket",
+            "key",
+            "region",
+            "kms_key_id",
+            "endpoint",
+        ],
+        other => {
+            let span = *merged
+                .get_node("backend")
+                .map(Node::span)
+                .unwrap_or(merged.span());
+            let hint = match did_you_mean(other, ["local", "s3"]) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "backends: local, s3".into(),
+            };
+            l.error(&span, format!("unknown state backend `{other}`"))
+                .hint = Some(hint);
+            return StateBackendConfig::default();
+        }
+    };
+    check_keys(l, &merged, allowed, &format!("`state` ({backend} backend)"));
+    let mut get = |key: &str| {
+        merged
+            .get_node(key)
+            .and_then(|n| l.load_time_string(n, scope, &format!("`state.{key}`")))
+    };
+    if backend == "local" {
+        return StateBackendConfig::Local {
+            path: get("path").map(PathBuf::from),
+        };
+    }
+    let (bucket, key, region, kms_key_id, endpoint) = (
+        get("bucket"),
+        get("key"),
+        get("region"),
+        get("kms_key_id"),
+        get("endpoint"),
+    );
+    for (name, v) in [("bucket", &bucket), ("key", &key)] {
+        if v.is_none() && merged.get_node(name).is_none() {
+            l.error(
+                merged.span(),
+                format!("the s3 state backend needs `{name}`"),
+            )
+            .hint = Some(
+                "state: {backend: s3, bucket: my-state, key: \"${stack}/${env}.json\"}".into(),
+            );
+        }
+    }
+    StateBackendConfig::S3 {
+        bucket: bucket.unwrap_or_default(),
+        key: key.unwrap_or_default(),
+        region,
+        kms_key_id,
+        endpoint,
+    }
+}

@@ -1,0 +1,1098 @@
+//! `resources:` and `outputs:`: schema checks, `count`/`for_each`
+//! expansion, field configs (pre-evaluated where only load-time names are
+//! used), reference checks and dependencies.
+
+use super::loader::Loader;
+use super::model::{Config, EachBinding, Instance, Lifecycle, OutputDef, SerdePos};
+use super::typecheck::{check_value, describe_value};
+use super::vars::VarDecl;
+use super::yaml::{node_kind, scalar_value};
+use crate::address::Address;
+use crate::expr::functions::{FUNCTIONS, function_info};
+use crate::expr::{
+    Analysis, ExprErrorKind, Parsed, RefOp, Reference, SCOPE_NAMES, Scope, did_you_mean, evaluate,
+    is_template,
+};
+use crate::schema::{FieldMode, FieldSchema, FieldType, KindSchema};
+use crate::value::Value;
+use indexmap::IndexMap;
+use marked_yaml::types::{MarkedMappingNode, Node, Span};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Keys of a resource that are not fields of its kind.
+pub const META_KEYS: &[&str] = &[
+    "type",
+    "count",
+    "for_each",
+    "depends_on",
+    "lifecycle",
+    "region",
+];
+/// Names a resource may not have.
+pub const RESERVED_NAMES: &[&str] = &[
+    "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self",
+];
+const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "ignore_changes", "create_before_destroy"];
+const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
+
+/// How a resource expands into instances.
+#[derive(Debug, Clone)]
+pub(crate) enum Expansion {
+    Single,
+    Count(usize),
+    ForEach(Vec<(String, Value)>),
+}
+
+/// What the loader knows of each resource while checking references.
+#[derive(Debug, Default)]
+pub(crate) struct ResourceTable {
+    by_name: BTreeMap<String, ResourceInfo>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ResourceInfo {
+    kind: String,
+    schema: Option<Arc<KindSchema>>,
+    expansion: Expansion,
+    keys: BTreeSet<String>,
+}
+
+impl ResourceInfo {
+    fn addresses(&self, name: &str) -> Vec<Address> {
+        match &self.expansion {
+            Expansion::Single => vec![Address::single(name)],
+            Expansion::Count(n) => (0..*n).map(|i| Address::indexed(name, i)).collect(),
+            Expansion::ForEach(keys) => keys
+                .iter()
+                .map(|(k, _)| Address::keyed(name, k.clone()))
+                .collect(),
+        }
+    }
+
+    fn how(&self) -> &'static str {
+        match self.expansion {
+            Expansion::Single => "a single resource",
+            Expansion::Count(_) => "expanded with `count`",
+            Expansion::ForEach(_) => "expanded with `for_each`",
+        }
+    }
+}
+
+/// Where a template is written: decides which names are in scope.
+#[derive(Clone, Copy)]
+struct Site<'s> {
+    /// The owning resource's expansion (`None` for outputs).
+    owner: Option<&'s Expansion>,
+    /// Run the static checks (once per resource, not per instance).
+    check: bool,
+}
+
+struct Decl<'n> {
+    name: String,
+    node: &'n MarkedMappingNode,
+    span: Span,
+    schema: Option<Arc<KindSchema>>,
+}
+
+/// Loads `resources:` into sorted instances.
+pub(crate) fn load_resources(
+    l: &mut Loader<'_>,
+    node: &Node,
+    scope: &Scope<'_>,
+    vars: &IndexMap<String, VarDecl>,
+    table: &mut ResourceTable,
+) -> Vec<Instance> {
+    let Node::Mapping(resources) = node else {
+        l.error(
+            node.span(),
+            format!(
+                "`resources` must be a map of names to resources, got {}",
+                node_kind(node)
+            ),
+        );
+        return Vec::new();
+    };
+    let mut decls = Vec::new();
+    for (name, body) in resources.iter() {
+        let n = name.as_str();
+        if RESERVED_NAMES.contains(&n) {
+            l.error(
+                name.span(),
+                format!("`{n}` is a reserved name and cannot name a resource"),
+            )
+            .hint = Some(format!("reserved: {}", RESERVED_NAMES.join(", ")));
+            continue;
+        }
+        if n.parse::<Address>()
+            .ok()
+            .filter(|a| a.key.is_none())
+            .is_none()
+        {
+            l.error(name.span(), format!("invalid resource name `{n}`"))
+                .hint =
+                Some("names start with a letter or `_` and contain letters, digits and `_`".into());
+            continue;
+        }
+        let Node::Mapping(body) = body else {
+            l.error(
+                body.span(),
+                format!("resource `{n}` must be a map with a `type` and its fields"),
+            );
+            continue;
+        };
+        let kind = match body.get_node("type") {
+            Some(Node::Scalar(t)) => t,
+            Some(other) => {
+                l.error(
+                    other.span(),
+                    format!("the `type` of resource `{n}` must be a kind name like aws.ec2.vpc"),
+                );
+                continue;
+            }
+            None => {
+                l.error(name.span(), format!("resource `{n}` has no `type`"))
+                    .hint = Some("add e.g. `type: aws.ec2.vpc`".into());
+                continue;
+            }
+        };
+        let schema = l.schemas.get(kind.as_str()).cloned();
+        if schema.is_none() {
+            let hint = match did_you_mean(kind.as_str(), l.schemas.kinds()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "known kinds: {}",
+                    l.schemas.kinds().collect::<Vec<_>>().join(", ")
+                ),
+            };
+            l.error(
+                kind.span(),
+                format!("unknown resource kind `{}`", kind.as_str()),
+            )
+            .hint = Some(hint);
+        }
+        let expansion = expansion(l, n, body, scope);
+        let keys = match &expansion {
+            Expansion::ForEach(k) => k.iter().map(|(k, _)| k.clone()).collect(),
+            _ => BTreeSet::new(),
+        };
+        table.by_name.insert(
+            n.to_string(),
+            ResourceInfo {
+                kind: kind.as_str().to_string(),
+                schema: schema.clone(),
+                expansion,
+                keys,
+            },
+        );
+        decls.push(Decl {
+            name: n.to_string(),
+            node: body,
+            span: *name.span(),
+            schema,
+        });
+    }
+
+    let mut instances = Vec::new();
+    for decl in &decls {
+        let Some(info) = table.by_name.get(&decl.name) else {
+            continue;
+        };
+        let bindings: Vec<(Address, Option<EachBinding>)> = match &info.expansion {
+            Expansion::Single => vec![(Address::single(&decl.name), None)],
+            Expansion::Count(n) => (0..*n)
+                .map(|i| (Address::indexed(&decl.name, i), Some(EachBinding::Count(i))))
+                .collect(),
+            Expansion::ForEach(keys) => keys
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        Address::keyed(&decl.name, k.clone()),
+                        Some(EachBinding::Each {
+                            key: k.clone(),
+                            value: v.clone(),
+                        }),
+                    )
+                })
+                .collect(),
+        };
+        let lifecycle = lifecycle(l, decl);
+        let explicit = depends_on(l, decl, table);
+        for (i, (address, each)) in bindings.into_iter().enumerate() {
+            let site = Site {
+                owner: Some(&info.expansion),
+                check: i == 0,
+            };
+            let s = Scope {
+                each: each.as_ref(),
+                ..*scope
+            };
+            let mut deps = BTreeSet::new();
+            let region = match decl.node.get_node("region") {
+                Some(Node::Scalar(r)) => match l.load_time_value(r, &s, "`region`") {
+                    Some(Value::String(r)) => r,
+                    Some(other) => {
+                        l.error(
+                            r.span(),
+                            format!("`region` must be a string, got {}", other.type_name()),
+                        );
+                        scope.region.to_string()
+                    }
+                    None => scope.region.to_string(),
+                },
+                Some(other) => {
+                    l.error(other.span(), "`region` must be a string");
+                    scope.region.to_string()
+                }
+                None => scope.region.to_string(),
+            };
+            // Fields see the instance's own region.
+            let s = Scope {
+                region: &region,
+                ..s
+            };
+            let fields = match &decl.schema {
+                Some(schema) => {
+                    let mut cx = Cx {
+                        l: &mut *l,
+                        table,
+                        vars,
+                        scope: &s,
+                        site,
+                        deps: &mut deps,
+                        kind: &schema.kind,
+                    };
+                    cx.object_fields(decl.node, &schema.fields, "", true, Some(&decl.span))
+                }
+                None => BTreeMap::new(),
+            };
+            deps.extend(explicit.iter().cloned());
+            deps.remove(&address);
+            instances.push(Instance {
+                address,
+                kind: info.kind.clone(),
+                region,
+                fields,
+                each,
+                dependencies: deps,
+                lifecycle: lifecycle.clone(),
+                pos: Some(SerdePos::from(&l.sources.pos(&decl.span))),
+            });
+        }
+    }
+    instances.sort_by(|a, b| a.address.cmp(&b.address));
+    instances
+}
+
+/// Evaluates `count` / `for_each`, which must be known at load time.
+fn expansion(
+    l: &mut Loader<'_>,
+    name: &str,
+    body: &MarkedMappingNode,
+    scope: &Scope<'_>,
+) -> Expansion {
+    let count = body.get_node("count");
+    let for_each = body.get_node("for_each");
+    if let (Some(_), Some(f)) = (count, for_each) {
+        l.error(
+            f.span(),
+            format!("resource `{name}` uses both `count` and `for_each`"),
+        )
+        .hint = Some("use one of them".into());
+        return Expansion::Single;
+    }
+    let known = |l: &mut Loader<'_>, node: &Node, what: &str| -> Option<Value> {
+        let v = match node {
+            Node::Scalar(s) if is_template(s.as_str()) => {
+                let entry = match l.parsed(s.as_str()) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        l.expr_error(s.span(), s.as_str(), &e, "");
+                        return None;
+                    }
+                };
+                match evaluate(&entry.0, scope) {
+                    Ok(v) => v,
+                    Err(e) if e.kind == ExprErrorKind::NotKnownAtLoad => {
+                        let d = l.error(
+                            s.span(),
+                            format!("`{what}` of `{name}` must be known when the stack is loaded"),
+                        );
+                        d.snippet = Some(s.as_str().to_string());
+                        d.hint = Some(format!(
+                            "`{what}` may use vars, env, stack and region, not resource attributes (as in Terraform)"
+                        ));
+                        return None;
+                    }
+                    Err(e) => {
+                        l.expr_error(s.span(), s.as_str(), &e, &format!("`{what}` of `{name}`"));
+                        return None;
+                    }
+                }
+            }
+            other => super::yaml::node_value(other),
+        };
+        Some(v)
+    };
+    if let Some(node) = count {
+        let Some(v) = known(l, node, "count") else {
+            return Expansion::Count(0);
+        };
+        return match v.as_i64().filter(|_| !v.is_sensitive()) {
+            Some(n) if n >= 0 => Expansion::Count(n as usize),
+            Some(n) => {
+                l.error(
+                    node.span(),
+                    format!("`count` of `{name}` must not be negative, got {n}"),
+                );
+                Expansion::Count(0)
+            }
+            None => {
+                l.error(
+                    node.span(),
+                    format!(
+                        "`count` of `{name}` must be a whole number, got {}",
+                        describe_value(&v)
+                    ),
+                );
+                Expansion::Count(0)
+            }
+        };
+    }
+    let Some(node) = for_each else {
+        return Expansion::Single;
+    };
+    let Some(v) = known(l, node, "for_each") else {
+        return Expansion::ForEach(Vec::new());
+    };
+    if v.is_sensitive() {
+        l.error(
+            node.span(),
+            format!("`for_each` of `{name}` must not be sensitive: instance keys are displayed"),
+        );
+        return Expansion::ForEach(Vec::new());
+    }
+    let mut keys: Vec<(String, Value)> = Vec::new();
+    match v {
+        Value::List(items) => {
+            let mut seen = BTreeSet::new();
+            for item in items {
+                let Value::String(k) = item else {
+                    l.error(node.span(), format!("`for_each` of `{name}` must be a list of strings or a map, found an item that is {}", describe_value(&item)));
+                    return Expansion::ForEach(Vec::new());
+                };
+                if !seen.insert(k.clone()) {
+                    let d = l.error(
+                        node.span(),
+                        format!(
+                            "duplicate address `{}`: `for_each` of `{name}` lists {k:?} twice",
+                            Address::keyed(name, k.clone())
+                        ),
+                    );
+                    d.hint = Some("for_each keys must be unique".into());
+                    continue;
+                }
+                keys.push((k.clone(), Value::String(k)));
+            }
+        }
+        Value::Map(map) => keys = map.into_iter().collect(),
+        other => {
+            l.error(
+                node.span(),
+                format!(
+                    "`for_each` of `{name}` must be a list of strings or a map, got {}",
+                    describe_value(&other)
+                ),
+            );
+        }
+    }
+    Expansion::ForEach(keys)
+}
+
+fn lifecycle(l: &mut Loader<'_>, decl: &Decl<'_>) -> Lifecycle {
+    let mut out = Lifecycle::default();
+    let Some(node) = decl.node.get_node("lifecycle") else {
+        return out;
+    };
+    let Node::Mapping(m) = node else {
+        l.error(node.span(), "`lifecycle` must be a map").hint =
+            Some(format!("keys: {}", LIFECYCLE_KEYS.join(", ")));
+        return out;
+    };
+    for (k, v) in m.iter() {
+        match k.as_str() {
+            "prevent_destroy" | "create_before_destroy" => match super::yaml::node_value(v) {
+                Value::Bool(b) if k.as_str() == "prevent_destroy" => out.prevent_destroy = b,
+                Value::Bool(b) => out.create_before_destroy = b,
+                other => {
+                    l.error(
+                        v.span(),
+                        format!(
+                            "`lifecycle.{}` must be true or false, got {}",
+                            k.as_str(),
+                            describe_value(&other)
+                        ),
+                    );
+                }
+            },
+            "ignore_changes" => {
+                let items: Vec<&Node> = match v {
+                    Node::Sequence(s) => s.iter().collect(),
+                    other => vec![other],
+                };
+                for item in items {
+                    let Node::Scalar(path) = item else {
+                        l.error(item.span(), "`ignore_changes` entries must be field names");
+                        continue;
+                    };
+                    let p = path.as_str();
+                    let first = p.split(['.', '[']).next().unwrap_or(p);
+                    if let Some(schema) = &decl.schema
+                        && p != "*"
+                        && !schema.fields.contains_key(first)
+                    {
+                        let hint =
+                            match did_you_mean(first, schema.fields.keys().map(String::as_str)) {
+                                Some(s) => format!("did you mean `{s}`?"),
+                                None => format!(
+                                    "fields of {}: {}",
+                                    schema.kind,
+                                    schema.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                                ),
+                            };
+                        l.error(
+                            path.span(),
+                            format!(
+                                "`ignore_changes` names unknown field `{first}` of {}",
+                                schema.kind
+                            ),
+                        )
+                        .hint = Some(hint);
+                        continue;
+                    }
+                    out.ignore_changes.push(p.to_string());
+                }
+            }
+            other => {
+                let hint = match did_you_mean(other, LIFECYCLE_KEYS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("lifecycle keys: {}", LIFECYCLE_KEYS.join(", ")),
+                };
+                l.error(k.span(), format!("unknown lifecycle key `{other}`"))
+                    .hint = Some(hint);
+            }
+        }
+    }
+    out
+}
+
+fn depends_on(l: &mut Loader<'_>, decl: &Decl<'_>, table: &ResourceTable) -> Vec<Address> {
+    let mut out = Vec::new();
+    let Some(node) = decl.node.get_node("depends_on") else {
+        return out;
+    };
+    let items: Vec<&Node> = match node {
+        Node::Sequence(s) => s.iter().collect(),
+        other => vec![other],
+    };
+    for item in items {
+        let Node::Scalar(s) = item else {
+            l.error(
+                item.span(),
+                "`depends_on` entries must be resource names or addresses",
+            );
+            continue;
+        };
+        let text = s.as_str();
+        let Ok(address) = text.parse::<Address>() else {
+            l.error(
+                s.span(),
+                format!("`depends_on` entry `{text}` is not a resource name or address"),
+            )
+            .hint = Some("write `vpc`, `nat[0]` or `subnet[\"us-east-1a\"]`".into());
+            continue;
+        };
+        let Some(info) = table.by_name.get(&address.name) else {
+            let hint = match did_you_mean(&address.name, table.by_name.keys().map(String::as_str)) {
+                Some(x) => format!("did you mean `{x}`?"),
+                None => "it must name a resource of this stack".into(),
+            };
+            l.error(
+                s.span(),
+                format!("`depends_on` names undefined resource `{}`", address.name),
+            )
+            .hint = Some(hint);
+            continue;
+        };
+        match &address.key {
+            None => out.extend(info.addresses(&address.name)),
+            Some(_) if info.addresses(&address.name).contains(&address) => out.push(address),
+            Some(_) => {
+                l.error(
+                    s.span(),
+                    format!("`depends_on` names `{address}`, which does not exist"),
+                )
+                .hint = Some(format!("`{}` is {}", address.name, info.how()));
+            }
+        }
+    }
+    out
+}
+
+/// Loads `outputs:`.
+pub(crate) fn load_outputs(
+    l: &mut Loader<'_>,
+    node: &Node,
+    scope: &Scope<'_>,
+    vars: &IndexMap<String, VarDecl>,
+    table: &ResourceTable,
+) -> Vec<OutputDef> {
+    let Node::Mapping(outputs) = node else {
+        l.error(
+            node.span(),
+            format!("`outputs` must be a map, got {}", node_kind(node)),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, body) in outputs.iter() {
+        let full = matches!(body, Node::Mapping(m) if m.get_node("value").is_some());
+        let (value_node, sensitive, description) = if let (true, Node::Mapping(m)) = (full, body) {
+            for k in m.keys() {
+                if !OUTPUT_KEYS.contains(&k.as_str()) {
+                    let hint = did_you_mean(k.as_str(), OUTPUT_KEYS.iter().copied()).map_or_else(
+                        || format!("output keys: {}", OUTPUT_KEYS.join(", ")),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                    l.error(
+                        k.span(),
+                        format!("unknown key `{}` in output `{}`", k.as_str(), name.as_str()),
+                    )
+                    .hint = Some(hint);
+                }
+            }
+            let sensitive = m
+                .get_node("sensitive")
+                .map(super::yaml::node_value)
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            let description = m
+                .get_node("description")
+                .map(super::yaml::node_value)
+                .and_then(|v| v.as_str().map(str::to_string));
+            (m.get_node("value").unwrap_or(body), sensitive, description)
+        } else {
+            (body, false, None)
+        };
+        let mut deps = BTreeSet::new();
+        let value = {
+            let mut cx = Cx {
+                l: &mut *l,
+                table,
+                vars,
+                scope,
+                site: Site {
+                    owner: None,
+                    check: true,
+                },
+                deps: &mut deps,
+                kind: "",
+            };
+            cx.config(value_node, None, &format!("output `{}`", name.as_str()))
+        };
+        out.push(OutputDef {
+            name: name.as_str().to_string(),
+            value,
+            sensitive,
+            description,
+            dependencies: deps,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// Converts YAML into [`Config`]s while checking them.
+struct Cx<'c, 'l, 's> {
+    l: &'c mut Loader<'l>,
+    table: &'c ResourceTable,
+    vars: &'c IndexMap<String, VarDecl>,
+    scope: &'c Scope<'s>,
+    site: Site<'c>,
+    deps: &'c mut BTreeSet<Address>,
+    kind: &'c str,
+}
+
+impl Cx<'_, '_, '_> {
+    /// The fields of an object (a resource's top level when `top`).
+    fn object_fields(
+        &mut self,
+        map: &MarkedMappingNode,
+        fields: &IndexMap<String, FieldSchema>,
+        path: &str,
+        top: bool,
+        at: Option<&Span>,
+    ) -> BTreeMap<String, Config> {
+        let mut out = BTreeMap::new();
+        for (key, value) in map.iter() {
+            let k = key.as_str();
+            if top && META_KEYS.contains(&k) {
+                continue;
+            }
+            let full = if path.is_empty() {
+                k.to_string()
+            } else {
+                format!("{path}.{k}")
+            };
+            let Some(field) = fields.get(k) else {
+                if self.site.check {
+                    let settable = fields
+                        .iter()
+                        .filter(|(_, f)| f.settable())
+                        .map(|(n, _)| n.as_str());
+                    let hint = match did_you_mean(k, settable) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!(
+                            "fields of {}: {}",
+                            self.kind,
+                            fields
+                                .iter()
+                                .filter(|(_, f)| f.settable())
+                                .map(|(n, _)| n.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    };
+                    self.l
+                        .error(
+                            key.span(),
+                            format!("unknown field `{full}` on {}", self.kind),
+                        )
+                        .hint = Some(hint);
+                }
+                continue;
+            };
+            if field.mode == FieldMode::Computed {
+                if self.site.check {
+                    self.l
+                        .error(
+                            key.span(),
+                            format!(
+                                "`{full}` of {} is computed by AWS and cannot be set",
+                                self.kind
+                            ),
+                        )
+                        .hint = Some(
+                        "remove it; read it from other resources as an attribute instead".into(),
+                    );
+                }
+                continue;
+            }
+            let mut config = self.config(value, Some(&field.ty), &full);
+            if field.sensitive
+                && let Config::Literal(v) = config
+            {
+                config = Config::Literal(v.sensitive());
+            }
+            out.insert(k.to_string(), config);
+        }
+        if self.site.check {
+            for (name, field) in fields {
+                if field.mode == FieldMode::Required && map.get_node(name.as_str()).is_none() {
+                    let full = if path.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    let span = at.copied().unwrap_or(*map.span());
+                    self.l
+                        .error(
+                            &span,
+                            format!("missing required field `{full}` on {}", self.kind),
+                        )
+                        .hint = Some(format!(
+                        "`{name}` is {}{}",
+                        field.ty.describe(),
+                        describe_field(field)
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// One value: literal, template, list or map, checked against `ty`.
+    fn config(&mut self, node: &Node, ty: Option<&FieldType>, path: &str) -> Config {
+        let config = match (node, ty) {
+            (Node::Scalar(s), _) if is_template(s.as_str()) => return self.template(s, ty, path),
+            (Node::Mapping(m), Some(FieldType::Object(fields))) => {
+                Config::Map(self.object_fields(m, fields, path, false, None))
+            }
+            (Node::Mapping(m), ty) => {
+                let item = match ty {
+                    Some(FieldType::Map(t)) => Some(&**t),
+                    Some(FieldType::Any) | None => None,
+                    Some(other) => return self.mismatch(node, other, path),
+                };
+                Config::Map(
+                    m.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.as_str().to_string(),
+                                self.config(v, item, &format!("{path}.{}", k.as_str())),
+                            )
+                        })
+                        .collect(),
+                )
+            }
+            (Node::Sequence(seq), ty) => {
+                let item = match ty {
+                    Some(FieldType::List(t)) => Some(&**t),
+                    Some(FieldType::Any) | None => None,
+                    Some(other) => return self.mismatch(node, other, path),
+                };
+                Config::List(
+                    seq.iter()
+                        .enumerate()
+                        .map(|(i, v)| self.config(v, item, &format!("{path}[{i}]")))
+                        .collect(),
+                )
+            }
+            (Node::Scalar(s), ty) => {
+                let mut v = scalar_value(s);
+                if let Some(ty) = ty
+                    && let Err(e) = check_value(&mut v, ty)
+                {
+                    self.type_error(node.span(), path, &e);
+                }
+                Config::Literal(v)
+            }
+        };
+        collapse(config)
+    }
+
+    fn mismatch(&mut self, node: &Node, ty: &FieldType, path: &str) -> Config {
+        let got = node_kind(node);
+        self.type_error(
+            node.span(),
+            path,
+            &format!("expected {}, got {got}", ty.describe()),
+        );
+        Config::Literal(Value::Null)
+    }
+
+    fn type_error(&mut self, span: &Span, path: &str, e: &str) {
+        let what = if self.kind.is_empty() {
+            format!("`{path}`")
+        } else {
+            format!("field `{path}` of {}", self.kind)
+        };
+        self.l.error(span, format!("wrong type for {what}: {e}"));
+    }
+
+    fn template(
+        &mut self,
+        s: &marked_yaml::types::MarkedScalarNode,
+        ty: Option<&FieldType>,
+        path: &str,
+    ) -> Config {
+        let source = s.as_str();
+        let entry = match self.l.parsed(source) {
+            Ok(e) => e,
+            Err(e) => {
+                if self.site.check {
+                    self.l.expr_error(s.span(), source, &e, "");
+                }
+                return Config::Literal(Value::Null);
+            }
+        };
+        let (parsed, analysis) = (&entry.0, &entry.1);
+        let pos = self.l.sources.pos(s.span());
+        if self.site.check {
+            let before = self.l.diags.0.len();
+            self.check_analysis(analysis, s.span(), source);
+            if self.l.diags.0.len() > before {
+                self.l.bad_templates.insert(pos.clone());
+            }
+        }
+        // Already reported statically: evaluating would only repeat the problem.
+        if self.l.bad_templates.contains(&pos) {
+            return Config::Literal(Value::Null);
+        }
+        let mut uses_resources = false;
+        for r in &analysis.refs {
+            if SCOPE_NAMES.contains(&r.root.as_str()) {
+                continue;
+            }
+            uses_resources = true;
+            let targets = self.targets(r, s.span(), source);
+            self.deps.extend(targets);
+        }
+        if uses_resources {
+            // A string template always yields a string; whole-expression types are checked at plan time.
+            if let (Parsed::Template(_), Some(ty)) = (parsed, ty)
+                && let Err(e) = check_value(&mut Value::string(""), ty)
+            {
+                self.type_error(
+                    s.span(),
+                    path,
+                    &e.replace("string \"\"", "a string template"),
+                );
+            }
+            return Config::Template {
+                source: source.to_string(),
+                pos: Some(SerdePos::from(&pos)),
+            };
+        }
+        match evaluate(parsed, self.scope) {
+            Ok(mut v) => {
+                if let Some(ty) = ty
+                    && let Err(e) = check_value(&mut v, ty)
+                {
+                    let d_path = path.to_string();
+                    self.type_error(s.span(), &d_path, &e);
+                    if let Some(d) = self.l.diags.0.last_mut() {
+                        d.snippet = Some(source.to_string());
+                    }
+                }
+                Config::Literal(v)
+            }
+            Err(e) => {
+                // Errors that depend on the instance (each/count) are reported per instance.
+                self.l.expr_error(s.span(), source, &e, "");
+                Config::Literal(Value::Null)
+            }
+        }
+    }
+
+    /// Static checks of a template's references and function calls.
+    fn check_analysis(&mut self, analysis: &Analysis, span: &Span, source: &str) {
+        for e in &analysis.errors {
+            self.l.expr_error(span, source, e, "");
+        }
+        for f in &analysis.funcs {
+            match function_info(&f.name) {
+                None => {
+                    let hint = did_you_mean(&f.name, FUNCTIONS.iter().map(|f| f.name)).map_or_else(
+                        || "see docs/spec-language.md for the function list".to_string(),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                    let d = self.l.error(span, format!("unknown function `{}`", f.name));
+                    d.snippet = Some(source.to_string());
+                    d.hint = Some(hint);
+                }
+                Some(info)
+                    if !f.expand_final
+                        && (f.args < info.min_args
+                            || info.max_args.is_some_and(|m| f.args > m)) =>
+                {
+                    let expected = match info.max_args {
+                        Some(m) if m == info.min_args => format!("{m}"),
+                        Some(m) => format!("{} to {m}", info.min_args),
+                        None => format!("at least {}", info.min_args),
+                    };
+                    let d = self.l.error(
+                        span,
+                        format!(
+                            "wrong number of arguments to `{}`: expected {expected}, got {}",
+                            f.name, f.args
+                        ),
+                    );
+                    d.snippet = Some(source.to_string());
+                    d.hint = Some(format!("usage: {}", info.signature));
+                }
+                Some(_) => {}
+            }
+        }
+        for r in &analysis.refs {
+            let problem = self.check_reference(r);
+            if let Some((message, hint)) = problem {
+                let d = self.l.error(span, message);
+                d.snippet = Some(source.to_string());
+                d.hint = hint;
+            }
+        }
+    }
+
+    fn check_reference(&self, r: &Reference) -> Option<(String, Option<String>)> {
+        let root = r.root.as_str();
+        match root {
+            "vars" | "var" => {
+                let name = r.first_attr()?;
+                if self.vars.contains_key(name) {
+                    return None;
+                }
+                let hint = did_you_mean(name, self.vars.keys().map(String::as_str)).map_or_else(
+                    || "declare it under `vars:`".to_string(),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                Some((format!("undefined var `{name}`"), Some(hint)))
+            }
+            "each" if !matches!(self.site.owner, Some(Expansion::ForEach(_))) => Some((
+                "`each` is only available in a resource that uses `for_each`".into(),
+                None,
+            )),
+            "count" if !matches!(self.site.owner, Some(Expansion::Count(_))) => Some((
+                "`count.index` is only available in a resource that uses `count`".into(),
+                None,
+            )),
+            _ if SCOPE_NAMES.contains(&root) => None,
+            _ => {
+                let Some(info) = self.table.by_name.get(root) else {
+                    let names = self
+                        .table
+                        .by_name
+                        .keys()
+                        .map(String::as_str)
+                        .chain(SCOPE_NAMES.iter().copied());
+                    let hint = did_you_mean(root, names).map(|s| format!("did you mean `{s}`?"));
+                    return Some((format!("reference to undefined resource `{root}`"), hint));
+                };
+                let attr_op = match (&info.expansion, r.ops.first()) {
+                    (_, None) => return None,
+                    (Expansion::Single, Some(RefOp::Attr(_))) => r.ops.first(),
+                    (Expansion::Single, Some(_)) => {
+                        return Some((
+                            format!("`{root}` is a single resource and cannot be indexed"),
+                            Some(format!("write `{root}.id`")),
+                        ));
+                    }
+                    (_, Some(RefOp::Attr(a))) => {
+                        let example = match info.expansion {
+                            Expansion::Count(_) => format!("`{root}[0].{a}` or `{root}[*].{a}`"),
+                            _ => format!("`{root}[\"key\"].{a}` or `{root}[*].{a}`"),
+                        };
+                        return Some((
+                            format!(
+                                "`{root}` is {}: refer to one instance or all of them",
+                                info.how()
+                            ),
+                            Some(format!("write {example}")),
+                        ));
+                    }
+                    (_, Some(_)) => r.ops.get(1),
+                };
+                let (Some(RefOp::Attr(attr)), Some(schema)) = (attr_op, &info.schema) else {
+                    return None;
+                };
+                if schema.has_attribute(attr) {
+                    return None;
+                }
+                let names = std::iter::once("id").chain(schema.fields.keys().map(String::as_str));
+                let hint = did_you_mean(attr, names).map_or_else(
+                    || {
+                        format!(
+                            "attributes of {}: id, {}",
+                            info.kind,
+                            schema.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    },
+                    |s| format!("did you mean `{s}`?"),
+                );
+                Some((
+                    format!("undefined attribute `{attr}` of `{root}` ({})", info.kind),
+                    Some(hint),
+                ))
+            }
+        }
+    }
+
+    /// The instances a resource reference depends on.
+    fn targets(&mut self, r: &Reference, span: &Span, source: &str) -> Vec<Address> {
+        let Some(info) = self.table.by_name.get(&r.root) else {
+            return Vec::new();
+        };
+        let all = info.addresses(&r.root);
+        let (Expansion::Count(_) | Expansion::ForEach(_), Some(RefOp::Index(e))) =
+            (&info.expansion, r.ops.first())
+        else {
+            return all;
+        };
+        // Statically resolvable keys (literals, each.key, count.index, vars) name one instance.
+        let Ok(key) = evaluate(&Parsed::Expr(e.clone()), self.scope) else {
+            return all;
+        };
+        let address = match (&info.expansion, key.unmarked()) {
+            (Expansion::Count(_), Value::Number(n)) => {
+                n.as_u64().map(|i| Address::indexed(&r.root, i as usize))
+            }
+            (Expansion::ForEach(_), Value::String(k)) => Some(Address::keyed(&r.root, k)),
+            (_, Value::Unknown) => return all,
+            _ => None,
+        };
+        match address {
+            Some(a) if all.contains(&a) => vec![a],
+            other => {
+                let shown = other.map_or_else(|| format!("{}[{key}]", r.root), |a| a.to_string());
+                let hint = match &info.expansion {
+                    Expansion::Count(n) => format!(
+                        "`{}` has count {n} (indexes 0..{})",
+                        r.root,
+                        n.saturating_sub(1)
+                    ),
+                    _ => format!(
+                        "keys of `{}`: {}",
+                        r.root,
+                        info.keys
+                            .iter()
+                            .map(|k| format!("{k:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                let d = self.l.error(
+                    span,
+                    format!("reference to `{shown}`, which does not exist"),
+                );
+                d.snippet = Some(source.to_string());
+                d.hint = Some(hint);
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn describe_field(field: &FieldSchema) -> String {
+    if field.description.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", field.description)
+    }
+}
+
+/// Lists and maps of literals become one literal.
+fn collapse(config: Config) -> Config {
+    match config {
+        Config::List(items) if items.iter().all(|c| matches!(c, Config::Literal(_))) => {
+            Config::Literal(Value::List(
+                items
+                    .into_iter()
+                    .map(|c| {
+                        if let Config::Literal(v) = c {
+                            v
+                        } else {
+                            Value::Null
+                        }
+                    })
+                    .collect(),
+            ))
+        }
+        Config::Map(map) if map.values().all(|c| matches!(c, Config::Literal(_))) => {
+            Config::Literal(Value::Map(
+                map.into_iter()
+                    .map(|(k, c)| {
+                        (
+                            k,
+                            if let Config::Literal(v) = c {
+                                v
+                            } else {
+                                Value::Null
+                            },
+                        )
+                    })
+                    .collect(),
+            ))
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,289 @@
+//! Stack variables: declarations, and their values from defaults,
+//! environments, var files and `--var` (in that order, later wins).
+
+use super::typecheck::{check_value, infer_type, parse_type};
+use super::yaml::{Sources, node_kind, node_value};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::expr::did_you_mean;
+use crate::schema::FieldType;
+use crate::spec::model::LoadOptions;
+use crate::value::Value;
+use indexmap::IndexMap;
+use marked_yaml::types::{MarkedMappingNode, Node, Span};
+use std::collections::BTreeMap;
+
+const DECL_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
+
+/// One `vars:` entry.
+#[derive(Debug, Clone)]
+pub(crate) struct VarDecl {
+    pub ty: FieldType,
+    pub default: Option<Value>,
+    pub sensitive: bool,
+    pub span: Span,
+}
+
+/// Parses the `vars:` mapping.
+pub(crate) fn parse_decls(
+    node: &Node,
+    sources: &Sources,
+    diags: &mut Diagnostics,
+) -> IndexMap<String, VarDecl> {
+    let mut out = IndexMap::new();
+    let Node::Mapping(map) = node else {
+        diags.push(sources.diag(
+            node.span(),
+            "`vars` must be a map of variable names to declarations",
+        ));
+        return out;
+    };
+    for (name, decl) in map.iter() {
+        let span = *name.span();
+        let is_full = matches!(decl, Node::Mapping(m) if !m.is_empty() && m.keys().all(|k| DECL_KEYS.contains(&k.as_str())));
+        let parsed = if is_full {
+            let Node::Mapping(m) = decl else { continue };
+            full_decl(name.as_str(), m, span, sources, diags)
+        } else {
+            let default = node_value(decl);
+            Some(VarDecl {
+                ty: infer_type(&default),
+                default: Some(default),
+                sensitive: false,
+                span,
+            })
+        };
+        if let Some(d) = parsed {
+            out.insert(name.as_str().to_string(), d);
+        }
+    }
+    out
+}
+
+fn full_decl(
+    name: &str,
+    m: &MarkedMappingNode,
+    span: Span,
+    sources: &Sources,
+    diags: &mut Diagnostics,
+) -> Option<VarDecl> {
+    let ty = match m.get_node("type") {
+        None => FieldType::Any,
+        Some(Node::Scalar(t)) => match parse_type(t.as_str()) {
+            Some(ty) => ty,
+            None => {
+                diags.push(
+                    sources
+                        .diag(
+                            t.span(),
+                            format!("var `{name}` has an unknown type `{}`", t.as_str()),
+                        )
+                        .with_hint("types: string, number, bool, any, list(T), map(T)"),
+                );
+                return None;
+            }
+        },
+        Some(other) => {
+            diags.push(sources.diag(
+                other.span(),
+                format!("the type of var `{name}` must be written as text, e.g. `list(string)`"),
+            ));
+            return None;
+        }
+    };
+    let sensitive = match m.get_node("sensitive") {
+        None => false,
+        Some(n) => match node_value(n) {
+            Value::Bool(b) => b,
+            _ => {
+                diags.push(sources.diag(
+                    n.span(),
+                    format!("`sensitive` of var `{name}` must be true or false"),
+                ));
+                false
+            }
+        },
+    };
+    let default = match m.get_node("default") {
+        None => None,
+        Some(n) => {
+            let mut v = node_value(n);
+            if let Err(e) = check_value(&mut v, &ty) {
+                diags.push(sources.diag(
+                    n.span(),
+                    format!("default of var `{name}` has the wrong type: {e}"),
+                ));
+            }
+            Some(v)
+        }
+    };
+    Some(VarDecl {
+        ty,
+        default,
+        sensitive,
+        span,
+    })
+}
+
+/// Resolves every var's value. `env` is the chosen environment's name and
+/// `vars:` overlay.
+pub(crate) fn resolve(
+    decls: &IndexMap<String, VarDecl>,
+    env: Option<(&str, &Node)>,
+    opts: &LoadOptions,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Value> {
+    let mut values: BTreeMap<String, Value> = decls
+        .iter()
+        .filter_map(|(k, d)| d.default.clone().map(|v| (k.clone(), v)))
+        .collect();
+    if let Some((env_name, node)) = env {
+        apply_map(
+            decls,
+            node,
+            &format!("environment `{env_name}`"),
+            sources,
+            diags,
+            &mut values,
+        );
+    }
+    for file in &opts.var_files {
+        if let Some(map) = sources.parse_file(file, diags) {
+            apply_map(
+                decls,
+                &Node::Mapping(map),
+                &format!("var file {}", file.display()),
+                sources,
+                diags,
+                &mut values,
+            );
+        }
+    }
+    for (name, text) in &opts.vars {
+        let snippet = format!("--var {name}={text}");
+        let Some(decl) = decls.get(name) else {
+            diags.push(undefined(
+                name,
+                decls,
+                Diagnostic::general(format!("--var sets undefined var `{name}`"))
+                    .with_snippet(snippet),
+            ));
+            continue;
+        };
+        let mut v = parse_cli_value(text, &decl.ty);
+        match check_value(&mut v, &decl.ty) {
+            Ok(()) => {
+                values.insert(name.clone(), v);
+            }
+            Err(e) => diags.push(
+                Diagnostic::general(format!("--var {name}: {e}"))
+                    .with_snippet(snippet)
+                    .with_hint(format!("var `{name}` is {}; lists and maps use JSON/YAML flow syntax, e.g. '[\"a\", \"b\"]'", decl.ty.describe())),
+            ),
+        }
+    }
+    for (name, decl) in decls {
+        match values.get_mut(name) {
+            None => diags.push(
+                sources
+                    .diag(&decl.span, format!("var `{name}` has no value"))
+                    .with_hint(format!("give it a `default`, set it in the environment's `vars`, or pass --var {name}=...")),
+            ),
+            Some(v) if decl.sensitive => *v = std::mem::take(v).sensitive(),
+            Some(_) => {}
+        }
+    }
+    values
+}
+
+fn undefined(name: &str, decls: &IndexMap<String, VarDecl>, d: Diagnostic) -> Diagnostic {
+    match did_you_mean(name, decls.keys().map(String::as_str)) {
+        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+        None => d.with_hint("declare it under `vars:`"),
+    }
+}
+
+fn apply_map(
+    decls: &IndexMap<String, VarDecl>,
+    node: &Node,
+    origin: &str,
+    sources: &Sources,
+    diags: &mut Diagnostics,
+    values: &mut BTreeMap<String, Value>,
+) {
+    let Node::Mapping(map) = node else {
+        diags.push(sources.diag(
+            node.span(),
+            format!("vars of {origin} must be a map, got {}", node_kind(node)),
+        ));
+        return;
+    };
+    for (name, value) in map.iter() {
+        let Some(decl) = decls.get(name.as_str()) else {
+            diags.push(undefined(
+                name.as_str(),
+                decls,
+                sources.diag(
+                    name.span(),
+                    format!("{origin} sets undefined var `{}`", name.as_str()),
+                ),
+            ));
+            continue;
+        };
+        let mut v = node_value(value);
+        match check_value(&mut v, &decl.ty) {
+            Ok(()) => {
+                values.insert(name.as_str().to_string(), v);
+            }
+            Err(e) => diags.push(sources.diag(
+                value.span(),
+                format!("var `{}` from {origin}: {e}", name.as_str()),
+            )),
+        }
+    }
+}
+
+/// `--var` text as a value of the var's type.
+fn parse_cli_value(text: &str, ty: &FieldType) -> Value {
+    match ty {
+        FieldType::String => Value::string(text),
+        FieldType::Number => match text.trim().parse::<i64>() {
+            Ok(i) => Value::int(i),
+            Err(_) => text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map_or_else(|| Value::string(text), Value::Number),
+        },
+        FieldType::Bool => match text.trim() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::string(text),
+        },
+        _ => match serde_yaml::from_str::<serde_json::Value>(text) {
+            Ok(j) => Value::from_json(&j),
+            Err(_) => Value::string(text),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_values_parse_by_type() {
+        assert_eq!(parse_cli_value("3", &FieldType::Number), Value::int(3));
+        assert_eq!(parse_cli_value("3", &FieldType::String), Value::from("3"));
+        assert_eq!(parse_cli_value("true", &FieldType::Bool), Value::Bool(true));
+        assert_eq!(
+            parse_cli_value(r#"["a", "b"]"#, &FieldType::list(FieldType::String)),
+            Value::List(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            parse_cli_value("{a: 1}", &FieldType::map(FieldType::Number)).get("a"),
+            Some(&Value::int(1))
+        );
+    }
+}
