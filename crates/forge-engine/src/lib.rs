@@ -4,13 +4,49 @@
 //! resource instance through its provider, applies the plan by walking the
 //! dependency graph concurrently, and keeps state safe (local file or S3,
 //! with locking) so an interrupted apply loses nothing.
+//!
+//! The entry point is [`Engine`]:
+//!
+//! ```text
+//! let engine = Engine::new(registry);
+//! let backend = open_backend(&stack)?;
+//! let plan = engine.plan(&stack, backend.as_ref(), &PlanOptions::default()).await?;
+//! println!("{}", plan.render(false));
+//! let report = engine.apply(&plan, backend.as_ref(), &ApplyOptions::default()).await?;
+//! ```
+//!
+//! A runnable example with a provider of its own is in forge-testkit's
+//! crate docs and in `examples/embed`.
 
+pub mod apply;
+pub mod cancel;
 pub mod diff;
+pub mod engine;
+pub mod error;
+pub mod ignore;
+pub mod plan;
 pub mod provider;
+pub mod refresh;
 pub mod registry;
+pub mod retry;
+pub mod state;
+pub mod values;
 
+pub use apply::{
+    ApplyOptions, ApplyReport, Event, FailedChange, Operation, ProgressFn, SkippedChange,
+};
+pub use cancel::{CancelLevel, CancelToken};
+pub use engine::Engine;
+pub use error::{EngineError, PlanProblem};
+pub use plan::build::PlanOptions;
+pub use plan::{ChangeAction, OutputChange, Plan, ResourceChange, Summary};
 pub use provider::{
     Created, FieldChange, ObserveCtx, PlannedAction, PlannedChange, Provider, ProviderError,
     Readiness, ResourceCtx,
 };
 pub use registry::ProviderRegistry;
+pub use retry::RetryPolicy;
+pub use state::{
+    BackendError, BackendFactory, BackendRegistry, LocalBackend, LockError, LockInfo,
+    MemoryBackend, OutputState, ResourceState, State, StateBackend, VersionToken, open_backend,
+};

@@ -132,7 +132,10 @@ pub enum ProviderError {
 impl ProviderError {
     /// Whether the engine should retry the call.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ProviderError::Throttled { .. } | ProviderError::Transient { .. })
+        matches!(
+            self,
+            ProviderError::Throttled { .. } | ProviderError::Transient { .. }
+        )
     }
 }
 
@@ -206,7 +209,8 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Result<Attrs, ProviderError>;
 
     /// Deletes the resource. Deleting something already gone succeeds.
-    async fn delete(&self, ctx: &ResourceCtx, id: &str, prior: &Attrs) -> Result<(), ProviderError>;
+    async fn delete(&self, ctx: &ResourceCtx, id: &str, prior: &Attrs)
+    -> Result<(), ProviderError>;
 
     /// Finds a resource created for `ctx.address` by this stack but never
     /// recorded (a crash between create and state write), by its
@@ -219,7 +223,10 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Lists every resource of this kind tagged `forge:stack = ctx.stack`,
     /// as `(id, forge:address tag)`, for drift's orphan report.
-    async fn list_tagged(&self, ctx: &ObserveCtx) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+    async fn list_tagged(
+        &self,
+        ctx: &ObserveCtx,
+    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let _ = ctx;
         Ok(Vec::new())
     }

@@ -22,7 +22,8 @@ impl ProviderRegistry {
 
     /// Registers a provider under its schema's kind name (replacing any).
     pub fn register(&mut self, provider: Arc<dyn Provider>) {
-        self.providers.insert(provider.schema().kind.clone(), provider);
+        self.providers
+            .insert(provider.schema().kind.clone(), provider);
     }
 
     /// The provider of a kind.

@@ -1,0 +1,538 @@
+//! One scheduler step: re-evaluate with upstream results, record the
+//! intent, call the provider (with retries), wait for readiness, record
+//! the result.
+
+use super::graph::Node;
+use super::ready::ReadinessHub;
+use super::writer::WriterHandle;
+use super::{Event, Operation, ProgressFn};
+use crate::diff::values_equal;
+use crate::ignore::apply_ignore_changes;
+use crate::plan::{ChangeAction, Plan, ResourceChange};
+use crate::provider::{PlannedAction, Provider, Readiness};
+use crate::registry::ProviderRegistry;
+use crate::retry::{RetryPolicy, with_retry};
+use crate::state::{DeposedObject, ResourceStatus, State};
+use crate::values::{AttrValues, desired_attrs, resource_ctx, with_id};
+use forge_core::{Attrs, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// What every step shares.
+pub struct Shared {
+    /// The plan being applied.
+    pub plan: Arc<Plan>,
+    /// The graph's steps.
+    pub nodes: Vec<Node>,
+    /// Providers.
+    pub registry: Arc<ProviderRegistry>,
+    /// Attributes of every resource as known now.
+    pub values: Mutex<AttrValues>,
+    /// The state writer.
+    pub writer: WriterHandle,
+    /// `--parallelism`.
+    pub global: Arc<Semaphore>,
+    /// Per concurrency-group limits.
+    pub groups: HashMap<&'static str, Arc<Semaphore>>,
+    /// Readiness pollers.
+    pub hub: ReadinessHub,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Operations in flight now / at most (for the report and tests).
+    pub in_flight: std::sync::atomic::AtomicUsize,
+    /// The most operations in flight at once.
+    pub max_in_flight: std::sync::atomic::AtomicUsize,
+    /// Idempotency tokens of create steps, recorded as intents up front.
+    pub tokens: HashMap<usize, String>,
+}
+
+impl Shared {
+    fn emit(&self, e: Event) {
+        if let Some(p) = &self.progress {
+            p(&e);
+        }
+    }
+}
+
+fn unmarked(attrs: &Attrs) -> Attrs {
+    attrs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.unmarked()))
+        .collect()
+}
+
+fn merge(base: &Attrs, over: &Attrs) -> Attrs {
+    let mut out = base.clone();
+    for (k, v) in over {
+        if v.is_null() && out.contains_key(k) {
+            continue;
+        }
+        // Keep sensitivity marks of desired values the provider echoes.
+        let v = match out.get(k) {
+            Some(old) if old.is_sensitive() && !v.is_sensitive() && values_equal(old, v) => {
+                old.clone()
+            }
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    out
+}
+
+fn mark_provider_sensitive(provider: &dyn Provider, mut attrs: Attrs) -> Attrs {
+    crate::diff::mark_sensitive(provider.schema(), &mut attrs);
+    attrs
+}
+
+fn unknown_fields(attrs: &Attrs) -> Vec<&str> {
+    attrs
+        .iter()
+        .filter(|(_, v)| !v.is_known())
+        .map(|(k, _)| k.as_str())
+        .collect()
+}
+
+/// Runs step `index`. `Ok` when the step (including readiness) succeeded.
+pub async fn run_node(shared: Arc<Shared>, index: usize) -> Result<(), String> {
+    let node = &shared.nodes[index];
+    let change = &shared.plan.changes[node.change];
+    let provider = shared
+        .registry
+        .get(&change.kind)
+        .cloned()
+        .ok_or_else(|| format!("no provider for resource kind `{}`", change.kind))?;
+    // Group first, then global: a step waiting for its group must not hold
+    // a global slot other groups could use.
+    let group = provider
+        .concurrency()
+        .and_then(|(g, _)| shared.groups.get(g).cloned());
+    let group_permit = match group {
+        Some(s) => Some(
+            s.acquire_owned()
+                .await
+                .map_err(|_| "scheduler closed".to_string())?,
+        ),
+        None => None,
+    };
+    let global_permit = shared
+        .global
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| "scheduler closed".to_string())?;
+    let now = shared
+        .in_flight
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        + 1;
+    shared
+        .max_in_flight
+        .fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+    let started = tokio::time::Instant::now();
+    shared.emit(Event::Started {
+        address: change.address.clone(),
+        action: change.action,
+        operation: node.op,
+    });
+    let permits = (group_permit, global_permit);
+    let result = match node.op {
+        Operation::Delete => delete(&shared, node, change, provider.as_ref(), permits).await,
+        Operation::Create => create(&shared, index, node, change, provider, permits).await,
+        Operation::Update | Operation::Adopt => {
+            update(&shared, node, change, provider, permits).await
+        }
+    };
+    match &result {
+        Ok(()) => shared.emit(Event::Finished {
+            address: change.address.clone(),
+            action: change.action,
+            operation: node.op,
+            elapsed: started.elapsed(),
+        }),
+        Err(e) => shared.emit(Event::Failed {
+            address: change.address.clone(),
+            action: change.action,
+            error: e.clone(),
+        }),
+    }
+    result
+}
+
+type Permits = (
+    Option<tokio::sync::OwnedSemaphorePermit>,
+    tokio::sync::OwnedSemaphorePermit,
+);
+
+fn release(shared: &Shared, permits: Permits) {
+    drop(permits);
+    shared
+        .in_flight
+        .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn on_retry<'a>(
+    shared: &'a Shared,
+    change: &'a ResourceChange,
+) -> impl FnMut(u32, &crate::ProviderError, Duration) + 'a {
+    move |attempt, error, delay| {
+        shared.emit(Event::Retrying {
+            address: change.address.clone(),
+            attempt,
+            error: error.to_string(),
+            delay,
+        })
+    }
+}
+
+async fn delete(
+    shared: &Shared,
+    node: &Node,
+    change: &ResourceChange,
+    provider: &dyn Provider,
+    permits: Permits,
+) -> Result<(), String> {
+    let Some(id) = change.id.clone() else {
+        release(shared, permits);
+        return Ok(());
+    };
+    let ctx = resource_ctx(&shared.plan.stack, &change.address, &change.region);
+    let prior = change.before.as_ref().map(unmarked).unwrap_or_default();
+    let r = with_retry(
+        &shared.retry,
+        || provider.delete(&ctx, &id, &prior),
+        on_retry(shared, change),
+    )
+    .await;
+    release(shared, permits);
+    r.map_err(|e| format!("deleting {} {id}: {e}", change.kind))?;
+    let address = change.address.clone();
+    let deposed = change.deposed || node.replaced_old;
+    let remove_whole = !deposed && (change.action != ChangeAction::Replace);
+    let delete_first_replace = node.replaced_old && !change.create_before_destroy;
+    shared.writer.record(Box::new(move |s: &mut State| {
+        if remove_whole || delete_first_replace {
+            if s.get(&address)
+                .is_some_and(|r| r.id.as_deref() == Some(id.as_str()))
+            {
+                s.remove(&address);
+            }
+        } else if let Some(r) = s.get_mut(&address) {
+            r.deposed.retain(|d| d.id != id);
+        }
+    }));
+    if remove_whole && let Ok(mut v) = shared.values.lock() {
+        v.remove(&change.address);
+    }
+    Ok(())
+}
+
+fn desired_now(
+    shared: &Shared,
+    change: &ResourceChange,
+    provider: &dyn Provider,
+) -> Result<Attrs, String> {
+    let inst = shared
+        .plan
+        .config
+        .instance(&change.address)
+        .ok_or_else(|| format!("{} is not in the plan's configuration", change.address))?;
+    let values = shared
+        .values
+        .lock()
+        .map_err(|_| "values lock poisoned".to_string())?;
+    desired_attrs(&shared.plan.config, inst, provider, &values).map_err(|e| e.to_string())
+}
+
+async fn await_ready(
+    shared: &Shared,
+    change: &ResourceChange,
+    provider: &Arc<dyn Provider>,
+    id: &str,
+    attrs: Attrs,
+) -> Result<Attrs, (Attrs, String)> {
+    match provider.readiness(&attrs) {
+        Readiness::Ready => Ok(attrs),
+        Readiness::Failed(status) => Err((attrs, format!("{} {id} is `{status}`", change.kind))),
+        Readiness::Pending(status) => {
+            shared.emit(Event::Waiting {
+                address: change.address.clone(),
+                status,
+            });
+            match shared
+                .hub
+                .wait(provider.clone(), &change.region, id, &change.address)
+                .await
+            {
+                Ok(observed) => Ok(merge(
+                    &attrs,
+                    &with_id(mark_provider_sensitive(provider.as_ref(), observed), id),
+                )),
+                Err(e) => Err((attrs, e)),
+            }
+        }
+    }
+}
+
+fn record_object(
+    shared: &Shared,
+    change: &ResourceChange,
+    id: String,
+    attrs: Attrs,
+    status: ResourceStatus,
+    cbd_old: Option<String>,
+) {
+    let inst = shared.plan.config.instance(&change.address);
+    let deps = inst.map(|i| i.dependencies.clone()).unwrap_or_default();
+    let prevent_destroy = inst.is_some_and(|i| i.lifecycle.prevent_destroy);
+    let (address, kind, region, store_sensitive) = (
+        change.address.clone(),
+        change.kind.clone(),
+        change.region.clone(),
+        change.store_sensitive,
+    );
+    let old_attrs = change.before.clone().unwrap_or_default();
+    shared.writer.record(Box::new(move |s: &mut State| {
+        let r = s.entry(&address, &kind, &region);
+        if let Some(old) = cbd_old
+            && r.id.as_deref() == Some(old.as_str())
+            && !r.deposed.iter().any(|d| d.id == old)
+        {
+            r.deposed.push(DeposedObject {
+                id: old,
+                attributes: old_attrs,
+            });
+        }
+        r.id = Some(id);
+        r.attributes = attrs;
+        r.pending = None;
+        r.status = status;
+        r.dependencies = deps;
+        r.prevent_destroy = prevent_destroy;
+        r.store_sensitive = store_sensitive;
+    }));
+}
+
+async fn create(
+    shared: &Shared,
+    index: usize,
+    node: &Node,
+    change: &ResourceChange,
+    provider: Arc<dyn Provider>,
+    permits: Permits,
+) -> Result<(), String> {
+    let desired = match desired_now(shared, change, provider.as_ref()) {
+        Ok(d) => d,
+        Err(e) => {
+            release(shared, permits);
+            return Err(e);
+        }
+    };
+    let unknown = unknown_fields(&desired);
+    if !unknown.is_empty() {
+        release(shared, permits);
+        return Err(format!(
+            "cannot create {}: {} still unknown after its dependencies were applied",
+            change.address,
+            unknown.join(", ")
+        ));
+    }
+    // The intent was made durable before the walk started (run.rs), so the
+    // create can go ahead without a write of its own.
+    let Some(token) = shared.tokens.get(&index).cloned() else {
+        release(shared, permits);
+        return Err(format!("no create intent recorded for {}", change.address));
+    };
+    let ctx = resource_ctx(&shared.plan.stack, &change.address, &change.region);
+    let send = unmarked(&desired);
+    let created = with_retry(
+        &shared.retry,
+        || provider.create(&ctx, &send, &token),
+        on_retry(shared, change),
+    )
+    .await;
+    release(shared, permits);
+    let created = created.map_err(|e| format!("creating {}: {e}", change.kind))?;
+    let attrs = merge(
+        &desired,
+        &mark_provider_sensitive(provider.as_ref(), with_id(created.attrs, &created.id)),
+    );
+    let cbd_old = if node.op == Operation::Create
+        && change.action == ChangeAction::Replace
+        && change.create_before_destroy
+    {
+        change.id.clone()
+    } else {
+        None
+    };
+    match await_ready(shared, change, &provider, &created.id, attrs).await {
+        Ok(attrs) => {
+            if let Ok(mut v) = shared.values.lock() {
+                v.insert(change.address.clone(), attrs.clone());
+            }
+            record_object(
+                shared,
+                change,
+                created.id,
+                attrs,
+                ResourceStatus::Ready,
+                cbd_old,
+            );
+            Ok(())
+        }
+        Err((attrs, e)) => {
+            record_object(
+                shared,
+                change,
+                created.id,
+                attrs,
+                ResourceStatus::Tainted,
+                cbd_old,
+            );
+            Err(format!(
+                "{e}; it is recorded as tainted and will be replaced by the next apply"
+            ))
+        }
+    }
+}
+
+/// Re-plans an update against the values known now. `None`: nothing left
+/// to change.
+fn replan(
+    shared: &Shared,
+    change: &ResourceChange,
+    provider: &dyn Provider,
+    prior: &Attrs,
+) -> Result<Option<(Attrs, Vec<crate::FieldChange>)>, String> {
+    let mut prior = prior.clone();
+    let desired = desired_now(shared, change, provider)?;
+    crate::plan::build::reveal_hashed(&mut prior, &desired);
+    let inst = shared.plan.config.instance(&change.address);
+    let ignore = inst
+        .map(|i| i.lifecycle.ignore_changes.clone())
+        .unwrap_or_default();
+    let planned =
+        apply_ignore_changes(&ignore, Some(&prior), provider.plan(Some(&prior), &desired));
+    match planned.action {
+        PlannedAction::NoOp => Ok(None),
+        PlannedAction::Update => {
+            let unknown = unknown_fields(&planned.predicted);
+            let unknown: Vec<&str> = unknown
+                .into_iter()
+                .filter(|k| desired.contains_key(*k))
+                .collect();
+            if !unknown.is_empty() {
+                return Err(format!(
+                    "cannot update {}: {} still unknown",
+                    change.address,
+                    unknown.join(", ")
+                ));
+            }
+            Ok(Some((planned.predicted, planned.changes)))
+        }
+        PlannedAction::Replace | PlannedAction::Create => Err(format!(
+            "{} now needs replacement (a value known only at apply time forces it); run plan again",
+            change.address
+        )),
+    }
+}
+
+async fn update(
+    shared: &Shared,
+    _node: &Node,
+    change: &ResourceChange,
+    provider: Arc<dyn Provider>,
+    permits: Permits,
+) -> Result<(), String> {
+    let (Some(id), Some(prior)) = (change.id.clone(), change.before.clone()) else {
+        release(shared, permits);
+        return Err(format!(
+            "{} has no recorded object to update",
+            change.address
+        ));
+    };
+    let work = if change.action == ChangeAction::Adopt && change.changes.is_empty() {
+        Ok(None)
+    } else {
+        replan(shared, change, provider.as_ref(), &prior)
+    };
+    let attrs = match work {
+        Err(e) => {
+            release(shared, permits);
+            if change.action == ChangeAction::Adopt {
+                // Adopt what exists even if its update cannot proceed.
+                record_object(
+                    shared,
+                    change,
+                    id.clone(),
+                    prior,
+                    ResourceStatus::Ready,
+                    None,
+                );
+            }
+            return Err(e);
+        }
+        Ok(None) => {
+            release(shared, permits);
+            prior.clone()
+        }
+        Ok(Some((desired, changes))) => {
+            let ctx = resource_ctx(&shared.plan.stack, &change.address, &change.region);
+            let (p, d) = (unmarked(&prior), unmarked(&desired));
+            let r = with_retry(
+                &shared.retry,
+                || provider.update(&ctx, &id, &p, &d, &changes),
+                on_retry(shared, change),
+            )
+            .await;
+            release(shared, permits);
+            match r {
+                Ok(returned) => merge(
+                    &desired,
+                    &mark_provider_sensitive(provider.as_ref(), with_id(returned, &id)),
+                ),
+                Err(e) => {
+                    if change.action == ChangeAction::Adopt {
+                        record_object(
+                            shared,
+                            change,
+                            id.clone(),
+                            prior,
+                            ResourceStatus::Ready,
+                            None,
+                        );
+                    }
+                    return Err(format!("updating {} {id}: {e}", change.kind));
+                }
+            }
+        }
+    };
+    let attrs = with_id(attrs, &id);
+    match await_ready(shared, change, &provider, &id, attrs).await {
+        Ok(attrs) => {
+            if let Ok(mut v) = shared.values.lock() {
+                v.insert(change.address.clone(), attrs.clone());
+            }
+            record_object(shared, change, id, attrs, ResourceStatus::Ready, None);
+            Ok(())
+        }
+        Err((attrs, e)) => {
+            record_object(shared, change, id, attrs, ResourceStatus::Tainted, None);
+            Err(e)
+        }
+    }
+}
+
+/// Unknown-free attributes used to seed the values of a resource.
+pub fn seed_value(change: &ResourceChange) -> Option<Attrs> {
+    match change.action {
+        ChangeAction::Create => None,
+        _ => change.before.clone().map(|b| {
+            b.into_iter()
+                .filter(|(_, v)| !matches!(v, Value::Unknown))
+                .collect()
+        }),
+    }
+}

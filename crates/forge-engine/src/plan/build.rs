@@ -1,0 +1,460 @@
+//! Making a plan: evaluate each instance in dependency order against the
+//! refreshed state, let its provider diff it, honour `lifecycle`, and add
+//! deletes for what left the spec and adoptions for what an interrupted run
+//! left behind.
+
+use super::order::topo_order;
+use super::{ChangeAction, OutputChange, PLAN_FORMAT_VERSION, Plan, ResourceChange};
+use crate::diff::values_equal;
+use crate::error::{EngineError, PlanProblem};
+use crate::ignore::apply_ignore_changes;
+use crate::provider::{Created, PlannedAction, Provider};
+use crate::registry::ProviderRegistry;
+use crate::state::codec::matches_hash;
+use crate::state::{ResourceState, ResourceStatus, State};
+use crate::values::{AttrValues, desired_attrs, resource_ctx, with_id};
+use forge_core::spec::Stack;
+use forge_core::{Address, Attrs, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Options of a plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Refresh from the cloud first (default true); without it the state's
+    /// recorded attributes are the prior.
+    pub refresh: bool,
+    /// Resources whose sensitive attributes are stored in plain text in the
+    /// state instead of as hashes.
+    pub store_sensitive: BTreeSet<Address>,
+    /// Retries of refresh and orphan lookups.
+    pub retry: crate::retry::RetryPolicy,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            refresh: true,
+            store_sensitive: BTreeSet::new(),
+            retry: Default::default(),
+        }
+    }
+}
+
+/// Everything the planner needs.
+pub(crate) struct PlanInput<'a> {
+    pub registry: &'a ProviderRegistry,
+    pub stack: &'a Stack,
+    /// The refreshed state (None: no state yet).
+    pub state: Option<State>,
+    pub options: &'a PlanOptions,
+    pub destroy: bool,
+}
+
+/// Orphans of interrupted creates, by address.
+async fn find_orphans(
+    registry: &ProviderRegistry,
+    state: &State,
+    options: &PlanOptions,
+) -> Result<BTreeMap<Address, Created>, EngineError> {
+    let lookups = state
+        .resources
+        .iter()
+        .filter(|r| r.id.is_none())
+        .filter_map(|r| {
+            let pending = r.pending.as_ref()?;
+            let provider = registry.get(&r.kind)?.clone();
+            let ctx = resource_ctx(&state.stack, &r.address, &r.region);
+            let token = pending.token.clone();
+            let address = r.address.clone();
+            Some(async move {
+                let found = crate::retry::with_retry(
+                    &options.retry,
+                    || provider.find_orphan(&ctx, &token),
+                    |_, _, _| {},
+                )
+                .await
+                .map_err(|source| EngineError::FindOrphan {
+                    address: address.clone(),
+                    source,
+                })?;
+                Ok::<_, EngineError>(found.map(|c| (address, c)))
+            })
+        });
+    let found = futures::future::try_join_all(lookups).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Replaces recorded hashes of sensitive values by the desired value when
+/// they hash equal, so an unchanged password is not a diff.
+pub(crate) fn reveal_hashed(prior: &mut Attrs, desired: &Attrs) {
+    for (k, v) in prior.iter_mut() {
+        if let (Value::Sensitive(inner), Some(want)) = (&*v, desired.get(k))
+            && inner.get("sha256").is_some()
+            && matches_hash(v, want)
+        {
+            *v = want.clone();
+        }
+    }
+}
+
+fn unknown_placeholder() -> Attrs {
+    Attrs::from([("id".to_string(), Value::Unknown)])
+}
+
+fn delete_change(
+    r: &ResourceState,
+    id: Option<String>,
+    before: Attrs,
+    deposed: bool,
+) -> ResourceChange {
+    ResourceChange {
+        address: r.address.clone(),
+        kind: r.kind.clone(),
+        region: r.region.clone(),
+        action: ChangeAction::Delete,
+        id,
+        before: Some(before),
+        after: None,
+        changes: Vec::new(),
+        replace_because: Vec::new(),
+        create_before_destroy: false,
+        dependencies: r.dependencies.clone(),
+        warnings: Vec::new(),
+        deposed,
+        pending_token: None,
+        store_sensitive: r.store_sensitive,
+    }
+}
+
+/// Builds the plan.
+pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError> {
+    let PlanInput {
+        registry,
+        stack,
+        state,
+        options,
+        destroy,
+    } = input;
+    let state_exists = state.is_some();
+    let state = state.unwrap_or_else(|| State::new(stack.name.clone(), stack.environment.clone()));
+    let orphans = find_orphans(registry, &state, options).await?;
+    let mut problems = Vec::new();
+    let mut changes = Vec::new();
+    let mut values = AttrValues::new();
+
+    if !destroy {
+        let order = topo_order(&stack.instances).map_err(|problems| EngineError::Plan {
+            stack: stack.name.clone(),
+            problems,
+        })?;
+        for i in order {
+            let inst = &stack.instances[i];
+            let addr = &inst.address;
+            let Some(provider) = registry.get(&inst.kind) else {
+                problems.push(PlanProblem {
+                    address: Some(addr.clone()),
+                    message: format!("no provider for resource kind `{}`", inst.kind),
+                });
+                values.insert(addr.clone(), unknown_placeholder());
+                continue;
+            };
+            let recorded = state.get(addr);
+            match plan_instance(
+                stack,
+                inst,
+                provider,
+                recorded,
+                orphans.get(addr),
+                &values,
+                options,
+            ) {
+                Ok(change) => {
+                    if inst.lifecycle.prevent_destroy && change.action == ChangeAction::Replace {
+                        problems.push(PlanProblem {
+                            address: Some(addr.clone()),
+                            message: format!(
+                                "must be replaced (because of {}) but lifecycle.prevent_destroy is set; \
+                                 change the configuration back or remove prevent_destroy",
+                                change.replace_because.join(", ")
+                            ),
+                        });
+                    }
+                    values.insert(
+                        addr.clone(),
+                        change.after.clone().unwrap_or_else(unknown_placeholder),
+                    );
+                    changes.push(change);
+                }
+                Err(e) => {
+                    problems.push(PlanProblem {
+                        address: Some(addr.clone()),
+                        message: e.to_string(),
+                    });
+                    values.insert(addr.clone(), unknown_placeholder());
+                }
+            }
+        }
+    }
+
+    // Deletes: what left the spec (everything, for destroy), and deposed
+    // objects of any resource.
+    let in_spec = |a: &Address| !destroy && stack.instance(a).is_some();
+    for r in &state.resources {
+        for d in &r.deposed {
+            changes.push(delete_change(
+                r,
+                Some(d.id.clone()),
+                d.attributes.clone(),
+                true,
+            ));
+        }
+        if in_spec(&r.address) {
+            continue;
+        }
+        let protected = r.prevent_destroy
+            || stack
+                .instance(&r.address)
+                .is_some_and(|i| i.lifecycle.prevent_destroy);
+        let (id, before) = match (&r.id, orphans.get(&r.address)) {
+            (Some(id), _) => (id.clone(), r.attributes.clone()),
+            (None, Some(o)) => (o.id.clone(), with_id(o.attrs.clone(), &o.id)),
+            // Only an intent whose create never happened: nothing to delete.
+            (None, None) => continue,
+        };
+        if protected {
+            problems.push(PlanProblem {
+                address: Some(r.address.clone()),
+                message: if destroy {
+                    "cannot be destroyed: lifecycle.prevent_destroy is set".into()
+                } else {
+                    "was removed from the spec but lifecycle.prevent_destroy is set; \
+                     put it back, or remove prevent_destroy first (or `forge state rm` it to keep it unmanaged)"
+                        .into()
+                },
+            });
+            continue;
+        }
+        changes.push(delete_change(r, Some(id), before, false));
+    }
+
+    propagate_create_before_destroy(&mut changes, stack);
+    changes.sort_by(|a, b| (&a.address, a.deposed, &a.id).cmp(&(&b.address, b.deposed, &b.id)));
+
+    let output_changes = plan_outputs(stack, &state, &values, destroy, &mut problems);
+    if !problems.is_empty() {
+        return Err(EngineError::Plan {
+            stack: stack.name.clone(),
+            problems,
+        });
+    }
+    Ok(Plan {
+        format_version: PLAN_FORMAT_VERSION.into(),
+        stack: stack.name.clone(),
+        environment: stack.environment.clone(),
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        state_exists,
+        created_at: chrono::Utc::now(),
+        destroy,
+        changes,
+        output_changes,
+        config: stack.clone(),
+    })
+}
+
+fn plan_instance(
+    stack: &Stack,
+    inst: &forge_core::spec::Instance,
+    provider: &Arc<dyn Provider>,
+    recorded: Option<&ResourceState>,
+    orphan: Option<&Created>,
+    values: &AttrValues,
+    options: &PlanOptions,
+) -> Result<ResourceChange, EngineError> {
+    let desired = desired_attrs(stack, inst, provider.as_ref(), values)?;
+    let mut warnings = Vec::new();
+    let mut adopting = false;
+    let mut prior: Option<Attrs> = match recorded {
+        Some(r) if r.id.is_some() => Some(r.attributes.clone()),
+        _ => match orphan {
+            Some(o) => {
+                adopting = true;
+                warnings.push(format!(
+                    "found {} created by an interrupted run (never recorded in state); it will be adopted, not created again",
+                    o.id
+                ));
+                Some(with_id(o.attrs.clone(), &o.id))
+            }
+            None => None,
+        },
+    };
+    if let Some(p) = prior.as_mut() {
+        reveal_hashed(p, &desired);
+    }
+    let id = prior
+        .as_ref()
+        .and_then(|p| p.get("id"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let planned = provider.plan(prior.as_ref(), &desired);
+    let mut planned = apply_ignore_changes(&inst.lifecycle.ignore_changes, prior.as_ref(), planned);
+    let mut replace_because: Vec<String> = planned
+        .changes
+        .iter()
+        .filter(|c| c.forces_replacement)
+        .map(|c| c.path.clone())
+        .collect();
+    let tainted = recorded.is_some_and(|r| r.status == ResourceStatus::Tainted && r.id.is_some());
+    if tainted && planned.action != PlannedAction::Create {
+        if planned.action != PlannedAction::Replace {
+            planned.predicted = crate::diff::predict_created(provider.schema(), &desired);
+        }
+        planned.action = PlannedAction::Replace;
+        replace_because.push("tainted (it never became ready)".into());
+    }
+    let action = match (planned.action, adopting) {
+        (PlannedAction::Create, _) => ChangeAction::Create,
+        (PlannedAction::Replace, _) => ChangeAction::Replace,
+        (PlannedAction::Update | PlannedAction::NoOp, true) => ChangeAction::Adopt,
+        (PlannedAction::Update, false) => ChangeAction::Update,
+        (PlannedAction::NoOp, false) => ChangeAction::NoOp,
+    };
+    let mut after = planned.predicted;
+    match (action, &id) {
+        (ChangeAction::Create | ChangeAction::Replace, _) => {
+            after.insert("id".into(), Value::Unknown);
+        }
+        (_, Some(id)) => {
+            after.insert("id".into(), Value::from(id.as_str()));
+        }
+        _ => {}
+    }
+    // A create reuses the token of an interrupted create of this address so
+    // the provider's idempotency (client tokens) can recognise it.
+    let pending_token = match action {
+        ChangeAction::Create => recorded
+            .and_then(|r| r.pending.as_ref())
+            .map(|p| p.token.clone()),
+        _ => None,
+    };
+    let changes = if action == ChangeAction::NoOp {
+        Vec::new()
+    } else {
+        planned.changes
+    };
+    Ok(ResourceChange {
+        address: inst.address.clone(),
+        kind: inst.kind.clone(),
+        region: inst.region.clone(),
+        action,
+        id: if action == ChangeAction::Create {
+            None
+        } else {
+            id
+        },
+        before: prior,
+        after: Some(after),
+        changes,
+        replace_because,
+        create_before_destroy: inst.lifecycle.create_before_destroy
+            && action == ChangeAction::Replace,
+        dependencies: inst.dependencies.clone(),
+        warnings,
+        deposed: false,
+        pending_token,
+        store_sensitive: options.store_sensitive.contains(&inst.address)
+            || recorded.is_some_and(|r| r.store_sensitive),
+    })
+}
+
+/// A replaced dependency of a create-before-destroy replacement must be
+/// create-before-destroy too, or the order would be cyclic (the new
+/// dependent needs the new dependency, which could only be created after
+/// the old dependent is gone).
+fn propagate_create_before_destroy(changes: &mut [ResourceChange], stack: &Stack) {
+    let index: BTreeMap<Address, usize> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.deposed)
+        .map(|(i, c)| (c.address.clone(), i))
+        .collect();
+    let mut work: Vec<usize> = (0..changes.len())
+        .filter(|&i| changes[i].create_before_destroy)
+        .collect();
+    while let Some(i) = work.pop() {
+        let Some(inst) = stack.instance(&changes[i].address) else {
+            continue;
+        };
+        for dep in &inst.dependencies {
+            if let Some(&j) = index.get(dep)
+                && changes[j].action == ChangeAction::Replace
+                && !changes[j].create_before_destroy
+            {
+                changes[j].create_before_destroy = true;
+                changes[j].warnings.push(format!(
+                    "replaced create-before-destroy because {} is",
+                    changes[i].address
+                ));
+                work.push(j);
+            }
+        }
+    }
+}
+
+fn plan_outputs(
+    stack: &Stack,
+    state: &State,
+    values: &AttrValues,
+    destroy: bool,
+    problems: &mut Vec<PlanProblem>,
+) -> Vec<OutputChange> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    if !destroy {
+        for def in &stack.outputs {
+            seen.insert(def.name.clone());
+            let after = match stack.evaluate_output(def, values) {
+                Ok(v) => v,
+                Err(d) => {
+                    problems.push(PlanProblem {
+                        address: None,
+                        message: format!("output `{}`: {d}", def.name),
+                    });
+                    continue;
+                }
+            };
+            let before = state.outputs.get(&def.name).map(|o| {
+                let v = Value::from_json(&o.value);
+                if o.sensitive { v.sensitive() } else { v }
+            });
+            let action = match &before {
+                None => ChangeAction::Create,
+                Some(b) if values_equal(b, &after) => ChangeAction::NoOp,
+                Some(_) => ChangeAction::Update,
+            };
+            out.push(OutputChange {
+                name: def.name.clone(),
+                action,
+                before,
+                after: Some(after),
+                sensitive: def.sensitive,
+            });
+        }
+    }
+    for (name, o) in &state.outputs {
+        if seen.contains(name) {
+            continue;
+        }
+        let v = Value::from_json(&o.value);
+        out.push(OutputChange {
+            name: name.clone(),
+            action: ChangeAction::Delete,
+            before: Some(if o.sensitive { v.sensitive() } else { v }),
+            after: None,
+            sensitive: o.sensitive,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}

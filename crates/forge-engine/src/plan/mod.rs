@@ -1,0 +1,254 @@
+//! Plans: what an apply will do, resource by resource, field by field.
+//!
+//! A [`Plan`] is made by [`crate::Engine::plan`] (or `plan_destroy`),
+//! rendered for people ([`Plan::render`]) or machines ([`Plan::to_json`]),
+//! saved to a file ([`Plan::save`]) and applied exactly by
+//! [`crate::Engine::apply`], which refuses it if the state changed since
+//! (lineage / serial).
+
+pub mod build;
+pub mod json;
+pub mod order;
+pub mod render;
+
+use crate::error::EngineError;
+use crate::provider::FieldChange;
+use chrono::{DateTime, Utc};
+use forge_core::spec::Stack;
+use forge_core::{Address, Attrs, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The plan format version this engine writes and reads.
+pub const PLAN_FORMAT_VERSION: &str = "1";
+
+/// What happens to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeAction {
+    /// Create it.
+    Create,
+    /// Change it in place.
+    Update,
+    /// Destroy and create it again (or create first, with
+    /// `create_before_destroy`).
+    Replace,
+    /// Destroy it.
+    Delete,
+    /// Record a resource an interrupted run created but never recorded
+    /// (found by `find_orphan`), updating it in place if it differs.
+    Adopt,
+    /// Nothing to do.
+    NoOp,
+}
+
+impl ChangeAction {
+    /// The action's name as in the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeAction::Create => "create",
+            ChangeAction::Update => "update",
+            ChangeAction::Replace => "replace",
+            ChangeAction::Delete => "delete",
+            ChangeAction::Adopt => "adopt",
+            ChangeAction::NoOp => "no_op",
+        }
+    }
+}
+
+/// The planned change of one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    /// Its address.
+    pub address: Address,
+    /// Its kind.
+    pub kind: String,
+    /// Its region.
+    pub region: String,
+    /// What happens.
+    pub action: ChangeAction,
+    /// The existing object's id (update, replace, delete, adopt, no-op).
+    pub id: Option<String>,
+    /// The attributes now (refreshed), if it exists.
+    pub before: Option<Attrs>,
+    /// The attributes expected afterwards (unknowns where the cloud
+    /// decides), unless deleted.
+    pub after: Option<Attrs>,
+    /// Field-level differences.
+    pub changes: Vec<FieldChange>,
+    /// For replacements: the fields (or reasons) forcing it.
+    pub replace_because: Vec<String>,
+    /// For replacements: create the new object before deleting the old.
+    pub create_before_destroy: bool,
+    /// What it depends on (the spec's for create/update, the state's for
+    /// delete).
+    pub dependencies: BTreeSet<Address>,
+    /// Things the user should know.
+    pub warnings: Vec<String>,
+    /// A delete of a deposed object (an old object left by an interrupted
+    /// create-before-destroy replacement) rather than of the current one.
+    #[serde(default)]
+    pub deposed: bool,
+    /// The idempotency token of an interrupted create to reuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_token: Option<String>,
+    /// Store its sensitive attributes in plain text in the state.
+    #[serde(default)]
+    pub store_sensitive: bool,
+}
+
+/// The planned change of one output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputChange {
+    /// Its name.
+    pub name: String,
+    /// `create`, `update`, `delete` or `no_op`.
+    pub action: ChangeAction,
+    /// The recorded value.
+    pub before: Option<Value>,
+    /// The new value (maybe unknown).
+    pub after: Option<Value>,
+    /// Masked in output.
+    pub sensitive: bool,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Creates plus replacements.
+    pub add: usize,
+    /// In-place updates.
+    pub change: usize,
+    /// Deletes plus replacements.
+    pub destroy: usize,
+    /// Adoptions.
+    pub adopt: usize,
+}
+
+/// A plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`PLAN_FORMAT_VERSION`].
+    pub format_version: String,
+    /// The stack's name.
+    pub stack: String,
+    /// The environment.
+    pub environment: Option<String>,
+    /// The lineage of the state planned against (fresh for a new state).
+    pub lineage: String,
+    /// The serial of the state planned against (0 for a new state).
+    pub serial: u64,
+    /// Whether a state existed when planning.
+    pub state_exists: bool,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// A destroy plan (`forge destroy`): outputs are removed too.
+    pub destroy: bool,
+    /// Every resource, sorted by address (no-ops included).
+    pub changes: Vec<ResourceChange>,
+    /// Every output.
+    pub output_changes: Vec<OutputChange>,
+    /// The stack it was made from, so applying a saved plan uses exactly
+    /// this configuration.
+    pub config: Stack,
+}
+
+impl Plan {
+    /// Counts for the summary line.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                ChangeAction::Create => s.add += 1,
+                ChangeAction::Update => s.change += 1,
+                ChangeAction::Replace => {
+                    s.add += 1;
+                    s.destroy += 1;
+                }
+                ChangeAction::Delete => s.destroy += 1,
+                ChangeAction::Adopt => {
+                    s.adopt += 1;
+                    if !c.changes.is_empty() {
+                        s.change += 1;
+                    }
+                }
+                ChangeAction::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// Whether applying it would change any resource or output.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != ChangeAction::NoOp)
+            || self
+                .output_changes
+                .iter()
+                .any(|o| o.action != ChangeAction::NoOp)
+    }
+
+    /// The change of one address (the current object's, not a deposed one).
+    pub fn change(&self, address: &Address) -> Option<&ResourceChange> {
+        self.changes
+            .iter()
+            .find(|c| &c.address == address && !c.deposed)
+    }
+
+    /// The saved-plan text: complete (configuration, unknown and sensitive
+    /// marks included), for `forge apply FILE`. It contains secrets in
+    /// plain text, like the state: protect it.
+    pub fn to_file_string(&self) -> Result<String, EngineError> {
+        serde_json::to_string_pretty(self).map_err(|e| EngineError::PlanFile {
+            path: "(memory)".into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Parses a saved plan, checking its format version.
+    pub fn from_file_str(text: &str) -> Result<Plan, EngineError> {
+        let raw: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| EngineError::PlanFile {
+                path: "(memory)".into(),
+                message: e.to_string(),
+            })?;
+        let found = raw
+            .get("format_version")
+            .and_then(|v| v.as_str())
+            .unwrap_or("(none)");
+        if found != PLAN_FORMAT_VERSION {
+            return Err(EngineError::PlanFormat {
+                found: found.into(),
+                expected: PLAN_FORMAT_VERSION.into(),
+            });
+        }
+        serde_json::from_value(raw).map_err(|e| EngineError::PlanFile {
+            path: "(memory)".into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Saves the plan to `path` (see [`Plan::to_file_string`]).
+    pub fn save(&self, path: &Path) -> Result<(), EngineError> {
+        let text = self.to_file_string()?;
+        std::fs::write(path, text).map_err(|e| EngineError::PlanFile {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Loads a plan saved with [`Plan::save`].
+    pub fn load(path: &Path) -> Result<Plan, EngineError> {
+        let text = std::fs::read_to_string(path).map_err(|e| EngineError::PlanFile {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Plan::from_file_str(&text).map_err(|e| match e {
+            EngineError::PlanFile { message, .. } => EngineError::PlanFile {
+                path: path.display().to_string(),
+                message,
+            },
+            other => other,
+        })
+    }
+}

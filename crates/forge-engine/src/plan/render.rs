@@ -1,0 +1,267 @@
+//! Human rendering of a plan, in the style Terraform users know:
+//! `+ create`, `~ update in-place`, `-/+ replace` (`# forces replacement`),
+//! `- destroy`, "(known after apply)", "(sensitive)", and the summary line.
+
+use super::{ChangeAction, OutputChange, Plan, ResourceChange};
+use crate::provider::FieldChange;
+use forge_core::{Attrs, Value};
+use owo_colors::OwoColorize;
+use std::fmt::Write;
+
+#[derive(Clone, Copy)]
+enum Tone {
+    Add,
+    Change,
+    Remove,
+    Adopt,
+    Plain,
+    Bold,
+}
+
+fn paint(text: &str, tone: Tone, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    match tone {
+        Tone::Add => text.green().to_string(),
+        Tone::Change => text.yellow().to_string(),
+        Tone::Remove => text.red().to_string(),
+        Tone::Adopt => text.cyan().to_string(),
+        Tone::Bold => text.bold().to_string(),
+        Tone::Plain => text.to_string(),
+    }
+}
+
+fn symbol(change: &ResourceChange) -> (&'static str, Tone) {
+    match change.action {
+        ChangeAction::Create => ("  +", Tone::Add),
+        ChangeAction::Update => ("  ~", Tone::Change),
+        ChangeAction::Replace if change.create_before_destroy => ("+/-", Tone::Change),
+        ChangeAction::Replace => ("-/+", Tone::Change),
+        ChangeAction::Delete => ("  -", Tone::Remove),
+        ChangeAction::Adopt => ("  >", Tone::Adopt),
+        ChangeAction::NoOp => ("   ", Tone::Plain),
+    }
+}
+
+fn headline(change: &ResourceChange) -> String {
+    let a = &change.address;
+    match change.action {
+        ChangeAction::Create => format!("# {a} will be created"),
+        ChangeAction::Update => format!("# {a} will be updated in-place"),
+        ChangeAction::Replace if change.create_before_destroy => {
+            format!("# {a} must be replaced (new one created before the old one is destroyed)")
+        }
+        ChangeAction::Replace => format!("# {a} must be replaced"),
+        ChangeAction::Delete if change.deposed => {
+            format!(
+                "# {a} (deposed object {}) will be destroyed",
+                change.id.as_deref().unwrap_or("?")
+            )
+        }
+        ChangeAction::Delete => format!("# {a} will be destroyed"),
+        ChangeAction::Adopt => {
+            format!("# {a} will be adopted (created by an interrupted run, never recorded)")
+        }
+        ChangeAction::NoOp => format!("# {a} is up to date"),
+    }
+}
+
+fn shown(v: &Option<Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "null".into(),
+        Some(v) => v.to_string(),
+    }
+}
+
+struct Line {
+    sign: &'static str,
+    tone: Tone,
+    key: String,
+    text: String,
+}
+
+fn attr_lines(attrs: &Attrs, sign: &'static str, tone: Tone) -> Vec<Line> {
+    attrs
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| Line {
+            sign,
+            tone,
+            key: k.clone(),
+            text: v.to_string(),
+        })
+        .collect()
+}
+
+fn change_line(c: &FieldChange) -> Line {
+    let (sign, tone, text) = match (&c.before, &c.after) {
+        (None, _) | (Some(Value::Null), _) => ("+", Tone::Add, shown(&c.after)),
+        (_, None) | (_, Some(Value::Null)) => {
+            ("-", Tone::Remove, format!("{} -> null", shown(&c.before)))
+        }
+        _ => (
+            "~",
+            Tone::Change,
+            format!("{} -> {}", shown(&c.before), shown(&c.after)),
+        ),
+    };
+    let text = if c.forces_replacement {
+        format!("{text} # forces replacement")
+    } else {
+        text
+    };
+    Line {
+        sign,
+        tone,
+        key: c.path.clone(),
+        text,
+    }
+}
+
+fn body(change: &ResourceChange) -> Vec<Line> {
+    let id_line = |after: &str| {
+        change.id.as_ref().map(|id| Line {
+            sign: " ",
+            tone: Tone::Plain,
+            key: "id".into(),
+            text: format!("{:?}{after}", id),
+        })
+    };
+    match change.action {
+        ChangeAction::Create => change
+            .after
+            .as_ref()
+            .map(|a| attr_lines(a, "+", Tone::Add))
+            .unwrap_or_default(),
+        ChangeAction::Delete => change
+            .before
+            .as_ref()
+            .map(|b| attr_lines(b, "-", Tone::Remove))
+            .unwrap_or_default(),
+        ChangeAction::Replace => {
+            let mut lines: Vec<Line> = id_line(" -> (known after apply)").into_iter().collect();
+            lines.extend(change.changes.iter().map(change_line));
+            lines
+        }
+        ChangeAction::Update | ChangeAction::Adopt | ChangeAction::NoOp => {
+            let mut lines: Vec<Line> = id_line("").into_iter().collect();
+            lines.extend(change.changes.iter().map(change_line));
+            lines
+        }
+    }
+}
+
+fn render_resource(out: &mut String, change: &ResourceChange, color: bool) {
+    let (sym, tone) = symbol(change);
+    let _ = writeln!(out, "  {}", paint(&headline(change), Tone::Bold, color));
+    for because in &change.replace_because {
+        if !change
+            .changes
+            .iter()
+            .any(|c| &c.path == because && c.forces_replacement)
+        {
+            let _ = writeln!(out, "  # (replaced because {because})");
+        }
+    }
+    for w in &change.warnings {
+        let _ = writeln!(out, "  # warning: {w}");
+    }
+    let _ = writeln!(
+        out,
+        "{} {} {} {{",
+        paint(sym, tone, color),
+        change.kind,
+        change.address
+    );
+    let lines = body(change);
+    let width = lines.iter().map(|l| l.key.len()).max().unwrap_or(0);
+    for l in lines {
+        let _ = writeln!(
+            out,
+            "      {} {:width$} = {}",
+            paint(l.sign, l.tone, color),
+            l.key,
+            l.text
+        );
+    }
+    let _ = writeln!(out, "    }}\n");
+}
+
+fn render_output(out: &mut String, o: &OutputChange, width: usize, color: bool) {
+    let (sign, tone, text) = match o.action {
+        ChangeAction::Create => ("+", Tone::Add, shown(&o.after)),
+        ChangeAction::Delete => ("-", Tone::Remove, format!("{} -> null", shown(&o.before))),
+        _ => (
+            "~",
+            Tone::Change,
+            format!("{} -> {}", shown(&o.before), shown(&o.after)),
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "  {} {:width$} = {}",
+        paint(sign, tone, color),
+        o.name,
+        text
+    );
+}
+
+/// Renders the plan for a terminal. `color` adds ANSI colours (the CLI
+/// decides from `NO_COLOR` and whether stdout is a terminal).
+pub fn render(plan: &Plan, color: bool) -> String {
+    let mut out = String::new();
+    if !plan.has_changes() {
+        out.push_str(if plan.destroy {
+            "No changes. No objects need to be destroyed.\n"
+        } else {
+            "No changes. Your infrastructure matches the configuration.\n"
+        });
+        return out;
+    }
+    let resource_changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != ChangeAction::NoOp)
+        .collect();
+    if !resource_changes.is_empty() {
+        out.push_str("forge will perform the following actions:\n\n");
+        for c in resource_changes {
+            render_resource(&mut out, c, color);
+        }
+    }
+    let s = plan.summary();
+    let adopt = if s.adopt > 0 {
+        format!(", {} to adopt", s.adopt)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "{} {} to add, {} to change, {} to destroy{adopt}.",
+        paint("Plan:", Tone::Bold, color),
+        s.add,
+        s.change,
+        s.destroy
+    );
+    let outputs: Vec<&OutputChange> = plan
+        .output_changes
+        .iter()
+        .filter(|o| o.action != ChangeAction::NoOp)
+        .collect();
+    if !outputs.is_empty() {
+        out.push_str("\nChanges to Outputs:\n");
+        let width = outputs.iter().map(|o| o.name.len()).max().unwrap_or(0);
+        for o in outputs {
+            render_output(&mut out, o, width, color);
+        }
+    }
+    out
+}
+
+impl Plan {
+    /// Renders the plan for people (see [`render`]).
+    pub fn render(&self, color: bool) -> String {
+        render(self, color)
+    }
+}
