@@ -70,7 +70,20 @@ pub fn ensure_venv() -> Result<PathBuf, HarnessError> {
 impl Emulator {
     /// Ensures the venv, starts the launcher on a free port, waits until the
     /// server answers HTTP.
+    ///
+    /// `FORGE_EMULATOR_ARGS` (whitespace-separated) adds launcher arguments,
+    /// e.g. `--verbose`, or `--skip-patch NAME` to see a test fail without
+    /// a patch.
     pub fn start() -> Result<Emulator, HarnessError> {
+        let extra = std::env::var("FORGE_EMULATOR_ARGS").unwrap_or_default();
+        let extra: Vec<&str> = extra.split_whitespace().collect();
+        Emulator::start_with_args(&extra)
+    }
+
+    /// [`Emulator::start`] with extra launcher arguments (e.g.
+    /// `["--skip-patch", "patch_s3_conditional_writes_atomic"]` to show a
+    /// test catches an unpatched gap).
+    pub fn start_with_args(extra: &[&str]) -> Result<Emulator, HarnessError> {
         let python = ensure_venv()?;
         let launcher = repo_root().join("scripts/moto_launcher.py");
         let log_dir = tempfile::Builder::new()
@@ -92,6 +105,7 @@ impl Emulator {
         let mut child = Command::new(&python)
             .arg(&launcher)
             .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))
@@ -183,6 +197,30 @@ impl Emulator {
         Ok(())
     }
 
+    /// Sends an unsigned query-protocol call (`Action=...&...` form) to
+    /// `service` (its SigV4 signing name, e.g. `elasticache`), for services
+    /// the tests have no SDK crate for. moto routes by the credential scope
+    /// and does not check signatures unless told to. Returns status and body.
+    pub fn query(&self, service: &str, form: &str) -> Result<(u16, String), HarnessError> {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        http_request_with(
+            self.port,
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", &auth),
+            ],
+            form,
+        )
+        .map_err(|source| HarnessError::Io {
+            what: format!("{service} query {form}"),
+            source,
+        })
+    }
+
     /// The server's log so far (stderr of the launcher), for failure messages.
     pub fn log(&self) -> String {
         read_log(&self.log)
@@ -215,9 +253,6 @@ pub fn aws_env(endpoint: &str) -> Vec<(String, String)> {
         ("AWS_EC2_METADATA_DISABLED", "true"),
         ("AWS_CONFIG_FILE", "/dev/null"),
         ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        // moto answers unsupported calls with 500s, which the SDK retries: few
-        // attempts keep a failing test fast.
-        ("AWS_MAX_ATTEMPTS", "3"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -225,7 +260,9 @@ pub fn aws_env(endpoint: &str) -> Vec<(String, String)> {
 }
 
 /// An SDK configuration for `endpoint` with the same dummy credentials as
-/// [`aws_env`], ignoring the calling user's environment and profiles.
+/// [`aws_env`], ignoring the calling user's environment and profiles. Three
+/// attempts: moto answers unsupported calls with 500s, which the SDK
+/// retries, and a failing verification should fail fast.
 pub async fn sdk_config_for(endpoint: &str, region: &str) -> aws_config::SdkConfig {
     let credentials =
         aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "forge-e2e");
@@ -309,11 +346,25 @@ pub(crate) fn http_request(
     path: &str,
     body: &str,
 ) -> std::io::Result<(u16, String)> {
+    http_request_with(port, method, path, &[("Content-Type", "text/plain")], body)
+}
+
+fn http_request_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut response = Vec::new();

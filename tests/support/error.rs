@@ -27,6 +27,6 @@ pub enum HarnessError {
     #[error("emulator reset answered HTTP {status}: {body}")]
     Reset { status: u16, body: String },
     /// Building the forge binary failed.
-    #[error("cargo build -p forge-cli failed ({status}):\n{stderr}")]
+    #[error("building the forge binary failed ({status}):\n{stderr}")]
     Build { status: String, stderr: String },
 }

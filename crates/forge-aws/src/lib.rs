@@ -1,1 +1,62 @@
-//! placeholder
+//! forge-aws: forge's AWS resource providers.
+//!
+//! Every resource kind (`aws.ec2.vpc`, `aws.ec2.subnet`, ...) is one
+//! [`forge_engine::Provider`] in its own file, calling AWS through the AWS
+//! SDK for Rust. All kinds share one [`AwsClients`] cache: credentials and
+//! endpoints come from the standard aws-config chain (env vars, profiles,
+//! SSO, IMDS, `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`), one SDK
+//! configuration per region, built on first use.
+//!
+//! ```no_run
+//! use forge_aws::{AwsSettings, register_all};
+//! use forge_engine::ProviderRegistry;
+//!
+//! let mut registry = ProviderRegistry::new();
+//! register_all(&mut registry, AwsSettings::default());
+//! assert!(registry.get("aws.ec2.vpc").is_some());
+//! ```
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod appautoscaling;
+pub mod attrs;
+pub mod clients;
+pub mod ec2;
+pub mod ecs;
+pub mod elbv2;
+pub mod error;
+pub mod iam;
+pub mod kms;
+pub mod logs;
+pub mod normalize;
+pub mod paging;
+pub mod s3;
+pub mod secretsmanager;
+pub mod settings;
+pub mod ssm;
+pub mod state;
+pub mod tags;
+pub mod wafv2;
+
+pub use clients::AwsClients;
+pub use settings::{AwsSettings, RetryMode};
+
+use forge_engine::ProviderRegistry;
+use std::sync::Arc;
+
+/// Registers every AWS kind forge knows, sharing one client cache built
+/// from `settings`.
+pub fn register_all(registry: &mut ProviderRegistry, settings: AwsSettings) {
+    let clients = Arc::new(AwsClients::new(settings));
+    ec2::register(registry, &clients);
+    elbv2::register(registry, &clients);
+    ecs::register(registry, &clients);
+    appautoscaling::register(registry, &clients);
+    wafv2::register(registry, &clients);
+    iam::register(registry, &clients);
+    logs::register(registry, &clients);
+    kms::register(registry, &clients);
+    s3::register(registry, &clients);
+    secretsmanager::register(registry, &clients);
+    ssm::register(registry, &clients);
+}

@@ -129,12 +129,56 @@ pub enum Command {
         #[command(flatten)]
         stack: StackArgs,
     },
+    /// Compare the live cloud with the state and the spec, read-only (exit 0 = no drift, 2 = drift, 1 = error).
+    Drift(DriftArgs),
+    /// Record the live cloud in the state (accept drift), after a preview and confirmation.
+    Refresh {
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        /// Don't ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+    },
     /// Print the JSON Schema of the spec format (for editors).
     Schema {
         /// Write to FILE instead of stdout.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+}
+
+/// `forge drift` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct DriftArgs {
+    /// Stacks to check: stack folders or files, or folders whose subfolders are stacks.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Environment to check (`environments:` overlay).
+    #[arg(short = 'e', long = "env", conflicts_with = "all_envs")]
+    pub env: Option<String>,
+    /// Check every environment each stack declares.
+    #[arg(long)]
+    pub all_envs: bool,
+    /// Set a variable (repeatable): `--var name=value`.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a YAML/JSON file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Override the stacks' region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Print the report as JSON (state-schema/drift-report.v1.schema.json).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// How many stacks to check at once.
+    #[arg(long, default_value_t = 4)]
+    pub parallelism: usize,
 }
 
 /// Options of commands that change things.
@@ -179,6 +223,55 @@ pub enum StateCommand {
         #[command(flatten)]
         stack: StackArgs,
     },
+    /// Create (or bring in line) an S3 bucket for state: versioning,
+    /// encryption, public access blocked, TLS-only policy.
+    Bootstrap {
+        /// The bucket.
+        #[arg(long)]
+        bucket: String,
+        /// Its region (default: AWS_REGION, else us-east-1).
+        #[arg(long)]
+        region: Option<String>,
+        /// SSE-KMS key for default encryption (SSE-S3 without it).
+        #[arg(long)]
+        kms_key_id: Option<String>,
+    },
+    /// Copy the state between the local file and the stack's `state:` backend, under both locks.
+    Migrate {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Where the state goes: `s3` (from the local file to the `state:`
+        /// block's bucket) or `local` (from the bucket to the local file).
+        #[arg(long, value_enum, required_unless_present = "from_local")]
+        to: Option<MigrateTarget>,
+        /// Same as `--to s3`: copy the local file into the configured backend.
+        #[arg(long, conflicts_with = "to")]
+        from_local: bool,
+    },
+    /// Write a saved state file (e.g. an emergency file) to the stack's backend.
+    Push {
+        /// The state file.
+        file: PathBuf,
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Allow another lineage or a lower serial than the stored state's.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the stored state as JSON.
+    Pull {
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+}
+
+/// Where `forge state migrate` copies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MigrateTarget {
+    /// The S3 backend of the stack's `state:` block.
+    S3,
+    /// The local state file under `.forge/state/`.
+    Local,
 }
 
 /// Graph output formats.

@@ -4,12 +4,34 @@ use crate::cli::StackArgs;
 use forge_core::spec::{LoadOptions, Stack};
 use forge_core::Diagnostics;
 use forge_engine::ProviderRegistry;
+use forge_engine::state::{BackendError, BackendRegistry, StateBackend};
 
 /// The registry of every kind forge ships.
 pub fn registry() -> ProviderRegistry {
     let mut registry = ProviderRegistry::new();
     forge_aws::register_all(&mut registry, forge_aws::AwsSettings::default());
     registry
+}
+
+/// The state backends forge ships: local files and S3.
+pub fn backends() -> BackendRegistry {
+    BackendRegistry::new().with_s3(forge_aws::state::default_factory(forge_aws::AwsSettings::default()))
+}
+
+/// Opens the backend a stack's `state:` names (local or S3).
+pub fn open_backend(stack: &Stack) -> Result<Box<dyn StateBackend>, BackendError> {
+    backends().open(stack)
+}
+
+/// How long a state lock lives without a heartbeat: `FORGE_LOCK_TTL`
+/// (`30s`, `5m`) or 10 minutes. The S3 backend renews it every third of
+/// that while forge runs, so only a killed run's lock ever expires.
+pub fn lock_ttl() -> chrono::Duration {
+    std::env::var("FORGE_LOCK_TTL")
+        .ok()
+        .and_then(|v| humantime::parse_duration(v.trim()).ok())
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .unwrap_or_else(|| chrono::Duration::minutes(10))
 }
 
 /// Turns `--var`, `--var-file`, `-e` and `--region` into loader options.

@@ -10,6 +10,7 @@ mod commands;
 mod context;
 mod output;
 mod progress;
+mod signals;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse_from(cli::terraform_style_args(std::env::args_os()));

@@ -21,6 +21,7 @@
 pub mod apply;
 pub mod cancel;
 pub mod diff;
+pub mod drift;
 pub mod engine;
 pub mod error;
 pub mod ignore;
@@ -36,6 +37,11 @@ pub use apply::{
     ApplyOptions, ApplyReport, Event, FailedChange, Operation, ProgressFn, SkippedChange,
 };
 pub use cancel::{CancelLevel, CancelToken};
+pub use drift::{
+    ClassifiedChange, DRIFT_FORMAT_VERSION, DeletedResource, DriftError, DriftField, DriftOptions,
+    DriftOutcome, DriftReport, DriftSummary, DriftedResource, Orphan, PendingChange, PendingField,
+    StackDrift,
+};
 pub use engine::Engine;
 pub use error::{EngineError, PlanProblem};
 pub use plan::build::PlanOptions;

@@ -154,6 +154,16 @@ pub trait Provider: Send + Sync + 'static {
         None
     }
 
+    /// Whether every replacement of this kind must create the new resource
+    /// before destroying the old one, whatever the spec's `lifecycle` says.
+    /// True for kinds whose "replacement" is a new version of an immutable
+    /// object that dependents must move to first (ECS task definition
+    /// revisions: deregistering the old revision before the service points
+    /// at the new one would leave the service on a dead revision).
+    fn always_create_before_destroy(&self) -> bool {
+        false
+    }
+
     /// How often to poll while waiting for readiness.
     fn poll_interval(&self) -> Duration {
         Duration::from_secs(5)
@@ -229,6 +239,16 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let _ = ctx;
         Ok(Vec::new())
+    }
+
+    /// Explains why a difference between the recorded (last applied) and
+    /// the live value of a settable field at `path` is not drift, or `None`
+    /// if it is. For changes AWS makes by itself that the spec allows, e.g.
+    /// an automatic minor engine-version upgrade when the spec pins only the
+    /// major version. `forge drift` lists these as classified, not drifted.
+    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
+        let _ = (path, recorded, live);
+        None
     }
 
     /// Whether an observed resource is ready for dependents.

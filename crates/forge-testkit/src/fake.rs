@@ -82,6 +82,8 @@ struct Inner {
     readiness: HashMap<String, (u32, String)>,
     crash_after_create: Option<(String, CancelToken)>,
     observe_calls: HashMap<String, u64>,
+    observe_failures: HashMap<String, ProviderError>,
+    list_tagged_calls: HashMap<String, u64>,
     observe_ids: HashMap<String, Vec<usize>>,
     creates: u64,
     updates: u64,
@@ -174,6 +176,51 @@ impl FakeCloud {
         if let Some(o) = self.lock().objects.get_mut(id) {
             o.attrs.insert(field.into(), value);
         }
+    }
+
+    /// Makes every `observe` and `list_tagged` of `kind` fail with `error`
+    /// (an API outage, refused credentials).
+    pub fn fail_observe(&self, kind: &str, error: ProviderError) {
+        self.lock().observe_failures.insert(kind.into(), error);
+    }
+
+    /// Stops failing `observe` of `kind`.
+    pub fn heal_observe(&self, kind: &str) {
+        self.lock().observe_failures.remove(kind);
+    }
+
+    /// Creates an object behind forge's back (by hand, or by a run whose
+    /// state was lost), with `system_tags` such as `forge:stack`; returns
+    /// its id.
+    pub fn plant(&self, kind: &str, attrs: Attrs, system_tags: BTreeMap<String, String>) -> String {
+        let mut i = self.lock();
+        i.next_id += 1;
+        let id = format!(
+            "{}-{:06}",
+            kind.rsplit('.').next().unwrap_or("obj"),
+            i.next_id
+        );
+        i.objects.insert(
+            id.clone(),
+            FakeObject {
+                kind: kind.into(),
+                attrs,
+                system_tags,
+                token: format!("planted-{id}"),
+                polls_left: 0,
+                final_status: "available".into(),
+            },
+        );
+        id
+    }
+
+    /// `list_tagged` calls of `kind`.
+    pub fn list_tagged_calls(&self, kind: &str) -> u64 {
+        self.lock()
+            .list_tagged_calls
+            .get(kind)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Removes an object behind forge's back.
@@ -398,6 +445,9 @@ impl Provider for FakeProvider {
                 .entry(self.schema.kind.clone())
                 .or_default()
                 .push(ids.len());
+            if let Some(e) = i.observe_failures.get(&self.schema.kind) {
+                return Err(e.clone());
+            }
             i.latency.observe
         };
         sleep(latency).await;
@@ -557,7 +607,13 @@ impl Provider for FakeProvider {
         &self,
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let i = self.cloud.lock();
+        let mut i = self.cloud.lock();
+        *i.list_tagged_calls
+            .entry(self.schema.kind.clone())
+            .or_default() += 1;
+        if let Some(e) = i.observe_failures.get(&self.schema.kind) {
+            return Err(e.clone());
+        }
         Ok(i.objects
             .iter()
             .filter(|(_, o)| {

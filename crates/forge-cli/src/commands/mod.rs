@@ -3,8 +3,18 @@
 use crate::cli::{Cli, Command};
 use crate::output;
 
+mod apply;
+mod common;
+mod destroy;
+mod drift;
+mod force_unlock;
 mod graph;
+mod outputs;
+mod plan;
+mod refresh;
 mod schema;
+mod state;
+mod state_remote;
 mod validate;
 
 /// Exit status for success.
@@ -22,7 +32,16 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Validate { stack } => validate::run(&stack),
         Command::Graph { stack, format } => graph::run(&stack, format),
         Command::Schema { out } => schema::run(out.as_deref()),
-        other => Err(anyhow::anyhow!("`{other:?}` is not available in this build")),
+        Command::Plan { stack, lock, out, json, detailed_exitcode, destroy } => {
+            plan::run(&stack, &lock, out.as_deref(), json, detailed_exitcode, destroy).await
+        }
+        Command::Apply { stack, lock, run } => apply::run(&stack, &lock, &run).await,
+        Command::Destroy { stack, lock, run } => destroy::run(&stack, &lock, &run).await,
+        Command::Output { stack, name, json } => outputs::run(&stack, name.as_deref(), json).await,
+        Command::State { command } => state::run(&command).await,
+        Command::ForceUnlock { lock_id, stack } => force_unlock::run(&lock_id, &stack).await,
+        Command::Drift(args) => drift::run(&args).await,
+        Command::Refresh { stack, lock, auto_approve } => refresh::run(&stack, &lock, auto_approve).await,
     };
     match result {
         Ok(code) => code,

@@ -186,6 +186,10 @@ pub struct ApplyReport {
     /// The final state write failed (the message says why); state may lag
     /// behind the cloud until the next run adopts.
     pub state_error: Option<String>,
+    /// The state as it should have been saved, when the final write failed:
+    /// callers keep it somewhere safe (the CLI writes an emergency file)
+    /// so it can be restored with `forge state push`.
+    pub unsaved_state: Option<crate::state::State>,
     /// Outputs after the apply.
     pub outputs: BTreeMap<String, OutputState>,
     /// The state's serial after the apply.

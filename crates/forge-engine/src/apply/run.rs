@@ -194,7 +194,10 @@ async fn apply_locked(
         Ok((status, cancelled))
     };
     state.sort();
-    let (outcome, sched) = tokio::join!(writer::run(backend, state, token, rx), scheduler);
+    let (outcome, sched) = tokio::join!(
+        writer::run(backend, state, token, rx, &options.cancel),
+        scheduler
+    );
     let (status, cancelled) = sched.map_err(|e| {
         EngineError::State(crate::state::BackendError::Other(format!(
             "recording create intents failed, nothing was changed: {e}"
@@ -204,6 +207,7 @@ async fn apply_locked(
     let mut report = ApplyReport {
         state_writes: outcome.writes,
         cancelled,
+        unsaved_state: outcome.error.is_some().then(|| outcome.state.clone()),
         state_error: outcome.error,
         outputs: outcome.state.outputs.clone(),
         serial: outcome.state.serial,

@@ -1,7 +1,11 @@
 //! The single state writer: every state change of an apply goes through
 //! it, and a burst of changes arriving while a write is in progress costs
 //! one more write, not one each.
+//!
+//! A write that fails (after the backend's own retries) drains the apply:
+//! nothing new is started while the cloud runs ahead of the recorded state.
 
+use crate::cancel::CancelToken;
 use crate::state::{State, StateBackend, VersionToken};
 use tokio::sync::{mpsc, oneshot};
 
@@ -63,11 +67,13 @@ pub fn channel() -> (WriterHandle, mpsc::UnboundedReceiver<WriterMsg>) {
 }
 
 /// Runs the writer until [`WriterMsg::Close`] (or every handle is gone).
+/// A failed write drains `stop`.
 pub async fn run(
     backend: &dyn StateBackend,
     mut state: State,
     mut token: VersionToken,
     mut rx: mpsc::UnboundedReceiver<WriterMsg>,
+    stop: &CancelToken,
 ) -> WriterOutcome {
     let mut writes = 0;
     let mut error = None;
@@ -119,6 +125,7 @@ pub async fn run(
                     let _ = a.send(Err(msg.clone()));
                 }
                 error = Some(msg);
+                stop.drain();
             }
         }
     }

@@ -138,10 +138,10 @@ pub enum BackendError {
 pub enum LockError {
     /// Someone holds it.
     #[error(
-        "state is locked by {} since {} (operation `{}`, forge {}, lock id {}){}; \
-         if that run is gone, run `forge force-unlock {}`",
-        .info.who, .info.created.to_rfc3339(), .info.operation, .info.version, .info.id,
-        if .info.expired(chrono::Utc::now()) { ", and the lock has expired" } else { "" },
+        "state is locked by {} for {} since {} (lock id {}, forge {}{}); \
+         run `forge force-unlock {}` if you are sure that run is gone",
+        .info.who, .info.operation, .info.created.to_rfc3339(), .info.id, .info.version,
+        if .info.expired(chrono::Utc::now()) { ", expired" } else { "" },
         .info.id
     )]
     Held {

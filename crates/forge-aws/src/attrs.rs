@@ -1,0 +1,138 @@
+//! Reading desired attributes and building observed ones.
+//!
+//! Desired attributes reach `create`/`update` fully known and validated
+//! against the schema, but a provider must still not panic on a wrong type:
+//! a missing required field is a `ProviderError::Invalid`, not an unwrap.
+
+use forge_core::{Attrs, Value};
+use forge_engine::ProviderError;
+
+/// A string field, if set (null and non-strings are "not set").
+pub fn opt_str<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
+    attrs
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// A string field that must be set.
+pub fn req_str<'a>(attrs: &'a Attrs, name: &str) -> Result<&'a str, ProviderError> {
+    opt_str(attrs, name)
+        .ok_or_else(|| ProviderError::Invalid(format!("`{name}` must be set to a string")))
+}
+
+/// A bool field, if set.
+pub fn opt_bool(attrs: &Attrs, name: &str) -> Option<bool> {
+    attrs.get(name).and_then(Value::as_bool)
+}
+
+/// An integer field, if set.
+pub fn opt_i64(attrs: &Attrs, name: &str) -> Option<i64> {
+    attrs.get(name).and_then(Value::as_i64)
+}
+
+/// A list of strings (non-string items are skipped; unset is empty).
+pub fn str_list(attrs: &Attrs, name: &str) -> Vec<String> {
+    attrs
+        .get(name)
+        .and_then(Value::as_list)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A string value, or null.
+pub fn str_or_null(s: Option<impl Into<String>>) -> Value {
+    s.map(|s| Value::String(s.into())).unwrap_or(Value::Null)
+}
+
+/// A bool value, or null.
+pub fn bool_or_null(b: Option<bool>) -> Value {
+    b.map(Value::Bool).unwrap_or(Value::Null)
+}
+
+/// An integer value, or null.
+pub fn int_or_null(i: Option<impl Into<i64>>) -> Value {
+    i.map(|i| Value::int(i.into())).unwrap_or(Value::Null)
+}
+
+/// A list of strings, sorted and deduplicated (set semantics).
+pub fn str_set(items: impl IntoIterator<Item = impl Into<String>>) -> Value {
+    let mut v: Vec<String> = items.into_iter().map(Into::into).collect();
+    v.sort();
+    v.dedup();
+    Value::List(v.into_iter().map(Value::String).collect())
+}
+
+/// Sorts and deduplicates a list value in place when it is fully known
+/// (a list holding unknowns keeps its order: positions are all we know).
+pub fn normalize_set(attrs: &mut Attrs, name: &str) {
+    if let Some(Value::List(items)) = attrs.get_mut(name)
+        && items.iter().all(Value::is_known)
+    {
+        items.sort_by_key(|v| v.to_json().to_string());
+        items.dedup();
+    }
+}
+
+/// Removes null-valued entries of the named fields: "not set" has one
+/// spelling whether it came from the spec (absent) or the cloud (null).
+pub fn drop_nulls<'a>(attrs: &mut Attrs, names: impl IntoIterator<Item = &'a str>) {
+    for name in names {
+        if attrs.get(name).is_some_and(Value::is_null) {
+            attrs.remove(name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_fields_without_panicking() {
+        let mut a = Attrs::new();
+        a.insert("s".into(), Value::from("x"));
+        a.insert("n".into(), Value::int(3));
+        a.insert("e".into(), Value::from(""));
+        a.insert(
+            "l".into(),
+            Value::List(vec![Value::from("b"), Value::int(1), Value::from("a")]),
+        );
+        assert_eq!(opt_str(&a, "s"), Some("x"));
+        assert_eq!(opt_str(&a, "e"), None);
+        assert!(req_str(&a, "n").is_err());
+        assert_eq!(opt_i64(&a, "n"), Some(3));
+        assert_eq!(str_list(&a, "l"), vec!["b", "a"]);
+        assert!(str_list(&a, "missing").is_empty());
+    }
+
+    #[test]
+    fn sets_are_sorted_unless_unknown() {
+        let mut a = Attrs::new();
+        a.insert(
+            "l".into(),
+            Value::List(vec![Value::from("b"), Value::from("a"), Value::from("b")]),
+        );
+        a.insert(
+            "u".into(),
+            Value::List(vec![Value::from("b"), Value::Unknown]),
+        );
+        normalize_set(&mut a, "l");
+        normalize_set(&mut a, "u");
+        assert_eq!(
+            a["l"],
+            Value::List(vec![Value::from("a"), Value::from("b")])
+        );
+        assert_eq!(a["u"], Value::List(vec![Value::from("b"), Value::Unknown]));
+        assert_eq!(
+            str_set(["z", "a", "z"]),
+            Value::List(vec![Value::from("a"), Value::from("z")])
+        );
+    }
+}

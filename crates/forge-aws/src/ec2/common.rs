@@ -1,0 +1,435 @@
+//! Code shared by the EC2 kinds: error mapping, filters, tags, and the
+//! batched describe used by `observe`, `find_orphan` and `list_tagged`.
+//!
+//! Every EC2 kind describes by filter (`vpc-id`, `subnet-id`, ...) rather
+//! than by id list: an id that no longer exists is then simply absent from
+//! the answer instead of failing the whole batch with `*.NotFound`.
+
+use crate::clients::AwsClients;
+use crate::error::sdk_error;
+use crate::paging::{MAX_FILTER_VALUES, collect_pages, for_chunks};
+use crate::tags::{self, ADDRESS_TAG, STACK_TAG};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification, UnsuccessfulItem};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::{ObserveCtx, ProviderError, ResourceCtx};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+/// The service name used in errors and as the concurrency group.
+pub const SERVICE: &str = "ec2";
+
+/// Concurrent EC2 mutations the scheduler may run. EC2's mutating-action
+/// token bucket refills at a few requests per second per action; 20 in
+/// flight keeps big stacks fast without tripping `RequestLimitExceeded`.
+pub const CONCURRENCY: (&str, usize) = (SERVICE, 20);
+
+/// Maps an EC2 SDK error.
+pub fn ec2_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    sdk_error(SERVICE, err)
+}
+
+/// What every EC2 provider holds: the shared client cache.
+#[derive(Debug, Clone)]
+pub struct Ec2Base {
+    clients: Arc<AwsClients>,
+}
+
+impl Ec2Base {
+    /// A base sharing `clients`.
+    pub fn new(clients: Arc<AwsClients>) -> Self {
+        Ec2Base { clients }
+    }
+
+    /// The EC2 client of a region.
+    pub async fn client(&self, region: &str) -> Result<Client, ProviderError> {
+        self.clients.ec2(region).await
+    }
+}
+
+/// A Describe filter.
+pub fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().map(Into::into).collect()))
+        .build()
+}
+
+/// The filters selecting resources owned by a stack (and, given, one
+/// address in it).
+pub fn ownership_filters(stack: &str, address: Option<&str>) -> Vec<Filter> {
+    let mut f = vec![filter(&format!("tag:{STACK_TAG}"), [stack])];
+    if let Some(a) = address {
+        f.push(filter(&format!("tag:{ADDRESS_TAG}"), [a]));
+    }
+    f
+}
+
+/// EC2 tags from a key/value map.
+pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The TagSpecification carrying the user's and forge's tags at create.
+pub fn tag_spec(
+    resource_type: ResourceType,
+    desired: &Attrs,
+    ctx: &ResourceCtx,
+) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(to_tags(&tags::create_tags(desired, &ctx.system_tags))))
+        .build()
+}
+
+/// The `tags` attribute of an observed resource (system tags hidden).
+pub fn observed_tags(tags: &[Tag]) -> Value {
+    tags::observed_tags(
+        tags.iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))),
+    )
+}
+
+/// The value of one tag.
+pub fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
+}
+
+/// Brings the user tags of `id` from `prior` to `desired` with at most one
+/// CreateTags and one DeleteTags call. System tags are never touched.
+pub async fn sync_tags(
+    client: &Client,
+    id: &str,
+    prior: &Attrs,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
+    let (set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
+    if !set.is_empty() {
+        client
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(to_tags(&set)))
+            .send()
+            .await
+            .map_err(ec2_err)?;
+    }
+    if !remove.is_empty() {
+        let keys = remove
+            .into_iter()
+            .map(|k| Tag::builder().key(k).build())
+            .collect();
+        client
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(keys))
+            .send()
+            .await
+            .map_err(ec2_err)?;
+    }
+    Ok(())
+}
+
+/// One EC2 Describe API seen generically: how to fetch a page with
+/// filters, and how to read an item's id and tags.
+pub trait Describe: Sized {
+    /// The SDK type of one described resource.
+    type Item: Send + 'static;
+    /// The filter selecting resources by id (`vpc-id`).
+    const ID_FILTER: &'static str;
+
+    /// One page of results for `filters`, with the next page's token.
+    fn page(
+        client: &Client,
+        filters: Vec<Filter>,
+        token: Option<String>,
+    ) -> impl Future<Output = Result<(Vec<Self::Item>, Option<String>), ProviderError>> + Send;
+
+    /// The item's id.
+    fn id(item: &Self::Item) -> Option<&str>;
+
+    /// The item's tags.
+    fn tags(item: &Self::Item) -> &[Tag];
+
+    /// The items with the given ids (at most [`MAX_FILTER_VALUES`]) that
+    /// exist. By default a Describe filtered by [`Describe::ID_FILTER`],
+    /// which simply omits ids that no longer exist.
+    fn by_ids(
+        client: &Client,
+        ids: Vec<String>,
+    ) -> impl Future<Output = Result<Vec<Self::Item>, ProviderError>> + Send
+    {
+        async move { describe::<Self>(client, vec![filter(Self::ID_FILTER, ids)]).await }
+    }
+
+    /// False for items AWS still lists after deletion (`deleted` NAT
+    /// gateways, VPC endpoints): those count as gone.
+    fn alive(item: &Self::Item) -> bool {
+        let _ = item;
+        true
+    }
+}
+
+/// All pages of a Describe with `filters`, dead items dropped.
+pub async fn describe<D: Describe>(
+    client: &Client,
+    filters: Vec<Filter>,
+) -> Result<Vec<D::Item>, ProviderError> {
+    let items = collect_pages(|token| D::page(client, filters.clone(), token)).await?;
+    Ok(items.into_iter().filter(D::alive).collect())
+}
+
+/// The resources with the given ids that exist: one Describe per chunk of
+/// 200 ids (plus pages).
+pub async fn describe_ids<D: Describe>(
+    client: &Client,
+    ids: &[String],
+) -> Result<Vec<D::Item>, ProviderError> {
+    for_chunks(ids, MAX_FILTER_VALUES, |chunk| {
+        describe::<D>(client, vec![filter(D::ID_FILTER, chunk)])
+    })
+    .await
+}
+
+/// Whether an item carries the stack's (and, given, the address's) tags.
+/// The Describe already filtered by tag; checking again client-side keeps a
+/// lax tag filter (moto ignores some on NAT gateways) from adopting or
+/// listing someone else's resource.
+fn owned<D: Describe>(item: &D::Item, stack: &str, address: Option<&str>) -> bool {
+    tags::owned_by(D::tags(item).iter().filter_map(|t| Some((t.key()?, t.value()?))), stack, address)
+}
+
+/// The id of a live resource tagged as `ctx.address` of `ctx.stack`, if
+/// any. With several (a crash repeated), the lowest id wins so every run
+/// adopts the same one.
+pub async fn orphan_id<D: Describe>(client: &Client, ctx: &ResourceCtx) -> Result<Option<String>, ProviderError> {
+    let address = ctx.address.to_string();
+    let items = describe::<D>(client, ownership_filters(&ctx.stack, Some(&address))).await?;
+    let ids: Vec<String> = items
+        .iter()
+        .filter(|i| owned::<D>(i, &ctx.stack, Some(&address)))
+        .filter_map(|i| D::id(i).map(str::to_string))
+        .collect();
+    Ok(tags::pick_orphan(ids, &address))
+}
+
+/// Every live resource of the kind tagged with the stack, with its
+/// `forge:address` tag.
+pub async fn list_tagged<D: Describe>(
+    client: &Client,
+    ctx: &ObserveCtx,
+) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+    let items = describe::<D>(client, ownership_filters(&ctx.stack, None)).await?;
+    Ok(items
+        .iter()
+        .filter(|i| owned::<D>(i, &ctx.stack, None))
+        .filter_map(|i| {
+            let id = D::id(i)?.to_string();
+            Some((id, tag_value(D::tags(i), ADDRESS_TAG).map(str::to_string)))
+        })
+        .collect())
+}
+
+/// Describes by an id list for APIs whose id filter is unreliable: one
+/// call for the whole chunk, and only when EC2 fails it with `*.NotFound`
+/// (one id is gone and the batch fails as a whole) one call per id, so the
+/// ids that still exist are found and the missing one counts as gone.
+pub async fn by_id_list_with_fallback<T, F, Fut>(ids: Vec<String>, mut fetch: F) -> Result<Vec<T>, ProviderError>
+where
+    F: FnMut(Vec<String>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, ProviderError>>,
+{
+    match fetch(ids.clone()).await {
+        Err(e) if crate::error::is_not_found(&e) && ids.len() > 1 => {
+            let mut found = Vec::new();
+            for id in ids {
+                match fetch(vec![id]).await {
+                    Ok(items) => found.extend(items),
+                    Err(e) if crate::error::is_not_found(&e) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(found)
+        }
+        Err(e) if crate::error::is_not_found(&e) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+/// Keys an observe result by id.
+pub fn by_id<D: Describe>(
+    items: Vec<D::Item>,
+    mut to_attrs: impl FnMut(&D::Item) -> Attrs,
+) -> BTreeMap<String, Attrs> {
+    items
+        .iter()
+        .filter_map(|i| Some((D::id(i)?.to_string(), to_attrs(i))))
+        .collect()
+}
+
+/// An attribute map from `(name, value)` pairs.
+pub fn attrs<const N: usize>(pairs: [(&str, Value); N]) -> Attrs {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// The `tags` field every taggable kind has.
+pub fn tags_field() -> FieldSchema {
+    FieldSchema::optional(FieldType::map(FieldType::String)).describe(
+        "Tags of the resource; forge adds forge:stack and forge:address (not shown here).",
+    )
+}
+
+/// Applies what every EC2 kind's `normalize` does: `tags` made a map of
+/// text, and nulls of settable fields dropped so "unset" has one spelling.
+pub fn normalize_common(schema: &KindSchema, attrs: &mut Attrs) {
+    tags::normalize_tags(attrs);
+    let settable: Vec<&str> = schema
+        .fields
+        .iter()
+        .filter(|(_, f)| f.settable())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    crate::attrs::drop_nulls(attrs, settable);
+}
+
+/// The first failure reported in the body of a batch call (DeleteFlowLogs,
+/// DeleteVpcEndpoints, CreateFlowLogs answer 200 with per-item errors).
+pub fn unsuccessful(items: &[UnsuccessfulItem]) -> Result<(), ProviderError> {
+    match items.iter().find_map(|u| u.error()) {
+        None => Ok(()),
+        Some(err) => Err(ProviderError::Api {
+            code: err.code().unwrap_or("Unknown").to_string(),
+            message: err.message().unwrap_or_default().to_string(),
+        }),
+    }
+}
+
+/// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
+}
+
+/// The ARN of an EC2 resource (`vpc/vpc-123`), as the console shows it;
+/// null when the owner is unknown.
+pub fn arn(region: &str, owner: Option<&str>, resource: &str, id: &str) -> Value {
+    match owner {
+        Some(owner) => Value::String(format!(
+            "arn:{}:ec2:{region}:{owner}:{resource}/{id}",
+            partition(region)
+        )),
+        None => Value::Null,
+    }
+}
+
+/// Minimal set difference: what to add and what to remove to go from
+/// `prior` to `desired` (both treated as sets).
+pub fn set_diff<T: PartialEq + Clone>(prior: &[T], desired: &[T]) -> (Vec<T>, Vec<T>) {
+    let add = desired
+        .iter()
+        .filter(|d| !prior.contains(d))
+        .cloned()
+        .collect();
+    let remove = prior
+        .iter()
+        .filter(|p| !desired.contains(p))
+        .cloned()
+        .collect();
+    (add, remove)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_diff_is_minimal() {
+        let (add, remove) = set_diff(&["a", "b", "c"], &["b", "c", "d"]);
+        assert_eq!(add, vec!["d"]);
+        assert_eq!(remove, vec!["a"]);
+        let (add, remove) = set_diff(&["a"], &["a"]);
+        assert!(add.is_empty() && remove.is_empty());
+    }
+
+    #[tokio::test]
+    async fn id_list_falls_back_one_by_one_when_an_id_is_gone() {
+        let calls = std::cell::RefCell::new(Vec::new());
+        let fetch = |ids: Vec<String>| {
+            calls.borrow_mut().push(ids.len());
+            async move {
+                if ids.iter().any(|i| i == "gone") {
+                    Err(ProviderError::Api { code: "InvalidVpcEndpointId.NotFound".into(), message: String::new() })
+                } else {
+                    Ok(ids)
+                }
+            }
+        };
+        let ids = vec!["a".to_string(), "gone".to_string(), "b".to_string()];
+        let found = by_id_list_with_fallback(ids, fetch).await.unwrap();
+        assert_eq!(found, vec!["a", "b"]);
+        assert_eq!(*calls.borrow(), vec![3, 1, 1, 1]);
+        let all_there = by_id_list_with_fallback(vec!["a".to_string()], |ids: Vec<String>| async move { Ok(ids) })
+            .await
+            .unwrap();
+        assert_eq!(all_there, vec!["a"]);
+        let denied = by_id_list_with_fallback(vec!["a".to_string()], |_ids: Vec<String>| async move {
+            Err::<Vec<String>, _>(ProviderError::Api { code: "UnauthorizedOperation".into(), message: String::new() })
+        })
+        .await;
+        assert!(denied.is_err());
+    }
+
+    #[test]
+    fn arns_follow_the_partition() {
+        assert_eq!(
+            arn("eu-central-1", Some("123"), "vpc", "vpc-1"),
+            Value::from("arn:aws:ec2:eu-central-1:123:vpc/vpc-1")
+        );
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(arn("us-east-1", None, "vpc", "v"), Value::Null);
+    }
+
+    #[test]
+    fn ownership_filters_use_tag_filters() {
+        let f = ownership_filters("demo", Some("vpc"));
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].name(), Some("tag:forge:stack"));
+        assert_eq!(f[0].values(), ["demo"]);
+        assert_eq!(f[1].name(), Some("tag:forge:address"));
+        assert_eq!(ownership_filters("demo", None).len(), 1);
+    }
+
+    #[test]
+    fn observed_tags_hide_system_keys() {
+        let t = vec![
+            Tag::builder().key("Name").value("x").build(),
+            Tag::builder().key("forge:stack").value("s").build(),
+            Tag::builder()
+                .key("aws:cloudformation:stack")
+                .value("s")
+                .build(),
+        ];
+        assert_eq!(observed_tags(&t).as_map().map(|m| m.len()), Some(1));
+        assert_eq!(tag_value(&t, "forge:stack"), Some("s"));
+    }
+}

@@ -1,0 +1,604 @@
+//! `aws.ec2.security_group`: a security group and its rules.
+//!
+//! Rules are modelled one per source, like DescribeSecurityGroupRules, and
+//! reconciled one by one against the live rules: an update authorizes the
+//! new rules, revokes the removed ones by rule id, and updates changed
+//! descriptions in place. AWS's default allow-all egress rule is revoked at
+//! create unless the spec's `egress` lists it. Observe cost: one
+//! DescribeSecurityGroups plus one DescribeSecurityGroupRules (filter
+//! `group-id`) per 200 groups, plus pages.
+
+use super::common::{
+    self, Describe, Ec2Base, attrs, by_id, describe, describe_ids, ec2_err, filter,
+    normalize_common, tags_field,
+};
+use super::sg_rules::{self, Rule, RulePlan};
+use crate::attrs::{opt_str, req_str, str_or_null};
+use crate::clients::AwsClients;
+use crate::error::{delete_result, ignore_not_found};
+use crate::paging::{MAX_FILTER_VALUES, collect_pages, for_chunks};
+use crate::tags::{ADDRESS_TAG, STACK_TAG};
+use async_trait::async_trait;
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, ResourceType, SecurityGroup, SecurityGroupRule, Tag,
+};
+use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// DescribeSecurityGroups.
+pub struct SecurityGroupApi;
+
+impl Describe for SecurityGroupApi {
+    type Item = SecurityGroup;
+    const ID_FILTER: &'static str = "group-id";
+
+    async fn page(
+        client: &Client,
+        filters: Vec<Filter>,
+        token: Option<String>,
+    ) -> Result<(Vec<SecurityGroup>, Option<String>), ProviderError> {
+        let out = client
+            .describe_security_groups()
+            .set_filters(Some(filters))
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(ec2_err)?;
+        Ok((out.security_groups.unwrap_or_default(), out.next_token))
+    }
+
+    fn id(item: &SecurityGroup) -> Option<&str> {
+        item.group_id()
+    }
+
+    fn tags(item: &SecurityGroup) -> &[Tag] {
+        item.tags()
+    }
+}
+
+/// The `aws.ec2.security_group` provider.
+pub struct SecurityGroupProvider {
+    base: Ec2Base,
+    schema: KindSchema,
+}
+
+impl SecurityGroupProvider {
+    /// The provider, sharing `clients`.
+    pub fn new(clients: Arc<AwsClients>) -> Self {
+        SecurityGroupProvider {
+            base: Ec2Base::new(clients),
+            schema: schema(),
+        }
+    }
+}
+
+/// The description AWS requires when the spec gives none.
+pub const DEFAULT_DESCRIPTION: &str = "Managed by forge";
+
+/// The schema of `aws.ec2.security_group`.
+pub fn schema() -> KindSchema {
+    KindSchema::new(
+        "aws.ec2.security_group",
+        "A VPC security group with its ingress and egress rules.",
+        [
+            (
+                "group_name",
+                FieldSchema::required(FieldType::String)
+                    .force_new()
+                    .describe("The group's name, unique in the VPC."),
+            ),
+            (
+                "description",
+                FieldSchema::optional(FieldType::String)
+                    .force_new()
+                    .default(DEFAULT_DESCRIPTION)
+                    .describe("What the group is for (cannot be changed after create)."),
+            ),
+            (
+                "vpc_id",
+                FieldSchema::required(FieldType::String)
+                    .force_new()
+                    .describe("The VPC of the group."),
+            ),
+            (
+                "ingress",
+                FieldSchema::optional(FieldType::list(sg_rules::rule_schema()))
+                    .default(Value::List(Vec::new()))
+                    .describe("Inbound rules, one per source (order does not matter)."),
+            ),
+            (
+                "egress",
+                FieldSchema::optional(FieldType::list(sg_rules::rule_schema()))
+                    .default(Value::List(Vec::new()))
+                    .describe(
+                        "Outbound rules, one per destination; empty means no outbound traffic.",
+                    ),
+            ),
+            ("tags", tags_field()),
+            (
+                "arn",
+                FieldSchema::computed(FieldType::String).describe("The group's ARN."),
+            ),
+            (
+                "owner_id",
+                FieldSchema::computed(FieldType::String).describe("The owning AWS account."),
+            ),
+        ],
+    )
+}
+
+/// DescribeSecurityGroupRules for the given groups: one request per 200
+/// groups, plus pages.
+async fn describe_rules(
+    client: &Client,
+    group_ids: &[String],
+) -> Result<Vec<SecurityGroupRule>, ProviderError> {
+    for_chunks(group_ids, MAX_FILTER_VALUES, |chunk| {
+        let filters = vec![filter("group-id", chunk)];
+        collect_pages(move |token| {
+            let call = client
+                .describe_security_group_rules()
+                .set_filters(Some(filters.clone()))
+                .max_results(1000)
+                .set_next_token(token);
+            async move {
+                let out = call.send().await.map_err(ec2_err)?;
+                Ok((out.security_group_rules.unwrap_or_default(), out.next_token))
+            }
+        })
+    })
+    .await
+}
+
+/// Live rules of each group: group id -> (ingress, egress), each rule with
+/// its id.
+type LiveRules = BTreeMap<String, GroupRules>;
+
+/// One group's live (ingress, egress) rules with their ids.
+type GroupRules = (Vec<(String, Rule)>, Vec<(String, Rule)>);
+
+fn group_rules(rules: &[SecurityGroupRule]) -> LiveRules {
+    let mut out = LiveRules::new();
+    for r in rules {
+        let (Some(group), Some(id), Some(rule)) =
+            (r.group_id(), r.security_group_rule_id(), Rule::from_sdk(r))
+        else {
+            continue;
+        };
+        let entry = out.entry(group.to_string()).or_default();
+        let list = if r.is_egress() == Some(true) {
+            &mut entry.1
+        } else {
+            &mut entry.0
+        };
+        list.push((id.to_string(), rule));
+    }
+    out
+}
+
+fn rules_value(rules: &[(String, Rule)]) -> Value {
+    let mut sorted: Vec<&Rule> = rules.iter().map(|(_, r)| r).collect();
+    sorted.sort();
+    sorted.dedup();
+    Value::List(sorted.into_iter().map(Rule::to_value).collect())
+}
+
+fn group_attrs(region: &str, g: &SecurityGroup, live: Option<&GroupRules>) -> Attrs {
+    let id = g.group_id().unwrap_or_default();
+    let arn = match g.security_group_arn() {
+        Some(a) => Value::from(a),
+        None => common::arn(region, g.owner_id(), "security-group", id),
+    };
+    attrs([
+        ("id", id.into()),
+        ("group_name", str_or_null(g.group_name())),
+        ("description", str_or_null(g.description())),
+        ("vpc_id", str_or_null(g.vpc_id())),
+        (
+            "ingress",
+            live.map_or(Value::List(Vec::new()), |l| rules_value(&l.0)),
+        ),
+        (
+            "egress",
+            live.map_or(Value::List(Vec::new()), |l| rules_value(&l.1)),
+        ),
+        ("tags", common::observed_tags(g.tags())),
+        ("arn", arn),
+        ("owner_id", str_or_null(g.owner_id())),
+    ])
+}
+
+async fn observe_groups(
+    client: &Client,
+    region: &str,
+    ids: &[String],
+) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+    let groups = describe_ids::<SecurityGroupApi>(client, ids).await?;
+    let found: Vec<String> = groups
+        .iter()
+        .filter_map(|g| g.group_id().map(str::to_string))
+        .collect();
+    let live = if found.is_empty() {
+        LiveRules::new()
+    } else {
+        group_rules(&describe_rules(client, &found).await?)
+    };
+    Ok(by_id::<SecurityGroupApi>(groups, |g| {
+        group_attrs(region, g, g.group_id().and_then(|id| live.get(id)))
+    }))
+}
+
+/// Which way a set of rules points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Ingress,
+    Egress,
+}
+
+async fn authorize(
+    client: &Client,
+    group: &str,
+    dir: Direction,
+    perms: Vec<IpPermission>,
+) -> Result<(), ProviderError> {
+    match dir {
+        Direction::Ingress => client
+            .authorize_security_group_ingress()
+            .group_id(group)
+            .set_ip_permissions(Some(perms))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ec2_err),
+        Direction::Egress => client
+            .authorize_security_group_egress()
+            .group_id(group)
+            .set_ip_permissions(Some(perms))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ec2_err),
+    }
+}
+
+/// Authorizes rules in one call; if one of them already exists (a retry
+/// after a lost response), falls back to one call per rule, skipping the
+/// duplicates, because EC2 rejects the whole batch.
+async fn authorize_all(
+    client: &Client,
+    group: &str,
+    dir: Direction,
+    rules: &[Rule],
+) -> Result<(), ProviderError> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let is_duplicate = |e: &ProviderError| matches!(e, ProviderError::Api { code, .. } if code == "InvalidPermission.Duplicate");
+    match authorize(
+        client,
+        group,
+        dir,
+        rules.iter().map(Rule::to_permission).collect(),
+    )
+    .await
+    {
+        Err(e) if is_duplicate(&e) && rules.len() > 1 => {
+            for r in rules {
+                match authorize(client, group, dir, vec![r.to_permission()]).await {
+                    Err(e) if is_duplicate(&e) => {}
+                    other => other?,
+                }
+            }
+            Ok(())
+        }
+        Err(e) if is_duplicate(&e) => Ok(()),
+        other => other,
+    }
+}
+
+async fn revoke(
+    client: &Client,
+    group: &str,
+    dir: Direction,
+    ids: Vec<String>,
+) -> Result<(), ProviderError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let result = match dir {
+        Direction::Ingress => client
+            .revoke_security_group_ingress()
+            .group_id(group)
+            .set_security_group_rule_ids(Some(ids))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ec2_err),
+        Direction::Egress => client
+            .revoke_security_group_egress()
+            .group_id(group)
+            .set_security_group_rule_ids(Some(ids))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ec2_err),
+    };
+    ignore_not_found(result)
+}
+
+async fn update_descriptions(
+    client: &Client,
+    group: &str,
+    dir: Direction,
+    rules: &[Rule],
+) -> Result<(), ProviderError> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let perms: Vec<IpPermission> = rules.iter().map(Rule::to_permission).collect();
+    match dir {
+        Direction::Ingress => client
+            .update_security_group_rule_descriptions_ingress()
+            .group_id(group)
+            .set_ip_permissions(Some(perms))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ec2_err),
+        Direction::Egress => client
+            .update_security_group_rule_descriptions_egress()
+            .group_id(group)
+            .set_ip_permissions(Some(perms))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ec2_err),
+    }
+}
+
+/// Applies one direction's plan. New rules go in before old ones go out,
+/// so replacing a rule never leaves a moment without either.
+async fn apply_plan(
+    client: &Client,
+    group: &str,
+    dir: Direction,
+    plan: RulePlan,
+) -> Result<(), ProviderError> {
+    authorize_all(client, group, dir, &plan.authorize).await?;
+    update_descriptions(client, group, dir, &plan.describe).await?;
+    revoke(client, group, dir, plan.revoke).await
+}
+
+/// Brings the group's live rules to the desired ones (one Describe of its
+/// rules, then only the calls that change something).
+async fn reconcile(client: &Client, group: &str, desired: &Attrs) -> Result<(), ProviderError> {
+    let ingress = sg_rules::desired_rules(desired.get("ingress"))?;
+    let egress = sg_rules::desired_rules(desired.get("egress"))?;
+    let mut live = group_rules(&describe_rules(client, &[group.to_string()]).await?);
+    let (live_in, live_out) = live.remove(group).unwrap_or_default();
+    apply_plan(
+        client,
+        group,
+        Direction::Ingress,
+        sg_rules::diff_rules(&live_in, &ingress),
+    )
+    .await?;
+    apply_plan(
+        client,
+        group,
+        Direction::Egress,
+        sg_rules::diff_rules(&live_out, &egress),
+    )
+    .await
+}
+
+/// After `InvalidGroup.Duplicate`: the existing group of that name in that
+/// VPC, if this very address of this stack created it (a create retried
+/// after its response was lost).
+async fn own_duplicate(
+    client: &Client,
+    ctx: &ResourceCtx,
+    vpc: &str,
+    name: &str,
+) -> Result<Option<String>, ProviderError> {
+    let groups = describe::<SecurityGroupApi>(
+        client,
+        vec![filter("vpc-id", [vpc]), filter("group-name", [name])],
+    )
+    .await?;
+    let address = ctx.address.to_string();
+    Ok(groups
+        .iter()
+        .find(|g| {
+            common::tag_value(g.tags(), STACK_TAG) == Some(ctx.stack.as_str())
+                && common::tag_value(g.tags(), ADDRESS_TAG) == Some(address.as_str())
+        })
+        .and_then(|g| g.group_id().map(str::to_string)))
+}
+
+#[async_trait]
+impl Provider for SecurityGroupProvider {
+    fn schema(&self) -> &KindSchema {
+        &self.schema
+    }
+
+    fn concurrency(&self) -> Option<(&'static str, usize)> {
+        Some(common::CONCURRENCY)
+    }
+
+    fn normalize(&self, mut attrs: Attrs) -> Attrs {
+        for dir in ["ingress", "egress"] {
+            let v = sg_rules::normalize_rules(attrs.get(dir).unwrap_or(&Value::Null));
+            attrs.insert(dir.into(), v);
+        }
+        normalize_common(&self.schema, &mut attrs);
+        attrs
+    }
+
+    async fn observe(
+        &self,
+        ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+        let client = self.base.client(&ctx.region).await?;
+        observe_groups(&client, &ctx.region, ids).await
+    }
+
+    async fn create(
+        &self,
+        ctx: &ResourceCtx,
+        desired: &Attrs,
+        _token: &str,
+    ) -> Result<Created, ProviderError> {
+        let client = self.base.client(&ctx.region).await?;
+        // Reject bad rules before creating anything.
+        sg_rules::desired_rules(desired.get("ingress"))?;
+        sg_rules::desired_rules(desired.get("egress"))?;
+        let name = req_str(desired, "group_name")?;
+        let vpc = req_str(desired, "vpc_id")?;
+        let result = client
+            .create_security_group()
+            .group_name(name)
+            .description(opt_str(desired, "description").unwrap_or(DEFAULT_DESCRIPTION))
+            .vpc_id(vpc)
+            .tag_specifications(common::tag_spec(ResourceType::SecurityGroup, desired, ctx))
+            .send()
+            .await
+            .map_err(ec2_err);
+        let id = match result {
+            Ok(out) => out.group_id.ok_or_else(|| ProviderError::Transient {
+                message: "CreateSecurityGroup returned no id".into(),
+            })?,
+            Err(ProviderError::Api { code, message }) if code == "InvalidGroup.Duplicate" => {
+                match own_duplicate(&client, ctx, vpc, name).await? {
+                    Some(id) => id,
+                    None => return Err(ProviderError::Api { code, message }),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        reconcile(&client, &id, desired).await?;
+        let attrs = observe_groups(&client, &ctx.region, std::slice::from_ref(&id))
+            .await?
+            .remove(&id)
+            .ok_or_else(|| ProviderError::Transient {
+                message: format!("security group {id} not visible after create"),
+            })?;
+        Ok(Created { id, attrs })
+    }
+
+    async fn update(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        prior: &Attrs,
+        desired: &Attrs,
+        _changes: &[FieldChange],
+    ) -> Result<Attrs, ProviderError> {
+        let client = self.base.client(&ctx.region).await?;
+        reconcile(&client, id, desired).await?;
+        common::sync_tags(&client, id, prior, desired).await?;
+        observe_groups(&client, &ctx.region, &[id.to_string()])
+            .await?
+            .remove(id)
+            .ok_or_else(|| ProviderError::Transient {
+                message: format!("security group {id} not visible after update"),
+            })
+    }
+
+    async fn delete(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        _prior: &Attrs,
+    ) -> Result<(), ProviderError> {
+        let client = self.base.client(&ctx.region).await?;
+        delete_result(
+            client
+                .delete_security_group()
+                .group_id(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(ec2_err),
+        )
+    }
+
+    async fn find_orphan(
+        &self,
+        ctx: &ResourceCtx,
+        _token: &str,
+    ) -> Result<Option<Created>, ProviderError> {
+        let client = self.base.client(&ctx.region).await?;
+        let Some(id) = common::orphan_id::<SecurityGroupApi>(&client, ctx).await? else {
+            return Ok(None);
+        };
+        let mut observed = observe_groups(&client, &ctx.region, std::slice::from_ref(&id)).await?;
+        Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
+    }
+
+    async fn list_tagged(
+        &self,
+        ctx: &ObserveCtx,
+    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+        let client = self.base.client(&ctx.region).await?;
+        common::list_tagged::<SecurityGroupApi>(&client, ctx).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::types::ReferencedSecurityGroup;
+
+    #[test]
+    fn described_rules_split_by_direction() {
+        let rules = vec![
+            SecurityGroupRule::builder()
+                .group_id("sg-1")
+                .security_group_rule_id("sgr-1")
+                .is_egress(false)
+                .ip_protocol("tcp")
+                .from_port(443)
+                .to_port(443)
+                .cidr_ipv4("0.0.0.0/0")
+                .build(),
+            SecurityGroupRule::builder()
+                .group_id("sg-1")
+                .security_group_rule_id("sgr-2")
+                .is_egress(true)
+                .ip_protocol("-1")
+                .from_port(-1)
+                .to_port(-1)
+                .referenced_group_info(ReferencedSecurityGroup::builder().group_id("sg-2").build())
+                .build(),
+        ];
+        let live = group_rules(&rules);
+        let (ingress, egress) = &live["sg-1"];
+        assert_eq!(ingress.len(), 1);
+        assert_eq!(egress[0].0, "sgr-2");
+        let g = SecurityGroup::builder()
+            .group_id("sg-1")
+            .group_name("web")
+            .vpc_id("vpc-1")
+            .owner_id("1")
+            .build();
+        let a = group_attrs("us-east-1", &g, live.get("sg-1"));
+        for field in schema().fields.keys() {
+            assert!(a.contains_key(field), "missing {field}");
+        }
+        let p =
+            SecurityGroupProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())));
+        let desired = p.normalize(Attrs::from([(
+            "egress".to_string(),
+            Value::from_json(
+                &serde_json::json!([{"ip_protocol": "all", "referenced_group_id": "sg-2"}]),
+            ),
+        )]));
+        assert_eq!(desired["egress"], a["egress"]);
+        assert_eq!(desired["ingress"], Value::List(vec![]));
+    }
+}

@@ -1,0 +1,33 @@
+//! CloudWatch Logs kinds: log groups.
+
+pub mod log_group;
+
+pub use log_group::LogGroupProvider;
+
+use crate::clients::AwsClients;
+use crate::error::sdk_error;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use forge_engine::{ProviderError, ProviderRegistry};
+use std::sync::Arc;
+
+/// The service name used in errors and as the concurrency group.
+pub const SERVICE: &str = "logs";
+
+/// Concurrent CloudWatch Logs mutations (control-plane calls are limited
+/// to a few per second per account and region).
+pub const CONCURRENCY: (&str, usize) = (SERVICE, 5);
+
+/// Maps a CloudWatch Logs SDK error.
+pub fn logs_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    sdk_error(SERVICE, err)
+}
+
+/// Registers every CloudWatch Logs kind.
+pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
+    registry.register(Arc::new(LogGroupProvider::new(clients.clone())));
+}

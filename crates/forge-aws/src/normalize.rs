@@ -1,0 +1,145 @@
+//! Normalization shared by kinds: CIDR text and IAM policy documents.
+//!
+//! Both sides of a comparison (the spec and what AWS returns) go through the
+//! same functions, so equal meaning compares equal and a fresh apply is
+//! followed by a plan with no changes.
+
+use forge_core::{Attrs, Value};
+use ipnet::IpNet;
+
+/// The canonical text of a CIDR block: the network address (host bits
+/// cleared: `10.0.0.5/16` -> `10.0.0.0/16`), IPv6 in compressed lower-case.
+/// Text that is not a CIDR is returned unchanged for AWS to reject with its
+/// own message.
+pub fn cidr(text: &str) -> String {
+    match text.trim().parse::<IpNet>() {
+        Ok(net) => net.trunc().to_string(),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// Normalizes the CIDR held in a string field, if any.
+pub fn cidr_field(attrs: &mut Attrs, name: &str) {
+    if let Some(Value::String(s)) = attrs.get_mut(name) {
+        *s = cidr(s);
+    }
+}
+
+/// Why a policy document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy is not valid JSON: {0}")]
+pub struct PolicyError(pub String);
+
+/// The canonical text of an IAM policy document given as JSON text or as a
+/// YAML/JSON object: keys sorted, no whitespace, `Statement` always a list,
+/// and single-item lists of actions/resources/principals written as the bare
+/// string, sorted when longer (IAM treats both spellings the same).
+pub fn policy(value: &Value) -> Result<String, PolicyError> {
+    let json = match value {
+        Value::String(text) => {
+            serde_json::from_str(text).map_err(|e| PolicyError(e.to_string()))?
+        }
+        other => other.unmarked().to_json(),
+    };
+    Ok(canonical(&json, None).to_string())
+}
+
+/// Normalizes the policy held in a field (string or object) to canonical
+/// text; an unparsable policy is left as is (create reports the error).
+pub fn policy_field(attrs: &mut Attrs, name: &str) {
+    let Some(v) = attrs.get(name) else { return };
+    if v.is_null() || !v.is_known() {
+        return;
+    }
+    if let Ok(text) = policy(v) {
+        attrs.insert(name.to_string(), Value::String(text));
+    }
+}
+
+fn canonical(json: &serde_json::Value, key: Option<&str>) -> serde_json::Value {
+    use serde_json::Value as J;
+    match json {
+        J::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let mut out = serde_json::Map::new();
+            for k in keys {
+                let v = &map[k.as_str()];
+                let v = if k == "Statement" && v.is_object() {
+                    J::Array(vec![v.clone()])
+                } else {
+                    v.clone()
+                };
+                out.insert(k.clone(), canonical(&v, Some(k)));
+            }
+            J::Object(out)
+        }
+        J::Array(items) => {
+            let mut items: Vec<J> = items.iter().map(|i| canonical(i, key)).collect();
+            // Statements are ordered (Sids); every string list elsewhere
+            // (actions, resources, principals, condition values) is a set.
+            if key != Some("Statement") && items.iter().all(J::is_string) {
+                items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+                items.dedup();
+                if items.len() == 1 {
+                    return items.remove(0);
+                }
+            }
+            J::Array(items)
+        }
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_lose_host_bits() {
+        assert_eq!(cidr("10.0.0.5/16"), "10.0.0.0/16");
+        assert_eq!(cidr(" 10.1.2.0/24 "), "10.1.2.0/24");
+        assert_eq!(cidr("0.0.0.0/0"), "0.0.0.0/0");
+        assert_eq!(cidr("2001:DB8:0:0:1::5/64"), "2001:db8::/64");
+        assert_eq!(cidr("not-a-cidr"), "not-a-cidr");
+    }
+
+    #[test]
+    fn policies_compare_by_meaning() {
+        let a = Value::from(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":"*"}}"#,
+        );
+        let b = Value::from_json(&serde_json::json!({
+            "Statement": [{"Resource": "*", "Action": "s3:GetObject", "Principal": "*", "Effect": "Allow"}],
+            "Version": "2012-10-17"
+        }));
+        assert_eq!(policy(&a).unwrap(), policy(&b).unwrap());
+        let c = Value::from(r#"{"Statement":[{"Action":["s3:Put*","s3:Get*"]}]}"#);
+        let d = Value::from(r#"{"Statement":[{"Action":["s3:Get*","s3:Put*"]}]}"#);
+        assert_eq!(policy(&c).unwrap(), policy(&d).unwrap());
+        assert_eq!(
+            policy(&c).unwrap(),
+            r#"{"Statement":[{"Action":["s3:Get*","s3:Put*"]}]}"#
+        );
+        assert!(policy(&Value::from("{nope")).is_err());
+    }
+
+    #[test]
+    fn statement_order_is_kept() {
+        let p = Value::from(r#"{"Statement":[{"Sid":"b"},{"Sid":"a"}]}"#);
+        assert_eq!(
+            policy(&p).unwrap(),
+            r#"{"Statement":[{"Sid":"b"},{"Sid":"a"}]}"#
+        );
+    }
+
+    #[test]
+    fn policy_field_skips_unknowns() {
+        let mut a = Attrs::from([("policy".to_string(), Value::Unknown)]);
+        policy_field(&mut a, "policy");
+        assert_eq!(a["policy"], Value::Unknown);
+        let mut a = Attrs::from([("policy".to_string(), Value::from("{ \"b\": 1, \"a\": 2 }"))]);
+        policy_field(&mut a, "policy");
+        assert_eq!(a["policy"], Value::from(r#"{"a":2,"b":1}"#));
+    }
+}

@@ -1,0 +1,455 @@
+//! The bucket configuration blocks of `aws.s3.bucket` as forge values, and
+//! their translation to and from the S3 SDK's types.
+//!
+//! Each block has one canonical value shape that both the spec and the
+//! observed bucket are brought to (nulls and empty lists dropped, rules
+//! sorted by id, transitions by days, AWS's defaults filled), so a fresh
+//! apply re-plans as no change.
+
+use crate::attrs::opt_i64;
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter, NoncurrentVersionExpiration, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, Transition, TransitionStorageClass,
+};
+use forge_core::{Attrs, FieldSchema, FieldType, Value};
+use forge_engine::ProviderError;
+use std::collections::BTreeMap;
+
+/// The four flags of a public access block, in API order.
+pub const PUBLIC_ACCESS_FLAGS: [&str; 4] = [
+    "block_public_acls",
+    "ignore_public_acls",
+    "block_public_policy",
+    "restrict_public_buckets",
+];
+
+/// The schema of `server_side_encryption`.
+pub fn encryption_type() -> FieldType {
+    FieldType::object([
+        (
+            "sse_algorithm",
+            FieldSchema::optional(FieldType::String)
+                .default("AES256")
+                .describe("AES256 (SSE-S3) or aws:kms (SSE-KMS)."),
+        ),
+        (
+            "kms_master_key_id",
+            FieldSchema::optional(FieldType::String)
+                .describe("The KMS key (id or ARN) for aws:kms."),
+        ),
+        (
+            "bucket_key_enabled",
+            FieldSchema::optional(FieldType::Bool)
+                .default(false)
+                .describe("Use an S3 Bucket Key to cut KMS requests (aws:kms only)."),
+        ),
+    ])
+}
+
+/// The schema of `public_access_block` (AWS's default for new buckets is
+/// all four on, which is also forge's default for a flag left out).
+pub fn public_access_block_type() -> FieldType {
+    FieldType::Object(
+        PUBLIC_ACCESS_FLAGS
+            .iter()
+            .map(|f| {
+                (
+                    f.to_string(),
+                    FieldSchema::optional(FieldType::Bool).default(true),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The schema of one lifecycle rule.
+pub fn lifecycle_rule_type() -> FieldType {
+    FieldType::object([
+        (
+            "id",
+            FieldSchema::required(FieldType::String).describe("The rule's unique id."),
+        ),
+        (
+            "status",
+            FieldSchema::optional(FieldType::String)
+                .default("Enabled")
+                .describe("Enabled or Disabled."),
+        ),
+        (
+            "prefix",
+            FieldSchema::optional(FieldType::String)
+                .describe("Only objects whose key starts with this."),
+        ),
+        (
+            "expiration_days",
+            FieldSchema::optional(FieldType::Number)
+                .describe("Expire current versions after N days."),
+        ),
+        (
+            "noncurrent_version_expiration_days",
+            FieldSchema::optional(FieldType::Number)
+                .describe("Delete noncurrent versions N days after they became noncurrent."),
+        ),
+        (
+            "transitions",
+            FieldSchema::optional(FieldType::list(FieldType::object([
+                ("days", FieldSchema::required(FieldType::Number)),
+                ("storage_class", FieldSchema::required(FieldType::String)),
+            ])))
+            .describe("Move objects to another storage class after N days."),
+        ),
+        (
+            "abort_incomplete_multipart_upload_days",
+            FieldSchema::optional(FieldType::Number)
+                .describe("Abort multipart uploads left incomplete for N days."),
+        ),
+    ])
+}
+
+fn map(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+    Value::Map(
+        pairs
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
+fn int(v: Option<i32>) -> Value {
+    v.map(|i| Value::int(i64::from(i))).unwrap_or(Value::Null)
+}
+
+/// Canonical `server_side_encryption`: `kms_master_key_id` only for
+/// aws:kms, `bucket_key_enabled` always present.
+pub fn normalize_encryption(v: &Value) -> Value {
+    let Some(m) = v.as_map() else {
+        return v.clone();
+    };
+    if !v.is_known() {
+        return v.clone();
+    }
+    let alg = m
+        .get("sse_algorithm")
+        .and_then(Value::as_str)
+        .unwrap_or("AES256")
+        .to_string();
+    let key = if alg == "AES256" {
+        Value::Null
+    } else {
+        m.get("kms_master_key_id").cloned().unwrap_or_default()
+    };
+    let bucket_key = m
+        .get("bucket_key_enabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    map([
+        ("sse_algorithm", Value::from(alg)),
+        ("kms_master_key_id", key),
+        ("bucket_key_enabled", Value::Bool(bucket_key)),
+    ])
+}
+
+/// The observed `server_side_encryption` (first rule; S3 allows one).
+pub fn observed_encryption(conf: &ServerSideEncryptionConfiguration) -> Value {
+    let Some(rule) = conf.rules().first() else {
+        return Value::Null;
+    };
+    let by_default = rule.apply_server_side_encryption_by_default();
+    normalize_encryption(&map([
+        (
+            "sse_algorithm",
+            by_default
+                .map(|d| Value::from(d.sse_algorithm().as_str()))
+                .unwrap_or_default(),
+        ),
+        (
+            "kms_master_key_id",
+            by_default
+                .and_then(|d| d.kms_master_key_id())
+                .map(Value::from)
+                .unwrap_or_default(),
+        ),
+        (
+            "bucket_key_enabled",
+            rule.bucket_key_enabled()
+                .map(Value::Bool)
+                .unwrap_or_default(),
+        ),
+    ]))
+}
+
+/// The SDK form of `server_side_encryption`.
+pub fn encryption_config(v: &Value) -> Result<ServerSideEncryptionConfiguration, ProviderError> {
+    let v = normalize_encryption(v);
+    let alg = v
+        .get("sse_algorithm")
+        .and_then(Value::as_str)
+        .unwrap_or("AES256");
+    let by_default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::from(alg))
+        .set_kms_master_key_id(
+            v.get("kms_master_key_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        )
+        .build()
+        .map_err(|e| ProviderError::Invalid(format!("server_side_encryption: {e}")))?;
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(by_default)
+        .bucket_key_enabled(
+            v.get("bucket_key_enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        )
+        .build();
+    ServerSideEncryptionConfiguration::builder()
+        .rules(rule)
+        .build()
+        .map_err(|e| ProviderError::Invalid(format!("server_side_encryption: {e}")))
+}
+
+/// The observed `public_access_block`.
+pub fn observed_public_access_block(c: &PublicAccessBlockConfiguration) -> Value {
+    let flags = [
+        c.block_public_acls(),
+        c.ignore_public_acls(),
+        c.block_public_policy(),
+        c.restrict_public_buckets(),
+    ];
+    Value::Map(
+        PUBLIC_ACCESS_FLAGS
+            .iter()
+            .zip(flags)
+            .map(|(k, f)| (k.to_string(), Value::Bool(f.unwrap_or(false))))
+            .collect(),
+    )
+}
+
+/// The SDK form of `public_access_block` (a flag left out is on).
+pub fn public_access_block_config(v: &Value) -> PublicAccessBlockConfiguration {
+    let flag = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(true);
+    PublicAccessBlockConfiguration::builder()
+        .block_public_acls(flag("block_public_acls"))
+        .ignore_public_acls(flag("ignore_public_acls"))
+        .block_public_policy(flag("block_public_policy"))
+        .restrict_public_buckets(flag("restrict_public_buckets"))
+        .build()
+}
+
+/// Canonical lifecycle rules: nulls, empty prefixes and empty lists
+/// dropped, `status` defaulted, transitions sorted by days, rules by id
+/// (S3 evaluates all rules; their order carries no meaning).
+pub fn normalize_rules(v: &Value) -> Value {
+    let Some(items) = v.as_list() else {
+        return v.clone();
+    };
+    if !v.is_known() {
+        return v.clone();
+    }
+    let mut rules: Vec<Value> = items.iter().map(normalize_rule).collect();
+    rules.sort_by(|a, b| rule_id(a).cmp(rule_id(b)));
+    Value::List(rules)
+}
+
+fn rule_id(v: &Value) -> &str {
+    v.get("id").and_then(Value::as_str).unwrap_or_default()
+}
+
+fn normalize_rule(v: &Value) -> Value {
+    let Some(m) = v.as_map() else {
+        return v.clone();
+    };
+    let mut out: BTreeMap<String, Value> = BTreeMap::new();
+    for (k, val) in m {
+        let keep = match val {
+            Value::Null => false,
+            Value::String(s) if k == "prefix" => !s.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            _ => true,
+        };
+        if keep {
+            out.insert(k.clone(), val.clone());
+        }
+    }
+    out.entry("status".into())
+        .or_insert_with(|| Value::from("Enabled"));
+    if let Some(Value::List(ts)) = out.get_mut("transitions") {
+        ts.sort_by_key(|t| t.get("days").and_then(Value::as_i64).unwrap_or_default());
+    }
+    Value::Map(out)
+}
+
+/// The observed lifecycle rules.
+pub fn observed_rules(rules: &[LifecycleRule]) -> Value {
+    let items = rules
+        .iter()
+        .map(|r| {
+            // Rules written by older tools carry the deprecated top-level
+            // Prefix instead of a filter; both mean the same.
+            #[allow(deprecated)]
+            let prefix = r
+                .filter()
+                .and_then(LifecycleRuleFilter::prefix)
+                .or(r.prefix());
+            let transitions: Vec<Value> = r
+                .transitions()
+                .iter()
+                .map(|t| {
+                    map([
+                        ("days", int(t.days())),
+                        (
+                            "storage_class",
+                            t.storage_class()
+                                .map(|s| Value::from(s.as_str()))
+                                .unwrap_or_default(),
+                        ),
+                    ])
+                })
+                .collect();
+            map([
+                ("id", r.id().map(Value::from).unwrap_or_default()),
+                ("status", Value::from(r.status().as_str())),
+                ("prefix", prefix.map(Value::from).unwrap_or_default()),
+                (
+                    "expiration_days",
+                    int(r.expiration().and_then(LifecycleExpiration::days)),
+                ),
+                (
+                    "noncurrent_version_expiration_days",
+                    int(r
+                        .noncurrent_version_expiration()
+                        .and_then(NoncurrentVersionExpiration::noncurrent_days)),
+                ),
+                ("transitions", Value::List(transitions)),
+                (
+                    "abort_incomplete_multipart_upload_days",
+                    int(r
+                        .abort_incomplete_multipart_upload()
+                        .and_then(AbortIncompleteMultipartUpload::days_after_initiation)),
+                ),
+            ])
+        })
+        .collect();
+    normalize_rules(&Value::List(items))
+}
+
+fn days(m: &Attrs, key: &str) -> Option<i32> {
+    opt_i64(m, key).and_then(|d| i32::try_from(d).ok())
+}
+
+/// The SDK form of the lifecycle rules.
+pub fn lifecycle_rules(v: &Value) -> Result<Vec<LifecycleRule>, ProviderError> {
+    let invalid =
+        |e: &dyn std::fmt::Display| ProviderError::Invalid(format!("lifecycle_rules: {e}"));
+    let mut out = Vec::new();
+    for rule in normalize_rules(v).as_list().unwrap_or_default() {
+        let Some(m) = rule.as_map() else {
+            return Err(invalid(&"every rule must be an object"));
+        };
+        let prefix = m.get("prefix").and_then(Value::as_str).unwrap_or_default();
+        let mut b = LifecycleRule::builder()
+            .set_id(m.get("id").and_then(Value::as_str).map(str::to_string))
+            .status(ExpirationStatus::from(
+                m.get("status").and_then(Value::as_str).unwrap_or("Enabled"),
+            ))
+            .filter(LifecycleRuleFilter::builder().prefix(prefix).build());
+        if let Some(d) = days(m, "expiration_days") {
+            b = b.expiration(LifecycleExpiration::builder().days(d).build());
+        }
+        if let Some(d) = days(m, "noncurrent_version_expiration_days") {
+            b = b.noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder()
+                    .noncurrent_days(d)
+                    .build(),
+            );
+        }
+        if let Some(d) = days(m, "abort_incomplete_multipart_upload_days") {
+            b = b.abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder()
+                    .days_after_initiation(d)
+                    .build(),
+            );
+        }
+        for t in m
+            .get("transitions")
+            .and_then(Value::as_list)
+            .unwrap_or_default()
+        {
+            let Some(tm) = t.as_map() else {
+                return Err(invalid(&"every transition must be an object"));
+            };
+            b = b.transitions(
+                Transition::builder()
+                    .set_days(days(tm, "days"))
+                    .set_storage_class(
+                        tm.get("storage_class")
+                            .and_then(Value::as_str)
+                            .map(TransitionStorageClass::from),
+                    )
+                    .build(),
+            );
+        }
+        out.push(b.build().map_err(|e| invalid(&e))?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn j(v: serde_json::Value) -> Value {
+        Value::from_json(&v)
+    }
+
+    #[test]
+    fn encryption_normalizes_both_spellings() {
+        let spec =
+            j(serde_json::json!({"sse_algorithm": "AES256", "kms_master_key_id": "ignored"}));
+        assert_eq!(
+            normalize_encryption(&spec),
+            j(serde_json::json!({"sse_algorithm": "AES256", "bucket_key_enabled": false}))
+        );
+        let kms = j(
+            serde_json::json!({"sse_algorithm": "aws:kms", "kms_master_key_id": "k", "bucket_key_enabled": true}),
+        );
+        let conf = encryption_config(&kms).unwrap();
+        assert_eq!(observed_encryption(&conf), normalize_encryption(&kms));
+    }
+
+    #[test]
+    fn lifecycle_rules_round_trip_through_the_sdk() {
+        let spec = j(serde_json::json!([
+            {"id": "z-logs", "prefix": "logs/", "expiration_days": 90,
+             "transitions": [{"days": 60, "storage_class": "GLACIER"}, {"days": 30, "storage_class": "STANDARD_IA"}]},
+            {"id": "a-all", "status": "Enabled", "prefix": "", "noncurrent_version_expiration_days": 30,
+             "abort_incomplete_multipart_upload_days": 7, "transitions": []}
+        ]));
+        let sdk = lifecycle_rules(&spec).unwrap();
+        assert_eq!(sdk.len(), 2);
+        assert_eq!(sdk[0].id(), Some("a-all"));
+        let observed = observed_rules(&sdk);
+        assert_eq!(observed, normalize_rules(&spec));
+        let normalized = normalize_rules(&spec);
+        let first = &normalized.as_list().unwrap()[0];
+        assert!(first.get("prefix").is_none() && first.get("transitions").is_none());
+        assert_eq!(first.get("status"), Some(&Value::from("Enabled")));
+        let second = &normalized.as_list().unwrap()[1];
+        assert_eq!(
+            second.get("transitions").unwrap().as_list().unwrap()[0].get("days"),
+            Some(&Value::int(30))
+        );
+    }
+
+    #[test]
+    fn public_access_flags_default_on() {
+        let c = public_access_block_config(&j(serde_json::json!({"block_public_acls": false})));
+        assert_eq!(c.block_public_acls(), Some(false));
+        assert_eq!(c.restrict_public_buckets(), Some(true));
+        let v = observed_public_access_block(&c);
+        assert_eq!(v.get("ignore_public_acls"), Some(&Value::Bool(true)));
+    }
+}

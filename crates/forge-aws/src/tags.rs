@@ -1,0 +1,213 @@
+//! Tags: the user's `tags` map, forge's ownership tags, and what observe
+//! shows.
+//!
+//! Every resource forge creates carries the user's tags plus `forge:stack`
+//! and `forge:address` (set at create so a crash cannot leave an untagged
+//! resource). Observed tags exclude `forge:*` (forge's bookkeeping) and
+//! `aws:*` (reserved, set by AWS) so they compare equal to the spec's.
+
+use forge_core::{Attrs, Value};
+use std::collections::BTreeMap;
+
+/// The ownership tag naming the stack.
+pub const STACK_TAG: &str = "forge:stack";
+/// The ownership tag naming the resource's address in the stack.
+pub const ADDRESS_TAG: &str = "forge:address";
+
+/// Whether a tag key is managed by forge or AWS rather than the user.
+pub fn is_system_key(key: &str) -> bool {
+    key.starts_with("forge:") || key.starts_with("aws:")
+}
+
+/// The user's tags from the `tags` attribute (numbers and bools written
+/// without quotes in YAML are turned into their text).
+pub fn user_tags(attrs: &Attrs) -> BTreeMap<String, String> {
+    let Some(map) = attrs.get("tags").and_then(Value::as_map) else {
+        return BTreeMap::new();
+    };
+    map.iter()
+        .filter(|(k, _)| !is_system_key(k))
+        .filter_map(|(k, v)| tag_text(v).map(|t| (k.clone(), t)))
+        .collect()
+}
+
+fn tag_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Sensitive(inner) => tag_text(inner),
+        _ => None,
+    }
+}
+
+/// The tags to set at create: the user's plus forge's system tags (which
+/// win over a user tag of the same key).
+pub fn create_tags(attrs: &Attrs, system: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut tags = user_tags(attrs);
+    tags.extend(system.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tags
+}
+
+/// The `tags` attribute of an observed resource, without system tags.
+pub fn observed_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
+    Value::Map(
+        tags.into_iter()
+            .filter(|(k, _)| !is_system_key(k))
+            .map(|(k, v)| (k.to_string(), Value::from(v)))
+            .collect(),
+    )
+}
+
+/// Normalizes the `tags` attribute: a missing or null `tags` is an empty
+/// map and values are text, so `tags: {}` and no tags compare equal.
+pub fn normalize_tags(attrs: &mut Attrs) {
+    let known_map = match attrs.get("tags") {
+        None | Some(Value::Null) => Some(BTreeMap::new()),
+        Some(Value::Map(m)) if m.values().all(Value::is_known) => Some(
+            m.iter()
+                .filter(|(k, _)| !is_system_key(k))
+                .filter_map(|(k, v)| tag_text(v).map(|t| (k.clone(), Value::String(t))))
+                .collect(),
+        ),
+        _ => None,
+    };
+    if let Some(m) = known_map {
+        attrs.insert("tags".into(), Value::Map(m));
+    }
+}
+
+/// What changes between two tag sets: keys to (re)set and keys to remove.
+pub fn diff(
+    prior: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let set = desired
+        .iter()
+        .filter(|(k, v)| prior.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = prior
+        .keys()
+        .filter(|k| !desired.contains_key(*k))
+        .cloned()
+        .collect();
+    (set, remove)
+}
+
+/// Whether a resource's full tag set marks it as owned by `stack` (and,
+/// given, as `address` in it): how kinds without tag filters on their list
+/// call find orphans and stack members client-side.
+pub fn owned_by<'a>(
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    stack: &str,
+    address: Option<&str>,
+) -> bool {
+    let mut stack_ok = false;
+    let mut address_ok = address.is_none();
+    for (k, v) in tags {
+        if k == STACK_TAG && v == stack {
+            stack_ok = true;
+        }
+        if k == ADDRESS_TAG && Some(v) == address {
+            address_ok = true;
+        }
+    }
+    stack_ok && address_ok
+}
+
+/// The orphan to adopt among candidate ids: the lowest, so every run
+/// adopts the same one when a crash repeated and left several.
+pub fn pick_orphan(mut ids: Vec<String>, address: &str) -> Option<String> {
+    ids.sort();
+    ids.dedup();
+    if ids.len() > 1 {
+        tracing::warn!(address = %address, ids = ?ids, "several untracked resources carry this address; adopting the first");
+    }
+    ids.into_iter().next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs_with_tags(v: Value) -> Attrs {
+        Attrs::from([("tags".to_string(), v)])
+    }
+
+    #[test]
+    fn system_tags_are_added_and_hidden() {
+        let a = attrs_with_tags(Value::Map(BTreeMap::from([
+            ("Name".to_string(), Value::from("web")),
+            ("forge:stack".to_string(), Value::from("spoof")),
+            ("cost".to_string(), Value::int(12)),
+        ])));
+        let system = BTreeMap::from([
+            (STACK_TAG.to_string(), "demo".to_string()),
+            (ADDRESS_TAG.to_string(), "vpc".to_string()),
+        ]);
+        let all = create_tags(&a, &system);
+        assert_eq!(all.get("forge:stack").map(String::as_str), Some("demo"));
+        assert_eq!(all.get("cost").map(String::as_str), Some("12"));
+        assert_eq!(all.len(), 4);
+        let seen = observed_tags(
+            all.iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .chain([("aws:x", "y")]),
+        );
+        assert_eq!(seen.as_map().map(|m| m.len()), Some(2));
+    }
+
+    #[test]
+    fn tag_diff_is_minimal() {
+        let prior = BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]);
+        let desired = BTreeMap::from([
+            ("a".into(), "1".into()),
+            ("b".into(), "3".into()),
+            ("c".into(), "4".into()),
+        ]);
+        let (set, remove) = diff(&prior, &desired);
+        assert_eq!(set.len(), 2);
+        assert!(remove.is_empty());
+        let (set, remove) = diff(&desired, &BTreeMap::new());
+        assert!(set.is_empty());
+        assert_eq!(remove, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn missing_tags_normalize_to_empty_map() {
+        let mut a = Attrs::new();
+        normalize_tags(&mut a);
+        assert_eq!(a["tags"], Value::Map(BTreeMap::new()));
+        let mut b = attrs_with_tags(Value::Map(BTreeMap::from([(
+            "n".to_string(),
+            Value::Bool(true),
+        )])));
+        normalize_tags(&mut b);
+        assert_eq!(b["tags"].get("n"), Some(&Value::from("true")));
+        let mut u = attrs_with_tags(Value::Map(BTreeMap::from([(
+            "n".to_string(),
+            Value::Unknown,
+        )])));
+        normalize_tags(&mut u);
+        assert_eq!(u["tags"].get("n"), Some(&Value::Unknown));
+    }
+
+    #[test]
+    fn ownership_is_read_from_full_tags() {
+        let t = [
+            ("forge:stack", "demo"),
+            ("forge:address", "bucket"),
+            ("Name", "x"),
+        ];
+        assert!(owned_by(t, "demo", Some("bucket")));
+        assert!(owned_by(t, "demo", None));
+        assert!(!owned_by(t, "other", None));
+        assert!(!owned_by(t, "demo", Some("role")));
+        assert_eq!(
+            pick_orphan(vec!["b".into(), "a".into()], "x"),
+            Some("a".into())
+        );
+        assert_eq!(pick_orphan(vec![], "x"), None);
+    }
+}

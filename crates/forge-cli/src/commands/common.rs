@@ -1,0 +1,238 @@
+//! What plan, apply and destroy share: loading, planning, confirming,
+//! applying with live progress, and reporting.
+
+use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
+use crate::cli::{LockArgs, RunArgs, StackArgs};
+use crate::{context, output, progress, signals};
+use anyhow::{Context, bail};
+use forge_core::spec::Stack;
+use forge_engine::state::{LockInfo, State};
+use forge_engine::{
+    ApplyOptions, ApplyReport, CancelToken, Engine, EngineError, LockError, Plan, PlanOptions, StateBackend,
+};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A loaded stack with its engine and state backend.
+pub struct Loaded {
+    pub engine: Engine,
+    pub stack: Stack,
+    pub backend: Box<dyn StateBackend>,
+}
+
+/// Loads the stack (printing diagnostics and returning `None` on errors).
+pub fn load(args: &StackArgs) -> anyhow::Result<Option<Loaded>> {
+    let registry = context::registry();
+    let stack = match context::load_stack(args, &registry) {
+        Ok(stack) => stack,
+        Err(diags) => {
+            eprint!("{}", output::render_diagnostics(&diags));
+            return Ok(None);
+        }
+    };
+    let backend = context::open_backend(&stack).context("opening the state backend")?;
+    Ok(Some(Loaded { engine: Engine::new(registry), stack, backend }))
+}
+
+/// Waits (up to `--lock-timeout`) until nobody holds the state lock, so a
+/// run that would block starts planning only once it can proceed.
+pub async fn wait_for_lock(backend: &dyn StateBackend, lock: &LockArgs) -> anyhow::Result<()> {
+    if !lock.lock {
+        return Ok(());
+    }
+    let deadline = Instant::now() + lock.lock_timeout.unwrap_or_default();
+    loop {
+        match backend.lock_info().await {
+            Ok(None) => return Ok(()),
+            // An expired lock's run is gone: taking the lock takes it over.
+            Ok(Some(info)) if info.expired(chrono::Utc::now()) => return Ok(()),
+            Ok(Some(info)) if Instant::now() < deadline => {
+                let _ = info;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Ok(Some(info)) => return Err(LockError::Held { info: Box::new(info) }.into()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Plans (or plans destroy).
+pub async fn plan(loaded: &Loaded, destroy: bool) -> Result<Plan, EngineError> {
+    let options = PlanOptions::default();
+    if destroy {
+        loaded.engine.plan_destroy(&loaded.stack, loaded.backend.as_ref(), &options).await
+    } else {
+        loaded.engine.plan(&loaded.stack, loaded.backend.as_ref(), &options).await
+    }
+}
+
+/// Asks for `yes` unless `--auto-approve`; refuses without a terminal.
+pub fn confirm(run: &RunArgs, question: &str) -> anyhow::Result<bool> {
+    if run.auto_approve {
+        return Ok(true);
+    }
+    if !output::interactive() {
+        bail!("{question} needs confirmation, and there is no terminal to ask on: run with --auto-approve");
+    }
+    print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    std::io::stdout().flush().context("writing the prompt")?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).context("reading the answer")?;
+    Ok(answer.trim() == "yes")
+}
+
+/// Applies `plan` with live progress and Ctrl-C handling; prints the
+/// summary; returns the exit status.
+/// A state lock this command holds; give it back with [`release`].
+#[must_use = "a held lock must be released"]
+pub struct HeldLock(Option<String>);
+
+/// Takes the state lock for `operation` (unless `--lock=false`), waiting up
+/// to `--lock-timeout` while another run holds it. An expired lock (its run
+/// was killed and stopped renewing it) is taken over.
+pub async fn acquire(backend: &dyn StateBackend, lock: &LockArgs, operation: &str) -> anyhow::Result<HeldLock> {
+    if !lock.lock {
+        return Ok(HeldLock(None));
+    }
+    let deadline = Instant::now() + lock.lock_timeout.unwrap_or_default();
+    if let Ok(Some(info)) = backend.lock_info().await
+        && info.expired(chrono::Utc::now())
+    {
+        eprintln!(
+            "The state lock {} taken by {} for {} at {} has expired (that run stopped renewing it); taking it over.",
+            info.id,
+            info.who,
+            info.operation,
+            info.created.to_rfc3339()
+        );
+    }
+    let mut told = false;
+    loop {
+        match backend.lock(LockInfo::new(operation, context::lock_ttl())).await {
+            Ok(guard) => return Ok(HeldLock(Some(guard.info.id))),
+            Err(LockError::Held { info }) if Instant::now() < deadline => {
+                if !told {
+                    eprintln!(
+                        "Waiting for the state lock held by {} for {} (lock id {})...",
+                        info.who, info.operation, info.id
+                    );
+                    told = true;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Releases a lock taken with [`acquire`].
+pub async fn release(backend: &dyn StateBackend, held: HeldLock) -> anyhow::Result<()> {
+    if let Some(id) = held.0 {
+        backend.unlock(&id).await.with_context(|| format!("releasing the state lock {id}"))?;
+    }
+    Ok(())
+}
+
+/// Runs `work` holding the state lock, releasing it on every way out.
+pub async fn locked<T>(
+    backend: &dyn StateBackend,
+    lock: &LockArgs,
+    operation: &str,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let held = acquire(backend, lock, operation).await?;
+    let out = work.await;
+    let released = release(backend, held).await;
+    match (out, released) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(e),
+        (Err(e), Err(r)) => {
+            eprintln!("warning: {r:#}");
+            Err(e)
+        }
+        (Err(e), Ok(())) => Err(e),
+    }
+}
+
+/// Keeps a state that could not be saved in
+/// `<stack root>/.forge/emergency/<stack>-<env>-<timestamp>.json`.
+fn save_emergency(stack: &Stack, state: &State) -> anyhow::Result<PathBuf> {
+    let dir = stack.root.join(".forge").join("emergency");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = format!(
+        "{}-{}-{}.json",
+        stack.name,
+        stack.environment.as_deref().unwrap_or("default"),
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+    );
+    let path = dir.join(name);
+    let text = state.to_json_pretty().context("serializing the state")?;
+    std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// Applies `plan` (the caller holds the lock) with live progress and
+/// Ctrl-C handling; prints the summary; returns the exit status. A state
+/// that could not be saved is written to an emergency file.
+pub async fn execute(engine: &Engine, plan: &Plan, backend: &dyn StateBackend, run: &RunArgs) -> anyhow::Result<u8> {
+    let cancel = CancelToken::new();
+    signals::watch(cancel.clone());
+    let options = ApplyOptions {
+        parallelism: run.parallelism.max(1),
+        cancel: cancel.clone(),
+        progress: Some(progress::reporter()),
+        lock: false,
+        lock_ttl: context::lock_ttl(),
+        ..ApplyOptions::default()
+    };
+    let report = engine.apply(plan, backend, &options).await?;
+    print_report(&report);
+    if let Some(state) = &report.unsaved_state {
+        let stack = &plan.config;
+        match save_emergency(stack, state) {
+            Ok(path) => {
+                let env = stack.environment.as_ref().map(|e| format!(" -e {e}")).unwrap_or_default();
+                eprintln!(
+                    "\nforge stopped starting new work because the state could not be saved to {}.\n\
+                     The state as it should be (serial {}) is kept in\n  {}\n\
+                     Restore it once the backend works again with:\n  forge state push {} {}{env}",
+                    backend.location(),
+                    state.serial,
+                    path.display(),
+                    path.display(),
+                    stack.root.display()
+                );
+            }
+            Err(e) => eprintln!("\nThe state could not be kept in an emergency file either: {e:#}"),
+        }
+        return Ok(EXIT_ERROR);
+    }
+    Ok(if report.cancelled.is_some() {
+        EXIT_INTERRUPTED
+    } else if report.is_success() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
+}
+
+fn print_report(report: &ApplyReport) {
+    for f in &report.failed {
+        eprintln!("Error: {} ({}): {}", f.address, f.action.as_str(), f.error);
+    }
+    for s in &report.skipped {
+        eprintln!("Skipped: {} ({}): {}", s.address, s.action.as_str(), s.reason);
+    }
+    if let Some(e) = &report.state_error {
+        eprintln!("Error saving state: {e}");
+    }
+    println!("\n{}", report.summary_line());
+    if report.is_success() && !report.outputs.is_empty() {
+        println!("\nOutputs:\n");
+        for (name, o) in &report.outputs {
+            let shown = if o.sensitive { "(sensitive)".to_string() } else { o.value.to_string() };
+            println!("{name} = {shown}");
+        }
+    }
+}

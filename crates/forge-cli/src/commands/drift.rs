@@ -1,0 +1,358 @@
+//! `forge drift`: compare the live cloud with the state and the spec,
+//! read-only. One stack prints the report; several (a folder of stacks,
+//! several paths, or `--all-envs`) are checked concurrently and summed up
+//! in one table. Exit 0 = no drift, 2 = drift, 1 = error (the worst of all
+//! stacks).
+
+use super::common;
+use super::{EXIT_CHANGES, EXIT_ERROR};
+use crate::cli::{DriftArgs, StackArgs};
+use crate::output;
+use anyhow::Context;
+use forge_engine::{DriftError, DriftOptions, DriftOutcome, DriftReport, DriftSummary, StackDrift};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Runs `forge drift`.
+pub async fn run(args: &DriftArgs) -> anyhow::Result<u8> {
+    let (targets, expanded) = find_stacks(&args.paths)?;
+    if !args.all_envs && !expanded && targets.len() == 1 {
+        return single(args, &targets[0]).await;
+    }
+    many(args, targets).await
+}
+
+fn stack_args(args: &DriftArgs, path: &Path, env: Option<String>) -> StackArgs {
+    StackArgs {
+        stack: path.to_path_buf(),
+        env,
+        vars: args.vars.clone(),
+        var_files: args.var_files.clone(),
+        region: args.region.clone(),
+    }
+}
+
+fn write_output(path: &Path, json: &str) -> anyhow::Result<()> {
+    std::fs::write(path, format!("{json}\n"))
+        .with_context(|| format!("writing the drift report to {}", path.display()))
+}
+
+/// One stack: the full report.
+async fn single(args: &DriftArgs, path: &Path) -> anyhow::Result<u8> {
+    let Some(loaded) = common::load(&stack_args(args, path, args.env.clone()))? else {
+        return Ok(EXIT_ERROR);
+    };
+    let report = match loaded
+        .engine
+        .drift(
+            &loaded.stack,
+            loaded.backend.as_ref(),
+            &DriftOptions::default(),
+        )
+        .await
+    {
+        Ok(report) => report,
+        // Still a report, so a scheduled job reading `--output` sees the
+        // error rather than a missing or stale file.
+        Err(e) => error_report(
+            &loaded.stack.name,
+            loaded.stack.environment.clone(),
+            e.to_string(),
+        ),
+    };
+    let json = report.to_json_string();
+    if args.json {
+        println!("{json}");
+    } else {
+        print!("{}", report.render(output::color()));
+    }
+    if let Some(out) = &args.output {
+        write_output(out, &json)?;
+    }
+    Ok(report.outcome.exit_code())
+}
+
+fn error_report(stack: &str, environment: Option<String>, message: String) -> DriftReport {
+    let mut report = DriftReport::new(stack, environment);
+    report.errors.push(DriftError {
+        kind: None,
+        region: None,
+        address: None,
+        message,
+    });
+    report.finish();
+    report
+}
+
+/// Many stacks × environments, `--parallelism` at a time.
+async fn many(args: &DriftArgs, targets: Vec<PathBuf>) -> anyhow::Result<u8> {
+    let started = std::time::SystemTime::now();
+    let mut jobs = Vec::new();
+    for path in targets {
+        let envs: Vec<Option<String>> = if args.all_envs {
+            let names = environments(&path);
+            if names.is_empty() {
+                vec![None]
+            } else {
+                names.into_iter().map(Some).collect()
+            }
+        } else {
+            vec![args.env.clone()]
+        };
+        for env in envs {
+            jobs.push(stack_args(args, &path, env));
+        }
+    }
+    let limit = Arc::new(tokio::sync::Semaphore::new(args.parallelism.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for job in jobs {
+        let limit = Arc::clone(&limit);
+        set.spawn(async move {
+            // The semaphore lives as long as every task; it is never closed.
+            let _permit = limit.acquire_owned().await.ok();
+            check_one(job).await
+        });
+    }
+    let mut stacks = Vec::new();
+    while let Some(done) = set.join_next().await {
+        stacks.push(done.context("a drift check task failed")?);
+    }
+    let summary = DriftSummary::new(started.into(), stacks);
+    let json = summary.to_json_string();
+    if args.json {
+        println!("{json}");
+    } else {
+        print!("{}", summary.render_table());
+        print_problems(&summary);
+    }
+    if let Some(out) = &args.output {
+        write_output(out, &json)?;
+    }
+    Ok(match summary.outcome {
+        DriftOutcome::NoDrift => super::EXIT_OK,
+        DriftOutcome::Drift => EXIT_CHANGES,
+        DriftOutcome::Error => EXIT_ERROR,
+    })
+}
+
+async fn check_one(args: StackArgs) -> StackDrift {
+    let start = Instant::now();
+    let path = args.stack.display().to_string();
+    let env = args.env.clone();
+    let loaded = match common::load(&args) {
+        Ok(Some(loaded)) => loaded,
+        Ok(None) => {
+            let message = "the stack has errors (printed above)".to_string();
+            return StackDrift::failed(path, env, start.elapsed().as_secs_f64(), message);
+        }
+        Err(e) => {
+            return StackDrift::failed(path, env, start.elapsed().as_secs_f64(), format!("{e:#}"));
+        }
+    };
+    match loaded
+        .engine
+        .drift(
+            &loaded.stack,
+            loaded.backend.as_ref(),
+            &DriftOptions::default(),
+        )
+        .await
+    {
+        Ok(report) => StackDrift::checked(path, env, start.elapsed().as_secs_f64(), report),
+        Err(e) => StackDrift::failed(path, env, start.elapsed().as_secs_f64(), e.to_string()),
+    }
+}
+
+/// Below the table: what drifted and what failed, one line each, so a
+/// cron mail says where to look.
+fn print_problems(summary: &DriftSummary) {
+    for s in &summary.stacks {
+        let env = s
+            .environment
+            .as_deref()
+            .map(|e| format!(" -e {e}"))
+            .unwrap_or_default();
+        if let Some(e) = &s.error {
+            eprintln!("error: {}{env}: {e}", s.path);
+        }
+        let Some(r) = &s.report else { continue };
+        for e in &r.errors {
+            eprintln!("error: {}{env}: {}", s.path, e.message);
+        }
+        if r.has_drift() {
+            let mut what: Vec<String> = r
+                .drifted
+                .iter()
+                .map(|d| format!("{} changed", d.address))
+                .collect();
+            what.extend(r.deleted.iter().map(|d| format!("{} deleted", d.address)));
+            what.extend(
+                r.orphans
+                    .iter()
+                    .map(|o| format!("{} {} not in state", o.kind, o.id)),
+            );
+            println!("drift: {}{env}: {}", s.path, what.join(", "));
+        }
+    }
+}
+
+/// The stacks the paths name, and whether any path was a folder of stacks
+/// (which makes it a many-stack check). A path that is a stack is used as
+/// is; a folder that is not one contributes its subfolders that are
+/// stacks (not `_`- or `.`-prefixed ones, which hold includes).
+fn find_stacks(paths: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, bool)> {
+    let mut out = Vec::new();
+    let mut expanded = false;
+    for path in paths {
+        if is_stack(path) {
+            out.push(path.clone());
+            continue;
+        }
+        if !path.is_dir() {
+            anyhow::bail!(
+                "{} is neither a stack nor a folder of stacks",
+                path.display()
+            );
+        }
+        let mut subs: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| !n.starts_with('_') && !n.starts_with('.'))
+            })
+            .filter(|p| is_stack(p))
+            .collect();
+        if subs.is_empty() {
+            anyhow::bail!(
+                "no stacks in {}: a stack is a folder with a YAML file holding `stack:` or `resources:`",
+                path.display()
+            );
+        }
+        subs.sort();
+        out.extend(subs);
+        expanded = true;
+    }
+    Ok((out, expanded))
+}
+
+fn yaml_files(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A stack: a YAML file, or a folder with a YAML file that has a top-level
+/// `stack:` or `resources:` key.
+fn is_stack(path: &Path) -> bool {
+    if path.is_file() {
+        return path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    }
+    yaml_files(path).iter().any(|f| {
+        std::fs::read_to_string(f)
+            .map(|text| {
+                text.lines()
+                    .any(|l| l.starts_with("stack:") || l.starts_with("resources:"))
+            })
+            .unwrap_or(false)
+    })
+}
+
+/// The environment names a stack's own files declare under a top-level
+/// `environments:` mapping (block style), for `--all-envs`.
+fn environments(path: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for file in yaml_files(path) {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        names.extend(environment_names(&text));
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn environment_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut inside = false;
+    let mut indent: Option<usize> = None;
+    for line in text.lines() {
+        let body = line.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let depth = line.len() - body.len();
+        if depth == 0 {
+            inside = body.strip_prefix("environments:").is_some_and(|rest| {
+                let rest = rest.trim();
+                rest.is_empty() || rest.starts_with('#')
+            });
+            indent = None;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let level = *indent.get_or_insert(depth);
+        if depth == level
+            && let Some((key, _)) = body.split_once(':')
+        {
+            let key = key.trim().trim_matches(['"', '\'']);
+            if !key.is_empty() {
+                names.push(key.to_string());
+            }
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_names_come_from_the_top_level_mapping() {
+        let text = "stack: s\nvars:\n  dev: 1\nenvironments:\n  # the usual four\n  dev:\n    vars:\n      x: 1\n  \"prod\":\n    vars: {}\nresources: {}\n";
+        assert_eq!(environment_names(text), ["dev", "prod"]);
+        assert!(environment_names("stack: s\nresources: {}\n").is_empty());
+    }
+
+    #[test]
+    fn folders_of_stacks_expand_and_skip_includes() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path();
+        for (sub, text) in [
+            ("a", "stack: a\nresources: {}\n"),
+            ("b", "resources: {}\n"),
+            ("_envcommon", "stack: common\n"),
+            ("docs", "title: not a stack\n"),
+        ] {
+            std::fs::create_dir(root.join(sub)).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(root.join(sub).join("main.yaml"), text)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let (found, expanded) =
+            find_stacks(&[root.to_path_buf()]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(expanded);
+        assert_eq!(found, [root.join("a"), root.join("b")]);
+        let (found, expanded) = find_stacks(&[root.join("a")]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!expanded);
+        assert_eq!(found, [root.join("a")]);
+        assert!(find_stacks(&[root.join("docs")]).is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! `forge plan`: show what apply would change; optionally save the plan.
+
+use super::common;
+use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use crate::cli::{LockArgs, StackArgs};
+use crate::output;
+use std::path::Path;
+
+/// Runs `forge plan`.
+pub async fn run(
+    args: &StackArgs,
+    lock: &LockArgs,
+    out: Option<&Path>,
+    json: bool,
+    detailed_exitcode: bool,
+    destroy: bool,
+) -> anyhow::Result<u8> {
+    let Some(loaded) = common::load(args)? else { return Ok(EXIT_ERROR) };
+    // The lock is held only while the state is read and refreshed.
+    let plan = common::locked(loaded.backend.as_ref(), lock, "plan", async {
+        Ok(common::plan(&loaded, destroy).await?)
+    })
+    .await?;
+    if json {
+        println!("{}", plan.to_json_string());
+    } else {
+        print!("{}", plan.render(output::color()));
+    }
+    if let Some(path) = out {
+        plan.save(path)?;
+        if !json {
+            println!("\nSaved the plan to {}. To apply exactly it, run:\n  forge apply {}", path.display(), path.display());
+        }
+    }
+    Ok(if detailed_exitcode && plan.has_changes() { EXIT_CHANGES } else { EXIT_OK })
+}
