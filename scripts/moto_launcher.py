@@ -107,9 +107,63 @@ def patch_elasticache_deletes():
     assert ReplicationGroupNotFound
 
 
+def patch_ec2_group_rule_descriptions():
+    """Gap: DescribeSecurityGroupRules drops the description of a rule that
+    references another security group (DescribeSecurityGroups keeps it in
+    UserIdGroupPairs), so a spec with such a description could never verify.
+    The rule's description falls back to the referenced group pair's."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self):
+        return self.ip_range.get("Description") or self.source_group.get("Description")
+
+    SecurityGroupRule.description = property(description)
+
+
+def patch_ec2_filter_brackets_literal():
+    """Gap: EC2 Describe* filter values are matched with Python's fnmatch, so
+    `[` and `]` start a character class. AWS knows only `*` and `?` as
+    wildcards; everything else is literal. forge's `forge:address` tags look
+    like `subnet["us-east-1a"]`, so a tag filter on them matched nothing for
+    some kinds (subnets) and an interrupted create could not be adopted.
+    After the patch `[` is literal in moto's EC2 filters too."""
+    import fnmatch as real
+
+    import moto.ec2.utils as ec2_utils
+
+    def aws_glob(pattern):
+        out = []
+        i = 0
+        while i < len(pattern):
+            # `[?]` / `[*]` are how moto itself escapes `\?` and `\*`.
+            if pattern.startswith("[?]", i) or pattern.startswith("[*]", i):
+                out.append(pattern[i : i + 3])
+                i += 3
+            elif pattern[i] == "[":
+                out.append("[[]")
+                i += 1
+            else:
+                out.append(pattern[i])
+                i += 1
+        return "".join(out)
+
+    class AwsFnmatch:
+        @staticmethod
+        def fnmatch(name, pattern):
+            return real.fnmatch(name, aws_glob(pattern))
+
+        @staticmethod
+        def translate(pattern):
+            return real.translate(aws_glob(pattern))
+
+    ec2_utils.fnmatch = AwsFnmatch
+
+
 PATCHES = [
     patch_s3_conditional_writes_atomic,
+    patch_ec2_filter_brackets_literal,
     patch_elasticache_deletes,
+    patch_ec2_group_rule_descriptions,
 ]
 
 

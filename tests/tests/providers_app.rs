@@ -174,7 +174,11 @@ async fn assert_noop(p: &dyn Provider, id: &str, spec: &Attrs) {
         p.schema().kind,
         planned.changes
     );
-    assert_eq!(p.readiness(&live), Readiness::Ready);
+    // The emulator keeps a new ECS service's deployment IN_PROGRESS
+    // forever (it runs no tasks); its readiness is checked on its own.
+    if p.schema().kind != "aws.ecs.service" {
+        assert_eq!(p.readiness(&live), Readiness::Ready);
+    }
 }
 
 async fn assert_plans(p: &dyn Provider, id: &str, spec: &Attrs, action: PlannedAction) {
@@ -524,12 +528,14 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
             json!({"service_name": "api", "cluster": cluster, "task_definition": td, "desired_count": count,
                    "launch_type": "FARGATE",
                    "network_configuration": {"subnets": subnets, "security_groups": [sg]},
-                   "deployment_configuration": {"deployment_circuit_breaker": {"enable": true, "rollback": true},
-                                                "maximum_percent": 200, "minimum_healthy_percent": 50},
-                   "enable_execute_command": true, "propagate_tags": "SERVICE",
+                   "propagate_tags": "SERVICE",
                    "tags": {"tier": "app"}}),
         )
     };
+    // The emulator ignores (and never reports) deploymentConfiguration,
+    // enableExecuteCommand, healthCheckGracePeriodSeconds and capacity
+    // provider strategies, so the spec here sticks to what it models; the
+    // round trip of those fields is unit-tested in ecs/service.rs.
     let svc = create(sp, "api_svc", &svc_spec(&td1, 1)).await;
     let seen = ecs
         .describe_services()
@@ -539,6 +545,22 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
         .await
         .unwrap();
     assert_eq!(seen.services()[0].desired_count(), 1);
+    let seen = ecs
+        .describe_services()
+        .cluster(&cluster)
+        .services(&svc)
+        .send()
+        .await
+        .unwrap();
+    let rollout = seen.services()[0].deployments()[0]
+        .rollout_state()
+        .map(|r| r.as_str().to_string());
+    let ready = sp.readiness(&observe(sp, &svc).await.unwrap());
+    match rollout.as_deref() {
+        Some("COMPLETED") => assert_eq!(ready, Readiness::Ready),
+        Some("IN_PROGRESS") => assert!(matches!(ready, Readiness::Pending(_)), "{ready:?}"),
+        other => panic!("unexpected rollout state {other:?}"),
+    }
     assert_noop(sp, &svc, &svc_spec(&td1, 1)).await;
     let cost = w.observe_cost(sp, &svc).await;
     assert_eq!(
@@ -577,7 +599,13 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
         .send()
         .await
         .unwrap();
-    assert_eq!(seen.services()[0].task_definition(), Some(td2.as_str()));
+    // Sent as `family:revision` (AWS answers with the full ARN, the
+    // emulator with what it was given).
+    let now = seen.services()[0].task_definition().unwrap();
+    assert!(
+        td2.ends_with(now.rsplit('/').next().unwrap()) && now.ends_with("api:2"),
+        "{now}"
+    );
     delete_and_gone(tp, "api_td", &td1).await;
     let old = ecs
         .describe_task_definition()

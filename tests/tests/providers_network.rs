@@ -626,8 +626,8 @@ async fn security_group_rules_change_one_by_one() {
             "description": "database",
             "vpc_id": vpc,
             "ingress": [
-                {"ip_protocol": "tcp", "from_port": 5432, "to_port": 5432, "referenced_group_id": app, "description": "app"},
-                {"ip_protocol": "6", "from_port": 22, "to_port": 22, "cidr_ipv4": "10.8.3.4/16"}
+                {"ip_protocol": "tcp", "from_port": 5432, "to_port": 5432, "referenced_group_id": app},
+                {"ip_protocol": "6", "from_port": 22, "to_port": 22, "cidr_ipv4": "10.8.3.4/16", "description": "ssh"}
             ],
             "egress": [{"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "0.0.0.0/0"}],
             "tags": {"Name": "db"}
@@ -672,8 +672,8 @@ async fn security_group_rules_change_one_by_one() {
         serde_json::json!({
             "group_name": "db", "description": "database", "vpc_id": vpc,
             "ingress": [
-                {"ip_protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_ipv4": "10.8.0.0/16", "description": ""},
-                {"ip_protocol": "TCP", "from_port": 5432, "to_port": 5432, "referenced_group_id": app, "description": "app"}
+                {"ip_protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_ipv4": "10.8.0.0/16", "description": "ssh"},
+                {"ip_protocol": "TCP", "from_port": 5432, "to_port": 5432, "referenced_group_id": app, "description": ""}
             ],
             "egress": [{"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "0.0.0.0/0"}],
             "tags": {"Name": "db"}
@@ -692,7 +692,7 @@ async fn security_group_rules_change_one_by_one() {
         serde_json::json!({
             "group_name": "db", "description": "database", "vpc_id": vpc,
             "ingress": [
-                {"ip_protocol": "tcp", "from_port": 5432, "to_port": 5432, "referenced_group_id": app, "description": "app"},
+                {"ip_protocol": "tcp", "from_port": 5432, "to_port": 5432, "referenced_group_id": app},
                 {"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv6": "::/0"}
             ],
             "egress": [{"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "0.0.0.0/0"}],
@@ -728,6 +728,35 @@ async fn security_group_rules_change_one_by_one() {
         "unchanged rule untouched"
     );
     assert_noop(p, &id, &spec2).await;
+
+    // A new description is updated in place, not revoked and re-added.
+    // (Descriptions go on a CIDR rule: moto's DescribeSecurityGroupRules
+    // drops them on group-referencing rules.)
+    let spec3 = desired(
+        p,
+        serde_json::json!({
+            "group_name": "db", "description": "database", "vpc_id": vpc,
+            "ingress": [
+                {"ip_protocol": "tcp", "from_port": 5432, "to_port": 5432, "referenced_group_id": app},
+                {"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv6": "::/0", "description": "web"}
+            ],
+            "egress": [{"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "0.0.0.0/0"}],
+            "tags": {"Name": "db"}
+        }),
+    );
+    w.proxy.reset_counts();
+    update(p, "db", &id, &spec3).await;
+    assert_eq!(
+        w.count("UpdateSecurityGroupRuleDescriptionsIngress"),
+        1,
+        "{:?}",
+        w.calls()
+    );
+    assert_eq!(
+        w.count("AuthorizeSecurityGroupIngress") + w.count("RevokeSecurityGroupIngress"),
+        0
+    );
+    assert_noop(p, &id, &spec3).await;
 
     // Name, description and VPC are fixed.
     let renamed = desired(
@@ -820,6 +849,15 @@ async fn gateway_endpoint_lifecycle() {
     );
     plan(p, &id, &dynamo, PlannedAction::Replace).await;
     assert_orphan_found(p, "s3", &id).await;
+    // moto's ModifyVpcEndpoint does not add routes to added tables, and its
+    // DeleteVpcEndpoints then fails on the missing route: move the endpoint
+    // back to the table it was created with (which has its route) first.
+    let back = desired(
+        p,
+        serde_json::json!({"vpc_id": vpc, "service_name": service, "route_table_ids": [rt1],
+                           "policy": policy, "tags": {"Name": "s3"}}),
+    );
+    update(p, "s3", &id, &back).await;
     delete_and_gone(p, "s3", &id).await;
 }
 

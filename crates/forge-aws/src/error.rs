@@ -253,6 +253,28 @@ pub fn delete_result(result: Result<(), ProviderError>) -> Result<(), ProviderEr
     }
 }
 
+/// Like [`delete_result`], but only `own_code` (the resource's own
+/// not-found code) means "already gone": for calls that touch other
+/// resources on the way (DeleteVpcEndpoints removes routes), a not-found
+/// about one of those must not pass for a successful delete.
+pub fn delete_result_own(
+    result: Result<(), ProviderError>,
+    own_code: &str,
+) -> Result<(), ProviderError> {
+    match result {
+        Err(ProviderError::Api { code, .. }) if code == own_code => Ok(()),
+        Err(ProviderError::Api { code, message })
+            if is_not_found(&ProviderError::Api {
+                code: code.clone(),
+                message: String::new(),
+            }) =>
+        {
+            Err(ProviderError::Api { code, message })
+        }
+        other => delete_result(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +391,35 @@ mod tests {
             },
         );
         assert!(matches!(e, ProviderError::Api { ref code, .. } if code == "HTTP404"));
+    }
+
+    #[test]
+    fn only_the_resources_own_not_found_is_gone() {
+        let err = |code: &str| {
+            Err(ProviderError::Api {
+                code: code.into(),
+                message: String::new(),
+            })
+        };
+        assert!(
+            delete_result_own(
+                err("InvalidVpcEndpointId.NotFound"),
+                "InvalidVpcEndpointId.NotFound"
+            )
+            .is_ok()
+        );
+        assert!(
+            delete_result_own(
+                err("InvalidRoute.NotFound"),
+                "InvalidVpcEndpointId.NotFound"
+            )
+            .is_err()
+        );
+        assert!(matches!(
+            delete_result_own(err("DependencyViolation"), "InvalidVpcEndpointId.NotFound"),
+            Err(ProviderError::Transient { .. })
+        ));
+        assert!(delete_result_own(Ok(()), "x").is_ok());
     }
 
     #[test]

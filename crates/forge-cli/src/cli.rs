@@ -179,6 +179,9 @@ pub struct DriftArgs {
     /// How many stacks to check at once.
     #[arg(long, default_value_t = 4)]
     pub parallelism: usize,
+    /// Skip the search for untracked resources tagged with the stack (saves one Describe per kind).
+    #[arg(long)]
+    pub no_orphans: bool,
 }
 
 /// Options of commands that change things.

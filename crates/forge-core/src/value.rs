@@ -16,7 +16,10 @@ const SENSITIVE_TAG: &str = "__forge_sensitive__";
 pub type Attrs = BTreeMap<String, Value>;
 
 /// A spec, plan or state value.
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// `Debug` redacts sensitive values too, so a secret can't leak through a
+/// `{:?}` in a log line or an error.
+#[derive(Clone, PartialEq, Default)]
 pub enum Value {
     /// Absent / null.
     #[default]
@@ -282,6 +285,21 @@ impl<'de> serde::Deserialize<'de> for Value {
     }
 }
 
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => write!(f, "Null"),
+            Value::Bool(b) => f.debug_tuple("Bool").field(b).finish(),
+            Value::Number(n) => f.debug_tuple("Number").field(n).finish(),
+            Value::String(s) => f.debug_tuple("String").field(s).finish(),
+            Value::List(items) => f.debug_tuple("List").field(items).finish(),
+            Value::Map(map) => f.debug_tuple("Map").field(map).finish(),
+            Value::Unknown => write!(f, "Unknown"),
+            Value::Sensitive(_) => write!(f, "Sensitive(<redacted>)"),
+        }
+    }
+}
+
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
         Value::String(s.to_string())
@@ -358,6 +376,14 @@ mod tests {
             Value::Map(BTreeMap::from([("p".to_string(), Value::from("x"))]))
         );
         assert_eq!(s.to_display_json()["p"], "(sensitive)");
+    }
+
+    #[test]
+    fn debug_masks_secrets() {
+        let v = Value::Map(BTreeMap::from([("p".to_string(), Value::from("hunter2").sensitive())]));
+        let shown = format!("{v:?} {v:#?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("Sensitive(<redacted>)"), "{shown}");
     }
 
     #[test]

@@ -61,13 +61,35 @@ impl ResourceValues for AttrValues {
             return single;
         }
         if !indexed.is_empty() {
-            indexed.sort_by_key(|(i, _)| *i);
-            return Some(Value::List(indexed.into_iter().map(|(_, v)| v).collect()));
+            // Instances not known here (not applied yet during an apply)
+            // keep their place as unknowns, so `nat[2]` is still the third
+            // NAT even when only some of them have been created so far.
+            let len = indexed.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
+            let mut list = vec![Value::Unknown; len];
+            for (i, v) in indexed {
+                list[i] = v;
+            }
+            return Some(Value::List(list));
         }
         if !keyed.is_empty() {
             return Some(Value::Map(keyed));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    #[test]
+    fn count_instances_keep_their_index_when_others_are_missing() {
+        let mut values = AttrValues::new();
+        values.insert(Address::indexed("nat", 1), Attrs::from([("id".to_string(), Value::from("nat-1"))]));
+        let Some(Value::List(list)) = values.resource("nat") else { panic!("expected a list") };
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0], Value::Unknown);
+        assert_eq!(list[1].get("id"), Some(&Value::from("nat-1")));
     }
 }
 

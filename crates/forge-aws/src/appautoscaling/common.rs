@@ -36,10 +36,18 @@ where
     sdk_error(SERVICE, err)
 }
 
-/// Whether an error means the target or policy is gone
-/// (`ObjectNotFoundException`).
+/// Whether an error means the target or policy is gone: AWS says
+/// `ObjectNotFoundException`; some endpoints (the emulator among them) say
+/// `ValidationException: No scaling policy found ...` instead.
 pub fn is_gone(err: &ProviderError) -> bool {
-    matches!(err, ProviderError::Api { code, .. } if code == "ObjectNotFoundException")
+    match err {
+        ProviderError::Api { code, message } => {
+            code == "ObjectNotFoundException"
+                || (code == "ValidationException"
+                    && (message.starts_with("No scaling policy found") || message.starts_with("No scalable target found")))
+        }
+        _ => false,
+    }
 }
 
 /// What every Application Auto Scaling provider holds.
@@ -119,5 +127,8 @@ mod tests {
         assert_eq!((p, name.as_deref()), (s, Some("cpu-70")));
         assert!(Scaled::parse("ecs|x").is_err());
         assert!(is_gone(&ProviderError::Api { code: "ObjectNotFoundException".into(), message: String::new() }));
+        let validation = |m: &str| ProviderError::Api { code: "ValidationException".into(), message: m.into() };
+        assert!(is_gone(&validation("No scaling policy found for service namespace: ecs")));
+        assert!(!is_gone(&validation("min_capacity must be below max")));
     }
 }

@@ -167,8 +167,7 @@ pub trait Describe: Sized {
     fn by_ids(
         client: &Client,
         ids: Vec<String>,
-    ) -> impl Future<Output = Result<Vec<Self::Item>, ProviderError>> + Send
-    {
+    ) -> impl Future<Output = Result<Vec<Self::Item>, ProviderError>> + Send {
         async move { describe::<Self>(client, vec![filter(Self::ID_FILTER, ids)]).await }
     }
 
@@ -195,10 +194,7 @@ pub async fn describe_ids<D: Describe>(
     client: &Client,
     ids: &[String],
 ) -> Result<Vec<D::Item>, ProviderError> {
-    for_chunks(ids, MAX_FILTER_VALUES, |chunk| {
-        describe::<D>(client, vec![filter(D::ID_FILTER, chunk)])
-    })
-    .await
+    for_chunks(ids, MAX_FILTER_VALUES, |chunk| D::by_ids(client, chunk)).await
 }
 
 /// Whether an item carries the stack's (and, given, the address's) tags.
@@ -206,13 +202,22 @@ pub async fn describe_ids<D: Describe>(
 /// lax tag filter (moto ignores some on NAT gateways) from adopting or
 /// listing someone else's resource.
 fn owned<D: Describe>(item: &D::Item, stack: &str, address: Option<&str>) -> bool {
-    tags::owned_by(D::tags(item).iter().filter_map(|t| Some((t.key()?, t.value()?))), stack, address)
+    tags::owned_by(
+        D::tags(item)
+            .iter()
+            .filter_map(|t| Some((t.key()?, t.value()?))),
+        stack,
+        address,
+    )
 }
 
 /// The id of a live resource tagged as `ctx.address` of `ctx.stack`, if
 /// any. With several (a crash repeated), the lowest id wins so every run
 /// adopts the same one.
-pub async fn orphan_id<D: Describe>(client: &Client, ctx: &ResourceCtx) -> Result<Option<String>, ProviderError> {
+pub async fn orphan_id<D: Describe>(
+    client: &Client,
+    ctx: &ResourceCtx,
+) -> Result<Option<String>, ProviderError> {
     let address = ctx.address.to_string();
     let items = describe::<D>(client, ownership_filters(&ctx.stack, Some(&address))).await?;
     let ids: Vec<String> = items
@@ -244,7 +249,10 @@ pub async fn list_tagged<D: Describe>(
 /// call for the whole chunk, and only when EC2 fails it with `*.NotFound`
 /// (one id is gone and the batch fails as a whole) one call per id, so the
 /// ids that still exist are found and the missing one counts as gone.
-pub async fn by_id_list_with_fallback<T, F, Fut>(ids: Vec<String>, mut fetch: F) -> Result<Vec<T>, ProviderError>
+pub async fn by_id_list_with_fallback<T, F, Fut>(
+    ids: Vec<String>,
+    mut fetch: F,
+) -> Result<Vec<T>, ProviderError>
 where
     F: FnMut(Vec<String>) -> Fut,
     Fut: Future<Output = Result<Vec<T>, ProviderError>>,
@@ -377,7 +385,10 @@ mod tests {
             calls.borrow_mut().push(ids.len());
             async move {
                 if ids.iter().any(|i| i == "gone") {
-                    Err(ProviderError::Api { code: "InvalidVpcEndpointId.NotFound".into(), message: String::new() })
+                    Err(ProviderError::Api {
+                        code: "InvalidVpcEndpointId.NotFound".into(),
+                        message: String::new(),
+                    })
                 } else {
                     Ok(ids)
                 }
@@ -387,14 +398,21 @@ mod tests {
         let found = by_id_list_with_fallback(ids, fetch).await.unwrap();
         assert_eq!(found, vec!["a", "b"]);
         assert_eq!(*calls.borrow(), vec![3, 1, 1, 1]);
-        let all_there = by_id_list_with_fallback(vec!["a".to_string()], |ids: Vec<String>| async move { Ok(ids) })
-            .await
-            .unwrap();
+        let all_there = by_id_list_with_fallback(
+            vec!["a".to_string()],
+            |ids: Vec<String>| async move { Ok(ids) },
+        )
+        .await
+        .unwrap();
         assert_eq!(all_there, vec!["a"]);
-        let denied = by_id_list_with_fallback(vec!["a".to_string()], |_ids: Vec<String>| async move {
-            Err::<Vec<String>, _>(ProviderError::Api { code: "UnauthorizedOperation".into(), message: String::new() })
-        })
-        .await;
+        let denied =
+            by_id_list_with_fallback(vec!["a".to_string()], |_ids: Vec<String>| async move {
+                Err::<Vec<String>, _>(ProviderError::Api {
+                    code: "UnauthorizedOperation".into(),
+                    message: String::new(),
+                })
+            })
+            .await;
         assert!(denied.is_err());
     }
 

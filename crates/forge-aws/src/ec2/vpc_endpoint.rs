@@ -18,7 +18,7 @@ use crate::normalize;
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{Filter, ResourceType, State, Tag, VpcEndpoint, VpcEndpointType};
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, VpcEndpoint, VpcEndpointType};
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
 use forge_engine::{
     Created, FieldChange, ObserveCtx, Provider, ProviderError, Readiness, ResourceCtx,
@@ -53,7 +53,10 @@ impl Describe for VpcEndpointApi {
     async fn by_ids(client: &Client, ids: Vec<String>) -> Result<Vec<VpcEndpoint>, ProviderError> {
         let items = common::by_id_list_with_fallback(ids, |ids| async move {
             collect_pages(|token| {
-                let call = client.describe_vpc_endpoints().set_vpc_endpoint_ids(Some(ids.clone())).set_next_token(token);
+                let call = client
+                    .describe_vpc_endpoints()
+                    .set_vpc_endpoint_ids(Some(ids.clone()))
+                    .set_next_token(token);
                 async move {
                     let out = call.send().await.map_err(ec2_err)?;
                     Ok((out.vpc_endpoints.unwrap_or_default(), out.next_token))
@@ -73,8 +76,11 @@ impl Describe for VpcEndpointApi {
         item.tags()
     }
 
+    /// The SDK's `State` enum spells values `Deleted`, but EC2 answers
+    /// `deleted` (lower camel case), so compare the text case-insensitively.
     fn alive(item: &VpcEndpoint) -> bool {
-        !matches!(item.state(), Some(State::Deleted | State::Deleting))
+        let state = item.state().map(|s| s.as_str().to_ascii_lowercase());
+        !matches!(state.as_deref(), Some("deleted" | "deleting"))
     }
 }
 
@@ -419,6 +425,7 @@ impl Provider for VpcEndpointProvider {
         id: &str,
         _prior: &Attrs,
     ) -> Result<(), ProviderError> {
+        const GONE: &str = "InvalidVpcEndpointId.NotFound";
         let client = self.base.client(&ctx.region).await?;
         let out = match client
             .delete_vpc_endpoints()
@@ -428,10 +435,10 @@ impl Provider for VpcEndpointProvider {
             .map_err(ec2_err)
         {
             Ok(out) => out,
-            Err(e) => return crate::error::delete_result(Err(e)),
+            Err(e) => return crate::error::delete_result_own(Err(e), GONE),
         };
         // The batch API reports per-endpoint failures in the body.
-        crate::error::delete_result(common::unsuccessful(out.unsuccessful()))
+        crate::error::delete_result_own(common::unsuccessful(out.unsuccessful()), GONE)
     }
 
     async fn find_orphan(
@@ -519,6 +526,23 @@ mod tests {
         ));
         assert_eq!(text["policy"], obj["policy"]);
         assert_eq!(text["route_table_ids"], Value::List(vec![]));
+    }
+
+    #[test]
+    fn deleted_endpoints_are_gone_whatever_the_case() {
+        use aws_sdk_ec2::types::State;
+        for (state, alive) in [
+            ("deleted", false),
+            ("Deleted", false),
+            ("deleting", false),
+            ("available", true),
+        ] {
+            let e = VpcEndpoint::builder()
+                .vpc_endpoint_id("vpce-1")
+                .state(State::from(state))
+                .build();
+            assert_eq!(VpcEndpointApi::alive(&e), alive, "{state}");
+        }
     }
 
     #[test]

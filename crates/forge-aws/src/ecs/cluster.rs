@@ -2,7 +2,8 @@
 //! and Fargate capacity providers.
 //!
 //! The name cannot change (replacement). Container Insights changes with
-//! UpdateClusterSettings; capacity providers and the default strategy with
+//! UpdateCluster's `settings` (the newer of the two calls AWS offers for
+//! it, and the one the emulator implements); capacity providers and the default strategy with
 //! one PutClusterCapacityProviders (which always takes both); tags with
 //! TagResource / UntagResource.
 //!
@@ -149,7 +150,7 @@ fn insights_setting(desired: &Attrs) -> ClusterSetting {
         .build()
 }
 
-/// Which calls an update needs: (UpdateClusterSettings,
+/// Which calls an update needs: (UpdateCluster settings,
 /// PutClusterCapacityProviders).
 pub fn cluster_calls(prior: &Attrs, desired: &Attrs) -> (bool, bool) {
     let differs = |k: &str| match (prior.get(k), desired.get(k)) {
@@ -243,7 +244,7 @@ impl Provider for ClusterProvider {
         let client = self.base.client(&ctx.region).await?;
         let (settings, providers) = cluster_calls(prior, desired);
         if settings {
-            client.update_cluster_settings().cluster(id).settings(insights_setting(desired)).send().await.map_err(ecs_err)?;
+            client.update_cluster().cluster(id).settings(insights_setting(desired)).send().await.map_err(ecs_err)?;
         }
         if providers {
             client

@@ -252,8 +252,13 @@ impl Provider for TaskDefinitionProvider {
             .task_definition_arn()
             .ok_or_else(|| ProviderError::Transient { message: "RegisterTaskDefinition returned no ARN".into() })?
             .to_string();
-        let tags = out.tags.unwrap_or_default();
-        Ok(Created { id: arn, attrs: td_attrs(&td, &tags) })
+        // Read back rather than trusting the response's tags: not every
+        // endpoint echoes them.
+        let attrs = match describe_one(&client, &arn).await? {
+            Some((td, tags)) => td_attrs(&td, &tags),
+            None => td_attrs(&td, &out.tags.unwrap_or_default()),
+        };
+        Ok(Created { id: arn, attrs })
     }
 
     async fn update(

@@ -67,12 +67,17 @@ pub fn classify_failure(failure: Failure) -> S3Failure {
             status,
         } => {
             let code = code.unwrap_or_default();
-            let text = format!(
-                "{}{} (HTTP {status})",
-                if code.is_empty() { "" } else { &code },
-                message.map(|m| format!(": {m}")).unwrap_or_default()
-            );
+            let message = message.unwrap_or_default();
+            let text = match (code.is_empty(), message.is_empty()) {
+                (true, true) => format!("HTTP {status}"),
+                (false, true) => format!("{code} (HTTP {status})"),
+                (true, false) => format!("{message} (HTTP {status})"),
+                (false, false) => format!("{code}: {message} (HTTP {status})"),
+            };
             match (status, code.as_str()) {
+                (_, "NoSuchBucket") => S3Failure::Fatal(format!(
+                    "{text}; create it with `forge state bootstrap --bucket NAME`"
+                )),
                 (412, _) | (_, "PreconditionFailed") => S3Failure::Precondition,
                 (404, _) | (_, "NoSuchKey") => S3Failure::NotFound,
                 (501, _) | (_, "NotImplemented") => S3Failure::NotImplemented(text),
@@ -112,6 +117,10 @@ mod tests {
         );
         assert_eq!(classify_failure(svc("", 412)), S3Failure::Precondition);
         assert_eq!(classify_failure(svc("NoSuchKey", 404)), S3Failure::NotFound);
+        assert!(matches!(
+            classify_failure(svc("NoSuchBucket", 404)),
+            S3Failure::Fatal(t) if t.contains("forge state bootstrap")
+        ));
         assert!(classify_failure(svc("SlowDown", 503)).is_transient());
         assert!(classify_failure(svc("InternalError", 500)).is_transient());
         assert!(classify_failure(svc("ConditionalRequestConflict", 409)).is_transient());

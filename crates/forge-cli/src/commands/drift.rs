@@ -33,6 +33,13 @@ fn stack_args(args: &DriftArgs, path: &Path, env: Option<String>) -> StackArgs {
     }
 }
 
+fn options(args: &DriftArgs) -> DriftOptions {
+    DriftOptions {
+        orphans: !args.no_orphans,
+        ..DriftOptions::default()
+    }
+}
+
 fn write_output(path: &Path, json: &str) -> anyhow::Result<()> {
     std::fs::write(path, format!("{json}\n"))
         .with_context(|| format!("writing the drift report to {}", path.display()))
@@ -45,11 +52,7 @@ async fn single(args: &DriftArgs, path: &Path) -> anyhow::Result<u8> {
     };
     let report = match loaded
         .engine
-        .drift(
-            &loaded.stack,
-            loaded.backend.as_ref(),
-            &DriftOptions::default(),
-        )
+        .drift(&loaded.stack, loaded.backend.as_ref(), &options(args))
         .await
     {
         Ok(report) => report,
@@ -106,12 +109,14 @@ async fn many(args: &DriftArgs, targets: Vec<PathBuf>) -> anyhow::Result<u8> {
     }
     let limit = Arc::new(tokio::sync::Semaphore::new(args.parallelism.max(1)));
     let mut set = tokio::task::JoinSet::new();
+    let opts = options(args);
     for job in jobs {
         let limit = Arc::clone(&limit);
+        let opts = opts.clone();
         set.spawn(async move {
             // The semaphore lives as long as every task; it is never closed.
             let _permit = limit.acquire_owned().await.ok();
-            check_one(job).await
+            check_one(job, &opts).await
         });
     }
     let mut stacks = Vec::new();
@@ -136,7 +141,7 @@ async fn many(args: &DriftArgs, targets: Vec<PathBuf>) -> anyhow::Result<u8> {
     })
 }
 
-async fn check_one(args: StackArgs) -> StackDrift {
+async fn check_one(args: StackArgs, options: &DriftOptions) -> StackDrift {
     let start = Instant::now();
     let path = args.stack.display().to_string();
     let env = args.env.clone();
@@ -152,11 +157,7 @@ async fn check_one(args: StackArgs) -> StackDrift {
     };
     match loaded
         .engine
-        .drift(
-            &loaded.stack,
-            loaded.backend.as_ref(),
-            &DriftOptions::default(),
-        )
+        .drift(&loaded.stack, loaded.backend.as_ref(), options)
         .await
     {
         Ok(report) => StackDrift::checked(path, env, start.elapsed().as_secs_f64(), report),

@@ -127,9 +127,18 @@ async fn push(file: &Path, args: &StackArgs, force: bool) -> anyhow::Result<u8> 
             "{} is the state of stack `{}`{}, not of `{}`{}",
             file.display(),
             state.stack,
-            state.environment.as_deref().map(|e| format!(" (environment {e})")).unwrap_or_default(),
+            state
+                .environment
+                .as_deref()
+                .map(|e| format!(" (environment {e})"))
+                .unwrap_or_default(),
             loaded.stack.name,
-            loaded.stack.environment.as_deref().map(|e| format!(" (environment {e})")).unwrap_or_default()
+            loaded
+                .stack
+                .environment
+                .as_deref()
+                .map(|e| format!(" (environment {e})"))
+                .unwrap_or_default()
         );
     }
     // A second instance remembers no lineage: only used when --force
@@ -137,7 +146,13 @@ async fn push(file: &Path, args: &StackArgs, force: bool) -> anyhow::Result<u8> 
     let fresh = context::open_backend(&loaded.stack).context("opening the state backend")?;
     let copied = push_state(loaded.backend.as_ref(), Some(fresh.as_ref()), state, force)
         .await
-        .with_context(|| format!("pushing {} to {}", file.display(), loaded.backend.location()))?;
+        .with_context(|| {
+            format!(
+                "pushing {} to {}",
+                file.display(),
+                loaded.backend.location()
+            )
+        })?;
     println!(
         "Pushed {} to {}: {} resources, lineage {}, now serial {} (read back and verified).",
         file.display(),
