@@ -83,7 +83,10 @@ async fn apply_locked(
         if c.deposed {
             continue;
         }
-        if let Some(v) = seed_value(c) {
+        // A resource on its way out is no longer in the spec: expressions
+        // (`${subnet[*].id}`) must not see it, or an update running before
+        // its delete would keep pointing at it.
+        if let Some(v) = seed_value(c).filter(|_| c.action != ChangeAction::Delete) {
             values.insert(c.address.clone(), v);
         }
         // Record what refresh saw of unchanged resources.
