@@ -10,6 +10,9 @@
 //! resource in state exactly once, nothing that state does not hold (tagged
 //! or not), and `forge destroy` must leave nothing.
 
+// Test code: a failed call should stop the test with its error.
+#![allow(clippy::unwrap_used)]
+
 use forge_e2e::network::leftovers;
 use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir};
 use forge_engine::state::State;

@@ -8,6 +8,9 @@
 //!   proceeds and the other fails with the lock message; with
 //!   `--lock-timeout` the other waits and then proceeds on the new state.
 
+// Test code: a failed call should stop the test with its error.
+#![allow(clippy::unwrap_used)]
+
 use chrono::Utc;
 use forge_aws::state::{S3Backend, S3Location};
 use forge_e2e::network::leftovers;

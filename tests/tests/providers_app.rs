@@ -321,7 +321,7 @@ async fn load_balancer_target_group_listeners_and_rules() {
         .unwrap();
     let seen = &seen.load_balancers()[0];
     assert_eq!(seen.load_balancer_name(), Some("web"));
-    assert_eq!(seen.security_groups(), [sg.clone()]);
+    assert_eq!(seen.security_groups(), std::slice::from_ref(&sg));
     let live = observe(lbp, &lb).await.unwrap();
     assert!(live["dns_name"].as_str().is_some_and(|d| !d.is_empty()));
     assert_eq!(live["vpc_id"], Value::from(vpc.as_str()));

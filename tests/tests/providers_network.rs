@@ -832,7 +832,7 @@ async fn gateway_endpoint_lifecycle() {
         .await
         .unwrap();
     let ep = &out.vpc_endpoints()[0];
-    assert_eq!(ep.route_table_ids(), [rt2.clone()]);
+    assert_eq!(ep.route_table_ids(), std::slice::from_ref(&rt2));
     let doc: serde_json::Value = serde_json::from_str(ep.policy_document().unwrap()).unwrap();
     assert_eq!(doc["Statement"][0]["Effect"], "Allow");
     // The policy as JSON text with other spacing is the same policy.

@@ -9,6 +9,9 @@
 //! - `forge state bootstrap` sets the bucket up as a team wants it, and
 //!   `forge state migrate` / `push` / `pull` move state without loss.
 
+// Test code: a failed call should stop the test with its error.
+#![allow(clippy::unwrap_used)]
+
 use forge_aws::state::{S3Backend, S3Location};
 use forge_e2e::{Emulator, Forge, StackCopy, getting_started_dir};
 use forge_engine::state::{BackendError, OutputState, State, StateBackend, VersionToken};

@@ -44,7 +44,8 @@ pub fn is_gone(err: &ProviderError) -> bool {
         ProviderError::Api { code, message } => {
             code == "ObjectNotFoundException"
                 || (code == "ValidationException"
-                    && (message.starts_with("No scaling policy found") || message.starts_with("No scalable target found")))
+                    && (message.starts_with("No scaling policy found")
+                        || message.starts_with("No scalable target found")))
         }
         _ => false,
     }
@@ -99,10 +100,18 @@ impl Scaled {
     pub fn parse(id: &str) -> Result<(Scaled, Option<String>), ProviderError> {
         let mut parts = id.splitn(4, '|');
         match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(n), Some(r), Some(d), rest) if !n.is_empty() && !r.is_empty() && !d.is_empty() => Ok((
-                Scaled { namespace: n.to_string(), resource_id: r.to_string(), dimension: d.to_string() },
-                rest.map(str::to_string),
-            )),
+            (Some(n), Some(r), Some(d), rest)
+                if !n.is_empty() && !r.is_empty() && !d.is_empty() =>
+            {
+                Ok((
+                    Scaled {
+                        namespace: n.to_string(),
+                        resource_id: r.to_string(),
+                        dimension: d.to_string(),
+                    },
+                    rest.map(str::to_string),
+                ))
+            }
             _ => Err(ProviderError::Invalid(format!(
                 "`{id}` is not an Application Auto Scaling id (namespace|resource_id|dimension[|policy])"
             ))),
@@ -126,9 +135,17 @@ mod tests {
         let (p, name) = Scaled::parse(&format!("{}|cpu-70", s.id())).unwrap();
         assert_eq!((p, name.as_deref()), (s, Some("cpu-70")));
         assert!(Scaled::parse("ecs|x").is_err());
-        assert!(is_gone(&ProviderError::Api { code: "ObjectNotFoundException".into(), message: String::new() }));
-        let validation = |m: &str| ProviderError::Api { code: "ValidationException".into(), message: m.into() };
-        assert!(is_gone(&validation("No scaling policy found for service namespace: ecs")));
+        assert!(is_gone(&ProviderError::Api {
+            code: "ObjectNotFoundException".into(),
+            message: String::new()
+        }));
+        let validation = |m: &str| ProviderError::Api {
+            code: "ValidationException".into(),
+            message: m.into(),
+        };
+        assert!(is_gone(&validation(
+            "No scaling policy found for service namespace: ecs"
+        )));
         assert!(!is_gone(&validation("min_capacity must be below max")));
     }
 }

@@ -21,8 +21,8 @@ use crate::paging::{collect_pages, for_chunks};
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy, ServiceNamespace,
-    TargetTrackingScalingPolicyConfiguration,
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy,
+    ServiceNamespace, TargetTrackingScalingPolicyConfiguration,
 };
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
@@ -41,7 +41,10 @@ pub struct PolicyProvider {
 impl PolicyProvider {
     /// The provider, sharing `clients`.
     pub fn new(clients: Arc<AwsClients>) -> Self {
-        PolicyProvider { base: AasBase::new(clients), schema: schema() }
+        PolicyProvider {
+            base: AasBase::new(clients),
+            schema: schema(),
+        }
     }
 }
 
@@ -73,7 +76,12 @@ pub fn schema() -> KindSchema {
         "aws.appautoscaling.policy",
         "An Application Auto Scaling target tracking policy.",
         [
-            ("policy_name", FieldSchema::required(FieldType::String).force_new().describe("Name, unique per scalable target.")),
+            (
+                "policy_name",
+                FieldSchema::required(FieldType::String)
+                    .force_new()
+                    .describe("Name, unique per scalable target."),
+            ),
             ns,
             rid,
             dim,
@@ -86,9 +94,13 @@ pub fn schema() -> KindSchema {
             ),
             (
                 "target_tracking_scaling_policy_configuration",
-                FieldSchema::required(tracking_schema()).describe("What to track and how fast to react."),
+                FieldSchema::required(tracking_schema())
+                    .describe("What to track and how fast to react."),
             ),
-            ("arn", FieldSchema::computed(FieldType::String).describe("The policy's ARN.")),
+            (
+                "arn",
+                FieldSchema::computed(FieldType::String).describe("The policy's ARN."),
+            ),
         ],
     )
 }
@@ -96,41 +108,80 @@ pub fn schema() -> KindSchema {
 /// The canonical tracking configuration: defaults filled, numbers as
 /// numbers.
 pub fn normalize_tracking(v: &Value) -> Value {
-    let Some(m) = v.as_map() else { return v.clone() };
+    let Some(m) = v.as_map() else {
+        return v.clone();
+    };
     let mut out = BTreeMap::new();
     if let Some(t) = m.get("target_value").filter(|v| !v.is_null()) {
         out.insert("target_value".to_string(), number_value(t));
     }
     if let Some(Value::Map(spec)) = m.get("predefined_metric_specification") {
-        let spec: BTreeMap<String, Value> = spec.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
-        out.insert("predefined_metric_specification".to_string(), Value::Map(spec));
+        let spec: BTreeMap<String, Value> = spec
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        out.insert(
+            "predefined_metric_specification".to_string(),
+            Value::Map(spec),
+        );
     }
     for key in ["scale_in_cooldown", "scale_out_cooldown"] {
-        let v = m.get(key).filter(|v| !v.is_null()).map_or(Value::int(DEFAULT_COOLDOWN), number_value);
+        let v = m
+            .get(key)
+            .filter(|v| !v.is_null())
+            .map_or(Value::int(DEFAULT_COOLDOWN), number_value);
         out.insert(key.to_string(), v);
     }
-    let d = m.get("disable_scale_in").filter(|v| !v.is_null()).cloned().unwrap_or(Value::Bool(false));
+    let d = m
+        .get("disable_scale_in")
+        .filter(|v| !v.is_null())
+        .cloned()
+        .unwrap_or(Value::Bool(false));
     out.insert("disable_scale_in".to_string(), d);
     Value::Map(out)
 }
 
 /// The SDK configuration of a desired policy.
-pub fn to_sdk_tracking(desired: &Attrs) -> Result<TargetTrackingScalingPolicyConfiguration, ProviderError> {
-    let c = normalize_tracking(desired.get("target_tracking_scaling_policy_configuration").unwrap_or(&Value::Null));
+pub fn to_sdk_tracking(
+    desired: &Attrs,
+) -> Result<TargetTrackingScalingPolicyConfiguration, ProviderError> {
+    let c = normalize_tracking(
+        desired
+            .get("target_tracking_scaling_policy_configuration")
+            .unwrap_or(&Value::Null),
+    );
     let target = c
         .get("target_value")
         .and_then(Value::as_f64)
-        .ok_or_else(|| ProviderError::Invalid("`target_tracking_scaling_policy_configuration.target_value` must be set".into()))?;
+        .ok_or_else(|| {
+            ProviderError::Invalid(
+                "`target_tracking_scaling_policy_configuration.target_value` must be set".into(),
+            )
+        })?;
     let spec = c.get("predefined_metric_specification");
-    let metric = spec.and_then(|s| s.get("predefined_metric_type")).and_then(Value::as_str).ok_or_else(|| {
-        ProviderError::Invalid("`predefined_metric_specification.predefined_metric_type` must be set".into())
-    })?;
+    let metric = spec
+        .and_then(|s| s.get("predefined_metric_type"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            ProviderError::Invalid(
+                "`predefined_metric_specification.predefined_metric_type` must be set".into(),
+            )
+        })?;
     let predefined = PredefinedMetricSpecification::builder()
         .predefined_metric_type(MetricType::from(metric))
-        .set_resource_label(spec.and_then(|s| s.get("resource_label")).and_then(Value::as_str).map(str::to_string))
+        .set_resource_label(
+            spec.and_then(|s| s.get("resource_label"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        )
         .build()
         .map_err(|e| ProviderError::Invalid(format!("predefined_metric_specification: {e}")))?;
-    let n = |k: &str| c.get(k).and_then(int_of).and_then(|i| i32::try_from(i).ok());
+    let n = |k: &str| {
+        c.get(k)
+            .and_then(int_of)
+            .and_then(|i| i32::try_from(i).ok())
+    };
     TargetTrackingScalingPolicyConfiguration::builder()
         .target_value(target)
         .predefined_metric_specification(predefined)
@@ -151,37 +202,60 @@ fn policy_id(p: &ScalingPolicy) -> String {
 }
 
 fn policy_attrs(p: &ScalingPolicy) -> Attrs {
-    let tracking = p.target_tracking_scaling_policy_configuration().map_or(Value::Null, |t| {
-        let mut m = BTreeMap::new();
-        m.insert("target_value".to_string(), serde_json::Number::from_f64(t.target_value()).map_or(Value::Null, Value::Number));
-        if let Some(spec) = t.predefined_metric_specification() {
-            let mut s = BTreeMap::from([(
-                "predefined_metric_type".to_string(),
-                Value::from(spec.predefined_metric_type().as_str()),
-            )]);
-            if let Some(l) = spec.resource_label() {
-                s.insert("resource_label".to_string(), Value::from(l));
+    let tracking = p
+        .target_tracking_scaling_policy_configuration()
+        .map_or(Value::Null, |t| {
+            let mut m = BTreeMap::new();
+            m.insert(
+                "target_value".to_string(),
+                serde_json::Number::from_f64(t.target_value()).map_or(Value::Null, Value::Number),
+            );
+            if let Some(spec) = t.predefined_metric_specification() {
+                let mut s = BTreeMap::from([(
+                    "predefined_metric_type".to_string(),
+                    Value::from(spec.predefined_metric_type().as_str()),
+                )]);
+                if let Some(l) = spec.resource_label() {
+                    s.insert("resource_label".to_string(), Value::from(l));
+                }
+                m.insert("predefined_metric_specification".to_string(), Value::Map(s));
             }
-            m.insert("predefined_metric_specification".to_string(), Value::Map(s));
-        }
-        m.insert("scale_in_cooldown".to_string(), crate::attrs::int_or_null(t.scale_in_cooldown()));
-        m.insert("scale_out_cooldown".to_string(), crate::attrs::int_or_null(t.scale_out_cooldown()));
-        m.insert("disable_scale_in".to_string(), crate::attrs::bool_or_null(t.disable_scale_in()));
-        normalize_tracking(&Value::Map(m))
-    });
+            m.insert(
+                "scale_in_cooldown".to_string(),
+                crate::attrs::int_or_null(t.scale_in_cooldown()),
+            );
+            m.insert(
+                "scale_out_cooldown".to_string(),
+                crate::attrs::int_or_null(t.scale_out_cooldown()),
+            );
+            m.insert(
+                "disable_scale_in".to_string(),
+                crate::attrs::bool_or_null(t.disable_scale_in()),
+            );
+            normalize_tracking(&Value::Map(m))
+        });
     attrs([
         ("id", Value::from(policy_id(p))),
         ("arn", Value::from(p.policy_arn())),
         ("policy_name", Value::from(p.policy_name())),
-        ("service_namespace", Value::from(p.service_namespace().as_str())),
+        (
+            "service_namespace",
+            Value::from(p.service_namespace().as_str()),
+        ),
         ("resource_id", Value::from(p.resource_id())),
-        ("scalable_dimension", Value::from(p.scalable_dimension().as_str())),
+        (
+            "scalable_dimension",
+            Value::from(p.scalable_dimension().as_str()),
+        ),
         ("policy_type", Value::from(p.policy_type().as_str())),
         ("target_tracking_scaling_policy_configuration", tracking),
     ])
 }
 
-async fn observe_policies(client: &Client, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+async fn observe_policies(
+    client: &Client,
+    ids: &[String],
+) -> Result<BTreeMap<String, Attrs>, ProviderError> {
     let mut by_ns: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for id in ids {
         let (s, name) = Scaled::parse(id)?;
@@ -221,7 +295,9 @@ async fn put(client: &Client, desired: &Attrs) -> Result<String, ProviderError> 
     let name = req_str(desired, "policy_name")?;
     let policy_type = opt_str(desired, "policy_type").unwrap_or("TargetTrackingScaling");
     if policy_type != "TargetTrackingScaling" {
-        return Err(ProviderError::Invalid(format!("policy_type `{policy_type}` is not supported (TargetTrackingScaling)")));
+        return Err(ProviderError::Invalid(format!(
+            "policy_type `{policy_type}` is not supported (TargetTrackingScaling)"
+        )));
     }
     client
         .put_scaling_policy()
@@ -241,7 +317,9 @@ async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> 
     observe_policies(client, &[id.to_string()])
         .await?
         .remove(id)
-        .ok_or_else(|| ProviderError::Transient { message: format!("scaling policy {id} not visible yet") })
+        .ok_or_else(|| ProviderError::Transient {
+            message: format!("scaling policy {id} not visible yet"),
+        })
 }
 
 #[async_trait]
@@ -263,12 +341,21 @@ impl Provider for PolicyProvider {
         attrs
     }
 
-    async fn observe(&self, ctx: &ObserveCtx, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+    async fn observe(
+        &self,
+        ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         observe_policies(&client, ids).await
     }
 
-    async fn create(&self, ctx: &ResourceCtx, desired: &Attrs, _token: &str) -> Result<Created, ProviderError> {
+    async fn create(
+        &self,
+        ctx: &ResourceCtx,
+        desired: &Attrs,
+        _token: &str,
+    ) -> Result<Created, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let id = put(&client, desired).await?;
         let attrs = observe_one(&client, &id).await?;
@@ -288,7 +375,12 @@ impl Provider for PolicyProvider {
         observe_one(&client, id).await
     }
 
-    async fn delete(&self, ctx: &ResourceCtx, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
+    async fn delete(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        _prior: &Attrs,
+    ) -> Result<(), ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let (s, name) = Scaled::parse(id)?;
         let name = name.ok_or_else(|| ProviderError::Invalid(format!("`{id}` names no policy")))?;
@@ -307,7 +399,11 @@ impl Provider for PolicyProvider {
         }
     }
 
-    async fn find_orphan(&self, _ctx: &ResourceCtx, _token: &str) -> Result<Option<Created>, ProviderError> {
+    async fn find_orphan(
+        &self,
+        _ctx: &ResourceCtx,
+        _token: &str,
+    ) -> Result<Option<Created>, ProviderError> {
         Ok(None)
     }
 }
@@ -355,19 +451,31 @@ mod tests {
             .build()
             .unwrap();
         let observed = provider().normalize(policy_attrs(&p));
-        assert_eq!(observed["id"], Value::from("ecs|service/app/api|ecs:service:DesiredCount|cpu"));
+        assert_eq!(
+            observed["id"],
+            Value::from("ecs|service/app/api|ecs:service:DesiredCount|cpu")
+        );
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        assert_eq!(provider().plan(Some(&observed), &desired(80)).action, PlannedAction::Update);
+        assert_eq!(
+            provider().plan(Some(&observed), &desired(80)).action,
+            PlannedAction::Update
+        );
         let mut renamed = d.clone();
         renamed.insert("policy_name".into(), Value::from("mem"));
-        assert_eq!(provider().plan(Some(&observed), &renamed).action, PlannedAction::Replace);
+        assert_eq!(
+            provider().plan(Some(&observed), &renamed).action,
+            PlannedAction::Replace
+        );
     }
 
     #[test]
     fn missing_metric_is_invalid() {
         let mut d = desired(70);
-        d.insert("target_tracking_scaling_policy_configuration".into(), Value::from_json(&json!({"target_value": 70})));
+        d.insert(
+            "target_tracking_scaling_policy_configuration".into(),
+            Value::from_json(&json!({"target_value": 70})),
+        );
         assert!(to_sdk_tracking(&d).is_err());
     }
 }

@@ -33,7 +33,10 @@ pub struct TargetProvider {
 impl TargetProvider {
     /// The provider, sharing `clients`.
     pub fn new(clients: Arc<AwsClients>) -> Self {
-        TargetProvider { base: AasBase::new(clients), schema: schema() }
+        TargetProvider {
+            base: AasBase::new(clients),
+            schema: schema(),
+        }
     }
 }
 
@@ -42,11 +45,16 @@ pub fn identity_fields() -> [(&'static str, FieldSchema); 3] {
     [
         (
             "service_namespace",
-            FieldSchema::optional(FieldType::String).default("ecs").force_new().describe("ecs (default), dynamodb, rds, ..."),
+            FieldSchema::optional(FieldType::String)
+                .default("ecs")
+                .force_new()
+                .describe("ecs (default), dynamodb, rds, ..."),
         ),
         (
             "resource_id",
-            FieldSchema::required(FieldType::String).force_new().describe("What to scale: service/<cluster>/<service> for ECS."),
+            FieldSchema::required(FieldType::String)
+                .force_new()
+                .describe("What to scale: service/<cluster>/<service> for ECS."),
         ),
         (
             "scalable_dimension",
@@ -68,9 +76,19 @@ pub fn schema() -> KindSchema {
             ns,
             rid,
             dim,
-            ("min_capacity", FieldSchema::required(FieldType::Number).describe("Never scale below this.")),
-            ("max_capacity", FieldSchema::required(FieldType::Number).describe("Never scale above this.")),
-            ("role_arn", FieldSchema::computed(FieldType::String).describe("The service-linked role AWS uses.")),
+            (
+                "min_capacity",
+                FieldSchema::required(FieldType::Number).describe("Never scale below this."),
+            ),
+            (
+                "max_capacity",
+                FieldSchema::required(FieldType::Number).describe("Never scale above this."),
+            ),
+            (
+                "role_arn",
+                FieldSchema::computed(FieldType::String)
+                    .describe("The service-linked role AWS uses."),
+            ),
         ],
     )
 }
@@ -94,7 +112,10 @@ fn target_attrs(t: &ScalableTarget) -> Attrs {
 
 /// Describes the targets of the given ids: one call per namespace per 50
 /// resource ids.
-async fn observe_targets(client: &Client, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+async fn observe_targets(
+    client: &Client,
+    ids: &[String],
+) -> Result<BTreeMap<String, Attrs>, ProviderError> {
     let mut by_ns: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for id in ids {
         let (s, _) = Scaled::parse(id)?;
@@ -139,9 +160,14 @@ fn capacity(attrs: &Attrs, name: &str) -> Result<i32, ProviderError> {
 
 async fn register(client: &Client, desired: &Attrs) -> Result<String, ProviderError> {
     let s = Scaled::of(desired)?;
-    let (min, max) = (capacity(desired, "min_capacity")?, capacity(desired, "max_capacity")?);
+    let (min, max) = (
+        capacity(desired, "min_capacity")?,
+        capacity(desired, "max_capacity")?,
+    );
     if min > max {
-        return Err(ProviderError::Invalid(format!("min_capacity ({min}) is above max_capacity ({max})")));
+        return Err(ProviderError::Invalid(format!(
+            "min_capacity ({min}) is above max_capacity ({max})"
+        )));
     }
     client
         .register_scalable_target()
@@ -160,7 +186,9 @@ async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> 
     observe_targets(client, &[id.to_string()])
         .await?
         .remove(id)
-        .ok_or_else(|| ProviderError::Transient { message: format!("scalable target {id} not visible yet") })
+        .ok_or_else(|| ProviderError::Transient {
+            message: format!("scalable target {id} not visible yet"),
+        })
 }
 
 #[async_trait]
@@ -185,12 +213,21 @@ impl Provider for TargetProvider {
         attrs
     }
 
-    async fn observe(&self, ctx: &ObserveCtx, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+    async fn observe(
+        &self,
+        ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         observe_targets(&client, ids).await
     }
 
-    async fn create(&self, ctx: &ResourceCtx, desired: &Attrs, _token: &str) -> Result<Created, ProviderError> {
+    async fn create(
+        &self,
+        ctx: &ResourceCtx,
+        desired: &Attrs,
+        _token: &str,
+    ) -> Result<Created, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let id = register(&client, desired).await?;
         let attrs = observe_one(&client, &id).await?;
@@ -210,7 +247,12 @@ impl Provider for TargetProvider {
         observe_one(&client, id).await
     }
 
-    async fn delete(&self, ctx: &ResourceCtx, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
+    async fn delete(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        _prior: &Attrs,
+    ) -> Result<(), ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let (s, _) = Scaled::parse(id)?;
         let result = client
@@ -227,7 +269,11 @@ impl Provider for TargetProvider {
         }
     }
 
-    async fn find_orphan(&self, _ctx: &ResourceCtx, _token: &str) -> Result<Option<Created>, ProviderError> {
+    async fn find_orphan(
+        &self,
+        _ctx: &ResourceCtx,
+        _token: &str,
+    ) -> Result<Option<Created>, ProviderError> {
         Ok(None)
     }
 }
@@ -255,20 +301,34 @@ mod tests {
             .build()
             .unwrap();
         let observed = provider().normalize(target_attrs(&t));
-        assert_eq!(observed["id"], Value::from("ecs|service/app/api|ecs:service:DesiredCount"));
-        let mut d: Attrs = Value::from_json(&json!({"resource_id": "service/app/api", "min_capacity": 1, "max_capacity": "5"}))
-            .as_map()
-            .cloned()
-            .unwrap();
+        assert_eq!(
+            observed["id"],
+            Value::from("ecs|service/app/api|ecs:service:DesiredCount")
+        );
+        let mut d: Attrs = Value::from_json(
+            &json!({"resource_id": "service/app/api", "min_capacity": 1, "max_capacity": "5"}),
+        )
+        .as_map()
+        .cloned()
+        .unwrap();
         forge_engine::diff::fill_defaults(&schema(), &mut d);
         let d = provider().normalize(d);
-        assert_eq!(provider().plan(Some(&observed), &d).action, PlannedAction::NoOp);
+        assert_eq!(
+            provider().plan(Some(&observed), &d).action,
+            PlannedAction::NoOp
+        );
         let mut bigger = d.clone();
         bigger.insert("max_capacity".into(), Value::int(10));
-        assert_eq!(provider().plan(Some(&observed), &bigger).action, PlannedAction::Update);
+        assert_eq!(
+            provider().plan(Some(&observed), &bigger).action,
+            PlannedAction::Update
+        );
         let mut other = d.clone();
         other.insert("resource_id".into(), Value::from("service/app/worker"));
-        assert_eq!(provider().plan(Some(&observed), &other).action, PlannedAction::Replace);
+        assert_eq!(
+            provider().plan(Some(&observed), &other).action,
+            PlannedAction::Replace
+        );
         assert!(capacity(&attrs([("min_capacity", Value::int(-1))]), "min_capacity").is_err());
     }
 }

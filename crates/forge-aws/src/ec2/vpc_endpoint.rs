@@ -427,6 +427,14 @@ impl Provider for VpcEndpointProvider {
     ) -> Result<(), ProviderError> {
         const GONE: &str = "InvalidVpcEndpointId.NotFound";
         let client = self.base.client(&ctx.region).await?;
+        // Already gone (or `deleted`, which AWS lists for a while): done,
+        // without asking EC2 to delete it again.
+        if describe_ids::<VpcEndpointApi>(&client, &[id.to_string()])
+            .await?
+            .is_empty()
+        {
+            return Ok(());
+        }
         let out = match client
             .delete_vpc_endpoints()
             .vpc_endpoint_ids(id)

@@ -11,8 +11,8 @@
 //! clusters. An `INACTIVE` cluster counts as gone.
 
 use super::common::{
-    self, CONCURRENCY, EcsBase, ecs_err, from_sdk_strategy, normalize_strategy, observed_tags, strategy_schema,
-    to_sdk_strategy,
+    self, CONCURRENCY, EcsBase, ecs_err, from_sdk_strategy, normalize_strategy, observed_tags,
+    strategy_schema, to_sdk_strategy,
 };
 use crate::attrs::{normalize_set, opt_str, req_str, str_list, str_or_null, str_set};
 use crate::clients::AwsClients;
@@ -39,7 +39,10 @@ pub struct ClusterProvider {
 impl ClusterProvider {
     /// The provider, sharing `clients`.
     pub fn new(clients: Arc<AwsClients>) -> Self {
-        ClusterProvider { base: EcsBase::new(clients), schema: schema() }
+        ClusterProvider {
+            base: EcsBase::new(clients),
+            schema: schema(),
+        }
     }
 }
 
@@ -49,7 +52,12 @@ pub fn schema() -> KindSchema {
         "aws.ecs.cluster",
         "An ECS cluster.",
         [
-            ("cluster_name", FieldSchema::required(FieldType::String).force_new().describe("Cluster name.")),
+            (
+                "cluster_name",
+                FieldSchema::required(FieldType::String)
+                    .force_new()
+                    .describe("Cluster name."),
+            ),
             (
                 "container_insights",
                 FieldSchema::optional(FieldType::String)
@@ -60,7 +68,9 @@ pub fn schema() -> KindSchema {
                 "capacity_providers",
                 FieldSchema::optional(FieldType::list(FieldType::String))
                     .default(Value::List(Vec::new()))
-                    .describe("Capacity providers the cluster may use (FARGATE, FARGATE_SPOT); a set."),
+                    .describe(
+                        "Capacity providers the cluster may use (FARGATE, FARGATE_SPOT); a set.",
+                    ),
             ),
             (
                 "default_capacity_provider_strategy",
@@ -69,8 +79,14 @@ pub fn schema() -> KindSchema {
                     .describe("Strategy for services that give none."),
             ),
             ("tags", tags_field()),
-            ("arn", FieldSchema::computed(FieldType::String).describe("The cluster's ARN (= id).")),
-            ("status", FieldSchema::computed(FieldType::String).describe("ACTIVE, PROVISIONING, ...")),
+            (
+                "arn",
+                FieldSchema::computed(FieldType::String).describe("The cluster's ARN (= id)."),
+            ),
+            (
+                "status",
+                FieldSchema::computed(FieldType::String).describe("ACTIVE, PROVISIONING, ..."),
+            ),
         ],
     )
 }
@@ -92,8 +108,14 @@ fn cluster_attrs(c: &Cluster) -> Attrs {
         ("arn", arn.into()),
         ("cluster_name", str_or_null(c.cluster_name())),
         ("container_insights", insights_of(c)),
-        ("capacity_providers", str_set(c.capacity_providers().iter().map(String::as_str))),
-        ("default_capacity_provider_strategy", from_sdk_strategy(c.default_capacity_provider_strategy())),
+        (
+            "capacity_providers",
+            str_set(c.capacity_providers().iter().map(String::as_str)),
+        ),
+        (
+            "default_capacity_provider_strategy",
+            from_sdk_strategy(c.default_capacity_provider_strategy()),
+        ),
         ("tags", observed_tags(c.tags())),
         ("status", str_or_null(c.status())),
     ])
@@ -120,7 +142,10 @@ async fn describe(client: &Client, ids: &[String]) -> Result<Vec<Cluster>, Provi
     Ok(clusters.into_iter().filter(alive).collect())
 }
 
-async fn observe_clusters(client: &Client, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+async fn observe_clusters(
+    client: &Client,
+    ids: &[String],
+) -> Result<BTreeMap<String, Attrs>, ProviderError> {
     let clusters = describe(client, ids).await?;
     let mut out = BTreeMap::new();
     for c in &clusters {
@@ -140,7 +165,9 @@ async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError>
     observe_clusters(client, &[arn.to_string()])
         .await?
         .remove(arn)
-        .ok_or_else(|| ProviderError::Transient { message: format!("cluster {arn} not visible yet") })
+        .ok_or_else(|| ProviderError::Transient {
+            message: format!("cluster {arn} not visible yet"),
+        })
 }
 
 fn insights_setting(desired: &Attrs) -> ClusterSetting {
@@ -158,19 +185,32 @@ pub fn cluster_calls(prior: &Attrs, desired: &Attrs) -> (bool, bool) {
         (None, Some(b)) => !b.is_null(),
         _ => false,
     };
-    (differs("container_insights"), differs("capacity_providers") || differs("default_capacity_provider_strategy"))
+    (
+        differs("container_insights"),
+        differs("capacity_providers") || differs("default_capacity_provider_strategy"),
+    )
 }
 
 async fn all_cluster_arns(client: &Client) -> Result<Vec<String>, ProviderError> {
     collect_pages(|token| async move {
-        let out = client.list_clusters().set_next_token(token).max_results(100).send().await.map_err(ecs_err)?;
+        let out = client
+            .list_clusters()
+            .set_next_token(token)
+            .max_results(100)
+            .send()
+            .await
+            .map_err(ecs_err)?;
         Ok((out.cluster_arns.unwrap_or_default(), out.next_token))
     })
     .await
 }
 
 /// The stack's clusters with their `forge:address` tag.
-async fn tagged(client: &Client, stack: &str, address: Option<&str>) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+async fn tagged(
+    client: &Client,
+    stack: &str,
+    address: Option<&str>,
+) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let arns = all_cluster_arns(client).await?;
     let clusters = describe(client, &arns).await?;
     let mut out: Vec<(String, Option<String>)> = clusters
@@ -178,7 +218,10 @@ async fn tagged(client: &Client, stack: &str, address: Option<&str>) -> Result<V
         .filter(|c| common::owned_by(c.tags(), stack, address))
         .filter_map(|c| {
             let arn = c.cluster_arn()?.to_string();
-            Some((arn, common::tag_value(c.tags(), crate::tags::ADDRESS_TAG).map(str::to_string)))
+            Some((
+                arn,
+                common::tag_value(c.tags(), crate::tags::ADDRESS_TAG).map(str::to_string),
+            ))
         })
         .collect();
     out.sort();
@@ -197,18 +240,31 @@ impl Provider for ClusterProvider {
 
     fn normalize(&self, mut attrs: Attrs) -> Attrs {
         normalize_set(&mut attrs, "capacity_providers");
-        let s = normalize_strategy(attrs.get("default_capacity_provider_strategy").unwrap_or(&Value::Null));
+        let s = normalize_strategy(
+            attrs
+                .get("default_capacity_provider_strategy")
+                .unwrap_or(&Value::Null),
+        );
         attrs.insert("default_capacity_provider_strategy".into(), s);
         normalize_common(&self.schema, &mut attrs);
         attrs
     }
 
-    async fn observe(&self, ctx: &ObserveCtx, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+    async fn observe(
+        &self,
+        ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         observe_clusters(&client, ids).await
     }
 
-    async fn create(&self, ctx: &ResourceCtx, desired: &Attrs, _token: &str) -> Result<Created, ProviderError> {
+    async fn create(
+        &self,
+        ctx: &ResourceCtx,
+        desired: &Attrs,
+        _token: &str,
+    ) -> Result<Created, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let providers = str_list(desired, "capacity_providers");
         let strategy = to_sdk_strategy(desired.get("default_capacity_provider_strategy"))?;
@@ -218,8 +274,16 @@ impl Provider for ClusterProvider {
             .create_cluster()
             .cluster_name(req_str(desired, "cluster_name")?)
             .settings(insights_setting(desired))
-            .set_capacity_providers(if providers.is_empty() { None } else { Some(providers) })
-            .set_default_capacity_provider_strategy(if strategy.is_empty() { None } else { Some(strategy) })
+            .set_capacity_providers(if providers.is_empty() {
+                None
+            } else {
+                Some(providers)
+            })
+            .set_default_capacity_provider_strategy(if strategy.is_empty() {
+                None
+            } else {
+                Some(strategy)
+            })
             .set_tags(Some(common::create_tags(desired, ctx)))
             .send()
             .await
@@ -227,7 +291,9 @@ impl Provider for ClusterProvider {
         let arn = out
             .cluster()
             .and_then(|c| c.cluster_arn())
-            .ok_or_else(|| ProviderError::Transient { message: "CreateCluster returned no ARN".into() })?
+            .ok_or_else(|| ProviderError::Transient {
+                message: "CreateCluster returned no ARN".into(),
+            })?
             .to_string();
         let attrs = observe_one(&client, &arn).await?;
         Ok(Created { id: arn, attrs })
@@ -244,7 +310,13 @@ impl Provider for ClusterProvider {
         let client = self.base.client(&ctx.region).await?;
         let (settings, providers) = cluster_calls(prior, desired);
         if settings {
-            client.update_cluster().cluster(id).settings(insights_setting(desired)).send().await.map_err(ecs_err)?;
+            client
+                .update_cluster()
+                .cluster(id)
+                .settings(insights_setting(desired))
+                .send()
+                .await
+                .map_err(ecs_err)?;
         }
         if providers {
             client
@@ -262,31 +334,58 @@ impl Provider for ClusterProvider {
         observe_one(&client, id).await
     }
 
-    async fn delete(&self, ctx: &ResourceCtx, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
+    async fn delete(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        _prior: &Attrs,
+    ) -> Result<(), ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        match common::delete_result(client.delete_cluster().cluster(id).send().await.map(|_| ()).map_err(ecs_err)) {
+        match common::delete_result(
+            client
+                .delete_cluster()
+                .cluster(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(ecs_err),
+        ) {
             // Services still draining out of the cluster: they go within
             // minutes, so let the engine retry.
             Err(ProviderError::Api { code, message })
-                if code == "ClusterContainsServicesException" || code == "ClusterContainsTasksException" =>
+                if code == "ClusterContainsServicesException"
+                    || code == "ClusterContainsTasksException" =>
             {
-                Err(ProviderError::Transient { message: format!("{code}: {message}") })
+                Err(ProviderError::Transient {
+                    message: format!("{code}: {message}"),
+                })
             }
             other => other,
         }
     }
 
-    async fn find_orphan(&self, ctx: &ResourceCtx, _token: &str) -> Result<Option<Created>, ProviderError> {
+    async fn find_orphan(
+        &self,
+        ctx: &ResourceCtx,
+        _token: &str,
+    ) -> Result<Option<Created>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let address = ctx.address.to_string();
-        let Some((arn, _)) = tagged(&client, &ctx.stack, Some(&address)).await?.into_iter().next() else {
+        let Some((arn, _)) = tagged(&client, &ctx.stack, Some(&address))
+            .await?
+            .into_iter()
+            .next()
+        else {
             return Ok(None);
         };
         let attrs = observe_one(&client, &arn).await?;
         Ok(Some(Created { id: arn, attrs }))
     }
 
-    async fn list_tagged(&self, ctx: &ObserveCtx) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+    async fn list_tagged(
+        &self,
+        ctx: &ObserveCtx,
+    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         tagged(&client, &ctx.stack, None).await
     }
@@ -315,11 +414,21 @@ mod tests {
             .cluster_arn("arn:aws:ecs:eu-west-1:1:cluster/app")
             .cluster_name("app")
             .status("ACTIVE")
-            .settings(ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value("enabled").build())
+            .settings(
+                ClusterSetting::builder()
+                    .name(ClusterSettingName::ContainerInsights)
+                    .value("enabled")
+                    .build(),
+            )
             .capacity_providers("FARGATE_SPOT")
             .capacity_providers("FARGATE")
             .default_capacity_provider_strategy(
-                CapacityProviderStrategyItem::builder().capacity_provider("FARGATE").weight(1).base(0).build().unwrap(),
+                CapacityProviderStrategyItem::builder()
+                    .capacity_provider("FARGATE")
+                    .weight(1)
+                    .base(0)
+                    .build()
+                    .unwrap(),
             )
             .build();
         let observed = provider().normalize(cluster_attrs(&c));
@@ -335,7 +444,10 @@ mod tests {
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
         let mut off = d.clone();
         off.insert("container_insights".into(), Value::from("disabled"));
-        assert_eq!(provider().plan(Some(&observed), &off).action, PlannedAction::Update);
+        assert_eq!(
+            provider().plan(Some(&observed), &off).action,
+            PlannedAction::Update
+        );
         assert_eq!(cluster_calls(&observed, &off), (true, false));
         let plain = desired(json!({"cluster_name": "app", "container_insights": "enabled"}));
         assert_eq!(cluster_calls(&observed, &plain), (false, true));

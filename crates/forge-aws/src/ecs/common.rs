@@ -42,7 +42,9 @@ pub fn is_gone(err: &ProviderError) -> bool {
                 || code == "ServiceNotActiveException"
                 || (code == "ClientException" && {
                     let m = message.to_ascii_lowercase();
-                    m.contains("does not exist") || m.contains("not found") || m.contains("unable to describe")
+                    m.contains("does not exist")
+                        || m.contains("not found")
+                        || m.contains("unable to describe")
                 })
         }
         _ => false,
@@ -77,7 +79,9 @@ impl EcsBase {
 
 /// ECS tags from a key/value map.
 pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
 /// The user's and forge's tags to pass at create.
@@ -87,12 +91,17 @@ pub fn create_tags(desired: &Attrs, ctx: &ResourceCtx) -> Vec<Tag> {
 
 /// The observed `tags` attribute (system tags hidden).
 pub fn observed_tags(list: &[Tag]) -> Value {
-    tags::observed_tags(list.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))))
+    tags::observed_tags(
+        list.iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))),
+    )
 }
 
 /// The value of one tag.
 pub fn tag_value<'a>(list: &'a [Tag], key: &str) -> Option<&'a str> {
-    list.iter().find(|t| t.key() == Some(key)).and_then(Tag::value)
+    list.iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(Tag::value)
 }
 
 /// Whether the tags mark a resource as `address` (if given) of `stack`.
@@ -103,13 +112,30 @@ pub fn owned_by(list: &[Tag], stack: &str, address: Option<&str>) -> bool {
 
 /// Brings the user tags of `arn` from `prior` to `desired` with at most one
 /// TagResource and one UntagResource call.
-pub async fn sync_tags(client: &Client, arn: &str, prior: &Attrs, desired: &Attrs) -> Result<(), ProviderError> {
+pub async fn sync_tags(
+    client: &Client,
+    arn: &str,
+    prior: &Attrs,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
     let (set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
     if !set.is_empty() {
-        client.tag_resource().resource_arn(arn).set_tags(Some(to_tags(&set))).send().await.map_err(ecs_err)?;
+        client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(to_tags(&set)))
+            .send()
+            .await
+            .map_err(ecs_err)?;
     }
     if !remove.is_empty() {
-        client.untag_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await.map_err(ecs_err)?;
+        client
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(ecs_err)?;
     }
     Ok(())
 }
@@ -117,9 +143,23 @@ pub async fn sync_tags(client: &Client, arn: &str, prior: &Attrs, desired: &Attr
 /// The schema of a capacity provider strategy.
 pub fn strategy_schema() -> FieldType {
     FieldType::list(FieldType::object([
-        ("capacity_provider", FieldSchema::required(FieldType::String).describe("FARGATE, FARGATE_SPOT or a provider name.")),
-        ("weight", FieldSchema::optional(FieldType::Number).default(0i64).describe("Relative share of tasks.")),
-        ("base", FieldSchema::optional(FieldType::Number).default(0i64).describe("Tasks always placed here first.")),
+        (
+            "capacity_provider",
+            FieldSchema::required(FieldType::String)
+                .describe("FARGATE, FARGATE_SPOT or a provider name."),
+        ),
+        (
+            "weight",
+            FieldSchema::optional(FieldType::Number)
+                .default(0i64)
+                .describe("Relative share of tasks."),
+        ),
+        (
+            "base",
+            FieldSchema::optional(FieldType::Number)
+                .default(0i64)
+                .describe("Tasks always placed here first."),
+        ),
     ]))
 }
 
@@ -127,16 +167,26 @@ pub fn strategy_schema() -> FieldType {
 /// it as a set).
 pub fn normalize_strategy(v: &Value) -> Value {
     let Value::List(items) = v else {
-        return if v.is_null() { Value::List(Vec::new()) } else { v.clone() };
+        return if v.is_null() {
+            Value::List(Vec::new())
+        } else {
+            v.clone()
+        };
     };
     let mut out: Vec<Value> = items
         .iter()
         .map(|i| match i.as_map() {
             Some(m) => {
                 let mut o = BTreeMap::new();
-                o.insert("capacity_provider".to_string(), m.get("capacity_provider").cloned().unwrap_or(Value::Null));
+                o.insert(
+                    "capacity_provider".to_string(),
+                    m.get("capacity_provider").cloned().unwrap_or(Value::Null),
+                );
                 for key in ["weight", "base"] {
-                    let n = m.get(key).filter(|v| !v.is_null()).map_or(Value::int(0), crate::elbv2::common::number_value);
+                    let n = m
+                        .get(key)
+                        .filter(|v| !v.is_null())
+                        .map_or(Value::int(0), crate::elbv2::common::number_value);
                     o.insert(key.to_string(), n);
                 }
                 Value::Map(o)
@@ -145,20 +195,35 @@ pub fn normalize_strategy(v: &Value) -> Value {
         })
         .collect();
     if out.iter().all(Value::is_known) {
-        out.sort_by_key(|v| v.get("capacity_provider").map(|c| c.to_json().to_string()).unwrap_or_default());
+        out.sort_by_key(|v| {
+            v.get("capacity_provider")
+                .map(|c| c.to_json().to_string())
+                .unwrap_or_default()
+        });
     }
     Value::List(out)
 }
 
 /// The SDK strategy of a desired one.
-pub fn to_sdk_strategy(v: Option<&Value>) -> Result<Vec<CapacityProviderStrategyItem>, ProviderError> {
+pub fn to_sdk_strategy(
+    v: Option<&Value>,
+) -> Result<Vec<CapacityProviderStrategyItem>, ProviderError> {
     v.and_then(Value::as_list)
         .unwrap_or_default()
         .iter()
         .map(|i| {
-            let n = |k: &str| i.get(k).and_then(int_of).and_then(|x| i32::try_from(x).ok()).unwrap_or(0);
+            let n = |k: &str| {
+                i.get(k)
+                    .and_then(int_of)
+                    .and_then(|x| i32::try_from(x).ok())
+                    .unwrap_or(0)
+            };
             CapacityProviderStrategyItem::builder()
-                .set_capacity_provider(i.get("capacity_provider").and_then(Value::as_str).map(str::to_string))
+                .set_capacity_provider(
+                    i.get("capacity_provider")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                )
                 .weight(n("weight"))
                 .base(n("base"))
                 .build()
@@ -174,7 +239,10 @@ pub fn from_sdk_strategy(items: &[CapacityProviderStrategyItem]) -> Value {
             .iter()
             .map(|i| {
                 Value::Map(BTreeMap::from([
-                    ("capacity_provider".to_string(), Value::from(i.capacity_provider())),
+                    (
+                        "capacity_provider".to_string(),
+                        Value::from(i.capacity_provider()),
+                    ),
                     ("weight".to_string(), Value::int(i64::from(i.weight()))),
                     ("base".to_string(), Value::int(i64::from(i.base()))),
                 ]))
@@ -186,7 +254,11 @@ pub fn from_sdk_strategy(items: &[CapacityProviderStrategyItem]) -> Value {
 /// The last path segment of an ECS ARN (`...:cluster/prod` -> `prod`), or
 /// the text itself when it is already a name.
 pub fn name_of(arn_or_name: &str) -> &str {
-    if arn_or_name.starts_with("arn:") { arn_or_name.rsplit('/').next().unwrap_or(arn_or_name) } else { arn_or_name }
+    if arn_or_name.starts_with("arn:") {
+        arn_or_name.rsplit('/').next().unwrap_or(arn_or_name)
+    } else {
+        arn_or_name
+    }
 }
 
 #[cfg(test)]
@@ -196,10 +268,16 @@ mod tests {
 
     #[test]
     fn gone_covers_ecs_spellings() {
-        let api = |c: &str, m: &str| ProviderError::Api { code: c.into(), message: m.into() };
+        let api = |c: &str, m: &str| ProviderError::Api {
+            code: c.into(),
+            message: m.into(),
+        };
         assert!(is_gone(&api("ClusterNotFoundException", "")));
         assert!(is_gone(&api("ServiceNotActiveException", "")));
-        assert!(is_gone(&api("ClientException", "The specified task definition does not exist.")));
+        assert!(is_gone(&api(
+            "ClientException",
+            "The specified task definition does not exist."
+        )));
         assert!(!is_gone(&api("ClientException", "bad cpu")));
         assert!(delete_result(Err(api("ServiceNotFoundException", ""))).is_ok());
     }

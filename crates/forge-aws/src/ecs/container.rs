@@ -12,8 +12,8 @@
 
 use crate::elbv2::common::{int_of, number_value, text_value};
 use aws_sdk_ecs::types::{
-    ApplicationProtocol, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration, LogDriver, PortMapping,
-    Secret, TransportProtocol,
+    ApplicationProtocol, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration,
+    LogDriver, PortMapping, Secret, TransportProtocol,
 };
 use forge_core::{FieldSchema, FieldType, Value};
 use forge_engine::ProviderError;
@@ -25,38 +25,91 @@ const HEALTH_DEFAULTS: [(&str, i64); 3] = [("interval", 30), ("timeout", 5), ("r
 /// The schema of one container definition.
 pub fn container_schema() -> FieldType {
     FieldType::object([
-        ("name", FieldSchema::required(FieldType::String).describe("Container name.")),
-        ("image", FieldSchema::required(FieldType::String).describe("Image reference (repository:tag or @digest).")),
-        ("essential", FieldSchema::optional(FieldType::Bool).default(true).describe("Stop the task when it stops.")),
-        ("cpu", FieldSchema::optional(FieldType::Number).default(0i64).describe("CPU units reserved for it.")),
-        ("memory", FieldSchema::optional(FieldType::Number).describe("Hard memory limit (MiB).")),
-        ("memory_reservation", FieldSchema::optional(FieldType::Number).describe("Soft memory limit (MiB).")),
+        (
+            "name",
+            FieldSchema::required(FieldType::String).describe("Container name."),
+        ),
+        (
+            "image",
+            FieldSchema::required(FieldType::String)
+                .describe("Image reference (repository:tag or @digest)."),
+        ),
+        (
+            "essential",
+            FieldSchema::optional(FieldType::Bool)
+                .default(true)
+                .describe("Stop the task when it stops."),
+        ),
+        (
+            "cpu",
+            FieldSchema::optional(FieldType::Number)
+                .default(0i64)
+                .describe("CPU units reserved for it."),
+        ),
+        (
+            "memory",
+            FieldSchema::optional(FieldType::Number).describe("Hard memory limit (MiB)."),
+        ),
+        (
+            "memory_reservation",
+            FieldSchema::optional(FieldType::Number).describe("Soft memory limit (MiB)."),
+        ),
         (
             "port_mappings",
             FieldSchema::optional(FieldType::list(FieldType::object([
-                ("container_port", FieldSchema::required(FieldType::Number).describe("Port the container listens on.")),
-                ("host_port", FieldSchema::optional(FieldType::Number).describe("Host port; = container_port under awsvpc.")),
-                ("protocol", FieldSchema::optional(FieldType::String).default("tcp").describe("tcp (default) or udp.")),
-                ("name", FieldSchema::optional(FieldType::String).describe("Name for Service Connect.")),
-                ("app_protocol", FieldSchema::optional(FieldType::String).describe("http, http2 or grpc (Service Connect).")),
+                (
+                    "container_port",
+                    FieldSchema::required(FieldType::Number)
+                        .describe("Port the container listens on."),
+                ),
+                (
+                    "host_port",
+                    FieldSchema::optional(FieldType::Number)
+                        .describe("Host port; = container_port under awsvpc."),
+                ),
+                (
+                    "protocol",
+                    FieldSchema::optional(FieldType::String)
+                        .default("tcp")
+                        .describe("tcp (default) or udp."),
+                ),
+                (
+                    "name",
+                    FieldSchema::optional(FieldType::String).describe("Name for Service Connect."),
+                ),
+                (
+                    "app_protocol",
+                    FieldSchema::optional(FieldType::String)
+                        .describe("http, http2 or grpc (Service Connect)."),
+                ),
             ])))
             .describe("Ports to expose."),
         ),
         (
             "environment",
             FieldSchema::optional(FieldType::list(FieldType::object([
-                ("name", FieldSchema::required(FieldType::String).describe("Variable name.")),
-                ("value", FieldSchema::required(FieldType::String).describe("Variable value.")),
+                (
+                    "name",
+                    FieldSchema::required(FieldType::String).describe("Variable name."),
+                ),
+                (
+                    "value",
+                    FieldSchema::required(FieldType::String).describe("Variable value."),
+                ),
             ])))
             .describe("Plain environment variables (order does not matter)."),
         ),
         (
             "secrets",
             FieldSchema::optional(FieldType::list(FieldType::object([
-                ("name", FieldSchema::required(FieldType::String).describe("Variable name.")),
+                (
+                    "name",
+                    FieldSchema::required(FieldType::String).describe("Variable name."),
+                ),
                 (
                     "value_from",
-                    FieldSchema::required(FieldType::String).describe("Secrets Manager secret or SSM parameter ARN."),
+                    FieldSchema::required(FieldType::String)
+                        .describe("Secrets Manager secret or SSM parameter ARN."),
                 ),
             ])))
             .describe("Environment variables read from Secrets Manager / SSM at start."),
@@ -64,11 +117,15 @@ pub fn container_schema() -> FieldType {
         (
             "log_configuration",
             FieldSchema::optional(FieldType::object([
-                ("log_driver", FieldSchema::required(FieldType::String).describe("awslogs, awsfirelens, ...")),
+                (
+                    "log_driver",
+                    FieldSchema::required(FieldType::String).describe("awslogs, awsfirelens, ..."),
+                ),
                 (
                     "options",
-                    FieldSchema::optional(FieldType::map(FieldType::String))
-                        .describe("Driver options (awslogs-group, awslogs-region, awslogs-stream-prefix)."),
+                    FieldSchema::optional(FieldType::map(FieldType::String)).describe(
+                        "Driver options (awslogs-group, awslogs-region, awslogs-stream-prefix).",
+                    ),
                 ),
             ]))
             .describe("Where the container's output goes."),
@@ -76,21 +133,66 @@ pub fn container_schema() -> FieldType {
         (
             "health_check",
             FieldSchema::optional(FieldType::object([
-                ("command", FieldSchema::required(FieldType::list(FieldType::String)).describe("[\"CMD-SHELL\", \"...\"].")),
-                ("interval", FieldSchema::optional(FieldType::Number).default(30i64).describe("Seconds between checks.")),
-                ("timeout", FieldSchema::optional(FieldType::Number).default(5i64).describe("Seconds before a check fails.")),
-                ("retries", FieldSchema::optional(FieldType::Number).default(3i64).describe("Failures before unhealthy.")),
-                ("start_period", FieldSchema::optional(FieldType::Number).describe("Grace seconds after start.")),
+                (
+                    "command",
+                    FieldSchema::required(FieldType::list(FieldType::String))
+                        .describe("[\"CMD-SHELL\", \"...\"]."),
+                ),
+                (
+                    "interval",
+                    FieldSchema::optional(FieldType::Number)
+                        .default(30i64)
+                        .describe("Seconds between checks."),
+                ),
+                (
+                    "timeout",
+                    FieldSchema::optional(FieldType::Number)
+                        .default(5i64)
+                        .describe("Seconds before a check fails."),
+                ),
+                (
+                    "retries",
+                    FieldSchema::optional(FieldType::Number)
+                        .default(3i64)
+                        .describe("Failures before unhealthy."),
+                ),
+                (
+                    "start_period",
+                    FieldSchema::optional(FieldType::Number).describe("Grace seconds after start."),
+                ),
             ]))
             .describe("Container health check."),
         ),
-        ("command", FieldSchema::optional(FieldType::list(FieldType::String)).describe("Overrides the image's CMD.")),
-        ("entry_point", FieldSchema::optional(FieldType::list(FieldType::String)).describe("Overrides the image's ENTRYPOINT.")),
-        ("working_directory", FieldSchema::optional(FieldType::String).describe("Working directory.")),
-        ("user", FieldSchema::optional(FieldType::String).describe("User (name, uid, uid:gid).")),
-        ("readonly_root_filesystem", FieldSchema::optional(FieldType::Bool).describe("Mount the root filesystem read-only.")),
-        ("stop_timeout", FieldSchema::optional(FieldType::Number).describe("Seconds before SIGKILL after stop.")),
-        ("docker_labels", FieldSchema::optional(FieldType::map(FieldType::String)).describe("Docker labels.")),
+        (
+            "command",
+            FieldSchema::optional(FieldType::list(FieldType::String))
+                .describe("Overrides the image's CMD."),
+        ),
+        (
+            "entry_point",
+            FieldSchema::optional(FieldType::list(FieldType::String))
+                .describe("Overrides the image's ENTRYPOINT."),
+        ),
+        (
+            "working_directory",
+            FieldSchema::optional(FieldType::String).describe("Working directory."),
+        ),
+        (
+            "user",
+            FieldSchema::optional(FieldType::String).describe("User (name, uid, uid:gid)."),
+        ),
+        (
+            "readonly_root_filesystem",
+            FieldSchema::optional(FieldType::Bool).describe("Mount the root filesystem read-only."),
+        ),
+        (
+            "stop_timeout",
+            FieldSchema::optional(FieldType::Number).describe("Seconds before SIGKILL after stop."),
+        ),
+        (
+            "docker_labels",
+            FieldSchema::optional(FieldType::map(FieldType::String)).describe("Docker labels."),
+        ),
     ])
 }
 
@@ -105,7 +207,9 @@ fn sort_known(items: &mut [Value], key: impl Fn(&Value) -> String) {
 }
 
 fn field_text(v: &Value, key: &str) -> String {
-    v.get(key).map(|x| x.to_json().to_string()).unwrap_or_default()
+    v.get(key)
+        .map(|x| x.to_json().to_string())
+        .unwrap_or_default()
 }
 
 fn string_list(v: Option<&Value>) -> Option<Value> {
@@ -120,17 +224,23 @@ fn string_list(v: Option<&Value>) -> Option<Value> {
 fn string_map(v: Option<&Value>) -> Option<Value> {
     match v {
         Some(Value::Map(m)) if m.is_empty() => None,
-        Some(Value::Map(m)) => Some(Value::Map(m.iter().map(|(k, v)| (k.clone(), text_value(v))).collect())),
+        Some(Value::Map(m)) => Some(Value::Map(
+            m.iter().map(|(k, v)| (k.clone(), text_value(v))).collect(),
+        )),
         Some(Value::Null) | None => None,
         Some(other) => Some(other.clone()),
     }
 }
 
 fn normalize_port(p: &Value, awsvpc: bool) -> Value {
-    let Some(m) = p.as_map() else { return p.clone() };
+    let Some(m) = p.as_map() else {
+        return p.clone();
+    };
     let mut out = BTreeMap::new();
     let container = present(m, "container_port").map(number_value);
-    let host = present(m, "host_port").map(number_value).or_else(|| if awsvpc { container.clone() } else { None });
+    let host = present(m, "host_port")
+        .map(number_value)
+        .or_else(|| if awsvpc { container.clone() } else { None });
     if let Some(c) = container {
         out.insert("container_port".to_string(), c);
     }
@@ -160,7 +270,10 @@ fn normalize_pairs(v: Option<&Value>, value_key: &str) -> Value {
                     Some(m) => {
                         let mut out = BTreeMap::new();
                         for key in ["name", value_key] {
-                            out.insert(key.to_string(), present(m, key).map(text_value).unwrap_or(Value::Null));
+                            out.insert(
+                                key.to_string(),
+                                present(m, key).map(text_value).unwrap_or(Value::Null),
+                            );
                         }
                         Value::Map(out)
                     }
@@ -176,16 +289,26 @@ fn normalize_pairs(v: Option<&Value>, value_key: &str) -> Value {
 }
 
 fn normalize_health(v: &Value) -> Value {
-    let Some(m) = v.as_map() else { return v.clone() };
+    let Some(m) = v.as_map() else {
+        return v.clone();
+    };
     let mut out = BTreeMap::new();
     if let Some(c) = string_list(present(m, "command")) {
         out.insert("command".to_string(), c);
     }
     for (key, default) in HEALTH_DEFAULTS {
-        out.insert(key.to_string(), present(m, key).map(number_value).unwrap_or(Value::int(default)));
+        out.insert(
+            key.to_string(),
+            present(m, key)
+                .map(number_value)
+                .unwrap_or(Value::int(default)),
+        );
     }
     // ECS reports no startPeriod when it is 0.
-    if let Some(s) = present(m, "start_period").map(number_value).filter(|s| s.as_i64() != Some(0)) {
+    if let Some(s) = present(m, "start_period")
+        .map(number_value)
+        .filter(|s| s.as_i64() != Some(0))
+    {
         out.insert("start_period".to_string(), s);
     }
     Value::Map(out)
@@ -193,15 +316,25 @@ fn normalize_health(v: &Value) -> Value {
 
 /// The canonical form of one container definition (see the module docs).
 pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
-    let Some(m) = def.as_map() else { return def.clone() };
+    let Some(m) = def.as_map() else {
+        return def.clone();
+    };
     let mut out = BTreeMap::new();
     for key in ["name", "image", "working_directory", "user"] {
         if let Some(v) = present(m, key) {
             out.insert(key.to_string(), v.clone());
         }
     }
-    out.insert("essential".into(), present(m, "essential").cloned().unwrap_or(Value::Bool(true)));
-    out.insert("cpu".into(), present(m, "cpu").map(number_value).unwrap_or(Value::int(0)));
+    out.insert(
+        "essential".into(),
+        present(m, "essential")
+            .cloned()
+            .unwrap_or(Value::Bool(true)),
+    );
+    out.insert(
+        "cpu".into(),
+        present(m, "cpu").map(number_value).unwrap_or(Value::int(0)),
+    );
     for key in ["memory", "memory_reservation", "stop_timeout"] {
         if let Some(v) = present(m, key) {
             out.insert(key.to_string(), number_value(v));
@@ -213,15 +346,27 @@ pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
     let ports = match present(m, "port_mappings") {
         Some(Value::List(items)) => {
             let mut items: Vec<Value> = items.iter().map(|p| normalize_port(p, awsvpc)).collect();
-            sort_known(&mut items, |v| format!("{:>12}/{}", field_text(v, "container_port"), field_text(v, "protocol")));
+            sort_known(&mut items, |v| {
+                format!(
+                    "{:>12}/{}",
+                    field_text(v, "container_port"),
+                    field_text(v, "protocol")
+                )
+            });
             Value::List(items)
         }
         Some(other) => other.clone(),
         None => Value::List(Vec::new()),
     };
     out.insert("port_mappings".into(), ports);
-    out.insert("environment".into(), normalize_pairs(m.get("environment"), "value"));
-    out.insert("secrets".into(), normalize_pairs(m.get("secrets"), "value_from"));
+    out.insert(
+        "environment".into(),
+        normalize_pairs(m.get("environment"), "value"),
+    );
+    out.insert(
+        "secrets".into(),
+        normalize_pairs(m.get("secrets"), "value_from"),
+    );
     if let Some(Value::Map(log)) = present(m, "log_configuration") {
         let mut l = BTreeMap::new();
         if let Some(d) = present(log, "log_driver") {
@@ -253,7 +398,10 @@ pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
 pub fn normalize_containers(defs: &Value, awsvpc: bool) -> Value {
     match defs {
         Value::List(items) => {
-            let mut items: Vec<Value> = items.iter().map(|d| normalize_container(d, awsvpc)).collect();
+            let mut items: Vec<Value> = items
+                .iter()
+                .map(|d| normalize_container(d, awsvpc))
+                .collect();
             sort_known(&mut items, |v| field_text(v, "name"));
             Value::List(items)
         }
@@ -266,11 +414,18 @@ fn opt_str(v: &Value, key: &str) -> Option<String> {
 }
 
 fn opt_i32(v: &Value, key: &str) -> Option<i32> {
-    v.get(key).and_then(int_of).and_then(|i| i32::try_from(i).ok())
+    v.get(key)
+        .and_then(int_of)
+        .and_then(|i| i32::try_from(i).ok())
 }
 
 fn strings(v: Option<&Value>) -> Option<Vec<String>> {
-    v.and_then(Value::as_list).map(|l| l.iter().filter_map(Value::as_str).map(str::to_string).collect())
+    v.and_then(Value::as_list).map(|l| {
+        l.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    })
 }
 
 fn invalid(container: &str, what: impl std::fmt::Display) -> ProviderError {
@@ -279,7 +434,8 @@ fn invalid(container: &str, what: impl std::fmt::Display) -> ProviderError {
 
 /// The SDK container definition of a canonical definition.
 pub fn to_sdk_container(def: &Value) -> Result<ContainerDefinition, ProviderError> {
-    let name = opt_str(def, "name").ok_or_else(|| ProviderError::Invalid("a container definition needs `name`".into()))?;
+    let name = opt_str(def, "name")
+        .ok_or_else(|| ProviderError::Invalid("a container definition needs `name`".into()))?;
     let image = opt_str(def, "image").ok_or_else(|| invalid(&name, "`image` must be set"))?;
     let mut b = ContainerDefinition::builder()
         .name(&name)
@@ -294,22 +450,42 @@ pub fn to_sdk_container(def: &Value) -> Result<ContainerDefinition, ProviderErro
         .set_readonly_root_filesystem(def.get("readonly_root_filesystem").and_then(Value::as_bool))
         .set_command(strings(def.get("command")))
         .set_entry_point(strings(def.get("entry_point")));
-    for p in def.get("port_mappings").and_then(Value::as_list).unwrap_or_default() {
-        let port = opt_i32(p, "container_port").ok_or_else(|| invalid(&name, "a port mapping needs `container_port`"))?;
+    for p in def
+        .get("port_mappings")
+        .and_then(Value::as_list)
+        .unwrap_or_default()
+    {
+        let port = opt_i32(p, "container_port")
+            .ok_or_else(|| invalid(&name, "a port mapping needs `container_port`"))?;
         b = b.port_mappings(
             PortMapping::builder()
                 .container_port(port)
                 .set_host_port(opt_i32(p, "host_port"))
                 .set_protocol(opt_str(p, "protocol").map(|s| TransportProtocol::from(s.as_str())))
                 .set_name(opt_str(p, "name"))
-                .set_app_protocol(opt_str(p, "app_protocol").map(|s| ApplicationProtocol::from(s.as_str())))
+                .set_app_protocol(
+                    opt_str(p, "app_protocol").map(|s| ApplicationProtocol::from(s.as_str())),
+                )
                 .build(),
         );
     }
-    for e in def.get("environment").and_then(Value::as_list).unwrap_or_default() {
-        b = b.environment(KeyValuePair::builder().set_name(opt_str(e, "name")).set_value(opt_str(e, "value")).build());
+    for e in def
+        .get("environment")
+        .and_then(Value::as_list)
+        .unwrap_or_default()
+    {
+        b = b.environment(
+            KeyValuePair::builder()
+                .set_name(opt_str(e, "name"))
+                .set_value(opt_str(e, "value"))
+                .build(),
+        );
     }
-    for s in def.get("secrets").and_then(Value::as_list).unwrap_or_default() {
+    for s in def
+        .get("secrets")
+        .and_then(Value::as_list)
+        .unwrap_or_default()
+    {
         let secret = Secret::builder()
             .set_name(opt_str(s, "name"))
             .set_value_from(opt_str(s, "value_from"))
@@ -319,7 +495,9 @@ pub fn to_sdk_container(def: &Value) -> Result<ContainerDefinition, ProviderErro
     }
     if let Some(log) = def.get("log_configuration").filter(|v| !v.is_null()) {
         let options = log.get("options").and_then(Value::as_map).map(|m| {
-            m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
         });
         let lc = LogConfiguration::builder()
             .set_log_driver(opt_str(log, "log_driver").map(|d| LogDriver::from(d.as_str())))
@@ -341,7 +519,10 @@ pub fn to_sdk_container(def: &Value) -> Result<ContainerDefinition, ProviderErro
     }
     if let Some(labels) = def.get("docker_labels").and_then(Value::as_map) {
         b = b.set_docker_labels(Some(
-            labels.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect(),
+            labels
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect(),
         ));
     }
     Ok(b.build())
@@ -370,14 +551,22 @@ pub fn from_sdk_container(c: &ContainerDefinition, awsvpc: bool) -> Value {
                 ("host_port".to_string(), n(p.host_port())),
                 ("protocol".to_string(), s(p.protocol().map(|p| p.as_str()))),
                 ("name".to_string(), s(p.name())),
-                ("app_protocol".to_string(), s(p.app_protocol().map(|p| p.as_str()))),
+                (
+                    "app_protocol".to_string(),
+                    s(p.app_protocol().map(|p| p.as_str())),
+                ),
             ]))
         })
         .collect();
     let env = c
         .environment()
         .iter()
-        .map(|e| Value::Map(BTreeMap::from([("name".to_string(), s(e.name())), ("value".to_string(), s(e.value()))])))
+        .map(|e| {
+            Value::Map(BTreeMap::from([
+                ("name".to_string(), s(e.name())),
+                ("value".to_string(), s(e.value())),
+            ]))
+        })
         .collect();
     let secrets = c
         .secrets()
@@ -392,10 +581,17 @@ pub fn from_sdk_container(c: &ContainerDefinition, awsvpc: bool) -> Value {
     let log = c.log_configuration().map_or(Value::Null, |l| {
         let options = l
             .options()
-            .map(|o| o.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect())
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                    .collect()
+            })
             .unwrap_or_default();
         Value::Map(BTreeMap::from([
-            ("log_driver".to_string(), Value::from(l.log_driver().as_str())),
+            (
+                "log_driver".to_string(),
+                Value::from(l.log_driver().as_str()),
+            ),
             ("options".to_string(), Value::Map(options)),
         ]))
     });
@@ -409,19 +605,30 @@ pub fn from_sdk_container(c: &ContainerDefinition, awsvpc: bool) -> Value {
         ]))
     });
     let labels = c.docker_labels().map_or(Value::Null, |l| {
-        Value::Map(l.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect())
+        Value::Map(
+            l.iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect(),
+        )
     });
     let raw = BTreeMap::from([
         ("name".to_string(), s(c.name())),
         ("image".to_string(), s(c.image())),
-        ("essential".to_string(), c.essential().map_or(Value::Null, Value::Bool)),
+        (
+            "essential".to_string(),
+            c.essential().map_or(Value::Null, Value::Bool),
+        ),
         ("cpu".to_string(), Value::int(i64::from(c.cpu()))),
         ("memory".to_string(), n(c.memory())),
         ("memory_reservation".to_string(), n(c.memory_reservation())),
         ("stop_timeout".to_string(), n(c.stop_timeout())),
         ("working_directory".to_string(), s(c.working_directory())),
         ("user".to_string(), s(c.user())),
-        ("readonly_root_filesystem".to_string(), c.readonly_root_filesystem().map_or(Value::Null, Value::Bool)),
+        (
+            "readonly_root_filesystem".to_string(),
+            c.readonly_root_filesystem()
+                .map_or(Value::Null, Value::Bool),
+        ),
         ("port_mappings".to_string(), Value::List(ports)),
         ("environment".to_string(), Value::List(env)),
         ("secrets".to_string(), Value::List(secrets)),
@@ -463,16 +670,25 @@ mod tests {
         assert_eq!(n.get("cpu"), Some(&Value::int(0)));
         assert_eq!(
             n.get("port_mappings"),
-            Some(&v(json!([{"container_port": 8080, "host_port": 8080, "protocol": "tcp"}])))
+            Some(&v(
+                json!([{"container_port": 8080, "host_port": 8080, "protocol": "tcp"}])
+            ))
         );
         let env = n.get("environment").and_then(Value::as_list).unwrap();
         assert_eq!(env[0].get("name"), Some(&Value::from("A_FIRST")));
         assert_eq!(env[0].get("value"), Some(&Value::from("2")));
-        assert_eq!(n.get("health_check").unwrap().get("retries"), Some(&Value::int(3)));
+        assert_eq!(
+            n.get("health_check").unwrap().get("retries"),
+            Some(&Value::int(3))
+        );
         assert!(n.get("command").is_none(), "empty lists are dropped");
         // Outside awsvpc the host port stays unset (dynamic).
         let bridge = normalize_container(&api_spec(), false);
-        assert!(bridge.get("port_mappings").unwrap().as_list().unwrap()[0].get("host_port").is_none());
+        assert!(
+            bridge.get("port_mappings").unwrap().as_list().unwrap()[0]
+                .get("host_port")
+                .is_none()
+        );
     }
 
     #[test]
@@ -487,10 +703,22 @@ mod tests {
             .image("nginx:1.27")
             .cpu(0)
             .essential(true)
-            .port_mappings(PortMapping::builder().container_port(8080).host_port(8080).protocol(TransportProtocol::Tcp).build())
+            .port_mappings(
+                PortMapping::builder()
+                    .container_port(8080)
+                    .host_port(8080)
+                    .protocol(TransportProtocol::Tcp)
+                    .build(),
+            )
             .environment(KeyValuePair::builder().name("Z_LAST").value("1").build())
             .environment(KeyValuePair::builder().name("A_FIRST").value("2").build())
-            .secrets(Secret::builder().name("DB_PASSWORD").value_from("arn:aws:secretsmanager:eu-west-1:1:secret:db").build().unwrap())
+            .secrets(
+                Secret::builder()
+                    .name("DB_PASSWORD")
+                    .value_from("arn:aws:secretsmanager:eu-west-1:1:secret:db")
+                    .build()
+                    .unwrap(),
+            )
             .mount_points(aws_sdk_ecs::types::MountPoint::builder().build())
             .log_configuration(
                 LogConfiguration::builder()
@@ -534,7 +762,10 @@ mod tests {
         assert_eq!(n.as_list().unwrap()[0].get("name"), Some(&Value::from("a")));
         assert!(to_sdk_container(&v(json!({"name": "a"}))).is_err());
         assert!(to_sdk_container(&v(json!({"image": "x"}))).is_err());
-        let bad_log = normalize_container(&v(json!({"name": "a", "image": "x", "log_configuration": {"options": {}}})), true);
+        let bad_log = normalize_container(
+            &v(json!({"name": "a", "image": "x", "log_configuration": {"options": {}}})),
+            true,
+        );
         assert!(to_sdk_container(&bad_log).is_err());
     }
 }

@@ -14,7 +14,9 @@
 //! `INACTIVE` (deregistered) revision counts as gone.
 
 use super::common::{self, CONCURRENCY, EcsBase, ecs_err, is_gone, observed_tags};
-use super::container::{container_schema, from_sdk_container, normalize_containers, to_sdk_container};
+use super::container::{
+    container_schema, from_sdk_container, normalize_containers, to_sdk_container,
+};
 use crate::attrs::{normalize_set, opt_str, req_str, str_list, str_or_null, str_set};
 use crate::clients::AwsClients;
 use crate::ec2::common::{attrs, normalize_common, tags_field};
@@ -23,8 +25,8 @@ use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
-    Compatibility, CpuArchitecture, NetworkMode, OsFamily, RuntimePlatform, SortOrder, TaskDefinition,
-    TaskDefinitionField, TaskDefinitionStatus, Tag,
+    Compatibility, CpuArchitecture, NetworkMode, OsFamily, RuntimePlatform, SortOrder, Tag,
+    TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
 };
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
@@ -44,7 +46,10 @@ pub struct TaskDefinitionProvider {
 impl TaskDefinitionProvider {
     /// The provider, sharing `clients`.
     pub fn new(clients: Arc<AwsClients>) -> Self {
-        TaskDefinitionProvider { base: EcsBase::new(clients), schema: schema() }
+        TaskDefinitionProvider {
+            base: EcsBase::new(clients),
+            schema: schema(),
+        }
     }
 }
 
@@ -54,12 +59,29 @@ pub fn schema() -> KindSchema {
         "aws.ecs.task_definition",
         "A revision of an ECS task definition; any change registers a new revision.",
         [
-            ("family", FieldSchema::required(FieldType::String).force_new().describe("Family name; revisions are numbered within it.")),
-            ("cpu", FieldSchema::optional(FieldType::String).force_new().describe("Task CPU units (256, 512, 1024, ...).")),
-            ("memory", FieldSchema::optional(FieldType::String).force_new().describe("Task memory in MiB (512, 1024, ...).")),
+            (
+                "family",
+                FieldSchema::required(FieldType::String)
+                    .force_new()
+                    .describe("Family name; revisions are numbered within it."),
+            ),
+            (
+                "cpu",
+                FieldSchema::optional(FieldType::String)
+                    .force_new()
+                    .describe("Task CPU units (256, 512, 1024, ...)."),
+            ),
+            (
+                "memory",
+                FieldSchema::optional(FieldType::String)
+                    .force_new()
+                    .describe("Task memory in MiB (512, 1024, ...)."),
+            ),
             (
                 "network_mode",
-                FieldSchema::optional_computed(FieldType::String).force_new().describe("awsvpc (required by Fargate), bridge, host."),
+                FieldSchema::optional_computed(FieldType::String)
+                    .force_new()
+                    .describe("awsvpc (required by Fargate), bridge, host."),
             ),
             (
                 "requires_compatibilities",
@@ -68,13 +90,30 @@ pub fn schema() -> KindSchema {
                     .force_new()
                     .describe("Launch types it must run on: [FARGATE]."),
             ),
-            ("execution_role_arn", FieldSchema::optional(FieldType::String).force_new().describe("Role ECS uses to pull images, write logs, read secrets.")),
-            ("task_role_arn", FieldSchema::optional(FieldType::String).force_new().describe("Role the containers run as.")),
+            (
+                "execution_role_arn",
+                FieldSchema::optional(FieldType::String)
+                    .force_new()
+                    .describe("Role ECS uses to pull images, write logs, read secrets."),
+            ),
+            (
+                "task_role_arn",
+                FieldSchema::optional(FieldType::String)
+                    .force_new()
+                    .describe("Role the containers run as."),
+            ),
             (
                 "runtime_platform",
                 FieldSchema::optional(FieldType::object([
-                    ("cpu_architecture", FieldSchema::optional(FieldType::String).describe("X86_64 or ARM64.")),
-                    ("operating_system_family", FieldSchema::optional(FieldType::String).describe("LINUX, WINDOWS_SERVER_2022_CORE, ...")),
+                    (
+                        "cpu_architecture",
+                        FieldSchema::optional(FieldType::String).describe("X86_64 or ARM64."),
+                    ),
+                    (
+                        "operating_system_family",
+                        FieldSchema::optional(FieldType::String)
+                            .describe("LINUX, WINDOWS_SERVER_2022_CORE, ..."),
+                    ),
                 ]))
                 .force_new()
                 .describe("CPU architecture and OS."),
@@ -86,11 +125,18 @@ pub fn schema() -> KindSchema {
                     .describe("The containers of the task."),
             ),
             ("tags", tags_field()),
-            ("arn", FieldSchema::computed(FieldType::String).describe("The revision's ARN (= id).")),
-            ("revision", FieldSchema::computed(FieldType::Number).describe("The revision number.")),
+            (
+                "arn",
+                FieldSchema::computed(FieldType::String).describe("The revision's ARN (= id)."),
+            ),
+            (
+                "revision",
+                FieldSchema::computed(FieldType::Number).describe("The revision number."),
+            ),
             (
                 "arn_without_revision",
-                FieldSchema::computed(FieldType::String).describe("The family's ARN without `:revision`."),
+                FieldSchema::computed(FieldType::String)
+                    .describe("The family's ARN without `:revision`."),
             ),
         ],
     )
@@ -100,7 +146,9 @@ pub fn schema() -> KindSchema {
 /// (Fargate implies awsvpc).
 fn is_awsvpc(attrs: &Attrs) -> bool {
     opt_str(attrs, "network_mode") == Some("awsvpc")
-        || str_list(attrs, "requires_compatibilities").iter().any(|c| c == "FARGATE")
+        || str_list(attrs, "requires_compatibilities")
+            .iter()
+            .any(|c| c == "FARGATE")
 }
 
 fn runtime_value(r: Option<&RuntimePlatform>) -> Value {
@@ -110,9 +158,16 @@ fn runtime_value(r: Option<&RuntimePlatform>) -> Value {
         m.insert("cpu_architecture".to_string(), Value::from(a.as_str()));
     }
     if let Some(o) = r.operating_system_family() {
-        m.insert("operating_system_family".to_string(), Value::from(o.as_str()));
+        m.insert(
+            "operating_system_family".to_string(),
+            Value::from(o.as_str()),
+        );
     }
-    if m.is_empty() { Value::Null } else { Value::Map(m) }
+    if m.is_empty() {
+        Value::Null
+    } else {
+        Value::Map(m)
+    }
 }
 
 fn td_attrs(td: &TaskDefinition, tags: &[Tag]) -> Attrs {
@@ -123,27 +178,51 @@ fn td_attrs(td: &TaskDefinition, tags: &[Tag]) -> Attrs {
         ("family", str_or_null(td.family())),
         ("cpu", str_or_null(td.cpu())),
         ("memory", str_or_null(td.memory())),
-        ("network_mode", str_or_null(td.network_mode().map(|n| n.as_str()))),
-        ("requires_compatibilities", str_set(td.requires_compatibilities().iter().map(|c| c.as_str()))),
+        (
+            "network_mode",
+            str_or_null(td.network_mode().map(|n| n.as_str())),
+        ),
+        (
+            "requires_compatibilities",
+            str_set(td.requires_compatibilities().iter().map(|c| c.as_str())),
+        ),
         ("execution_role_arn", str_or_null(td.execution_role_arn())),
         ("task_role_arn", str_or_null(td.task_role_arn())),
         ("runtime_platform", runtime_value(td.runtime_platform())),
         ("tags", observed_tags(tags)),
         ("revision", Value::int(i64::from(td.revision()))),
-        ("arn_without_revision", arn.rsplit_once(':').map_or(Value::Null, |(head, _)| Value::from(head))),
+        (
+            "arn_without_revision",
+            arn.rsplit_once(':')
+                .map_or(Value::Null, |(head, _)| Value::from(head)),
+        ),
     ]);
     let awsvpc = is_awsvpc(&a);
     a.insert(
         "container_definitions".into(),
-        Value::List(td.container_definitions().iter().map(|c| from_sdk_container(c, awsvpc)).collect()),
+        Value::List(
+            td.container_definitions()
+                .iter()
+                .map(|c| from_sdk_container(c, awsvpc))
+                .collect(),
+        ),
     );
     a
 }
 
 /// One revision with its tags; `None` when it does not exist or is
 /// deregistered.
-async fn describe_one(client: &Client, arn: &str) -> Result<Option<(TaskDefinition, Vec<Tag>)>, ProviderError> {
-    let out = match client.describe_task_definition().task_definition(arn).include(TaskDefinitionField::Tags).send().await {
+async fn describe_one(
+    client: &Client,
+    arn: &str,
+) -> Result<Option<(TaskDefinition, Vec<Tag>)>, ProviderError> {
+    let out = match client
+        .describe_task_definition()
+        .task_definition(arn)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(e) => {
             let e = ecs_err(e);
@@ -151,10 +230,16 @@ async fn describe_one(client: &Client, arn: &str) -> Result<Option<(TaskDefiniti
         }
     };
     let tags = out.tags.clone().unwrap_or_default();
-    Ok(out.task_definition.filter(|td| td.status() != Some(&TaskDefinitionStatus::Inactive)).map(|td| (td, tags)))
+    Ok(out
+        .task_definition
+        .filter(|td| td.status() != Some(&TaskDefinitionStatus::Inactive))
+        .map(|td| (td, tags)))
 }
 
-async fn observe_tds(client: &Client, arns: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+async fn observe_tds(
+    client: &Client,
+    arns: &[String],
+) -> Result<BTreeMap<String, Attrs>, ProviderError> {
     let found: Vec<(String, Option<Attrs>)> = stream::iter(arns.iter().cloned())
         .map(|arn| async move {
             let td = describe_one(client, &arn).await?;
@@ -163,7 +248,10 @@ async fn observe_tds(client: &Client, arns: &[String]) -> Result<BTreeMap<String
         .buffer_unordered(PARALLEL_DESCRIBES)
         .try_collect()
         .await?;
-    Ok(found.into_iter().filter_map(|(arn, a)| Some((arn, a?))).collect())
+    Ok(found
+        .into_iter()
+        .filter_map(|(arn, a)| Some((arn, a?)))
+        .collect())
 }
 
 fn runtime_platform(desired: &Attrs) -> Option<RuntimePlatform> {
@@ -198,7 +286,10 @@ impl Provider for TaskDefinitionProvider {
             }
         }
         normalize_set(&mut attrs, "requires_compatibilities");
-        if attrs.get("requires_compatibilities").is_none_or(Value::is_null) {
+        if attrs
+            .get("requires_compatibilities")
+            .is_none_or(Value::is_null)
+        {
             attrs.insert("requires_compatibilities".into(), Value::List(Vec::new()));
         }
         if let Some(Value::Map(r)) = attrs.get_mut("runtime_platform") {
@@ -213,30 +304,49 @@ impl Provider for TaskDefinitionProvider {
         attrs
     }
 
-    async fn observe(&self, ctx: &ObserveCtx, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+    async fn observe(
+        &self,
+        ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         observe_tds(&client, ids).await
     }
 
-    async fn create(&self, ctx: &ResourceCtx, desired: &Attrs, _token: &str) -> Result<Created, ProviderError> {
+    async fn create(
+        &self,
+        ctx: &ResourceCtx,
+        desired: &Attrs,
+        _token: &str,
+    ) -> Result<Created, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let containers = desired
             .get("container_definitions")
             .and_then(Value::as_list)
             .filter(|l| !l.is_empty())
-            .ok_or_else(|| ProviderError::Invalid("`container_definitions` must list at least one container".into()))?
+            .ok_or_else(|| {
+                ProviderError::Invalid(
+                    "`container_definitions` must list at least one container".into(),
+                )
+            })?
             .iter()
             .map(to_sdk_container)
             .collect::<Result<Vec<_>, _>>()?;
-        let compat: Vec<Compatibility> =
-            str_list(desired, "requires_compatibilities").iter().map(|c| Compatibility::from(c.as_str())).collect();
+        let compat: Vec<Compatibility> = str_list(desired, "requires_compatibilities")
+            .iter()
+            .map(|c| Compatibility::from(c.as_str()))
+            .collect();
         let out = client
             .register_task_definition()
             .family(req_str(desired, "family")?)
             .set_cpu(opt_str(desired, "cpu").map(str::to_string))
             .set_memory(opt_str(desired, "memory").map(str::to_string))
             .set_network_mode(opt_str(desired, "network_mode").map(NetworkMode::from))
-            .set_requires_compatibilities(if compat.is_empty() { None } else { Some(compat) })
+            .set_requires_compatibilities(if compat.is_empty() {
+                None
+            } else {
+                Some(compat)
+            })
             .set_execution_role_arn(opt_str(desired, "execution_role_arn").map(str::to_string))
             .set_task_role_arn(opt_str(desired, "task_role_arn").map(str::to_string))
             .set_runtime_platform(runtime_platform(desired))
@@ -247,10 +357,14 @@ impl Provider for TaskDefinitionProvider {
             .map_err(ecs_err)?;
         let td = out
             .task_definition
-            .ok_or_else(|| ProviderError::Transient { message: "RegisterTaskDefinition returned nothing".into() })?;
+            .ok_or_else(|| ProviderError::Transient {
+                message: "RegisterTaskDefinition returned nothing".into(),
+            })?;
         let arn = td
             .task_definition_arn()
-            .ok_or_else(|| ProviderError::Transient { message: "RegisterTaskDefinition returned no ARN".into() })?
+            .ok_or_else(|| ProviderError::Transient {
+                message: "RegisterTaskDefinition returned no ARN".into(),
+            })?
             .to_string();
         // Read back rather than trusting the response's tags: not every
         // endpoint echoes them.
@@ -275,17 +389,34 @@ impl Provider for TaskDefinitionProvider {
         observe_tds(&client, &[id.to_string()])
             .await?
             .remove(id)
-            .ok_or_else(|| ProviderError::Transient { message: format!("task definition {id} not visible") })
+            .ok_or_else(|| ProviderError::Transient {
+                message: format!("task definition {id} not visible"),
+            })
     }
 
-    async fn delete(&self, ctx: &ResourceCtx, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
+    async fn delete(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        _prior: &Attrs,
+    ) -> Result<(), ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         common::delete_result(
-            client.deregister_task_definition().task_definition(id).send().await.map(|_| ()).map_err(ecs_err),
+            client
+                .deregister_task_definition()
+                .task_definition(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(ecs_err),
         )
     }
 
-    async fn find_orphan(&self, ctx: &ResourceCtx, _token: &str) -> Result<Option<Created>, ProviderError> {
+    async fn find_orphan(
+        &self,
+        ctx: &ResourceCtx,
+        _token: &str,
+    ) -> Result<Option<Created>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         // Newest first: an orphan is a revision registered moments before a
         // crash, so the scan normally stops on the first page.
@@ -307,7 +438,10 @@ impl Provider for TaskDefinitionProvider {
             if let Some((td, tags)) = describe_one(&client, &arn).await?
                 && common::owned_by(&tags, &ctx.stack, Some(&address))
             {
-                return Ok(Some(Created { id: arn, attrs: td_attrs(&td, &tags) }));
+                return Ok(Some(Created {
+                    id: arn,
+                    attrs: td_attrs(&td, &tags),
+                }));
             }
         }
         Ok(None)
@@ -342,7 +476,11 @@ mod tests {
     }
 
     fn registered(d: &Attrs) -> TaskDefinition {
-        let containers = d["container_definitions"].as_list().unwrap().iter().map(|c| to_sdk_container(c).unwrap());
+        let containers = d["container_definitions"]
+            .as_list()
+            .unwrap()
+            .iter()
+            .map(|c| to_sdk_container(c).unwrap());
         TaskDefinition::builder()
             .task_definition_arn("arn:aws:ecs:eu-west-1:1:task-definition/api:3")
             .family("api")
@@ -362,13 +500,19 @@ mod tests {
     #[test]
     fn registered_revision_is_a_no_op_and_image_change_replaces() {
         let d = desired("nginx:1.27");
-        let tags = vec![Tag::builder().key("team").value("core").build(), Tag::builder().key("forge:stack").value("s").build()];
+        let tags = vec![
+            Tag::builder().key("team").value("core").build(),
+            Tag::builder().key("forge:stack").value("s").build(),
+        ];
         let raw = td_attrs(&registered(&d), &tags);
         for field in schema().fields.keys() {
             assert!(raw.contains_key(field), "missing {field}");
         }
         let observed = provider().normalize(raw);
-        assert_eq!(observed["arn_without_revision"], Value::from("arn:aws:ecs:eu-west-1:1:task-definition/api"));
+        assert_eq!(
+            observed["arn_without_revision"],
+            Value::from("arn:aws:ecs:eu-west-1:1:task-definition/api")
+        );
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
         let plan = provider().plan(Some(&observed), &desired("nginx:1.28"));
@@ -376,6 +520,9 @@ mod tests {
         assert!(provider().always_create_before_destroy());
         let mut retagged = d.clone();
         retagged.insert("tags".into(), Value::from_json(&json!({"team": "edge"})));
-        assert_eq!(provider().plan(Some(&observed), &retagged).action, PlannedAction::Update);
+        assert_eq!(
+            provider().plan(Some(&observed), &retagged).action,
+            PlannedAction::Update
+        );
     }
 }

@@ -59,9 +59,13 @@ pub fn parse_arn(arn: &str) -> Result<(String, String, String), ProviderError> {
     let bad = || ProviderError::Invalid(format!("`{arn}` is not a WAFv2 web ACL ARN"));
     let resource = arn.splitn(6, ':').nth(5).ok_or_else(bad)?;
     let mut parts = resource.split('/');
-    let (Some(scope), Some("webacl"), Some(name), Some(id), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(scope), Some("webacl"), Some(name), Some(id), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(bad());
     };
     let scope = match scope {
@@ -73,7 +77,10 @@ pub fn parse_arn(arn: &str) -> Result<(String, String, String), ProviderError> {
 }
 
 /// The ARNs of every web ACL of a scope (all pages).
-pub async fn list_acl_arns(client: &Client, scope: &str) -> Result<BTreeSet<String>, ProviderError> {
+pub async fn list_acl_arns(
+    client: &Client,
+    scope: &str,
+) -> Result<BTreeSet<String>, ProviderError> {
     let arns = collect_pages(|marker| async move {
         let out = client
             .list_web_acls()
@@ -83,9 +90,17 @@ pub async fn list_acl_arns(client: &Client, scope: &str) -> Result<BTreeSet<Stri
             .send()
             .await
             .map_err(waf_err)?;
-        let arns: Vec<String> = out.web_acls().iter().filter_map(|a| a.arn().map(str::to_string)).collect();
+        let arns: Vec<String> = out
+            .web_acls()
+            .iter()
+            .filter_map(|a| a.arn().map(str::to_string))
+            .collect();
         // WAF returns a marker even on the last page; an empty page ends it.
-        let next = if arns.is_empty() { None } else { out.next_marker };
+        let next = if arns.is_empty() {
+            None
+        } else {
+            out.next_marker
+        };
         Ok((arns, next))
     })
     .await?;
@@ -94,8 +109,16 @@ pub async fn list_acl_arns(client: &Client, scope: &str) -> Result<BTreeSet<Stri
 
 /// All tags of an ARN (system tags included).
 pub async fn tags_of(client: &Client, arn: &str) -> Result<Vec<Tag>, ProviderError> {
-    let out = client.list_tags_for_resource().resource_arn(arn).send().await.map_err(waf_err)?;
-    Ok(out.tag_info_for_resource().map(|t| t.tag_list().to_vec()).unwrap_or_default())
+    let out = client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(waf_err)?;
+    Ok(out
+        .tag_info_for_resource()
+        .map(|t| t.tag_list().to_vec())
+        .unwrap_or_default())
 }
 
 /// The observed `tags` attribute (system tags hidden).
@@ -105,7 +128,13 @@ pub fn observed_tags(list: &[Tag]) -> Value {
 
 fn to_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
     map.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}"))))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
+        })
         .collect()
 }
 
@@ -115,13 +144,30 @@ pub fn create_tags(desired: &Attrs, ctx: &ResourceCtx) -> Result<Vec<Tag>, Provi
 }
 
 /// Brings the user tags of `arn` from `prior` to `desired`.
-pub async fn sync_tags(client: &Client, arn: &str, prior: &Attrs, desired: &Attrs) -> Result<(), ProviderError> {
+pub async fn sync_tags(
+    client: &Client,
+    arn: &str,
+    prior: &Attrs,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
     let (set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
     if !set.is_empty() {
-        client.tag_resource().resource_arn(arn).set_tags(Some(to_tags(&set)?)).send().await.map_err(waf_err)?;
+        client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(to_tags(&set)?))
+            .send()
+            .await
+            .map_err(waf_err)?;
     }
     if !remove.is_empty() {
-        client.untag_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await.map_err(waf_err)?;
+        client
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(waf_err)?;
     }
     Ok(())
 }
@@ -137,8 +183,14 @@ pub async fn tagged(
     let mut out = Vec::new();
     for arn in list_acl_arns(client, scope).await? {
         let t = tags_of(client, &arn).await?;
-        let get = |k: &str| t.iter().find(|x| x.key() == k).map(|x| x.value().to_string());
-        if get(tags::STACK_TAG).as_deref() == Some(stack) && address.is_none_or(|a| get(tags::ADDRESS_TAG).as_deref() == Some(a)) {
+        let get = |k: &str| {
+            t.iter()
+                .find(|x| x.key() == k)
+                .map(|x| x.value().to_string())
+        };
+        if get(tags::STACK_TAG).as_deref() == Some(stack)
+            && address.is_none_or(|a| get(tags::ADDRESS_TAG).as_deref() == Some(a))
+        {
             out.push((arn, get(tags::ADDRESS_TAG)));
         }
     }
@@ -151,11 +203,23 @@ mod tests {
 
     #[test]
     fn arns_parse() {
-        let (scope, name, id) = parse_arn("arn:aws:wafv2:eu-west-1:123:regional/webacl/edge/a-b-c").unwrap();
-        assert_eq!((scope.as_str(), name.as_str(), id.as_str()), ("REGIONAL", "edge", "a-b-c"));
-        assert_eq!(parse_arn("arn:aws:wafv2:us-east-1:1:global/webacl/x/y").unwrap().0, "CLOUDFRONT");
+        let (scope, name, id) =
+            parse_arn("arn:aws:wafv2:eu-west-1:123:regional/webacl/edge/a-b-c").unwrap();
+        assert_eq!(
+            (scope.as_str(), name.as_str(), id.as_str()),
+            ("REGIONAL", "edge", "a-b-c")
+        );
+        assert_eq!(
+            parse_arn("arn:aws:wafv2:us-east-1:1:global/webacl/x/y")
+                .unwrap()
+                .0,
+            "CLOUDFRONT"
+        );
         assert!(parse_arn("arn:aws:wafv2:eu-west-1:1:regional/ipset/x/y").is_err());
         assert!(parse_arn("nope").is_err());
-        assert!(is_gone(&ProviderError::Api { code: "WAFNonexistentItemException".into(), message: String::new() }));
+        assert!(is_gone(&ProviderError::Api {
+            code: "WAFNonexistentItemException".into(),
+            message: String::new()
+        }));
     }
 }

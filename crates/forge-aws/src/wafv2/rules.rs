@@ -14,9 +14,10 @@
 
 use crate::elbv2::common::{int_of, number_value};
 use aws_sdk_wafv2::types::{
-    AllowAction, BlockAction, CaptchaAction, ChallengeAction, CountAction, DefaultAction, ExcludedRule,
-    IpSetReferenceStatement, ManagedRuleGroupStatement, NoneAction, OverrideAction, RateBasedStatement,
-    RateBasedStatementAggregateKeyType, Rule, RuleAction, RuleActionOverride, Statement, VisibilityConfig,
+    AllowAction, BlockAction, CaptchaAction, ChallengeAction, CountAction, DefaultAction,
+    ExcludedRule, IpSetReferenceStatement, ManagedRuleGroupStatement, NoneAction, OverrideAction,
+    RateBasedStatement, RateBasedStatementAggregateKeyType, Rule, RuleAction, RuleActionOverride,
+    Statement, VisibilityConfig,
 };
 use forge_core::{FieldSchema, FieldType, Value};
 use forge_engine::ProviderError;
@@ -28,34 +29,85 @@ const DEFAULT_WINDOW: i64 = 300;
 /// The schema of a visibility configuration.
 pub fn visibility_schema() -> FieldType {
     FieldType::object([
-        ("cloud_watch_metrics_enabled", FieldSchema::optional(FieldType::Bool).default(true).describe("Publish CloudWatch metrics.")),
-        ("metric_name", FieldSchema::optional(FieldType::String).describe("Metric name (defaults to the rule's or ACL's name).")),
-        ("sampled_requests_enabled", FieldSchema::optional(FieldType::Bool).default(true).describe("Keep request samples.")),
+        (
+            "cloud_watch_metrics_enabled",
+            FieldSchema::optional(FieldType::Bool)
+                .default(true)
+                .describe("Publish CloudWatch metrics."),
+        ),
+        (
+            "metric_name",
+            FieldSchema::optional(FieldType::String)
+                .describe("Metric name (defaults to the rule's or ACL's name)."),
+        ),
+        (
+            "sampled_requests_enabled",
+            FieldSchema::optional(FieldType::Bool)
+                .default(true)
+                .describe("Keep request samples."),
+        ),
     ])
 }
 
 /// The schema of one rule.
 pub fn rule_schema() -> FieldType {
     FieldType::object([
-        ("name", FieldSchema::required(FieldType::String).describe("Rule name, unique in the ACL.")),
-        ("priority", FieldSchema::required(FieldType::Number).describe("Evaluation order, lowest first.")),
-        ("action", FieldSchema::optional(FieldType::String).describe("allow, block, count, captcha or challenge.")),
-        ("override_action", FieldSchema::optional(FieldType::String).describe("none (default) or count, for rule groups.")),
+        (
+            "name",
+            FieldSchema::required(FieldType::String).describe("Rule name, unique in the ACL."),
+        ),
+        (
+            "priority",
+            FieldSchema::required(FieldType::Number).describe("Evaluation order, lowest first."),
+        ),
+        (
+            "action",
+            FieldSchema::optional(FieldType::String)
+                .describe("allow, block, count, captcha or challenge."),
+        ),
+        (
+            "override_action",
+            FieldSchema::optional(FieldType::String)
+                .describe("none (default) or count, for rule groups."),
+        ),
         (
             "statement",
             FieldSchema::required(FieldType::object([
                 (
                     "managed_rule_group",
                     FieldSchema::optional(FieldType::object([
-                        ("vendor_name", FieldSchema::required(FieldType::String).describe("AWS, ...")),
-                        ("name", FieldSchema::required(FieldType::String).describe("AWSManagedRulesCommonRuleSet, ...")),
-                        ("version", FieldSchema::optional(FieldType::String).describe("Pinned version; latest when unset.")),
-                        ("excluded_rules", FieldSchema::optional(FieldType::list(FieldType::String)).describe("Rules set to count.")),
+                        (
+                            "vendor_name",
+                            FieldSchema::required(FieldType::String).describe("AWS, ..."),
+                        ),
+                        (
+                            "name",
+                            FieldSchema::required(FieldType::String)
+                                .describe("AWSManagedRulesCommonRuleSet, ..."),
+                        ),
+                        (
+                            "version",
+                            FieldSchema::optional(FieldType::String)
+                                .describe("Pinned version; latest when unset."),
+                        ),
+                        (
+                            "excluded_rules",
+                            FieldSchema::optional(FieldType::list(FieldType::String))
+                                .describe("Rules set to count."),
+                        ),
                         (
                             "rule_action_overrides",
                             FieldSchema::optional(FieldType::list(FieldType::object([
-                                ("name", FieldSchema::required(FieldType::String).describe("Rule in the group.")),
-                                ("action_to_use", FieldSchema::required(FieldType::String).describe("allow, block, count, ...")),
+                                (
+                                    "name",
+                                    FieldSchema::required(FieldType::String)
+                                        .describe("Rule in the group."),
+                                ),
+                                (
+                                    "action_to_use",
+                                    FieldSchema::required(FieldType::String)
+                                        .describe("allow, block, count, ..."),
+                                ),
                             ])))
                             .describe("Per-rule action overrides."),
                         ),
@@ -65,9 +117,23 @@ pub fn rule_schema() -> FieldType {
                 (
                     "rate_based",
                     FieldSchema::optional(FieldType::object([
-                        ("limit", FieldSchema::required(FieldType::Number).describe("Requests per window per key.")),
-                        ("aggregate_key_type", FieldSchema::optional(FieldType::String).default("IP").describe("IP (default), FORWARDED_IP, CONSTANT.")),
-                        ("evaluation_window_sec", FieldSchema::optional(FieldType::Number).default(DEFAULT_WINDOW).describe("60, 120, 300 or 600.")),
+                        (
+                            "limit",
+                            FieldSchema::required(FieldType::Number)
+                                .describe("Requests per window per key."),
+                        ),
+                        (
+                            "aggregate_key_type",
+                            FieldSchema::optional(FieldType::String)
+                                .default("IP")
+                                .describe("IP (default), FORWARDED_IP, CONSTANT."),
+                        ),
+                        (
+                            "evaluation_window_sec",
+                            FieldSchema::optional(FieldType::Number)
+                                .default(DEFAULT_WINDOW)
+                                .describe("60, 120, 300 or 600."),
+                        ),
                     ]))
                     .describe("A rate limit."),
                 ),
@@ -82,7 +148,11 @@ pub fn rule_schema() -> FieldType {
             ]))
             .describe("What the rule matches (exactly one kind)."),
         ),
-        ("visibility_config", FieldSchema::optional(visibility_schema()).describe("Metrics and sampling of this rule.")),
+        (
+            "visibility_config",
+            FieldSchema::optional(visibility_schema())
+                .describe("Metrics and sampling of this rule."),
+        ),
     ])
 }
 
@@ -90,7 +160,10 @@ pub fn rule_schema() -> FieldType {
 fn action_word(v: &Value) -> Value {
     match v {
         Value::String(s) => Value::String(s.to_ascii_lowercase()),
-        Value::Map(m) if m.len() == 1 => m.keys().next().map_or(Value::Null, |k| Value::String(k.to_ascii_lowercase())),
+        Value::Map(m) if m.len() == 1 => m
+            .keys()
+            .next()
+            .map_or(Value::Null, |k| Value::String(k.to_ascii_lowercase())),
         other => other.clone(),
     }
 }
@@ -105,11 +178,24 @@ pub fn normalize_visibility(v: Option<&Value>, default_metric: Option<&Value>) -
         return v.clone();
     }
     let get = |k: &str| given.and_then(|g| g.get(k)).filter(|v| !v.is_null());
-    let metric = get("metric_name").or(default_metric).cloned().unwrap_or(Value::Null);
+    let metric = get("metric_name")
+        .or(default_metric)
+        .cloned()
+        .unwrap_or(Value::Null);
     Value::Map(BTreeMap::from([
-        ("cloud_watch_metrics_enabled".to_string(), get("cloud_watch_metrics_enabled").cloned().unwrap_or(Value::Bool(true))),
+        (
+            "cloud_watch_metrics_enabled".to_string(),
+            get("cloud_watch_metrics_enabled")
+                .cloned()
+                .unwrap_or(Value::Bool(true)),
+        ),
         ("metric_name".to_string(), metric),
-        ("sampled_requests_enabled".to_string(), get("sampled_requests_enabled").cloned().unwrap_or(Value::Bool(true))),
+        (
+            "sampled_requests_enabled".to_string(),
+            get("sampled_requests_enabled")
+                .cloned()
+                .unwrap_or(Value::Bool(true)),
+        ),
     ]))
 }
 
@@ -121,7 +207,9 @@ fn sorted(mut items: Vec<Value>, key: impl Fn(&Value) -> String) -> Vec<Value> {
 }
 
 fn normalize_statement(v: &Value) -> Value {
-    let Some(m) = v.as_map() else { return v.clone() };
+    let Some(m) = v.as_map() else {
+        return v.clone();
+    };
     let mut out = BTreeMap::new();
     if let Some(Value::Map(g)) = m.get("managed_rule_group") {
         let mut o = BTreeMap::new();
@@ -137,7 +225,10 @@ fn normalize_statement(v: &Value) -> Value {
             .iter()
             .map(|e| e.get("name").cloned().unwrap_or_else(|| e.clone()))
             .collect();
-        o.insert("excluded_rules".to_string(), Value::List(sorted(excluded, |v| v.to_json().to_string())));
+        o.insert(
+            "excluded_rules".to_string(),
+            Value::List(sorted(excluded, |v| v.to_json().to_string())),
+        );
         let overrides: Vec<Value> = g
             .get("rule_action_overrides")
             .and_then(Value::as_list)
@@ -145,14 +236,24 @@ fn normalize_statement(v: &Value) -> Value {
             .iter()
             .map(|r| {
                 Value::Map(BTreeMap::from([
-                    ("name".to_string(), r.get("name").cloned().unwrap_or(Value::Null)),
-                    ("action_to_use".to_string(), r.get("action_to_use").map_or(Value::Null, action_word)),
+                    (
+                        "name".to_string(),
+                        r.get("name").cloned().unwrap_or(Value::Null),
+                    ),
+                    (
+                        "action_to_use".to_string(),
+                        r.get("action_to_use").map_or(Value::Null, action_word),
+                    ),
                 ]))
             })
             .collect();
         o.insert(
             "rule_action_overrides".to_string(),
-            Value::List(sorted(overrides, |v| v.get("name").map(|n| n.to_json().to_string()).unwrap_or_default())),
+            Value::List(sorted(overrides, |v| {
+                v.get("name")
+                    .map(|n| n.to_json().to_string())
+                    .unwrap_or_default()
+            })),
         );
         out.insert("managed_rule_group".to_string(), Value::Map(o));
     }
@@ -167,14 +268,20 @@ fn normalize_statement(v: &Value) -> Value {
             None => Value::from("IP"),
         };
         o.insert("aggregate_key_type".to_string(), key);
-        let window = r.get("evaluation_window_sec").filter(|x| !x.is_null()).map_or(Value::int(DEFAULT_WINDOW), number_value);
+        let window = r
+            .get("evaluation_window_sec")
+            .filter(|x| !x.is_null())
+            .map_or(Value::int(DEFAULT_WINDOW), number_value);
         o.insert("evaluation_window_sec".to_string(), window);
         out.insert("rate_based".to_string(), Value::Map(o));
     }
     if let Some(Value::Map(i)) = m.get("ip_set_reference") {
         out.insert(
             "ip_set_reference".to_string(),
-            Value::Map(BTreeMap::from([("arn".to_string(), i.get("arn").cloned().unwrap_or(Value::Null))])),
+            Value::Map(BTreeMap::from([(
+                "arn".to_string(),
+                i.get("arn").cloned().unwrap_or(Value::Null),
+            )])),
         );
     }
     Value::Map(out)
@@ -182,14 +289,22 @@ fn normalize_statement(v: &Value) -> Value {
 
 /// The canonical form of one rule.
 pub fn normalize_rule(rule: &Value) -> Value {
-    let Some(m) = rule.as_map() else { return rule.clone() };
+    let Some(m) = rule.as_map() else {
+        return rule.clone();
+    };
     let mut out = BTreeMap::new();
     let name = m.get("name").cloned().unwrap_or(Value::Null);
     out.insert("name".to_string(), name.clone());
-    out.insert("priority".to_string(), m.get("priority").map_or(Value::Null, number_value));
+    out.insert(
+        "priority".to_string(),
+        m.get("priority").map_or(Value::Null, number_value),
+    );
     let statement = normalize_statement(m.get("statement").unwrap_or(&Value::Null));
     let is_group = statement.get("managed_rule_group").is_some();
-    match (m.get("action").filter(|v| !v.is_null()), m.get("override_action").filter(|v| !v.is_null())) {
+    match (
+        m.get("action").filter(|v| !v.is_null()),
+        m.get("override_action").filter(|v| !v.is_null()),
+    ) {
         (_, Some(o)) => {
             out.insert("override_action".to_string(), action_word(o));
         }
@@ -202,7 +317,10 @@ pub fn normalize_rule(rule: &Value) -> Value {
         (None, None) => {}
     }
     out.insert("statement".to_string(), statement);
-    out.insert("visibility_config".to_string(), normalize_visibility(m.get("visibility_config"), Some(&name)));
+    out.insert(
+        "visibility_config".to_string(),
+        normalize_visibility(m.get("visibility_config"), Some(&name)),
+    );
     Value::Map(out)
 }
 
@@ -230,7 +348,9 @@ fn rule_action(word: &str) -> Result<RuleAction, ProviderError> {
         "captcha" => b.captcha(CaptchaAction::builder().build()),
         "challenge" => b.challenge(ChallengeAction::builder().build()),
         other => {
-            return Err(ProviderError::Invalid(format!("unknown action `{other}` (allow, block, count, captcha, challenge)")));
+            return Err(ProviderError::Invalid(format!(
+                "unknown action `{other}` (allow, block, count, captcha, challenge)"
+            )));
         }
     }
     .build())
@@ -258,7 +378,11 @@ pub fn default_action(word: &str) -> Result<DefaultAction, ProviderError> {
     Ok(match word {
         "allow" => b.allow(AllowAction::builder().build()),
         "block" => b.block(BlockAction::builder().build()),
-        other => return Err(ProviderError::Invalid(format!("default_action must be allow or block, not `{other}`"))),
+        other => {
+            return Err(ProviderError::Invalid(format!(
+                "default_action must be allow or block, not `{other}`"
+            )));
+        }
     }
     .build())
 }
@@ -275,8 +399,15 @@ pub fn default_action_name(a: Option<&DefaultAction>) -> Value {
 /// The SDK visibility configuration of a canonical one.
 pub fn to_sdk_visibility(v: &Value) -> Result<VisibilityConfig, ProviderError> {
     VisibilityConfig::builder()
-        .set_cloud_watch_metrics_enabled(v.get("cloud_watch_metrics_enabled").and_then(Value::as_bool))
-        .set_metric_name(v.get("metric_name").and_then(Value::as_str).map(str::to_string))
+        .set_cloud_watch_metrics_enabled(
+            v.get("cloud_watch_metrics_enabled")
+                .and_then(Value::as_bool),
+        )
+        .set_metric_name(
+            v.get("metric_name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        )
         .set_sampled_requests_enabled(v.get("sampled_requests_enabled").and_then(Value::as_bool))
         .build()
         .map_err(|e| ProviderError::Invalid(format!("visibility_config: {e}")))
@@ -286,9 +417,15 @@ pub fn to_sdk_visibility(v: &Value) -> Result<VisibilityConfig, ProviderError> {
 pub fn from_sdk_visibility(v: Option<&VisibilityConfig>) -> Value {
     v.map_or(Value::Null, |v| {
         Value::Map(BTreeMap::from([
-            ("cloud_watch_metrics_enabled".to_string(), Value::Bool(v.cloud_watch_metrics_enabled())),
+            (
+                "cloud_watch_metrics_enabled".to_string(),
+                Value::Bool(v.cloud_watch_metrics_enabled()),
+            ),
             ("metric_name".to_string(), Value::from(v.metric_name())),
-            ("sampled_requests_enabled".to_string(), Value::Bool(v.sampled_requests_enabled())),
+            (
+                "sampled_requests_enabled".to_string(),
+                Value::Bool(v.sampled_requests_enabled()),
+            ),
         ]))
     })
 }
@@ -299,19 +436,46 @@ fn s(v: &Value, key: &str) -> Option<String> {
 
 fn to_sdk_statement(rule: &str, st: &Value) -> Result<Statement, ProviderError> {
     let invalid = |what: String| ProviderError::Invalid(format!("rule `{rule}`: {what}"));
-    let kinds = ["managed_rule_group", "rate_based", "ip_set_reference"].iter().filter(|k| st.get(k).is_some()).count();
+    let kinds = ["managed_rule_group", "rate_based", "ip_set_reference"]
+        .iter()
+        .filter(|k| st.get(k).is_some())
+        .count();
     if kinds != 1 {
-        return Err(invalid("`statement` needs exactly one of managed_rule_group, rate_based, ip_set_reference".into()));
+        return Err(invalid(
+            "`statement` needs exactly one of managed_rule_group, rate_based, ip_set_reference"
+                .into(),
+        ));
     }
     let b = Statement::builder();
     if let Some(g) = st.get("managed_rule_group") {
-        let mut mb = ManagedRuleGroupStatement::builder().set_vendor_name(s(g, "vendor_name")).set_name(s(g, "name")).set_version(s(g, "version"));
-        for e in g.get("excluded_rules").and_then(Value::as_list).unwrap_or_default() {
-            let name = e.as_str().ok_or_else(|| invalid("excluded_rules must be rule names".into()))?;
-            mb = mb.excluded_rules(ExcludedRule::builder().name(name).build().map_err(|e| invalid(e.to_string()))?);
+        let mut mb = ManagedRuleGroupStatement::builder()
+            .set_vendor_name(s(g, "vendor_name"))
+            .set_name(s(g, "name"))
+            .set_version(s(g, "version"));
+        for e in g
+            .get("excluded_rules")
+            .and_then(Value::as_list)
+            .unwrap_or_default()
+        {
+            let name = e
+                .as_str()
+                .ok_or_else(|| invalid("excluded_rules must be rule names".into()))?;
+            mb = mb.excluded_rules(
+                ExcludedRule::builder()
+                    .name(name)
+                    .build()
+                    .map_err(|e| invalid(e.to_string()))?,
+            );
         }
-        for o in g.get("rule_action_overrides").and_then(Value::as_list).unwrap_or_default() {
-            let word = o.get("action_to_use").and_then(Value::as_str).unwrap_or_default();
+        for o in g
+            .get("rule_action_overrides")
+            .and_then(Value::as_list)
+            .unwrap_or_default()
+        {
+            let word = o
+                .get("action_to_use")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let ov = RuleActionOverride::builder()
                 .set_name(s(o, "name"))
                 .action_to_use(rule_action(word).map_err(|e| invalid(e.to_string()))?)
@@ -319,25 +483,37 @@ fn to_sdk_statement(rule: &str, st: &Value) -> Result<Statement, ProviderError> 
                 .map_err(|e| invalid(e.to_string()))?;
             mb = mb.rule_action_overrides(ov);
         }
-        return Ok(b.managed_rule_group_statement(mb.build().map_err(|e| invalid(e.to_string()))?).build());
+        return Ok(b
+            .managed_rule_group_statement(mb.build().map_err(|e| invalid(e.to_string()))?)
+            .build());
     }
     if let Some(r) = st.get("rate_based") {
         let rb = RateBasedStatement::builder()
             .set_limit(r.get("limit").and_then(int_of))
-            .set_aggregate_key_type(r.get("aggregate_key_type").and_then(Value::as_str).map(RateBasedStatementAggregateKeyType::from))
+            .set_aggregate_key_type(
+                r.get("aggregate_key_type")
+                    .and_then(Value::as_str)
+                    .map(RateBasedStatementAggregateKeyType::from),
+            )
             .set_evaluation_window_sec(r.get("evaluation_window_sec").and_then(int_of))
             .build()
             .map_err(|e| invalid(e.to_string()))?;
         return Ok(b.rate_based_statement(rb).build());
     }
     let arn = st.get("ip_set_reference").and_then(|i| s(i, "arn"));
-    let ip = IpSetReferenceStatement::builder().set_arn(arn).build().map_err(|e| invalid(e.to_string()))?;
+    let ip = IpSetReferenceStatement::builder()
+        .set_arn(arn)
+        .build()
+        .map_err(|e| invalid(e.to_string()))?;
     Ok(b.ip_set_reference_statement(ip).build())
 }
 
 /// The SDK rules of a desired rule list.
 pub fn to_sdk_rules(rules: Option<&Value>) -> Result<Vec<Rule>, ProviderError> {
-    let rules = rules.map(normalize_rules).and_then(|r| r.as_list().map(<[Value]>::to_vec)).unwrap_or_default();
+    let rules = rules
+        .map(normalize_rules)
+        .and_then(|r| r.as_list().map(<[Value]>::to_vec))
+        .unwrap_or_default();
     rules
         .iter()
         .map(|r| {
@@ -390,7 +566,15 @@ fn from_sdk_statement(st: Option<&Statement>) -> Value {
         if let Some(v) = g.version() {
             o.insert("version".to_string(), Value::from(v));
         }
-        o.insert("excluded_rules".to_string(), Value::List(g.excluded_rules().iter().map(|e| Value::from(e.name())).collect()));
+        o.insert(
+            "excluded_rules".to_string(),
+            Value::List(
+                g.excluded_rules()
+                    .iter()
+                    .map(|e| Value::from(e.name()))
+                    .collect(),
+            ),
+        );
         o.insert(
             "rule_action_overrides".to_string(),
             Value::List(
@@ -399,7 +583,11 @@ fn from_sdk_statement(st: Option<&Statement>) -> Value {
                     .map(|r| {
                         Value::Map(BTreeMap::from([
                             ("name".to_string(), Value::from(r.name())),
-                            ("action_to_use".to_string(), r.action_to_use().map_or(Value::Null, |a| Value::from(action_name(a)))),
+                            (
+                                "action_to_use".to_string(),
+                                r.action_to_use()
+                                    .map_or(Value::Null, |a| Value::from(action_name(a))),
+                            ),
                         ]))
                     })
                     .collect(),
@@ -409,18 +597,28 @@ fn from_sdk_statement(st: Option<&Statement>) -> Value {
     }
     if let Some(r) = st.rate_based_statement() {
         // AWS reports 0 for a window it was never given.
-        let window = if r.evaluation_window_sec() == 0 { DEFAULT_WINDOW } else { r.evaluation_window_sec() };
+        let window = if r.evaluation_window_sec() == 0 {
+            DEFAULT_WINDOW
+        } else {
+            r.evaluation_window_sec()
+        };
         out.insert(
             "rate_based".to_string(),
             Value::Map(BTreeMap::from([
                 ("limit".to_string(), Value::int(r.limit())),
-                ("aggregate_key_type".to_string(), Value::from(r.aggregate_key_type().as_str())),
+                (
+                    "aggregate_key_type".to_string(),
+                    Value::from(r.aggregate_key_type().as_str()),
+                ),
                 ("evaluation_window_sec".to_string(), Value::int(window)),
             ])),
         );
     }
     if let Some(i) = st.ip_set_reference_statement() {
-        out.insert("ip_set_reference".to_string(), Value::Map(BTreeMap::from([("arn".to_string(), Value::from(i.arn()))])));
+        out.insert(
+            "ip_set_reference".to_string(),
+            Value::Map(BTreeMap::from([("arn".to_string(), Value::from(i.arn()))])),
+        );
     }
     Value::Map(out)
 }
@@ -434,13 +632,19 @@ pub fn from_sdk_rules(rules: &[Rule]) -> Value {
                 ("name".to_string(), Value::from(r.name())),
                 ("priority".to_string(), Value::int(i64::from(r.priority()))),
                 ("statement".to_string(), from_sdk_statement(r.statement())),
-                ("visibility_config".to_string(), from_sdk_visibility(r.visibility_config())),
+                (
+                    "visibility_config".to_string(),
+                    from_sdk_visibility(r.visibility_config()),
+                ),
             ]);
             if let Some(a) = r.action() {
                 m.insert("action".to_string(), Value::from(action_name(a)));
             }
             if let Some(o) = r.override_action() {
-                m.insert("override_action".to_string(), Value::from(if o.count().is_some() { "count" } else { "none" }));
+                m.insert(
+                    "override_action".to_string(),
+                    Value::from(if o.count().is_some() { "count" } else { "none" }),
+                );
             }
             Value::Map(m)
         })
@@ -475,17 +679,29 @@ mod tests {
         assert_eq!(rules[0].get("name"), Some(&Value::from("common")));
         assert_eq!(rules[0].get("override_action"), Some(&Value::from("none")));
         assert_eq!(
-            rules[0].get("statement").unwrap().get("managed_rule_group").unwrap().get("excluded_rules"),
-            Some(&v(json!(["CrossSiteScripting_BODY", "SizeRestrictions_BODY"])))
+            rules[0]
+                .get("statement")
+                .unwrap()
+                .get("managed_rule_group")
+                .unwrap()
+                .get("excluded_rules"),
+            Some(&v(json!([
+                "CrossSiteScripting_BODY",
+                "SizeRestrictions_BODY"
+            ])))
         );
         assert_eq!(rules[1].get("action"), Some(&Value::from("block")));
         assert_eq!(
             rules[1].get("statement").unwrap().get("rate_based"),
-            Some(&v(json!({"limit": 2000, "aggregate_key_type": "IP", "evaluation_window_sec": 300})))
+            Some(&v(
+                json!({"limit": 2000, "aggregate_key_type": "IP", "evaluation_window_sec": 300})
+            ))
         );
         assert_eq!(
             rules[1].get("visibility_config"),
-            Some(&v(json!({"cloud_watch_metrics_enabled": true, "metric_name": "rate-limit", "sampled_requests_enabled": true})))
+            Some(&v(
+                json!({"cloud_watch_metrics_enabled": true, "metric_name": "rate-limit", "sampled_requests_enabled": true})
+            ))
         );
     }
 
@@ -495,10 +711,18 @@ mod tests {
         let sdk = to_sdk_rules(Some(&spec())).unwrap();
         assert_eq!(sdk.len(), 2);
         assert!(sdk[0].override_action().and_then(|o| o.none()).is_some());
-        assert_eq!(sdk[1].statement().and_then(|s| s.rate_based_statement()).map(|r| r.limit()), Some(2000));
+        assert_eq!(
+            sdk[1]
+                .statement()
+                .and_then(|s| s.rate_based_statement())
+                .map(|r| r.limit()),
+            Some(2000)
+        );
         assert_eq!(from_sdk_rules(&sdk), n);
         let mut changed = spec().as_list().unwrap().to_vec();
-        changed[0] = v(json!({"name": "rate-limit", "priority": 2, "action": "block", "statement": {"rate_based": {"limit": 500}}}));
+        changed[0] = v(
+            json!({"name": "rate-limit", "priority": 2, "action": "block", "statement": {"rate_based": {"limit": 500}}}),
+        );
         assert_ne!(normalize_rules(&Value::List(changed)), n);
     }
 
@@ -511,6 +735,9 @@ mod tests {
             "statement": {"rate_based": {"limit": 100}, "ip_set_reference": {"arn": "a"}}}]));
         assert!(to_sdk_rules(Some(&two_statements)).is_err());
         assert!(default_action("count").is_err());
-        assert_eq!(default_action_name(Some(&default_action("block").unwrap())), Value::from("block"));
+        assert_eq!(
+            default_action_name(Some(&default_action("block").unwrap())),
+            Value::from("block")
+        );
     }
 }

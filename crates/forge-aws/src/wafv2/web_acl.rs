@@ -16,8 +16,8 @@
 
 use super::common::{self, CONCURRENCY, WafBase, waf_err};
 use super::rules::{
-    default_action, default_action_name, from_sdk_rules, from_sdk_visibility, normalize_rules, normalize_visibility,
-    rule_schema, to_sdk_rules, to_sdk_visibility, visibility_schema,
+    default_action, default_action_name, from_sdk_rules, from_sdk_visibility, normalize_rules,
+    normalize_visibility, rule_schema, to_sdk_rules, to_sdk_visibility, visibility_schema,
 };
 use crate::attrs::{opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
@@ -39,7 +39,10 @@ pub struct WebAclProvider {
 impl WebAclProvider {
     /// The provider, sharing `clients`.
     pub fn new(clients: Arc<AwsClients>) -> Self {
-        WebAclProvider { base: WafBase::new(clients), schema: schema() }
+        WebAclProvider {
+            base: WafBase::new(clients),
+            schema: schema(),
+        }
     }
 }
 
@@ -49,7 +52,12 @@ pub fn schema() -> KindSchema {
         "aws.wafv2.web_acl",
         "A WAFv2 web ACL and its rules.",
         [
-            ("name", FieldSchema::required(FieldType::String).force_new().describe("Name, unique per scope and region.")),
+            (
+                "name",
+                FieldSchema::required(FieldType::String)
+                    .force_new()
+                    .describe("Name, unique per scope and region."),
+            ),
             (
                 "scope",
                 FieldSchema::optional(FieldType::String)
@@ -57,14 +65,21 @@ pub fn schema() -> KindSchema {
                     .force_new()
                     .describe("REGIONAL (default; ALB, API Gateway) or CLOUDFRONT."),
             ),
-            ("description", FieldSchema::optional(FieldType::String).describe("Free text.")),
+            (
+                "description",
+                FieldSchema::optional(FieldType::String).describe("Free text."),
+            ),
             (
                 "default_action",
-                FieldSchema::optional(FieldType::String).default("allow").describe("allow (default) or block."),
+                FieldSchema::optional(FieldType::String)
+                    .default("allow")
+                    .describe("allow (default) or block."),
             ),
             (
                 "visibility_config",
-                FieldSchema::optional(visibility_schema()).describe("Metrics and sampling of the ACL (metric name defaults to its name)."),
+                FieldSchema::optional(visibility_schema()).describe(
+                    "Metrics and sampling of the ACL (metric name defaults to its name).",
+                ),
             ),
             (
                 "rules",
@@ -73,9 +88,18 @@ pub fn schema() -> KindSchema {
                     .describe("Rules, evaluated by priority."),
             ),
             ("tags", tags_field()),
-            ("arn", FieldSchema::computed(FieldType::String).describe("The ACL's ARN (= id).")),
-            ("web_acl_id", FieldSchema::computed(FieldType::String).describe("WAF's own id of the ACL.")),
-            ("capacity", FieldSchema::computed(FieldType::Number).describe("Web ACL capacity units used.")),
+            (
+                "arn",
+                FieldSchema::computed(FieldType::String).describe("The ACL's ARN (= id)."),
+            ),
+            (
+                "web_acl_id",
+                FieldSchema::computed(FieldType::String).describe("WAF's own id of the ACL."),
+            ),
+            (
+                "capacity",
+                FieldSchema::computed(FieldType::Number).describe("Web ACL capacity units used."),
+            ),
         ],
     )
 }
@@ -87,9 +111,15 @@ fn acl_attrs(acl: &WebAcl, scope: &str, tags: Value) -> Attrs {
         ("web_acl_id", Value::from(acl.id())),
         ("name", Value::from(acl.name())),
         ("scope", Value::from(scope)),
-        ("description", str_or_null(acl.description().filter(|d| !d.is_empty()))),
+        (
+            "description",
+            str_or_null(acl.description().filter(|d| !d.is_empty())),
+        ),
         ("default_action", default_action_name(acl.default_action())),
-        ("visibility_config", from_sdk_visibility(acl.visibility_config())),
+        (
+            "visibility_config",
+            from_sdk_visibility(acl.visibility_config()),
+        ),
         ("rules", from_sdk_rules(acl.rules())),
         ("tags", tags),
         ("capacity", Value::int(acl.capacity())),
@@ -99,7 +129,15 @@ fn acl_attrs(acl: &WebAcl, scope: &str, tags: Value) -> Attrs {
 /// The ACL and its current lock token; `None` when it is gone.
 pub async fn get(client: &Client, arn: &str) -> Result<Option<(WebAcl, String)>, ProviderError> {
     let (scope, name, id) = common::parse_arn(arn)?;
-    match client.get_web_acl().name(name).scope(Scope::from(scope.as_str())).id(id).send().await.map_err(waf_err) {
+    match client
+        .get_web_acl()
+        .name(name)
+        .scope(Scope::from(scope.as_str()))
+        .id(id)
+        .send()
+        .await
+        .map_err(waf_err)
+    {
         Ok(out) => {
             let token = out.lock_token().unwrap_or_default().to_string();
             Ok(out.web_acl.map(|acl| (acl, token)))
@@ -109,7 +147,10 @@ pub async fn get(client: &Client, arn: &str) -> Result<Option<(WebAcl, String)>,
     }
 }
 
-async fn observe_acls(client: &Client, arns: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+async fn observe_acls(
+    client: &Client,
+    arns: &[String],
+) -> Result<BTreeMap<String, Attrs>, ProviderError> {
     let mut scopes: BTreeMap<String, Vec<&String>> = BTreeMap::new();
     for arn in arns {
         let (scope, _, _) = common::parse_arn(arn)?;
@@ -121,7 +162,9 @@ async fn observe_acls(client: &Client, arns: &[String]) -> Result<BTreeMap<Strin
         // no failing GetWebACL.
         let live = common::list_acl_arns(client, &scope).await?;
         for arn in wanted.into_iter().filter(|a| live.contains(*a)) {
-            let Some((acl, _)) = get(client, arn).await? else { continue };
+            let Some((acl, _)) = get(client, arn).await? else {
+                continue;
+            };
             let tags = common::observed_tags(&common::tags_of(client, arn).await?);
             out.insert(arn.clone(), acl_attrs(&acl, &scope, tags));
         }
@@ -133,7 +176,9 @@ async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError>
     observe_acls(client, &[arn.to_string()])
         .await?
         .remove(arn)
-        .ok_or_else(|| ProviderError::Transient { message: format!("web ACL {arn} not visible yet") })
+        .ok_or_else(|| ProviderError::Transient {
+            message: format!("web ACL {arn} not visible yet"),
+        })
 }
 
 /// Runs `call` with a fresh lock token; on `WAFOptimisticLockException`
@@ -158,11 +203,15 @@ where
     Fut: std::future::Future<Output = Result<(), ProviderError>>,
 {
     for attempt in 0..2 {
-        let Some((item, token)) = fetch().await? else { return Ok(false) };
+        let Some((item, token)) = fetch().await? else {
+            return Ok(false);
+        };
         match call(item, token).await {
             Err(ProviderError::Api { code, message }) if code == "WAFOptimisticLockException" => {
                 if attempt == 1 {
-                    return Err(ProviderError::Transient { message: format!("{code}: {message}") });
+                    return Err(ProviderError::Transient {
+                        message: format!("{code}: {message}"),
+                    });
                 }
                 tracing::debug!("lock token went stale; retrying with a fresh one");
             }
@@ -205,19 +254,30 @@ impl Provider for WebAclProvider {
         attrs
     }
 
-    async fn observe(&self, ctx: &ObserveCtx, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+    async fn observe(
+        &self,
+        ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         observe_acls(&client, ids).await
     }
 
-    async fn create(&self, ctx: &ResourceCtx, desired: &Attrs, _token: &str) -> Result<Created, ProviderError> {
+    async fn create(
+        &self,
+        ctx: &ResourceCtx,
+        desired: &Attrs,
+        _token: &str,
+    ) -> Result<Created, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let scope = opt_str(desired, "scope").unwrap_or("REGIONAL");
         let out = client
             .create_web_acl()
             .name(req_str(desired, "name")?)
             .scope(Scope::from(scope))
-            .default_action(default_action(opt_str(desired, "default_action").unwrap_or("allow"))?)
+            .default_action(default_action(
+                opt_str(desired, "default_action").unwrap_or("allow"),
+            )?)
             .set_description(opt_str(desired, "description").map(str::to_string))
             .set_rules(Some(to_sdk_rules(desired.get("rules"))?))
             .visibility_config(to_sdk_visibility(&acl_visibility(desired))?)
@@ -228,7 +288,9 @@ impl Provider for WebAclProvider {
         let arn = out
             .summary()
             .and_then(|s| s.arn())
-            .ok_or_else(|| ProviderError::Transient { message: "CreateWebACL returned no ARN".into() })?
+            .ok_or_else(|| ProviderError::Transient {
+                message: "CreateWebACL returned no ARN".into(),
+            })?
             .to_string();
         let attrs = observe_one(&client, &arn).await?;
         Ok(Created { id: arn, attrs })
@@ -275,13 +337,23 @@ impl Provider for WebAclProvider {
         observe_one(&client, id).await
     }
 
-    async fn delete(&self, ctx: &ResourceCtx, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
+    async fn delete(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        _prior: &Attrs,
+    ) -> Result<(), ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let (scope, _, _) = common::parse_arn(id)?;
         let client = &client;
         let scope = &scope;
         let result = with_lock(client, id, |acl, token| {
-            let call = client.delete_web_acl().name(acl.name()).id(acl.id()).scope(Scope::from(scope.as_str())).lock_token(token);
+            let call = client
+                .delete_web_acl()
+                .name(acl.name())
+                .id(acl.id())
+                .scope(Scope::from(scope.as_str()))
+                .lock_token(token);
             async move { call.send().await.map(|_| ()).map_err(waf_err) }
         })
         .await;
@@ -289,22 +361,33 @@ impl Provider for WebAclProvider {
             // Still associated: the association is being deleted in the
             // same apply, so retrying gets through.
             Err(ProviderError::Api { code, message }) if code == "WAFAssociatedItemException" => {
-                Err(ProviderError::Transient { message: format!("{code}: {message}") })
+                Err(ProviderError::Transient {
+                    message: format!("{code}: {message}"),
+                })
             }
             other => other.map(|_| ()),
         }
     }
 
-    async fn find_orphan(&self, ctx: &ResourceCtx, _token: &str) -> Result<Option<Created>, ProviderError> {
+    async fn find_orphan(
+        &self,
+        ctx: &ResourceCtx,
+        _token: &str,
+    ) -> Result<Option<Created>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let address = ctx.address.to_string();
         let found = common::tagged(&client, "REGIONAL", &ctx.stack, Some(&address)).await?;
-        let Some((arn, _)) = found.into_iter().next() else { return Ok(None) };
+        let Some((arn, _)) = found.into_iter().next() else {
+            return Ok(None);
+        };
         let attrs = observe_one(&client, &arn).await?;
         Ok(Some(Created { id: arn, attrs }))
     }
 
-    async fn list_tagged(&self, ctx: &ObserveCtx) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+    async fn list_tagged(
+        &self,
+        ctx: &ObserveCtx,
+    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         common::tagged(&client, "REGIONAL", &ctx.stack, None).await
     }
@@ -340,15 +423,23 @@ mod tests {
             .name("edge")
             .id("abc")
             .arn("arn:aws:wafv2:eu-west-1:1:regional/webacl/edge/abc")
-            .default_action(DefaultAction::builder().allow(aws_sdk_wafv2::types::AllowAction::builder().build()).build())
+            .default_action(
+                DefaultAction::builder()
+                    .allow(aws_sdk_wafv2::types::AllowAction::builder().build())
+                    .build(),
+            )
             .set_rules(Some(to_sdk_rules(d.get("rules")).unwrap()))
             .visibility_config(to_sdk_visibility(&acl_visibility(&d)).unwrap())
             .capacity(2)
             .build()
             .unwrap();
-        let observed = provider().normalize(acl_attrs(&acl, "REGIONAL", Value::Map(BTreeMap::new())));
+        let observed =
+            provider().normalize(acl_attrs(&acl, "REGIONAL", Value::Map(BTreeMap::new())));
         for field in schema().fields.keys() {
-            assert!(observed.contains_key(field) || field == "description", "missing {field}");
+            assert!(
+                observed.contains_key(field) || field == "description",
+                "missing {field}"
+            );
         }
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
@@ -356,7 +447,10 @@ mod tests {
         assert_eq!(plan.action, PlannedAction::Update);
         let mut renamed = d.clone();
         renamed.insert("name".into(), Value::from("other"));
-        assert_eq!(provider().plan(Some(&observed), &renamed).action, PlannedAction::Replace);
+        assert_eq!(
+            provider().plan(Some(&observed), &renamed).action,
+            PlannedAction::Replace
+        );
     }
 
     #[tokio::test]
@@ -364,7 +458,10 @@ mod tests {
         use std::cell::RefCell;
         let fetches = RefCell::new(0);
         let tokens = RefCell::new(Vec::new());
-        let stale = || ProviderError::Api { code: "WAFOptimisticLockException".into(), message: "stale".into() };
+        let stale = || ProviderError::Api {
+            code: "WAFOptimisticLockException".into(),
+            message: "stale".into(),
+        };
         let fetch = || {
             *fetches.borrow_mut() += 1;
             let n = *fetches.borrow();
@@ -379,14 +476,28 @@ mod tests {
         assert!(matches!(ok, Ok(true)));
         assert_eq!(*tokens.borrow(), vec!["token-1", "token-2"]);
         // Stale twice: give up with a retryable error.
-        let r = lock_retry(|| async { Ok(Some(((), "t".to_string()))) }, |(), _t| async move { Err(stale()) }).await;
+        let r = lock_retry(
+            || async { Ok(Some(((), "t".to_string()))) },
+            |(), _t| async move { Err(stale()) },
+        )
+        .await;
         assert!(matches!(r, Err(ProviderError::Transient { .. })));
         // Gone before or during the call.
-        let gone = lock_retry(|| async { Ok(None::<((), String)>) }, |(), _t| async { Ok(()) }).await;
+        let gone = lock_retry(
+            || async { Ok(None::<((), String)>) },
+            |(), _t| async { Ok(()) },
+        )
+        .await;
         assert!(matches!(gone, Ok(false)));
-        let r = lock_retry(|| async { Ok(Some(((), "t".to_string()))) }, |(), _t| async {
-            Err(ProviderError::Api { code: "WAFNonexistentItemException".into(), message: String::new() })
-        })
+        let r = lock_retry(
+            || async { Ok(Some(((), "t".to_string()))) },
+            |(), _t| async {
+                Err(ProviderError::Api {
+                    code: "WAFNonexistentItemException".into(),
+                    message: String::new(),
+                })
+            },
+        )
         .await;
         assert!(matches!(r, Ok(false)));
     }

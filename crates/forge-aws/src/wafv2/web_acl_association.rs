@@ -30,7 +30,10 @@ pub struct WebAclAssociationProvider {
 impl WebAclAssociationProvider {
     /// The provider, sharing `clients`.
     pub fn new(clients: Arc<AwsClients>) -> Self {
-        WebAclAssociationProvider { base: WafBase::new(clients), schema: schema() }
+        WebAclAssociationProvider {
+            base: WafBase::new(clients),
+            schema: schema(),
+        }
     }
 }
 
@@ -40,8 +43,18 @@ pub fn schema() -> KindSchema {
         "aws.wafv2.web_acl_association",
         "Protects a regional resource (an ALB) with a WAFv2 web ACL.",
         [
-            ("web_acl_arn", FieldSchema::required(FieldType::String).force_new().describe("The web ACL.")),
-            ("resource_arn", FieldSchema::required(FieldType::String).force_new().describe("The load balancer (or API stage).")),
+            (
+                "web_acl_arn",
+                FieldSchema::required(FieldType::String)
+                    .force_new()
+                    .describe("The web ACL."),
+            ),
+            (
+                "resource_arn",
+                FieldSchema::required(FieldType::String)
+                    .force_new()
+                    .describe("The load balancer (or API stage)."),
+            ),
         ],
     )
 }
@@ -50,26 +63,43 @@ pub fn schema() -> KindSchema {
 pub fn split_id(id: &str) -> Result<(&str, &str), ProviderError> {
     id.split_once('|')
         .filter(|(a, r)| !a.is_empty() && !r.is_empty())
-        .ok_or_else(|| ProviderError::Invalid(format!("`{id}` is not a web ACL association id (<acl arn>|<resource arn>)")))
+        .ok_or_else(|| {
+            ProviderError::Invalid(format!(
+                "`{id}` is not a web ACL association id (<acl arn>|<resource arn>)"
+            ))
+        })
 }
 
 /// The ARN of the ACL associated with `resource`, if any.
 async fn acl_of(client: &Client, resource: &str) -> Result<Option<String>, ProviderError> {
-    match client.get_web_acl_for_resource().resource_arn(resource).send().await.map_err(waf_err) {
+    match client
+        .get_web_acl_for_resource()
+        .resource_arn(resource)
+        .send()
+        .await
+        .map_err(waf_err)
+    {
         Ok(out) => Ok(out.web_acl().map(|a| a.arn().to_string())),
         Err(e) if is_gone(&e) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-async fn observe_associations(client: &Client, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+async fn observe_associations(
+    client: &Client,
+    ids: &[String],
+) -> Result<BTreeMap<String, Attrs>, ProviderError> {
     let mut out = BTreeMap::new();
     for id in ids {
         let (acl, resource) = split_id(id)?;
         if acl_of(client, resource).await?.as_deref() == Some(acl) {
             out.insert(
                 id.clone(),
-                attrs([("id", Value::from(id.as_str())), ("web_acl_arn", Value::from(acl)), ("resource_arn", Value::from(resource))]),
+                attrs([
+                    ("id", Value::from(id.as_str())),
+                    ("web_acl_arn", Value::from(acl)),
+                    ("resource_arn", Value::from(resource)),
+                ]),
             );
         }
     }
@@ -92,21 +122,38 @@ impl Provider for WebAclAssociationProvider {
         attrs
     }
 
-    async fn observe(&self, ctx: &ObserveCtx, ids: &[String]) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+    async fn observe(
+        &self,
+        ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         observe_associations(&client, ids).await
     }
 
-    async fn create(&self, ctx: &ResourceCtx, desired: &Attrs, _token: &str) -> Result<Created, ProviderError> {
+    async fn create(
+        &self,
+        ctx: &ResourceCtx,
+        desired: &Attrs,
+        _token: &str,
+    ) -> Result<Created, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let acl = req_str(desired, "web_acl_arn")?;
         let resource = req_str(desired, "resource_arn")?;
-        client.associate_web_acl().web_acl_arn(acl).resource_arn(resource).send().await.map_err(waf_err)?;
+        client
+            .associate_web_acl()
+            .web_acl_arn(acl)
+            .resource_arn(resource)
+            .send()
+            .await
+            .map_err(waf_err)?;
         let id = format!("{acl}|{resource}");
         let attrs = observe_associations(&client, std::slice::from_ref(&id))
             .await?
             .remove(&id)
-            .ok_or_else(|| ProviderError::Transient { message: format!("association {id} not visible yet") })?;
+            .ok_or_else(|| ProviderError::Transient {
+                message: format!("association {id} not visible yet"),
+            })?;
         Ok(Created { id, attrs })
     }
 
@@ -118,10 +165,17 @@ impl Provider for WebAclAssociationProvider {
         _desired: &Attrs,
         _changes: &[FieldChange],
     ) -> Result<Attrs, ProviderError> {
-        Err(ProviderError::Invalid(format!("association {id} has no field that changes in place")))
+        Err(ProviderError::Invalid(format!(
+            "association {id} has no field that changes in place"
+        )))
     }
 
-    async fn delete(&self, ctx: &ResourceCtx, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
+    async fn delete(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        _prior: &Attrs,
+    ) -> Result<(), ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let (acl, resource) = split_id(id)?;
         // Leave the resource alone if another ACL was associated since
@@ -129,13 +183,23 @@ impl Provider for WebAclAssociationProvider {
         if acl_of(&client, resource).await?.as_deref() != Some(acl) {
             return Ok(());
         }
-        match client.disassociate_web_acl().resource_arn(resource).send().await.map_err(waf_err) {
+        match client
+            .disassociate_web_acl()
+            .resource_arn(resource)
+            .send()
+            .await
+            .map_err(waf_err)
+        {
             Err(e) if is_gone(&e) => Ok(()),
             other => other.map(|_| ()),
         }
     }
 
-    async fn find_orphan(&self, _ctx: &ResourceCtx, _token: &str) -> Result<Option<Created>, ProviderError> {
+    async fn find_orphan(
+        &self,
+        _ctx: &ResourceCtx,
+        _token: &str,
+    ) -> Result<Option<Created>, ProviderError> {
         Ok(None)
     }
 }
@@ -150,11 +214,23 @@ mod tests {
         let (a, r) = split_id("arn:acl|arn:lb").unwrap();
         assert_eq!((a, r), ("arn:acl", "arn:lb"));
         assert!(split_id("arn:acl").is_err());
-        let p = WebAclAssociationProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())));
-        let prior = attrs([("id", Value::from("arn:acl|arn:lb")), ("web_acl_arn", Value::from("arn:acl")), ("resource_arn", Value::from("arn:lb"))]);
-        let desired = p.normalize(attrs([("web_acl_arn", Value::from("arn:acl")), ("resource_arn", Value::from("arn:lb"))]));
+        let p = WebAclAssociationProvider::new(Arc::new(AwsClients::new(
+            crate::AwsSettings::default(),
+        )));
+        let prior = attrs([
+            ("id", Value::from("arn:acl|arn:lb")),
+            ("web_acl_arn", Value::from("arn:acl")),
+            ("resource_arn", Value::from("arn:lb")),
+        ]);
+        let desired = p.normalize(attrs([
+            ("web_acl_arn", Value::from("arn:acl")),
+            ("resource_arn", Value::from("arn:lb")),
+        ]));
         assert_eq!(p.plan(Some(&prior), &desired).action, PlannedAction::NoOp);
-        let other = p.normalize(attrs([("web_acl_arn", Value::from("arn:acl2")), ("resource_arn", Value::from("arn:lb"))]));
+        let other = p.normalize(attrs([
+            ("web_acl_arn", Value::from("arn:acl2")),
+            ("resource_arn", Value::from("arn:lb")),
+        ]));
         assert_eq!(p.plan(Some(&prior), &other).action, PlannedAction::Replace);
     }
 }

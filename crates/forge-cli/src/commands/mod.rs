@@ -41,7 +41,11 @@ pub async fn run(cli: Cli) -> u8 {
         Command::State { command } => state::run(&command).await,
         Command::ForceUnlock { lock_id, stack } => force_unlock::run(&lock_id, &stack).await,
         Command::Drift(args) => drift::run(&args).await,
-        Command::Refresh { stack, lock, auto_approve } => refresh::run(&stack, &lock, auto_approve).await,
+        Command::Refresh {
+            stack,
+            lock,
+            auto_approve,
+        } => refresh::run(&stack, &lock, auto_approve).await,
     };
     match result {
         Ok(code) => code,
