@@ -4,6 +4,8 @@
 //! with the SDK, observe, no-op re-plan, in-place update, replacement where
 //! forced, delete and gone.
 
+#![allow(clippy::unwrap_used)]
+
 use forge_aws::{AwsClients, AwsSettings};
 use forge_core::{Address, Attrs, Value};
 use forge_e2e::Emulator;

@@ -290,7 +290,14 @@ pub enum GraphFormat {
 /// `-auto-approve`, `-detailed-exitcode`) to clap's double-dash form so
 /// muscle memory and existing CI scripts keep working.
 pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
-    const LONG: [&str; 6] = ["out", "auto-approve", "detailed-exitcode", "json", "lock", "parallelism"];
+    const LONG: [&str; 6] = [
+        "out",
+        "auto-approve",
+        "detailed-exitcode",
+        "json",
+        "lock",
+        "parallelism",
+    ];
     args.map(|arg| {
         let Some(text) = arg.to_str() else { return arg };
         if let Some(rest) = text.strip_prefix('-').filter(|r| !r.starts_with('-')) {
@@ -310,16 +317,34 @@ mod tests {
 
     #[test]
     fn terraform_single_dash_options_are_accepted() {
-        let args = ["forge", "plan", "-out", "p.json", "-out=q.json", "-e", "dev", "-detailed-exitcode"]
-            .into_iter()
-            .map(OsString::from);
+        let args = [
+            "forge",
+            "plan",
+            "-out",
+            "p.json",
+            "-out=q.json",
+            "-e",
+            "dev",
+            "-detailed-exitcode",
+        ]
+        .into_iter()
+        .map(OsString::from);
         let fixed: Vec<String> = terraform_style_args(args)
             .into_iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         assert_eq!(
             fixed,
-            ["forge", "plan", "--out", "p.json", "--out=q.json", "-e", "dev", "--detailed-exitcode"]
+            [
+                "forge",
+                "plan",
+                "--out",
+                "p.json",
+                "--out=q.json",
+                "-e",
+                "dev",
+                "--detailed-exitcode"
+            ]
         );
     }
 

@@ -1,8 +1,8 @@
 //! Loading what a command needs: the provider registry and the stack.
 
 use crate::cli::StackArgs;
-use forge_core::spec::{LoadOptions, Stack};
 use forge_core::Diagnostics;
+use forge_core::spec::{LoadOptions, Stack};
 use forge_engine::ProviderRegistry;
 use forge_engine::state::{BackendError, BackendRegistry, StateBackend};
 
@@ -15,7 +15,9 @@ pub fn registry() -> ProviderRegistry {
 
 /// The state backends forge ships: local files and S3.
 pub fn backends() -> BackendRegistry {
-    BackendRegistry::new().with_s3(forge_aws::state::default_factory(forge_aws::AwsSettings::default()))
+    BackendRegistry::new().with_s3(forge_aws::state::default_factory(
+        forge_aws::AwsSettings::default(),
+    ))
 }
 
 /// Opens the backend a stack's `state:` names (local or S3).
@@ -40,7 +42,9 @@ pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
     let mut bad = Diagnostics::default();
     for v in &args.vars {
         match v.split_once('=') {
-            Some((k, val)) if !k.trim().is_empty() => vars.push((k.trim().to_string(), val.to_string())),
+            Some((k, val)) if !k.trim().is_empty() => {
+                vars.push((k.trim().to_string(), val.to_string()))
+            }
             _ => bad.push(
                 forge_core::Diagnostic::general(format!("invalid --var `{v}`"))
                     .with_hint("write it as --var name=value"),

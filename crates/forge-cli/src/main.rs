@@ -15,7 +15,10 @@ mod signals;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse_from(cli::terraform_style_args(std::env::args_os()));
     output::init_color(cli.global.no_color);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -29,7 +29,11 @@ pub fn interactive() -> bool {
 pub fn render_diagnostic(d: &Diagnostic) -> String {
     let c = color();
     let mut out = String::new();
-    let label = if c { "error".red().bold().to_string() } else { "error".to_string() };
+    let label = if c {
+        "error".red().bold().to_string()
+    } else {
+        "error".to_string()
+    };
     match &d.pos {
         Some(pos) => out.push_str(&format!("{label}: {}\n  --> {pos}\n", d.message)),
         None => out.push_str(&format!("{label}: {}\n", d.message)),
@@ -40,7 +44,11 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
         }
     }
     if let Some(hint) = &d.hint {
-        let h = if c { "hint".cyan().bold().to_string() } else { "hint".to_string() };
+        let h = if c {
+            "hint".cyan().bold().to_string()
+        } else {
+            "hint".to_string()
+        };
         out.push_str(&format!("   = {h}: {hint}\n"));
     }
     out
@@ -54,13 +62,20 @@ pub fn render_diagnostics(ds: &Diagnostics) -> String {
         out.push('\n');
     }
     let n = ds.0.len();
-    out.push_str(&format!("{n} error{} found; nothing was changed.\n", if n == 1 { "" } else { "s" }));
+    out.push_str(&format!(
+        "{n} error{} found; nothing was changed.\n",
+        if n == 1 { "" } else { "s" }
+    ));
     out
 }
 
 /// Prints an error chain to stderr.
 pub fn print_error(err: &anyhow::Error) {
-    let label = if color() { "error".red().bold().to_string() } else { "error".to_string() };
+    let label = if color() {
+        "error".red().bold().to_string()
+    } else {
+        "error".to_string()
+    };
     eprintln!("{label}: {err}");
     for cause in err.chain().skip(1) {
         eprintln!("  caused by: {cause}");

@@ -35,16 +35,39 @@ fn verb(op: Operation) -> (&'static str, &'static str) {
 /// The plain-text line for an event (`None` for events not worth a line).
 pub fn plain_line(e: &Event) -> Option<String> {
     Some(match e {
-        Event::Started { address, operation, .. } => format!("{address}: {}", verb(*operation).0),
-        Event::Waiting { address, status } => format!("{address}: Still waiting (status: {status})"),
-        Event::Retrying { address, attempt, error, delay } => {
-            format!("{address}: attempt {attempt} failed ({error}); retrying in {:.1}s", delay.as_secs_f64())
+        Event::Started {
+            address, operation, ..
+        } => format!("{address}: {}", verb(*operation).0),
+        Event::Waiting { address, status } => {
+            format!("{address}: Still waiting (status: {status})")
         }
-        Event::Finished { address, operation, elapsed, .. } => {
+        Event::Retrying {
+            address,
+            attempt,
+            error,
+            delay,
+        } => {
+            format!(
+                "{address}: attempt {attempt} failed ({error}); retrying in {:.1}s",
+                delay.as_secs_f64()
+            )
+        }
+        Event::Finished {
+            address,
+            operation,
+            elapsed,
+            ..
+        } => {
             format!("{address}: {} after {}", verb(*operation).1, secs(*elapsed))
         }
-        Event::Failed { address, action, error } => format!("{address}: {} failed: {error}", action_word(*action)),
-        Event::Skipped { address, reason, .. } => format!("{address}: skipped ({reason})"),
+        Event::Failed {
+            address,
+            action,
+            error,
+        } => format!("{address}: {} failed: {error}", action_word(*action)),
+        Event::Skipped {
+            address, reason, ..
+        } => format!("{address}: skipped ({reason})"),
     })
 }
 
@@ -64,13 +87,18 @@ struct Live {
 
 impl Live {
     fn new() -> Self {
-        Live { multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()), bars: Mutex::default() }
+        Live {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            bars: Mutex::default(),
+        }
     }
 
     fn event(&self, e: &Event) {
         let mut bars = self.bars.lock().unwrap_or_else(PoisonError::into_inner);
         match e {
-            Event::Started { address, operation, .. } => {
+            Event::Started {
+                address, operation, ..
+            } => {
                 let bar = self.multi.add(ProgressBar::new_spinner());
                 bar.set_style(
                     ProgressStyle::with_template("{spinner} {prefix} {msg} [{elapsed}]")
@@ -88,10 +116,16 @@ impl Live {
             }
             Event::Retrying { address, .. } => {
                 if let (Some(bar), Some(line)) = (bars.get(&address.to_string()), plain_line(e)) {
-                    bar.set_message(line.split_once(": ").map(|(_, m)| m.to_string()).unwrap_or(line));
+                    bar.set_message(
+                        line.split_once(": ")
+                            .map(|(_, m)| m.to_string())
+                            .unwrap_or(line),
+                    );
                 }
             }
-            Event::Finished { address, .. } | Event::Failed { address, .. } | Event::Skipped { address, .. } => {
+            Event::Finished { address, .. }
+            | Event::Failed { address, .. }
+            | Event::Skipped { address, .. } => {
                 if let Some(bar) = bars.remove(&address.to_string()) {
                     bar.finish_and_clear();
                 }
@@ -116,6 +150,9 @@ mod tests {
             operation: Operation::Create,
             elapsed: Duration::from_secs(3),
         };
-        assert_eq!(plain_line(&e).as_deref(), Some("vpc: Creation complete after 3s"));
+        assert_eq!(
+            plain_line(&e).as_deref(),
+            Some("vpc: Creation complete after 3s")
+        );
     }
 }

@@ -25,7 +25,10 @@ pub fn watch(cancel: CancelToken) {
 #[cfg(unix)]
 async fn next_signal() -> bool {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         return false;
     };
     tokio::select! {

@@ -1,4 +1,6 @@
 //! The checked-in JSON Schema of the spec format must match what `forge
+
+#![allow(clippy::unwrap_used)]
 //! schema` generates, so editors never validate against a stale schema.
 //! Regenerate with `forge schema --out specs/forge-spec.schema.json`
 //! (or run this test with `FORGE_UPDATE_SCHEMA=1`).
@@ -10,8 +12,15 @@ use std::process::Command;
 fn checked_in_spec_schema_is_current() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let path = root.join("specs/forge-spec.schema.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_forge")).arg("schema").output().unwrap();
-    assert!(out.status.success(), "forge schema failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_forge"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "forge schema failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let generated = String::from_utf8(out.stdout).unwrap();
     if std::env::var_os("FORGE_UPDATE_SCHEMA").is_some() {
         std::fs::write(&path, &generated).unwrap();

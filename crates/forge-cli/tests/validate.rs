@@ -1,5 +1,7 @@
 //! `forge validate` and `forge graph` as a user runs them.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -17,7 +19,11 @@ fn forge(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -35,7 +41,12 @@ fn prod_has_more_instances_than_dev() {
         let o = forge(&["validate", "examples/getting-started", "-e", env]);
         let t = text(&o);
         let after = t.split("valid: ").nth(1).unwrap_or_default();
-        after.split_whitespace().next().unwrap_or_default().parse().unwrap_or(0)
+        after
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0)
     };
     let (dev, prod) = (count("dev"), count("prod"));
     assert!(dev > 0 && prod > dev, "dev {dev} prod {prod}");
@@ -60,7 +71,14 @@ fn errors_are_reported_with_positions_and_change_nothing() {
 
 #[test]
 fn graph_renders_dot_and_mermaid() {
-    let o = forge(&["graph", "examples/getting-started", "-e", "dev", "--format", "mermaid"]);
+    let o = forge(&[
+        "graph",
+        "examples/getting-started",
+        "-e",
+        "dev",
+        "--format",
+        "mermaid",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("flowchart"), "{}", text(&o));
     let o = forge(&["graph", "examples/getting-started", "-e", "dev"]);

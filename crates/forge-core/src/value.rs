@@ -380,7 +380,10 @@ mod tests {
 
     #[test]
     fn debug_masks_secrets() {
-        let v = Value::Map(BTreeMap::from([("p".to_string(), Value::from("hunter2").sensitive())]));
+        let v = Value::Map(BTreeMap::from([(
+            "p".to_string(),
+            Value::from("hunter2").sensitive(),
+        )]));
         let shown = format!("{v:?} {v:#?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("Sensitive(<redacted>)"), "{shown}");

@@ -85,8 +85,13 @@ mod index_tests {
     #[test]
     fn count_instances_keep_their_index_when_others_are_missing() {
         let mut values = AttrValues::new();
-        values.insert(Address::indexed("nat", 1), Attrs::from([("id".to_string(), Value::from("nat-1"))]));
-        let Some(Value::List(list)) = values.resource("nat") else { panic!("expected a list") };
+        values.insert(
+            Address::indexed("nat", 1),
+            Attrs::from([("id".to_string(), Value::from("nat-1"))]),
+        );
+        let Some(Value::List(list)) = values.resource("nat") else {
+            panic!("expected a list")
+        };
         assert_eq!(list.len(), 2);
         assert_eq!(list[0], Value::Unknown);
         assert_eq!(list[1].get("id"), Some(&Value::from("nat-1")));

@@ -19,8 +19,15 @@ fn counted(name: &str, i: usize) -> Instance {
 
 fn refs_of(cloud: &FakeCloud, name: &str) -> Vec<Value> {
     let objects = cloud.objects();
-    let obj = objects.values().find(|o| o.attrs.get("name") == Some(&Value::from(name))).unwrap();
-    obj.attrs.get("refs").and_then(Value::as_list).unwrap().to_vec()
+    let obj = objects
+        .values()
+        .find(|o| o.attrs.get("name") == Some(&Value::from(name)))
+        .unwrap();
+    obj.attrs
+        .get("refs")
+        .and_then(Value::as_list)
+        .unwrap()
+        .to_vec()
 }
 
 /// `nat[2]` must be the third instance even while `nat[0]` is still being
@@ -35,14 +42,26 @@ async fn an_indexed_reference_resolves_while_earlier_instances_are_in_flight() {
         .with_field("name", Config::literal("user"))
         .with_field("ref", Config::template("${c[2].id}"))
         .with_dependency(Address::indexed("c", 2));
-    let st = stack(vec![counted("c", 0), counted("c", 1), counted("c", 2), user]);
+    let st = stack(vec![
+        counted("c", 0),
+        counted("c", 1),
+        counted("c", 2),
+        user,
+    ]);
     let b = MemoryBackend::new();
     let plan = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
     let r = e.apply(&plan, &b, &options(10)).await.unwrap();
     assert!(r.is_success(), "{:?}", r.failed);
     let objects = cloud.objects();
-    let c2 = objects.iter().find(|(_, o)| o.attrs.get("name") == Some(&Value::from("c2"))).unwrap().0;
-    let user = objects.values().find(|o| o.attrs.get("name") == Some(&Value::from("user"))).unwrap();
+    let c2 = objects
+        .iter()
+        .find(|(_, o)| o.attrs.get("name") == Some(&Value::from("c2")))
+        .unwrap()
+        .0;
+    let user = objects
+        .values()
+        .find(|o| o.attrs.get("name") == Some(&Value::from("user")))
+        .unwrap();
     assert_eq!(user.attrs.get("ref"), Some(&Value::from(c2.as_str())));
 }
 
@@ -72,6 +91,10 @@ async fn a_splat_no_longer_sees_an_instance_being_deleted() {
     let plan = e.plan(&all(2), &b, &PlanOptions::default()).await.unwrap();
     let r = e.apply(&plan, &b, &options(10)).await.unwrap();
     assert!(r.is_success(), "{:?}", r.failed);
-    assert_eq!(refs_of(&cloud, "user").len(), 2, "the user still references the deleted instance");
+    assert_eq!(
+        refs_of(&cloud, "user").len(),
+        2,
+        "the user still references the deleted instance"
+    );
     assert_eq!(cloud.count_of("fake.thing"), 3);
 }

@@ -19,7 +19,9 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Re
     if is_plan_file(&args.stack) {
         return apply_saved(&args.stack, lock, run).await;
     }
-    let Some(loaded) = common::load(args)? else { return Ok(EXIT_ERROR) };
+    let Some(loaded) = common::load(args)? else {
+        return Ok(EXIT_ERROR);
+    };
     let backend = loaded.backend.as_ref();
     // Held from planning to the last state write, so the plan applied is
     // the plan made against the state as it is.
@@ -40,7 +42,8 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Re
 
 /// Applies a saved plan exactly; the engine refuses it if the state moved.
 async fn apply_saved(path: &Path, lock: &LockArgs, run: &RunArgs) -> anyhow::Result<u8> {
-    let plan = Plan::load(path).with_context(|| format!("reading the saved plan {}", path.display()))?;
+    let plan =
+        Plan::load(path).with_context(|| format!("reading the saved plan {}", path.display()))?;
     let backend = context::open_backend(&plan.config).context("opening the state backend")?;
     let engine = Engine::new(context::registry());
     print!("{}", plan.render(output::color()));
@@ -49,5 +52,11 @@ async fn apply_saved(path: &Path, lock: &LockArgs, run: &RunArgs) -> anyhow::Res
     }
     // A saved plan was reviewed when it was made: apply it without asking
     // again, as Terraform does.
-    common::locked(backend.as_ref(), lock, "apply", common::execute(&engine, &plan, backend.as_ref(), run)).await
+    common::locked(
+        backend.as_ref(),
+        lock,
+        "apply",
+        common::execute(&engine, &plan, backend.as_ref(), run),
+    )
+    .await
 }

@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 use forge_core::spec::Stack;
 use forge_engine::state::{LockInfo, State};
 use forge_engine::{
-    ApplyOptions, ApplyReport, CancelToken, Engine, EngineError, LockError, Plan, PlanOptions, StateBackend,
+    ApplyOptions, ApplyReport, CancelToken, Engine, EngineError, LockError, Plan, PlanOptions,
+    StateBackend,
 };
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -32,7 +33,11 @@ pub fn load(args: &StackArgs) -> anyhow::Result<Option<Loaded>> {
         }
     };
     let backend = context::open_backend(&stack).context("opening the state backend")?;
-    Ok(Some(Loaded { engine: Engine::new(registry), stack, backend }))
+    Ok(Some(Loaded {
+        engine: Engine::new(registry),
+        stack,
+        backend,
+    }))
 }
 
 /// Waits (up to `--lock-timeout`) until nobody holds the state lock, so a
@@ -51,7 +56,12 @@ pub async fn wait_for_lock(backend: &dyn StateBackend, lock: &LockArgs) -> anyho
                 let _ = info;
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            Ok(Some(info)) => return Err(LockError::Held { info: Box::new(info) }.into()),
+            Ok(Some(info)) => {
+                return Err(LockError::Held {
+                    info: Box::new(info),
+                }
+                .into());
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -61,9 +71,15 @@ pub async fn wait_for_lock(backend: &dyn StateBackend, lock: &LockArgs) -> anyho
 pub async fn plan(loaded: &Loaded, destroy: bool) -> Result<Plan, EngineError> {
     let options = PlanOptions::default();
     if destroy {
-        loaded.engine.plan_destroy(&loaded.stack, loaded.backend.as_ref(), &options).await
+        loaded
+            .engine
+            .plan_destroy(&loaded.stack, loaded.backend.as_ref(), &options)
+            .await
     } else {
-        loaded.engine.plan(&loaded.stack, loaded.backend.as_ref(), &options).await
+        loaded
+            .engine
+            .plan(&loaded.stack, loaded.backend.as_ref(), &options)
+            .await
     }
 }
 
@@ -73,12 +89,17 @@ pub fn confirm(run: &RunArgs, question: &str) -> anyhow::Result<bool> {
         return Ok(true);
     }
     if !output::interactive() {
-        bail!("{question} needs confirmation, and there is no terminal to ask on: run with --auto-approve");
+        bail!(
+            "{question} needs confirmation, and there is no terminal to ask on: run with --auto-approve"
+        );
     }
     print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     std::io::stdout().flush().context("writing the prompt")?;
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).context("reading the answer")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
     Ok(answer.trim() == "yes")
 }
 
@@ -91,7 +112,11 @@ pub struct HeldLock(Option<String>);
 /// Takes the state lock for `operation` (unless `--lock=false`), waiting up
 /// to `--lock-timeout` while another run holds it. An expired lock (its run
 /// was killed and stopped renewing it) is taken over.
-pub async fn acquire(backend: &dyn StateBackend, lock: &LockArgs, operation: &str) -> anyhow::Result<HeldLock> {
+pub async fn acquire(
+    backend: &dyn StateBackend,
+    lock: &LockArgs,
+    operation: &str,
+) -> anyhow::Result<HeldLock> {
     if !lock.lock {
         return Ok(HeldLock(None));
     }
@@ -109,7 +134,10 @@ pub async fn acquire(backend: &dyn StateBackend, lock: &LockArgs, operation: &st
     }
     let mut told = false;
     loop {
-        match backend.lock(LockInfo::new(operation, context::lock_ttl())).await {
+        match backend
+            .lock(LockInfo::new(operation, context::lock_ttl()))
+            .await
+        {
             Ok(guard) => return Ok(HeldLock(Some(guard.info.id))),
             Err(LockError::Held { info }) if Instant::now() < deadline => {
                 if !told {
@@ -129,7 +157,10 @@ pub async fn acquire(backend: &dyn StateBackend, lock: &LockArgs, operation: &st
 /// Releases a lock taken with [`acquire`].
 pub async fn release(backend: &dyn StateBackend, held: HeldLock) -> anyhow::Result<()> {
     if let Some(id) = held.0 {
-        backend.unlock(&id).await.with_context(|| format!("releasing the state lock {id}"))?;
+        backend
+            .unlock(&id)
+            .await
+            .with_context(|| format!("releasing the state lock {id}"))?;
     }
     Ok(())
 }
@@ -175,7 +206,12 @@ fn save_emergency(stack: &Stack, state: &State) -> anyhow::Result<PathBuf> {
 /// Applies `plan` (the caller holds the lock) with live progress and
 /// Ctrl-C handling; prints the summary; returns the exit status. A state
 /// that could not be saved is written to an emergency file.
-pub async fn execute(engine: &Engine, plan: &Plan, backend: &dyn StateBackend, run: &RunArgs) -> anyhow::Result<u8> {
+pub async fn execute(
+    engine: &Engine,
+    plan: &Plan,
+    backend: &dyn StateBackend,
+    run: &RunArgs,
+) -> anyhow::Result<u8> {
     let cancel = CancelToken::new();
     signals::watch(cancel.clone());
     let options = ApplyOptions {
@@ -192,7 +228,11 @@ pub async fn execute(engine: &Engine, plan: &Plan, backend: &dyn StateBackend, r
         let stack = &plan.config;
         match save_emergency(stack, state) {
             Ok(path) => {
-                let env = stack.environment.as_ref().map(|e| format!(" -e {e}")).unwrap_or_default();
+                let env = stack
+                    .environment
+                    .as_ref()
+                    .map(|e| format!(" -e {e}"))
+                    .unwrap_or_default();
                 eprintln!(
                     "\nforge stopped starting new work because the state could not be saved to {}.\n\
                      The state as it should be (serial {}) is kept in\n  {}\n\
@@ -222,7 +262,12 @@ fn print_report(report: &ApplyReport) {
         eprintln!("Error: {} ({}): {}", f.address, f.action.as_str(), f.error);
     }
     for s in &report.skipped {
-        eprintln!("Skipped: {} ({}): {}", s.address, s.action.as_str(), s.reason);
+        eprintln!(
+            "Skipped: {} ({}): {}",
+            s.address,
+            s.action.as_str(),
+            s.reason
+        );
     }
     if let Some(e) = &report.state_error {
         eprintln!("Error saving state: {e}");
@@ -231,7 +276,11 @@ fn print_report(report: &ApplyReport) {
     if report.is_success() && !report.outputs.is_empty() {
         println!("\nOutputs:\n");
         for (name, o) in &report.outputs {
-            let shown = if o.sensitive { "(sensitive)".to_string() } else { o.value.to_string() };
+            let shown = if o.sensitive {
+                "(sensitive)".to_string()
+            } else {
+                o.value.to_string()
+            };
             println!("{name} = {shown}");
         }
     }

@@ -8,7 +8,9 @@ use crate::output;
 
 /// Runs `forge destroy`.
 pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(args)? else { return Ok(EXIT_ERROR) };
+    let Some(loaded) = common::load(args)? else {
+        return Ok(EXIT_ERROR);
+    };
     let backend = loaded.backend.as_ref();
     // Held from planning to the last state write.
     common::locked(backend, lock, "destroy", async {
@@ -17,7 +19,10 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Re
         if !plan.has_changes() {
             return Ok(EXIT_OK);
         }
-        if !common::confirm(run, "Do you really want to destroy all resources of this stack?")? {
+        if !common::confirm(
+            run,
+            "Do you really want to destroy all resources of this stack?",
+        )? {
             println!("\nDestroy cancelled.");
             return Ok(EXIT_ERROR);
         }

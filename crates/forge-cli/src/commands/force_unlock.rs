@@ -6,8 +6,13 @@ use crate::cli::StackArgs;
 
 /// Runs `forge force-unlock`.
 pub async fn run(id: &str, args: &StackArgs) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(args)? else { return Ok(EXIT_ERROR) };
-    loaded.engine.force_unlock(loaded.backend.as_ref(), id).await?;
+    let Some(loaded) = common::load(args)? else {
+        return Ok(EXIT_ERROR);
+    };
+    loaded
+        .engine
+        .force_unlock(loaded.backend.as_ref(), id)
+        .await?;
     println!("The state lock {id} has been removed.");
     Ok(EXIT_OK)
 }

@@ -32,8 +32,23 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Validate { stack } => validate::run(&stack),
         Command::Graph { stack, format } => graph::run(&stack, format),
         Command::Schema { out } => schema::run(out.as_deref()),
-        Command::Plan { stack, lock, out, json, detailed_exitcode, destroy } => {
-            plan::run(&stack, &lock, out.as_deref(), json, detailed_exitcode, destroy).await
+        Command::Plan {
+            stack,
+            lock,
+            out,
+            json,
+            detailed_exitcode,
+            destroy,
+        } => {
+            plan::run(
+                &stack,
+                &lock,
+                out.as_deref(),
+                json,
+                detailed_exitcode,
+                destroy,
+            )
+            .await
         }
         Command::Apply { stack, lock, run } => apply::run(&stack, &lock, &run).await,
         Command::Destroy { stack, lock, run } => destroy::run(&stack, &lock, &run).await,

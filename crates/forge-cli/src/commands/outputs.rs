@@ -9,12 +9,21 @@ use anyhow::bail;
 /// (strings unquoted) even when sensitive, as Terraform does, so scripts
 /// can capture it; the full listing masks sensitive values.
 pub async fn run(args: &StackArgs, name: Option<&str>, json: bool) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(args)? else { return Ok(EXIT_ERROR) };
+    let Some(loaded) = common::load(args)? else {
+        return Ok(EXIT_ERROR);
+    };
     let outputs = loaded.engine.outputs(loaded.backend.as_ref()).await?;
     if let Some(name) = name {
         let Some(o) = outputs.get(name) else {
             let known: Vec<&str> = outputs.keys().map(String::as_str).collect();
-            bail!("no output `{name}` in the state (outputs: {})", if known.is_empty() { "none".into() } else { known.join(", ") });
+            bail!(
+                "no output `{name}` in the state (outputs: {})",
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            );
         };
         match (&o.value, json) {
             (serde_json::Value::String(s), false) => println!("{s}"),
@@ -25,12 +34,21 @@ pub async fn run(args: &StackArgs, name: Option<&str>, json: bool) -> anyhow::Re
     if json {
         let all: serde_json::Map<String, serde_json::Value> = outputs
             .iter()
-            .map(|(k, o)| (k.clone(), serde_json::json!({ "value": o.value, "sensitive": o.sensitive })))
+            .map(|(k, o)| {
+                (
+                    k.clone(),
+                    serde_json::json!({ "value": o.value, "sensitive": o.sensitive }),
+                )
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&all)?);
     } else {
         for (k, o) in &outputs {
-            let shown = if o.sensitive { "(sensitive)".to_string() } else { o.value.to_string() };
+            let shown = if o.sensitive {
+                "(sensitive)".to_string()
+            } else {
+                o.value.to_string()
+            };
             println!("{k} = {shown}");
         }
     }

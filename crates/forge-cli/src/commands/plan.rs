@@ -15,7 +15,9 @@ pub async fn run(
     detailed_exitcode: bool,
     destroy: bool,
 ) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(args)? else { return Ok(EXIT_ERROR) };
+    let Some(loaded) = common::load(args)? else {
+        return Ok(EXIT_ERROR);
+    };
     // The lock is held only while the state is read and refreshed.
     let plan = common::locked(loaded.backend.as_ref(), lock, "plan", async {
         Ok(common::plan(&loaded, destroy).await?)
@@ -29,8 +31,16 @@ pub async fn run(
     if let Some(path) = out {
         plan.save(path)?;
         if !json {
-            println!("\nSaved the plan to {}. To apply exactly it, run:\n  forge apply {}", path.display(), path.display());
+            println!(
+                "\nSaved the plan to {}. To apply exactly it, run:\n  forge apply {}",
+                path.display(),
+                path.display()
+            );
         }
     }
-    Ok(if detailed_exitcode && plan.has_changes() { EXIT_CHANGES } else { EXIT_OK })
+    Ok(if detailed_exitcode && plan.has_changes() {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    })
 }

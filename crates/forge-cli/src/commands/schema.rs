@@ -16,7 +16,9 @@ pub fn render() -> anyhow::Result<String> {
 pub fn run(out: Option<&Path>) -> anyhow::Result<u8> {
     let text = render()?;
     match out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
         None => print!("{text}"),
     }
     Ok(EXIT_OK)

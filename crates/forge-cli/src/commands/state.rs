@@ -7,7 +7,8 @@ use anyhow::Context;
 use forge_core::Address;
 
 fn address(text: &str) -> anyhow::Result<Address> {
-    text.parse::<Address>().with_context(|| format!("`{text}` is not a resource address"))
+    text.parse::<Address>()
+        .with_context(|| format!("`{text}` is not a resource address"))
 }
 
 /// Runs a `forge state` subcommand.
@@ -22,7 +23,9 @@ pub async fn run(command: &StateCommand) -> anyhow::Result<u8> {
         | StateCommand::Push { .. }
         | StateCommand::Pull { .. } => return super::state_remote::run(command).await,
     };
-    let Some(loaded) = common::load(stack)? else { return Ok(EXIT_ERROR) };
+    let Some(loaded) = common::load(stack)? else {
+        return Ok(EXIT_ERROR);
+    };
     let (engine, backend) = (&loaded.engine, loaded.backend.as_ref());
     match command {
         StateCommand::List { .. } => {
@@ -36,7 +39,11 @@ pub async fn run(command: &StateCommand) -> anyhow::Result<u8> {
         }
         StateCommand::Rm { address: a, .. } => {
             let r = engine.state_rm(backend, &address(a)?).await?;
-            println!("Removed {} (id {}) from the state; it still exists in AWS.", r.address, r.id.as_deref().unwrap_or("none"));
+            println!(
+                "Removed {} (id {}) from the state; it still exists in AWS.",
+                r.address,
+                r.id.as_deref().unwrap_or("none")
+            );
         }
         StateCommand::Mv { from, to, .. } => {
             let (from, to) = (address(from)?, address(to)?);

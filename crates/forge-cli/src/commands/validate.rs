@@ -9,7 +9,11 @@ pub fn run(args: &StackArgs) -> anyhow::Result<u8> {
     let registry = context::registry();
     match context::load_stack(args, &registry) {
         Ok(stack) => {
-            let env = stack.environment.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+            let env = stack
+                .environment
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
             println!(
                 "OK: stack `{}`{env} is valid: {} resource instance{}, {} output{}.",
                 stack.name,
