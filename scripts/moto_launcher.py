@@ -159,7 +159,27 @@ def patch_ec2_filter_brackets_literal():
     ec2_utils.fnmatch = AwsFnmatch
 
 
+def patch_s3_get_bucket_versioning_root():
+    """Gap: moto 5.2.5 serializes GetBucketVersioning with the root element
+    `GetBucketVersioningResponse`; S3 (and the Rust SDK's parser, which
+    checks it) use `VersioningConfiguration`. Answer with S3's document."""
+    from moto.s3.responses import S3Response
+
+    def get_bucket_versioning(self):
+        status = self.backend.get_bucket_versioning(self.bucket_name)
+        inner = f"<Status>{status}</Status>" if status else ""
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"{inner}</VersioningConfiguration>"
+        )
+        return 200, {"Content-Type": "application/xml"}, body
+
+    S3Response.get_bucket_versioning = get_bucket_versioning
+
+
 PATCHES = [
+    patch_s3_get_bucket_versioning_root,
     patch_s3_conditional_writes_atomic,
     patch_ec2_filter_brackets_literal,
     patch_elasticache_deletes,

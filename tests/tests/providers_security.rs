@@ -433,7 +433,6 @@ async fn kms_key_and_alias_lifecycle() {
 }
 
 #[tokio::test]
-#[ignore = "moto's GetBucketVersioning root element breaks the Rust SDK; needs the launcher patch in docs/aws-security.md"]
 async fn s3_bucket_lifecycle_and_force_destroy() {
     s3_bucket_round_trip(false).await;
 }
@@ -445,7 +444,6 @@ async fn s3_bucket_lifecycle_and_force_destroy() {
 /// rejects (an unhandled error with HTTP 200): it needs a launcher patch
 /// (see docs/aws-security.md) before it can run.
 #[tokio::test]
-#[ignore = "moto's GetBucketVersioning root element breaks the Rust SDK; needs a launcher patch"]
 async fn s3_versioned_bucket_force_destroy() {
     s3_bucket_round_trip(true).await;
 }
