@@ -98,3 +98,52 @@ async fn a_splat_no_longer_sees_an_instance_being_deleted() {
     );
     assert_eq!(cloud.count_of("fake.thing"), 3);
 }
+
+/// A kind that is always replaced new-first (an immutable revision) gets
+/// create-before-destroy without any `lifecycle` setting in the spec.
+#[tokio::test(start_paused = true)]
+async fn a_kind_can_demand_create_before_destroy() {
+    use forge_engine::{ChangeAction, ProviderRegistry};
+    use forge_testkit::fake::FakeProvider;
+    let cloud = FakeCloud::new();
+    cloud.set_latency(Latency::mutations(Duration::from_secs(1)));
+    let mut r = ProviderRegistry::new();
+    r.register(std::sync::Arc::new(
+        FakeProvider::new("fake.revision", &cloud).with_create_before_destroy(),
+    ));
+    let e = forge_engine::Engine::new(r);
+    let rev = |name: &str| {
+        Instance::new(Address::single("rev"), "fake.revision", "eu-west-1")
+            .with_field("name", Config::literal(name))
+    };
+    let b = MemoryBackend::new();
+    let plan = e
+        .plan(&stack(vec![rev("v1")]), &b, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert!(e.apply(&plan, &b, &options(10)).await.unwrap().is_success());
+    let plan = e
+        .plan(&stack(vec![rev("v2")]), &b, &PlanOptions::default())
+        .await
+        .unwrap();
+    let change = plan.change(&Address::single("rev")).unwrap();
+    assert_eq!(change.action, ChangeAction::Replace);
+    assert!(change.create_before_destroy);
+    assert!(e.apply(&plan, &b, &options(10)).await.unwrap().is_success());
+    let tl = cloud.timeline();
+    let create_new = tl
+        .iter()
+        .filter(|o| o.op == "create" && o.address == "rev")
+        .nth(1)
+        .cloned()
+        .unwrap();
+    let delete_old = tl
+        .iter()
+        .find(|o| o.op == "delete" && o.address == "rev")
+        .cloned()
+        .unwrap();
+    assert!(
+        delete_old.start >= create_new.end,
+        "the old revision went before the new one existed"
+    );
+}

@@ -298,6 +298,7 @@ pub struct FakeProvider {
     group: Option<(&'static str, usize)>,
     poll: Duration,
     timeout: Duration,
+    new_first: bool,
 }
 
 /// The schema of fake kinds.
@@ -328,6 +329,7 @@ impl FakeProvider {
             group: None,
             poll: Duration::from_secs(5),
             timeout: Duration::from_secs(600),
+            new_first: false,
         }
     }
 
@@ -339,6 +341,13 @@ impl FakeProvider {
     /// Declares a concurrency group.
     pub fn with_concurrency(mut self, group: &'static str, limit: usize) -> Self {
         self.group = Some((group, limit));
+        self
+    }
+
+    /// Makes every replacement of this kind create-before-destroy, as a
+    /// kind whose objects are immutable revisions would.
+    pub fn with_create_before_destroy(mut self) -> Self {
+        self.new_first = true;
         self
     }
 
@@ -423,6 +432,10 @@ impl Provider for FakeProvider {
 
     fn concurrency(&self) -> Option<(&'static str, usize)> {
         self.group
+    }
+
+    fn always_create_before_destroy(&self) -> bool {
+        self.new_first
     }
 
     fn poll_interval(&self) -> Duration {

@@ -357,7 +357,10 @@ fn plan_instance(
         after: Some(after),
         changes,
         replace_because,
-        create_before_destroy: inst.lifecycle.create_before_destroy
+        // Some kinds can only be replaced new-first (an ECS task definition
+        // revision must exist before services move off the old one).
+        create_before_destroy: (inst.lifecycle.create_before_destroy
+            || provider.always_create_before_destroy())
             && action == ChangeAction::Replace,
         dependencies: inst.dependencies.clone(),
         warnings,
