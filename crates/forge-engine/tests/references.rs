@@ -147,3 +147,28 @@ async fn a_kind_can_demand_create_before_destroy() {
         "the old revision went before the new one existed"
     );
 }
+
+/// A create whose answer was lost (the object exists, the call failed) is
+/// not repeated blindly: the retry finds the object by its ownership tags
+/// and adopts it, so nothing is created twice.
+#[tokio::test(start_paused = true)]
+async fn a_create_whose_answer_was_lost_is_adopted_not_duplicated() {
+    let cloud = FakeCloud::new();
+    cloud.lose_create_answers("solo", 1);
+    let e = engine(&cloud);
+    let st = stack(vec![
+        Instance::new(Address::single("solo"), "fake.thing", "eu-west-1")
+            .with_field("name", Config::literal("solo")),
+    ]);
+    let b = MemoryBackend::new();
+    let plan = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
+    let r = e.apply(&plan, &b, &options(10)).await.unwrap();
+    assert!(r.is_success(), "{:?}", r.failed);
+    assert_eq!(
+        cloud.count_of("fake.thing"),
+        1,
+        "the retry created a duplicate"
+    );
+    let plan = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
+    assert!(!plan.has_changes());
+}

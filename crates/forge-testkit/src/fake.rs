@@ -81,6 +81,7 @@ struct Inner {
     throttle_next: u32,
     readiness: HashMap<String, (u32, String)>,
     crash_after_create: Option<(String, CancelToken)>,
+    lost_create_answers: HashMap<String, u32>,
     observe_calls: HashMap<String, u64>,
     observe_failures: HashMap<String, ProviderError>,
     list_tagged_calls: HashMap<String, u64>,
@@ -131,6 +132,15 @@ impl FakeCloud {
     /// Stops failing `address`.
     pub fn heal(&self, address: &str) {
         self.lock().failures.remove(address);
+    }
+
+    /// Makes the next `n` creates of `address` create the object but lose
+    /// the answer (a transient error), with no idempotency token honoured:
+    /// a blind retry would create a duplicate.
+    pub fn lose_create_answers(&self, address: &str, n: u32) {
+        self.lock()
+            .lost_create_answers
+            .insert(address.to_string(), n);
     }
 
     /// Throttles the next `n` mutation calls (any address).
@@ -488,10 +498,13 @@ impl Provider for FakeProvider {
         let (created, crash) = {
             let mut i = self.cloud.lock();
             // Idempotency: the same token returns the same object.
+            // An API without idempotency tokens (like EC2's CreateVpc) is
+            // simulated by losing answers: then the token is not honoured.
+            let honours_token = !i.lost_create_answers.contains_key(&address);
             let existing = i
                 .objects
                 .iter()
-                .find(|(_, o)| o.token == token)
+                .find(|(_, o)| honours_token && o.token == token)
                 .map(|(id, o)| (id.clone(), o.clone()));
             let created = match existing {
                 Some((id, o)) => Created {
@@ -541,6 +554,21 @@ impl Provider for FakeProvider {
             std::future::pending::<()>().await;
         }
         self.end("create", &address, start);
+        let lost = {
+            let mut i = self.cloud.lock();
+            match i.lost_create_answers.get_mut(&address) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if lost {
+            return Err(ProviderError::Transient {
+                message: "connection reset after the request was sent".into(),
+            });
+        }
         Ok(created)
     }
 

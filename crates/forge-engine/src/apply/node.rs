@@ -315,6 +315,35 @@ fn record_object(
     }));
 }
 
+/// Brings an object found after a failed create attempt (it was created,
+/// but the attempt did not finish) in line with the spec, so the apply ends
+/// where a clean create would have.
+async fn converge_adopted(
+    shared: &Shared,
+    change: &ResourceChange,
+    provider: &Arc<dyn Provider>,
+    ctx: &crate::provider::ResourceCtx,
+    found: crate::provider::Created,
+    desired: &Attrs,
+    send: &Attrs,
+) -> Result<crate::provider::Created, crate::provider::ProviderError> {
+    let prior = provider.normalize(found.attrs.clone());
+    let planned = provider.plan(Some(&prior), desired);
+    if planned.action != PlannedAction::Update {
+        return Ok(found);
+    }
+    let attrs = with_retry(
+        &shared.retry,
+        || provider.update(ctx, &found.id, &prior, send, &planned.changes),
+        on_retry(shared, change),
+    )
+    .await?;
+    Ok(crate::provider::Created {
+        id: found.id,
+        attrs,
+    })
+}
+
 async fn create(
     shared: &Shared,
     index: usize,
@@ -347,12 +376,37 @@ async fn create(
     };
     let ctx = resource_ctx(&shared.plan.stack, &change.address, &change.region);
     let send = unmarked(&desired);
+    let attempted = std::sync::atomic::AtomicBool::new(false);
+    let adopted = std::sync::atomic::AtomicBool::new(false);
     let created = with_retry(
         &shared.retry,
-        || provider.create(&ctx, &send, &token),
+        || {
+            let (attempted, adopted) = (&attempted, &adopted);
+            let (provider, ctx, send, token) = (&provider, &ctx, &send, &token);
+            async move {
+                // A failed attempt may still have created the object (the
+                // answer was lost, or a call inside `create` after the
+                // object existed failed): look for it by its ownership tags
+                // and token before creating again, so nothing is created
+                // twice.
+                if attempted.swap(true, std::sync::atomic::Ordering::SeqCst)
+                    && let Some(found) = provider.find_orphan(ctx, token).await?
+                {
+                    adopted.store(true, std::sync::atomic::Ordering::SeqCst);
+                    return Ok(found);
+                }
+                provider.create(ctx, send, token).await
+            }
+        },
         on_retry(shared, change),
     )
     .await;
+    let created = match created {
+        Ok(found) if adopted.load(std::sync::atomic::Ordering::SeqCst) => {
+            converge_adopted(shared, change, &provider, &ctx, found, &desired, &send).await
+        }
+        other => other,
+    };
     release(shared, permits);
     let created = created.map_err(|e| format!("creating {}: {e}", change.kind))?;
     let attrs = merge(
