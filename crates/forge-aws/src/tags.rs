@@ -7,6 +7,7 @@
 //! `aws:*` (reserved, set by AWS) so they compare equal to the spec's.
 
 use forge_core::{Attrs, Value};
+use forge_engine::{Created, ProviderError};
 use std::collections::BTreeMap;
 
 /// The ownership tag naming the stack.
@@ -125,6 +126,30 @@ pub fn pick_orphan(mut ids: Vec<String>, address: &str) -> Option<String> {
         tracing::warn!(address = %address, ids = ?ids, "several untracked resources carry this address; adopting the first");
     }
     ids.into_iter().next()
+}
+
+/// The last step of every `find_orphan`: pick one of the resources listed
+/// for `address` and read it with `observe` (the kind's batched observe of
+/// one id), so each kind turns its listing into a [`Created`] the same way.
+pub async fn adopt_listed<F, Fut>(
+    listed: Vec<String>,
+    address: &str,
+    observe: F,
+) -> Result<Option<Created>, ProviderError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<BTreeMap<String, Attrs>, ProviderError>>,
+{
+    let Some(id) = pick_orphan(listed, address) else {
+        return Ok(None);
+    };
+    let mut observed = observe(id.clone()).await?;
+    Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
+}
+
+/// The ids of `(id, address tag)` listings.
+pub fn listed_ids(listed: Vec<(String, Option<String>)>) -> Vec<String> {
+    listed.into_iter().map(|(id, _)| id).collect()
 }
 
 #[cfg(test)]

@@ -730,11 +730,10 @@ impl Provider for RoleProvider {
             .filter(|d| tags::owned_by(detail_tags(d), &ctx.stack, Some(&address)))
             .filter_map(|d| d.role_name().map(str::to_string))
             .collect();
-        let Some(id) = tags::pick_orphan(ids, &address) else {
-            return Ok(None);
-        };
-        let mut observed = observe_roles(&client, std::slice::from_ref(&id)).await?;
-        Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
+        tags::adopt_listed(ids, &address, |id| async move {
+            observe_roles(&client, std::slice::from_ref(&id)).await
+        })
+        .await
     }
 
     async fn list_tagged(

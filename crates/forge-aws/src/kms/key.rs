@@ -603,12 +603,10 @@ impl Provider for KeyProvider {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
         let ids = owned_keys(&client, &ctx.stack, Some(&address)).await?;
-        let Some(id) = tags::pick_orphan(ids.into_iter().map(|(id, _)| id).collect(), &address)
-        else {
-            return Ok(None);
-        };
-        let mut observed = observe_keys(&client, std::slice::from_ref(&id)).await?;
-        Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
+        tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
+            observe_keys(&client, std::slice::from_ref(&id)).await
+        })
+        .await
     }
 
     async fn list_tagged(

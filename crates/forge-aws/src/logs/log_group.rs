@@ -466,12 +466,10 @@ impl Provider for LogGroupProvider {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
         let ids = all_owned(&client, &ctx.stack, Some(&address), None).await?;
-        let Some(id) = tags::pick_orphan(ids.into_iter().map(|(id, _)| id).collect(), &address)
-        else {
-            return Ok(None);
-        };
-        let mut observed = observe_groups(&client, std::slice::from_ref(&id)).await?;
-        Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
+        tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
+            observe_groups(&client, std::slice::from_ref(&id)).await
+        })
+        .await
     }
 
     async fn list_tagged(

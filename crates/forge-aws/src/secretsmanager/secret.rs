@@ -569,12 +569,10 @@ impl Provider for SecretProvider {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
         let found = owned(&client, &ctx.stack, Some(&address)).await?;
-        let Some(id) = tags::pick_orphan(found.into_iter().map(|(a, _)| a).collect(), &address)
-        else {
-            return Ok(None);
-        };
-        let mut observed = observe_secrets(&client, std::slice::from_ref(&id)).await?;
-        Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
+        tags::adopt_listed(tags::listed_ids(found), &address, |id| async move {
+            observe_secrets(&client, std::slice::from_ref(&id)).await
+        })
+        .await
     }
 
     async fn list_tagged(

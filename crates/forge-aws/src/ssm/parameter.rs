@@ -525,12 +525,10 @@ impl Provider for ParameterProvider {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
         let found = owned(&client, &ctx.stack, Some(&address)).await?;
-        let Some(id) = tags::pick_orphan(found.into_iter().map(|(n, _)| n).collect(), &address)
-        else {
-            return Ok(None);
-        };
-        let mut observed = observe_params(&client, std::slice::from_ref(&id)).await?;
-        Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
+        tags::adopt_listed(tags::listed_ids(found), &address, |id| async move {
+            observe_params(&client, std::slice::from_ref(&id)).await
+        })
+        .await
     }
 
     async fn list_tagged(
