@@ -21,8 +21,10 @@
 pub mod appautoscaling;
 pub mod attrs;
 pub mod clients;
+pub mod cloudwatch;
 pub mod ec2;
 pub mod ecs;
+pub mod elasticache;
 pub mod elbv2;
 pub mod error;
 pub mod iam;
@@ -30,6 +32,7 @@ pub mod kms;
 pub mod logs;
 pub mod normalize;
 pub mod paging;
+pub mod rds;
 pub mod s3;
 pub mod secretsmanager;
 pub mod settings;
@@ -59,4 +62,7 @@ pub fn register_all(registry: &mut ProviderRegistry, settings: AwsSettings) {
     s3::register(registry, &clients);
     secretsmanager::register(registry, &clients);
     ssm::register(registry, &clients);
+    rds::register(registry, &clients);
+    elasticache::register(registry, &clients);
+    cloudwatch::register(registry, &clients);
 }

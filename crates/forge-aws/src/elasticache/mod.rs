@@ -1,0 +1,10 @@
+//! ElastiCache kinds: cache subnet groups, parameter groups and Redis replication groups.
+
+use crate::clients::AwsClients;
+use forge_engine::ProviderRegistry;
+use std::sync::Arc;
+
+/// Registers this service's kinds.
+pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
+    let _ = (registry, clients);
+}
