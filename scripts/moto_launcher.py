@@ -249,6 +249,229 @@ def patch_ecs_service_rollouts():
     EC2ContainerServiceResponse.create_service = response_create_service
 
 
+def patch_tagging_api_resource_types():
+    """Gap: the Resource Groups Tagging API (GetResources) leaves out
+    resource types forge has kinds for: EC2 Elastic IPs and VPC endpoints,
+    ELBv2 listeners and listener rules, RDS DB subnet groups and (cluster)
+    parameter groups, ElastiCache parameter groups (kept by
+    patch_elasticache_parameter_groups) and WAFv2 web ACLs (a backend
+    outside the tagging API altogether); and it names flow logs
+    `flow-logs/<id>` where AWS's ARN says `vpc-flow-log/<id>`. The patch
+    adds them, with their tags and AWS's ARNs, to each backend's listing,
+    so forge's drift finds orphans of those kinds with its one tagging call
+    per region (found by tests/tests/drift.rs)."""
+    from moto.core.resource_tagging import TaggedResource, make_tag_matcher, match_resource_type
+    from moto.ec2.models import EC2Backend
+    from moto.elasticache.models import ElastiCacheBackend
+    from moto.elbv2.models import ELBv2Backend
+    from moto.rds.models import RDSBackend
+    from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
+    from moto.wafv2.models import wafv2_backends
+
+    def extend(cls, extra, rename=None):
+        original = cls.iter_tagged_resources
+
+        def iter_tagged_resources(self):
+            for r in original(self):
+                yield rename(r) if rename else r
+            yield from extra(self)
+
+        cls.iter_tagged_resources = iter_tagged_resources
+
+    def ec2_arn(backend, type_part, rid):
+        return f"arn:{backend.partition}:ec2:{backend.region_name}:{backend.account_id}:{type_part}/{rid}"
+
+    def ec2_extra(self):
+        for a in self.addresses:
+            if a.allocation_id:
+                yield TaggedResource(
+                    ec2_arn(self, "elastic-ip", a.allocation_id),
+                    dict(self.tags.get(a.allocation_id, {})),
+                    "ec2:elastic-ip",
+                )
+        for e in self.vpc_end_points.values():
+            yield TaggedResource(
+                ec2_arn(self, "vpc-endpoint", e.id), dict(self.tags.get(e.id, {})), "ec2:vpc-endpoint"
+            )
+
+    def ec2_rename(r):
+        if r.resource_type != "ec2:flow-logs":
+            return r
+        return TaggedResource(r.arn.replace(":flow-logs/", ":vpc-flow-log/"), r.tags, "ec2:vpc-flow-log", r.extra)
+
+    def elbv2_extra(self):
+        for lb in self.load_balancers.values():
+            for listener in lb.listeners.values():
+                yield TaggedResource(
+                    listener.arn,
+                    self.tagging_service.get_tag_dict_for_resource(listener.arn),
+                    "elasticloadbalancing:listener",
+                )
+                for rule in listener._non_default_rules.values():
+                    yield TaggedResource(
+                        rule.arn,
+                        self.tagging_service.get_tag_dict_for_resource(rule.arn),
+                        "elasticloadbalancing:listener-rule",
+                    )
+
+    def rds_extra(self):
+        for kind, items in [
+            ("rds:subgrp", self.subnet_groups),
+            ("rds:cluster-pg", self.db_cluster_parameter_groups),
+            ("rds:pg", self.db_parameter_groups),
+        ]:
+            for item in list(items.values()):
+                tags = {t["Key"]: t["Value"] for t in item.get_tags()}
+                yield TaggedResource(item.arn, tags, kind)
+
+    def elasticache_extra(self):
+        for group in getattr(self, "_forge_parameter_groups", {}).values():
+            arn = group["ARN"]
+            yield TaggedResource(
+                arn, self.tagging_service.get_tag_dict_for_resource(arn), "elasticache:parametergroup"
+            )
+
+    # WAFv2 has no tagging-API listing at all: add its web ACLs to the
+    # tagging backend's generator, with the same filters.
+    original_gen = ResourceGroupsTaggingAPIBackend._get_resources_generator
+
+    def resources_generator(self, tag_filters=None, resource_type_filters=None, resource_arn_list=None):
+        yield from original_gen(self, tag_filters, resource_type_filters, resource_arn_list)
+        matcher = make_tag_matcher(tag_filters)
+        if not match_resource_type("wafv2:webacl", resource_type_filters):
+            return
+        waf = wafv2_backends[self.account_id][self.region_name]
+        for arn in list(waf.wacls):
+            tags = waf.tagging_service.get_tag_dict_for_resource(arn)
+            if tags and matcher(tags) and (not resource_arn_list or arn in resource_arn_list):
+                yield TaggedResource(arn, tags, "wafv2:webacl")
+
+    ResourceGroupsTaggingAPIBackend._get_resources_generator = resources_generator
+    extend(EC2Backend, ec2_extra, ec2_rename)
+    extend(ELBv2Backend, elbv2_extra)
+    extend(RDSBackend, rds_extra)
+    extend(ElastiCacheBackend, elasticache_extra)
+
+
+def patch_s3_get_bucket_replication_rules():
+    """Gap: moto 5.2.5's GetBucketReplication answers every rule with
+    `Filter: {Prefix: ""}` and `DeleteMarkerReplication: Disabled` whatever
+    was put, and drops `SourceSelectionCriteria`, so a prefix filter, delete
+    marker replication or SSE-KMS selection can never be read back. Answer
+    with the rules as stored (S3 echoes what was put)."""
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import S3Response
+
+    def rule_as_put(rule):
+        out = {
+            "ID": rule["ID"],
+            "Priority": rule.get("Priority"),
+            "Status": rule["Status"],
+            "Destination": rule["Destination"],
+        }
+        if "Filter" in rule:
+            out["Filter"] = dict(rule["Filter"] or {})
+            if "Prefix" in out["Filter"]:
+                out["Filter"]["Prefix"] = out["Filter"]["Prefix"] or ""
+        elif "Prefix" in rule:
+            out["Prefix"] = rule["Prefix"] or ""
+        for key in ("SourceSelectionCriteria", "DeleteMarkerReplication"):
+            if rule.get(key):
+                out[key] = rule[key]
+        return {k: v for k, v in out.items() if v is not None}
+
+    def get_bucket_replication(self):
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        rules = [rule_as_put(r) for r in replication["Rule"]]
+        return self.serialized(
+            ActionResult(
+                {
+                    "ReplicationConfiguration": {
+                        "Role": replication["Role"],
+                        "Rules": rules,
+                    }
+                }
+            )
+        )
+
+    S3Response.get_bucket_replication = get_bucket_replication
+
+
+def patch_ecs_service_rollouts():
+    """Gaps: an ECS service's deployment stays `IN_PROGRESS` with 0 tasks
+    running forever (so anything waiting for the rollout waits forever), an
+    UpdateService to a new task definition leaves the deployment on the old
+    one, and CreateService drops `deploymentConfiguration`,
+    `healthCheckGracePeriodSeconds`, `enableExecuteCommand` and
+    `enableECSManagedTags` (a spec setting them re-plans forever). After the
+    patch a service reaches steady state at once, as on AWS once its tasks
+    are healthy: one PRIMARY deployment, `COMPLETED`, running = desired, on
+    the service's task definition (as an ARN); the dropped settings are
+    stored and described."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
+    from moto.core.utils import utcnow
+
+    def settle(backend, service):
+        if service.task_definition:
+            service.task_definition = backend.describe_task_definition(
+                service.task_definition
+            ).arn
+        service.running_count = service.desired_count
+        service.pending_count = 0
+        for deployment in service.deployments:
+            deployment.update(
+                desiredCount=service.desired_count,
+                runningCount=service.desired_count,
+                pendingCount=0,
+                rolloutState="COMPLETED",
+                rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+                taskDefinition=service.task_definition,
+                updatedAt=utcnow(),
+            )
+
+    stored = {
+        "deploymentConfiguration": "deployment_configuration",
+        "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+        "enableExecuteCommand": "enable_execute_command",
+        "enableECSManagedTags": "enable_ecs_managed_tags",
+    }
+    original_create = EC2ContainerServiceBackend.create_service
+    original_update = EC2ContainerServiceBackend.update_service
+    original_response_create = EC2ContainerServiceResponse.create_service
+
+    def create_service(self, *args, **kwargs):
+        service = original_create(self, *args, **kwargs)
+        settle(self, service)
+        return service
+
+    def update_service(self, service_properties):
+        # `update_service` pops what it reads, so keep a copy for settle().
+        service = original_update(self, dict(service_properties))
+        settle(self, service)
+        return service
+
+    def response_create_service(self):
+        result = original_response_create(self)
+        service = self.ecs_backend.services[
+            f"{self.ecs_backend._get_cluster(self._get_param('cluster', 'default')).name}"
+            f":{self._get_param('serviceName')}"
+        ]
+        for param, attr in stored.items():
+            value = self._get_param(param)
+            if value is not None:
+                setattr(service, attr, value)
+        return result
+
+    EC2ContainerServiceBackend.create_service = create_service
+    EC2ContainerServiceBackend.update_service = update_service
+    EC2ContainerServiceResponse.create_service = response_create_service
+
+
 PATCHES = [
     patch_s3_get_bucket_versioning_root,
     patch_s3_conditional_writes_atomic,
@@ -256,6 +479,7 @@ PATCHES = [
     patch_elasticache_deletes,
     patch_ec2_group_rule_descriptions,
     patch_ecs_service_rollouts,
+    patch_tagging_api_resource_types,
 ]
 
 
