@@ -5,9 +5,18 @@
 //! Observe cost: S3 has no describe-many; every configuration block is its
 //! own sub-resource. Per bucket: HeadBucket, GetBucketVersioning,
 //! GetBucketEncryption, GetPublicAccessBlock, GetBucketOwnershipControls,
-//! GetBucketLifecycleConfiguration, GetBucketPolicy, GetBucketTagging (8
-//! calls, the seven reads of a bucket concurrently), buckets at most eight
-//! at a time. A stack has a few buckets, so a refresh stays in the tens.
+//! GetBucketLifecycleConfiguration, GetBucketPolicy, GetBucketReplication,
+//! GetBucketTagging (9 calls, the eight reads of a bucket concurrently),
+//! buckets at most eight at a time. A stack has a few buckets, so a refresh
+//! stays in the tens.
+//!
+//! Replication needs versioning on both sides. forge checks before it puts a
+//! replication configuration: the bucket's own `versioning` must be Enabled
+//! (a clear error naming the field instead of S3's InvalidRequest), and each
+//! destination bucket is looked up (GetBucketLocation, then
+//! GetBucketVersioning in its region: 2 calls per destination, only when the
+//! configuration is written) and refused unless versioned. A destination
+//! forge may not read (another account) is left to S3 to check.
 //!
 //! `force_destroy` is a forge setting, not an S3 property; so that refresh
 //! and destroy see what the spec set, forge records it on the bucket as the
@@ -17,8 +26,9 @@
 
 use super::config::{
     encryption_config, encryption_type, lifecycle_rule_type, lifecycle_rules, normalize_encryption,
-    normalize_rules, observed_encryption, observed_public_access_block, observed_rules,
-    public_access_block_config, public_access_block_type,
+    normalize_replication, normalize_rules, observed_encryption, observed_public_access_block,
+    observed_replication, observed_rules, public_access_block_config, public_access_block_type,
+    replication_config, replication_destinations, replication_type,
 };
 use super::{CONCURRENCY, s3_err_at};
 use crate::attrs::{opt_bool, opt_str, req_str, str_or_null};
@@ -56,6 +66,7 @@ const UNSET_CODES: &[&str] = &[
     "NoSuchLifecycleConfiguration",
     "NoSuchBucketPolicy",
     "NoSuchTagSet",
+    "ReplicationConfigurationNotFoundError",
 ];
 
 /// The `aws.s3.bucket` provider.
@@ -112,6 +123,11 @@ pub fn schema() -> KindSchema {
                     .describe("Lifecycle rules (expiration, transitions, noncurrent versions, multipart cleanup)."),
             ),
             ("policy", FieldSchema::optional(FieldType::Any).describe("The bucket policy (JSON text or YAML object).")),
+            (
+                "replication_configuration",
+                FieldSchema::optional(replication_type())
+                    .describe("Replication to other buckets (e.g. another region); needs versioning Enabled here and there."),
+            ),
             ("tags", tags_field()),
             (
                 "force_destroy",
@@ -141,6 +157,13 @@ fn normalize(mut attrs: Attrs) -> Attrs {
     {
         let n = normalize_rules(v);
         attrs.insert("lifecycle_rules".into(), n);
+    }
+    if let Some(v) = attrs
+        .get("replication_configuration")
+        .filter(|v| v.as_map().is_some())
+    {
+        let n = normalize_replication(v);
+        attrs.insert("replication_configuration".into(), n);
     }
     crate::normalize::policy_field(&mut attrs, "policy");
     normalize_common(&SCHEMA, &mut attrs);
@@ -252,15 +275,26 @@ async fn fetch_bucket(
                         .map_err(|e| s3_err_at("GetBucketPolicy", e)),
                 )
             },
+            async {
+                unset_is_none(
+                    client
+                        .get_bucket_replication()
+                        .bucket(name)
+                        .send()
+                        .await
+                        .map_err(|e| s3_err_at("GetBucketReplication", e)),
+                )
+            },
             bucket_tags(client, name),
         )
     };
-    let (versioning, encryption, pab, ownership, lifecycle, policy, tag_list) = match reads.await {
-        Ok(r) => r,
-        // Deleted while we were reading it.
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
-    };
+    let (versioning, encryption, pab, ownership, lifecycle, policy, replication, tag_list) =
+        match reads.await {
+            Ok(r) => r,
+            // Deleted while we were reading it.
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
     let force = tag_list
         .iter()
         .any(|(k, v)| k == FORCE_DESTROY_TAG && v == "true");
@@ -304,6 +338,14 @@ async fn fetch_bucket(
         (
             "policy",
             str_or_null(policy.as_ref().and_then(|p| p.policy())),
+        ),
+        (
+            "replication_configuration",
+            replication
+                .as_ref()
+                .and_then(|r| r.replication_configuration())
+                .map(observed_replication)
+                .unwrap_or_default(),
         ),
         (
             "tags",
@@ -363,6 +405,10 @@ pub enum BucketCall {
     Lifecycle(Value),
     /// DeleteBucketLifecycle.
     DeleteLifecycle,
+    /// PutBucketReplication.
+    Replication(Value),
+    /// DeleteBucketReplication.
+    DeleteReplication,
     /// PutBucketTagging with these user tags (plus forge's), and whether
     /// to record force_destroy.
     Tags(BTreeMap<String, String>, bool),
@@ -379,8 +425,19 @@ fn differs(prior: &Attrs, desired: &Attrs, key: &str) -> bool {
 /// Blocks left unset in an optional-computed field are not touched. The
 /// public access block goes before the policy: a block that forbids
 /// public policies must be relaxed before such a policy can be put.
+/// Replication is removed first (before versioning could be suspended) and
+/// put after versioning (which it needs).
 pub fn update_calls(prior: &Attrs, desired: &Attrs) -> Vec<BucketCall> {
     let mut calls = Vec::new();
+    let replication = differs(prior, desired, "replication_configuration").then(|| {
+        desired
+            .get("replication_configuration")
+            .filter(|v| !v.is_null())
+            .cloned()
+    });
+    if let Some(None) = replication {
+        calls.push(BucketCall::DeleteReplication);
+    }
     let set_and_differs =
         |key: &str| desired.get(key).is_some_and(|v| !v.is_null()) && differs(prior, desired, key);
     if set_and_differs("versioning")
@@ -392,6 +449,9 @@ pub fn update_calls(prior: &Attrs, desired: &Attrs) -> Vec<BucketCall> {
         && let Some(v) = desired.get("server_side_encryption")
     {
         calls.push(BucketCall::Encryption(v.clone()));
+    }
+    if let Some(Some(v)) = replication {
+        calls.push(BucketCall::Replication(v));
     }
     if set_and_differs("ownership_controls")
         && let Some(v) = opt_str(desired, "ownership_controls")
@@ -520,8 +580,115 @@ async fn run_call(
                 .await
                 .map_err(|e| s3_err_at("DeleteBucketLifecycle", e))?;
         }
+        BucketCall::Replication(v) => {
+            client
+                .put_bucket_replication()
+                .bucket(bucket)
+                .replication_configuration(replication_config(&v)?)
+                .send()
+                .await
+                .map_err(|e| s3_err_at("PutBucketReplication", e))?;
+        }
+        BucketCall::DeleteReplication => {
+            client
+                .delete_bucket_replication()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| s3_err_at("DeleteBucketReplication", e))?;
+        }
         BucketCall::Tags(user, force) => {
             put_tags(client, bucket, &user, &ctx.system_tags, force).await?
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of a replication configuration on a bucket whose own
+/// versioning is not (going to be) Enabled: `versioning` from the spec, or
+/// the bucket's current state when the spec leaves it unset.
+pub fn source_versioning_error(
+    bucket: &str,
+    prior: &Attrs,
+    desired: &Attrs,
+) -> Option<ProviderError> {
+    let wants = desired
+        .get("replication_configuration")
+        .is_some_and(|v| !v.is_null());
+    let versioning = opt_str(desired, "versioning").or_else(|| opt_str(prior, "versioning"));
+    (wants && versioning != Some("Enabled")).then(|| {
+        ProviderError::Invalid(format!(
+            "bucket {bucket}: replication_configuration needs `versioning: Enabled` (S3 replicates object versions; currently {})",
+            versioning.unwrap_or("never enabled")
+        ))
+    })
+}
+
+/// Checks, before PutBucketReplication, that the bucket and every
+/// destination bucket are versioned (S3 refuses the configuration
+/// otherwise, naming neither bucket nor field).
+async fn check_replication(
+    clients: &AwsClients,
+    region: &str,
+    bucket: &str,
+    prior: &Attrs,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
+    if let Some(e) = source_versioning_error(bucket, prior, desired) {
+        return Err(e);
+    }
+    let Some(conf) = desired.get("replication_configuration") else {
+        return Ok(());
+    };
+    // GetBucketLocation answers for any bucket from the partition's first
+    // region; the versioning read must then go to the bucket's own region.
+    let home = if partition(region) == "aws" {
+        "us-east-1"
+    } else {
+        region
+    };
+    let locator = clients.client(home, super::client).await?;
+    for dest in replication_destinations(conf) {
+        let location = match locator
+            .get_bucket_location()
+            .bucket(&dest)
+            .send()
+            .await
+            .map_err(|e| s3_err_at("GetBucketLocation", e))
+        {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => {
+                return Err(ProviderError::Invalid(format!(
+                    "bucket {bucket}: replication destination bucket {dest} does not exist"
+                )));
+            }
+            // Not ours to read (another account): S3 checks it on put.
+            Err(ProviderError::Api { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let dest_region = match location.location_constraint().map(|c| c.as_str()) {
+            None | Some("") => "us-east-1",
+            // The legacy name of eu-west-1.
+            Some("EU") => "eu-west-1",
+            Some(r) => r,
+        };
+        let client = clients.client(dest_region, super::client).await?;
+        let status = match client
+            .get_bucket_versioning()
+            .bucket(&dest)
+            .send()
+            .await
+            .map_err(|e| s3_err_at("GetBucketVersioning", e))
+        {
+            Ok(out) => out.status().map(|s| s.as_str().to_string()),
+            Err(ProviderError::Api { code, .. }) if code == "AccessDenied" => continue,
+            Err(e) => return Err(e),
+        };
+        if status.as_deref() != Some("Enabled") {
+            return Err(ProviderError::Invalid(format!(
+                "bucket {bucket}: replication destination bucket {dest} ({dest_region}) must have versioning Enabled (it is {})",
+                status.as_deref().unwrap_or("never enabled")
+            )));
         }
     }
     Ok(())
@@ -767,6 +934,14 @@ impl Provider for BucketProvider {
     ) -> Result<Created, ProviderError> {
         let client = self.client(&ctx.region).await?;
         let name = req_str(desired, "bucket")?;
+        // Refused before the bucket exists, so a refusal leaves nothing
+        // behind.
+        if desired
+            .get("replication_configuration")
+            .is_some_and(|v| !v.is_null())
+        {
+            check_replication(&self.clients, &ctx.region, name, &Attrs::new(), desired).await?;
+        }
         // us-east-1 is the one region S3 refuses as an explicit constraint.
         let location = (ctx.region != "us-east-1").then(|| {
             CreateBucketConfiguration::builder()
@@ -835,7 +1010,14 @@ impl Provider for BucketProvider {
         _changes: &[FieldChange],
     ) -> Result<Attrs, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        for call in update_calls(prior, desired) {
+        let calls = update_calls(prior, desired);
+        if calls
+            .iter()
+            .any(|c| matches!(c, BucketCall::Replication(_)))
+        {
+            check_replication(&self.clients, &ctx.region, id, prior, desired).await?;
+        }
+        for call in calls {
             run_call(&client, id, ctx, call).await?;
         }
         observe_one(&client, id, &ctx.region).await
@@ -950,6 +1132,8 @@ mod tests {
                 BucketCall::DeletePolicy => "delete-policy",
                 BucketCall::Lifecycle(_) => "lifecycle",
                 BucketCall::DeleteLifecycle => "delete-lifecycle",
+                BucketCall::Replication(_) => "replication",
+                BucketCall::DeleteReplication => "delete-replication",
                 BucketCall::Tags(..) => "tags",
             })
             .collect();
@@ -999,5 +1183,47 @@ mod tests {
             s.field("force_destroy").and_then(|f| f.default.clone()),
             Some(Value::Bool(false))
         );
+    }
+
+    fn replicated(versioning: &str) -> Attrs {
+        attrs_of(serde_json::json!({
+            "bucket": "artifacts", "versioning": versioning,
+            "replication_configuration": {
+                "role": "arn:aws:iam::1:role/replication",
+                "rules": [{"id": "all", "destination": {"bucket": "arn:aws:s3:::artifacts-replica"}}]
+            }
+        }))
+    }
+
+    #[test]
+    fn replication_is_put_after_versioning_and_removed_first() {
+        let bare = attrs_of(serde_json::json!({"bucket": "artifacts"}));
+        let want = replicated("Enabled");
+        let calls = update_calls(&bare, &want);
+        assert!(matches!(calls[0], BucketCall::Versioning(_)), "{calls:?}");
+        assert!(matches!(calls[1], BucketCall::Replication(_)), "{calls:?}");
+        assert!(update_calls(&want, &want).is_empty());
+        let off = attrs_of(serde_json::json!({"bucket": "artifacts", "versioning": "Suspended"}));
+        let calls = update_calls(&want, &off);
+        assert_eq!(calls[0], BucketCall::DeleteReplication);
+        assert_eq!(calls[1], BucketCall::Versioning("Suspended".into()));
+    }
+
+    #[test]
+    fn replication_without_versioning_is_refused_clearly() {
+        let bare = attrs_of(serde_json::json!({"bucket": "artifacts"}));
+        let e = source_versioning_error("artifacts", &bare, &replicated("Suspended"))
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("needs `versioning: Enabled`") && e.contains("Suspended"),
+            "{e}"
+        );
+        assert!(source_versioning_error("artifacts", &bare, &replicated("Enabled")).is_none());
+        // Versioning left unset in the spec: the bucket's current state counts.
+        let mut unset = replicated("Enabled");
+        unset.remove("versioning");
+        assert!(source_versioning_error("artifacts", &bare, &unset).is_some());
+        assert!(source_versioning_error("artifacts", &replicated("Enabled"), &unset).is_none());
     }
 }
