@@ -38,6 +38,7 @@ pub mod secretsmanager;
 pub mod settings;
 pub mod ssm;
 pub mod state;
+pub mod tagging;
 pub mod tags;
 pub mod wafv2;
 
@@ -65,4 +66,6 @@ pub fn register_all(registry: &mut ProviderRegistry, settings: AwsSettings) {
     rds::register(registry, &clients);
     elasticache::register(registry, &clients);
     cloudwatch::register(registry, &clients);
+    // Drift's orphan search: one tagging call per region for the kinds it maps.
+    registry.set_tag_index(Arc::new(tagging::ResourceTagIndex::new(clients)));
 }

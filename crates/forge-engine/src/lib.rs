@@ -31,6 +31,7 @@ pub mod refresh;
 pub mod registry;
 pub mod retry;
 pub mod state;
+pub mod tag_index;
 pub mod values;
 
 pub use apply::{
@@ -56,3 +57,4 @@ pub use state::{
     BackendError, BackendFactory, BackendRegistry, LocalBackend, LockError, LockInfo,
     MemoryBackend, OutputState, ResourceState, State, StateBackend, VersionToken, open_backend,
 };
+pub use tag_index::{TagIndex, TaggedResource};

@@ -1,9 +1,12 @@
 //! The provider registry: resource kind name to provider.
 //!
 //! The CLI fills it with forge's AWS providers; a library user can add
-//! kinds of their own with [`ProviderRegistry::register`].
+//! kinds of their own with [`ProviderRegistry::register`]. It may also hold
+//! a [`TagIndex`], the cheap way drift finds resources carrying a stack's
+//! ownership tag (see [`crate::tag_index`]).
 
 use crate::provider::Provider;
+use crate::tag_index::TagIndex;
 use forge_core::SchemaRegistry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,6 +15,7 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct ProviderRegistry {
     providers: BTreeMap<String, Arc<dyn Provider>>,
+    tag_index: Option<Arc<dyn TagIndex>>,
 }
 
 impl ProviderRegistry {
@@ -38,6 +42,17 @@ impl ProviderRegistry {
             reg.insert(Arc::new(p.schema().clone()));
         }
         reg
+    }
+
+    /// Uses `index` to find tagged resources of the kinds it covers
+    /// (replacing any index set before).
+    pub fn set_tag_index(&mut self, index: Arc<dyn TagIndex>) {
+        self.tag_index = Some(index);
+    }
+
+    /// The tag index, if one is set.
+    pub fn tag_index(&self) -> Option<&Arc<dyn TagIndex>> {
+        self.tag_index.as_ref()
     }
 
     /// Registered kind names, sorted.

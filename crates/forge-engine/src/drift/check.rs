@@ -107,7 +107,7 @@ impl Engine {
         };
         let (observed, (found_orphans, orphan_errors), plan) = tokio::join!(
             observe_each(registry, recorded, &options.retry),
-            orphans::find(registry, &stack.name, orphan_groups, &known, &options.retry),
+            orphans::find(registry, stack, orphan_groups, &known, &options.retry),
             plan_against_record(registry, stack, state.clone(), &options.retry),
         );
 
@@ -208,11 +208,8 @@ impl Engine {
                 });
             }
         }
-        let (found_orphans, sibling_errors) =
-            orphans::drop_other_environments(registry, stack, found_orphans, &options.retry).await;
         report.orphans = found_orphans;
         report.errors.extend(orphan_errors);
-        report.errors.extend(sibling_errors);
         report.finish();
         Ok(report)
     }

@@ -3,7 +3,8 @@
 //! [`crate::Engine::drift`] is read-only: it reads the state (no lock),
 //! observes every recorded resource through the providers' batched
 //! `observe` (one call per kind and region), lists what carries the stack's
-//! ownership tag through `list_tagged`, and plans the spec against the
+//! ownership tag (through the registry's [`crate::TagIndex`], one call per
+//! region, and `list_tagged` for kinds it does not cover), and plans the spec against the
 //! recorded state without refreshing. The [`DriftReport`] keeps four things
 //! apart:
 //!
@@ -52,7 +53,7 @@ pub const DRIFT_FORMAT_VERSION: &str = "1";
 pub struct DriftOptions {
     /// Retries of each observe and list call (throttling, 5xx).
     pub retry: RetryPolicy,
-    /// Look for orphans through `list_tagged` (default true).
+    /// Look for orphans (default true; see [`orphans`]).
     pub orphans: bool,
 }
 

@@ -1,23 +1,39 @@
 //! Orphans: resources carrying `forge:stack=<stack>` that the state does
-//! not know, found with `Provider::list_tagged` for every kind the stack or
-//! its state uses, in every region either uses.
+//! not know.
+//!
+//! They are found, in every region the stack or its state uses, with the
+//! registry's [`crate::TagIndex`] when there is one (one paged call per region
+//! for every kind it covers) and with `Provider::list_tagged` for every
+//! other kind the stack or its state uses (one or more calls per kind). If
+//! the index fails in a region (not allowed, not offered there), that
+//! region falls back to `list_tagged` for the covered kinds too, so the
+//! check stays complete at the old cost.
 //!
 //! `forge:stack` holds the stack's name only, so the environments of one
 //! stack deployed in the same account carry the same ownership tag. A
 //! candidate whose tags contradict the stack's own evaluated tags (it says
 //! `Environment = prod` while `dev` is checked) belongs to a sibling
-//! environment and is not reported; telling them apart costs one batched
-//! observe per kind that has candidates.
+//! environment and is not reported. Every candidate left is confirmed with
+//! its kind's batched `observe` (one call per kind that has candidates, so
+//! a clean stack pays nothing): an index lags behind the services and
+//! lists objects pending deletion, and the observed tags settle the
+//! environment for kinds listed without tags.
 
 use super::{DriftError, Orphan};
-use crate::provider::ObserveCtx;
+use crate::provider::{ObserveCtx, ProviderError};
 use crate::registry::ProviderRegistry;
 use crate::retry::{RetryPolicy, with_retry};
 use crate::state::State;
-use forge_core::Value;
+use crate::tag_index::TaggedResource;
 use forge_core::spec::Stack;
+use forge_core::{Attrs, Value};
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// The ownership tag naming the resource's address (see the AWS
+/// providers' tags module; the engine only reads it).
+const ADDRESS_TAG: &str = "forge:address";
 
 /// The (kind, region) pairs to list: every kind × every region involved.
 pub fn groups(stack: &Stack, state: Option<&State>) -> Vec<(String, String)> {
@@ -54,62 +70,151 @@ pub fn known_ids(state: Option<&State>) -> BTreeSet<(String, String)> {
     ids
 }
 
-/// Lists tagged resources of every group concurrently and keeps those the
-/// state does not know.
+/// A resource found by its ownership tag, not yet confirmed.
+#[derive(Debug, Clone)]
+struct Candidate {
+    /// The kinds it can be, most likely first; the first is tried next.
+    kinds: Vec<String>,
+    region: String,
+    id: String,
+    address_tag: Option<String>,
+}
+
+/// What one region's search produced.
+type RegionFound = (Vec<Candidate>, Vec<DriftError>);
+
+/// Finds the orphans of `stack`: resources of the `groups` (kind, region)
+/// pairs, and of every kind the tag index covers in those regions, that
+/// carry the stack's ownership tag, are not in `known`, do not belong to a
+/// sibling environment, and exist (see the module docs).
 pub async fn find(
     registry: &ProviderRegistry,
-    stack_name: &str,
+    stack: &Stack,
     groups: Vec<(String, String)>,
     known: &BTreeSet<(String, String)>,
     retry: &RetryPolicy,
 ) -> (Vec<Orphan>, Vec<DriftError>) {
-    let calls = groups.into_iter().map(|(kind, region)| async move {
-        let Some(provider) = registry.get(&kind) else {
-            return Err(DriftError {
-                kind: Some(kind.clone()),
-                region: Some(region),
-                address: None,
-                message: format!("no provider for resource kind `{kind}`"),
-            });
-        };
-        let ctx = ObserveCtx {
-            region: region.clone(),
-            stack: stack_name.to_string(),
-        };
-        with_retry(retry, || provider.list_tagged(&ctx), |_, _, _| {})
-            .await
-            .map(|found| (kind.clone(), region.clone(), found))
-            .map_err(|e| DriftError {
-                kind: Some(kind.clone()),
-                region: Some(region.clone()),
-                address: None,
-                message: format!("listing {kind} tagged forge:stack={stack_name} in {region}: {e}"),
-            })
-    });
-    let mut orphans = Vec::new();
-    let mut errors = Vec::new();
-    for result in futures::future::join_all(calls).await {
-        match result {
-            Ok((kind, region, found)) => {
-                for (id, address_tag) in found {
-                    if !known.contains(&(kind.clone(), id.clone())) {
-                        orphans.push(Orphan {
-                            kind: kind.clone(),
-                            region: region.clone(),
-                            id,
-                            address_tag,
-                        });
-                    }
-                }
-            }
-            Err(e) => errors.push(e),
-        }
+    let mut kinds_by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (kind, region) in groups {
+        kinds_by_region.entry(region).or_default().push(kind);
     }
+    let searches = kinds_by_region
+        .into_iter()
+        .map(|(region, kinds)| search_region(registry, &stack.name, region, kinds, retry));
+    let mut candidates = Vec::new();
+    let mut errors = Vec::new();
+    for (found, errs) in futures::future::join_all(searches).await {
+        candidates.extend(found);
+        errors.extend(errs);
+    }
+    candidates.retain(|c| {
+        !c.kinds
+            .iter()
+            .any(|k| known.contains(&(k.clone(), c.id.clone())))
+    });
+    let (orphans, confirm_errors) = confirm(registry, stack, candidates, retry).await;
+    errors.extend(confirm_errors);
     (orphans, errors)
 }
 
+/// One region: the tag index for what it covers (falling back to
+/// `list_tagged` if it fails), `list_tagged` for the rest.
+async fn search_region(
+    registry: &ProviderRegistry,
+    stack_name: &str,
+    region: String,
+    kinds: Vec<String>,
+    retry: &RetryPolicy,
+) -> RegionFound {
+    let ctx = ObserveCtx {
+        region: region.clone(),
+        stack: stack_name.to_string(),
+    };
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let mut listed_kinds = kinds;
+    if let Some(index) = registry.tag_index() {
+        match with_retry(retry, || index.tagged(&ctx), |_, _, _| {}).await {
+            Ok(tagged) => {
+                found.extend(indexed_candidates(registry, &region, tagged));
+                listed_kinds.retain(|k| !index.covers(k));
+            }
+            Err(e) => {
+                tracing::warn!(region = %region, error = %e, "tag index failed; listing each kind instead");
+            }
+        }
+    }
+    let lists = listed_kinds
+        .into_iter()
+        .map(|kind| list_kind(registry, &ctx, kind, retry));
+    for result in futures::future::join_all(lists).await {
+        match result {
+            Ok(listed) => found.extend(listed),
+            Err(e) => errors.push(e),
+        }
+    }
+    (found, errors)
+}
+
+/// The index's findings as candidates, keeping only kinds the registry
+/// has a provider for (an index may know kinds a library user left out).
+fn indexed_candidates(
+    registry: &ProviderRegistry,
+    region: &str,
+    tagged: Vec<TaggedResource>,
+) -> impl Iterator<Item = Candidate> {
+    tagged.into_iter().filter_map(move |t| {
+        let kinds: Vec<String> = t
+            .kinds
+            .into_iter()
+            .filter(|k| registry.get(k).is_some())
+            .collect();
+        (!kinds.is_empty()).then(|| Candidate {
+            kinds,
+            region: region.to_string(),
+            address_tag: t.tags.get(ADDRESS_TAG).cloned(),
+            id: t.id,
+        })
+    })
+}
+
+/// One kind's `list_tagged` in one region.
+async fn list_kind(
+    registry: &ProviderRegistry,
+    ctx: &ObserveCtx,
+    kind: String,
+    retry: &RetryPolicy,
+) -> Result<Vec<Candidate>, DriftError> {
+    let error = |message: String| DriftError {
+        kind: Some(kind.clone()),
+        region: Some(ctx.region.clone()),
+        address: None,
+        message,
+    };
+    let Some(provider) = registry.get(&kind) else {
+        return Err(error(format!("no provider for resource kind `{kind}`")));
+    };
+    let listed = with_retry(retry, || provider.list_tagged(ctx), |_, _, _| {})
+        .await
+        .map_err(|e| {
+            error(format!(
+                "listing {kind} tagged forge:stack={} in {}: {e}",
+                ctx.stack, ctx.region
+            ))
+        })?;
+    Ok(listed
+        .into_iter()
+        .map(|(id, address_tag)| Candidate {
+            kinds: vec![kind.clone()],
+            region: ctx.region.clone(),
+            id,
+            address_tag,
+        })
+        .collect())
+}
+
 /// Whether observed `attrs` carry a tag of `stack_tags` with another value.
-fn contradicts(stack_tags: &BTreeMap<String, String>, attrs: &forge_core::Attrs) -> bool {
+fn contradicts(stack_tags: &BTreeMap<String, String>, attrs: &Attrs) -> bool {
     let Some(Value::Map(tags)) = attrs.get("tags") else {
         return false;
     };
@@ -120,63 +225,88 @@ fn contradicts(stack_tags: &BTreeMap<String, String>, attrs: &forge_core::Attrs)
     })
 }
 
-/// Drops candidates that belong to another environment of the same stack
-/// name (see the module docs). Candidates of kinds without tags, or whose
-/// observe finds them gone, are kept as they are.
-pub async fn drop_other_environments(
+/// Confirms candidates with one batched `observe` per (kind, region):
+/// those observed and not of a sibling environment become orphans; those
+/// not observed are tried as their next possible kind, or dropped (gone,
+/// pending deletion, or not really of that kind).
+async fn confirm(
     registry: &ProviderRegistry,
     stack: &Stack,
-    candidates: Vec<Orphan>,
+    mut pending: Vec<Candidate>,
     retry: &RetryPolicy,
 ) -> (Vec<Orphan>, Vec<DriftError>) {
-    if stack.tags.is_empty() || candidates.is_empty() {
-        return (candidates, Vec::new());
-    }
-    let mut groups: BTreeMap<(String, String), Vec<Orphan>> = BTreeMap::new();
-    for o in candidates {
-        groups
-            .entry((o.kind.clone(), o.region.clone()))
-            .or_default()
-            .push(o);
-    }
-    let calls = groups
-        .into_iter()
-        .map(|((kind, region), found)| async move {
-            let Some(provider) = registry.get(&kind) else {
-                return Ok(found);
-            };
-            if provider.schema().field("tags").is_none() {
-                return Ok(found);
-            }
-            let ids: Vec<String> = found.iter().map(|o| o.id.clone()).collect();
-            let ctx = ObserveCtx {
-                region: region.clone(),
-                stack: stack.name.clone(),
-            };
-            let observed = with_retry(retry, || provider.observe(&ctx, &ids), |_, _, _| {})
-                .await
-                .map_err(|e| DriftError {
-                    kind: Some(kind.clone()),
-                    region: Some(region.clone()),
-                    address: None,
-                    message: format!("observing untracked {kind} in {region}: {e}"),
-                })?;
-            Ok(found
-                .into_iter()
-                .filter(|o| {
-                    observed
-                        .get(&o.id)
-                        .is_none_or(|attrs| !contradicts(&stack.tags, attrs))
-                })
-                .collect())
-        });
-    let mut kept = Vec::new();
+    let mut orphans = Vec::new();
     let mut errors = Vec::new();
-    for result in futures::future::join_all(calls).await {
-        match result {
-            Ok(found) => kept.extend(found),
-            Err(e) => errors.push(e),
+    while !pending.is_empty() {
+        let mut groups: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
+        for c in pending.drain(..) {
+            if let Some(kind) = c.kinds.first() {
+                groups
+                    .entry((kind.clone(), c.region.clone()))
+                    .or_default()
+                    .push(c);
+            }
+        }
+        let rounds = groups
+            .into_iter()
+            .map(|((kind, region), found)| async move {
+                let observed = match registry.get(&kind) {
+                    Some(provider) => observe_ids(provider, stack, &region, &found, retry)
+                        .await
+                        .map_err(|e| DriftError {
+                            kind: Some(kind.clone()),
+                            region: Some(region.clone()),
+                            address: None,
+                            message: format!("observing untracked {kind} in {region}: {e}"),
+                        })?,
+                    None => BTreeMap::new(),
+                };
+                Ok::<_, DriftError>((kind, found, observed))
+            });
+        for result in futures::future::join_all(rounds).await {
+            let (kind, found, observed) = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            for mut c in found {
+                match observed.get(&c.id) {
+                    Some(attrs) if contradicts(&stack.tags, attrs) => {}
+                    Some(_) => orphans.push(Orphan {
+                        kind: kind.clone(),
+                        region: c.region,
+                        id: c.id,
+                        address_tag: c.address_tag,
+                    }),
+                    None => {
+                        c.kinds.remove(0);
+                        if !c.kinds.is_empty() {
+                            pending.push(c);
+                        }
+                    }
+                }
+            }
         }
     }
-    (kept, errors)
+    (orphans, errors)
+}
+
+/// One batched observe of the candidates' ids.
+async fn observe_ids(
+    provider: &Arc<dyn crate::Provider>,
+    stack: &Stack,
+    region: &str,
+    found: &[Candidate],
+    retry: &RetryPolicy,
+) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+    let mut ids: Vec<String> = found.iter().map(|c| c.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let ctx = ObserveCtx {
+        region: region.to_string(),
+        stack: stack.name.clone(),
+    };
+    with_retry(retry, || provider.observe(&ctx, &ids), |_, _, _| {}).await
 }

@@ -1,0 +1,481 @@
+//! The Resource Groups Tagging API as drift's tag index: one paged
+//! `GetResources` per region, filtered on `forge:stack = <stack>`, returns
+//! the ARN and tags of every tagged resource of every service, which
+//! [`ARN_SHAPES`] maps back to forge kinds and ids.
+//!
+//! Without it, drift's orphan search calls every kind's `list_tagged`: at
+//! least one List/Describe per kind and region, and for kinds whose list
+//! call carries no tags (KMS keys, SSM parameters, IAM roles) one tag read
+//! per resource in the account. With it, the search costs one call per
+//! region (plus a page per 100 resources found).
+//!
+//! Kinds left out of the table keep their `list_tagged`: IAM roles
+//! (`GetResources` does not list IAM users and roles), SSM parameters (the ARN
+//! of `/x` and of `x` is the same, so the name cannot be told back), and
+//! kinds without tags or without a list of their own (KMS aliases, ECS
+//! task definition revisions, associations). Adding a kind is one line in
+//! [`ARN_SHAPES`]; its unit test shows the ARN it expects.
+
+use crate::clients::AwsClients;
+use crate::error::sdk_error;
+use crate::paging::collect_pages;
+use crate::tags::STACK_TAG;
+use async_trait::async_trait;
+use aws_sdk_resourcegroupstagging::Client;
+use aws_sdk_resourcegroupstagging::types::TagFilter;
+use forge_engine::{ObserveCtx, ProviderError, TagIndex, TaggedResource};
+use std::sync::Arc;
+
+/// The signing name of the API, for error messages.
+const SERVICE: &str = "tagging";
+
+/// `GetResources` answers at most 100 resources a page; asking for the
+/// maximum keeps a stack's search at one request in most cases.
+const RESOURCES_PER_PAGE: i32 = 100;
+
+/// How a kind's id is read from its ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdFrom {
+    /// The resource part after the shape's prefix (`vpc/vpc-1` -> `vpc-1`).
+    Rest,
+    /// The whole ARN (kinds whose id is their ARN).
+    Arn,
+    /// The rest without the `:*` some log group ARNs end with.
+    LogGroup,
+}
+
+/// One ARN shape: the service part, the start of the resource part, the
+/// kinds it can be (most likely first), and where the id is.
+#[derive(Debug, Clone, Copy)]
+struct ArnShape {
+    service: &'static str,
+    prefix: &'static str,
+    kinds: &'static [&'static str],
+    id: IdFrom,
+}
+
+const fn shape(
+    service: &'static str,
+    prefix: &'static str,
+    kinds: &'static [&'static str],
+    id: IdFrom,
+) -> ArnShape {
+    ArnShape {
+        service,
+        prefix,
+        kinds,
+        id,
+    }
+}
+
+use IdFrom::{Arn, LogGroup, Rest};
+
+/// Every ARN shape the index maps back to a kind. One line per kind.
+const ARN_SHAPES: &[ArnShape] = &[
+    shape("ec2", "vpc/", &["aws.ec2.vpc"], Rest),
+    shape("ec2", "subnet/", &["aws.ec2.subnet"], Rest),
+    shape(
+        "ec2",
+        "internet-gateway/",
+        &["aws.ec2.internet_gateway"],
+        Rest,
+    ),
+    shape("ec2", "elastic-ip/", &["aws.ec2.eip"], Rest),
+    shape("ec2", "natgateway/", &["aws.ec2.nat_gateway"], Rest),
+    shape("ec2", "route-table/", &["aws.ec2.route_table"], Rest),
+    shape("ec2", "security-group/", &["aws.ec2.security_group"], Rest),
+    shape("ec2", "vpc-flow-log/", &["aws.ec2.flow_log"], Rest),
+    shape("ec2", "vpc-endpoint/", &["aws.ec2.vpc_endpoint"], Rest),
+    shape(
+        "elasticloadbalancing",
+        "loadbalancer/app/",
+        &["aws.elbv2.load_balancer"],
+        Arn,
+    ),
+    shape(
+        "elasticloadbalancing",
+        "loadbalancer/net/",
+        &["aws.elbv2.load_balancer"],
+        Arn,
+    ),
+    shape(
+        "elasticloadbalancing",
+        "targetgroup/",
+        &["aws.elbv2.target_group"],
+        Arn,
+    ),
+    shape(
+        "elasticloadbalancing",
+        "listener/",
+        &["aws.elbv2.listener"],
+        Arn,
+    ),
+    shape(
+        "elasticloadbalancing",
+        "listener-rule/",
+        &["aws.elbv2.listener_rule"],
+        Arn,
+    ),
+    shape("ecs", "cluster/", &["aws.ecs.cluster"], Arn),
+    shape("ecs", "service/", &["aws.ecs.service"], Arn),
+    shape("kms", "key/", &["aws.kms.key"], Rest),
+    shape("logs", "log-group:", &["aws.logs.log_group"], LogGroup),
+    shape(
+        "secretsmanager",
+        "secret:",
+        &["aws.secretsmanager.secret"],
+        Arn,
+    ),
+    shape("s3", "", &["aws.s3.bucket"], Rest),
+    shape("wafv2", "regional/webacl/", &["aws.wafv2.web_acl"], Arn),
+    shape("rds", "cluster:", &["aws.rds.cluster"], Rest),
+    shape(
+        "rds",
+        "db:",
+        &["aws.rds.cluster_instance", "aws.rds.db_instance"],
+        Rest,
+    ),
+    shape("rds", "subgrp:", &["aws.rds.db_subnet_group"], Rest),
+    shape(
+        "rds",
+        "cluster-pg:",
+        &["aws.rds.cluster_parameter_group"],
+        Rest,
+    ),
+    shape("rds", "pg:", &["aws.rds.db_parameter_group"], Rest),
+    shape(
+        "elasticache",
+        "replicationgroup:",
+        &["aws.elasticache.replication_group"],
+        Rest,
+    ),
+    shape(
+        "elasticache",
+        "subnetgroup:",
+        &["aws.elasticache.subnet_group"],
+        Rest,
+    ),
+    shape(
+        "elasticache",
+        "parametergroup:",
+        &["aws.elasticache.parameter_group"],
+        Rest,
+    ),
+    shape(
+        "cloudwatch",
+        "alarm:",
+        &["aws.cloudwatch.metric_alarm"],
+        Rest,
+    ),
+];
+
+/// The kinds and id an ARN stands for, or `None` for resources forge has
+/// no kind for (ECS tasks, network interfaces, snapshots, ...).
+pub fn kind_and_id(arn: &str) -> Option<(Vec<String>, String)> {
+    // arn:partition:service:region:account:resource — the resource part
+    // may itself contain `:` (`cluster:db-1`, `log-group:/x:*`).
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some(service), Some(_), Some(_), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let shape = ARN_SHAPES
+        .iter()
+        .find(|s| s.service == service && resource.starts_with(s.prefix))?;
+    let rest = &resource[shape.prefix.len()..];
+    let id = match shape.id {
+        Rest => rest,
+        Arn => arn,
+        LogGroup => rest.strip_suffix(":*").unwrap_or(rest),
+    };
+    // An empty id, or an S3 object rather than a bucket, is no resource.
+    if id.is_empty() || (service == "s3" && rest.contains('/')) {
+        return None;
+    }
+    Some((
+        shape.kinds.iter().map(|k| k.to_string()).collect(),
+        id.to_string(),
+    ))
+}
+
+/// The Resource Groups Tagging API as a [`TagIndex`].
+#[derive(Debug, Clone)]
+pub struct ResourceTagIndex {
+    clients: Arc<AwsClients>,
+}
+
+impl ResourceTagIndex {
+    /// An index sharing the providers' client cache.
+    pub fn new(clients: Arc<AwsClients>) -> Self {
+        ResourceTagIndex { clients }
+    }
+}
+
+#[async_trait]
+impl TagIndex for ResourceTagIndex {
+    fn covers(&self, kind: &str) -> bool {
+        ARN_SHAPES.iter().any(|s| s.kinds.contains(&kind))
+    }
+
+    async fn tagged(&self, ctx: &ObserveCtx) -> Result<Vec<TaggedResource>, ProviderError> {
+        let client = self.clients.client(&ctx.region, Client::new).await?;
+        let filter = TagFilter::builder()
+            .key(STACK_TAG)
+            .values(ctx.stack.clone())
+            .build();
+        let client = &client;
+        let filter = &filter;
+        collect_pages(|token| async move {
+            let out = client
+                .get_resources()
+                .tag_filters(filter.clone())
+                .resources_per_page(RESOURCES_PER_PAGE)
+                .set_pagination_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error(SERVICE, e))?;
+            let found = out
+                .resource_tag_mapping_list()
+                .iter()
+                .filter_map(|m| {
+                    let (kinds, id) = kind_and_id(m.resource_arn()?)?;
+                    let tags = m
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect();
+                    Some(TaggedResource { kinds, id, tags })
+                })
+                .collect();
+            Ok((found, out.pagination_token().map(str::to_string)))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(arn: &str) -> (String, String) {
+        let (kinds, id) = kind_and_id(arn).unwrap_or_else(|| panic!("{arn} not mapped"));
+        assert_eq!(kinds.len(), 1, "{arn}");
+        (kinds[0].clone(), id)
+    }
+
+    #[test]
+    fn ec2_ids_are_the_last_path_part() {
+        let a = "arn:aws:ec2:us-east-1:123456789012";
+        for (res, kind, id) in [
+            ("vpc/vpc-0a1", "aws.ec2.vpc", "vpc-0a1"),
+            ("subnet/subnet-1", "aws.ec2.subnet", "subnet-1"),
+            (
+                "internet-gateway/igw-1",
+                "aws.ec2.internet_gateway",
+                "igw-1",
+            ),
+            ("elastic-ip/eipalloc-1", "aws.ec2.eip", "eipalloc-1"),
+            ("natgateway/nat-1", "aws.ec2.nat_gateway", "nat-1"),
+            ("route-table/rtb-1", "aws.ec2.route_table", "rtb-1"),
+            ("security-group/sg-1", "aws.ec2.security_group", "sg-1"),
+            ("vpc-flow-log/fl-1", "aws.ec2.flow_log", "fl-1"),
+            ("vpc-endpoint/vpce-1", "aws.ec2.vpc_endpoint", "vpce-1"),
+        ] {
+            assert_eq!(one(&format!("{a}:{res}")), (kind.into(), id.into()));
+        }
+        // A VPC's prefix does not swallow a VPC endpoint's, and EC2 types
+        // forge has no kind for are skipped.
+        assert_eq!(kind_and_id(&format!("{a}:network-interface/eni-1")), None);
+        assert_eq!(kind_and_id(&format!("{a}:instance/i-1")), None);
+    }
+
+    #[test]
+    fn arn_id_kinds_keep_the_whole_arn() {
+        for (arn, kind) in [
+            (
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188",
+                "aws.elbv2.load_balancer",
+            ),
+            (
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/nlb/50dc6c495c0c9188",
+                "aws.elbv2.load_balancer",
+            ),
+            (
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/73e2d6bc24d8a067",
+                "aws.elbv2.target_group",
+            ),
+            (
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc/f2f7",
+                "aws.elbv2.listener",
+            ),
+            (
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc/f2f7/9683",
+                "aws.elbv2.listener_rule",
+            ),
+            (
+                "arn:aws:ecs:us-east-1:123456789012:cluster/app",
+                "aws.ecs.cluster",
+            ),
+            (
+                "arn:aws:ecs:us-east-1:123456789012:service/app/web",
+                "aws.ecs.service",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+                "aws.secretsmanager.secret",
+            ),
+            (
+                "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/web/a1b2c3",
+                "aws.wafv2.web_acl",
+            ),
+        ] {
+            assert_eq!(one(arn), (kind.into(), arn.into()));
+        }
+        // A classic load balancer is not an elbv2 one; ECS tasks and task
+        // definitions are not kinds the index reports.
+        assert_eq!(
+            kind_and_id("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/old"),
+            None
+        );
+        assert_eq!(
+            kind_and_id("arn:aws:ecs:us-east-1:123456789012:task/app/abc"),
+            None
+        );
+        assert_eq!(
+            kind_and_id("arn:aws:ecs:us-east-1:123456789012:task-definition/web:3"),
+            None
+        );
+    }
+
+    #[test]
+    fn name_and_key_ids() {
+        assert_eq!(
+            one("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+            (
+                "aws.kms.key".into(),
+                "1234abcd-12ab-34cd-56ef-1234567890ab".into()
+            )
+        );
+        assert_eq!(
+            one("arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:*"),
+            ("aws.logs.log_group".into(), "/ecs/web".into())
+        );
+        assert_eq!(
+            one("arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web"),
+            ("aws.logs.log_group".into(), "/ecs/web".into())
+        );
+        assert_eq!(
+            one("arn:aws:s3:::forge-artifacts"),
+            ("aws.s3.bucket".into(), "forge-artifacts".into())
+        );
+        assert_eq!(kind_and_id("arn:aws:s3:::forge-artifacts/key.txt"), None);
+    }
+
+    #[test]
+    fn data_tier_and_alarm_shapes() {
+        let rds = "arn:aws:rds:eu-west-1:123456789012";
+        assert_eq!(
+            one(&format!("{rds}:cluster:app-db")),
+            ("aws.rds.cluster".into(), "app-db".into())
+        );
+        assert_eq!(
+            one(&format!("{rds}:subgrp:app-db-subnets")),
+            ("aws.rds.db_subnet_group".into(), "app-db-subnets".into())
+        );
+        assert_eq!(
+            one(&format!("{rds}:cluster-pg:app-pg")),
+            ("aws.rds.cluster_parameter_group".into(), "app-pg".into())
+        );
+        assert_eq!(
+            one(&format!("{rds}:pg:app-pg")),
+            ("aws.rds.db_parameter_group".into(), "app-pg".into())
+        );
+        // `db:` is an Aurora cluster instance or a standalone instance:
+        // both kinds, for drift to tell apart.
+        assert_eq!(
+            kind_and_id(&format!("{rds}:db:app-db-1")),
+            Some((
+                vec![
+                    "aws.rds.cluster_instance".into(),
+                    "aws.rds.db_instance".into()
+                ],
+                "app-db-1".into()
+            ))
+        );
+        assert_eq!(kind_and_id(&format!("{rds}:cluster-snapshot:s1")), None);
+        assert_eq!(kind_and_id(&format!("{rds}:snapshot:s1")), None);
+        let ec = "arn:aws:elasticache:eu-west-1:123456789012";
+        assert_eq!(
+            one(&format!("{ec}:replicationgroup:app-redis")),
+            (
+                "aws.elasticache.replication_group".into(),
+                "app-redis".into()
+            )
+        );
+        assert_eq!(
+            one(&format!("{ec}:subnetgroup:app-redis")),
+            ("aws.elasticache.subnet_group".into(), "app-redis".into())
+        );
+        assert_eq!(
+            one(&format!("{ec}:parametergroup:app-redis7")),
+            (
+                "aws.elasticache.parameter_group".into(),
+                "app-redis7".into()
+            )
+        );
+        assert_eq!(kind_and_id(&format!("{ec}:cluster:app-redis-001")), None);
+        assert_eq!(
+            one("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:web-cpu-high"),
+            ("aws.cloudwatch.metric_alarm".into(), "web-cpu-high".into())
+        );
+    }
+
+    #[test]
+    fn malformed_arns_and_coverage() {
+        for bad in [
+            "",
+            "vpc-1",
+            "arn:aws:ec2",
+            "arn:aws:ec2:us-east-1:1:vpc/",
+            "nope:aws:ec2:r:a:vpc/vpc-1",
+        ] {
+            assert_eq!(kind_and_id(bad), None, "{bad}");
+        }
+        let index = ResourceTagIndex::new(Arc::new(AwsClients::new(Default::default())));
+        assert!(index.covers("aws.ec2.vpc"));
+        assert!(index.covers("aws.rds.db_instance"));
+        assert!(index.covers("aws.kms.key"));
+        // Left to list_tagged (see the module docs).
+        for kind in [
+            "aws.iam.role",
+            "aws.ssm.parameter",
+            "aws.wafv2.web_acl",
+            "aws.kms.alias",
+        ] {
+            assert!(!index.covers(kind), "{kind}");
+        }
+    }
+
+    #[test]
+    fn every_shape_names_a_kind_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for s in ARN_SHAPES {
+            assert!(
+                seen.insert((s.service, s.prefix)),
+                "{}:{}",
+                s.service,
+                s.prefix
+            );
+            assert!(!s.kinds.is_empty());
+            for k in s.kinds {
+                assert!(k.starts_with("aws."), "{k}");
+            }
+        }
+    }
+}
