@@ -694,6 +694,52 @@ def patch_rds_global_cluster_membership():
     RDSBackend.delete_global_cluster = delete_global_cluster
 
 
+def patch_rds_parameter_group_resets():
+    """Gap: ResetDBClusterParameterGroup and ResetDBParameterGroup are not
+    implemented (HTTP 500), so a parameter removed from a group's spec could
+    never go back to its default. After the patch they drop the named
+    parameters (or all of them with ResetAllParameters) from the group's
+    user-set parameters, which is what DescribeDB*Parameters with
+    Source=user shows on AWS after a reset."""
+    from moto.rds.exceptions import (
+        DBClusterParameterGroupNotFoundError,
+        DBParameterGroupNotFoundError,
+    )
+    from moto.core.responses import ActionResult
+    from moto.rds.responses import RDSResponse
+
+    def reset(self, name_param, groups_of, not_found):
+        name = self.params.get(name_param)
+        groups = groups_of(self.backend)
+        if name not in groups:
+            raise not_found(name)
+        group = groups[name]
+        if str(self.params.get("ResetAllParameters")).lower() == "true":
+            group.parameters.clear()
+        for p in self.params.get("Parameters", []):
+            group.parameters.pop(p.get("ParameterName"), None)
+        return ActionResult({name_param: group.name})
+
+    def reset_db_cluster_parameter_group(self):
+        return reset(
+            self,
+            "DBClusterParameterGroupName",
+            lambda b: b.db_cluster_parameter_groups,
+            DBClusterParameterGroupNotFoundError,
+        )
+
+    def reset_db_parameter_group(self):
+        return reset(
+            self,
+            "DBParameterGroupName",
+            lambda b: b.db_parameter_groups,
+            DBParameterGroupNotFoundError,
+        )
+
+    RDSResponse.reset_db_cluster_parameter_group = reset_db_cluster_parameter_group
+    RDSResponse.reset_db_parameter_group = reset_db_parameter_group
+
+
 PATCHES = [
     patch_cloudwatch_rpc_v2_cbor,
     patch_s3_get_bucket_replication_rules,
@@ -705,6 +751,7 @@ PATCHES = [
     patch_ecs_service_rollouts,
     patch_tagging_api_resource_types,
     patch_rds_global_cluster_membership,
+    patch_rds_parameter_group_resets,
 ]
 
 
