@@ -6,6 +6,11 @@
 //! while printing the human report; `forge refresh --auto-approve` accepts
 //! the drift, `forge apply` reverts it; with the emulator gone, exit 1.
 //! A second test checks 10 stacks together and prints the request figures.
+//! A third applies `tests/fixtures/drift-app` (VPC, subnets, SG, KMS key,
+//! IAM role, ECS cluster, task definition and Fargate service) and changes
+//! an ECS service's desired count and a KMS key's rotation behind forge's
+//! back, and creates a KMS key and a log group carrying the stack's tags
+//! (orphans found through the tagging API, not EC2).
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Tag};
 use forge_e2e::{Emulator, FaultConfig, Forge, Proxy, RunOutput, StackCopy, getting_started_dir};
@@ -78,6 +83,40 @@ fn describes(counts: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// What a drift check asks beyond a no-op plan: it must observe all the
+/// plan observes, and add only the orphan search: one tagging call per
+/// region (`tagging:GetResources`) and the listings of kinds the tagging
+/// API does not cover (IAM roles). Returns the extra requests.
+fn extra_over_plan(
+    plan: &BTreeMap<String, u64>,
+    drift: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    for (action, n) in plan {
+        assert!(
+            drift.get(action).is_some_and(|d| d >= n),
+            "drift must observe what the plan observes ({action}: plan {n}, drift {:?})",
+            drift.get(action)
+        );
+    }
+    let extra: BTreeMap<String, u64> = drift
+        .iter()
+        .map(|(k, d)| (k.clone(), d - plan.get(k).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(
+        extra.get("tagging:GetResources"),
+        Some(&1),
+        "one tagging call for the one region: {extra:?}"
+    );
+    for action in extra.keys() {
+        assert!(
+            action == "tagging:GetResources" || action.starts_with("iam:"),
+            "drift made {action} beyond the no-op plan's requests: {extra:?}"
+        );
+    }
+    extra
+}
+
 fn print_counts(title: &str, out: &RunOutput, counts: &BTreeMap<String, u64>) {
     let total: u64 = counts.values().sum();
     println!(
@@ -99,7 +138,7 @@ async fn drift_reports_out_of_band_changes_refresh_accepts_and_apply_reverts() {
     run(&forge, &stack, "apply", &["--auto-approve"]).expect_success();
 
     // Clean: exit 0, and the same requests as a no-op plan plus the
-    // orphan search (one tag-filtered Describe per kind).
+    // orphan search (one tagging call for the region).
     proxy.reset_counts();
     let plan = run(&forge, &stack, "plan", &["--detailed-exitcode"]);
     // Counted whether or not the plan proposes changes: a spec/provider
@@ -124,13 +163,7 @@ async fn drift_reports_out_of_band_changes_refresh_accepts_and_apply_reverts() {
     );
     print_counts("no-op plan (getting-started, dev)", &plan, &plan_counts);
     print_counts("drift check (getting-started, dev)", &clean, &drift_counts);
-    for (action, n) in &plan_counts {
-        assert!(
-            drift_counts.get(action).is_some_and(|d| d >= n),
-            "drift must observe what the plan observes ({action}: plan {n}, drift {:?})",
-            drift_counts.get(action)
-        );
-    }
+    extra_over_plan(&plan_counts, &drift_counts);
 
     // Behind forge's back.
     let ec2 = emulator.ec2(REGION).await;
@@ -401,4 +434,236 @@ async fn ten_stacks_checked_together() {
         &out,
         &counts,
     );
+}
+
+/// The state id of `address` in a copy of `tests/fixtures/drift-app`.
+fn app_id(stack: &StackCopy, address: &str) -> String {
+    let text = stack
+        .read(".forge/state/drift-app-dev.json")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let state: Json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    state["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["address"] == address)
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("{address} not in the state:\n{text}"))
+        .to_string()
+}
+
+fn orphan_ids(report: &Json) -> Vec<(String, String)> {
+    report["orphans"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap_or_default().to_string(),
+                o["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_desired_count_kms_rotation_and_non_ec2_orphans() {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let proxy =
+        Proxy::start(&emulator.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(proxy.env()).unwrap_or_else(|e| panic!("{e}"));
+    let fixture = forge_e2e::repo_root().join("tests/fixtures/drift-app");
+    let stack = StackCopy::of(&fixture).unwrap_or_else(|e| panic!("{e}"));
+    run(&forge, &stack, "apply", &["--auto-approve"]).expect_success();
+
+    // Clean right after the apply, for the ECS and KMS kinds too; the
+    // orphan search adds one tagging call (and IAM's own listing: the
+    // tagging API does not list IAM roles).
+    proxy.reset_counts();
+    let plan = run(&forge, &stack, "plan", &["--detailed-exitcode"]);
+    plan.expect_code(0);
+    let plan_counts = describes(&proxy.counts());
+    proxy.reset_counts();
+    let clean = run(&forge, &stack, "drift", &["--json"]);
+    clean.expect_code(0);
+    let drift_counts = describes(&proxy.counts());
+    let extra = extra_over_plan(&plan_counts, &drift_counts);
+    print_counts("no-op plan (drift-app, dev)", &plan, &plan_counts);
+    print_counts("drift check (drift-app, dev)", &clean, &drift_counts);
+    println!("  beyond the plan: {extra:?}");
+    let report = json_of(&clean);
+    assert_eq!(report["outcome"], "no_drift", "{report:#}");
+
+    // Behind forge's back: the service scaled by hand, the key's rotation
+    // turned off.
+    let config = emulator.sdk_config(REGION).await;
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    let kms = aws_sdk_kms::Client::new(&config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let cluster = app_id(&stack, "cluster");
+    let service = app_id(&stack, "service");
+    let key = app_id(&stack, "key");
+    ecs.update_service()
+        .cluster(&cluster)
+        .service(&service)
+        .desired_count(5)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    kms.disable_key_rotation()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+
+    // Orphans of kinds outside EC2, found through the tagging API: a key
+    // and a log group made by hand with the stack's tags. A key of the
+    // stack's prod environment and a key pending deletion are not this
+    // stack's orphans.
+    let kms_tag = |k: &str, v: &str| {
+        aws_sdk_kms::types::Tag::builder()
+            .tag_key(k)
+            .tag_value(v)
+            .build()
+            .unwrap_or_else(|e| panic!("{e:?}"))
+    };
+    let new_key = |tags: Vec<aws_sdk_kms::types::Tag>| {
+        let kms = kms.clone();
+        async move {
+            kms.create_key()
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}"))
+                .key_metadata()
+                .map(|m| m.key_id().to_string())
+                .unwrap_or_default()
+        }
+    };
+    let stray_key = new_key(vec![
+        kms_tag("forge:stack", "drift-app"),
+        kms_tag("forge:address", "old_key"),
+    ])
+    .await;
+    let prod_key = new_key(vec![
+        kms_tag("forge:stack", "drift-app"),
+        kms_tag("Environment", "prod"),
+    ])
+    .await;
+    let doomed_key = new_key(vec![kms_tag("forge:stack", "drift-app")]).await;
+    kms.schedule_key_deletion()
+        .key_id(&doomed_key)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    logs.create_log_group()
+        .log_group_name("/hand/made")
+        .tags("forge:stack", "drift-app")
+        .tags("Environment", "dev")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+
+    proxy.reset_counts();
+    let out = run(&forge, &stack, "drift", &["--json"]);
+    out.expect_code(2);
+    let orphan_search = describes(&proxy.counts());
+    let report = json_of(&out);
+    assert_eq!(report["outcome"], "drift");
+
+    let svc = drifted(&report, "service");
+    assert_eq!(svc["kind"], "aws.ecs.service");
+    assert_eq!(svc["id"], service.as_str());
+    let count = field(svc, "desired_count");
+    assert_eq!(count["recorded"], 2, "{count:#}");
+    assert_eq!(count["live"], 5, "{count:#}");
+    assert_eq!(count["spec_wants_recorded"], true);
+
+    let k = drifted(&report, "key");
+    assert_eq!(k["kind"], "aws.kms.key");
+    assert_eq!(k["id"], key.as_str());
+    let rotation = field(k, "enable_key_rotation");
+    assert_eq!(rotation["recorded"], true, "{rotation:#}");
+    assert_eq!(rotation["live"], false, "{rotation:#}");
+    assert_eq!(rotation["spec_wants_recorded"], true);
+
+    let orphans = orphan_ids(&report);
+    assert!(
+        orphans.contains(&("aws.kms.key".to_string(), stray_key.clone())),
+        "{report:#}"
+    );
+    assert!(
+        orphans.contains(&("aws.logs.log_group".to_string(), "/hand/made".to_string())),
+        "{report:#}"
+    );
+    assert_eq!(orphans.len(), 2, "only the two hand-made ones: {report:#}");
+    let stray = report["orphans"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|o| o["id"] == stray_key.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(stray["address_tag"], "old_key");
+    assert!(
+        !orphans
+            .iter()
+            .any(|(_, id)| *id == prod_key || *id == doomed_key)
+    );
+    assert_eq!(report["errors"], Json::Array(vec![]), "{report:#}");
+    // Confirming the candidates costs one batched observe per kind that
+    // has some, still one tagging call.
+    assert_eq!(orphan_search.get("tagging:GetResources"), Some(&1));
+    print_counts(
+        "drift check with orphans (drift-app, dev)",
+        &out,
+        &orphan_search,
+    );
+
+    // The human report names them too.
+    let human = run(&forge, &stack, "drift", &[]);
+    human.expect_code(2);
+    assert!(human.stdout.contains("~ desired_count"), "{human}");
+    assert!(human.stdout.contains("2 -> 5"), "{human}");
+    assert!(human.stdout.contains("~ enable_key_rotation"), "{human}");
+    assert!(human.stdout.contains("true -> false"), "{human}");
+    assert!(human.stdout.contains("/hand/made"), "{human}");
+
+    // The other way round: rotation enabled behind the back of a spec that
+    // has it off is drift too.
+    stack.edit(
+        "stack.yaml",
+        "enable_key_rotation: true",
+        "enable_key_rotation: false",
+    );
+    run(&forge, &stack, "apply", &["--auto-approve"]).expect_success();
+    kms.enable_key_rotation()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let out = run(&forge, &stack, "drift", &["--json", "--no-orphans"]);
+    out.expect_code(2);
+    let report = json_of(&out);
+    let rotation = field(drifted(&report, "key"), "enable_key_rotation");
+    assert_eq!(rotation["recorded"], false, "{rotation:#}");
+    assert_eq!(rotation["live"], true, "{rotation:#}");
+    // The apply also put the service back to the spec's count.
+    assert!(
+        !report["drifted"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["address"] == "service"),
+        "{report:#}"
+    );
+    let seen = ecs
+        .describe_services()
+        .cluster(&cluster)
+        .services(&service)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(seen.services()[0].desired_count(), 2);
 }
