@@ -107,6 +107,299 @@ def patch_elasticache_deletes():
     assert ReplicationGroupNotFound
 
 
+def patch_elasticache_replication_group_details():
+    """Gaps in replication groups: (1) NumCacheClusters is ignored when
+    cluster mode is off (always one member); (2) the member cache clusters are
+    never created, so DescribeCacheClusters cannot show what AWS reports per
+    member (engine version, subnet group, security groups, parameter group,
+    port, maintenance window); (3) ModifyReplicationGroup ignores
+    EngineVersion, CacheParameterGroupName, SecurityGroupIds,
+    PreferredMaintenanceWindow, SnapshotWindow, AuthToken and
+    TransitEncryption*; (4) DeleteReplicationGroup ignores
+    FinalSnapshotIdentifier and leaves the members behind. After the patch
+    the members exist as cache clusters carrying the group's settings (an
+    engine version given as major or major.minor is reported with its patch
+    level, `7.1` -> `7.1.0`, as AWS does), modify updates them, and delete
+    takes the final snapshot and removes the members."""
+    from moto.elasticache.models import (
+        CacheCluster,
+        ElastiCacheBackend,
+        ReplicationGroup,
+    )
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    original_members = ReplicationGroup._set_node_members_clusters_disabled
+    original_create = ElastiCacheBackend.create_replication_group
+    original_delete = ElastiCacheBackend.delete_replication_group
+
+    def members_disabled(self, **kw):
+        wanted = kw.get("num_cache_clusters") or 1
+        if not kw.get("replicas_per_node_group") and wanted > 1:
+            kw["replicas_per_node_group"] = wanted - 1
+        return original_members(self, **kw)
+
+    def full_version(version):
+        version = version or "7.1"
+        parts = version.split(".")
+        while len(parts) < 3:
+            parts.append("0")
+        return ".".join(parts)
+
+    def sync_members(backend, group):
+        for cid in group.member_clusters:
+            cluster = backend.cache_clusters.get(cid)
+            if cluster is None:
+                cluster = CacheCluster(
+                    account_id=backend.account_id,
+                    region_name=backend.region_name,
+                    cache_cluster_id=cid,
+                    cache_node_type=group.cache_node_type,
+                    replication_group_id=group.replication_group_id,
+                    az_mode=None,
+                    preferred_availability_zone=None,
+                    num_cache_nodes=1,
+                    engine=group.engine,
+                    engine_version=None,
+                    cache_parameter_group_name=None,
+                    cache_subnet_group_name=None,
+                    transit_encryption_enabled=None,
+                    network_type=None,
+                    ip_discovery=None,
+                    snapshot_name=None,
+                    preferred_maintenance_window=None,
+                    port=group.port,
+                    notification_topic_arn=None,
+                    auto_minor_version_upgrade=None,
+                    snapshot_retention_limit=None,
+                    snapshot_window=None,
+                    auth_token=None,
+                    outpost_mode=None,
+                    preferred_outpost_arn=None,
+                    preferred_availability_zones=None,
+                    cache_security_group_names=None,
+                    security_group_ids=None,
+                    tags=None,
+                    snapshot_arns=None,
+                    preferred_outpost_arns=None,
+                    log_delivery_configurations=[],
+                    cache_node_ids_to_remove=None,
+                    cache_node_ids_to_reboot=None,
+                )
+                backend.cache_clusters[cid] = cluster
+            cluster.replication_group_id = group.replication_group_id
+            cluster.cache_node_type = group.cache_node_type
+            cluster.engine = group.engine
+            cluster.engine_version = group.engine_version
+            cluster.cache_subnet_group_name = group.cache_subnet_group_name
+            cluster.preferred_maintenance_window = group.preferred_maintenance_window
+            cluster.snapshot_window = group.snapshot_window
+            cluster.snapshot_retention_limit = group.snapshot_retention_limit
+            cluster.transit_encryption_enabled = group.transit_encryption_enabled
+            cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
+            cluster.auth_token_enabled = group.auth_token_enabled
+            cluster.security_groups = [
+                {"SecurityGroupId": sg, "Status": "active"}
+                for sg in (group.security_group_ids or [])
+            ]
+            cluster.cache_parameter_group = {
+                "CacheParameterGroupName": group.cache_parameter_group_name
+                or f"default.{group.engine}{group.engine_version.split('.')[0]}",
+                "ParameterApplyStatus": "in-sync",
+            }
+
+    def create_replication_group(self, **kw):
+        group = original_create(self, **kw)
+        group.engine_version = full_version(kw.get("engine_version"))
+        group.port = int(kw.get("port") or 6379)
+        group.preferred_maintenance_window = (
+            kw.get("preferred_maintenance_window") or "sun:23:00-mon:01:30"
+        ).lower()
+        sync_members(self, group)
+        return group
+
+    def delete_replication_group(self, replication_group_id, retain_primary_cluster):
+        group = self.replication_groups.get(replication_group_id)
+        final = getattr(self, "_forge_final_snapshot", None)
+        if group is not None and final:
+            self.create_snapshot(
+                snapshot_name=final,
+                replication_group_id=replication_group_id,
+                cache_cluster_id=None,
+                kms_key_id=None,
+                tags=[],
+            )
+        members = list(group.member_clusters) if group is not None else []
+        result = original_delete(self, replication_group_id, retain_primary_cluster)
+        for cid in members:
+            self.cache_clusters.pop(cid, None)
+        return result
+
+    def response_delete_replication_group(self):
+        backend = self.elasticache_backend
+        backend._forge_final_snapshot = self._get_param("FinalSnapshotIdentifier")
+        try:
+            return original_response_delete(self)
+        finally:
+            backend._forge_final_snapshot = None
+
+    original_response_delete = ElastiCacheResponse.delete_replication_group
+    original_response_modify = ElastiCacheResponse.modify_replication_group
+
+    def response_modify_replication_group(self):
+        result = original_response_modify(self)
+        backend = self.elasticache_backend
+        group = backend.replication_groups[self._get_param("ReplicationGroupId")]
+        version = self._get_param("EngineVersion")
+        if version:
+            group.engine_version = full_version(version)
+        for param, attr in (
+            ("CacheParameterGroupName", "cache_parameter_group_name"),
+            ("PreferredMaintenanceWindow", "preferred_maintenance_window"),
+            ("SnapshotWindow", "snapshot_window"),
+            ("TransitEncryptionMode", "transit_encryption_mode"),
+        ):
+            value = self._get_param(param)
+            if value:
+                setattr(group, attr, value)
+        sgs = self._get_param("SecurityGroupIds")
+        if sgs:
+            group.security_group_ids = sgs
+        transit = self._get_bool_param("TransitEncryptionEnabled")
+        if transit is not None:
+            group.transit_encryption_enabled = transit
+        if self._get_param("AuthToken"):
+            strategy = self._get_param("AuthTokenUpdateStrategy") or "SET"
+            group.auth_token_enabled = strategy != "DELETE"
+            group._forge_auth_token_strategy = strategy
+        sync_members(backend, group)
+        return result
+
+    ReplicationGroup._set_node_members_clusters_disabled = members_disabled
+    ElastiCacheBackend.create_replication_group = create_replication_group
+    ElastiCacheBackend.delete_replication_group = delete_replication_group
+    ElastiCacheResponse.delete_replication_group = response_delete_replication_group
+    ElastiCacheResponse.modify_replication_group = response_modify_replication_group
+
+
+def patch_elasticache_parameter_groups():
+    """Gap: cache parameter groups are not implemented at all (every call is
+    HTTP 500). The patch keeps them per backend: Create/Describe/Delete
+    CacheParameterGroup, DescribeCacheParameters (the user-set values with
+    Source `user` plus two engine defaults with Source `system`, so a
+    provider that compares only user-set values is exercised),
+    ModifyCacheParameterGroup, ResetCacheParameterGroup, and tags on the
+    group's ARN."""
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.elasticache.exceptions import ElastiCacheException
+    from moto.elasticache.models import ElastiCacheBackend
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    class NotFound(ElastiCacheException):
+        code = "CacheParameterGroupNotFound"
+
+    class AlreadyExists(ElastiCacheException):
+        code = "CacheParameterGroupAlreadyExists"
+
+    defaults = {"maxmemory-policy": "volatile-lru", "timeout": "0"}
+
+    def groups(backend):
+        if not hasattr(backend, "_forge_parameter_groups"):
+            backend._forge_parameter_groups = {}
+        return backend._forge_parameter_groups
+
+    def group_of(backend, name):
+        found = groups(backend).get(name)
+        if found is None:
+            raise NotFound(f"CacheParameterGroup {name} not found.")
+        return found
+
+    def name_values(response):
+        items = response._get_param("ParameterNameValues", []) or []
+        return {i["ParameterName"]: i.get("ParameterValue") for i in items}
+
+    def create(self):
+        backend = self.elasticache_backend
+        name = self._get_param("CacheParameterGroupName")
+        if name in groups(backend):
+            raise AlreadyExists(f"CacheParameterGroup {name} already exists.")
+        arn = f"arn:aws:elasticache:{backend.region_name}:{backend.account_id}:parametergroup:{name}"
+        group = {
+            "CacheParameterGroupName": name,
+            "CacheParameterGroupFamily": self._get_param("CacheParameterGroupFamily"),
+            "Description": self._get_param("Description"),
+            "IsGlobal": False,
+            "ARN": arn,
+            "_params": {},
+        }
+        groups(backend)[name] = group
+        tags = self._get_param("Tags", [])
+        if tags:
+            backend.tagging_service.tag_resource(arn, tags)
+        return ActionResult({"CacheParameterGroup": public(group)})
+
+    def public(group):
+        return {k: v for k, v in group.items() if not k.startswith("_")}
+
+    def describe(self):
+        backend = self.elasticache_backend
+        name = self._get_param("CacheParameterGroupName")
+        found = [group_of(backend, name)] if name else list(groups(backend).values())
+        return ActionResult({"CacheParameterGroups": [public(g) for g in found]})
+
+    def describe_parameters(self):
+        group = group_of(self.elasticache_backend, self._get_param("CacheParameterGroupName"))
+        source = self._get_param("Source")
+        params = [
+            {"ParameterName": k, "ParameterValue": v, "Source": "system",
+             "DataType": "string", "IsModifiable": True}
+            for k, v in defaults.items() if k not in group["_params"]
+        ] + [
+            {"ParameterName": k, "ParameterValue": v, "Source": "user",
+             "DataType": "string", "IsModifiable": True}
+            for k, v in group["_params"].items()
+        ]
+        if source:
+            params = [p for p in params if p["Source"] == source]
+        return ActionResult({"Parameters": params})
+
+    def modify(self):
+        name = self._get_param("CacheParameterGroupName")
+        group = group_of(self.elasticache_backend, name)
+        group["_params"].update(name_values(self))
+        return ActionResult({"CacheParameterGroupName": name})
+
+    def reset(self):
+        name = self._get_param("CacheParameterGroupName")
+        group = group_of(self.elasticache_backend, name)
+        if self._get_bool_param("ResetAllParameters"):
+            group["_params"].clear()
+        for key in name_values(self):
+            group["_params"].pop(key, None)
+        return ActionResult({"CacheParameterGroupName": name})
+
+    def delete(self):
+        backend = self.elasticache_backend
+        name = self._get_param("CacheParameterGroupName")
+        group_of(backend, name)
+        groups(backend).pop(name)
+        return EmptyResult()
+
+    original_list_tags = ElastiCacheBackend.list_tags_for_resource
+
+    def list_tags_for_resource(self, arn):
+        if ":parametergroup:" in arn:
+            return self.tagging_service.list_tags_for_resource(arn)
+        return original_list_tags(self, arn)
+
+    ElastiCacheResponse.create_cache_parameter_group = create
+    ElastiCacheResponse.describe_cache_parameter_groups = describe
+    ElastiCacheResponse.describe_cache_parameters = describe_parameters
+    ElastiCacheResponse.modify_cache_parameter_group = modify
+    ElastiCacheResponse.reset_cache_parameter_group = reset
+    ElastiCacheResponse.delete_cache_parameter_group = delete
+    ElastiCacheBackend.list_tags_for_resource = list_tags_for_resource
+
+
 def patch_ec2_group_rule_descriptions():
     """Gap: DescribeSecurityGroupRules drops the description of a rule that
     references another security group (DescribeSecurityGroups keeps it in
@@ -747,6 +1040,8 @@ PATCHES = [
     patch_s3_conditional_writes_atomic,
     patch_ec2_filter_brackets_literal,
     patch_elasticache_deletes,
+    patch_elasticache_replication_group_details,
+    patch_elasticache_parameter_groups,
     patch_ec2_group_rule_descriptions,
     patch_ecs_service_rollouts,
     patch_tagging_api_resource_types,

@@ -1,4 +1,14 @@
-//! ElastiCache kinds: cache subnet groups, parameter groups and Redis replication groups.
+//! ElastiCache kinds: cache subnet groups, parameter groups and Redis OSS /
+//! Valkey replication groups.
+
+pub mod common;
+pub mod parameter_group;
+pub mod replication_group;
+pub mod subnet_group;
+
+pub use parameter_group::ParameterGroupProvider;
+pub use replication_group::ReplicationGroupProvider;
+pub use subnet_group::SubnetGroupProvider;
 
 use crate::clients::AwsClients;
 use forge_engine::ProviderRegistry;
@@ -6,5 +16,7 @@ use std::sync::Arc;
 
 /// Registers this service's kinds.
 pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    let _ = (registry, clients);
+    registry.register(Arc::new(SubnetGroupProvider::new(clients.clone())));
+    registry.register(Arc::new(ParameterGroupProvider::new(clients.clone())));
+    registry.register(Arc::new(ReplicationGroupProvider::new(clients.clone())));
 }
