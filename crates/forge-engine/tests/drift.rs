@@ -627,3 +627,145 @@ async fn other_environments_of_the_stack_are_not_orphans() {
     assert_eq!(cloud.observe_calls(KIND) - observes, 2);
     assert_eq!(cloud.list_tagged_calls(KIND) - lists, 1);
 }
+
+/// A tag index over the fake cloud covering `fake.thing` only: it reports
+/// every object carrying the stack tag, tags and all (user tags from the
+/// attributes, system tags), plus one id that is no longer there, as an
+/// eventually consistent index would.
+struct FakeIndex {
+    cloud: FakeCloud,
+    calls: std::sync::atomic::AtomicU64,
+    fail: bool,
+}
+
+#[async_trait]
+impl forge_engine::TagIndex for FakeIndex {
+    fn covers(&self, kind: &str) -> bool {
+        kind == KIND
+    }
+
+    async fn tagged(
+        &self,
+        ctx: &ObserveCtx,
+    ) -> Result<Vec<forge_engine::TaggedResource>, ProviderError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.fail {
+            return Err(ProviderError::Api {
+                code: "AccessDeniedException".into(),
+                message: "tag:GetResources".into(),
+            });
+        }
+        let mut found: Vec<forge_engine::TaggedResource> = self
+            .cloud
+            .objects()
+            .into_iter()
+            .filter(|(_, o)| o.kind == KIND)
+            .filter(|(_, o)| o.system_tags.get("forge:stack") == Some(&ctx.stack))
+            .map(|(id, o)| {
+                let mut all = o.system_tags.clone();
+                if let Some(Value::Map(user)) = o.attrs.get("tags") {
+                    for (k, v) in user {
+                        if let Some(v) = v.as_str() {
+                            all.insert(k.clone(), v.to_string());
+                        }
+                    }
+                }
+                forge_engine::TaggedResource {
+                    kinds: vec![KIND.to_string()],
+                    id,
+                    tags: all,
+                }
+            })
+            .collect();
+        found.push(forge_engine::TaggedResource {
+            kinds: vec![KIND.to_string()],
+            id: "deleted-a-moment-ago".into(),
+            tags: BTreeMap::from([("forge:stack".to_string(), ctx.stack.clone())]),
+        });
+        Ok(found)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn tag_index_replaces_list_tagged_for_the_kinds_it_covers() {
+    let cloud = FakeCloud::new();
+    let mut r = ProviderRegistry::new();
+    r.register(FakeProvider::arc(KIND, &cloud));
+    r.register(Arc::new(Versioned(FakeProvider::new(VERSIONED, &cloud))));
+    let index = Arc::new(FakeIndex {
+        cloud: cloud.clone(),
+        calls: Default::default(),
+        fail: false,
+    });
+    r.set_tag_index(index.clone());
+    let e = Engine::new(r);
+    let mut st = spec();
+    st.environment = Some("dev".into());
+    st.tags.insert("Environment".into(), "dev".into());
+    let b = MemoryBackend::new();
+    apply(&e, &st, &b).await;
+    let (observes, lists) = (cloud.observe_calls(KIND), cloud.list_tagged_calls(KIND));
+    let versioned_lists = cloud.list_tagged_calls(VERSIONED);
+
+    // Clean: one index call for the region, no list of the covered kind,
+    // the uncovered kind still listed; the index's stale entry is dropped
+    // by the observe that confirms candidates.
+    let clean = e.drift(&st, &b, &fast()).await.unwrap();
+    assert_eq!(index.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(cloud.list_tagged_calls(KIND) - lists, 0);
+    assert_eq!(cloud.list_tagged_calls(VERSIONED) - versioned_lists, 1);
+    assert_eq!(
+        clean.outcome,
+        DriftOutcome::NoDrift,
+        "{}",
+        clean.render(false)
+    );
+    // The state's observe, and the one confirming the stale candidate.
+    assert_eq!(cloud.observe_calls(KIND) - observes, 2);
+
+    // Orphans: one of this environment (reported, with its address tag),
+    // one of prod (left out by the index's tags, never observed).
+    let owned = |address: &str| {
+        BTreeMap::from([
+            ("forge:stack".to_string(), "test".to_string()),
+            ("forge:address".to_string(), address.to_string()),
+        ])
+    };
+    let with_env = |env: &str| {
+        Attrs::from([(
+            "tags".to_string(),
+            tags(&[("Environment", env), ("Name", "web")]),
+        )])
+    };
+    let stray = cloud.plant(KIND, with_env("dev"), owned("stray"));
+    cloud.plant(KIND, with_env("prod"), owned("web"));
+    let observes = cloud.observe_calls(KIND);
+    let r = e.drift(&st, &b, &fast()).await.unwrap();
+    let ids: Vec<&str> = r.orphans.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, vec![stray.as_str()], "{}", r.render(false));
+    assert_eq!(r.orphans[0].address_tag.as_deref(), Some("stray"));
+    assert_eq!(r.orphans[0].kind, KIND);
+    assert_eq!(cloud.observe_calls(KIND) - observes, 2);
+    assert_eq!(
+        cloud.observe_batch_sizes(KIND).last(),
+        Some(&2),
+        "the stray and the stale entry, in one batch"
+    );
+
+    // An index that fails (not allowed, say) falls back to list_tagged:
+    // same findings, no error.
+    let mut r2 = ProviderRegistry::new();
+    r2.register(FakeProvider::arc(KIND, &cloud));
+    r2.register(Arc::new(Versioned(FakeProvider::new(VERSIONED, &cloud))));
+    r2.set_tag_index(Arc::new(FakeIndex {
+        cloud: cloud.clone(),
+        calls: Default::default(),
+        fail: true,
+    }));
+    let lists = cloud.list_tagged_calls(KIND);
+    let fallback = Engine::new(r2).drift(&st, &b, &fast()).await.unwrap();
+    assert_eq!(cloud.list_tagged_calls(KIND) - lists, 1);
+    assert!(fallback.errors.is_empty(), "{:?}", fallback.errors);
+    let ids: Vec<&str> = fallback.orphans.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, vec![stray.as_str()], "{}", fallback.render(false));
+}

@@ -100,7 +100,7 @@ pub async fn find(
     }
     let searches = kinds_by_region
         .into_iter()
-        .map(|(region, kinds)| search_region(registry, &stack.name, region, kinds, retry));
+        .map(|(region, kinds)| search_region(registry, stack, region, kinds, retry));
     let mut candidates = Vec::new();
     let mut errors = Vec::new();
     for (found, errs) in futures::future::join_all(searches).await {
@@ -121,14 +121,14 @@ pub async fn find(
 /// `list_tagged` if it fails), `list_tagged` for the rest.
 async fn search_region(
     registry: &ProviderRegistry,
-    stack_name: &str,
+    stack: &Stack,
     region: String,
     kinds: Vec<String>,
     retry: &RetryPolicy,
 ) -> RegionFound {
     let ctx = ObserveCtx {
         region: region.clone(),
-        stack: stack_name.to_string(),
+        stack: stack.name.clone(),
     };
     let mut found = Vec::new();
     let mut errors = Vec::new();
@@ -136,7 +136,7 @@ async fn search_region(
     if let Some(index) = registry.tag_index() {
         match with_retry(retry, || index.tagged(&ctx), |_, _, _| {}).await {
             Ok(tagged) => {
-                found.extend(indexed_candidates(registry, &region, tagged));
+                found.extend(indexed_candidates(registry, stack, &region, tagged));
                 listed_kinds.retain(|k| !index.covers(k));
             }
             Err(e) => {
@@ -157,13 +157,23 @@ async fn search_region(
 }
 
 /// The index's findings as candidates, keeping only kinds the registry
-/// has a provider for (an index may know kinds a library user left out).
-fn indexed_candidates(
-    registry: &ProviderRegistry,
-    region: &str,
+/// has a provider for (an index may know kinds a library user left out)
+/// and leaving out, by the tags the index returned, those of a sibling
+/// environment, so a shared account costs no observe for them.
+fn indexed_candidates<'a>(
+    registry: &'a ProviderRegistry,
+    stack: &'a Stack,
+    region: &'a str,
     tagged: Vec<TaggedResource>,
-) -> impl Iterator<Item = Candidate> {
+) -> impl Iterator<Item = Candidate> + 'a {
     tagged.into_iter().filter_map(move |t| {
+        let sibling = stack
+            .tags
+            .iter()
+            .any(|(k, want)| t.tags.get(k).is_some_and(|have| have != want));
+        if sibling {
+            return None;
+        }
         let kinds: Vec<String> = t
             .kinds
             .into_iter()
