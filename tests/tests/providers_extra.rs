@@ -1,0 +1,566 @@
+//! The monitoring and replication additions against the emulator, through
+//! the provider API: `aws.cloudwatch.metric_alarm` (create, read back with
+//! aws-sdk-cloudwatch, batched observe, no-op re-plan, in-place update,
+//! replacement on rename, orphan lookup by tags, delete and gone) and
+//! `aws.s3.bucket`'s `replication_configuration` to a versioned bucket in a
+//! second region with a KMS replica key (create, read back with
+//! GetBucketReplication, no-op re-plan, rule update, versioning refusals,
+//! removal, delete).
+
+#![allow(clippy::unwrap_used)]
+
+use forge_aws::{AwsClients, AwsSettings};
+use forge_core::{Address, Attrs, Value};
+use forge_e2e::Emulator;
+use forge_engine::diff::fill_defaults;
+use forge_engine::values::resource_ctx;
+use forge_engine::{ObserveCtx, PlannedAction, PlannedChange, Provider, ResourceCtx};
+use std::sync::Arc;
+
+const PRIMARY: &str = "eu-central-1";
+const SECONDARY: &str = "ap-southeast-1";
+const STACK: &str = "extra-test";
+
+struct World {
+    emu: Emulator,
+    clients: Arc<AwsClients>,
+}
+
+async fn world() -> World {
+    let emu = match Emulator::start() {
+        Ok(e) => e,
+        Err(e) => panic!("{e}"),
+    };
+    let clients = Arc::new(AwsClients::new(AwsSettings {
+        max_attempts: 2,
+        ..AwsSettings::default()
+    }));
+    // us-east-1: where the bucket kind looks up a destination's region.
+    for region in [PRIMARY, SECONDARY, "us-east-1"] {
+        clients.preset(region, emu.sdk_config(region).await);
+    }
+    World { emu, clients }
+}
+
+fn ctx_in(region: &str, address: &str) -> ResourceCtx {
+    resource_ctx(STACK, &Address::single(address), region)
+}
+
+fn octx(region: &str) -> ObserveCtx {
+    ObserveCtx {
+        region: region.into(),
+        stack: STACK.into(),
+    }
+}
+
+/// The spec as the engine hands it to `plan`: defaults filled, normalized.
+fn desired(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
+    let mut a = Value::from_json(&spec)
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
+    fill_defaults(p.schema(), &mut a);
+    p.normalize(a)
+}
+
+async fn observe(p: &dyn Provider, region: &str, id: &str) -> Option<Attrs> {
+    p.observe(&octx(region), &[id.to_string()])
+        .await
+        .unwrap()
+        .remove(id)
+}
+
+async fn plan(p: &dyn Provider, region: &str, id: &str, spec: &Attrs) -> (Attrs, PlannedChange) {
+    let live = observe(p, region, id).await.expect("resource exists");
+    let planned = p.plan(Some(&live), spec);
+    (live, planned)
+}
+
+async fn assert_noop(p: &dyn Provider, region: &str, id: &str, spec: &Attrs) {
+    let (_, planned) = plan(p, region, id, spec).await;
+    assert_eq!(
+        planned.action,
+        PlannedAction::NoOp,
+        "{} re-plan: {:?}",
+        p.schema().kind,
+        planned.changes
+    );
+}
+
+/// Plans, checks the plan is an in-place update touching `field`, runs it.
+async fn update(
+    p: &dyn Provider,
+    region: &str,
+    address: &str,
+    id: &str,
+    spec: &Attrs,
+    field: &str,
+) -> Result<Attrs, forge_engine::ProviderError> {
+    let (live, planned) = plan(p, region, id, spec).await;
+    assert_eq!(
+        planned.action,
+        PlannedAction::Update,
+        "{:?}",
+        planned.changes
+    );
+    assert!(
+        planned.changes.iter().any(|c| c.path.starts_with(field)),
+        "no change to {field}: {:?}",
+        planned.changes
+    );
+    p.update(&ctx_in(region, address), id, &live, spec, &planned.changes)
+        .await
+}
+
+async fn delete_and_gone(p: &dyn Provider, region: &str, address: &str, id: &str) {
+    let live = observe(p, region, id).await.unwrap_or_default();
+    p.delete(&ctx_in(region, address), id, &live).await.unwrap();
+    assert!(
+        observe(p, region, id).await.is_none(),
+        "{id} still observed after delete"
+    );
+    // Deleting again is success.
+    p.delete(&ctx_in(region, address), id, &live).await.unwrap();
+}
+
+fn cpu_alarm(name: &str, threshold: f64) -> serde_json::Value {
+    serde_json::json!({
+        "alarm_name": name,
+        "alarm_description": "API service CPU above threshold",
+        "namespace": "AWS/ECS",
+        "metric_name": "CPUUtilization",
+        "dimensions": {"ServiceName": "api", "ClusterName": "ai-tools"},
+        "statistic": "Average",
+        "period": 60,
+        "evaluation_periods": 3,
+        "datapoints_to_alarm": 2,
+        "threshold": threshold,
+        "comparison_operator": "GreaterThanThreshold",
+        "alarm_actions": ["arn:aws:sns:eu-central-1:123456789012:oncall", "arn:aws:sns:eu-central-1:123456789012:chat"],
+        "ok_actions": ["arn:aws:sns:eu-central-1:123456789012:chat"],
+        "tags": {"team": "api"}
+    })
+}
+
+#[tokio::test]
+async fn metric_alarm_lifecycle() {
+    let w = world().await;
+    let p = forge_aws::cloudwatch::MetricAlarmProvider::new(w.clients.clone());
+    let spec = desired(&p, cpu_alarm("ai-tools-api-cpu", 80.0));
+    let created = p
+        .create(&ctx_in(PRIMARY, "api_cpu"), &spec, "t")
+        .await
+        .unwrap();
+    assert_eq!(created.id, "ai-tools-api-cpu");
+    assert_eq!(
+        created.attrs["arn"],
+        Value::from("arn:aws:cloudwatch:eu-central-1:123456789012:alarm:ai-tools-api-cpu")
+    );
+
+    // Read back independently.
+    let cw = aws_sdk_cloudwatch::Client::new(&w.emu.sdk_config(PRIMARY).await);
+    let described = cw
+        .describe_alarms()
+        .alarm_names("ai-tools-api-cpu")
+        .send()
+        .await
+        .unwrap();
+    let alarm = &described.metric_alarms()[0];
+    assert_eq!(alarm.namespace(), Some("AWS/ECS"));
+    assert_eq!(alarm.threshold(), Some(80.0));
+    assert_eq!(alarm.evaluation_periods(), Some(3));
+    assert_eq!(alarm.datapoints_to_alarm(), Some(2));
+    assert_eq!(alarm.treat_missing_data(), Some("missing"));
+    assert_eq!(alarm.actions_enabled(), Some(true));
+    assert_eq!(alarm.alarm_actions().len(), 2);
+    let mut dims: Vec<(String, String)> = alarm
+        .dimensions()
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap().to_string(),
+                d.value().unwrap().to_string(),
+            )
+        })
+        .collect();
+    dims.sort();
+    assert_eq!(
+        dims,
+        [
+            ("ClusterName".to_string(), "ai-tools".to_string()),
+            ("ServiceName".to_string(), "api".to_string())
+        ]
+    );
+    let tags = cw
+        .list_tags_for_resource()
+        .resource_arn(alarm.alarm_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let tag = |k: &str| {
+        tags.tags()
+            .iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+            .map(str::to_string)
+    };
+    assert_eq!(tag("team").as_deref(), Some("api"));
+    assert_eq!(tag("forge:stack").as_deref(), Some(STACK));
+    assert_eq!(tag("forge:address").as_deref(), Some("api_cpu"));
+
+    // Re-plan is a no-op (action order, 80 vs 80.0, defaults).
+    assert_noop(&p, PRIMARY, &created.id, &spec).await;
+
+    // A second alarm (percentile statistic): one observe reads both.
+    let latency = desired(
+        &p,
+        serde_json::json!({
+            "alarm_name": "ai-tools-alb-latency-p99",
+            "namespace": "AWS/ApplicationELB",
+            "metric_name": "TargetResponseTime",
+            "dimensions": {"LoadBalancer": "app/ai-tools/0123456789abcdef"},
+            "extended_statistic": "p99",
+            "period": 300,
+            "evaluation_periods": 1,
+            "threshold": 1.5,
+            "comparison_operator": "GreaterThanOrEqualToThreshold",
+            "treat_missing_data": "notBreaching",
+            "unit": "Seconds"
+        }),
+    );
+    let second = p
+        .create(&ctx_in(PRIMARY, "alb_latency"), &latency, "t")
+        .await
+        .unwrap();
+    let both = p
+        .observe(
+            &octx(PRIMARY),
+            &[
+                created.id.clone(),
+                second.id.clone(),
+                "no-such-alarm".into(),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_noop(&p, PRIMARY, &second.id, &latency).await;
+
+    // In place: threshold and a tag.
+    let mut changed = cpu_alarm("ai-tools-api-cpu", 90.0);
+    changed["tags"] = serde_json::json!({"team": "platform"});
+    let changed = desired(&p, changed);
+    let after = update(&p, PRIMARY, "api_cpu", &created.id, &changed, "threshold")
+        .await
+        .unwrap();
+    assert_eq!(after["threshold"], Value::int(90));
+    let alarm = cw
+        .describe_alarms()
+        .alarm_names("ai-tools-api-cpu")
+        .send()
+        .await
+        .unwrap()
+        .metric_alarms()[0]
+        .clone();
+    assert_eq!(alarm.threshold(), Some(90.0));
+    // The rest of the definition survived the full PutMetricAlarm.
+    assert_eq!(alarm.datapoints_to_alarm(), Some(2));
+    assert_eq!(alarm.ok_actions().len(), 1);
+    assert_noop(&p, PRIMARY, &created.id, &changed).await;
+    let live = observe(&p, PRIMARY, &created.id).await.unwrap();
+    assert_eq!(live["tags"].get("team"), Some(&Value::from("platform")));
+
+    // Renaming forces a replacement.
+    let renamed = desired(&p, cpu_alarm("ai-tools-api-cpu-high", 90.0));
+    let (_, planned) = plan(&p, PRIMARY, &created.id, &renamed).await;
+    assert_eq!(planned.action, PlannedAction::Replace);
+    assert!(
+        planned
+            .changes
+            .iter()
+            .any(|c| c.path == "alarm_name" && c.forces_replacement)
+    );
+
+    // Orphan lookup and the drift listing find alarms by their tags.
+    let orphan = p
+        .find_orphan(&ctx_in(PRIMARY, "api_cpu"), "t")
+        .await
+        .unwrap()
+        .expect("adopted by tags");
+    assert_eq!(orphan.id, created.id);
+    let mut listed = p.list_tagged(&octx(PRIMARY)).await.unwrap();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            (
+                "ai-tools-alb-latency-p99".to_string(),
+                Some("alb_latency".to_string())
+            ),
+            ("ai-tools-api-cpu".to_string(), Some("api_cpu".to_string())),
+        ]
+    );
+
+    // Someone else's alarm of the same name is not overwritten.
+    let err = p
+        .create(&ctx_in(PRIMARY, "other"), &spec, "t")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not managed by this stack"),
+        "{err}"
+    );
+
+    // Neither or both statistics: refused before any call.
+    let mut both_stats = cpu_alarm("bad", 1.0);
+    both_stats["extended_statistic"] = serde_json::json!("p90");
+    let err = p
+        .create(&ctx_in(PRIMARY, "bad"), &desired(&p, both_stats), "t")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("only one of"), "{err}");
+
+    delete_and_gone(&p, PRIMARY, "api_cpu", &created.id).await;
+    delete_and_gone(&p, PRIMARY, "alb_latency", &second.id).await;
+    assert!(
+        cw.describe_alarms()
+            .send()
+            .await
+            .unwrap()
+            .metric_alarms()
+            .is_empty()
+    );
+}
+
+fn replica_bucket(name: &str, versioning: &str) -> serde_json::Value {
+    serde_json::json!({"bucket": name, "versioning": versioning})
+}
+
+fn replicated_source(key_arn: &str, storage_class: &str) -> serde_json::Value {
+    serde_json::json!({
+        "bucket": "ai-tools-artifacts",
+        "versioning": "Enabled",
+        "server_side_encryption": {"sse_algorithm": "aws:kms", "kms_master_key_id": "alias/aws/s3"},
+        "replication_configuration": {
+            "role": "arn:aws:iam::123456789012:role/ai-tools-s3-replication",
+            "rules": [
+                {
+                    "id": "artifacts",
+                    "priority": 1,
+                    "filter": {"prefix": "artifacts/"},
+                    "destination": {
+                        "bucket": "arn:aws:s3:::ai-tools-artifacts-replica",
+                        "storage_class": storage_class,
+                        "encryption_configuration": {"replica_kms_key_id": key_arn}
+                    },
+                    "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}}
+                },
+                {
+                    "id": "everything",
+                    "destination": {"bucket": "arn:aws:s3:::ai-tools-artifacts-replica"}
+                }
+            ]
+        },
+        "force_destroy": true
+    })
+}
+
+#[tokio::test]
+async fn bucket_replication_to_a_second_region() {
+    let w = world().await;
+    let p = forge_aws::s3::BucketProvider::new(w.clients.clone());
+
+    // The replica side: a versioned bucket and a KMS key in the secondary
+    // region.
+    let kms = aws_sdk_kms::Client::new(&w.emu.sdk_config(SECONDARY).await);
+    let key_arn = kms
+        .create_key()
+        .description("replica key")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
+    let replica_spec = desired(&p, replica_bucket("ai-tools-artifacts-replica", "Enabled"));
+    let replica = p
+        .create(&ctx_in(SECONDARY, "replica"), &replica_spec, "t")
+        .await
+        .unwrap();
+    assert_eq!(replica.attrs["region"], Value::from(SECONDARY));
+
+    // The source, replicating to it.
+    let spec = desired(&p, replicated_source(&key_arn, "STANDARD_IA"));
+    let source = p
+        .create(&ctx_in(PRIMARY, "artifacts"), &spec, "t")
+        .await
+        .unwrap();
+
+    let s3 = w.emu.s3(PRIMARY).await;
+    let conf = s3
+        .get_bucket_replication()
+        .bucket(&source.id)
+        .send()
+        .await
+        .unwrap()
+        .replication_configuration
+        .unwrap();
+    assert_eq!(
+        conf.role(),
+        "arn:aws:iam::123456789012:role/ai-tools-s3-replication"
+    );
+    assert_eq!(conf.rules().len(), 2);
+    let rule = conf
+        .rules()
+        .iter()
+        .find(|r| r.id() == Some("artifacts"))
+        .unwrap();
+    assert_eq!(rule.priority(), Some(1));
+    assert_eq!(rule.filter().and_then(|f| f.prefix()), Some("artifacts/"));
+    let dest = rule.destination().unwrap();
+    assert_eq!(dest.bucket(), "arn:aws:s3:::ai-tools-artifacts-replica");
+    assert_eq!(
+        dest.storage_class().map(|s| s.as_str()),
+        Some("STANDARD_IA")
+    );
+    assert_eq!(
+        dest.encryption_configuration()
+            .and_then(|e| e.replica_kms_key_id()),
+        Some(key_arn.as_str())
+    );
+    assert_eq!(
+        rule.source_selection_criteria()
+            .and_then(|c| c.sse_kms_encrypted_objects())
+            .map(|s| s.status().as_str()),
+        Some("Enabled")
+    );
+    let everything = conf
+        .rules()
+        .iter()
+        .find(|r| r.id() == Some("everything"))
+        .unwrap();
+    assert_eq!(everything.priority(), Some(0));
+    assert_eq!(
+        everything
+            .delete_marker_replication()
+            .and_then(|d| d.status())
+            .map(|s| s.as_str()),
+        Some("Disabled")
+    );
+
+    // Re-plan: nothing to do, S3's echoed defaults included.
+    assert_noop(&p, PRIMARY, &source.id, &spec).await;
+    assert_noop(&p, SECONDARY, &replica.id, &replica_spec).await;
+
+    // Update one rule in place.
+    let changed = desired(&p, replicated_source(&key_arn, "GLACIER"));
+    update(
+        &p,
+        PRIMARY,
+        "artifacts",
+        &source.id,
+        &changed,
+        "replication_configuration",
+    )
+    .await
+    .unwrap();
+    let conf = s3
+        .get_bucket_replication()
+        .bucket(&source.id)
+        .send()
+        .await
+        .unwrap()
+        .replication_configuration
+        .unwrap();
+    let rule = conf
+        .rules()
+        .iter()
+        .find(|r| r.id() == Some("artifacts"))
+        .unwrap();
+    assert_eq!(
+        rule.destination()
+            .and_then(|d| d.storage_class())
+            .map(|s| s.as_str()),
+        Some("GLACIER")
+    );
+    assert_noop(&p, PRIMARY, &source.id, &changed).await;
+
+    // Versioning is required on both sides: clear refusals, nothing sent.
+    let unversioned = desired(&p, replica_bucket("ai-tools-unversioned", "Suspended"));
+    p.create(&ctx_in(SECONDARY, "unversioned"), &unversioned, "t")
+        .await
+        .unwrap();
+    let mut to_unversioned = replicated_source(&key_arn, "GLACIER");
+    to_unversioned["replication_configuration"]["rules"][1]["destination"]["bucket"] =
+        serde_json::json!("arn:aws:s3:::ai-tools-unversioned");
+    let err = update(
+        &p,
+        PRIMARY,
+        "artifacts",
+        &source.id,
+        &desired(&p, to_unversioned),
+        "replication_configuration",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "destination bucket ai-tools-unversioned (ap-southeast-1) must have versioning Enabled"
+        ),
+        "{err}"
+    );
+    let mut source_suspended = replicated_source(&key_arn, "STANDARD_IA");
+    source_suspended["bucket"] = serde_json::json!("ai-tools-models");
+    source_suspended["versioning"] = serde_json::json!("Suspended");
+    let err = p
+        .create(
+            &ctx_in(PRIMARY, "models"),
+            &desired(&p, source_suspended),
+            "t",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("replication_configuration needs `versioning: Enabled`"),
+        "{err}"
+    );
+    // Refused before CreateBucket: no bucket left behind.
+    assert!(observe(&p, PRIMARY, "ai-tools-models").await.is_none());
+    // Nothing half-applied on the live source.
+    assert_noop(&p, PRIMARY, &source.id, &changed).await;
+
+    // Remove replication.
+    let mut without = replicated_source(&key_arn, "GLACIER");
+    without
+        .as_object_mut()
+        .unwrap()
+        .remove("replication_configuration");
+    let without = desired(&p, without);
+    update(
+        &p,
+        PRIMARY,
+        "artifacts",
+        &source.id,
+        &without,
+        "replication_configuration",
+    )
+    .await
+    .unwrap();
+    let err = s3
+        .get_bucket_replication()
+        .bucket(&source.id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&err),
+        Some("ReplicationConfigurationNotFoundError")
+    );
+    assert_noop(&p, PRIMARY, &source.id, &without).await;
+
+    delete_and_gone(&p, PRIMARY, "artifacts", &source.id).await;
+    delete_and_gone(&p, SECONDARY, "replica", &replica.id).await;
+    delete_and_gone(&p, SECONDARY, "unversioned", "ai-tools-unversioned").await;
+}
