@@ -177,6 +177,12 @@ case!(
     )
 );
 case!(
+    bad_timeouts,
+    spec(
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: 10.0.0.0/16\n    timeouts:\n      creat: 10m\n      delete: soon\n"
+    )
+);
+case!(
     bad_lifecycle_key,
     spec(
         "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: 10.0.0.0/16\n    lifecycle:\n      prevent_destory: true\n      ignore_changes: [tag]\n"

@@ -164,6 +164,33 @@ pub trait Provider: Send + Sync + 'static {
         false
     }
 
+    /// Whether objects of this kind hold data that deleting or replacing
+    /// them destroys (databases, caches, buckets). Plans flag such deletes
+    /// and replacements loudly: a warning block in the human plan and
+    /// `"data_loss": true` in the JSON.
+    fn holds_data(&self) -> bool {
+        false
+    }
+
+    /// Whether the live object refuses deletion (AWS `DeletionProtection`).
+    /// A plan that would delete or replace such an object fails, changing
+    /// nothing, with a hint to turn the protection off first. The default
+    /// reads a boolean `deletion_protection` attribute.
+    fn deletion_protected(&self, observed: &Attrs) -> bool {
+        matches!(
+            observed.get("deletion_protection").map(Value::unmarked),
+            Some(Value::Bool(true))
+        )
+    }
+
+    /// Whether `delete` returns while the object is still going away
+    /// (`deleting`), so the engine must wait, through batched `observe`
+    /// polling, until it is no longer listed before deleting what it
+    /// depends on (an Aurora cluster before its subnet group).
+    fn await_deletion(&self) -> bool {
+        false
+    }
+
     /// How often to poll while waiting for readiness.
     fn poll_interval(&self) -> Duration {
         Duration::from_secs(5)

@@ -56,6 +56,9 @@ pub struct FakeObject {
     pub polls_left: u32,
     /// Its status after that.
     pub final_status: String,
+    /// Set once deleted by a kind that deletes slowly: observes left
+    /// while it is still listed as `deleting`.
+    pub deleting_polls: Option<u32>,
 }
 
 /// A recorded operation.
@@ -80,6 +83,7 @@ struct Inner {
     failures: HashMap<String, ProviderError>,
     throttle_next: u32,
     readiness: HashMap<String, (u32, String)>,
+    slow_deletes: HashMap<String, u32>,
     crash_after_create: Option<(String, CancelToken)>,
     lost_create_answers: HashMap<String, u32>,
     observe_calls: HashMap<String, u64>,
@@ -156,6 +160,13 @@ impl FakeCloud {
             .insert(address.into(), (polls, final_status.into()));
     }
 
+    /// Deleting `address` (with a kind made [`FakeProvider::with_data`])
+    /// leaves it listed as `deleting` for `polls` observes before it is
+    /// gone, as an Aurora cluster or a Redis group does.
+    pub fn slow_delete(&self, address: &str, polls: u32) {
+        self.lock().slow_deletes.insert(address.into(), polls);
+    }
+
     /// After creating `address`, aborts `cancel` and never returns: a
     /// process dying between the create and the state write.
     pub fn crash_after_create(&self, address: &str, cancel: CancelToken) {
@@ -219,6 +230,7 @@ impl FakeCloud {
                 token: format!("planted-{id}"),
                 polls_left: 0,
                 final_status: "available".into(),
+                deleting_polls: None,
             },
         );
         id
@@ -309,6 +321,7 @@ pub struct FakeProvider {
     poll: Duration,
     timeout: Duration,
     new_first: bool,
+    data: bool,
 }
 
 /// The schema of fake kinds.
@@ -326,6 +339,7 @@ pub fn fake_schema(kind: &str) -> KindSchema {
             ("zone", F::optional_computed(T::String)),
             ("arn", F::computed(T::String)),
             ("status", F::computed(T::String)),
+            ("deletion_protection", F::optional(T::Bool)),
         ],
     )
 }
@@ -340,6 +354,7 @@ impl FakeProvider {
             poll: Duration::from_secs(5),
             timeout: Duration::from_secs(600),
             new_first: false,
+            data: false,
         }
     }
 
@@ -358,6 +373,14 @@ impl FakeProvider {
     /// kind whose objects are immutable revisions would.
     pub fn with_create_before_destroy(mut self) -> Self {
         self.new_first = true;
+        self
+    }
+
+    /// Makes this a stateful kind, like a database: it holds data (plans
+    /// flag its deletes and replacements) and its deletes are awaited
+    /// until the object is no longer listed.
+    pub fn with_data(mut self) -> Self {
+        self.data = true;
         self
     }
 
@@ -425,7 +448,9 @@ async fn sleep(d: Duration) {
 
 fn visible(o: &FakeObject) -> Attrs {
     let mut a = o.attrs.clone();
-    let status = if o.polls_left > 0 {
+    let status = if o.deleting_polls.is_some() {
+        "deleting".to_string()
+    } else if o.polls_left > 0 {
         "creating".to_string()
     } else {
         o.final_status.clone()
@@ -456,6 +481,14 @@ impl Provider for FakeProvider {
         self.timeout
     }
 
+    fn holds_data(&self) -> bool {
+        self.data
+    }
+
+    fn await_deletion(&self) -> bool {
+        self.data
+    }
+
     async fn observe(
         &self,
         _ctx: &ObserveCtx,
@@ -476,12 +509,21 @@ impl Provider for FakeProvider {
         sleep(latency).await;
         let mut i = self.cloud.lock();
         let mut out = BTreeMap::new();
+        let mut gone = Vec::new();
         for id in ids {
             if let Some(o) = i.objects.get_mut(id).filter(|o| o.kind == self.schema.kind) {
+                if o.deleting_polls == Some(0) {
+                    gone.push(id.clone());
+                    continue;
+                }
                 let seen = visible(o);
                 o.polls_left = o.polls_left.saturating_sub(1);
+                o.deleting_polls = o.deleting_polls.map(|n| n - 1);
                 out.insert(id.clone(), seen);
             }
+        }
+        for id in gone {
+            i.objects.remove(&id);
         }
         Ok(out)
     }
@@ -535,6 +577,7 @@ impl Provider for FakeProvider {
                         token: token.into(),
                         polls_left,
                         final_status,
+                        deleting_polls: None,
                     };
                     let seen = visible(&o);
                     i.objects.insert(id.clone(), o);
@@ -614,8 +657,19 @@ impl Provider for FakeProvider {
         sleep(latency).await;
         {
             let mut i = self.cloud.lock();
-            if i.objects.remove(id).is_some() {
-                i.deletes += 1;
+            let slow = i.slow_deletes.get(&address).copied().filter(|_| self.data);
+            match (slow, i.objects.get_mut(id)) {
+                (Some(polls), Some(o)) => {
+                    if o.deleting_polls.is_none() {
+                        o.deleting_polls = Some(polls);
+                        i.deletes += 1;
+                    }
+                }
+                _ => {
+                    if i.objects.remove(id).is_some() {
+                        i.deletes += 1;
+                    }
+                }
             }
         }
         self.end("delete", &address, start);

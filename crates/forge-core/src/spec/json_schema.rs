@@ -114,6 +114,21 @@ struct ResourceFile {
     lifecycle: Option<LifecycleFile>,
     /// Region override.
     region: Option<String>,
+    /// How long to wait for readiness (create, update) or disappearance (delete).
+    timeouts: Option<TimeoutsFile>,
+}
+
+/// Readiness waits per operation: `45m`, `1h30m`, `90s`.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TimeoutsFile {
+    /// Longest wait after a create.
+    create: Option<String>,
+    /// Longest wait after an update.
+    update: Option<String>,
+    /// Longest wait after a delete.
+    delete: Option<String>,
 }
 
 /// Lifecycle settings.
@@ -206,6 +221,7 @@ pub fn json_schema(schemas: &SchemaRegistry) -> J {
         "depends_on",
         "lifecycle",
         "region",
+        "timeouts",
     ];
     let kinds: Vec<J> = schemas.kinds().map(|k| J::String(k.to_string())).collect();
     let branches: Vec<J> = schemas

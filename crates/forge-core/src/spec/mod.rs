@@ -21,6 +21,6 @@ pub use json_schema::json_schema;
 pub use loader::{TOP_LEVEL_KEYS, load_stack};
 pub use model::{
     Config, EachBinding, Instance, Lifecycle, LoadOptions, OutputDef, ResourceValues, SerdePos,
-    Stack, StateBackendConfig,
+    Stack, StateBackendConfig, Timeouts, parse_duration_secs,
 };
 pub use resources::{META_KEYS, RESERVED_NAMES};

@@ -72,6 +72,67 @@ pub struct Lifecycle {
     /// On replacement, create the new one before destroying the old one.
     #[serde(default)]
     pub create_before_destroy: bool,
+    /// How long to wait for the object to become ready (or gone), per
+    /// operation: the resource's `timeouts:` key. Unset: the kind's default.
+    #[serde(default, skip_serializing_if = "Timeouts::is_empty")]
+    pub timeouts: Timeouts,
+}
+
+/// A resource's `timeouts:` — the longest forge waits, after the API call
+/// returned, for the object to become ready (create, update) or gone
+/// (delete). Like Terraform's `timeouts` block; written `45m`, `1h30m`,
+/// `90s` or a number of seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeouts {
+    /// Seconds to wait after a create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<u64>,
+    /// Seconds to wait after an in-place update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<u64>,
+    /// Seconds to wait after a delete, for kinds that disappear slowly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete: Option<u64>,
+}
+
+impl Timeouts {
+    /// No timeout set.
+    pub fn is_empty(&self) -> bool {
+        *self == Timeouts::default()
+    }
+}
+
+/// Parses a duration as written in `timeouts:` (`45m`, `1h30m`, `90s`,
+/// `2h`, or plain seconds) into seconds.
+pub fn parse_duration_secs(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(n) = text.parse::<u64>() {
+        return Some(n);
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        let n: u64 = digits.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return None;
+    }
+    Some(total)
 }
 
 /// A field's configuration: a literal, an expression, or a structure of them.
@@ -361,6 +422,23 @@ impl Stack {
                     }])
                 })
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration_secs;
+
+    #[test]
+    fn durations_as_timeouts_are_written() {
+        assert_eq!(parse_duration_secs("45m"), Some(2700));
+        assert_eq!(parse_duration_secs("1h30m"), Some(5400));
+        assert_eq!(parse_duration_secs("90s"), Some(90));
+        assert_eq!(parse_duration_secs("120"), Some(120));
+        assert_eq!(parse_duration_secs("2h5s"), Some(7205));
+        for bad in ["", "soon", "m", "10x", "5m3", "-5m"] {
+            assert_eq!(parse_duration_secs(bad), None, "{bad}");
         }
     }
 }

@@ -3,7 +3,9 @@
 //! used), reference checks and dependencies.
 
 use super::loader::Loader;
-use super::model::{Config, EachBinding, Instance, Lifecycle, OutputDef, SerdePos};
+use super::model::{
+    Config, EachBinding, Instance, Lifecycle, OutputDef, SerdePos, Timeouts, parse_duration_secs,
+};
 use super::typecheck::{check_value, describe_value};
 use super::vars::VarDecl;
 use super::yaml::{node_kind, scalar_value};
@@ -28,12 +30,14 @@ pub const META_KEYS: &[&str] = &[
     "depends_on",
     "lifecycle",
     "region",
+    "timeouts",
 ];
 /// Names a resource may not have.
 pub const RESERVED_NAMES: &[&str] = &[
     "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self",
 ];
 const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "ignore_changes", "create_before_destroy"];
+const TIMEOUT_KEYS: &[&str] = &["create", "update", "delete"];
 const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
 
 /// How a resource expands into instances.
@@ -216,7 +220,8 @@ pub(crate) fn load_resources(
                 })
                 .collect(),
         };
-        let lifecycle = lifecycle(l, decl);
+        let mut lifecycle = lifecycle(l, decl);
+        lifecycle.timeouts = timeouts(l, decl);
         let explicit = depends_on(l, decl, table);
         for (i, (address, each)) in bindings.into_iter().enumerate() {
             let site = Site {
@@ -480,6 +485,52 @@ fn lifecycle(l: &mut Loader<'_>, decl: &Decl<'_>) -> Lifecycle {
                 };
                 l.error(k.span(), format!("unknown lifecycle key `{other}`"))
                     .hint = Some(hint);
+            }
+        }
+    }
+    out
+}
+
+fn timeouts(l: &mut Loader<'_>, decl: &Decl<'_>) -> Timeouts {
+    let mut out = Timeouts::default();
+    let Some(node) = decl.node.get_node("timeouts") else {
+        return out;
+    };
+    let Node::Mapping(m) = node else {
+        l.error(node.span(), "`timeouts` must be a map").hint = Some(format!(
+            "keys: {} (e.g. `create: 45m`)",
+            TIMEOUT_KEYS.join(", ")
+        ));
+        return out;
+    };
+    for (k, v) in m.iter() {
+        let slot = match k.as_str() {
+            "create" => &mut out.create,
+            "update" => &mut out.update,
+            "delete" => &mut out.delete,
+            other => {
+                let hint = match did_you_mean(other, TIMEOUT_KEYS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("timeouts keys: {}", TIMEOUT_KEYS.join(", ")),
+                };
+                l.error(k.span(), format!("unknown timeouts key `{other}`"))
+                    .hint = Some(hint);
+                continue;
+            }
+        };
+        let parsed = match super::yaml::node_value(v) {
+            Value::String(t) => parse_duration_secs(&t),
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        };
+        match parsed {
+            Some(secs) if secs > 0 => *slot = Some(secs),
+            _ => {
+                l.error(
+                    v.span(),
+                    format!("`timeouts.{}` must be a duration", k.as_str()),
+                )
+                .hint = Some("write it like `45m`, `1h30m` or `90s`".into());
             }
         }
     }

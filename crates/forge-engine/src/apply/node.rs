@@ -3,7 +3,7 @@
 //! the result.
 
 use super::graph::Node;
-use super::ready::ReadinessHub;
+use super::ready::{Goal, ReadinessHub};
 use super::writer::WriterHandle;
 use super::{Event, Operation, ProgressFn};
 use crate::diff::values_equal;
@@ -139,7 +139,7 @@ pub async fn run_node(shared: Arc<Shared>, index: usize) -> Result<(), String> {
     });
     let permits = (group_permit, global_permit);
     let result = match node.op {
-        Operation::Delete => delete(&shared, node, change, provider.as_ref(), permits).await,
+        Operation::Delete => delete(&shared, node, change, provider, permits).await,
         Operation::Create => create(&shared, index, node, change, provider, permits).await,
         Operation::Update | Operation::Adopt => {
             update(&shared, node, change, provider, permits).await
@@ -191,7 +191,7 @@ async fn delete(
     shared: &Shared,
     node: &Node,
     change: &ResourceChange,
-    provider: &dyn Provider,
+    provider: Arc<dyn Provider>,
     permits: Permits,
 ) -> Result<(), String> {
     let Some(id) = change.id.clone() else {
@@ -208,6 +208,29 @@ async fn delete(
     .await;
     release(shared, permits);
     r.map_err(|e| format!("deleting {} {id}: {e}", change.kind))?;
+    // Slow deletes (databases, caches) must be gone before what they use
+    // (their subnet group, their KMS key's alias...) is deleted after them;
+    // the object stays recorded until then, so an interrupted wait loses
+    // nothing and the next run deletes (or waits) again.
+    if provider.await_deletion() {
+        let timeout = timeout_for(shared, change, provider.as_ref(), Operation::Delete);
+        shared.emit(Event::Waiting {
+            address: change.address.clone(),
+            status: "deleting".into(),
+        });
+        shared
+            .hub
+            .wait(
+                provider.clone(),
+                &change.region,
+                &id,
+                &change.address,
+                Goal::Gone,
+                timeout,
+            )
+            .await
+            .map_err(|e| format!("waiting for {} {id} to be deleted: {e}", change.kind))?;
+    }
     let address = change.address.clone();
     let deposed = change.deposed || node.replaced_old;
     let remove_whole = !deposed && (change.action != ChangeAction::Replace);
@@ -246,12 +269,36 @@ fn desired_now(
     desired_attrs(&shared.plan.config, inst, provider, &values).map_err(|e| e.to_string())
 }
 
+/// The longest readiness (or deletion) wait for `op` on this change: the
+/// resource's `timeouts:` if set, else the kind's default.
+fn timeout_for(
+    shared: &Shared,
+    change: &ResourceChange,
+    provider: &dyn Provider,
+    op: Operation,
+) -> Duration {
+    let set = shared
+        .plan
+        .config
+        .instance(&change.address)
+        .map(|i| i.lifecycle.timeouts)
+        .unwrap_or_default();
+    let secs = match op {
+        Operation::Create => set.create,
+        Operation::Delete => set.delete,
+        Operation::Update | Operation::Adopt => set.update,
+    };
+    secs.map(Duration::from_secs)
+        .unwrap_or_else(|| provider.ready_timeout())
+}
+
 async fn await_ready(
     shared: &Shared,
     change: &ResourceChange,
     provider: &Arc<dyn Provider>,
     id: &str,
     attrs: Attrs,
+    op: Operation,
 ) -> Result<Attrs, (Attrs, String)> {
     match provider.readiness(&attrs) {
         Readiness::Ready => Ok(attrs),
@@ -263,7 +310,14 @@ async fn await_ready(
             });
             match shared
                 .hub
-                .wait(provider.clone(), &change.region, id, &change.address)
+                .wait(
+                    provider.clone(),
+                    &change.region,
+                    id,
+                    &change.address,
+                    Goal::Ready,
+                    timeout_for(shared, change, provider.as_ref(), op),
+                )
                 .await
             {
                 Ok(observed) => Ok(merge(
@@ -421,7 +475,16 @@ async fn create(
     } else {
         None
     };
-    match await_ready(shared, change, &provider, &created.id, attrs).await {
+    match await_ready(
+        shared,
+        change,
+        &provider,
+        &created.id,
+        attrs,
+        Operation::Create,
+    )
+    .await
+    {
         Ok(attrs) => {
             if let Ok(mut v) = shared.values.lock() {
                 v.insert(change.address.clone(), attrs.clone());
@@ -495,7 +558,7 @@ fn replan(
 
 async fn update(
     shared: &Shared,
-    _node: &Node,
+    node: &Node,
     change: &ResourceChange,
     provider: Arc<dyn Provider>,
     permits: Permits,
@@ -564,7 +627,7 @@ async fn update(
         }
     };
     let attrs = with_id(attrs, &id);
-    match await_ready(shared, change, &provider, &id, attrs).await {
+    match await_ready(shared, change, &provider, &id, attrs, node.op).await {
         Ok(attrs) => {
             if let Ok(mut v) = shared.values.lock() {
                 v.insert(change.address.clone(), attrs.clone());

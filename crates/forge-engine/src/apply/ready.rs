@@ -9,12 +9,24 @@ use crate::retry::{RetryPolicy, with_retry};
 use forge_core::{Address, Attrs};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+
+/// What a wait is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Goal {
+    /// The provider's `readiness` says ready.
+    Ready,
+    /// The object is no longer listed (a slow delete finished).
+    Gone,
+}
 
 struct WaitReq {
     id: String,
     address: Address,
+    goal: Goal,
+    timeout: Duration,
     deadline: Instant,
     reply: oneshot::Sender<Result<Attrs, String>>,
 }
@@ -38,21 +50,25 @@ impl ReadinessHub {
         }
     }
 
-    /// Waits until `provider.readiness` says the object `id` is ready and
-    /// returns its observed attributes; fails on a failed status or after
-    /// the provider's `ready_timeout`.
+    /// Waits until the object `id` reaches `goal` — ready (returning its
+    /// observed attributes) or gone (returning no attributes); fails on a
+    /// failed status or after `timeout`.
     pub async fn wait(
         &self,
         provider: Arc<dyn Provider>,
         region: &str,
         id: &str,
         address: &Address,
+        goal: Goal,
+        timeout: Duration,
     ) -> Result<Attrs, String> {
         let (reply, rx) = oneshot::channel();
         let req = WaitReq {
             id: id.to_string(),
             address: address.clone(),
-            deadline: Instant::now() + provider.ready_timeout(),
+            goal,
+            timeout,
+            deadline: Instant::now() + timeout,
             reply,
         };
         let key = (provider.schema().kind.clone(), region.to_string());
@@ -142,8 +158,16 @@ async fn poll_group(
         };
         let mut still = Vec::new();
         for r in pending.drain(..) {
-            let status = match observed.get(&r.id) {
-                Some(attrs) => match provider.readiness(attrs) {
+            let status = match (r.goal, observed.get(&r.id)) {
+                (Goal::Gone, None) => {
+                    let _ = r.reply.send(Ok(Attrs::new()));
+                    continue;
+                }
+                (Goal::Gone, Some(attrs)) => match provider.readiness(attrs) {
+                    Readiness::Pending(status) | Readiness::Failed(status) => status,
+                    Readiness::Ready => "still listed".to_string(),
+                },
+                (Goal::Ready, Some(attrs)) => match provider.readiness(attrs) {
                     Readiness::Ready => {
                         let _ = r.reply.send(Ok(attrs.clone()));
                         continue;
@@ -159,14 +183,19 @@ async fn poll_group(
                     Readiness::Pending(status) => status,
                 },
                 // Eventual consistency: a new object may not be listed yet.
-                None => "not visible yet".to_string(),
+                (Goal::Ready, None) => "not visible yet".to_string(),
             };
             if now >= r.deadline {
+                let what = match r.goal {
+                    Goal::Ready => "was not ready",
+                    Goal::Gone => "was still not gone",
+                };
                 let _ = r.reply.send(Err(format!(
-                    "{} {} was not ready after {:?} (last status `{status}`)",
+                    "{} {} {what} after {} (last status `{status}`); \
+                     raise the resource's `timeouts` if it needs longer",
                     provider.schema().kind,
                     r.id,
-                    provider.ready_timeout()
+                    human_duration(r.timeout)
                 )));
                 continue;
             }
@@ -179,5 +208,35 @@ async fn poll_group(
             still.push(r);
         }
         pending = still;
+    }
+}
+
+/// `1h30m`, `45m`, `90s` — as `timeouts:` is written.
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_timeouts() {
+        assert_eq!(human_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(human_duration(Duration::from_secs(2700)), "45m");
+        assert_eq!(human_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(human_duration(Duration::from_millis(300)), "0s");
     }
 }

@@ -124,6 +124,7 @@ fn delete_change(
         deposed,
         pending_token: None,
         store_sensitive: r.store_sensitive,
+        data_loss: false,
     }
 }
 
@@ -239,6 +240,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
     }
 
     propagate_create_before_destroy(&mut changes, stack);
+    guard_data(registry, &mut changes, &mut problems);
     changes.sort_by(|a, b| (&a.address, a.deposed, &a.id).cmp(&(&b.address, b.deposed, &b.id)));
 
     let output_changes = plan_outputs(stack, &state, &values, destroy, &mut problems);
@@ -368,6 +370,7 @@ fn plan_instance(
         pending_token,
         store_sensitive: options.store_sensitive.contains(&inst.address)
             || recorded.is_some_and(|r| r.store_sensitive),
+        data_loss: false,
     })
 }
 
@@ -460,4 +463,54 @@ fn plan_outputs(
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// Flags deletes and replacements of objects that hold data (so the plan
+/// says so loudly) and refuses those of objects whose deletion protection
+/// is on: AWS would refuse the delete half-way through an apply, after the
+/// replacement's other steps had run, so the plan fails first, changing
+/// nothing.
+fn guard_data(
+    registry: &ProviderRegistry,
+    changes: &mut [ResourceChange],
+    problems: &mut Vec<PlanProblem>,
+) {
+    for c in changes.iter_mut() {
+        if !matches!(c.action, ChangeAction::Replace | ChangeAction::Delete) {
+            continue;
+        }
+        let Some(provider) = registry.get(&c.kind) else {
+            continue;
+        };
+        let verb = if c.action == ChangeAction::Replace {
+            "replaced"
+        } else {
+            "destroyed"
+        };
+        if c.before
+            .as_ref()
+            .is_some_and(|b| provider.deletion_protected(b))
+        {
+            let why = if c.replace_because.is_empty() {
+                String::new()
+            } else {
+                format!(" (because of {})", c.replace_because.join(", "))
+            };
+            problems.push(PlanProblem {
+                address: Some(c.address.clone()),
+                message: format!(
+                    "would be {verb}{why} but its deletion protection is on; \
+                     set `deletion_protection: false` and apply that first if you really mean to lose it"
+                ),
+            });
+        }
+        if provider.holds_data() {
+            c.data_loss = true;
+            c.warnings.push(format!(
+                "{} {} holds data: it will be {verb} and its data lost",
+                c.kind,
+                c.id.as_deref().unwrap_or("")
+            ));
+        }
+    }
 }

@@ -52,6 +52,7 @@ fn resource_json(c: &ResourceChange) -> Json {
         "replace_because": c.replace_because,
         "create_before_destroy": c.create_before_destroy,
         "deposed": c.deposed,
+        "data_loss": c.data_loss,
         "dependencies": c.dependencies.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "warnings": c.warnings,
     })
@@ -91,6 +92,7 @@ impl Plan {
             "destroy": self.destroy,
             "has_changes": self.has_changes(),
             "summary": { "add": s.add, "change": s.change, "destroy": s.destroy, "adopt": s.adopt },
+            "data_loss": self.changes.iter().filter(|c| c.data_loss).map(|c| c.address.to_string()).collect::<Vec<_>>(),
             "resource_changes": self.changes.iter().map(resource_json).collect::<Vec<_>>(),
             "output_changes": self.output_changes.iter().map(|o| json!({
                 "name": o.name,

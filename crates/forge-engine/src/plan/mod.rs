@@ -96,6 +96,10 @@ pub struct ResourceChange {
     /// Store its sensitive attributes in plain text in the state.
     #[serde(default)]
     pub store_sensitive: bool,
+    /// The change deletes (or replaces) an object that holds data — a
+    /// database, a cache, a bucket: the data goes with it.
+    #[serde(default)]
+    pub data_loss: bool,
 }
 
 /// The planned change of one output.

@@ -207,6 +207,39 @@ fn render_output(out: &mut String, o: &OutputChange, width: usize, color: bool) 
     );
 }
 
+/// The loud block above the summary when the plan destroys data: which
+/// databases, caches or buckets go, and how (deleted or replaced).
+fn render_data_loss(out: &mut String, plan: &Plan, color: bool) {
+    let lost: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.data_loss).collect();
+    if lost.is_empty() {
+        return;
+    }
+    let rule = "!".repeat(72);
+    let _ = writeln!(out, "{}", paint(&rule, Tone::Remove, color));
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(
+            "WARNING: this plan DESTROYS DATA. These objects and everything stored in them will be lost:",
+            Tone::Remove,
+            color
+        )
+    );
+    for c in lost {
+        let how = if c.action == ChangeAction::Replace {
+            format!("REPLACED (because of {})", c.replace_because.join(", "))
+        } else {
+            "DELETED".to_string()
+        };
+        let _ = writeln!(out, "  - {} ({}) will be {how}", c.address, c.kind);
+    }
+    let _ = writeln!(
+        out,
+        "Take a snapshot or backup first if you need the data; review before applying."
+    );
+    let _ = writeln!(out, "{}\n", paint(&rule, Tone::Remove, color));
+}
+
 /// Renders the plan for a terminal. `color` adds ANSI colours (the CLI
 /// decides from `NO_COLOR` and whether stdout is a terminal).
 pub fn render(plan: &Plan, color: bool) -> String {
@@ -230,6 +263,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
             render_resource(&mut out, c, color);
         }
     }
+    render_data_loss(&mut out, plan, color);
     let s = plan.summary();
     let adopt = if s.adopt > 0 {
         format!(", {} to adopt", s.adopt)
