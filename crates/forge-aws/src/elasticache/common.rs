@@ -212,17 +212,26 @@ pub async fn owned(
         .collect())
 }
 
-/// Whether a spec's engine version pin is satisfied by the live version:
-/// the pin's dot-separated parts are a prefix of the live ones, so `7`
-/// and `7.1` accept `7.1.0` and `7.1.2`, and `7.1.0` accepts only itself.
-/// The pin `6.x` (AWS's own spelling for "latest 6") accepts any 6.
+/// Whether the spec's engine version pin is satisfied by the live version.
+/// The prefix rule is RDS's ([`crate::rds::common::version_covers`]: `7`
+/// and `7.1` accept `7.1.x`); ElastiCache also accepts its own spelling
+/// `6.x` ("the latest 6"), which AWS itself reports as e.g. `6.2.6`.
 pub fn version_pin_matches(pin: &str, live: &str) -> bool {
     let pin = pin.trim().trim_end_matches(".x");
-    let live_parts: Vec<&str> = live.trim().split('.').collect();
-    let pin_parts: Vec<&str> = pin.split('.').collect();
-    !pin.is_empty()
-        && pin_parts.len() <= live_parts.len()
-        && pin_parts.iter().zip(&live_parts).all(|(p, l)| p == l)
+    !pin.is_empty() && crate::rds::common::version_covers(pin, live)
+}
+
+/// Plans with the live engine version when the spec's pin accepts it, so a
+/// minor version AWS picked or upgraded to is not a diff.
+pub fn align_version(prior: Option<&Attrs>, desired: &mut Attrs) {
+    let live = prior.and_then(|p| crate::attrs::opt_str(p, "engine_version"));
+    let pin = crate::attrs::opt_str(desired, "engine_version");
+    if let (Some(live), Some(pin)) = (live, pin)
+        && version_pin_matches(pin, live)
+    {
+        let live = live.to_string();
+        desired.insert("engine_version".into(), forge_core::Value::String(live));
+    }
 }
 
 #[cfg(test)]

@@ -692,13 +692,8 @@ impl Provider for ReplicationGroupProvider {
 
     fn plan(&self, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         let mut desired = desired.clone();
-        // A version pin the live version satisfies is no change: plan the
-        // live value.
-        if let Some(live) = prior.and_then(|p| opt_str(p, "engine_version"))
-            && opt_str(&desired, "engine_version").is_some_and(|pin| version_pin_matches(pin, live))
-        {
-            desired.insert("engine_version".into(), Value::from(live));
-        }
+        // A version pin the live version satisfies is no change.
+        common::align_version(prior, &mut desired);
         // A key named by id in the spec and by ARN by AWS (or the other
         // way round) is the same key. The spec's text is what create sends
         // (a cross-account key needs its ARN), so this is decided here, not
@@ -712,9 +707,7 @@ impl Provider for ReplicationGroupProvider {
     }
 
     fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        (path == "engine_version"
-            && forge_engine::drift::classify::is_minor_upgrade(recorded, live))
-        .then(|| "automatic minor engine version upgrade by AWS".to_string())
+        crate::rds::common::classify_version(path, recorded, live)
     }
 
     fn readiness(&self, observed: &Attrs) -> Readiness {
