@@ -1,0 +1,847 @@
+//! Issue 9, end to end: every reference stack in `specs/` and every one of
+//! its environments, with the real `forge` binary against its own emulator:
+//! `forge validate`; `forge apply --auto-approve`; the key properties
+//! verified independently through the AWS SDK (CIDRs, subnets per tier, NAT
+//! gateways per environment, encryption, deletion protection, instance
+//! classes, desired counts, both regions of a multi-region stack); `forge
+//! plan --detailed-exitcode` exits 0 (its AWS requests counted by the
+//! proxy); `forge drift` exits 0; protections switched off the way a user
+//! would (a `--var` and an apply) where an environment has them; `forge
+//! destroy --auto-approve`; nothing of the stack left in any service.
+//!
+//! Stack-environments run with bounded concurrency across the whole test
+//! process (`FORGE_MATRIX_PARALLEL`, default 3: the machine has 2 cores and
+//! each emulator is a Python process). Each prints its figures: resources,
+//! apply wall time, no-op plan requests, destroy wall time.
+
+use forge_e2e::network::{self, STACK_TAG};
+use forge_e2e::{Emulator, FaultConfig, Forge, Proxy, RunOutput, StackCopy, repo_root};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Values a real user would pass on the command line (secrets are never
+/// written in the specs).
+const SECRET_VARS: &[&str] = &["app_secret=not-a-real-secret-0001"];
+const DB_PASSWORD: &str = "db_password=Not-a-real-password-0001";
+
+// ---------------------------------------------------------------------------
+// The matrix runner
+
+/// A counting semaphore over the whole test process, so the four stack
+/// tests together never run more than `FORGE_MATRIX_PARALLEL` emulators.
+struct Slots {
+    free: Mutex<usize>,
+    cond: Condvar,
+}
+
+static SLOTS: Slots = Slots {
+    free: Mutex::new(usize::MAX),
+    cond: Condvar::new(),
+};
+
+struct SlotGuard;
+
+impl Slots {
+    fn acquire(&'static self) -> SlotGuard {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if *free == usize::MAX {
+            *free = std::env::var("FORGE_MATRIX_PARALLEL")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(3);
+        }
+        while *free == 0 {
+            free = self.cond.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        SlotGuard
+    }
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let mut free = SLOTS.free.lock().unwrap_or_else(|e| e.into_inner());
+        *free += 1;
+        SLOTS.cond.notify_one();
+    }
+}
+
+/// What one stack-environment measured.
+#[derive(Debug, Clone)]
+struct Figures {
+    stack: String,
+    env: String,
+    resources: usize,
+    apply: Duration,
+    plan_requests: u64,
+    destroy: Duration,
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:<19} {:<8} resources {:>3}  apply {:>6.1}s  no-op plan {:>4} requests  destroy {:>6.1}s",
+            self.stack,
+            self.env,
+            self.resources,
+            self.apply.as_secs_f64(),
+            self.plan_requests,
+            self.destroy.as_secs_f64()
+        )
+    }
+}
+
+/// One stack-environment's world: its emulator, the counting proxy forge
+/// talks through, and a private copy of `specs/` (the stacks include
+/// shared files from `specs/_envcommon/`, so the whole folder is copied).
+struct World {
+    emulator: Emulator,
+    proxy: Proxy,
+    forge: Forge,
+    specs: StackCopy,
+    stack: String,
+    env: String,
+    vars: Vec<String>,
+}
+
+impl World {
+    fn new(stack: &str, env: &str, vars: &[&str]) -> World {
+        let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+        let proxy =
+            Proxy::start(&emulator.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
+        let forge = Forge::new(proxy.env()).unwrap_or_else(|e| panic!("{e}"));
+        let specs = StackCopy::of(&specs_dir()).unwrap_or_else(|e| panic!("{e}"));
+        World {
+            emulator,
+            proxy,
+            forge,
+            specs,
+            stack: stack.to_string(),
+            env: env.to_string(),
+            vars: vars.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.specs.path().join(&self.stack)
+    }
+
+    /// `forge <cmd> . -e <env> --var ... <extra...>` in the stack's folder.
+    fn forge(&self, cmd: &str, extra: &[&str]) -> RunOutput {
+        let mut args = vec![cmd, ".", "-e", self.env.as_str()];
+        for v in &self.vars {
+            args.push("--var");
+            args.push(v);
+        }
+        args.extend_from_slice(extra);
+        self.forge
+            .run(&self.dir(), &args)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The number of resources in the stack's local state.
+    fn state_resources(&self) -> usize {
+        let path = self
+            .dir()
+            .join(format!(".forge/state/{}-{}.json", self.stack, self.env));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let json: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("state is not JSON: {e}"));
+        json.get("resources")
+            .and_then(|r| r.as_array())
+            .map_or(0, |r| r.len())
+    }
+
+    async fn config(&self, region: &str) -> aws_config::SdkConfig {
+        self.emulator.sdk_config(region).await
+    }
+}
+
+/// `specs/` in this repository.
+fn specs_dir() -> PathBuf {
+    repo_root().join("specs")
+}
+
+/// Runs every environment of `stack` (bounded concurrency), prints the
+/// figures, and fails with every environment's problems at once.
+fn run_matrix(stack: &'static str, envs: &[&'static str], vars: &[&'static str]) {
+    let started = Instant::now();
+    let results: Vec<(String, std::thread::Result<Figures>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = envs
+            .iter()
+            .map(|env| {
+                let handle = s.spawn(move || {
+                    let _slot = SLOTS.acquire();
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap_or_else(|e| panic!("tokio runtime: {e}"));
+                    rt.block_on(run_one(stack, env, vars))
+                });
+                (env.to_string(), handle)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(env, h)| (env, h.join()))
+            .collect()
+    });
+    let mut failed = Vec::new();
+    for (env, result) in &results {
+        match result {
+            Ok(fig) => println!("{fig}"),
+            Err(e) => {
+                let msg = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "panicked".into());
+                failed.push(format!("=== {stack} / {env}\n{msg}"));
+            }
+        }
+    }
+    println!(
+        "{stack}: {} environments in {:.1}s",
+        envs.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+/// The whole life of one stack-environment.
+async fn run_one(stack: &str, env: &str, vars: &[&str]) -> Figures {
+    let w = World::new(stack, env, vars);
+    w.forge("validate", &[]).expect_success();
+
+    let out = w.forge("apply", &["--auto-approve"]);
+    out.expect_success();
+    let apply = out.elapsed;
+    let resources = w.state_resources();
+
+    let problems = verify(&w).await;
+    assert!(
+        problems.is_empty(),
+        "{stack} / {env}: the emulator does not hold what the spec says:\n  - {}\n\nafter:\n{out}",
+        problems.join("\n  - ")
+    );
+
+    w.proxy.reset_counts();
+    w.forge("plan", &["--detailed-exitcode"]).expect_code(0);
+    let plan_requests = w.proxy.total();
+
+    w.forge("drift", &[]).expect_code(0);
+
+    // What a user does before tearing down a protected environment: turn
+    // the protection off in the spec (here with --var) and apply that.
+    let mut w = w;
+    if let Some(unprotect) = unprotect_vars(stack, env) {
+        w.vars.extend(unprotect.iter().map(|v| v.to_string()));
+        let out = w.forge("apply", &["--auto-approve"]);
+        out.expect_success();
+    }
+
+    let out = w.forge("destroy", &["--auto-approve"]);
+    out.expect_success();
+    let destroy = out.elapsed;
+    let left = leftovers(&w).await;
+    assert!(
+        left.is_empty(),
+        "{stack} / {env}: left after destroy:\n  - {}\n\nafter:\n{out}",
+        left.join("\n  - ")
+    );
+
+    Figures {
+        stack: stack.into(),
+        env: env.into(),
+        resources,
+        apply,
+        plan_requests,
+        destroy,
+    }
+}
+
+/// The vars that switch off an environment's deletion protection (and let
+/// its databases go without a final snapshot), or `None` if it has none.
+fn unprotect_vars(stack: &str, env: &str) -> Option<&'static [&'static str]> {
+    const OFF: &[&str] = &["deletion_protection=false", "skip_final_snapshot=true"];
+    match (stack, env) {
+        ("terragrunt-starter", "uat" | "prod") => Some(OFF),
+        ("multi-env", "prod") => Some(OFF),
+        ("ai-tools", "production") => Some(OFF),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Independent verification
+
+/// Collects a problem unless `cond` holds.
+macro_rules! check {
+    ($p:expr, $cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            $p.push(format!($($msg)+));
+        }
+    };
+}
+
+/// Every problem found in the emulator for this stack-environment.
+async fn verify(w: &World) -> Vec<String> {
+    let mut p = Vec::new();
+    match w.stack.as_str() {
+        "devops-app" => verify_devops_app(w, &mut p).await,
+        other => p.push(format!("no verification for stack {other}")),
+    }
+    p
+}
+
+/// A VPC's network as read from EC2.
+#[derive(Debug, Default)]
+struct Net {
+    vpc_id: String,
+    cidr: String,
+    tags: BTreeMap<String, String>,
+    /// Tier tag -> sorted CIDRs.
+    tiers: BTreeMap<String, Vec<String>>,
+    /// Available NAT gateways.
+    nats: usize,
+}
+
+fn tag_map(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect()
+}
+
+/// Reads the VPC named `name` (its Name tag) and what is in it.
+async fn read_net(w: &World, region: &str, name: &str, p: &mut Vec<String>) -> Net {
+    use aws_sdk_ec2::types::Filter;
+    let ec2 = aws_sdk_ec2::Client::new(&w.config(region).await);
+    let by = |k: &str, v: &str| Filter::builder().name(k).values(v).build();
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(by("tag:Name", name))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeVpcs: {e:?}"));
+    let [vpc] = vpcs.vpcs() else {
+        p.push(format!(
+            "{region}: expected one VPC named {name}, found {}",
+            vpcs.vpcs().len()
+        ));
+        return Net::default();
+    };
+    let vpc_id = vpc.vpc_id().unwrap_or_default().to_string();
+    let mut net = Net {
+        vpc_id: vpc_id.clone(),
+        cidr: vpc.cidr_block().unwrap_or_default().to_string(),
+        tags: tag_map(vpc.tags()),
+        ..Net::default()
+    };
+    let subnets = ec2
+        .describe_subnets()
+        .filters(by("vpc-id", &vpc_id))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeSubnets: {e:?}"));
+    for s in subnets.subnets() {
+        let tier = tag_map(s.tags()).get("Tier").cloned().unwrap_or_default();
+        net.tiers
+            .entry(tier)
+            .or_default()
+            .push(s.cidr_block().unwrap_or_default().to_string());
+    }
+    for cidrs in net.tiers.values_mut() {
+        cidrs.sort_by_key(|c| cidr_key(c));
+    }
+    let nats = ec2
+        .describe_nat_gateways()
+        .filter(by("vpc-id", &vpc_id))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeNatGateways: {e:?}"));
+    net.nats = nats
+        .nat_gateways()
+        .iter()
+        .filter(|n| n.state().is_some_and(|s| s.as_str() == "available"))
+        .count();
+    net
+}
+
+/// Sorts dotted quads numerically.
+fn cidr_key(cidr: &str) -> Vec<u32> {
+    cidr.split(['.', '/'])
+        .map(|x| x.parse().unwrap_or(0))
+        .collect()
+}
+
+/// `10.x.<n>.0/24` for each n, from the VPC's `/16`.
+fn subnets_24(vpc_cidr: &str, netnums: std::ops::RangeInclusive<u32>) -> Vec<String> {
+    let prefix: Vec<&str> = vpc_cidr.split('.').take(2).collect();
+    netnums
+        .map(|n| format!("{}.{}.{n}.0/24", prefix[0], prefix[1]))
+        .collect()
+}
+
+/// The VPC's CIDR, its tiers' subnets and its NAT count.
+fn check_net(
+    p: &mut Vec<String>,
+    net: &Net,
+    cidr: &str,
+    tiers: &[(&str, std::ops::RangeInclusive<u32>)],
+    nats: usize,
+) {
+    check!(p, net.cidr == cidr, "VPC CIDR {} != {cidr}", net.cidr);
+    for (tier, range) in tiers {
+        let want = subnets_24(cidr, range.clone());
+        let got = net.tiers.get(*tier).cloned().unwrap_or_default();
+        check!(p, got == want, "{tier} subnets {got:?} != {want:?}");
+    }
+    let tiers_found = net.tiers.len();
+    check!(
+        p,
+        tiers_found == tiers.len(),
+        "expected {} subnet tiers, found {:?}",
+        tiers.len(),
+        net.tiers.keys().collect::<Vec<_>>()
+    );
+    check!(
+        p,
+        net.nats == nats,
+        "{} NAT gateways, expected {nats}",
+        net.nats
+    );
+}
+
+/// Desired count, task size and ports of an ECS service.
+struct ServiceExpect<'a> {
+    cluster: &'a str,
+    service: &'a str,
+    desired: i32,
+    cpu: &'a str,
+    memory: &'a str,
+    port: i32,
+}
+
+async fn check_service(w: &World, region: &str, e: ServiceExpect<'_>, p: &mut Vec<String>) {
+    let ecs = aws_sdk_ecs::Client::new(&w.config(region).await);
+    let out = ecs
+        .describe_services()
+        .cluster(e.cluster)
+        .services(e.service)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("DescribeServices: {err:?}"));
+    let Some(svc) = out.services().first() else {
+        p.push(format!("no ECS service {}/{}", e.cluster, e.service));
+        return;
+    };
+    check!(
+        p,
+        svc.desired_count() == e.desired,
+        "{}: desired count {} != {}",
+        e.service,
+        svc.desired_count(),
+        e.desired
+    );
+    check!(
+        p,
+        svc.launch_type().map(|l| l.as_str()) == Some("FARGATE"),
+        "{}: launch type {:?}",
+        e.service,
+        svc.launch_type()
+    );
+    let td = ecs
+        .describe_task_definition()
+        .task_definition(svc.task_definition().unwrap_or_default())
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("DescribeTaskDefinition: {err:?}"));
+    let Some(td) = td.task_definition() else {
+        p.push(format!("{}: no task definition", e.service));
+        return;
+    };
+    check!(
+        p,
+        td.cpu() == Some(e.cpu),
+        "{}: cpu {:?}",
+        e.service,
+        td.cpu()
+    );
+    check!(
+        p,
+        td.memory() == Some(e.memory),
+        "{}: memory {:?}",
+        e.service,
+        td.memory()
+    );
+    let ports: Vec<i32> = td
+        .container_definitions()
+        .iter()
+        .flat_map(|c| c.port_mappings())
+        .filter_map(|m| m.container_port())
+        .collect();
+    check!(
+        p,
+        ports == vec![e.port],
+        "{}: container ports {ports:?}",
+        e.service
+    );
+}
+
+/// Min/max capacity of a service's scalable target and its policies'
+/// (metric, target value).
+async fn check_scaling(
+    w: &World,
+    region: &str,
+    resource_id: &str,
+    (min, max): (i32, i32),
+    policies: &[(&str, f64)],
+    p: &mut Vec<String>,
+) {
+    use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+    let aas = aws_sdk_applicationautoscaling::Client::new(&w.config(region).await);
+    let targets = aas
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_ids(resource_id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeScalableTargets: {e:?}"));
+    match targets.scalable_targets() {
+        [t] => check!(
+            p,
+            (t.min_capacity(), t.max_capacity()) == (min, max),
+            "{resource_id}: capacity {}-{} != {min}-{max}",
+            t.min_capacity(),
+            t.max_capacity()
+        ),
+        other => p.push(format!("{resource_id}: {} scalable targets", other.len())),
+    }
+    let pols = aas
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(resource_id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeScalingPolicies: {e:?}"));
+    let mut got: Vec<(String, f64)> = pols
+        .scaling_policies()
+        .iter()
+        .filter_map(|pol| {
+            let c = pol.target_tracking_scaling_policy_configuration()?;
+            let metric = c
+                .predefined_metric_specification()?
+                .predefined_metric_type()
+                .as_str()
+                .to_string();
+            Some((metric, c.target_value()))
+        })
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut want: Vec<(String, f64)> = policies.iter().map(|(m, v)| (m.to_string(), *v)).collect();
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    check!(
+        p,
+        got == want,
+        "{resource_id}: policies {got:?} != {want:?}"
+    );
+}
+
+async fn verify_devops_app(w: &World, p: &mut Vec<String>) {
+    let env = w.env.as_str();
+    let region = "us-east-1";
+    let cidr = match env {
+        "test" => "10.3.0.0/16",
+        "qa" => "10.1.0.0/16",
+        "staging" => "10.2.0.0/16",
+        _ => "10.0.0.0/16",
+    };
+    let net = read_net(w, region, &format!("devops-app-{env}-vpc"), p).await;
+    check_net(
+        p,
+        &net,
+        cidr,
+        &[("public", 1..=3), ("private", 101..=103)],
+        3,
+    );
+    for (k, v) in [
+        ("Environment", env),
+        ("Project", "devops-app"),
+        ("Owner", "devops-team"),
+        ("CreatedBy", "forge"),
+        ("ManagedBy", "forge"),
+        ("Application", "app"),
+        (STACK_TAG, "devops-app"),
+    ] {
+        check!(
+            p,
+            net.tags.get(k).map(String::as_str) == Some(v),
+            "VPC tag {k} = {:?}, expected {v}",
+            net.tags.get(k)
+        );
+    }
+
+    // The tasks' security group: 80 and 443 from anywhere, all out.
+    let ec2 = aws_sdk_ec2::Client::new(&w.config(region).await);
+    let sg_name = format!("devops-app-{env}-ecs-tasks-sg");
+    let groups = ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values(&sg_name)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeSecurityGroups: {e:?}"));
+    match groups.security_groups() {
+        [g] => {
+            let mut ports: Vec<i32> = g
+                .ip_permissions()
+                .iter()
+                .filter(|r| {
+                    r.ip_ranges()
+                        .iter()
+                        .any(|r| r.cidr_ip() == Some("0.0.0.0/0"))
+                })
+                .filter_map(|r| r.from_port())
+                .collect();
+            ports.sort();
+            check!(
+                p,
+                ports == vec![80, 443],
+                "{sg_name}: ingress ports {ports:?}"
+            );
+            check!(
+                p,
+                g.vpc_id() == Some(net.vpc_id.as_str()),
+                "{sg_name}: not in the VPC"
+            );
+        }
+        other => p.push(format!("{} groups named {sg_name}", other.len())),
+    }
+
+    let cluster = format!("devops-app-{env}-ecs-cluster");
+    let service = format!("devops-app-{env}-service");
+    check_service(
+        w,
+        region,
+        ServiceExpect {
+            cluster: &cluster,
+            service: &service,
+            desired: 1,
+            cpu: "256",
+            memory: "512",
+            port: 5000,
+        },
+        p,
+    )
+    .await;
+    check_scaling(
+        w,
+        region,
+        &format!("service/{cluster}/{service}"),
+        (1, 10),
+        &[
+            ("ECSServiceAverageCPUUtilization", 70.0),
+            ("ECSServiceAverageMemoryUtilization", 80.0),
+        ],
+        p,
+    )
+    .await;
+
+    let iam = aws_sdk_iam::Client::new(&w.config(region).await);
+    for role in ["ecs-task-role", "ecs-execution-role"] {
+        let name = format!("devops-app-{env}-{role}");
+        match iam.list_role_policies().role_name(&name).send().await {
+            Ok(out) => {
+                let mut names = out.policy_names().to_vec();
+                names.sort();
+                check!(
+                    p,
+                    names == ["ecr-pull", "logs-write", "ssm-read"],
+                    "{name}: inline policies {names:?}"
+                );
+            }
+            Err(e) => p.push(format!("role {name}: {e:?}")),
+        }
+    }
+
+    let ssm = aws_sdk_ssm::Client::new(&w.config(region).await);
+    let name = format!("/devops-app/{env}/app-secret");
+    match ssm
+        .get_parameter()
+        .name(&name)
+        .with_decryption(true)
+        .send()
+        .await
+    {
+        Ok(out) => check!(
+            p,
+            out.parameter().and_then(|x| x.value()) == Some("not-a-real-secret-0001"),
+            "{name}: wrong value"
+        ),
+        Err(e) => p.push(format!("parameter {name}: {e:?}")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Leftovers
+
+/// Whether an ECS cluster, service or task definition ARN is INACTIVE:
+/// ECS keeps deleted ones describable (and tagged) for a while.
+async fn ecs_inactive(ecs: &aws_sdk_ecs::Client, arn: &str) -> bool {
+    let status = if arn.contains(":task-definition/") {
+        ecs.describe_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| {
+                o.task_definition()?
+                    .status()
+                    .map(|s| s.as_str().to_string())
+            })
+    } else if let Some(rest) = arn.split(":service/").nth(1) {
+        let cluster = rest.split('/').next().unwrap_or_default();
+        ecs.describe_services()
+            .cluster(cluster)
+            .services(arn)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.services().first()?.status().map(str::to_string))
+    } else {
+        ecs.describe_clusters()
+            .clusters(arn)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.clusters().first()?.status().map(str::to_string))
+    };
+    status.is_none_or(|s| s == "INACTIVE")
+}
+
+/// The regions a stack uses.
+fn regions(stack: &str) -> &'static [&'static str] {
+    match stack {
+        "ai-tools" => &["eu-central-1", "ap-southeast-1"],
+        _ => &["us-east-1"],
+    }
+}
+
+/// Everything of the stack still alive, in every service and region:
+/// EC2 (by the ownership tag), whatever the Resource Groups Tagging API
+/// lists with the stack's tag (KMS keys pending deletion and secrets
+/// scheduled for deletion are gone as far as a user is concerned), IAM
+/// roles and autoscaling targets (which the tagging API does not list).
+async fn leftovers(w: &World) -> Vec<String> {
+    let mut left = Vec::new();
+    for region in regions(&w.stack) {
+        let config = w.config(region).await;
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        match network::leftovers(&ec2).await {
+            Ok(l) => left.extend(l.into_iter().map(|x| format!("{region}: {x}"))),
+            Err(e) => left.push(format!("{region}: {e}")),
+        }
+        let tagging = aws_sdk_resourcegroupstagging::Client::new(&config);
+        let kms = aws_sdk_kms::Client::new(&config);
+        let secrets = aws_sdk_secretsmanager::Client::new(&config);
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        let mut token: Option<String> = None;
+        loop {
+            let out = tagging
+                .get_resources()
+                .tag_filters(
+                    aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+                        .key(STACK_TAG)
+                        .values(&w.stack)
+                        .build(),
+                )
+                .set_pagination_token(token.clone())
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("GetResources: {e:?}"));
+            for r in out.resource_tag_mapping_list() {
+                let arn = r.resource_arn().unwrap_or_default();
+                if arn.contains(":kms:") {
+                    let key = kms.describe_key().key_id(arn).send().await;
+                    let state = key
+                        .ok()
+                        .and_then(|k| k.key_metadata().and_then(|m| m.key_state().cloned()));
+                    if state.as_ref().map(|s| s.as_str()) == Some("PendingDeletion") {
+                        continue;
+                    }
+                } else if arn.contains(":secretsmanager:") {
+                    let s = secrets.describe_secret().secret_id(arn).send().await;
+                    if s.map_or(true, |s| s.deleted_date().is_some()) {
+                        continue;
+                    }
+                } else if arn.contains(":ecs:") {
+                    if ecs_inactive(&ecs, arn).await {
+                        continue;
+                    }
+                } else if arn.contains(":ec2:") {
+                    // Covered (with NAT states) by network::leftovers.
+                    continue;
+                }
+                left.push(format!("{region}: {arn}"));
+            }
+            token = out
+                .pagination_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        let aas = aws_sdk_applicationautoscaling::Client::new(&config);
+        let targets = aas
+            .describe_scalable_targets()
+            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DescribeScalableTargets: {e:?}"));
+        left.extend(
+            targets
+                .scalable_targets()
+                .iter()
+                .map(|t| format!("{region}: scalable target {}", t.resource_id())),
+        );
+    }
+    let iam = aws_sdk_iam::Client::new(&w.config("us-east-1").await);
+    let roles = iam
+        .list_roles()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListRoles: {e:?}"));
+    left.extend(
+        roles
+            .roles()
+            .iter()
+            .filter(|r| r.role_name().starts_with(&w.stack))
+            .map(|r| format!("IAM role {}", r.role_name())),
+    );
+    left
+}
+
+// ---------------------------------------------------------------------------
+// The matrix
+
+#[test]
+fn devops_app() {
+    run_matrix(
+        "devops-app",
+        &["test", "qa", "staging", "prod"],
+        SECRET_VARS,
+    );
+}
+
+#[allow(dead_code)]
+const _DB: &str = DB_PASSWORD;
