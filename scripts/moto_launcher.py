@@ -1033,6 +1033,45 @@ def patch_rds_parameter_group_resets():
     RDSResponse.reset_db_parameter_group = reset_db_parameter_group
 
 
+def patch_rds_global_cluster_tags():
+    """Gap: CreateGlobalCluster ignores `Tags`, so a global database never
+    carries forge's ownership tags and every plan wants to add the stack's
+    tags to it. After the patch the tags given at create are kept and shown
+    in DescribeGlobalClusters' TagList, as on AWS."""
+    from moto.rds.responses import RDSResponse
+
+    original = RDSResponse.create_global_cluster
+
+    def create_global_cluster(self):
+        result = original(self)
+        gid = self.params["GlobalClusterIdentifier"]
+        group = self.global_backend.global_clusters.get(gid)
+        if group is not None:
+            group.tags = self.params.get("Tags", [])
+        return result
+
+    RDSResponse.create_global_cluster = create_global_cluster
+
+
+def patch_rds_modify_db_subnet_group():
+    """Gap: ModifyDBSubnetGroup takes the group out of the backend and never
+    puts it back, so the modified group vanishes (DescribeDBSubnetGroups no
+    longer lists it). After the patch the modified group stays, as on AWS."""
+    from moto.rds.exceptions import DBSubnetGroupNotFoundError
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.modify_db_subnet_group
+
+    def modify_db_subnet_group(self, subnet_name, description, subnets):
+        if subnet_name not in self.subnet_groups:
+            raise DBSubnetGroupNotFoundError(subnet_name)
+        group = original(self, subnet_name, description, subnets)
+        self.subnet_groups[subnet_name] = group
+        return group
+
+    RDSBackend.modify_db_subnet_group = modify_db_subnet_group
+
+
 PATCHES = [
     patch_cloudwatch_rpc_v2_cbor,
     patch_s3_get_bucket_replication_rules,
@@ -1047,6 +1086,8 @@ PATCHES = [
     patch_tagging_api_resource_types,
     patch_rds_global_cluster_membership,
     patch_rds_parameter_group_resets,
+    patch_rds_global_cluster_tags,
+    patch_rds_modify_db_subnet_group,
 ]
 
 
