@@ -5,13 +5,15 @@
 //! `aws.s3.bucket`'s `replication_configuration` to a versioned bucket in a
 //! second region with a KMS replica key (create, read back with
 //! GetBucketReplication, no-op re-plan, rule update, versioning refusals,
-//! removal, delete).
+//! removal, delete). Through the counting proxy: an observe of many
+//! alarms is one DescribeAlarms plus a tag read per alarm, and an orphan
+//! lookup one GetResources.
 
 #![allow(clippy::unwrap_used)]
 
 use forge_aws::{AwsClients, AwsSettings};
 use forge_core::{Address, Attrs, Value};
-use forge_e2e::Emulator;
+use forge_e2e::{Emulator, FaultConfig, Proxy, sdk_config_for};
 use forge_engine::diff::fill_defaults;
 use forge_engine::values::resource_ctx;
 use forge_engine::{ObserveCtx, PlannedAction, PlannedChange, Provider, ResourceCtx};
@@ -330,6 +332,63 @@ async fn metric_alarm_lifecycle() {
             .metric_alarms()
             .is_empty()
     );
+}
+
+/// Requests per operation name (the counting proxy's keys end with it:
+/// `tagging:GetResources`, `monitoring:POST /service/.../operation/DescribeAlarms`).
+fn count(proxy: &Proxy, operation: &str) -> u64 {
+    proxy
+        .counts()
+        .iter()
+        .filter(|(k, _)| {
+            k.ends_with(&format!(":{operation}")) || k.ends_with(&format!("/{operation}"))
+        })
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[tokio::test]
+async fn metric_alarm_observe_is_batched() {
+    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let proxy = Proxy::start(&emu.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
+    let clients = Arc::new(AwsClients::new(AwsSettings {
+        max_attempts: 2,
+        ..AwsSettings::default()
+    }));
+    clients.preset(PRIMARY, sdk_config_for(&proxy.endpoint, PRIMARY).await);
+    let p = forge_aws::cloudwatch::MetricAlarmProvider::new(clients);
+    let mut names = Vec::new();
+    for i in 0..12 {
+        let name = format!("ai-tools-alarm-{i:02}");
+        let spec = desired(&p, cpu_alarm(&name, 50.0 + f64::from(i)));
+        p.create(&ctx_in(PRIMARY, &format!("alarm[{i}]")), &spec, "t")
+            .await
+            .unwrap();
+        names.push(name);
+    }
+
+    proxy.reset_counts();
+    let seen = p.observe(&octx(PRIMARY), &names).await.unwrap();
+    assert_eq!(seen.len(), 12);
+    assert_eq!(count(&proxy, "DescribeAlarms"), 1, "{:?}", proxy.counts());
+    assert_eq!(
+        count(&proxy, "ListTagsForResource"),
+        12,
+        "{:?}",
+        proxy.counts()
+    );
+    assert_eq!(proxy.total(), 13, "{:?}", proxy.counts());
+
+    proxy.reset_counts();
+    let orphan = p
+        .find_orphan(&ctx_in(PRIMARY, "alarm[7]"), "t")
+        .await
+        .unwrap()
+        .expect("found by tags");
+    assert_eq!(orphan.id, "ai-tools-alarm-07");
+    assert_eq!(count(&proxy, "GetResources"), 1, "{:?}", proxy.counts());
+    assert_eq!(count(&proxy, "DescribeAlarms"), 1, "{:?}", proxy.counts());
+    assert_eq!(proxy.total(), 3, "{:?}", proxy.counts());
 }
 
 fn replica_bucket(name: &str, versioning: &str) -> serde_json::Value {
