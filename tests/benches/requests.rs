@@ -1,14 +1,17 @@
-//! Request-count benchmark (issue 4): how many AWS API requests, per action,
-//! and how much wall time forge needs for (a) the first apply of the
-//! getting-started stack, (b) a no-op plan of it, and (c) a no-op plan of a
-//! generated stack with 10 copies of the network, whose request count should
-//! equal (b)'s: observe is one Describe per kind (plus pages), however many
-//! resources there are.
+//! Request-count benchmark (issues 4 and 5): how many AWS API requests, per
+//! action, and how much wall time forge needs for (a) the first apply of the
+//! getting-started stack (network + app tier), (b) a no-op plan of it, with
+//! the requests also summed per service, and (c)/(d) the first apply and
+//! no-op plan of a generated stack with 10 copies of the network, whose EC2
+//! request count should equal (b)'s: observe is one Describe per kind (plus
+//! pages), however many resources there are.
 //!
 //! Prints figures; asserts nothing about them.
 //!
 //!   cargo test  -p forge-e2e --bench requests     # debug build (shares the test build)
 //!   cargo bench -p forge-e2e --bench requests     # release build of forge
+
+mod drift_figures;
 
 use forge_e2e::{Emulator, FaultConfig, Forge, Proxy, RunOutput, StackCopy, getting_started_dir};
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,6 +64,28 @@ fn print(title: &str, m: &Measured) {
     }
 }
 
+/// Requests summed per service (the part of the action before `:`; S3's
+/// REST calls per method), to read against the kinds of the stack.
+fn print_per_service(m: &Measured) {
+    let mut per: BTreeMap<String, (u64, usize)> = BTreeMap::new();
+    for (action, n) in &m.counts {
+        let service = action.split(':').next().unwrap_or(action).to_string();
+        let e = per.entry(service).or_default();
+        e.0 += n;
+        e.1 += 1;
+    }
+    println!("  per service:");
+    for (service, (n, actions)) in per {
+        println!("  {n:>5}  {service} ({actions} actions)");
+    }
+}
+
+fn ec2_only(m: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    m.into_iter()
+        .filter(|(k, _)| k.starts_with("ec2:"))
+        .collect()
+}
+
 /// Describe calls of a no-op plan, per action (what must not grow with the
 /// number of resources).
 fn describes(m: &Measured) -> BTreeMap<String, u64> {
@@ -103,7 +128,11 @@ fn run() -> Result<(), String> {
     print("(a) getting-started, first apply", &apply);
     let noop = measure(&proxy, &forge, &single, &["plan", "--detailed-exitcode"])?;
     print("(b) getting-started, no-op plan", &noop);
+    print_per_service(&noop);
+    drift_figures::single(&proxy, &forge, &single, &noop)?;
 
+    emulator.reset().map_err(|e| e.to_string())?;
+    drift_figures::ten_stacks(&proxy, &forge, &getting_started_dir())?;
     emulator.reset().map_err(|e| e.to_string())?;
     let multi = StackCopy::empty().map_err(|e| e.to_string())?;
     let text = single.read("stack.yaml").map_err(|e| e.to_string())?;
@@ -121,13 +150,14 @@ fn run() -> Result<(), String> {
         &noop_n,
     );
 
-    let (one, ten) = (describes(&noop), describes(&noop_n));
+    // The copies hold the network only: compare its (EC2) requests.
+    let (one, ten) = (ec2_only(describes(&noop)), ec2_only(describes(&noop_n)));
     println!(
         "\nno-op plan requests: 1 copy = {}, {COPIES} copies = {}",
         noop.total, noop_n.total
     );
     println!(
-        "describe/list requests per action equal for 1 and {COPIES} copies: {}",
+        "EC2 describe requests per action equal for 1 and {COPIES} copies: {}",
         if one == ten { "yes" } else { "NO" }
     );
     if one != ten {
