@@ -11,8 +11,6 @@
 //!   cargo test  -p forge-e2e --bench requests     # debug build (shares the test build)
 //!   cargo bench -p forge-e2e --bench requests     # release build of forge
 
-mod drift_figures;
-
 use forge_e2e::{Emulator, FaultConfig, Forge, Proxy, RunOutput, StackCopy, getting_started_dir};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
@@ -129,10 +127,7 @@ fn run() -> Result<(), String> {
     let noop = measure(&proxy, &forge, &single, &["plan", "--detailed-exitcode"])?;
     print("(b) getting-started, no-op plan", &noop);
     print_per_service(&noop);
-    drift_figures::single(&proxy, &forge, &single, &noop)?;
 
-    emulator.reset().map_err(|e| e.to_string())?;
-    drift_figures::ten_stacks(&proxy, &forge, &getting_started_dir())?;
     emulator.reset().map_err(|e| e.to_string())?;
     let multi = StackCopy::empty().map_err(|e| e.to_string())?;
     let text = single.read("stack.yaml").map_err(|e| e.to_string())?;
