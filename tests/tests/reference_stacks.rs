@@ -294,6 +294,8 @@ async fn verify(w: &World) -> Vec<String> {
     let mut p = Vec::new();
     match w.stack.as_str() {
         "devops-app" => verify_devops_app(w, &mut p).await,
+        "terragrunt-starter" => verify_terragrunt_starter(w, &mut p).await,
+        "multi-env" => verify_multi_env(w, &mut p).await,
         other => p.push(format!("no verification for stack {other}")),
     }
     p
@@ -691,6 +693,323 @@ async fn verify_devops_app(w: &World, p: &mut Vec<String>) {
     }
 }
 
+/// An RDS instance's settings that differ per environment.
+#[derive(Debug, PartialEq)]
+struct DbExpect {
+    class: &'static str,
+    storage: i32,
+    multi_az: bool,
+    backups: i32,
+    deletion_protection: bool,
+    encrypted: bool,
+    monitoring: i32,
+}
+
+async fn check_db(w: &World, region: &str, id: &str, want: DbExpect, p: &mut Vec<String>) {
+    let rds = aws_sdk_rds::Client::new(&w.config(region).await);
+    match rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => match out.db_instances().first() {
+            Some(db) => {
+                let got = DbExpect {
+                    class: match db.db_instance_class() {
+                        Some(c) if c == want.class => want.class,
+                        _ => "other",
+                    },
+                    storage: db.allocated_storage().unwrap_or_default(),
+                    multi_az: db.multi_az().unwrap_or_default(),
+                    backups: db.backup_retention_period().unwrap_or_default(),
+                    deletion_protection: db.deletion_protection().unwrap_or_default(),
+                    encrypted: db.storage_encrypted().unwrap_or_default(),
+                    monitoring: db.monitoring_interval().unwrap_or_default(),
+                };
+                check!(
+                    p,
+                    got == want,
+                    "{id}: {got:?} (class {:?}) != {want:?}",
+                    db.db_instance_class()
+                );
+            }
+            None => p.push(format!("no DB instance {id}")),
+        },
+        Err(e) => p.push(format!("DescribeDBInstances {id}: {e:?}")),
+    }
+}
+
+/// The VPC's flow logs.
+async fn flow_logs(w: &World, region: &str, vpc_id: &str) -> usize {
+    let ec2 = aws_sdk_ec2::Client::new(&w.config(region).await);
+    let out = ec2
+        .describe_flow_logs()
+        .filter(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("resource-id")
+                .values(vpc_id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeFlowLogs: {e:?}"));
+    out.flow_logs().len()
+}
+
+async fn verify_terragrunt_starter(w: &World, p: &mut Vec<String>) {
+    let env = w.env.as_str();
+    let region = "us-east-1";
+    let (cidr, nats, db) = match env {
+        "dev" => (
+            "10.10.0.0/16",
+            0,
+            DbExpect {
+                class: "db.t3.micro",
+                storage: 20,
+                multi_az: false,
+                backups: 7,
+                deletion_protection: false,
+                encrypted: false,
+                monitoring: 0,
+            },
+        ),
+        "staging" => (
+            "10.20.0.0/16",
+            1,
+            DbExpect {
+                class: "db.t3.small",
+                storage: 30,
+                multi_az: false,
+                backups: 14,
+                deletion_protection: false,
+                encrypted: false,
+                monitoring: 0,
+            },
+        ),
+        "uat" => (
+            "10.30.0.0/16",
+            1,
+            DbExpect {
+                class: "db.t3.small",
+                storage: 50,
+                multi_az: false,
+                backups: 14,
+                deletion_protection: true,
+                encrypted: true,
+                monitoring: 0,
+            },
+        ),
+        _ => (
+            "10.40.0.0/16",
+            3,
+            DbExpect {
+                class: "db.r6g.large",
+                storage: 100,
+                multi_az: true,
+                backups: 30,
+                deletion_protection: true,
+                encrypted: true,
+                monitoring: 60,
+            },
+        ),
+    };
+    let net = read_net(w, region, &format!("terragrunt-starter-{env}-vpc"), p).await;
+    check_net(
+        p,
+        &net,
+        cidr,
+        &[
+            ("public", 1..=3),
+            ("private", 11..=13),
+            ("database", 21..=23),
+        ],
+        nats,
+    );
+    for (k, v) in [
+        ("Project", "terragrunt-starter"),
+        ("Environment", env),
+        ("ManagedBy", "forge"),
+    ] {
+        check!(
+            p,
+            net.tags.get(k).map(String::as_str) == Some(v),
+            "VPC tag {k} = {:?}",
+            net.tags.get(k)
+        );
+    }
+    let want_flow = usize::from(env == "prod");
+    let got_flow = flow_logs(w, region, &net.vpc_id).await;
+    check!(
+        p,
+        got_flow == want_flow,
+        "{got_flow} flow logs, expected {want_flow}"
+    );
+    check_db(
+        w,
+        region,
+        &format!("terragrunt-starter-{env}-postgres"),
+        db,
+        p,
+    )
+    .await;
+
+    let ecs = aws_sdk_ecs::Client::new(&w.config(region).await);
+    let cluster = format!("terragrunt-starter-{env}-ecs-cluster");
+    let out = ecs
+        .describe_clusters()
+        .clusters(&cluster)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeClusters: {e:?}"));
+    check!(
+        p,
+        out.clusters().first().and_then(|c| c.status()) == Some("ACTIVE"),
+        "ECS cluster {cluster} is not ACTIVE"
+    );
+}
+
+async fn verify_multi_env(w: &World, p: &mut Vec<String>) {
+    let env = w.env.as_str();
+    let region = "us-east-1";
+    let (cidr, nats, db, redis_nodes) = match env {
+        "dev" => (
+            "10.0.0.0/16",
+            1,
+            DbExpect {
+                class: "db.t3.micro",
+                storage: 20,
+                multi_az: false,
+                backups: 7,
+                deletion_protection: false,
+                encrypted: true,
+                monitoring: 0,
+            },
+            1,
+        ),
+        "staging" => (
+            "10.1.0.0/16",
+            1,
+            DbExpect {
+                class: "db.t3.small",
+                storage: 50,
+                multi_az: false,
+                backups: 14,
+                deletion_protection: false,
+                encrypted: true,
+                monitoring: 0,
+            },
+            1,
+        ),
+        _ => (
+            "10.2.0.0/16",
+            3,
+            DbExpect {
+                class: "db.t3.medium",
+                storage: 100,
+                multi_az: true,
+                backups: 30,
+                deletion_protection: true,
+                encrypted: true,
+                monitoring: 0,
+            },
+            2,
+        ),
+    };
+    let net = read_net(w, region, &format!("multi-env-{env}-vpc"), p).await;
+    check_net(
+        p,
+        &net,
+        cidr,
+        &[("public", 1..=3), ("private", 4..=6)],
+        nats,
+    );
+    let got_flow = flow_logs(w, region, &net.vpc_id).await;
+    check!(p, got_flow == 1, "{got_flow} flow logs, expected 1");
+    check_db(w, region, &format!("multi-env-{env}-postgres"), db, p).await;
+
+    let cache = aws_sdk_elasticache::Client::new(&w.config(region).await);
+    let id = format!("multi-env-{env}-redis");
+    match cache
+        .describe_replication_groups()
+        .replication_group_id(&id)
+        .send()
+        .await
+    {
+        Ok(out) => match out.replication_groups().first() {
+            Some(g) => {
+                check!(
+                    p,
+                    g.member_clusters().len() == redis_nodes,
+                    "{id}: members {:?}",
+                    g.member_clusters()
+                );
+                check!(
+                    p,
+                    g.at_rest_encryption_enabled() == Some(true),
+                    "{id}: not encrypted at rest"
+                );
+                check!(
+                    p,
+                    g.transit_encryption_enabled() == Some(true),
+                    "{id}: no TLS"
+                );
+            }
+            None => p.push(format!("no replication group {id}")),
+        },
+        Err(e) => p.push(format!("DescribeReplicationGroups {id}: {e:?}")),
+    }
+
+    let s3 = w.emulator.s3(region).await;
+    for b in ["assets", "logs", "backups"] {
+        let bucket = format!("multi-env-{env}-{b}");
+        match s3.get_bucket_encryption().bucket(&bucket).send().await {
+            Ok(out) => {
+                let algo = out
+                    .server_side_encryption_configuration()
+                    .and_then(|c| c.rules().first())
+                    .and_then(|r| r.apply_server_side_encryption_by_default())
+                    .map(|d| d.sse_algorithm().as_str().to_string());
+                check!(
+                    p,
+                    algo.as_deref() == Some("aws:kms"),
+                    "{bucket}: encryption {algo:?}"
+                );
+            }
+            Err(e) => p.push(format!("GetBucketEncryption {bucket}: {e:?}")),
+        }
+    }
+
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&w.config(region).await);
+    let name = format!("multi-env-{env}-alb");
+    match elb.describe_load_balancers().names(&name).send().await {
+        Ok(out) => match out
+            .load_balancers()
+            .first()
+            .and_then(|l| l.load_balancer_arn())
+        {
+            Some(arn) => {
+                let waf = aws_sdk_wafv2::Client::new(&w.config(region).await);
+                let acl = waf
+                    .get_web_acl_for_resource()
+                    .resource_arn(arn)
+                    .send()
+                    .await;
+                let acl_name = acl
+                    .ok()
+                    .and_then(|a| a.web_acl().map(|x| x.name().to_string()));
+                check!(
+                    p,
+                    acl_name.as_deref() == Some(format!("multi-env-{env}-waf").as_str()),
+                    "{name}: web ACL {acl_name:?}"
+                );
+            }
+            None => p.push(format!("no load balancer {name}")),
+        },
+        Err(e) => p.push(format!("DescribeLoadBalancers {name}: {e:?}")),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Leftovers
 
@@ -843,5 +1162,16 @@ fn devops_app() {
     );
 }
 
-#[allow(dead_code)]
-const _DB: &str = DB_PASSWORD;
+#[test]
+fn terragrunt_starter() {
+    run_matrix(
+        "terragrunt-starter",
+        &["dev", "staging", "uat", "prod"],
+        &[DB_PASSWORD],
+    );
+}
+
+#[test]
+fn multi_env() {
+    run_matrix("multi-env", &["dev", "staging", "prod"], &[DB_PASSWORD]);
+}
