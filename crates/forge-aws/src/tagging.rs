@@ -7,7 +7,7 @@
 //! least one List/Describe per kind and region, and for kinds whose list
 //! call carries no tags (KMS keys, SSM parameters, IAM roles) one tag read
 //! per resource in the account. With it, the search costs one call per
-//! region (plus a page per 100 resources found).
+//! region (plus a page per 500 tags found).
 //!
 //! Kinds left out of the table keep their `list_tagged`: IAM roles
 //! (`GetResources` does not list IAM users and roles), SSM parameters (the ARN
@@ -29,9 +29,12 @@ use std::sync::Arc;
 /// The signing name of the API, for error messages.
 const SERVICE: &str = "tagging";
 
-/// `GetResources` answers at most 100 resources a page; asking for the
-/// maximum keeps a stack's search at one request in most cases.
-const RESOURCES_PER_PAGE: i32 = 100;
+/// Pages of `GetResources` are cut by tags (default 100, at most 500; a
+/// resource and its tags are never split). Every forge resource carries at
+/// least its two ownership tags plus the stack's, so the default cuts a
+/// 30-resource stack in two; the maximum keeps a stack's search at one
+/// request in most cases.
+const TAGS_PER_PAGE: i32 = 500;
 
 /// How a kind's id is read from its ARN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,7 +238,7 @@ impl TagIndex for ResourceTagIndex {
             let out = client
                 .get_resources()
                 .tag_filters(filter.clone())
-                .resources_per_page(RESOURCES_PER_PAGE)
+                .tags_per_page(TAGS_PER_PAGE)
                 .set_pagination_token(token)
                 .send()
                 .await
