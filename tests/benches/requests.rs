@@ -4,12 +4,16 @@
 //! the requests also summed per service, and (c)/(d) the first apply and
 //! no-op plan of a generated stack with 10 copies of the network, whose EC2
 //! request count should equal (b)'s: observe is one Describe per kind (plus
-//! pages), however many resources there are.
+//! pages), however many resources there are; and (issue 8, in
+//! `drift_figures.rs`) (e) a drift check of getting-started against (b),
+//! (f) no-op plans and one drift check of 10 getting-started stacks.
 //!
 //! Prints figures; asserts nothing about them.
 //!
 //!   cargo test  -p forge-e2e --bench requests     # debug build (shares the test build)
 //!   cargo bench -p forge-e2e --bench requests     # release build of forge
+
+mod drift_figures;
 
 use forge_e2e::{Emulator, FaultConfig, Forge, Proxy, RunOutput, StackCopy, getting_started_dir};
 use std::collections::{BTreeMap, BTreeSet};
@@ -127,7 +131,10 @@ fn run() -> Result<(), String> {
     let noop = measure(&proxy, &forge, &single, &["plan", "--detailed-exitcode"])?;
     print("(b) getting-started, no-op plan", &noop);
     print_per_service(&noop);
+    drift_figures::single(&proxy, &forge, &single, &noop)?;
 
+    emulator.reset().map_err(|e| e.to_string())?;
+    drift_figures::ten_stacks(&proxy, &forge, &getting_started_dir())?;
     emulator.reset().map_err(|e| e.to_string())?;
     let multi = StackCopy::empty().map_err(|e| e.to_string())?;
     let text = single.read("stack.yaml").map_err(|e| e.to_string())?;
