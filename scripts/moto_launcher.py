@@ -120,7 +120,10 @@ def patch_elasticache_replication_group_details():
     the members exist as cache clusters carrying the group's settings (an
     engine version given as major or major.minor is reported with its patch
     level, `7.1` -> `7.1.0`, as AWS does), modify updates them, and delete
-    takes the final snapshot and removes the members."""
+    takes the final snapshot and removes the members. IncreaseReplicaCount /
+    DecreaseReplicaCount (not implemented at all) add or drop replicas."""
+    from moto.core.responses import ActionResult
+    from moto.elasticache.exceptions import ReplicationGroupNotFound
     from moto.elasticache.models import (
         CacheCluster,
         ElastiCacheBackend,
@@ -274,11 +277,73 @@ def patch_elasticache_replication_group_details():
         sync_members(backend, group)
         return result
 
+    def response_change_replica_count(self):
+        # IncreaseReplicaCount / DecreaseReplicaCount (not implemented by
+        # moto): without cluster mode, NewReplicaCount replicas follow the
+        # primary; members are added or dropped from the end.
+        backend = self.elasticache_backend
+        gid = self._get_param("ReplicationGroupId")
+        group = backend.replication_groups.get(gid)
+        if group is None:
+            raise ReplicationGroupNotFound(gid)
+        count = self._get_int_param("NewReplicaCount")
+        node_group = group.node_groups[0]
+        members = node_group["node_group_members"]
+        primary, template = members[0], dict(members[-1])
+        kept = members[: count + 1]
+        for r in range(len(kept), count + 1):
+            member = dict(template)
+            member["cache_cluster_id"] = f"{gid}-{r + 1:0>3}"
+            member["current_role"] = "replica"
+            kept.append(member)
+        kept[0] = primary
+        node_group["node_group_members"] = kept
+        dropped = [m for m in group.member_clusters if m not in {k["cache_cluster_id"] for k in kept}]
+        group.member_clusters = [k["cache_cluster_id"] for k in kept]
+        for cid in dropped:
+            backend.cache_clusters.pop(cid, None)
+        sync_members(backend, group)
+        return ActionResult({"ReplicationGroup": group})
+
     ReplicationGroup._set_node_members_clusters_disabled = members_disabled
+    ElastiCacheResponse.increase_replica_count = response_change_replica_count
+    ElastiCacheResponse.decrease_replica_count = response_change_replica_count
     ElastiCacheBackend.create_replication_group = create_replication_group
     ElastiCacheBackend.delete_replication_group = delete_replication_group
     ElastiCacheResponse.delete_replication_group = response_delete_replication_group
     ElastiCacheResponse.modify_replication_group = response_modify_replication_group
+
+
+def patch_elasticache_modify_subnet_group():
+    """Gap: ModifyCacheSubnetGroup is not implemented (HTTP 500). The patch
+    replaces the group's description and subnets (checked like at create),
+    keeping its name, ARN and tags."""
+    from moto.core.responses import ActionResult
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound
+    from moto.elasticache.models import CacheSubnetGroup
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    def modify_cache_subnet_group(self):
+        backend = self.elasticache_backend
+        name = self._get_param("CacheSubnetGroupName")
+        old = backend.cache_subnet_groups.get(name)
+        if old is None:
+            raise CacheSubnetGroupNotFound(name)
+        group = CacheSubnetGroup(
+            account_id=backend.account_id,
+            region_name=backend.region_name,
+            cache_subnet_group_name=name,
+            cache_subnet_group_description=self._get_param(
+                "CacheSubnetGroupDescription"
+            )
+            or old.cache_subnet_group_description,
+            subnet_ids=self._get_param("SubnetIds", []) or old.subnet_ids,
+            tags=old.tags,
+        )
+        backend.cache_subnet_groups[name] = group
+        return ActionResult({"CacheSubnetGroup": group})
+
+    ElastiCacheResponse.modify_cache_subnet_group = modify_cache_subnet_group
 
 
 def patch_elasticache_parameter_groups():
@@ -1081,6 +1146,7 @@ PATCHES = [
     patch_elasticache_deletes,
     patch_elasticache_replication_group_details,
     patch_elasticache_parameter_groups,
+    patch_elasticache_modify_subnet_group,
     patch_ec2_group_rule_descriptions,
     patch_ecs_service_rollouts,
     patch_tagging_api_resource_types,

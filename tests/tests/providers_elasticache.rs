@@ -8,9 +8,8 @@
 //!
 //! Emulator gaps are patched in the harness (scripts/moto_launcher.py:
 //! `patch_elasticache_deletes`, `patch_elasticache_replication_group_details`,
-//! `patch_elasticache_parameter_groups`); IncreaseReplicaCount /
-//! DecreaseReplicaCount and ModifyCacheSubnetGroup are not emulated, so
-//! those calls are unit-tested in forge-aws only.
+//! `patch_elasticache_parameter_groups`,
+//! `patch_elasticache_modify_subnet_group`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -237,6 +236,36 @@ async fn subnet_and_parameter_groups_lifecycle() {
         sg_p.plan(Some(&live), &renamed).action,
         PlannedAction::Replace
     );
+    // In place: the subnets (ModifyCacheSubnetGroup).
+    let spec2 = desired(
+        sg_p,
+        json!({"name": "cache-net", "subnet_ids": [subnets[0]], "tags": {"team": "data"}}),
+    );
+    let plan = sg_p.plan(Some(&live), &spec2);
+    assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
+    let after = sg_p
+        .update(
+            &ctx("net"),
+            "cache-net",
+            &unmarked(&live),
+            &unmarked(&spec2),
+            &plan.changes,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sg_p.plan(Some(&after), &spec2).action, PlannedAction::NoOp);
+    let g = ec
+        .describe_cache_subnet_groups()
+        .cache_subnet_group_name("cache-net")
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = g.cache_subnet_groups()[0]
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_identifier())
+        .collect();
+    assert_eq!(ids, vec![subnets[0].as_str()]);
     let orphan = sg_p.find_orphan(&ctx("net"), "t1").await.unwrap().unwrap();
     assert_eq!(orphan.id, "cache-net");
     let listed = sg_p.list_tagged(&octx()).await.unwrap();
@@ -528,9 +557,45 @@ async fn replication_group_lifecycle() {
     let live = refreshed(p, &after, &live);
     assert_eq!(p.plan(Some(&live), &spec2).action, PlannedAction::NoOp);
 
+    // In place: one more replica (IncreaseReplicaCount).
+    let spec2 = with(
+        json!({"node_type": "cache.t4g.medium", "snapshot_retention_limit": 3, "num_cache_clusters": 3}),
+    );
+    let plan = p.plan(Some(&live), &spec2);
+    assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
+    w.proxy.reset_counts();
+    let after = p
+        .update(
+            &ctx("redis"),
+            "app",
+            &unmarked(&live),
+            &unmarked(&spec2),
+            &plan.changes,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        w.proxy.counts().get("elasticache:IncreaseReplicaCount"),
+        Some(&1)
+    );
+    assert_eq!(
+        w.proxy.counts().get("elasticache:ModifyReplicationGroup"),
+        None
+    );
+    let g = ec
+        .describe_replication_groups()
+        .replication_group_id("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.replication_groups()[0].member_clusters().len(), 3);
+    let live = refreshed(p, &after, &live);
+    assert_eq!(p.plan(Some(&live), &spec2).action, PlannedAction::NoOp);
+
     // Token rotation: in place, the new token never shows.
     let spec3 = with(
-        json!({"node_type": "cache.t4g.medium", "snapshot_retention_limit": 3, "auth_token": TOKEN2}),
+        json!({"node_type": "cache.t4g.medium", "snapshot_retention_limit": 3,
+               "num_cache_clusters": 3, "auth_token": TOKEN2}),
     );
     let plan = p.plan(Some(&live), &spec3);
     assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
