@@ -714,7 +714,7 @@ async fn ssm_parameter_lifecycle() {
     let value = "postgres://app:pw-9c1e@db/app";
     let spec = desired(
         &p,
-        serde_json::json!({"name": "/app/db/url", "type": "SecureString", "value": value, "description": "db url", "tags": {"app": "x"}}),
+        serde_json::json!({"name": "/app/db/url", "parameter_type": "SecureString", "value": value, "description": "db url", "tags": {"app": "x"}}),
     );
     let created = p
         .create(&ctx("param"), &unmarked(&spec), "t")
@@ -744,7 +744,7 @@ async fn ssm_parameter_lifecycle() {
 
     let spec2 = desired(
         &p,
-        serde_json::json!({"name": "/app/db/url", "type": "SecureString", "value": "postgres://new", "description": "db url v2", "tags": {"app": "y"}}),
+        serde_json::json!({"name": "/app/db/url", "parameter_type": "SecureString", "value": "postgres://new", "description": "db url v2", "tags": {"app": "y"}}),
     );
     let after = update(&p, "param", "/app/db/url", &spec2).await;
     assert_eq!(after["version"], Value::int(2));
@@ -752,7 +752,7 @@ async fn ssm_parameter_lifecycle() {
     assert_noop(&p, "/app/db/url", &spec2).await;
 
     let mut retyped = spec2.clone();
-    retyped.insert("type".into(), Value::from("String"));
+    retyped.insert("parameter_type".into(), Value::from("String"));
     assert_eq!(
         plan(&p, "/app/db/url", &retyped).await.1.action,
         PlannedAction::Replace

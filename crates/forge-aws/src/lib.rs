@@ -69,3 +69,36 @@ pub fn register_all(registry: &mut ProviderRegistry, settings: AwsSettings) {
     // Drift's orphan search: one tagging call per region for the kinds it maps.
     registry.set_tag_index(Arc::new(tagging::ResourceTagIndex::new(clients)));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use forge_core::spec::META_KEYS;
+
+    /// A field named like a resource meta key (`type`, `count`, `region`...)
+    /// could never be set from a spec: the loader reads the key as the meta
+    /// key. Such fields carry the kind's prefix (`parameter_type`).
+    #[test]
+    fn no_field_is_named_like_a_meta_key() {
+        let mut registry = ProviderRegistry::new();
+        register_all(&mut registry, AwsSettings::default());
+        let mut clashes = Vec::new();
+        for kind in registry.kinds() {
+            let Some(p) = registry.get(kind) else {
+                continue;
+            };
+            for (field, schema) in &p.schema().fields {
+                // Computed attributes are only read (`${bucket.region}`).
+                if schema.mode != forge_core::FieldMode::Computed
+                    && META_KEYS.contains(&field.as_str())
+                {
+                    clashes.push(format!("{kind}.{field}"));
+                }
+            }
+        }
+        assert!(
+            clashes.is_empty(),
+            "fields named like meta keys: {clashes:?}"
+        );
+    }
+}

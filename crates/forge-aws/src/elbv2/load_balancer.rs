@@ -94,11 +94,13 @@ pub fn schema() -> KindSchema {
                     .describe("Name, unique in the region (max 32 characters)."),
             ),
             (
-                "type",
+                // The API's `Type` (Terraform's name too): `type` is the
+                // spec's meta key naming a resource's kind.
+                "load_balancer_type",
                 FieldSchema::optional(FieldType::String)
                     .default("application")
                     .force_new()
-                    .describe("application (default)."),
+                    .describe("The API's Type: application (default)."),
             ),
             (
                 "scheme",
@@ -312,7 +314,10 @@ fn lb_attrs(
         ("id", arn.into()),
         ("arn", arn.into()),
         ("name", str_or_null(lb.load_balancer_name())),
-        ("type", str_or_null(lb.r#type().map(|t| t.as_str()))),
+        (
+            "load_balancer_type",
+            str_or_null(lb.r#type().map(|t| t.as_str())),
+        ),
         ("scheme", str_or_null(lb.scheme().map(|s| s.as_str()))),
         (
             "subnets",
@@ -507,7 +512,7 @@ impl Provider for LoadBalancerProvider {
                 opt_str(desired, "scheme").unwrap_or("internet-facing"),
             ))
             .r#type(LoadBalancerTypeEnum::from(
-                opt_str(desired, "type").unwrap_or("application"),
+                opt_str(desired, "load_balancer_type").unwrap_or("application"),
             ))
             .ip_address_type(IpAddressType::from(
                 opt_str(desired, "ip_address_type").unwrap_or("ipv4"),

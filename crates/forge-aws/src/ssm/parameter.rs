@@ -67,11 +67,13 @@ pub fn schema() -> KindSchema {
                     .describe("The parameter's name, e.g. /app/db/url."),
             ),
             (
-                "type",
+                // The API's `Type`: `type` is the spec's meta key naming a
+                // resource's kind, so the field carries the kind's prefix.
+                "parameter_type",
                 FieldSchema::optional(FieldType::String)
                     .force_new()
                     .default("String")
-                    .describe("String, StringList or SecureString."),
+                    .describe("The API's Type: String, StringList or SecureString."),
             ),
             (
                 "value",
@@ -120,7 +122,10 @@ fn param_attrs(p: &Parameter, meta: Option<&ParameterMetadata>, tag_list: &[Tag]
     attrs([
         ("id", Value::from(name)),
         ("name", Value::from(name)),
-        ("type", str_or_null(p.r#type().map(ParameterType::as_str))),
+        (
+            "parameter_type",
+            str_or_null(p.r#type().map(ParameterType::as_str)),
+        ),
         (
             "value",
             p.value()
@@ -329,7 +334,7 @@ async fn put(
     overwrite: bool,
     tags: Option<Vec<Tag>>,
 ) -> Result<(), ProviderError> {
-    let kind = opt_str(desired, "type").unwrap_or("String");
+    let kind = opt_str(desired, "parameter_type").unwrap_or("String");
     // A key only means something for SecureString; SSM rejects it otherwise.
     let key = if kind == "SecureString" {
         opt_str(desired, "key_id").map(str::to_string)
