@@ -11,11 +11,13 @@
 use crate::clients::AwsClients;
 use crate::error::sdk_error;
 use aws_sdk_applicationautoscaling::Client;
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_core::Attrs;
+use forge_core::{Attrs, KindSchema};
 use forge_engine::ProviderError;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The service name used in errors and as the concurrency group.
@@ -49,6 +51,36 @@ pub fn is_gone(err: &ProviderError) -> bool {
         }
         _ => false,
     }
+}
+
+/// A delete's outcome: "already gone" counts as done (deletes are
+/// idempotent).
+pub fn gone_is_ok<T>(result: Result<T, ProviderError>) -> Result<(), ProviderError> {
+    match result {
+        Err(e) if is_gone(&e) => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// `id`'s attributes from an observe right after a create or update; not
+/// there yet is transient (the APIs are eventually consistent), so the
+/// engine reads again.
+pub fn observed(
+    mut found: BTreeMap<String, Attrs>,
+    id: &str,
+    what: &str,
+) -> Result<Attrs, ProviderError> {
+    found.remove(id).ok_or_else(|| ProviderError::Transient {
+        message: format!("{what} {id} not visible yet"),
+    })
+}
+
+/// The shared normalization of both kinds, which carry no tags (the
+/// common step adds an empty map, removed again here).
+pub fn normalize_untagged(schema: &KindSchema, mut attrs: Attrs) -> Attrs {
+    crate::ec2::common::normalize_common(schema, &mut attrs);
+    attrs.remove("tags");
+    attrs
 }
 
 /// What every Application Auto Scaling provider holds.
@@ -88,6 +120,16 @@ impl Scaled {
             resource_id: crate::attrs::req_str(attrs, "resource_id")?.to_string(),
             dimension: crate::attrs::req_str(attrs, "scalable_dimension")?.to_string(),
         })
+    }
+
+    /// The namespace as the SDK's type.
+    pub fn sdk_namespace(&self) -> ServiceNamespace {
+        ServiceNamespace::from(self.namespace.as_str())
+    }
+
+    /// The dimension as the SDK's type.
+    pub fn sdk_dimension(&self) -> ScalableDimension {
+        ScalableDimension::from(self.dimension.as_str())
     }
 
     /// forge's id of the target.

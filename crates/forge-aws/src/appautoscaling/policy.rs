@@ -11,18 +11,20 @@
 //! Observe cost: one DescribeScalingPolicies per namespace per 50 policy
 //! names (plus pages).
 
-use super::common::{AasBase, BATCH, CONCURRENCY, Scaled, aas_err, is_gone};
+use super::common::{
+    AasBase, BATCH, CONCURRENCY, Scaled, aas_err, gone_is_ok, normalize_untagged, observed,
+};
 use super::target::identity_fields;
 use crate::attrs::{opt_str, req_str};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common};
+use crate::ec2::common::attrs;
 use crate::elbv2::common::{int_of, number_value};
 use crate::paging::{collect_pages, for_chunks};
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy,
-    ServiceNamespace, TargetTrackingScalingPolicyConfiguration,
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
 };
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
@@ -302,9 +304,9 @@ async fn put(client: &Client, desired: &Attrs) -> Result<String, ProviderError> 
     client
         .put_scaling_policy()
         .policy_name(name)
-        .service_namespace(ServiceNamespace::from(s.namespace.as_str()))
+        .service_namespace(s.sdk_namespace())
         .resource_id(&s.resource_id)
-        .scalable_dimension(ScalableDimension::from(s.dimension.as_str()))
+        .scalable_dimension(s.sdk_dimension())
         .policy_type(PolicyType::TargetTrackingScaling)
         .target_tracking_scaling_policy_configuration(to_sdk_tracking(desired)?)
         .send()
@@ -314,12 +316,11 @@ async fn put(client: &Client, desired: &Attrs) -> Result<String, ProviderError> 
 }
 
 async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    observe_policies(client, &[id.to_string()])
-        .await?
-        .remove(id)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("scaling policy {id} not visible yet"),
-        })
+    observed(
+        observe_policies(client, &[id.to_string()]).await?,
+        id,
+        "scaling policy",
+    )
 }
 
 #[async_trait]
@@ -336,9 +337,7 @@ impl Provider for PolicyProvider {
         if let Some(v) = attrs.get_mut("target_tracking_scaling_policy_configuration") {
             *v = normalize_tracking(v);
         }
-        normalize_common(&self.schema, &mut attrs);
-        attrs.remove("tags");
-        attrs
+        normalize_untagged(&self.schema, attrs)
     }
 
     async fn observe(
@@ -387,16 +386,13 @@ impl Provider for PolicyProvider {
         let result = client
             .delete_scaling_policy()
             .policy_name(name)
-            .service_namespace(ServiceNamespace::from(s.namespace.as_str()))
+            .service_namespace(s.sdk_namespace())
             .resource_id(&s.resource_id)
-            .scalable_dimension(ScalableDimension::from(s.dimension.as_str()))
+            .scalable_dimension(s.sdk_dimension())
             .send()
             .await
             .map_err(aas_err);
-        match result {
-            Err(e) if is_gone(&e) => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_is_ok(result)
     }
 
     async fn find_orphan(
@@ -411,6 +407,7 @@ impl Provider for PolicyProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_applicationautoscaling::types::ScalableDimension;
     use forge_engine::PlannedAction;
     use serde_json::json;
 

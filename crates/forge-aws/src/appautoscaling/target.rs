@@ -10,15 +10,17 @@
 //! Observe cost: one DescribeScalableTargets per namespace per 50 resource
 //! ids (plus pages).
 
-use super::common::{AasBase, BATCH, CONCURRENCY, Scaled, aas_err, is_gone};
+use super::common::{
+    AasBase, BATCH, CONCURRENCY, Scaled, aas_err, gone_is_ok, normalize_untagged, observed,
+};
 use crate::attrs::opt_i64;
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common};
+use crate::ec2::common::attrs;
 use crate::elbv2::common::number_value;
 use crate::paging::{collect_pages, for_chunks};
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
-use aws_sdk_applicationautoscaling::types::{ScalableDimension, ScalableTarget, ServiceNamespace};
+use aws_sdk_applicationautoscaling::types::{ScalableTarget, ServiceNamespace};
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
@@ -171,9 +173,9 @@ async fn register(client: &Client, desired: &Attrs) -> Result<String, ProviderEr
     }
     client
         .register_scalable_target()
-        .service_namespace(ServiceNamespace::from(s.namespace.as_str()))
+        .service_namespace(s.sdk_namespace())
         .resource_id(&s.resource_id)
-        .scalable_dimension(ScalableDimension::from(s.dimension.as_str()))
+        .scalable_dimension(s.sdk_dimension())
         .min_capacity(min)
         .max_capacity(max)
         .send()
@@ -183,12 +185,11 @@ async fn register(client: &Client, desired: &Attrs) -> Result<String, ProviderEr
 }
 
 async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    observe_targets(client, &[id.to_string()])
-        .await?
-        .remove(id)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("scalable target {id} not visible yet"),
-        })
+    observed(
+        observe_targets(client, &[id.to_string()]).await?,
+        id,
+        "scalable target",
+    )
 }
 
 #[async_trait]
@@ -207,10 +208,7 @@ impl Provider for TargetProvider {
                 *v = number_value(v);
             }
         }
-        normalize_common(&self.schema, &mut attrs);
-        // No tags on this kind: normalize_common added an empty map.
-        attrs.remove("tags");
-        attrs
+        normalize_untagged(&self.schema, attrs)
     }
 
     async fn observe(
@@ -257,16 +255,13 @@ impl Provider for TargetProvider {
         let (s, _) = Scaled::parse(id)?;
         let result = client
             .deregister_scalable_target()
-            .service_namespace(ServiceNamespace::from(s.namespace.as_str()))
+            .service_namespace(s.sdk_namespace())
             .resource_id(&s.resource_id)
-            .scalable_dimension(ScalableDimension::from(s.dimension.as_str()))
+            .scalable_dimension(s.sdk_dimension())
             .send()
             .await
             .map_err(aas_err);
-        match result {
-            Err(e) if is_gone(&e) => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_is_ok(result)
     }
 
     async fn find_orphan(
@@ -281,6 +276,7 @@ impl Provider for TargetProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_applicationautoscaling::types::ScalableDimension;
     use forge_engine::PlannedAction;
     use serde_json::json;
 

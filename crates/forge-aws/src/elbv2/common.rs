@@ -112,6 +112,42 @@ pub fn observed_tags(all: Option<&BTreeMap<String, String>>) -> Value {
     }
 }
 
+/// Attributes by ARN of described objects, with their tags (one
+/// DescribeTags per 20 of the objects found): the observe of the kinds
+/// whose describe answers everything but tags.
+pub async fn with_tags<T>(
+    client: &Client,
+    objects: &[T],
+    arn_of: impl Fn(&T) -> Option<&str>,
+    attrs_of: impl Fn(&T, Option<&BTreeMap<String, String>>) -> Attrs,
+) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+    let found: Vec<String> = objects
+        .iter()
+        .filter_map(|o| arn_of(o).map(str::to_string))
+        .collect();
+    let tags = describe_tags(client, &found).await?;
+    Ok(objects
+        .iter()
+        .filter_map(|o| {
+            let arn = arn_of(o)?;
+            Some((arn.to_string(), attrs_of(o, tags.get(arn))))
+        })
+        .collect())
+}
+
+/// `arn`'s attributes from an observe right after a create or update; not
+/// there yet is transient (ELBv2 is eventually consistent), so the engine
+/// reads again.
+pub fn observed(
+    mut found: BTreeMap<String, Attrs>,
+    arn: &str,
+    what: &str,
+) -> Result<Attrs, ProviderError> {
+    found.remove(arn).ok_or_else(|| ProviderError::Transient {
+        message: format!("{what} {arn} not visible yet"),
+    })
+}
+
 /// Brings the user tags of `arn` from `prior` to `desired` with at most one
 /// AddTags and one RemoveTags call. System tags are never touched.
 pub async fn sync_tags(

@@ -12,7 +12,7 @@
 
 use super::actions::{action_schema, from_sdk_actions, normalize_actions, to_sdk_actions};
 use super::common::{
-    self, CONCURRENCY, ElbBase, describe_arns, describe_tags, elb_err, observed_tags,
+    self, CONCURRENCY, ElbBase, describe_arns, elb_err, observed, observed_tags, with_tags,
 };
 use crate::attrs::{opt_i64, opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
@@ -126,27 +126,15 @@ pub async fn observe_listeners(
         Ok(out.listeners.unwrap_or_default())
     })
     .await?;
-    let found: Vec<String> = listeners
-        .iter()
-        .filter_map(|l| l.listener_arn().map(str::to_string))
-        .collect();
-    let tags = describe_tags(client, &found).await?;
-    Ok(listeners
-        .iter()
-        .filter_map(|l| {
-            let arn = l.listener_arn()?;
-            Some((arn.to_string(), listener_attrs(l, tags.get(arn))))
-        })
-        .collect())
+    with_tags(client, &listeners, Listener::listener_arn, listener_attrs).await
 }
 
 async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError> {
-    observe_listeners(client, &[arn.to_string()])
-        .await?
-        .remove(arn)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("listener {arn} not visible yet"),
-        })
+    observed(
+        observe_listeners(client, &[arn.to_string()]).await?,
+        arn,
+        "listener",
+    )
 }
 
 fn port_of(attrs: &Attrs) -> Result<i32, ProviderError> {

@@ -12,7 +12,7 @@ use super::actions::{
     normalize_conditions, to_sdk_actions, to_sdk_conditions,
 };
 use super::common::{
-    self, CONCURRENCY, ElbBase, describe_arns, describe_tags, elb_err, observed_tags,
+    self, CONCURRENCY, ElbBase, describe_arns, elb_err, observed, observed_tags, with_tags,
 };
 use crate::attrs::{opt_i64, req_str};
 use crate::clients::AwsClients;
@@ -121,27 +121,15 @@ async fn observe_rules(
         Ok(out.rules.unwrap_or_default())
     })
     .await?;
-    let found: Vec<String> = rules
-        .iter()
-        .filter_map(|r| r.rule_arn().map(str::to_string))
-        .collect();
-    let tags = describe_tags(client, &found).await?;
-    Ok(rules
-        .iter()
-        .filter_map(|r| {
-            let arn = r.rule_arn()?;
-            Some((arn.to_string(), rule_attrs(r, tags.get(arn))))
-        })
-        .collect())
+    with_tags(client, &rules, Rule::rule_arn, rule_attrs).await
 }
 
 async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError> {
-    observe_rules(client, &[arn.to_string()])
-        .await?
-        .remove(arn)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("listener rule {arn} not visible yet"),
-        })
+    observed(
+        observe_rules(client, &[arn.to_string()]).await?,
+        arn,
+        "listener rule",
+    )
 }
 
 fn priority_of(attrs: &Attrs) -> Result<i32, ProviderError> {
