@@ -177,11 +177,13 @@ fn parameter_list(a: &Attrs) -> BTreeMap<String, (String, String)> {
         .unwrap_or_default()
 }
 
+/// Parameters to set: `(name, value, apply_method)`.
+pub type ToSet = Vec<(String, String, String)>;
+/// Parameters to reset to the family default: `(name, apply_method)`.
+pub type ToReset = Vec<(String, String)>;
+
 /// What differs: parameters to set and parameters to reset to default.
-pub fn parameter_diff(
-    prior: &Attrs,
-    desired: &Attrs,
-) -> (Vec<(String, String, String)>, Vec<(String, String)>) {
+pub fn parameter_diff(prior: &Attrs, desired: &Attrs) -> (ToSet, ToReset) {
     let (p, d) = (parameter_list(prior), parameter_list(desired));
     let set = d
         .iter()
@@ -425,8 +427,8 @@ impl ParameterGroupProvider {
         &self,
         client: &Client,
         name: &str,
-        set: Vec<(String, String, String)>,
-        reset: Vec<(String, String)>,
+        set: ToSet,
+        reset: ToReset,
     ) -> Result<(), ProviderError> {
         let param = |n: &str, v: Option<&str>, m: &str| {
             Parameter::builder()
