@@ -324,6 +324,35 @@ async fn metric_alarm_lifecycle() {
 
     delete_and_gone(&p, PRIMARY, "api_cpu", &created.id).await;
     delete_and_gone(&p, PRIMARY, "alb_latency", &second.id).await;
+
+    // CloudWatch's errors reach forge typed (through the harness's CBOR
+    // translation): tagging the deleted alarm is a not-found API error.
+    let mut retag = cpu_alarm("ai-tools-api-cpu", 90.0);
+    retag["tags"] = serde_json::json!({"team": "data"});
+    let retag = desired(&p, retag);
+    let err = p
+        .update(&ctx_in(PRIMARY, "api_cpu"), &created.id, &live, &retag, &[])
+        .await
+        .unwrap_err();
+    match err {
+        forge_engine::ProviderError::Api { ref code, .. } => {
+            assert!(code.starts_with("ResourceNotFound"), "{err}")
+        }
+        other => panic!("expected an API error, got {other}"),
+    }
+    // A definition change on an alarm deleted behind forge's back (between
+    // refresh and update) recreates it owned: the Put carries forge's tags.
+    let back = p
+        .update(&ctx_in(PRIMARY, "api_cpu"), &created.id, &live, &spec, &[])
+        .await
+        .unwrap();
+    assert_eq!(back["threshold"], Value::int(80));
+    let listed = p.list_tagged(&octx(PRIMARY)).await.unwrap();
+    assert_eq!(
+        listed,
+        [("ai-tools-api-cpu".to_string(), Some("api_cpu".to_string()))]
+    );
+    delete_and_gone(&p, PRIMARY, "api_cpu", &created.id).await;
     assert!(
         cw.describe_alarms()
             .send()

@@ -11,7 +11,9 @@
 //!
 //! Tags: PutMetricAlarm's `Tags` only apply when the call creates the
 //! alarm (AWS ignores them on an update), so later tag changes go through
-//! TagResource / UntagResource.
+//! TagResource / UntagResource. Every PutMetricAlarm still carries the full
+//! tag set, so an alarm deleted between refresh and update is recreated
+//! with forge's ownership tags.
 //!
 //! Observe cost: one DescribeAlarms per 100 names (AlarmNames' cap; paged
 //! with NextToken) for all of a stack's alarms, plus one
@@ -417,12 +419,15 @@ fn statistics(desired: &Attrs) -> Result<(Option<&str>, Option<&str>), ProviderE
     }
 }
 
-/// PutMetricAlarm with the full definition of `desired`; `tags` only when
-/// creating (AWS ignores them on an existing alarm).
+/// PutMetricAlarm with the full definition of `desired` and `tags` (the
+/// user's and forge's). AWS applies the tags only when the call creates the
+/// alarm and ignores them otherwise; updates pass the full set anyway, so an
+/// alarm deleted behind forge's back between refresh and update comes back
+/// owned, not untagged.
 async fn put_alarm(
     client: &Client,
     desired: &Attrs,
-    tags: Option<&BTreeMap<String, String>>,
+    tags: &BTreeMap<String, String>,
 ) -> Result<(), ProviderError> {
     let (statistic, extended) = statistics(desired)?;
     let dimensions: Vec<Dimension> = desired
@@ -462,7 +467,7 @@ async fn put_alarm(
         .set_ok_actions(list("ok_actions"))
         .set_insufficient_data_actions(list("insufficient_data_actions"))
         .set_unit(opt_str(desired, "unit").map(StandardUnit::from))
-        .set_tags(tags.map(cw_tags))
+        .set_tags(Some(cw_tags(tags)))
         .send()
         .await
         .map_err(cw_err)?;
@@ -472,11 +477,12 @@ async fn put_alarm(
 async fn run_call(
     client: &Client,
     desired: &Attrs,
+    all_tags: &BTreeMap<String, String>,
     arn: &str,
     call: AlarmCall,
 ) -> Result<(), ProviderError> {
     match call {
-        AlarmCall::Put => put_alarm(client, desired, None).await?,
+        AlarmCall::Put => put_alarm(client, desired, all_tags).await?,
         AlarmCall::Tag(set) => {
             client
                 .tag_resource()
@@ -556,11 +562,13 @@ impl Provider for MetricAlarmProvider {
                     message: format!("alarm {name} exists and is not managed by this stack"),
                 });
             }
-            put_alarm(&client, desired, None).await?;
             let arn = v.alarm.alarm_arn().unwrap_or_default().to_string();
-            run_call(&client, desired, &arn, AlarmCall::Tag(all_tags)).await?;
+            put_alarm(&client, desired, &all_tags).await?;
+            // The tags of the Put are ignored on an existing alarm.
+            let tag = AlarmCall::Tag(all_tags.clone());
+            run_call(&client, desired, &all_tags, &arn, tag).await?;
         } else {
-            put_alarm(&client, desired, Some(&all_tags)).await?;
+            put_alarm(&client, desired, &all_tags).await?;
         }
         Ok(Created {
             id: name.to_string(),
@@ -587,8 +595,9 @@ impl Provider for MetricAlarmProvider {
                 .unwrap_or_default()
                 .to_string(),
         };
+        let all_tags = tags::create_tags(desired, &ctx.system_tags);
         for call in calls {
-            run_call(&client, desired, &arn, call).await?;
+            run_call(&client, desired, &all_tags, &arn, call).await?;
         }
         observe_one(&client, id).await
     }
