@@ -29,7 +29,15 @@ fn text(o: &Output) -> String {
 #[test]
 fn getting_started_validates_in_both_environments() {
     for env in ["dev", "prod"] {
-        let o = forge(&["validate", "examples/getting-started", "-e", env]);
+        let o = forge(&[
+            "validate",
+            "examples/getting-started",
+            "-e",
+            env,
+            // The app tier's secret has a placeholder in dev only (app.yaml).
+            "--var",
+            "app_secret=not-a-secret",
+        ]);
         assert!(o.status.success(), "{env}: {}", text(&o));
         assert!(text(&o).starts_with("OK: stack"), "{}", text(&o));
     }
@@ -38,7 +46,15 @@ fn getting_started_validates_in_both_environments() {
 #[test]
 fn prod_has_more_instances_than_dev() {
     let count = |env: &str| -> usize {
-        let o = forge(&["validate", "examples/getting-started", "-e", env]);
+        let o = forge(&[
+            "validate",
+            "examples/getting-started",
+            "-e",
+            env,
+            // The app tier's secret has a placeholder in dev only (app.yaml).
+            "--var",
+            "app_secret=not-a-secret",
+        ]);
         let t = text(&o);
         let after = t.split("valid: ").nth(1).unwrap_or_default();
         after
