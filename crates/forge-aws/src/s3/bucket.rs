@@ -910,6 +910,12 @@ impl Provider for BucketProvider {
         Some(CONCURRENCY)
     }
 
+    /// Its objects go with it (a non-empty bucket is only deleted with
+    /// `force_destroy`), so plans that delete or replace it say so loudly.
+    fn holds_data(&self) -> bool {
+        true
+    }
+
     fn normalize(&self, attrs: Attrs) -> Attrs {
         normalize(attrs)
     }
