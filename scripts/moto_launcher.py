@@ -536,75 +536,178 @@ def patch_s3_get_bucket_versioning_root():
     S3Response.get_bucket_versioning = get_bucket_versioning
 
 
-def patch_ecs_service_rollouts():
-    """Gaps: an ECS service's deployment stays `IN_PROGRESS` with 0 tasks
-    running forever (so anything waiting for the rollout waits forever), an
-    UpdateService to a new task definition leaves the deployment on the old
-    one, and CreateService drops `deploymentConfiguration`,
-    `healthCheckGracePeriodSeconds`, `enableExecuteCommand` and
-    `enableECSManagedTags` (a spec setting them re-plans forever). After the
-    patch a service reaches steady state at once, as on AWS once its tasks
-    are healthy: one PRIMARY deployment, `COMPLETED`, running = desired, on
-    the service's task definition (as an ARN); the dropped settings are
-    stored and described."""
-    from moto.ecs.models import EC2ContainerServiceBackend
-    from moto.ecs.responses import EC2ContainerServiceResponse
-    from moto.core.utils import utcnow
+def patch_rds_global_cluster_membership():
+    """Gap: moto keeps every RDS global cluster in the us-east-1 backend, but
+    RemoveFromGlobalCluster and DeleteDBCluster look for it in the backend of
+    the request's region. A secondary cluster in another region therefore
+    never leaves its global cluster, and DeleteGlobalCluster then fails
+    forever (InvalidGlobalClusterStateFault); a second DeleteGlobalCluster
+    is an HTTP 500 (KeyError) instead of GlobalClusterNotFoundFault. After
+    the patch membership is removed wherever the global cluster lives, as on
+    AWS, and a missing global cluster answers GlobalClusterNotFoundFault."""
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.models import RDSBackend, rds_backends
 
-    def settle(backend, service):
-        if service.task_definition:
-            service.task_definition = backend.describe_task_definition(
-                service.task_definition
-            ).arn
-        service.running_count = service.desired_count
-        service.pending_count = 0
-        for deployment in service.deployments:
-            deployment.update(
-                desiredCount=service.desired_count,
-                runningCount=service.desired_count,
-                pendingCount=0,
-                rolloutState="COMPLETED",
-                rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
-                taskDefinition=service.task_definition,
-                updatedAt=utcnow(),
+    original_delete_cluster = RDSBackend.delete_db_cluster
+    original_delete_global = RDSBackend.delete_global_cluster
+
+    def global_store(backend):
+        return rds_backends[backend.account_id]["us-east-1"].global_clusters
+
+    def leave(backend, global_id, matches):
+        group = global_store(backend).get(global_id)
+        if group is None:
+            return None
+        group.members = [m for m in group.members if not matches(m)]
+        return group
+
+    def remove_from_global_cluster(self, global_cluster_identifier, db_cluster_identifier):
+        return leave(
+            self,
+            global_cluster_identifier,
+            lambda m: db_cluster_identifier
+            in (m.db_cluster_arn, m.db_cluster_identifier),
+        )
+
+    def delete_db_cluster(self, cluster_identifier, snapshot_name=None):
+        cluster = self.clusters.get(cluster_identifier)
+        if cluster is not None and cluster.global_cluster_identifier:
+            if not cluster.deletion_protection and not cluster.members:
+                leave(self, cluster.global_cluster_identifier, lambda m: m is cluster)
+        return original_delete_cluster(self, cluster_identifier, snapshot_name)
+
+    def delete_global_cluster(self, global_cluster_identifier):
+        if global_cluster_identifier not in self.global_clusters:
+            raise RDSClientError(
+                "GlobalClusterNotFoundFault",
+                f"Global cluster {global_cluster_identifier} not found.",
             )
+        return original_delete_global(self, global_cluster_identifier)
 
-    stored = {
-        "deploymentConfiguration": "deployment_configuration",
-        "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
-        "enableExecuteCommand": "enable_execute_command",
-        "enableECSManagedTags": "enable_ecs_managed_tags",
-    }
-    original_create = EC2ContainerServiceBackend.create_service
-    original_update = EC2ContainerServiceBackend.update_service
-    original_response_create = EC2ContainerServiceResponse.create_service
+    RDSBackend.remove_from_global_cluster = remove_from_global_cluster
+    RDSBackend.delete_db_cluster = delete_db_cluster
+    RDSBackend.delete_global_cluster = delete_global_cluster
 
-    def create_service(self, *args, **kwargs):
-        service = original_create(self, *args, **kwargs)
-        settle(self, service)
-        return service
 
-    def update_service(self, service_properties):
-        # `update_service` pops what it reads, so keep a copy for settle().
-        service = original_update(self, dict(service_properties))
-        settle(self, service)
-        return service
+def patch_cloudwatch_rpc_v2_cbor():
+    """Gap: the Rust SDK (aws-sdk-cloudwatch 1.140, as forge builds it)
+    speaks CloudWatch's Smithy RPC v2 CBOR protocol (POST
+    /service/GraniteServiceVersion20100801/operation/<Op>, CBOR bodies);
+    moto 5.2.5 serves CloudWatch over JSON and query only and answers 404. Translate at the WSGI entry: decode the CBOR
+    request into a JSON-protocol request for moto (X-Amz-Target), then encode
+    moto's JSON answer (or error) as CBOR with botocore's serializer, by the
+    operation's output shape (so timestamps become CBOR tag 1 and doubles
+    stay doubles)."""
+    import datetime
+    import io
+    import json
 
-    def response_create_service(self):
-        result = original_response_create(self)
-        service = self.ecs_backend.services[
-            f"{self.ecs_backend._get_cluster(self._get_param('cluster', 'default')).name}"
-            f":{self._get_param('serviceName')}"
+    import botocore.session
+    from botocore.parsers import RpcV2CBORParser
+    from botocore.serialize import RpcV2CBORSerializer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    model = botocore.session.get_session().get_service_model("cloudwatch")
+    target = model.metadata["targetPrefix"]
+    prefix = f"/service/{target}/operation/"
+    decoder = RpcV2CBORParser()
+    encoder = RpcV2CBORSerializer()
+
+    def decode(body):
+        if not body:
+            return {}
+        return decoder.parse_data_item(decoder.get_peekable_stream_from_bytes(body))
+
+    def to_json(value):
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        raise TypeError(f"not JSON serializable: {type(value)}")
+
+    def shaped(value, shape):
+        # Only what the output shape knows: moto's JSON may carry extras.
+        if shape is None or value is None:
+            return value
+        if shape.type_name == "structure" and isinstance(value, dict):
+            return {
+                k: shaped(v, shape.members[k])
+                for k, v in value.items()
+                if k in shape.members and v is not None
+            }
+        if shape.type_name == "list" and isinstance(value, list):
+            return [shaped(v, shape.member) for v in value]
+        if shape.type_name == "map" and isinstance(value, dict):
+            return {k: shaped(v, shape.value) for k, v in value.items()}
+        if shape.type_name in ("double", "float") and isinstance(value, int):
+            return float(value)
+        return value
+
+    def plain_map(values):
+        # Error bodies: a flat map of strings, no shape needed.
+        out = bytearray()
+        items = {k: str(v) for k, v in values.items() if v is not None}
+        out.extend(encoder._get_initial_byte(encoder.MAP_MAJOR_TYPE, len(items)))
+        for k, v in items.items():
+            encoder._serialize_type_string(out, k, None, None)
+            encoder._serialize_type_string(out, v, None, None)
+        return bytes(out)
+
+    original = DomainDispatcherApplication.__call__
+
+    def call(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(prefix):
+            return original(self, environ, start_response)
+        operation = model.operation_model(path[len(prefix):].strip("/"))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        payload = json.dumps(decode(body), default=to_json).encode()
+        environ = dict(environ)
+        environ.pop("HTTP_SMITHY_PROTOCOL", None)
+        environ["PATH_INFO"] = "/"
+        environ["CONTENT_TYPE"] = "application/x-amz-json-1.0"
+        environ["HTTP_X_AMZ_TARGET"] = f"{target}.{operation.name}"
+        environ["CONTENT_LENGTH"] = str(len(payload))
+        environ["wsgi.input"] = io.BytesIO(payload)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda _data: None
+
+        answer = b"".join(original(self, environ, capture))
+        status = captured.get("status", "500 INTERNAL SERVER ERROR")
+        parsed = json.loads(answer) if answer.strip() else {}
+        if status.startswith("2"):
+            out = bytearray()
+            if operation.output_shape is not None:
+                encoder._serialize_data_item(
+                    out, shaped(parsed, operation.output_shape), operation.output_shape
+                )
+            else:
+                out.extend(plain_map({}))
+            out = bytes(out)
+        else:
+            out = plain_map(
+                {
+                    "__type": parsed.get("__type") or parsed.get("code"),
+                    "message": parsed.get("message") or parsed.get("Message"),
+                }
+            )
+        headers = [
+            (k, v)
+            for k, v in captured.get("headers", [])
+            if k.lower() not in ("content-type", "content-length")
         ]
-        for param, attr in stored.items():
-            value = self._get_param(param)
-            if value is not None:
-                setattr(service, attr, value)
-        return result
+        headers += [
+            ("Content-Type", "application/cbor"),
+            ("Content-Length", str(len(out))),
+            ("smithy-protocol", "rpc-v2-cbor"),
+        ]
+        start_response(status, headers)
+        return [out]
 
-    EC2ContainerServiceBackend.create_service = create_service
-    EC2ContainerServiceBackend.update_service = update_service
-    EC2ContainerServiceResponse.create_service = response_create_service
+    DomainDispatcherApplication.__call__ = call
 
 
 def patch_tagging_api_resource_types():
@@ -830,228 +933,6 @@ def patch_ecs_service_rollouts():
     EC2ContainerServiceResponse.create_service = response_create_service
 
 
-def patch_cloudwatch_rpc_v2_cbor():
-    """Gap: the Rust SDK (aws-sdk-cloudwatch 1.140, as forge builds it)
-    speaks CloudWatch's Smithy RPC v2 CBOR protocol (POST
-    /service/GraniteServiceVersion20100801/operation/<Op>, CBOR bodies);
-    moto 5.2.5 serves CloudWatch over JSON and query only and answers 404. Translate at the WSGI entry: decode the CBOR
-    request into a JSON-protocol request for moto (X-Amz-Target), then encode
-    moto's JSON answer (or error) as CBOR with botocore's serializer, by the
-    operation's output shape (so timestamps become CBOR tag 1 and doubles
-    stay doubles)."""
-    import datetime
-    import io
-    import json
-
-    import botocore.session
-    from botocore.parsers import RpcV2CBORParser
-    from botocore.serialize import RpcV2CBORSerializer
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    model = botocore.session.get_session().get_service_model("cloudwatch")
-    target = model.metadata["targetPrefix"]
-    prefix = f"/service/{target}/operation/"
-    decoder = RpcV2CBORParser()
-    encoder = RpcV2CBORSerializer()
-
-    def decode(body):
-        if not body:
-            return {}
-        return decoder.parse_data_item(decoder.get_peekable_stream_from_bytes(body))
-
-    def to_json(value):
-        if isinstance(value, datetime.datetime):
-            return value.timestamp()
-        raise TypeError(f"not JSON serializable: {type(value)}")
-
-    def shaped(value, shape):
-        # Only what the output shape knows: moto's JSON may carry extras.
-        if shape is None or value is None:
-            return value
-        if shape.type_name == "structure" and isinstance(value, dict):
-            return {
-                k: shaped(v, shape.members[k])
-                for k, v in value.items()
-                if k in shape.members and v is not None
-            }
-        if shape.type_name == "list" and isinstance(value, list):
-            return [shaped(v, shape.member) for v in value]
-        if shape.type_name == "map" and isinstance(value, dict):
-            return {k: shaped(v, shape.value) for k, v in value.items()}
-        if shape.type_name in ("double", "float") and isinstance(value, int):
-            return float(value)
-        return value
-
-    def plain_map(values):
-        # Error bodies: a flat map of strings, no shape needed.
-        out = bytearray()
-        items = {k: str(v) for k, v in values.items() if v is not None}
-        out.extend(encoder._get_initial_byte(encoder.MAP_MAJOR_TYPE, len(items)))
-        for k, v in items.items():
-            encoder._serialize_type_string(out, k, None, None)
-            encoder._serialize_type_string(out, v, None, None)
-        return bytes(out)
-
-    original = DomainDispatcherApplication.__call__
-
-    def call(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        if not path.startswith(prefix):
-            return original(self, environ, start_response)
-        operation = model.operation_model(path[len(prefix):].strip("/"))
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        payload = json.dumps(decode(body), default=to_json).encode()
-        environ = dict(environ)
-        environ.pop("HTTP_SMITHY_PROTOCOL", None)
-        environ["PATH_INFO"] = "/"
-        environ["CONTENT_TYPE"] = "application/x-amz-json-1.0"
-        environ["HTTP_X_AMZ_TARGET"] = f"{target}.{operation.name}"
-        environ["CONTENT_LENGTH"] = str(len(payload))
-        environ["wsgi.input"] = io.BytesIO(payload)
-        captured = {}
-
-        def capture(status, headers, exc_info=None):
-            captured["status"] = status
-            captured["headers"] = headers
-            return lambda _data: None
-
-        answer = b"".join(original(self, environ, capture))
-        status = captured.get("status", "500 INTERNAL SERVER ERROR")
-        parsed = json.loads(answer) if answer.strip() else {}
-        if status.startswith("2"):
-            out = bytearray()
-            if operation.output_shape is not None:
-                encoder._serialize_data_item(
-                    out, shaped(parsed, operation.output_shape), operation.output_shape
-                )
-            else:
-                out.extend(plain_map({}))
-            out = bytes(out)
-        else:
-            out = plain_map(
-                {
-                    "__type": parsed.get("__type") or parsed.get("code"),
-                    "message": parsed.get("message") or parsed.get("Message"),
-                }
-            )
-        headers = [
-            (k, v)
-            for k, v in captured.get("headers", [])
-            if k.lower() not in ("content-type", "content-length")
-        ]
-        headers += [
-            ("Content-Type", "application/cbor"),
-            ("Content-Length", str(len(out))),
-            ("smithy-protocol", "rpc-v2-cbor"),
-        ]
-        start_response(status, headers)
-        return [out]
-
-    DomainDispatcherApplication.__call__ = call
-
-
-def patch_s3_get_bucket_replication_rules():
-    """Gap: moto 5.2.5's GetBucketReplication answers every rule with
-    `Filter: {Prefix: ""}` and `DeleteMarkerReplication: Disabled` whatever
-    was put, and drops `SourceSelectionCriteria`, so a prefix filter, delete
-    marker replication or SSE-KMS selection can never be read back. Answer
-    with the rules as stored (S3 echoes what was put)."""
-    from moto.core.responses import ActionResult
-    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
-    from moto.s3.responses import S3Response
-
-    def rule_as_put(rule):
-        out = {
-            "ID": rule["ID"],
-            "Priority": rule.get("Priority"),
-            "Status": rule["Status"],
-            "Destination": rule["Destination"],
-        }
-        if "Filter" in rule:
-            out["Filter"] = dict(rule["Filter"] or {})
-            if "Prefix" in out["Filter"]:
-                out["Filter"]["Prefix"] = out["Filter"]["Prefix"] or ""
-        elif "Prefix" in rule:
-            out["Prefix"] = rule["Prefix"] or ""
-        for key in ("SourceSelectionCriteria", "DeleteMarkerReplication"):
-            if rule.get(key):
-                out[key] = rule[key]
-        return {k: v for k, v in out.items() if v is not None}
-
-    def get_bucket_replication(self):
-        self.data["Action"] = "GetBucketReplication"
-        replication = self.backend.get_bucket_replication(self.bucket_name)
-        if not replication:
-            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
-        rules = [rule_as_put(r) for r in replication["Rule"]]
-        return self.serialized(
-            ActionResult(
-                {
-                    "ReplicationConfiguration": {
-                        "Role": replication["Role"],
-                        "Rules": rules,
-                    }
-                }
-            )
-        )
-
-    S3Response.get_bucket_replication = get_bucket_replication
-
-
-def patch_rds_global_cluster_membership():
-    """Gap: moto keeps every RDS global cluster in the us-east-1 backend, but
-    RemoveFromGlobalCluster and DeleteDBCluster look for it in the backend of
-    the request's region. A secondary cluster in another region therefore
-    never leaves its global cluster, and DeleteGlobalCluster then fails
-    forever (InvalidGlobalClusterStateFault); a second DeleteGlobalCluster
-    is an HTTP 500 (KeyError) instead of GlobalClusterNotFoundFault. After
-    the patch membership is removed wherever the global cluster lives, as on
-    AWS, and a missing global cluster answers GlobalClusterNotFoundFault."""
-    from moto.rds.exceptions import RDSClientError
-    from moto.rds.models import RDSBackend, rds_backends
-
-    original_delete_cluster = RDSBackend.delete_db_cluster
-    original_delete_global = RDSBackend.delete_global_cluster
-
-    def global_store(backend):
-        return rds_backends[backend.account_id]["us-east-1"].global_clusters
-
-    def leave(backend, global_id, matches):
-        group = global_store(backend).get(global_id)
-        if group is None:
-            return None
-        group.members = [m for m in group.members if not matches(m)]
-        return group
-
-    def remove_from_global_cluster(self, global_cluster_identifier, db_cluster_identifier):
-        return leave(
-            self,
-            global_cluster_identifier,
-            lambda m: db_cluster_identifier
-            in (m.db_cluster_arn, m.db_cluster_identifier),
-        )
-
-    def delete_db_cluster(self, cluster_identifier, snapshot_name=None):
-        cluster = self.clusters.get(cluster_identifier)
-        if cluster is not None and cluster.global_cluster_identifier:
-            if not cluster.deletion_protection and not cluster.members:
-                leave(self, cluster.global_cluster_identifier, lambda m: m is cluster)
-        return original_delete_cluster(self, cluster_identifier, snapshot_name)
-
-    def delete_global_cluster(self, global_cluster_identifier):
-        if global_cluster_identifier not in self.global_clusters:
-            raise RDSClientError(
-                "GlobalClusterNotFoundFault",
-                f"Global cluster {global_cluster_identifier} not found.",
-            )
-        return original_delete_global(self, global_cluster_identifier)
-
-    RDSBackend.remove_from_global_cluster = remove_from_global_cluster
-    RDSBackend.delete_db_cluster = delete_db_cluster
-    RDSBackend.delete_global_cluster = delete_global_cluster
-
-
 def patch_rds_parameter_group_resets():
     """Gap: ResetDBClusterParameterGroup and ResetDBParameterGroup are not
     implemented (HTTP 500), so a parameter removed from a group's spec could
@@ -1148,12 +1029,12 @@ PATCHES = [
     patch_elasticache_parameter_groups,
     patch_elasticache_modify_subnet_group,
     patch_ec2_group_rule_descriptions,
-    patch_ecs_service_rollouts,
-    patch_tagging_api_resource_types,
     patch_rds_global_cluster_membership,
     patch_rds_parameter_group_resets,
     patch_rds_global_cluster_tags,
     patch_rds_modify_db_subnet_group,
+    patch_tagging_api_resource_types,
+    patch_ecs_service_rollouts,
 ]
 
 
