@@ -296,6 +296,7 @@ async fn verify(w: &World) -> Vec<String> {
         "devops-app" => verify_devops_app(w, &mut p).await,
         "terragrunt-starter" => verify_terragrunt_starter(w, &mut p).await,
         "multi-env" => verify_multi_env(w, &mut p).await,
+        "ai-tools" => verify_ai_tools(w, &mut p).await,
         other => p.push(format!("no verification for stack {other}")),
     }
     p
@@ -1011,6 +1012,481 @@ async fn verify_multi_env(w: &World, p: &mut Vec<String>) {
 }
 
 // ---------------------------------------------------------------------------
+// ai-tools (000 + 001): two regions
+
+const AI_PRIMARY: &str = "eu-central-1";
+const AI_SECONDARY: &str = "ap-southeast-1";
+
+/// What differs between the ai-tools environments.
+struct AiEnv {
+    nats: usize,
+    backups: i32,
+    /// Aurora instances of the primary cluster (2 = writer + reader in
+    /// another AZ, production's multi-AZ).
+    aurora_instances: usize,
+    redis_nodes: usize,
+    deletion_protection: bool,
+    log_retention: i32,
+}
+
+fn ai_env(env: &str) -> AiEnv {
+    match env {
+        "dev" => AiEnv {
+            nats: 1,
+            backups: 7,
+            aurora_instances: 1,
+            redis_nodes: 1,
+            deletion_protection: false,
+            log_retention: 7,
+        },
+        "staging" => AiEnv {
+            nats: 3,
+            backups: 14,
+            aurora_instances: 1,
+            redis_nodes: 1,
+            deletion_protection: false,
+            log_retention: 30,
+        },
+        _ => AiEnv {
+            nats: 3,
+            backups: 30,
+            aurora_instances: 2,
+            redis_nodes: 2,
+            deletion_protection: true,
+            log_retention: 90,
+        },
+    }
+}
+
+async fn verify_ai_tools(w: &World, p: &mut Vec<String>) {
+    let env = w.env.as_str();
+    let want = ai_env(env);
+    let vpc_name = format!("ai-tools-{env}-vpc");
+
+    // Networks: the primary's four tiers and NATs, the secondary's database tier.
+    let net = read_net(w, AI_PRIMARY, &vpc_name, p).await;
+    check_net(
+        p,
+        &net,
+        "10.0.0.0/16",
+        &[
+            ("public", 101..=103),
+            ("private", 1..=3),
+            ("database", 201..=203),
+            ("cache", 211..=213),
+        ],
+        want.nats,
+    );
+    check!(
+        p,
+        net.tags.get(STACK_TAG).map(String::as_str) == Some("ai-tools")
+            && net.tags.get("Environment").map(String::as_str) == Some(env),
+        "{AI_PRIMARY} VPC tags {:?}",
+        net.tags
+    );
+    let second = read_net(w, AI_SECONDARY, &vpc_name, p).await;
+    check_net(p, &second, "10.1.0.0/16", &[("database", 201..=203)], 0);
+    check_gateway_endpoints(w, &net.vpc_id, p).await;
+
+    check_ai_aurora(w, &want, p).await;
+    check_ai_redis(w, &want, p).await;
+    check_ai_buckets(w, p).await;
+
+    let alb = format!("ai-tools-{env}-alb");
+    let acl = alb_web_acl(w, AI_PRIMARY, &alb, p).await;
+    check!(
+        p,
+        acl.as_deref() == Some(format!("ai-tools-{env}-waf").as_str()),
+        "{alb}: web ACL {acl:?}"
+    );
+
+    let cluster = format!("ai-tools-{env}");
+    for (service, cpu, memory) in [("api", "512", "1024"), ("worker", "1024", "2048")] {
+        check_service(
+            w,
+            AI_PRIMARY,
+            ServiceExpect {
+                cluster: &cluster,
+                service,
+                desired: 1,
+                cpu,
+                memory,
+                port: 8000,
+            },
+            p,
+        )
+        .await;
+        check_scaling(
+            w,
+            AI_PRIMARY,
+            &format!("service/{cluster}/{service}"),
+            (1, 5),
+            &[("ECSServiceAverageCPUUtilization", 70.0)],
+            p,
+        )
+        .await;
+    }
+
+    check_ai_logs_and_alarms(w, &want, p).await;
+
+    let secrets = aws_sdk_secretsmanager::Client::new(&w.config(AI_PRIMARY).await);
+    let name = format!("ai-tools/{env}/db");
+    match secrets.describe_secret().secret_id(&name).send().await {
+        Ok(s) => check!(
+            p,
+            s.kms_key_id().is_some_and(|k| !k.is_empty()),
+            "{name}: not encrypted with the stack's key"
+        ),
+        Err(e) => p.push(format!("DescribeSecret {name}: {e:?}")),
+    }
+}
+
+/// The primary VPC's S3 and DynamoDB gateway endpoints, each on all four
+/// route tables (public + one private per AZ).
+async fn check_gateway_endpoints(w: &World, vpc_id: &str, p: &mut Vec<String>) {
+    let ec2 = aws_sdk_ec2::Client::new(&w.config(AI_PRIMARY).await);
+    let out = ec2
+        .describe_vpc_endpoints()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(vpc_id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeVpcEndpoints: {e:?}"));
+    let mut got: Vec<(String, String, usize)> = out
+        .vpc_endpoints()
+        .iter()
+        .map(|e| {
+            (
+                e.service_name().unwrap_or_default().to_string(),
+                e.vpc_endpoint_type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                e.route_table_ids().len(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, String, usize)> = ["dynamodb", "s3"]
+        .iter()
+        .map(|s| {
+            (
+                format!("com.amazonaws.{AI_PRIMARY}.{s}"),
+                "Gateway".into(),
+                4,
+            )
+        })
+        .collect();
+    check!(p, got == want, "VPC endpoints {got:?} != {want:?}");
+}
+
+/// The Aurora global database: the primary cluster (encrypted, backups,
+/// instances in distinct AZs, protection) and the secondary cluster in the
+/// second region, both members of the global cluster.
+async fn check_ai_aurora(w: &World, want: &AiEnv, p: &mut Vec<String>) {
+    let env = w.env.as_str();
+    let mut arns = Vec::new();
+    for (region, instances) in [(AI_PRIMARY, want.aurora_instances), (AI_SECONDARY, 1)] {
+        let rds = aws_sdk_rds::Client::new(&w.config(region).await);
+        let id = format!("ai-tools-{env}-{region}");
+        let out = match rds
+            .describe_db_clusters()
+            .db_cluster_identifier(&id)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                p.push(format!("DescribeDBClusters {id}: {e:?}"));
+                continue;
+            }
+        };
+        let Some(c) = out.db_clusters().first() else {
+            p.push(format!("no Aurora cluster {id} in {region}"));
+            continue;
+        };
+        arns.extend(c.db_cluster_arn().map(str::to_string));
+        check!(
+            p,
+            c.engine() == Some("aurora-postgresql"),
+            "{id}: engine {:?}",
+            c.engine()
+        );
+        check!(
+            p,
+            c.storage_encrypted() == Some(true),
+            "{id}: not encrypted"
+        );
+        check!(
+            p,
+            c.deletion_protection() == Some(want.deletion_protection),
+            "{id}: deletion protection {:?}",
+            c.deletion_protection()
+        );
+        if region == AI_PRIMARY {
+            check!(
+                p,
+                c.backup_retention_period() == Some(want.backups),
+                "{id}: backup retention {:?} != {}",
+                c.backup_retention_period(),
+                want.backups
+            );
+        }
+        let members: Vec<&str> = c
+            .db_cluster_members()
+            .iter()
+            .filter_map(|m| m.db_instance_identifier())
+            .collect();
+        check!(
+            p,
+            members.len() == instances,
+            "{id}: instances {members:?}, expected {instances}"
+        );
+        let mut azs = std::collections::BTreeSet::new();
+        for m in &members {
+            let db = rds
+                .describe_db_instances()
+                .db_instance_identifier(*m)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("DescribeDBInstances {m}: {e:?}"));
+            azs.extend(
+                db.db_instances()
+                    .iter()
+                    .filter_map(|i| i.availability_zone().map(str::to_string)),
+            );
+        }
+        check!(
+            p,
+            azs.len() == instances && azs.iter().all(|a| a.starts_with(region)),
+            "{id}: instances in AZs {azs:?}, expected {instances} distinct in {region}"
+        );
+    }
+    let rds = aws_sdk_rds::Client::new(&w.config(AI_PRIMARY).await);
+    let id = format!("ai-tools-{env}");
+    match rds
+        .describe_global_clusters()
+        .global_cluster_identifier(&id)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let mut members: Vec<String> = out
+                .global_clusters()
+                .iter()
+                .flat_map(|g| g.global_cluster_members())
+                .filter_map(|m| m.db_cluster_arn().map(str::to_string))
+                .collect();
+            members.sort();
+            arns.sort();
+            check!(
+                p,
+                members == arns && members.len() == 2,
+                "global cluster {id}: members {members:?}, expected {arns:?}"
+            );
+        }
+        Err(e) => p.push(format!("DescribeGlobalClusters {id}: {e:?}")),
+    }
+}
+
+async fn check_ai_redis(w: &World, want: &AiEnv, p: &mut Vec<String>) {
+    let cache = aws_sdk_elasticache::Client::new(&w.config(AI_PRIMARY).await);
+    let id = format!("ai-tools-{}", w.env);
+    let out = match cache
+        .describe_replication_groups()
+        .replication_group_id(&id)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => return p.push(format!("DescribeReplicationGroups {id}: {e:?}")),
+    };
+    let Some(g) = out.replication_groups().first() else {
+        return p.push(format!("no replication group {id}"));
+    };
+    check!(
+        p,
+        g.member_clusters().len() == want.redis_nodes,
+        "{id}: members {:?}, expected {}",
+        g.member_clusters(),
+        want.redis_nodes
+    );
+    check!(
+        p,
+        g.at_rest_encryption_enabled() == Some(true)
+            && g.transit_encryption_enabled() == Some(true),
+        "{id}: encryption at rest {:?}, in transit {:?}",
+        g.at_rest_encryption_enabled(),
+        g.transit_encryption_enabled()
+    );
+    check!(
+        p,
+        g.snapshot_retention_limit() == Some(want.backups),
+        "{id}: snapshot retention {:?} != {}",
+        g.snapshot_retention_limit(),
+        want.backups
+    );
+    let multi_az = g.multi_az().map(|m| m.as_str() == "enabled");
+    check!(
+        p,
+        multi_az == Some(want.redis_nodes > 1),
+        "{id}: multi-AZ {:?}",
+        g.multi_az()
+    );
+}
+
+/// SSE-KMS and versioning on both sides, and each primary bucket's
+/// replication rule pointing at its replica in the secondary region.
+async fn check_ai_buckets(w: &World, p: &mut Vec<String>) {
+    let env = w.env.as_str();
+    for region in [AI_PRIMARY, AI_SECONDARY] {
+        let s3 = w.emulator.s3(region).await;
+        for b in ["artifacts", "models"] {
+            let bucket = format!("ai-tools-{env}-{b}-{region}");
+            let algo = match s3.get_bucket_encryption().bucket(&bucket).send().await {
+                Ok(out) => out
+                    .server_side_encryption_configuration()
+                    .and_then(|c| c.rules().first())
+                    .and_then(|r| r.apply_server_side_encryption_by_default())
+                    .map(|d| d.sse_algorithm().as_str().to_string()),
+                Err(e) => Some(format!("{e:?}")),
+            };
+            check!(
+                p,
+                algo.as_deref() == Some("aws:kms"),
+                "{bucket}: encryption {algo:?}"
+            );
+            let versioning = s3
+                .get_bucket_versioning()
+                .bucket(&bucket)
+                .send()
+                .await
+                .ok()
+                .and_then(|v| v.status().map(|s| s.as_str().to_string()));
+            check!(
+                p,
+                versioning.as_deref() == Some("Enabled"),
+                "{bucket}: versioning {versioning:?}"
+            );
+            if region != AI_PRIMARY {
+                continue;
+            }
+            let replica = format!("arn:aws:s3:::ai-tools-{env}-{b}-{AI_SECONDARY}");
+            match s3.get_bucket_replication().bucket(&bucket).send().await {
+                Ok(out) => {
+                    let dests: Vec<String> = out
+                        .replication_configuration()
+                        .map(|c| c.rules())
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|r| r.destination().map(|d| d.bucket().to_string()))
+                        .collect();
+                    check!(
+                        p,
+                        dests == [replica.clone()],
+                        "{bucket}: replicates to {dests:?}, expected {replica}"
+                    );
+                }
+                Err(e) => p.push(format!("GetBucketReplication {bucket}: {e:?}")),
+            }
+        }
+    }
+}
+
+/// The name of the web ACL on the load balancer named `alb`.
+async fn alb_web_acl(w: &World, region: &str, alb: &str, p: &mut Vec<String>) -> Option<String> {
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&w.config(region).await);
+    let arn = match elb.describe_load_balancers().names(alb).send().await {
+        Ok(out) => out
+            .load_balancers()
+            .first()
+            .and_then(|l| l.load_balancer_arn())
+            .map(str::to_string),
+        Err(e) => {
+            p.push(format!("DescribeLoadBalancers {alb}: {e:?}"));
+            None
+        }
+    }?;
+    let waf = aws_sdk_wafv2::Client::new(&w.config(region).await);
+    let acl = waf
+        .get_web_acl_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await;
+    acl.ok()?.web_acl().map(|a| a.name().to_string())
+}
+
+/// The two services' log groups (exact names of 001, retention per env)
+/// and the alarms: CPU > 75% per service, latency > 1 s, api 5xx.
+async fn check_ai_logs_and_alarms(w: &World, want: &AiEnv, p: &mut Vec<String>) {
+    let env = w.env.as_str();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&w.config(AI_PRIMARY).await);
+    let out = logs
+        .describe_log_groups()
+        .log_group_name_prefix("/ecs/ai-tools-")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeLogGroups: {e:?}"));
+    let groups: Vec<(String, Option<i32>)> = out
+        .log_groups()
+        .iter()
+        .map(|g| {
+            (
+                g.log_group_name().unwrap_or_default().to_string(),
+                g.retention_in_days(),
+            )
+        })
+        .collect();
+    let want_groups: Vec<(String, Option<i32>)> = ["api", "worker"]
+        .iter()
+        .map(|s| (format!("/ecs/ai-tools-{s}"), Some(want.log_retention)))
+        .collect();
+    check!(
+        p,
+        groups == want_groups,
+        "log groups {groups:?} != {want_groups:?}"
+    );
+
+    let cw = aws_sdk_cloudwatch::Client::new(&w.config(AI_PRIMARY).await);
+    let prefix = format!("ai-tools-{env}-");
+    let out = cw
+        .describe_alarms()
+        .alarm_name_prefix(&prefix)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeAlarms: {e:?}"));
+    let mut alarms: Vec<(String, String, f64)> = out
+        .metric_alarms()
+        .iter()
+        .map(|a| {
+            (
+                a.alarm_name().unwrap_or_default().replace(&prefix, ""),
+                a.metric_name().unwrap_or_default().to_string(),
+                a.threshold().unwrap_or_default(),
+            )
+        })
+        .collect();
+    alarms.sort_by(|a, b| a.0.cmp(&b.0));
+    let want_alarms: Vec<(String, String, f64)> = [
+        ("api-5xx-high", "HTTPCode_Target_5XX_Count", 10.0),
+        ("api-cpu-high", "CPUUtilization", 75.0),
+        ("latency-high", "TargetResponseTime", 1.0),
+        ("worker-cpu-high", "CPUUtilization", 75.0),
+    ]
+    .iter()
+    .map(|(n, m, t)| (n.to_string(), m.to_string(), *t))
+    .collect();
+    check!(
+        p,
+        alarms == want_alarms,
+        "alarms {alarms:?} != {want_alarms:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
 // Leftovers
 
 /// Whether an ECS cluster, service or task definition ARN is INACTIVE:
@@ -1174,4 +1650,13 @@ fn terragrunt_starter() {
 #[test]
 fn multi_env() {
     run_matrix("multi-env", &["dev", "staging", "prod"], &[DB_PASSWORD]);
+}
+
+#[test]
+fn ai_tools() {
+    run_matrix(
+        "ai-tools",
+        &["dev", "staging", "production"],
+        &[DB_PASSWORD],
+    );
 }
