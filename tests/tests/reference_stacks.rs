@@ -687,8 +687,10 @@ async fn verify_devops_app(w: &World, p: &mut Vec<String>) {
     {
         Ok(out) => check!(
             p,
-            out.parameter().and_then(|x| x.value()) == Some("not-a-real-secret-0001"),
-            "{name}: wrong value"
+            out.parameter().and_then(|x| x.value()) == Some("not-a-real-secret-0001")
+                && out.parameter().and_then(|x| x.r#type())
+                    == Some(&aws_sdk_ssm::types::ParameterType::SecureString),
+            "{name}: wrong value or not a SecureString"
         ),
         Err(e) => p.push(format!("parameter {name}: {e:?}")),
     }
