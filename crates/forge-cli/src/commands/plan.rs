@@ -37,6 +37,14 @@ pub async fn run(
                 path.display()
             );
         }
+        if plan.holds_secrets() {
+            // On stderr so `--json` output stays machine-readable.
+            eprintln!(
+                "note: {} holds the sensitive values the apply will send (readable by you only); \
+                 keep it out of logs and artifacts that others can read",
+                path.display()
+            );
+        }
     }
     Ok(if detailed_exitcode && plan.has_changes() {
         EXIT_CHANGES

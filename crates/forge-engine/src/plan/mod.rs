@@ -233,12 +233,42 @@ impl Plan {
     }
 
     /// Saves the plan to `path` (see [`Plan::to_file_string`]).
+    ///
+    /// Like a Terraform plan file, a saved plan must carry the sensitive
+    /// values the apply will send (a database password from `--var`), so
+    /// the file is created readable by its owner only (mode 0600 on Unix).
     pub fn save(&self, path: &Path) -> Result<(), EngineError> {
+        use std::io::Write;
         let text = self.to_file_string()?;
-        std::fs::write(path, text).map_err(|e| EngineError::PlanFile {
+        let fail = |e: std::io::Error| EngineError::PlanFile {
             path: path.display().to_string(),
             message: e.to_string(),
-        })
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(fail)?;
+        // An existing file keeps its mode on open: tighten it too.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(fail)?;
+        }
+        file.write_all(text.as_bytes()).map_err(fail)?;
+        file.sync_all().map_err(fail)
+    }
+
+    /// Whether the saved form holds sensitive values (the CLI says so when
+    /// it writes one).
+    pub fn holds_secrets(&self) -> bool {
+        self.to_file_string()
+            .map(|t| t.contains("\"sensitive\""))
+            .unwrap_or(false)
     }
 
     /// Loads a plan saved with [`Plan::save`].
