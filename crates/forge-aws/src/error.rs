@@ -238,6 +238,37 @@ pub fn ignore_not_found(result: Result<(), ProviderError>) -> Result<(), Provide
     }
 }
 
+/// Whether an error says the object does not exist, also in the
+/// `...NotFoundFault` spelling of RDS and ElastiCache
+/// (`DBClusterNotFoundFault`, `CacheSubnetGroupNotFoundFault`, ...).
+pub fn is_gone(err: &ProviderError) -> bool {
+    is_not_found(err)
+        || matches!(err, ProviderError::Api { code, .. } if code.ends_with("NotFoundFault"))
+}
+
+/// Treats "gone" in any spelling ([`is_gone`]) as success: deleting
+/// something already deleted.
+pub fn ignore_gone(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
+    match result {
+        Err(e) if is_gone(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// Turns the API errors whose code is among `busy` (the service's "the
+/// object is busy with another operation, ask again later" codes) into
+/// transient errors, so the engine retries them with backoff.
+pub fn busy_as_transient(service: &str, busy: &[&str], err: ProviderError) -> ProviderError {
+    match err {
+        ProviderError::Api { code, message } if busy.contains(&code.as_str()) => {
+            ProviderError::Transient {
+                message: format!("{service}: {code}: {message}"),
+            }
+        }
+        other => other,
+    }
+}
+
 /// Maps the errors of a delete call: not found is success, and
 /// `DependencyViolation` is transient because dependents (ENIs of a NAT
 /// gateway being deleted, routes, ...) usually go away within minutes and
@@ -447,5 +478,30 @@ mod tests {
             }))
             .is_err()
         );
+    }
+
+    #[test]
+    fn gone_faults_and_busy_codes() {
+        let api = |code: &str| ProviderError::Api {
+            code: code.into(),
+            message: "m".into(),
+        };
+        assert!(is_gone(&api("DBClusterNotFoundFault")));
+        assert!(is_gone(&api("NoSuchEntity")));
+        assert!(!is_gone(&api("InvalidParameterValue")));
+        assert!(ignore_gone(Err(api("GlobalClusterNotFoundFault"))).is_ok());
+        assert!(ignore_gone(Err(api("Throttling"))).is_err());
+        let busy = busy_as_transient(
+            "rds",
+            &["InvalidDBClusterStateFault"],
+            api("InvalidDBClusterStateFault"),
+        );
+        assert!(
+            matches!(busy, ProviderError::Transient { ref message } if message == "rds: InvalidDBClusterStateFault: m")
+        );
+        assert!(matches!(
+            busy_as_transient("rds", &["X"], api("Y")),
+            ProviderError::Api { .. }
+        ));
     }
 }

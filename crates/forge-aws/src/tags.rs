@@ -7,7 +7,7 @@
 //! `aws:*` (reserved, set by AWS) so they compare equal to the spec's.
 
 use forge_core::{Attrs, Value};
-use forge_engine::{Created, ProviderError};
+use forge_engine::{Created, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 
 /// The ownership tag naming the stack.
@@ -145,6 +145,21 @@ where
     };
     let mut observed = observe(id.clone()).await?;
     Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
+}
+
+/// The whole of `find_orphan` for a kind that lists what a stack owns:
+/// `owned` is that listing narrowed to `ctx`'s address, `observe` the
+/// kind's batched observe of one id (see [`adopt_listed`]).
+pub async fn adopt_owned<F, Fut>(
+    ctx: &ResourceCtx,
+    owned: Vec<(String, Option<String>)>,
+    observe: F,
+) -> Result<Option<Created>, ProviderError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<BTreeMap<String, Attrs>, ProviderError>>,
+{
+    adopt_listed(listed_ids(owned), &ctx.address.to_string(), observe).await
 }
 
 /// The ids of `(id, address tag)` listings.

@@ -4,7 +4,8 @@
 //! `list_tagged`, and the engine-version pin rule.
 
 use crate::clients::AwsClients;
-use crate::error::{is_not_found, sdk_error};
+use crate::error::{busy_as_transient, sdk_error};
+pub use crate::error::{ignore_gone, is_gone};
 use crate::paging::concurrent;
 use crate::tags::{self, ADDRESS_TAG};
 use aws_sdk_elasticache::Client;
@@ -13,7 +14,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::Attrs;
-use forge_engine::ProviderError;
+use forge_engine::{Created, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -49,30 +50,7 @@ where
 }
 
 fn busy_is_transient(err: ProviderError) -> ProviderError {
-    match err {
-        ProviderError::Api { code, message } if BUSY_CODES.contains(&code.as_str()) => {
-            ProviderError::Transient {
-                message: format!("{SERVICE}: {code}: {message}"),
-            }
-        }
-        other => other,
-    }
-}
-
-/// Whether an error says the object does not exist. ElastiCache spells
-/// its codes `ReplicationGroupNotFoundFault`, `CacheSubnetGroupNotFoundFault`,
-/// `CacheParameterGroupNotFound`, ...
-pub fn is_gone(err: &ProviderError) -> bool {
-    is_not_found(err)
-        || matches!(err, ProviderError::Api { code, .. } if code.ends_with("NotFoundFault"))
-}
-
-/// Treats "not found" as success (deleting something already gone).
-pub fn ignore_gone(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
-    match result {
-        Err(e) if is_gone(&e) => Ok(()),
-        other => other,
-    }
+    busy_as_transient(SERVICE, BUSY_CODES, err)
 }
 
 /// What every ElastiCache provider holds: the shared client cache.
@@ -210,6 +188,24 @@ pub async fn owned(
             (id, addr)
         })
         .collect())
+}
+
+/// The whole of an ElastiCache kind's `find_orphan`: among its listed
+/// `(id, arn)` pairs, the one tagged with `ctx`'s stack and address, read
+/// with `observe`.
+pub async fn adopt_orphan<F, Fut>(
+    client: &Client,
+    items: Vec<(String, String)>,
+    ctx: &ResourceCtx,
+    observe: F,
+) -> Result<Option<Created>, ProviderError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<BTreeMap<String, Attrs>, ProviderError>>,
+{
+    let address = ctx.address.to_string();
+    let found = owned(client, items, &ctx.stack, Some(&address)).await?;
+    tags::adopt_owned(ctx, found, observe).await
 }
 
 /// Whether the spec's engine version pin is satisfied by the live version.

@@ -865,12 +865,9 @@ impl Provider for ReplicationGroupProvider {
         ctx: &ResourceCtx,
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let found =
-            common::owned(&client, listed(&client).await?, &ctx.stack, Some(&address)).await?;
-        tags::adopt_listed(tags::listed_ids(found), &address, |id| async move {
-            observe_groups(&client, std::slice::from_ref(&id)).await
+        let client = &self.base.client(&ctx.region).await?;
+        common::adopt_orphan(client, listed(client).await?, ctx, |id| async move {
+            observe_groups(client, std::slice::from_ref(&id)).await
         })
         .await
     }

@@ -19,7 +19,7 @@
 
 use super::common::{
     CONCURRENCY, align_version, classify_version, create_tags, describe_filtered, final_snapshot,
-    gone_ok, kms_fields, lower_fields, observed_tags, opt_i32, owned, rds_err, readiness_of,
+    ignore_gone, kms_fields, lower_fields, observed_tags, opt_i32, owned, rds_err, readiness_of,
     settings_from_tags, sync_tags,
 };
 use crate::attrs::{
@@ -684,7 +684,7 @@ impl Provider for ClusterProvider {
             }
         }
         let snapshot = final_snapshot(prior, id, chrono::Utc::now());
-        gone_ok(
+        ignore_gone(
             client
                 .delete_db_cluster()
                 .db_cluster_identifier(id)
@@ -702,11 +702,10 @@ impl Provider for ClusterProvider {
         ctx: &ResourceCtx,
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let ids = owned_clusters(&client, &ctx.stack, Some(&address)).await?;
-        tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
-            observe_clusters(&client, std::slice::from_ref(&id)).await
+        let client = &self.client(&ctx.region).await?;
+        let ids = owned_clusters(client, &ctx.stack, Some(&ctx.address.to_string())).await?;
+        tags::adopt_owned(ctx, ids, |id| async move {
+            observe_clusters(client, std::slice::from_ref(&id)).await
         })
         .await
     }

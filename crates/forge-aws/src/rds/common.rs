@@ -3,7 +3,8 @@
 //! filter-and-marker describe loop, the engine-version rule, readiness and
 //! final-snapshot naming.
 
-use crate::error::{is_not_found, sdk_error};
+use crate::error::{busy_as_transient, sdk_error};
+pub use crate::error::{ignore_gone, is_gone};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
 use aws_sdk_rds::types::{Filter, Tag};
@@ -49,30 +50,7 @@ where
 }
 
 fn busy_is_transient(err: ProviderError) -> ProviderError {
-    match err {
-        ProviderError::Api { code, message } if BUSY_CODES.contains(&code.as_str()) => {
-            ProviderError::Transient {
-                message: format!("{SERVICE}: {code}: {message}"),
-            }
-        }
-        other => other,
-    }
-}
-
-/// Whether an error says the object does not exist (`DBClusterNotFoundFault`,
-/// `DBInstanceNotFound`, `DBSubnetGroupNotFoundFault`,
-/// `GlobalClusterNotFoundFault`, ...).
-pub fn is_gone(err: &ProviderError) -> bool {
-    is_not_found(err)
-        || matches!(err, ProviderError::Api { code, .. } if code.ends_with("NotFoundFault"))
-}
-
-/// A delete's result with "already gone" as success.
-pub fn gone_ok(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
-    match result {
-        Err(e) if is_gone(&e) => Ok(()),
-        other => other,
-    }
+    busy_as_transient(SERVICE, BUSY_CODES, err)
 }
 
 /// A Describe filter.

@@ -10,7 +10,7 @@
 //! none), at most eight at once: 1 + N requests for N groups.
 
 use super::common::{
-    CONCURRENCY, create_tags, gone_ok, lower_fields, observed_tags, owned, rds_err, sync_tags,
+    CONCURRENCY, create_tags, ignore_gone, lower_fields, observed_tags, owned, rds_err, sync_tags,
 };
 use crate::attrs::{opt_str, req_str, str_list, str_or_null, str_set};
 use crate::clients::AwsClients;
@@ -300,7 +300,7 @@ impl Provider for DbSubnetGroupProvider {
         _prior: &Attrs,
     ) -> Result<(), ProviderError> {
         let client = self.client(&ctx.region).await?;
-        gone_ok(
+        ignore_gone(
             client
                 .delete_db_subnet_group()
                 .db_subnet_group_name(id)
@@ -316,11 +316,10 @@ impl Provider for DbSubnetGroupProvider {
         ctx: &ResourceCtx,
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let ids = owned_groups(&client, &ctx.stack, Some(&address)).await?;
-        tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
-            observe_groups(&client, std::slice::from_ref(&id)).await
+        let client = &self.client(&ctx.region).await?;
+        let ids = owned_groups(client, &ctx.stack, Some(&ctx.address.to_string())).await?;
+        tags::adopt_owned(ctx, ids, |id| async move {
+            observe_groups(client, std::slice::from_ref(&id)).await
         })
         .await
     }

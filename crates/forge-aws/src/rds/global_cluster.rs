@@ -13,7 +13,7 @@
 //! its `Filters` take no identifier), tags from its `TagList`.
 
 use super::common::{
-    CONCURRENCY, classify_version, gone_ok, lower_fields, observed_tags, owned, rds_err,
+    CONCURRENCY, classify_version, ignore_gone, lower_fields, observed_tags, owned, rds_err,
     readiness_of, to_tags,
 };
 use crate::attrs::{bool_or_null, opt_bool, opt_str, req_str, str_or_null, str_set};
@@ -166,6 +166,23 @@ async fn list_all(client: &Client) -> Result<Vec<GlobalCluster>, ProviderError> 
     .await
 }
 
+/// `(id, forge:address)` of the global clusters owned by `stack` (and
+/// `address`).
+async fn owned_globals(
+    client: &Client,
+    stack: &str,
+    address: Option<&str>,
+) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+    let all = list_all(client).await?;
+    Ok(owned(
+        &all,
+        stack,
+        address,
+        |g| g.global_cluster_identifier(),
+        |g| g.tag_list(),
+    ))
+}
+
 async fn observe_globals(
     client: &Client,
     ids: &[String],
@@ -292,7 +309,7 @@ impl Provider for GlobalClusterProvider {
         _prior: &Attrs,
     ) -> Result<(), ProviderError> {
         let client = self.client(&ctx.region).await?;
-        gone_ok(
+        ignore_gone(
             client
                 .delete_global_cluster()
                 .global_cluster_identifier(id)
@@ -308,18 +325,10 @@ impl Provider for GlobalClusterProvider {
         ctx: &ResourceCtx,
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let all = list_all(&client).await?;
-        let ids = owned(
-            &all,
-            &ctx.stack,
-            Some(&address),
-            |g| g.global_cluster_identifier(),
-            |g| g.tag_list(),
-        );
-        tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
-            observe_globals(&client, std::slice::from_ref(&id)).await
+        let client = &self.client(&ctx.region).await?;
+        let ids = owned_globals(client, &ctx.stack, Some(&ctx.address.to_string())).await?;
+        tags::adopt_owned(ctx, ids, |id| async move {
+            observe_globals(client, std::slice::from_ref(&id)).await
         })
         .await
     }
@@ -329,14 +338,7 @@ impl Provider for GlobalClusterProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        let all = list_all(&client).await?;
-        Ok(owned(
-            &all,
-            &ctx.stack,
-            None,
-            |g| g.global_cluster_identifier(),
-            |g| g.tag_list(),
-        ))
+        owned_globals(&client, &ctx.stack, None).await
     }
 }
 

@@ -12,7 +12,7 @@
 
 use super::common::{
     CONCURRENCY, align_version, classify_version, create_tags, describe_filtered, final_snapshot,
-    gone_ok, kms_fields, lower_fields, observed_tags, opt_i32, owned, rds_err, readiness_of,
+    ignore_gone, kms_fields, lower_fields, observed_tags, opt_i32, owned, rds_err, readiness_of,
     retain_schema, settings_from_tags, sync_tags,
 };
 use crate::attrs::{
@@ -517,7 +517,7 @@ impl Provider for InstanceProvider {
             Flavor::ClusterMember => None,
             Flavor::Standalone => final_snapshot(prior, id, chrono::Utc::now()),
         };
-        gone_ok(
+        ignore_gone(
             client
                 .delete_db_instance()
                 .db_instance_identifier(id)
@@ -535,13 +535,11 @@ impl Provider for InstanceProvider {
         ctx: &ResourceCtx,
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
+        let client = &self.client(&ctx.region).await?;
         let ids = self
-            .owned_instances(&client, &ctx.stack, Some(&address))
+            .owned_instances(client, &ctx.stack, Some(&ctx.address.to_string()))
             .await?;
-        let client = &client;
-        tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
+        tags::adopt_owned(ctx, ids, |id| async move {
             self.observe_instances(client, std::slice::from_ref(&id))
                 .await
         })

@@ -18,7 +18,7 @@
 //! at most eight groups at once: 1 + 2N requests for N groups.
 
 use super::common::{
-    CONCURRENCY, create_tags, gone_ok, lower_fields, observed_tags, owned, rds_err, sync_tags,
+    CONCURRENCY, create_tags, ignore_gone, lower_fields, observed_tags, owned, rds_err, sync_tags,
 };
 use super::db_subnet_group::arn_tags;
 use crate::attrs::{opt_str, req_str, str_or_null};
@@ -619,7 +619,7 @@ impl Provider for ParameterGroupProvider {
                 .map(|_| ())
                 .map_err(rds_err),
         };
-        gone_ok(result)
+        ignore_gone(result)
     }
 
     async fn find_orphan(
@@ -627,13 +627,11 @@ impl Provider for ParameterGroupProvider {
         ctx: &ResourceCtx,
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
+        let client = &self.client(&ctx.region).await?;
         let ids = self
-            .owned_groups(&client, &ctx.stack, Some(&address))
+            .owned_groups(client, &ctx.stack, Some(&ctx.address.to_string()))
             .await?;
-        let client = &client;
-        tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
+        tags::adopt_owned(ctx, ids, |id| async move {
             self.observe_groups(client, std::slice::from_ref(&id)).await
         })
         .await
