@@ -12,130 +12,44 @@
 
 #![allow(clippy::unwrap_used)]
 
-use forge_aws::{AwsClients, AwsSettings};
-use forge_core::{Address, Attrs, Value};
-use forge_e2e::{Emulator, FaultConfig, Proxy, sdk_config_for};
-use forge_engine::diff::fill_defaults;
-use forge_engine::values::resource_ctx;
-use forge_engine::{
-    ObserveCtx, PlannedAction, Provider, ProviderError, ProviderRegistry, Readiness, ResourceCtx,
-};
+use forge_core::{Attrs, Value};
+use forge_e2e::ProviderWorld;
+use forge_e2e::provider_world::{ctx_in, normalized, octx_in};
+use forge_engine::{ObserveCtx, PlannedAction, Provider, ProviderError, Readiness, ResourceCtx};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "app-test";
 
-struct World {
-    _emu: Emulator,
-    proxy: Proxy,
-    registry: ProviderRegistry,
-    config: aws_config::SdkConfig,
+async fn world() -> ProviderWorld {
+    ProviderWorld::start_counted(
+        &[REGION],
+        &[
+            forge_aws::elbv2::register,
+            forge_aws::ecs::register,
+            forge_aws::appautoscaling::register,
+            forge_aws::wafv2::register,
+        ],
+    )
+    .await
 }
 
-async fn world() -> World {
-    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
-    let proxy = Proxy::start(&emu.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
-    let clients = Arc::new(AwsClients::new(AwsSettings {
-        max_attempts: 2,
-        ..AwsSettings::default()
-    }));
-    clients.preset(REGION, sdk_config_for(&proxy.endpoint, REGION).await);
-    let mut registry = ProviderRegistry::new();
-    forge_aws::elbv2::register(&mut registry, &clients);
-    forge_aws::ecs::register(&mut registry, &clients);
-    forge_aws::appautoscaling::register(&mut registry, &clients);
-    forge_aws::wafv2::register(&mut registry, &clients);
-    let config = emu.sdk_config(REGION).await;
-    World {
-        _emu: emu,
-        proxy,
-        registry,
-        config,
-    }
-}
-
-impl World {
-    fn p(&self, kind: &str) -> &dyn Provider {
-        self.registry
-            .get(kind)
-            .unwrap_or_else(|| panic!("{kind} not registered"))
-            .as_ref()
-    }
-
-    fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
-        aws_sdk_elasticloadbalancingv2::Client::new(&self.config)
-    }
-
-    fn ecs(&self) -> aws_sdk_ecs::Client {
-        aws_sdk_ecs::Client::new(&self.config)
-    }
-
-    fn ec2(&self) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&self.config)
-    }
-
-    /// Requests one observe of `id` costs, by action.
-    async fn observe_cost(&self, p: &dyn Provider, id: &str) -> BTreeMap<String, u64> {
-        self.proxy.reset_counts();
-        assert!(observe(p, id).await.is_some());
-        self.proxy.counts()
-    }
-
-    /// A VPC with two subnets in two AZs and a security group, made with
-    /// the SDK (the networking kinds are tested elsewhere).
-    async fn network(&self) -> (String, Vec<String>, String) {
-        let ec2 = self.ec2();
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block("10.40.0.0/16")
-            .send()
-            .await
-            .unwrap();
-        let vpc = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
-        let mut subnets = Vec::new();
-        for (i, az) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
-            let s = ec2
-                .create_subnet()
-                .vpc_id(&vpc)
-                .cidr_block(format!("10.40.{i}.0/24"))
-                .availability_zone(*az)
-                .send()
-                .await
-                .unwrap();
-            subnets.push(s.subnet().and_then(|s| s.subnet_id()).unwrap().to_string());
-        }
-        let sg = ec2
-            .create_security_group()
-            .group_name("alb")
-            .description("alb")
-            .vpc_id(&vpc)
-            .send()
-            .await
-            .unwrap();
-        (vpc, subnets, sg.group_id().unwrap().to_string())
-    }
+/// A VPC with two subnets in two AZs and a security group.
+async fn network(w: &ProviderWorld) -> (String, Vec<String>, String) {
+    let (vpc, subnets) = w
+        .vpc_with_subnets("10.40", &["us-east-1a", "us-east-1b"])
+        .await;
+    let sg = w.security_group(&vpc, "alb").await;
+    (vpc, subnets, sg)
 }
 
 fn ctx(address: &str) -> ResourceCtx {
-    resource_ctx(STACK, &Address::single(address), REGION)
+    ctx_in(STACK, REGION, address)
 }
 
 fn octx() -> ObserveCtx {
-    ObserveCtx {
-        region: REGION.into(),
-        stack: STACK.into(),
-    }
-}
-
-fn desired(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
-    let mut a = Value::from_json(&spec)
-        .as_map()
-        .cloned()
-        .unwrap_or_default();
-    fill_defaults(p.schema(), &mut a);
-    p.normalize(a)
+    octx_in(STACK, REGION)
 }
 
 async fn create(p: &dyn Provider, address: &str, spec: &Attrs) -> String {
@@ -256,13 +170,13 @@ fn count(costs: &BTreeMap<String, u64>, key: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_balancer_target_group_listeners_and_rules() {
     let w = world().await;
-    let (vpc, subnets, sg) = w.network().await;
-    let elb = w.elb();
+    let (vpc, subnets, sg) = network(&w).await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&w.config);
 
     // Target group: ip targets, health check on /health.
     let tgp = w.p("aws.elbv2.target_group");
     let tg_spec = |path: &str, port: i64| {
-        desired(
+        normalized(
             tgp,
             json!({"name": "api", "port": port, "protocol": "HTTP", "vpc_id": vpc, "target_type": "ip",
                    "health_check": {"path": path, "matcher": "200-299"}, "deregistration_delay": 30,
@@ -281,7 +195,7 @@ async fn load_balancer_target_group_listeners_and_rules() {
     assert_eq!(seen.target_type().map(|t| t.as_str()), Some("ip"));
     assert_eq!(seen.port(), Some(8080));
     assert_noop(tgp, &tg, &tg_spec("/health", 8080)).await;
-    let cost = w.observe_cost(tgp, &tg).await;
+    let cost = w.observe_cost(tgp, &octx(), &tg).await;
     assert_eq!(
         count(&cost, "elasticloadbalancing:DescribeTargetGroups"),
         1,
@@ -306,7 +220,7 @@ async fn load_balancer_target_group_listeners_and_rules() {
     // Load balancer.
     let lbp = w.p("aws.elbv2.load_balancer");
     let lb_spec = |idle: i64, protect: bool| {
-        desired(
+        normalized(
             lbp,
             json!({"name": "web", "subnets": subnets, "security_groups": [sg], "idle_timeout": idle,
                    "deletion_protection": protect, "drop_invalid_header_fields": true, "tags": {"tier": "edge"}}),
@@ -326,7 +240,7 @@ async fn load_balancer_target_group_listeners_and_rules() {
     assert!(live["dns_name"].as_str().is_some_and(|d| !d.is_empty()));
     assert_eq!(live["vpc_id"], Value::from(vpc.as_str()));
     assert_noop(lbp, &lb, &lb_spec(60, false)).await;
-    let cost = w.observe_cost(lbp, &lb).await;
+    let cost = w.observe_cost(lbp, &octx(), &lb).await;
     assert_eq!(
         count(&cost, "elasticloadbalancing:DescribeLoadBalancers"),
         1,
@@ -357,14 +271,14 @@ async fn load_balancer_target_group_listeners_and_rules() {
 
     // Listener: HTTP forwarding, then redirecting to HTTPS.
     let lp = w.p("aws.elbv2.listener");
-    let forward = desired(
+    let forward = normalized(
         lp,
         json!({"load_balancer_arn": lb, "port": 80, "protocol": "HTTP",
                "default_actions": [{"type": "forward", "target_group_arn": tg}]}),
     );
     let http = create(lp, "http", &forward).await;
     assert_noop(lp, &http, &forward).await;
-    let redirect = desired(
+    let redirect = normalized(
         lp,
         json!({"load_balancer_arn": lb, "port": 80, "protocol": "HTTP",
                "default_actions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": 443, "status_code": "HTTP_301"}}]}),
@@ -382,7 +296,7 @@ async fn load_balancer_target_group_listeners_and_rules() {
         Some("HTTPS")
     );
     assert_eq!(action.redirect_config().and_then(|r| r.port()), Some("443"));
-    let cost = w.observe_cost(lp, &http).await;
+    let cost = w.observe_cost(lp, &octx(), &http).await;
     assert_eq!(
         count(&cost, "elasticloadbalancing:DescribeListeners"),
         1,
@@ -399,7 +313,7 @@ async fn load_balancer_target_group_listeners_and_rules() {
         .await
         .unwrap();
     let cert = cert.certificate_arn().unwrap().to_string();
-    let https_spec = desired(
+    let https_spec = normalized(
         lp,
         json!({"load_balancer_arn": lb, "port": 443, "protocol": "HTTPS", "certificate_arn": cert,
                "ssl_policy": "ELBSecurityPolicy-2016-08",
@@ -421,7 +335,7 @@ async fn load_balancer_target_group_listeners_and_rules() {
     // Listener rule on the HTTPS listener.
     let rp = w.p("aws.elbv2.listener_rule");
     let rule_spec = |priority: i64| {
-        desired(
+        normalized(
             rp,
             json!({"listener_arn": https, "priority": priority,
                    "conditions": [{"field": "path-pattern", "values": ["/api/*", "/v1/*"]}],
@@ -457,13 +371,13 @@ async fn load_balancer_target_group_listeners_and_rules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ecs_cluster_task_definitions_service_and_autoscaling() {
     let w = world().await;
-    let (_vpc, subnets, sg) = w.network().await;
-    let ecs = w.ecs();
+    let (_vpc, subnets, sg) = network(&w).await;
+    let ecs = aws_sdk_ecs::Client::new(&w.config);
 
     // Cluster.
     let cp = w.p("aws.ecs.cluster");
     let cluster_spec = |insights: &str| {
-        desired(
+        normalized(
             cp,
             json!({"cluster_name": "app", "container_insights": insights,
                    "capacity_providers": ["FARGATE_SPOT", "FARGATE"],
@@ -480,7 +394,7 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
         .unwrap();
     assert_eq!(seen.clusters()[0].cluster_name(), Some("app"));
     assert_noop(cp, &cluster, &cluster_spec("enabled")).await;
-    let cost = w.observe_cost(cp, &cluster).await;
+    let cost = w.observe_cost(cp, &octx(), &cluster).await;
     assert_eq!(
         cost.values().sum::<u64>(),
         1,
@@ -492,7 +406,7 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
     // Task definition, then a new revision on an image change.
     let tp = w.p("aws.ecs.task_definition");
     let td_spec = |image: &str| {
-        desired(
+        normalized(
             tp,
             json!({"family": "api", "cpu": 256, "memory": 512, "network_mode": "awsvpc",
                    "requires_compatibilities": ["FARGATE"],
@@ -523,7 +437,7 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
     // Service.
     let sp = w.p("aws.ecs.service");
     let svc_spec = |td: &str, count: i64| {
-        desired(
+        normalized(
             sp,
             json!({"service_name": "api", "cluster": cluster, "task_definition": td, "desired_count": count,
                    "launch_type": "FARGATE",
@@ -562,7 +476,7 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
         other => panic!("unexpected rollout state {other:?}"),
     }
     assert_noop(sp, &svc, &svc_spec(&td1, 1)).await;
-    let cost = w.observe_cost(sp, &svc).await;
+    let cost = w.observe_cost(sp, &octx(), &svc).await;
     assert_eq!(
         cost.values().sum::<u64>(),
         1,
@@ -625,7 +539,7 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
     let resource = "service/app/api";
     let ap = w.p("aws.appautoscaling.target");
     let target_spec = |max: i64| {
-        desired(
+        normalized(
             ap,
             json!({"resource_id": resource, "min_capacity": 1, "max_capacity": max}),
         )
@@ -642,12 +556,12 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
     assert_eq!(seen.scalable_targets()[0].max_capacity(), 5);
     assert_noop(ap, &target, &target_spec(5)).await;
     update(ap, "api_scaling", &target, &target_spec(10)).await;
-    let cost = w.observe_cost(ap, &target).await;
+    let cost = w.observe_cost(ap, &octx(), &target).await;
     assert_eq!(cost.values().sum::<u64>(), 1, "{cost:?}");
 
     let pp = w.p("aws.appautoscaling.policy");
     let policy_spec = |value: i64| {
-        desired(
+        normalized(
             pp,
             json!({"policy_name": "cpu", "resource_id": resource,
                    "target_tracking_scaling_policy_configuration": {"target_value": value,
@@ -684,12 +598,12 @@ async fn ecs_cluster_task_definitions_service_and_autoscaling() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waf_web_acl_with_lock_tokens_and_association() {
     let w = world().await;
-    let (_vpc, subnets, sg) = w.network().await;
+    let (_vpc, subnets, sg) = network(&w).await;
     let waf = aws_sdk_wafv2::Client::new(&w.config);
 
     let ap = w.p("aws.wafv2.web_acl");
     let acl_spec = |limit: i64| {
-        desired(
+        normalized(
             ap,
             json!({"name": "edge", "description": "app edge", "default_action": "allow",
                    "rules": [
@@ -714,7 +628,7 @@ async fn waf_web_acl_with_lock_tokens_and_association() {
     let rules = seen.web_acl().unwrap().rules();
     assert_eq!(rules.len(), 2);
     assert_noop(ap, &acl, &acl_spec(2000)).await;
-    let cost = w.observe_cost(ap, &acl).await;
+    let cost = w.observe_cost(ap, &octx(), &acl).await;
     assert_eq!(count(&cost, "wafv2:GetWebACL"), 1, "{cost:?}");
 
     // Someone else updates the ACL (new lock token) between forge's observe
@@ -774,14 +688,14 @@ async fn waf_web_acl_with_lock_tokens_and_association() {
     let lb = create(
         lbp,
         "alb",
-        &desired(
+        &normalized(
             lbp,
             json!({"name": "edge", "subnets": subnets, "security_groups": [sg]}),
         ),
     )
     .await;
     let asp = w.p("aws.wafv2.web_acl_association");
-    let assoc_spec = desired(asp, json!({"web_acl_arn": acl, "resource_arn": lb}));
+    let assoc_spec = normalized(asp, json!({"web_acl_arn": acl, "resource_arn": lb}));
     let assoc = create(asp, "waf_alb", &assoc_spec).await;
     let seen = waf
         .get_web_acl_for_resource()

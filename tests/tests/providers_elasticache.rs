@@ -13,132 +13,41 @@
 
 #![allow(clippy::unwrap_used)]
 
-use forge_aws::{AwsClients, AwsSettings};
-use forge_core::{Address, Attrs, Value};
-use forge_e2e::{Emulator, FaultConfig, Proxy, sdk_config_for};
-use forge_engine::diff::{fill_defaults, mark_sensitive};
-use forge_engine::values::resource_ctx;
-use forge_engine::{ObserveCtx, PlannedAction, Provider, ProviderRegistry, ResourceCtx};
+use forge_core::{Attrs, Value};
+use forge_e2e::ProviderWorld;
+use forge_e2e::provider_world::{ctx_in, desired, octx_in, unmarked};
+use forge_engine::diff::mark_sensitive;
+use forge_engine::{ObserveCtx, PlannedAction, Provider, ResourceCtx};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "cache-test";
 const TOKEN: &str = "first-auth-token-0123456789";
 const TOKEN2: &str = "second-auth-token-9876543210";
 
-struct World {
-    _emu: Emulator,
-    proxy: Proxy,
-    registry: ProviderRegistry,
-    config: aws_config::SdkConfig,
+async fn world() -> ProviderWorld {
+    ProviderWorld::start_counted(&[REGION], &[forge_aws::elasticache::register]).await
 }
 
-async fn world() -> World {
-    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
-    let proxy = Proxy::start(&emu.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
-    let clients = Arc::new(AwsClients::new(AwsSettings {
-        max_attempts: 2,
-        ..AwsSettings::default()
-    }));
-    clients.preset(REGION, sdk_config_for(&proxy.endpoint, REGION).await);
-    let mut registry = ProviderRegistry::new();
-    forge_aws::elasticache::register(&mut registry, &clients);
-    let config = emu.sdk_config(REGION).await;
-    World {
-        _emu: emu,
-        proxy,
-        registry,
-        config,
-    }
+fn ec(w: &ProviderWorld) -> aws_sdk_elasticache::Client {
+    aws_sdk_elasticache::Client::new(&w.config)
 }
 
-impl World {
-    fn p(&self, kind: &str) -> &dyn Provider {
-        self.registry
-            .get(kind)
-            .unwrap_or_else(|| panic!("{kind} not registered"))
-            .as_ref()
-    }
-
-    fn ec(&self) -> aws_sdk_elasticache::Client {
-        aws_sdk_elasticache::Client::new(&self.config)
-    }
-
-    /// Requests one observe of `id` costs, by action.
-    async fn observe_cost(&self, p: &dyn Provider, id: &str) -> BTreeMap<String, u64> {
-        self.proxy.reset_counts();
-        assert!(observe(p, id).await.is_some());
-        self.proxy.counts()
-    }
-
-    /// Two subnets in two AZs of a new VPC and a security group, made with
-    /// the SDK (the networking kinds are tested elsewhere).
-    async fn network(&self) -> (Vec<String>, String) {
-        let ec2 = aws_sdk_ec2::Client::new(&self.config);
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block("10.50.0.0/16")
-            .send()
-            .await
-            .unwrap();
-        let vpc = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
-        let mut subnets = Vec::new();
-        for (i, az) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
-            let s = ec2
-                .create_subnet()
-                .vpc_id(&vpc)
-                .cidr_block(format!("10.50.{i}.0/24"))
-                .availability_zone(*az)
-                .send()
-                .await
-                .unwrap();
-            subnets.push(s.subnet().and_then(|s| s.subnet_id()).unwrap().to_string());
-        }
-        let sg = ec2
-            .create_security_group()
-            .group_name("cache")
-            .description("cache")
-            .vpc_id(&vpc)
-            .send()
-            .await
-            .unwrap();
-        (subnets, sg.group_id().unwrap().to_string())
-    }
-
-    async fn kms_key(&self) -> String {
-        let kms = aws_sdk_kms::Client::new(&self.config);
-        let key = kms.create_key().send().await.unwrap();
-        key.key_metadata().unwrap().arn().unwrap().to_string()
-    }
+/// Two subnets in two AZs of a new VPC and a security group.
+async fn network(w: &ProviderWorld) -> (Vec<String>, String) {
+    let (vpc, subnets) = w
+        .vpc_with_subnets("10.50", &["us-east-1a", "us-east-1b"])
+        .await;
+    (subnets, w.security_group(&vpc, "cache").await)
 }
 
 fn ctx(address: &str) -> ResourceCtx {
-    resource_ctx(STACK, &Address::single(address), REGION)
+    ctx_in(STACK, REGION, address)
 }
 
 fn octx() -> ObserveCtx {
-    ObserveCtx {
-        region: REGION.into(),
-        stack: STACK.into(),
-    }
-}
-
-/// The spec as the engine hands it to `plan`.
-fn desired(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
-    let mut a = Value::from_json(&spec)
-        .as_map()
-        .cloned()
-        .unwrap_or_default();
-    fill_defaults(p.schema(), &mut a);
-    let mut a = p.normalize(a);
-    mark_sensitive(p.schema(), &mut a);
-    a
-}
-
-fn unmarked(a: &Attrs) -> Attrs {
-    a.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect()
+    octx_in(STACK, REGION)
 }
 
 async fn observe(p: &dyn Provider, id: &str) -> Option<Attrs> {
@@ -181,7 +90,7 @@ fn assert_no_token(what: &str, attrs: &Attrs) {
 #[tokio::test]
 async fn subnet_and_parameter_groups_lifecycle() {
     let w = world().await;
-    let (subnets, _sg) = w.network().await;
+    let (subnets, _sg) = network(&w).await;
     let sg_p = w.p("aws.elasticache.subnet_group");
     let spec = desired(
         sg_p,
@@ -194,7 +103,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
     assert_eq!(created.id, "cache-net");
 
     // Independent read-back.
-    let ec = w.ec();
+    let ec = ec(&w);
     let g = ec
         .describe_cache_subnet_groups()
         .cache_subnet_group_name("cache-net")
@@ -370,9 +279,9 @@ async fn subnet_and_parameter_groups_lifecycle() {
 #[tokio::test]
 async fn replication_group_lifecycle() {
     let w = world().await;
-    let (subnets, sg) = w.network().await;
-    let key = w.kms_key().await;
-    let ec = w.ec();
+    let (subnets, sg) = network(&w).await;
+    let key = w.kms_key_arn().await;
+    let ec = ec(&w);
 
     let net = w.p("aws.elasticache.subnet_group");
     let net_spec = desired(net, json!({"name": "app-cache", "subnet_ids": subnets}));
@@ -495,7 +404,7 @@ async fn replication_group_lifecycle() {
     );
 
     // Observe: one batched describe per API plus one tag read.
-    let cost = w.observe_cost(p, "app").await;
+    let cost = w.observe_cost(p, &octx(), "app").await;
     assert_eq!(
         cost,
         BTreeMap::from([
@@ -529,7 +438,7 @@ async fn replication_group_lifecycle() {
     let plan = p.plan(Some(&live), &spec2);
     assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
     assert!(plan.changes.iter().all(|c| !c.forces_replacement));
-    w.proxy.reset_counts();
+    w.proxy().reset_counts();
     let after = p
         .update(
             &ctx("redis"),
@@ -541,7 +450,7 @@ async fn replication_group_lifecycle() {
         .await
         .unwrap();
     assert_eq!(
-        w.proxy.counts().get("elasticache:ModifyReplicationGroup"),
+        w.proxy().counts().get("elasticache:ModifyReplicationGroup"),
         Some(&1)
     );
     assert_no_token("update", &after);
@@ -563,7 +472,7 @@ async fn replication_group_lifecycle() {
     );
     let plan = p.plan(Some(&live), &spec2);
     assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
-    w.proxy.reset_counts();
+    w.proxy().reset_counts();
     let after = p
         .update(
             &ctx("redis"),
@@ -575,11 +484,11 @@ async fn replication_group_lifecycle() {
         .await
         .unwrap();
     assert_eq!(
-        w.proxy.counts().get("elasticache:IncreaseReplicaCount"),
+        w.proxy().counts().get("elasticache:IncreaseReplicaCount"),
         Some(&1)
     );
     assert_eq!(
-        w.proxy.counts().get("elasticache:ModifyReplicationGroup"),
+        w.proxy().counts().get("elasticache:ModifyReplicationGroup"),
         None
     );
     let g = ec

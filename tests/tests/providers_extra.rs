@@ -11,58 +11,31 @@
 
 #![allow(clippy::unwrap_used)]
 
-use forge_aws::{AwsClients, AwsSettings};
-use forge_core::{Address, Attrs, Value};
-use forge_e2e::{Emulator, FaultConfig, Proxy, sdk_config_for};
-use forge_engine::diff::fill_defaults;
-use forge_engine::values::resource_ctx;
+use forge_core::{Attrs, Value};
+use forge_e2e::provider_world::{self, normalized, octx_in};
+use forge_e2e::{ProviderWorld, Proxy};
 use forge_engine::{ObserveCtx, PlannedAction, PlannedChange, Provider, ResourceCtx};
-use std::sync::Arc;
 
 const PRIMARY: &str = "eu-central-1";
 const SECONDARY: &str = "ap-southeast-1";
 const STACK: &str = "extra-test";
 
-struct World {
-    emu: Emulator,
-    clients: Arc<AwsClients>,
-}
-
-async fn world() -> World {
-    let emu = match Emulator::start() {
-        Ok(e) => e,
-        Err(e) => panic!("{e}"),
-    };
-    let clients = Arc::new(AwsClients::new(AwsSettings {
-        max_attempts: 2,
-        ..AwsSettings::default()
-    }));
+async fn world() -> ProviderWorld {
     // us-east-1: where the bucket kind looks up a destination's region.
-    for region in [PRIMARY, SECONDARY, "us-east-1"] {
-        clients.preset(region, emu.sdk_config(region).await);
-    }
-    World { emu, clients }
+    ProviderWorld::start(&[PRIMARY, SECONDARY, "us-east-1"], &[]).await
 }
 
 fn ctx_in(region: &str, address: &str) -> ResourceCtx {
-    resource_ctx(STACK, &Address::single(address), region)
+    provider_world::ctx_in(STACK, region, address)
 }
 
 fn octx(region: &str) -> ObserveCtx {
-    ObserveCtx {
-        region: region.into(),
-        stack: STACK.into(),
-    }
+    octx_in(STACK, region)
 }
 
 /// The spec as the engine hands it to `plan`: defaults filled, normalized.
 fn desired(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
-    let mut a = Value::from_json(&spec)
-        .as_map()
-        .cloned()
-        .unwrap_or_default();
-    fill_defaults(p.schema(), &mut a);
-    p.normalize(a)
+    normalized(p, spec)
 }
 
 async fn observe(p: &dyn Provider, region: &str, id: &str) -> Option<Attrs> {
@@ -378,14 +351,9 @@ fn count(proxy: &Proxy, operation: &str) -> u64 {
 
 #[tokio::test]
 async fn metric_alarm_observe_is_batched() {
-    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
-    let proxy = Proxy::start(&emu.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
-    let clients = Arc::new(AwsClients::new(AwsSettings {
-        max_attempts: 2,
-        ..AwsSettings::default()
-    }));
-    clients.preset(PRIMARY, sdk_config_for(&proxy.endpoint, PRIMARY).await);
-    let p = forge_aws::cloudwatch::MetricAlarmProvider::new(clients);
+    let w = ProviderWorld::start_counted(&[PRIMARY], &[]).await;
+    let proxy = w.proxy();
+    let p = forge_aws::cloudwatch::MetricAlarmProvider::new(w.clients.clone());
     let mut names = Vec::new();
     for i in 0..12 {
         let name = format!("ai-tools-alarm-{i:02}");
@@ -399,9 +367,9 @@ async fn metric_alarm_observe_is_batched() {
     proxy.reset_counts();
     let seen = p.observe(&octx(PRIMARY), &names).await.unwrap();
     assert_eq!(seen.len(), 12);
-    assert_eq!(count(&proxy, "DescribeAlarms"), 1, "{:?}", proxy.counts());
+    assert_eq!(count(proxy, "DescribeAlarms"), 1, "{:?}", proxy.counts());
     assert_eq!(
-        count(&proxy, "ListTagsForResource"),
+        count(proxy, "ListTagsForResource"),
         12,
         "{:?}",
         proxy.counts()
@@ -415,8 +383,8 @@ async fn metric_alarm_observe_is_batched() {
         .unwrap()
         .expect("found by tags");
     assert_eq!(orphan.id, "ai-tools-alarm-07");
-    assert_eq!(count(&proxy, "GetResources"), 1, "{:?}", proxy.counts());
-    assert_eq!(count(&proxy, "DescribeAlarms"), 1, "{:?}", proxy.counts());
+    assert_eq!(count(proxy, "GetResources"), 1, "{:?}", proxy.counts());
+    assert_eq!(count(proxy, "DescribeAlarms"), 1, "{:?}", proxy.counts());
     assert_eq!(proxy.total(), 3, "{:?}", proxy.counts());
 }
 

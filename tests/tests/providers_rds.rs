@@ -8,94 +8,36 @@
 
 #![allow(clippy::unwrap_used)]
 
-use forge_aws::{AwsClients, AwsSettings};
-use forge_core::{Address, Attrs, Value};
-use forge_e2e::{Emulator, Forge, RunOutput, StackCopy};
-use forge_engine::diff::{fill_defaults, mark_sensitive};
-use forge_engine::values::resource_ctx;
+use forge_core::{Attrs, Value};
+use forge_e2e::provider_world::{ctx_in, desired, octx_in, unmarked};
+use forge_e2e::{Emulator, Forge, ProviderWorld, RunOutput, StackCopy};
+use forge_engine::diff::mark_sensitive;
 use forge_engine::{ObserveCtx, PlannedAction, Provider, ResourceCtx};
-use std::sync::Arc;
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "rds-test";
 
-struct World {
-    emu: Emulator,
-    clients: Arc<AwsClients>,
+async fn world() -> ProviderWorld {
+    ProviderWorld::start(&[REGION], &[]).await
 }
 
-async fn world() -> World {
-    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
-    let clients = Arc::new(AwsClients::new(AwsSettings {
-        max_attempts: 2,
-        ..AwsSettings::default()
-    }));
-    clients.preset(REGION, emu.sdk_config(REGION).await);
-    World { emu, clients }
+async fn rds(w: &ProviderWorld) -> aws_sdk_rds::Client {
+    aws_sdk_rds::Client::new(&w.emu.sdk_config(REGION).await)
 }
 
-impl World {
-    async fn rds(&self) -> aws_sdk_rds::Client {
-        aws_sdk_rds::Client::new(&self.emu.sdk_config(REGION).await)
-    }
-
-    /// A VPC with three subnets in three AZs; returns the subnet ids.
-    async fn subnets(&self) -> Vec<String> {
-        let ec2 = self.emu.ec2(REGION).await;
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block("10.0.0.0/16")
-            .send()
-            .await
-            .unwrap();
-        let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
-        let mut ids = Vec::new();
-        for (i, az) in ["a", "b", "c"].iter().enumerate() {
-            let s = ec2
-                .create_subnet()
-                .vpc_id(&vpc_id)
-                .cidr_block(format!("10.0.{i}.0/24"))
-                .availability_zone(format!("{REGION}{az}"))
-                .send()
-                .await
-                .unwrap();
-            ids.push(s.subnet().unwrap().subnet_id().unwrap().to_string());
-        }
-        ids
-    }
-
-    async fn kms_key_arn(&self) -> String {
-        let kms = aws_sdk_kms::Client::new(&self.emu.sdk_config(REGION).await);
-        let k = kms.create_key().send().await.unwrap();
-        k.key_metadata().unwrap().arn().unwrap().to_string()
-    }
+/// A VPC with three subnets in three AZs; returns the subnet ids.
+async fn subnets(w: &ProviderWorld) -> Vec<String> {
+    let azs = ["a", "b", "c"].map(|az| format!("{REGION}{az}"));
+    let azs: Vec<&str> = azs.iter().map(String::as_str).collect();
+    w.vpc_with_subnets("10.0", &azs).await.1
 }
 
 fn ctx(address: &str) -> ResourceCtx {
-    resource_ctx(STACK, &Address::single(address), REGION)
+    ctx_in(STACK, REGION, address)
 }
 
 fn octx() -> ObserveCtx {
-    ObserveCtx {
-        region: REGION.into(),
-        stack: STACK.into(),
-    }
-}
-
-/// The spec as the engine hands it to `plan`.
-fn desired(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
-    let mut a = Value::from_json(&spec)
-        .as_map()
-        .cloned()
-        .unwrap_or_default();
-    fill_defaults(p.schema(), &mut a);
-    let mut a = p.normalize(a);
-    mark_sensitive(p.schema(), &mut a);
-    a
-}
-
-fn unmarked(a: &Attrs) -> Attrs {
-    a.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect()
+    octx_in(STACK, REGION)
 }
 
 /// Observed attributes merged like the engine's refresh does: sensitive
@@ -184,8 +126,8 @@ async fn create(p: &dyn Provider, address: &str, spec: &Attrs) -> forge_engine::
 #[tokio::test]
 async fn subnet_and_parameter_groups_lifecycle() {
     let w = world().await;
-    let rds = w.rds().await;
-    let subnets = w.subnets().await;
+    let rds = rds(&w).await;
+    let subnets = subnets(&w).await;
 
     let p = forge_aws::rds::DbSubnetGroupProvider::new(w.clients.clone());
     let spec = desired(
@@ -370,8 +312,8 @@ fn cluster_spec(kms: &str, retention: i64, protection: bool, skip: bool) -> serd
 #[tokio::test]
 async fn aurora_cluster_and_instances_lifecycle() {
     let w = world().await;
-    let rds = w.rds().await;
-    let subnets = w.subnets().await;
+    let rds = rds(&w).await;
+    let subnets = subnets(&w).await;
     let sg = forge_aws::rds::DbSubnetGroupProvider::new(w.clients.clone());
     create(
         &sg,
@@ -565,8 +507,8 @@ async fn aurora_cluster_and_instances_lifecycle() {
 #[tokio::test]
 async fn standalone_postgres_instance_lifecycle() {
     let w = world().await;
-    let rds = w.rds().await;
-    let subnets = w.subnets().await;
+    let rds = rds(&w).await;
+    let subnets = subnets(&w).await;
     let sg = forge_aws::rds::DbSubnetGroupProvider::new(w.clients.clone());
     create(
         &sg,

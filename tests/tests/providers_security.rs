@@ -6,57 +6,25 @@
 
 #![allow(clippy::unwrap_used)]
 
-use forge_aws::{AwsClients, AwsSettings};
-use forge_core::{Address, Attrs, Value};
-use forge_e2e::Emulator;
-use forge_engine::diff::{fill_defaults, mark_sensitive};
-use forge_engine::values::resource_ctx;
+use forge_core::{Attrs, Value};
+use forge_e2e::ProviderWorld;
+use forge_e2e::provider_world::{ctx_in, desired, octx_in, unmarked};
+use forge_engine::diff::mark_sensitive;
 use forge_engine::{ObserveCtx, PlannedAction, Provider, ResourceCtx};
-use std::sync::Arc;
 
 const REGION: &str = "eu-west-1";
 const STACK: &str = "sec-test";
 
-struct World {
-    emu: Emulator,
-    clients: Arc<AwsClients>,
-}
-
-async fn world() -> World {
-    let emu = match Emulator::start() {
-        Ok(e) => e,
-        Err(e) => panic!("{e}"),
-    };
-    let clients = Arc::new(AwsClients::new(AwsSettings {
-        max_attempts: 2,
-        ..AwsSettings::default()
-    }));
-    clients.preset(REGION, emu.sdk_config(REGION).await);
-    World { emu, clients }
+async fn world() -> ProviderWorld {
+    ProviderWorld::start(&[REGION], &[]).await
 }
 
 fn ctx(address: &str) -> ResourceCtx {
-    resource_ctx(STACK, &Address::single(address), REGION)
+    ctx_in(STACK, REGION, address)
 }
 
 fn octx() -> ObserveCtx {
-    ObserveCtx {
-        region: REGION.into(),
-        stack: STACK.into(),
-    }
-}
-
-/// The spec as the engine hands it to `plan`: defaults, normalized,
-/// sensitive fields marked.
-fn desired(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
-    let mut a = Value::from_json(&spec)
-        .as_map()
-        .cloned()
-        .unwrap_or_default();
-    fill_defaults(p.schema(), &mut a);
-    let mut a = p.normalize(a);
-    mark_sensitive(p.schema(), &mut a);
-    a
+    octx_in(STACK, REGION)
 }
 
 async fn observe(p: &dyn Provider, id: &str) -> Option<Attrs> {
@@ -105,10 +73,6 @@ async fn update(p: &dyn Provider, address: &str, id: &str, spec: &Attrs) -> Attr
     p.update(&ctx(address), id, &unmarked, &want, &planned.changes)
         .await
         .unwrap()
-}
-
-fn unmarked(a: &Attrs) -> Attrs {
-    a.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect()
 }
 
 async fn delete_and_gone(p: &dyn Provider, address: &str, id: &str) {

@@ -1,0 +1,221 @@
+//! The world the provider-level tests (`tests/providers_*.rs`) share: an
+//! emulator, forge's client cache preset to reach it (directly, or through
+//! the counting proxy to measure what a call costs), the providers under
+//! test, the contexts the engine hands them, specs as the engine hands
+//! them to `plan`, and the VPC, subnets and KMS key the database and cache
+//! kinds need, made with the SDK (the networking kinds are tested
+//! elsewhere).
+
+use crate::{Emulator, FaultConfig, Proxy, sdk_config_for};
+use forge_aws::{AwsClients, AwsSettings};
+use forge_core::{Address, Attrs, Value};
+use forge_engine::diff::{fill_defaults, mark_sensitive};
+use forge_engine::values::resource_ctx;
+use forge_engine::{ObserveCtx, Provider, ProviderRegistry, ResourceCtx};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Adds a service's kinds to a registry (`forge_aws::<service>::register`).
+pub type Register = fn(&mut ProviderRegistry, &Arc<AwsClients>);
+
+/// A running emulator and the providers that talk to it.
+pub struct ProviderWorld {
+    pub emu: Emulator,
+    /// The counting proxy the providers' requests go through, when the
+    /// world was started with [`ProviderWorld::start_counted`].
+    pub proxy: Option<Proxy>,
+    /// The client cache the providers share, preset for every region the
+    /// world was started with.
+    pub clients: Arc<AwsClients>,
+    /// The kinds registered at start.
+    pub registry: ProviderRegistry,
+    /// An SDK config reaching the emulator directly (never through the
+    /// proxy) in the first region, for independent read-backs.
+    pub config: aws_config::SdkConfig,
+}
+
+impl ProviderWorld {
+    /// An emulator, with the providers' clients talking to it directly in
+    /// each of `regions`, and the kinds of `services` registered.
+    pub async fn start(regions: &[&str], services: &[Register]) -> ProviderWorld {
+        let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+        Self::assemble(emu, None, regions, services).await
+    }
+
+    /// Like [`ProviderWorld::start`], but the providers' requests go through
+    /// a fault-free proxy that counts them by action.
+    pub async fn start_counted(regions: &[&str], services: &[Register]) -> ProviderWorld {
+        let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+        let proxy =
+            Proxy::start(&emu.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
+        Self::assemble(emu, Some(proxy), regions, services).await
+    }
+
+    async fn assemble(
+        emu: Emulator,
+        proxy: Option<Proxy>,
+        regions: &[&str],
+        services: &[Register],
+    ) -> ProviderWorld {
+        // Two attempts: a test fails fast on a real error, yet one
+        // throttled or dropped request does not fail it.
+        let clients = Arc::new(AwsClients::new(AwsSettings {
+            max_attempts: 2,
+            ..AwsSettings::default()
+        }));
+        for region in regions {
+            let config = match &proxy {
+                Some(p) => sdk_config_for(&p.endpoint, region).await,
+                None => emu.sdk_config(region).await,
+            };
+            clients.preset(region, config);
+        }
+        let mut registry = ProviderRegistry::new();
+        for register in services {
+            register(&mut registry, &clients);
+        }
+        let first = regions.first().copied().unwrap_or("us-east-1");
+        let config = emu.sdk_config(first).await;
+        ProviderWorld {
+            emu,
+            proxy,
+            clients,
+            registry,
+            config,
+        }
+    }
+
+    /// The registered provider of `kind`.
+    pub fn p(&self, kind: &str) -> &dyn Provider {
+        self.registry
+            .get(kind)
+            .unwrap_or_else(|| panic!("{kind} not registered"))
+            .as_ref()
+    }
+
+    /// The counting proxy (the world must have been started counted).
+    pub fn proxy(&self) -> &Proxy {
+        self.proxy
+            .as_ref()
+            .unwrap_or_else(|| panic!("world started without the counting proxy"))
+    }
+
+    /// Requests one observe of `id` in `octx` costs, by action; `id` must
+    /// be found.
+    pub async fn observe_cost(
+        &self,
+        p: &dyn Provider,
+        octx: &ObserveCtx,
+        id: &str,
+    ) -> BTreeMap<String, u64> {
+        let proxy = self.proxy();
+        proxy.reset_counts();
+        let found = p
+            .observe(octx, &[id.to_string()])
+            .await
+            .unwrap_or_else(|e| panic!("observe {id}: {e}"));
+        assert!(found.contains_key(id), "{id} not observed");
+        proxy.counts()
+    }
+
+    /// A new VPC of `<prefix>.0.0/16` with one `<prefix>.<i>.0/24` subnet in
+    /// each of `azs`, made in the first region: `(vpc id, subnet ids)`.
+    pub async fn vpc_with_subnets(&self, prefix: &str, azs: &[&str]) -> (String, Vec<String>) {
+        let ec2 = aws_sdk_ec2::Client::new(&self.config);
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block(format!("{prefix}.0.0/16"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateVpc: {e}"));
+        let vpc = vpc
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .unwrap_or_else(|| panic!("CreateVpc returned no id"))
+            .to_string();
+        let mut subnets = Vec::new();
+        for (i, az) in azs.iter().enumerate() {
+            let s = ec2
+                .create_subnet()
+                .vpc_id(&vpc)
+                .cidr_block(format!("{prefix}.{i}.0/24"))
+                .availability_zone(*az)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("CreateSubnet: {e}"));
+            let id = s
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .unwrap_or_else(|| panic!("CreateSubnet returned no id"));
+            subnets.push(id.to_string());
+        }
+        (vpc, subnets)
+    }
+
+    /// A new security group `name` in `vpc`: its id.
+    pub async fn security_group(&self, vpc: &str, name: &str) -> String {
+        let sg = aws_sdk_ec2::Client::new(&self.config)
+            .create_security_group()
+            .group_name(name)
+            .description(name)
+            .vpc_id(vpc)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateSecurityGroup: {e}"));
+        sg.group_id()
+            .unwrap_or_else(|| panic!("CreateSecurityGroup returned no id"))
+            .to_string()
+    }
+
+    /// The ARN of a new KMS key in the first region.
+    pub async fn kms_key_arn(&self) -> String {
+        let kms = aws_sdk_kms::Client::new(&self.config);
+        let key = kms
+            .create_key()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateKey: {e}"));
+        key.key_metadata()
+            .and_then(|m| m.arn())
+            .unwrap_or_else(|| panic!("CreateKey returned no ARN"))
+            .to_string()
+    }
+}
+
+/// The context the engine hands a provider for the resource at `address`
+/// of `stack` in `region`.
+pub fn ctx_in(stack: &str, region: &str, address: &str) -> ResourceCtx {
+    resource_ctx(stack, &Address::single(address), region)
+}
+
+/// The context the engine hands a provider's observe for `stack` in
+/// `region`.
+pub fn octx_in(stack: &str, region: &str) -> ObserveCtx {
+    ObserveCtx {
+        region: region.into(),
+        stack: stack.into(),
+    }
+}
+
+/// A spec with defaults filled and normalized by `p`.
+pub fn normalized(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
+    let mut a = Value::from_json(&spec)
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
+    fill_defaults(p.schema(), &mut a);
+    p.normalize(a)
+}
+
+/// The spec as the engine hands it to `plan`: defaults filled, normalized,
+/// sensitive fields marked.
+pub fn desired(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
+    let mut a = normalized(p, spec);
+    mark_sensitive(p.schema(), &mut a);
+    a
+}
+
+/// Attributes with every sensitive mark removed, as providers receive them.
+pub fn unmarked(a: &Attrs) -> Attrs {
+    a.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect()
+}
