@@ -7,6 +7,19 @@
 use forge_core::{Attrs, Value};
 use forge_engine::ProviderError;
 
+/// `id`'s attributes from an observe right after a create or update; not
+/// there yet is transient (the APIs are eventually consistent), so the
+/// engine reads again. `what` names the kind in the message.
+pub fn observed(
+    mut found: std::collections::BTreeMap<String, Attrs>,
+    id: &str,
+    what: &str,
+) -> Result<Attrs, ProviderError> {
+    found.remove(id).ok_or_else(|| ProviderError::Transient {
+        message: format!("{what} {id} not visible yet"),
+    })
+}
+
 /// A string field, if set (null and non-strings are "not set").
 pub fn opt_str<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
     attrs

@@ -238,6 +238,19 @@ pub fn ignore_not_found(result: Result<(), ProviderError>) -> Result<(), Provide
     }
 }
 
+/// Maps an SDK error from `service` like [`sdk_error`], with the codes of
+/// `busy` transient ([`busy_as_transient`]).
+pub fn sdk_error_busy<E>(
+    service: &str,
+    busy: &[&str],
+    err: SdkError<E, HttpResponse>,
+) -> ProviderError
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    busy_as_transient(service, busy, sdk_error(service, err))
+}
+
 /// Whether an error says the object does not exist, also in the
 /// `...NotFoundFault` spelling of RDS and ElastiCache
 /// (`DBClusterNotFoundFault`, `CacheSubnetGroupNotFoundFault`, ...).

@@ -17,7 +17,6 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::{Attrs, KindSchema};
 use forge_engine::ProviderError;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The service name used in errors and as the concurrency group.
@@ -62,18 +61,8 @@ pub fn gone_is_ok<T>(result: Result<T, ProviderError>) -> Result<(), ProviderErr
     }
 }
 
-/// `id`'s attributes from an observe right after a create or update; not
-/// there yet is transient (the APIs are eventually consistent), so the
-/// engine reads again.
-pub fn observed(
-    mut found: BTreeMap<String, Attrs>,
-    id: &str,
-    what: &str,
-) -> Result<Attrs, ProviderError> {
-    found.remove(id).ok_or_else(|| ProviderError::Transient {
-        message: format!("{what} {id} not visible yet"),
-    })
-}
+/// The attributes of a resource just created or updated (shared helper).
+pub use crate::attrs::observed;
 
 /// The shared normalization of both kinds, which carry no tags (the
 /// common step adds an empty map, removed again here).

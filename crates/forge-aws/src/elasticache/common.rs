@@ -4,7 +4,7 @@
 //! `list_tagged`, and the engine-version pin rule.
 
 use crate::clients::AwsClients;
-use crate::error::{busy_as_transient, sdk_error};
+use crate::error::sdk_error_busy;
 pub use crate::error::{ignore_gone, is_gone};
 use crate::paging::concurrent;
 use crate::tags::{self, ADDRESS_TAG};
@@ -46,11 +46,7 @@ pub fn ec_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    busy_is_transient(sdk_error(SERVICE, err))
-}
-
-fn busy_is_transient(err: ProviderError) -> ProviderError {
-    busy_as_transient(SERVICE, BUSY_CODES, err)
+    sdk_error_busy(SERVICE, BUSY_CODES, err)
 }
 
 /// What every ElastiCache provider holds: the shared client cache.
@@ -233,6 +229,7 @@ pub fn align_version(prior: Option<&Attrs>, desired: &mut Attrs) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::busy_as_transient;
 
     #[test]
     fn version_pins_match_by_prefix() {
@@ -258,11 +255,11 @@ mod tests {
         assert!(!is_gone(&api("InvalidParameterValue")));
         assert!(ignore_gone(Err(api("CacheClusterNotFound"))).is_ok());
         assert!(matches!(
-            busy_is_transient(api("InvalidReplicationGroupState")),
+            busy_as_transient(SERVICE, BUSY_CODES, api("InvalidReplicationGroupState")),
             ProviderError::Transient { .. }
         ));
         assert!(matches!(
-            busy_is_transient(api("InvalidParameterCombination")),
+            busy_as_transient(SERVICE, BUSY_CODES, api("InvalidParameterCombination")),
             ProviderError::Api { .. }
         ));
     }

@@ -251,12 +251,11 @@ async fn observe_groups(
 }
 
 async fn observe_one(client: &Client, name: &str) -> Result<Attrs, ProviderError> {
-    observe_groups(client, &[name.to_string()])
-        .await?
-        .remove(name)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("cache parameter group {name} not visible yet"),
-        })
+    crate::attrs::observed(
+        observe_groups(client, &[name.to_string()]).await?,
+        name,
+        "cache parameter group",
+    )
 }
 
 /// What to change: (name, value) pairs to set, and names to reset.

@@ -382,12 +382,11 @@ async fn observe_groups(
 }
 
 async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    observe_groups(client, &[id.to_string()])
-        .await?
-        .remove(id)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("replication group {id} not visible yet"),
-        })
+    crate::attrs::observed(
+        observe_groups(client, &[id.to_string()]).await?,
+        id,
+        "replication group",
+    )
 }
 
 /// The forge-setting tags for `attrs`.

@@ -153,12 +153,11 @@ fn normalize(schema: &KindSchema, mut attrs: Attrs) -> Attrs {
 }
 
 async fn observe_one(client: &Client, name: &str) -> Result<Attrs, ProviderError> {
-    observe_groups(client, &[name.to_string()])
-        .await?
-        .remove(name)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("cache subnet group {name} not visible yet"),
-        })
+    crate::attrs::observed(
+        observe_groups(client, &[name.to_string()]).await?,
+        name,
+        "cache subnet group",
+    )
 }
 
 fn description_of(attrs: &Attrs) -> String {

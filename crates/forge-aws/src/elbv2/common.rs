@@ -135,18 +135,8 @@ pub async fn with_tags<T>(
         .collect())
 }
 
-/// `arn`'s attributes from an observe right after a create or update; not
-/// there yet is transient (ELBv2 is eventually consistent), so the engine
-/// reads again.
-pub fn observed(
-    mut found: BTreeMap<String, Attrs>,
-    arn: &str,
-    what: &str,
-) -> Result<Attrs, ProviderError> {
-    found.remove(arn).ok_or_else(|| ProviderError::Transient {
-        message: format!("{what} {arn} not visible yet"),
-    })
-}
+/// The attributes of a resource just created or updated (shared helper).
+pub use crate::attrs::observed;
 
 /// Brings the user tags of `arn` from `prior` to `desired` with at most one
 /// AddTags and one RemoveTags call. System tags are never touched.

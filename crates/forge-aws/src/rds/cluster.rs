@@ -419,12 +419,11 @@ async fn observe_clusters(
 }
 
 async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    observe_clusters(client, &[id.to_string()])
-        .await?
-        .remove(id)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("DB cluster {id} not visible yet"),
-        })
+    crate::attrs::observed(
+        observe_clusters(client, &[id.to_string()]).await?,
+        id,
+        "DB cluster",
+    )
 }
 
 async fn owned_clusters(

@@ -3,7 +3,7 @@
 //! filter-and-marker describe loop, the engine-version rule, readiness and
 //! final-snapshot naming.
 
-use crate::error::{busy_as_transient, sdk_error};
+use crate::error::sdk_error_busy;
 pub use crate::error::{ignore_gone, is_gone};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
@@ -46,11 +46,7 @@ pub fn rds_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    busy_is_transient(sdk_error(SERVICE, err))
-}
-
-fn busy_is_transient(err: ProviderError) -> ProviderError {
-    busy_as_transient(SERVICE, BUSY_CODES, err)
+    sdk_error_busy(SERVICE, BUSY_CODES, err)
 }
 
 /// A Describe filter.
@@ -340,6 +336,7 @@ pub fn opt_i32(attrs: &Attrs, name: &str) -> Result<Option<i32>, ProviderError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::busy_as_transient;
 
     #[test]
     fn versions_pinned_by_prefix() {
@@ -369,10 +366,14 @@ mod tests {
 
     #[test]
     fn busy_states_are_retried_and_not_found_faults_are_gone() {
-        let e = busy_is_transient(ProviderError::Api {
-            code: "InvalidDBClusterStateFault".into(),
-            message: "busy".into(),
-        });
+        let e = busy_as_transient(
+            SERVICE,
+            BUSY_CODES,
+            ProviderError::Api {
+                code: "InvalidDBClusterStateFault".into(),
+                message: "busy".into(),
+            },
+        );
         assert!(e.is_retryable());
         for code in [
             "DBClusterNotFoundFault",

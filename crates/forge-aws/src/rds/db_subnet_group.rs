@@ -204,12 +204,11 @@ async fn owned_groups(
 }
 
 async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    observe_groups(client, &[id.to_string()])
-        .await?
-        .remove(id)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("DB subnet group {id} not visible yet"),
-        })
+    crate::attrs::observed(
+        observe_groups(client, &[id.to_string()]).await?,
+        id,
+        "DB subnet group",
+    )
 }
 
 #[async_trait]

@@ -200,12 +200,11 @@ async fn observe_globals(
 }
 
 async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    observe_globals(client, &[id.to_string()])
-        .await?
-        .remove(id)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("global cluster {id} not visible yet"),
-        })
+    crate::attrs::observed(
+        observe_globals(client, &[id.to_string()]).await?,
+        id,
+        "global cluster",
+    )
 }
 
 #[async_trait]

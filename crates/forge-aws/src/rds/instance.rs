@@ -222,12 +222,11 @@ impl InstanceProvider {
     }
 
     async fn observe_one(&self, client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-        self.observe_instances(client, &[id.to_string()])
-            .await?
-            .remove(id)
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("DB instance {id} not visible yet"),
-            })
+        crate::attrs::observed(
+            self.observe_instances(client, &[id.to_string()]).await?,
+            id,
+            "DB instance",
+        )
     }
 
     async fn owned_instances(

@@ -397,12 +397,11 @@ impl ParameterGroupProvider {
     }
 
     async fn observe_one(&self, client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-        self.observe_groups(client, &[id.to_string()])
-            .await?
-            .remove(id)
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("parameter group {id} not visible yet"),
-            })
+        crate::attrs::observed(
+            self.observe_groups(client, &[id.to_string()]).await?,
+            id,
+            "parameter group",
+        )
     }
 
     async fn owned_groups(
