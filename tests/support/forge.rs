@@ -338,6 +338,22 @@ pub fn getting_started_dir() -> PathBuf {
 }
 
 impl StackCopy {
+    /// A copy of getting-started's network only (its `stack.yaml`, without
+    /// the app tier in `app.yaml`): for tests of the engine's robustness
+    /// (kills, locks, state) whose checks count and look up the network's
+    /// EC2 resources, and which need no more than the 16 of them.
+    pub fn getting_started_network() -> Result<StackCopy, HarnessError> {
+        let copy = StackCopy::of(&getting_started_dir())?;
+        let app = copy.path().join("app.yaml");
+        std::fs::remove_file(&app).map_err(|source| HarnessError::Io {
+            what: format!("remove {}", app.display()),
+            source,
+        })?;
+        Ok(copy)
+    }
+}
+
+impl StackCopy {
     /// Replaces `from` (which must occur exactly once) with `to` in `rel`.
     /// Panics if the text is not there: the stack changed under the test.
     #[track_caller]

@@ -14,7 +14,7 @@
 #![allow(clippy::unwrap_used)]
 
 use forge_e2e::network::leftovers;
-use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir};
+use forge_e2e::{Emulator, Forge, RunOutput, StackCopy};
 use forge_engine::state::State;
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -275,7 +275,7 @@ async fn sigkill_at_random_moments_never_duplicates_or_orphans() {
     let mut env = emulator.env();
     env.push(("FORGE_LOCK_TTL".into(), "3s".into()));
     let forge = Forge::new(env).unwrap_or_else(|e| panic!("{e}"));
-    let stack = StackCopy::of(&getting_started_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::getting_started_network().unwrap_or_else(|e| panic!("{e}"));
     stack.edit(
         "stack.yaml",
         "state:\n  backend: local\n",

@@ -14,7 +14,7 @@
 use chrono::Utc;
 use forge_aws::state::{S3Backend, S3Location};
 use forge_e2e::network::leftovers;
-use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir};
+use forge_e2e::{Emulator, Forge, RunOutput, StackCopy};
 use forge_engine::state::{LockError, LockInfo, StateBackend};
 use std::time::{Duration, Instant};
 
@@ -139,7 +139,7 @@ async fn lock_protocol_on_s3() {
 }
 
 fn s3_stack(bucket: &str) -> StackCopy {
-    let stack = StackCopy::of(&getting_started_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::getting_started_network().unwrap_or_else(|e| panic!("{e}"));
     stack.edit(
         "stack.yaml",
         "state:\n  backend: local\n",

@@ -214,6 +214,8 @@ pub fn use_s3_state(stack: &StackCopy, bucket: &str) {
 async fn bootstrap_migrate_push_and_pull() {
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
+    // The whole getting-started stack: its state holds a hashed secret,
+    // which a migration must carry over unchanged.
     let stack = StackCopy::of(&getting_started_dir()).unwrap_or_else(|e| panic!("{e}"));
     let dir = stack.path();
     let arg = stack.arg();
@@ -406,7 +408,7 @@ async fn state_writes_through_slowdown_and_500s_then_emergency_file_and_push() {
     let mut env = proxy.env();
     env.push(("FORGE_STATE_RETRIES".into(), "8".into()));
     let forge = Forge::new(env).unwrap_or_else(|e| panic!("{e}"));
-    let stack = StackCopy::of(&getting_started_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::getting_started_network().unwrap_or_else(|e| panic!("{e}"));
     use_s3_state(&stack, "fault-state");
     let dir = stack.path();
     let arg = stack.arg();

@@ -18,6 +18,17 @@ pub fn sensitive_hash(value: &Value) -> serde_json::Value {
     serde_json::json!({ "sha256": hex::encode(Sha256::digest(text.as_bytes())) })
 }
 
+/// Whether `value` is a hash object as [`sensitive_hash`] makes them.
+fn is_hash(value: &Value) -> bool {
+    match value.unmarked() {
+        Value::Map(m) if m.len() == 1 => m
+            .get("sha256")
+            .and_then(Value::as_str)
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
+        _ => false,
+    }
+}
+
 /// Whether a recorded (hashed) sensitive value is the hash of `value`.
 pub fn matches_hash(recorded: &Value, value: &Value) -> bool {
     let recorded = recorded.unmarked().to_json();
@@ -46,7 +57,11 @@ fn encode_value(
     match v {
         Value::Sensitive(inner) => {
             paths.push(path.to_string());
-            if plaintext {
+            if plaintext || is_hash(inner) {
+                // A value read back from state is already its hash: hashing
+                // it again would lose the recorded value (every later
+                // `matches_hash` would fail, and a state migration would
+                // not read back what it wrote).
                 inner.unmarked().to_json()
             } else {
                 sensitive_hash(inner)
@@ -254,5 +269,22 @@ mod tests {
 
         let (plain, _) = encode_attrs(&attrs, true);
         assert_eq!(plain["password"], "hunter2");
+    }
+
+    #[test]
+    fn a_state_read_back_encodes_to_the_same_hashes() {
+        let attrs: Attrs =
+            BTreeMap::from([("password".to_string(), Value::from("hunter2").sensitive())]);
+        let (first, paths) = encode_attrs(&attrs, false);
+        let back = decode_attrs(&first, &paths);
+        let (second, paths2) = encode_attrs(&back, false);
+        assert_eq!(second, first);
+        assert_eq!(paths2, paths);
+        let again = decode_attrs(&second, &paths2);
+        assert!(matches_hash(&again["password"], &Value::from("hunter2")));
+        // Opting into plain text later cannot recover the value; the hash
+        // stays a hash.
+        let (plain, _) = encode_attrs(&back, true);
+        assert_eq!(plain["password"], first["password"]);
     }
 }
