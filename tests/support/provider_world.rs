@@ -11,7 +11,9 @@ use forge_aws::{AwsClients, AwsSettings};
 use forge_core::{Address, Attrs, Value};
 use forge_engine::diff::{fill_defaults, mark_sensitive};
 use forge_engine::values::resource_ctx;
-use forge_engine::{ObserveCtx, Provider, ProviderRegistry, ResourceCtx};
+use forge_engine::{
+    ObserveCtx, PlannedAction, PlannedChange, Provider, ProviderRegistry, ResourceCtx,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -218,4 +220,16 @@ pub fn desired(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
 /// Attributes with every sensitive mark removed, as providers receive them.
 pub fn unmarked(a: &Attrs) -> Attrs {
     a.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect()
+}
+
+/// Asserts that `planned` (a re-plan of `p`'s kind against what is live)
+/// changes nothing, naming the kind and the changes otherwise.
+pub fn assert_noop_plan(p: &dyn Provider, planned: &PlannedChange) {
+    assert_eq!(
+        planned.action,
+        PlannedAction::NoOp,
+        "{} re-plan: {:?}",
+        p.schema().kind,
+        planned.changes
+    );
 }

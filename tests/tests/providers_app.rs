@@ -14,7 +14,7 @@
 
 use forge_core::{Attrs, Value};
 use forge_e2e::ProviderWorld;
-use forge_e2e::provider_world::{ctx_in, normalized, octx_in};
+use forge_e2e::provider_world::{assert_noop_plan, ctx_in, normalized, octx_in};
 use forge_engine::{ObserveCtx, PlannedAction, Provider, ProviderError, Readiness, ResourceCtx};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -81,13 +81,7 @@ async fn observe(p: &dyn Provider, id: &str) -> Option<Attrs> {
 async fn assert_noop(p: &dyn Provider, id: &str, spec: &Attrs) {
     let live = observe(p, id).await.expect("resource exists");
     let planned = p.plan(Some(&live), spec);
-    assert_eq!(
-        planned.action,
-        PlannedAction::NoOp,
-        "{} re-plan: {:?}",
-        p.schema().kind,
-        planned.changes
-    );
+    assert_noop_plan(p, &planned);
     // The emulator keeps a new ECS service's deployment IN_PROGRESS
     // forever (it runs no tasks); its readiness is checked on its own.
     if p.schema().kind != "aws.ecs.service" {

@@ -12,7 +12,7 @@
 #![allow(clippy::unwrap_used)]
 
 use forge_core::{Attrs, Value};
-use forge_e2e::provider_world::{self, normalized, octx_in};
+use forge_e2e::provider_world::{self, assert_noop_plan, normalized, octx_in};
 use forge_e2e::{ProviderWorld, Proxy};
 use forge_engine::{ObserveCtx, PlannedAction, PlannedChange, Provider, ResourceCtx};
 
@@ -53,13 +53,7 @@ async fn plan(p: &dyn Provider, region: &str, id: &str, spec: &Attrs) -> (Attrs,
 
 async fn assert_noop(p: &dyn Provider, region: &str, id: &str, spec: &Attrs) {
     let (_, planned) = plan(p, region, id, spec).await;
-    assert_eq!(
-        planned.action,
-        PlannedAction::NoOp,
-        "{} re-plan: {:?}",
-        p.schema().kind,
-        planned.changes
-    );
+    assert_noop_plan(p, &planned);
 }
 
 /// Plans, checks the plan is an in-place update touching `field`, runs it.

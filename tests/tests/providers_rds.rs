@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use forge_core::{Attrs, Value};
-use forge_e2e::provider_world::{ctx_in, desired, octx_in, unmarked};
+use forge_e2e::provider_world::{assert_noop_plan, ctx_in, desired, octx_in, unmarked};
 use forge_e2e::{Emulator, Forge, ProviderWorld, RunOutput, StackCopy};
 use forge_engine::diff::mark_sensitive;
 use forge_engine::{ObserveCtx, PlannedAction, Provider, ResourceCtx};
@@ -63,13 +63,7 @@ async fn planned(p: &dyn Provider, id: &str, spec: &Attrs) -> (Attrs, forge_engi
 
 async fn assert_noop(p: &dyn Provider, id: &str, spec: &Attrs) {
     let (_, plan) = planned(p, id, spec).await;
-    assert_eq!(
-        plan.action,
-        PlannedAction::NoOp,
-        "{} re-plan: {:?}",
-        p.schema().kind,
-        plan.changes
-    );
+    assert_noop_plan(p, &plan);
 }
 
 async fn update(p: &dyn Provider, address: &str, id: &str, spec: &Attrs) -> Attrs {

@@ -8,7 +8,7 @@
 
 use forge_core::{Attrs, Value};
 use forge_e2e::ProviderWorld;
-use forge_e2e::provider_world::{ctx_in, desired, octx_in, unmarked};
+use forge_e2e::provider_world::{assert_noop_plan, ctx_in, desired, octx_in, unmarked};
 use forge_engine::diff::mark_sensitive;
 use forge_engine::{ObserveCtx, PlannedAction, Provider, ResourceCtx};
 
@@ -44,13 +44,7 @@ async fn plan(p: &dyn Provider, id: &str, spec: &Attrs) -> (Attrs, forge_engine:
 
 async fn assert_noop(p: &dyn Provider, id: &str, spec: &Attrs) {
     let (_, planned) = plan(p, id, spec).await;
-    assert_eq!(
-        planned.action,
-        PlannedAction::NoOp,
-        "{} re-plan: {:?}",
-        p.schema().kind,
-        planned.changes
-    );
+    assert_noop_plan(p, &planned);
 }
 
 /// Updates in place after checking the plan says so; returns the new attrs.
