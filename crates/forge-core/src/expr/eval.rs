@@ -218,6 +218,20 @@ impl Evaluator<'_, '_> {
         let mut roots: BTreeMap<&str, Value> = BTreeMap::new();
         for r in &analysis.refs {
             let (root, lenient) = self.scope.root(&r.root)?;
+            if matches!(r.ops.first(), Some(RefOp::Splat)) && is_instance_map(&root) {
+                // HCL splats an object as a one-item list, so inside a
+                // function or operator `rt[*].id` of a for_each resource
+                // would read `id` of the map of instances and fail only at
+                // apply time; say so now, as Terraform does, with its fix.
+                return Err(ExprError::eval(format!(
+                    "`{}[*]` inside a function call or operator: `{}` is a for_each resource, a map of instances",
+                    r.root, r.root
+                ))
+                .with_hint(format!(
+                    "write `values({})[*]...` (instances in key order), or a for expression `[for x in {} : x.id]`",
+                    r.root, r.root
+                )));
+            }
             let read = self.read(root.clone(), &r.ops, lenient)?;
             unknown |= r.truncated && !root.is_known();
             unknown |= !read.is_known();
@@ -321,6 +335,16 @@ fn index(value: Value, key: Value) -> Result<Value, ExprError> {
     }
 }
 
+/// A for_each resource's value: a map from instance key to that instance's
+/// attribute map (a single resource's map always holds non-map attributes
+/// such as `id`).
+fn is_instance_map(value: &Value) -> bool {
+    match value.unmarked() {
+        Value::Map(m) => !m.is_empty() && m.values().all(|v| matches!(v.unmarked(), Value::Map(_))),
+        _ => false,
+    }
+}
+
 fn splat_items(value: Value) -> Vec<Value> {
     match value {
         Value::List(items) => items,
@@ -416,6 +440,13 @@ mod tests {
                     obj(&[("id", "nat-1".into())]),
                 ]),
             ),
+            (
+                "rt".to_string(),
+                obj(&[
+                    ("a", obj(&[("id", "rtb-a".into())])),
+                    ("b", obj(&[("id", "rtb-b".into())])),
+                ]),
+            ),
         ]);
         Fixture { vars, resources }
     }
@@ -484,7 +515,7 @@ mod tests {
         assert_eq!(eval("${length(vpc.id)}"), Value::Unknown);
         assert_eq!(eval(r#"${vpc.id == ""}"#), Value::Unknown);
         assert_eq!(eval("${upper(vpc.id)}"), Value::Unknown);
-        assert_eq!(eval("${length(subnet[*].id)}"), Value::Unknown);
+        assert_eq!(eval("${length(values(subnet)[*].id)}"), Value::Unknown);
         assert_eq!(eval("${[for s in subnet : s.id]}"), Value::Unknown);
         assert_eq!(eval("${vpc.id != null ? 1 : 2}"), Value::Unknown);
         assert_eq!(
@@ -498,6 +529,37 @@ mod tests {
         assert_eq!(
             eval("${cidrsubnet(vpc.cidr_block, 8, 1)}"),
             Value::from("10.0.1.0/24")
+        );
+    }
+
+    #[test]
+    fn splat_of_a_for_each_resource_in_a_function_says_how_to_write_it() {
+        // A bare splat walks the instances in key order...
+        assert_eq!(
+            eval("${rt[*].id}"),
+            Value::List(vec!["rtb-a".into(), "rtb-b".into()])
+        );
+        // ...as do `values()` and a for expression inside a function...
+        assert_eq!(
+            eval(r#"${join(",", values(rt)[*].id)}"#),
+            Value::from("rtb-a,rtb-b")
+        );
+        assert_eq!(
+            eval(r#"${join(",", [for r in rt : r.id])}"#),
+            Value::from("rtb-a,rtb-b")
+        );
+        // ...but HCL would splat the map of instances as one item and fail
+        // at apply time; it is an error with the fix, known or not.
+        for src in [r#"${join(",", rt[*].id)}"#, "${length(subnet[*].id)}"] {
+            let e = eval_with(src, None).unwrap_err();
+            let text = format!("{e} {:?}", e.hint);
+            assert!(text.contains("for_each resource"), "{src}: {text}");
+            assert!(text.contains("values("), "{src}: {text}");
+        }
+        // A count resource (a list) splats fine inside a function.
+        assert_eq!(
+            eval(r#"${join(",", nat[*].id)}"#),
+            Value::from("nat-0,nat-1")
         );
     }
 
