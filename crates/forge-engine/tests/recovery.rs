@@ -23,6 +23,7 @@ async fn saved_plan_is_applied_exactly_and_stale_plan_is_refused() {
     let file = dir.path().join("plan.json");
     let plan = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
     plan.save(&file).unwrap();
+    assert!(!plan.holds_secrets(), "nothing sensitive in this plan");
     let stale_candidate = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
 
     let loaded = Plan::load(&file).unwrap();
@@ -305,4 +306,35 @@ async fn ignore_changes_drops_diffs() {
         .await
         .unwrap();
     assert_eq!(plan.changes[0].action, ChangeAction::Update);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_says_whether_its_saved_form_holds_secrets() {
+    let cloud = FakeCloud::new();
+    let e = engine(&cloud);
+    let b = MemoryBackend::new();
+    let output = |sensitive: bool| forge_core::spec::OutputDef {
+        name: "out".into(),
+        value: forge_core::spec::Config::literal("v"),
+        sensitive,
+        description: None,
+        dependencies: Default::default(),
+    };
+    // Outputs that are not sensitive hold no secret.
+    let mut plain = stack(vec![thing("a")]);
+    plain.outputs.push(output(false));
+    let plan = e.plan(&plain, &b, &PlanOptions::default()).await.unwrap();
+    assert!(!plan.holds_secrets());
+    // A sensitive field's value does.
+    let secret = stack(vec![thing("a").with_field(
+        "secret",
+        forge_core::spec::Config::literal(forge_core::Value::from("hunter2").sensitive()),
+    )]);
+    let plan = e.plan(&secret, &b, &PlanOptions::default()).await.unwrap();
+    assert!(plan.holds_secrets());
+    // So does a sensitive output's value.
+    let mut out = stack(vec![thing("a")]);
+    out.outputs.push(output(true));
+    let plan = e.plan(&out, &b, &PlanOptions::default()).await.unwrap();
+    assert!(plan.holds_secrets());
 }

@@ -264,11 +264,29 @@ impl Plan {
     }
 
     /// Whether the saved form holds sensitive values (the CLI says so when
-    /// it writes one).
+    /// it writes one): a sensitive var or literal in the configuration, a
+    /// sensitive attribute of a change, or the value of a sensitive output.
     pub fn holds_secrets(&self) -> bool {
-        self.to_file_string()
-            .map(|t| t.contains("\"sensitive\""))
-            .unwrap_or(false)
+        let attrs = |a: &Option<Attrs>| {
+            a.as_ref()
+                .is_some_and(|a| a.values().any(Value::is_sensitive))
+        };
+        let value = |v: &Option<Value>| v.as_ref().is_some_and(Value::is_sensitive);
+        self.config.vars.values().any(Value::is_sensitive)
+            || self
+                .config
+                .instances
+                .iter()
+                .any(|i| i.fields.values().any(config_holds_secret))
+            || self
+                .changes
+                .iter()
+                .any(|c| attrs(&c.before) || attrs(&c.after))
+            || self.output_changes.iter().any(|o| {
+                (o.sensitive && (o.before.is_some() || o.after.is_some()))
+                    || value(&o.before)
+                    || value(&o.after)
+            })
     }
 
     /// Loads a plan saved with [`Plan::save`].
@@ -284,5 +302,16 @@ impl Plan {
             },
             other => other,
         })
+    }
+}
+
+/// Whether a configuration tree holds a sensitive literal.
+fn config_holds_secret(config: &forge_core::spec::Config) -> bool {
+    use forge_core::spec::Config;
+    match config {
+        Config::Literal(v) => v.is_sensitive(),
+        Config::Template { .. } => false,
+        Config::List(items) => items.iter().any(config_holds_secret),
+        Config::Map(map) => map.values().any(config_holds_secret),
     }
 }
