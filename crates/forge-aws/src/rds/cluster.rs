@@ -491,11 +491,11 @@ impl Provider for ClusterProvider {
     }
 
     fn poll_interval(&self) -> Duration {
-        Duration::from_secs(15)
+        super::common::POLL_INTERVAL
     }
 
     fn ready_timeout(&self) -> Duration {
-        Duration::from_secs(60 * 60)
+        super::common::READY_TIMEOUT
     }
 
     fn readiness(&self, observed: &Attrs) -> Readiness {

@@ -14,6 +14,14 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::{Attrs, KindSchema, Value};
 use forge_engine::{ProviderError, Readiness};
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How often clusters and instances are polled while they converge: they
+/// take minutes (5-15 on real AWS), so tighter polling only costs calls.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(15);
+/// The default wait for a cluster or instance (resources may set
+/// `timeouts:`).
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 use std::future::Future;
 
 /// The service name used in errors and as the concurrency group.
