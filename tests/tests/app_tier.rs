@@ -673,39 +673,43 @@ async fn leftovers(config: &SdkConfig) -> Vec<String> {
     let named = |name: &str| name.contains("getting-started");
 
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(config);
-    match elb.describe_load_balancers().send().await {
-        Ok(o) => left.extend(
+    gather(
+        &mut left,
+        "elbv2",
+        elb.describe_load_balancers().send().await,
+        |o| {
             o.load_balancers()
                 .iter()
                 .filter_map(|l| l.load_balancer_name())
-                .map(|n| format!("load balancer {n}")),
-        ),
-        Err(e) => left.push(format!("elbv2: {e:?}")),
-    }
-    match elb.describe_target_groups().send().await {
-        Ok(o) => left.extend(
+                .map(|n| format!("load balancer {n}"))
+                .collect()
+        },
+    );
+    gather(
+        &mut left,
+        "elbv2",
+        elb.describe_target_groups().send().await,
+        |o| {
             o.target_groups()
                 .iter()
                 .filter_map(|t| t.target_group_name())
-                .map(|n| format!("target group {n}")),
-        ),
-        Err(e) => left.push(format!("elbv2: {e:?}")),
-    }
+                .map(|n| format!("target group {n}"))
+                .collect()
+        },
+    );
     let waf = aws_sdk_wafv2::Client::new(config);
-    match waf
+    let acls = waf
         .list_web_acls()
         .scope(aws_sdk_wafv2::types::Scope::Regional)
         .send()
-        .await
-    {
-        Ok(o) => left.extend(
-            o.web_acls()
-                .iter()
-                .filter_map(|a| a.name())
-                .map(|n| format!("web acl {n}")),
-        ),
-        Err(e) => left.push(format!("wafv2: {e:?}")),
-    }
+        .await;
+    gather(&mut left, "wafv2", acls, |o| {
+        o.web_acls()
+            .iter()
+            .filter_map(|a| a.name())
+            .map(|n| format!("web acl {n}"))
+            .collect()
+    });
     let ecs = aws_sdk_ecs::Client::new(config);
     match ecs.list_clusters().send().await {
         Ok(o) if !o.cluster_arns().is_empty() => {
@@ -727,66 +731,62 @@ async fn leftovers(config: &SdkConfig) -> Vec<String> {
         Ok(_) => {}
         Err(e) => left.push(format!("ecs: {e:?}")),
     }
-    match ecs
+    let task_definitions = ecs
         .list_task_definitions()
         .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
         .send()
-        .await
-    {
-        Ok(o) => left.extend(
-            o.task_definition_arns()
-                .iter()
-                .map(|a| format!("ACTIVE task definition {a}")),
-        ),
-        Err(e) => left.push(format!("ecs: {e:?}")),
-    }
+        .await;
+    gather(&mut left, "ecs", task_definitions, |o| {
+        o.task_definition_arns()
+            .iter()
+            .map(|a| format!("ACTIVE task definition {a}"))
+            .collect()
+    });
     let aas = aws_sdk_applicationautoscaling::Client::new(config);
-    match aas
+    let ecs_ns = aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs;
+    let targets = aas
         .describe_scalable_targets()
-        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .service_namespace(ecs_ns.clone())
         .send()
-        .await
-    {
-        Ok(o) => left.extend(
-            o.scalable_targets()
-                .iter()
-                .map(|t| format!("scalable target {}", t.resource_id())),
-        ),
-        Err(e) => left.push(format!("autoscaling: {e:?}")),
-    }
-    match aas
+        .await;
+    gather(&mut left, "autoscaling", targets, |o| {
+        o.scalable_targets()
+            .iter()
+            .map(|t| format!("scalable target {}", t.resource_id()))
+            .collect()
+    });
+    let policies = aas
         .describe_scaling_policies()
-        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .service_namespace(ecs_ns)
         .send()
-        .await
-    {
-        Ok(o) => left.extend(
-            o.scaling_policies()
-                .iter()
-                .map(|p| format!("scaling policy {}", p.policy_name())),
-        ),
-        Err(e) => left.push(format!("autoscaling: {e:?}")),
-    }
+        .await;
+    gather(&mut left, "autoscaling", policies, |o| {
+        o.scaling_policies()
+            .iter()
+            .map(|p| format!("scaling policy {}", p.policy_name()))
+            .collect()
+    });
     let iam = aws_sdk_iam::Client::new(config);
-    match iam.list_roles().send().await {
-        Ok(o) => left.extend(
-            o.roles()
-                .iter()
-                .filter(|r| named(r.role_name()))
-                .map(|r| format!("role {}", r.role_name())),
-        ),
-        Err(e) => left.push(format!("iam: {e:?}")),
-    }
+    gather(&mut left, "iam", iam.list_roles().send().await, |o| {
+        o.roles()
+            .iter()
+            .filter(|r| named(r.role_name()))
+            .map(|r| format!("role {}", r.role_name()))
+            .collect()
+    });
     let logs = aws_sdk_cloudwatchlogs::Client::new(config);
-    match logs.describe_log_groups().send().await {
-        Ok(o) => left.extend(
+    gather(
+        &mut left,
+        "logs",
+        logs.describe_log_groups().send().await,
+        |o| {
             o.log_groups()
                 .iter()
                 .filter_map(|g| g.log_group_name())
-                .map(|n| format!("log group {n}")),
-        ),
-        Err(e) => left.push(format!("logs: {e:?}")),
-    }
+                .map(|n| format!("log group {n}"))
+                .collect()
+        },
+    );
     let kms = aws_sdk_kms::Client::new(config);
     match kms.list_keys().send().await {
         Ok(o) => {
@@ -805,42 +805,50 @@ async fn leftovers(config: &SdkConfig) -> Vec<String> {
         }
         Err(e) => left.push(format!("kms: {e:?}")),
     }
-    match kms.list_aliases().send().await {
-        Ok(o) => left.extend(
-            o.aliases()
-                .iter()
-                .filter_map(|a| a.alias_name())
-                .filter(|n| named(n))
-                .map(|n| format!("kms alias {n}")),
-        ),
-        Err(e) => left.push(format!("kms: {e:?}")),
-    }
+    gather(&mut left, "kms", kms.list_aliases().send().await, |o| {
+        o.aliases()
+            .iter()
+            .filter_map(|a| a.alias_name())
+            .filter(|n| named(n))
+            .map(|n| format!("kms alias {n}"))
+            .collect()
+    });
     let s3 = forge_e2e::s3_client(config);
-    match s3.list_buckets().send().await {
-        Ok(o) => left.extend(
-            o.buckets()
-                .iter()
-                .filter_map(|b| b.name())
-                .map(|n| format!("bucket {n}")),
-        ),
-        Err(e) => left.push(format!("s3: {e:?}")),
-    }
+    gather(&mut left, "s3", s3.list_buckets().send().await, |o| {
+        o.buckets()
+            .iter()
+            .filter_map(|b| b.name())
+            .map(|n| format!("bucket {n}"))
+            .collect()
+    });
     let sm = aws_sdk_secretsmanager::Client::new(config);
-    match sm
+    let secrets = sm
         .list_secrets()
         .include_planned_deletion(true)
         .send()
-        .await
-    {
-        Ok(o) => left.extend(
-            o.secret_list()
-                .iter()
-                .filter_map(|s| s.name())
-                .map(|n| format!("secret {n}")),
-        ),
-        Err(e) => left.push(format!("secretsmanager: {e:?}")),
-    }
+        .await;
+    gather(&mut left, "secretsmanager", secrets, |o| {
+        o.secret_list()
+            .iter()
+            .filter_map(|s| s.name())
+            .map(|n| format!("secret {n}"))
+            .collect()
+    });
     left
+}
+
+/// Adds what a listing found to `left`, or the listing's failure: an
+/// unreadable service must fail the check, never pass it.
+fn gather<T, E: std::fmt::Debug>(
+    left: &mut Vec<String>,
+    service: &str,
+    listed: Result<T, E>,
+    found: impl FnOnce(T) -> Vec<String>,
+) {
+    match listed {
+        Ok(o) => left.extend(found(o)),
+        Err(e) => left.push(format!("{service}: {e:?}")),
+    }
 }
 
 async fn assert_nothing_left(w: &World, after: &RunOutput) {
