@@ -12,7 +12,7 @@ use forge_core::{Address, Attrs, Value};
 use forge_engine::diff::{fill_defaults, mark_sensitive};
 use forge_engine::values::resource_ctx;
 use forge_engine::{
-    ObserveCtx, PlannedAction, PlannedChange, Provider, ProviderRegistry, ResourceCtx,
+    ObserveCtx, Owner, PlannedAction, PlannedChange, Provider, ProviderRegistry, ResourceCtx,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -184,10 +184,16 @@ impl ProviderWorld {
     }
 }
 
+/// The state the provider tests act as for `stack`: a fixed lineage per
+/// stack name, so every call of one test names the same owner.
+pub fn owner_of(stack: &str) -> Owner {
+    Owner::new(&format!("lineage-of-{stack}"), stack, None)
+}
+
 /// The context the engine hands a provider for the resource at `address`
 /// of `stack` in `region`.
 pub fn ctx_in(stack: &str, region: &str, address: &str) -> ResourceCtx {
-    resource_ctx(stack, &Address::single(address), region)
+    resource_ctx(&owner_of(stack), &Address::single(address), region)
 }
 
 /// The context the engine hands a provider's observe for `stack` in
@@ -195,7 +201,7 @@ pub fn ctx_in(stack: &str, region: &str, address: &str) -> ResourceCtx {
 pub fn octx_in(stack: &str, region: &str) -> ObserveCtx {
     ObserveCtx {
         region: region.into(),
-        stack: stack.into(),
+        owner: owner_of(stack),
     }
 }
 

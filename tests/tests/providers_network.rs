@@ -7,10 +7,10 @@
 
 use aws_sdk_ec2::types::Filter;
 use forge_aws::{AwsClients, AwsSettings};
-use forge_core::{Address, Attrs, Value};
+use forge_core::{Attrs, Value};
+use forge_e2e::provider_world::{ctx_in, octx_in};
 use forge_e2e::{Emulator, FaultConfig, Proxy, sdk_config_for};
 use forge_engine::diff::fill_defaults;
-use forge_engine::values::resource_ctx;
 use forge_engine::{ObserveCtx, PlannedAction, Provider, ProviderRegistry, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -73,14 +73,11 @@ impl World {
 }
 
 fn ctx(address: &str) -> ResourceCtx {
-    resource_ctx(STACK, &Address::single(address), REGION)
+    ctx_in(STACK, REGION, address)
 }
 
 fn octx() -> ObserveCtx {
-    ObserveCtx {
-        region: REGION.into(),
-        stack: STACK.into(),
-    }
+    octx_in(STACK, REGION)
 }
 
 /// The spec as the engine hands it to `plan`: defaults filled, normalized.

@@ -230,7 +230,7 @@ impl TagIndex for ResourceTagIndex {
         let client = self.clients.client(&ctx.region, Client::new).await?;
         let filter = TagFilter::builder()
             .key(STACK_TAG)
-            .values(ctx.stack.clone())
+            .values(ctx.owner.stack.clone())
             .build();
         let client = &client;
         let filter = &filter;

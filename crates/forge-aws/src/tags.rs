@@ -1,19 +1,18 @@
 //! Tags: the user's `tags` map, forge's ownership tags, and what observe
 //! shows.
 //!
-//! Every resource forge creates carries the user's tags plus `forge:stack`
-//! and `forge:address` (set at create so a crash cannot leave an untagged
-//! resource). Observed tags exclude `forge:*` (forge's bookkeeping) and
-//! `aws:*` (reserved, set by AWS) so they compare equal to the spec's.
+//! Every resource forge creates carries the user's tags plus forge's
+//! ownership tags (`forge:state`, `forge:stack`, `forge:environment`,
+//! `forge:address`; see [`forge_engine::ownership`]), set at create so a
+//! crash cannot leave an untagged resource. Observed tags exclude `forge:*`
+//! (forge's bookkeeping) and `aws:*` (reserved, set by AWS) so they compare
+//! equal to the spec's.
 
 use forge_core::{Attrs, Value};
-use forge_engine::{Created, ProviderError, ResourceCtx};
+use forge_engine::{Created, Owner, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 
-/// The ownership tag naming the stack.
-pub const STACK_TAG: &str = "forge:stack";
-/// The ownership tag naming the resource's address in the stack.
-pub const ADDRESS_TAG: &str = "forge:address";
+pub use forge_engine::ownership::{ADDRESS_TAG, STACK_TAG, STATE_TAG};
 
 /// Whether a tag key is managed by forge or AWS rather than the user.
 pub fn is_system_key(key: &str) -> bool {
@@ -96,25 +95,30 @@ pub fn diff(
     (set, remove)
 }
 
-/// Whether a resource's full tag set marks it as owned by `stack` (and,
-/// given, as `address` in it): how kinds without tag filters on their list
-/// call find orphans and stack members client-side.
+/// Whether a resource's full tag set marks it as owned by the state
+/// `owner` (and, given, as `address` in it): how kinds find their orphans
+/// and what a state owns client-side. Only `forge:state` decides.
 pub fn owned_by<'a>(
     tags: impl IntoIterator<Item = (&'a str, &'a str)>,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> bool {
-    let mut stack_ok = false;
-    let mut address_ok = address.is_none();
-    for (k, v) in tags {
-        if k == STACK_TAG && v == stack {
-            stack_ok = true;
-        }
-        if k == ADDRESS_TAG && Some(v) == address {
-            address_ok = true;
-        }
+    owner.owns(tags, address)
+}
+
+/// The error for a create that found its name taken by an object this
+/// state does not own (another state's, one from before the state tag, or
+/// one made by hand): never adopted, never converged.
+pub fn not_ours<'a>(
+    ctx: &ResourceCtx,
+    what: &str,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> ProviderError {
+    let claim = ctx.owner.claim(tags);
+    ProviderError::Api {
+        code: "NotOwnedByThisState".into(),
+        message: ctx.owner.refusal(what, &ctx.address, &claim),
     }
-    stack_ok && address_ok
 }
 
 /// The orphan to adopt among candidate ids: the lowest, so every run
@@ -236,14 +240,22 @@ mod tests {
     #[test]
     fn ownership_is_read_from_full_tags() {
         let t = [
+            ("forge:state", "l-1"),
             ("forge:stack", "demo"),
             ("forge:address", "bucket"),
             ("Name", "x"),
         ];
-        assert!(owned_by(t, "demo", Some("bucket")));
-        assert!(owned_by(t, "demo", None));
-        assert!(!owned_by(t, "other", None));
-        assert!(!owned_by(t, "demo", Some("role")));
+        let owner = Owner::new("l-1", "demo", None);
+        assert!(owned_by(t, &owner, Some("bucket")));
+        assert!(owned_by(t, &owner, None));
+        assert!(!owned_by(t, &Owner::new("l-2", "demo", None), None));
+        assert!(!owned_by(t, &owner, Some("role")));
+        // Stack and address without the state tag: not owned.
+        assert!(!owned_by(
+            [("forge:stack", "demo"), ("forge:address", "bucket")],
+            &owner,
+            Some("bucket")
+        ));
         assert_eq!(
             pick_orphan(vec!["b".into(), "a".into()], "x"),
             Some("a".into())

@@ -25,6 +25,7 @@ pub mod drift;
 pub mod engine;
 pub mod error;
 pub mod ignore;
+pub mod ownership;
 pub mod plan;
 pub mod provider;
 pub mod refresh;
@@ -39,12 +40,13 @@ pub use apply::{
 };
 pub use cancel::{CancelLevel, CancelToken};
 pub use drift::{
-    ClassifiedChange, DRIFT_FORMAT_VERSION, DeletedResource, DriftError, DriftField, DriftOptions,
-    DriftOutcome, DriftReport, DriftSummary, DriftedResource, Orphan, PendingChange, PendingField,
-    StackDrift,
+    ClassifiedChange, Conflict, DRIFT_FORMAT_VERSION, DeletedResource, DriftError, DriftField,
+    DriftOptions, DriftOutcome, DriftReport, DriftSummary, DriftedResource, Orphan, PendingChange,
+    PendingField, StackDrift,
 };
 pub use engine::Engine;
 pub use error::{EngineError, PlanProblem};
+pub use ownership::{Claim, ClaimedBy, Owner};
 pub use plan::build::PlanOptions;
 pub use plan::{ChangeAction, OutputChange, Plan, ResourceChange, Summary};
 pub use provider::{

@@ -7,18 +7,20 @@
 //! through further batched `observe` calls, and `find_orphan` adopts a
 //! resource created by a run that crashed before recording it.
 
+use crate::ownership::Owner;
 use async_trait::async_trait;
 use forge_core::{Address, Attrs, KindSchema, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Context of a batched observe: which region, which stack.
+/// Context of a batched observe: which region, which state.
 #[derive(Debug, Clone)]
 pub struct ObserveCtx {
     /// The region to look in.
     pub region: String,
-    /// The stack's name (the value of the `forge:stack` tag).
-    pub stack: String,
+    /// The state acting (its lineage, stack and environment), whose
+    /// ownership tags decide what is its own.
+    pub owner: Owner,
 }
 
 /// Context of a call about one resource.
@@ -26,12 +28,12 @@ pub struct ObserveCtx {
 pub struct ResourceCtx {
     /// The region the resource lives in.
     pub region: String,
-    /// The stack's name.
-    pub stack: String,
+    /// The state acting (see [`ObserveCtx::owner`]).
+    pub owner: Owner,
     /// The instance's address (the value of the `forge:address` tag).
     pub address: Address,
     /// Tags forge adds to every resource it creates, on top of the
-    /// resource's own `tags`: `forge:stack` and `forge:address`.
+    /// resource's own `tags`: the ownership tags of [`Owner::system_tags`].
     pub system_tags: BTreeMap<String, String>,
 }
 
@@ -249,17 +251,20 @@ pub trait Provider: Send + Sync + 'static {
     async fn delete(&self, ctx: &ResourceCtx, id: &str, prior: &Attrs)
     -> Result<(), ProviderError>;
 
-    /// Finds a resource created for `ctx.address` by this stack but never
-    /// recorded (a crash between create and state write), by its
-    /// `forge:stack` / `forge:address` tags or the idempotency `token`.
+    /// Finds a resource created for `ctx.address` by this state but never
+    /// recorded (a crash between create and state write), by its ownership
+    /// tags (`forge:state` must be this state's lineage, see
+    /// [`Owner::owns`]) or the idempotency `token`. An object of another
+    /// state, or of none, is never returned.
     async fn find_orphan(
         &self,
         ctx: &ResourceCtx,
         token: &str,
     ) -> Result<Option<Created>, ProviderError>;
 
-    /// Lists every resource of this kind tagged `forge:stack = ctx.stack`,
-    /// as `(id, forge:address tag)`, for drift's orphan report.
+    /// Lists every resource of this kind owned by `ctx.owner` (its
+    /// `forge:state` tag), as `(id, forge:address tag)`, for the orphan
+    /// search of plan, destroy and drift.
     async fn list_tagged(
         &self,
         ctx: &ObserveCtx,

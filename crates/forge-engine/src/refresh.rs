@@ -36,7 +36,7 @@ pub async fn observe_all(
             .map(|((kind, region), mut ids)| {
                 ids.sort();
                 ids.dedup();
-                let stack = state.stack.clone();
+                let owner = crate::ownership::Owner::of_state(state);
                 async move {
                     let provider = registry
                         .get(&kind)
@@ -46,7 +46,7 @@ pub async fn observe_all(
                         })?;
                     let ctx = ObserveCtx {
                         region: region.clone(),
-                        stack,
+                        owner,
                     };
                     let found = with_retry(policy, || provider.observe(&ctx, &ids), |_, _, _| {})
                         .await

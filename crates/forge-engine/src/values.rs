@@ -3,6 +3,7 @@
 
 use crate::diff::{fill_defaults, mark_sensitive};
 use crate::error::EngineError;
+use crate::ownership::Owner;
 use crate::provider::{Provider, ResourceCtx};
 use forge_core::spec::{Instance, ResourceValues, Stack};
 use forge_core::{Address, Attrs, InstanceKey, Value};
@@ -143,16 +144,12 @@ pub fn desired_attrs(
 }
 
 /// The context of a call about one resource, with forge's ownership tags.
-pub fn resource_ctx(stack: &str, address: &Address, region: &str) -> ResourceCtx {
-    let system_tags = BTreeMap::from([
-        ("forge:stack".to_string(), stack.to_string()),
-        ("forge:address".to_string(), address.to_string()),
-    ]);
+pub fn resource_ctx(owner: &Owner, address: &Address, region: &str) -> ResourceCtx {
     ResourceCtx {
         region: region.to_string(),
-        stack: stack.to_string(),
+        owner: owner.clone(),
         address: address.clone(),
-        system_tags,
+        system_tags: owner.system_tags(address),
     }
 }
 

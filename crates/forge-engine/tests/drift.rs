@@ -20,6 +20,7 @@ use forge_engine::{
     ProviderRegistry, ResourceCtx, StackDrift, StateBackend,
 };
 use forge_testkit::fake::{FakeCloud, FakeProvider};
+use forge_testkit::tag_index::FakeTagIndex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -126,6 +127,12 @@ async fn apply(e: &Engine, st: &Stack, b: &dyn StateBackend) {
     assert!(report.is_success(), "{report:?}");
 }
 
+/// The ownership tags of `address` in the state held by `b`.
+fn owned_in(b: &MemoryBackend, address: &str) -> BTreeMap<String, String> {
+    let state = b.state().expect("a state");
+    forge_engine::Owner::of_state(&state).system_tags(&address.parse().expect("an address"))
+}
+
 fn id_of(cloud: &FakeCloud, name: &str) -> String {
     cloud
         .objects()
@@ -218,10 +225,7 @@ async fn changed_fields_deleted_orphans_classified_and_pending() {
     let stray = cloud.plant(
         KIND,
         Attrs::from([("name".to_string(), Value::from("stray"))]),
-        BTreeMap::from([
-            ("forge:stack".to_string(), "test".to_string()),
-            ("forge:address".to_string(), "stray".to_string()),
-        ]),
+        owned_in(&b, "stray"),
     );
     // Another stack's resource is not an orphan of this one.
     cloud.plant(
@@ -537,8 +541,14 @@ async fn refresh_accepts_drift_and_apply_reverts_it() {
 #[tokio::test(start_paused = true)]
 async fn no_state_yet_lists_orphans_and_creates() {
     let cloud = FakeCloud::new();
-    let e = drift_engine(&cloud);
-    // A state lost after an apply: everything tagged is an orphan.
+    let mut r = ProviderRegistry::new();
+    r.register(FakeProvider::arc(KIND, &cloud));
+    r.register(Arc::new(Versioned(FakeProvider::new(VERSIONED, &cloud))));
+    r.set_tag_index(Arc::new(FakeTagIndex::new(&cloud, &[KIND, VERSIONED])));
+    let e = Engine::new(r);
+    // A state lost after an apply: everything tagged by a state of this
+    // stack and environment is an unconfirmed orphan (it may be the lost
+    // state's, or another copy's: never adopted).
     let b = MemoryBackend::new();
     apply(&e, &spec(), &b).await;
     let fresh = MemoryBackend::new();
@@ -547,6 +557,7 @@ async fn no_state_yet_lists_orphans_and_creates() {
     assert_eq!(r.state_lineage, None);
     assert_eq!(r.resources_checked, 0);
     assert_eq!(r.orphans.len(), 4);
+    assert!(r.orphans.iter().all(|o| o.unconfirmed));
     assert_eq!(r.pending_spec_changes.len(), 4);
     assert_valid(&r.to_json_string());
 }
@@ -600,20 +611,19 @@ async fn other_environments_of_the_stack_are_not_orphans() {
     st.tags.insert("Environment".into(), "dev".into());
     let b = MemoryBackend::new();
     apply(&e, &st, &b).await;
-    let owned = |address: &str| {
-        BTreeMap::from([
-            ("forge:stack".to_string(), "test".to_string()),
-            ("forge:address".to_string(), address.to_string()),
-        ])
-    };
+    let owned = |address: &str| owned_in(&b, address);
     let with_env = |env: &str| {
         Attrs::from([(
             "tags".to_string(),
             tags(&[("Environment", env), ("Name", "web")]),
         )])
     };
-    // prod's web, in the same account: same stack name and address.
-    cloud.plant(KIND, with_env("prod"), owned("web"));
+    // prod's web, in the same account: same stack name and address, even
+    // the same environment tag (a copy of the stack): another lineage.
+    let mut prod = owned("web");
+    prod.insert("forge:state".into(), "another-lineage".into());
+    cloud.plant(KIND, with_env("prod"), prod.clone());
+    cloud.plant(KIND, with_env("dev"), prod);
     let stray_dev = cloud.plant(KIND, with_env("dev"), owned("web"));
     let untagged = cloud.plant(KIND, Attrs::new(), owned("extra"));
     let (observes, lists) = (cloud.observe_calls(KIND), cloud.list_tagged_calls(KIND));
@@ -628,75 +638,13 @@ async fn other_environments_of_the_stack_are_not_orphans() {
     assert_eq!(cloud.list_tagged_calls(KIND) - lists, 1);
 }
 
-/// A tag index over the fake cloud covering `fake.thing` only: it reports
-/// every object carrying the stack tag, tags and all (user tags from the
-/// attributes, system tags), plus one id that is no longer there, as an
-/// eventually consistent index would.
-struct FakeIndex {
-    cloud: FakeCloud,
-    calls: std::sync::atomic::AtomicU64,
-    fail: bool,
-}
-
-#[async_trait]
-impl forge_engine::TagIndex for FakeIndex {
-    fn covers(&self, kind: &str) -> bool {
-        kind == KIND
-    }
-
-    async fn tagged(
-        &self,
-        ctx: &ObserveCtx,
-    ) -> Result<Vec<forge_engine::TaggedResource>, ProviderError> {
-        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if self.fail {
-            return Err(ProviderError::Api {
-                code: "AccessDeniedException".into(),
-                message: "tag:GetResources".into(),
-            });
-        }
-        let mut found: Vec<forge_engine::TaggedResource> = self
-            .cloud
-            .objects()
-            .into_iter()
-            .filter(|(_, o)| o.kind == KIND)
-            .filter(|(_, o)| o.system_tags.get("forge:stack") == Some(&ctx.stack))
-            .map(|(id, o)| {
-                let mut all = o.system_tags.clone();
-                if let Some(Value::Map(user)) = o.attrs.get("tags") {
-                    for (k, v) in user {
-                        if let Some(v) = v.as_str() {
-                            all.insert(k.clone(), v.to_string());
-                        }
-                    }
-                }
-                forge_engine::TaggedResource {
-                    kinds: vec![KIND.to_string()],
-                    id,
-                    tags: all,
-                }
-            })
-            .collect();
-        found.push(forge_engine::TaggedResource {
-            kinds: vec![KIND.to_string()],
-            id: "deleted-a-moment-ago".into(),
-            tags: BTreeMap::from([("forge:stack".to_string(), ctx.stack.clone())]),
-        });
-        Ok(found)
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn tag_index_replaces_list_tagged_for_the_kinds_it_covers() {
     let cloud = FakeCloud::new();
     let mut r = ProviderRegistry::new();
     r.register(FakeProvider::arc(KIND, &cloud));
     r.register(Arc::new(Versioned(FakeProvider::new(VERSIONED, &cloud))));
-    let index = Arc::new(FakeIndex {
-        cloud: cloud.clone(),
-        calls: Default::default(),
-        fail: false,
-    });
+    let index = Arc::new(FakeTagIndex::new(&cloud, &[KIND]).lagging());
     r.set_tag_index(index.clone());
     let e = Engine::new(r);
     let mut st = spec();
@@ -711,7 +659,7 @@ async fn tag_index_replaces_list_tagged_for_the_kinds_it_covers() {
     // the uncovered kind still listed; the index's stale entry is dropped
     // by the observe that confirms candidates.
     let clean = e.drift(&st, &b, &fast()).await.unwrap();
-    assert_eq!(index.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(index.calls(), 1);
     assert_eq!(cloud.list_tagged_calls(KIND) - lists, 0);
     assert_eq!(cloud.list_tagged_calls(VERSIONED) - versioned_lists, 1);
     assert_eq!(
@@ -725,12 +673,7 @@ async fn tag_index_replaces_list_tagged_for_the_kinds_it_covers() {
 
     // Orphans: one of this environment (reported, with its address tag),
     // one of prod (left out by the index's tags, never observed).
-    let owned = |address: &str| {
-        BTreeMap::from([
-            ("forge:stack".to_string(), "test".to_string()),
-            ("forge:address".to_string(), address.to_string()),
-        ])
-    };
+    let owned = |address: &str| owned_in(&b, address);
     let with_env = |env: &str| {
         Attrs::from([(
             "tags".to_string(),
@@ -738,7 +681,9 @@ async fn tag_index_replaces_list_tagged_for_the_kinds_it_covers() {
         )])
     };
     let stray = cloud.plant(KIND, with_env("dev"), owned("stray"));
-    cloud.plant(KIND, with_env("prod"), owned("web"));
+    let mut prod = owned("web");
+    prod.insert("forge:state".into(), "another-lineage".into());
+    cloud.plant(KIND, with_env("prod"), prod);
     let observes = cloud.observe_calls(KIND);
     let r = e.drift(&st, &b, &fast()).await.unwrap();
     let ids: Vec<&str> = r.orphans.iter().map(|o| o.id.as_str()).collect();
@@ -757,11 +702,7 @@ async fn tag_index_replaces_list_tagged_for_the_kinds_it_covers() {
     let mut r2 = ProviderRegistry::new();
     r2.register(FakeProvider::arc(KIND, &cloud));
     r2.register(Arc::new(Versioned(FakeProvider::new(VERSIONED, &cloud))));
-    r2.set_tag_index(Arc::new(FakeIndex {
-        cloud: cloud.clone(),
-        calls: Default::default(),
-        fail: true,
-    }));
+    r2.set_tag_index(Arc::new(FakeTagIndex::new(&cloud, &[KIND]).failing()));
     let lists = cloud.list_tagged_calls(KIND);
     let fallback = Engine::new(r2).drift(&st, &b, &fast()).await.unwrap();
     assert_eq!(cloud.list_tagged_calls(KIND) - lists, 1);

@@ -689,8 +689,10 @@ impl Provider for FakeProvider {
             .find(|(_, o)| {
                 o.kind == self.schema.kind
                     && (o.token == token
-                        || (o.system_tags.get("forge:address") == Some(&address)
-                            && o.system_tags.get("forge:stack") == Some(&ctx.stack)))
+                        || ctx.owner.owns(
+                            o.system_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                            Some(&address),
+                        ))
             })
             .map(|(id, o)| Created {
                 id: id.clone(),
@@ -712,7 +714,11 @@ impl Provider for FakeProvider {
         Ok(i.objects
             .iter()
             .filter(|(_, o)| {
-                o.kind == self.schema.kind && o.system_tags.get("forge:stack") == Some(&ctx.stack)
+                o.kind == self.schema.kind
+                    && ctx.owner.owns(
+                        o.system_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                        None,
+                    )
             })
             .map(|(id, o)| (id.clone(), o.system_tags.get("forge:address").cloned()))
             .collect())

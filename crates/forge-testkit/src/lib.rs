@@ -37,6 +37,7 @@
 //! ```
 
 pub mod fake;
+pub mod tag_index;
 
 use forge_core::spec::{Instance, Stack, StateBackendConfig};
 use std::collections::BTreeMap;

@@ -39,6 +39,7 @@ use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, MetricAlarm, StandardUnit, Statistic, Tag,
 };
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -554,13 +555,14 @@ impl Provider for MetricAlarmProvider {
             let address = ctx.address.to_string();
             if !tags::owned_by(
                 v.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                &ctx.stack,
+                &ctx.owner,
                 Some(&address),
             ) {
-                return Err(ProviderError::Api {
-                    code: "ResourceAlreadyExists".into(),
-                    message: format!("alarm {name} exists and is not managed by this stack"),
-                });
+                return Err(tags::not_ours(
+                    ctx,
+                    &format!("alarm {name}"),
+                    v.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                ));
             }
             let arn = v.alarm.alarm_arn().unwrap_or_default().to_string();
             put_alarm(&client, desired, &all_tags).await?;
@@ -628,7 +630,7 @@ impl Provider for MetricAlarmProvider {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
         let listed = self
-            .list_owned(&ctx.region, &ctx.stack, Some(&address))
+            .list_owned(&ctx.region, &ctx.owner, Some(&address))
             .await?;
         tags::adopt_listed(tags::listed_ids(listed), &address, |id| async move {
             observe_alarms(&client, std::slice::from_ref(&id)).await
@@ -640,7 +642,7 @@ impl Provider for MetricAlarmProvider {
         &self,
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        self.list_owned(&ctx.region, &ctx.stack, None).await
+        self.list_owned(&ctx.region, &ctx.owner, None).await
     }
 }
 
@@ -650,10 +652,10 @@ impl MetricAlarmProvider {
     async fn list_owned(
         &self,
         region: &str,
-        stack: &str,
+        owner: &Owner,
         address: Option<&str>,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let listed = tagged_resources(&self.clients, region, RESOURCE_TYPE, stack, address).await?;
+        let listed = tagged_resources(&self.clients, region, RESOURCE_TYPE, owner, address).await?;
         Ok(listed
             .into_iter()
             .filter_map(|(arn, addr)| Some((name_of_arn(&arn)?.to_string(), addr)))

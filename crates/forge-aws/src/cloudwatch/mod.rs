@@ -13,11 +13,12 @@ pub use metric_alarm::MetricAlarmProvider;
 use crate::clients::AwsClients;
 use crate::error::sdk_error;
 use crate::paging::collect_pages;
-use crate::tags::{ADDRESS_TAG, STACK_TAG};
+use crate::tags::{ADDRESS_TAG, STATE_TAG};
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use forge_engine::Owner;
 use forge_engine::{ProviderError, ProviderRegistry};
 use std::sync::Arc;
 
@@ -43,13 +44,18 @@ pub async fn tagged_resources(
     clients: &AwsClients,
     region: &str,
     resource_type: &str,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let client = clients
         .client(region, aws_sdk_resourcegroupstagging::Client::new)
         .await?;
-    let mut filters = vec![TagFilter::builder().key(STACK_TAG).values(stack).build()];
+    let mut filters = vec![
+        TagFilter::builder()
+            .key(STATE_TAG)
+            .values(&owner.lineage)
+            .build(),
+    ];
     if let Some(a) = address {
         filters.push(TagFilter::builder().key(ADDRESS_TAG).values(a).build());
     }

@@ -8,14 +8,14 @@
 use crate::clients::AwsClients;
 use crate::error::sdk_error;
 use crate::paging::{MAX_FILTER_VALUES, collect_pages, for_chunks};
-use crate::tags::{self, ADDRESS_TAG, STACK_TAG};
+use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification, UnsuccessfulItem};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::{ObserveCtx, Owner, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -62,10 +62,13 @@ pub fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -
         .build()
 }
 
-/// The filters selecting resources owned by a stack (and, given, one
+/// The filters selecting resources owned by a state (and, given, one
 /// address in it).
-pub fn ownership_filters(stack: &str, address: Option<&str>) -> Vec<Filter> {
-    let mut f = vec![filter(&format!("tag:{STACK_TAG}"), [stack])];
+pub fn ownership_filters(owner: &Owner, address: Option<&str>) -> Vec<Filter> {
+    let mut f = vec![filter(
+        &format!("tag:{STATE_TAG}"),
+        [owner.lineage.as_str()],
+    )];
     if let Some(a) = address {
         f.push(filter(&format!("tag:{ADDRESS_TAG}"), [a]));
     }
@@ -201,17 +204,17 @@ pub async fn describe_ids<D: Describe>(
 /// The Describe already filtered by tag; checking again client-side keeps a
 /// lax tag filter (moto ignores some on NAT gateways) from adopting or
 /// listing someone else's resource.
-fn owned<D: Describe>(item: &D::Item, stack: &str, address: Option<&str>) -> bool {
+fn owned<D: Describe>(item: &D::Item, owner: &Owner, address: Option<&str>) -> bool {
     tags::owned_by(
         D::tags(item)
             .iter()
             .filter_map(|t| Some((t.key()?, t.value()?))),
-        stack,
+        owner,
         address,
     )
 }
 
-/// The id of a live resource tagged as `ctx.address` of `ctx.stack`, if
+/// The id of a live resource tagged as `ctx.address` of `ctx.owner`, if
 /// any. With several (a crash repeated), the lowest id wins so every run
 /// adopts the same one.
 pub async fn orphan_id<D: Describe>(
@@ -219,10 +222,10 @@ pub async fn orphan_id<D: Describe>(
     ctx: &ResourceCtx,
 ) -> Result<Option<String>, ProviderError> {
     let address = ctx.address.to_string();
-    let items = describe::<D>(client, ownership_filters(&ctx.stack, Some(&address))).await?;
+    let items = describe::<D>(client, ownership_filters(&ctx.owner, Some(&address))).await?;
     let ids: Vec<String> = items
         .iter()
-        .filter(|i| owned::<D>(i, &ctx.stack, Some(&address)))
+        .filter(|i| owned::<D>(i, &ctx.owner, Some(&address)))
         .filter_map(|i| D::id(i).map(str::to_string))
         .collect();
     Ok(tags::pick_orphan(ids, &address))
@@ -234,10 +237,10 @@ pub async fn list_tagged<D: Describe>(
     client: &Client,
     ctx: &ObserveCtx,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let items = describe::<D>(client, ownership_filters(&ctx.stack, None)).await?;
+    let items = describe::<D>(client, ownership_filters(&ctx.owner, None)).await?;
     Ok(items
         .iter()
-        .filter(|i| owned::<D>(i, &ctx.stack, None))
+        .filter(|i| owned::<D>(i, &ctx.owner, None))
         .filter_map(|i| {
             let id = D::id(i)?.to_string();
             Some((id, tag_value(D::tags(i), ADDRESS_TAG).map(str::to_string)))
@@ -429,12 +432,13 @@ mod tests {
 
     #[test]
     fn ownership_filters_use_tag_filters() {
-        let f = ownership_filters("demo", Some("vpc"));
+        let owner = Owner::new("l-1", "demo", None);
+        let f = ownership_filters(&owner, Some("vpc"));
         assert_eq!(f.len(), 2);
-        assert_eq!(f[0].name(), Some("tag:forge:stack"));
-        assert_eq!(f[0].values(), ["demo"]);
+        assert_eq!(f[0].name(), Some("tag:forge:state"));
+        assert_eq!(f[0].values(), ["l-1"]);
         assert_eq!(f[1].name(), Some("tag:forge:address"));
-        assert_eq!(ownership_filters("demo", None).len(), 1);
+        assert_eq!(ownership_filters(&owner, None).len(), 1);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::attrs::{opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
 use crate::error::{delete_result, ignore_not_found};
 use crate::paging::{MAX_FILTER_VALUES, collect_pages, for_chunks};
-use crate::tags::{ADDRESS_TAG, STACK_TAG};
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
@@ -413,8 +413,11 @@ async fn own_duplicate(
     Ok(groups
         .iter()
         .find(|g| {
-            common::tag_value(g.tags(), STACK_TAG) == Some(ctx.stack.as_str())
-                && common::tag_value(g.tags(), ADDRESS_TAG) == Some(address.as_str())
+            tags::owned_by(
+                g.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))),
+                &ctx.owner,
+                Some(address.as_str()),
+            )
         })
         .and_then(|g| g.group_id().map(str::to_string)))
 }

@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName};
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::diff::values_equal;
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
@@ -208,14 +209,14 @@ async fn all_cluster_arns(client: &Client) -> Result<Vec<String>, ProviderError>
 /// The stack's clusters with their `forge:address` tag.
 async fn tagged(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let arns = all_cluster_arns(client).await?;
     let clusters = describe(client, &arns).await?;
     let mut out: Vec<(String, Option<String>)> = clusters
         .iter()
-        .filter(|c| common::owned_by(c.tags(), stack, address))
+        .filter(|c| common::owned_by(c.tags(), owner, address))
         .filter_map(|c| {
             let arn = c.cluster_arn()?.to_string();
             Some((
@@ -371,7 +372,7 @@ impl Provider for ClusterProvider {
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let address = ctx.address.to_string();
-        let Some((arn, _)) = tagged(&client, &ctx.stack, Some(&address))
+        let Some((arn, _)) = tagged(&client, &ctx.owner, Some(&address))
             .await?
             .into_iter()
             .next()
@@ -387,7 +388,7 @@ impl Provider for ClusterProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        tagged(&client, &ctx.stack, None).await
+        tagged(&client, &ctx.owner, None).await
     }
 }
 

@@ -11,6 +11,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::{Attrs, FieldSchema, FieldType, Value};
+use forge_engine::Owner;
 use forge_engine::{ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -105,9 +106,12 @@ pub fn tag_value<'a>(list: &'a [Tag], key: &str) -> Option<&'a str> {
 }
 
 /// Whether the tags mark a resource as `address` (if given) of `stack`.
-pub fn owned_by(list: &[Tag], stack: &str, address: Option<&str>) -> bool {
-    tag_value(list, tags::STACK_TAG) == Some(stack)
-        && address.is_none_or(|a| tag_value(list, tags::ADDRESS_TAG) == Some(a))
+pub fn owned_by(list: &[Tag], owner: &Owner, address: Option<&str>) -> bool {
+    tags::owned_by(
+        list.iter().filter_map(|t| Some((t.key()?, t.value()?))),
+        owner,
+        address,
+    )
 }
 
 /// Brings the user tags of `arn` from `prior` to `desired` with at most one

@@ -37,6 +37,7 @@ use aws_sdk_ecs::types::{
     LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceField,
 };
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::diff::values_equal;
 use forge_engine::{
     Created, FieldChange, ObserveCtx, Provider, ProviderError, Readiness, ResourceCtx,
@@ -860,7 +861,7 @@ impl Provider for ServiceProvider {
         let client = self.base.client(&ctx.region).await?;
         let _ = token;
         let address = ctx.address.to_string();
-        let Some((arn, _)) = tagged(&client, &ctx.stack, Some(&address))
+        let Some((arn, _)) = tagged(&client, &ctx.owner, Some(&address))
             .await?
             .into_iter()
             .next()
@@ -876,7 +877,7 @@ impl Provider for ServiceProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        tagged(&client, &ctx.stack, None).await
+        tagged(&client, &ctx.owner, None).await
     }
 
     fn readiness(&self, observed: &Attrs) -> Readiness {
@@ -901,7 +902,7 @@ pub fn service_readiness(observed: &Attrs) -> Readiness {
 /// given), sorted by ARN.
 async fn tagged(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let clusters = collect_pages(|token| async move {
@@ -934,7 +935,7 @@ async fn tagged(
     let services = describe(client, &arns).await?;
     let mut out: Vec<(String, Option<String>)> = services
         .iter()
-        .filter(|s| common::owned_by(s.tags(), stack, address))
+        .filter(|s| common::owned_by(s.tags(), owner, address))
         .filter_map(|s| {
             Some((
                 s.service_arn()?.to_string(),

@@ -436,7 +436,7 @@ impl Provider for TaskDefinitionProvider {
         let address = ctx.address.to_string();
         for arn in arns {
             if let Some((td, tags)) = describe_one(&client, &arn).await?
-                && common::owned_by(&tags, &ctx.stack, Some(&address))
+                && common::owned_by(&tags, &ctx.owner, Some(&address))
             {
                 return Ok(Some(Created {
                     id: arn,

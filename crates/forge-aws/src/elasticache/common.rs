@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::Attrs;
+use forge_engine::Owner;
 use forge_engine::{Created, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -162,7 +163,7 @@ pub async fn sync_tags(
 pub async fn owned(
     client: &Client,
     items: Vec<(String, String)>,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let tagged = concurrent(items, TAG_CONCURRENCY, |(id, arn)| async move {
@@ -175,7 +176,7 @@ pub async fn owned(
         .filter(|(_, t)| {
             tags::owned_by(
                 t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                stack,
+                owner,
                 address,
             )
         })
@@ -200,7 +201,7 @@ where
     Fut: std::future::Future<Output = Result<BTreeMap<String, Attrs>, ProviderError>>,
 {
     let address = ctx.address.to_string();
-    let found = owned(client, items, &ctx.stack, Some(&address)).await?;
+    let found = owned(client, items, &ctx.owner, Some(&address)).await?;
     tags::adopt_owned(ctx, found, observe).await
 }
 

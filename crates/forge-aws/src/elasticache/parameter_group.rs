@@ -434,7 +434,7 @@ impl Provider for ParameterGroupProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        common::owned(&client, listed(&client).await?, &ctx.stack, None).await
+        common::owned(&client, listed(&client).await?, &ctx.owner, None).await
     }
 }
 

@@ -876,7 +876,7 @@ impl Provider for ReplicationGroupProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        common::owned(&client, listed(&client).await?, &ctx.stack, None).await
+        common::owned(&client, listed(&client).await?, &ctx.owner, None).await
     }
 }
 

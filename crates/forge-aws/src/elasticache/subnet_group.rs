@@ -306,7 +306,7 @@ impl Provider for SubnetGroupProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        common::owned(&client, listed(&client).await?, &ctx.stack, None).await
+        common::owned(&client, listed(&client).await?, &ctx.owner, None).await
     }
 }
 

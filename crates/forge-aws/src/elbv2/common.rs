@@ -10,13 +10,14 @@
 use crate::clients::AwsClients;
 use crate::error::{is_not_found, sdk_error};
 use crate::paging::{collect_pages, for_chunks};
-use crate::tags::{self, ADDRESS_TAG, STACK_TAG};
+use crate::tags::{self, ADDRESS_TAG};
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::Tag;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::{Attrs, Value};
+use forge_engine::Owner;
 use forge_engine::{ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -206,9 +207,12 @@ where
 }
 
 /// Whether a tag set marks the resource as `address` of `stack`.
-pub fn owned_by(tags: &BTreeMap<String, String>, stack: &str, address: Option<&str>) -> bool {
-    tags.get(STACK_TAG).map(String::as_str) == Some(stack)
-        && address.is_none_or(|a| tags.get(ADDRESS_TAG).map(String::as_str) == Some(a))
+pub fn owned_by(tags: &BTreeMap<String, String>, owner: &Owner, address: Option<&str>) -> bool {
+    tags::owned_by(
+        tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        owner,
+        address,
+    )
 }
 
 /// Of `arns`, those tagged with the stack (and address, if given), with
@@ -217,13 +221,13 @@ pub fn owned_by(tags: &BTreeMap<String, String>, stack: &str, address: Option<&s
 pub async fn tagged_arns(
     client: &Client,
     arns: &[String],
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let tags = describe_tags(client, arns).await?;
     let mut out: Vec<(String, Option<String>)> = tags
         .into_iter()
-        .filter(|(_, t)| owned_by(t, stack, address))
+        .filter(|(_, t)| owned_by(t, owner, address))
         .map(|(arn, t)| {
             let addr = t.get(ADDRESS_TAG).cloned();
             (arn, addr)
@@ -241,7 +245,7 @@ pub async fn orphan_arn(
     arns: &[String],
 ) -> Result<Option<String>, ProviderError> {
     let address = ctx.address.to_string();
-    let found = tagged_arns(client, arns, &ctx.stack, Some(&address)).await?;
+    let found = tagged_arns(client, arns, &ctx.owner, Some(&address)).await?;
     if found.len() > 1 {
         tracing::warn!(address = %address, arns = ?found, "several untracked resources carry this address; adopting the first");
     }
@@ -272,10 +276,10 @@ pub async fn all_load_balancer_arns(client: &Client) -> Result<Vec<String>, Prov
 /// listeners and rules, which have no describe-all call of their own.
 pub async fn stack_load_balancer_arns(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
 ) -> Result<Vec<String>, ProviderError> {
     let all = all_load_balancer_arns(client).await?;
-    Ok(tagged_arns(client, &all, stack, None)
+    Ok(tagged_arns(client, &all, owner, None)
         .await?
         .into_iter()
         .map(|(a, _)| a)
@@ -392,15 +396,17 @@ mod tests {
     }
 
     #[test]
-    fn ownership_needs_stack_and_address() {
+    fn ownership_needs_the_state_and_address() {
         let t = BTreeMap::from([
-            (STACK_TAG.to_string(), "s".to_string()),
+            (tags::STATE_TAG.to_string(), "l".to_string()),
+            (tags::STACK_TAG.to_string(), "s".to_string()),
             (ADDRESS_TAG.to_string(), "alb".to_string()),
         ]);
-        assert!(owned_by(&t, "s", Some("alb")));
-        assert!(owned_by(&t, "s", None));
-        assert!(!owned_by(&t, "s", Some("other")));
-        assert!(!owned_by(&t, "x", None));
+        let owner = Owner::new("l", "s", None);
+        assert!(owned_by(&t, &owner, Some("alb")));
+        assert!(owned_by(&t, &owner, None));
+        assert!(!owned_by(&t, &owner, Some("other")));
+        assert!(!owned_by(&t, &Owner::new("l2", "s", None), None));
     }
 
     #[test]

@@ -319,7 +319,7 @@ impl Provider for ListenerProvider {
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        let lbs = common::stack_load_balancer_arns(&client, &ctx.stack).await?;
+        let lbs = common::stack_load_balancer_arns(&client, &ctx.owner).await?;
         let listeners = common::listener_arns_of(&client, &lbs).await?;
         let Some(arn) = common::orphan_arn(&client, ctx, &listeners).await? else {
             return Ok(None);
@@ -335,9 +335,9 @@ impl Provider for ListenerProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        let lbs = common::stack_load_balancer_arns(&client, &ctx.stack).await?;
+        let lbs = common::stack_load_balancer_arns(&client, &ctx.owner).await?;
         let listeners = common::listener_arns_of(&client, &lbs).await?;
-        common::tagged_arns(&client, &listeners, &ctx.stack, None).await
+        common::tagged_arns(&client, &listeners, &ctx.owner, None).await
     }
 }
 

@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Rule, RulePriorityPair};
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::diff::values_equal;
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
@@ -184,8 +185,8 @@ async fn rule_arns_of(client: &Client, listeners: &[String]) -> Result<Vec<Strin
     Ok(out)
 }
 
-async fn stack_rule_arns(client: &Client, stack: &str) -> Result<Vec<String>, ProviderError> {
-    let lbs = common::stack_load_balancer_arns(client, stack).await?;
+async fn stack_rule_arns(client: &Client, owner: &Owner) -> Result<Vec<String>, ProviderError> {
+    let lbs = common::stack_load_balancer_arns(client, owner).await?;
     let listeners = common::listener_arns_of(client, &lbs).await?;
     rule_arns_of(client, &listeners).await
 }
@@ -311,7 +312,7 @@ impl Provider for ListenerRuleProvider {
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        let rules = stack_rule_arns(&client, &ctx.stack).await?;
+        let rules = stack_rule_arns(&client, &ctx.owner).await?;
         let Some(arn) = common::orphan_arn(&client, ctx, &rules).await? else {
             return Ok(None);
         };
@@ -326,8 +327,8 @@ impl Provider for ListenerRuleProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        let rules = stack_rule_arns(&client, &ctx.stack).await?;
-        common::tagged_arns(&client, &rules, &ctx.stack, None).await
+        let rules = stack_rule_arns(&client, &ctx.owner).await?;
+        common::tagged_arns(&client, &rules, &ctx.owner, None).await
     }
 }
 

@@ -635,7 +635,7 @@ impl Provider for LoadBalancerProvider {
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let all = common::all_load_balancer_arns(&client).await?;
-        common::tagged_arns(&client, &all, &ctx.stack, None).await
+        common::tagged_arns(&client, &all, &ctx.owner, None).await
     }
 
     fn readiness(&self, observed: &Attrs) -> Readiness {

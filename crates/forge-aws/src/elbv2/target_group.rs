@@ -645,7 +645,7 @@ impl Provider for TargetGroupProvider {
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let all = all_target_group_arns(&client).await?;
-        common::tagged_arns(&client, &all, &ctx.stack, None).await
+        common::tagged_arns(&client, &all, &ctx.owner, None).await
     }
 }
 

@@ -614,18 +614,23 @@ impl Provider for RoleProvider {
                     Some(v)
                         if tags::owned_by(
                             v.role.tags().iter().map(|t| (t.key(), t.value())),
-                            &ctx.stack,
+                            &ctx.owner,
                             Some(&ctx.address.to_string()),
                         ) =>
                     {
                         normalize(role_attrs(&v))
                     }
-                    _ => {
+                    Some(v) => {
+                        return Err(tags::not_ours(
+                            ctx,
+                            &format!("role {name}"),
+                            v.role.tags().iter().map(|t| (t.key(), t.value())),
+                        ));
+                    }
+                    None => {
                         return Err(ProviderError::Api {
                             code,
-                            message: format!(
-                                "{message} (role {name} exists and is not managed by this stack)"
-                            ),
+                            message: format!("{message} (role {name} exists but cannot be read)"),
                         });
                     }
                 }
@@ -727,7 +732,7 @@ impl Provider for RoleProvider {
         let ids: Vec<String> = all_role_details(&client)
             .await?
             .iter()
-            .filter(|d| tags::owned_by(detail_tags(d), &ctx.stack, Some(&address)))
+            .filter(|d| tags::owned_by(detail_tags(d), &ctx.owner, Some(&address)))
             .filter_map(|d| d.role_name().map(str::to_string))
             .collect();
         tags::adopt_listed(ids, &address, |id| async move {
@@ -744,7 +749,7 @@ impl Provider for RoleProvider {
         Ok(all_role_details(&client)
             .await?
             .iter()
-            .filter(|d| tags::owned_by(detail_tags(d), &ctx.stack, None))
+            .filter(|d| tags::owned_by(detail_tags(d), &ctx.owner, None))
             .filter_map(|d| {
                 let address = detail_tags(d)
                     .find(|(k, _)| *k == ADDRESS_TAG)

@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -416,7 +417,7 @@ async fn run_call(client: &Client, id: &str, call: KeyCall) -> Result<(), Provid
 /// and the drift report.
 async fn owned_keys(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let ids: Vec<String> = collect_pages(|marker| async move {
@@ -452,7 +453,7 @@ async fn owned_keys(
     for (id, t) in tagged.into_iter().flatten() {
         if tags::owned_by(
             t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            stack,
+            owner,
             address,
         ) {
             // Keys already scheduled for deletion are not candidates.
@@ -602,7 +603,7 @@ impl Provider for KeyProvider {
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
-        let ids = owned_keys(&client, &ctx.stack, Some(&address)).await?;
+        let ids = owned_keys(&client, &ctx.owner, Some(&address)).await?;
         tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
             observe_keys(&client, std::slice::from_ref(&id)).await
         })
@@ -614,7 +615,7 @@ impl Provider for KeyProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        owned_keys(&client, &ctx.stack, None).await
+        owned_keys(&client, &ctx.owner, None).await
     }
 }
 

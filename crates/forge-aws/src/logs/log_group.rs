@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::{LogGroup, LogGroupClass};
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
@@ -382,24 +383,24 @@ impl Provider for LogGroupProvider {
         match result {
             Ok(_) => {}
             // A retry of our own create whose answer was lost: the group
-            // carries our tags. Anyone else's group is refused.
-            Err(ProviderError::Api { code, message })
-                if code == "ResourceAlreadyExistsException" =>
-            {
-                let mine = all_owned(
+            // carries this state's tags. Anyone else's group is refused.
+            Err(ProviderError::Api { code, .. }) if code == "ResourceAlreadyExistsException" => {
+                let found = describe(&client, Some(vec![name.to_string()])).await?;
+                let existing = with_tags(
                     &client,
-                    &ctx.stack,
-                    Some(&ctx.address.to_string()),
-                    Some(name),
+                    found
+                        .into_iter()
+                        .filter(|g| g.log_group_name() == Some(name))
+                        .collect(),
                 )
                 .await?;
-                if mine.is_empty() {
-                    return Err(ProviderError::Api {
-                        code,
-                        message: format!(
-                            "{message} (log group {name} exists and is not managed by this stack)"
-                        ),
-                    });
+                let t: Vec<(&str, &str)> = existing
+                    .iter()
+                    .flat_map(|(_, t)| t.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                    .collect();
+                let address = ctx.address.to_string();
+                if !tags::owned_by(t.iter().copied(), &ctx.owner, Some(&address)) {
+                    return Err(tags::not_ours(ctx, &format!("log group {name}"), t));
                 }
             }
             Err(e) => return Err(e),
@@ -465,7 +466,7 @@ impl Provider for LogGroupProvider {
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
-        let ids = all_owned(&client, &ctx.stack, Some(&address), None).await?;
+        let ids = all_owned(&client, &ctx.owner, Some(&address), None).await?;
         tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
             observe_groups(&client, std::slice::from_ref(&id)).await
         })
@@ -477,7 +478,7 @@ impl Provider for LogGroupProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        all_owned(&client, &ctx.stack, None, None).await
+        all_owned(&client, &ctx.owner, None, None).await
     }
 }
 
@@ -485,7 +486,7 @@ impl Provider for LogGroupProvider {
 /// `name`, only that group is read (one describe, one tag read).
 async fn all_owned(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
     name: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
@@ -508,7 +509,7 @@ async fn all_owned(
         .filter(|(_, t)| {
             tags::owned_by(
                 t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                stack,
+                owner,
                 address,
             )
         })

@@ -33,6 +33,7 @@ use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster, Filter};
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{
     Created, FieldChange, ObserveCtx, PlannedChange, Provider, ProviderError, Readiness,
     ResourceCtx,
@@ -428,13 +429,13 @@ async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> 
 
 async fn owned_clusters(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let all = collect_pages(|m| describe_page(client, None, m)).await?;
     Ok(owned(
         &all,
-        stack,
+        owner,
         address,
         |c| c.db_cluster_identifier(),
         |c| c.tag_list(),
@@ -702,7 +703,7 @@ impl Provider for ClusterProvider {
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
         let client = &self.client(&ctx.region).await?;
-        let ids = owned_clusters(client, &ctx.stack, Some(&ctx.address.to_string())).await?;
+        let ids = owned_clusters(client, &ctx.owner, Some(&ctx.address.to_string())).await?;
         tags::adopt_owned(ctx, ids, |id| async move {
             observe_clusters(client, std::slice::from_ref(&id)).await
         })
@@ -714,7 +715,7 @@ impl Provider for ClusterProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        owned_clusters(&client, &ctx.stack, None).await
+        owned_clusters(&client, &ctx.owner, None).await
     }
 }
 

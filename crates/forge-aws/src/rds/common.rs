@@ -12,6 +12,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::{Attrs, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{ProviderError, Readiness};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -111,14 +112,14 @@ pub fn observed_tags(tags: &[Tag]) -> Value {
 /// `(id, forge:address)` of the items owned by `stack` (and `address`).
 pub fn owned<T>(
     items: &[T],
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
     id: impl Fn(&T) -> Option<&str>,
     tags_of: impl Fn(&T) -> &[Tag],
 ) -> Vec<(String, Option<String>)> {
     items
         .iter()
-        .filter(|i| tags::owned_by(tag_pairs(tags_of(i)), stack, address))
+        .filter(|i| tags::owned_by(tag_pairs(tags_of(i)), owner, address))
         .filter_map(|i| {
             Some((
                 id(i)?.to_string(),

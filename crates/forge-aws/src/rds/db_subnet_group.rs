@@ -23,6 +23,7 @@ use aws_sdk_rds::types::{DbSubnetGroup, Tag};
 #[cfg(test)]
 use forge_core::Value;
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema};
+use forge_engine::Owner;
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -190,13 +191,13 @@ async fn observe_groups(
 /// The groups tagged as owned by `stack` (and `address`).
 async fn owned_groups(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let tagged = with_tags(client, list_groups(client).await?).await?;
     Ok(owned(
         &tagged,
-        stack,
+        owner,
         address,
         |(g, _)| g.db_subnet_group_name(),
         |(_, t)| t.as_slice(),
@@ -316,7 +317,7 @@ impl Provider for DbSubnetGroupProvider {
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
         let client = &self.client(&ctx.region).await?;
-        let ids = owned_groups(client, &ctx.stack, Some(&ctx.address.to_string())).await?;
+        let ids = owned_groups(client, &ctx.owner, Some(&ctx.address.to_string())).await?;
         tags::adopt_owned(ctx, ids, |id| async move {
             observe_groups(client, std::slice::from_ref(&id)).await
         })
@@ -328,7 +329,7 @@ impl Provider for DbSubnetGroupProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        owned_groups(&client, &ctx.stack, None).await
+        owned_groups(&client, &ctx.owner, None).await
     }
 }
 

@@ -25,6 +25,7 @@ use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::GlobalCluster;
 use forge_core::{Attrs, FieldSchema as F, FieldType as T, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{
     Created, FieldChange, ObserveCtx, PlannedChange, Provider, ProviderError, Readiness,
     ResourceCtx,
@@ -170,13 +171,13 @@ async fn list_all(client: &Client) -> Result<Vec<GlobalCluster>, ProviderError> 
 /// `address`).
 async fn owned_globals(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let all = list_all(client).await?;
     Ok(owned(
         &all,
-        stack,
+        owner,
         address,
         |g| g.global_cluster_identifier(),
         |g| g.tag_list(),
@@ -325,7 +326,7 @@ impl Provider for GlobalClusterProvider {
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
         let client = &self.client(&ctx.region).await?;
-        let ids = owned_globals(client, &ctx.stack, Some(&ctx.address.to_string())).await?;
+        let ids = owned_globals(client, &ctx.owner, Some(&ctx.address.to_string())).await?;
         tags::adopt_owned(ctx, ids, |id| async move {
             observe_globals(client, std::slice::from_ref(&id)).await
         })
@@ -337,7 +338,7 @@ impl Provider for GlobalClusterProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        owned_globals(&client, &ctx.stack, None).await
+        owned_globals(&client, &ctx.owner, None).await
     }
 }
 

@@ -26,6 +26,7 @@ use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{DbInstance, Filter};
 use forge_core::{Attrs, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{
     Created, FieldChange, ObserveCtx, PlannedChange, Provider, ProviderError, Readiness,
     ResourceCtx,
@@ -232,7 +233,7 @@ impl InstanceProvider {
     async fn owned_instances(
         &self,
         client: &Client,
-        stack: &str,
+        owner: &Owner,
         address: Option<&str>,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let all = collect_pages(|m| describe_page(client, None, m)).await?;
@@ -245,7 +246,7 @@ impl InstanceProvider {
             .collect();
         Ok(owned(
             &mine,
-            stack,
+            owner,
             address,
             |i| i.db_instance_identifier(),
             |i| i.tag_list(),
@@ -536,7 +537,7 @@ impl Provider for InstanceProvider {
     ) -> Result<Option<Created>, ProviderError> {
         let client = &self.client(&ctx.region).await?;
         let ids = self
-            .owned_instances(client, &ctx.stack, Some(&ctx.address.to_string()))
+            .owned_instances(client, &ctx.owner, Some(&ctx.address.to_string()))
             .await?;
         tags::adopt_owned(ctx, ids, |id| async move {
             self.observe_instances(client, std::slice::from_ref(&id))
@@ -550,7 +551,7 @@ impl Provider for InstanceProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        self.owned_instances(&client, &ctx.stack, None).await
+        self.owned_instances(&client, &ctx.owner, None).await
     }
 }
 

@@ -30,6 +30,7 @@ use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{
     Created, FieldChange, ObserveCtx, PlannedChange, Provider, ProviderError, ResourceCtx,
 };
@@ -407,7 +408,7 @@ impl ParameterGroupProvider {
     async fn owned_groups(
         &self,
         client: &Client,
-        stack: &str,
+        owner: &Owner,
         address: Option<&str>,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let all = self
@@ -415,7 +416,7 @@ impl ParameterGroupProvider {
             .await?;
         Ok(owned(
             &all,
-            stack,
+            owner,
             address,
             |(g, _, _)| Some(g.name.as_str()),
             |(_, _, t)| t.as_slice(),
@@ -628,7 +629,7 @@ impl Provider for ParameterGroupProvider {
     ) -> Result<Option<Created>, ProviderError> {
         let client = &self.client(&ctx.region).await?;
         let ids = self
-            .owned_groups(client, &ctx.stack, Some(&ctx.address.to_string()))
+            .owned_groups(client, &ctx.owner, Some(&ctx.address.to_string()))
             .await?;
         tags::adopt_owned(ctx, ids, |id| async move {
             self.observe_groups(client, std::slice::from_ref(&id)).await
@@ -641,7 +642,7 @@ impl Provider for ParameterGroupProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        self.owned_groups(&client, &ctx.stack, None).await
+        self.owned_groups(&client, &ctx.owner, None).await
     }
 }
 

@@ -45,6 +45,7 @@ use aws_sdk_s3::types::{
     OwnershipControlsRule, Tag, Tagging, VersioningConfiguration,
 };
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -852,7 +853,7 @@ pub fn not_empty_error(bucket: &str, count: usize, more: bool) -> ProviderError 
 async fn owned_buckets(
     client: &Client,
     region: &str,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let names = crate::paging::collect_pages(|token| async move {
@@ -886,7 +887,7 @@ async fn owned_buckets(
         .filter(|(_, t)| {
             tags::owned_by(
                 t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                stack,
+                owner,
                 address,
             )
         })
@@ -964,21 +965,20 @@ impl Provider for BucketProvider {
             .map_err(|e| s3_err_at("CreateBucket", e));
         match result {
             Ok(_) => {}
-            Err(ProviderError::Api { code, message }) if code == "BucketAlreadyOwnedByYou" => {
+            Err(ProviderError::Api { code, .. }) if code == "BucketAlreadyOwnedByYou" => {
                 // Ours from an earlier attempt only if it carries our tags.
                 let t = bucket_tags(&client, name).await?;
                 let address = ctx.address.to_string();
                 if !tags::owned_by(
                     t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                    &ctx.stack,
+                    &ctx.owner,
                     Some(&address),
                 ) {
-                    return Err(ProviderError::Api {
-                        code,
-                        message: format!(
-                            "{message} (bucket {name} exists and is not managed by this stack)"
-                        ),
-                    });
+                    return Err(tags::not_ours(
+                        ctx,
+                        &format!("bucket {name}"),
+                        t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                    ));
                 }
             }
             Err(e) => return Err(e),
@@ -1073,7 +1073,7 @@ impl Provider for BucketProvider {
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
-        let found = owned_buckets(&client, &ctx.region, &ctx.stack, Some(&address)).await?;
+        let found = owned_buckets(&client, &ctx.region, &ctx.owner, Some(&address)).await?;
         let Some(id) = tags::pick_orphan(found.into_iter().map(|(n, _)| n).collect(), &address)
         else {
             return Ok(None);
@@ -1088,7 +1088,7 @@ impl Provider for BucketProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        owned_buckets(&client, &ctx.region, &ctx.stack, None).await
+        owned_buckets(&client, &ctx.region, &ctx.owner, None).await
     }
 }
 

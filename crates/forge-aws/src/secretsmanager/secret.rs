@@ -22,11 +22,12 @@ use crate::clients::AwsClients;
 use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::error::is_not_found;
 use crate::paging::{collect_pages, for_chunks};
-use crate::tags::{self, ADDRESS_TAG, STACK_TAG};
+use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry, Tag};
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -399,14 +400,16 @@ async fn run_call(client: &Client, id: &str, call: SecretCall) -> Result<(), Pro
 /// server and checked exactly here.
 async fn owned(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let mut filters = vec![filter(FilterNameStringType::TagKey, vec![STACK_TAG.into()])];
-    filters.push(filter(
-        FilterNameStringType::TagValue,
-        vec![address.unwrap_or(stack).to_string()],
-    ));
+    // Secrets Manager's tag filters match key and value separately (any
+    // tag with this key, any tag with this value): narrow by the state's
+    // lineage, which no other tag holds, and check exactly below.
+    let filters = vec![
+        filter(FilterNameStringType::TagKey, vec![STATE_TAG.into()]),
+        filter(FilterNameStringType::TagValue, vec![owner.lineage.clone()]),
+    ];
     let listed = list_secrets(client, filters).await?;
     Ok(listed
         .iter()
@@ -414,7 +417,7 @@ async fn owned(
         .filter(|s| {
             tags::owned_by(
                 s.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))),
-                stack,
+                owner,
                 address,
             )
         })
@@ -486,29 +489,34 @@ impl Provider for SecretProvider {
                 message: "CreateSecret returned no ARN".into(),
             })?,
             Err(ProviderError::Api { code, message }) if code == "ResourceExistsException" => {
+                let existing = client
+                    .describe_secret()
+                    .secret_id(name)
+                    .send()
+                    .await
+                    .map_err(sm_err)?;
+                let pairs = || {
+                    existing
+                        .tags()
+                        .iter()
+                        .filter_map(|t| Some((t.key()?, t.value()?)))
+                };
                 let address = ctx.address.to_string();
-                let mine = owned(&client, &ctx.stack, Some(&address)).await?;
-                match mine
-                    .into_iter()
-                    .map(|(arn, _)| arn)
-                    .find(|arn| name_of_arn(arn) == Some(name))
-                {
-                    Some(arn) => {
-                        let current = observe_one(&client, &arn).await?;
-                        for call in update_calls(&current, desired) {
-                            run_call(&client, &arn, call).await?;
-                        }
-                        arn
-                    }
-                    None => {
-                        return Err(ProviderError::Api {
-                            code,
-                            message: format!(
-                                "{message} (secret {name} exists and is not managed by this stack)"
-                            ),
-                        });
-                    }
+                if !tags::owned_by(pairs(), &ctx.owner, Some(&address)) {
+                    return Err(tags::not_ours(ctx, &format!("secret {name}"), pairs()));
                 }
+                let arn = existing
+                    .arn()
+                    .map(str::to_string)
+                    .ok_or_else(|| ProviderError::Api {
+                        code,
+                        message: format!("{message} (secret {name} has no ARN)"),
+                    })?;
+                let current = observe_one(&client, &arn).await?;
+                for call in update_calls(&current, desired) {
+                    run_call(&client, &arn, call).await?;
+                }
+                arn
             }
             Err(e) => return Err(e),
         };
@@ -568,7 +576,7 @@ impl Provider for SecretProvider {
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
-        let found = owned(&client, &ctx.stack, Some(&address)).await?;
+        let found = owned(&client, &ctx.owner, Some(&address)).await?;
         tags::adopt_listed(tags::listed_ids(found), &address, |id| async move {
             observe_secrets(&client, std::slice::from_ref(&id)).await
         })
@@ -580,7 +588,7 @@ impl Provider for SecretProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        owned(&client, &ctx.stack, None).await
+        owned(&client, &ctx.owner, None).await
     }
 }
 

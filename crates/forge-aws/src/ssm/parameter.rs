@@ -23,6 +23,7 @@ use aws_sdk_ssm::types::{
     ResourceTypeForTagging, Tag,
 };
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_engine::Owner;
 use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -395,15 +396,15 @@ async fn run_call(
 /// the stack tag here; without an address, every parameter of the stack.
 async fn owned(
     client: &Client,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let filter = match address {
         Some(a) => string_filter(&format!("tag:{ADDRESS_TAG}"), "Equals", vec![a.to_string()])?,
         None => string_filter(
-            &format!("tag:{}", tags::STACK_TAG),
+            &format!("tag:{}", tags::STATE_TAG),
             "Equals",
-            vec![stack.to_string()],
+            vec![owner.lineage.clone()],
         )?,
     };
     let metas = describe(client, filter).await?;
@@ -418,7 +419,7 @@ async fn owned(
     .await?;
     Ok(tagged
         .into_iter()
-        .filter(|(_, t)| tags::owned_by(t.iter().map(|t| (t.key(), t.value())), stack, address))
+        .filter(|(_, t)| tags::owned_by(t.iter().map(|t| (t.key(), t.value())), owner, address))
         .map(|(n, t)| {
             let addr = t
                 .iter()
@@ -466,15 +467,12 @@ impl Provider for ParameterProvider {
         let all_tags = ssm_tags(&tags::create_tags(desired, &ctx.system_tags))?;
         match put(&client, desired, false, Some(all_tags)).await {
             Ok(()) => {}
-            Err(ProviderError::Api { code, message }) if code == "ParameterAlreadyExists" => {
-                let mine = owned(&client, &ctx.stack, Some(&ctx.address.to_string())).await?;
-                if !mine.iter().any(|(n, _)| n == name) {
-                    return Err(ProviderError::Api {
-                        code,
-                        message: format!(
-                            "{message} (parameter {name} exists and is not managed by this stack)"
-                        ),
-                    });
+            Err(ProviderError::Api { code, .. }) if code == "ParameterAlreadyExists" => {
+                let t = param_tags(&client, name).await?;
+                let pairs = || t.iter().map(|t| (t.key(), t.value()));
+                let address = ctx.address.to_string();
+                if !tags::owned_by(pairs(), &ctx.owner, Some(&address)) {
+                    return Err(tags::not_ours(ctx, &format!("parameter {name}"), pairs()));
                 }
                 let current = observe_one(&client, name).await?;
                 for call in update_calls(&current, desired) {
@@ -529,7 +527,7 @@ impl Provider for ParameterProvider {
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.client(&ctx.region).await?;
         let address = ctx.address.to_string();
-        let found = owned(&client, &ctx.stack, Some(&address)).await?;
+        let found = owned(&client, &ctx.owner, Some(&address)).await?;
         tags::adopt_listed(tags::listed_ids(found), &address, |id| async move {
             observe_params(&client, std::slice::from_ref(&id)).await
         })
@@ -541,7 +539,7 @@ impl Provider for ParameterProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        owned(&client, &ctx.stack, None).await
+        owned(&client, &ctx.owner, None).await
     }
 }
 

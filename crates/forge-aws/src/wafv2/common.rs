@@ -11,6 +11,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::{Attrs, Value};
+use forge_engine::Owner;
 use forge_engine::{ProviderError, ResourceCtx};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -177,7 +178,7 @@ pub async fn sync_tags(
 pub async fn tagged(
     client: &Client,
     scope: &str,
-    stack: &str,
+    owner: &Owner,
     address: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
     let mut out = Vec::new();
@@ -188,9 +189,7 @@ pub async fn tagged(
                 .find(|x| x.key() == k)
                 .map(|x| x.value().to_string())
         };
-        if get(tags::STACK_TAG).as_deref() == Some(stack)
-            && address.is_none_or(|a| get(tags::ADDRESS_TAG).as_deref() == Some(a))
-        {
+        if tags::owned_by(t.iter().map(|x| (x.key(), x.value())), owner, address) {
             out.push((arn, get(tags::ADDRESS_TAG)));
         }
     }

@@ -376,7 +376,7 @@ impl Provider for WebAclProvider {
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         let address = ctx.address.to_string();
-        let found = common::tagged(&client, "REGIONAL", &ctx.stack, Some(&address)).await?;
+        let found = common::tagged(&client, "REGIONAL", &ctx.owner, Some(&address)).await?;
         let Some((arn, _)) = found.into_iter().next() else {
             return Ok(None);
         };
@@ -389,7 +389,7 @@ impl Provider for WebAclProvider {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        common::tagged(&client, "REGIONAL", &ctx.stack, None).await
+        common::tagged(&client, "REGIONAL", &ctx.owner, None).await
     }
 }
 

@@ -8,6 +8,7 @@ use super::writer::WriterHandle;
 use super::{Event, Operation, ProgressFn};
 use crate::diff::values_equal;
 use crate::ignore::apply_ignore_changes;
+use crate::ownership::Owner;
 use crate::plan::{ChangeAction, Plan, ResourceChange};
 use crate::provider::{PlannedAction, Provider, Readiness};
 use crate::registry::ProviderRegistry;
@@ -198,7 +199,11 @@ async fn delete(
         release(shared, permits);
         return Ok(());
     };
-    let ctx = resource_ctx(&shared.plan.stack, &change.address, &change.region);
+    let ctx = resource_ctx(
+        &Owner::of_plan(&shared.plan),
+        &change.address,
+        &change.region,
+    );
     let prior = change.before.as_ref().map(unmarked).unwrap_or_default();
     let r = with_retry(
         &shared.retry,
@@ -428,7 +433,11 @@ async fn create(
         release(shared, permits);
         return Err(format!("no create intent recorded for {}", change.address));
     };
-    let ctx = resource_ctx(&shared.plan.stack, &change.address, &change.region);
+    let ctx = resource_ctx(
+        &Owner::of_plan(&shared.plan),
+        &change.address,
+        &change.region,
+    );
     let send = unmarked(&desired);
     let attempted = std::sync::atomic::AtomicBool::new(false);
     let adopted = std::sync::atomic::AtomicBool::new(false);
@@ -596,7 +605,11 @@ async fn update(
             prior.clone()
         }
         Ok(Some((desired, changes))) => {
-            let ctx = resource_ctx(&shared.plan.stack, &change.address, &change.region);
+            let ctx = resource_ctx(
+                &Owner::of_plan(&shared.plan),
+                &change.address,
+                &change.region,
+            );
             let (p, d) = (unmarked(&prior), unmarked(&desired));
             let r = with_retry(
                 &shared.retry,

@@ -4,6 +4,7 @@
 //! waiting never holds a scheduler slot.
 
 use super::{Event, ProgressFn};
+use crate::ownership::Owner;
 use crate::provider::{ObserveCtx, Provider, Readiness};
 use crate::retry::{RetryPolicy, with_retry};
 use forge_core::{Address, Attrs};
@@ -33,17 +34,17 @@ struct WaitReq {
 
 /// The pollers of one apply.
 pub struct ReadinessHub {
-    stack: String,
+    owner: Owner,
     retry: RetryPolicy,
     progress: Option<ProgressFn>,
     groups: Mutex<HashMap<(String, String), mpsc::UnboundedSender<WaitReq>>>,
 }
 
 impl ReadinessHub {
-    /// A hub for `stack`.
-    pub fn new(stack: String, retry: RetryPolicy, progress: Option<ProgressFn>) -> Self {
+    /// A hub for the state `owner` applies to.
+    pub fn new(owner: Owner, retry: RetryPolicy, progress: Option<ProgressFn>) -> Self {
         ReadinessHub {
-            stack,
+            owner,
             retry,
             progress,
             groups: Mutex::new(HashMap::new()),
@@ -81,7 +82,7 @@ impl ReadinessHub {
                 let (tx, rx) = mpsc::unbounded_channel();
                 let ctx = ObserveCtx {
                     region: region.to_string(),
-                    stack: self.stack.clone(),
+                    owner: self.owner.clone(),
                 };
                 tokio::spawn(poll_group(
                     provider.clone(),
@@ -98,7 +99,7 @@ impl ReadinessHub {
                 let (tx2, rx2) = mpsc::unbounded_channel();
                 let ctx = ObserveCtx {
                     region: region.to_string(),
-                    stack: self.stack.clone(),
+                    owner: self.owner.clone(),
                 };
                 tokio::spawn(poll_group(
                     provider.clone(),

@@ -137,7 +137,7 @@ async fn apply_locked(
         global: Arc::new(Semaphore::new(options.parallelism.max(1))),
         groups,
         hub: ReadinessHub::new(
-            plan.stack.clone(),
+            crate::ownership::Owner::of_plan(plan),
             options.retry.clone(),
             options.progress.clone(),
         ),

@@ -47,7 +47,7 @@ pub async fn observe_each(
                 Some(provider) => {
                     let ctx = ObserveCtx {
                         region: region.clone(),
-                        stack: state.stack.clone(),
+                        owner: crate::ownership::Owner::of_state(state),
                     };
                     with_retry(retry, || provider.observe(&ctx, &ids), |_, _, _| {})
                         .await
@@ -105,9 +105,22 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let (observed, (found_orphans, orphan_errors), plan) = tokio::join!(
+        let owner = crate::ownership::Owner::of_state(recorded);
+        let (observed, found, plan) = tokio::join!(
             observe_each(registry, recorded, &options.retry),
-            orphans::find(registry, stack, orphan_groups, &known, &options.retry),
+            orphans::find(
+                registry,
+                &owner,
+                stack,
+                orphan_groups,
+                &known,
+                if state.is_some() {
+                    orphans::Search::Complete
+                } else {
+                    orphans::Search::NoState
+                },
+                &options.retry
+            ),
             plan_against_record(registry, stack, state.clone(), &options.retry),
         );
 
@@ -208,8 +221,9 @@ impl Engine {
                 });
             }
         }
-        report.orphans = found_orphans;
-        report.errors.extend(orphan_errors);
+        report.orphans = found.orphans;
+        report.conflicts = found.conflicts;
+        report.errors.extend(found.errors);
         report.finish();
         Ok(report)
     }

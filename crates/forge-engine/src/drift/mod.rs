@@ -12,8 +12,11 @@
 //!   recorded one, compared after each provider's `normalize`, with whether
 //!   the spec still asks for the recorded value (so `forge apply` reverts);
 //! - `deleted`: recorded resources that no longer exist;
-//! - `orphans`: resources tagged `forge:stack=<stack>` the state does not
-//!   know;
+//! - `orphans`: resources tagged with this state's `forge:state` the state
+//!   does not know (and, unconfirmed, resources tagged with the stack's name
+//!   by an earlier forge, without a state tag);
+//! - `conflicts`: recorded resources whose `forge:state` names another
+//!   state (two states claim one object);
 //! - `pending_spec_changes`: what `forge apply` would change because the
 //!   spec changed (not drift).
 //!
@@ -162,6 +165,29 @@ pub struct Orphan {
     pub id: String,
     /// Its `forge:address` tag, if it has one.
     pub address_tag: Option<String>,
+    /// It carries the stack's name but no `forge:state` tag (tagged by an
+    /// earlier forge): it may be any state's of a stack of this name, so
+    /// forge never adopts it; confirm it with `forge import`, or delete it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
+}
+
+/// A recorded resource whose ownership tag names another state: two
+/// states manage one object, and each would revert the other's changes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The address that records it in this state.
+    pub address: String,
+    /// Its kind.
+    pub kind: String,
+    /// Where it is.
+    pub region: String,
+    /// The cloud's id.
+    pub id: String,
+    /// Who its ownership tags name (state, stack, environment, address).
+    pub claimed_by: String,
+    /// The lineage of the state its tags name.
+    pub claimed_by_lineage: Option<String>,
 }
 
 /// A difference that is not drift, and why.
@@ -249,6 +275,9 @@ pub struct DriftReport {
     pub deleted: Vec<DeletedResource>,
     /// Tagged resources the state does not know, by kind, region, id.
     pub orphans: Vec<Orphan>,
+    /// Recorded resources another state claims, by address.
+    #[serde(default)]
+    pub conflicts: Vec<Conflict>,
     /// Differences that are not drift, by address and path.
     pub classified: Vec<ClassifiedChange>,
     /// Spec changes not applied yet, by address.
@@ -272,6 +301,7 @@ impl DriftReport {
             drifted: Vec::new(),
             deleted: Vec::new(),
             orphans: Vec::new(),
+            conflicts: Vec::new(),
             classified: Vec::new(),
             pending_spec_changes: Vec::new(),
             errors: Vec::new(),
@@ -291,7 +321,10 @@ impl DriftReport {
 
     /// Whether anything changed, vanished or appeared outside forge.
     pub fn has_drift(&self) -> bool {
-        !(self.drifted.is_empty() && self.deleted.is_empty() && self.orphans.is_empty())
+        !(self.drifted.is_empty()
+            && self.deleted.is_empty()
+            && self.orphans.is_empty()
+            && self.conflicts.is_empty())
     }
 
     /// Sorts every list and sets `outcome`, so the JSON is stable.
@@ -304,6 +337,8 @@ impl DriftReport {
         self.orphans.sort();
         self.orphans
             .dedup_by(|a, b| a.kind == b.kind && a.id == b.id);
+        self.conflicts.sort();
+        self.conflicts.dedup();
         self.classified
             .sort_by(|a, b| (&a.address, &a.path).cmp(&(&b.address, &b.path)));
         self.pending_spec_changes

@@ -1,5 +1,5 @@
-//! Orphans: resources carrying `forge:stack=<stack>` that the state does
-//! not know.
+//! Orphans: resources carrying this state's ownership tags that the state
+//! does not know, and conflicts: recorded resources another state claims.
 //!
 //! They are found, in every region the stack or its state uses, with the
 //! registry's [`crate::TagIndex`] when there is one (one paged call per region
@@ -7,19 +7,26 @@
 //! other kind the stack or its state uses (one or more calls per kind). If
 //! the index fails in a region (not allowed, not offered there), that
 //! region falls back to `list_tagged` for the covered kinds too, so the
-//! check stays complete at the old cost.
+//! check stays complete at the old cost. Plans and destroys search with
+//! the index alone ([`Search::IndexOnly`]): one call per region.
 //!
-//! `forge:stack` holds the stack's name only, so the environments of one
-//! stack deployed in the same account carry the same ownership tag. A
-//! candidate whose tags contradict the stack's own evaluated tags (it says
-//! `Environment = prod` while `dev` is checked) belongs to a sibling
-//! environment and is not reported. Every candidate left is confirmed with
-//! its kind's batched `observe` (one call per kind that has candidates, so
-//! a clean stack pays nothing): an index lags behind the services and
-//! lists objects pending deletion, and the observed tags settle the
-//! environment for kinds listed without tags.
+//! The index is asked for everything tagged with the stack's name, so it
+//! also returns the stack's other states (other environments, folders or
+//! regions of a stack of the same name). Only the `forge:state` tag decides
+//! (see [`crate::ownership`]):
+//! - this state's lineage and not in the state: an orphan;
+//! - another state's lineage on an object this state records: a conflict
+//!   (two states would each revert the other's changes);
+//! - no state tag (tagged by an earlier forge): reported as an unconfirmed
+//!   orphan unless its tags contradict the stack's own evaluated tags (it
+//!   says `Environment = prod` while `dev` is checked), never adopted.
+//!
+//! Every candidate left is confirmed with its kind's batched `observe` (one
+//! call per kind that has candidates, so a clean stack pays nothing): an
+//! index lags behind the services and lists objects pending deletion.
 
-use super::{DriftError, Orphan};
+use super::{Conflict, DriftError, Orphan};
+use crate::ownership::{ADDRESS_TAG, Claim, Owner};
 use crate::provider::{ObserveCtx, ProviderError};
 use crate::registry::ProviderRegistry;
 use crate::retry::{RetryPolicy, with_retry};
@@ -30,10 +37,6 @@ use forge_core::{Attrs, Value};
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-
-/// The ownership tag naming the resource's address (see the AWS
-/// providers' tags module; the engine only reads it).
-const ADDRESS_TAG: &str = "forge:address";
 
 /// The (kind, region) pairs to list: every kind × every region involved.
 pub fn groups(stack: &Stack, state: Option<&State>) -> Vec<(String, String)> {
@@ -56,18 +59,48 @@ pub fn groups(stack: &Stack, state: Option<&State>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Every id the state knows (current and deposed objects).
-pub fn known_ids(state: Option<&State>) -> BTreeSet<(String, String)> {
-    let mut ids = BTreeSet::new();
+/// Every (kind, id) the state knows (current and deposed objects), with
+/// the address that records it.
+pub fn known_ids(state: Option<&State>) -> Known {
+    let mut ids = Known::new();
     for r in state.iter().flat_map(|s| s.resources.iter()) {
         if let Some(id) = &r.id {
-            ids.insert((r.kind.clone(), id.clone()));
+            ids.insert((r.kind.clone(), id.clone()), r.address.to_string());
         }
         for d in &r.deposed {
-            ids.insert((r.kind.clone(), d.id.clone()));
+            ids.insert((r.kind.clone(), d.id.clone()), r.address.to_string());
         }
     }
     ids
+}
+
+/// (kind, id) -> address of what a state records.
+pub type Known = BTreeMap<(String, String), String>;
+
+/// How far to search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    /// The tag index and every other kind's `list_tagged` (drift).
+    Complete,
+    /// As `Complete`, for a stack whose backend holds no state (lost, or
+    /// never written): objects of another state of the same stack and
+    /// environment are reported as unconfirmed orphans, since that state
+    /// may be the lost one.
+    NoState,
+    /// The tag index alone, one call per region (plan and destroy); kinds
+    /// it does not cover are left to drift.
+    IndexOnly,
+}
+
+/// What a search found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Untracked objects of this state (and unconfirmed ones).
+    pub orphans: Vec<Orphan>,
+    /// Recorded objects another state claims.
+    pub conflicts: Vec<Conflict>,
+    /// Failures (the search is incomplete).
+    pub errors: Vec<DriftError>,
 }
 
 /// A resource found by its ownership tag, not yet confirmed.
@@ -78,71 +111,89 @@ struct Candidate {
     region: String,
     id: String,
     address_tag: Option<String>,
+    /// Tagged by an earlier forge (no state tag): reported, never adopted.
+    unconfirmed: bool,
 }
 
 /// What one region's search produced.
-type RegionFound = (Vec<Candidate>, Vec<DriftError>);
+type RegionFound = (Vec<Candidate>, Vec<Conflict>, Vec<DriftError>);
 
-/// Finds the orphans of `stack`: resources of the `groups` (kind, region)
-/// pairs, and of every kind the tag index covers in those regions, that
-/// carry the stack's ownership tag, are not in `known`, do not belong to a
-/// sibling environment, and exist (see the module docs).
+/// Finds the orphans of the state `owner`: resources of the `groups`
+/// (kind, region) pairs, and of every kind the tag index covers in those
+/// regions, that carry its ownership tags (or, unconfirmed, the stack's
+/// name without a state tag), are not in `known`, and exist; and the
+/// recorded resources another state claims (see the module docs).
 pub async fn find(
     registry: &ProviderRegistry,
+    owner: &Owner,
     stack: &Stack,
     groups: Vec<(String, String)>,
-    known: &BTreeSet<(String, String)>,
+    known: &Known,
+    search: Search,
     retry: &RetryPolicy,
-) -> (Vec<Orphan>, Vec<DriftError>) {
+) -> Found {
     let mut kinds_by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (kind, region) in groups {
         kinds_by_region.entry(region).or_default().push(kind);
     }
-    let searches = kinds_by_region
-        .into_iter()
-        .map(|(region, kinds)| search_region(registry, stack, region, kinds, retry));
+    let searches = kinds_by_region.into_iter().map(|(region, kinds)| {
+        search_region(registry, owner, stack, region, kinds, known, search, retry)
+    });
     let mut candidates = Vec::new();
-    let mut errors = Vec::new();
-    for (found, errs) in futures::future::join_all(searches).await {
-        candidates.extend(found);
-        errors.extend(errs);
+    let mut found = Found::default();
+    for (c, conflicts, errs) in futures::future::join_all(searches).await {
+        candidates.extend(c);
+        found.conflicts.extend(conflicts);
+        found.errors.extend(errs);
     }
     candidates.retain(|c| {
         !c.kinds
             .iter()
-            .any(|k| known.contains(&(k.clone(), c.id.clone())))
+            .any(|k| known.contains_key(&(k.clone(), c.id.clone())))
     });
-    let (orphans, confirm_errors) = confirm(registry, stack, candidates, retry).await;
-    errors.extend(confirm_errors);
-    (orphans, errors)
+    let (orphans, confirm_errors) = confirm(registry, owner, stack, candidates, retry).await;
+    found.orphans = orphans;
+    found.errors.extend(confirm_errors);
+    found
 }
 
 /// One region: the tag index for what it covers (falling back to
 /// `list_tagged` if it fails), `list_tagged` for the rest.
+#[allow(clippy::too_many_arguments)]
 async fn search_region(
     registry: &ProviderRegistry,
+    owner: &Owner,
     stack: &Stack,
     region: String,
     kinds: Vec<String>,
+    known: &Known,
+    search: Search,
     retry: &RetryPolicy,
 ) -> RegionFound {
     let ctx = ObserveCtx {
         region: region.clone(),
-        stack: stack.name.clone(),
+        owner: owner.clone(),
     };
     let mut found = Vec::new();
+    let mut conflicts = Vec::new();
     let mut errors = Vec::new();
     let mut listed_kinds = kinds;
     if let Some(index) = registry.tag_index() {
         match with_retry(retry, || index.tagged(&ctx), |_, _, _| {}).await {
             Ok(tagged) => {
-                found.extend(indexed_candidates(registry, stack, &region, tagged));
+                let (c, x) =
+                    indexed_candidates(registry, owner, stack, &region, tagged, known, search);
+                found.extend(c);
+                conflicts.extend(x);
                 listed_kinds.retain(|k| !index.covers(k));
             }
             Err(e) => {
                 tracing::warn!(region = %region, error = %e, "tag index failed; listing each kind instead");
             }
         }
+    }
+    if search == Search::IndexOnly {
+        return (found, conflicts, errors);
     }
     let lists = listed_kinds
         .into_iter()
@@ -153,39 +204,90 @@ async fn search_region(
             Err(e) => errors.push(e),
         }
     }
-    (found, errors)
+    (found, conflicts, errors)
 }
 
-/// The index's findings as candidates, keeping only kinds the registry
-/// has a provider for (an index may know kinds a library user left out)
-/// and leaving out, by the tags the index returned, those of a sibling
-/// environment, so a shared account costs no observe for them.
-fn indexed_candidates<'a>(
-    registry: &'a ProviderRegistry,
-    stack: &'a Stack,
-    region: &'a str,
+/// The index's findings as candidates and conflicts, keeping only kinds
+/// the registry has a provider for (an index may know kinds a library
+/// user left out). Other states' objects are candidates of nothing (a
+/// shared account costs no observe for them) but conflicts when this
+/// state records them; unconfirmed objects whose tags contradict the
+/// stack's (a sibling environment's, from before the state tag) are left
+/// out.
+fn indexed_candidates(
+    registry: &ProviderRegistry,
+    owner: &Owner,
+    stack: &Stack,
+    region: &str,
     tagged: Vec<TaggedResource>,
-) -> impl Iterator<Item = Candidate> + 'a {
-    tagged.into_iter().filter_map(move |t| {
-        let sibling = stack
-            .tags
-            .iter()
-            .any(|(k, want)| t.tags.get(k).is_some_and(|have| have != want));
-        if sibling {
-            return None;
-        }
+    known: &Known,
+    search: Search,
+) -> (Vec<Candidate>, Vec<Conflict>) {
+    let mut candidates = Vec::new();
+    let mut conflicts = Vec::new();
+    for t in tagged {
         let kinds: Vec<String> = t
             .kinds
             .into_iter()
             .filter(|k| registry.get(k).is_some())
             .collect();
-        (!kinds.is_empty()).then(|| Candidate {
-            kinds,
-            region: region.to_string(),
-            address_tag: t.tags.get(ADDRESS_TAG).cloned(),
-            id: t.id,
-        })
-    })
+        let claim = owner.claim(t.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let unconfirmed = match claim {
+            Claim::Ours => false,
+            Claim::Unconfirmed(_) => {
+                let sibling = stack
+                    .tags
+                    .iter()
+                    .any(|(k, want)| t.tags.get(k).is_some_and(|have| have != want));
+                if sibling {
+                    continue;
+                }
+                true
+            }
+            Claim::OtherState(by) => {
+                let recorded = kinds
+                    .iter()
+                    .find_map(|k| known.get(&(k.clone(), t.id.clone())).map(|a| (k, a)));
+                let lost = search == Search::NoState
+                    && by.stack.as_deref() == Some(owner.stack.as_str())
+                    && by.environment == owner.environment;
+                if lost {
+                    if !kinds.is_empty() {
+                        candidates.push(Candidate {
+                            kinds,
+                            region: region.to_string(),
+                            address_tag: t.tags.get(ADDRESS_TAG).cloned(),
+                            id: t.id,
+                            unconfirmed: true,
+                        });
+                    }
+                    continue;
+                }
+                if let Some((kind, address)) = recorded {
+                    conflicts.push(Conflict {
+                        address: address.clone(),
+                        kind: kind.clone(),
+                        region: region.to_string(),
+                        id: t.id.clone(),
+                        claimed_by: by.to_string(),
+                        claimed_by_lineage: by.lineage.clone(),
+                    });
+                }
+                continue;
+            }
+            Claim::Unowned => continue,
+        };
+        if !kinds.is_empty() {
+            candidates.push(Candidate {
+                kinds,
+                region: region.to_string(),
+                address_tag: t.tags.get(ADDRESS_TAG).cloned(),
+                id: t.id,
+                unconfirmed,
+            });
+        }
+    }
+    (candidates, conflicts)
 }
 
 /// One kind's `list_tagged` in one region.
@@ -208,8 +310,8 @@ async fn list_kind(
         .await
         .map_err(|e| {
             error(format!(
-                "listing {kind} tagged forge:stack={} in {}: {e}",
-                ctx.stack, ctx.region
+                "listing {kind} tagged forge:state={} in {}: {e}",
+                ctx.owner.lineage, ctx.region
             ))
         })?;
     Ok(listed
@@ -219,6 +321,7 @@ async fn list_kind(
             region: ctx.region.clone(),
             id,
             address_tag,
+            unconfirmed: false,
         })
         .collect())
 }
@@ -241,6 +344,7 @@ fn contradicts(stack_tags: &BTreeMap<String, String>, attrs: &Attrs) -> bool {
 /// pending deletion, or not really of that kind).
 async fn confirm(
     registry: &ProviderRegistry,
+    owner: &Owner,
     stack: &Stack,
     mut pending: Vec<Candidate>,
     retry: &RetryPolicy,
@@ -261,7 +365,7 @@ async fn confirm(
             .into_iter()
             .map(|((kind, region), found)| async move {
                 let observed = match registry.get(&kind) {
-                    Some(provider) => observe_ids(provider, stack, &region, &found, retry)
+                    Some(provider) => observe_ids(provider, owner, &region, &found, retry)
                         .await
                         .map_err(|e| DriftError {
                             kind: Some(kind.clone()),
@@ -283,12 +387,13 @@ async fn confirm(
             };
             for mut c in found {
                 match observed.get(&c.id) {
-                    Some(attrs) if contradicts(&stack.tags, attrs) => {}
+                    Some(attrs) if c.unconfirmed && contradicts(&stack.tags, attrs) => {}
                     Some(_) => orphans.push(Orphan {
                         kind: kind.clone(),
                         region: c.region,
                         id: c.id,
                         address_tag: c.address_tag,
+                        unconfirmed: c.unconfirmed,
                     }),
                     None => {
                         c.kinds.remove(0);
@@ -306,7 +411,7 @@ async fn confirm(
 /// One batched observe of the candidates' ids.
 async fn observe_ids(
     provider: &Arc<dyn crate::Provider>,
-    stack: &Stack,
+    owner: &Owner,
     region: &str,
     found: &[Candidate],
     retry: &RetryPolicy,
@@ -316,7 +421,7 @@ async fn observe_ids(
     ids.dedup();
     let ctx = ObserveCtx {
         region: region.to_string(),
-        stack: stack.name.clone(),
+        owner: owner.clone(),
     };
     with_retry(retry, || provider.observe(&ctx, &ids), |_, _, _| {}).await
 }

@@ -144,17 +144,47 @@ pub fn verdict(report: &DriftReport) -> String {
             "Error: the drift check is incomplete ({}); this is not a \"no drift\" result.",
             plural(report.errors.len(), "error", "errors")
         ),
-        DriftOutcome::Drift => format!(
-            "Drift: {} changed, {} deleted, {} outside forge{pending}.",
-            plural(report.drifted.len(), "resource", "resources"),
-            report.deleted.len(),
-            plural(report.orphans.len(), "orphan", "orphans"),
-        ),
+        DriftOutcome::Drift => {
+            let conflicts = if report.conflicts.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} claimed by another state",
+                    plural(report.conflicts.len(), "resource", "resources")
+                )
+            };
+            format!(
+                "Drift: {} changed, {} deleted, {} outside forge{conflicts}{pending}.",
+                plural(report.drifted.len(), "resource", "resources"),
+                report.deleted.len(),
+                plural(report.orphans.len(), "orphan", "orphans"),
+            )
+        }
         DriftOutcome::NoDrift => format!(
             "No drift: {} match the state{pending}.",
             plural(report.resources_checked, "resource", "resources")
         ),
     }
+}
+
+/// One line per orphan: kind, id, region and its address tag.
+fn write_orphans(out: &mut String, orphans: &[&super::Orphan], color: bool) {
+    for o in orphans {
+        let tag = o
+            .address_tag
+            .as_deref()
+            .map(|a| format!(" (forge:address = {a})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{} {} {} in {}{tag}",
+            paint("  ?", Tone::Note, color),
+            o.kind,
+            o.id,
+            o.region
+        );
+    }
+    out.push('\n');
 }
 
 /// Renders the report for a terminal (`color` adds ANSI colours).
@@ -204,28 +234,48 @@ pub fn render(report: &DriftReport, color: bool) -> String {
         }
         out.push('\n');
     }
-    if !report.orphans.is_empty() {
+    if !report.conflicts.is_empty() {
         heading(
             &mut out,
-            &format!("Not in the state, but tagged forge:stack={}:", report.stack),
+            "Claimed by another state (each state would revert the other's changes):",
             color,
         );
-        for o in &report.orphans {
-            let tag = o
-                .address_tag
-                .as_deref()
-                .map(|a| format!(" (forge:address = {a})"))
-                .unwrap_or_default();
+        for c in &report.conflicts {
             let _ = writeln!(
                 out,
-                "{} {} {} in {}{tag}",
-                paint("  ?", Tone::Note, color),
-                o.kind,
-                o.id,
-                o.region
+                "{} {} {} ({}) in {}  # its ownership tags name {}",
+                paint("  !", Tone::Remove, color),
+                c.kind,
+                c.address,
+                c.id,
+                c.region,
+                c.claimed_by
             );
         }
-        out.push('\n');
+        let _ = writeln!(
+            out,
+            "  Only one state may manage an object: `forge state rm` it from the state that should not.\n"
+        );
+    }
+    let (unconfirmed, ours): (Vec<_>, Vec<_>) = report.orphans.iter().partition(|o| o.unconfirmed);
+    if !ours.is_empty() {
+        heading(
+            &mut out,
+            "Not in the state, but tagged as this state's (forge:state):",
+            color,
+        );
+        write_orphans(&mut out, &ours, color);
+    }
+    if !unconfirmed.is_empty() {
+        heading(
+            &mut out,
+            &format!(
+                "Tagged forge:stack={} without a state tag (an earlier forge): confirm with `forge import`, or delete:",
+                report.stack
+            ),
+            color,
+        );
+        write_orphans(&mut out, &unconfirmed, color);
     }
     if !report.classified.is_empty() {
         heading(&mut out, "Changes that are not drift:", color);

@@ -8,6 +8,7 @@ use super::{ChangeAction, OutputChange, PLAN_FORMAT_VERSION, Plan, ResourceChang
 use crate::diff::values_equal;
 use crate::error::{EngineError, PlanProblem};
 use crate::ignore::apply_ignore_changes;
+use crate::ownership::Owner;
 use crate::provider::{Created, PlannedAction, Provider};
 use crate::registry::ProviderRegistry;
 use crate::state::codec::matches_hash;
@@ -57,6 +58,7 @@ async fn find_orphans(
     state: &State,
     options: &PlanOptions,
 ) -> Result<BTreeMap<Address, Created>, EngineError> {
+    let owner = Owner::of_state(state);
     let lookups = state
         .resources
         .iter()
@@ -64,7 +66,7 @@ async fn find_orphans(
         .filter_map(|r| {
             let pending = r.pending.as_ref()?;
             let provider = registry.get(&r.kind)?.clone();
-            let ctx = resource_ctx(&state.stack, &r.address, &r.region);
+            let ctx = resource_ctx(&owner, &r.address, &r.region);
             let token = pending.token.clone();
             let address = r.address.clone();
             Some(async move {
@@ -139,7 +141,13 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
     } = input;
     let state_exists = state.is_some();
     let state = state.unwrap_or_else(|| State::new(stack.name.clone(), stack.environment.clone()));
-    let orphans = find_orphans(registry, &state, options).await?;
+    let mut orphans = find_orphans(registry, &state, options).await?;
+    let untracked = if state_exists && options.refresh {
+        super::untracked::search(registry, stack, &state, &orphans, destroy, &options.retry).await
+    } else {
+        Default::default()
+    };
+    orphans.extend(untracked.adopt);
     let mut problems = Vec::new();
     let mut changes = Vec::new();
     let mut values = AttrValues::new();
@@ -171,6 +179,21 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
                 options,
             ) {
                 Ok(change) => {
+                    let adopting =
+                        orphans.contains_key(addr) && recorded.is_none_or(|r| r.id.is_none());
+                    if adopting && change.action == ChangeAction::Replace {
+                        problems.push(PlanProblem {
+                            address: Some(addr.clone()),
+                            message: format!(
+                                "found {} (tagged as this state's {addr}, never recorded), but the spec \
+                                 would replace it (because of {}): forge does not adopt an object only \
+                                 to destroy it. Change the spec back so the object can be adopted as it \
+                                 is, or delete the object by hand if it is not wanted",
+                                change.id.as_deref().unwrap_or("?"),
+                                change.replace_because.join(", ")
+                            ),
+                        });
+                    }
                     if inst.lifecycle.prevent_destroy && change.action == ChangeAction::Replace {
                         problems.push(PlanProblem {
                             address: Some(addr.clone()),
@@ -239,6 +262,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         changes.push(delete_change(r, Some(id), before, false));
     }
 
+    changes.extend(untracked.deletes);
     propagate_create_before_destroy(&mut changes, stack);
     guard_data(registry, &mut changes, &mut problems);
     changes.sort_by(|a, b| (&a.address, a.deposed, &a.id).cmp(&(&b.address, b.deposed, &b.id)));

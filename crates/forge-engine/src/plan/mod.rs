@@ -10,6 +10,7 @@ pub mod build;
 pub mod json;
 pub mod order;
 pub mod render;
+pub mod untracked;
 
 use crate::error::EngineError;
 use crate::provider::FieldChange;
