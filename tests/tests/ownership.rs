@@ -272,12 +272,28 @@ async fn a_failed_create_then_destroy_leaves_the_other_environment_alone() {
         "{}",
         out.stderr
     );
+    // The refused apply left a pending intent for `logs`: destroy must not
+    // resolve it to prod's group (same stack name and address).
     w.run(&stack, &["destroy", "-e", "dev", "--auto-approve"])
         .expect_success();
     assert_eq!(w.live("prod").await, prod, "prod's objects changed");
     w.assert_no_changes(&stack, "prod");
     // The hand-made group is still there: forge never owned it.
     assert!(w.live("dev").await.contains_key("logs"));
+
+    // Taken over explicitly: `forge import` records it, the next apply
+    // converges it (retention) and the stack completes.
+    let dir = stack.arg();
+    w.forge
+        .run(
+            stack.path(),
+            &["import", "logs", "/mini/dev", &dir, "-e", "dev"],
+        )
+        .unwrap()
+        .expect_success();
+    w.apply(&stack, "dev");
+    w.assert_no_changes(&stack, "dev");
+    assert_eq!(w.live("prod").await, prod, "prod's objects changed");
 }
 
 /// Repro: two folders with the same `stack:` name (different CIDRs). The
@@ -305,14 +321,19 @@ async fn two_folders_with_one_stack_name_are_two_owners() {
         "{}",
         out.stderr
     );
-    let state = second
-        .read(".forge/state/mini-dev.json")
-        .unwrap_or_default();
+    let state: serde_json::Value =
+        serde_json::from_str(&second.read(".forge/state/mini-dev.json").unwrap()).unwrap();
+    let recorded: Vec<&str> = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
     for what in ["logs", "role", "secret", "bucket"] {
         let id = &before[what].0;
         assert!(
-            !state.contains(id.as_str()),
-            "the second folder recorded the first's {what} {id}"
+            !recorded.contains(&id.as_str()),
+            "the second folder recorded the first's {what} {id}: {recorded:?}"
         );
     }
     w.run(&second, &["destroy", "-e", "dev", "--auto-approve"])

@@ -131,6 +131,15 @@ pub enum Command {
     },
     /// Compare the live cloud with the state and the spec, read-only (exit 0 = no drift, 2 = drift, 1 = error).
     Drift(DriftArgs),
+    /// Record an existing object in the state as the spec's resource ADDR, changing nothing in the cloud (`forge import ADDR ID [STACK] -e ENV`).
+    Import {
+        /// The resource's address in the spec (`vpc`, `subnet[0]`, `sg["web"]`).
+        address: String,
+        /// The object's id as AWS names it (vpc-..., an ARN, a name; see docs/import.md).
+        id: String,
+        #[command(flatten)]
+        stack: StackArgs,
+    },
     /// Record the live cloud in the state (accept drift), after a preview and confirmation.
     Refresh {
         #[command(flatten)]

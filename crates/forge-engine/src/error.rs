@@ -107,6 +107,14 @@ pub enum EngineError {
     /// A `state` subcommand was given an address that is not in the state.
     #[error("no resource {0} in the state")]
     NotInState(String),
+    /// `forge import` could not record the object; nothing was changed.
+    #[error("cannot import {address}: {message}")]
+    Import {
+        /// The address imported into.
+        address: String,
+        /// Why.
+        message: String,
+    },
     /// A `state mv` target already exists.
     #[error("{0} already exists in the state")]
     AlreadyInState(String),

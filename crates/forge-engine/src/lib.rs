@@ -25,6 +25,7 @@ pub mod drift;
 pub mod engine;
 pub mod error;
 pub mod ignore;
+pub mod import;
 pub mod ownership;
 pub mod plan;
 pub mod provider;

@@ -9,6 +9,7 @@ mod destroy;
 mod drift;
 mod force_unlock;
 mod graph;
+mod import;
 mod outputs;
 mod plan;
 mod refresh;
@@ -56,6 +57,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::State { command } => state::run(&command).await,
         Command::ForceUnlock { lock_id, stack } => force_unlock::run(&lock_id, &stack).await,
         Command::Drift(args) => drift::run(&args).await,
+        Command::Import { address, id, stack } => import::run(&stack, &address, &id).await,
         Command::Refresh {
             stack,
             lock,

@@ -42,7 +42,7 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, auto_approve: bool) -> anyho
     print!("{preview}");
     if !report.orphans.is_empty() {
         println!(
-            "\nNote: {} resource(s) tagged forge:stack={} are not in the state; refresh does not adopt them (`forge drift` lists them).",
+            "\nNote: {} resource(s) tagged as stack {}'s are not in the state; refresh does not adopt them (`forge drift` lists them, `forge import` takes one over).",
             report.orphans.len(),
             report.stack
         );

@@ -73,10 +73,11 @@ pub async fn search(
     for e in &found.errors {
         tracing::warn!(error = %e.message, "searching for untracked objects of this state");
     }
+    // What a pending intent's lookup already adopts is not untracked.
     let mut mine: Vec<Orphan> = found
         .orphans
         .into_iter()
-        .filter(|o| !o.unconfirmed)
+        .filter(|o| !o.unconfirmed && !pending.values().any(|c| c.id == o.id))
         .collect();
     if mine.is_empty() {
         return out;

@@ -1,0 +1,117 @@
+//! `forge import ADDR ID`: take an object that already exists under
+//! management, without creating or changing anything in the cloud.
+//!
+//! This is how a user confirms an object forge refused to adopt (one with
+//! no ownership tags, tags from an earlier forge without `forge:state`, or
+//! another state's tags): the object is read with its kind's `observe` and
+//! recorded at the address, and the next plan compares it with the spec
+//! like any other resource (an update in place, or a replacement, shown
+//! before anything is done). Like Terraform's `terraform import`, the
+//! object's tags are not changed: an object still tagged as another
+//! state's is reported by `forge drift` as a conflict until one of the two
+//! states forgets it (`forge state rm`).
+
+use crate::diff::mark_sensitive;
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::ownership::Owner;
+use crate::provider::ObserveCtx;
+use crate::refresh::merge_observed;
+use crate::retry::with_retry;
+use crate::state::{LockInfo, ResourceState, State, StateBackend};
+use forge_core::Address;
+use forge_core::spec::Stack;
+
+impl Engine {
+    /// Records the existing object `id` as the spec's resource `address`
+    /// (see the module docs). Errors, changing nothing, when the address is
+    /// not in the spec, is already in the state, or no such object exists.
+    pub async fn import(
+        &self,
+        stack: &Stack,
+        backend: &dyn StateBackend,
+        address: &Address,
+        id: &str,
+    ) -> Result<ResourceState, EngineError> {
+        let import_error = |message: String| EngineError::Import {
+            address: address.to_string(),
+            message,
+        };
+        let inst = stack.instance(address).ok_or_else(|| {
+            import_error(
+                "the spec has no resource at this address; declare it first (with its kind), \
+                 then import the existing object into it"
+                    .into(),
+            )
+        })?;
+        let provider = self
+            .registry()
+            .get(&inst.kind)
+            .ok_or_else(|| EngineError::UnknownKind {
+                kind: inst.kind.clone(),
+                address: address.to_string(),
+            })?;
+        let guard = backend
+            .lock(LockInfo::new("import", chrono::Duration::minutes(10)))
+            .await?;
+        let result = async {
+            let (state, token) = backend.read().await?;
+            let mut state = match state {
+                Some(s) if s.stack != stack.name || s.environment != stack.environment => {
+                    return Err(EngineError::WrongStack {
+                        location: backend.location(),
+                        expected: format!("{} {:?}", stack.name, stack.environment),
+                        found: format!("{} {:?}", s.stack, s.environment),
+                    });
+                }
+                Some(s) => s,
+                None => State::new(stack.name.clone(), stack.environment.clone()),
+            };
+            if let Some(r) = state.get(address)
+                && let Some(existing) = &r.id
+            {
+                return Err(import_error(format!(
+                    "already in the state as {existing}; `forge state rm {address}` first to \
+                     manage another object there"
+                )));
+            }
+            let ctx = ObserveCtx {
+                region: inst.region.clone(),
+                owner: Owner::of_state(&state),
+            };
+            let ids = [id.to_string()];
+            let mut observed = with_retry(
+                &Default::default(),
+                || provider.observe(&ctx, &ids),
+                |_, _, _| {},
+            )
+            .await
+            .map_err(|e| import_error(format!("reading {} {id}: {e}", inst.kind)))?;
+            let Some(attrs) = observed.remove(id) else {
+                return Err(import_error(format!(
+                    "no {} with id `{id}` in {} (the id forms of each kind are listed in \
+                     docs/import.md)",
+                    inst.kind, inst.region
+                )));
+            };
+            let mut attrs = merge_observed(&Default::default(), &attrs, id);
+            mark_sensitive(provider.schema(), &mut attrs);
+            let mut r = ResourceState::new(address.clone(), inst.kind.clone(), inst.region.clone());
+            r.id = Some(id.to_string());
+            r.attributes = attrs;
+            r.dependencies = inst.dependencies.clone();
+            r.prevent_destroy = inst.lifecycle.prevent_destroy;
+            state.upsert(r.clone());
+            state.serial += 1;
+            backend.write(&state, &token).await?;
+            Ok(r)
+        }
+        .await;
+        let unlocked = backend.unlock(&guard.info.id).await;
+        match (result, unlocked) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Ok(_), Err(e)) => Err(e.into()),
+            (Err(e), _) => Err(e),
+        }
+    }
+}
