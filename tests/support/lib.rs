@@ -8,6 +8,7 @@ pub mod forge;
 pub mod network;
 pub mod provider_world;
 pub mod proxy;
+pub mod tagged;
 
 pub use emulator::{Emulator, aws_env, repo_root, s3_client, sdk_config_for};
 pub use error::HarnessError;

@@ -202,6 +202,49 @@ async fn drops_before_and_after_forwarding() {
     assert_eq!(injected.get("drop_after"), Some(&1));
 }
 
+/// A 500 after forwarding: the emulator acted on the call, the caller is
+/// told it failed (what made an SDK retry layer create a second object),
+/// and the request log shows each request with its fault in order.
+#[tokio::test]
+async fn answers_500_after_forwarding_and_logs_every_request() {
+    let (upstream, hits) = fake_upstream().await;
+    let proxy = Proxy::start(
+        &upstream,
+        FaultConfig::none()
+            .with_errors_after_forward(1.0)
+            .only(ActionFilter::new(|a| a.starts_with("ec2:Create"))),
+    )
+    .expect("proxy");
+    let mut client = Client::connect(&proxy).await;
+    let (status, body) = client
+        .send(&ec2_request("CreateVpc"))
+        .await
+        .expect("answer");
+    assert_eq!(status, 500);
+    assert!(body.contains("<Code>InternalError</Code>"), "{body}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "forwarded before the 500");
+    let (status, _) = client
+        .send(&ec2_request("DescribeVpcs"))
+        .await
+        .expect("answer");
+    assert_eq!(status, 200, "the connection stays usable");
+    assert_eq!(proxy.faults_injected().get("error500_after"), Some(&1));
+    let log: Vec<(String, Option<&str>)> = proxy
+        .requests()
+        .into_iter()
+        .map(|r| (r.action, r.fault))
+        .collect();
+    assert_eq!(
+        log,
+        vec![
+            ("ec2:CreateVpc".to_string(), Some("error500_after")),
+            ("ec2:DescribeVpcs".to_string(), None),
+        ]
+    );
+    proxy.reset_counts();
+    assert!(proxy.requests().is_empty());
+}
+
 #[tokio::test]
 async fn filter_limits_faults_to_matching_actions_and_latency_is_added() {
     let (upstream, _) = fake_upstream().await;

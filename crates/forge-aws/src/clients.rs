@@ -5,8 +5,13 @@
 //! per region and process, not once per call. Every kind shares one
 //! [`AwsClients`], so a stack touching ten kinds in one region builds one
 //! configuration and one client per service.
+//!
+//! Every client is built with [`MutationRetryGuard`]: the SDK retries reads
+//! but never re-sends a call that changes something (see
+//! [`crate::retry_guard`] for why).
 
 use crate::error::credentials_error;
+use crate::retry_guard::GuardedClient;
 use crate::settings::{AwsSettings, RetryMode};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -83,7 +88,7 @@ impl AwsClients {
         let config = self.config(region).await?;
         // `From<&SdkConfig>` is what reads `AWS_ENDPOINT_URL_EC2` (the
         // service-specific override) on top of `AWS_ENDPOINT_URL`.
-        let client = aws_sdk_ec2::Client::new(&config);
+        let client = aws_sdk_ec2::Client::new(&config).with_mutation_guard();
         lock(&self.ec2).insert(region.to_string(), client.clone());
         Ok(client)
     }
@@ -91,14 +96,15 @@ impl AwsClients {
 
 impl AwsClients {
     /// The client of type `C` for `region`, built once with `make` (pass the
-    /// service's `Client::new`, which reads `AWS_ENDPOINT_URL_<SERVICE>`).
+    /// service's `Client::new`, which reads `AWS_ENDPOINT_URL_<SERVICE>`),
+    /// with the SDK's retries of mutations turned off.
     pub async fn client<C>(
         &self,
         region: &str,
         make: fn(&SdkConfig) -> C,
     ) -> Result<C, ProviderError>
     where
-        C: Clone + Send + Sync + 'static,
+        C: GuardedClient + Clone + Send + Sync + 'static,
     {
         let key = (TypeId::of::<C>(), region.to_string());
         if let Some(client) = lock(&self.others)
@@ -108,13 +114,14 @@ impl AwsClients {
             return Ok(client.clone());
         }
         let config = self.config(region).await?;
-        let client = make(&config);
+        let client = make(&config).with_mutation_guard();
         lock(&self.others).insert(key, Box::new(client.clone()));
         Ok(client)
     }
 }
 
-/// The retry configuration the settings ask for.
+/// The retry configuration the settings ask for. It applies to reads only:
+/// the SDK sends every other call once ([`crate::retry_guard`]).
 pub fn retry_config(settings: &AwsSettings) -> RetryConfig {
     let base = match settings.retry_mode {
         RetryMode::Standard => RetryConfig::standard(),

@@ -33,6 +33,7 @@ pub mod logs;
 pub mod normalize;
 pub mod paging;
 pub mod rds;
+pub mod retry_guard;
 pub mod s3;
 pub mod secretsmanager;
 pub mod settings;

@@ -20,9 +20,12 @@ pub enum RetryMode {
 /// Settings shared by all AWS providers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsSettings {
-    /// Attempts per request, including the first. Kept small because the
-    /// engine retries throttled and transient failures itself, with its own
-    /// backoff; two layers of long retries would multiply the wait.
+    /// Attempts per read request, including the first. Kept small because
+    /// the engine retries throttled and transient failures itself, with its
+    /// own backoff; two layers of long retries would multiply the wait.
+    /// Calls that change something are always sent once by the SDK (see
+    /// [`crate::retry_guard`]): only the engine, which looks a lost create
+    /// up before repeating it, retries them.
     pub max_attempts: u32,
     /// SDK retry mode.
     pub retry_mode: RetryMode,

@@ -33,7 +33,8 @@ impl fmt::Debug for ActionFilter {
 }
 
 /// Rates are probabilities per request, drawn in this order from one uniform
-/// number: throttle, 500, drop, drop-after; their sum should be <= 1.
+/// number: throttle, 500, drop, drop-after, 500-after; their sum should be
+/// <= 1.
 /// Latency is drawn independently.
 #[derive(Debug, Clone, Default)]
 pub struct FaultConfig {
@@ -46,6 +47,9 @@ pub struct FaultConfig {
     pub drop_rate: f64,
     /// Forward, then close without answering (the call did happen).
     pub drop_after_rate: f64,
+    /// Forward, then answer HTTP 500 instead of the emulator's response
+    /// (the call did happen; the caller sees a server error).
+    pub error_after_rate: f64,
     /// Added before forwarding, to `latency_rate` of requests.
     pub latency: Duration,
     pub latency_rate: f64,
@@ -90,6 +94,11 @@ impl FaultConfig {
 
     pub fn with_drops_after_forward(mut self, rate: f64) -> Self {
         self.drop_after_rate = rate;
+        self
+    }
+
+    pub fn with_errors_after_forward(mut self, rate: f64) -> Self {
+        self.error_after_rate = rate;
         self
     }
 

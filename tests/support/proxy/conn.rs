@@ -71,7 +71,7 @@ async fn handle(stream: TcpStream, shared: Arc<Shared>) -> io::Result<()> {
                 continue;
             }
             Some(Fault::Drop) => return Ok(()),
-            Some(Fault::DropAfter) | None => {}
+            Some(Fault::DropAfter | Fault::InternalAfter) | None => {}
         }
         let method = head.request_line().0.to_string();
         let response = match forward(&shared.upstream, head, &body, &method).await {
@@ -86,10 +86,16 @@ async fn handle(stream: TcpStream, shared: Arc<Shared>) -> io::Result<()> {
                 return Ok(());
             }
         };
-        if decision.fault == Some(Fault::DropAfter) {
-            return Ok(());
+        match decision.fault {
+            Some(Fault::DropAfter) => return Ok(()),
+            Some(Fault::InternalAfter) => {
+                // The emulator acted; the caller is told it failed.
+                let resp =
+                    error_response(call.protocol, InjectedError::Internal, decision.request_id);
+                wr.write_all(&resp).await?;
+            }
+            _ => wr.write_all(&response).await?,
         }
-        wr.write_all(&response).await?;
     }
 }
 

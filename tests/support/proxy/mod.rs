@@ -3,10 +3,13 @@
 //! Tests point `AWS_ENDPOINT_URL` at the proxy. It forwards every request to
 //! the emulator, counts requests per AWS action (see [`action`] for the
 //! names), and at configured rates (seeded, so a failing run can be
-//! replayed) answers with the protocol's throttling error, an HTTP 500,
+//! replayed) answers with the protocol's throttling error, an HTTP 500
+//! (instead of forwarding, or after the emulator acted on the request),
 //! closes the connection without answering (before or after the emulator
 //! acted on the request), or adds latency. An optional filter limits faults
-//! to some actions (e.g. only S3 PUTs).
+//! to some actions (e.g. only S3 PUTs). Every request is logged in order
+//! with the fault it got ([`Proxy::requests`]), so a test can see what was
+//! sent again after a fault.
 //!
 //! It runs on its own runtime thread, so sync and async tests can use it.
 
@@ -14,9 +17,11 @@ pub mod action;
 mod config;
 mod conn;
 pub mod http;
+mod log;
 mod rng;
 
 pub use config::{ActionFilter, FaultConfig};
+pub use log::LoggedRequest;
 
 use crate::emulator::aws_env;
 use crate::error::HarnessError;
@@ -35,6 +40,22 @@ pub(crate) enum Fault {
     Drop,
     /// Forward (the emulator acts on it), then close without answering.
     DropAfter,
+    /// Forward (the emulator acts on it), then answer HTTP 500 instead of
+    /// its response: the caller cannot tell whether the call took effect.
+    InternalAfter,
+}
+
+impl Fault {
+    /// The name used in [`Proxy::faults_injected`] and the request log.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Fault::Throttle => "throttle",
+            Fault::Internal => "error500",
+            Fault::Drop => "drop",
+            Fault::DropAfter => "drop_after",
+            Fault::InternalAfter => "error500_after",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +70,7 @@ struct State {
     rng: SplitMix64,
     counts: BTreeMap<String, u64>,
     faults: BTreeMap<String, u64>,
+    log: Vec<LoggedRequest>,
     next_id: u64,
 }
 
@@ -72,6 +94,11 @@ impl Shared {
         let request_id = st.next_id;
         let applies = st.config.filter.as_ref().is_none_or(|f| f.matches(key));
         if !applies {
+            st.log.push(LoggedRequest {
+                id: request_id,
+                action: key.to_string(),
+                fault: None,
+            });
             return Decision {
                 fault: None,
                 latency: None,
@@ -79,11 +106,12 @@ impl Shared {
             };
         }
         let c = &st.config;
-        let (t, e, d, da) = (
+        let (t, e, d, da, ea) = (
             c.throttle_rate,
             c.error_rate,
             c.drop_rate,
             c.drop_after_rate,
+            c.error_after_rate,
         );
         let (lat, lat_rate) = (c.latency, c.latency_rate);
         let r = st.rng.next_f64();
@@ -95,19 +123,20 @@ impl Shared {
             Some(Fault::Drop)
         } else if r < t + e + d + da {
             Some(Fault::DropAfter)
+        } else if r < t + e + d + da + ea {
+            Some(Fault::InternalAfter)
         } else {
             None
         };
         let latency = (!lat.is_zero() && st.rng.next_f64() < lat_rate).then_some(lat);
         if let Some(f) = fault {
-            let name = match f {
-                Fault::Throttle => "throttle",
-                Fault::Internal => "error500",
-                Fault::Drop => "drop",
-                Fault::DropAfter => "drop_after",
-            };
-            *st.faults.entry(name.to_string()).or_default() += 1;
+            *st.faults.entry(f.name().to_string()).or_default() += 1;
         }
+        st.log.push(LoggedRequest {
+            id: request_id,
+            action: key.to_string(),
+            fault: fault.map(Fault::name),
+        });
         if latency.is_some() {
             *st.faults.entry("latency".to_string()).or_default() += 1;
         }
@@ -155,6 +184,7 @@ impl Proxy {
                 config: faults,
                 counts: BTreeMap::new(),
                 faults: BTreeMap::new(),
+                log: Vec::new(),
                 next_id: 0,
             }),
             upstream: upstream_addr,
@@ -192,16 +222,24 @@ impl Proxy {
     }
 
     /// Faults injected so far, by kind (`throttle`, `error500`, `drop`,
-    /// `drop_after`, `latency`).
+    /// `drop_after`, `error500_after`, `latency`).
     pub fn faults_injected(&self) -> BTreeMap<String, u64> {
         self.shared.lock().faults.clone()
     }
 
-    /// Forgets the counts of requests and of injected faults.
+    /// Every request received so far, in arrival order, with the fault it
+    /// got.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.lock().log.clone()
+    }
+
+    /// Forgets the counts of requests and of injected faults, and the
+    /// request log.
     pub fn reset_counts(&self) {
         let mut st = self.shared.lock();
         st.counts.clear();
         st.faults.clear();
+        st.log.clear();
     }
 
     /// Replaces the fault configuration (and reseeds the RNG with its seed).

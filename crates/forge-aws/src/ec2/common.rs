@@ -54,6 +54,21 @@ impl Ec2Base {
     }
 }
 
+/// The longest `ClientToken` EC2 accepts.
+pub const MAX_CLIENT_TOKEN: usize = 64;
+
+/// The engine's intent token as an EC2 `ClientToken`: at most 64 ASCII
+/// characters. The same intent always gives the same token (the engine's
+/// tokens are UUIDs, which pass unchanged), so a create sent again after a
+/// lost answer returns the object of the first call.
+pub fn client_token(token: &str) -> String {
+    token
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(MAX_CLIENT_TOKEN)
+        .collect()
+}
+
 /// A Describe filter.
 pub fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
     Filter::builder()
@@ -371,6 +386,16 @@ pub fn set_diff<T: PartialEq + Clone>(prior: &[T], desired: &[T]) -> (Vec<T>, Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_tokens_fit_ec2s_limits() {
+        let uuid = "0b7a6c1e-2f4d-4c1a-9e8b-5d6f7a8b9c0d";
+        assert_eq!(client_token(uuid), uuid);
+        let long = "x".repeat(100);
+        assert_eq!(client_token(&long).len(), MAX_CLIENT_TOKEN);
+        assert_eq!(client_token("a b\u{e9}c"), "abc");
+        assert_eq!(client_token(&long), client_token(&long), "stable");
+    }
 
     #[test]
     fn set_diff_is_minimal() {

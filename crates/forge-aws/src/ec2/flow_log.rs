@@ -264,7 +264,7 @@ impl Provider for FlowLogProvider {
             )
             .set_max_aggregation_interval(interval)
             .set_log_format(opt_str(desired, "log_format").map(str::to_string))
-            .client_token(token)
+            .client_token(common::client_token(token))
             .tag_specifications(common::tag_spec(ResourceType::VpcFlowLog, desired, ctx))
             .send()
             .await

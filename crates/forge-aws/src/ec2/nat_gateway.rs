@@ -242,7 +242,7 @@ impl Provider for NatGatewayProvider {
             .set_allocation_id(allocation.map(str::to_string))
             .connectivity_type(ConnectivityType::from(connectivity))
             .set_private_ip_address(opt_str(desired, "private_ip_address").map(str::to_string))
-            .client_token(token)
+            .client_token(common::client_token(token))
             .tag_specifications(common::tag_spec(ResourceType::Natgateway, desired, ctx))
             .send()
             .await

@@ -325,14 +325,17 @@ impl Provider for RouteTableProvider {
         &self,
         ctx: &ResourceCtx,
         desired: &Attrs,
-        _token: &str,
+        token: &str,
     ) -> Result<Created, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
         // Validate routes before creating anything.
         desired_routes(desired)?;
+        // The intent's token makes a CreateRouteTable sent again after a
+        // lost answer return the first table instead of a second one.
         let out = client
             .create_route_table()
             .vpc_id(req_str(desired, "vpc_id")?)
+            .client_token(common::client_token(token))
             .tag_specifications(common::tag_spec(ResourceType::RouteTable, desired, ctx))
             .send()
             .await

@@ -369,7 +369,7 @@ impl Provider for VpcEndpointProvider {
             .set_security_group_ids(list("security_group_ids"))
             .set_private_dns_enabled(opt_bool(desired, "private_dns_enabled"))
             .set_policy_document(desired_policy(desired)?)
-            .client_token(token)
+            .client_token(common::client_token(token))
             .tag_specifications(common::tag_spec(ResourceType::VpcEndpoint, desired, ctx))
             .send()
             .await

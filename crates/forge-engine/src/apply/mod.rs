@@ -6,7 +6,10 @@
 //!   propagation, cancellation).
 //! - [`node`] performs one operation; [`ready`] batches readiness polling;
 //!   [`writer`] is the single state writer that coalesces bursts.
+//! - [`ambiguous`] retries a create whose earlier attempt may have
+//!   worked: look the object up first, never create it twice.
 
+pub mod ambiguous;
 pub mod graph;
 pub mod node;
 pub mod ready;

@@ -2,6 +2,7 @@
 //! intent, call the provider (with retries), wait for readiness, record
 //! the result.
 
+use super::ambiguous::{create_or_adopt, update_replanning};
 use super::graph::Node;
 use super::ready::{Goal, ReadinessHub};
 use super::writer::WriterHandle;
@@ -391,9 +392,15 @@ async fn converge_adopted(
     if planned.action != PlannedAction::Update {
         return Ok(found);
     }
-    let attrs = with_retry(
+    let attrs = update_replanning(
         &shared.retry,
-        || provider.update(ctx, &found.id, &prior, send, &planned.changes),
+        provider.as_ref(),
+        ctx,
+        &found.id,
+        &prior,
+        send,
+        &planned.changes,
+        |live| provider.plan(Some(live), desired),
         on_retry(shared, change),
     )
     .await?;
@@ -439,36 +446,23 @@ async fn create(
         &change.region,
     );
     let send = unmarked(&desired);
-    let attempted = std::sync::atomic::AtomicBool::new(false);
-    let adopted = std::sync::atomic::AtomicBool::new(false);
-    let created = with_retry(
+    // Retried with a lookup first after any failed attempt, so a create
+    // whose answer was lost is adopted, never sent twice (ambiguous.rs).
+    let created = match create_or_adopt(
         &shared.retry,
-        || {
-            let (attempted, adopted) = (&attempted, &adopted);
-            let (provider, ctx, send, token) = (&provider, &ctx, &send, &token);
-            async move {
-                // A failed attempt may still have created the object (the
-                // answer was lost, or a call inside `create` after the
-                // object existed failed): look for it by its ownership tags
-                // and token before creating again, so nothing is created
-                // twice.
-                if attempted.swap(true, std::sync::atomic::Ordering::SeqCst)
-                    && let Some(found) = provider.find_orphan(ctx, token).await?
-                {
-                    adopted.store(true, std::sync::atomic::Ordering::SeqCst);
-                    return Ok(found);
-                }
-                provider.create(ctx, send, token).await
-            }
-        },
+        provider.as_ref(),
+        &ctx,
+        &send,
+        &token,
         on_retry(shared, change),
     )
-    .await;
-    let created = match created {
-        Ok(found) if adopted.load(std::sync::atomic::Ordering::SeqCst) => {
-            converge_adopted(shared, change, &provider, &ctx, found, &desired, &send).await
+    .await
+    {
+        Ok(out) if out.adopted => {
+            converge_adopted(shared, change, &provider, &ctx, out.created, &desired, &send).await
         }
-        other => other,
+        Ok(out) => Ok(out.created),
+        Err(e) => Err(e),
     };
     release(shared, permits);
     let created = created.map_err(|e| format!("creating {}: {e}", change.kind))?;
@@ -611,9 +605,23 @@ async fn update(
                 &change.region,
             );
             let (p, d) = (unmarked(&prior), unmarked(&desired));
-            let r = with_retry(
+            // After a lost answer, what is left is planned against the live
+            // object, keeping the resource's ignore_changes (ambiguous.rs).
+            let ignore = shared
+                .plan
+                .config
+                .instance(&change.address)
+                .map(|i| i.lifecycle.ignore_changes.clone())
+                .unwrap_or_default();
+            let r = update_replanning(
                 &shared.retry,
-                || provider.update(&ctx, &id, &p, &d, &changes),
+                provider.as_ref(),
+                &ctx,
+                &id,
+                &p,
+                &d,
+                &changes,
+                |live| apply_ignore_changes(&ignore, Some(live), provider.plan(Some(live), &d)),
                 on_retry(shared, change),
             )
             .await;
