@@ -21,7 +21,7 @@
 //! holds it. Lock files are written atomically (temp file + rename), so a
 //! reader never sees half a lock.
 
-use super::backend::{BackendError, LockError, LockGuard, LockInfo};
+use super::backend::{BackendError, LockError, LockInfo};
 use super::local::{io, write_atomic};
 use chrono::Utc;
 use std::path::{Path, PathBuf};
