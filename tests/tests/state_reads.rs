@@ -31,7 +31,12 @@ fn run(forge: &Forge, stack: &StackCopy, args: &[&str]) -> RunOutput {
     run_with_env(forge, stack, args, &[])
 }
 
-fn run_with_env(forge: &Forge, stack: &StackCopy, args: &[&str], env: &[(&str, &str)]) -> RunOutput {
+fn run_with_env(
+    forge: &Forge,
+    stack: &StackCopy,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> RunOutput {
     let arg = stack.arg();
     let full = with_stack(&arg, args);
     forge
@@ -60,7 +65,11 @@ async fn states_are_normalized_or_refused_and_destroy_forgets_what_is_gone() {
     let mut reversed = original.clone();
     reversed["resources"].as_array_mut().unwrap().reverse();
     write_json(&state_path, &reversed);
-    let out = run(&forge, &stack, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    let out = run(
+        &forge,
+        &stack,
+        &["plan", "-e", "dev", "--detailed-exitcode"],
+    );
     out.expect_code(0);
     assert!(out.stdout.contains("No changes"), "{out}");
 
@@ -92,13 +101,24 @@ async fn states_are_normalized_or_refused_and_destroy_forgets_what_is_gone() {
     for (json, expected) in [
         (&duplicated, recorded_twice.as_str()),
         (&bad_lineage, "\"not-a-uuid\" is not a UUID"),
-        (&newer, "written by forge 999.0.0, which is newer than this forge"),
+        (
+            &newer,
+            "written by forge 999.0.0, which is newer than this forge",
+        ),
     ] {
         write_json(&pushed, json);
         let out = forge
             .run(
                 stack.path(),
-                &["state", "push", "pushed.json", &stack.arg(), "-e", "dev", "--force"],
+                &[
+                    "state",
+                    "push",
+                    "pushed.json",
+                    &stack.arg(),
+                    "-e",
+                    "dev",
+                    "--force",
+                ],
             )
             .unwrap();
         out.expect_code(1);
@@ -109,7 +129,12 @@ async fn states_are_normalized_or_refused_and_destroy_forgets_what_is_gone() {
     // Logging: off by default, FORGE_LOG or RUST_LOG turn it on, FORGE_LOG
     // wins.
     let list = ["state", "list", "-e", "dev"];
-    let quiet = run_with_env(&forge, &stack, &list, &[("FORGE_LOG", ""), ("RUST_LOG", "")]);
+    let quiet = run_with_env(
+        &forge,
+        &stack,
+        &list,
+        &[("FORGE_LOG", ""), ("RUST_LOG", "")],
+    );
     quiet.expect_success();
     assert!(quiet.stderr.is_empty(), "{quiet}");
     for env in [
@@ -120,7 +145,12 @@ async fn states_are_normalized_or_refused_and_destroy_forgets_what_is_gone() {
         out.expect_success();
         assert!(out.stderr.contains("read the state"), "{env:?}\n{out}");
     }
-    let off = run_with_env(&forge, &stack, &list, &[("FORGE_LOG", "off"), ("RUST_LOG", "debug")]);
+    let off = run_with_env(
+        &forge,
+        &stack,
+        &list,
+        &[("FORGE_LOG", "off"), ("RUST_LOG", "debug")],
+    );
     assert!(!off.stderr.contains("read the state"), "{off}");
 
     // An object deleted by hand: destroy deletes the rest and forgets it.
@@ -147,8 +177,9 @@ async fn states_are_normalized_or_refused_and_destroy_forgets_what_is_gone() {
     assert!(out.stdout.contains("# app_sg has been deleted"), "{out}");
     let destroyed = resources.len() - 1;
     assert!(
-        out.stdout
-            .contains(&format!("Destroy complete! Resources: {destroyed} destroyed.")),
+        out.stdout.contains(&format!(
+            "Destroy complete! Resources: {destroyed} destroyed."
+        )),
         "{out}"
     );
     assert!(!out.stdout.contains("Apply complete"), "{out}");
@@ -171,11 +202,20 @@ async fn states_are_normalized_or_refused_and_destroy_forgets_what_is_gone() {
     let out = run_with_env(
         &forge,
         &secret_stack,
-        &["apply", "--auto-approve", "--var", &format!("token={secret}")],
+        &[
+            "apply",
+            "--auto-approve",
+            "--var",
+            &format!("token={secret}"),
+        ],
         &[("FORGE_LOG", "trace")],
     );
     out.expect_success();
-    assert!(out.stderr.contains("TRACE"), "trace logging is on\n{}", out.stdout);
+    assert!(
+        out.stderr.contains("TRACE"),
+        "trace logging is on\n{}",
+        out.stdout
+    );
     assert!(!out.stderr.contains(secret), "the secret is in the log");
     assert!(!out.stdout.contains(secret), "the secret is in the output");
 }
@@ -197,5 +237,8 @@ fn read_only_commands_need_no_var_values() {
         .run(stack.path(), &["validate", &stack.arg(), "-e", "prod"])
         .unwrap();
     out.expect_code(1);
-    assert!(out.stderr.contains("var `app_secret` has no value"), "{out}");
+    assert!(
+        out.stderr.contains("var `app_secret` has no value"),
+        "{out}"
+    );
 }

@@ -106,9 +106,7 @@ pub async fn outside_scopes() {
 async fn wait_at(depth: usize) {
     let mut rx = shared().status.subscribe();
     // The sender is a static: `wait_for` cannot fail while it lives.
-    let _ = rx
-        .wait_for(|st| st.interrupted && st.depth == depth)
-        .await;
+    let _ = rx.wait_for(|st| st.interrupted && st.depth == depth).await;
 }
 
 /// A section of a command that reacts to signals in its own way; leaving

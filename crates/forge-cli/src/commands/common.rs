@@ -8,8 +8,7 @@ use anyhow::{Context, bail};
 use forge_core::spec::Stack;
 use forge_engine::state::{LockInfo, State};
 use forge_engine::{
-    ApplyOptions, ApplyReport, Engine, EngineError, LockError, Plan, PlanOptions,
-    StateBackend,
+    ApplyOptions, ApplyReport, Engine, EngineError, LockError, Plan, PlanOptions, StateBackend,
 };
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -110,7 +109,10 @@ pub async fn confirm(run: &RunArgs, question: &str) -> anyhow::Result<bool> {
     std::io::stdout().flush().context("writing the prompt")?;
     let answer = tokio::task::spawn_blocking(|| {
         let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer).map(|_| answer)
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer)
     })
     .await
     .context("reading the answer")?
@@ -149,8 +151,7 @@ pub async fn acquire(
     loop {
         // Never cut in half by a signal: a lock taken by a request whose
         // answer was dropped would be held by nobody.
-        match signals::finish(backend.lock(LockInfo::new(operation, context::lock_ttl()))).await
-        {
+        match signals::finish(backend.lock(LockInfo::new(operation, context::lock_ttl()))).await {
             Ok(guard) => {
                 tracing::debug!(
                     lock_id = %guard.info.id, operation, location = %backend.location(),

@@ -152,13 +152,13 @@ async fn push(file: &Path, args: &StackArgs, force: bool) -> anyhow::Result<u8> 
         force,
     ))
     .await
-        .with_context(|| {
-            format!(
-                "pushing {} to {}",
-                file.display(),
-                loaded.backend.location()
-            )
-        })?;
+    .with_context(|| {
+        format!(
+            "pushing {} to {}",
+            file.display(),
+            loaded.backend.location()
+        )
+    })?;
     println!(
         "Pushed {} to {}: {} resources, lineage {}, now serial {} (read back and verified).",
         file.display(),

@@ -282,7 +282,10 @@ mod tests {
             ],
             ..Default::default()
         };
-        assert_eq!(r.summary_line(), "Destroy complete! Resources: 2 destroyed.");
+        assert_eq!(
+            r.summary_line(),
+            "Destroy complete! Resources: 2 destroyed."
+        );
         r.failed.push(FailedChange {
             address: addr("c"),
             action: ChangeAction::Delete,
@@ -293,6 +296,10 @@ mod tests {
             "Destroy failed! Resources: 2 destroyed, 1 failed."
         );
         r.destroy = false;
-        assert!(r.summary_line().starts_with("Apply failed"), "{}", r.summary_line());
+        assert!(
+            r.summary_line().starts_with("Apply failed"),
+            "{}",
+            r.summary_line()
+        );
     }
 }

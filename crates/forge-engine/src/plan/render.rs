@@ -252,7 +252,11 @@ fn render_forgotten(out: &mut String, plan: &Plan, color: bool) {
 
 forge found these objects deleted since the last run; applying removes them from the state:
 ",
-        paint("Note: Objects have changed outside of forge", Tone::Bold, color)
+        paint(
+            "Note: Objects have changed outside of forge",
+            Tone::Bold,
+            color
+        )
     );
     for a in &plan.forget {
         let _ = writeln!(out, "  # {a} has been deleted");

@@ -17,8 +17,8 @@ pub mod open;
 pub mod ops;
 pub mod read;
 
-pub use heartbeat::Heartbeats;
 pub use backend::{BackendError, LockError, LockGuard, LockInfo, StateBackend, VersionToken};
+pub use heartbeat::Heartbeats;
 pub use local::LocalBackend;
 pub use memory::MemoryBackend;
 pub use open::{BackendFactory, BackendRegistry, open_backend};

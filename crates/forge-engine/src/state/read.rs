@@ -55,7 +55,9 @@ pub enum StateReadError {
         lineage: String,
     },
     /// `forge_version` does not parse.
-    #[error("its `forge_version` {found:?} is not a version (expected MAJOR.MINOR.PATCH, e.g. 0.1.0)")]
+    #[error(
+        "its `forge_version` {found:?} is not a version (expected MAJOR.MINOR.PATCH, e.g. 0.1.0)"
+    )]
     BadForgeVersion {
         /// The value found.
         found: String,
@@ -185,7 +187,14 @@ mod tests {
 
     #[test]
     fn an_unsorted_state_is_sorted_so_every_lookup_finds_its_entry() {
-        let s = read(&state_text(&["web", "vpc", "db", "app[\"b\"]", "app[\"a\"]"])).unwrap();
+        let s = read(&state_text(&[
+            "web",
+            "vpc",
+            "db",
+            "app[\"b\"]",
+            "app[\"a\"]",
+        ]))
+        .unwrap();
         let order: Vec<String> = s.resources.iter().map(|r| r.address.to_string()).collect();
         let mut sorted = order.clone();
         sorted.sort_by(|a, b| {
@@ -206,7 +215,10 @@ mod tests {
             matches!(&err, StateReadError::DuplicateAddress { address, count: 2 } if address == "vpc"),
             "{err:?}"
         );
-        assert!(err.to_string().contains("`vpc` is recorded 2 times"), "{err}");
+        assert!(
+            err.to_string().contains("`vpc` is recorded 2 times"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -215,7 +227,10 @@ mod tests {
         j["lineage"] = "my-lineage".into();
         let err = read(&j).unwrap_err();
         assert!(matches!(err, StateReadError::BadLineage { .. }), "{err:?}");
-        assert!(err.to_string().contains("\"my-lineage\" is not a UUID"), "{err}");
+        assert!(
+            err.to_string().contains("\"my-lineage\" is not a UUID"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -225,7 +240,8 @@ mod tests {
         let err = read(&j).unwrap_err();
         assert!(matches!(err, StateReadError::NewerForge { .. }), "{err:?}");
         assert!(
-            err.to_string().contains("written by forge 999.0.0, which is newer than this forge"),
+            err.to_string()
+                .contains("written by forge 999.0.0, which is newer than this forge"),
             "{err}"
         );
 
@@ -239,7 +255,10 @@ mod tests {
         let mut j = state_text(&["vpc"]);
         j["version"] = 2.into();
         let err = read(&j).unwrap_err();
-        assert!(err.to_string().contains("written by a newer forge"), "{err}");
+        assert!(
+            err.to_string().contains("written by a newer forge"),
+            "{err}"
+        );
 
         // Older forge versions and this one are fine.
         let mut j = state_text(&["vpc"]);
