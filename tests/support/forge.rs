@@ -161,6 +161,17 @@ impl Forge {
 
     /// Runs `forge ARGS` in `cwd` and waits (killing it after a timeout).
     pub fn run(&self, cwd: &Path, args: &[&str]) -> Result<RunOutput, HarnessError> {
+        self.spawn(cwd, args, &[])?.wait()
+    }
+
+    /// Starts `forge ARGS` in `cwd` with `extra` environment variables,
+    /// without waiting (to signal it while it runs).
+    pub fn spawn(
+        &self,
+        cwd: &Path,
+        args: &[&str],
+        extra: &[(&str, &str)],
+    ) -> Result<Running, HarnessError> {
         let io = |what: String| move |source| HarnessError::Io { what, source };
         let outdir = tempfile::tempdir().map_err(io("forge output tempdir".into()))?;
         let out_path = outdir.path().join("stdout");
@@ -182,30 +193,86 @@ impl Forge {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
         let start = Instant::now();
-        let mut child = cmd.spawn().map_err(|source| HarnessError::Spawn {
+        let child = cmd.spawn().map_err(|source| HarnessError::Spawn {
             what: format!("{} ({command})", self.bin.display()),
             source,
         })?;
+        Ok(Running {
+            child,
+            command,
+            start,
+            outdir,
+        })
+    }
+}
+
+/// A forge process started with [`Forge::spawn`].
+pub struct Running {
+    child: std::process::Child,
+    command: String,
+    start: Instant,
+    outdir: tempfile::TempDir,
+}
+
+impl Running {
+    /// Sends `signal` (`INT`, `TERM`) with the system's `kill`.
+    pub fn signal(&self, signal: &str) -> Result<(), HarnessError> {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .map_err(|source| HarnessError::Spawn {
+                what: format!("kill -{signal}"),
+                source,
+            })?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(HarnessError::Io {
+                what: format!("kill -{signal} {} ({})", self.child.id(), self.command),
+                source: std::io::Error::other(status.to_string()),
+            })
+        }
+    }
+
+    /// Whether it has exited.
+    pub fn finished(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// What it has written to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        std::fs::read_to_string(self.outdir.path().join("stderr")).unwrap_or_default()
+    }
+
+    /// Waits for it to exit (killing it after a timeout).
+    pub fn wait(mut self) -> Result<RunOutput, HarnessError> {
+        let io = |what: String| move |source| HarnessError::Io { what, source };
+        let command = self.command.clone();
         let status = loop {
-            match child
+            match self
+                .child
                 .try_wait()
                 .map_err(io(format!("wait for {command}")))?
             {
                 Some(status) => break status,
-                None if start.elapsed() > RUN_TIMEOUT => {
-                    let _ = child.kill();
-                    break child.wait().map_err(io(format!("reap {command}")))?;
+                None if self.start.elapsed() > RUN_TIMEOUT => {
+                    let _ = self.child.kill();
+                    break self.child.wait().map_err(io(format!("reap {command}")))?;
                 }
                 None => std::thread::sleep(Duration::from_millis(20)),
             }
         };
-        let elapsed = start.elapsed();
+        let elapsed = self.start.elapsed();
         Ok(RunOutput {
             command,
             status,
-            stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
-            stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+            stdout: std::fs::read_to_string(self.outdir.path().join("stdout")).unwrap_or_default(),
+            stderr: std::fs::read_to_string(self.outdir.path().join("stderr")).unwrap_or_default(),
             elapsed,
         })
     }

@@ -12,6 +12,6 @@ pub mod tagged;
 
 pub use emulator::{Emulator, aws_env, repo_root, s3_client, sdk_config_for};
 pub use error::HarnessError;
-pub use forge::{Forge, RunOutput, StackCopy, getting_started_dir};
+pub use forge::{Forge, RunOutput, Running, StackCopy, getting_started_dir};
 pub use provider_world::ProviderWorld;
 pub use proxy::{ActionFilter, FaultConfig, Proxy};

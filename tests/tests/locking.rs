@@ -235,7 +235,7 @@ async fn two_forge_applies_on_one_s3_state() {
     b.expect_success();
     let worked = [&a, &b]
         .iter()
-        .filter(|o| o.stdout.contains("Apply complete"))
+        .filter(|o| o.stdout.contains("Destroy complete!"))
         .count();
     assert_eq!(worked, 1, "exactly one destroy did the work\n{a}\n{b}");
     assert!(

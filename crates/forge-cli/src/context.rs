@@ -59,11 +59,20 @@ pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
         vars,
         var_files: args.var_files.clone(),
         region: args.region.clone(),
+        allow_unset_vars: false,
     })
 }
 
 /// Loads and validates the stack, or returns every problem in it.
-pub fn load_stack(args: &StackArgs, registry: &ProviderRegistry) -> Result<Stack, Diagnostics> {
-    let opts = load_options(args)?;
+/// `state_only`: the command only reads or edits the state and never
+/// evaluates resources, so vars without a value (a secret given only to
+/// plan and apply) are left unknown instead of refused.
+pub fn load_stack(
+    args: &StackArgs,
+    registry: &ProviderRegistry,
+    state_only: bool,
+) -> Result<Stack, Diagnostics> {
+    let mut opts = load_options(args)?;
+    opts.allow_unset_vars = state_only;
     forge_core::spec::load_stack(&args.stack, &opts, &registry.schemas())
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod cli;
 mod commands;
 mod context;
+mod logging;
 mod output;
 mod progress;
 mod signals;
@@ -15,6 +16,7 @@ mod signals;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse_from(cli::terraform_style_args(std::env::args_os()));
     output::init_color(cli.global.no_color);
+    logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -26,5 +28,8 @@ fn main() -> ExitCode {
         }
     };
     let code = runtime.block_on(commands::run(cli));
+    // After a signal, a prompt's reader thread may still wait on stdin:
+    // everything that matters has finished, so do not wait for it.
+    runtime.shutdown_background();
     ExitCode::from(code)
 }

@@ -37,7 +37,15 @@ impl Engine {
         &self,
         backend: &dyn StateBackend,
     ) -> Result<Option<State>, EngineError> {
-        Ok(backend.read().await?.0)
+        let state = backend.read().await?.0;
+        match &state {
+            Some(s) => tracing::debug!(
+                location = %backend.location(), lineage = %s.lineage, serial = s.serial,
+                resources = s.resources.len(), "read the state"
+            ),
+            None => tracing::debug!(location = %backend.location(), "no state yet"),
+        }
+        Ok(state)
     }
 
     async fn read_for(
@@ -70,9 +78,27 @@ impl Engine {
         destroy: bool,
     ) -> Result<Plan, EngineError> {
         let state = self.read_for(stack, backend).await?;
-        let state = match state {
-            Some(s) if options.refresh => Some(refresh(&self.registry, s, &options.retry).await?),
-            other => other,
+        let (state, gone) = match state {
+            Some(s) if options.refresh => {
+                let recorded: Vec<Address> = s
+                    .resources
+                    .iter()
+                    .filter(|r| r.id.is_some())
+                    .map(|r| r.address.clone())
+                    .collect();
+                let refreshed = refresh(&self.registry, s, &options.retry).await?;
+                // What refresh dropped is gone from the cloud; the apply
+                // drops it from the state too.
+                let gone: Vec<Address> = recorded
+                    .into_iter()
+                    .filter(|a| refreshed.get(a).is_none())
+                    .collect();
+                if !gone.is_empty() {
+                    tracing::debug!(count = gone.len(), "refresh found recorded objects gone");
+                }
+                (Some(refreshed), gone)
+            }
+            other => (other, Vec::new()),
         };
         build_plan(PlanInput {
             registry: &self.registry,
@@ -80,6 +106,7 @@ impl Engine {
             state,
             options,
             destroy,
+            gone,
         })
         .await
     }

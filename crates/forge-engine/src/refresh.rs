@@ -55,6 +55,10 @@ pub async fn observe_all(
                             region: region.clone(),
                             source,
                         })?;
+                    tracing::debug!(
+                        kind = %kind, region = %region, recorded = ids.len(), found = found.len(),
+                        "refreshed"
+                    );
                     Ok::<_, EngineError>(((kind, region), found))
                 }
             });

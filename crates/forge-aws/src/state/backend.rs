@@ -14,14 +14,13 @@
 //! The lock protocol is in [`super::lock`].
 
 use super::errors::{S3Failure, classify};
-use super::lock::Heartbeats;
 use super::retry::StateRetry;
 use crate::clients::AwsClients;
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use forge_engine::state::{
-    BackendError, LockError, LockGuard, LockInfo, State, StateBackend, VersionToken,
+    BackendError, Heartbeats, LockError, LockGuard, LockInfo, State, StateBackend, VersionToken,
 };
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::OnceCell;
@@ -306,10 +305,7 @@ impl StateBackend for S3Backend {
         let Some((bytes, etag)) = got else {
             return Ok((None, VersionToken::absent()));
         };
-        let state = State::from_json(&bytes).map_err(|message| BackendError::Corrupt {
-            location: url.clone(),
-            message,
-        })?;
+        let state = State::from_json(&bytes).map_err(|e| BackendError::invalid(url.clone(), e))?;
         if let Some(seen) = self.seen().as_ref()
             && seen.lineage != state.lineage
         {

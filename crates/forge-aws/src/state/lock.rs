@@ -18,48 +18,10 @@ use super::errors::S3Failure;
 use super::retry::StateRetry;
 use chrono::Utc;
 use forge_engine::state::{BackendError, LockError, LockGuard, LockInfo};
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use tokio::task::JoinHandle;
 
 /// How many times the protocol re-examines a lock that changed under it
 /// before giving up (each round is a real change by another run).
 const ROUNDS: usize = 8;
-
-/// The heartbeat tasks of the locks this process holds, by lock id.
-#[derive(Debug, Default)]
-pub struct Heartbeats(Mutex<HashMap<String, JoinHandle<()>>>);
-
-impl Heartbeats {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, JoinHandle<()>>> {
-        // Insert/remove only: a panic elsewhere cannot leave it inconsistent.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn start(&self, id: String, task: JoinHandle<()>) {
-        if let Some(old) = self.map().insert(id, task) {
-            old.abort();
-        }
-    }
-
-    /// Stops the heartbeat of lock `id` (if this process runs one) and
-    /// waits until it has stopped, so no renewal races the release.
-    pub async fn stop(&self, id: &str) {
-        let task = self.map().remove(id);
-        if let Some(task) = task {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for Heartbeats {
-    fn drop(&mut self) {
-        for (_, task) in self.map().drain() {
-            task.abort();
-        }
-    }
-}
 
 fn encode(info: &LockInfo) -> Result<Vec<u8>, BackendError> {
     serde_json::to_vec_pretty(info)

@@ -28,10 +28,14 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Re
     common::locked(backend, lock, "apply", async {
         let plan = common::plan(&loaded, false).await?;
         print!("{}", plan.render(output::color()));
+        if plan.only_forgets() {
+            // Nothing to do in the cloud: record what refresh saw, unasked.
+            return common::execute(&loaded.engine, &plan, backend, run).await;
+        }
         if !plan.has_changes() {
             return Ok(EXIT_OK);
         }
-        if !common::confirm(run, "Do you want to perform these actions?")? {
+        if !common::confirm(run, "Do you want to perform these actions?").await? {
             println!("\nApply cancelled.");
             return Ok(EXIT_ERROR);
         }
@@ -47,7 +51,7 @@ async fn apply_saved(path: &Path, lock: &LockArgs, run: &RunArgs) -> anyhow::Res
     let backend = context::open_backend(&plan.config).context("opening the state backend")?;
     let engine = Engine::new(context::registry());
     print!("{}", plan.render(output::color()));
-    if !plan.has_changes() {
+    if !plan.has_changes() && !plan.only_forgets() {
         return Ok(EXIT_OK);
     }
     // A saved plan was reviewed when it was made: apply it without asking

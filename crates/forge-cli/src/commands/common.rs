@@ -8,8 +8,7 @@ use anyhow::{Context, bail};
 use forge_core::spec::Stack;
 use forge_engine::state::{LockInfo, State};
 use forge_engine::{
-    ApplyOptions, ApplyReport, CancelToken, Engine, EngineError, LockError, Plan, PlanOptions,
-    StateBackend,
+    ApplyOptions, ApplyReport, Engine, EngineError, LockError, Plan, PlanOptions, StateBackend,
 };
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -24,8 +23,19 @@ pub struct Loaded {
 
 /// Loads the stack (printing diagnostics and returning `None` on errors).
 pub fn load(args: &StackArgs) -> anyhow::Result<Option<Loaded>> {
+    load_with(args, false)
+}
+
+/// Loads the stack for a command that only reads or edits the state and
+/// never evaluates resources (`state list|show|rm|mv|pull|push|migrate`,
+/// `output`, `force-unlock`): vars without a value are not required.
+pub fn load_state_only(args: &StackArgs) -> anyhow::Result<Option<Loaded>> {
+    load_with(args, true)
+}
+
+fn load_with(args: &StackArgs, state_only: bool) -> anyhow::Result<Option<Loaded>> {
     let registry = context::registry();
-    let stack = match context::load_stack(args, &registry) {
+    let stack = match context::load_stack(args, &registry, state_only) {
         Ok(stack) => stack,
         Err(diags) => {
             eprint!("{}", output::render_diagnostics(&diags));
@@ -84,7 +94,9 @@ pub async fn plan(loaded: &Loaded, destroy: bool) -> Result<Plan, EngineError> {
 }
 
 /// Asks for `yes` unless `--auto-approve`; refuses without a terminal.
-pub fn confirm(run: &RunArgs, question: &str) -> anyhow::Result<bool> {
+/// The answer is read off the async runtime so a signal during the prompt
+/// still stops the command (and releases the lock).
+pub async fn confirm(run: &RunArgs, question: &str) -> anyhow::Result<bool> {
     if run.auto_approve {
         return Ok(true);
     }
@@ -95,16 +107,19 @@ pub fn confirm(run: &RunArgs, question: &str) -> anyhow::Result<bool> {
     }
     print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     std::io::stdout().flush().context("writing the prompt")?;
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .context("reading the answer")?;
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer)
+    })
+    .await
+    .context("reading the answer")?
+    .context("reading the answer")?;
     Ok(answer.trim() == "yes")
 }
 
-/// Applies `plan` with live progress and Ctrl-C handling; prints the
-/// summary; returns the exit status.
 /// A state lock this command holds; give it back with [`release`].
 #[must_use = "a held lock must be released"]
 pub struct HeldLock(Option<String>);
@@ -134,11 +149,16 @@ pub async fn acquire(
     }
     let mut told = false;
     loop {
-        match backend
-            .lock(LockInfo::new(operation, context::lock_ttl()))
-            .await
-        {
-            Ok(guard) => return Ok(HeldLock(Some(guard.info.id))),
+        // Never cut in half by a signal: a lock taken by a request whose
+        // answer was dropped would be held by nobody.
+        match signals::finish(backend.lock(LockInfo::new(operation, context::lock_ttl()))).await {
+            Ok(guard) => {
+                tracing::debug!(
+                    lock_id = %guard.info.id, operation, location = %backend.location(),
+                    "took the state lock"
+                );
+                return Ok(HeldLock(Some(guard.info.id)));
+            }
             Err(LockError::Held { info }) if Instant::now() < deadline => {
                 if !told {
                     eprintln!(
@@ -161,20 +181,39 @@ pub async fn release(backend: &dyn StateBackend, held: HeldLock) -> anyhow::Resu
             .unlock(&id)
             .await
             .with_context(|| format!("releasing the state lock {id}"))?;
+        tracing::debug!(lock_id = %id, location = %backend.location(), "released the state lock");
     }
     Ok(())
 }
 
-/// Runs `work` holding the state lock, releasing it on every way out.
+/// Runs `work` holding the state lock, releasing it on every way out —
+/// a signal included: the first SIGINT/SIGTERM drops `work` (unless an
+/// apply inside it is draining, which it then lets finish), releases the
+/// lock and returns [`signals::Interrupted`].
 pub async fn locked<T>(
     backend: &dyn StateBackend,
     lock: &LockArgs,
     operation: &str,
     work: impl std::future::Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    let held = acquire(backend, lock, operation).await?;
-    let out = work.await;
+    let scope = signals::Scope::release();
+    let held = tokio::select! {
+        biased;
+        () = scope.interrupted() => return Err(signals::Interrupted.into()),
+        held = acquire(backend, lock, operation) => held?,
+    };
+    let out = tokio::select! {
+        biased;
+        () = scope.interrupted() => Err(signals::Interrupted.into()),
+        out = work => out,
+    };
+    let holding = held.0.is_some();
+    // Still inside the scope: a signal cannot cut the release short.
     let released = release(backend, held).await;
+    if holding && released.is_ok() && signals::interrupted() {
+        eprintln!("Released the state lock.");
+    }
+    drop(scope);
     match (out, released) {
         (Ok(v), Ok(())) => Ok(v),
         (Ok(_), Err(e)) => Err(e),
@@ -212,8 +251,9 @@ pub async fn execute(
     backend: &dyn StateBackend,
     run: &RunArgs,
 ) -> anyhow::Result<u8> {
-    let cancel = CancelToken::new();
-    signals::watch(cancel.clone());
+    // The apply drains on the first signal and aborts on the second.
+    let cancel = signals::cancel_token();
+    let _applying = signals::Scope::applying();
     let options = ApplyOptions {
         parallelism: run.parallelism.max(1),
         cancel: cancel.clone(),

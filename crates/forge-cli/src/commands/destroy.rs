@@ -16,13 +16,19 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Re
     common::locked(backend, lock, "destroy", async {
         let plan = common::plan(&loaded, true).await?;
         print!("{}", plan.render(output::color()));
+        if plan.only_forgets() {
+            // Everything left was deleted by hand: only the state changes.
+            return common::execute(&loaded.engine, &plan, backend, run).await;
+        }
         if !plan.has_changes() {
             return Ok(EXIT_OK);
         }
         if !common::confirm(
             run,
             "Do you really want to destroy all resources of this stack?",
-        )? {
+        )
+        .await?
+        {
             println!("\nDestroy cancelled.");
             return Ok(EXIT_ERROR);
         }

@@ -6,7 +6,7 @@ use crate::cli::StackArgs;
 
 /// Runs `forge force-unlock`.
 pub async fn run(id: &str, args: &StackArgs) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(args)? else {
+    let Some(loaded) = common::load_state_only(args)? else {
         return Ok(EXIT_ERROR);
     };
     loaded

@@ -1,7 +1,7 @@
 //! One module per subcommand; `run` dispatches and maps results to exit codes.
 
 use crate::cli::{Cli, Command};
-use crate::output;
+use crate::{output, signals};
 
 mod apply;
 mod common;
@@ -27,9 +27,35 @@ pub const EXIT_CHANGES: u8 = 2;
 /// Exit status after an interrupt (128 + SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
-/// Runs the chosen command and returns the process exit status.
+/// Runs the chosen command and returns the process exit status: 130 once
+/// SIGINT or SIGTERM arrived (see [`signals`] for what each command does
+/// with it first).
 pub async fn run(cli: Cli) -> u8 {
-    let result = match cli.command {
+    signals::install();
+    let result = tokio::select! {
+        biased;
+        () = signals::outside_scopes() => Err(signals::Interrupted.into()),
+        result = dispatch(cli) => result,
+    };
+    match result {
+        _ if signals::interrupted() => {
+            if let Err(err) = &result
+                && err.downcast_ref::<signals::Interrupted>().is_none()
+            {
+                output::print_error(err);
+            }
+            EXIT_INTERRUPTED
+        }
+        Ok(code) => code,
+        Err(err) => {
+            output::print_error(&err);
+            EXIT_ERROR
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
         Command::Validate { stack } => validate::run(&stack),
         Command::Graph { stack, format } => graph::run(&stack, format),
         Command::Schema { out } => schema::run(out.as_deref()),
@@ -63,12 +89,5 @@ pub async fn run(cli: Cli) -> u8 {
             lock,
             auto_approve,
         } => refresh::run(&stack, &lock, auto_approve).await,
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            output::print_error(&err);
-            EXIT_ERROR
-        }
     }
 }

@@ -9,7 +9,7 @@ use anyhow::bail;
 /// (strings unquoted) even when sensitive, as Terraform does, so scripts
 /// can capture it; the full listing masks sensitive values.
 pub async fn run(args: &StackArgs, name: Option<&str>, json: bool) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(args)? else {
+    let Some(loaded) = common::load_state_only(args)? else {
         return Ok(EXIT_ERROR);
     };
     let outputs = loaded.engine.outputs(loaded.backend.as_ref()).await?;

@@ -6,7 +6,7 @@
 use super::common;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::cli::{LockArgs, RunArgs, StackArgs};
-use crate::output;
+use crate::{output, signals};
 use anyhow::bail;
 use forge_engine::drift::render::render_refresh_preview;
 use forge_engine::{DriftOptions, RetryPolicy};
@@ -54,19 +54,20 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, auto_approve: bool) -> anyho
     if !common::confirm(
         &run,
         "Do you want to record these live values in the state?",
-    )? {
+    )
+    .await?
+    {
         println!("\nRefresh cancelled.");
         return Ok(EXIT_ERROR);
     }
-    let state = loaded
-        .engine
-        .accept_drift(
-            &loaded.stack,
-            loaded.backend.as_ref(),
-            &report,
-            &RetryPolicy::default(),
-        )
-        .await?;
+    // Takes the lock, writes, releases: a signal waits for it to end.
+    let state = signals::finish(loaded.engine.accept_drift(
+        &loaded.stack,
+        loaded.backend.as_ref(),
+        &report,
+        &RetryPolicy::default(),
+    ))
+    .await?;
     println!(
         "\nRefresh complete: the state (serial {}) now records the live cloud. `forge plan` shows what apply would change back.",
         state.serial

@@ -3,6 +3,7 @@
 use super::common;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::cli::StateCommand;
+use crate::signals;
 use anyhow::Context;
 use forge_core::Address;
 
@@ -23,7 +24,7 @@ pub async fn run(command: &StateCommand) -> anyhow::Result<u8> {
         | StateCommand::Push { .. }
         | StateCommand::Pull { .. } => return super::state_remote::run(command).await,
     };
-    let Some(loaded) = common::load(stack)? else {
+    let Some(loaded) = common::load_state_only(stack)? else {
         return Ok(EXIT_ERROR);
     };
     let (engine, backend) = (&loaded.engine, loaded.backend.as_ref());
@@ -38,7 +39,8 @@ pub async fn run(command: &StateCommand) -> anyhow::Result<u8> {
             println!("{}", forge_engine::state::ops::show(&r));
         }
         StateCommand::Rm { address: a, .. } => {
-            let r = engine.state_rm(backend, &address(a)?).await?;
+            // Locked edits run to their end; a signal stops forge after.
+            let r = signals::finish(engine.state_rm(backend, &address(a)?)).await?;
             println!(
                 "Removed {} (id {}) from the state; it still exists in AWS.",
                 r.address,
@@ -47,7 +49,7 @@ pub async fn run(command: &StateCommand) -> anyhow::Result<u8> {
         }
         StateCommand::Mv { from, to, .. } => {
             let (from, to) = (address(from)?, address(to)?);
-            engine.state_mv(backend, &from, &to).await?;
+            signals::finish(engine.state_mv(backend, &from, &to)).await?;
             println!("Moved {from} to {to}.");
         }
         _ => {}

@@ -5,7 +5,7 @@
 use super::common;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::cli::{MigrateTarget, StackArgs, StateCommand};
-use crate::context;
+use crate::{context, signals};
 use anyhow::{Context, bail};
 use forge_aws::state::{BootstrapOptions, bootstrap, copy_state, push_state};
 use forge_core::spec::StateBackendConfig;
@@ -80,7 +80,7 @@ fn local_of(loaded: &common::Loaded) -> LocalBackend {
 }
 
 async fn migrate(args: &StackArgs, to: MigrateTarget) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(args)? else {
+    let Some(loaded) = common::load_state_only(args)? else {
         return Ok(EXIT_ERROR);
     };
     if !matches!(loaded.stack.state, StateBackendConfig::S3 { .. }) {
@@ -95,7 +95,8 @@ async fn migrate(args: &StackArgs, to: MigrateTarget) -> anyhow::Result<u8> {
         MigrateTarget::S3 => (&local, remote),
         MigrateTarget::Local => (remote, &local),
     };
-    let copied = copy_state(from, target)
+    // Both locks are taken and released inside: never cut in half.
+    let copied = signals::finish(copy_state(from, target))
         .await
         .with_context(|| format!("migrating {} to {}", from.location(), target.location()))?;
     println!(
@@ -118,8 +119,8 @@ async fn migrate(args: &StackArgs, to: MigrateTarget) -> anyhow::Result<u8> {
 async fn push(file: &Path, args: &StackArgs, force: bool) -> anyhow::Result<u8> {
     let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let state = State::from_json(&text)
-        .map_err(|e| anyhow::anyhow!("{} is not a forge state file: {e}", file.display()))?;
-    let Some(loaded) = common::load(args)? else {
+        .map_err(|e| anyhow::anyhow!("{} is not a valid forge state: {e}", file.display()))?;
+    let Some(loaded) = common::load_state_only(args)? else {
         return Ok(EXIT_ERROR);
     };
     if state.stack != loaded.stack.name || state.environment != loaded.stack.environment {
@@ -144,15 +145,20 @@ async fn push(file: &Path, args: &StackArgs, force: bool) -> anyhow::Result<u8> 
     // A second instance remembers no lineage: only used when --force
     // replaces the stored history.
     let fresh = context::open_backend(&loaded.stack).context("opening the state backend")?;
-    let copied = push_state(loaded.backend.as_ref(), Some(fresh.as_ref()), state, force)
-        .await
-        .with_context(|| {
-            format!(
-                "pushing {} to {}",
-                file.display(),
-                loaded.backend.location()
-            )
-        })?;
+    let copied = signals::finish(push_state(
+        loaded.backend.as_ref(),
+        Some(fresh.as_ref()),
+        state,
+        force,
+    ))
+    .await
+    .with_context(|| {
+        format!(
+            "pushing {} to {}",
+            file.display(),
+            loaded.backend.location()
+        )
+    })?;
     println!(
         "Pushed {} to {}: {} resources, lineage {}, now serial {} (read back and verified).",
         file.display(),
@@ -165,7 +171,7 @@ async fn push(file: &Path, args: &StackArgs, force: bool) -> anyhow::Result<u8> 
 }
 
 async fn pull(args: &StackArgs) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(args)? else {
+    let Some(loaded) = common::load_state_only(args)? else {
         return Ok(EXIT_ERROR);
     };
     let (state, _) = loaded.backend.read().await?;

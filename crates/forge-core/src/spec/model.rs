@@ -24,6 +24,11 @@ pub struct LoadOptions {
     pub var_files: Vec<PathBuf>,
     /// Override of the stack's region (`--region`).
     pub region: Option<String>,
+    /// Leave a var with no value unknown instead of reporting it: for
+    /// commands that only read the state and never evaluate resources
+    /// (`forge state list`, `forge output`), which must not ask for a
+    /// secret they do not use.
+    pub allow_unset_vars: bool,
 }
 
 /// Where the stack's state lives.

@@ -184,6 +184,14 @@ pub(crate) fn resolve(
     }
     for (name, decl) in decls {
         match values.get_mut(name) {
+            None if opts.allow_unset_vars => {
+                let unknown = if decl.sensitive {
+                    Value::Unknown.sensitive()
+                } else {
+                    Value::Unknown
+                };
+                values.insert(name.clone(), unknown);
+            }
             None => diags.push(
                 sources
                     .diag(&decl.span, format!("var `{name}` has no value"))

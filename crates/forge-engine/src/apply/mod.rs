@@ -201,6 +201,8 @@ pub struct ApplyReport {
     pub elapsed: Duration,
     /// The most operations that were in flight at once.
     pub max_in_flight: usize,
+    /// It applied a destroy plan (`forge destroy`).
+    pub destroy: bool,
 }
 
 impl ApplyReport {
@@ -213,8 +215,12 @@ impl ApplyReport {
             && self.cancelled.is_none()
     }
 
-    /// A one-line summary: `Apply complete: 3 succeeded, 1 failed, 2 skipped.`
+    /// A one-line summary: `Apply complete: 3 succeeded, 1 failed, 2 skipped.`,
+    /// or for a destroy Terraform's `Destroy complete! Resources: 3 destroyed.`
     pub fn summary_line(&self) -> String {
+        if self.destroy {
+            return self.destroy_summary_line();
+        }
         let head = if self.is_success() {
             "Apply complete"
         } else {
@@ -231,5 +237,72 @@ impl ApplyReport {
                 format!(", {} interrupted", self.interrupted.len())
             }
         )
+    }
+
+    fn destroy_summary_line(&self) -> String {
+        let destroyed = self
+            .succeeded
+            .iter()
+            .filter(|(_, a)| *a == ChangeAction::Delete)
+            .count();
+        if self.is_success() {
+            return format!("Destroy complete! Resources: {destroyed} destroyed.");
+        }
+        let mut parts = vec![format!("{destroyed} destroyed")];
+        for (n, what) in [
+            (self.failed.len(), "failed"),
+            (self.skipped.len(), "skipped"),
+            (self.interrupted.len(), "interrupted"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        let head = if self.cancelled.is_some() && self.failed.is_empty() {
+            "Destroy interrupted"
+        } else {
+            "Destroy failed"
+        };
+        format!("{head}! Resources: {}.", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(a: &str) -> Address {
+        Address::single(a)
+    }
+
+    #[test]
+    fn a_destroy_summarizes_in_terraform_words() {
+        let mut r = ApplyReport {
+            destroy: true,
+            succeeded: vec![
+                (addr("a"), ChangeAction::Delete),
+                (addr("b"), ChangeAction::Delete),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            r.summary_line(),
+            "Destroy complete! Resources: 2 destroyed."
+        );
+        r.failed.push(FailedChange {
+            address: addr("c"),
+            action: ChangeAction::Delete,
+            error: "boom".into(),
+        });
+        assert_eq!(
+            r.summary_line(),
+            "Destroy failed! Resources: 2 destroyed, 1 failed."
+        );
+        r.destroy = false;
+        assert!(
+            r.summary_line().starts_with("Apply failed"),
+            "{}",
+            r.summary_line()
+        );
     }
 }

@@ -70,6 +70,11 @@ async fn apply_locked(
             plan.lineage.clone(),
         )
     });
+    // Objects the plan's refresh found deleted outside forge (a create in
+    // the plan records a fresh entry for those still in the spec).
+    for address in &plan.forget {
+        state.remove(address);
+    }
     let graph = ApplyGraph::build(plan, &state).map_err(|message| EngineError::Plan {
         stack: plan.stack.clone(),
         problems: vec![crate::error::PlanProblem {
@@ -214,6 +219,7 @@ async fn apply_locked(
         state_error: outcome.error,
         outputs: outcome.state.outputs.clone(),
         serial: outcome.state.serial,
+        destroy: plan.destroy,
         max_in_flight: shared
             .max_in_flight
             .load(std::sync::atomic::Ordering::SeqCst),

@@ -30,6 +30,7 @@ pub async fn plan_against_record(
         state,
         options: &options,
         destroy: false,
+        gone: Vec::new(),
     })
     .await
 }

@@ -50,6 +50,8 @@ pub(crate) struct PlanInput<'a> {
     pub state: Option<State>,
     pub options: &'a PlanOptions,
     pub destroy: bool,
+    /// Resources of the recorded state the refresh found gone.
+    pub gone: Vec<Address>,
 }
 
 /// Orphans of interrupted creates, by address.
@@ -138,6 +140,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         state,
         options,
         destroy,
+        gone,
     } = input;
     let state_exists = state.is_some();
     let state = state.unwrap_or_else(|| State::new(stack.name.clone(), stack.environment.clone()));
@@ -285,6 +288,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         destroy,
         changes,
         output_changes,
+        forget: gone,
         config: stack.clone(),
     })
 }

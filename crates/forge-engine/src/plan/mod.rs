@@ -154,6 +154,11 @@ pub struct Plan {
     pub changes: Vec<ResourceChange>,
     /// Every output.
     pub output_changes: Vec<OutputChange>,
+    /// Resources recorded in the state whose objects the refresh found
+    /// gone (deleted outside forge): applying the plan removes them from
+    /// the state, as Terraform persists what its refresh saw.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forget: Vec<Address>,
     /// The stack it was made from, so applying a saved plan uses exactly
     /// this configuration.
     pub config: Stack,
@@ -182,6 +187,12 @@ impl Plan {
             }
         }
         s
+    }
+
+    /// Whether applying it would change the state although no resource or
+    /// output changes: only objects found gone are forgotten.
+    pub fn only_forgets(&self) -> bool {
+        !self.forget.is_empty() && !self.has_changes()
     }
 
     /// Whether applying it would change any resource or output.

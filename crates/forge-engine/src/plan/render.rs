@@ -240,10 +240,35 @@ fn render_data_loss(out: &mut String, plan: &Plan, color: bool) {
     let _ = writeln!(out, "{}\n", paint(&rule, Tone::Remove, color));
 }
 
+/// Objects deleted outside forge, as Terraform's "Objects have changed
+/// outside of Terraform" note.
+fn render_forgotten(out: &mut String, plan: &Plan, color: bool) {
+    if plan.forget.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{}
+
+forge found these objects deleted since the last run; applying removes them from the state:
+",
+        paint(
+            "Note: Objects have changed outside of forge",
+            Tone::Bold,
+            color
+        )
+    );
+    for a in &plan.forget {
+        let _ = writeln!(out, "  # {a} has been deleted");
+    }
+    out.push('\n');
+}
+
 /// Renders the plan for a terminal. `color` adds ANSI colours (the CLI
 /// decides from `NO_COLOR` and whether stdout is a terminal).
 pub fn render(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
+    render_forgotten(&mut out, plan, color);
     if !plan.has_changes() {
         out.push_str(if plan.destroy {
             "No changes. No objects need to be destroyed.\n"

@@ -5,7 +5,7 @@
 //! object's ETag (`If-Match` on write, `If-None-Match: *` when absent) and
 //! the lock is a `<key>.lock` object with a heartbeat refreshing `expires`.
 
-use super::State;
+use super::{State, StateReadError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -125,12 +125,32 @@ pub enum BackendError {
         /// What is wrong.
         message: String,
     },
+    /// The stored state was refused on reading (duplicate addresses, a
+    /// lineage that is not a UUID, written by a newer forge, ...).
+    #[error("state at {location} is not valid: {source}")]
+    Invalid {
+        /// Where.
+        location: String,
+        /// What is wrong.
+        #[source]
+        source: StateReadError,
+    },
     /// The backend kind is not available in this build or configuration.
     #[error("state backend not available: {0}")]
     Unavailable(String),
     /// Any other backend failure (remote services).
     #[error("{0}")]
     Other(String),
+}
+
+impl BackendError {
+    /// A stored state at `location` refused on reading.
+    pub fn invalid(location: impl Into<String>, source: StateReadError) -> Self {
+        BackendError::Invalid {
+            location: location.into(),
+            source,
+        }
+    }
 }
 
 /// Errors taking or releasing the lock.

@@ -1,22 +1,27 @@
 //! The local file backend: `.forge/state/<stack>[-<env>].json` under the
 //! stack root, written atomically (temp file in the same folder, fsync,
 //! rename, fsync of the folder) with the previous version kept as
-//! `<file>.backup`, and locked with a `<file>.lock` created exclusively.
+//! `<file>.backup`, and locked with a `<file>.lock` that expires, is renewed
+//! while held and is taken over once expired, like the S3 lock (see
+//! [`super::local_lock`]).
 
-use super::State;
 use super::backend::{BackendError, LockError, LockGuard, LockInfo, StateBackend, VersionToken};
+use super::{Heartbeats, State, local_lock};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// State in a local JSON file.
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     path: PathBuf,
+    /// Renewal tasks of the locks this backend holds (shared by clones).
+    heartbeats: Arc<Heartbeats>,
 }
 
-fn io(operation: &'static str, path: &Path, source: std::io::Error) -> BackendError {
+pub(super) fn io(operation: &'static str, path: &Path, source: std::io::Error) -> BackendError {
     BackendError::Io {
         operation,
         location: path.display().to_string(),
@@ -37,7 +42,10 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 impl LocalBackend {
     /// A backend storing state at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        LocalBackend { path: path.into() }
+        LocalBackend {
+            path: path.into(),
+            heartbeats: Arc::default(),
+        }
     }
 
     /// The default location for a stack: `<root>/.forge/state/<stack>[-<env>].json`,
@@ -59,7 +67,7 @@ impl LocalBackend {
                 root.join(".forge").join("state").join(file)
             }
         };
-        LocalBackend { path }
+        Self::new(path)
     }
 
     /// The state file.
@@ -87,37 +95,6 @@ impl LocalBackend {
         }
     }
 
-    fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BackendError> {
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.tmp-{}", uuid::Uuid::new_v4()));
-        let result = (|| {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(|e| io("creating", &tmp, e))?;
-            f.write_all(bytes).map_err(|e| io("writing", &tmp, e))?;
-            f.sync_all().map_err(|e| io("syncing", &tmp, e))?;
-            std::fs::rename(&tmp, path).map_err(|e| io("renaming into", path, e))?;
-            // The rename is durable only once the folder entry is synced.
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
-    }
-
     fn write_blocking(
         &self,
         bytes: Vec<u8>,
@@ -140,40 +117,45 @@ impl LocalBackend {
             let backup = self.backup_path();
             let _ = std::fs::remove_file(&backup);
             if std::fs::hard_link(path, &backup).is_err() {
-                Self::write_atomic(&backup, &prev)?;
+                write_atomic(&backup, &prev)?;
             }
         }
-        Self::write_atomic(path, &bytes)?;
+        write_atomic(path, &bytes)?;
         Ok(token_of(&bytes))
     }
+}
 
-    fn read_lock(&self) -> Result<Option<LockInfo>, LockError> {
-        let lp = self.lock_path();
-        match std::fs::read(&lp) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                LockError::Backend(BackendError::Corrupt {
-                    location: lp.display().to_string(),
-                    message: e.to_string(),
-                })
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("reading", &lp, e).into()),
+/// Writes `bytes` to `path` atomically: temp file in the same folder,
+/// fsync, rename, fsync of the folder.
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BackendError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", uuid::Uuid::new_v4()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| io("creating", &tmp, e))?;
+        f.write_all(bytes).map_err(|e| io("writing", &tmp, e))?;
+        f.sync_all().map_err(|e| io("syncing", &tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| io("renaming into", path, e))?;
+        // The rename is durable only once the folder entry is synced.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
         }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-
-    fn remove_lock(&self, id: &str) -> Result<(), LockError> {
-        match self.read_lock()? {
-            None => Err(LockError::NotLocked),
-            Some(held) if held.id != id => Err(LockError::Mismatch {
-                given: id.to_string(),
-                held: Box::new(held),
-            }),
-            Some(_) => {
-                let lp = self.lock_path();
-                std::fs::remove_file(&lp).map_err(|e| io("removing", &lp, e).into())
-            }
-        }
-    }
+    result
 }
 
 async fn blocking<T: Send + 'static, E: From<BackendError> + Send + 'static>(
@@ -197,10 +179,8 @@ impl StateBackend for LocalBackend {
             let Some(bytes) = bytes else {
                 return Ok((None, token));
             };
-            let state = State::from_json(&bytes).map_err(|message| BackendError::Corrupt {
-                location: path.display().to_string(),
-                message,
-            })?;
+            let state = State::from_json(&bytes)
+                .map_err(|e| BackendError::invalid(path.display().to_string(), e))?;
             Ok((Some(state), token))
         })
         .await
@@ -220,48 +200,23 @@ impl StateBackend for LocalBackend {
     }
 
     async fn lock(&self, info: LockInfo) -> Result<LockGuard, LockError> {
-        let this = self.clone();
-        blocking(move || {
-            let lp = this.lock_path();
-            if let Some(dir) = lp.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| io("creating folder", dir, e))?;
-            }
-            let bytes =
-                serde_json::to_vec_pretty(&info).map_err(|e| BackendError::Other(e.to_string()))?;
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&lp)
-            {
-                Ok(mut f) => {
-                    f.write_all(&bytes)
-                        .and_then(|_| f.sync_all())
-                        .map_err(|e| io("writing", &lp, e))?;
-                    Ok(LockGuard { info })
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    match this.read_lock()? {
-                        Some(held) => Err(LockError::Held {
-                            info: Box::new(held),
-                        }),
-                        // Released between our attempt and the read: report as
-                        // held by an unknown run rather than racing again.
-                        None => Err(LockError::Backend(BackendError::Other(format!(
-                            "lock file {} appeared and vanished; try again",
-                            lp.display()
-                        )))),
-                    }
-                }
-                Err(e) => Err(io("creating", &lp, e).into()),
-            }
-        })
-        .await
+        let lock = self.lock_path();
+        let taken = info.clone();
+        blocking(move || local_lock::take(&lock, &taken)).await?;
+        let ttl = info.expires.map(|e| e - info.created);
+        if let Some(ttl) = ttl.and_then(|t| t.to_std().ok()).filter(|t| !t.is_zero()) {
+            let task = tokio::spawn(local_lock::heartbeat(self.lock_path(), info.clone(), ttl));
+            self.heartbeats.start(info.id.clone(), task);
+        }
+        Ok(LockGuard { info })
     }
 
     async fn unlock(&self, id: &str) -> Result<(), LockError> {
-        let this = self.clone();
+        // No renewal may land after the release.
+        self.heartbeats.stop(id).await;
+        let lock = self.lock_path();
         let id = id.to_string();
-        blocking(move || this.remove_lock(&id)).await
+        blocking(move || local_lock::release(&lock, &id)).await
     }
 
     async fn force_unlock(&self, id: &str) -> Result<(), LockError> {
@@ -269,7 +224,7 @@ impl StateBackend for LocalBackend {
     }
 
     async fn lock_info(&self) -> Result<Option<LockInfo>, LockError> {
-        let this = self.clone();
-        blocking(move || this.read_lock()).await
+        let lock = self.lock_path();
+        blocking(move || local_lock::read(&lock)).await
     }
 }

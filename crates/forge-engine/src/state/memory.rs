@@ -89,10 +89,7 @@ impl StateBackend for MemoryBackend {
         match &s.bytes {
             None => Ok((None, VersionToken::absent())),
             Some(b) => {
-                let state = State::from_json(b).map_err(|message| BackendError::Corrupt {
-                    location: "memory".into(),
-                    message,
-                })?;
+                let state = State::from_json(b).map_err(|e| BackendError::invalid("memory", e))?;
                 Ok((Some(state), VersionToken(Some(s.version.to_string()))))
             }
         }

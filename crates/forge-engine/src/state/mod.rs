@@ -9,15 +9,20 @@
 
 pub mod backend;
 pub mod codec;
+pub mod heartbeat;
 pub mod local;
+mod local_lock;
 pub mod memory;
 pub mod open;
 pub mod ops;
+pub mod read;
 
 pub use backend::{BackendError, LockError, LockGuard, LockInfo, StateBackend, VersionToken};
+pub use heartbeat::Heartbeats;
 pub use local::LocalBackend;
 pub use memory::MemoryBackend;
 pub use open::{BackendFactory, BackendRegistry, open_backend};
+pub use read::StateReadError;
 
 use chrono::{DateTime, Utc};
 use forge_core::{Address, Attrs};
@@ -228,20 +233,5 @@ impl State {
     /// The state's JSON text (sensitive values hashed per resource).
     pub fn to_json_pretty(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string_pretty(self)
-    }
-
-    /// Parses a state's JSON text, checking the format version.
-    pub fn from_json(text: &[u8]) -> Result<State, String> {
-        let raw: serde_json::Value = serde_json::from_slice(text).map_err(|e| e.to_string())?;
-        match raw.get("version").and_then(serde_json::Value::as_u64) {
-            Some(v) if v == u64::from(STATE_VERSION) => {}
-            Some(v) => {
-                return Err(format!(
-                    "state format version {v} is not supported (this forge reads version {STATE_VERSION})"
-                ));
-            }
-            None => return Err("not a forge state file (no `version`)".into()),
-        }
-        serde_json::from_value(raw).map_err(|e| e.to_string())
     }
 }
