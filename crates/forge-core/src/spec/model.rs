@@ -24,6 +24,10 @@ pub struct LoadOptions {
     pub var_files: Vec<PathBuf>,
     /// Override of the stack's region (`--region`).
     pub region: Option<String>,
+    /// Let the stack read files outside its root (`--allow-outside-root`,
+    /// `FORGE_ALLOW_OUTSIDE_ROOT=1`): includes elsewhere on disk. Off by
+    /// default, so a spec cannot make forge read the machine's secrets.
+    pub allow_outside_root: bool,
 }
 
 /// Where the stack's state lives.

@@ -2,6 +2,7 @@
 //! into [`SourcePos`], and YAML scalars into [`Value`]s.
 
 use crate::diag::{Diagnostic, Diagnostics, SourcePos};
+use crate::limits::{MAX_FILE_BYTES, MAX_YAML_DEPTH};
 use crate::value::Value;
 use marked_yaml::loader::{LoadError, LoaderOptions};
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, Node, Span};
@@ -10,7 +11,37 @@ use std::path::{Path, PathBuf};
 /// Every file read while loading a stack, indexed by marked-yaml's source id.
 #[derive(Debug, Default)]
 pub(crate) struct Sources {
-    files: Vec<(PathBuf, String)>,
+    files: Vec<SourceFile>,
+}
+
+#[derive(Debug)]
+struct SourceFile {
+    path: PathBuf,
+    text: String,
+    /// Whether diagnostics may quote the file's lines: only once it is
+    /// known to be what forge expected (a spec, a var file). A file that is
+    /// not (a secret an include pointed at, a stray YAML file) is reported
+    /// by path and position only, so its contents never reach a log.
+    quotable: bool,
+}
+
+/// What a file read by the loader is expected to hold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Expect {
+    /// A spec file: a mapping with at least one of these top-level keys
+    /// (or an empty one).
+    Spec(&'static [&'static str]),
+    /// A `--var-file`: any mapping.
+    Vars,
+}
+
+impl Expect {
+    fn accepts(self, map: &MarkedMappingNode) -> bool {
+        match self {
+            Expect::Spec(keys) => map.is_empty() || map.keys().any(|k| keys.contains(&k.as_str())),
+            Expect::Vars => true,
+        }
+    }
 }
 
 impl Sources {
@@ -21,7 +52,7 @@ impl Sources {
                 file: self
                     .files
                     .get(m.source())
-                    .map(|f| f.0.clone())
+                    .map(|f| f.path.clone())
                     .unwrap_or_default(),
                 line: m.line(),
                 column: m.column(),
@@ -31,10 +62,12 @@ impl Sources {
     }
 
     /// The source line a span starts on, trimmed: the diagnostic snippet.
+    /// None for a file whose contents must not be quoted.
     pub(crate) fn line_text(&self, span: &Span) -> Option<String> {
         let m = span.start()?;
-        let text = &self.files.get(m.source())?.1;
-        text.lines()
+        let file = self.files.get(m.source()).filter(|f| f.quotable)?;
+        file.text
+            .lines()
             .nth(m.line().checked_sub(1)?)
             .map(|l| l.trim().to_string())
     }
@@ -48,27 +81,47 @@ impl Sources {
         }
     }
 
-    /// Reads and parses a YAML file whose top level must be a mapping.
+    /// Reads and parses a YAML file whose top level must be a mapping of
+    /// the kind `expect` describes. Files over [`MAX_FILE_BYTES`] are
+    /// refused before they are read.
     pub(crate) fn parse_file(
         &mut self,
         path: &Path,
+        expect: Expect,
         diags: &mut Diagnostics,
     ) -> Option<MarkedMappingNode> {
-        let text = match std::fs::read_to_string(path) {
+        let at_start = || SourcePos {
+            file: path.to_path_buf(),
+            line: 1,
+            column: 1,
+        };
+        let text = match read_bounded(path) {
             Ok(t) => t,
-            Err(e) => {
+            Err(ReadError::TooLarge) => {
+                diags.push(
+                    Diagnostic::at(
+                        at_start(),
+                        format!(
+                            "{} is larger than {} MiB, the most forge reads from one file",
+                            path.display(),
+                            MAX_FILE_BYTES / (1024 * 1024)
+                        ),
+                    )
+                    .with_hint(
+                        "split the stack into several files of its folder; a spec file is a few KiB",
+                    ),
+                );
+                return None;
+            }
+            Err(ReadError::Io(e)) => {
                 diags.push(Diagnostic::at(
-                    SourcePos {
-                        file: path.to_path_buf(),
-                        line: 1,
-                        column: 1,
-                    },
+                    at_start(),
                     format!("cannot read {}: {e}", path.display()),
                 ));
                 return None;
             }
         };
-        self.parse_text(path, text, diags)
+        self.parse_text(path, text, expect, diags)
     }
 
     /// Parses YAML text as if read from `path`.
@@ -76,17 +129,37 @@ impl Sources {
         &mut self,
         path: &Path,
         text: String,
+        expect: Expect,
         diags: &mut Diagnostics,
     ) -> Option<MarkedMappingNode> {
+        // Editors on Windows save UTF-8 with a byte order mark; it is not
+        // part of the first key.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
         let id = self.files.len();
+        // Checked first, on the event stream: marked-yaml recurses once per
+        // nesting level (a deep file would overflow the stack) and reads
+        // only the first document of a stream.
+        let structure = check_structure(&text);
+        self.files.push(SourceFile {
+            path: path.to_path_buf(),
+            text,
+            quotable: false,
+        });
+        if let Err(problem) = structure {
+            diags.push(problem.diagnostic(path));
+            return None;
+        }
+        let text = &self.files[id].text;
         let options = LoaderOptions::default()
             .error_on_duplicate_keys(true)
             .prevent_coercion(true);
         // marked-yaml asserts on some malformed event streams; a panic there
         // must become a syntax error, never abort the loader.
         let parsed =
-            std::panic::catch_unwind(|| marked_yaml::parse_yaml_with_options(id, &text, options));
-        self.files.push((path.to_path_buf(), text));
+            std::panic::catch_unwind(|| marked_yaml::parse_yaml_with_options(id, text, options));
         let result = match parsed {
             Ok(r) => r,
             Err(_) => {
@@ -102,22 +175,59 @@ impl Sources {
             }
         };
         match result {
-            Ok(Node::Mapping(m)) => Some(m),
+            Ok(Node::Mapping(m)) if expect.accepts(&m) => {
+                self.files[id].quotable = true;
+                Some(m)
+            }
+            Ok(Node::Mapping(_)) => {
+                diags.push(
+                    Diagnostic::at(
+                        SourcePos {
+                            file: path.to_path_buf(),
+                            line: 1,
+                            column: 1,
+                        },
+                        "not a forge spec file: none of its top-level keys is a forge key",
+                    )
+                    .with_hint(format!(
+                        "a spec file has keys like stack, region, vars, resources; check the path{}",
+                        match expect {
+                            Expect::Spec(_) => " (stack folders read every *.yaml / *.yml file at their top level)",
+                            Expect::Vars => "",
+                        }
+                    )),
+                );
+                None
+            }
             Ok(other) => {
-                diags.push(self.diag(
-                    other.span(),
+                diags.push(Diagnostic::at(
+                    self.pos(other.span()),
                     "a spec file must be a YAML mapping (`key: value` lines)",
                 ));
                 None
             }
             Err(e) => {
-                diags.push(self.load_error(path, e));
+                let quotable = matches!(&e, LoadError::DuplicateKey(_)) && self.accepted(id, expect);
+                diags.push(self.load_error(path, e, quotable));
                 None
             }
         }
     }
 
-    fn load_error(&self, path: &Path, e: LoadError) -> Diagnostic {
+    /// Whether the file parses (ignoring duplicate keys) as what `expect`
+    /// describes, so its lines may be quoted in the duplicate-key error.
+    fn accepted(&self, id: usize, expect: Expect) -> bool {
+        let options = LoaderOptions::default().prevent_coercion(true);
+        let text = &self.files[id].text;
+        matches!(
+            std::panic::catch_unwind(|| marked_yaml::parse_yaml_with_options(id, text, options)),
+            Ok(Ok(Node::Mapping(m))) if expect.accepts(&m)
+        )
+    }
+
+    /// A parse error of the last file read. `quotable`: the file is known
+    /// to be a forge file, so its line and key names may be shown.
+    fn load_error(&self, path: &Path, e: LoadError, quotable: bool) -> Diagnostic {
         let at = |m: &marked_yaml::Marker| SourcePos {
             file: path.to_path_buf(),
             line: m.line(),
@@ -126,7 +236,8 @@ impl Sources {
         let line = |m: &marked_yaml::Marker| {
             self.files
                 .last()
-                .and_then(|f| f.1.lines().nth(m.line().saturating_sub(1)))
+                .filter(|_| quotable)
+                .and_then(|f| f.text.lines().nth(m.line().saturating_sub(1)))
                 .map(|l| l.trim().to_string())
                 .filter(|l| !l.is_empty())
         };
@@ -168,14 +279,15 @@ impl Sources {
                     .start()
                     .map(|p| format!("line {}", p.line()))
                     .unwrap_or_default();
-                (
-                    m,
+                let message = if quotable {
                     format!(
                         "duplicate key `{}` (first defined on {first})",
                         inner.key.as_str()
-                    ),
-                    None,
-                )
+                    )
+                } else {
+                    format!("duplicate key (first defined on {first})")
+                };
+                (m, message, None)
             }
         };
         let mut d = Diagnostic::at(at(&marker), message);
@@ -186,6 +298,97 @@ impl Sources {
             d = d.with_hint(h);
         }
         d
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Reads a file as UTF-8, refusing one over [`MAX_FILE_BYTES`] without
+/// reading more than that (a device or a FIFO never ends).
+fn read_bounded(path: &Path) -> Result<String, ReadError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        ReadError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is not UTF-8 text",
+        ))
+    })
+}
+
+/// A structural problem found before building the node tree.
+#[derive(Debug)]
+enum Structure {
+    /// Mappings and lists nested deeper than [`MAX_YAML_DEPTH`].
+    TooDeep { line: usize, column: usize },
+    /// A second document (`---`) in the stream.
+    SecondDocument { line: usize, column: usize },
+}
+
+impl Structure {
+    fn diagnostic(&self, path: &Path) -> Diagnostic {
+        let at = |line: usize, column: usize| SourcePos {
+            file: path.to_path_buf(),
+            line,
+            column,
+        };
+        match *self {
+            Structure::TooDeep { line, column } => Diagnostic::at(
+                at(line, column),
+                format!("YAML nested more than {MAX_YAML_DEPTH} levels deep"),
+            )
+            .with_hint("flatten the structure; spec fields nest a few levels, not dozens"),
+            Structure::SecondDocument { line, column } => Diagnostic::at(
+                at(line, column),
+                "a second YAML document starts here; a spec file holds exactly one",
+            )
+            .with_hint(
+                "remove the `---` line (forge would ignore everything after it); to split a stack, use several files of its folder or `include:`",
+            ),
+        }
+    }
+}
+
+/// Walks the YAML event stream (an iterative parser, no recursion) and
+/// finds a nesting deeper than [`MAX_YAML_DEPTH`] or a second document.
+/// Syntax errors are left to marked-yaml, which reports the same ones.
+fn check_structure(text: &str) -> Result<(), Structure> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    let mut documents = 0usize;
+    loop {
+        let Ok((event, mark)) = parser.next_token() else {
+            return Ok(());
+        };
+        let (line, column) = (mark.line(), mark.col() + 1);
+        match event {
+            Event::StreamEnd => return Ok(()),
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(Structure::SecondDocument { line, column });
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                depth += 1;
+                if depth > MAX_YAML_DEPTH {
+                    return Err(Structure::TooDeep { line, column });
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
     }
 }
 
@@ -256,7 +459,12 @@ mod tests {
     fn parse(text: &str) -> (Option<MarkedMappingNode>, Diagnostics) {
         let mut sources = Sources::default();
         let mut diags = Diagnostics::default();
-        let node = sources.parse_text(Path::new("t.yaml"), text.to_string(), &mut diags);
+        let node = sources.parse_text(
+            Path::new("t.yaml"),
+            text.to_string(),
+            Expect::Vars,
+            &mut diags,
+        );
         (node, diags)
     }
 
