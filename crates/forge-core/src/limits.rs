@@ -15,9 +15,10 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// fields nest about ten deep at most (an inline IAM policy).
 pub const MAX_YAML_DEPTH: usize = 64;
 
-/// Deepest nesting of brackets, parentheses, braces, nested templates and
-/// chained conditionals inside one `${ ... }` expression (hcl-rs's own
-/// parser stops at the same depth).
+/// Deepest nesting of brackets, parentheses, braces, unary operators,
+/// nested templates and chained conditionals inside one `${ ... }`
+/// expression. Enforced by hcl-rs's parser (hcl-edit), which also allows
+/// at most 128 chained binary operators; `tests/limits.rs` checks both.
 pub const MAX_EXPR_DEPTH: usize = 64;
 
 /// Most instances one resource may expand to with `count` or `for_each`.
@@ -33,5 +34,6 @@ pub const MAX_RANGE: usize = 10_000;
 /// Most steps one expression evaluation may take: iterations of `for`
 /// expressions and `%{for}` directives plus elements built by collection
 /// functions. Bounds nested loops (`[for a in range(10000) : [for b in
-/// range(10000) : ...]]` would be 10^8 steps).
-pub const MAX_EVAL_STEPS: u64 = 1_000_000;
+/// range(10000) : ...]]` would be 10^8 steps). Real expressions take a
+/// few thousand.
+pub const MAX_EVAL_STEPS: u64 = 200_000;

@@ -29,8 +29,8 @@ thread_local! {
     static STEPS: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Bytes of a string that count as one step: a loop may copy about
-/// 64 MB of text in all before it is stopped.
+/// Bytes of a string that count as one step: the loops of one expression
+/// may copy about 12 MB of text in all before they are stopped.
 const BYTES_PER_STEP: u64 = 64;
 
 /// Starts a new evaluation's budget.

@@ -94,7 +94,7 @@ impl<'a> Loader<'a> {
             format!("{context}: {}", e.message)
         };
         let d = self.error(span, message);
-        d.snippet = Some(source.to_string());
+        d.snippet = Some(snippet(source));
         d.hint = e.hint.clone();
     }
 
@@ -174,6 +174,15 @@ pub fn load_stack(
             diags.sort();
             Err(diags)
         }
+    }
+}
+
+/// An expression as a diagnostic snippet: cut after 200 characters, so a
+/// pathological one-line expression does not flood the terminal.
+fn snippet(source: &str) -> String {
+    match source.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &source[..i]),
+        None => source.to_string(),
     }
 }
 

@@ -377,6 +377,9 @@ fn check_structure(text: &str) -> Result<(), Structure> {
             Event::DocumentStart => {
                 documents += 1;
                 if documents > 1 {
+                    // The parser marks the event after the `---`; point
+                    // at the marker line itself.
+                    let (line, column) = second_document_start(text).unwrap_or((line, column));
                     return Err(Structure::SecondDocument { line, column });
                 }
             }
@@ -390,6 +393,41 @@ fn check_structure(text: &str) -> Result<(), Structure> {
             _ => {}
         }
     }
+}
+
+/// Where the second document of a stream starts: the first `---` line
+/// after the first document began (with content or its own `---`), or
+/// the first content after a `...` end marker. Markers count only at
+/// column 1, as in YAML.
+fn second_document_start(text: &str) -> Option<(usize, usize)> {
+    let marker = |line: &str, m: &str| {
+        line.strip_prefix(m)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+    };
+    let (mut content, mut ended) = (false, false);
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if marker(line, "---") {
+            if content || ended {
+                return Some((i + 1, 1));
+            }
+            // `---` opening the first document.
+            content = true;
+            continue;
+        }
+        if marker(line, "...") {
+            ended = true;
+            continue;
+        }
+        if trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%') {
+            continue;
+        }
+        if ended {
+            return Some((i + 1, line.len() - trimmed.len() + 1));
+        }
+        content = true;
+    }
+    None
 }
 
 /// yaml-rust's scan errors read "<description> at byte N line L column C";
@@ -483,6 +521,98 @@ mod tests {
         assert_eq!(v.get("g"), Some(&Value::from("x")));
         assert_eq!(v.get("h").and_then(Value::as_f64), Some(1000.0));
         assert_eq!(v.get("i"), Some(&Value::from(".inf")));
+    }
+
+    fn parse_spec(text: &str) -> (Option<MarkedMappingNode>, Diagnostics) {
+        let mut sources = Sources::default();
+        let mut diags = Diagnostics::default();
+        let node = sources.parse_text(
+            Path::new("t.yaml"),
+            text.to_string(),
+            Expect::Spec(crate::spec::TOP_LEVEL_KEYS),
+            &mut diags,
+        );
+        (node, diags)
+    }
+
+    fn at(diags: &Diagnostics) -> Option<(usize, usize)> {
+        diags.0.first()?.pos.as_ref().map(|p| (p.line, p.column))
+    }
+
+    #[test]
+    fn a_second_document_is_an_error_at_its_start() {
+        let (node, diags) = parse_spec("stack: s\nregion: r\n---\nresources: {}\n");
+        assert!(node.is_none());
+        assert_eq!(at(&diags), Some((3, 1)), "{diags}");
+        assert!(
+            diags.0[0].message.contains("second YAML document"),
+            "{diags}"
+        );
+        assert!(diags.0[0].hint.as_deref().is_some_and(|h| h.contains("---")));
+        // After an explicit end marker, without `---`.
+        let (_, diags) = parse_spec("stack: s\n...\nregion: r\n");
+        assert_eq!(at(&diags), Some((3, 1)), "{diags}");
+        // Even an empty second document: whatever follows `---` is dropped.
+        let (node, _) = parse_spec("stack: s\n---\n");
+        assert!(node.is_none());
+        // One document that starts with `---` is fine.
+        let (node, diags) = parse_spec("---\nstack: s\n");
+        assert!(node.is_some() && diags.is_empty(), "{diags}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_key() {
+        let (node, diags) = parse_spec("\u{feff}stack: s\nregion: r\n");
+        assert!(diags.is_empty(), "{diags}");
+        let keys: Vec<String> = node
+            .iter()
+            .flat_map(|m| m.keys().map(|k| k.as_str().to_string()))
+            .collect();
+        assert_eq!(keys, ["stack", "region"]);
+    }
+
+    #[test]
+    fn files_that_are_not_specs_are_never_quoted() {
+        let secret = "hunter2-very-secret";
+        for text in [
+            // Not YAML a spec could be: a syntax error.
+            format!("root:x:0:0:{secret}:/root\nkey: [unclosed {secret}\n"),
+            // A mapping without any forge key.
+            format!("password: {secret}\ntoken: {secret}\n"),
+            // A duplicate key in such a mapping.
+            format!("{secret}: 1\n{secret}: 2\n"),
+            // Not a mapping at all.
+            format!("- {secret}\n"),
+            format!("{secret}\n"),
+        ] {
+            let (node, diags) = parse_spec(&text);
+            assert!(node.is_none(), "{text}");
+            assert!(!diags.is_empty(), "{text}");
+            for d in &diags.0 {
+                assert!(d.snippet.is_none(), "{d}");
+                assert!(!d.to_string().contains(secret), "{d}");
+                assert!(d.pos.is_some(), "{d}");
+            }
+        }
+        // A spec file's own mistakes are quoted as before.
+        let (_, diags) = parse_spec("stack: a\nstack: b\n");
+        assert_eq!(
+            diags.0[0].message,
+            "duplicate key `stack` (first defined on line 1)"
+        );
+        assert_eq!(diags.0[0].snippet.as_deref(), Some("stack: b"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_building_nodes() {
+        let text = format!("stack: s\nvars:\n  v:\n    {}x\n", "- ".repeat(100_000));
+        let (node, diags) = parse_spec(&text);
+        assert!(node.is_none());
+        // The root mapping and `vars` are two levels: the 63rd `- ` is the 65th.
+        assert_eq!(at(&diags), Some((4, 5 + 2 * (MAX_YAML_DEPTH - 2))), "{diags}");
+        let fine = format!("stack: s\nvars:\n  v:\n    {}x\n", "- ".repeat(MAX_YAML_DEPTH - 2));
+        let (node, diags) = parse_spec(&fine);
+        assert!(node.is_some(), "{diags}");
     }
 
     #[test]
