@@ -20,6 +20,10 @@ pub struct GlobalArgs {
     /// Disable colour (also: NO_COLOR, or when output is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Let specs include (read) files outside the stack's repository root
+    /// (the enclosing git work tree, else the stack folder).
+    #[arg(long, global = true, env = "FORGE_ALLOW_OUTSIDE_ROOT")]
+    pub allow_outside_root: bool,
 }
 
 /// Which stack, environment and variables to load.

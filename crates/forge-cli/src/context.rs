@@ -36,6 +36,16 @@ pub fn lock_ttl() -> chrono::Duration {
         .unwrap_or_else(|| chrono::Duration::minutes(10))
 }
 
+/// `--allow-outside-root` (global, so set once from `main`).
+static ALLOW_OUTSIDE_ROOT: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Records `--allow-outside-root` / `FORGE_ALLOW_OUTSIDE_ROOT` for every
+/// stack this process loads.
+pub fn allow_outside_root(allow: bool) {
+    ALLOW_OUTSIDE_ROOT.store(allow, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Turns `--var`, `--var-file`, `-e` and `--region` into loader options.
 pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
     let mut vars = Vec::new();
@@ -60,6 +70,7 @@ pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
         var_files: args.var_files.clone(),
         region: args.region.clone(),
         allow_unset_vars: false,
+        allow_outside_root: ALLOW_OUTSIDE_ROOT.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 

@@ -12,6 +12,7 @@ pub mod address;
 pub mod diag;
 pub mod expr;
 pub mod graph;
+pub mod limits;
 pub mod schema;
 pub mod spec;
 pub mod value;

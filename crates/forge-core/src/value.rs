@@ -118,9 +118,13 @@ impl Value {
     /// The integer, if this is a (possibly sensitive) integral number.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
-            Value::Number(n) => n
-                .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            // A float converts only when it is whole and in range: `as`
+            // would saturate 1e30 to i64::MAX, a wrong value.
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= -(2f64.powi(63)) && *f < 2f64.powi(63))
+                    .map(|f| f as i64)
+            }),
             Value::Sensitive(inner) => inner.as_i64(),
             _ => None,
         }

@@ -10,6 +10,9 @@ const HEAD: &str = "stack: t\nregion: us-east-1\n";
 /// Writes `files` into a temp folder, loads it, and renders the errors.
 fn errors_with(files: &[(&str, &str)], opts: &LoadOptions) -> String {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // A repository, so `stack/` may include `../common/` (the stack's root
+    // is the enclosing git work tree).
+    std::fs::create_dir(dir.path().join(".git")).unwrap_or_else(|e| panic!("{e}"));
     for (name, text) in files {
         let path = dir.path().join(name);
         if let Some(parent) = path.parent() {

@@ -14,6 +14,7 @@
 //! computed result is sensitive when anything it read is; structural
 //! results keep the marks where they were.
 
+use super::budget;
 use super::convert::{from_hcl, to_hcl};
 use super::did_you_mean;
 use super::error::{ExprError, ExprErrorKind};
@@ -63,6 +64,8 @@ pub fn evaluate(parsed: &Parsed, scope: &Scope<'_>) -> Result<Value, ExprError> 
     match parsed {
         Parsed::Expr(e) => ev.expr(e),
         Parsed::Template(t) => ev.computed(&analyze_template(t), |ctx| {
+            let mut t = t.clone();
+            budget::instrument_template(&mut t, false);
             t.evaluate(ctx).map(hcl::Value::String)
         }),
     }
@@ -154,7 +157,11 @@ impl Evaluator<'_, '_> {
                 }
             },
             // Templates, function calls, operators, `for` and anything newer hcl-rs adds.
-            _ => self.computed(&analyze_expr(expr), |ctx| expr.evaluate(ctx)),
+            _ => self.computed(&analyze_expr(expr), |ctx| {
+                let mut e = expr.clone();
+                budget::instrument_expr(&mut e);
+                e.evaluate(ctx)
+            }),
         }
     }
 
@@ -243,6 +250,8 @@ impl Evaluator<'_, '_> {
         }
         let mut ctx = Context::new();
         functions::declare_all(&mut ctx);
+        budget::declare(&mut ctx);
+        budget::reset();
         for (name, value) in &roots {
             ctx.declare_var(*name, to_hcl(value));
         }
@@ -376,6 +385,12 @@ pub(crate) fn unknown_function(name: &str) -> ExprError {
 fn eval_error(err: hcl::eval::Error) -> ExprError {
     match err.kind() {
         hcl::eval::ErrorKind::UndefinedFunc(name) => unknown_function(&name.to_string()),
+        hcl::eval::ErrorKind::FuncCall(name, msg) if name.to_string() == budget::STEP => {
+            ExprError::eval(msg.clone()).with_hint(format!(
+                "an expression may take at most {} steps (loop iterations plus the size of what they build); iterate over smaller collections",
+                crate::limits::MAX_EVAL_STEPS
+            ))
+        }
         hcl::eval::ErrorKind::FuncCall(name, msg) => {
             let name = name.to_string();
             let e = ExprError::new(

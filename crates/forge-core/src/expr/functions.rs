@@ -5,6 +5,7 @@
 //! it to report unknown functions (with did-you-mean) and wrong argument
 //! counts before anything is evaluated.
 
+use crate::limits::MAX_RANGE;
 use hcl::Value as H;
 use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use ipnet::IpNet;
@@ -557,9 +558,10 @@ fn range(args: FuncArgs) -> Result<H, String> {
         return Err("step goes away from the limit".into());
     }
     let count = ((limit - start) / step).ceil();
-    if count > 1024.0 * 1024.0 {
-        return Err("range would have more than 1048576 elements".into());
+    if count.is_nan() || count > MAX_RANGE as f64 {
+        return Err(format!("range would have more than {MAX_RANGE} elements"));
     }
+    super::budget::charge(count as u64)?;
     Ok(H::Array(
         (0..count as usize)
             .map(|i| num(start + step * i as f64))
@@ -571,6 +573,12 @@ fn replace(args: FuncArgs) -> Result<H, String> {
     let (s, from, to) = (str_arg(&args, 0)?, str_arg(&args, 1)?, str_arg(&args, 2)?);
     if from.is_empty() {
         return Ok(H::from(s));
+    }
+    // The one function whose result can dwarf its arguments (every match
+    // becomes a copy of `to`): charge it before building it.
+    if to.len() > from.len() {
+        let grows = s.matches(from).count() as u64 * (to.len() - from.len()) as u64;
+        super::budget::charge(grows / 64)?;
     }
     Ok(H::from(s.replace(from, to)))
 }

@@ -12,6 +12,7 @@
 //! - [`evaluate`] computes the value in a [`Scope`]. The rule it keeps:
 //!   never a wrong known value. See `eval.rs` for how.
 
+mod budget;
 mod convert;
 mod error;
 mod eval;

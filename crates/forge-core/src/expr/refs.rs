@@ -1,7 +1,7 @@
 //! Static analysis of expressions: which names they read and which
 //! functions they call, found by walking the hcl-rs syntax tree.
 
-use super::error::ExprError;
+use super::error::{ExprError, ExprErrorKind};
 use super::parse::{Parsed, syntax_error};
 use hcl::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl::template::{Directive, Element, Template};
@@ -107,6 +107,8 @@ pub(crate) fn analyze_template(template: &Template) -> Analysis {
 struct Walker {
     bound: Vec<String>,
     out: Analysis,
+    /// Inside a quoted string nested in an expression.
+    nested: usize,
 }
 
 impl Walker {
@@ -140,7 +142,11 @@ impl Walker {
                 }
             }
             Expression::TemplateExpr(t) => match Template::from_expr(t) {
-                Ok(template) => self.template(&template),
+                Ok(template) => {
+                    self.nested += 1;
+                    self.template(&template);
+                    self.nested -= 1;
+                }
                 Err(e) => self.out.errors.push(syntax_error(e)),
             },
             Expression::Variable(v) if !self.is_bound(v.as_str()) => {
@@ -252,6 +258,20 @@ impl Walker {
                         }
                     }
                     Directive::For(d) => {
+                        if self.nested > 0 {
+                            // hcl-rs re-parses such a string from its text
+                            // when evaluating, out of reach of the step
+                            // budget (budget.rs): its loop would be unbounded.
+                            self.out.errors.push(
+                                ExprError::new(
+                                    ExprErrorKind::Syntax,
+                                    "`%{for}` inside a quoted string within an expression is not supported",
+                                )
+                                .with_hint(
+                                    "use a `for` expression, e.g. join(\", \", [for x in xs : \"a-${x}\"]); `%{for}` works in the spec string itself",
+                                ),
+                            );
+                        }
                         self.expr(&d.collection_expr);
                         let depth = self.bound.len();
                         if let Some(k) = &d.key_var {

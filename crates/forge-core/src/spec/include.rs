@@ -6,8 +6,14 @@
 //! including file on top; maps merge deeply, anything else is replaced by
 //! the later value. Includes are relative to the file that names them and
 //! may themselves include.
+//!
+//! Every file read (the stack's own files and every include) must be
+//! inside the stack's root (see `root.rs`), and an included file must be a
+//! forge spec: anything else is reported by path and position only.
 
-use super::yaml::Sources;
+use super::loader::TOP_LEVEL_KEYS;
+use super::root::Confinement;
+use super::yaml::{Expect, Sources};
 use crate::diag::{Diagnostic, Diagnostics, SourcePos};
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, Node};
 use std::path::{Path, PathBuf};
@@ -56,10 +62,11 @@ pub(crate) fn stack_files(path: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> 
 pub(crate) fn load_layered(
     path: &Path,
     sources: &mut Sources,
+    confinement: &Confinement,
     chain: &mut Vec<PathBuf>,
     diags: &mut Diagnostics,
 ) -> Option<MarkedMappingNode> {
-    let mut own = sources.parse_file(path, diags)?;
+    let mut own = sources.parse_file(path, Expect::Spec(TOP_LEVEL_KEYS), diags)?;
     let Some(include) = own.remove("include") else {
         return Some(own);
     };
@@ -82,10 +89,10 @@ pub(crate) fn load_layered(
             diags.push(sources.diag(item.span(), "`include` entries must be file paths"));
             continue;
         };
-        let Some(target) = resolve(path, rel, sources, chain, diags) else {
+        let Some(target) = resolve(path, rel, sources, confinement, chain, diags) else {
             continue;
         };
-        if let Some(layer) = load_layered(&target, sources, chain, diags) {
+        if let Some(layer) = load_layered(&target, sources, confinement, chain, diags) {
             base = Some(match base {
                 Some(b) => merge_mappings(b, layer),
                 None => layer,
@@ -107,10 +114,28 @@ fn resolve(
     from: &Path,
     rel: &MarkedScalarNode,
     sources: &Sources,
+    confinement: &Confinement,
     chain: &[PathBuf],
     diags: &mut Diagnostics,
 ) -> Option<PathBuf> {
     let target = from.parent().unwrap_or(Path::new(".")).join(rel.as_str());
+    // Before looking at the file at all: whether a file outside the root
+    // exists is not the spec's business either.
+    if let Err(outside) = confinement.check(&target) {
+        diags.push(
+            sources
+                .diag(
+                    rel.span(),
+                    format!(
+                        "include `{}` is outside the stack's root (it leads to {})",
+                        rel.as_str(),
+                        outside.resolved.display()
+                    ),
+                )
+                .with_hint(outside.hint()),
+        );
+        return None;
+    }
     if !target.is_file() {
         diags.push(
             sources
@@ -202,7 +227,14 @@ mod tests {
         );
         let mut sources = Sources::default();
         let mut diags = Diagnostics::default();
-        let node = load_layered(&main, &mut sources, &mut Vec::new(), &mut diags);
+        let confinement = Confinement::for_stack(dir.path(), false);
+        let node = load_layered(
+            &main,
+            &mut sources,
+            &confinement,
+            &mut Vec::new(),
+            &mut diags,
+        );
         assert!(diags.is_empty(), "{diags}");
         let v = node
             .map(|m| node_value(&Node::Mapping(m)))
@@ -223,6 +255,7 @@ mod tests {
         load_layered(
             &dir.path().join("a.yaml"),
             &mut sources,
+            &Confinement::for_stack(dir.path(), false),
             &mut Vec::new(),
             &mut diags,
         );

@@ -26,6 +26,9 @@ struct StackFile {
     vars: Option<BTreeMap<String, VarFile>>,
     /// Named overlays chosen with `-e NAME`.
     environments: Option<BTreeMap<String, EnvironmentFile>>,
+    /// The environment loaded when no `-e` is given (without it, a stack
+    /// that declares environments needs `-e`).
+    default_environment: Option<String>,
     /// Tags applied to every resource (values may use `${vars.x}`, `${env}`, `${stack}`).
     tags: Option<BTreeMap<String, String>>,
     /// Files merged underneath this one, in order (paths relative to this file).

@@ -7,6 +7,7 @@
 use super::include::{load_layered, merge_mappings, stack_files};
 use super::model::{LoadOptions, Stack, StateBackendConfig};
 use super::resources::{ResourceTable, load_outputs, load_resources};
+use super::root::Confinement;
 use super::vars::{VarDecl, parse_decls, resolve};
 use super::yaml::{Sources, node_kind, scalar_value};
 use crate::diag::{Diagnostic, Diagnostics, SourcePos};
@@ -28,6 +29,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "state",
     "vars",
     "environments",
+    "default_environment",
     "tags",
     "include",
     "resources",
@@ -92,7 +94,7 @@ impl<'a> Loader<'a> {
             format!("{context}: {}", e.message)
         };
         let d = self.error(span, message);
-        d.snippet = Some(source.to_string());
+        d.snippet = Some(snippet(source));
         d.hint = e.hint.clone();
     }
 
@@ -154,7 +156,8 @@ pub fn load_stack(
     schemas: &SchemaRegistry,
 ) -> Result<Stack, Diagnostics> {
     let mut l = Loader::new(schemas);
-    let root = read_document(&mut l, path);
+    let confinement = Confinement::for_stack(path, opts.allow_outside_root);
+    let root = read_document(&mut l, path, &confinement);
     let stack = root.and_then(|root| build(&mut l, path, &root, opts));
     if let Some(stack) = &stack
         && let Err(cycles) = crate::graph::DepGraph::build(stack)
@@ -174,12 +177,51 @@ pub fn load_stack(
     }
 }
 
+/// An expression as a diagnostic snippet: cut after 200 characters, so a
+/// pathological one-line expression does not flood the terminal.
+fn snippet(source: &str) -> String {
+    match source.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &source[..i]),
+        None => source.to_string(),
+    }
+}
+
 /// Reads every file of the stack and merges them into one document.
-fn read_document(l: &mut Loader<'_>, path: &Path) -> Option<MarkedMappingNode> {
+fn read_document(
+    l: &mut Loader<'_>,
+    path: &Path,
+    confinement: &Confinement,
+) -> Option<MarkedMappingNode> {
     let files = stack_files(path, &mut l.diags);
     let mut merged: Option<MarkedMappingNode> = None;
     for file in files {
-        let Some(doc) = load_layered(&file, &mut l.sources, &mut Vec::new(), &mut l.diags) else {
+        // A file of the folder is inside the root unless it is a symlink
+        // that leads out of it.
+        if let Err(outside) = confinement.check(&file) {
+            l.diags.push(
+                Diagnostic::at(
+                    SourcePos {
+                        file: file.clone(),
+                        line: 1,
+                        column: 1,
+                    },
+                    format!(
+                        "{} leads outside the stack's root (to {})",
+                        file.display(),
+                        outside.resolved.display()
+                    ),
+                )
+                .with_hint(outside.hint()),
+            );
+            continue;
+        }
+        let Some(doc) = load_layered(
+            &file,
+            &mut l.sources,
+            confinement,
+            &mut Vec::new(),
+            &mut l.diags,
+        ) else {
             continue;
         };
         merged = Some(match merged {
@@ -291,7 +333,8 @@ fn build(
             }
         }
     }
-    let env: Option<(&str, &MarkedMappingNode)> = match &opts.environment {
+    let chosen = choose_environment(l, root, envs, opts);
+    let env: Option<(&str, &MarkedMappingNode)> = match &chosen {
         None => None,
         Some(name) => match envs.and_then(|e| e.get_node(name.as_str())) {
             Some(Node::Mapping(m)) => Some((name.as_str(), m)),
@@ -332,7 +375,7 @@ fn build(
         }
         None => default_name(path),
     };
-    let env_name = opts.environment.clone().filter(|_| env.is_some());
+    let env_name = chosen.clone().filter(|_| env.is_some());
     let env_str = env_name.clone().unwrap_or_default();
     fn scope<'x>(
         vars: &'x BTreeMap<String, Value>,
@@ -403,6 +446,77 @@ fn build(
         instances,
         outputs,
     })
+}
+
+/// The environment to load: `-e NAME`, else the stack's
+/// `default_environment`. A stack that declares environments needs one of
+/// the two: loading it without any overlay would plan a nameless
+/// environment (`${env}` empty in names and state keys) that nobody meant.
+fn choose_environment(
+    l: &mut Loader<'_>,
+    root: &MarkedMappingNode,
+    envs: Option<&MarkedMappingNode>,
+    opts: &LoadOptions,
+) -> Option<String> {
+    let known: Vec<&str> = envs
+        .map(|e| e.keys().map(|k| k.as_str()).collect())
+        .unwrap_or_default();
+    let default = match root.get_node("default_environment") {
+        None => None,
+        Some(Node::Scalar(s)) if known.contains(&s.as_str()) => Some(s.as_str().to_string()),
+        Some(Node::Scalar(s)) => {
+            let hint = match (did_you_mean(s.as_str(), known.iter().copied()), known.is_empty()) {
+                (_, true) => "the stack declares no `environments`; remove `default_environment`".to_string(),
+                (Some(m), _) => format!("did you mean `{m}`? known environments: {}", known.join(", ")),
+                (None, _) => format!("known environments: {}", known.join(", ")),
+            };
+            l.error(
+                s.span(),
+                format!(
+                    "`default_environment` names `{}`, which is not one of the stack's environments",
+                    s.as_str()
+                ),
+            )
+            .hint = Some(hint);
+            None
+        }
+        Some(other) => {
+            l.error(
+                other.span(),
+                format!(
+                    "`default_environment` must be an environment's name, got {}",
+                    node_kind(other)
+                ),
+            );
+            None
+        }
+    };
+    if opts.environment.is_some() {
+        return opts.environment.clone();
+    }
+    if default.is_some() || known.is_empty() {
+        return default;
+    }
+    // Declared environments, none chosen, no default (an invalid default
+    // was reported above).
+    if root.get_node("default_environment").is_none() {
+        let span = root
+            .get_key_value("environments")
+            .map(|(k, _)| *k.span())
+            .unwrap_or(*root.span());
+        l.error(
+            &span,
+            format!(
+                "the stack declares environments ({}) but none was chosen",
+                known.join(", ")
+            ),
+        )
+        .hint = Some(format!(
+            "pass `-e {}` (or --env); to make one the default, set `default_environment: {}` at the top level",
+            known[0], known[0]
+        ));
+    }
+    None
 }
 
 fn default_name(path: &Path) -> String {

@@ -4,13 +4,15 @@
 //! `model` is the contract the engine consumes; `loader` drives loading
 //! (files and includes in `include`, positions in `yaml`, variables in
 //! `vars`, resources and outputs in `resources`, type checks in
-//! `typecheck`); `json_schema` describes the file format for editors.
+//! `typecheck`, the files a stack may read in `root`); `json_schema`
+//! describes the file format for editors.
 
 mod include;
 mod json_schema;
 mod loader;
 pub mod model;
 mod resources;
+mod root;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod typecheck;

@@ -29,6 +29,10 @@ pub struct LoadOptions {
     /// (`forge state list`, `forge output`), which must not ask for a
     /// secret they do not use.
     pub allow_unset_vars: bool,
+    /// Let the stack read files outside its root (`--allow-outside-root`,
+    /// `FORGE_ALLOW_OUTSIDE_ROOT=1`): includes elsewhere on disk. Off by
+    /// default, so a spec cannot make forge read the machine's secrets.
+    pub allow_outside_root: bool,
 }
 
 /// Where the stack's state lives.

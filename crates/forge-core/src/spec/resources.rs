@@ -11,6 +11,7 @@ use super::vars::VarDecl;
 use super::yaml::{node_kind, scalar_value};
 use crate::address::Address;
 use crate::expr::functions::{FUNCTIONS, function_info};
+use crate::limits::{MAX_INSTANCES_PER_RESOURCE, MAX_INSTANCES_PER_STACK};
 use crate::expr::{
     Analysis, ExprErrorKind, Parsed, RefOp, Reference, SCOPE_NAMES, Scope, did_you_mean, evaluate,
     is_template,
@@ -118,6 +119,7 @@ pub(crate) fn load_resources(
         return Vec::new();
     };
     let mut decls = Vec::new();
+    let mut total = 0usize;
     for (name, body) in resources.iter() {
         let n = name.as_str();
         if RESERVED_NAMES.contains(&n) {
@@ -175,7 +177,26 @@ pub(crate) fn load_resources(
             )
             .hint = Some(hint);
         }
-        let expansion = expansion(l, n, body, scope);
+        let mut expansion = expansion(l, n, body, scope);
+        // The whole stack is bounded too: many resources just under the
+        // per-resource limit would otherwise still expand without end.
+        if total + expansion.len() > MAX_INSTANCES_PER_STACK {
+            if total <= MAX_INSTANCES_PER_STACK {
+                l.error(
+                    name.span(),
+                    format!(
+                        "the stack expands to more than {MAX_INSTANCES_PER_STACK} resource instances (at `{n}`)"
+                    ),
+                )
+                .hint = Some(
+                    "split the stack into several stacks; see docs/spec-language.md#limits".into(),
+                );
+            }
+            total = MAX_INSTANCES_PER_STACK + 1;
+            expansion = expansion.emptied();
+        } else {
+            total += expansion.len();
+        }
         let keys = match &expansion {
             Expansion::ForEach(k) => k.iter().map(|(k, _)| k.clone()).collect(),
             _ => BTreeSet::new(),
@@ -197,6 +218,11 @@ pub(crate) fn load_resources(
         });
     }
 
+    // Over the stack's limit the load fails anyway: building thousands of
+    // instances first would only make the refusal slow.
+    if total > MAX_INSTANCES_PER_STACK {
+        return Vec::new();
+    }
     let mut instances = Vec::new();
     for decl in &decls {
         let Some(info) = table.by_name.get(&decl.name) else {
@@ -343,6 +369,12 @@ fn expansion(
         let Some(v) = known(l, node, "count") else {
             return Expansion::Count(0);
         };
+        if let Some(f) = v.as_f64().filter(|f| f.fract() == 0.0 && !v.is_sensitive())
+            && f > MAX_INSTANCES_PER_RESOURCE as f64
+        {
+            too_many(l, node, name, "count", &describe_value(&v));
+            return Expansion::Count(0);
+        }
         return match v.as_i64().filter(|_| !v.is_sensitive()) {
             Some(n) if n >= 0 => Expansion::Count(n as usize),
             Some(n) => {
@@ -375,6 +407,15 @@ fn expansion(
             node.span(),
             format!("`for_each` of `{name}` must not be sensitive: instance keys are displayed"),
         );
+        return Expansion::ForEach(Vec::new());
+    }
+    let size = match &v {
+        Value::List(items) => items.len(),
+        Value::Map(map) => map.len(),
+        _ => 0,
+    };
+    if size > MAX_INSTANCES_PER_RESOURCE {
+        too_many(l, node, name, "for_each", &format!("{size} items"));
         return Expansion::ForEach(Vec::new());
     }
     let mut keys: Vec<(String, Value)> = Vec::new();
@@ -412,6 +453,40 @@ fn expansion(
         }
     }
     Expansion::ForEach(keys)
+}
+
+/// The error for a `count` / `for_each` over the per-resource limit.
+fn too_many(l: &mut Loader<'_>, node: &Node, name: &str, what: &str, got: &str) {
+    l.error(
+        node.span(),
+        format!(
+            "`{what}` of `{name}` is {got}: more than {MAX_INSTANCES_PER_RESOURCE} instances, the most one resource may have"
+        ),
+    )
+    .hint = Some(
+        "check the value (a var set too high?); real stacks stay far below this limit, see docs/spec-language.md#limits"
+            .into(),
+    );
+}
+
+impl Expansion {
+    /// How many instances this expands to.
+    fn len(&self) -> usize {
+        match self {
+            Expansion::Single => 1,
+            Expansion::Count(n) => *n,
+            Expansion::ForEach(keys) => keys.len(),
+        }
+    }
+
+    /// The same kind of expansion with no instances.
+    fn emptied(&self) -> Expansion {
+        match self {
+            Expansion::Single => Expansion::Single,
+            Expansion::Count(_) => Expansion::Count(0),
+            Expansion::ForEach(_) => Expansion::ForEach(Vec::new()),
+        }
+    }
 }
 
 fn lifecycle(l: &mut Loader<'_>, decl: &Decl<'_>) -> Lifecycle {

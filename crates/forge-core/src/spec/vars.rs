@@ -2,7 +2,7 @@
 //! environments, var files and `--var` (in that order, later wins).
 
 use super::typecheck::{check_value, infer_type, parse_type};
-use super::yaml::{Sources, node_kind, node_value};
+use super::yaml::{Expect, Sources, node_kind, node_value};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::did_you_mean;
 use crate::schema::FieldType;
@@ -148,7 +148,7 @@ pub(crate) fn resolve(
         );
     }
     for file in &opts.var_files {
-        if let Some(map) = sources.parse_file(file, diags) {
+        if let Some(map) = sources.parse_file(file, Expect::Vars, diags) {
             apply_map(
                 decls,
                 &Node::Mapping(map),
