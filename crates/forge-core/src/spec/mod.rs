@@ -4,13 +4,15 @@
 //! `model` is the contract the engine consumes; `loader` drives loading
 //! (files and includes in `include`, positions in `yaml`, variables in
 //! `vars`, resources and outputs in `resources`, type checks in
-//! `typecheck`); `json_schema` describes the file format for editors.
+//! `typecheck`); `json_schema` describes the file format for editors;
+//! `sources` lists the files a stack reads, for saved plans' digests.
 
 mod include;
 mod json_schema;
 mod loader;
 pub mod model;
 mod resources;
+mod sources;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod typecheck;
@@ -24,3 +26,4 @@ pub use model::{
     Stack, StateBackendConfig, Timeouts, parse_duration_secs,
 };
 pub use resources::{META_KEYS, RESERVED_NAMES};
+pub use sources::spec_sources;
