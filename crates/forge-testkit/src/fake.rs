@@ -479,7 +479,7 @@ fn user_of(objects: &BTreeMap<String, FakeObject>, id: &str) -> Option<String> {
         .find(|(_, o)| {
             ["ref", "parent"]
                 .iter()
-                .any(|f| o.attrs.get(*f).map(Value::unmarked).is_some_and(names))
+                .any(|f| o.attrs.get(*f).map(Value::unmarked).is_some_and(|v| names(&v)))
                 || matches!(o.attrs.get("refs").map(Value::unmarked), Some(Value::List(l)) if l.iter().any(names))
         })
         .map(|(other, o)| {
