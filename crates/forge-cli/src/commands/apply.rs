@@ -67,6 +67,7 @@ async fn apply_saved(
     let path = &args.stack;
     let plan =
         Plan::load(path).with_context(|| format!("reading the saved plan {}", path.display()))?;
+    forge_engine::plan::verify::check_header(&plan)?;
     let Some(stamp) = &plan.spec else {
         bail!(
             "the saved plan {} does not record the spec it was made from, so it cannot be checked\n  \

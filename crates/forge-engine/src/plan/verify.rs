@@ -30,13 +30,19 @@ use crate::state::{ResourceState, ResourceStatus, State};
 use forge_core::spec::Instance;
 use std::collections::BTreeSet;
 
-/// Checks `plan` against the state it is about to be applied to (already
-/// known to be the state it was made against) and the providers.
-pub fn check_actions(
-    plan: &Plan,
-    state: &State,
-    registry: &ProviderRegistry,
-) -> Result<(), EngineError> {
+/// Checks what can be checked of `plan` without its state: its stack and
+/// environment are its configuration's. (A saved plan with nothing to do
+/// is never applied, but an edited header is still refused.)
+pub fn check_header(plan: &Plan) -> Result<(), EngineError> {
+    let problems = header_problems(plan);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::PlanMismatch { problems })
+    }
+}
+
+fn header_problems(plan: &Plan) -> Vec<PlanProblem> {
     let mut problems = Vec::new();
     if plan.stack != plan.config.name || plan.environment != plan.config.environment {
         problems.push(PlanProblem {
@@ -50,6 +56,17 @@ pub fn check_actions(
             ),
         });
     }
+    problems
+}
+
+/// Checks `plan` against the state it is about to be applied to (already
+/// known to be the state it was made against) and the providers.
+pub fn check_actions(
+    plan: &Plan,
+    state: &State,
+    registry: &ProviderRegistry,
+) -> Result<(), EngineError> {
+    let mut problems = header_problems(plan);
     if state.stack != plan.stack || state.environment != plan.environment {
         problems.push(PlanProblem {
             address: None,
