@@ -8,6 +8,7 @@
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_engine::ProviderError;
 use std::error::Error as StdError;
@@ -89,11 +90,20 @@ where
     E: ProvideErrorMetadata + StdError + 'static,
 {
     match err {
-        SdkError::ServiceError(ctx) => Failure::Service {
-            code: ctx.err().code().map(str::to_string),
-            message: ctx.err().message().map(str::to_string),
-            status: status_of(ctx.raw()),
-        },
+        SdkError::ServiceError(ctx) => {
+            let code = non_empty(ctx.err().code());
+            let message = non_empty(ctx.err().message()).or_else(|| {
+                // No message in the body (an empty or unparsable error
+                // response, e.g. a bare 500 from a proxy): the SDK's own
+                // description of the error and its sources is the reason.
+                Some(format!("{}", DisplayErrorContext(err)))
+            });
+            Failure::Service {
+                code,
+                message,
+                status: status_of(ctx.raw()),
+            }
+        }
         SdkError::TimeoutError(_) => Failure::Timeout(chain(err)),
         SdkError::DispatchFailure(d) => Failure::Dispatch {
             io: d.is_io() || d.is_timeout(),
@@ -114,6 +124,12 @@ where
         }
         _ => Failure::Response(chain(err)),
     }
+}
+
+fn non_empty(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
 }
 
 fn status_of(raw: &HttpResponse) -> u16 {
@@ -141,7 +157,9 @@ pub fn classify(service: &str, failure: Failure) -> ProviderError {
             message,
             status,
         } => {
-            let message = message.unwrap_or_default();
+            let message = message
+                .filter(|m| !m.trim().is_empty())
+                .unwrap_or_else(|| format!("HTTP {status} with no error message"));
             let code = code.unwrap_or_default();
             if THROTTLING_CODES.contains(&code.as_str()) || status == 429 {
                 ProviderError::Throttled {
@@ -391,6 +409,57 @@ mod tests {
         );
         assert!(matches!(e, ProviderError::Transient { .. }));
         assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn errors_without_a_message_still_say_why() {
+        // A 5xx with no code or message in its body (a proxy's bare 500).
+        let e = classify(
+            "logs",
+            Failure::Service {
+                code: None,
+                message: None,
+                status: 500,
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            "transient error: logs: HTTP 500 with no error message"
+        );
+        let e = classify(
+            "logs",
+            Failure::Service {
+                code: Some("InternalFailure".into()),
+                message: Some("  ".into()),
+                status: 500,
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            "transient error: logs: InternalFailure: HTTP 500 with no error message"
+        );
+    }
+
+    #[test]
+    fn an_sdk_error_with_an_empty_body_keeps_the_sdks_description() {
+        use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+        let status = StatusCode::try_from(500u16).unwrap_or_else(|e| panic!("{e}"));
+        let raw = HttpResponse::new(status, SdkBody::empty());
+        let err = SdkError::service_error(
+            CreateLogGroupError::generic(ErrorMetadata::builder().build()),
+            raw,
+        );
+        let e = sdk_error("logs", err);
+        assert!(e.is_retryable(), "{e:?}");
+        let text = e.to_string();
+        assert!(text.starts_with("transient error: logs: "), "{text}");
+        assert!(
+            text.len() > "transient error: logs: ".len() + 10,
+            "the reason is missing: {text}"
+        );
     }
 
     #[test]

@@ -94,9 +94,15 @@ pub enum Command {
     },
     /// Apply a stack (plans first and asks), or a saved plan file.
     Apply {
-        /// A stack folder/file, or a plan file saved with `plan -out`.
+        /// A stack folder/file, or a plan file saved with `plan -out` (recognized by its content).
         #[command(flatten)]
         stack: StackArgs,
+        /// After a saved plan: the stack it was made for (refused if it is another one).
+        #[arg(value_name = "STACK")]
+        plan_stack: Option<PathBuf>,
+        /// Destroy everything instead, like `forge destroy`; with a saved plan, only a destroy plan is accepted. `-destroy` works too.
+        #[arg(long)]
+        destroy: bool,
         #[command(flatten)]
         lock: LockArgs,
         #[command(flatten)]
@@ -300,16 +306,17 @@ pub enum GraphFormat {
 }
 
 /// Rewrites Terraform's single-dash long options (`-out FILE`, `-out=FILE`,
-/// `-auto-approve`, `-detailed-exitcode`) to clap's double-dash form so
+/// `-auto-approve`, `-detailed-exitcode`, `-destroy`) to clap's double-dash form so
 /// muscle memory and existing CI scripts keep working.
 pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
-    const LONG: [&str; 6] = [
+    const LONG: [&str; 7] = [
         "out",
         "auto-approve",
         "detailed-exitcode",
         "json",
         "lock",
         "parallelism",
+        "destroy",
     ];
     args.map(|arg| {
         let Some(text) = arg.to_str() else { return arg };
@@ -339,6 +346,7 @@ mod tests {
             "-e",
             "dev",
             "-detailed-exitcode",
+            "-destroy",
         ]
         .into_iter()
         .map(OsString::from);
@@ -356,7 +364,8 @@ mod tests {
                 "--out=q.json",
                 "-e",
                 "dev",
-                "--detailed-exitcode"
+                "--detailed-exitcode",
+                "--destroy"
             ]
         );
     }

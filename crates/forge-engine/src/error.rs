@@ -126,6 +126,33 @@ pub enum EngineError {
         /// What went wrong.
         message: String,
     },
+    /// A saved plan's content does not match the digest it was written
+    /// with: it was edited (or damaged) after `forge plan -out`.
+    #[error(
+        "the plan file {path} was modified after it was written (its content no longer matches its digest); \
+         make a new plan with `forge plan -out FILE`"
+    )]
+    PlanModified {
+        /// The file.
+        path: String,
+    },
+    /// The spec a saved plan was made from is not the spec on disk now.
+    #[error("the spec changed since this plan was made: plan again ({detail})")]
+    SpecChanged {
+        /// What differs, or why the spec could not be checked.
+        detail: String,
+    },
+    /// A plan's actions do not follow from its own recorded states and
+    /// configuration (an edited plan): nothing was applied.
+    #[error(
+        "the plan does not follow from its own recorded states, so it was edited or is corrupt; \
+         nothing was applied: make a new plan with `forge plan`:{}",
+        list(.problems)
+    )]
+    PlanMismatch {
+        /// Every inconsistency found.
+        problems: Vec<PlanProblem>,
+    },
     /// The plan's format version is not one this engine reads.
     #[error("plan format version {found} is not supported (expected {expected})")]
     PlanFormat {

@@ -101,7 +101,7 @@ pub enum Readiness {
 pub enum ProviderError {
     /// The API throttled the request (`Throttling`, `RequestLimitExceeded`,
     /// `SlowDown`, ...): retried with backoff.
-    #[error("throttled by {service}: {message}")]
+    #[error("throttled by {service}: {}", reason(.message))]
     Throttled {
         /// Which service.
         service: String,
@@ -110,13 +110,13 @@ pub enum ProviderError {
     },
     /// A transient failure (5xx, dropped connection, eventual consistency):
     /// retried with backoff.
-    #[error("transient error: {message}")]
+    #[error("transient error: {}", reason(.message))]
     Transient {
         /// What happened.
         message: String,
     },
     /// The API refused the request; retrying will not help.
-    #[error("{code}: {message}")]
+    #[error("{code}: {}", reason(.message))]
     Api {
         /// AWS error code (`InvalidParameterValue`, ...).
         code: String,
@@ -124,11 +124,25 @@ pub enum ProviderError {
         message: String,
     },
     /// The desired attributes cannot be sent as they are.
-    #[error("invalid configuration: {0}")]
+    #[error("invalid configuration: {}", reason(.0))]
     Invalid(String),
     /// Credentials are missing or refused.
-    #[error("credentials: {0}")]
+    #[error("credentials: {}", reason(.0))]
     Credentials(String),
+}
+
+/// The text of an error's reason, never empty: a message that is blank or
+/// ends at a colon (`logs: `, a service name with nothing after it) says
+/// so, instead of a report ending in a bare `transient error: logs: `.
+fn reason(message: &str) -> std::borrow::Cow<'_, str> {
+    let text = message.trim_end();
+    if text.is_empty() {
+        "(no reason given)".into()
+    } else if text.ends_with(':') {
+        format!("{text} (no reason given)").into()
+    } else {
+        message.into()
+    }
 }
 
 impl ProviderError {
@@ -164,6 +178,17 @@ pub trait Provider: Send + Sync + 'static {
     /// at the new one would leave the service on a dead revision).
     fn always_create_before_destroy(&self) -> bool {
         false
+    }
+
+    /// The settable fields whose values name an object uniquely among the
+    /// live objects of its kind (a target group's `name` in its region, a
+    /// security group's `group_name` in its VPC). A replacement that keeps
+    /// all of them cannot create the new object while the old one exists,
+    /// so the planner never makes it create-before-destroy to let the
+    /// objects that refer to it move first: it replaces those with it
+    /// instead (they go first, and come back pointing at the new object).
+    fn unique_fields(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// Whether objects of this kind hold data that deleting or replacing
@@ -287,5 +312,33 @@ pub trait Provider: Send + Sync + 'static {
     fn readiness(&self, observed: &Attrs) -> Readiness {
         let _ = observed;
         Readiness::Ready
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_always_say_why() {
+        let blank = ProviderError::Transient {
+            message: "logs: ".into(),
+        };
+        assert_eq!(
+            blank.to_string(),
+            "transient error: logs: (no reason given)"
+        );
+        let empty = ProviderError::Api {
+            code: "HTTP500".into(),
+            message: String::new(),
+        };
+        assert_eq!(empty.to_string(), "HTTP500: (no reason given)");
+        let full = ProviderError::Transient {
+            message: "logs: ServiceUnavailable: try later".into(),
+        };
+        assert_eq!(
+            full.to_string(),
+            "transient error: logs: ServiceUnavailable: try later"
+        );
     }
 }

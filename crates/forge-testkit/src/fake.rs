@@ -99,6 +99,7 @@ struct Inner {
     max_in_flight: usize,
     group_in_flight: HashMap<String, (usize, usize)>,
     timeline: Vec<OpRecord>,
+    refuse_in_use: bool,
 }
 
 /// The fake cloud, shared by all fake providers of a test.
@@ -171,6 +172,14 @@ impl FakeCloud {
     /// process dying between the create and the state write.
     pub fn crash_after_create(&self, address: &str, cancel: CancelToken) {
         self.lock().crash_after_create = Some((address.into(), cancel));
+    }
+
+    /// Makes deletes refuse (`ResourceInUse`, not retryable) an object
+    /// another live object still refers to: its id or arn in that object's
+    /// `ref`, `refs` or `parent`, as AWS refuses to delete a target group a
+    /// listener forwards to.
+    pub fn refuse_deletes_in_use(&self) {
+        self.lock().refuse_in_use = true;
     }
 
     /// Clears the crash point.
@@ -312,8 +321,9 @@ impl FakeCloud {
 /// A provider of one kind over a [`FakeCloud`].
 ///
 /// Schema: `name` (force-new), `size` (default 1), `tags`, `ref`
-/// (optional string, for references), `secret` (sensitive), `zone`
-/// (optional-computed), computed `arn` and `status`.
+/// (optional string, for references), `parent` (a force-new reference),
+/// `secret` (sensitive), `zone` (optional-computed), computed `arn` and
+/// `status`.
 pub struct FakeProvider {
     schema: KindSchema,
     cloud: FakeCloud,
@@ -322,6 +332,7 @@ pub struct FakeProvider {
     timeout: Duration,
     new_first: bool,
     data: bool,
+    unique_names: bool,
 }
 
 /// The schema of fake kinds.
@@ -335,6 +346,7 @@ pub fn fake_schema(kind: &str) -> KindSchema {
             ("tags", F::optional(T::map(T::String))),
             ("ref", F::optional(T::String)),
             ("refs", F::optional(T::list(T::String))),
+            ("parent", F::optional(T::String).force_new()),
             ("secret", F::optional(T::String).sensitive()),
             ("zone", F::optional_computed(T::String)),
             ("arn", F::computed(T::String)),
@@ -355,6 +367,7 @@ impl FakeProvider {
             timeout: Duration::from_secs(600),
             new_first: false,
             data: false,
+            unique_names: false,
         }
     }
 
@@ -381,6 +394,15 @@ impl FakeProvider {
     /// until the object is no longer listed.
     pub fn with_data(mut self) -> Self {
         self.data = true;
+        self
+    }
+
+    /// Makes `name` unique among live objects of this kind, as a target
+    /// group's is in its region: a create with a taken name fails
+    /// (`DuplicateName`, not retryable), and the provider says so
+    /// ([`Provider::unique_fields`]).
+    pub fn with_unique_names(mut self) -> Self {
+        self.unique_names = true;
         self
     }
 
@@ -446,6 +468,28 @@ async fn sleep(d: Duration) {
     }
 }
 
+/// A live object that refers to `id` (or its arn) in `ref`, `refs` or
+/// `parent`, by its `forge:address` tag (or id).
+fn user_of(objects: &BTreeMap<String, FakeObject>, id: &str) -> Option<String> {
+    let arn = format!("arn:fake:{id}");
+    let names = |v: &Value| v.as_str().is_some_and(|s| s == id || s == arn);
+    objects
+        .iter()
+        .filter(|(other, o)| other.as_str() != id && o.deleting_polls.is_none())
+        .find(|(_, o)| {
+            ["ref", "parent"]
+                .iter()
+                .any(|f| o.attrs.get(*f).map(Value::unmarked).is_some_and(|v| names(&v)))
+                || matches!(o.attrs.get("refs").map(Value::unmarked), Some(Value::List(l)) if l.iter().any(names))
+        })
+        .map(|(other, o)| {
+            o.system_tags
+                .get("forge:address")
+                .cloned()
+                .unwrap_or_else(|| other.clone())
+        })
+}
+
 fn visible(o: &FakeObject) -> Attrs {
     let mut a = o.attrs.clone();
     let status = if o.deleting_polls.is_some() {
@@ -483,6 +527,10 @@ impl Provider for FakeProvider {
 
     fn holds_data(&self) -> bool {
         self.data
+    }
+
+    fn unique_fields(&self) -> &'static [&'static str] {
+        if self.unique_names { &["name"] } else { &[] }
     }
 
     fn await_deletion(&self) -> bool {
@@ -554,6 +602,19 @@ impl Provider for FakeProvider {
                     attrs: visible(&o),
                 },
                 None => {
+                    let name = desired.get("name").filter(|_| self.unique_names);
+                    if let Some(name) = name
+                        && i.objects
+                            .values()
+                            .any(|o| o.kind == self.schema.kind && o.attrs.get("name") == Some(name))
+                    {
+                        drop(i);
+                        self.end("create", &address, start);
+                        return Err(ProviderError::Api {
+                            code: "DuplicateName".into(),
+                            message: format!("an object named {name} already exists"),
+                        });
+                    }
                     i.next_id += 1;
                     let id = format!(
                         "{}-{:06}",
@@ -657,6 +718,16 @@ impl Provider for FakeProvider {
         sleep(latency).await;
         {
             let mut i = self.cloud.lock();
+            if i.refuse_in_use
+                && let Some(user) = user_of(&i.objects, id)
+            {
+                drop(i);
+                self.end("delete", &address, start);
+                return Err(ProviderError::Api {
+                    code: "ResourceInUse".into(),
+                    message: format!("{id} is in use by {user}"),
+                });
+            }
             let slow = i.slow_deletes.get(&address).copied().filter(|_| self.data);
             match (slow, i.objects.get_mut(id)) {
                 (Some(polls), Some(o)) => {

@@ -428,6 +428,11 @@ impl Provider for SecurityGroupProvider {
         &self.schema
     }
 
+    fn unique_fields(&self) -> &'static [&'static str] {
+        // Group names are unique in a VPC.
+        &["group_name", "vpc_id"]
+    }
+
     fn concurrency(&self) -> Option<(&'static str, usize)> {
         Some(common::CONCURRENCY)
     }

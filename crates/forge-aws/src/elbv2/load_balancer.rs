@@ -459,6 +459,11 @@ impl Provider for LoadBalancerProvider {
         &self.schema
     }
 
+    fn unique_fields(&self) -> &'static [&'static str] {
+        // Load balancer names are unique in a region.
+        &["name"]
+    }
+
     fn concurrency(&self) -> Option<(&'static str, usize)> {
         Some(CONCURRENCY)
     }

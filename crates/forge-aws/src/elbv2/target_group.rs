@@ -471,6 +471,11 @@ impl Provider for TargetGroupProvider {
         &self.schema
     }
 
+    fn unique_fields(&self) -> &'static [&'static str] {
+        // Target group names are unique in a region.
+        &["name"]
+    }
+
     fn concurrency(&self) -> Option<(&'static str, usize)> {
         Some(CONCURRENCY)
     }

@@ -1,23 +1,37 @@
 //! `forge apply`: plan, confirm and apply a stack — or apply exactly a plan
-//! saved with `forge plan -out FILE`.
+//! saved with `forge plan -out FILE`, recognized by its content.
 
-use super::common;
 use super::{EXIT_ERROR, EXIT_OK};
+use super::{common, destroy, saved_plan};
 use crate::cli::{LockArgs, RunArgs, StackArgs};
 use crate::{context, output};
-use anyhow::Context;
+use anyhow::{Context, bail};
 use forge_engine::{Engine, Plan};
 use std::path::Path;
 
-/// Whether `path` names a saved plan rather than a stack.
-fn is_plan_file(path: &Path) -> bool {
-    path.is_file() && path.extension().is_some_and(|e| e == "json")
-}
-
-/// Runs `forge apply`.
-pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Result<u8> {
-    if is_plan_file(&args.stack) {
-        return apply_saved(&args.stack, lock, run).await;
+/// Runs `forge apply`. `stack` is the optional stack path after a saved
+/// plan; `destroy` is `-destroy`.
+pub async fn run(
+    args: &StackArgs,
+    lock: &LockArgs,
+    run: &RunArgs,
+    stack: Option<&Path>,
+    destroy: bool,
+) -> anyhow::Result<u8> {
+    if saved_plan::is_plan_file(&args.stack) {
+        return apply_saved(args, lock, run, stack, destroy).await;
+    }
+    if let Some(extra) = stack {
+        bail!(
+            "{} is not a saved plan, so a second path ({}) means nothing here\n  hint: `forge apply STACK`, \
+             or `forge apply PLANFILE` for a plan saved with `forge plan -out PLANFILE`",
+            args.stack.display(),
+            extra.display()
+        );
+    }
+    if destroy {
+        // `apply -destroy` is Terraform's spelling of `destroy`.
+        return destroy::run(args, lock, run).await;
     }
     let Some(loaded) = common::load(args)? else {
         return Ok(EXIT_ERROR);
@@ -44,10 +58,31 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Re
     .await
 }
 
-/// Applies a saved plan exactly; the engine refuses it if the state moved.
-async fn apply_saved(path: &Path, lock: &LockArgs, run: &RunArgs) -> anyhow::Result<u8> {
+/// Applies a saved plan exactly: refused if the file was edited, if flags
+/// contradict it, if the spec changed since, or (by the engine) if the
+/// state moved or an action does not follow from the plan.
+async fn apply_saved(
+    args: &StackArgs,
+    lock: &LockArgs,
+    run: &RunArgs,
+    stack: Option<&Path>,
+    destroy: bool,
+) -> anyhow::Result<u8> {
+    let path = &args.stack;
     let plan =
         Plan::load(path).with_context(|| format!("reading the saved plan {}", path.display()))?;
+    forge_engine::plan::verify::check_header(&plan)?;
+    let Some(stamp) = &plan.spec else {
+        bail!(
+            "the saved plan {} does not record the spec it was made from, so it cannot be checked\n  \
+             hint: make it with `forge plan -out FILE`",
+            path.display()
+        );
+    };
+    saved_plan::check_flags(path, &plan, stamp, args, stack, destroy)?;
+    saved_plan::verify_spec(stamp, args)?;
+    // The plan's root is absolute: the state is the stack's, wherever
+    // this runs from.
     let backend = context::open_backend(&plan.config).context("opening the state backend")?;
     let engine = Engine::new(context::registry());
     print!("{}", plan.render(output::color()));

@@ -13,6 +13,7 @@ mod import;
 mod outputs;
 mod plan;
 mod refresh;
+mod saved_plan;
 mod schema;
 mod state;
 mod state_remote;
@@ -77,7 +78,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             )
             .await
         }
-        Command::Apply { stack, lock, run } => apply::run(&stack, &lock, &run).await,
+        Command::Apply {
+            stack,
+            lock,
+            run,
+            plan_stack,
+            destroy,
+        } => apply::run(&stack, &lock, &run, plan_stack.as_deref(), destroy).await,
         Command::Destroy { stack, lock, run } => destroy::run(&stack, &lock, &run).await,
         Command::Output { stack, name, json } => outputs::run(&stack, name.as_deref(), json).await,
         Command::State { command } => state::run(&command).await,

@@ -1,6 +1,6 @@
 //! `forge plan`: show what apply would change; optionally save the plan.
 
-use super::common;
+use super::{common, saved_plan};
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
 use crate::cli::{LockArgs, StackArgs};
 use crate::output;
@@ -18,8 +18,14 @@ pub async fn run(
     let Some(loaded) = common::load(args)? else {
         return Ok(EXIT_ERROR);
     };
+    // Stamped before planning, from the files just loaded: `forge apply
+    // FILE` refuses the plan if the spec changes after this.
+    let stamp = match out {
+        Some(_) => Some(saved_plan::stamp(args, &loaded.stack)?),
+        None => None,
+    };
     // The lock is held only while the state is read and refreshed.
-    let plan = common::locked(loaded.backend.as_ref(), lock, "plan", async {
+    let mut plan = common::locked(loaded.backend.as_ref(), lock, "plan", async {
         Ok(common::plan(&loaded, destroy).await?)
     })
     .await?;
@@ -29,6 +35,7 @@ pub async fn run(
         print!("{}", plan.render(output::color()));
     }
     if let Some(path) = out {
+        plan.spec = stamp;
         plan.save(path)?;
         if !json {
             println!(

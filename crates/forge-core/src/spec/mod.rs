@@ -5,7 +5,8 @@
 //! (files and includes in `include`, positions in `yaml`, variables in
 //! `vars`, resources and outputs in `resources`, type checks in
 //! `typecheck`, the files a stack may read in `root`); `json_schema`
-//! describes the file format for editors.
+//! describes the file format for editors; `sources` lists the files a
+//! stack reads, for saved plans' digests.
 
 mod include;
 mod json_schema;
@@ -13,6 +14,7 @@ mod loader;
 pub mod model;
 mod resources;
 mod root;
+mod sources;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod typecheck;
@@ -26,3 +28,4 @@ pub use model::{
     Stack, StateBackendConfig, Timeouts, parse_duration_secs,
 };
 pub use resources::{META_KEYS, RESERVED_NAMES};
+pub use sources::spec_sources;

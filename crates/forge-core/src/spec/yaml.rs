@@ -45,6 +45,11 @@ impl Expect {
 }
 
 impl Sources {
+    /// The files read, with their text, in the order they were read.
+    pub(crate) fn into_files(self) -> Vec<(PathBuf, String)> {
+        self.files
+    }
+
     /// The position a span starts at.
     pub(crate) fn pos(&self, span: &Span) -> SourcePos {
         match span.start() {

@@ -8,7 +8,13 @@
 //!   up(A) then down(A), after A's dependents are repointed (their up);
 //! - down(A) after down(B) for every B that depended on A in the state
 //!   (reverse dependency order), and a removed A after B's up (B stops
-//!   referring to A first).
+//!   referring to A first);
+//! - any down(A) also after the up of every B that depends on A in the
+//!   state or the spec, wherever that closes no cycle: what still points
+//!   at an old object moves first. (A dependant that needs the new object
+//!   of a delete-first replacement cannot move first; the planner makes
+//!   that replacement create-before-destroy, or replaces the dependant
+//!   with it.)
 
 use super::Operation;
 use crate::plan::{ChangeAction, Plan};
@@ -36,6 +42,22 @@ pub struct Node {
 pub struct ApplyGraph {
     /// All steps.
     pub nodes: Vec<Node>,
+}
+
+/// Whether step `a` already waits (directly or not) for step `b`.
+fn waits_for(nodes: &[Node], a: usize, b: usize) -> bool {
+    let mut seen = vec![false; nodes.len()];
+    let mut work = vec![a];
+    while let Some(i) = work.pop() {
+        if i == b {
+            return true;
+        }
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        work.extend(nodes[i].deps.iter().copied());
+    }
+    false
 }
 
 impl ApplyGraph {
@@ -99,6 +121,8 @@ impl ApplyGraph {
             }
         }
         let mut edges: Vec<(usize, usize)> = Vec::new();
+        // Edges kept only when they close no cycle.
+        let mut soft: Vec<(usize, usize)> = Vec::new();
         for (addr, &n) in &up {
             let change = &plan.changes[nodes[n].change];
             for dep in &change.dependencies {
@@ -132,10 +156,24 @@ impl ApplyGraph {
                         }
                     }
                 }
+                // Whatever still points at the old object moves first
+                // where that can be ordered at all (a dependant that needs
+                // the new object of a delete-first replacement cannot; the
+                // planner replaces such dependants with it).
+                for b in state_deps.iter().chain(spec_dependents.get(addr).unwrap_or(&empty)) {
+                    if let Some(&bu) = up.get(b) {
+                        soft.push((bu, n));
+                    }
+                }
             }
         }
         for (from, to) in edges {
             if from != to {
+                nodes[to].deps.push(from);
+            }
+        }
+        for (from, to) in soft {
+            if from != to && !nodes[to].deps.contains(&from) && !waits_for(&nodes, from, to) {
                 nodes[to].deps.push(from);
             }
         }

@@ -1,4 +1,5 @@
-//! The apply entry point: lock, check the plan is current, run the
+//! The apply entry point: lock, check the plan is current and consistent
+//! ([`crate::plan::verify`]), run the
 //! scheduler next to the state writer, save outputs, unlock.
 
 use super::graph::ApplyGraph;
@@ -75,6 +76,9 @@ async fn apply_locked(
     for address in &plan.forget {
         state.remove(address);
     }
+    // Every action must follow from the plan's own configuration and
+    // recorded states: an edited plan is refused before anything runs.
+    crate::plan::verify::check_actions(plan, &state, &registry)?;
     let graph = ApplyGraph::build(plan, &state).map_err(|message| EngineError::Plan {
         stack: plan.stack.clone(),
         problems: vec![crate::error::PlanProblem {

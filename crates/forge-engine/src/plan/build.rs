@@ -152,8 +152,13 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
     };
     orphans.extend(untracked.adopt);
     let mut problems = Vec::new();
-    let mut changes = Vec::new();
+    let mut changes: Vec<ResourceChange> = Vec::new();
     let mut values = AttrValues::new();
+    // Where each planned address is in `changes`, and the replacements
+    // whose old object must go before the new one is made because the
+    // objects that refer to it are replaced with it (see `move_first`).
+    let mut planned: BTreeMap<Address, usize> = BTreeMap::new();
+    let mut delete_first: BTreeSet<Address> = BTreeSet::new();
 
     if !destroy {
         let order = topo_order(&stack.instances).map_err(|problems| EngineError::Plan {
@@ -172,15 +177,35 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
                 continue;
             };
             let recorded = state.get(addr);
-            match plan_instance(
-                stack,
-                inst,
-                provider,
-                recorded,
-                orphans.get(addr),
-                &values,
-                options,
-            ) {
+            let plan_it = |force_replace: Option<String>| {
+                plan_instance(
+                    stack,
+                    inst,
+                    provider,
+                    recorded,
+                    orphans.get(addr),
+                    &values,
+                    options,
+                    force_replace,
+                )
+            };
+            let mut result = plan_it(None);
+            if let Ok(change) = &result
+                && change.action == ChangeAction::Update
+                && let Some(reason) = move_first(
+                    registry,
+                    &mut changes,
+                    &planned,
+                    &delete_first,
+                    inst,
+                    recorded,
+                    provider.as_ref(),
+                )
+            {
+                delete_first.insert(addr.clone());
+                result = plan_it(Some(reason));
+            }
+            match result {
                 Ok(change) => {
                     let adopting =
                         orphans.contains_key(addr) && recorded.is_none_or(|r| r.id.is_none());
@@ -211,6 +236,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
                         addr.clone(),
                         change.after.clone().unwrap_or_else(unknown_placeholder),
                     );
+                    planned.insert(addr.clone(), changes.len());
                     changes.push(change);
                 }
                 Err(e) => {
@@ -289,10 +315,97 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         changes,
         output_changes,
         forget: gone,
-        config: stack.clone(),
+        config: with_absolute_root(stack),
+        spec: None,
     })
 }
 
+/// The stack as the plan keeps it: with its root absolute, so a saved plan
+/// applied from another directory opens the same state (a relative root
+/// would be resolved against wherever the apply runs, and start a second,
+/// empty state there).
+fn with_absolute_root(stack: &Stack) -> Stack {
+    let mut config = stack.clone();
+    if let Ok(root) = std::path::absolute(&stack.root) {
+        config.root = root;
+    }
+    config
+}
+
+/// Lets `dependant` (planned as an in-place update) move off the old
+/// objects of the dependencies it refers to (in the state and in the spec)
+/// that are being replaced, before those old objects are deleted — AWS
+/// refuses to delete a target group a listener forwards to, a subnet a
+/// load balancer sits in. Each such replacement becomes
+/// create-before-destroy (new object, then the dependant's update, then
+/// the old object's delete), unless the new object cannot exist beside the
+/// old one (same unique name, [`Provider::unique_fields`]) or must be
+/// deleted first itself: then the dependant is replaced too (its old object
+/// goes first), and the reason for that is returned.
+fn move_first(
+    registry: &ProviderRegistry,
+    changes: &mut [ResourceChange],
+    planned: &BTreeMap<Address, usize>,
+    delete_first: &BTreeSet<Address>,
+    dependant: &forge_core::spec::Instance,
+    recorded: Option<&ResourceState>,
+    provider: &dyn Provider,
+) -> Option<String> {
+    let recorded = recorded?;
+    // Replacing the dependant must be safe and orderable: not data, not
+    // protected, and its own old object deleted first.
+    let replaceable = !provider.holds_data()
+        && !dependant.lifecycle.prevent_destroy
+        && !dependant.lifecycle.create_before_destroy
+        && !provider.always_create_before_destroy();
+    let mut blocking = Vec::new();
+    for dep in &dependant.dependencies {
+        if !recorded.dependencies.contains(dep) {
+            continue;
+        }
+        let Some(&j) = planned.get(dep) else {
+            continue;
+        };
+        let x = &mut changes[j];
+        if x.action != ChangeAction::Replace || x.create_before_destroy {
+            continue;
+        }
+        let cannot_coexist = delete_first.contains(dep)
+            || registry
+                .get(&x.kind)
+                .is_some_and(|p| keeps_unique_fields(p.unique_fields(), x));
+        if cannot_coexist && replaceable {
+            blocking.push(x.address.to_string());
+        } else {
+            x.create_before_destroy = true;
+            x.warnings.push(format!(
+                "replaced create-before-destroy so {} can move to the new object before the old one is deleted",
+                dependant.address
+            ));
+        }
+    }
+    (!blocking.is_empty()).then(|| {
+        format!(
+            "{} replaced, and its old object can neither be deleted while this refers to it nor have a new one beside it",
+            blocking.join(", ")
+        )
+    })
+}
+
+/// Whether a replacement keeps every unique field's value (known on both
+/// sides), so its new object would clash with the old one.
+fn keeps_unique_fields(fields: &[&str], change: &ResourceChange) -> bool {
+    let (Some(before), Some(after)) = (&change.before, &change.after) else {
+        return false;
+    };
+    !fields.is_empty()
+        && fields.iter().all(|f| match (before.get(*f), after.get(*f)) {
+            (Some(b), Some(a)) => values_equal(b, a),
+            _ => false,
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn plan_instance(
     stack: &Stack,
     inst: &forge_core::spec::Instance,
@@ -301,6 +414,7 @@ fn plan_instance(
     orphan: Option<&Created>,
     values: &AttrValues,
     options: &PlanOptions,
+    force_replace: Option<String>,
 ) -> Result<ResourceChange, EngineError> {
     let desired = desired_attrs(stack, inst, provider.as_ref(), values)?;
     let mut warnings = Vec::new();
@@ -336,12 +450,19 @@ fn plan_instance(
         .map(|c| c.path.clone())
         .collect();
     let tainted = recorded.is_some_and(|r| r.status == ResourceStatus::Tainted && r.id.is_some());
-    if tainted && planned.action != PlannedAction::Create {
+    let forced = match force_replace {
+        Some(reason) => Some(reason),
+        None if tainted => Some("tainted (it never became ready)".to_string()),
+        None => None,
+    };
+    if let Some(reason) = forced
+        && planned.action != PlannedAction::Create
+    {
         if planned.action != PlannedAction::Replace {
             planned.predicted = crate::diff::predict_created(provider.schema(), &desired);
         }
         planned.action = PlannedAction::Replace;
-        replace_because.push("tainted (it never became ready)".into());
+        replace_because.push(reason);
     }
     let action = match (planned.action, adopting) {
         (PlannedAction::Create, _) => ChangeAction::Create,

@@ -2,18 +2,22 @@
 //!
 //! A [`Plan`] is made by [`crate::Engine::plan`] (or `plan_destroy`),
 //! rendered for people ([`Plan::render`]) or machines ([`Plan::to_json`]),
-//! saved to a file ([`Plan::save`]) and applied exactly by
-//! [`crate::Engine::apply`], which refuses it if the state changed since
-//! (lineage / serial).
+//! saved to a file ([`Plan::save`], sealed with digests by [`seal`]) and
+//! applied exactly by [`crate::Engine::apply`], which refuses it if the
+//! state changed since (lineage / serial) or if its actions do not follow
+//! from its own recorded states ([`verify`]).
 
 pub mod build;
 pub mod json;
 pub mod order;
 pub mod render;
 pub mod untracked;
+pub mod seal;
+pub mod verify;
 
 use crate::error::EngineError;
 use crate::provider::FieldChange;
+use seal::{PLAN_FILE_MARKER, SpecStamp, content_digest};
 use chrono::{DateTime, Utc};
 use forge_core::spec::Stack;
 use forge_core::{Address, Attrs, Value};
@@ -160,8 +164,14 @@ pub struct Plan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forget: Vec<Address>,
     /// The stack it was made from, so applying a saved plan uses exactly
-    /// this configuration.
+    /// this configuration. Its `root` is absolute, so a saved plan applied
+    /// from another directory finds the same state.
     pub config: Stack,
+    /// Where the spec was loaded from and a digest of it, for `forge apply
+    /// FILE` to check the spec is unchanged (set by whoever loaded the
+    /// spec; `forge plan -out` does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<SpecStamp>,
 }
 
 impl Plan {
@@ -212,23 +222,51 @@ impl Plan {
     }
 
     /// The saved-plan text: complete (configuration, unknown and sensitive
-    /// marks included), for `forge apply FILE`. It contains secrets in
-    /// plain text, like the state: protect it.
+    /// marks included), for `forge apply FILE`, marked as a forge plan
+    /// (`"format": "forge-plan"`) and sealed with a digest of its content.
+    /// It contains secrets in plain text, like the state: protect it.
     pub fn to_file_string(&self) -> Result<String, EngineError> {
-        serde_json::to_string_pretty(self).map_err(|e| EngineError::PlanFile {
+        let fail = |e: serde_json::Error| EngineError::PlanFile {
             path: "(memory)".into(),
             message: e.to_string(),
-        })
+        };
+        let serde_json::Value::Object(mut object) = serde_json::to_value(self).map_err(fail)?
+        else {
+            return Err(EngineError::PlanFile {
+                path: "(memory)".into(),
+                message: "a plan must serialize to a JSON object".into(),
+            });
+        };
+        object.insert("format".into(), PLAN_FILE_MARKER.into());
+        let digest = content_digest(&object);
+        object.insert("digest".into(), digest.into());
+        serde_json::to_string_pretty(&json::sort_keys(serde_json::Value::Object(object)))
+            .map_err(fail)
     }
 
-    /// Parses a saved plan, checking its format version.
+    /// Parses a saved plan: checks it is one (the marker), that it is
+    /// exactly as written (the content digest) and its format version.
     pub fn from_file_str(text: &str) -> Result<Plan, EngineError> {
+        Self::parse_file(text, "(memory)")
+    }
+
+    fn parse_file(text: &str, path: &str) -> Result<Plan, EngineError> {
+        let fail = |message: String| EngineError::PlanFile {
+            path: path.into(),
+            message,
+        };
         let raw: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| EngineError::PlanFile {
-                path: "(memory)".into(),
-                message: e.to_string(),
-            })?;
-        let found = raw
+            serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+        let serde_json::Value::Object(object) = raw else {
+            return Err(fail("not a forge plan: expected a JSON object".into()));
+        };
+        if object.get("format").and_then(|v| v.as_str()) != Some(PLAN_FILE_MARKER) {
+            return Err(fail(format!(
+                "not a forge plan file (no \"format\": \"{PLAN_FILE_MARKER}\"; plans written by forge \
+                 before plan files were sealed have none): make a new one with `forge plan -out FILE`"
+            )));
+        }
+        let found = object
             .get("format_version")
             .and_then(|v| v.as_str())
             .unwrap_or("(none)");
@@ -238,10 +276,11 @@ impl Plan {
                 expected: PLAN_FORMAT_VERSION.into(),
             });
         }
-        serde_json::from_value(raw).map_err(|e| EngineError::PlanFile {
-            path: "(memory)".into(),
-            message: e.to_string(),
-        })
+        let recorded = object.get("digest").and_then(|v| v.as_str());
+        if recorded != Some(content_digest(&object).as_str()) {
+            return Err(EngineError::PlanModified { path: path.into() });
+        }
+        serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| fail(e.to_string()))
     }
 
     /// Saves the plan to `path` (see [`Plan::to_file_string`]).
@@ -301,19 +340,13 @@ impl Plan {
             })
     }
 
-    /// Loads a plan saved with [`Plan::save`].
+    /// Loads a plan saved with [`Plan::save`] (see [`Plan::from_file_str`]).
     pub fn load(path: &Path) -> Result<Plan, EngineError> {
         let text = std::fs::read_to_string(path).map_err(|e| EngineError::PlanFile {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        Plan::from_file_str(&text).map_err(|e| match e {
-            EngineError::PlanFile { message, .. } => EngineError::PlanFile {
-                path: path.display().to_string(),
-                message,
-            },
-            other => other,
-        })
+        Plan::parse_file(&text, &path.display().to_string())
     }
 }
 

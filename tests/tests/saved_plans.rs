@@ -1,0 +1,280 @@
+//! Saved plans end to end (`forge plan -out FILE`, `forge apply FILE`)
+//! against the emulator, verified through the AWS SDK: an edited plan file
+//! (an action, a header) is refused and changes nothing, even with its
+//! digest rewritten; flags that contradict the plan are refused; a plan is
+//! recognized by its content whatever its name; it applies from another
+//! directory to the stack's own state; and it is refused once the spec
+//! changed since it was made.
+
+use forge_e2e::{Emulator, Forge, RunOutput, StackCopy};
+use serde_json::Value as Json;
+use std::path::Path;
+
+/// A small stack: a log group and a secret, like getting-started's `logs`
+/// and `app_secret`.
+fn spec(dev_retention: u32) -> String {
+    format!(
+        r#"stack: plans
+region: us-east-1
+vars:
+  retention:
+    type: number
+    default: 7
+environments:
+  dev:
+    vars: {{retention: {dev_retention}}}
+  prod:
+    vars: {{retention: 30}}
+resources:
+  logs:
+    type: aws.logs.log_group
+    log_group_name: "/plans/${{env}}"
+    retention_in_days: "${{vars.retention}}"
+  app_secret:
+    type: aws.secretsmanager.secret
+    name: "plans/${{env}}/app"
+    secret_string: not-a-secret
+    recovery_window_in_days: 0
+"#
+    )
+}
+
+struct World {
+    emulator: Emulator,
+    forge: Forge,
+    stack: StackCopy,
+}
+
+impl World {
+    fn new() -> World {
+        let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+        let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
+        let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+        stack
+            .write("stack.yaml", &spec(7))
+            .unwrap_or_else(|e| panic!("{e}"));
+        World {
+            emulator,
+            forge,
+            stack,
+        }
+    }
+
+    /// `forge ARGS` run in `cwd`.
+    fn run_in(&self, cwd: &Path, args: &[&str]) -> RunOutput {
+        self.forge.run(cwd, args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `forge ARGS` run in the stack's folder.
+    fn run(&self, args: &[&str]) -> RunOutput {
+        self.run_in(self.stack.path(), args)
+    }
+
+    fn plan_json(&self, file: &str) -> Json {
+        let text = self.stack.read(file).unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+    }
+
+    fn write_json(&self, file: &str, plan: &Json) {
+        let text = serde_json::to_string_pretty(plan).unwrap_or_else(|e| panic!("{e}"));
+        self.stack
+            .write(file, &text)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Applying `file` (in the stack folder) is refused with `says`.
+    #[track_caller]
+    fn refused(&self, args: &[&str], says: &str) -> RunOutput {
+        let out = self.run(args);
+        out.expect_code(1);
+        assert!(out.stderr.contains(says), "expected {says:?}\n{out}");
+        out
+    }
+
+    async fn retention(&self) -> Option<i32> {
+        let config = self.emulator.sdk_config("us-east-1").await;
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+        let found = logs
+            .describe_log_groups()
+            .log_group_name_prefix("/plans/dev")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        found
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some("/plans/dev"))
+            .map(|g| g.retention_in_days().unwrap_or(0))
+    }
+
+    async fn secret_exists(&self) -> bool {
+        let config = self.emulator.sdk_config("us-east-1").await;
+        let sm = aws_sdk_secretsmanager::Client::new(&config);
+        sm.describe_secret()
+            .secret_id("plans/dev/app")
+            .send()
+            .await
+            .is_ok_and(|s| s.deleted_date().is_none())
+    }
+}
+
+/// The resource change of `address` in a saved plan's JSON.
+fn change_of<'a>(plan: &'a mut Json, address: &str) -> &'a mut Json {
+    plan["changes"]
+        .as_array_mut()
+        .unwrap_or_else(|| panic!("no changes in the plan"))
+        .iter_mut()
+        .find(|c| c["address"] == address)
+        .unwrap_or_else(|| panic!("no change of {address}"))
+}
+
+/// Turns the no-ops of `logs` and `app_secret` into deletes.
+fn delete_both(plan: &mut Json) {
+    for address in ["logs", "app_secret"] {
+        let c = change_of(plan, address);
+        assert_eq!(c["action"], "no_op", "{c}");
+        c["action"] = "delete".into();
+    }
+}
+
+/// Writes the digest a forger would: over the edited content.
+fn reseal(plan: &mut Json) {
+    let Json::Object(map) = plan else {
+        panic!("a plan is an object")
+    };
+    let digest = forge_engine::plan::seal::content_digest(map);
+    map.insert("digest".into(), digest.into());
+}
+
+#[tokio::test]
+async fn an_edited_saved_plan_is_refused_and_changes_nothing() {
+    let w = World::new();
+    w.run(&["apply", ".", "-e", "dev", "--auto-approve"])
+        .expect_success();
+    assert_eq!(w.retention().await, Some(7));
+    assert!(w.secret_exists().await);
+
+    // Nothing to change: every resource is a no-op.
+    let out = w.run(&["plan", ".", "-e", "dev", "-out", "dev.plan"]);
+    out.expect_success();
+    assert!(
+        out.stdout.contains("forge apply dev.plan"),
+        "the hint names the file: {out}"
+    );
+    let original = w.plan_json("dev.plan");
+
+    // An action edited from no_op to delete.
+    let mut edited = original.clone();
+    delete_both(&mut edited);
+    w.write_json("edited.plan", &edited);
+    w.refused(
+        &["apply", "edited.plan", "--auto-approve"],
+        "was modified after it was written",
+    );
+
+    // The same edit with the digest rewritten: the actions do not follow
+    // from the plan's own configuration and state.
+    let mut forged = edited.clone();
+    reseal(&mut forged);
+    w.write_json("forged.plan", &forged);
+    let out = w.refused(
+        &["apply", "forged.plan", "--auto-approve"],
+        "does not follow from its own recorded states",
+    );
+    assert!(out.stderr.contains("still declares it"), "{out}");
+
+    // An edited header.
+    let mut prod = original.clone();
+    prod["environment"] = "prod".into();
+    w.write_json("prod.plan", &prod);
+    w.refused(
+        &["apply", "prod.plan", "--auto-approve"],
+        "was modified after it was written",
+    );
+    let mut prod_forged = prod.clone();
+    reseal(&mut prod_forged);
+    w.write_json("prod-forged.plan", &prod_forged);
+    w.refused(
+        &["apply", "prod-forged.plan", "--auto-approve"],
+        "does not follow from its own recorded states",
+    );
+
+    // Flags that contradict the plan.
+    let other = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let other_path = other.path().display().to_string();
+    for (flags, says) in [
+        (vec!["-e", "prod"], "-e prod contradicts the saved plan"),
+        (vec!["--var", "retention=30"], "--var cannot change"),
+        (
+            vec!["--region", "eu-west-1"],
+            "--region eu-west-1 contradicts",
+        ),
+        (vec![other_path.as_str()], "was made for the stack"),
+        (vec!["-destroy"], "not a destroy plan"),
+    ] {
+        let mut args = vec!["apply", "dev.plan"];
+        args.extend(flags);
+        args.push("--auto-approve");
+        w.refused(&args, says);
+    }
+    // Repeating what the plan was made with is fine.
+    w.run(&["apply", "dev.plan", "-e", "dev", "--auto-approve"])
+        .expect_success();
+
+    // Nothing was destroyed by any of it.
+    assert_eq!(w.retention().await, Some(7));
+    assert!(w.secret_exists().await);
+    w.run(&["plan", ".", "-e", "dev", "--detailed-exitcode"])
+        .expect_code(0);
+}
+
+#[tokio::test]
+async fn a_saved_plan_applies_from_anywhere_and_only_over_its_spec() {
+    let w = World::new();
+    w.run(&["apply", ".", "-e", "dev", "--auto-approve"])
+        .expect_success();
+
+    // Planned in the stack folder with a relative stack path, saved under
+    // a name that does not end in .json.
+    w.stack
+        .write("stack.yaml", &spec(14))
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.run(&["plan", ".", "-e", "dev", "-out", "dev.plan"])
+        .expect_success();
+
+    // Applied from another directory: the stack's own state, no stray
+    // `.forge/` where it runs.
+    let elsewhere = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let plan_file = w.stack.path().join("dev.plan").display().to_string();
+    w.run_in(elsewhere.path(), &["apply", &plan_file])
+        .expect_success();
+    assert_eq!(w.retention().await, Some(14));
+    assert!(
+        !elsewhere.path().join(".forge").exists(),
+        "applying from another directory left a .forge/ there"
+    );
+    let states: Vec<_> = std::fs::read_dir(w.stack.path().join(".forge/state"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    assert_eq!(states, ["plans-dev.json"], "one state for the stack");
+    w.run(&["plan", ".", "-e", "dev", "--detailed-exitcode"])
+        .expect_code(0);
+
+    // A plan whose spec changed after it was made is refused.
+    w.stack
+        .write("stack.yaml", &spec(21))
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.run(&["plan", ".", "-e", "dev", "-out", "dev.plan"])
+        .expect_success();
+    w.stack
+        .write("stack.yaml", &spec(28))
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.refused(
+        &["apply", "dev.plan"],
+        "the spec changed since this plan was made: plan again",
+    );
+    assert_eq!(w.retention().await, Some(14), "nothing was applied");
+}
