@@ -172,7 +172,7 @@ async fn the_fake_refuses_to_delete_what_is_in_use() {
     let group_id = live(&cloud, GROUP)[0].0.clone();
     let provider = FakeProvider::new(GROUP, &cloud);
     let ctx = forge_engine::ResourceCtx {
-        stack: "test".into(),
+        owner: forge_engine::Owner::new("l", "test", None),
         address: "group".parse().unwrap(),
         region: "eu-west-1".into(),
         system_tags: Default::default(),

@@ -157,7 +157,7 @@ pub fn verify_spec(stamp: &SpecStamp, like: &StackArgs) -> Result<(), EngineErro
     args.var_files = inputs.var_files.clone();
     args.region = inputs.region.clone();
     let changed = |detail: String| EngineError::SpecChanged { detail };
-    let stack = context::load_stack(&args, &context::registry()).map_err(|d| {
+    let stack = context::load_stack(&args, &context::registry(), false).map_err(|d| {
         changed(format!(
             "{} no longer loads:\n{}",
             inputs.path.display(),

@@ -2,6 +2,7 @@
 //! digest of them so applying it can tell whether the spec changed since.
 
 use super::include::{load_layered, stack_files};
+use super::root::Confinement;
 use super::yaml::Sources;
 use crate::diag::Diagnostics;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,10 @@ use std::path::{Path, PathBuf};
 pub fn spec_sources(path: &Path) -> Vec<(PathBuf, String)> {
     let mut diags = Diagnostics::default();
     let mut sources = Sources::default();
+    // Only hashed, never shown: the load itself enforces the root.
+    let confinement = Confinement::for_stack(path, true);
     for file in stack_files(path, &mut diags) {
-        load_layered(&file, &mut sources, &mut Vec::new(), &mut diags);
+        load_layered(&file, &mut sources, &confinement, &mut Vec::new(), &mut diags);
     }
     let mut seen = std::collections::BTreeSet::new();
     sources

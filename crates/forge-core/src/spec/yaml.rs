@@ -47,7 +47,7 @@ impl Expect {
 impl Sources {
     /// The files read, with their text, in the order they were read.
     pub(crate) fn into_files(self) -> Vec<(PathBuf, String)> {
-        self.files
+        self.files.into_iter().map(|f| (f.path, f.text)).collect()
     }
 
     /// The position a span starts at.

@@ -173,7 +173,7 @@ async fn observe_one(
 ) -> Result<Attrs, ProviderError> {
     let octx = ObserveCtx {
         region: ctx.region.clone(),
-        stack: ctx.stack.clone(),
+        owner: ctx.owner.clone(),
     };
     let ids = [id.to_string()];
     let mut observed = provider.observe(&octx, &ids).await?;
@@ -366,7 +366,11 @@ mod tests {
     }
 
     async fn run(p: &Scripted) -> Result<CreateOutcome, ProviderError> {
-        let ctx = crate::values::resource_ctx("s", &Address::single("thing"), "r");
+        let ctx = crate::values::resource_ctx(
+            &crate::ownership::Owner::new("l", "s", None),
+            &Address::single("thing"),
+            "r",
+        );
         let policy = RetryPolicy {
             max_attempts: 5,
             base_delay: Duration::from_millis(1),
@@ -557,7 +561,11 @@ mod tests {
             lose_next: Mutex::new(true),
             observes: Mutex::new(0),
         };
-        let ctx = crate::values::resource_ctx("s", &Address::single("thing"), "r");
+        let ctx = crate::values::resource_ctx(
+            &crate::ownership::Owner::new("l", "s", None),
+            &Address::single("thing"),
+            "r",
+        );
         let policy = RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(1),

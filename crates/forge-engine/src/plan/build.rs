@@ -129,6 +129,7 @@ fn delete_change(
         pending_token: None,
         store_sensitive: r.store_sensitive,
         data_loss: false,
+        untracked: false,
     }
 }
 
@@ -520,6 +521,7 @@ fn plan_instance(
         store_sensitive: options.store_sensitive.contains(&inst.address)
             || recorded.is_some_and(|r| r.store_sensitive),
         data_loss: false,
+        untracked: false,
     })
 }
 

@@ -105,6 +105,11 @@ pub struct ResourceChange {
     /// database, a cache, a bucket: the data goes with it.
     #[serde(default)]
     pub data_loss: bool,
+    /// A delete of an object this state's ownership tags claim but its
+    /// records do not hold (see [`untracked`]): a deposed object the state
+    /// never recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untracked: bool,
 }
 
 /// The planned change of one output.

@@ -132,6 +132,7 @@ pub async fn search(
             pending_token: None,
             store_sensitive: false,
             data_loss: false,
+            untracked: true,
         });
     }
     out

@@ -134,6 +134,12 @@ fn check_deposed(c: &ResourceChange, recorded: Option<&ResourceState>) -> Result
         ));
     }
     let id = c.id.as_deref().unwrap_or("(none)");
+    // An untracked object (found by this state's ownership tags, never
+    // recorded) is deposed without a record; the plan's seal vouches for
+    // it having been found so.
+    if c.untracked {
+        return Ok(());
+    }
     if !recorded.is_some_and(|r| r.deposed.iter().any(|d| d.id == id)) {
         return Err(format!(
             "deletes deposed object {id}, which the state does not record"
