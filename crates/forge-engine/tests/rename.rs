@@ -5,6 +5,8 @@
 //! deletes, and names of the `fake.group` kind are unique, like a target
 //! group's.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -97,7 +99,11 @@ async fn rename(unique_group_names: bool) -> (FakeCloud, forge_engine::Plan) {
     let state = b.state().unwrap();
     assert!(state.get(&"vpc".parse().unwrap()).is_none());
     assert_eq!(
-        state.get(&"main_vpc".parse().unwrap()).unwrap().id.as_deref(),
+        state
+            .get(&"main_vpc".parse().unwrap())
+            .unwrap()
+            .id
+            .as_deref(),
         Some(net_id.as_str())
     );
     // A second plan has nothing left to do.
@@ -126,8 +132,7 @@ async fn renaming_a_used_resource_replaces_its_users_when_names_are_unique() {
     let tl = cloud.timeline();
     let at = |op: &str, a: &str| {
         tl.iter()
-            .filter(|r| r.op == op && r.address == a)
-            .next_back()
+            .rfind(|r| r.op == op && r.address == a)
             .cloned()
             .unwrap()
     };
@@ -147,8 +152,7 @@ async fn renaming_a_used_resource_moves_its_users_before_deleting_it() {
     let tl = cloud.timeline();
     let at = |op: &str, a: &str| {
         tl.iter()
-            .filter(|r| r.op == op && r.address == a)
-            .next_back()
+            .rfind(|r| r.op == op && r.address == a)
             .cloned()
             .unwrap()
     };

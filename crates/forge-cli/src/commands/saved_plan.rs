@@ -153,7 +153,11 @@ pub fn verify_spec(stamp: &SpecStamp, like: &StackArgs) -> Result<(), EngineErro
     let mut args = like.clone();
     args.stack = inputs.path.clone();
     args.env = inputs.environment.clone();
-    args.vars = inputs.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    args.vars = inputs
+        .vars
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     args.var_files = inputs.var_files.clone();
     args.region = inputs.region.clone();
     let changed = |detail: String| EngineError::SpecChanged { detail };

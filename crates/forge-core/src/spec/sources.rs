@@ -17,7 +17,13 @@ pub fn spec_sources(path: &Path) -> Vec<(PathBuf, String)> {
     // Only hashed, never shown: the load itself enforces the root.
     let confinement = Confinement::for_stack(path, true);
     for file in stack_files(path, &mut diags) {
-        load_layered(&file, &mut sources, &confinement, &mut Vec::new(), &mut diags);
+        load_layered(
+            &file,
+            &mut sources,
+            &confinement,
+            &mut Vec::new(),
+            &mut diags,
+        );
     }
     let mut seen = std::collections::BTreeSet::new();
     sources
