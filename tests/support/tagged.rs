@@ -51,7 +51,12 @@ impl Listers {
 
     async fn ec2_objects(&self) -> Result<Vec<Tagged>, String> {
         let ec2 = &self.ec2;
-        let f = || Filter::builder().name("tag-key").values(ADDRESS_TAG).build();
+        let f = || {
+            Filter::builder()
+                .name("tag-key")
+                .values(ADDRESS_TAG)
+                .build()
+        };
         let err = |what: &str, e: &dyn std::fmt::Debug| format!("{what} failed: {e:?}");
         let mut out = Vec::new();
         let mut add = |kind: &'static str, id: Option<&str>, tags: &[Tag]| {
@@ -83,7 +88,10 @@ impl Listers {
             add("elastic ip", a.allocation_id(), a.tags());
         }
         let r = ec2.describe_route_tables().filters(f()).send().await;
-        for t in r.map_err(|e| err("DescribeRouteTables", &e))?.route_tables() {
+        for t in r
+            .map_err(|e| err("DescribeRouteTables", &e))?
+            .route_tables()
+        {
             add("route table", t.route_table_id(), t.tags());
         }
         let r = ec2.describe_security_groups().filters(f()).send().await;
@@ -113,13 +121,16 @@ impl Listers {
                 .send()
                 .await
                 .map_err(|e| format!("DescribeKey {id} failed: {e:?}"))?;
-            let pending = meta.key_metadata().and_then(|m| m.key_state()).is_some_and(|s| {
-                matches!(
-                    s,
-                    aws_sdk_kms::types::KeyState::PendingDeletion
-                        | aws_sdk_kms::types::KeyState::PendingReplicaDeletion
-                )
-            });
+            let pending = meta
+                .key_metadata()
+                .and_then(|m| m.key_state())
+                .is_some_and(|s| {
+                    matches!(
+                        s,
+                        aws_sdk_kms::types::KeyState::PendingDeletion
+                            | aws_sdk_kms::types::KeyState::PendingReplicaDeletion
+                    )
+                });
             if pending {
                 continue;
             }

@@ -85,7 +85,8 @@ async fn creates_answered_500_after_the_cloud_acted_leave_no_duplicates() {
     let started = Instant::now();
     let base = base_seed();
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
-    let proxy = Proxy::start(&emulator.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
+    let proxy =
+        Proxy::start(&emulator.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
     let forge = Forge::new(proxy.env()).unwrap_or_else(|e| panic!("{e}"));
     let listers = Listers::new(&emulator.sdk_config("us-east-1").await);
     let fixture = forge_e2e::repo_root().join("tests/fixtures/retried-creates");
@@ -151,13 +152,20 @@ async fn creates_answered_500_after_the_cloud_acted_leave_no_duplicates() {
         );
 
         let apply_time = out.elapsed;
-        let plan = run(&forge, &stack, &["plan", "-e", "dev", "--detailed-exitcode"]);
+        let plan = run(
+            &forge,
+            &stack,
+            &["plan", "-e", "dev", "--detailed-exitcode"],
+        );
         plan.expect_code(0);
 
         let out = run(&forge, &stack, &["destroy", "-e", "dev", "--auto-approve"]);
         assert!(out.code() == Some(0), "{context}: destroy failed\n{out}");
         let left = listers.all().await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(left.is_empty(), "{context}: left after destroy: {left:?}\n{out}");
+        assert!(
+            left.is_empty(),
+            "{context}: left after destroy: {left:?}\n{out}"
+        );
         println!(
             "run {i}: apply {:.1}s ({} lost: {faulted:?}), plan {:.1}s, destroy {:.1}s",
             apply_time.as_secs_f64(),

@@ -180,7 +180,9 @@ mod tests {
                     let mut seen = Vec::new();
                     // Read until the end of the head and the declared body.
                     loop {
-                        let Ok(n) = stream.read(&mut buf).await else { return };
+                        let Ok(n) = stream.read(&mut buf).await else {
+                            return;
+                        };
                         if n == 0 {
                             return;
                         }
@@ -258,7 +260,11 @@ mod tests {
         assert!(guarded.create_key().send().await.is_err());
         assert_eq!(hits.swap(0, Ordering::SeqCst), 1, "a create is sent once");
         assert!(guarded.describe_key().key_id("k").send().await.is_err());
-        assert_eq!(hits.swap(0, Ordering::SeqCst), 3, "a read keeps its retries");
+        assert_eq!(
+            hits.swap(0, Ordering::SeqCst),
+            3,
+            "a read keeps its retries"
+        );
         assert!(
             guarded
                 .schedule_key_deletion()
@@ -267,6 +273,10 @@ mod tests {
                 .await
                 .is_err()
         );
-        assert_eq!(hits.swap(0, Ordering::SeqCst), 1, "any mutation is sent once");
+        assert_eq!(
+            hits.swap(0, Ordering::SeqCst),
+            1,
+            "any mutation is sent once"
+        );
     }
 }

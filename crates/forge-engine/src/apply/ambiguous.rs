@@ -238,7 +238,10 @@ mod tests {
         }
 
         fn with_foreign(self) -> Self {
-            self.objects.lock().unwrap().push(("foreign-1".into(), false));
+            self.objects
+                .lock()
+                .unwrap()
+                .push(("foreign-1".into(), false));
             self
         }
 
@@ -421,8 +424,7 @@ mod tests {
     /// is in the way. The error stands; nothing is adopted.
     #[tokio::test(start_paused = true)]
     async fn a_conflict_with_a_foreign_object_is_an_error() {
-        let p = Scripted::new(&[Step::Lose, Step::Refuse("AlreadyExistsException")])
-            .with_foreign();
+        let p = Scripted::new(&[Step::Lose, Step::Refuse("AlreadyExistsException")]).with_foreign();
         let err = run(&p).await.unwrap_err();
         assert!(
             matches!(&err, ProviderError::Api { code, .. } if code == "AlreadyExistsException"),
@@ -489,7 +491,10 @@ mod tests {
             *self.observes.lock().unwrap() += 1;
             let live = self.live.lock().unwrap().clone();
             let refs: Vec<&str> = live.iter().map(String::as_str).collect();
-            Ok(ids.iter().map(|id| (id.clone(), with_rules(&refs))).collect())
+            Ok(ids
+                .iter()
+                .map(|id| (id.clone(), with_rules(&refs)))
+                .collect())
         }
 
         async fn create(
@@ -593,5 +598,4 @@ mod tests {
         assert_eq!(*p.live.lock().unwrap(), vec!["a", "b"]);
         assert_eq!(*p.observes.lock().unwrap(), 1);
     }
-
 }

@@ -450,7 +450,16 @@ async fn create(
     .await
     {
         Ok(out) if out.adopted => {
-            converge_adopted(shared, change, &provider, &ctx, out.created, &desired, &send).await
+            converge_adopted(
+                shared,
+                change,
+                &provider,
+                &ctx,
+                out.created,
+                &desired,
+                &send,
+            )
+            .await
         }
         Ok(out) => Ok(out.created),
         Err(e) => Err(e),
