@@ -955,16 +955,30 @@ impl Provider for BucketProvider {
                 .location_constraint(BucketLocationConstraint::from(ctx.region.as_str()))
                 .build()
         });
-        let result = client
-            .create_bucket()
-            .bucket(name)
-            .set_create_bucket_configuration(location)
-            .set_object_ownership(opt_str(desired, "ownership_controls").map(ObjectOwnership::from))
-            .send()
-            .await
-            .map_err(|e| s3_err_at("CreateBucket", e));
+        // In us-east-1 S3 answers CreateBucket of a bucket this account
+        // already owns with success (elsewhere: BucketAlreadyOwnedByYou),
+        // so an existing bucket is checked before, never taken over.
+        let exists = client.head_bucket().bucket(name).send().await.is_ok();
+        let result = if exists {
+            Err(ProviderError::Api {
+                code: "BucketAlreadyOwnedByYou".into(),
+                message: format!("bucket {name} exists"),
+            })
+        } else {
+            client
+                .create_bucket()
+                .bucket(name)
+                .set_create_bucket_configuration(location)
+                .set_object_ownership(
+                    opt_str(desired, "ownership_controls").map(ObjectOwnership::from),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| s3_err_at("CreateBucket", e))
+        };
         match result {
-            Ok(_) => {}
+            Ok(()) => {}
             Err(ProviderError::Api { code, .. }) if code == "BucketAlreadyOwnedByYou" => {
                 // Ours from an earlier attempt only if it carries our tags.
                 let t = bucket_tags(&client, name).await?;
