@@ -2,9 +2,9 @@
 //! else the stack folder) unless `allow_outside_root` is set, symlinks
 //! included; a file that is not a forge spec is never quoted.
 
+use forge_core::Diagnostics;
 use forge_core::spec::testing::network_schemas;
 use forge_core::spec::{LoadOptions, Stack, load_stack};
-use forge_core::Diagnostics;
 use std::path::Path;
 
 const HEAD: &str = "stack: s\nregion: us-east-1\n";
@@ -72,7 +72,10 @@ fn includes_outside_the_repository_are_refused() {
             "{err}"
         );
         assert!(
-            err.0[0].hint.as_deref().is_some_and(|h| h.contains("--allow-outside-root")),
+            err.0[0]
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("--allow-outside-root")),
             "{err}"
         );
         never_quotes_the_secret(&err);
@@ -86,7 +89,10 @@ fn without_a_repository_the_root_is_the_stack_folder() {
     let err = load(&dir.path().join("repo/stacks/app"), false)
         .err()
         .unwrap_or_default();
-    assert!(err.0[0].message.contains("outside the stack's root"), "{err}");
+    assert!(
+        err.0[0].message.contains("outside the stack's root"),
+        "{err}"
+    );
     assert!(load(&dir.path().join("repo/stacks/app"), true).is_ok());
 }
 
@@ -125,11 +131,16 @@ fn symlinks_leading_outside_are_refused() {
     let dir = layout("link.yaml");
     let app = dir.path().join("repo/stacks/app");
     // An include that is a symlink out of the repository.
-    std::os::unix::fs::symlink(dir.path().join("outside/secret.yaml"), app.join("link.yaml"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink(
+        dir.path().join("outside/secret.yaml"),
+        app.join("link.yaml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let err = load(&app, false).err().unwrap_or_default();
     assert!(
-        err.0.iter().any(|d| d.message.contains("outside the stack's root")),
+        err.0
+            .iter()
+            .any(|d| d.message.contains("outside the stack's root")),
         "{err}"
     );
     never_quotes_the_secret(&err);
@@ -140,7 +151,9 @@ fn symlinks_leading_outside_are_refused() {
         .unwrap_or_else(|e| panic!("{e}"));
     let err = load(&app, false).err().unwrap_or_default();
     assert!(
-        err.0.iter().any(|d| d.message.contains("leads outside the stack's root")),
+        err.0
+            .iter()
+            .any(|d| d.message.contains("leads outside the stack's root")),
         "{err}"
     );
     never_quotes_the_secret(&err);

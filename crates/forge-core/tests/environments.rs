@@ -41,7 +41,10 @@ fn e_picks_the_environment() {
     let stack = load(STACK, Some("prod")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(stack.environment.as_deref(), Some("prod"));
     assert_eq!(cidr(&stack), Some(Value::from("10.2.0.0/16")));
-    assert_eq!(stack.tags.get("Name").map(String::as_str), Some("mini-prod"));
+    assert_eq!(
+        stack.tags.get("Name").map(String::as_str),
+        Some("mini-prod")
+    );
 }
 
 #[test]

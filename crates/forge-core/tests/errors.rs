@@ -352,12 +352,16 @@ case!(
 
 case!(
     count_over_the_limit,
-    spec("resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: 10.0.0.0/16\n    count: 10000000\n")
+    spec(
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: 10.0.0.0/16\n    count: 10000000\n"
+    )
 );
 
 #[test]
 fn include_outside_the_root() {
-    let main = format!("include:\n  - /etc/passwd\n  - ../../../../../../../../../../etc/hostname\n{HEAD}");
+    let main = format!(
+        "include:\n  - /etc/passwd\n  - ../../../../../../../../../../etc/hostname\n{HEAD}"
+    );
     insta::assert_snapshot!(errors_with(
         &[("stack/main.yaml", &main)],
         &LoadOptions::default()

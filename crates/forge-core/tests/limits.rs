@@ -67,7 +67,13 @@ fn resource(extra: &str) -> String {
 
 #[test]
 fn counts_from_the_report_are_refused() {
-    for count in ["9223372036854775808", "1000000000000", "10000000", "1001", "1e300"] {
+    for count in [
+        "9223372036854775808",
+        "1000000000000",
+        "10000000",
+        "1001",
+        "1e300",
+    ] {
         let d = refused(resource(&format!("    count: {count}\n")));
         says(&d, "the most one resource may have");
         let pos = d.0[0].pos.as_ref().map(|p| (p.line, p.column));
@@ -116,7 +122,10 @@ fn deep_yaml_is_refused() {
         "{HEAD}resources:\n  net:\n    type: aws.ec2.vpc\n    cidr_block: 10.0.0.0/16\n    tags:\n      {}x\n",
         "- ".repeat(5000)
     );
-    says(&refused(list), &format!("more than {MAX_YAML_DEPTH} levels"));
+    says(
+        &refused(list),
+        &format!("more than {MAX_YAML_DEPTH} levels"),
+    );
     let map = format!(
         "{HEAD}vars:\n  v: {}1{}\n",
         "{a: ".repeat(5000),
@@ -129,7 +138,10 @@ fn deep_yaml_is_refused() {
         block.push_str(&" ".repeat(i + 1));
         block.push_str("k:\n");
     }
-    says(&refused(block), &format!("more than {MAX_YAML_DEPTH} levels"));
+    says(
+        &refused(block),
+        &format!("more than {MAX_YAML_DEPTH} levels"),
+    );
 }
 
 #[test]
@@ -161,8 +173,8 @@ fn deep_expressions_are_refused() {
         // hcl-rs's parser stops at the same depth as forge documents.
         let deep = format!("at most {MAX_EXPR_DEPTH} nested levels");
         assert!(
-            d.0.iter()
-                .all(|d| d.pos.is_some() && (d.message.contains(&deep) || d.message.contains("chained binary operators"))),
+            d.0.iter().all(|d| d.pos.is_some()
+                && (d.message.contains(&deep) || d.message.contains("chained binary operators"))),
             "{}: {d}",
             &expr[..20]
         );

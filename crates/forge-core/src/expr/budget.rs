@@ -73,10 +73,7 @@ fn step(args: FuncArgs) -> Result<H, String> {
 
 /// Declares the step function in an evaluation context.
 pub(crate) fn declare(ctx: &mut Context<'_>) {
-    ctx.declare_func(
-        STEP,
-        FuncDef::builder().param(ParamType::Any).build(step),
-    );
+    ctx.declare_func(STEP, FuncDef::builder().param(ParamType::Any).build(step));
 }
 
 fn wrap(expr: Expression) -> Expression {

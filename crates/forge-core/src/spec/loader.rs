@@ -465,9 +465,17 @@ fn choose_environment(
         None => None,
         Some(Node::Scalar(s)) if known.contains(&s.as_str()) => Some(s.as_str().to_string()),
         Some(Node::Scalar(s)) => {
-            let hint = match (did_you_mean(s.as_str(), known.iter().copied()), known.is_empty()) {
-                (_, true) => "the stack declares no `environments`; remove `default_environment`".to_string(),
-                (Some(m), _) => format!("did you mean `{m}`? known environments: {}", known.join(", ")),
+            let hint = match (
+                did_you_mean(s.as_str(), known.iter().copied()),
+                known.is_empty(),
+            ) {
+                (_, true) => {
+                    "the stack declares no `environments`; remove `default_environment`".to_string()
+                }
+                (Some(m), _) => format!(
+                    "did you mean `{m}`? known environments: {}",
+                    known.join(", ")
+                ),
                 (None, _) => format!("known environments: {}", known.join(", ")),
             };
             l.error(

@@ -11,11 +11,11 @@ use super::vars::VarDecl;
 use super::yaml::{node_kind, scalar_value};
 use crate::address::Address;
 use crate::expr::functions::{FUNCTIONS, function_info};
-use crate::limits::{MAX_INSTANCES_PER_RESOURCE, MAX_INSTANCES_PER_STACK};
 use crate::expr::{
     Analysis, ExprErrorKind, Parsed, RefOp, Reference, SCOPE_NAMES, Scope, did_you_mean, evaluate,
     is_template,
 };
+use crate::limits::{MAX_INSTANCES_PER_RESOURCE, MAX_INSTANCES_PER_STACK};
 use crate::schema::{FieldMode, FieldSchema, FieldType, KindSchema};
 use crate::value::Value;
 use indexmap::IndexMap;

@@ -159,7 +159,10 @@ mod tests {
         std::fs::write(stack.join("common/a.yaml"), "x").unwrap_or_else(|e| panic!("{e}"));
         let c = Confinement::for_stack(&stack, false);
         assert_eq!(c.check(&stack.join("common/a.yaml")), Ok(()));
-        assert_eq!(c.check(&stack.join("common/../common/missing.yaml")), Ok(()));
+        assert_eq!(
+            c.check(&stack.join("common/../common/missing.yaml")),
+            Ok(())
+        );
         let outside = c.check(&stack.join("../secret.txt"));
         assert_eq!(
             outside.map_err(|e| e.resolved),

@@ -207,7 +207,8 @@ impl Sources {
                 None
             }
             Err(e) => {
-                let quotable = matches!(&e, LoadError::DuplicateKey(_)) && self.accepted(id, expect);
+                let quotable =
+                    matches!(&e, LoadError::DuplicateKey(_)) && self.accepted(id, expect);
                 diags.push(self.load_error(path, e, quotable));
                 None
             }
@@ -548,7 +549,12 @@ mod tests {
             diags.0[0].message.contains("second YAML document"),
             "{diags}"
         );
-        assert!(diags.0[0].hint.as_deref().is_some_and(|h| h.contains("---")));
+        assert!(
+            diags.0[0]
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("---"))
+        );
         // After an explicit end marker, without `---`.
         let (_, diags) = parse_spec("stack: s\n...\nregion: r\n");
         assert_eq!(at(&diags), Some((3, 1)), "{diags}");
@@ -609,8 +615,15 @@ mod tests {
         let (node, diags) = parse_spec(&text);
         assert!(node.is_none());
         // The root mapping and `vars` are two levels: the 63rd `- ` is the 65th.
-        assert_eq!(at(&diags), Some((4, 5 + 2 * (MAX_YAML_DEPTH - 2))), "{diags}");
-        let fine = format!("stack: s\nvars:\n  v:\n    {}x\n", "- ".repeat(MAX_YAML_DEPTH - 2));
+        assert_eq!(
+            at(&diags),
+            Some((4, 5 + 2 * (MAX_YAML_DEPTH - 2))),
+            "{diags}"
+        );
+        let fine = format!(
+            "stack: s\nvars:\n  v:\n    {}x\n",
+            "- ".repeat(MAX_YAML_DEPTH - 2)
+        );
         let (node, diags) = parse_spec(&fine);
         assert!(node.is_some(), "{diags}");
     }
