@@ -29,7 +29,8 @@ impl World {
 
     /// Renames the `vpc` resource to `main_vpc`, and its references.
     fn rename_vpc(&self) {
-        self.stack.edit("stack.yaml", "\n  vpc:\n", "\n  main_vpc:\n");
+        self.stack
+            .edit("stack.yaml", "\n  vpc:\n", "\n  main_vpc:\n");
         for file in ["stack.yaml", "app.yaml"] {
             let text = self.stack.read(file).unwrap_or_else(|e| panic!("{e}"));
             self.stack
@@ -100,7 +101,11 @@ async fn renaming_the_vpc_applies_in_one_go() {
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let group = &groups.target_groups()[0];
-    assert_eq!(group.vpc_id(), Some(vpc_ids[0]), "the group is in the new VPC");
+    assert_eq!(
+        group.vpc_id(),
+        Some(vpc_ids[0]),
+        "the group is in the new VPC"
+    );
     let lb_arn = group.load_balancer_arns()[0].clone();
     let listeners = elb
         .describe_listeners()

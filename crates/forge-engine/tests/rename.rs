@@ -5,6 +5,8 @@
 //! deletes, and names of the `fake.group` kind are unique, like a target
 //! group's.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -56,6 +58,15 @@ fn live(cloud: &FakeCloud, kind: &str) -> Vec<(String, FakeObject)> {
         .collect()
 }
 
+/// The last `op` on `address` in the cloud's timeline.
+fn last(cloud: &FakeCloud, op: &str, address: &str) -> forge_testkit::fake::OpRecord {
+    cloud
+        .timeline()
+        .into_iter()
+        .rfind(|r| r.op == op && r.address == address)
+        .unwrap()
+}
+
 fn action(plan: &forge_engine::Plan, address: &str) -> ChangeAction {
     plan.change(&address.parse().unwrap()).unwrap().action
 }
@@ -97,7 +108,11 @@ async fn rename(unique_group_names: bool) -> (FakeCloud, forge_engine::Plan) {
     let state = b.state().unwrap();
     assert!(state.get(&"vpc".parse().unwrap()).is_none());
     assert_eq!(
-        state.get(&"main_vpc".parse().unwrap()).unwrap().id.as_deref(),
+        state
+            .get(&"main_vpc".parse().unwrap())
+            .unwrap()
+            .id
+            .as_deref(),
         Some(net_id.as_str())
     );
     // A second plan has nothing left to do.
@@ -123,14 +138,7 @@ async fn renaming_a_used_resource_replaces_its_users_when_names_are_unique() {
         "{:?}",
         listener.replace_because
     );
-    let tl = cloud.timeline();
-    let at = |op: &str, a: &str| {
-        tl.iter()
-            .filter(|r| r.op == op && r.address == a)
-            .next_back()
-            .cloned()
-            .unwrap()
-    };
+    let at = |op: &str, a: &str| last(&cloud, op, a);
     assert!(at("delete", "group").start >= at("delete", "listener").end);
     assert!(at("delete", "vpc").start >= at("delete", "group").end);
     assert!(at("create", "listener").start >= at("create", "group").end);
@@ -144,14 +152,7 @@ async fn renaming_a_used_resource_moves_its_users_before_deleting_it() {
     let group = plan.change(&"group".parse().unwrap()).unwrap();
     assert!(group.create_before_destroy, "{:?}", group.warnings);
     assert_eq!(action(&plan, "listener"), ChangeAction::Update);
-    let tl = cloud.timeline();
-    let at = |op: &str, a: &str| {
-        tl.iter()
-            .filter(|r| r.op == op && r.address == a)
-            .next_back()
-            .cloned()
-            .unwrap()
-    };
+    let at = |op: &str, a: &str| last(&cloud, op, a);
     assert!(at("delete", "group").start >= at("update", "listener").end);
     assert!(at("update", "listener").start >= at("create", "group").end);
 }

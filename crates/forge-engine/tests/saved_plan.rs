@@ -30,7 +30,12 @@ async fn applied_and_planned() -> (FakeCloud, forge_engine::Engine, MemoryBacken
     let mut st = stack(vec![thing("a"), dep(thing("b"), "a")]);
     st.outputs.push(output.clone());
     let first = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
-    assert!(e.apply(&first, &b, &options(10)).await.unwrap().is_success());
+    assert!(
+        e.apply(&first, &b, &options(10))
+            .await
+            .unwrap()
+            .is_success()
+    );
     let mut st2 = stack(vec![thing("a"), field(dep(thing("b"), "a"), "size", 3i64)]);
     st2.outputs.push(output);
     let plan = e.plan(&st2, &b, &PlanOptions::default()).await.unwrap();
@@ -217,7 +222,12 @@ async fn genuine_plans_of_every_action_pass_the_check() {
     let cloud = FakeCloud::new();
     let e = engine(&cloud);
     let b = MemoryBackend::new();
-    let st = stack(vec![thing("keep"), thing("grow"), thing("rename"), thing("gone")]);
+    let st = stack(vec![
+        thing("keep"),
+        thing("grow"),
+        thing("rename"),
+        thing("gone"),
+    ]);
     let p = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
     assert!(e.apply(&p, &b, &options(10)).await.unwrap().is_success());
     let st2 = stack(vec![

@@ -604,9 +604,9 @@ impl Provider for FakeProvider {
                 None => {
                     let name = desired.get("name").filter(|_| self.unique_names);
                     if let Some(name) = name
-                        && i.objects
-                            .values()
-                            .any(|o| o.kind == self.schema.kind && o.attrs.get("name") == Some(name))
+                        && i.objects.values().any(|o| {
+                            o.kind == self.schema.kind && o.attrs.get("name") == Some(name)
+                        })
                     {
                         drop(i);
                         self.end("create", &address, start);

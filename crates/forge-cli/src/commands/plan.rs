@@ -1,7 +1,7 @@
 //! `forge plan`: show what apply would change; optionally save the plan.
 
-use super::{common, saved_plan};
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use super::{common, saved_plan};
 use crate::cli::{LockArgs, StackArgs};
 use crate::output;
 use std::path::Path;

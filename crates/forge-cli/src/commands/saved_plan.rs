@@ -22,7 +22,8 @@ pub fn is_plan_file(path: &Path) -> bool {
     // reading a whole file.
     let starts_like_json = std::fs::File::open(path).is_ok_and(|f| {
         use std::io::Read;
-        f.bytes()
+        std::io::BufReader::new(f)
+            .bytes()
             .map_while(Result::ok)
             .find(|b| !b.is_ascii_whitespace())
             == Some(b'{')
@@ -153,7 +154,11 @@ pub fn verify_spec(stamp: &SpecStamp, like: &StackArgs) -> Result<(), EngineErro
     let mut args = like.clone();
     args.stack = inputs.path.clone();
     args.env = inputs.environment.clone();
-    args.vars = inputs.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    args.vars = inputs
+        .vars
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     args.var_files = inputs.var_files.clone();
     args.region = inputs.region.clone();
     let changed = |detail: String| EngineError::SpecChanged { detail };

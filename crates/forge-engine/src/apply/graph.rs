@@ -160,7 +160,10 @@ impl ApplyGraph {
                 // where that can be ordered at all (a dependant that needs
                 // the new object of a delete-first replacement cannot; the
                 // planner replaces such dependants with it).
-                for b in state_deps.iter().chain(spec_dependents.get(addr).unwrap_or(&empty)) {
+                for b in state_deps
+                    .iter()
+                    .chain(spec_dependents.get(addr).unwrap_or(&empty))
+                {
                     if let Some(&bu) = up.get(b) {
                         soft.push((bu, n));
                     }

@@ -386,10 +386,12 @@ fn keeps_unique_fields(fields: &[&str], change: &ResourceChange) -> bool {
         return false;
     };
     !fields.is_empty()
-        && fields.iter().all(|f| match (before.get(*f), after.get(*f)) {
-            (Some(b), Some(a)) => values_equal(b, a),
-            _ => false,
-        })
+        && fields
+            .iter()
+            .all(|f| match (before.get(*f), after.get(*f)) {
+                (Some(b), Some(a)) => values_equal(b, a),
+                _ => false,
+            })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -16,10 +16,10 @@ pub mod verify;
 
 use crate::error::EngineError;
 use crate::provider::FieldChange;
-use seal::{PLAN_FILE_MARKER, SpecStamp, content_digest};
 use chrono::{DateTime, Utc};
 use forge_core::spec::Stack;
 use forge_core::{Address, Attrs, Value};
+use seal::{PLAN_FILE_MARKER, SpecStamp, content_digest};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -243,8 +243,7 @@ impl Plan {
             path: path.into(),
             message,
         };
-        let raw: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+        let raw: serde_json::Value = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
         let serde_json::Value::Object(object) = raw else {
             return Err(fail("not a forge plan: expected a JSON object".into()));
         };

@@ -145,10 +145,16 @@ mod tests {
 
         let mut edited = files.clone();
         edited[0].1 = b"b: 2".to_vec();
-        assert_ne!(SpecStamp::compute(inputs(), &edited, &vars).digest, base.digest);
+        assert_ne!(
+            SpecStamp::compute(inputs(), &edited, &vars).digest,
+            base.digest
+        );
         let mut added = files.clone();
         added.push((PathBuf::from("/stacks/common.yaml"), Vec::new()));
-        assert_ne!(SpecStamp::compute(inputs(), &added, &vars).digest, base.digest);
+        assert_ne!(
+            SpecStamp::compute(inputs(), &added, &vars).digest,
+            base.digest
+        );
         let other_vars = BTreeMap::from([("a".to_string(), Value::from("2"))]);
         assert_ne!(
             SpecStamp::compute(inputs(), &files, &other_vars).digest,
