@@ -478,6 +478,27 @@ def patch_ec2_group_rule_descriptions():
     SecurityGroupRule.description = property(description)
 
 
+def patch_ec2_nat_gateway_delete_releases_eip():
+    """Gap: DeleteNatGateway leaves the gateway's Elastic IP associated with
+    the gateway's network interface, so no other NAT gateway can ever use
+    that address (`Resource.AlreadyAssociated`), as a NAT gateway replaced
+    in its subnet's place must. On AWS the address is free once the gateway
+    is deleted. The patch disassociates it when the gateway is deleted."""
+    from moto.ec2.models import EC2Backend
+
+    original = EC2Backend.delete_nat_gateway
+
+    def delete_nat_gateway(self, nat_gateway_id):
+        nat_gw = original(self, nat_gateway_id)
+        eni = getattr(nat_gw, "_eni", None)
+        for eip in list(self.addresses):
+            if eni is not None and eip.eni is eni:
+                self.disassociate_address(address=eip.public_ip)
+        return nat_gw
+
+    EC2Backend.delete_nat_gateway = delete_nat_gateway
+
+
 def patch_ec2_filter_brackets_literal():
     """Gap: EC2 Describe* filter values are matched with Python's fnmatch, so
     `[` and `]` start a character class. AWS knows only `*` and `?` as
@@ -1029,6 +1050,7 @@ PATCHES = [
     patch_elasticache_parameter_groups,
     patch_elasticache_modify_subnet_group,
     patch_ec2_group_rule_descriptions,
+    patch_ec2_nat_gateway_delete_releases_eip,
     patch_rds_global_cluster_membership,
     patch_rds_parameter_group_resets,
     patch_rds_global_cluster_tags,

@@ -115,6 +115,9 @@ impl World {
             Proxy::start(&emulator.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
         let forge = Forge::new(proxy.env()).unwrap_or_else(|e| panic!("{e}"));
         let specs = StackCopy::of(&specs_dir()).unwrap_or_else(|e| panic!("{e}"));
+        // The copy stands for a repository: includes of `../_envcommon/`
+        // must stay inside the stack's root, the enclosing git work tree.
+        std::fs::create_dir(specs.path().join(".git")).unwrap_or_else(|e| panic!("{e}"));
         World {
             emulator,
             proxy,

@@ -22,7 +22,12 @@ pub struct GlobalArgs {
     pub no_color: bool,
     /// Let specs include (read) files outside the stack's repository root
     /// (the enclosing git work tree, else the stack folder).
-    #[arg(long, global = true, env = "FORGE_ALLOW_OUTSIDE_ROOT")]
+    #[arg(
+        long,
+        global = true,
+        env = "FORGE_ALLOW_OUTSIDE_ROOT",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub allow_outside_root: bool,
 }
 

@@ -18,7 +18,7 @@ fn forge(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
+fn text_of(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -38,8 +38,8 @@ fn getting_started_validates_in_both_environments() {
             "--var",
             "app_secret=not-a-secret",
         ]);
-        assert!(o.status.success(), "{env}: {}", text(&o));
-        assert!(text(&o).starts_with("OK: stack"), "{}", text(&o));
+        assert!(o.status.success(), "{env}: {}", text_of(&o));
+        assert!(text_of(&o).starts_with("OK: stack"), "{}", text_of(&o));
     }
 }
 
@@ -55,7 +55,7 @@ fn prod_has_more_instances_than_dev() {
             "--var",
             "app_secret=not-a-secret",
         ]);
-        let t = text(&o);
+        let t = text_of(&o);
         let after = t.split("valid: ").nth(1).unwrap_or_default();
         after
             .split_whitespace()
@@ -77,8 +77,8 @@ fn errors_are_reported_with_positions_and_change_nothing() {
     )
     .unwrap();
     let o = forge(&["validate", dir.path().to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{}", text_of(&o));
+    let t = text_of(&o);
     assert!(t.contains("stack.yaml:6:"), "{t}");
     assert!(t.contains("cidr_block"), "{t}");
     assert!(t.contains("vcp"), "{t}");
@@ -95,9 +95,134 @@ fn graph_renders_dot_and_mermaid() {
         "--format",
         "mermaid",
     ]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("flowchart"), "{}", text(&o));
+    assert!(o.status.success(), "{}", text_of(&o));
+    assert!(text_of(&o).contains("flowchart"), "{}", text_of(&o));
     let o = forge(&["graph", "examples/getting-started", "-e", "dev"]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("digraph"), "{}", text(&o));
+    assert!(o.status.success(), "{}", text_of(&o));
+    assert!(text_of(&o).contains("digraph"), "{}", text_of(&o));
+}
+
+/// A copy of `examples/getting-started` in a temporary repository (a
+/// `.git` folder marks the root includes must stay in).
+fn getting_started_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let stack = dir.path().join("stack");
+    std::fs::create_dir(&stack).unwrap();
+    for name in ["stack.yaml", "app.yaml"] {
+        std::fs::copy(
+            root().join("examples/getting-started").join(name),
+            stack.join(name),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_second_yaml_document_is_refused_not_dropped() {
+    let dir = getting_started_copy();
+    let app = dir.path().join("stack/app.yaml");
+    let text = std::fs::read_to_string(&app).unwrap();
+    let line = text.lines().position(|l| l == "resources:").unwrap() + 1;
+    std::fs::write(&app, text.replacen("\nresources:", "\n---\nresources:", 1)).unwrap();
+    let stack = dir.path().join("stack");
+    let o = forge(&["validate", stack.to_str().unwrap(), "-e", "dev"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text_of(&o));
+    let t = text_of(&o);
+    assert!(t.contains("a second YAML document starts here"), "{t}");
+    assert!(t.contains(&format!("app.yaml:{line}:1")), "{t}");
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let dir = getting_started_copy();
+    let path = dir.path().join("stack/stack.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+    let stack = dir.path().join("stack");
+    let o = forge(&[
+        "validate",
+        stack.to_str().unwrap(),
+        "-e",
+        "dev",
+        "--var",
+        "app_secret=not-a-secret",
+    ]);
+    assert!(o.status.success(), "{}", text_of(&o));
+}
+
+#[test]
+fn every_command_needs_e_on_a_stack_with_environments() {
+    for args in [
+        &["validate"][..],
+        &["graph"],
+        &["plan"],
+        &["apply", "--auto-approve"],
+        &["destroy", "--auto-approve"],
+        &["output"],
+        &["refresh", "--auto-approve"],
+        &["drift"],
+        &["state", "list"],
+    ] {
+        let mut full: Vec<&str> = args.to_vec();
+        full.insert(
+            if args[0] == "state" { 2 } else { 1 },
+            "examples/getting-started",
+        );
+        let o = forge(&full);
+        let t = text_of(&o);
+        assert_eq!(o.status.code(), Some(1), "{full:?}: {t}");
+        assert!(
+            t.contains("declares environments (dev, prod) but none was chosen"),
+            "{full:?}: {t}"
+        );
+        assert!(t.contains("-e dev"), "{full:?}: {t}");
+    }
+}
+
+#[test]
+fn includes_outside_the_repository_need_allow_outside_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "hunter2-do-not-print";
+    std::fs::write(
+        dir.path().join("credentials.yaml"),
+        format!("aws_secret_access_key: {secret}\n"),
+    )
+    .unwrap();
+    let stack = dir.path().join("repo/stack");
+    std::fs::create_dir_all(dir.path().join("repo/.git")).unwrap();
+    std::fs::create_dir_all(&stack).unwrap();
+    std::fs::write(
+        stack.join("main.yaml"),
+        "include: [../../credentials.yaml]\nstack: s\nregion: us-east-1\n",
+    )
+    .unwrap();
+    let o = forge(&["validate", stack.to_str().unwrap()]);
+    let t = text_of(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("include `../../credentials.yaml` is outside the stack's root"),
+        "{t}"
+    );
+    assert!(t.contains("main.yaml:1:11"), "{t}");
+    assert!(t.contains("--allow-outside-root"), "{t}");
+    // Allowed (flag or environment), the file is read, and reported
+    // without a word of its contents: it is not a forge spec.
+    for (flag, env) in [(Some("--allow-outside-root"), None), (None, Some("1"))] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_forge"));
+        cmd.arg("validate").arg(&stack).env("NO_COLOR", "1");
+        if let Some(f) = flag {
+            cmd.arg(f);
+        }
+        if let Some(v) = env {
+            cmd.env("FORGE_ALLOW_OUTSIDE_ROOT", v);
+        }
+        let o = cmd.output().unwrap();
+        let t = text_of(&o);
+        assert_eq!(o.status.code(), Some(1), "{t}");
+        assert!(t.contains("not a forge spec file"), "{t}");
+        assert!(t.contains("credentials.yaml:1:1"), "{t}");
+        assert!(!t.contains(secret), "{t}");
+    }
 }

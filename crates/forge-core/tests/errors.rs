@@ -33,7 +33,11 @@ fn errors_with(files: &[(&str, &str)], opts: &LoadOptions) -> String {
         ),
         Err(diags) => {
             let prefix = format!("{}/", dir.path().display());
-            diags.to_string().replace(&prefix, "")
+            // The repository root, named in hints about includes outside it.
+            diags
+                .to_string()
+                .replace(&prefix, "")
+                .replace(&dir.path().display().to_string(), "<repo>")
         }
     }
 }
@@ -327,4 +331,54 @@ fn var_type_mismatch_from_environment() {
         ..Default::default()
     };
     insta::assert_snapshot!(errors_with(&[("main.yaml", &main)], &opts));
+}
+
+#[test]
+fn environment_not_chosen() {
+    let main = spec("environments:\n  dev: {}\n  prod: {}\n");
+    insta::assert_snapshot!(errors(&main));
+}
+
+#[test]
+fn default_environment_unknown() {
+    let main = spec("default_environment: prdo\nenvironments:\n  dev: {}\n  prod: {}\n");
+    insta::assert_snapshot!(errors(&main));
+}
+
+case!(
+    second_yaml_document,
+    spec("vars:\n  cidr: 10.0.0.0/16\n---\nresources: {}\n")
+);
+
+case!(
+    count_over_the_limit,
+    spec(
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: 10.0.0.0/16\n    count: 10000000\n"
+    )
+);
+
+#[test]
+fn include_outside_the_root() {
+    let main = format!(
+        "include:\n  - /etc/passwd\n  - ../../../../../../../../../../etc/hostname\n{HEAD}"
+    );
+    insta::assert_snapshot!(errors_with(
+        &[("stack/main.yaml", &main)],
+        &LoadOptions::default()
+    ));
+}
+
+#[test]
+fn include_of_a_file_that_is_not_a_spec() {
+    let main = format!("include: [../ci/credentials.yaml]\n{HEAD}");
+    insta::assert_snapshot!(errors_with(
+        &[
+            ("stack/main.yaml", &main),
+            (
+                "ci/credentials.yaml",
+                "aws_secret_access_key: hunter2-do-not-print\n"
+            )
+        ],
+        &LoadOptions::default()
+    ));
 }

@@ -58,6 +58,15 @@ fn live(cloud: &FakeCloud, kind: &str) -> Vec<(String, FakeObject)> {
         .collect()
 }
 
+/// The last `op` on `address` in the cloud's timeline.
+fn last(cloud: &FakeCloud, op: &str, address: &str) -> forge_testkit::fake::OpRecord {
+    cloud
+        .timeline()
+        .into_iter()
+        .rfind(|r| r.op == op && r.address == address)
+        .unwrap()
+}
+
 fn action(plan: &forge_engine::Plan, address: &str) -> ChangeAction {
     plan.change(&address.parse().unwrap()).unwrap().action
 }
@@ -129,13 +138,7 @@ async fn renaming_a_used_resource_replaces_its_users_when_names_are_unique() {
         "{:?}",
         listener.replace_because
     );
-    let tl = cloud.timeline();
-    let at = |op: &str, a: &str| {
-        tl.iter()
-            .rfind(|r| r.op == op && r.address == a)
-            .cloned()
-            .unwrap()
-    };
+    let at = |op: &str, a: &str| last(&cloud, op, a);
     assert!(at("delete", "group").start >= at("delete", "listener").end);
     assert!(at("delete", "vpc").start >= at("delete", "group").end);
     assert!(at("create", "listener").start >= at("create", "group").end);
@@ -149,13 +152,7 @@ async fn renaming_a_used_resource_moves_its_users_before_deleting_it() {
     let group = plan.change(&"group".parse().unwrap()).unwrap();
     assert!(group.create_before_destroy, "{:?}", group.warnings);
     assert_eq!(action(&plan, "listener"), ChangeAction::Update);
-    let tl = cloud.timeline();
-    let at = |op: &str, a: &str| {
-        tl.iter()
-            .rfind(|r| r.op == op && r.address == a)
-            .cloned()
-            .unwrap()
-    };
+    let at = |op: &str, a: &str| last(&cloud, op, a);
     assert!(at("delete", "group").start >= at("update", "listener").end);
     assert!(at("update", "listener").start >= at("create", "group").end);
 }

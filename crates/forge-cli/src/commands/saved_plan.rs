@@ -22,7 +22,8 @@ pub fn is_plan_file(path: &Path) -> bool {
     // reading a whole file.
     let starts_like_json = std::fs::File::open(path).is_ok_and(|f| {
         use std::io::Read;
-        f.bytes()
+        std::io::BufReader::new(f)
+            .bytes()
             .map_while(Result::ok)
             .find(|b| !b.is_ascii_whitespace())
             == Some(b'{')

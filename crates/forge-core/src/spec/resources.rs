@@ -372,7 +372,7 @@ fn expansion(
         if let Some(f) = v.as_f64().filter(|f| f.fract() == 0.0 && !v.is_sensitive())
             && f > MAX_INSTANCES_PER_RESOURCE as f64
         {
-            too_many(l, node, name, "count", &describe_value(&v));
+            too_many(l, node, name, "count", &v.to_string());
             return Expansion::Count(0);
         }
         return match v.as_i64().filter(|_| !v.is_sensitive()) {

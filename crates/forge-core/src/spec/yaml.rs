@@ -194,13 +194,9 @@ impl Sources {
                         },
                         "not a forge spec file: none of its top-level keys is a forge key",
                     )
-                    .with_hint(format!(
-                        "a spec file has keys like stack, region, vars, resources; check the path{}",
-                        match expect {
-                            Expect::Spec(_) => " (stack folders read every *.yaml / *.yml file at their top level)",
-                            Expect::Vars => "",
-                        }
-                    )),
+                    .with_hint(
+                        "a spec file has keys like stack, region, vars, resources; check the path (a stack folder's every top-level *.yaml / *.yml file is part of the stack)",
+                    ),
                 );
                 None
             }

@@ -359,7 +359,9 @@ fn move_first(
         && !dependant.lifecycle.prevent_destroy
         && !dependant.lifecycle.create_before_destroy
         && !provider.always_create_before_destroy();
-    let mut blocking = Vec::new();
+    // The delete-first replacements it refers to, and whether each could
+    // be made create-before-destroy instead.
+    let mut replaced: Vec<(usize, bool)> = Vec::new();
     for dep in &dependant.dependencies {
         if !recorded.dependencies.contains(dep) {
             continue;
@@ -367,7 +369,7 @@ fn move_first(
         let Some(&j) = planned.get(dep) else {
             continue;
         };
-        let x = &mut changes[j];
+        let x = &changes[j];
         if x.action != ChangeAction::Replace || x.create_before_destroy {
             continue;
         }
@@ -375,22 +377,35 @@ fn move_first(
             || registry
                 .get(&x.kind)
                 .is_some_and(|p| keeps_unique_fields(p.unique_fields(), x));
-        if cannot_coexist && replaceable {
-            blocking.push(x.address.to_string());
-        } else {
-            x.create_before_destroy = true;
-            x.warnings.push(format!(
-                "replaced create-before-destroy so {} can move to the new object before the old one is deleted",
-                dependant.address
-            ));
-        }
+        replaced.push((j, cannot_coexist));
     }
-    (!blocking.is_empty()).then(|| {
-        format!(
-            "{} replaced, and its old object can neither be deleted while this refers to it nor have a new one beside it",
+    let blocking: Vec<String> = replaced
+        .iter()
+        .filter(|(_, cannot_coexist)| *cannot_coexist)
+        .map(|&(j, _)| changes[j].address.to_string())
+        .collect();
+    if !blocking.is_empty() && replaceable {
+        // Replaced itself, it is deleted before all of them: none needs
+        // to become create-before-destroy for it.
+        let (verb, them) = if blocking.len() == 1 {
+            ("is", "it")
+        } else {
+            ("are", "them")
+        };
+        return Some(format!(
+            "{} {verb} replaced delete-first (a new object cannot exist beside the old one), and this refers to {them}",
             blocking.join(", ")
-        )
-    })
+        ));
+    }
+    for (j, _) in replaced {
+        let x = &mut changes[j];
+        x.create_before_destroy = true;
+        x.warnings.push(format!(
+            "replaced create-before-destroy so {} can move to the new object before the old one is deleted",
+            dependant.address
+        ));
+    }
+    None
 }
 
 /// Whether a replacement keeps every unique field's value (known on both
