@@ -15,3 +15,19 @@ pub use error::HarnessError;
 pub use forge::{Forge, RunOutput, Running, StackCopy, getting_started_dir};
 pub use provider_world::ProviderWorld;
 pub use proxy::{ActionFilter, FaultConfig, Proxy};
+
+/// A seed for a randomized test: `$var` if set (to replay a failure),
+/// else the clock. Printed, so a failing run says how to replay it.
+pub fn seed_from_env(var: &str, what: &str) -> u64 {
+    let seed = std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(7)
+        });
+    println!("{what} seed: {seed} (replay with {var}={seed})");
+    seed
+}

@@ -8,17 +8,7 @@ use forge_e2e::{Emulator, FaultConfig, Forge, Proxy, RunOutput, StackCopy, getti
 /// The seed is printed so a failing run can be replayed
 /// (`FORGE_FAULT_SEED=<n> cargo test -p forge-e2e --test faults`).
 fn seed() -> u64 {
-    let seed = std::env::var("FORGE_FAULT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(4)
-        });
-    println!("fault seed: {seed} (replay with FORGE_FAULT_SEED={seed})");
-    seed
+    forge_e2e::seed_from_env("FORGE_FAULT_SEED", "fault")
 }
 
 fn run(forge: &Forge, stack: &StackCopy, args: &[&str]) -> RunOutput {

@@ -34,17 +34,7 @@ fn trials() -> usize {
 }
 
 fn seed() -> u64 {
-    let seed = std::env::var("FORGE_KILL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(7)
-        });
-    println!("kill seed: {seed} (replay with FORGE_KILL_SEED={seed})");
-    seed
+    forge_e2e::seed_from_env("FORGE_KILL_SEED", "kill")
 }
 
 /// SplitMix64: tiny, seedable, good enough to pick kill moments.

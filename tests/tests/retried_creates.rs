@@ -49,17 +49,7 @@ const CREATES: &[&str] = &[
 ];
 
 fn base_seed() -> u64 {
-    let seed = std::env::var("FORGE_FAULT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(11)
-        });
-    println!("fault seed: {seed} (replay with FORGE_FAULT_SEED={seed})");
-    seed
+    forge_e2e::seed_from_env("FORGE_FAULT_SEED", "fault")
 }
 
 /// Faults go to calls that change something; reads pass untouched.

@@ -54,18 +54,8 @@ impl Engine {
         backend: &dyn StateBackend,
     ) -> Result<Option<State>, EngineError> {
         let state = self.read_state(backend).await?;
-        if let Some(s) = &state
-            && (s.stack != stack.name || s.environment != stack.environment)
-        {
-            let show = |n: &str, e: &Option<String>| match e {
-                Some(e) => format!("{n} (environment {e})"),
-                None => n.to_string(),
-            };
-            return Err(EngineError::WrongStack {
-                location: backend.location(),
-                expected: show(&stack.name, &stack.environment),
-                found: show(&s.stack, &s.environment),
-            });
+        if let Some(s) = &state {
+            check_stack(stack, s, backend)?;
         }
         Ok(state)
     }
@@ -152,10 +142,7 @@ impl Engine {
         operation: &str,
         f: impl FnOnce(&mut State) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {
-        let guard = backend
-            .lock(LockInfo::new(operation, chrono::Duration::minutes(10)))
-            .await?;
-        let result = async {
+        under_lock(backend, operation, async {
             let (state, token) = backend.read().await?;
             let mut state =
                 state.ok_or_else(|| EngineError::NotInState("(there is no state yet)".into()))?;
@@ -163,14 +150,8 @@ impl Engine {
             state.serial += 1;
             backend.write(&state, &token).await?;
             Ok(out)
-        }
-        .await;
-        let unlocked = backend.unlock(&guard.info.id).await;
-        match (result, unlocked) {
-            (Ok(v), Ok(())) => Ok(v),
-            (Ok(_), Err(e)) => Err(e.into()),
-            (Err(e), _) => Err(e),
-        }
+        })
+        .await
     }
 
     /// Refreshes the state from the cloud and saves it (`forge refresh`):
@@ -262,5 +243,45 @@ impl Engine {
         id: &str,
     ) -> Result<(), EngineError> {
         Ok(backend.force_unlock(id).await?)
+    }
+}
+
+/// Refuses a state that belongs to another stack or environment than
+/// `stack` (a backend key shared by mistake).
+pub(crate) fn check_stack(
+    stack: &Stack,
+    state: &State,
+    backend: &dyn StateBackend,
+) -> Result<(), EngineError> {
+    if state.stack == stack.name && state.environment == stack.environment {
+        return Ok(());
+    }
+    let show = |n: &str, e: &Option<String>| match e {
+        Some(e) => format!("{n} (environment {e})"),
+        None => n.to_string(),
+    };
+    Err(EngineError::WrongStack {
+        location: backend.location(),
+        expected: show(&stack.name, &stack.environment),
+        found: show(&state.stack, &state.environment),
+    })
+}
+
+/// Runs `work` holding the state lock for `operation`, and releases the
+/// lock whatever `work` returned (its error wins over an unlock error).
+pub(crate) async fn under_lock<T>(
+    backend: &dyn StateBackend,
+    operation: &str,
+    work: impl std::future::Future<Output = Result<T, EngineError>>,
+) -> Result<T, EngineError> {
+    let guard = backend
+        .lock(LockInfo::new(operation, chrono::Duration::minutes(10)))
+        .await?;
+    let result = work.await;
+    let unlocked = backend.unlock(&guard.info.id).await;
+    match (result, unlocked) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(e),
     }
 }

@@ -12,13 +12,13 @@
 //! states forgets it (`forge state rm`).
 
 use crate::diff::mark_sensitive;
-use crate::engine::Engine;
+use crate::engine::{Engine, check_stack, under_lock};
 use crate::error::EngineError;
 use crate::ownership::Owner;
 use crate::provider::ObserveCtx;
 use crate::refresh::merge_observed;
 use crate::retry::with_retry;
-use crate::state::{LockInfo, ResourceState, State, StateBackend};
+use crate::state::{ResourceState, State, StateBackend};
 use forge_core::Address;
 use forge_core::spec::Stack;
 
@@ -51,20 +51,13 @@ impl Engine {
                 kind: inst.kind.clone(),
                 address: address.to_string(),
             })?;
-        let guard = backend
-            .lock(LockInfo::new("import", chrono::Duration::minutes(10)))
-            .await?;
-        let result = async {
+        under_lock(backend, "import", async {
             let (state, token) = backend.read().await?;
             let mut state = match state {
-                Some(s) if s.stack != stack.name || s.environment != stack.environment => {
-                    return Err(EngineError::WrongStack {
-                        location: backend.location(),
-                        expected: format!("{} {:?}", stack.name, stack.environment),
-                        found: format!("{} {:?}", s.stack, s.environment),
-                    });
+                Some(s) => {
+                    check_stack(stack, &s, backend)?;
+                    s
                 }
-                Some(s) => s,
                 None => State::new(stack.name.clone(), stack.environment.clone()),
             };
             if let Some(r) = state.get(address)
@@ -105,13 +98,7 @@ impl Engine {
             state.serial += 1;
             backend.write(&state, &token).await?;
             Ok(r)
-        }
-        .await;
-        let unlocked = backend.unlock(&guard.info.id).await;
-        match (result, unlocked) {
-            (Ok(v), Ok(())) => Ok(v),
-            (Ok(_), Err(e)) => Err(e.into()),
-            (Err(e), _) => Err(e),
-        }
+        })
+        .await
     }
 }

@@ -2,11 +2,11 @@
 //! the state after the user saw the drift report.
 
 use super::DriftReport;
-use crate::engine::Engine;
+use crate::engine::{Engine, check_stack, under_lock};
 use crate::error::EngineError;
 use crate::refresh::{apply_observed, observe_all};
 use crate::retry::RetryPolicy;
-use crate::state::{BackendError, LockInfo, State, StateBackend, VersionToken};
+use crate::state::{BackendError, State, StateBackend, VersionToken};
 use forge_core::spec::Stack;
 
 impl Engine {
@@ -24,20 +24,11 @@ impl Engine {
         report: &DriftReport,
         retry: &RetryPolicy,
     ) -> Result<State, EngineError> {
-        let guard = backend
-            .lock(LockInfo::new("refresh", chrono::Duration::minutes(10)))
-            .await?;
-        let result = async {
+        under_lock(backend, "refresh", async {
             let (state, token) = backend.read().await?;
             let state =
                 state.ok_or_else(|| EngineError::NotInState("(there is no state yet)".into()))?;
-            if state.stack != stack.name || state.environment != stack.environment {
-                return Err(EngineError::WrongStack {
-                    location: backend.location(),
-                    expected: stack.name.clone(),
-                    found: state.stack.clone(),
-                });
-            }
+            check_stack(stack, &state, backend)?;
             if report.state_lineage.as_deref() != Some(state.lineage.as_str())
                 || report.state_serial != state.serial
             {
@@ -59,13 +50,7 @@ impl Engine {
             refreshed.serial += 1;
             backend.write(&refreshed, &token).await?;
             Ok(refreshed)
-        }
-        .await;
-        let unlocked = backend.unlock(&guard.info.id).await;
-        match (result, unlocked) {
-            (Ok(v), Ok(())) => Ok(v),
-            (Ok(_), Err(e)) => Err(e.into()),
-            (Err(e), _) => Err(e),
-        }
+        })
+        .await
     }
 }

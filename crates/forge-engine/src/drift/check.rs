@@ -78,18 +78,8 @@ impl Engine {
         options: &DriftOptions,
     ) -> Result<DriftReport, EngineError> {
         let state = self.read_state(backend).await?;
-        if let Some(s) = &state
-            && (s.stack != stack.name || s.environment != stack.environment)
-        {
-            let show = |n: &str, e: &Option<String>| match e {
-                Some(e) => format!("{n} (environment {e})"),
-                None => n.to_string(),
-            };
-            return Err(EngineError::WrongStack {
-                location: backend.location(),
-                expected: show(&stack.name, &stack.environment),
-                found: show(&s.stack, &s.environment),
-            });
+        if let Some(s) = &state {
+            crate::engine::check_stack(stack, s, backend)?;
         }
         let registry = self.registry();
         let mut report = DriftReport::new(stack.name.clone(), stack.environment.clone());

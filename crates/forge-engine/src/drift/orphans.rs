@@ -99,6 +99,9 @@ pub struct Found {
     pub orphans: Vec<Orphan>,
     /// Recorded objects another state claims.
     pub conflicts: Vec<Conflict>,
+    /// What the confirming observe saw of each orphan, by (kind, id), so
+    /// a caller that acts on them need not observe them again.
+    pub observed: BTreeMap<(String, String), Attrs>,
     /// Failures (the search is incomplete).
     pub errors: Vec<DriftError>,
 }
@@ -151,8 +154,10 @@ pub async fn find(
             .iter()
             .any(|k| known.contains_key(&(k.clone(), c.id.clone())))
     });
-    let (orphans, confirm_errors) = confirm(registry, owner, stack, candidates, retry).await;
+    let (orphans, observed, confirm_errors) =
+        confirm(registry, owner, stack, candidates, retry).await;
     found.orphans = orphans;
+    found.observed = observed;
     found.errors.extend(confirm_errors);
     found
 }
@@ -248,32 +253,26 @@ fn indexed_candidates(
                 let recorded = kinds
                     .iter()
                     .find_map(|k| known.get(&(k.clone(), t.id.clone())).map(|a| (k, a)));
+                // With no state, a state of this stack and environment
+                // may be the lost one: reported, unconfirmed.
                 let lost = search == Search::NoState
                     && by.stack.as_deref() == Some(owner.stack.as_str())
                     && by.environment == owner.environment;
                 if lost {
-                    if !kinds.is_empty() {
-                        candidates.push(Candidate {
-                            kinds,
+                    true
+                } else {
+                    if let Some((kind, address)) = recorded {
+                        conflicts.push(Conflict {
+                            address: address.clone(),
+                            kind: kind.clone(),
                             region: region.to_string(),
-                            address_tag: t.tags.get(ADDRESS_TAG).cloned(),
-                            id: t.id,
-                            unconfirmed: true,
+                            id: t.id.clone(),
+                            claimed_by: by.to_string(),
+                            claimed_by_lineage: by.lineage.clone(),
                         });
                     }
                     continue;
                 }
-                if let Some((kind, address)) = recorded {
-                    conflicts.push(Conflict {
-                        address: address.clone(),
-                        kind: kind.clone(),
-                        region: region.to_string(),
-                        id: t.id.clone(),
-                        claimed_by: by.to_string(),
-                        claimed_by_lineage: by.lineage.clone(),
-                    });
-                }
-                continue;
             }
             Claim::Unowned => continue,
         };
@@ -348,8 +347,13 @@ async fn confirm(
     stack: &Stack,
     mut pending: Vec<Candidate>,
     retry: &RetryPolicy,
-) -> (Vec<Orphan>, Vec<DriftError>) {
+) -> (
+    Vec<Orphan>,
+    BTreeMap<(String, String), Attrs>,
+    Vec<DriftError>,
+) {
     let mut orphans = Vec::new();
+    let mut seen = BTreeMap::new();
     let mut errors = Vec::new();
     while !pending.is_empty() {
         let mut groups: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
@@ -388,13 +392,16 @@ async fn confirm(
             for mut c in found {
                 match observed.get(&c.id) {
                     Some(attrs) if c.unconfirmed && contradicts(&stack.tags, attrs) => {}
-                    Some(_) => orphans.push(Orphan {
-                        kind: kind.clone(),
-                        region: c.region,
-                        id: c.id,
-                        address_tag: c.address_tag,
-                        unconfirmed: c.unconfirmed,
-                    }),
+                    Some(attrs) => {
+                        seen.insert((kind.clone(), c.id.clone()), attrs.clone());
+                        orphans.push(Orphan {
+                            kind: kind.clone(),
+                            region: c.region,
+                            id: c.id,
+                            address_tag: c.address_tag,
+                            unconfirmed: c.unconfirmed,
+                        });
+                    }
                     None => {
                         c.kinds.remove(0);
                         if !c.kinds.is_empty() {
@@ -405,7 +412,7 @@ async fn confirm(
             }
         }
     }
-    (orphans, errors)
+    (orphans, seen, errors)
 }
 
 /// One batched observe of the candidates' ids.

@@ -23,13 +23,13 @@ use crate::drift::Orphan;
 use crate::drift::orphans::{self, Search};
 use crate::ownership::Owner;
 use crate::plan::ChangeAction;
-use crate::provider::{Created, ObserveCtx};
+use crate::provider::Created;
 use crate::registry::ProviderRegistry;
-use crate::retry::{RetryPolicy, with_retry};
+use crate::retry::RetryPolicy;
 use crate::state::State;
 use crate::values::with_id;
+use forge_core::Address;
 use forge_core::spec::Stack;
-use forge_core::{Address, Attrs};
 use std::collections::BTreeMap;
 
 /// What the search decided.
@@ -84,7 +84,7 @@ pub async fn search(
     }
     // The lowest id of an address is adopted, so every run picks the same.
     mine.sort_by(|a, b| (&a.address_tag, &a.id).cmp(&(&b.address_tag, &b.id)));
-    let attrs = observe(registry, &owner, &mine, retry).await;
+    let attrs = found.observed;
     for o in mine {
         let Some(before) = attrs.get(&(o.kind.clone(), o.id.clone())).cloned() else {
             continue;
@@ -136,44 +136,4 @@ pub async fn search(
         });
     }
     out
-}
-
-/// One batched observe per (kind, region) of the found objects.
-async fn observe(
-    registry: &ProviderRegistry,
-    owner: &Owner,
-    found: &[Orphan],
-    retry: &RetryPolicy,
-) -> BTreeMap<(String, String), Attrs> {
-    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for o in found {
-        groups
-            .entry((o.kind.clone(), o.region.clone()))
-            .or_default()
-            .push(o.id.clone());
-    }
-    let calls = groups.into_iter().map(|((kind, region), ids)| async move {
-        let Some(provider) = registry.get(&kind) else {
-            return Vec::new();
-        };
-        let ctx = ObserveCtx {
-            region,
-            owner: owner.clone(),
-        };
-        match with_retry(retry, || provider.observe(&ctx, &ids), |_, _, _| {}).await {
-            Ok(seen) => seen
-                .into_iter()
-                .map(|(id, a)| ((kind.clone(), id), a))
-                .collect(),
-            Err(e) => {
-                tracing::warn!(kind = %kind, error = %e, "observing untracked objects");
-                Vec::new()
-            }
-        }
-    });
-    futures::future::join_all(calls)
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
 }
