@@ -557,6 +557,37 @@ def patch_s3_get_bucket_versioning_root():
     S3Response.get_bucket_versioning = get_bucket_versioning
 
 
+def patch_s3_create_bucket_tags():
+    """Gap: moto 5.2.5 ignores `CreateBucketConfiguration.Tags`, with which
+    S3 tags a general purpose bucket in the CreateBucket call itself (so a
+    bucket is never untagged, even if the client dies right after). Apply
+    them to a bucket the call created (not to one that existed)."""
+    import xmltodict
+    from moto.s3.responses import S3Response
+
+    original = S3Response._bucket_response_put
+
+    def bucket_response_put(self, request, bucket_name, querystring):
+        existed = bucket_name in self.backend.buckets
+        result = original(self, request, bucket_name, querystring)
+        if querystring or existed or bucket_name not in self.backend.buckets:
+            return result
+        try:
+            config = xmltodict.parse(self.body).get("CreateBucketConfiguration") or {}
+        except Exception:
+            return result
+        tags = (config.get("Tags") or {}).get("Tag") or []
+        if isinstance(tags, dict):
+            tags = [tags]
+        if tags:
+            self.backend.put_bucket_tagging(
+                bucket_name, {t["Key"]: t.get("Value") or "" for t in tags}
+            )
+        return result
+
+    S3Response._bucket_response_put = bucket_response_put
+
+
 def patch_rds_global_cluster_membership():
     """Gap: moto keeps every RDS global cluster in the us-east-1 backend, but
     RemoveFromGlobalCluster and DeleteDBCluster look for it in the backend of
@@ -1043,6 +1074,7 @@ PATCHES = [
     patch_cloudwatch_rpc_v2_cbor,
     patch_s3_get_bucket_replication_rules,
     patch_s3_get_bucket_versioning_root,
+    patch_s3_create_bucket_tags,
     patch_s3_conditional_writes_atomic,
     patch_ec2_filter_brackets_literal,
     patch_elasticache_deletes,

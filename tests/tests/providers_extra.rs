@@ -270,13 +270,28 @@ async fn metric_alarm_lifecycle() {
         ]
     );
 
-    // Someone else's alarm of the same name is not overwritten.
+    // An alarm of the same name is not overwritten: not by this state
+    // under another address, nor by another state.
     let err = p
         .create(&ctx_in(PRIMARY, "other"), &spec, "t")
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("not managed by this stack"),
+        err.to_string()
+            .contains("belongs to this state under another address (not other)"),
+        "{err}"
+    );
+    let err = p
+        .create(
+            &forge_e2e::provider_world::ctx_in("another-stack", PRIMARY, "api_cpu"),
+            &spec,
+            "t",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("it is owned by state lineage-of-extra-test"),
         "{err}"
     );
 

@@ -169,7 +169,9 @@ impl Owner {
     /// who owns it, and how to take it over explicitly.
     pub fn refusal(&self, what: &str, address: &Address, claim: &Claim) -> String {
         let owner = match claim {
-            Claim::Ours => return format!("{what} is already owned by this state"),
+            Claim::Ours => {
+                format!("it belongs to this state under another address (not {address})")
+            }
             Claim::OtherState(by) => format!("it is owned by {by}"),
             Claim::Unconfirmed(by) => format!(
                 "it carries this stack's name but no {STATE_TAG} tag, so it may belong to \

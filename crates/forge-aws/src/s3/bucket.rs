@@ -695,20 +695,19 @@ async fn check_replication(
     Ok(())
 }
 
-async fn put_tags(
-    client: &Client,
-    bucket: &str,
+/// The bucket's whole tag set: the user's, forge's ownership tags, and the
+/// force-destroy setting.
+fn tag_set(
     user: &BTreeMap<String, String>,
     system: &BTreeMap<String, String>,
     force: bool,
-) -> Result<(), ProviderError> {
+) -> Result<Vec<Tag>, ProviderError> {
     let mut all = user.clone();
     all.extend(system.iter().map(|(k, v)| (k.clone(), v.clone())));
     if force {
         all.insert(FORCE_DESTROY_TAG.to_string(), "true".to_string());
     }
-    let tag_set = all
-        .iter()
+    all.iter()
         .map(|(k, v)| {
             Tag::builder()
                 .key(k)
@@ -716,9 +715,18 @@ async fn put_tags(
                 .build()
                 .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+async fn put_tags(
+    client: &Client,
+    bucket: &str,
+    user: &BTreeMap<String, String>,
+    system: &BTreeMap<String, String>,
+    force: bool,
+) -> Result<(), ProviderError> {
     let tagging = Tagging::builder()
-        .set_tag_set(Some(tag_set))
+        .set_tag_set(Some(tag_set(user, system, force)?))
         .build()
         .map_err(|e| ProviderError::Invalid(format!("tags: {e}")))?;
     client
@@ -949,16 +957,39 @@ impl Provider for BucketProvider {
         {
             check_replication(&self.clients, &ctx.region, name, &Attrs::new(), desired).await?;
         }
-        // us-east-1 is the one region S3 refuses as an explicit constraint.
-        let location = (ctx.region != "us-east-1").then(|| {
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(ctx.region.as_str()))
-                .build()
-        });
+        let force = opt_bool(desired, "force_destroy").unwrap_or(false);
+        // The ownership tags go in the CreateBucket call itself, so a
+        // bucket this state made is never untagged (an answer lost after
+        // the bucket was made, then a failed PutBucketTagging, would
+        // otherwise leave a bucket nobody can tell is ours).
+        let configuration = CreateBucketConfiguration::builder()
+            .set_tags(Some(tag_set(
+                &tags::user_tags(desired),
+                &ctx.system_tags,
+                force,
+            )?))
+            // us-east-1 is the one region S3 refuses as an explicit constraint.
+            .set_location_constraint(
+                (ctx.region != "us-east-1")
+                    .then(|| BucketLocationConstraint::from(ctx.region.as_str())),
+            )
+            .build();
         // In us-east-1 S3 answers CreateBucket of a bucket this account
         // already owns with success (elsewhere: BucketAlreadyOwnedByYou),
-        // so an existing bucket is checked before, never taken over.
-        let exists = client.head_bucket().bucket(name).send().await.is_ok();
+        // so an existing bucket is checked before, never taken over. Any
+        // other answer than "exists" or a retryable failure (404, or 403
+        // for another account's bucket) is left to CreateBucket to settle.
+        let exists = match client
+            .head_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| s3_err_at("HeadBucket", e))
+        {
+            Ok(_) => true,
+            Err(e) if e.is_retryable() => return Err(e),
+            Err(_) => false,
+        };
         let result = if exists {
             Err(ProviderError::Api {
                 code: "BucketAlreadyOwnedByYou".into(),
@@ -968,7 +999,7 @@ impl Provider for BucketProvider {
             client
                 .create_bucket()
                 .bucket(name)
-                .set_create_bucket_configuration(location)
+                .create_bucket_configuration(configuration)
                 .set_object_ownership(
                     opt_str(desired, "ownership_controls").map(ObjectOwnership::from),
                 )
@@ -997,7 +1028,6 @@ impl Provider for BucketProvider {
             }
             Err(e) => return Err(e),
         }
-        let force = opt_bool(desired, "force_destroy").unwrap_or(false);
         put_tags(
             &client,
             name,
