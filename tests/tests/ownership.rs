@@ -228,7 +228,7 @@ async fn a_killed_apply_of_one_environment_never_adopts_another() {
         // The killed run's lock: what `forge force-unlock` would remove.
         let _ = std::fs::remove_file(stack.path().join(".forge/state/mini-dev.json.lock"));
         let plan = w.run(&stack, &["plan", "-e", "dev"]);
-        for (_, (id, _)) in &prod {
+        for (id, _) in prod.values() {
             assert!(
                 !plan.stdout.contains(id.as_str()),
                 "dev's plan after a kill at {delay} ms names prod's {id}:\n{}",
