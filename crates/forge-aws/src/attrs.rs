@@ -103,6 +103,27 @@ pub fn drop_nulls<'a>(attrs: &mut Attrs, names: impl IntoIterator<Item = &'a str
     }
 }
 
+/// An attribute map from `(name, value)` pairs.
+pub fn attrs<const N: usize>(pairs: [(&str, Value); N]) -> Attrs {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Minimal set difference: what to add and what to remove to go from
+/// `prior` to `desired` (both treated as sets).
+pub fn set_diff<T: PartialEq + Clone>(prior: &[T], desired: &[T]) -> (Vec<T>, Vec<T>) {
+    let add = desired
+        .iter()
+        .filter(|d| !prior.contains(d))
+        .cloned()
+        .collect();
+    let remove = prior
+        .iter()
+        .filter(|p| !desired.contains(p))
+        .cloned()
+        .collect();
+    (add, remove)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

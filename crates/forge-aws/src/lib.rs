@@ -19,6 +19,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod appautoscaling;
+pub mod arn;
 pub mod attrs;
 pub mod clients;
 pub mod cloudwatch;
@@ -28,6 +29,7 @@ pub mod elasticache;
 pub mod elbv2;
 pub mod error;
 pub mod iam;
+pub mod kind;
 pub mod kms;
 pub mod logs;
 pub mod normalize;
@@ -53,22 +55,42 @@ use std::sync::Arc;
 /// from `settings`.
 pub fn register_all(registry: &mut ProviderRegistry, settings: AwsSettings) {
     let clients = Arc::new(AwsClients::new(settings));
-    ec2::register(registry, &clients);
-    elbv2::register(registry, &clients);
-    ecs::register(registry, &clients);
-    appautoscaling::register(registry, &clients);
-    wafv2::register(registry, &clients);
-    iam::register(registry, &clients);
-    logs::register(registry, &clients);
-    kms::register(registry, &clients);
-    s3::register(registry, &clients);
-    secretsmanager::register(registry, &clients);
-    ssm::register(registry, &clients);
-    rds::register(registry, &clients);
-    elasticache::register(registry, &clients);
-    cloudwatch::register(registry, &clients);
-    // Drift's orphan search: one tagging call per region for the kinds it maps.
-    registry.set_tag_index(Arc::new(tagging::ResourceTagIndex::new(clients)));
+    let mut r = kind::Registrar::new(registry, clients.clone());
+    register_kinds(&mut r);
+    let (registry, shapes) = r.finish();
+    // Drift's orphan search: one tagging call per region for the kinds
+    // whose ARN shape the tag index knows.
+    registry.set_tag_index(Arc::new(tagging::ResourceTagIndex::new(clients, shapes)));
+}
+
+/// Every kind, service by service.
+fn register_kinds(r: &mut kind::Registrar) {
+    ec2::register(r);
+    elbv2::register(r);
+    ecs::register(r);
+    appautoscaling::register(r);
+    wafv2::register(r);
+    iam::register(r);
+    logs::register(r);
+    kms::register(r);
+    s3::register(r);
+    secretsmanager::register(r);
+    ssm::register(r);
+    rds::register(r);
+    elasticache::register(r);
+    cloudwatch::register(r);
+}
+
+/// The ARN shapes of every kind (for tests of the tag index).
+#[cfg(test)]
+pub(crate) fn registered_shapes() -> Vec<(kind::ArnShape, String)> {
+    let mut registry = ProviderRegistry::new();
+    let mut r = kind::Registrar::new(
+        &mut registry,
+        Arc::new(AwsClients::new(AwsSettings::default())),
+    );
+    register_kinds(&mut r);
+    r.finish().1
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! same functions, so equal meaning compares equal and a fresh apply is
 //! followed by a plan with no changes.
 
-use forge_core::{Attrs, Value};
+use forge_core::{Attrs, KindSchema, Value};
 use ipnet::IpNet;
 
 /// The canonical text of a CIDR block: the network address (host bits
@@ -89,6 +89,19 @@ fn canonical(json: &serde_json::Value, key: Option<&str>) -> serde_json::Value {
         }
         other => other.clone(),
     }
+}
+
+/// Applies what every kind's `normalize` does: `tags` made a map of
+/// text, and nulls of settable fields dropped so "unset" has one spelling.
+pub fn normalize_common(schema: &KindSchema, attrs: &mut Attrs) {
+    crate::tags::normalize_tags(attrs);
+    let settable: Vec<&str> = schema
+        .fields
+        .iter()
+        .filter(|(_, f)| f.settable())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    crate::attrs::drop_nulls(attrs, settable);
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The Resource Groups Tagging API as drift's tag index: one paged
 //! `GetResources` per region, filtered on `forge:stack = <stack>`, returns
 //! the ARN and tags of every tagged resource of every service, which
-//! [`ARN_SHAPES`] maps back to forge kinds and ids.
+//! ARN shapes the kinds declare ([`crate::kind::Kind::ARN`]) map back to
+//! forge kinds and ids.
 //!
 //! Without it, drift's orphan search calls every kind's `list_tagged`: at
 //! least one List/Describe per kind and region, and for kinds whose list
@@ -13,11 +14,12 @@
 //! (`GetResources` does not list IAM users and roles), SSM parameters (the ARN
 //! of `/x` and of `x` is the same, so the name cannot be told back), and
 //! kinds without tags or without a list of their own (KMS aliases, ECS
-//! task definition revisions, associations). Adding a kind is one line in
-//! [`ARN_SHAPES`]; its unit test shows the ARN it expects.
+//! task definition revisions, associations). A kind joins the index by
+//! declaring its ARN shape; the tests below show the ARNs expected.
 
 use crate::clients::AwsClients;
 use crate::error::sdk_error;
+use crate::kind::{ArnShape, IdFrom};
 use crate::paging::collect_pages;
 use crate::tags::STACK_TAG;
 use async_trait::async_trait;
@@ -36,145 +38,10 @@ const SERVICE: &str = "tagging";
 /// request in most cases.
 const TAGS_PER_PAGE: i32 = 500;
 
-/// How a kind's id is read from its ARN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IdFrom {
-    /// The resource part after the shape's prefix (`vpc/vpc-1` -> `vpc-1`).
-    Rest,
-    /// The whole ARN (kinds whose id is their ARN).
-    Arn,
-    /// The rest without the `:*` some log group ARNs end with.
-    LogGroup,
-}
-
-/// One ARN shape: the service part, the start of the resource part, the
-/// kinds it can be (most likely first), and where the id is.
-#[derive(Debug, Clone, Copy)]
-struct ArnShape {
-    service: &'static str,
-    prefix: &'static str,
-    kinds: &'static [&'static str],
-    id: IdFrom,
-}
-
-const fn shape(
-    service: &'static str,
-    prefix: &'static str,
-    kinds: &'static [&'static str],
-    id: IdFrom,
-) -> ArnShape {
-    ArnShape {
-        service,
-        prefix,
-        kinds,
-        id,
-    }
-}
-
-use IdFrom::{Arn, LogGroup, Rest};
-
-/// Every ARN shape the index maps back to a kind. One line per kind.
-const ARN_SHAPES: &[ArnShape] = &[
-    shape("ec2", "vpc/", &["aws.ec2.vpc"], Rest),
-    shape("ec2", "subnet/", &["aws.ec2.subnet"], Rest),
-    shape(
-        "ec2",
-        "internet-gateway/",
-        &["aws.ec2.internet_gateway"],
-        Rest,
-    ),
-    shape("ec2", "elastic-ip/", &["aws.ec2.eip"], Rest),
-    shape("ec2", "natgateway/", &["aws.ec2.nat_gateway"], Rest),
-    shape("ec2", "route-table/", &["aws.ec2.route_table"], Rest),
-    shape("ec2", "security-group/", &["aws.ec2.security_group"], Rest),
-    shape("ec2", "vpc-flow-log/", &["aws.ec2.flow_log"], Rest),
-    shape("ec2", "vpc-endpoint/", &["aws.ec2.vpc_endpoint"], Rest),
-    shape(
-        "elasticloadbalancing",
-        "loadbalancer/app/",
-        &["aws.elbv2.load_balancer"],
-        Arn,
-    ),
-    shape(
-        "elasticloadbalancing",
-        "loadbalancer/net/",
-        &["aws.elbv2.load_balancer"],
-        Arn,
-    ),
-    shape(
-        "elasticloadbalancing",
-        "targetgroup/",
-        &["aws.elbv2.target_group"],
-        Arn,
-    ),
-    shape(
-        "elasticloadbalancing",
-        "listener/",
-        &["aws.elbv2.listener"],
-        Arn,
-    ),
-    shape(
-        "elasticloadbalancing",
-        "listener-rule/",
-        &["aws.elbv2.listener_rule"],
-        Arn,
-    ),
-    shape("ecs", "cluster/", &["aws.ecs.cluster"], Arn),
-    shape("ecs", "service/", &["aws.ecs.service"], Arn),
-    shape("kms", "key/", &["aws.kms.key"], Rest),
-    shape("logs", "log-group:", &["aws.logs.log_group"], LogGroup),
-    shape(
-        "secretsmanager",
-        "secret:",
-        &["aws.secretsmanager.secret"],
-        Arn,
-    ),
-    shape("s3", "", &["aws.s3.bucket"], Rest),
-    shape("wafv2", "regional/webacl/", &["aws.wafv2.web_acl"], Arn),
-    shape("rds", "cluster:", &["aws.rds.cluster"], Rest),
-    shape(
-        "rds",
-        "db:",
-        &["aws.rds.cluster_instance", "aws.rds.db_instance"],
-        Rest,
-    ),
-    shape("rds", "subgrp:", &["aws.rds.db_subnet_group"], Rest),
-    shape(
-        "rds",
-        "cluster-pg:",
-        &["aws.rds.cluster_parameter_group"],
-        Rest,
-    ),
-    shape("rds", "pg:", &["aws.rds.db_parameter_group"], Rest),
-    shape(
-        "elasticache",
-        "replicationgroup:",
-        &["aws.elasticache.replication_group"],
-        Rest,
-    ),
-    shape(
-        "elasticache",
-        "subnetgroup:",
-        &["aws.elasticache.subnet_group"],
-        Rest,
-    ),
-    shape(
-        "elasticache",
-        "parametergroup:",
-        &["aws.elasticache.parameter_group"],
-        Rest,
-    ),
-    shape(
-        "cloudwatch",
-        "alarm:",
-        &["aws.cloudwatch.metric_alarm"],
-        Rest,
-    ),
-];
-
-/// The kinds and id an ARN stands for, or `None` for resources forge has
-/// no kind for (ECS tasks, network interfaces, snapshots, ...).
-pub fn kind_and_id(arn: &str) -> Option<(Vec<String>, String)> {
+/// The kinds and id an ARN stands for among `shapes` (each with its kind,
+/// in registration order), or `None` for resources forge has no kind for
+/// (ECS tasks, network interfaces, snapshots, ...).
+pub fn kind_and_id(shapes: &[(ArnShape, String)], arn: &str) -> Option<(Vec<String>, String)> {
     // arn:partition:service:region:account:resource — the resource part
     // may itself contain `:` (`cluster:db-1`, `log-group:/x:*`).
     let mut parts = arn.splitn(6, ':');
@@ -188,21 +55,31 @@ pub fn kind_and_id(arn: &str) -> Option<(Vec<String>, String)> {
     ) else {
         return None;
     };
-    let shape = ARN_SHAPES
+    // The longest matching prefix wins, so `vpc/` never swallows a
+    // `vpc-endpoint/`, and every kind sharing it is a candidate.
+    let matches = |s: &ArnShape| s.service == service && resource.starts_with(s.prefix);
+    let best = shapes
         .iter()
-        .find(|s| s.service == service && resource.starts_with(s.prefix))?;
+        .filter(|(s, _)| matches(s))
+        .map(|(s, _)| s.prefix.len())
+        .max()?;
+    let chosen: Vec<&(ArnShape, String)> = shapes
+        .iter()
+        .filter(|(s, _)| matches(s) && s.prefix.len() == best)
+        .collect();
+    let shape = chosen.first()?.0;
     let rest = &resource[shape.prefix.len()..];
     let id = match shape.id {
-        Rest => rest,
-        Arn => arn,
-        LogGroup => rest.strip_suffix(":*").unwrap_or(rest),
+        IdFrom::Rest => rest,
+        IdFrom::Arn => arn,
+        IdFrom::LogGroup => rest.strip_suffix(":*").unwrap_or(rest),
     };
     // An empty id, or an S3 object rather than a bucket, is no resource.
     if id.is_empty() || (service == "s3" && rest.contains('/')) {
         return None;
     }
     Some((
-        shape.kinds.iter().map(|k| k.to_string()).collect(),
+        chosen.iter().map(|(_, k)| k.clone()).collect(),
         id.to_string(),
     ))
 }
@@ -211,19 +88,24 @@ pub fn kind_and_id(arn: &str) -> Option<(Vec<String>, String)> {
 #[derive(Debug, Clone)]
 pub struct ResourceTagIndex {
     clients: Arc<AwsClients>,
+    shapes: Arc<Vec<(ArnShape, String)>>,
 }
 
 impl ResourceTagIndex {
-    /// An index sharing the providers' client cache.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        ResourceTagIndex { clients }
+    /// An index sharing the providers' client cache, mapping ARNs with the
+    /// registered kinds' shapes.
+    pub fn new(clients: Arc<AwsClients>, shapes: Vec<(ArnShape, String)>) -> Self {
+        ResourceTagIndex {
+            clients,
+            shapes: Arc::new(shapes),
+        }
     }
 }
 
 #[async_trait]
 impl TagIndex for ResourceTagIndex {
     fn covers(&self, kind: &str) -> bool {
-        ARN_SHAPES.iter().any(|s| s.kinds.contains(&kind))
+        self.shapes.iter().any(|(_, k)| k == kind)
     }
 
     async fn tagged(&self, ctx: &ObserveCtx) -> Result<Vec<TaggedResource>, ProviderError> {
@@ -234,6 +116,7 @@ impl TagIndex for ResourceTagIndex {
             .build();
         let client = &client;
         let filter = &filter;
+        let shapes = &self.shapes;
         collect_pages(|token| async move {
             let out = client
                 .get_resources()
@@ -247,7 +130,7 @@ impl TagIndex for ResourceTagIndex {
                 .resource_tag_mapping_list()
                 .iter()
                 .filter_map(|m| {
-                    let (kinds, id) = kind_and_id(m.resource_arn()?)?;
+                    let (kinds, id) = kind_and_id(shapes, m.resource_arn()?)?;
                     let tags = m
                         .tags()
                         .iter()
@@ -265,6 +148,15 @@ impl TagIndex for ResourceTagIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shapes every registered kind declares.
+    fn shapes() -> Vec<(ArnShape, String)> {
+        crate::registered_shapes()
+    }
+
+    fn kind_and_id(arn: &str) -> Option<(Vec<String>, String)> {
+        super::kind_and_id(&shapes(), arn)
+    }
 
     fn one(arn: &str) -> (String, String) {
         let (kinds, id) = kind_and_id(arn).unwrap_or_else(|| panic!("{arn} not mapped"));
@@ -450,7 +342,7 @@ mod tests {
         ] {
             assert_eq!(kind_and_id(bad), None, "{bad}");
         }
-        let index = ResourceTagIndex::new(Arc::new(AwsClients::new(Default::default())));
+        let index = ResourceTagIndex::new(Arc::new(AwsClients::new(Default::default())), shapes());
         assert!(index.covers("aws.ec2.vpc"));
         assert!(index.covers("aws.rds.db_instance"));
         assert!(index.covers("aws.kms.key"));
@@ -462,19 +354,16 @@ mod tests {
     }
 
     #[test]
-    fn every_shape_names_a_kind_once() {
+    fn every_shape_names_its_kinds_once() {
         let mut seen = std::collections::BTreeSet::new();
-        for s in ARN_SHAPES {
+        for (s, kind) in shapes() {
             assert!(
-                seen.insert((s.service, s.prefix)),
-                "{}:{}",
+                seen.insert((s.service, s.prefix, kind.clone())),
+                "{}:{} {kind}",
                 s.service,
                 s.prefix
             );
-            assert!(!s.kinds.is_empty());
-            for k in s.kinds {
-                assert!(k.starts_with("aws."), "{k}");
-            }
+            assert!(kind.starts_with("aws."), "{kind}");
         }
     }
 }

@@ -8,7 +8,8 @@
 //! (forge's bookkeeping) and `aws:*` (reserved, set by AWS) so they compare
 //! equal to the spec's.
 
-use forge_core::{Attrs, Value};
+use forge_core::fields::Tags;
+use forge_core::{Attrs, FieldSchema, FieldType, Value};
 use forge_engine::{Created, Owner, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 
@@ -57,6 +58,29 @@ pub fn observed_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
             .map(|(k, v)| (k.to_string(), Value::from(v)))
             .collect(),
     )
+}
+
+/// The user's tags of an observed object, typed: system tags left out.
+pub fn observed_map<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Tags {
+    Tags(
+        tags.into_iter()
+            .filter(|(k, _)| !is_system_key(k))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+/// The tags to set at create, typed: the user's plus forge's system tags
+/// (which win over a user tag of the same key).
+pub fn with_system(user: &Tags, system: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut tags: BTreeMap<String, String> = user
+        .0
+        .iter()
+        .filter(|(k, _)| !is_system_key(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    tags.extend(system.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tags
 }
 
 /// Normalizes the `tags` attribute: a missing or null `tags` is an empty
@@ -169,6 +193,13 @@ where
 /// The ids of `(id, address tag)` listings.
 pub fn listed_ids(listed: Vec<(String, Option<String>)>) -> Vec<String> {
     listed.into_iter().map(|(id, _)| id).collect()
+}
+
+/// The `tags` field every taggable kind has.
+pub fn tags_field() -> FieldSchema {
+    FieldSchema::optional(FieldType::map(FieldType::String)).describe(
+        "Tags of the resource; forge adds forge:stack and forge:address (not shown here).",
+    )
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 pub mod address;
 pub mod diag;
 pub mod expr;
+pub mod fields;
 pub mod graph;
 pub mod limits;
 pub mod schema;

@@ -67,7 +67,7 @@ pub use crate::attrs::observed;
 /// The shared normalization of both kinds, which carry no tags (the
 /// common step adds an empty map, removed again here).
 pub fn normalize_untagged(schema: &KindSchema, mut attrs: Attrs) -> Attrs {
-    crate::ec2::common::normalize_common(schema, &mut attrs);
+    crate::normalize::normalize_common(schema, &mut attrs);
     attrs.remove("tags");
     attrs
 }

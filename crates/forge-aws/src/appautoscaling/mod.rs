@@ -9,12 +9,11 @@ pub mod target;
 pub use policy::PolicyProvider;
 pub use target::TargetProvider;
 
-use crate::clients::AwsClients;
-use forge_engine::ProviderRegistry;
+use crate::kind::Registrar;
 use std::sync::Arc;
 
 /// Registers every Application Auto Scaling kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(TargetProvider::new(clients.clone())));
-    registry.register(Arc::new(PolicyProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(Arc::new(TargetProvider::new(r.clients().clone())), &[]);
+    r.provider(Arc::new(PolicyProvider::new(r.clients().clone())), &[]);
 }

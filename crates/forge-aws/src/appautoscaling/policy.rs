@@ -15,9 +15,9 @@ use super::common::{
     AasBase, BATCH, CONCURRENCY, Scaled, aas_err, gone_is_ok, normalize_untagged, observed,
 };
 use super::target::identity_fields;
+use crate::attrs::attrs;
 use crate::attrs::{opt_str, req_str};
 use crate::clients::AwsClients;
-use crate::ec2::common::attrs;
 use crate::elbv2::common::{int_of, number_value};
 use crate::paging::{collect_pages, for_chunks};
 use async_trait::async_trait;

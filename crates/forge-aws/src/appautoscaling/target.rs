@@ -13,9 +13,9 @@
 use super::common::{
     AasBase, BATCH, CONCURRENCY, Scaled, aas_err, gone_is_ok, normalize_untagged, observed,
 };
+use crate::attrs::attrs;
 use crate::attrs::opt_i64;
 use crate::clients::AwsClients;
-use crate::ec2::common::attrs;
 use crate::elbv2::common::number_value;
 use crate::paging::{collect_pages, for_chunks};
 use async_trait::async_trait;

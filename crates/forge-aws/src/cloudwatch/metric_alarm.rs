@@ -27,12 +27,14 @@
 //! ownership tags, use the Tagging API (see the module above).
 
 use super::{CONCURRENCY, cw_err, tagged_resources};
+use crate::attrs::attrs;
 use crate::attrs::{opt_bool, opt_i64, opt_str, req_str, str_list, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::error::is_not_found;
+use crate::normalize::normalize_common;
 use crate::paging::{collect_pages, concurrent, for_chunks};
 use crate::tags;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{

@@ -12,6 +12,7 @@ pub use metric_alarm::MetricAlarmProvider;
 
 use crate::clients::AwsClients;
 use crate::error::sdk_error;
+use crate::kind::{ArnShape, Registrar};
 use crate::paging::collect_pages;
 use crate::tags::{ADDRESS_TAG, STATE_TAG};
 use aws_sdk_resourcegroupstagging::types::TagFilter;
@@ -19,7 +20,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_engine::Owner;
-use forge_engine::{ProviderError, ProviderRegistry};
+use forge_engine::ProviderError;
 use std::sync::Arc;
 
 /// The service name used in errors and as the concurrency group.
@@ -89,6 +90,9 @@ pub async fn tagged_resources(
 }
 
 /// Registers every CloudWatch kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(MetricAlarmProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(MetricAlarmProvider::new(r.clients().clone())),
+        &[ArnShape::rest("cloudwatch", "alarm:")],
+    );
 }

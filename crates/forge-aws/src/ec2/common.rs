@@ -14,11 +14,16 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification, Unsuccessf
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_core::{Attrs, Value};
 use forge_engine::{ObserveCtx, Owner, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+
+pub use crate::arn::partition;
+pub use crate::attrs::{attrs, set_diff};
+pub use crate::normalize::normalize_common;
+pub use crate::tags::tags_field;
 
 /// The service name used in errors and as the concurrency group.
 pub const SERVICE: &str = "ec2";
@@ -107,6 +112,27 @@ pub fn tag_spec(
         .resource_type(resource_type)
         .set_tags(Some(to_tags(&tags::create_tags(desired, &ctx.system_tags))))
         .build()
+}
+
+/// The TagSpecification carrying the user's and forge's tags at create
+/// (typed fields).
+pub fn tag_spec_of(
+    resource_type: ResourceType,
+    user: &forge_core::fields::Tags,
+    ctx: &ResourceCtx,
+) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(to_tags(&tags::with_system(user, &ctx.system_tags))))
+        .build()
+}
+
+/// The user's tags of an observed resource, typed (system tags hidden).
+pub fn observed_tag_map(tags: &[Tag]) -> forge_core::fields::Tags {
+    tags::observed_map(
+        tags.iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))),
+    )
 }
 
 /// The `tags` attribute of an observed resource (system tags hidden).
@@ -246,6 +272,25 @@ pub async fn orphan_id<D: Describe>(
     Ok(tags::pick_orphan(ids, &address))
 }
 
+/// The live resources of the kind owned by `owner` (given, only those
+/// tagged as `address`), with their `forge:address` tag: a kind's
+/// `list_owned`.
+pub async fn list_owned<D: Describe>(
+    client: &Client,
+    owner: &Owner,
+    address: Option<&str>,
+) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+    let items = describe::<D>(client, ownership_filters(owner, address)).await?;
+    Ok(items
+        .iter()
+        .filter(|i| owned::<D>(i, owner, address))
+        .filter_map(|i| {
+            let id = D::id(i)?.to_string();
+            Some((id, tag_value(D::tags(i), ADDRESS_TAG).map(str::to_string)))
+        })
+        .collect())
+}
+
 /// Every live resource of the kind tagged with the stack, with its
 /// `forge:address` tag.
 pub async fn list_tagged<D: Describe>(
@@ -303,31 +348,6 @@ pub fn by_id<D: Describe>(
         .collect()
 }
 
-/// An attribute map from `(name, value)` pairs.
-pub fn attrs<const N: usize>(pairs: [(&str, Value); N]) -> Attrs {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-}
-
-/// The `tags` field every taggable kind has.
-pub fn tags_field() -> FieldSchema {
-    FieldSchema::optional(FieldType::map(FieldType::String)).describe(
-        "Tags of the resource; forge adds forge:stack and forge:address (not shown here).",
-    )
-}
-
-/// Applies what every EC2 kind's `normalize` does: `tags` made a map of
-/// text, and nulls of settable fields dropped so "unset" has one spelling.
-pub fn normalize_common(schema: &KindSchema, attrs: &mut Attrs) {
-    tags::normalize_tags(attrs);
-    let settable: Vec<&str> = schema
-        .fields
-        .iter()
-        .filter(|(_, f)| f.settable())
-        .map(|(k, _)| k.as_str())
-        .collect();
-    crate::attrs::drop_nulls(attrs, settable);
-}
-
 /// The first failure reported in the body of a batch call (DeleteFlowLogs,
 /// DeleteVpcEndpoints, CreateFlowLogs answer 200 with per-item errors).
 pub fn unsuccessful(items: &[UnsuccessfulItem]) -> Result<(), ProviderError> {
@@ -340,47 +360,33 @@ pub fn unsuccessful(items: &[UnsuccessfulItem]) -> Result<(), ProviderError> {
     }
 }
 
-/// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else {
-        "aws"
-    }
+/// Keys described items by id, each turned into a kind's fields.
+pub fn keyed<D: Describe, F>(
+    items: Vec<D::Item>,
+    mut to_fields: impl FnMut(&D::Item) -> F,
+) -> BTreeMap<String, F> {
+    items
+        .iter()
+        .filter_map(|i| Some((D::id(i)?.to_string(), to_fields(i))))
+        .collect()
+}
+
+/// The ARN of an EC2 resource as text, when the owner is known.
+pub fn arn_text(region: &str, owner: Option<&str>, resource: &str, id: &str) -> Option<String> {
+    owner.map(|owner| {
+        format!(
+            "arn:{}:ec2:{region}:{owner}:{resource}/{id}",
+            partition(region)
+        )
+    })
 }
 
 /// The ARN of an EC2 resource (`vpc/vpc-123`), as the console shows it;
 /// null when the owner is unknown.
 pub fn arn(region: &str, owner: Option<&str>, resource: &str, id: &str) -> Value {
-    match owner {
-        Some(owner) => Value::String(format!(
-            "arn:{}:ec2:{region}:{owner}:{resource}/{id}",
-            partition(region)
-        )),
-        None => Value::Null,
-    }
-}
-
-/// Minimal set difference: what to add and what to remove to go from
-/// `prior` to `desired` (both treated as sets).
-pub fn set_diff<T: PartialEq + Clone>(prior: &[T], desired: &[T]) -> (Vec<T>, Vec<T>) {
-    let add = desired
-        .iter()
-        .filter(|d| !prior.contains(d))
-        .cloned()
-        .collect();
-    let remove = prior
-        .iter()
-        .filter(|p| !desired.contains(p))
-        .cloned()
-        .collect();
-    (add, remove)
+    arn_text(region, owner, resource, id)
+        .map(Value::String)
+        .unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

@@ -4,19 +4,17 @@
 //! from the old VPC and attaches to the new one; delete detaches first.
 //! Observe cost: one DescribeInternetGateways per 200 gateways.
 
-use super::common::{
-    self, Describe, Ec2Base, attrs, by_id, describe_ids, ec2_err, normalize_common, tags_field,
-};
-use crate::attrs::{opt_str, str_or_null};
-use crate::clients::AwsClients;
+use super::Ec2;
+use super::common::{self, Describe, describe_ids, ec2_err};
 use crate::error::{delete_result, ignore_not_found};
+use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{AttachmentStatus, Filter, InternetGateway, ResourceType, Tag};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// DescribeInternetGateways.
 pub struct InternetGatewayApi;
@@ -49,45 +47,23 @@ impl Describe for InternetGatewayApi {
     }
 }
 
-/// The `aws.ec2.internet_gateway` provider.
-pub struct InternetGatewayProvider {
-    base: Ec2Base,
-    schema: KindSchema,
+/// The fields of `aws.ec2.internet_gateway`.
+#[derive(Debug, Clone, Fields)]
+pub struct InternetGatewayFields {
+    /// The VPC to attach it to (changing it moves the attachment).
+    pub vpc_id: Option<String>,
+    pub tags: Tags,
+    /// The gateway's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The owning AWS account.
+    #[field(computed)]
+    pub owner_id: Option<String>,
 }
 
-impl InternetGatewayProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        InternetGatewayProvider {
-            base: Ec2Base::new(clients),
-            schema: schema(),
-        }
-    }
-}
-
-/// The schema of `aws.ec2.internet_gateway`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ec2.internet_gateway",
-        "An internet gateway, attached to a VPC.",
-        [
-            (
-                "vpc_id",
-                FieldSchema::optional(FieldType::String)
-                    .describe("The VPC to attach it to (changing it moves the attachment)."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The gateway's ARN."),
-            ),
-            (
-                "owner_id",
-                FieldSchema::computed(FieldType::String).describe("The owning AWS account."),
-            ),
-        ],
-    )
-}
+/// The `aws.ec2.internet_gateway` kind.
+#[derive(Default)]
+pub struct InternetGatewayKind;
 
 /// The VPC a gateway is attached (or attaching) to.
 fn attached_vpc(igw: &InternetGateway) -> Option<&str> {
@@ -102,18 +78,14 @@ fn attached_vpc(igw: &InternetGateway) -> Option<&str> {
         .and_then(|a| a.vpc_id())
 }
 
-fn igw_attrs(region: &str, igw: &InternetGateway) -> Attrs {
+fn fields(region: &str, igw: &InternetGateway) -> InternetGatewayFields {
     let id = igw.internet_gateway_id().unwrap_or_default();
-    attrs([
-        ("id", id.into()),
-        ("vpc_id", str_or_null(attached_vpc(igw))),
-        ("tags", common::observed_tags(igw.tags())),
-        (
-            "arn",
-            common::arn(region, igw.owner_id(), "internet-gateway", id),
-        ),
-        ("owner_id", str_or_null(igw.owner_id())),
-    ])
+    InternetGatewayFields {
+        vpc_id: attached_vpc(igw).map(str::to_string),
+        tags: common::observed_tag_map(igw.tags()),
+        arn: common::arn_text(region, igw.owner_id(), "internet-gateway", id),
+        owner_id: igw.owner_id().map(str::to_string),
+    }
 }
 
 async fn attach(client: &Client, id: &str, vpc: &str) -> Result<(), ProviderError> {
@@ -151,54 +123,38 @@ async fn detach(client: &Client, id: &str, vpc: &str) -> Result<(), ProviderErro
     }
 }
 
-async fn describe_one(
-    client: &Client,
-    region: &str,
-    id: &str,
-) -> Result<Option<Attrs>, ProviderError> {
-    let items = describe_ids::<InternetGatewayApi>(client, &[id.to_string()]).await?;
-    Ok(items.first().map(|g| igw_attrs(region, g)))
-}
-
 #[async_trait]
-impl Provider for InternetGatewayProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for InternetGatewayKind {
+    const KIND: &'static str = "aws.ec2.internet_gateway";
+    const DESCRIPTION: &'static str = "An internet gateway, attached to a VPC.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "internet-gateway/"));
+    type Service = Ec2;
+    type Fields = InternetGatewayFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(common::CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
+        client: &Client,
         ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let items = describe_ids::<InternetGatewayApi>(&client, ids).await?;
-        Ok(by_id::<InternetGatewayApi>(items, |g| {
-            igw_attrs(&ctx.region, g)
+    ) -> Result<BTreeMap<String, InternetGatewayFields>, ProviderError> {
+        let items = describe_ids::<InternetGatewayApi>(client, ids).await?;
+        Ok(common::keyed::<InternetGatewayApi, _>(items, |g| {
+            fields(&ctx.region, g)
         }))
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &InternetGatewayFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<Made<InternetGatewayFields>, ProviderError> {
         let out = client
             .create_internet_gateway()
-            .tag_specifications(common::tag_spec(
+            .tag_specifications(common::tag_spec_of(
                 ResourceType::InternetGateway,
-                desired,
+                &desired.tags,
                 ctx,
             ))
             .send()
@@ -210,35 +166,36 @@ impl Provider for InternetGatewayProvider {
                 message: "CreateInternetGateway returned nothing".into(),
             })?;
         let id = igw.internet_gateway_id().unwrap_or_default().to_string();
-        let mut attrs = igw_attrs(&ctx.region, &igw);
-        if let Some(vpc) = opt_str(desired, "vpc_id") {
-            attach(&client, &id, vpc).await?;
-            attrs.insert("vpc_id".into(), vpc.into());
+        let mut made = fields(&ctx.region, &igw);
+        if let Some(vpc) = &desired.vpc_id {
+            attach(client, &id, vpc).await?;
+            made.vpc_id = Some(vpc.clone());
         }
-        Ok(Created { id, attrs })
+        Ok(Made { id, fields: made })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &InternetGatewayFields,
+        desired: &InternetGatewayFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let (before, after) = (opt_str(prior, "vpc_id"), opt_str(desired, "vpc_id"));
-        if before != after {
-            if let Some(old) = before {
-                detach(&client, id, old).await?;
+    ) -> Result<InternetGatewayFields, ProviderError> {
+        if prior.vpc_id != desired.vpc_id {
+            if let Some(old) = &prior.vpc_id {
+                detach(client, id, old).await?;
             }
-            if let Some(new) = after {
-                attach(&client, id, new).await?;
+            if let Some(new) = &desired.vpc_id {
+                attach(client, id, new).await?;
             }
         }
-        common::sync_tags(&client, id, prior, desired).await?;
-        describe_one(&client, &ctx.region, id)
-            .await?
+        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
+        let items = describe_ids::<InternetGatewayApi>(client, &[id.to_string()]).await?;
+        items
+            .first()
+            .map(|g| fields(&ctx.region, g))
             .ok_or_else(|| ProviderError::Transient {
                 message: format!("internet gateway {id} not visible"),
             })
@@ -246,18 +203,18 @@ impl Provider for InternetGatewayProvider {
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &InternetGatewayFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         // Detach from what it is attached to now, not what state recorded.
-        let items = describe_ids::<InternetGatewayApi>(&client, &[id.to_string()]).await?;
+        let items = describe_ids::<InternetGatewayApi>(client, &[id.to_string()]).await?;
         let Some(igw) = items.first() else {
             return Ok(());
         };
         for vpc in igw.attachments().iter().filter_map(|a| a.vpc_id()) {
-            detach(&client, id, vpc).await?;
+            detach(client, id, vpc).await?;
         }
         delete_result(
             client
@@ -270,26 +227,13 @@ impl Provider for InternetGatewayProvider {
         )
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(id) = common::orphan_id::<InternetGatewayApi>(&client, ctx).await? else {
-            return Ok(None);
-        };
-        Ok(describe_one(&client, &ctx.region, &id)
-            .await?
-            .map(|attrs| Created { id, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::list_tagged::<InternetGatewayApi>(&client, ctx).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        common::list_owned::<InternetGatewayApi>(client, &ctx.owner, address).await
     }
 }
 
@@ -297,7 +241,6 @@ impl Provider for InternetGatewayProvider {
 mod tests {
     use super::*;
     use aws_sdk_ec2::types::InternetGatewayAttachment;
-    use forge_core::Value;
 
     #[test]
     fn attachment_is_the_vpc_id() {
@@ -311,8 +254,8 @@ mod tests {
                     .build(),
             )
             .build();
-        let a = igw_attrs("us-east-1", &igw);
-        assert_eq!(a["vpc_id"], Value::from("vpc-1"));
+        let a = fields("us-east-1", &igw);
+        assert_eq!(a.vpc_id.as_deref(), Some("vpc-1"));
         let detached = InternetGateway::builder()
             .internet_gateway_id("igw-2")
             .attachments(
@@ -322,6 +265,6 @@ mod tests {
                     .build(),
             )
             .build();
-        assert_eq!(igw_attrs("us-east-1", &detached)["vpc_id"], Value::Null);
+        assert_eq!(fields("us-east-1", &detached).vpc_id, None);
     }
 }

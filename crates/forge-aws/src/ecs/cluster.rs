@@ -14,10 +14,12 @@ use super::common::{
     self, CONCURRENCY, EcsBase, ecs_err, from_sdk_strategy, normalize_strategy, observed_tags,
     strategy_schema, to_sdk_strategy,
 };
+use crate::attrs::attrs;
 use crate::attrs::{normalize_set, opt_str, req_str, str_list, str_or_null, str_set};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
+use crate::normalize::normalize_common;
 use crate::paging::{collect_pages, for_chunks};
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName};

@@ -12,13 +12,21 @@ pub use cluster::ClusterProvider;
 pub use service::ServiceProvider;
 pub use task_definition::TaskDefinitionProvider;
 
-use crate::clients::AwsClients;
-use forge_engine::ProviderRegistry;
+use crate::kind::{ArnShape, Registrar};
 use std::sync::Arc;
 
 /// Registers every ECS kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(ClusterProvider::new(clients.clone())));
-    registry.register(Arc::new(TaskDefinitionProvider::new(clients.clone())));
-    registry.register(Arc::new(ServiceProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(ClusterProvider::new(r.clients().clone())),
+        &[ArnShape::arn("ecs", "cluster/")],
+    );
+    r.provider(
+        Arc::new(TaskDefinitionProvider::new(r.clients().clone())),
+        &[],
+    );
+    r.provider(
+        Arc::new(ServiceProvider::new(r.clients().clone())),
+        &[ArnShape::arn("ecs", "service/")],
+    );
 }

@@ -17,11 +17,13 @@ use super::common::{self, CONCURRENCY, EcsBase, ecs_err, is_gone, observed_tags}
 use super::container::{
     container_schema, from_sdk_container, normalize_containers, to_sdk_container,
 };
+use crate::attrs::attrs;
 use crate::attrs::{normalize_set, opt_str, req_str, str_list, str_or_null, str_set};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::elbv2::common::text_value;
+use crate::normalize::normalize_common;
 use crate::paging::collect_pages;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{

@@ -10,13 +10,21 @@ pub use parameter_group::ParameterGroupProvider;
 pub use replication_group::ReplicationGroupProvider;
 pub use subnet_group::SubnetGroupProvider;
 
-use crate::clients::AwsClients;
-use forge_engine::ProviderRegistry;
+use crate::kind::{ArnShape, Registrar};
 use std::sync::Arc;
 
 /// Registers this service's kinds.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(SubnetGroupProvider::new(clients.clone())));
-    registry.register(Arc::new(ParameterGroupProvider::new(clients.clone())));
-    registry.register(Arc::new(ReplicationGroupProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(SubnetGroupProvider::new(r.clients().clone())),
+        &[ArnShape::rest("elasticache", "subnetgroup:")],
+    );
+    r.provider(
+        Arc::new(ParameterGroupProvider::new(r.clients().clone())),
+        &[ArnShape::rest("elasticache", "parametergroup:")],
+    );
+    r.provider(
+        Arc::new(ReplicationGroupProvider::new(r.clients().clone())),
+        &[ArnShape::rest("elasticache", "replicationgroup:")],
+    );
 }

@@ -22,11 +22,13 @@ use super::common::{
     self, CONCURRENCY, EcBase, TAG_CONCURRENCY, ec_err, ignore_gone, is_gone, observed_tags,
     to_tags,
 };
+use crate::attrs::attrs;
 use crate::attrs::{opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
+use crate::normalize::normalize_common;
 use crate::paging::{collect_pages, concurrent};
 use crate::tags;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{CacheParameterGroup, ParameterNameValue};

@@ -43,14 +43,16 @@ use super::common::{
     self, CONCURRENCY, EcBase, ec_err, ignore_gone, observed_tags, tag_value, to_tags,
     version_pin_matches,
 };
+use crate::attrs::attrs;
 use crate::attrs::{
     bool_or_null, int_or_null, opt_bool, opt_i64, opt_str, req_str, str_list, str_or_null, str_set,
 };
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::kms::key_id_of;
+use crate::normalize::normalize_common;
 use crate::paging::collect_pages;
 use crate::tags;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{

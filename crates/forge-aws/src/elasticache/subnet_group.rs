@@ -13,11 +13,13 @@
 //! with N costs ceil(N/100) + n requests.
 
 use super::common::{self, CONCURRENCY, EcBase, ec_err, ignore_gone, observed_tags, to_tags};
+use crate::attrs::attrs;
 use crate::attrs::{opt_str, req_str, str_list, str_or_null, str_set};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
+use crate::normalize::normalize_common;
 use crate::paging::collect_pages;
 use crate::tags;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::CacheSubnetGroup;

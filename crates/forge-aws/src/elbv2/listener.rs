@@ -14,10 +14,12 @@ use super::actions::{action_schema, from_sdk_actions, normalize_actions, to_sdk_
 use super::common::{
     self, CONCURRENCY, ElbBase, describe_arns, elb_err, observed, observed_tags, with_tags,
 };
+use crate::attrs::attrs;
 use crate::attrs::{opt_i64, opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::error::delete_result;
+use crate::normalize::normalize_common;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum};

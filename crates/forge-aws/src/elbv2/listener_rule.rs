@@ -14,10 +14,12 @@ use super::actions::{
 use super::common::{
     self, CONCURRENCY, ElbBase, describe_arns, elb_err, observed, observed_tags, with_tags,
 };
+use crate::attrs::attrs;
 use crate::attrs::{opt_i64, req_str};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::error::{delete_result, is_not_found};
+use crate::normalize::normalize_common;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Rule, RulePriorityPair};

@@ -15,14 +15,28 @@ pub use listener_rule::ListenerRuleProvider;
 pub use load_balancer::LoadBalancerProvider;
 pub use target_group::TargetGroupProvider;
 
-use crate::clients::AwsClients;
-use forge_engine::ProviderRegistry;
+use crate::kind::{ArnShape, Registrar};
 use std::sync::Arc;
 
 /// Registers every ELBv2 kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(LoadBalancerProvider::new(clients.clone())));
-    registry.register(Arc::new(TargetGroupProvider::new(clients.clone())));
-    registry.register(Arc::new(ListenerProvider::new(clients.clone())));
-    registry.register(Arc::new(ListenerRuleProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(LoadBalancerProvider::new(r.clients().clone())),
+        &[
+            ArnShape::arn("elasticloadbalancing", "loadbalancer/app/"),
+            ArnShape::arn("elasticloadbalancing", "loadbalancer/net/"),
+        ],
+    );
+    r.provider(
+        Arc::new(TargetGroupProvider::new(r.clients().clone())),
+        &[ArnShape::arn("elasticloadbalancing", "targetgroup/")],
+    );
+    r.provider(
+        Arc::new(ListenerProvider::new(r.clients().clone())),
+        &[ArnShape::arn("elasticloadbalancing", "listener/")],
+    );
+    r.provider(
+        Arc::new(ListenerRuleProvider::new(r.clients().clone())),
+        &[ArnShape::arn("elasticloadbalancing", "listener-rule/")],
+    );
 }

@@ -17,10 +17,12 @@ use super::common::{
     self, CONCURRENCY, ElbBase, describe_arns, describe_tags, elb_err, int_of, observed_tags,
     text_value,
 };
+use crate::attrs::attrs;
 use crate::attrs::{opt_str, req_str, str_or_null, str_set};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::error::{delete_result, is_not_found};
+use crate::normalize::normalize_common;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{

@@ -15,12 +15,12 @@ pub mod role;
 
 pub use role::RoleProvider;
 
-use crate::clients::AwsClients;
 use crate::error::sdk_error;
+use crate::kind::Registrar;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_engine::{ProviderError, ProviderRegistry};
+use forge_engine::ProviderError;
 use std::sync::Arc;
 
 /// The service name used in errors and as the concurrency group.
@@ -40,6 +40,6 @@ where
 }
 
 /// Registers every IAM kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(RoleProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(Arc::new(RoleProvider::new(r.clients().clone())), &[]);
 }

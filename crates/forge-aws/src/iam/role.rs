@@ -17,11 +17,14 @@
 
 use super::policy::{self, policy_map_field};
 use super::{CONCURRENCY, iam_err};
+use crate::attrs::attrs;
+use crate::attrs::set_diff;
 use crate::attrs::{int_or_null, opt_i64, opt_str, req_str, str_list, str_or_null, str_set};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, set_diff, tags_field};
 use crate::error::is_not_found;
+use crate::normalize::normalize_common;
 use crate::paging::{collect_pages, concurrent};
+use crate::tags::tags_field;
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_iam::Client;

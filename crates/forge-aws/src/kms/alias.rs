@@ -9,10 +9,11 @@
 //! taken as the result of an earlier attempt.
 
 use super::{CONCURRENCY, key_id_of, kms_err};
+use crate::attrs::attrs;
 use crate::attrs::{opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common};
 use crate::error::ignore_not_found;
+use crate::normalize::normalize_common;
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;

@@ -13,11 +13,13 @@
 //! every `forge:` tag).
 
 use super::{CONCURRENCY, kms_err};
+use crate::attrs::attrs;
 use crate::attrs::{opt_bool, opt_i64, opt_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::error::is_not_found;
+use crate::normalize::normalize_common;
 use crate::paging::{collect_pages, concurrent};
+use crate::tags::tags_field;
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_kms::Client;

@@ -6,12 +6,12 @@ pub mod key;
 pub use alias::AliasProvider;
 pub use key::KeyProvider;
 
-use crate::clients::AwsClients;
 use crate::error::sdk_error;
+use crate::kind::{ArnShape, Registrar};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_engine::{ProviderError, ProviderRegistry};
+use forge_engine::ProviderError;
 use std::sync::Arc;
 
 /// The service name used in errors and as the concurrency group.
@@ -39,9 +39,12 @@ pub fn key_id_of(text: &str) -> &str {
 }
 
 /// Registers every KMS kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(KeyProvider::new(clients.clone())));
-    registry.register(Arc::new(AliasProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(KeyProvider::new(r.clients().clone())),
+        &[ArnShape::rest("kms", "key/")],
+    );
+    r.provider(Arc::new(AliasProvider::new(r.clients().clone())), &[]);
 }
 
 #[cfg(test)]

@@ -11,11 +11,13 @@
 //! and lists everything still gives the right answer.
 
 use super::{CONCURRENCY, logs_err};
+use crate::attrs::attrs;
 use crate::attrs::{int_or_null, opt_i64, opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::error::is_not_found;
+use crate::normalize::normalize_common;
 use crate::paging::{collect_pages, concurrent, for_chunks};
+use crate::tags::tags_field;
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::Client;

@@ -4,12 +4,12 @@ pub mod log_group;
 
 pub use log_group::LogGroupProvider;
 
-use crate::clients::AwsClients;
 use crate::error::sdk_error;
+use crate::kind::{ArnShape, IdFrom, Registrar};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_engine::{ProviderError, ProviderRegistry};
+use forge_engine::ProviderError;
 use std::sync::Arc;
 
 /// The service name used in errors and as the concurrency group.
@@ -28,6 +28,13 @@ where
 }
 
 /// Registers every CloudWatch Logs kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(LogGroupProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(LogGroupProvider::new(r.clients().clone())),
+        &[ArnShape {
+            service: "logs",
+            prefix: "log-group:",
+            id: IdFrom::LogGroup,
+        }],
+    );
 }

@@ -22,13 +22,15 @@ use super::common::{
     ignore_gone, kms_fields, lower_fields, observed_tags, opt_i32, owned, rds_err, readiness_of,
     settings_from_tags, sync_tags,
 };
+use crate::attrs::attrs;
 use crate::attrs::{
     bool_or_null, int_or_null, opt_bool, opt_str, req_str, str_list, str_or_null, str_set,
 };
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
+use crate::normalize::normalize_common;
 use crate::paging::collect_pages;
 use crate::tags;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster, Filter};
@@ -462,7 +464,7 @@ fn logs_config(prior: &Attrs, desired: &Attrs) -> CloudwatchLogsExportConfigurat
         str_list(prior, "enabled_cloudwatch_logs_exports"),
         str_list(desired, "enabled_cloudwatch_logs_exports"),
     );
-    let (enable, disable) = crate::ec2::common::set_diff(&p, &d);
+    let (enable, disable) = crate::attrs::set_diff(&p, &d);
     CloudwatchLogsExportConfiguration::builder()
         .set_enable_log_types(Some(enable))
         .set_disable_log_types(Some(disable))

@@ -11,7 +11,7 @@
 
 use super::instance::{Flavor, InstanceProvider};
 use crate::clients::AwsClients;
-use crate::ec2::common::tags_field;
+use crate::tags::tags_field;
 use forge_core::{FieldSchema as F, FieldType as T, KindSchema};
 use std::sync::Arc;
 

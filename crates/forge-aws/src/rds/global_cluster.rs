@@ -16,11 +16,13 @@ use super::common::{
     CONCURRENCY, classify_version, ignore_gone, lower_fields, observed_tags, owned, rds_err,
     readiness_of, to_tags,
 };
+use crate::attrs::attrs;
 use crate::attrs::{bool_or_null, opt_bool, opt_str, req_str, str_or_null, str_set};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
+use crate::normalize::normalize_common;
 use crate::paging::collect_pages;
 use crate::tags;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::GlobalCluster;

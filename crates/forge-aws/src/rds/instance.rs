@@ -15,11 +15,12 @@ use super::common::{
     ignore_gone, kms_fields, lower_fields, observed_tags, opt_i32, owned, rds_err, readiness_of,
     retain_schema, settings_from_tags, sync_tags,
 };
+use crate::attrs::attrs;
 use crate::attrs::{
     bool_or_null, int_or_null, opt_bool, opt_str, req_str, str_list, str_or_null, str_set,
 };
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common};
+use crate::normalize::normalize_common;
 use crate::paging::collect_pages;
 use crate::tags;
 use async_trait::async_trait;

@@ -23,17 +23,37 @@ pub use global_cluster::GlobalClusterProvider;
 pub use instance::InstanceProvider;
 pub use parameters::ParameterGroupProvider;
 
-use crate::clients::AwsClients;
-use forge_engine::ProviderRegistry;
+use crate::kind::{ArnShape, Registrar};
 use std::sync::Arc;
 
 /// Registers this service's kinds.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(DbSubnetGroupProvider::new(clients.clone())));
-    registry.register(Arc::new(cluster_parameter_group::provider(clients.clone())));
-    registry.register(Arc::new(db_parameter_group::provider(clients.clone())));
-    registry.register(Arc::new(GlobalClusterProvider::new(clients.clone())));
-    registry.register(Arc::new(ClusterProvider::new(clients.clone())));
-    registry.register(Arc::new(cluster_instance::provider(clients.clone())));
-    registry.register(Arc::new(db_instance::provider(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(DbSubnetGroupProvider::new(r.clients().clone())),
+        &[ArnShape::rest("rds", "subgrp:")],
+    );
+    r.provider(
+        Arc::new(cluster_parameter_group::provider(r.clients().clone())),
+        &[ArnShape::rest("rds", "cluster-pg:")],
+    );
+    r.provider(
+        Arc::new(db_parameter_group::provider(r.clients().clone())),
+        &[ArnShape::rest("rds", "pg:")],
+    );
+    r.provider(
+        Arc::new(GlobalClusterProvider::new(r.clients().clone())),
+        &[],
+    );
+    r.provider(
+        Arc::new(ClusterProvider::new(r.clients().clone())),
+        &[ArnShape::rest("rds", "cluster:")],
+    );
+    r.provider(
+        Arc::new(cluster_instance::provider(r.clients().clone())),
+        &[ArnShape::rest("rds", "db:")],
+    );
+    r.provider(
+        Arc::new(db_instance::provider(r.clients().clone())),
+        &[ArnShape::rest("rds", "db:")],
+    );
 }

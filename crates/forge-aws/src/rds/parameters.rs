@@ -21,11 +21,13 @@ use super::common::{
     CONCURRENCY, create_tags, ignore_gone, lower_fields, observed_tags, owned, rds_err, sync_tags,
 };
 use super::db_subnet_group::arn_tags;
+use crate::attrs::attrs;
 use crate::attrs::{opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
+use crate::normalize::normalize_common;
 use crate::paging::{collect_pages, concurrent};
 use crate::tags;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};

@@ -31,11 +31,14 @@ use super::config::{
     replication_config, replication_destinations, replication_type,
 };
 use super::{CONCURRENCY, s3_err_at};
+use crate::arn::partition;
+use crate::attrs::attrs;
 use crate::attrs::{opt_bool, opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, partition, tags_field};
 use crate::error::is_not_found;
+use crate::normalize::normalize_common;
 use crate::paging::concurrent;
+use crate::tags::tags_field;
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;

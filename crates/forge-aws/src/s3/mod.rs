@@ -7,13 +7,13 @@ pub mod config;
 
 pub use bucket::BucketProvider;
 
-use crate::clients::AwsClients;
 use crate::error::sdk_error;
+use crate::kind::{ArnShape, Registrar};
 use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_engine::{ProviderError, ProviderRegistry};
+use forge_engine::ProviderError;
 use std::sync::Arc;
 
 /// The service name used in errors and as the concurrency group.
@@ -64,6 +64,9 @@ pub fn client(config: &SdkConfig) -> aws_sdk_s3::Client {
 }
 
 /// Registers every S3 kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(BucketProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(BucketProvider::new(r.clients().clone())),
+        &[ArnShape::rest("s3", "")],
+    );
 }

@@ -9,12 +9,12 @@ pub mod secret;
 
 pub use secret::SecretProvider;
 
-use crate::clients::AwsClients;
 use crate::error::sdk_error;
+use crate::kind::{ArnShape, Registrar};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_engine::{ProviderError, ProviderRegistry};
+use forge_engine::ProviderError;
 use std::sync::Arc;
 
 /// The service name used in errors and as the concurrency group.
@@ -32,6 +32,9 @@ where
 }
 
 /// Registers every Secrets Manager kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(SecretProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(SecretProvider::new(r.clients().clone())),
+        &[ArnShape::arn("secretsmanager", "secret:")],
+    );
 }

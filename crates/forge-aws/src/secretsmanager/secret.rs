@@ -17,11 +17,13 @@
 //! `forge:recovery_window_in_days` so refresh and destroy see it.
 
 use super::{CONCURRENCY, sm_err};
+use crate::attrs::attrs;
 use crate::attrs::{opt_i64, opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::error::is_not_found;
+use crate::normalize::normalize_common;
 use crate::paging::{collect_pages, for_chunks};
+use crate::tags::tags_field;
 use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;

@@ -9,12 +9,12 @@ pub mod parameter;
 
 pub use parameter::ParameterProvider;
 
-use crate::clients::AwsClients;
 use crate::error::sdk_error;
+use crate::kind::Registrar;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_engine::{ProviderError, ProviderRegistry};
+use forge_engine::ProviderError;
 use std::sync::Arc;
 
 /// The service name used in errors and as the concurrency group.
@@ -33,6 +33,6 @@ where
 }
 
 /// Registers every SSM kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(ParameterProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(Arc::new(ParameterProvider::new(r.clients().clone())), &[]);
 }

@@ -10,11 +10,13 @@
 //! concurrently with at most eight in flight.
 
 use super::{CONCURRENCY, ssm_err};
+use crate::attrs::attrs;
 use crate::attrs::{opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
 use crate::error::is_not_found;
+use crate::normalize::normalize_common;
 use crate::paging::{collect_pages, concurrent, for_chunks};
+use crate::tags::tags_field;
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;

@@ -10,12 +10,17 @@ pub mod web_acl_association;
 pub use web_acl::WebAclProvider;
 pub use web_acl_association::WebAclAssociationProvider;
 
-use crate::clients::AwsClients;
-use forge_engine::ProviderRegistry;
+use crate::kind::{ArnShape, Registrar};
 use std::sync::Arc;
 
 /// Registers every WAFv2 kind.
-pub fn register(registry: &mut ProviderRegistry, clients: &Arc<AwsClients>) {
-    registry.register(Arc::new(WebAclProvider::new(clients.clone())));
-    registry.register(Arc::new(WebAclAssociationProvider::new(clients.clone())));
+pub fn register(r: &mut Registrar) {
+    r.provider(
+        Arc::new(WebAclProvider::new(r.clients().clone())),
+        &[ArnShape::arn("wafv2", "regional/webacl/")],
+    );
+    r.provider(
+        Arc::new(WebAclAssociationProvider::new(r.clients().clone())),
+        &[],
+    );
 }

@@ -19,9 +19,11 @@ use super::rules::{
     default_action, default_action_name, from_sdk_rules, from_sdk_visibility, normalize_rules,
     normalize_visibility, rule_schema, to_sdk_rules, to_sdk_visibility, visibility_schema,
 };
+use crate::attrs::attrs;
 use crate::attrs::{opt_str, req_str, str_or_null};
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common, tags_field};
+use crate::normalize::normalize_common;
+use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_wafv2::Client;
 use aws_sdk_wafv2::types::{Scope, WebAcl};

@@ -11,9 +11,10 @@
 //! batched form).
 
 use super::common::{CONCURRENCY, WafBase, is_gone, waf_err};
+use crate::attrs::attrs;
 use crate::attrs::req_str;
 use crate::clients::AwsClients;
-use crate::ec2::common::{attrs, normalize_common};
+use crate::normalize::normalize_common;
 use async_trait::async_trait;
 use aws_sdk_wafv2::Client;
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};

@@ -1,0 +1,220 @@
+//! [`KindProvider`]: the one implementation of the engine's `Provider`
+//! for every framework kind.
+
+use crate::clients::AwsClients;
+use crate::kind::{Kind, Made, Service, client};
+use crate::tags;
+use async_trait::async_trait;
+use forge_core::fields::{FieldError, Fields};
+use forge_core::{Attrs, KindSchema, Value};
+use forge_engine::{
+    Created, FieldChange, ObserveCtx, PlannedChange, Provider, ProviderError, Readiness,
+    ResourceCtx,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Kind `K` as a [`Provider`].
+pub struct KindProvider<K: Kind> {
+    kind: K,
+    schema: KindSchema,
+    clients: Arc<AwsClients>,
+}
+
+impl<K: Kind> KindProvider<K> {
+    /// The provider, sharing `clients`.
+    pub fn new(clients: Arc<AwsClients>) -> Self {
+        KindProvider {
+            kind: K::default(),
+            schema: schema::<K>(),
+            clients,
+        }
+    }
+
+    async fn client(&self, region: &str) -> Result<crate::kind::ClientOf<K>, ProviderError> {
+        client::<K::Service>(&self.clients, region).await
+    }
+}
+
+/// The schema of kind `K`, from its field declaration.
+pub fn schema<K: Kind>() -> KindSchema {
+    KindSchema {
+        kind: K::KIND.to_string(),
+        description: K::DESCRIPTION,
+        fields: K::Fields::field_schemas(),
+    }
+}
+
+/// Attributes as `K`'s fields; a value that does not fit is invalid
+/// configuration, naming the kind and the field.
+fn typed<K: Kind>(attrs: &Attrs) -> Result<K::Fields, ProviderError> {
+    K::Fields::from_attrs(attrs)
+        .map_err(|e: FieldError| ProviderError::Invalid(format!("{}: {e}", K::KIND)))
+}
+
+/// A kind's fields as observed attributes, with the `id`.
+fn observed<K: Kind>(id: &str, fields: &K::Fields) -> Attrs {
+    let mut attrs = fields.to_attrs();
+    attrs.insert("id".into(), Value::from(id));
+    attrs
+}
+
+fn created<K: Kind>(made: Made<K::Fields>) -> Created {
+    Created {
+        attrs: observed::<K>(&made.id, &made.fields),
+        id: made.id,
+    }
+}
+
+#[async_trait]
+impl<K: Kind> Provider for KindProvider<K> {
+    fn schema(&self) -> &KindSchema {
+        &self.schema
+    }
+
+    fn concurrency(&self) -> Option<(&'static str, usize)> {
+        Some((K::Service::NAME, K::Service::CONCURRENCY))
+    }
+
+    fn always_create_before_destroy(&self) -> bool {
+        self.kind.always_create_before_destroy()
+    }
+
+    fn unique_fields(&self) -> &'static [&'static str] {
+        self.kind.unique_fields()
+    }
+
+    fn holds_data(&self) -> bool {
+        self.kind.holds_data()
+    }
+
+    fn await_deletion(&self) -> bool {
+        self.kind.await_deletion()
+    }
+
+    fn poll_interval(&self) -> Duration {
+        self.kind.poll_interval()
+    }
+
+    fn ready_timeout(&self) -> Duration {
+        self.kind.ready_timeout()
+    }
+
+    fn normalize(&self, mut attrs: Attrs) -> Attrs {
+        tags::normalize_tags(&mut attrs);
+        K::Fields::normalize_attrs(&mut attrs);
+        self.kind.normalize(&mut attrs);
+        let settable: Vec<&str> = self
+            .schema
+            .fields
+            .iter()
+            .filter(|(_, f)| f.settable())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        crate::attrs::drop_nulls(&mut attrs, settable);
+        attrs
+    }
+
+    fn plan(&self, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+        self.kind.plan(&self.schema, prior, desired)
+    }
+
+    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
+        self.kind.classify_change(path, recorded, live)
+    }
+
+    fn readiness(&self, observed: &Attrs) -> Readiness {
+        match K::Fields::from_attrs(observed) {
+            Ok(fields) => self.kind.readiness(&fields),
+            // What observe wrote always reads back; anything else is not
+            // this kind's object and never becomes ready.
+            Err(e) => Readiness::Failed(e.to_string()),
+        }
+    }
+
+    async fn observe(
+        &self,
+        ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let client = self.client(&ctx.region).await?;
+        let found = self.kind.describe(&client, ctx, ids).await?;
+        Ok(found
+            .iter()
+            .map(|(id, fields)| (id.clone(), observed::<K>(id, fields)))
+            .collect())
+    }
+
+    async fn create(
+        &self,
+        ctx: &ResourceCtx,
+        desired: &Attrs,
+        token: &str,
+    ) -> Result<Created, ProviderError> {
+        let client = self.client(&ctx.region).await?;
+        let desired = typed::<K>(desired)?;
+        let made = self.kind.create(&client, ctx, &desired, token).await?;
+        Ok(created::<K>(made))
+    }
+
+    async fn update(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        prior: &Attrs,
+        desired: &Attrs,
+        changes: &[FieldChange],
+    ) -> Result<Attrs, ProviderError> {
+        let client = self.client(&ctx.region).await?;
+        let (prior, desired) = (typed::<K>(prior)?, typed::<K>(desired)?);
+        let after = self
+            .kind
+            .update(&client, ctx, id, &prior, &desired, changes)
+            .await?;
+        Ok(observed::<K>(id, &after))
+    }
+
+    async fn delete(
+        &self,
+        ctx: &ResourceCtx,
+        id: &str,
+        prior: &Attrs,
+    ) -> Result<(), ProviderError> {
+        let client = self.client(&ctx.region).await?;
+        let prior = typed::<K>(prior)?;
+        self.kind.delete(&client, ctx, id, &prior).await
+    }
+
+    async fn find_orphan(
+        &self,
+        ctx: &ResourceCtx,
+        _token: &str,
+    ) -> Result<Option<Created>, ProviderError> {
+        let client = self.client(&ctx.region).await?;
+        let octx = ObserveCtx {
+            region: ctx.region.clone(),
+            owner: ctx.owner.clone(),
+        };
+        let address = ctx.address.to_string();
+        let listed = self.kind.list_owned(&client, &octx, Some(&address)).await?;
+        let Some(id) = tags::pick_orphan(tags::listed_ids(listed), &address) else {
+            return Ok(None);
+        };
+        let mut found = self.kind.describe(&client, &octx, &[id.clone()]).await?;
+        Ok(found
+            .remove(&id)
+            .map(|fields| created::<K>(Made { id, fields })))
+    }
+
+    async fn list_tagged(
+        &self,
+        ctx: &ObserveCtx,
+    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+        let client = self.client(&ctx.region).await?;
+        self.kind.list_owned(&client, ctx, None).await
+    }
+}
