@@ -82,6 +82,20 @@ pub fn str_set(items: impl IntoIterator<Item = impl Into<String>>) -> Value {
     Value::List(v.into_iter().map(Value::String).collect())
 }
 
+/// A field normalizer: a list treated as a set, sorted and deduplicated
+/// (a list holding unknowns keeps its order: positions are all we know).
+pub fn set_value(value: &Value) -> Value {
+    match value {
+        Value::List(items) if items.iter().all(Value::is_known) => {
+            let mut items = items.clone();
+            items.sort_by_key(|v| v.to_json().to_string());
+            items.dedup();
+            Value::List(items)
+        }
+        other => other.clone(),
+    }
+}
+
 /// Sorts and deduplicates a list value in place when it is fully known
 /// (a list holding unknowns keeps its order: positions are all we know).
 pub fn normalize_set(attrs: &mut Attrs, name: &str) {

@@ -18,6 +18,23 @@ pub fn cidr(text: &str) -> String {
     }
 }
 
+/// A field normalizer (`#[field(normalize = ...)]`): the CIDR of a text
+/// value in canonical form; other values unchanged.
+pub fn cidr_value(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(cidr(text)),
+        other => other.clone(),
+    }
+}
+
+/// A field normalizer: a list of CIDRs, each in canonical form.
+pub fn cidr_list_value(value: &Value) -> Value {
+    match value {
+        Value::List(items) => Value::List(items.iter().map(cidr_value).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Normalizes the CIDR held in a string field, if any.
 pub fn cidr_field(attrs: &mut Attrs, name: &str) {
     if let Some(Value::String(s)) = attrs.get_mut(name) {
@@ -53,6 +70,25 @@ pub fn policy_field(attrs: &mut Attrs, name: &str) {
     }
     if let Ok(text) = policy(v) {
         attrs.insert(name.to_string(), Value::String(text));
+    }
+}
+
+/// A field normalizer: a policy document (text or object) as canonical
+/// text; an unparsable one is left as is (create reports the error).
+pub fn policy_value(value: &Value) -> Value {
+    if !value.is_known() {
+        return value.clone();
+    }
+    policy(value)
+        .map(Value::String)
+        .unwrap_or_else(|_| value.clone())
+}
+
+/// The canonical text of an optional policy to send; `None` when unset.
+pub fn policy_text(value: Option<&Value>) -> Result<Option<String>, PolicyError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => policy(v).map(Some),
     }
 }
 

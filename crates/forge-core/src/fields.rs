@@ -21,23 +21,30 @@ pub use indexmap::IndexMap;
 
 /// An attribute that could not be read as its declared type.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("field `{path}`: expected {expected}, found {found}")]
+#[error("field `{path}`: {reason}")]
 pub struct FieldError {
     /// Dotted path of the field (`ingress[2].from_port`).
     pub path: String,
-    /// The declared type.
-    pub expected: String,
-    /// What the value was (`string`, `null`, `unknown` ...).
-    pub found: String,
+    /// What is wrong (`expected integer, found string`).
+    pub reason: String,
 }
 
 impl FieldError {
     /// An error for a value of the wrong shape.
     pub fn mismatch(expected: impl Into<String>, found: &Value) -> Self {
+        FieldError::invalid(format!(
+            "expected {}, found {}",
+            expected.into(),
+            found.type_name()
+        ))
+    }
+
+    /// An error for a value of the right shape that is not valid (a route
+    /// with two targets).
+    pub fn invalid(reason: impl Into<String>) -> Self {
         FieldError {
             path: String::new(),
-            expected: expected.into(),
-            found: found.type_name().to_string(),
+            reason: reason.into(),
         }
     }
 
@@ -98,14 +105,16 @@ pub trait Fields: Sized {
     }
 }
 
-/// Applies `normalize` to attribute `name` when its value is known and not
-/// null (what the derive emits per normalized field). A sensitive value
-/// stays sensitive.
+/// Applies `normalize` to attribute `name` unless it is null or wholly
+/// unknown (what the derive emits per normalized field). A value with
+/// unknown parts (a list holding one unknown item) reaches the normalizer,
+/// which must leave what it cannot read alone. A sensitive value stays
+/// sensitive.
 pub fn normalize_field(attrs: &mut Attrs, name: &str, normalize: fn(&Value) -> Value) {
     let Some(value) = attrs.get_mut(name) else {
         return;
     };
-    if value.is_null() || !value.is_known() {
+    if matches!(value, Value::Null | Value::Unknown) {
         return;
     }
     let normalized = match &*value {

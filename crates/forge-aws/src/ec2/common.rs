@@ -5,7 +5,6 @@
 //! than by id list: an id that no longer exists is then simply absent from
 //! the answer instead of failing the whole batch with `*.NotFound`.
 
-use crate::clients::AwsClients;
 use crate::error::sdk_error;
 use crate::paging::{MAX_FILTER_VALUES, collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
@@ -14,11 +13,9 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification, Unsuccessf
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_core::{Attrs, Value};
-use forge_engine::{ObserveCtx, Owner, ProviderError, ResourceCtx};
+use forge_engine::{Owner, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
 
 pub use crate::arn::partition;
 pub use crate::attrs::{attrs, set_diff};
@@ -39,24 +36,6 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     sdk_error(SERVICE, err)
-}
-
-/// What every EC2 provider holds: the shared client cache.
-#[derive(Debug, Clone)]
-pub struct Ec2Base {
-    clients: Arc<AwsClients>,
-}
-
-impl Ec2Base {
-    /// A base sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        Ec2Base { clients }
-    }
-
-    /// The EC2 client of a region.
-    pub async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.ec2(region).await
-    }
 }
 
 /// The longest `ClientToken` EC2 accepts.
@@ -102,18 +81,6 @@ pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-/// The TagSpecification carrying the user's and forge's tags at create.
-pub fn tag_spec(
-    resource_type: ResourceType,
-    desired: &Attrs,
-    ctx: &ResourceCtx,
-) -> TagSpecification {
-    TagSpecification::builder()
-        .resource_type(resource_type)
-        .set_tags(Some(to_tags(&tags::create_tags(desired, &ctx.system_tags))))
-        .build()
-}
-
 /// The TagSpecification carrying the user's and forge's tags at create
 /// (typed fields).
 pub fn tag_spec_of(
@@ -135,53 +102,11 @@ pub fn observed_tag_map(tags: &[Tag]) -> forge_core::fields::Tags {
     )
 }
 
-/// The `tags` attribute of an observed resource (system tags hidden).
-pub fn observed_tags(tags: &[Tag]) -> Value {
-    tags::observed_tags(
-        tags.iter()
-            .filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))),
-    )
-}
-
 /// The value of one tag.
 pub fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
     tags.iter()
         .find(|t| t.key() == Some(key))
         .and_then(|t| t.value())
-}
-
-/// Brings the user tags of `id` from `prior` to `desired` with at most one
-/// CreateTags and one DeleteTags call. System tags are never touched.
-pub async fn sync_tags(
-    client: &Client,
-    id: &str,
-    prior: &Attrs,
-    desired: &Attrs,
-) -> Result<(), ProviderError> {
-    let (set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
-    if !set.is_empty() {
-        client
-            .create_tags()
-            .resources(id)
-            .set_tags(Some(to_tags(&set)))
-            .send()
-            .await
-            .map_err(ec2_err)?;
-    }
-    if !remove.is_empty() {
-        let keys = remove
-            .into_iter()
-            .map(|k| Tag::builder().key(k).build())
-            .collect();
-        client
-            .delete_tags()
-            .resources(id)
-            .set_tags(Some(keys))
-            .send()
-            .await
-            .map_err(ec2_err)?;
-    }
-    Ok(())
 }
 
 /// One EC2 Describe API seen generically: how to fetch a page with
@@ -255,23 +180,6 @@ fn owned<D: Describe>(item: &D::Item, owner: &Owner, address: Option<&str>) -> b
     )
 }
 
-/// The id of a live resource tagged as `ctx.address` of `ctx.owner`, if
-/// any. With several (a crash repeated), the lowest id wins so every run
-/// adopts the same one.
-pub async fn orphan_id<D: Describe>(
-    client: &Client,
-    ctx: &ResourceCtx,
-) -> Result<Option<String>, ProviderError> {
-    let address = ctx.address.to_string();
-    let items = describe::<D>(client, ownership_filters(&ctx.owner, Some(&address))).await?;
-    let ids: Vec<String> = items
-        .iter()
-        .filter(|i| owned::<D>(i, &ctx.owner, Some(&address)))
-        .filter_map(|i| D::id(i).map(str::to_string))
-        .collect();
-    Ok(tags::pick_orphan(ids, &address))
-}
-
 /// The live resources of the kind owned by `owner` (given, only those
 /// tagged as `address`), with their `forge:address` tag: a kind's
 /// `list_owned`.
@@ -284,23 +192,6 @@ pub async fn list_owned<D: Describe>(
     Ok(items
         .iter()
         .filter(|i| owned::<D>(i, owner, address))
-        .filter_map(|i| {
-            let id = D::id(i)?.to_string();
-            Some((id, tag_value(D::tags(i), ADDRESS_TAG).map(str::to_string)))
-        })
-        .collect())
-}
-
-/// Every live resource of the kind tagged with the stack, with its
-/// `forge:address` tag.
-pub async fn list_tagged<D: Describe>(
-    client: &Client,
-    ctx: &ObserveCtx,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let items = describe::<D>(client, ownership_filters(&ctx.owner, None)).await?;
-    Ok(items
-        .iter()
-        .filter(|i| owned::<D>(i, &ctx.owner, None))
         .filter_map(|i| {
             let id = D::id(i)?.to_string();
             Some((id, tag_value(D::tags(i), ADDRESS_TAG).map(str::to_string)))
@@ -337,17 +228,6 @@ where
     }
 }
 
-/// Keys an observe result by id.
-pub fn by_id<D: Describe>(
-    items: Vec<D::Item>,
-    mut to_attrs: impl FnMut(&D::Item) -> Attrs,
-) -> BTreeMap<String, Attrs> {
-    items
-        .iter()
-        .filter_map(|i| Some((D::id(i)?.to_string(), to_attrs(i))))
-        .collect()
-}
-
 /// The first failure reported in the body of a batch call (DeleteFlowLogs,
 /// DeleteVpcEndpoints, CreateFlowLogs answer 200 with per-item errors).
 pub fn unsuccessful(items: &[UnsuccessfulItem]) -> Result<(), ProviderError> {
@@ -371,6 +251,46 @@ pub fn keyed<D: Describe, F>(
         .collect()
 }
 
+/// A kind's `describe` over a Describe API: the live items with these ids,
+/// as fields, by id.
+pub async fn describe_fields<D: Describe, F>(
+    client: &Client,
+    ids: &[String],
+    to_fields: impl FnMut(&D::Item) -> F,
+) -> Result<BTreeMap<String, F>, ProviderError> {
+    Ok(keyed::<D, F>(
+        describe_ids::<D>(client, ids).await?,
+        to_fields,
+    ))
+}
+
+/// One object read back after a change; not yet visible (EC2 is
+/// eventually consistent) is a transient failure, retried.
+pub async fn read_back<D: Describe, F>(
+    client: &Client,
+    id: &str,
+    what: &str,
+    to_fields: impl FnMut(&D::Item) -> F,
+) -> Result<F, ProviderError> {
+    let items = describe_ids::<D>(client, &[id.to_string()]).await?;
+    items
+        .first()
+        .map(to_fields)
+        .ok_or_else(|| ProviderError::Transient {
+            message: format!("{what} {id} not visible after the change"),
+        })
+}
+
+/// A delete call's result: already gone is success.
+pub fn deleted<T>(
+    result: Result<
+        T,
+        SdkError<impl ProvideErrorMetadata + std::error::Error + 'static, HttpResponse>,
+    >,
+) -> Result<(), ProviderError> {
+    crate::error::delete_result(result.map(|_| ()).map_err(ec2_err))
+}
+
 /// The ARN of an EC2 resource as text, when the owner is known.
 pub fn arn_text(region: &str, owner: Option<&str>, resource: &str, id: &str) -> Option<String> {
     owner.map(|owner| {
@@ -379,14 +299,6 @@ pub fn arn_text(region: &str, owner: Option<&str>, resource: &str, id: &str) -> 
             partition(region)
         )
     })
-}
-
-/// The ARN of an EC2 resource (`vpc/vpc-123`), as the console shows it;
-/// null when the owner is unknown.
-pub fn arn(region: &str, owner: Option<&str>, resource: &str, id: &str) -> Value {
-    arn_text(region, owner, resource, id)
-        .map(Value::String)
-        .unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -453,12 +365,12 @@ mod tests {
     #[test]
     fn arns_follow_the_partition() {
         assert_eq!(
-            arn("eu-central-1", Some("123"), "vpc", "vpc-1"),
-            Value::from("arn:aws:ec2:eu-central-1:123:vpc/vpc-1")
+            arn_text("eu-central-1", Some("123"), "vpc", "vpc-1").as_deref(),
+            Some("arn:aws:ec2:eu-central-1:123:vpc/vpc-1")
         );
         assert_eq!(partition("cn-north-1"), "aws-cn");
         assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(arn("us-east-1", None, "vpc", "v"), Value::Null);
+        assert_eq!(arn_text("us-east-1", None, "vpc", "v"), None);
     }
 
     #[test]
@@ -482,7 +394,7 @@ mod tests {
                 .value("s")
                 .build(),
         ];
-        assert_eq!(observed_tags(&t).as_map().map(|m| m.len()), Some(1));
+        assert_eq!(observed_tag_map(&t).0.len(), 1);
         assert_eq!(tag_value(&t, "forge:stack"), Some("s"));
     }
 }

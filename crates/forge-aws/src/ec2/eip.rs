@@ -4,19 +4,16 @@
 //! Observe cost: one DescribeAddresses (filter `allocation-id`) per 200
 //! addresses; the API does not page.
 
-use super::common::{
-    self, Describe, Ec2Base, attrs, by_id, describe_ids, ec2_err, normalize_common, tags_field,
-};
-use crate::attrs::{opt_str, str_or_null};
-use crate::clients::AwsClients;
-use crate::error::delete_result;
+use super::Ec2;
+use super::common::{self, Describe, deleted, describe_fields, describe_ids, ec2_err, read_back};
+use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Address, DomainType, Filter, ResourceType, Tag};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// DescribeAddresses.
 pub struct AddressApi;
@@ -48,123 +45,78 @@ impl Describe for AddressApi {
     }
 }
 
-/// The `aws.ec2.eip` provider.
-pub struct EipProvider {
-    base: Ec2Base,
-    schema: KindSchema,
+/// The fields of `aws.ec2.eip`.
+#[derive(Debug, Clone, Default, Fields)]
+pub struct EipFields {
+    /// Always vpc (EC2-Classic is gone).
+    #[field(force_new, default = "vpc")]
+    pub domain: Option<String>,
+    /// Where AWS advertises the address; defaults to the region.
+    #[field(optional_computed, force_new)]
+    pub network_border_group: Option<String>,
+    /// An address pool to allocate from (BYOIP); defaults to Amazon's.
+    #[field(optional_computed, force_new)]
+    pub public_ipv4_pool: Option<String>,
+    pub tags: Tags,
+    /// The allocated public IPv4 address.
+    #[field(computed)]
+    pub public_ip: Option<String>,
+    /// The allocation id (also the id).
+    #[field(computed)]
+    pub allocation_id: Option<String>,
 }
 
-impl EipProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        EipProvider {
-            base: Ec2Base::new(clients),
-            schema: schema(),
-        }
+/// The `aws.ec2.eip` kind.
+#[derive(Default)]
+pub struct EipKind;
+
+fn eip_fields(a: &Address) -> EipFields {
+    let text = |v: Option<&str>| v.map(str::to_string);
+    EipFields {
+        domain: a.domain().map(|d| d.as_str().to_string()),
+        network_border_group: text(a.network_border_group()),
+        public_ipv4_pool: text(a.public_ipv4_pool()),
+        tags: common::observed_tag_map(a.tags()),
+        public_ip: text(a.public_ip()),
+        allocation_id: text(a.allocation_id()),
     }
-}
-
-/// The schema of `aws.ec2.eip`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ec2.eip",
-        "An Elastic IP address for use in a VPC (e.g. by a NAT gateway).",
-        [
-            (
-                "domain",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default("vpc")
-                    .describe("Always vpc (EC2-Classic is gone)."),
-            ),
-            (
-                "network_border_group",
-                FieldSchema::optional_computed(FieldType::String)
-                    .force_new()
-                    .describe("Where AWS advertises the address; defaults to the region."),
-            ),
-            (
-                "public_ipv4_pool",
-                FieldSchema::optional_computed(FieldType::String)
-                    .force_new()
-                    .describe("An address pool to allocate from (BYOIP); defaults to Amazon's."),
-            ),
-            ("tags", tags_field()),
-            (
-                "public_ip",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The allocated public IPv4 address."),
-            ),
-            (
-                "allocation_id",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The allocation id (also the id)."),
-            ),
-        ],
-    )
-}
-
-fn eip_attrs(a: &Address) -> Attrs {
-    let id = a.allocation_id().unwrap_or_default();
-    attrs([
-        ("id", id.into()),
-        ("domain", str_or_null(a.domain().map(|d| d.as_str()))),
-        (
-            "network_border_group",
-            str_or_null(a.network_border_group()),
-        ),
-        ("public_ipv4_pool", str_or_null(a.public_ipv4_pool())),
-        ("tags", common::observed_tags(a.tags())),
-        ("public_ip", str_or_null(a.public_ip())),
-        ("allocation_id", id.into()),
-    ])
-}
-
-async fn describe_one(client: &Client, id: &str) -> Result<Option<Attrs>, ProviderError> {
-    let items = describe_ids::<AddressApi>(client, &[id.to_string()]).await?;
-    Ok(items.first().map(eip_attrs))
 }
 
 #[async_trait]
-impl Provider for EipProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for EipKind {
+    const KIND: &'static str = "aws.ec2.eip";
+    const DESCRIPTION: &'static str =
+        "An Elastic IP address for use in a VPC (e.g. by a NAT gateway).";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "elastic-ip/"));
+    type Service = Ec2;
+    type Fields = EipFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(common::CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let items = describe_ids::<AddressApi>(&client, ids).await?;
-        Ok(by_id::<AddressApi>(items, eip_attrs))
+    ) -> Result<BTreeMap<String, EipFields>, ProviderError> {
+        describe_fields::<AddressApi, _>(client, ids, eip_fields).await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &EipFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<Made<EipFields>, ProviderError> {
         let out = client
             .allocate_address()
-            .domain(DomainType::from(
-                opt_str(desired, "domain").unwrap_or("vpc"),
+            .domain(DomainType::from(desired.domain.as_deref().unwrap_or("vpc")))
+            .set_network_border_group(desired.network_border_group.clone())
+            .set_public_ipv4_pool(desired.public_ipv4_pool.clone())
+            .tag_specifications(common::tag_spec_of(
+                ResourceType::ElasticIp,
+                &desired.tags,
+                ctx,
             ))
-            .set_network_border_group(opt_str(desired, "network_border_group").map(str::to_string))
-            .set_public_ipv4_pool(opt_str(desired, "public_ipv4_pool").map(str::to_string))
-            .tag_specifications(common::tag_spec(ResourceType::ElasticIp, desired, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
@@ -174,62 +126,43 @@ impl Provider for EipProvider {
                 message: "AllocateAddress returned no allocation id".into(),
             })?
             .to_string();
-        let attrs = match describe_one(&client, &id).await? {
-            Some(a) => a,
-            None => attrs([
-                ("id", id.as_str().into()),
-                ("domain", str_or_null(out.domain().map(|d| d.as_str()))),
-                (
-                    "network_border_group",
-                    str_or_null(out.network_border_group()),
-                ),
-                ("public_ipv4_pool", str_or_null(out.public_ipv4_pool())),
-                (
-                    "tags",
-                    common::observed_tags(&common::to_tags(&crate::tags::create_tags(
-                        desired,
-                        &ctx.system_tags,
-                    ))),
-                ),
-                ("public_ip", str_or_null(out.public_ip())),
-                ("allocation_id", id.as_str().into()),
-            ]),
+        let items = describe_ids::<AddressApi>(client, std::slice::from_ref(&id)).await?;
+        let fields = match items.first() {
+            Some(a) => eip_fields(a),
+            // Not yet visible (eventual consistency): what the answer says.
+            None => EipFields {
+                domain: out.domain().map(|d| d.as_str().to_string()),
+                network_border_group: out.network_border_group().map(str::to_string),
+                public_ipv4_pool: out.public_ipv4_pool().map(str::to_string),
+                tags: desired.tags.clone(),
+                public_ip: out.public_ip().map(str::to_string),
+                allocation_id: Some(id.clone()),
+            },
         };
-        Ok(Created { id, attrs })
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &EipFields,
+        desired: &EipFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::sync_tags(&client, id, prior, desired).await?;
-        describe_one(&client, id)
-            .await?
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("address {id} not visible after update"),
-            })
+    ) -> Result<EipFields, ProviderError> {
+        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
+        read_back::<AddressApi, _>(client, id, "address", eip_fields).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &EipFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let result = client
-            .release_address()
-            .allocation_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(ec2_err);
-        match delete_result(result) {
+        match deleted(client.release_address().allocation_id(id).send().await) {
             // Still held by a NAT gateway that is being deleted: retry.
             Err(ProviderError::Api { code, message }) if code == "InvalidIPAddress.InUse" => {
                 Err(ProviderError::Transient {
@@ -240,25 +173,12 @@ impl Provider for EipProvider {
         }
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(id) = common::orphan_id::<AddressApi>(&client, ctx).await? else {
-            return Ok(None);
-        };
-        Ok(describe_one(&client, &id)
-            .await?
-            .map(|attrs| Created { id, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::list_tagged::<AddressApi>(&client, ctx).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        common::list_owned::<AddressApi>(client, &ctx.owner, address).await
     }
 }

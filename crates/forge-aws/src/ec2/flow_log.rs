@@ -5,21 +5,20 @@
 //! The engine's token is the ClientToken of CreateFlowLogs. Observe cost:
 //! one DescribeFlowLogs per 200 flow logs (plus pages).
 
-use super::common::{
-    self, Describe, Ec2Base, attrs, by_id, describe_ids, ec2_err, normalize_common, tags_field,
-};
-use crate::attrs::{int_or_null, opt_i64, opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
+use super::Ec2;
+use super::common::{self, Describe, describe_fields, ec2_err, read_back};
 use crate::error::delete_result;
+use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
     Filter, FlowLog, FlowLogsResourceType, LogDestinationType, ResourceType, Tag, TrafficType,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::fields::Tags;
+use forge_core::{Attrs, Value};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// DescribeFlowLogs.
 pub struct FlowLogApi;
@@ -52,92 +51,49 @@ impl Describe for FlowLogApi {
     }
 }
 
-/// The `aws.ec2.flow_log` provider.
-pub struct FlowLogProvider {
-    base: Ec2Base,
-    schema: KindSchema,
+/// The fields of `aws.ec2.flow_log`: every settable one but tags forces
+/// replacement (flow logs cannot be modified).
+#[derive(Debug, Clone, Default, Fields)]
+pub struct FlowLogFields {
+    /// The VPC, subnet or ENI id.
+    #[field(force_new)]
+    pub resource_id: String,
+    /// VPC, Subnet or NetworkInterface (derived from resource_id when unset).
+    #[field(optional_computed, force_new)]
+    pub resource_type: Option<String>,
+    /// ALL, ACCEPT or REJECT.
+    #[field(force_new, default = "ALL")]
+    pub traffic_type: Option<String>,
+    /// cloud-watch-logs, s3 or kinesis-data-firehose.
+    #[field(force_new, default = "cloud-watch-logs")]
+    pub log_destination_type: Option<String>,
+    /// ARN of the log group, bucket (optionally /prefix) or stream.
+    #[field(optional_computed, force_new)]
+    pub log_destination: Option<String>,
+    /// CloudWatch Logs group name (instead of log_destination).
+    #[field(optional_computed, force_new)]
+    pub log_group_name: Option<String>,
+    /// IAM role that lets the service write to CloudWatch Logs.
+    #[field(force_new)]
+    pub deliver_logs_permission_arn: Option<String>,
+    /// Seconds over which packets are aggregated: 60 or 600.
+    #[field(force_new, default = 600)]
+    pub max_aggregation_interval: Option<i32>,
+    /// Record format (${version} ${account-id} ...); AWS's default when unset.
+    #[field(optional_computed, force_new)]
+    pub log_format: Option<String>,
+    pub tags: Tags,
+    /// ACTIVE when capturing.
+    #[field(computed)]
+    pub flow_log_status: Option<String>,
+    /// SUCCESS, FAILED or ACCESS_ERROR.
+    #[field(computed)]
+    pub deliver_logs_status: Option<String>,
 }
 
-impl FlowLogProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        FlowLogProvider {
-            base: Ec2Base::new(clients),
-            schema: schema(),
-        }
-    }
-}
-
-/// The schema of `aws.ec2.flow_log`.
-pub fn schema() -> KindSchema {
-    let fixed = |f: FieldSchema| f.force_new();
-    KindSchema::new(
-        "aws.ec2.flow_log",
-        "A flow log capturing IP traffic of a VPC, subnet or network interface.",
-        [
-            (
-                "resource_id",
-                fixed(FieldSchema::required(FieldType::String))
-                    .describe("The VPC, subnet or ENI id."),
-            ),
-            (
-                "resource_type",
-                fixed(FieldSchema::optional_computed(FieldType::String)).describe(
-                    "VPC, Subnet or NetworkInterface (derived from resource_id when unset).",
-                ),
-            ),
-            (
-                "traffic_type",
-                fixed(FieldSchema::optional(FieldType::String))
-                    .default("ALL")
-                    .describe("ALL, ACCEPT or REJECT."),
-            ),
-            (
-                "log_destination_type",
-                fixed(FieldSchema::optional(FieldType::String))
-                    .default("cloud-watch-logs")
-                    .describe("cloud-watch-logs, s3 or kinesis-data-firehose."),
-            ),
-            (
-                "log_destination",
-                fixed(FieldSchema::optional_computed(FieldType::String))
-                    .describe("ARN of the log group, bucket (optionally /prefix) or stream."),
-            ),
-            (
-                "log_group_name",
-                fixed(FieldSchema::optional_computed(FieldType::String))
-                    .describe("CloudWatch Logs group name (instead of log_destination)."),
-            ),
-            (
-                "deliver_logs_permission_arn",
-                fixed(FieldSchema::optional(FieldType::String))
-                    .describe("IAM role that lets the service write to CloudWatch Logs."),
-            ),
-            (
-                "max_aggregation_interval",
-                fixed(FieldSchema::optional(FieldType::Number))
-                    .default(600)
-                    .describe("Seconds over which packets are aggregated: 60 or 600."),
-            ),
-            (
-                "log_format",
-                fixed(FieldSchema::optional_computed(FieldType::String)).describe(
-                    "Record format (${version} ${account-id} ...); AWS's default when unset.",
-                ),
-            ),
-            ("tags", tags_field()),
-            (
-                "flow_log_status",
-                FieldSchema::computed(FieldType::String).describe("ACTIVE when capturing."),
-            ),
-            (
-                "deliver_logs_status",
-                FieldSchema::computed(FieldType::String)
-                    .describe("SUCCESS, FAILED or ACCESS_ERROR."),
-            ),
-        ],
-    )
-}
+/// The `aws.ec2.flow_log` kind.
+#[derive(Default)]
+pub struct FlowLogKind;
 
 /// The resource type of a resource id, from its prefix.
 pub fn resource_type_of(id: &str) -> Option<&'static str> {
@@ -156,116 +112,95 @@ pub fn resource_type_of(id: &str) -> Option<&'static str> {
     }
 }
 
-fn flow_log_attrs(f: &FlowLog) -> Attrs {
-    let id = f.flow_log_id().unwrap_or_default();
-    attrs([
-        ("id", id.into()),
-        ("resource_id", str_or_null(f.resource_id())),
-        (
-            "resource_type",
-            str_or_null(f.resource_id().and_then(resource_type_of)),
-        ),
-        (
-            "traffic_type",
-            str_or_null(f.traffic_type().map(|t| t.as_str())),
-        ),
-        (
-            "log_destination_type",
-            str_or_null(f.log_destination_type().map(|t| t.as_str())),
-        ),
-        ("log_destination", str_or_null(f.log_destination())),
-        ("log_group_name", str_or_null(f.log_group_name())),
-        (
-            "deliver_logs_permission_arn",
-            str_or_null(f.deliver_logs_permission_arn()),
-        ),
-        (
-            "max_aggregation_interval",
-            int_or_null(f.max_aggregation_interval()),
-        ),
-        ("log_format", str_or_null(f.log_format())),
-        ("tags", common::observed_tags(f.tags())),
-        ("flow_log_status", str_or_null(f.flow_log_status())),
-        ("deliver_logs_status", str_or_null(f.deliver_logs_status())),
-    ])
-}
-
-async fn describe_one(client: &Client, id: &str) -> Result<Option<Attrs>, ProviderError> {
-    let items = describe_ids::<FlowLogApi>(client, &[id.to_string()]).await?;
-    Ok(items.first().map(flow_log_attrs))
+fn flow_log_fields(f: &FlowLog) -> FlowLogFields {
+    let text = |v: Option<&str>| v.map(str::to_string);
+    FlowLogFields {
+        resource_id: f.resource_id().unwrap_or_default().to_string(),
+        resource_type: text(f.resource_id().and_then(resource_type_of)),
+        traffic_type: f.traffic_type().map(|t| t.as_str().to_string()),
+        log_destination_type: f.log_destination_type().map(|t| t.as_str().to_string()),
+        log_destination: text(f.log_destination()),
+        log_group_name: text(f.log_group_name()),
+        deliver_logs_permission_arn: text(f.deliver_logs_permission_arn()),
+        max_aggregation_interval: f.max_aggregation_interval(),
+        log_format: text(f.log_format()),
+        tags: common::observed_tag_map(f.tags()),
+        flow_log_status: text(f.flow_log_status()),
+        deliver_logs_status: text(f.deliver_logs_status()),
+    }
 }
 
 #[async_trait]
-impl Provider for FlowLogProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for FlowLogKind {
+    const KIND: &'static str = "aws.ec2.flow_log";
+    const DESCRIPTION: &'static str =
+        "A flow log capturing IP traffic of a VPC, subnet or network interface.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "vpc-flow-log/"));
+    type Service = Ec2;
+    type Fields = FlowLogFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(common::CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        if attrs.get("resource_type").is_none_or(Value::is_null)
-            && let Some(t) = opt_str(&attrs, "resource_id").and_then(resource_type_of)
-        {
+    /// An unset `resource_type` is the one `resource_id` names, so leaving
+    /// it out is no diff against the live flow log.
+    fn normalize(&self, attrs: &mut Attrs) {
+        let derived = match (attrs.get("resource_type"), attrs.get("resource_id")) {
+            (None | Some(Value::Null), Some(Value::String(id))) => resource_type_of(id),
+            _ => None,
+        };
+        if let Some(t) = derived {
             attrs.insert("resource_type".into(), Value::from(t));
         }
-        normalize_common(&self.schema, &mut attrs);
-        attrs
     }
 
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let items = describe_ids::<FlowLogApi>(&client, ids).await?;
-        Ok(by_id::<FlowLogApi>(items, flow_log_attrs))
+    ) -> Result<BTreeMap<String, FlowLogFields>, ProviderError> {
+        describe_fields::<FlowLogApi, _>(client, ids, flow_log_fields).await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &FlowLogFields,
         token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let resource = req_str(desired, "resource_id")?;
-        let resource_type = opt_str(desired, "resource_type")
+    ) -> Result<Made<FlowLogFields>, ProviderError> {
+        let resource = desired.resource_id.as_str();
+        let resource_type = desired
+            .resource_type
+            .as_deref()
             .or_else(|| resource_type_of(resource))
             .ok_or_else(|| {
                 ProviderError::Invalid(format!(
                     "cannot tell the resource_type of `{resource}`; set it"
                 ))
             })?;
-        let interval = match opt_i64(desired, "max_aggregation_interval") {
-            Some(i) => Some(
-                i32::try_from(i)
-                    .map_err(|_| ProviderError::Invalid(format!("max_aggregation_interval {i}")))?,
-            ),
-            None => None,
-        };
         let out = client
             .create_flow_logs()
             .resource_ids(resource)
             .resource_type(FlowLogsResourceType::from(resource_type))
             .traffic_type(TrafficType::from(
-                opt_str(desired, "traffic_type").unwrap_or("ALL"),
+                desired.traffic_type.as_deref().unwrap_or("ALL"),
             ))
             .log_destination_type(LogDestinationType::from(
-                opt_str(desired, "log_destination_type").unwrap_or("cloud-watch-logs"),
+                desired
+                    .log_destination_type
+                    .as_deref()
+                    .unwrap_or("cloud-watch-logs"),
             ))
-            .set_log_destination(opt_str(desired, "log_destination").map(str::to_string))
-            .set_log_group_name(opt_str(desired, "log_group_name").map(str::to_string))
-            .set_deliver_logs_permission_arn(
-                opt_str(desired, "deliver_logs_permission_arn").map(str::to_string),
-            )
-            .set_max_aggregation_interval(interval)
-            .set_log_format(opt_str(desired, "log_format").map(str::to_string))
+            .set_log_destination(desired.log_destination.clone())
+            .set_log_group_name(desired.log_group_name.clone())
+            .set_deliver_logs_permission_arn(desired.deliver_logs_permission_arn.clone())
+            .set_max_aggregation_interval(desired.max_aggregation_interval)
+            .set_log_format(desired.log_format.clone())
             .client_token(common::client_token(token))
-            .tag_specifications(common::tag_spec(ResourceType::VpcFlowLog, desired, ctx))
+            .tag_specifications(common::tag_spec_of(
+                ResourceType::VpcFlowLog,
+                &desired.tags,
+                ctx,
+            ))
             .send()
             .await
             .map_err(ec2_err)?;
@@ -277,38 +212,30 @@ impl Provider for FlowLogProvider {
                 message: "CreateFlowLogs returned no id".into(),
             })?
             .clone();
-        let attrs = describe_one(&client, &id)
-            .await?
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("flow log {id} not visible after create"),
-            })?;
-        Ok(Created { id, attrs })
+        let fields = read_back::<FlowLogApi, _>(client, &id, "flow log", flow_log_fields).await?;
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &FlowLogFields,
+        desired: &FlowLogFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::sync_tags(&client, id, prior, desired).await?;
-        describe_one(&client, id)
-            .await?
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("flow log {id} not visible after update"),
-            })
+    ) -> Result<FlowLogFields, ProviderError> {
+        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
+        read_back::<FlowLogApi, _>(client, id, "flow log", flow_log_fields).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &FlowLogFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         let out = match client
             .delete_flow_logs()
             .flow_log_ids(id)
@@ -322,36 +249,27 @@ impl Provider for FlowLogProvider {
         delete_result(common::unsuccessful(out.unsuccessful()))
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(id) = common::orphan_id::<FlowLogApi>(&client, ctx).await? else {
-            return Ok(None);
-        };
-        Ok(describe_one(&client, &id)
-            .await?
-            .map(|attrs| Created { id, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::list_tagged::<FlowLogApi>(&client, ctx).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        common::list_owned::<FlowLogApi>(client, &ctx.owner, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AwsClients;
+    use crate::kind::{KindProvider, schema_of};
+    use forge_engine::Provider;
+    use std::sync::Arc;
 
     #[test]
     fn everything_but_tags_forces_replacement() {
-        for (name, f) in &schema().fields {
+        for (name, f) in &schema_of::<FlowLogKind>().fields {
             if f.settable() && name != "tags" {
                 assert!(f.force_new, "{name}");
             }
@@ -367,7 +285,9 @@ mod tests {
             Some("TransitGatewayAttachment")
         );
         assert_eq!(resource_type_of("i-1"), None);
-        let p = FlowLogProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())));
+        let p = KindProvider::<FlowLogKind>::new(Arc::new(AwsClients::new(
+            crate::AwsSettings::default(),
+        )));
         let n = p.normalize(Attrs::from([(
             "resource_id".to_string(),
             Value::from("vpc-1"),

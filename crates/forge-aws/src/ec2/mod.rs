@@ -16,53 +16,28 @@ pub mod subnet;
 pub mod vpc;
 pub mod vpc_endpoint;
 
-pub use eip::EipProvider;
-pub use flow_log::FlowLogProvider;
+pub use eip::EipKind;
+pub use flow_log::FlowLogKind;
 pub use internet_gateway::InternetGatewayKind;
-pub use nat_gateway::NatGatewayProvider;
-pub use route_table::RouteTableProvider;
-pub use security_group::SecurityGroupProvider;
+pub use nat_gateway::NatGatewayKind;
+pub use route_table::RouteTableKind;
+pub use security_group::SecurityGroupKind;
 pub use service::Ec2;
-pub use subnet::SubnetProvider;
-pub use vpc::VpcProvider;
-pub use vpc_endpoint::VpcEndpointProvider;
+pub use subnet::SubnetKind;
+pub use vpc::VpcKind;
+pub use vpc_endpoint::VpcEndpointKind;
 
-use crate::kind::{ArnShape, Registrar};
-use std::sync::Arc;
+use crate::kind::Registrar;
 
 /// Registers every EC2 kind.
 pub fn register(r: &mut Registrar) {
-    r.provider(
-        Arc::new(VpcProvider::new(r.clients().clone())),
-        &[ArnShape::rest("ec2", "vpc/")],
-    );
-    r.provider(
-        Arc::new(SubnetProvider::new(r.clients().clone())),
-        &[ArnShape::rest("ec2", "subnet/")],
-    );
+    r.kind::<VpcKind>();
+    r.kind::<SubnetKind>();
     r.kind::<InternetGatewayKind>();
-    r.provider(
-        Arc::new(EipProvider::new(r.clients().clone())),
-        &[ArnShape::rest("ec2", "elastic-ip/")],
-    );
-    r.provider(
-        Arc::new(NatGatewayProvider::new(r.clients().clone())),
-        &[ArnShape::rest("ec2", "natgateway/")],
-    );
-    r.provider(
-        Arc::new(RouteTableProvider::new(r.clients().clone())),
-        &[ArnShape::rest("ec2", "route-table/")],
-    );
-    r.provider(
-        Arc::new(SecurityGroupProvider::new(r.clients().clone())),
-        &[ArnShape::rest("ec2", "security-group/")],
-    );
-    r.provider(
-        Arc::new(VpcEndpointProvider::new(r.clients().clone())),
-        &[ArnShape::rest("ec2", "vpc-endpoint/")],
-    );
-    r.provider(
-        Arc::new(FlowLogProvider::new(r.clients().clone())),
-        &[ArnShape::rest("ec2", "vpc-flow-log/")],
-    );
+    r.kind::<EipKind>();
+    r.kind::<NatGatewayKind>();
+    r.kind::<RouteTableKind>();
+    r.kind::<SecurityGroupKind>();
+    r.kind::<VpcEndpointKind>();
+    r.kind::<FlowLogKind>();
 }

@@ -2,28 +2,23 @@
 //!
 //! Everything but tags is immutable. Create returns at once (state
 //! `pending`); the engine waits for `available` through batched observe
-//! polling ([`Provider::readiness`]). AWS keeps listing deleted gateways for
+//! polling ([`Kind::readiness`]). AWS keeps listing deleted gateways for
 //! about an hour, so `deleting`/`deleted` count as gone. The engine's token
 //! is sent as ClientToken, so a retried create does not make a second one.
 //! Observe cost: one DescribeNatGateways per 200 gateways (plus pages).
 
-use super::common::{
-    self, Describe, Ec2Base, attrs, by_id, describe_ids, ec2_err, normalize_common, tags_field,
-};
-use crate::attrs::{opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
-use crate::error::delete_result;
+use super::Ec2;
+use super::common::{self, Describe, deleted, describe_fields, ec2_err, read_back};
+use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
     ConnectivityType, Filter, NatGateway, NatGatewayState, ResourceType, Tag,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema};
-use forge_engine::{
-    Created, FieldChange, ObserveCtx, Provider, ProviderError, Readiness, ResourceCtx,
-};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// DescribeNatGateways.
@@ -64,85 +59,44 @@ impl Describe for NatGatewayApi {
     }
 }
 
-/// The `aws.ec2.nat_gateway` provider.
-pub struct NatGatewayProvider {
-    base: Ec2Base,
-    schema: KindSchema,
+/// The fields of `aws.ec2.nat_gateway`.
+#[derive(Debug, Clone, Default, Fields)]
+pub struct NatGatewayFields {
+    /// The (public) subnet it lives in.
+    #[field(force_new)]
+    pub subnet_id: String,
+    /// The Elastic IP allocation (required for public gateways).
+    #[field(force_new)]
+    pub allocation_id: Option<String>,
+    /// public (internet via an IGW) or private (other VPCs / on-premises).
+    #[field(force_new, default = "public")]
+    pub connectivity_type: Option<String>,
+    /// The private IPv4 address (AWS picks one from the subnet when unset).
+    #[field(optional_computed, force_new)]
+    pub private_ip_address: Option<String>,
+    pub tags: Tags,
+    /// The VPC of the subnet.
+    #[field(computed)]
+    pub vpc_id: Option<String>,
+    /// The public IPv4 address.
+    #[field(computed)]
+    pub public_ip: Option<String>,
+    /// The gateway's network interface.
+    #[field(computed)]
+    pub network_interface_id: Option<String>,
+    /// pending, available, failed, deleting or deleted.
+    #[field(computed)]
+    pub state: Option<String>,
+    /// Why it failed, when it did.
+    #[field(computed)]
+    pub failure_message: Option<String>,
 }
 
-impl NatGatewayProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        NatGatewayProvider {
-            base: Ec2Base::new(clients),
-            schema: schema(),
-        }
-    }
-}
+/// The `aws.ec2.nat_gateway` kind.
+#[derive(Default)]
+pub struct NatGatewayKind;
 
-/// The schema of `aws.ec2.nat_gateway`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ec2.nat_gateway",
-        "A NAT gateway giving private subnets outbound access.",
-        [
-            (
-                "subnet_id",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The (public) subnet it lives in."),
-            ),
-            (
-                "allocation_id",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .describe("The Elastic IP allocation (required for public gateways)."),
-            ),
-            (
-                "connectivity_type",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default("public")
-                    .describe(
-                        "public (internet via an IGW) or private (other VPCs / on-premises).",
-                    ),
-            ),
-            (
-                "private_ip_address",
-                FieldSchema::optional_computed(FieldType::String)
-                    .force_new()
-                    .describe(
-                        "The private IPv4 address (AWS picks one from the subnet when unset).",
-                    ),
-            ),
-            ("tags", tags_field()),
-            (
-                "vpc_id",
-                FieldSchema::computed(FieldType::String).describe("The VPC of the subnet."),
-            ),
-            (
-                "public_ip",
-                FieldSchema::computed(FieldType::String).describe("The public IPv4 address."),
-            ),
-            (
-                "network_interface_id",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The gateway's network interface."),
-            ),
-            (
-                "state",
-                FieldSchema::computed(FieldType::String)
-                    .describe("pending, available, failed, deleting or deleted."),
-            ),
-            (
-                "failure_message",
-                FieldSchema::computed(FieldType::String).describe("Why it failed, when it did."),
-            ),
-        ],
-    )
-}
-
-fn nat_attrs(n: &NatGateway) -> Attrs {
+fn nat_fields(n: &NatGateway) -> NatGatewayFields {
     // The primary address is the one chosen at create; secondary ones are
     // not managed by this kind.
     let primary = n
@@ -150,52 +104,28 @@ fn nat_attrs(n: &NatGateway) -> Attrs {
         .iter()
         .find(|a| a.is_primary() != Some(false))
         .or_else(|| n.nat_gateway_addresses().first());
-    attrs([
-        ("id", str_or_null(n.nat_gateway_id())),
-        ("subnet_id", str_or_null(n.subnet_id())),
-        (
-            "allocation_id",
-            str_or_null(primary.and_then(|a| a.allocation_id())),
-        ),
-        (
-            "connectivity_type",
-            str_or_null(n.connectivity_type().map(|c| c.as_str())),
-        ),
-        (
-            "private_ip_address",
-            str_or_null(primary.and_then(|a| a.private_ip())),
-        ),
-        ("tags", common::observed_tags(n.tags())),
-        ("vpc_id", str_or_null(n.vpc_id())),
-        (
-            "public_ip",
-            str_or_null(primary.and_then(|a| a.public_ip())),
-        ),
-        (
-            "network_interface_id",
-            str_or_null(primary.and_then(|a| a.network_interface_id())),
-        ),
-        ("state", str_or_null(n.state().map(|s| s.as_str()))),
-        ("failure_message", str_or_null(n.failure_message())),
-    ])
-}
-
-async fn describe_one(client: &Client, id: &str) -> Result<Option<Attrs>, ProviderError> {
-    Ok(describe_ids::<NatGatewayApi>(client, &[id.to_string()])
-        .await?
-        .first()
-        .map(nat_attrs))
+    let text = |v: Option<&str>| v.map(str::to_string);
+    NatGatewayFields {
+        subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+        allocation_id: text(primary.and_then(|a| a.allocation_id())),
+        connectivity_type: n.connectivity_type().map(|c| c.as_str().to_string()),
+        private_ip_address: text(primary.and_then(|a| a.private_ip())),
+        tags: common::observed_tag_map(n.tags()),
+        vpc_id: text(n.vpc_id()),
+        public_ip: text(primary.and_then(|a| a.public_ip())),
+        network_interface_id: text(primary.and_then(|a| a.network_interface_id())),
+        state: n.state().map(|s| s.as_str().to_string()),
+        failure_message: text(n.failure_message()),
+    }
 }
 
 #[async_trait]
-impl Provider for NatGatewayProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
-
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(common::CONCURRENCY)
-    }
+impl Kind for NatGatewayKind {
+    const KIND: &'static str = "aws.ec2.nat_gateway";
+    const DESCRIPTION: &'static str = "A NAT gateway giving private subnets outbound access.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "natgateway/"));
+    type Service = Ec2;
+    type Fields = NatGatewayFields;
 
     fn poll_interval(&self) -> Duration {
         Duration::from_secs(10)
@@ -205,45 +135,40 @@ impl Provider for NatGatewayProvider {
         Duration::from_secs(15 * 60)
     }
 
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        Ok(by_id::<NatGatewayApi>(
-            describe_ids::<NatGatewayApi>(&client, ids).await?,
-            nat_attrs,
-        ))
+    ) -> Result<BTreeMap<String, NatGatewayFields>, ProviderError> {
+        describe_fields::<NatGatewayApi, _>(client, ids, nat_fields).await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &NatGatewayFields,
         token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let connectivity = opt_str(desired, "connectivity_type").unwrap_or("public");
-        let allocation = opt_str(desired, "allocation_id");
-        if connectivity == "public" && allocation.is_none() {
+    ) -> Result<Made<NatGatewayFields>, ProviderError> {
+        let connectivity = desired.connectivity_type.as_deref().unwrap_or("public");
+        if connectivity == "public" && desired.allocation_id.is_none() {
             return Err(ProviderError::Invalid(
                 "a public NAT gateway needs `allocation_id` (an aws.ec2.eip)".into(),
             ));
         }
         let out = client
             .create_nat_gateway()
-            .subnet_id(req_str(desired, "subnet_id")?)
-            .set_allocation_id(allocation.map(str::to_string))
+            .subnet_id(&desired.subnet_id)
+            .set_allocation_id(desired.allocation_id.clone())
             .connectivity_type(ConnectivityType::from(connectivity))
-            .set_private_ip_address(opt_str(desired, "private_ip_address").map(str::to_string))
+            .set_private_ip_address(desired.private_ip_address.clone())
             .client_token(common::client_token(token))
-            .tag_specifications(common::tag_spec(ResourceType::Natgateway, desired, ctx))
+            .tag_specifications(common::tag_spec_of(
+                ResourceType::Natgateway,
+                &desired.tags,
+                ctx,
+            ))
             .send()
             .await
             .map_err(ec2_err)?;
@@ -251,74 +176,51 @@ impl Provider for NatGatewayProvider {
             message: "CreateNatGateway returned nothing".into(),
         })?;
         let id = nat.nat_gateway_id().unwrap_or_default().to_string();
-        Ok(Created {
+        Ok(Made {
             id,
-            attrs: nat_attrs(&nat),
+            fields: nat_fields(&nat),
         })
     }
 
     async fn update(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &NatGatewayFields,
+        desired: &NatGatewayFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::sync_tags(&client, id, prior, desired).await?;
-        describe_one(&client, id)
-            .await?
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("NAT gateway {id} not visible after update"),
-            })
+    ) -> Result<NatGatewayFields, ProviderError> {
+        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
+        read_back::<NatGatewayApi, _>(client, id, "NAT gateway", nat_fields).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &NatGatewayFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        delete_result(
-            client
-                .delete_nat_gateway()
-                .nat_gateway_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(ec2_err),
-        )
+        deleted(client.delete_nat_gateway().nat_gateway_id(id).send().await)
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(id) = common::orphan_id::<NatGatewayApi>(&client, ctx).await? else {
-            return Ok(None);
-        };
-        Ok(describe_one(&client, &id)
-            .await?
-            .map(|attrs| Created { id, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::list_tagged::<NatGatewayApi>(&client, ctx).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        common::list_owned::<NatGatewayApi>(client, &ctx.owner, address).await
     }
 
-    fn readiness(&self, observed: &Attrs) -> Readiness {
-        match opt_str(observed, "state") {
+    fn readiness(&self, observed: &NatGatewayFields) -> Readiness {
+        match observed.state.as_deref() {
             Some("available") | None => Readiness::Ready,
             Some("failed") => Readiness::Failed(
-                opt_str(observed, "failure_message")
+                observed
+                    .failure_message
+                    .as_ref()
                     .map_or_else(|| "failed".to_string(), |m| format!("failed: {m}")),
             ),
             Some(other) => Readiness::Pending(other.to_string()),
@@ -330,23 +232,21 @@ impl Provider for NatGatewayProvider {
 mod tests {
     use super::*;
     use aws_sdk_ec2::types::NatGatewayAddress;
-    use forge_core::Value;
-
-    fn provider() -> NatGatewayProvider {
-        NatGatewayProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
 
     #[test]
     fn readiness_follows_state() {
-        let p = provider();
-        let with_state = |s: &str| Attrs::from([("state".to_string(), Value::from(s))]);
+        let with_state = |s: &str| NatGatewayFields {
+            state: Some(s.to_string()),
+            ..NatGatewayFields::default()
+        };
+        let k = NatGatewayKind;
         assert_eq!(
-            p.readiness(&with_state("pending")),
+            k.readiness(&with_state("pending")),
             Readiness::Pending("pending".into())
         );
-        assert_eq!(p.readiness(&with_state("available")), Readiness::Ready);
+        assert_eq!(k.readiness(&with_state("available")), Readiness::Ready);
         assert!(matches!(
-            p.readiness(&with_state("failed")),
+            k.readiness(&with_state("failed")),
             Readiness::Failed(_)
         ));
     }
@@ -367,12 +267,9 @@ mod tests {
             )
             .build();
         assert!(NatGatewayApi::alive(&n));
-        let a = nat_attrs(&n);
-        assert_eq!(a["allocation_id"], Value::from("eipalloc-1"));
-        assert_eq!(a["public_ip"], Value::from("1.2.3.4"));
-        for field in schema().fields.keys() {
-            assert!(a.contains_key(field), "missing {field}");
-        }
+        let a = nat_fields(&n);
+        assert_eq!(a.allocation_id.as_deref(), Some("eipalloc-1"));
+        assert_eq!(a.public_ip.as_deref(), Some("1.2.3.4"));
         let gone = NatGateway::builder()
             .nat_gateway_id("nat-2")
             .state(NatGatewayState::Deleted)

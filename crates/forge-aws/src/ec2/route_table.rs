@@ -6,21 +6,20 @@
 //! call and never a window without the others. Observe cost: one
 //! DescribeRouteTables per 200 tables (plus pages).
 
-use super::common::{
-    self, Describe, Ec2Base, attrs, by_id, describe, describe_ids, ec2_err, filter,
-    normalize_common, set_diff, tags_field,
-};
+use super::Ec2;
+use super::common::{self, Describe, deleted, describe, describe_ids, ec2_err, filter};
 use super::routes::{self, Route, RouteOp};
-use crate::attrs::{normalize_set, req_str, str_list, str_or_null, str_set};
-use crate::clients::AwsClients;
-use crate::error::{delete_result, ignore_not_found};
+use crate::attrs::set_diff;
+use crate::error::ignore_not_found;
+use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, ResourceType, RouteTable, RouteTableAssociationStateCode, Tag};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::Value;
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// DescribeRouteTables.
 pub struct RouteTableApi;
@@ -53,47 +52,30 @@ impl Describe for RouteTableApi {
     }
 }
 
-/// The `aws.ec2.route_table` provider.
-pub struct RouteTableProvider {
-    base: Ec2Base,
-    schema: KindSchema,
+/// The fields of `aws.ec2.route_table`.
+#[derive(Debug, Clone, Default, Fields)]
+pub struct RouteTableFields {
+    /// The VPC of the table.
+    #[field(force_new)]
+    pub vpc_id: String,
+    /// Routes, each one destination and one target (the local route is implicit).
+    #[field(default = Value::List(Vec::new()), normalize = routes::normalize_routes)]
+    pub routes: Option<Vec<Route>>,
+    /// Subnets associated with the table (an unordered set).
+    #[field(default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
+    pub subnet_ids: Option<Vec<String>>,
+    pub tags: Tags,
+    /// The route table's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The owning AWS account.
+    #[field(computed)]
+    pub owner_id: Option<String>,
 }
 
-impl RouteTableProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        RouteTableProvider {
-            base: Ec2Base::new(clients),
-            schema: schema(),
-        }
-    }
-}
-
-/// The schema of `aws.ec2.route_table`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ec2.route_table",
-        "A route table: routes to gateways and the subnets that use it.",
-        [
-            ("vpc_id", FieldSchema::required(FieldType::String).force_new().describe("The VPC of the table.")),
-            (
-                "routes",
-                FieldSchema::optional(FieldType::list(routes::route_schema()))
-                    .default(Value::List(Vec::new()))
-                    .describe("Routes, each one destination and one target (the local route is implicit)."),
-            ),
-            (
-                "subnet_ids",
-                FieldSchema::optional(FieldType::list(FieldType::String))
-                    .default(Value::List(Vec::new()))
-                    .describe("Subnets associated with the table (an unordered set)."),
-            ),
-            ("tags", tags_field()),
-            ("arn", FieldSchema::computed(FieldType::String).describe("The route table's ARN.")),
-            ("owner_id", FieldSchema::computed(FieldType::String).describe("The owning AWS account.")),
-        ],
-    )
-}
+/// The `aws.ec2.route_table` kind.
+#[derive(Default)]
+pub struct RouteTableKind;
 
 /// Routes forge manages in a described table.
 fn live_routes(t: &RouteTable) -> Vec<Route> {
@@ -125,30 +107,18 @@ fn live_associations(t: &RouteTable) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn table_attrs(region: &str, t: &RouteTable) -> Attrs {
+fn table_fields(region: &str, t: &RouteTable) -> RouteTableFields {
     let id = t.route_table_id().unwrap_or_default();
-    attrs([
-        ("id", id.into()),
-        ("vpc_id", str_or_null(t.vpc_id())),
-        (
-            "routes",
-            Value::List(live_routes(t).iter().map(Route::to_value).collect()),
-        ),
-        ("subnet_ids", str_set(live_associations(t).into_keys())),
-        ("tags", common::observed_tags(t.tags())),
-        ("arn", common::arn(region, t.owner_id(), "route-table", id)),
-        ("owner_id", str_or_null(t.owner_id())),
-    ])
-}
-
-fn desired_routes(desired: &Attrs) -> Result<Vec<Route>, ProviderError> {
-    desired
-        .get("routes")
-        .and_then(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .map(Route::from_value)
-        .collect()
+    let mut subnets: Vec<String> = live_associations(t).into_keys().collect();
+    subnets.sort();
+    RouteTableFields {
+        vpc_id: t.vpc_id().unwrap_or_default().to_string(),
+        routes: Some(live_routes(t)),
+        subnet_ids: Some(subnets),
+        tags: common::observed_tag_map(t.tags()),
+        arn: common::arn_text(region, t.owner_id(), "route-table", id),
+        owner_id: t.owner_id().map(str::to_string),
+    }
 }
 
 async fn apply_route(client: &Client, table: &str, op: &RouteOp) -> Result<(), ProviderError> {
@@ -256,15 +226,19 @@ async fn associate(client: &Client, table: &str, subnet: &str) -> Result<(), Pro
 async fn reconcile(
     client: &Client,
     live: &RouteTable,
-    desired: &Attrs,
+    desired: &RouteTableFields,
 ) -> Result<(), ProviderError> {
     let table = live.route_table_id().unwrap_or_default();
-    for op in routes::diff_routes(&live_routes(live), &desired_routes(desired)?) {
+    let want = desired.routes.clone().unwrap_or_default();
+    for op in routes::diff_routes(&live_routes(live), &want) {
         apply_route(client, table, &op).await?;
     }
     let assoc = live_associations(live);
     let live_subnets: Vec<String> = assoc.keys().cloned().collect();
-    let (add, remove) = set_diff(&live_subnets, &str_list(desired, "subnet_ids"));
+    let (add, remove) = set_diff(
+        &live_subnets,
+        &desired.subnet_ids.clone().unwrap_or_default(),
+    );
     for subnet in &remove {
         if let Some(id) = assoc.get(subnet) {
             let r = client
@@ -289,54 +263,42 @@ async fn describe_table(client: &Client, id: &str) -> Result<Option<RouteTable>,
 }
 
 #[async_trait]
-impl Provider for RouteTableProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for RouteTableKind {
+    const KIND: &'static str = "aws.ec2.route_table";
+    const DESCRIPTION: &'static str =
+        "A route table: routes to gateways and the subnets that use it.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "route-table/"));
+    type Service = Ec2;
+    type Fields = RouteTableFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(common::CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        let routes = routes::normalize_routes(attrs.get("routes").unwrap_or(&Value::Null));
-        attrs.insert("routes".into(), routes);
-        if attrs.get("subnet_ids").is_none_or(Value::is_null) {
-            attrs.insert("subnet_ids".into(), Value::List(Vec::new()));
-        }
-        normalize_set(&mut attrs, "subnet_ids");
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
+        client: &Client,
         ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let items = describe_ids::<RouteTableApi>(&client, ids).await?;
-        Ok(by_id::<RouteTableApi>(items, |t| {
-            table_attrs(&ctx.region, t)
-        }))
+    ) -> Result<BTreeMap<String, RouteTableFields>, ProviderError> {
+        common::describe_fields::<RouteTableApi, _>(client, ids, |t| table_fields(&ctx.region, t))
+            .await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &RouteTableFields,
         token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        // Validate routes before creating anything.
-        desired_routes(desired)?;
+    ) -> Result<Made<RouteTableFields>, ProviderError> {
         // The intent's token makes a CreateRouteTable sent again after a
         // lost answer return the first table instead of a second one.
         let out = client
             .create_route_table()
-            .vpc_id(req_str(desired, "vpc_id")?)
+            .vpc_id(&desired.vpc_id)
             .client_token(common::client_token(token))
-            .tag_specifications(common::tag_spec(ResourceType::RouteTable, desired, ctx))
+            .tag_specifications(common::tag_spec_of(
+                ResourceType::RouteTable,
+                &desired.tags,
+                ctx,
+            ))
             .send()
             .await
             .map_err(ec2_err)?;
@@ -344,58 +306,49 @@ impl Provider for RouteTableProvider {
             message: "CreateRouteTable returned nothing".into(),
         })?;
         let id = table.route_table_id().unwrap_or_default().to_string();
-        reconcile(&client, &table, desired).await?;
-        let attrs = match describe_table(&client, &id).await? {
-            Some(t) => table_attrs(&ctx.region, &t),
-            None => {
-                let mut a = table_attrs(&ctx.region, &table);
-                a.insert(
-                    "routes".into(),
-                    routes::normalize_routes(desired.get("routes").unwrap_or(&Value::Null)),
-                );
-                a.insert(
-                    "subnet_ids".into(),
-                    str_set(str_list(desired, "subnet_ids")),
-                );
-                a
-            }
+        reconcile(client, &table, desired).await?;
+        let fields = match describe_table(client, &id).await? {
+            Some(t) => table_fields(&ctx.region, &t),
+            None => RouteTableFields {
+                routes: desired.routes.clone(),
+                subnet_ids: desired.subnet_ids.clone(),
+                ..table_fields(&ctx.region, &table)
+            },
         };
-        Ok(Created { id, attrs })
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &RouteTableFields,
+        desired: &RouteTableFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let live = describe_table(&client, id)
+    ) -> Result<RouteTableFields, ProviderError> {
+        let live = describe_table(client, id)
             .await?
             .ok_or_else(|| ProviderError::Api {
                 code: "InvalidRouteTableID.NotFound".into(),
                 message: id.into(),
             })?;
-        reconcile(&client, &live, desired).await?;
-        common::sync_tags(&client, id, prior, desired).await?;
-        describe_table(&client, id)
-            .await?
-            .map(|t| table_attrs(&ctx.region, &t))
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("route table {id} not visible after update"),
-            })
+        reconcile(client, &live, desired).await?;
+        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
+        common::read_back::<RouteTableApi, _>(client, id, "route table", |t| {
+            table_fields(&ctx.region, t)
+        })
+        .await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &RouteTableFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(live) = describe_table(&client, id).await? else {
+        let Some(live) = describe_table(client, id).await? else {
             return Ok(());
         };
         // A table with subnet associations cannot be deleted.
@@ -407,38 +360,16 @@ impl Provider for RouteTableProvider {
                 .await;
             ignore_not_found(r.map(|_| ()).map_err(ec2_err))?;
         }
-        delete_result(
-            client
-                .delete_route_table()
-                .route_table_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(ec2_err),
-        )
+        deleted(client.delete_route_table().route_table_id(id).send().await)
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(id) = common::orphan_id::<RouteTableApi>(&client, ctx).await? else {
-            return Ok(None);
-        };
-        Ok(describe_table(&client, &id).await?.map(|t| Created {
-            id,
-            attrs: table_attrs(&ctx.region, &t),
-        }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::list_tagged::<RouteTableApi>(&client, ctx).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        common::list_owned::<RouteTableApi>(client, &ctx.owner, address).await
     }
 }
 
@@ -449,8 +380,15 @@ mod tests {
         Route as SdkRoute, RouteOrigin, RouteTableAssociation, RouteTableAssociationState,
     };
 
-    fn provider() -> RouteTableProvider {
-        RouteTableProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    use crate::AwsClients;
+    use crate::kind::KindProvider;
+    use forge_core::Attrs;
+    use forge_core::fields::Fields;
+    use forge_engine::Provider;
+    use std::sync::Arc;
+
+    fn provider() -> KindProvider<RouteTableKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
     }
 
     #[test]
@@ -496,7 +434,7 @@ mod tests {
             )
             .build();
         let p = provider();
-        let observed = p.normalize(table_attrs("us-east-1", &table));
+        let observed = p.normalize(table_fields("us-east-1", &table).to_attrs());
         let desired = p.normalize(Attrs::from([
             ("vpc_id".to_string(), Value::from("vpc-1")),
             (

@@ -62,6 +62,25 @@ pub fn route_schema() -> FieldType {
     ])
 }
 
+/// A route as a typed field: the object schema, read and written as
+/// [`Route`] does.
+impl forge_core::fields::FieldValue for Route {
+    fn field_type() -> FieldType {
+        route_schema()
+    }
+
+    fn from_value(value: &Value) -> Result<Self, forge_core::fields::FieldError> {
+        Route::from_value(value).map_err(|e| match e {
+            ProviderError::Invalid(reason) => forge_core::fields::FieldError::invalid(reason),
+            other => forge_core::fields::FieldError::invalid(other.to_string()),
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        Route::to_value(self)
+    }
+}
+
 /// One route: a destination and a target, each `(field, value)`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Route {

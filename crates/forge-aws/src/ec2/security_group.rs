@@ -8,14 +8,11 @@
 //! DescribeSecurityGroups plus one DescribeSecurityGroupRules (filter
 //! `group-id`) per 200 groups, plus pages.
 
-use super::common::{
-    self, Describe, Ec2Base, attrs, by_id, describe, describe_ids, ec2_err, filter,
-    normalize_common, tags_field,
-};
+use super::Ec2;
+use super::common::{self, Describe, deleted, describe, describe_ids, ec2_err, filter};
 use super::sg_rules::{self, Rule, RulePlan};
-use crate::attrs::{opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
-use crate::error::{delete_result, ignore_not_found};
+use crate::error::ignore_not_found;
+use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use crate::paging::{MAX_FILTER_VALUES, collect_pages, for_chunks};
 use crate::tags;
 use async_trait::async_trait;
@@ -23,10 +20,11 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
     Filter, IpPermission, ResourceType, SecurityGroup, SecurityGroupRule, Tag,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::Value;
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// DescribeSecurityGroups.
 pub struct SecurityGroupApi;
@@ -59,76 +57,39 @@ impl Describe for SecurityGroupApi {
     }
 }
 
-/// The `aws.ec2.security_group` provider.
-pub struct SecurityGroupProvider {
-    base: Ec2Base,
-    schema: KindSchema,
+/// The fields of `aws.ec2.security_group`.
+#[derive(Debug, Clone, Default, Fields)]
+pub struct SecurityGroupFields {
+    /// The group's name, unique in the VPC.
+    #[field(force_new)]
+    pub group_name: String,
+    /// What the group is for (cannot be changed after create).
+    #[field(force_new, default = DEFAULT_DESCRIPTION)]
+    pub description: Option<String>,
+    /// The VPC of the group.
+    #[field(force_new)]
+    pub vpc_id: String,
+    /// Inbound rules, one per source (order does not matter).
+    #[field(default = Value::List(Vec::new()), normalize = sg_rules::normalize_rules)]
+    pub ingress: Option<Vec<Rule>>,
+    /// Outbound rules, one per destination; empty means no outbound traffic.
+    #[field(default = Value::List(Vec::new()), normalize = sg_rules::normalize_rules)]
+    pub egress: Option<Vec<Rule>>,
+    pub tags: Tags,
+    /// The group's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The owning AWS account.
+    #[field(computed)]
+    pub owner_id: Option<String>,
 }
 
-impl SecurityGroupProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        SecurityGroupProvider {
-            base: Ec2Base::new(clients),
-            schema: schema(),
-        }
-    }
-}
+/// The `aws.ec2.security_group` kind.
+#[derive(Default)]
+pub struct SecurityGroupKind;
 
 /// The description AWS requires when the spec gives none.
 pub const DEFAULT_DESCRIPTION: &str = "Managed by forge";
-
-/// The schema of `aws.ec2.security_group`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ec2.security_group",
-        "A VPC security group with its ingress and egress rules.",
-        [
-            (
-                "group_name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The group's name, unique in the VPC."),
-            ),
-            (
-                "description",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default(DEFAULT_DESCRIPTION)
-                    .describe("What the group is for (cannot be changed after create)."),
-            ),
-            (
-                "vpc_id",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The VPC of the group."),
-            ),
-            (
-                "ingress",
-                FieldSchema::optional(FieldType::list(sg_rules::rule_schema()))
-                    .default(Value::List(Vec::new()))
-                    .describe("Inbound rules, one per source (order does not matter)."),
-            ),
-            (
-                "egress",
-                FieldSchema::optional(FieldType::list(sg_rules::rule_schema()))
-                    .default(Value::List(Vec::new()))
-                    .describe(
-                        "Outbound rules, one per destination; empty means no outbound traffic.",
-                    ),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The group's ARN."),
-            ),
-            (
-                "owner_id",
-                FieldSchema::computed(FieldType::String).describe("The owning AWS account."),
-            ),
-        ],
-    )
-}
 
 /// DescribeSecurityGroupRules for the given groups: one request per 200
 /// groups, plus pages.
@@ -179,43 +140,37 @@ fn group_rules(rules: &[SecurityGroupRule]) -> LiveRules {
     out
 }
 
-fn rules_value(rules: &[(String, Rule)]) -> Value {
-    let mut sorted: Vec<&Rule> = rules.iter().map(|(_, r)| r).collect();
+/// One direction's live rules as a field: sorted, without duplicates.
+fn rules_field(rules: &[(String, Rule)]) -> Option<Vec<Rule>> {
+    let mut sorted: Vec<Rule> = rules.iter().map(|(_, r)| r.clone()).collect();
     sorted.sort();
     sorted.dedup();
-    Value::List(sorted.into_iter().map(Rule::to_value).collect())
+    Some(sorted)
 }
 
-fn group_attrs(region: &str, g: &SecurityGroup, live: Option<&GroupRules>) -> Attrs {
+fn group_fields(region: &str, g: &SecurityGroup, live: Option<&GroupRules>) -> SecurityGroupFields {
     let id = g.group_id().unwrap_or_default();
     let arn = match g.security_group_arn() {
-        Some(a) => Value::from(a),
-        None => common::arn(region, g.owner_id(), "security-group", id),
+        Some(a) => Some(a.to_string()),
+        None => common::arn_text(region, g.owner_id(), "security-group", id),
     };
-    attrs([
-        ("id", id.into()),
-        ("group_name", str_or_null(g.group_name())),
-        ("description", str_or_null(g.description())),
-        ("vpc_id", str_or_null(g.vpc_id())),
-        (
-            "ingress",
-            live.map_or(Value::List(Vec::new()), |l| rules_value(&l.0)),
-        ),
-        (
-            "egress",
-            live.map_or(Value::List(Vec::new()), |l| rules_value(&l.1)),
-        ),
-        ("tags", common::observed_tags(g.tags())),
-        ("arn", arn),
-        ("owner_id", str_or_null(g.owner_id())),
-    ])
+    SecurityGroupFields {
+        group_name: g.group_name().unwrap_or_default().to_string(),
+        description: g.description().map(str::to_string),
+        vpc_id: g.vpc_id().unwrap_or_default().to_string(),
+        ingress: live.map_or(Some(Vec::new()), |l| rules_field(&l.0)),
+        egress: live.map_or(Some(Vec::new()), |l| rules_field(&l.1)),
+        tags: common::observed_tag_map(g.tags()),
+        arn,
+        owner_id: g.owner_id().map(str::to_string),
+    }
 }
 
 async fn observe_groups(
     client: &Client,
     region: &str,
     ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+) -> Result<BTreeMap<String, SecurityGroupFields>, ProviderError> {
     let groups = describe_ids::<SecurityGroupApi>(client, ids).await?;
     let found: Vec<String> = groups
         .iter()
@@ -226,8 +181,8 @@ async fn observe_groups(
     } else {
         group_rules(&describe_rules(client, &found).await?)
     };
-    Ok(by_id::<SecurityGroupApi>(groups, |g| {
-        group_attrs(region, g, g.group_id().and_then(|id| live.get(id)))
+    Ok(common::keyed::<SecurityGroupApi, _>(groups, |g| {
+        group_fields(region, g, g.group_id().and_then(|id| live.get(id)))
     }))
 }
 
@@ -372,25 +327,35 @@ async fn apply_plan(
     revoke(client, group, dir, plan.revoke).await
 }
 
+/// The desired rules of one direction: sorted, without duplicates.
+fn desired_rules(rules: &Option<Vec<Rule>>) -> Vec<Rule> {
+    let mut rules = rules.clone().unwrap_or_default();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
 /// Brings the group's live rules to the desired ones (one Describe of its
 /// rules, then only the calls that change something).
-async fn reconcile(client: &Client, group: &str, desired: &Attrs) -> Result<(), ProviderError> {
-    let ingress = sg_rules::desired_rules(desired.get("ingress"))?;
-    let egress = sg_rules::desired_rules(desired.get("egress"))?;
+async fn reconcile(
+    client: &Client,
+    group: &str,
+    desired: &SecurityGroupFields,
+) -> Result<(), ProviderError> {
     let mut live = group_rules(&describe_rules(client, &[group.to_string()]).await?);
     let (live_in, live_out) = live.remove(group).unwrap_or_default();
     apply_plan(
         client,
         group,
         Direction::Ingress,
-        sg_rules::diff_rules(&live_in, &ingress),
+        sg_rules::diff_rules(&live_in, &desired_rules(&desired.ingress)),
     )
     .await?;
     apply_plan(
         client,
         group,
         Direction::Egress,
-        sg_rules::diff_rules(&live_out, &egress),
+        sg_rules::diff_rules(&live_out, &desired_rules(&desired.egress)),
     )
     .await
 }
@@ -423,56 +388,50 @@ async fn own_duplicate(
 }
 
 #[async_trait]
-impl Provider for SecurityGroupProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for SecurityGroupKind {
+    const KIND: &'static str = "aws.ec2.security_group";
+    const DESCRIPTION: &'static str = "A VPC security group with its ingress and egress rules.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "security-group/"));
+    type Service = Ec2;
+    type Fields = SecurityGroupFields;
 
     fn unique_fields(&self) -> &'static [&'static str] {
         // Group names are unique in a VPC.
         &["group_name", "vpc_id"]
     }
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(common::CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        for dir in ["ingress", "egress"] {
-            let v = sg_rules::normalize_rules(attrs.get(dir).unwrap_or(&Value::Null));
-            attrs.insert(dir.into(), v);
-        }
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
+        client: &Client,
         ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_groups(&client, &ctx.region, ids).await
+    ) -> Result<BTreeMap<String, SecurityGroupFields>, ProviderError> {
+        observe_groups(client, &ctx.region, ids).await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &SecurityGroupFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        // Reject bad rules before creating anything.
-        sg_rules::desired_rules(desired.get("ingress"))?;
-        sg_rules::desired_rules(desired.get("egress"))?;
-        let name = req_str(desired, "group_name")?;
-        let vpc = req_str(desired, "vpc_id")?;
+    ) -> Result<Made<SecurityGroupFields>, ProviderError> {
+        let (name, vpc) = (desired.group_name.as_str(), desired.vpc_id.as_str());
         let result = client
             .create_security_group()
             .group_name(name)
-            .description(opt_str(desired, "description").unwrap_or(DEFAULT_DESCRIPTION))
+            .description(
+                desired
+                    .description
+                    .as_deref()
+                    .unwrap_or(DEFAULT_DESCRIPTION),
+            )
             .vpc_id(vpc)
-            .tag_specifications(common::tag_spec(ResourceType::SecurityGroup, desired, ctx))
+            .tag_specifications(common::tag_spec_of(
+                ResourceType::SecurityGroup,
+                &desired.tags,
+                ctx,
+            ))
             .send()
             .await
             .map_err(ec2_err);
@@ -481,35 +440,35 @@ impl Provider for SecurityGroupProvider {
                 message: "CreateSecurityGroup returned no id".into(),
             })?,
             Err(ProviderError::Api { code, message }) if code == "InvalidGroup.Duplicate" => {
-                match own_duplicate(&client, ctx, vpc, name).await? {
+                match own_duplicate(client, ctx, vpc, name).await? {
                     Some(id) => id,
                     None => return Err(ProviderError::Api { code, message }),
                 }
             }
             Err(e) => return Err(e),
         };
-        reconcile(&client, &id, desired).await?;
-        let attrs = observe_groups(&client, &ctx.region, std::slice::from_ref(&id))
+        reconcile(client, &id, desired).await?;
+        let fields = observe_groups(client, &ctx.region, std::slice::from_ref(&id))
             .await?
             .remove(&id)
             .ok_or_else(|| ProviderError::Transient {
                 message: format!("security group {id} not visible after create"),
             })?;
-        Ok(Created { id, attrs })
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &SecurityGroupFields,
+        desired: &SecurityGroupFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        reconcile(&client, id, desired).await?;
-        common::sync_tags(&client, id, prior, desired).await?;
-        observe_groups(&client, &ctx.region, &[id.to_string()])
+    ) -> Result<SecurityGroupFields, ProviderError> {
+        reconcile(client, id, desired).await?;
+        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
+        observe_groups(client, &ctx.region, &[id.to_string()])
             .await?
             .remove(id)
             .ok_or_else(|| ProviderError::Transient {
@@ -519,48 +478,34 @@ impl Provider for SecurityGroupProvider {
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &SecurityGroupFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        delete_result(
-            client
-                .delete_security_group()
-                .group_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(ec2_err),
-        )
+        deleted(client.delete_security_group().group_id(id).send().await)
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(id) = common::orphan_id::<SecurityGroupApi>(&client, ctx).await? else {
-            return Ok(None);
-        };
-        let mut observed = observe_groups(&client, &ctx.region, std::slice::from_ref(&id)).await?;
-        Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::list_tagged::<SecurityGroupApi>(&client, ctx).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        common::list_owned::<SecurityGroupApi>(client, &ctx.owner, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AwsClients;
+    use crate::kind::KindProvider;
     use aws_sdk_ec2::types::ReferencedSecurityGroup;
+    use forge_core::Attrs;
+    use forge_core::fields::Fields;
+    use forge_engine::Provider;
+    use std::sync::Arc;
 
     #[test]
     fn described_rules_split_by_direction() {
@@ -594,12 +539,10 @@ mod tests {
             .vpc_id("vpc-1")
             .owner_id("1")
             .build();
-        let a = group_attrs("us-east-1", &g, live.get("sg-1"));
-        for field in schema().fields.keys() {
-            assert!(a.contains_key(field), "missing {field}");
-        }
-        let p =
-            SecurityGroupProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())));
+        let a = group_fields("us-east-1", &g, live.get("sg-1")).to_attrs();
+        let p = KindProvider::<SecurityGroupKind>::new(Arc::new(AwsClients::new(
+            crate::AwsSettings::default(),
+        )));
         let desired = p.normalize(Attrs::from([(
             "egress".to_string(),
             Value::from_json(

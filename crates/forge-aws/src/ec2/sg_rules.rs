@@ -272,6 +272,29 @@ impl Rule {
     }
 }
 
+/// A rule as a typed field (read at apply, when it is fully known).
+impl forge_core::fields::FieldValue for Rule {
+    fn field_type() -> FieldType {
+        rule_schema()
+    }
+
+    fn from_value(value: &Value) -> Result<Self, forge_core::fields::FieldError> {
+        use forge_core::fields::FieldError;
+        match Rule::from_value(value) {
+            Ok(Some(rule)) => Ok(rule),
+            Ok(None) => Err(FieldError::invalid(format!(
+                "rule {value} is not fully known at apply"
+            ))),
+            Err(ProviderError::Invalid(reason)) => Err(FieldError::invalid(reason)),
+            Err(other) => Err(FieldError::invalid(other.to_string())),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Rule::to_value(self)
+    }
+}
+
 /// Normalizes a list of rules: canonical form of each and sorted, so rule
 /// order in the spec never makes a diff. Rules with unknown parts (a group
 /// id known after apply) are kept as written, after the known ones.

@@ -2,20 +2,16 @@
 //!
 //! Observe cost: one DescribeSubnets (filter `subnet-id`) per 200 subnets.
 
-use super::common::{
-    self, Describe, Ec2Base, attrs, by_id, describe_ids, ec2_err, normalize_common, tags_field,
-};
-use crate::attrs::{bool_or_null, opt_bool, opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
+use super::Ec2;
+use super::common::{self, Describe, deleted, describe_fields, ec2_err, read_back};
+use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet, Tag};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{
-    Created, FieldChange, ObserveCtx, Provider, ProviderError, Readiness, ResourceCtx,
-};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// DescribeSubnets.
 pub struct SubnetApi;
@@ -48,98 +44,56 @@ impl Describe for SubnetApi {
     }
 }
 
-/// The `aws.ec2.subnet` provider.
-pub struct SubnetProvider {
-    base: Ec2Base,
-    schema: KindSchema,
+/// The fields of `aws.ec2.subnet`.
+#[derive(Debug, Clone, Default, Fields)]
+pub struct SubnetFields {
+    /// The VPC to create it in.
+    #[field(force_new)]
+    pub vpc_id: String,
+    /// The IPv4 range, a subset of the VPC's, e.g. 10.0.1.0/24.
+    #[field(force_new, normalize = crate::normalize::cidr_value)]
+    pub cidr_block: String,
+    /// The availability zone, e.g. eu-central-1a (AWS picks one when unset).
+    #[field(optional_computed, force_new)]
+    pub availability_zone: Option<String>,
+    /// Whether instances launched here get a public IPv4 address.
+    #[field(default = false)]
+    pub map_public_ip_on_launch: Option<bool>,
+    pub tags: Tags,
+    /// The subnet's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The zone's account-independent id (euc1-az2).
+    #[field(computed)]
+    pub availability_zone_id: Option<String>,
+    /// The owning AWS account.
+    #[field(computed)]
+    pub owner_id: Option<String>,
+    /// pending or available.
+    #[field(computed)]
+    pub state: Option<String>,
 }
 
-impl SubnetProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        SubnetProvider {
-            base: Ec2Base::new(clients),
-            schema: schema(),
-        }
+/// The `aws.ec2.subnet` kind.
+#[derive(Default)]
+pub struct SubnetKind;
+
+fn subnet_fields(s: &Subnet) -> SubnetFields {
+    let text = |v: Option<&str>| v.map(str::to_string);
+    SubnetFields {
+        vpc_id: s.vpc_id().unwrap_or_default().to_string(),
+        cidr_block: s
+            .cidr_block()
+            .map(crate::normalize::cidr)
+            .unwrap_or_default(),
+        availability_zone: text(s.availability_zone()),
+        map_public_ip_on_launch: s.map_public_ip_on_launch(),
+        tags: common::observed_tag_map(s.tags()),
+        arn: text(s.subnet_arn()),
+        availability_zone_id: text(s.availability_zone_id()),
+        owner_id: text(s.owner_id()),
+        state: s.state().map(|st| st.as_str().to_string()),
     }
-}
-
-/// The schema of `aws.ec2.subnet`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ec2.subnet",
-        "A subnet of a VPC in one availability zone.",
-        [
-            (
-                "vpc_id",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The VPC to create it in."),
-            ),
-            (
-                "cidr_block",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The IPv4 range, a subset of the VPC's, e.g. 10.0.1.0/24."),
-            ),
-            (
-                "availability_zone",
-                FieldSchema::optional_computed(FieldType::String)
-                    .force_new()
-                    .describe(
-                        "The availability zone, e.g. eu-central-1a (AWS picks one when unset).",
-                    ),
-            ),
-            (
-                "map_public_ip_on_launch",
-                FieldSchema::optional(FieldType::Bool)
-                    .default(false)
-                    .describe("Whether instances launched here get a public IPv4 address."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The subnet's ARN."),
-            ),
-            (
-                "availability_zone_id",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The zone's account-independent id (euc1-az2)."),
-            ),
-            (
-                "owner_id",
-                FieldSchema::computed(FieldType::String).describe("The owning AWS account."),
-            ),
-            (
-                "state",
-                FieldSchema::computed(FieldType::String).describe("pending or available."),
-            ),
-        ],
-    )
-}
-
-fn subnet_attrs(s: &Subnet) -> Attrs {
-    attrs([
-        ("id", str_or_null(s.subnet_id())),
-        ("vpc_id", str_or_null(s.vpc_id())),
-        (
-            "cidr_block",
-            str_or_null(s.cidr_block().map(crate::normalize::cidr)),
-        ),
-        ("availability_zone", str_or_null(s.availability_zone())),
-        (
-            "map_public_ip_on_launch",
-            bool_or_null(s.map_public_ip_on_launch()),
-        ),
-        ("tags", common::observed_tags(s.tags())),
-        ("arn", str_or_null(s.subnet_arn())),
-        (
-            "availability_zone_id",
-            str_or_null(s.availability_zone_id()),
-        ),
-        ("owner_id", str_or_null(s.owner_id())),
-        ("state", str_or_null(s.state().map(|st| st.as_str()))),
-    ])
 }
 
 async fn set_map_public_ip(client: &Client, id: &str, on: bool) -> Result<(), ProviderError> {
@@ -154,46 +108,39 @@ async fn set_map_public_ip(client: &Client, id: &str, on: bool) -> Result<(), Pr
 }
 
 #[async_trait]
-impl Provider for SubnetProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for SubnetKind {
+    const KIND: &'static str = "aws.ec2.subnet";
+    const DESCRIPTION: &'static str = "A subnet of a VPC in one availability zone.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "subnet/"));
+    type Service = Ec2;
+    type Fields = SubnetFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(common::CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        crate::normalize::cidr_field(&mut attrs, "cidr_block");
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        Ok(by_id::<SubnetApi>(
-            describe_ids::<SubnetApi>(&client, ids).await?,
-            subnet_attrs,
-        ))
+    ) -> Result<BTreeMap<String, SubnetFields>, ProviderError> {
+        describe_fields::<SubnetApi, _>(client, ids, subnet_fields).await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &SubnetFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<Made<SubnetFields>, ProviderError> {
         let out = client
             .create_subnet()
-            .vpc_id(req_str(desired, "vpc_id")?)
-            .cidr_block(req_str(desired, "cidr_block")?)
-            .set_availability_zone(opt_str(desired, "availability_zone").map(str::to_string))
-            .tag_specifications(common::tag_spec(ResourceType::Subnet, desired, ctx))
+            .vpc_id(&desired.vpc_id)
+            .cidr_block(&desired.cidr_block)
+            .set_availability_zone(desired.availability_zone.clone())
+            .tag_specifications(common::tag_spec_of(
+                ResourceType::Subnet,
+                &desired.tags,
+                ctx,
+            ))
             .send()
             .await
             .map_err(ec2_err)?;
@@ -201,81 +148,52 @@ impl Provider for SubnetProvider {
             message: "CreateSubnet returned no subnet".into(),
         })?;
         let id = subnet.subnet_id().unwrap_or_default().to_string();
-        let mut attrs = subnet_attrs(&subnet);
-        if opt_bool(desired, "map_public_ip_on_launch") == Some(true) {
-            set_map_public_ip(&client, &id, true).await?;
-            attrs.insert("map_public_ip_on_launch".into(), Value::Bool(true));
+        let mut fields = subnet_fields(&subnet);
+        if desired.map_public_ip_on_launch == Some(true) {
+            set_map_public_ip(client, &id, true).await?;
+            fields.map_public_ip_on_launch = Some(true);
         }
-        Ok(Created { id, attrs })
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &SubnetFields,
+        desired: &SubnetFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let want = opt_bool(desired, "map_public_ip_on_launch").unwrap_or(false);
-        if opt_bool(prior, "map_public_ip_on_launch").unwrap_or(false) != want {
-            set_map_public_ip(&client, id, want).await?;
+    ) -> Result<SubnetFields, ProviderError> {
+        let want = desired.map_public_ip_on_launch.unwrap_or(false);
+        if prior.map_public_ip_on_launch.unwrap_or(false) != want {
+            set_map_public_ip(client, id, want).await?;
         }
-        common::sync_tags(&client, id, prior, desired).await?;
-        let items = describe_ids::<SubnetApi>(&client, &[id.to_string()]).await?;
-        items
-            .first()
-            .map(subnet_attrs)
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("subnet {id} not visible after update"),
-            })
+        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
+        read_back::<SubnetApi, _>(client, id, "subnet", subnet_fields).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &SubnetFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        crate::error::delete_result(
-            client
-                .delete_subnet()
-                .subnet_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(ec2_err),
-        )
+        deleted(client.delete_subnet().subnet_id(id).send().await)
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(id) = common::orphan_id::<SubnetApi>(&client, ctx).await? else {
-            return Ok(None);
-        };
-        let items = describe_ids::<SubnetApi>(&client, std::slice::from_ref(&id)).await?;
-        Ok(items.first().map(|s| Created {
-            id,
-            attrs: subnet_attrs(s),
-        }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::list_tagged::<SubnetApi>(&client, ctx).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        common::list_owned::<SubnetApi>(client, &ctx.owner, address).await
     }
 
-    fn readiness(&self, observed: &Attrs) -> Readiness {
-        match opt_str(observed, "state") {
+    fn readiness(&self, observed: &SubnetFields) -> Readiness {
+        match observed.state.as_deref() {
             Some("pending") => Readiness::Pending("pending".into()),
             _ => Readiness::Ready,
         }
@@ -285,6 +203,11 @@ impl Provider for SubnetProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AwsClients;
+    use crate::kind::KindProvider;
+    use forge_core::{Attrs, Value};
+    use forge_engine::Provider;
+    use std::sync::Arc;
 
     #[test]
     fn observed_subnet_is_normalized() {
@@ -295,11 +218,11 @@ mod tests {
             .availability_zone("eu-central-1a")
             .map_public_ip_on_launch(false)
             .build();
-        let a = subnet_attrs(&s);
-        for field in schema().fields.keys() {
-            assert!(a.contains_key(field), "missing {field}");
-        }
-        let p = SubnetProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())));
+        let f = subnet_fields(&s);
+        assert_eq!(f.availability_zone.as_deref(), Some("eu-central-1a"));
+        let p = KindProvider::<SubnetKind>::new(Arc::new(AwsClients::new(
+            crate::AwsSettings::default(),
+        )));
         let desired = Attrs::from([
             ("vpc_id".to_string(), Value::from("vpc-1")),
             ("cidr_block".to_string(), Value::from("10.0.1.7/24")),

@@ -7,24 +7,21 @@
 //! returns one attribute of one VPC at a time (run concurrently, at most
 //! eight in flight). A stack has few VPCs, so this stays small.
 
-use super::common::{
-    self, Describe, Ec2Base, attrs, by_id, describe, describe_ids, ec2_err, filter,
-    normalize_common, tags_field,
-};
+use super::Ec2;
+use super::common::{self, Describe, describe, describe_ids, ec2_err, filter};
 use super::route_table::RouteTableApi;
 use super::security_group::SecurityGroupApi;
-use crate::attrs::{bool_or_null, opt_bool, opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
+use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, NetworkAcl, ResourceType, Tag, Tenancy, Vpc, VpcAttributeName,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use futures::{StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// DescribeVpcAttribute calls in flight at once during observe.
 const ATTRIBUTE_CONCURRENCY: usize = 8;
@@ -101,115 +98,64 @@ struct VpcExtras {
     default_network_acl_id: Option<String>,
 }
 
-/// The `aws.ec2.vpc` provider.
-pub struct VpcProvider {
-    base: Ec2Base,
-    schema: KindSchema,
+/// The fields of `aws.ec2.vpc`.
+#[derive(Debug, Clone, Default, Fields)]
+pub struct VpcFields {
+    /// The IPv4 network range of the VPC, e.g. 10.0.0.0/16.
+    #[field(force_new, normalize = crate::normalize::cidr_value)]
+    pub cidr_block: String,
+    /// Tenancy of instances launched in the VPC: default or dedicated.
+    #[field(force_new, default = "default")]
+    pub instance_tenancy: Option<String>,
+    /// Whether the Amazon DNS server resolves names in the VPC.
+    #[field(default = true)]
+    pub enable_dns_support: Option<bool>,
+    /// Whether instances with public IPs get public DNS hostnames.
+    #[field(default = false)]
+    pub enable_dns_hostnames: Option<bool>,
+    pub tags: Tags,
+    /// The VPC's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The owning AWS account.
+    #[field(computed)]
+    pub owner_id: Option<String>,
+    /// The security group AWS created with the VPC.
+    #[field(computed)]
+    pub default_security_group_id: Option<String>,
+    /// The VPC's main route table.
+    #[field(computed)]
+    pub main_route_table_id: Option<String>,
+    /// The network ACL AWS created with the VPC.
+    #[field(computed)]
+    pub default_network_acl_id: Option<String>,
+    /// The DHCP options set in use.
+    #[field(computed)]
+    pub dhcp_options_id: Option<String>,
 }
 
-impl VpcProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        VpcProvider {
-            base: Ec2Base::new(clients),
-            schema: schema(),
-        }
-    }
-}
+/// The `aws.ec2.vpc` kind.
+#[derive(Default)]
+pub struct VpcKind;
 
-/// The schema of `aws.ec2.vpc`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ec2.vpc",
-        "A virtual private cloud.",
-        [
-            (
-                "cidr_block",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The IPv4 network range of the VPC, e.g. 10.0.0.0/16."),
-            ),
-            (
-                "instance_tenancy",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default("default")
-                    .describe("Tenancy of instances launched in the VPC: default or dedicated."),
-            ),
-            (
-                "enable_dns_support",
-                FieldSchema::optional(FieldType::Bool)
-                    .default(true)
-                    .describe("Whether the Amazon DNS server resolves names in the VPC."),
-            ),
-            (
-                "enable_dns_hostnames",
-                FieldSchema::optional(FieldType::Bool)
-                    .default(false)
-                    .describe("Whether instances with public IPs get public DNS hostnames."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The VPC's ARN."),
-            ),
-            (
-                "owner_id",
-                FieldSchema::computed(FieldType::String).describe("The owning AWS account."),
-            ),
-            (
-                "default_security_group_id",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The security group AWS created with the VPC."),
-            ),
-            (
-                "main_route_table_id",
-                FieldSchema::computed(FieldType::String).describe("The VPC's main route table."),
-            ),
-            (
-                "default_network_acl_id",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The network ACL AWS created with the VPC."),
-            ),
-            (
-                "dhcp_options_id",
-                FieldSchema::computed(FieldType::String).describe("The DHCP options set in use."),
-            ),
-        ],
-    )
-}
-
-fn vpc_attrs(region: &str, vpc: &Vpc, extras: &VpcExtras) -> Attrs {
+fn vpc_fields(region: &str, vpc: &Vpc, extras: &VpcExtras) -> VpcFields {
     let id = vpc.vpc_id().unwrap_or_default();
-    attrs([
-        ("id", Value::from(id)),
-        (
-            "cidr_block",
-            str_or_null(vpc.cidr_block().map(crate::normalize::cidr)),
-        ),
-        (
-            "instance_tenancy",
-            str_or_null(vpc.instance_tenancy().map(|t| t.as_str())),
-        ),
-        ("enable_dns_support", bool_or_null(extras.dns_support)),
-        ("enable_dns_hostnames", bool_or_null(extras.dns_hostnames)),
-        ("tags", common::observed_tags(vpc.tags())),
-        ("arn", common::arn(region, vpc.owner_id(), "vpc", id)),
-        ("owner_id", str_or_null(vpc.owner_id())),
-        (
-            "default_security_group_id",
-            str_or_null(extras.default_security_group_id.clone()),
-        ),
-        (
-            "main_route_table_id",
-            str_or_null(extras.main_route_table_id.clone()),
-        ),
-        (
-            "default_network_acl_id",
-            str_or_null(extras.default_network_acl_id.clone()),
-        ),
-        ("dhcp_options_id", str_or_null(vpc.dhcp_options_id())),
-    ])
+    VpcFields {
+        cidr_block: vpc
+            .cidr_block()
+            .map(crate::normalize::cidr)
+            .unwrap_or_default(),
+        instance_tenancy: vpc.instance_tenancy().map(|t| t.as_str().to_string()),
+        enable_dns_support: extras.dns_support,
+        enable_dns_hostnames: extras.dns_hostnames,
+        tags: common::observed_tag_map(vpc.tags()),
+        arn: common::arn_text(region, vpc.owner_id(), "vpc", id),
+        owner_id: vpc.owner_id().map(str::to_string),
+        default_security_group_id: extras.default_security_group_id.clone(),
+        main_route_table_id: extras.main_route_table_id.clone(),
+        default_network_acl_id: extras.default_network_acl_id.clone(),
+        dhcp_options_id: vpc.dhcp_options_id().map(str::to_string),
+    }
 }
 
 async fn dns_attribute(
@@ -319,7 +265,7 @@ async fn observe_vpcs(
     client: &Client,
     region: &str,
     ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
+) -> Result<BTreeMap<String, VpcFields>, ProviderError> {
     let vpcs = describe_ids::<VpcApi>(client, ids).await?;
     let found: Vec<String> = vpcs
         .iter()
@@ -327,8 +273,8 @@ async fn observe_vpcs(
         .collect();
     let extras = extras(client, &found).await?;
     let none = VpcExtras::default();
-    Ok(by_id::<VpcApi>(vpcs, |v| {
-        vpc_attrs(
+    Ok(common::keyed::<VpcApi, _>(vpcs, |v| {
+        vpc_fields(
             region,
             v,
             v.vpc_id().and_then(|id| extras.get(id)).unwrap_or(&none),
@@ -337,43 +283,35 @@ async fn observe_vpcs(
 }
 
 #[async_trait]
-impl Provider for VpcProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for VpcKind {
+    const KIND: &'static str = "aws.ec2.vpc";
+    const DESCRIPTION: &'static str = "A virtual private cloud.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "vpc/"));
+    type Service = Ec2;
+    type Fields = VpcFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(common::CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        crate::normalize::cidr_field(&mut attrs, "cidr_block");
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
+        client: &Client,
         ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_vpcs(&client, &ctx.region, ids).await
+    ) -> Result<BTreeMap<String, VpcFields>, ProviderError> {
+        observe_vpcs(client, &ctx.region, ids).await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &VpcFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let tenancy = opt_str(desired, "instance_tenancy").unwrap_or("default");
+    ) -> Result<Made<VpcFields>, ProviderError> {
+        let tenancy = desired.instance_tenancy.as_deref().unwrap_or("default");
         let out = client
             .create_vpc()
-            .cidr_block(req_str(desired, "cidr_block")?)
+            .cidr_block(&desired.cidr_block)
             .instance_tenancy(Tenancy::from(tenancy))
-            .tag_specifications(common::tag_spec(ResourceType::Vpc, desired, ctx))
+            .tag_specifications(common::tag_spec_of(ResourceType::Vpc, &desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
@@ -382,55 +320,48 @@ impl Provider for VpcProvider {
         })?;
         let id = vpc.vpc_id().unwrap_or_default().to_string();
         // DNS support defaults on and hostnames off; only differences cost a call.
-        if let Some(false) = opt_bool(desired, "enable_dns_support") {
-            set_dns_attribute(&client, &id, VpcAttributeName::EnableDnsSupport, false).await?;
+        if desired.enable_dns_support == Some(false) {
+            set_dns_attribute(client, &id, VpcAttributeName::EnableDnsSupport, false).await?;
         }
-        if let Some(true) = opt_bool(desired, "enable_dns_hostnames") {
-            set_dns_attribute(&client, &id, VpcAttributeName::EnableDnsHostnames, true).await?;
+        if desired.enable_dns_hostnames == Some(true) {
+            set_dns_attribute(client, &id, VpcAttributeName::EnableDnsHostnames, true).await?;
         }
-        let mut observed = observe_vpcs(&client, &ctx.region, std::slice::from_ref(&id)).await?;
-        let attrs = match observed.remove(&id) {
-            Some(a) => a,
+        let mut observed = observe_vpcs(client, &ctx.region, std::slice::from_ref(&id)).await?;
+        let fields = match observed.remove(&id) {
+            Some(f) => f,
             // Not yet visible (eventual consistency): what we know.
-            None => {
-                let mut a = vpc_attrs(&ctx.region, &vpc, &VpcExtras::default());
-                a.insert(
-                    "enable_dns_support".into(),
-                    Value::Bool(opt_bool(desired, "enable_dns_support").unwrap_or(true)),
-                );
-                a.insert(
-                    "enable_dns_hostnames".into(),
-                    Value::Bool(opt_bool(desired, "enable_dns_hostnames").unwrap_or(false)),
-                );
-                a
-            }
+            None => VpcFields {
+                enable_dns_support: Some(desired.enable_dns_support.unwrap_or(true)),
+                enable_dns_hostnames: Some(desired.enable_dns_hostnames.unwrap_or(false)),
+                ..vpc_fields(&ctx.region, &vpc, &VpcExtras::default())
+            },
         };
-        Ok(Created { id, attrs })
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &VpcFields,
+        desired: &VpcFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let support = opt_bool(desired, "enable_dns_support").unwrap_or(true);
-        let hostnames = opt_bool(desired, "enable_dns_hostnames").unwrap_or(false);
+    ) -> Result<VpcFields, ProviderError> {
+        let support = desired.enable_dns_support.unwrap_or(true);
+        let hostnames = desired.enable_dns_hostnames.unwrap_or(false);
         // Hostnames need DNS support: turn support on first, off last.
-        if support && opt_bool(prior, "enable_dns_support") != Some(true) {
-            set_dns_attribute(&client, id, VpcAttributeName::EnableDnsSupport, true).await?;
+        if support && prior.enable_dns_support != Some(true) {
+            set_dns_attribute(client, id, VpcAttributeName::EnableDnsSupport, true).await?;
         }
-        if opt_bool(prior, "enable_dns_hostnames") != Some(hostnames) {
-            set_dns_attribute(&client, id, VpcAttributeName::EnableDnsHostnames, hostnames).await?;
+        if prior.enable_dns_hostnames != Some(hostnames) {
+            set_dns_attribute(client, id, VpcAttributeName::EnableDnsHostnames, hostnames).await?;
         }
-        if !support && opt_bool(prior, "enable_dns_support") != Some(false) {
-            set_dns_attribute(&client, id, VpcAttributeName::EnableDnsSupport, false).await?;
+        if !support && prior.enable_dns_support != Some(false) {
+            set_dns_attribute(client, id, VpcAttributeName::EnableDnsSupport, false).await?;
         }
-        common::sync_tags(&client, id, prior, desired).await?;
-        let mut observed = observe_vpcs(&client, &ctx.region, &[id.to_string()]).await?;
+        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
+        let mut observed = observe_vpcs(client, &ctx.region, &[id.to_string()]).await?;
         observed.remove(id).ok_or_else(|| ProviderError::Transient {
             message: format!("VPC {id} not visible after update"),
         })
@@ -438,11 +369,11 @@ impl Provider for VpcProvider {
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &VpcFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         crate::error::delete_result(
             client
                 .delete_vpc()
@@ -454,35 +385,24 @@ impl Provider for VpcProvider {
         )
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(id) = common::orphan_id::<VpcApi>(&client, ctx).await? else {
-            return Ok(None);
-        };
-        let mut observed = observe_vpcs(&client, &ctx.region, std::slice::from_ref(&id)).await?;
-        Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::list_tagged::<VpcApi>(&client, ctx).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        common::list_owned::<VpcApi>(client, &ctx.owner, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use forge_core::Value;
 
     #[test]
     fn schema_marks_immutable_fields() {
-        let s = schema();
+        let s = crate::kind::schema_of::<VpcKind>();
         assert!(s.field("cidr_block").is_some_and(|f| f.force_new));
         assert!(s.field("instance_tenancy").is_some_and(|f| f.force_new));
         assert!(
@@ -496,7 +416,7 @@ mod tests {
     }
 
     #[test]
-    fn attrs_cover_every_field() {
+    fn fields_read_the_described_vpc() {
         let vpc = Vpc::builder()
             .vpc_id("vpc-1")
             .cidr_block("10.0.0.0/16")
@@ -505,7 +425,7 @@ mod tests {
             .tags(Tag::builder().key("Name").value("main").build())
             .tags(Tag::builder().key("forge:stack").value("s").build())
             .build();
-        let a = vpc_attrs(
+        let a = vpc_fields(
             "eu-central-1",
             &vpc,
             &VpcExtras {
@@ -513,13 +433,10 @@ mod tests {
                 ..VpcExtras::default()
             },
         );
-        for field in schema().fields.keys() {
-            assert!(a.contains_key(field), "missing {field}");
-        }
-        assert_eq!(a["tags"].as_map().map(|m| m.len()), Some(1));
+        assert_eq!(a.tags.0.len(), 1);
         assert_eq!(
-            a["arn"],
-            Value::from("arn:aws:ec2:eu-central-1:123456789012:vpc/vpc-1")
+            a.arn.as_deref(),
+            Some("arn:aws:ec2:eu-central-1:123456789012:vpc/vpc-1")
         );
     }
 }

@@ -6,25 +6,20 @@
 //! what changed. The policy is compared as normalized JSON. Observe cost:
 //! one DescribeVpcEndpoints per 200 endpoints (plus pages).
 
-use super::common::{
-    self, Describe, Ec2Base, attrs, by_id, describe_ids, ec2_err, normalize_common, set_diff,
-    tags_field,
-};
-use crate::attrs::{
-    bool_or_null, normalize_set, opt_bool, opt_str, req_str, str_list, str_or_null, str_set,
-};
-use crate::clients::AwsClients;
+use super::Ec2;
+use super::common::{self, Describe, describe_fields, describe_ids, ec2_err, read_back};
+use crate::attrs::set_diff;
+use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use crate::normalize;
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, VpcEndpoint, VpcEndpointType};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{
-    Created, FieldChange, ObserveCtx, Provider, ProviderError, Readiness, ResourceCtx,
-};
+use forge_core::Value;
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// DescribeVpcEndpoints.
 pub struct VpcEndpointApi;
@@ -84,158 +79,90 @@ impl Describe for VpcEndpointApi {
     }
 }
 
-/// The `aws.ec2.vpc_endpoint` provider.
-pub struct VpcEndpointProvider {
-    base: Ec2Base,
-    schema: KindSchema,
+/// The fields of `aws.ec2.vpc_endpoint`.
+#[derive(Debug, Clone, Default, Fields)]
+pub struct VpcEndpointFields {
+    /// The VPC of the endpoint.
+    #[field(force_new)]
+    pub vpc_id: String,
+    /// The service, e.g. com.amazonaws.eu-central-1.s3.
+    #[field(force_new)]
+    pub service_name: String,
+    /// Gateway (S3, DynamoDB), Interface or GatewayLoadBalancer.
+    #[field(force_new, default = "Gateway")]
+    pub vpc_endpoint_type: Option<String>,
+    /// Gateway endpoints: route tables that get a route to the service.
+    #[field(default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
+    pub route_table_ids: Option<Vec<String>>,
+    /// Interface endpoints: one subnet per zone for the endpoint's interfaces.
+    #[field(default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
+    pub subnet_ids: Option<Vec<String>>,
+    /// Interface endpoints: groups of its interfaces (the VPC default when unset).
+    #[field(optional_computed, normalize = crate::attrs::set_value)]
+    pub security_group_ids: Option<Vec<String>>,
+    /// Interface endpoints: resolve the service's public name to the endpoint.
+    #[field(optional_computed)]
+    pub private_dns_enabled: Option<bool>,
+    /// IAM policy (JSON text or an object); AWS allows everything when unset.
+    #[field(optional_computed, normalize = normalize::policy_value)]
+    pub policy: Option<Value>,
+    pub tags: Tags,
+    /// The endpoint's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The owning AWS account.
+    #[field(computed)]
+    pub owner_id: Option<String>,
+    /// pendingAcceptance, pending, available, failed, ...
+    #[field(computed)]
+    pub state: Option<String>,
+    /// Interface endpoints: the network interfaces created.
+    #[field(computed, normalize = crate::attrs::set_value)]
+    pub network_interface_ids: Option<Vec<String>>,
+    /// Interface endpoints: the DNS names it answers to.
+    #[field(computed, normalize = crate::attrs::set_value)]
+    pub dns_names: Option<Vec<String>>,
 }
 
-impl VpcEndpointProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        VpcEndpointProvider {
-            base: Ec2Base::new(clients),
-            schema: schema(),
-        }
-    }
+/// The `aws.ec2.vpc_endpoint` kind.
+#[derive(Default)]
+pub struct VpcEndpointKind;
+
+/// A sorted, deduplicated list of ids.
+fn id_set<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<Vec<String>> {
+    let mut v: Vec<String> = ids.into_iter().map(str::to_string).collect();
+    v.sort();
+    v.dedup();
+    Some(v)
 }
 
-/// The schema of `aws.ec2.vpc_endpoint`.
-pub fn schema() -> KindSchema {
-    let ids = || FieldType::list(FieldType::String);
-    KindSchema::new(
-        "aws.ec2.vpc_endpoint",
-        "A VPC endpoint: private access to an AWS service (S3, DynamoDB, ECR, ...).",
-        [
-            (
-                "vpc_id",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The VPC of the endpoint."),
-            ),
-            (
-                "service_name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The service, e.g. com.amazonaws.eu-central-1.s3."),
-            ),
-            (
-                "vpc_endpoint_type",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default("Gateway")
-                    .describe("Gateway (S3, DynamoDB), Interface or GatewayLoadBalancer."),
-            ),
-            (
-                "route_table_ids",
-                FieldSchema::optional(ids())
-                    .default(Value::List(Vec::new()))
-                    .describe("Gateway endpoints: route tables that get a route to the service."),
-            ),
-            (
-                "subnet_ids",
-                FieldSchema::optional(ids())
-                    .default(Value::List(Vec::new()))
-                    .describe(
-                        "Interface endpoints: one subnet per zone for the endpoint's interfaces.",
-                    ),
-            ),
-            (
-                "security_group_ids",
-                FieldSchema::optional_computed(ids()).describe(
-                    "Interface endpoints: groups of its interfaces (the VPC default when unset).",
-                ),
-            ),
-            (
-                "private_dns_enabled",
-                FieldSchema::optional_computed(FieldType::Bool).describe(
-                    "Interface endpoints: resolve the service's public name to the endpoint.",
-                ),
-            ),
-            (
-                "policy",
-                FieldSchema::optional_computed(FieldType::Any).describe(
-                    "IAM policy (JSON text or an object); AWS allows everything when unset.",
-                ),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The endpoint's ARN."),
-            ),
-            (
-                "owner_id",
-                FieldSchema::computed(FieldType::String).describe("The owning AWS account."),
-            ),
-            (
-                "state",
-                FieldSchema::computed(FieldType::String)
-                    .describe("pendingAcceptance, pending, available, failed, ..."),
-            ),
-            (
-                "network_interface_ids",
-                FieldSchema::computed(ids())
-                    .describe("Interface endpoints: the network interfaces created."),
-            ),
-            (
-                "dns_names",
-                FieldSchema::computed(ids())
-                    .describe("Interface endpoints: the DNS names it answers to."),
-            ),
-        ],
-    )
-}
-
-fn endpoint_attrs(region: &str, e: &VpcEndpoint) -> Attrs {
+fn endpoint_fields(region: &str, e: &VpcEndpoint) -> VpcEndpointFields {
     let id = e.vpc_endpoint_id().unwrap_or_default();
     let policy = e
         .policy_document()
-        .map(|p| match normalize::policy(&Value::from(p)) {
-            Ok(text) => text,
-            Err(_) => p.to_string(),
-        });
-    attrs([
-        ("id", id.into()),
-        ("vpc_id", str_or_null(e.vpc_id())),
-        ("service_name", str_or_null(e.service_name())),
-        (
-            "vpc_endpoint_type",
-            str_or_null(e.vpc_endpoint_type().map(|t| t.as_str())),
-        ),
-        (
-            "route_table_ids",
-            str_set(e.route_table_ids().iter().cloned()),
-        ),
-        ("subnet_ids", str_set(e.subnet_ids().iter().cloned())),
-        (
-            "security_group_ids",
-            str_set(e.groups().iter().filter_map(|g| g.group_id())),
-        ),
-        ("private_dns_enabled", bool_or_null(e.private_dns_enabled())),
-        ("policy", str_or_null(policy)),
-        ("tags", common::observed_tags(e.tags())),
-        ("arn", common::arn(region, e.owner_id(), "vpc-endpoint", id)),
-        ("owner_id", str_or_null(e.owner_id())),
-        ("state", str_or_null(e.state().map(|s| s.as_str()))),
-        (
-            "network_interface_ids",
-            str_set(e.network_interface_ids().iter().cloned()),
-        ),
-        (
-            "dns_names",
-            str_set(e.dns_entries().iter().filter_map(|d| d.dns_name())),
-        ),
-    ])
+        .map(|p| normalize::policy_value(&Value::from(p)));
+    VpcEndpointFields {
+        vpc_id: e.vpc_id().unwrap_or_default().to_string(),
+        service_name: e.service_name().unwrap_or_default().to_string(),
+        vpc_endpoint_type: e.vpc_endpoint_type().map(|t| t.as_str().to_string()),
+        route_table_ids: id_set(e.route_table_ids().iter().map(String::as_str)),
+        subnet_ids: id_set(e.subnet_ids().iter().map(String::as_str)),
+        security_group_ids: id_set(e.groups().iter().filter_map(|g| g.group_id())),
+        private_dns_enabled: e.private_dns_enabled(),
+        policy,
+        tags: common::observed_tag_map(e.tags()),
+        arn: common::arn_text(region, e.owner_id(), "vpc-endpoint", id),
+        owner_id: e.owner_id().map(str::to_string),
+        state: e.state().map(|s| s.as_str().to_string()),
+        network_interface_ids: id_set(e.network_interface_ids().iter().map(String::as_str)),
+        dns_names: id_set(e.dns_entries().iter().filter_map(|d| d.dns_name())),
+    }
 }
 
 /// The policy to send: canonical JSON text of the desired value.
-fn desired_policy(desired: &Attrs) -> Result<Option<String>, ProviderError> {
-    match desired.get("policy") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => normalize::policy(v)
-            .map(Some)
-            .map_err(|e| ProviderError::Invalid(e.to_string())),
-    }
+fn desired_policy(desired: &VpcEndpointFields) -> Result<Option<String>, ProviderError> {
+    normalize::policy_text(desired.policy.as_ref())
+        .map_err(|e| ProviderError::Invalid(e.to_string()))
 }
 
 /// What ModifyVpcEndpoint must change, computed from prior and desired
@@ -255,37 +182,35 @@ pub struct EndpointChanges {
 }
 
 impl EndpointChanges {
-    /// Compares prior (observed) with desired attributes.
-    pub fn between(prior: &Attrs, desired: &Attrs) -> Result<Self, ProviderError> {
+    /// Compares prior (observed) with desired fields.
+    pub fn between(
+        prior: &VpcEndpointFields,
+        desired: &VpcEndpointFields,
+    ) -> Result<Self, ProviderError> {
+        let list = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
         let mut c = EndpointChanges {
             route_tables: set_diff(
-                &str_list(prior, "route_table_ids"),
-                &str_list(desired, "route_table_ids"),
+                &list(&prior.route_table_ids),
+                &list(&desired.route_table_ids),
             ),
-            subnets: set_diff(
-                &str_list(prior, "subnet_ids"),
-                &str_list(desired, "subnet_ids"),
-            ),
+            subnets: set_diff(&list(&prior.subnet_ids), &list(&desired.subnet_ids)),
             ..EndpointChanges::default()
         };
         // Optional-computed fields: unset in the spec means "whatever AWS
         // has", so only a set value is enforced.
-        if desired
-            .get("security_group_ids")
-            .is_some_and(|v| !v.is_null())
-        {
-            c.security_groups = set_diff(
-                &str_list(prior, "security_group_ids"),
-                &str_list(desired, "security_group_ids"),
-            );
+        if let Some(want) = &desired.security_group_ids {
+            c.security_groups = set_diff(&list(&prior.security_group_ids), want);
         }
-        if let Some(want) = opt_bool(desired, "private_dns_enabled")
-            && opt_bool(prior, "private_dns_enabled") != Some(want)
+        if let Some(want) = desired.private_dns_enabled
+            && prior.private_dns_enabled != Some(want)
         {
             c.private_dns = Some(want);
         }
         if let Some(want) = desired_policy(desired)? {
-            let have = prior.get("policy").and_then(|p| normalize::policy(p).ok());
+            let have = prior
+                .policy
+                .as_ref()
+                .and_then(|p| normalize::policy(p).ok());
             if have.as_deref() != Some(want.as_str()) {
                 c.policy = Some(want);
             }
@@ -299,78 +224,49 @@ impl EndpointChanges {
     }
 }
 
-async fn describe_one(
-    client: &Client,
-    region: &str,
-    id: &str,
-) -> Result<Option<Attrs>, ProviderError> {
-    let items = describe_ids::<VpcEndpointApi>(client, &[id.to_string()]).await?;
-    Ok(items.first().map(|e| endpoint_attrs(region, e)))
-}
-
 #[async_trait]
-impl Provider for VpcEndpointProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for VpcEndpointKind {
+    const KIND: &'static str = "aws.ec2.vpc_endpoint";
+    const DESCRIPTION: &'static str =
+        "A VPC endpoint: private access to an AWS service (S3, DynamoDB, ECR, ...).";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "vpc-endpoint/"));
+    type Service = Ec2;
+    type Fields = VpcEndpointFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(common::CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        for list in ["route_table_ids", "subnet_ids"] {
-            if attrs.get(list).is_none_or(Value::is_null) {
-                attrs.insert(list.into(), Value::List(Vec::new()));
-            }
-        }
-        for list in [
-            "route_table_ids",
-            "subnet_ids",
-            "security_group_ids",
-            "network_interface_ids",
-            "dns_names",
-        ] {
-            normalize_set(&mut attrs, list);
-        }
-        normalize::policy_field(&mut attrs, "policy");
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
+        client: &Client,
         ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let items = describe_ids::<VpcEndpointApi>(&client, ids).await?;
-        Ok(by_id::<VpcEndpointApi>(items, |e| {
-            endpoint_attrs(&ctx.region, e)
-        }))
+    ) -> Result<BTreeMap<String, VpcEndpointFields>, ProviderError> {
+        describe_fields::<VpcEndpointApi, _>(client, ids, |e| endpoint_fields(&ctx.region, e)).await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &VpcEndpointFields,
         token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let kind = opt_str(desired, "vpc_endpoint_type").unwrap_or("Gateway");
-        let list = |name: &str| Some(str_list(desired, name)).filter(|l| !l.is_empty());
+    ) -> Result<Made<VpcEndpointFields>, ProviderError> {
+        let kind = desired.vpc_endpoint_type.as_deref().unwrap_or("Gateway");
+        let list = |v: &Option<Vec<String>>| v.clone().filter(|l| !l.is_empty());
         let out = client
             .create_vpc_endpoint()
-            .vpc_id(req_str(desired, "vpc_id")?)
-            .service_name(req_str(desired, "service_name")?)
+            .vpc_id(&desired.vpc_id)
+            .service_name(&desired.service_name)
             .vpc_endpoint_type(VpcEndpointType::from(kind))
-            .set_route_table_ids(list("route_table_ids"))
-            .set_subnet_ids(list("subnet_ids"))
-            .set_security_group_ids(list("security_group_ids"))
-            .set_private_dns_enabled(opt_bool(desired, "private_dns_enabled"))
+            .set_route_table_ids(list(&desired.route_table_ids))
+            .set_subnet_ids(list(&desired.subnet_ids))
+            .set_security_group_ids(list(&desired.security_group_ids))
+            .set_private_dns_enabled(desired.private_dns_enabled)
             .set_policy_document(desired_policy(desired)?)
             .client_token(common::client_token(token))
-            .tag_specifications(common::tag_spec(ResourceType::VpcEndpoint, desired, ctx))
+            .tag_specifications(common::tag_spec_of(
+                ResourceType::VpcEndpoint,
+                &desired.tags,
+                ctx,
+            ))
             .send()
             .await
             .map_err(ec2_err)?;
@@ -378,21 +274,21 @@ impl Provider for VpcEndpointProvider {
             message: "CreateVpcEndpoint returned nothing".into(),
         })?;
         let id = endpoint.vpc_endpoint_id().unwrap_or_default().to_string();
-        Ok(Created {
+        Ok(Made {
             id,
-            attrs: endpoint_attrs(&ctx.region, &endpoint),
+            fields: endpoint_fields(&ctx.region, &endpoint),
         })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &VpcEndpointFields,
+        desired: &VpcEndpointFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<VpcEndpointFields, ProviderError> {
         let c = EndpointChanges::between(prior, desired)?;
         if !c.is_empty() {
             let some = |v: Vec<String>| Some(v).filter(|v| !v.is_empty());
@@ -411,25 +307,24 @@ impl Provider for VpcEndpointProvider {
                 .await
                 .map_err(ec2_err)?;
         }
-        common::sync_tags(&client, id, prior, desired).await?;
-        describe_one(&client, &ctx.region, id)
-            .await?
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("VPC endpoint {id} not visible after update"),
-            })
+        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
+        read_back::<VpcEndpointApi, _>(client, id, "VPC endpoint", |e| {
+            endpoint_fields(&ctx.region, e)
+        })
+        .await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &VpcEndpointFields,
     ) -> Result<(), ProviderError> {
         const GONE: &str = "InvalidVpcEndpointId.NotFound";
-        let client = self.base.client(&ctx.region).await?;
         // Already gone (or `deleted`, which AWS lists for a while): done,
         // without asking EC2 to delete it again.
-        if describe_ids::<VpcEndpointApi>(&client, &[id.to_string()])
+        if describe_ids::<VpcEndpointApi>(client, &[id.to_string()])
             .await?
             .is_empty()
         {
@@ -449,30 +344,19 @@ impl Provider for VpcEndpointProvider {
         crate::error::delete_result_own(common::unsuccessful(out.unsuccessful()), GONE)
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let Some(id) = common::orphan_id::<VpcEndpointApi>(&client, ctx).await? else {
-            return Ok(None);
-        };
-        Ok(describe_one(&client, &ctx.region, &id)
-            .await?
-            .map(|attrs| Created { id, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::list_tagged::<VpcEndpointApi>(&client, ctx).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        common::list_owned::<VpcEndpointApi>(client, &ctx.owner, address).await
     }
 
-    fn readiness(&self, observed: &Attrs) -> Readiness {
-        match opt_str(observed, "state")
+    fn readiness(&self, observed: &VpcEndpointFields) -> Readiness {
+        match observed
+            .state
+            .as_deref()
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
@@ -486,6 +370,12 @@ impl Provider for VpcEndpointProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AwsClients;
+    use crate::kind::KindProvider;
+    use forge_core::Attrs;
+    use forge_core::fields::Fields;
+    use forge_engine::Provider;
+    use std::sync::Arc;
 
     fn a(pairs: serde_json::Value) -> Attrs {
         match Value::from_json(&pairs) {
@@ -494,16 +384,23 @@ mod tests {
         }
     }
 
+    fn f(pairs: serde_json::Value) -> VpcEndpointFields {
+        let mut attrs = a(pairs);
+        attrs.insert("vpc_id".into(), Value::from("vpc-1"));
+        attrs.insert("service_name".into(), Value::from("s3"));
+        VpcEndpointFields::from_attrs(&attrs).unwrap()
+    }
+
     #[test]
     fn modify_sends_only_differences() {
-        let prior = a(serde_json::json!({
+        let prior = f(serde_json::json!({
             "route_table_ids": ["rtb-1", "rtb-2"],
             "subnet_ids": [],
             "security_group_ids": [],
             "private_dns_enabled": false,
             "policy": r#"{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}]}"#
         }));
-        let desired = a(serde_json::json!({
+        let desired = f(serde_json::json!({
             "route_table_ids": ["rtb-2", "rtb-3"],
             "subnet_ids": [],
             "policy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["*"], "Resource": "*"}]}
@@ -525,7 +422,9 @@ mod tests {
 
     #[test]
     fn policy_objects_and_text_normalize_alike() {
-        let p = VpcEndpointProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())));
+        let p = KindProvider::<VpcEndpointKind>::new(Arc::new(AwsClients::new(
+            crate::AwsSettings::default(),
+        )));
         let text = p.normalize(a(
             serde_json::json!({"policy": "{\"Version\": \"2012-10-17\", \"Statement\": []}"}),
         ));
@@ -533,7 +432,6 @@ mod tests {
             serde_json::json!({"policy": {"Statement": [], "Version": "2012-10-17"}}),
         ));
         assert_eq!(text["policy"], obj["policy"]);
-        assert_eq!(text["route_table_ids"], Value::List(vec![]));
     }
 
     #[test]
@@ -555,17 +453,18 @@ mod tests {
 
     #[test]
     fn readiness_follows_state() {
-        let p = VpcEndpointProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())));
+        let k = VpcEndpointKind;
+        let with_state = |s: &str| VpcEndpointFields {
+            state: Some(s.to_string()),
+            ..VpcEndpointFields::default()
+        };
+        assert_eq!(k.readiness(&with_state("available")), Readiness::Ready);
         assert_eq!(
-            p.readiness(&a(serde_json::json!({"state": "available"}))),
-            Readiness::Ready
-        );
-        assert_eq!(
-            p.readiness(&a(serde_json::json!({"state": "pending"}))),
+            k.readiness(&with_state("pending")),
             Readiness::Pending("pending".into())
         );
         assert!(matches!(
-            p.readiness(&a(serde_json::json!({"state": "failed"}))),
+            k.readiness(&with_state("failed")),
             Readiness::Failed(_)
         ));
     }

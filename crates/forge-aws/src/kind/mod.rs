@@ -19,7 +19,7 @@ mod registrar;
 mod service;
 mod tag_sync;
 
-pub use adapter::KindProvider;
+pub use adapter::{KindProvider, schema as schema_of};
 pub use arn::{ArnShape, IdFrom};
 pub use registrar::Registrar;
 pub use service::{Service, client};
