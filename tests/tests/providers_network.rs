@@ -37,7 +37,10 @@ async fn world() -> World {
     }));
     clients.preset(REGION, sdk_config_for(&proxy.endpoint, REGION).await);
     let mut registry = ProviderRegistry::new();
-    forge_aws::ec2::register(&mut registry, &clients);
+    forge_aws::ec2::register(&mut forge_aws::kind::Registrar::new(
+        &mut registry,
+        clients.clone(),
+    ));
     let ec2 = emu.ec2(REGION).await;
     World {
         _emu: emu,
