@@ -204,7 +204,10 @@ impl<K: Kind> Provider for KindProvider<K> {
         let Some(id) = tags::pick_orphan(tags::listed_ids(listed), &address) else {
             return Ok(None);
         };
-        let mut found = self.kind.describe(&client, &octx, &[id.clone()]).await?;
+        let mut found = self
+            .kind
+            .describe(&client, &octx, std::slice::from_ref(&id))
+            .await?;
         Ok(found
             .remove(&id)
             .map(|fields| created::<K>(Made { id, fields })))

@@ -143,8 +143,9 @@ fn attribute_values(f: &SubscriptionFields) -> Result<Vec<(&'static str, String)
 fn subscribe_attributes(f: &SubscriptionFields) -> Result<HashMap<String, String>, ProviderError> {
     Ok(attribute_values(f)?
         .into_iter()
-        .filter(|(name, value)| {
-            !value.is_empty() && !(*name == "RawMessageDelivery" && value == "false")
+        .filter(|(name, value)| match *name {
+            "RawMessageDelivery" => value == "true",
+            _ => !value.is_empty(),
         })
         .map(|(name, value)| (name.to_string(), value))
         .collect())
