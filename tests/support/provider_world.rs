@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Adds a service's kinds to a registry (`forge_aws::<service>::register`).
-pub type Register = fn(&mut ProviderRegistry, &Arc<AwsClients>);
+pub type Register = fn(&mut forge_aws::kind::Registrar);
 
 /// A running emulator and the providers that talk to it.
 pub struct ProviderWorld {
@@ -73,8 +73,9 @@ impl ProviderWorld {
             clients.preset(region, config);
         }
         let mut registry = ProviderRegistry::new();
+        let mut r = forge_aws::kind::Registrar::new(&mut registry, clients.clone());
         for register in services {
-            register(&mut registry, &clients);
+            register(&mut r);
         }
         let first = regions.first().copied().unwrap_or("us-east-1");
         let config = emu.sdk_config(first).await;

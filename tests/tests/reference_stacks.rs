@@ -1425,7 +1425,8 @@ async fn alb_web_acl(w: &World, region: &str, alb: &str, p: &mut Vec<String>) ->
 }
 
 /// The two services' log groups (exact names of 001, retention per env)
-/// and the alarms: CPU > 75% per service, latency > 1 s, api 5xx.
+/// and the alarms: CPU > 75% per service, latency > 1 s, api 5xx, each
+/// notifying the alarms topic.
 async fn check_ai_logs_and_alarms(w: &World, want: &AiEnv, p: &mut Vec<String>) {
     let env = w.env.as_str();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&w.config(AI_PRIMARY).await);
@@ -1463,6 +1464,56 @@ async fn check_ai_logs_and_alarms(w: &World, want: &AiEnv, p: &mut Vec<String>) 
         .send()
         .await
         .unwrap_or_else(|e| panic!("DescribeAlarms: {e:?}"));
+    // Every alarm notifies the KMS-encrypted alarms topic, which mails
+    // the environment's address.
+    let topic = format!("arn:aws:sns:{AI_PRIMARY}:123456789012:ai-tools-{env}-alarms");
+    for a in out.metric_alarms() {
+        check!(
+            p,
+            a.alarm_actions() == [topic.clone()] && a.ok_actions() == [topic.clone()],
+            "alarm {:?} notifies {:?} / {:?}, not {topic}",
+            a.alarm_name(),
+            a.alarm_actions(),
+            a.ok_actions()
+        );
+    }
+    let sns = aws_sdk_sns::Client::new(&w.config(AI_PRIMARY).await);
+    match sns.get_topic_attributes().topic_arn(&topic).send().await {
+        Ok(t) => {
+            let key = t.attributes().and_then(|a| a.get("KmsMasterKeyId"));
+            check!(
+                p,
+                key.is_some_and(|k| k.starts_with("arn:aws:kms:")),
+                "alarms topic key {key:?}"
+            );
+        }
+        Err(e) => p.push(format!("alarms topic {topic}: {e:?}")),
+    }
+    let subs = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .map(|o| {
+            o.subscriptions()
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}:{}",
+                        s.protocol().unwrap_or_default(),
+                        s.endpoint().unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let want_sub = format!("email:ai-tools-{env}-alarms@example.com");
+    check!(
+        p,
+        subs == [want_sub.clone()],
+        "alarms topic subscriptions {subs:?} != [{want_sub}]"
+    );
+
     let mut alarms: Vec<(String, String, f64)> = out
         .metric_alarms()
         .iter()

@@ -39,6 +39,7 @@ pub mod retry_guard;
 pub mod s3;
 pub mod secretsmanager;
 pub mod settings;
+pub mod sns;
 pub mod ssm;
 pub mod state;
 pub mod tagging;
@@ -76,6 +77,7 @@ fn register_kinds(r: &mut kind::Registrar) {
     s3::register(r);
     secretsmanager::register(r);
     ssm::register(r);
+    sns::register(r);
     rds::register(r);
     elasticache::register(r);
     cloudwatch::register(r);

@@ -73,8 +73,9 @@ pub fn policy_field(attrs: &mut Attrs, name: &str) {
     }
 }
 
-/// A field normalizer: a policy document (text or object) as canonical
-/// text; an unparsable one is left as is (create reports the error).
+/// A policy field's normalizer for `#[field(normalize = ..)]`: the
+/// canonical text of [`policy`]; an unparsable or unknown value is left as
+/// is (create reports the error).
 pub fn policy_value(value: &Value) -> Value {
     if !value.is_known() {
         return value.clone();
@@ -89,6 +90,43 @@ pub fn policy_text(value: Option<&Value>) -> Result<Option<String>, PolicyError>
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => policy(v).map(Some),
+    }
+}
+
+/// The canonical text of a JSON document that is not an IAM policy (SNS
+/// filter, delivery and redrive policies), given as JSON text or as a
+/// YAML/JSON object: keys sorted, no whitespace, lists kept as written
+/// (their order and single-item lists can mean something there). `None`
+/// when text is not JSON.
+pub fn json_text(value: &Value) -> Option<String> {
+    let json = match value {
+        Value::String(text) => serde_json::from_str(text).ok()?,
+        other => other.unmarked().to_json(),
+    };
+    Some(sorted_keys(&json).to_string())
+}
+
+/// [`json_text`] as a field normalizer: unparsable text is left as is.
+pub fn json_value(value: &Value) -> Value {
+    json_text(value)
+        .map(Value::String)
+        .unwrap_or_else(|| value.clone())
+}
+
+fn sorted_keys(json: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match json {
+        J::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            J::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted_keys(&map[k.as_str()])))
+                    .collect(),
+            )
+        }
+        J::Array(items) => J::Array(items.iter().map(sorted_keys).collect()),
+        other => other.clone(),
     }
 }
 
@@ -143,6 +181,25 @@ pub fn normalize_common(schema: &KindSchema, attrs: &mut Attrs) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_documents_sort_keys_and_keep_lists() {
+        let text = Value::from(r#"{ "b": ["y", "x"], "a": {"d": 1, "c": ["z"]} }"#);
+        assert_eq!(
+            json_text(&text).as_deref(),
+            Some(r#"{"a":{"c":["z"],"d":1},"b":["y","x"]}"#)
+        );
+        let object =
+            Value::from_json(&serde_json::json!({"b": ["y", "x"], "a": {"c": ["z"], "d": 1}}));
+        assert_eq!(json_value(&object), json_value(&text));
+        assert_eq!(json_value(&Value::from("{oops")), Value::from("{oops"));
+        assert_eq!(
+            policy_value(&Value::from(
+                r#"{"Statement": {"Action": ["sns:Publish"]}}"#
+            )),
+            Value::from(r#"{"Statement":[{"Action":"sns:Publish"}]}"#)
+        );
+    }
 
     #[test]
     fn cidrs_lose_host_bits() {

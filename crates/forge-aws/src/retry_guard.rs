@@ -121,6 +121,7 @@ guarded_clients!(
     aws_sdk_resourcegroupstagging,
     aws_sdk_s3,
     aws_sdk_secretsmanager,
+    aws_sdk_sns,
     aws_sdk_ssm,
     aws_sdk_wafv2,
 );

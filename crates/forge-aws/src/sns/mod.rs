@@ -1,0 +1,164 @@
+//! SNS: topics and their subscriptions (`aws.sns.topic`,
+//! `aws.sns.subscription`), written on the kind framework. This module
+//! holds what both kinds share: the service, its tag calls, the topic
+//! tag read and the attribute text conversions.
+
+pub mod subscription;
+pub mod topic;
+
+pub use subscription::SubscriptionKind;
+pub use topic::TopicKind;
+
+use crate::kind::{Registrar, Service, TagApi};
+use crate::paging::collect_pages;
+use aws_config::SdkConfig;
+use aws_sdk_sns::Client;
+use aws_sdk_sns::types::Tag;
+use forge_core::Value;
+use forge_engine::ProviderError;
+use std::collections::{BTreeMap, HashMap};
+
+/// The SNS service.
+pub struct Sns;
+
+impl Service for Sns {
+    type Client = Client;
+    const NAME: &'static str = "sns";
+    /// SNS's control-plane calls (CreateTopic, Subscribe, SetTopicAttributes)
+    /// are throttled per account at tens per second.
+    const CONCURRENCY: usize = 8;
+
+    fn make_client(config: &SdkConfig) -> Client {
+        Client::new(config)
+    }
+}
+
+/// Registers the SNS kinds.
+pub fn register(r: &mut Registrar) {
+    r.kind::<TopicKind>();
+    r.kind::<SubscriptionKind>();
+}
+
+/// SNS tags topics by ARN: TagResource / UntagResource.
+impl TagApi for Sns {
+    async fn tag(
+        client: &Client,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        client
+            .tag_resource()
+            .resource_arn(resource)
+            .set_tags(Some(to_tags(tags)?))
+            .send()
+            .await
+            .map_err(Sns::err)?;
+        Ok(())
+    }
+
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+        client
+            .untag_resource()
+            .resource_arn(resource)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(Sns::err)?;
+        Ok(())
+    }
+}
+
+/// Tags in the SDK's shape.
+pub(crate) fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| ProviderError::Invalid(format!("sns tag {k}: {e}")))
+        })
+        .collect()
+}
+
+/// Every tag of a topic (system tags included), or `None` when the topic
+/// is gone.
+pub(crate) async fn topic_tags(
+    client: &Client,
+    arn: &str,
+) -> Result<Option<Vec<(String, String)>>, ProviderError> {
+    match client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(Sns::err)
+    {
+        Ok(out) => Ok(Some(
+            out.tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+        )),
+        Err(e) if crate::error::is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The ARNs of every topic in the client's region (ListTopics, 100 a page).
+pub(crate) async fn topic_arns(client: &Client) -> Result<Vec<String>, ProviderError> {
+    collect_pages(|token| async move {
+        let out = client
+            .list_topics()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(Sns::err)?;
+        let arns = out
+            .topics()
+            .iter()
+            .filter_map(|t| t.topic_arn().map(str::to_string))
+            .collect();
+        Ok((arns, out.next_token().map(str::to_string)))
+    })
+    .await
+}
+
+/// An attribute map's value, with SNS's empty string for "unset" as `None`.
+pub(crate) fn attr(attrs: &HashMap<String, String>, name: &str) -> Option<String> {
+    attrs.get(name).filter(|v| !v.is_empty()).cloned()
+}
+
+/// A boolean attribute (`"true"` / `"false"`); unset is `false`.
+pub(crate) fn attr_bool(attrs: &HashMap<String, String>, name: &str) -> bool {
+    attrs
+        .get(name)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The text SNS takes for a JSON document field given as JSON text or as a
+/// YAML object (already canonical after normalization).
+pub(crate) fn json_text(field: &str, value: &Value) -> Result<String, ProviderError> {
+    match crate::normalize::json_text(value) {
+        Some(text) => Ok(text),
+        None => Err(ProviderError::Invalid(format!(
+            "{field}: not a JSON document"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_attributes_are_unset() {
+        let attrs = HashMap::from([
+            ("DisplayName".to_string(), String::new()),
+            ("FifoTopic".to_string(), "true".to_string()),
+        ]);
+        assert_eq!(attr(&attrs, "DisplayName"), None);
+        assert!(attr_bool(&attrs, "FifoTopic"));
+        assert!(!attr_bool(&attrs, "ContentBasedDeduplication"));
+    }
+}

@@ -1,0 +1,476 @@
+//! `aws.sns.topic`: an SNS topic with its display name, FIFO settings, KMS
+//! encryption, access and delivery policies and tags. Its id is the topic
+//! ARN.
+//!
+//! CreateTopic is idempotent by name: on a name already taken it answers
+//! with the existing topic's ARN. So create first looks for a topic of that
+//! name and takes it only when it carries this state's ownership tags for
+//! this address (a create whose answer was lost); any other is refused,
+//! never adopted. Observe cost: one GetTopicAttributes and one
+//! ListTagsForResource per topic (SNS has no batch describe), a few at a
+//! time.
+
+use super::{Sns, attr, attr_bool, json_text, to_tags, topic_arns, topic_tags};
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::paging::concurrent;
+use crate::tags::{self, ADDRESS_TAG};
+use async_trait::async_trait;
+use aws_sdk_sns::Client;
+use forge_core::Value;
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use std::collections::{BTreeMap, HashMap};
+
+/// Topics read at once by observe and the ownership listing.
+const READ_CONCURRENCY: usize = 8;
+
+/// The fields of `aws.sns.topic`.
+#[derive(Debug, Clone, Fields)]
+pub struct TopicFields {
+    /// The topic's name, unique in the account and region (letters, digits, `-` and `_`; a FIFO topic's ends in `.fifo`).
+    #[field(force_new)]
+    pub name: String,
+    /// The sender name of SMS and email notifications.
+    pub display_name: Option<String>,
+    /// A FIFO topic (ordered, deduplicated delivery); its name must end in `.fifo`.
+    #[field(force_new, default = false)]
+    pub fifo_topic: Option<bool>,
+    /// FIFO topics only: deduplicate messages by a hash of their body.
+    #[field(default = false)]
+    pub content_based_deduplication: Option<bool>,
+    /// The KMS key encrypting messages at rest (key id, key ARN, alias or alias ARN); unset: not encrypted.
+    pub kms_master_key_id: Option<String>,
+    /// The access policy (JSON text or YAML object); unset: SNS's default policy (the owning account may use the topic).
+    #[field(optional_computed, normalize = crate::normalize::policy_value)]
+    pub policy: Option<Value>,
+    /// The retry policy of HTTP/S deliveries (JSON text or YAML object).
+    #[field(normalize = crate::normalize::json_value)]
+    pub delivery_policy: Option<Value>,
+    pub tags: Tags,
+    /// The topic's ARN (its id).
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The owning AWS account.
+    #[field(computed)]
+    pub owner: Option<String>,
+}
+
+/// The `aws.sns.topic` kind.
+#[derive(Default)]
+pub struct TopicKind;
+
+/// The name in a topic ARN (`arn:aws:sns:<region>:<account>:<name>`).
+fn name_of(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+/// Refuses what AWS would refuse with a less helpful message: a FIFO topic
+/// needs a `.fifo` name (and only a FIFO topic may have one), and content
+/// based deduplication exists only on FIFO topics.
+fn validate(f: &TopicFields) -> Result<(), ProviderError> {
+    let fifo = f.fifo_topic.unwrap_or(false);
+    let fifo_name = f.name.ends_with(".fifo");
+    let problem = if fifo && !fifo_name {
+        Some(format!(
+            "a FIFO topic's name must end in `.fifo` (name `{}`)",
+            f.name
+        ))
+    } else if !fifo && fifo_name {
+        Some(format!(
+            "name `{}` ends in `.fifo`: set fifo_topic: true, or drop the suffix",
+            f.name
+        ))
+    } else if !fifo && f.content_based_deduplication.unwrap_or(false) {
+        Some("content_based_deduplication needs fifo_topic: true".to_string())
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(ProviderError::Invalid(format!("aws.sns.topic: {p}"))),
+        None => Ok(()),
+    }
+}
+
+fn fields(
+    arn: &str,
+    attrs: &HashMap<String, String>,
+    all_tags: &[(String, String)],
+) -> TopicFields {
+    let policy = attr(attrs, "Policy").map(|p| crate::normalize::policy_value(&Value::String(p)));
+    let delivery =
+        attr(attrs, "DeliveryPolicy").map(|p| crate::normalize::json_value(&Value::String(p)));
+    TopicFields {
+        name: name_of(arn).to_string(),
+        display_name: attr(attrs, "DisplayName"),
+        fifo_topic: Some(attr_bool(attrs, "FifoTopic")),
+        content_based_deduplication: Some(attr_bool(attrs, "ContentBasedDeduplication")),
+        kms_master_key_id: attr(attrs, "KmsMasterKeyId"),
+        policy,
+        delivery_policy: delivery,
+        tags: tags::observed_map(all_tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        arn: Some(arn.to_string()),
+        owner: attr(attrs, "Owner"),
+    }
+}
+
+/// One topic's attributes and tags, or `None` when it is gone.
+async fn describe_one(client: &Client, arn: &str) -> Result<Option<TopicFields>, ProviderError> {
+    let out = match client.get_topic_attributes().topic_arn(arn).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let e = Sns::err(e);
+            return if crate::error::is_not_found(&e) {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let Some(all_tags) = topic_tags(client, arn).await? else {
+        return Ok(None);
+    };
+    let empty = HashMap::new();
+    Ok(Some(fields(
+        arn,
+        out.attributes().unwrap_or(&empty),
+        &all_tags,
+    )))
+}
+
+/// The topic of `name` in the region, if any.
+async fn find_by_name(client: &Client, name: &str) -> Result<Option<String>, ProviderError> {
+    Ok(topic_arns(client)
+        .await?
+        .into_iter()
+        .find(|arn| name_of(arn) == name))
+}
+
+/// The attributes CreateTopic takes, from the spec.
+fn create_attributes(f: &TopicFields) -> Result<HashMap<String, String>, ProviderError> {
+    let mut a = HashMap::new();
+    if let Some(d) = &f.display_name {
+        a.insert("DisplayName".into(), d.clone());
+    }
+    // Only a FIFO topic names the FIFO attributes: `FifoTopic=false` is a
+    // standard topic in AWS, but not every emulator reads it so.
+    if f.fifo_topic.unwrap_or(false) {
+        a.insert("FifoTopic".into(), "true".into());
+        let dedup = f.content_based_deduplication.unwrap_or(false);
+        a.insert("ContentBasedDeduplication".into(), dedup.to_string());
+    }
+    if let Some(k) = &f.kms_master_key_id {
+        a.insert("KmsMasterKeyId".into(), k.clone());
+    }
+    if let Some(p) = &f.policy {
+        a.insert("Policy".into(), policy_text(p)?);
+    }
+    if let Some(p) = &f.delivery_policy {
+        a.insert("DeliveryPolicy".into(), json_text("delivery_policy", p)?);
+    }
+    Ok(a)
+}
+
+fn policy_text(p: &Value) -> Result<String, ProviderError> {
+    crate::normalize::policy(p).map_err(|e| ProviderError::Invalid(format!("policy: {e}")))
+}
+
+async fn set_attribute(
+    client: &Client,
+    arn: &str,
+    name: &str,
+    value: String,
+) -> Result<(), ProviderError> {
+    client
+        .set_topic_attributes()
+        .topic_arn(arn)
+        .attribute_name(name)
+        .attribute_value(value)
+        .send()
+        .await
+        .map_err(Sns::err)?;
+    Ok(())
+}
+
+/// The SetTopicAttributes calls that bring `prior` to `desired`: an unset
+/// field is set to the empty string, which SNS reads as "none".
+fn attribute_changes(
+    prior: &TopicFields,
+    desired: &TopicFields,
+) -> Result<Vec<(&'static str, String)>, ProviderError> {
+    let mut out = Vec::new();
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    if prior.display_name != desired.display_name {
+        out.push(("DisplayName", text(&desired.display_name)));
+    }
+    let dedup = desired.content_based_deduplication.unwrap_or(false);
+    if prior.content_based_deduplication.unwrap_or(false) != dedup {
+        out.push(("ContentBasedDeduplication", dedup.to_string()));
+    }
+    if prior.kms_master_key_id != desired.kms_master_key_id {
+        out.push(("KmsMasterKeyId", text(&desired.kms_master_key_id)));
+    }
+    // Unset keeps whatever policy the topic has (see the field).
+    if let Some(p) = &desired.policy
+        && prior.policy.as_ref() != Some(p)
+    {
+        out.push(("Policy", policy_text(p)?));
+    }
+    if prior.delivery_policy != desired.delivery_policy {
+        let value = match &desired.delivery_policy {
+            Some(p) => json_text("delivery_policy", p)?,
+            None => String::new(),
+        };
+        out.push(("DeliveryPolicy", value));
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl Kind for TopicKind {
+    const KIND: &'static str = "aws.sns.topic";
+    const DESCRIPTION: &'static str = "An SNS topic: KMS encryption, access policy, tags.";
+    // `arn:aws:sns:<region>:<account>:<name>`: the id is the whole ARN.
+    const ARN: Option<ArnShape> = Some(ArnShape::arn("sns", ""));
+    type Service = Sns;
+    type Fields = TopicFields;
+
+    fn unique_fields(&self) -> &'static [&'static str] {
+        &["name"]
+    }
+
+    async fn describe(
+        &self,
+        client: &Client,
+        _ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, TopicFields>, ProviderError> {
+        let found = concurrent(ids.to_vec(), READ_CONCURRENCY, |arn| async move {
+            Ok(describe_one(client, &arn).await?.map(|f| (arn, f)))
+        })
+        .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn create(
+        &self,
+        client: &Client,
+        ctx: &ResourceCtx,
+        desired: &TopicFields,
+        _token: &str,
+    ) -> Result<Made<TopicFields>, ProviderError> {
+        validate(desired)?;
+        if let Some(arn) = find_by_name(client, &desired.name).await? {
+            let all_tags = topic_tags(client, &arn).await?.unwrap_or_default();
+            let pairs = || all_tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            let address = ctx.address.to_string();
+            if !ctx.owner.owns(pairs(), Some(&address)) {
+                let what = format!("SNS topic {}", desired.name);
+                return Err(tags::not_ours(ctx, &what, pairs()));
+            }
+            // Ours, from a create whose answer was lost: take it as it is;
+            // the next plan brings it to the spec.
+            if let Some(fields) = describe_one(client, &arn).await? {
+                return Ok(Made { id: arn, fields });
+            }
+        }
+        let out = client
+            .create_topic()
+            .name(&desired.name)
+            .set_attributes(Some(create_attributes(desired)?))
+            .set_tags(Some(to_tags(&tags::with_system(
+                &desired.tags,
+                &ctx.system_tags,
+            ))?))
+            .send()
+            .await
+            .map_err(Sns::err)?;
+        let arn = out
+            .topic_arn()
+            .ok_or_else(|| ProviderError::Transient {
+                message: "CreateTopic returned no ARN".into(),
+            })?
+            .to_string();
+        let fields = match describe_one(client, &arn).await? {
+            Some(f) => f,
+            None => TopicFields {
+                arn: Some(arn.clone()),
+                ..desired.clone()
+            },
+        };
+        Ok(Made { id: arn, fields })
+    }
+
+    async fn update(
+        &self,
+        client: &Client,
+        _ctx: &ResourceCtx,
+        id: &str,
+        prior: &TopicFields,
+        desired: &TopicFields,
+        _changes: &[FieldChange],
+    ) -> Result<TopicFields, ProviderError> {
+        validate(desired)?;
+        for (name, value) in attribute_changes(prior, desired)? {
+            set_attribute(client, id, name, value).await?;
+        }
+        sync_tags::<Sns>(client, id, &prior.tags, &desired.tags).await?;
+        describe_one(client, id)
+            .await?
+            .ok_or_else(|| ProviderError::Transient {
+                message: format!("SNS topic {id} not visible"),
+            })
+    }
+
+    async fn delete(
+        &self,
+        client: &Client,
+        _ctx: &ResourceCtx,
+        id: &str,
+        _prior: &TopicFields,
+    ) -> Result<(), ProviderError> {
+        // DeleteTopic also deletes the topic's subscriptions, and is
+        // idempotent in AWS (a topic already gone is success).
+        crate::error::ignore_not_found(
+            client
+                .delete_topic()
+                .topic_arn(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(Sns::err),
+        )
+    }
+
+    async fn list_owned(
+        &self,
+        client: &Client,
+        ctx: &ObserveCtx,
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let arns = topic_arns(client).await?;
+        let tagged = concurrent(arns, READ_CONCURRENCY, |arn| async move {
+            Ok((topic_tags(client, &arn).await?, arn))
+        })
+        .await?;
+        Ok(tagged
+            .into_iter()
+            .filter_map(|(all_tags, arn)| {
+                let all_tags = all_tags?;
+                let pairs = all_tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                if !ctx.owner.owns(pairs, address) {
+                    return None;
+                }
+                let at = all_tags.iter().find(|(k, _)| k == ADDRESS_TAG);
+                Some((arn, at.map(|(_, v)| v.clone())))
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use forge_core::fields::Fields;
+
+    fn topic(name: &str, fifo: bool, dedup: bool) -> TopicFields {
+        TopicFields {
+            name: name.into(),
+            display_name: None,
+            fifo_topic: Some(fifo),
+            content_based_deduplication: Some(dedup),
+            kms_master_key_id: None,
+            policy: None,
+            delivery_policy: None,
+            tags: Tags::default(),
+            arn: None,
+            owner: None,
+        }
+    }
+
+    #[test]
+    fn fifo_needs_the_fifo_name() {
+        assert!(validate(&topic("alerts", false, false)).is_ok());
+        assert!(validate(&topic("orders.fifo", true, true)).is_ok());
+        let e = validate(&topic("orders", true, false))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("must end in `.fifo`"), "{e}");
+        let e = validate(&topic("orders.fifo", false, false))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("set fifo_topic: true"), "{e}");
+        let e = validate(&topic("alerts", false, true))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs fifo_topic"), "{e}");
+    }
+
+    #[test]
+    fn the_id_is_the_whole_arn_and_the_name_its_last_part() {
+        let arn = "arn:aws:sns:eu-central-1:123456789012:alerts";
+        assert_eq!(name_of(arn), "alerts");
+        let shapes = vec![(TopicKind::ARN.unwrap(), TopicKind::KIND.to_string())];
+        let (kinds, id) = crate::tagging::kind_and_id(&shapes, arn).unwrap();
+        assert_eq!(kinds, vec!["aws.sns.topic".to_string()]);
+        assert_eq!(id, arn);
+    }
+
+    #[test]
+    fn observed_attributes_read_as_the_spec_writes_them() {
+        let attrs = HashMap::from([
+            ("DisplayName".to_string(), String::new()),
+            ("Owner".to_string(), "123456789012".to_string()),
+            ("KmsMasterKeyId".to_string(), "alias/aws/sns".to_string()),
+            ("DeliveryPolicy".to_string(), String::new()),
+            (
+                "Policy".to_string(),
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["SNS:Publish"]}]}"#
+                    .to_string(),
+            ),
+        ]);
+        let tags = vec![
+            ("team".to_string(), "ops".to_string()),
+            ("forge:state".to_string(), "l".to_string()),
+        ];
+        let f = fields(
+            "arn:aws:sns:eu-central-1:123456789012:alerts",
+            &attrs,
+            &tags,
+        );
+        assert_eq!(f.display_name, None);
+        assert_eq!(f.delivery_policy, None);
+        assert_eq!(f.fifo_topic, Some(false));
+        assert_eq!(f.tags.0.len(), 1);
+        let policy = f.policy.clone().unwrap();
+        assert_eq!(
+            policy,
+            Value::from(
+                r#"{"Statement":[{"Action":"SNS:Publish","Effect":"Allow"}],"Version":"2012-10-17"}"#
+            )
+        );
+        let back = TopicFields::from_attrs(&f.to_attrs()).unwrap();
+        assert_eq!(back.policy, f.policy);
+    }
+
+    #[test]
+    fn updates_set_only_what_changed_and_unset_means_empty() {
+        let mut prior = topic("alerts", false, false);
+        prior.display_name = Some("Alerts".into());
+        prior.kms_master_key_id = Some("alias/aws/sns".into());
+        prior.policy = Some(Value::from("{}"));
+        let mut desired = prior.clone();
+        desired.display_name = None;
+        desired.policy = None;
+        let changes = attribute_changes(&prior, &desired).unwrap();
+        assert_eq!(changes, vec![("DisplayName", String::new())]);
+        desired.kms_master_key_id = None;
+        desired.policy = Some(Value::from(r#"{"Statement":[]}"#));
+        let names: Vec<&str> = attribute_changes(&prior, &desired)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, vec!["DisplayName", "KmsMasterKeyId", "Policy"]);
+    }
+}
