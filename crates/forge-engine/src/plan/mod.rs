@@ -9,7 +9,6 @@
 
 pub mod build;
 pub mod json;
-pub mod order;
 pub mod render;
 pub mod seal;
 pub mod untracked;
