@@ -9,6 +9,7 @@ use super::{EXIT_CHANGES, EXIT_ERROR};
 use crate::cli::{DriftArgs, StackArgs};
 use crate::{context, output};
 use anyhow::Context;
+use forge_cli::render::{render_drift, render_summary};
 use forge_core::spec::is_stack;
 use forge_engine::{DriftError, DriftOptions, DriftOutcome, DriftReport, DriftSummary, StackDrift};
 use std::path::{Path, PathBuf};
@@ -69,12 +70,12 @@ async fn single(args: &DriftArgs, path: &Path) -> anyhow::Result<u8> {
     if args.json {
         println!("{json}");
     } else {
-        print!("{}", report.render(output::color()));
+        print!("{}", render_drift(&report, output::color()));
     }
     if let Some(out) = &args.output {
         write_output(out, &json)?;
     }
-    Ok(report.outcome.exit_code())
+    Ok(exit_status(report.outcome))
 }
 
 fn error_report(stack: &str, environment: Option<String>, message: String) -> DriftReport {
@@ -131,17 +132,22 @@ async fn many(args: &DriftArgs, targets: Vec<PathBuf>) -> anyhow::Result<u8> {
     if args.json {
         println!("{json}");
     } else {
-        print!("{}", summary.render_table());
+        print!("{}", render_summary(&summary));
         print_problems(&summary);
     }
     if let Some(out) = &args.output {
         write_output(out, &json)?;
     }
-    Ok(match summary.outcome {
+    Ok(exit_status(summary.outcome))
+}
+
+/// The exit status of a drift check: 0 no drift, 2 drift, 1 error.
+fn exit_status(outcome: DriftOutcome) -> u8 {
+    match outcome {
         DriftOutcome::NoDrift => super::EXIT_OK,
         DriftOutcome::Drift => EXIT_CHANGES,
         DriftOutcome::Error => EXIT_ERROR,
-    })
+    }
 }
 
 async fn check_one(args: StackArgs, options: &DriftOptions) -> StackDrift {
@@ -264,6 +270,13 @@ fn environments(args: &DriftArgs, path: &Path) -> Result<Vec<String>, Box<StackD
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_status_is_0_no_drift_2_drift_1_error() {
+        assert_eq!(exit_status(DriftOutcome::NoDrift), 0);
+        assert_eq!(exit_status(DriftOutcome::Drift), 2);
+        assert_eq!(exit_status(DriftOutcome::Error), 1);
+    }
 
     #[test]
     fn folders_of_stacks_expand_and_skip_includes() {
