@@ -238,8 +238,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let report = engine.apply(&plan, backend.as_ref(), &options).await?;
     eprintln!(
-        "{} (state: {}, {} writes)",
-        report.summary_line(),
+        "{} succeeded, {} failed, {} skipped (state: {}, {} writes)",
+        report.succeeded.len(),
+        report.failed.len(),
+        report.skipped.len(),
         backend.location(),
         report.state_writes
     );
