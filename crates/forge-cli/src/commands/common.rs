@@ -313,7 +313,7 @@ fn print_report(report: &ApplyReport) {
     if let Some(e) = &report.state_error {
         eprintln!("Error saving state: {e}");
     }
-    println!("\n{}", render_apply_summary(&report));
+    println!("\n{}", render_apply_summary(report));
     if report.is_success() && !report.outputs.is_empty() {
         println!("\nOutputs:\n");
         for (name, o) in &report.outputs {
