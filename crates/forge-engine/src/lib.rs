@@ -11,9 +11,13 @@
 //! let engine = Engine::new(registry);
 //! let backend = open_backend(&stack)?;
 //! let plan = engine.plan(&stack, backend.as_ref(), &PlanOptions::default()).await?;
-//! println!("{}", plan.render(false));
+//! println!("{}", plan.to_json_string());
 //! let report = engine.apply(&plan, backend.as_ref(), &ApplyOptions::default()).await?;
 //! ```
+//!
+//! The engine returns data (plans, reports, their JSON forms); rendering
+//! them for people, colours and exit statuses are the `forge` binary's
+//! (forge-cli's `render` module).
 //!
 //! A runnable example with a provider of its own is in forge-testkit's
 //! crate docs and in `examples/embed`.

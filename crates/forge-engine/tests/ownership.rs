@@ -103,7 +103,7 @@ async fn a_crashed_create_adopts_only_its_own_states_object() {
         .plan(&env_stack("prod"), &prod, &PlanOptions::default())
         .await
         .unwrap();
-    assert!(!plan.has_changes(), "{}", plan.render(false));
+    assert!(!plan.has_changes(), "{}", plan.to_json_string());
 }
 
 #[tokio::test(start_paused = true)]
@@ -134,17 +134,24 @@ async fn an_untracked_duplicate_of_this_state_is_planned_for_deletion() {
         .iter()
         .filter(|c| c.action == ChangeAction::Delete)
         .collect();
-    assert_eq!(deletes.len(), 1, "{}", plan.render(false));
+    assert_eq!(deletes.len(), 1, "{}", plan.to_json_string());
     assert_eq!(deletes[0].id.as_deref(), Some(dup.as_str()));
     assert!(deletes[0].deposed);
-    assert!(plan.render(false).contains("not recorded in the state"));
+    assert!(
+        deletes[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("not recorded in the state")),
+        "{:?}",
+        deletes[0].warnings
+    );
     let r = e.apply(&plan, &b, &options(4)).await.unwrap();
     assert!(r.is_success(), "{r:?}");
     let objects = cloud.objects();
     assert!(!objects.contains_key(&dup));
     assert!(objects.contains_key(&theirs));
     let plan = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
-    assert!(!plan.has_changes(), "{}", plan.render(false));
+    assert!(!plan.has_changes(), "{}", plan.to_json_string());
 }
 
 #[tokio::test(start_paused = true)]
@@ -162,7 +169,7 @@ async fn an_untracked_object_for_a_missing_address_is_adopted() {
     let st = stack(vec![thing("a"), thing("b")]);
     let plan = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
     let c = plan.change(&"b".parse().unwrap()).unwrap();
-    assert_eq!(c.action, ChangeAction::Adopt, "{}", plan.render(false));
+    assert_eq!(c.action, ChangeAction::Adopt, "{}", plan.to_json_string());
     assert_eq!(c.id.as_deref(), Some(lost.as_str()));
 }
 
@@ -229,6 +236,6 @@ async fn import_records_an_existing_object_and_refuses_bad_ids() {
     assert!(err.to_string().contains("already in the state"), "{err}");
     // The next plan has nothing to create: the object is managed.
     let plan = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
-    assert!(!plan.has_changes(), "{}", plan.render(false));
+    assert!(!plan.has_changes(), "{}", plan.to_json_string());
     assert_eq!(cloud.count_of(KIND), 1);
 }

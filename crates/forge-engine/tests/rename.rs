@@ -120,7 +120,7 @@ async fn rename(unique_group_names: bool) -> (FakeCloud, forge_engine::Plan) {
         .plan(&network("main_vpc"), &b, &PlanOptions::default())
         .await
         .unwrap();
-    assert!(!again.has_changes(), "{}", again.render(false));
+    assert!(!again.has_changes(), "{}", again.to_json_string());
     (cloud, plan)
 }
 

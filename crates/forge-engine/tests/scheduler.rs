@@ -133,9 +133,10 @@ async fn failure_skips_dependents_and_independent_branches_finish() {
         .map(|r| r.address.to_string())
         .collect();
     assert_eq!(recorded, ["a", "x", "y"]);
-    assert!(
-        r.summary_line()
-            .starts_with("Apply failed: 3 succeeded, 1 failed, 2 skipped")
+    assert!(!r.is_success());
+    assert_eq!(
+        (r.succeeded.len(), r.failed.len(), r.skipped.len()),
+        (3, 1, 2)
     );
     let ev = events.lock().unwrap();
     assert!(

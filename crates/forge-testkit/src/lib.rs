@@ -5,6 +5,7 @@
 //! clock), injected failures, throttling, readiness delays, crash points
 //! and call counters. It is for the engine's own tests and benchmarks,
 //! never a substitute for the AWS emulator in end-to-end tests.
+//! [`samples`] are plans of every kind of change, made over it.
 //!
 //! ```
 //! use forge_core::spec::{Config, Instance, Stack};
@@ -25,7 +26,7 @@
 //! let backend = MemoryBackend::new();
 //!
 //! let plan = engine.plan(&stack, &backend, &PlanOptions::default()).await.unwrap();
-//! assert!(plan.render(false).contains("Plan: 1 to add, 0 to change, 0 to destroy."));
+//! assert_eq!(plan.summary().add, 1);
 //! let report = engine.apply(&plan, &backend, &ApplyOptions::default()).await.unwrap();
 //! assert!(report.is_success());
 //! assert_eq!(cloud.count_of("fake.thing"), 1);
@@ -37,6 +38,7 @@
 //! ```
 
 pub mod fake;
+pub mod samples;
 pub mod tag_index;
 
 use forge_core::spec::{Instance, Stack, StateBackendConfig};

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use forge_core::spec::{Config, Instance, Stack, StateBackendConfig};
 use forge_core::{Address, Attrs, FieldSchema, FieldType, KindSchema, Value};
 use forge_engine::{
-    ApplyOptions, Created, Engine, Event, FieldChange, ObserveCtx, PlanOptions, Provider,
-    ProviderError, ProviderRegistry, ResourceCtx, open_backend,
+    ApplyOptions, ChangeAction, Created, Engine, Event, FieldChange, ObserveCtx, Plan, PlanOptions,
+    Provider, ProviderError, ProviderRegistry, ResourceCtx, open_backend,
 };
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -178,6 +178,31 @@ fn stack(root: PathBuf) -> Stack {
     }
 }
 
+/// The plan in a few lines, as this program wants it: the engine returns
+/// data and leaves presentation to its caller (the `forge` binary renders
+/// plans Terraform-style).
+fn describe(plan: &Plan) -> String {
+    let mut out = String::new();
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| c.action != ChangeAction::NoOp)
+    {
+        out.push_str(&format!(
+            "{} {} ({})\n",
+            c.action.as_str(),
+            c.address,
+            c.kind
+        ));
+    }
+    let s = plan.summary();
+    out.push_str(&format!(
+        "{} to add, {} to change, {} to destroy.\n",
+        s.add, s.change, s.destroy
+    ));
+    out
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = std::env::args()
@@ -194,7 +219,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .plan(&stack, backend.as_ref(), &PlanOptions::default())
         .await?;
     println!("{}", plan.to_json_string());
-    eprintln!("{}", plan.render(false));
+    eprint!("{}", describe(&plan));
 
     let progress = Arc::new(|e: &Event| {
         if let Event::Finished {
@@ -213,8 +238,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let report = engine.apply(&plan, backend.as_ref(), &options).await?;
     eprintln!(
-        "{} (state: {}, {} writes)",
-        report.summary_line(),
+        "{} succeeded, {} failed, {} skipped (state: {}, {} writes)",
+        report.succeeded.len(),
+        report.failed.len(),
+        report.skipped.len(),
         backend.location(),
         report.state_writes
     );
@@ -222,7 +249,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let again = engine
         .plan(&stack, backend.as_ref(), &PlanOptions::default())
         .await?;
-    eprintln!("{}", again.render(false));
+    eprint!("{}", describe(&again));
     if !report.is_success() {
         std::process::exit(1);
     }

@@ -6,6 +6,7 @@ use super::{common, destroy, saved_plan};
 use crate::cli::{LockArgs, RunArgs, StackArgs};
 use crate::{context, output};
 use anyhow::{Context, bail};
+use forge_cli::render::render_plan;
 use forge_engine::{Engine, Plan};
 use std::path::Path;
 
@@ -41,7 +42,7 @@ pub async fn run(
     // the plan made against the state as it is.
     common::locked(backend, lock, "apply", async {
         let plan = common::plan(&loaded, false).await?;
-        print!("{}", plan.render(output::color()));
+        print!("{}", render_plan(&plan, output::color()));
         if plan.only_forgets() {
             // Nothing to do in the cloud: record what refresh saw, unasked.
             return common::execute(&loaded.engine, &plan, backend, run).await;
@@ -85,7 +86,7 @@ async fn apply_saved(
     // this runs from.
     let backend = context::open_backend(&plan.config).context("opening the state backend")?;
     let engine = Engine::new(context::registry());
-    print!("{}", plan.render(output::color()));
+    print!("{}", render_plan(&plan, output::color()));
     if !plan.has_changes() && !plan.only_forgets() {
         return Ok(EXIT_OK);
     }

@@ -5,6 +5,7 @@ use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 use crate::cli::{LockArgs, RunArgs, StackArgs};
 use crate::{context, output, progress, signals};
 use anyhow::{Context, bail};
+use forge_cli::render::render_apply_summary;
 use forge_core::spec::Stack;
 use forge_engine::state::{LockInfo, State};
 use forge_engine::{
@@ -312,7 +313,7 @@ fn print_report(report: &ApplyReport) {
     if let Some(e) = &report.state_error {
         eprintln!("Error saving state: {e}");
     }
-    println!("\n{}", report.summary_line());
+    println!("\n{}", render_apply_summary(report));
     if report.is_success() && !report.outputs.is_empty() {
         println!("\nOutputs:\n");
         for (name, o) in &report.outputs {

@@ -5,6 +5,7 @@ use super::common;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::cli::{LockArgs, RunArgs, StackArgs};
 use crate::output;
+use forge_cli::render::render_plan;
 
 /// Runs `forge destroy`.
 pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Result<u8> {
@@ -15,7 +16,7 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Re
     // Held from planning to the last state write.
     common::locked(backend, lock, "destroy", async {
         let plan = common::plan(&loaded, true).await?;
-        print!("{}", plan.render(output::color()));
+        print!("{}", render_plan(&plan, output::color()));
         if plan.only_forgets() {
             // Everything left was deleted by hand: only the state changes.
             return common::execute(&loaded.engine, &plan, backend, run).await;

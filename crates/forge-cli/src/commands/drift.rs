@@ -7,8 +7,10 @@
 use super::common;
 use super::{EXIT_CHANGES, EXIT_ERROR};
 use crate::cli::{DriftArgs, StackArgs};
-use crate::output;
+use crate::{context, output};
 use anyhow::Context;
+use forge_cli::render::{render_drift, render_summary};
+use forge_core::spec::is_stack;
 use forge_engine::{DriftError, DriftOptions, DriftOutcome, DriftReport, DriftSummary, StackDrift};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,12 +70,12 @@ async fn single(args: &DriftArgs, path: &Path) -> anyhow::Result<u8> {
     if args.json {
         println!("{json}");
     } else {
-        print!("{}", report.render(output::color()));
+        print!("{}", render_drift(&report, output::color()));
     }
     if let Some(out) = &args.output {
         write_output(out, &json)?;
     }
-    Ok(report.outcome.exit_code())
+    Ok(exit_status(report.outcome))
 }
 
 fn error_report(stack: &str, environment: Option<String>, message: String) -> DriftReport {
@@ -92,13 +94,16 @@ fn error_report(stack: &str, environment: Option<String>, message: String) -> Dr
 async fn many(args: &DriftArgs, targets: Vec<PathBuf>) -> anyhow::Result<u8> {
     let started = std::time::SystemTime::now();
     let mut jobs = Vec::new();
+    let mut stacks = Vec::new();
     for path in targets {
         let envs: Vec<Option<String>> = if args.all_envs {
-            let names = environments(&path);
-            if names.is_empty() {
-                vec![None]
-            } else {
-                names.into_iter().map(Some).collect()
+            match environments(args, &path) {
+                Ok(names) if names.is_empty() => vec![None],
+                Ok(names) => names.into_iter().map(Some).collect(),
+                Err(failed) => {
+                    stacks.push(*failed);
+                    continue;
+                }
             }
         } else {
             vec![args.env.clone()]
@@ -119,7 +124,6 @@ async fn many(args: &DriftArgs, targets: Vec<PathBuf>) -> anyhow::Result<u8> {
             check_one(job, &opts).await
         });
     }
-    let mut stacks = Vec::new();
     while let Some(done) = set.join_next().await {
         stacks.push(done.context("a drift check task failed")?);
     }
@@ -128,17 +132,22 @@ async fn many(args: &DriftArgs, targets: Vec<PathBuf>) -> anyhow::Result<u8> {
     if args.json {
         println!("{json}");
     } else {
-        print!("{}", summary.render_table());
+        print!("{}", render_summary(&summary));
         print_problems(&summary);
     }
     if let Some(out) = &args.output {
         write_output(out, &json)?;
     }
-    Ok(match summary.outcome {
+    Ok(exit_status(summary.outcome))
+}
+
+/// The exit status of a drift check: 0 no drift, 2 drift, 1 error.
+fn exit_status(outcome: DriftOutcome) -> u8 {
+    match outcome {
         DriftOutcome::NoDrift => super::EXIT_OK,
         DriftOutcome::Drift => EXIT_CHANGES,
         DriftOutcome::Error => EXIT_ERROR,
-    })
+    }
 }
 
 async fn check_one(args: StackArgs, options: &DriftOptions) -> StackDrift {
@@ -241,85 +250,21 @@ fn find_stacks(paths: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, bool)> {
     Ok((out, expanded))
 }
 
-fn yaml_files(path: &Path) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_path_buf()];
-    }
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// A stack: a YAML file, or a folder with a YAML file that has a top-level
-/// `stack:` or `resources:` key.
-fn is_stack(path: &Path) -> bool {
-    if path.is_file() {
-        return path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-    }
-    yaml_files(path).iter().any(|f| {
-        std::fs::read_to_string(f)
-            .map(|text| {
-                text.lines()
-                    .any(|l| l.starts_with("stack:") || l.starts_with("resources:"))
-            })
-            .unwrap_or(false)
+/// The environments the stack declares (its included files' too), for
+/// `--all-envs`; a stack whose files cannot be read is a failed entry
+/// (its diagnostics printed, as a failed load prints them).
+fn environments(args: &DriftArgs, path: &Path) -> Result<Vec<String>, Box<StackDrift>> {
+    let found = context::load_options(&stack_args(args, path, None))
+        .and_then(|opts| forge_core::spec::stack_environments(path, &opts));
+    found.map_err(|diags| {
+        eprint!("{}", output::render_diagnostics(&diags));
+        Box::new(StackDrift::failed(
+            path.display().to_string(),
+            None,
+            0.0,
+            "the stack has errors (printed above)".into(),
+        ))
     })
-}
-
-/// The environment names a stack's own files declare under a top-level
-/// `environments:` mapping (block style), for `--all-envs`.
-fn environments(path: &Path) -> Vec<String> {
-    let mut names = Vec::new();
-    for file in yaml_files(path) {
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            continue;
-        };
-        names.extend(environment_names(&text));
-    }
-    names.sort();
-    names.dedup();
-    names
-}
-
-fn environment_names(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut inside = false;
-    let mut indent: Option<usize> = None;
-    for line in text.lines() {
-        let body = line.trim_start();
-        if body.is_empty() || body.starts_with('#') {
-            continue;
-        }
-        let depth = line.len() - body.len();
-        if depth == 0 {
-            inside = body.strip_prefix("environments:").is_some_and(|rest| {
-                let rest = rest.trim();
-                rest.is_empty() || rest.starts_with('#')
-            });
-            indent = None;
-            continue;
-        }
-        if !inside {
-            continue;
-        }
-        let level = *indent.get_or_insert(depth);
-        if depth == level
-            && let Some((key, _)) = body.split_once(':')
-        {
-            let key = key.trim().trim_matches(['"', '\'']);
-            if !key.is_empty() {
-                names.push(key.to_string());
-            }
-        }
-    }
-    names
 }
 
 #[cfg(test)]
@@ -327,10 +272,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn environment_names_come_from_the_top_level_mapping() {
-        let text = "stack: s\nvars:\n  dev: 1\nenvironments:\n  # the usual four\n  dev:\n    vars:\n      x: 1\n  \"prod\":\n    vars: {}\nresources: {}\n";
-        assert_eq!(environment_names(text), ["dev", "prod"]);
-        assert!(environment_names("stack: s\nresources: {}\n").is_empty());
+    fn exit_status_is_0_no_drift_2_drift_1_error() {
+        assert_eq!(exit_status(DriftOutcome::NoDrift), 0);
+        assert_eq!(exit_status(DriftOutcome::Drift), 2);
+        assert_eq!(exit_status(DriftOutcome::Error), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
 use super::{common, saved_plan};
 use crate::cli::{LockArgs, StackArgs};
 use crate::output;
+use forge_cli::render::render_plan;
 use std::path::Path;
 
 /// Runs `forge plan`.
@@ -32,7 +33,7 @@ pub async fn run(
     if json {
         println!("{}", plan.to_json_string());
     } else {
-        print!("{}", plan.render(output::color()));
+        print!("{}", render_plan(&plan, output::color()));
     }
     if let Some(path) = out {
         plan.spec = stamp;

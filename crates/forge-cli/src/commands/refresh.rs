@@ -8,7 +8,7 @@ use super::{EXIT_ERROR, EXIT_OK};
 use crate::cli::{LockArgs, RunArgs, StackArgs};
 use crate::{output, signals};
 use anyhow::bail;
-use forge_engine::drift::render::render_refresh_preview;
+use forge_cli::render::{render_drift, render_refresh_preview};
 use forge_engine::{DriftOptions, RetryPolicy};
 
 /// Runs `forge refresh`.
@@ -32,7 +32,7 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, auto_approve: bool) -> anyho
         );
     }
     if !report.errors.is_empty() {
-        print!("{}", report.render(output::color()));
+        print!("{}", render_drift(&report, output::color()));
         bail!("the live cloud could not be read completely; the state was not changed");
     }
     let Some(preview) = render_refresh_preview(&report, output::color()) else {

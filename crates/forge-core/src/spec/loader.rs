@@ -55,7 +55,7 @@ pub(crate) struct Loader<'a> {
 }
 
 impl<'a> Loader<'a> {
-    fn new(schemas: &'a SchemaRegistry) -> Self {
+    pub(crate) fn new(schemas: &'a SchemaRegistry) -> Self {
         Loader {
             sources: Sources::default(),
             diags: Diagnostics::default(),
@@ -187,7 +187,7 @@ fn snippet(source: &str) -> String {
 }
 
 /// Reads every file of the stack and merges them into one document.
-fn read_document(
+pub(crate) fn read_document(
     l: &mut Loader<'_>,
     path: &Path,
     confinement: &Confinement,

@@ -6,8 +6,10 @@
 //! `vars`, resources and outputs in `resources`, type checks in
 //! `typecheck`, the files a stack may read in `root`); `json_schema`
 //! describes the file format for editors; `sources` lists the files a
-//! stack reads, for saved plans' digests.
+//! stack reads, for saved plans' digests; `discover` tells stacks from
+//! other folders and lists a stack's environments without loading it whole.
 
+mod discover;
 mod include;
 mod json_schema;
 mod loader;
@@ -21,6 +23,7 @@ mod typecheck;
 mod vars;
 mod yaml;
 
+pub use discover::{is_stack, stack_environments};
 pub use json_schema::json_schema;
 pub use loader::{TOP_LEVEL_KEYS, load_stack};
 pub use model::{

@@ -27,6 +27,9 @@
 //! `errors`, and a report with errors has the outcome
 //! [`DriftOutcome::Error`], never "no drift".
 //!
+//! The library returns the report as data (and its JSON form); the
+//! `forge` binary renders it for people.
+//!
 //! [`crate::Engine::accept_drift`] is `forge refresh`: it writes the live
 //! values into the state, under the lock, if the state is still the one the
 //! report was made from.
@@ -37,7 +40,6 @@ pub mod classify;
 pub mod compare;
 pub mod orphans;
 pub mod pending;
-pub mod render;
 pub mod summary;
 
 pub use summary::{DriftSummary, StackDrift};
@@ -69,28 +71,19 @@ impl Default for DriftOptions {
     }
 }
 
-/// The verdict of a drift check, and the exit status the CLI gives it.
+/// The verdict of a drift check (`forge drift` exits 0, 2 or 1 for these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DriftOutcome {
-    /// The cloud matches the state (exit 0).
+    /// The cloud matches the state.
     NoDrift,
-    /// Something changed, vanished or appeared outside forge (exit 2).
+    /// Something changed, vanished or appeared outside forge.
     Drift,
-    /// The check could not be completed (exit 1); never read as no drift.
+    /// The check could not be completed; never read as no drift.
     Error,
 }
 
 impl DriftOutcome {
-    /// The process exit status: 0, 2 or 1.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            DriftOutcome::NoDrift => 0,
-            DriftOutcome::Drift => 2,
-            DriftOutcome::Error => 1,
-        }
-    }
-
     /// The worse of two outcomes (error > drift > no drift), for checks of
     /// many stacks.
     pub fn worst(self, other: DriftOutcome) -> DriftOutcome {
@@ -352,10 +345,5 @@ impl DriftReport {
     pub fn to_json_string(&self) -> String {
         // Serializing plain data with string keys cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-    }
-
-    /// Renders the report for people (see [`render::render`]).
-    pub fn render(&self, color: bool) -> String {
-        render::render(self, color)
     }
 }

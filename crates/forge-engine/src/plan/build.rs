@@ -3,7 +3,6 @@
 //! deletes for what left the spec and adoptions for what an interrupted run
 //! left behind.
 
-use super::order::topo_order;
 use super::{ChangeAction, OutputChange, PLAN_FORMAT_VERSION, Plan, ResourceChange};
 use crate::diff::values_equal;
 use crate::error::{EngineError, PlanProblem};
@@ -14,7 +13,8 @@ use crate::registry::ProviderRegistry;
 use crate::state::codec::matches_hash;
 use crate::state::{ResourceState, ResourceStatus, State};
 use crate::values::{AttrValues, desired_attrs, resource_ctx, with_id};
-use forge_core::spec::Stack;
+use forge_core::graph::DepGraph;
+use forge_core::spec::{Instance, Stack};
 use forge_core::{Address, Attrs, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -162,12 +162,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
     let mut delete_first: BTreeSet<Address> = BTreeSet::new();
 
     if !destroy {
-        let order = topo_order(&stack.instances).map_err(|problems| EngineError::Plan {
-            stack: stack.name.clone(),
-            problems,
-        })?;
-        for i in order {
-            let inst = &stack.instances[i];
+        for inst in dependency_order(stack)? {
             let addr = &inst.address;
             let Some(provider) = registry.get(&inst.kind) else {
                 problems.push(PlanProblem {
@@ -319,6 +314,32 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         config: with_absolute_root(stack),
         spec: None,
     })
+}
+
+/// The stack's instances in dependency order (forge-core's [`DepGraph`]:
+/// dependencies first, ties by address, so plans are stable). A stack
+/// built by hand, not by the loader, may name an unknown dependency or
+/// hold a cycle: each is a plan problem.
+fn dependency_order(stack: &Stack) -> Result<Vec<&Instance>, EngineError> {
+    let graph = DepGraph::build(stack).map_err(|diags| EngineError::Plan {
+        stack: stack.name.clone(),
+        problems: diags
+            .0
+            .into_iter()
+            .map(|d| PlanProblem {
+                address: None,
+                message: d.message,
+            })
+            .collect(),
+    })?;
+    // By address, not `Stack::instance`: a hand-built stack need not be sorted.
+    let by_address: BTreeMap<&Address, &Instance> =
+        stack.instances.iter().map(|i| (&i.address, i)).collect();
+    Ok(graph
+        .topo_order()
+        .iter()
+        .filter_map(|a| by_address.get(a).copied())
+        .collect())
 }
 
 /// The stack as the plan keeps it: with its root absolute, so a saved plan
@@ -680,5 +701,45 @@ fn guard_data(
                 c.id.as_deref().unwrap_or("")
             ));
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn inst(name: &str, deps: &[&str]) -> Instance {
+        deps.iter()
+            .fold(Instance::new(Address::single(name), "k", "r"), |i, d| {
+                i.with_dependency(Address::single(*d))
+            })
+    }
+
+    /// Unsorted, as a hand-built stack may be.
+    fn stack(instances: Vec<Instance>) -> Stack {
+        let mut s = forge_testkit::stack("t", Vec::new());
+        s.instances = instances;
+        s
+    }
+
+    #[test]
+    fn orders_dependencies_first_and_reports_cycles_and_unknown_dependencies() {
+        let s = stack(vec![inst("a", &["c"]), inst("b", &[]), inst("c", &["b"])]);
+        let order = dependency_order(&s).unwrap();
+        let names: Vec<_> = order.iter().map(|i| i.address.name.as_str()).collect();
+        assert_eq!(names, ["b", "c", "a"]);
+        let problems = |s: &Stack| match dependency_order(s) {
+            Err(EngineError::Plan { problems, .. }) => problems,
+            other => panic!("{other:?}"),
+        };
+        let cyc = stack(vec![inst("a", &["b"]), inst("b", &["a"])]);
+        assert_eq!(problems(&cyc)[0].message, "cycle: a -> b -> a");
+        let unknown = stack(vec![inst("a", &["zz"])]);
+        assert!(
+            problems(&unknown)[0]
+                .message
+                .contains("`zz`, which is not in the stack")
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Plans: what an apply will do, resource by resource, field by field.
 //!
 //! A [`Plan`] is made by [`crate::Engine::plan`] (or `plan_destroy`),
-//! rendered for people ([`Plan::render`]) or machines ([`Plan::to_json`]),
+//! described for machines ([`Plan::to_json`]; the `forge` binary renders
+//! it for people),
 //! saved to a file ([`Plan::save`], sealed with digests by [`seal`]) and
 //! applied exactly by [`crate::Engine::apply`], which refuses it if the
 //! state changed since (lineage / serial) or if its actions do not follow
@@ -9,8 +10,6 @@
 
 pub mod build;
 pub mod json;
-pub mod order;
-pub mod render;
 pub mod seal;
 pub mod untracked;
 pub mod verify;

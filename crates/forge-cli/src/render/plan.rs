@@ -2,35 +2,10 @@
 //! `+ create`, `~ update in-place`, `-/+ replace` (`# forces replacement`),
 //! `- destroy`, "(known after apply)", "(sensitive)", and the summary line.
 
-use super::{ChangeAction, OutputChange, Plan, ResourceChange};
-use crate::provider::FieldChange;
+use super::paint::{Tone, paint};
 use forge_core::{Attrs, Value};
-use owo_colors::OwoColorize;
+use forge_engine::{ChangeAction, FieldChange, OutputChange, Plan, ResourceChange};
 use std::fmt::Write;
-
-#[derive(Clone, Copy)]
-enum Tone {
-    Add,
-    Change,
-    Remove,
-    Adopt,
-    Plain,
-    Bold,
-}
-
-fn paint(text: &str, tone: Tone, color: bool) -> String {
-    if !color {
-        return text.to_string();
-    }
-    match tone {
-        Tone::Add => text.green().to_string(),
-        Tone::Change => text.yellow().to_string(),
-        Tone::Remove => text.red().to_string(),
-        Tone::Adopt => text.cyan().to_string(),
-        Tone::Bold => text.bold().to_string(),
-        Tone::Plain => text.to_string(),
-    }
-}
 
 fn symbol(change: &ResourceChange) -> (&'static str, Tone) {
     match change.action {
@@ -39,7 +14,7 @@ fn symbol(change: &ResourceChange) -> (&'static str, Tone) {
         ChangeAction::Replace if change.create_before_destroy => ("+/-", Tone::Change),
         ChangeAction::Replace => ("-/+", Tone::Change),
         ChangeAction::Delete => ("  -", Tone::Remove),
-        ChangeAction::Adopt => ("  >", Tone::Adopt),
+        ChangeAction::Adopt => ("  >", Tone::Note),
         ChangeAction::NoOp => ("   ", Tone::Plain),
     }
 }
@@ -266,7 +241,7 @@ forge found these objects deleted since the last run; applying removes them from
 
 /// Renders the plan for a terminal. `color` adds ANSI colours (the CLI
 /// decides from `NO_COLOR` and whether stdout is a terminal).
-pub fn render(plan: &Plan, color: bool) -> String {
+pub fn render_plan(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     render_forgotten(&mut out, plan, color);
     if !plan.has_changes() {
@@ -318,9 +293,85 @@ pub fn render(plan: &Plan, color: bool) -> String {
     out
 }
 
-impl Plan {
-    /// Renders the plan for people (see [`render`]).
-    pub fn render(&self, color: bool) -> String {
-        render(self, color)
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use forge_core::Address;
+
+    fn change(name: &str, action: ChangeAction, data_loss: bool) -> ResourceChange {
+        ResourceChange {
+            address: Address::single(name),
+            kind: "fake.db".into(),
+            region: "eu-west-1".into(),
+            action,
+            id: Some(format!("{name}-1")),
+            before: None,
+            after: None,
+            changes: Vec::new(),
+            replace_because: if action == ChangeAction::Replace {
+                vec!["name".into()]
+            } else {
+                Vec::new()
+            },
+            create_before_destroy: false,
+            dependencies: Default::default(),
+            warnings: Vec::new(),
+            deposed: false,
+            pending_token: None,
+            store_sensitive: false,
+            data_loss,
+            untracked: false,
+        }
+    }
+
+    fn plan(changes: Vec<ResourceChange>) -> Plan {
+        Plan {
+            format_version: forge_engine::plan::PLAN_FORMAT_VERSION.into(),
+            stack: "test".into(),
+            environment: None,
+            lineage: "l".into(),
+            serial: 1,
+            state_exists: true,
+            created_at: chrono::Utc::now(),
+            destroy: false,
+            changes,
+            output_changes: Vec::new(),
+            forget: Vec::new(),
+            config: forge_testkit::stack("test", Vec::new()),
+            spec: None,
+        }
+    }
+
+    #[test]
+    fn a_plan_that_destroys_data_says_so_above_the_summary() {
+        let text = render_plan(
+            &plan(vec![
+                change("orders", ChangeAction::Replace, true),
+                change("cache", ChangeAction::Delete, true),
+                change("web", ChangeAction::Replace, false),
+            ]),
+            false,
+        );
+        let warning = text.find("WARNING: this plan DESTROYS DATA").unwrap();
+        let summary = text
+            .find("Plan: 2 to add, 0 to change, 3 to destroy.")
+            .unwrap();
+        assert!(warning < summary, "{text}");
+        assert!(
+            text.contains("  - orders (fake.db) will be REPLACED (because of name)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - cache (fake.db) will be DELETED\n"),
+            "{text}"
+        );
+        assert!(!text.contains("  - web (fake.db)"), "{text}");
+
+        let safe = render_plan(
+            &plan(vec![change("web", ChangeAction::Replace, false)]),
+            false,
+        );
+        assert!(!safe.contains("DESTROYS DATA"), "{safe}");
     }
 }

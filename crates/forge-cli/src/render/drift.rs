@@ -3,32 +3,10 @@
 //! finding, and a final verdict line. Also the preview `forge refresh`
 //! shows before it writes the live values into the state.
 
-use super::{DriftField, DriftOutcome, DriftReport, PendingChange, PendingField};
-use owo_colors::OwoColorize;
+use super::paint::{Tone, paint};
+use forge_engine::{DriftField, DriftOutcome, DriftReport, Orphan, PendingChange, PendingField};
 use serde_json::Value as Json;
 use std::fmt::Write;
-
-#[derive(Clone, Copy)]
-enum Tone {
-    Add,
-    Change,
-    Remove,
-    Note,
-    Bold,
-}
-
-fn paint(text: &str, tone: Tone, color: bool) -> String {
-    if !color {
-        return text.to_string();
-    }
-    match tone {
-        Tone::Add => text.green().to_string(),
-        Tone::Change => text.yellow().to_string(),
-        Tone::Remove => text.red().to_string(),
-        Tone::Note => text.cyan().to_string(),
-        Tone::Bold => text.bold().to_string(),
-    }
-}
 
 /// A display-JSON value the way plans show values: strings quoted, masks
 /// (`(sensitive)`, `(known after apply)`) bare, maps as `{k = v}`.
@@ -168,7 +146,7 @@ pub fn verdict(report: &DriftReport) -> String {
 }
 
 /// One line per orphan: kind, id, region and its address tag.
-fn write_orphans(out: &mut String, orphans: &[&super::Orphan], color: bool) {
+fn write_orphans(out: &mut String, orphans: &[&Orphan], color: bool) {
     for o in orphans {
         let tag = o
             .address_tag
@@ -188,7 +166,7 @@ fn write_orphans(out: &mut String, orphans: &[&super::Orphan], color: bool) {
 }
 
 /// Renders the report for a terminal (`color` adds ANSI colours).
-pub fn render(report: &DriftReport, color: bool) -> String {
+pub fn render_drift(report: &DriftReport, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}\n", title(report));
     if !report.drifted.is_empty() {

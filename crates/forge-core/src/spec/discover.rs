@@ -1,0 +1,133 @@
+//! Finding stacks and their environments without loading them whole, for
+//! commands that run over many (`forge drift specs/ --all-envs`).
+//!
+//! Both read the files as the loader does (YAML parsed, includes layered
+//! underneath, the root enforced): an environment declared in an included
+//! `_envcommon` file counts like one declared in the stack's own files.
+
+use super::include::stack_files;
+use super::loader::{Loader, read_document};
+use super::model::LoadOptions;
+use super::root::Confinement;
+use super::yaml::{Expect, Sources, node_kind};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::schema::SchemaRegistry;
+use marked_yaml::types::Node;
+use std::path::Path;
+
+/// The top-level keys that make a file the root of a stack (an included
+/// file holds only what it shares, typically `vars`, `tags` or
+/// `environments`).
+const STACK_KEYS: &[&str] = &["stack", "resources"];
+
+/// Whether `path` is a stack: a `*.yaml`/`*.yml` file, or a folder with a
+/// top-level YAML file that declares `stack` or `resources`.
+///
+/// A file that does not parse counts as a stack's, so a stack with a
+/// syntax error is checked (and its errors reported) rather than skipped.
+pub fn is_stack(path: &Path) -> bool {
+    if path.is_file() {
+        return matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        );
+    }
+    if !path.is_dir() {
+        return false;
+    }
+    let mut diags = Diagnostics::default();
+    stack_files(path, &mut diags).iter().any(|file| {
+        // Any mapping: whether it is a spec is the load's question.
+        match Sources::default().parse_file(file, Expect::Vars, &mut Diagnostics::default()) {
+            Some(map) => map.keys().any(|k| STACK_KEYS.contains(&k.as_str())),
+            None => true,
+        }
+    })
+}
+
+/// The names of the environments the stack at `path` declares under
+/// `environments`, in its own files or in the files they include, sorted.
+/// Empty when it declares none.
+///
+/// Only `opts.allow_outside_root` is used: the files are read and merged
+/// as [`super::load_stack`] reads them, but no environment is chosen and
+/// nothing is evaluated. Errors are the reading's (a missing or unreadable
+/// file, a syntax error, an include outside the root, a key set twice) and
+/// an `environments` that is not a map.
+pub fn stack_environments(path: &Path, opts: &LoadOptions) -> Result<Vec<String>, Diagnostics> {
+    let schemas = SchemaRegistry::new();
+    let mut l = Loader::new(&schemas);
+    let confinement = Confinement::for_stack(path, opts.allow_outside_root);
+    let document = read_document(&mut l, path, &confinement);
+    let mut names = Vec::new();
+    match document.as_ref().and_then(|d| d.get_node("environments")) {
+        None => {}
+        Some(Node::Mapping(envs)) => {
+            names.extend(envs.keys().map(|k| k.as_str().to_string()));
+        }
+        Some(other) => {
+            l.error(
+                other.span(),
+                format!("`environments` must be a map, got {}", node_kind(other)),
+            );
+        }
+    }
+    if document.is_none() && l.diags.is_empty() {
+        l.diags
+            .push(Diagnostic::general("the stack could not be read"));
+    }
+    if !l.diags.is_empty() {
+        let mut diags = l.diags;
+        diags.sort();
+        return Err(diags);
+    }
+    names.sort();
+    Ok(names)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn environments_come_from_the_top_level_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "main.yaml",
+            "stack: s\nvars:\n  dev: 1\nenvironments:\n  # the usual four\n  dev:\n    vars:\n      x: 1\n  \"prod\":\n    vars: {}\nresources: {}\n",
+        );
+        let opts = LoadOptions::default();
+        assert_eq!(
+            stack_environments(dir.path(), &opts).unwrap(),
+            ["dev", "prod"]
+        );
+        let single = dir.path().join("single.yml");
+        std::fs::write(&single, "stack: s\nresources: {}\n").unwrap();
+        assert!(stack_environments(&single, &opts).unwrap().is_empty());
+    }
+
+    #[test]
+    fn stacks_are_folders_with_a_stack_or_resources_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "a/main.yaml", "stack: a\n");
+        write(root, "b/main.yml", "resources: {}\n");
+        write(root, "c/main.yaml", "stack: [unclosed\n");
+        write(root, "docs/notes.yaml", "title: not a stack\n");
+        write(root, "empty/readme.txt", "stack: not yaml\n");
+        for yes in ["a", "b", "c", "a/main.yaml"] {
+            assert!(is_stack(&root.join(yes)), "{yes}");
+        }
+        for no in ["docs", "empty", "missing", "empty/readme.txt"] {
+            assert!(!is_stack(&root.join(no)), "{no}");
+        }
+    }
+}
