@@ -5,11 +5,13 @@ from ._patching import patch, replace
 
 @patch
 def patch_cloudwatch_rpc_v2_cbor():
-    """CloudWatch API Reference, "Making API requests": CloudWatch serves the
-    Smithy RPC v2 CBOR protocol (POST /service/GraniteServiceVersion20100801/
-    operation/<Op>, `smithy-protocol: rpc-v2-cbor`, CBOR bodies), which
-    aws-sdk-cloudwatch 1.140 (as forge builds it) uses. moto 5.2.5 serves
-    CloudWatch over JSON and query only and answers 404.
+    """CloudWatch User Guide, "FAQs on CloudWatch supported protocols":
+    CloudWatch serves AWS JSON 1.0 and Smithy RPC v2 CBOR besides AWS Query,
+    and each SDK uses the most performant one; aws-sdk-cloudwatch 1.140 (as
+    forge builds it) speaks RPC v2 CBOR (POST /service/
+    GraniteServiceVersion20100801/operation/<Op>, `smithy-protocol:
+    rpc-v2-cbor`, CBOR bodies). moto 5.2.5 serves CloudWatch over JSON and
+    query only and answers that path with 404.
 
     Translates at the WSGI entry: the CBOR request becomes a JSON-protocol
     request for moto (X-Amz-Target), and moto's JSON answer (or error) is

@@ -6,9 +6,10 @@ from ._patching import patch, replace
 
 @patch
 def patch_ec2_filter_brackets_literal():
-    """EC2 API Reference, "Filter" (DescribeSubnets, DescribeVpcs, ...):
-    filter values may use `*` and `?` as wildcards; every other character is
-    literal. moto matches with Python's fnmatch, so `[` and `]` start a
+    """EC2 API Reference, Filter (the `Filter.N` of DescribeSubnets,
+    DescribeVpcs, ...) and the EC2 User Guide's "List and filter your
+    resources": in filter values `*` and `?` are the wildcards; every other
+    character is literal. moto matches with Python's fnmatch, so `[` and `]` start a
     character class and a tag value like `subnet["us-east-1a"]` (forge's
     `forge:address`) matches nothing. After the patch `[` is literal."""
     import fnmatch as real
