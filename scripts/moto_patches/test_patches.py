@@ -10,7 +10,9 @@ twice:
 - on an emulator started with `--skip-patch <its patch>`, where it must
   fail (the gap is real, and this check is what catches it).
 
-Emulators run on free 127.0.0.1 ports, a few at a time
+Each emulator is the launcher (its `main`, with `--skip-patch NAME` for a
+negative run) on a free 127.0.0.1 port, in a process forked from this one
+after moto was imported once. Checks run a few at a time
 (FORGE_PATCH_TEST_JOBS, default 4). Exits non-zero when a check fails on
 the patched emulator, passes without its patch, or a patch has no check.
 
@@ -18,11 +20,13 @@ the patched emulator, passes without its patch, or a patch has no check.
 """
 
 import concurrent.futures
+import faulthandler
+import importlib
 import os
 import shutil
 import signal
-import tempfile
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -35,7 +39,6 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 HERE = Path(__file__).resolve().parent
-LAUNCHER = HERE.parent / "moto_launcher.py"
 # Run as a script, sys.path[0] is this directory: import the package from
 # its parent instead, so service module names never shadow anything.
 sys.path[0:1] = [str(HERE.parent)]
@@ -43,10 +46,10 @@ sys.path[0:1] = [str(HERE.parent)]
 REGION = "us-east-1"
 SESSION = boto3.session.Session()
 CLIENTS_LOCK = threading.Lock()
-LOGS = Path(tempfile.mkdtemp(prefix="forge-patch-checks-"))
+LOGS = None  # the emulators' stderr, a temporary directory made by main()
 CHECKS = {}
 TIMES = {}  # check name -> seconds on the patched emulator
-STARTS = []  # seconds each unpatched emulator took to answer
+STARTS = []  # seconds each unpatched emulator took to answer once forked
 
 
 def check(patch_name):
@@ -114,19 +117,35 @@ class Emulator:
                 os.closerange(3, 4096)
                 sys.argv = argv
                 moto_launcher.main()
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
             finally:
-                os._exit(0)
+                sys.stderr.flush()
+            os._exit(code)
         os.close(stdin_r)
         os.close(stdout_w)
         os.close(log)
         self.stdout = os.fdopen(stdout_r)
         self.port = None
+        self.starting = threading.Lock()
         self.stopped = False
 
     def ready(self):
-        """Waits for the port line and for HTTP answers."""
-        if self.port is not None:
-            return self
+        """Waits for the port line and for HTTP answers. Checks sharing the
+        patched emulator call this at once: one reads the line, the others
+        wait for it (two readers would leave one blocked on the pipe)."""
+        with self.starting:
+            if self.port is None:
+                self._wait_until_answering()
+        return self
+
+    def _wait_until_answering(self):
         line = self.stdout.readline()
         if not line.startswith("FORGE_EMULATOR_LISTENING "):
             raise RuntimeError(f"launcher {self.argv} did not start: {line!r} {self.log.read_text()}")
@@ -135,7 +154,7 @@ class Emulator:
         while True:
             try:
                 urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=5)
-                return self
+                return
             except Exception:
                 if os.waitpid(self.pid, os.WNOHANG) != (0, 0):
                     raise RuntimeError(f"launcher exited before answering: {self.log.read_text()}")
@@ -861,12 +880,23 @@ def run_unpatched(emu, name):
 
 def main():
     started = time.monotonic()
+    # `kill -USR1 <pid>` prints every thread's stack; a run that hangs dumps
+    # them and exits after FORGE_PATCH_TEST_TIMEOUT seconds (the emulators
+    # exit with it: their stdin closes).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    faulthandler.dump_traceback_later(
+        int(os.environ.get("FORGE_PATCH_TEST_TIMEOUT", "900")), exit=True
+    )
     import moto_patches
 
     helper_fails_loudly()
     all_patches = moto_patches.names()
     missing = [n for n in all_patches if n not in CHECKS]
     names = sys.argv[1:] or all_patches
+    unknown = [n for n in names if n not in CHECKS]
+    if unknown:
+        print(f"no check for {', '.join(unknown)}; patches: {', '.join(all_patches)}", file=sys.stderr)
+        return 2
     failures = [f"{n}: no check proves it" for n in missing]
     jobs = int(os.environ.get("FORGE_PATCH_TEST_JOBS", "4"))
     # moto is imported once, here; every emulator is forked from this
@@ -874,11 +904,11 @@ def main():
     # positive check (they use names of their own, so they run side by
     # side); each negative check has an emulator of its own without its
     # patch.
-    import importlib
-
     import moto_launcher
 
     moto_launcher.check_moto_version()
+    global LOGS
+    LOGS = Path(tempfile.mkdtemp(prefix="forge-patch-checks-"))
     for module in PRELOAD:
         importlib.import_module(module)
     patched = Emulator()
