@@ -1,0 +1,176 @@
+"""RDS: global cluster membership and tags, parameter group resets, DB
+subnet group modify."""
+
+from ._patching import add, patch, replace
+
+
+@patch
+def patch_rds_global_cluster_membership():
+    """RDS API Reference, RemoveFromGlobalCluster: detaches a cluster from
+    its global database (it becomes a standalone cluster), whichever region
+    the cluster is in. Aurora User Guide, "Deleting an Amazon Aurora global
+    database": a global database and its clusters can't be deleted in a
+    single step; each cluster is removed from the global database first.
+    DeleteDBCluster of a cluster that is still a member answers
+    InvalidDBClusterStateFault (a secondary, or a primary that is the only
+    member) or InvalidGlobalClusterStateFault (a primary while other members
+    remain). DeleteGlobalCluster answers GlobalClusterNotFoundFault for an
+    unknown identifier and InvalidGlobalClusterStateFault while it has
+    members.
+
+    moto keeps every global cluster in the us-east-1 backend, but
+    RemoveFromGlobalCluster looks in the backend of the request's region, so
+    a secondary in another region never leaves; it keeps the cluster's
+    GlobalClusterIdentifier after removal; its DeleteDBCluster silently
+    detaches a member; and a second DeleteGlobalCluster is an HTTP 500
+    (KeyError). After the patch membership is kept where the global cluster
+    lives, removal clears it, a member cannot be deleted, and a missing
+    global cluster answers GlobalClusterNotFoundFault."""
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.models import RDSBackend, rds_backends
+
+    def global_store(backend):
+        return rds_backends[backend.account_id]["us-east-1"].global_clusters
+
+    def find_global(backend, global_id):
+        store = global_store(backend)
+        if global_id in store:
+            return store[global_id]
+        # The identifier or its ARN (DescribeDBClusters may report either).
+        for group in store.values():
+            if global_id.lower() in (group.arn.lower(), group.global_cluster_identifier):
+                return group
+        return None
+
+    def membership(backend, cluster):
+        for group in global_store(backend).values():
+            if any(m is cluster for m in group.members):
+                return group
+        return None
+
+    def remove_from_global_cluster(self, global_cluster_identifier, db_cluster_identifier):
+        group = find_global(self, global_cluster_identifier)
+        if group is None:
+            return None
+        for member in list(group.members):
+            if db_cluster_identifier in (member.db_cluster_arn, member.db_cluster_identifier):
+                group.members.remove(member)
+                member.global_cluster_identifier = None
+        return group
+
+    def delete_db_cluster(self, cluster_identifier, snapshot_name=None):
+        cluster = self.clusters.get(cluster_identifier)
+        group = membership(self, cluster) if cluster is not None else None
+        if group is not None:
+            others = [m for m in group.members if m is not cluster]
+            if getattr(cluster, "is_writer", False) and others:
+                raise RDSClientError(
+                    "InvalidGlobalClusterStateFault",
+                    f"Unable to delete cluster {cluster_identifier} that is a primary member "
+                    f"of global cluster {group.global_cluster_identifier} while there are "
+                    "other global cluster members",
+                )
+            raise RDSClientError(
+                "InvalidDBClusterStateFault",
+                f"Cluster {cluster_identifier} is a part of global cluster "
+                f"{group.global_cluster_identifier}; remove it from the global cluster first.",
+            )
+        return original_delete_cluster(self, cluster_identifier, snapshot_name)
+
+    def delete_global_cluster(self, global_cluster_identifier):
+        if global_cluster_identifier not in self.global_clusters:
+            raise RDSClientError(
+                "GlobalClusterNotFoundFault",
+                f"Global cluster {global_cluster_identifier} not found.",
+            )
+        return original_delete_global(self, global_cluster_identifier)
+
+    replace(RDSBackend, "remove_from_global_cluster", remove_from_global_cluster)
+    original_delete_cluster = replace(RDSBackend, "delete_db_cluster", delete_db_cluster)
+    original_delete_global = replace(RDSBackend, "delete_global_cluster", delete_global_cluster)
+
+
+@patch
+def patch_rds_parameter_group_resets():
+    """RDS API Reference, ResetDBClusterParameterGroup and
+    ResetDBParameterGroup: set the named parameters (or, with
+    ResetAllParameters, all of them) back to the engine defaults, so
+    DescribeDB(Cluster)Parameters with Source=user no longer lists them.
+    moto does not implement either (HTTP 500). The patch drops them from the
+    group's user-set parameters."""
+    from moto.core.responses import ActionResult
+    from moto.rds.exceptions import (
+        DBClusterParameterGroupNotFoundError,
+        DBParameterGroupNotFoundError,
+    )
+    from moto.rds.responses import RDSResponse
+
+    def reset(self, name_param, groups_of, not_found):
+        name = self.params.get(name_param)
+        groups = groups_of(self.backend)
+        if name not in groups:
+            raise not_found(name)
+        group = groups[name]
+        if str(self.params.get("ResetAllParameters")).lower() == "true":
+            group.parameters.clear()
+        for p in self.params.get("Parameters", []):
+            group.parameters.pop(p.get("ParameterName"), None)
+        return ActionResult({name_param: group.name})
+
+    def reset_db_cluster_parameter_group(self):
+        return reset(
+            self,
+            "DBClusterParameterGroupName",
+            lambda b: b.db_cluster_parameter_groups,
+            DBClusterParameterGroupNotFoundError,
+        )
+
+    def reset_db_parameter_group(self):
+        return reset(
+            self,
+            "DBParameterGroupName",
+            lambda b: b.db_parameter_groups,
+            DBParameterGroupNotFoundError,
+        )
+
+    add(RDSResponse, "reset_db_cluster_parameter_group", reset_db_cluster_parameter_group)
+    add(RDSResponse, "reset_db_parameter_group", reset_db_parameter_group)
+
+
+@patch
+def patch_rds_global_cluster_tags():
+    """RDS API Reference, CreateGlobalCluster: `Tags` are applied to the
+    global cluster and DescribeGlobalClusters reports them (TagList). moto
+    ignores them, so a global database never carries forge's ownership tags.
+    After the patch the tags given at create are kept and described."""
+    from moto.rds.responses import RDSResponse
+
+    def create_global_cluster(self):
+        result = original(self)
+        gid = self.params["GlobalClusterIdentifier"]
+        group = self.global_backend.global_clusters.get(gid)
+        if group is not None:
+            group.tags = self.params.get("Tags", [])
+        return result
+
+    original = replace(RDSResponse, "create_global_cluster", create_global_cluster)
+
+
+@patch
+def patch_rds_modify_db_subnet_group():
+    """RDS API Reference, ModifyDBSubnetGroup: modifies an existing DB
+    subnet group (DBSubnetGroupNotFoundFault for an unknown one); the group
+    stays. moto takes the group out of the backend and never puts it back,
+    so DescribeDBSubnetGroups no longer lists it. After the patch the
+    modified group stays."""
+    from moto.rds.exceptions import DBSubnetGroupNotFoundError
+    from moto.rds.models import RDSBackend
+
+    def modify_db_subnet_group(self, subnet_name, description, subnets):
+        if subnet_name not in self.subnet_groups:
+            raise DBSubnetGroupNotFoundError(subnet_name)
+        group = original(self, subnet_name, description, subnets)
+        self.subnet_groups[subnet_name] = group
+        return group
+
+    original = replace(RDSBackend, "modify_db_subnet_group", modify_db_subnet_group)

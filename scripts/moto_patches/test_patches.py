@@ -1,0 +1,946 @@
+#!/usr/bin/env python3
+"""Proves every emulator patch needed, and that it behaves as AWS documents.
+
+Each patch in scripts/moto_patches has one check below: AWS calls through
+boto3 (it comes with moto, so the venv's python runs this with nothing
+else) that assert what the AWS API reference documents. Every check runs
+twice:
+
+- on one emulator with every patch applied, where it must pass;
+- on an emulator started with `--skip-patch <its patch>`, where it must
+  fail (the gap is real, and this check is what catches it).
+
+Each emulator is the launcher (its `main`, with `--skip-patch NAME` for a
+negative run) on a free 127.0.0.1 port, in a process forked from this one
+after moto was imported once. Checks run a few at a time
+(FORGE_PATCH_TEST_JOBS, default 4). Exits non-zero when a check fails on
+the patched emulator, passes without its patch, or a patch has no check.
+
+    $(scripts/emulator-venv) scripts/moto_patches/test_patches.py [NAME...]
+"""
+
+import concurrent.futures
+import faulthandler
+import importlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = Path(__file__).resolve().parent
+# Run as a script, sys.path[0] is this directory: import the package from
+# its parent instead, so service module names never shadow anything.
+sys.path[0:1] = [str(HERE.parent)]
+
+REGION = "us-east-1"
+SESSION = boto3.session.Session()
+CLIENTS_LOCK = threading.Lock()
+LOGS = None  # the emulators' stderr, a temporary directory made by main()
+CHECKS = {}
+TIMES = {}  # check name -> seconds on the patched emulator
+STARTS = []  # seconds each unpatched emulator took to answer once forked
+
+
+def check(patch_name):
+    """Registers a check proving `patch_name`."""
+
+    def register(fn):
+        CHECKS[patch_name] = fn
+        return fn
+
+    return register
+
+
+# moto modules the patches touch: imported once in this process before the
+# emulators are forked from it, so 19 emulators cost one moto import.
+PRELOAD = (
+    "werkzeug.serving",
+    "moto.moto_server.werkzeug_app",
+    "moto.ec2.models",
+    "moto.ec2.utils",
+    "moto.s3.responses",
+    "moto.rds.models",
+    "moto.rds.responses",
+    "moto.elasticache.models",
+    "moto.elasticache.responses",
+    "moto.ecs.models",
+    "moto.ecs.responses",
+    "moto.elbv2.models",
+    "moto.wafv2.models",
+    "moto.resourcegroupstaggingapi.models",
+    "botocore.parsers",
+    "botocore.serialize",
+)
+
+
+class Emulator:
+    """The launcher (scripts/moto_launcher.py, its own `main` with the same
+    command line) in a process forked from this one, on a free port; stopped
+    by closing its stdin. Fork every emulator before starting threads; then
+    `ready()` waits until it answers."""
+
+    def __init__(self, skip=()):
+        import moto_launcher
+
+        self.skip = tuple(skip)
+        self.clients = {}
+        argv = ["moto_launcher.py", "--host", "127.0.0.1", "--port", "0"]
+        for name in skip:
+            argv += ["--skip-patch", name]
+        self.argv = argv
+        self.log = LOGS / f"emulator-{len(list(LOGS.iterdir()))}.log"
+        stdin_r, self.stdin_w = os.pipe()
+        stdout_r, stdout_w = os.pipe()
+        log = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        # Nothing buffered may be written twice (by the emulator too).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # the emulator
+            try:
+                os.dup2(stdin_r, 0)
+                os.dup2(stdout_w, 1)
+                os.dup2(log, 2)
+                # Only the emulator's own pipes: a sibling holding another
+                # emulator's stdin would keep that one alive.
+                os.closerange(3, 4096)
+                sys.argv = argv
+                moto_launcher.main()
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stderr.flush()
+            os._exit(code)
+        os.close(stdin_r)
+        os.close(stdout_w)
+        os.close(log)
+        self.stdout = os.fdopen(stdout_r)
+        self.port = None
+        self.starting = threading.Lock()
+        self.stopped = False
+
+    def ready(self):
+        """Waits for the port line and for HTTP answers. Checks sharing the
+        patched emulator call this at once: one reads the line, the others
+        wait for it (two readers would leave one blocked on the pipe)."""
+        with self.starting:
+            if self.port is None:
+                self._wait_until_answering()
+        return self
+
+    def _wait_until_answering(self):
+        line = self.stdout.readline()
+        if not line.startswith("FORGE_EMULATOR_LISTENING "):
+            raise RuntimeError(f"launcher {self.argv} did not start: {line!r} {self.log.read_text()}")
+        self.port = int(line.split()[1])
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=5)
+                return
+            except Exception:
+                if os.waitpid(self.pid, os.WNOHANG) != (0, 0):
+                    raise RuntimeError(f"launcher exited before answering: {self.log.read_text()}")
+                time.sleep(0.05)
+
+    def client(self, service, region=REGION, **config):
+        # Clients are thread-safe and costly to build (the service model is
+        # parsed each time): one per service, region and settings.
+        key = (service, region, tuple(sorted(config.items())))
+        with CLIENTS_LOCK:  # a boto3 session is not thread-safe
+            if key not in self.clients:
+                self.clients[key] = self._client(service, region, **config)
+            return self.clients[key]
+
+    def _client(self, service, region, **config):
+        return SESSION.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(
+                retries={"max_attempts": 1, "mode": "standard"},
+                s3={"addressing_style": "path"},
+                **config,
+            ),
+        )
+
+    def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
+        os.close(self.stdin_w)
+        self.stdout.close()
+        for _ in range(200):
+            if os.waitpid(self.pid, os.WNOHANG) != (0, 0):
+                return
+            time.sleep(0.05)
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+
+def uid(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def expect_error(code, call, *args, **kwargs):
+    """Asserts `call` fails with AWS error `code`."""
+    try:
+        call(*args, **kwargs)
+    except ClientError as e:
+        got = e.response["Error"]["Code"]
+        assert got == code, f"{call.__name__}: expected {code}, got {got}: {e}"
+        return e
+    raise AssertionError(f"{call.__name__}: expected {code}, but it succeeded")
+
+
+def network(emu, region=REGION):
+    """A VPC with two subnets in two zones."""
+    ec2 = emu.client("ec2", region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{az}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, az in enumerate("ab")
+    ]
+    return ec2, vpc, subnets
+
+
+# ---------------------------------------------------------------- CloudWatch
+
+
+def cbor_call(emu, operation, params):
+    """One CloudWatch call in the Smithy RPC v2 CBOR protocol, as the Rust
+    SDK sends it (boto3 1.44 still speaks JSON to CloudWatch)."""
+    import botocore.session
+    from botocore.parsers import RpcV2CBORParser
+    from botocore.serialize import RpcV2CBORSerializer
+
+    model = botocore.session.get_session().get_service_model("cloudwatch")
+    op = model.operation_model(operation)
+    request = RpcV2CBORSerializer().serialize_to_request(params, op)
+    headers = {k: v for k, v in request["headers"].items()}
+    headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential=test/20250101/{REGION}/monitoring/aws4_request, "
+        "SignedHeaders=host, Signature=0"
+    )
+    http = urllib.request.Request(
+        emu.endpoint + request["url_path"], data=request["body"], headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(http, timeout=30) as response:
+            status, answer, answer_headers = response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as e:
+        raise AssertionError(f"{operation}: HTTP {e.code}") from e
+    assert answer_headers.get("Content-Type") == "application/cbor", answer_headers
+    return RpcV2CBORParser().parse(
+        {"body": answer, "headers": answer_headers, "status_code": status}, op.output_shape
+    )
+
+
+@check("patch_cloudwatch_rpc_v2_cbor")
+def cloudwatch_cbor(emu):
+    name = uid("alarm")
+    cbor_call(
+        emu,
+        "PutMetricAlarm",
+        {
+            "AlarmName": name,
+            "MetricName": "CPUUtilization",
+            "Namespace": "AWS/EC2",
+            "Statistic": "Average",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": 80.5,
+            "ComparisonOperator": "GreaterThanThreshold",
+        },
+    )
+    alarms = cbor_call(emu, "DescribeAlarms", {"AlarmNames": [name]})["MetricAlarms"]
+    assert [a["AlarmName"] for a in alarms] == [name], alarms
+    assert alarms[0]["Threshold"] == 80.5, alarms
+
+
+# ------------------------------------------------------------------------ S3
+
+
+@check("patch_s3_get_bucket_replication_rules")
+def s3_replication(emu):
+    s3 = emu.client("s3")
+    src, dst = uid("src"), uid("dst")
+    for b in (src, dst):
+        s3.create_bucket(Bucket=b)
+        s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(
+        Bucket=src,
+        ReplicationConfiguration={
+            "Role": "arn:aws:iam::123456789012:role/replication",
+            "Rules": [
+                {
+                    "ID": "logs",
+                    "Priority": 1,
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": "logs/"},
+                    "DeleteMarkerReplication": {"Status": "Enabled"},
+                    "Destination": {"Bucket": f"arn:aws:s3:::{dst}"},
+                }
+            ],
+        },
+    )
+    rule = s3.get_bucket_replication(Bucket=src)["ReplicationConfiguration"]["Rules"][0]
+    assert rule["Filter"] == {"Prefix": "logs/"}, rule
+    assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}, rule
+
+
+@check("patch_s3_get_bucket_versioning_root")
+def s3_versioning_root(emu):
+    s3 = emu.client("s3")
+    bucket = uid("versioned")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    raw = {}
+
+    def keep(http_response, **_):
+        raw["body"] = http_response.content
+
+    s3.meta.events.register("after-call.s3.GetBucketVersioning", keep)
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert b"<VersioningConfiguration" in raw["body"], raw["body"][:200]
+
+
+@check("patch_s3_create_bucket_tags")
+def s3_create_bucket_tags(emu):
+    s3 = emu.client("s3")
+    bucket = uid("tagged")
+    s3.create_bucket(
+        Bucket=bucket,
+        CreateBucketConfiguration={"Tags": [{"Key": "forge:stack", "Value": "demo"}]},
+    )
+    tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    assert tags == [{"Key": "forge:stack", "Value": "demo"}], tags
+
+
+@check("patch_s3_conditional_writes_atomic")
+def s3_conditional_writes(emu):
+    # S3 User Guide, conditional writes: of concurrent writers of one key
+    # with `If-None-Match: *` exactly one wins, the others get 412. The race
+    # is made likely, not left to luck: each writer completes a multipart
+    # upload (a tiny request) whose assembly takes the server milliseconds
+    # after its existence check, so the writers released together overlap.
+    writers, rounds = 5, 4
+    s3 = emu.client("s3", max_pool_connections=writers * 2)
+    bucket = uid("cas")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="part", Body=b"x" * (5 * 1024 * 1024))
+    for r in range(rounds):
+        key = f"lock-{r}"
+        uploads = []
+        for _ in range(writers):
+            upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+            first = s3.upload_part_copy(
+                Bucket=bucket, Key=key, UploadId=upload, PartNumber=1,
+                CopySource={"Bucket": bucket, "Key": "part"},
+            )["CopyPartResult"]["ETag"]
+            last = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=2, Body=b"end")["ETag"]
+            uploads.append((upload, [{"PartNumber": 1, "ETag": first}, {"PartNumber": 2, "ETag": last}]))
+        barrier = threading.Barrier(writers)
+
+        def complete(upload):
+            upload_id, parts = upload
+            barrier.wait()
+            try:
+                s3.complete_multipart_upload(
+                    Bucket=bucket, Key=key, UploadId=upload_id,
+                    MultipartUpload={"Parts": parts}, IfNoneMatch="*",
+                )
+                return True
+            except ClientError as e:
+                assert e.response["Error"]["Code"] in ("PreconditionFailed", "412"), e
+                return False
+
+        with concurrent.futures.ThreadPoolExecutor(writers) as pool:
+            winners = sum(pool.map(complete, uploads))
+        assert winners == 1, f"round {r}: {winners} writers won"
+
+
+# ----------------------------------------------------------------------- EC2
+
+
+@check("patch_ec2_filter_brackets_literal")
+def ec2_brackets(emu):
+    ec2, vpc, subnets = network(emu)
+    address = 'subnet["us-east-1a"]'
+    ec2.create_tags(Resources=[subnets[0]], Tags=[{"Key": "forge:address", "Value": address}])
+    found = ec2.describe_subnets(
+        Filters=[{"Name": "tag:forge:address", "Values": [address]}, {"Name": "vpc-id", "Values": [vpc]}]
+    )["Subnets"]
+    assert [s["SubnetId"] for s in found] == [subnets[0]], found
+
+
+@check("patch_ec2_group_rule_descriptions")
+def ec2_rule_descriptions(emu):
+    ec2, vpc, _ = network(emu)
+    app = ec2.create_security_group(GroupName=uid("app"), Description="app", VpcId=vpc)["GroupId"]
+    alb = ec2.create_security_group(GroupName=uid("alb"), Description="alb", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=app,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 8080,
+                "ToPort": 8080,
+                "UserIdGroupPairs": [{"GroupId": alb, "Description": "From the ALB"}],
+            }
+        ],
+    )
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [app]}])[
+        "SecurityGroupRules"
+    ]
+    referencing = [r for r in rules if r.get("ReferencedGroupInfo", {}).get("GroupId") == alb]
+    assert [r.get("Description") for r in referencing] == ["From the ALB"], rules
+
+
+@check("patch_ec2_nat_gateway_delete_releases_eip")
+def ec2_nat_eip(emu):
+    ec2, vpc, subnets = network(emu)
+    alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=alloc)["NatGateway"]
+    ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+    address = ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]
+    assert "AssociationId" not in address, address
+    # The freed address serves the gateway that replaces the first one.
+    ec2.create_nat_gateway(SubnetId=subnets[1], AllocationId=alloc)
+
+
+# ---------------------------------------------------------------- ElastiCache
+
+
+def cache_subnet_group(emu, subnets):
+    ec = emu.client("elasticache")
+    name = uid("cache-subnets")
+    ec.create_cache_subnet_group(
+        CacheSubnetGroupName=name, CacheSubnetGroupDescription="cache", SubnetIds=subnets
+    )
+    return ec, name
+
+
+def replication_group(ec, subnet_group, clusters=1, **extra):
+    gid = uid("rg")
+    ec.create_replication_group(
+        ReplicationGroupId=gid,
+        ReplicationGroupDescription="cache",
+        Engine="redis",
+        CacheNodeType="cache.t3.micro",
+        NumCacheClusters=clusters,
+        CacheSubnetGroupName=subnet_group,
+        **extra,
+    )
+    return gid
+
+
+def delete_replication_group(ec, gid, **extra):
+    """Deletes a group and waits until it is gone, as a caller of AWS does."""
+    ec.delete_replication_group(ReplicationGroupId=gid, **extra)
+    for _ in range(10):
+        try:
+            ec.describe_replication_groups(ReplicationGroupId=gid)
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "ReplicationGroupNotFoundFault":
+                return
+            raise
+    raise AssertionError(f"replication group {gid} never went away")
+
+
+@check("patch_elasticache_deletes")
+def elasticache_deletes(emu):
+    _, _, subnets = network(emu)
+    ec, group_name = cache_subnet_group(emu, subnets)
+    gid = replication_group(ec, group_name)
+    # DeleteCacheSubnetGroup: CacheSubnetGroupInUse while a group uses it.
+    expect_error("CacheSubnetGroupInUse", ec.delete_cache_subnet_group, CacheSubnetGroupName=group_name)
+    ec.delete_replication_group(ReplicationGroupId=gid)
+    # Deleting, then gone.
+    status = ec.describe_replication_groups(ReplicationGroupId=gid)["ReplicationGroups"][0]["Status"]
+    assert status == "deleting", status
+    expect_error("ReplicationGroupNotFoundFault", ec.describe_replication_groups, ReplicationGroupId=gid)
+    ec.delete_cache_subnet_group(CacheSubnetGroupName=group_name)
+    expect_error(
+        "CacheSubnetGroupNotFoundFault", ec.delete_cache_subnet_group, CacheSubnetGroupName=group_name
+    )
+
+
+@check("patch_elasticache_replication_group_details")
+def elasticache_members(emu):
+    _, _, subnets = network(emu)
+    ec, group_name = cache_subnet_group(emu, subnets)
+    gid = replication_group(ec, group_name, clusters=2, EngineVersion="7.1")
+
+    def members():
+        return [
+            c
+            for c in ec.describe_cache_clusters()["CacheClusters"]
+            if c.get("ReplicationGroupId") == gid
+        ]
+
+    found = members()
+    assert len(found) == 2, found
+    assert {(c["EngineVersion"], c["CacheSubnetGroupName"]) for c in found} == {
+        ("7.1.0", group_name)
+    }, found
+    ec.modify_replication_group(ReplicationGroupId=gid, EngineVersion="7.2", ApplyImmediately=True)
+    assert {c["EngineVersion"] for c in members()} == {"7.2.0"}
+    ec.increase_replica_count(ReplicationGroupId=gid, NewReplicaCount=2, ApplyImmediately=True)
+    assert len(members()) == 3
+    snapshot = uid("final")
+    delete_replication_group(ec, gid, FinalSnapshotIdentifier=snapshot)
+    assert ec.describe_snapshots(SnapshotName=snapshot)["Snapshots"], "no final snapshot"
+    assert members() == []
+
+
+@check("patch_elasticache_modify_subnet_group")
+def elasticache_modify_subnet_group(emu):
+    _, _, subnets = network(emu)
+    ec, name = cache_subnet_group(emu, subnets[:1])
+    ec.modify_cache_subnet_group(
+        CacheSubnetGroupName=name, CacheSubnetGroupDescription="moved", SubnetIds=subnets[1:]
+    )
+    group = ec.describe_cache_subnet_groups(CacheSubnetGroupName=name)["CacheSubnetGroups"][0]
+    assert group["CacheSubnetGroupDescription"] == "moved", group
+    assert [s["SubnetIdentifier"] for s in group["Subnets"]] == subnets[1:], group
+
+
+@check("patch_elasticache_parameter_groups")
+def elasticache_parameter_groups(emu):
+    _, _, subnets = network(emu)
+    ec, subnet_group = cache_subnet_group(emu, subnets)
+    name = uid("params")
+    ec.create_cache_parameter_group(
+        CacheParameterGroupName=name, CacheParameterGroupFamily="redis7", Description="app"
+    )
+    expect_error(
+        "InvalidParameterValue",
+        ec.create_cache_parameter_group,
+        CacheParameterGroupName=uid("params"),
+        CacheParameterGroupFamily="redis99",
+        Description="no such family",
+    )
+    ec.modify_cache_parameter_group(
+        CacheParameterGroupName=name,
+        ParameterNameValues=[
+            {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"},
+            {"ParameterName": "timeout", "ParameterValue": "300"},
+        ],
+    )
+    user = ec.describe_cache_parameters(CacheParameterGroupName=name, Source="user")["Parameters"]
+    assert {p["ParameterName"]: p["ParameterValue"] for p in user} == {
+        "maxmemory-policy": "allkeys-lru",
+        "timeout": "300",
+    }, user
+    # Unknown names and values outside the documented set are refused.
+    for bad in ({"ParameterName": "no-such-parameter", "ParameterValue": "1"},
+                {"ParameterName": "maxmemory-policy", "ParameterValue": "sometimes"}):
+        expect_error(
+            "InvalidParameterValue",
+            ec.modify_cache_parameter_group,
+            CacheParameterGroupName=name,
+            ParameterNameValues=[bad],
+        )
+    ec.reset_cache_parameter_group(
+        CacheParameterGroupName=name, ParameterNameValues=[{"ParameterName": "timeout"}]
+    )
+    user = ec.describe_cache_parameters(CacheParameterGroupName=name, Source="user")["Parameters"]
+    assert [p["ParameterName"] for p in user] == ["maxmemory-policy"], user
+    # In use by a replication group: InvalidCacheParameterGroupState.
+    gid = replication_group(ec, subnet_group, CacheParameterGroupName=name)
+    expect_error(
+        "InvalidCacheParameterGroupState", ec.delete_cache_parameter_group, CacheParameterGroupName=name
+    )
+    delete_replication_group(ec, gid)
+    ec.delete_cache_parameter_group(CacheParameterGroupName=name)
+    expect_error(
+        "CacheParameterGroupNotFound",
+        ec.describe_cache_parameter_groups,
+        CacheParameterGroupName=name,
+    )
+
+
+# ----------------------------------------------------------------------- RDS
+
+
+def aurora(emu, region, cluster_id, global_id=None, **extra):
+    rds = emu.client("rds", region)
+    args = dict(DBClusterIdentifier=cluster_id, Engine="aurora-postgresql", **extra)
+    if global_id:
+        args["GlobalClusterIdentifier"] = global_id
+    cluster = rds.create_db_cluster(**args)["DBCluster"]
+    return rds, cluster["DBClusterArn"]
+
+
+def global_cluster(rds, gid):
+    # moto ignores DescribeGlobalClusters' identifier filter: pick it out.
+    found = rds.describe_global_clusters(GlobalClusterIdentifier=gid)["GlobalClusters"]
+    return next(g for g in found if g["GlobalClusterIdentifier"] == gid)
+
+
+@check("patch_rds_global_cluster_membership")
+def rds_global_membership(emu):
+    east = emu.client("rds", "us-east-1")
+    gid = uid("global")
+    east.create_global_cluster(GlobalClusterIdentifier=gid, Engine="aurora-postgresql")
+    primary, secondary = uid("primary"), uid("secondary")
+    _, primary_arn = aurora(
+        emu, "us-east-1", primary, gid, MasterUsername="admin", MasterUserPassword="secret-password-1"
+    )
+    west, secondary_arn = aurora(emu, "us-west-2", secondary, gid)
+
+    def members():
+        group = global_cluster(east, gid)
+        return sorted(m["DBClusterArn"] for m in group["GlobalClusterMembers"])
+
+    assert members() == sorted([primary_arn, secondary_arn])
+    # A member cannot be deleted: it must leave the global database first.
+    expect_error(
+        "InvalidDBClusterStateFault",
+        west.delete_db_cluster,
+        DBClusterIdentifier=secondary,
+        SkipFinalSnapshot=True,
+    )
+    expect_error(
+        "InvalidGlobalClusterStateFault",
+        east.delete_db_cluster,
+        DBClusterIdentifier=primary,
+        SkipFinalSnapshot=True,
+    )
+    expect_error("InvalidGlobalClusterStateFault", east.delete_global_cluster, GlobalClusterIdentifier=gid)
+    # RemoveFromGlobalCluster works from the secondary's region.
+    west.remove_from_global_cluster(GlobalClusterIdentifier=gid, DbClusterIdentifier=secondary_arn)
+    assert members() == [primary_arn]
+    standalone = west.describe_db_clusters(DBClusterIdentifier=secondary)["DBClusters"][0]
+    assert not standalone.get("GlobalClusterIdentifier"), standalone
+    west.delete_db_cluster(DBClusterIdentifier=secondary, SkipFinalSnapshot=True)
+    expect_error(
+        "InvalidDBClusterStateFault",
+        east.delete_db_cluster,
+        DBClusterIdentifier=primary,
+        SkipFinalSnapshot=True,
+    )
+    east.remove_from_global_cluster(GlobalClusterIdentifier=gid, DbClusterIdentifier=primary_arn)
+    east.delete_db_cluster(DBClusterIdentifier=primary, SkipFinalSnapshot=True)
+    east.delete_global_cluster(GlobalClusterIdentifier=gid)
+    expect_error("GlobalClusterNotFoundFault", east.delete_global_cluster, GlobalClusterIdentifier=gid)
+
+
+@check("patch_rds_parameter_group_resets")
+def rds_parameter_resets(emu):
+    rds = emu.client("rds")
+    cluster_pg, db_pg = uid("cluster-params"), uid("db-params")
+    rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName=cluster_pg,
+        DBParameterGroupFamily="aurora-postgresql16",
+        Description="cluster",
+    )
+    rds.create_db_parameter_group(
+        DBParameterGroupName=db_pg, DBParameterGroupFamily="postgres16", Description="db"
+    )
+    param = {"ParameterName": "log_min_duration_statement", "ParameterValue": "100", "ApplyMethod": "immediate"}
+    rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName=cluster_pg, Parameters=[param])
+    rds.modify_db_parameter_group(DBParameterGroupName=db_pg, Parameters=[param])
+
+    def user_set(params):
+        return [p for p in params if p.get("ParameterValue") == "100"]
+
+    assert user_set(rds.describe_db_parameters(DBParameterGroupName=db_pg)["Parameters"])
+    rds.reset_db_cluster_parameter_group(DBClusterParameterGroupName=cluster_pg, ResetAllParameters=True)
+    rds.reset_db_parameter_group(
+        DBParameterGroupName=db_pg,
+        Parameters=[{"ParameterName": "log_min_duration_statement", "ApplyMethod": "immediate"}],
+    )
+    left = rds.describe_db_cluster_parameters(DBClusterParameterGroupName=cluster_pg)["Parameters"]
+    assert not user_set(left), left
+    left = rds.describe_db_parameters(DBParameterGroupName=db_pg)["Parameters"]
+    assert not user_set(left), left
+
+
+@check("patch_rds_global_cluster_tags")
+def rds_global_tags(emu):
+    rds = emu.client("rds")
+    gid = uid("global")
+    rds.create_global_cluster(
+        GlobalClusterIdentifier=gid,
+        Engine="aurora-postgresql",
+        Tags=[{"Key": "forge:stack", "Value": "demo"}],
+    )
+    group = global_cluster(rds, gid)
+    assert group.get("TagList") == [{"Key": "forge:stack", "Value": "demo"}], group
+
+
+@check("patch_rds_modify_db_subnet_group")
+def rds_modify_subnet_group(emu):
+    _, _, subnets = network(emu)
+    rds = emu.client("rds")
+    name = uid("db-subnets")
+    rds.create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription="db", SubnetIds=subnets)
+    rds.modify_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription="moved", SubnetIds=subnets)
+    group = rds.describe_db_subnet_groups(DBSubnetGroupName=name)["DBSubnetGroups"][0]
+    assert group["DBSubnetGroupDescription"] == "moved", group
+
+
+# ----------------------------------------------------------- Tagging API
+
+
+@check("patch_tagging_api_resource_types")
+def tagging_resource_types(emu):
+    mark = uid("check")
+    tags = [{"Key": "check", "Value": mark}]
+    ec2, vpc, subnets = network(emu)
+    ec2.allocate_address(
+        Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": tags}]
+    )
+    ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName=f"com.amazonaws.{REGION}.s3",
+        TagSpecifications=[{"ResourceType": "vpc-endpoint", "Tags": tags}],
+    )
+    bucket = uid("flow-logs")
+    emu.client("s3").create_bucket(Bucket=bucket)
+    ec2.create_flow_logs(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination=f"arn:aws:s3:::{bucket}",
+        TagSpecifications=[{"ResourceType": "vpc-flow-log", "Tags": tags}],
+    )
+    emu.client("rds").create_db_subnet_group(
+        DBSubnetGroupName=uid("db-subnets"), DBSubnetGroupDescription="db", SubnetIds=subnets, Tags=tags
+    )
+    emu.client("elasticache").create_cache_parameter_group(
+        CacheParameterGroupName=uid("params"),
+        CacheParameterGroupFamily="redis7",
+        Description="tagged",
+        Tags=tags,
+    )
+    emu.client("wafv2").create_web_acl(
+        Name=uid("acl"),
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": "acl",
+        },
+        Tags=tags,
+    )
+    elb = emu.client("elbv2")
+    lb = elb.create_load_balancer(Name=uid("lb"), Subnets=subnets)["LoadBalancers"][0]
+    tg = elb.create_target_group(Name=uid("tg"), Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")[
+        "TargetGroups"
+    ][0]
+    forward = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
+    listener = elb.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=forward, Tags=tags
+    )["Listeners"][0]
+    elb.create_rule(
+        ListenerArn=listener["ListenerArn"],
+        Priority=10,
+        Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
+        Actions=forward,
+        Tags=tags,
+    )
+
+    tagging = emu.client("resourcegroupstaggingapi")
+    found = [
+        r["ResourceARN"]
+        for r in tagging.get_resources(TagFilters=[{"Key": "check", "Values": [mark]}])[
+            "ResourceTagMappingList"
+        ]
+    ]
+    for shape in (
+        ":elastic-ip/eipalloc-",
+        ":vpc-endpoint/vpce-",
+        ":vpc-flow-log/fl-",
+        ":subgrp:",
+        ":parametergroup:",
+        ":regional/webacl/",
+        ":listener/app/",
+        ":listener-rule/app/",
+    ):
+        assert any(shape in arn for arn in found), f"no {shape} in {found}"
+    # AWS's type names: a listener of an ALB is `elasticloadbalancing:listener/app`.
+    by_type = tagging.get_resources(ResourceTypeFilters=["elasticloadbalancing:listener/app"])[
+        "ResourceTagMappingList"
+    ]
+    assert [r["ResourceARN"] for r in by_type] == [listener["ListenerArn"]], by_type
+
+
+# ----------------------------------------------------------------------- ECS
+
+
+@check("patch_ecs_service_rollouts")
+def ecs_rollouts(emu):
+    ec2, vpc, subnets = network(emu)
+    sg = ec2.create_security_group(GroupName=uid("svc"), Description="svc", VpcId=vpc)["GroupId"]
+    ecs = emu.client("ecs")
+    cluster = uid("cluster")
+    ecs.create_cluster(clusterName=cluster)
+    task = ecs.register_task_definition(
+        family=uid("app"),
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": "nginx", "essential": True}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="web",
+        taskDefinition=task,
+        desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}},
+        deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 50},
+        healthCheckGracePeriodSeconds=30,
+    )
+    service = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
+    assert service["runningCount"] == 2, service
+    deployments = service["deployments"]
+    assert [(d["status"], d.get("rolloutState"), d["taskDefinition"]) for d in deployments] == [
+        ("PRIMARY", "COMPLETED", task)
+    ], deployments
+    assert service["deploymentConfiguration"]["minimumHealthyPercent"] == 50, service
+    assert service["healthCheckGracePeriodSeconds"] == 30, service
+
+
+# -------------------------------------------------------------------- driver
+
+
+def helper_fails_loudly():
+    """`replace` / `add` name the owner and attribute when moto moved."""
+    from moto_patches import _patching
+
+    class Backend:
+        def present(self):
+            pass
+
+    try:
+        _patching.replace(Backend, "vanished", lambda self: None)
+    except _patching.PatchError as e:
+        assert "Backend.vanished" in str(e), e
+    else:
+        raise AssertionError("replace of a missing method did not fail")
+    try:
+        _patching.add(Backend, "present", lambda self: None)
+    except _patching.PatchError as e:
+        assert "Backend.present" in str(e), e
+    else:
+        raise AssertionError("add of an existing method did not fail")
+
+
+def run_patched(emu, name):
+    emu.ready()
+    started = time.monotonic()
+    try:
+        CHECKS[name](emu)
+    except Exception as e:  # a check's failure, reported by name
+        return f"{name}: fails on the patched emulator: {type(e).__name__}: {e}"
+    TIMES[name] = time.monotonic() - started
+    return None
+
+
+def run_unpatched(emu, name):
+    started = time.monotonic()
+    emu.ready()
+    STARTS.append(time.monotonic() - started)
+    try:
+        CHECKS[name](emu)
+    except Exception as e:
+        return None, f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+    finally:
+        emu.stop()
+    return f"{name}: passes with the patch skipped (the patch is not proven needed)", None
+
+
+def main():
+    started = time.monotonic()
+    # `kill -USR1 <pid>` prints every thread's stack; a run that hangs dumps
+    # them and exits after FORGE_PATCH_TEST_TIMEOUT seconds (the emulators
+    # exit with it: their stdin closes).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    faulthandler.dump_traceback_later(
+        int(os.environ.get("FORGE_PATCH_TEST_TIMEOUT", "900")), exit=True
+    )
+    import moto_patches
+
+    helper_fails_loudly()
+    all_patches = moto_patches.names()
+    missing = [n for n in all_patches if n not in CHECKS]
+    names = sys.argv[1:] or all_patches
+    unknown = [n for n in names if n not in CHECKS]
+    if unknown:
+        print(f"no check for {', '.join(unknown)}; patches: {', '.join(all_patches)}", file=sys.stderr)
+        return 2
+    failures = [f"{n}: no check proves it" for n in missing]
+    jobs = int(os.environ.get("FORGE_PATCH_TEST_JOBS", "4"))
+    # moto is imported once, here; every emulator is forked from this
+    # process before any thread starts. One patched emulator serves every
+    # positive check (they use names of their own, so they run side by
+    # side); each negative check has an emulator of its own without its
+    # patch.
+    import moto_launcher
+
+    moto_launcher.check_moto_version()
+    global LOGS
+    LOGS = Path(tempfile.mkdtemp(prefix="forge-patch-checks-"))
+    for module in PRELOAD:
+        importlib.import_module(module)
+    patched = Emulator()
+    unpatched = {n: Emulator(skip=[n]) for n in names}
+    try:
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            positive = [pool.submit(run_patched, patched, n) for n in names]
+            negative = {n: pool.submit(run_unpatched, unpatched[n], n) for n in names}
+            failures += [f for f in (p.result() for p in positive) if f]
+            for name, future in negative.items():
+                failure, reason = future.result()
+                if failure:
+                    failures.append(failure)
+                else:
+                    print(f"ok  {name}  (without it: {reason})")
+    finally:
+        for emu in [patched, *unpatched.values()]:
+            emu.stop()
+        shutil.rmtree(LOGS, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    if failures:
+        print("\n".join(["FAILED:"] + failures), file=sys.stderr)
+        print(f"emulator patch checks: {len(failures)} failed in {elapsed:.1f}s", file=sys.stderr)
+        return 1
+    slowest = sorted(TIMES.items(), key=lambda kv: -kv[1])[:3]
+    print(
+        f"emulator patch checks: {len(names)} patches proven in {elapsed:.1f}s "
+        f"({len(STARTS) + 1} emulators, {jobs} at a time; start {min(STARTS):.1f}-{max(STARTS):.1f}s; "
+        "slowest checks " + ", ".join(f"{n} {t:.1f}s" for n, t in slowest) + ")"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
