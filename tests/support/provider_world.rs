@@ -284,6 +284,21 @@ impl Scope {
         Some(merged)
     }
 
+    /// Plans `spec` against the live object: the prior and the plan.
+    pub async fn planned(
+        &self,
+        p: &dyn Provider,
+        id: &str,
+        spec: &Attrs,
+    ) -> (Attrs, PlannedChange) {
+        let prior = self
+            .prior(p, id, spec)
+            .await
+            .unwrap_or_else(|| panic!("{id} not observed"));
+        let planned = p.plan(Some(&prior), spec);
+        (prior, planned)
+    }
+
     /// Plans `spec` against the live object, expecting `action`: the prior
     /// and the plan.
     pub async fn plan(

@@ -6,7 +6,7 @@
 //! 1. create, then the row's SDK read-back matches the spec;
 //! 2. observe + plan as the engine does (defaults filled, normalized,
 //!    sensitive values kept from the spec) is a no-op, and so is the plan
-//!    against what create returned;
+//!    against what create returned; readiness is not failed;
 //! 3. in-place update: the plan says Update, the SDK sees the new value,
 //!    the re-plan is a no-op;
 //! 4. forced replacement (when the kind has a force-new field): the plan
@@ -42,7 +42,7 @@ use forge_core::{Address, Attrs};
 use forge_engine::diff::mark_sensitive;
 use forge_engine::refresh::merge_observed;
 use forge_engine::values::resource_ctx;
-use forge_engine::{ObserveCtx, PlannedAction, Provider, ResourceCtx};
+use forge_engine::{ObserveCtx, PlannedAction, Provider, Readiness, ResourceCtx};
 use serde_json::Value as Json;
 use std::future::Future;
 use std::pin::Pin;
@@ -300,7 +300,15 @@ impl Run<'_> {
             )
         });
         assert_matches(self.kind(), step, &live, spec);
-        self.plan(&created.id, &want, PlannedAction::NoOp).await;
+        let prior = self.plan(&created.id, &want, PlannedAction::NoOp).await;
+        // The emulator makes everything available at once (an ECS
+        // service's rollout stays in progress): never failed.
+        let ready = self.p.readiness(&prior);
+        assert!(
+            !matches!(ready, Readiness::Failed(_)),
+            "{} {step}: {ready:?}",
+            self.kind()
+        );
         created.id
     }
 
