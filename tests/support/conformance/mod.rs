@@ -37,11 +37,10 @@ mod rows_wafv2;
 
 pub use fixtures::Fixtures;
 
-use crate::provider_world::{desired, owner_of, unmarked};
-use forge_core::{Address, Attrs};
+use crate::provider_world::{Scope, desired, unmarked};
+use forge_core::Attrs;
 use forge_engine::diff::mark_sensitive;
 use forge_engine::refresh::merge_observed;
-use forge_engine::values::resource_ctx;
 use forge_engine::{ObserveCtx, PlannedAction, Provider, Readiness, ResourceCtx};
 use serde_json::Value as Json;
 use std::future::Future;
@@ -216,15 +215,18 @@ fn address(kind: &str) -> String {
     kind.rsplit('.').next().unwrap_or(kind).to_string()
 }
 
+/// The rows' stack in their region.
+const SCOPE: Scope = Scope {
+    stack: STACK,
+    region: REGION,
+};
+
 fn ctx(address: &str) -> ResourceCtx {
-    resource_ctx(&owner_of(STACK), &Address::single(address), REGION)
+    SCOPE.ctx(address)
 }
 
 fn octx() -> ObserveCtx {
-    ObserveCtx {
-        region: REGION.into(),
-        owner: owner_of(STACK),
-    }
+    SCOPE.octx()
 }
 
 impl Run<'_> {
