@@ -2,6 +2,7 @@
 //! harness, a fault-injecting proxy in front of it, a runner for the real
 //! `forge` binary, and the world the provider-level tests share.
 
+pub mod conformance;
 pub mod emulator;
 pub mod error;
 pub mod forge;

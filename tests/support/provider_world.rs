@@ -10,9 +10,11 @@ use crate::{Emulator, FaultConfig, Proxy, sdk_config_for};
 use forge_aws::{AwsClients, AwsSettings};
 use forge_core::{Address, Attrs, Value};
 use forge_engine::diff::{fill_defaults, mark_sensitive};
+use forge_engine::refresh::merge_observed;
 use forge_engine::values::resource_ctx;
 use forge_engine::{
-    ObserveCtx, Owner, PlannedAction, PlannedChange, Provider, ProviderRegistry, ResourceCtx,
+    Created, ObserveCtx, Owner, PlannedAction, PlannedChange, Provider, ProviderRegistry,
+    ResourceCtx,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -239,4 +241,144 @@ pub fn assert_noop_plan(p: &dyn Provider, planned: &PlannedChange) {
         p.schema().kind,
         planned.changes
     );
+}
+
+/// The steps every provider-level test takes, for one stack in one region:
+/// the one prelude of `tests/providers_*.rs` (the standard lifecycle of
+/// every kind is the conformance suite's; these tests check what it does
+/// not: request counts, special behaviours).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub stack: &'static str,
+    pub region: &'static str,
+}
+
+impl Scope {
+    /// The context of the resource at `address`.
+    pub fn ctx(&self, address: &str) -> ResourceCtx {
+        ctx_in(self.stack, self.region, address)
+    }
+
+    /// The context of an observe.
+    pub fn octx(&self) -> ObserveCtx {
+        octx_in(self.stack, self.region)
+    }
+
+    /// The live object `id` as observe returns it, sensitive fields marked.
+    pub async fn observe(&self, p: &dyn Provider, id: &str) -> Option<Attrs> {
+        let found = p
+            .observe(&self.octx(), &[id.to_string()])
+            .await
+            .unwrap_or_else(|e| panic!("observe {id}: {e}"))
+            .remove(id)?;
+        let mut a = p.normalize(found);
+        mark_sensitive(p.schema(), &mut a);
+        Some(a)
+    }
+
+    /// What the engine plans against: the live object with the sensitive
+    /// values the cloud never returns kept from `spec`.
+    pub async fn prior(&self, p: &dyn Provider, id: &str, spec: &Attrs) -> Option<Attrs> {
+        let live = self.observe(p, id).await?;
+        let mut merged = merge_observed(spec, &live, id);
+        mark_sensitive(p.schema(), &mut merged);
+        Some(merged)
+    }
+
+    /// Plans `spec` against the live object: the prior and the plan.
+    pub async fn planned(
+        &self,
+        p: &dyn Provider,
+        id: &str,
+        spec: &Attrs,
+    ) -> (Attrs, PlannedChange) {
+        let prior = self
+            .prior(p, id, spec)
+            .await
+            .unwrap_or_else(|| panic!("{id} not observed"));
+        let planned = p.plan(Some(&prior), spec);
+        (prior, planned)
+    }
+
+    /// Plans `spec` against the live object, expecting `action`: the prior
+    /// and the plan.
+    pub async fn plan(
+        &self,
+        p: &dyn Provider,
+        id: &str,
+        spec: &Attrs,
+        action: PlannedAction,
+    ) -> (Attrs, PlannedChange) {
+        let prior = self
+            .prior(p, id, spec)
+            .await
+            .unwrap_or_else(|| panic!("{id} not observed"));
+        let planned = p.plan(Some(&prior), spec);
+        assert_eq!(
+            planned.action,
+            action,
+            "{} plan of {id}: {:?}",
+            p.schema().kind,
+            planned.changes
+        );
+        (prior, planned)
+    }
+
+    /// Asserts the re-plan of `spec` against the live object is a no-op.
+    pub async fn assert_noop(&self, p: &dyn Provider, id: &str, spec: &Attrs) {
+        self.plan(p, id, spec, PlannedAction::NoOp).await;
+    }
+
+    /// Creates `spec` at `address` after checking it plans as a create:
+    /// the new id.
+    pub async fn create(&self, p: &dyn Provider, address: &str, spec: &Attrs) -> String {
+        self.created(p, address, spec).await.id
+    }
+
+    /// [`Scope::create`], returning what create returned.
+    pub async fn created(&self, p: &dyn Provider, address: &str, spec: &Attrs) -> Created {
+        assert_eq!(p.plan(None, spec).action, PlannedAction::Create);
+        p.create(
+            &self.ctx(address),
+            &unmarked(spec),
+            &format!("tok-{address}"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create {address}: {e}"))
+    }
+
+    /// Updates in place after checking the plan says so: what update
+    /// returns.
+    pub async fn update(&self, p: &dyn Provider, address: &str, id: &str, spec: &Attrs) -> Attrs {
+        let (prior, planned) = self.plan(p, id, spec, PlannedAction::Update).await;
+        p.update(
+            &self.ctx(address),
+            id,
+            &unmarked(&prior),
+            &unmarked(spec),
+            &planned.changes,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("update {address}: {e}"))
+    }
+
+    /// Deletes `id`, checks observe no longer sees it, and that deleting
+    /// again succeeds.
+    pub async fn delete_and_gone(&self, p: &dyn Provider, address: &str, id: &str) {
+        let prior = self
+            .observe(p, id)
+            .await
+            .map(|a| unmarked(&a))
+            .unwrap_or_default();
+        p.delete(&self.ctx(address), id, &prior)
+            .await
+            .unwrap_or_else(|e| panic!("delete {address}: {e}"));
+        assert!(
+            self.observe(p, id).await.is_none(),
+            "{id} still observed after delete"
+        );
+        p.delete(&self.ctx(address), id, &prior)
+            .await
+            .unwrap_or_else(|e| panic!("second delete {address}: {e}"));
+    }
 }

@@ -15,14 +15,18 @@
 
 use forge_core::{Attrs, Value};
 use forge_e2e::ProviderWorld;
-use forge_e2e::provider_world::{ctx_in, desired, octx_in, unmarked};
+use forge_e2e::provider_world::{Scope, desired, unmarked};
 use forge_engine::diff::mark_sensitive;
-use forge_engine::{ObserveCtx, PlannedAction, Provider, ResourceCtx};
+use forge_engine::{PlannedAction, Provider};
 use serde_json::json;
 use std::collections::BTreeMap;
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "cache-test";
+const S: Scope = Scope {
+    stack: STACK,
+    region: REGION,
+};
 const TOKEN: &str = "first-auth-token-0123456789";
 const TOKEN2: &str = "second-auth-token-9876543210";
 
@@ -42,16 +46,9 @@ async fn network(w: &ProviderWorld) -> (Vec<String>, String) {
     (subnets, w.security_group(&vpc, "cache").await)
 }
 
-fn ctx(address: &str) -> ResourceCtx {
-    ctx_in(STACK, REGION, address)
-}
-
-fn octx() -> ObserveCtx {
-    octx_in(STACK, REGION)
-}
-
+/// What observe returns, unmarked: the token checks must see every field.
 async fn observe(p: &dyn Provider, id: &str) -> Option<Attrs> {
-    let mut found = p.observe(&octx(), &[id.to_string()]).await.unwrap();
+    let mut found = p.observe(&S.octx(), &[id.to_string()]).await.unwrap();
     found.remove(id)
 }
 
@@ -97,7 +94,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
         json!({"name": "cache-net", "subnet_ids": [subnets[1], subnets[0]], "tags": {"team": "data"}}),
     );
     let created = sg_p
-        .create(&ctx("net"), &unmarked(&spec), "t1")
+        .create(&S.ctx("net"), &unmarked(&spec), "t1")
         .await
         .unwrap();
     assert_eq!(created.id, "cache-net");
@@ -154,7 +151,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
     assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
     let after = sg_p
         .update(
-            &ctx("net"),
+            &S.ctx("net"),
             "cache-net",
             &unmarked(&live),
             &unmarked(&spec2),
@@ -175,9 +172,13 @@ async fn subnet_and_parameter_groups_lifecycle() {
         .filter_map(|s| s.subnet_identifier())
         .collect();
     assert_eq!(ids, vec![subnets[0].as_str()]);
-    let orphan = sg_p.find_orphan(&ctx("net"), "t1").await.unwrap().unwrap();
+    let orphan = sg_p
+        .find_orphan(&S.ctx("net"), "t1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(orphan.id, "cache-net");
-    let listed = sg_p.list_tagged(&octx()).await.unwrap();
+    let listed = sg_p.list_tagged(&S.octx()).await.unwrap();
     assert_eq!(
         listed,
         vec![("cache-net".to_string(), Some("net".to_string()))]
@@ -191,7 +192,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
                "parameters": {"maxmemory-policy": "allkeys-lru", "timeout": 300}}),
     );
     let created = pg_p
-        .create(&ctx("params"), &unmarked(&pspec), "t2")
+        .create(&S.ctx("params"), &unmarked(&pspec), "t2")
         .await
         .unwrap();
     assert_eq!(created.id, "app-redis7");
@@ -240,7 +241,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
     assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
     let after = pg_p
         .update(
-            &ctx("params"),
+            &S.ctx("params"),
             "app-redis7",
             &unmarked(&live),
             &unmarked(&pspec2),
@@ -270,9 +271,9 @@ async fn subnet_and_parameter_groups_lifecycle() {
     );
 
     for (p, addr, id) in [(pg_p, "params", "app-redis7"), (sg_p, "net", "cache-net")] {
-        p.delete(&ctx(addr), id, &Attrs::new()).await.unwrap();
+        p.delete(&S.ctx(addr), id, &Attrs::new()).await.unwrap();
         assert!(observe(p, id).await.is_none(), "{id} still observed");
-        p.delete(&ctx(addr), id, &Attrs::new()).await.unwrap();
+        p.delete(&S.ctx(addr), id, &Attrs::new()).await.unwrap();
     }
 }
 
@@ -285,7 +286,7 @@ async fn replication_group_lifecycle() {
 
     let net = w.p("aws.elasticache.subnet_group");
     let net_spec = desired(net, json!({"name": "app-cache", "subnet_ids": subnets}));
-    net.create(&ctx("net"), &unmarked(&net_spec), "t0")
+    net.create(&S.ctx("net"), &unmarked(&net_spec), "t0")
         .await
         .unwrap();
     let params = w.p("aws.elasticache.parameter_group");
@@ -294,7 +295,7 @@ async fn replication_group_lifecycle() {
         json!({"name": "app-params", "family": "redis7", "parameters": {"maxmemory-policy": "allkeys-lru"}}),
     );
     params
-        .create(&ctx("params"), &unmarked(&params_spec), "t0")
+        .create(&S.ctx("params"), &unmarked(&params_spec), "t0")
         .await
         .unwrap();
 
@@ -331,7 +332,7 @@ async fn replication_group_lifecycle() {
     };
     let spec = with(json!({}));
     let created = p
-        .create(&ctx("redis"), &unmarked(&spec), "t1")
+        .create(&S.ctx("redis"), &unmarked(&spec), "t1")
         .await
         .unwrap();
     assert_eq!(created.id, "app");
@@ -404,7 +405,7 @@ async fn replication_group_lifecycle() {
     );
 
     // Observe: one batched describe per API plus one tag read.
-    let cost = w.observe_cost(p, &octx(), "app").await;
+    let cost = w.observe_cost(p, &S.octx(), "app").await;
     assert_eq!(
         cost,
         BTreeMap::from([
@@ -441,7 +442,7 @@ async fn replication_group_lifecycle() {
     w.proxy().reset_counts();
     let after = p
         .update(
-            &ctx("redis"),
+            &S.ctx("redis"),
             "app",
             &unmarked(&live),
             &unmarked(&spec2),
@@ -475,7 +476,7 @@ async fn replication_group_lifecycle() {
     w.proxy().reset_counts();
     let after = p
         .update(
-            &ctx("redis"),
+            &S.ctx("redis"),
             "app",
             &unmarked(&live),
             &unmarked(&spec2),
@@ -521,7 +522,7 @@ async fn replication_group_lifecycle() {
     }
     let after = p
         .update(
-            &ctx("redis"),
+            &S.ctx("redis"),
             "app",
             &unmarked(&live),
             &unmarked(&spec3),
@@ -534,7 +535,7 @@ async fn replication_group_lifecycle() {
 
     // An error never carries the token either.
     let err = p
-        .create(&ctx("redis"), &unmarked(&spec3), "t2")
+        .create(&S.ctx("redis"), &unmarked(&spec3), "t2")
         .await
         .unwrap_err();
     let shown = format!("{err} {err:?}");
@@ -556,12 +557,17 @@ async fn replication_group_lifecycle() {
     }
 
     // Orphan lookup by tags finds it.
-    let orphan = p.find_orphan(&ctx("redis"), "t1").await.unwrap().unwrap();
+    let orphan = p.find_orphan(&S.ctx("redis"), "t1").await.unwrap().unwrap();
     assert_eq!(orphan.id, "app");
-    assert!(p.find_orphan(&ctx("other"), "t1").await.unwrap().is_none());
+    assert!(
+        p.find_orphan(&S.ctx("other"), "t1")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Delete: final snapshot, deleting, then gone; deleting again succeeds.
-    p.delete(&ctx("redis"), "app", &unmarked(&after))
+    p.delete(&S.ctx("redis"), "app", &unmarked(&after))
         .await
         .unwrap();
     let snaps = ec.describe_snapshots().send().await.unwrap();
@@ -583,17 +589,17 @@ async fn replication_group_lifecycle() {
         }
     }
     assert!(gone, "replication group still observed after delete");
-    p.delete(&ctx("redis"), "app", &unmarked(&after))
+    p.delete(&S.ctx("redis"), "app", &unmarked(&after))
         .await
         .unwrap();
 
     // Now the subnet and parameter groups can go.
-    net.delete(&ctx("net"), "app-cache", &Attrs::new())
+    net.delete(&S.ctx("net"), "app-cache", &Attrs::new())
         .await
         .unwrap();
     assert!(observe(net, "app-cache").await.is_none());
     params
-        .delete(&ctx("params"), "app-params", &Attrs::new())
+        .delete(&S.ctx("params"), "app-params", &Attrs::new())
         .await
         .unwrap();
     assert!(observe(params, "app-params").await.is_none());

@@ -12,9 +12,9 @@
 #![allow(clippy::unwrap_used)]
 
 use forge_core::{Attrs, Value};
-use forge_e2e::provider_world::{self, assert_noop_plan, normalized, octx_in};
+use forge_e2e::provider_world::{Scope, normalized, unmarked};
 use forge_e2e::{ProviderWorld, Proxy};
-use forge_engine::{ObserveCtx, PlannedAction, PlannedChange, Provider, ResourceCtx};
+use forge_engine::{PlannedAction, Provider};
 
 const PRIMARY: &str = "eu-central-1";
 const SECONDARY: &str = "ap-southeast-1";
@@ -25,12 +25,12 @@ async fn world() -> ProviderWorld {
     ProviderWorld::start(&[PRIMARY, SECONDARY, "us-east-1"], &[]).await
 }
 
-fn ctx_in(region: &str, address: &str) -> ResourceCtx {
-    provider_world::ctx_in(STACK, region, address)
-}
-
-fn octx(region: &str) -> ObserveCtx {
-    octx_in(STACK, region)
+/// This stack in `region`.
+fn at(region: &'static str) -> Scope {
+    Scope {
+        stack: STACK,
+        region,
+    }
 }
 
 /// The spec as the engine hands it to `plan`: defaults filled, normalized.
@@ -38,58 +38,30 @@ fn desired(p: &dyn Provider, spec: serde_json::Value) -> Attrs {
     normalized(p, spec)
 }
 
-async fn observe(p: &dyn Provider, region: &str, id: &str) -> Option<Attrs> {
-    p.observe(&octx(region), &[id.to_string()])
-        .await
-        .unwrap()
-        .remove(id)
-}
-
-async fn plan(p: &dyn Provider, region: &str, id: &str, spec: &Attrs) -> (Attrs, PlannedChange) {
-    let live = observe(p, region, id).await.expect("resource exists");
-    let planned = p.plan(Some(&live), spec);
-    (live, planned)
-}
-
-async fn assert_noop(p: &dyn Provider, region: &str, id: &str, spec: &Attrs) {
-    let (_, planned) = plan(p, region, id, spec).await;
-    assert_noop_plan(p, &planned);
-}
-
-/// Plans, checks the plan is an in-place update touching `field`, runs it.
+/// Plans, checks the plan is an in-place update touching `field`, runs it
+/// (the result: some updates are refused).
 async fn update(
     p: &dyn Provider,
-    region: &str,
+    region: &'static str,
     address: &str,
     id: &str,
     spec: &Attrs,
     field: &str,
 ) -> Result<Attrs, forge_engine::ProviderError> {
-    let (live, planned) = plan(p, region, id, spec).await;
-    assert_eq!(
-        planned.action,
-        PlannedAction::Update,
-        "{:?}",
-        planned.changes
-    );
+    let (live, planned) = at(region).plan(p, id, spec, PlannedAction::Update).await;
     assert!(
         planned.changes.iter().any(|c| c.path.starts_with(field)),
         "no change to {field}: {:?}",
         planned.changes
     );
-    p.update(&ctx_in(region, address), id, &live, spec, &planned.changes)
-        .await
-}
-
-async fn delete_and_gone(p: &dyn Provider, region: &str, address: &str, id: &str) {
-    let live = observe(p, region, id).await.unwrap_or_default();
-    p.delete(&ctx_in(region, address), id, &live).await.unwrap();
-    assert!(
-        observe(p, region, id).await.is_none(),
-        "{id} still observed after delete"
-    );
-    // Deleting again is success.
-    p.delete(&ctx_in(region, address), id, &live).await.unwrap();
+    p.update(
+        &at(region).ctx(address),
+        id,
+        &unmarked(&live),
+        &unmarked(spec),
+        &planned.changes,
+    )
+    .await
 }
 
 fn cpu_alarm(name: &str, threshold: f64) -> serde_json::Value {
@@ -117,7 +89,7 @@ async fn metric_alarm_lifecycle() {
     let p = forge_aws::cloudwatch::MetricAlarmProvider::new(w.clients.clone());
     let spec = desired(&p, cpu_alarm("ai-tools-api-cpu", 80.0));
     let created = p
-        .create(&ctx_in(PRIMARY, "api_cpu"), &spec, "t")
+        .create(&at(PRIMARY).ctx("api_cpu"), &spec, "t")
         .await
         .unwrap();
     assert_eq!(created.id, "ai-tools-api-cpu");
@@ -178,7 +150,7 @@ async fn metric_alarm_lifecycle() {
     assert_eq!(tag("forge:address").as_deref(), Some("api_cpu"));
 
     // Re-plan is a no-op (action order, 80 vs 80.0, defaults).
-    assert_noop(&p, PRIMARY, &created.id, &spec).await;
+    at(PRIMARY).assert_noop(&p, &created.id, &spec).await;
 
     // A second alarm (percentile statistic): one observe reads both.
     let latency = desired(
@@ -198,12 +170,12 @@ async fn metric_alarm_lifecycle() {
         }),
     );
     let second = p
-        .create(&ctx_in(PRIMARY, "alb_latency"), &latency, "t")
+        .create(&at(PRIMARY).ctx("alb_latency"), &latency, "t")
         .await
         .unwrap();
     let both = p
         .observe(
-            &octx(PRIMARY),
+            &at(PRIMARY).octx(),
             &[
                 created.id.clone(),
                 second.id.clone(),
@@ -213,7 +185,7 @@ async fn metric_alarm_lifecycle() {
         .await
         .unwrap();
     assert_eq!(both.len(), 2, "{both:?}");
-    assert_noop(&p, PRIMARY, &second.id, &latency).await;
+    at(PRIMARY).assert_noop(&p, &second.id, &latency).await;
 
     // In place: threshold and a tag.
     let mut changed = cpu_alarm("ai-tools-api-cpu", 90.0);
@@ -235,13 +207,13 @@ async fn metric_alarm_lifecycle() {
     // The rest of the definition survived the full PutMetricAlarm.
     assert_eq!(alarm.datapoints_to_alarm(), Some(2));
     assert_eq!(alarm.ok_actions().len(), 1);
-    assert_noop(&p, PRIMARY, &created.id, &changed).await;
-    let live = observe(&p, PRIMARY, &created.id).await.unwrap();
+    at(PRIMARY).assert_noop(&p, &created.id, &changed).await;
+    let live = at(PRIMARY).observe(&p, &created.id).await.unwrap();
     assert_eq!(live["tags"].get("team"), Some(&Value::from("platform")));
 
     // Renaming forces a replacement.
     let renamed = desired(&p, cpu_alarm("ai-tools-api-cpu-high", 90.0));
-    let (_, planned) = plan(&p, PRIMARY, &created.id, &renamed).await;
+    let (_, planned) = at(PRIMARY).planned(&p, &created.id, &renamed).await;
     assert_eq!(planned.action, PlannedAction::Replace);
     assert!(
         planned
@@ -252,12 +224,12 @@ async fn metric_alarm_lifecycle() {
 
     // Orphan lookup and the drift listing find alarms by their tags.
     let orphan = p
-        .find_orphan(&ctx_in(PRIMARY, "api_cpu"), "t")
+        .find_orphan(&at(PRIMARY).ctx("api_cpu"), "t")
         .await
         .unwrap()
         .expect("adopted by tags");
     assert_eq!(orphan.id, created.id);
-    let mut listed = p.list_tagged(&octx(PRIMARY)).await.unwrap();
+    let mut listed = p.list_tagged(&at(PRIMARY).octx()).await.unwrap();
     listed.sort();
     assert_eq!(
         listed,
@@ -273,7 +245,7 @@ async fn metric_alarm_lifecycle() {
     // An alarm of the same name is not overwritten: not by this state
     // under another address, nor by another state.
     let err = p
-        .create(&ctx_in(PRIMARY, "other"), &spec, "t")
+        .create(&at(PRIMARY).ctx("other"), &spec, "t")
         .await
         .unwrap_err();
     assert!(
@@ -299,13 +271,17 @@ async fn metric_alarm_lifecycle() {
     let mut both_stats = cpu_alarm("bad", 1.0);
     both_stats["extended_statistic"] = serde_json::json!("p90");
     let err = p
-        .create(&ctx_in(PRIMARY, "bad"), &desired(&p, both_stats), "t")
+        .create(&at(PRIMARY).ctx("bad"), &desired(&p, both_stats), "t")
         .await
         .unwrap_err();
     assert!(err.to_string().contains("only one of"), "{err}");
 
-    delete_and_gone(&p, PRIMARY, "api_cpu", &created.id).await;
-    delete_and_gone(&p, PRIMARY, "alb_latency", &second.id).await;
+    at(PRIMARY)
+        .delete_and_gone(&p, "api_cpu", &created.id)
+        .await;
+    at(PRIMARY)
+        .delete_and_gone(&p, "alb_latency", &second.id)
+        .await;
 
     // CloudWatch's errors reach forge typed (through the harness's CBOR
     // translation): tagging the deleted alarm is a not-found API error.
@@ -313,7 +289,7 @@ async fn metric_alarm_lifecycle() {
     retag["tags"] = serde_json::json!({"team": "data"});
     let retag = desired(&p, retag);
     let err = p
-        .update(&ctx_in(PRIMARY, "api_cpu"), &created.id, &live, &retag, &[])
+        .update(&at(PRIMARY).ctx("api_cpu"), &created.id, &live, &retag, &[])
         .await
         .unwrap_err();
     match err {
@@ -325,16 +301,18 @@ async fn metric_alarm_lifecycle() {
     // A definition change on an alarm deleted behind forge's back (between
     // refresh and update) recreates it owned: the Put carries forge's tags.
     let back = p
-        .update(&ctx_in(PRIMARY, "api_cpu"), &created.id, &live, &spec, &[])
+        .update(&at(PRIMARY).ctx("api_cpu"), &created.id, &live, &spec, &[])
         .await
         .unwrap();
     assert_eq!(back["threshold"], Value::int(80));
-    let listed = p.list_tagged(&octx(PRIMARY)).await.unwrap();
+    let listed = p.list_tagged(&at(PRIMARY).octx()).await.unwrap();
     assert_eq!(
         listed,
         [("ai-tools-api-cpu".to_string(), Some("api_cpu".to_string()))]
     );
-    delete_and_gone(&p, PRIMARY, "api_cpu", &created.id).await;
+    at(PRIMARY)
+        .delete_and_gone(&p, "api_cpu", &created.id)
+        .await;
     assert!(
         cw.describe_alarms()
             .send()
@@ -367,14 +345,14 @@ async fn metric_alarm_observe_is_batched() {
     for i in 0..12 {
         let name = format!("ai-tools-alarm-{i:02}");
         let spec = desired(&p, cpu_alarm(&name, 50.0 + f64::from(i)));
-        p.create(&ctx_in(PRIMARY, &format!("alarm[{i}]")), &spec, "t")
+        p.create(&at(PRIMARY).ctx(&format!("alarm[{i}]")), &spec, "t")
             .await
             .unwrap();
         names.push(name);
     }
 
     proxy.reset_counts();
-    let seen = p.observe(&octx(PRIMARY), &names).await.unwrap();
+    let seen = p.observe(&at(PRIMARY).octx(), &names).await.unwrap();
     assert_eq!(seen.len(), 12);
     assert_eq!(count(proxy, "DescribeAlarms"), 1, "{:?}", proxy.counts());
     assert_eq!(
@@ -387,7 +365,7 @@ async fn metric_alarm_observe_is_batched() {
 
     proxy.reset_counts();
     let orphan = p
-        .find_orphan(&ctx_in(PRIMARY, "alarm[7]"), "t")
+        .find_orphan(&at(PRIMARY).ctx("alarm[7]"), "t")
         .await
         .unwrap()
         .expect("found by tags");
@@ -450,7 +428,7 @@ async fn bucket_replication_to_a_second_region() {
         .unwrap();
     let replica_spec = desired(&p, replica_bucket("ai-tools-artifacts-replica", "Enabled"));
     let replica = p
-        .create(&ctx_in(SECONDARY, "replica"), &replica_spec, "t")
+        .create(&at(SECONDARY).ctx("replica"), &replica_spec, "t")
         .await
         .unwrap();
     assert_eq!(replica.attrs["region"], Value::from(SECONDARY));
@@ -458,7 +436,7 @@ async fn bucket_replication_to_a_second_region() {
     // The source, replicating to it.
     let spec = desired(&p, replicated_source(&key_arn, "STANDARD_IA"));
     let source = p
-        .create(&ctx_in(PRIMARY, "artifacts"), &spec, "t")
+        .create(&at(PRIMARY).ctx("artifacts"), &spec, "t")
         .await
         .unwrap();
 
@@ -515,8 +493,10 @@ async fn bucket_replication_to_a_second_region() {
     );
 
     // Re-plan: nothing to do, S3's echoed defaults included.
-    assert_noop(&p, PRIMARY, &source.id, &spec).await;
-    assert_noop(&p, SECONDARY, &replica.id, &replica_spec).await;
+    at(PRIMARY).assert_noop(&p, &source.id, &spec).await;
+    at(SECONDARY)
+        .assert_noop(&p, &replica.id, &replica_spec)
+        .await;
 
     // Update one rule in place.
     let changed = desired(&p, replicated_source(&key_arn, "GLACIER"));
@@ -549,11 +529,11 @@ async fn bucket_replication_to_a_second_region() {
             .map(|s| s.as_str()),
         Some("GLACIER")
     );
-    assert_noop(&p, PRIMARY, &source.id, &changed).await;
+    at(PRIMARY).assert_noop(&p, &source.id, &changed).await;
 
     // Versioning is required on both sides: clear refusals, nothing sent.
     let unversioned = desired(&p, replica_bucket("ai-tools-unversioned", "Suspended"));
-    p.create(&ctx_in(SECONDARY, "unversioned"), &unversioned, "t")
+    p.create(&at(SECONDARY).ctx("unversioned"), &unversioned, "t")
         .await
         .unwrap();
     let mut to_unversioned = replicated_source(&key_arn, "GLACIER");
@@ -580,7 +560,7 @@ async fn bucket_replication_to_a_second_region() {
     source_suspended["versioning"] = serde_json::json!("Suspended");
     let err = p
         .create(
-            &ctx_in(PRIMARY, "models"),
+            &at(PRIMARY).ctx("models"),
             &desired(&p, source_suspended),
             "t",
         )
@@ -592,9 +572,9 @@ async fn bucket_replication_to_a_second_region() {
         "{err}"
     );
     // Refused before CreateBucket: no bucket left behind.
-    assert!(observe(&p, PRIMARY, "ai-tools-models").await.is_none());
+    assert!(at(PRIMARY).observe(&p, "ai-tools-models").await.is_none());
     // Nothing half-applied on the live source.
-    assert_noop(&p, PRIMARY, &source.id, &changed).await;
+    at(PRIMARY).assert_noop(&p, &source.id, &changed).await;
 
     // Remove replication.
     let mut without = replicated_source(&key_arn, "GLACIER");
@@ -623,9 +603,15 @@ async fn bucket_replication_to_a_second_region() {
         aws_sdk_s3::error::ProvideErrorMetadata::code(&err),
         Some("ReplicationConfigurationNotFoundError")
     );
-    assert_noop(&p, PRIMARY, &source.id, &without).await;
+    at(PRIMARY).assert_noop(&p, &source.id, &without).await;
 
-    delete_and_gone(&p, PRIMARY, "artifacts", &source.id).await;
-    delete_and_gone(&p, SECONDARY, "replica", &replica.id).await;
-    delete_and_gone(&p, SECONDARY, "unversioned", "ai-tools-unversioned").await;
+    at(PRIMARY)
+        .delete_and_gone(&p, "artifacts", &source.id)
+        .await;
+    at(SECONDARY)
+        .delete_and_gone(&p, "replica", &replica.id)
+        .await;
+    at(SECONDARY)
+        .delete_and_gone(&p, "unversioned", "ai-tools-unversioned")
+        .await;
 }

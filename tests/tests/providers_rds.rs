@@ -8,14 +8,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-use forge_core::{Attrs, Value};
-use forge_e2e::provider_world::{assert_noop_plan, ctx_in, desired, octx_in, unmarked};
+use forge_core::Value;
+use forge_e2e::provider_world::{Scope, desired, unmarked};
 use forge_e2e::{Emulator, Forge, ProviderWorld, RunOutput, StackCopy};
-use forge_engine::diff::mark_sensitive;
-use forge_engine::{ObserveCtx, PlannedAction, Provider, ResourceCtx};
+use forge_engine::{PlannedAction, Provider};
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "rds-test";
+const S: Scope = Scope {
+    stack: STACK,
+    region: REGION,
+};
 
 async fn world() -> ProviderWorld {
     ProviderWorld::start(&[REGION], &[]).await
@@ -32,57 +35,9 @@ async fn subnets(w: &ProviderWorld) -> Vec<String> {
     w.vpc_with_subnets("10.0", &azs).await.1
 }
 
-fn ctx(address: &str) -> ResourceCtx {
-    ctx_in(STACK, REGION, address)
-}
-
-fn octx() -> ObserveCtx {
-    octx_in(STACK, REGION)
-}
-
-/// Observed attributes merged like the engine's refresh does: sensitive
-/// values the cloud never returns (passwords) are kept from `spec`.
-async fn observe(p: &dyn Provider, id: &str, spec: &Attrs) -> Option<Attrs> {
-    let mut found = p.observe(&octx(), &[id.to_string()]).await.unwrap();
-    found.remove(id).map(|mut a| {
-        for (k, v) in spec {
-            if v.is_sensitive() && a.get(k).is_none_or(Value::is_null) {
-                a.insert(k.clone(), v.clone());
-            }
-        }
-        mark_sensitive(p.schema(), &mut a);
-        a
-    })
-}
-
-async fn planned(p: &dyn Provider, id: &str, spec: &Attrs) -> (Attrs, forge_engine::PlannedChange) {
-    let live = observe(p, id, spec).await.expect("resource exists");
-    let plan = p.plan(Some(&live), spec);
-    (live, plan)
-}
-
-async fn assert_noop(p: &dyn Provider, id: &str, spec: &Attrs) {
-    let (_, plan) = planned(p, id, spec).await;
-    assert_noop_plan(p, &plan);
-}
-
-async fn update(p: &dyn Provider, address: &str, id: &str, spec: &Attrs) -> Attrs {
-    let (live, plan) = planned(p, id, spec).await;
-    assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
-    p.update(
-        &ctx(address),
-        id,
-        &unmarked(&live),
-        &unmarked(spec),
-        &plan.changes,
-    )
-    .await
-    .unwrap()
-}
-
-async fn assert_replace(p: &dyn Provider, id: &str, spec: &Attrs, field: &str) {
-    let (_, plan) = planned(p, id, spec).await;
-    assert_eq!(plan.action, PlannedAction::Replace, "{:?}", plan.changes);
+/// Asserts `spec` replaces the live object because of `field`.
+async fn assert_replace(p: &dyn Provider, id: &str, spec: &forge_core::Attrs, field: &str) {
+    let (_, plan) = S.plan(p, id, spec, PlannedAction::Replace).await;
     assert!(
         plan.changes
             .iter()
@@ -90,31 +45,6 @@ async fn assert_replace(p: &dyn Provider, id: &str, spec: &Attrs, field: &str) {
         "{:?}",
         plan.changes
     );
-}
-
-async fn delete_and_gone(p: &dyn Provider, address: &str, id: &str) {
-    let live = p
-        .observe(&octx(), &[id.to_string()])
-        .await
-        .unwrap()
-        .remove(id)
-        .unwrap_or_default();
-    p.delete(&ctx(address), id, &live).await.unwrap();
-    assert!(
-        p.observe(&octx(), &[id.to_string()])
-            .await
-            .unwrap()
-            .is_empty(),
-        "{id} still observed"
-    );
-    // Deleting again is success.
-    p.delete(&ctx(address), id, &live).await.unwrap();
-}
-
-async fn create(p: &dyn Provider, address: &str, spec: &Attrs) -> forge_engine::Created {
-    p.create(&ctx(address), &unmarked(spec), &format!("token-{address}"))
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -128,7 +58,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
         &p,
         serde_json::json!({"db_subnet_group_name": "App-DB", "subnet_ids": [subnets[1], subnets[0]], "tags": {"tier": "data"}}),
     );
-    let created = create(&p, "subnets", &spec).await;
+    let created = S.created(&p, "subnets", &spec).await;
     assert_eq!(created.id, "app-db");
     let live = rds
         .describe_db_subnet_groups()
@@ -157,18 +87,18 @@ async fn subnet_and_parameter_groups_lifecycle() {
             .iter()
             .any(|t| t.key() == Some("forge:stack") && t.value() == Some(STACK))
     );
-    assert_noop(&p, "app-db", &spec).await;
+    S.assert_noop(&p, "app-db", &spec).await;
     let spec2 = desired(
         &p,
         serde_json::json!({"db_subnet_group_name": "app-db", "subnet_ids": subnets, "tags": {"tier": "db"}}),
     );
-    let after = update(&p, "subnets", "app-db", &spec2).await;
+    let after = S.update(&p, "subnets", "app-db", &spec2).await;
     assert_eq!(after["subnet_ids"].as_list().unwrap().len(), 3);
     assert_eq!(after["tags"].get("tier"), Some(&Value::from("db")));
-    assert_noop(&p, "app-db", &spec2).await;
+    S.assert_noop(&p, "app-db", &spec2).await;
     // A listing by ownership tags finds it (crash recovery, drift).
     assert_eq!(
-        p.find_orphan(&ctx("subnets"), "t")
+        p.find_orphan(&S.ctx("subnets"), "t")
             .await
             .unwrap()
             .unwrap()
@@ -176,13 +106,13 @@ async fn subnet_and_parameter_groups_lifecycle() {
         "app-db"
     );
     assert!(
-        p.list_tagged(&octx())
+        p.list_tagged(&S.octx())
             .await
             .unwrap()
             .iter()
             .any(|(id, a)| id == "app-db" && a.as_deref() == Some("subnets"))
     );
-    delete_and_gone(&p, "subnets", "app-db").await;
+    S.delete_and_gone(&p, "subnets", "app-db").await;
 
     // Cluster parameter group: only user-set parameters compare.
     let cp = forge_aws::rds::cluster_parameter_group::provider(w.clients.clone());
@@ -193,7 +123,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
             "description": "app", "parameters": {"log_min_duration_statement": 500, "rds.force_ssl": {"value": "1", "apply_method": "pending-reboot"}}
         }),
     );
-    create(&cp, "cluster_params", &spec).await;
+    S.created(&cp, "cluster_params", &spec).await;
     let params = rds
         .describe_db_cluster_parameters()
         .db_cluster_parameter_group_name("app-cluster")
@@ -223,7 +153,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
         g.db_cluster_parameter_groups()[0].db_parameter_group_family(),
         Some("aurora-postgresql16")
     );
-    assert_noop(&cp, "app-cluster", &spec).await;
+    S.assert_noop(&cp, "app-cluster", &spec).await;
     let spec2 = desired(
         &cp,
         serde_json::json!({
@@ -231,7 +161,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
             "description": "app", "parameters": {"log_min_duration_statement": 1000}
         }),
     );
-    update(&cp, "cluster_params", "app-cluster", &spec2).await;
+    S.update(&cp, "cluster_params", "app-cluster", &spec2).await;
     let params = rds
         .describe_db_cluster_parameters()
         .db_cluster_parameter_group_name("app-cluster")
@@ -247,39 +177,16 @@ async fn subnet_and_parameter_groups_lifecycle() {
         None,
         "removed parameter is reset"
     );
-    assert_noop(&cp, "app-cluster", &spec2).await;
+    S.assert_noop(&cp, "app-cluster", &spec2).await;
     let family = desired(
         &cp,
         serde_json::json!({"db_cluster_parameter_group_name": "app-cluster", "db_parameter_group_family": "aurora-postgresql15", "description": "app", "parameters": {"log_min_duration_statement": 1000}}),
     );
     assert_replace(&cp, "app-cluster", &family, "db_parameter_group_family").await;
-    delete_and_gone(&cp, "cluster_params", "app-cluster").await;
-
-    // DB parameter group: the same code with the instance calls.
-    let dp = forge_aws::rds::db_parameter_group::provider(w.clients.clone());
-    let spec = desired(
-        &dp,
-        serde_json::json!({"db_parameter_group_name": "app-pg", "db_parameter_group_family": "postgres16", "parameters": {"work_mem": "65536"}}),
-    );
-    create(&dp, "db_params", &spec).await;
-    let params = rds
-        .describe_db_parameters()
-        .db_parameter_group_name("app-pg")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        value_of(params.parameters(), "work_mem").as_deref(),
-        Some("65536")
-    );
-    assert_noop(&dp, "app-pg", &spec).await;
-    let spec2 = desired(
-        &dp,
-        serde_json::json!({"db_parameter_group_name": "app-pg", "db_parameter_group_family": "postgres16", "parameters": {"work_mem": "131072"}}),
-    );
-    update(&dp, "db_params", "app-pg", &spec2).await;
-    assert_noop(&dp, "app-pg", &spec2).await;
-    delete_and_gone(&dp, "db_params", "app-pg").await;
+    S.delete_and_gone(&cp, "cluster_params", "app-cluster")
+        .await;
+    // DB parameter groups (the same code with the instance calls) run the
+    // standard lifecycle in the conformance suite.
 }
 
 fn cluster_spec(kms: &str, retention: i64, protection: bool, skip: bool) -> serde_json::Value {
@@ -309,7 +216,7 @@ async fn aurora_cluster_and_instances_lifecycle() {
     let rds = rds(&w).await;
     let subnets = subnets(&w).await;
     let sg = forge_aws::rds::DbSubnetGroupProvider::new(w.clients.clone());
-    create(
+    S.created(
         &sg,
         "subnets",
         &desired(
@@ -324,7 +231,7 @@ async fn aurora_cluster_and_instances_lifecycle() {
     let p = forge_aws::rds::ClusterProvider::new(w.clients.clone());
     // The spec names the key by ARN; a key id must compare equal too.
     let spec = desired(&p, cluster_spec(&key_arn, 7, true, false));
-    let created = create(&p, "cluster", &spec).await;
+    let created = S.created(&p, "cluster", &spec).await;
     assert_eq!(created.id, "app-db");
     assert!(
         !created.attrs.contains_key("master_user_password"),
@@ -356,25 +263,26 @@ async fn aurora_cluster_and_instances_lifecycle() {
                 && t.value() == Some("app-db-last"))
     );
 
-    assert_noop(&p, "app-db", &spec).await;
-    assert_noop(
+    S.assert_noop(&p, "app-db", &spec).await;
+    S.assert_noop(
         &p,
         "app-db",
         &desired(&p, cluster_spec(&key_id, 7, true, false)),
     )
     .await;
-    let live = observe(&p, "app-db", &spec).await.unwrap();
+    let live = S.prior(&p, "app-db", &spec).await.unwrap();
     assert!(p.deletion_protected(&live));
     assert!(p.holds_data() && p.await_deletion());
 
     // In place: backup retention.
-    let after = update(
-        &p,
-        "cluster",
-        "app-db",
-        &desired(&p, cluster_spec(&key_arn, 14, true, false)),
-    )
-    .await;
+    let after = S
+        .update(
+            &p,
+            "cluster",
+            "app-db",
+            &desired(&p, cluster_spec(&key_arn, 14, true, false)),
+        )
+        .await;
     assert_eq!(after["backup_retention_period"], Value::int(14));
     let c = rds
         .describe_db_clusters()
@@ -406,8 +314,10 @@ async fn aurora_cluster_and_instances_lifecycle() {
         )
     };
     for n in [1, 2] {
-        create(&ip, &format!("instance[{n}]"), &inst(n, "db.r6g.large")).await;
-        assert_noop(&ip, &format!("app-db-{n}"), &inst(n, "db.r6g.large")).await;
+        S.created(&ip, &format!("instance[{n}]"), &inst(n, "db.r6g.large"))
+            .await;
+        S.assert_noop(&ip, &format!("app-db-{n}"), &inst(n, "db.r6g.large"))
+            .await;
     }
     let c = rds
         .describe_db_clusters()
@@ -426,7 +336,8 @@ async fn aurora_cluster_and_instances_lifecycle() {
     assert_eq!(i.db_cluster_identifier(), Some("app-db"));
     assert_eq!(i.db_instance_class(), Some("db.r6g.large"));
     // In place: the instance class.
-    update(&ip, "instance[2]", "app-db-2", &inst(2, "db.r6g.xlarge")).await;
+    S.update(&ip, "instance[2]", "app-db-2", &inst(2, "db.r6g.xlarge"))
+        .await;
     let i = rds
         .describe_db_instances()
         .db_instance_identifier("app-db-2")
@@ -437,32 +348,34 @@ async fn aurora_cluster_and_instances_lifecycle() {
         i.db_instances()[0].db_instance_class(),
         Some("db.r6g.xlarge")
     );
-    assert_noop(&ip, "app-db-2", &inst(2, "db.r6g.xlarge")).await;
+    S.assert_noop(&ip, "app-db-2", &inst(2, "db.r6g.xlarge"))
+        .await;
     // One batched observe sees both instances.
     let both = ip
         .observe(
-            &octx(),
+            &S.octx(),
             &["app-db-1".into(), "app-db-2".into(), "gone".into()],
         )
         .await
         .unwrap();
     assert_eq!(both.len(), 2);
     for n in [1, 2] {
-        delete_and_gone(&ip, &format!("instance[{n}]"), &format!("app-db-{n}")).await;
+        S.delete_and_gone(&ip, &format!("instance[{n}]"), &format!("app-db-{n}"))
+            .await;
     }
 
     // Deletion protection on: AWS refuses the delete.
-    let live = unmarked(&observe(&p, "app-db", &spec).await.unwrap());
-    assert!(p.delete(&ctx("cluster"), "app-db", &live).await.is_err());
+    let live = unmarked(&S.prior(&p, "app-db", &spec).await.unwrap());
+    assert!(p.delete(&S.ctx("cluster"), "app-db", &live).await.is_err());
     // Turn it off, then delete with the named final snapshot.
-    update(
+    S.update(
         &p,
         "cluster",
         "app-db",
         &desired(&p, cluster_spec(&key_arn, 14, false, false)),
     )
     .await;
-    delete_and_gone(&p, "cluster", "app-db").await;
+    S.delete_and_gone(&p, "cluster", "app-db").await;
     let snaps = rds
         .describe_db_cluster_snapshots()
         .db_cluster_snapshot_identifier("app-db-last")
@@ -480,9 +393,9 @@ async fn aurora_cluster_and_instances_lifecycle() {
     spec["db_cluster_identifier"] = "app-db2".into();
     spec["final_snapshot_identifier"] = serde_json::Value::Null;
     let spec = desired(&p, spec);
-    create(&p, "cluster2", &spec).await;
-    assert_noop(&p, "app-db2", &spec).await;
-    delete_and_gone(&p, "cluster2", "app-db2").await;
+    S.created(&p, "cluster2", &spec).await;
+    S.assert_noop(&p, "app-db2", &spec).await;
+    S.delete_and_gone(&p, "cluster2", "app-db2").await;
     let snaps = rds
         .describe_db_cluster_snapshots()
         .db_cluster_identifier("app-db2")
@@ -495,7 +408,7 @@ async fn aurora_cluster_and_instances_lifecycle() {
         "{:?}",
         snaps.db_cluster_snapshots()
     );
-    delete_and_gone(&sg, "subnets", "app-subnets").await;
+    S.delete_and_gone(&sg, "subnets", "app-subnets").await;
 }
 
 #[tokio::test]
@@ -504,7 +417,7 @@ async fn standalone_postgres_instance_lifecycle() {
     let rds = rds(&w).await;
     let subnets = subnets(&w).await;
     let sg = forge_aws::rds::DbSubnetGroupProvider::new(w.clients.clone());
-    create(
+    S.created(
         &sg,
         "subnets",
         &desired(
@@ -528,7 +441,7 @@ async fn standalone_postgres_instance_lifecycle() {
         )
     };
     let spec = spec_of("db.t4g.micro", 7);
-    create(&p, "db", &spec).await;
+    S.created(&p, "db", &spec).await;
     let i = rds
         .describe_db_instances()
         .db_instance_identifier("pg")
@@ -544,8 +457,8 @@ async fn standalone_postgres_instance_lifecycle() {
         Some("pg-subnets")
     );
     assert_eq!(i.allocated_storage(), Some(20));
-    assert_noop(&p, "pg", &spec).await;
-    let after = update(&p, "db", "pg", &spec_of("db.t4g.small", 14)).await;
+    S.assert_noop(&p, "pg", &spec).await;
+    let after = S.update(&p, "db", "pg", &spec_of("db.t4g.small", 14)).await;
     assert_eq!(after["db_instance_class"], Value::from("db.t4g.small"));
     let i = rds
         .describe_db_instances()
@@ -554,12 +467,12 @@ async fn standalone_postgres_instance_lifecycle() {
         .await
         .unwrap();
     assert_eq!(i.db_instances()[0].backup_retention_period(), Some(14));
-    assert_noop(&p, "pg", &spec_of("db.t4g.small", 14)).await;
+    S.assert_noop(&p, "pg", &spec_of("db.t4g.small", 14)).await;
     let mut renamed = spec_of("db.t4g.small", 14);
     renamed.insert("db_name".into(), Value::from("other"));
     assert_replace(&p, "pg", &renamed, "db_name").await;
     // Default final snapshot name: pg-final-<timestamp>.
-    delete_and_gone(&p, "db", "pg").await;
+    S.delete_and_gone(&p, "db", "pg").await;
     let snaps = rds
         .describe_db_snapshots()
         .db_instance_identifier("pg")
@@ -574,7 +487,7 @@ async fn standalone_postgres_instance_lifecycle() {
             .unwrap()
             .starts_with("pg-final-")
     );
-    delete_and_gone(&sg, "subnets", "pg-subnets").await;
+    S.delete_and_gone(&sg, "subnets", "pg-subnets").await;
 }
 
 const SECOND: &str = "ap-southeast-1";

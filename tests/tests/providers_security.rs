@@ -1,86 +1,26 @@
-//! The security-tier providers (IAM roles, log groups, KMS keys and
-//! aliases, S3 buckets, Secrets Manager secrets, SSM parameters) against
-//! the emulator, through the provider API: create, read back independently
-//! with the SDK, observe, no-op re-plan, in-place update, replacement where
-//! forced, delete and gone.
+//! What the security-tier providers (IAM roles, log groups, KMS keys and
+//! aliases, S3 buckets, Secrets Manager secrets, SSM parameters) do beyond
+//! the standard lifecycle (which the conformance suite runs for every
+//! kind): policy documents in any spelling, managed and inline policies,
+//! retention removal, key deletion windows, bucket configuration and
+//! force_destroy, and sensitive values never shown.
 
 #![allow(clippy::unwrap_used)]
 
-use forge_core::{Attrs, Value};
+use forge_core::Value;
 use forge_e2e::ProviderWorld;
-use forge_e2e::provider_world::{assert_noop_plan, ctx_in, desired, octx_in, unmarked};
-use forge_engine::diff::mark_sensitive;
-use forge_engine::{ObserveCtx, PlannedAction, Provider, ResourceCtx};
+use forge_e2e::provider_world::{Scope, desired, unmarked};
+use forge_engine::{PlannedAction, Provider};
 
 const REGION: &str = "eu-west-1";
 const STACK: &str = "sec-test";
+const S: Scope = Scope {
+    stack: STACK,
+    region: REGION,
+};
 
 async fn world() -> ProviderWorld {
     ProviderWorld::start(&[REGION], &[]).await
-}
-
-fn ctx(address: &str) -> ResourceCtx {
-    ctx_in(STACK, REGION, address)
-}
-
-fn octx() -> ObserveCtx {
-    octx_in(STACK, REGION)
-}
-
-async fn observe(p: &dyn Provider, id: &str) -> Option<Attrs> {
-    let mut found = p.observe(&octx(), &[id.to_string()]).await.unwrap();
-    found.remove(id).map(|mut a| {
-        mark_sensitive(p.schema(), &mut a);
-        a
-    })
-}
-
-/// Observes `id` and plans `spec` against it.
-async fn plan(p: &dyn Provider, id: &str, spec: &Attrs) -> (Attrs, forge_engine::PlannedChange) {
-    let live = observe(p, id).await.expect("resource exists");
-    let planned = p.plan(Some(&live), spec);
-    (live, planned)
-}
-
-async fn assert_noop(p: &dyn Provider, id: &str, spec: &Attrs) {
-    let (_, planned) = plan(p, id, spec).await;
-    assert_noop_plan(p, &planned);
-}
-
-/// Updates in place after checking the plan says so; returns the new attrs.
-async fn update(p: &dyn Provider, address: &str, id: &str, spec: &Attrs) -> Attrs {
-    let (live, planned) = plan(p, id, spec).await;
-    assert_eq!(
-        planned.action,
-        PlannedAction::Update,
-        "{:?}",
-        planned.changes
-    );
-    let unmarked: Attrs = live
-        .iter()
-        .map(|(k, v)| (k.clone(), v.unmarked()))
-        .collect();
-    let want: Attrs = spec
-        .iter()
-        .map(|(k, v)| (k.clone(), v.unmarked()))
-        .collect();
-    p.update(&ctx(address), id, &unmarked, &want, &planned.changes)
-        .await
-        .unwrap()
-}
-
-async fn delete_and_gone(p: &dyn Provider, address: &str, id: &str) {
-    let live = observe(p, id)
-        .await
-        .map(|a| unmarked(&a))
-        .unwrap_or_default();
-    p.delete(&ctx(address), id, &live).await.unwrap();
-    assert!(
-        observe(p, id).await.is_none(),
-        "{id} still observed after delete"
-    );
-    // Deleting again is success.
-    p.delete(&ctx(address), id, &live).await.unwrap();
 }
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -107,7 +47,7 @@ async fn iam_role_lifecycle() {
         }),
     );
     let created = p
-        .create(&ctx("role"), &unmarked(&spec), "token-role")
+        .create(&S.ctx("role"), &unmarked(&spec), "token-role")
         .await
         .unwrap();
     assert_eq!(created.id, "app-task");
@@ -149,7 +89,7 @@ async fn iam_role_lifecycle() {
         .unwrap();
     assert_eq!(inline.policy_names(), ["read-secrets"]);
 
-    assert_noop(&p, "app-task", &spec).await;
+    S.assert_noop(&p, "app-task", &spec).await;
 
     // In place: swap one managed policy, change the inline policy, tags, duration.
     let spec2 = desired(
@@ -164,7 +104,7 @@ async fn iam_role_lifecycle() {
             "tags": {"team": "core"}
         }),
     );
-    let after = update(&p, "role", "app-task", &spec2).await;
+    let after = S.update(&p, "role", "app-task", &spec2).await;
     assert_eq!(
         after["managed_policy_arns"],
         Value::List(vec![Value::from(LOGS_FULL)])
@@ -177,28 +117,15 @@ async fn iam_role_lifecycle() {
         .await
         .unwrap();
     assert_eq!(inline.policy_names(), ["read-params"]);
-    assert_noop(&p, "app-task", &spec2).await;
+    S.assert_noop(&p, "app-task", &spec2).await;
 
     // Renaming forces replacement.
     let mut renamed = spec2.clone();
     renamed.insert("role_name".into(), Value::from("app-task-2"));
-    let (_, planned) = plan(&p, "app-task", &renamed).await;
+    let (_, planned) = S.planned(&p, "app-task", &renamed).await;
     assert_eq!(planned.action, PlannedAction::Replace);
 
-    // Crash recovery: the role is found by its tags.
-    let orphan = p
-        .find_orphan(&ctx("role"), "t")
-        .await
-        .unwrap()
-        .expect("orphan found");
-    assert_eq!(orphan.id, "app-task");
-    let tagged = p.list_tagged(&octx()).await.unwrap();
-    assert_eq!(
-        tagged,
-        vec![("app-task".to_string(), Some("role".to_string()))]
-    );
-
-    delete_and_gone(&p, "role", "app-task").await;
+    S.delete_and_gone(&p, "role", "app-task").await;
 }
 
 #[tokio::test]
@@ -209,11 +136,14 @@ async fn log_group_lifecycle() {
         &p,
         serde_json::json!({"log_group_name": "/ecs/api", "retention_in_days": 30, "tags": {"app": "api"}}),
     );
-    let created = p.create(&ctx("logs"), &unmarked(&spec), "t").await.unwrap();
+    let created = p
+        .create(&S.ctx("logs"), &unmarked(&spec), "t")
+        .await
+        .unwrap();
     assert_eq!(created.id, "/ecs/api");
     // A second group sharing the prefix must not confuse observe.
     let other = desired(&p, serde_json::json!({"log_group_name": "/ecs/api-worker"}));
-    p.create(&ctx("logs2"), &unmarked(&other), "t2")
+    p.create(&S.ctx("logs2"), &unmarked(&other), "t2")
         .await
         .unwrap();
 
@@ -233,7 +163,7 @@ async fn log_group_lifecycle() {
 
     let both = p
         .observe(
-            &octx(),
+            &S.octx(),
             &[
                 "/ecs/api".into(),
                 "/ecs/api-worker".into(),
@@ -243,41 +173,41 @@ async fn log_group_lifecycle() {
         .await
         .unwrap();
     assert_eq!(both.len(), 2);
-    assert_noop(&p, "/ecs/api", &spec).await;
+    S.assert_noop(&p, "/ecs/api", &spec).await;
 
     let spec2 = desired(
         &p,
         serde_json::json!({"log_group_name": "/ecs/api", "retention_in_days": 7, "tags": {"app": "api", "tier": "app"}}),
     );
-    let after = update(&p, "logs", "/ecs/api", &spec2).await;
+    let after = S.update(&p, "logs", "/ecs/api", &spec2).await;
     assert_eq!(after["retention_in_days"], Value::int(7));
     assert_eq!(after["tags"].get("tier"), Some(&Value::from("app")));
-    assert_noop(&p, "/ecs/api", &spec2).await;
+    S.assert_noop(&p, "/ecs/api", &spec2).await;
 
     // Never expire: the retention policy is removed.
     let spec3 = desired(
         &p,
         serde_json::json!({"log_group_name": "/ecs/api", "tags": {"app": "api", "tier": "app"}}),
     );
-    let after = update(&p, "logs", "/ecs/api", &spec3).await;
+    let after = S.update(&p, "logs", "/ecs/api", &spec3).await;
     assert!(after.get("retention_in_days").is_none_or(Value::is_null));
 
     let mut renamed = spec3.clone();
     renamed.insert("log_group_name".into(), Value::from("/ecs/api2"));
     assert_eq!(
-        plan(&p, "/ecs/api", &renamed).await.1.action,
+        S.planned(&p, "/ecs/api", &renamed).await.1.action,
         PlannedAction::Replace
     );
 
     let orphan = p
-        .find_orphan(&ctx("logs"), "t")
+        .find_orphan(&S.ctx("logs"), "t")
         .await
         .unwrap()
         .expect("orphan");
     assert_eq!(orphan.id, "/ecs/api");
 
-    delete_and_gone(&p, "logs", "/ecs/api").await;
-    delete_and_gone(&p, "logs2", "/ecs/api-worker").await;
+    S.delete_and_gone(&p, "logs", "/ecs/api").await;
+    S.delete_and_gone(&p, "logs2", "/ecs/api-worker").await;
 }
 
 #[tokio::test]
@@ -290,7 +220,7 @@ async fn kms_key_and_alias_lifecycle() {
         serde_json::json!({"description": "app data", "deletion_window_in_days": 7, "tags": {"app": "x"}}),
     );
     let key = keys
-        .create(&ctx("key"), &unmarked(&spec), "t")
+        .create(&S.ctx("key"), &unmarked(&spec), "t")
         .await
         .unwrap();
     let kms = aws_sdk_kms::Client::new(&w.emu.sdk_config(REGION).await);
@@ -311,14 +241,14 @@ async fn kms_key_and_alias_lifecycle() {
             .unwrap()
             .key_rotation_enabled()
     );
-    assert_noop(&keys, &key.id, &spec).await;
+    S.assert_noop(&keys, &key.id, &spec).await;
 
     // Rotation on, in place.
     let spec2 = desired(
         &keys,
         serde_json::json!({"description": "app data", "deletion_window_in_days": 7, "enable_key_rotation": true, "tags": {"app": "x"}}),
     );
-    let after = update(&keys, "key", &key.id, &spec2).await;
+    let after = S.update(&keys, "key", &key.id, &spec2).await;
     assert_eq!(after["enable_key_rotation"], Value::Bool(true));
     assert!(
         kms.get_key_rotation_status()
@@ -328,20 +258,20 @@ async fn kms_key_and_alias_lifecycle() {
             .unwrap()
             .key_rotation_enabled()
     );
-    assert_noop(&keys, &key.id, &spec2).await;
+    S.assert_noop(&keys, &key.id, &spec2).await;
 
     // A key spec change forces a new key.
     let mut asym = spec2.clone();
     asym.insert("key_spec".into(), Value::from("RSA_2048"));
     assert_eq!(
-        plan(&keys, &key.id, &asym).await.1.action,
+        S.planned(&keys, &key.id, &asym).await.1.action,
         PlannedAction::Replace
     );
 
     // Alias: create, retarget in place (by ARN: compares as the key id).
     let second = keys
         .create(
-            &ctx("key2"),
+            &S.ctx("key2"),
             &unmarked(&desired(&keys, serde_json::json!({}))),
             "t2",
         )
@@ -352,29 +282,29 @@ async fn kms_key_and_alias_lifecycle() {
         serde_json::json!({"alias_name": "alias/app", "target_key_id": key.id}),
     );
     let alias = aliases
-        .create(&ctx("alias"), &unmarked(&aspec), "t")
+        .create(&S.ctx("alias"), &unmarked(&aspec), "t")
         .await
         .unwrap();
     assert_eq!(alias.id, "alias/app");
-    assert_noop(&aliases, "alias/app", &aspec).await;
+    S.assert_noop(&aliases, "alias/app", &aspec).await;
     let second_arn = second.attrs["arn"].as_str().unwrap().to_string();
     let aspec2 = desired(
         &aliases,
         serde_json::json!({"alias_name": "alias/app", "target_key_id": second_arn}),
     );
-    let after = update(&aliases, "alias", "alias/app", &aspec2).await;
+    let after = S.update(&aliases, "alias", "alias/app", &aspec2).await;
     assert_eq!(after["target_key_id"], Value::from(second.id.as_str()));
-    assert_noop(&aliases, "alias/app", &aspec2).await;
+    S.assert_noop(&aliases, "alias/app", &aspec2).await;
     let mut renamed = aspec2.clone();
     renamed.insert("alias_name".into(), Value::from("alias/other"));
     assert_eq!(
-        plan(&aliases, "alias/app", &renamed).await.1.action,
+        S.planned(&aliases, "alias/app", &renamed).await.1.action,
         PlannedAction::Replace
     );
-    delete_and_gone(&aliases, "alias", "alias/app").await;
+    S.delete_and_gone(&aliases, "alias", "alias/app").await;
 
     // Destroy schedules deletion with the recorded window.
-    delete_and_gone(&keys, "key", &key.id).await;
+    S.delete_and_gone(&keys, "key", &key.id).await;
     let meta = kms
         .describe_key()
         .key_id(&key.id)
@@ -387,7 +317,7 @@ async fn kms_key_and_alias_lifecycle() {
         meta.key_state(),
         Some(&aws_sdk_kms::types::KeyState::PendingDeletion)
     );
-    delete_and_gone(&keys, "key2", &second.id).await;
+    S.delete_and_gone(&keys, "key2", &second.id).await;
 }
 
 #[tokio::test]
@@ -428,7 +358,7 @@ async fn s3_bucket_round_trip(versioned: bool) {
         }),
     );
     let created = p
-        .create(&ctx("bucket"), &unmarked(&spec), "t")
+        .create(&S.ctx("bucket"), &unmarked(&spec), "t")
         .await
         .unwrap();
     assert_eq!(created.id, "forge-sec-test-data");
@@ -455,7 +385,7 @@ async fn s3_bucket_round_trip(versioned: bool) {
             .and_then(|c| c.block_public_policy()),
         Some(true)
     );
-    assert_noop(&p, &created.id, &spec).await;
+    S.assert_noop(&p, &created.id, &spec).await;
 
     // In place: SSE-KMS with a bucket key, a policy, no lifecycle rules.
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "read", "Effect": "Allow",
@@ -473,17 +403,17 @@ async fn s3_bucket_round_trip(versioned: bool) {
             "tags": {"app": "x"}
         }),
     );
-    let after = update(&p, "bucket", &created.id, &spec2).await;
+    let after = S.update(&p, "bucket", &created.id, &spec2).await;
     assert_eq!(
         after["server_side_encryption"].get("sse_algorithm"),
         Some(&Value::from("aws:kms"))
     );
     assert_eq!(after["lifecycle_rules"], Value::List(vec![]));
-    assert_noop(&p, &created.id, &spec2).await;
+    S.assert_noop(&p, &created.id, &spec2).await;
     let mut renamed = spec2.clone();
     renamed.insert("bucket".into(), Value::from("forge-sec-test-other"));
     assert_eq!(
-        plan(&p, &created.id, &renamed).await.1.action,
+        S.planned(&p, &created.id, &renamed).await.1.action,
         PlannedAction::Replace
     );
 
@@ -504,9 +434,9 @@ async fn s3_bucket_round_trip(versioned: bool) {
         .send()
         .await
         .unwrap();
-    let live = unmarked(&observe(&p, &created.id).await.unwrap());
+    let live = unmarked(&S.observe(&p, &created.id).await.unwrap());
     let err = p
-        .delete(&ctx("bucket"), &created.id, &live)
+        .delete(&S.ctx("bucket"), &created.id, &live)
         .await
         .unwrap_err()
         .to_string();
@@ -517,16 +447,16 @@ async fn s3_bucket_round_trip(versioned: bool) {
         )),
         "{err}"
     );
-    assert!(observe(&p, &created.id).await.is_some());
+    assert!(S.observe(&p, &created.id).await.is_some());
 
     // force_destroy is an in-place change recorded on the bucket, then
     // destroy deletes every version.
     let mut forced = spec2.clone();
     forced.insert("force_destroy".into(), Value::Bool(true));
-    let after = update(&p, "bucket", &created.id, &forced).await;
+    let after = S.update(&p, "bucket", &created.id, &forced).await;
     assert_eq!(after["force_destroy"], Value::Bool(true));
-    assert_noop(&p, &created.id, &forced).await;
-    delete_and_gone(&p, "bucket", &created.id).await;
+    S.assert_noop(&p, &created.id, &forced).await;
+    S.delete_and_gone(&p, "bucket", &created.id).await;
     assert!(s3.head_bucket().bucket(&created.id).send().await.is_err());
 }
 
@@ -541,7 +471,7 @@ async fn secret_lifecycle_and_value_never_shown() {
     );
     let created = p
         .create(
-            &ctx("secret"),
+            &S.ctx("secret"),
             &unmarked(&spec),
             "0123456789abcdef0123456789abcdef",
         )
@@ -557,7 +487,7 @@ async fn secret_lifecycle_and_value_never_shown() {
         .unwrap();
     assert_eq!(got.secret_string(), Some(value));
 
-    let (live, planned) = plan(&p, &created.id, &spec).await;
+    let (live, planned) = S.planned(&p, &created.id, &spec).await;
     assert_eq!(
         planned.action,
         PlannedAction::NoOp,
@@ -572,7 +502,7 @@ async fn secret_lifecycle_and_value_never_shown() {
         &p,
         serde_json::json!({"name": "app/db", "description": "db creds v2", "secret_string": new_value, "recovery_window_in_days": 0, "tags": {"app": "x"}}),
     );
-    let (_, planned) = plan(&p, &created.id, &spec2).await;
+    let (_, planned) = S.planned(&p, &created.id, &spec2).await;
     assert_eq!(planned.action, PlannedAction::Update);
     for change in &planned.changes {
         let shown = format!(
@@ -603,7 +533,7 @@ async fn secret_lifecycle_and_value_never_shown() {
     }
     let predicted: Vec<String> = planned.predicted.values().map(Value::to_string).collect();
     assert!(!predicted.iter().any(|s| s.contains(new_value)));
-    let after = update(&p, "secret", &created.id, &spec2).await;
+    let after = S.update(&p, "secret", &created.id, &spec2).await;
     assert_ne!(after["version_id"], created.attrs["version_id"]);
     let got = sm
         .get_secret_value()
@@ -612,7 +542,7 @@ async fn secret_lifecycle_and_value_never_shown() {
         .await
         .unwrap();
     assert_eq!(got.secret_string(), Some(new_value));
-    assert_noop(&p, &created.id, &spec2).await;
+    S.assert_noop(&p, &created.id, &spec2).await;
 
     // Errors never carry the value: a create that fails (name taken by
     // someone else's secret) reports the name only.
@@ -626,7 +556,7 @@ async fn secret_lifecycle_and_value_never_shown() {
     clash.insert("name".into(), Value::from("taken"));
     let err = p
         .create(
-            &ctx("clash"),
+            &S.ctx("clash"),
             &unmarked(&clash),
             "fedcba9876543210fedcba9876543210",
         )
@@ -641,28 +571,28 @@ async fn secret_lifecycle_and_value_never_shown() {
     let mut renamed = spec2.clone();
     renamed.insert("name".into(), Value::from("app/db2"));
     assert_eq!(
-        plan(&p, &created.id, &renamed).await.1.action,
+        S.planned(&p, &created.id, &renamed).await.1.action,
         PlannedAction::Replace
     );
 
     let orphan = p
-        .find_orphan(&ctx("secret"), "t")
+        .find_orphan(&S.ctx("secret"), "t")
         .await
         .unwrap()
         .expect("orphan");
     assert_eq!(orphan.id, created.id);
 
     // recovery_window_in_days 0: gone at once, the name is free again.
-    delete_and_gone(&p, "secret", &created.id).await;
+    S.delete_and_gone(&p, "secret", &created.id).await;
     let again = p
         .create(
-            &ctx("secret"),
+            &S.ctx("secret"),
             &unmarked(&spec),
             "0123456789abcdef0123456789abcde0",
         )
         .await
         .unwrap();
-    delete_and_gone(&p, "secret", &again.id).await;
+    S.delete_and_gone(&p, "secret", &again.id).await;
 }
 
 #[tokio::test]
@@ -675,7 +605,7 @@ async fn ssm_parameter_lifecycle() {
         serde_json::json!({"name": "/app/db/url", "parameter_type": "SecureString", "value": value, "description": "db url", "tags": {"app": "x"}}),
     );
     let created = p
-        .create(&ctx("param"), &unmarked(&spec), "t")
+        .create(&S.ctx("param"), &unmarked(&spec), "t")
         .await
         .unwrap();
     assert_eq!(created.id, "/app/db/url");
@@ -690,7 +620,7 @@ async fn ssm_parameter_lifecycle() {
         .unwrap();
     assert_eq!(got.parameter().and_then(|p| p.value()), Some(value));
 
-    let (live, planned) = plan(&p, "/app/db/url", &spec).await;
+    let (live, planned) = S.planned(&p, "/app/db/url", &spec).await;
     assert_eq!(
         planned.action,
         PlannedAction::NoOp,
@@ -704,23 +634,23 @@ async fn ssm_parameter_lifecycle() {
         &p,
         serde_json::json!({"name": "/app/db/url", "parameter_type": "SecureString", "value": "postgres://new", "description": "db url v2", "tags": {"app": "y"}}),
     );
-    let after = update(&p, "param", "/app/db/url", &spec2).await;
+    let after = S.update(&p, "param", "/app/db/url", &spec2).await;
     assert_eq!(after["version"], Value::int(2));
     assert_eq!(after["tags"].get("app"), Some(&Value::from("y")));
-    assert_noop(&p, "/app/db/url", &spec2).await;
+    S.assert_noop(&p, "/app/db/url", &spec2).await;
 
     let mut retyped = spec2.clone();
     retyped.insert("parameter_type".into(), Value::from("String"));
     assert_eq!(
-        plan(&p, "/app/db/url", &retyped).await.1.action,
+        S.planned(&p, "/app/db/url", &retyped).await.1.action,
         PlannedAction::Replace
     );
 
     let orphan = p
-        .find_orphan(&ctx("param"), "t")
+        .find_orphan(&S.ctx("param"), "t")
         .await
         .unwrap()
         .expect("orphan");
     assert_eq!(orphan.id, "/app/db/url");
-    delete_and_gone(&p, "param", "/app/db/url").await;
+    S.delete_and_gone(&p, "param", "/app/db/url").await;
 }

@@ -12,6 +12,10 @@
 //! Observe cost: one DescribeTaskDefinition (tags included) per revision,
 //! run 8 at a time: ECS has no batched describe for task definitions. An
 //! `INACTIVE` (deregistered) revision counts as gone.
+//!
+//! Revisions carry the ownership tags; `find_orphan` and `list_tagged`
+//! read them one DescribeTaskDefinition per active revision (ECS lists
+//! revisions without tags, and the tagging index does not map them).
 
 use super::common::{self, CONCURRENCY, EcsBase, ecs_err, is_gone, observed_tags};
 use super::container::{
@@ -23,7 +27,7 @@ use crate::clients::AwsClients;
 use crate::elbv2::common::text_value;
 use crate::normalize::normalize_common;
 use crate::paging::collect_pages;
-use crate::tags::tags_field;
+use crate::tags::{ADDRESS_TAG, tags_field};
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
@@ -31,7 +35,7 @@ use aws_sdk_ecs::types::{
     TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
 };
 use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_engine::{Created, FieldChange, ObserveCtx, Owner, Provider, ProviderError, ResourceCtx};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -420,34 +424,67 @@ impl Provider for TaskDefinitionProvider {
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.base.client(&ctx.region).await?;
-        // Newest first: an orphan is a revision registered moments before a
-        // crash, so the scan normally stops on the first page.
-        let arns = collect_pages(|token| {
-            let call = client
-                .list_task_definitions()
-                .status(TaskDefinitionStatus::Active)
-                .sort(SortOrder::Desc)
-                .max_results(100)
-                .set_next_token(token);
-            async move {
-                let out = call.send().await.map_err(ecs_err)?;
-                Ok((out.task_definition_arns.unwrap_or_default(), out.next_token))
-            }
-        })
-        .await?;
         let address = ctx.address.to_string();
-        for arn in arns {
-            if let Some((td, tags)) = describe_one(&client, &arn).await?
-                && common::owned_by(&tags, &ctx.owner, Some(&address))
-            {
-                return Ok(Some(Created {
-                    id: arn,
-                    attrs: td_attrs(&td, &tags),
-                }));
+        let found = owned_revisions(&client, &ctx.owner, Some(&address), true).await?;
+        Ok(found.into_iter().next().map(|(arn, td, tags)| Created {
+            attrs: td_attrs(&td, &tags),
+            id: arn,
+        }))
+    }
+
+    async fn list_tagged(
+        &self,
+        ctx: &ObserveCtx,
+    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+        let client = self.base.client(&ctx.region).await?;
+        let found = owned_revisions(&client, &ctx.owner, None, false).await?;
+        Ok(found
+            .into_iter()
+            .map(|(arn, _, tags)| {
+                let address = common::tag_value(&tags, ADDRESS_TAG).map(str::to_string);
+                (arn, address)
+            })
+            .collect())
+    }
+}
+
+/// The active revisions `owner` owns (as `address`, if given), newest
+/// first, with their tags; only the newest when `first_only`. ECS lists
+/// revisions without their tags, so each listed revision costs one
+/// DescribeTaskDefinition: the one way find_orphan (which usually stops at
+/// the newest, registered moments before a crash) and drift's orphan
+/// search (which reads them all) can tell forge's revisions apart.
+async fn owned_revisions(
+    client: &Client,
+    owner: &Owner,
+    address: Option<&str>,
+    first_only: bool,
+) -> Result<Vec<(String, TaskDefinition, Vec<Tag>)>, ProviderError> {
+    let arns = collect_pages(|token| {
+        let call = client
+            .list_task_definitions()
+            .status(TaskDefinitionStatus::Active)
+            .sort(SortOrder::Desc)
+            .max_results(100)
+            .set_next_token(token);
+        async move {
+            let out = call.send().await.map_err(ecs_err)?;
+            Ok((out.task_definition_arns.unwrap_or_default(), out.next_token))
+        }
+    })
+    .await?;
+    let mut found = Vec::new();
+    for arn in arns {
+        if let Some((td, tags)) = describe_one(client, &arn).await?
+            && common::owned_by(&tags, owner, address)
+        {
+            found.push((arn, td, tags));
+            if first_only {
+                break;
             }
         }
-        Ok(None)
     }
+    Ok(found)
 }
 
 #[cfg(test)]
