@@ -20,6 +20,7 @@ const SERVICES: &[forge_e2e::provider_world::Register] = &[
     forge_aws::iam::register,
     forge_aws::logs::register,
     forge_aws::kms::register,
+    forge_aws::sns::register,
     forge_aws::s3::register,
     forge_aws::secretsmanager::register,
     forge_aws::ssm::register,

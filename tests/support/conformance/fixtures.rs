@@ -44,6 +44,8 @@ pub struct Fixtures {
     /// An Aurora PostgreSQL cluster (for cluster instances).
     pub aurora: String,
     pub cache_subnet_group: String,
+    /// An SNS topic (for subscriptions).
+    pub topic: String,
 }
 
 /// Creates `spec` of `kind` as the setup stack's `address`: its id.
@@ -86,6 +88,13 @@ impl Fixtures {
         let (target_group, load_balancers, listeners, cluster, task_definition, services, web_acl) =
             apps;
         let (keys, db_subnet_group, aurora, cache_subnet_group) = data;
+        let topic = make(
+            w,
+            "aws.sns.topic",
+            "topic",
+            json!({"name": "conformance-fixture-topic"}),
+        )
+        .await;
         Fixtures {
             vpc,
             spare_vpcs,
@@ -105,6 +114,7 @@ impl Fixtures {
             db_subnet_group,
             aurora,
             cache_subnet_group,
+            topic,
         }
     }
 

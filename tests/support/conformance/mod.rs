@@ -33,6 +33,7 @@ mod rows_elasticache;
 mod rows_elbv2;
 mod rows_rds;
 mod rows_security;
+mod rows_sns;
 mod rows_wafv2;
 
 pub use fixtures::Fixtures;
@@ -133,6 +134,7 @@ clients! {
     rds: aws_sdk_rds::Client,
     elasticache: aws_sdk_elasticache::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    sns: aws_sdk_sns::Client,
 }
 
 impl Sdk {
@@ -154,6 +156,7 @@ pub fn rows() -> Vec<Row> {
         rows_rds::rows(),
         rows_elasticache::rows(),
         rows_cloudwatch::rows(),
+        rows_sns::rows(),
     ]
     .into_iter()
     .flatten()
