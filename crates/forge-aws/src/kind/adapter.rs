@@ -103,6 +103,15 @@ impl<K: Kind> Provider for KindProvider<K> {
 
     fn normalize(&self, mut attrs: Attrs) -> Attrs {
         tags::normalize_tags(&mut attrs);
+        // A list whose default is empty has one spelling for "none":
+        // absent, null and `[]` all normalize to `[]`.
+        for (name, field) in &self.schema.fields {
+            if field.default == Some(Value::List(Vec::new()))
+                && attrs.get(name).is_none_or(Value::is_null)
+            {
+                attrs.insert(name.clone(), Value::List(Vec::new()));
+            }
+        }
         K::Fields::normalize_attrs(&mut attrs);
         self.kind.normalize(&mut attrs);
         let settable: Vec<&str> = self
