@@ -45,19 +45,13 @@ fn tag_text(v: &Value) -> Option<String> {
 /// The tags to set at create: the user's plus forge's system tags (which
 /// win over a user tag of the same key).
 pub fn create_tags(attrs: &Attrs, system: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    let mut tags = user_tags(attrs);
-    tags.extend(system.iter().map(|(k, v)| (k.clone(), v.clone())));
-    tags
+    with_system(&Tags(user_tags(attrs)), system)
 }
 
 /// The `tags` attribute of an observed resource, without system tags.
 pub fn observed_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
-    Value::Map(
-        tags.into_iter()
-            .filter(|(k, _)| !is_system_key(k))
-            .map(|(k, v)| (k.to_string(), Value::from(v)))
-            .collect(),
-    )
+    use forge_core::fields::FieldValue;
+    observed_map(tags).to_value()
 }
 
 /// The user's tags of an observed object, typed: system tags left out.

@@ -37,6 +37,17 @@ pub struct ResourceCtx {
     pub system_tags: BTreeMap<String, String>,
 }
 
+impl ResourceCtx {
+    /// The context of a batched observe in this resource's region, for
+    /// the same state.
+    pub fn observe_ctx(&self) -> ObserveCtx {
+        ObserveCtx {
+            region: self.region.clone(),
+            owner: self.owner.clone(),
+        }
+    }
+}
+
 /// What a provider's `plan` decided for one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

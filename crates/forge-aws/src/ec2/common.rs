@@ -264,23 +264,6 @@ pub async fn describe_fields<D: Describe, F>(
     ))
 }
 
-/// One object read back after a change; not yet visible (EC2 is
-/// eventually consistent) is a transient failure, retried.
-pub async fn read_back<D: Describe, F>(
-    client: &Client,
-    id: &str,
-    what: &str,
-    to_fields: impl FnMut(&D::Item) -> F,
-) -> Result<F, ProviderError> {
-    let items = describe_ids::<D>(client, &[id.to_string()]).await?;
-    items
-        .first()
-        .map(to_fields)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("{what} {id} not visible after the change"),
-        })
-}
-
 /// A delete call's result: already gone is success.
 pub fn deleted<T>(
     result: Result<

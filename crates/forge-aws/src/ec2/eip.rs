@@ -5,7 +5,7 @@
 //! addresses; the API does not page.
 
 use super::Ec2;
-use super::common::{self, Describe, deleted, describe_fields, describe_ids, ec2_err, read_back};
+use super::common::{self, Describe, deleted, describe_fields, describe_ids, ec2_err};
 use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
@@ -145,14 +145,14 @@ impl Kind for EipKind {
     async fn update(
         &self,
         client: &Client,
-        _ctx: &ResourceCtx,
+        ctx: &ResourceCtx,
         id: &str,
         prior: &EipFields,
         desired: &EipFields,
         _changes: &[FieldChange],
     ) -> Result<EipFields, ProviderError> {
         sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        read_back::<AddressApi, _>(client, id, "address", eip_fields).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

@@ -6,7 +6,7 @@
 //! one DescribeFlowLogs per 200 flow logs (plus pages).
 
 use super::Ec2;
-use super::common::{self, Describe, describe_fields, ec2_err, read_back};
+use super::common::{self, Describe, describe_fields, ec2_err};
 use crate::error::delete_result;
 use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
@@ -212,21 +212,21 @@ impl Kind for FlowLogKind {
                 message: "CreateFlowLogs returned no id".into(),
             })?
             .clone();
-        let fields = read_back::<FlowLogApi, _>(client, &id, "flow log", flow_log_fields).await?;
+        let fields = self.read_back(client, ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
         client: &Client,
-        _ctx: &ResourceCtx,
+        ctx: &ResourceCtx,
         id: &str,
         prior: &FlowLogFields,
         desired: &FlowLogFields,
         _changes: &[FieldChange],
     ) -> Result<FlowLogFields, ProviderError> {
         sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        read_back::<FlowLogApi, _>(client, id, "flow log", flow_log_fields).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

@@ -137,10 +137,8 @@ impl Kind for InternetGatewayKind {
         ctx: &ObserveCtx,
         ids: &[String],
     ) -> Result<BTreeMap<String, InternetGatewayFields>, ProviderError> {
-        let items = describe_ids::<InternetGatewayApi>(client, ids).await?;
-        Ok(common::keyed::<InternetGatewayApi, _>(items, |g| {
-            fields(&ctx.region, g)
-        }))
+        common::describe_fields::<InternetGatewayApi, _>(client, ids, |g| fields(&ctx.region, g))
+            .await
     }
 
     async fn create(
@@ -192,13 +190,7 @@ impl Kind for InternetGatewayKind {
             }
         }
         sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        let items = describe_ids::<InternetGatewayApi>(client, &[id.to_string()]).await?;
-        items
-            .first()
-            .map(|g| fields(&ctx.region, g))
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("internet gateway {id} not visible"),
-            })
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

@@ -8,7 +8,7 @@
 //! Observe cost: one DescribeNatGateways per 200 gateways (plus pages).
 
 use super::Ec2;
-use super::common::{self, Describe, deleted, describe_fields, ec2_err, read_back};
+use super::common::{self, Describe, deleted, describe_fields, ec2_err};
 use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
@@ -185,14 +185,14 @@ impl Kind for NatGatewayKind {
     async fn update(
         &self,
         client: &Client,
-        _ctx: &ResourceCtx,
+        ctx: &ResourceCtx,
         id: &str,
         prior: &NatGatewayFields,
         desired: &NatGatewayFields,
         _changes: &[FieldChange],
     ) -> Result<NatGatewayFields, ProviderError> {
         sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        read_back::<NatGatewayApi, _>(client, id, "NAT gateway", nat_fields).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

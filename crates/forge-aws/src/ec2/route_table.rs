@@ -335,10 +335,7 @@ impl Kind for RouteTableKind {
             })?;
         reconcile(client, &live, desired).await?;
         sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        common::read_back::<RouteTableApi, _>(client, id, "route table", |t| {
-            table_fields(&ctx.region, t)
-        })
-        .await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

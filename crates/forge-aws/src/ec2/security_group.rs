@@ -448,12 +448,7 @@ impl Kind for SecurityGroupKind {
             Err(e) => return Err(e),
         };
         reconcile(client, &id, desired).await?;
-        let fields = observe_groups(client, &ctx.region, std::slice::from_ref(&id))
-            .await?
-            .remove(&id)
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("security group {id} not visible after create"),
-            })?;
+        let fields = self.read_back(client, ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
@@ -468,12 +463,7 @@ impl Kind for SecurityGroupKind {
     ) -> Result<SecurityGroupFields, ProviderError> {
         reconcile(client, id, desired).await?;
         sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        observe_groups(client, &ctx.region, &[id.to_string()])
-            .await?
-            .remove(id)
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("security group {id} not visible after update"),
-            })
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

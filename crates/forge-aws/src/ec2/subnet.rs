@@ -3,7 +3,7 @@
 //! Observe cost: one DescribeSubnets (filter `subnet-id`) per 200 subnets.
 
 use super::Ec2;
-use super::common::{self, Describe, deleted, describe_fields, ec2_err, read_back};
+use super::common::{self, Describe, deleted, describe_fields, ec2_err};
 use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
@@ -159,7 +159,7 @@ impl Kind for SubnetKind {
     async fn update(
         &self,
         client: &Client,
-        _ctx: &ResourceCtx,
+        ctx: &ResourceCtx,
         id: &str,
         prior: &SubnetFields,
         desired: &SubnetFields,
@@ -170,7 +170,7 @@ impl Kind for SubnetKind {
             set_map_public_ip(client, id, want).await?;
         }
         sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        read_back::<SubnetApi, _>(client, id, "subnet", subnet_fields).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

@@ -361,10 +361,7 @@ impl Kind for VpcKind {
             set_dns_attribute(client, id, VpcAttributeName::EnableDnsSupport, false).await?;
         }
         sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        let mut observed = observe_vpcs(client, &ctx.region, &[id.to_string()]).await?;
-        observed.remove(id).ok_or_else(|| ProviderError::Transient {
-            message: format!("VPC {id} not visible after update"),
-        })
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

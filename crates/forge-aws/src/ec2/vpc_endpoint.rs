@@ -7,7 +7,7 @@
 //! one DescribeVpcEndpoints per 200 endpoints (plus pages).
 
 use super::Ec2;
-use super::common::{self, Describe, describe_fields, describe_ids, ec2_err, read_back};
+use super::common::{self, Describe, describe_fields, describe_ids, ec2_err};
 use crate::attrs::set_diff;
 use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
 use crate::normalize;
@@ -308,10 +308,7 @@ impl Kind for VpcEndpointKind {
                 .map_err(ec2_err)?;
         }
         sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        read_back::<VpcEndpointApi, _>(client, id, "VPC endpoint", |e| {
-            endpoint_fields(&ctx.region, e)
-        })
-        .await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

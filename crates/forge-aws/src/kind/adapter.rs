@@ -102,7 +102,6 @@ impl<K: Kind> Provider for KindProvider<K> {
     }
 
     fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        tags::normalize_tags(&mut attrs);
         // A list whose default is empty has one spelling for "none":
         // absent, null and `[]` all normalize to `[]`.
         for (name, field) in &self.schema.fields {
@@ -114,14 +113,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         }
         K::Fields::normalize_attrs(&mut attrs);
         self.kind.normalize(&mut attrs);
-        let settable: Vec<&str> = self
-            .schema
-            .fields
-            .iter()
-            .filter(|(_, f)| f.settable())
-            .map(|(k, _)| k.as_str())
-            .collect();
-        crate::attrs::drop_nulls(&mut attrs, settable);
+        crate::normalize::normalize_common(&self.schema, &mut attrs);
         attrs
     }
 
@@ -204,10 +196,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        let octx = ObserveCtx {
-            region: ctx.region.clone(),
-            owner: ctx.owner.clone(),
-        };
+        let octx = ctx.observe_ctx();
         let address = ctx.address.to_string();
         let listed = self.kind.list_owned(&client, &octx, Some(&address)).await?;
         let Some(id) = tags::pick_orphan(tags::listed_ids(listed), &address) else {

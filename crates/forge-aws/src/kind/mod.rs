@@ -114,6 +114,23 @@ pub trait Kind: Default + Send + Sync + 'static {
         address: Option<&str>,
     ) -> Result<Vec<Owned>, ProviderError>;
 
+    /// Reads one object back after a change, through [`Kind::describe`];
+    /// not yet visible (AWS is eventually consistent) is a transient
+    /// failure, so the engine retries.
+    async fn read_back(
+        &self,
+        client: &ClientOf<Self>,
+        ctx: &ResourceCtx,
+        id: &str,
+    ) -> Result<Self::Fields, ProviderError> {
+        let mut found = self
+            .describe(client, &ctx.observe_ctx(), &[id.to_string()])
+            .await?;
+        found.remove(id).ok_or_else(|| ProviderError::Transient {
+            message: format!("{} {id} not visible after the change", Self::KIND),
+        })
+    }
+
     /// Kind-specific normalization beyond what every kind gets (tags as
     /// text, nulls of settable fields dropped, per-field normalizers
     /// declared on the fields). Runs on desired values too, so it must

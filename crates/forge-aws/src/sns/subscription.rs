@@ -272,7 +272,7 @@ impl Kind for SubscriptionKind {
     async fn update(
         &self,
         client: &Client,
-        _ctx: &ResourceCtx,
+        ctx: &ResourceCtx,
         id: &str,
         prior: &SubscriptionFields,
         desired: &SubscriptionFields,
@@ -288,11 +288,7 @@ impl Kind for SubscriptionKind {
                 .await
                 .map_err(Sns::err)?;
         }
-        describe_one(client, id)
-            .await?
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("SNS subscription {id} not visible"),
-            })
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(

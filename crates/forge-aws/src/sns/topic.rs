@@ -304,7 +304,7 @@ impl Kind for TopicKind {
     async fn update(
         &self,
         client: &Client,
-        _ctx: &ResourceCtx,
+        ctx: &ResourceCtx,
         id: &str,
         prior: &TopicFields,
         desired: &TopicFields,
@@ -315,11 +315,7 @@ impl Kind for TopicKind {
             set_attribute(client, id, name, value).await?;
         }
         sync_tags::<Sns>(client, id, &prior.tags, &desired.tags).await?;
-        describe_one(client, id)
-            .await?
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("SNS topic {id} not visible"),
-            })
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
