@@ -8,16 +8,12 @@ use forge_engine::state::{BackendError, BackendRegistry, StateBackend};
 
 /// The registry of every kind forge ships.
 pub fn registry() -> ProviderRegistry {
-    let mut registry = ProviderRegistry::new();
-    forge_aws::register_all(&mut registry, forge_aws::AwsSettings::default());
-    registry
+    forge::aws::registry(forge_aws::AwsSettings::default())
 }
 
 /// The state backends forge ships: local files and S3.
 pub fn backends() -> BackendRegistry {
-    BackendRegistry::new().with_s3(forge_aws::state::default_factory(
-        forge_aws::AwsSettings::default(),
-    ))
+    forge::aws::backends(forge_aws::AwsSettings::default())
 }
 
 /// Opens the backend a stack's `state:` names (local or S3).

@@ -5,12 +5,13 @@
 //! `cargo run -p forge-embed-example -- [WORKDIR]`
 
 use async_trait::async_trait;
-use forge_core::spec::{Config, Instance, Stack, StateBackendConfig};
-use forge_core::{Address, Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{
-    ApplyOptions, ChangeAction, Created, Engine, Event, FieldChange, ObserveCtx, Plan, PlanOptions,
-    Provider, ProviderError, ProviderRegistry, ResourceCtx, open_backend,
+use forge::provider::{
+    Created, FieldChange, FieldSchema, FieldType, KindSchema, ObserveCtx, Provider, ProviderError,
+    ProviderRegistry, ResourceCtx,
 };
+use forge::spec::{Config, Instance, Stack, StateBackendConfig};
+use forge::state::open_backend;
+use forge::{Address, ApplyOptions, Attrs, ChangeAction, Engine, Event, Plan, PlanOptions, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -36,7 +36,7 @@ pub async fn run(command: &StateCommand) -> anyhow::Result<u8> {
         }
         StateCommand::Show { address: a, .. } => {
             let r = engine.state_show(backend, &address(a)?).await?;
-            println!("{}", forge_engine::state::ops::show(&r));
+            print!("{}", forge_cli::render::render_resource(&r));
         }
         StateCommand::Rm { address: a, .. } => {
             // Locked edits run to their end; a signal stops forge after.

@@ -2,16 +2,19 @@
 //! reports ([`render_drift`]) and the preview `forge refresh` shows
 //! ([`render_refresh_preview`]), the many-stack drift table
 //! ([`render_summary`]) and the line that ends an apply
-//! ([`render_apply_summary`]). Each takes `color` (ANSI colours; the binary
+//! ([`render_apply_summary`]), and one resource of the state
+//! ([`render_resource`], `forge state show`). Each takes `color` (ANSI colours; the binary
 //! decides from `NO_COLOR`, `--no-color` and whether stdout is a terminal).
 
 mod apply;
 mod drift;
 mod paint;
 mod plan;
+mod state;
 mod summary;
 
 pub use apply::render_apply_summary;
 pub use drift::{render_drift, render_refresh_preview, value_text, verdict};
 pub use plan::render_plan;
+pub use state::render_resource;
 pub use summary::render_summary;

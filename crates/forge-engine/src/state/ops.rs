@@ -1,4 +1,5 @@
-//! Pure edits behind `forge state list | show | rm | mv`.
+//! Pure edits behind `forge state list | rm | mv` (the CLI renders
+//! `forge state show`).
 //!
 //! The [`crate::Engine`] wraps them with locking and a compare-and-swap
 //! write; they are here so they can be tested without a backend.
@@ -6,51 +7,10 @@
 use super::{ResourceState, State};
 use crate::error::EngineError;
 use forge_core::Address;
-use std::fmt::Write;
 
 /// Addresses in the state, sorted.
 pub fn list(state: &State) -> Vec<Address> {
     state.resources.iter().map(|r| r.address.clone()).collect()
-}
-
-/// A human rendering of one resource (sensitive values masked).
-pub fn show(resource: &ResourceState) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# {}:", resource.address);
-    let _ = writeln!(out, "kind   = {}", resource.kind);
-    let _ = writeln!(out, "region = {}", resource.region);
-    let _ = writeln!(
-        out,
-        "id     = {}",
-        resource.id.as_deref().unwrap_or("(none)")
-    );
-    if let Some(p) = &resource.pending {
-        let _ = writeln!(
-            out,
-            "pending {:?} since {} (token {})",
-            p.operation,
-            p.started_at.to_rfc3339(),
-            p.token
-        );
-    }
-    let width = resource
-        .attributes
-        .keys()
-        .map(String::len)
-        .max()
-        .unwrap_or(0);
-    for (k, v) in &resource.attributes {
-        let _ = writeln!(out, "  {k:width$} = {v}");
-    }
-    if !resource.dependencies.is_empty() {
-        let deps: Vec<String> = resource
-            .dependencies
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        let _ = writeln!(out, "depends on: {}", deps.join(", "));
-    }
-    out
 }
 
 /// Forgets a resource (it stays in the cloud).
@@ -101,6 +61,5 @@ mod tests {
         );
         assert!(mv(&mut s, &Address::single("zz"), &Address::single("y")).is_err());
         assert!(mv(&mut s, &Address::single("b"), &Address::indexed("a", 0)).is_err());
-        assert!(show(s.get(&Address::single("b")).unwrap()).contains("kind   = k"));
     }
 }
