@@ -78,8 +78,8 @@ pub trait FieldValue: Sized {
         false
     }
 
-    /// A description to use when the struct field has no doc comment (the
-    /// `tags` map documents itself).
+    /// The description of every field of this type, over the field's doc
+    /// comment (the `tags` map documents itself the same way in every kind).
     fn description() -> Option<&'static str> {
         None
     }
@@ -143,11 +143,9 @@ pub fn field_schema<T: FieldValue>(
         default: None,
         description: "",
     };
-    let text = if description.is_empty() {
-        T::description().unwrap_or("")
-    } else {
-        description
-    };
+    // A type that documents itself (`Tags`) reads the same in every kind;
+    // the field's doc comment is then for rustdoc only.
+    let text = T::description().unwrap_or(description);
     base.describe(text)
 }
 

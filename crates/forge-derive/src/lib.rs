@@ -22,8 +22,8 @@
 //! `normalize = <fn(&Value) -> Value>` (applied to known values),
 //! `name = "..."` (the attribute's name when it differs from the Rust
 //! field's; `r#type` is `type` already). The doc comment is the field's
-//! one-line description: every field must have one, or a type that
-//! documents itself (`Tags`).
+//! one-line description: every field must have one. A type that
+//! documents itself (`Tags`) keeps its own description in every kind.
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;

@@ -1,5 +1,5 @@
 //! Shared helpers of the engine's integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, missing_docs)]
 #![allow(clippy::unwrap_used)]
 
 use forge_core::spec::{Config, Instance, Stack};

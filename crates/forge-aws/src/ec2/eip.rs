@@ -57,6 +57,7 @@ pub struct EipFields {
     /// An address pool to allocate from (BYOIP); defaults to Amazon's.
     #[field(optional_computed, force_new)]
     pub public_ipv4_pool: Option<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The allocated public IPv4 address.
     #[field(computed)]

@@ -82,6 +82,7 @@ pub struct FlowLogFields {
     /// Record format (${version} ${account-id} ...); AWS's default when unset.
     #[field(optional_computed, force_new)]
     pub log_format: Option<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// ACTIVE when capturing.
     #[field(computed)]

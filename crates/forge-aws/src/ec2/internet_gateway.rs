@@ -52,6 +52,7 @@ impl Describe for InternetGatewayApi {
 pub struct InternetGatewayFields {
     /// The VPC to attach it to (changing it moves the attachment).
     pub vpc_id: Option<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The gateway's ARN.
     #[field(computed)]

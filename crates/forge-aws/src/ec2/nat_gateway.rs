@@ -74,6 +74,7 @@ pub struct NatGatewayFields {
     /// The private IPv4 address (AWS picks one from the subnet when unset).
     #[field(optional_computed, force_new)]
     pub private_ip_address: Option<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The VPC of the subnet.
     #[field(computed)]

@@ -64,6 +64,7 @@ pub struct RouteTableFields {
     /// Subnets associated with the table (an unordered set).
     #[field(default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
     pub subnet_ids: Option<Vec<String>>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The route table's ARN.
     #[field(computed)]

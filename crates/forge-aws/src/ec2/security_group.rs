@@ -75,6 +75,7 @@ pub struct SecurityGroupFields {
     /// Outbound rules, one per destination; empty means no outbound traffic.
     #[field(default = Value::List(Vec::new()), normalize = sg_rules::normalize_rules)]
     pub egress: Option<Vec<Rule>>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The group's ARN.
     #[field(computed)]

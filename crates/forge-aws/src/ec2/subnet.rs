@@ -59,6 +59,7 @@ pub struct SubnetFields {
     /// Whether instances launched here get a public IPv4 address.
     #[field(default = false)]
     pub map_public_ip_on_launch: Option<bool>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The subnet's ARN.
     #[field(computed)]

@@ -113,6 +113,7 @@ pub struct VpcFields {
     /// Whether instances with public IPs get public DNS hostnames.
     #[field(default = false)]
     pub enable_dns_hostnames: Option<bool>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The VPC's ARN.
     #[field(computed)]

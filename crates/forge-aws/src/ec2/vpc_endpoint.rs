@@ -106,6 +106,7 @@ pub struct VpcEndpointFields {
     /// IAM policy (JSON text or an object); AWS allows everything when unset.
     #[field(optional_computed, normalize = normalize::policy_value)]
     pub policy: Option<Value>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The endpoint's ARN.
     #[field(computed)]

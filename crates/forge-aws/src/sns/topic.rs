@@ -47,6 +47,7 @@ pub struct TopicFields {
     /// The retry policy of HTTP/S deliveries (JSON text or YAML object).
     #[field(normalize = crate::normalize::json_value)]
     pub delivery_policy: Option<Value>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The topic's ARN (its id).
     #[field(computed)]
