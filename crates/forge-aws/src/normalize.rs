@@ -165,6 +165,32 @@ fn canonical(json: &serde_json::Value, key: Option<&str>) -> serde_json::Value {
     }
 }
 
+/// A KMS key id from a key id or key ARN (`arn:...:key/<id>`), so either
+/// spelling in a spec compares equal to the ARN a service reports.
+pub fn kms_key_id(text: &str) -> &str {
+    match text.strip_prefix("arn:") {
+        Some(rest) => rest.rsplit_once(":key/").map(|(_, id)| id).unwrap_or(text),
+        None => text,
+    }
+}
+
+/// [`kms_key_id`] as a field normalizer.
+pub fn kms_key_value(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(kms_key_id(s).to_string()),
+        other => other.clone(),
+    }
+}
+
+/// A field normalizer for identifiers a service stores in lower case
+/// (RDS's `MyDb` is `mydb`).
+pub fn lower_value(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.to_lowercase()),
+        other => other.clone(),
+    }
+}
+
 /// Applies what every kind's `normalize` does: `tags` made a map of
 /// text, and nulls of settable fields dropped so "unset" has one spelling.
 pub fn normalize_common(schema: &KindSchema, attrs: &mut Attrs) {

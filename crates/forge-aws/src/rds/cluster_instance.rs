@@ -7,129 +7,163 @@
 //! instance is added. Deletion is awaited (`await_deletion()`), because a
 //! cluster cannot be deleted while it still has instances.
 //!
-//! The calls are shared with `aws.rds.db_instance` in [`super::instance`].
+//! The calls (and the observe cost) are shared with `aws.rds.db_instance`
+//! in [`super::instance`].
 
-use super::instance::{Flavor, InstanceProvider};
-use crate::clients::AwsClients;
-use crate::tags::tags_field;
-use forge_core::{FieldSchema as F, FieldType as T, KindSchema};
-use std::sync::Arc;
+use super::instance::{Flavor, InstanceKind, instance_fields};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
 
-/// The schema of `aws.rds.cluster_instance`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.rds.cluster_instance",
-        "A DB instance of an Aurora cluster.",
-        [
-            (
-                "db_instance_identifier",
-                F::required(T::String)
-                    .force_new()
-                    .describe("The instance's identifier (stored lower case)."),
-            ),
-            (
-                "db_cluster_identifier",
-                F::required(T::String)
-                    .force_new()
-                    .describe("The cluster it belongs to."),
-            ),
-            (
-                "db_instance_class",
-                F::required(T::String)
-                    .describe("Instance class, e.g. db.r6g.large or db.serverless."),
-            ),
-            (
-                "engine",
-                F::optional(T::String)
-                    .force_new()
-                    .default("aurora-postgresql")
-                    .describe("The cluster's engine."),
-            ),
-            (
-                "promotion_tier",
-                F::optional(T::Number)
-                    .default(1)
-                    .describe("Failover priority, 0 (first) to 15."),
-            ),
-            (
-                "publicly_accessible",
-                F::optional(T::Bool)
-                    .default(false)
-                    .describe("Give the instance a public address."),
-            ),
-            (
-                "performance_insights_enabled",
-                F::optional(T::Bool)
-                    .default(false)
-                    .describe("Turn on Performance Insights."),
-            ),
-            (
-                "performance_insights_kms_key_id",
-                F::optional_computed(T::String).describe("KMS key of Performance Insights data."),
-            ),
-            (
-                "performance_insights_retention_period",
-                F::optional_computed(T::Number)
-                    .describe("Days of Performance Insights data (7, or 31 x months up to 731)."),
-            ),
-            (
-                "monitoring_interval",
-                F::optional(T::Number).default(0).describe(
-                    "Enhanced Monitoring interval in seconds (0 = off; 1, 5, 10, 15, 30, 60).",
-                ),
-            ),
-            (
-                "monitoring_role_arn",
-                F::optional(T::String).describe("IAM role Enhanced Monitoring publishes with."),
-            ),
-            (
-                "availability_zone",
-                F::optional_computed(T::String)
-                    .force_new()
-                    .describe("The instance's Availability Zone (RDS picks one when unset)."),
-            ),
-            (
-                "db_parameter_group_name",
-                F::optional_computed(T::String).describe("The instance's DB parameter group."),
-            ),
-            (
-                "auto_minor_version_upgrade",
-                F::optional(T::Bool)
-                    .default(true)
-                    .describe("Let AWS apply minor engine upgrades in the maintenance window."),
-            ),
-            (
-                "apply_immediately",
-                F::optional(T::Bool).default(false).describe(
-                    "forge: apply modifications now instead of in the next maintenance window.",
-                ),
-            ),
-            ("tags", tags_field()),
-            (
-                "engine_version",
-                F::computed(T::String).describe("The engine version (the cluster's)."),
-            ),
-            (
-                "arn",
-                F::computed(T::String).describe("The instance's ARN."),
-            ),
-            (
-                "endpoint",
-                F::computed(T::String).describe("The instance's own endpoint."),
-            ),
-            (
-                "dbi_resource_id",
-                F::computed(T::String).describe("The instance's region-unique immutable id."),
-            ),
-            (
-                "status",
-                F::computed(T::String).describe("The instance's status."),
-            ),
-        ],
-    )
+instance_fields! {
+    /// The fields of `aws.rds.cluster_instance`.
+    #[derive(Debug, Clone, Default, Fields)]
+    pub struct ClusterInstanceFields {
+        /// The instance's identifier (stored lower case).
+        #[field(force_new, normalize = crate::normalize::lower_value)]
+        pub db_instance_identifier: String,
+        /// The cluster it belongs to.
+        #[field(force_new, normalize = crate::normalize::lower_value)]
+        pub db_cluster_identifier: String,
+        /// Instance class, e.g. db.r6g.large or db.serverless.
+        pub db_instance_class: String,
+        /// The cluster's engine.
+        #[field(force_new, default = "aurora-postgresql")]
+        pub engine: Option<String>,
+        /// Failover priority, 0 (first) to 15.
+        #[field(default = 1)]
+        pub promotion_tier: Option<i32>,
+        /// Give the instance a public address.
+        #[field(default = false)]
+        pub publicly_accessible: Option<bool>,
+        /// Turn on Performance Insights.
+        #[field(default = false)]
+        pub performance_insights_enabled: Option<bool>,
+        /// KMS key of Performance Insights data.
+        #[field(optional_computed, normalize = crate::normalize::kms_key_value)]
+        pub performance_insights_kms_key_id: Option<String>,
+        /// Days of Performance Insights data (7, or 31 x months up to 731).
+        #[field(optional_computed)]
+        pub performance_insights_retention_period: Option<i32>,
+        /// Enhanced Monitoring interval in seconds (0 = off; 1, 5, 10, 15, 30, 60).
+        #[field(default = 0)]
+        pub monitoring_interval: Option<i32>,
+        /// IAM role Enhanced Monitoring publishes with.
+        pub monitoring_role_arn: Option<String>,
+        /// The instance's Availability Zone (RDS picks one when unset).
+        #[field(optional_computed, force_new)]
+        pub availability_zone: Option<String>,
+        /// The instance's DB parameter group.
+        #[field(optional_computed, normalize = crate::normalize::lower_value)]
+        pub db_parameter_group_name: Option<String>,
+        /// Let AWS apply minor engine upgrades in the maintenance window.
+        #[field(default = true)]
+        pub auto_minor_version_upgrade: Option<bool>,
+        /// forge: apply modifications now instead of in the next maintenance window.
+        #[field(default = false)]
+        pub apply_immediately: Option<bool>,
+        pub tags: Tags,
+        /// The engine version (the cluster's).
+        #[field(computed)]
+        pub engine_version: Option<String>,
+        /// The instance's ARN.
+        #[field(computed)]
+        pub arn: Option<String>,
+        /// The instance's own endpoint.
+        #[field(computed)]
+        pub endpoint: Option<String>,
+        /// The instance's region-unique immutable id.
+        #[field(computed)]
+        pub dbi_resource_id: Option<String>,
+        /// The instance's status.
+        #[field(computed)]
+        pub status: Option<String>,
+    }
 }
 
-/// The `aws.rds.cluster_instance` provider.
-pub fn provider(clients: Arc<AwsClients>) -> InstanceProvider {
-    InstanceProvider::new(clients, Flavor::ClusterMember, schema())
+/// An instance of an Aurora cluster.
+pub struct Member;
+
+impl Flavor for Member {
+    const KIND: &'static str = "aws.rds.cluster_instance";
+    const DESCRIPTION: &'static str = "A DB instance of an Aurora cluster.";
+    const MEMBER: bool = true;
+    type Fields = ClusterInstanceFields;
+}
+
+/// The `aws.rds.cluster_instance` kind.
+pub type ClusterInstanceKind = InstanceKind<Member>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AwsClients;
+    use crate::kind::KindProvider;
+    use crate::rds::common::needs_modify;
+    use crate::rds::instance::{AsSpec, observed};
+    use aws_sdk_rds::types::{DbInstance, DbParameterGroupStatus, Tag};
+    use forge_core::fields::Fields;
+    use forge_core::{Attrs, Value};
+    use forge_engine::{PlannedAction, Provider};
+    use std::sync::Arc;
+
+    fn member() -> DbInstance {
+        DbInstance::builder()
+            .db_instance_identifier("app-1")
+            .db_cluster_identifier("app")
+            .db_instance_class("db.r6g.large")
+            .engine("aurora-postgresql")
+            .engine_version("16.6")
+            .promotion_tier(1)
+            .publicly_accessible(false)
+            .performance_insights_enabled(false)
+            .monitoring_interval(0)
+            .availability_zone("us-east-1a")
+            .db_parameter_groups(
+                DbParameterGroupStatus::builder()
+                    .db_parameter_group_name("default.aurora-postgresql16")
+                    .build(),
+            )
+            .auto_minor_version_upgrade(true)
+            .allocated_storage(1)
+            .storage_encrypted(true)
+            .db_instance_status("available")
+            .tag_list(
+                Tag::builder()
+                    .key("forge:apply_immediately")
+                    .value("true")
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn a_cluster_member_shows_only_its_fields_and_plans_no_op() {
+        let p = KindProvider::<ClusterInstanceKind>::new(Arc::new(AwsClients::new(
+            crate::AwsSettings::default(),
+        )));
+        let f = ClusterInstanceFields::from_spec(&observed(&member()));
+        assert_eq!(f.db_cluster_identifier, "app");
+        assert_eq!(f.apply_immediately, Some(true));
+        let prior = f.to_attrs();
+        assert!(!prior.contains_key("allocated_storage"));
+        assert_eq!(f.spec().allocated_storage, None, "never sent");
+        let mut want: Attrs = Value::from_json(&serde_json::json!({
+            "db_instance_identifier": "App-1", "db_cluster_identifier": "app",
+            "db_instance_class": "db.r6g.large", "apply_immediately": true
+        }))
+        .as_map()
+        .cloned()
+        .unwrap();
+        forge_engine::diff::fill_defaults(p.schema(), &mut want);
+        let want = p.normalize(want);
+        let plan = p.plan(Some(&prior), &want);
+        assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        assert!(!p.holds_data());
+        assert!(p.await_deletion());
+        let mut bigger = want.clone();
+        bigger.insert("db_instance_class".into(), Value::from("db.r6g.xlarge"));
+        let plan = p.plan(Some(&prior), &bigger);
+        assert_eq!(plan.action, PlannedAction::Update);
+        assert!(needs_modify(&plan.changes));
+    }
 }

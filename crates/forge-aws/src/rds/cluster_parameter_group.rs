@@ -1,31 +1,43 @@
 //! `aws.rds.cluster_parameter_group`: engine parameters shared by every
 //! instance of an Aurora cluster (family e.g. `aurora-postgresql16`).
 //!
-//! Everything but the RDS calls is shared with `aws.rds.db_parameter_group`
-//! in [`super::parameters`] (fields, user-only comparison, observe cost).
+//! Everything but the name field and the RDS calls is shared with
+//! `aws.rds.db_parameter_group` in [`super::parameters`] (user-only
+//! comparison, observe cost).
 
-use super::parameters::{Flavor, ParameterGroupProvider};
-use crate::clients::AwsClients;
-use std::sync::Arc;
+use super::parameters::{Api, Flavor, ParameterGroupKind, group_fields};
+use crate::kind::ArnShape;
 
-/// The `aws.rds.cluster_parameter_group` provider.
-pub fn provider(clients: Arc<AwsClients>) -> ParameterGroupProvider {
-    ParameterGroupProvider::new(clients, Flavor::Cluster)
+group_fields!(
+    ClusterParameterGroupFields,
+    "db_cluster_parameter_group_name"
+);
+
+/// DB cluster parameter groups.
+pub struct ClusterGroups;
+
+impl Flavor for ClusterGroups {
+    const KIND: &'static str = "aws.rds.cluster_parameter_group";
+    const DESCRIPTION: &'static str =
+        "A DB cluster parameter group (engine settings of Aurora clusters).";
+    const ARN: ArnShape = ArnShape::rest("rds", "cluster-pg:");
+    const API: Api = Api::Cluster;
+    type Fields = ClusterParameterGroupFields;
 }
+
+/// The `aws.rds.cluster_parameter_group` kind.
+pub type ClusterParameterGroupKind = ParameterGroupKind<ClusterGroups>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use forge_engine::Provider;
+    use crate::kind::schema_of;
 
     #[test]
-    fn names_the_cluster_group_field() {
-        let p = provider(Arc::new(AwsClients::new(crate::AwsSettings::default())));
-        assert_eq!(p.schema().kind, "aws.rds.cluster_parameter_group");
-        assert!(
-            p.schema()
-                .field("db_cluster_parameter_group_name")
-                .is_some()
-        );
+    fn names_its_group_field() {
+        let s = schema_of::<ClusterParameterGroupKind>();
+        assert_eq!(s.kind, "aws.rds.cluster_parameter_group");
+        assert!(s.field("db_cluster_parameter_group_name").is_some());
+        assert_eq!(s.fields.len(), 6);
     }
 }

@@ -1,20 +1,18 @@
-//! Code shared by the RDS kinds: error mapping, tags (including the
-//! `forge:` tags that record forge-only settings), the batched
-//! filter-and-marker describe loop, the engine-version rule, readiness and
+//! Code shared by the RDS kinds: tags (including the `forge:` tags that
+//! record forge-only settings), the batched filter-and-marker describe loop
+//! and its matching of ids, the engine-version rule, readiness and
 //! final-snapshot naming.
 
-use crate::error::sdk_error_busy;
-pub use crate::error::{ignore_gone, is_gone};
+use super::Rds;
+use crate::kind::{Owned, Service, TagApi};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
 use aws_sdk_rds::types::{Filter, Tag};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_core::{Attrs, KindSchema, Value};
-use forge_engine::Owner;
-use forge_engine::{ProviderError, Readiness};
+use forge_core::fields::{FieldError, FieldValue, Tags};
+use forge_core::{Attrs, FieldType, KindSchema, Value};
+use forge_engine::{FieldChange, Owner, PlannedChange, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
 /// How often clusters and instances are polled while they converge: they
@@ -23,48 +21,11 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(15);
 /// The default wait for a cluster or instance (resources may set
 /// `timeouts:`).
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60 * 60);
-use std::future::Future;
-
-/// The service name used in errors and as the concurrency group.
-pub const SERVICE: &str = "rds";
-
-/// Concurrent RDS mutations. RDS control-plane calls are rate limited per
-/// account and region; ten in flight is well inside the quota.
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 10);
 
 /// Values per Describe filter. RDS documents no higher cap for
 /// `db-cluster-id` / `db-instance-id` and rejects long filter lists, so
 /// chunks stay at 100.
-pub const FILTER_VALUES: usize = 100;
-
-/// Codes RDS answers while the object is busy with another operation
-/// (creating, modifying, backing up, an instance of a cluster still being
-/// deleted). AWS's guidance is to retry once the operation finishes.
-const BUSY_CODES: &[&str] = &[
-    "InvalidDBClusterStateFault",
-    "InvalidDBInstanceState",
-    "InvalidDBInstanceStateFault",
-    "InvalidDBSubnetGroupStateFault",
-    "InvalidGlobalClusterStateFault",
-    "InvalidDBParameterGroupState",
-    "DBClusterToBeDeletedHasActiveMembers",
-];
-
-/// Maps an RDS SDK error; "busy" states are transient.
-pub fn rds_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error_busy(SERVICE, BUSY_CODES, err)
-}
-
-/// A Describe filter.
-pub fn filter(name: &str, values: Vec<String>) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values))
-        .build()
-}
+const FILTER_VALUES: usize = 100;
 
 /// The items whose identifier is among `ids`: one Describe per chunk of
 /// [`FILTER_VALUES`] ids filtered on `filter_name`, each followed through
@@ -80,10 +41,32 @@ where
 {
     let page = &page;
     for_chunks(ids, FILTER_VALUES, |chunk| {
-        let f = filter(filter_name, chunk);
+        let f = Filter::builder()
+            .name(filter_name)
+            .set_values(Some(chunk))
+            .build();
         async move { collect_pages(|marker| page(Some(f.clone()), marker)).await }
     })
     .await
+}
+
+/// The found objects as fields, keyed by the ids asked for: RDS stores
+/// identifiers lower case, and an id recorded in another case still
+/// matches its object.
+pub fn by_id<T, F>(
+    found: &[T],
+    ids: &[String],
+    name: impl Fn(&T) -> Option<&str>,
+    fields: impl Fn(&T) -> F,
+) -> BTreeMap<String, F> {
+    let mut out = BTreeMap::new();
+    for item in found {
+        let Some(n) = name(item) else { continue };
+        for id in ids.iter().filter(|i| i.eq_ignore_ascii_case(n)) {
+            out.insert(id.clone(), fields(item));
+        }
+    }
+    out
 }
 
 /// RDS tags from a key/value map.
@@ -99,126 +82,158 @@ pub fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
         .filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))
 }
 
-/// The value of one tag.
-pub fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
     tag_pairs(tags).find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
-/// The `tags` attribute of an observed object (system tags hidden).
-pub fn observed_tags(tags: &[Tag]) -> Value {
-    tags::observed_tags(tag_pairs(tags))
+/// The user tags of an observed object (system tags hidden).
+pub fn user_tags(tags: &[Tag]) -> Tags {
+    tags::observed_map(tag_pairs(tags))
 }
 
-/// `(id, forge:address)` of the items owned by `stack` (and `address`).
+/// The tags of an RDS object by ARN (for the kinds whose describe
+/// returns none).
+pub async fn arn_tags(client: &aws_sdk_rds::Client, arn: &str) -> Result<Vec<Tag>, ProviderError> {
+    let out = (client.list_tags_for_resource())
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(Rds::err)?;
+    Ok(out.tag_list().to_vec())
+}
+
+/// `(id, forge:address)` of the items owned by `owner` (and `address`).
 pub fn owned<T>(
     items: &[T],
     owner: &Owner,
     address: Option<&str>,
     id: impl Fn(&T) -> Option<&str>,
     tags_of: impl Fn(&T) -> &[Tag],
-) -> Vec<(String, Option<String>)> {
+) -> Vec<Owned> {
     items
         .iter()
-        .filter(|i| tags::owned_by(tag_pairs(tags_of(i)), owner, address))
+        .filter(|i| owner.owns(tag_pairs(tags_of(i)), address))
         .filter_map(|i| {
-            Some((
-                id(i)?.to_string(),
-                tag_value(tags_of(i), ADDRESS_TAG).map(str::to_string),
-            ))
+            let at = tag_value(tags_of(i), ADDRESS_TAG).map(str::to_string);
+            Some((id(i)?.to_string(), at))
         })
         .collect()
 }
 
-/// The tag recording a forge-only setting (`forge:skip_final_snapshot`).
-pub fn setting_tag(field: &str) -> String {
-    format!("forge:{field}")
+/// Identifiers as a sorted set (security groups, log types, subnets).
+pub fn sorted<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<String> = items.into_iter().map(str::to_string).collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
-/// The forge-only settings of `attrs` (those of `fields` that are set) as
-/// tags, so refresh and destroy see what the spec said.
-pub fn setting_tags(attrs: &Attrs, fields: &[&str]) -> BTreeMap<String, String> {
-    fields
-        .iter()
-        .filter_map(|f| {
-            let text = match attrs.get(*f).map(Value::unmarked)? {
-                Value::Bool(b) => b.to_string(),
-                Value::String(s) if !s.is_empty() => s.clone(),
-                _ => return None,
-            };
-            Some((setting_tag(f), text))
-        })
-        .collect()
-}
+/// A sensitive text field (a master password). The state records it only
+/// as a hash (`{"sha256": ...}`), which reads as `Secret(None)`: kinds never
+/// need the old value, only whether it changed, which the plan says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Secret(pub Option<String>);
 
-/// The forge-only settings recorded on an object, read back from its tags
-/// (`true`/`false` become booleans).
-pub fn settings_from_tags(tags: &[Tag], fields: &[&str]) -> Vec<(String, Value)> {
-    fields
-        .iter()
-        .filter_map(|f| {
-            let text = tag_value(tags, &setting_tag(f))?;
-            let v = match text {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                other => Value::from(other),
-            };
-            Some((f.to_string(), v))
-        })
-        .collect()
-}
-
-/// User tags plus recorded settings: the tag set forge manages on an object
-/// (ownership tags excluded: they never change).
-pub fn managed_tags(attrs: &Attrs, settings: &[&str]) -> BTreeMap<String, String> {
-    let mut t = tags::user_tags(attrs);
-    t.extend(setting_tags(attrs, settings));
-    t
-}
-
-/// Brings the managed tags of the object `arn` from `prior` to `desired`
-/// with at most one AddTagsToResource and one RemoveTagsFromResource.
-pub async fn sync_tags(
-    client: &aws_sdk_rds::Client,
-    arn: &str,
-    prior: &Attrs,
-    desired: &Attrs,
-    settings: &[&str],
-) -> Result<(), ProviderError> {
-    let (set, remove) = tags::diff(
-        &managed_tags(prior, settings),
-        &managed_tags(desired, settings),
-    );
-    if !set.is_empty() {
-        client
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(to_tags(&set)))
-            .send()
-            .await
-            .map_err(rds_err)?;
+impl FieldValue for Secret {
+    fn field_type() -> FieldType {
+        FieldType::String
     }
-    if !remove.is_empty() {
-        client
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(rds_err)?;
+    fn from_value(value: &Value) -> Result<Self, FieldError> {
+        match value {
+            Value::Map(m) if m.contains_key("sha256") => Ok(Secret(None)),
+            other => Option::<String>::from_value(other).map(Secret),
+        }
     }
-    Ok(())
+    fn to_value(&self) -> Value {
+        self.0.to_value()
+    }
+    fn optional() -> bool {
+        true
+    }
+}
+
+/// The forge-only settings of a cluster or instance (`skip_final_snapshot`,
+/// `final_snapshot_identifier`, `apply_immediately`): not RDS properties,
+/// so forge records them on the object as `forge:<name>` tags and refresh
+/// and destroy see what the spec said. A kind without one leaves it `None`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    pub skip_final_snapshot: Option<bool>,
+    pub final_snapshot_identifier: Option<String>,
+    pub apply_immediately: Option<bool>,
+}
+
+impl Settings {
+    /// The settings that are set, as tags.
+    fn tags(&self) -> BTreeMap<String, String> {
+        let name = self.final_snapshot_identifier.clone();
+        [
+            (
+                "skip_final_snapshot",
+                self.skip_final_snapshot.map(|b| b.to_string()),
+            ),
+            ("final_snapshot_identifier", name.filter(|s| !s.is_empty())),
+            (
+                "apply_immediately",
+                self.apply_immediately.map(|b| b.to_string()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((format!("forge:{k}"), v?)))
+        .collect()
+    }
+
+    /// The settings recorded on an object; an unrecorded flag is false.
+    pub fn from_tags(tags: &[Tag]) -> Settings {
+        let get = |k: &str| tag_value(tags, &format!("forge:{k}"));
+        Settings {
+            skip_final_snapshot: Some(get("skip_final_snapshot") == Some("true")),
+            final_snapshot_identifier: get("final_snapshot_identifier").map(str::to_string),
+            apply_immediately: Some(get("apply_immediately") == Some("true")),
+        }
+    }
+
+    /// The snapshot to take when deleting `id`, or `None` when the settings
+    /// say to skip it: `final_snapshot_identifier`, else
+    /// `<id>-final-<UTC timestamp>`.
+    pub fn final_snapshot(&self, id: &str, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+        if self.skip_final_snapshot == Some(true) {
+            return None;
+        }
+        Some(
+            self.final_snapshot_identifier
+                .clone()
+                .unwrap_or_else(|| format!("{id}-final-{}", now.format("%Y%m%d%H%M%S"))),
+        )
+    }
 }
 
 /// The tags to set at create: user tags, forge's system tags and the
 /// recorded settings.
-pub fn create_tags(
-    desired: &Attrs,
-    system: &BTreeMap<String, String>,
-    settings: &[&str],
-) -> Vec<Tag> {
-    let mut t = tags::create_tags(desired, system);
-    t.extend(setting_tags(desired, settings));
+pub fn create_tags(user: &Tags, ctx: &ResourceCtx, settings: &Settings) -> Vec<Tag> {
+    let mut t = tags::with_system(user, &ctx.system_tags);
+    t.extend(settings.tags());
     to_tags(&t)
+}
+
+/// Brings the user tags and recorded settings of the object `arn` from
+/// `prior` to `desired` with at most one AddTagsToResource and one
+/// RemoveTagsFromResource (ownership tags never change).
+pub async fn sync_tags_and_settings(
+    client: &aws_sdk_rds::Client,
+    arn: &str,
+    prior: (&Tags, &Settings),
+    desired: (&Tags, &Settings),
+) -> Result<(), ProviderError> {
+    let managed = |(t, s): (&Tags, &Settings)| tags::with_system(t, &s.tags());
+    let (set, remove) = tags::diff(&managed(prior), &managed(desired));
+    if !set.is_empty() {
+        Rds::tag(client, arn, &set).await?;
+    }
+    if !remove.is_empty() {
+        Rds::untag(client, arn, &remove).await?;
+    }
+    Ok(())
 }
 
 /// Whether a live engine version satisfies the spec's: equal, or the spec
@@ -230,20 +245,31 @@ pub fn version_covers(spec: &str, live: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('.'))
 }
 
-/// When the spec's `engine_version` is a prefix of the live one, plans with
-/// the live version, so a minor version AWS picked or upgraded to is not a
-/// diff.
-pub fn align_version(prior: Option<&Attrs>, desired: &mut Attrs) {
-    let live = prior
-        .and_then(|p| p.get("engine_version"))
-        .and_then(Value::as_str);
+/// The plan of a kind with an `engine_version`: when the spec's version is
+/// a prefix of the live one, it plans with the live version, so a minor
+/// version AWS picked or upgraded to is not a diff.
+pub fn version_plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+    let mut desired = desired.clone();
+    let live = prior.and_then(|p| p.get("engine_version")?.as_str());
     let spec = desired.get("engine_version").and_then(Value::as_str);
     if let (Some(live), Some(spec)) = (live, spec)
         && version_covers(spec, live)
     {
-        let live = live.to_string();
-        desired.insert("engine_version".into(), Value::String(live));
+        desired.insert("engine_version".into(), Value::from(live));
     }
+    forge_engine::diff::schema_plan(schema, prior, &desired)
+}
+
+/// The engine version a Modify call sends (none when the live version
+/// satisfies the spec's) and whether it is a major upgrade.
+pub fn version_change(prior: &Option<String>, desired: &Option<String>) -> (Option<String>, bool) {
+    let live = prior.as_deref();
+    let send = desired
+        .clone()
+        .filter(|d| live.is_none_or(|p| !version_covers(d, p)));
+    let major = |v: &str| v.split('.').next().unwrap_or(v).to_string();
+    let upgrade = matches!((&send, live), (Some(v), Some(p)) if major(v) != major(p));
+    (send, upgrade)
 }
 
 fn version_parts(v: &str) -> Vec<u64> {
@@ -260,6 +286,48 @@ pub fn classify_version(path: &str, recorded: &Value, live: &Value) -> Option<St
     let (rp, lp) = (version_parts(r), version_parts(l));
     (rp.first() == lp.first() && lp > rp)
         .then(|| format!("automatic minor version upgrade {r} -> {l}"))
+}
+
+/// Whether the plan's `changes` touch `field` (or a part of it).
+pub fn changed(changes: &[FieldChange], field: &str) -> bool {
+    changes.iter().any(|c| {
+        c.path == field
+            || c.path
+                .strip_prefix(field)
+                .is_some_and(|r| r.starts_with('.'))
+    })
+}
+
+/// Whether `changes` need a Modify call: tags and the forge-only settings
+/// ([`Settings`]) are tags only.
+pub fn needs_modify(changes: &[FieldChange]) -> bool {
+    const TAG_ONLY: &[&str] = &[
+        "tags",
+        "skip_final_snapshot",
+        "final_snapshot_identifier",
+        "apply_immediately",
+    ];
+    changes
+        .iter()
+        .any(|c| !TAG_ONLY.contains(&c.path.split('.').next().unwrap_or("")))
+}
+
+/// The desired value when it is set and differs from the prior one: what
+/// a Modify call sends for a field.
+pub fn pick<T: PartialEq + Clone>(prior: &Option<T>, desired: &Option<T>) -> Option<T> {
+    desired.clone().filter(|d| prior.as_ref() != Some(d))
+}
+
+/// An identifier RDS reports, lower case as the spec's normalize makes it.
+pub fn lower(v: Option<&str>) -> Option<String> {
+    v.map(str::to_lowercase)
+}
+
+/// The KMS key of an observed object, as a key id, only when it is
+/// encrypted (an emulator may report a placeholder otherwise).
+pub fn kms_key(on: bool, key: Option<&str>) -> Option<String> {
+    key.filter(|_| on)
+        .map(|k| crate::normalize::kms_key_id(k).to_string())
 }
 
 /// Statuses from which a cluster or instance never becomes available
@@ -280,72 +348,28 @@ const FAILED: &[&str] = &[
 /// Readiness from an RDS status: `available` is ready, the failure states
 /// above fail, everything else (`creating`, `modifying`, `backing-up`,
 /// `upgrading`, `resetting-master-credentials`, `renaming`, ...) is pending.
-pub fn readiness_of(observed: &Attrs) -> Readiness {
-    match observed.get("status").and_then(Value::as_str) {
+pub fn readiness_of(status: Option<&str>) -> Readiness {
+    match status {
         None | Some("available") => Readiness::Ready,
         Some(s) if FAILED.contains(&s) => Readiness::Failed(s.to_string()),
         Some(s) => Readiness::Pending(s.to_string()),
     }
 }
 
-/// The snapshot to take when deleting `id`, or `None` when the recorded
-/// settings say to skip it: `final_snapshot_identifier`, else
-/// `<id>-final-<UTC timestamp>`.
-pub fn final_snapshot(
-    prior: &Attrs,
-    id: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Option<String> {
-    if prior.get("skip_final_snapshot").and_then(Value::as_bool) == Some(true) {
-        return None;
-    }
-    Some(
-        crate::attrs::opt_str(prior, "final_snapshot_identifier")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{id}-final-{}", now.format("%Y%m%d%H%M%S"))),
-    )
-}
-
-/// Lower-cases identifier fields: RDS stores identifiers in lower case, so
-/// `MyDb` in a spec must compare equal to the `mydb` AWS reports.
-pub fn lower_fields(attrs: &mut Attrs, names: &[&str]) {
-    for n in names {
-        if let Some(Value::String(s)) = attrs.get_mut(*n) {
-            *s = s.to_lowercase();
-        }
-    }
-}
-
-/// Normalizes KMS key fields to the key id, so a key id and a key ARN in a
-/// spec both compare equal to the ARN RDS reports.
-pub fn kms_fields(attrs: &mut Attrs, names: &[&str]) {
-    for n in names {
-        if let Some(Value::String(s)) = attrs.get_mut(*n) {
-            *s = crate::kms::key_id_of(s).to_string();
-        }
-    }
-}
-
-/// Keeps only the schema's fields (and `id`): observers that read a shared
-/// AWS type fill more than one kind uses.
-pub fn retain_schema(schema: &KindSchema, attrs: &mut Attrs) {
-    attrs.retain(|k, _| k == "id" || schema.fields.contains_key(k));
-}
-
-/// An i32 for the SDK from an integer field.
-pub fn opt_i32(attrs: &Attrs, name: &str) -> Result<Option<i32>, ProviderError> {
-    crate::attrs::opt_i64(attrs, name)
-        .map(|v| {
-            i32::try_from(v)
-                .map_err(|_| ProviderError::Invalid(format!("`{name}` is out of range")))
-        })
-        .transpose()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::busy_as_transient;
+
+    #[test]
+    fn a_recorded_password_hash_reads_as_unknown() {
+        let hash = Value::from_json(&serde_json::json!({"sha256": "ab12"}));
+        assert_eq!(Secret::from_value(&hash), Ok(Secret(None)));
+        let pw = Secret::from_value(&Value::from("pw")).unwrap();
+        assert_eq!(pw, Secret(Some("pw".into())));
+        assert_eq!(pw.to_value(), Value::from("pw"));
+        let other = Value::from_json(&serde_json::json!({"x": 1}));
+        assert!(Secret::from_value(&other).is_err());
+    }
 
     #[test]
     fn versions_pinned_by_prefix() {
@@ -354,13 +378,11 @@ mod tests {
         assert!(version_covers("16.4", "16.4.2"));
         assert!(!version_covers("16.4", "16.6"));
         assert!(!version_covers("1", "16.4"));
-        let prior = Attrs::from([("engine_version".to_string(), Value::from("16.6"))]);
-        let mut want = Attrs::from([("engine_version".to_string(), Value::from("16"))]);
-        align_version(Some(&prior), &mut want);
-        assert_eq!(want["engine_version"], Value::from("16.6"));
-        let mut pinned = Attrs::from([("engine_version".to_string(), Value::from("16.4"))]);
-        align_version(Some(&prior), &mut pinned);
-        assert_eq!(pinned["engine_version"], Value::from("16.4"));
+        let v = |s: &str| Some(s.to_string());
+        assert_eq!(version_change(&v("16.6"), &v("16")), (None, false));
+        assert_eq!(version_change(&v("16.6"), &v("16.4")), (v("16.4"), false));
+        assert_eq!(version_change(&v("15.4"), &v("16.4")), (v("16.4"), true));
+        assert_eq!(version_change(&v("16.6"), &None), (None, false));
     }
 
     #[test]
@@ -374,62 +396,31 @@ mod tests {
     }
 
     #[test]
-    fn busy_states_are_retried_and_not_found_faults_are_gone() {
-        let e = busy_as_transient(
-            SERVICE,
-            BUSY_CODES,
-            ProviderError::Api {
-                code: "InvalidDBClusterStateFault".into(),
-                message: "busy".into(),
-            },
-        );
-        assert!(e.is_retryable());
-        for code in [
-            "DBClusterNotFoundFault",
-            "DBInstanceNotFound",
-            "DBSubnetGroupNotFoundFault",
-        ] {
-            assert!(is_gone(&ProviderError::Api {
-                code: code.into(),
-                message: String::new()
-            }));
-        }
-        assert!(!is_gone(&ProviderError::Api {
-            code: "InvalidParameterValue".into(),
-            message: String::new()
-        }));
-    }
-
-    #[test]
     fn readiness_follows_status() {
-        let s = |v: &str| Attrs::from([("status".to_string(), Value::from(v))]);
-        assert_eq!(readiness_of(&s("available")), Readiness::Ready);
+        assert_eq!(readiness_of(Some("available")), Readiness::Ready);
         assert_eq!(
-            readiness_of(&s("backing-up")),
+            readiness_of(Some("backing-up")),
             Readiness::Pending("backing-up".into())
         );
         assert_eq!(
-            readiness_of(&s("incompatible-parameters")),
+            readiness_of(Some("incompatible-parameters")),
             Readiness::Failed("incompatible-parameters".into())
         );
     }
 
     #[test]
     fn settings_round_trip_through_tags() {
-        let a = Attrs::from([
-            ("skip_final_snapshot".to_string(), Value::Bool(true)),
-            ("final_snapshot_identifier".to_string(), Value::from("last")),
-        ]);
-        let fields = [
-            "skip_final_snapshot",
-            "final_snapshot_identifier",
-            "apply_immediately",
-        ];
-        let tags = to_tags(&setting_tags(&a, &fields));
+        let s = Settings {
+            skip_final_snapshot: Some(true),
+            final_snapshot_identifier: Some("last".into()),
+            apply_immediately: None,
+        };
+        let tags = to_tags(&s.tags());
         assert_eq!(tags.len(), 2);
-        let back: Attrs = settings_from_tags(&tags, &fields).into_iter().collect();
-        assert_eq!(back["skip_final_snapshot"], Value::Bool(true));
-        assert_eq!(back["final_snapshot_identifier"], Value::from("last"));
+        let back = Settings::from_tags(&tags);
+        assert_eq!(back.skip_final_snapshot, Some(true));
+        assert_eq!(back.final_snapshot_identifier.as_deref(), Some("last"));
+        assert_eq!(back.apply_immediately, Some(false));
     }
 
     #[test]
@@ -437,13 +428,20 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
+        let none = Settings::default();
         assert_eq!(
-            final_snapshot(&Attrs::new(), "db1", now).as_deref(),
+            none.final_snapshot("db1", now).as_deref(),
             Some("db1-final-20260102030405")
         );
-        let named = Attrs::from([("final_snapshot_identifier".to_string(), Value::from("keep"))]);
-        assert_eq!(final_snapshot(&named, "db1", now).as_deref(), Some("keep"));
-        let skip = Attrs::from([("skip_final_snapshot".to_string(), Value::Bool(true))]);
-        assert_eq!(final_snapshot(&skip, "db1", now), None);
+        let named = Settings {
+            final_snapshot_identifier: Some("keep".into()),
+            ..Settings::default()
+        };
+        assert_eq!(named.final_snapshot("db1", now).as_deref(), Some("keep"));
+        let skip = Settings {
+            skip_final_snapshot: Some(true),
+            ..Settings::default()
+        };
+        assert_eq!(skip.final_snapshot("db1", now), None);
     }
 }

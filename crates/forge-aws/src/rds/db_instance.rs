@@ -4,75 +4,149 @@
 //! It holds data (`holds_data()`), refuses deletion while
 //! `deletion_protection` is on, and on destroy takes a final snapshot
 //! unless `skip_final_snapshot` (forge-only settings recorded as `forge:`
-//! tags, like the cluster's). The calls are shared with
-//! `aws.rds.cluster_instance` in [`super::instance`].
+//! tags, like the cluster's). The calls (and the observe cost) are shared
+//! with `aws.rds.cluster_instance` in [`super::instance`].
 
-use super::instance::{Flavor, InstanceProvider};
-use crate::clients::AwsClients;
-use crate::tags::tags_field;
-use forge_core::{FieldSchema as F, FieldType as T, KindSchema};
-use std::sync::Arc;
+use super::common::Secret;
+use super::instance::{Flavor, InstanceKind, instance_fields};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
 
-/// The schema of `aws.rds.db_instance`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.rds.db_instance",
-        "A standalone RDS DB instance (PostgreSQL, MySQL, ...).",
-        [
-            ("db_instance_identifier", F::required(T::String).force_new().describe("The instance's identifier (stored lower case).")),
-            ("db_instance_class", F::required(T::String).describe("Instance class, e.g. db.t4g.micro.")),
-            ("engine", F::optional(T::String).force_new().default("postgres").describe("The engine: postgres, mysql, ...")),
-            ("engine_version", F::optional_computed(T::String).describe("Engine version; `16` or `16.4` pins a prefix and accepts AWS's minor versions.")),
-            ("allocated_storage", F::required(T::Number).describe("Storage in GiB (can only grow).")),
-            ("max_allocated_storage", F::optional(T::Number).describe("Storage autoscaling limit in GiB.")),
-            ("storage_type", F::optional_computed(T::String).describe("gp3, gp2, io1, io2 ...")),
-            ("multi_az", F::optional(T::Bool).default(false).describe("Keep a synchronous standby in another Availability Zone.")),
-            ("db_subnet_group_name", F::optional_computed(T::String).force_new().describe("The DB subnet group.")),
-            ("vpc_security_group_ids", F::optional_computed(T::list(T::String)).describe("Security groups of the instance.")),
-            ("storage_encrypted", F::optional(T::Bool).force_new().default(false).describe("Encrypt the storage.")),
-            ("kms_key_id", F::optional_computed(T::String).force_new().describe("KMS key (id or ARN) for the storage encryption.")),
-            ("master_username", F::optional_computed(T::String).force_new().describe("The master user.")),
-            ("master_user_password", F::optional(T::String).sensitive().describe("The master password; never read back, stored in state as a hash.")),
-            ("manage_master_user_password", F::optional(T::Bool).default(false).describe("Let RDS keep the master password in Secrets Manager.")),
-            ("db_name", F::optional(T::String).force_new().describe("The database created with the instance.")),
-            ("backup_retention_period", F::optional(T::Number).default(1).describe("Days of automated backups (0-35; 0 turns backups off).")),
-            ("deletion_protection", F::optional(T::Bool).default(false).describe("Refuse deletion while true.")),
-            ("publicly_accessible", F::optional(T::Bool).default(false).describe("Give the instance a public address.")),
-            ("performance_insights_enabled", F::optional(T::Bool).default(false).describe("Turn on Performance Insights.")),
-            ("performance_insights_kms_key_id", F::optional_computed(T::String).describe("KMS key of Performance Insights data.")),
-            ("performance_insights_retention_period", F::optional_computed(T::Number).describe("Days of Performance Insights data.")),
-            ("monitoring_interval", F::optional(T::Number).default(0).describe("Enhanced Monitoring interval in seconds (0 = off).")),
-            ("monitoring_role_arn", F::optional(T::String).describe("IAM role Enhanced Monitoring publishes with.")),
-            ("availability_zone", F::optional_computed(T::String).force_new().describe("The instance's Availability Zone (not with multi_az).")),
-            ("db_parameter_group_name", F::optional_computed(T::String).describe("The DB parameter group.")),
-            ("auto_minor_version_upgrade", F::optional(T::Bool).default(true).describe("Let AWS apply minor engine upgrades in the maintenance window.")),
-            ("skip_final_snapshot", F::optional(T::Bool).default(false).describe("forge: delete without a final snapshot.")),
-            ("final_snapshot_identifier", F::optional(T::String).describe("forge: name of the final snapshot (default <id>-final-<UTC timestamp>).")),
-            ("apply_immediately", F::optional(T::Bool).default(false).describe("forge: apply modifications now instead of in the next maintenance window.")),
-            ("tags", tags_field()),
-            ("arn", F::computed(T::String).describe("The instance's ARN.")),
-            ("endpoint", F::computed(T::String).describe("The instance's endpoint address.")),
-            ("dbi_resource_id", F::computed(T::String).describe("The instance's region-unique immutable id.")),
-            ("master_user_secret_arn", F::computed(T::String).describe("The Secrets Manager secret of a managed master password.")),
-            ("status", F::computed(T::String).describe("The instance's status.")),
-        ],
-    )
+instance_fields! {
+    /// The fields of `aws.rds.db_instance`.
+    #[derive(Debug, Clone, Default, Fields)]
+    pub struct DbInstanceFields {
+        /// The instance's identifier (stored lower case).
+        #[field(force_new, normalize = crate::normalize::lower_value)]
+        pub db_instance_identifier: String,
+        /// Instance class, e.g. db.t4g.micro.
+        pub db_instance_class: String,
+        /// The engine: postgres, mysql, ...
+        #[field(force_new, default = "postgres")]
+        pub engine: Option<String>,
+        /// Engine version; `16` or `16.4` pins a prefix and accepts AWS's minor versions.
+        #[field(optional_computed)]
+        pub engine_version: Option<String>,
+        /// Storage in GiB (can only grow).
+        pub allocated_storage: i32,
+        /// Storage autoscaling limit in GiB.
+        pub max_allocated_storage: Option<i32>,
+        /// gp3, gp2, io1, io2 ...
+        #[field(optional_computed)]
+        pub storage_type: Option<String>,
+        /// Keep a synchronous standby in another Availability Zone.
+        #[field(default = false)]
+        pub multi_az: Option<bool>,
+        /// The DB subnet group.
+        #[field(optional_computed, force_new, normalize = crate::normalize::lower_value)]
+        pub db_subnet_group_name: Option<String>,
+        /// Security groups of the instance.
+        #[field(optional_computed, normalize = crate::attrs::set_value)]
+        pub vpc_security_group_ids: Option<Vec<String>>,
+        /// Encrypt the storage.
+        #[field(force_new, default = false)]
+        pub storage_encrypted: Option<bool>,
+        /// KMS key (id or ARN) for the storage encryption.
+        #[field(optional_computed, force_new, normalize = crate::normalize::kms_key_value)]
+        pub kms_key_id: Option<String>,
+        /// The master user.
+        #[field(optional_computed, force_new)]
+        pub master_username: Option<String>,
+        /// The master password; never read back, stored in state as a hash.
+        #[field(sensitive)]
+        pub master_user_password: Secret,
+        /// Let RDS keep the master password in Secrets Manager.
+        #[field(default = false)]
+        pub manage_master_user_password: Option<bool>,
+        /// The database created with the instance.
+        #[field(force_new)]
+        pub db_name: Option<String>,
+        /// Days of automated backups (0-35; 0 turns backups off).
+        #[field(default = 1)]
+        pub backup_retention_period: Option<i32>,
+        /// Refuse deletion while true.
+        #[field(default = false)]
+        pub deletion_protection: Option<bool>,
+        /// Give the instance a public address.
+        #[field(default = false)]
+        pub publicly_accessible: Option<bool>,
+        /// Turn on Performance Insights.
+        #[field(default = false)]
+        pub performance_insights_enabled: Option<bool>,
+        /// KMS key of Performance Insights data.
+        #[field(optional_computed, normalize = crate::normalize::kms_key_value)]
+        pub performance_insights_kms_key_id: Option<String>,
+        /// Days of Performance Insights data.
+        #[field(optional_computed)]
+        pub performance_insights_retention_period: Option<i32>,
+        /// Enhanced Monitoring interval in seconds (0 = off).
+        #[field(default = 0)]
+        pub monitoring_interval: Option<i32>,
+        /// IAM role Enhanced Monitoring publishes with.
+        pub monitoring_role_arn: Option<String>,
+        /// The instance's Availability Zone (not with multi_az).
+        #[field(optional_computed, force_new)]
+        pub availability_zone: Option<String>,
+        /// The DB parameter group.
+        #[field(optional_computed, normalize = crate::normalize::lower_value)]
+        pub db_parameter_group_name: Option<String>,
+        /// Let AWS apply minor engine upgrades in the maintenance window.
+        #[field(default = true)]
+        pub auto_minor_version_upgrade: Option<bool>,
+        /// forge: delete without a final snapshot.
+        #[field(default = false)]
+        pub skip_final_snapshot: Option<bool>,
+        /// forge: name of the final snapshot (default <id>-final-<UTC timestamp>).
+        pub final_snapshot_identifier: Option<String>,
+        /// forge: apply modifications now instead of in the next maintenance window.
+        #[field(default = false)]
+        pub apply_immediately: Option<bool>,
+        pub tags: Tags,
+        /// The instance's ARN.
+        #[field(computed)]
+        pub arn: Option<String>,
+        /// The instance's endpoint address.
+        #[field(computed)]
+        pub endpoint: Option<String>,
+        /// The instance's region-unique immutable id.
+        #[field(computed)]
+        pub dbi_resource_id: Option<String>,
+        /// The Secrets Manager secret of a managed master password.
+        #[field(computed)]
+        pub master_user_secret_arn: Option<String>,
+        /// The instance's status.
+        #[field(computed)]
+        pub status: Option<String>,
+    }
 }
 
-/// The `aws.rds.db_instance` provider.
-pub fn provider(clients: Arc<AwsClients>) -> InstanceProvider {
-    InstanceProvider::new(clients, Flavor::Standalone, schema())
+/// A standalone instance.
+pub struct Standalone;
+
+impl Flavor for Standalone {
+    const KIND: &'static str = "aws.rds.db_instance";
+    const DESCRIPTION: &'static str = "A standalone RDS DB instance (PostgreSQL, MySQL, ...).";
+    const MEMBER: bool = false;
+    type Fields = DbInstanceFields;
 }
+
+/// The `aws.rds.db_instance` kind.
+pub type DbInstanceKind = InstanceKind<Standalone>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AwsClients;
+    use crate::kind::KindProvider;
     use forge_core::{Attrs, Value};
     use forge_engine::{PlannedAction, Provider};
+    use std::sync::Arc;
 
     #[test]
     fn standalone_instances_hold_data_and_replace_on_encryption_changes() {
-        let p = provider(Arc::new(AwsClients::new(crate::AwsSettings::default())));
+        let p = KindProvider::<DbInstanceKind>::new(Arc::new(AwsClients::new(
+            crate::AwsSettings::default(),
+        )));
         assert!(p.holds_data());
         let spec = |v: serde_json::Value| {
             let mut a: Attrs = Value::from_json(&v).as_map().cloned().unwrap();

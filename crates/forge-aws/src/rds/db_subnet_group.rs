@@ -9,116 +9,59 @@
 //! each found group's tags with ListTagsForResource (the describe returns
 //! none), at most eight at once: 1 + N requests for N groups.
 
-use super::common::{
-    CONCURRENCY, create_tags, ignore_gone, lower_fields, observed_tags, owned, rds_err, sync_tags,
-};
-use crate::attrs::attrs;
-use crate::attrs::{opt_str, req_str, str_list, str_or_null, str_set};
-use crate::clients::AwsClients;
-use crate::normalize::normalize_common;
+use super::Rds;
+use super::common::{Settings, arn_tags, by_id, create_tags, owned, sorted, user_tags};
+use crate::error::ignore_gone;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
 use crate::paging::{collect_pages, concurrent};
-use crate::tags;
-use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{DbSubnetGroup, Tag};
-#[cfg(test)]
-use forge_core::Value;
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema};
-use forge_engine::Owner;
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 
 /// Tag reads in flight at once.
 const TAG_CONCURRENCY: usize = 8;
 /// The description used when the spec gives none (the API requires one).
 const DEFAULT_DESCRIPTION: &str = "Managed by forge";
 
-/// The `aws.rds.db_subnet_group` provider.
-pub struct DbSubnetGroupProvider {
-    clients: Arc<AwsClients>,
-    schema: KindSchema,
+/// The fields of `aws.rds.db_subnet_group`.
+#[derive(Debug, Clone, Fields)]
+pub struct DbSubnetGroupFields {
+    /// The group's name (stored lower case).
+    #[field(force_new, normalize = crate::normalize::lower_value)]
+    pub db_subnet_group_name: String,
+    /// What the group is for.
+    #[field(default = DEFAULT_DESCRIPTION)]
+    pub db_subnet_group_description: Option<String>,
+    /// Subnets of one VPC covering at least two Availability Zones.
+    #[field(normalize = crate::attrs::set_value)]
+    pub subnet_ids: Vec<String>,
+    pub tags: Tags,
+    /// The group's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The VPC of the subnets.
+    #[field(computed)]
+    pub vpc_id: Option<String>,
 }
 
-impl DbSubnetGroupProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        DbSubnetGroupProvider {
-            clients,
-            schema: schema(),
-        }
+/// The `aws.rds.db_subnet_group` kind.
+#[derive(Default)]
+pub struct DbSubnetGroupKind;
+
+fn group_fields(g: &DbSubnetGroup, tags: &[Tag]) -> DbSubnetGroupFields {
+    let text = |v: Option<&str>| v.map(str::to_string);
+    DbSubnetGroupFields {
+        db_subnet_group_name: g.db_subnet_group_name().unwrap_or_default().to_lowercase(),
+        db_subnet_group_description: text(g.db_subnet_group_description()),
+        subnet_ids: sorted(g.subnets().iter().filter_map(|s| s.subnet_identifier())),
+        tags: user_tags(tags),
+        arn: text(g.db_subnet_group_arn()),
+        vpc_id: text(g.vpc_id()),
     }
-
-    async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
-    }
-}
-
-/// The schema of `aws.rds.db_subnet_group`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.rds.db_subnet_group",
-        "A DB subnet group: where RDS places a cluster's or instance's network interfaces.",
-        [
-            (
-                "db_subnet_group_name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The group's name (stored lower case)."),
-            ),
-            (
-                "db_subnet_group_description",
-                FieldSchema::optional(FieldType::String)
-                    .default(DEFAULT_DESCRIPTION)
-                    .describe("What the group is for."),
-            ),
-            (
-                "subnet_ids",
-                FieldSchema::required(FieldType::list(FieldType::String))
-                    .describe("Subnets of one VPC covering at least two Availability Zones."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The group's ARN."),
-            ),
-            (
-                "vpc_id",
-                FieldSchema::computed(FieldType::String).describe("The VPC of the subnets."),
-            ),
-        ],
-    )
-}
-
-static SCHEMA: LazyLock<KindSchema> = LazyLock::new(schema);
-
-fn normalize(mut a: Attrs) -> Attrs {
-    lower_fields(&mut a, &["db_subnet_group_name"]);
-    crate::attrs::normalize_set(&mut a, "subnet_ids");
-    normalize_common(&SCHEMA, &mut a);
-    a
-}
-
-fn group_attrs(g: &DbSubnetGroup, tags: &[Tag]) -> Attrs {
-    normalize(attrs([
-        ("id", str_or_null(g.db_subnet_group_name())),
-        (
-            "db_subnet_group_name",
-            str_or_null(g.db_subnet_group_name()),
-        ),
-        (
-            "db_subnet_group_description",
-            str_or_null(g.db_subnet_group_description()),
-        ),
-        (
-            "subnet_ids",
-            str_set(g.subnets().iter().filter_map(|s| s.subnet_identifier())),
-        ),
-        ("tags", observed_tags(tags)),
-        ("arn", str_or_null(g.db_subnet_group_arn())),
-        ("vpc_id", str_or_null(g.vpc_id())),
-    ]))
 }
 
 /// Every subnet group of the region (one paged DescribeDBSubnetGroups).
@@ -129,7 +72,7 @@ async fn list_groups(client: &Client) -> Result<Vec<DbSubnetGroup>, ProviderErro
             .set_marker(marker)
             .send()
             .await
-            .map_err(rds_err)?;
+            .map_err(Rds::err)?;
         Ok((
             out.db_subnet_groups().to_vec(),
             out.marker().map(str::to_string),
@@ -138,20 +81,8 @@ async fn list_groups(client: &Client) -> Result<Vec<DbSubnetGroup>, ProviderErro
     .await
 }
 
-/// The tags of an RDS object by ARN.
-pub async fn arn_tags(client: &Client, arn: &str) -> Result<Vec<Tag>, ProviderError> {
-    Ok(client
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(rds_err)?
-        .tag_list()
-        .to_vec())
-}
-
-/// The listed groups with their tags (one tag read per group).
-async fn with_tags(
+/// The groups with their tags (one tag read per group).
+async fn groups_tagged(
     client: &Client,
     groups: Vec<DbSubnetGroup>,
 ) -> Result<Vec<(DbSubnetGroup, Vec<Tag>)>, ProviderError> {
@@ -165,143 +96,93 @@ async fn with_tags(
     .await
 }
 
-async fn observe_groups(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let wanted: Vec<String> = ids.iter().map(|i| i.to_lowercase()).collect();
-    let found: Vec<DbSubnetGroup> = list_groups(client)
-        .await?
-        .into_iter()
-        .filter(|g| {
-            g.db_subnet_group_name()
-                .is_some_and(|n| wanted.contains(&n.to_lowercase()))
-        })
-        .collect();
-    let mut out = BTreeMap::new();
-    for (g, tags) in with_tags(client, found).await? {
-        if let Some(name) = g.db_subnet_group_name() {
-            // Keyed by the id as recorded, whatever its case.
-            for id in ids.iter().filter(|i| i.eq_ignore_ascii_case(name)) {
-                out.insert(id.clone(), group_attrs(&g, &tags));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The groups tagged as owned by `stack` (and `address`).
-async fn owned_groups(
-    client: &Client,
-    owner: &Owner,
-    address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let tagged = with_tags(client, list_groups(client).await?).await?;
-    Ok(owned(
-        &tagged,
-        owner,
-        address,
-        |(g, _)| g.db_subnet_group_name(),
-        |(_, t)| t.as_slice(),
-    ))
-}
-
-async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    crate::attrs::observed(
-        observe_groups(client, &[id.to_string()]).await?,
-        id,
-        "DB subnet group",
-    )
-}
-
 #[async_trait]
-impl Provider for DbSubnetGroupProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for DbSubnetGroupKind {
+    const KIND: &'static str = "aws.rds.db_subnet_group";
+    const DESCRIPTION: &'static str =
+        "A DB subnet group: where RDS places a cluster's or instance's network interfaces.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("rds", "subgrp:"));
+    type Service = Rds;
+    type Fields = DbSubnetGroupFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(attrs)
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let client = self.client(&ctx.region).await?;
-        observe_groups(&client, ids).await
+    ) -> Result<BTreeMap<String, DbSubnetGroupFields>, ProviderError> {
+        let all = list_groups(client).await?;
+        let wanted = |g: &DbSubnetGroup| {
+            let name = g.db_subnet_group_name().unwrap_or_default();
+            ids.iter().any(|i| i.eq_ignore_ascii_case(name))
+        };
+        let found = groups_tagged(client, all.into_iter().filter(wanted).collect()).await?;
+        let fields = |(g, t): &(DbSubnetGroup, Vec<Tag>)| group_fields(g, t);
+        Ok(by_id(
+            &found,
+            ids,
+            |(g, _)| g.db_subnet_group_name(),
+            fields,
+        ))
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &DbSubnetGroupFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let name = req_str(desired, "db_subnet_group_name")?.to_lowercase();
+    ) -> Result<Made<DbSubnetGroupFields>, ProviderError> {
+        let name = desired.db_subnet_group_name.to_lowercase();
+        let description = desired.db_subnet_group_description.as_deref();
         client
             .create_db_subnet_group()
             .db_subnet_group_name(&name)
-            .db_subnet_group_description(
-                opt_str(desired, "db_subnet_group_description").unwrap_or(DEFAULT_DESCRIPTION),
-            )
-            .set_subnet_ids(Some(str_list(desired, "subnet_ids")))
-            .set_tags(Some(create_tags(desired, &ctx.system_tags, &[])))
+            .db_subnet_group_description(description.unwrap_or(DEFAULT_DESCRIPTION))
+            .set_subnet_ids(Some(desired.subnet_ids.clone()))
+            .set_tags(Some(create_tags(&desired.tags, ctx, &Settings::default())))
             .send()
             .await
-            .map_err(rds_err)?;
-        Ok(Created {
-            attrs: observe_one(&client, &name).await?,
-            id: name,
-        })
+            .map_err(Rds::err)?;
+        let fields = self.read_back(client, ctx, &name).await?;
+        Ok(Made { id: name, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
-        changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        if changes
-            .iter()
-            .any(|c| c.path == "subnet_ids" || c.path == "db_subnet_group_description")
+        prior: &DbSubnetGroupFields,
+        desired: &DbSubnetGroupFields,
+        _changes: &[FieldChange],
+    ) -> Result<DbSubnetGroupFields, ProviderError> {
+        let description = desired.db_subnet_group_description.as_deref();
+        if prior.subnet_ids != desired.subnet_ids
+            || prior.db_subnet_group_description.as_deref() != description
         {
             client
                 .modify_db_subnet_group()
                 .db_subnet_group_name(id)
-                .db_subnet_group_description(
-                    opt_str(desired, "db_subnet_group_description").unwrap_or(DEFAULT_DESCRIPTION),
-                )
-                .set_subnet_ids(Some(str_list(desired, "subnet_ids")))
+                .db_subnet_group_description(description.unwrap_or(DEFAULT_DESCRIPTION))
+                .set_subnet_ids(Some(desired.subnet_ids.clone()))
                 .send()
                 .await
-                .map_err(rds_err)?;
+                .map_err(Rds::err)?;
         }
-        if let Some(arn) = opt_str(prior, "arn") {
-            sync_tags(&client, arn, prior, desired, &[]).await?;
+        if let Some(arn) = &prior.arn {
+            sync_tags::<Rds>(client, arn, &prior.tags, &desired.tags).await?;
         }
-        observe_one(&client, id).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &DbSubnetGroupFields,
     ) -> Result<(), ProviderError> {
-        let client = self.client(&ctx.region).await?;
         ignore_gone(
             client
                 .delete_db_subnet_group()
@@ -309,39 +190,40 @@ impl Provider for DbSubnetGroupProvider {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(rds_err),
+                .map_err(Rds::err),
         )
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = &self.client(&ctx.region).await?;
-        let ids = owned_groups(client, &ctx.owner, Some(&ctx.address.to_string())).await?;
-        tags::adopt_owned(ctx, ids, |id| async move {
-            observe_groups(client, std::slice::from_ref(&id)).await
-        })
-        .await
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        owned_groups(&client, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let tagged = groups_tagged(client, list_groups(client).await?).await?;
+        Ok(owned(
+            &tagged,
+            &ctx.owner,
+            address,
+            |(g, _)| g.db_subnet_group_name(),
+            |(_, t)| t.as_slice(),
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AwsClients;
+    use crate::kind::KindProvider;
     use aws_sdk_rds::types::Subnet;
+    use forge_core::Value;
+    use forge_core::fields::Fields;
+    use forge_engine::Provider;
+    use std::sync::Arc;
 
     #[test]
-    fn observed_group_covers_the_schema_and_compares_to_the_spec() {
+    fn observed_group_covers_the_fields_and_compares_to_the_spec() {
         let g = DbSubnetGroup::builder()
             .db_subnet_group_name("db")
             .db_subnet_group_description("d")
@@ -354,22 +236,25 @@ mod tests {
             Tag::builder().key("env").value("dev").build(),
             Tag::builder().key("forge:stack").value("s").build(),
         ];
-        let a = group_attrs(&g, &tags);
-        for f in schema().fields.keys() {
-            assert!(a.contains_key(f), "missing {f}");
-        }
+        let f = group_fields(&g, &tags);
+        assert_eq!(f.subnet_ids, ["subnet-a", "subnet-b"]);
+        assert_eq!(f.tags.0.len(), 1);
+        assert_eq!(f.vpc_id.as_deref(), Some("vpc-1"));
+        let p = KindProvider::<DbSubnetGroupKind>::new(Arc::new(AwsClients::new(
+            crate::AwsSettings::default(),
+        )));
         let mut want = Value::from_json(&serde_json::json!({
             "db_subnet_group_name": "DB",
             "db_subnet_group_description": "d",
-            "subnet_ids": ["subnet-a", "subnet-b"],
+            "subnet_ids": ["subnet-b", "subnet-a"],
             "tags": {"env": "dev"}
         }))
         .as_map()
         .cloned()
         .unwrap();
-        forge_engine::diff::fill_defaults(&SCHEMA, &mut want);
-        let want = normalize(want);
-        let plan = forge_engine::diff::schema_plan(&SCHEMA, Some(&a), &want);
+        forge_engine::diff::fill_defaults(p.schema(), &mut want);
+        let want = p.normalize(want);
+        let plan = p.plan(Some(&f.to_attrs()), &want);
         assert_eq!(
             plan.action,
             forge_engine::PlannedAction::NoOp,

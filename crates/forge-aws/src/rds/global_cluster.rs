@@ -12,145 +12,75 @@
 //! Observe cost: one DescribeGlobalClusters listing (paged with `Marker`;
 //! its `Filters` take no identifier), tags from its `TagList`.
 
+use super::Rds;
 use super::common::{
-    CONCURRENCY, classify_version, ignore_gone, lower_fields, observed_tags, owned, rds_err,
-    readiness_of, to_tags,
+    Settings, by_id, classify_version, create_tags, lower, owned, readiness_of, sorted, user_tags,
+    version_plan,
 };
-use crate::attrs::attrs;
-use crate::attrs::{bool_or_null, opt_bool, opt_str, req_str, str_or_null, str_set};
-use crate::clients::AwsClients;
-use crate::normalize::normalize_common;
+use crate::error::ignore_gone;
+use crate::kind::{Kind, Made, Owned, Service, sync_tags};
 use crate::paging::collect_pages;
-use crate::tags;
-use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::GlobalCluster;
-use forge_core::{Attrs, FieldSchema as F, FieldType as T, KindSchema, Value};
-use forge_engine::Owner;
-use forge_engine::{
-    Created, FieldChange, ObserveCtx, PlannedChange, Provider, ProviderError, Readiness,
-    ResourceCtx,
-};
+use forge_core::fields::Tags;
+use forge_core::{Attrs, KindSchema, Value};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 
-/// The `aws.rds.global_cluster` provider.
-pub struct GlobalClusterProvider {
-    clients: Arc<AwsClients>,
-    schema: KindSchema,
+/// The fields of `aws.rds.global_cluster`.
+#[derive(Debug, Clone, Fields)]
+pub struct GlobalClusterFields {
+    /// The global database's identifier.
+    #[field(force_new, normalize = crate::normalize::lower_value)]
+    pub global_cluster_identifier: String,
+    /// aurora-postgresql or aurora-mysql.
+    #[field(force_new, default = "aurora-postgresql")]
+    pub engine: Option<String>,
+    /// Engine version (prefix pinning as for clusters).
+    #[field(optional_computed, force_new)]
+    pub engine_version: Option<String>,
+    /// The database created in the primary cluster.
+    #[field(force_new)]
+    pub database_name: Option<String>,
+    /// Whether member clusters are encrypted.
+    #[field(force_new, default = false)]
+    pub storage_encrypted: Option<bool>,
+    /// Refuse deletion while true.
+    #[field(default = false)]
+    pub deletion_protection: Option<bool>,
+    pub tags: Tags,
+    /// The global database's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// ARNs of the member clusters.
+    #[field(computed)]
+    pub members: Option<Vec<String>>,
+    /// The global database's status.
+    #[field(computed)]
+    pub status: Option<String>,
 }
 
-impl GlobalClusterProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        GlobalClusterProvider {
-            clients,
-            schema: schema(),
-        }
+/// The `aws.rds.global_cluster` kind.
+#[derive(Default)]
+pub struct GlobalClusterKind;
+
+fn global_fields(g: &GlobalCluster) -> GlobalClusterFields {
+    let text = |v: Option<&str>| v.map(str::to_string);
+    let members = g.global_cluster_members().iter();
+    GlobalClusterFields {
+        global_cluster_identifier: lower(g.global_cluster_identifier()).unwrap_or_default(),
+        engine: text(g.engine()),
+        engine_version: text(g.engine_version()),
+        database_name: text(g.database_name()),
+        storage_encrypted: Some(g.storage_encrypted().unwrap_or(false)),
+        deletion_protection: g.deletion_protection(),
+        tags: user_tags(g.tag_list()),
+        arn: text(g.global_cluster_arn()),
+        members: Some(sorted(members.filter_map(|m| m.db_cluster_arn()))),
+        status: text(g.status()),
     }
-
-    async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
-    }
-}
-
-/// The schema of `aws.rds.global_cluster`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.rds.global_cluster",
-        "An Aurora global database spanning regions.",
-        [
-            (
-                "global_cluster_identifier",
-                F::required(T::String)
-                    .force_new()
-                    .describe("The global database's identifier."),
-            ),
-            (
-                "engine",
-                F::optional(T::String)
-                    .force_new()
-                    .default("aurora-postgresql")
-                    .describe("aurora-postgresql or aurora-mysql."),
-            ),
-            (
-                "engine_version",
-                F::optional_computed(T::String)
-                    .force_new()
-                    .describe("Engine version (prefix pinning as for clusters)."),
-            ),
-            (
-                "database_name",
-                F::optional(T::String)
-                    .force_new()
-                    .describe("The database created in the primary cluster."),
-            ),
-            (
-                "storage_encrypted",
-                F::optional(T::Bool)
-                    .force_new()
-                    .default(false)
-                    .describe("Whether member clusters are encrypted."),
-            ),
-            (
-                "deletion_protection",
-                F::optional(T::Bool)
-                    .default(false)
-                    .describe("Refuse deletion while true."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                F::computed(T::String).describe("The global database's ARN."),
-            ),
-            (
-                "members",
-                F::computed(T::list(T::String)).describe("ARNs of the member clusters."),
-            ),
-            (
-                "status",
-                F::computed(T::String).describe("The global database's status."),
-            ),
-        ],
-    )
-}
-
-static SCHEMA: LazyLock<KindSchema> = LazyLock::new(schema);
-
-fn normalize(mut a: Attrs) -> Attrs {
-    lower_fields(&mut a, &["global_cluster_identifier"]);
-    normalize_common(&SCHEMA, &mut a);
-    a
-}
-
-fn global_attrs(g: &GlobalCluster) -> Attrs {
-    normalize(attrs([
-        ("id", str_or_null(g.global_cluster_identifier())),
-        (
-            "global_cluster_identifier",
-            str_or_null(g.global_cluster_identifier()),
-        ),
-        ("engine", str_or_null(g.engine())),
-        ("engine_version", str_or_null(g.engine_version())),
-        ("database_name", str_or_null(g.database_name())),
-        (
-            "storage_encrypted",
-            Value::Bool(g.storage_encrypted().unwrap_or(false)),
-        ),
-        ("deletion_protection", bool_or_null(g.deletion_protection())),
-        ("tags", observed_tags(g.tag_list())),
-        ("arn", str_or_null(g.global_cluster_arn())),
-        (
-            "members",
-            str_set(
-                g.global_cluster_members()
-                    .iter()
-                    .filter_map(|m| m.db_cluster_arn()),
-            ),
-        ),
-        ("status", str_or_null(g.status())),
-    ]))
 }
 
 async fn list_all(client: &Client) -> Result<Vec<GlobalCluster>, ProviderError> {
@@ -160,7 +90,7 @@ async fn list_all(client: &Client) -> Result<Vec<GlobalCluster>, ProviderError> 
             .set_marker(marker)
             .send()
             .await
-            .map_err(rds_err)?;
+            .map_err(Rds::err)?;
         Ok((
             out.global_clusters().to_vec(),
             out.marker().map(str::to_string),
@@ -169,148 +99,102 @@ async fn list_all(client: &Client) -> Result<Vec<GlobalCluster>, ProviderError> 
     .await
 }
 
-/// `(id, forge:address)` of the global clusters owned by `stack` (and
-/// `address`).
-async fn owned_globals(
-    client: &Client,
-    owner: &Owner,
-    address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let all = list_all(client).await?;
-    Ok(owned(
-        &all,
-        owner,
-        address,
-        |g| g.global_cluster_identifier(),
-        |g| g.tag_list(),
-    ))
-}
-
-async fn observe_globals(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let mut out = BTreeMap::new();
-    for g in list_all(client).await? {
-        let Some(name) = g.global_cluster_identifier() else {
-            continue;
-        };
-        for id in ids.iter().filter(|i| i.eq_ignore_ascii_case(name)) {
-            out.insert(id.clone(), global_attrs(&g));
-        }
-    }
-    Ok(out)
-}
-
-async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    crate::attrs::observed(
-        observe_globals(client, &[id.to_string()]).await?,
-        id,
-        "global cluster",
-    )
-}
-
 #[async_trait]
-impl Provider for GlobalClusterProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
-
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
+impl Kind for GlobalClusterKind {
+    const KIND: &'static str = "aws.rds.global_cluster";
+    const DESCRIPTION: &'static str = "An Aurora global database spanning regions.";
+    // Global clusters have no region in their ARN: the tag index (per
+    // region) never lists them.
+    type Service = Rds;
+    type Fields = GlobalClusterFields;
 
     fn await_deletion(&self) -> bool {
         true
     }
 
-    fn readiness(&self, observed: &Attrs) -> Readiness {
-        readiness_of(observed)
+    fn readiness(&self, observed: &GlobalClusterFields) -> Readiness {
+        readiness_of(observed.status.as_deref())
     }
 
     fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
         classify_version(path, recorded, live)
     }
 
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(attrs)
+    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+        version_plan(schema, prior, desired)
     }
 
-    fn plan(&self, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
-        let mut desired = desired.clone();
-        super::common::align_version(prior, &mut desired);
-        forge_engine::diff::schema_plan(&self.schema, prior, &desired)
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let client = self.client(&ctx.region).await?;
-        observe_globals(&client, ids).await
+    ) -> Result<BTreeMap<String, GlobalClusterFields>, ProviderError> {
+        let all = list_all(client).await?;
+        Ok(by_id(
+            &all,
+            ids,
+            |g| g.global_cluster_identifier(),
+            global_fields,
+        ))
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        d: &Attrs,
+        d: &GlobalClusterFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let id = req_str(d, "global_cluster_identifier")?.to_lowercase();
+    ) -> Result<Made<GlobalClusterFields>, ProviderError> {
+        let id = d.global_cluster_identifier.to_lowercase();
         client
             .create_global_cluster()
             .global_cluster_identifier(&id)
-            .engine(opt_str(d, "engine").unwrap_or("aurora-postgresql"))
-            .set_engine_version(opt_str(d, "engine_version").map(str::to_string))
-            .set_database_name(opt_str(d, "database_name").map(str::to_string))
-            .storage_encrypted(opt_bool(d, "storage_encrypted").unwrap_or(false))
-            .deletion_protection(opt_bool(d, "deletion_protection").unwrap_or(false))
-            .set_tags(Some(to_tags(&tags::create_tags(d, &ctx.system_tags))))
+            .engine(d.engine.as_deref().unwrap_or("aurora-postgresql"))
+            .set_engine_version(d.engine_version.clone())
+            .set_database_name(d.database_name.clone())
+            .storage_encrypted(d.storage_encrypted.unwrap_or(false))
+            .deletion_protection(d.deletion_protection.unwrap_or(false))
+            .set_tags(Some(create_tags(&d.tags, ctx, &Settings::default())))
             .send()
             .await
-            .map_err(rds_err)?;
-        Ok(Created {
-            attrs: observe_one(&client, &id).await?,
-            id,
-        })
+            .map_err(Rds::err)?;
+        let fields = self.read_back(client, ctx, &id).await?;
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        d: &Attrs,
-        changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        if changes.iter().any(|c| c.path == "deletion_protection") {
+        prior: &GlobalClusterFields,
+        d: &GlobalClusterFields,
+        _changes: &[FieldChange],
+    ) -> Result<GlobalClusterFields, ProviderError> {
+        let protect = d.deletion_protection.unwrap_or(false);
+        if prior.deletion_protection.unwrap_or(false) != protect {
             client
                 .modify_global_cluster()
                 .global_cluster_identifier(id)
-                .deletion_protection(opt_bool(d, "deletion_protection").unwrap_or(false))
+                .deletion_protection(protect)
                 .send()
                 .await
-                .map_err(rds_err)?;
+                .map_err(Rds::err)?;
         }
-        if let Some(arn) = opt_str(prior, "arn") {
-            super::common::sync_tags(&client, arn, prior, d, &[]).await?;
+        if let Some(arn) = &prior.arn {
+            sync_tags::<Rds>(client, arn, &prior.tags, &d.tags).await?;
         }
-        observe_one(&client, id).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &GlobalClusterFields,
     ) -> Result<(), ProviderError> {
-        let client = self.client(&ctx.region).await?;
         ignore_gone(
             client
                 .delete_global_cluster()
@@ -318,37 +202,31 @@ impl Provider for GlobalClusterProvider {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(rds_err),
+                .map_err(Rds::err),
         )
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = &self.client(&ctx.region).await?;
-        let ids = owned_globals(client, &ctx.owner, Some(&ctx.address.to_string())).await?;
-        tags::adopt_owned(ctx, ids, |id| async move {
-            observe_globals(client, std::slice::from_ref(&id)).await
-        })
-        .await
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        owned_globals(&client, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let all = list_all(client).await?;
+        let (owner, id) = (&ctx.owner, GlobalCluster::global_cluster_identifier);
+        Ok(owned(&all, owner, address, id, GlobalCluster::tag_list))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AwsClients;
+    use crate::kind::KindProvider;
     use aws_sdk_rds::types::GlobalClusterMember;
-    use forge_engine::PlannedAction;
+    use forge_core::fields::Fields;
+    use forge_engine::{PlannedAction, Provider};
+    use std::sync::Arc;
 
     #[test]
     fn observed_global_cluster_plans_no_op() {
@@ -366,18 +244,20 @@ mod tests {
             )
             .status("available")
             .build();
-        let prior = global_attrs(&g);
-        let p =
-            GlobalClusterProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())));
+        let prior = global_fields(&g).to_attrs();
+        let p = KindProvider::<GlobalClusterKind>::new(Arc::new(AwsClients::new(
+            crate::AwsSettings::default(),
+        )));
         let mut want: Attrs = Value::from_json(&serde_json::json!({
-            "global_cluster_identifier": "app-global", "engine_version": "16", "storage_encrypted": true
+            "global_cluster_identifier": "App-Global", "engine_version": "16", "storage_encrypted": true
         }))
         .as_map()
         .cloned()
         .unwrap();
-        forge_engine::diff::fill_defaults(&SCHEMA, &mut want);
-        let plan = p.plan(Some(&prior), &normalize(want));
+        forge_engine::diff::fill_defaults(p.schema(), &mut want);
+        let plan = p.plan(Some(&prior), &p.normalize(want));
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
         assert!(!p.holds_data());
+        assert_eq!(p.readiness(&prior), Readiness::Ready);
     }
 }

@@ -1,6 +1,8 @@
 //! The part `aws.rds.cluster_parameter_group` and `aws.rds.db_parameter_group`
 //! share: both are a named group of engine parameters with the same
-//! fields, differing only in which RDS calls they use ([`Flavor`]).
+//! fields, differing only in the name field and in which RDS calls they
+//! use ([`Api`]). One kind implementation ([`ParameterGroupKind`]) serves
+//! both; each kind converts its fields to and from [`Group`].
 //!
 //! Only parameters the spec sets are compared: observe reads the group's
 //! parameters with `Source=user` (those someone changed from the family's
@@ -17,27 +19,19 @@
 //! reads its user parameters (paged) and its tags (ListTagsForResource),
 //! at most eight groups at once: 1 + 2N requests for N groups.
 
-use super::common::{
-    CONCURRENCY, create_tags, ignore_gone, lower_fields, observed_tags, owned, rds_err, sync_tags,
-};
-use super::db_subnet_group::arn_tags;
-use crate::attrs::attrs;
-use crate::attrs::{opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
-use crate::normalize::normalize_common;
+use super::Rds;
+use super::common::{Settings, arn_tags, by_id, create_tags, owned, user_tags};
+use crate::error::ignore_gone;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
 use crate::paging::{collect_pages, concurrent};
-use crate::tags;
-use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::Owner;
-use forge_engine::{
-    Created, FieldChange, ObserveCtx, PlannedChange, Provider, ProviderError, ResourceCtx,
-};
+use forge_core::fields::{Fields, Tags};
+use forge_core::{Attrs, KindSchema, Value};
+use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::marker::PhantomData;
 
 /// Groups read at once.
 const READ_CONCURRENCY: usize = 8;
@@ -45,73 +39,121 @@ const READ_CONCURRENCY: usize = 8;
 const PARAMS_PER_CALL: usize = 20;
 /// The apply method when the spec names none.
 const IMMEDIATE: &str = "immediate";
+/// The description when the spec gives none (the API requires one).
+pub const DEFAULT_DESCRIPTION: &str = "Managed by forge";
 
-/// Which kind of parameter group.
+/// Which RDS calls a parameter group kind uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
+pub enum Api {
     /// DB cluster parameter groups (Aurora clusters).
     Cluster,
     /// DB parameter groups (instances).
     Instance,
 }
 
-impl Flavor {
-    fn kind(self) -> &'static str {
-        match self {
-            Flavor::Cluster => "aws.rds.cluster_parameter_group",
-            Flavor::Instance => "aws.rds.db_parameter_group",
-        }
-    }
-
-    /// The name field (AWS's `DBClusterParameterGroupName` /
-    /// `DBParameterGroupName`).
-    fn name_field(self) -> &'static str {
-        match self {
-            Flavor::Cluster => "db_cluster_parameter_group_name",
-            Flavor::Instance => "db_parameter_group_name",
-        }
-    }
+/// A group's fields, whichever the kind.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub family: String,
+    pub description: Option<String>,
+    pub parameters: Option<BTreeMap<String, Value>>,
+    pub tags: Tags,
+    pub arn: Option<String>,
 }
 
-/// The schema of either kind.
-pub fn schema(flavor: Flavor) -> KindSchema {
-    let what = match flavor {
-        Flavor::Cluster => "A DB cluster parameter group (engine settings of Aurora clusters).",
-        Flavor::Instance => "A DB parameter group (engine settings of DB instances).",
+/// One of the two parameter group kinds.
+pub trait Flavor: Send + Sync + 'static {
+    /// `aws.rds.<kind>`.
+    const KIND: &'static str;
+    /// The schema's description.
+    const DESCRIPTION: &'static str;
+    /// The ARN shape.
+    const ARN: ArnShape;
+    /// The calls.
+    const API: Api;
+    /// The kind's fields (declared with [`group_fields`]).
+    type Fields: Fields + Clone + Send + Sync + 'static + From<Group> + Into<Group>;
+}
+
+/// Declares the fields of a parameter group kind, `$fields`: the same six
+/// for both kinds, the name field called `$name`; and their conversions
+/// from and to [`Group`].
+macro_rules! group_fields {
+    ($fields:ident, $name:tt) => {
+        /// The fields of a parameter group kind.
+        #[derive(Debug, Clone, forge_derive::Fields)]
+        pub struct $fields {
+            /// The group's name (stored lower case).
+            #[field(force_new, normalize = crate::normalize::lower_value, name = $name)]
+            pub name: String,
+            /// The engine family, e.g. aurora-postgresql16 or postgres16.
+            #[field(force_new)]
+            pub db_parameter_group_family: String,
+            /// What the group is for (RDS cannot change it later).
+            #[field(force_new, default = "Managed by forge")]
+            pub description: Option<String>,
+            /// Parameter name -> value, or -> {value, apply_method: immediate|pending-reboot}.
+            #[field(normalize = $crate::rds::parameters::normalize_parameters)]
+            pub parameters: Option<std::collections::BTreeMap<String, forge_core::Value>>,
+            pub tags: forge_core::fields::Tags,
+            /// The group's ARN.
+            #[field(computed)]
+            pub arn: Option<String>,
+        }
+
+        impl From<$crate::rds::parameters::Group> for $fields {
+            fn from(g: $crate::rds::parameters::Group) -> Self {
+                let $crate::rds::parameters::Group {
+                    name,
+                    family,
+                    description,
+                    parameters,
+                    tags,
+                    arn,
+                } = g;
+                $fields {
+                    name,
+                    db_parameter_group_family: family,
+                    description,
+                    parameters,
+                    tags,
+                    arn,
+                }
+            }
+        }
+
+        impl From<$fields> for $crate::rds::parameters::Group {
+            fn from(f: $fields) -> Self {
+                let $fields {
+                    name,
+                    db_parameter_group_family: family,
+                    description,
+                    parameters,
+                    tags,
+                    arn,
+                } = f;
+                $crate::rds::parameters::Group {
+                    name,
+                    family,
+                    description,
+                    parameters,
+                    tags,
+                    arn,
+                }
+            }
+        }
     };
-    KindSchema::new(
-        flavor.kind(),
-        what,
-        [
-            (
-                flavor.name_field(),
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The group's name (stored lower case)."),
-            ),
-            (
-                "db_parameter_group_family",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The engine family, e.g. aurora-postgresql16 or postgres16."),
-            ),
-            (
-                "description",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default("Managed by forge")
-                    .describe("What the group is for (RDS cannot change it later)."),
-            ),
-            (
-                "parameters",
-                FieldSchema::optional(FieldType::map(FieldType::Any)).describe(
-                    "Parameter name -> value, or -> {value, apply_method: immediate|pending-reboot}.",
-                ),
-            ),
-            ("tags", tags_field()),
-            ("arn", FieldSchema::computed(FieldType::String).describe("The group's ARN.")),
-        ],
-    )
+}
+pub(crate) use group_fields;
+
+/// The kind of parameter groups of flavor `F`.
+pub struct ParameterGroupKind<F>(PhantomData<F>);
+
+impl<F> Default for ParameterGroupKind<F> {
+    fn default() -> Self {
+        ParameterGroupKind(PhantomData)
+    }
 }
 
 /// One parameter's value as text (YAML numbers and bools included).
@@ -124,60 +166,45 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
-/// Normalizes `parameters` to `name -> {value, apply_method}`.
-fn normalize_parameters(a: &mut Attrs) {
-    let Some(Value::Map(m)) = a.get("parameters") else {
-        if a.get("parameters").is_none_or(Value::is_null) {
-            a.insert("parameters".into(), Value::Map(BTreeMap::new()));
-        }
-        return;
-    };
-    if !m.values().all(Value::is_known) {
-        return;
-    }
-    let out: BTreeMap<String, Value> = m
-        .iter()
-        .filter_map(|(name, v)| {
-            let (value, method) = match v.unmarked() {
-                Value::Map(obj) => (
-                    obj.get("value").and_then(text)?,
-                    obj.get("apply_method")
-                        .and_then(Value::as_str)
-                        .unwrap_or(IMMEDIATE)
-                        .to_string(),
-                ),
-                other => (text(&other)?, IMMEDIATE.to_string()),
-            };
-            Some((
-                name.clone(),
-                Value::Map(BTreeMap::from([
-                    ("value".to_string(), Value::String(value)),
-                    ("apply_method".to_string(), Value::String(method)),
-                ])),
-            ))
-        })
-        .collect();
-    a.insert("parameters".into(), Value::Map(out));
+fn param_value(value: String, method: &str) -> Value {
+    Value::Map(BTreeMap::from([
+        ("value".to_string(), Value::String(value)),
+        ("apply_method".to_string(), Value::from(method)),
+    ]))
 }
 
-/// `(name, value, apply_method)` of the normalized `parameters`.
-fn parameter_list(a: &Attrs) -> BTreeMap<String, (String, String)> {
-    a.get("parameters")
-        .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| {
-                    let value = v.get("value").and_then(Value::as_str)?.to_string();
-                    let method = v
-                        .get("apply_method")
-                        .and_then(Value::as_str)
-                        .unwrap_or(IMMEDIATE)
-                        .to_string();
-                    Some((k.clone(), (value, method)))
-                })
-                .collect()
+/// The `parameters` normalizer: every entry as `{value, apply_method}`.
+pub fn normalize_parameters(v: &Value) -> Value {
+    let Value::Map(m) = v else { return v.clone() };
+    if !m.values().all(Value::is_known) {
+        return v.clone();
+    }
+    let out = m.iter().filter_map(|(name, v)| {
+        let (value, method) = match v.unmarked() {
+            Value::Map(obj) => {
+                let method = obj.get("apply_method").and_then(Value::as_str);
+                (
+                    obj.get("value").and_then(text)?,
+                    method.unwrap_or(IMMEDIATE).to_string(),
+                )
+            }
+            other => (text(&other)?, IMMEDIATE.to_string()),
+        };
+        Some((name.clone(), param_value(value, &method)))
+    });
+    Value::Map(out.collect())
+}
+
+/// `name -> (value, apply_method)` of normalized `parameters`.
+fn parameter_list(p: &Option<BTreeMap<String, Value>>) -> BTreeMap<String, (String, String)> {
+    let entries = p.iter().flatten();
+    entries
+        .filter_map(|(k, v)| {
+            let value = v.get("value").and_then(Value::as_str)?.to_string();
+            let method = v.get("apply_method").and_then(Value::as_str);
+            Some((k.clone(), (value, method.unwrap_or(IMMEDIATE).to_string())))
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// Parameters to set: `(name, value, apply_method)`.
@@ -186,8 +213,11 @@ pub type ToSet = Vec<(String, String, String)>;
 pub type ToReset = Vec<(String, String)>;
 
 /// What differs: parameters to set and parameters to reset to default.
-pub fn parameter_diff(prior: &Attrs, desired: &Attrs) -> (ToSet, ToReset) {
-    let (p, d) = (parameter_list(prior), parameter_list(desired));
+pub fn parameter_diff(prior: &Group, desired: &Group) -> (ToSet, ToReset) {
+    let (p, d) = (
+        parameter_list(&prior.parameters),
+        parameter_list(&desired.parameters),
+    );
     let set = d
         .iter()
         .filter(|(k, (v, _))| p.get(*k).map(|(pv, _)| pv) != Some(v))
@@ -201,311 +231,194 @@ pub fn parameter_diff(prior: &Attrs, desired: &Attrs) -> (ToSet, ToReset) {
     (set, reset)
 }
 
-/// A group as either API describes it.
-#[derive(Debug, Clone)]
-struct Group {
-    name: String,
-    family: Option<String>,
-    description: Option<String>,
-    arn: Option<String>,
-}
-
-/// The provider of both parameter group kinds.
-pub struct ParameterGroupProvider {
-    clients: Arc<AwsClients>,
-    flavor: Flavor,
-    schema: KindSchema,
-}
-
-impl ParameterGroupProvider {
-    /// The provider of `flavor`, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>, flavor: Flavor) -> Self {
-        ParameterGroupProvider {
-            clients,
-            flavor,
-            schema: schema(flavor),
-        }
-    }
-
-    async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
-    }
-
-    fn normalize_attrs(&self, mut a: Attrs) -> Attrs {
-        lower_fields(&mut a, &[self.flavor.name_field()]);
-        normalize_parameters(&mut a);
-        normalize_common(&self.schema, &mut a);
-        a
-    }
-
-    async fn list(&self, client: &Client) -> Result<Vec<Group>, ProviderError> {
-        let flavor = self.flavor;
-        collect_pages(|marker| async move {
-            match flavor {
-                Flavor::Cluster => {
-                    let out = client
-                        .describe_db_cluster_parameter_groups()
-                        .set_marker(marker)
-                        .send()
-                        .await
-                        .map_err(rds_err)?;
-                    let groups = out
-                        .db_cluster_parameter_groups()
-                        .iter()
-                        .filter_map(|g| {
-                            Some(Group {
-                                name: g.db_cluster_parameter_group_name()?.to_string(),
-                                family: g.db_parameter_group_family().map(str::to_string),
-                                description: g.description().map(str::to_string),
-                                arn: g.db_cluster_parameter_group_arn().map(str::to_string),
-                            })
-                        })
-                        .collect();
-                    Ok((groups, out.marker().map(str::to_string)))
-                }
-                Flavor::Instance => {
-                    let out = client
-                        .describe_db_parameter_groups()
-                        .set_marker(marker)
-                        .send()
-                        .await
-                        .map_err(rds_err)?;
-                    let groups = out
-                        .db_parameter_groups()
-                        .iter()
-                        .filter_map(|g| {
-                            Some(Group {
-                                name: g.db_parameter_group_name()?.to_string(),
-                                family: g.db_parameter_group_family().map(str::to_string),
-                                description: g.description().map(str::to_string),
-                                arn: g.db_parameter_group_arn().map(str::to_string),
-                            })
-                        })
-                        .collect();
-                    Ok((groups, out.marker().map(str::to_string)))
-                }
+/// Every group of the region (name, family, description, ARN).
+async fn list(client: &Client, api: Api) -> Result<Vec<Group>, ProviderError> {
+    let group = |name: Option<&str>, family: Option<&str>, d: Option<&str>, arn: Option<&str>| {
+        Some(Group {
+            name: name?.to_string(),
+            family: family.unwrap_or_default().to_string(),
+            description: d.map(str::to_string),
+            arn: arn.map(str::to_string),
+            ..Group::default()
+        })
+    };
+    collect_pages(|marker| async move {
+        Ok(match api {
+            Api::Cluster => {
+                let out = (client.describe_db_cluster_parameter_groups())
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(Rds::err)?;
+                let groups = out.db_cluster_parameter_groups().iter().filter_map(|g| {
+                    let name = g.db_cluster_parameter_group_name();
+                    let arn = g.db_cluster_parameter_group_arn();
+                    group(name, g.db_parameter_group_family(), g.description(), arn)
+                });
+                (groups.collect(), out.marker().map(str::to_string))
+            }
+            Api::Instance => {
+                let out = (client.describe_db_parameter_groups())
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(Rds::err)?;
+                let groups = out.db_parameter_groups().iter().filter_map(|g| {
+                    let (name, arn) = (g.db_parameter_group_name(), g.db_parameter_group_arn());
+                    group(name, g.db_parameter_group_family(), g.description(), arn)
+                });
+                (groups.collect(), out.marker().map(str::to_string))
             }
         })
-        .await
-    }
+    })
+    .await
+}
 
-    async fn user_parameters(
-        &self,
-        client: &Client,
-        name: &str,
-    ) -> Result<Vec<Parameter>, ProviderError> {
-        let flavor = self.flavor;
-        collect_pages(|marker| async move {
-            let (params, next) = match flavor {
-                Flavor::Cluster => {
-                    let out = client
-                        .describe_db_cluster_parameters()
-                        .db_cluster_parameter_group_name(name)
-                        .source("user")
-                        .set_marker(marker)
-                        .send()
-                        .await
-                        .map_err(rds_err)?;
-                    (out.parameters().to_vec(), out.marker().map(str::to_string))
-                }
-                Flavor::Instance => {
-                    let out = client
-                        .describe_db_parameters()
-                        .db_parameter_group_name(name)
-                        .source("user")
-                        .set_marker(marker)
-                        .send()
-                        .await
-                        .map_err(rds_err)?;
-                    (out.parameters().to_vec(), out.marker().map(str::to_string))
-                }
-            };
-            Ok((params, next))
-        })
-        .await
-    }
+/// The parameters of group `name` someone set (`Source=user`).
+async fn user_parameters(
+    client: &Client,
+    api: Api,
+    name: &str,
+) -> Result<Vec<Parameter>, ProviderError> {
+    collect_pages(|marker| async move {
+        let (params, next) = match api {
+            Api::Cluster => {
+                let out = (client.describe_db_cluster_parameters())
+                    .db_cluster_parameter_group_name(name)
+                    .source("user")
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(Rds::err)?;
+                (out.parameters().to_vec(), out.marker().map(str::to_string))
+            }
+            Api::Instance => {
+                let out = (client.describe_db_parameters())
+                    .db_parameter_group_name(name)
+                    .source("user")
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(Rds::err)?;
+                (out.parameters().to_vec(), out.marker().map(str::to_string))
+            }
+        };
+        Ok((params, next))
+    })
+    .await
+}
 
-    fn group_attrs(&self, g: &Group, params: &[Parameter], tags: &[Tag]) -> Attrs {
-        let parameters: BTreeMap<String, Value> = params
-            .iter()
+/// The listed groups with their tags (and, given `params`, their user
+/// parameters): the group with its full tag list.
+async fn with_details(
+    client: &Client,
+    api: Api,
+    groups: Vec<Group>,
+    params: bool,
+) -> Result<Vec<(Group, Vec<Tag>)>, ProviderError> {
+    concurrent(groups, READ_CONCURRENCY, |mut g| async move {
+        let tags = match &g.arn {
+            Some(arn) => arn_tags(client, arn).await?,
+            None => Vec::new(),
+        };
+        g.tags = user_tags(&tags);
+        if params {
+            let ps = user_parameters(client, api, &g.name).await?;
             // An emulator may list parameters without a value; AWS's user
             // source never does.
-            .filter_map(|p| {
-                Some((
-                    p.parameter_name()?.to_string(),
-                    Value::Map(BTreeMap::from([
-                        ("value".to_string(), Value::from(p.parameter_value()?)),
-                        (
-                            "apply_method".to_string(),
-                            Value::from(
-                                p.apply_method()
-                                    .map(ApplyMethod::as_str)
-                                    .unwrap_or(IMMEDIATE),
-                            ),
-                        ),
-                    ])),
-                ))
-            })
-            .collect();
-        self.normalize_attrs(attrs([
-            ("id", Value::from(g.name.as_str())),
-            (self.flavor.name_field(), Value::from(g.name.as_str())),
-            ("db_parameter_group_family", str_or_null(g.family.clone())),
-            ("description", str_or_null(g.description.clone())),
-            ("parameters", Value::Map(parameters)),
-            ("tags", observed_tags(tags)),
-            ("arn", str_or_null(g.arn.clone())),
-        ]))
-    }
-
-    async fn with_details(
-        &self,
-        client: &Client,
-        groups: Vec<Group>,
-        params: bool,
-    ) -> Result<Vec<(Group, Vec<Parameter>, Vec<Tag>)>, ProviderError> {
-        concurrent(groups, READ_CONCURRENCY, |g| async move {
-            let tags = match &g.arn {
-                Some(arn) => arn_tags(client, arn).await?,
-                None => Vec::new(),
-            };
-            let p = if params {
-                self.user_parameters(client, &g.name).await?
-            } else {
-                Vec::new()
-            };
-            Ok((g, p, tags))
-        })
-        .await
-    }
-
-    async fn observe_groups(
-        &self,
-        client: &Client,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let found: Vec<Group> = self
-            .list(client)
-            .await?
-            .into_iter()
-            .filter(|g| ids.iter().any(|i| i.eq_ignore_ascii_case(&g.name)))
-            .collect();
-        let mut out = BTreeMap::new();
-        for (g, p, t) in self.with_details(client, found, true).await? {
-            for id in ids.iter().filter(|i| i.eq_ignore_ascii_case(&g.name)) {
-                out.insert(id.clone(), self.group_attrs(&g, &p, &t));
-            }
+            let entries = ps.iter().filter_map(|p| {
+                let method = p.apply_method().map(ApplyMethod::as_str);
+                let value = param_value(
+                    p.parameter_value()?.to_string(),
+                    method.unwrap_or(IMMEDIATE),
+                );
+                Some((p.parameter_name()?.to_string(), value))
+            });
+            g.parameters = Some(entries.collect());
         }
-        Ok(out)
-    }
+        Ok((g, tags))
+    })
+    .await
+}
 
-    async fn observe_one(&self, client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-        crate::attrs::observed(
-            self.observe_groups(client, &[id.to_string()]).await?,
-            id,
-            "parameter group",
-        )
+/// Sets and resets parameters, [`PARAMS_PER_CALL`] a call.
+async fn modify(
+    client: &Client,
+    api: Api,
+    name: &str,
+    set: ToSet,
+    reset: ToReset,
+) -> Result<(), ProviderError> {
+    let param = |n: &str, v: Option<&str>, m: &str| {
+        Parameter::builder()
+            .parameter_name(n)
+            .set_parameter_value(v.map(str::to_string))
+            .apply_method(ApplyMethod::from(m))
+            .build()
+    };
+    for chunk in set.chunks(PARAMS_PER_CALL) {
+        let ps: Vec<Parameter> = chunk.iter().map(|(n, v, m)| param(n, Some(v), m)).collect();
+        match api {
+            Api::Cluster => client
+                .modify_db_cluster_parameter_group()
+                .db_cluster_parameter_group_name(name)
+                .set_parameters(Some(ps))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(Rds::err),
+            Api::Instance => client
+                .modify_db_parameter_group()
+                .db_parameter_group_name(name)
+                .set_parameters(Some(ps))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(Rds::err),
+        }?;
     }
-
-    async fn owned_groups(
-        &self,
-        client: &Client,
-        owner: &Owner,
-        address: Option<&str>,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let all = self
-            .with_details(client, self.list(client).await?, false)
-            .await?;
-        Ok(owned(
-            &all,
-            owner,
-            address,
-            |(g, _, _)| Some(g.name.as_str()),
-            |(_, _, t)| t.as_slice(),
-        ))
+    for chunk in reset.chunks(PARAMS_PER_CALL) {
+        let ps: Vec<Parameter> = chunk.iter().map(|(n, m)| param(n, None, m)).collect();
+        match api {
+            Api::Cluster => client
+                .reset_db_cluster_parameter_group()
+                .db_cluster_parameter_group_name(name)
+                .reset_all_parameters(false)
+                .set_parameters(Some(ps))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(Rds::err),
+            Api::Instance => client
+                .reset_db_parameter_group()
+                .db_parameter_group_name(name)
+                .reset_all_parameters(false)
+                .set_parameters(Some(ps))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(Rds::err),
+        }?;
     }
-
-    async fn modify(
-        &self,
-        client: &Client,
-        name: &str,
-        set: ToSet,
-        reset: ToReset,
-    ) -> Result<(), ProviderError> {
-        let param = |n: &str, v: Option<&str>, m: &str| {
-            Parameter::builder()
-                .parameter_name(n)
-                .set_parameter_value(v.map(str::to_string))
-                .apply_method(ApplyMethod::from(m))
-                .build()
-        };
-        for chunk in set.chunks(PARAMS_PER_CALL) {
-            let ps: Vec<Parameter> = chunk.iter().map(|(n, v, m)| param(n, Some(v), m)).collect();
-            match self.flavor {
-                Flavor::Cluster => {
-                    client
-                        .modify_db_cluster_parameter_group()
-                        .db_cluster_parameter_group_name(name)
-                        .set_parameters(Some(ps))
-                        .send()
-                        .await
-                        .map_err(rds_err)?;
-                }
-                Flavor::Instance => {
-                    client
-                        .modify_db_parameter_group()
-                        .db_parameter_group_name(name)
-                        .set_parameters(Some(ps))
-                        .send()
-                        .await
-                        .map_err(rds_err)?;
-                }
-            }
-        }
-        for chunk in reset.chunks(PARAMS_PER_CALL) {
-            let ps: Vec<Parameter> = chunk.iter().map(|(n, m)| param(n, None, m)).collect();
-            match self.flavor {
-                Flavor::Cluster => {
-                    client
-                        .reset_db_cluster_parameter_group()
-                        .db_cluster_parameter_group_name(name)
-                        .reset_all_parameters(false)
-                        .set_parameters(Some(ps))
-                        .send()
-                        .await
-                        .map_err(rds_err)?;
-                }
-                Flavor::Instance => {
-                    client
-                        .reset_db_parameter_group()
-                        .db_parameter_group_name(name)
-                        .reset_all_parameters(false)
-                        .set_parameters(Some(ps))
-                        .send()
-                        .await
-                        .map_err(rds_err)?;
-                }
-            }
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 #[async_trait]
-impl Provider for ParameterGroupProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
+impl<F: Flavor> Kind for ParameterGroupKind<F> {
+    const KIND: &'static str = F::KIND;
+    const DESCRIPTION: &'static str = F::DESCRIPTION;
+    const ARN: Option<ArnShape> = Some(F::ARN);
+    type Service = Rds;
+    type Fields = F::Fields;
+
+    /// No parameters has one spelling: `{}`.
+    fn normalize(&self, attrs: &mut Attrs) {
+        if attrs.get("parameters").is_none_or(Value::is_null) {
+            attrs.insert("parameters".into(), Value::Map(BTreeMap::new()));
+        }
     }
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        self.normalize_attrs(attrs)
-    }
-
-    fn plan(&self, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         // apply_method says how to apply a change, not what is set: take
         // the spec's for every parameter both sides have.
         let prior = prior.map(|p| {
@@ -523,149 +436,162 @@ impl Provider for ParameterGroupProvider {
             }
             p
         });
-        forge_engine::diff::schema_plan(&self.schema, prior.as_ref(), desired)
+        forge_engine::diff::schema_plan(schema, prior.as_ref(), desired)
     }
 
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let client = self.client(&ctx.region).await?;
-        self.observe_groups(&client, ids).await
+    ) -> Result<BTreeMap<String, F::Fields>, ProviderError> {
+        let wanted = |g: &Group| ids.iter().any(|i| i.eq_ignore_ascii_case(&g.name));
+        let found: Vec<Group> = list(client, F::API)
+            .await?
+            .into_iter()
+            .filter(wanted)
+            .collect();
+        let found = with_details(client, F::API, found, true).await?;
+        Ok(by_id(
+            &found,
+            ids,
+            |(g, _)| Some(&g.name),
+            |(g, _)| F::Fields::from(g.clone()),
+        ))
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &F::Fields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let name = req_str(desired, self.flavor.name_field())?.to_lowercase();
-        let family = req_str(desired, "db_parameter_group_family")?;
-        let description = opt_str(desired, "description").unwrap_or("Managed by forge");
-        let tags = create_tags(desired, &ctx.system_tags, &[]);
-        match self.flavor {
-            Flavor::Cluster => {
-                client
-                    .create_db_cluster_parameter_group()
-                    .db_cluster_parameter_group_name(&name)
-                    .db_parameter_group_family(family)
-                    .description(description)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(rds_err)?;
-            }
-            Flavor::Instance => {
-                client
-                    .create_db_parameter_group()
-                    .db_parameter_group_name(&name)
-                    .db_parameter_group_family(family)
-                    .description(description)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(rds_err)?;
-            }
-        }
-        let (set, _) = parameter_diff(&Attrs::new(), desired);
-        self.modify(&client, &name, set, Vec::new()).await?;
-        Ok(Created {
-            attrs: self.observe_one(&client, &name).await?,
-            id: name,
-        })
+    ) -> Result<Made<F::Fields>, ProviderError> {
+        let d: Group = desired.clone().into();
+        let name = d.name.to_lowercase();
+        let description = d.description.as_deref().unwrap_or(DEFAULT_DESCRIPTION);
+        let tags = Some(create_tags(&d.tags, ctx, &Settings::default()));
+        match F::API {
+            Api::Cluster => client
+                .create_db_cluster_parameter_group()
+                .db_cluster_parameter_group_name(&name)
+                .db_parameter_group_family(&d.family)
+                .description(description)
+                .set_tags(tags)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(Rds::err),
+            Api::Instance => client
+                .create_db_parameter_group()
+                .db_parameter_group_name(&name)
+                .db_parameter_group_family(&d.family)
+                .description(description)
+                .set_tags(tags)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(Rds::err),
+        }?;
+        let (set, _) = parameter_diff(&Group::default(), &d);
+        modify(client, F::API, &name, set, Vec::new()).await?;
+        let fields = self.read_back(client, ctx, &name).await?;
+        Ok(Made { id: name, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &F::Fields,
+        desired: &F::Fields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let (set, reset) = parameter_diff(prior, desired);
-        self.modify(&client, id, set, reset).await?;
-        if let Some(arn) = opt_str(prior, "arn") {
-            sync_tags(&client, arn, prior, desired, &[]).await?;
+    ) -> Result<F::Fields, ProviderError> {
+        let (p, d): (Group, Group) = (prior.clone().into(), desired.clone().into());
+        let (set, reset) = parameter_diff(&p, &d);
+        modify(client, F::API, id, set, reset).await?;
+        if let Some(arn) = &p.arn {
+            sync_tags::<Rds>(client, arn, &p.tags, &d.tags).await?;
         }
-        self.observe_one(&client, id).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &F::Fields,
     ) -> Result<(), ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let result = match self.flavor {
-            Flavor::Cluster => client
+        let result = match F::API {
+            Api::Cluster => client
                 .delete_db_cluster_parameter_group()
                 .db_cluster_parameter_group_name(id)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(rds_err),
-            Flavor::Instance => client
+                .map_err(Rds::err),
+            Api::Instance => client
                 .delete_db_parameter_group()
                 .db_parameter_group_name(id)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(rds_err),
+                .map_err(Rds::err),
         };
         ignore_gone(result)
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = &self.client(&ctx.region).await?;
-        let ids = self
-            .owned_groups(client, &ctx.owner, Some(&ctx.address.to_string()))
-            .await?;
-        tags::adopt_owned(ctx, ids, |id| async move {
-            self.observe_groups(client, std::slice::from_ref(&id)).await
-        })
-        .await
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        self.owned_groups(&client, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let all = with_details(client, F::API, list(client, F::API).await?, false).await?;
+        Ok(owned(
+            &all,
+            &ctx.owner,
+            address,
+            |(g, _)| Some(&g.name),
+            |(_, t)| t.as_slice(),
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AwsClients;
+    use crate::kind::KindProvider;
+    use crate::rds::cluster_parameter_group::ClusterParameterGroupKind;
+    use forge_engine::Provider;
+    use std::sync::Arc;
 
-    fn desired(flavor: Flavor, v: serde_json::Value) -> Attrs {
-        let p = ParameterGroupProvider::new(
-            Arc::new(AwsClients::new(crate::AwsSettings::default())),
-            flavor,
-        );
+    fn provider() -> KindProvider<ClusterParameterGroupKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    }
+
+    fn desired(v: serde_json::Value) -> Attrs {
+        let p = provider();
         let mut a = Value::from_json(&v).as_map().cloned().unwrap();
-        forge_engine::diff::fill_defaults(&p.schema, &mut a);
-        p.normalize_attrs(a)
+        forge_engine::diff::fill_defaults(p.schema(), &mut a);
+        p.normalize(a)
+    }
+
+    fn group(v: serde_json::Value) -> Group {
+        let p = Value::from_json(&v).as_map().cloned();
+        let p = normalize_parameters(&Value::Map(p.unwrap()));
+        Group {
+            parameters: p.as_map().cloned(),
+            ..Group::default()
+        }
     }
 
     #[test]
     fn shorthand_and_objects_normalize_alike() {
         let a = desired(
-            Flavor::Cluster,
             serde_json::json!({"parameters": {"log_min_duration_statement": 500, "rds.force_ssl": {"value": "1", "apply_method": "pending-reboot"}}}),
         );
         let p = &a["parameters"];
@@ -678,18 +604,16 @@ mod tests {
             p.get("rds.force_ssl").and_then(|v| v.get("apply_method")),
             Some(&Value::from("pending-reboot"))
         );
+        assert_eq!(
+            desired(serde_json::json!({}))["parameters"],
+            Value::Map(BTreeMap::new())
+        );
     }
 
     #[test]
     fn only_changed_parameters_are_sent_and_removed_ones_reset() {
-        let prior = desired(
-            Flavor::Instance,
-            serde_json::json!({"parameters": {"a": "1", "b": "2"}}),
-        );
-        let want = desired(
-            Flavor::Instance,
-            serde_json::json!({"parameters": {"a": "1", "c": "3"}}),
-        );
+        let prior = group(serde_json::json!({"a": "1", "b": "2"}));
+        let want = group(serde_json::json!({"a": 1, "c": "3"}));
         let (set, reset) = parameter_diff(&prior, &want);
         assert_eq!(set, vec![("c".into(), "3".into(), "immediate".into())]);
         assert_eq!(reset, vec![("b".into(), "immediate".into())]);
@@ -697,17 +621,12 @@ mod tests {
 
     #[test]
     fn apply_method_alone_is_not_a_diff() {
-        let p = ParameterGroupProvider::new(
-            Arc::new(AwsClients::new(crate::AwsSettings::default())),
-            Flavor::Cluster,
-        );
+        let p = provider();
         let mut prior = desired(
-            Flavor::Cluster,
             serde_json::json!({"db_cluster_parameter_group_name": "g", "db_parameter_group_family": "aurora-postgresql16", "parameters": {"a": "1"}}),
         );
         prior.insert("id".into(), Value::from("g"));
         let want = desired(
-            Flavor::Cluster,
             serde_json::json!({"db_cluster_parameter_group_name": "G", "db_parameter_group_family": "aurora-postgresql16", "parameters": {"a": {"value": 1, "apply_method": "pending-reboot"}}}),
         );
         let plan = p.plan(Some(&prior), &want);
