@@ -344,6 +344,32 @@ impl FieldValue for Tags {
     }
 }
 
+/// A sensitive text field (a password, a secret value). The state records
+/// it only as a hash (`{"sha256": ...}`), which reads back as `Secret(None)`:
+/// a kind never needs the old value, only whether it changed, which the
+/// plan says. Every sensitive text field has this type, so reading a prior
+/// object from the state never fails on the hash.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Secret(pub Option<String>);
+
+impl FieldValue for Secret {
+    fn field_type() -> FieldType {
+        FieldType::String
+    }
+    fn from_value(value: &Value) -> Result<Self, FieldError> {
+        match value {
+            Value::Map(m) if m.contains_key("sha256") => Ok(Secret(None)),
+            other => Option::<String>::from_value(other).map(Secret),
+        }
+    }
+    fn to_value(&self) -> Value {
+        self.0.to_value()
+    }
+    fn optional() -> bool {
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +411,21 @@ mod tests {
         let schema = field_schema::<Tags>(None, "");
         assert_eq!(schema.mode, FieldMode::Optional);
         assert!(schema.description.starts_with("Tags of the resource"));
+    }
+
+    #[test]
+    fn a_recorded_hash_reads_as_an_unknown_secret() {
+        let hash = Value::Map(BTreeMap::from([(
+            "sha256".to_string(),
+            Value::from("ab12"),
+        )]));
+        assert_eq!(Secret::from_value(&hash), Ok(Secret(None)));
+        assert_eq!(
+            Secret::from_value(&Value::from("pw")),
+            Ok(Secret(Some("pw".into())))
+        );
+        assert_eq!(Secret::from_value(&Value::Null), Ok(Secret(None)));
+        let other = Value::Map(BTreeMap::from([("x".to_string(), Value::from("y"))]));
+        assert!(Secret::from_value(&other).is_err());
     }
 }

@@ -19,7 +19,7 @@
 
 use super::Rds;
 use super::common::{
-    POLL_INTERVAL, READY_TIMEOUT, Secret, Settings, by_id, changed, classify_version, create_tags,
+    POLL_INTERVAL, READY_TIMEOUT, Settings, by_id, changed, classify_version, create_tags,
     describe_filtered, kms_key, lower, needs_modify, owned, pick, readiness_of, sorted,
     sync_tags_and_settings, user_tags, version_change, version_plan,
 };
@@ -29,6 +29,7 @@ use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster, Filter};
+use forge_core::fields::Secret;
 use forge_core::fields::Tags;
 use forge_core::{Attrs, KindSchema, Value};
 use forge_derive::Fields;
@@ -110,6 +111,7 @@ pub struct ClusterFields {
     /// forge: apply modifications now instead of in the next maintenance window.
     #[field(default = false)]
     pub apply_immediately: Option<bool>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The cluster's ARN.
     #[field(computed)]

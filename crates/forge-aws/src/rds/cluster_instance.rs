@@ -61,6 +61,7 @@ instance_fields! {
         /// forge: apply modifications now instead of in the next maintenance window.
         #[field(default = false)]
         pub apply_immediately: Option<bool>,
+        /// The user's tags (the schema's description is `Tags`'s own).
         pub tags: Tags,
         /// The engine version (the cluster's).
         #[field(computed)]

@@ -8,8 +8,8 @@ use crate::kind::{Owned, Service, TagApi};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
 use aws_sdk_rds::types::{Filter, Tag};
-use forge_core::fields::{FieldError, FieldValue, Tags};
-use forge_core::{Attrs, FieldType, KindSchema, Value};
+use forge_core::fields::Tags;
+use forge_core::{Attrs, KindSchema, Value};
 use forge_engine::{FieldChange, Owner, PlannedChange, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -126,30 +126,6 @@ pub fn sorted<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     v.sort();
     v.dedup();
     v
-}
-
-/// A sensitive text field (a master password). The state records it only
-/// as a hash (`{"sha256": ...}`), which reads as `Secret(None)`: kinds never
-/// need the old value, only whether it changed, which the plan says.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Secret(pub Option<String>);
-
-impl FieldValue for Secret {
-    fn field_type() -> FieldType {
-        FieldType::String
-    }
-    fn from_value(value: &Value) -> Result<Self, FieldError> {
-        match value {
-            Value::Map(m) if m.contains_key("sha256") => Ok(Secret(None)),
-            other => Option::<String>::from_value(other).map(Secret),
-        }
-    }
-    fn to_value(&self) -> Value {
-        self.0.to_value()
-    }
-    fn optional() -> bool {
-        true
-    }
 }
 
 /// The forge-only settings of a cluster or instance (`skip_final_snapshot`,
@@ -359,17 +335,6 @@ pub fn readiness_of(status: Option<&str>) -> Readiness {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_recorded_password_hash_reads_as_unknown() {
-        let hash = Value::from_json(&serde_json::json!({"sha256": "ab12"}));
-        assert_eq!(Secret::from_value(&hash), Ok(Secret(None)));
-        let pw = Secret::from_value(&Value::from("pw")).unwrap();
-        assert_eq!(pw, Secret(Some("pw".into())));
-        assert_eq!(pw.to_value(), Value::from("pw"));
-        let other = Value::from_json(&serde_json::json!({"x": 1}));
-        assert!(Secret::from_value(&other).is_err());
-    }
 
     #[test]
     fn versions_pinned_by_prefix() {

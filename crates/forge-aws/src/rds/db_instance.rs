@@ -7,8 +7,8 @@
 //! tags, like the cluster's). The calls (and the observe cost) are shared
 //! with `aws.rds.cluster_instance` in [`super::instance`].
 
-use super::common::Secret;
 use super::instance::{Flavor, InstanceKind, instance_fields};
+use forge_core::fields::Secret;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
 
@@ -101,6 +101,7 @@ instance_fields! {
         /// forge: apply modifications now instead of in the next maintenance window.
         #[field(default = false)]
         pub apply_immediately: Option<bool>,
+        /// The user's tags (the schema's description is `Tags`'s own).
         pub tags: Tags,
         /// The instance's ARN.
         #[field(computed)]

@@ -39,6 +39,7 @@ pub struct DbSubnetGroupFields {
     /// Subnets of one VPC covering at least two Availability Zones.
     #[field(normalize = crate::attrs::set_value)]
     pub subnet_ids: Vec<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The group's ARN.
     #[field(computed)]

@@ -50,6 +50,7 @@ pub struct GlobalClusterFields {
     /// Refuse deletion while true.
     #[field(default = false)]
     pub deletion_protection: Option<bool>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The global database's ARN.
     #[field(computed)]

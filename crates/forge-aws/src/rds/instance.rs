@@ -13,7 +13,7 @@
 
 use super::Rds;
 use super::common::{
-    POLL_INTERVAL, READY_TIMEOUT, Secret, Settings, by_id, changed, classify_version, create_tags,
+    POLL_INTERVAL, READY_TIMEOUT, Settings, by_id, changed, classify_version, create_tags,
     describe_filtered, kms_key, lower, needs_modify, owned, pick, readiness_of, sorted,
     sync_tags_and_settings, user_tags, version_change, version_plan,
 };
@@ -23,6 +23,7 @@ use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{DbInstance, Filter};
+use forge_core::fields::Secret;
 use forge_core::fields::{Fields, Tags};
 use forge_core::{Attrs, KindSchema, Value};
 use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, Readiness, ResourceCtx};
@@ -66,6 +67,7 @@ pub struct Spec {
     pub skip_final_snapshot: Option<bool>,
     pub final_snapshot_identifier: Option<String>,
     pub apply_immediately: Option<bool>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     pub arn: Option<String>,
     pub endpoint: Option<String>,

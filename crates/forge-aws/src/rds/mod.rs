@@ -10,13 +10,13 @@
 pub mod cluster;
 pub mod cluster_instance;
 pub mod cluster_parameter_group;
-pub mod common;
+pub(crate) mod common;
 pub mod db_instance;
 pub mod db_parameter_group;
 pub mod db_subnet_group;
 pub mod global_cluster;
-pub mod instance;
-pub mod parameters;
+pub(crate) mod instance;
+pub(crate) mod parameters;
 
 pub use cluster::ClusterKind;
 pub use cluster_instance::ClusterInstanceKind;

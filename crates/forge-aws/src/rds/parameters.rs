@@ -58,6 +58,7 @@ pub struct Group {
     pub family: String,
     pub description: Option<String>,
     pub parameters: Option<BTreeMap<String, Value>>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     pub arn: Option<String>,
 }
@@ -96,6 +97,7 @@ macro_rules! group_fields {
             /// Parameter name -> value, or -> {value, apply_method: immediate|pending-reboot}.
             #[field(normalize = $crate::rds::parameters::normalize_parameters)]
             pub parameters: Option<std::collections::BTreeMap<String, forge_core::Value>>,
+            /// The user's tags (the schema's description is `Tags`'s own).
             pub tags: forge_core::fields::Tags,
             /// The group's ARN.
             #[field(computed)]
