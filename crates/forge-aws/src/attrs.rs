@@ -138,6 +138,55 @@ pub fn set_diff<T: PartialEq + Clone>(prior: &[T], desired: &[T]) -> (Vec<T>, Ve
     (add, remove)
 }
 
+/// A nested value kept as given (its canonical form, where an absent key
+/// stays absent instead of becoming null as a typed struct would write
+/// it), declared with the schema of `T`, which also reads it typed.
+pub struct Shaped<T>(pub Value, std::marker::PhantomData<fn() -> T>);
+
+impl<T> Shaped<T> {
+    /// The value, with `T`'s schema.
+    pub fn new(value: Value) -> Self {
+        Shaped(value, std::marker::PhantomData)
+    }
+}
+
+impl<T: forge_core::fields::FieldValue> Shaped<T> {
+    /// The value read as `T`; what does not fit is invalid configuration.
+    pub fn typed(&self, what: &str) -> Result<T, ProviderError> {
+        T::from_value(&self.0).map_err(|e| ProviderError::Invalid(format!("{what}: {e}")))
+    }
+}
+
+impl<T> Clone for Shaped<T> {
+    fn clone(&self) -> Self {
+        Shaped::new(self.0.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for Shaped<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<T> PartialEq for Shaped<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<T: forge_core::fields::FieldValue> forge_core::fields::FieldValue for Shaped<T> {
+    fn field_type() -> forge_core::FieldType {
+        T::field_type()
+    }
+    fn from_value(value: &Value) -> Result<Self, forge_core::fields::FieldError> {
+        Ok(Shaped::new(value.clone()))
+    }
+    fn to_value(&self) -> Value {
+        self.0.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

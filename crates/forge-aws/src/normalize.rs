@@ -204,6 +204,41 @@ pub fn normalize_common(schema: &KindSchema, attrs: &mut Attrs) {
     crate::attrs::drop_nulls(attrs, settable);
 }
 
+/// Reads a number or numeric text (AWS attributes are text, specs write
+/// numbers).
+pub fn int_of(v: &Value) -> Option<i64> {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+/// A field normalizer: a number or numeric text as a number value;
+/// anything else unchanged.
+pub fn number_value(v: &Value) -> Value {
+    match v {
+        Value::String(_) => int_of(v).map(Value::int).unwrap_or_else(|| v.clone()),
+        other => other.clone(),
+    }
+}
+
+/// A field normalizer: a scalar as text (`443` and `"443"` are the same
+/// port); unknowns and nulls unchanged.
+pub fn text_value(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other.clone(),
+    }
+}
+
+/// A field normalizer: text in upper case (protocols, scopes); anything
+/// else unchanged.
+pub fn upper_value(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(s.to_ascii_uppercase()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

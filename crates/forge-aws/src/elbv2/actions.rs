@@ -8,15 +8,19 @@
 //! `#{port}`, `#{host}`, `/#{path}`, `#{query}`) filled in, status codes
 //! spelled as AWS spells them (`HTTP_301`, `"200"`), and list position as
 //! the order AWS reports in `Order`. Conditions are sorted by field with
-//! their values sorted (values of one condition are OR-ed: a set).
+//! their values sorted (values of one condition are OR-ed: a set). Both
+//! are kept as that canonical value ([`Shaped`]); create and update read
+//! them typed.
 
 use super::common::text_value;
+use crate::attrs::Shaped;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, FixedResponseActionConfig, HostHeaderConditionConfig,
+    Action as SdkAction, ActionTypeEnum, FixedResponseActionConfig, HostHeaderConditionConfig,
     HttpRequestMethodConditionConfig, PathPatternConditionConfig, RedirectActionConfig,
     RedirectActionStatusCodeEnum, RuleCondition, SourceIpConditionConfig,
 };
-use forge_core::{FieldSchema, FieldType, Value};
+use forge_core::Value;
+use forge_derive::Fields;
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
@@ -29,98 +33,66 @@ const REDIRECT_DEFAULTS: [(&str, &str); 5] = [
     ("query", "#{query}"),
 ];
 
-/// The schema of one action.
-pub fn action_schema() -> FieldType {
-    FieldType::object([
-        (
-            "type",
-            FieldSchema::required(FieldType::String)
-                .describe("forward, redirect or fixed-response."),
-        ),
-        (
-            "target_group_arn",
-            FieldSchema::optional(FieldType::String)
-                .describe("Target group to forward to (type forward)."),
-        ),
-        (
-            "redirect",
-            FieldSchema::optional(FieldType::object([
-                (
-                    "protocol",
-                    FieldSchema::optional(FieldType::String)
-                        .default("#{protocol}")
-                        .describe("HTTP, HTTPS or #{protocol}."),
-                ),
-                (
-                    "port",
-                    FieldSchema::optional(FieldType::String)
-                        .default("#{port}")
-                        .describe("1-65535 or #{port}."),
-                ),
-                (
-                    "host",
-                    FieldSchema::optional(FieldType::String)
-                        .default("#{host}")
-                        .describe("Host name or #{host}."),
-                ),
-                (
-                    "path",
-                    FieldSchema::optional(FieldType::String)
-                        .default("/#{path}")
-                        .describe("Absolute path, default /#{path}."),
-                ),
-                (
-                    "query",
-                    FieldSchema::optional(FieldType::String)
-                        .default("#{query}")
-                        .describe("Query without the leading ?."),
-                ),
-                (
-                    "status_code",
-                    FieldSchema::required(FieldType::String)
-                        .describe("HTTP_301 or HTTP_302 (301/302 accepted)."),
-                ),
-            ]))
-            .describe("Redirect settings (type redirect)."),
-        ),
-        (
-            "fixed_response",
-            FieldSchema::optional(FieldType::object([
-                (
-                    "status_code",
-                    FieldSchema::required(FieldType::String)
-                        .describe("2XX, 4XX or 5XX status code."),
-                ),
-                (
-                    "content_type",
-                    FieldSchema::optional(FieldType::String)
-                        .describe("text/plain, text/html, application/json ..."),
-                ),
-                (
-                    "message_body",
-                    FieldSchema::optional(FieldType::String).describe("Body of the response."),
-                ),
-            ]))
-            .describe("Fixed response settings (type fixed-response)."),
-        ),
-    ])
+/// One action of a listener or rule.
+#[derive(Debug, Clone, Fields)]
+pub struct ActionSpec {
+    /// forward, redirect or fixed-response.
+    pub r#type: String,
+    /// Target group to forward to (type forward).
+    pub target_group_arn: Option<String>,
+    /// Redirect settings (type redirect).
+    pub redirect: Option<Redirect>,
+    /// Fixed response settings (type fixed-response).
+    pub fixed_response: Option<FixedResponse>,
 }
 
-/// The schema of one rule condition.
-pub fn condition_schema() -> FieldType {
-    FieldType::object([
-        (
-            "field",
-            FieldSchema::required(FieldType::String)
-                .describe("path-pattern, host-header, http-request-method or source-ip."),
-        ),
-        (
-            "values",
-            FieldSchema::required(FieldType::list(FieldType::String))
-                .describe("Values; any one matches."),
-        ),
-    ])
+/// Where a redirect action sends the client.
+#[derive(Debug, Clone, Fields)]
+pub struct Redirect {
+    /// HTTP, HTTPS or #{protocol}.
+    #[field(default = "#{protocol}")]
+    pub protocol: Option<String>,
+    /// 1-65535 or #{port}.
+    #[field(default = "#{port}")]
+    pub port: Option<String>,
+    /// Host name or #{host}.
+    #[field(default = "#{host}")]
+    pub host: Option<String>,
+    /// Absolute path, default /#{path}.
+    #[field(default = "/#{path}")]
+    pub path: Option<String>,
+    /// Query without the leading ?.
+    #[field(default = "#{query}")]
+    pub query: Option<String>,
+    /// HTTP_301 or HTTP_302 (301/302 accepted).
+    pub status_code: String,
 }
+
+/// What a fixed-response action answers.
+#[derive(Debug, Clone, Fields)]
+pub struct FixedResponse {
+    /// 2XX, 4XX or 5XX status code.
+    pub status_code: String,
+    /// text/plain, text/html, application/json ...
+    pub content_type: Option<String>,
+    /// Body of the response.
+    pub message_body: Option<String>,
+}
+
+/// One condition of a listener rule.
+#[derive(Debug, Clone, Fields)]
+pub struct ConditionSpec {
+    /// path-pattern, host-header, http-request-method or source-ip.
+    pub field: String,
+    /// Values; any one matches.
+    pub values: Vec<String>,
+}
+
+/// An action in its canonical form.
+pub type Action = Shaped<ActionSpec>;
+
+/// A condition in its canonical form.
+pub type Condition = Shaped<ConditionSpec>;
 
 fn status_code(v: &Value) -> Value {
     match text_value(v) {
@@ -192,7 +164,7 @@ pub fn normalize_action(action: &Value) -> Value {
     Value::Map(out)
 }
 
-/// The canonical form of a list of actions.
+/// The canonical form of a list of actions (a field normalizer).
 pub fn normalize_actions(actions: &Value) -> Value {
     match actions {
         Value::List(items) => Value::List(items.iter().map(normalize_action).collect()),
@@ -201,81 +173,53 @@ pub fn normalize_actions(actions: &Value) -> Value {
     }
 }
 
-fn sub_str<'a>(map: Option<&'a BTreeMap<String, Value>>, key: &str) -> Option<&'a str> {
-    map.and_then(|m| m.get(key)).and_then(Value::as_str)
-}
-
-/// The SDK actions of a desired (known, canonical) action list; `Order`
-/// follows list position.
-pub fn to_sdk_actions(actions: Option<&Value>) -> Result<Vec<Action>, ProviderError> {
-    let items = actions
-        .map(normalize_actions)
-        .and_then(|v| v.as_list().map(<[Value]>::to_vec))
-        .unwrap_or_default();
-    if items.is_empty() {
+/// The SDK actions of a desired (known) action list; `Order` follows list
+/// position.
+pub fn to_sdk_actions(actions: &[Action]) -> Result<Vec<SdkAction>, ProviderError> {
+    if actions.is_empty() {
         return Err(ProviderError::Invalid(
             "at least one action is required".into(),
         ));
     }
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let map = item.as_map();
-        let ty = sub_str(map, "type")
-            .ok_or_else(|| ProviderError::Invalid(format!("action {i}: `type` must be set")))?;
+    let mut out = Vec::with_capacity(actions.len());
+    for (i, item) in actions.iter().enumerate() {
+        let a = Action::new(normalize_action(&item.0)).typed(&format!("action {i}"))?;
         let order = i32::try_from(i + 1).unwrap_or(i32::MAX);
-        let mut b = Action::builder()
-            .r#type(ActionTypeEnum::from(ty))
+        let b = SdkAction::builder()
+            .r#type(ActionTypeEnum::from(a.r#type.as_str()))
             .order(order);
-        match ty {
-            "forward" => {
-                let tg = sub_str(map, "target_group_arn").ok_or_else(|| {
-                    ProviderError::Invalid(format!(
-                        "action {i}: a forward action needs `target_group_arn`"
-                    ))
-                })?;
-                b = b.target_group_arn(tg);
+        let missing = |what: &str| ProviderError::Invalid(format!("action {i}: {what}"));
+        let b = match (a.r#type.as_str(), a.redirect, a.fixed_response) {
+            ("forward", _, _) => b.target_group_arn(
+                a.target_group_arn
+                    .ok_or_else(|| missing("a forward action needs `target_group_arn`"))?,
+            ),
+            ("redirect", Some(r), _) => b.redirect_config(
+                RedirectActionConfig::builder()
+                    .set_protocol(r.protocol)
+                    .set_port(r.port)
+                    .set_host(r.host)
+                    .set_path(r.path)
+                    .set_query(r.query)
+                    .status_code(RedirectActionStatusCodeEnum::from(r.status_code.as_str()))
+                    .build(),
+            ),
+            ("fixed-response", _, Some(f)) => b.fixed_response_config(
+                FixedResponseActionConfig::builder()
+                    .status_code(f.status_code)
+                    .set_content_type(f.content_type)
+                    .set_message_body(f.message_body)
+                    .build(),
+            ),
+            ("redirect" | "fixed-response", _, _) => {
+                return Err(missing("its settings are missing"));
             }
-            "redirect" => {
-                let r = map.and_then(|m| m.get("redirect")).and_then(Value::as_map);
-                let code = sub_str(r, "status_code").ok_or_else(|| {
-                    ProviderError::Invalid(format!(
-                        "action {i}: a redirect needs `redirect.status_code` (HTTP_301 or HTTP_302)"
-                    ))
-                })?;
-                b = b.redirect_config(
-                    RedirectActionConfig::builder()
-                        .set_protocol(sub_str(r, "protocol").map(str::to_string))
-                        .set_port(sub_str(r, "port").map(str::to_string))
-                        .set_host(sub_str(r, "host").map(str::to_string))
-                        .set_path(sub_str(r, "path").map(str::to_string))
-                        .set_query(sub_str(r, "query").map(str::to_string))
-                        .status_code(RedirectActionStatusCodeEnum::from(code))
-                        .build(),
-                );
-            }
-            "fixed-response" => {
-                let f = map
-                    .and_then(|m| m.get("fixed_response"))
-                    .and_then(Value::as_map);
-                let code = sub_str(f, "status_code").ok_or_else(|| {
-                    ProviderError::Invalid(format!(
-                        "action {i}: a fixed-response needs `fixed_response.status_code`"
-                    ))
-                })?;
-                b = b.fixed_response_config(
-                    FixedResponseActionConfig::builder()
-                        .status_code(code)
-                        .set_content_type(sub_str(f, "content_type").map(str::to_string))
-                        .set_message_body(sub_str(f, "message_body").map(str::to_string))
-                        .build(),
-                );
-            }
-            other => {
-                return Err(ProviderError::Invalid(format!(
-                    "action {i}: type `{other}` is not supported (use forward, redirect or fixed-response)"
+            (other, _, _) => {
+                return Err(missing(&format!(
+                    "type `{other}` is not supported (use forward, redirect or fixed-response)"
                 )));
             }
-        }
+        };
         out.push(b.build());
     }
     Ok(out)
@@ -285,8 +229,18 @@ fn opt(s: Option<&str>) -> Option<Value> {
     s.map(Value::from)
 }
 
+/// A map of the parts that are set.
+fn object<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Value {
+    Value::Map(
+        pairs
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_string(), v?)))
+            .collect(),
+    )
+}
+
 /// The canonical value of one described action.
-pub fn from_sdk_action(a: &Action) -> Value {
+pub fn from_sdk_action(a: &SdkAction) -> Value {
     let ty = a
         .r#type()
         .map(|t| t.as_str().to_string())
@@ -308,38 +262,26 @@ pub fn from_sdk_action(a: &Action) -> Value {
         }
         "redirect" => {
             if let Some(r) = a.redirect_config() {
-                let mut rm = BTreeMap::new();
-                for (k, v) in [
+                let code = r.status_code().map(|c| Value::from(c.as_str()));
+                let value = object([
                     ("protocol", opt(r.protocol())),
                     ("port", opt(r.port())),
                     ("host", opt(r.host())),
                     ("path", opt(r.path())),
                     ("query", opt(r.query())),
-                    (
-                        "status_code",
-                        r.status_code().map(|c| Value::from(c.as_str())),
-                    ),
-                ] {
-                    if let Some(v) = v {
-                        rm.insert(k.to_string(), v);
-                    }
-                }
-                m.insert("redirect".into(), Value::Map(rm));
+                    ("status_code", code),
+                ]);
+                m.insert("redirect".into(), value);
             }
         }
         "fixed-response" => {
             if let Some(f) = a.fixed_response_config() {
-                let mut fm = BTreeMap::new();
-                for (k, v) in [
+                let value = object([
                     ("status_code", opt(f.status_code())),
                     ("content_type", opt(f.content_type())),
                     ("message_body", opt(f.message_body())),
-                ] {
-                    if let Some(v) = v {
-                        fm.insert(k.to_string(), v);
-                    }
-                }
-                m.insert("fixed_response".into(), Value::Map(fm));
+                ]);
+                m.insert("fixed_response".into(), value);
             }
         }
         _ => {}
@@ -348,10 +290,13 @@ pub fn from_sdk_action(a: &Action) -> Value {
 }
 
 /// The canonical list of described actions, in AWS's `Order`.
-pub fn from_sdk_actions(actions: &[Action]) -> Value {
-    let mut sorted: Vec<&Action> = actions.iter().collect();
+pub fn from_sdk_actions(actions: &[SdkAction]) -> Vec<Action> {
+    let mut sorted: Vec<&SdkAction> = actions.iter().collect();
     sorted.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
-    Value::List(sorted.into_iter().map(from_sdk_action).collect())
+    sorted
+        .into_iter()
+        .map(|a| Action::new(from_sdk_action(a)))
+        .collect()
 }
 
 /// The canonical form of one condition: field lower-case, values sorted.
@@ -383,7 +328,8 @@ fn normalize_condition(c: &Value) -> Value {
     Value::Map(out)
 }
 
-/// The canonical form of a condition list (sorted by field, then values).
+/// The canonical form of a condition list, sorted by field, then values
+/// (a field normalizer).
 pub fn normalize_conditions(conditions: &Value) -> Value {
     match conditions {
         Value::List(items) => {
@@ -399,40 +345,39 @@ pub fn normalize_conditions(conditions: &Value) -> Value {
 }
 
 /// The SDK conditions of a desired condition list.
-pub fn to_sdk_conditions(conditions: Option<&Value>) -> Result<Vec<RuleCondition>, ProviderError> {
-    let items = conditions
-        .map(normalize_conditions)
-        .and_then(|v| v.as_list().map(<[Value]>::to_vec))
-        .unwrap_or_default();
-    if items.is_empty() {
+pub fn to_sdk_conditions(conditions: &[Condition]) -> Result<Vec<RuleCondition>, ProviderError> {
+    if conditions.is_empty() {
         return Err(ProviderError::Invalid(
             "a listener rule needs at least one condition".into(),
         ));
     }
-    items
+    conditions
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let field = c
-                .get("field")
-                .and_then(Value::as_str)
-                .ok_or_else(|| ProviderError::Invalid(format!("condition {i}: `field` must be set")))?;
-            let values: Vec<String> = c
-                .get("values")
-                .and_then(Value::as_list)
-                .map(|l| l.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                .unwrap_or_default();
-            if values.is_empty() {
-                return Err(ProviderError::Invalid(format!("condition {i}: `values` must list at least one value")));
+            let c = Condition::new(normalize_condition(&c.0)).typed(&format!("condition {i}"))?;
+            if c.values.is_empty() {
+                return Err(ProviderError::Invalid(format!(
+                    "condition {i}: `values` must list at least one value"
+                )));
             }
-            let b = RuleCondition::builder().field(field);
-            let b = match field {
-                "path-pattern" => b.path_pattern_config(PathPatternConditionConfig::builder().set_values(Some(values)).build()),
-                "host-header" => b.host_header_config(HostHeaderConditionConfig::builder().set_values(Some(values)).build()),
-                "http-request-method" => b.http_request_method_config(
-                    HttpRequestMethodConditionConfig::builder().set_values(Some(values)).build(),
+            let values = Some(c.values);
+            let b = RuleCondition::builder().field(&c.field);
+            let b = match c.field.as_str() {
+                "path-pattern" => b.path_pattern_config(
+                    PathPatternConditionConfig::builder().set_values(values).build(),
                 ),
-                "source-ip" => b.source_ip_config(SourceIpConditionConfig::builder().set_values(Some(values)).build()),
+                "host-header" => b.host_header_config(
+                    HostHeaderConditionConfig::builder().set_values(values).build(),
+                ),
+                "http-request-method" => b.http_request_method_config(
+                    HttpRequestMethodConditionConfig::builder()
+                        .set_values(values)
+                        .build(),
+                ),
+                "source-ip" => b.source_ip_config(
+                    SourceIpConditionConfig::builder().set_values(values).build(),
+                ),
                 other => {
                     return Err(ProviderError::Invalid(format!(
                         "condition {i}: field `{other}` is not supported (path-pattern, host-header, http-request-method, source-ip)"
@@ -446,27 +391,19 @@ pub fn to_sdk_conditions(conditions: Option<&Value>) -> Result<Vec<RuleCondition
 
 /// The canonical list of described conditions. AWS reports values both in
 /// the legacy `Values` and in the field's config; the config wins.
-pub fn from_sdk_conditions(conditions: &[RuleCondition]) -> Value {
+pub fn from_sdk_conditions(conditions: &[RuleCondition]) -> Vec<Condition> {
     let items = conditions
         .iter()
         .map(|c| {
             let field = c.field().unwrap_or_default();
             let configured: &[String] = match field {
-                "path-pattern" => c
-                    .path_pattern_config()
-                    .map(|p| p.values())
-                    .unwrap_or_default(),
-                "host-header" => c
-                    .host_header_config()
-                    .map(|p| p.values())
-                    .unwrap_or_default(),
-                "http-request-method" => c
-                    .http_request_method_config()
-                    .map(|p| p.values())
-                    .unwrap_or_default(),
-                "source-ip" => c.source_ip_config().map(|p| p.values()).unwrap_or_default(),
-                _ => &[],
-            };
+                "path-pattern" => c.path_pattern_config().map(|p| p.values()),
+                "host-header" => c.host_header_config().map(|p| p.values()),
+                "http-request-method" => c.http_request_method_config().map(|p| p.values()),
+                "source-ip" => c.source_ip_config().map(|p| p.values()),
+                _ => None,
+            }
+            .unwrap_or_default();
             let values = if configured.is_empty() {
                 c.values()
             } else {
@@ -481,7 +418,10 @@ pub fn from_sdk_conditions(conditions: &[RuleCondition]) -> Value {
             ]))
         })
         .collect();
-    normalize_conditions(&Value::List(items))
+    match normalize_conditions(&Value::List(items)) {
+        Value::List(items) => items.into_iter().map(Condition::new).collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -491,6 +431,19 @@ mod tests {
 
     fn v(j: serde_json::Value) -> Value {
         Value::from_json(&j)
+    }
+
+    fn values<T>(list: &[Shaped<T>]) -> Value {
+        Value::List(list.iter().map(|i| i.0.clone()).collect())
+    }
+
+    fn items<T>(list: Value) -> Vec<Shaped<T>> {
+        list.as_list()
+            .unwrap()
+            .iter()
+            .cloned()
+            .map(Shaped::new)
+            .collect()
     }
 
     #[test]
@@ -506,7 +459,7 @@ mod tests {
                 "query": "#{query}", "status_code": "HTTP_301"}}))
         );
         // The SDK round trip gives the same canonical value.
-        let sdk = to_sdk_actions(Some(&Value::List(vec![spec]))).unwrap();
+        let sdk = to_sdk_actions(&items(Value::List(vec![spec]))).unwrap();
         assert_eq!(sdk[0].order(), Some(1));
         assert_eq!(sdk[0].redirect_config().and_then(|r| r.port()), Some("443"));
         assert_eq!(from_sdk_action(&sdk[0]), n);
@@ -519,7 +472,7 @@ mod tests {
             normalize_action(&spec),
             v(json!({"type": "forward", "target_group_arn": "arn:tg"}))
         );
-        let described = Action::builder()
+        let described = SdkAction::builder()
             .r#type(ActionTypeEnum::Forward)
             .order(1)
             .forward_config(
@@ -556,35 +509,32 @@ mod tests {
                 .get("status_code"),
             Some(&Value::from("404"))
         );
-        let sdk = to_sdk_actions(Some(&list)).unwrap();
+        let sdk = to_sdk_actions(&items(list.clone())).unwrap();
         let back = from_sdk_actions(&sdk);
-        assert_eq!(back, n);
+        assert_eq!(values(&back), n);
         let mut reversed = vec![
-            Action::builder()
+            SdkAction::builder()
                 .r#type(ActionTypeEnum::Forward)
                 .target_group_arn("b")
                 .order(2)
                 .build(),
-            Action::builder()
+            SdkAction::builder()
                 .r#type(ActionTypeEnum::Forward)
                 .target_group_arn("a")
                 .order(1)
                 .build(),
         ];
         let seen = from_sdk_actions(&reversed);
-        assert_eq!(
-            seen.as_list().unwrap()[0].get("target_group_arn"),
-            Some(&Value::from("a"))
-        );
+        assert_eq!(seen[0].0.get("target_group_arn"), Some(&Value::from("a")));
         reversed.clear();
-        assert!(to_sdk_actions(Some(&Value::List(vec![]))).is_err());
+        assert!(to_sdk_actions(&[]).is_err());
     }
 
     #[test]
     fn bad_actions_are_invalid() {
-        assert!(to_sdk_actions(Some(&v(json!([{"type": "forward"}])))).is_err());
-        assert!(to_sdk_actions(Some(&v(json!([{"type": "redirect", "redirect": {}}])))).is_err());
-        assert!(to_sdk_actions(Some(&v(json!([{"type": "authenticate-oidc"}])))).is_err());
+        assert!(to_sdk_actions(&items(v(json!([{"type": "forward"}])))).is_err());
+        assert!(to_sdk_actions(&items(v(json!([{"type": "redirect", "redirect": {}}])))).is_err());
+        assert!(to_sdk_actions(&items(v(json!([{"type": "authenticate-oidc"}])))).is_err());
     }
 
     #[test]
@@ -598,22 +548,22 @@ mod tests {
             {"field": "path-pattern", "values": ["/a/*", "/b/*", "/a/*"]},
         ]));
         assert_eq!(normalize_conditions(&a), normalize_conditions(&b));
-        let sdk = to_sdk_conditions(Some(&a)).unwrap();
-        assert_eq!(from_sdk_conditions(&sdk), normalize_conditions(&a));
+        let sdk = to_sdk_conditions(&items(a.clone())).unwrap();
+        assert_eq!(values(&from_sdk_conditions(&sdk)), normalize_conditions(&a));
         let legacy = RuleCondition::builder()
             .field("path-pattern")
             .values("/z")
             .build();
         assert_eq!(
-            from_sdk_conditions(&[legacy]),
+            values(&from_sdk_conditions(&[legacy])),
             normalize_conditions(&v(json!([{"field": "path-pattern", "values": ["/z"]}])))
         );
         assert!(
-            to_sdk_conditions(Some(&v(
+            to_sdk_conditions(&items(v(
                 json!([{"field": "query-string", "values": ["a"]}])
             )))
             .is_err()
         );
-        assert!(to_sdk_conditions(Some(&v(json!([])))).is_err());
+        assert!(to_sdk_conditions(&[]).is_err());
     }
 }

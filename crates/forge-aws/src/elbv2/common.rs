@@ -1,5 +1,5 @@
-//! Code shared by the ELBv2 kinds: the client, error mapping, tags, and the
-//! batched describes used by `observe`, `find_orphan` and `list_tagged`.
+//! What the ELBv2 kinds share: tags, the batched describes and the
+//! listings behind `list_owned`.
 //!
 //! ELBv2 describes by ARN list and fails the whole call with
 //! `*NotFound` when one ARN is gone, so [`describe_arns`] falls back to one
@@ -7,28 +7,17 @@
 //! something was deleted behind forge's back). Tags come from a separate
 //! DescribeTags, which takes at most 20 ARNs per call.
 
-use crate::clients::AwsClients;
-use crate::error::{is_not_found, sdk_error};
+use super::Elbv2;
+use crate::error::is_not_found;
+use crate::kind::{Owned, Service};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::Tag;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_core::{Attrs, Value};
-use forge_engine::Owner;
-use forge_engine::{ProviderError, ResourceCtx};
+use forge_core::fields::Tags;
+use forge_engine::{ObserveCtx, Owner, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
-
-/// The service name used in errors.
-pub const SERVICE: &str = "elasticloadbalancing";
-
-/// Concurrent ELBv2 mutations the scheduler may run: ELBv2's mutating
-/// calls share a low per-account rate (about 10/s for most actions).
-pub const CONCURRENCY: (&str, usize) = ("elbv2", 10);
 
 /// ARNs per DescribeTags call (the API's limit).
 pub const TAG_BATCH: usize = 20;
@@ -38,32 +27,6 @@ pub const TAG_BATCH: usize = 20;
 /// the same size everywhere keeps the NotFound fallback cheap.
 pub const DESCRIBE_BATCH: usize = 20;
 
-/// Maps an ELBv2 SDK error.
-pub fn elb_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
-}
-
-/// What every ELBv2 provider holds: the shared client cache.
-#[derive(Debug, Clone)]
-pub struct ElbBase {
-    clients: Arc<AwsClients>,
-}
-
-impl ElbBase {
-    /// A base sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        ElbBase { clients }
-    }
-
-    /// The ELBv2 client of a region.
-    pub async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
-    }
-}
-
 /// ELBv2 tags from a key/value map.
 pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
@@ -72,8 +35,16 @@ pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
 }
 
 /// The user's and forge's tags to pass at create.
-pub fn create_tags(desired: &Attrs, ctx: &ResourceCtx) -> Vec<Tag> {
-    to_tags(&tags::create_tags(desired, &ctx.system_tags))
+pub fn create_tags(desired: &Tags, ctx: &ResourceCtx) -> Option<Vec<Tag>> {
+    Some(to_tags(&tags::with_system(desired, &ctx.system_tags)))
+}
+
+/// The ARN a create answered with (its first object's).
+pub fn created(arn: Option<&str>, call: &str) -> Result<String, ProviderError> {
+    arn.map(str::to_string)
+        .ok_or_else(|| ProviderError::Transient {
+            message: format!("{call} returned no ARN"),
+        })
 }
 
 /// All tags of each ARN (system tags included): one DescribeTags per 20.
@@ -87,7 +58,7 @@ pub async fn describe_tags(
             .set_resource_arns(Some(chunk))
             .send()
             .await
-            .map_err(elb_err)?;
+            .map_err(Elbv2::err)?;
         Ok(out.tag_descriptions.unwrap_or_default())
     })
     .await?;
@@ -105,68 +76,28 @@ pub async fn describe_tags(
         .collect())
 }
 
-/// The observed `tags` attribute (system tags hidden).
-pub fn observed_tags(all: Option<&BTreeMap<String, String>>) -> Value {
-    match all {
-        Some(t) => tags::observed_tags(t.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        None => Value::Map(BTreeMap::new()),
-    }
-}
-
-/// Attributes by ARN of described objects, with their tags (one
-/// DescribeTags per 20 of the objects found): the observe of the kinds
-/// whose describe answers everything but tags.
+/// Described objects with their ARN and user tags (one DescribeTags per
+/// 20 of them).
 pub async fn with_tags<T>(
     client: &Client,
-    objects: &[T],
+    objects: Vec<T>,
     arn_of: impl Fn(&T) -> Option<&str>,
-    attrs_of: impl Fn(&T, Option<&BTreeMap<String, String>>) -> Attrs,
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let found: Vec<String> = objects
+) -> Result<Vec<(String, T, Tags)>, ProviderError> {
+    let arns: Vec<String> = objects
         .iter()
         .filter_map(|o| arn_of(o).map(str::to_string))
         .collect();
-    let tags = describe_tags(client, &found).await?;
+    let all = describe_tags(client, &arns).await?;
     Ok(objects
-        .iter()
+        .into_iter()
         .filter_map(|o| {
-            let arn = arn_of(o)?;
-            Some((arn.to_string(), attrs_of(o, tags.get(arn))))
+            let arn = arn_of(&o)?.to_string();
+            let t = all.get(&arn).map_or_else(Tags::default, |t| {
+                tags::observed_map(t.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            });
+            Some((arn, o, t))
         })
         .collect())
-}
-
-/// The attributes of a resource just created or updated (shared helper).
-pub use crate::attrs::observed;
-
-/// Brings the user tags of `arn` from `prior` to `desired` with at most one
-/// AddTags and one RemoveTags call. System tags are never touched.
-pub async fn sync_tags(
-    client: &Client,
-    arn: &str,
-    prior: &Attrs,
-    desired: &Attrs,
-) -> Result<(), ProviderError> {
-    let (set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
-    if !set.is_empty() {
-        client
-            .add_tags()
-            .resource_arns(arn)
-            .set_tags(Some(to_tags(&set)))
-            .send()
-            .await
-            .map_err(elb_err)?;
-    }
-    if !remove.is_empty() {
-        client
-            .remove_tags()
-            .resource_arns(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(elb_err)?;
-    }
-    Ok(())
 }
 
 /// Describes `arns` in chunks of [`DESCRIBE_BATCH`] with `fetch`. A chunk
@@ -197,16 +128,7 @@ where
     .await
 }
 
-/// Pages through a Describe with a `Marker` (ELBv2's paging token).
-pub async fn all_pages<T, F, Fut>(fetch: F) -> Result<Vec<T>, ProviderError>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = Result<(Vec<T>, Option<String>), ProviderError>>,
-{
-    collect_pages(fetch).await
-}
-
-/// Whether a tag set marks the resource as `address` of `stack`.
+/// Whether a tag set marks the resource as `address` of `owner`.
 pub fn owned_by(tags: &BTreeMap<String, String>, owner: &Owner, address: Option<&str>) -> bool {
     tags::owned_by(
         tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -215,53 +137,34 @@ pub fn owned_by(tags: &BTreeMap<String, String>, owner: &Owner, address: Option<
     )
 }
 
-/// Of `arns`, those tagged with the stack (and address, if given), with
-/// their `forge:address` tag, sorted by ARN so repeated lookups pick the
-/// same one.
-pub async fn tagged_arns(
+/// Of `arns`, those carrying `ctx`'s ownership tags (and `address`, if
+/// given), with their `forge:address` tag, sorted by ARN.
+pub async fn owned(
     client: &Client,
     arns: &[String],
-    owner: &Owner,
+    ctx: &ObserveCtx,
     address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let tags = describe_tags(client, arns).await?;
-    let mut out: Vec<(String, Option<String>)> = tags
+) -> Result<Vec<Owned>, ProviderError> {
+    let mut out: Vec<Owned> = describe_tags(client, arns)
+        .await?
         .into_iter()
-        .filter(|(_, t)| owned_by(t, owner, address))
-        .map(|(arn, t)| {
-            let addr = t.get(ADDRESS_TAG).cloned();
-            (arn, addr)
-        })
+        .filter(|(_, t)| owned_by(t, &ctx.owner, address))
+        .map(|(arn, t)| (arn, t.get(ADDRESS_TAG).cloned()))
         .collect();
     out.sort();
     Ok(out)
 }
 
-/// The one ARN carrying this resource's ownership tags, if any (the first
-/// when a repeated crash left several).
-pub async fn orphan_arn(
-    client: &Client,
-    ctx: &ResourceCtx,
-    arns: &[String],
-) -> Result<Option<String>, ProviderError> {
-    let address = ctx.address.to_string();
-    let found = tagged_arns(client, arns, &ctx.owner, Some(&address)).await?;
-    if found.len() > 1 {
-        tracing::warn!(address = %address, arns = ?found, "several untracked resources carry this address; adopting the first");
-    }
-    Ok(found.into_iter().next().map(|(arn, _)| arn))
-}
-
 /// Every load balancer ARN in the region (all pages).
 pub async fn all_load_balancer_arns(client: &Client) -> Result<Vec<String>, ProviderError> {
-    all_pages(|marker| async move {
+    collect_pages(|marker| async move {
         let out = client
             .describe_load_balancers()
             .set_marker(marker)
             .page_size(400)
             .send()
             .await
-            .map_err(elb_err)?;
+            .map_err(Elbv2::err)?;
         let arns = out
             .load_balancers()
             .iter()
@@ -272,36 +175,25 @@ pub async fn all_load_balancer_arns(client: &Client) -> Result<Vec<String>, Prov
     .await
 }
 
-/// Load balancers tagged with `stack`: the parents of the stack's
-/// listeners and rules, which have no describe-all call of their own.
-pub async fn stack_load_balancer_arns(
+/// The listeners of the load balancers `ctx`'s state owns: the parents of
+/// its listener rules and the listeners themselves, which have no
+/// describe-all call of their own (one call per load balancer, plus pages).
+pub async fn owned_listener_arns(
     client: &Client,
-    owner: &Owner,
+    ctx: &ObserveCtx,
 ) -> Result<Vec<String>, ProviderError> {
     let all = all_load_balancer_arns(client).await?;
-    Ok(tagged_arns(client, &all, owner, None)
-        .await?
-        .into_iter()
-        .map(|(a, _)| a)
-        .collect())
-}
-
-/// The listener ARNs of the given load balancers (one call per load
-/// balancer, plus pages).
-pub async fn listener_arns_of(
-    client: &Client,
-    lbs: &[String],
-) -> Result<Vec<String>, ProviderError> {
     let mut out = Vec::new();
-    for lb in lbs {
-        let arns = all_pages(|marker| async move {
+    for (lb, _) in owned(client, &all, ctx, None).await? {
+        let lb = &lb;
+        let arns = collect_pages(|marker| async move {
             let res = client
                 .describe_listeners()
                 .load_balancer_arn(lb)
                 .set_marker(marker)
                 .send()
                 .await;
-            match res.map_err(elb_err) {
+            match res.map_err(Elbv2::err) {
                 Ok(o) => {
                     let arns = o
                         .listeners()
@@ -320,30 +212,9 @@ pub async fn listener_arns_of(
     Ok(out)
 }
 
-/// Reads a number or numeric text (AWS attributes are text, specs write
-/// numbers).
-pub fn int_of(v: &Value) -> Option<i64> {
-    v.as_i64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-}
-
-/// A number or numeric text as a number value; anything else unchanged.
-pub fn number_value(v: &Value) -> Value {
-    match v {
-        Value::String(_) => int_of(v).map(Value::int).unwrap_or_else(|| v.clone()),
-        other => other.clone(),
-    }
-}
-
-/// A scalar as text (`443` and `"443"` are the same port in a redirect);
-/// unknowns and nulls unchanged.
-pub fn text_value(v: &Value) -> Value {
-    match v {
-        Value::Number(n) => Value::String(n.to_string()),
-        Value::Bool(b) => Value::String(b.to_string()),
-        other => other.clone(),
-    }
-}
+// Also imported from here by other services' kinds (ECS, Application
+// Auto Scaling); they live in the neutral `normalize` module.
+pub use crate::normalize::{int_of, number_value, text_value, upper_value};
 
 /// `"true"`/`"false"` attribute text or a bool, as a bool.
 pub fn bool_of(v: Option<&str>) -> Option<bool> {
@@ -357,6 +228,7 @@ pub fn bool_of(v: Option<&str>) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use forge_core::Value;
     use std::cell::RefCell;
 
     #[tokio::test]

@@ -10,84 +10,52 @@
 //! Observe cost: one DescribeListeners and one DescribeTags per 20
 //! listeners.
 
-use super::actions::{action_schema, from_sdk_actions, normalize_actions, to_sdk_actions};
+use super::Elbv2;
+use super::actions::{Action, from_sdk_actions, normalize_actions, to_sdk_actions};
 use super::common::{
-    self, CONCURRENCY, ElbBase, describe_arns, elb_err, observed, observed_tags, with_tags,
+    create_tags, created, describe_arns, number_value, owned, owned_listener_arns, upper_value,
+    with_tags,
 };
-use crate::attrs::attrs;
-use crate::attrs::{opt_i64, opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
 use crate::error::delete_result;
-use crate::normalize::normalize_common;
-use crate::tags::tags_field;
+use crate::kind::{Kind, Made, Owned, Service, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
+use forge_core::fields::{FieldValue, Tags};
+use forge_derive::Fields;
 use forge_engine::diff::values_equal;
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-/// The `aws.elbv2.listener` provider.
-pub struct ListenerProvider {
-    base: ElbBase,
-    schema: KindSchema,
+/// The fields of `aws.elbv2.listener`.
+#[derive(Debug, Clone, Fields)]
+pub struct ListenerFields {
+    /// The load balancer it listens on.
+    #[field(force_new)]
+    pub load_balancer_arn: String,
+    /// Port (1-65535).
+    #[field(normalize = number_value)]
+    pub port: i32,
+    /// HTTP or HTTPS.
+    #[field(normalize = upper_value)]
+    pub protocol: String,
+    /// ACM certificate of an HTTPS listener (its default certificate).
+    pub certificate_arn: Option<String>,
+    /// TLS policy of an HTTPS listener; AWS picks its default when unset.
+    #[field(optional_computed)]
+    pub ssl_policy: Option<String>,
+    /// What to do with requests no rule matches, in order.
+    #[field(normalize = normalize_actions)]
+    pub default_actions: Vec<Action>,
+    pub tags: Tags,
+    /// The listener's ARN (= id).
+    #[field(computed)]
+    pub arn: Option<String>,
 }
 
-impl ListenerProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        ListenerProvider {
-            base: ElbBase::new(clients),
-            schema: schema(),
-        }
-    }
-}
-
-/// The schema of `aws.elbv2.listener`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.elbv2.listener",
-        "A listener of an Elastic Load Balancing v2 load balancer.",
-        [
-            (
-                "load_balancer_arn",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The load balancer it listens on."),
-            ),
-            (
-                "port",
-                FieldSchema::required(FieldType::Number).describe("Port (1-65535)."),
-            ),
-            (
-                "protocol",
-                FieldSchema::required(FieldType::String).describe("HTTP or HTTPS."),
-            ),
-            (
-                "certificate_arn",
-                FieldSchema::optional(FieldType::String)
-                    .describe("ACM certificate of an HTTPS listener (its default certificate)."),
-            ),
-            (
-                "ssl_policy",
-                FieldSchema::optional_computed(FieldType::String)
-                    .describe("TLS policy of an HTTPS listener; AWS picks its default when unset."),
-            ),
-            (
-                "default_actions",
-                FieldSchema::required(FieldType::list(action_schema()))
-                    .describe("What to do with requests no rule matches, in order."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The listener's ARN (= id)."),
-            ),
-        ],
-    )
-}
+/// The `aws.elbv2.listener` kind.
+#[derive(Default)]
+pub struct ListenerKind;
 
 fn default_certificate(l: &Listener) -> Option<&str> {
     let certs = l.certificates();
@@ -98,51 +66,21 @@ fn default_certificate(l: &Listener) -> Option<&str> {
         .and_then(|c| c.certificate_arn())
 }
 
-fn listener_attrs(l: &Listener, tags: Option<&BTreeMap<String, String>>) -> Attrs {
-    let arn = l.listener_arn().unwrap_or_default();
-    attrs([
-        ("id", arn.into()),
-        ("arn", arn.into()),
-        ("load_balancer_arn", str_or_null(l.load_balancer_arn())),
-        ("port", crate::attrs::int_or_null(l.port())),
-        ("protocol", str_or_null(l.protocol().map(|p| p.as_str()))),
-        ("certificate_arn", str_or_null(default_certificate(l))),
-        ("ssl_policy", str_or_null(l.ssl_policy())),
-        ("default_actions", from_sdk_actions(l.default_actions())),
-        ("tags", observed_tags(tags)),
-    ])
-}
-
-/// Observes listeners by ARN.
-pub async fn observe_listeners(
-    client: &Client,
-    arns: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let listeners = describe_arns(arns, |chunk| async move {
-        let out = client
-            .describe_listeners()
-            .set_listener_arns(Some(chunk))
-            .send()
-            .await
-            .map_err(elb_err)?;
-        Ok(out.listeners.unwrap_or_default())
-    })
-    .await?;
-    with_tags(client, &listeners, Listener::listener_arn, listener_attrs).await
-}
-
-async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError> {
-    observed(
-        observe_listeners(client, &[arn.to_string()]).await?,
-        arn,
-        "listener",
-    )
-}
-
-fn port_of(attrs: &Attrs) -> Result<i32, ProviderError> {
-    opt_i64(attrs, "port")
-        .and_then(|p| i32::try_from(p).ok())
-        .ok_or_else(|| ProviderError::Invalid("`port` must be a port number".into()))
+fn fields_of(l: &Listener, tags: Tags) -> ListenerFields {
+    ListenerFields {
+        load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
+        port: l.port().unwrap_or_default(),
+        protocol: l
+            .protocol()
+            .map(|p| p.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        certificate_arn: default_certificate(l).map(str::to_string),
+        ssl_policy: l.ssl_policy().map(str::to_string),
+        default_actions: from_sdk_actions(l.default_actions()),
+        tags,
+        arn: l.listener_arn().map(str::to_string),
+    }
 }
 
 /// What a ModifyListener must carry to go from `prior` to `desired`.
@@ -167,114 +105,105 @@ impl ListenerChanges {
     }
 }
 
-/// The minimal ModifyListener parameters (pure).
-pub fn listener_changes(prior: &Attrs, desired: &Attrs) -> ListenerChanges {
-    let differs = |k: &str| match (prior.get(k), desired.get(k)) {
-        (_, None) | (_, Some(Value::Null)) => false,
-        (Some(a), Some(b)) => !values_equal(a, b),
-        (None, Some(_)) => true,
-    };
-    let protocol_changes = differs("protocol");
+/// The minimal ModifyListener parameters (pure). An unset certificate or
+/// SSL policy keeps what the listener has.
+pub fn listener_changes(prior: &ListenerFields, desired: &ListenerFields) -> ListenerChanges {
+    let changed = |a: &Option<String>, b: &Option<String>| b.is_some() && a != b;
+    let protocol_changes = prior.protocol != desired.protocol;
     ListenerChanges {
-        port: if differs("port") {
-            opt_i64(desired, "port").and_then(|p| i32::try_from(p).ok())
-        } else {
-            None
-        },
-        protocol: protocol_changes
-            .then(|| opt_str(desired, "protocol").map(str::to_string))
-            .flatten(),
+        port: (prior.port != desired.port).then_some(desired.port),
+        protocol: protocol_changes.then(|| desired.protocol.clone()),
         // Switching to HTTPS needs the certificate in the same call.
-        certificate_arn: (differs("certificate_arn") || protocol_changes)
-            .then(|| opt_str(desired, "certificate_arn").map(str::to_string))
+        certificate_arn: (protocol_changes
+            || changed(&prior.certificate_arn, &desired.certificate_arn))
+        .then(|| desired.certificate_arn.clone())
+        .flatten(),
+        ssl_policy: changed(&prior.ssl_policy, &desired.ssl_policy)
+            .then(|| desired.ssl_policy.clone())
             .flatten(),
-        ssl_policy: differs("ssl_policy")
-            .then(|| opt_str(desired, "ssl_policy").map(str::to_string))
-            .flatten(),
-        default_actions: differs("default_actions"),
+        default_actions: !values_equal(
+            &prior.default_actions.to_value(),
+            &desired.default_actions.to_value(),
+        ),
     }
 }
 
+fn certificate(arn: Option<String>) -> Option<Vec<Certificate>> {
+    arn.map(|c| vec![Certificate::builder().certificate_arn(c).build()])
+}
+
 #[async_trait]
-impl Provider for ListenerProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for ListenerKind {
+    const KIND: &'static str = "aws.elbv2.listener";
+    const DESCRIPTION: &'static str = "A listener of an Elastic Load Balancing v2 load balancer.";
+    const ARN: Option<crate::kind::ArnShape> = Some(crate::kind::ArnShape::arn(
+        "elasticloadbalancing",
+        "listener/",
+    ));
+    type Service = Elbv2;
+    type Fields = ListenerFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        if let Some(v) = attrs.get_mut("port") {
-            *v = common::number_value(v);
-        }
-        if let Some(Value::String(p)) = attrs.get_mut("protocol") {
-            *p = p.to_ascii_uppercase();
-        }
-        let actions = normalize_actions(attrs.get("default_actions").unwrap_or(&Value::Null));
-        attrs.insert("default_actions".into(), actions);
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_listeners(&client, ids).await
+    ) -> Result<BTreeMap<String, ListenerFields>, ProviderError> {
+        let listeners = describe_arns(ids, |chunk| async move {
+            let out = client
+                .describe_listeners()
+                .set_listener_arns(Some(chunk))
+                .send()
+                .await
+                .map_err(Elbv2::err)?;
+            Ok(out.listeners.unwrap_or_default())
+        })
+        .await?;
+        let tagged = with_tags(client, listeners, Listener::listener_arn).await?;
+        Ok(tagged
+            .into_iter()
+            .map(|(arn, l, tags)| (arn, fields_of(&l, tags)))
+            .collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &ListenerFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let actions = to_sdk_actions(desired.get("default_actions"))?;
+    ) -> Result<Made<ListenerFields>, ProviderError> {
         let out = client
             .create_listener()
-            .load_balancer_arn(req_str(desired, "load_balancer_arn")?)
-            .port(port_of(desired)?)
-            .protocol(ProtocolEnum::from(req_str(desired, "protocol")?))
-            .set_certificates(
-                opt_str(desired, "certificate_arn")
-                    .map(|c| vec![Certificate::builder().certificate_arn(c).build()]),
-            )
-            .set_ssl_policy(opt_str(desired, "ssl_policy").map(str::to_string))
-            .set_default_actions(Some(actions))
-            .set_tags(Some(common::create_tags(desired, ctx)))
+            .load_balancer_arn(&desired.load_balancer_arn)
+            .port(desired.port)
+            .protocol(ProtocolEnum::from(desired.protocol.as_str()))
+            .set_certificates(certificate(desired.certificate_arn.clone()))
+            .set_ssl_policy(desired.ssl_policy.clone())
+            .set_default_actions(Some(to_sdk_actions(&desired.default_actions)?))
+            .set_tags(create_tags(&desired.tags, ctx))
             .send()
             .await
-            .map_err(elb_err)?;
-        let arn = out
-            .listeners()
-            .first()
-            .and_then(|l| l.listener_arn())
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateListener returned no ARN".into(),
-            })?
-            .to_string();
-        let attrs = observe_one(&client, &arn).await?;
-        Ok(Created { id: arn, attrs })
+            .map_err(Elbv2::err)?;
+        let first = out.listeners().first().and_then(|l| l.listener_arn());
+        let id = created(first, "CreateListener")?;
+        let fields = self.read_back(client, ctx, &id).await?;
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &ListenerFields,
+        desired: &ListenerFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<ListenerFields, ProviderError> {
         let c = listener_changes(prior, desired);
         if !c.is_empty() {
             let actions = if c.default_actions {
-                Some(to_sdk_actions(desired.get("default_actions"))?)
+                Some(to_sdk_actions(&desired.default_actions)?)
             } else {
                 None
             };
@@ -283,74 +212,61 @@ impl Provider for ListenerProvider {
                 .listener_arn(id)
                 .set_port(c.port)
                 .set_protocol(c.protocol.as_deref().map(ProtocolEnum::from))
-                .set_certificates(
-                    c.certificate_arn
-                        .map(|a| vec![Certificate::builder().certificate_arn(a).build()]),
-                )
+                .set_certificates(certificate(c.certificate_arn))
                 .set_ssl_policy(c.ssl_policy)
                 .set_default_actions(actions)
                 .send()
                 .await
-                .map_err(elb_err)?;
+                .map_err(Elbv2::err)?;
         }
-        common::sync_tags(&client, id, prior, desired).await?;
-        observe_one(&client, id).await
+        sync_tags::<Elbv2>(client, id, &prior.tags, &desired.tags).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &ListenerFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        delete_result(
-            client
-                .delete_listener()
-                .listener_arn(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(elb_err),
-        )
+        let result = client.delete_listener().listener_arn(id).send().await;
+        delete_result(result.map(|_| ()).map_err(Elbv2::err))
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let lbs = common::stack_load_balancer_arns(&client, &ctx.owner).await?;
-        let listeners = common::listener_arns_of(&client, &lbs).await?;
-        let Some(arn) = common::orphan_arn(&client, ctx, &listeners).await? else {
-            return Ok(None);
-        };
-        let mut observed = observe_listeners(&client, std::slice::from_ref(&arn)).await?;
-        Ok(observed
-            .remove(&arn)
-            .map(|attrs| Created { id: arn, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let lbs = common::stack_load_balancer_arns(&client, &ctx.owner).await?;
-        let listeners = common::listener_arns_of(&client, &lbs).await?;
-        common::tagged_arns(&client, &listeners, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let listeners = owned_listener_arns(client, ctx).await?;
+        owned(client, &listeners, ctx, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
+    use forge_core::fields::Fields;
+    use forge_core::{Attrs, Value};
     use forge_engine::PlannedAction;
+    use forge_engine::Provider;
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> ListenerProvider {
-        ListenerProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<ListenerKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    }
+
+    fn schema() -> forge_core::KindSchema {
+        crate::kind::schema_of::<ListenerKind>()
+    }
+
+    fn typed(a: &Attrs) -> ListenerFields {
+        ListenerFields::from_attrs(a).unwrap()
     }
 
     fn desired(j: serde_json::Value) -> Attrs {
@@ -369,7 +285,7 @@ mod tests {
     #[test]
     fn described_redirect_listener_is_a_no_op() {
         let d = redirect_listener();
-        let sdk = to_sdk_actions(d.get("default_actions")).unwrap();
+        let sdk = to_sdk_actions(&typed(&d).default_actions).unwrap();
         let l = Listener::builder()
             .listener_arn("arn:l")
             .load_balancer_arn("arn:lb")
@@ -377,7 +293,7 @@ mod tests {
             .protocol(ProtocolEnum::Http)
             .set_default_actions(Some(sdk))
             .build();
-        let observed = provider().normalize(listener_attrs(&l, None));
+        let observed = provider().normalize(fields_of(&l, Tags::default()).to_attrs());
         for field in schema().fields.keys() {
             assert!(
                 observed.contains_key(field) || field == "certificate_arn" || field == "ssl_policy",
@@ -386,7 +302,7 @@ mod tests {
         }
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        assert!(listener_changes(&observed, &d).is_empty());
+        assert!(listener_changes(&typed(&observed), &typed(&d)).is_empty());
     }
 
     #[test]
@@ -400,7 +316,7 @@ mod tests {
             provider().plan(Some(&prior), &d).action,
             PlannedAction::Update
         );
-        let c = listener_changes(&prior, &d);
+        let c = listener_changes(&typed(&prior), &typed(&d));
         assert!(c.default_actions);
         assert_eq!(
             (c.port, c.protocol.as_deref(), c.certificate_arn.as_deref()),
@@ -416,7 +332,7 @@ mod tests {
             "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
             "default_actions": [{"type": "forward", "target_group_arn": "arn:tg"}]
         }));
-        let c = listener_changes(&prior, &d);
+        let c = listener_changes(&typed(&prior), &typed(&d));
         assert_eq!(c.port, Some(443));
         assert_eq!(c.protocol.as_deref(), Some("HTTPS"));
         assert_eq!(c.certificate_arn.as_deref(), Some("arn:cert"));

@@ -7,80 +7,50 @@
 //!
 //! Observe cost: one DescribeRules and one DescribeTags per 20 rules.
 
+use super::Elbv2;
 use super::actions::{
-    action_schema, condition_schema, from_sdk_actions, from_sdk_conditions, normalize_actions,
+    Action, Condition, from_sdk_actions, from_sdk_conditions, normalize_actions,
     normalize_conditions, to_sdk_actions, to_sdk_conditions,
 };
 use super::common::{
-    self, CONCURRENCY, ElbBase, describe_arns, elb_err, observed, observed_tags, with_tags,
+    create_tags, created, describe_arns, number_value, owned, owned_listener_arns, with_tags,
 };
-use crate::attrs::attrs;
-use crate::attrs::{opt_i64, req_str};
-use crate::clients::AwsClients;
 use crate::error::{delete_result, is_not_found};
-use crate::normalize::normalize_common;
-use crate::tags::tags_field;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Rule, RulePriorityPair};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::Owner;
+use forge_core::fields::{FieldValue, Tags};
+use forge_derive::Fields;
 use forge_engine::diff::values_equal;
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-/// The `aws.elbv2.listener_rule` provider.
-pub struct ListenerRuleProvider {
-    base: ElbBase,
-    schema: KindSchema,
+/// The fields of `aws.elbv2.listener_rule`.
+#[derive(Debug, Clone, Fields)]
+pub struct ListenerRuleFields {
+    /// The listener it belongs to.
+    #[field(force_new)]
+    pub listener_arn: String,
+    /// 1-50000; lower is evaluated first.
+    #[field(normalize = number_value)]
+    pub priority: i64,
+    /// Conditions; all must match.
+    #[field(normalize = normalize_conditions)]
+    pub conditions: Vec<Condition>,
+    /// Actions, in order.
+    #[field(normalize = normalize_actions)]
+    pub actions: Vec<Action>,
+    pub tags: Tags,
+    /// The rule's ARN (= id).
+    #[field(computed)]
+    pub arn: Option<String>,
 }
 
-impl ListenerRuleProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        ListenerRuleProvider {
-            base: ElbBase::new(clients),
-            schema: schema(),
-        }
-    }
-}
-
-/// The schema of `aws.elbv2.listener_rule`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.elbv2.listener_rule",
-        "A routing rule of an Elastic Load Balancing v2 listener.",
-        [
-            (
-                "listener_arn",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The listener it belongs to."),
-            ),
-            (
-                "priority",
-                FieldSchema::required(FieldType::Number)
-                    .describe("1-50000; lower is evaluated first."),
-            ),
-            (
-                "conditions",
-                FieldSchema::required(FieldType::list(condition_schema()))
-                    .describe("Conditions; all must match."),
-            ),
-            (
-                "actions",
-                FieldSchema::required(FieldType::list(action_schema()))
-                    .describe("Actions, in order."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The rule's ARN (= id)."),
-            ),
-        ],
-    )
-}
+/// The `aws.elbv2.listener_rule` kind.
+#[derive(Default)]
+pub struct ListenerRuleKind;
 
 /// The listener ARN of a rule ARN (`...:listener-rule/app/lb/x/l/r` ->
 /// `...:listener/app/lb/x/l`); DescribeRules does not report it.
@@ -90,83 +60,48 @@ pub fn listener_of(rule_arn: &str) -> Option<String> {
     Some(format!("{head}:listener/{listener_path}"))
 }
 
-fn rule_attrs(r: &Rule, tags: Option<&BTreeMap<String, String>>) -> Attrs {
+fn fields_of(r: &Rule, tags: Tags) -> ListenerRuleFields {
     let arn = r.rule_arn().unwrap_or_default();
-    let priority = r
-        .priority()
-        .and_then(|p| p.parse::<i64>().ok())
-        .map_or(Value::Null, Value::int);
-    attrs([
-        ("id", arn.into()),
-        ("arn", arn.into()),
-        (
-            "listener_arn",
-            listener_of(arn).map_or(Value::Null, Value::from),
-        ),
-        ("priority", priority),
-        ("conditions", from_sdk_conditions(r.conditions())),
-        ("actions", from_sdk_actions(r.actions())),
-        ("tags", observed_tags(tags)),
-    ])
+    ListenerRuleFields {
+        listener_arn: listener_of(arn).unwrap_or_default(),
+        priority: r
+            .priority()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_default(),
+        conditions: from_sdk_conditions(r.conditions()),
+        actions: from_sdk_actions(r.actions()),
+        tags,
+        arn: Some(arn.to_string()),
+    }
 }
 
-async fn observe_rules(
-    client: &Client,
-    arns: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let rules = describe_arns(arns, |chunk| async move {
-        let out = client
-            .describe_rules()
-            .set_rule_arns(Some(chunk))
-            .send()
-            .await
-            .map_err(elb_err)?;
-        Ok(out.rules.unwrap_or_default())
-    })
-    .await?;
-    with_tags(client, &rules, Rule::rule_arn, rule_attrs).await
-}
-
-async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError> {
-    observed(
-        observe_rules(client, &[arn.to_string()]).await?,
-        arn,
-        "listener rule",
-    )
-}
-
-fn priority_of(attrs: &Attrs) -> Result<i32, ProviderError> {
-    opt_i64(attrs, "priority")
-        .and_then(|p| i32::try_from(p).ok())
+fn priority_of(f: &ListenerRuleFields) -> Result<i32, ProviderError> {
+    i32::try_from(f.priority)
+        .ok()
         .filter(|p| (1..=50_000).contains(p))
         .ok_or_else(|| ProviderError::Invalid("`priority` must be a number from 1 to 50000".into()))
 }
 
 /// Which calls an update needs: (SetRulePriorities, ModifyRule).
-pub fn rule_calls(prior: &Attrs, desired: &Attrs) -> (bool, bool) {
-    let differs = |k: &str| match (prior.get(k), desired.get(k)) {
-        (Some(a), Some(b)) => !values_equal(a, b),
-        (None, Some(b)) => !b.is_null(),
-        _ => false,
-    };
-    (
-        differs("priority"),
-        differs("conditions") || differs("actions"),
-    )
+pub fn rule_calls(prior: &ListenerRuleFields, desired: &ListenerRuleFields) -> (bool, bool) {
+    let conditions = !values_equal(&prior.conditions.to_value(), &desired.conditions.to_value());
+    let actions = !values_equal(&prior.actions.to_value(), &desired.actions.to_value());
+    (prior.priority != desired.priority, conditions || actions)
 }
 
-/// The rule ARNs of the given listeners (default rules excluded).
+/// The rule ARNs of the given listeners (default rules excluded; one call
+/// per listener, plus pages).
 async fn rule_arns_of(client: &Client, listeners: &[String]) -> Result<Vec<String>, ProviderError> {
     let mut out = Vec::new();
     for l in listeners {
-        let arns = common::all_pages(|marker| async move {
+        let arns = collect_pages(|marker| async move {
             match client
                 .describe_rules()
                 .listener_arn(l)
                 .set_marker(marker)
                 .send()
                 .await
-                .map_err(elb_err)
+                .map_err(Elbv2::err)
             {
                 Ok(o) => {
                     let arns = o
@@ -187,161 +122,140 @@ async fn rule_arns_of(client: &Client, listeners: &[String]) -> Result<Vec<Strin
     Ok(out)
 }
 
-async fn stack_rule_arns(client: &Client, owner: &Owner) -> Result<Vec<String>, ProviderError> {
-    let lbs = common::stack_load_balancer_arns(client, owner).await?;
-    let listeners = common::listener_arns_of(client, &lbs).await?;
-    rule_arns_of(client, &listeners).await
-}
-
 #[async_trait]
-impl Provider for ListenerRuleProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for ListenerRuleKind {
+    const KIND: &'static str = "aws.elbv2.listener_rule";
+    const DESCRIPTION: &'static str = "A routing rule of an Elastic Load Balancing v2 listener.";
+    const ARN: Option<ArnShape> = Some(ArnShape::arn("elasticloadbalancing", "listener-rule/"));
+    type Service = Elbv2;
+    type Fields = ListenerRuleFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        if let Some(v) = attrs.get_mut("priority") {
-            *v = common::number_value(v);
-        }
-        let conditions = normalize_conditions(attrs.get("conditions").unwrap_or(&Value::Null));
-        attrs.insert("conditions".into(), conditions);
-        let actions = normalize_actions(attrs.get("actions").unwrap_or(&Value::Null));
-        attrs.insert("actions".into(), actions);
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_rules(&client, ids).await
+    ) -> Result<BTreeMap<String, ListenerRuleFields>, ProviderError> {
+        let rules = describe_arns(ids, |chunk| async move {
+            let out = client
+                .describe_rules()
+                .set_rule_arns(Some(chunk))
+                .send()
+                .await
+                .map_err(Elbv2::err)?;
+            Ok(out.rules.unwrap_or_default())
+        })
+        .await?;
+        let tagged = with_tags(client, rules, Rule::rule_arn).await?;
+        Ok(tagged
+            .into_iter()
+            .map(|(arn, r, tags)| (arn, fields_of(&r, tags)))
+            .collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &ListenerRuleFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<Made<ListenerRuleFields>, ProviderError> {
         let out = client
             .create_rule()
-            .listener_arn(req_str(desired, "listener_arn")?)
+            .listener_arn(&desired.listener_arn)
             .priority(priority_of(desired)?)
-            .set_conditions(Some(to_sdk_conditions(desired.get("conditions"))?))
-            .set_actions(Some(to_sdk_actions(desired.get("actions"))?))
-            .set_tags(Some(common::create_tags(desired, ctx)))
+            .set_conditions(Some(to_sdk_conditions(&desired.conditions)?))
+            .set_actions(Some(to_sdk_actions(&desired.actions)?))
+            .set_tags(create_tags(&desired.tags, ctx))
             .send()
             .await
-            .map_err(elb_err)?;
-        let arn = out
-            .rules()
-            .first()
-            .and_then(|r| r.rule_arn())
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateRule returned no ARN".into(),
-            })?
-            .to_string();
-        let attrs = observe_one(&client, &arn).await?;
-        Ok(Created { id: arn, attrs })
+            .map_err(Elbv2::err)?;
+        let id = created(out.rules().first().and_then(|r| r.rule_arn()), "CreateRule")?;
+        let fields = self.read_back(client, ctx, &id).await?;
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &ListenerRuleFields,
+        desired: &ListenerRuleFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<ListenerRuleFields, ProviderError> {
         let (priority, modify) = rule_calls(prior, desired);
         if priority {
+            let pair = RulePriorityPair::builder()
+                .rule_arn(id)
+                .priority(priority_of(desired)?)
+                .build();
             client
                 .set_rule_priorities()
-                .rule_priorities(
-                    RulePriorityPair::builder()
-                        .rule_arn(id)
-                        .priority(priority_of(desired)?)
-                        .build(),
-                )
+                .rule_priorities(pair)
                 .send()
                 .await
-                .map_err(elb_err)?;
+                .map_err(Elbv2::err)?;
         }
         if modify {
             client
                 .modify_rule()
                 .rule_arn(id)
-                .set_conditions(Some(to_sdk_conditions(desired.get("conditions"))?))
-                .set_actions(Some(to_sdk_actions(desired.get("actions"))?))
+                .set_conditions(Some(to_sdk_conditions(&desired.conditions)?))
+                .set_actions(Some(to_sdk_actions(&desired.actions)?))
                 .send()
                 .await
-                .map_err(elb_err)?;
+                .map_err(Elbv2::err)?;
         }
-        common::sync_tags(&client, id, prior, desired).await?;
-        observe_one(&client, id).await
+        sync_tags::<Elbv2>(client, id, &prior.tags, &desired.tags).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &ListenerRuleFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        delete_result(
-            client
-                .delete_rule()
-                .rule_arn(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(elb_err),
-        )
+        let result = client.delete_rule().rule_arn(id).send().await;
+        delete_result(result.map(|_| ()).map_err(Elbv2::err))
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let rules = stack_rule_arns(&client, &ctx.owner).await?;
-        let Some(arn) = common::orphan_arn(&client, ctx, &rules).await? else {
-            return Ok(None);
-        };
-        let mut observed = observe_rules(&client, std::slice::from_ref(&arn)).await?;
-        Ok(observed
-            .remove(&arn)
-            .map(|attrs| Created { id: arn, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let rules = stack_rule_arns(&client, &ctx.owner).await?;
-        common::tagged_arns(&client, &rules, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let listeners = owned_listener_arns(client, ctx).await?;
+        let rules = rule_arns_of(client, &listeners).await?;
+        owned(client, &rules, ctx, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
+    use forge_core::fields::Fields;
+    use forge_core::{Attrs, Value};
     use forge_engine::PlannedAction;
+    use forge_engine::Provider;
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> ListenerRuleProvider {
-        ListenerRuleProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<ListenerRuleKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    }
+
+    fn schema() -> forge_core::KindSchema {
+        crate::kind::schema_of::<ListenerRuleKind>()
+    }
+
+    fn typed(a: &Attrs) -> ListenerRuleFields {
+        ListenerRuleFields::from_attrs(a).unwrap()
     }
 
     fn desired(j: serde_json::Value) -> Attrs {
@@ -369,10 +283,10 @@ mod tests {
         let r = Rule::builder()
             .rule_arn(RULE)
             .priority("10")
-            .set_conditions(Some(to_sdk_conditions(d.get("conditions")).unwrap()))
-            .set_actions(Some(to_sdk_actions(d.get("actions")).unwrap()))
+            .set_conditions(Some(to_sdk_conditions(&typed(&d).conditions).unwrap()))
+            .set_actions(Some(to_sdk_actions(&typed(&d).actions).unwrap()))
             .build();
-        let observed = provider().normalize(rule_attrs(&r, None));
+        let observed = provider().normalize(fields_of(&r, Tags::default()).to_attrs());
         assert_eq!(
             provider().plan(Some(&observed), &d).action,
             PlannedAction::NoOp
@@ -383,7 +297,7 @@ mod tests {
             provider().plan(Some(&observed), &moved).action,
             PlannedAction::Update
         );
-        assert_eq!(rule_calls(&observed, &moved), (true, false));
+        assert_eq!(rule_calls(&typed(&observed), &typed(&moved)), (true, false));
         let mut rerouted = d.clone();
         rerouted.insert(
             "conditions".into(),
@@ -391,7 +305,14 @@ mod tests {
                 &json!([{"field": "host-header", "values": ["api.example.com"]}]),
             )),
         );
-        assert_eq!(rule_calls(&observed, &rerouted), (false, true));
-        assert!(priority_of(&attrs([("priority", Value::int(0))])).is_err());
+        assert_eq!(
+            rule_calls(&typed(&observed), &typed(&rerouted)),
+            (false, true)
+        );
+        let zero = ListenerRuleFields {
+            priority: 0,
+            ..typed(&d)
+        };
+        assert!(priority_of(&zero).is_err());
     }
 }

@@ -12,262 +12,180 @@
 //! load balancers, plus one DescribeLoadBalancerAttributes per load
 //! balancer (the API has no batched form).
 
+use super::Elbv2;
 use super::common::{
-    self, CONCURRENCY, ElbBase, bool_of, describe_arns, describe_tags, elb_err, int_of,
-    observed_tags,
+    all_load_balancer_arns, bool_of, create_tags, created, describe_arns, number_value, owned,
+    with_tags,
 };
-use crate::attrs::attrs;
-use crate::attrs::{opt_str, req_str, str_list, str_or_null, str_set};
-use crate::clients::AwsClients;
+use crate::attrs::{Shaped, set_value};
 use crate::error::{ignore_not_found, is_not_found};
-use crate::normalize::normalize_common;
-use crate::tags::tags_field;
+use crate::kind::{Kind, Made, Owned, Service, sync_tags};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
     LoadBalancerTypeEnum,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{
-    Created, FieldChange, ObserveCtx, Provider, ProviderError, Readiness, ResourceCtx,
-};
+use forge_core::Value;
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// The `aws.elbv2.load_balancer` provider.
-pub struct LoadBalancerProvider {
-    base: ElbBase,
-    schema: KindSchema,
+/// The fields of `aws.elbv2.load_balancer`.
+#[derive(Debug, Clone, Fields)]
+pub struct LoadBalancerFields {
+    /// Name, unique in the region (max 32 characters).
+    #[field(force_new)]
+    pub name: String,
+    // The API's `Type` (Terraform's name too): `type` is the spec's meta
+    // key naming a resource's kind.
+    /// The API's Type: application (default).
+    #[field(force_new, default = "application")]
+    pub load_balancer_type: Option<String>,
+    /// internet-facing (default) or internal.
+    #[field(force_new, default = "internet-facing")]
+    pub scheme: Option<String>,
+    /// Subnet ids, at least two AZs (a set).
+    #[field(normalize = set_value)]
+    pub subnets: Vec<String>,
+    /// Security group ids (a set); the VPC's default group when unset.
+    #[field(optional_computed, normalize = set_value)]
+    pub security_groups: Option<Vec<String>>,
+    /// ipv4 (default) or dualstack.
+    #[field(default = "ipv4")]
+    pub ip_address_type: Option<String>,
+    /// Idle timeout in seconds (1-4000).
+    #[field(default = 60i64, normalize = number_value)]
+    pub idle_timeout: Option<i64>,
+    /// Refuse deletion while true.
+    #[field(default = false)]
+    pub deletion_protection: Option<bool>,
+    /// Drop HTTP headers with invalid names.
+    #[field(default = false)]
+    pub drop_invalid_header_fields: Option<bool>,
+    /// Whether HTTP/2 is enabled.
+    #[field(default = true)]
+    pub http2_enabled: Option<bool>,
+    /// Access logs to S3.
+    #[field(default = logs_off(), normalize = normalize_access_logs)]
+    pub access_logs: Option<Shaped<AccessLogs>>,
+    pub tags: Tags,
+    /// The load balancer's ARN (= id).
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// Its public DNS name.
+    #[field(computed)]
+    pub dns_name: Option<String>,
+    /// Route 53 hosted zone id for alias records.
+    #[field(computed)]
+    pub zone_id: Option<String>,
+    /// Same as zone_id (AWS's name).
+    #[field(computed)]
+    pub canonical_hosted_zone_id: Option<String>,
+    /// The VPC of its subnets.
+    #[field(computed)]
+    pub vpc_id: Option<String>,
+    /// The ARN part CloudWatch metrics use.
+    #[field(computed)]
+    pub arn_suffix: Option<String>,
+    /// provisioning, active, active_impaired or failed.
+    #[field(computed)]
+    pub state: Option<String>,
 }
 
-impl LoadBalancerProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        LoadBalancerProvider {
-            base: ElbBase::new(clients),
-            schema: schema(),
-        }
+/// The `access_logs` block.
+#[derive(Debug, Clone, Fields)]
+pub struct AccessLogs {
+    /// Write access logs to S3.
+    #[field(default = false)]
+    pub enabled: Option<bool>,
+    /// The S3 bucket.
+    pub bucket: Option<String>,
+    /// Key prefix in the bucket.
+    pub prefix: Option<String>,
+}
+
+/// The `aws.elbv2.load_balancer` kind.
+#[derive(Default)]
+pub struct LoadBalancerKind;
+
+/// Access logs off: the default, and what AWS reports when unset.
+fn logs_off() -> Value {
+    Value::Map(BTreeMap::from([(
+        "enabled".to_string(),
+        Value::Bool(false),
+    )]))
+}
+
+/// The canonical `access_logs`: unset parts absent, `enabled` false when
+/// unset.
+fn normalize_access_logs(v: &Value) -> Value {
+    let Value::Map(logs) = v else {
+        return v.clone();
+    };
+    let mut logs = logs.clone();
+    logs.retain(|_, v| !v.is_null() && v.as_str() != Some(""));
+    logs.entry("enabled".to_string())
+        .or_insert(Value::Bool(false));
+    Value::Map(logs)
+}
+
+/// The attribute keys and texts `f` asks for (keys it leaves unset are not
+/// managed).
+pub fn attribute_map(f: &LoadBalancerFields) -> BTreeMap<String, String> {
+    let mut pairs = vec![
+        (
+            "idle_timeout.timeout_seconds",
+            f.idle_timeout.map(|i| i.to_string()),
+        ),
+        (
+            "deletion_protection.enabled",
+            f.deletion_protection.map(|b| b.to_string()),
+        ),
+        (
+            "routing.http.drop_invalid_header_fields.enabled",
+            f.drop_invalid_header_fields.map(|b| b.to_string()),
+        ),
+        (
+            "routing.http2.enabled",
+            f.http2_enabled.map(|b| b.to_string()),
+        ),
+    ];
+    if let Some(logs) = f
+        .access_logs
+        .as_ref()
+        .and_then(|l| l.typed("access_logs").ok())
+    {
+        // An unset bucket or prefix is "none": clear it.
+        pairs.extend([
+            (
+                "access_logs.s3.enabled",
+                logs.enabled.map(|b| b.to_string()),
+            ),
+            (
+                "access_logs.s3.bucket",
+                Some(logs.bucket.unwrap_or_default()),
+            ),
+            (
+                "access_logs.s3.prefix",
+                Some(logs.prefix.unwrap_or_default()),
+            ),
+        ]);
     }
-}
-
-/// How a load balancer attribute's text maps to a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Bool,
-    Int,
-    Text,
-}
-
-/// Top-level fields stored as load balancer attributes: (field, key, kind).
-const ATTRIBUTES: [(&str, &str, Kind); 4] = [
-    ("idle_timeout", "idle_timeout.timeout_seconds", Kind::Int),
-    (
-        "deletion_protection",
-        "deletion_protection.enabled",
-        Kind::Bool,
-    ),
-    (
-        "drop_invalid_header_fields",
-        "routing.http.drop_invalid_header_fields.enabled",
-        Kind::Bool,
-    ),
-    ("http2_enabled", "routing.http2.enabled", Kind::Bool),
-];
-
-/// The `access_logs` block's parts: (sub-field, key, kind).
-const ACCESS_LOGS: [(&str, &str, Kind); 3] = [
-    ("enabled", "access_logs.s3.enabled", Kind::Bool),
-    ("bucket", "access_logs.s3.bucket", Kind::Text),
-    ("prefix", "access_logs.s3.prefix", Kind::Text),
-];
-
-/// The schema of `aws.elbv2.load_balancer`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.elbv2.load_balancer",
-        "An Elastic Load Balancing v2 load balancer (application).",
-        [
-            (
-                "name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("Name, unique in the region (max 32 characters)."),
-            ),
-            (
-                // The API's `Type` (Terraform's name too): `type` is the
-                // spec's meta key naming a resource's kind.
-                "load_balancer_type",
-                FieldSchema::optional(FieldType::String)
-                    .default("application")
-                    .force_new()
-                    .describe("The API's Type: application (default)."),
-            ),
-            (
-                "scheme",
-                FieldSchema::optional(FieldType::String)
-                    .default("internet-facing")
-                    .force_new()
-                    .describe("internet-facing (default) or internal."),
-            ),
-            (
-                "subnets",
-                FieldSchema::required(FieldType::list(FieldType::String))
-                    .describe("Subnet ids, at least two AZs (a set)."),
-            ),
-            (
-                "security_groups",
-                FieldSchema::optional_computed(FieldType::list(FieldType::String))
-                    .describe("Security group ids (a set); the VPC's default group when unset."),
-            ),
-            (
-                "ip_address_type",
-                FieldSchema::optional(FieldType::String)
-                    .default("ipv4")
-                    .describe("ipv4 (default) or dualstack."),
-            ),
-            (
-                "idle_timeout",
-                FieldSchema::optional(FieldType::Number)
-                    .default(60i64)
-                    .describe("Idle timeout in seconds (1-4000)."),
-            ),
-            (
-                "deletion_protection",
-                FieldSchema::optional(FieldType::Bool)
-                    .default(false)
-                    .describe("Refuse deletion while true."),
-            ),
-            (
-                "drop_invalid_header_fields",
-                FieldSchema::optional(FieldType::Bool)
-                    .default(false)
-                    .describe("Drop HTTP headers with invalid names."),
-            ),
-            (
-                "http2_enabled",
-                FieldSchema::optional(FieldType::Bool)
-                    .default(true)
-                    .describe("Whether HTTP/2 is enabled."),
-            ),
-            (
-                "access_logs",
-                FieldSchema::optional(FieldType::object([
-                    (
-                        "enabled",
-                        FieldSchema::optional(FieldType::Bool)
-                            .default(false)
-                            .describe("Write access logs to S3."),
-                    ),
-                    (
-                        "bucket",
-                        FieldSchema::optional(FieldType::String).describe("The S3 bucket."),
-                    ),
-                    (
-                        "prefix",
-                        FieldSchema::optional(FieldType::String)
-                            .describe("Key prefix in the bucket."),
-                    ),
-                ]))
-                .default(Value::Map(BTreeMap::from([(
-                    "enabled".to_string(),
-                    Value::Bool(false),
-                )])))
-                .describe("Access logs to S3."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The load balancer's ARN (= id)."),
-            ),
-            (
-                "dns_name",
-                FieldSchema::computed(FieldType::String).describe("Its public DNS name."),
-            ),
-            (
-                "zone_id",
-                FieldSchema::computed(FieldType::String)
-                    .describe("Route 53 hosted zone id for alias records."),
-            ),
-            (
-                "canonical_hosted_zone_id",
-                FieldSchema::computed(FieldType::String).describe("Same as zone_id (AWS's name)."),
-            ),
-            (
-                "vpc_id",
-                FieldSchema::computed(FieldType::String).describe("The VPC of its subnets."),
-            ),
-            (
-                "arn_suffix",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The ARN part CloudWatch metrics use."),
-            ),
-            (
-                "state",
-                FieldSchema::computed(FieldType::String)
-                    .describe("provisioning, active, active_impaired or failed."),
-            ),
-        ],
-    )
-}
-
-fn attr_text(v: &Value, kind: Kind) -> Option<String> {
-    match kind {
-        Kind::Bool => v
-            .as_bool()
-            .or_else(|| bool_of(v.as_str()))
-            .map(|b| b.to_string()),
-        Kind::Int => int_of(v).map(|i| i.to_string()),
-        Kind::Text => v.as_str().map(str::to_string),
-    }
-}
-
-fn attr_value(text: &str, kind: Kind) -> Value {
-    match kind {
-        Kind::Bool => bool_of(Some(text)).map(Value::Bool).unwrap_or(Value::Null),
-        Kind::Int => text
-            .trim()
-            .parse::<i64>()
-            .map(Value::int)
-            .unwrap_or(Value::Null),
-        Kind::Text if text.is_empty() => Value::Null,
-        Kind::Text => Value::from(text),
-    }
-}
-
-/// The attribute keys and texts `attrs` asks for (keys it leaves unset are
-/// not managed).
-pub fn attribute_map(attrs: &Attrs) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for (field, key, kind) in ATTRIBUTES {
-        if let Some(t) = attrs.get(field).and_then(|v| attr_text(v, kind)) {
-            out.insert(key.to_string(), t);
-        }
-    }
-    let logs = attrs.get("access_logs").and_then(Value::as_map);
-    for (field, key, kind) in ACCESS_LOGS {
-        match logs
-            .and_then(|l| l.get(field))
-            .and_then(|v| attr_text(v, kind))
-        {
-            Some(t) => {
-                out.insert(key.to_string(), t);
-            }
-            // An unset bucket or prefix is "none": clear it.
-            None if kind == Kind::Text && logs.is_some() => {
-                out.insert(key.to_string(), String::new());
-            }
-            None => {}
-        }
-    }
-    out
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v?)))
+        .collect()
 }
 
 /// The attributes to send to go from `prior` to `desired`: only keys whose
 /// text differs.
-pub fn attribute_changes(prior: &Attrs, desired: &Attrs) -> Vec<(String, String)> {
+pub fn attribute_changes(
+    prior: &LoadBalancerFields,
+    desired: &LoadBalancerFields,
+) -> Vec<(String, String)> {
     let before = attribute_map(prior);
     attribute_map(desired)
         .into_iter()
@@ -275,146 +193,79 @@ pub fn attribute_changes(prior: &Attrs, desired: &Attrs) -> Vec<(String, String)
         .collect()
 }
 
-fn fields_of_attributes(list: &[LoadBalancerAttribute]) -> Attrs {
-    let by_key: BTreeMap<&str, &str> = list
+fn fields_of(
+    lb: &LoadBalancer,
+    attributes: &[LoadBalancerAttribute],
+    tags: Tags,
+) -> LoadBalancerFields {
+    let by_key: BTreeMap<&str, &str> = attributes
         .iter()
         .filter_map(|a| Some((a.key()?, a.value().unwrap_or(""))))
         .collect();
-    let mut out = Attrs::new();
-    for (field, key, kind) in ATTRIBUTES {
-        out.insert(
-            field.to_string(),
-            by_key.get(key).map_or(Value::Null, |t| attr_value(t, kind)),
-        );
-    }
-    let mut logs = BTreeMap::new();
-    for (field, key, kind) in ACCESS_LOGS {
-        let v = by_key.get(key).map_or(Value::Null, |t| attr_value(t, kind));
-        if !v.is_null() {
-            logs.insert(field.to_string(), v);
+    let flag = |k: &str| bool_of(by_key.get(k).copied());
+    let mut logs = BTreeMap::from([(
+        "enabled".to_string(),
+        Value::Bool(flag("access_logs.s3.enabled").unwrap_or(false)),
+    )]);
+    for (field, key) in [
+        ("bucket", "access_logs.s3.bucket"),
+        ("prefix", "access_logs.s3.prefix"),
+    ] {
+        if let Some(t) = by_key.get(key).filter(|t| !t.is_empty()) {
+            logs.insert(field.to_string(), Value::from(*t));
         }
     }
-    logs.entry("enabled".to_string())
-        .or_insert(Value::Bool(false));
-    out.insert("access_logs".into(), Value::Map(logs));
-    out
-}
-
-/// The part of the ARN after `loadbalancer/` (CloudWatch's dimension).
-fn arn_suffix(arn: &str) -> Value {
-    arn.split_once(":loadbalancer/")
-        .map_or(Value::Null, |(_, s)| Value::from(s))
-}
-
-fn lb_attrs(
-    lb: &LoadBalancer,
-    attributes: &[LoadBalancerAttribute],
-    tags: Option<&BTreeMap<String, String>>,
-) -> Attrs {
     let arn = lb.load_balancer_arn().unwrap_or_default();
-    let mut a = attrs([
-        ("id", arn.into()),
-        ("arn", arn.into()),
-        ("name", str_or_null(lb.load_balancer_name())),
-        (
-            "load_balancer_type",
-            str_or_null(lb.r#type().map(|t| t.as_str())),
-        ),
-        ("scheme", str_or_null(lb.scheme().map(|s| s.as_str()))),
-        (
-            "subnets",
-            str_set(lb.availability_zones().iter().filter_map(|z| z.subnet_id())),
-        ),
-        (
-            "security_groups",
-            str_set(lb.security_groups().iter().map(String::as_str)),
-        ),
-        (
-            "ip_address_type",
-            str_or_null(lb.ip_address_type().map(|t| t.as_str())),
-        ),
-        ("tags", observed_tags(tags)),
-        ("dns_name", str_or_null(lb.dns_name())),
-        ("zone_id", str_or_null(lb.canonical_hosted_zone_id())),
-        (
-            "canonical_hosted_zone_id",
-            str_or_null(lb.canonical_hosted_zone_id()),
-        ),
-        ("vpc_id", str_or_null(lb.vpc_id())),
-        ("arn_suffix", arn_suffix(arn)),
-        (
-            "state",
-            str_or_null(lb.state().and_then(|s| s.code()).map(|c| c.as_str())),
-        ),
-    ]);
-    a.extend(fields_of_attributes(attributes));
-    a
+    let text = |s: Option<&str>| s.map(str::to_string);
+    LoadBalancerFields {
+        name: lb.load_balancer_name().unwrap_or_default().to_string(),
+        load_balancer_type: text(lb.r#type().map(|t| t.as_str())),
+        scheme: text(lb.scheme().map(|s| s.as_str())),
+        subnets: sorted(lb.availability_zones().iter().filter_map(|z| z.subnet_id())),
+        security_groups: Some(sorted(lb.security_groups().iter().map(String::as_str))),
+        ip_address_type: text(lb.ip_address_type().map(|t| t.as_str())),
+        idle_timeout: by_key
+            .get("idle_timeout.timeout_seconds")
+            .and_then(|t| t.trim().parse().ok()),
+        deletion_protection: flag("deletion_protection.enabled"),
+        drop_invalid_header_fields: flag("routing.http.drop_invalid_header_fields.enabled"),
+        http2_enabled: flag("routing.http2.enabled"),
+        access_logs: Some(Shaped::new(Value::Map(logs))),
+        tags,
+        arn: Some(arn.to_string()),
+        dns_name: text(lb.dns_name()),
+        zone_id: text(lb.canonical_hosted_zone_id()),
+        canonical_hosted_zone_id: text(lb.canonical_hosted_zone_id()),
+        vpc_id: text(lb.vpc_id()),
+        // The part of the ARN after `loadbalancer/` (CloudWatch's dimension).
+        arn_suffix: text(arn.split_once(":loadbalancer/").map(|(_, s)| s)),
+        state: text(lb.state().and_then(|s| s.code()).map(|c| c.as_str())),
+    }
 }
 
-async fn describe_lbs(
-    client: &Client,
-    arns: &[String],
-) -> Result<Vec<LoadBalancer>, ProviderError> {
-    describe_arns(arns, |chunk| async move {
-        let out = client
-            .describe_load_balancers()
-            .set_load_balancer_arns(Some(chunk))
-            .send()
-            .await
-            .map_err(elb_err)?;
-        Ok(out.load_balancers.unwrap_or_default())
-    })
-    .await
+/// Ids as a set: sorted, without duplicates.
+fn sorted<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<String> = items.map(str::to_string).collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 async fn lb_attributes(
     client: &Client,
     arn: &str,
 ) -> Result<Option<Vec<LoadBalancerAttribute>>, ProviderError> {
-    match client
+    let result = client
         .describe_load_balancer_attributes()
         .load_balancer_arn(arn)
         .send()
         .await
-        .map_err(elb_err)
-    {
+        .map_err(Elbv2::err);
+    match result {
         Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
         Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-async fn observe_lbs(
-    client: &Client,
-    arns: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let lbs = describe_lbs(client, arns).await?;
-    let found: Vec<String> = lbs
-        .iter()
-        .filter_map(|l| l.load_balancer_arn().map(str::to_string))
-        .collect();
-    let tags = describe_tags(client, &found).await?;
-    let mut out = BTreeMap::new();
-    for lb in &lbs {
-        let Some(arn) = lb.load_balancer_arn() else {
-            continue;
-        };
-        // Gone between the two calls: absent, like any deleted resource.
-        let Some(attributes) = lb_attributes(client, arn).await? else {
-            continue;
-        };
-        out.insert(arn.to_string(), lb_attrs(lb, &attributes, tags.get(arn)));
-    }
-    Ok(out)
-}
-
-async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError> {
-    observe_lbs(client, &[arn.to_string()])
-        .await?
-        .remove(arn)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("load balancer {arn} not visible yet"),
-        })
 }
 
 async fn modify_attributes(
@@ -435,16 +286,8 @@ async fn modify_attributes(
         .set_attributes(Some(list))
         .send()
         .await
-        .map_err(elb_err)?;
+        .map_err(Elbv2::err)?;
     Ok(())
-}
-
-fn sets_differ(prior: &Attrs, desired: &Attrs, name: &str) -> bool {
-    let mut a = str_list(prior, name);
-    let mut b = str_list(desired, name);
-    a.sort();
-    b.sort();
-    a != b
 }
 
 /// The message of a refused delete.
@@ -456,18 +299,16 @@ fn protected_message(arn: &str) -> String {
 }
 
 #[async_trait]
-impl Provider for LoadBalancerProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for LoadBalancerKind {
+    const KIND: &'static str = "aws.elbv2.load_balancer";
+    const DESCRIPTION: &'static str = "An Elastic Load Balancing v2 load balancer (application).";
+    // Two ARN shapes (application and network): see `register`.
+    type Service = Elbv2;
+    type Fields = LoadBalancerFields;
 
     fn unique_fields(&self) -> &'static [&'static str] {
         // Load balancer names are unique in a region.
         &["name"]
-    }
-
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
     }
 
     fn poll_interval(&self) -> Duration {
@@ -478,132 +319,140 @@ impl Provider for LoadBalancerProvider {
         Duration::from_secs(15 * 60)
     }
 
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        crate::attrs::normalize_set(&mut attrs, "subnets");
-        crate::attrs::normalize_set(&mut attrs, "security_groups");
-        if let Some(v) = attrs.get_mut("idle_timeout") {
-            *v = common::number_value(v);
+    fn readiness(&self, observed: &LoadBalancerFields) -> Readiness {
+        match observed.state.as_deref() {
+            Some("provisioning") => Readiness::Pending("provisioning".into()),
+            Some("failed") => Readiness::Failed("failed".into()),
+            _ => Readiness::Ready,
         }
-        if let Some(Value::Map(logs)) = attrs.get_mut("access_logs") {
-            logs.retain(|_, v| !v.is_null() && v.as_str() != Some(""));
-            logs.entry("enabled".to_string())
-                .or_insert(Value::Bool(false));
-        }
-        normalize_common(&self.schema, &mut attrs);
-        attrs
     }
 
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_lbs(&client, ids).await
+    ) -> Result<BTreeMap<String, LoadBalancerFields>, ProviderError> {
+        let lbs = describe_arns(ids, |chunk| async move {
+            let out = client
+                .describe_load_balancers()
+                .set_load_balancer_arns(Some(chunk))
+                .send()
+                .await
+                .map_err(Elbv2::err)?;
+            Ok(out.load_balancers.unwrap_or_default())
+        })
+        .await?;
+        let mut out = BTreeMap::new();
+        for (arn, lb, tags) in with_tags(client, lbs, LoadBalancer::load_balancer_arn).await? {
+            // Gone between the two calls: absent, like any deleted resource.
+            if let Some(attributes) = lb_attributes(client, &arn).await? {
+                out.insert(arn, fields_of(&lb, &attributes, tags));
+            }
+        }
+        Ok(out)
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &LoadBalancerFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let sgs = str_list(desired, "security_groups");
+    ) -> Result<Made<LoadBalancerFields>, ProviderError> {
+        let sgs = desired.security_groups.clone().filter(|s| !s.is_empty());
+        let text = |v: &Option<String>, default: &'static str| v.clone().unwrap_or(default.into());
         let out = client
             .create_load_balancer()
-            .name(req_str(desired, "name")?)
-            .set_subnets(Some(str_list(desired, "subnets")))
-            .set_security_groups(if sgs.is_empty() { None } else { Some(sgs) })
+            .name(&desired.name)
+            .set_subnets(Some(desired.subnets.clone()))
+            .set_security_groups(sgs)
             .scheme(LoadBalancerSchemeEnum::from(
-                opt_str(desired, "scheme").unwrap_or("internet-facing"),
+                text(&desired.scheme, "internet-facing").as_str(),
             ))
             .r#type(LoadBalancerTypeEnum::from(
-                opt_str(desired, "load_balancer_type").unwrap_or("application"),
+                text(&desired.load_balancer_type, "application").as_str(),
             ))
             .ip_address_type(IpAddressType::from(
-                opt_str(desired, "ip_address_type").unwrap_or("ipv4"),
+                text(&desired.ip_address_type, "ipv4").as_str(),
             ))
-            .set_tags(Some(common::create_tags(desired, ctx)))
+            .set_tags(create_tags(&desired.tags, ctx))
             .send()
             .await
-            .map_err(elb_err)?;
-        let arn = out
+            .map_err(Elbv2::err)?;
+        let first = out
             .load_balancers()
             .first()
-            .and_then(|l| l.load_balancer_arn())
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateLoadBalancer returned no ARN".into(),
-            })?
-            .to_string();
-        let current = observe_one(&client, &arn).await?;
-        modify_attributes(&client, &arn, attribute_changes(&current, desired)).await?;
-        let attrs = observe_one(&client, &arn).await?;
-        Ok(Created { id: arn, attrs })
+            .and_then(|l| l.load_balancer_arn());
+        let id = created(first, "CreateLoadBalancer")?;
+        let current = self.read_back(client, ctx, &id).await?;
+        modify_attributes(client, &id, attribute_changes(&current, desired)).await?;
+        let fields = self.read_back(client, ctx, &id).await?;
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &LoadBalancerFields,
+        desired: &LoadBalancerFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        if sets_differ(prior, desired, "subnets") {
+    ) -> Result<LoadBalancerFields, ProviderError> {
+        let set = |v: &[String]| sorted(v.iter().map(String::as_str));
+        if set(&prior.subnets) != set(&desired.subnets) {
             client
                 .set_subnets()
                 .load_balancer_arn(id)
-                .set_subnets(Some(str_list(desired, "subnets")))
+                .set_subnets(Some(desired.subnets.clone()))
                 .send()
                 .await
-                .map_err(elb_err)?;
+                .map_err(Elbv2::err)?;
         }
-        if desired.get("security_groups").is_some_and(|v| !v.is_null())
-            && sets_differ(prior, desired, "security_groups")
+        if let Some(sgs) = &desired.security_groups
+            && set(prior.security_groups.as_deref().unwrap_or_default()) != set(sgs)
         {
             client
                 .set_security_groups()
                 .load_balancer_arn(id)
-                .set_security_groups(Some(str_list(desired, "security_groups")))
+                .set_security_groups(Some(sgs.clone()))
                 .send()
                 .await
-                .map_err(elb_err)?;
+                .map_err(Elbv2::err)?;
         }
-        if let Some(t) = opt_str(desired, "ip_address_type")
-            && opt_str(prior, "ip_address_type") != Some(t)
+        if let Some(t) = &desired.ip_address_type
+            && prior.ip_address_type.as_ref() != Some(t)
         {
             client
                 .set_ip_address_type()
                 .load_balancer_arn(id)
-                .ip_address_type(IpAddressType::from(t))
+                .ip_address_type(IpAddressType::from(t.as_str()))
                 .send()
                 .await
-                .map_err(elb_err)?;
+                .map_err(Elbv2::err)?;
         }
-        modify_attributes(&client, id, attribute_changes(prior, desired)).await?;
-        common::sync_tags(&client, id, prior, desired).await?;
-        observe_one(&client, id).await
+        modify_attributes(client, id, attribute_changes(prior, desired)).await?;
+        sync_tags::<Elbv2>(client, id, &prior.tags, &desired.tags).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &LoadBalancerFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         // Checked live rather than from prior: protection may have been
         // turned on outside forge, and AWS's own refusal is less helpful.
-        let Some(attributes) = lb_attributes(&client, id).await? else {
+        let Some(attributes) = lb_attributes(client, id).await? else {
             return Ok(());
         };
-        if fields_of_attributes(&attributes)
-            .get("deletion_protection")
-            .and_then(Value::as_bool)
-            == Some(true)
-        {
+        let protected = attributes.iter().any(|a| {
+            a.key() == Some("deletion_protection.enabled") && bool_of(a.value()) == Some(true)
+        });
+        if protected {
             return Err(ProviderError::Invalid(protected_message(id)));
         }
         match client
@@ -611,7 +460,7 @@ impl Provider for LoadBalancerProvider {
             .load_balancer_arn(id)
             .send()
             .await
-            .map_err(elb_err)
+            .map_err(Elbv2::err)
         {
             Err(ProviderError::Api { code, .. }) if code == "OperationNotPermitted" => {
                 Err(ProviderError::Invalid(protected_message(id)))
@@ -620,51 +469,46 @@ impl Provider for LoadBalancerProvider {
         }
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let all = common::all_load_balancer_arns(&client).await?;
-        let Some(arn) = common::orphan_arn(&client, ctx, &all).await? else {
-            return Ok(None);
-        };
-        let mut observed = observe_lbs(&client, std::slice::from_ref(&arn)).await?;
-        Ok(observed
-            .remove(&arn)
-            .map(|attrs| Created { id: arn, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let all = common::all_load_balancer_arns(&client).await?;
-        common::tagged_arns(&client, &all, &ctx.owner, None).await
-    }
-
-    fn readiness(&self, observed: &Attrs) -> Readiness {
-        match observed.get("state").and_then(Value::as_str) {
-            Some("provisioning") => Readiness::Pending("provisioning".into()),
-            Some("failed") => Readiness::Failed("failed".into()),
-            _ => Readiness::Ready,
-        }
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let all = all_load_balancer_arns(client).await?;
+        owned(client, &all, ctx, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
     use aws_sdk_elasticloadbalancingv2::types::{
         AvailabilityZone, LoadBalancerState, LoadBalancerStateEnum,
     };
+    use forge_core::Attrs;
+    use forge_core::fields::Fields;
     use forge_engine::PlannedAction;
+    use forge_engine::Provider;
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> LoadBalancerProvider {
-        LoadBalancerProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<LoadBalancerKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    }
+
+    fn schema() -> forge_core::KindSchema {
+        crate::kind::schema_of::<LoadBalancerKind>()
+    }
+
+    fn typed(a: &Attrs) -> LoadBalancerFields {
+        LoadBalancerFields::from_attrs(a).unwrap()
+    }
+
+    fn lb_attrs(lb: &LoadBalancer, attributes: &[LoadBalancerAttribute]) -> Attrs {
+        fields_of(lb, attributes, Tags::default()).to_attrs()
     }
 
     fn desired(j: serde_json::Value) -> Attrs {
@@ -709,7 +553,7 @@ mod tests {
     #[test]
     fn defaults_against_a_fresh_load_balancer_are_a_no_op() {
         let (lb, attributes) = described();
-        let observed = provider().normalize(lb_attrs(&lb, &attributes, None));
+        let observed = provider().normalize(lb_attrs(&lb, &attributes));
         for field in schema().fields.keys() {
             assert!(observed.contains_key(field), "missing {field}");
         }
@@ -719,21 +563,21 @@ mod tests {
         );
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        assert!(attribute_changes(&observed, &d).is_empty());
+        assert!(attribute_changes(&typed(&observed), &typed(&d)).is_empty());
         assert_eq!(provider().readiness(&observed), Readiness::Ready);
     }
 
     #[test]
     fn attribute_changes_are_minimal() {
         let (lb, attributes) = described();
-        let observed = provider().normalize(lb_attrs(&lb, &attributes, None));
+        let observed = provider().normalize(lb_attrs(&lb, &attributes));
         let d = desired(json!({
             "name": "web", "subnets": ["subnet-a", "subnet-b"], "idle_timeout": "120",
             "access_logs": {"enabled": true, "bucket": "logs", "prefix": "alb"}
         }));
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::Update);
-        let changes = attribute_changes(&observed, &d);
+        let changes = attribute_changes(&typed(&observed), &typed(&d));
         assert_eq!(
             changes,
             vec![
@@ -751,7 +595,7 @@ mod tests {
     #[test]
     fn scheme_change_replaces() {
         let (lb, attributes) = described();
-        let observed = provider().normalize(lb_attrs(&lb, &attributes, None));
+        let observed = provider().normalize(lb_attrs(&lb, &attributes));
         let d = desired(
             json!({"name": "web", "scheme": "internal", "subnets": ["subnet-a", "subnet-b"]}),
         );
@@ -763,10 +607,19 @@ mod tests {
 
     #[test]
     fn provisioning_is_pending() {
-        let a = attrs([("state", Value::from("provisioning"))]);
-        assert!(matches!(provider().readiness(&a), Readiness::Pending(_)));
-        let a = attrs([("state", Value::from("failed"))]);
-        assert!(matches!(provider().readiness(&a), Readiness::Failed(_)));
+        let (lb, attributes) = described();
+        let mut f = fields_of(&lb, &attributes, Tags::default());
+        assert_eq!(LoadBalancerKind.readiness(&f), Readiness::Ready);
+        f.state = Some("provisioning".into());
+        assert!(matches!(
+            LoadBalancerKind.readiness(&f),
+            Readiness::Pending(_)
+        ));
+        f.state = Some("failed".into());
+        assert!(matches!(
+            LoadBalancerKind.readiness(&f),
+            Readiness::Failed(_)
+        ));
         assert!(protected_message("arn:x").contains("deletion_protection: false"));
     }
 }

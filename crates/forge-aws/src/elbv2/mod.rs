@@ -1,7 +1,8 @@
 //! Elastic Load Balancing v2 kinds: application load balancers, target
-//! groups, listeners and listener rules. One file per kind; the client,
-//! tags and batched describes in [`common`], the action and condition
-//! model shared by listeners and rules in [`actions`].
+//! groups, listeners and listener rules, written on the kind framework.
+//! One file per kind; this module holds the service and its tag calls,
+//! [`common`] the batched describes and listings, [`actions`] the action
+//! and condition model shared by listeners and rules.
 
 pub mod actions;
 pub mod common;
@@ -10,33 +11,75 @@ pub mod listener_rule;
 pub mod load_balancer;
 pub mod target_group;
 
-pub use listener::ListenerProvider;
-pub use listener_rule::ListenerRuleProvider;
-pub use load_balancer::LoadBalancerProvider;
-pub use target_group::TargetGroupProvider;
+pub use listener::ListenerKind;
+pub use listener_rule::ListenerRuleKind;
+pub use load_balancer::LoadBalancerKind;
+pub use target_group::TargetGroupKind;
 
-use crate::kind::{ArnShape, Registrar};
+use crate::kind::{ArnShape, KindProvider, Registrar, Service, TagApi};
+use aws_config::SdkConfig;
+use aws_sdk_elasticloadbalancingv2::Client;
+use forge_engine::ProviderError;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Registers every ELBv2 kind.
+/// The ELBv2 service.
+pub struct Elbv2;
+
+impl Service for Elbv2 {
+    type Client = Client;
+    const NAME: &'static str = "elasticloadbalancing";
+    /// ELBv2's mutating calls share a low per-account rate (about 10/s for
+    /// most actions).
+    const CONCURRENCY: usize = 10;
+
+    fn make_client(config: &SdkConfig) -> Client {
+        Client::new(config)
+    }
+}
+
+/// ELBv2 tags any of its resources by ARN: AddTags / RemoveTags.
+impl TagApi for Elbv2 {
+    async fn tag(
+        client: &Client,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        client
+            .add_tags()
+            .resource_arns(resource)
+            .set_tags(Some(common::to_tags(tags)))
+            .send()
+            .await
+            .map_err(Elbv2::err)?;
+        Ok(())
+    }
+
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+        client
+            .remove_tags()
+            .resource_arns(resource)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(Elbv2::err)?;
+        Ok(())
+    }
+}
+
+/// Registers every ELBv2 kind. A load balancer has two ARN shapes
+/// (application and network), and a kind declares one, so it registers
+/// as a provider with both.
 pub fn register(r: &mut Registrar) {
+    let load_balancers = KindProvider::<LoadBalancerKind>::new(r.clients().clone());
     r.provider(
-        Arc::new(LoadBalancerProvider::new(r.clients().clone())),
+        Arc::new(load_balancers),
         &[
             ArnShape::arn("elasticloadbalancing", "loadbalancer/app/"),
             ArnShape::arn("elasticloadbalancing", "loadbalancer/net/"),
         ],
     );
-    r.provider(
-        Arc::new(TargetGroupProvider::new(r.clients().clone())),
-        &[ArnShape::arn("elasticloadbalancing", "targetgroup/")],
-    );
-    r.provider(
-        Arc::new(ListenerProvider::new(r.clients().clone())),
-        &[ArnShape::arn("elasticloadbalancing", "listener/")],
-    );
-    r.provider(
-        Arc::new(ListenerRuleProvider::new(r.clients().clone())),
-        &[ArnShape::arn("elasticloadbalancing", "listener-rule/")],
-    );
+    r.kind::<TargetGroupKind>();
+    r.kind::<ListenerKind>();
+    r.kind::<ListenerRuleKind>();
 }

@@ -1,57 +1,17 @@
-//! Code shared by the WAFv2 kinds: the client, error mapping, ARN parsing,
-//! listing and tags.
+//! What the WAFv2 kinds share: web ACL ARNs, listing and tags.
 
-use crate::clients::AwsClients;
-use crate::error::sdk_error;
+use super::Wafv2;
+use crate::kind::{Owned, Service};
 use crate::paging::collect_pages;
 use crate::tags;
 use aws_sdk_wafv2::Client;
 use aws_sdk_wafv2::types::{Scope, Tag};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_core::{Attrs, Value};
-use forge_engine::Owner;
-use forge_engine::{ProviderError, ResourceCtx};
+use forge_engine::{ObserveCtx, ProviderError};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-
-/// The service name used in errors and as the concurrency group.
-pub const SERVICE: &str = "wafv2";
-
-/// Concurrent WAF mutations: WAF's control plane allows about one
-/// mutating call per second per account.
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 2);
-
-/// Maps a WAFv2 SDK error.
-pub fn waf_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
-}
 
 /// Whether an error says the ACL (or association) does not exist.
 pub fn is_gone(err: &ProviderError) -> bool {
     matches!(err, ProviderError::Api { code, .. } if code == "WAFNonexistentItemException")
-}
-
-/// What every WAFv2 provider holds.
-#[derive(Debug, Clone)]
-pub struct WafBase {
-    clients: Arc<AwsClients>,
-}
-
-impl WafBase {
-    /// A base sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        WafBase { clients }
-    }
-
-    /// The WAFv2 client of a region.
-    pub async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
-    }
 }
 
 /// Scope, name and id of a web ACL ARN
@@ -90,7 +50,7 @@ pub async fn list_acl_arns(
             .limit(100)
             .send()
             .await
-            .map_err(waf_err)?;
+            .map_err(Wafv2::err)?;
         let arns: Vec<String> = out
             .web_acls()
             .iter()
@@ -115,19 +75,15 @@ pub async fn tags_of(client: &Client, arn: &str) -> Result<Vec<Tag>, ProviderErr
         .resource_arn(arn)
         .send()
         .await
-        .map_err(waf_err)?;
+        .map_err(Wafv2::err)?;
     Ok(out
         .tag_info_for_resource()
         .map(|t| t.tag_list().to_vec())
         .unwrap_or_default())
 }
 
-/// The observed `tags` attribute (system tags hidden).
-pub fn observed_tags(list: &[Tag]) -> Value {
-    tags::observed_tags(list.iter().map(|t| (t.key(), t.value())))
-}
-
-fn to_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+/// WAFv2 tags from a key/value map.
+pub fn to_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
     map.iter()
         .map(|(k, v)| {
             Tag::builder()
@@ -139,58 +95,21 @@ fn to_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
         .collect()
 }
 
-/// The user's and forge's tags to pass at create.
-pub fn create_tags(desired: &Attrs, ctx: &ResourceCtx) -> Result<Vec<Tag>, ProviderError> {
-    to_tags(&tags::create_tags(desired, &ctx.system_tags))
-}
-
-/// Brings the user tags of `arn` from `prior` to `desired`.
-pub async fn sync_tags(
-    client: &Client,
-    arn: &str,
-    prior: &Attrs,
-    desired: &Attrs,
-) -> Result<(), ProviderError> {
-    let (set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
-    if !set.is_empty() {
-        client
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(to_tags(&set)?))
-            .send()
-            .await
-            .map_err(waf_err)?;
-    }
-    if !remove.is_empty() {
-        client
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(waf_err)?;
-    }
-    Ok(())
-}
-
-/// The web ACLs of a scope tagged with the stack (and address, if given),
-/// sorted by ARN, with their `forge:address` tag.
-pub async fn tagged(
+/// The web ACLs of a scope carrying `ctx`'s ownership tags (and
+/// `address`, if given), sorted by ARN, with their `forge:address` tag.
+pub async fn owned(
     client: &Client,
     scope: &str,
-    owner: &Owner,
+    ctx: &ObserveCtx,
     address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+) -> Result<Vec<Owned>, ProviderError> {
     let mut out = Vec::new();
     for arn in list_acl_arns(client, scope).await? {
         let t = tags_of(client, &arn).await?;
-        let get = |k: &str| {
-            t.iter()
-                .find(|x| x.key() == k)
-                .map(|x| x.value().to_string())
-        };
-        if tags::owned_by(t.iter().map(|x| (x.key(), x.value())), owner, address) {
-            out.push((arn, get(tags::ADDRESS_TAG)));
+        let pairs = || t.iter().map(|x| (x.key(), x.value()));
+        if ctx.owner.owns(pairs(), address) {
+            let at = pairs().find(|(k, _)| *k == tags::ADDRESS_TAG);
+            out.push((arn, at.map(|(_, v)| v.to_string())));
         }
     }
     Ok(out)

@@ -10,151 +10,116 @@
 //! groups, rate-based `aggregate_key_type: IP` and a 300 s window, a rule's
 //! visibility config defaulting to metrics and sampling on under the rule's
 //! name), sorts excluded rules and overrides by name, and sorts rules by
-//! priority (the order AWS evaluates them in).
+//! priority (the order AWS evaluates them in). Rules are kept in that
+//! canonical form ([`Shaped`]); create and update read them typed.
 
-use crate::elbv2::common::{int_of, number_value};
+use crate::attrs::Shaped;
+use crate::normalize::{int_of, number_value};
 use aws_sdk_wafv2::types::{
     AllowAction, BlockAction, CaptchaAction, ChallengeAction, CountAction, DefaultAction,
     ExcludedRule, IpSetReferenceStatement, ManagedRuleGroupStatement, NoneAction, OverrideAction,
     RateBasedStatement, RateBasedStatementAggregateKeyType, Rule, RuleAction, RuleActionOverride,
     Statement, VisibilityConfig,
 };
-use forge_core::{FieldSchema, FieldType, Value};
+use forge_core::Value;
+use forge_core::fields::FieldValue;
+use forge_derive::Fields;
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The rate-based evaluation window AWS uses when none is given.
 const DEFAULT_WINDOW: i64 = 300;
 
-/// The schema of a visibility configuration.
-pub fn visibility_schema() -> FieldType {
-    FieldType::object([
-        (
-            "cloud_watch_metrics_enabled",
-            FieldSchema::optional(FieldType::Bool)
-                .default(true)
-                .describe("Publish CloudWatch metrics."),
-        ),
-        (
-            "metric_name",
-            FieldSchema::optional(FieldType::String)
-                .describe("Metric name (defaults to the rule's or ACL's name)."),
-        ),
-        (
-            "sampled_requests_enabled",
-            FieldSchema::optional(FieldType::Bool)
-                .default(true)
-                .describe("Keep request samples."),
-        ),
-    ])
+/// Metrics and sampling of a web ACL or rule.
+#[derive(Debug, Clone, Fields)]
+pub struct Visibility {
+    /// Publish CloudWatch metrics.
+    #[field(default = true)]
+    pub cloud_watch_metrics_enabled: Option<bool>,
+    /// Metric name (defaults to the rule's or ACL's name).
+    pub metric_name: Option<String>,
+    /// Keep request samples.
+    #[field(default = true)]
+    pub sampled_requests_enabled: Option<bool>,
 }
 
-/// The schema of one rule.
-pub fn rule_schema() -> FieldType {
-    FieldType::object([
-        (
-            "name",
-            FieldSchema::required(FieldType::String).describe("Rule name, unique in the ACL."),
-        ),
-        (
-            "priority",
-            FieldSchema::required(FieldType::Number).describe("Evaluation order, lowest first."),
-        ),
-        (
-            "action",
-            FieldSchema::optional(FieldType::String)
-                .describe("allow, block, count, captcha or challenge."),
-        ),
-        (
-            "override_action",
-            FieldSchema::optional(FieldType::String)
-                .describe("none (default) or count, for rule groups."),
-        ),
-        (
-            "statement",
-            FieldSchema::required(FieldType::object([
-                (
-                    "managed_rule_group",
-                    FieldSchema::optional(FieldType::object([
-                        (
-                            "vendor_name",
-                            FieldSchema::required(FieldType::String).describe("AWS, ..."),
-                        ),
-                        (
-                            "name",
-                            FieldSchema::required(FieldType::String)
-                                .describe("AWSManagedRulesCommonRuleSet, ..."),
-                        ),
-                        (
-                            "version",
-                            FieldSchema::optional(FieldType::String)
-                                .describe("Pinned version; latest when unset."),
-                        ),
-                        (
-                            "excluded_rules",
-                            FieldSchema::optional(FieldType::list(FieldType::String))
-                                .describe("Rules set to count."),
-                        ),
-                        (
-                            "rule_action_overrides",
-                            FieldSchema::optional(FieldType::list(FieldType::object([
-                                (
-                                    "name",
-                                    FieldSchema::required(FieldType::String)
-                                        .describe("Rule in the group."),
-                                ),
-                                (
-                                    "action_to_use",
-                                    FieldSchema::required(FieldType::String)
-                                        .describe("allow, block, count, ..."),
-                                ),
-                            ])))
-                            .describe("Per-rule action overrides."),
-                        ),
-                    ]))
-                    .describe("An AWS managed rule group."),
-                ),
-                (
-                    "rate_based",
-                    FieldSchema::optional(FieldType::object([
-                        (
-                            "limit",
-                            FieldSchema::required(FieldType::Number)
-                                .describe("Requests per window per key."),
-                        ),
-                        (
-                            "aggregate_key_type",
-                            FieldSchema::optional(FieldType::String)
-                                .default("IP")
-                                .describe("IP (default), FORWARDED_IP, CONSTANT."),
-                        ),
-                        (
-                            "evaluation_window_sec",
-                            FieldSchema::optional(FieldType::Number)
-                                .default(DEFAULT_WINDOW)
-                                .describe("60, 120, 300 or 600."),
-                        ),
-                    ]))
-                    .describe("A rate limit."),
-                ),
-                (
-                    "ip_set_reference",
-                    FieldSchema::optional(FieldType::object([(
-                        "arn",
-                        FieldSchema::required(FieldType::String).describe("The IP set's ARN."),
-                    )]))
-                    .describe("Match addresses of an IP set."),
-                ),
-            ]))
-            .describe("What the rule matches (exactly one kind)."),
-        ),
-        (
-            "visibility_config",
-            FieldSchema::optional(visibility_schema())
-                .describe("Metrics and sampling of this rule."),
-        ),
-    ])
+/// One rule of a web ACL.
+#[derive(Debug, Clone, Fields)]
+pub struct RuleSpec {
+    /// Rule name, unique in the ACL.
+    pub name: String,
+    /// Evaluation order, lowest first.
+    pub priority: i32,
+    /// allow, block, count, captcha or challenge.
+    pub action: Option<String>,
+    /// none (default) or count, for rule groups.
+    pub override_action: Option<String>,
+    /// What the rule matches (exactly one kind).
+    pub statement: StatementSpec,
+    /// Metrics and sampling of this rule.
+    pub visibility_config: Option<Visibility>,
 }
+
+/// What a rule matches.
+#[derive(Debug, Clone, Fields)]
+pub struct StatementSpec {
+    /// An AWS managed rule group.
+    pub managed_rule_group: Option<ManagedGroup>,
+    /// A rate limit.
+    pub rate_based: Option<RateBased>,
+    /// Match addresses of an IP set.
+    pub ip_set_reference: Option<IpSetReference>,
+}
+
+/// A managed rule group statement.
+#[derive(Debug, Clone, Fields)]
+pub struct ManagedGroup {
+    /// AWS, ...
+    pub vendor_name: String,
+    /// AWSManagedRulesCommonRuleSet, ...
+    pub name: String,
+    /// Pinned version; latest when unset.
+    pub version: Option<String>,
+    /// Rules set to count.
+    pub excluded_rules: Option<Vec<String>>,
+    /// Per-rule action overrides.
+    pub rule_action_overrides: Option<Vec<ActionOverride>>,
+}
+
+/// The action one rule of a group uses instead of its own.
+#[derive(Debug, Clone, Fields)]
+pub struct ActionOverride {
+    /// Rule in the group.
+    pub name: String,
+    /// allow, block, count, ...
+    pub action_to_use: String,
+}
+
+/// A rate-based statement.
+#[derive(Debug, Clone, Fields)]
+pub struct RateBased {
+    /// Requests per window per key.
+    pub limit: i64,
+    /// IP (default), FORWARDED_IP, CONSTANT.
+    #[field(default = "IP")]
+    pub aggregate_key_type: Option<String>,
+    /// 60, 120, 300 or 600.
+    #[field(default = DEFAULT_WINDOW)]
+    pub evaluation_window_sec: Option<i64>,
+}
+
+/// An IP set reference statement.
+#[derive(Debug, Clone, Fields)]
+pub struct IpSetReference {
+    /// The IP set's ARN.
+    pub arn: String,
+}
+
+/// A rule in its canonical form.
+pub type WafRule = Shaped<RuleSpec>;
+
+/// A visibility configuration in its canonical form.
+pub type VisibilityValue = Shaped<Visibility>;
 
 /// An action written as a word or as the API's `{word: {...}}`.
 fn action_word(v: &Value) -> Value {
@@ -178,23 +143,20 @@ pub fn normalize_visibility(v: Option<&Value>, default_metric: Option<&Value>) -
         return v.clone();
     }
     let get = |k: &str| given.and_then(|g| g.get(k)).filter(|v| !v.is_null());
-    let metric = get("metric_name")
-        .or(default_metric)
-        .cloned()
-        .unwrap_or(Value::Null);
+    let metric = get("metric_name").or(default_metric);
+    let flag = |k: &str| get(k).cloned().unwrap_or(Value::Bool(true));
     Value::Map(BTreeMap::from([
         (
             "cloud_watch_metrics_enabled".to_string(),
-            get("cloud_watch_metrics_enabled")
-                .cloned()
-                .unwrap_or(Value::Bool(true)),
+            flag("cloud_watch_metrics_enabled"),
         ),
-        ("metric_name".to_string(), metric),
+        (
+            "metric_name".to_string(),
+            metric.cloned().unwrap_or(Value::Null),
+        ),
         (
             "sampled_requests_enabled".to_string(),
-            get("sampled_requests_enabled")
-                .cloned()
-                .unwrap_or(Value::Bool(true)),
+            flag("sampled_requests_enabled"),
         ),
     ]))
 }
@@ -388,152 +350,104 @@ pub fn default_action(word: &str) -> Result<DefaultAction, ProviderError> {
 }
 
 /// The word of a described default action.
-pub fn default_action_name(a: Option<&DefaultAction>) -> Value {
+pub fn default_action_name(a: Option<&DefaultAction>) -> Option<&'static str> {
     match a {
-        Some(a) if a.block().is_some() => Value::from("block"),
-        Some(a) if a.allow().is_some() => Value::from("allow"),
-        _ => Value::Null,
+        Some(a) if a.block().is_some() => Some("block"),
+        Some(a) if a.allow().is_some() => Some("allow"),
+        _ => None,
     }
 }
 
 /// The SDK visibility configuration of a canonical one.
 pub fn to_sdk_visibility(v: &Value) -> Result<VisibilityConfig, ProviderError> {
+    let v = VisibilityValue::new(v.clone()).typed("visibility_config")?;
     VisibilityConfig::builder()
-        .set_cloud_watch_metrics_enabled(
-            v.get("cloud_watch_metrics_enabled")
-                .and_then(Value::as_bool),
-        )
-        .set_metric_name(
-            v.get("metric_name")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        )
-        .set_sampled_requests_enabled(v.get("sampled_requests_enabled").and_then(Value::as_bool))
+        .set_cloud_watch_metrics_enabled(v.cloud_watch_metrics_enabled)
+        .set_metric_name(v.metric_name)
+        .set_sampled_requests_enabled(v.sampled_requests_enabled)
         .build()
         .map_err(|e| ProviderError::Invalid(format!("visibility_config: {e}")))
 }
 
-/// The canonical value of a described visibility configuration.
-pub fn from_sdk_visibility(v: Option<&VisibilityConfig>) -> Value {
-    v.map_or(Value::Null, |v| {
-        Value::Map(BTreeMap::from([
-            (
-                "cloud_watch_metrics_enabled".to_string(),
-                Value::Bool(v.cloud_watch_metrics_enabled()),
-            ),
-            ("metric_name".to_string(), Value::from(v.metric_name())),
-            (
-                "sampled_requests_enabled".to_string(),
-                Value::Bool(v.sampled_requests_enabled()),
-            ),
-        ]))
-    })
+/// A described visibility configuration (every part set).
+pub fn visibility_of(v: &VisibilityConfig) -> Visibility {
+    Visibility {
+        cloud_watch_metrics_enabled: Some(v.cloud_watch_metrics_enabled()),
+        metric_name: Some(v.metric_name().to_string()),
+        sampled_requests_enabled: Some(v.sampled_requests_enabled()),
+    }
 }
 
-fn s(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-fn to_sdk_statement(rule: &str, st: &Value) -> Result<Statement, ProviderError> {
+fn to_sdk_statement(rule: &str, st: StatementSpec) -> Result<Statement, ProviderError> {
     let invalid = |what: String| ProviderError::Invalid(format!("rule `{rule}`: {what}"));
-    let kinds = ["managed_rule_group", "rate_based", "ip_set_reference"]
-        .iter()
-        .filter(|k| st.get(k).is_some())
-        .count();
-    if kinds != 1 {
-        return Err(invalid(
-            "`statement` needs exactly one of managed_rule_group, rate_based, ip_set_reference"
-                .into(),
-        ));
-    }
     let b = Statement::builder();
-    if let Some(g) = st.get("managed_rule_group") {
-        let mut mb = ManagedRuleGroupStatement::builder()
-            .set_vendor_name(s(g, "vendor_name"))
-            .set_name(s(g, "name"))
-            .set_version(s(g, "version"));
-        for e in g
-            .get("excluded_rules")
-            .and_then(Value::as_list)
-            .unwrap_or_default()
-        {
-            let name = e
-                .as_str()
-                .ok_or_else(|| invalid("excluded_rules must be rule names".into()))?;
-            mb = mb.excluded_rules(
-                ExcludedRule::builder()
-                    .name(name)
-                    .build()
-                    .map_err(|e| invalid(e.to_string()))?,
-            );
+    let built = match (st.managed_rule_group, st.rate_based, st.ip_set_reference) {
+        (Some(g), None, None) => {
+            let mut mb = ManagedRuleGroupStatement::builder()
+                .vendor_name(g.vendor_name)
+                .name(g.name)
+                .set_version(g.version);
+            for name in g.excluded_rules.unwrap_or_default() {
+                let e = ExcludedRule::builder().name(name).build();
+                mb = mb.excluded_rules(e.map_err(|e| invalid(e.to_string()))?);
+            }
+            for o in g.rule_action_overrides.unwrap_or_default() {
+                let ov = RuleActionOverride::builder()
+                    .name(o.name)
+                    .action_to_use(
+                        rule_action(&o.action_to_use).map_err(|e| invalid(e.to_string()))?,
+                    )
+                    .build();
+                mb = mb.rule_action_overrides(ov.map_err(|e| invalid(e.to_string()))?);
+            }
+            mb.build().map(|g| b.managed_rule_group_statement(g))
         }
-        for o in g
-            .get("rule_action_overrides")
-            .and_then(Value::as_list)
-            .unwrap_or_default()
-        {
-            let word = o
-                .get("action_to_use")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let ov = RuleActionOverride::builder()
-                .set_name(s(o, "name"))
-                .action_to_use(rule_action(word).map_err(|e| invalid(e.to_string()))?)
-                .build()
-                .map_err(|e| invalid(e.to_string()))?;
-            mb = mb.rule_action_overrides(ov);
-        }
-        return Ok(b
-            .managed_rule_group_statement(mb.build().map_err(|e| invalid(e.to_string()))?)
-            .build());
-    }
-    if let Some(r) = st.get("rate_based") {
-        let rb = RateBasedStatement::builder()
-            .set_limit(r.get("limit").and_then(int_of))
+        (None, Some(r), None) => RateBasedStatement::builder()
+            .limit(r.limit)
             .set_aggregate_key_type(
-                r.get("aggregate_key_type")
-                    .and_then(Value::as_str)
+                r.aggregate_key_type
+                    .as_deref()
                     .map(RateBasedStatementAggregateKeyType::from),
             )
-            .set_evaluation_window_sec(r.get("evaluation_window_sec").and_then(int_of))
+            .set_evaluation_window_sec(r.evaluation_window_sec)
             .build()
-            .map_err(|e| invalid(e.to_string()))?;
-        return Ok(b.rate_based_statement(rb).build());
-    }
-    let arn = st.get("ip_set_reference").and_then(|i| s(i, "arn"));
-    let ip = IpSetReferenceStatement::builder()
-        .set_arn(arn)
-        .build()
-        .map_err(|e| invalid(e.to_string()))?;
-    Ok(b.ip_set_reference_statement(ip).build())
+            .map(|r| b.rate_based_statement(r)),
+        (None, None, Some(i)) => IpSetReferenceStatement::builder()
+            .arn(i.arn)
+            .build()
+            .map(|i| b.ip_set_reference_statement(i)),
+        _ => {
+            return Err(invalid(
+                "`statement` needs exactly one of managed_rule_group, rate_based, ip_set_reference"
+                    .into(),
+            ));
+        }
+    };
+    Ok(built.map_err(|e| invalid(e.to_string()))?.build())
 }
 
 /// The SDK rules of a desired rule list.
-pub fn to_sdk_rules(rules: Option<&Value>) -> Result<Vec<Rule>, ProviderError> {
-    let rules = rules
-        .map(normalize_rules)
-        .and_then(|r| r.as_list().map(<[Value]>::to_vec))
-        .unwrap_or_default();
-    rules
+pub fn to_sdk_rules(rules: &[WafRule]) -> Result<Vec<Rule>, ProviderError> {
+    let canonical = normalize_rules(&Value::List(rules.iter().map(|r| r.0.clone()).collect()));
+    let items = canonical.as_list().unwrap_or_default();
+    items
         .iter()
-        .map(|r| {
-            let name = s(r, "name").ok_or_else(|| ProviderError::Invalid("every rule needs a `name`".into()))?;
-            let priority = r
-                .get("priority")
-                .and_then(int_of)
-                .and_then(|p| i32::try_from(p).ok())
-                .ok_or_else(|| ProviderError::Invalid(format!("rule `{name}`: `priority` must be a number")))?;
-            let statement = to_sdk_statement(&name, r.get("statement").unwrap_or(&Value::Null))?;
+        .enumerate()
+        .map(|(i, r)| {
+            let visibility = to_sdk_visibility(r.get("visibility_config").unwrap_or(&Value::Null))?;
+            let r = WafRule::new(r.clone()).typed(&format!("rule {i}"))?;
+            let name = r.name;
+            let statement = to_sdk_statement(&name, r.statement)?;
             let is_group = statement.managed_rule_group_statement().is_some();
-            let mut b = Rule::builder()
+            let b = Rule::builder()
                 .name(&name)
-                .priority(priority)
+                .priority(r.priority)
                 .statement(statement)
-                .visibility_config(to_sdk_visibility(r.get("visibility_config").unwrap_or(&Value::Null))?);
-            match (r.get("action").and_then(Value::as_str), r.get("override_action").and_then(Value::as_str)) {
+                .visibility_config(visibility);
+            let b = match (r.action.as_deref(), r.override_action.as_deref()) {
                 (None, Some(o)) if is_group => {
                     let ob = OverrideAction::builder();
-                    b = b.override_action(match o {
+                    b.override_action(match o {
                         "none" => ob.none(NoneAction::builder().build()).build(),
                         "count" => ob.count(CountAction::builder().build()).build(),
                         other => {
@@ -541,115 +455,89 @@ pub fn to_sdk_rules(rules: Option<&Value>) -> Result<Vec<Rule>, ProviderError> {
                                 "rule `{name}`: override_action must be none or count, not `{other}`"
                             )));
                         }
-                    });
+                    })
                 }
-                (Some(a), None) if !is_group => b = b.action(rule_action(a)?),
+                (Some(a), None) if !is_group => b.action(rule_action(a)?),
                 _ => {
                     return Err(ProviderError::Invalid(format!(
                         "rule `{name}`: a managed rule group takes `override_action`, other rules take `action`"
                     )));
                 }
-            }
+            };
             b.build().map_err(|e| ProviderError::Invalid(format!("rule `{name}`: {e}")))
         })
         .collect()
 }
 
-fn from_sdk_statement(st: Option<&Statement>) -> Value {
-    let Some(st) = st else { return Value::Null };
-    let mut out = BTreeMap::new();
-    if let Some(g) = st.managed_rule_group_statement() {
-        let mut o = BTreeMap::from([
-            ("vendor_name".to_string(), Value::from(g.vendor_name())),
-            ("name".to_string(), Value::from(g.name())),
-        ]);
-        if let Some(v) = g.version() {
-            o.insert("version".to_string(), Value::from(v));
-        }
-        o.insert(
-            "excluded_rules".to_string(),
-            Value::List(
-                g.excluded_rules()
-                    .iter()
-                    .map(|e| Value::from(e.name()))
-                    .collect(),
-            ),
-        );
-        o.insert(
-            "rule_action_overrides".to_string(),
-            Value::List(
-                g.rule_action_overrides()
-                    .iter()
-                    .map(|r| {
-                        Value::Map(BTreeMap::from([
-                            ("name".to_string(), Value::from(r.name())),
-                            (
-                                "action_to_use".to_string(),
-                                r.action_to_use()
-                                    .map_or(Value::Null, |a| Value::from(action_name(a))),
-                            ),
-                        ]))
-                    })
-                    .collect(),
-            ),
-        );
-        out.insert("managed_rule_group".to_string(), Value::Map(o));
-    }
-    if let Some(r) = st.rate_based_statement() {
+fn from_sdk_statement(st: &Statement) -> StatementSpec {
+    let group = st.managed_rule_group_statement().map(|g| ManagedGroup {
+        vendor_name: g.vendor_name().to_string(),
+        name: g.name().to_string(),
+        version: g.version().map(str::to_string),
+        excluded_rules: Some(
+            g.excluded_rules()
+                .iter()
+                .map(|e| e.name().to_string())
+                .collect(),
+        ),
+        rule_action_overrides: Some(
+            g.rule_action_overrides()
+                .iter()
+                .map(|r| ActionOverride {
+                    name: r.name().to_string(),
+                    action_to_use: r.action_to_use().map_or("unknown", action_name).to_string(),
+                })
+                .collect(),
+        ),
+    });
+    let rate = st.rate_based_statement().map(|r| RateBased {
+        limit: r.limit(),
+        aggregate_key_type: Some(r.aggregate_key_type().as_str().to_string()),
         // AWS reports 0 for a window it was never given.
-        let window = if r.evaluation_window_sec() == 0 {
-            DEFAULT_WINDOW
-        } else {
-            r.evaluation_window_sec()
-        };
-        out.insert(
-            "rate_based".to_string(),
-            Value::Map(BTreeMap::from([
-                ("limit".to_string(), Value::int(r.limit())),
-                (
-                    "aggregate_key_type".to_string(),
-                    Value::from(r.aggregate_key_type().as_str()),
-                ),
-                ("evaluation_window_sec".to_string(), Value::int(window)),
-            ])),
-        );
+        evaluation_window_sec: Some(match r.evaluation_window_sec() {
+            0 => DEFAULT_WINDOW,
+            w => w,
+        }),
+    });
+    let ip_set = st.ip_set_reference_statement().map(|i| IpSetReference {
+        arn: i.arn().to_string(),
+    });
+    StatementSpec {
+        managed_rule_group: group,
+        rate_based: rate,
+        ip_set_reference: ip_set,
     }
-    if let Some(i) = st.ip_set_reference_statement() {
-        out.insert(
-            "ip_set_reference".to_string(),
-            Value::Map(BTreeMap::from([("arn".to_string(), Value::from(i.arn()))])),
-        );
-    }
-    Value::Map(out)
 }
 
 /// The canonical value of described rules.
-pub fn from_sdk_rules(rules: &[Rule]) -> Value {
+pub fn from_sdk_rules(rules: &[Rule]) -> Vec<WafRule> {
     let items = rules
         .iter()
         .map(|r| {
-            let mut m = BTreeMap::from([
-                ("name".to_string(), Value::from(r.name())),
-                ("priority".to_string(), Value::int(i64::from(r.priority()))),
-                ("statement".to_string(), from_sdk_statement(r.statement())),
-                (
-                    "visibility_config".to_string(),
-                    from_sdk_visibility(r.visibility_config()),
+            let override_word =
+                |o: &OverrideAction| if o.count().is_some() { "count" } else { "none" };
+            let spec = RuleSpec {
+                name: r.name().to_string(),
+                priority: r.priority(),
+                action: r.action().map(|a| action_name(a).to_string()),
+                override_action: r.override_action().map(|o| override_word(o).to_string()),
+                statement: r.statement().map_or(
+                    StatementSpec {
+                        managed_rule_group: None,
+                        rate_based: None,
+                        ip_set_reference: None,
+                    },
+                    from_sdk_statement,
                 ),
-            ]);
-            if let Some(a) = r.action() {
-                m.insert("action".to_string(), Value::from(action_name(a)));
-            }
-            if let Some(o) = r.override_action() {
-                m.insert(
-                    "override_action".to_string(),
-                    Value::from(if o.count().is_some() { "count" } else { "none" }),
-                );
-            }
-            Value::Map(m)
+                visibility_config: r.visibility_config().map(visibility_of),
+            };
+            spec.to_value()
         })
         .collect();
-    normalize_rules(&Value::List(items))
+    match normalize_rules(&Value::List(items)) {
+        Value::List(items) => items.into_iter().map(WafRule::new).collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -659,6 +547,15 @@ mod tests {
 
     fn v(j: serde_json::Value) -> Value {
         Value::from_json(&j)
+    }
+
+    fn rules(list: Value) -> Vec<WafRule> {
+        list.as_list()
+            .unwrap()
+            .iter()
+            .cloned()
+            .map(WafRule::new)
+            .collect()
     }
 
     fn spec() -> Value {
@@ -708,7 +605,7 @@ mod tests {
     #[test]
     fn sdk_round_trip_is_stable() {
         let n = normalize_rules(&spec());
-        let sdk = to_sdk_rules(Some(&spec())).unwrap();
+        let sdk = to_sdk_rules(&rules(spec())).unwrap();
         assert_eq!(sdk.len(), 2);
         assert!(sdk[0].override_action().and_then(|o| o.none()).is_some());
         assert_eq!(
@@ -718,7 +615,10 @@ mod tests {
                 .map(|r| r.limit()),
             Some(2000)
         );
-        assert_eq!(from_sdk_rules(&sdk), n);
+        assert_eq!(
+            Value::List(from_sdk_rules(&sdk).into_iter().map(|r| r.0).collect()),
+            n
+        );
         let mut changed = spec().as_list().unwrap().to_vec();
         changed[0] = v(
             json!({"name": "rate-limit", "priority": 2, "action": "block", "statement": {"rate_based": {"limit": 500}}}),
@@ -730,14 +630,14 @@ mod tests {
     fn wrong_action_kinds_are_invalid() {
         let group_with_action = v(json!([{"name": "g", "priority": 1, "action": "block",
             "statement": {"managed_rule_group": {"vendor_name": "AWS", "name": "X"}}}]));
-        assert!(to_sdk_rules(Some(&group_with_action)).is_err());
+        assert!(to_sdk_rules(&rules(group_with_action)).is_err());
         let two_statements = v(json!([{"name": "r", "priority": 1, "action": "block",
             "statement": {"rate_based": {"limit": 100}, "ip_set_reference": {"arn": "a"}}}]));
-        assert!(to_sdk_rules(Some(&two_statements)).is_err());
+        assert!(to_sdk_rules(&rules(two_statements)).is_err());
         assert!(default_action("count").is_err());
         assert_eq!(
             default_action_name(Some(&default_action("block").unwrap())),
-            Value::from("block")
+            Some("block")
         );
     }
 }

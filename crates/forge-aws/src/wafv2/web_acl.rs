@@ -14,173 +14,115 @@
 //! Observe cost: one ListWebACLs per scope (plus pages), then one GetWebACL
 //! and one ListTagsForResource per ACL (WAF has no batched get).
 
-use super::common::{self, CONCURRENCY, WafBase, waf_err};
+use super::Wafv2;
+use super::common::{is_gone, list_acl_arns, owned, parse_arn, tags_of};
 use super::rules::{
-    default_action, default_action_name, from_sdk_rules, from_sdk_visibility, normalize_rules,
-    normalize_visibility, rule_schema, to_sdk_rules, to_sdk_visibility, visibility_schema,
+    VisibilityValue, WafRule, default_action, default_action_name, from_sdk_rules, normalize_rules,
+    normalize_visibility, to_sdk_rules, to_sdk_visibility, visibility_of,
 };
-use crate::attrs::attrs;
-use crate::attrs::{opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
-use crate::normalize::normalize_common;
-use crate::tags::tags_field;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::normalize::upper_value;
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_wafv2::Client;
-use aws_sdk_wafv2::types::{Scope, WebAcl};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use aws_sdk_wafv2::types::{Scope, VisibilityConfig, WebAcl};
+use forge_core::fields::{FieldValue, Tags};
+use forge_core::{Attrs, Value};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-/// The `aws.wafv2.web_acl` provider.
-pub struct WebAclProvider {
-    base: WafBase,
-    schema: KindSchema,
+/// The fields of `aws.wafv2.web_acl`.
+#[derive(Debug, Clone, Fields)]
+pub struct WebAclFields {
+    /// Name, unique per scope and region.
+    #[field(force_new)]
+    pub name: String,
+    /// REGIONAL (default; ALB, API Gateway) or CLOUDFRONT.
+    #[field(force_new, default = "REGIONAL", normalize = upper_value)]
+    pub scope: Option<String>,
+    /// Free text.
+    #[field(normalize = empty_is_unset)]
+    pub description: Option<String>,
+    /// allow (default) or block.
+    #[field(default = "allow", normalize = lower_value)]
+    pub default_action: Option<String>,
+    /// Metrics and sampling of the ACL (metric name defaults to its name).
+    pub visibility_config: Option<VisibilityValue>,
+    /// Rules, evaluated by priority.
+    #[field(default = Value::List(Vec::new()), normalize = normalize_rules)]
+    pub rules: Option<Vec<WafRule>>,
+    pub tags: Tags,
+    /// The ACL's ARN (= id).
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// WAF's own id of the ACL.
+    #[field(computed)]
+    pub web_acl_id: Option<String>,
+    /// Web ACL capacity units used.
+    #[field(computed)]
+    pub capacity: Option<i64>,
 }
 
-impl WebAclProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        WebAclProvider {
-            base: WafBase::new(clients),
-            schema: schema(),
-        }
+/// The `aws.wafv2.web_acl` kind.
+#[derive(Default)]
+pub struct WebAclKind;
+
+/// An empty description is none (null, dropped with the other unset
+/// fields).
+fn empty_is_unset(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.is_empty() => Value::Null,
+        other => other.clone(),
     }
 }
 
-/// The schema of `aws.wafv2.web_acl`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.wafv2.web_acl",
-        "A WAFv2 web ACL and its rules.",
-        [
-            (
-                "name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("Name, unique per scope and region."),
-            ),
-            (
-                "scope",
-                FieldSchema::optional(FieldType::String)
-                    .default("REGIONAL")
-                    .force_new()
-                    .describe("REGIONAL (default; ALB, API Gateway) or CLOUDFRONT."),
-            ),
-            (
-                "description",
-                FieldSchema::optional(FieldType::String).describe("Free text."),
-            ),
-            (
-                "default_action",
-                FieldSchema::optional(FieldType::String)
-                    .default("allow")
-                    .describe("allow (default) or block."),
-            ),
-            (
-                "visibility_config",
-                FieldSchema::optional(visibility_schema()).describe(
-                    "Metrics and sampling of the ACL (metric name defaults to its name).",
-                ),
-            ),
-            (
-                "rules",
-                FieldSchema::optional(FieldType::list(rule_schema()))
-                    .default(Value::List(Vec::new()))
-                    .describe("Rules, evaluated by priority."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The ACL's ARN (= id)."),
-            ),
-            (
-                "web_acl_id",
-                FieldSchema::computed(FieldType::String).describe("WAF's own id of the ACL."),
-            ),
-            (
-                "capacity",
-                FieldSchema::computed(FieldType::Number).describe("Web ACL capacity units used."),
-            ),
-        ],
-    )
+fn lower_value(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(s.to_ascii_lowercase()),
+        other => other.clone(),
+    }
 }
 
-fn acl_attrs(acl: &WebAcl, scope: &str, tags: Value) -> Attrs {
-    attrs([
-        ("id", Value::from(acl.arn())),
-        ("arn", Value::from(acl.arn())),
-        ("web_acl_id", Value::from(acl.id())),
-        ("name", Value::from(acl.name())),
-        ("scope", Value::from(scope)),
-        (
-            "description",
-            str_or_null(acl.description().filter(|d| !d.is_empty())),
-        ),
-        ("default_action", default_action_name(acl.default_action())),
-        (
-            "visibility_config",
-            from_sdk_visibility(acl.visibility_config()),
-        ),
-        ("rules", from_sdk_rules(acl.rules())),
-        ("tags", tags),
-        ("capacity", Value::int(acl.capacity())),
-    ])
+fn fields_of(acl: &WebAcl, scope: &str, tags: Tags) -> WebAclFields {
+    WebAclFields {
+        name: acl.name().to_string(),
+        scope: Some(scope.to_string()),
+        description: acl
+            .description()
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        default_action: default_action_name(acl.default_action()).map(str::to_string),
+        visibility_config: acl
+            .visibility_config()
+            .map(|v| VisibilityValue::new(visibility_of(v).to_value())),
+        rules: Some(from_sdk_rules(acl.rules())),
+        tags,
+        arn: Some(acl.arn().to_string()),
+        web_acl_id: Some(acl.id().to_string()),
+        capacity: Some(acl.capacity()),
+    }
 }
 
 /// The ACL and its current lock token; `None` when it is gone.
 pub async fn get(client: &Client, arn: &str) -> Result<Option<(WebAcl, String)>, ProviderError> {
-    let (scope, name, id) = common::parse_arn(arn)?;
-    match client
+    let (scope, name, id) = parse_arn(arn)?;
+    let result = client
         .get_web_acl()
         .name(name)
         .scope(Scope::from(scope.as_str()))
         .id(id)
         .send()
         .await
-        .map_err(waf_err)
-    {
+        .map_err(Wafv2::err);
+    match result {
         Ok(out) => {
             let token = out.lock_token().unwrap_or_default().to_string();
             Ok(out.web_acl.map(|acl| (acl, token)))
         }
-        Err(e) if common::is_gone(&e) => Ok(None),
+        Err(e) if is_gone(&e) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-async fn observe_acls(
-    client: &Client,
-    arns: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let mut scopes: BTreeMap<String, Vec<&String>> = BTreeMap::new();
-    for arn in arns {
-        let (scope, _, _) = common::parse_arn(arn)?;
-        scopes.entry(scope).or_default().push(arn);
-    }
-    let mut out = BTreeMap::new();
-    for (scope, wanted) in scopes {
-        // One list call tells which ACLs still exist, so a deleted one costs
-        // no failing GetWebACL.
-        let live = common::list_acl_arns(client, &scope).await?;
-        for arn in wanted.into_iter().filter(|a| live.contains(*a)) {
-            let Some((acl, _)) = get(client, arn).await? else {
-                continue;
-            };
-            let tags = common::observed_tags(&common::tags_of(client, arn).await?);
-            out.insert(arn.clone(), acl_attrs(&acl, &scope, tags));
-        }
-    }
-    Ok(out)
-}
-
-async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError> {
-    observe_acls(client, &[arn.to_string()])
-        .await?
-        .remove(arn)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("web ACL {arn} not visible yet"),
-        })
 }
 
 /// Runs `call` with a fresh lock token; on `WAFOptimisticLockException`
@@ -191,7 +133,7 @@ where
     F: Fn(WebAcl, String) -> Fut,
     Fut: std::future::Future<Output = Result<(), ProviderError>>,
 {
-    common::parse_arn(arn)?;
+    parse_arn(arn)?;
     lock_retry(|| get(client, arn), call).await
 }
 
@@ -217,115 +159,127 @@ where
                 }
                 tracing::debug!("lock token went stale; retrying with a fresh one");
             }
-            Err(e) if common::is_gone(&e) => return Ok(false),
+            Err(e) if is_gone(&e) => return Ok(false),
             other => return other.map(|()| true),
         }
     }
     Ok(true)
 }
 
-fn acl_visibility(desired: &Attrs) -> Value {
-    normalize_visibility(desired.get("visibility_config"), desired.get("name"))
+/// The desired visibility configuration, its metric name defaulting to
+/// the ACL's name.
+fn visibility(desired: &WebAclFields) -> Result<VisibilityConfig, ProviderError> {
+    let given = desired.visibility_config.as_ref().map(|v| &v.0);
+    to_sdk_visibility(&normalize_visibility(
+        given,
+        Some(&Value::from(desired.name.as_str())),
+    ))
+}
+
+fn scope(f: &WebAclFields) -> Scope {
+    Scope::from(f.scope.as_deref().unwrap_or("REGIONAL"))
 }
 
 #[async_trait]
-impl Provider for WebAclProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for WebAclKind {
+    const KIND: &'static str = "aws.wafv2.web_acl";
+    const DESCRIPTION: &'static str = "A WAFv2 web ACL and its rules.";
+    const ARN: Option<ArnShape> = Some(ArnShape::arn("wafv2", "regional/webacl/"));
+    type Service = Wafv2;
+    type Fields = WebAclFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        let rules = normalize_rules(attrs.get("rules").unwrap_or(&Value::Null));
-        attrs.insert("rules".into(), rules);
-        let vis = acl_visibility(&attrs);
+    fn normalize(&self, attrs: &mut Attrs) {
+        let vis = normalize_visibility(attrs.get("visibility_config"), attrs.get("name"));
         attrs.insert("visibility_config".into(), vis);
-        if let Some(Value::String(d)) = attrs.get_mut("default_action") {
-            *d = d.to_ascii_lowercase();
-        }
-        if let Some(Value::String(s)) = attrs.get_mut("scope") {
-            *s = s.to_ascii_uppercase();
-        }
-        if attrs.get("description").and_then(Value::as_str) == Some("") {
-            attrs.remove("description");
-        }
-        normalize_common(&self.schema, &mut attrs);
-        attrs
     }
 
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_acls(&client, ids).await
+    ) -> Result<BTreeMap<String, WebAclFields>, ProviderError> {
+        let mut scopes: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+        for arn in ids {
+            let (scope, _, _) = parse_arn(arn)?;
+            scopes.entry(scope).or_default().push(arn);
+        }
+        let mut out = BTreeMap::new();
+        for (scope, wanted) in scopes {
+            // One list call tells which ACLs still exist, so a deleted one
+            // costs no failing GetWebACL.
+            let live = list_acl_arns(client, &scope).await?;
+            for arn in wanted.into_iter().filter(|a| live.contains(*a)) {
+                let Some((acl, _)) = get(client, arn).await? else {
+                    continue;
+                };
+                let all = tags_of(client, arn).await?;
+                let tags = tags::observed_map(all.iter().map(|t| (t.key(), t.value())));
+                out.insert(arn.clone(), fields_of(&acl, &scope, tags));
+            }
+        }
+        Ok(out)
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &WebAclFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let scope = opt_str(desired, "scope").unwrap_or("REGIONAL");
+    ) -> Result<Made<WebAclFields>, ProviderError> {
+        let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
         let out = client
             .create_web_acl()
-            .name(req_str(desired, "name")?)
-            .scope(Scope::from(scope))
+            .name(&desired.name)
+            .scope(scope(desired))
             .default_action(default_action(
-                opt_str(desired, "default_action").unwrap_or("allow"),
+                desired.default_action.as_deref().unwrap_or("allow"),
             )?)
-            .set_description(opt_str(desired, "description").map(str::to_string))
-            .set_rules(Some(to_sdk_rules(desired.get("rules"))?))
-            .visibility_config(to_sdk_visibility(&acl_visibility(desired))?)
-            .set_tags(Some(common::create_tags(desired, ctx)?))
+            .set_description(desired.description.clone())
+            .set_rules(Some(to_sdk_rules(
+                desired.rules.as_deref().unwrap_or_default(),
+            )?))
+            .visibility_config(visibility(desired)?)
+            .set_tags(Some(super::common::to_tags(&all_tags)?))
             .send()
             .await
-            .map_err(waf_err)?;
-        let arn = out
-            .summary()
-            .and_then(|s| s.arn())
+            .map_err(Wafv2::err)?;
+        let arn = out.summary().and_then(|s| s.arn());
+        let id = arn
             .ok_or_else(|| ProviderError::Transient {
                 message: "CreateWebACL returned no ARN".into(),
             })?
             .to_string();
-        let attrs = observe_one(&client, &arn).await?;
-        Ok(Created { id: arn, attrs })
+        let fields = self.read_back(client, ctx, &id).await?;
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &WebAclFields,
+        desired: &WebAclFields,
         changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let acl_changed = changes.iter().any(|c| !c.path.starts_with("tags"));
-        if acl_changed {
-            let rules = to_sdk_rules(desired.get("rules"))?;
-            let action = default_action(opt_str(desired, "default_action").unwrap_or("allow"))?;
-            let visibility = to_sdk_visibility(&acl_visibility(desired))?;
-            let description = opt_str(desired, "description").map(str::to_string);
-            let client = &client;
+    ) -> Result<WebAclFields, ProviderError> {
+        if changes.iter().any(|c| !c.path.starts_with("tags")) {
+            let rules = to_sdk_rules(desired.rules.as_deref().unwrap_or_default())?;
+            let action = default_action(desired.default_action.as_deref().unwrap_or("allow"))?;
+            let visibility = visibility(desired)?;
             let found = with_lock(client, id, |acl, token| {
                 let call = client
                     .update_web_acl()
                     .name(acl.name())
                     .id(acl.id())
-                    .scope(Scope::from(opt_str(desired, "scope").unwrap_or("REGIONAL")))
+                    .scope(scope(desired))
                     .default_action(action.clone())
-                    .set_description(description.clone())
+                    .set_description(desired.description.clone())
                     .set_rules(Some(rules.clone()))
                     .visibility_config(visibility.clone())
                     .lock_token(token);
-                async move { call.send().await.map(|_| ()).map_err(waf_err) }
+                async move { call.send().await.map(|_| ()).map_err(Wafv2::err) }
             })
             .await?;
             if !found {
@@ -335,19 +289,18 @@ impl Provider for WebAclProvider {
                 });
             }
         }
-        common::sync_tags(&client, id, prior, desired).await?;
-        observe_one(&client, id).await
+        sync_tags::<Wafv2>(client, id, &prior.tags, &desired.tags).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &WebAclFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let (scope, _, _) = common::parse_arn(id)?;
-        let client = &client;
+        let (scope, _, _) = parse_arn(id)?;
         let scope = &scope;
         let result = with_lock(client, id, |acl, token| {
             let call = client
@@ -356,7 +309,7 @@ impl Provider for WebAclProvider {
                 .id(acl.id())
                 .scope(Scope::from(scope.as_str()))
                 .lock_token(token);
-            async move { call.send().await.map(|_| ()).map_err(waf_err) }
+            async move { call.send().await.map(|_| ()).map_err(Wafv2::err) }
         })
         .await;
         match result {
@@ -371,39 +324,34 @@ impl Provider for WebAclProvider {
         }
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let found = common::tagged(&client, "REGIONAL", &ctx.owner, Some(&address)).await?;
-        let Some((arn, _)) = found.into_iter().next() else {
-            return Ok(None);
-        };
-        let attrs = observe_one(&client, &arn).await?;
-        Ok(Some(Created { id: arn, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::tagged(&client, "REGIONAL", &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        owned(client, "REGIONAL", ctx, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
     use aws_sdk_wafv2::types::DefaultAction;
+    use forge_core::fields::Fields;
     use forge_engine::PlannedAction;
+    use forge_engine::Provider;
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> WebAclProvider {
-        WebAclProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<WebAclKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    }
+
+    fn schema() -> forge_core::KindSchema {
+        crate::kind::schema_of::<WebAclKind>()
     }
 
     fn desired(limit: i64) -> Attrs {
@@ -421,6 +369,7 @@ mod tests {
     #[test]
     fn described_acl_is_a_no_op_and_rate_limit_is_in_place() {
         let d = desired(2000);
+        let typed = WebAclFields::from_attrs(&d).unwrap();
         let acl = WebAcl::builder()
             .name("edge")
             .id("abc")
@@ -430,13 +379,13 @@ mod tests {
                     .allow(aws_sdk_wafv2::types::AllowAction::builder().build())
                     .build(),
             )
-            .set_rules(Some(to_sdk_rules(d.get("rules")).unwrap()))
-            .visibility_config(to_sdk_visibility(&acl_visibility(&d)).unwrap())
+            .set_rules(Some(to_sdk_rules(typed.rules.as_deref().unwrap()).unwrap()))
+            .visibility_config(visibility(&typed).unwrap())
             .capacity(2)
             .build()
             .unwrap();
         let observed =
-            provider().normalize(acl_attrs(&acl, "REGIONAL", Value::Map(BTreeMap::new())));
+            provider().normalize(fields_of(&acl, "REGIONAL", Tags::default()).to_attrs());
         for field in schema().fields.keys() {
             assert!(
                 observed.contains_key(field) || field == "description",

@@ -4,61 +4,36 @@
 //! Both ends are the association's identity (replacement). The id is
 //! `<web ACL ARN>|<resource ARN>`. Associations carry no tags, and
 //! AssociateWebACL replaces whatever ACL the resource had, so a create
-//! retried after a crash simply associates again: `find_orphan` has
-//! nothing to adopt.
+//! retried after a crash simply associates again: there is nothing to
+//! adopt.
 //!
 //! Observe cost: one GetWebACLForResource per association (WAF has no
 //! batched form).
 
-use super::common::{CONCURRENCY, WafBase, is_gone, waf_err};
-use crate::attrs::attrs;
-use crate::attrs::req_str;
-use crate::clients::AwsClients;
-use crate::normalize::normalize_common;
+use super::Wafv2;
+use super::common::is_gone;
+use crate::kind::{Kind, Made, Owned, Service};
 use async_trait::async_trait;
 use aws_sdk_wafv2::Client;
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::{Attrs, KindSchema};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-/// The `aws.wafv2.web_acl_association` provider.
-pub struct WebAclAssociationProvider {
-    base: WafBase,
-    schema: KindSchema,
+/// The fields of `aws.wafv2.web_acl_association`.
+#[derive(Debug, Clone, Fields)]
+pub struct WebAclAssociationFields {
+    /// The web ACL.
+    #[field(force_new)]
+    pub web_acl_arn: String,
+    /// The load balancer (or API stage).
+    #[field(force_new)]
+    pub resource_arn: String,
 }
 
-impl WebAclAssociationProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        WebAclAssociationProvider {
-            base: WafBase::new(clients),
-            schema: schema(),
-        }
-    }
-}
-
-/// The schema of `aws.wafv2.web_acl_association`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.wafv2.web_acl_association",
-        "Protects a regional resource (an ALB) with a WAFv2 web ACL.",
-        [
-            (
-                "web_acl_arn",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The web ACL."),
-            ),
-            (
-                "resource_arn",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The load balancer (or API stage)."),
-            ),
-        ],
-    )
-}
+/// The `aws.wafv2.web_acl_association` kind.
+#[derive(Default)]
+pub struct WebAclAssociationKind;
 
 /// The ids' two ARNs.
 pub fn split_id(id: &str) -> Result<(&str, &str), ProviderError> {
@@ -78,7 +53,7 @@ async fn acl_of(client: &Client, resource: &str) -> Result<Option<String>, Provi
         .resource_arn(resource)
         .send()
         .await
-        .map_err(waf_err)
+        .map_err(Wafv2::err)
     {
         Ok(out) => Ok(out.web_acl().map(|a| a.arn().to_string())),
         Err(e) if is_gone(&e) => Ok(None),
@@ -86,86 +61,74 @@ async fn acl_of(client: &Client, resource: &str) -> Result<Option<String>, Provi
     }
 }
 
-async fn observe_associations(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let mut out = BTreeMap::new();
-    for id in ids {
-        let (acl, resource) = split_id(id)?;
-        if acl_of(client, resource).await?.as_deref() == Some(acl) {
-            out.insert(
-                id.clone(),
-                attrs([
-                    ("id", Value::from(id.as_str())),
-                    ("web_acl_arn", Value::from(acl)),
-                    ("resource_arn", Value::from(resource)),
-                ]),
-            );
-        }
-    }
-    Ok(out)
-}
-
 #[async_trait]
-impl Provider for WebAclAssociationProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
+impl Kind for WebAclAssociationKind {
+    const KIND: &'static str = "aws.wafv2.web_acl_association";
+    const DESCRIPTION: &'static str = "Protects a regional resource (an ALB) with a WAFv2 web ACL.";
+    type Service = Wafv2;
+    type Fields = WebAclAssociationFields;
+
+    /// The plan without the `tags` every kind's normalize adds: an
+    /// association has none.
+    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+        let mut desired = desired.clone();
+        desired.remove("tags");
+        let prior = prior.map(|p| {
+            let mut p = p.clone();
+            p.remove("tags");
+            p
+        });
+        forge_engine::diff::schema_plan(schema, prior.as_ref(), &desired)
     }
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        normalize_common(&self.schema, &mut attrs);
-        attrs.remove("tags");
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_associations(&client, ids).await
+    ) -> Result<BTreeMap<String, WebAclAssociationFields>, ProviderError> {
+        let mut out = BTreeMap::new();
+        for id in ids {
+            let (acl, resource) = split_id(id)?;
+            if acl_of(client, resource).await?.as_deref() == Some(acl) {
+                let fields = WebAclAssociationFields {
+                    web_acl_arn: acl.to_string(),
+                    resource_arn: resource.to_string(),
+                };
+                out.insert(id.clone(), fields);
+            }
+        }
+        Ok(out)
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &WebAclAssociationFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let acl = req_str(desired, "web_acl_arn")?;
-        let resource = req_str(desired, "resource_arn")?;
+    ) -> Result<Made<WebAclAssociationFields>, ProviderError> {
         client
             .associate_web_acl()
-            .web_acl_arn(acl)
-            .resource_arn(resource)
+            .web_acl_arn(&desired.web_acl_arn)
+            .resource_arn(&desired.resource_arn)
             .send()
             .await
-            .map_err(waf_err)?;
-        let id = format!("{acl}|{resource}");
-        let attrs = observe_associations(&client, std::slice::from_ref(&id))
-            .await?
-            .remove(&id)
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("association {id} not visible yet"),
-            })?;
-        Ok(Created { id, attrs })
+            .map_err(Wafv2::err)?;
+        let id = format!("{}|{}", desired.web_acl_arn, desired.resource_arn);
+        let fields = self.read_back(client, ctx, &id).await?;
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        _client: &Client,
         _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
-        _desired: &Attrs,
+        _prior: &WebAclAssociationFields,
+        _desired: &WebAclAssociationFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
+    ) -> Result<WebAclAssociationFields, ProviderError> {
         Err(ProviderError::Invalid(format!(
             "association {id} has no field that changes in place"
         )))
@@ -173,49 +136,57 @@ impl Provider for WebAclAssociationProvider {
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &WebAclAssociationFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         let (acl, resource) = split_id(id)?;
         // Leave the resource alone if another ACL was associated since
         // (e.g. the replacement of this association already ran).
-        if acl_of(&client, resource).await?.as_deref() != Some(acl) {
+        if acl_of(client, resource).await?.as_deref() != Some(acl) {
             return Ok(());
         }
-        match client
+        let result = client
             .disassociate_web_acl()
             .resource_arn(resource)
             .send()
-            .await
-            .map_err(waf_err)
-        {
+            .await;
+        match result.map_err(Wafv2::err) {
             Err(e) if is_gone(&e) => Ok(()),
             other => other.map(|_| ()),
         }
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        _ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        Ok(None)
+        _client: &Client,
+        _ctx: &ObserveCtx,
+        _address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        // Associations are links without tags (and without an ARN of their
+        // own): nothing marks one as this state's.
+        Ok(vec![])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attrs::attrs;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
+    use forge_core::Value;
     use forge_engine::PlannedAction;
+    use forge_engine::Provider;
+    use std::sync::Arc;
 
     #[test]
     fn ids_and_plans() {
         let (a, r) = split_id("arn:acl|arn:lb").unwrap();
         assert_eq!((a, r), ("arn:acl", "arn:lb"));
         assert!(split_id("arn:acl").is_err());
-        let p = WebAclAssociationProvider::new(Arc::new(AwsClients::new(
+        let p = KindProvider::<WebAclAssociationKind>::new(Arc::new(AwsClients::new(
             crate::AwsSettings::default(),
         )));
         let prior = attrs([
