@@ -178,6 +178,28 @@ pub fn normalize_common(schema: &KindSchema, attrs: &mut Attrs) {
     crate::attrs::drop_nulls(attrs, settable);
 }
 
+/// A field normalizer: integer text as a number (`"5"` -> `5`, as YAML
+/// may quote it); anything else unchanged.
+pub fn integer_text(v: &Value) -> Value {
+    match v {
+        Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .map_or_else(|_| v.clone(), Value::int),
+        other => other.clone(),
+    }
+}
+
+/// A field normalizer: a number or bool as its text (`256` -> `"256"`,
+/// for text fields YAML may write unquoted); anything else unchanged.
+pub fn scalar_text(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

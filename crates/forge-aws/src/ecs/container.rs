@@ -10,7 +10,7 @@
 //! maps), port mappings sorted by port, empty optional lists dropped,
 //! containers sorted by name.
 
-use crate::elbv2::common::{int_of, number_value, text_value};
+use crate::normalize::{integer_text, scalar_text};
 use aws_sdk_ecs::types::{
     ApplicationProtocol, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration,
     LogDriver, PortMapping, Secret, TransportProtocol,
@@ -215,7 +215,7 @@ fn field_text(v: &Value, key: &str) -> String {
 fn string_list(v: Option<&Value>) -> Option<Value> {
     match v {
         Some(Value::List(items)) if items.is_empty() => None,
-        Some(Value::List(items)) => Some(Value::List(items.iter().map(text_value).collect())),
+        Some(Value::List(items)) => Some(Value::List(items.iter().map(scalar_text).collect())),
         Some(Value::Null) | None => None,
         Some(other) => Some(other.clone()),
     }
@@ -225,7 +225,7 @@ fn string_map(v: Option<&Value>) -> Option<Value> {
     match v {
         Some(Value::Map(m)) if m.is_empty() => None,
         Some(Value::Map(m)) => Some(Value::Map(
-            m.iter().map(|(k, v)| (k.clone(), text_value(v))).collect(),
+            m.iter().map(|(k, v)| (k.clone(), scalar_text(v))).collect(),
         )),
         Some(Value::Null) | None => None,
         Some(other) => Some(other.clone()),
@@ -237,9 +237,9 @@ fn normalize_port(p: &Value, awsvpc: bool) -> Value {
         return p.clone();
     };
     let mut out = BTreeMap::new();
-    let container = present(m, "container_port").map(number_value);
+    let container = present(m, "container_port").map(integer_text);
     let host = present(m, "host_port")
-        .map(number_value)
+        .map(integer_text)
         .or_else(|| if awsvpc { container.clone() } else { None });
     if let Some(c) = container {
         out.insert("container_port".to_string(), c);
@@ -272,7 +272,7 @@ fn normalize_pairs(v: Option<&Value>, value_key: &str) -> Value {
                         for key in ["name", value_key] {
                             out.insert(
                                 key.to_string(),
-                                present(m, key).map(text_value).unwrap_or(Value::Null),
+                                present(m, key).map(scalar_text).unwrap_or(Value::Null),
                             );
                         }
                         Value::Map(out)
@@ -300,13 +300,13 @@ fn normalize_health(v: &Value) -> Value {
         out.insert(
             key.to_string(),
             present(m, key)
-                .map(number_value)
+                .map(integer_text)
                 .unwrap_or(Value::int(default)),
         );
     }
     // ECS reports no startPeriod when it is 0.
     if let Some(s) = present(m, "start_period")
-        .map(number_value)
+        .map(integer_text)
         .filter(|s| s.as_i64() != Some(0))
     {
         out.insert("start_period".to_string(), s);
@@ -333,11 +333,11 @@ pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
     );
     out.insert(
         "cpu".into(),
-        present(m, "cpu").map(number_value).unwrap_or(Value::int(0)),
+        present(m, "cpu").map(integer_text).unwrap_or(Value::int(0)),
     );
     for key in ["memory", "memory_reservation", "stop_timeout"] {
         if let Some(v) = present(m, key) {
-            out.insert(key.to_string(), number_value(v));
+            out.insert(key.to_string(), integer_text(v));
         }
     }
     if let Some(v) = present(m, "readonly_root_filesystem").filter(|v| v.as_bool() != Some(false)) {
@@ -415,7 +415,7 @@ fn opt_str(v: &Value, key: &str) -> Option<String> {
 
 fn opt_i32(v: &Value, key: &str) -> Option<i32> {
     v.get(key)
-        .and_then(int_of)
+        .and_then(|n| <i64 as forge_core::fields::FieldValue>::from_value(n).ok())
         .and_then(|i| i32::try_from(i).ok())
 }
 
@@ -639,6 +639,23 @@ pub fn from_sdk_container(c: &ContainerDefinition, awsvpc: bool) -> Value {
         ("docker_labels".to_string(), labels),
     ]);
     normalize_container(&Value::Map(raw), awsvpc)
+}
+
+/// One container definition as a typed field: the object schema of
+/// [`container_schema`], the value kept as the model above reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Container(pub Value);
+
+impl forge_core::fields::FieldValue for Container {
+    fn field_type() -> FieldType {
+        container_schema()
+    }
+    fn from_value(value: &Value) -> Result<Self, forge_core::fields::FieldError> {
+        Ok(Container(value.clone()))
+    }
+    fn to_value(&self) -> Value {
+        self.0.clone()
+    }
 }
 
 #[cfg(test)]
