@@ -86,7 +86,9 @@ fn cpu_alarm(name: &str, threshold: f64) -> serde_json::Value {
 #[tokio::test]
 async fn metric_alarm_lifecycle() {
     let w = world().await;
-    let p = forge_aws::cloudwatch::MetricAlarmProvider::new(w.clients.clone());
+    let p = forge_aws::kind::KindProvider::<forge_aws::cloudwatch::MetricAlarmKind>::new(
+        w.clients.clone(),
+    );
     let spec = desired(&p, cpu_alarm("ai-tools-api-cpu", 80.0));
     let created = p
         .create(&at(PRIMARY).ctx("api_cpu"), &spec, "t")
@@ -340,7 +342,9 @@ fn count(proxy: &Proxy, operation: &str) -> u64 {
 async fn metric_alarm_observe_is_batched() {
     let w = ProviderWorld::start_counted(&[PRIMARY], &[]).await;
     let proxy = w.proxy();
-    let p = forge_aws::cloudwatch::MetricAlarmProvider::new(w.clients.clone());
+    let p = forge_aws::kind::KindProvider::<forge_aws::cloudwatch::MetricAlarmKind>::new(
+        w.clients.clone(),
+    );
     let mut names = Vec::new();
     for i in 0..12 {
         let name = format!("ai-tools-alarm-{i:02}");

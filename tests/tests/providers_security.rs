@@ -131,7 +131,7 @@ async fn iam_role_lifecycle() {
 #[tokio::test]
 async fn log_group_lifecycle() {
     let w = world().await;
-    let p = forge_aws::logs::LogGroupProvider::new(w.clients.clone());
+    let p = forge_aws::kind::KindProvider::<forge_aws::logs::LogGroupKind>::new(w.clients.clone());
     let spec = desired(
         &p,
         serde_json::json!({"log_group_name": "/ecs/api", "retention_in_days": 30, "tags": {"app": "api"}}),

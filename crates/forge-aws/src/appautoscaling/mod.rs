@@ -1,19 +1,221 @@
 //! Application Auto Scaling kinds: scalable targets and target tracking
-//! policies. One file per kind; the client and composite ids in
-//! [`common`].
+//! policies. This module holds what both share: the service and the
+//! composite ids.
+//!
+//! Scalable targets and scaling policies are identified by what they scale
+//! (namespace, resource id, dimension), not by an id AWS hands out, and
+//! both are upserts (RegisterScalableTarget and PutScalingPolicy create or
+//! update). forge's id is that identity joined with `|`
+//! (`ecs|service/prod/api|ecs:service:DesiredCount`, plus `|policy-name`
+//! for policies), so observe can batch by namespace.
 
-pub mod common;
 pub mod policy;
 pub mod target;
 
-pub use policy::PolicyProvider;
-pub use target::TargetProvider;
+pub use policy::PolicyKind;
+pub use target::TargetKind;
 
-use crate::kind::Registrar;
-use std::sync::Arc;
+use crate::kind::{Registrar, Service};
+use crate::paging::{collect_pages, for_chunks};
+use aws_config::SdkConfig;
+use aws_sdk_applicationautoscaling::Client;
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use forge_engine::ProviderError;
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// The Application Auto Scaling service.
+pub struct AppAutoScaling;
+
+impl Service for AppAutoScaling {
+    type Client = Client;
+    const NAME: &'static str = "application-autoscaling";
+    const CONCURRENCY: usize = 5;
+
+    fn make_client(config: &SdkConfig) -> Client {
+        Client::new(config)
+    }
+}
 
 /// Registers every Application Auto Scaling kind.
 pub fn register(r: &mut Registrar) {
-    r.provider(Arc::new(TargetProvider::new(r.clients().clone())), &[]);
-    r.provider(Arc::new(PolicyProvider::new(r.clients().clone())), &[]);
+    r.kind::<TargetKind>();
+    r.kind::<PolicyKind>();
+}
+
+/// Resource ids per DescribeScalableTargets / policy names per
+/// DescribeScalingPolicies call (the APIs' limit).
+pub const BATCH: usize = 50;
+
+/// Whether an error means the target or policy is gone: AWS says
+/// `ObjectNotFoundException`; some endpoints (the emulator among them) say
+/// `ValidationException: No scaling policy found ...` instead.
+pub fn is_gone(err: &ProviderError) -> bool {
+    match err {
+        ProviderError::Api { code, message } => {
+            code == "ObjectNotFoundException"
+                || (code == "ValidationException"
+                    && (message.starts_with("No scaling policy found")
+                        || message.starts_with("No scalable target found")))
+        }
+        _ => false,
+    }
+}
+
+/// A delete's outcome: "already gone" counts as done (deletes are
+/// idempotent).
+pub fn gone_is_ok<T>(result: Result<T, ProviderError>) -> Result<(), ProviderError> {
+    match result {
+        Err(e) if is_gone(&e) => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// Describes, per namespace, the objects of `ids` in chunks of [`BATCH`]
+/// keys, every page: `key` is what the describe filters by (the resource
+/// id or the policy name) and `fetch` one page of one chunk.
+pub async fn describe_by_namespace<T, F, Fut>(
+    ids: &[String],
+    key: impl Fn(Scaled, Option<String>) -> Result<String, ProviderError>,
+    fetch: F,
+) -> Result<Vec<T>, ProviderError>
+where
+    F: Fn(ServiceNamespace, Vec<String>, Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), ProviderError>>,
+{
+    let mut by_ns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for id in ids {
+        let (s, rest) = Scaled::parse(id)?;
+        let ns = s.namespace.clone();
+        by_ns.entry(ns).or_default().push(key(s, rest)?);
+    }
+    let mut out = Vec::new();
+    for (ns, keys) in by_ns {
+        let (ns, fetch) = (&ns, &fetch);
+        out.extend(
+            for_chunks(&keys, BATCH, |chunk| async move {
+                let chunk = &chunk;
+                collect_pages(|token| {
+                    fetch(ServiceNamespace::from(ns.as_str()), chunk.clone(), token)
+                })
+                .await
+            })
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// What a scalable target (and a policy on it) is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Scaled {
+    /// `ecs`, `dynamodb`, ...
+    pub namespace: String,
+    /// `service/<cluster>/<service>` for ECS.
+    pub resource_id: String,
+    /// `ecs:service:DesiredCount` for ECS.
+    pub dimension: String,
+}
+
+impl Scaled {
+    /// The identity of desired fields (unset namespace and dimension take
+    /// their defaults).
+    pub fn new(namespace: &Option<String>, resource_id: &str, dimension: &Option<String>) -> Self {
+        Scaled {
+            namespace: namespace
+                .clone()
+                .unwrap_or_else(|| DEFAULT_NAMESPACE.into()),
+            resource_id: resource_id.to_string(),
+            dimension: dimension
+                .clone()
+                .unwrap_or_else(|| DEFAULT_DIMENSION.into()),
+        }
+    }
+
+    /// The identity as AWS reports it.
+    pub fn of(
+        namespace: &ServiceNamespace,
+        resource_id: &str,
+        dimension: &ScalableDimension,
+    ) -> Self {
+        Scaled {
+            namespace: namespace.as_str().to_string(),
+            resource_id: resource_id.to_string(),
+            dimension: dimension.as_str().to_string(),
+        }
+    }
+
+    /// The namespace as the SDK's type.
+    pub fn sdk_namespace(&self) -> ServiceNamespace {
+        ServiceNamespace::from(self.namespace.as_str())
+    }
+
+    /// The dimension as the SDK's type.
+    pub fn sdk_dimension(&self) -> ScalableDimension {
+        ScalableDimension::from(self.dimension.as_str())
+    }
+
+    /// forge's id of the target.
+    pub fn id(&self) -> String {
+        format!("{}|{}|{}", self.namespace, self.resource_id, self.dimension)
+    }
+
+    /// Parses a target id; the rest after the third `|` (a policy name)
+    /// is returned too.
+    pub fn parse(id: &str) -> Result<(Scaled, Option<String>), ProviderError> {
+        let mut parts = id.splitn(4, '|');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(n), Some(r), Some(d), rest)
+                if !n.is_empty() && !r.is_empty() && !d.is_empty() =>
+            {
+                Ok((
+                    Scaled {
+                        namespace: n.to_string(),
+                        resource_id: r.to_string(),
+                        dimension: d.to_string(),
+                    },
+                    rest.map(str::to_string),
+                ))
+            }
+            _ => Err(ProviderError::Invalid(format!(
+                "`{id}` is not an Application Auto Scaling id (namespace|resource_id|dimension[|policy])"
+            ))),
+        }
+    }
+}
+
+/// The namespace when unset.
+pub const DEFAULT_NAMESPACE: &str = "ecs";
+/// The dimension when unset.
+pub const DEFAULT_DIMENSION: &str = "ecs:service:DesiredCount";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        let s = Scaled {
+            namespace: "ecs".into(),
+            resource_id: "service/app/api".into(),
+            dimension: "ecs:service:DesiredCount".into(),
+        };
+        assert_eq!(s.id(), "ecs|service/app/api|ecs:service:DesiredCount");
+        assert_eq!(Scaled::parse(&s.id()).unwrap(), (s.clone(), None));
+        let (p, name) = Scaled::parse(&format!("{}|cpu-70", s.id())).unwrap();
+        assert_eq!((p, name.as_deref()), (s, Some("cpu-70")));
+        assert!(Scaled::parse("ecs|x").is_err());
+        assert!(is_gone(&ProviderError::Api {
+            code: "ObjectNotFoundException".into(),
+            message: String::new()
+        }));
+        let validation = |m: &str| ProviderError::Api {
+            code: "ValidationException".into(),
+            message: m.into(),
+        };
+        assert!(is_gone(&validation(
+            "No scaling policy found for service namespace: ecs"
+        )));
+        assert!(!is_gone(&validation("min_capacity must be below max")));
+    }
 }

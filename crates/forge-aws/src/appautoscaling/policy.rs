@@ -11,101 +11,81 @@
 //! Observe cost: one DescribeScalingPolicies per namespace per 50 policy
 //! names (plus pages).
 
-use super::common::{
-    AasBase, BATCH, CONCURRENCY, Scaled, aas_err, gone_is_ok, normalize_untagged, observed,
-};
-use super::target::identity_fields;
-use crate::attrs::attrs;
-use crate::attrs::{opt_str, req_str};
-use crate::clients::AwsClients;
-use crate::elbv2::common::{int_of, number_value};
-use crate::paging::{collect_pages, for_chunks};
+use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok};
+use crate::kind::{Kind, Made, Owned, Service};
+use crate::normalize::number_value;
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy, ServiceNamespace,
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
     TargetTrackingScalingPolicyConfiguration,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::Value;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// AWS's cooldown when none is given (seconds).
 const DEFAULT_COOLDOWN: i64 = 300;
+/// The one policy type forge supports.
+const TARGET_TRACKING: &str = "TargetTrackingScaling";
 
-/// The `aws.appautoscaling.policy` provider.
-pub struct PolicyProvider {
-    base: AasBase,
-    schema: KindSchema,
+/// The fields of `aws.appautoscaling.policy`.
+#[derive(Debug, Clone, Fields)]
+pub struct PolicyFields {
+    /// Name, unique per scalable target.
+    #[field(force_new)]
+    pub policy_name: String,
+    /// ecs (default), dynamodb, rds, ...
+    #[field(force_new, default = super::DEFAULT_NAMESPACE)]
+    pub service_namespace: Option<String>,
+    /// What to scale: service/<cluster>/<service> for ECS.
+    #[field(force_new)]
+    pub resource_id: String,
+    /// The property scaled (default ecs:service:DesiredCount).
+    #[field(force_new, default = super::DEFAULT_DIMENSION)]
+    pub scalable_dimension: Option<String>,
+    /// TargetTrackingScaling (the only type forge supports).
+    #[field(force_new, default = TARGET_TRACKING)]
+    pub policy_type: Option<String>,
+    /// What to track and how fast to react.
+    #[field(normalize = normalize_tracking)]
+    pub target_tracking_scaling_policy_configuration: Tracking,
+    /// The policy's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
 }
 
-impl PolicyProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        PolicyProvider {
-            base: AasBase::new(clients),
-            schema: schema(),
-        }
-    }
+/// A target tracking configuration.
+#[derive(Debug, Clone, Fields)]
+pub struct Tracking {
+    /// Metric value to keep (70 = 70% CPU).
+    pub target_value: f64,
+    /// The metric tracked.
+    pub predefined_metric_specification: MetricSpec,
+    /// Seconds between scale-ins.
+    #[field(default = DEFAULT_COOLDOWN)]
+    pub scale_in_cooldown: Option<i64>,
+    /// Seconds between scale-outs.
+    #[field(default = DEFAULT_COOLDOWN)]
+    pub scale_out_cooldown: Option<i64>,
+    /// Only ever scale out.
+    #[field(default = false)]
+    pub disable_scale_in: Option<bool>,
 }
 
-fn tracking_schema() -> FieldType {
-    FieldType::object([
-        ("target_value", FieldSchema::required(FieldType::Number).describe("Metric value to keep (70 = 70% CPU).")),
-        (
-            "predefined_metric_specification",
-            FieldSchema::required(FieldType::object([
-                (
-                    "predefined_metric_type",
-                    FieldSchema::required(FieldType::String)
-                        .describe("ECSServiceAverageCPUUtilization or ECSServiceAverageMemoryUtilization, ..."),
-                ),
-                ("resource_label", FieldSchema::optional(FieldType::String).describe("For ALBRequestCountPerTarget.")),
-            ]))
-            .describe("The metric tracked."),
-        ),
-        ("scale_in_cooldown", FieldSchema::optional(FieldType::Number).default(DEFAULT_COOLDOWN).describe("Seconds between scale-ins.")),
-        ("scale_out_cooldown", FieldSchema::optional(FieldType::Number).default(DEFAULT_COOLDOWN).describe("Seconds between scale-outs.")),
-        ("disable_scale_in", FieldSchema::optional(FieldType::Bool).default(false).describe("Only ever scale out.")),
-    ])
+/// The predefined metric a policy tracks.
+#[derive(Debug, Clone, Fields)]
+pub struct MetricSpec {
+    /// ECSServiceAverageCPUUtilization or ECSServiceAverageMemoryUtilization, ...
+    pub predefined_metric_type: String,
+    /// For ALBRequestCountPerTarget.
+    pub resource_label: Option<String>,
 }
 
-/// The schema of `aws.appautoscaling.policy`.
-pub fn schema() -> KindSchema {
-    let [ns, rid, dim] = identity_fields();
-    KindSchema::new(
-        "aws.appautoscaling.policy",
-        "An Application Auto Scaling target tracking policy.",
-        [
-            (
-                "policy_name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("Name, unique per scalable target."),
-            ),
-            ns,
-            rid,
-            dim,
-            (
-                "policy_type",
-                FieldSchema::optional(FieldType::String)
-                    .default("TargetTrackingScaling")
-                    .force_new()
-                    .describe("TargetTrackingScaling (the only type forge supports)."),
-            ),
-            (
-                "target_tracking_scaling_policy_configuration",
-                FieldSchema::required(tracking_schema())
-                    .describe("What to track and how fast to react."),
-            ),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The policy's ARN."),
-            ),
-        ],
-    )
-}
+/// The `aws.appautoscaling.policy` kind.
+#[derive(Default)]
+pub struct PolicyKind;
 
 /// The canonical tracking configuration: defaults filled, numbers as
 /// numbers.
@@ -144,275 +124,210 @@ pub fn normalize_tracking(v: &Value) -> Value {
     Value::Map(out)
 }
 
-/// The SDK configuration of a desired policy.
+/// The SDK configuration of a desired policy (cooldowns and
+/// `disable_scale_in` always sent, with AWS's defaults).
 pub fn to_sdk_tracking(
-    desired: &Attrs,
+    c: &Tracking,
 ) -> Result<TargetTrackingScalingPolicyConfiguration, ProviderError> {
-    let c = normalize_tracking(
-        desired
-            .get("target_tracking_scaling_policy_configuration")
-            .unwrap_or(&Value::Null),
-    );
-    let target = c
-        .get("target_value")
-        .and_then(Value::as_f64)
-        .ok_or_else(|| {
-            ProviderError::Invalid(
-                "`target_tracking_scaling_policy_configuration.target_value` must be set".into(),
-            )
-        })?;
-    let spec = c.get("predefined_metric_specification");
-    let metric = spec
-        .and_then(|s| s.get("predefined_metric_type"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            ProviderError::Invalid(
-                "`predefined_metric_specification.predefined_metric_type` must be set".into(),
-            )
-        })?;
+    let spec = &c.predefined_metric_specification;
     let predefined = PredefinedMetricSpecification::builder()
-        .predefined_metric_type(MetricType::from(metric))
-        .set_resource_label(
-            spec.and_then(|s| s.get("resource_label"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        )
+        .predefined_metric_type(MetricType::from(spec.predefined_metric_type.as_str()))
+        .set_resource_label(spec.resource_label.clone())
         .build()
         .map_err(|e| ProviderError::Invalid(format!("predefined_metric_specification: {e}")))?;
-    let n = |k: &str| {
-        c.get(k)
-            .and_then(int_of)
-            .and_then(|i| i32::try_from(i).ok())
-    };
+    let cooldown = |v: Option<i64>| i32::try_from(v.unwrap_or(DEFAULT_COOLDOWN)).ok();
     TargetTrackingScalingPolicyConfiguration::builder()
-        .target_value(target)
+        .target_value(c.target_value)
         .predefined_metric_specification(predefined)
-        .set_scale_in_cooldown(n("scale_in_cooldown"))
-        .set_scale_out_cooldown(n("scale_out_cooldown"))
-        .set_disable_scale_in(c.get("disable_scale_in").and_then(Value::as_bool))
+        .set_scale_in_cooldown(cooldown(c.scale_in_cooldown))
+        .set_scale_out_cooldown(cooldown(c.scale_out_cooldown))
+        .disable_scale_in(c.disable_scale_in.unwrap_or(false))
         .build()
         .map_err(|e| ProviderError::Invalid(format!("target tracking configuration: {e}")))
 }
 
-fn policy_id(p: &ScalingPolicy) -> String {
-    let s = Scaled {
-        namespace: p.service_namespace().as_str().to_string(),
-        resource_id: p.resource_id().to_string(),
-        dimension: p.scalable_dimension().as_str().to_string(),
+fn scaled(p: &ScalingPolicy) -> Scaled {
+    Scaled::of(
+        p.service_namespace(),
+        p.resource_id(),
+        p.scalable_dimension(),
+    )
+}
+
+fn fields(p: &ScalingPolicy) -> Option<PolicyFields> {
+    let t = p.target_tracking_scaling_policy_configuration()?;
+    let spec = t.predefined_metric_specification();
+    let tracking = Tracking {
+        target_value: t.target_value(),
+        predefined_metric_specification: MetricSpec {
+            predefined_metric_type: spec
+                .map(|s| s.predefined_metric_type().as_str().to_string())
+                .unwrap_or_default(),
+            resource_label: spec.and_then(|s| s.resource_label()).map(str::to_string),
+        },
+        scale_in_cooldown: Some(t.scale_in_cooldown().map_or(DEFAULT_COOLDOWN, i64::from)),
+        scale_out_cooldown: Some(t.scale_out_cooldown().map_or(DEFAULT_COOLDOWN, i64::from)),
+        disable_scale_in: Some(t.disable_scale_in().unwrap_or(false)),
     };
-    format!("{}|{}", s.id(), p.policy_name())
+    let s = scaled(p);
+    Some(PolicyFields {
+        policy_name: p.policy_name().to_string(),
+        service_namespace: Some(s.namespace),
+        resource_id: s.resource_id,
+        scalable_dimension: Some(s.dimension),
+        policy_type: Some(p.policy_type().as_str().to_string()),
+        target_tracking_scaling_policy_configuration: tracking,
+        arn: Some(p.policy_arn().to_string()),
+    })
 }
 
-fn policy_attrs(p: &ScalingPolicy) -> Attrs {
-    let tracking = p
-        .target_tracking_scaling_policy_configuration()
-        .map_or(Value::Null, |t| {
-            let mut m = BTreeMap::new();
-            m.insert(
-                "target_value".to_string(),
-                serde_json::Number::from_f64(t.target_value()).map_or(Value::Null, Value::Number),
-            );
-            if let Some(spec) = t.predefined_metric_specification() {
-                let mut s = BTreeMap::from([(
-                    "predefined_metric_type".to_string(),
-                    Value::from(spec.predefined_metric_type().as_str()),
-                )]);
-                if let Some(l) = spec.resource_label() {
-                    s.insert("resource_label".to_string(), Value::from(l));
-                }
-                m.insert("predefined_metric_specification".to_string(), Value::Map(s));
-            }
-            m.insert(
-                "scale_in_cooldown".to_string(),
-                crate::attrs::int_or_null(t.scale_in_cooldown()),
-            );
-            m.insert(
-                "scale_out_cooldown".to_string(),
-                crate::attrs::int_or_null(t.scale_out_cooldown()),
-            );
-            m.insert(
-                "disable_scale_in".to_string(),
-                crate::attrs::bool_or_null(t.disable_scale_in()),
-            );
-            normalize_tracking(&Value::Map(m))
-        });
-    attrs([
-        ("id", Value::from(policy_id(p))),
-        ("arn", Value::from(p.policy_arn())),
-        ("policy_name", Value::from(p.policy_name())),
-        (
-            "service_namespace",
-            Value::from(p.service_namespace().as_str()),
-        ),
-        ("resource_id", Value::from(p.resource_id())),
-        (
-            "scalable_dimension",
-            Value::from(p.scalable_dimension().as_str()),
-        ),
-        ("policy_type", Value::from(p.policy_type().as_str())),
-        ("target_tracking_scaling_policy_configuration", tracking),
-    ])
-}
-
-async fn observe_policies(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let mut by_ns: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for id in ids {
-        let (s, name) = Scaled::parse(id)?;
-        let name = name.ok_or_else(|| ProviderError::Invalid(format!("`{id}` names no policy")))?;
-        by_ns.entry(s.namespace).or_default().push(name);
-    }
-    let mut out = BTreeMap::new();
-    for (ns, names) in by_ns {
-        let ns = &ns;
-        let policies = for_chunks(&names, BATCH, |chunk| async move {
-            collect_pages(|token| {
-                let call = client
-                    .describe_scaling_policies()
-                    .service_namespace(ServiceNamespace::from(ns.as_str()))
-                    .set_policy_names(Some(chunk.clone()))
-                    .set_next_token(token);
-                async move {
-                    let o = call.send().await.map_err(aas_err)?;
-                    Ok((o.scaling_policies.unwrap_or_default(), o.next_token))
-                }
-            })
-            .await
+/// The policies among `policies` with these ids, by id.
+fn found(policies: &[ScalingPolicy], ids: &[String]) -> BTreeMap<String, PolicyFields> {
+    policies
+        .iter()
+        .filter_map(|p| {
+            Some((
+                format!("{}|{}", scaled(p).id(), p.policy_name()),
+                fields(p)?,
+            ))
         })
-        .await?;
-        for p in &policies {
-            let id = policy_id(p);
-            if ids.contains(&id) {
-                out.insert(id, policy_attrs(p));
-            }
-        }
-    }
-    Ok(out)
+        .filter(|(id, _)| ids.contains(id))
+        .collect()
 }
 
-async fn put(client: &Client, desired: &Attrs) -> Result<String, ProviderError> {
-    let s = Scaled::of(desired)?;
-    let name = req_str(desired, "policy_name")?;
-    let policy_type = opt_str(desired, "policy_type").unwrap_or("TargetTrackingScaling");
-    if policy_type != "TargetTrackingScaling" {
+/// PutScalingPolicy (create and update alike); returns the id.
+async fn put(client: &Client, d: &PolicyFields) -> Result<String, ProviderError> {
+    let s = Scaled::new(&d.service_namespace, &d.resource_id, &d.scalable_dimension);
+    let policy_type = d.policy_type.as_deref().unwrap_or(TARGET_TRACKING);
+    if policy_type != TARGET_TRACKING {
         return Err(ProviderError::Invalid(format!(
             "policy_type `{policy_type}` is not supported (TargetTrackingScaling)"
         )));
     }
     client
         .put_scaling_policy()
-        .policy_name(name)
+        .policy_name(&d.policy_name)
         .service_namespace(s.sdk_namespace())
         .resource_id(&s.resource_id)
         .scalable_dimension(s.sdk_dimension())
         .policy_type(PolicyType::TargetTrackingScaling)
-        .target_tracking_scaling_policy_configuration(to_sdk_tracking(desired)?)
+        .target_tracking_scaling_policy_configuration(to_sdk_tracking(
+            &d.target_tracking_scaling_policy_configuration,
+        )?)
         .send()
         .await
-        .map_err(aas_err)?;
-    Ok(format!("{}|{name}", s.id()))
+        .map_err(AppAutoScaling::err)?;
+    Ok(format!("{}|{}", s.id(), d.policy_name))
 }
 
-async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    observed(
-        observe_policies(client, &[id.to_string()]).await?,
-        id,
-        "scaling policy",
-    )
+fn policy_name(id: &str, name: Option<String>) -> Result<String, ProviderError> {
+    name.ok_or_else(|| ProviderError::Invalid(format!("`{id}` names no policy")))
 }
 
 #[async_trait]
-impl Provider for PolicyProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for PolicyKind {
+    const KIND: &'static str = "aws.appautoscaling.policy";
+    const DESCRIPTION: &'static str = "An Application Auto Scaling target tracking policy.";
+    type Service = AppAutoScaling;
+    type Fields = PolicyFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        if let Some(v) = attrs.get_mut("target_tracking_scaling_policy_configuration") {
-            *v = normalize_tracking(v);
-        }
-        normalize_untagged(&self.schema, attrs)
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_policies(&client, ids).await
+    ) -> Result<BTreeMap<String, PolicyFields>, ProviderError> {
+        let policies = describe_by_namespace(
+            ids,
+            |s, name| policy_name(&s.id(), name),
+            |ns, chunk, token| {
+                let call = client
+                    .describe_scaling_policies()
+                    .service_namespace(ns)
+                    .set_policy_names(Some(chunk))
+                    .set_next_token(token);
+                async move {
+                    let o = call.send().await.map_err(AppAutoScaling::err)?;
+                    Ok((o.scaling_policies.unwrap_or_default(), o.next_token))
+                }
+            },
+        )
+        .await?;
+        Ok(found(&policies, ids))
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &PolicyFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let id = put(&client, desired).await?;
-        let attrs = observe_one(&client, &id).await?;
-        Ok(Created { id, attrs })
+    ) -> Result<Made<PolicyFields>, ProviderError> {
+        let id = put(client, desired).await?;
+        let fields = self.read_back(client, ctx, &id).await?;
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
-        desired: &Attrs,
+        _prior: &PolicyFields,
+        desired: &PolicyFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        put(&client, desired).await?;
-        observe_one(&client, id).await
+    ) -> Result<PolicyFields, ProviderError> {
+        put(client, desired).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &PolicyFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         let (s, name) = Scaled::parse(id)?;
-        let name = name.ok_or_else(|| ProviderError::Invalid(format!("`{id}` names no policy")))?;
         let result = client
             .delete_scaling_policy()
-            .policy_name(name)
+            .policy_name(policy_name(id, name)?)
             .service_namespace(s.sdk_namespace())
             .resource_id(&s.resource_id)
             .scalable_dimension(s.sdk_dimension())
             .send()
             .await
-            .map_err(aas_err);
+            .map_err(AppAutoScaling::err);
         gone_is_ok(result)
     }
 
-    async fn find_orphan(
+    /// Scaling policies carry no tags (AWS tags the scalable target, not
+    /// its policies), so nothing proves ownership; PutScalingPolicy being an
+    /// upsert, a retried create takes over what a crashed run put anyway.
+    async fn list_owned(
         &self,
-        _ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        Ok(None)
+        _client: &Client,
+        _ctx: &ObserveCtx,
+        _address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        Ok(vec![])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_applicationautoscaling::types::ScalableDimension;
-    use forge_engine::PlannedAction;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
+    use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+    use forge_core::Attrs;
+    use forge_core::fields::Fields;
+    use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> PolicyProvider {
-        PolicyProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<PolicyKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
     }
 
     fn desired(target: i64) -> Attrs {
@@ -426,14 +341,15 @@ mod tests {
         .as_map()
         .cloned()
         .unwrap();
-        forge_engine::diff::fill_defaults(&schema(), &mut d);
+        forge_engine::diff::fill_defaults(provider().schema(), &mut d);
         provider().normalize(d)
     }
 
     #[test]
     fn put_policy_reads_back_equal_and_target_changes_in_place() {
         let d = desired(70);
-        let sdk = to_sdk_tracking(&d).unwrap();
+        let typed = PolicyFields::from_attrs(&d).unwrap();
+        let sdk = to_sdk_tracking(&typed.target_tracking_scaling_policy_configuration).unwrap();
         assert_eq!(sdk.scale_in_cooldown(), Some(300));
         assert_eq!(sdk.disable_scale_in(), Some(false));
         let p = ScalingPolicy::builder()
@@ -447,11 +363,9 @@ mod tests {
             .creation_time(aws_smithy_types::DateTime::from_secs(0))
             .build()
             .unwrap();
-        let observed = provider().normalize(policy_attrs(&p));
-        assert_eq!(
-            observed["id"],
-            Value::from("ecs|service/app/api|ecs:service:DesiredCount|cpu")
-        );
+        let id = "ecs|service/app/api|ecs:service:DesiredCount|cpu".to_string();
+        let mut found = found(&[p], std::slice::from_ref(&id));
+        let observed = provider().normalize(found.remove(&id).unwrap().to_attrs());
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
         assert_eq!(
@@ -473,6 +387,6 @@ mod tests {
             "target_tracking_scaling_policy_configuration".into(),
             Value::from_json(&json!({"target_value": 70})),
         );
-        assert!(to_sdk_tracking(&d).is_err());
+        assert!(PolicyFields::from_attrs(&d).is_err());
     }
 }

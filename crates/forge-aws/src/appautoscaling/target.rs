@@ -9,163 +9,87 @@
 //!
 //! Observe cost: one DescribeScalableTargets per namespace per 50 resource
 //! ids (plus pages).
+//!
+//! Ownership: AWS can tag scalable targets, but the emulator forge is
+//! tested against cannot (no ListTagsForResource), so targets carry no
+//! tags and `list_owned` lists nothing, as before.
 
-use super::common::{
-    AasBase, BATCH, CONCURRENCY, Scaled, aas_err, gone_is_ok, normalize_untagged, observed,
-};
-use crate::attrs::attrs;
-use crate::attrs::opt_i64;
-use crate::clients::AwsClients;
-use crate::elbv2::common::number_value;
-use crate::paging::{collect_pages, for_chunks};
+use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok};
+use crate::kind::{Kind, Made, Owned, Service};
+use crate::normalize::number_value;
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
-use aws_sdk_applicationautoscaling::types::{ScalableTarget, ServiceNamespace};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use aws_sdk_applicationautoscaling::types::ScalableTarget;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-/// The `aws.appautoscaling.target` provider.
-pub struct TargetProvider {
-    base: AasBase,
-    schema: KindSchema,
+/// The fields of `aws.appautoscaling.target`.
+#[derive(Debug, Clone, Fields)]
+pub struct TargetFields {
+    /// ecs (default), dynamodb, rds, ...
+    #[field(force_new, default = super::DEFAULT_NAMESPACE)]
+    pub service_namespace: Option<String>,
+    /// What to scale: service/<cluster>/<service> for ECS.
+    #[field(force_new)]
+    pub resource_id: String,
+    /// The property scaled (default ecs:service:DesiredCount).
+    #[field(force_new, default = super::DEFAULT_DIMENSION)]
+    pub scalable_dimension: Option<String>,
+    /// Never scale below this.
+    #[field(normalize = number_value)]
+    pub min_capacity: i64,
+    /// Never scale above this.
+    #[field(normalize = number_value)]
+    pub max_capacity: i64,
+    /// The service-linked role AWS uses.
+    #[field(computed)]
+    pub role_arn: Option<String>,
 }
 
-impl TargetProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        TargetProvider {
-            base: AasBase::new(clients),
-            schema: schema(),
-        }
+impl TargetFields {
+    fn scaled(&self) -> Scaled {
+        Scaled::new(
+            &self.service_namespace,
+            &self.resource_id,
+            &self.scalable_dimension,
+        )
     }
 }
 
-/// The identity fields shared with `aws.appautoscaling.policy`.
-pub fn identity_fields() -> [(&'static str, FieldSchema); 3] {
-    [
-        (
-            "service_namespace",
-            FieldSchema::optional(FieldType::String)
-                .default("ecs")
-                .force_new()
-                .describe("ecs (default), dynamodb, rds, ..."),
-        ),
-        (
-            "resource_id",
-            FieldSchema::required(FieldType::String)
-                .force_new()
-                .describe("What to scale: service/<cluster>/<service> for ECS."),
-        ),
-        (
-            "scalable_dimension",
-            FieldSchema::optional(FieldType::String)
-                .default("ecs:service:DesiredCount")
-                .force_new()
-                .describe("The property scaled (default ecs:service:DesiredCount)."),
-        ),
-    ]
-}
+/// The `aws.appautoscaling.target` kind.
+#[derive(Default)]
+pub struct TargetKind;
 
-/// The schema of `aws.appautoscaling.target`.
-pub fn schema() -> KindSchema {
-    let [ns, rid, dim] = identity_fields();
-    KindSchema::new(
-        "aws.appautoscaling.target",
-        "An Application Auto Scaling scalable target (e.g. an ECS service's task count).",
-        [
-            ns,
-            rid,
-            dim,
-            (
-                "min_capacity",
-                FieldSchema::required(FieldType::Number).describe("Never scale below this."),
-            ),
-            (
-                "max_capacity",
-                FieldSchema::required(FieldType::Number).describe("Never scale above this."),
-            ),
-            (
-                "role_arn",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The service-linked role AWS uses."),
-            ),
-        ],
-    )
-}
-
-fn target_attrs(t: &ScalableTarget) -> Attrs {
-    let s = Scaled {
-        namespace: t.service_namespace().as_str().to_string(),
-        resource_id: t.resource_id().to_string(),
-        dimension: t.scalable_dimension().as_str().to_string(),
+fn fields(t: &ScalableTarget) -> (String, TargetFields) {
+    let s = Scaled::of(
+        t.service_namespace(),
+        t.resource_id(),
+        t.scalable_dimension(),
+    );
+    let f = TargetFields {
+        service_namespace: Some(s.namespace.clone()),
+        resource_id: s.resource_id.clone(),
+        scalable_dimension: Some(s.dimension.clone()),
+        min_capacity: i64::from(t.min_capacity()),
+        max_capacity: i64::from(t.max_capacity()),
+        role_arn: Some(t.role_arn().to_string()),
     };
-    attrs([
-        ("id", Value::from(s.id())),
-        ("service_namespace", Value::from(s.namespace.as_str())),
-        ("resource_id", Value::from(s.resource_id.as_str())),
-        ("scalable_dimension", Value::from(s.dimension.as_str())),
-        ("min_capacity", Value::int(i64::from(t.min_capacity()))),
-        ("max_capacity", Value::int(i64::from(t.max_capacity()))),
-        ("role_arn", Value::from(t.role_arn())),
-    ])
+    (s.id(), f)
 }
 
-/// Describes the targets of the given ids: one call per namespace per 50
-/// resource ids.
-async fn observe_targets(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let mut by_ns: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for id in ids {
-        let (s, _) = Scaled::parse(id)?;
-        by_ns.entry(s.namespace).or_default().push(s.resource_id);
-    }
-    let mut out = BTreeMap::new();
-    for (ns, resources) in by_ns {
-        let ns = &ns;
-        let targets = for_chunks(&resources, BATCH, |chunk| async move {
-            collect_pages(|token| {
-                let call = client
-                    .describe_scalable_targets()
-                    .service_namespace(ServiceNamespace::from(ns.as_str()))
-                    .set_resource_ids(Some(chunk.clone()))
-                    .set_next_token(token);
-                async move {
-                    let o = call.send().await.map_err(aas_err)?;
-                    Ok((o.scalable_targets.unwrap_or_default(), o.next_token))
-                }
-            })
-            .await
-        })
-        .await?;
-        for t in &targets {
-            let a = target_attrs(t);
-            if let Some(id) = a.get("id").and_then(Value::as_str)
-                && ids.iter().any(|i| i == id)
-            {
-                out.insert(id.to_string(), a);
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn capacity(attrs: &Attrs, name: &str) -> Result<i32, ProviderError> {
-    opt_i64(attrs, name)
-        .and_then(|n| i32::try_from(n).ok())
+fn capacity(n: i64, name: &str) -> Result<i32, ProviderError> {
+    i32::try_from(n)
+        .ok()
         .filter(|n| *n >= 0)
         .ok_or_else(|| ProviderError::Invalid(format!("`{name}` must be a non-negative number")))
 }
 
-async fn register(client: &Client, desired: &Attrs) -> Result<String, ProviderError> {
-    let s = Scaled::of(desired)?;
-    let (min, max) = (
-        capacity(desired, "min_capacity")?,
-        capacity(desired, "max_capacity")?,
-    );
+/// RegisterScalableTarget (create and update alike); returns the id.
+async fn register(client: &Client, desired: &TargetFields) -> Result<String, ProviderError> {
+    let s = desired.scaled();
+    let min = capacity(desired.min_capacity, "min_capacity")?;
+    let max = capacity(desired.max_capacity, "max_capacity")?;
     if min > max {
         return Err(ProviderError::Invalid(format!(
             "min_capacity ({min}) is above max_capacity ({max})"
@@ -180,78 +104,80 @@ async fn register(client: &Client, desired: &Attrs) -> Result<String, ProviderEr
         .max_capacity(max)
         .send()
         .await
-        .map_err(aas_err)?;
+        .map_err(AppAutoScaling::err)?;
     Ok(s.id())
 }
 
-async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    observed(
-        observe_targets(client, &[id.to_string()]).await?,
-        id,
-        "scalable target",
-    )
-}
-
 #[async_trait]
-impl Provider for TargetProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for TargetKind {
+    const KIND: &'static str = "aws.appautoscaling.target";
+    const DESCRIPTION: &'static str =
+        "An Application Auto Scaling scalable target (e.g. an ECS service's task count).";
+    type Service = AppAutoScaling;
+    type Fields = TargetFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        for key in ["min_capacity", "max_capacity"] {
-            if let Some(v) = attrs.get_mut(key) {
-                *v = number_value(v);
-            }
-        }
-        normalize_untagged(&self.schema, attrs)
-    }
-
-    async fn observe(
+    /// One call per namespace per 50 resource ids.
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_targets(&client, ids).await
+    ) -> Result<BTreeMap<String, TargetFields>, ProviderError> {
+        let targets = describe_by_namespace(
+            ids,
+            |s, _| Ok(s.resource_id),
+            |ns, chunk, token| {
+                let call = client
+                    .describe_scalable_targets()
+                    .service_namespace(ns)
+                    .set_resource_ids(Some(chunk))
+                    .set_next_token(token);
+                async move {
+                    let o = call.send().await.map_err(AppAutoScaling::err)?;
+                    Ok((o.scalable_targets.unwrap_or_default(), o.next_token))
+                }
+            },
+        )
+        .await?;
+        Ok(targets
+            .iter()
+            .map(fields)
+            .filter(|(id, _)| ids.contains(id))
+            .collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &TargetFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let id = register(&client, desired).await?;
-        let attrs = observe_one(&client, &id).await?;
-        Ok(Created { id, attrs })
+    ) -> Result<Made<TargetFields>, ProviderError> {
+        let id = register(client, desired).await?;
+        let fields = self.read_back(client, ctx, &id).await?;
+        Ok(Made { id, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
-        desired: &Attrs,
+        _prior: &TargetFields,
+        desired: &TargetFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        register(&client, desired).await?;
-        observe_one(&client, id).await
+    ) -> Result<TargetFields, ProviderError> {
+        register(client, desired).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &TargetFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         let (s, _) = Scaled::parse(id)?;
         let result = client
             .deregister_scalable_target()
@@ -260,28 +186,37 @@ impl Provider for TargetProvider {
             .scalable_dimension(s.sdk_dimension())
             .send()
             .await
-            .map_err(aas_err);
+            .map_err(AppAutoScaling::err);
         gone_is_ok(result)
     }
 
-    async fn find_orphan(
+    /// Targets carry no tags here (see the module), so nothing proves
+    /// ownership; RegisterScalableTarget being an upsert, a retried create
+    /// takes over what a crashed run registered anyway.
+    async fn list_owned(
         &self,
-        _ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        Ok(None)
+        _client: &Client,
+        _ctx: &ObserveCtx,
+        _address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        Ok(vec![])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_applicationautoscaling::types::ScalableDimension;
-    use forge_engine::PlannedAction;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
+    use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+    use forge_core::fields::Fields;
+    use forge_core::{Attrs, Value};
+    use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> TargetProvider {
-        TargetProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<TargetKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
     }
 
     #[test]
@@ -296,18 +231,16 @@ mod tests {
             .creation_time(aws_smithy_types::DateTime::from_secs(0))
             .build()
             .unwrap();
-        let observed = provider().normalize(target_attrs(&t));
-        assert_eq!(
-            observed["id"],
-            Value::from("ecs|service/app/api|ecs:service:DesiredCount")
-        );
+        let (id, f) = fields(&t);
+        assert_eq!(id, "ecs|service/app/api|ecs:service:DesiredCount");
+        let observed = provider().normalize(f.to_attrs());
         let mut d: Attrs = Value::from_json(
             &json!({"resource_id": "service/app/api", "min_capacity": 1, "max_capacity": "5"}),
         )
         .as_map()
         .cloned()
         .unwrap();
-        forge_engine::diff::fill_defaults(&schema(), &mut d);
+        forge_engine::diff::fill_defaults(provider().schema(), &mut d);
         let d = provider().normalize(d);
         assert_eq!(
             provider().plan(Some(&observed), &d).action,
@@ -325,6 +258,6 @@ mod tests {
             provider().plan(Some(&observed), &other).action,
             PlannedAction::Replace
         );
-        assert!(capacity(&attrs([("min_capacity", Value::int(-1))]), "min_capacity").is_err());
+        assert!(capacity(-1, "min_capacity").is_err());
     }
 }

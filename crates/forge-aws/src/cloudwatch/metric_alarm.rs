@@ -26,25 +26,20 @@
 //! read; orphan search and the drift report's listing, which only need the
 //! ownership tags, use the Tagging API (see the module above).
 
-use super::{CONCURRENCY, cw_err, tagged_resources};
-use crate::attrs::attrs;
-use crate::attrs::{opt_bool, opt_i64, opt_str, req_str, str_list, str_or_null};
-use crate::clients::AwsClients;
+use super::{Clients, CloudWatch, tagged_resources};
 use crate::error::is_not_found;
-use crate::normalize::normalize_common;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, TagApi, sync_tags};
 use crate::paging::{collect_pages, concurrent, for_chunks};
 use crate::tags;
-use crate::tags::tags_field;
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{
-    ComparisonOperator, Dimension, MetricAlarm, StandardUnit, Statistic, Tag,
+    ComparisonOperator, Dimension, MetricAlarm, StandardUnit, Statistic,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::Owner;
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::fields::{FieldError, FieldValue, Tags};
+use forge_core::{FieldType, Value};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 
 /// Names per DescribeAlarms request (the API's cap on AlarmNames).
 const NAMES_PER_CALL: usize = 100;
@@ -55,140 +50,84 @@ const DEFAULT_MISSING: &str = "missing";
 /// The Tagging API's resource type of alarms.
 const RESOURCE_TYPE: &str = "cloudwatch:alarm";
 
-/// The fields PutMetricAlarm sends: a change to any of them is one
-/// PutMetricAlarm with the whole definition.
-const DEFINITION: [&str; 17] = [
-    "alarm_description",
-    "namespace",
-    "metric_name",
-    "dimensions",
-    "statistic",
-    "extended_statistic",
-    "period",
-    "evaluation_periods",
-    "datapoints_to_alarm",
-    "threshold",
-    "comparison_operator",
-    "treat_missing_data",
-    "actions_enabled",
-    "alarm_actions",
-    "ok_actions",
-    "insufficient_data_actions",
-    "unit",
-];
-
-/// The action lists (ARNs of SNS topics, Auto Scaling policies, ...),
-/// compared as sets.
-const ACTION_LISTS: [&str; 3] = ["alarm_actions", "ok_actions", "insufficient_data_actions"];
-
-/// The `aws.cloudwatch.metric_alarm` provider.
-pub struct MetricAlarmProvider {
-    clients: Arc<AwsClients>,
-    schema: KindSchema,
+/// The fields of `aws.cloudwatch.metric_alarm`. The action lists (ARNs of
+/// SNS topics, Auto Scaling policies, ...) are compared as sets.
+#[derive(Debug, Clone, PartialEq, Fields)]
+pub struct MetricAlarmFields {
+    /// The alarm's name, unique in the account and region.
+    #[field(force_new)]
+    pub alarm_name: String,
+    /// What the alarm means.
+    pub alarm_description: Option<String>,
+    /// The metric's namespace: AWS/ECS, AWS/ApplicationELB, AWS/RDS, AWS/ElastiCache, ...
+    pub namespace: String,
+    /// The metric: CPUUtilization, HTTPCode_ELB_5XX_Count, DatabaseConnections, ...
+    pub metric_name: String,
+    /// Dimension name -> value, e.g. {ClusterName: ..., ServiceName: ...}.
+    #[field(default = Value::Map(BTreeMap::new()))]
+    pub dimensions: Option<BTreeMap<String, String>>,
+    /// SampleCount, Average, Sum, Minimum or Maximum (or set extended_statistic).
+    pub statistic: Option<String>,
+    /// A percentile such as p99 (instead of statistic).
+    pub extended_statistic: Option<String>,
+    /// Seconds per evaluated data point (10, 30 or a multiple of 60).
+    pub period: i32,
+    /// Periods compared with the threshold.
+    pub evaluation_periods: i32,
+    /// Breaching data points among evaluation_periods that trigger (M of N); unset: all.
+    pub datapoints_to_alarm: Option<i32>,
+    /// The value compared with the statistic.
+    #[field(normalize = integral)]
+    pub threshold: Threshold,
+    /// GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold.
+    pub comparison_operator: String,
+    /// breaching, notBreaching, ignore or missing.
+    #[field(default = DEFAULT_MISSING)]
+    pub treat_missing_data: Option<String>,
+    /// Whether state changes run the actions.
+    #[field(default = true)]
+    pub actions_enabled: Option<bool>,
+    /// ARNs run on entering ALARM (SNS topics, scaling policies); order does not matter.
+    #[field(default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
+    pub alarm_actions: Option<Vec<String>>,
+    /// ARNs run on entering OK.
+    #[field(default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
+    pub ok_actions: Option<Vec<String>>,
+    /// ARNs run on entering INSUFFICIENT_DATA.
+    #[field(default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    /// The metric's unit (Percent, Count, Seconds, ...); unset: any.
+    pub unit: Option<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
+    pub tags: Tags,
+    /// The alarm's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
 }
 
-impl MetricAlarmProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        MetricAlarmProvider {
-            clients,
-            schema: schema(),
-        }
+/// The threshold: a number written as an integer when integral
+/// (CloudWatch answers 80.0 for a threshold of 80; both must print and
+/// compare alike).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Threshold(pub f64);
+
+impl FieldValue for Threshold {
+    fn field_type() -> FieldType {
+        FieldType::Number
     }
-
-    async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
+    fn from_value(value: &Value) -> Result<Self, FieldError> {
+        f64::from_value(value).map(Threshold)
+    }
+    fn to_value(&self) -> Value {
+        number(self.0)
     }
 }
 
-fn actions_field(what: &'static str) -> FieldSchema {
-    FieldSchema::optional(FieldType::list(FieldType::String))
-        .default(Value::List(Vec::new()))
-        .describe(what)
-}
+/// The `aws.cloudwatch.metric_alarm` kind.
+#[derive(Default)]
+pub struct MetricAlarmKind;
 
-/// The schema of `aws.cloudwatch.metric_alarm`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.cloudwatch.metric_alarm",
-        "A CloudWatch alarm watching one metric.",
-        [
-            (
-                "alarm_name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The alarm's name, unique in the account and region."),
-            ),
-            ("alarm_description", FieldSchema::optional(FieldType::String).describe("What the alarm means.")),
-            (
-                "namespace",
-                FieldSchema::required(FieldType::String)
-                    .describe("The metric's namespace: AWS/ECS, AWS/ApplicationELB, AWS/RDS, AWS/ElastiCache, ..."),
-            ),
-            (
-                "metric_name",
-                FieldSchema::required(FieldType::String)
-                    .describe("The metric: CPUUtilization, HTTPCode_ELB_5XX_Count, DatabaseConnections, ..."),
-            ),
-            (
-                "dimensions",
-                FieldSchema::optional(FieldType::map(FieldType::String))
-                    .default(Value::Map(BTreeMap::new()))
-                    .describe("Dimension name -> value, e.g. {ClusterName: ..., ServiceName: ...}."),
-            ),
-            (
-                "statistic",
-                FieldSchema::optional(FieldType::String)
-                    .describe("SampleCount, Average, Sum, Minimum or Maximum (or set extended_statistic)."),
-            ),
-            (
-                "extended_statistic",
-                FieldSchema::optional(FieldType::String).describe("A percentile such as p99 (instead of statistic)."),
-            ),
-            (
-                "period",
-                FieldSchema::required(FieldType::Number).describe("Seconds per evaluated data point (10, 30 or a multiple of 60)."),
-            ),
-            (
-                "evaluation_periods",
-                FieldSchema::required(FieldType::Number).describe("Periods compared with the threshold."),
-            ),
-            (
-                "datapoints_to_alarm",
-                FieldSchema::optional(FieldType::Number)
-                    .describe("Breaching data points among evaluation_periods that trigger (M of N); unset: all."),
-            ),
-            ("threshold", FieldSchema::required(FieldType::Number).describe("The value compared with the statistic.")),
-            (
-                "comparison_operator",
-                FieldSchema::required(FieldType::String).describe(
-                    "GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold.",
-                ),
-            ),
-            (
-                "treat_missing_data",
-                FieldSchema::optional(FieldType::String)
-                    .default(DEFAULT_MISSING)
-                    .describe("breaching, notBreaching, ignore or missing."),
-            ),
-            (
-                "actions_enabled",
-                FieldSchema::optional(FieldType::Bool).default(true).describe("Whether state changes run the actions."),
-            ),
-            ("alarm_actions", actions_field("ARNs run on entering ALARM (SNS topics, scaling policies); order does not matter.")),
-            ("ok_actions", actions_field("ARNs run on entering OK.")),
-            ("insufficient_data_actions", actions_field("ARNs run on entering INSUFFICIENT_DATA.")),
-            ("unit", FieldSchema::optional(FieldType::String).describe("The metric's unit (Percent, Count, Seconds, ...); unset: any.")),
-            ("tags", tags_field()),
-            ("arn", FieldSchema::computed(FieldType::String).describe("The alarm's ARN.")),
-        ],
-    )
-}
-
-static SCHEMA: LazyLock<KindSchema> = LazyLock::new(schema);
-
-/// An integral number as an integer (CloudWatch answers 80.0 for a
-/// threshold of 80; both must print and compare alike).
+/// An integral number as an integer.
 fn number(f: f64) -> Value {
     // The range check keeps the cast exact.
     if f.fract() == 0.0 && f.abs() < 9.0e15 {
@@ -199,15 +138,9 @@ fn number(f: f64) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn normalize(mut attrs: Attrs) -> Attrs {
-    for list in ACTION_LISTS {
-        crate::attrs::normalize_set(&mut attrs, list);
-    }
-    if let Some(t) = attrs.get("threshold").and_then(Value::as_f64) {
-        attrs.insert("threshold".into(), number(t));
-    }
-    normalize_common(&SCHEMA, &mut attrs);
-    attrs
+/// The field normalizer of the threshold.
+fn integral(v: &Value) -> Value {
+    v.as_f64().map_or_else(|| v.clone(), number)
 }
 
 /// What observe learns about an alarm.
@@ -217,96 +150,72 @@ struct AlarmView {
     tags: Vec<(String, String)>,
 }
 
-fn alarm_attrs(v: &AlarmView) -> Attrs {
-    let a = &v.alarm;
-    let name = a.alarm_name().unwrap_or_default();
-    let dimensions: BTreeMap<String, Value> = a
-        .dimensions()
-        .iter()
-        .filter_map(|d| Some((d.name()?.to_string(), Value::from(d.value()?))))
-        .collect();
-    let list = |items: &[String]| crate::attrs::str_set(items.iter().cloned());
-    attrs([
-        ("id", Value::from(name)),
-        ("alarm_name", Value::from(name)),
-        (
-            "alarm_description",
-            str_or_null(a.alarm_description().filter(|d| !d.is_empty())),
-        ),
-        ("namespace", str_or_null(a.namespace())),
-        ("metric_name", str_or_null(a.metric_name())),
-        ("dimensions", Value::Map(dimensions)),
-        (
-            "statistic",
-            str_or_null(a.statistic().map(Statistic::as_str)),
-        ),
-        ("extended_statistic", str_or_null(a.extended_statistic())),
-        ("period", crate::attrs::int_or_null(a.period())),
-        (
-            "evaluation_periods",
-            crate::attrs::int_or_null(a.evaluation_periods()),
-        ),
-        (
-            "datapoints_to_alarm",
-            crate::attrs::int_or_null(a.datapoints_to_alarm()),
-        ),
-        ("threshold", a.threshold().map(number).unwrap_or_default()),
-        (
-            "comparison_operator",
-            str_or_null(a.comparison_operator().map(ComparisonOperator::as_str)),
-        ),
-        (
-            "treat_missing_data",
-            Value::from(a.treat_missing_data().unwrap_or(DEFAULT_MISSING)),
-        ),
-        (
-            "actions_enabled",
-            Value::Bool(a.actions_enabled().unwrap_or(true)),
-        ),
-        ("alarm_actions", list(a.alarm_actions())),
-        ("ok_actions", list(a.ok_actions())),
-        (
-            "insufficient_data_actions",
-            list(a.insufficient_data_actions()),
-        ),
-        ("unit", str_or_null(a.unit().map(StandardUnit::as_str))),
-        (
-            "tags",
-            tags::observed_tags(v.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        ),
-        ("arn", str_or_null(a.alarm_arn())),
-    ])
+impl AlarmView {
+    fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
 }
 
-/// DescribeAlarms for `names` (at most [`NAMES_PER_CALL`]), every page.
-async fn describe(client: &Client, names: Vec<String>) -> Result<Vec<MetricAlarm>, ProviderError> {
-    let names = &names;
-    collect_pages(|token| async move {
-        let out = client
-            .describe_alarms()
-            .set_alarm_names(Some(names.clone()))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(cw_err)?;
-        Ok((out.metric_alarms.unwrap_or_default(), out.next_token))
-    })
-    .await
+fn fields(v: &AlarmView) -> MetricAlarmFields {
+    let a = &v.alarm;
+    let set = |items: &[String]| {
+        let mut items = items.to_vec();
+        items.sort();
+        items.dedup();
+        Some(items)
+    };
+    let text = |s: Option<&str>| s.map(str::to_string);
+    MetricAlarmFields {
+        alarm_name: a.alarm_name().unwrap_or_default().to_string(),
+        alarm_description: text(a.alarm_description().filter(|d| !d.is_empty())),
+        namespace: a.namespace().unwrap_or_default().to_string(),
+        metric_name: a.metric_name().unwrap_or_default().to_string(),
+        dimensions: Some(
+            a.dimensions()
+                .iter()
+                .filter_map(|d| Some((d.name()?.to_string(), d.value()?.to_string())))
+                .collect(),
+        ),
+        statistic: text(a.statistic().map(Statistic::as_str)),
+        extended_statistic: text(a.extended_statistic()),
+        period: a.period().unwrap_or_default(),
+        evaluation_periods: a.evaluation_periods().unwrap_or_default(),
+        datapoints_to_alarm: a.datapoints_to_alarm(),
+        threshold: Threshold(a.threshold().unwrap_or_default()),
+        comparison_operator: a
+            .comparison_operator()
+            .map(ComparisonOperator::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        treat_missing_data: Some(
+            a.treat_missing_data()
+                .unwrap_or(DEFAULT_MISSING)
+                .to_string(),
+        ),
+        actions_enabled: Some(a.actions_enabled().unwrap_or(true)),
+        alarm_actions: set(a.alarm_actions()),
+        ok_actions: set(a.ok_actions()),
+        insufficient_data_actions: set(a.insufficient_data_actions()),
+        unit: text(a.unit().map(StandardUnit::as_str)),
+        tags: tags::observed_map(v.pairs()),
+        arn: text(a.alarm_arn()),
+    }
 }
 
 async fn alarm_tags(
-    client: &Client,
+    client: &Clients,
     arn: Option<&str>,
 ) -> Result<Vec<(String, String)>, ProviderError> {
     let Some(arn) = arn else {
         return Ok(Vec::new());
     };
     match client
+        .cw
         .list_tags_for_resource()
         .resource_arn(arn)
         .send()
         .await
-        .map_err(cw_err)
+        .map_err(CloudWatch::err)
     {
         Ok(out) => Ok(out
             .tags()
@@ -319,9 +228,23 @@ async fn alarm_tags(
     }
 }
 
-async fn fetch_alarms(client: &Client, ids: &[String]) -> Result<Vec<AlarmView>, ProviderError> {
+/// The alarms of these names with their tags: DescribeAlarms per
+/// [`NAMES_PER_CALL`] names (every page), then a tag read per alarm.
+async fn fetch_alarms(client: &Clients, ids: &[String]) -> Result<Vec<AlarmView>, ProviderError> {
     let found = for_chunks(ids, NAMES_PER_CALL, |chunk| async move {
-        let alarms = describe(client, chunk.clone()).await?;
+        let names = &chunk;
+        let alarms = collect_pages(|token| async move {
+            let out = client
+                .cw
+                .describe_alarms()
+                .set_alarm_names(Some(names.clone()))
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(CloudWatch::err)?;
+            Ok((out.metric_alarms.unwrap_or_default(), out.next_token))
+        })
+        .await?;
         // Kept to the names asked for, should an endpoint ignore the filter.
         Ok(alarms
             .into_iter()
@@ -336,82 +259,25 @@ async fn fetch_alarms(client: &Client, ids: &[String]) -> Result<Vec<AlarmView>,
     .await
 }
 
-async fn observe_alarms(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    Ok(fetch_alarms(client, ids)
-        .await?
-        .iter()
-        .filter_map(|v| Some((v.alarm.alarm_name()?.to_string(), normalize(alarm_attrs(v)))))
-        .collect())
-}
-
-async fn observe_one(client: &Client, name: &str) -> Result<Attrs, ProviderError> {
-    observe_alarms(client, &[name.to_string()])
-        .await?
-        .remove(name)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("alarm {name} not visible yet"),
-        })
-}
-
-fn differs(prior: &Attrs, desired: &Attrs, key: &str) -> bool {
-    !forge_engine::diff::values_equal(
-        prior.get(key).unwrap_or(&Value::Null),
-        desired.get(key).unwrap_or(&Value::Null),
-    )
-}
-
-/// One change to an alarm.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AlarmCall {
-    /// PutMetricAlarm with the whole desired definition.
-    Put,
-    /// TagResource.
-    Tag(BTreeMap<String, String>),
-    /// UntagResource.
-    Untag(Vec<String>),
-}
-
-/// The calls that bring an alarm from `prior` to `desired` (normalized).
-pub fn update_calls(prior: &Attrs, desired: &Attrs) -> Vec<AlarmCall> {
-    let mut calls = Vec::new();
-    if DEFINITION.iter().any(|k| differs(prior, desired, k)) {
-        calls.push(AlarmCall::Put);
-    }
-    let (set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
-    if !set.is_empty() {
-        calls.push(AlarmCall::Tag(set));
-    }
-    if !remove.is_empty() {
-        calls.push(AlarmCall::Untag(remove));
-    }
-    calls
-}
-
-fn int32(attrs: &Attrs, key: &str) -> Result<Option<i32>, ProviderError> {
-    opt_i64(attrs, key)
-        .map(|v| {
-            i32::try_from(v)
-                .map_err(|_| ProviderError::Invalid(format!("`{key}` is out of range: {v}")))
-        })
-        .transpose()
-}
-
-fn cw_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
-    map.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+/// Whether the definition PutMetricAlarm sends differs: a change to any of
+/// it is one PutMetricAlarm with the whole definition (tags go apart).
+pub fn definition_differs(prior: &MetricAlarmFields, desired: &MetricAlarmFields) -> bool {
+    let definition = |f: &MetricAlarmFields| MetricAlarmFields {
+        dimensions: Some(f.dimensions.clone().unwrap_or_default()),
+        alarm_actions: Some(f.alarm_actions.clone().unwrap_or_default()),
+        ok_actions: Some(f.ok_actions.clone().unwrap_or_default()),
+        insufficient_data_actions: Some(f.insufficient_data_actions.clone().unwrap_or_default()),
+        tags: Tags::default(),
+        arn: None,
+        ..f.clone()
+    };
+    definition(prior) != definition(desired)
 }
 
 /// The statistic settings, checked: exactly one of `statistic` and
 /// `extended_statistic` (PutMetricAlarm refuses both and neither).
-fn statistics(desired: &Attrs) -> Result<(Option<&str>, Option<&str>), ProviderError> {
-    match (
-        opt_str(desired, "statistic"),
-        opt_str(desired, "extended_statistic"),
-    ) {
+fn statistics(f: &MetricAlarmFields) -> Result<(Option<&str>, Option<&str>), ProviderError> {
+    match (f.statistic.as_deref(), f.extended_statistic.as_deref()) {
         (Some(_), Some(_)) => Err(ProviderError::Invalid(
             "set only one of `statistic` and `extended_statistic`".into(),
         )),
@@ -428,83 +294,43 @@ fn statistics(desired: &Attrs) -> Result<(Option<&str>, Option<&str>), ProviderE
 /// alarm deleted behind forge's back between refresh and update comes back
 /// owned, not untagged.
 async fn put_alarm(
-    client: &Client,
-    desired: &Attrs,
+    client: &Clients,
+    d: &MetricAlarmFields,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), ProviderError> {
-    let (statistic, extended) = statistics(desired)?;
-    let dimensions: Vec<Dimension> = desired
-        .get("dimensions")
-        .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some(Dimension::builder().name(k).value(v.as_str()?).build()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let threshold = desired
-        .get("threshold")
-        .and_then(Value::as_f64)
-        .ok_or_else(|| ProviderError::Invalid("`threshold` must be set to a number".into()))?;
-    let list = |k: &str| Some(str_list(desired, k));
+    let (statistic, extended) = statistics(d)?;
+    let dimensions = d.dimensions.iter().flatten();
     client
+        .cw
         .put_metric_alarm()
-        .alarm_name(req_str(desired, "alarm_name")?)
-        .set_alarm_description(opt_str(desired, "alarm_description").map(str::to_string))
-        .namespace(req_str(desired, "namespace")?)
-        .metric_name(req_str(desired, "metric_name")?)
-        .set_dimensions(Some(dimensions))
+        .alarm_name(&d.alarm_name)
+        .set_alarm_description(d.alarm_description.clone())
+        .namespace(&d.namespace)
+        .metric_name(&d.metric_name)
+        .set_dimensions(Some(
+            dimensions
+                .map(|(k, v)| Dimension::builder().name(k).value(v).build())
+                .collect(),
+        ))
         .set_statistic(statistic.map(Statistic::from))
         .set_extended_statistic(extended.map(str::to_string))
-        .set_period(int32(desired, "period")?)
-        .set_evaluation_periods(int32(desired, "evaluation_periods")?)
-        .set_datapoints_to_alarm(int32(desired, "datapoints_to_alarm")?)
-        .threshold(threshold)
-        .comparison_operator(ComparisonOperator::from(req_str(
-            desired,
-            "comparison_operator",
-        )?))
-        .treat_missing_data(opt_str(desired, "treat_missing_data").unwrap_or(DEFAULT_MISSING))
-        .actions_enabled(opt_bool(desired, "actions_enabled").unwrap_or(true))
-        .set_alarm_actions(list("alarm_actions"))
-        .set_ok_actions(list("ok_actions"))
-        .set_insufficient_data_actions(list("insufficient_data_actions"))
-        .set_unit(opt_str(desired, "unit").map(StandardUnit::from))
-        .set_tags(Some(cw_tags(tags)))
+        .period(d.period)
+        .evaluation_periods(d.evaluation_periods)
+        .set_datapoints_to_alarm(d.datapoints_to_alarm)
+        .threshold(d.threshold.0)
+        .comparison_operator(ComparisonOperator::from(d.comparison_operator.as_str()))
+        .treat_missing_data(d.treat_missing_data.as_deref().unwrap_or(DEFAULT_MISSING))
+        .actions_enabled(d.actions_enabled.unwrap_or(true))
+        .set_alarm_actions(Some(d.alarm_actions.clone().unwrap_or_default()))
+        .set_ok_actions(Some(d.ok_actions.clone().unwrap_or_default()))
+        .set_insufficient_data_actions(Some(
+            d.insufficient_data_actions.clone().unwrap_or_default(),
+        ))
+        .set_unit(d.unit.as_deref().map(StandardUnit::from))
+        .set_tags(Some(super::cw_tags(tags)))
         .send()
         .await
-        .map_err(cw_err)?;
-    Ok(())
-}
-
-async fn run_call(
-    client: &Client,
-    desired: &Attrs,
-    all_tags: &BTreeMap<String, String>,
-    arn: &str,
-    call: AlarmCall,
-) -> Result<(), ProviderError> {
-    match call {
-        AlarmCall::Put => put_alarm(client, desired, all_tags).await?,
-        AlarmCall::Tag(set) => {
-            client
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(cw_tags(&set)))
-                .send()
-                .await
-                .map_err(cw_err)?;
-        }
-        AlarmCall::Untag(keys) => {
-            client
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map_err(cw_err)?;
-        }
-    }
+        .map_err(CloudWatch::err)?;
     Ok(())
 }
 
@@ -515,149 +341,108 @@ fn name_of_arn(arn: &str) -> Option<&str> {
 }
 
 #[async_trait]
-impl Provider for MetricAlarmProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for MetricAlarmKind {
+    const KIND: &'static str = "aws.cloudwatch.metric_alarm";
+    const DESCRIPTION: &'static str = "A CloudWatch alarm watching one metric.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("cloudwatch", "alarm:"));
+    type Service = CloudWatch;
+    type Fields = MetricAlarmFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(attrs)
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Clients,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let client = self.client(&ctx.region).await?;
-        observe_alarms(&client, ids).await
+    ) -> Result<BTreeMap<String, MetricAlarmFields>, ProviderError> {
+        Ok(fetch_alarms(client, ids)
+            .await?
+            .iter()
+            .filter_map(|v| Some((v.alarm.alarm_name()?.to_string(), fields(v))))
+            .collect())
     }
 
     async fn create(
         &self,
+        client: &Clients,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &MetricAlarmFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let name = req_str(desired, "alarm_name")?;
+    ) -> Result<Made<MetricAlarmFields>, ProviderError> {
+        let name = &desired.alarm_name;
         statistics(desired)?;
-        let all_tags = tags::create_tags(desired, &ctx.system_tags);
-        let existing = fetch_alarms(&client, &[name.to_string()]).await?;
+        let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
+        let existing = fetch_alarms(client, std::slice::from_ref(name)).await?;
         if let Some(v) = existing.first() {
             // PutMetricAlarm would overwrite it: only an alarm of ours (a
             // retried create whose answer was lost) may be taken over.
             let address = ctx.address.to_string();
-            if !tags::owned_by(
-                v.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                &ctx.owner,
-                Some(&address),
-            ) {
-                return Err(tags::not_ours(
-                    ctx,
-                    &format!("alarm {name}"),
-                    v.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                ));
+            if !ctx.owner.owns(v.pairs(), Some(&address)) {
+                return Err(tags::not_ours(ctx, &format!("alarm {name}"), v.pairs()));
             }
-            let arn = v.alarm.alarm_arn().unwrap_or_default().to_string();
-            put_alarm(&client, desired, &all_tags).await?;
-            // The tags of the Put are ignored on an existing alarm.
-            let tag = AlarmCall::Tag(all_tags.clone());
-            run_call(&client, desired, &all_tags, &arn, tag).await?;
-        } else {
-            put_alarm(&client, desired, &all_tags).await?;
         }
-        Ok(Created {
-            id: name.to_string(),
-            attrs: observe_one(&client, name).await?,
+        put_alarm(client, desired, &all_tags).await?;
+        if let Some(arn) = existing.first().and_then(|v| v.alarm.alarm_arn()) {
+            // The tags of the Put are ignored on an existing alarm.
+            CloudWatch::tag(client, arn, &all_tags).await?;
+        }
+        Ok(Made {
+            id: name.clone(),
+            fields: self.read_back(client, ctx, name).await?,
         })
     }
 
     async fn update(
         &self,
+        client: &Clients,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &MetricAlarmFields,
+        desired: &MetricAlarmFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let calls = update_calls(prior, desired);
-        if calls.contains(&AlarmCall::Put) {
-            statistics(desired)?;
-        }
-        let arn = match opt_str(prior, "arn") {
-            Some(a) => a.to_string(),
-            None => opt_str(&observe_one(&client, id).await?, "arn")
-                .unwrap_or_default()
-                .to_string(),
+    ) -> Result<MetricAlarmFields, ProviderError> {
+        let arn = match &prior.arn {
+            Some(a) => a.clone(),
+            None => self
+                .read_back(client, ctx, id)
+                .await?
+                .arn
+                .unwrap_or_default(),
         };
-        let all_tags = tags::create_tags(desired, &ctx.system_tags);
-        for call in calls {
-            run_call(&client, desired, &all_tags, &arn, call).await?;
+        if definition_differs(prior, desired) {
+            let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
+            put_alarm(client, desired, &all_tags).await?;
         }
-        observe_one(&client, id).await
+        sync_tags::<CloudWatch>(client, &arn, &prior.tags, &desired.tags).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Clients,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &MetricAlarmFields,
     ) -> Result<(), ProviderError> {
-        let client = self.client(&ctx.region).await?;
         crate::error::ignore_not_found(
             client
+                .cw
                 .delete_alarms()
                 .alarm_names(id)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(cw_err),
+                .map(drop)
+                .map_err(CloudWatch::err),
         )
     }
 
-    async fn find_orphan(
-        &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let listed = self
-            .list_owned(&ctx.region, &ctx.owner, Some(&address))
-            .await?;
-        tags::adopt_listed(tags::listed_ids(listed), &address, |id| async move {
-            observe_alarms(&client, std::slice::from_ref(&id)).await
-        })
-        .await
-    }
-
-    async fn list_tagged(
-        &self,
-        ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        self.list_owned(&ctx.region, &ctx.owner, None).await
-    }
-}
-
-impl MetricAlarmProvider {
-    /// Alarms tagged as owned by `stack` (and `address`), as (name, address
-    /// tag).
+    /// Alarms tagged as owned, through the Tagging API (see the module).
     async fn list_owned(
         &self,
-        region: &str,
-        owner: &Owner,
+        client: &Clients,
+        ctx: &ObserveCtx,
         address: Option<&str>,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let listed = tagged_resources(&self.clients, region, RESOURCE_TYPE, owner, address).await?;
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let listed = tagged_resources(client, ctx, RESOURCE_TYPE, address).await?;
         Ok(listed
             .into_iter()
             .filter_map(|(arn, addr)| Some((name_of_arn(&arn)?.to_string(), addr)))
@@ -669,10 +454,17 @@ impl MetricAlarmProvider {
 mod tests {
     use super::*;
 
-    fn attrs_of(v: serde_json::Value) -> Attrs {
+    use forge_core::fields::Fields;
+
+    fn attrs_of(v: serde_json::Value) -> MetricAlarmFields {
         let mut a = Value::from_json(&v).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&SCHEMA, &mut a);
-        normalize(a)
+        forge_engine::diff::fill_defaults(&schema(), &mut a);
+        MetricAlarmFields::normalize_attrs(&mut a);
+        MetricAlarmFields::from_attrs(&a).unwrap()
+    }
+
+    fn schema() -> forge_core::KindSchema {
+        crate::kind::schema_of::<MetricAlarmKind>()
     }
 
     fn cpu_alarm() -> serde_json::Value {
@@ -726,7 +518,7 @@ mod tests {
                 (tags::STACK_TAG.into(), "s".into()),
             ],
         };
-        let observed = normalize(alarm_attrs(&v));
+        let observed = fields(&v).to_attrs();
         for field in schema().fields.keys() {
             let optional_unset = [
                 "alarm_description",
@@ -735,15 +527,14 @@ mod tests {
                 "unit",
             ];
             assert!(
-                observed.contains_key(field) || optional_unset.contains(&field.as_str()),
+                !observed[field].is_null() || optional_unset.contains(&field.as_str()),
                 "missing {field}"
             );
         }
         let want = attrs_of(cpu_alarm());
-        assert!(
-            update_calls(&observed, &want).is_empty(),
-            "{observed:?}\n{want:?}"
-        );
+        let got = fields(&v);
+        assert!(!definition_differs(&got, &want), "{got:?}\n{want:?}");
+        assert_eq!(got.tags, want.tags);
         assert_eq!(observed["threshold"], Value::int(80));
         assert_eq!(observed["treat_missing_data"], Value::from("missing"));
     }
@@ -753,23 +544,20 @@ mod tests {
         let prior = attrs_of(cpu_alarm());
         let mut spec = cpu_alarm();
         spec["threshold"] = serde_json::json!(90.5);
+        assert!(definition_differs(&prior, &attrs_of(spec)));
+        let mut spec = cpu_alarm();
         spec["tags"] = serde_json::json!({"owner": "ops"});
-        let want = attrs_of(spec);
-        assert_eq!(
-            update_calls(&prior, &want),
-            vec![
-                AlarmCall::Put,
-                AlarmCall::Tag(BTreeMap::from([("owner".into(), "ops".into())])),
-                AlarmCall::Untag(vec!["team".into()]),
-            ]
-        );
+        assert!(!definition_differs(&prior, &attrs_of(spec)));
         let mut spec = cpu_alarm();
         spec["treat_missing_data"] = serde_json::json!("breaching");
-        assert_eq!(update_calls(&prior, &attrs_of(spec)), vec![AlarmCall::Put]);
+        assert!(definition_differs(&prior, &attrs_of(spec)));
         let mut spec = cpu_alarm();
         spec["alarm_actions"] =
             serde_json::json!(["arn:aws:sns:eu-west-1:1:a", "arn:aws:sns:eu-west-1:1:b"]);
-        assert!(update_calls(&prior, &attrs_of(spec)).is_empty());
+        assert!(!definition_differs(&prior, &attrs_of(spec)));
+        let mut spec = cpu_alarm();
+        spec["threshold"] = serde_json::json!(80.0);
+        assert!(!definition_differs(&prior, &attrs_of(spec)));
     }
 
     #[test]

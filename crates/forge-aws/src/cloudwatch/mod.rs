@@ -4,64 +4,122 @@
 //! drift report: DescribeAlarms carries no tags, so finding "the alarms of
 //! stack X" through it would cost a ListTagsForResource per alarm of the
 //! whole region. The Resource Groups Tagging API answers the same question
-//! with one (paged) GetResources filtered by tag and resource type.
+//! with one (paged) GetResources filtered by tag and resource type, so the
+//! service's client is a pair: CloudWatch's and the Tagging API's.
 
 pub mod metric_alarm;
 
-pub use metric_alarm::MetricAlarmProvider;
+pub use metric_alarm::MetricAlarmKind;
 
-use crate::clients::AwsClients;
 use crate::error::sdk_error;
-use crate::kind::{ArnShape, Registrar};
+use crate::kind::{Owned, Registrar, Service, TagApi};
 use crate::paging::collect_pages;
+use crate::retry_guard::GuardedClient;
 use crate::tags::{ADDRESS_TAG, STATE_TAG};
+use aws_config::SdkConfig;
+use aws_sdk_cloudwatch::types::Tag;
 use aws_sdk_resourcegroupstagging::types::TagFilter;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_engine::Owner;
-use forge_engine::ProviderError;
-use std::sync::Arc;
+use forge_engine::{ObserveCtx, ProviderError};
+use std::collections::BTreeMap;
 
-/// The service name used in errors and as the concurrency group.
-pub const SERVICE: &str = "cloudwatch";
+/// The CloudWatch service.
+pub struct CloudWatch;
 
-/// Concurrent CloudWatch mutations (PutMetricAlarm and the tag calls are
-/// throttled at a few requests per second per account and region).
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 5);
+/// CloudWatch's client and the Tagging API's (for the ownership listing).
+#[derive(Clone)]
+pub struct Clients {
+    /// CloudWatch.
+    pub cw: aws_sdk_cloudwatch::Client,
+    /// The Resource Groups Tagging API.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+}
 
-/// Maps a CloudWatch SDK error.
-pub fn cw_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
+impl GuardedClient for Clients {
+    fn with_mutation_guard(self) -> Self {
+        Clients {
+            cw: self.cw.with_mutation_guard(),
+            tagging: self.tagging.with_mutation_guard(),
+        }
+    }
+}
+
+impl Service for CloudWatch {
+    type Client = Clients;
+    const NAME: &'static str = "cloudwatch";
+    /// PutMetricAlarm and the tag calls are throttled at a few requests per
+    /// second per account and region.
+    const CONCURRENCY: usize = 5;
+
+    fn make_client(config: &SdkConfig) -> Clients {
+        Clients {
+            cw: aws_sdk_cloudwatch::Client::new(config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(config),
+        }
+    }
+}
+
+/// Registers every CloudWatch kind.
+pub fn register(r: &mut Registrar) {
+    r.kind::<MetricAlarmKind>();
+}
+
+/// Tags in CloudWatch's shape.
+fn cw_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
+    map.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// CloudWatch tags an alarm by its ARN.
+impl TagApi for CloudWatch {
+    async fn tag(
+        client: &Clients,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        client
+            .cw
+            .tag_resource()
+            .resource_arn(resource)
+            .set_tags(Some(cw_tags(tags)))
+            .send()
+            .await
+            .map_err(CloudWatch::err)?;
+        Ok(())
+    }
+
+    async fn untag(client: &Clients, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+        client
+            .cw
+            .untag_resource()
+            .resource_arn(resource)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(CloudWatch::err)?;
+        Ok(())
+    }
 }
 
 /// The resources of `resource_type` (`cloudwatch:alarm`) in the region
-/// tagged `forge:stack = stack` (and `forge:address = address`, given), as
+/// owned by `ctx.owner` (and tagged `forge:address = address`, given), as
 /// (ARN, address tag): one paged GetResources.
 pub async fn tagged_resources(
-    clients: &AwsClients,
-    region: &str,
+    client: &Clients,
+    ctx: &ObserveCtx,
     resource_type: &str,
-    owner: &Owner,
     address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let client = clients
-        .client(region, aws_sdk_resourcegroupstagging::Client::new)
-        .await?;
+) -> Result<Vec<Owned>, ProviderError> {
     let mut filters = vec![
         TagFilter::builder()
             .key(STATE_TAG)
-            .values(&owner.lineage)
+            .values(&ctx.owner.lineage)
             .build(),
     ];
     if let Some(a) = address {
         filters.push(TagFilter::builder().key(ADDRESS_TAG).values(a).build());
     }
-    let client = &client;
-    let filters = &filters;
+    let (client, filters) = (&client.tagging, &filters);
     collect_pages(|token| async move {
         let out = client
             .get_resources()
@@ -87,12 +145,4 @@ pub async fn tagged_resources(
         Ok((items, out.pagination_token().map(str::to_string)))
     })
     .await
-}
-
-/// Registers every CloudWatch kind.
-pub fn register(r: &mut Registrar) {
-    r.provider(
-        Arc::new(MetricAlarmProvider::new(r.clients().clone())),
-        &[ArnShape::rest("cloudwatch", "alarm:")],
-    );
 }

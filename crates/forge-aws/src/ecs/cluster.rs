@@ -10,118 +10,77 @@
 //! Observe cost: one DescribeClusters (settings and tags included) per 100
 //! clusters. An `INACTIVE` cluster counts as gone.
 
+use super::Ecs;
 use super::common::{
-    self, CONCURRENCY, EcsBase, ecs_err, from_sdk_strategy, normalize_strategy, observed_tags,
-    strategy_schema, to_sdk_strategy,
+    StrategyItem, delete_result, normalize_strategy, sdk_strategy, strategy_of, tag_pairs, to_tags,
 };
-use crate::attrs::attrs;
-use crate::attrs::{normalize_set, opt_str, req_str, str_list, str_or_null, str_set};
-use crate::clients::AwsClients;
-use crate::normalize::normalize_common;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
 use crate::paging::{collect_pages, for_chunks};
-use crate::tags::tags_field;
+use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::Owner;
-use forge_engine::diff::values_equal;
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::Value;
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// Clusters per DescribeClusters call (the API's limit).
 const BATCH: usize = 100;
+/// Container Insights when unset.
+const INSIGHTS_OFF: &str = "disabled";
 
-/// The `aws.ecs.cluster` provider.
-pub struct ClusterProvider {
-    base: EcsBase,
-    schema: KindSchema,
+/// The fields of `aws.ecs.cluster`.
+#[derive(Debug, Clone, Fields)]
+pub struct ClusterFields {
+    /// Cluster name.
+    #[field(force_new)]
+    pub cluster_name: String,
+    /// Container Insights: enabled, enhanced or disabled (default).
+    #[field(default = INSIGHTS_OFF)]
+    pub container_insights: Option<String>,
+    /// Capacity providers the cluster may use (FARGATE, FARGATE_SPOT); a set.
+    #[field(default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
+    pub capacity_providers: Option<Vec<String>>,
+    /// Strategy for services that give none.
+    #[field(default = Value::List(Vec::new()), normalize = normalize_strategy)]
+    pub default_capacity_provider_strategy: Option<Vec<StrategyItem>>,
+    /// The user's tags (the schema's description is `Tags`'s own).
+    pub tags: Tags,
+    /// The cluster's ARN (= id).
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// ACTIVE, PROVISIONING, ...
+    #[field(computed)]
+    pub status: Option<String>,
 }
 
-impl ClusterProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        ClusterProvider {
-            base: EcsBase::new(clients),
-            schema: schema(),
-        }
-    }
-}
+/// The `aws.ecs.cluster` kind.
+#[derive(Default)]
+pub struct ClusterKind;
 
-/// The schema of `aws.ecs.cluster`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ecs.cluster",
-        "An ECS cluster.",
-        [
-            (
-                "cluster_name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("Cluster name."),
-            ),
-            (
-                "container_insights",
-                FieldSchema::optional(FieldType::String)
-                    .default("disabled")
-                    .describe("Container Insights: enabled, enhanced or disabled (default)."),
-            ),
-            (
-                "capacity_providers",
-                FieldSchema::optional(FieldType::list(FieldType::String))
-                    .default(Value::List(Vec::new()))
-                    .describe(
-                        "Capacity providers the cluster may use (FARGATE, FARGATE_SPOT); a set.",
-                    ),
-            ),
-            (
-                "default_capacity_provider_strategy",
-                FieldSchema::optional(strategy_schema())
-                    .default(Value::List(Vec::new()))
-                    .describe("Strategy for services that give none."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The cluster's ARN (= id)."),
-            ),
-            (
-                "status",
-                FieldSchema::computed(FieldType::String).describe("ACTIVE, PROVISIONING, ..."),
-            ),
-        ],
-    )
-}
-
-fn insights_of(c: &Cluster) -> Value {
-    let v = c
+fn fields(c: &Cluster) -> ClusterFields {
+    let insights = c
         .settings()
         .iter()
         .find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights))
         .and_then(|s| s.value())
-        .unwrap_or("disabled");
-    Value::from(v)
-}
-
-fn cluster_attrs(c: &Cluster) -> Attrs {
-    let arn = c.cluster_arn().unwrap_or_default();
-    attrs([
-        ("id", arn.into()),
-        ("arn", arn.into()),
-        ("cluster_name", str_or_null(c.cluster_name())),
-        ("container_insights", insights_of(c)),
-        (
-            "capacity_providers",
-            str_set(c.capacity_providers().iter().map(String::as_str)),
-        ),
-        (
-            "default_capacity_provider_strategy",
-            from_sdk_strategy(c.default_capacity_provider_strategy()),
-        ),
-        ("tags", observed_tags(c.tags())),
-        ("status", str_or_null(c.status())),
-    ])
+        .unwrap_or(INSIGHTS_OFF);
+    let mut providers = c.capacity_providers().to_vec();
+    providers.sort();
+    providers.dedup();
+    ClusterFields {
+        cluster_name: c.cluster_name().unwrap_or_default().to_string(),
+        container_insights: Some(insights.to_string()),
+        capacity_providers: Some(providers),
+        default_capacity_provider_strategy: Some(strategy_of(
+            c.default_capacity_provider_strategy(),
+        )),
+        tags: tags::observed_map(tag_pairs(c.tags())),
+        arn: c.cluster_arn().map(str::to_string),
+        status: c.status().map(str::to_string),
+    }
 }
 
 fn alive(c: &Cluster) -> bool {
@@ -138,159 +97,97 @@ async fn describe(client: &Client, ids: &[String]) -> Result<Vec<Cluster>, Provi
             .include(ClusterField::Tags)
             .send()
             .await
-            .map_err(ecs_err)?;
+            .map_err(Ecs::err)?;
         Ok(out.clusters.unwrap_or_default())
     })
     .await?;
     Ok(clusters.into_iter().filter(alive).collect())
 }
 
-async fn observe_clusters(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let clusters = describe(client, ids).await?;
-    let mut out = BTreeMap::new();
-    for c in &clusters {
-        let a = cluster_attrs(c);
-        // The state may hold the ARN (forge's id) or, after an import, the
-        // name: answer under whichever was asked for.
-        for id in ids {
-            if Some(id.as_str()) == c.cluster_arn() || Some(id.as_str()) == c.cluster_name() {
-                out.insert(id.clone(), a.clone());
-            }
-        }
-    }
-    Ok(out)
-}
-
-async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError> {
-    observe_clusters(client, &[arn.to_string()])
-        .await?
-        .remove(arn)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("cluster {arn} not visible yet"),
-        })
-}
-
-fn insights_setting(desired: &Attrs) -> ClusterSetting {
+fn insights_setting(desired: &ClusterFields) -> ClusterSetting {
     ClusterSetting::builder()
         .name(ClusterSettingName::ContainerInsights)
-        .value(opt_str(desired, "container_insights").unwrap_or("disabled"))
+        .value(
+            desired
+                .container_insights
+                .as_deref()
+                .unwrap_or(INSIGHTS_OFF),
+        )
         .build()
 }
 
 /// Which calls an update needs: (UpdateCluster settings,
 /// PutClusterCapacityProviders).
-pub fn cluster_calls(prior: &Attrs, desired: &Attrs) -> (bool, bool) {
-    let differs = |k: &str| match (prior.get(k), desired.get(k)) {
-        (Some(a), Some(b)) => !values_equal(a, b),
-        (None, Some(b)) => !b.is_null(),
-        _ => false,
-    };
+pub fn cluster_calls(prior: &ClusterFields, desired: &ClusterFields) -> (bool, bool) {
     (
-        differs("container_insights"),
-        differs("capacity_providers") || differs("default_capacity_provider_strategy"),
+        prior.container_insights != desired.container_insights,
+        prior.capacity_providers != desired.capacity_providers
+            || prior.default_capacity_provider_strategy
+                != desired.default_capacity_provider_strategy,
     )
 }
 
-async fn all_cluster_arns(client: &Client) -> Result<Vec<String>, ProviderError> {
-    collect_pages(|token| async move {
-        let out = client
-            .list_clusters()
-            .set_next_token(token)
-            .max_results(100)
-            .send()
-            .await
-            .map_err(ecs_err)?;
-        Ok((out.cluster_arns.unwrap_or_default(), out.next_token))
-    })
-    .await
-}
-
-/// The stack's clusters with their `forge:address` tag.
-async fn tagged(
-    client: &Client,
-    owner: &Owner,
-    address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let arns = all_cluster_arns(client).await?;
-    let clusters = describe(client, &arns).await?;
-    let mut out: Vec<(String, Option<String>)> = clusters
-        .iter()
-        .filter(|c| common::owned_by(c.tags(), owner, address))
-        .filter_map(|c| {
-            let arn = c.cluster_arn()?.to_string();
-            Some((
-                arn,
-                common::tag_value(c.tags(), crate::tags::ADDRESS_TAG).map(str::to_string),
-            ))
-        })
-        .collect();
-    out.sort();
-    Ok(out)
+/// A list, or `None` when empty (CreateCluster leaves both unset then).
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
 }
 
 #[async_trait]
-impl Provider for ClusterProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for ClusterKind {
+    const KIND: &'static str = "aws.ecs.cluster";
+    const DESCRIPTION: &'static str = "An ECS cluster.";
+    const ARN: Option<ArnShape> = Some(ArnShape::arn("ecs", "cluster/"));
+    type Service = Ecs;
+    type Fields = ClusterFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        normalize_set(&mut attrs, "capacity_providers");
-        let s = normalize_strategy(
-            attrs
-                .get("default_capacity_provider_strategy")
-                .unwrap_or(&Value::Null),
-        );
-        attrs.insert("default_capacity_provider_strategy".into(), s);
-        normalize_common(&self.schema, &mut attrs);
-        attrs
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_clusters(&client, ids).await
+    ) -> Result<BTreeMap<String, ClusterFields>, ProviderError> {
+        let mut out = BTreeMap::new();
+        for c in &describe(client, ids).await? {
+            // The state may hold the ARN (forge's id) or, after an import,
+            // the name: answer under whichever was asked for.
+            for id in ids {
+                if Some(id.as_str()) == c.cluster_arn() || Some(id.as_str()) == c.cluster_name() {
+                    out.insert(id.clone(), fields(c));
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &ClusterFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let providers = str_list(desired, "capacity_providers");
-        let strategy = to_sdk_strategy(desired.get("default_capacity_provider_strategy"))?;
+    ) -> Result<Made<ClusterFields>, ProviderError> {
+        let providers = desired.capacity_providers.clone().unwrap_or_default();
+        let strategy = sdk_strategy(
+            desired
+                .default_capacity_provider_strategy
+                .as_deref()
+                .unwrap_or_default(),
+        )?;
         // CreateCluster with an existing name returns that cluster, which
         // makes a retried create harmless.
         let out = client
             .create_cluster()
-            .cluster_name(req_str(desired, "cluster_name")?)
+            .cluster_name(&desired.cluster_name)
             .settings(insights_setting(desired))
-            .set_capacity_providers(if providers.is_empty() {
-                None
-            } else {
-                Some(providers)
-            })
-            .set_default_capacity_provider_strategy(if strategy.is_empty() {
-                None
-            } else {
-                Some(strategy)
-            })
-            .set_tags(Some(common::create_tags(desired, ctx)))
+            .set_capacity_providers(non_empty(providers))
+            .set_default_capacity_provider_strategy(non_empty(strategy))
+            .set_tags(Some(to_tags(&tags::with_system(
+                &desired.tags,
+                &ctx.system_tags,
+            ))))
             .send()
             .await
-            .map_err(ecs_err)?;
+            .map_err(Ecs::err)?;
         let arn = out
             .cluster()
             .and_then(|c| c.cluster_arn())
@@ -298,19 +195,19 @@ impl Provider for ClusterProvider {
                 message: "CreateCluster returned no ARN".into(),
             })?
             .to_string();
-        let attrs = observe_one(&client, &arn).await?;
-        Ok(Created { id: arn, attrs })
+        let fields = self.read_back(client, ctx, &arn).await?;
+        Ok(Made { id: arn, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &ClusterFields,
+        desired: &ClusterFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<ClusterFields, ProviderError> {
         let (settings, providers) = cluster_calls(prior, desired);
         if settings {
             client
@@ -319,40 +216,42 @@ impl Provider for ClusterProvider {
                 .settings(insights_setting(desired))
                 .send()
                 .await
-                .map_err(ecs_err)?;
+                .map_err(Ecs::err)?;
         }
         if providers {
+            let strategy = desired.default_capacity_provider_strategy.as_deref();
             client
                 .put_cluster_capacity_providers()
                 .cluster(id)
-                .set_capacity_providers(Some(str_list(desired, "capacity_providers")))
-                .set_default_capacity_provider_strategy(Some(to_sdk_strategy(
-                    desired.get("default_capacity_provider_strategy"),
+                .set_capacity_providers(Some(
+                    desired.capacity_providers.clone().unwrap_or_default(),
+                ))
+                .set_default_capacity_provider_strategy(Some(sdk_strategy(
+                    strategy.unwrap_or_default(),
                 )?))
                 .send()
                 .await
-                .map_err(ecs_err)?;
+                .map_err(Ecs::err)?;
         }
-        common::sync_tags(&client, id, prior, desired).await?;
-        observe_one(&client, id).await
+        sync_tags::<Ecs>(client, id, &prior.tags, &desired.tags).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &ClusterFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        match common::delete_result(
-            client
-                .delete_cluster()
-                .cluster(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(ecs_err),
-        ) {
+        let result = client
+            .delete_cluster()
+            .cluster(id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(Ecs::err);
+        match delete_result(result) {
             // Services still draining out of the cluster: they go within
             // minutes, so let the engine retry.
             Err(ProviderError::Api { code, message })
@@ -367,48 +266,63 @@ impl Provider for ClusterProvider {
         }
     }
 
-    async fn find_orphan(
+    /// Every cluster of the region (ListClusters, then DescribeClusters
+    /// with tags), kept to those owned.
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let Some((arn, _)) = tagged(&client, &ctx.owner, Some(&address))
-            .await?
-            .into_iter()
-            .next()
-        else {
-            return Ok(None);
-        };
-        let attrs = observe_one(&client, &arn).await?;
-        Ok(Some(Created { id: arn, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        tagged(&client, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let arns = collect_pages(|token| async move {
+            let out = client
+                .list_clusters()
+                .set_next_token(token)
+                .max_results(100)
+                .send()
+                .await
+                .map_err(Ecs::err)?;
+            Ok((out.cluster_arns.unwrap_or_default(), out.next_token))
+        })
+        .await?;
+        let mut out: Vec<Owned> = describe(client, &arns)
+            .await?
+            .iter()
+            .filter(|c| ctx.owner.owns(tag_pairs(c.tags()), address))
+            .filter_map(|c| {
+                let at = tag_pairs(c.tags()).find(|(k, _)| *k == ADDRESS_TAG);
+                Some((c.cluster_arn()?.to_string(), at.map(|(_, v)| v.to_string())))
+            })
+            .collect();
+        out.sort();
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
     use aws_sdk_ecs::types::CapacityProviderStrategyItem;
-    use forge_engine::PlannedAction;
+    use forge_core::Attrs;
+    use forge_core::fields::Fields;
+    use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> ClusterProvider {
-        ClusterProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<ClusterKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
     }
 
     fn desired(j: serde_json::Value) -> Attrs {
         let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
+        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
         provider().normalize(a)
+    }
+
+    fn typed(a: &Attrs) -> ClusterFields {
+        ClusterFields::from_attrs(a).unwrap()
     }
 
     #[test]
@@ -434,8 +348,8 @@ mod tests {
                     .unwrap(),
             )
             .build();
-        let observed = provider().normalize(cluster_attrs(&c));
-        for field in schema().fields.keys() {
+        let observed = provider().normalize(fields(&c).to_attrs());
+        for field in provider().schema().fields.keys() {
             assert!(observed.contains_key(field), "missing {field}");
         }
         let d = desired(json!({
@@ -451,9 +365,15 @@ mod tests {
             provider().plan(Some(&observed), &off).action,
             PlannedAction::Update
         );
-        assert_eq!(cluster_calls(&observed, &off), (true, false));
+        assert_eq!(
+            cluster_calls(&typed(&observed), &typed(&off)),
+            (true, false)
+        );
         let plain = desired(json!({"cluster_name": "app", "container_insights": "enabled"}));
-        assert_eq!(cluster_calls(&observed, &plain), (false, true));
+        assert_eq!(
+            cluster_calls(&typed(&observed), &typed(&plain)),
+            (false, true)
+        );
         assert!(!alive(&Cluster::builder().status("INACTIVE").build()));
     }
 }

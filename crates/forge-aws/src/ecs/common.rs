@@ -1,35 +1,12 @@
-//! Code shared by the ECS kinds: the client, error mapping, tags and the
-//! capacity provider strategy model used by clusters and services.
+//! Code shared by the ECS kinds: "gone" in ECS's spellings, tags, names
+//! from ARNs and the capacity provider strategy model used by clusters
+//! and services.
 
-use crate::clients::AwsClients;
-use crate::elbv2::common::int_of;
-use crate::error::{is_not_found, sdk_error};
-use crate::tags;
-use aws_sdk_ecs::Client;
+use crate::error::is_not_found;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, Tag};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_core::{Attrs, FieldSchema, FieldType, Value};
-use forge_engine::Owner;
-use forge_engine::{ProviderError, ResourceCtx};
+use forge_core::Value;
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// The service name used in errors.
-pub const SERVICE: &str = "ecs";
-
-/// Concurrent ECS mutations the scheduler may run (ECS's control plane
-/// throttles mutating calls at a few per second per action).
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 10);
-
-/// Maps an ECS SDK error.
-pub fn ecs_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
-}
 
 /// Whether an ECS error means "that does not exist". ECS says so with
 /// `*NotFoundException`, but also with a plain `ClientException` whose
@@ -60,111 +37,11 @@ pub fn delete_result(result: Result<(), ProviderError>) -> Result<(), ProviderEr
     }
 }
 
-/// What every ECS provider holds: the shared client cache.
-#[derive(Debug, Clone)]
-pub struct EcsBase {
-    clients: Arc<AwsClients>,
-}
-
-impl EcsBase {
-    /// A base sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        EcsBase { clients }
-    }
-
-    /// The ECS client of a region.
-    pub async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
-    }
-}
-
 /// ECS tags from a key/value map.
 pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
-}
-
-/// The user's and forge's tags to pass at create.
-pub fn create_tags(desired: &Attrs, ctx: &ResourceCtx) -> Vec<Tag> {
-    to_tags(&tags::create_tags(desired, &ctx.system_tags))
-}
-
-/// The observed `tags` attribute (system tags hidden).
-pub fn observed_tags(list: &[Tag]) -> Value {
-    tags::observed_tags(
-        list.iter()
-            .filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))),
-    )
-}
-
-/// The value of one tag.
-pub fn tag_value<'a>(list: &'a [Tag], key: &str) -> Option<&'a str> {
-    list.iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(Tag::value)
-}
-
-/// Whether the tags mark a resource as `address` (if given) of `stack`.
-pub fn owned_by(list: &[Tag], owner: &Owner, address: Option<&str>) -> bool {
-    tags::owned_by(
-        list.iter().filter_map(|t| Some((t.key()?, t.value()?))),
-        owner,
-        address,
-    )
-}
-
-/// Brings the user tags of `arn` from `prior` to `desired` with at most one
-/// TagResource and one UntagResource call.
-pub async fn sync_tags(
-    client: &Client,
-    arn: &str,
-    prior: &Attrs,
-    desired: &Attrs,
-) -> Result<(), ProviderError> {
-    let (set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
-    if !set.is_empty() {
-        client
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(to_tags(&set)))
-            .send()
-            .await
-            .map_err(ecs_err)?;
-    }
-    if !remove.is_empty() {
-        client
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(ecs_err)?;
-    }
-    Ok(())
-}
-
-/// The schema of a capacity provider strategy.
-pub fn strategy_schema() -> FieldType {
-    FieldType::list(FieldType::object([
-        (
-            "capacity_provider",
-            FieldSchema::required(FieldType::String)
-                .describe("FARGATE, FARGATE_SPOT or a provider name."),
-        ),
-        (
-            "weight",
-            FieldSchema::optional(FieldType::Number)
-                .default(0i64)
-                .describe("Relative share of tasks."),
-        ),
-        (
-            "base",
-            FieldSchema::optional(FieldType::Number)
-                .default(0i64)
-                .describe("Tasks always placed here first."),
-        ),
-    ]))
 }
 
 /// The canonical strategy: defaults filled, sorted by provider (ECS treats
@@ -190,7 +67,7 @@ pub fn normalize_strategy(v: &Value) -> Value {
                     let n = m
                         .get(key)
                         .filter(|v| !v.is_null())
-                        .map_or(Value::int(0), crate::elbv2::common::number_value);
+                        .map_or(Value::int(0), crate::normalize::number_value);
                     o.insert(key.to_string(), n);
                 }
                 Value::Map(o)
@@ -208,53 +85,6 @@ pub fn normalize_strategy(v: &Value) -> Value {
     Value::List(out)
 }
 
-/// The SDK strategy of a desired one.
-pub fn to_sdk_strategy(
-    v: Option<&Value>,
-) -> Result<Vec<CapacityProviderStrategyItem>, ProviderError> {
-    v.and_then(Value::as_list)
-        .unwrap_or_default()
-        .iter()
-        .map(|i| {
-            let n = |k: &str| {
-                i.get(k)
-                    .and_then(int_of)
-                    .and_then(|x| i32::try_from(x).ok())
-                    .unwrap_or(0)
-            };
-            CapacityProviderStrategyItem::builder()
-                .set_capacity_provider(
-                    i.get("capacity_provider")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                )
-                .weight(n("weight"))
-                .base(n("base"))
-                .build()
-                .map_err(|e| ProviderError::Invalid(format!("capacity provider strategy: {e}")))
-        })
-        .collect()
-}
-
-/// The canonical value of a described strategy.
-pub fn from_sdk_strategy(items: &[CapacityProviderStrategyItem]) -> Value {
-    normalize_strategy(&Value::List(
-        items
-            .iter()
-            .map(|i| {
-                Value::Map(BTreeMap::from([
-                    (
-                        "capacity_provider".to_string(),
-                        Value::from(i.capacity_provider()),
-                    ),
-                    ("weight".to_string(), Value::int(i64::from(i.weight()))),
-                    ("base".to_string(), Value::int(i64::from(i.base()))),
-                ]))
-            })
-            .collect(),
-    ))
-}
-
 /// The last path segment of an ECS ARN (`...:cluster/prod` -> `prod`), or
 /// the text itself when it is already a name.
 pub fn name_of(arn_or_name: &str) -> &str {
@@ -263,6 +93,58 @@ pub fn name_of(arn_or_name: &str) -> &str {
     } else {
         arn_or_name
     }
+}
+
+/// One item of a capacity provider strategy (ECS treats the strategy as a
+/// set, keyed by provider).
+#[derive(Debug, Clone, PartialEq, Eq, forge_derive::Fields)]
+pub struct StrategyItem {
+    /// FARGATE, FARGATE_SPOT or a provider name.
+    pub capacity_provider: String,
+    /// Relative share of tasks.
+    #[field(default = 0i64)]
+    pub weight: Option<i64>,
+    /// Tasks always placed here first.
+    #[field(default = 0i64)]
+    pub base: Option<i64>,
+}
+
+/// A described strategy, typed and in canonical order.
+pub fn strategy_of(items: &[CapacityProviderStrategyItem]) -> Vec<StrategyItem> {
+    let mut out: Vec<StrategyItem> = items
+        .iter()
+        .map(|i| StrategyItem {
+            capacity_provider: i.capacity_provider().to_string(),
+            weight: Some(i64::from(i.weight())),
+            base: Some(i64::from(i.base())),
+        })
+        .collect();
+    out.sort_by(|a, b| a.capacity_provider.cmp(&b.capacity_provider));
+    out
+}
+
+/// The SDK strategy of a desired one.
+pub fn sdk_strategy(
+    items: &[StrategyItem],
+) -> Result<Vec<CapacityProviderStrategyItem>, ProviderError> {
+    let n = |v: Option<i64>| v.and_then(|x| i32::try_from(x).ok()).unwrap_or(0);
+    items
+        .iter()
+        .map(|i| {
+            CapacityProviderStrategyItem::builder()
+                .capacity_provider(&i.capacity_provider)
+                .weight(n(i.weight))
+                .base(n(i.base))
+                .build()
+                .map_err(|e| ProviderError::Invalid(format!("capacity provider strategy: {e}")))
+        })
+        .collect()
+}
+
+/// The key/value pairs of ECS tags (a tag without a value reads as "").
+pub fn tag_pairs(list: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    list.iter()
+        .filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))
 }
 
 #[cfg(test)]
@@ -292,9 +174,10 @@ mod tests {
             {"capacity_provider": "FARGATE_SPOT", "weight": 3},
             {"capacity_provider": "FARGATE", "weight": 1, "base": 1},
         ])));
-        let sdk = to_sdk_strategy(Some(&a)).unwrap();
+        let typed = <Vec<StrategyItem> as forge_core::fields::FieldValue>::from_value(&a).unwrap();
+        let sdk = sdk_strategy(&typed).unwrap();
         assert_eq!(sdk[0].capacity_provider(), "FARGATE");
-        assert_eq!(from_sdk_strategy(&sdk), a);
+        assert_eq!(strategy_of(&sdk), typed);
         assert_eq!(a.as_list().unwrap()[1].get("base"), Some(&Value::int(0)));
         assert_eq!(normalize_strategy(&Value::Null), Value::List(vec![]));
     }

@@ -10,7 +10,7 @@
 //! maps), port mappings sorted by port, empty optional lists dropped,
 //! containers sorted by name.
 
-use crate::elbv2::common::{int_of, number_value, text_value};
+use crate::normalize::{number_value, text_value};
 use aws_sdk_ecs::types::{
     ApplicationProtocol, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration,
     LogDriver, PortMapping, Secret, TransportProtocol,
@@ -415,7 +415,7 @@ fn opt_str(v: &Value, key: &str) -> Option<String> {
 
 fn opt_i32(v: &Value, key: &str) -> Option<i32> {
     v.get(key)
-        .and_then(int_of)
+        .and_then(|n| <i64 as forge_core::fields::FieldValue>::from_value(n).ok())
         .and_then(|i| i32::try_from(i).ok())
 }
 
@@ -639,6 +639,23 @@ pub fn from_sdk_container(c: &ContainerDefinition, awsvpc: bool) -> Value {
         ("docker_labels".to_string(), labels),
     ]);
     normalize_container(&Value::Map(raw), awsvpc)
+}
+
+/// One container definition as a typed field: the object schema of
+/// [`container_schema`], the value kept as the model above reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Container(pub Value);
+
+impl forge_core::fields::FieldValue for Container {
+    fn field_type() -> FieldType {
+        container_schema()
+    }
+    fn from_value(value: &Value) -> Result<Self, forge_core::fields::FieldError> {
+        Ok(Container(value.clone()))
+    }
+    fn to_value(&self) -> Value {
+        self.0.clone()
+    }
 }
 
 #[cfg(test)]

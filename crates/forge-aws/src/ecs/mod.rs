@@ -1,6 +1,6 @@
 //! ECS kinds: clusters, task definitions and services. One file per kind;
-//! the client, tags and capacity provider strategies in [`common`], the
-//! container definition model in [`container`].
+//! the service, its tag calls and capacity provider strategies in
+//! [`common`], the container definition model in [`container`].
 
 pub mod cluster;
 pub mod common;
@@ -8,25 +8,63 @@ pub mod container;
 pub mod service;
 pub mod task_definition;
 
-pub use cluster::ClusterProvider;
-pub use service::ServiceProvider;
-pub use task_definition::TaskDefinitionProvider;
+pub use cluster::ClusterKind;
+pub use service::ServiceKind;
+pub use task_definition::TaskDefinitionKind;
 
-use crate::kind::{ArnShape, Registrar};
-use std::sync::Arc;
+use crate::kind::{Registrar, Service, TagApi};
+use aws_config::SdkConfig;
+use aws_sdk_ecs::Client;
+use forge_engine::ProviderError;
+use std::collections::BTreeMap;
+
+/// The ECS service.
+pub struct Ecs;
+
+impl Service for Ecs {
+    type Client = Client;
+    const NAME: &'static str = "ecs";
+    /// ECS's control plane throttles mutating calls at a few per second per
+    /// action.
+    const CONCURRENCY: usize = 10;
+
+    fn make_client(config: &SdkConfig) -> Client {
+        Client::new(config)
+    }
+}
+
+/// ECS tags clusters, services and task definitions by ARN.
+impl TagApi for Ecs {
+    async fn tag(
+        client: &Client,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        client
+            .tag_resource()
+            .resource_arn(resource)
+            .set_tags(Some(common::to_tags(tags)))
+            .send()
+            .await
+            .map_err(Ecs::err)?;
+        Ok(())
+    }
+
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+        client
+            .untag_resource()
+            .resource_arn(resource)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(Ecs::err)?;
+        Ok(())
+    }
+}
 
 /// Registers every ECS kind.
 pub fn register(r: &mut Registrar) {
-    r.provider(
-        Arc::new(ClusterProvider::new(r.clients().clone())),
-        &[ArnShape::arn("ecs", "cluster/")],
-    );
-    r.provider(
-        Arc::new(TaskDefinitionProvider::new(r.clients().clone())),
-        &[],
-    );
-    r.provider(
-        Arc::new(ServiceProvider::new(r.clients().clone())),
-        &[ArnShape::arn("ecs", "service/")],
-    );
+    r.kind::<ClusterKind>();
+    r.kind::<TaskDefinitionKind>();
+    r.kind::<ServiceKind>();
 }

@@ -21,31 +21,26 @@
 //! Observe cost: one DescribeServices (tags included) per cluster per 10
 //! services (the API's limit per call).
 
+use super::Ecs;
 use super::common::{
-    self, CONCURRENCY, EcsBase, ecs_err, from_sdk_strategy, name_of, normalize_strategy,
-    observed_tags, strategy_schema, to_sdk_strategy,
+    StrategyItem, delete_result, is_gone, name_of, normalize_strategy, sdk_strategy, strategy_of,
+    tag_pairs, to_tags,
 };
-use crate::attrs::attrs;
-use crate::attrs::{opt_bool, opt_i64, opt_str, req_str, str_or_null, str_set};
-use crate::clients::AwsClients;
-use crate::elbv2::common::{int_of, number_value};
-use crate::normalize::normalize_common;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service as _, sync_tags};
+use crate::normalize::number_value;
 use crate::paging::{collect_pages, for_chunks};
-use crate::tags::tags_field;
+use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
     LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceField,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::Owner;
-use forge_engine::diff::values_equal;
-use forge_engine::{
-    Created, FieldChange, ObserveCtx, Provider, ProviderError, Readiness, ResourceCtx,
-};
+use forge_core::fields::Tags;
+use forge_core::{Attrs, Value};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Services per DescribeServices call (the API's limit).
@@ -54,21 +49,120 @@ const BATCH: usize = 10;
 /// The longest client token ECS accepts.
 const MAX_CLIENT_TOKEN: usize = 36;
 
-/// The `aws.ecs.service` provider.
-pub struct ServiceProvider {
-    base: EcsBase,
-    schema: KindSchema,
+/// The fields of `aws.ecs.service`.
+#[derive(Debug, Clone, PartialEq, Fields)]
+pub struct ServiceFields {
+    /// Service name, unique in the cluster.
+    #[field(force_new)]
+    pub service_name: String,
+    /// Cluster ARN or name.
+    #[field(force_new, normalize = name_value)]
+    pub cluster: String,
+    /// Task definition ARN or family:revision.
+    #[field(normalize = name_value)]
+    pub task_definition: String,
+    /// Tasks to keep running.
+    #[field(normalize = number_value)]
+    pub desired_count: i64,
+    /// FARGATE; leave unset when giving a capacity provider strategy.
+    #[field(optional_computed, force_new)]
+    pub launch_type: Option<String>,
+    /// FARGATE / FARGATE_SPOT weights and bases.
+    #[field(optional_computed, normalize = normalize_strategy)]
+    pub capacity_provider_strategy: Option<Vec<StrategyItem>>,
+    /// Fargate platform version (LATEST).
+    #[field(optional_computed)]
+    pub platform_version: Option<String>,
+    /// awsvpc networking of the tasks.
+    #[field(normalize = normalize_network)]
+    pub network_configuration: Option<Network>,
+    /// Target groups the tasks are registered in (a set).
+    #[field(default = Value::List(Vec::new()), normalize = normalize_load_balancers)]
+    pub load_balancers: Option<Vec<Balancer>>,
+    /// Rolling deployment settings.
+    #[field(default = default_deployment(), normalize = normalize_deployment)]
+    pub deployment_configuration: Option<Deployment>,
+    /// Seconds to ignore load balancer health checks after start.
+    #[field(optional_computed, normalize = number_value)]
+    pub health_check_grace_period_seconds: Option<i64>,
+    /// Allow ECS Exec.
+    #[field(default = false)]
+    pub enable_execute_command: Option<bool>,
+    /// Tag tasks with cluster/service.
+    #[field(default = false)]
+    pub enable_ecs_managed_tags: Option<bool>,
+    /// SERVICE, TASK_DEFINITION or NONE.
+    #[field(default = "NONE")]
+    pub propagate_tags: Option<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
+    pub tags: Tags,
+    /// The service's ARN (= id).
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// ACTIVE, DRAINING or INACTIVE.
+    #[field(computed)]
+    pub status: Option<String>,
+    /// Tasks running now.
+    #[field(computed)]
+    pub running_count: Option<i64>,
+    /// The primary deployment's rollout state.
+    #[field(computed)]
+    pub rollout_state: Option<String>,
+    /// Deployments in progress or active.
+    #[field(computed)]
+    pub deployment_count: Option<i64>,
 }
 
-impl ServiceProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        ServiceProvider {
-            base: EcsBase::new(clients),
-            schema: schema(),
-        }
-    }
+/// The awsvpc networking of a service's tasks.
+#[derive(Debug, Clone, PartialEq, Fields)]
+pub struct Network {
+    /// Subnet ids (a set).
+    pub subnets: Vec<String>,
+    /// Security group ids (a set).
+    pub security_groups: Vec<String>,
+    /// ENABLED or DISABLED (default).
+    #[field(default = "DISABLED")]
+    pub assign_public_ip: Option<String>,
 }
+
+/// A target group a service's tasks are registered in.
+#[derive(Debug, Clone, PartialEq, Fields)]
+pub struct Balancer {
+    /// Target group to register tasks in.
+    pub target_group_arn: String,
+    /// Container receiving traffic.
+    pub container_name: String,
+    /// Its port.
+    pub container_port: i64,
+}
+
+/// Rolling deployment settings.
+#[derive(Debug, Clone, PartialEq, Fields)]
+pub struct Deployment {
+    /// Deployment circuit breaker.
+    pub deployment_circuit_breaker: Option<Breaker>,
+    /// Upper task limit during deployments (%).
+    #[field(default = 200i64)]
+    pub maximum_percent: Option<i64>,
+    /// Lower healthy task limit during deployments (%).
+    #[field(default = 100i64)]
+    pub minimum_healthy_percent: Option<i64>,
+}
+
+/// The deployment circuit breaker.
+#[derive(Debug, Clone, PartialEq, Fields)]
+pub struct Breaker {
+    /// Stop failing deployments.
+    #[field(default = false)]
+    pub enable: Option<bool>,
+    /// Roll back a failed deployment.
+    #[field(default = false)]
+    pub rollback: Option<bool>,
+}
+
+/// The `aws.ecs.service` kind.
+#[derive(Default)]
+pub struct ServiceKind;
 
 fn default_deployment() -> Value {
     Value::from_json(&serde_json::json!({
@@ -76,179 +170,6 @@ fn default_deployment() -> Value {
         "maximum_percent": 200,
         "minimum_healthy_percent": 100,
     }))
-}
-
-/// The schema of `aws.ecs.service`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ecs.service",
-        "An ECS service keeping tasks of a task definition running.",
-        [
-            (
-                "service_name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("Service name, unique in the cluster."),
-            ),
-            (
-                "cluster",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("Cluster ARN or name."),
-            ),
-            (
-                "task_definition",
-                FieldSchema::required(FieldType::String)
-                    .describe("Task definition ARN or family:revision."),
-            ),
-            (
-                "desired_count",
-                FieldSchema::required(FieldType::Number).describe("Tasks to keep running."),
-            ),
-            (
-                "launch_type",
-                FieldSchema::optional_computed(FieldType::String)
-                    .force_new()
-                    .describe("FARGATE; leave unset when giving a capacity provider strategy."),
-            ),
-            (
-                "capacity_provider_strategy",
-                FieldSchema::optional_computed(strategy_schema())
-                    .describe("FARGATE / FARGATE_SPOT weights and bases."),
-            ),
-            (
-                "platform_version",
-                FieldSchema::optional_computed(FieldType::String)
-                    .describe("Fargate platform version (LATEST)."),
-            ),
-            (
-                "network_configuration",
-                FieldSchema::optional(FieldType::object([
-                    (
-                        "subnets",
-                        FieldSchema::required(FieldType::list(FieldType::String))
-                            .describe("Subnet ids (a set)."),
-                    ),
-                    (
-                        "security_groups",
-                        FieldSchema::required(FieldType::list(FieldType::String))
-                            .describe("Security group ids (a set)."),
-                    ),
-                    (
-                        "assign_public_ip",
-                        FieldSchema::optional(FieldType::String)
-                            .default("DISABLED")
-                            .describe("ENABLED or DISABLED (default)."),
-                    ),
-                ]))
-                .describe("awsvpc networking of the tasks."),
-            ),
-            (
-                "load_balancers",
-                FieldSchema::optional(FieldType::list(FieldType::object([
-                    (
-                        "target_group_arn",
-                        FieldSchema::required(FieldType::String)
-                            .describe("Target group to register tasks in."),
-                    ),
-                    (
-                        "container_name",
-                        FieldSchema::required(FieldType::String)
-                            .describe("Container receiving traffic."),
-                    ),
-                    (
-                        "container_port",
-                        FieldSchema::required(FieldType::Number).describe("Its port."),
-                    ),
-                ])))
-                .default(Value::List(Vec::new()))
-                .describe("Target groups the tasks are registered in (a set)."),
-            ),
-            (
-                "deployment_configuration",
-                FieldSchema::optional(FieldType::object([
-                    (
-                        "deployment_circuit_breaker",
-                        FieldSchema::optional(FieldType::object([
-                            (
-                                "enable",
-                                FieldSchema::optional(FieldType::Bool)
-                                    .default(false)
-                                    .describe("Stop failing deployments."),
-                            ),
-                            (
-                                "rollback",
-                                FieldSchema::optional(FieldType::Bool)
-                                    .default(false)
-                                    .describe("Roll back a failed deployment."),
-                            ),
-                        ]))
-                        .describe("Deployment circuit breaker."),
-                    ),
-                    (
-                        "maximum_percent",
-                        FieldSchema::optional(FieldType::Number)
-                            .default(200i64)
-                            .describe("Upper task limit during deployments (%)."),
-                    ),
-                    (
-                        "minimum_healthy_percent",
-                        FieldSchema::optional(FieldType::Number)
-                            .default(100i64)
-                            .describe("Lower healthy task limit during deployments (%)."),
-                    ),
-                ]))
-                .default(default_deployment())
-                .describe("Rolling deployment settings."),
-            ),
-            (
-                "health_check_grace_period_seconds",
-                FieldSchema::optional_computed(FieldType::Number)
-                    .describe("Seconds to ignore load balancer health checks after start."),
-            ),
-            (
-                "enable_execute_command",
-                FieldSchema::optional(FieldType::Bool)
-                    .default(false)
-                    .describe("Allow ECS Exec."),
-            ),
-            (
-                "enable_ecs_managed_tags",
-                FieldSchema::optional(FieldType::Bool)
-                    .default(false)
-                    .describe("Tag tasks with cluster/service."),
-            ),
-            (
-                "propagate_tags",
-                FieldSchema::optional(FieldType::String)
-                    .default("NONE")
-                    .describe("SERVICE, TASK_DEFINITION or NONE."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The service's ARN (= id)."),
-            ),
-            (
-                "status",
-                FieldSchema::computed(FieldType::String).describe("ACTIVE, DRAINING or INACTIVE."),
-            ),
-            (
-                "running_count",
-                FieldSchema::computed(FieldType::Number).describe("Tasks running now."),
-            ),
-            (
-                "rollout_state",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The primary deployment's rollout state."),
-            ),
-            (
-                "deployment_count",
-                FieldSchema::computed(FieldType::Number)
-                    .describe("Deployments in progress or active."),
-            ),
-        ],
-    )
 }
 
 /// The cluster part of a service ARN (`...:service/prod/api` -> `prod`);
@@ -357,128 +278,74 @@ fn name_value(v: &Value) -> Value {
     }
 }
 
-fn service_attrs(s: &Service) -> Attrs {
-    let arn = s.service_arn().unwrap_or_default();
+fn sorted(items: &[String]) -> Vec<String> {
+    let mut items = items.to_vec();
+    items.sort();
+    items.dedup();
+    items
+}
+
+fn fields(s: &Service) -> ServiceFields {
+    let text = |v: Option<&str>| v.map(str::to_string);
     let network = s
         .network_configuration()
         .and_then(|n| n.awsvpc_configuration())
-        .map_or(Value::Null, |a| {
-            Value::Map(BTreeMap::from([
-                (
-                    "subnets".to_string(),
-                    str_set(a.subnets().iter().map(String::as_str)),
-                ),
-                (
-                    "security_groups".to_string(),
-                    str_set(a.security_groups().iter().map(String::as_str)),
-                ),
-                (
-                    "assign_public_ip".to_string(),
-                    str_or_null(a.assign_public_ip().map(|p| p.as_str())),
-                ),
-            ]))
+        .map(|a| Network {
+            subnets: sorted(a.subnets()),
+            security_groups: sorted(a.security_groups()),
+            assign_public_ip: text(a.assign_public_ip().map(|p| p.as_str())),
         });
     let lbs = s
         .load_balancers()
         .iter()
-        .map(|l| {
-            Value::Map(BTreeMap::from([
-                (
-                    "target_group_arn".to_string(),
-                    str_or_null(l.target_group_arn()),
-                ),
-                (
-                    "container_name".to_string(),
-                    str_or_null(l.container_name()),
-                ),
-                (
-                    "container_port".to_string(),
-                    crate::attrs::int_or_null(l.container_port()),
-                ),
-            ]))
+        .map(|l| Balancer {
+            target_group_arn: l.target_group_arn().unwrap_or_default().to_string(),
+            container_name: l.container_name().unwrap_or_default().to_string(),
+            container_port: l.container_port().map_or(0, i64::from),
         })
         .collect();
-    let deployment = s.deployment_configuration().map_or(Value::Null, |d| {
-        let mut m = BTreeMap::new();
-        if let Some(cb) = d.deployment_circuit_breaker() {
-            m.insert(
-                "deployment_circuit_breaker".to_string(),
-                Value::Map(BTreeMap::from([
-                    ("enable".to_string(), Value::Bool(cb.enable())),
-                    ("rollback".to_string(), Value::Bool(cb.rollback())),
-                ])),
-            );
-        }
-        if let Some(p) = d.maximum_percent() {
-            m.insert("maximum_percent".to_string(), Value::int(i64::from(p)));
-        }
-        if let Some(p) = d.minimum_healthy_percent() {
-            m.insert(
-                "minimum_healthy_percent".to_string(),
-                Value::int(i64::from(p)),
-            );
-        }
-        Value::Map(m)
+    let deployment = s.deployment_configuration().map(|d| Deployment {
+        deployment_circuit_breaker: d.deployment_circuit_breaker().map(|cb| Breaker {
+            enable: Some(cb.enable()),
+            rollback: Some(cb.rollback()),
+        }),
+        maximum_percent: d.maximum_percent().map(i64::from),
+        minimum_healthy_percent: d.minimum_healthy_percent().map(i64::from),
     });
     let primary = s
         .deployments()
         .iter()
         .find(|d| d.status() == Some("PRIMARY"));
-    attrs([
-        ("id", arn.into()),
-        ("arn", arn.into()),
-        ("service_name", str_or_null(s.service_name())),
-        (
-            "cluster",
-            s.cluster_arn()
-                .map_or(Value::Null, |c| Value::from(name_of(c))),
+    ServiceFields {
+        service_name: s.service_name().unwrap_or_default().to_string(),
+        cluster: s.cluster_arn().map(name_of).unwrap_or_default().to_string(),
+        task_definition: s
+            .task_definition()
+            .map(name_of)
+            .unwrap_or_default()
+            .to_string(),
+        desired_count: i64::from(s.desired_count()),
+        launch_type: text(s.launch_type().map(|l| l.as_str())),
+        capacity_provider_strategy: Some(strategy_of(s.capacity_provider_strategy())),
+        platform_version: text(s.platform_version()),
+        network_configuration: network,
+        load_balancers: Some(lbs),
+        deployment_configuration: deployment,
+        health_check_grace_period_seconds: s.health_check_grace_period_seconds().map(i64::from),
+        enable_execute_command: Some(s.enable_execute_command()),
+        enable_ecs_managed_tags: Some(s.enable_ecs_managed_tags()),
+        propagate_tags: Some(
+            s.propagate_tags()
+                .map_or("NONE", |p| p.as_str())
+                .to_string(),
         ),
-        (
-            "task_definition",
-            s.task_definition()
-                .map_or(Value::Null, |t| Value::from(name_of(t))),
-        ),
-        ("desired_count", Value::int(i64::from(s.desired_count()))),
-        (
-            "launch_type",
-            str_or_null(s.launch_type().map(|l| l.as_str())),
-        ),
-        (
-            "capacity_provider_strategy",
-            from_sdk_strategy(s.capacity_provider_strategy()),
-        ),
-        ("platform_version", str_or_null(s.platform_version())),
-        ("network_configuration", network),
-        ("load_balancers", Value::List(lbs)),
-        ("deployment_configuration", deployment),
-        (
-            "health_check_grace_period_seconds",
-            crate::attrs::int_or_null(s.health_check_grace_period_seconds()),
-        ),
-        (
-            "enable_execute_command",
-            Value::Bool(s.enable_execute_command()),
-        ),
-        (
-            "enable_ecs_managed_tags",
-            Value::Bool(s.enable_ecs_managed_tags()),
-        ),
-        (
-            "propagate_tags",
-            Value::from(s.propagate_tags().map_or("NONE", |p| p.as_str())),
-        ),
-        ("tags", observed_tags(s.tags())),
-        ("status", str_or_null(s.status())),
-        ("running_count", Value::int(i64::from(s.running_count()))),
-        (
-            "rollout_state",
-            str_or_null(primary.and_then(|d| d.rollout_state()).map(|r| r.as_str())),
-        ),
-        (
-            "deployment_count",
-            Value::int(i64::try_from(s.deployments().len()).unwrap_or(i64::MAX)),
-        ),
-    ])
+        tags: tags::observed_map(tag_pairs(s.tags())),
+        arn: text(s.service_arn()),
+        status: text(s.status()),
+        running_count: Some(i64::from(s.running_count())),
+        rollout_state: text(primary.and_then(|d| d.rollout_state()).map(|r| r.as_str())),
+        deployment_count: Some(i64::try_from(s.deployments().len()).unwrap_or(i64::MAX)),
+    }
 }
 
 fn alive(s: &Service) -> bool {
@@ -506,11 +373,11 @@ async fn describe(client: &Client, arns: &[String]) -> Result<Vec<Service>, Prov
                 .include(ServiceField::Tags)
                 .send()
                 .await
-                .map_err(ecs_err)
+                .map_err(Ecs::err)
             {
                 Ok(o) => Ok(o.services.unwrap_or_default()),
                 // The whole cluster is gone, and its services with it.
-                Err(e) if common::is_gone(&e) => Ok(Vec::new()),
+                Err(e) if is_gone(&e) => Ok(Vec::new()),
                 Err(e) => Err(e),
             }
         })
@@ -520,56 +387,18 @@ async fn describe(client: &Client, arns: &[String]) -> Result<Vec<Service>, Prov
     Ok(out)
 }
 
-async fn observe_services(
-    client: &Client,
-    arns: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let services = describe(client, arns).await?;
-    Ok(services
-        .iter()
-        .filter_map(|s| Some((s.service_arn()?.to_string(), service_attrs(s))))
-        .collect())
+fn to_i32(v: Option<i64>) -> Option<i32> {
+    v.and_then(|i| i32::try_from(i).ok())
 }
 
-async fn observe_one(client: &Client, arn: &str) -> Result<Attrs, ProviderError> {
-    observe_services(client, &[arn.to_string()])
-        .await?
-        .remove(arn)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("service {arn} not visible yet"),
-        })
-}
-
-fn to_i32(v: Option<&Value>) -> Option<i32> {
-    v.and_then(int_of).and_then(|i| i32::try_from(i).ok())
-}
-
-fn sdk_network(desired: &Attrs) -> Result<Option<NetworkConfiguration>, ProviderError> {
-    let Some(n) = desired
-        .get("network_configuration")
-        .filter(|v| !v.is_null())
-    else {
+fn sdk_network(n: Option<&Network>) -> Result<Option<NetworkConfiguration>, ProviderError> {
+    let Some(n) = n else {
         return Ok(None);
     };
-    let list = |k: &str| -> Vec<String> {
-        n.get(k)
-            .and_then(Value::as_list)
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let vpc = AwsVpcConfiguration::builder()
-        .set_subnets(Some(list("subnets")))
-        .set_security_groups(Some(list("security_groups")))
-        .set_assign_public_ip(
-            n.get("assign_public_ip")
-                .and_then(Value::as_str)
-                .map(AssignPublicIp::from),
-        )
+        .set_subnets(Some(n.subnets.clone()))
+        .set_security_groups(Some(n.security_groups.clone()))
+        .set_assign_public_ip(n.assign_public_ip.as_deref().map(AssignPublicIp::from))
         .build()
         .map_err(|e| ProviderError::Invalid(format!("network_configuration: {e}")))?;
     Ok(Some(
@@ -579,174 +408,156 @@ fn sdk_network(desired: &Attrs) -> Result<Option<NetworkConfiguration>, Provider
     ))
 }
 
-fn sdk_load_balancers(desired: &Attrs) -> Vec<LoadBalancer> {
-    desired
-        .get("load_balancers")
-        .and_then(Value::as_list)
-        .unwrap_or_default()
+fn sdk_load_balancers(lbs: Option<&[Balancer]>) -> Vec<LoadBalancer> {
+    lbs.unwrap_or_default()
         .iter()
         .map(|l| {
             LoadBalancer::builder()
-                .set_target_group_arn(
-                    l.get("target_group_arn")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                )
-                .set_container_name(
-                    l.get("container_name")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                )
-                .set_container_port(to_i32(l.get("container_port")))
+                .target_group_arn(&l.target_group_arn)
+                .container_name(&l.container_name)
+                .set_container_port(to_i32(Some(l.container_port)))
                 .build()
         })
         .collect()
 }
 
-fn sdk_deployment(desired: &Attrs) -> DeploymentConfiguration {
-    let d = normalize_deployment(
-        desired
-            .get("deployment_configuration")
-            .unwrap_or(&Value::Null),
-    );
-    let cb = d.get("deployment_circuit_breaker");
-    let flag = |k: &str| {
-        cb.and_then(|c| c.get(k))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    };
+fn sdk_deployment(d: Option<&Deployment>) -> DeploymentConfiguration {
+    let cb = d.and_then(|d| d.deployment_circuit_breaker.as_ref());
+    let flag = |f: fn(&Breaker) -> Option<bool>| cb.and_then(f).unwrap_or(false);
     DeploymentConfiguration::builder()
         .deployment_circuit_breaker(
             DeploymentCircuitBreaker::builder()
-                .enable(flag("enable"))
-                .rollback(flag("rollback"))
+                .enable(flag(|b| b.enable))
+                .rollback(flag(|b| b.rollback))
                 .build(),
         )
-        .set_maximum_percent(to_i32(d.get("maximum_percent")))
-        .set_minimum_healthy_percent(to_i32(d.get("minimum_healthy_percent")))
+        .set_maximum_percent(to_i32(Some(
+            d.and_then(|d| d.maximum_percent).unwrap_or(200),
+        )))
+        .set_minimum_healthy_percent(to_i32(Some(
+            d.and_then(|d| d.minimum_healthy_percent).unwrap_or(100),
+        )))
         .build()
 }
 
 /// The fields an UpdateService must carry to go from `prior` to `desired`
-/// (pure; each listed field is sent, the rest left out).
-pub fn update_fields(prior: &Attrs, desired: &Attrs) -> Vec<&'static str> {
-    const UPDATABLE: [&str; 11] = [
+/// (pure; each listed field is sent, the rest left out: an unset optional
+/// field is left as it is).
+pub fn update_fields(prior: &ServiceFields, desired: &ServiceFields) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut check = |name: &'static str, set: bool, differs: bool| {
+        if set && differs {
+            out.push(name);
+        }
+    };
+    let (p, d) = (prior, desired);
+    check(
         "task_definition",
-        "desired_count",
-        "capacity_provider_strategy",
-        "platform_version",
-        "network_configuration",
-        "load_balancers",
-        "deployment_configuration",
-        "health_check_grace_period_seconds",
-        "enable_execute_command",
-        "enable_ecs_managed_tags",
-        "propagate_tags",
-    ];
-    UPDATABLE
-        .into_iter()
-        .filter(|k| match (prior.get(*k), desired.get(*k)) {
-            (_, None) | (_, Some(Value::Null)) => false,
-            (Some(a), Some(b)) => !values_equal(a, b),
-            (None, Some(_)) => true,
-        })
-        .collect()
+        true,
+        p.task_definition != d.task_definition,
+    );
+    check("desired_count", true, p.desired_count != d.desired_count);
+    macro_rules! optional {
+        ($($f:ident),*) => {$(
+            check(stringify!($f), d.$f.is_some(), p.$f != d.$f);
+        )*};
+    }
+    optional!(
+        capacity_provider_strategy,
+        platform_version,
+        network_configuration,
+        load_balancers,
+        deployment_configuration,
+        health_check_grace_period_seconds,
+        enable_execute_command,
+        enable_ecs_managed_tags,
+        propagate_tags
+    );
+    out
+}
+
+/// Readiness from the observed rollout state (see the module docs).
+pub fn service_readiness(observed: &ServiceFields) -> Readiness {
+    match observed.rollout_state.as_deref() {
+        Some("IN_PROGRESS") => Readiness::Pending("deployment IN_PROGRESS".into()),
+        Some("FAILED") => Readiness::Failed("deployment FAILED (circuit breaker)".into()),
+        Some(_) => Readiness::Ready,
+        None => match observed.deployment_count {
+            Some(n) if n > 1 => Readiness::Pending(format!("{n} deployments active")),
+            _ => Readiness::Ready,
+        },
+    }
 }
 
 #[async_trait]
-impl Provider for ServiceProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
-
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
+impl Kind for ServiceKind {
+    const KIND: &'static str = "aws.ecs.service";
+    const DESCRIPTION: &'static str = "An ECS service keeping tasks of a task definition running.";
+    const ARN: Option<ArnShape> = Some(ArnShape::arn("ecs", "service/"));
+    type Service = Ecs;
+    type Fields = ServiceFields;
 
     fn poll_interval(&self) -> Duration {
         Duration::from_secs(15)
     }
 
-    fn ready_timeout(&self) -> Duration {
-        Duration::from_secs(30 * 60)
-    }
-
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        for key in ["cluster", "task_definition"] {
-            if let Some(v) = attrs.get_mut(key) {
-                *v = name_value(v);
-            }
-        }
-        for key in ["desired_count", "health_check_grace_period_seconds"] {
-            if let Some(v) = attrs.get_mut(key) {
-                *v = number_value(v);
-            }
-        }
-        if let Some(v) = attrs.get_mut("capacity_provider_strategy")
-            && !v.is_null()
+    /// Unset deployment settings are AWS's defaults.
+    fn normalize(&self, attrs: &mut Attrs) {
+        if attrs
+            .get("deployment_configuration")
+            .is_none_or(Value::is_null)
         {
-            *v = normalize_strategy(v);
+            attrs.insert("deployment_configuration".into(), default_deployment());
         }
-        if let Some(v) = attrs.get_mut("network_configuration") {
-            *v = normalize_network(v);
-        }
-        let lbs = normalize_load_balancers(attrs.get("load_balancers").unwrap_or(&Value::Null));
-        attrs.insert("load_balancers".into(), lbs);
-        let dep = normalize_deployment(
-            attrs
-                .get("deployment_configuration")
-                .unwrap_or(&Value::Null),
-        );
-        attrs.insert("deployment_configuration".into(), dep);
-        normalize_common(&self.schema, &mut attrs);
-        attrs
     }
 
-    async fn observe(
+    fn readiness(&self, observed: &ServiceFields) -> Readiness {
+        service_readiness(observed)
+    }
+
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_services(&client, ids).await
+    ) -> Result<BTreeMap<String, ServiceFields>, ProviderError> {
+        Ok(describe(client, ids)
+            .await?
+            .iter()
+            .filter_map(|s| Some((s.service_arn()?.to_string(), fields(s))))
+            .collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        d: &ServiceFields,
         token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let strategy = to_sdk_strategy(desired.get("capacity_provider_strategy"))?;
-        let lbs = sdk_load_balancers(desired);
+    ) -> Result<Made<ServiceFields>, ProviderError> {
+        let strategy = sdk_strategy(d.capacity_provider_strategy.as_deref().unwrap_or_default())?;
+        let lbs = sdk_load_balancers(d.load_balancers.as_deref());
         let out = client
             .create_service()
-            .cluster(req_str(desired, "cluster")?)
-            .service_name(req_str(desired, "service_name")?)
-            .task_definition(req_str(desired, "task_definition")?)
-            .desired_count(to_i32(desired.get("desired_count")).unwrap_or(0))
+            .cluster(&d.cluster)
+            .service_name(&d.service_name)
+            .task_definition(&d.task_definition)
+            .desired_count(to_i32(Some(d.desired_count)).unwrap_or(0))
             .client_token(token.chars().take(MAX_CLIENT_TOKEN).collect::<String>())
-            .set_launch_type(opt_str(desired, "launch_type").map(LaunchType::from))
-            .set_capacity_provider_strategy(if strategy.is_empty() {
-                None
-            } else {
-                Some(strategy)
-            })
-            .set_platform_version(opt_str(desired, "platform_version").map(str::to_string))
-            .set_network_configuration(sdk_network(desired)?)
-            .set_load_balancers(if lbs.is_empty() { None } else { Some(lbs) })
-            .deployment_configuration(sdk_deployment(desired))
-            .set_health_check_grace_period_seconds(to_i32(
-                desired.get("health_check_grace_period_seconds"),
-            ))
-            .set_enable_execute_command(opt_bool(desired, "enable_execute_command"))
-            .set_enable_ecs_managed_tags(opt_bool(desired, "enable_ecs_managed_tags"))
-            .set_propagate_tags(opt_str(desired, "propagate_tags").map(PropagateTags::from))
-            .set_tags(Some(common::create_tags(desired, ctx)))
+            .set_launch_type(d.launch_type.as_deref().map(LaunchType::from))
+            .set_capacity_provider_strategy((!strategy.is_empty()).then_some(strategy))
+            .set_platform_version(d.platform_version.clone())
+            .set_network_configuration(sdk_network(d.network_configuration.as_ref())?)
+            .set_load_balancers((!lbs.is_empty()).then_some(lbs))
+            .deployment_configuration(sdk_deployment(d.deployment_configuration.as_ref()))
+            .set_health_check_grace_period_seconds(to_i32(d.health_check_grace_period_seconds))
+            .set_enable_execute_command(d.enable_execute_command)
+            .set_enable_ecs_managed_tags(d.enable_ecs_managed_tags)
+            .set_propagate_tags(d.propagate_tags.as_deref().map(PropagateTags::from))
+            .set_tags(Some(to_tags(&tags::with_system(&d.tags, &ctx.system_tags))))
             .send()
             .await
-            .map_err(ecs_err)?;
+            .map_err(Ecs::err)?;
         let arn = out
             .service()
             .and_then(|s| s.service_arn())
@@ -754,78 +565,76 @@ impl Provider for ServiceProvider {
                 message: "CreateService returned no ARN".into(),
             })?
             .to_string();
-        let attrs = observe_one(&client, &arn).await?;
-        Ok(Created { id: arn, attrs })
+        let fields = self.read_back(client, ctx, &arn).await?;
+        Ok(Made { id: arn, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &ServiceFields,
+        d: &ServiceFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let fields = update_fields(prior, desired);
+    ) -> Result<ServiceFields, ProviderError> {
+        let fields = update_fields(prior, d);
         if !fields.is_empty() {
             let has = |k: &str| fields.contains(&k);
             let mut call = client.update_service().cluster(cluster_of(id)).service(id);
             if has("task_definition") {
-                call = call
-                    .set_task_definition(opt_str(desired, "task_definition").map(str::to_string));
+                call = call.task_definition(&d.task_definition);
             }
             if has("desired_count") {
-                call = call.set_desired_count(to_i32(desired.get("desired_count")));
+                call = call.set_desired_count(to_i32(Some(d.desired_count)));
             }
             if has("capacity_provider_strategy") {
-                call = call.set_capacity_provider_strategy(Some(to_sdk_strategy(
-                    desired.get("capacity_provider_strategy"),
-                )?));
+                let strategy = d.capacity_provider_strategy.as_deref().unwrap_or_default();
+                call = call.set_capacity_provider_strategy(Some(sdk_strategy(strategy)?));
             }
             if has("platform_version") {
-                call = call
-                    .set_platform_version(opt_str(desired, "platform_version").map(str::to_string));
+                call = call.set_platform_version(d.platform_version.clone());
             }
             if has("network_configuration") {
-                call = call.set_network_configuration(sdk_network(desired)?);
+                call =
+                    call.set_network_configuration(sdk_network(d.network_configuration.as_ref())?);
             }
             if has("load_balancers") {
-                call = call.set_load_balancers(Some(sdk_load_balancers(desired)));
+                call =
+                    call.set_load_balancers(Some(sdk_load_balancers(d.load_balancers.as_deref())));
             }
             if has("deployment_configuration") {
-                call = call.deployment_configuration(sdk_deployment(desired));
+                call = call
+                    .deployment_configuration(sdk_deployment(d.deployment_configuration.as_ref()));
             }
             if has("health_check_grace_period_seconds") {
                 call = call.set_health_check_grace_period_seconds(to_i32(
-                    desired.get("health_check_grace_period_seconds"),
+                    d.health_check_grace_period_seconds,
                 ));
             }
             if has("enable_execute_command") {
-                call = call.set_enable_execute_command(opt_bool(desired, "enable_execute_command"));
+                call = call.set_enable_execute_command(d.enable_execute_command);
             }
             if has("enable_ecs_managed_tags") {
-                call =
-                    call.set_enable_ecs_managed_tags(opt_bool(desired, "enable_ecs_managed_tags"));
+                call = call.set_enable_ecs_managed_tags(d.enable_ecs_managed_tags);
             }
             if has("propagate_tags") {
-                call = call.set_propagate_tags(
-                    opt_str(desired, "propagate_tags").map(PropagateTags::from),
-                );
+                call =
+                    call.set_propagate_tags(d.propagate_tags.as_deref().map(PropagateTags::from));
             }
-            call.send().await.map_err(ecs_err)?;
+            call.send().await.map_err(Ecs::err)?;
         }
-        common::sync_tags(&client, id, prior, desired).await?;
-        observe_one(&client, id).await
+        sync_tags::<Ecs>(client, id, &prior.tags, &d.tags).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &ServiceFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         let cluster = cluster_of(id);
         // Scaling to 0 first stops new tasks from being placed while the
         // service drains; `force` then deletes without waiting for it.
@@ -836,13 +645,13 @@ impl Provider for ServiceProvider {
             .desired_count(0)
             .send()
             .await
-            .map_err(ecs_err);
+            .map_err(Ecs::err);
         match scaled {
-            Err(e) if common::is_gone(&e) => return Ok(()),
+            Err(e) if is_gone(&e) => return Ok(()),
             Err(e) => return Err(e),
             Ok(_) => {}
         }
-        common::delete_result(
+        delete_result(
             client
                 .delete_service()
                 .cluster(&cluster)
@@ -850,120 +659,87 @@ impl Provider for ServiceProvider {
                 .force(true)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(ecs_err),
+                .map(drop)
+                .map_err(Ecs::err),
         )
     }
 
-    async fn find_orphan(
+    /// The services of every cluster (ListClusters, ListServices per
+    /// cluster, DescribeServices with tags), kept to those owned, by ARN.
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let _ = token;
-        let address = ctx.address.to_string();
-        let Some((arn, _)) = tagged(&client, &ctx.owner, Some(&address))
-            .await?
-            .into_iter()
-            .next()
-        else {
-            return Ok(None);
-        };
-        let attrs = observe_one(&client, &arn).await?;
-        Ok(Some(Created { id: arn, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        tagged(&client, &ctx.owner, None).await
-    }
-
-    fn readiness(&self, observed: &Attrs) -> Readiness {
-        service_readiness(observed)
-    }
-}
-
-/// Readiness from the observed rollout state (see the module docs).
-pub fn service_readiness(observed: &Attrs) -> Readiness {
-    match observed.get("rollout_state").and_then(Value::as_str) {
-        Some("IN_PROGRESS") => Readiness::Pending("deployment IN_PROGRESS".into()),
-        Some("FAILED") => Readiness::Failed("deployment FAILED (circuit breaker)".into()),
-        Some(_) => Readiness::Ready,
-        None => match opt_i64(observed, "deployment_count") {
-            Some(n) if n > 1 => Readiness::Pending(format!("{n} deployments active")),
-            _ => Readiness::Ready,
-        },
-    }
-}
-
-/// The services in every cluster tagged with the stack (address, if
-/// given), sorted by ARN.
-async fn tagged(
-    client: &Client,
-    owner: &Owner,
-    address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let clusters = collect_pages(|token| async move {
-        let out = client
-            .list_clusters()
-            .set_next_token(token)
-            .max_results(100)
-            .send()
-            .await
-            .map_err(ecs_err)?;
-        Ok((out.cluster_arns.unwrap_or_default(), out.next_token))
-    })
-    .await?;
-    let mut arns = Vec::new();
-    for cluster in &clusters {
-        let found = collect_pages(|token| async move {
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let clusters = collect_pages(|token| async move {
             let out = client
-                .list_services()
-                .cluster(cluster)
+                .list_clusters()
                 .set_next_token(token)
                 .max_results(100)
                 .send()
                 .await
-                .map_err(ecs_err)?;
-            Ok((out.service_arns.unwrap_or_default(), out.next_token))
+                .map_err(Ecs::err)?;
+            Ok((out.cluster_arns.unwrap_or_default(), out.next_token))
         })
         .await?;
-        arns.extend(found);
+        let mut arns = Vec::new();
+        for cluster in &clusters {
+            let found = collect_pages(|token| async move {
+                let out = client
+                    .list_services()
+                    .cluster(cluster)
+                    .set_next_token(token)
+                    .max_results(100)
+                    .send()
+                    .await
+                    .map_err(Ecs::err)?;
+                Ok((out.service_arns.unwrap_or_default(), out.next_token))
+            })
+            .await?;
+            arns.extend(found);
+        }
+        let mut out: Vec<Owned> = describe(client, &arns)
+            .await?
+            .iter()
+            .filter(|s| ctx.owner.owns(tag_pairs(s.tags()), address))
+            .filter_map(|s| {
+                let at = tag_pairs(s.tags()).find(|(k, _)| *k == ADDRESS_TAG);
+                Some((s.service_arn()?.to_string(), at.map(|(_, v)| v.to_string())))
+            })
+            .collect();
+        out.sort();
+        Ok(out)
     }
-    let services = describe(client, &arns).await?;
-    let mut out: Vec<(String, Option<String>)> = services
-        .iter()
-        .filter(|s| common::owned_by(s.tags(), owner, address))
-        .filter_map(|s| {
-            Some((
-                s.service_arn()?.to_string(),
-                common::tag_value(s.tags(), crate::tags::ADDRESS_TAG).map(str::to_string),
-            ))
-        })
-        .collect();
-    out.sort();
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState};
-    use forge_engine::PlannedAction;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
+    use aws_sdk_ecs::types::{Deployment as SdkDeployment, DeploymentRolloutState};
+    use forge_core::fields::Fields;
+    use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> ServiceProvider {
-        ServiceProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<ServiceKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
     }
 
     fn desired(j: serde_json::Value) -> Attrs {
         let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
+        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
         provider().normalize(a)
+    }
+
+    fn typed(a: &Attrs) -> ServiceFields {
+        ServiceFields::from_attrs(a).unwrap()
+    }
+
+    fn service_attrs(s: &Service) -> Attrs {
+        fields(s).to_attrs()
     }
 
     fn spec() -> Attrs {
@@ -981,7 +757,7 @@ mod tests {
     }
 
     fn described(rollout: Option<DeploymentRolloutState>) -> Service {
-        let d = spec();
+        let d = typed(&spec());
         Service::builder()
             .service_arn("arn:aws:ecs:eu-west-1:1:service/app/api")
             .service_name("api")
@@ -991,12 +767,12 @@ mod tests {
             .launch_type(LaunchType::Fargate)
             .platform_version("LATEST")
             .status("ACTIVE")
-            .set_network_configuration(sdk_network(&d).unwrap())
-            .set_load_balancers(Some(sdk_load_balancers(&d)))
-            .deployment_configuration(sdk_deployment(&d))
+            .set_network_configuration(sdk_network(d.network_configuration.as_ref()).unwrap())
+            .set_load_balancers(Some(sdk_load_balancers(d.load_balancers.as_deref())))
+            .deployment_configuration(sdk_deployment(d.deployment_configuration.as_ref()))
             .health_check_grace_period_seconds(60)
             .deployments(
-                Deployment::builder()
+                SdkDeployment::builder()
                     .status("PRIMARY")
                     .set_rollout_state(rollout)
                     .build(),
@@ -1007,12 +783,12 @@ mod tests {
     #[test]
     fn described_service_is_a_no_op() {
         let observed = provider().normalize(service_attrs(&described(None)));
-        for field in schema().fields.keys() {
+        for field in provider().schema().fields.keys() {
             assert!(observed.contains_key(field), "missing {field}");
         }
         let plan = provider().plan(Some(&observed), &spec());
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        assert!(update_fields(&observed, &spec()).is_empty());
+        assert!(update_fields(&typed(&observed), &typed(&spec())).is_empty());
     }
 
     #[test]
@@ -1024,7 +800,7 @@ mod tests {
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::Update);
         assert_eq!(
-            update_fields(&observed, &d),
+            update_fields(&typed(&observed), &typed(&d)),
             vec!["task_definition", "desired_count"]
         );
         let mut moved = spec();
@@ -1055,7 +831,8 @@ mod tests {
             provider().readiness(&service_attrs(&described(None))),
             Readiness::Ready
         );
-        let two = attrs([("deployment_count", Value::int(2))]);
+        let mut two = fields(&described(None));
+        two.deployment_count = Some(2);
         assert!(matches!(service_readiness(&two), Readiness::Pending(_)));
     }
 

@@ -6,7 +6,7 @@
 //! the family (create) and deregistering the old revision (delete) once
 //! the services using it have moved. The provider asks the engine to
 //! always do that create-before-destroy
-//! ([`Provider::always_create_before_destroy`]). The id is the revision's
+//! ([`Kind::always_create_before_destroy`]). The id is the revision's
 //! ARN (`...:task-definition/family:3`).
 //!
 //! Observe cost: one DescribeTaskDefinition (tags included) per revision,
@@ -17,203 +17,138 @@
 //! read them one DescribeTaskDefinition per active revision (ECS lists
 //! revisions without tags, and the tagging index does not map them).
 
-use super::common::{self, CONCURRENCY, EcsBase, ecs_err, is_gone, observed_tags};
-use super::container::{
-    container_schema, from_sdk_container, normalize_containers, to_sdk_container,
-};
-use crate::attrs::attrs;
-use crate::attrs::{normalize_set, opt_str, req_str, str_list, str_or_null, str_set};
-use crate::clients::AwsClients;
-use crate::elbv2::common::text_value;
-use crate::normalize::normalize_common;
-use crate::paging::collect_pages;
-use crate::tags::{ADDRESS_TAG, tags_field};
+use super::Ecs;
+use super::common::{delete_result, is_gone, tag_pairs, to_tags};
+use super::container::{Container, from_sdk_container, normalize_containers, to_sdk_container};
+use crate::kind::{Kind, Made, Owned, Service, sync_tags};
+use crate::normalize::text_value;
+use crate::paging::{collect_pages, concurrent};
+use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
     Compatibility, CpuArchitecture, NetworkMode, OsFamily, RuntimePlatform, SortOrder, Tag,
     TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Owner, Provider, ProviderError, ResourceCtx};
-use futures::stream::{self, StreamExt, TryStreamExt};
+use forge_core::fields::Tags;
+use forge_core::{Attrs, Value};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// DescribeTaskDefinition calls in flight during one observe.
 const PARALLEL_DESCRIBES: usize = 8;
 
-/// The `aws.ecs.task_definition` provider.
-pub struct TaskDefinitionProvider {
-    base: EcsBase,
-    schema: KindSchema,
+/// The fields of `aws.ecs.task_definition`.
+#[derive(Debug, Clone, Fields)]
+pub struct TaskDefinitionFields {
+    /// Family name; revisions are numbered within it.
+    #[field(force_new)]
+    pub family: String,
+    /// Task CPU units (256, 512, 1024, ...).
+    #[field(force_new, normalize = text_value)]
+    pub cpu: Option<String>,
+    /// Task memory in MiB (512, 1024, ...).
+    #[field(force_new, normalize = text_value)]
+    pub memory: Option<String>,
+    /// awsvpc (required by Fargate), bridge, host.
+    #[field(optional_computed, force_new)]
+    pub network_mode: Option<String>,
+    /// Launch types it must run on: [FARGATE].
+    #[field(force_new, default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
+    pub requires_compatibilities: Option<Vec<String>>,
+    /// Role ECS uses to pull images, write logs, read secrets.
+    #[field(force_new)]
+    pub execution_role_arn: Option<String>,
+    /// Role the containers run as.
+    #[field(force_new)]
+    pub task_role_arn: Option<String>,
+    /// CPU architecture and OS.
+    #[field(force_new, normalize = without_nulls)]
+    pub runtime_platform: Option<Platform>,
+    /// The containers of the task.
+    #[field(force_new)]
+    pub container_definitions: Vec<Container>,
+    /// The user's tags (the schema's description is `Tags`'s own).
+    pub tags: Tags,
+    /// The revision's ARN (= id).
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The revision number.
+    #[field(computed)]
+    pub revision: Option<i64>,
+    /// The family's ARN without `:revision`.
+    #[field(computed)]
+    pub arn_without_revision: Option<String>,
 }
 
-impl TaskDefinitionProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        TaskDefinitionProvider {
-            base: EcsBase::new(clients),
-            schema: schema(),
-        }
-    }
+/// A task's CPU architecture and OS.
+#[derive(Debug, Clone, Fields)]
+pub struct Platform {
+    /// X86_64 or ARM64.
+    pub cpu_architecture: Option<String>,
+    /// LINUX, WINDOWS_SERVER_2022_CORE, ...
+    pub operating_system_family: Option<String>,
 }
 
-/// The schema of `aws.ecs.task_definition`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ecs.task_definition",
-        "A revision of an ECS task definition; any change registers a new revision.",
-        [
-            (
-                "family",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("Family name; revisions are numbered within it."),
-            ),
-            (
-                "cpu",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .describe("Task CPU units (256, 512, 1024, ...)."),
-            ),
-            (
-                "memory",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .describe("Task memory in MiB (512, 1024, ...)."),
-            ),
-            (
-                "network_mode",
-                FieldSchema::optional_computed(FieldType::String)
-                    .force_new()
-                    .describe("awsvpc (required by Fargate), bridge, host."),
-            ),
-            (
-                "requires_compatibilities",
-                FieldSchema::optional(FieldType::list(FieldType::String))
-                    .default(Value::List(Vec::new()))
-                    .force_new()
-                    .describe("Launch types it must run on: [FARGATE]."),
-            ),
-            (
-                "execution_role_arn",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .describe("Role ECS uses to pull images, write logs, read secrets."),
-            ),
-            (
-                "task_role_arn",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .describe("Role the containers run as."),
-            ),
-            (
-                "runtime_platform",
-                FieldSchema::optional(FieldType::object([
-                    (
-                        "cpu_architecture",
-                        FieldSchema::optional(FieldType::String).describe("X86_64 or ARM64."),
-                    ),
-                    (
-                        "operating_system_family",
-                        FieldSchema::optional(FieldType::String)
-                            .describe("LINUX, WINDOWS_SERVER_2022_CORE, ..."),
-                    ),
-                ]))
-                .force_new()
-                .describe("CPU architecture and OS."),
-            ),
-            (
-                "container_definitions",
-                FieldSchema::required(FieldType::list(container_schema()))
-                    .force_new()
-                    .describe("The containers of the task."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The revision's ARN (= id)."),
-            ),
-            (
-                "revision",
-                FieldSchema::computed(FieldType::Number).describe("The revision number."),
-            ),
-            (
-                "arn_without_revision",
-                FieldSchema::computed(FieldType::String)
-                    .describe("The family's ARN without `:revision`."),
-            ),
-        ],
-    )
-}
+/// The `aws.ecs.task_definition` kind.
+#[derive(Default)]
+pub struct TaskDefinitionKind;
 
-/// Whether containers of these attributes get awsvpc's port defaults
-/// (Fargate implies awsvpc).
-fn is_awsvpc(attrs: &Attrs) -> bool {
-    opt_str(attrs, "network_mode") == Some("awsvpc")
-        || str_list(attrs, "requires_compatibilities")
-            .iter()
-            .any(|c| c == "FARGATE")
-}
-
-fn runtime_value(r: Option<&RuntimePlatform>) -> Value {
-    let Some(r) = r else { return Value::Null };
-    let mut m = BTreeMap::new();
-    if let Some(a) = r.cpu_architecture() {
-        m.insert("cpu_architecture".to_string(), Value::from(a.as_str()));
-    }
-    if let Some(o) = r.operating_system_family() {
-        m.insert(
-            "operating_system_family".to_string(),
-            Value::from(o.as_str()),
-        );
-    }
-    if m.is_empty() {
-        Value::Null
-    } else {
-        Value::Map(m)
-    }
-}
-
-fn td_attrs(td: &TaskDefinition, tags: &[Tag]) -> Attrs {
-    let arn = td.task_definition_arn().unwrap_or_default();
-    let mut a = attrs([
-        ("id", arn.into()),
-        ("arn", arn.into()),
-        ("family", str_or_null(td.family())),
-        ("cpu", str_or_null(td.cpu())),
-        ("memory", str_or_null(td.memory())),
-        (
-            "network_mode",
-            str_or_null(td.network_mode().map(|n| n.as_str())),
-        ),
-        (
-            "requires_compatibilities",
-            str_set(td.requires_compatibilities().iter().map(|c| c.as_str())),
-        ),
-        ("execution_role_arn", str_or_null(td.execution_role_arn())),
-        ("task_role_arn", str_or_null(td.task_role_arn())),
-        ("runtime_platform", runtime_value(td.runtime_platform())),
-        ("tags", observed_tags(tags)),
-        ("revision", Value::int(i64::from(td.revision()))),
-        (
-            "arn_without_revision",
-            arn.rsplit_once(':')
-                .map_or(Value::Null, |(head, _)| Value::from(head)),
-        ),
-    ]);
-    let awsvpc = is_awsvpc(&a);
-    a.insert(
-        "container_definitions".into(),
-        Value::List(
-            td.container_definitions()
-                .iter()
-                .map(|c| from_sdk_container(c, awsvpc))
+/// An object without its null entries (unset is absent).
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         ),
-    );
-    a
+        other => other.clone(),
+    }
+}
+
+/// Whether containers get awsvpc's port defaults (Fargate implies awsvpc).
+fn is_awsvpc(network_mode: Option<&str>, compatibilities: &[String]) -> bool {
+    network_mode == Some("awsvpc") || compatibilities.iter().any(|c| c == "FARGATE")
+}
+
+fn fields(td: &TaskDefinition, tags: &[Tag]) -> TaskDefinitionFields {
+    let arn = td.task_definition_arn().unwrap_or_default();
+    let mut compat: Vec<String> = td
+        .requires_compatibilities()
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    compat.sort();
+    compat.dedup();
+    let network_mode = td.network_mode().map(|n| n.as_str().to_string());
+    let awsvpc = is_awsvpc(network_mode.as_deref(), &compat);
+    let platform = td.runtime_platform().map(|r| Platform {
+        cpu_architecture: r.cpu_architecture().map(|a| a.as_str().to_string()),
+        operating_system_family: r.operating_system_family().map(|o| o.as_str().to_string()),
+    });
+    let text = |s: Option<&str>| s.map(str::to_string);
+    TaskDefinitionFields {
+        family: td.family().unwrap_or_default().to_string(),
+        cpu: text(td.cpu()),
+        memory: text(td.memory()),
+        network_mode,
+        requires_compatibilities: Some(compat),
+        execution_role_arn: text(td.execution_role_arn()),
+        task_role_arn: text(td.task_role_arn()),
+        runtime_platform: platform
+            .filter(|p| p.cpu_architecture.is_some() || p.operating_system_family.is_some()),
+        container_definitions: td
+            .container_definitions()
+            .iter()
+            .map(|c| Container(from_sdk_container(c, awsvpc)))
+            .collect(),
+        tags: tags::observed_map(tag_pairs(tags)),
+        arn: Some(arn.to_string()),
+        revision: Some(i64::from(td.revision())),
+        arn_without_revision: arn.rsplit_once(':').map(|(head, _)| head.to_string()),
+    }
 }
 
 /// One revision with its tags; `None` when it does not exist or is
@@ -231,7 +166,7 @@ async fn describe_one(
     {
         Ok(out) => out,
         Err(e) => {
-            let e = ecs_err(e);
+            let e = Ecs::err(e);
             return if is_gone(&e) { Ok(None) } else { Err(e) };
         }
     };
@@ -242,125 +177,101 @@ async fn describe_one(
         .map(|td| (td, tags)))
 }
 
-async fn observe_tds(
-    client: &Client,
-    arns: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let found: Vec<(String, Option<Attrs>)> = stream::iter(arns.iter().cloned())
-        .map(|arn| async move {
-            let td = describe_one(client, &arn).await?;
-            Ok::<_, ProviderError>((arn, td.map(|(td, tags)| td_attrs(&td, &tags))))
-        })
-        .buffer_unordered(PARALLEL_DESCRIBES)
-        .try_collect()
-        .await?;
-    Ok(found
-        .into_iter()
-        .filter_map(|(arn, a)| Some((arn, a?)))
-        .collect())
-}
-
-fn runtime_platform(desired: &Attrs) -> Option<RuntimePlatform> {
-    let r = desired.get("runtime_platform")?.as_map()?;
-    let get = |k: &str| r.get(k).and_then(Value::as_str);
-    Some(
-        RuntimePlatform::builder()
-            .set_cpu_architecture(get("cpu_architecture").map(CpuArchitecture::from))
-            .set_operating_system_family(get("operating_system_family").map(OsFamily::from))
-            .build(),
-    )
-}
-
 #[async_trait]
-impl Provider for TaskDefinitionProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
-
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
+impl Kind for TaskDefinitionKind {
+    const KIND: &'static str = "aws.ecs.task_definition";
+    const DESCRIPTION: &'static str =
+        "A revision of an ECS task definition; any change registers a new revision.";
+    type Service = Ecs;
+    type Fields = TaskDefinitionFields;
 
     fn always_create_before_destroy(&self) -> bool {
         true
     }
 
-    fn normalize(&self, mut attrs: Attrs) -> Attrs {
-        for key in ["cpu", "memory"] {
-            if let Some(v) = attrs.get_mut(key) {
-                *v = text_value(v);
-            }
-        }
-        normalize_set(&mut attrs, "requires_compatibilities");
-        if attrs
+    /// Container definitions get awsvpc's port defaults when the task's
+    /// network mode (or Fargate) implies it.
+    fn normalize(&self, attrs: &mut Attrs) {
+        let mode = attrs.get("network_mode").and_then(Value::as_str);
+        let compat: Vec<String> = attrs
             .get("requires_compatibilities")
-            .is_none_or(Value::is_null)
-        {
-            attrs.insert("requires_compatibilities".into(), Value::List(Vec::new()));
-        }
-        if let Some(Value::Map(r)) = attrs.get_mut("runtime_platform") {
-            r.retain(|_, v| !v.is_null());
-        }
-        let awsvpc = is_awsvpc(&attrs);
+            .and_then(Value::as_list)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let awsvpc = is_awsvpc(mode, &compat);
         if let Some(defs) = attrs.get("container_definitions") {
             let defs = normalize_containers(defs, awsvpc);
             attrs.insert("container_definitions".into(), defs);
         }
-        normalize_common(&self.schema, &mut attrs);
-        attrs
     }
 
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        observe_tds(&client, ids).await
+    ) -> Result<BTreeMap<String, TaskDefinitionFields>, ProviderError> {
+        let found = concurrent(ids.to_vec(), PARALLEL_DESCRIBES, |arn| async move {
+            let td = describe_one(client, &arn).await?;
+            Ok(td.map(|(td, tags)| (arn, fields(&td, &tags))))
+        })
+        .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &TaskDefinitionFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<Made<TaskDefinitionFields>, ProviderError> {
+        if desired.container_definitions.is_empty() {
+            return Err(ProviderError::Invalid(
+                "`container_definitions` must list at least one container".into(),
+            ));
+        }
         let containers = desired
-            .get("container_definitions")
-            .and_then(Value::as_list)
-            .filter(|l| !l.is_empty())
-            .ok_or_else(|| {
-                ProviderError::Invalid(
-                    "`container_definitions` must list at least one container".into(),
-                )
-            })?
+            .container_definitions
             .iter()
-            .map(to_sdk_container)
+            .map(|c| to_sdk_container(&c.0))
             .collect::<Result<Vec<_>, _>>()?;
-        let compat: Vec<Compatibility> = str_list(desired, "requires_compatibilities")
+        let compat: Vec<Compatibility> = desired
+            .requires_compatibilities
             .iter()
+            .flatten()
             .map(|c| Compatibility::from(c.as_str()))
             .collect();
+        let platform = desired.runtime_platform.as_ref().map(|r| {
+            RuntimePlatform::builder()
+                .set_cpu_architecture(r.cpu_architecture.as_deref().map(CpuArchitecture::from))
+                .set_operating_system_family(
+                    r.operating_system_family.as_deref().map(OsFamily::from),
+                )
+                .build()
+        });
         let out = client
             .register_task_definition()
-            .family(req_str(desired, "family")?)
-            .set_cpu(opt_str(desired, "cpu").map(str::to_string))
-            .set_memory(opt_str(desired, "memory").map(str::to_string))
-            .set_network_mode(opt_str(desired, "network_mode").map(NetworkMode::from))
-            .set_requires_compatibilities(if compat.is_empty() {
-                None
-            } else {
-                Some(compat)
-            })
-            .set_execution_role_arn(opt_str(desired, "execution_role_arn").map(str::to_string))
-            .set_task_role_arn(opt_str(desired, "task_role_arn").map(str::to_string))
-            .set_runtime_platform(runtime_platform(desired))
+            .family(&desired.family)
+            .set_cpu(desired.cpu.clone())
+            .set_memory(desired.memory.clone())
+            .set_network_mode(desired.network_mode.as_deref().map(NetworkMode::from))
+            .set_requires_compatibilities((!compat.is_empty()).then_some(compat))
+            .set_execution_role_arn(desired.execution_role_arn.clone())
+            .set_task_role_arn(desired.task_role_arn.clone())
+            .set_runtime_platform(platform)
             .set_container_definitions(Some(containers))
-            .set_tags(Some(common::create_tags(desired, ctx)))
+            .set_tags(Some(to_tags(&tags::with_system(
+                &desired.tags,
+                &ctx.system_tags,
+            ))))
             .send()
             .await
-            .map_err(ecs_err)?;
+            .map_err(Ecs::err)?;
         let td = out
             .task_definition
             .ok_or_else(|| ProviderError::Transient {
@@ -374,127 +285,97 @@ impl Provider for TaskDefinitionProvider {
             .to_string();
         // Read back rather than trusting the response's tags: not every
         // endpoint echoes them.
-        let attrs = match describe_one(&client, &arn).await? {
-            Some((td, tags)) => td_attrs(&td, &tags),
-            None => td_attrs(&td, &out.tags.unwrap_or_default()),
+        let fields = match describe_one(client, &arn).await? {
+            Some((td, tags)) => fields(&td, &tags),
+            None => fields(&td, &out.tags.unwrap_or_default()),
         };
-        Ok(Created { id: arn, attrs })
+        Ok(Made { id: arn, fields })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &TaskDefinitionFields,
+        desired: &TaskDefinitionFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
+    ) -> Result<TaskDefinitionFields, ProviderError> {
         // Everything else forces a new revision; only tags reach here.
-        let client = self.base.client(&ctx.region).await?;
-        common::sync_tags(&client, id, prior, desired).await?;
-        observe_tds(&client, &[id.to_string()])
-            .await?
-            .remove(id)
-            .ok_or_else(|| ProviderError::Transient {
-                message: format!("task definition {id} not visible"),
-            })
+        sync_tags::<Ecs>(client, id, &prior.tags, &desired.tags).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &TaskDefinitionFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::delete_result(
+        delete_result(
             client
                 .deregister_task_definition()
                 .task_definition(id)
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(ecs_err),
+                .map(drop)
+                .map_err(Ecs::err),
         )
     }
 
-    async fn find_orphan(
+    /// The active revisions owned, newest first; given an address (the
+    /// orphan search), only the newest, registered moments before a crash.
+    /// ECS lists revisions without their tags, so each listed revision
+    /// costs one DescribeTaskDefinition: the one way to tell forge's
+    /// revisions apart (the tagging index does not map them).
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let found = owned_revisions(&client, &ctx.owner, Some(&address), true).await?;
-        Ok(found.into_iter().next().map(|(arn, td, tags)| Created {
-            attrs: td_attrs(&td, &tags),
-            id: arn,
-        }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let found = owned_revisions(&client, &ctx.owner, None, false).await?;
-        Ok(found
-            .into_iter()
-            .map(|(arn, _, tags)| {
-                let address = common::tag_value(&tags, ADDRESS_TAG).map(str::to_string);
-                (arn, address)
-            })
-            .collect())
-    }
-}
-
-/// The active revisions `owner` owns (as `address`, if given), newest
-/// first, with their tags; only the newest when `first_only`. ECS lists
-/// revisions without their tags, so each listed revision costs one
-/// DescribeTaskDefinition: the one way find_orphan (which usually stops at
-/// the newest, registered moments before a crash) and drift's orphan
-/// search (which reads them all) can tell forge's revisions apart.
-async fn owned_revisions(
-    client: &Client,
-    owner: &Owner,
-    address: Option<&str>,
-    first_only: bool,
-) -> Result<Vec<(String, TaskDefinition, Vec<Tag>)>, ProviderError> {
-    let arns = collect_pages(|token| {
-        let call = client
-            .list_task_definitions()
-            .status(TaskDefinitionStatus::Active)
-            .sort(SortOrder::Desc)
-            .max_results(100)
-            .set_next_token(token);
-        async move {
-            let out = call.send().await.map_err(ecs_err)?;
-            Ok((out.task_definition_arns.unwrap_or_default(), out.next_token))
-        }
-    })
-    .await?;
-    let mut found = Vec::new();
-    for arn in arns {
-        if let Some((td, tags)) = describe_one(client, &arn).await?
-            && common::owned_by(&tags, owner, address)
-        {
-            found.push((arn, td, tags));
-            if first_only {
-                break;
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let arns = collect_pages(|token| {
+            let call = client
+                .list_task_definitions()
+                .status(TaskDefinitionStatus::Active)
+                .sort(SortOrder::Desc)
+                .max_results(100)
+                .set_next_token(token);
+            async move {
+                let out = call.send().await.map_err(Ecs::err)?;
+                Ok((out.task_definition_arns.unwrap_or_default(), out.next_token))
+            }
+        })
+        .await?;
+        let mut found = Vec::new();
+        for arn in arns {
+            if let Some((_, tags)) = describe_one(client, &arn).await?
+                && ctx.owner.owns(tag_pairs(&tags), address)
+            {
+                let at = tag_pairs(&tags).find(|(k, _)| *k == ADDRESS_TAG);
+                found.push((arn, at.map(|(_, v)| v.to_string())));
+                if address.is_some() {
+                    break;
+                }
             }
         }
+        Ok(found)
     }
-    Ok(found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use forge_engine::PlannedAction;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
+    use forge_core::fields::Fields;
+    use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> TaskDefinitionProvider {
-        TaskDefinitionProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<TaskDefinitionKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
     }
 
     fn desired(image: &str) -> Attrs {
@@ -510,7 +391,7 @@ mod tests {
             "tags": {"team": "core"}
         });
         let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
+        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
         provider().normalize(a)
     }
 
@@ -543,8 +424,8 @@ mod tests {
             Tag::builder().key("team").value("core").build(),
             Tag::builder().key("forge:stack").value("s").build(),
         ];
-        let raw = td_attrs(&registered(&d), &tags);
-        for field in schema().fields.keys() {
+        let raw = fields(&registered(&d), &tags).to_attrs();
+        for field in provider().schema().fields.keys() {
             assert!(raw.contains_key(field), "missing {field}");
         }
         let observed = provider().normalize(raw);

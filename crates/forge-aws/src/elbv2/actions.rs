@@ -12,8 +12,8 @@
 //! are kept as that canonical value ([`Shaped`]); create and update read
 //! them typed.
 
-use super::common::text_value;
 use crate::attrs::Shaped;
+use crate::normalize::text_value;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action as SdkAction, ActionTypeEnum, FixedResponseActionConfig, HostHeaderConditionConfig,
     HttpRequestMethodConditionConfig, PathPatternConditionConfig, RedirectActionConfig,

@@ -212,10 +212,6 @@ pub async fn owned_listener_arns(
     Ok(out)
 }
 
-// Also imported from here by other services' kinds (ECS, Application
-// Auto Scaling); they live in the neutral `normalize` module.
-pub use crate::normalize::{int_of, number_value, text_value, upper_value};
-
 /// `"true"`/`"false"` attribute text or a bool, as a bool.
 pub fn bool_of(v: Option<&str>) -> Option<bool> {
     match v.map(str::trim) {
@@ -228,6 +224,7 @@ pub fn bool_of(v: Option<&str>) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::{int_of, number_value, text_value};
     use forge_core::Value;
     use std::cell::RefCell;
 

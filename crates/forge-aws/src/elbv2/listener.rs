@@ -12,12 +12,10 @@
 
 use super::Elbv2;
 use super::actions::{Action, from_sdk_actions, normalize_actions, to_sdk_actions};
-use super::common::{
-    create_tags, created, describe_arns, number_value, owned, owned_listener_arns, upper_value,
-    with_tags,
-};
+use super::common::{create_tags, created, describe_arns, owned, owned_listener_arns, with_tags};
 use crate::error::delete_result;
 use crate::kind::{Kind, Made, Owned, Service, sync_tags};
+use crate::normalize::{number_value, upper_value};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum};
@@ -47,6 +45,7 @@ pub struct ListenerFields {
     /// What to do with requests no rule matches, in order.
     #[field(normalize = normalize_actions)]
     pub default_actions: Vec<Action>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The listener's ARN (= id).
     #[field(computed)]

@@ -12,11 +12,10 @@ use super::actions::{
     Action, Condition, from_sdk_actions, from_sdk_conditions, normalize_actions,
     normalize_conditions, to_sdk_actions, to_sdk_conditions,
 };
-use super::common::{
-    create_tags, created, describe_arns, number_value, owned, owned_listener_arns, with_tags,
-};
+use super::common::{create_tags, created, describe_arns, owned, owned_listener_arns, with_tags};
 use crate::error::{delete_result, is_not_found};
 use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::normalize::number_value;
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
@@ -42,6 +41,7 @@ pub struct ListenerRuleFields {
     /// Actions, in order.
     #[field(normalize = normalize_actions)]
     pub actions: Vec<Action>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The rule's ARN (= id).
     #[field(computed)]

@@ -14,12 +14,12 @@
 
 use super::Elbv2;
 use super::common::{
-    all_load_balancer_arns, bool_of, create_tags, created, describe_arns, number_value, owned,
-    with_tags,
+    all_load_balancer_arns, bool_of, create_tags, created, describe_arns, owned, with_tags,
 };
 use crate::attrs::{Shaped, set_value};
 use crate::error::{ignore_not_found, is_not_found};
 use crate::kind::{Kind, Made, Owned, Service, sync_tags};
+use crate::normalize::number_value;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -71,6 +71,7 @@ pub struct LoadBalancerFields {
     /// Access logs to S3.
     #[field(default = logs_off(), normalize = normalize_access_logs)]
     pub access_logs: Option<Shaped<AccessLogs>>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The load balancer's ARN (= id).
     #[field(computed)]

@@ -14,11 +14,10 @@
 //! form exists).
 
 use super::Elbv2;
-use super::common::{
-    create_tags, created, describe_arns, number_value, owned, text_value, with_tags,
-};
+use super::common::{create_tags, created, describe_arns, owned, with_tags};
 use crate::error::{delete_result, is_not_found};
 use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::normalize::{number_value, text_value};
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
@@ -64,6 +63,7 @@ pub struct TargetGroupFields {
     /// Seconds to drain a deregistering target.
     #[field(default = 300i64, normalize = number_value)]
     pub deregistration_delay: Option<i64>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The target group's ARN (= id).
     #[field(computed)]
@@ -124,7 +124,7 @@ pub fn normalize_health_check(hc: Option<&Value>, group_protocol: Option<&str>) 
     for (key, field) in HealthCheck::field_schemas() {
         let v = given.get(&key).filter(|v| !v.is_null()).cloned();
         let v = match (key.as_str(), v) {
-            ("protocol", Some(p)) => super::common::upper_value(&p),
+            ("protocol", Some(p)) => crate::normalize::upper_value(&p),
             ("protocol", None) => {
                 Value::from(group_protocol.unwrap_or("HTTP").to_ascii_uppercase())
             }

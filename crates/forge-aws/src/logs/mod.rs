@@ -2,39 +2,59 @@
 
 pub mod log_group;
 
-pub use log_group::LogGroupProvider;
+pub use log_group::LogGroupKind;
 
-use crate::error::sdk_error;
-use crate::kind::{ArnShape, IdFrom, Registrar};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use crate::kind::{Registrar, Service, TagApi};
+use aws_config::SdkConfig;
+use aws_sdk_cloudwatchlogs::Client;
 use forge_engine::ProviderError;
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-/// The service name used in errors and as the concurrency group.
-pub const SERVICE: &str = "logs";
+/// The CloudWatch Logs service.
+pub struct Logs;
 
-/// Concurrent CloudWatch Logs mutations (control-plane calls are limited
-/// to a few per second per account and region).
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 5);
+impl Service for Logs {
+    type Client = Client;
+    const NAME: &'static str = "logs";
+    /// Control-plane calls are limited to a few per second per account and
+    /// region.
+    const CONCURRENCY: usize = 5;
 
-/// Maps a CloudWatch Logs SDK error.
-pub fn logs_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
+    fn make_client(config: &SdkConfig) -> Client {
+        Client::new(config)
+    }
 }
 
 /// Registers every CloudWatch Logs kind.
 pub fn register(r: &mut Registrar) {
-    r.provider(
-        Arc::new(LogGroupProvider::new(r.clients().clone())),
-        &[ArnShape {
-            service: "logs",
-            prefix: "log-group:",
-            id: IdFrom::LogGroup,
-        }],
-    );
+    r.kind::<LogGroupKind>();
+}
+
+/// CloudWatch Logs tags a group by its ARN (without the trailing `:*`).
+impl TagApi for Logs {
+    async fn tag(
+        client: &Client,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        client
+            .tag_resource()
+            .resource_arn(resource)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(Logs::err)?;
+        Ok(())
+    }
+
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+        client
+            .untag_resource()
+            .resource_arn(resource)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(Logs::err)?;
+        Ok(())
+    }
 }

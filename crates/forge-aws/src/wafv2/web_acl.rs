@@ -52,6 +52,7 @@ pub struct WebAclFields {
     /// Rules, evaluated by priority.
     #[field(default = Value::List(Vec::new()), normalize = normalize_rules)]
     pub rules: Option<Vec<WafRule>>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The ACL's ARN (= id).
     #[field(computed)]
