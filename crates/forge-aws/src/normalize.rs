@@ -194,7 +194,11 @@ pub fn lower_value(value: &Value) -> Value {
 /// Applies what every kind's `normalize` does: `tags` made a map of
 /// text, and nulls of settable fields dropped so "unset" has one spelling.
 pub fn normalize_common(schema: &KindSchema, attrs: &mut Attrs) {
-    crate::tags::normalize_tags(attrs);
+    // Only kinds that carry tags get a `tags` map (an untaggable kind's
+    // attributes hold nothing outside its schema).
+    if schema.fields.contains_key("tags") {
+        crate::tags::normalize_tags(attrs);
+    }
     let settable: Vec<&str> = schema
         .fields
         .iter()

@@ -15,9 +15,8 @@ use super::common::is_gone;
 use crate::kind::{Kind, Made, Owned, Service};
 use async_trait::async_trait;
 use aws_sdk_wafv2::Client;
-use forge_core::{Attrs, KindSchema};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, ResourceCtx};
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 
 /// The fields of `aws.wafv2.web_acl_association`.
@@ -67,19 +66,6 @@ impl Kind for WebAclAssociationKind {
     const DESCRIPTION: &'static str = "Protects a regional resource (an ALB) with a WAFv2 web ACL.";
     type Service = Wafv2;
     type Fields = WebAclAssociationFields;
-
-    /// The plan without the `tags` every kind's normalize adds: an
-    /// association has none.
-    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
-        let mut desired = desired.clone();
-        desired.remove("tags");
-        let prior = prior.map(|p| {
-            let mut p = p.clone();
-            p.remove("tags");
-            p
-        });
-        forge_engine::diff::schema_plan(schema, prior.as_ref(), &desired)
-    }
 
     async fn describe(
         &self,
