@@ -339,7 +339,7 @@ async fn s3_versioned_bucket_force_destroy() {
 
 async fn s3_bucket_round_trip(versioned: bool) {
     let w = world().await;
-    let p = forge_aws::s3::BucketProvider::new(w.clients.clone());
+    let p = forge_aws::kind::KindProvider::<forge_aws::s3::BucketKind>::new(w.clients.clone());
     let versioning = if versioned {
         Value::from("Enabled")
     } else {
