@@ -415,7 +415,7 @@ fn replicated_source(key_arn: &str, storage_class: &str) -> serde_json::Value {
 #[tokio::test]
 async fn bucket_replication_to_a_second_region() {
     let w = world().await;
-    let p = forge_aws::s3::BucketProvider::new(w.clients.clone());
+    let p = forge_aws::kind::KindProvider::<forge_aws::s3::BucketKind>::new(w.clients.clone());
 
     // The replica side: a versioned bucket and a KMS key in the secondary
     // region.

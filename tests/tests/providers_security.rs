@@ -30,7 +30,7 @@ const LOGS_FULL: &str = "arn:aws:iam::aws:policy/CloudWatchLogsFullAccess";
 #[tokio::test]
 async fn iam_role_lifecycle() {
     let w = world().await;
-    let p = forge_aws::iam::RoleProvider::new(w.clients.clone());
+    let p = forge_aws::kind::KindProvider::<forge_aws::iam::RoleKind>::new(w.clients.clone());
     let spec = desired(
         &p,
         serde_json::json!({
@@ -213,8 +213,9 @@ async fn log_group_lifecycle() {
 #[tokio::test]
 async fn kms_key_and_alias_lifecycle() {
     let w = world().await;
-    let keys = forge_aws::kms::KeyProvider::new(w.clients.clone());
-    let aliases = forge_aws::kms::AliasProvider::new(w.clients.clone());
+    let keys = forge_aws::kind::KindProvider::<forge_aws::kms::KeyKind>::new(w.clients.clone());
+    let aliases =
+        forge_aws::kind::KindProvider::<forge_aws::kms::AliasKind>::new(w.clients.clone());
     let spec = desired(
         &keys,
         serde_json::json!({"description": "app data", "deletion_window_in_days": 7, "tags": {"app": "x"}}),
@@ -338,7 +339,7 @@ async fn s3_versioned_bucket_force_destroy() {
 
 async fn s3_bucket_round_trip(versioned: bool) {
     let w = world().await;
-    let p = forge_aws::s3::BucketProvider::new(w.clients.clone());
+    let p = forge_aws::kind::KindProvider::<forge_aws::s3::BucketKind>::new(w.clients.clone());
     let versioning = if versioned {
         Value::from("Enabled")
     } else {

@@ -14,3 +14,13 @@ pub fn partition(region: &str) -> &'static str {
         "aws"
     }
 }
+
+/// A KMS key id from a key id or key ARN (`arn:...:key/<id>`), so either
+/// spelling compares equal to what KMS reports (several services name KMS
+/// keys).
+pub fn key_id_of(text: &str) -> &str {
+    match text.strip_prefix("arn:") {
+        Some(rest) => rest.rsplit_once(":key/").map(|(_, id)| id).unwrap_or(text),
+        None => text,
+    }
+}

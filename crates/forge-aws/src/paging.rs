@@ -81,6 +81,30 @@ where
         .await
 }
 
+/// Reads every distinct, non-empty id with `fetch` (at most `limit` in
+/// flight; see [`concurrent`]): the batched describe of a kind whose API
+/// reads one object per call. An id `fetch` answers `None` for is gone and
+/// left out.
+pub async fn each_id<T, F, Fut>(
+    ids: &[String],
+    limit: usize,
+    mut fetch: F,
+) -> Result<std::collections::BTreeMap<String, T>, ProviderError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<Option<T>, ProviderError>>,
+{
+    let mut unique: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
+    unique.sort();
+    unique.dedup();
+    let found = concurrent(unique, limit, |id| {
+        let read = fetch(id.clone());
+        async move { Ok(read.await?.map(|t| (id, t))) }
+    })
+    .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,33 +13,90 @@
 pub mod policy;
 pub mod role;
 
-pub use role::RoleProvider;
+pub use role::RoleKind;
 
-use crate::error::sdk_error;
-use crate::kind::Registrar;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use crate::kind::{Registrar, Service, TagApi};
+use aws_config::SdkConfig;
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::Tag;
 use forge_engine::ProviderError;
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-/// The service name used in errors and as the concurrency group.
-pub const SERVICE: &str = "iam";
+/// The IAM service.
+pub struct Iam;
 
-/// Concurrent IAM mutations. IAM's control plane is rate-limited per
-/// account (tens of mutating calls per second, shared by every tool in the
-/// account), so forge stays well below.
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 8);
+impl Service for Iam {
+    type Client = Client;
+    const NAME: &'static str = "iam";
+    /// IAM's control plane is rate-limited per account (tens of mutating
+    /// calls per second, shared by every tool in the account), so forge
+    /// stays well below.
+    const CONCURRENCY: usize = 8;
 
-/// Maps an IAM SDK error.
-pub fn iam_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
+    fn make_client(config: &SdkConfig) -> Client {
+        Client::new(config)
+    }
 }
 
 /// Registers every IAM kind.
 pub fn register(r: &mut Registrar) {
-    r.provider(Arc::new(RoleProvider::new(r.clients().clone())), &[]);
+    r.kind::<RoleKind>();
+}
+
+/// IAM tags roles by name: TagRole / UntagRole.
+impl TagApi for Iam {
+    async fn tag(
+        client: &Client,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        client
+            .tag_role()
+            .role_name(resource)
+            .set_tags(Some(iam_tags(tags)?))
+            .send()
+            .await
+            .map_err(Iam::err)?;
+        Ok(())
+    }
+
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+        client
+            .untag_role()
+            .role_name(resource)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(Iam::err)?;
+        Ok(())
+    }
+}
+
+/// IAM tags from a key/value map.
+fn iam_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+    map.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
+        })
+        .collect()
+}
+
+/// IAM's Marker/IsTruncated paging as a next token.
+fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
+    truncated.then(|| marker.map(str::to_string)).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_marker_only_when_truncated() {
+        assert_eq!(next_marker(true, Some("m")), Some("m".into()));
+        assert_eq!(next_marker(false, Some("m")), None);
+    }
 }

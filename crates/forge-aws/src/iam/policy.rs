@@ -9,8 +9,7 @@
 //! freshly applied policy never shows as a diff.
 
 use crate::normalize::{PolicyError, policy};
-use forge_core::{Attrs, Value};
-use std::collections::BTreeMap;
+use forge_core::Value;
 
 /// Decodes `%XX` escapes (and nothing else: IAM never encodes spaces as
 /// `+`, and a literal `+` in a policy must stay one). Invalid escapes are
@@ -59,29 +58,30 @@ pub fn observed(text: &str) -> Value {
     Value::String(from_aws(text).unwrap_or_else(|_| percent_decode(text)))
 }
 
-/// Normalizes a map field of named policy documents (inline policies) in
-/// place: every known value becomes its canonical text.
-pub fn policy_map_field(attrs: &mut Attrs, name: &str) {
-    let Some(Value::Map(map)) = attrs.get(name) else {
-        return;
+/// The normalizer of a map of named policy documents (inline policies):
+/// every known value becomes its canonical text.
+pub fn policy_map_value(value: &Value) -> Value {
+    let Value::Map(map) = value else {
+        return value.clone();
     };
-    let normalized: BTreeMap<String, Value> = map
-        .iter()
-        .map(|(k, v)| {
-            let v = if v.is_known() && !v.is_null() {
-                policy(v).map(Value::String).unwrap_or_else(|_| v.clone())
-            } else {
-                v.clone()
-            };
-            (k.clone(), v)
-        })
-        .collect();
-    attrs.insert(name.to_string(), Value::Map(normalized));
+    Value::Map(
+        map.iter()
+            .map(|(k, v)| {
+                let v = if v.is_known() && !v.is_null() {
+                    policy(v).map(Value::String).unwrap_or_else(|_| v.clone())
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
@@ -125,18 +125,14 @@ mod tests {
 
     #[test]
     fn inline_policy_maps_are_normalized_per_value() {
-        let mut a = Attrs::from([(
-            "inline_policies".to_string(),
-            Value::Map(BTreeMap::from([
-                (
-                    "read".to_string(),
-                    Value::from("{ \"Statement\": [ {\"Action\": [\"s3:GetObject\"]} ] }"),
-                ),
-                ("later".to_string(), Value::Unknown),
-            ])),
-        )]);
-        policy_map_field(&mut a, "inline_policies");
-        let m = a["inline_policies"].as_map().unwrap();
+        let m = policy_map_value(&Value::Map(BTreeMap::from([
+            (
+                "read".to_string(),
+                Value::from("{ \"Statement\": [ {\"Action\": [\"s3:GetObject\"]} ] }"),
+            ),
+            ("later".to_string(), Value::Unknown),
+        ])));
+        let m = m.as_map().unwrap();
         assert_eq!(
             m["read"],
             Value::from(r#"{"Statement":[{"Action":"s3:GetObject"}]}"#)

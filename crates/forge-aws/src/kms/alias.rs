@@ -3,89 +3,56 @@
 //! The alias name is its id. Observe cost: one ListAliases (paged) for all
 //! aliases of the region, filtered by name on our side.
 //!
-//! Aliases carry no tags, so find_orphan cannot tell an alias forge
-//! created from anyone else's and never adopts; instead create is
-//! idempotent: an existing alias already pointing at the desired key is
-//! taken as the result of an earlier attempt.
+//! Aliases carry no tags, so no listing can tell an alias forge created
+//! from anyone else's: the kind lists nothing for orphan search and drift,
+//! and never adopts. Instead create is idempotent: an existing alias
+//! already pointing at the desired key is taken as the result of an
+//! earlier attempt.
 
-use super::{CONCURRENCY, key_id_of, kms_err};
-use crate::attrs::attrs;
-use crate::attrs::{opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
+use super::{Kms, key_id_of, next_marker};
 use crate::error::ignore_not_found;
-use crate::normalize::normalize_common;
+use crate::kind::{Kind, Made, Owned, Service};
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::AliasListEntry;
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::Value;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 
-/// The `aws.kms.alias` provider.
-pub struct AliasProvider {
-    clients: Arc<AwsClients>,
-    schema: KindSchema,
+/// The fields of `aws.kms.alias`.
+#[derive(Debug, Clone, Fields)]
+pub struct AliasFields {
+    /// The alias, starting with alias/ (e.g. alias/app-data).
+    #[field(force_new)]
+    pub alias_name: String,
+    /// Id or ARN of the key the alias points at; changed in place.
+    #[field(normalize = key_id_value)]
+    pub target_key_id: String,
+    /// The alias's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
 }
 
-impl AliasProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        AliasProvider {
-            clients,
-            schema: schema(),
-        }
+/// The `aws.kms.alias` kind.
+#[derive(Default)]
+pub struct AliasKind;
+
+/// KMS reports the target as a key id; a spec may name it by ARN.
+fn key_id_value(v: &Value) -> Value {
+    match v {
+        Value::String(t) => Value::from(key_id_of(t)),
+        other => other.clone(),
     }
-
-    async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
-    }
 }
 
-/// The schema of `aws.kms.alias`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.kms.alias",
-        "An alias of a KMS key.",
-        [
-            (
-                "alias_name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The alias, starting with alias/ (e.g. alias/app-data)."),
-            ),
-            (
-                "target_key_id",
-                FieldSchema::required(FieldType::String)
-                    .describe("Id or ARN of the key the alias points at; changed in place."),
-            ),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The alias's ARN."),
-            ),
-        ],
-    )
-}
-
-static SCHEMA: LazyLock<KindSchema> = LazyLock::new(schema);
-
-fn normalize(mut attrs: Attrs) -> Attrs {
-    // KMS reports the target as a key id; a spec may name it by ARN.
-    if let Some(Value::String(t)) = attrs.get_mut("target_key_id") {
-        *t = key_id_of(t).to_string();
-    }
-    normalize_common(&SCHEMA, &mut attrs);
-    attrs
-}
-
-fn alias_attrs(a: &AliasListEntry) -> Attrs {
-    attrs([
-        ("id", str_or_null(a.alias_name())),
-        ("alias_name", str_or_null(a.alias_name())),
-        ("target_key_id", str_or_null(a.target_key_id())),
-        ("arn", str_or_null(a.alias_arn())),
-    ])
+fn fields(a: &AliasListEntry) -> Option<AliasFields> {
+    Some(AliasFields {
+        alias_name: a.alias_name()?.to_string(),
+        target_key_id: key_id_of(a.target_key_id().unwrap_or_default()).to_string(),
+        arn: a.alias_arn().map(str::to_string),
+    })
 }
 
 async fn list_aliases(client: &Client) -> Result<Vec<AliasListEntry>, ProviderError> {
@@ -95,40 +62,11 @@ async fn list_aliases(client: &Client) -> Result<Vec<AliasListEntry>, ProviderEr
             .set_marker(marker)
             .send()
             .await
-            .map_err(kms_err)?;
-        let next = if out.truncated() {
-            out.next_marker().map(str::to_string)
-        } else {
-            None
-        };
+            .map_err(Kms::err)?;
+        let next = next_marker(out.truncated(), out.next_marker());
         Ok((out.aliases.unwrap_or_default(), next))
     })
     .await
-}
-
-async fn observe_aliases(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    Ok(list_aliases(client)
-        .await?
-        .iter()
-        .filter_map(|a| {
-            let name = a.alias_name()?;
-            ids.iter()
-                .any(|i| i == name)
-                .then(|| (name.to_string(), normalize(alias_attrs(a))))
-        })
-        .collect())
-}
-
-async fn observe_one(client: &Client, name: &str) -> Result<Attrs, ProviderError> {
-    observe_aliases(client, &[name.to_string()])
-        .await?
-        .remove(name)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("KMS alias {name} not visible yet"),
-        })
 }
 
 fn check_name(name: &str) -> Result<(), ProviderError> {
@@ -141,54 +79,52 @@ fn check_name(name: &str) -> Result<(), ProviderError> {
 }
 
 #[async_trait]
-impl Provider for AliasProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for AliasKind {
+    const KIND: &'static str = "aws.kms.alias";
+    const DESCRIPTION: &'static str = "An alias of a KMS key.";
+    type Service = Kms;
+    type Fields = AliasFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(attrs)
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let client = self.client(&ctx.region).await?;
-        observe_aliases(&client, ids).await
+    ) -> Result<BTreeMap<String, AliasFields>, ProviderError> {
+        Ok(list_aliases(client)
+            .await?
+            .iter()
+            .filter_map(fields)
+            .filter(|f| ids.contains(&f.alias_name))
+            .map(|f| (f.alias_name.clone(), f))
+            .collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &AliasFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let name = req_str(desired, "alias_name")?;
+    ) -> Result<Made<AliasFields>, ProviderError> {
+        let name = &desired.alias_name;
         check_name(name)?;
-        let target = req_str(desired, "target_key_id")?;
+        let target = &desired.target_key_id;
         match client
             .create_alias()
             .alias_name(name)
             .target_key_id(target)
             .send()
             .await
-            .map_err(kms_err)
+            .map_err(Kms::err)
         {
             Ok(_) => {}
             Err(ProviderError::Api { code, message }) if code == "AlreadyExistsException" => {
-                let existing = observe_aliases(&client, &[name.to_string()]).await?;
-                let same = existing.get(name).and_then(|a| opt_str(a, "target_key_id"))
-                    == Some(key_id_of(target));
+                let existing = self
+                    .describe(client, &ctx.observe_ctx(), std::slice::from_ref(name))
+                    .await?;
+                let same =
+                    existing.get(name).map(|a| a.target_key_id.as_str()) == Some(key_id_of(target));
                 if !same {
                     return Err(ProviderError::Api {
                         code,
@@ -200,41 +136,41 @@ impl Provider for AliasProvider {
             }
             Err(e) => return Err(e),
         }
-        Ok(Created {
-            id: name.to_string(),
-            attrs: observe_one(&client, name).await?,
+        Ok(Made {
+            id: name.clone(),
+            fields: self.read_back(client, ctx, name).await?,
         })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &AliasFields,
+        desired: &AliasFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let target = req_str(desired, "target_key_id")?;
-        if opt_str(prior, "target_key_id") != Some(key_id_of(target)) {
+    ) -> Result<AliasFields, ProviderError> {
+        let target = &desired.target_key_id;
+        if prior.target_key_id != key_id_of(target) {
             client
                 .update_alias()
                 .alias_name(id)
                 .target_key_id(target)
                 .send()
                 .await
-                .map_err(kms_err)?;
+                .map_err(Kms::err)?;
         }
-        observe_one(&client, id).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &AliasFields,
     ) -> Result<(), ProviderError> {
-        let client = self.client(&ctx.region).await?;
         ignore_not_found(
             client
                 .delete_alias()
@@ -242,43 +178,49 @@ impl Provider for AliasProvider {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(kms_err),
+                .map_err(Kms::err),
         )
     }
 
-    async fn find_orphan(
+    /// Aliases carry no tags: nothing proves which state made one, so none
+    /// is listed (see the module docs).
+    async fn list_owned(
         &self,
-        _ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        Ok(None)
+        _client: &Client,
+        _ctx: &ObserveCtx,
+        _address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        Ok(vec![])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use forge_core::fields::Fields;
 
     #[test]
     fn target_arns_compare_as_ids() {
-        let a = normalize(Attrs::from([
+        let mut a = forge_core::Attrs::from([
             ("alias_name".to_string(), Value::from("alias/app")),
             (
                 "target_key_id".to_string(),
                 Value::from("arn:aws:kms:eu-west-1:123456789012:key/k-1"),
             ),
-        ]));
+        ]);
+        AliasFields::normalize_attrs(&mut a);
         assert_eq!(a["target_key_id"], Value::from("k-1"));
         let e = AliasListEntry::builder()
             .alias_name("alias/app")
             .target_key_id("k-1")
             .alias_arn("arn:aws:kms:eu-west-1:123456789012:alias/app")
             .build();
-        let o = normalize(alias_attrs(&e));
-        for field in schema().fields.keys() {
-            assert!(o.contains_key(field), "missing {field}");
-        }
-        assert_eq!(o["target_key_id"], a["target_key_id"]);
+        let o = fields(&e).unwrap();
+        assert_eq!(Value::from(o.target_key_id.as_str()), a["target_key_id"]);
+        assert_eq!(
+            o.arn.as_deref(),
+            Some("arn:aws:kms:eu-west-1:123456789012:alias/app")
+        );
     }
 
     #[test]

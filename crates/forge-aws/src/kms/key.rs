@@ -4,7 +4,7 @@
 //! Observe cost: KMS has no describe-many. Per key: DescribeKey,
 //! GetKeyPolicy, GetKeyRotationStatus and ListResourceTags (4 calls), keys
 //! running concurrently with at most eight in flight. Keys pending deletion
-//! count as gone.
+//! count as gone. The ownership listing is ListKeys plus a tag read per key.
 //!
 //! `deletion_window_in_days` is a forge setting (the waiting period passed
 //! to ScheduleKeyDeletion on destroy), not a property KMS stores. So that
@@ -12,23 +12,19 @@
 //! key as the tag `forge:deletion_window_in_days` (hidden from `tags` like
 //! every `forge:` tag).
 
-use super::{CONCURRENCY, kms_err};
-use crate::attrs::attrs;
-use crate::attrs::{opt_bool, opt_i64, opt_str, str_or_null};
-use crate::clients::AwsClients;
+use super::{Kms, kms_tags, next_marker};
 use crate::error::is_not_found;
-use crate::normalize::normalize_common;
-use crate::paging::{collect_pages, concurrent};
-use crate::tags::tags_field;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, TagApi, sync_tags};
+use crate::paging::{collect_pages, concurrent, each_id};
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
-use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::Owner;
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType};
+use forge_core::Value;
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 
 /// Keys described at once.
 const OBSERVE_CONCURRENCY: usize = 8;
@@ -37,84 +33,56 @@ pub const WINDOW_TAG: &str = "forge:deletion_window_in_days";
 /// KMS's default (and maximum) waiting period.
 const DEFAULT_WINDOW: i64 = 30;
 
-/// The `aws.kms.key` provider.
-pub struct KeyProvider {
-    clients: Arc<AwsClients>,
-    schema: KindSchema,
+/// The fields of `aws.kms.key`.
+#[derive(Debug, Clone, Default, Fields)]
+pub struct KeyFields {
+    /// What the key is for.
+    pub description: Option<String>,
+    /// ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC or KEY_AGREEMENT.
+    #[field(force_new, default = "ENCRYPT_DECRYPT")]
+    pub key_usage: Option<String>,
+    /// Key type (the former customer_master_key_spec): SYMMETRIC_DEFAULT, RSA_2048, ...
+    #[field(force_new, default = "SYMMETRIC_DEFAULT")]
+    pub key_spec: Option<String>,
+    /// The key policy (JSON text or YAML object); unset: KMS's default policy.
+    #[field(optional_computed, normalize = crate::normalize::policy_value)]
+    pub policy: Option<Value>,
+    /// Rotate the key material yearly.
+    #[field(default = false)]
+    pub enable_key_rotation: Option<bool>,
+    /// Days (7-30) between destroy and the key's actual deletion.
+    #[field(default = DEFAULT_WINDOW)]
+    pub deletion_window_in_days: Option<i64>,
+    /// Create a multi-Region primary key.
+    #[field(force_new, default = false)]
+    pub multi_region: Option<bool>,
+    /// Whether the key can be used.
+    #[field(default = true)]
+    pub is_enabled: Option<bool>,
+    pub tags: Tags,
+    /// The key's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The key's id (a UUID, or mrk-... for multi-Region keys).
+    #[field(computed)]
+    pub key_id: Option<String>,
 }
 
-impl KeyProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        KeyProvider {
-            clients,
-            schema: schema(),
-        }
+impl KeyFields {
+    fn window(&self) -> i64 {
+        self.deletion_window_in_days.unwrap_or(DEFAULT_WINDOW)
     }
-
-    async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
+    fn enabled(&self) -> bool {
+        self.is_enabled.unwrap_or(true)
+    }
+    fn rotation(&self) -> bool {
+        self.enable_key_rotation.unwrap_or(false)
     }
 }
 
-/// The schema of `aws.kms.key`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.kms.key",
-        "A customer managed KMS key.",
-        [
-            ("description", FieldSchema::optional(FieldType::String).describe("What the key is for.")),
-            (
-                "key_usage",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default("ENCRYPT_DECRYPT")
-                    .describe("ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC or KEY_AGREEMENT."),
-            ),
-            (
-                "key_spec",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default("SYMMETRIC_DEFAULT")
-                    .describe("Key type (the former customer_master_key_spec): SYMMETRIC_DEFAULT, RSA_2048, ..."),
-            ),
-            (
-                "policy",
-                FieldSchema::optional_computed(FieldType::Any)
-                    .describe("The key policy (JSON text or YAML object); unset: KMS's default policy."),
-            ),
-            (
-                "enable_key_rotation",
-                FieldSchema::optional(FieldType::Bool).default(false).describe("Rotate the key material yearly."),
-            ),
-            (
-                "deletion_window_in_days",
-                FieldSchema::optional(FieldType::Number)
-                    .default(DEFAULT_WINDOW)
-                    .describe("Days (7-30) between destroy and the key's actual deletion."),
-            ),
-            (
-                "multi_region",
-                FieldSchema::optional(FieldType::Bool)
-                    .force_new()
-                    .default(false)
-                    .describe("Create a multi-Region primary key."),
-            ),
-            ("is_enabled", FieldSchema::optional(FieldType::Bool).default(true).describe("Whether the key can be used.")),
-            ("tags", tags_field()),
-            ("arn", FieldSchema::computed(FieldType::String).describe("The key's ARN.")),
-            ("key_id", FieldSchema::computed(FieldType::String).describe("The key's id (a UUID, or mrk-... for multi-Region keys).")),
-        ],
-    )
-}
-
-static SCHEMA: LazyLock<KindSchema> = LazyLock::new(schema);
-
-fn normalize(mut attrs: Attrs) -> Attrs {
-    crate::normalize::policy_field(&mut attrs, "policy");
-    normalize_common(&SCHEMA, &mut attrs);
-    attrs
-}
+/// The `aws.kms.key` kind.
+#[derive(Default)]
+pub struct KeyKind;
 
 /// What observe learns about a key.
 #[derive(Debug, Clone)]
@@ -125,7 +93,7 @@ struct KeyView {
     tags: Vec<(String, String)>,
 }
 
-fn key_attrs(v: &KeyView) -> Attrs {
+fn fields(v: &KeyView) -> KeyFields {
     let m = &v.meta;
     let window = v
         .tags
@@ -133,32 +101,25 @@ fn key_attrs(v: &KeyView) -> Attrs {
         .find(|(k, _)| k == WINDOW_TAG)
         .and_then(|(_, w)| w.parse::<i64>().ok())
         .unwrap_or(DEFAULT_WINDOW);
-    attrs([
-        ("id", Value::from(m.key_id())),
-        (
-            "description",
-            str_or_null(m.description().filter(|d| !d.is_empty())),
-        ),
-        (
-            "key_usage",
-            str_or_null(m.key_usage().map(KeyUsageType::as_str)),
-        ),
-        ("key_spec", str_or_null(m.key_spec().map(KeySpec::as_str))),
-        ("policy", str_or_null(v.policy.clone())),
-        ("enable_key_rotation", Value::Bool(v.rotation)),
-        ("deletion_window_in_days", Value::int(window)),
-        (
-            "multi_region",
-            Value::Bool(m.multi_region().unwrap_or(false)),
-        ),
-        ("is_enabled", Value::Bool(m.enabled())),
-        (
-            "tags",
-            tags::observed_tags(v.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        ),
-        ("arn", str_or_null(m.arn())),
-        ("key_id", Value::from(m.key_id())),
-    ])
+    KeyFields {
+        description: m
+            .description()
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        key_usage: m.key_usage().map(|u| u.as_str().to_string()),
+        key_spec: m.key_spec().map(|s| s.as_str().to_string()),
+        policy: v
+            .policy
+            .as_ref()
+            .map(|p| crate::normalize::policy_value(&Value::from(p.as_str()))),
+        enable_key_rotation: Some(v.rotation),
+        deletion_window_in_days: Some(window),
+        multi_region: Some(m.multi_region().unwrap_or(false)),
+        is_enabled: Some(m.enabled()),
+        tags: tags::observed_map(v.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        arn: m.arn().map(str::to_string),
+        key_id: Some(m.key_id().to_string()),
+    }
 }
 
 /// Whether a key still counts as existing: one scheduled for deletion is on
@@ -178,36 +139,35 @@ async fn key_tags(client: &Client, id: &str) -> Result<Vec<(String, String)>, Pr
             .set_marker(marker)
             .send()
             .await
-            .map_err(kms_err)?;
+            .map_err(Kms::err)?;
         let tags = out
             .tags()
             .iter()
             .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
             .collect();
-        let next = if out.truncated() {
-            out.next_marker().map(str::to_string)
-        } else {
-            None
-        };
-        Ok((tags, next))
+        Ok((tags, next_marker(out.truncated(), out.next_marker())))
     })
     .await
 }
 
-async fn fetch_key(client: &Client, id: &str) -> Result<Option<KeyView>, ProviderError> {
-    let meta = match client
+/// A live key's metadata, or `None` when it is gone or pending deletion.
+async fn key_meta(client: &Client, id: &str) -> Result<Option<KeyMetadata>, ProviderError> {
+    match client
         .describe_key()
         .key_id(id)
         .send()
         .await
-        .map_err(kms_err)
+        .map_err(Kms::err)
     {
-        Ok(out) => match out.key_metadata {
-            Some(m) if alive(&m) => m,
-            _ => return Ok(None),
-        },
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+        Ok(out) => Ok(out.key_metadata.filter(alive)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn fetch_key(client: &Client, id: &str) -> Result<Option<KeyView>, ProviderError> {
+    let Some(meta) = key_meta(client, id).await? else {
+        return Ok(None);
     };
     let policy = client
         .get_key_policy()
@@ -215,9 +175,8 @@ async fn fetch_key(client: &Client, id: &str) -> Result<Option<KeyView>, Provide
         .policy_name("default")
         .send()
         .await
-        .map_err(kms_err)?
-        .policy
-        .map(|p| crate::normalize::policy(&Value::String(p.clone())).unwrap_or(p));
+        .map_err(Kms::err)?
+        .policy;
     // Asymmetric and HMAC keys have no rotation; KMS answers
     // UnsupportedOperationException for them, which means "off".
     let rotation = match client
@@ -225,7 +184,7 @@ async fn fetch_key(client: &Client, id: &str) -> Result<Option<KeyView>, Provide
         .key_id(id)
         .send()
         .await
-        .map_err(kms_err)
+        .map_err(Kms::err)
     {
         Ok(out) => out.key_rotation_enabled(),
         Err(ProviderError::Api { code, .. }) if code == "UnsupportedOperationException" => false,
@@ -240,50 +199,7 @@ async fn fetch_key(client: &Client, id: &str) -> Result<Option<KeyView>, Provide
     }))
 }
 
-async fn observe_keys(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let mut unique: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
-    unique.sort();
-    unique.dedup();
-    let views = concurrent(unique, OBSERVE_CONCURRENCY, |id| async move {
-        Ok(fetch_key(client, &id).await?.map(|v| (id, v)))
-    })
-    .await?;
-    Ok(views
-        .into_iter()
-        .flatten()
-        .map(|(id, v)| (id, normalize(key_attrs(&v))))
-        .collect())
-}
-
-async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    observe_keys(client, &[id.to_string()])
-        .await?
-        .remove(id)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("KMS key {id} not visible yet"),
-        })
-}
-
-fn kms_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    map.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .tag_key(k)
-                .tag_value(v)
-                .build()
-                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
-        })
-        .collect()
-}
-
-fn window_of(attrs: &Attrs) -> i64 {
-    opt_i64(attrs, "deletion_window_in_days").unwrap_or(DEFAULT_WINDOW)
-}
-
-/// One change to a key.
+/// One change to a key (tags go through [`sync_tags`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyCall {
     /// UpdateKeyDescription.
@@ -294,301 +210,194 @@ pub enum KeyCall {
     Rotation(bool),
     /// EnableKey / DisableKey.
     Enabled(bool),
-    /// TagResource (user tags and the deletion-window tag).
-    Tag(BTreeMap<String, String>),
-    /// UntagResource.
-    Untag(Vec<String>),
+    /// TagResource of the deletion-window tag.
+    Window(i64),
 }
 
-/// The calls that bring a key from `prior` to `desired`. Enabling comes
-/// first and disabling last, because a disabled key refuses rotation
-/// changes.
-pub fn update_calls(prior: &Attrs, desired: &Attrs) -> Vec<KeyCall> {
+/// The calls that bring a key from `prior` to `desired` (user tags aside).
+/// Enabling comes first and disabling last, because a disabled key refuses
+/// rotation changes.
+pub fn update_calls(prior: &KeyFields, desired: &KeyFields) -> Result<Vec<KeyCall>, ProviderError> {
     let mut calls = Vec::new();
-    let enabled = opt_bool(desired, "is_enabled").unwrap_or(true);
-    let was_enabled = opt_bool(prior, "is_enabled").unwrap_or(true);
+    let (enabled, was_enabled) = (desired.enabled(), prior.enabled());
     if enabled && !was_enabled {
         calls.push(KeyCall::Enabled(true));
     }
-    let description = opt_str(desired, "description").unwrap_or_default();
-    if opt_str(prior, "description").unwrap_or_default() != description {
-        calls.push(KeyCall::Describe(description.to_string()));
+    let description = desired.description.clone().unwrap_or_default();
+    if prior.description.clone().unwrap_or_default() != description {
+        calls.push(KeyCall::Describe(description));
     }
-    if let Some(p) = opt_str(desired, "policy")
-        && opt_str(prior, "policy") != Some(p)
+    // Unset keeps whatever policy the key has (see the field).
+    if let Some(p) = &desired.policy
+        && prior.policy.as_ref() != Some(p)
     {
-        calls.push(KeyCall::PutPolicy(p.to_string()));
+        let text = crate::normalize::policy(p)
+            .map_err(|e| ProviderError::Invalid(format!("policy: {e}")))?;
+        calls.push(KeyCall::PutPolicy(text));
     }
-    let rotation = opt_bool(desired, "enable_key_rotation").unwrap_or(false);
-    if opt_bool(prior, "enable_key_rotation").unwrap_or(false) != rotation {
-        calls.push(KeyCall::Rotation(rotation));
+    if prior.rotation() != desired.rotation() {
+        calls.push(KeyCall::Rotation(desired.rotation()));
     }
-    let (mut set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
-    if window_of(prior) != window_of(desired) {
-        set.insert(WINDOW_TAG.to_string(), window_of(desired).to_string());
-    }
-    if !set.is_empty() {
-        calls.push(KeyCall::Tag(set));
-    }
-    if !remove.is_empty() {
-        calls.push(KeyCall::Untag(remove));
+    if prior.window() != desired.window() {
+        calls.push(KeyCall::Window(desired.window()));
     }
     if !enabled && was_enabled {
         calls.push(KeyCall::Enabled(false));
     }
-    calls
+    Ok(calls)
 }
 
 async fn run_call(client: &Client, id: &str, call: KeyCall) -> Result<(), ProviderError> {
     match call {
-        KeyCall::Describe(d) => {
-            client
-                .update_key_description()
-                .key_id(id)
-                .description(d)
-                .send()
-                .await
-                .map_err(kms_err)?;
-        }
-        KeyCall::PutPolicy(p) => {
-            client
-                .put_key_policy()
-                .key_id(id)
-                .policy_name("default")
-                .policy(p)
-                .send()
-                .await
-                .map_err(kms_err)?;
-        }
-        KeyCall::Rotation(true) => {
-            client
-                .enable_key_rotation()
-                .key_id(id)
-                .send()
-                .await
-                .map_err(kms_err)?;
-        }
-        KeyCall::Rotation(false) => {
-            client
-                .disable_key_rotation()
-                .key_id(id)
-                .send()
-                .await
-                .map_err(kms_err)?;
-        }
-        KeyCall::Enabled(true) => {
-            client
-                .enable_key()
-                .key_id(id)
-                .send()
-                .await
-                .map_err(kms_err)?;
-        }
-        KeyCall::Enabled(false) => {
-            client
-                .disable_key()
-                .key_id(id)
-                .send()
-                .await
-                .map_err(kms_err)?;
-        }
-        KeyCall::Tag(set) => {
-            client
-                .tag_resource()
-                .key_id(id)
-                .set_tags(Some(kms_tags(&set)?))
-                .send()
-                .await
-                .map_err(kms_err)?;
-        }
-        KeyCall::Untag(keys) => {
-            client
-                .untag_resource()
-                .key_id(id)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map_err(kms_err)?;
-        }
-    }
-    Ok(())
-}
-
-/// Live keys of the region owned by `stack` (and `address`), as (id,
-/// address tag): ListKeys plus a tag read per key. Only for orphan search
-/// and the drift report.
-async fn owned_keys(
-    client: &Client,
-    owner: &Owner,
-    address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let ids: Vec<String> = collect_pages(|marker| async move {
-        let out = client
-            .list_keys()
-            .set_marker(marker)
+        KeyCall::Describe(d) => client
+            .update_key_description()
+            .key_id(id)
+            .description(d)
             .send()
             .await
-            .map_err(kms_err)?;
-        let ids = out
-            .keys()
-            .iter()
-            .filter_map(|k| k.key_id().map(str::to_string))
-            .collect();
-        let next = if out.truncated() {
-            out.next_marker().map(str::to_string)
-        } else {
-            None
-        };
-        Ok((ids, next))
-    })
-    .await?;
-    let tagged = concurrent(ids, OBSERVE_CONCURRENCY, |id| async move {
-        match key_tags(client, &id).await {
-            Ok(t) => Ok(Some((id, t))),
-            // AWS managed keys refuse tag reads to customers.
-            Err(ProviderError::Api { .. }) => Ok(None),
-            Err(e) => Err(e),
+            .map(|_| ())
+            .map_err(Kms::err),
+        KeyCall::PutPolicy(p) => client
+            .put_key_policy()
+            .key_id(id)
+            .policy_name("default")
+            .policy(p)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(Kms::err),
+        KeyCall::Rotation(true) => client
+            .enable_key_rotation()
+            .key_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(Kms::err),
+        KeyCall::Rotation(false) => client
+            .disable_key_rotation()
+            .key_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(Kms::err),
+        KeyCall::Enabled(true) => client
+            .enable_key()
+            .key_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(Kms::err),
+        KeyCall::Enabled(false) => client
+            .disable_key()
+            .key_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(Kms::err),
+        KeyCall::Window(days) => {
+            let tag = BTreeMap::from([(WINDOW_TAG.to_string(), days.to_string())]);
+            Kms::tag(client, id, &tag).await
         }
-    })
-    .await?;
-    let mut out = Vec::new();
-    for (id, t) in tagged.into_iter().flatten() {
-        if tags::owned_by(
-            t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            owner,
-            address,
-        ) {
-            // Keys already scheduled for deletion are not candidates.
-            if fetch_key_alive(client, &id).await? {
-                let addr = t
-                    .iter()
-                    .find(|(k, _)| k == ADDRESS_TAG)
-                    .map(|(_, v)| v.clone());
-                out.push((id, addr));
-            }
-        }
-    }
-    Ok(out)
-}
-
-async fn fetch_key_alive(client: &Client, id: &str) -> Result<bool, ProviderError> {
-    match client
-        .describe_key()
-        .key_id(id)
-        .send()
-        .await
-        .map_err(kms_err)
-    {
-        Ok(out) => Ok(out.key_metadata.as_ref().is_some_and(alive)),
-        Err(e) if is_not_found(&e) => Ok(false),
-        Err(e) => Err(e),
     }
 }
 
 #[async_trait]
-impl Provider for KeyProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for KeyKind {
+    const KIND: &'static str = "aws.kms.key";
+    const DESCRIPTION: &'static str = "A customer managed KMS key.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("kms", "key/"));
+    type Service = Kms;
+    type Fields = KeyFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(attrs)
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let client = self.client(&ctx.region).await?;
-        observe_keys(&client, ids).await
+    ) -> Result<BTreeMap<String, KeyFields>, ProviderError> {
+        each_id(ids, OBSERVE_CONCURRENCY, |id| async move {
+            Ok(fetch_key(client, &id).await?.as_ref().map(fields))
+        })
+        .await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &KeyFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let mut all_tags = tags::create_tags(desired, &ctx.system_tags);
-        all_tags.insert(WINDOW_TAG.to_string(), window_of(desired).to_string());
-        let policy = match desired.get("policy").filter(|v| !v.is_null()) {
-            Some(p) => Some(
-                crate::normalize::policy(p)
-                    .map_err(|e| ProviderError::Invalid(format!("policy: {e}")))?,
-            ),
-            None => None,
-        };
+    ) -> Result<Made<KeyFields>, ProviderError> {
+        let mut all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
+        all_tags.insert(WINDOW_TAG.to_string(), desired.window().to_string());
+        let policy = crate::normalize::policy_text(desired.policy.as_ref())
+            .map_err(|e| ProviderError::Invalid(format!("policy: {e}")))?;
         let out = client
             .create_key()
-            .set_description(opt_str(desired, "description").map(str::to_string))
+            .set_description(desired.description.clone())
             .key_usage(KeyUsageType::from(
-                opt_str(desired, "key_usage").unwrap_or("ENCRYPT_DECRYPT"),
+                desired.key_usage.as_deref().unwrap_or("ENCRYPT_DECRYPT"),
             ))
             .key_spec(KeySpec::from(
-                opt_str(desired, "key_spec").unwrap_or("SYMMETRIC_DEFAULT"),
+                desired.key_spec.as_deref().unwrap_or("SYMMETRIC_DEFAULT"),
             ))
             .set_policy(policy)
-            .multi_region(opt_bool(desired, "multi_region").unwrap_or(false))
+            .multi_region(desired.multi_region.unwrap_or(false))
             .set_tags(Some(kms_tags(&all_tags)?))
             .send()
             .await
-            .map_err(kms_err)?;
+            .map_err(Kms::err)?;
         let meta = out.key_metadata.ok_or_else(|| ProviderError::Transient {
             message: "CreateKey returned no key metadata".into(),
         })?;
         let id = meta.key_id().to_string();
         // What CreateKey set; rotation and the enabled flag follow.
-        let mut prior = desired.clone();
-        prior.insert("enable_key_rotation".into(), Value::Bool(false));
-        prior.insert("is_enabled".into(), Value::Bool(true));
-        for call in update_calls(&prior, desired) {
-            run_call(&client, &id, call).await?;
+        let prior = KeyFields {
+            enable_key_rotation: Some(false),
+            is_enabled: Some(true),
+            ..desired.clone()
+        };
+        for call in update_calls(&prior, desired)? {
+            run_call(client, &id, call).await?;
         }
-        Ok(Created {
-            attrs: observe_one(&client, &id).await?,
+        Ok(Made {
+            fields: self.read_back(client, ctx, &id).await?,
             id,
         })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &KeyFields,
+        desired: &KeyFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        for call in update_calls(prior, desired) {
-            run_call(&client, id, call).await?;
+    ) -> Result<KeyFields, ProviderError> {
+        // Tags first: KMS tags enabled and disabled keys alike.
+        sync_tags::<Kms>(client, id, &prior.tags, &desired.tags).await?;
+        for call in update_calls(prior, desired)? {
+            run_call(client, id, call).await?;
         }
-        observe_one(&client, id).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
+        prior: &KeyFields,
     ) -> Result<(), ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let days = i32::try_from(window_of(prior).clamp(7, 30)).unwrap_or(30);
+        let days = i32::try_from(prior.window().clamp(7, 30)).unwrap_or(30);
         match client
             .schedule_key_deletion()
             .key_id(id)
             .pending_window_in_days(days)
             .send()
             .await
-            .map_err(kms_err)
+            .map_err(Kms::err)
         {
             Ok(_) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
@@ -598,41 +407,64 @@ impl Provider for KeyProvider {
         }
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let ids = owned_keys(&client, &ctx.owner, Some(&address)).await?;
-        tags::adopt_listed(tags::listed_ids(ids), &address, |id| async move {
-            observe_keys(&client, std::slice::from_ref(&id)).await
-        })
-        .await
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        owned_keys(&client, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let ids: Vec<String> = collect_pages(|marker| async move {
+            let out = client
+                .list_keys()
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(Kms::err)?;
+            let ids = out
+                .keys()
+                .iter()
+                .filter_map(|k| k.key_id().map(str::to_string))
+                .collect();
+            Ok((ids, next_marker(out.truncated(), out.next_marker())))
+        })
+        .await?;
+        let tagged = concurrent(ids, OBSERVE_CONCURRENCY, |id| async move {
+            match key_tags(client, &id).await {
+                Ok(t) => Ok(Some((id, t))),
+                // AWS managed keys refuse tag reads to customers.
+                Err(ProviderError::Api { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        let mut out = Vec::new();
+        for (id, t) in tagged.into_iter().flatten() {
+            let pairs = t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            // Keys already scheduled for deletion are not candidates.
+            if ctx.owner.owns(pairs, address) && key_meta(client, &id).await?.is_some() {
+                let at = t.iter().find(|(k, _)| k == ADDRESS_TAG);
+                out.push((id, at.map(|(_, v)| v.clone())));
+            }
+        }
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use forge_core::fields::Fields;
 
-    fn attrs_of(v: serde_json::Value) -> Attrs {
+    fn fields_of(v: serde_json::Value) -> KeyFields {
         let mut a = Value::from_json(&v).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&SCHEMA, &mut a);
-        normalize(a)
+        let schema = crate::kind::schema_of::<KeyKind>();
+        forge_engine::diff::fill_defaults(&schema, &mut a);
+        KeyFields::normalize_attrs(&mut a);
+        KeyFields::from_attrs(&a).unwrap()
     }
 
     #[test]
-    fn observed_attrs_cover_every_field() {
+    fn observed_fields_read_as_the_spec_writes_them() {
         let meta = KeyMetadata::builder()
             .key_id("k-1")
             .arn("arn:aws:kms:eu-west-1:123456789012:key/k-1")
@@ -648,48 +480,54 @@ mod tests {
             rotation: true,
             tags: vec![("a".into(), "1".into()), (WINDOW_TAG.into(), "7".into())],
         };
-        let a = normalize(key_attrs(&v));
-        for field in schema().fields.keys() {
-            assert!(a.contains_key(field), "missing {field}");
-        }
-        assert_eq!(a["deletion_window_in_days"], Value::int(7));
+        let f = fields(&v);
+        assert_eq!(f.deletion_window_in_days, Some(7));
         assert_eq!(
-            a["policy"],
-            Value::from(r#"{"Statement":[],"Version":"2012-10-17"}"#)
+            f.policy,
+            Some(Value::from(r#"{"Statement":[],"Version":"2012-10-17"}"#))
         );
-        assert_eq!(a["tags"].as_map().map(|m| m.len()), Some(1));
+        assert_eq!(f.tags.0.len(), 1);
+        assert_eq!(f.key_id.as_deref(), Some("k-1"));
+        assert_eq!(f.key_usage.as_deref(), Some("ENCRYPT_DECRYPT"));
+        let back = KeyFields::from_attrs(&f.to_attrs()).unwrap();
+        assert_eq!(back.policy, f.policy);
     }
 
     #[test]
     fn rotation_and_enable_order() {
-        let prior = attrs_of(serde_json::json!({"is_enabled": false}));
-        let want = attrs_of(
+        let prior = fields_of(serde_json::json!({"is_enabled": false}));
+        let want = fields_of(
             serde_json::json!({"enable_key_rotation": true, "description": "x", "deletion_window_in_days": 7}),
         );
         assert_eq!(
-            update_calls(&prior, &want),
+            update_calls(&prior, &want).unwrap(),
             vec![
                 KeyCall::Enabled(true),
                 KeyCall::Describe("x".into()),
                 KeyCall::Rotation(true),
-                KeyCall::Tag(BTreeMap::from([(WINDOW_TAG.into(), "7".into())])),
+                KeyCall::Window(7),
             ]
         );
-        let calls = update_calls(&want, &attrs_of(serde_json::json!({"is_enabled": false})));
+        let calls =
+            update_calls(&want, &fields_of(serde_json::json!({"is_enabled": false}))).unwrap();
         assert_eq!(calls.last(), Some(&KeyCall::Enabled(false)));
         assert!(calls.contains(&KeyCall::Rotation(false)));
-        assert!(update_calls(&want, &want).is_empty());
+        assert!(update_calls(&want, &want).unwrap().is_empty());
     }
 
     #[test]
     fn unset_policy_is_left_alone() {
-        let prior = attrs_of(serde_json::json!({"policy": {"Statement": []}}));
-        assert!(update_calls(&prior, &attrs_of(serde_json::json!({}))).is_empty());
-        let want = attrs_of(
+        let prior = fields_of(serde_json::json!({"policy": {"Statement": []}}));
+        assert!(
+            update_calls(&prior, &fields_of(serde_json::json!({})))
+                .unwrap()
+                .is_empty()
+        );
+        let want = fields_of(
             serde_json::json!({"policy": "{ \"Statement\": [ {\"Effect\":\"Allow\"} ] }"}),
         );
         assert_eq!(
-            update_calls(&prior, &want),
+            update_calls(&prior, &want).unwrap(),
             vec![KeyCall::PutPolicy(
                 r#"{"Statement":[{"Effect":"Allow"}]}"#.into()
             )]

@@ -1,50 +1,90 @@
-//! KMS kinds: customer managed keys and their aliases.
+//! KMS kinds: customer managed keys and their aliases (`aws.kms.key`,
+//! `aws.kms.alias`), written on the kind framework. This module holds what
+//! both share: the service, its tag calls and its paging.
 
 pub mod alias;
 pub mod key;
 
-pub use alias::AliasProvider;
-pub use key::KeyProvider;
+pub use alias::AliasKind;
+pub use key::KeyKind;
 
-use crate::error::sdk_error;
-use crate::kind::{ArnShape, Registrar};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+/// Kept here for the services that name KMS keys; the function lives in
+/// the neutral [`crate::arn`].
+pub use crate::arn::key_id_of;
+
+use crate::kind::{Registrar, Service, TagApi};
+use aws_config::SdkConfig;
+use aws_sdk_kms::Client;
+use aws_sdk_kms::types::Tag;
 use forge_engine::ProviderError;
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-/// The service name used in errors and as the concurrency group.
-pub const SERVICE: &str = "kms";
+/// The KMS service.
+pub struct Kms;
 
-/// Concurrent KMS mutations (KMS control-plane quotas are per account and
-/// region, shared with every other tool).
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 5);
+impl Service for Kms {
+    type Client = Client;
+    const NAME: &'static str = "kms";
+    /// KMS control-plane quotas are per account and region, shared with
+    /// every other tool.
+    const CONCURRENCY: usize = 5;
 
-/// Maps a KMS SDK error.
-pub fn kms_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
-}
-
-/// A KMS key id from a key id or key ARN (`arn:...:key/<id>`), so either
-/// spelling in a spec compares equal to what KMS reports.
-pub fn key_id_of(text: &str) -> &str {
-    match text.strip_prefix("arn:") {
-        Some(rest) => rest.rsplit_once(":key/").map(|(_, id)| id).unwrap_or(text),
-        None => text,
+    fn make_client(config: &SdkConfig) -> Client {
+        Client::new(config)
     }
 }
 
 /// Registers every KMS kind.
 pub fn register(r: &mut Registrar) {
-    r.provider(
-        Arc::new(KeyProvider::new(r.clients().clone())),
-        &[ArnShape::rest("kms", "key/")],
-    );
-    r.provider(Arc::new(AliasProvider::new(r.clients().clone())), &[]);
+    r.kind::<KeyKind>();
+    r.kind::<AliasKind>();
+}
+
+/// KMS tags keys by key id: TagResource / UntagResource.
+impl TagApi for Kms {
+    async fn tag(
+        client: &Client,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        client
+            .tag_resource()
+            .key_id(resource)
+            .set_tags(Some(kms_tags(tags)?))
+            .send()
+            .await
+            .map_err(Kms::err)?;
+        Ok(())
+    }
+
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+        client
+            .untag_resource()
+            .key_id(resource)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(Kms::err)?;
+        Ok(())
+    }
+}
+
+/// Tags in the SDK's shape.
+fn kms_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+    map.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
+        })
+        .collect()
+}
+
+/// KMS's Marker/Truncated paging as a next token.
+fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
+    truncated.then(|| marker.map(str::to_string)).flatten()
 }
 
 #[cfg(test)]
@@ -63,5 +103,11 @@ mod tests {
             key_id_of("arn:aws:kms:eu-west-1:123456789012:alias/app"),
             "arn:aws:kms:eu-west-1:123456789012:alias/app"
         );
+    }
+
+    #[test]
+    fn next_marker_only_when_truncated() {
+        assert_eq!(next_marker(true, Some("m")), Some("m".into()));
+        assert_eq!(next_marker(false, Some("m")), None);
     }
 }

@@ -8,7 +8,8 @@
 //! GetBucketLifecycleConfiguration, GetBucketPolicy, GetBucketReplication,
 //! GetBucketTagging (9 calls, the eight reads of a bucket concurrently),
 //! buckets at most eight at a time. A stack has a few buckets, so a refresh
-//! stays in the tens.
+//! stays in the tens. The ownership listing is ListBuckets of the region
+//! plus a GetBucketTagging per bucket.
 //!
 //! Replication needs versioning on both sides. forge checks before it puts a
 //! replication configuration: the bucket's own `versioning` must be Enabled
@@ -22,36 +23,35 @@
 //! and destroy see what the spec set, forge records it on the bucket as the
 //! tag `forge:force_destroy=true` (hidden from `tags` like every `forge:`
 //! tag). S3's PutBucketTagging replaces the whole tag set, so every tag
-//! write carries forge's ownership tags along with the user's.
+//! write carries forge's ownership tags along with the user's (which is why
+//! S3 has no [`crate::kind::TagApi`]: tags are never set or removed one by
+//! one).
 
 use super::config::{
-    encryption_config, encryption_type, lifecycle_rule_type, lifecycle_rules, normalize_encryption,
-    normalize_replication, normalize_rules, observed_encryption, observed_public_access_block,
-    observed_replication, observed_rules, public_access_block_config, public_access_block_type,
-    replication_config, replication_destinations, replication_type,
+    Encryption, LifecycleRules, PublicAccessBlock, Replication, encryption_config, lifecycle_rules,
+    normalize_encryption, normalize_replication, normalize_rules, observed_encryption,
+    observed_public_access_block, observed_replication, observed_rules, public_access_block_config,
+    replication_config, replication_destinations,
 };
-use super::{CONCURRENCY, s3_err_at};
+use super::{S3, call, get_config, set_config};
 use crate::arn::partition;
-use crate::attrs::attrs;
-use crate::attrs::{opt_bool, opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
 use crate::error::is_not_found;
-use crate::normalize::normalize_common;
-use crate::paging::concurrent;
-use crate::tags::tags_field;
+use crate::kind::{ArnShape, Kind, Made, Owned};
+use crate::paging::{collect_pages, concurrent, each_id};
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::Region;
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
     CreateBucketConfiguration, Delete, ObjectIdentifier, ObjectOwnership, OwnershipControls,
     OwnershipControlsRule, Tag, Tagging, VersioningConfiguration,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::Owner;
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::Value;
+use forge_core::fields::{FieldValue, Tags};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 
 /// Buckets described at once.
 const OBSERVE_CONCURRENCY: usize = 8;
@@ -62,136 +62,64 @@ const DELETE_BATCH: usize = 1000;
 /// How far a refused destroy counts objects for its message.
 const COUNT_LIMIT: usize = 10_000;
 
-/// Error codes meaning "this configuration block is not set".
-const UNSET_CODES: &[&str] = &[
-    "ServerSideEncryptionConfigurationNotFoundError",
-    "NoSuchPublicAccessBlockConfiguration",
-    "OwnershipControlsNotFoundError",
-    "NoSuchLifecycleConfiguration",
-    "NoSuchBucketPolicy",
-    "NoSuchTagSet",
-    "ReplicationConfigurationNotFoundError",
-];
-
-/// The `aws.s3.bucket` provider.
-pub struct BucketProvider {
-    clients: Arc<AwsClients>,
-    schema: KindSchema,
+/// The fields of `aws.s3.bucket`.
+#[derive(Debug, Clone, Fields)]
+pub struct BucketFields {
+    /// The bucket's globally unique name.
+    #[field(force_new)]
+    pub bucket: String,
+    /// Enabled or Suspended; unset leaves versioning as it is.
+    #[field(optional_computed)]
+    pub versioning: Option<String>,
+    /// Default encryption: SSE-S3 (AES256) or SSE-KMS (aws:kms) with a key and bucket key.
+    #[field(optional_computed, normalize = normalize_encryption)]
+    pub server_side_encryption: Option<Encryption>,
+    /// The bucket's public access block; flags left out are on.
+    #[field(optional_computed)]
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// Object ownership: BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter.
+    #[field(optional_computed)]
+    pub ownership_controls: Option<String>,
+    /// Lifecycle rules (expiration, transitions, noncurrent versions, multipart cleanup).
+    #[field(default = Value::List(Vec::new()), normalize = normalize_rules)]
+    pub lifecycle_rules: Option<LifecycleRules>,
+    /// The bucket policy (JSON text or YAML object).
+    #[field(normalize = crate::normalize::policy_value)]
+    pub policy: Option<Value>,
+    /// Replication to other buckets (e.g. another region); needs versioning Enabled here and there.
+    #[field(normalize = normalize_replication)]
+    pub replication_configuration: Option<Replication>,
+    pub tags: Tags,
+    /// forge only: on destroy, delete every object version first instead of refusing.
+    #[field(default = false)]
+    pub force_destroy: Option<bool>,
+    /// The bucket's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The bucket's region.
+    #[field(computed)]
+    pub region: Option<String>,
 }
 
-impl BucketProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        BucketProvider {
-            clients,
-            schema: schema(),
-        }
-    }
-
-    async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, super::client).await
+impl BucketFields {
+    fn force(&self) -> bool {
+        self.force_destroy.unwrap_or(false)
     }
 }
 
-/// The schema of `aws.s3.bucket`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.s3.bucket",
-        "An S3 bucket.",
-        [
-            ("bucket", FieldSchema::required(FieldType::String).force_new().describe("The bucket's globally unique name.")),
-            (
-                "versioning",
-                FieldSchema::optional_computed(FieldType::String)
-                    .describe("Enabled or Suspended; unset leaves versioning as it is."),
-            ),
-            (
-                "server_side_encryption",
-                FieldSchema::optional_computed(encryption_type())
-                    .describe("Default encryption: SSE-S3 (AES256) or SSE-KMS (aws:kms) with a key and bucket key."),
-            ),
-            (
-                "public_access_block",
-                FieldSchema::optional_computed(public_access_block_type())
-                    .describe("The bucket's public access block; flags left out are on."),
-            ),
-            (
-                "ownership_controls",
-                FieldSchema::optional_computed(FieldType::String)
-                    .describe("Object ownership: BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter."),
-            ),
-            (
-                "lifecycle_rules",
-                FieldSchema::optional(FieldType::list(lifecycle_rule_type()))
-                    .default(Value::List(Vec::new()))
-                    .describe("Lifecycle rules (expiration, transitions, noncurrent versions, multipart cleanup)."),
-            ),
-            ("policy", FieldSchema::optional(FieldType::Any).describe("The bucket policy (JSON text or YAML object).")),
-            (
-                "replication_configuration",
-                FieldSchema::optional(replication_type())
-                    .describe("Replication to other buckets (e.g. another region); needs versioning Enabled here and there."),
-            ),
-            ("tags", tags_field()),
-            (
-                "force_destroy",
-                FieldSchema::optional(FieldType::Bool)
-                    .default(false)
-                    .describe("forge only: on destroy, delete every object version first instead of refusing."),
-            ),
-            ("arn", FieldSchema::computed(FieldType::String).describe("The bucket's ARN.")),
-            ("region", FieldSchema::computed(FieldType::String).describe("The bucket's region.")),
-        ],
-    )
-}
+/// The `aws.s3.bucket` kind.
+#[derive(Default)]
+pub struct BucketKind;
 
-static SCHEMA: LazyLock<KindSchema> = LazyLock::new(schema);
-
-fn normalize(mut attrs: Attrs) -> Attrs {
-    if let Some(v) = attrs
-        .get("server_side_encryption")
-        .filter(|v| v.as_map().is_some())
-    {
-        let n = normalize_encryption(v);
-        attrs.insert("server_side_encryption".into(), n);
-    }
-    if let Some(v) = attrs
-        .get("lifecycle_rules")
-        .filter(|v| v.as_list().is_some())
-    {
-        let n = normalize_rules(v);
-        attrs.insert("lifecycle_rules".into(), n);
-    }
-    if let Some(v) = attrs
-        .get("replication_configuration")
-        .filter(|v| v.as_map().is_some())
-    {
-        let n = normalize_replication(v);
-        attrs.insert("replication_configuration".into(), n);
-    }
-    crate::normalize::policy_field(&mut attrs, "policy");
-    normalize_common(&SCHEMA, &mut attrs);
-    attrs
-}
-
-/// A sub-resource read: `None` when the block is not set. A vanished
-/// bucket (`NoSuchBucket`) stays an error for the caller to treat as gone.
-fn unset_is_none<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(ProviderError::Api { code, .. }) if UNSET_CODES.contains(&code.as_str()) => Ok(None),
-        Err(e) => Err(e),
-    }
+/// A block read back: `None` for S3's "not set" (an absent or null value).
+fn block<T>(value: Value, wrap: fn(Value) -> T) -> Option<T> {
+    (!value.is_null()).then(|| wrap(value))
 }
 
 async fn bucket_tags(client: &Client, name: &str) -> Result<Vec<(String, String)>, ProviderError> {
-    let out = unset_is_none(
-        client
-            .get_bucket_tagging()
-            .bucket(name)
-            .send()
-            .await
-            .map_err(|e| s3_err_at("GetBucketTagging", e)),
+    let out = get_config(
+        "GetBucketTagging",
+        client.get_bucket_tagging().bucket(name).send().await,
     )?;
     Ok(out
         .map(|o| {
@@ -207,86 +135,65 @@ async fn fetch_bucket(
     client: &Client,
     name: &str,
     region: &str,
-) -> Result<Option<Attrs>, ProviderError> {
-    let head = match client
-        .head_bucket()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(|e| s3_err_at("HeadBucket", e))
-    {
+) -> Result<Option<BucketFields>, ProviderError> {
+    let head = match call("HeadBucket", client.head_bucket().bucket(name).send().await) {
         Ok(h) => h,
         Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(e),
     };
+    // Each read is built inside its own async block, so the request
+    // futures are made one at a time when polled, not all at once on the
+    // stack.
     let reads = async {
         tokio::try_join!(
             async {
-                client
-                    .get_bucket_versioning()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map_err(|e| s3_err_at("GetBucketVersioning", e))
-            },
-            async {
-                unset_is_none(
-                    client
-                        .get_bucket_encryption()
-                        .bucket(name)
-                        .send()
-                        .await
-                        .map_err(|e| s3_err_at("GetBucketEncryption", e)),
+                call(
+                    "GetBucketVersioning",
+                    client.get_bucket_versioning().bucket(name).send().await,
                 )
             },
             async {
-                unset_is_none(
-                    client
-                        .get_public_access_block()
-                        .bucket(name)
-                        .send()
-                        .await
-                        .map_err(|e| s3_err_at("GetPublicAccessBlock", e)),
+                get_config(
+                    "GetBucketEncryption",
+                    client.get_bucket_encryption().bucket(name).send().await,
                 )
             },
             async {
-                unset_is_none(
+                get_config(
+                    "GetPublicAccessBlock",
+                    client.get_public_access_block().bucket(name).send().await,
+                )
+            },
+            async {
+                get_config(
+                    "GetBucketOwnershipControls",
                     client
                         .get_bucket_ownership_controls()
                         .bucket(name)
                         .send()
-                        .await
-                        .map_err(|e| s3_err_at("GetBucketOwnershipControls", e)),
+                        .await,
                 )
             },
             async {
-                unset_is_none(
+                get_config(
+                    "GetBucketLifecycleConfiguration",
                     client
                         .get_bucket_lifecycle_configuration()
                         .bucket(name)
                         .send()
-                        .await
-                        .map_err(|e| s3_err_at("GetBucketLifecycleConfiguration", e)),
+                        .await,
                 )
             },
             async {
-                unset_is_none(
-                    client
-                        .get_bucket_policy()
-                        .bucket(name)
-                        .send()
-                        .await
-                        .map_err(|e| s3_err_at("GetBucketPolicy", e)),
+                get_config(
+                    "GetBucketPolicy",
+                    client.get_bucket_policy().bucket(name).send().await,
                 )
             },
             async {
-                unset_is_none(
-                    client
-                        .get_bucket_replication()
-                        .bucket(name)
-                        .send()
-                        .await
-                        .map_err(|e| s3_err_at("GetBucketReplication", e)),
+                get_config(
+                    "GetBucketReplication",
+                    client.get_bucket_replication().bucket(name).send().await,
                 )
             },
             bucket_tags(client, name),
@@ -299,95 +206,43 @@ async fn fetch_bucket(
             Err(e) if is_not_found(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
-    let force = tag_list
-        .iter()
-        .any(|(k, v)| k == FORCE_DESTROY_TAG && v == "true");
     let bucket_region = head.bucket_region().unwrap_or(region);
-    let a = attrs([
-        ("id", Value::from(name)),
-        ("bucket", Value::from(name)),
-        (
-            "versioning",
-            str_or_null(versioning.status().map(BucketVersioningStatus::as_str)),
+    Ok(Some(BucketFields {
+        bucket: name.to_string(),
+        versioning: versioning.status().map(|s| s.as_str().to_string()),
+        server_side_encryption: encryption
+            .as_ref()
+            .and_then(|e| e.server_side_encryption_configuration())
+            .and_then(|c| block(observed_encryption(c), Encryption)),
+        public_access_block: pab
+            .as_ref()
+            .and_then(|p| p.public_access_block_configuration())
+            .map(|c| PublicAccessBlock(observed_public_access_block(c))),
+        ownership_controls: ownership
+            .as_ref()
+            .and_then(|o| o.ownership_controls())
+            .and_then(|c| c.rules().first())
+            .map(|r| r.object_ownership().as_str().to_string()),
+        lifecycle_rules: Some(LifecycleRules(observed_rules(
+            lifecycle.as_ref().map(|l| l.rules()).unwrap_or_default(),
+        ))),
+        policy: policy
+            .as_ref()
+            .and_then(|p| p.policy())
+            .map(|p| crate::normalize::policy_value(&Value::from(p))),
+        replication_configuration: replication
+            .as_ref()
+            .and_then(|r| r.replication_configuration())
+            .and_then(|c| block(observed_replication(c), Replication)),
+        tags: tags::observed_map(tag_list.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        force_destroy: Some(
+            tag_list
+                .iter()
+                .any(|(k, v)| k == FORCE_DESTROY_TAG && v == "true"),
         ),
-        (
-            "server_side_encryption",
-            encryption
-                .as_ref()
-                .and_then(|e| e.server_side_encryption_configuration())
-                .map(observed_encryption)
-                .unwrap_or_default(),
-        ),
-        (
-            "public_access_block",
-            pab.as_ref()
-                .and_then(|p| p.public_access_block_configuration())
-                .map(observed_public_access_block)
-                .unwrap_or_default(),
-        ),
-        (
-            "ownership_controls",
-            str_or_null(
-                ownership
-                    .as_ref()
-                    .and_then(|o| o.ownership_controls())
-                    .and_then(|c| c.rules().first())
-                    .map(|r| r.object_ownership().as_str()),
-            ),
-        ),
-        (
-            "lifecycle_rules",
-            observed_rules(lifecycle.as_ref().map(|l| l.rules()).unwrap_or_default()),
-        ),
-        (
-            "policy",
-            str_or_null(policy.as_ref().and_then(|p| p.policy())),
-        ),
-        (
-            "replication_configuration",
-            replication
-                .as_ref()
-                .and_then(|r| r.replication_configuration())
-                .map(observed_replication)
-                .unwrap_or_default(),
-        ),
-        (
-            "tags",
-            tags::observed_tags(tag_list.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        ),
-        ("force_destroy", Value::Bool(force)),
-        (
-            "arn",
-            Value::String(format!("arn:{}:s3:::{name}", partition(bucket_region))),
-        ),
-        ("region", Value::from(bucket_region)),
-    ]);
-    Ok(Some(normalize(a)))
-}
-
-async fn observe_buckets(
-    client: &Client,
-    ids: &[String],
-    region: &str,
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let mut unique: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
-    unique.sort();
-    unique.dedup();
-    let found = concurrent(unique, OBSERVE_CONCURRENCY, |name| async move {
-        Ok(fetch_bucket(client, &name, region)
-            .await?
-            .map(|a| (name, a)))
-    })
-    .await?;
-    Ok(found.into_iter().flatten().collect())
-}
-
-async fn observe_one(client: &Client, name: &str, region: &str) -> Result<Attrs, ProviderError> {
-    fetch_bucket(client, name, region)
-        .await?
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("bucket {name} not visible yet"),
-        })
+        arn: Some(format!("arn:{}:s3:::{name}", partition(bucket_region))),
+        region: Some(bucket_region.to_string()),
+    }))
 }
 
 /// One change to a bucket.
@@ -418,76 +273,68 @@ pub enum BucketCall {
     Tags(BTreeMap<String, String>, bool),
 }
 
-fn differs(prior: &Attrs, desired: &Attrs, key: &str) -> bool {
-    !forge_engine::diff::values_equal(
-        prior.get(key).unwrap_or(&Value::Null),
-        desired.get(key).unwrap_or(&Value::Null),
-    )
+/// Whether a block differs between `prior` and `desired`, by meaning.
+fn differs<T: FieldValue>(prior: &Option<T>, desired: &Option<T>) -> bool {
+    !forge_engine::diff::values_equal(&prior.to_value(), &desired.to_value())
+}
+
+/// The desired block when it is set and differs: blocks left unset in an
+/// optional-computed field are not touched.
+fn set_and_differs<'a, T: FieldValue>(prior: &Option<T>, desired: &'a Option<T>) -> Option<&'a T> {
+    desired.as_ref().filter(|_| differs(prior, desired))
 }
 
 /// The calls that bring a bucket from `prior` to `desired` (normalized).
-/// Blocks left unset in an optional-computed field are not touched. The
-/// public access block goes before the policy: a block that forbids
+/// The public access block goes before the policy: a block that forbids
 /// public policies must be relaxed before such a policy can be put.
 /// Replication is removed first (before versioning could be suspended) and
 /// put after versioning (which it needs).
-pub fn update_calls(prior: &Attrs, desired: &Attrs) -> Vec<BucketCall> {
+pub fn update_calls(
+    prior: &BucketFields,
+    desired: &BucketFields,
+) -> Result<Vec<BucketCall>, ProviderError> {
     let mut calls = Vec::new();
-    let replication = differs(prior, desired, "replication_configuration").then(|| {
-        desired
-            .get("replication_configuration")
-            .filter(|v| !v.is_null())
-            .cloned()
-    });
-    if let Some(None) = replication {
+    let (p, d) = (prior, desired);
+    let replication = differs(&p.replication_configuration, &d.replication_configuration);
+    if replication && d.replication_configuration.is_none() {
         calls.push(BucketCall::DeleteReplication);
     }
-    let set_and_differs =
-        |key: &str| desired.get(key).is_some_and(|v| !v.is_null()) && differs(prior, desired, key);
-    if set_and_differs("versioning")
-        && let Some(v) = opt_str(desired, "versioning")
-    {
-        calls.push(BucketCall::Versioning(v.to_string()));
+    if let Some(v) = set_and_differs(&p.versioning, &d.versioning) {
+        calls.push(BucketCall::Versioning(v.clone()));
     }
-    if set_and_differs("server_side_encryption")
-        && let Some(v) = desired.get("server_side_encryption")
-    {
-        calls.push(BucketCall::Encryption(v.clone()));
+    if let Some(v) = set_and_differs(&p.server_side_encryption, &d.server_side_encryption) {
+        calls.push(BucketCall::Encryption(v.0.clone()));
     }
-    if let Some(Some(v)) = replication {
-        calls.push(BucketCall::Replication(v));
+    if let Some(v) = d.replication_configuration.as_ref().filter(|_| replication) {
+        calls.push(BucketCall::Replication(v.0.clone()));
     }
-    if set_and_differs("ownership_controls")
-        && let Some(v) = opt_str(desired, "ownership_controls")
-    {
-        calls.push(BucketCall::Ownership(v.to_string()));
+    if let Some(v) = set_and_differs(&p.ownership_controls, &d.ownership_controls) {
+        calls.push(BucketCall::Ownership(v.clone()));
     }
-    if set_and_differs("public_access_block")
-        && let Some(v) = desired.get("public_access_block")
-    {
-        calls.push(BucketCall::PublicAccessBlock(v.clone()));
+    if let Some(v) = set_and_differs(&p.public_access_block, &d.public_access_block) {
+        calls.push(BucketCall::PublicAccessBlock(v.0.clone()));
     }
-    if differs(prior, desired, "policy") {
-        match opt_str(desired, "policy") {
-            Some(p) => calls.push(BucketCall::Policy(p.to_string())),
-            None => calls.push(BucketCall::DeletePolicy),
-        }
+    if differs(&p.policy, &d.policy) {
+        calls.push(match &d.policy {
+            Some(policy) => BucketCall::Policy(
+                crate::normalize::policy(policy)
+                    .map_err(|e| ProviderError::Invalid(format!("policy: {e}")))?,
+            ),
+            None => BucketCall::DeletePolicy,
+        });
     }
-    if differs(prior, desired, "lifecycle_rules") {
-        match desired.get("lifecycle_rules") {
-            Some(v) if v.as_list().is_some_and(|l| !l.is_empty()) => {
-                calls.push(BucketCall::Lifecycle(v.clone()))
+    if differs(&p.lifecycle_rules, &d.lifecycle_rules) {
+        calls.push(match &d.lifecycle_rules {
+            Some(rules) if rules.0.as_list().is_some_and(|l| !l.is_empty()) => {
+                BucketCall::Lifecycle(rules.0.clone())
             }
-            _ => calls.push(BucketCall::DeleteLifecycle),
-        }
+            _ => BucketCall::DeleteLifecycle,
+        });
     }
-    let force = opt_bool(desired, "force_destroy").unwrap_or(false);
-    if tags::user_tags(prior) != tags::user_tags(desired)
-        || opt_bool(prior, "force_destroy").unwrap_or(false) != force
-    {
-        calls.push(BucketCall::Tags(tags::user_tags(desired), force));
+    if p.tags.0 != d.tags.0 || p.force() != d.force() {
+        calls.push(BucketCall::Tags(d.tags.0.clone(), d.force()));
     }
-    calls
+    Ok(calls)
 }
 
 async fn run_call(
@@ -503,22 +350,19 @@ async fn run_call(
             let conf = VersioningConfiguration::builder()
                 .status(BucketVersioningStatus::from(status.as_str()))
                 .build();
-            client
-                .put_bucket_versioning()
-                .bucket(bucket)
-                .versioning_configuration(conf)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("PutBucketVersioning", e))?;
+            let put = client.put_bucket_versioning().bucket(bucket);
+            set_config(
+                "PutBucketVersioning",
+                put.versioning_configuration(conf).send().await,
+            )
         }
         BucketCall::Encryption(v) => {
-            client
-                .put_bucket_encryption()
-                .bucket(bucket)
-                .server_side_encryption_configuration(encryption_config(&v)?)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("PutBucketEncryption", e))?;
+            let conf = encryption_config(&v)?;
+            let put = client.put_bucket_encryption().bucket(bucket);
+            set_config(
+                "PutBucketEncryption",
+                put.server_side_encryption_configuration(conf).send().await,
+            )
         }
         BucketCall::Ownership(o) => {
             let rule = OwnershipControlsRule::builder()
@@ -529,97 +373,71 @@ async fn run_call(
                 .rules(rule)
                 .build()
                 .map_err(|e| invalid("ownership_controls", &e))?;
-            client
-                .put_bucket_ownership_controls()
-                .bucket(bucket)
-                .ownership_controls(controls)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("PutBucketOwnershipControls", e))?;
+            let put = client.put_bucket_ownership_controls().bucket(bucket);
+            set_config(
+                "PutBucketOwnershipControls",
+                put.ownership_controls(controls).send().await,
+            )
         }
         BucketCall::PublicAccessBlock(v) => {
-            client
-                .put_public_access_block()
-                .bucket(bucket)
-                .public_access_block_configuration(public_access_block_config(&v))
-                .send()
-                .await
-                .map_err(|e| s3_err_at("PutPublicAccessBlock", e))?;
+            let put = client.put_public_access_block().bucket(bucket);
+            let conf = public_access_block_config(&v);
+            set_config(
+                "PutPublicAccessBlock",
+                put.public_access_block_configuration(conf).send().await,
+            )
         }
         BucketCall::Policy(p) => {
-            client
-                .put_bucket_policy()
-                .bucket(bucket)
-                .policy(p)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("PutBucketPolicy", e))?;
+            let put = client.put_bucket_policy().bucket(bucket).policy(p);
+            set_config("PutBucketPolicy", put.send().await)
         }
         BucketCall::DeletePolicy => {
-            client
-                .delete_bucket_policy()
-                .bucket(bucket)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("DeleteBucketPolicy", e))?;
+            let delete = client.delete_bucket_policy().bucket(bucket);
+            set_config("DeleteBucketPolicy", delete.send().await)
         }
         BucketCall::Lifecycle(v) => {
             let conf = BucketLifecycleConfiguration::builder()
                 .set_rules(Some(lifecycle_rules(&v)?))
                 .build()
                 .map_err(|e| invalid("lifecycle_rules", &e))?;
-            client
-                .put_bucket_lifecycle_configuration()
-                .bucket(bucket)
-                .lifecycle_configuration(conf)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("PutBucketLifecycleConfiguration", e))?;
+            let put = client.put_bucket_lifecycle_configuration().bucket(bucket);
+            set_config(
+                "PutBucketLifecycleConfiguration",
+                put.lifecycle_configuration(conf).send().await,
+            )
         }
         BucketCall::DeleteLifecycle => {
-            client
-                .delete_bucket_lifecycle()
-                .bucket(bucket)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("DeleteBucketLifecycle", e))?;
+            let delete = client.delete_bucket_lifecycle().bucket(bucket);
+            set_config("DeleteBucketLifecycle", delete.send().await)
         }
         BucketCall::Replication(v) => {
-            client
-                .put_bucket_replication()
-                .bucket(bucket)
-                .replication_configuration(replication_config(&v)?)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("PutBucketReplication", e))?;
+            let conf = replication_config(&v)?;
+            let put = client.put_bucket_replication().bucket(bucket);
+            set_config(
+                "PutBucketReplication",
+                put.replication_configuration(conf).send().await,
+            )
         }
         BucketCall::DeleteReplication => {
-            client
-                .delete_bucket_replication()
-                .bucket(bucket)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("DeleteBucketReplication", e))?;
+            let delete = client.delete_bucket_replication().bucket(bucket);
+            set_config("DeleteBucketReplication", delete.send().await)
         }
         BucketCall::Tags(user, force) => {
-            put_tags(client, bucket, &user, &ctx.system_tags, force).await?
+            put_tags(client, bucket, &user, &ctx.system_tags, force).await
         }
     }
-    Ok(())
 }
 
 /// The refusal of a replication configuration on a bucket whose own
 /// versioning is not (going to be) Enabled: `versioning` from the spec, or
-/// the bucket's current state when the spec leaves it unset.
+/// the bucket's current state (`prior`) when the spec leaves it unset.
 pub fn source_versioning_error(
     bucket: &str,
-    prior: &Attrs,
-    desired: &Attrs,
+    prior: Option<&str>,
+    desired: &BucketFields,
 ) -> Option<ProviderError> {
-    let wants = desired
-        .get("replication_configuration")
-        .is_some_and(|v| !v.is_null());
-    let versioning = opt_str(desired, "versioning").or_else(|| opt_str(prior, "versioning"));
+    let wants = desired.replication_configuration.is_some();
+    let versioning = desired.versioning.as_deref().or(prior);
     (wants && versioning != Some("Enabled")).then(|| {
         ProviderError::Invalid(format!(
             "bucket {bucket}: replication_configuration needs `versioning: Enabled` (S3 replicates object versions; currently {})",
@@ -628,20 +446,31 @@ pub fn source_versioning_error(
     })
 }
 
+/// The same client for another region (same credentials, endpoint and
+/// retry guard): replication checks read buckets of other regions.
+fn in_region(client: &Client, region: &str) -> Client {
+    let conf = client
+        .config()
+        .to_builder()
+        .region(Region::new(region.to_string()))
+        .build();
+    Client::from_conf(conf)
+}
+
 /// Checks, before PutBucketReplication, that the bucket and every
 /// destination bucket are versioned (S3 refuses the configuration
 /// otherwise, naming neither bucket nor field).
 async fn check_replication(
-    clients: &AwsClients,
+    client: &Client,
     region: &str,
     bucket: &str,
-    prior: &Attrs,
-    desired: &Attrs,
+    prior: Option<&str>,
+    desired: &BucketFields,
 ) -> Result<(), ProviderError> {
     if let Some(e) = source_versioning_error(bucket, prior, desired) {
         return Err(e);
     }
-    let Some(conf) = desired.get("replication_configuration") else {
+    let Some(conf) = &desired.replication_configuration else {
         return Ok(());
     };
     // GetBucketLocation answers for any bucket from the partition's first
@@ -651,15 +480,13 @@ async fn check_replication(
     } else {
         region
     };
-    let locator = clients.client(home, super::client).await?;
-    for dest in replication_destinations(conf) {
-        let location = match locator
-            .get_bucket_location()
-            .bucket(&dest)
-            .send()
-            .await
-            .map_err(|e| s3_err_at("GetBucketLocation", e))
-        {
+    let locator = in_region(client, home);
+    for dest in replication_destinations(&conf.0) {
+        let located = call(
+            "GetBucketLocation",
+            locator.get_bucket_location().bucket(&dest).send().await,
+        );
+        let location = match located {
             Ok(out) => out,
             Err(e) if is_not_found(&e) => {
                 return Err(ProviderError::Invalid(format!(
@@ -676,14 +503,12 @@ async fn check_replication(
             Some("EU") => "eu-west-1",
             Some(r) => r,
         };
-        let client = clients.client(dest_region, super::client).await?;
-        let status = match client
-            .get_bucket_versioning()
-            .bucket(&dest)
-            .send()
-            .await
-            .map_err(|e| s3_err_at("GetBucketVersioning", e))
-        {
+        let reader = in_region(client, dest_region);
+        let read = call(
+            "GetBucketVersioning",
+            reader.get_bucket_versioning().bucket(&dest).send().await,
+        );
+        let status = match read {
             Ok(out) => out.status().map(|s| s.as_str().to_string()),
             Err(ProviderError::Api { code, .. }) if code == "AccessDenied" => continue,
             Err(e) => return Err(e),
@@ -705,8 +530,7 @@ fn tag_set(
     system: &BTreeMap<String, String>,
     force: bool,
 ) -> Result<Vec<Tag>, ProviderError> {
-    let mut all = user.clone();
-    all.extend(system.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut all = tags::with_system(&Tags(user.clone()), system);
     if force {
         all.insert(FORCE_DESTROY_TAG.to_string(), "true".to_string());
     }
@@ -732,14 +556,8 @@ async fn put_tags(
         .set_tag_set(Some(tag_set(user, system, force)?))
         .build()
         .map_err(|e| ProviderError::Invalid(format!("tags: {e}")))?;
-    client
-        .put_bucket_tagging()
-        .bucket(bucket)
-        .tagging(tagging)
-        .send()
-        .await
-        .map_err(|e| s3_err_at("PutBucketTagging", e))?;
-    Ok(())
+    let put = client.put_bucket_tagging().bucket(bucket).tagging(tagging);
+    set_config("PutBucketTagging", put.send().await)
 }
 
 /// One page of object versions and delete markers, as identifiers.
@@ -755,14 +573,16 @@ async fn version_page(
     ),
     ProviderError,
 > {
-    let out = client
-        .list_object_versions()
-        .bucket(bucket)
-        .set_key_marker(key_marker)
-        .set_version_id_marker(version_marker)
-        .send()
-        .await
-        .map_err(|e| s3_err_at("ListObjectVersions", e))?;
+    let out = call(
+        "ListObjectVersions",
+        client
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(key_marker)
+            .set_version_id_marker(version_marker)
+            .send()
+            .await,
+    )?;
     let mut ids = Vec::new();
     let entries = out
         .versions()
@@ -823,13 +643,15 @@ async fn empty_bucket(client: &Client, bucket: &str) -> Result<(), ProviderError
                 .quiet(true)
                 .build()
                 .map_err(|e| ProviderError::Invalid(format!("delete request: {e}")))?;
-            let out = client
-                .delete_objects()
-                .bucket(bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("DeleteObjects", e))?;
+            let out = call(
+                "DeleteObjects",
+                client
+                    .delete_objects()
+                    .bucket(bucket)
+                    .delete(delete)
+                    .send()
+                    .await,
+            )?;
             if let Some(err) = out.errors().first() {
                 return Err(ProviderError::Transient {
                     message: format!(
@@ -859,68 +681,81 @@ pub fn not_empty_error(bucket: &str, count: usize, more: bool) -> ProviderError 
     }
 }
 
-/// Buckets of the account in `region` owned by `stack` (and `address`):
-/// ListBuckets plus a tag read per bucket (orphan search, drift report).
-async fn owned_buckets(
+/// Creates the bucket, or finds it already made by this state (an earlier
+/// attempt whose answer was lost); anyone else's is refused.
+async fn create_bucket(
     client: &Client,
-    region: &str,
-    owner: &Owner,
-    address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let names = crate::paging::collect_pages(|token| async move {
-        let out = client
-            .list_buckets()
-            .bucket_region(region)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .map_err(|e| s3_err_at("ListBuckets", e))?;
-        let names: Vec<String> = out
-            .buckets()
-            .iter()
-            .filter_map(|b| b.name().map(str::to_string))
-            .collect();
-        Ok((names, out.continuation_token))
-    })
-    .await?;
-    let tagged = concurrent(names, OBSERVE_CONCURRENCY, |name| async move {
-        match bucket_tags(client, &name).await {
-            Ok(t) => Ok(Some((name, t))),
-            // Buckets of other regions or being deleted are not ours here.
-            Err(ProviderError::Api { .. }) => Ok(None),
-            Err(e) => Err(e),
+    ctx: &ResourceCtx,
+    desired: &BucketFields,
+) -> Result<(), ProviderError> {
+    let name = &desired.bucket;
+    // The ownership tags go in the CreateBucket call itself, so a bucket
+    // this state made is never untagged (an answer lost after the bucket
+    // was made, then a failed PutBucketTagging, would otherwise leave a
+    // bucket nobody can tell is ours).
+    let configuration = CreateBucketConfiguration::builder()
+        .set_tags(Some(tag_set(
+            &desired.tags.0,
+            &ctx.system_tags,
+            desired.force(),
+        )?))
+        // us-east-1 is the one region S3 refuses as an explicit constraint.
+        .set_location_constraint(
+            (ctx.region != "us-east-1")
+                .then(|| BucketLocationConstraint::from(ctx.region.as_str())),
+        )
+        .build();
+    // In us-east-1 S3 answers CreateBucket of a bucket this account already
+    // owns with success (elsewhere: BucketAlreadyOwnedByYou), so an existing
+    // bucket is checked before, never taken over. Any other answer than
+    // "exists" or a retryable failure (404, or 403 for another account's
+    // bucket) is left to CreateBucket to settle.
+    let exists = match call("HeadBucket", client.head_bucket().bucket(name).send().await) {
+        Ok(_) => true,
+        Err(e) if e.is_retryable() => return Err(e),
+        Err(_) => false,
+    };
+    let result = if exists {
+        Err(ProviderError::Api {
+            code: "BucketAlreadyOwnedByYou".into(),
+            message: format!("bucket {name} exists"),
+        })
+    } else {
+        let create = client
+            .create_bucket()
+            .bucket(name)
+            .create_bucket_configuration(configuration)
+            .set_object_ownership(
+                desired
+                    .ownership_controls
+                    .as_deref()
+                    .map(ObjectOwnership::from),
+            );
+        set_config("CreateBucket", create.send().await)
+    };
+    match result {
+        Err(ProviderError::Api { code, .. }) if code == "BucketAlreadyOwnedByYou" => {
+            // Ours from an earlier attempt only if it carries our tags.
+            let t = bucket_tags(client, name).await?;
+            let pairs = || t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            if ctx.owner.owns(pairs(), Some(&ctx.address.to_string())) {
+                Ok(())
+            } else {
+                Err(tags::not_ours(ctx, &format!("bucket {name}"), pairs()))
+            }
         }
-    })
-    .await?;
-    Ok(tagged
-        .into_iter()
-        .flatten()
-        .filter(|(_, t)| {
-            tags::owned_by(
-                t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                owner,
-                address,
-            )
-        })
-        .map(|(name, t)| {
-            let addr = t
-                .iter()
-                .find(|(k, _)| k == ADDRESS_TAG)
-                .map(|(_, v)| v.clone());
-            (name, addr)
-        })
-        .collect())
+        other => other,
+    }
 }
 
 #[async_trait]
-impl Provider for BucketProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
-
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
+impl Kind for BucketKind {
+    const KIND: &'static str = "aws.s3.bucket";
+    const DESCRIPTION: &'static str = "An S3 bucket.";
+    // `arn:aws:s3:::<name>`: the id is the rest after the empty prefix.
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("s3", ""));
+    type Service = S3;
+    type Fields = BucketFields;
 
     /// Its objects go with it (a non-empty bucket is only deleted with
     /// `force_destroy`), so plans that delete or replace it say so loudly.
@@ -928,252 +763,205 @@ impl Provider for BucketProvider {
         true
     }
 
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(attrs)
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
+        client: &Client,
         ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let client = self.client(&ctx.region).await?;
-        observe_buckets(&client, ids, &ctx.region).await
+    ) -> Result<BTreeMap<String, BucketFields>, ProviderError> {
+        let region = ctx.region.as_str();
+        each_id(ids, OBSERVE_CONCURRENCY, |name| async move {
+            Box::pin(fetch_bucket(client, &name, region)).await
+        })
+        .await
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &BucketFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let name = req_str(desired, "bucket")?;
+    ) -> Result<Made<BucketFields>, ProviderError> {
+        let name = &desired.bucket;
         // Refused before the bucket exists, so a refusal leaves nothing
         // behind.
-        if desired
-            .get("replication_configuration")
-            .is_some_and(|v| !v.is_null())
-        {
-            check_replication(&self.clients, &ctx.region, name, &Attrs::new(), desired).await?;
+        if desired.replication_configuration.is_some() {
+            Box::pin(check_replication(client, &ctx.region, name, None, desired)).await?;
         }
-        let force = opt_bool(desired, "force_destroy").unwrap_or(false);
-        // The ownership tags go in the CreateBucket call itself, so a
-        // bucket this state made is never untagged (an answer lost after
-        // the bucket was made, then a failed PutBucketTagging, would
-        // otherwise leave a bucket nobody can tell is ours).
-        let configuration = CreateBucketConfiguration::builder()
-            .set_tags(Some(tag_set(
-                &tags::user_tags(desired),
-                &ctx.system_tags,
-                force,
-            )?))
-            // us-east-1 is the one region S3 refuses as an explicit constraint.
-            .set_location_constraint(
-                (ctx.region != "us-east-1")
-                    .then(|| BucketLocationConstraint::from(ctx.region.as_str())),
-            )
-            .build();
-        // In us-east-1 S3 answers CreateBucket of a bucket this account
-        // already owns with success (elsewhere: BucketAlreadyOwnedByYou),
-        // so an existing bucket is checked before, never taken over. Any
-        // other answer than "exists" or a retryable failure (404, or 403
-        // for another account's bucket) is left to CreateBucket to settle.
-        let exists = match client
-            .head_bucket()
-            .bucket(name)
-            .send()
-            .await
-            .map_err(|e| s3_err_at("HeadBucket", e))
-        {
-            Ok(_) => true,
-            Err(e) if e.is_retryable() => return Err(e),
-            Err(_) => false,
-        };
-        let result = if exists {
-            Err(ProviderError::Api {
-                code: "BucketAlreadyOwnedByYou".into(),
-                message: format!("bucket {name} exists"),
-            })
-        } else {
-            client
-                .create_bucket()
-                .bucket(name)
-                .create_bucket_configuration(configuration)
-                .set_object_ownership(
-                    opt_str(desired, "ownership_controls").map(ObjectOwnership::from),
-                )
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| s3_err_at("CreateBucket", e))
-        };
-        match result {
-            Ok(()) => {}
-            Err(ProviderError::Api { code, .. }) if code == "BucketAlreadyOwnedByYou" => {
-                // Ours from an earlier attempt only if it carries our tags.
-                let t = bucket_tags(&client, name).await?;
-                let address = ctx.address.to_string();
-                if !tags::owned_by(
-                    t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                    &ctx.owner,
-                    Some(&address),
-                ) {
-                    return Err(tags::not_ours(
-                        ctx,
-                        &format!("bucket {name}"),
-                        t.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                    ));
-                }
-            }
-            Err(e) => return Err(e),
-        }
+        Box::pin(create_bucket(client, ctx, desired)).await?;
         put_tags(
-            &client,
+            client,
             name,
-            &tags::user_tags(desired),
+            &desired.tags.0,
             &ctx.system_tags,
-            force,
+            desired.force(),
         )
         .await?;
-        let mut prior = Attrs::from([("bucket".to_string(), Value::from(name))]);
-        prior.insert(
-            "tags".into(),
-            desired.get("tags").cloned().unwrap_or_default(),
-        );
-        prior.insert("force_destroy".into(), Value::Bool(force));
-        for call in update_calls(&prior, desired) {
-            run_call(&client, name, ctx, call).await?;
+        // A new bucket as CreateBucket left it (no rules, the tags set); the
+        // blocks follow.
+        let prior = BucketFields {
+            bucket: name.clone(),
+            versioning: None,
+            server_side_encryption: None,
+            public_access_block: None,
+            ownership_controls: None,
+            lifecycle_rules: Some(LifecycleRules(Value::List(Vec::new()))),
+            policy: None,
+            replication_configuration: None,
+            tags: desired.tags.clone(),
+            force_destroy: desired.force_destroy,
+            arn: None,
+            region: None,
+        };
+        for call in update_calls(&prior, desired)? {
+            Box::pin(run_call(client, name, ctx, call)).await?;
         }
-        Ok(Created {
-            id: name.to_string(),
-            attrs: observe_one(&client, name, &ctx.region).await?,
+        Ok(Made {
+            id: name.clone(),
+            fields: self.read_back(client, ctx, name).await?,
         })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &BucketFields,
+        desired: &BucketFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let calls = update_calls(prior, desired);
+    ) -> Result<BucketFields, ProviderError> {
+        let calls = update_calls(prior, desired)?;
         if calls
             .iter()
             .any(|c| matches!(c, BucketCall::Replication(_)))
         {
-            check_replication(&self.clients, &ctx.region, id, prior, desired).await?;
+            let was = prior.versioning.as_deref();
+            Box::pin(check_replication(client, &ctx.region, id, was, desired)).await?;
         }
         for call in calls {
-            run_call(&client, id, ctx, call).await?;
+            Box::pin(run_call(client, id, ctx, call)).await?;
         }
-        observe_one(&client, id, &ctx.region).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
+        prior: &BucketFields,
     ) -> Result<(), ProviderError> {
-        let client = self.client(&ctx.region).await?;
         let result: Result<(), ProviderError> = async {
-            if opt_bool(prior, "force_destroy").unwrap_or(false) {
-                empty_bucket(&client, id).await?;
+            if prior.force() {
+                Box::pin(empty_bucket(client, id)).await?;
             } else {
-                let (count, more) = count_objects(&client, id).await?;
+                let (count, more) = Box::pin(count_objects(client, id)).await?;
                 if count > 0 {
                     return Err(not_empty_error(id, count, more));
                 }
             }
-            match client
-                .delete_bucket()
-                .bucket(id)
-                .send()
-                .await
-                .map_err(|e| s3_err_at("DeleteBucket", e))
-            {
-                Ok(_) => Ok(()),
+            match set_config(
+                "DeleteBucket",
+                client.delete_bucket().bucket(id).send().await,
+            ) {
                 // Someone wrote an object after we emptied it: try again.
                 Err(ProviderError::Api { code, message }) if code == "BucketNotEmpty" => {
                     Err(ProviderError::Transient {
                         message: format!("{code}: {message}"),
                     })
                 }
-                Err(e) => Err(e),
+                other => other,
             }
         }
         .await;
         crate::error::ignore_not_found(result)
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let found = owned_buckets(&client, &ctx.region, &ctx.owner, Some(&address)).await?;
-        let Some(id) = tags::pick_orphan(found.into_iter().map(|(n, _)| n).collect(), &address)
-        else {
-            return Ok(None);
-        };
-        Ok(fetch_bucket(&client, &id, &ctx.region)
-            .await?
-            .map(|attrs| Created { id, attrs }))
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        owned_buckets(&client, &ctx.region, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let region = ctx.region.as_str();
+        let names = collect_pages(|token| async move {
+            let list = client
+                .list_buckets()
+                .bucket_region(region)
+                .set_continuation_token(token);
+            let out = call("ListBuckets", list.send().await)?;
+            let names: Vec<String> = out
+                .buckets()
+                .iter()
+                .filter_map(|b| b.name().map(str::to_string))
+                .collect();
+            Ok((names, out.continuation_token))
+        })
+        .await?;
+        let tagged = concurrent(names, OBSERVE_CONCURRENCY, |name| async move {
+            match bucket_tags(client, &name).await {
+                Ok(t) => Ok(Some((name, t))),
+                // Buckets of other regions or being deleted are not ours here.
+                Err(ProviderError::Api { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        Ok(tagged
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, t)| {
+                let pairs = t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                if !ctx.owner.owns(pairs, address) {
+                    return None;
+                }
+                let at = t.iter().find(|(k, _)| k == ADDRESS_TAG);
+                Some((name, at.map(|(_, v)| v.clone())))
+            })
+            .collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use forge_core::fields::Fields;
 
-    fn attrs_of(v: serde_json::Value) -> Attrs {
+    fn fields_of(v: serde_json::Value) -> BucketFields {
         let mut a = Value::from_json(&v).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&SCHEMA, &mut a);
-        normalize(a)
+        let schema = crate::kind::schema_of::<BucketKind>();
+        forge_engine::diff::fill_defaults(&schema, &mut a);
+        BucketFields::normalize_attrs(&mut a);
+        BucketFields::from_attrs(&a).unwrap()
     }
 
     #[test]
     fn unset_blocks_are_left_alone() {
-        let prior = attrs_of(serde_json::json!({
+        let prior = fields_of(serde_json::json!({
             "bucket": "b", "versioning": "Enabled",
             "server_side_encryption": {"sse_algorithm": "AES256"},
             "public_access_block": {}, "ownership_controls": "BucketOwnerEnforced"
         }));
-        let want = attrs_of(serde_json::json!({"bucket": "b"}));
-        assert_eq!(update_calls(&prior, &want), vec![]);
+        let want = fields_of(serde_json::json!({"bucket": "b"}));
+        assert_eq!(update_calls(&prior, &want).unwrap(), vec![]);
     }
 
     #[test]
     fn changed_blocks_map_to_their_calls_in_order() {
-        let prior = attrs_of(serde_json::json!({
+        let prior = fields_of(serde_json::json!({
             "bucket": "b", "policy": {"Statement": []}, "lifecycle_rules": [{"id": "r", "expiration_days": 30}],
             "tags": {"a": "1"}
         }));
-        let want = attrs_of(serde_json::json!({
+        let want = fields_of(serde_json::json!({
             "bucket": "b", "versioning": "Enabled",
             "server_side_encryption": {"sse_algorithm": "aws:kms", "kms_master_key_id": "k", "bucket_key_enabled": true},
             "public_access_block": {"block_public_policy": false},
             "policy": "{\"Statement\": [{\"Effect\": \"Allow\"}]}",
             "force_destroy": true, "tags": {"a": "1"}
         }));
-        let calls = update_calls(&prior, &want);
+        let calls = update_calls(&prior, &want).unwrap();
         let kinds: Vec<&str> = calls
             .iter()
             .map(|c| match c {
@@ -1230,7 +1018,7 @@ mod tests {
 
     #[test]
     fn schema_marks_forge_only_and_immutable_fields() {
-        let s = schema();
+        let s = crate::kind::schema_of::<BucketKind>();
         assert!(s.field("bucket").is_some_and(|f| f.force_new));
         assert_eq!(
             s.field("force_destroy").and_then(|f| f.default.clone()),
@@ -1238,8 +1026,8 @@ mod tests {
         );
     }
 
-    fn replicated(versioning: &str) -> Attrs {
-        attrs_of(serde_json::json!({
+    fn replicated(versioning: &str) -> BucketFields {
+        fields_of(serde_json::json!({
             "bucket": "artifacts", "versioning": versioning,
             "replication_configuration": {
                 "role": "arn:aws:iam::1:role/replication",
@@ -1250,33 +1038,32 @@ mod tests {
 
     #[test]
     fn replication_is_put_after_versioning_and_removed_first() {
-        let bare = attrs_of(serde_json::json!({"bucket": "artifacts"}));
+        let bare = fields_of(serde_json::json!({"bucket": "artifacts"}));
         let want = replicated("Enabled");
-        let calls = update_calls(&bare, &want);
+        let calls = update_calls(&bare, &want).unwrap();
         assert!(matches!(calls[0], BucketCall::Versioning(_)), "{calls:?}");
         assert!(matches!(calls[1], BucketCall::Replication(_)), "{calls:?}");
-        assert!(update_calls(&want, &want).is_empty());
-        let off = attrs_of(serde_json::json!({"bucket": "artifacts", "versioning": "Suspended"}));
-        let calls = update_calls(&want, &off);
+        assert!(update_calls(&want, &want).unwrap().is_empty());
+        let off = fields_of(serde_json::json!({"bucket": "artifacts", "versioning": "Suspended"}));
+        let calls = update_calls(&want, &off).unwrap();
         assert_eq!(calls[0], BucketCall::DeleteReplication);
         assert_eq!(calls[1], BucketCall::Versioning("Suspended".into()));
     }
 
     #[test]
     fn replication_without_versioning_is_refused_clearly() {
-        let bare = attrs_of(serde_json::json!({"bucket": "artifacts"}));
-        let e = source_versioning_error("artifacts", &bare, &replicated("Suspended"))
+        let e = source_versioning_error("artifacts", None, &replicated("Suspended"))
             .unwrap()
             .to_string();
         assert!(
             e.contains("needs `versioning: Enabled`") && e.contains("Suspended"),
             "{e}"
         );
-        assert!(source_versioning_error("artifacts", &bare, &replicated("Enabled")).is_none());
+        assert!(source_versioning_error("artifacts", None, &replicated("Enabled")).is_none());
         // Versioning left unset in the spec: the bucket's current state counts.
         let mut unset = replicated("Enabled");
-        unset.remove("versioning");
-        assert!(source_versioning_error("artifacts", &bare, &unset).is_some());
-        assert!(source_versioning_error("artifacts", &replicated("Enabled"), &unset).is_none());
+        unset.versioning = None;
+        assert!(source_versioning_error("artifacts", None, &unset).is_some());
+        assert!(source_versioning_error("artifacts", Some("Enabled"), &unset).is_none());
     }
 }

@@ -13,7 +13,6 @@
 //! the canonical form fills the same defaults so what S3 echoes back never
 //! shows as a change.
 
-use crate::attrs::opt_i64;
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, DeleteMarkerReplication, DeleteMarkerReplicationStatus,
     Destination, EncryptionConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
@@ -23,9 +22,67 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule, SourceSelectionCriteria, SseKmsEncryptedObjects,
     SseKmsEncryptedObjectsStatus, StorageClass, Transition, TransitionStorageClass,
 };
+use forge_core::fields::{FieldError, FieldValue};
 use forge_core::{Attrs, FieldSchema, FieldType, Value};
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
+
+/// Declares a configuration block as a typed field: its object (or list)
+/// schema, and its canonical value, which the block's functions below read
+/// and write.
+macro_rules! block {
+    ($(#[$doc:meta])* $name:ident, $schema:expr, $shape:literal, $fits:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name(pub Value);
+
+        impl FieldValue for $name {
+            fn field_type() -> FieldType {
+                $schema
+            }
+            fn from_value(value: &Value) -> Result<Self, FieldError> {
+                let fits: fn(&Value) -> bool = $fits;
+                if fits(value) {
+                    Ok($name(value.clone()))
+                } else {
+                    Err(FieldError::mismatch($shape, value))
+                }
+            }
+            fn to_value(&self) -> Value {
+                self.0.clone()
+            }
+        }
+    };
+}
+
+block!(
+    /// `server_side_encryption`.
+    Encryption,
+    encryption_type(),
+    "object",
+    |v| v.as_map().is_some()
+);
+block!(
+    /// `public_access_block`.
+    PublicAccessBlock,
+    public_access_block_type(),
+    "object",
+    |v| v.as_map().is_some()
+);
+block!(
+    /// `lifecycle_rules`.
+    LifecycleRules,
+    FieldType::list(lifecycle_rule_type()),
+    "list",
+    |v| v.as_list().is_some()
+);
+block!(
+    /// `replication_configuration`.
+    Replication,
+    replication_type(),
+    "object",
+    |v| v.as_map().is_some()
+);
 
 /// The four flags of a public access block, in API order.
 pub const PUBLIC_ACCESS_FLAGS: [&str; 4] = [
@@ -347,7 +404,9 @@ pub fn observed_rules(rules: &[LifecycleRule]) -> Value {
 }
 
 fn days(m: &Attrs, key: &str) -> Option<i32> {
-    opt_i64(m, key).and_then(|d| i32::try_from(d).ok())
+    m.get(key)
+        .and_then(Value::as_i64)
+        .and_then(|d| i32::try_from(d).ok())
 }
 
 /// The SDK form of the lifecycle rules.

@@ -1,51 +1,32 @@
 //! S3 kinds: general purpose buckets with their configuration
 //! sub-resources (versioning, default encryption, public access block,
-//! ownership controls, lifecycle rules, policy, tags).
+//! ownership controls, lifecycle rules, policy, replication, tags), written
+//! on the kind framework.
 
 pub mod bucket;
 pub mod config;
 
-pub use bucket::BucketProvider;
+pub use bucket::BucketKind;
 
-use crate::error::sdk_error;
-use crate::kind::{ArnShape, Registrar};
+use crate::kind::{Registrar, Service};
 use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_engine::ProviderError;
-use std::sync::Arc;
 
-/// The service name used in errors and as the concurrency group.
-pub const SERVICE: &str = "s3";
+/// The S3 service.
+pub struct S3;
 
-/// Concurrent S3 bucket mutations (bucket-level APIs are control-plane
-/// calls with low per-account limits).
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 10);
+impl Service for S3 {
+    type Client = aws_sdk_s3::Client;
+    const NAME: &'static str = "s3";
+    /// Bucket-level APIs are control-plane calls with low per-account
+    /// limits.
+    const CONCURRENCY: usize = 10;
 
-/// Maps an S3 SDK error.
-pub fn s3_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
-}
-
-/// Maps an S3 SDK error, naming the operation: S3's bucket APIs answer
-/// with terse codes, and one bucket takes up to ten different calls.
-pub fn s3_err_at<E>(operation: &str, err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match s3_err(err) {
-        ProviderError::Api { code, message } => ProviderError::Api {
-            code,
-            message: format!("{operation}: {message}"),
-        },
-        ProviderError::Transient { message } => ProviderError::Transient {
-            message: format!("{operation}: {message}"),
-        },
-        other => other,
+    fn make_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+        client(config)
     }
 }
 
@@ -65,8 +46,66 @@ pub fn client(config: &SdkConfig) -> aws_sdk_s3::Client {
 
 /// Registers every S3 kind.
 pub fn register(r: &mut Registrar) {
-    r.provider(
-        Arc::new(BucketProvider::new(r.clients().clone())),
-        &[ArnShape::rest("s3", "")],
-    );
+    r.kind::<BucketKind>();
+}
+
+/// The answer of one S3 call, its error naming the operation: S3's bucket APIs
+/// answer with terse codes, and one bucket takes up to ten different calls.
+pub(crate) fn call<T, E>(
+    operation: &str,
+    answer: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<T, ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    answer.map_err(|err| match S3::err(err) {
+        ProviderError::Api { code, message } => ProviderError::Api {
+            code,
+            message: format!("{operation}: {message}"),
+        },
+        ProviderError::Transient { message } => ProviderError::Transient {
+            message: format!("{operation}: {message}"),
+        },
+        other => other,
+    })
+}
+
+/// Error codes meaning "this configuration block is not set".
+const UNSET_CODES: &[&str] = &[
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchPublicAccessBlockConfiguration",
+    "OwnershipControlsNotFoundError",
+    "NoSuchLifecycleConfiguration",
+    "NoSuchBucketPolicy",
+    "NoSuchTagSet",
+    "ReplicationConfigurationNotFoundError",
+];
+
+/// The answer of a read of one configuration sub-resource (`GetBucket*`): `None` when the
+/// block is not set. A vanished bucket (`NoSuchBucket`) stays an error for
+/// the caller to treat as gone.
+pub(crate) fn get_config<T, E>(
+    operation: &str,
+    answer: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<Option<T>, ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match call(operation, answer) {
+        Ok(v) => Ok(Some(v)),
+        Err(ProviderError::Api { code, .. }) if UNSET_CODES.contains(&code.as_str()) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The answer of a write or delete of one configuration sub-resource
+/// (`PutBucket*`, `DeleteBucket*`), its content dropped.
+pub(crate) fn set_config<T, E>(
+    operation: &str,
+    answer: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<(), ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    call(operation, answer).map(|_| ())
 }
