@@ -165,19 +165,11 @@ fn canonical(json: &serde_json::Value, key: Option<&str>) -> serde_json::Value {
     }
 }
 
-/// A KMS key id from a key id or key ARN (`arn:...:key/<id>`), so either
-/// spelling in a spec compares equal to the ARN a service reports.
-pub fn kms_key_id(text: &str) -> &str {
-    match text.strip_prefix("arn:") {
-        Some(rest) => rest.rsplit_once(":key/").map(|(_, id)| id).unwrap_or(text),
-        None => text,
-    }
-}
-
-/// [`kms_key_id`] as a field normalizer.
+/// [`crate::arn::key_id_of`] as a field normalizer: a KMS key named by id
+/// or by key ARN compares equal to what a service reports.
 pub fn kms_key_value(value: &Value) -> Value {
     match value {
-        Value::String(s) => Value::String(kms_key_id(s).to_string()),
+        Value::String(s) => Value::String(crate::arn::key_id_of(s).to_string()),
         other => other.clone(),
     }
 }

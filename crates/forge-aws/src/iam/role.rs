@@ -60,6 +60,7 @@ pub struct RoleFields {
     pub max_session_duration: Option<i64>,
     /// ARN of the managed policy bounding the role.
     pub permissions_boundary: Option<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The role's ARN.
     #[field(computed)]

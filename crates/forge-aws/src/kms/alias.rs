@@ -16,7 +16,6 @@ use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::AliasListEntry;
-use forge_core::Value;
 use forge_derive::Fields;
 use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
@@ -28,7 +27,7 @@ pub struct AliasFields {
     #[field(force_new)]
     pub alias_name: String,
     /// Id or ARN of the key the alias points at; changed in place.
-    #[field(normalize = key_id_value)]
+    #[field(normalize = crate::normalize::kms_key_value)]
     pub target_key_id: String,
     /// The alias's ARN.
     #[field(computed)]
@@ -38,14 +37,6 @@ pub struct AliasFields {
 /// The `aws.kms.alias` kind.
 #[derive(Default)]
 pub struct AliasKind;
-
-/// KMS reports the target as a key id; a spec may name it by ARN.
-fn key_id_value(v: &Value) -> Value {
-    match v {
-        Value::String(t) => Value::from(key_id_of(t)),
-        other => other.clone(),
-    }
-}
 
 fn fields(a: &AliasListEntry) -> Option<AliasFields> {
     Some(AliasFields {
@@ -197,6 +188,7 @@ impl Kind for AliasKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use forge_core::Value;
     use forge_core::fields::Fields;
 
     #[test]

@@ -59,6 +59,7 @@ pub struct KeyFields {
     /// Whether the key can be used.
     #[field(default = true)]
     pub is_enabled: Option<bool>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The key's ARN.
     #[field(computed)]

@@ -303,7 +303,7 @@ pub fn lower(v: Option<&str>) -> Option<String> {
 /// encrypted (an emulator may report a placeholder otherwise).
 pub fn kms_key(on: bool, key: Option<&str>) -> Option<String> {
     key.filter(|_| on)
-        .map(|k| crate::normalize::kms_key_id(k).to_string())
+        .map(|k| crate::arn::key_id_of(k).to_string())
 }
 
 /// Statuses from which a cluster or instance never becomes available

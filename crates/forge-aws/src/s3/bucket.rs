@@ -89,6 +89,7 @@ pub struct BucketFields {
     /// Replication to other buckets (e.g. another region); needs versioning Enabled here and there.
     #[field(normalize = normalize_replication)]
     pub replication_configuration: Option<Replication>,
+    /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// forge only: on destroy, delete every object version first instead of refusing.
     #[field(default = false)]
