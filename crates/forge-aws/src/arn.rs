@@ -14,3 +14,12 @@ pub fn partition(region: &str) -> &'static str {
         "aws"
     }
 }
+
+/// A KMS key id from a key id or key ARN (`arn:...:key/<id>`), so either
+/// spelling in a spec compares equal to what KMS reports.
+pub fn key_id_of(text: &str) -> &str {
+    match text.strip_prefix("arn:") {
+        Some(rest) => rest.rsplit_once(":key/").map(|(_, id)| id).unwrap_or(text),
+        None => text,
+    }
+}
