@@ -464,7 +464,9 @@ async fn s3_bucket_round_trip(versioned: bool) {
 #[tokio::test]
 async fn secret_lifecycle_and_value_never_shown() {
     let w = world().await;
-    let p = forge_aws::secretsmanager::SecretProvider::new(w.clients.clone());
+    let p = forge_aws::kind::KindProvider::<forge_aws::secretsmanager::SecretKind>::new(
+        w.clients.clone(),
+    );
     let value = "s3cr3t-Value-7f1c9b";
     let spec = desired(
         &p,
@@ -599,7 +601,7 @@ async fn secret_lifecycle_and_value_never_shown() {
 #[tokio::test]
 async fn ssm_parameter_lifecycle() {
     let w = world().await;
-    let p = forge_aws::ssm::ParameterProvider::new(w.clients.clone());
+    let p = forge_aws::kind::KindProvider::<forge_aws::ssm::ParameterKind>::new(w.clients.clone());
     let value = "postgres://app:pw-9c1e@db/app";
     let spec = desired(
         &p,

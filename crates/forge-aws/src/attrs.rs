@@ -187,6 +187,31 @@ impl<T: forge_core::fields::FieldValue> forge_core::fields::FieldValue for Shape
     }
 }
 
+/// A text field holding a secret (a parameter value, a secret string, an
+/// AUTH token): read and compared as text, written as a sensitive value so
+/// what observe reports is masked before the engine sees it. `Debug`
+/// never prints it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SensitiveText(pub String);
+
+impl std::fmt::Debug for SensitiveText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(sensitive)")
+    }
+}
+
+impl forge_core::fields::FieldValue for SensitiveText {
+    fn field_type() -> forge_core::FieldType {
+        forge_core::FieldType::String
+    }
+    fn from_value(value: &Value) -> Result<Self, forge_core::fields::FieldError> {
+        <String as forge_core::fields::FieldValue>::from_value(value).map(SensitiveText)
+    }
+    fn to_value(&self) -> Value {
+        Value::String(self.0.clone()).sensitive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

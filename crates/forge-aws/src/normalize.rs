@@ -235,6 +235,31 @@ pub fn upper_value(v: &Value) -> Value {
     }
 }
 
+/// Whether a live engine version satisfies the spec's: equal, or the spec
+/// pins a prefix (`16` or `16.4`) of the live version (`16.4`, `16.4.2`).
+pub fn version_covers(spec: &str, live: &str) -> bool {
+    live == spec
+        || live
+            .strip_prefix(spec)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+fn version_parts(v: &str) -> Vec<u64> {
+    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+/// The drift classification of an engine version that changed by itself
+/// within the same major version (an automatic minor upgrade).
+pub fn classify_version(path: &str, recorded: &Value, live: &Value) -> Option<String> {
+    if path != "engine_version" {
+        return None;
+    }
+    let (r, l) = (recorded.as_str()?, live.as_str()?);
+    let (rp, lp) = (version_parts(r), version_parts(l));
+    (rp.first() == lp.first() && lp > rp)
+        .then(|| format!("automatic minor version upgrade {r} -> {l}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,105 +18,64 @@
 //! eight groups in flight. n groups of a region with N cost
 //! ceil(N/100) + 2n requests.
 
-use super::common::{
-    self, CONCURRENCY, EcBase, TAG_CONCURRENCY, ec_err, ignore_gone, is_gone, observed_tags,
-    to_tags,
-};
-use crate::attrs::attrs;
-use crate::attrs::{opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
-use crate::normalize::normalize_common;
+use super::{DEFAULT_DESCRIPTION, ElastiCache, owned, tags_by_arn, to_tags, user_tags};
+use crate::error::{ignore_gone, is_gone};
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
 use crate::paging::{collect_pages, concurrent};
 use crate::tags;
-use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{CacheParameterGroup, ParameterNameValue};
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::fields::Tags;
+use forge_core::{Attrs, Value};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 
 /// Parameters per Modify/ResetCacheParameterGroup request (the API's cap).
 pub const PARAMETERS_PER_CALL: usize = 20;
 
-/// The description sent when the spec sets none (the API requires one).
-const DEFAULT_DESCRIPTION: &str = "Managed by forge";
+/// Groups read at once by observe.
+const READ_CONCURRENCY: usize = 8;
 
-/// The `aws.elasticache.parameter_group` provider.
-pub struct ParameterGroupProvider {
-    base: EcBase,
-    schema: KindSchema,
+/// The fields of `aws.elasticache.parameter_group`.
+#[derive(Debug, Clone, Fields)]
+pub struct ParameterGroupFields {
+    /// The group's name (CacheParameterGroupName).
+    #[field(force_new)]
+    pub name: String,
+    /// The engine family (CacheParameterGroupFamily), e.g. redis7, valkey8.
+    #[field(force_new)]
+    pub family: String,
+    /// What the group is for (fixed at creation).
+    #[field(force_new, default = DEFAULT_DESCRIPTION)]
+    pub description: Option<String>,
+    /// Parameter name -> value, only those set explicitly; removed ones reset to the engine default.
+    #[field(normalize = param_values)]
+    pub parameters: Option<BTreeMap<String, String>>,
+    /// The user's tags (the schema's description is `Tags`'s own).
+    pub tags: Tags,
+    /// The group's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
 }
 
-impl ParameterGroupProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        ParameterGroupProvider {
-            base: EcBase::new(clients),
-            schema: schema(),
-        }
-    }
-}
+/// The `aws.elasticache.parameter_group` kind.
+#[derive(Default)]
+pub struct ParameterGroupKind;
 
-/// The schema of `aws.elasticache.parameter_group`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.elasticache.parameter_group",
-        "An ElastiCache cache parameter group.",
-        [
-            (
-                "name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The group's name (CacheParameterGroupName)."),
-            ),
-            (
-                "family",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The engine family (CacheParameterGroupFamily), e.g. redis7, valkey8."),
-            ),
-            (
-                "description",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default(DEFAULT_DESCRIPTION)
-                    .describe("What the group is for (fixed at creation)."),
-            ),
-            (
-                "parameters",
-                FieldSchema::optional(FieldType::map(FieldType::String))
-                    .describe("Parameter name -> value, only those set explicitly; removed ones reset to the engine default."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The group's ARN."),
-            ),
-        ],
-    )
-}
-
-static SCHEMA: LazyLock<KindSchema> = LazyLock::new(schema);
-
-fn normalize(mut attrs: Attrs) -> Attrs {
-    // YAML numbers and booleans (`timeout: 300`) mean their text, which is
-    // what the API returns; an absent map is an empty one.
-    let params = match attrs.get("parameters") {
-        None | Some(Value::Null) => Some(BTreeMap::new()),
-        Some(Value::Map(m)) if m.values().all(Value::is_known) => Some(
+/// YAML numbers and booleans (`timeout: 300`) mean their text, which is
+/// what the API returns (a boolean is `yes` / `no`). A map holding unknown
+/// values is left alone.
+fn param_values(value: &Value) -> Value {
+    match value {
+        Value::Map(m) if m.values().all(Value::is_known) => Value::Map(
             m.iter()
                 .filter_map(|(k, v)| Some((k.clone(), Value::String(param_text(v)?))))
                 .collect(),
         ),
-        _ => None,
-    };
-    if let Some(p) = params {
-        attrs.insert("parameters".into(), Value::Map(p));
+        other => other.clone(),
     }
-    normalize_common(&SCHEMA, &mut attrs);
-    attrs
 }
 
 fn param_text(v: &Value) -> Option<String> {
@@ -129,44 +88,6 @@ fn param_text(v: &Value) -> Option<String> {
     }
 }
 
-/// The `parameters` map as text.
-pub fn params_of(attrs: &Attrs) -> BTreeMap<String, String> {
-    attrs
-        .get("parameters")
-        .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), param_text(v)?)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn group_attrs(
-    g: &CacheParameterGroup,
-    params: &BTreeMap<String, String>,
-    tag_list: Option<&Vec<(String, String)>>,
-) -> Attrs {
-    let name = g.cache_parameter_group_name().unwrap_or_default();
-    attrs([
-        ("id", Value::from(name)),
-        ("name", Value::from(name)),
-        ("family", str_or_null(g.cache_parameter_group_family())),
-        ("description", str_or_null(g.description())),
-        (
-            "parameters",
-            Value::Map(
-                params
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-                    .collect(),
-            ),
-        ),
-        ("tags", observed_tags(tag_list)),
-        ("arn", str_or_null(g.arn())),
-    ])
-}
-
 async fn describe_all(client: &Client) -> Result<Vec<CacheParameterGroup>, ProviderError> {
     collect_pages(|marker| async move {
         let out = client
@@ -174,7 +95,7 @@ async fn describe_all(client: &Client) -> Result<Vec<CacheParameterGroup>, Provi
             .set_marker(marker)
             .send()
             .await
-            .map_err(ec_err)?;
+            .map_err(ElastiCache::err)?;
         Ok((out.cache_parameter_groups.unwrap_or_default(), out.marker))
     })
     .await
@@ -193,7 +114,7 @@ async fn user_params(
             .set_marker(marker)
             .send()
             .await
-            .map_err(ec_err)?;
+            .map_err(ElastiCache::err)?;
         Ok((out.parameters.unwrap_or_default(), out.marker))
     })
     .await;
@@ -204,10 +125,8 @@ async fn user_params(
                 // what counts.
                 .filter(|p| p.source().is_none_or(|s| s == "user"))
                 .filter_map(|p| {
-                    Some((
-                        p.parameter_name()?.to_string(),
-                        p.parameter_value().unwrap_or("").to_string(),
-                    ))
+                    let value = p.parameter_value().unwrap_or("").to_string();
+                    Some((p.parameter_name()?.to_string(), value))
                 })
                 .collect(),
         )),
@@ -216,195 +135,158 @@ async fn user_params(
     }
 }
 
-async fn observe_groups(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    if ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let wanted: Vec<CacheParameterGroup> = describe_all(client)
-        .await?
-        .into_iter()
-        .filter(|g| {
-            g.cache_parameter_group_name()
-                .is_some_and(|n| ids.iter().any(|i| i == n))
-        })
-        .collect();
-    let read = concurrent(wanted, TAG_CONCURRENCY, |g| async move {
-        let name = g
-            .cache_parameter_group_name()
-            .unwrap_or_default()
-            .to_string();
-        let Some(params) = user_params(client, &name).await? else {
-            return Ok(None);
-        };
-        let tags = match g.arn() {
-            Some(arn) => Some(common::list_tags(client, arn).await?),
-            None => None,
-        };
-        Ok(Some((
-            name,
-            normalize(group_attrs(&g, &params, tags.as_ref())),
-        )))
-    })
-    .await?;
-    Ok(read.into_iter().flatten().collect())
-}
-
-async fn observe_one(client: &Client, name: &str) -> Result<Attrs, ProviderError> {
-    crate::attrs::observed(
-        observe_groups(client, &[name.to_string()]).await?,
-        name,
-        "cache parameter group",
-    )
-}
-
 /// What to change: (name, value) pairs to set, and names to reset.
-pub fn param_changes(prior: &Attrs, desired: &Attrs) -> (Vec<(String, String)>, Vec<String>) {
-    let before = params_of(prior);
-    let after = params_of(desired);
-    let set = after
-        .iter()
-        .filter(|(k, v)| before.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let reset = before
-        .keys()
-        .filter(|k| !after.contains_key(*k))
-        .cloned()
-        .collect();
-    (set, reset)
+fn param_changes(
+    prior: &ParameterGroupFields,
+    desired: &ParameterGroupFields,
+) -> (Vec<(String, String)>, Vec<String>) {
+    let (before, after) = (
+        prior.parameters.clone().unwrap_or_default(),
+        desired.parameters.clone().unwrap_or_default(),
+    );
+    let (set, reset) = tags::diff(&before, &after);
+    (set.into_iter().collect(), reset)
 }
 
 async fn apply_params(
     client: &Client,
     name: &str,
-    prior: &Attrs,
-    desired: &Attrs,
+    (set, reset): (Vec<(String, String)>, Vec<String>),
 ) -> Result<(), ProviderError> {
-    let (set, reset) = param_changes(prior, desired);
+    let value = |k: &String, v: Option<&String>| {
+        ParameterNameValue::builder()
+            .parameter_name(k)
+            .set_parameter_value(v.cloned())
+            .build()
+    };
     for chunk in set.chunks(PARAMETERS_PER_CALL) {
-        let values = chunk
-            .iter()
-            .map(|(k, v)| {
-                ParameterNameValue::builder()
-                    .parameter_name(k)
-                    .parameter_value(v)
-                    .build()
-            })
-            .collect();
         client
             .modify_cache_parameter_group()
             .cache_parameter_group_name(name)
-            .set_parameter_name_values(Some(values))
+            .set_parameter_name_values(Some(chunk.iter().map(|(k, v)| value(k, Some(v))).collect()))
             .send()
             .await
-            .map_err(ec_err)?;
+            .map_err(ElastiCache::err)?;
     }
     for chunk in reset.chunks(PARAMETERS_PER_CALL) {
-        let values = chunk
-            .iter()
-            .map(|k| ParameterNameValue::builder().parameter_name(k).build())
-            .collect();
         client
             .reset_cache_parameter_group()
             .cache_parameter_group_name(name)
             .reset_all_parameters(false)
-            .set_parameter_name_values(Some(values))
+            .set_parameter_name_values(Some(chunk.iter().map(|k| value(k, None)).collect()))
             .send()
             .await
-            .map_err(ec_err)?;
+            .map_err(ElastiCache::err)?;
     }
     Ok(())
 }
 
-async fn listed(client: &Client) -> Result<Vec<(String, String)>, ProviderError> {
-    Ok(describe_all(client)
-        .await?
-        .iter()
-        .filter_map(|g| {
-            Some((
-                g.cache_parameter_group_name()?.to_string(),
-                g.arn()?.to_string(),
-            ))
-        })
-        .collect())
-}
-
 #[async_trait]
-impl Provider for ParameterGroupProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for ParameterGroupKind {
+    const KIND: &'static str = "aws.elasticache.parameter_group";
+    const DESCRIPTION: &'static str = "An ElastiCache cache parameter group.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("elasticache", "parametergroup:"));
+    type Service = ElastiCache;
+    type Fields = ParameterGroupFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(attrs)
-    }
-
-    async fn observe(
-        &self,
-        ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
+    /// An absent parameter map is an empty one.
+    fn normalize(&self, attrs: &mut Attrs) {
+        if attrs.get("parameters").is_none_or(Value::is_null) {
+            attrs.insert("parameters".into(), Value::Map(BTreeMap::new()));
         }
-        let client = self.base.client(&ctx.region).await?;
-        observe_groups(&client, ids).await
+    }
+
+    async fn describe(
+        &self,
+        client: &Client,
+        _ctx: &ObserveCtx,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, ParameterGroupFields>, ProviderError> {
+        let wanted: Vec<CacheParameterGroup> = describe_all(client)
+            .await?
+            .into_iter()
+            .filter(|g| {
+                g.cache_parameter_group_name()
+                    .is_some_and(|n| ids.iter().any(|i| i == n))
+            })
+            .collect();
+        let read = concurrent(wanted, READ_CONCURRENCY, |g| async move {
+            let name = g.cache_parameter_group_name().unwrap_or_default();
+            let Some(params) = user_params(client, name).await? else {
+                return Ok(None);
+            };
+            let arns = g.arn().map(str::to_string).into_iter().collect();
+            let tags = tags_by_arn(client, arns).await?;
+            let fields = ParameterGroupFields {
+                name: name.to_string(),
+                family: g.cache_parameter_group_family().unwrap_or_default().into(),
+                description: g.description().map(str::to_string),
+                parameters: Some(params),
+                tags: user_tags(tags.values().next()),
+                arn: g.arn().map(str::to_string),
+            };
+            Ok(Some((name.to_string(), fields)))
+        })
+        .await?;
+        Ok(read.into_iter().flatten().collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &ParameterGroupFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let name = req_str(desired, "name")?;
+    ) -> Result<Made<ParameterGroupFields>, ProviderError> {
+        let name = &desired.name;
         client
             .create_cache_parameter_group()
             .cache_parameter_group_name(name)
-            .cache_parameter_group_family(req_str(desired, "family")?)
-            .description(opt_str(desired, "description").unwrap_or(DEFAULT_DESCRIPTION))
-            .set_tags(Some(to_tags(&tags::create_tags(desired, &ctx.system_tags))))
+            .cache_parameter_group_family(&desired.family)
+            .description(
+                desired
+                    .description
+                    .as_deref()
+                    .unwrap_or(DEFAULT_DESCRIPTION),
+            )
+            .set_tags(Some(to_tags(&tags::with_system(
+                &desired.tags,
+                &ctx.system_tags,
+            ))))
             .send()
             .await
-            .map_err(ec_err)?;
-        apply_params(&client, name, &Attrs::new(), desired).await?;
-        Ok(Created {
-            id: name.to_string(),
-            attrs: observe_one(&client, name).await?,
+            .map_err(ElastiCache::err)?;
+        let set = desired.parameters.clone().unwrap_or_default();
+        apply_params(client, name, (set.into_iter().collect(), Vec::new())).await?;
+        Ok(Made {
+            id: name.clone(),
+            fields: self.read_back(client, ctx, name).await?,
         })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &ParameterGroupFields,
+        desired: &ParameterGroupFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        apply_params(&client, id, prior, desired).await?;
-        if let Some(arn) = opt_str(prior, "arn") {
-            common::sync_tags(&client, arn, prior, desired, BTreeMap::new()).await?;
+    ) -> Result<ParameterGroupFields, ProviderError> {
+        apply_params(client, id, param_changes(prior, desired)).await?;
+        if let Some(arn) = &prior.arn {
+            sync_tags::<ElastiCache>(client, arn, &prior.tags, &desired.tags).await?;
         }
-        observe_one(&client, id).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &ParameterGroupFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         // A group still used by a replication group answers
         // InvalidCacheParameterGroupState, mapped to transient: the engine
         // retries while the group's user is being deleted.
@@ -415,66 +297,80 @@ impl Provider for ParameterGroupProvider {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(ec_err),
+                .map_err(ElastiCache::err),
         )
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = &self.base.client(&ctx.region).await?;
-        common::adopt_orphan(client, listed(client).await?, ctx, |id| async move {
-            observe_groups(client, std::slice::from_ref(&id)).await
-        })
-        .await
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::owned(&client, listed(&client).await?, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let all = describe_all(client).await?;
+        let items = all.iter().filter_map(|g| {
+            Some((
+                g.cache_parameter_group_name()?.to_string(),
+                g.arn()?.to_string(),
+            ))
+        });
+        owned(client, ctx, items.collect(), address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use forge_engine::PlannedAction;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
+    use forge_core::fields::Fields;
+    use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
+    use std::sync::Arc;
+
+    fn provider() -> KindProvider<ParameterGroupKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    }
 
     fn desired(j: serde_json::Value) -> Attrs {
         let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&SCHEMA, &mut a);
-        normalize(a)
+        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
+        provider().normalize(a)
     }
 
     fn observed(params: &[(&str, &str)]) -> Attrs {
-        let g = CacheParameterGroup::builder()
-            .cache_parameter_group_name("app")
-            .cache_parameter_group_family("redis7")
-            .description(DEFAULT_DESCRIPTION)
-            .arn("arn:aws:elasticache:eu-west-1:1:parametergroup:app")
-            .build();
-        let p = params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        normalize(group_attrs(&g, &p, None))
+        let f = ParameterGroupFields {
+            name: "app".into(),
+            family: "redis7".into(),
+            description: Some(DEFAULT_DESCRIPTION.into()),
+            parameters: Some(
+                params
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            tags: Tags::default(),
+            arn: Some("arn:aws:elasticache:eu-west-1:1:parametergroup:app".into()),
+        };
+        provider().normalize(f.to_attrs())
+    }
+
+    fn typed(a: &Attrs) -> ParameterGroupFields {
+        ParameterGroupFields::from_attrs(a).unwrap()
     }
 
     #[test]
     fn numbers_compare_as_text_and_defaults_never_diff() {
-        let live = observed(&[("timeout", "300")]);
-        for field in schema().fields.keys() {
+        let live = observed(&[("timeout", "300"), ("activedefrag", "yes")]);
+        for field in provider().schema().fields.keys() {
             assert!(live.contains_key(field), "missing {field}");
         }
-        let d = desired(json!({"name": "app", "family": "redis7", "parameters": {"timeout": 300}}));
-        let plan = forge_engine::diff::schema_plan(&SCHEMA, Some(&live), &d);
+        let d = desired(json!({"name": "app", "family": "redis7",
+            "parameters": {"timeout": 300, "activedefrag": true}}));
+        let plan = provider().plan(Some(&live), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        let none = desired(json!({"name": "app", "family": "redis7"}));
+        assert_eq!(none["parameters"], Value::Map(BTreeMap::new()));
     }
 
     #[test]
@@ -482,7 +378,7 @@ mod tests {
         let live = observed(&[("timeout", "300"), ("maxmemory-policy", "allkeys-lru")]);
         let d = desired(json!({"name": "app", "family": "redis7",
             "parameters": {"timeout": "60", "notify-keyspace-events": "Ex"}}));
-        let (set, reset) = param_changes(&live, &d);
+        let (set, reset) = param_changes(&typed(&live), &typed(&d));
         assert_eq!(
             set,
             vec![
@@ -491,10 +387,14 @@ mod tests {
             ]
         );
         assert_eq!(reset, vec!["maxmemory-policy".to_string()]);
-        let plan = forge_engine::diff::schema_plan(&SCHEMA, Some(&live), &d);
-        assert_eq!(plan.action, PlannedAction::Update);
+        assert_eq!(
+            provider().plan(Some(&live), &d).action,
+            PlannedAction::Update
+        );
         let d = desired(json!({"name": "app", "family": "redis6.x"}));
-        let plan = forge_engine::diff::schema_plan(&SCHEMA, Some(&live), &d);
-        assert_eq!(plan.action, PlannedAction::Replace);
+        assert_eq!(
+            provider().plan(Some(&live), &d).action,
+            PlannedAction::Replace
+        );
     }
 }

@@ -19,8 +19,8 @@
 //! immediate (the API requires it).
 //!
 //! `engine_version` pinning only the major (`7`) or major.minor (`7.1`)
-//! does not diff against a live `7.1.x`; [`Provider::classify_change`]
-//! reports an automatic upgrade AWS made as such, not as drift.
+//! does not diff against a live `7.1.x`; `classify_change` reports an
+//! automatic upgrade AWS made as such, not as drift.
 //!
 //! `auth_token` is write-only: AWS never returns it, observe reports only
 //! the computed `auth_token_enabled`, and state keeps a hash.
@@ -39,266 +39,229 @@
 //! group found, at most eight in flight. n groups in a region with G
 //! groups and C clusters: ceil(G/100) + ceil(C/100) + n requests.
 
-use super::common::{
-    self, CONCURRENCY, EcBase, ec_err, ignore_gone, observed_tags, tag_value, to_tags,
-    version_pin_matches,
+use super::{
+    DEFAULT_DESCRIPTION, ElastiCache, TagList, lowercase, owned, tag_value, tags_by_arn, to_tags,
+    user_tags, version_pin_matches,
 };
-use crate::attrs::attrs;
-use crate::attrs::{
-    bool_or_null, int_or_null, opt_bool, opt_i64, opt_str, req_str, str_list, str_or_null, str_set,
-};
-use crate::clients::AwsClients;
-use crate::kms::key_id_of;
-use crate::normalize::normalize_common;
+use crate::attrs::SensitiveText;
+use crate::error::ignore_gone;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, TagApi, sync_tags};
 use crate::paging::collect_pages;
 use crate::tags;
-use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{
     AuthTokenUpdateStrategyType, CacheCluster, ClusterMode, ReplicationGroup, TransitEncryptionMode,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{
-    Created, FieldChange, ObserveCtx, PlannedChange, Provider, ProviderError, Readiness,
-    ResourceCtx,
-};
+use forge_core::fields::{Tags, read_field};
+use forge_core::{Attrs, KindSchema, Value};
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// The tag recording `apply_immediately`.
 pub const APPLY_TAG: &str = "forge:apply_immediately";
 /// The tag recording `final_snapshot_identifier`.
 pub const SNAPSHOT_TAG: &str = "forge:final_snapshot_identifier";
-/// The description sent when the spec sets none (the API requires one).
-const DEFAULT_DESCRIPTION: &str = "Managed by forge";
 /// Records per describe page (the API's maximum).
 const PAGE_SIZE: i32 = 100;
 
-/// The `aws.elasticache.replication_group` provider.
-pub struct ReplicationGroupProvider {
-    base: EcBase,
-    schema: KindSchema,
+/// The fields of `aws.elasticache.replication_group`. `Debug` masks the
+/// auth token.
+#[derive(Debug, Clone, Default, Fields)]
+pub struct ReplicationGroupFields {
+    /// The group's id, lower case, unique in the region.
+    #[field(force_new)]
+    pub replication_group_id: String,
+    /// What the group is for (ReplicationGroupDescription).
+    #[field(default = DEFAULT_DESCRIPTION)]
+    pub description: Option<String>,
+    /// redis or valkey (redis -> valkey is an in-place upgrade).
+    #[field(default = "redis", normalize = lowercase)]
+    pub engine: Option<String>,
+    /// Engine version; `7` or `7.1` accept any live 7.1.x (AWS applies minor upgrades). Unset: AWS's default.
+    #[field(optional_computed)]
+    pub engine_version: Option<String>,
+    /// Node type (CacheNodeType), e.g. cache.t4g.small; changes in place.
+    pub node_type: String,
+    /// Without cluster mode: nodes in the group (primary + replicas, 1-6).
+    #[field(optional_computed)]
+    pub num_cache_clusters: Option<i64>,
+    /// Cluster mode: number of shards; setting it turns cluster mode on.
+    #[field(optional_computed, force_new)]
+    pub num_node_groups: Option<i64>,
+    /// Cluster mode: replicas in each shard (0-5).
+    #[field(optional_computed)]
+    pub replicas_per_node_group: Option<i64>,
+    /// Multi-AZ with automatic failover to a replica in another AZ.
+    #[field(default = false)]
+    pub multi_az_enabled: Option<bool>,
+    /// Promote a replica when the primary fails (required by multi-AZ and cluster mode).
+    #[field(default = false)]
+    pub automatic_failover_enabled: Option<bool>,
+    /// Encrypt data on disk (fixed at creation).
+    #[field(optional_computed, force_new)]
+    pub at_rest_encryption_enabled: Option<bool>,
+    /// KMS key (id or ARN) for at-rest encryption; unset: the AWS owned key.
+    #[field(optional_computed, force_new)]
+    pub kms_key_id: Option<String>,
+    /// TLS between clients and nodes.
+    #[field(optional_computed)]
+    pub transit_encryption_enabled: Option<bool>,
+    /// preferred (TLS and plain) or required (TLS only).
+    #[field(optional_computed, normalize = lowercase)]
+    pub transit_encryption_mode: Option<String>,
+    /// Redis AUTH token (16-128 characters, needs transit encryption); write-only, stored as a hash, rotated in place.
+    #[field(sensitive)]
+    pub auth_token: Option<SensitiveText>,
+    /// The cache subnet group (VPC placement).
+    #[field(force_new)]
+    pub cache_subnet_group_name: Option<String>,
+    /// VPC security group ids (a set).
+    #[field(optional_computed, normalize = crate::attrs::set_value)]
+    pub security_group_ids: Option<Vec<String>>,
+    /// The parameter group; unset: the engine's default group.
+    #[field(optional_computed)]
+    pub cache_parameter_group_name: Option<String>,
+    /// The port nodes listen on.
+    #[field(force_new, default = 6379i64)]
+    pub port: Option<i64>,
+    /// Days automatic snapshots are kept; 0 turns them off.
+    #[field(default = 0i64)]
+    pub snapshot_retention_limit: Option<i64>,
+    /// Daily UTC range for automatic snapshots, e.g. 05:00-06:00.
+    #[field(optional_computed)]
+    pub snapshot_window: Option<String>,
+    /// Weekly UTC range for maintenance (PreferredMaintenanceWindow), e.g. sun:23:00-mon:01:30.
+    #[field(optional_computed, normalize = lowercase)]
+    pub maintenance_window: Option<String>,
+    /// forge setting: apply modifications now instead of in the next maintenance window.
+    #[field(default = false)]
+    pub apply_immediately: Option<bool>,
+    /// forge setting: name of the snapshot taken when the group is destroyed; unset: none.
+    pub final_snapshot_identifier: Option<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
+    pub tags: Tags,
+    /// The group's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// creating, available, modifying, snapshotting, deleting or create-failed.
+    #[field(computed)]
+    pub status: Option<String>,
+    /// Whether an AUTH token is set.
+    #[field(computed)]
+    pub auth_token_enabled: Option<bool>,
+    /// Whether cluster mode is on.
+    #[field(computed)]
+    pub cluster_enabled: Option<bool>,
+    /// Ids of the member cache clusters.
+    #[field(computed)]
+    pub member_clusters: Option<Vec<String>>,
+    /// Without cluster mode: the primary's endpoint.
+    #[field(computed)]
+    pub primary_endpoint_address: Option<String>,
+    /// Without cluster mode: the load-balanced replica endpoint.
+    #[field(computed)]
+    pub reader_endpoint_address: Option<String>,
+    /// Cluster mode: the configuration endpoint.
+    #[field(computed)]
+    pub configuration_endpoint_address: Option<String>,
 }
 
-impl ReplicationGroupProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        ReplicationGroupProvider {
-            base: EcBase::new(clients),
-            schema: schema(),
+impl ReplicationGroupFields {
+    /// The forge-setting tags of these fields.
+    fn setting_tags(&self) -> BTreeMap<String, String> {
+        let mut t = BTreeMap::new();
+        let now = self.apply_immediately.unwrap_or(false);
+        t.insert(APPLY_TAG.to_string(), now.to_string());
+        if let Some(s) = &self.final_snapshot_identifier {
+            t.insert(SNAPSHOT_TAG.to_string(), s.clone());
         }
+        t
     }
 }
 
-/// The schema of `aws.elasticache.replication_group`.
-pub fn schema() -> KindSchema {
-    use FieldSchema as F;
-    use FieldType as T;
-    KindSchema::new(
-        "aws.elasticache.replication_group",
-        "An ElastiCache (Redis OSS / Valkey) replication group.",
-        [
-            ("replication_group_id", F::required(T::String).force_new().describe("The group's id, lower case, unique in the region.")),
-            ("description", F::optional(T::String).default(DEFAULT_DESCRIPTION).describe("What the group is for (ReplicationGroupDescription).")),
-            ("engine", F::optional(T::String).default("redis").describe("redis or valkey (redis -> valkey is an in-place upgrade).")),
-            ("engine_version", F::optional_computed(T::String).describe("Engine version; `7` or `7.1` accept any live 7.1.x (AWS applies minor upgrades). Unset: AWS's default.")),
-            ("node_type", F::required(T::String).describe("Node type (CacheNodeType), e.g. cache.t4g.small; changes in place.")),
-            ("num_cache_clusters", F::optional_computed(T::Number).describe("Without cluster mode: nodes in the group (primary + replicas, 1-6).")),
-            ("num_node_groups", F::optional_computed(T::Number).force_new().describe("Cluster mode: number of shards; setting it turns cluster mode on.")),
-            ("replicas_per_node_group", F::optional_computed(T::Number).describe("Cluster mode: replicas in each shard (0-5).")),
-            ("multi_az_enabled", F::optional(T::Bool).default(false).describe("Multi-AZ with automatic failover to a replica in another AZ.")),
-            ("automatic_failover_enabled", F::optional(T::Bool).default(false).describe("Promote a replica when the primary fails (required by multi-AZ and cluster mode).")),
-            ("at_rest_encryption_enabled", F::optional_computed(T::Bool).force_new().describe("Encrypt data on disk (fixed at creation).")),
-            ("kms_key_id", F::optional_computed(T::String).force_new().describe("KMS key (id or ARN) for at-rest encryption; unset: the AWS owned key.")),
-            ("transit_encryption_enabled", F::optional_computed(T::Bool).describe("TLS between clients and nodes.")),
-            ("transit_encryption_mode", F::optional_computed(T::String).describe("preferred (TLS and plain) or required (TLS only).")),
-            ("auth_token", F::optional(T::String).sensitive().describe("Redis AUTH token (16-128 characters, needs transit encryption); write-only, stored as a hash, rotated in place.")),
-            ("cache_subnet_group_name", F::optional(T::String).force_new().describe("The cache subnet group (VPC placement).")),
-            ("security_group_ids", F::optional_computed(T::list(T::String)).describe("VPC security group ids (a set).")),
-            ("cache_parameter_group_name", F::optional_computed(T::String).describe("The parameter group; unset: the engine's default group.")),
-            ("port", F::optional(T::Number).default(6379i64).force_new().describe("The port nodes listen on.")),
-            ("snapshot_retention_limit", F::optional(T::Number).default(0i64).describe("Days automatic snapshots are kept; 0 turns them off.")),
-            ("snapshot_window", F::optional_computed(T::String).describe("Daily UTC range for automatic snapshots, e.g. 05:00-06:00.")),
-            ("maintenance_window", F::optional_computed(T::String).describe("Weekly UTC range for maintenance (PreferredMaintenanceWindow), e.g. sun:23:00-mon:01:30.")),
-            ("apply_immediately", F::optional(T::Bool).default(false).describe("forge setting: apply modifications now instead of in the next maintenance window.")),
-            ("final_snapshot_identifier", F::optional(T::String).describe("forge setting: name of the snapshot taken when the group is destroyed; unset: none.")),
-            ("tags", tags_field()),
-            ("arn", F::computed(T::String).describe("The group's ARN.")),
-            ("status", F::computed(T::String).describe("creating, available, modifying, snapshotting, deleting or create-failed.")),
-            ("auth_token_enabled", F::computed(T::Bool).describe("Whether an AUTH token is set.")),
-            ("cluster_enabled", F::computed(T::Bool).describe("Whether cluster mode is on.")),
-            ("member_clusters", F::computed(T::list(T::String)).describe("Ids of the member cache clusters.")),
-            ("primary_endpoint_address", F::computed(T::String).describe("Without cluster mode: the primary's endpoint.")),
-            ("reader_endpoint_address", F::computed(T::String).describe("Without cluster mode: the load-balanced replica endpoint.")),
-            ("configuration_endpoint_address", F::computed(T::String).describe("Cluster mode: the configuration endpoint.")),
-        ],
-    )
-}
-
-static SCHEMA: LazyLock<KindSchema> = LazyLock::new(schema);
-
-fn normalize(mut attrs: Attrs) -> Attrs {
-    crate::attrs::normalize_set(&mut attrs, "security_group_ids");
-    for field in ["maintenance_window", "engine", "transit_encryption_mode"] {
-        if let Some(Value::String(s)) = attrs.get_mut(field) {
-            *s = s.to_ascii_lowercase();
-        }
-    }
-    normalize_common(&SCHEMA, &mut attrs);
-    attrs
-}
+/// The `aws.elasticache.replication_group` kind.
+#[derive(Default)]
+pub struct ReplicationGroupKind;
 
 fn status_enabled(s: Option<&str>) -> Option<bool> {
     s.map(|s| s == "enabled" || s == "enabling")
 }
 
-/// What observe learns about one group.
-struct GroupView<'a> {
-    group: &'a ReplicationGroup,
-    /// The first member cluster AWS lists (settings are the same on all).
-    member: Option<&'a CacheCluster>,
-    tags: Option<&'a Vec<(String, String)>>,
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or_default()
 }
 
-fn group_attrs(v: &GroupView<'_>) -> Attrs {
-    let g = v.group;
-    let m = v.member;
-    let id = g.replication_group_id().unwrap_or_default();
-    let clustered = g.cluster_enabled().unwrap_or(false);
-    let first_group = g.node_groups().first();
-    let port = g
-        .configuration_endpoint()
-        .and_then(|e| e.port())
-        .or_else(|| {
-            first_group
-                .and_then(|n| n.primary_endpoint())
-                .and_then(|e| e.port())
-        });
-    let tag_list = v.tags.map(Vec::as_slice).unwrap_or_default();
-    let shards = i64::try_from(g.node_groups().len()).unwrap_or_default();
-    let replicas = first_group
-        .map(|n| i64::try_from(n.node_group_members().len()).unwrap_or(1) - 1)
-        .filter(|r| *r >= 0);
-    attrs([
-        ("id", Value::from(id)),
-        ("replication_group_id", Value::from(id)),
-        ("description", str_or_null(g.description())),
-        (
-            "engine",
-            str_or_null(g.engine().or_else(|| m.and_then(CacheCluster::engine))),
+/// The fields of one group, from the group, the first member cluster AWS
+/// lists (settings are the same on all) and the group's tags.
+fn fields(
+    g: &ReplicationGroup,
+    m: Option<&CacheCluster>,
+    tag_list: Option<&TagList>,
+) -> ReplicationGroupFields {
+    let first = g.node_groups().first();
+    let primary = first.and_then(|n| n.primary_endpoint());
+    let config = g.configuration_endpoint();
+    let list = tag_list.map(Vec::as_slice).unwrap_or_default();
+    let text = |s: Option<&str>| s.map(str::to_string);
+    let mut sgs: Option<Vec<String>> = m.map(|m| {
+        let ids = m.security_groups().iter();
+        ids.filter_map(|s| text(s.security_group_id())).collect()
+    });
+    if let Some(s) = sgs.as_mut() {
+        s.sort();
+        s.dedup();
+    }
+    let lower = |s: Option<&str>| s.map(str::to_ascii_lowercase);
+    ReplicationGroupFields {
+        replication_group_id: g.replication_group_id().unwrap_or_default().to_string(),
+        description: text(g.description()),
+        engine: lower(g.engine().or_else(|| m.and_then(CacheCluster::engine))),
+        engine_version: text(m.and_then(CacheCluster::engine_version)),
+        node_type: g.cache_node_type().unwrap_or_default().to_string(),
+        num_cache_clusters: Some(count(g.member_clusters().len())),
+        num_node_groups: Some(count(g.node_groups().len())),
+        replicas_per_node_group: first
+            .map(|n| count(n.node_group_members().len()) - 1)
+            .filter(|r| *r >= 0),
+        multi_az_enabled: status_enabled(g.multi_az().map(|s| s.as_str())),
+        automatic_failover_enabled: status_enabled(g.automatic_failover().map(|s| s.as_str())),
+        at_rest_encryption_enabled: g.at_rest_encryption_enabled(),
+        kms_key_id: text(g.kms_key_id()),
+        transit_encryption_enabled: g.transit_encryption_enabled(),
+        transit_encryption_mode: lower(g.transit_encryption_mode().map(|t| t.as_str())),
+        auth_token: None,
+        cache_subnet_group_name: text(m.and_then(CacheCluster::cache_subnet_group_name)),
+        security_group_ids: sgs,
+        cache_parameter_group_name: text(
+            m.and_then(CacheCluster::cache_parameter_group)
+                .and_then(|p| p.cache_parameter_group_name()),
         ),
-        (
-            "engine_version",
-            str_or_null(m.and_then(CacheCluster::engine_version)),
+        port: config
+            .and_then(|e| e.port())
+            .or_else(|| primary.and_then(|e| e.port()))
+            .map(i64::from),
+        snapshot_retention_limit: g.snapshot_retention_limit().map(i64::from),
+        snapshot_window: text(g.snapshot_window()),
+        maintenance_window: lower(m.and_then(CacheCluster::preferred_maintenance_window)),
+        apply_immediately: Some(tag_value(list, APPLY_TAG) == Some("true")),
+        final_snapshot_identifier: text(tag_value(list, SNAPSHOT_TAG)),
+        tags: user_tags(tag_list),
+        arn: text(g.arn()),
+        status: text(g.status()),
+        auth_token_enabled: Some(g.auth_token_enabled().unwrap_or(false)),
+        cluster_enabled: Some(g.cluster_enabled().unwrap_or(false)),
+        member_clusters: Some(g.member_clusters().to_vec()),
+        primary_endpoint_address: text(primary.and_then(|e| e.address())),
+        reader_endpoint_address: text(
+            first
+                .and_then(|n| n.reader_endpoint())
+                .and_then(|e| e.address()),
         ),
-        ("node_type", str_or_null(g.cache_node_type())),
-        (
-            "num_cache_clusters",
-            Value::int(i64::try_from(g.member_clusters().len()).unwrap_or_default()),
-        ),
-        ("num_node_groups", Value::int(shards)),
-        ("replicas_per_node_group", int_or_null(replicas)),
-        (
-            "multi_az_enabled",
-            bool_or_null(status_enabled(g.multi_az().map(|s| s.as_str()))),
-        ),
-        (
-            "automatic_failover_enabled",
-            bool_or_null(status_enabled(g.automatic_failover().map(|s| s.as_str()))),
-        ),
-        (
-            "at_rest_encryption_enabled",
-            bool_or_null(g.at_rest_encryption_enabled()),
-        ),
-        ("kms_key_id", str_or_null(g.kms_key_id())),
-        (
-            "transit_encryption_enabled",
-            bool_or_null(g.transit_encryption_enabled()),
-        ),
-        (
-            "transit_encryption_mode",
-            str_or_null(g.transit_encryption_mode().map(|t| t.as_str())),
-        ),
-        (
-            "cache_subnet_group_name",
-            str_or_null(m.and_then(CacheCluster::cache_subnet_group_name)),
-        ),
-        (
-            "security_group_ids",
-            match m {
-                Some(m) => str_set(
-                    m.security_groups()
-                        .iter()
-                        .filter_map(|s| s.security_group_id()),
-                ),
-                None => Value::Null,
-            },
-        ),
-        (
-            "cache_parameter_group_name",
-            str_or_null(
-                m.and_then(CacheCluster::cache_parameter_group)
-                    .and_then(|p| p.cache_parameter_group_name()),
-            ),
-        ),
-        ("port", int_or_null(port)),
-        (
-            "snapshot_retention_limit",
-            int_or_null(g.snapshot_retention_limit()),
-        ),
-        ("snapshot_window", str_or_null(g.snapshot_window())),
-        (
-            "maintenance_window",
-            str_or_null(m.and_then(CacheCluster::preferred_maintenance_window)),
-        ),
-        (
-            "apply_immediately",
-            Value::Bool(tag_value(tag_list, APPLY_TAG) == Some("true")),
-        ),
-        (
-            "final_snapshot_identifier",
-            str_or_null(tag_value(tag_list, SNAPSHOT_TAG)),
-        ),
-        ("tags", observed_tags(v.tags)),
-        ("arn", str_or_null(g.arn())),
-        ("status", str_or_null(g.status())),
-        (
-            "auth_token_enabled",
-            Value::Bool(g.auth_token_enabled().unwrap_or(false)),
-        ),
-        ("cluster_enabled", Value::Bool(clustered)),
-        (
-            "member_clusters",
-            Value::List(
-                g.member_clusters()
-                    .iter()
-                    .map(|c| Value::from(c.as_str()))
-                    .collect(),
-            ),
-        ),
-        (
-            "primary_endpoint_address",
-            str_or_null(
-                first_group
-                    .and_then(|n| n.primary_endpoint())
-                    .and_then(|e| e.address()),
-            ),
-        ),
-        (
-            "reader_endpoint_address",
-            str_or_null(
-                first_group
-                    .and_then(|n| n.reader_endpoint())
-                    .and_then(|e| e.address()),
-            ),
-        ),
-        (
-            "configuration_endpoint_address",
-            str_or_null(g.configuration_endpoint().and_then(|e| e.address())),
-        ),
-    ])
+        configuration_endpoint_address: text(config.and_then(|e| e.address())),
+    }
 }
 
 async fn describe_groups(client: &Client) -> Result<Vec<ReplicationGroup>, ProviderError> {
@@ -309,7 +272,7 @@ async fn describe_groups(client: &Client) -> Result<Vec<ReplicationGroup>, Provi
             .set_marker(marker)
             .send()
             .await
-            .map_err(ec_err)?;
+            .map_err(ElastiCache::err)?;
         Ok((out.replication_groups.unwrap_or_default(), out.marker))
     })
     .await
@@ -324,100 +287,22 @@ async fn describe_clusters(client: &Client) -> Result<Vec<CacheCluster>, Provide
             .set_marker(marker)
             .send()
             .await
-            .map_err(ec_err)?;
+            .map_err(ElastiCache::err)?;
         Ok((out.cache_clusters.unwrap_or_default(), out.marker))
     })
     .await
 }
 
-async fn observe_groups(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    if ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let groups: Vec<ReplicationGroup> = describe_groups(client)
-        .await?
-        .into_iter()
-        .filter(|g| {
-            g.replication_group_id()
-                .is_some_and(|i| ids.iter().any(|w| w == i))
-        })
-        .collect();
-    if groups.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let clusters = describe_clusters(client).await?;
-    let arns = groups
-        .iter()
-        .filter_map(|g| g.arn().map(str::to_string))
-        .collect();
-    let tags = common::tags_by_arn(client, arns).await?;
-    Ok(groups
-        .iter()
-        .filter_map(|g| {
-            let id = g.replication_group_id()?;
-            // The member AWS lists first in the group is the reference;
-            // members share the group-level settings read from it.
-            let member = g
-                .member_clusters()
-                .iter()
-                .find_map(|m| {
-                    clusters
-                        .iter()
-                        .find(|c| c.cache_cluster_id() == Some(m.as_str()))
-                })
-                .or_else(|| {
-                    clusters
-                        .iter()
-                        .find(|c| c.replication_group_id() == Some(id))
-                });
-            let view = GroupView {
-                group: g,
-                member,
-                tags: g.arn().and_then(|a| tags.get(a)),
-            };
-            Some((id.to_string(), normalize(group_attrs(&view))))
-        })
-        .collect())
-}
-
-async fn observe_one(client: &Client, id: &str) -> Result<Attrs, ProviderError> {
-    crate::attrs::observed(
-        observe_groups(client, &[id.to_string()]).await?,
-        id,
-        "replication group",
-    )
-}
-
-/// The forge-setting tags for `attrs`.
-fn setting_tags(attrs: &Attrs) -> BTreeMap<String, String> {
-    let mut t = BTreeMap::new();
-    t.insert(
-        APPLY_TAG.to_string(),
-        opt_bool(attrs, "apply_immediately")
-            .unwrap_or(false)
-            .to_string(),
-    );
-    if let Some(s) = opt_str(attrs, "final_snapshot_identifier") {
-        t.insert(SNAPSHOT_TAG.to_string(), s.to_string());
-    }
-    t
-}
-
-fn i32_of(attrs: &Attrs, name: &str) -> Result<Option<i32>, ProviderError> {
-    opt_i64(attrs, name)
-        .map(|n| {
-            i32::try_from(n)
-                .map_err(|_| ProviderError::Invalid(format!("`{name}` is out of range")))
-        })
-        .transpose()
+fn i32_of(n: Option<i64>, name: &str) -> Result<Option<i32>, ProviderError> {
+    n.map(|n| {
+        i32::try_from(n).map_err(|_| ProviderError::Invalid(format!("`{name}` is out of range")))
+    })
+    .transpose()
 }
 
 /// The in-place changes of one ModifyReplicationGroup call. `Debug` never
 /// prints the auth token.
-#[derive(Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Modify {
     /// ReplicationGroupDescription.
     pub description: Option<String>,
@@ -446,117 +331,72 @@ pub struct Modify {
     /// TransitEncryptionMode.
     pub transit_encryption_mode: Option<String>,
     /// AuthToken (sent with AuthTokenUpdateStrategy ROTATE).
-    pub auth_token: Option<String>,
+    pub auth_token: Option<SensitiveText>,
 }
 
-impl std::fmt::Debug for Modify {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Modify")
-            .field("description", &self.description)
-            .field("engine", &self.engine)
-            .field("engine_version", &self.engine_version)
-            .field("node_type", &self.node_type)
-            .field("multi_az_enabled", &self.multi_az_enabled)
-            .field(
-                "automatic_failover_enabled",
-                &self.automatic_failover_enabled,
-            )
-            .field("security_group_ids", &self.security_group_ids)
-            .field(
-                "cache_parameter_group_name",
-                &self.cache_parameter_group_name,
-            )
-            .field("snapshot_retention_limit", &self.snapshot_retention_limit)
-            .field("snapshot_window", &self.snapshot_window)
-            .field("maintenance_window", &self.maintenance_window)
-            .field(
-                "transit_encryption_enabled",
-                &self.transit_encryption_enabled,
-            )
-            .field("transit_encryption_mode", &self.transit_encryption_mode)
-            .field(
-                "auth_token",
-                &self.auth_token.as_ref().map(|_| "(sensitive)"),
-            )
-            .finish()
-    }
+/// The desired value when the spec sets one that differs from the live one
+/// (a field the spec leaves unset is AWS's choice, not sent).
+fn changed<T: PartialEq + Clone>(want: &Option<T>, have: &Option<T>) -> Option<T> {
+    want.clone().filter(|w| have.as_ref() != Some(w))
 }
 
-impl Modify {
-    /// Whether there is nothing to send.
-    pub fn is_empty(&self) -> bool {
-        *self == Modify::default()
-    }
-}
-
-/// The text of a field, both sides compared as text.
-fn text(attrs: &Attrs, name: &str) -> Option<String> {
-    match attrs.get(name).map(Value::unmarked) {
-        Some(Value::String(s)) if !s.is_empty() => Some(s),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::Bool(b)) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// The ModifyReplicationGroup changes from `prior` to `desired`. Fields the
-/// spec leaves unset (AWS's choice) are not sent.
-pub fn modify_of(prior: &Attrs, desired: &Attrs) -> Result<Modify, ProviderError> {
-    let changed = |name: &str| {
-        let want = text(desired, name);
-        (want.is_some() && want != text(prior, name))
-            .then_some(want)
-            .flatten()
-    };
-    let flag = |name: &str| changed(name).map(|v| v == "true");
-    let engine_version = match (
-        opt_str(desired, "engine_version"),
-        opt_str(prior, "engine_version"),
-    ) {
+/// The ModifyReplicationGroup changes from `prior` to `desired`.
+pub fn modify_of(
+    prior: &ReplicationGroupFields,
+    desired: &ReplicationGroupFields,
+) -> Result<Modify, ProviderError> {
+    let (p, d) = (prior, desired);
+    let engine_version = match (&d.engine_version, &p.engine_version) {
         (Some(want), Some(live)) if version_pin_matches(want, live) => None,
-        (Some(want), _) => Some(want.to_string()),
-        _ => None,
+        (want, _) => want.clone(),
     };
-    let security_group_ids = match desired.get("security_group_ids").filter(|v| !v.is_null()) {
-        Some(_) => {
-            let mut want = str_list(desired, "security_group_ids");
-            let mut have = str_list(prior, "security_group_ids");
-            want.sort();
-            have.sort();
-            (want != have).then_some(want)
-        }
-        None => None,
+    let sorted = |v: &Option<Vec<String>>| {
+        let mut v = v.clone().unwrap_or_default();
+        v.sort();
+        v
     };
-    let had_token = prior.get("auth_token").is_some_and(|v| !v.is_null());
-    let auth_token = match text(desired, "auth_token") {
-        Some(want) if Some(&want) != text(prior, "auth_token").as_ref() => Some(want),
-        Some(_) => None,
-        None if had_token => {
+    let security_group_ids = d
+        .security_group_ids
+        .as_ref()
+        .map(|_| sorted(&d.security_group_ids))
+        .filter(|want| *want != sorted(&p.security_group_ids));
+    let auth_token = match (&d.auth_token, &p.auth_token) {
+        (None, Some(_)) => {
             return Err(ProviderError::Invalid(
                 "auth_token cannot be removed in place: AWS drops an AUTH token only when moving the group to \
                  RBAC user groups; keep auth_token set, or replace the group under a new replication_group_id"
                     .into(),
             ));
         }
-        None => None,
+        (want, have) => changed(want, have),
     };
+    let node_type = (d.node_type != p.node_type).then(|| d.node_type.clone());
     Ok(Modify {
-        description: changed("description"),
-        engine: changed("engine"),
+        description: changed(&d.description, &p.description),
+        engine: changed(&d.engine, &p.engine),
         engine_version,
-        node_type: changed("node_type"),
-        multi_az_enabled: flag("multi_az_enabled"),
-        automatic_failover_enabled: flag("automatic_failover_enabled"),
+        node_type,
+        multi_az_enabled: changed(&d.multi_az_enabled, &p.multi_az_enabled),
+        automatic_failover_enabled: changed(
+            &d.automatic_failover_enabled,
+            &p.automatic_failover_enabled,
+        ),
         security_group_ids,
-        cache_parameter_group_name: changed("cache_parameter_group_name"),
-        snapshot_retention_limit: changed("snapshot_retention_limit")
-            .map(|_| i32_of(desired, "snapshot_retention_limit"))
-            .transpose()?
-            .flatten(),
-        snapshot_window: changed("snapshot_window"),
-        maintenance_window: changed("maintenance_window"),
-        transit_encryption_enabled: flag("transit_encryption_enabled"),
-        transit_encryption_mode: changed("transit_encryption_mode"),
+        cache_parameter_group_name: changed(
+            &d.cache_parameter_group_name,
+            &p.cache_parameter_group_name,
+        ),
+        snapshot_retention_limit: i32_of(
+            changed(&d.snapshot_retention_limit, &p.snapshot_retention_limit),
+            "snapshot_retention_limit",
+        )?,
+        snapshot_window: changed(&d.snapshot_window, &p.snapshot_window),
+        maintenance_window: changed(&d.maintenance_window, &p.maintenance_window),
+        transit_encryption_enabled: changed(
+            &d.transit_encryption_enabled,
+            &p.transit_encryption_enabled,
+        ),
+        transit_encryption_mode: changed(&d.transit_encryption_mode, &p.transit_encryption_mode),
         auth_token,
     })
 }
@@ -592,28 +432,30 @@ async fn send_modify(
                 .as_deref()
                 .map(TransitEncryptionMode::from),
         )
-        .set_auth_token(m.auth_token)
+        .set_auth_token(m.auth_token.map(|t| t.0))
         .set_auth_token_update_strategy(strategy)
         .send()
         .await
-        .map_err(ec_err)?;
+        .map_err(ElastiCache::err)?;
     Ok(())
 }
 
 /// The replica count per shard (or, without cluster mode, replicas of the
 /// primary) the spec asks for, if it differs from the live one:
 /// `Some((from, to))`.
-pub fn replica_change(prior: &Attrs, desired: &Attrs) -> Option<(i64, i64)> {
-    let clustered = opt_bool(prior, "cluster_enabled").unwrap_or(false);
-    let (have, want) = if clustered {
+pub fn replica_change(
+    prior: &ReplicationGroupFields,
+    desired: &ReplicationGroupFields,
+) -> Option<(i64, i64)> {
+    let (have, want) = if prior.cluster_enabled.unwrap_or(false) {
         (
-            opt_i64(prior, "replicas_per_node_group")?,
-            opt_i64(desired, "replicas_per_node_group")?,
+            prior.replicas_per_node_group?,
+            desired.replicas_per_node_group?,
         )
     } else {
         (
-            opt_i64(prior, "num_cache_clusters")? - 1,
-            opt_i64(desired, "num_cache_clusters")? - 1,
+            prior.num_cache_clusters? - 1,
+            desired.num_cache_clusters? - 1,
         )
     };
     (have != want).then_some((have, want))
@@ -625,49 +467,42 @@ async fn change_replicas(
     from: i64,
     to: i64,
 ) -> Result<(), ProviderError> {
-    let count = i32::try_from(to)
-        .map_err(|_| ProviderError::Invalid("replica count out of range".into()))?;
+    let count = i32_of(Some(to), "replica count")?;
     // Both calls require ApplyImmediately=true.
     if to > from {
         client
             .increase_replica_count()
             .replication_group_id(id)
-            .new_replica_count(count)
+            .set_new_replica_count(count)
             .apply_immediately(true)
             .send()
             .await
-            .map_err(ec_err)?;
+            .map_err(ElastiCache::err)?;
     } else {
         client
             .decrease_replica_count()
             .replication_group_id(id)
-            .new_replica_count(count)
+            .set_new_replica_count(count)
             .apply_immediately(true)
             .send()
             .await
-            .map_err(ec_err)?;
+            .map_err(ElastiCache::err)?;
     }
     Ok(())
 }
 
-async fn listed(client: &Client) -> Result<Vec<(String, String)>, ProviderError> {
-    Ok(describe_groups(client)
-        .await?
-        .iter()
-        .filter(|g| g.status() != Some("deleting"))
-        .filter_map(|g| Some((g.replication_group_id()?.to_string(), g.arn()?.to_string())))
-        .collect())
+/// A text field of attributes being planned, unless unset or not yet known.
+fn planned_text(attrs: &Attrs, field: &str) -> Option<String> {
+    read_field::<Option<String>>(attrs, field).ok().flatten()
 }
 
 #[async_trait]
-impl Provider for ReplicationGroupProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
-
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
+impl Kind for ReplicationGroupKind {
+    const KIND: &'static str = "aws.elasticache.replication_group";
+    const DESCRIPTION: &'static str = "An ElastiCache (Redis OSS / Valkey) replication group.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("elasticache", "replicationgroup:"));
+    type Service = ElastiCache;
+    type Fields = ReplicationGroupFields;
 
     fn holds_data(&self) -> bool {
         true
@@ -687,163 +522,187 @@ impl Provider for ReplicationGroupProvider {
         Duration::from_secs(90 * 60)
     }
 
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(attrs)
-    }
-
-    fn plan(&self, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+    /// Plans against the live engine version when the spec's pin accepts
+    /// it (a minor version AWS picked or upgraded to is no diff), and
+    /// against the live KMS key when the spec names the same key by id and
+    /// AWS by ARN (or the other way round). The spec's text is what create
+    /// sends (a cross-account key needs its ARN), so this is decided here,
+    /// not by normalizing.
+    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         let mut desired = desired.clone();
-        // A version pin the live version satisfies is no change.
-        common::align_version(prior, &mut desired);
-        // A key named by id in the spec and by ARN by AWS (or the other
-        // way round) is the same key. The spec's text is what create sends
-        // (a cross-account key needs its ARN), so this is decided here, not
-        // by normalizing.
-        if let Some(live) = prior.and_then(|p| opt_str(p, "kms_key_id"))
-            && opt_str(&desired, "kms_key_id").is_some_and(|k| key_id_of(k) == key_id_of(live))
-        {
-            desired.insert("kms_key_id".into(), Value::from(live));
+        for field in ["engine_version", "kms_key_id"] {
+            let live = prior.and_then(|p| planned_text(p, field));
+            if let (Some(live), Some(want)) = (live, planned_text(&desired, field)) {
+                let same = match field {
+                    "engine_version" => version_pin_matches(&want, &live),
+                    _ => crate::arn::key_id_of(&want) == crate::arn::key_id_of(&live),
+                };
+                if same {
+                    desired.insert(field.into(), Value::String(live));
+                }
+            }
         }
-        forge_engine::diff::schema_plan(&self.schema, prior, &desired)
+        forge_engine::diff::schema_plan(schema, prior, &desired)
     }
 
     fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        crate::rds::common::classify_version(path, recorded, live)
+        crate::normalize::classify_version(path, recorded, live)
     }
 
-    fn readiness(&self, observed: &Attrs) -> Readiness {
-        match observed.get("status").and_then(Value::as_str) {
+    fn readiness(&self, observed: &ReplicationGroupFields) -> Readiness {
+        match observed.status.as_deref() {
             None | Some("available") => Readiness::Ready,
             Some("create-failed") => Readiness::Failed("create-failed".into()),
             Some(other) => Readiness::Pending(other.to_string()),
         }
     }
 
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
+    ) -> Result<BTreeMap<String, ReplicationGroupFields>, ProviderError> {
+        let groups: Vec<ReplicationGroup> = describe_groups(client)
+            .await?
+            .into_iter()
+            .filter(|g| {
+                g.replication_group_id()
+                    .is_some_and(|i| ids.iter().any(|w| w == i))
+            })
+            .collect();
+        if groups.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let client = self.base.client(&ctx.region).await?;
-        observe_groups(&client, ids).await
+        let clusters = describe_clusters(client).await?;
+        let arns = groups.iter().filter_map(|g| g.arn().map(str::to_string));
+        let tags = tags_by_arn(client, arns.collect()).await?;
+        Ok(groups
+            .iter()
+            .filter_map(|g| {
+                let id = g.replication_group_id()?;
+                // The member AWS lists first in the group is the reference;
+                // members share the group-level settings read from it.
+                let cluster = |m: &String| {
+                    let mut all = clusters.iter();
+                    all.find(|c| c.cache_cluster_id() == Some(m.as_str()))
+                };
+                let member = g.member_clusters().iter().find_map(cluster).or_else(|| {
+                    let mut all = clusters.iter();
+                    all.find(|c| c.replication_group_id() == Some(id))
+                });
+                let t = g.arn().and_then(|a| tags.get(a));
+                Some((id.to_string(), fields(g, member, t)))
+            })
+            .collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        d: &ReplicationGroupFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let id = req_str(desired, "replication_group_id")?;
-        let shards = i32_of(desired, "num_node_groups")?;
-        let mut all_tags = tags::create_tags(desired, &ctx.system_tags);
-        all_tags.extend(setting_tags(desired));
-        let sgs = str_list(desired, "security_group_ids");
+    ) -> Result<Made<ReplicationGroupFields>, ProviderError> {
+        let id = &d.replication_group_id;
+        let shards = i32_of(d.num_node_groups, "num_node_groups")?;
+        let mut all_tags = tags::with_system(&d.tags, &ctx.system_tags);
+        all_tags.extend(d.setting_tags());
+        let sgs = d.security_group_ids.clone().filter(|s| !s.is_empty());
+        let (replicas, nodes) = match shards {
+            Some(_) => (d.replicas_per_node_group, None),
+            None => (None, d.num_cache_clusters),
+        };
         client
             .create_replication_group()
             .replication_group_id(id)
-            .replication_group_description(
-                opt_str(desired, "description").unwrap_or(DEFAULT_DESCRIPTION),
-            )
-            .engine(opt_str(desired, "engine").unwrap_or("redis"))
-            .set_engine_version(opt_str(desired, "engine_version").map(str::to_string))
-            .cache_node_type(req_str(desired, "node_type")?)
+            .replication_group_description(d.description.as_deref().unwrap_or(DEFAULT_DESCRIPTION))
+            .engine(d.engine.as_deref().unwrap_or("redis"))
+            .set_engine_version(d.engine_version.clone())
+            .cache_node_type(&d.node_type)
             .set_cluster_mode(shards.map(|_| ClusterMode::Enabled))
             .set_num_node_groups(shards)
-            .set_replicas_per_node_group(if shards.is_some() {
-                i32_of(desired, "replicas_per_node_group")?
-            } else {
-                None
-            })
-            .set_num_cache_clusters(if shards.is_none() {
-                i32_of(desired, "num_cache_clusters")?
-            } else {
-                None
-            })
-            .multi_az_enabled(opt_bool(desired, "multi_az_enabled").unwrap_or(false))
-            .automatic_failover_enabled(
-                opt_bool(desired, "automatic_failover_enabled").unwrap_or(false),
-            )
-            .set_at_rest_encryption_enabled(opt_bool(desired, "at_rest_encryption_enabled"))
-            .set_kms_key_id(opt_str(desired, "kms_key_id").map(str::to_string))
-            .set_transit_encryption_enabled(opt_bool(desired, "transit_encryption_enabled"))
+            .set_replicas_per_node_group(i32_of(replicas, "replicas_per_node_group")?)
+            .set_num_cache_clusters(i32_of(nodes, "num_cache_clusters")?)
+            .multi_az_enabled(d.multi_az_enabled.unwrap_or(false))
+            .automatic_failover_enabled(d.automatic_failover_enabled.unwrap_or(false))
+            .set_at_rest_encryption_enabled(d.at_rest_encryption_enabled)
+            .set_kms_key_id(d.kms_key_id.clone())
+            .set_transit_encryption_enabled(d.transit_encryption_enabled)
             .set_transit_encryption_mode(
-                opt_str(desired, "transit_encryption_mode").map(TransitEncryptionMode::from),
+                d.transit_encryption_mode
+                    .as_deref()
+                    .map(TransitEncryptionMode::from),
             )
-            .set_auth_token(text(desired, "auth_token"))
-            .set_cache_subnet_group_name(
-                opt_str(desired, "cache_subnet_group_name").map(str::to_string),
-            )
-            .set_security_group_ids(if sgs.is_empty() { None } else { Some(sgs) })
-            .set_cache_parameter_group_name(
-                opt_str(desired, "cache_parameter_group_name").map(str::to_string),
-            )
-            .set_port(i32_of(desired, "port")?)
-            .set_snapshot_retention_limit(i32_of(desired, "snapshot_retention_limit")?)
-            .set_snapshot_window(opt_str(desired, "snapshot_window").map(str::to_string))
-            .set_preferred_maintenance_window(
-                opt_str(desired, "maintenance_window").map(str::to_string),
-            )
+            .set_auth_token(d.auth_token.clone().map(|t| t.0).filter(|t| !t.is_empty()))
+            .set_cache_subnet_group_name(d.cache_subnet_group_name.clone())
+            .set_security_group_ids(sgs)
+            .set_cache_parameter_group_name(d.cache_parameter_group_name.clone())
+            .set_port(i32_of(d.port, "port")?)
+            .set_snapshot_retention_limit(i32_of(
+                d.snapshot_retention_limit,
+                "snapshot_retention_limit",
+            )?)
+            .set_snapshot_window(d.snapshot_window.clone())
+            .set_preferred_maintenance_window(d.maintenance_window.clone())
             .set_tags(Some(to_tags(&all_tags)))
             .send()
             .await
-            .map_err(ec_err)?;
-        Ok(Created {
-            id: id.to_string(),
-            attrs: observe_one(&client, id).await?,
+            .map_err(ElastiCache::err)?;
+        Ok(Made {
+            id: id.clone(),
+            fields: self.read_back(client, ctx, id).await?,
         })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &ReplicationGroupFields,
+        desired: &ReplicationGroupFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<ReplicationGroupFields, ProviderError> {
         let modify = modify_of(prior, desired)?;
-        if !modify.is_empty() {
-            let now = opt_bool(desired, "apply_immediately").unwrap_or(false);
-            send_modify(&client, id, modify, now).await?;
+        if modify != Modify::default() {
+            let now = desired.apply_immediately.unwrap_or(false);
+            send_modify(client, id, modify, now).await?;
         }
         if let Some((from, to)) = replica_change(prior, desired) {
-            change_replicas(&client, id, from, to).await?;
+            change_replicas(client, id, from, to).await?;
         }
-        let arn = match opt_str(prior, "arn") {
-            Some(a) => a.to_string(),
-            None => req_str(&observe_one(&client, id).await?, "arn")?.to_string(),
+        let arn = match &prior.arn {
+            Some(a) => a.clone(),
+            None => self
+                .read_back(client, ctx, id)
+                .await?
+                .arn
+                .unwrap_or_default(),
         };
-        let mut extra = setting_tags(desired);
-        let had = setting_tags(prior);
-        extra.retain(|k, v| had.get(k) != Some(v));
-        common::sync_tags(&client, &arn, prior, desired, extra).await?;
-        if opt_str(prior, "final_snapshot_identifier").is_some()
-            && opt_str(desired, "final_snapshot_identifier").is_none()
-        {
-            client
-                .remove_tags_from_resource()
-                .resource_name(&arn)
-                .tag_keys(SNAPSHOT_TAG)
-                .send()
-                .await
-                .map_err(ec_err)?;
+        sync_tags::<ElastiCache>(client, &arn, &prior.tags, &desired.tags).await?;
+        // The forge settings' tags: set what changed, drop a snapshot name
+        // the spec no longer sets.
+        let had = prior.setting_tags();
+        let mut settings = desired.setting_tags();
+        settings.retain(|k, v| had.get(k) != Some(v));
+        if !settings.is_empty() {
+            ElastiCache::tag(client, &arn, &settings).await?;
         }
-        observe_one(&client, id).await
+        if prior.final_snapshot_identifier.is_some() && desired.final_snapshot_identifier.is_none()
+        {
+            ElastiCache::untag(client, &arn, &[SNAPSHOT_TAG.to_string()]).await?;
+        }
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
+        prior: &ReplicationGroupFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         // A group already being deleted answers InvalidReplicationGroupState
         // (transient): the retry then finds it gone.
         ignore_gone(
@@ -851,61 +710,63 @@ impl Provider for ReplicationGroupProvider {
                 .delete_replication_group()
                 .replication_group_id(id)
                 .retain_primary_cluster(false)
-                .set_final_snapshot_identifier(
-                    opt_str(prior, "final_snapshot_identifier").map(str::to_string),
-                )
+                .set_final_snapshot_identifier(prior.final_snapshot_identifier.clone())
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(ec_err),
+                .map_err(ElastiCache::err),
         )
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = &self.base.client(&ctx.region).await?;
-        common::adopt_orphan(client, listed(client).await?, ctx, |id| async move {
-            observe_groups(client, std::slice::from_ref(&id)).await
-        })
-        .await
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::owned(&client, listed(&client).await?, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let groups = describe_groups(client).await?;
+        let items = groups
+            .iter()
+            .filter(|g| g.status() != Some("deleting"))
+            .filter_map(|g| Some((g.replication_group_id()?.to_string(), g.arn()?.to_string())));
+        owned(client, ctx, items.collect(), address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
     use aws_sdk_elasticache::types::{
         AutomaticFailoverStatus, CacheParameterGroupStatus, Endpoint, MultiAzStatus, NodeGroup,
         NodeGroupMember, SecurityGroupMembership,
     };
-    use forge_engine::PlannedAction;
+    use forge_core::fields::Fields;
+    use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> ReplicationGroupProvider {
-        ReplicationGroupProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<ReplicationGroupKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    }
+
+    fn typed(a: &Attrs) -> ReplicationGroupFields {
+        ReplicationGroupFields::from_attrs(a).unwrap()
     }
 
     fn desired(j: serde_json::Value) -> Attrs {
+        let p = provider();
         let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&SCHEMA, &mut a);
-        let mut a = normalize(a);
-        forge_engine::diff::mark_sensitive(&SCHEMA, &mut a);
+        forge_engine::diff::fill_defaults(p.schema(), &mut a);
+        let mut a = p.normalize(a);
+        forge_engine::diff::mark_sensitive(p.schema(), &mut a);
         a
     }
 
     fn live(version: &str) -> Attrs {
         let endpoint = |a: &str| Endpoint::builder().address(a).port(6379).build();
+        let member = |id: &str| NodeGroupMember::builder().cache_cluster_id(id).build();
         let g = ReplicationGroup::builder()
             .replication_group_id("app")
             .description(DEFAULT_DESCRIPTION)
@@ -917,16 +778,8 @@ mod tests {
                     .node_group_id("0001")
                     .primary_endpoint(endpoint("master.app"))
                     .reader_endpoint(endpoint("replica.app"))
-                    .node_group_members(
-                        NodeGroupMember::builder()
-                            .cache_cluster_id("app-001")
-                            .build(),
-                    )
-                    .node_group_members(
-                        NodeGroupMember::builder()
-                            .cache_cluster_id("app-002")
-                            .build(),
-                    )
+                    .node_group_members(member("app-001"))
+                    .node_group_members(member("app-002"))
                     .build(),
             )
             .automatic_failover(AutomaticFailoverStatus::Enabled)
@@ -942,20 +795,18 @@ mod tests {
             .arn("arn:aws:elasticache:eu-west-1:1:replicationgroup:app")
             .engine("redis")
             .build();
+        let sg = SecurityGroupMembership::builder()
+            .security_group_id("sg-1")
+            .build();
+        let pg = CacheParameterGroupStatus::builder()
+            .cache_parameter_group_name("default.redis7")
+            .build();
         let m = CacheCluster::builder()
             .cache_cluster_id("app-001")
             .engine_version(version)
             .cache_subnet_group_name("cache")
-            .security_groups(
-                SecurityGroupMembership::builder()
-                    .security_group_id("sg-1")
-                    .build(),
-            )
-            .cache_parameter_group(
-                CacheParameterGroupStatus::builder()
-                    .cache_parameter_group_name("default.redis7")
-                    .build(),
-            )
+            .security_groups(sg)
+            .cache_parameter_group(pg)
             .preferred_maintenance_window("sun:23:00-mon:01:30")
             .build();
         let t = vec![
@@ -963,11 +814,7 @@ mod tests {
             (APPLY_TAG.to_string(), "true".to_string()),
             ("team".to_string(), "cache".to_string()),
         ];
-        let mut a = normalize(group_attrs(&GroupView {
-            group: &g,
-            member: Some(&m),
-            tags: Some(&t),
-        }));
+        let mut a = provider().normalize(fields(&g, Some(&m), Some(&t)).to_attrs());
         // What the engine keeps from the state: the token's recorded value.
         a.insert(
             "auth_token".into(),
@@ -995,7 +842,7 @@ mod tests {
     #[test]
     fn observed_attrs_cover_the_schema_and_a_fresh_group_is_a_no_op() {
         let observed = live("7.1.0");
-        for field in schema().fields.keys() {
+        for field in provider().schema().fields.keys() {
             if field != "final_snapshot_identifier"
                 && field != "transit_encryption_mode"
                 && field != "configuration_endpoint_address"
@@ -1011,7 +858,8 @@ mod tests {
         assert_eq!(observed["port"], Value::int(6379));
         let plan = provider().plan(Some(&observed), &spec(json!({})));
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        assert!(modify_of(&observed, &spec(json!({}))).unwrap().is_empty());
+        let m = modify_of(&typed(&observed), &typed(&spec(json!({})))).unwrap();
+        assert_eq!(m, Modify::default());
     }
 
     #[test]
@@ -1026,23 +874,18 @@ mod tests {
                 plan.changes
             );
         }
-        let plan = provider().plan(Some(&observed), &spec(json!({"engine_version": "7.2"})));
-        assert_eq!(plan.action, PlannedAction::Update);
-        let m = modify_of(&observed, &spec(json!({"engine_version": "7.2"}))).unwrap();
+        let want = spec(json!({"engine_version": "7.2"}));
+        assert_eq!(
+            provider().plan(Some(&observed), &want).action,
+            PlannedAction::Update
+        );
+        let m = modify_of(&typed(&observed), &typed(&want)).unwrap();
         assert_eq!(m.engine_version.as_deref(), Some("7.2"));
         let p = provider();
-        assert!(
-            p.classify_change("engine_version", &"7.1.0".into(), &"7.1.2".into())
-                .is_some()
-        );
-        assert!(
-            p.classify_change("engine_version", &"7.1.0".into(), &"8.0.0".into())
-                .is_none()
-        );
-        assert!(
-            p.classify_change("node_type", &"7.1.0".into(), &"7.1.2".into())
-                .is_none()
-        );
+        let classify = |path, a: &str, b: &str| p.classify_change(path, &a.into(), &b.into());
+        assert!(classify("engine_version", "7.1.0", "7.1.2").is_some());
+        assert!(classify("engine_version", "7.1.0", "8.0.0").is_none());
+        assert!(classify("node_type", "7.1.0", "7.1.2").is_none());
     }
 
     #[test]
@@ -1051,7 +894,7 @@ mod tests {
         let d = spec(json!({"node_type": "cache.t4g.medium", "snapshot_retention_limit": 3}));
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
-        let m = modify_of(&observed, &d).unwrap();
+        let m = modify_of(&typed(&observed), &typed(&d)).unwrap();
         assert_eq!(m.node_type.as_deref(), Some("cache.t4g.medium"));
         assert_eq!(m.snapshot_retention_limit, Some(3));
         assert_eq!(m.auth_token, None);
@@ -1072,9 +915,12 @@ mod tests {
         let d = spec(json!({"auth_token": "another-long-token-456"}));
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::Update);
-        let m = modify_of(&observed, &d).unwrap();
-        assert_eq!(m.auth_token.as_deref(), Some("another-long-token-456"));
-        let shown = format!("{m:?}");
+        let m = modify_of(&typed(&observed), &typed(&d)).unwrap();
+        assert_eq!(
+            m.auth_token,
+            Some(SensitiveText("another-long-token-456".into()))
+        );
+        let shown = format!("{m:?} {:?}", typed(&d));
         assert!(!shown.contains("another-long-token"), "{shown}");
         assert!(
             plan.changes
@@ -1083,7 +929,7 @@ mod tests {
         );
         let mut no_token = spec(json!({}));
         no_token.remove("auth_token");
-        let err = modify_of(&observed, &no_token).unwrap_err();
+        let err = modify_of(&typed(&observed), &typed(&no_token)).unwrap_err();
         assert!(!err.to_string().contains("a-long-auth-token"));
     }
 
@@ -1095,32 +941,35 @@ mod tests {
             provider().plan(Some(&observed), &d).action,
             PlannedAction::Update
         );
-        assert_eq!(replica_change(&observed, &d), Some((1, 2)));
-        assert_eq!(replica_change(&observed, &spec(json!({}))), None);
+        assert_eq!(replica_change(&typed(&observed), &typed(&d)), Some((1, 2)));
+        assert_eq!(
+            replica_change(&typed(&observed), &typed(&spec(json!({})))),
+            None
+        );
     }
 
     #[test]
     fn readiness_follows_status() {
         let p = provider();
-        let with = |s: &str| attrs([("status", Value::from(s))]);
-        assert_eq!(p.readiness(&with("available")), Readiness::Ready);
+        let with = |s: &str| {
+            let f = ReplicationGroupFields {
+                status: Some(s.into()),
+                ..Default::default()
+            };
+            p.readiness(&f.to_attrs())
+        };
+        assert_eq!(with("available"), Readiness::Ready);
         for s in ["creating", "modifying", "snapshotting"] {
-            assert!(
-                matches!(p.readiness(&with(s)), Readiness::Pending(_)),
-                "{s}"
-            );
+            assert!(matches!(with(s), Readiness::Pending(_)), "{s}");
         }
-        assert!(matches!(
-            p.readiness(&with("create-failed")),
-            Readiness::Failed(_)
-        ));
+        assert!(matches!(with("create-failed"), Readiness::Failed(_)));
         assert!(p.holds_data() && p.await_deletion());
     }
 
     #[test]
     fn forge_settings_are_tags() {
-        let d = spec(json!({"final_snapshot_identifier": "app-final"}));
-        let t = setting_tags(&d);
+        let d = typed(&spec(json!({"final_snapshot_identifier": "app-final"})));
+        let t = d.setting_tags();
         assert_eq!(t.get(APPLY_TAG).map(String::as_str), Some("true"));
         assert_eq!(t.get(SNAPSHOT_TAG).map(String::as_str), Some("app-final"));
         let observed = live("7.1.0");

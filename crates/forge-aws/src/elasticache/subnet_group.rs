@@ -12,94 +12,75 @@
 //! describe), at most eight in flight. A stack with n groups in a region
 //! with N costs ceil(N/100) + n requests.
 
-use super::common::{self, CONCURRENCY, EcBase, ec_err, ignore_gone, observed_tags, to_tags};
-use crate::attrs::attrs;
-use crate::attrs::{opt_str, req_str, str_list, str_or_null, str_set};
-use crate::clients::AwsClients;
-use crate::normalize::normalize_common;
+use super::{DEFAULT_DESCRIPTION, ElastiCache, TagList, owned, tags_by_arn, to_tags, user_tags};
+use crate::error::ignore_gone;
+use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
 use crate::paging::collect_pages;
 use crate::tags;
-use crate::tags::tags_field;
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::CacheSubnetGroup;
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-/// The description sent when the spec sets none (the API requires one).
-pub const DEFAULT_DESCRIPTION: &str = "Managed by forge";
-
-/// The `aws.elasticache.subnet_group` provider.
-pub struct SubnetGroupProvider {
-    base: EcBase,
-    schema: KindSchema,
+/// The fields of `aws.elasticache.subnet_group`.
+#[derive(Debug, Clone, Fields)]
+pub struct SubnetGroupFields {
+    /// The group's name (CacheSubnetGroupName), lower case, unique in the region.
+    #[field(force_new)]
+    pub name: String,
+    /// What the group is for.
+    #[field(default = DEFAULT_DESCRIPTION)]
+    pub description: Option<String>,
+    /// VPC subnet ids (a set), all in one VPC.
+    #[field(normalize = crate::attrs::set_value)]
+    pub subnet_ids: Vec<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
+    pub tags: Tags,
+    /// The group's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The VPC of its subnets.
+    #[field(computed)]
+    pub vpc_id: Option<String>,
 }
 
-impl SubnetGroupProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        SubnetGroupProvider {
-            base: EcBase::new(clients),
-            schema: schema(),
-        }
+impl SubnetGroupFields {
+    fn description(&self) -> &str {
+        self.description.as_deref().unwrap_or(DEFAULT_DESCRIPTION)
+    }
+
+    fn sorted_subnets(&self) -> Vec<String> {
+        let mut ids = self.subnet_ids.clone();
+        ids.sort();
+        ids.dedup();
+        ids
     }
 }
 
-/// The schema of `aws.elasticache.subnet_group`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.elasticache.subnet_group",
-        "An ElastiCache cache subnet group.",
-        [
-            (
-                "name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The group's name (CacheSubnetGroupName), lower case, unique in the region."),
-            ),
-            (
-                "description",
-                FieldSchema::optional(FieldType::String)
-                    .default(DEFAULT_DESCRIPTION)
-                    .describe("What the group is for."),
-            ),
-            (
-                "subnet_ids",
-                FieldSchema::required(FieldType::list(FieldType::String))
-                    .describe("VPC subnet ids (a set), all in one VPC."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The group's ARN."),
-            ),
-            (
-                "vpc_id",
-                FieldSchema::computed(FieldType::String).describe("The VPC of its subnets."),
-            ),
-        ],
-    )
-}
+/// The `aws.elasticache.subnet_group` kind.
+#[derive(Default)]
+pub struct SubnetGroupKind;
 
-fn group_attrs(g: &CacheSubnetGroup, tag_list: Option<&Vec<(String, String)>>) -> Attrs {
-    let name = g.cache_subnet_group_name().unwrap_or_default();
-    attrs([
-        ("id", Value::from(name)),
-        ("name", Value::from(name)),
-        (
-            "description",
-            str_or_null(g.cache_subnet_group_description()),
-        ),
-        (
-            "subnet_ids",
-            str_set(g.subnets().iter().filter_map(|s| s.subnet_identifier())),
-        ),
-        ("tags", observed_tags(tag_list)),
-        ("arn", str_or_null(g.arn())),
-        ("vpc_id", str_or_null(g.vpc_id())),
-    ])
+fn fields(g: &CacheSubnetGroup, tag_list: Option<&TagList>) -> SubnetGroupFields {
+    let f = SubnetGroupFields {
+        name: g.cache_subnet_group_name().unwrap_or_default().to_string(),
+        description: g.cache_subnet_group_description().map(str::to_string),
+        subnet_ids: g
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_identifier().map(str::to_string))
+            .collect(),
+        tags: user_tags(tag_list),
+        arn: g.arn().map(str::to_string),
+        vpc_id: g.vpc_id().map(str::to_string),
+    };
+    SubnetGroupFields {
+        subnet_ids: f.sorted_subnets(),
+        ..f
+    }
 }
 
 /// Every cache subnet group of the region (all pages).
@@ -110,175 +91,115 @@ async fn describe_all(client: &Client) -> Result<Vec<CacheSubnetGroup>, Provider
             .set_marker(marker)
             .send()
             .await
-            .map_err(ec_err)?;
+            .map_err(ElastiCache::err)?;
         Ok((out.cache_subnet_groups.unwrap_or_default(), out.marker))
     })
     .await
 }
 
-async fn observe_groups(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    if ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let wanted: Vec<CacheSubnetGroup> = describe_all(client)
-        .await?
-        .into_iter()
-        .filter(|g| {
-            g.cache_subnet_group_name()
-                .is_some_and(|n| ids.iter().any(|i| i == n))
-        })
-        .collect();
-    let arns: Vec<String> = wanted
-        .iter()
-        .filter_map(|g| g.arn().map(str::to_string))
-        .collect();
-    let tags = common::tags_by_arn(client, arns).await?;
-    Ok(wanted
-        .iter()
-        .filter_map(|g| {
-            let name = g.cache_subnet_group_name()?.to_string();
-            let t = g.arn().and_then(|a| tags.get(a));
-            Some((name, normalize(&SCHEMA, group_attrs(g, t))))
-        })
-        .collect())
-}
-
-static SCHEMA: std::sync::LazyLock<KindSchema> = std::sync::LazyLock::new(schema);
-
-fn normalize(schema: &KindSchema, mut attrs: Attrs) -> Attrs {
-    crate::attrs::normalize_set(&mut attrs, "subnet_ids");
-    normalize_common(schema, &mut attrs);
-    attrs
-}
-
-async fn observe_one(client: &Client, name: &str) -> Result<Attrs, ProviderError> {
-    crate::attrs::observed(
-        observe_groups(client, &[name.to_string()]).await?,
-        name,
-        "cache subnet group",
-    )
-}
-
-fn description_of(attrs: &Attrs) -> String {
-    opt_str(attrs, "description")
-        .unwrap_or(DEFAULT_DESCRIPTION)
-        .to_string()
-}
-
 /// Whether the group itself (description or subnets) must be modified.
-pub fn needs_modify(prior: &Attrs, desired: &Attrs) -> bool {
-    let mut a = str_list(prior, "subnet_ids");
-    let mut b = str_list(desired, "subnet_ids");
-    a.sort();
-    b.sort();
-    a != b || description_of(prior) != description_of(desired)
-}
-
-/// Every group of the region as (name, ARN).
-async fn listed(client: &Client) -> Result<Vec<(String, String)>, ProviderError> {
-    Ok(describe_all(client)
-        .await?
-        .iter()
-        .filter_map(|g| {
-            Some((
-                g.cache_subnet_group_name()?.to_string(),
-                g.arn()?.to_string(),
-            ))
-        })
-        .collect())
+fn needs_modify(prior: &SubnetGroupFields, desired: &SubnetGroupFields) -> bool {
+    prior.sorted_subnets() != desired.sorted_subnets()
+        || prior.description() != desired.description()
 }
 
 #[async_trait]
-impl Provider for SubnetGroupProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for SubnetGroupKind {
+    const KIND: &'static str = "aws.elasticache.subnet_group";
+    const DESCRIPTION: &'static str = "An ElastiCache cache subnet group.";
+    const ARN: Option<ArnShape> = Some(ArnShape::rest("elasticache", "subnetgroup:"));
+    type Service = ElastiCache;
+    type Fields = SubnetGroupFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(&self.schema, attrs)
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let client = self.base.client(&ctx.region).await?;
-        observe_groups(&client, ids).await
+    ) -> Result<BTreeMap<String, SubnetGroupFields>, ProviderError> {
+        let wanted: Vec<CacheSubnetGroup> = describe_all(client)
+            .await?
+            .into_iter()
+            .filter(|g| {
+                g.cache_subnet_group_name()
+                    .is_some_and(|n| ids.iter().any(|i| i == n))
+            })
+            .collect();
+        let arns = wanted.iter().filter_map(|g| g.arn().map(str::to_string));
+        let tags = tags_by_arn(client, arns.collect()).await?;
+        Ok(wanted
+            .iter()
+            .filter_map(|g| {
+                let t = g.arn().and_then(|a| tags.get(a));
+                Some((g.cache_subnet_group_name()?.to_string(), fields(g, t)))
+            })
+            .collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &SubnetGroupFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        let name = req_str(desired, "name")?;
+    ) -> Result<Made<SubnetGroupFields>, ProviderError> {
         client
             .create_cache_subnet_group()
-            .cache_subnet_group_name(name)
-            .cache_subnet_group_description(description_of(desired))
-            .set_subnet_ids(Some(str_list(desired, "subnet_ids")))
-            .set_tags(Some(to_tags(&tags::create_tags(desired, &ctx.system_tags))))
+            .cache_subnet_group_name(&desired.name)
+            .cache_subnet_group_description(desired.description())
+            .set_subnet_ids(Some(desired.subnet_ids.clone()))
+            .set_tags(Some(to_tags(&tags::with_system(
+                &desired.tags,
+                &ctx.system_tags,
+            ))))
             .send()
             .await
-            .map_err(ec_err)?;
-        Ok(Created {
-            id: name.to_string(),
-            attrs: observe_one(&client, name).await?,
+            .map_err(ElastiCache::err)?;
+        Ok(Made {
+            id: desired.name.clone(),
+            fields: self.read_back(client, ctx, &desired.name).await?,
         })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &SubnetGroupFields,
+        desired: &SubnetGroupFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
+    ) -> Result<SubnetGroupFields, ProviderError> {
         if needs_modify(prior, desired) {
             client
                 .modify_cache_subnet_group()
                 .cache_subnet_group_name(id)
-                .cache_subnet_group_description(description_of(desired))
-                .set_subnet_ids(Some(str_list(desired, "subnet_ids")))
+                .cache_subnet_group_description(desired.description())
+                .set_subnet_ids(Some(desired.subnet_ids.clone()))
                 .send()
                 .await
-                .map_err(ec_err)?;
+                .map_err(ElastiCache::err)?;
         }
-        let current = observe_one(&client, id).await?;
-        if let Some(arn) = opt_str(&current, "arn") {
-            common::sync_tags(&client, arn, prior, desired, BTreeMap::new()).await?;
+        let current = self.read_back(client, ctx, id).await?;
+        if let Some(arn) = &current.arn {
+            sync_tags::<ElastiCache>(client, arn, &prior.tags, &desired.tags).await?;
         }
-        observe_one(&client, id).await
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &SubnetGroupFields,
     ) -> Result<(), ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
         match client
             .delete_cache_subnet_group()
             .cache_subnet_group_name(id)
             .send()
             .await
-            .map_err(ec_err)
+            .map_err(ElastiCache::err)
         {
             // Still used by a replication group that is going away: AWS
             // frees the group once the last node is deleted.
@@ -291,42 +212,47 @@ impl Provider for SubnetGroupProvider {
         }
     }
 
-    async fn find_orphan(
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = &self.base.client(&ctx.region).await?;
-        common::adopt_orphan(client, listed(client).await?, ctx, |id| async move {
-            observe_groups(client, std::slice::from_ref(&id)).await
-        })
-        .await
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.base.client(&ctx.region).await?;
-        common::owned(&client, listed(&client).await?, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let all = describe_all(client).await?;
+        let items = all.iter().filter_map(|g| {
+            Some((
+                g.cache_subnet_group_name()?.to_string(),
+                g.arn()?.to_string(),
+            ))
+        });
+        owned(client, ctx, items.collect(), address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::AwsClients;
+    use crate::kind::KindProvider;
     use aws_sdk_elasticache::types::Subnet;
-    use forge_engine::PlannedAction;
+    use forge_core::fields::Fields;
+    use forge_core::{Attrs, Value};
+    use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn provider() -> SubnetGroupProvider {
-        SubnetGroupProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> KindProvider<SubnetGroupKind> {
+        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
     }
 
     fn desired(j: serde_json::Value) -> Attrs {
         let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
+        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
         provider().normalize(a)
+    }
+
+    fn typed(a: &Attrs) -> SubnetGroupFields {
+        SubnetGroupFields::from_attrs(a).unwrap()
     }
 
     fn described() -> Attrs {
@@ -339,19 +265,20 @@ mod tests {
             .subnets(Subnet::builder().subnet_identifier("subnet-a").build())
             .build();
         let t = vec![("forge:stack".to_string(), "s".to_string())];
-        provider().normalize(group_attrs(&g, Some(&t)))
+        fields(&g, Some(&t)).to_attrs()
     }
 
     #[test]
     fn fresh_group_is_a_no_op() {
         let observed = described();
-        for field in schema().fields.keys() {
+        for field in provider().schema().fields.keys() {
             assert!(observed.contains_key(field), "missing {field}");
         }
-        let d = desired(json!({"name": "cache", "subnet_ids": ["subnet-a", "subnet-b"]}));
+        assert_eq!(typed(&observed).subnet_ids, vec!["subnet-a", "subnet-b"]);
+        let d = desired(json!({"name": "cache", "subnet_ids": ["subnet-b", "subnet-a"]}));
         let plan = provider().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        assert!(!needs_modify(&observed, &d));
+        assert!(!needs_modify(&typed(&observed), &typed(&d)));
     }
 
     #[test]
@@ -362,7 +289,7 @@ mod tests {
             provider().plan(Some(&observed), &d).action,
             PlannedAction::Update
         );
-        assert!(needs_modify(&observed, &d));
+        assert!(needs_modify(&typed(&observed), &typed(&d)));
         let d = desired(json!({"name": "other", "subnet_ids": ["subnet-a", "subnet-b"]}));
         assert_eq!(
             provider().plan(Some(&observed), &d).action,

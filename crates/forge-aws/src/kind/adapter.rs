@@ -53,6 +53,23 @@ fn typed<K: Kind>(attrs: &Attrs) -> Result<K::Fields, ProviderError> {
         .map_err(|e: FieldError| ProviderError::Invalid(format!("{}: {e}", K::KIND)))
 }
 
+/// A prior object (from the state or a refresh) as `K`'s fields. The state
+/// records a sensitive value only as its hash (`{"sha256": ...}`): that
+/// reads as unset, since a kind never needs the old secret, only whether
+/// it changed, which the plan's changes say.
+fn typed_prior<K: Kind>(attrs: &Attrs) -> Result<K::Fields, ProviderError> {
+    let mut attrs = attrs.clone();
+    for v in attrs.values_mut() {
+        if let Value::Map(m) = v.unmarked()
+            && m.len() == 1
+            && m.contains_key("sha256")
+        {
+            *v = Value::Null;
+        }
+    }
+    typed::<K>(&attrs)
+}
+
 /// A kind's fields as observed attributes, with the `id`.
 fn observed<K: Kind>(id: &str, fields: &K::Fields) -> Attrs {
     let mut attrs = fields.to_attrs();
@@ -171,7 +188,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         changes: &[FieldChange],
     ) -> Result<Attrs, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        let (prior, desired) = (typed::<K>(prior)?, typed::<K>(desired)?);
+        let (prior, desired) = (typed_prior::<K>(prior)?, typed::<K>(desired)?);
         let after = self
             .kind
             .update(&client, ctx, id, &prior, &desired, changes)
@@ -186,7 +203,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         prior: &Attrs,
     ) -> Result<(), ProviderError> {
         let client = self.client(&ctx.region).await?;
-        let prior = typed::<K>(prior)?;
+        let prior = typed_prior::<K>(prior)?;
         self.kind.delete(&client, ctx, id, &prior).await
     }
 

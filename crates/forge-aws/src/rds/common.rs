@@ -5,6 +5,7 @@
 
 use super::Rds;
 use crate::kind::{Owned, Service, TagApi};
+pub(crate) use crate::normalize::{classify_version, version_covers};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
 use aws_sdk_rds::types::{Filter, Tag};
@@ -212,15 +213,6 @@ pub async fn sync_tags_and_settings(
     Ok(())
 }
 
-/// Whether a live engine version satisfies the spec's: equal, or the spec
-/// pins a prefix (`16` or `16.4`) of the live version (`16.4`, `16.4.2`).
-pub fn version_covers(spec: &str, live: &str) -> bool {
-    live == spec
-        || live
-            .strip_prefix(spec)
-            .is_some_and(|rest| rest.starts_with('.'))
-}
-
 /// The plan of a kind with an `engine_version`: when the spec's version is
 /// a prefix of the live one, it plans with the live version, so a minor
 /// version AWS picked or upgraded to is not a diff.
@@ -246,22 +238,6 @@ pub fn version_change(prior: &Option<String>, desired: &Option<String>) -> (Opti
     let major = |v: &str| v.split('.').next().unwrap_or(v).to_string();
     let upgrade = matches!((&send, live), (Some(v), Some(p)) if major(v) != major(p));
     (send, upgrade)
-}
-
-fn version_parts(v: &str) -> Vec<u64> {
-    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
-}
-
-/// The drift classification of an engine version that changed by itself
-/// within the same major version (an automatic minor upgrade).
-pub fn classify_version(path: &str, recorded: &Value, live: &Value) -> Option<String> {
-    if path != "engine_version" {
-        return None;
-    }
-    let (r, l) = (recorded.as_str()?, live.as_str()?);
-    let (rp, lp) = (version_parts(r), version_parts(l));
-    (rp.first() == lp.first() && lp > rp)
-        .then(|| format!("automatic minor version upgrade {r} -> {l}"))
 }
 
 /// Whether the plan's `changes` touch `field` (or a part of it).

@@ -7,34 +7,65 @@
 
 pub mod secret;
 
-pub use secret::SecretProvider;
+pub use secret::SecretKind;
 
-use crate::error::sdk_error;
-use crate::kind::{ArnShape, Registrar};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use crate::kind::{Registrar, Service, TagApi};
+use aws_config::SdkConfig;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::types::Tag;
 use forge_engine::ProviderError;
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-/// The service name used in errors and as the concurrency group.
-pub const SERVICE: &str = "secretsmanager";
+/// The Secrets Manager service.
+pub struct SecretsManager;
 
-/// Concurrent Secrets Manager mutations.
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 10);
+impl Service for SecretsManager {
+    type Client = Client;
+    const NAME: &'static str = "secretsmanager";
+    const CONCURRENCY: usize = 10;
 
-/// Maps a Secrets Manager SDK error.
-pub fn sm_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
+    fn make_client(config: &SdkConfig) -> Client {
+        Client::new(config)
+    }
 }
 
 /// Registers every Secrets Manager kind.
 pub fn register(r: &mut Registrar) {
-    r.provider(
-        Arc::new(SecretProvider::new(r.clients().clone())),
-        &[ArnShape::arn("secretsmanager", "secret:")],
-    );
+    r.kind::<SecretKind>();
+}
+
+/// Secrets are tagged by id (ARN): TagResource / UntagResource.
+impl TagApi for SecretsManager {
+    async fn tag(
+        client: &Client,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        client
+            .tag_resource()
+            .secret_id(resource)
+            .set_tags(Some(to_tags(tags)))
+            .send()
+            .await
+            .map_err(SecretsManager::err)?;
+        Ok(())
+    }
+
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+        client
+            .untag_resource()
+            .secret_id(resource)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(SecretsManager::err)?;
+        Ok(())
+    }
+}
+
+/// Tags in the SDK's shape.
+fn to_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
+    map.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }

@@ -7,32 +7,75 @@
 
 pub mod parameter;
 
-pub use parameter::ParameterProvider;
+pub use parameter::ParameterKind;
 
-use crate::error::sdk_error;
-use crate::kind::Registrar;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use crate::kind::{Registrar, Service, TagApi};
+use aws_config::SdkConfig;
+use aws_sdk_ssm::Client;
+use aws_sdk_ssm::types::{ResourceTypeForTagging, Tag};
 use forge_engine::ProviderError;
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-/// The service name used in errors and as the concurrency group.
-pub const SERVICE: &str = "ssm";
+/// The Systems Manager service.
+pub struct Ssm;
 
-/// Concurrent Parameter Store mutations (PutParameter is throttled at a
-/// few calls per second by default).
-pub const CONCURRENCY: (&str, usize) = (SERVICE, 3);
+impl Service for Ssm {
+    type Client = Client;
+    const NAME: &'static str = "ssm";
+    /// PutParameter is throttled at a few calls per second by default.
+    const CONCURRENCY: usize = 3;
 
-/// Maps an SSM SDK error.
-pub fn ssm_err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    sdk_error(SERVICE, err)
+    fn make_client(config: &SdkConfig) -> Client {
+        Client::new(config)
+    }
 }
 
 /// Registers every SSM kind.
 pub fn register(r: &mut Registrar) {
-    r.provider(Arc::new(ParameterProvider::new(r.clients().clone())), &[]);
+    r.kind::<ParameterKind>();
+}
+
+/// Parameters are tagged by name: AddTagsToResource /
+/// RemoveTagsFromResource with the `Parameter` resource type.
+impl TagApi for Ssm {
+    async fn tag(
+        client: &Client,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        client
+            .add_tags_to_resource()
+            .resource_type(ResourceTypeForTagging::Parameter)
+            .resource_id(resource)
+            .set_tags(Some(to_tags(tags)?))
+            .send()
+            .await
+            .map_err(Ssm::err)?;
+        Ok(())
+    }
+
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+        client
+            .remove_tags_from_resource()
+            .resource_type(ResourceTypeForTagging::Parameter)
+            .resource_id(resource)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(Ssm::err)?;
+        Ok(())
+    }
+}
+
+/// Tags in the SDK's shape.
+fn to_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+    map.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
+        })
+        .collect()
 }

@@ -9,26 +9,22 @@
 //! existing parameter (SSM returns tags from no list call), run
 //! concurrently with at most eight in flight.
 
-use super::{CONCURRENCY, ssm_err};
-use crate::attrs::attrs;
-use crate::attrs::{opt_str, req_str, str_or_null};
-use crate::clients::AwsClients;
+use super::{Ssm, to_tags};
+use crate::attrs::SensitiveText;
 use crate::error::is_not_found;
-use crate::normalize::normalize_common;
+use crate::kind::{Kind, Made, Owned, Service, sync_tags};
 use crate::paging::{collect_pages, concurrent, for_chunks};
-use crate::tags::tags_field;
-use crate::tags::{self, ADDRESS_TAG};
+use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{
     Parameter, ParameterMetadata, ParameterStringFilter, ParameterTier, ParameterType,
     ResourceTypeForTagging, Tag,
 };
-use forge_core::{Attrs, FieldSchema, FieldType, KindSchema, Value};
-use forge_engine::Owner;
-use forge_engine::{Created, FieldChange, ObserveCtx, Provider, ProviderError, ResourceCtx};
+use forge_core::fields::Tags;
+use forge_derive::Fields;
+use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
 
 /// Names per GetParameters request (the API's cap).
 const NAMES_PER_GET: usize = 10;
@@ -37,130 +33,61 @@ const NAMES_PER_DESCRIBE: usize = 50;
 /// Tag reads in flight at once.
 const TAG_CONCURRENCY: usize = 8;
 
-/// The `aws.ssm.parameter` provider.
-pub struct ParameterProvider {
-    clients: Arc<AwsClients>,
-    schema: KindSchema,
+/// The fields of `aws.ssm.parameter`. No `Debug`: it holds the value.
+#[derive(Clone, Fields)]
+pub struct ParameterFields {
+    /// The parameter's name, e.g. /app/db/url.
+    #[field(force_new)]
+    pub name: String,
+    // The API's `Type`: `type` is the spec's meta key naming a resource's
+    // kind, so the field carries the kind's prefix.
+    /// The API's Type: String, StringList or SecureString.
+    #[field(force_new, default = "String")]
+    pub parameter_type: Option<String>,
+    /// The value; always treated as secret (masked, hashed in state).
+    #[field(sensitive)]
+    pub value: SensitiveText,
+    /// KMS key encrypting a SecureString; unset: alias/aws/ssm.
+    #[field(optional_computed)]
+    pub key_id: Option<String>,
+    /// What the parameter is for.
+    pub description: Option<String>,
+    /// Standard, Advanced or Intelligent-Tiering.
+    #[field(default = "Standard")]
+    pub tier: Option<String>,
+    /// The user's tags (the schema's description is `Tags`'s own).
+    pub tags: Tags,
+    /// The parameter's ARN.
+    #[field(computed)]
+    pub arn: Option<String>,
+    /// The value's version, counting from 1.
+    #[field(computed)]
+    pub version: Option<i64>,
 }
 
-impl ParameterProvider {
-    /// The provider, sharing `clients`.
-    pub fn new(clients: Arc<AwsClients>) -> Self {
-        ParameterProvider {
-            clients,
-            schema: schema(),
-        }
+/// The `aws.ssm.parameter` kind.
+#[derive(Default)]
+pub struct ParameterKind;
+
+fn fields(p: &Parameter, meta: Option<&ParameterMetadata>, tag_list: &[Tag]) -> ParameterFields {
+    ParameterFields {
+        name: p.name().unwrap_or_default().to_string(),
+        parameter_type: p.r#type().map(|t| t.as_str().to_string()),
+        value: SensitiveText(p.value().unwrap_or_default().to_string()),
+        key_id: meta.and_then(ParameterMetadata::key_id).map(str::to_string),
+        description: meta
+            .and_then(ParameterMetadata::description)
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        tier: Some(
+            meta.and_then(ParameterMetadata::tier)
+                .map_or("Standard", ParameterTier::as_str)
+                .to_string(),
+        ),
+        tags: tags::observed_map(tag_list.iter().map(|t| (t.key(), t.value()))),
+        arn: p.arn().map(str::to_string),
+        version: Some(p.version()),
     }
-
-    async fn client(&self, region: &str) -> Result<Client, ProviderError> {
-        self.clients.client(region, Client::new).await
-    }
-}
-
-/// The schema of `aws.ssm.parameter`.
-pub fn schema() -> KindSchema {
-    KindSchema::new(
-        "aws.ssm.parameter",
-        "A Systems Manager Parameter Store parameter.",
-        [
-            (
-                "name",
-                FieldSchema::required(FieldType::String)
-                    .force_new()
-                    .describe("The parameter's name, e.g. /app/db/url."),
-            ),
-            (
-                // The API's `Type`: `type` is the spec's meta key naming a
-                // resource's kind, so the field carries the kind's prefix.
-                "parameter_type",
-                FieldSchema::optional(FieldType::String)
-                    .force_new()
-                    .default("String")
-                    .describe("The API's Type: String, StringList or SecureString."),
-            ),
-            (
-                "value",
-                FieldSchema::required(FieldType::String)
-                    .sensitive()
-                    .describe("The value; always treated as secret (masked, hashed in state)."),
-            ),
-            (
-                "key_id",
-                FieldSchema::optional_computed(FieldType::String)
-                    .describe("KMS key encrypting a SecureString; unset: alias/aws/ssm."),
-            ),
-            (
-                "description",
-                FieldSchema::optional(FieldType::String).describe("What the parameter is for."),
-            ),
-            (
-                "tier",
-                FieldSchema::optional(FieldType::String)
-                    .default("Standard")
-                    .describe("Standard, Advanced or Intelligent-Tiering."),
-            ),
-            ("tags", tags_field()),
-            (
-                "arn",
-                FieldSchema::computed(FieldType::String).describe("The parameter's ARN."),
-            ),
-            (
-                "version",
-                FieldSchema::computed(FieldType::Number)
-                    .describe("The value's version, counting from 1."),
-            ),
-        ],
-    )
-}
-
-static SCHEMA: LazyLock<KindSchema> = LazyLock::new(schema);
-
-fn normalize(mut attrs: Attrs) -> Attrs {
-    normalize_common(&SCHEMA, &mut attrs);
-    attrs
-}
-
-fn param_attrs(p: &Parameter, meta: Option<&ParameterMetadata>, tag_list: &[Tag]) -> Attrs {
-    let name = p.name().unwrap_or_default();
-    attrs([
-        ("id", Value::from(name)),
-        ("name", Value::from(name)),
-        (
-            "parameter_type",
-            str_or_null(p.r#type().map(ParameterType::as_str)),
-        ),
-        (
-            "value",
-            p.value()
-                .map(|v| Value::from(v).sensitive())
-                .unwrap_or_default(),
-        ),
-        (
-            "key_id",
-            str_or_null(meta.and_then(ParameterMetadata::key_id)),
-        ),
-        (
-            "description",
-            str_or_null(
-                meta.and_then(ParameterMetadata::description)
-                    .filter(|d| !d.is_empty()),
-            ),
-        ),
-        (
-            "tier",
-            Value::from(
-                meta.and_then(ParameterMetadata::tier)
-                    .map(ParameterTier::as_str)
-                    .unwrap_or("Standard"),
-            ),
-        ),
-        (
-            "tags",
-            tags::observed_tags(tag_list.iter().map(|t| (t.key(), t.value()))),
-        ),
-        ("arn", str_or_null(p.arn())),
-        ("version", Value::int(p.version())),
-    ])
 }
 
 async fn get_parameters(
@@ -174,16 +101,24 @@ async fn get_parameters(
             .with_decryption(true)
             .send()
             .await
-            .map_err(ssm_err)?;
+            .map_err(Ssm::err)?;
         Ok(out.parameters.unwrap_or_default())
     })
     .await
 }
 
-async fn describe(
+/// DescribeParameters with one filter, every page.
+async fn describe_filtered(
     client: &Client,
-    filter: ParameterStringFilter,
+    key: &str,
+    values: Vec<String>,
 ) -> Result<Vec<ParameterMetadata>, ProviderError> {
+    let filter = ParameterStringFilter::builder()
+        .key(key)
+        .option("Equals")
+        .set_values(Some(values))
+        .build()
+        .map_err(|e| ProviderError::Invalid(format!("parameter filter: {e}")))?;
     collect_pages(|token| {
         let filter = filter.clone();
         async move {
@@ -193,26 +128,14 @@ async fn describe(
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(ssm_err)?;
+                .map_err(Ssm::err)?;
             Ok((out.parameters.unwrap_or_default(), out.next_token))
         }
     })
     .await
 }
 
-fn string_filter(
-    key: &str,
-    option: &str,
-    values: Vec<String>,
-) -> Result<ParameterStringFilter, ProviderError> {
-    ParameterStringFilter::builder()
-        .key(key)
-        .option(option)
-        .set_values(Some(values))
-        .build()
-        .map_err(|e| ProviderError::Invalid(format!("parameter filter: {e}")))
-}
-
+/// A parameter's tags; one gone meanwhile has none.
 async fn param_tags(client: &Client, name: &str) -> Result<Vec<Tag>, ProviderError> {
     match client
         .list_tags_for_resource()
@@ -220,7 +143,7 @@ async fn param_tags(client: &Client, name: &str) -> Result<Vec<Tag>, ProviderErr
         .resource_id(name)
         .send()
         .await
-        .map_err(ssm_err)
+        .map_err(Ssm::err)
     {
         Ok(out) => Ok(out.tag_list.unwrap_or_default()),
         Err(e)
@@ -233,284 +156,152 @@ async fn param_tags(client: &Client, name: &str) -> Result<Vec<Tag>, ProviderErr
     }
 }
 
-async fn observe_params(
-    client: &Client,
-    ids: &[String],
-) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-    let params = get_parameters(client, ids).await?;
-    let found: Vec<String> = params
-        .iter()
-        .filter_map(|p| p.name().map(str::to_string))
-        .collect();
-    if found.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let metas = for_chunks(&found, NAMES_PER_DESCRIBE, |chunk| async move {
-        describe(client, string_filter("Name", "Equals", chunk)?).await
-    })
-    .await?;
-    let metas: BTreeMap<String, ParameterMetadata> = metas
-        .into_iter()
-        .filter_map(|m| Some((m.name()?.to_string(), m)))
-        .collect();
-    let tagged = concurrent(params, TAG_CONCURRENCY, |p| async move {
-        let t = param_tags(client, p.name().unwrap_or_default()).await?;
-        Ok((p, t))
-    })
-    .await?;
-    Ok(tagged
-        .iter()
-        .filter_map(|(p, t)| {
-            let name = p.name()?;
-            Some((
-                name.to_string(),
-                normalize(param_attrs(p, metas.get(name), t)),
-            ))
-        })
-        .collect())
+fn pairs(t: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    t.iter().map(|t| (t.key(), t.value()))
 }
 
-async fn observe_one(client: &Client, name: &str) -> Result<Attrs, ProviderError> {
-    observe_params(client, &[name.to_string()])
-        .await?
-        .remove(name)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("parameter {name} not visible yet"),
-        })
-}
-
-fn ssm_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    map.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
-        })
-        .collect()
-}
-
-/// One change to a parameter. `Debug` never prints the value.
-#[derive(Clone, PartialEq, Eq)]
-pub enum ParamCall {
-    /// PutParameter with Overwrite: value, key, description and tier are
-    /// all set together (the API takes the value on every put).
-    Put,
-    /// AddTagsToResource.
-    Tag(BTreeMap<String, String>),
-    /// RemoveTagsFromResource.
-    Untag(Vec<String>),
-}
-
-impl std::fmt::Debug for ParamCall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ParamCall::Put => f.write_str("Put"),
-            ParamCall::Tag(t) => f.debug_tuple("Tag").field(t).finish(),
-            ParamCall::Untag(k) => f.debug_tuple("Untag").field(k).finish(),
-        }
-    }
-}
-
-/// The calls that bring a parameter from `prior` to `desired`.
-pub fn update_calls(prior: &Attrs, desired: &Attrs) -> Vec<ParamCall> {
-    let mut calls = Vec::new();
-    let changed = |k: &str| opt_str(prior, k) != opt_str(desired, k);
-    let key_changed = opt_str(desired, "key_id").is_some() && changed("key_id");
-    if changed("value") || changed("description") || changed("tier") || key_changed {
-        calls.push(ParamCall::Put);
-    }
-    let (set, remove) = tags::diff(&tags::user_tags(prior), &tags::user_tags(desired));
-    if !set.is_empty() {
-        calls.push(ParamCall::Tag(set));
-    }
-    if !remove.is_empty() {
-        calls.push(ParamCall::Untag(remove));
-    }
-    calls
+/// Whether the parameter itself must be put again. PutParameter sets
+/// value, key, description and tier together (it takes the value on every
+/// put); an unset key is AWS's choice, not a change.
+fn needs_put(prior: &ParameterFields, desired: &ParameterFields) -> bool {
+    prior.value != desired.value
+        || prior.description != desired.description
+        || prior.tier != desired.tier
+        || (desired.key_id.is_some() && prior.key_id != desired.key_id)
 }
 
 async fn put(
     client: &Client,
-    desired: &Attrs,
+    desired: &ParameterFields,
     overwrite: bool,
     tags: Option<Vec<Tag>>,
 ) -> Result<(), ProviderError> {
-    let kind = opt_str(desired, "parameter_type").unwrap_or("String");
+    let kind = desired.parameter_type.as_deref().unwrap_or("String");
     // A key only means something for SecureString; SSM rejects it otherwise.
-    let key = if kind == "SecureString" {
-        opt_str(desired, "key_id").map(str::to_string)
-    } else {
-        None
-    };
+    let key = desired.key_id.clone().filter(|_| kind == "SecureString");
     client
         .put_parameter()
-        .name(req_str(desired, "name")?)
-        .value(req_str(desired, "value")?)
+        .name(&desired.name)
+        .value(&desired.value.0)
         .r#type(ParameterType::from(kind))
         .set_key_id(key)
-        .description(opt_str(desired, "description").unwrap_or_default())
+        .description(desired.description.clone().unwrap_or_default())
         .tier(ParameterTier::from(
-            opt_str(desired, "tier").unwrap_or("Standard"),
+            desired.tier.as_deref().unwrap_or("Standard"),
         ))
         .overwrite(overwrite)
         .set_tags(tags)
         .send()
         .await
-        .map_err(ssm_err)?;
+        .map_err(Ssm::err)?;
     Ok(())
 }
 
-async fn run_call(
+async fn converge(
     client: &Client,
     name: &str,
-    desired: &Attrs,
-    call: ParamCall,
+    prior: &ParameterFields,
+    desired: &ParameterFields,
 ) -> Result<(), ProviderError> {
-    match call {
-        ParamCall::Put => put(client, desired, true, None).await?,
-        ParamCall::Tag(set) => {
-            client
-                .add_tags_to_resource()
-                .resource_type(ResourceTypeForTagging::Parameter)
-                .resource_id(name)
-                .set_tags(Some(ssm_tags(&set)?))
-                .send()
-                .await
-                .map_err(ssm_err)?;
-        }
-        ParamCall::Untag(keys) => {
-            client
-                .remove_tags_from_resource()
-                .resource_type(ResourceTypeForTagging::Parameter)
-                .resource_id(name)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map_err(ssm_err)?;
-        }
+    if needs_put(prior, desired) {
+        put(client, desired, true, None).await?;
     }
-    Ok(())
-}
-
-/// Parameters tagged with `address` (server-side tag filter), checked for
-/// the stack tag here; without an address, every parameter of the stack.
-async fn owned(
-    client: &Client,
-    owner: &Owner,
-    address: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-    let filter = match address {
-        Some(a) => string_filter(&format!("tag:{ADDRESS_TAG}"), "Equals", vec![a.to_string()])?,
-        None => string_filter(
-            &format!("tag:{}", tags::STATE_TAG),
-            "Equals",
-            vec![owner.lineage.clone()],
-        )?,
-    };
-    let metas = describe(client, filter).await?;
-    let names: Vec<String> = metas
-        .iter()
-        .filter_map(|m| m.name().map(str::to_string))
-        .collect();
-    let tagged = concurrent(names, TAG_CONCURRENCY, |n| async move {
-        let t = param_tags(client, &n).await?;
-        Ok((n, t))
-    })
-    .await?;
-    Ok(tagged
-        .into_iter()
-        .filter(|(_, t)| tags::owned_by(t.iter().map(|t| (t.key(), t.value())), owner, address))
-        .map(|(n, t)| {
-            let addr = t
-                .iter()
-                .find(|t| t.key() == ADDRESS_TAG)
-                .map(|t| t.value().to_string());
-            (n, addr)
-        })
-        .collect())
+    sync_tags::<Ssm>(client, name, &prior.tags, &desired.tags).await
 }
 
 #[async_trait]
-impl Provider for ParameterProvider {
-    fn schema(&self) -> &KindSchema {
-        &self.schema
-    }
+impl Kind for ParameterKind {
+    const KIND: &'static str = "aws.ssm.parameter";
+    const DESCRIPTION: &'static str = "A Systems Manager Parameter Store parameter.";
+    type Service = Ssm;
+    type Fields = ParameterFields;
 
-    fn concurrency(&self) -> Option<(&'static str, usize)> {
-        Some(CONCURRENCY)
-    }
-
-    fn normalize(&self, attrs: Attrs) -> Attrs {
-        normalize(attrs)
-    }
-
-    async fn observe(
+    async fn describe(
         &self,
-        ctx: &ObserveCtx,
+        client: &Client,
+        _ctx: &ObserveCtx,
         ids: &[String],
-    ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
-        if ids.is_empty() {
+    ) -> Result<BTreeMap<String, ParameterFields>, ProviderError> {
+        let params = get_parameters(client, ids).await?;
+        let found: Vec<String> = params
+            .iter()
+            .filter_map(|p| p.name().map(str::to_string))
+            .collect();
+        if found.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let client = self.client(&ctx.region).await?;
-        observe_params(&client, ids).await
+        let metas = for_chunks(&found, NAMES_PER_DESCRIBE, |chunk| async move {
+            describe_filtered(client, "Name", chunk).await
+        })
+        .await?;
+        let metas: BTreeMap<String, ParameterMetadata> = metas
+            .into_iter()
+            .filter_map(|m| Some((m.name()?.to_string(), m)))
+            .collect();
+        let tagged = concurrent(params, TAG_CONCURRENCY, |p| async move {
+            let t = param_tags(client, p.name().unwrap_or_default()).await?;
+            Ok((p, t))
+        })
+        .await?;
+        Ok(tagged
+            .iter()
+            .filter_map(|(p, t)| {
+                let name = p.name()?;
+                Some((name.to_string(), fields(p, metas.get(name), t)))
+            })
+            .collect())
     }
 
     async fn create(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
-        desired: &Attrs,
+        desired: &ParameterFields,
         _token: &str,
-    ) -> Result<Created, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let name = req_str(desired, "name")?;
-        let all_tags = ssm_tags(&tags::create_tags(desired, &ctx.system_tags))?;
-        match put(&client, desired, false, Some(all_tags)).await {
+    ) -> Result<Made<ParameterFields>, ProviderError> {
+        let name = &desired.name;
+        let all_tags = to_tags(&tags::with_system(&desired.tags, &ctx.system_tags))?;
+        match put(client, desired, false, Some(all_tags)).await {
             Ok(()) => {}
             Err(ProviderError::Api { code, .. }) if code == "ParameterAlreadyExists" => {
-                let t = param_tags(&client, name).await?;
-                let pairs = || t.iter().map(|t| (t.key(), t.value()));
+                let t = param_tags(client, name).await?;
                 let address = ctx.address.to_string();
-                if !tags::owned_by(pairs(), &ctx.owner, Some(&address)) {
-                    return Err(tags::not_ours(ctx, &format!("parameter {name}"), pairs()));
+                if !ctx.owner.owns(pairs(&t), Some(&address)) {
+                    return Err(tags::not_ours(ctx, &format!("parameter {name}"), pairs(&t)));
                 }
-                let current = observe_one(&client, name).await?;
-                for call in update_calls(&current, desired) {
-                    run_call(&client, name, desired, call).await?;
-                }
+                // Ours, from a create whose answer was lost: bring it to
+                // the spec.
+                let current = self.read_back(client, ctx, name).await?;
+                converge(client, name, &current, desired).await?;
             }
             Err(e) => return Err(e),
         }
-        Ok(Created {
-            id: name.to_string(),
-            attrs: observe_one(&client, name).await?,
+        Ok(Made {
+            id: name.clone(),
+            fields: self.read_back(client, ctx, name).await?,
         })
     }
 
     async fn update(
         &self,
+        client: &Client,
         ctx: &ResourceCtx,
         id: &str,
-        prior: &Attrs,
-        desired: &Attrs,
+        prior: &ParameterFields,
+        desired: &ParameterFields,
         _changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        for call in update_calls(prior, desired) {
-            run_call(&client, id, desired, call).await?;
-        }
-        observe_one(&client, id).await
+    ) -> Result<ParameterFields, ProviderError> {
+        converge(client, id, prior, desired).await?;
+        self.read_back(client, ctx, id).await
     }
 
     async fn delete(
         &self,
-        ctx: &ResourceCtx,
+        client: &Client,
+        _ctx: &ResourceCtx,
         id: &str,
-        _prior: &Attrs,
+        _prior: &ParameterFields,
     ) -> Result<(), ProviderError> {
-        let client = self.client(&ctx.region).await?;
         crate::error::ignore_not_found(
             client
                 .delete_parameter()
@@ -518,82 +309,101 @@ impl Provider for ParameterProvider {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(ssm_err),
+                .map_err(Ssm::err),
         )
     }
 
-    async fn find_orphan(
+    /// Parameters tagged with the address (server-side tag filter), or
+    /// without one every parameter tagged with the state's lineage; the
+    /// tags are then checked exactly here.
+    async fn list_owned(
         &self,
-        ctx: &ResourceCtx,
-        _token: &str,
-    ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        let address = ctx.address.to_string();
-        let found = owned(&client, &ctx.owner, Some(&address)).await?;
-        tags::adopt_listed(tags::listed_ids(found), &address, |id| async move {
-            observe_params(&client, std::slice::from_ref(&id)).await
-        })
-        .await
-    }
-
-    async fn list_tagged(
-        &self,
+        client: &Client,
         ctx: &ObserveCtx,
-    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
-        owned(&client, &ctx.owner, None).await
+        address: Option<&str>,
+    ) -> Result<Vec<Owned>, ProviderError> {
+        let (key, value) = match address {
+            Some(a) => (ADDRESS_TAG, a.to_string()),
+            None => (STATE_TAG, ctx.owner.lineage.clone()),
+        };
+        let metas = describe_filtered(client, &format!("tag:{key}"), vec![value]).await?;
+        let names: Vec<String> = metas
+            .iter()
+            .filter_map(|m| m.name().map(str::to_string))
+            .collect();
+        let tagged = concurrent(names, TAG_CONCURRENCY, |n| async move {
+            let t = param_tags(client, &n).await?;
+            Ok((n, t))
+        })
+        .await?;
+        Ok(tagged
+            .into_iter()
+            .filter(|(_, t)| ctx.owner.owns(pairs(t), address))
+            .map(|(n, t)| {
+                let at = t.iter().find(|t| t.key() == ADDRESS_TAG);
+                (n, at.map(|t| t.value().to_string()))
+            })
+            .collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::schema_of;
+    use forge_core::Value;
+    use forge_core::fields::Fields;
 
-    fn attrs_of(v: serde_json::Value) -> Attrs {
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&SCHEMA, &mut a);
-        forge_engine::diff::mark_sensitive(&SCHEMA, &mut a);
-        normalize(a)
+    fn param(value: &str, tags: &[(&str, &str)]) -> ParameterFields {
+        ParameterFields {
+            name: "/a".into(),
+            parameter_type: Some("String".into()),
+            value: SensitiveText(value.into()),
+            key_id: None,
+            description: None,
+            tier: Some("Standard".into()),
+            tags: Tags(
+                tags.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            arn: None,
+            version: None,
+        }
     }
 
     #[test]
     fn value_is_always_sensitive() {
-        assert!(schema().field("value").is_some_and(|f| f.sensitive));
+        let schema = schema_of::<ParameterKind>();
+        assert!(schema.field("value").is_some_and(|f| f.sensitive));
         let p = Parameter::builder()
             .name("/a")
             .value("hunter2")
             .r#type(ParameterType::String)
             .version(3)
             .build();
-        let a = normalize(param_attrs(&p, None, &[]));
+        let a = fields(&p, None, &[]).to_attrs();
         assert!(a["value"].is_sensitive());
         assert_eq!(a["version"], Value::int(3));
-        for field in schema().fields.keys() {
-            if field != "description" && field != "key_id" {
-                assert!(a.contains_key(field), "missing {field}");
-            }
+        assert_eq!(a["tier"], Value::from("Standard"));
+        for field in schema.fields.keys() {
+            assert!(a.contains_key(field), "missing {field}");
         }
+        assert!(!format!("{:?}", fields(&p, None, &[]).value).contains("hunter2"));
     }
 
     #[test]
-    fn changes_map_to_one_put_and_tag_calls() {
-        let prior = attrs_of(serde_json::json!({"name": "/a", "value": "v1", "tags": {"a": "1"}}));
-        let want = attrs_of(
-            serde_json::json!({"name": "/a", "value": "v2", "tags": {"a": "1", "b": "2"}}),
-        );
-        let calls = update_calls(&prior, &want);
-        assert_eq!(
-            calls,
-            vec![
-                ParamCall::Put,
-                ParamCall::Tag(BTreeMap::from([("b".into(), "2".into())]))
-            ]
-        );
-        assert!(!format!("{calls:?}").contains("v2"));
-        assert!(update_calls(&want, &want).is_empty());
+    fn value_and_settings_changes_put_again() {
+        let prior = param("v1", &[("a", "1")]);
+        let want = param("v2", &[("a", "1"), ("b", "2")]);
+        assert!(needs_put(&prior, &want));
+        assert!(!needs_put(&want, &want));
         // An unset key is AWS's choice, not a change.
         let mut observed = want.clone();
-        observed.insert("key_id".into(), Value::from("alias/aws/ssm"));
-        assert!(update_calls(&observed, &want).is_empty());
+        observed.key_id = Some("alias/aws/ssm".into());
+        assert!(!needs_put(&observed, &want));
+        let mut keyed = want.clone();
+        keyed.key_id = Some("alias/mine".into());
+        assert!(needs_put(&observed, &keyed));
     }
 }
