@@ -12,7 +12,7 @@
 //! names (plus pages).
 
 use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok};
-use crate::kind::{Kind, Made, Owned, Service};
+use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
 use crate::normalize::number_value;
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
@@ -22,7 +22,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use forge_core::Value;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// AWS's cooldown when none is given (seconds).
@@ -231,17 +231,13 @@ impl Kind for PolicyKind {
     type Service = AppAutoScaling;
     type Fields = PolicyFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, PolicyFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let policies = describe_by_namespace(
             ids,
             |s, name| policy_name(&s.id(), name),
             |ns, chunk, token| {
-                let call = client
+                let call = ctx
+                    .client
                     .describe_scaling_policies()
                     .service_namespace(ns)
                     .set_policy_names(Some(chunk))
@@ -256,40 +252,22 @@ impl Kind for PolicyKind {
         Ok(found(&policies, ids))
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &PolicyFields,
-        _token: &str,
-    ) -> Result<Made<PolicyFields>, ProviderError> {
-        let id = put(client, desired).await?;
-        let fields = self.read_back(client, ctx, &id).await?;
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        let id = put(ctx.client, desired).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        _prior: &PolicyFields,
-        desired: &PolicyFields,
-        _changes: &[FieldChange],
-    ) -> Result<PolicyFields, ProviderError> {
-        put(client, desired).await?;
-        self.read_back(client, ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { desired, .. } = u;
+        put(ctx.client, desired).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &PolicyFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let (s, name) = Scaled::parse(id)?;
-        let result = client
+        let result = ctx
+            .client
             .delete_scaling_policy()
             .policy_name(policy_name(id, name)?)
             .service_namespace(s.sdk_namespace())
@@ -304,12 +282,7 @@ impl Kind for PolicyKind {
     /// Scaling policies carry no tags (AWS tags the scalable target, not
     /// its policies), so nothing proves ownership; PutScalingPolicy being an
     /// upsert, a retried create takes over what a crashed run put anyway.
-    async fn list_owned(
-        &self,
-        _client: &Client,
-        _ctx: &ObserveCtx,
-        _address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(_ctx: &Look<'_, Self>, _address: Option<&str>) -> Res<Vec<Owned>> {
         Ok(vec![])
     }
 }

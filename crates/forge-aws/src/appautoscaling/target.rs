@@ -15,14 +15,13 @@
 //! tags and `list_owned` lists nothing, as before.
 
 use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok};
-use crate::kind::{Kind, Made, Owned, Service};
+use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
 use crate::normalize::number_value;
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::ScalableTarget;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::ProviderError;
 
 /// The fields of `aws.appautoscaling.target`.
 #[derive(Debug, Clone, Fields)]
@@ -117,17 +116,13 @@ impl Kind for TargetKind {
     type Fields = TargetFields;
 
     /// One call per namespace per 50 resource ids.
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, TargetFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let targets = describe_by_namespace(
             ids,
             |s, _| Ok(s.resource_id),
             |ns, chunk, token| {
-                let call = client
+                let call = ctx
+                    .client
                     .describe_scalable_targets()
                     .service_namespace(ns)
                     .set_resource_ids(Some(chunk))
@@ -146,40 +141,22 @@ impl Kind for TargetKind {
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &TargetFields,
-        _token: &str,
-    ) -> Result<Made<TargetFields>, ProviderError> {
-        let id = register(client, desired).await?;
-        let fields = self.read_back(client, ctx, &id).await?;
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        let id = register(ctx.client, desired).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        _prior: &TargetFields,
-        desired: &TargetFields,
-        _changes: &[FieldChange],
-    ) -> Result<TargetFields, ProviderError> {
-        register(client, desired).await?;
-        self.read_back(client, ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { desired, .. } = u;
+        register(ctx.client, desired).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &TargetFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let (s, _) = Scaled::parse(id)?;
-        let result = client
+        let result = ctx
+            .client
             .deregister_scalable_target()
             .service_namespace(s.sdk_namespace())
             .resource_id(&s.resource_id)
@@ -193,12 +170,7 @@ impl Kind for TargetKind {
     /// Targets carry no tags here (see the module), so nothing proves
     /// ownership; RegisterScalableTarget being an upsert, a retried create
     /// takes over what a crashed run registered anyway.
-    async fn list_owned(
-        &self,
-        _client: &Client,
-        _ctx: &ObserveCtx,
-        _address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(_ctx: &Look<'_, Self>, _address: Option<&str>) -> Res<Vec<Owned>> {
         Ok(vec![])
     }
 }

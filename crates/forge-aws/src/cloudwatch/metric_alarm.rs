@@ -28,7 +28,10 @@
 
 use super::{Clients, CloudWatch, tagged_resources};
 use crate::error::is_not_found;
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, TagApi, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
+    sync_tags,
+};
 use crate::paging::{collect_pages, concurrent, for_chunks};
 use crate::tags;
 use async_trait::async_trait;
@@ -38,7 +41,7 @@ use aws_sdk_cloudwatch::types::{
 use forge_core::fields::{FieldError, FieldValue, Tags};
 use forge_core::{FieldType, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Names per DescribeAlarms request (the API's cap on AlarmNames).
@@ -344,34 +347,23 @@ fn name_of_arn(arn: &str) -> Option<&str> {
 impl Kind for MetricAlarmKind {
     const KIND: &'static str = "aws.cloudwatch.metric_alarm";
     const DESCRIPTION: &'static str = "A CloudWatch alarm watching one metric.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("cloudwatch", "alarm:"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("cloudwatch", "alarm:")];
     type Service = CloudWatch;
     type Fields = MetricAlarmFields;
 
-    async fn describe(
-        &self,
-        client: &Clients,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, MetricAlarmFields>, ProviderError> {
-        Ok(fetch_alarms(client, ids)
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        Ok(fetch_alarms(ctx.client, ids)
             .await?
             .iter()
             .filter_map(|v| Some((v.alarm.alarm_name()?.to_string(), fields(v))))
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Clients,
-        ctx: &ResourceCtx,
-        desired: &MetricAlarmFields,
-        _token: &str,
-    ) -> Result<Made<MetricAlarmFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let name = &desired.alarm_name;
         statistics(desired)?;
         let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
-        let existing = fetch_alarms(client, std::slice::from_ref(name)).await?;
+        let existing = fetch_alarms(ctx.client, std::slice::from_ref(name)).await?;
         if let Some(v) = existing.first() {
             // PutMetricAlarm would overwrite it: only an alarm of ours (a
             // retried create whose answer was lost) may be taken over.
@@ -380,51 +372,34 @@ impl Kind for MetricAlarmKind {
                 return Err(tags::not_ours(ctx, &format!("alarm {name}"), v.pairs()));
             }
         }
-        put_alarm(client, desired, &all_tags).await?;
+        put_alarm(ctx.client, desired, &all_tags).await?;
         if let Some(arn) = existing.first().and_then(|v| v.alarm.alarm_arn()) {
             // The tags of the Put are ignored on an existing alarm.
-            CloudWatch::tag(client, arn, &all_tags).await?;
+            CloudWatch::tag(ctx.client, arn, &all_tags).await?;
         }
         Ok(Made {
             id: name.clone(),
-            fields: self.read_back(client, ctx, name).await?,
+            fields: Self::read_back(ctx, name).await?,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Clients,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &MetricAlarmFields,
-        desired: &MetricAlarmFields,
-        _changes: &[FieldChange],
-    ) -> Result<MetricAlarmFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let arn = match &prior.arn {
             Some(a) => a.clone(),
-            None => self
-                .read_back(client, ctx, id)
-                .await?
-                .arn
-                .unwrap_or_default(),
+            None => Self::read_back(ctx, id).await?.arn.unwrap_or_default(),
         };
         if definition_differs(prior, desired) {
             let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
-            put_alarm(client, desired, &all_tags).await?;
+            put_alarm(ctx.client, desired, &all_tags).await?;
         }
-        sync_tags::<CloudWatch>(client, &arn, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<CloudWatch>(ctx.client, &arn, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Clients,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &MetricAlarmFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         crate::error::ignore_not_found(
-            client
+            ctx.client
                 .cw
                 .delete_alarms()
                 .alarm_names(id)
@@ -436,13 +411,8 @@ impl Kind for MetricAlarmKind {
     }
 
     /// Alarms tagged as owned, through the Tagging API (see the module).
-    async fn list_owned(
-        &self,
-        client: &Clients,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let listed = tagged_resources(client, ctx, RESOURCE_TYPE, address).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let listed = tagged_resources(ctx.client, ctx, RESOURCE_TYPE, address).await?;
         Ok(listed
             .into_iter()
             .filter_map(|(arn, addr)| Some((name_of_arn(&arn)?.to_string(), addr)))

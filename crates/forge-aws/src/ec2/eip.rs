@@ -6,14 +6,15 @@
 
 use super::Ec2;
 use super::common::{self, Describe, deleted, describe_fields, describe_ids, ec2_err};
-use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Address, DomainType, Filter, ResourceType, Tag};
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::ProviderError;
 
 /// DescribeAddresses.
 pub struct AddressApi;
@@ -88,27 +89,17 @@ impl Kind for EipKind {
     const KIND: &'static str = "aws.ec2.eip";
     const DESCRIPTION: &'static str =
         "An Elastic IP address for use in a VPC (e.g. by a NAT gateway).";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "elastic-ip/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "elastic-ip/")];
     type Service = Ec2;
     type Fields = EipFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, EipFields>, ProviderError> {
-        describe_fields::<AddressApi, _>(client, ids, eip_fields).await
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        describe_fields::<AddressApi, _>(ctx.client, ids, eip_fields).await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &EipFields,
-        _token: &str,
-    ) -> Result<Made<EipFields>, ProviderError> {
-        let out = client
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        let out = ctx
+            .client
             .allocate_address()
             .domain(DomainType::from(desired.domain.as_deref().unwrap_or("vpc")))
             .set_network_border_group(desired.network_border_group.clone())
@@ -127,7 +118,7 @@ impl Kind for EipKind {
                 message: "AllocateAddress returned no allocation id".into(),
             })?
             .to_string();
-        let items = describe_ids::<AddressApi>(client, std::slice::from_ref(&id)).await?;
+        let items = describe_ids::<AddressApi>(ctx.client, std::slice::from_ref(&id)).await?;
         let fields = match items.first() {
             Some(a) => eip_fields(a),
             // Not yet visible (eventual consistency): what the answer says.
@@ -143,27 +134,14 @@ impl Kind for EipKind {
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &EipFields,
-        desired: &EipFields,
-        _changes: &[FieldChange],
-    ) -> Result<EipFields, ProviderError> {
-        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
+        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &EipFields,
-    ) -> Result<(), ProviderError> {
-        match deleted(client.release_address().allocation_id(id).send().await) {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        match deleted(ctx.client.release_address().allocation_id(id).send().await) {
             // Still held by a NAT gateway that is being deleted: retry.
             Err(ProviderError::Api { code, message }) if code == "InvalidIPAddress.InUse" => {
                 Err(ProviderError::Transient {
@@ -174,12 +152,7 @@ impl Kind for EipKind {
         }
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        common::list_owned::<AddressApi>(client, &ctx.owner, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        common::list_owned::<AddressApi>(ctx.client, &ctx.owner, address).await
     }
 }

@@ -8,7 +8,9 @@
 use super::Ec2;
 use super::common::{self, Describe, describe_fields, ec2_err};
 use crate::error::delete_result;
-use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
@@ -17,8 +19,7 @@ use aws_sdk_ec2::types::{
 use forge_core::fields::Tags;
 use forge_core::{Attrs, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::ProviderError;
 
 /// DescribeFlowLogs.
 pub struct FlowLogApi;
@@ -136,13 +137,13 @@ impl Kind for FlowLogKind {
     const KIND: &'static str = "aws.ec2.flow_log";
     const DESCRIPTION: &'static str =
         "A flow log capturing IP traffic of a VPC, subnet or network interface.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "vpc-flow-log/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "vpc-flow-log/")];
     type Service = Ec2;
     type Fields = FlowLogFields;
 
     /// An unset `resource_type` is the one `resource_id` names, so leaving
     /// it out is no diff against the live flow log.
-    fn normalize(&self, attrs: &mut Attrs) {
+    fn normalize(attrs: &mut Attrs) {
         let derived = match (attrs.get("resource_type"), attrs.get("resource_id")) {
             (None | Some(Value::Null), Some(Value::String(id))) => resource_type_of(id),
             _ => None,
@@ -152,22 +153,11 @@ impl Kind for FlowLogKind {
         }
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, FlowLogFields>, ProviderError> {
-        describe_fields::<FlowLogApi, _>(client, ids, flow_log_fields).await
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        describe_fields::<FlowLogApi, _>(ctx.client, ids, flow_log_fields).await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &FlowLogFields,
-        token: &str,
-    ) -> Result<Made<FlowLogFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self> {
         let resource = desired.resource_id.as_str();
         let resource_type = desired
             .resource_type
@@ -178,7 +168,8 @@ impl Kind for FlowLogKind {
                     "cannot tell the resource_type of `{resource}`; set it"
                 ))
             })?;
-        let out = client
+        let out = ctx
+            .client
             .create_flow_logs()
             .resource_ids(resource)
             .resource_type(FlowLogsResourceType::from(resource_type))
@@ -213,31 +204,19 @@ impl Kind for FlowLogKind {
                 message: "CreateFlowLogs returned no id".into(),
             })?
             .clone();
-        let fields = self.read_back(client, ctx, &id).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &FlowLogFields,
-        desired: &FlowLogFields,
-        _changes: &[FieldChange],
-    ) -> Result<FlowLogFields, ProviderError> {
-        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
+        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &FlowLogFields,
-    ) -> Result<(), ProviderError> {
-        let out = match client
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        let out = match ctx
+            .client
             .delete_flow_logs()
             .flow_log_ids(id)
             .send()
@@ -250,13 +229,8 @@ impl Kind for FlowLogKind {
         delete_result(common::unsuccessful(out.unsuccessful()))
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        common::list_owned::<FlowLogApi>(client, &ctx.owner, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        common::list_owned::<FlowLogApi>(ctx.client, &ctx.owner, address).await
     }
 }
 

@@ -7,14 +7,15 @@
 use super::Ec2;
 use super::common::{self, Describe, describe_ids, ec2_err};
 use crate::error::{delete_result, ignore_not_found};
-use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{AttachmentStatus, Filter, InternetGateway, ResourceType, Tag};
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::ProviderError;
 
 /// DescribeInternetGateways.
 pub struct InternetGatewayApi;
@@ -128,28 +129,20 @@ async fn detach(client: &Client, id: &str, vpc: &str) -> Result<(), ProviderErro
 impl Kind for InternetGatewayKind {
     const KIND: &'static str = "aws.ec2.internet_gateway";
     const DESCRIPTION: &'static str = "An internet gateway, attached to a VPC.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "internet-gateway/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "internet-gateway/")];
     type Service = Ec2;
     type Fields = InternetGatewayFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, InternetGatewayFields>, ProviderError> {
-        common::describe_fields::<InternetGatewayApi, _>(client, ids, |g| fields(&ctx.region, g))
-            .await
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        common::describe_fields::<InternetGatewayApi, _>(ctx.client, ids, |g| {
+            fields(&ctx.region, g)
+        })
+        .await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &InternetGatewayFields,
-        _token: &str,
-    ) -> Result<Made<InternetGatewayFields>, ProviderError> {
-        let out = client
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        let out = ctx
+            .client
             .create_internet_gateway()
             .tag_specifications(common::tag_spec_of(
                 ResourceType::InternetGateway,
@@ -167,50 +160,37 @@ impl Kind for InternetGatewayKind {
         let id = igw.internet_gateway_id().unwrap_or_default().to_string();
         let mut made = fields(&ctx.region, &igw);
         if let Some(vpc) = &desired.vpc_id {
-            attach(client, &id, vpc).await?;
+            attach(ctx.client, &id, vpc).await?;
             made.vpc_id = Some(vpc.clone());
         }
         Ok(Made { id, fields: made })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &InternetGatewayFields,
-        desired: &InternetGatewayFields,
-        _changes: &[FieldChange],
-    ) -> Result<InternetGatewayFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         if prior.vpc_id != desired.vpc_id {
             if let Some(old) = &prior.vpc_id {
-                detach(client, id, old).await?;
+                detach(ctx.client, id, old).await?;
             }
             if let Some(new) = &desired.vpc_id {
-                attach(client, id, new).await?;
+                attach(ctx.client, id, new).await?;
             }
         }
-        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &InternetGatewayFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         // Detach from what it is attached to now, not what state recorded.
-        let items = describe_ids::<InternetGatewayApi>(client, &[id.to_string()]).await?;
+        let items = describe_ids::<InternetGatewayApi>(ctx.client, &[id.to_string()]).await?;
         let Some(igw) = items.first() else {
             return Ok(());
         };
         for vpc in igw.attachments().iter().filter_map(|a| a.vpc_id()) {
-            detach(client, id, vpc).await?;
+            detach(ctx.client, id, vpc).await?;
         }
         delete_result(
-            client
+            ctx.client
                 .delete_internet_gateway()
                 .internet_gateway_id(id)
                 .send()
@@ -220,13 +200,8 @@ impl Kind for InternetGatewayKind {
         )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        common::list_owned::<InternetGatewayApi>(client, &ctx.owner, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        common::list_owned::<InternetGatewayApi>(ctx.client, &ctx.owner, address).await
     }
 }
 

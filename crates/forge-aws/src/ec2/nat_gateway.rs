@@ -9,7 +9,9 @@
 
 use super::Ec2;
 use super::common::{self, Describe, deleted, describe_fields, ec2_err};
-use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
@@ -17,8 +19,7 @@ use aws_sdk_ec2::types::{
 };
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::{ProviderError, Readiness};
 use std::time::Duration;
 
 /// DescribeNatGateways.
@@ -124,41 +125,27 @@ fn nat_fields(n: &NatGateway) -> NatGatewayFields {
 impl Kind for NatGatewayKind {
     const KIND: &'static str = "aws.ec2.nat_gateway";
     const DESCRIPTION: &'static str = "A NAT gateway giving private subnets outbound access.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "natgateway/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "natgateway/")];
     type Service = Ec2;
     type Fields = NatGatewayFields;
 
-    fn poll_interval(&self) -> Duration {
-        Duration::from_secs(10)
+    const POLL_INTERVAL: Duration = Duration::from_secs(10);
+
+    const READY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        describe_fields::<NatGatewayApi, _>(ctx.client, ids, nat_fields).await
     }
 
-    fn ready_timeout(&self) -> Duration {
-        Duration::from_secs(15 * 60)
-    }
-
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, NatGatewayFields>, ProviderError> {
-        describe_fields::<NatGatewayApi, _>(client, ids, nat_fields).await
-    }
-
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &NatGatewayFields,
-        token: &str,
-    ) -> Result<Made<NatGatewayFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self> {
         let connectivity = desired.connectivity_type.as_deref().unwrap_or("public");
         if connectivity == "public" && desired.allocation_id.is_none() {
             return Err(ProviderError::Invalid(
                 "a public NAT gateway needs `allocation_id` (an aws.ec2.eip)".into(),
             ));
         }
-        let out = client
+        let out = ctx
+            .client
             .create_nat_gateway()
             .subnet_id(&desired.subnet_id)
             .set_allocation_id(desired.allocation_id.clone())
@@ -183,39 +170,27 @@ impl Kind for NatGatewayKind {
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &NatGatewayFields,
-        desired: &NatGatewayFields,
-        _changes: &[FieldChange],
-    ) -> Result<NatGatewayFields, ProviderError> {
-        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
+        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &NatGatewayFields,
-    ) -> Result<(), ProviderError> {
-        deleted(client.delete_nat_gateway().nat_gateway_id(id).send().await)
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        deleted(
+            ctx.client
+                .delete_nat_gateway()
+                .nat_gateway_id(id)
+                .send()
+                .await,
+        )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        common::list_owned::<NatGatewayApi>(client, &ctx.owner, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        common::list_owned::<NatGatewayApi>(ctx.client, &ctx.owner, address).await
     }
 
-    fn readiness(&self, observed: &NatGatewayFields) -> Readiness {
+    fn readiness(observed: &NatGatewayFields) -> Readiness {
         match observed.state.as_deref() {
             Some("available") | None => Readiness::Ready,
             Some("failed") => Readiness::Failed(
@@ -240,14 +215,16 @@ mod tests {
             state: Some(s.to_string()),
             ..NatGatewayFields::default()
         };
-        let k = NatGatewayKind;
         assert_eq!(
-            k.readiness(&with_state("pending")),
+            NatGatewayKind::readiness(&with_state("pending")),
             Readiness::Pending("pending".into())
         );
-        assert_eq!(k.readiness(&with_state("available")), Readiness::Ready);
+        assert_eq!(
+            NatGatewayKind::readiness(&with_state("available")),
+            Readiness::Ready
+        );
         assert!(matches!(
-            k.readiness(&with_state("failed")),
+            NatGatewayKind::readiness(&with_state("failed")),
             Readiness::Failed(_)
         ));
     }

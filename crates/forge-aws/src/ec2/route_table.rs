@@ -11,14 +11,16 @@ use super::common::{self, Describe, deleted, describe, describe_ids, ec2_err, fi
 use super::routes::{self, Route, RouteOp};
 use crate::attrs::set_diff;
 use crate::error::ignore_not_found;
-use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, ResourceType, RouteTable, RouteTableAssociationStateCode, Tag};
 use forge_core::Value;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// DescribeRouteTables.
@@ -268,30 +270,22 @@ impl Kind for RouteTableKind {
     const KIND: &'static str = "aws.ec2.route_table";
     const DESCRIPTION: &'static str =
         "A route table: routes to gateways and the subnets that use it.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "route-table/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "route-table/")];
     type Service = Ec2;
     type Fields = RouteTableFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, RouteTableFields>, ProviderError> {
-        common::describe_fields::<RouteTableApi, _>(client, ids, |t| table_fields(&ctx.region, t))
-            .await
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        common::describe_fields::<RouteTableApi, _>(ctx.client, ids, |t| {
+            table_fields(&ctx.region, t)
+        })
+        .await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &RouteTableFields,
-        token: &str,
-    ) -> Result<Made<RouteTableFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self> {
         // The intent's token makes a CreateRouteTable sent again after a
         // lost answer return the first table instead of a second one.
-        let out = client
+        let out = ctx
+            .client
             .create_route_table()
             .vpc_id(&desired.vpc_id)
             .client_token(common::client_token(token))
@@ -307,8 +301,8 @@ impl Kind for RouteTableKind {
             message: "CreateRouteTable returned nothing".into(),
         })?;
         let id = table.route_table_id().unwrap_or_default().to_string();
-        reconcile(client, &table, desired).await?;
-        let fields = match describe_table(client, &id).await? {
+        reconcile(ctx.client, &table, desired).await?;
+        let fields = match describe_table(ctx.client, &id).await? {
             Some(t) => table_fields(&ctx.region, &t),
             None => RouteTableFields {
                 routes: desired.routes.clone(),
@@ -319,55 +313,44 @@ impl Kind for RouteTableKind {
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &RouteTableFields,
-        desired: &RouteTableFields,
-        _changes: &[FieldChange],
-    ) -> Result<RouteTableFields, ProviderError> {
-        let live = describe_table(client, id)
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
+        let live = describe_table(ctx.client, id)
             .await?
             .ok_or_else(|| ProviderError::Api {
                 code: "InvalidRouteTableID.NotFound".into(),
                 message: id.into(),
             })?;
-        reconcile(client, &live, desired).await?;
-        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        reconcile(ctx.client, &live, desired).await?;
+        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &RouteTableFields,
-    ) -> Result<(), ProviderError> {
-        let Some(live) = describe_table(client, id).await? else {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        let Some(live) = describe_table(ctx.client, id).await? else {
             return Ok(());
         };
         // A table with subnet associations cannot be deleted.
         for assoc in live_associations(&live).values() {
-            let r = client
+            let r = ctx
+                .client
                 .disassociate_route_table()
                 .association_id(assoc)
                 .send()
                 .await;
             ignore_not_found(r.map(|_| ()).map_err(ec2_err))?;
         }
-        deleted(client.delete_route_table().route_table_id(id).send().await)
+        deleted(
+            ctx.client
+                .delete_route_table()
+                .route_table_id(id)
+                .send()
+                .await,
+        )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        common::list_owned::<RouteTableApi>(client, &ctx.owner, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        common::list_owned::<RouteTableApi>(ctx.client, &ctx.owner, address).await
     }
 }
 

@@ -12,7 +12,9 @@ use super::Ec2;
 use super::common::{self, Describe, deleted, describe, describe_ids, ec2_err, filter};
 use super::sg_rules::{self, Rule, RulePlan};
 use crate::error::ignore_not_found;
-use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+};
 use crate::paging::{MAX_FILTER_VALUES, collect_pages, for_chunks};
 use crate::tags;
 use async_trait::async_trait;
@@ -23,7 +25,7 @@ use aws_sdk_ec2::types::{
 use forge_core::Value;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::{ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 
 /// DescribeSecurityGroups.
@@ -392,33 +394,21 @@ async fn own_duplicate(
 impl Kind for SecurityGroupKind {
     const KIND: &'static str = "aws.ec2.security_group";
     const DESCRIPTION: &'static str = "A VPC security group with its ingress and egress rules.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "security-group/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "security-group/")];
     type Service = Ec2;
     type Fields = SecurityGroupFields;
 
-    fn unique_fields(&self) -> &'static [&'static str] {
-        // Group names are unique in a VPC.
-        &["group_name", "vpc_id"]
+    // Group names are unique in a VPC.
+    const UNIQUE_FIELDS: &'static [&'static str] = &["group_name", "vpc_id"];
+
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        observe_groups(ctx.client, &ctx.region, ids).await
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, SecurityGroupFields>, ProviderError> {
-        observe_groups(client, &ctx.region, ids).await
-    }
-
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &SecurityGroupFields,
-        _token: &str,
-    ) -> Result<Made<SecurityGroupFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let (name, vpc) = (desired.group_name.as_str(), desired.vpc_id.as_str());
-        let result = client
+        let result = ctx
+            .client
             .create_security_group()
             .group_name(name)
             .description(
@@ -441,49 +431,31 @@ impl Kind for SecurityGroupKind {
                 message: "CreateSecurityGroup returned no id".into(),
             })?,
             Err(ProviderError::Api { code, message }) if code == "InvalidGroup.Duplicate" => {
-                match own_duplicate(client, ctx, vpc, name).await? {
+                match own_duplicate(ctx.client, ctx, vpc, name).await? {
                     Some(id) => id,
                     None => return Err(ProviderError::Api { code, message }),
                 }
             }
             Err(e) => return Err(e),
         };
-        reconcile(client, &id, desired).await?;
-        let fields = self.read_back(client, ctx, &id).await?;
+        reconcile(ctx.client, &id, desired).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &SecurityGroupFields,
-        desired: &SecurityGroupFields,
-        _changes: &[FieldChange],
-    ) -> Result<SecurityGroupFields, ProviderError> {
-        reconcile(client, id, desired).await?;
-        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
+        reconcile(ctx.client, id, desired).await?;
+        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &SecurityGroupFields,
-    ) -> Result<(), ProviderError> {
-        deleted(client.delete_security_group().group_id(id).send().await)
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        deleted(ctx.client.delete_security_group().group_id(id).send().await)
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        common::list_owned::<SecurityGroupApi>(client, &ctx.owner, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        common::list_owned::<SecurityGroupApi>(ctx.client, &ctx.owner, address).await
     }
 }
 

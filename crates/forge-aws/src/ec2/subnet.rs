@@ -4,14 +4,15 @@
 
 use super::Ec2;
 use super::common::{self, Describe, deleted, describe_fields, ec2_err};
-use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet, Tag};
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::{ProviderError, Readiness};
 
 /// DescribeSubnets.
 pub struct SubnetApi;
@@ -112,27 +113,17 @@ async fn set_map_public_ip(client: &Client, id: &str, on: bool) -> Result<(), Pr
 impl Kind for SubnetKind {
     const KIND: &'static str = "aws.ec2.subnet";
     const DESCRIPTION: &'static str = "A subnet of a VPC in one availability zone.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "subnet/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "subnet/")];
     type Service = Ec2;
     type Fields = SubnetFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, SubnetFields>, ProviderError> {
-        describe_fields::<SubnetApi, _>(client, ids, subnet_fields).await
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        describe_fields::<SubnetApi, _>(ctx.client, ids, subnet_fields).await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &SubnetFields,
-        _token: &str,
-    ) -> Result<Made<SubnetFields>, ProviderError> {
-        let out = client
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        let out = ctx
+            .client
             .create_subnet()
             .vpc_id(&desired.vpc_id)
             .cidr_block(&desired.cidr_block)
@@ -151,49 +142,31 @@ impl Kind for SubnetKind {
         let id = subnet.subnet_id().unwrap_or_default().to_string();
         let mut fields = subnet_fields(&subnet);
         if desired.map_public_ip_on_launch == Some(true) {
-            set_map_public_ip(client, &id, true).await?;
+            set_map_public_ip(ctx.client, &id, true).await?;
             fields.map_public_ip_on_launch = Some(true);
         }
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &SubnetFields,
-        desired: &SubnetFields,
-        _changes: &[FieldChange],
-    ) -> Result<SubnetFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let want = desired.map_public_ip_on_launch.unwrap_or(false);
         if prior.map_public_ip_on_launch.unwrap_or(false) != want {
-            set_map_public_ip(client, id, want).await?;
+            set_map_public_ip(ctx.client, id, want).await?;
         }
-        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &SubnetFields,
-    ) -> Result<(), ProviderError> {
-        deleted(client.delete_subnet().subnet_id(id).send().await)
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        deleted(ctx.client.delete_subnet().subnet_id(id).send().await)
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        common::list_owned::<SubnetApi>(client, &ctx.owner, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        common::list_owned::<SubnetApi>(ctx.client, &ctx.owner, address).await
     }
 
-    fn readiness(&self, observed: &SubnetFields) -> Readiness {
+    fn readiness(observed: &SubnetFields) -> Readiness {
         match observed.state.as_deref() {
             Some("pending") => Readiness::Pending("pending".into()),
             _ => Readiness::Ready,
@@ -230,6 +203,6 @@ mod tests {
         ]);
         let n = p.normalize(desired);
         assert_eq!(n["cidr_block"], Value::from("10.0.1.0/24"));
-        assert_eq!(n["tags"], Value::Map(BTreeMap::new()));
+        assert_eq!(n["tags"], Value::Map(Default::default()));
     }
 }

@@ -11,7 +11,9 @@ use super::Ec2;
 use super::common::{self, Describe, describe, describe_ids, ec2_err, filter};
 use super::route_table::RouteTableApi;
 use super::security_group::SecurityGroupApi;
-use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
@@ -19,7 +21,7 @@ use aws_sdk_ec2::types::{
 };
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use futures::{StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
 
@@ -287,28 +289,18 @@ async fn observe_vpcs(
 impl Kind for VpcKind {
     const KIND: &'static str = "aws.ec2.vpc";
     const DESCRIPTION: &'static str = "A virtual private cloud.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "vpc/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "vpc/")];
     type Service = Ec2;
     type Fields = VpcFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, VpcFields>, ProviderError> {
-        observe_vpcs(client, &ctx.region, ids).await
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        observe_vpcs(ctx.client, &ctx.region, ids).await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &VpcFields,
-        _token: &str,
-    ) -> Result<Made<VpcFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let tenancy = desired.instance_tenancy.as_deref().unwrap_or("default");
-        let out = client
+        let out = ctx
+            .client
             .create_vpc()
             .cidr_block(&desired.cidr_block)
             .instance_tenancy(Tenancy::from(tenancy))
@@ -322,12 +314,12 @@ impl Kind for VpcKind {
         let id = vpc.vpc_id().unwrap_or_default().to_string();
         // DNS support defaults on and hostnames off; only differences cost a call.
         if desired.enable_dns_support == Some(false) {
-            set_dns_attribute(client, &id, VpcAttributeName::EnableDnsSupport, false).await?;
+            set_dns_attribute(ctx.client, &id, VpcAttributeName::EnableDnsSupport, false).await?;
         }
         if desired.enable_dns_hostnames == Some(true) {
-            set_dns_attribute(client, &id, VpcAttributeName::EnableDnsHostnames, true).await?;
+            set_dns_attribute(ctx.client, &id, VpcAttributeName::EnableDnsHostnames, true).await?;
         }
-        let mut observed = observe_vpcs(client, &ctx.region, std::slice::from_ref(&id)).await?;
+        let mut observed = observe_vpcs(ctx.client, &ctx.region, std::slice::from_ref(&id)).await?;
         let fields = match observed.remove(&id) {
             Some(f) => f,
             // Not yet visible (eventual consistency): what we know.
@@ -340,40 +332,33 @@ impl Kind for VpcKind {
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &VpcFields,
-        desired: &VpcFields,
-        _changes: &[FieldChange],
-    ) -> Result<VpcFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let support = desired.enable_dns_support.unwrap_or(true);
         let hostnames = desired.enable_dns_hostnames.unwrap_or(false);
         // Hostnames need DNS support: turn support on first, off last.
         if support && prior.enable_dns_support != Some(true) {
-            set_dns_attribute(client, id, VpcAttributeName::EnableDnsSupport, true).await?;
+            set_dns_attribute(ctx.client, id, VpcAttributeName::EnableDnsSupport, true).await?;
         }
         if prior.enable_dns_hostnames != Some(hostnames) {
-            set_dns_attribute(client, id, VpcAttributeName::EnableDnsHostnames, hostnames).await?;
+            set_dns_attribute(
+                ctx.client,
+                id,
+                VpcAttributeName::EnableDnsHostnames,
+                hostnames,
+            )
+            .await?;
         }
         if !support && prior.enable_dns_support != Some(false) {
-            set_dns_attribute(client, id, VpcAttributeName::EnableDnsSupport, false).await?;
+            set_dns_attribute(ctx.client, id, VpcAttributeName::EnableDnsSupport, false).await?;
         }
-        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &VpcFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         crate::error::delete_result(
-            client
+            ctx.client
                 .delete_vpc()
                 .vpc_id(id)
                 .send()
@@ -383,13 +368,8 @@ impl Kind for VpcKind {
         )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        common::list_owned::<VpcApi>(client, &ctx.owner, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        common::list_owned::<VpcApi>(ctx.client, &ctx.owner, address).await
     }
 }
 

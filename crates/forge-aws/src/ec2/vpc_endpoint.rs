@@ -9,7 +9,9 @@
 use super::Ec2;
 use super::common::{self, Describe, describe_fields, describe_ids, ec2_err};
 use crate::attrs::set_diff;
-use crate::kind::{ArnShape, Kind, Made, Owned, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+};
 use crate::normalize;
 use crate::paging::collect_pages;
 use async_trait::async_trait;
@@ -18,8 +20,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, VpcEndpoint, VpcEndpointType
 use forge_core::Value;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::{ProviderError, Readiness};
 
 /// DescribeVpcEndpoints.
 pub struct VpcEndpointApi;
@@ -230,29 +231,20 @@ impl Kind for VpcEndpointKind {
     const KIND: &'static str = "aws.ec2.vpc_endpoint";
     const DESCRIPTION: &'static str =
         "A VPC endpoint: private access to an AWS service (S3, DynamoDB, ECR, ...).";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("ec2", "vpc-endpoint/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "vpc-endpoint/")];
     type Service = Ec2;
     type Fields = VpcEndpointFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, VpcEndpointFields>, ProviderError> {
-        describe_fields::<VpcEndpointApi, _>(client, ids, |e| endpoint_fields(&ctx.region, e)).await
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        describe_fields::<VpcEndpointApi, _>(ctx.client, ids, |e| endpoint_fields(&ctx.region, e))
+            .await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &VpcEndpointFields,
-        token: &str,
-    ) -> Result<Made<VpcEndpointFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self> {
         let kind = desired.vpc_endpoint_type.as_deref().unwrap_or("Gateway");
         let list = |v: &Option<Vec<String>>| v.clone().filter(|l| !l.is_empty());
-        let out = client
+        let out = ctx
+            .client
             .create_vpc_endpoint()
             .vpc_id(&desired.vpc_id)
             .service_name(&desired.service_name)
@@ -281,19 +273,12 @@ impl Kind for VpcEndpointKind {
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &VpcEndpointFields,
-        desired: &VpcEndpointFields,
-        _changes: &[FieldChange],
-    ) -> Result<VpcEndpointFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let c = EndpointChanges::between(prior, desired)?;
         if !c.is_empty() {
             let some = |v: Vec<String>| Some(v).filter(|v| !v.is_empty());
-            client
+            ctx.client
                 .modify_vpc_endpoint()
                 .vpc_endpoint_id(id)
                 .set_add_route_table_ids(some(c.route_tables.0))
@@ -308,27 +293,22 @@ impl Kind for VpcEndpointKind {
                 .await
                 .map_err(ec2_err)?;
         }
-        sync_tags::<Ec2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &VpcEndpointFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         const GONE: &str = "InvalidVpcEndpointId.NotFound";
         // Already gone (or `deleted`, which AWS lists for a while): done,
         // without asking EC2 to delete it again.
-        if describe_ids::<VpcEndpointApi>(client, &[id.to_string()])
+        if describe_ids::<VpcEndpointApi>(ctx.client, &[id.to_string()])
             .await?
             .is_empty()
         {
             return Ok(());
         }
-        let out = match client
+        let out = match ctx
+            .client
             .delete_vpc_endpoints()
             .vpc_endpoint_ids(id)
             .send()
@@ -342,16 +322,11 @@ impl Kind for VpcEndpointKind {
         crate::error::delete_result_own(common::unsuccessful(out.unsuccessful()), GONE)
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        common::list_owned::<VpcEndpointApi>(client, &ctx.owner, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        common::list_owned::<VpcEndpointApi>(ctx.client, &ctx.owner, address).await
     }
 
-    fn readiness(&self, observed: &VpcEndpointFields) -> Readiness {
+    fn readiness(observed: &VpcEndpointFields) -> Readiness {
         match observed
             .state
             .as_deref()
@@ -451,18 +426,20 @@ mod tests {
 
     #[test]
     fn readiness_follows_state() {
-        let k = VpcEndpointKind;
         let with_state = |s: &str| VpcEndpointFields {
             state: Some(s.to_string()),
             ..VpcEndpointFields::default()
         };
-        assert_eq!(k.readiness(&with_state("available")), Readiness::Ready);
         assert_eq!(
-            k.readiness(&with_state("pending")),
+            VpcEndpointKind::readiness(&with_state("available")),
+            Readiness::Ready
+        );
+        assert_eq!(
+            VpcEndpointKind::readiness(&with_state("pending")),
             Readiness::Pending("pending".into())
         );
         assert!(matches!(
-            k.readiness(&with_state("failed")),
+            VpcEndpointKind::readiness(&with_state("failed")),
             Readiness::Failed(_)
         ));
     }

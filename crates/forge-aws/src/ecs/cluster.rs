@@ -14,7 +14,10 @@ use super::Ecs;
 use super::common::{
     StrategyItem, delete_result, normalize_strategy, sdk_strategy, strategy_of, tag_pairs, to_tags,
 };
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
@@ -23,7 +26,7 @@ use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingNa
 use forge_core::Value;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Clusters per DescribeClusters call (the API's limit).
@@ -136,18 +139,13 @@ fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
 impl Kind for ClusterKind {
     const KIND: &'static str = "aws.ecs.cluster";
     const DESCRIPTION: &'static str = "An ECS cluster.";
-    const ARN: Option<ArnShape> = Some(ArnShape::arn("ecs", "cluster/"));
+    const ARNS: &[ArnShape] = &[ArnShape::arn("ecs", "cluster/")];
     type Service = Ecs;
     type Fields = ClusterFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, ClusterFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let mut out = BTreeMap::new();
-        for c in &describe(client, ids).await? {
+        for c in &describe(ctx.client, ids).await? {
             // The state may hold the ARN (forge's id) or, after an import,
             // the name: answer under whichever was asked for.
             for id in ids {
@@ -159,13 +157,7 @@ impl Kind for ClusterKind {
         Ok(out)
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &ClusterFields,
-        _token: &str,
-    ) -> Result<Made<ClusterFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let providers = desired.capacity_providers.clone().unwrap_or_default();
         let strategy = sdk_strategy(
             desired
@@ -175,7 +167,8 @@ impl Kind for ClusterKind {
         )?;
         // CreateCluster with an existing name returns that cluster, which
         // makes a retried create harmless.
-        let out = client
+        let out = ctx
+            .client
             .create_cluster()
             .cluster_name(&desired.cluster_name)
             .settings(insights_setting(desired))
@@ -195,22 +188,15 @@ impl Kind for ClusterKind {
                 message: "CreateCluster returned no ARN".into(),
             })?
             .to_string();
-        let fields = self.read_back(client, ctx, &arn).await?;
+        let fields = Self::read_back(ctx, &arn).await?;
         Ok(Made { id: arn, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &ClusterFields,
-        desired: &ClusterFields,
-        _changes: &[FieldChange],
-    ) -> Result<ClusterFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let (settings, providers) = cluster_calls(prior, desired);
         if settings {
-            client
+            ctx.client
                 .update_cluster()
                 .cluster(id)
                 .settings(insights_setting(desired))
@@ -220,7 +206,7 @@ impl Kind for ClusterKind {
         }
         if providers {
             let strategy = desired.default_capacity_provider_strategy.as_deref();
-            client
+            ctx.client
                 .put_cluster_capacity_providers()
                 .cluster(id)
                 .set_capacity_providers(Some(
@@ -233,18 +219,13 @@ impl Kind for ClusterKind {
                 .await
                 .map_err(Ecs::err)?;
         }
-        sync_tags::<Ecs>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Ecs>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &ClusterFields,
-    ) -> Result<(), ProviderError> {
-        let result = client
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        let result = ctx
+            .client
             .delete_cluster()
             .cluster(id)
             .send()
@@ -268,14 +249,10 @@ impl Kind for ClusterKind {
 
     /// Every cluster of the region (ListClusters, then DescribeClusters
     /// with tags), kept to those owned.
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let arns = collect_pages(|token| async move {
-            let out = client
+            let out = ctx
+                .client
                 .list_clusters()
                 .set_next_token(token)
                 .max_results(100)
@@ -285,7 +262,7 @@ impl Kind for ClusterKind {
             Ok((out.cluster_arns.unwrap_or_default(), out.next_token))
         })
         .await?;
-        let mut out: Vec<Owned> = describe(client, &arns)
+        let mut out: Vec<Owned> = describe(ctx.client, &arns)
             .await?
             .iter()
             .filter(|c| ctx.owner.owns(tag_pairs(c.tags()), address))

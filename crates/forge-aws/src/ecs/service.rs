@@ -26,7 +26,10 @@ use super::common::{
     StrategyItem, delete_result, is_gone, name_of, normalize_strategy, sdk_strategy, strategy_of,
     tag_pairs, to_tags,
 };
-use crate::kind::{ArnShape, Kind, Made, Owned, Service as _, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service as _, Update, Updated,
+    sync_tags,
+};
 use crate::normalize::number_value;
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
@@ -39,7 +42,7 @@ use aws_sdk_ecs::types::{
 use forge_core::fields::Tags;
 use forge_core::{Attrs, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
+use forge_engine::{ProviderError, Readiness};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -493,16 +496,14 @@ pub fn service_readiness(observed: &ServiceFields) -> Readiness {
 impl Kind for ServiceKind {
     const KIND: &'static str = "aws.ecs.service";
     const DESCRIPTION: &'static str = "An ECS service keeping tasks of a task definition running.";
-    const ARN: Option<ArnShape> = Some(ArnShape::arn("ecs", "service/"));
+    const ARNS: &[ArnShape] = &[ArnShape::arn("ecs", "service/")];
     type Service = Ecs;
     type Fields = ServiceFields;
 
-    fn poll_interval(&self) -> Duration {
-        Duration::from_secs(15)
-    }
+    const POLL_INTERVAL: Duration = Duration::from_secs(15);
 
     /// Unset deployment settings are AWS's defaults.
-    fn normalize(&self, attrs: &mut Attrs) {
+    fn normalize(attrs: &mut Attrs) {
         if attrs
             .get("deployment_configuration")
             .is_none_or(Value::is_null)
@@ -511,33 +512,23 @@ impl Kind for ServiceKind {
         }
     }
 
-    fn readiness(&self, observed: &ServiceFields) -> Readiness {
+    fn readiness(observed: &ServiceFields) -> Readiness {
         service_readiness(observed)
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, ServiceFields>, ProviderError> {
-        Ok(describe(client, ids)
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        Ok(describe(ctx.client, ids)
             .await?
             .iter()
             .filter_map(|s| Some((s.service_arn()?.to_string(), fields(s))))
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        d: &ServiceFields,
-        token: &str,
-    ) -> Result<Made<ServiceFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, d: &Self::Fields, token: &str) -> Created<Self> {
         let strategy = sdk_strategy(d.capacity_provider_strategy.as_deref().unwrap_or_default())?;
         let lbs = sdk_load_balancers(d.load_balancers.as_deref());
-        let out = client
+        let out = ctx
+            .client
             .create_service()
             .cluster(&d.cluster)
             .service_name(&d.service_name)
@@ -565,23 +556,22 @@ impl Kind for ServiceKind {
                 message: "CreateService returned no ARN".into(),
             })?
             .to_string();
-        let fields = self.read_back(client, ctx, &arn).await?;
+        let fields = Self::read_back(ctx, &arn).await?;
         Ok(Made { id: arn, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &ServiceFields,
-        d: &ServiceFields,
-        _changes: &[FieldChange],
-    ) -> Result<ServiceFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update {
+            prior, desired: d, ..
+        } = u;
         let fields = update_fields(prior, d);
         if !fields.is_empty() {
             let has = |k: &str| fields.contains(&k);
-            let mut call = client.update_service().cluster(cluster_of(id)).service(id);
+            let mut call = ctx
+                .client
+                .update_service()
+                .cluster(cluster_of(id))
+                .service(id);
             if has("task_definition") {
                 call = call.task_definition(&d.task_definition);
             }
@@ -624,21 +614,16 @@ impl Kind for ServiceKind {
             }
             call.send().await.map_err(Ecs::err)?;
         }
-        sync_tags::<Ecs>(client, id, &prior.tags, &d.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Ecs>(ctx.client, id, &prior.tags, &d.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &ServiceFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let cluster = cluster_of(id);
         // Scaling to 0 first stops new tasks from being placed while the
         // service drains; `force` then deletes without waiting for it.
-        let scaled = client
+        let scaled = ctx
+            .client
             .update_service()
             .cluster(&cluster)
             .service(id)
@@ -652,7 +637,7 @@ impl Kind for ServiceKind {
             Ok(_) => {}
         }
         delete_result(
-            client
+            ctx.client
                 .delete_service()
                 .cluster(&cluster)
                 .service(id)
@@ -666,14 +651,10 @@ impl Kind for ServiceKind {
 
     /// The services of every cluster (ListClusters, ListServices per
     /// cluster, DescribeServices with tags), kept to those owned, by ARN.
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let clusters = collect_pages(|token| async move {
-            let out = client
+            let out = ctx
+                .client
                 .list_clusters()
                 .set_next_token(token)
                 .max_results(100)
@@ -686,7 +667,8 @@ impl Kind for ServiceKind {
         let mut arns = Vec::new();
         for cluster in &clusters {
             let found = collect_pages(|token| async move {
-                let out = client
+                let out = ctx
+                    .client
                     .list_services()
                     .cluster(cluster)
                     .set_next_token(token)
@@ -699,7 +681,7 @@ impl Kind for ServiceKind {
             .await?;
             arns.extend(found);
         }
-        let mut out: Vec<Owned> = describe(client, &arns)
+        let mut out: Vec<Owned> = describe(ctx.client, &arns)
             .await?
             .iter()
             .filter(|s| ctx.owner.owns(tag_pairs(s.tags()), address))

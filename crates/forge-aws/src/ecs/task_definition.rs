@@ -20,7 +20,9 @@
 use super::Ecs;
 use super::common::{delete_result, is_gone, tag_pairs, to_tags};
 use super::container::{Container, from_sdk_container, normalize_containers, to_sdk_container};
-use crate::kind::{Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
+};
 use crate::normalize::text_value;
 use crate::paging::{collect_pages, concurrent};
 use crate::tags::{self, ADDRESS_TAG};
@@ -33,8 +35,7 @@ use aws_sdk_ecs::types::{
 use forge_core::fields::Tags;
 use forge_core::{Attrs, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::ProviderError;
 
 /// DescribeTaskDefinition calls in flight during one observe.
 const PARALLEL_DESCRIBES: usize = 8;
@@ -185,13 +186,11 @@ impl Kind for TaskDefinitionKind {
     type Service = Ecs;
     type Fields = TaskDefinitionFields;
 
-    fn always_create_before_destroy(&self) -> bool {
-        true
-    }
+    const CREATE_BEFORE_DESTROY: bool = true;
 
     /// Container definitions get awsvpc's port defaults when the task's
     /// network mode (or Fargate) implies it.
-    fn normalize(&self, attrs: &mut Attrs) {
+    fn normalize(attrs: &mut Attrs) {
         let mode = attrs.get("network_mode").and_then(Value::as_str);
         let compat: Vec<String> = attrs
             .get("requires_compatibilities")
@@ -209,27 +208,16 @@ impl Kind for TaskDefinitionKind {
         }
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, TaskDefinitionFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let found = concurrent(ids.to_vec(), PARALLEL_DESCRIBES, |arn| async move {
-            let td = describe_one(client, &arn).await?;
+            let td = describe_one(ctx.client, &arn).await?;
             Ok(td.map(|(td, tags)| (arn, fields(&td, &tags))))
         })
         .await?;
         Ok(found.into_iter().flatten().collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &TaskDefinitionFields,
-        _token: &str,
-    ) -> Result<Made<TaskDefinitionFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         if desired.container_definitions.is_empty() {
             return Err(ProviderError::Invalid(
                 "`container_definitions` must list at least one container".into(),
@@ -254,7 +242,8 @@ impl Kind for TaskDefinitionKind {
                 )
                 .build()
         });
-        let out = client
+        let out = ctx
+            .client
             .register_task_definition()
             .family(&desired.family)
             .set_cpu(desired.cpu.clone())
@@ -285,36 +274,23 @@ impl Kind for TaskDefinitionKind {
             .to_string();
         // Read back rather than trusting the response's tags: not every
         // endpoint echoes them.
-        let fields = match describe_one(client, &arn).await? {
+        let fields = match describe_one(ctx.client, &arn).await? {
             Some((td, tags)) => fields(&td, &tags),
             None => fields(&td, &out.tags.unwrap_or_default()),
         };
         Ok(Made { id: arn, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &TaskDefinitionFields,
-        desired: &TaskDefinitionFields,
-        _changes: &[FieldChange],
-    ) -> Result<TaskDefinitionFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         // Everything else forces a new revision; only tags reach here.
-        sync_tags::<Ecs>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Ecs>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &TaskDefinitionFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         delete_result(
-            client
+            ctx.client
                 .deregister_task_definition()
                 .task_definition(id)
                 .send()
@@ -329,14 +305,10 @@ impl Kind for TaskDefinitionKind {
     /// ECS lists revisions without their tags, so each listed revision
     /// costs one DescribeTaskDefinition: the one way to tell forge's
     /// revisions apart (the tagging index does not map them).
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let arns = collect_pages(|token| {
-            let call = client
+            let call = ctx
+                .client
                 .list_task_definitions()
                 .status(TaskDefinitionStatus::Active)
                 .sort(SortOrder::Desc)
@@ -350,7 +322,7 @@ impl Kind for TaskDefinitionKind {
         .await?;
         let mut found = Vec::new();
         for arn in arns {
-            if let Some((_, tags)) = describe_one(client, &arn).await?
+            if let Some((_, tags)) = describe_one(ctx.client, &arn).await?
                 && ctx.owner.owns(tag_pairs(&tags), address)
             {
                 let at = tag_pairs(&tags).find(|(k, _)| *k == ADDRESS_TAG);

@@ -20,7 +20,10 @@
 
 use super::{DEFAULT_DESCRIPTION, ElastiCache, owned, tags_by_arn, to_tags, user_tags};
 use crate::error::{ignore_gone, is_gone};
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::paging::{collect_pages, concurrent};
 use crate::tags;
 use async_trait::async_trait;
@@ -29,7 +32,7 @@ use aws_sdk_elasticache::types::{CacheParameterGroup, ParameterNameValue};
 use forge_core::fields::Tags;
 use forge_core::{Attrs, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Parameters per Modify/ResetCacheParameterGroup request (the API's cap).
@@ -185,24 +188,19 @@ async fn apply_params(
 impl Kind for ParameterGroupKind {
     const KIND: &'static str = "aws.elasticache.parameter_group";
     const DESCRIPTION: &'static str = "An ElastiCache cache parameter group.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("elasticache", "parametergroup:"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("elasticache", "parametergroup:")];
     type Service = ElastiCache;
     type Fields = ParameterGroupFields;
 
     /// An absent parameter map is an empty one.
-    fn normalize(&self, attrs: &mut Attrs) {
+    fn normalize(attrs: &mut Attrs) {
         if attrs.get("parameters").is_none_or(Value::is_null) {
             attrs.insert("parameters".into(), Value::Map(BTreeMap::new()));
         }
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, ParameterGroupFields>, ProviderError> {
-        let wanted: Vec<CacheParameterGroup> = describe_all(client)
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        let wanted: Vec<CacheParameterGroup> = describe_all(ctx.client)
             .await?
             .into_iter()
             .filter(|g| {
@@ -212,11 +210,11 @@ impl Kind for ParameterGroupKind {
             .collect();
         let read = concurrent(wanted, READ_CONCURRENCY, |g| async move {
             let name = g.cache_parameter_group_name().unwrap_or_default();
-            let Some(params) = user_params(client, name).await? else {
+            let Some(params) = user_params(ctx.client, name).await? else {
                 return Ok(None);
             };
             let arns = g.arn().map(str::to_string).into_iter().collect();
-            let tags = tags_by_arn(client, arns).await?;
+            let tags = tags_by_arn(ctx.client, arns).await?;
             let fields = ParameterGroupFields {
                 name: name.to_string(),
                 family: g.cache_parameter_group_family().unwrap_or_default().into(),
@@ -231,15 +229,9 @@ impl Kind for ParameterGroupKind {
         Ok(read.into_iter().flatten().collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &ParameterGroupFields,
-        _token: &str,
-    ) -> Result<Made<ParameterGroupFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let name = &desired.name;
-        client
+        ctx.client
             .create_cache_parameter_group()
             .cache_parameter_group_name(name)
             .cache_parameter_group_family(&desired.family)
@@ -257,41 +249,28 @@ impl Kind for ParameterGroupKind {
             .await
             .map_err(ElastiCache::err)?;
         let set = desired.parameters.clone().unwrap_or_default();
-        apply_params(client, name, (set.into_iter().collect(), Vec::new())).await?;
+        apply_params(ctx.client, name, (set.into_iter().collect(), Vec::new())).await?;
         Ok(Made {
             id: name.clone(),
-            fields: self.read_back(client, ctx, name).await?,
+            fields: Self::read_back(ctx, name).await?,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &ParameterGroupFields,
-        desired: &ParameterGroupFields,
-        _changes: &[FieldChange],
-    ) -> Result<ParameterGroupFields, ProviderError> {
-        apply_params(client, id, param_changes(prior, desired)).await?;
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
+        apply_params(ctx.client, id, param_changes(prior, desired)).await?;
         if let Some(arn) = &prior.arn {
-            sync_tags::<ElastiCache>(client, arn, &prior.tags, &desired.tags).await?;
+            sync_tags::<ElastiCache>(ctx.client, arn, &prior.tags, &desired.tags).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &ParameterGroupFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         // A group still used by a replication group answers
         // InvalidCacheParameterGroupState, mapped to transient: the engine
         // retries while the group's user is being deleted.
         ignore_gone(
-            client
+            ctx.client
                 .delete_cache_parameter_group()
                 .cache_parameter_group_name(id)
                 .send()
@@ -301,20 +280,15 @@ impl Kind for ParameterGroupKind {
         )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let all = describe_all(client).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let all = describe_all(ctx.client).await?;
         let items = all.iter().filter_map(|g| {
             Some((
                 g.cache_parameter_group_name()?.to_string(),
                 g.arn()?.to_string(),
             ))
         });
-        owned(client, ctx, items.collect(), address).await
+        owned(ctx.client, ctx, items.collect(), address).await
     }
 }
 

@@ -45,7 +45,10 @@ use super::{
 };
 use crate::attrs::SensitiveText;
 use crate::error::ignore_gone;
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, TagApi, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
+    sync_tags,
+};
 use crate::paging::collect_pages;
 use crate::tags;
 use async_trait::async_trait;
@@ -56,7 +59,7 @@ use aws_sdk_elasticache::types::{
 use forge_core::fields::{Tags, read_field};
 use forge_core::{Attrs, KindSchema, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, Readiness, ResourceCtx};
+use forge_engine::{PlannedChange, ProviderError, Readiness};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -500,27 +503,19 @@ fn planned_text(attrs: &Attrs, field: &str) -> Option<String> {
 impl Kind for ReplicationGroupKind {
     const KIND: &'static str = "aws.elasticache.replication_group";
     const DESCRIPTION: &'static str = "An ElastiCache (Redis OSS / Valkey) replication group.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("elasticache", "replicationgroup:"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("elasticache", "replicationgroup:")];
     type Service = ElastiCache;
     type Fields = ReplicationGroupFields;
 
-    fn holds_data(&self) -> bool {
-        true
-    }
+    const HOLDS_DATA: bool = true;
 
-    fn await_deletion(&self) -> bool {
-        true
-    }
+    const AWAIT_DELETION: bool = true;
 
-    fn poll_interval(&self) -> Duration {
-        Duration::from_secs(15)
-    }
+    const POLL_INTERVAL: Duration = Duration::from_secs(15);
 
     // Creating a multi-AZ group takes 10-20 minutes; node type changes
     // with data migration can take longer.
-    fn ready_timeout(&self) -> Duration {
-        Duration::from_secs(90 * 60)
-    }
+    const READY_TIMEOUT: Duration = Duration::from_secs(90 * 60);
 
     /// Plans against the live engine version when the spec's pin accepts
     /// it (a minor version AWS picked or upgraded to is no diff), and
@@ -528,7 +523,7 @@ impl Kind for ReplicationGroupKind {
     /// AWS by ARN (or the other way round). The spec's text is what create
     /// sends (a cross-account key needs its ARN), so this is decided here,
     /// not by normalizing.
-    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         let mut desired = desired.clone();
         for field in ["engine_version", "kms_key_id"] {
             let live = prior.and_then(|p| planned_text(p, field));
@@ -545,11 +540,11 @@ impl Kind for ReplicationGroupKind {
         forge_engine::diff::schema_plan(schema, prior, &desired)
     }
 
-    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
+    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
         crate::normalize::classify_version(path, recorded, live)
     }
 
-    fn readiness(&self, observed: &ReplicationGroupFields) -> Readiness {
+    fn readiness(observed: &ReplicationGroupFields) -> Readiness {
         match observed.status.as_deref() {
             None | Some("available") => Readiness::Ready,
             Some("create-failed") => Readiness::Failed("create-failed".into()),
@@ -557,13 +552,8 @@ impl Kind for ReplicationGroupKind {
         }
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, ReplicationGroupFields>, ProviderError> {
-        let groups: Vec<ReplicationGroup> = describe_groups(client)
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        let groups: Vec<ReplicationGroup> = describe_groups(ctx.client)
             .await?
             .into_iter()
             .filter(|g| {
@@ -574,9 +564,9 @@ impl Kind for ReplicationGroupKind {
         if groups.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let clusters = describe_clusters(client).await?;
+        let clusters = describe_clusters(ctx.client).await?;
         let arns = groups.iter().filter_map(|g| g.arn().map(str::to_string));
-        let tags = tags_by_arn(client, arns.collect()).await?;
+        let tags = tags_by_arn(ctx.client, arns.collect()).await?;
         Ok(groups
             .iter()
             .filter_map(|g| {
@@ -597,13 +587,7 @@ impl Kind for ReplicationGroupKind {
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        d: &ReplicationGroupFields,
-        _token: &str,
-    ) -> Result<Made<ReplicationGroupFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, d: &Self::Fields, _token: &str) -> Created<Self> {
         let id = &d.replication_group_id;
         let shards = i32_of(d.num_node_groups, "num_node_groups")?;
         let mut all_tags = tags::with_system(&d.tags, &ctx.system_tags);
@@ -613,7 +597,7 @@ impl Kind for ReplicationGroupKind {
             Some(_) => (d.replicas_per_node_group, None),
             None => (None, d.num_cache_clusters),
         };
-        client
+        ctx.client
             .create_replication_group()
             .replication_group_id(id)
             .replication_group_description(d.description.as_deref().unwrap_or(DEFAULT_DESCRIPTION))
@@ -651,62 +635,45 @@ impl Kind for ReplicationGroupKind {
             .map_err(ElastiCache::err)?;
         Ok(Made {
             id: id.clone(),
-            fields: self.read_back(client, ctx, id).await?,
+            fields: Self::read_back(ctx, id).await?,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &ReplicationGroupFields,
-        desired: &ReplicationGroupFields,
-        _changes: &[FieldChange],
-    ) -> Result<ReplicationGroupFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let modify = modify_of(prior, desired)?;
         if modify != Modify::default() {
             let now = desired.apply_immediately.unwrap_or(false);
-            send_modify(client, id, modify, now).await?;
+            send_modify(ctx.client, id, modify, now).await?;
         }
         if let Some((from, to)) = replica_change(prior, desired) {
-            change_replicas(client, id, from, to).await?;
+            change_replicas(ctx.client, id, from, to).await?;
         }
         let arn = match &prior.arn {
             Some(a) => a.clone(),
-            None => self
-                .read_back(client, ctx, id)
-                .await?
-                .arn
-                .unwrap_or_default(),
+            None => Self::read_back(ctx, id).await?.arn.unwrap_or_default(),
         };
-        sync_tags::<ElastiCache>(client, &arn, &prior.tags, &desired.tags).await?;
+        sync_tags::<ElastiCache>(ctx.client, &arn, &prior.tags, &desired.tags).await?;
         // The forge settings' tags: set what changed, drop a snapshot name
         // the spec no longer sets.
         let had = prior.setting_tags();
         let mut settings = desired.setting_tags();
         settings.retain(|k, v| had.get(k) != Some(v));
         if !settings.is_empty() {
-            ElastiCache::tag(client, &arn, &settings).await?;
+            ElastiCache::tag(ctx.client, &arn, &settings).await?;
         }
         if prior.final_snapshot_identifier.is_some() && desired.final_snapshot_identifier.is_none()
         {
-            ElastiCache::untag(client, &arn, &[SNAPSHOT_TAG.to_string()]).await?;
+            ElastiCache::untag(ctx.client, &arn, &[SNAPSHOT_TAG.to_string()]).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        prior: &ReplicationGroupFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, prior: &Self::Fields) -> Res<()> {
         // A group already being deleted answers InvalidReplicationGroupState
         // (transient): the retry then finds it gone.
         ignore_gone(
-            client
+            ctx.client
                 .delete_replication_group()
                 .replication_group_id(id)
                 .retain_primary_cluster(false)
@@ -718,18 +685,13 @@ impl Kind for ReplicationGroupKind {
         )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let groups = describe_groups(client).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let groups = describe_groups(ctx.client).await?;
         let items = groups
             .iter()
             .filter(|g| g.status() != Some("deleting"))
             .filter_map(|g| Some((g.replication_group_id()?.to_string(), g.arn()?.to_string())));
-        owned(client, ctx, items.collect(), address).await
+        owned(ctx.client, ctx, items.collect(), address).await
     }
 }
 

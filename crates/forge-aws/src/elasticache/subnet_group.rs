@@ -14,7 +14,10 @@
 
 use super::{DEFAULT_DESCRIPTION, ElastiCache, TagList, owned, tags_by_arn, to_tags, user_tags};
 use crate::error::ignore_gone;
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::paging::collect_pages;
 use crate::tags;
 use async_trait::async_trait;
@@ -22,8 +25,7 @@ use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::CacheSubnetGroup;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::ProviderError;
 
 /// The fields of `aws.elasticache.subnet_group`.
 #[derive(Debug, Clone, Fields)]
@@ -107,17 +109,12 @@ fn needs_modify(prior: &SubnetGroupFields, desired: &SubnetGroupFields) -> bool 
 impl Kind for SubnetGroupKind {
     const KIND: &'static str = "aws.elasticache.subnet_group";
     const DESCRIPTION: &'static str = "An ElastiCache cache subnet group.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("elasticache", "subnetgroup:"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("elasticache", "subnetgroup:")];
     type Service = ElastiCache;
     type Fields = SubnetGroupFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, SubnetGroupFields>, ProviderError> {
-        let wanted: Vec<CacheSubnetGroup> = describe_all(client)
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        let wanted: Vec<CacheSubnetGroup> = describe_all(ctx.client)
             .await?
             .into_iter()
             .filter(|g| {
@@ -126,7 +123,7 @@ impl Kind for SubnetGroupKind {
             })
             .collect();
         let arns = wanted.iter().filter_map(|g| g.arn().map(str::to_string));
-        let tags = tags_by_arn(client, arns.collect()).await?;
+        let tags = tags_by_arn(ctx.client, arns.collect()).await?;
         Ok(wanted
             .iter()
             .filter_map(|g| {
@@ -136,14 +133,8 @@ impl Kind for SubnetGroupKind {
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &SubnetGroupFields,
-        _token: &str,
-    ) -> Result<Made<SubnetGroupFields>, ProviderError> {
-        client
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        ctx.client
             .create_cache_subnet_group()
             .cache_subnet_group_name(&desired.name)
             .cache_subnet_group_description(desired.description())
@@ -157,21 +148,14 @@ impl Kind for SubnetGroupKind {
             .map_err(ElastiCache::err)?;
         Ok(Made {
             id: desired.name.clone(),
-            fields: self.read_back(client, ctx, &desired.name).await?,
+            fields: Self::read_back(ctx, &desired.name).await?,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &SubnetGroupFields,
-        desired: &SubnetGroupFields,
-        _changes: &[FieldChange],
-    ) -> Result<SubnetGroupFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         if needs_modify(prior, desired) {
-            client
+            ctx.client
                 .modify_cache_subnet_group()
                 .cache_subnet_group_name(id)
                 .cache_subnet_group_description(desired.description())
@@ -180,21 +164,16 @@ impl Kind for SubnetGroupKind {
                 .await
                 .map_err(ElastiCache::err)?;
         }
-        let current = self.read_back(client, ctx, id).await?;
+        let current = Self::read_back(ctx, id).await?;
         if let Some(arn) = &current.arn {
-            sync_tags::<ElastiCache>(client, arn, &prior.tags, &desired.tags).await?;
+            sync_tags::<ElastiCache>(ctx.client, arn, &prior.tags, &desired.tags).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &SubnetGroupFields,
-    ) -> Result<(), ProviderError> {
-        match client
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        match ctx
+            .client
             .delete_cache_subnet_group()
             .cache_subnet_group_name(id)
             .send()
@@ -212,20 +191,15 @@ impl Kind for SubnetGroupKind {
         }
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let all = describe_all(client).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let all = describe_all(ctx.client).await?;
         let items = all.iter().filter_map(|g| {
             Some((
                 g.cache_subnet_group_name()?.to_string(),
                 g.arn()?.to_string(),
             ))
         });
-        owned(client, ctx, items.collect(), address).await
+        owned(ctx.client, ctx, items.collect(), address).await
     }
 }
 

@@ -14,16 +14,16 @@ use super::Elbv2;
 use super::actions::{Action, from_sdk_actions, normalize_actions, to_sdk_actions};
 use super::common::{create_tags, created, describe_arns, owned, owned_listener_arns, with_tags};
 use crate::error::delete_result;
-use crate::kind::{Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::normalize::{number_value, upper_value};
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum};
 use forge_core::fields::{FieldValue, Tags};
 use forge_derive::Fields;
 use forge_engine::diff::values_equal;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
 
 /// The fields of `aws.elbv2.listener`.
 #[derive(Debug, Clone, Fields)]
@@ -135,21 +135,14 @@ fn certificate(arn: Option<String>) -> Option<Vec<Certificate>> {
 impl Kind for ListenerKind {
     const KIND: &'static str = "aws.elbv2.listener";
     const DESCRIPTION: &'static str = "A listener of an Elastic Load Balancing v2 load balancer.";
-    const ARN: Option<crate::kind::ArnShape> = Some(crate::kind::ArnShape::arn(
-        "elasticloadbalancing",
-        "listener/",
-    ));
+    const ARNS: &[ArnShape] = &[ArnShape::arn("elasticloadbalancing", "listener/")];
     type Service = Elbv2;
     type Fields = ListenerFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, ListenerFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let listeners = describe_arns(ids, |chunk| async move {
-            let out = client
+            let out = ctx
+                .client
                 .describe_listeners()
                 .set_listener_arns(Some(chunk))
                 .send()
@@ -158,21 +151,16 @@ impl Kind for ListenerKind {
             Ok(out.listeners.unwrap_or_default())
         })
         .await?;
-        let tagged = with_tags(client, listeners, Listener::listener_arn).await?;
+        let tagged = with_tags(ctx.client, listeners, Listener::listener_arn).await?;
         Ok(tagged
             .into_iter()
             .map(|(arn, l, tags)| (arn, fields_of(&l, tags)))
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &ListenerFields,
-        _token: &str,
-    ) -> Result<Made<ListenerFields>, ProviderError> {
-        let out = client
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        let out = ctx
+            .client
             .create_listener()
             .load_balancer_arn(&desired.load_balancer_arn)
             .port(desired.port)
@@ -186,19 +174,12 @@ impl Kind for ListenerKind {
             .map_err(Elbv2::err)?;
         let first = out.listeners().first().and_then(|l| l.listener_arn());
         let id = created(first, "CreateListener")?;
-        let fields = self.read_back(client, ctx, &id).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &ListenerFields,
-        desired: &ListenerFields,
-        _changes: &[FieldChange],
-    ) -> Result<ListenerFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let c = listener_changes(prior, desired);
         if !c.is_empty() {
             let actions = if c.default_actions {
@@ -206,7 +187,7 @@ impl Kind for ListenerKind {
             } else {
                 None
             };
-            client
+            ctx.client
                 .modify_listener()
                 .listener_arn(id)
                 .set_port(c.port)
@@ -218,29 +199,18 @@ impl Kind for ListenerKind {
                 .await
                 .map_err(Elbv2::err)?;
         }
-        sync_tags::<Elbv2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Elbv2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &ListenerFields,
-    ) -> Result<(), ProviderError> {
-        let result = client.delete_listener().listener_arn(id).send().await;
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        let result = ctx.client.delete_listener().listener_arn(id).send().await;
         delete_result(result.map(|_| ()).map_err(Elbv2::err))
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let listeners = owned_listener_arns(client, ctx).await?;
-        owned(client, &listeners, ctx, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let listeners = owned_listener_arns(ctx.client, ctx).await?;
+        owned(ctx.client, &listeners, ctx, address).await
     }
 }
 

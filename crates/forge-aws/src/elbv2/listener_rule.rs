@@ -14,7 +14,10 @@ use super::actions::{
 };
 use super::common::{create_tags, created, describe_arns, owned, owned_listener_arns, with_tags};
 use crate::error::{delete_result, is_not_found};
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::normalize::number_value;
 use crate::paging::collect_pages;
 use async_trait::async_trait;
@@ -22,9 +25,8 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Rule, RulePriorityPair};
 use forge_core::fields::{FieldValue, Tags};
 use forge_derive::Fields;
+use forge_engine::ProviderError;
 use forge_engine::diff::values_equal;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
 
 /// The fields of `aws.elbv2.listener_rule`.
 #[derive(Debug, Clone, Fields)]
@@ -126,18 +128,14 @@ async fn rule_arns_of(client: &Client, listeners: &[String]) -> Result<Vec<Strin
 impl Kind for ListenerRuleKind {
     const KIND: &'static str = "aws.elbv2.listener_rule";
     const DESCRIPTION: &'static str = "A routing rule of an Elastic Load Balancing v2 listener.";
-    const ARN: Option<ArnShape> = Some(ArnShape::arn("elasticloadbalancing", "listener-rule/"));
+    const ARNS: &[ArnShape] = &[ArnShape::arn("elasticloadbalancing", "listener-rule/")];
     type Service = Elbv2;
     type Fields = ListenerRuleFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, ListenerRuleFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let rules = describe_arns(ids, |chunk| async move {
-            let out = client
+            let out = ctx
+                .client
                 .describe_rules()
                 .set_rule_arns(Some(chunk))
                 .send()
@@ -146,21 +144,16 @@ impl Kind for ListenerRuleKind {
             Ok(out.rules.unwrap_or_default())
         })
         .await?;
-        let tagged = with_tags(client, rules, Rule::rule_arn).await?;
+        let tagged = with_tags(ctx.client, rules, Rule::rule_arn).await?;
         Ok(tagged
             .into_iter()
             .map(|(arn, r, tags)| (arn, fields_of(&r, tags)))
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &ListenerRuleFields,
-        _token: &str,
-    ) -> Result<Made<ListenerRuleFields>, ProviderError> {
-        let out = client
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        let out = ctx
+            .client
             .create_rule()
             .listener_arn(&desired.listener_arn)
             .priority(priority_of(desired)?)
@@ -171,26 +164,19 @@ impl Kind for ListenerRuleKind {
             .await
             .map_err(Elbv2::err)?;
         let id = created(out.rules().first().and_then(|r| r.rule_arn()), "CreateRule")?;
-        let fields = self.read_back(client, ctx, &id).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &ListenerRuleFields,
-        desired: &ListenerRuleFields,
-        _changes: &[FieldChange],
-    ) -> Result<ListenerRuleFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let (priority, modify) = rule_calls(prior, desired);
         if priority {
             let pair = RulePriorityPair::builder()
                 .rule_arn(id)
                 .priority(priority_of(desired)?)
                 .build();
-            client
+            ctx.client
                 .set_rule_priorities()
                 .rule_priorities(pair)
                 .send()
@@ -198,7 +184,7 @@ impl Kind for ListenerRuleKind {
                 .map_err(Elbv2::err)?;
         }
         if modify {
-            client
+            ctx.client
                 .modify_rule()
                 .rule_arn(id)
                 .set_conditions(Some(to_sdk_conditions(&desired.conditions)?))
@@ -207,30 +193,19 @@ impl Kind for ListenerRuleKind {
                 .await
                 .map_err(Elbv2::err)?;
         }
-        sync_tags::<Elbv2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Elbv2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &ListenerRuleFields,
-    ) -> Result<(), ProviderError> {
-        let result = client.delete_rule().rule_arn(id).send().await;
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        let result = ctx.client.delete_rule().rule_arn(id).send().await;
         delete_result(result.map(|_| ()).map_err(Elbv2::err))
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let listeners = owned_listener_arns(client, ctx).await?;
-        let rules = rule_arns_of(client, &listeners).await?;
-        owned(client, &rules, ctx, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let listeners = owned_listener_arns(ctx.client, ctx).await?;
+        let rules = rule_arns_of(ctx.client, &listeners).await?;
+        owned(ctx.client, &rules, ctx, address).await
     }
 }
 

@@ -18,7 +18,10 @@ use super::common::{
 };
 use crate::attrs::{Shaped, set_value};
 use crate::error::{ignore_not_found, is_not_found};
-use crate::kind::{Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::normalize::number_value;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
@@ -29,7 +32,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use forge_core::Value;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, Readiness, ResourceCtx};
+use forge_engine::{ProviderError, Readiness};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -303,24 +306,23 @@ fn protected_message(arn: &str) -> String {
 impl Kind for LoadBalancerKind {
     const KIND: &'static str = "aws.elbv2.load_balancer";
     const DESCRIPTION: &'static str = "An Elastic Load Balancing v2 load balancer (application).";
-    // Two ARN shapes (application and network): see `register`.
+    // Application and network load balancers (a bare `loadbalancer/` would
+    // also match classic load balancers, which are not this kind).
+    const ARNS: &[ArnShape] = &[
+        ArnShape::arn("elasticloadbalancing", "loadbalancer/app/"),
+        ArnShape::arn("elasticloadbalancing", "loadbalancer/net/"),
+    ];
     type Service = Elbv2;
     type Fields = LoadBalancerFields;
 
-    fn unique_fields(&self) -> &'static [&'static str] {
-        // Load balancer names are unique in a region.
-        &["name"]
-    }
+    // Load balancer names are unique in a region.
+    const UNIQUE_FIELDS: &'static [&'static str] = &["name"];
 
-    fn poll_interval(&self) -> Duration {
-        Duration::from_secs(10)
-    }
+    const POLL_INTERVAL: Duration = Duration::from_secs(10);
 
-    fn ready_timeout(&self) -> Duration {
-        Duration::from_secs(15 * 60)
-    }
+    const READY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
-    fn readiness(&self, observed: &LoadBalancerFields) -> Readiness {
+    fn readiness(observed: &LoadBalancerFields) -> Readiness {
         match observed.state.as_deref() {
             Some("provisioning") => Readiness::Pending("provisioning".into()),
             Some("failed") => Readiness::Failed("failed".into()),
@@ -328,14 +330,10 @@ impl Kind for LoadBalancerKind {
         }
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, LoadBalancerFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let lbs = describe_arns(ids, |chunk| async move {
-            let out = client
+            let out = ctx
+                .client
                 .describe_load_balancers()
                 .set_load_balancer_arns(Some(chunk))
                 .send()
@@ -345,25 +343,20 @@ impl Kind for LoadBalancerKind {
         })
         .await?;
         let mut out = BTreeMap::new();
-        for (arn, lb, tags) in with_tags(client, lbs, LoadBalancer::load_balancer_arn).await? {
+        for (arn, lb, tags) in with_tags(ctx.client, lbs, LoadBalancer::load_balancer_arn).await? {
             // Gone between the two calls: absent, like any deleted resource.
-            if let Some(attributes) = lb_attributes(client, &arn).await? {
+            if let Some(attributes) = lb_attributes(ctx.client, &arn).await? {
                 out.insert(arn, fields_of(&lb, &attributes, tags));
             }
         }
         Ok(out)
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &LoadBalancerFields,
-        _token: &str,
-    ) -> Result<Made<LoadBalancerFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let sgs = desired.security_groups.clone().filter(|s| !s.is_empty());
         let text = |v: &Option<String>, default: &'static str| v.clone().unwrap_or(default.into());
-        let out = client
+        let out = ctx
+            .client
             .create_load_balancer()
             .name(&desired.name)
             .set_subnets(Some(desired.subnets.clone()))
@@ -386,24 +379,17 @@ impl Kind for LoadBalancerKind {
             .first()
             .and_then(|l| l.load_balancer_arn());
         let id = created(first, "CreateLoadBalancer")?;
-        let current = self.read_back(client, ctx, &id).await?;
-        modify_attributes(client, &id, attribute_changes(&current, desired)).await?;
-        let fields = self.read_back(client, ctx, &id).await?;
+        let current = Self::read_back(ctx, &id).await?;
+        modify_attributes(ctx.client, &id, attribute_changes(&current, desired)).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &LoadBalancerFields,
-        desired: &LoadBalancerFields,
-        _changes: &[FieldChange],
-    ) -> Result<LoadBalancerFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let set = |v: &[String]| sorted(v.iter().map(String::as_str));
         if set(&prior.subnets) != set(&desired.subnets) {
-            client
+            ctx.client
                 .set_subnets()
                 .load_balancer_arn(id)
                 .set_subnets(Some(desired.subnets.clone()))
@@ -414,7 +400,7 @@ impl Kind for LoadBalancerKind {
         if let Some(sgs) = &desired.security_groups
             && set(prior.security_groups.as_deref().unwrap_or_default()) != set(sgs)
         {
-            client
+            ctx.client
                 .set_security_groups()
                 .load_balancer_arn(id)
                 .set_security_groups(Some(sgs.clone()))
@@ -425,7 +411,7 @@ impl Kind for LoadBalancerKind {
         if let Some(t) = &desired.ip_address_type
             && prior.ip_address_type.as_ref() != Some(t)
         {
-            client
+            ctx.client
                 .set_ip_address_type()
                 .load_balancer_arn(id)
                 .ip_address_type(IpAddressType::from(t.as_str()))
@@ -433,21 +419,15 @@ impl Kind for LoadBalancerKind {
                 .await
                 .map_err(Elbv2::err)?;
         }
-        modify_attributes(client, id, attribute_changes(prior, desired)).await?;
-        sync_tags::<Elbv2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        modify_attributes(ctx.client, id, attribute_changes(prior, desired)).await?;
+        sync_tags::<Elbv2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &LoadBalancerFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         // Checked live rather than from prior: protection may have been
         // turned on outside forge, and AWS's own refusal is less helpful.
-        let Some(attributes) = lb_attributes(client, id).await? else {
+        let Some(attributes) = lb_attributes(ctx.client, id).await? else {
             return Ok(());
         };
         let protected = attributes.iter().any(|a| {
@@ -456,7 +436,8 @@ impl Kind for LoadBalancerKind {
         if protected {
             return Err(ProviderError::Invalid(protected_message(id)));
         }
-        match client
+        match ctx
+            .client
             .delete_load_balancer()
             .load_balancer_arn(id)
             .send()
@@ -470,14 +451,9 @@ impl Kind for LoadBalancerKind {
         }
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let all = all_load_balancer_arns(client).await?;
-        owned(client, &all, ctx, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let all = all_load_balancer_arns(ctx.client).await?;
+        owned(ctx.client, &all, ctx, address).await
     }
 }
 
@@ -610,15 +586,15 @@ mod tests {
     fn provisioning_is_pending() {
         let (lb, attributes) = described();
         let mut f = fields_of(&lb, &attributes, Tags::default());
-        assert_eq!(LoadBalancerKind.readiness(&f), Readiness::Ready);
+        assert_eq!(LoadBalancerKind::readiness(&f), Readiness::Ready);
         f.state = Some("provisioning".into());
         assert!(matches!(
-            LoadBalancerKind.readiness(&f),
+            LoadBalancerKind::readiness(&f),
             Readiness::Pending(_)
         ));
         f.state = Some("failed".into());
         assert!(matches!(
-            LoadBalancerKind.readiness(&f),
+            LoadBalancerKind::readiness(&f),
             Readiness::Failed(_)
         ));
         assert!(protected_message("arn:x").contains("deletion_protection: false"));

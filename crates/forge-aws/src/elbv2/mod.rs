@@ -16,12 +16,11 @@ pub use listener_rule::ListenerRuleKind;
 pub use load_balancer::LoadBalancerKind;
 pub use target_group::TargetGroupKind;
 
-use crate::kind::{ArnShape, KindProvider, Registrar, Service, TagApi};
+use crate::kind::{Registrar, Service, TagApi};
 use aws_config::SdkConfig;
 use aws_sdk_elasticloadbalancingv2::Client;
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// The ELBv2 service.
 pub struct Elbv2;
@@ -67,18 +66,9 @@ impl TagApi for Elbv2 {
     }
 }
 
-/// Registers every ELBv2 kind. A load balancer has two ARN shapes
-/// (application and network), and a kind declares one, so it registers
-/// as a provider with both.
+/// Registers every ELBv2 kind.
 pub fn register(r: &mut Registrar) {
-    let load_balancers = KindProvider::<LoadBalancerKind>::new(r.clients().clone());
-    r.provider(
-        Arc::new(load_balancers),
-        &[
-            ArnShape::arn("elasticloadbalancing", "loadbalancer/app/"),
-            ArnShape::arn("elasticloadbalancing", "loadbalancer/net/"),
-        ],
-    );
+    r.kind::<LoadBalancerKind>();
     r.kind::<TargetGroupKind>();
     r.kind::<ListenerKind>();
     r.kind::<ListenerRuleKind>();

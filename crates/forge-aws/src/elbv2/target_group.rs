@@ -16,7 +16,10 @@
 use super::Elbv2;
 use super::common::{create_tags, created, describe_arns, owned, with_tags};
 use crate::error::{delete_result, is_not_found};
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::normalize::{number_value, text_value};
 use crate::paging::collect_pages;
 use async_trait::async_trait;
@@ -28,7 +31,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use forge_core::fields::{FieldValue, Fields as _, Tags};
 use forge_core::{Attrs, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The deregistration delay attribute's key.
@@ -263,16 +266,14 @@ async fn all_target_group_arns(client: &Client) -> Result<Vec<String>, ProviderE
 impl Kind for TargetGroupKind {
     const KIND: &'static str = "aws.elbv2.target_group";
     const DESCRIPTION: &'static str = "An Elastic Load Balancing v2 target group.";
-    const ARN: Option<ArnShape> = Some(ArnShape::arn("elasticloadbalancing", "targetgroup/"));
+    const ARNS: &[ArnShape] = &[ArnShape::arn("elasticloadbalancing", "targetgroup/")];
     type Service = Elbv2;
     type Fields = TargetGroupFields;
 
-    fn unique_fields(&self) -> &'static [&'static str] {
-        // Target group names are unique in a region.
-        &["name"]
-    }
+    // Target group names are unique in a region.
+    const UNIQUE_FIELDS: &'static [&'static str] = &["name"];
 
-    fn normalize(&self, attrs: &mut Attrs) {
+    fn normalize(attrs: &mut Attrs) {
         let protocol = attrs
             .get("protocol")
             .and_then(Value::as_str)
@@ -284,14 +285,10 @@ impl Kind for TargetGroupKind {
         attrs.insert("health_check".into(), hc);
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, TargetGroupFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let tgs = describe_arns(ids, |chunk| async move {
-            let out = client
+            let out = ctx
+                .client
                 .describe_target_groups()
                 .set_target_group_arns(Some(chunk))
                 .send()
@@ -301,25 +298,20 @@ impl Kind for TargetGroupKind {
         })
         .await?;
         let mut out = BTreeMap::new();
-        for (arn, tg, tags) in with_tags(client, tgs, TargetGroup::target_group_arn).await? {
+        for (arn, tg, tags) in with_tags(ctx.client, tgs, TargetGroup::target_group_arn).await? {
             // Gone between the two calls: absent, like any deleted resource.
-            if let Some(delay) = deregistration_delay(client, &arn).await? {
+            if let Some(delay) = deregistration_delay(ctx.client, &arn).await? {
                 out.insert(arn, fields_of(&tg, delay, tags));
             }
         }
         Ok(out)
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &TargetGroupFields,
-        _token: &str,
-    ) -> Result<Made<TargetGroupFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let hc = health(desired)?;
         let text = |v: &Option<String>, default: &'static str| v.clone().unwrap_or(default.into());
-        let out = client
+        let out = ctx
+            .client
             .create_target_group()
             .name(&desired.name)
             .port(desired.port)
@@ -353,24 +345,17 @@ impl Kind for TargetGroupKind {
         if let Some(delay) = desired.deregistration_delay
             && delay != 300
         {
-            set_deregistration_delay(client, &id, delay).await?;
+            set_deregistration_delay(ctx.client, &id, delay).await?;
         }
-        let fields = self.read_back(client, ctx, &id).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &TargetGroupFields,
-        desired: &TargetGroupFields,
-        _changes: &[FieldChange],
-    ) -> Result<TargetGroupFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let hc = health(desired)?;
         if health(prior)? != hc {
-            client
+            ctx.client
                 .modify_target_group()
                 .target_group_arn(id)
                 .set_health_check_enabled(hc.enabled)
@@ -389,20 +374,15 @@ impl Kind for TargetGroupKind {
         if let Some(d) = desired.deregistration_delay
             && prior.deregistration_delay != Some(d)
         {
-            set_deregistration_delay(client, id, d).await?;
+            set_deregistration_delay(ctx.client, id, d).await?;
         }
-        sync_tags::<Elbv2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Elbv2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &TargetGroupFields,
-    ) -> Result<(), ProviderError> {
-        let result = client
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        let result = ctx
+            .client
             .delete_target_group()
             .target_group_arn(id)
             .send()
@@ -419,14 +399,9 @@ impl Kind for TargetGroupKind {
         }
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let all = all_target_group_arns(client).await?;
-        owned(client, &all, ctx, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let all = all_target_group_arns(ctx.client).await?;
+        owned(ctx.client, &all, ctx, address).await
     }
 }
 

@@ -20,7 +20,9 @@ use super::policy::{self, policy_map_value};
 use super::{Iam, iam_tags, next_marker};
 use crate::attrs::set_diff;
 use crate::error::{ignore_not_found, is_not_found};
-use crate::kind::{Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
+};
 use crate::paging::{collect_pages, each_id};
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
@@ -29,7 +31,7 @@ use aws_sdk_iam::types::{EntityType, Role};
 use forge_core::Value;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Roles described at once during observe.
@@ -403,29 +405,19 @@ impl Kind for RoleKind {
     type Service = Iam;
     type Fields = RoleFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, RoleFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         each_id(ids, OBSERVE_CONCURRENCY, |name| async move {
-            Ok(fetch_role(client, &name).await?.as_ref().map(fields))
+            Ok(fetch_role(ctx.client, &name).await?.as_ref().map(fields))
         })
         .await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &RoleFields,
-        _token: &str,
-    ) -> Result<Made<RoleFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let name = &desired.role_name;
         let trust = crate::normalize::policy(&desired.assume_role_policy)
             .map_err(|e| ProviderError::Invalid(format!("assume_role_policy: {e}")))?;
-        let result = client
+        let result = ctx
+            .client
             .create_role()
             .role_name(name)
             .path(desired.path.as_deref().unwrap_or("/"))
@@ -451,7 +443,7 @@ impl Kind for RoleKind {
             Err(ProviderError::Api { code, message }) if code == "EntityAlreadyExists" => {
                 // A retry of our own create (the first attempt's answer was
                 // lost): converge it. Someone else's role: refuse.
-                let Some(v) = fetch_role(client, name).await? else {
+                let Some(v) = fetch_role(ctx.client, name).await? else {
                     return Err(ProviderError::Api {
                         code,
                         message: format!("{message} (role {name} exists but cannot be read)"),
@@ -466,56 +458,43 @@ impl Kind for RoleKind {
             Err(e) => return Err(e),
         };
         for call in update_calls(&prior, desired)? {
-            run_call(client, name, call).await?;
+            run_call(ctx.client, name, call).await?;
         }
         Ok(Made {
             id: name.clone(),
-            fields: self.read_back(client, ctx, name).await?,
+            fields: Self::read_back(ctx, name).await?,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &RoleFields,
-        desired: &RoleFields,
-        _changes: &[FieldChange],
-    ) -> Result<RoleFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         for call in update_calls(prior, desired)? {
-            run_call(client, id, call).await?;
+            run_call(ctx.client, id, call).await?;
         }
-        sync_tags::<Iam>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Iam>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &RoleFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         // IAM refuses to delete a role that still has policies or instance
         // profiles (DeleteConflict); read the live ones, not the recorded.
         let result: Result<(), ProviderError> = async {
-            let detach = attached_policies(client, id)
+            let detach = attached_policies(ctx.client, id)
                 .await?
                 .into_iter()
                 .map(RoleCall::Detach);
-            let inline = inline_policy_names(client, id)
+            let inline = inline_policy_names(ctx.client, id)
                 .await?
                 .into_iter()
                 .map(RoleCall::DeleteInline);
-            let profiles = instance_profiles(client, id)
+            let profiles = instance_profiles(ctx.client, id)
                 .await?
                 .into_iter()
                 .map(RoleCall::LeaveProfile);
             for call in detach.chain(inline).chain(profiles) {
-                run_call(client, id, call).await?;
+                run_call(ctx.client, id, call).await?;
             }
-            client
+            ctx.client
                 .delete_role()
                 .role_name(id)
                 .send()
@@ -529,14 +508,10 @@ impl Kind for RoleKind {
 
     /// Every role of the account with its tags: GetAccountAuthorizationDetails,
     /// paged (the only listing that carries tags).
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let details = collect_pages(|marker| async move {
-            let out = client
+            let out = ctx
+                .client
                 .get_account_authorization_details()
                 .filter(EntityType::Role)
                 .set_marker(marker)

@@ -2,7 +2,7 @@
 //! for every framework kind.
 
 use crate::clients::AwsClients;
-use crate::kind::{Kind, Made, Service, client};
+use crate::kind::{Cx, Kind, Made, Service, Update, client};
 use crate::tags;
 use async_trait::async_trait;
 use forge_core::fields::{FieldError, Fields};
@@ -12,13 +12,14 @@ use forge_engine::{
     ResourceCtx,
 };
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Kind `K` as a [`Provider`].
 pub struct KindProvider<K: Kind> {
-    kind: K,
     schema: KindSchema,
+    kind: PhantomData<K>,
     clients: Arc<AwsClients>,
 }
 
@@ -26,8 +27,8 @@ impl<K: Kind> KindProvider<K> {
     /// The provider, sharing `clients`.
     pub fn new(clients: Arc<AwsClients>) -> Self {
         KindProvider {
-            kind: K::default(),
             schema: schema::<K>(),
+            kind: PhantomData,
             clients,
         }
     }
@@ -77,7 +78,7 @@ fn observed<K: Kind>(id: &str, fields: &K::Fields) -> Attrs {
     attrs
 }
 
-fn created<K: Kind>(made: Made<K::Fields>) -> Created {
+fn created<K: Kind>(made: Made<K>) -> Created {
     Created {
         attrs: observed::<K>(&made.id, &made.fields),
         id: made.id,
@@ -95,27 +96,27 @@ impl<K: Kind> Provider for KindProvider<K> {
     }
 
     fn always_create_before_destroy(&self) -> bool {
-        self.kind.always_create_before_destroy()
+        K::CREATE_BEFORE_DESTROY
     }
 
     fn unique_fields(&self) -> &'static [&'static str] {
-        self.kind.unique_fields()
+        K::UNIQUE_FIELDS
     }
 
     fn holds_data(&self) -> bool {
-        self.kind.holds_data()
+        K::HOLDS_DATA
     }
 
     fn await_deletion(&self) -> bool {
-        self.kind.await_deletion()
+        K::AWAIT_DELETION
     }
 
     fn poll_interval(&self) -> Duration {
-        self.kind.poll_interval()
+        K::POLL_INTERVAL
     }
 
     fn ready_timeout(&self) -> Duration {
-        self.kind.ready_timeout()
+        K::READY_TIMEOUT
     }
 
     fn normalize(&self, mut attrs: Attrs) -> Attrs {
@@ -129,22 +130,22 @@ impl<K: Kind> Provider for KindProvider<K> {
             }
         }
         K::Fields::normalize_attrs(&mut attrs);
-        self.kind.normalize(&mut attrs);
+        K::normalize(&mut attrs);
         crate::normalize::normalize_common(&self.schema, &mut attrs);
         attrs
     }
 
     fn plan(&self, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
-        self.kind.plan(&self.schema, prior, desired)
+        K::plan(&self.schema, prior, desired)
     }
 
     fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        self.kind.classify_change(path, recorded, live)
+        K::classify_change(path, recorded, live)
     }
 
     fn readiness(&self, observed: &Attrs) -> Readiness {
         match K::Fields::from_attrs(observed) {
-            Ok(fields) => self.kind.readiness(&fields),
+            Ok(fields) => K::readiness(&fields),
             // What observe wrote always reads back; anything else is not
             // this kind's object and never becomes ready.
             Err(e) => Readiness::Failed(e.to_string()),
@@ -160,7 +161,7 @@ impl<K: Kind> Provider for KindProvider<K> {
             return Ok(BTreeMap::new());
         }
         let client = self.client(&ctx.region).await?;
-        let found = self.kind.describe(&client, ctx, ids).await?;
+        let found = K::describe(&Cx::new(&client, ctx.clone()), ids).await?;
         Ok(found
             .iter()
             .map(|(id, fields)| (id.clone(), observed::<K>(id, fields)))
@@ -175,7 +176,7 @@ impl<K: Kind> Provider for KindProvider<K> {
     ) -> Result<Created, ProviderError> {
         let client = self.client(&ctx.region).await?;
         let desired = typed::<K>(desired)?;
-        let made = self.kind.create(&client, ctx, &desired, token).await?;
+        let made = K::create(&Cx::new(&client, ctx), &desired, token).await?;
         Ok(created::<K>(made))
     }
 
@@ -189,10 +190,13 @@ impl<K: Kind> Provider for KindProvider<K> {
     ) -> Result<Attrs, ProviderError> {
         let client = self.client(&ctx.region).await?;
         let (prior, desired) = (typed_prior::<K>(prior)?, typed::<K>(desired)?);
-        let after = self
-            .kind
-            .update(&client, ctx, id, &prior, &desired, changes)
-            .await?;
+        let (prior, desired) = (&prior, &desired);
+        let u = Update {
+            prior,
+            desired,
+            changes,
+        };
+        let after = K::update(&Cx::new(&client, ctx), id, u).await?;
         Ok(observed::<K>(id, &after))
     }
 
@@ -204,7 +208,7 @@ impl<K: Kind> Provider for KindProvider<K> {
     ) -> Result<(), ProviderError> {
         let client = self.client(&ctx.region).await?;
         let prior = typed_prior::<K>(prior)?;
-        self.kind.delete(&client, ctx, id, &prior).await
+        K::delete(&Cx::new(&client, ctx), id, &prior).await
     }
 
     async fn find_orphan(
@@ -213,16 +217,13 @@ impl<K: Kind> Provider for KindProvider<K> {
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        let octx = ctx.observe_ctx();
+        let look = Cx::<K, _>::new(&client, ctx.observe_ctx());
         let address = ctx.address.to_string();
-        let listed = self.kind.list_owned(&client, &octx, Some(&address)).await?;
+        let listed = K::list_owned(&look, Some(&address)).await?;
         let Some(id) = tags::pick_orphan(tags::listed_ids(listed), &address) else {
             return Ok(None);
         };
-        let mut found = self
-            .kind
-            .describe(&client, &octx, std::slice::from_ref(&id))
-            .await?;
+        let mut found = K::describe(&look, std::slice::from_ref(&id)).await?;
         Ok(found
             .remove(&id)
             .map(|fields| created::<K>(Made { id, fields })))
@@ -233,6 +234,6 @@ impl<K: Kind> Provider for KindProvider<K> {
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let client = self.client(&ctx.region).await?;
-        self.kind.list_owned(&client, ctx, None).await
+        K::list_owned(&Cx::new(&client, ctx.clone()), None).await
     }
 }

@@ -30,6 +30,7 @@ use forge_core::fields::Fields;
 use forge_core::{Attrs, KindSchema, Value};
 use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::time::Duration;
 
 /// The client of a kind's service.
@@ -37,11 +38,77 @@ pub type ClientOf<K> = <<K as Kind>::Service as Service>::Client;
 
 /// What a create made: the new object's id and what is known of it.
 #[derive(Debug, Clone)]
-pub struct Made<F> {
+pub struct Made<K: Kind> {
     /// The cloud's id.
     pub id: String,
     /// The object as far as known right after the call.
-    pub fields: F,
+    pub fields: K::Fields,
+}
+
+/// The result of a kind's call.
+pub type Res<T> = Result<T, ProviderError>;
+/// What a describe found: fields by id; an id left out is gone.
+pub type Found<K> = Res<BTreeMap<String, <K as Kind>::Fields>>;
+/// What a create returns.
+pub type Created<K> = Res<Made<K>>;
+/// What an update returns: the object as it is afterwards.
+pub type Updated<K> = Res<<K as Kind>::Fields>;
+
+/// What an update is asked to do: the object as it was (the state's
+/// record or the last refresh) and as the spec wants it, and the planned
+/// field changes between them.
+pub struct Update<'a, K: Kind> {
+    /// The object as recorded; a sensitive value recorded only as its
+    /// hash reads as unset.
+    pub prior: &'a K::Fields,
+    /// The object as the spec wants it.
+    pub desired: &'a K::Fields,
+    /// The plan's field changes.
+    pub changes: &'a [FieldChange],
+}
+
+/// What a kind's call works with: its service's client for the region the
+/// call is about, and the call's context, which it dereferences to
+/// (`ctx.region`, `ctx.owner`, and for [`Act`] `ctx.address`,
+/// `ctx.system_tags`).
+pub struct Cx<'a, K: Kind, C> {
+    /// The service's client in the call's region.
+    pub client: &'a ClientOf<K>,
+    ctx: C,
+}
+
+/// A call about the objects of a region: describe and list.
+pub type Look<'a, K> = Cx<'a, K, ObserveCtx>;
+/// A call about one resource: create, update, delete.
+pub type Act<'a, K> = Cx<'a, K, &'a ResourceCtx>;
+
+impl<'a, K: Kind, C> Cx<'a, K, C> {
+    /// A call context from its parts.
+    pub fn new(client: &'a ClientOf<K>, ctx: C) -> Self {
+        Cx { client, ctx }
+    }
+}
+
+impl<'a, K: Kind> Act<'a, K> {
+    /// The batched-observe context for the same region and state, to
+    /// describe or list from inside a create, update or delete.
+    pub fn look(&self) -> Look<'a, K> {
+        Cx::new(self.client, self.ctx.observe_ctx())
+    }
+}
+
+impl<K: Kind> Deref for Look<'_, K> {
+    type Target = ObserveCtx;
+    fn deref(&self) -> &ObserveCtx {
+        &self.ctx
+    }
+}
+
+impl<K: Kind> Deref for Act<'_, K> {
+    type Target = ResourceCtx;
+    fn deref(&self) -> &ResourceCtx {
+        self.ctx
+    }
 }
 
 /// An object found carrying this state's ownership tags: its id and its
@@ -49,16 +116,30 @@ pub struct Made<F> {
 pub type Owned = (String, Option<String>);
 
 /// One AWS resource kind: only its real API logic; [`KindProvider`] does
-/// the rest.
+/// the rest. A kind holds no state: its calls are associated functions
+/// that get the client and context in a [`Cx`].
 #[async_trait]
-pub trait Kind: Default + Send + Sync + 'static {
+pub trait Kind: Send + Sync + Sized + 'static {
     /// `aws.<service>.<kind>`.
     const KIND: &'static str;
     /// One line on what it is (the schema's description).
     const DESCRIPTION: &'static str;
-    /// The ARN shape the tag index maps back to this kind; `None` for
+    /// The ARN shapes the tag index maps back to this kind (most kinds
+    /// have one; an ELBv2 load balancer has `app/` and `net/`); none for
     /// kinds the Resource Groups Tagging API does not list.
-    const ARN: Option<ArnShape> = None;
+    const ARNS: &'static [ArnShape] = &[];
+    /// See [`forge_engine::Provider::holds_data`].
+    const HOLDS_DATA: bool = false;
+    /// See [`forge_engine::Provider::await_deletion`].
+    const AWAIT_DELETION: bool = false;
+    /// See [`forge_engine::Provider::always_create_before_destroy`].
+    const CREATE_BEFORE_DESTROY: bool = false;
+    /// See [`forge_engine::Provider::unique_fields`].
+    const UNIQUE_FIELDS: &'static [&'static str] = &[];
+    /// See [`forge_engine::Provider::poll_interval`].
+    const POLL_INTERVAL: Duration = Duration::from_secs(5);
+    /// See [`forge_engine::Provider::ready_timeout`].
+    const READY_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
     /// The service the kind belongs to.
     type Service: Service;
@@ -67,65 +148,28 @@ pub trait Kind: Default + Send + Sync + 'static {
 
     /// Describes the objects with these ids in one batched call per page
     /// or chunk. An id missing from the result is gone.
-    async fn describe(
-        &self,
-        client: &ClientOf<Self>,
-        ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, Self::Fields>, ProviderError>;
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self>;
 
     /// Creates the object. `token` is the intent's idempotency token: pass
     /// it where the API takes a client token.
-    async fn create(
-        &self,
-        client: &ClientOf<Self>,
-        ctx: &ResourceCtx,
-        desired: &Self::Fields,
-        token: &str,
-    ) -> Result<Made<Self::Fields>, ProviderError>;
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self>;
 
     /// Changes the object in place; returns it as it is afterwards.
-    async fn update(
-        &self,
-        client: &ClientOf<Self>,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &Self::Fields,
-        desired: &Self::Fields,
-        changes: &[FieldChange],
-    ) -> Result<Self::Fields, ProviderError>;
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self>;
 
     /// Deletes the object; one already gone is success.
-    async fn delete(
-        &self,
-        client: &ClientOf<Self>,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &Self::Fields,
-    ) -> Result<(), ProviderError>;
+    async fn delete(ctx: &Act<'_, Self>, id: &str, prior: &Self::Fields) -> Res<()>;
 
     /// Lists the live objects owned by `ctx.owner` (its `forge:state`
     /// tag; given, only those tagged `forge:address = address`). Objects
     /// of other states, or of none, are never listed.
-    async fn list_owned(
-        &self,
-        client: &ClientOf<Self>,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError>;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>>;
 
     /// Reads one object back after a change, through [`Kind::describe`];
     /// not yet visible (AWS is eventually consistent) is a transient
     /// failure, so the engine retries.
-    async fn read_back(
-        &self,
-        client: &ClientOf<Self>,
-        ctx: &ResourceCtx,
-        id: &str,
-    ) -> Result<Self::Fields, ProviderError> {
-        let mut found = self
-            .describe(client, &ctx.observe_ctx(), &[id.to_string()])
-            .await?;
+    async fn read_back(ctx: &Act<'_, Self>, id: &str) -> Updated<Self> {
+        let mut found = Self::describe(&ctx.look(), &[id.to_string()]).await?;
         found.remove(id).ok_or_else(|| ProviderError::Transient {
             message: format!("{} {id} not visible after the change", Self::KIND),
         })
@@ -135,54 +179,24 @@ pub trait Kind: Default + Send + Sync + 'static {
     /// text, nulls of settable fields dropped, per-field normalizers
     /// declared on the fields). Runs on desired values too, so it must
     /// leave unknown values alone.
-    fn normalize(&self, attrs: &mut Attrs) {
+    fn normalize(attrs: &mut Attrs) {
         let _ = attrs;
     }
 
     /// A plan other than the schema's field-by-field comparison.
-    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         forge_engine::diff::schema_plan(schema, prior, desired)
     }
 
     /// Whether an observed object is ready for its dependents.
-    fn readiness(&self, observed: &Self::Fields) -> Readiness {
+    fn readiness(observed: &Self::Fields) -> Readiness {
         let _ = observed;
         Readiness::Ready
     }
 
-    /// See [`forge_engine::Provider::holds_data`].
-    fn holds_data(&self) -> bool {
-        false
-    }
-
-    /// See [`forge_engine::Provider::await_deletion`].
-    fn await_deletion(&self) -> bool {
-        false
-    }
-
-    /// See [`forge_engine::Provider::always_create_before_destroy`].
-    fn always_create_before_destroy(&self) -> bool {
-        false
-    }
-
-    /// See [`forge_engine::Provider::unique_fields`].
-    fn unique_fields(&self) -> &'static [&'static str] {
-        &[]
-    }
-
     /// See [`forge_engine::Provider::classify_change`].
-    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
+    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
         let _ = (path, recorded, live);
         None
-    }
-
-    /// See [`forge_engine::Provider::poll_interval`].
-    fn poll_interval(&self) -> Duration {
-        Duration::from_secs(5)
-    }
-
-    /// See [`forge_engine::Provider::ready_timeout`].
-    fn ready_timeout(&self) -> Duration {
-        Duration::from_secs(30 * 60)
     }
 }

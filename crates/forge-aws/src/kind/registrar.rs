@@ -3,7 +3,7 @@
 
 use crate::clients::AwsClients;
 use crate::kind::{ArnShape, Kind, KindProvider};
-use forge_engine::{Provider, ProviderRegistry};
+use forge_engine::ProviderRegistry;
 use std::sync::Arc;
 
 /// Collects kinds into a [`ProviderRegistry`] and their ARN shapes for the
@@ -26,20 +26,10 @@ impl<'a> Registrar<'a> {
 
     /// Registers kind `K`.
     pub fn kind<K: Kind>(&mut self) {
-        if let Some(shape) = K::ARN {
-            self.shapes.push((shape, K::KIND.to_string()));
-        }
+        self.shapes
+            .extend(K::ARNS.iter().map(|s| (*s, K::KIND.to_string())));
         self.registry
             .register(Arc::new(KindProvider::<K>::new(self.clients.clone())));
-    }
-
-    /// Registers a provider written without the framework, with the ARN
-    /// shapes it is known by.
-    pub fn provider(&mut self, provider: Arc<dyn Provider>, shapes: &[ArnShape]) {
-        let kind = &provider.schema().kind;
-        self.shapes
-            .extend(shapes.iter().map(|s| (*s, kind.clone())));
-        self.registry.register(provider);
     }
 
     /// The shared client cache.

@@ -11,14 +11,13 @@
 
 use super::{Kms, key_id_of, next_marker};
 use crate::error::ignore_not_found;
-use crate::kind::{Kind, Made, Owned, Service};
+use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::AliasListEntry;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::ProviderError;
 
 /// The fields of `aws.kms.alias`.
 #[derive(Debug, Clone, Fields)]
@@ -76,13 +75,8 @@ impl Kind for AliasKind {
     type Service = Kms;
     type Fields = AliasFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, AliasFields>, ProviderError> {
-        Ok(list_aliases(client)
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        Ok(list_aliases(ctx.client)
             .await?
             .iter()
             .filter_map(fields)
@@ -91,17 +85,12 @@ impl Kind for AliasKind {
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &AliasFields,
-        _token: &str,
-    ) -> Result<Made<AliasFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let name = &desired.alias_name;
         check_name(name)?;
         let target = &desired.target_key_id;
-        match client
+        match ctx
+            .client
             .create_alias()
             .alias_name(name)
             .target_key_id(target)
@@ -111,9 +100,7 @@ impl Kind for AliasKind {
         {
             Ok(_) => {}
             Err(ProviderError::Api { code, message }) if code == "AlreadyExistsException" => {
-                let existing = self
-                    .describe(client, &ctx.observe_ctx(), std::slice::from_ref(name))
-                    .await?;
+                let existing = Self::describe(&ctx.look(), std::slice::from_ref(name)).await?;
                 let same =
                     existing.get(name).map(|a| a.target_key_id.as_str()) == Some(key_id_of(target));
                 if !same {
@@ -129,22 +116,15 @@ impl Kind for AliasKind {
         }
         Ok(Made {
             id: name.clone(),
-            fields: self.read_back(client, ctx, name).await?,
+            fields: Self::read_back(ctx, name).await?,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &AliasFields,
-        desired: &AliasFields,
-        _changes: &[FieldChange],
-    ) -> Result<AliasFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let target = &desired.target_key_id;
         if prior.target_key_id != key_id_of(target) {
-            client
+            ctx.client
                 .update_alias()
                 .alias_name(id)
                 .target_key_id(target)
@@ -152,18 +132,12 @@ impl Kind for AliasKind {
                 .await
                 .map_err(Kms::err)?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &AliasFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         ignore_not_found(
-            client
+            ctx.client
                 .delete_alias()
                 .alias_name(id)
                 .send()
@@ -175,12 +149,7 @@ impl Kind for AliasKind {
 
     /// Aliases carry no tags: nothing proves which state made one, so none
     /// is listed (see the module docs).
-    async fn list_owned(
-        &self,
-        _client: &Client,
-        _ctx: &ObserveCtx,
-        _address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(_ctx: &Look<'_, Self>, _address: Option<&str>) -> Res<Vec<Owned>> {
         Ok(vec![])
     }
 }

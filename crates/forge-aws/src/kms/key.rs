@@ -14,7 +14,10 @@
 
 use super::{Kms, kms_tags, next_marker};
 use crate::error::is_not_found;
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, TagApi, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
+    sync_tags,
+};
 use crate::paging::{collect_pages, concurrent, each_id};
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
@@ -23,7 +26,7 @@ use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType};
 use forge_core::Value;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Keys described at once.
@@ -306,34 +309,24 @@ async fn run_call(client: &Client, id: &str, call: KeyCall) -> Result<(), Provid
 impl Kind for KeyKind {
     const KIND: &'static str = "aws.kms.key";
     const DESCRIPTION: &'static str = "A customer managed KMS key.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("kms", "key/"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("kms", "key/")];
     type Service = Kms;
     type Fields = KeyFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, KeyFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         each_id(ids, OBSERVE_CONCURRENCY, |id| async move {
-            Ok(fetch_key(client, &id).await?.as_ref().map(fields))
+            Ok(fetch_key(ctx.client, &id).await?.as_ref().map(fields))
         })
         .await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &KeyFields,
-        _token: &str,
-    ) -> Result<Made<KeyFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let mut all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
         all_tags.insert(WINDOW_TAG.to_string(), desired.window().to_string());
         let policy = crate::normalize::policy_text(desired.policy.as_ref())
             .map_err(|e| ProviderError::Invalid(format!("policy: {e}")))?;
-        let out = client
+        let out = ctx
+            .client
             .create_key()
             .set_description(desired.description.clone())
             .key_usage(KeyUsageType::from(
@@ -359,40 +352,28 @@ impl Kind for KeyKind {
             ..desired.clone()
         };
         for call in update_calls(&prior, desired)? {
-            run_call(client, &id, call).await?;
+            run_call(ctx.client, &id, call).await?;
         }
         Ok(Made {
-            fields: self.read_back(client, ctx, &id).await?,
+            fields: Self::read_back(ctx, &id).await?,
             id,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &KeyFields,
-        desired: &KeyFields,
-        _changes: &[FieldChange],
-    ) -> Result<KeyFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         // Tags first: KMS tags enabled and disabled keys alike.
-        sync_tags::<Kms>(client, id, &prior.tags, &desired.tags).await?;
+        sync_tags::<Kms>(ctx.client, id, &prior.tags, &desired.tags).await?;
         for call in update_calls(prior, desired)? {
-            run_call(client, id, call).await?;
+            run_call(ctx.client, id, call).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        prior: &KeyFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, prior: &Self::Fields) -> Res<()> {
         let days = i32::try_from(prior.window().clamp(7, 30)).unwrap_or(30);
-        match client
+        match ctx
+            .client
             .schedule_key_deletion()
             .key_id(id)
             .pending_window_in_days(days)
@@ -408,14 +389,10 @@ impl Kind for KeyKind {
         }
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let ids: Vec<String> = collect_pages(|marker| async move {
-            let out = client
+            let out = ctx
+                .client
                 .list_keys()
                 .set_marker(marker)
                 .send()
@@ -430,7 +407,7 @@ impl Kind for KeyKind {
         })
         .await?;
         let tagged = concurrent(ids, OBSERVE_CONCURRENCY, |id| async move {
-            match key_tags(client, &id).await {
+            match key_tags(ctx.client, &id).await {
                 Ok(t) => Ok(Some((id, t))),
                 // AWS managed keys refuse tag reads to customers.
                 Err(ProviderError::Api { .. }) => Ok(None),
@@ -442,7 +419,7 @@ impl Kind for KeyKind {
         for (id, t) in tagged.into_iter().flatten() {
             let pairs = t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
             // Keys already scheduled for deletion are not candidates.
-            if ctx.owner.owns(pairs, address) && key_meta(client, &id).await?.is_some() {
+            if ctx.owner.owns(pairs, address) && key_meta(ctx.client, &id).await?.is_some() {
                 let at = t.iter().find(|(k, _)| k == ADDRESS_TAG);
                 out.push((id, at.map(|(_, v)| v.clone())));
             }

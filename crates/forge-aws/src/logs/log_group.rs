@@ -12,7 +12,10 @@
 
 use super::Logs;
 use crate::error::is_not_found;
-use crate::kind::{ArnShape, IdFrom, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, IdFrom, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::paging::{collect_pages, concurrent, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
@@ -20,8 +23,8 @@ use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::{LogGroup, LogGroupClass};
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::{BTreeMap, HashMap};
+use forge_engine::ProviderError;
+use std::collections::HashMap;
 
 /// Names per DescribeLogGroups request (the API's cap on identifiers).
 const IDENTIFIERS_PER_CALL: usize = 50;
@@ -213,22 +216,17 @@ async fn run_call(client: &Client, name: &str, call: GroupCall) -> Result<(), Pr
 impl Kind for LogGroupKind {
     const KIND: &'static str = "aws.logs.log_group";
     const DESCRIPTION: &'static str = "A CloudWatch Logs log group.";
-    const ARN: Option<ArnShape> = Some(ArnShape {
+    const ARNS: &[ArnShape] = &[ArnShape {
         service: "logs",
         prefix: "log-group:",
         id: IdFrom::LogGroup,
-    });
+    }];
     type Service = Logs;
     type Fields = LogGroupFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, LogGroupFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let found = for_chunks(ids, IDENTIFIERS_PER_CALL, |chunk| {
-            groups(client, Some(chunk))
+            groups(ctx.client, Some(chunk))
         })
         .await?;
         Ok(found
@@ -242,16 +240,11 @@ impl Kind for LogGroupKind {
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &LogGroupFields,
-        _token: &str,
-    ) -> Result<Made<LogGroupFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let name = &desired.log_group_name;
         let class = desired.log_group_class.as_deref().unwrap_or(DEFAULT_CLASS);
-        let result = client
+        let result = ctx
+            .client
             .create_log_group()
             .log_group_name(name)
             .set_kms_key_id(desired.kms_key_id.clone())
@@ -269,7 +262,7 @@ impl Kind for LogGroupKind {
             // A retry of our own create whose answer was lost: the group
             // carries this state's tags. Anyone else's group is refused.
             Err(ProviderError::Api { code, .. }) if code == "ResourceAlreadyExistsException" => {
-                let existing = groups(client, Some(vec![name.clone()])).await?;
+                let existing = groups(ctx.client, Some(vec![name.clone()])).await?;
                 let t: Vec<(&str, &str)> = existing.iter().flat_map(|(_, t)| pairs(t)).collect();
                 let address = ctx.address.to_string();
                 if !ctx.owner.owns(t.iter().copied(), Some(&address)) {
@@ -279,47 +272,30 @@ impl Kind for LogGroupKind {
             Err(e) => return Err(e),
         }
         if let Some(d) = desired.retention_in_days {
-            run_call(client, name, GroupCall::PutRetention(days(d))).await?;
+            run_call(ctx.client, name, GroupCall::PutRetention(days(d))).await?;
         }
         Ok(Made {
             id: name.clone(),
-            fields: self.read_back(client, ctx, name).await?,
+            fields: Self::read_back(ctx, name).await?,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &LogGroupFields,
-        desired: &LogGroupFields,
-        _changes: &[FieldChange],
-    ) -> Result<LogGroupFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let arn = match &prior.arn {
             Some(a) => a.clone(),
-            None => self
-                .read_back(client, ctx, id)
-                .await?
-                .arn
-                .unwrap_or_default(),
+            None => Self::read_back(ctx, id).await?.arn.unwrap_or_default(),
         };
         for call in update_calls(prior, desired) {
-            run_call(client, id, call).await?;
+            run_call(ctx.client, id, call).await?;
         }
-        sync_tags::<Logs>(client, &arn, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Logs>(ctx.client, &arn, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &LogGroupFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         crate::error::ignore_not_found(
-            client
+            ctx.client
                 .delete_log_group()
                 .log_group_name(id)
                 .send()
@@ -331,13 +307,8 @@ impl Kind for LogGroupKind {
 
     /// Every group in the region with its tags: one paged
     /// DescribeLogGroups plus a tag read per group.
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        Ok(groups(client, None)
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        Ok(groups(ctx.client, None)
             .await?
             .iter()
             .filter(|(_, t)| ctx.owner.owns(pairs(t), address))

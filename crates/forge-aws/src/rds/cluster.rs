@@ -24,7 +24,9 @@ use super::common::{
     sync_tags_and_settings, user_tags, version_change, version_plan,
 };
 use crate::error::{ignore_gone, is_gone};
-use crate::kind::{ArnShape, Kind, Made, Owned, Service};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+};
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
@@ -33,8 +35,7 @@ use forge_core::fields::Secret;
 use forge_core::fields::Tags;
 use forge_core::{Attrs, KindSchema, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, Readiness, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::{PlannedChange, ProviderError, Readiness};
 use std::time::Duration;
 
 /// The fields of `aws.rds.cluster`.
@@ -236,46 +237,33 @@ fn logs_config(
 impl Kind for ClusterKind {
     const KIND: &'static str = "aws.rds.cluster";
     const DESCRIPTION: &'static str = "An Aurora DB cluster.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("rds", "cluster:"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("rds", "cluster:")];
     type Service = Rds;
     type Fields = ClusterFields;
 
-    fn holds_data(&self) -> bool {
-        true
-    }
+    const HOLDS_DATA: bool = true;
 
-    fn await_deletion(&self) -> bool {
-        true
-    }
+    const AWAIT_DELETION: bool = true;
 
-    fn poll_interval(&self) -> Duration {
-        POLL_INTERVAL
-    }
+    const POLL_INTERVAL: Duration = POLL_INTERVAL;
 
-    fn ready_timeout(&self) -> Duration {
-        READY_TIMEOUT
-    }
+    const READY_TIMEOUT: Duration = READY_TIMEOUT;
 
-    fn readiness(&self, observed: &ClusterFields) -> Readiness {
+    fn readiness(observed: &ClusterFields) -> Readiness {
         readiness_of(observed.status.as_deref())
     }
 
-    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
+    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
         classify_version(path, recorded, live)
     }
 
-    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         version_plan(schema, prior, desired)
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, ClusterFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let found =
-            describe_filtered(ids, "db-cluster-id", |f, m| describe_page(client, f, m)).await?;
+            describe_filtered(ids, "db-cluster-id", |f, m| describe_page(ctx.client, f, m)).await?;
         Ok(by_id(
             &found,
             ids,
@@ -284,17 +272,11 @@ impl Kind for ClusterKind {
         ))
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        d: &ClusterFields,
-        _token: &str,
-    ) -> Result<Made<ClusterFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, d: &Self::Fields, _token: &str) -> Created<Self> {
         let id = d.db_cluster_identifier.to_lowercase();
         let manage = d.manage_master_user_password.unwrap_or(false);
         let some = |v: &Option<Vec<String>>| v.clone().filter(|v| !v.is_empty());
-        client
+        ctx.client
             .create_db_cluster()
             .db_cluster_identifier(&id)
             .engine(d.engine.as_deref().unwrap_or("aurora-postgresql"))
@@ -321,19 +303,16 @@ impl Kind for ClusterKind {
             .send()
             .await
             .map_err(Rds::err)?;
-        let fields = self.read_back(client, ctx, &id).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &ClusterFields,
-        d: &ClusterFields,
-        changes: &[FieldChange],
-    ) -> Result<ClusterFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update {
+            prior,
+            desired: d,
+            changes,
+        } = u;
         if needs_modify(changes) {
             // What the call sends for a field: the desired value when it
             // changed.
@@ -349,7 +328,7 @@ impl Kind for ClusterKind {
                 .0
                 .clone()
                 .filter(|_| changed(changes, "master_user_password") && !manage);
-            client
+            ctx.client
                 .modify_db_cluster()
                 .db_cluster_identifier(id)
                 .apply_immediately(d.apply_immediately.unwrap_or(false))
@@ -372,22 +351,17 @@ impl Kind for ClusterKind {
         }
         if let Some(arn) = &prior.arn {
             let (p, w) = (prior.settings(), d.settings());
-            sync_tags_and_settings(client, arn, (&prior.tags, &p), (&d.tags, &w)).await?;
+            sync_tags_and_settings(ctx.client, arn, (&prior.tags, &p), (&d.tags, &w)).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        prior: &ClusterFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, prior: &Self::Fields) -> Res<()> {
         // A member of a global database must leave it before it can be
         // deleted (the global cluster itself goes last).
         if let (Some(global), Some(arn)) = (&prior.global_cluster_identifier, &prior.arn) {
-            match client
+            match ctx
+                .client
                 .remove_from_global_cluster()
                 .global_cluster_identifier(global)
                 .db_cluster_identifier(arn)
@@ -404,7 +378,7 @@ impl Kind for ClusterKind {
         }
         let snapshot = prior.settings().final_snapshot(id, chrono::Utc::now());
         ignore_gone(
-            client
+            ctx.client
                 .delete_db_cluster()
                 .db_cluster_identifier(id)
                 .skip_final_snapshot(snapshot.is_none())
@@ -416,13 +390,8 @@ impl Kind for ClusterKind {
         )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let all = collect_pages(|m| describe_page(client, None, m)).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let all = collect_pages(|m| describe_page(ctx.client, None, m)).await?;
         let (owner, id) = (&ctx.owner, DbCluster::db_cluster_identifier);
         Ok(owned(&all, owner, address, id, DbCluster::tag_list))
     }

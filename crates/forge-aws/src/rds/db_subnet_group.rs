@@ -12,15 +12,17 @@
 use super::Rds;
 use super::common::{Settings, arn_tags, by_id, create_tags, owned, sorted, user_tags};
 use crate::error::ignore_gone;
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::paging::{collect_pages, concurrent};
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{DbSubnetGroup, Tag};
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::ProviderError;
 
 /// Tag reads in flight at once.
 const TAG_CONCURRENCY: usize = 8;
@@ -102,22 +104,17 @@ impl Kind for DbSubnetGroupKind {
     const KIND: &'static str = "aws.rds.db_subnet_group";
     const DESCRIPTION: &'static str =
         "A DB subnet group: where RDS places a cluster's or instance's network interfaces.";
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("rds", "subgrp:"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("rds", "subgrp:")];
     type Service = Rds;
     type Fields = DbSubnetGroupFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, DbSubnetGroupFields>, ProviderError> {
-        let all = list_groups(client).await?;
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        let all = list_groups(ctx.client).await?;
         let wanted = |g: &DbSubnetGroup| {
             let name = g.db_subnet_group_name().unwrap_or_default();
             ids.iter().any(|i| i.eq_ignore_ascii_case(name))
         };
-        let found = groups_tagged(client, all.into_iter().filter(wanted).collect()).await?;
+        let found = groups_tagged(ctx.client, all.into_iter().filter(wanted).collect()).await?;
         let fields = |(g, t): &(DbSubnetGroup, Vec<Tag>)| group_fields(g, t);
         Ok(by_id(
             &found,
@@ -127,16 +124,10 @@ impl Kind for DbSubnetGroupKind {
         ))
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &DbSubnetGroupFields,
-        _token: &str,
-    ) -> Result<Made<DbSubnetGroupFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let name = desired.db_subnet_group_name.to_lowercase();
         let description = desired.db_subnet_group_description.as_deref();
-        client
+        ctx.client
             .create_db_subnet_group()
             .db_subnet_group_name(&name)
             .db_subnet_group_description(description.unwrap_or(DEFAULT_DESCRIPTION))
@@ -145,24 +136,17 @@ impl Kind for DbSubnetGroupKind {
             .send()
             .await
             .map_err(Rds::err)?;
-        let fields = self.read_back(client, ctx, &name).await?;
+        let fields = Self::read_back(ctx, &name).await?;
         Ok(Made { id: name, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &DbSubnetGroupFields,
-        desired: &DbSubnetGroupFields,
-        _changes: &[FieldChange],
-    ) -> Result<DbSubnetGroupFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let description = desired.db_subnet_group_description.as_deref();
         if prior.subnet_ids != desired.subnet_ids
             || prior.db_subnet_group_description.as_deref() != description
         {
-            client
+            ctx.client
                 .modify_db_subnet_group()
                 .db_subnet_group_name(id)
                 .db_subnet_group_description(description.unwrap_or(DEFAULT_DESCRIPTION))
@@ -172,20 +156,14 @@ impl Kind for DbSubnetGroupKind {
                 .map_err(Rds::err)?;
         }
         if let Some(arn) = &prior.arn {
-            sync_tags::<Rds>(client, arn, &prior.tags, &desired.tags).await?;
+            sync_tags::<Rds>(ctx.client, arn, &prior.tags, &desired.tags).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &DbSubnetGroupFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         ignore_gone(
-            client
+            ctx.client
                 .delete_db_subnet_group()
                 .db_subnet_group_name(id)
                 .send()
@@ -195,13 +173,8 @@ impl Kind for DbSubnetGroupKind {
         )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let tagged = groups_tagged(client, list_groups(client).await?).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let tagged = groups_tagged(ctx.client, list_groups(ctx.client).await?).await?;
         Ok(owned(
             &tagged,
             &ctx.owner,

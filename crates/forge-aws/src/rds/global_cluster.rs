@@ -18,7 +18,9 @@ use super::common::{
     version_plan,
 };
 use crate::error::ignore_gone;
-use crate::kind::{Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
+};
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
@@ -26,8 +28,7 @@ use aws_sdk_rds::types::GlobalCluster;
 use forge_core::fields::Tags;
 use forge_core::{Attrs, KindSchema, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, Readiness, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::{PlannedChange, ProviderError, Readiness};
 
 /// The fields of `aws.rds.global_cluster`.
 #[derive(Debug, Clone, Fields)]
@@ -109,29 +110,22 @@ impl Kind for GlobalClusterKind {
     type Service = Rds;
     type Fields = GlobalClusterFields;
 
-    fn await_deletion(&self) -> bool {
-        true
-    }
+    const AWAIT_DELETION: bool = true;
 
-    fn readiness(&self, observed: &GlobalClusterFields) -> Readiness {
+    fn readiness(observed: &GlobalClusterFields) -> Readiness {
         readiness_of(observed.status.as_deref())
     }
 
-    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
+    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
         classify_version(path, recorded, live)
     }
 
-    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         version_plan(schema, prior, desired)
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, GlobalClusterFields>, ProviderError> {
-        let all = list_all(client).await?;
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        let all = list_all(ctx.client).await?;
         Ok(by_id(
             &all,
             ids,
@@ -140,15 +134,9 @@ impl Kind for GlobalClusterKind {
         ))
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        d: &GlobalClusterFields,
-        _token: &str,
-    ) -> Result<Made<GlobalClusterFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, d: &Self::Fields, _token: &str) -> Created<Self> {
         let id = d.global_cluster_identifier.to_lowercase();
-        client
+        ctx.client
             .create_global_cluster()
             .global_cluster_identifier(&id)
             .engine(d.engine.as_deref().unwrap_or("aurora-postgresql"))
@@ -160,22 +148,17 @@ impl Kind for GlobalClusterKind {
             .send()
             .await
             .map_err(Rds::err)?;
-        let fields = self.read_back(client, ctx, &id).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &GlobalClusterFields,
-        d: &GlobalClusterFields,
-        _changes: &[FieldChange],
-    ) -> Result<GlobalClusterFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update {
+            prior, desired: d, ..
+        } = u;
         let protect = d.deletion_protection.unwrap_or(false);
         if prior.deletion_protection.unwrap_or(false) != protect {
-            client
+            ctx.client
                 .modify_global_cluster()
                 .global_cluster_identifier(id)
                 .deletion_protection(protect)
@@ -184,20 +167,14 @@ impl Kind for GlobalClusterKind {
                 .map_err(Rds::err)?;
         }
         if let Some(arn) = &prior.arn {
-            sync_tags::<Rds>(client, arn, &prior.tags, &d.tags).await?;
+            sync_tags::<Rds>(ctx.client, arn, &prior.tags, &d.tags).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &GlobalClusterFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         ignore_gone(
-            client
+            ctx.client
                 .delete_global_cluster()
                 .global_cluster_identifier(id)
                 .send()
@@ -207,13 +184,8 @@ impl Kind for GlobalClusterKind {
         )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let all = list_all(client).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let all = list_all(ctx.client).await?;
         let (owner, id) = (&ctx.owner, GlobalCluster::global_cluster_identifier);
         Ok(owned(&all, owner, address, id, GlobalCluster::tag_list))
     }

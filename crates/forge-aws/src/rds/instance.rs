@@ -18,7 +18,9 @@ use super::common::{
     sync_tags_and_settings, user_tags, version_change, version_plan,
 };
 use crate::error::ignore_gone;
-use crate::kind::{ArnShape, Kind, Made, Owned, Service};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+};
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
@@ -26,8 +28,7 @@ use aws_sdk_rds::types::{DbInstance, Filter};
 use forge_core::fields::Secret;
 use forge_core::fields::{Fields, Tags};
 use forge_core::{Attrs, KindSchema, Value};
-use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, Readiness, ResourceCtx};
-use std::collections::BTreeMap;
+use forge_engine::{FieldChange, PlannedChange, ProviderError, Readiness, ResourceCtx};
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -359,7 +360,7 @@ async fn modify(
 impl<F: Flavor> Kind for InstanceKind<F> {
     const KIND: &'static str = F::KIND;
     const DESCRIPTION: &'static str = F::DESCRIPTION;
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("rds", "db:"));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("rds", "db:")];
     type Service = Rds;
     type Fields = F::Fields;
 
@@ -367,42 +368,31 @@ impl<F: Flavor> Kind for InstanceKind<F> {
     /// not: the data lives in the cluster volume, and a replaced or deleted
     /// instance loses none (deleting the last one only leaves the cluster
     /// without an endpoint to serve it until another is added).
-    fn holds_data(&self) -> bool {
-        !F::MEMBER
-    }
+    const HOLDS_DATA: bool = !F::MEMBER;
 
-    fn await_deletion(&self) -> bool {
-        true
-    }
+    const AWAIT_DELETION: bool = true;
 
-    fn poll_interval(&self) -> Duration {
-        POLL_INTERVAL
-    }
+    const POLL_INTERVAL: Duration = POLL_INTERVAL;
 
-    fn ready_timeout(&self) -> Duration {
-        READY_TIMEOUT
-    }
+    const READY_TIMEOUT: Duration = READY_TIMEOUT;
 
-    fn readiness(&self, observed: &F::Fields) -> Readiness {
+    fn readiness(observed: &F::Fields) -> Readiness {
         readiness_of(observed.spec().status.as_deref())
     }
 
-    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
+    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
         classify_version(path, recorded, live)
     }
 
-    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         version_plan(schema, prior, desired)
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, F::Fields>, ProviderError> {
-        let found =
-            describe_filtered(ids, "db-instance-id", |f, m| describe_page(client, f, m)).await?;
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        let found = describe_filtered(ids, "db-instance-id", |f, m| {
+            describe_page(ctx.client, f, m)
+        })
+        .await?;
         Ok(by_id(
             &found,
             ids,
@@ -411,45 +401,30 @@ impl<F: Flavor> Kind for InstanceKind<F> {
         ))
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &F::Fields,
-        _token: &str,
-    ) -> Result<Made<F::Fields>, ProviderError> {
-        let id = create(client, ctx, &desired.spec()).await?;
-        let fields = self.read_back(client, ctx, &id).await?;
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        let id = create(ctx.client, ctx, &desired.spec()).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &F::Fields,
-        desired: &F::Fields,
-        changes: &[FieldChange],
-    ) -> Result<F::Fields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update {
+            prior,
+            desired,
+            changes,
+        } = u;
         let (p, d) = (prior.spec(), desired.spec());
         if needs_modify(changes) {
-            modify(client, id, &p, &d, changes).await?;
+            modify(ctx.client, id, &p, &d, changes).await?;
         }
         if let Some(arn) = &p.arn {
             let (ps, ds) = (p.settings(), d.settings());
-            sync_tags_and_settings(client, arn, (&p.tags, &ps), (&d.tags, &ds)).await?;
+            sync_tags_and_settings(ctx.client, arn, (&p.tags, &ps), (&d.tags, &ds)).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        prior: &F::Fields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, prior: &Self::Fields) -> Res<()> {
         // A cluster's instance has no storage of its own to snapshot (RDS
         // refuses a final snapshot for it); the cluster takes one.
         let snapshot = match F::MEMBER {
@@ -460,7 +435,7 @@ impl<F: Flavor> Kind for InstanceKind<F> {
                 .final_snapshot(id, chrono::Utc::now()),
         };
         ignore_gone(
-            client
+            ctx.client
                 .delete_db_instance()
                 .db_instance_identifier(id)
                 .skip_final_snapshot(snapshot.is_none())
@@ -472,13 +447,8 @@ impl<F: Flavor> Kind for InstanceKind<F> {
         )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let all = collect_pages(|m| describe_page(client, None, m)).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let all = collect_pages(|m| describe_page(ctx.client, None, m)).await?;
         // Each kind lists only its own instances.
         let mine: Vec<DbInstance> = all
             .into_iter()

@@ -22,14 +22,17 @@
 use super::Rds;
 use super::common::{Settings, arn_tags, by_id, create_tags, owned, user_tags};
 use crate::error::ignore_gone;
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::paging::{collect_pages, concurrent};
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};
 use forge_core::fields::{Fields, Tags};
 use forge_core::{Attrs, KindSchema, Value};
-use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, ResourceCtx};
+use forge_engine::{PlannedChange, ProviderError};
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
@@ -409,18 +412,18 @@ async fn modify(
 impl<F: Flavor> Kind for ParameterGroupKind<F> {
     const KIND: &'static str = F::KIND;
     const DESCRIPTION: &'static str = F::DESCRIPTION;
-    const ARN: Option<ArnShape> = Some(F::ARN);
+    const ARNS: &[ArnShape] = &[F::ARN];
     type Service = Rds;
     type Fields = F::Fields;
 
     /// No parameters has one spelling: `{}`.
-    fn normalize(&self, attrs: &mut Attrs) {
+    fn normalize(attrs: &mut Attrs) {
         if attrs.get("parameters").is_none_or(Value::is_null) {
             attrs.insert("parameters".into(), Value::Map(BTreeMap::new()));
         }
     }
 
-    fn plan(&self, schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         // apply_method says how to apply a change, not what is set: take
         // the spec's for every parameter both sides have.
         let prior = prior.map(|p| {
@@ -441,19 +444,14 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
         forge_engine::diff::schema_plan(schema, prior.as_ref(), desired)
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, F::Fields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let wanted = |g: &Group| ids.iter().any(|i| i.eq_ignore_ascii_case(&g.name));
-        let found: Vec<Group> = list(client, F::API)
+        let found: Vec<Group> = list(ctx.client, F::API)
             .await?
             .into_iter()
             .filter(wanted)
             .collect();
-        let found = with_details(client, F::API, found, true).await?;
+        let found = with_details(ctx.client, F::API, found, true).await?;
         Ok(by_id(
             &found,
             ids,
@@ -462,19 +460,14 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
         ))
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &F::Fields,
-        _token: &str,
-    ) -> Result<Made<F::Fields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let d: Group = desired.clone().into();
         let name = d.name.to_lowercase();
         let description = d.description.as_deref().unwrap_or(DEFAULT_DESCRIPTION);
         let tags = Some(create_tags(&d.tags, ctx, &Settings::default()));
         match F::API {
-            Api::Cluster => client
+            Api::Cluster => ctx
+                .client
                 .create_db_cluster_parameter_group()
                 .db_cluster_parameter_group_name(&name)
                 .db_parameter_group_family(&d.family)
@@ -484,7 +477,8 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
                 .await
                 .map(|_| ())
                 .map_err(Rds::err),
-            Api::Instance => client
+            Api::Instance => ctx
+                .client
                 .create_db_parameter_group()
                 .db_parameter_group_name(&name)
                 .db_parameter_group_family(&d.family)
@@ -496,45 +490,34 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
                 .map_err(Rds::err),
         }?;
         let (set, _) = parameter_diff(&Group::default(), &d);
-        modify(client, F::API, &name, set, Vec::new()).await?;
-        let fields = self.read_back(client, ctx, &name).await?;
+        modify(ctx.client, F::API, &name, set, Vec::new()).await?;
+        let fields = Self::read_back(ctx, &name).await?;
         Ok(Made { id: name, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &F::Fields,
-        desired: &F::Fields,
-        _changes: &[FieldChange],
-    ) -> Result<F::Fields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let (p, d): (Group, Group) = (prior.clone().into(), desired.clone().into());
         let (set, reset) = parameter_diff(&p, &d);
-        modify(client, F::API, id, set, reset).await?;
+        modify(ctx.client, F::API, id, set, reset).await?;
         if let Some(arn) = &p.arn {
-            sync_tags::<Rds>(client, arn, &p.tags, &d.tags).await?;
+            sync_tags::<Rds>(ctx.client, arn, &p.tags, &d.tags).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &F::Fields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let result = match F::API {
-            Api::Cluster => client
+            Api::Cluster => ctx
+                .client
                 .delete_db_cluster_parameter_group()
                 .db_cluster_parameter_group_name(id)
                 .send()
                 .await
                 .map(|_| ())
                 .map_err(Rds::err),
-            Api::Instance => client
+            Api::Instance => ctx
+                .client
                 .delete_db_parameter_group()
                 .db_parameter_group_name(id)
                 .send()
@@ -545,13 +528,8 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
         ignore_gone(result)
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let all = with_details(client, F::API, list(client, F::API).await?, false).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let all = with_details(ctx.client, F::API, list(ctx.client, F::API).await?, false).await?;
         Ok(owned(
             &all,
             &ctx.owner,

@@ -36,7 +36,7 @@ use super::config::{
 use super::{S3, call, get_config, set_config};
 use crate::arn::partition;
 use crate::error::is_not_found;
-use crate::kind::{ArnShape, Kind, Made, Owned};
+use crate::kind::{Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated};
 use crate::paging::{collect_pages, concurrent, each_id};
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
@@ -50,7 +50,7 @@ use aws_sdk_s3::types::{
 use forge_core::Value;
 use forge_core::fields::{FieldValue, Tags};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::{ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 
 /// Buckets described at once.
@@ -754,45 +754,39 @@ impl Kind for BucketKind {
     const KIND: &'static str = "aws.s3.bucket";
     const DESCRIPTION: &'static str = "An S3 bucket.";
     // `arn:aws:s3:::<name>`: the id is the rest after the empty prefix.
-    const ARN: Option<ArnShape> = Some(ArnShape::rest("s3", ""));
+    const ARNS: &[ArnShape] = &[ArnShape::rest("s3", "")];
     type Service = S3;
     type Fields = BucketFields;
 
     /// Its objects go with it (a non-empty bucket is only deleted with
     /// `force_destroy`), so plans that delete or replace it say so loudly.
-    fn holds_data(&self) -> bool {
-        true
-    }
+    const HOLDS_DATA: bool = true;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, BucketFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let region = ctx.region.as_str();
         each_id(ids, OBSERVE_CONCURRENCY, |name| async move {
-            Box::pin(fetch_bucket(client, &name, region)).await
+            Box::pin(fetch_bucket(ctx.client, &name, region)).await
         })
         .await
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &BucketFields,
-        _token: &str,
-    ) -> Result<Made<BucketFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let name = &desired.bucket;
         // Refused before the bucket exists, so a refusal leaves nothing
         // behind.
         if desired.replication_configuration.is_some() {
-            Box::pin(check_replication(client, &ctx.region, name, None, desired)).await?;
+            Box::pin(check_replication(
+                ctx.client,
+                &ctx.region,
+                name,
+                None,
+                desired,
+            ))
+            .await?;
         }
-        Box::pin(create_bucket(client, ctx, desired)).await?;
+        Box::pin(create_bucket(ctx.client, ctx, desired)).await?;
         put_tags(
-            client,
+            ctx.client,
             name,
             &desired.tags.0,
             &ctx.system_tags,
@@ -816,56 +810,43 @@ impl Kind for BucketKind {
             region: None,
         };
         for call in update_calls(&prior, desired)? {
-            Box::pin(run_call(client, name, ctx, call)).await?;
+            Box::pin(run_call(ctx.client, name, ctx, call)).await?;
         }
         Ok(Made {
             id: name.clone(),
-            fields: self.read_back(client, ctx, name).await?,
+            fields: Self::read_back(ctx, name).await?,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &BucketFields,
-        desired: &BucketFields,
-        _changes: &[FieldChange],
-    ) -> Result<BucketFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         let calls = update_calls(prior, desired)?;
         if calls
             .iter()
             .any(|c| matches!(c, BucketCall::Replication(_)))
         {
             let was = prior.versioning.as_deref();
-            Box::pin(check_replication(client, &ctx.region, id, was, desired)).await?;
+            Box::pin(check_replication(ctx.client, &ctx.region, id, was, desired)).await?;
         }
         for call in calls {
-            Box::pin(run_call(client, id, ctx, call)).await?;
+            Box::pin(run_call(ctx.client, id, ctx, call)).await?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        prior: &BucketFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, prior: &Self::Fields) -> Res<()> {
         let result: Result<(), ProviderError> = async {
             if prior.force() {
-                Box::pin(empty_bucket(client, id)).await?;
+                Box::pin(empty_bucket(ctx.client, id)).await?;
             } else {
-                let (count, more) = Box::pin(count_objects(client, id)).await?;
+                let (count, more) = Box::pin(count_objects(ctx.client, id)).await?;
                 if count > 0 {
                     return Err(not_empty_error(id, count, more));
                 }
             }
             match set_config(
                 "DeleteBucket",
-                client.delete_bucket().bucket(id).send().await,
+                ctx.client.delete_bucket().bucket(id).send().await,
             ) {
                 // Someone wrote an object after we emptied it: try again.
                 Err(ProviderError::Api { code, message }) if code == "BucketNotEmpty" => {
@@ -880,15 +861,11 @@ impl Kind for BucketKind {
         crate::error::ignore_not_found(result)
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let region = ctx.region.as_str();
         let names = collect_pages(|token| async move {
-            let list = client
+            let list = ctx
+                .client
                 .list_buckets()
                 .bucket_region(region)
                 .set_continuation_token(token);
@@ -902,7 +879,7 @@ impl Kind for BucketKind {
         })
         .await?;
         let tagged = concurrent(names, OBSERVE_CONCURRENCY, |name| async move {
-            match bucket_tags(client, &name).await {
+            match bucket_tags(ctx.client, &name).await {
                 Ok(t) => Ok(Some((name, t))),
                 // Buckets of other regions or being deleted are not ours here.
                 Err(ProviderError::Api { .. }) => Ok(None),

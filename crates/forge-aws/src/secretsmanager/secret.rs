@@ -19,7 +19,10 @@
 use super::{SecretsManager, to_tags};
 use crate::attrs::SensitiveText;
 use crate::error::is_not_found;
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, TagApi, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
+    sync_tags,
+};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
 use async_trait::async_trait;
@@ -27,7 +30,7 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry, Tag};
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The tag recording the recovery window.
@@ -248,22 +251,17 @@ async fn converge(
 impl Kind for SecretKind {
     const KIND: &'static str = "aws.secretsmanager.secret";
     const DESCRIPTION: &'static str = "A Secrets Manager secret.";
-    const ARN: Option<ArnShape> = Some(ArnShape::arn("secretsmanager", "secret:"));
+    const ARNS: &[ArnShape] = &[ArnShape::arn("secretsmanager", "secret:")];
     type Service = SecretsManager;
     type Fields = SecretFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, SecretFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let names: Vec<String> = ids
             .iter()
             .map(|id| name_of_arn(id).unwrap_or(id).to_string())
             .collect();
         let listed = for_chunks(&names, NAMES_PER_LIST, |chunk| async move {
-            list_secrets(client, vec![filter(FilterNameStringType::Name, chunk)]).await
+            list_secrets(ctx.client, vec![filter(FilterNameStringType::Name, chunk)]).await
         })
         .await?;
         // The name filter matches prefixes: keep exactly the ids asked for.
@@ -277,7 +275,7 @@ impl Kind for SecretKind {
             .iter()
             .filter_map(|s| s.arn().map(str::to_string))
             .collect();
-        let values = current_values(client, &arns).await?;
+        let values = current_values(ctx.client, &arns).await?;
         let none = Current::default();
         Ok(found
             .iter()
@@ -289,13 +287,7 @@ impl Kind for SecretKind {
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &SecretFields,
-        token: &str,
-    ) -> Result<Made<SecretFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self> {
         let name = &desired.name;
         let mut all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
         all_tags.insert(WINDOW_TAG.to_string(), desired.window().to_string());
@@ -303,7 +295,8 @@ impl Kind for SecretKind {
         // lost) return the same secret instead of failing; it must be
         // 32-64 characters.
         let request_token = (token.len() >= 32 && token.len() <= 64).then(|| token.to_string());
-        let result = client
+        let result = ctx
+            .client
             .create_secret()
             .name(name)
             .set_description(desired.description.clone())
@@ -319,7 +312,8 @@ impl Kind for SecretKind {
                 message: "CreateSecret returned no ARN".into(),
             })?,
             Err(ProviderError::Api { code, message }) if code == "ResourceExistsException" => {
-                let existing = client
+                let existing = ctx
+                    .client
                     .describe_secret()
                     .secret_id(name)
                     .send()
@@ -336,40 +330,27 @@ impl Kind for SecretKind {
                 })?;
                 // Ours, from a create whose answer was lost: bring it to
                 // the spec.
-                let current = self.read_back(client, ctx, &arn).await?;
-                converge(client, &arn, &current, desired).await?;
+                let current = Self::read_back(ctx, &arn).await?;
+                converge(ctx.client, &arn, &current, desired).await?;
                 arn
             }
             Err(e) => return Err(e),
         };
         Ok(Made {
-            fields: self.read_back(client, ctx, &arn).await?,
+            fields: Self::read_back(ctx, &arn).await?,
             id: arn,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &SecretFields,
-        desired: &SecretFields,
-        _changes: &[FieldChange],
-    ) -> Result<SecretFields, ProviderError> {
-        converge(client, id, prior, desired).await?;
-        self.read_back(client, ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
+        converge(ctx.client, id, prior, desired).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        prior: &SecretFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, prior: &Self::Fields) -> Res<()> {
         let window = prior.window();
-        let call = client.delete_secret().secret_id(id);
+        let call = ctx.client.delete_secret().secret_id(id);
         let call = if window == 0 {
             call.force_delete_without_recovery(true)
         } else {
@@ -389,12 +370,7 @@ impl Kind for SecretKind {
         }
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         // Secrets Manager's tag filters match key and value separately (any
         // tag with this key, any tag with this value): narrow by the state's
         // lineage, which no other tag holds, and check exactly below.
@@ -405,7 +381,7 @@ impl Kind for SecretKind {
                 vec![ctx.owner.lineage.clone()],
             ),
         ];
-        let listed = list_secrets(client, filters).await?;
+        let listed = list_secrets(ctx.client, filters).await?;
         Ok(listed
             .iter()
             .filter(|s| s.deleted_date().is_none())

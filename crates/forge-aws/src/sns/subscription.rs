@@ -19,15 +19,15 @@
 //! GetSubscriptionAttributes per subscription, a few at a time.
 
 use super::{Sns, attr, attr_bool, json_text, topic_tags};
-use crate::kind::{Kind, Made, Owned, Service};
+use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
 use crate::paging::{collect_pages, concurrent};
 use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use forge_core::Value;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::{BTreeMap, HashMap};
+use forge_engine::ProviderError;
+use std::collections::HashMap;
 
 /// Subscriptions read at once by observe.
 const READ_CONCURRENCY: usize = 8;
@@ -209,40 +209,30 @@ impl Kind for SubscriptionKind {
     type Service = Sns;
     type Fields = SubscriptionFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, SubscriptionFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let found = concurrent(ids.to_vec(), READ_CONCURRENCY, |arn| async move {
-            Ok(describe_one(client, &arn).await?.map(|f| (arn, f)))
+            Ok(describe_one(ctx.client, &arn).await?.map(|f| (arn, f)))
         })
         .await?;
         Ok(found.into_iter().flatten().collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &SubscriptionFields,
-        _token: &str,
-    ) -> Result<Made<SubscriptionFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let (topic, protocol, endpoint) =
             (&desired.topic_arn, &desired.protocol, &desired.endpoint);
-        if let Some(arn) = existing(client, topic, protocol, endpoint).await? {
-            let topic_tags = topic_tags(client, topic).await?.unwrap_or_default();
+        if let Some(arn) = existing(ctx.client, topic, protocol, endpoint).await? {
+            let topic_tags = topic_tags(ctx.client, topic).await?.unwrap_or_default();
             let pairs = || topic_tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
             if !ctx.owner.owns(pairs(), None) {
                 let what = format!("SNS subscription of {protocol} {endpoint} to {topic}");
                 return Err(tags::not_ours(ctx, &what, pairs()));
             }
-            if let Some(fields) = describe_one(client, &arn).await? {
+            if let Some(fields) = describe_one(ctx.client, &arn).await? {
                 return Ok(Made { id: arn, fields });
             }
         }
-        let out = client
+        let out = ctx
+            .client
             .subscribe()
             .topic_arn(topic)
             .protocol(protocol)
@@ -259,7 +249,7 @@ impl Kind for SubscriptionKind {
                 message: "Subscribe returned no subscription ARN".into(),
             })?
             .to_string();
-        let fields = match describe_one(client, &arn).await? {
+        let fields = match describe_one(ctx.client, &arn).await? {
             Some(f) => f,
             None => SubscriptionFields {
                 arn: Some(arn.clone()),
@@ -269,17 +259,10 @@ impl Kind for SubscriptionKind {
         Ok(Made { id: arn, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &SubscriptionFields,
-        desired: &SubscriptionFields,
-        _changes: &[FieldChange],
-    ) -> Result<SubscriptionFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         for (name, value) in attribute_changes(prior, desired)? {
-            client
+            ctx.client
                 .set_subscription_attributes()
                 .subscription_arn(id)
                 .attribute_name(name)
@@ -288,17 +271,12 @@ impl Kind for SubscriptionKind {
                 .await
                 .map_err(Sns::err)?;
         }
-        self.read_back(client, ctx, id).await
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &SubscriptionFields,
-    ) -> Result<(), ProviderError> {
-        let result = client
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
+        let result = ctx
+            .client
             .unsubscribe()
             .subscription_arn(id)
             .send()
@@ -317,12 +295,7 @@ impl Kind for SubscriptionKind {
 
     /// Subscriptions carry no tags: nothing proves a state made one (see
     /// the module docs).
-    async fn list_owned(
-        &self,
-        _client: &Client,
-        _ctx: &ObserveCtx,
-        _address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(_ctx: &Look<'_, Self>, _address: Option<&str>) -> Res<Vec<Owned>> {
         Ok(Vec::new())
     }
 }

@@ -11,7 +11,10 @@
 //! time.
 
 use super::{Sns, attr, attr_bool, json_text, to_tags, topic_arns, topic_tags};
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::paging::concurrent;
 use crate::tags::{self, ADDRESS_TAG};
 use async_trait::async_trait;
@@ -19,8 +22,8 @@ use aws_sdk_sns::Client;
 use forge_core::Value;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
-use std::collections::{BTreeMap, HashMap};
+use forge_engine::ProviderError;
+use std::collections::HashMap;
 
 /// Topics read at once by observe and the ownership listing.
 const READ_CONCURRENCY: usize = 8;
@@ -232,37 +235,24 @@ impl Kind for TopicKind {
     const KIND: &'static str = "aws.sns.topic";
     const DESCRIPTION: &'static str = "An SNS topic: KMS encryption, access policy, tags.";
     // `arn:aws:sns:<region>:<account>:<name>`: the id is the whole ARN.
-    const ARN: Option<ArnShape> = Some(ArnShape::arn("sns", ""));
+    const ARNS: &[ArnShape] = &[ArnShape::arn("sns", "")];
     type Service = Sns;
     type Fields = TopicFields;
 
-    fn unique_fields(&self) -> &'static [&'static str] {
-        &["name"]
-    }
+    const UNIQUE_FIELDS: &'static [&'static str] = &["name"];
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, TopicFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let found = concurrent(ids.to_vec(), READ_CONCURRENCY, |arn| async move {
-            Ok(describe_one(client, &arn).await?.map(|f| (arn, f)))
+            Ok(describe_one(ctx.client, &arn).await?.map(|f| (arn, f)))
         })
         .await?;
         Ok(found.into_iter().flatten().collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &TopicFields,
-        _token: &str,
-    ) -> Result<Made<TopicFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         validate(desired)?;
-        if let Some(arn) = find_by_name(client, &desired.name).await? {
-            let all_tags = topic_tags(client, &arn).await?.unwrap_or_default();
+        if let Some(arn) = find_by_name(ctx.client, &desired.name).await? {
+            let all_tags = topic_tags(ctx.client, &arn).await?.unwrap_or_default();
             let pairs = || all_tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
             let address = ctx.address.to_string();
             if !ctx.owner.owns(pairs(), Some(&address)) {
@@ -271,11 +261,12 @@ impl Kind for TopicKind {
             }
             // Ours, from a create whose answer was lost: take it as it is;
             // the next plan brings it to the spec.
-            if let Some(fields) = describe_one(client, &arn).await? {
+            if let Some(fields) = describe_one(ctx.client, &arn).await? {
                 return Ok(Made { id: arn, fields });
             }
         }
-        let out = client
+        let out = ctx
+            .client
             .create_topic()
             .name(&desired.name)
             .set_attributes(Some(create_attributes(desired)?))
@@ -292,7 +283,7 @@ impl Kind for TopicKind {
                 message: "CreateTopic returned no ARN".into(),
             })?
             .to_string();
-        let fields = match describe_one(client, &arn).await? {
+        let fields = match describe_one(ctx.client, &arn).await? {
             Some(f) => f,
             None => TopicFields {
                 arn: Some(arn.clone()),
@@ -302,34 +293,21 @@ impl Kind for TopicKind {
         Ok(Made { id: arn, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &TopicFields,
-        desired: &TopicFields,
-        _changes: &[FieldChange],
-    ) -> Result<TopicFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
         validate(desired)?;
         for (name, value) in attribute_changes(prior, desired)? {
-            set_attribute(client, id, name, value).await?;
+            set_attribute(ctx.client, id, name, value).await?;
         }
-        sync_tags::<Sns>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Sns>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &TopicFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         // DeleteTopic also deletes the topic's subscriptions, and is
         // idempotent in AWS (a topic already gone is success).
         crate::error::ignore_not_found(
-            client
+            ctx.client
                 .delete_topic()
                 .topic_arn(id)
                 .send()
@@ -339,15 +317,10 @@ impl Kind for TopicKind {
         )
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        let arns = topic_arns(client).await?;
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        let arns = topic_arns(ctx.client).await?;
         let tagged = concurrent(arns, READ_CONCURRENCY, |arn| async move {
-            Ok((topic_tags(client, &arn).await?, arn))
+            Ok((topic_tags(ctx.client, &arn).await?, arn))
         })
         .await?;
         Ok(tagged
@@ -407,7 +380,7 @@ mod tests {
     fn the_id_is_the_whole_arn_and_the_name_its_last_part() {
         let arn = "arn:aws:sns:eu-central-1:123456789012:alerts";
         assert_eq!(name_of(arn), "alerts");
-        let shapes = vec![(TopicKind::ARN.unwrap(), TopicKind::KIND.to_string())];
+        let shapes = vec![(TopicKind::ARNS[0], TopicKind::KIND.to_string())];
         let (kinds, id) = crate::tagging::kind_and_id(&shapes, arn).unwrap();
         assert_eq!(kinds, vec!["aws.sns.topic".to_string()]);
         assert_eq!(id, arn);

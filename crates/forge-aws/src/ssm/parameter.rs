@@ -12,7 +12,9 @@
 use super::{Ssm, to_tags};
 use crate::attrs::SensitiveText;
 use crate::error::is_not_found;
-use crate::kind::{Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
+};
 use crate::paging::{collect_pages, concurrent, for_chunks};
 use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
 use async_trait::async_trait;
@@ -23,7 +25,7 @@ use aws_sdk_ssm::types::{
 };
 use forge_core::fields::Tags;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Names per GetParameters request (the API's cap).
@@ -216,13 +218,8 @@ impl Kind for ParameterKind {
     type Service = Ssm;
     type Fields = ParameterFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, ParameterFields>, ProviderError> {
-        let params = get_parameters(client, ids).await?;
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
+        let params = get_parameters(ctx.client, ids).await?;
         let found: Vec<String> = params
             .iter()
             .filter_map(|p| p.name().map(str::to_string))
@@ -231,7 +228,7 @@ impl Kind for ParameterKind {
             return Ok(BTreeMap::new());
         }
         let metas = for_chunks(&found, NAMES_PER_DESCRIBE, |chunk| async move {
-            describe_filtered(client, "Name", chunk).await
+            describe_filtered(ctx.client, "Name", chunk).await
         })
         .await?;
         let metas: BTreeMap<String, ParameterMetadata> = metas
@@ -239,7 +236,7 @@ impl Kind for ParameterKind {
             .filter_map(|m| Some((m.name()?.to_string(), m)))
             .collect();
         let tagged = concurrent(params, TAG_CONCURRENCY, |p| async move {
-            let t = param_tags(client, p.name().unwrap_or_default()).await?;
+            let t = param_tags(ctx.client, p.name().unwrap_or_default()).await?;
             Ok((p, t))
         })
         .await?;
@@ -252,58 +249,39 @@ impl Kind for ParameterKind {
             .collect())
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &ParameterFields,
-        _token: &str,
-    ) -> Result<Made<ParameterFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let name = &desired.name;
         let all_tags = to_tags(&tags::with_system(&desired.tags, &ctx.system_tags))?;
-        match put(client, desired, false, Some(all_tags)).await {
+        match put(ctx.client, desired, false, Some(all_tags)).await {
             Ok(()) => {}
             Err(ProviderError::Api { code, .. }) if code == "ParameterAlreadyExists" => {
-                let t = param_tags(client, name).await?;
+                let t = param_tags(ctx.client, name).await?;
                 let address = ctx.address.to_string();
                 if !ctx.owner.owns(pairs(&t), Some(&address)) {
                     return Err(tags::not_ours(ctx, &format!("parameter {name}"), pairs(&t)));
                 }
                 // Ours, from a create whose answer was lost: bring it to
                 // the spec.
-                let current = self.read_back(client, ctx, name).await?;
-                converge(client, name, &current, desired).await?;
+                let current = Self::read_back(ctx, name).await?;
+                converge(ctx.client, name, &current, desired).await?;
             }
             Err(e) => return Err(e),
         }
         Ok(Made {
             id: name.clone(),
-            fields: self.read_back(client, ctx, name).await?,
+            fields: Self::read_back(ctx, name).await?,
         })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &ParameterFields,
-        desired: &ParameterFields,
-        _changes: &[FieldChange],
-    ) -> Result<ParameterFields, ProviderError> {
-        converge(client, id, prior, desired).await?;
-        self.read_back(client, ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update { prior, desired, .. } = u;
+        converge(ctx.client, id, prior, desired).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &ParameterFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         crate::error::ignore_not_found(
-            client
+            ctx.client
                 .delete_parameter()
                 .name(id)
                 .send()
@@ -316,23 +294,18 @@ impl Kind for ParameterKind {
     /// Parameters tagged with the address (server-side tag filter), or
     /// without one every parameter tagged with the state's lineage; the
     /// tags are then checked exactly here.
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let (key, value) = match address {
             Some(a) => (ADDRESS_TAG, a.to_string()),
             None => (STATE_TAG, ctx.owner.lineage.clone()),
         };
-        let metas = describe_filtered(client, &format!("tag:{key}"), vec![value]).await?;
+        let metas = describe_filtered(ctx.client, &format!("tag:{key}"), vec![value]).await?;
         let names: Vec<String> = metas
             .iter()
             .filter_map(|m| m.name().map(str::to_string))
             .collect();
         let tagged = concurrent(names, TAG_CONCURRENCY, |n| async move {
-            let t = param_tags(client, &n).await?;
+            let t = param_tags(ctx.client, &n).await?;
             Ok((n, t))
         })
         .await?;

@@ -20,7 +20,10 @@ use super::rules::{
     VisibilityValue, WafRule, default_action, default_action_name, from_sdk_rules, normalize_rules,
     normalize_visibility, to_sdk_rules, to_sdk_visibility, visibility_of,
 };
-use crate::kind::{ArnShape, Kind, Made, Owned, Service, sync_tags};
+use crate::kind::{
+    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    sync_tags,
+};
 use crate::normalize::upper_value;
 use crate::tags;
 use async_trait::async_trait;
@@ -29,7 +32,7 @@ use aws_sdk_wafv2::types::{Scope, VisibilityConfig, WebAcl};
 use forge_core::fields::{FieldValue, Tags};
 use forge_core::{Attrs, Value};
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The fields of `aws.wafv2.web_acl`.
@@ -185,21 +188,16 @@ fn scope(f: &WebAclFields) -> Scope {
 impl Kind for WebAclKind {
     const KIND: &'static str = "aws.wafv2.web_acl";
     const DESCRIPTION: &'static str = "A WAFv2 web ACL and its rules.";
-    const ARN: Option<ArnShape> = Some(ArnShape::arn("wafv2", "regional/webacl/"));
+    const ARNS: &[ArnShape] = &[ArnShape::arn("wafv2", "regional/webacl/")];
     type Service = Wafv2;
     type Fields = WebAclFields;
 
-    fn normalize(&self, attrs: &mut Attrs) {
+    fn normalize(attrs: &mut Attrs) {
         let vis = normalize_visibility(attrs.get("visibility_config"), attrs.get("name"));
         attrs.insert("visibility_config".into(), vis);
     }
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, WebAclFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let mut scopes: BTreeMap<String, Vec<&String>> = BTreeMap::new();
         for arn in ids {
             let (scope, _, _) = parse_arn(arn)?;
@@ -209,12 +207,12 @@ impl Kind for WebAclKind {
         for (scope, wanted) in scopes {
             // One list call tells which ACLs still exist, so a deleted one
             // costs no failing GetWebACL.
-            let live = list_acl_arns(client, &scope).await?;
+            let live = list_acl_arns(ctx.client, &scope).await?;
             for arn in wanted.into_iter().filter(|a| live.contains(*a)) {
-                let Some((acl, _)) = get(client, arn).await? else {
+                let Some((acl, _)) = get(ctx.client, arn).await? else {
                     continue;
                 };
-                let all = tags_of(client, arn).await?;
+                let all = tags_of(ctx.client, arn).await?;
                 let tags = tags::observed_map(all.iter().map(|t| (t.key(), t.value())));
                 out.insert(arn.clone(), fields_of(&acl, &scope, tags));
             }
@@ -222,15 +220,10 @@ impl Kind for WebAclKind {
         Ok(out)
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &WebAclFields,
-        _token: &str,
-    ) -> Result<Made<WebAclFields>, ProviderError> {
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
-        let out = client
+        let out = ctx
+            .client
             .create_web_acl()
             .name(&desired.name)
             .scope(scope(desired))
@@ -252,25 +245,23 @@ impl Kind for WebAclKind {
                 message: "CreateWebACL returned no ARN".into(),
             })?
             .to_string();
-        let fields = self.read_back(client, ctx, &id).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        id: &str,
-        prior: &WebAclFields,
-        desired: &WebAclFields,
-        changes: &[FieldChange],
-    ) -> Result<WebAclFields, ProviderError> {
+    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        let Update {
+            prior,
+            desired,
+            changes,
+        } = u;
         if changes.iter().any(|c| !c.path.starts_with("tags")) {
             let rules = to_sdk_rules(desired.rules.as_deref().unwrap_or_default())?;
             let action = default_action(desired.default_action.as_deref().unwrap_or("allow"))?;
             let visibility = visibility(desired)?;
-            let found = with_lock(client, id, |acl, token| {
-                let call = client
+            let found = with_lock(ctx.client, id, |acl, token| {
+                let call = ctx
+                    .client
                     .update_web_acl()
                     .name(acl.name())
                     .id(acl.id())
@@ -290,21 +281,16 @@ impl Kind for WebAclKind {
                 });
             }
         }
-        sync_tags::<Wafv2>(client, id, &prior.tags, &desired.tags).await?;
-        self.read_back(client, ctx, id).await
+        sync_tags::<Wafv2>(ctx.client, id, &prior.tags, &desired.tags).await?;
+        Self::read_back(ctx, id).await
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &WebAclFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let (scope, _, _) = parse_arn(id)?;
         let scope = &scope;
-        let result = with_lock(client, id, |acl, token| {
-            let call = client
+        let result = with_lock(ctx.client, id, |acl, token| {
+            let call = ctx
+                .client
                 .delete_web_acl()
                 .name(acl.name())
                 .id(acl.id())
@@ -325,13 +311,8 @@ impl Kind for WebAclKind {
         }
     }
 
-    async fn list_owned(
-        &self,
-        client: &Client,
-        ctx: &ObserveCtx,
-        address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
-        owned(client, "REGIONAL", ctx, address).await
+    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
+        owned(ctx.client, "REGIONAL", ctx, address).await
     }
 }
 

@@ -12,11 +12,11 @@
 
 use super::Wafv2;
 use super::common::is_gone;
-use crate::kind::{Kind, Made, Owned, Service};
+use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
 use async_trait::async_trait;
 use aws_sdk_wafv2::Client;
 use forge_derive::Fields;
-use forge_engine::{FieldChange, ObserveCtx, ProviderError, ResourceCtx};
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The fields of `aws.wafv2.web_acl_association`.
@@ -67,16 +67,11 @@ impl Kind for WebAclAssociationKind {
     type Service = Wafv2;
     type Fields = WebAclAssociationFields;
 
-    async fn describe(
-        &self,
-        client: &Client,
-        _ctx: &ObserveCtx,
-        ids: &[String],
-    ) -> Result<BTreeMap<String, WebAclAssociationFields>, ProviderError> {
+    async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let mut out = BTreeMap::new();
         for id in ids {
             let (acl, resource) = split_id(id)?;
-            if acl_of(client, resource).await?.as_deref() == Some(acl) {
+            if acl_of(ctx.client, resource).await?.as_deref() == Some(acl) {
                 let fields = WebAclAssociationFields {
                     web_acl_arn: acl.to_string(),
                     resource_arn: resource.to_string(),
@@ -87,14 +82,8 @@ impl Kind for WebAclAssociationKind {
         Ok(out)
     }
 
-    async fn create(
-        &self,
-        client: &Client,
-        ctx: &ResourceCtx,
-        desired: &WebAclAssociationFields,
-        _token: &str,
-    ) -> Result<Made<WebAclAssociationFields>, ProviderError> {
-        client
+    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
+        ctx.client
             .associate_web_acl()
             .web_acl_arn(&desired.web_acl_arn)
             .resource_arn(&desired.resource_arn)
@@ -102,38 +91,25 @@ impl Kind for WebAclAssociationKind {
             .await
             .map_err(Wafv2::err)?;
         let id = format!("{}|{}", desired.web_acl_arn, desired.resource_arn);
-        let fields = self.read_back(client, ctx, &id).await?;
+        let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }
 
-    async fn update(
-        &self,
-        _client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &WebAclAssociationFields,
-        _desired: &WebAclAssociationFields,
-        _changes: &[FieldChange],
-    ) -> Result<WebAclAssociationFields, ProviderError> {
+    async fn update(_ctx: &Act<'_, Self>, id: &str, _u: Update<'_, Self>) -> Updated<Self> {
         Err(ProviderError::Invalid(format!(
             "association {id} has no field that changes in place"
         )))
     }
 
-    async fn delete(
-        &self,
-        client: &Client,
-        _ctx: &ResourceCtx,
-        id: &str,
-        _prior: &WebAclAssociationFields,
-    ) -> Result<(), ProviderError> {
+    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let (acl, resource) = split_id(id)?;
         // Leave the resource alone if another ACL was associated since
         // (e.g. the replacement of this association already ran).
-        if acl_of(client, resource).await?.as_deref() != Some(acl) {
+        if acl_of(ctx.client, resource).await?.as_deref() != Some(acl) {
             return Ok(());
         }
-        let result = client
+        let result = ctx
+            .client
             .disassociate_web_acl()
             .resource_arn(resource)
             .send()
@@ -144,12 +120,7 @@ impl Kind for WebAclAssociationKind {
         }
     }
 
-    async fn list_owned(
-        &self,
-        _client: &Client,
-        _ctx: &ObserveCtx,
-        _address: Option<&str>,
-    ) -> Result<Vec<Owned>, ProviderError> {
+    async fn list_owned(_ctx: &Look<'_, Self>, _address: Option<&str>) -> Res<Vec<Owned>> {
         // Associations are links without tags (and without an ARN of their
         // own): nothing marks one as this state's.
         Ok(vec![])
