@@ -8,6 +8,7 @@
 //! (forge's bookkeeping) and `aws:*` (reserved, set by AWS) so they compare
 //! equal to the spec's.
 
+use aws_smithy_types::error::operation::BuildError;
 use forge_core::fields::Tags;
 use forge_core::{Attrs, FieldSchema, FieldType, Value};
 use forge_engine::{Created, Owner, ProviderError, ResourceCtx};
@@ -194,6 +195,18 @@ pub fn tags_field() -> FieldSchema {
     FieldSchema::optional(FieldType::map(FieldType::String)).describe(
         "Tags of the resource; forge adds forge:stack and forge:address (not shown here).",
     )
+}
+
+/// A key/value map as an SDK's tag list, for services whose tag builder
+/// checks that key and value are set (`build()` is fallible); `build`
+/// makes one tag.
+pub fn sdk_tags<T>(
+    map: &BTreeMap<String, String>,
+    build: impl Fn(&str, &str) -> Result<T, BuildError>,
+) -> Result<Vec<T>, ProviderError> {
+    map.iter()
+        .map(|(k, v)| build(k, v).map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}"))))
+        .collect()
 }
 
 #[cfg(test)]

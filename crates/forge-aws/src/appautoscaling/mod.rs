@@ -29,12 +29,9 @@ pub struct AppAutoScaling;
 
 impl Service for AppAutoScaling {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "application-autoscaling";
     const CONCURRENCY: usize = 5;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// Registers every Application Auto Scaling kind.

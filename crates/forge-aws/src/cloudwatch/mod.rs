@@ -12,7 +12,7 @@ pub mod metric_alarm;
 pub use metric_alarm::MetricAlarmKind;
 
 use crate::error::sdk_error;
-use crate::kind::{Owned, Registrar, Service, TagApi};
+use crate::kind::{Owned, Registrar, Res, Service, TagApi};
 use crate::paging::collect_pages;
 use crate::retry_guard::GuardedClient;
 use crate::tags::{ADDRESS_TAG, STATE_TAG};
@@ -43,19 +43,22 @@ impl GuardedClient for Clients {
     }
 }
 
-impl Service for CloudWatch {
-    type Client = Clients;
-    const NAME: &'static str = "cloudwatch";
-    /// PutMetricAlarm and the tag calls are throttled at a few requests per
-    /// second per account and region.
-    const CONCURRENCY: usize = 5;
-
-    fn make_client(config: &SdkConfig) -> Clients {
+impl Clients {
+    fn new(config: &SdkConfig) -> Clients {
         Clients {
             cw: aws_sdk_cloudwatch::Client::new(config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(config),
         }
     }
+}
+
+impl Service for CloudWatch {
+    type Client = Clients;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Clients = Clients::new;
+    const NAME: &'static str = "cloudwatch";
+    /// PutMetricAlarm and the tag calls are throttled at a few requests per
+    /// second per account and region.
+    const CONCURRENCY: usize = 5;
 }
 
 /// Registers every CloudWatch kind.
@@ -72,11 +75,7 @@ fn cw_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
 
 /// CloudWatch tags an alarm by its ARN.
 impl TagApi for CloudWatch {
-    async fn tag(
-        client: &Clients,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Clients, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .cw
             .tag_resource()
@@ -88,7 +87,7 @@ impl TagApi for CloudWatch {
         Ok(())
     }
 
-    async fn untag(client: &Clients, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Clients, resource: &str, keys: &[String]) -> Res<()> {
         client
             .cw
             .untag_resource()

@@ -12,10 +12,9 @@ pub use cluster::ClusterKind;
 pub use service::ServiceKind;
 pub use task_definition::TaskDefinitionKind;
 
-use crate::kind::{Registrar, Service, TagApi};
+use crate::kind::{Registrar, Res, Service, TagApi};
 use aws_config::SdkConfig;
 use aws_sdk_ecs::Client;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The ECS service.
@@ -23,23 +22,16 @@ pub struct Ecs;
 
 impl Service for Ecs {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "ecs";
     /// ECS's control plane throttles mutating calls at a few per second per
     /// action.
     const CONCURRENCY: usize = 10;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// ECS tags clusters, services and task definitions by ARN.
 impl TagApi for Ecs {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .tag_resource()
             .resource_arn(resource)
@@ -50,7 +42,7 @@ impl TagApi for Ecs {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .untag_resource()
             .resource_arn(resource)

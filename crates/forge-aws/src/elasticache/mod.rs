@@ -13,7 +13,7 @@ pub use replication_group::ReplicationGroupKind;
 pub use subnet_group::SubnetGroupKind;
 
 use crate::error::{is_gone, sdk_error_busy};
-use crate::kind::{Owned, Registrar, Service, TagApi};
+use crate::kind::{Owned, Registrar, Res, Service, TagApi};
 use crate::paging::concurrent;
 use crate::tags::ADDRESS_TAG;
 use aws_config::SdkConfig;
@@ -49,14 +49,11 @@ pub struct ElastiCache;
 
 impl Service for ElastiCache {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "elasticache";
     /// The control plane's quotas are modest and group operations are
     /// long; a handful in flight is plenty.
     const CONCURRENCY: usize = 5;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 
     /// "Busy" states become transient so the engine retries them with
     /// backoff.
@@ -78,11 +75,7 @@ pub fn register(r: &mut Registrar) {
 /// ElastiCache tags resources by ARN: AddTagsToResource /
 /// RemoveTagsFromResource.
 impl TagApi for ElastiCache {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .add_tags_to_resource()
             .resource_name(resource)
@@ -93,7 +86,7 @@ impl TagApi for ElastiCache {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .remove_tags_from_resource()
             .resource_name(resource)

@@ -16,10 +16,9 @@ pub use listener_rule::ListenerRuleKind;
 pub use load_balancer::LoadBalancerKind;
 pub use target_group::TargetGroupKind;
 
-use crate::kind::{Registrar, Service, TagApi};
+use crate::kind::{Registrar, Res, Service, TagApi};
 use aws_config::SdkConfig;
 use aws_sdk_elasticloadbalancingv2::Client;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The ELBv2 service.
@@ -27,23 +26,16 @@ pub struct Elbv2;
 
 impl Service for Elbv2 {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "elasticloadbalancing";
     /// ELBv2's mutating calls share a low per-account rate (about 10/s for
     /// most actions).
     const CONCURRENCY: usize = 10;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// ELBv2 tags any of its resources by ARN: AddTags / RemoveTags.
 impl TagApi for Elbv2 {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .add_tags()
             .resource_arns(resource)
@@ -54,7 +46,7 @@ impl TagApi for Elbv2 {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .remove_tags()
             .resource_arns(resource)

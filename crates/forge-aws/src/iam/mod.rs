@@ -15,7 +15,8 @@ pub mod role;
 
 pub use role::RoleKind;
 
-use crate::kind::{Registrar, Service, TagApi};
+use crate::kind::{Registrar, Res, Service, TagApi};
+use crate::tags;
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::Tag;
@@ -27,15 +28,12 @@ pub struct Iam;
 
 impl Service for Iam {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "iam";
     /// IAM's control plane is rate-limited per account (tens of mutating
     /// calls per second, shared by every tool in the account), so forge
     /// stays well below.
     const CONCURRENCY: usize = 8;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// Registers every IAM kind.
@@ -45,11 +43,7 @@ pub fn register(r: &mut Registrar) {
 
 /// IAM tags roles by name: TagRole / UntagRole.
 impl TagApi for Iam {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .tag_role()
             .role_name(resource)
@@ -60,7 +54,7 @@ impl TagApi for Iam {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .untag_role()
             .role_name(resource)
@@ -74,15 +68,7 @@ impl TagApi for Iam {
 
 /// IAM tags from a key/value map.
 fn iam_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    map.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
-        })
-        .collect()
+    tags::sdk_tags(map, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 /// IAM's Marker/IsTruncated paging as a next token.

@@ -18,6 +18,8 @@ mod arn;
 mod registrar;
 mod service;
 mod tag_sync;
+#[cfg(test)]
+pub mod testing;
 
 pub use adapter::{KindProvider, schema as schema_of};
 pub use arn::{ArnShape, IdFrom};

@@ -24,9 +24,9 @@ pub trait Service: Send + Sync + 'static {
     /// control-plane rate limits are per service, account and region).
     const CONCURRENCY: usize;
 
-    /// Builds the client from a region's configuration (the SDK's
-    /// `Client::new`, which reads `AWS_ENDPOINT_URL_<SERVICE>`).
-    fn make_client(config: &SdkConfig) -> Self::Client;
+    /// Builds the client from a region's configuration: the SDK's
+    /// `Client::new`, which reads `AWS_ENDPOINT_URL_<SERVICE>`.
+    const MAKE_CLIENT: fn(&SdkConfig) -> Self::Client;
 
     /// Maps an SDK error of this service.
     fn err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
@@ -42,5 +42,5 @@ pub async fn client<S: Service>(
     clients: &AwsClients,
     region: &str,
 ) -> Result<S::Client, ProviderError> {
-    clients.client(region, S::make_client).await
+    clients.client(region, S::MAKE_CLIENT).await
 }

@@ -8,12 +8,13 @@ pub mod key;
 pub use alias::AliasKind;
 pub use key::KeyKind;
 
+use crate::arn::key_id_of;
 /// Kept here for the services that name KMS keys; the function lives in
 /// the neutral [`crate::arn`].
-pub use crate::arn::key_id_of;
-
-use crate::kind::{Registrar, Service, TagApi};
+pub use crate::tags;
 use aws_config::SdkConfig;
+
+use crate::kind::{Registrar, Res, Service, TagApi};
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::Tag;
 use forge_engine::ProviderError;
@@ -24,14 +25,11 @@ pub struct Kms;
 
 impl Service for Kms {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "kms";
     /// KMS control-plane quotas are per account and region, shared with
     /// every other tool.
     const CONCURRENCY: usize = 5;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// Registers every KMS kind.
@@ -42,11 +40,7 @@ pub fn register(r: &mut Registrar) {
 
 /// KMS tags keys by key id: TagResource / UntagResource.
 impl TagApi for Kms {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .tag_resource()
             .key_id(resource)
@@ -57,7 +51,7 @@ impl TagApi for Kms {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .untag_resource()
             .key_id(resource)
@@ -71,15 +65,7 @@ impl TagApi for Kms {
 
 /// Tags in the SDK's shape.
 fn kms_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    map.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .tag_key(k)
-                .tag_value(v)
-                .build()
-                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
-        })
-        .collect()
+    tags::sdk_tags(map, |k, v| Tag::builder().tag_key(k).tag_value(v).build())
 }
 
 /// KMS's Marker/Truncated paging as a next token.

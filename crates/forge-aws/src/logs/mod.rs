@@ -4,10 +4,9 @@ pub mod log_group;
 
 pub use log_group::LogGroupKind;
 
-use crate::kind::{Registrar, Service, TagApi};
+use crate::kind::{Registrar, Res, Service, TagApi};
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatchlogs::Client;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The CloudWatch Logs service.
@@ -15,14 +14,11 @@ pub struct Logs;
 
 impl Service for Logs {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "logs";
     /// Control-plane calls are limited to a few per second per account and
     /// region.
     const CONCURRENCY: usize = 5;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// Registers every CloudWatch Logs kind.
@@ -32,11 +28,7 @@ pub fn register(r: &mut Registrar) {
 
 /// CloudWatch Logs tags a group by its ARN (without the trailing `:*`).
 impl TagApi for Logs {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .tag_resource()
             .resource_arn(resource)
@@ -47,7 +39,7 @@ impl TagApi for Logs {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .untag_resource()
             .resource_arn(resource)

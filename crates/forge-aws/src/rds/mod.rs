@@ -27,7 +27,7 @@ pub use db_subnet_group::DbSubnetGroupKind;
 pub use global_cluster::GlobalClusterKind;
 
 use crate::error::sdk_error_busy;
-use crate::kind::{Registrar, Service, TagApi};
+use crate::kind::{Registrar, Res, Service, TagApi};
 use aws_config::SdkConfig;
 use aws_sdk_rds::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -54,14 +54,11 @@ const BUSY_CODES: &[&str] = &[
 
 impl Service for Rds {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "rds";
     /// RDS control-plane calls are rate limited per account and region;
     /// ten in flight is well inside the quota.
     const CONCURRENCY: usize = 10;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 
     /// "Busy" states are transient.
     fn err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
@@ -74,11 +71,7 @@ impl Service for Rds {
 
 /// RDS tags any object by ARN: AddTagsToResource / RemoveTagsFromResource.
 impl TagApi for Rds {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .add_tags_to_resource()
             .resource_name(resource)
@@ -89,7 +82,7 @@ impl TagApi for Rds {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .remove_tags_from_resource()
             .resource_name(resource)

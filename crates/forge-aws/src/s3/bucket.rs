@@ -535,15 +535,7 @@ fn tag_set(
     if force {
         all.insert(FORCE_DESTROY_TAG.to_string(), "true".to_string());
     }
-    all.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
-        })
-        .collect()
+    tags::sdk_tags(&all, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 async fn put_tags(

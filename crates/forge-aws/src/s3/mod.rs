@@ -20,14 +20,11 @@ pub struct S3;
 
 impl Service for S3 {
     type Client = aws_sdk_s3::Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> aws_sdk_s3::Client = client;
     const NAME: &'static str = "s3";
     /// Bucket-level APIs are control-plane calls with low per-account
     /// limits.
     const CONCURRENCY: usize = 10;
-
-    fn make_client(config: &SdkConfig) -> aws_sdk_s3::Client {
-        client(config)
-    }
 }
 
 /// The S3 client for a configuration. With a custom endpoint

@@ -9,11 +9,10 @@ pub mod secret;
 
 pub use secret::SecretKind;
 
-use crate::kind::{Registrar, Service, TagApi};
+use crate::kind::{Registrar, Res, Service, TagApi};
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::Tag;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The Secrets Manager service.
@@ -21,12 +20,9 @@ pub struct SecretsManager;
 
 impl Service for SecretsManager {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "secretsmanager";
     const CONCURRENCY: usize = 10;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// Registers every Secrets Manager kind.
@@ -36,11 +32,7 @@ pub fn register(r: &mut Registrar) {
 
 /// Secrets are tagged by id (ARN): TagResource / UntagResource.
 impl TagApi for SecretsManager {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .tag_resource()
             .secret_id(resource)
@@ -51,7 +43,7 @@ impl TagApi for SecretsManager {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .untag_resource()
             .secret_id(resource)

@@ -9,8 +9,9 @@ pub mod topic;
 pub use subscription::SubscriptionKind;
 pub use topic::TopicKind;
 
-use crate::kind::{Registrar, Service, TagApi};
+use crate::kind::{Registrar, Res, Service, TagApi};
 use crate::paging::collect_pages;
+use crate::tags;
 use aws_config::SdkConfig;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::Tag;
@@ -23,14 +24,11 @@ pub struct Sns;
 
 impl Service for Sns {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "sns";
     /// SNS's control-plane calls (CreateTopic, Subscribe, SetTopicAttributes)
     /// are throttled per account at tens per second.
     const CONCURRENCY: usize = 8;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// Registers the SNS kinds.
@@ -41,11 +39,7 @@ pub fn register(r: &mut Registrar) {
 
 /// SNS tags topics by ARN: TagResource / UntagResource.
 impl TagApi for Sns {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .tag_resource()
             .resource_arn(resource)
@@ -56,7 +50,7 @@ impl TagApi for Sns {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .untag_resource()
             .resource_arn(resource)
@@ -70,15 +64,7 @@ impl TagApi for Sns {
 
 /// Tags in the SDK's shape.
 pub(crate) fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| ProviderError::Invalid(format!("sns tag {k}: {e}")))
-        })
-        .collect()
+    tags::sdk_tags(tags, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 /// Every tag of a topic (system tags included), or `None` when the topic

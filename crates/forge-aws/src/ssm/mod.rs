@@ -9,7 +9,8 @@ pub mod parameter;
 
 pub use parameter::ParameterKind;
 
-use crate::kind::{Registrar, Service, TagApi};
+use crate::kind::{Registrar, Res, Service, TagApi};
+use crate::tags;
 use aws_config::SdkConfig;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ResourceTypeForTagging, Tag};
@@ -21,13 +22,10 @@ pub struct Ssm;
 
 impl Service for Ssm {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "ssm";
     /// PutParameter is throttled at a few calls per second by default.
     const CONCURRENCY: usize = 3;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// Registers every SSM kind.
@@ -38,11 +36,7 @@ pub fn register(r: &mut Registrar) {
 /// Parameters are tagged by name: AddTagsToResource /
 /// RemoveTagsFromResource with the `Parameter` resource type.
 impl TagApi for Ssm {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .add_tags_to_resource()
             .resource_type(ResourceTypeForTagging::Parameter)
@@ -54,7 +48,7 @@ impl TagApi for Ssm {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .remove_tags_from_resource()
             .resource_type(ResourceTypeForTagging::Parameter)
@@ -69,13 +63,5 @@ impl TagApi for Ssm {
 
 /// Tags in the SDK's shape.
 fn to_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    map.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
-        })
-        .collect()
+    tags::sdk_tags(map, |k, v| Tag::builder().key(k).value(v).build())
 }

@@ -84,15 +84,7 @@ pub async fn tags_of(client: &Client, arn: &str) -> Result<Vec<Tag>, ProviderErr
 
 /// WAFv2 tags from a key/value map.
 pub fn to_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    map.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| ProviderError::Invalid(format!("tag `{k}`: {e}")))
-        })
-        .collect()
+    tags::sdk_tags(map, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 /// The web ACLs of a scope carrying `ctx`'s ownership tags (and

@@ -11,10 +11,9 @@ pub mod web_acl_association;
 pub use web_acl::WebAclKind;
 pub use web_acl_association::WebAclAssociationKind;
 
-use crate::kind::{Registrar, Service, TagApi};
+use crate::kind::{Registrar, Res, Service, TagApi};
 use aws_config::SdkConfig;
 use aws_sdk_wafv2::Client;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The WAFv2 service.
@@ -22,23 +21,16 @@ pub struct Wafv2;
 
 impl Service for Wafv2 {
     type Client = Client;
+    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
     const NAME: &'static str = "wafv2";
     /// WAF's control plane allows about one mutating call per second per
     /// account.
     const CONCURRENCY: usize = 2;
-
-    fn make_client(config: &SdkConfig) -> Client {
-        Client::new(config)
-    }
 }
 
 /// WAFv2 tags a resource by ARN: TagResource / UntagResource.
 impl TagApi for Wafv2 {
-    async fn tag(
-        client: &Client,
-        resource: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
+    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
         client
             .tag_resource()
             .resource_arn(resource)
@@ -49,7 +41,7 @@ impl TagApi for Wafv2 {
         Ok(())
     }
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Result<(), ProviderError> {
+    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
         client
             .untag_resource()
             .resource_arn(resource)

@@ -1,0 +1,41 @@
+//! Unit-test helpers shared by every kind's tests: the kind's provider
+//! (with a client cache that is never used), desired values as the engine
+//! prepares them, and typed fields from attributes.
+
+use crate::clients::AwsClients;
+use crate::kind::{Kind, KindProvider};
+use forge_core::fields::Fields;
+use forge_core::{Attrs, Value};
+use forge_engine::Provider;
+use std::sync::Arc;
+
+/// Kind `K` as the engine's provider; unit tests never reach the cloud.
+pub fn provider<K: Kind>() -> KindProvider<K> {
+    KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+}
+
+/// A spec's attributes (JSON) as the engine prepares them for a plan:
+/// schema defaults filled in, then normalized.
+pub fn desired<K: Kind>(spec: serde_json::Value) -> Attrs {
+    let p = provider::<K>();
+    let mut attrs: Attrs = Value::from_json(&spec)
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
+    forge_engine::diff::fill_defaults(p.schema(), &mut attrs);
+    p.normalize(attrs)
+}
+
+/// Attributes as `K`'s typed fields; panics (failing the test) when they
+/// do not fit.
+pub fn typed<K: Kind>(attrs: &Attrs) -> K::Fields {
+    match K::Fields::from_attrs(attrs) {
+        Ok(fields) => fields,
+        Err(e) => panic!("{}: {e}", K::KIND),
+    }
+}
+
+/// Observed fields as the engine sees them: as attributes, normalized.
+pub fn observed<K: Kind>(fields: &K::Fields) -> Attrs {
+    provider::<K>().normalize(fields.to_attrs())
+}
