@@ -44,15 +44,8 @@ const TAGS_PER_PAGE: i32 = 500;
 pub fn kind_and_id(shapes: &[(ArnShape, String)], arn: &str) -> Option<(Vec<String>, String)> {
     // arn:partition:service:region:account:resource — the resource part
     // may itself contain `:` (`cluster:db-1`, `log-group:/x:*`).
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some(service), Some(_), Some(_), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ["arn", _, service, _, _, resource] = parts[..] else {
         return None;
     };
     // The longest matching prefix wins, so `vpc/` never swallows a
@@ -250,85 +243,84 @@ mod tests {
 
     #[test]
     fn name_and_key_ids() {
-        assert_eq!(
-            one("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
-            (
-                "aws.kms.key".into(),
-                "1234abcd-12ab-34cd-56ef-1234567890ab".into()
-            )
-        );
-        assert_eq!(
-            one("arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:*"),
-            ("aws.logs.log_group".into(), "/ecs/web".into())
-        );
-        assert_eq!(
-            one("arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web"),
-            ("aws.logs.log_group".into(), "/ecs/web".into())
-        );
-        assert_eq!(
-            one("arn:aws:s3:::forge-artifacts"),
-            ("aws.s3.bucket".into(), "forge-artifacts".into())
-        );
-        assert_eq!(kind_and_id("arn:aws:s3:::forge-artifacts/key.txt"), None);
-    }
-
-    #[test]
-    fn data_tier_and_alarm_shapes() {
         let rds = "arn:aws:rds:eu-west-1:123456789012";
-        assert_eq!(
-            one(&format!("{rds}:cluster:app-db")),
-            ("aws.rds.cluster".into(), "app-db".into())
-        );
-        assert_eq!(
-            one(&format!("{rds}:subgrp:app-db-subnets")),
-            ("aws.rds.db_subnet_group".into(), "app-db-subnets".into())
-        );
-        assert_eq!(
-            one(&format!("{rds}:cluster-pg:app-pg")),
-            ("aws.rds.cluster_parameter_group".into(), "app-pg".into())
-        );
-        assert_eq!(
-            one(&format!("{rds}:pg:app-pg")),
-            ("aws.rds.db_parameter_group".into(), "app-pg".into())
-        );
+        let ec = "arn:aws:elasticache:eu-west-1:123456789012";
+        let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        for (arn, kind, id) in [
+            (
+                format!("arn:aws:kms:us-east-1:1:key/{key}"),
+                "aws.kms.key",
+                key,
+            ),
+            (
+                "arn:aws:logs:us-east-1:1:log-group:/ecs/web:*".into(),
+                "aws.logs.log_group",
+                "/ecs/web",
+            ),
+            (
+                "arn:aws:logs:us-east-1:1:log-group:/ecs/web".into(),
+                "aws.logs.log_group",
+                "/ecs/web",
+            ),
+            (
+                "arn:aws:s3:::forge-artifacts".into(),
+                "aws.s3.bucket",
+                "forge-artifacts",
+            ),
+            (format!("{rds}:cluster:app-db"), "aws.rds.cluster", "app-db"),
+            (
+                format!("{rds}:subgrp:app-sn"),
+                "aws.rds.db_subnet_group",
+                "app-sn",
+            ),
+            (
+                format!("{rds}:cluster-pg:app-pg"),
+                "aws.rds.cluster_parameter_group",
+                "app-pg",
+            ),
+            (
+                format!("{rds}:pg:app-pg"),
+                "aws.rds.db_parameter_group",
+                "app-pg",
+            ),
+            (
+                format!("{ec}:replicationgroup:r"),
+                "aws.elasticache.replication_group",
+                "r",
+            ),
+            (
+                format!("{ec}:subnetgroup:r"),
+                "aws.elasticache.subnet_group",
+                "r",
+            ),
+            (
+                format!("{ec}:parametergroup:r7"),
+                "aws.elasticache.parameter_group",
+                "r7",
+            ),
+            (
+                "arn:aws:cloudwatch:eu-west-1:1:alarm:cpu".into(),
+                "aws.cloudwatch.metric_alarm",
+                "cpu",
+            ),
+        ] {
+            assert_eq!(one(&arn), (kind.into(), id.into()));
+        }
         // `db:` is an Aurora cluster instance or a standalone instance:
         // both kinds, for drift to tell apart.
+        let both = ["aws.rds.cluster_instance", "aws.rds.db_instance"].map(String::from);
         assert_eq!(
             kind_and_id(&format!("{rds}:db:app-db-1")),
-            Some((
-                vec![
-                    "aws.rds.cluster_instance".into(),
-                    "aws.rds.db_instance".into()
-                ],
-                "app-db-1".into()
-            ))
+            Some((both.to_vec(), "app-db-1".into()))
         );
-        assert_eq!(kind_and_id(&format!("{rds}:cluster-snapshot:s1")), None);
-        assert_eq!(kind_and_id(&format!("{rds}:snapshot:s1")), None);
-        let ec = "arn:aws:elasticache:eu-west-1:123456789012";
-        assert_eq!(
-            one(&format!("{ec}:replicationgroup:app-redis")),
-            (
-                "aws.elasticache.replication_group".into(),
-                "app-redis".into()
-            )
-        );
-        assert_eq!(
-            one(&format!("{ec}:subnetgroup:app-redis")),
-            ("aws.elasticache.subnet_group".into(), "app-redis".into())
-        );
-        assert_eq!(
-            one(&format!("{ec}:parametergroup:app-redis7")),
-            (
-                "aws.elasticache.parameter_group".into(),
-                "app-redis7".into()
-            )
-        );
-        assert_eq!(kind_and_id(&format!("{ec}:cluster:app-redis-001")), None);
-        assert_eq!(
-            one("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:web-cpu-high"),
-            ("aws.cloudwatch.metric_alarm".into(), "web-cpu-high".into())
-        );
+        for unmapped in [
+            "arn:aws:s3:::forge-artifacts/key.txt".to_string(),
+            format!("{rds}:cluster-snapshot:s1"),
+            format!("{rds}:snapshot:s1"),
+            format!("{ec}:cluster:app-redis-001"),
+        ] {
+            assert_eq!(kind_and_id(&unmapped), None, "{unmapped}");
+        }
     }
 
     #[test]

@@ -42,7 +42,26 @@ pub fn allow_outside_root(allow: bool) {
     ALLOW_OUTSIDE_ROOT.store(allow, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Turns `--var`, `--var-file`, `-e` and `--region` into loader options.
+/// The `FORGE_VAR_<name>` variables among `vars` (the process
+/// environment), as `(name, value)`; names or values that are not UTF-8
+/// are left out.
+fn forge_vars(
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = vars
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let name = k.to_str()?.strip_prefix("FORGE_VAR_")?.to_string();
+            (!name.is_empty()).then_some((name, v.into_string().ok()?))
+        })
+        .collect();
+    // The environment's order is arbitrary: sorted, so runs agree.
+    out.sort();
+    out
+}
+
+/// Turns `--var`, `--var-file`, `-e` and `--region` into loader options
+/// (with `FORGE_VAR_<name>` from the environment).
 pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
     let mut vars = Vec::new();
     let mut bad = Diagnostics::default();
@@ -64,6 +83,7 @@ pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
         environment: args.env.clone(),
         vars,
         var_files: args.var_files.clone(),
+        env_vars: forge_vars(std::env::vars_os()),
         region: args.region.clone(),
         allow_unset_vars: false,
         allow_outside_root: ALLOW_OUTSIDE_ROOT.load(std::sync::atomic::Ordering::Relaxed),

@@ -44,6 +44,31 @@ fn getting_started_validates_in_both_environments() {
 }
 
 #[test]
+fn forge_var_from_the_environment_sets_a_secret() {
+    let run = |value: &str| {
+        Command::new(env!("CARGO_BIN_EXE_forge"))
+            .args(["validate", "examples/getting-started", "-e", "prod"])
+            .current_dir(root())
+            .env("NO_COLOR", "1")
+            .env("FORGE_VAR_app_secret", value)
+            // Another stack's var in the same environment is not an error.
+            .env("FORGE_VAR_not_this_stacks_var", "x")
+            .output()
+            .unwrap()
+    };
+    let o = run("from-the-environment");
+    assert!(o.status.success(), "{}", text_of(&o));
+    // Without it, prod's secret has no value, and the hint names FORGE_VAR_.
+    let o = forge(&["validate", "examples/getting-started", "-e", "prod"]);
+    assert!(!o.status.success());
+    assert!(
+        text_of(&o).contains("FORGE_VAR_app_secret"),
+        "{}",
+        text_of(&o)
+    );
+}
+
+#[test]
 fn prod_has_more_instances_than_dev() {
     let count = |env: &str| -> usize {
         let o = forge(&[

@@ -52,13 +52,16 @@ fn inputs_of(args: &StackArgs) -> anyhow::Result<SpecInputs> {
     })
 }
 
-/// Every file loading with `inputs` reads: spec files, includes, var files.
+/// Every file loading with `inputs` reads: spec files, includes, var files
+/// (by convention and given).
 fn files_of(inputs: &SpecInputs) -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = forge_core::spec::spec_sources(&inputs.path)
         .into_iter()
         .map(|(path, text)| (path, text.into_bytes()))
         .collect();
-    for f in &inputs.var_files {
+    let by_convention =
+        forge_core::spec::convention_var_files(&inputs.path, inputs.environment.as_deref());
+    for f in by_convention.iter().chain(&inputs.var_files) {
         let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
         files.push((f.clone(), bytes));
     }

@@ -42,7 +42,9 @@ pub(crate) fn stack_files(path: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> 
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+            p.is_file()
+                && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                && !is_var_file(p)
         })
         .collect();
     files.sort();
@@ -56,6 +58,38 @@ pub(crate) fn stack_files(path: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> 
         );
     }
     files
+}
+
+/// Whether `path` is a var file by its name (`*.vars.yaml`, `*.vars.yml`):
+/// never a spec file of the stack.
+fn is_var_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".vars.yaml") || n.ends_with(".vars.yml"))
+}
+
+/// The var files the stack at `path` reads by convention, in the order
+/// they apply (later wins): `forge.vars.yaml` for every environment, then
+/// `<env>.vars.yaml` for environment `env`, both in the stack's folder
+/// (next to the file for a one-file stack; `.yml` works too). Only those
+/// that exist.
+pub fn convention_var_files(path: &Path, env: Option<&str>) -> Vec<PathBuf> {
+    let dir = if path.is_file() {
+        path.parent().unwrap_or(Path::new("."))
+    } else {
+        path
+    };
+    let mut stems = vec!["forge".to_string()];
+    stems.extend(env.map(str::to_string));
+    stems
+        .iter()
+        .filter_map(|stem| {
+            ["yaml", "yml"]
+                .iter()
+                .map(|ext| dir.join(format!("{stem}.vars.{ext}")))
+                .find(|p| p.is_file())
+        })
+        .collect()
 }
 
 /// Loads one file with its includes merged underneath it.

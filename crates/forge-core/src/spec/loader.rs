@@ -365,7 +365,15 @@ fn build(
         None => IndexMap::new(),
     };
     let env_vars = env.and_then(|(name, m)| m.get_node("vars").map(|n| (name, n)));
-    let vars = resolve(&decls, env_vars, opts, &mut l.sources, &mut l.diags);
+    let by_convention = super::include::convention_var_files(path, env.map(|(n, _)| n));
+    let vars = resolve(
+        &decls,
+        env_vars,
+        &by_convention,
+        opts,
+        &mut l.sources,
+        &mut l.diags,
+    );
 
     let name = match root.get_node("stack") {
         Some(Node::Scalar(s)) if !s.as_str().is_empty() => s.as_str().to_string(),

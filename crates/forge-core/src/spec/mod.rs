@@ -24,6 +24,7 @@ mod vars;
 mod yaml;
 
 pub use discover::{is_stack, stack_environments};
+pub use include::convention_var_files;
 pub use json_schema::json_schema;
 pub use loader::{TOP_LEVEL_KEYS, load_stack};
 pub use model::{

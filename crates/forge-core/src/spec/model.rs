@@ -22,6 +22,11 @@ pub struct LoadOptions {
     pub vars: Vec<(String, String)>,
     /// `--var-file FILE`, in order given (later wins; `--var` beats files).
     pub var_files: Vec<PathBuf>,
+    /// `FORGE_VAR_<name>` values from the process environment (the CLI
+    /// collects them; a library caller passes what it wants). A name the
+    /// stack does not declare is ignored: one environment serves many
+    /// stacks, like Terraform's `TF_VAR_`.
+    pub env_vars: Vec<(String, String)>,
     /// Override of the stack's region (`--region`).
     pub region: Option<String>,
     /// Leave a var with no value unknown instead of reporting it: for

@@ -1,5 +1,12 @@
-//! Stack variables: declarations, and their values from defaults,
-//! environments, var files and `--var` (in that order, later wins).
+//! Stack variables: declarations, and their values. Later wins:
+//! 1. the declaration's `default`;
+//! 2. the chosen environment's `vars`;
+//! 3. `FORGE_VAR_<name>` in the process environment (undeclared names are
+//!    ignored, like Terraform's `TF_VAR_`);
+//! 4. var files by convention in the stack's folder: `forge.vars.yaml`,
+//!    then `<env>.vars.yaml`;
+//! 5. `--var-file` files, in the order given;
+//! 6. `--var name=value`, in the order given.
 
 use super::typecheck::{check_value, infer_type, parse_type};
 use super::yaml::{Expect, Sources, node_kind, node_value};
@@ -11,6 +18,7 @@ use crate::value::Value;
 use indexmap::IndexMap;
 use marked_yaml::types::{MarkedMappingNode, Node, Span};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 const DECL_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 
@@ -124,11 +132,13 @@ fn full_decl(
     })
 }
 
-/// Resolves every var's value. `env` is the chosen environment's name and
-/// `vars:` overlay.
+/// Resolves every var's value (see the module docs for the order). `env`
+/// is the chosen environment's name and `vars:` overlay; `by_convention`
+/// the stack's conventional var files that exist.
 pub(crate) fn resolve(
     decls: &IndexMap<String, VarDecl>,
     env: Option<(&str, &Node)>,
+    by_convention: &[PathBuf],
     opts: &LoadOptions,
     sources: &mut Sources,
     diags: &mut Diagnostics,
@@ -147,7 +157,14 @@ pub(crate) fn resolve(
             &mut values,
         );
     }
-    for file in &opts.var_files {
+    for (name, text) in &opts.env_vars {
+        // Undeclared: another stack's var, not an error here.
+        if let Some(decl) = decls.get(name) {
+            let label = format!("FORGE_VAR_{name}");
+            set_text((name, text), decl, (&label, None), diags, &mut values);
+        }
+    }
+    for file in by_convention.iter().chain(&opts.var_files) {
         if let Some(map) = sources.parse_file(file, Expect::Vars, diags) {
             apply_map(
                 decls,
@@ -161,25 +178,18 @@ pub(crate) fn resolve(
     }
     for (name, text) in &opts.vars {
         let snippet = format!("--var {name}={text}");
-        let Some(decl) = decls.get(name) else {
-            diags.push(undefined(
+        match decls.get(name) {
+            Some(decl) => {
+                let label = format!("--var {name}");
+                let at = (label.as_str(), Some(snippet));
+                set_text((name, text), decl, at, diags, &mut values);
+            }
+            None => diags.push(undefined(
                 name,
                 decls,
                 Diagnostic::general(format!("--var sets undefined var `{name}`"))
                     .with_snippet(snippet),
-            ));
-            continue;
-        };
-        let mut v = parse_cli_value(text, &decl.ty);
-        match check_value(&mut v, &decl.ty) {
-            Ok(()) => {
-                values.insert(name.clone(), v);
-            }
-            Err(e) => diags.push(
-                Diagnostic::general(format!("--var {name}: {e}"))
-                    .with_snippet(snippet)
-                    .with_hint(format!("var `{name}` is {}; lists and maps use JSON/YAML flow syntax, e.g. '[\"a\", \"b\"]'", decl.ty.describe())),
-            ),
+            )),
         }
     }
     for (name, decl) in decls {
@@ -195,13 +205,45 @@ pub(crate) fn resolve(
             None => diags.push(
                 sources
                     .diag(&decl.span, format!("var `{name}` has no value"))
-                    .with_hint(format!("give it a `default`, set it in the environment's `vars`, or pass --var {name}=...")),
+                    .with_hint(format!("give it a `default`, set it in the environment's `vars` or a var file, or pass --var {name}=... (or FORGE_VAR_{name})")),
             ),
             Some(v) if decl.sensitive => *v = std::mem::take(v).sensitive(),
             Some(_) => {}
         }
     }
     values
+}
+
+/// Sets var `name` from text given outside the spec, parsed by its
+/// declared type. `label` names where it came from in an error (`--var
+/// n`, `FORGE_VAR_n`); `snippet` is shown with it (never for
+/// `FORGE_VAR_`, whose value may be a secret, and neither is the value).
+fn set_text(
+    (name, text): (&str, &str),
+    decl: &VarDecl,
+    (label, snippet): (&str, Option<String>),
+    diags: &mut Diagnostics,
+    values: &mut BTreeMap<String, Value>,
+) {
+    let mut v = parse_cli_value(text, &decl.ty);
+    match check_value(&mut v, &decl.ty) {
+        Ok(()) => {
+            values.insert(name.to_string(), v);
+        }
+        Err(e) => {
+            let d = match snippet {
+                Some(snippet) => Diagnostic::general(format!("{label}: {e}")).with_snippet(snippet),
+                // The error would quote the value, which may be a secret.
+                None => {
+                    Diagnostic::general(format!("{label}: the value is not {}", decl.ty.describe()))
+                }
+            };
+            diags.push(d.with_hint(format!(
+                "var `{name}` is {}; lists and maps use JSON/YAML flow syntax, e.g. '[\"a\", \"b\"]'",
+                decl.ty.describe()
+            )));
+        }
+    }
 }
 
 fn undefined(name: &str, decls: &IndexMap<String, VarDecl>, d: Diagnostic) -> Diagnostic {
