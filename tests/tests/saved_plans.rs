@@ -278,3 +278,91 @@ async fn a_saved_plan_applies_from_anywhere_and_only_over_its_spec() {
     );
     assert_eq!(w.retention().await, Some(14), "nothing was applied");
 }
+
+/// A review plan and a drift check need no secret: a sensitive var with no
+/// value leaves the fields that depend on it uncompared (named in the
+/// output), nothing is proposed, and drift says "no drift". A plan to save
+/// and an apply still need it. `FORGE_VAR_<name>` gives it.
+#[tokio::test]
+async fn review_plans_and_drift_need_no_secret_and_forge_var_gives_it() {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write(
+            "stack.yaml",
+            r#"stack: secrets
+region: us-east-1
+vars:
+  db_password: {type: string, sensitive: true}
+resources:
+  db_secret:
+    type: aws.secretsmanager.secret
+    name: secrets/db
+    secret_string: "${vars.db_password}"
+    recovery_window_in_days: 0
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut env = emulator.env();
+    env.push((
+        "FORGE_VAR_db_password".into(),
+        "from-the-environment".into(),
+    ));
+    let with_secret = Forge::new(env).unwrap_or_else(|e| panic!("{e}"));
+    let without = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
+    let run = |forge: &Forge, args: &[&str]| {
+        forge
+            .run(stack.path(), args)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+
+    run(&with_secret, &["apply", "--auto-approve"]).expect_success();
+    let config = emulator.sdk_config("us-east-1").await;
+    let value = aws_sdk_secretsmanager::Client::new(&config)
+        .get_secret_value()
+        .secret_id("secrets/db")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(value.secret_string(), Some("from-the-environment"));
+
+    let review = run(&without, &["plan", "--detailed-exitcode"]);
+    review.expect_code(0);
+    assert!(
+        review
+            .stdout
+            .contains("not compared: db_secret: secret_string")
+            && review.stdout.contains("vars with no value: `db_password`"),
+        "{review}"
+    );
+    let drift = run(&without, &["drift"]);
+    drift.expect_code(0);
+    assert!(
+        drift.stdout.contains("Not compared with the spec"),
+        "{drift}"
+    );
+    assert!(drift.stdout.contains("db_secret: secret_string"), "{drift}");
+    let json = run(&without, &["drift", "--json"]);
+    let report: Json = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["unset_vars"], serde_json::json!(["db_password"]));
+
+    for args in [
+        &["plan", "-out", "p.json"][..],
+        &["apply", "--auto-approve"],
+    ] {
+        let refused = run(&without, args);
+        refused.expect_code(1);
+        assert!(
+            refused.stderr.contains("var `db_password` has no value"),
+            "{refused}"
+        );
+    }
+    // The secret was never touched by the runs without it.
+    let after = aws_sdk_secretsmanager::Client::new(&config)
+        .get_secret_value()
+        .secret_id("secrets/db")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(after.secret_string(), Some("from-the-environment"));
+}

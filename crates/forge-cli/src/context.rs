@@ -86,20 +86,35 @@ pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
         env_vars: forge_vars(std::env::vars_os()),
         region: args.region.clone(),
         allow_unset_vars: false,
+        allow_unset_secrets: false,
         allow_outside_root: ALLOW_OUTSIDE_ROOT.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 
-/// Loads and validates the stack, or returns every problem in it.
-/// `state_only`: the command only reads or edits the state and never
-/// evaluates resources, so vars without a value (a secret given only to
-/// plan and apply) are left unknown instead of refused.
+/// Which vars a command needs values for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarsNeeded {
+    /// Every var: the command applies, or saves a plan to apply.
+    All,
+    /// All but secrets: a read-only command that evaluates resources
+    /// (`drift`, `plan` without `-out`), so a review or a scheduled check
+    /// needs no secret. A sensitive var with no value is unknown, and the
+    /// fields that depend on it are reported as not compared.
+    NoSecrets,
+    /// None: the command only reads or edits the state and never
+    /// evaluates resources.
+    None,
+}
+
+/// Loads and validates the stack, or returns every problem in it, with
+/// the vars the command needs.
 pub fn load_stack(
     args: &StackArgs,
     registry: &ProviderRegistry,
-    state_only: bool,
+    needs: VarsNeeded,
 ) -> Result<Stack, Diagnostics> {
     let mut opts = load_options(args)?;
-    opts.allow_unset_vars = state_only;
+    opts.allow_unset_vars = needs == VarsNeeded::None;
+    opts.allow_unset_secrets = needs == VarsNeeded::NoSecrets;
     forge_core::spec::load_stack(&args.stack, &opts, &registry.schemas())
 }

@@ -133,6 +133,12 @@ impl Engine {
         backend: &dyn StateBackend,
         options: &ApplyOptions,
     ) -> Result<ApplyReport, EngineError> {
+        let unset = plan.config.unset_vars();
+        if !unset.is_empty() {
+            return Err(EngineError::UnsetVars(
+                unset.into_iter().map(str::to_string).collect(),
+            ));
+        }
         crate::apply::run::apply(self.registry.clone(), plan, backend, options).await
     }
 

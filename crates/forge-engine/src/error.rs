@@ -104,6 +104,14 @@ pub enum EngineError {
     /// The state lock could not be taken or released.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// The plan was made for review without some vars (a read-only plan
+    /// leaves a secret it was not given unknown): it cannot be applied.
+    #[error(
+        "this plan was made without a value for {}: it is for review only; \
+         plan again with every var (--var, a var file or FORGE_VAR_<name>) to apply",
+        .0.iter().map(|v| format!("var `{v}`")).collect::<Vec<_>>().join(", ")
+    )]
+    UnsetVars(Vec<String>),
     /// A `state` subcommand was given an address that is not in the state.
     #[error("no resource {0} in the state")]
     NotInState(String),

@@ -46,8 +46,8 @@ pub use apply::{
 pub use cancel::{CancelLevel, CancelToken};
 pub use drift::{
     ClassifiedChange, Conflict, DRIFT_FORMAT_VERSION, DeletedResource, DriftError, DriftField,
-    DriftOptions, DriftOutcome, DriftReport, DriftSummary, DriftedResource, Orphan, PendingChange,
-    PendingField, StackDrift,
+    DriftOptions, DriftOutcome, DriftReport, DriftSummary, DriftedResource, NotCompared, Orphan,
+    PendingChange, PendingField, StackDrift,
 };
 pub use engine::Engine;
 pub use error::{EngineError, PlanProblem};

@@ -14,9 +14,9 @@ use forge_core::spec::Stack;
 use forge_core::{Attrs, KindSchema, Value};
 use forge_engine::drift::classify::is_minor_upgrade;
 use forge_engine::{
-    Created, DriftOptions, DriftOutcome, DriftReport, DriftSummary, Engine, FieldChange,
-    LocalBackend, MemoryBackend, ObserveCtx, PlanOptions, Provider, ProviderError,
-    ProviderRegistry, ResourceCtx, StackDrift, StateBackend,
+    ChangeAction, Created, DriftOptions, DriftOutcome, DriftReport, DriftSummary, Engine,
+    EngineError, FieldChange, LocalBackend, MemoryBackend, ObserveCtx, PlanOptions, Provider,
+    ProviderError, ProviderRegistry, ResourceCtx, StackDrift, StateBackend,
 };
 use forge_testkit::fake::{FakeCloud, FakeProvider};
 use forge_testkit::tag_index::FakeTagIndex;
@@ -688,4 +688,75 @@ async fn tag_index_replaces_list_tagged_for_the_kinds_it_covers() {
     assert!(fallback.errors.is_empty(), "{:?}", fallback.errors);
     let ids: Vec<&str> = fallback.orphans.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(ids, vec![stray.as_str()], "{}", fallback.to_json_string());
+}
+
+/// A scheduled check is given no secrets: the spec's fields that depend on
+/// a sensitive var with no value are not compared (the recorded value is
+/// kept, nothing is pending), the report names them, and the verdict is
+/// still "no drift". A plan made that way is for review only: apply
+/// refuses it.
+#[tokio::test(start_paused = true)]
+async fn a_secret_var_without_value_is_not_compared_and_never_applied() {
+    let cloud = FakeCloud::new();
+    let e = drift_engine(&cloud);
+    let mut st = spec();
+    st.vars
+        .insert("db_password".into(), Value::from("hunter2").sensitive());
+    let b = MemoryBackend::new();
+    apply(&e, &st, &b).await;
+
+    // As loaded without the secret: the var and what depends on it unknown.
+    let mut read_only = st.clone();
+    read_only
+        .vars
+        .insert("db_password".into(), Value::Unknown.sensitive());
+    for inst in &mut read_only.instances {
+        if inst.address.to_string() == "db" {
+            inst.fields.insert(
+                "secret".into(),
+                forge_core::spec::Config::literal(Value::Unknown.sensitive()),
+            );
+        }
+    }
+    assert_eq!(read_only.unset_vars(), ["db_password"]);
+
+    let r = e.drift(&read_only, &b, &fast()).await.unwrap();
+    let text = r.to_json_string();
+    assert_eq!(r.outcome, DriftOutcome::NoDrift, "{text}");
+    assert!(r.pending_spec_changes.is_empty(), "{text}");
+    assert_eq!(r.unset_vars, ["db_password"]);
+    assert_eq!(
+        r.not_compared,
+        [forge_engine::NotCompared {
+            address: "db".into(),
+            paths: vec!["secret".into()],
+        }]
+    );
+    assert!(!text.contains("hunter2"));
+    assert_valid(&text);
+
+    let plan = e
+        .plan(&read_only, &b, &PlanOptions::default())
+        .await
+        .unwrap();
+    let db = plan
+        .changes
+        .iter()
+        .find(|c| c.address.to_string() == "db")
+        .unwrap();
+    assert_eq!(db.action, ChangeAction::NoOp);
+    assert_eq!(db.not_compared, ["secret"]);
+    assert!(
+        db.warnings
+            .iter()
+            .any(|w| w.contains("not compared: secret") && w.contains("`db_password`")),
+        "{:?}",
+        db.warnings
+    );
+    let refused = e.apply(&plan, &b, &options(4)).await;
+    assert!(
+        matches!(&refused, Err(EngineError::UnsetVars(v)) if v == &["db_password"]),
+        "{refused:?}"
+    );
+    assert_eq!(cloud.mutation_counts(), (4, 0, 0), "nothing changed");
 }

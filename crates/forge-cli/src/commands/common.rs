@@ -3,6 +3,7 @@
 
 use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 use crate::cli::{LockArgs, RunArgs, StackArgs};
+use crate::context::VarsNeeded;
 use crate::{context, output, progress, signals};
 use anyhow::{Context, bail};
 use forge_cli::render::render_apply_summary;
@@ -24,19 +25,26 @@ pub struct Loaded {
 
 /// Loads the stack (printing diagnostics and returning `None` on errors).
 pub fn load(args: &StackArgs) -> anyhow::Result<Option<Loaded>> {
-    load_with(args, false)
+    load_with(args, VarsNeeded::All)
+}
+
+/// Loads the stack for a read-only command that evaluates resources
+/// (`drift`, `plan` without `-out`): a secret var with no value is left
+/// unknown (see [`VarsNeeded::NoSecrets`]).
+pub fn load_read_only(args: &StackArgs) -> anyhow::Result<Option<Loaded>> {
+    load_with(args, VarsNeeded::NoSecrets)
 }
 
 /// Loads the stack for a command that only reads or edits the state and
 /// never evaluates resources (`state list|show|rm|mv|pull|push|migrate`,
 /// `output`, `force-unlock`): vars without a value are not required.
 pub fn load_state_only(args: &StackArgs) -> anyhow::Result<Option<Loaded>> {
-    load_with(args, true)
+    load_with(args, VarsNeeded::None)
 }
 
-fn load_with(args: &StackArgs, state_only: bool) -> anyhow::Result<Option<Loaded>> {
+fn load_with(args: &StackArgs, needs: VarsNeeded) -> anyhow::Result<Option<Loaded>> {
     let registry = context::registry();
-    let stack = match context::load_stack(args, &registry, state_only) {
+    let stack = match context::load_stack(args, &registry, needs) {
         Ok(stack) => stack,
         Err(diags) => {
             eprint!("{}", output::render_diagnostics(&diags));

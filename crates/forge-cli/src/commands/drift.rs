@@ -49,7 +49,7 @@ fn write_output(path: &Path, json: &str) -> anyhow::Result<()> {
 
 /// One stack: the full report.
 async fn single(args: &DriftArgs, path: &Path) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(&stack_args(args, path, args.env.clone()))? else {
+    let Some(loaded) = common::load_read_only(&stack_args(args, path, args.env.clone()))? else {
         return Ok(EXIT_ERROR);
     };
     let report = match loaded
@@ -154,7 +154,7 @@ async fn check_one(args: StackArgs, options: &DriftOptions) -> StackDrift {
     let start = Instant::now();
     let path = args.stack.display().to_string();
     let env = args.env.clone();
-    let loaded = match common::load(&args) {
+    let loaded = match common::load_read_only(&args) {
         Ok(Some(loaded)) => loaded,
         Ok(None) => {
             let message = "the stack has errors (printed above)".to_string();

@@ -8,8 +8,8 @@ use forge_core::graph::DepGraph;
 /// Runs `forge graph`.
 pub fn run(args: &StackArgs, format: GraphFormat) -> anyhow::Result<u8> {
     let registry = context::registry();
-    let graph =
-        context::load_stack(args, &registry, false).and_then(|stack| DepGraph::build(&stack));
+    let graph = context::load_stack(args, &registry, context::VarsNeeded::All)
+        .and_then(|stack| DepGraph::build(&stack));
     match graph {
         Ok(graph) => {
             match format {

@@ -16,7 +16,13 @@ pub async fn run(
     detailed_exitcode: bool,
     destroy: bool,
 ) -> anyhow::Result<u8> {
-    let Some(loaded) = common::load(args)? else {
+    // A plan to save must be appliable: every var. A plan for review
+    // needs no secret (what depends on one is shown as not compared).
+    let loaded = match out {
+        Some(_) => common::load(args)?,
+        None => common::load_read_only(args)?,
+    };
+    let Some(loaded) = loaded else {
         return Ok(EXIT_ERROR);
     };
     // Stamped before planning, from the files just loaded: `forge apply

@@ -165,13 +165,14 @@ pub fn verify_spec(stamp: &SpecStamp, like: &StackArgs) -> Result<(), EngineErro
     args.var_files = inputs.var_files.clone();
     args.region = inputs.region.clone();
     let changed = |detail: String| EngineError::SpecChanged { detail };
-    let stack = context::load_stack(&args, &context::registry(), false).map_err(|d| {
-        changed(format!(
-            "{} no longer loads:\n{}",
-            inputs.path.display(),
-            output::render_diagnostics(&d).trim_end()
-        ))
-    })?;
+    let stack = context::load_stack(&args, &context::registry(), context::VarsNeeded::All)
+        .map_err(|d| {
+            changed(format!(
+                "{} no longer loads:\n{}",
+                inputs.path.display(),
+                output::render_diagnostics(&d).trim_end()
+            ))
+        })?;
     let files = files_of(inputs).map_err(|e| changed(format!("{e:#}")))?;
     let now = SpecStamp::compute(inputs.clone(), &files, &stack.vars);
     if now.digest != stamp.digest {

@@ -7,7 +7,7 @@ use crate::{context, output};
 /// Runs `forge validate`.
 pub fn run(args: &StackArgs) -> anyhow::Result<u8> {
     let registry = context::registry();
-    match context::load_stack(args, &registry, false) {
+    match context::load_stack(args, &registry, context::VarsNeeded::All) {
         Ok(stack) => {
             let env = stack
                 .environment

@@ -303,6 +303,21 @@ pub fn render_drift(report: &DriftReport, color: bool) -> String {
         }
         out.push('\n');
     }
+    if !report.not_compared.is_empty() {
+        let vars: Vec<String> = report.unset_vars.iter().map(|v| format!("`{v}`")).collect();
+        heading(
+            &mut out,
+            &format!(
+                "Not compared with the spec (they depend on vars with no value: {}):",
+                vars.join(", ")
+            ),
+            color,
+        );
+        for n in &report.not_compared {
+            let _ = writeln!(out, "  {}: {}", n.address, n.paths.join(", "));
+        }
+        out.push('\n');
+    }
     if !report.errors.is_empty() {
         heading(&mut out, "Errors:", color);
         for e in &report.errors {

@@ -250,6 +250,7 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
         } else {
             "No changes. Your infrastructure matches the configuration.\n"
         });
+        render_not_compared(&mut out, plan, color);
         return out;
     }
     let resource_changes: Vec<&ResourceChange> = plan
@@ -290,7 +291,32 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
             render_output(&mut out, o, width, color);
         }
     }
+    render_not_compared(&mut out, plan, color);
     out
+}
+
+/// A review plan made without some vars: which they are, which fields it
+/// could not compare, and that it cannot be applied.
+fn render_not_compared(out: &mut String, plan: &Plan, color: bool) {
+    let unset = plan.config.unset_vars();
+    if unset.is_empty() {
+        return;
+    }
+    let vars: Vec<String> = unset.iter().map(|v| format!("`{v}`")).collect();
+    let _ = writeln!(
+        out,
+        "\n{} vars with no value: {}. This plan is for review only: it cannot be applied.",
+        paint("Note:", Tone::Bold, color),
+        vars.join(", ")
+    );
+    for c in plan.changes.iter().filter(|c| !c.not_compared.is_empty()) {
+        let _ = writeln!(
+            out,
+            "  not compared: {}: {}",
+            c.address,
+            c.not_compared.join(", ")
+        );
+    }
 }
 
 #[cfg(test)]
@@ -322,6 +348,7 @@ mod tests {
             store_sensitive: false,
             data_loss,
             untracked: false,
+            not_compared: Vec::new(),
         }
     }
 

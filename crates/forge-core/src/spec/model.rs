@@ -34,6 +34,12 @@ pub struct LoadOptions {
     /// (`forge state list`, `forge output`), which must not ask for a
     /// secret they do not use.
     pub allow_unset_vars: bool,
+    /// Leave a *sensitive* var with no value unknown instead of reporting
+    /// it: for read-only commands that evaluate resources but apply
+    /// nothing (`forge drift`, `forge plan` without `-out`), so a review or
+    /// a scheduled check needs no secret. Fields that depend on it are not
+    /// compared (see [`Stack::unset_vars`]).
+    pub allow_unset_secrets: bool,
     /// Let the stack read files outside its root (`--allow-outside-root`,
     /// `FORGE_ALLOW_OUTSIDE_ROOT=1`): includes elsewhere on disk. Off by
     /// default, so a spec cannot make forge read the machine's secrets.
@@ -346,6 +352,17 @@ impl ResourceValues for BTreeMap<String, Value> {
 }
 
 impl Stack {
+    /// The vars that have no value (left unknown for a read-only command,
+    /// see [`LoadOptions::allow_unset_secrets`]), sorted. Plans made with
+    /// any cannot be applied.
+    pub fn unset_vars(&self) -> Vec<&str> {
+        self.vars
+            .iter()
+            .filter(|(_, v)| !v.is_known())
+            .map(|(k, _)| k.as_str())
+            .collect()
+    }
+
     /// The instance at `address`.
     pub fn instance(&self, address: &Address) -> Option<&Instance> {
         self.instances

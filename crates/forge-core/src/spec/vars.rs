@@ -194,7 +194,7 @@ pub(crate) fn resolve(
     }
     for (name, decl) in decls {
         match values.get_mut(name) {
-            None if opts.allow_unset_vars => {
+            None if opts.allow_unset_vars || (decl.sensitive && opts.allow_unset_secrets) => {
                 let unknown = if decl.sensitive {
                     Value::Unknown.sensitive()
                 } else {

@@ -1,7 +1,7 @@
 //! [`Engine::drift`]: the read-only drift check.
 
 use super::compare::{compare, shown};
-use super::pending::{pending_changes, plan_against_record, spec_wants_recorded};
+use super::pending::{not_compared, pending_changes, plan_against_record, spec_wants_recorded};
 use super::{
     ClassifiedChange, DeletedResource, DriftError, DriftField, DriftOptions, DriftReport,
     DriftedResource, orphans,
@@ -117,6 +117,8 @@ impl Engine {
         let plan = match plan {
             Ok(plan) => {
                 report.pending_spec_changes = pending_changes(&plan);
+                report.not_compared = not_compared(&plan);
+                report.unset_vars = stack.unset_vars().iter().map(|v| v.to_string()).collect();
                 Some(plan)
             }
             Err(EngineError::Plan { problems, .. }) => {

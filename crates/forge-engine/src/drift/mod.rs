@@ -230,6 +230,17 @@ pub struct PendingChange {
     pub fields: Vec<PendingField>,
 }
 
+/// Fields of one resource the check could not compare with the spec: they
+/// depend on vars given no value (a scheduled check runs without
+/// secrets). Not drift.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotCompared {
+    /// The resource's address.
+    pub address: String,
+    /// The fields' paths.
+    pub paths: Vec<String>,
+}
+
 /// Something that stopped part of the check.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DriftError {
@@ -275,6 +286,13 @@ pub struct DriftReport {
     pub classified: Vec<ClassifiedChange>,
     /// Spec changes not applied yet, by address.
     pub pending_spec_changes: Vec<PendingChange>,
+    /// Vars that had no value (secrets a read-only check is not given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset_vars: Vec<String>,
+    /// Spec fields that depend on them and so were not compared, by
+    /// address.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<NotCompared>,
     /// Failures; any makes the outcome `error`.
     pub errors: Vec<DriftError>,
 }
@@ -297,6 +315,8 @@ impl DriftReport {
             conflicts: Vec::new(),
             classified: Vec::new(),
             pending_spec_changes: Vec::new(),
+            unset_vars: Vec::new(),
+            not_compared: Vec::new(),
             errors: Vec::new(),
         }
     }
@@ -336,6 +356,7 @@ impl DriftReport {
             .sort_by(|a, b| (&a.address, &a.path).cmp(&(&b.address, &b.path)));
         self.pending_spec_changes
             .sort_by(|a, b| a.address.cmp(&b.address));
+        self.not_compared.sort_by(|a, b| a.address.cmp(&b.address));
         self.errors.sort();
         self.errors.dedup();
         self.outcome = self.compute_outcome();

@@ -3,7 +3,7 @@
 //! spec still want the recorded value of a field?
 
 use super::compare::shown;
-use super::{PendingChange, PendingField};
+use super::{NotCompared, PendingChange, PendingField};
 use crate::error::EngineError;
 use crate::plan::build::{PlanInput, PlanOptions, build_plan};
 use crate::plan::{ChangeAction, Plan};
@@ -58,6 +58,19 @@ pub fn pending_changes(plan: &Plan) -> Vec<PendingChange> {
                     })
                     .collect(),
             },
+        })
+        .collect()
+}
+
+/// The fields the plan could not compare with the spec (they depend on
+/// vars with no value), by resource.
+pub fn not_compared(plan: &Plan) -> Vec<NotCompared> {
+    plan.changes
+        .iter()
+        .filter(|c| !c.not_compared.is_empty())
+        .map(|c| NotCompared {
+            address: c.address.to_string(),
+            paths: c.not_compared.clone(),
         })
         .collect()
 }

@@ -130,6 +130,7 @@ fn delete_change(
         store_sensitive: r.store_sensitive,
         data_loss: false,
         untracked: false,
+        not_compared: Vec::new(),
     }
 }
 
@@ -481,7 +482,40 @@ fn plan_instance(
         .and_then(|v| v.as_str())
         .map(str::to_string);
     let planned = provider.plan(prior.as_ref(), &desired);
-    let mut planned = apply_ignore_changes(&inst.lifecycle.ignore_changes, prior.as_ref(), planned);
+    // A read-only plan made without a secret var: the fields that depend on
+    // it cannot be compared. They are left out like ignored changes (the
+    // recorded value kept) and named in a warning; such a plan is never
+    // applied (see `Stack::unset_vars`).
+    let unset = stack.unset_vars();
+    let not_compared: Vec<String> = match unset.is_empty() {
+        true => Vec::new(),
+        false => planned
+            .changes
+            .iter()
+            .filter(|c| {
+                c.after
+                    .as_ref()
+                    .is_some_and(|v| v.is_sensitive() && !v.is_known())
+            })
+            .map(|c| c.path.clone())
+            .collect(),
+    };
+    if !not_compared.is_empty() {
+        let vars: Vec<String> = unset.iter().map(|v| format!("`{v}`")).collect();
+        warnings.push(format!(
+            "not compared: {} (depends on vars with no value: {})",
+            not_compared.join(", "),
+            vars.join(", ")
+        ));
+    }
+    let ignored: Vec<String> = inst
+        .lifecycle
+        .ignore_changes
+        .iter()
+        .chain(&not_compared)
+        .cloned()
+        .collect();
+    let mut planned = apply_ignore_changes(&ignored, prior.as_ref(), planned);
     let mut replace_because: Vec<String> = planned
         .changes
         .iter()
@@ -560,6 +594,7 @@ fn plan_instance(
             || recorded.is_some_and(|r| r.store_sensitive),
         data_loss: false,
         untracked: false,
+        not_compared,
     })
 }
 

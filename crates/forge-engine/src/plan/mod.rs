@@ -109,6 +109,11 @@ pub struct ResourceChange {
     /// never recorded.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub untracked: bool,
+    /// Fields this plan could not compare: they depend on a var that has
+    /// no value (a read-only plan made without a secret). Their recorded
+    /// values are kept, and the plan cannot be applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<String>,
 }
 
 /// The planned change of one output.

@@ -133,6 +133,7 @@ pub async fn search(
             store_sensitive: false,
             data_loss: false,
             untracked: true,
+            not_compared: Vec::new(),
         });
     }
     out
