@@ -18,13 +18,13 @@ use super::budget;
 use super::convert::{from_hcl, to_hcl};
 use super::did_you_mean;
 use super::error::{ExprError, ExprErrorKind};
-use super::functions::{self, FUNCTIONS};
+use super::functions::{self, FUNCTIONS, files};
 use super::parse::{Parsed, parse};
 use super::refs::{Analysis, RefOp, analyze_expr, analyze_template};
 use super::scope::Scope;
 use crate::value::Value;
 use hcl::eval::{Context, Evaluate};
-use hcl::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl::expr::{Expression, FuncCall, ObjectKey, TraversalOperator};
 use std::collections::BTreeMap;
 
 /// Parses and evaluates a template string.
@@ -156,7 +156,8 @@ impl Evaluator<'_, '_> {
                     Ok(sensitive_if(self.expr(branch)?, sensitive))
                 }
             },
-            // Templates, function calls, operators, `for` and anything newer hcl-rs adds.
+            Expression::FuncCall(call) if call.name.namespace.is_empty() => self.call(call),
+            // Templates, operators, `for` and anything newer hcl-rs adds.
             _ => self.computed(&analyze_expr(expr), |ctx| {
                 let mut e = expr.clone();
                 budget::instrument_expr(&mut e);
@@ -225,19 +226,8 @@ impl Evaluator<'_, '_> {
         let mut roots: BTreeMap<&str, Value> = BTreeMap::new();
         for r in &analysis.refs {
             let (root, lenient) = self.scope.root(&r.root)?;
-            if matches!(r.ops.first(), Some(RefOp::Splat)) && is_instance_map(&root) {
-                // HCL splats an object as a one-item list, so inside a
-                // function or operator `rt[*].id` of a for_each resource
-                // would read `id` of the map of instances and fail only at
-                // apply time; say so now, as Terraform does, with its fix.
-                return Err(ExprError::eval(format!(
-                    "`{}[*]` inside a function call or operator: `{}` is a for_each resource, a map of instances",
-                    r.root, r.root
-                ))
-                .with_hint(format!(
-                    "write `values({})[*]...` (instances in key order), or a for expression `[for x in {} : x.id]`",
-                    r.root, r.root
-                )));
+            if splats_instance_map(r, &root) {
+                return Err(splat_error(&r.root));
             }
             let read = self.read(root.clone(), &r.ops, lenient)?;
             unknown |= r.truncated && !root.is_known();
@@ -249,14 +239,110 @@ impl Evaluator<'_, '_> {
             return Ok(sensitive_if(Value::Unknown, sensitive));
         }
         let mut ctx = Context::new();
-        functions::declare_all(&mut ctx);
+        for f in &analysis.funcs {
+            functions::declare(&mut ctx, &f.name);
+        }
         budget::declare(&mut ctx);
         budget::reset();
         for (name, value) in &roots {
             ctx.declare_var(*name, to_hcl(value));
         }
-        let result = run(&ctx).map_err(eval_error)?;
+        let result = files::with_files(self.scope.files, || run(&ctx)).map_err(eval_error)?;
         Ok(sensitive_if(from_hcl(&result), sensitive))
+    }
+
+    /// A function call, evaluated here so that `try` and `can` can catch
+    /// the errors of their arguments, `sensitive` and `nonsensitive` can
+    /// set and clear marks, and other functions see arguments evaluated
+    /// with unknowns flowing through (a call with an unknown argument is
+    /// unknown; with a sensitive one, sensitive).
+    fn call(&self, call: &FuncCall) -> Result<Value, ExprError> {
+        let name = call.name.name.as_str();
+        if functions::function_info(name).is_none() {
+            return Err(unknown_function(name));
+        }
+        match name {
+            "try" | "can" | "sensitive" | "nonsensitive" if call.expand_final => {
+                return Err(ExprError::new(
+                    ExprErrorKind::FunctionArgs,
+                    format!("`{name}` cannot take an expanded list (`...`)"),
+                ));
+            }
+            "try" => return self.call_try(call),
+            "can" => {
+                return match call.args.as_slice() {
+                    [arg] => match self.expr(arg) {
+                        Ok(v) if !v.is_known() => {
+                            Ok(sensitive_if(Value::Unknown, v.is_sensitive()))
+                        }
+                        Ok(_) => Ok(Value::Bool(true)),
+                        Err(e) if catchable(&e) => Ok(Value::Bool(false)),
+                        Err(e) => Err(e),
+                    },
+                    _ => Err(arity(name, call.args.len())),
+                };
+            }
+            "sensitive" | "nonsensitive" => {
+                let [arg] = call.args.as_slice() else {
+                    return Err(arity(name, call.args.len()));
+                };
+                let v = self.expr(arg)?;
+                return Ok(if name == "sensitive" {
+                    v.sensitive()
+                } else {
+                    v.unmarked()
+                });
+            }
+            _ => {}
+        }
+        // Splatting a for_each resource inside a call is refused, with its fix (see `computed`).
+        for arg in &call.args {
+            check_splats(&analyze_expr(arg), self.scope)?;
+        }
+        let mut args = Vec::with_capacity(call.args.len());
+        for arg in &call.args {
+            args.push(self.expr(arg)?);
+        }
+        if args.iter().any(|v| !v.is_known()) {
+            let sensitive = args.iter().any(Value::is_sensitive);
+            return Ok(sensitive_if(Value::Unknown, sensitive));
+        }
+        let sensitive = args.iter().any(Value::is_sensitive);
+        let literal = FuncCall {
+            name: call.name.clone(),
+            args: args.iter().map(|v| Expression::from(to_hcl(v))).collect(),
+            expand_final: call.expand_final,
+        };
+        let mut ctx = Context::new();
+        functions::declare(&mut ctx, name);
+        budget::reset();
+        let result =
+            files::with_files(self.scope.files, || literal.evaluate(&ctx)).map_err(eval_error)?;
+        Ok(sensitive_if(from_hcl(&result), sensitive))
+    }
+
+    /// `try`: the first argument that evaluates without an error; unknown
+    /// when that value is not wholly known (a later evaluation might fail).
+    fn call_try(&self, call: &FuncCall) -> Result<Value, ExprError> {
+        let mut last = None;
+        for arg in &call.args {
+            match self.expr(arg) {
+                Ok(v) if !v.is_known() => {
+                    return Ok(sensitive_if(Value::Unknown, v.is_sensitive()));
+                }
+                Ok(v) => return Ok(v),
+                Err(e) if catchable(&e) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        let e = ExprError::new(
+            ExprErrorKind::FunctionArgs,
+            "no argument of `try` could be evaluated without an error",
+        );
+        Err(match last {
+            Some(last) => e.with_hint(format!("the last one failed: {}", last.message)),
+            None => e.with_hint("usage: try(expression, fallback, ...)"),
+        })
     }
 
     fn read(&self, root: Value, ops: &[RefOp], lenient: bool) -> Result<Value, ExprError> {
@@ -269,6 +355,56 @@ impl Evaluator<'_, '_> {
             })
             .collect();
         self.traverse(root, &hcl_ops, lenient)
+    }
+}
+
+/// Whether `r` splats a for_each resource (a map of instances).
+fn splats_instance_map(r: &super::refs::Reference, root: &Value) -> bool {
+    matches!(r.ops.first(), Some(RefOp::Splat)) && is_instance_map(root)
+}
+
+/// The error for `rt[*].id` of a for_each resource inside a function call.
+fn check_splats(analysis: &Analysis, scope: &Scope<'_>) -> Result<(), ExprError> {
+    for r in &analysis.refs {
+        if !matches!(r.ops.first(), Some(RefOp::Splat)) {
+            continue;
+        }
+        let (root, _) = scope.root(&r.root)?;
+        if splats_instance_map(r, &root) {
+            return Err(splat_error(&r.root));
+        }
+    }
+    Ok(())
+}
+
+fn splat_error(root: &str) -> ExprError {
+    // HCL splats an object as a one-item list, so inside a function or
+    // operator `rt[*].id` of a for_each resource would read `id` of the
+    // map of instances and fail only at apply time; say so now, as
+    // Terraform does, with its fix.
+    ExprError::eval(format!(
+        "`{root}[*]` inside a function call or operator: `{root}` is a for_each resource, a map of instances"
+    ))
+    .with_hint(format!(
+        "write `values({root})[*]...` (instances in key order), or a for expression `[for x in {root} : x.id]`"
+    ))
+}
+
+/// Errors `try` and `can` catch: those of evaluating a value (a missing
+/// key or attribute, a bad function argument, a type mismatch), not
+/// mistakes in the spec itself (syntax, unknown functions or names).
+fn catchable(e: &ExprError) -> bool {
+    matches!(e.kind, ExprErrorKind::Eval | ExprErrorKind::FunctionArgs)
+}
+
+fn arity(name: &str, got: usize) -> ExprError {
+    let e = ExprError::new(
+        ExprErrorKind::FunctionArgs,
+        format!("wrong number of arguments to `{name}`: got {got}"),
+    );
+    match functions::function_info(name) {
+        Some(info) => e.with_hint(format!("usage: {}", info.signature)),
+        None => e,
     }
 }
 
@@ -475,6 +611,7 @@ mod tests {
             region: "us-east-1",
             each,
             resources: Some(&f.resources),
+            files: None,
         };
         evaluate_source(src, &scope)
     }
@@ -654,6 +791,7 @@ mod tests {
             region: "r",
             each: None,
             resources: None,
+            files: None,
         };
         let e = evaluate_source("${vpc.id}", &scope).err().map(|e| e.kind);
         assert_eq!(e, Some(ExprErrorKind::NotKnownAtLoad));

@@ -342,7 +342,7 @@ fn expansion(
                         return None;
                     }
                 };
-                match evaluate(&entry.0, scope) {
+                match l.evaluate_at(&entry.0, s.span(), scope) {
                     Ok(v) => v,
                     Err(e) if e.kind == ExprErrorKind::NotKnownAtLoad => {
                         let d = l.error(
@@ -970,7 +970,7 @@ impl Cx<'_, '_, '_> {
                 pos: Some(SerdePos::from(&pos)),
             };
         }
-        match evaluate(parsed, self.scope) {
+        match self.l.evaluate_at(parsed, s.span(), self.scope) {
             Ok(mut v) => {
                 if let Some(ty) = ty
                     && let Err(e) = check_value(&mut v, ty)
