@@ -507,14 +507,7 @@ pub(crate) fn unknown_function(name: &str) -> ExprError {
     );
     match did_you_mean(name, FUNCTIONS.iter().map(|f| f.name)) {
         Some(s) => e.with_hint(format!("did you mean `{s}`?")),
-        None => e.with_hint(format!(
-            "available functions: {}",
-            FUNCTIONS
-                .iter()
-                .map(|f| f.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        None => e.with_hint("`forge functions` lists every function"),
     }
 }
 
@@ -732,6 +725,79 @@ mod tests {
         );
         assert!(eval("${vars}").is_sensitive());
         assert_eq!(eval("${vars.cidr}"), Value::from("10.0.0.0/16"));
+    }
+
+    #[test]
+    fn try_and_can_catch_argument_errors() {
+        // As Terraform's try/can tests: the first argument that evaluates.
+        assert_eq!(
+            eval(r#"${try(vars.nope, "fallback")}"#),
+            Value::from("fallback")
+        );
+        assert_eq!(
+            eval(r#"${try(known.id, "fallback")}"#),
+            Value::from("vpc-123")
+        );
+        assert_eq!(
+            eval(r#"${try(vars.azs[5], vars.azs[0])}"#),
+            Value::from("a")
+        );
+        assert_eq!(eval(r#"${try(tonumber("x"), 7)}"#), Value::int(7));
+        assert_eq!(eval(r#"${upper(try(vars.nope, "x"))}"#), Value::from("X"));
+        assert_eq!(
+            eval(r#"${[try(vars.nope, 1)]}"#),
+            Value::List(vec![Value::int(1)])
+        );
+        assert_eq!(eval("${can(known.id)}"), Value::Bool(true));
+        assert_eq!(eval("${can(vars.nope)}"), Value::Bool(false));
+        assert_eq!(eval(r#"${can(regex("^a", "b"))}"#), Value::Bool(false));
+        assert_eq!(eval(r#"${can(cidrhost(vars.cidr, 5))}"#), Value::Bool(true));
+        // Unknown until apply: so is the result (a later value could fail).
+        assert_eq!(eval(r#"${try(vpc.id, "x")}"#), Value::Unknown);
+        assert_eq!(eval("${can(vpc.id)}"), Value::Unknown);
+        // Mistakes in the spec itself are not caught.
+        let e = eval_with(r#"${try(lenght(vars.azs), 0)}"#, None).map_err(|e| e.kind);
+        assert_eq!(e, Err(ExprErrorKind::UnknownFunction));
+        let e = eval_with(r#"${try(vars.nope, vars.nope2)}"#, None).map_err(|e| e.kind);
+        assert_eq!(e, Err(ExprErrorKind::FunctionArgs));
+    }
+
+    #[test]
+    fn sensitive_and_nonsensitive_set_and_clear_marks() {
+        assert_eq!(eval(r#"${sensitive("x")}"#), Value::from("x").sensitive());
+        assert_eq!(
+            eval(r#"${sensitive(["a"])}"#),
+            Value::List(vec!["a".into()]).sensitive()
+        );
+        assert_eq!(
+            eval("${nonsensitive(vars.password)}"),
+            Value::from("hunter2")
+        );
+        assert_eq!(
+            eval("${nonsensitive(upper(vars.password))}"),
+            Value::from("HUNTER2")
+        );
+        assert_eq!(eval(r#"${nonsensitive("plain")}"#), Value::from("plain"));
+        assert!(eval("${upper(sensitive(vars.cidr))}").is_sensitive());
+        assert_eq!(
+            eval("${length(sensitive(vars.azs))}"),
+            Value::int(2).sensitive()
+        );
+        assert_eq!(eval("${nonsensitive(vpc.id)}"), Value::Unknown);
+        assert_eq!(eval("${sensitive(vpc.id)}"), Value::Unknown.sensitive());
+    }
+
+    #[test]
+    fn calls_see_unknown_and_sensitive_arguments() {
+        assert_eq!(eval(r#"${jsonencode({a = vpc.id})}"#), Value::Unknown);
+        assert_eq!(
+            eval(r#"${upper(vars.password)}"#),
+            Value::from("HUNTER2").sensitive()
+        );
+        assert_eq!(
+            eval(r#"${format("%s-%s", known.id, vars.cidr)}"#),
+            Value::from("vpc-123-10.0.0.0/16")
+        );
     }
 
     #[test]

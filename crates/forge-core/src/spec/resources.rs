@@ -1000,7 +1000,7 @@ impl Cx<'_, '_, '_> {
             match function_info(&f.name) {
                 None => {
                     let hint = did_you_mean(&f.name, FUNCTIONS.iter().map(|f| f.name)).map_or_else(
-                        || "see docs/spec-language.md for the function list".to_string(),
+                        || "`forge functions` lists every function".to_string(),
                         |s| format!("did you mean `{s}`?"),
                     );
                     let d = self.l.error(span, format!("unknown function `{}`", f.name));

@@ -1076,3 +1076,159 @@ pub(crate) fn from_json(value: &serde_json::Value) -> H {
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_arities_are_consistent() {
+        let names: Vec<&str> = FUNCTIONS.iter().map(|f| f.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(
+            names, sorted,
+            "FUNCTIONS must be sorted, without duplicates"
+        );
+        for f in FUNCTIONS {
+            assert!(f.max_args.is_none_or(|m| m >= f.min_args), "{}", f.name);
+            assert!(
+                f.signature.starts_with(&format!("{}(", f.name)),
+                "{}",
+                f.name
+            );
+            assert!(
+                !f.description.is_empty() && f.description.ends_with('.'),
+                "{}",
+                f.name
+            );
+        }
+        assert_eq!(defs().len(), FUNCTIONS.len());
+    }
+
+    #[test]
+    fn the_functions_the_issue_asks_for_exist() {
+        for name in [
+            "try",
+            "can",
+            "file",
+            "templatefile",
+            "fileexists",
+            "fileset",
+            "jsondecode",
+            "yamlencode",
+            "yamldecode",
+            "base64encode",
+            "base64decode",
+            "base64sha256",
+            "sha256",
+            "sha1",
+            "md5",
+            "uuidv5",
+            "cidrsubnets",
+            "cidrnetmask",
+            "regex",
+            "regexall",
+            "replace",
+            "trim",
+            "trimprefix",
+            "trimsuffix",
+            "startswith",
+            "endswith",
+            "strcontains",
+            "title",
+            "formatlist",
+            "indent",
+            "chomp",
+            "sort",
+            "reverse",
+            "slice",
+            "compact",
+            "one",
+            "alltrue",
+            "anytrue",
+            "sum",
+            "setunion",
+            "setintersection",
+            "setsubtract",
+            "setproduct",
+            "chunklist",
+            "coalescelist",
+            "transpose",
+            "matchkeys",
+            "tolist",
+            "toset",
+            "tomap",
+            "tobool",
+            "sensitive",
+            "nonsensitive",
+            "abs",
+            "ceil",
+            "floor",
+            "log",
+            "pow",
+            "signum",
+            "parseint",
+            "timestamp",
+            "formatdate",
+            "timeadd",
+            "timecmp",
+            "urlencode",
+            "csvdecode",
+        ] {
+            assert!(function_info(name).is_some(), "{name}");
+        }
+    }
+
+    /// Bad arguments: the message names the function and the argument, the
+    /// hint shows how it is called.
+    #[test]
+    fn bad_argument_errors() {
+        let calls = [
+            r#"upper(["a"])"#,
+            r#"cidrsubnet("10.0.0.0/16", "x", 1)"#,
+            r#"cidrsubnet("10.0.0.0/30", 8, 0)"#,
+            r#"cidrhost("10.0.0.0/33", 1)"#,
+            r#"cidrnetmask("fd00::/64")"#,
+            r#"cidrsubnets("10.0.0.0/8", 1, 0)"#,
+            r#"element([], 0)"#,
+            r#"slice(["a"], 1, 0)"#,
+            r#"one(["a", "b"])"#,
+            r#"sum([])"#,
+            r#"tobool("yes")"#,
+            r#"tomap({a = "b", c = ["d"]})"#,
+            r#"regex("[", "x")"#,
+            r#"regex("a+", "bbb")"#,
+            r#"jsondecode("{")"#,
+            r#"yamldecode("a: [")"#,
+            r#"csvdecode("a,b\n1")"#,
+            r#"base64decode("dfg")"#,
+            r#"format("%d", "x")"#,
+            r#"formatlist("%s %s", ["a"], ["b", "c"])"#,
+            r#"parseint("FF", 10)"#,
+            r#"pow(-2, 0.5)"#,
+            r#"timeadd("2017-11-22T00:00:00Z", "1y")"#,
+            r#"formatdate("x", "2018-01-02T23:12:01Z")"#,
+            r#"timecmp("2017-11-22 00:00:00Z", "2017-11-22T00:00:00Z")"#,
+            r#"uuidv5("tada", "x")"#,
+            r#"file("x.txt")"#,
+            r#"try(tonumber("x"), sum([]))"#,
+            r#"lookup({a = 1}, "b")"#,
+            r#"setproduct(["a"])"#,
+        ];
+        let mut out = String::new();
+        for src in calls {
+            match testing::eval(src) {
+                Ok(v) => out.push_str(&format!("{src}\n  = {v}\n")),
+                Err(e) => {
+                    out.push_str(&format!("{src}\n  error: {}\n", e.message));
+                    if let Some(h) = e.hint {
+                        out.push_str(&format!("  hint: {h}\n"));
+                    }
+                }
+            }
+        }
+        insta::assert_snapshot!(out);
+    }
+}

@@ -181,7 +181,18 @@ fn compile(pattern: &str) -> Result<regex::Regex, String> {
     regex::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))
+        .map_err(|e| {
+            // The parser's message draws the pattern over several lines; keep its last.
+            let text = e.to_string();
+            let reason = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
+            format!("invalid regular expression {pattern:?}: {reason}")
+        })
 }
 
 /// One match: the matched text without capture groups, a list of the
