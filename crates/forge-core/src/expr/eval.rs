@@ -262,7 +262,7 @@ impl Evaluator<'_, '_> {
             return Err(unknown_function(name));
         }
         match name {
-            "try" | "can" | "sensitive" | "nonsensitive" if call.expand_final => {
+            "try" | "can" | "sensitive" | "nonsensitive" | "issensitive" if call.expand_final => {
                 return Err(ExprError::new(
                     ExprErrorKind::FunctionArgs,
                     format!("`{name}` cannot take an expanded list (`...`)"),
@@ -282,15 +282,19 @@ impl Evaluator<'_, '_> {
                     _ => Err(arity(name, call.args.len())),
                 };
             }
-            "sensitive" | "nonsensitive" => {
+            "sensitive" | "nonsensitive" | "issensitive" => {
                 let [arg] = call.args.as_slice() else {
                     return Err(arity(name, call.args.len()));
                 };
                 let v = self.expr(arg)?;
-                return Ok(if name == "sensitive" {
-                    v.sensitive()
-                } else {
-                    v.unmarked()
+                return Ok(match (name, v) {
+                    ("sensitive", v) => v.sensitive(),
+                    // As Terraform: the value's own mark goes, marks inside it stay.
+                    ("nonsensitive", Value::Sensitive(inner)) => *inner,
+                    ("nonsensitive", v) => v,
+                    (_, Value::Sensitive(_)) => Value::Bool(true),
+                    (_, Value::Unknown) => Value::Unknown,
+                    _ => Value::Bool(false),
                 });
             }
             _ => {}
@@ -785,6 +789,24 @@ mod tests {
         );
         assert_eq!(eval("${nonsensitive(vpc.id)}"), Value::Unknown);
         assert_eq!(eval("${sensitive(vpc.id)}"), Value::Unknown.sensitive());
+        assert_eq!(eval("${sensitive(null)}"), Value::Null.sensitive());
+        assert_eq!(
+            eval("${sensitive(vars.password)}"),
+            Value::from("hunter2").sensitive()
+        );
+        // As Terraform's nonsensitive tests: only the value's own mark goes.
+        assert_eq!(
+            eval("${nonsensitive(sensitive([vars.password]))}"),
+            Value::List(vec![Value::from("hunter2").sensitive()])
+        );
+        assert_eq!(eval("${nonsensitive(null)}"), Value::Null);
+        // issensitive, as Terraform's tests.
+        assert_eq!(eval("${issensitive(vars.password)}"), Value::Bool(true));
+        assert_eq!(eval("${issensitive(1)}"), Value::Bool(false));
+        assert_eq!(eval("${issensitive(sensitive(null))}"), Value::Bool(true));
+        assert_eq!(eval("${issensitive(null)}"), Value::Bool(false));
+        assert_eq!(eval("${issensitive(vpc.id)}"), Value::Unknown);
+        assert_eq!(eval("${issensitive(sensitive(vpc.id))}"), Value::Bool(true));
     }
 
     #[test]

@@ -90,10 +90,21 @@ pub(super) fn chunklist(a: FuncArgs) -> Result<H, String> {
 }
 
 pub(super) fn coalesce(a: FuncArgs) -> Result<H, String> {
-    a.iter()
+    // The arguments first get one type, as in Terraform: `coalesce(null,
+    // false, "x")` is the string "false".
+    let all = super::conversion::unify(a.iter())?;
+    all.into_iter()
         .find(|v| !v.is_null() && v.as_str() != Some(""))
-        .cloned()
         .ok_or_else(|| "no non-null, non-empty-string arguments".to_string())
+}
+
+/// Equality after Terraform's conversion to a common type: `1` and `"1"`
+/// are equal.
+fn loosely_equal(x: &H, y: &H) -> bool {
+    x == y
+        || (matches!(x, H::String(_) | H::Number(_) | H::Bool(_))
+            && matches!(y, H::String(_) | H::Number(_) | H::Bool(_))
+            && to_string(x) == to_string(y))
 }
 
 pub(super) fn coalescelist(a: FuncArgs) -> Result<H, String> {
@@ -144,7 +155,9 @@ pub(super) fn concat(a: FuncArgs) -> Result<H, String> {
 
 pub(super) fn contains(a: FuncArgs) -> Result<H, String> {
     let needle = super::arg(&a, 1);
-    Ok(H::Bool(list(&a, 0)?.contains(needle)))
+    Ok(H::Bool(
+        list(&a, 0)?.iter().any(|v| loosely_equal(v, needle)),
+    ))
 }
 
 pub(super) fn distinct(a: FuncArgs) -> Result<H, String> {
@@ -190,7 +203,7 @@ pub(super) fn index(a: FuncArgs) -> Result<H, String> {
     let needle = super::arg(&a, 1);
     list(&a, 0)?
         .iter()
-        .position(|v| v == needle)
+        .position(|v| loosely_equal(v, needle))
         .map(|i| H::from(i as u64))
         .ok_or_else(|| format!("{} is not in the list", super::describe(needle)))
 }
@@ -215,7 +228,7 @@ pub(super) fn length(a: FuncArgs) -> Result<H, String> {
     let n = match super::arg(&a, 0) {
         H::Array(items) => items.len(),
         H::Object(o) => o.len(),
-        H::String(s) => s.chars().count(),
+        H::String(s) => super::strings::graphemes(s).len(),
         H::Null => return Err("argument 1 must not be null".into()),
         other => {
             return Err(format!(
@@ -251,11 +264,10 @@ pub(super) fn matchkeys(a: FuncArgs) -> Result<H, String> {
             keys.len()
         ));
     }
-    let same = |x: &H, y: &H| x == y || (to_string(x).is_some() && to_string(x) == to_string(y));
     Ok(H::Array(
         vals.iter()
             .zip(keys)
-            .filter(|(_, k)| search.iter().any(|s| same(k, s)))
+            .filter(|(_, k)| search.iter().any(|s| loosely_equal(k, s)))
             .map(|(v, _)| v.clone())
             .collect(),
     ))
@@ -556,11 +568,45 @@ mod tests {
             (r#"flatten([["a", "b"], [], ["c"]])"#, r#"["a","b","c"]"#),
             (r#"index(["a", "b", "c"], "b")"#, "1"),
             (r#"index(["a"], "z")"#, "ERR"),
+            (r#"index(["a", "b", "a"], "a")"#, "0"),
+            (r#"index(["1", "2", "3"], 1)"#, "0"),
+            ("index([1, 2, 3], 2)", "1"),
+            ("index([1, 2, 3], 4)", "ERR"),
+            (r#"index([1, 2, 3], "1")"#, "0"),
+            (r#"contains(["1", "2"], 2)"#, "true"),
+            (r#"coalesce("first", "second", "third")"#, r#""first""#),
+            (r#"coalesce("", "second", "third")"#, r#""second""#),
+            (r#"coalesce("", "")"#, "ERR"),
+            ("coalesce(true)", "true"),
+            ("coalesce(null, true)", "true"),
+            ("coalesce(null, false)", "false"),
+            (r#"coalesce(null, false, "hello")"#, r#""false""#),
+            ("one([1])", "1"),
+            ("one(null)", "ERR"),
+            ("sum([1476, 2093, 2092495, 64589234, 234])", "66685532"),
+            ("sum([10, -19, 5])", "-4"),
+            ("sum([10.2, 19.4, 5.7])", "35.3"),
+            ("sum([-10.2, -19.4, -5.7])", "-35.3"),
+            ("sum([null])", "ERR"),
+            ("sum([5, null])", "ERR"),
+            (r#"sum([12, "a", 38])"#, "ERR"),
+            ("sum({hello = true})", "ERR"),
             ("length([])", "0"),
             (r#"length(["hello"])"#, "1"),
             (r#"length("hello")"#, "5"),
             (r#"length("")"#, "0"),
             (r#"length("héllo")"#, "5"),
+            (r#"length("1")"#, "1"),
+            (r#"length("Живой Журнал")"#, "12"),
+            ("length(\"noe\u{308}l\")", "4"),
+            (
+                "length(\"we\u{301}\u{301}\u{301}e\u{301}\u{301}\u{301}e\u{301}\u{301}\u{301}!\")",
+                "5",
+            ),
+            (r#"length("baﬄe")"#, "4"),
+            (r#"length("😸😾")"#, "2"),
+            ("length(\"\u{1f937}\u{200d}\u{2642}\")", "1"),
+            (r#"length({"true" = true})"#, "1"),
             (r#"length({a = 1, b = 2})"#, "2"),
             ("length(5)", "ERR"),
             (r#"one([])"#, "null"),
@@ -620,6 +666,23 @@ mod tests {
             (r#"lookup({a = "b"}, "a")"#, r#""b""#),
             (r#"lookup({a = "b"}, "c", "d")"#, r#""d""#),
             (r#"lookup({a = 1}, "b")"#, "ERR"),
+            (r#"lookup({foo = "bar"}, "foo")"#, r#""bar""#),
+            (r#"lookup({foo = 42}, "foo")"#, "42"),
+            (
+                r#"lookup({foo = ["bar", "baz"]}, "foo")"#,
+                r#"["bar","baz"]"#,
+            ),
+            (
+                r#"lookup({foo = {a = "bar"}, baz = {b = "bat"}}, "foo")"#,
+                r#"{"a":"bar"}"#,
+            ),
+            (r#"lookup({foo = "bar"}, "bar")"#, "ERR"),
+            (r#"lookup({foo = "bar"}, "foo", "")"#, r#""bar""#),
+            (r#"lookup({foo = "bar"}, "baz", "")"#, r#""""#),
+            (r#"lookup({foo = "bar"}, "bar", "xyz")"#, r#""xyz""#),
+            (r#"lookup({boop = "beep"}, "frob", "nope")"#, r#""nope""#),
+            (r#"transpose({key1 = []})"#, "{}"),
+            (r#"transpose({})"#, "{}"),
             (r#"merge({a = "b"}, {c = "d"})"#, r#"{"a":"b","c":"d"}"#),
             (r#"merge({a = "b"}, {a = "c"})"#, r#"{"a":"c"}"#),
             (r#"merge({a = "b"}, null)"#, r#"{"a":"b"}"#),

@@ -1,7 +1,7 @@
 //! Type conversion functions (`tobool`, `tolist`, `tomap`, `tonumber`,
 //! `toset`, `tostring`), and the table entries of the functions the
 //! evaluator implements itself (`try`, `can`, `sensitive`,
-//! `nonsensitive`).
+//! `nonsensitive`, `issensitive`).
 //!
 //! A collection converted to a list, set or map gets one element type, as
 //! in Terraform: mixed strings, numbers and bools all become strings.
@@ -12,7 +12,7 @@ use hcl::eval::FuncArgs;
 
 /// The elements with one type: all strings when primitives are mixed
 /// with strings; an error for mixes that have no common type.
-fn unify<'a>(items: impl Iterator<Item = &'a H> + Clone) -> Result<Vec<H>, String> {
+pub(super) fn unify<'a>(items: impl Iterator<Item = &'a H> + Clone) -> Result<Vec<H>, String> {
     let kinds: Vec<&str> = items
         .clone()
         .filter(|v| !v.is_null())
@@ -45,6 +45,9 @@ pub(super) fn tobool(a: FuncArgs) -> Result<H, String> {
         H::Bool(b) => Ok(H::Bool(*b)),
         H::String(s) if s == "true" => Ok(H::Bool(true)),
         H::String(s) if s == "false" => Ok(H::Bool(false)),
+        H::String(s) => Err(format!(
+            "cannot convert {s:?} to bool; only the strings \"true\" or \"false\" are allowed"
+        )),
         other => Err(format!("cannot convert {} to bool", describe(other))),
     }
 }
@@ -53,9 +56,11 @@ pub(super) fn tonumber(a: FuncArgs) -> Result<H, String> {
     match arg(&a, 0) {
         H::Null => Ok(H::Null),
         H::Number(n) => Ok(H::Number(*n)),
-        v @ H::String(_) => to_number(v)
-            .map(super::num)
-            .ok_or_else(|| format!("cannot convert {} to number", describe(v))),
+        v @ H::String(s) => to_number(v).map(super::num).ok_or_else(|| {
+            format!(
+                "cannot convert {s:?} to number; given string must be a decimal representation of a number"
+            )
+        }),
         other => Err(format!("cannot convert {} to number", describe(other))),
     }
 }
@@ -114,6 +119,12 @@ pub(super) fn identity(a: FuncArgs) -> Result<H, String> {
     Ok(arg(&a, 0).clone())
 }
 
+/// `issensitive` where hcl-rs evaluates it: the marks are gone there, so
+/// it cannot answer.
+pub(super) fn issensitive(_: FuncArgs) -> Result<H, String> {
+    Err("issensitive() cannot be used inside a `for` expression or an operator's operand; use it on its own".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::check;
@@ -149,6 +160,15 @@ mod tests {
             ("tolist([])", "[]"),
             (r#"tolist(["a", "b"])"#, r#"["a","b"]"#),
             (r#"tolist(["a", 1, true])"#, r#"["a","1","true"]"#),
+            (r#"tolist(["hello", true])"#, r#"["hello","true"]"#),
+            (r#"toset(["hello", true])"#, r#"["hello","true"]"#),
+            (
+                r#"tomap({foo = "hello", bar = true})"#,
+                r#"{"bar":"true","foo":"hello"}"#,
+            ),
+            (r#"tobool("a")"#, "ERR"),
+            (r#"tostring(["a"])"#, "ERR"),
+            (r#"tostring("a")"#, r#""a""#),
             ("tolist(null)", "null"),
             (r#"tolist("a")"#, "ERR"),
             (r#"tolist([{a = 1}, "b"])"#, "ERR"),

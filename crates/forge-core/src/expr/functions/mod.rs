@@ -13,8 +13,8 @@
 //! bool is wanted is parsed. A null argument is an error unless the
 //! function accepts null. Unknown values never reach these functions: the
 //! evaluator makes a call whose arguments are not all known unknown
-//! itself. `try`, `can`, `sensitive` and `nonsensitive` are evaluated by
-//! the evaluator (`eval.rs`), which can catch an argument's error and
+//! itself. `try`, `can`, `sensitive`, `nonsensitive` and `issensitive`
+//! are evaluated by the evaluator (`eval.rs`), which can catch an argument's error and
 //! carries sensitivity marks; their entries here serve calls nested where
 //! hcl-rs evaluates (inside `for` bodies and operators).
 
@@ -361,6 +361,14 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
         "index(list, value)",
         "The index of the first element equal to a value.",
         c::index,
+    ),
+    f(
+        "issensitive",
+        1,
+        Some(1),
+        "issensitive(value)",
+        "True when the value is marked sensitive.",
+        v::issensitive,
     ),
     f(
         "join",

@@ -8,6 +8,55 @@ use crate::expr::budget;
 use hcl::Value as H;
 use hcl::eval::FuncArgs;
 
+/// Whether `c` continues the character before it (a combining mark, a
+/// variation selector, an emoji skin-tone modifier, a zero-width joiner).
+fn extends(c: char) -> bool {
+    matches!(c as u32,
+        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A
+        | 0x064B..=0x065F | 0x0E31 | 0x0E34..=0x0E3A | 0x0E47..=0x0E4E
+        | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x200C | 0x200D | 0x20D0..=0x20FF
+        | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F | 0x1F3FB..=0x1F3FF | 0xE0020..=0xE007F
+        | 0xE0100..=0xE01EF)
+}
+
+/// A string's user-perceived characters, as Terraform counts them: a base
+/// character with the combining marks and modifiers after it, a
+/// zero-width-joiner sequence, a flag (two regional indicators) and
+/// `\r\n` are one each. (An approximation of Unicode grapheme clusters
+/// that covers text and emoji as specs hold them.)
+pub(super) fn graphemes(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut prev: Option<char> = None;
+    let mut flags_in_cluster = 0;
+    for (i, c) in s.char_indices() {
+        let join = match prev {
+            None => false,
+            Some('\r') => c == '\n',
+            Some('\u{200D}') => true,
+            Some(p) if is_regional(p) && is_regional(c) => flags_in_cluster % 2 == 1,
+            Some(_) => extends(c),
+        };
+        if !join && i > 0 {
+            out.push(&s[start..i]);
+            start = i;
+            flags_in_cluster = 0;
+        }
+        if is_regional(c) {
+            flags_in_cluster += 1;
+        }
+        prev = Some(c);
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
+fn is_regional(c: char) -> bool {
+    ('\u{1F1E6}'..='\u{1F1FF}').contains(&c)
+}
+
 pub(super) fn upper(a: FuncArgs) -> Result<H, String> {
     Ok(H::from(string(&a, 0)?.to_uppercase()))
 }
@@ -32,7 +81,12 @@ pub(super) fn title(a: FuncArgs) -> Result<H, String> {
 }
 
 pub(super) fn strrev(a: FuncArgs) -> Result<H, String> {
-    Ok(H::from(string(&a, 0)?.chars().rev().collect::<String>()))
+    Ok(H::from(
+        graphemes(&string(&a, 0)?)
+            .into_iter()
+            .rev()
+            .collect::<String>(),
+    ))
 }
 
 pub(super) fn chomp(a: FuncArgs) -> Result<H, String> {
@@ -69,7 +123,17 @@ pub(super) fn endswith(a: FuncArgs) -> Result<H, String> {
 }
 
 pub(super) fn strcontains(a: FuncArgs) -> Result<H, String> {
-    Ok(H::Bool(string(&a, 0)?.contains(&string(&a, 1)?)))
+    // As Terraform's tests have it, the substring must be a string.
+    let sub = match super::arg(&a, 1) {
+        H::String(s) => s.clone(),
+        other => {
+            return Err(format!(
+                "argument 2 must be a string, got {}",
+                describe(other)
+            ));
+        }
+    };
+    Ok(H::Bool(string(&a, 0)?.contains(&sub)))
 }
 
 pub(super) fn indent(a: FuncArgs) -> Result<H, String> {
@@ -127,7 +191,8 @@ pub(super) fn join(a: FuncArgs) -> Result<H, String> {
 }
 
 pub(super) fn substr(a: FuncArgs) -> Result<H, String> {
-    let chars: Vec<char> = string(&a, 0)?.chars().collect();
+    let text = string(&a, 0)?;
+    let chars = graphemes(&text);
     let len = chars.len() as i64;
     let offset = integer(&a, 1)?;
     let length = integer(&a, 2)?;
@@ -143,11 +208,7 @@ pub(super) fn substr(a: FuncArgs) -> Result<H, String> {
     } else {
         (start + length).min(len)
     };
-    Ok(H::from(
-        chars[start as usize..end as usize]
-            .iter()
-            .collect::<String>(),
-    ))
+    Ok(H::from(chars[start as usize..end as usize].concat()))
 }
 
 pub(super) fn replace(a: FuncArgs) -> Result<H, String> {
@@ -543,6 +604,8 @@ mod tests {
             (r#"title("")"#, r#""""#),
             (r#"strrev("hello world")"#, r#""dlrow olleh""#),
             (r#"strrev("")"#, r#""""#),
+            ("strrev(\"we\u{301}\u{301}!\")", "\"!e\u{301}\u{301}w\""),
+            (r#"strrev("😸😾")"#, r#""😾😸""#),
             (r#"chomp("hello world")"#, r#""hello world""#),
             (r#"chomp("hello world\n")"#, r#""hello world""#),
             (r#"chomp("hello world\n\n")"#, r#""hello world""#),
@@ -581,7 +644,14 @@ mod tests {
             (r#"strcontains("hello", "hel")"#, "true"),
             (r#"strcontains("hello", "lo")"#, "true"),
             (r#"strcontains("hello1", "1")"#, "true"),
-            (r#"strcontains("hello1", 1)"#, "true"),
+            (r#"strcontains("hello1", "heo")"#, "false"),
+            (r#"strcontains("hello1", 1)"#, "ERR"),
+            (r#"startswith("https:", "ht")"#, "true"),
+            (r#"startswith("https-", "https://")"#, "false"),
+            (
+                "startswith(\"\u{1f937}\u{200d}\u{2642}\", \"\u{1f937}\")",
+                "true",
+            ),
             (r#"strcontains("hello", "1")"#, "false"),
         ]);
     }
@@ -612,6 +682,7 @@ mod tests {
             (r#"substr("", 0, 1)"#, r#""""#),
             (r#"substr("hello", 20, 1)"#, "ERR"),
             (r#"substr("héllo", 1, 3)"#, r#""éll""#),
+            ("substr(\"noe\u{308}l\", 2, 1)", "\"e\u{308}\""),
             (
                 r#"indent(2, "Fleas:\nAdam\nHad'em\n\nE.E. Cummings")"#,
                 r#""Fleas:\n  Adam\n  Had'em\n  \n  E.E. Cummings""#,
