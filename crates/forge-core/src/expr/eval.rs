@@ -25,6 +25,7 @@ use super::scope::Scope;
 use crate::value::Value;
 use hcl::eval::{Context, Evaluate};
 use hcl::expr::{Expression, FuncCall, ObjectKey, TraversalOperator};
+use hcl::template::{Element, Strip};
 use std::collections::BTreeMap;
 
 /// Parses and evaluates a template string.
@@ -63,12 +64,25 @@ pub fn evaluate(parsed: &Parsed, scope: &Scope<'_>) -> Result<Value, ExprError> 
     let ev = Evaluator { scope };
     match parsed {
         Parsed::Expr(e) => ev.expr(e),
+        // Literal text and `${}` only: each interpolation is evaluated here,
+        // so `try`, `can` and the mark functions work inside `"a-${...}"`.
+        Parsed::Template(t) if is_plain(t) => ev.plain_template(t),
         Parsed::Template(t) => ev.computed(&analyze_template(t), |ctx| {
             let mut t = t.clone();
             budget::instrument_template(&mut t, false);
             t.evaluate(ctx).map(hcl::Value::String)
         }),
     }
+}
+
+/// A template of literal text and interpolations without `~` strip
+/// markers (no `%{}` directives).
+fn is_plain(t: &hcl::Template) -> bool {
+    t.elements().iter().all(|e| match e {
+        Element::Literal(_) => true,
+        Element::Interpolation(i) => i.strip == Strip::None,
+        Element::Directive(_) => false,
+    })
 }
 
 struct Evaluator<'s, 'a> {
@@ -249,6 +263,40 @@ impl Evaluator<'_, '_> {
         }
         let result = files::with_files(self.scope.files, || run(&ctx)).map_err(eval_error)?;
         Ok(sensitive_if(from_hcl(&result), sensitive))
+    }
+
+    /// A template of text and interpolations: unknown if any interpolated
+    /// value is, sensitive if any is; values are written as hcl-rs writes
+    /// them.
+    fn plain_template(&self, t: &hcl::Template) -> Result<Value, ExprError> {
+        let mut out = String::new();
+        let (mut unknown, mut sensitive) = (false, false);
+        for element in t.elements() {
+            match element {
+                Element::Literal(text) => out.push_str(text),
+                Element::Interpolation(i) => {
+                    let v = self.expr(&i.expr)?;
+                    sensitive |= v.is_sensitive();
+                    if !v.is_known() {
+                        unknown = true;
+                        continue;
+                    }
+                    match to_hcl(&v) {
+                        hcl::Value::String(text) => out.push_str(&text),
+                        other => out.push_str(&other.to_string()),
+                    }
+                }
+                Element::Directive(_) => {
+                    return Err(ExprError::eval("unexpected template directive"));
+                }
+            }
+        }
+        let v = if unknown {
+            Value::Unknown
+        } else {
+            Value::String(out)
+        };
+        Ok(sensitive_if(v, sensitive))
     }
 
     /// A function call, evaluated here so that `try` and `can` can catch
@@ -752,6 +800,11 @@ mod tests {
             eval(r#"${[try(vars.nope, 1)]}"#),
             Value::List(vec![Value::int(1)])
         );
+        assert_eq!(
+            eval(r#"net-${try(vars.nope, "default")}-${env}"#),
+            Value::from("net-default-dev")
+        );
+        assert_eq!(eval("id-${try(vpc.id, 1)}"), Value::Unknown);
         assert_eq!(eval("${can(known.id)}"), Value::Bool(true));
         assert_eq!(eval("${can(vars.nope)}"), Value::Bool(false));
         assert_eq!(eval(r#"${can(regex("^a", "b"))}"#), Value::Bool(false));
