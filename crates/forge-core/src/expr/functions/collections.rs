@@ -738,6 +738,18 @@ mod tests {
             ),
             (r#"setunion(["a", "b"], [])"#, r#"["a","b"]"#),
             (r#"setunion([], [])"#, "[]"),
+            // cty's set function tests.
+            ("setunion([true], [true], [false])", "[false,true]"),
+            (r#"setunion(["a"], ["b"], ["b", "c"])"#, r#"["a","b","c"]"#),
+            (r#"setunion(["5"])"#, r#"["5"]"#),
+            ("setintersection([true], [true, false])", "[true]"),
+            (
+                r#"setintersection(["a", "b"], ["b"], ["b", "c"])"#,
+                r#"["b"]"#,
+            ),
+            (r#"setintersection(["5"])"#, r#"["5"]"#),
+            ("setsubtract([true], [false])", "[true]"),
+            (r#"setsubtract(["a"], [])"#, r#"["a"]"#),
             (
                 r#"setintersection(["a", "b"], ["b", "c"], ["b", "d"])"#,
                 r#"["b"]"#,

@@ -388,6 +388,21 @@ mod tests {
             (r#"jsondecode("null")"#, "null"),
             (r#"jsondecode("{\"a\":[1,\"x\"]}")"#, r#"{"a":[1,"x"]}"#),
             (r#"jsondecode("[]")"#, "[]"),
+            // cty's JSON tests.
+            ("jsonencode([true, false])", r#""[true,false]""#),
+            (
+                r#"jsonencode({"true" = true, "false" = false})"#,
+                r#""{\"false\":false,\"true\":true}""#,
+            ),
+            ("jsonencode([])", r#""[]""#),
+            (r#"jsondecode("15")"#, "15"),
+            (r#"jsondecode("[true,false]")"#, "[true,false]"),
+            (
+                r#"jsondecode("{\"false\":false,\"true\":true}")"#,
+                r#"{"false":false,"true":true}"#,
+            ),
+            (r#"jsondecode("aaaa")"#, "ERR"),
+            (r#"jsondecode("nope")"#, "ERR"),
             (r#"jsondecode("")"#, "ERR"),
             (r#"jsondecode("{")"#, "ERR"),
             (r#"jsondecode("true false")"#, "ERR"),
@@ -452,6 +467,15 @@ mod tests {
             (r#"csvdecode("a,b,c\n1,2")"#, "ERR"),
             (r#"csvdecode("a,b\n1,\"2")"#, "ERR"),
             (r#"csvdecode("")"#, "ERR"),
+            // cty's csvdecode tests.
+            (
+                r#"csvdecode("\"name\",\"size\",\"type\"\n\"foo\",\"100\",\"tiny\"\n\"bar\",\"\",\"huge\"\n\"baz\",\"50\",\"weedy\"\n")"#,
+                r#"[{"name":"foo","size":"100","type":"tiny"},{"name":"bar","size":"","type":"huge"},{"name":"baz","size":"50","type":"weedy"}]"#,
+            ),
+            (r#"csvdecode("\"just\",\"header\",\"line\"")"#, "[]"),
+            (r#"csvdecode("not csv at all")"#, "[]"),
+            (r#"csvdecode("invalid"thing"")"#, "ERR"),
+            ("csvdecode(null)", "ERR"),
         ]);
     }
 }

@@ -1049,7 +1049,7 @@ pub(crate) fn num(n: f64) -> H {
     }
 }
 
-/// An hcl value as JSON.
+/// An hcl value as JSON, object keys sorted (as Terraform writes them).
 pub(crate) fn to_json(value: &H) -> serde_json::Value {
     match value {
         H::Null => serde_json::Value::Null,
@@ -1058,7 +1058,14 @@ pub(crate) fn to_json(value: &H) -> serde_json::Value {
         H::String(s) => serde_json::Value::String(s.clone()),
         H::Array(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
         H::Object(map) => {
-            serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+            let mut entries: Vec<(&String, &H)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), to_json(v)))
+                    .collect(),
+            )
         }
     }
 }

@@ -75,7 +75,13 @@ pub(super) fn title(a: FuncArgs) -> Result<H, String> {
         } else {
             out.push(c);
         }
-        at_word_start = !(c.is_alphanumeric() || c == '_' || c == '\'');
+        // Word boundaries as Terraform draws them: any ASCII character but a
+        // letter, digit or `_`, and any other whitespace.
+        at_word_start = if c.is_ascii() {
+            !(c.is_ascii_alphanumeric() || c == '_')
+        } else {
+            c.is_whitespace()
+        };
     }
     Ok(H::from(out))
 }
@@ -196,13 +202,13 @@ pub(super) fn substr(a: FuncArgs) -> Result<H, String> {
     let len = chars.len() as i64;
     let offset = integer(&a, 1)?;
     let length = integer(&a, 2)?;
-    let start = if offset < 0 { len + offset } else { offset };
-    if start < 0 || start > len {
-        if len == 0 {
-            return Ok(H::from(""));
-        }
-        return Err("offset is out of range for the string".into());
-    }
+    // As cty: an offset past the end gives "", a negative one counts from
+    // the end, and any negative length means "to the end".
+    let start = if offset < 0 {
+        (len + offset).max(0)
+    } else {
+        offset.min(len)
+    };
     let end = if length < 0 {
         len
     } else {
@@ -313,7 +319,7 @@ struct Verb {
 
 fn pad(text: String, v: &Verb, numeric: bool) -> String {
     let Some(width) = v.width else { return text };
-    let len = text.chars().count();
+    let len = graphemes(&text).len();
     if len >= width {
         return text;
     }
@@ -367,11 +373,15 @@ fn format_one(v: &Verb, value: &H) -> Result<String, String> {
                 type_of(value)
             )
         })?,
-        'q' => serde_json::Value::String(
-            to_string(value)
-                .ok_or_else(|| format!("`%q` needs a string, got a {}", type_of(value)))?,
-        )
-        .to_string(),
+        'q' => {
+            let text = to_string(value)
+                .ok_or_else(|| format!("`%q` needs a string, got a {}", type_of(value)))?;
+            let text = match v.precision {
+                Some(p) => graphemes(&text).into_iter().take(p).collect(),
+                None => text,
+            };
+            serde_json::Value::String(text).to_string()
+        }
         't' => match value {
             H::Bool(b) => b.to_string(),
             H::String(s) if s == "true" || s == "false" => s.clone(),
@@ -416,7 +426,7 @@ fn format_one(v: &Verb, value: &H) -> Result<String, String> {
                                 .parse::<f64>()
                                 .unwrap_or(n)
                         ),
-                        None => num(n).to_string(),
+                        None => go_shortest(n),
                     };
                     if v.verb == 'G' { t.to_uppercase() } else { t }
                 }
@@ -430,10 +440,31 @@ fn format_one(v: &Verb, value: &H) -> Result<String, String> {
         }
     };
     let text = match (v.precision, v.verb) {
-        (Some(p), 's' | 'v') => text.chars().take(p).collect(),
+        (Some(p), 's' | 'v') => graphemes(&text).into_iter().take(p).collect(),
         _ => text,
     };
     Ok(pad(text, v, false))
+}
+
+/// `%g` without a precision as Go writes it: the shortest text, with an
+/// exponent below 1e-4 and from 1e21.
+fn go_shortest(n: f64) -> String {
+    let a = n.abs();
+    if a != 0.0 && !(1e-4..1e21).contains(&a) {
+        let t = format!("{n:e}");
+        match t.split_once('e') {
+            Some((m, exp)) => {
+                let (sign, digits) = match exp.strip_prefix('-') {
+                    Some(d) => ('-', d),
+                    None => ('+', exp),
+                };
+                format!("{m}e{sign}{digits:0>2}")
+            }
+            None => t,
+        }
+    } else {
+        format!("{n}")
+    }
 }
 
 /// `%e` as Go writes it: at least two exponent digits.
@@ -606,6 +637,8 @@ mod tests {
             (r#"strrev("")"#, r#""""#),
             ("strrev(\"we\u{301}\u{301}!\")", "\"!e\u{301}\u{301}w\""),
             (r#"strrev("😸😾")"#, r#""😾😸""#),
+            (r#"strrev("Живой Журнал")"#, r#""ланруЖ йовиЖ""#),
+            (r#"strrev("baﬄe")"#, r#""eﬄab""#),
             (r#"chomp("hello world")"#, r#""hello world""#),
             (r#"chomp("hello world\n")"#, r#""hello world""#),
             (r#"chomp("hello world\n\n")"#, r#""hello world""#),
@@ -680,7 +713,20 @@ mod tests {
             (r#"substr("hello world", 0, 100)"#, r#""hello world""#),
             (r#"substr("hello world", 11, 1)"#, r#""""#),
             (r#"substr("", 0, 1)"#, r#""""#),
-            (r#"substr("hello", 20, 1)"#, "ERR"),
+            (r#"substr("hello", 20, 1)"#, r#""""#),
+            // cty's substr tests.
+            (r#"substr("hello", 0, 2)"#, r#""he""#),
+            (r#"substr("hello", 1, -1)"#, r#""ello""#),
+            (r#"substr("hello", 1, -10)"#, r#""ello""#),
+            (r#"substr("hello", 1, 10)"#, r#""ello""#),
+            (r#"substr("hello", -3, 2)"#, r#""ll""#),
+            (r#"substr("hello", 10, 10)"#, r#""""#),
+            (r#"substr("hello", 0, 0)"#, r#""""#),
+            (
+                "substr(\"we\u{301}\u{301}e\u{301}\u{301}!\", 1, 2)",
+                "\"e\u{301}\u{301}e\u{301}\u{301}\"",
+            ),
+            (r#"substr("😸😾", 1, 1)"#, r#""😾""#),
             (r#"substr("héllo", 1, 3)"#, r#""éll""#),
             ("substr(\"noe\u{308}l\", 2, 1)", "\"e\u{308}\""),
             (
@@ -729,6 +775,15 @@ mod tests {
                 r#"[{"alpha":"abc","num":"135"},{"alpha":"def","num":"456"}]"#,
             ),
             (r#"regexall("[a-z]+", "135")"#, "[]"),
+            // cty's regex tests: optional named groups that do not take part are null.
+            (
+                r#"regex("^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?(?P<path>[^?#]*)(?:\\?(?P<query>[^#]*))?(?:#(?P<fragment>.*))?", "http://www.ics.uci.edu/pub/ietf/uri/#Related")"#,
+                r#"{"authority":"www.ics.uci.edu","fragment":"Related","path":"/pub/ietf/uri/","query":null,"scheme":"http"}"#,
+            ),
+            (
+                r#"regexall("^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?(?P<path>[^?#]*)(?:\\?(?P<query>[^#]*))?(?:#(?P<fragment>.*))?", "http://www.ics.uci.edu/pub/ietf/uri/#Related")"#,
+                r#"[{"authority":"www.ics.uci.edu","fragment":"Related","path":"/pub/ietf/uri/","query":null,"scheme":"http"}]"#,
+            ),
         ]);
     }
 
@@ -764,6 +819,109 @@ mod tests {
             (r#"format("%10s|", "hello")"#, r#""     hello|""#),
             (r#"format("%-10s|", "hello")"#, r#""hello     |""#),
             (r#"format("%[2]s %[1]s", "a", "b")"#, r#""b a""#),
+            // cty's format tests.
+            (r#"format("")"#, r#""""#),
+            (r#"format("100%% successful")"#, r#""100% successful""#),
+            (
+                r#"format("string %[2]v", true, "hello")"#,
+                r#""string hello""#,
+            ),
+            (r#"format("number %#v", 2)"#, r#""number 2""#),
+            (r#"format("bool %#v", true)"#, r#""bool true""#),
+            (r#"format("object %v", {})"#, r#""object {}""#),
+            (r#"format("tuple %v", [])"#, r#""tuple []""#),
+            (r#"format("%%%v", false)"#, r#""%false""#),
+            (r#"format("%v", null)"#, r#""null""#),
+            (
+                r#"format("Hello, %[2]s!", "Stephen", "Ermintrude")"#,
+                r#""Hello, Ermintrude!""#,
+            ),
+            (
+                r#"format("Hello, %q... if that _is_ your real name!", "Ermintrude")"#,
+                r#""Hello, \"Ermintrude\"... if that _is_ your real name!""#,
+            ),
+            (
+                r#"format("This statement is %q", false)"#,
+                r#""This statement is \"false\"""#,
+            ),
+            (r#"format("%s", null)"#, "ERR"),
+            (r#"format("%4s", "💃🏿")"#, r#""   💃🏿""#),
+            (r#"format("%-4s", "💃🏿")"#, r#""💃🏿   ""#),
+            (r#"format("%6q", "💃🏿")"#, r#""   \"💃🏿\"""#),
+            (r#"format("%.2q", "hello")"#, r#""\"he\"""#),
+            (r#"format("%.5s", "日本語日本語")"#, r#""日本語日本""#),
+            (r#"format("%.1q", "日本語日本語")"#, r#""\"日\"""#),
+            (r#"format("%.10s", "hello")"#, r#""hello""#),
+            (r#"format("%4.2s", "hello")"#, r#""  he""#),
+            (r#"format("%6.2q", "hello")"#, r#""  \"he\"""#),
+            (r#"format("%-4.2s", "hello")"#, r#""he  ""#),
+            (r#"format("%q", "Hello\nWorld")"#, r#""\"Hello\\nWorld\"""#),
+            (
+                r#"format("This statement is %t", "false")"#,
+                r#""This statement is false""#,
+            ),
+            (r#"format("This statement is %t", null)"#, "ERR"),
+            (r#"format("%[2]d things", 1, 10)"#, r#""10 things""#),
+            (
+                r#"format("% d green bottles", 10)"#,
+                r#"" 10 green bottles""#,
+            ),
+            (r#"format("%d green bottles", true)"#, "ERR"),
+            (r#"format("%o", 9)"#, r#""11""#),
+            (r#"format("%x", 254)"#, r#""fe""#),
+            (r#"format("%f things", 10)"#, r#""10.000000 things""#),
+            (r#"format("%+f things", 10)"#, r#""+10.000000 things""#),
+            (r#"format("% f things", -10)"#, r#""-10.000000 things""#),
+            (
+                r#"format("%.4f things", "1.00000000000000000000000000000000000001")"#,
+                r#""1.0000 things""#,
+            ),
+            (r#"format("%.1f things", "1.06")"#, r#""1.1 things""#),
+            (r#"format("%E things", 1000)"#, r#""1.000000E+03 things""#),
+            (r#"format("%g things", 1000)"#, r#""1000 things""#),
+            (r#"format("%G things", 1000)"#, r#""1000 things""#),
+            (
+                r#"format("%g things", "0.00000000000000000000001")"#,
+                r#""1e-23 things""#,
+            ),
+            (
+                r#"format("%G things", "0.00000000000000000000001")"#,
+                r#""1E-23 things""#,
+            ),
+            (r#"format("%s is not in the args list")"#, "ERR"),
+            (
+                r#"format("%[3]s is not in the args list", "a", "b")"#,
+                "ERR",
+            ),
+            (
+                r#"format("%[0]s is not valid because args are 1-based", "a")"#,
+                "ERR",
+            ),
+            (r#"format("%v %v %v", "a", "b")"#, "ERR"),
+            (r#"format("%#z is not a valid sequence", 10)"#, "ERR"),
+            (r#"format("no format verbs at all", 10)"#, "ERR"),
+            (r#"format("only one verb %d", 10, 11)"#, "ERR"),
+            (
+                r#"formatlist("%s %s", ["hello", "goodbye"], ["world", "universe"])"#,
+                r#"["hello world","goodbye universe"]"#,
+            ),
+            (
+                r#"formatlist("%s %s", ["hello", "goodbye"], "world")"#,
+                r#"["hello world","goodbye world"]"#,
+            ),
+            (
+                r#"formatlist("%s %s", "hello", ["world", "universe"])"#,
+                r#"["hello world","hello universe"]"#,
+            ),
+            (
+                r#"formatlist("%s %s", ["hello", "goodbye"], ["world"])"#,
+                "ERR",
+            ),
+            (r#"formatlist("%s", [{a = 1}])"#, "ERR"),
+            (
+                r#"formatlist("%v", [["hello"], ["world"]])"#,
+                r#"["[\"hello\"]","[\"world\"]"]"#,
+            ),
             (r#"format("%s %s", "a")"#, "ERR"),
             (r#"format("%s", "a", "b")"#, "ERR"),
             (r#"format("%d", 1.5)"#, "ERR"),

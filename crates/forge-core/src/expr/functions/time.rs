@@ -355,6 +355,99 @@ mod tests {
                 r#"formatdate("'''o''clock'", "2018-01-02T23:12:01Z")"#,
                 r#""'o'clock""#,
             ),
+            // cty's formatdate tests, at 2006-01-02T15:04:05Z.
+            (r#"formatdate("", "2006-01-02T15:04:05Z")"#, r#""""#),
+            (
+                r#"formatdate("YYYY-MM-DD", "2006-01-02T15:04:05Z")"#,
+                r#""2006-01-02""#,
+            ),
+            (
+                r#"formatdate("EEE, MMM D ''YY", "2006-01-02T15:04:05Z")"#,
+                r#""Mon, Jan 2 '06""#,
+            ),
+            (
+                r#"formatdate("hh:mm:ss", "2006-01-02T15:04:05Z")"#,
+                r#""15:04:05""#,
+            ),
+            (
+                r#"formatdate("H 'o''clock' AA", "2006-01-02T15:04:05Z")"#,
+                r#""3 o'clock PM""#,
+            ),
+            (
+                r#"formatdate("H 'o''clock'", "2006-01-02T15:04:05Z")"#,
+                r#""3 o'clock""#,
+            ),
+            (
+                r#"formatdate("hh:mm:ssZZZZ", "2006-01-02T15:04:05Z")"#,
+                r#""15:04:05+0000""#,
+            ),
+            (
+                r#"formatdate("hh:mm:ssZZZZZ", "2006-01-02T15:04:05Z")"#,
+                r#""15:04:05+00:00""#,
+            ),
+            (
+                r#"formatdate("MMMM", "2006-01-02T15:04:05Z")"#,
+                r#""January""#,
+            ),
+            (
+                r#"formatdate("EEEE", "2006-01-02T15:04:05Z")"#,
+                r#""Monday""#,
+            ),
+            (r#"formatdate("aa", "2006-01-02T15:04:05Z")"#, r#""pm""#),
+            (
+                r#"formatdate("YYYY-MM-DD'T'hh:mm:ssZ", "2006-01-02T15:04:05Z")"#,
+                r#""2006-01-02T15:04:05Z""#,
+            ),
+            (
+                r#"formatdate("DD MMM YYYY hh:mm ZZZ", "2006-01-02T15:04:05Z")"#,
+                r#""02 Jan 2006 15:04 UTC""#,
+            ),
+            (
+                r#"formatdate("EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2006-01-02T15:04:05Z")"#,
+                r#""Monday, 02-Jan-06 15:04:05 UTC""#,
+            ),
+            (
+                r#"formatdate("EEE, DD MMM YYYY hh:mm:ss ZZZ", "2006-01-02T15:04:05Z")"#,
+                r#""Mon, 02 Jan 2006 15:04:05 UTC""#,
+            ),
+            (r#"formatdate("Y", "2006-01-02T15:04:05Z")"#, "ERR"),
+            (r#"formatdate("A", "2006-01-02T15:04:05Z")"#, "ERR"),
+            (r#"formatdate("a", "2006-01-02T15:04:05Z")"#, "ERR"),
+            (r#"formatdate("'blah blah", "2006-01-02T15:04:05Z")"#, "ERR"),
+            (r#"formatdate("'", "2006-01-02T15:04:05Z")"#, "ERR"),
+            (
+                r#"formatdate("YYYY-MM-DD'T'hh:mm:ssZ", "2022-03-01T00:23:45+00:00")"#,
+                r#""2022-03-01T00:23:45Z""#,
+            ),
+            (
+                r#"formatdate("EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2022-03-01T00:23:45+00:00")"#,
+                r#""Tuesday, 01-Mar-22 00:23:45 UTC""#,
+            ),
+            (
+                r#"formatdate("YYYY-MM-DD'T'hh:mm:ssZ", "2022-03-01T00:23:45+01:00")"#,
+                r#""2022-03-01T00:23:45+01:00""#,
+            ),
+            (
+                r#"formatdate("EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2022-03-01T00:23:45-01:00")"#,
+                r#""Tuesday, 01-Mar-22 00:23:45 -0100""#,
+            ),
+            (
+                r#"formatdate("EEEE, DD-MMM-YY hh:mm:ss ZZZ", "1900-01-01T00:00:00Z")"#,
+                r#""Monday, 01-Jan-00 00:00:00 UTC""#,
+            ),
+            (r#"formatdate("", "")"#, "ERR"),
+            (r#"formatdate("", "2017-01-02")"#, "ERR"),
+            (r#"formatdate("", "2017-12-02t00:00:00Z")"#, "ERR"),
+            (r#"formatdate("", "2017:01:02")"#, "ERR"),
+            (r#"formatdate("", "2017-01-02T")"#, "ERR"),
+            (r#"formatdate("", "2017-01-02T00:00:00")"#, "ERR"),
+            (r#"formatdate("", "2017-01-02T26:00:00Z")"#, "ERR"),
+            (r#"formatdate("", "2017-13-02T00:00:00Z")"#, "ERR"),
+            (r#"formatdate("", "2017-02-31T00:00:00Z")"#, "ERR"),
+            (r#"formatdate("", "2000-01-01T1:12:34Z")"#, "ERR"),
+            (r#"formatdate("", "2000-01-01T00:00:00,000Z")"#, "ERR"),
+            (r#"formatdate("", "2000-01-01T00:00:00+24:00")"#, "ERR"),
+            (r#"formatdate("", "2000-01-01T00:00:00+00:60")"#, "ERR"),
             (r#"formatdate("YYYYY", "2018-01-02T23:12:01Z")"#, "ERR"),
             (r#"formatdate("x", "2018-01-02T23:12:01Z")"#, "ERR"),
             (r#"formatdate("YYYY", "2018-01-02")"#, "ERR"),
