@@ -171,6 +171,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// List the functions available in `${ ... }` expressions.
+    Functions {
+        /// Print JSON: name, signature, argument counts, description.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `forge drift` arguments.

@@ -40,6 +40,8 @@ static ALLOW_OUTSIDE_ROOT: std::sync::atomic::AtomicBool =
 /// stack this process loads.
 pub fn allow_outside_root(allow: bool) {
     ALLOW_OUTSIDE_ROOT.store(allow, std::sync::atomic::Ordering::Relaxed);
+    // File functions evaluated at plan time follow the same rule.
+    forge_core::expr::allow_files_outside_root(allow);
 }
 
 /// The `FORGE_VAR_<name>` variables among `vars` (the process

@@ -141,6 +141,36 @@ case!(
     )
 );
 case!(
+    bad_function_argument_type,
+    spec(
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: \"${cidrhost(\\\"10.0.0.0/16\\\", \\\"x\\\")}\"\n"
+    )
+);
+case!(
+    bad_regex_argument,
+    spec(
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: \"${regex(\\\"[\\\", \\\"10.0.0.0/16\\\")}\"\n"
+    )
+);
+case!(
+    file_not_found,
+    spec(
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: \"${trimspace(file(\\\"cidr.txt\\\"))}\"\n"
+    )
+);
+case!(
+    file_outside_the_repository,
+    spec(
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: \"${file(\\\"../../../../etc/hostname\\\")}\"\n"
+    )
+);
+case!(
+    try_with_no_good_argument,
+    spec(
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: \"${try(tonumber(\\\"x\\\"), cidrhost(\\\"10.0.0.0/30\\\", 9))}\"\n"
+    )
+);
+case!(
     wrong_function_argument_value,
     spec(
         "resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: \"${cidrsubnet(\\\"10.0.0.0/30\\\", 8, 1)}\"\n"

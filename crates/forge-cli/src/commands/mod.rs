@@ -8,6 +8,7 @@ mod common;
 mod destroy;
 mod drift;
 mod force_unlock;
+mod functions;
 mod graph;
 mod import;
 mod outputs;
@@ -60,6 +61,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Validate { stack } => validate::run(&stack),
         Command::Graph { stack, format } => graph::run(&stack, format),
         Command::Schema { out } => schema::run(out.as_deref()),
+        Command::Functions { json } => functions::run(json),
         Command::Plan {
             stack,
             lock,

@@ -154,12 +154,16 @@ pub(crate) fn instrument_template(template: &mut Template, in_loop: bool) {
                     Directive::For(d) => {
                         instrument_expr(&mut d.collection_expr);
                         instrument_template(&mut d.template, true);
-                        // One step per iteration, even for an empty body.
-                        let body: Vec<Element> = std::iter::once(Element::Interpolation(
-                            Interpolation::new(wrap(Expression::String(String::new()))),
-                        ))
-                        .chain(d.template.elements().iter().cloned())
-                        .collect();
+                        // One step per iteration, even for an empty body. The
+                        // step comes first in the body, so it carries the `~`
+                        // of `%{ for ... ~}` on to the body's first literal.
+                        let mut step = Interpolation::new(wrap(Expression::String(String::new())));
+                        if d.for_strip.strip_end() {
+                            step.strip = hcl::template::Strip::End;
+                        }
+                        let body: Vec<Element> = std::iter::once(Element::Interpolation(step))
+                            .chain(d.template.elements().iter().cloned())
+                            .collect();
                         d.template = body.into_iter().collect();
                     }
                 }

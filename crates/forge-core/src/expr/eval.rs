@@ -18,13 +18,14 @@ use super::budget;
 use super::convert::{from_hcl, to_hcl};
 use super::did_you_mean;
 use super::error::{ExprError, ExprErrorKind};
-use super::functions::{self, FUNCTIONS};
+use super::functions::{self, FUNCTIONS, files};
 use super::parse::{Parsed, parse};
 use super::refs::{Analysis, RefOp, analyze_expr, analyze_template};
 use super::scope::Scope;
 use crate::value::Value;
 use hcl::eval::{Context, Evaluate};
-use hcl::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl::expr::{Expression, FuncCall, ObjectKey, TraversalOperator};
+use hcl::template::{Element, Strip};
 use std::collections::BTreeMap;
 
 /// Parses and evaluates a template string.
@@ -63,12 +64,25 @@ pub fn evaluate(parsed: &Parsed, scope: &Scope<'_>) -> Result<Value, ExprError> 
     let ev = Evaluator { scope };
     match parsed {
         Parsed::Expr(e) => ev.expr(e),
+        // Literal text and `${}` only: each interpolation is evaluated here,
+        // so `try`, `can` and the mark functions work inside `"a-${...}"`.
+        Parsed::Template(t) if is_plain(t) => ev.plain_template(t),
         Parsed::Template(t) => ev.computed(&analyze_template(t), |ctx| {
             let mut t = t.clone();
             budget::instrument_template(&mut t, false);
             t.evaluate(ctx).map(hcl::Value::String)
         }),
     }
+}
+
+/// A template of literal text and interpolations without `~` strip
+/// markers (no `%{}` directives).
+fn is_plain(t: &hcl::Template) -> bool {
+    t.elements().iter().all(|e| match e {
+        Element::Literal(_) => true,
+        Element::Interpolation(i) => i.strip == Strip::None,
+        Element::Directive(_) => false,
+    })
 }
 
 struct Evaluator<'s, 'a> {
@@ -156,7 +170,8 @@ impl Evaluator<'_, '_> {
                     Ok(sensitive_if(self.expr(branch)?, sensitive))
                 }
             },
-            // Templates, function calls, operators, `for` and anything newer hcl-rs adds.
+            Expression::FuncCall(call) if call.name.namespace.is_empty() => self.call(call),
+            // Templates, operators, `for` and anything newer hcl-rs adds.
             _ => self.computed(&analyze_expr(expr), |ctx| {
                 let mut e = expr.clone();
                 budget::instrument_expr(&mut e);
@@ -225,19 +240,8 @@ impl Evaluator<'_, '_> {
         let mut roots: BTreeMap<&str, Value> = BTreeMap::new();
         for r in &analysis.refs {
             let (root, lenient) = self.scope.root(&r.root)?;
-            if matches!(r.ops.first(), Some(RefOp::Splat)) && is_instance_map(&root) {
-                // HCL splats an object as a one-item list, so inside a
-                // function or operator `rt[*].id` of a for_each resource
-                // would read `id` of the map of instances and fail only at
-                // apply time; say so now, as Terraform does, with its fix.
-                return Err(ExprError::eval(format!(
-                    "`{}[*]` inside a function call or operator: `{}` is a for_each resource, a map of instances",
-                    r.root, r.root
-                ))
-                .with_hint(format!(
-                    "write `values({})[*]...` (instances in key order), or a for expression `[for x in {} : x.id]`",
-                    r.root, r.root
-                )));
+            if splats_instance_map(r, &root) {
+                return Err(splat_error(&r.root));
             }
             let read = self.read(root.clone(), &r.ops, lenient)?;
             unknown |= r.truncated && !root.is_known();
@@ -249,14 +253,148 @@ impl Evaluator<'_, '_> {
             return Ok(sensitive_if(Value::Unknown, sensitive));
         }
         let mut ctx = Context::new();
-        functions::declare_all(&mut ctx);
+        for f in &analysis.funcs {
+            functions::declare(&mut ctx, &f.name);
+        }
         budget::declare(&mut ctx);
         budget::reset();
         for (name, value) in &roots {
             ctx.declare_var(*name, to_hcl(value));
         }
-        let result = run(&ctx).map_err(eval_error)?;
+        let result = files::with_files(self.scope.files, || run(&ctx)).map_err(eval_error)?;
         Ok(sensitive_if(from_hcl(&result), sensitive))
+    }
+
+    /// A template of text and interpolations: unknown if any interpolated
+    /// value is, sensitive if any is; values are written as hcl-rs writes
+    /// them.
+    fn plain_template(&self, t: &hcl::Template) -> Result<Value, ExprError> {
+        let mut out = String::new();
+        let (mut unknown, mut sensitive) = (false, false);
+        for element in t.elements() {
+            match element {
+                Element::Literal(text) => out.push_str(text),
+                Element::Interpolation(i) => {
+                    let v = self.expr(&i.expr)?;
+                    sensitive |= v.is_sensitive();
+                    if !v.is_known() {
+                        unknown = true;
+                        continue;
+                    }
+                    match to_hcl(&v) {
+                        hcl::Value::String(text) => out.push_str(&text),
+                        other => out.push_str(&other.to_string()),
+                    }
+                }
+                Element::Directive(_) => {
+                    return Err(ExprError::eval("unexpected template directive"));
+                }
+            }
+        }
+        let v = if unknown {
+            Value::Unknown
+        } else {
+            Value::String(out)
+        };
+        Ok(sensitive_if(v, sensitive))
+    }
+
+    /// A function call, evaluated here so that `try` and `can` can catch
+    /// the errors of their arguments, `sensitive` and `nonsensitive` can
+    /// set and clear marks, and other functions see arguments evaluated
+    /// with unknowns flowing through (a call with an unknown argument is
+    /// unknown; with a sensitive one, sensitive).
+    fn call(&self, call: &FuncCall) -> Result<Value, ExprError> {
+        let name = call.name.name.as_str();
+        if functions::function_info(name).is_none() {
+            return Err(unknown_function(name));
+        }
+        match name {
+            "try" | "can" | "sensitive" | "nonsensitive" | "issensitive" if call.expand_final => {
+                return Err(ExprError::new(
+                    ExprErrorKind::FunctionArgs,
+                    format!("`{name}` cannot take an expanded list (`...`)"),
+                ));
+            }
+            "try" => return self.call_try(call),
+            "can" => {
+                return match call.args.as_slice() {
+                    [arg] => match self.expr(arg) {
+                        Ok(v) if !v.is_known() => {
+                            Ok(sensitive_if(Value::Unknown, v.is_sensitive()))
+                        }
+                        Ok(_) => Ok(Value::Bool(true)),
+                        Err(e) if catchable(&e) => Ok(Value::Bool(false)),
+                        Err(e) => Err(e),
+                    },
+                    _ => Err(arity(name, call.args.len())),
+                };
+            }
+            "sensitive" | "nonsensitive" | "issensitive" => {
+                let [arg] = call.args.as_slice() else {
+                    return Err(arity(name, call.args.len()));
+                };
+                let v = self.expr(arg)?;
+                return Ok(match (name, v) {
+                    ("sensitive", v) => v.sensitive(),
+                    // As Terraform: the value's own mark goes, marks inside it stay.
+                    ("nonsensitive", Value::Sensitive(inner)) => *inner,
+                    ("nonsensitive", v) => v,
+                    (_, Value::Sensitive(_)) => Value::Bool(true),
+                    (_, Value::Unknown) => Value::Unknown,
+                    _ => Value::Bool(false),
+                });
+            }
+            _ => {}
+        }
+        // Splatting a for_each resource inside a call is refused, with its fix (see `computed`).
+        for arg in &call.args {
+            check_splats(&analyze_expr(arg), self.scope)?;
+        }
+        let mut args = Vec::with_capacity(call.args.len());
+        for arg in &call.args {
+            args.push(self.expr(arg)?);
+        }
+        if args.iter().any(|v| !v.is_known()) {
+            let sensitive = args.iter().any(Value::is_sensitive);
+            return Ok(sensitive_if(Value::Unknown, sensitive));
+        }
+        let sensitive = args.iter().any(Value::is_sensitive);
+        let literal = FuncCall {
+            name: call.name.clone(),
+            args: args.iter().map(|v| Expression::from(to_hcl(v))).collect(),
+            expand_final: call.expand_final,
+        };
+        let mut ctx = Context::new();
+        functions::declare(&mut ctx, name);
+        budget::reset();
+        let result =
+            files::with_files(self.scope.files, || literal.evaluate(&ctx)).map_err(eval_error)?;
+        Ok(sensitive_if(from_hcl(&result), sensitive))
+    }
+
+    /// `try`: the first argument that evaluates without an error; unknown
+    /// when that value is not wholly known (a later evaluation might fail).
+    fn call_try(&self, call: &FuncCall) -> Result<Value, ExprError> {
+        let mut last = None;
+        for arg in &call.args {
+            match self.expr(arg) {
+                Ok(v) if !v.is_known() => {
+                    return Ok(sensitive_if(Value::Unknown, v.is_sensitive()));
+                }
+                Ok(v) => return Ok(v),
+                Err(e) if catchable(&e) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        let e = ExprError::new(
+            ExprErrorKind::FunctionArgs,
+            "no argument of `try` could be evaluated without an error",
+        );
+        Err(match last {
+            Some(last) => e.with_hint(format!("the last one failed: {}", last.message)),
+            None => e.with_hint("usage: try(expression, fallback, ...)"),
+        })
     }
 
     fn read(&self, root: Value, ops: &[RefOp], lenient: bool) -> Result<Value, ExprError> {
@@ -269,6 +407,56 @@ impl Evaluator<'_, '_> {
             })
             .collect();
         self.traverse(root, &hcl_ops, lenient)
+    }
+}
+
+/// Whether `r` splats a for_each resource (a map of instances).
+fn splats_instance_map(r: &super::refs::Reference, root: &Value) -> bool {
+    matches!(r.ops.first(), Some(RefOp::Splat)) && is_instance_map(root)
+}
+
+/// The error for `rt[*].id` of a for_each resource inside a function call.
+fn check_splats(analysis: &Analysis, scope: &Scope<'_>) -> Result<(), ExprError> {
+    for r in &analysis.refs {
+        if !matches!(r.ops.first(), Some(RefOp::Splat)) {
+            continue;
+        }
+        let (root, _) = scope.root(&r.root)?;
+        if splats_instance_map(r, &root) {
+            return Err(splat_error(&r.root));
+        }
+    }
+    Ok(())
+}
+
+fn splat_error(root: &str) -> ExprError {
+    // HCL splats an object as a one-item list, so inside a function or
+    // operator `rt[*].id` of a for_each resource would read `id` of the
+    // map of instances and fail only at apply time; say so now, as
+    // Terraform does, with its fix.
+    ExprError::eval(format!(
+        "`{root}[*]` inside a function call or operator: `{root}` is a for_each resource, a map of instances"
+    ))
+    .with_hint(format!(
+        "write `values({root})[*]...` (instances in key order), or a for expression `[for x in {root} : x.id]`"
+    ))
+}
+
+/// Errors `try` and `can` catch: those of evaluating a value (a missing
+/// key or attribute, a bad function argument, a type mismatch), not
+/// mistakes in the spec itself (syntax, unknown functions or names).
+fn catchable(e: &ExprError) -> bool {
+    matches!(e.kind, ExprErrorKind::Eval | ExprErrorKind::FunctionArgs)
+}
+
+fn arity(name: &str, got: usize) -> ExprError {
+    let e = ExprError::new(
+        ExprErrorKind::FunctionArgs,
+        format!("wrong number of arguments to `{name}`: got {got}"),
+    );
+    match functions::function_info(name) {
+        Some(info) => e.with_hint(format!("usage: {}", info.signature)),
+        None => e,
     }
 }
 
@@ -371,14 +559,7 @@ pub(crate) fn unknown_function(name: &str) -> ExprError {
     );
     match did_you_mean(name, FUNCTIONS.iter().map(|f| f.name)) {
         Some(s) => e.with_hint(format!("did you mean `{s}`?")),
-        None => e.with_hint(format!(
-            "available functions: {}",
-            FUNCTIONS
-                .iter()
-                .map(|f| f.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        None => e.with_hint("`forge functions` lists every function"),
     }
 }
 
@@ -475,6 +656,7 @@ mod tests {
             region: "us-east-1",
             each,
             resources: Some(&f.resources),
+            files: None,
         };
         evaluate_source(src, &scope)
     }
@@ -598,6 +780,102 @@ mod tests {
     }
 
     #[test]
+    fn try_and_can_catch_argument_errors() {
+        // As Terraform's try/can tests: the first argument that evaluates.
+        assert_eq!(
+            eval(r#"${try(vars.nope, "fallback")}"#),
+            Value::from("fallback")
+        );
+        assert_eq!(
+            eval(r#"${try(known.id, "fallback")}"#),
+            Value::from("vpc-123")
+        );
+        assert_eq!(
+            eval(r#"${try(vars.azs[5], vars.azs[0])}"#),
+            Value::from("a")
+        );
+        assert_eq!(eval(r#"${try(tonumber("x"), 7)}"#), Value::int(7));
+        assert_eq!(eval(r#"${upper(try(vars.nope, "x"))}"#), Value::from("X"));
+        assert_eq!(
+            eval(r#"${[try(vars.nope, 1)]}"#),
+            Value::List(vec![Value::int(1)])
+        );
+        assert_eq!(
+            eval(r#"net-${try(vars.nope, "default")}-${env}"#),
+            Value::from("net-default-dev")
+        );
+        assert_eq!(eval("id-${try(vpc.id, 1)}"), Value::Unknown);
+        assert_eq!(eval("${can(known.id)}"), Value::Bool(true));
+        assert_eq!(eval("${can(vars.nope)}"), Value::Bool(false));
+        assert_eq!(eval(r#"${can(regex("^a", "b"))}"#), Value::Bool(false));
+        assert_eq!(eval(r#"${can(cidrhost(vars.cidr, 5))}"#), Value::Bool(true));
+        // Unknown until apply: so is the result (a later value could fail).
+        assert_eq!(eval(r#"${try(vpc.id, "x")}"#), Value::Unknown);
+        assert_eq!(eval("${can(vpc.id)}"), Value::Unknown);
+        // Mistakes in the spec itself are not caught.
+        let e = eval_with(r#"${try(lenght(vars.azs), 0)}"#, None).map_err(|e| e.kind);
+        assert_eq!(e, Err(ExprErrorKind::UnknownFunction));
+        let e = eval_with(r#"${try(vars.nope, vars.nope2)}"#, None).map_err(|e| e.kind);
+        assert_eq!(e, Err(ExprErrorKind::FunctionArgs));
+    }
+
+    #[test]
+    fn sensitive_and_nonsensitive_set_and_clear_marks() {
+        assert_eq!(eval(r#"${sensitive("x")}"#), Value::from("x").sensitive());
+        assert_eq!(
+            eval(r#"${sensitive(["a"])}"#),
+            Value::List(vec!["a".into()]).sensitive()
+        );
+        assert_eq!(
+            eval("${nonsensitive(vars.password)}"),
+            Value::from("hunter2")
+        );
+        assert_eq!(
+            eval("${nonsensitive(upper(vars.password))}"),
+            Value::from("HUNTER2")
+        );
+        assert_eq!(eval(r#"${nonsensitive("plain")}"#), Value::from("plain"));
+        assert!(eval("${upper(sensitive(vars.cidr))}").is_sensitive());
+        assert_eq!(
+            eval("${length(sensitive(vars.azs))}"),
+            Value::int(2).sensitive()
+        );
+        assert_eq!(eval("${nonsensitive(vpc.id)}"), Value::Unknown);
+        assert_eq!(eval("${sensitive(vpc.id)}"), Value::Unknown.sensitive());
+        assert_eq!(eval("${sensitive(null)}"), Value::Null.sensitive());
+        assert_eq!(
+            eval("${sensitive(vars.password)}"),
+            Value::from("hunter2").sensitive()
+        );
+        // As Terraform's nonsensitive tests: only the value's own mark goes.
+        assert_eq!(
+            eval("${nonsensitive(sensitive([vars.password]))}"),
+            Value::List(vec![Value::from("hunter2").sensitive()])
+        );
+        assert_eq!(eval("${nonsensitive(null)}"), Value::Null);
+        // issensitive, as Terraform's tests.
+        assert_eq!(eval("${issensitive(vars.password)}"), Value::Bool(true));
+        assert_eq!(eval("${issensitive(1)}"), Value::Bool(false));
+        assert_eq!(eval("${issensitive(sensitive(null))}"), Value::Bool(true));
+        assert_eq!(eval("${issensitive(null)}"), Value::Bool(false));
+        assert_eq!(eval("${issensitive(vpc.id)}"), Value::Unknown);
+        assert_eq!(eval("${issensitive(sensitive(vpc.id))}"), Value::Bool(true));
+    }
+
+    #[test]
+    fn calls_see_unknown_and_sensitive_arguments() {
+        assert_eq!(eval(r#"${jsonencode({a = vpc.id})}"#), Value::Unknown);
+        assert_eq!(
+            eval(r#"${upper(vars.password)}"#),
+            Value::from("HUNTER2").sensitive()
+        );
+        assert_eq!(
+            eval(r#"${format("%s-%s", known.id, vars.cidr)}"#),
+            Value::from("vpc-123-10.0.0.0/16")
+        );
+    }
+
+    #[test]
     fn each_and_count() {
         let each = EachBinding::Each {
             key: "a".into(),
@@ -654,6 +932,7 @@ mod tests {
             region: "r",
             each: None,
             resources: None,
+            files: None,
         };
         let e = evaluate_source("${vpc.id}", &scope).err().map(|e| e.kind);
         assert_eq!(e, Some(ExprErrorKind::NotKnownAtLoad));

@@ -23,6 +23,7 @@ mod scope;
 
 pub use error::{ExprError, ExprErrorKind};
 pub use eval::{evaluate, evaluate_cached, evaluate_source};
+pub use functions::files::{Files, allow_files_outside_root, files_outside_root_allowed};
 pub use parse::{Parsed, is_template, parse};
 pub use refs::{Analysis, FuncUse, RefOp, Reference, analyze};
 pub use scope::{SCOPE_NAMES, Scope};

@@ -1,6 +1,7 @@
 //! The names an expression can see.
 
 use super::error::{ExprError, ExprErrorKind};
+use super::functions::files::Files;
 use crate::spec::model::{EachBinding, ResourceValues};
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -25,6 +26,10 @@ pub struct Scope<'a> {
     /// Resource values; `None` at load time, where referencing a resource
     /// is an error.
     pub resources: Option<&'a dyn ResourceValues>,
+    /// Where file functions (`file`, `templatefile`, ...) read: the folder
+    /// of the spec file holding the expression; `None` where there is no
+    /// spec file, and file functions are errors.
+    pub files: Option<Files<'a>>,
 }
 
 impl Scope<'_> {

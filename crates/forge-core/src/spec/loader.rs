@@ -12,7 +12,7 @@ use super::vars::{VarDecl, parse_decls, resolve};
 use super::yaml::{Sources, node_kind, scalar_value};
 use crate::diag::{Diagnostic, Diagnostics, SourcePos};
 use crate::expr::{
-    Analysis, ExprError, Parsed, Scope, analyze, did_you_mean, evaluate, is_template, parse,
+    Analysis, ExprError, Files, Parsed, Scope, analyze, did_you_mean, evaluate, is_template, parse,
 };
 use crate::schema::SchemaRegistry;
 use crate::value::Value;
@@ -51,6 +51,8 @@ pub(crate) struct Loader<'a> {
     pub schemas: &'a SchemaRegistry,
     /// Templates with statically reported problems (not evaluated again).
     pub bad_templates: std::collections::HashSet<SourcePos>,
+    /// Whether file functions must stay inside the repository.
+    pub files_confined: bool,
     parsed: HashMap<String, Result<ParsedEntry, ExprError>>,
 }
 
@@ -61,8 +63,36 @@ impl<'a> Loader<'a> {
             diags: Diagnostics::default(),
             schemas,
             bad_templates: std::collections::HashSet::new(),
+            files_confined: true,
             parsed: HashMap::new(),
         }
+    }
+
+    /// The folder of the spec file holding `span`, where the file
+    /// functions of an expression written there read.
+    pub(crate) fn file_dir(&self, span: &Span) -> PathBuf {
+        match self.sources.pos(span).file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// Evaluates a parsed expression written at `span`.
+    pub(crate) fn evaluate_at(
+        &self,
+        parsed: &Parsed,
+        span: &Span,
+        scope: &Scope<'_>,
+    ) -> Result<Value, ExprError> {
+        let dir = self.file_dir(span);
+        let scope = Scope {
+            files: Some(Files {
+                dir: &dir,
+                confined: self.files_confined,
+            }),
+            ..*scope
+        };
+        evaluate(parsed, &scope)
     }
 
     /// Parses a template, once per distinct text.
@@ -115,7 +145,7 @@ impl<'a> Loader<'a> {
                 return None;
             }
         };
-        match evaluate(&entry.0, scope) {
+        match self.evaluate_at(&entry.0, s.span(), scope) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.expr_error(s.span(), s.as_str(), &e, context);
@@ -156,6 +186,7 @@ pub fn load_stack(
     schemas: &SchemaRegistry,
 ) -> Result<Stack, Diagnostics> {
     let mut l = Loader::new(schemas);
+    l.files_confined = !opts.allow_outside_root;
     let confinement = Confinement::for_stack(path, opts.allow_outside_root);
     let root = read_document(&mut l, path, &confinement);
     let stack = root.and_then(|root| build(&mut l, path, &root, opts));
@@ -398,6 +429,7 @@ fn build(
             region,
             each: None,
             resources: None,
+            files: None,
         }
     }
 

@@ -15,7 +15,7 @@ mod json_schema;
 mod loader;
 pub mod model;
 mod resources;
-mod root;
+pub(crate) mod root;
 mod sources;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

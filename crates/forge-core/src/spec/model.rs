@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, Diagnostics, SourcePos};
 use crate::value::{Attrs, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How the user asked to load a stack.
 #[derive(Debug, Clone, Default)]
@@ -436,6 +436,13 @@ impl Stack {
                 .collect::<Result<BTreeMap<_, _>, Diagnostics>>()
                 .map(Value::Map),
             Config::Template { source, pos } => {
+                let dir = pos.as_ref().and_then(|p| p.file.parent()).map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                });
                 let scope = crate::expr::Scope {
                     vars: &self.vars,
                     env: self.environment.as_deref().unwrap_or(""),
@@ -443,6 +450,10 @@ impl Stack {
                     region,
                     each,
                     resources: Some(resources),
+                    files: dir.map(|dir| crate::expr::Files {
+                        dir,
+                        confined: !crate::expr::files_outside_root_allowed(),
+                    }),
                 };
                 crate::expr::evaluate_cached(source, &scope).map_err(|e| {
                     Diagnostics(vec![Diagnostic {

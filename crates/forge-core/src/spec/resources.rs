@@ -342,7 +342,7 @@ fn expansion(
                         return None;
                     }
                 };
-                match evaluate(&entry.0, scope) {
+                match l.evaluate_at(&entry.0, s.span(), scope) {
                     Ok(v) => v,
                     Err(e) if e.kind == ExprErrorKind::NotKnownAtLoad => {
                         let d = l.error(
@@ -970,7 +970,7 @@ impl Cx<'_, '_, '_> {
                 pos: Some(SerdePos::from(&pos)),
             };
         }
-        match evaluate(parsed, self.scope) {
+        match self.l.evaluate_at(parsed, s.span(), self.scope) {
             Ok(mut v) => {
                 if let Some(ty) = ty
                     && let Err(e) = check_value(&mut v, ty)
@@ -1000,7 +1000,7 @@ impl Cx<'_, '_, '_> {
             match function_info(&f.name) {
                 None => {
                     let hint = did_you_mean(&f.name, FUNCTIONS.iter().map(|f| f.name)).map_or_else(
-                        || "see docs/spec-language.md for the function list".to_string(),
+                        || "`forge functions` lists every function".to_string(),
                         |s| format!("did you mean `{s}`?"),
                     );
                     let d = self.l.error(span, format!("unknown function `{}`", f.name));
