@@ -58,7 +58,7 @@ pub enum Api {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
     pub name: String,
-    pub family: String,
+    pub db_parameter_group_family: String,
     pub description: Option<String>,
     pub parameters: Option<BTreeMap<String, Value>>,
     /// The user's tags (the schema's description is `Tags`'s own).
@@ -107,50 +107,30 @@ macro_rules! group_fields {
             pub arn: Option<String>,
         }
 
-        impl From<$crate::rds::parameters::Group> for $fields {
-            fn from(g: $crate::rds::parameters::Group) -> Self {
-                let $crate::rds::parameters::Group {
-                    name,
-                    family,
-                    description,
-                    parameters,
-                    tags,
-                    arn,
-                } = g;
-                $fields {
-                    name,
-                    db_parameter_group_family: family,
-                    description,
-                    parameters,
-                    tags,
-                    arn,
-                }
-            }
-        }
+        $crate::rds::parameters::convert!($crate::rds::parameters::Group => $fields);
+        $crate::rds::parameters::convert!($fields => $crate::rds::parameters::Group);
+    };
+}
+pub(crate) use group_fields;
 
-        impl From<$fields> for $crate::rds::parameters::Group {
-            fn from(f: $fields) -> Self {
-                let $fields {
-                    name,
-                    db_parameter_group_family: family,
-                    description,
-                    parameters,
-                    tags,
-                    arn,
-                } = f;
-                $crate::rds::parameters::Group {
-                    name,
-                    family,
-                    description,
-                    parameters,
-                    tags,
-                    arn,
+/// `From<$from> for $to`, field by field: both have [`Group`]'s fields.
+macro_rules! convert {
+    ($from:ty => $to:ty) => {
+        impl From<$from> for $to {
+            fn from(g: $from) -> Self {
+                Self {
+                    name: g.name,
+                    db_parameter_group_family: g.db_parameter_group_family,
+                    description: g.description,
+                    parameters: g.parameters,
+                    tags: g.tags,
+                    arn: g.arn,
                 }
             }
         }
     };
 }
-pub(crate) use group_fields;
+pub(crate) use convert;
 
 /// The kind of parameter groups of flavor `F`.
 pub struct ParameterGroupKind<F>(PhantomData<F>);
@@ -236,85 +216,59 @@ pub fn parameter_diff(prior: &Group, desired: &Group) -> (ToSet, ToReset) {
     (set, reset)
 }
 
+/// One call of `api` on the group `$name`: `$c` / `$i` are the cluster and
+/// instance operations, `$cn` / `$in` their group-name setters, then the
+/// rest of the chain (the same for both); the answer, as `$out`, is mapped
+/// by `$map` (by default to `()`).
+macro_rules! call {
+    ($api:expr, $client:expr, $c:ident / $i:ident, $cn:ident / $in:ident ($name:expr)
+     $(.$m:ident($($a:expr),*))*; |$out:ident| $cmap:expr, $imap:expr) => {
+        match $api {
+            Api::Cluster => ($client.$c().$cn($name)$(.$m($($a),*))*.send().await)
+                .map(|$out| $cmap)
+                .map_err(Rds::err),
+            Api::Instance => ($client.$i().$in($name)$(.$m($($a),*))*.send().await)
+                .map(|$out| $imap)
+                .map_err(Rds::err),
+        }
+    };
+    ($api:expr, $client:expr, $c:ident / $i:ident, $cn:ident / $in:ident ($name:expr)
+     $(.$m:ident($($a:expr),*))*; |$out:ident| $map:expr) => {
+        call!($api, $client, $c / $i, $cn / $in ($name) $(.$m($($a),*))*; |$out| $map, $map)
+    };
+    ($api:expr, $client:expr, $c:ident / $i:ident, $cn:ident / $in:ident ($name:expr)
+     $(.$m:ident($($a:expr),*))*) => {
+        call!($api, $client, $c / $i, $cn / $in ($name) $(.$m($($a),*))*; |_out| ())
+    };
+}
+
 /// Every group of the region (name, family, description, ARN).
 async fn list(client: &Client, api: Api) -> Result<Vec<Group>, ProviderError> {
     let group = |name: Option<&str>, family: Option<&str>, d: Option<&str>, arn: Option<&str>| {
         Some(Group {
             name: name?.to_string(),
-            family: family.unwrap_or_default().to_string(),
+            db_parameter_group_family: family.unwrap_or_default().to_string(),
             description: d.map(str::to_string),
             arn: arn.map(str::to_string),
             ..Group::default()
         })
     };
     collect_pages(|marker| async move {
-        Ok(match api {
-            Api::Cluster => {
-                let out = (client.describe_db_cluster_parameter_groups())
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(Rds::err)?;
-                let groups = out.db_cluster_parameter_groups().iter().filter_map(|g| {
-                    let name = g.db_cluster_parameter_group_name();
-                    let arn = g.db_cluster_parameter_group_arn();
-                    group(name, g.db_parameter_group_family(), g.description(), arn)
-                });
-                (groups.collect(), out.marker().map(str::to_string))
-            }
-            Api::Instance => {
-                let out = (client.describe_db_parameter_groups())
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(Rds::err)?;
-                let groups = out.db_parameter_groups().iter().filter_map(|g| {
-                    let (name, arn) = (g.db_parameter_group_name(), g.db_parameter_group_arn());
-                    group(name, g.db_parameter_group_family(), g.description(), arn)
-                });
-                (groups.collect(), out.marker().map(str::to_string))
-            }
-        })
-    })
-    .await
-}
-
-/// The parameters of group `name` someone set (`Source=user`).
-async fn user_parameters(
-    client: &Client,
-    api: Api,
-    name: &str,
-) -> Result<Vec<Parameter>, ProviderError> {
-    collect_pages(|marker| async move {
-        let (params, next) = match api {
-            Api::Cluster => {
-                let out = (client.describe_db_cluster_parameters())
-                    .db_cluster_parameter_group_name(name)
-                    .source("user")
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(Rds::err)?;
-                (out.parameters().to_vec(), out.marker().map(str::to_string))
-            }
-            Api::Instance => {
-                let out = (client.describe_db_parameters())
-                    .db_parameter_group_name(name)
-                    .source("user")
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(Rds::err)?;
-                (out.parameters().to_vec(), out.marker().map(str::to_string))
-            }
-        };
-        Ok((params, next))
+        call!(api, client,
+            describe_db_cluster_parameter_groups / describe_db_parameter_groups,
+            set_marker / set_marker(marker);
+            |out| (out.db_cluster_parameter_groups().iter().filter_map(|g| group(
+                g.db_cluster_parameter_group_name(), g.db_parameter_group_family(),
+                g.description(), g.db_cluster_parameter_group_arn())).collect(), out.marker),
+            (out.db_parameter_groups().iter().filter_map(|g| group(
+                g.db_parameter_group_name(), g.db_parameter_group_family(),
+                g.description(), g.db_parameter_group_arn())).collect(), out.marker))
     })
     .await
 }
 
 /// The listed groups with their tags (and, given `params`, their user
-/// parameters): the group with its full tag list.
+/// parameters, `Source=user`): the group with its full tag list.
 async fn with_details(
     client: &Client,
     api: Api,
@@ -328,7 +282,14 @@ async fn with_details(
         };
         g.tags = user_tags(&tags);
         if params {
-            let ps = user_parameters(client, api, &g.name).await?;
+            let name = &g.name;
+            let ps = collect_pages(|marker| async move {
+                call!(api, client, describe_db_cluster_parameters / describe_db_parameters,
+                    db_cluster_parameter_group_name / db_parameter_group_name(name)
+                    .source("user").set_marker(marker);
+                    |out| (out.parameters.unwrap_or_default(), out.marker))
+            })
+            .await?;
             // An emulator may list parameters without a value; AWS's user
             // source never does.
             let entries = ps.iter().filter_map(|p| {
@@ -361,49 +322,27 @@ async fn modify(
             .apply_method(ApplyMethod::from(m))
             .build()
     };
-    for chunk in set.chunks(PARAMS_PER_CALL) {
-        let ps: Vec<Parameter> = chunk.iter().map(|(n, v, m)| param(n, Some(v), m)).collect();
-        match api {
-            Api::Cluster => client
-                .modify_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name(name)
-                .set_parameters(Some(ps))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-            Api::Instance => client
-                .modify_db_parameter_group()
-                .db_parameter_group_name(name)
-                .set_parameters(Some(ps))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-        }?;
+    let set = set.iter().map(|(n, v, m)| param(n, Some(v), m));
+    for chunk in set.collect::<Vec<_>>().chunks(PARAMS_PER_CALL) {
+        call!(
+            api,
+            client,
+            modify_db_cluster_parameter_group / modify_db_parameter_group,
+            db_cluster_parameter_group_name
+                / db_parameter_group_name(name).set_parameters(Some(chunk.to_vec()))
+        )?;
     }
-    for chunk in reset.chunks(PARAMS_PER_CALL) {
-        let ps: Vec<Parameter> = chunk.iter().map(|(n, m)| param(n, None, m)).collect();
-        match api {
-            Api::Cluster => client
-                .reset_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name(name)
-                .reset_all_parameters(false)
-                .set_parameters(Some(ps))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-            Api::Instance => client
-                .reset_db_parameter_group()
-                .db_parameter_group_name(name)
-                .reset_all_parameters(false)
-                .set_parameters(Some(ps))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-        }?;
+    let reset = reset.iter().map(|(n, m)| param(n, None, m));
+    for chunk in reset.collect::<Vec<_>>().chunks(PARAMS_PER_CALL) {
+        call!(
+            api,
+            client,
+            reset_db_cluster_parameter_group / reset_db_parameter_group,
+            db_cluster_parameter_group_name
+                / db_parameter_group_name(name)
+                    .reset_all_parameters(false)
+                    .set_parameters(Some(chunk.to_vec()))
+        )?;
     }
     Ok(())
 }
@@ -465,30 +404,16 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
         let name = d.name.to_lowercase();
         let description = d.description.as_deref().unwrap_or(DEFAULT_DESCRIPTION);
         let tags = Some(create_tags(&d.tags, ctx, &Settings::default()));
-        match F::API {
-            Api::Cluster => ctx
-                .client
-                .create_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name(&name)
-                .db_parameter_group_family(&d.family)
-                .description(description)
-                .set_tags(tags)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-            Api::Instance => ctx
-                .client
-                .create_db_parameter_group()
-                .db_parameter_group_name(&name)
-                .db_parameter_group_family(&d.family)
-                .description(description)
-                .set_tags(tags)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-        }?;
+        call!(
+            F::API,
+            ctx.client,
+            create_db_cluster_parameter_group / create_db_parameter_group,
+            db_cluster_parameter_group_name
+                / db_parameter_group_name(&name)
+                    .db_parameter_group_family(&d.db_parameter_group_family)
+                    .description(description)
+                    .set_tags(tags)
+        )?;
         let (set, _) = parameter_diff(&Group::default(), &d);
         modify(ctx.client, F::API, &name, set, Vec::new()).await?;
         let fields = Self::read_back(ctx, &name).await?;
@@ -507,25 +432,12 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        let result = match F::API {
-            Api::Cluster => ctx
-                .client
-                .delete_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-            Api::Instance => ctx
-                .client
-                .delete_db_parameter_group()
-                .db_parameter_group_name(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-        };
-        ignore_gone(result)
+        ignore_gone(call!(
+            F::API,
+            ctx.client,
+            delete_db_cluster_parameter_group / delete_db_parameter_group,
+            db_cluster_parameter_group_name / db_parameter_group_name(id)
+        ))
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
@@ -543,21 +455,12 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
-    use crate::rds::cluster_parameter_group::ClusterParameterGroupKind;
+    use crate::kind::testing;
+    use crate::rds::cluster_parameter_group::ClusterParameterGroupKind as K;
     use forge_engine::Provider;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<ClusterParameterGroupKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
 
     fn desired(v: serde_json::Value) -> Attrs {
-        let p = provider();
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap();
-        forge_engine::diff::fill_defaults(p.schema(), &mut a);
-        p.normalize(a)
+        testing::desired::<K>(v)
     }
 
     fn group(v: serde_json::Value) -> Group {
@@ -601,7 +504,7 @@ mod tests {
 
     #[test]
     fn apply_method_alone_is_not_a_diff() {
-        let p = provider();
+        let p = testing::provider::<K>();
         let mut prior = desired(
             serde_json::json!({"db_cluster_parameter_group_name": "g", "db_parameter_group_family": "aurora-postgresql16", "parameters": {"a": "1"}}),
         );
