@@ -19,9 +19,8 @@
 
 use super::Rds;
 use super::common::{
-    POLL_INTERVAL, READY_TIMEOUT, Settings, by_id, changed, classify_version, create_tags,
-    describe_filtered, kms_key, lower, needs_modify, owned, pick, readiness_of, sorted,
-    sync_tags_and_settings, user_tags, version_change, version_plan,
+    Settings, by_id, changed, create_tags, describe_filtered, kms_key, lower, needs_modify, owned,
+    pick, sorted, sync_tags_and_settings, user_tags, version_change, versioned_kind,
 };
 use crate::error::{ignore_gone, is_gone};
 use crate::kind::{
@@ -31,12 +30,11 @@ use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster, Filter};
+use forge_core::Value;
 use forge_core::fields::Secret;
 use forge_core::fields::Tags;
-use forge_core::{Attrs, KindSchema, Value};
 use forge_derive::Fields;
-use forge_engine::{PlannedChange, ProviderError, Readiness};
-use std::time::Duration;
+use forge_engine::ProviderError;
 
 /// The fields of `aws.rds.cluster`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -243,23 +241,7 @@ impl Kind for ClusterKind {
 
     const HOLDS_DATA: bool = true;
 
-    const AWAIT_DELETION: bool = true;
-
-    const POLL_INTERVAL: Duration = POLL_INTERVAL;
-
-    const READY_TIMEOUT: Duration = READY_TIMEOUT;
-
-    fn readiness(observed: &ClusterFields) -> Readiness {
-        readiness_of(observed.status.as_deref())
-    }
-
-    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        classify_version(path, recorded, live)
-    }
-
-    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
-        version_plan(schema, prior, desired)
-    }
+    versioned_kind!(|f| f.status.as_deref(), slow);
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let found =
@@ -400,12 +382,11 @@ impl Kind for ClusterKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
     use aws_sdk_rds::types::{Tag, VpcSecurityGroupMembership};
+    use forge_core::Attrs;
     use forge_core::fields::Fields;
     use forge_engine::{PlannedAction, Provider};
-    use std::sync::Arc;
 
     fn live() -> DbCluster {
         DbCluster::builder()
@@ -441,16 +422,10 @@ mod tests {
             .build()
     }
 
-    fn provider() -> KindProvider<ClusterKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
     fn spec(v: serde_json::Value) -> Attrs {
-        let p = provider();
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap();
-        forge_engine::diff::fill_defaults(p.schema(), &mut a);
-        forge_engine::diff::mark_sensitive(p.schema(), &mut a);
-        p.normalize(a)
+        let mut a = testing::desired::<ClusterKind>(v);
+        forge_engine::diff::mark_sensitive(testing::provider::<ClusterKind>().schema(), &mut a);
+        a
     }
 
     fn base() -> serde_json::Value {
@@ -477,7 +452,7 @@ mod tests {
 
     #[test]
     fn observed_cluster_matches_its_spec() {
-        let p = provider();
+        let p = testing::provider::<ClusterKind>();
         let f = cluster_fields(&live());
         assert_eq!(f.kms_key_id.as_deref(), Some("k-1"));
         assert_eq!(f.skip_final_snapshot, Some(true));
@@ -488,7 +463,7 @@ mod tests {
         let mut recorded = prior();
         let hash = Value::from_json(&serde_json::json!({"sha256": "ab12"}));
         recorded.insert("master_user_password".into(), hash.sensitive());
-        let typed = ClusterFields::from_attrs(&recorded).unwrap();
+        let typed = testing::typed::<ClusterKind>(&recorded);
         assert_eq!(typed.master_user_password, Secret(None));
         assert_eq!(
             typed.settings().final_snapshot("app", chrono::Utc::now()),
@@ -500,7 +475,7 @@ mod tests {
 
     #[test]
     fn force_new_and_in_place_fields() {
-        let p = provider();
+        let p = testing::provider::<ClusterKind>();
         let mut v = base();
         v["backup_retention_period"] = 14.into();
         let plan = p.plan(Some(&prior()), &spec(v));

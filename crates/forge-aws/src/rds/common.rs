@@ -308,6 +308,46 @@ pub fn readiness_of(status: Option<&str>) -> Readiness {
     }
 }
 
+/// The [`Kind`](crate::kind::Kind) items every RDS kind with a status and
+/// an engine version shares (clusters, instances, global clusters): its
+/// deletion is awaited, readiness follows `$status` (of the observed fields
+/// `$o`), and version pins plan and classify by prefix ([`version_plan`],
+/// [`classify_version`]). `slow` adds the polling and the wait of objects
+/// that take minutes ([`POLL_INTERVAL`], [`READY_TIMEOUT`]).
+macro_rules! versioned_kind {
+    (|$o:ident| $status:expr) => {
+        const AWAIT_DELETION: bool = true;
+
+        fn readiness($o: &Self::Fields) -> forge_engine::Readiness {
+            $crate::rds::common::readiness_of($status)
+        }
+
+        fn classify_change(
+            path: &str,
+            recorded: &forge_core::Value,
+            live: &forge_core::Value,
+        ) -> Option<String> {
+            $crate::rds::common::classify_version(path, recorded, live)
+        }
+
+        fn plan(
+            schema: &forge_core::KindSchema,
+            prior: Option<&forge_core::Attrs>,
+            desired: &forge_core::Attrs,
+        ) -> forge_engine::PlannedChange {
+            $crate::rds::common::version_plan(schema, prior, desired)
+        }
+    };
+    (|$o:ident| $status:expr, slow) => {
+        $crate::rds::common::versioned_kind!(|$o| $status);
+
+        const POLL_INTERVAL: std::time::Duration = $crate::rds::common::POLL_INTERVAL;
+
+        const READY_TIMEOUT: std::time::Duration = $crate::rds::common::READY_TIMEOUT;
+    };
+}
+pub(crate) use versioned_kind;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,13 +188,10 @@ impl Kind for DbSubnetGroupKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing::{desired, provider};
     use aws_sdk_rds::types::Subnet;
-    use forge_core::Value;
     use forge_core::fields::Fields;
     use forge_engine::Provider;
-    use std::sync::Arc;
 
     #[test]
     fn observed_group_covers_the_fields_and_compares_to_the_spec() {
@@ -214,21 +211,13 @@ mod tests {
         assert_eq!(f.subnet_ids, ["subnet-a", "subnet-b"]);
         assert_eq!(f.tags.0.len(), 1);
         assert_eq!(f.vpc_id.as_deref(), Some("vpc-1"));
-        let p = KindProvider::<DbSubnetGroupKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
-        let mut want = Value::from_json(&serde_json::json!({
+        let want = desired::<DbSubnetGroupKind>(serde_json::json!({
             "db_subnet_group_name": "DB",
             "db_subnet_group_description": "d",
             "subnet_ids": ["subnet-b", "subnet-a"],
             "tags": {"env": "dev"}
-        }))
-        .as_map()
-        .cloned()
-        .unwrap();
-        forge_engine::diff::fill_defaults(p.schema(), &mut want);
-        let want = p.normalize(want);
-        let plan = p.plan(Some(&f.to_attrs()), &want);
+        }));
+        let plan = provider::<DbSubnetGroupKind>().plan(Some(&f.to_attrs()), &want);
         assert_eq!(
             plan.action,
             forge_engine::PlannedAction::NoOp,

@@ -13,9 +13,8 @@
 
 use super::Rds;
 use super::common::{
-    POLL_INTERVAL, READY_TIMEOUT, Settings, by_id, changed, classify_version, create_tags,
-    describe_filtered, kms_key, lower, needs_modify, owned, pick, readiness_of, sorted,
-    sync_tags_and_settings, user_tags, version_change, version_plan,
+    Settings, by_id, changed, create_tags, describe_filtered, kms_key, lower, needs_modify, owned,
+    pick, sorted, sync_tags_and_settings, user_tags, version_change, versioned_kind,
 };
 use crate::error::ignore_gone;
 use crate::kind::{
@@ -27,10 +26,8 @@ use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{DbInstance, Filter};
 use forge_core::fields::Secret;
 use forge_core::fields::{Fields, Tags};
-use forge_core::{Attrs, KindSchema, Value};
-use forge_engine::{FieldChange, PlannedChange, ProviderError, Readiness, ResourceCtx};
+use forge_engine::{FieldChange, ProviderError, ResourceCtx};
 use std::marker::PhantomData;
-use std::time::Duration;
 
 /// Everything the DBInstance calls read and write, named as the kinds'
 /// fields are.
@@ -370,23 +367,7 @@ impl<F: Flavor> Kind for InstanceKind<F> {
     /// without an endpoint to serve it until another is added).
     const HOLDS_DATA: bool = !F::MEMBER;
 
-    const AWAIT_DELETION: bool = true;
-
-    const POLL_INTERVAL: Duration = POLL_INTERVAL;
-
-    const READY_TIMEOUT: Duration = READY_TIMEOUT;
-
-    fn readiness(observed: &F::Fields) -> Readiness {
-        readiness_of(observed.spec().status.as_deref())
-    }
-
-    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        classify_version(path, recorded, live)
-    }
-
-    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
-        version_plan(schema, prior, desired)
-    }
+    versioned_kind!(|f| f.spec().status.as_deref(), slow);
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let found = describe_filtered(ids, "db-instance-id", |f, m| {
