@@ -13,7 +13,7 @@ pub use replication_group::ReplicationGroupKind;
 pub use subnet_group::SubnetGroupKind;
 
 use crate::error::{is_gone, sdk_error_busy};
-use crate::kind::{Owned, Registrar, Res, Service, TagApi};
+use crate::kind::{Owned, Registrar, Service};
 use crate::paging::concurrent;
 use crate::tags::ADDRESS_TAG;
 use aws_config::SdkConfig;
@@ -72,38 +72,9 @@ pub fn register(r: &mut Registrar) {
     r.kind::<ReplicationGroupKind>();
 }
 
-/// ElastiCache tags resources by ARN: AddTagsToResource /
-/// RemoveTagsFromResource.
-impl TagApi for ElastiCache {
-    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .add_tags_to_resource()
-            .resource_name(resource)
-            .set_tags(Some(to_tags(tags)))
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
-        Ok(())
-    }
-
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .remove_tags_from_resource()
-            .resource_name(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
-        Ok(())
-    }
-}
-
-/// ElastiCache tags from a key/value map.
-fn to_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
-    map.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
+// ElastiCache tags resources by ARN: AddTagsToResource /
+// RemoveTagsFromResource.
+crate::tags::arn_tag_api!(ElastiCache, aws_sdk_elasticache);
 
 /// The tags a create sets: the user's, forge's system tags and `extra`
 /// (recorded forge settings).

@@ -3,7 +3,7 @@
 //! and its matching of ids, the engine-version rule, readiness and
 //! final-snapshot naming.
 
-use super::Rds;
+use super::{Rds, to_tags};
 use crate::kind::{Owned, Service, TagApi};
 pub(crate) use crate::normalize::{classify_version, version_covers};
 use crate::paging::{collect_pages, for_chunks};
@@ -68,13 +68,6 @@ pub fn by_id<T, F>(
         }
     }
     out
-}
-
-/// RDS tags from a key/value map.
-pub fn to_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
-    map.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
 }
 
 /// `(key, value)` pairs of a TagList.

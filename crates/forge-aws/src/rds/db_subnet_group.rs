@@ -16,7 +16,7 @@ use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
 };
-use crate::paging::{collect_pages, concurrent};
+use crate::paging::{concurrent, marker_pages};
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{DbSubnetGroup, Tag};
@@ -69,19 +69,8 @@ fn group_fields(g: &DbSubnetGroup, tags: &[Tag]) -> DbSubnetGroupFields {
 
 /// Every subnet group of the region (one paged DescribeDBSubnetGroups).
 async fn list_groups(client: &Client) -> Result<Vec<DbSubnetGroup>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_db_subnet_groups()
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(Rds::err)?;
-        Ok((
-            out.db_subnet_groups().to_vec(),
-            out.marker().map(str::to_string),
-        ))
-    })
-    .await
+    let request = || client.describe_db_subnet_groups();
+    marker_pages!(request(), db_subnet_groups, Rds::err)
 }
 
 /// The groups with their tags (one tag read per group).

@@ -20,7 +20,7 @@ use crate::error::ignore_gone;
 use crate::kind::{
     Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
 };
-use crate::paging::collect_pages;
+use crate::paging::marker_pages;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::GlobalCluster;
@@ -84,19 +84,8 @@ fn global_fields(g: &GlobalCluster) -> GlobalClusterFields {
 }
 
 async fn list_all(client: &Client) -> Result<Vec<GlobalCluster>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_global_clusters()
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(Rds::err)?;
-        Ok((
-            out.global_clusters().to_vec(),
-            out.marker().map(str::to_string),
-        ))
-    })
-    .await
+    let request = || client.describe_global_clusters();
+    marker_pages!(request(), global_clusters, Rds::err)
 }
 
 #[async_trait]

@@ -97,14 +97,8 @@ impl<T> FromSpec<T> for T {
     }
 }
 
-impl FromSpec<Option<String>> for String {
-    fn take(value: Option<String>) -> String {
-        value.unwrap_or_default()
-    }
-}
-
-impl FromSpec<Option<i32>> for i32 {
-    fn take(value: Option<i32>) -> i32 {
+impl<T: Default> FromSpec<Option<T>> for T {
+    fn take(value: Option<T>) -> T {
         value.unwrap_or_default()
     }
 }
