@@ -19,8 +19,9 @@
 
 use super::Rds;
 use super::common::{
-    Settings, by_id, changed, create_tags, describe_filtered, kms_key, lower, needs_modify, owned,
-    pick, sorted, sync_tags_and_settings, user_tags, version_change, versioned_kind,
+    Settings, by_id, changed, create_tags, describe_filtered, describe_page, kms_key, lower,
+    needs_modify, owned, pick, settings_of, sorted, sync_tags_and_settings, text, user_tags,
+    version_change, versioned_kind,
 };
 use crate::error::{ignore_gone, is_gone};
 use crate::kind::{
@@ -28,8 +29,7 @@ use crate::kind::{
 };
 use crate::paging::collect_pages;
 use async_trait::async_trait;
-use aws_sdk_rds::Client;
-use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster, Filter};
+use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster};
 use forge_core::Value;
 use forge_core::fields::Secret;
 use forge_core::fields::Tags;
@@ -132,23 +132,9 @@ pub struct ClusterFields {
     pub status: Option<String>,
 }
 
-impl ClusterFields {
-    fn settings(&self) -> Settings {
-        Settings {
-            skip_final_snapshot: self.skip_final_snapshot,
-            final_snapshot_identifier: self.final_snapshot_identifier.clone(),
-            apply_immediately: self.apply_immediately,
-        }
-    }
-}
-
 /// The `aws.rds.cluster` kind.
 #[derive(Default)]
 pub struct ClusterKind;
-
-fn text(v: Option<&str>) -> Option<String> {
-    v.map(str::to_string)
-}
 
 fn cluster_fields(c: &DbCluster) -> ClusterFields {
     let encrypted = c.storage_encrypted().unwrap_or(false);
@@ -193,36 +179,13 @@ fn cluster_fields(c: &DbCluster) -> ClusterFields {
     }
 }
 
-async fn describe_page(
-    client: &Client,
-    filter: Option<Filter>,
-    marker: Option<String>,
-) -> Result<(Vec<DbCluster>, Option<String>), ProviderError> {
-    let out = client
-        .describe_db_clusters()
-        .set_filters(filter.map(|f| vec![f]))
-        .set_marker(marker)
-        .send()
-        .await
-        .map_err(Rds::err)?;
-    Ok((out.db_clusters().to_vec(), out.marker().map(str::to_string)))
-}
-
 fn logs_config(
     prior: &ClusterFields,
     desired: &ClusterFields,
 ) -> Option<CloudwatchLogsExportConfiguration> {
-    let (p, d) = (
-        prior
-            .enabled_cloudwatch_logs_exports
-            .clone()
-            .unwrap_or_default(),
-        desired
-            .enabled_cloudwatch_logs_exports
-            .clone()
-            .unwrap_or_default(),
-    );
-    let (enable, disable) = crate::attrs::set_diff(&p, &d);
+    let logs = |f: &ClusterFields| f.enabled_cloudwatch_logs_exports.clone();
+    let (p, d) = (logs(prior).unwrap_or_default(), logs(desired));
+    let (enable, disable) = crate::attrs::set_diff(&p, &d.unwrap_or_default());
     (!enable.is_empty() || !disable.is_empty()).then(|| {
         CloudwatchLogsExportConfiguration::builder()
             .set_enable_log_types(Some(enable))
@@ -244,8 +207,8 @@ impl Kind for ClusterKind {
     versioned_kind!(|f| f.status.as_deref(), slow);
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let found =
-            describe_filtered(ids, "db-cluster-id", |f, m| describe_page(ctx.client, f, m)).await?;
+        let page = describe_page!(ctx.client.describe_db_clusters(), db_clusters);
+        let found = describe_filtered(ids, "db-cluster-id", page).await?;
         Ok(by_id(
             &found,
             ids,
@@ -281,7 +244,7 @@ impl Kind for ClusterKind {
             .copy_tags_to_snapshot(d.copy_tags_to_snapshot.unwrap_or(false))
             .set_db_cluster_parameter_group_name(d.db_cluster_parameter_group_name.clone())
             .set_enable_cloudwatch_logs_exports(some(&d.enabled_cloudwatch_logs_exports))
-            .set_tags(Some(create_tags(&d.tags, ctx, &d.settings())))
+            .set_tags(Some(create_tags(&d.tags, ctx, &settings_of!(d))))
             .send()
             .await
             .map_err(Rds::err)?;
@@ -332,7 +295,7 @@ impl Kind for ClusterKind {
                 .map_err(Rds::err)?;
         }
         if let Some(arn) = &prior.arn {
-            let (p, w) = (prior.settings(), d.settings());
+            let (p, w) = (settings_of!(prior), settings_of!(d));
             sync_tags_and_settings(ctx.client, arn, (&prior.tags, &p), (&d.tags, &w)).await?;
         }
         Self::read_back(ctx, id).await
@@ -358,7 +321,7 @@ impl Kind for ClusterKind {
                 Err(e) => return Err(e),
             }
         }
-        let snapshot = prior.settings().final_snapshot(id, chrono::Utc::now());
+        let snapshot = settings_of!(prior).final_snapshot(id, chrono::Utc::now());
         ignore_gone(
             ctx.client
                 .delete_db_cluster()
@@ -373,7 +336,8 @@ impl Kind for ClusterKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let all = collect_pages(|m| describe_page(ctx.client, None, m)).await?;
+        let page = describe_page!(ctx.client.describe_db_clusters(), db_clusters);
+        let all = collect_pages(|m| page(None, m)).await?;
         let (owner, id) = (&ctx.owner, DbCluster::db_cluster_identifier);
         Ok(owned(&all, owner, address, id, DbCluster::tag_list))
     }
@@ -466,7 +430,7 @@ mod tests {
         let typed = testing::typed::<ClusterKind>(&recorded);
         assert_eq!(typed.master_user_password, Secret(None));
         assert_eq!(
-            typed.settings().final_snapshot("app", chrono::Utc::now()),
+            settings_of!(typed).final_snapshot("app", chrono::Utc::now()),
             None
         );
         let plan = p.plan(Some(&prior()), &spec(base()));

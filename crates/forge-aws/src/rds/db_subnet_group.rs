@@ -10,7 +10,9 @@
 //! none), at most eight at once: 1 + N requests for N groups.
 
 use super::Rds;
-use super::common::{Settings, arn_tags, by_id, create_tags, owned, sorted, user_tags};
+use super::common::{
+    DEFAULT_DESCRIPTION, Settings, arn_tags, by_id, create_tags, owned, sorted, text, user_tags,
+};
 use crate::error::ignore_gone;
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
@@ -26,8 +28,6 @@ use forge_engine::ProviderError;
 
 /// Tag reads in flight at once.
 const TAG_CONCURRENCY: usize = 8;
-/// The description used when the spec gives none (the API requires one).
-const DEFAULT_DESCRIPTION: &str = "Managed by forge";
 
 /// The fields of `aws.rds.db_subnet_group`.
 #[derive(Debug, Clone, Fields)]
@@ -56,7 +56,6 @@ pub struct DbSubnetGroupFields {
 pub struct DbSubnetGroupKind;
 
 fn group_fields(g: &DbSubnetGroup, tags: &[Tag]) -> DbSubnetGroupFields {
-    let text = |v: Option<&str>| v.map(str::to_string);
     DbSubnetGroupFields {
         db_subnet_group_name: g.db_subnet_group_name().unwrap_or_default().to_lowercase(),
         db_subnet_group_description: text(g.db_subnet_group_description()),
@@ -79,10 +78,7 @@ async fn groups_tagged(
     groups: Vec<DbSubnetGroup>,
 ) -> Result<Vec<(DbSubnetGroup, Vec<Tag>)>, ProviderError> {
     concurrent(groups, TAG_CONCURRENCY, |g| async move {
-        let tags = match g.db_subnet_group_arn() {
-            Some(arn) => arn_tags(client, arn).await?,
-            None => Vec::new(),
-        };
+        let tags = arn_tags(client, g.db_subnet_group_arn()).await?;
         Ok((g, tags))
     })
     .await

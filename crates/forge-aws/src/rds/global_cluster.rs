@@ -14,7 +14,7 @@
 
 use super::Rds;
 use super::common::{
-    Settings, by_id, create_tags, lower, owned, sorted, user_tags, versioned_kind,
+    Settings, by_id, create_tags, lower, owned, sorted, text, user_tags, versioned_kind,
 };
 use crate::error::ignore_gone;
 use crate::kind::{
@@ -67,7 +67,6 @@ pub struct GlobalClusterFields {
 pub struct GlobalClusterKind;
 
 fn global_fields(g: &GlobalCluster) -> GlobalClusterFields {
-    let text = |v: Option<&str>| v.map(str::to_string);
     let members = g.global_cluster_members().iter();
     GlobalClusterFields {
         global_cluster_identifier: lower(g.global_cluster_identifier()).unwrap_or_default(),

@@ -20,7 +20,9 @@
 //! at most eight groups at once: 1 + 2N requests for N groups.
 
 use super::Rds;
-use super::common::{Settings, arn_tags, by_id, create_tags, owned, user_tags};
+use super::common::{
+    DEFAULT_DESCRIPTION, Settings, arn_tags, by_id, create_tags, owned, user_tags,
+};
 use crate::error::ignore_gone;
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
@@ -42,8 +44,6 @@ const READ_CONCURRENCY: usize = 8;
 const PARAMS_PER_CALL: usize = 20;
 /// The apply method when the spec names none.
 const IMMEDIATE: &str = "immediate";
-/// The description when the spec gives none (the API requires one).
-pub const DEFAULT_DESCRIPTION: &str = "Managed by forge";
 
 /// Which RDS calls a parameter group kind uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,10 +276,7 @@ async fn with_details(
     params: bool,
 ) -> Result<Vec<(Group, Vec<Tag>)>, ProviderError> {
     concurrent(groups, READ_CONCURRENCY, |mut g| async move {
-        let tags = match &g.arn {
-            Some(arn) => arn_tags(client, arn).await?,
-            None => Vec::new(),
-        };
+        let tags = arn_tags(client, g.arn.as_deref()).await?;
         g.tags = user_tags(&tags);
         if params {
             let name = &g.name;
