@@ -76,15 +76,32 @@ pub trait Flavor: Send + Sync + 'static {
     const ARN: ArnShape;
     /// The calls.
     const API: Api;
-    /// The kind's fields (declared with [`group_fields`]).
+    /// The kind's fields (declared with [`group_kind`]).
     type Fields: Fields + Clone + Send + Sync + 'static + From<Group> + Into<Group>;
 }
 
-/// Declares the fields of a parameter group kind, `$fields`: the same six
-/// for both kinds, the name field called `$name`; and their conversions
-/// from and to [`Group`].
-macro_rules! group_fields {
-    ($fields:ident, $name:tt) => {
+/// Declares a parameter group kind: its fields `$fields` (the same six for
+/// both kinds, the name field called `$name`) with their conversions from
+/// and to [`Group`], its [`Flavor`] `$flavor` and the kind `$alias`.
+macro_rules! group_kind {
+    (
+        $flavor:ident, $fields:ident, $alias:ident, $name:tt,
+        $kind:literal, $description:literal, $arn:literal, $api:ident
+    ) => {
+        #[doc = concat!("The flavor of `", $kind, "`.")]
+        pub struct $flavor;
+
+        impl $crate::rds::parameters::Flavor for $flavor {
+            const KIND: &'static str = $kind;
+            const DESCRIPTION: &'static str = $description;
+            const ARN: $crate::kind::ArnShape = $crate::kind::ArnShape::rest("rds", $arn);
+            const API: $crate::rds::parameters::Api = $crate::rds::parameters::Api::$api;
+            type Fields = $fields;
+        }
+
+        #[doc = concat!("The `", $kind, "` kind.")]
+        pub type $alias = $crate::rds::parameters::ParameterGroupKind<$flavor>;
+
         /// The fields of a parameter group kind.
         #[derive(Debug, Clone, forge_derive::Fields)]
         pub struct $fields {
@@ -111,7 +128,7 @@ macro_rules! group_fields {
         $crate::rds::parameters::convert!($fields => $crate::rds::parameters::Group);
     };
 }
-pub(crate) use group_fields;
+pub(crate) use group_kind;
 
 /// `From<$from> for $to`, field by field: both have [`Group`]'s fields.
 macro_rules! convert {
@@ -466,6 +483,28 @@ mod tests {
         Group {
             parameters: p.as_map().cloned(),
             ..Group::default()
+        }
+    }
+
+    #[test]
+    fn each_kind_names_its_group_field() {
+        use crate::kind::schema_of;
+        use crate::rds::db_parameter_group::DbParameterGroupKind;
+        for (s, kind, name) in [
+            (
+                schema_of::<K>(),
+                "aws.rds.cluster_parameter_group",
+                "db_cluster_parameter_group_name",
+            ),
+            (
+                schema_of::<DbParameterGroupKind>(),
+                "aws.rds.db_parameter_group",
+                "db_parameter_group_name",
+            ),
+        ] {
+            assert_eq!(s.kind, kind);
+            assert!(s.field(name).is_some(), "{kind}");
+            assert_eq!(s.fields.len(), 6, "{kind}");
         }
     }
 
