@@ -105,6 +105,20 @@ where
     Ok(found.into_iter().flatten().collect())
 }
 
+/// Every item of a `Marker`-paged SDK list call: `$request` builds the
+/// request (a fluent builder, sent once per page with the page's marker),
+/// `$items` names the answer's list, `$err` is the service's error mapper.
+macro_rules! marker_pages {
+    ($request:expr, $items:ident, $err:path) => {
+        $crate::paging::collect_pages(|marker| async move {
+            let out = ($request).set_marker(marker).send().await.map_err($err)?;
+            Ok((out.$items.unwrap_or_default(), out.marker))
+        })
+        .await
+    };
+}
+pub(crate) use marker_pages;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -209,6 +209,46 @@ pub fn sdk_tags<T>(
         .collect()
 }
 
+/// For a service that tags any object by ARN with AddTagsToResource /
+/// RemoveTagsFromResource (RDS, ElastiCache): its `to_tags` (the SDK's
+/// tags from a key/value map) and its [`TagApi`](crate::kind::TagApi).
+macro_rules! arn_tag_api {
+    ($svc:ty, $sdk:ident) => {
+        /// The SDK's tags from a key/value map.
+        pub(crate) fn to_tags(
+            map: &std::collections::BTreeMap<String, String>,
+        ) -> Vec<$sdk::types::Tag> {
+            let tag = |(k, v)| $sdk::types::Tag::builder().key(k).value(v).build();
+            map.iter().map(tag).collect()
+        }
+
+        impl $crate::kind::TagApi for $svc {
+            async fn tag(
+                client: &$sdk::Client,
+                resource: &str,
+                tags: &std::collections::BTreeMap<String, String>,
+            ) -> $crate::kind::Res<()> {
+                let call = client.add_tags_to_resource().resource_name(resource);
+                let sent = call.set_tags(Some(to_tags(tags))).send().await;
+                sent.map(|_| ())
+                    .map_err(<$svc as $crate::kind::Service>::err)
+            }
+
+            async fn untag(
+                client: &$sdk::Client,
+                resource: &str,
+                keys: &[String],
+            ) -> $crate::kind::Res<()> {
+                let call = client.remove_tags_from_resource().resource_name(resource);
+                let sent = call.set_tag_keys(Some(keys.to_vec())).send().await;
+                sent.map(|_| ())
+                    .map_err(<$svc as $crate::kind::Service>::err)
+            }
+        }
+    };
+}
+pub(crate) use arn_tag_api;
+
 #[cfg(test)]
 mod tests {
     use super::*;

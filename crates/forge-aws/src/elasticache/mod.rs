@@ -13,7 +13,7 @@ pub use replication_group::ReplicationGroupKind;
 pub use subnet_group::SubnetGroupKind;
 
 use crate::error::{is_gone, sdk_error_busy};
-use crate::kind::{Owned, Registrar, Res, Service, TagApi};
+use crate::kind::{Owned, Registrar, Service};
 use crate::paging::concurrent;
 use crate::tags::ADDRESS_TAG;
 use aws_config::SdkConfig;
@@ -23,7 +23,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::Value;
-use forge_engine::{ObserveCtx, ProviderError};
+use forge_engine::{ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 
 /// The description sent when the spec sets none (the API requires one).
@@ -72,37 +72,26 @@ pub fn register(r: &mut Registrar) {
     r.kind::<ReplicationGroupKind>();
 }
 
-/// ElastiCache tags resources by ARN: AddTagsToResource /
-/// RemoveTagsFromResource.
-impl TagApi for ElastiCache {
-    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .add_tags_to_resource()
-            .resource_name(resource)
-            .set_tags(Some(to_tags(tags)))
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
-        Ok(())
-    }
+// ElastiCache tags resources by ARN: AddTagsToResource /
+// RemoveTagsFromResource.
+crate::tags::arn_tag_api!(ElastiCache, aws_sdk_elasticache);
 
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .remove_tags_from_resource()
-            .resource_name(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
-        Ok(())
-    }
+/// The tags a create sets: the user's, forge's system tags and `extra`
+/// (recorded forge settings).
+pub(crate) fn create_tags(
+    user: &forge_core::fields::Tags,
+    ctx: &ResourceCtx,
+    extra: BTreeMap<String, String>,
+) -> Option<Vec<Tag>> {
+    let mut all = crate::tags::with_system(user, &ctx.system_tags);
+    all.extend(extra);
+    Some(to_tags(&all))
 }
 
-/// ElastiCache tags from a key/value map.
-fn to_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
-    map.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+/// The listed items named among `ids` (names compare exactly).
+pub(crate) fn named<T>(all: Vec<T>, ids: &[String], name: fn(&T) -> Option<&str>) -> Vec<T> {
+    let wanted = |t: &T| name(t).is_some_and(|n| ids.iter().any(|i| i == n));
+    all.into_iter().filter(wanted).collect()
 }
 
 /// A resource's full tag list (system tags included), as key/value pairs.
@@ -156,17 +145,22 @@ pub(crate) fn tag_value<'a>(list: &'a [(String, String)], key: &str) -> Option<&
     list.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
-/// Among `(id, arn)` pairs of every listed resource of a kind, those whose
-/// tags mark them as owned by `ctx`'s state (and `address`, given), with
-/// their `forge:address` tag: one tag read per resource, since no
-/// ElastiCache list call returns or filters by tags.
-pub(crate) async fn owned(
+/// Among every listed resource of a kind (`id` and `arn` read from each),
+/// those whose tags mark them as owned by `ctx`'s state (and `address`,
+/// given), with their `forge:address` tag: one tag read per resource, since
+/// no ElastiCache list call returns or filters by tags.
+pub(crate) async fn owned<T>(
     client: &Client,
     ctx: &ObserveCtx,
-    items: Vec<(String, String)>,
+    all: &[T],
+    id: fn(&T) -> Option<&str>,
+    arn: fn(&T) -> Option<&str>,
     address: Option<&str>,
 ) -> Result<Vec<Owned>, ProviderError> {
-    let tagged = concurrent(items, TAG_CONCURRENCY, |(id, arn)| async move {
+    let items = all
+        .iter()
+        .filter_map(|t| Some((id(t)?.to_string(), arn(t)?.to_string())));
+    let tagged = concurrent(items.collect(), TAG_CONCURRENCY, |(id, arn)| async move {
         Ok((id, list_tags(client, &arn).await?))
     })
     .await?;

@@ -18,13 +18,13 @@
 //! eight groups in flight. n groups of a region with N cost
 //! ceil(N/100) + 2n requests.
 
-use super::{DEFAULT_DESCRIPTION, ElastiCache, owned, tags_by_arn, to_tags, user_tags};
+use super::{DEFAULT_DESCRIPTION, ElastiCache, create_tags, named, owned, tags_by_arn, user_tags};
 use crate::error::{ignore_gone, is_gone};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
 };
-use crate::paging::{collect_pages, concurrent};
+use crate::paging::{concurrent, marker_pages};
 use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
@@ -92,16 +92,8 @@ fn param_text(v: &Value) -> Option<String> {
 }
 
 async fn describe_all(client: &Client) -> Result<Vec<CacheParameterGroup>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_cache_parameter_groups()
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
-        Ok((out.cache_parameter_groups.unwrap_or_default(), out.marker))
-    })
-    .await
+    let request = || client.describe_cache_parameter_groups();
+    marker_pages!(request(), cache_parameter_groups, ElastiCache::err)
 }
 
 /// The user-set parameters of a group (`None`: the group is gone).
@@ -109,18 +101,12 @@ async fn user_params(
     client: &Client,
     name: &str,
 ) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
-    let pages = collect_pages(|marker| async move {
-        let out = client
-            .describe_cache_parameters()
-            .cache_parameter_group_name(name)
-            .source("user")
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
-        Ok((out.parameters.unwrap_or_default(), out.marker))
-    })
-    .await;
+    let request = || client.describe_cache_parameters().source("user");
+    let pages: Result<Vec<_>, _> = marker_pages!(
+        request().cache_parameter_group_name(name),
+        parameters,
+        ElastiCache::err
+    );
     match pages {
         Ok(list) => Ok(Some(
             list.iter()
@@ -200,14 +186,8 @@ impl Kind for ParameterGroupKind {
     }
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let wanted: Vec<CacheParameterGroup> = describe_all(ctx.client)
-            .await?
-            .into_iter()
-            .filter(|g| {
-                g.cache_parameter_group_name()
-                    .is_some_and(|n| ids.iter().any(|i| i == n))
-            })
-            .collect();
+        let all = describe_all(ctx.client).await?;
+        let wanted = named(all, ids, CacheParameterGroup::cache_parameter_group_name);
         let read = concurrent(wanted, READ_CONCURRENCY, |g| async move {
             let name = g.cache_parameter_group_name().unwrap_or_default();
             let Some(params) = user_params(ctx.client, name).await? else {
@@ -241,10 +221,7 @@ impl Kind for ParameterGroupKind {
                     .as_deref()
                     .unwrap_or(DEFAULT_DESCRIPTION),
             )
-            .set_tags(Some(to_tags(&tags::with_system(
-                &desired.tags,
-                &ctx.system_tags,
-            ))))
+            .set_tags(create_tags(&desired.tags, ctx, BTreeMap::new()))
             .send()
             .await
             .map_err(ElastiCache::err)?;
@@ -282,35 +259,19 @@ impl Kind for ParameterGroupKind {
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let all = describe_all(ctx.client).await?;
-        let items = all.iter().filter_map(|g| {
-            Some((
-                g.cache_parameter_group_name()?.to_string(),
-                g.arn()?.to_string(),
-            ))
-        });
-        owned(ctx.client, ctx, items.collect(), address).await
+        let id = CacheParameterGroup::cache_parameter_group_name;
+        owned(ctx.client, ctx, &all, id, CacheParameterGroup::arn, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
-    use forge_core::fields::Fields;
+    use crate::kind::testing::{self, desired, provider, typed};
     use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
-    use std::sync::Arc;
 
-    fn provider() -> KindProvider<ParameterGroupKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn desired(j: serde_json::Value) -> Attrs {
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
-        provider().normalize(a)
-    }
+    type K = ParameterGroupKind;
 
     fn observed(params: &[(&str, &str)]) -> Attrs {
         let f = ParameterGroupFields {
@@ -326,33 +287,29 @@ mod tests {
             tags: Tags::default(),
             arn: Some("arn:aws:elasticache:eu-west-1:1:parametergroup:app".into()),
         };
-        provider().normalize(f.to_attrs())
-    }
-
-    fn typed(a: &Attrs) -> ParameterGroupFields {
-        ParameterGroupFields::from_attrs(a).unwrap()
+        testing::observed::<K>(&f)
     }
 
     #[test]
     fn numbers_compare_as_text_and_defaults_never_diff() {
         let live = observed(&[("timeout", "300"), ("activedefrag", "yes")]);
-        for field in provider().schema().fields.keys() {
+        for field in provider::<K>().schema().fields.keys() {
             assert!(live.contains_key(field), "missing {field}");
         }
-        let d = desired(json!({"name": "app", "family": "redis7",
+        let d = desired::<K>(json!({"name": "app", "family": "redis7",
             "parameters": {"timeout": 300, "activedefrag": true}}));
-        let plan = provider().plan(Some(&live), &d);
+        let plan = provider::<K>().plan(Some(&live), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        let none = desired(json!({"name": "app", "family": "redis7"}));
+        let none = desired::<K>(json!({"name": "app", "family": "redis7"}));
         assert_eq!(none["parameters"], Value::Map(BTreeMap::new()));
     }
 
     #[test]
     fn changed_values_are_set_and_removed_ones_reset() {
         let live = observed(&[("timeout", "300"), ("maxmemory-policy", "allkeys-lru")]);
-        let d = desired(json!({"name": "app", "family": "redis7",
+        let d = desired::<K>(json!({"name": "app", "family": "redis7",
             "parameters": {"timeout": "60", "notify-keyspace-events": "Ex"}}));
-        let (set, reset) = param_changes(&typed(&live), &typed(&d));
+        let (set, reset) = param_changes(&typed::<K>(&live), &typed::<K>(&d));
         assert_eq!(
             set,
             vec![
@@ -362,12 +319,12 @@ mod tests {
         );
         assert_eq!(reset, vec!["maxmemory-policy".to_string()]);
         assert_eq!(
-            provider().plan(Some(&live), &d).action,
+            provider::<K>().plan(Some(&live), &d).action,
             PlannedAction::Update
         );
-        let d = desired(json!({"name": "app", "family": "redis6.x"}));
+        let d = desired::<K>(json!({"name": "app", "family": "redis6.x"}));
         assert_eq!(
-            provider().plan(Some(&live), &d).action,
+            provider::<K>().plan(Some(&live), &d).action,
             PlannedAction::Replace
         );
     }

@@ -40,8 +40,8 @@
 //! groups and C clusters: ceil(G/100) + ceil(C/100) + n requests.
 
 use super::{
-    DEFAULT_DESCRIPTION, ElastiCache, TagList, lowercase, owned, tag_value, tags_by_arn, to_tags,
-    user_tags, version_pin_matches,
+    DEFAULT_DESCRIPTION, ElastiCache, TagList, create_tags, lowercase, named, owned, tag_value,
+    tags_by_arn, user_tags, version_pin_matches,
 };
 use crate::attrs::SensitiveText;
 use crate::error::ignore_gone;
@@ -49,8 +49,7 @@ use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
     sync_tags,
 };
-use crate::paging::collect_pages;
-use crate::tags;
+use crate::paging::marker_pages;
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{
@@ -72,7 +71,7 @@ const PAGE_SIZE: i32 = 100;
 
 /// The fields of `aws.elasticache.replication_group`. `Debug` masks the
 /// auth token.
-#[derive(Debug, Clone, Default, Fields)]
+#[derive(Debug, Clone, Default, PartialEq, Fields)]
 pub struct ReplicationGroupFields {
     /// The group's id, lower case, unique in the region.
     #[field(force_new)]
@@ -268,32 +267,14 @@ fn fields(
 }
 
 async fn describe_groups(client: &Client) -> Result<Vec<ReplicationGroup>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_replication_groups()
-            .max_records(PAGE_SIZE)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
-        Ok((out.replication_groups.unwrap_or_default(), out.marker))
-    })
-    .await
+    let request = || client.describe_replication_groups().max_records(PAGE_SIZE);
+    marker_pages!(request(), replication_groups, ElastiCache::err)
 }
 
 async fn describe_clusters(client: &Client) -> Result<Vec<CacheCluster>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_cache_clusters()
-            .max_records(PAGE_SIZE)
-            .show_cache_clusters_not_in_replication_groups(false)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
-        Ok((out.cache_clusters.unwrap_or_default(), out.marker))
-    })
-    .await
+    let request = || client.describe_cache_clusters().max_records(PAGE_SIZE);
+    let request = || request().show_cache_clusters_not_in_replication_groups(false);
+    marker_pages!(request(), cache_clusters, ElastiCache::err)
 }
 
 fn i32_of(n: Option<i64>, name: &str) -> Result<Option<i32>, ProviderError> {
@@ -303,52 +284,18 @@ fn i32_of(n: Option<i64>, name: &str) -> Result<Option<i32>, ProviderError> {
     .transpose()
 }
 
-/// The in-place changes of one ModifyReplicationGroup call. `Debug` never
-/// prints the auth token.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Modify {
-    /// ReplicationGroupDescription.
-    pub description: Option<String>,
-    /// Engine.
-    pub engine: Option<String>,
-    /// EngineVersion.
-    pub engine_version: Option<String>,
-    /// CacheNodeType.
-    pub node_type: Option<String>,
-    /// MultiAZEnabled.
-    pub multi_az_enabled: Option<bool>,
-    /// AutomaticFailoverEnabled.
-    pub automatic_failover_enabled: Option<bool>,
-    /// SecurityGroupIds.
-    pub security_group_ids: Option<Vec<String>>,
-    /// CacheParameterGroupName.
-    pub cache_parameter_group_name: Option<String>,
-    /// SnapshotRetentionLimit.
-    pub snapshot_retention_limit: Option<i32>,
-    /// SnapshotWindow.
-    pub snapshot_window: Option<String>,
-    /// PreferredMaintenanceWindow.
-    pub maintenance_window: Option<String>,
-    /// TransitEncryptionEnabled.
-    pub transit_encryption_enabled: Option<bool>,
-    /// TransitEncryptionMode.
-    pub transit_encryption_mode: Option<String>,
-    /// AuthToken (sent with AuthTokenUpdateStrategy ROTATE).
-    pub auth_token: Option<SensitiveText>,
-}
-
 /// The desired value when the spec sets one that differs from the live one
 /// (a field the spec leaves unset is AWS's choice, not sent).
 fn changed<T: PartialEq + Clone>(want: &Option<T>, have: &Option<T>) -> Option<T> {
     want.clone().filter(|w| have.as_ref() != Some(w))
 }
 
-/// The ModifyReplicationGroup changes from `prior` to `desired`.
+/// The ModifyReplicationGroup changes from `prior` to `desired`, as
+/// fields: what is unchanged (or left to AWS) is unset.
 pub fn modify_of(
-    prior: &ReplicationGroupFields,
-    desired: &ReplicationGroupFields,
-) -> Result<Modify, ProviderError> {
-    let (p, d) = (prior, desired);
+    p: &ReplicationGroupFields,
+    d: &ReplicationGroupFields,
+) -> Result<ReplicationGroupFields, ProviderError> {
     let engine_version = match (&d.engine_version, &p.engine_version) {
         (Some(want), Some(live)) if version_pin_matches(want, live) => None,
         (want, _) => want.clone(),
@@ -363,57 +310,52 @@ pub fn modify_of(
         .as_ref()
         .map(|_| sorted(&d.security_group_ids))
         .filter(|want| *want != sorted(&p.security_group_ids));
-    let auth_token = match (&d.auth_token, &p.auth_token) {
-        (None, Some(_)) => {
-            return Err(ProviderError::Invalid(
-                "auth_token cannot be removed in place: AWS drops an AUTH token only when moving the group to \
-                 RBAC user groups; keep auth_token set, or replace the group under a new replication_group_id"
-                    .into(),
-            ));
-        }
-        (want, have) => changed(want, have),
-    };
-    let node_type = (d.node_type != p.node_type).then(|| d.node_type.clone());
-    Ok(Modify {
-        description: changed(&d.description, &p.description),
-        engine: changed(&d.engine, &p.engine),
-        engine_version,
-        node_type,
-        multi_az_enabled: changed(&d.multi_az_enabled, &p.multi_az_enabled),
-        automatic_failover_enabled: changed(
-            &d.automatic_failover_enabled,
-            &p.automatic_failover_enabled,
-        ),
-        security_group_ids,
-        cache_parameter_group_name: changed(
-            &d.cache_parameter_group_name,
-            &p.cache_parameter_group_name,
-        ),
-        snapshot_retention_limit: i32_of(
-            changed(&d.snapshot_retention_limit, &p.snapshot_retention_limit),
-            "snapshot_retention_limit",
-        )?,
-        snapshot_window: changed(&d.snapshot_window, &p.snapshot_window),
-        maintenance_window: changed(&d.maintenance_window, &p.maintenance_window),
-        transit_encryption_enabled: changed(
-            &d.transit_encryption_enabled,
-            &p.transit_encryption_enabled,
-        ),
-        transit_encryption_mode: changed(&d.transit_encryption_mode, &p.transit_encryption_mode),
-        auth_token,
-    })
+    if d.auth_token.is_none() && p.auth_token.is_some() {
+        return Err(ProviderError::Invalid(
+            "auth_token cannot be removed in place: AWS drops an AUTH token only when moving the group to \
+             RBAC user groups; keep auth_token set, or replace the group under a new replication_group_id"
+                .into(),
+        ));
+    }
+    // The fields sent when the spec sets a value that differs from the live one.
+    macro_rules! changed {
+        ($($f:ident),*) => {
+            ReplicationGroupFields {
+                $($f: changed(&d.$f, &p.$f),)*
+                engine_version,
+                node_type: if d.node_type != p.node_type { d.node_type.clone() } else { String::new() },
+                security_group_ids,
+                ..ReplicationGroupFields::default()
+            }
+        };
+    }
+    Ok(changed!(
+        description,
+        engine,
+        multi_az_enabled,
+        automatic_failover_enabled,
+        cache_parameter_group_name,
+        snapshot_retention_limit,
+        snapshot_window,
+        maintenance_window,
+        transit_encryption_enabled,
+        transit_encryption_mode,
+        auth_token
+    ))
 }
 
+/// Sends the changes of [`modify_of`] (an empty `node_type` is unchanged).
 async fn send_modify(
     client: &Client,
     id: &str,
-    m: Modify,
+    m: ReplicationGroupFields,
     apply_immediately: bool,
 ) -> Result<(), ProviderError> {
     let strategy = m
         .auth_token
         .as_ref()
         .map(|_| AuthTokenUpdateStrategyType::Rotate);
+    let retention = i32_of(m.snapshot_retention_limit, "snapshot_retention_limit")?;
     client
         .modify_replication_group()
         .replication_group_id(id)
@@ -421,12 +363,12 @@ async fn send_modify(
         .set_replication_group_description(m.description)
         .set_engine(m.engine)
         .set_engine_version(m.engine_version)
-        .set_cache_node_type(m.node_type)
+        .set_cache_node_type(Some(m.node_type).filter(|t| !t.is_empty()))
         .set_multi_az_enabled(m.multi_az_enabled)
         .set_automatic_failover_enabled(m.automatic_failover_enabled)
         .set_security_group_ids(m.security_group_ids)
         .set_cache_parameter_group_name(m.cache_parameter_group_name)
-        .set_snapshot_retention_limit(m.snapshot_retention_limit)
+        .set_snapshot_retention_limit(retention)
         .set_snapshot_window(m.snapshot_window)
         .set_preferred_maintenance_window(m.maintenance_window)
         .set_transit_encryption_enabled(m.transit_encryption_enabled)
@@ -472,26 +414,24 @@ async fn change_replicas(
 ) -> Result<(), ProviderError> {
     let count = i32_of(Some(to), "replica count")?;
     // Both calls require ApplyImmediately=true.
-    if to > from {
-        client
-            .increase_replica_count()
-            .replication_group_id(id)
-            .set_new_replica_count(count)
+    macro_rules! send {
+        ($call:ident) => {
+            (client
+                .$call()
+                .replication_group_id(id)
+                .set_new_replica_count(count))
             .apply_immediately(true)
             .send()
             .await
-            .map_err(ElastiCache::err)?;
-    } else {
-        client
-            .decrease_replica_count()
-            .replication_group_id(id)
-            .set_new_replica_count(count)
-            .apply_immediately(true)
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
+            .map(|_| ())
+            .map_err(ElastiCache::err)
+        };
     }
-    Ok(())
+    if to > from {
+        send!(increase_replica_count)
+    } else {
+        send!(decrease_replica_count)
+    }
 }
 
 /// A text field of attributes being planned, unless unset or not yet known.
@@ -553,14 +493,8 @@ impl Kind for ReplicationGroupKind {
     }
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let groups: Vec<ReplicationGroup> = describe_groups(ctx.client)
-            .await?
-            .into_iter()
-            .filter(|g| {
-                g.replication_group_id()
-                    .is_some_and(|i| ids.iter().any(|w| w == i))
-            })
-            .collect();
+        let all = describe_groups(ctx.client).await?;
+        let groups = named(all, ids, ReplicationGroup::replication_group_id);
         if groups.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -590,8 +524,6 @@ impl Kind for ReplicationGroupKind {
     async fn create(ctx: &Act<'_, Self>, d: &Self::Fields, _token: &str) -> Created<Self> {
         let id = &d.replication_group_id;
         let shards = i32_of(d.num_node_groups, "num_node_groups")?;
-        let mut all_tags = tags::with_system(&d.tags, &ctx.system_tags);
-        all_tags.extend(d.setting_tags());
         let sgs = d.security_group_ids.clone().filter(|s| !s.is_empty());
         let (replicas, nodes) = match shards {
             Some(_) => (d.replicas_per_node_group, None),
@@ -629,7 +561,7 @@ impl Kind for ReplicationGroupKind {
             )?)
             .set_snapshot_window(d.snapshot_window.clone())
             .set_preferred_maintenance_window(d.maintenance_window.clone())
-            .set_tags(Some(to_tags(&all_tags)))
+            .set_tags(create_tags(&d.tags, ctx, d.setting_tags()))
             .send()
             .await
             .map_err(ElastiCache::err)?;
@@ -642,7 +574,7 @@ impl Kind for ReplicationGroupKind {
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
         let modify = modify_of(prior, desired)?;
-        if modify != Modify::default() {
+        if modify != ReplicationGroupFields::default() {
             let now = desired.apply_immediately.unwrap_or(false);
             send_modify(ctx.client, id, modify, now).await?;
         }
@@ -686,20 +618,17 @@ impl Kind for ReplicationGroupKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let groups = describe_groups(ctx.client).await?;
-        let items = groups
-            .iter()
-            .filter(|g| g.status() != Some("deleting"))
-            .filter_map(|g| Some((g.replication_group_id()?.to_string(), g.arn()?.to_string())));
-        owned(ctx.client, ctx, items.collect(), address).await
+        let mut groups = describe_groups(ctx.client).await?;
+        groups.retain(|g| g.status() != Some("deleting"));
+        let id = ReplicationGroup::replication_group_id;
+        owned(ctx.client, ctx, &groups, id, ReplicationGroup::arn, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing::{self, provider, typed};
     use aws_sdk_elasticache::types::{
         AutomaticFailoverStatus, CacheParameterGroupStatus, Endpoint, MultiAzStatus, NodeGroup,
         NodeGroupMember, SecurityGroupMembership,
@@ -707,22 +636,12 @@ mod tests {
     use forge_core::fields::Fields;
     use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
-    use std::sync::Arc;
 
-    fn provider() -> KindProvider<ReplicationGroupKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn typed(a: &Attrs) -> ReplicationGroupFields {
-        ReplicationGroupFields::from_attrs(a).unwrap()
-    }
+    type K = ReplicationGroupKind;
 
     fn desired(j: serde_json::Value) -> Attrs {
-        let p = provider();
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(p.schema(), &mut a);
-        let mut a = p.normalize(a);
-        forge_engine::diff::mark_sensitive(p.schema(), &mut a);
+        let mut a = testing::desired::<K>(j);
+        forge_engine::diff::mark_sensitive(provider::<K>().schema(), &mut a);
         a
     }
 
@@ -776,7 +695,7 @@ mod tests {
             (APPLY_TAG.to_string(), "true".to_string()),
             ("team".to_string(), "cache".to_string()),
         ];
-        let mut a = provider().normalize(fields(&g, Some(&m), Some(&t)).to_attrs());
+        let mut a = testing::observed::<K>(&fields(&g, Some(&m), Some(&t)));
         // What the engine keeps from the state: the token's recorded value.
         a.insert(
             "auth_token".into(),
@@ -804,7 +723,7 @@ mod tests {
     #[test]
     fn observed_attrs_cover_the_schema_and_a_fresh_group_is_a_no_op() {
         let observed = live("7.1.0");
-        for field in provider().schema().fields.keys() {
+        for field in provider::<K>().schema().fields.keys() {
             if field != "final_snapshot_identifier"
                 && field != "transit_encryption_mode"
                 && field != "configuration_endpoint_address"
@@ -818,17 +737,17 @@ mod tests {
         );
         assert_eq!(observed["num_cache_clusters"], Value::int(2));
         assert_eq!(observed["port"], Value::int(6379));
-        let plan = provider().plan(Some(&observed), &spec(json!({})));
+        let plan = provider::<K>().plan(Some(&observed), &spec(json!({})));
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        let m = modify_of(&typed(&observed), &typed(&spec(json!({})))).unwrap();
-        assert_eq!(m, Modify::default());
+        let m = modify_of(&typed::<K>(&observed), &typed::<K>(&spec(json!({})))).unwrap();
+        assert_eq!(m, ReplicationGroupFields::default());
     }
 
     #[test]
     fn version_pins_follow_the_minor_rule() {
         let observed = live("7.1.2");
         for pin in ["7", "7.1", "7.1.2"] {
-            let plan = provider().plan(Some(&observed), &spec(json!({"engine_version": pin})));
+            let plan = provider::<K>().plan(Some(&observed), &spec(json!({"engine_version": pin})));
             assert_eq!(
                 plan.action,
                 PlannedAction::NoOp,
@@ -838,12 +757,12 @@ mod tests {
         }
         let want = spec(json!({"engine_version": "7.2"}));
         assert_eq!(
-            provider().plan(Some(&observed), &want).action,
+            provider::<K>().plan(Some(&observed), &want).action,
             PlannedAction::Update
         );
-        let m = modify_of(&typed(&observed), &typed(&want)).unwrap();
+        let m = modify_of(&typed::<K>(&observed), &typed::<K>(&want)).unwrap();
         assert_eq!(m.engine_version.as_deref(), Some("7.2"));
-        let p = provider();
+        let p = provider::<K>();
         let classify = |path, a: &str, b: &str| p.classify_change(path, &a.into(), &b.into());
         assert!(classify("engine_version", "7.1.0", "7.1.2").is_some());
         assert!(classify("engine_version", "7.1.0", "8.0.0").is_none());
@@ -854,10 +773,10 @@ mod tests {
     fn in_place_and_force_new_fields() {
         let observed = live("7.1.0");
         let d = spec(json!({"node_type": "cache.t4g.medium", "snapshot_retention_limit": 3}));
-        let plan = provider().plan(Some(&observed), &d);
+        let plan = provider::<K>().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
-        let m = modify_of(&typed(&observed), &typed(&d)).unwrap();
-        assert_eq!(m.node_type.as_deref(), Some("cache.t4g.medium"));
+        let m = modify_of(&typed::<K>(&observed), &typed::<K>(&d)).unwrap();
+        assert_eq!(m.node_type, "cache.t4g.medium");
         assert_eq!(m.snapshot_retention_limit, Some(3));
         assert_eq!(m.auth_token, None);
         for change in [
@@ -866,7 +785,7 @@ mod tests {
             json!({"kms_key_id": "k-2"}),
             json!({"cache_subnet_group_name": "other"}),
         ] {
-            let plan = provider().plan(Some(&observed), &spec(change.clone()));
+            let plan = provider::<K>().plan(Some(&observed), &spec(change.clone()));
             assert_eq!(plan.action, PlannedAction::Replace, "{change}");
         }
     }
@@ -875,14 +794,14 @@ mod tests {
     fn auth_token_rotates_and_never_prints() {
         let observed = live("7.1.0");
         let d = spec(json!({"auth_token": "another-long-token-456"}));
-        let plan = provider().plan(Some(&observed), &d);
+        let plan = provider::<K>().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::Update);
-        let m = modify_of(&typed(&observed), &typed(&d)).unwrap();
+        let m = modify_of(&typed::<K>(&observed), &typed::<K>(&d)).unwrap();
         assert_eq!(
             m.auth_token,
             Some(SensitiveText("another-long-token-456".into()))
         );
-        let shown = format!("{m:?} {:?}", typed(&d));
+        let shown = format!("{m:?} {:?}", typed::<K>(&d));
         assert!(!shown.contains("another-long-token"), "{shown}");
         assert!(
             plan.changes
@@ -891,7 +810,7 @@ mod tests {
         );
         let mut no_token = spec(json!({}));
         no_token.remove("auth_token");
-        let err = modify_of(&typed(&observed), &typed(&no_token)).unwrap_err();
+        let err = modify_of(&typed::<K>(&observed), &typed::<K>(&no_token)).unwrap_err();
         assert!(!err.to_string().contains("a-long-auth-token"));
     }
 
@@ -900,19 +819,22 @@ mod tests {
         let observed = live("7.1.0");
         let d = spec(json!({"num_cache_clusters": 3}));
         assert_eq!(
-            provider().plan(Some(&observed), &d).action,
+            provider::<K>().plan(Some(&observed), &d).action,
             PlannedAction::Update
         );
-        assert_eq!(replica_change(&typed(&observed), &typed(&d)), Some((1, 2)));
         assert_eq!(
-            replica_change(&typed(&observed), &typed(&spec(json!({})))),
+            replica_change(&typed::<K>(&observed), &typed::<K>(&d)),
+            Some((1, 2))
+        );
+        assert_eq!(
+            replica_change(&typed::<K>(&observed), &typed::<K>(&spec(json!({})))),
             None
         );
     }
 
     #[test]
     fn readiness_follows_status() {
-        let p = provider();
+        let p = provider::<K>();
         let with = |s: &str| {
             let f = ReplicationGroupFields {
                 status: Some(s.into()),
@@ -930,7 +852,7 @@ mod tests {
 
     #[test]
     fn forge_settings_are_tags() {
-        let d = typed(&spec(json!({"final_snapshot_identifier": "app-final"})));
+        let d = typed::<K>(&spec(json!({"final_snapshot_identifier": "app-final"})));
         let t = d.setting_tags();
         assert_eq!(t.get(APPLY_TAG).map(String::as_str), Some("true"));
         assert_eq!(t.get(SNAPSHOT_TAG).map(String::as_str), Some("app-final"));

@@ -12,20 +12,22 @@
 //! describe), at most eight in flight. A stack with n groups in a region
 //! with N costs ceil(N/100) + n requests.
 
-use super::{DEFAULT_DESCRIPTION, ElastiCache, TagList, owned, tags_by_arn, to_tags, user_tags};
+use super::{
+    DEFAULT_DESCRIPTION, ElastiCache, TagList, create_tags, named, owned, tags_by_arn, user_tags,
+};
 use crate::error::ignore_gone;
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
 };
-use crate::paging::collect_pages;
-use crate::tags;
+use crate::paging::marker_pages;
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::CacheSubnetGroup;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
 use forge_engine::ProviderError;
+use std::collections::BTreeMap;
 
 /// The fields of `aws.elasticache.subnet_group`.
 #[derive(Debug, Clone, Fields)]
@@ -87,16 +89,8 @@ fn fields(g: &CacheSubnetGroup, tag_list: Option<&TagList>) -> SubnetGroupFields
 
 /// Every cache subnet group of the region (all pages).
 async fn describe_all(client: &Client) -> Result<Vec<CacheSubnetGroup>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_cache_subnet_groups()
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(ElastiCache::err)?;
-        Ok((out.cache_subnet_groups.unwrap_or_default(), out.marker))
-    })
-    .await
+    let request = || client.describe_cache_subnet_groups();
+    marker_pages!(request(), cache_subnet_groups, ElastiCache::err)
 }
 
 /// Whether the group itself (description or subnets) must be modified.
@@ -114,14 +108,8 @@ impl Kind for SubnetGroupKind {
     type Fields = SubnetGroupFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let wanted: Vec<CacheSubnetGroup> = describe_all(ctx.client)
-            .await?
-            .into_iter()
-            .filter(|g| {
-                g.cache_subnet_group_name()
-                    .is_some_and(|n| ids.iter().any(|i| i == n))
-            })
-            .collect();
+        let all = describe_all(ctx.client).await?;
+        let wanted = named(all, ids, CacheSubnetGroup::cache_subnet_group_name);
         let arns = wanted.iter().filter_map(|g| g.arn().map(str::to_string));
         let tags = tags_by_arn(ctx.client, arns.collect()).await?;
         Ok(wanted
@@ -139,10 +127,7 @@ impl Kind for SubnetGroupKind {
             .cache_subnet_group_name(&desired.name)
             .cache_subnet_group_description(desired.description())
             .set_subnet_ids(Some(desired.subnet_ids.clone()))
-            .set_tags(Some(to_tags(&tags::with_system(
-                &desired.tags,
-                &ctx.system_tags,
-            ))))
+            .set_tags(create_tags(&desired.tags, ctx, BTreeMap::new()))
             .send()
             .await
             .map_err(ElastiCache::err)?;
@@ -193,41 +178,22 @@ impl Kind for SubnetGroupKind {
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let all = describe_all(ctx.client).await?;
-        let items = all.iter().filter_map(|g| {
-            Some((
-                g.cache_subnet_group_name()?.to_string(),
-                g.arn()?.to_string(),
-            ))
-        });
-        owned(ctx.client, ctx, items.collect(), address).await
+        let id = CacheSubnetGroup::cache_subnet_group_name;
+        owned(ctx.client, ctx, &all, id, CacheSubnetGroup::arn, address).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing::{desired, provider, typed};
     use aws_sdk_elasticache::types::Subnet;
+    use forge_core::Attrs;
     use forge_core::fields::Fields;
-    use forge_core::{Attrs, Value};
     use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
-    use std::sync::Arc;
 
-    fn provider() -> KindProvider<SubnetGroupKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn desired(j: serde_json::Value) -> Attrs {
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
-        provider().normalize(a)
-    }
-
-    fn typed(a: &Attrs) -> SubnetGroupFields {
-        SubnetGroupFields::from_attrs(a).unwrap()
-    }
+    type K = SubnetGroupKind;
 
     fn described() -> Attrs {
         let g = CacheSubnetGroup::builder()
@@ -245,28 +211,31 @@ mod tests {
     #[test]
     fn fresh_group_is_a_no_op() {
         let observed = described();
-        for field in provider().schema().fields.keys() {
+        for field in provider::<K>().schema().fields.keys() {
             assert!(observed.contains_key(field), "missing {field}");
         }
-        assert_eq!(typed(&observed).subnet_ids, vec!["subnet-a", "subnet-b"]);
-        let d = desired(json!({"name": "cache", "subnet_ids": ["subnet-b", "subnet-a"]}));
-        let plan = provider().plan(Some(&observed), &d);
+        assert_eq!(
+            typed::<K>(&observed).subnet_ids,
+            vec!["subnet-a", "subnet-b"]
+        );
+        let d = desired::<K>(json!({"name": "cache", "subnet_ids": ["subnet-b", "subnet-a"]}));
+        let plan = provider::<K>().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        assert!(!needs_modify(&typed(&observed), &typed(&d)));
+        assert!(!needs_modify(&typed::<K>(&observed), &typed::<K>(&d)));
     }
 
     #[test]
     fn subnets_change_in_place_and_name_replaces() {
         let observed = described();
-        let d = desired(json!({"name": "cache", "subnet_ids": ["subnet-a", "subnet-c"]}));
+        let d = desired::<K>(json!({"name": "cache", "subnet_ids": ["subnet-a", "subnet-c"]}));
         assert_eq!(
-            provider().plan(Some(&observed), &d).action,
+            provider::<K>().plan(Some(&observed), &d).action,
             PlannedAction::Update
         );
-        assert!(needs_modify(&typed(&observed), &typed(&d)));
-        let d = desired(json!({"name": "other", "subnet_ids": ["subnet-a", "subnet-b"]}));
+        assert!(needs_modify(&typed::<K>(&observed), &typed::<K>(&d)));
+        let d = desired::<K>(json!({"name": "other", "subnet_ids": ["subnet-a", "subnet-b"]}));
         assert_eq!(
-            provider().plan(Some(&observed), &d).action,
+            provider::<K>().plan(Some(&observed), &d).action,
             PlannedAction::Replace
         );
     }

@@ -19,9 +19,9 @@
 
 use super::Rds;
 use super::common::{
-    POLL_INTERVAL, READY_TIMEOUT, Settings, by_id, changed, classify_version, create_tags,
-    describe_filtered, kms_key, lower, needs_modify, owned, pick, readiness_of, sorted,
-    sync_tags_and_settings, user_tags, version_change, version_plan,
+    Settings, by_id, changed, create_tags, describe_filtered, describe_page, kms_key, lower,
+    needs_modify, owned, pick, settings_of, sorted, sync_tags_and_settings, text, user_tags,
+    version_change, versioned_kind,
 };
 use crate::error::{ignore_gone, is_gone};
 use crate::kind::{
@@ -29,14 +29,12 @@ use crate::kind::{
 };
 use crate::paging::collect_pages;
 use async_trait::async_trait;
-use aws_sdk_rds::Client;
-use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster, Filter};
+use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster};
+use forge_core::Value;
 use forge_core::fields::Secret;
 use forge_core::fields::Tags;
-use forge_core::{Attrs, KindSchema, Value};
 use forge_derive::Fields;
-use forge_engine::{PlannedChange, ProviderError, Readiness};
-use std::time::Duration;
+use forge_engine::ProviderError;
 
 /// The fields of `aws.rds.cluster`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -134,23 +132,9 @@ pub struct ClusterFields {
     pub status: Option<String>,
 }
 
-impl ClusterFields {
-    fn settings(&self) -> Settings {
-        Settings {
-            skip_final_snapshot: self.skip_final_snapshot,
-            final_snapshot_identifier: self.final_snapshot_identifier.clone(),
-            apply_immediately: self.apply_immediately,
-        }
-    }
-}
-
 /// The `aws.rds.cluster` kind.
 #[derive(Default)]
 pub struct ClusterKind;
-
-fn text(v: Option<&str>) -> Option<String> {
-    v.map(str::to_string)
-}
 
 fn cluster_fields(c: &DbCluster) -> ClusterFields {
     let encrypted = c.storage_encrypted().unwrap_or(false);
@@ -195,36 +179,13 @@ fn cluster_fields(c: &DbCluster) -> ClusterFields {
     }
 }
 
-async fn describe_page(
-    client: &Client,
-    filter: Option<Filter>,
-    marker: Option<String>,
-) -> Result<(Vec<DbCluster>, Option<String>), ProviderError> {
-    let out = client
-        .describe_db_clusters()
-        .set_filters(filter.map(|f| vec![f]))
-        .set_marker(marker)
-        .send()
-        .await
-        .map_err(Rds::err)?;
-    Ok((out.db_clusters().to_vec(), out.marker().map(str::to_string)))
-}
-
 fn logs_config(
     prior: &ClusterFields,
     desired: &ClusterFields,
 ) -> Option<CloudwatchLogsExportConfiguration> {
-    let (p, d) = (
-        prior
-            .enabled_cloudwatch_logs_exports
-            .clone()
-            .unwrap_or_default(),
-        desired
-            .enabled_cloudwatch_logs_exports
-            .clone()
-            .unwrap_or_default(),
-    );
-    let (enable, disable) = crate::attrs::set_diff(&p, &d);
+    let logs = |f: &ClusterFields| f.enabled_cloudwatch_logs_exports.clone();
+    let (p, d) = (logs(prior).unwrap_or_default(), logs(desired));
+    let (enable, disable) = crate::attrs::set_diff(&p, &d.unwrap_or_default());
     (!enable.is_empty() || !disable.is_empty()).then(|| {
         CloudwatchLogsExportConfiguration::builder()
             .set_enable_log_types(Some(enable))
@@ -243,27 +204,11 @@ impl Kind for ClusterKind {
 
     const HOLDS_DATA: bool = true;
 
-    const AWAIT_DELETION: bool = true;
-
-    const POLL_INTERVAL: Duration = POLL_INTERVAL;
-
-    const READY_TIMEOUT: Duration = READY_TIMEOUT;
-
-    fn readiness(observed: &ClusterFields) -> Readiness {
-        readiness_of(observed.status.as_deref())
-    }
-
-    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        classify_version(path, recorded, live)
-    }
-
-    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
-        version_plan(schema, prior, desired)
-    }
+    versioned_kind!(|f| f.status.as_deref(), slow);
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let found =
-            describe_filtered(ids, "db-cluster-id", |f, m| describe_page(ctx.client, f, m)).await?;
+        let page = describe_page!(ctx.client.describe_db_clusters(), db_clusters);
+        let found = describe_filtered(ids, "db-cluster-id", page).await?;
         Ok(by_id(
             &found,
             ids,
@@ -299,7 +244,7 @@ impl Kind for ClusterKind {
             .copy_tags_to_snapshot(d.copy_tags_to_snapshot.unwrap_or(false))
             .set_db_cluster_parameter_group_name(d.db_cluster_parameter_group_name.clone())
             .set_enable_cloudwatch_logs_exports(some(&d.enabled_cloudwatch_logs_exports))
-            .set_tags(Some(create_tags(&d.tags, ctx, &d.settings())))
+            .set_tags(Some(create_tags(&d.tags, ctx, &settings_of!(d))))
             .send()
             .await
             .map_err(Rds::err)?;
@@ -350,7 +295,7 @@ impl Kind for ClusterKind {
                 .map_err(Rds::err)?;
         }
         if let Some(arn) = &prior.arn {
-            let (p, w) = (prior.settings(), d.settings());
+            let (p, w) = (settings_of!(prior), settings_of!(d));
             sync_tags_and_settings(ctx.client, arn, (&prior.tags, &p), (&d.tags, &w)).await?;
         }
         Self::read_back(ctx, id).await
@@ -376,7 +321,7 @@ impl Kind for ClusterKind {
                 Err(e) => return Err(e),
             }
         }
-        let snapshot = prior.settings().final_snapshot(id, chrono::Utc::now());
+        let snapshot = settings_of!(prior).final_snapshot(id, chrono::Utc::now());
         ignore_gone(
             ctx.client
                 .delete_db_cluster()
@@ -391,7 +336,8 @@ impl Kind for ClusterKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let all = collect_pages(|m| describe_page(ctx.client, None, m)).await?;
+        let page = describe_page!(ctx.client.describe_db_clusters(), db_clusters);
+        let all = collect_pages(|m| page(None, m)).await?;
         let (owner, id) = (&ctx.owner, DbCluster::db_cluster_identifier);
         Ok(owned(&all, owner, address, id, DbCluster::tag_list))
     }
@@ -400,12 +346,11 @@ impl Kind for ClusterKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
     use aws_sdk_rds::types::{Tag, VpcSecurityGroupMembership};
+    use forge_core::Attrs;
     use forge_core::fields::Fields;
     use forge_engine::{PlannedAction, Provider};
-    use std::sync::Arc;
 
     fn live() -> DbCluster {
         DbCluster::builder()
@@ -441,16 +386,10 @@ mod tests {
             .build()
     }
 
-    fn provider() -> KindProvider<ClusterKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
     fn spec(v: serde_json::Value) -> Attrs {
-        let p = provider();
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap();
-        forge_engine::diff::fill_defaults(p.schema(), &mut a);
-        forge_engine::diff::mark_sensitive(p.schema(), &mut a);
-        p.normalize(a)
+        let mut a = testing::desired::<ClusterKind>(v);
+        forge_engine::diff::mark_sensitive(testing::provider::<ClusterKind>().schema(), &mut a);
+        a
     }
 
     fn base() -> serde_json::Value {
@@ -477,7 +416,7 @@ mod tests {
 
     #[test]
     fn observed_cluster_matches_its_spec() {
-        let p = provider();
+        let p = testing::provider::<ClusterKind>();
         let f = cluster_fields(&live());
         assert_eq!(f.kms_key_id.as_deref(), Some("k-1"));
         assert_eq!(f.skip_final_snapshot, Some(true));
@@ -488,10 +427,10 @@ mod tests {
         let mut recorded = prior();
         let hash = Value::from_json(&serde_json::json!({"sha256": "ab12"}));
         recorded.insert("master_user_password".into(), hash.sensitive());
-        let typed = ClusterFields::from_attrs(&recorded).unwrap();
+        let typed = testing::typed::<ClusterKind>(&recorded);
         assert_eq!(typed.master_user_password, Secret(None));
         assert_eq!(
-            typed.settings().final_snapshot("app", chrono::Utc::now()),
+            settings_of!(typed).final_snapshot("app", chrono::Utc::now()),
             None
         );
         let plan = p.plan(Some(&prior()), &spec(base()));
@@ -500,7 +439,7 @@ mod tests {
 
     #[test]
     fn force_new_and_in_place_fields() {
-        let p = provider();
+        let p = testing::provider::<ClusterKind>();
         let mut v = base();
         v["backup_retention_period"] = 14.into();
         let plan = p.plan(Some(&prior()), &spec(v));

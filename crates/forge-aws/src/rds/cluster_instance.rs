@@ -97,15 +97,13 @@ pub type ClusterInstanceKind = InstanceKind<Member>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
     use crate::rds::common::needs_modify;
     use crate::rds::instance::{AsSpec, observed};
     use aws_sdk_rds::types::{DbInstance, DbParameterGroupStatus, Tag};
+    use forge_core::Value;
     use forge_core::fields::Fields;
-    use forge_core::{Attrs, Value};
     use forge_engine::{PlannedAction, Provider};
-    use std::sync::Arc;
 
     fn member() -> DbInstance {
         DbInstance::builder()
@@ -139,24 +137,17 @@ mod tests {
 
     #[test]
     fn a_cluster_member_shows_only_its_fields_and_plans_no_op() {
-        let p = KindProvider::<ClusterInstanceKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
+        let p = testing::provider::<ClusterInstanceKind>();
         let f = ClusterInstanceFields::from_spec(&observed(&member()));
         assert_eq!(f.db_cluster_identifier, "app");
         assert_eq!(f.apply_immediately, Some(true));
         let prior = f.to_attrs();
         assert!(!prior.contains_key("allocated_storage"));
         assert_eq!(f.spec().allocated_storage, None, "never sent");
-        let mut want: Attrs = Value::from_json(&serde_json::json!({
+        let want = testing::desired::<ClusterInstanceKind>(serde_json::json!({
             "db_instance_identifier": "App-1", "db_cluster_identifier": "app",
             "db_instance_class": "db.r6g.large", "apply_immediately": true
-        }))
-        .as_map()
-        .cloned()
-        .unwrap();
-        forge_engine::diff::fill_defaults(p.schema(), &mut want);
-        let want = p.normalize(want);
+        }));
         let plan = p.plan(Some(&prior), &want);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
         assert!(!p.holds_data());

@@ -3,8 +3,8 @@
 //! and its matching of ids, the engine-version rule, readiness and
 //! final-snapshot naming.
 
-use super::Rds;
-use crate::kind::{Owned, Service, TagApi};
+use super::{Rds, to_tags};
+use crate::kind::{Owned, Res, Service, TagApi};
 pub(crate) use crate::normalize::{classify_version, version_covers};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
@@ -22,6 +22,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(15);
 /// The default wait for a cluster or instance (resources may set
 /// `timeouts:`).
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The description when the spec gives none (the API requires one).
+pub const DEFAULT_DESCRIPTION: &str = "Managed by forge";
 
 /// Values per Describe filter. RDS documents no higher cap for
 /// `db-cluster-id` / `db-instance-id` and rejects long filter lists, so
@@ -70,13 +73,6 @@ pub fn by_id<T, F>(
     out
 }
 
-/// RDS tags from a key/value map.
-pub fn to_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
-    map.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
 /// `(key, value)` pairs of a TagList.
 pub fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
     tags.iter()
@@ -93,14 +89,13 @@ pub fn user_tags(tags: &[Tag]) -> Tags {
 }
 
 /// The tags of an RDS object by ARN (for the kinds whose describe
-/// returns none).
-pub async fn arn_tags(client: &aws_sdk_rds::Client, arn: &str) -> Result<Vec<Tag>, ProviderError> {
-    let out = (client.list_tags_for_resource())
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(Rds::err)?;
-    Ok(out.tag_list().to_vec())
+/// returns none); an object without an ARN has none.
+pub async fn arn_tags(client: &aws_sdk_rds::Client, arn: Option<&str>) -> Res<Vec<Tag>> {
+    let Some(arn) = arn else {
+        return Ok(Vec::new());
+    };
+    let out = client.list_tags_for_resource().resource_name(arn).send();
+    Ok(out.await.map_err(Rds::err)?.tag_list.unwrap_or_default())
 }
 
 /// `(id, forge:address)` of the items owned by `owner` (and `address`).
@@ -184,6 +179,19 @@ impl Settings {
         )
     }
 }
+
+/// The [`Settings`] of fields (or a [`Spec`](super::instance::Spec))
+/// holding the three settings fields.
+macro_rules! settings_of {
+    ($f:expr) => {
+        $crate::rds::common::Settings {
+            skip_final_snapshot: $f.skip_final_snapshot,
+            final_snapshot_identifier: $f.final_snapshot_identifier.clone(),
+            apply_immediately: $f.apply_immediately,
+        }
+    };
+}
+pub(crate) use settings_of;
 
 /// The tags to set at create: user tags, forge's system tags and the
 /// recorded settings.
@@ -270,6 +278,11 @@ pub fn pick<T: PartialEq + Clone>(prior: &Option<T>, desired: &Option<T>) -> Opt
     desired.clone().filter(|d| prior.as_ref() != Some(d))
 }
 
+/// Text RDS reports, owned.
+pub fn text(v: Option<&str>) -> Option<String> {
+    v.map(str::to_string)
+}
+
 /// An identifier RDS reports, lower case as the spec's normalize makes it.
 pub fn lower(v: Option<&str>) -> Option<String> {
     v.map(str::to_lowercase)
@@ -307,6 +320,62 @@ pub fn readiness_of(status: Option<&str>) -> Readiness {
         Some(s) => Readiness::Pending(s.to_string()),
     }
 }
+
+/// The [`Kind`](crate::kind::Kind) items every RDS kind with a status and
+/// an engine version shares (clusters, instances, global clusters): its
+/// deletion is awaited, readiness follows `$status` (of the observed fields
+/// `$o`), and version pins plan and classify by prefix ([`version_plan`],
+/// [`classify_version`]). `slow` adds the polling and the wait of objects
+/// that take minutes ([`POLL_INTERVAL`], [`READY_TIMEOUT`]).
+macro_rules! versioned_kind {
+    (|$o:ident| $status:expr) => {
+        const AWAIT_DELETION: bool = true;
+
+        fn readiness($o: &Self::Fields) -> forge_engine::Readiness {
+            $crate::rds::common::readiness_of($status)
+        }
+
+        fn classify_change(
+            path: &str,
+            recorded: &forge_core::Value,
+            live: &forge_core::Value,
+        ) -> Option<String> {
+            $crate::rds::common::classify_version(path, recorded, live)
+        }
+
+        fn plan(
+            schema: &forge_core::KindSchema,
+            prior: Option<&forge_core::Attrs>,
+            desired: &forge_core::Attrs,
+        ) -> forge_engine::PlannedChange {
+            $crate::rds::common::version_plan(schema, prior, desired)
+        }
+    };
+    (|$o:ident| $status:expr, slow) => {
+        $crate::rds::common::versioned_kind!(|$o| $status);
+
+        const POLL_INTERVAL: std::time::Duration = $crate::rds::common::POLL_INTERVAL;
+
+        const READY_TIMEOUT: std::time::Duration = $crate::rds::common::READY_TIMEOUT;
+    };
+}
+pub(crate) use versioned_kind;
+
+/// One page of a filtered, `Marker`-paged RDS describe, as the closure
+/// `(filter, marker) -> (items, next marker)` [`describe_filtered`] takes
+/// (a `None` filter lists every object): `$request` builds the request,
+/// `$items` names the answer's list.
+macro_rules! describe_page {
+    ($request:expr, $items:ident) => {
+        |filter: Option<aws_sdk_rds::types::Filter>, marker: Option<String>| async move {
+            let request = ($request).set_filters(filter.map(|f| vec![f]));
+            let out = request.set_marker(marker).send().await;
+            let out = out.map_err(<$crate::rds::Rds as $crate::kind::Service>::err)?;
+            Ok((out.$items.unwrap_or_default(), out.marker))
+        }
+    };
+}
+pub(crate) use describe_page;
 
 #[cfg(test)]
 mod tests {

@@ -137,23 +137,15 @@ pub type DbInstanceKind = InstanceKind<Standalone>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
-    use forge_core::{Attrs, Value};
+    use crate::kind::testing::{desired, provider};
+    use forge_core::Value;
     use forge_engine::{PlannedAction, Provider};
-    use std::sync::Arc;
 
     #[test]
     fn standalone_instances_hold_data_and_replace_on_encryption_changes() {
-        let p = KindProvider::<DbInstanceKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
+        let p = provider::<DbInstanceKind>();
         assert!(p.holds_data());
-        let spec = |v: serde_json::Value| {
-            let mut a: Attrs = Value::from_json(&v).as_map().cloned().unwrap();
-            forge_engine::diff::fill_defaults(p.schema(), &mut a);
-            p.normalize(a)
-        };
+        let spec = desired::<DbInstanceKind>;
         let base = serde_json::json!({"db_instance_identifier": "db", "db_instance_class": "db.t4g.micro", "allocated_storage": 20, "engine_version": "16"});
         let mut prior = spec(base.clone());
         prior.insert("engine_version".into(), Value::from("16.6"));

@@ -10,13 +10,15 @@
 //! none), at most eight at once: 1 + N requests for N groups.
 
 use super::Rds;
-use super::common::{Settings, arn_tags, by_id, create_tags, owned, sorted, user_tags};
+use super::common::{
+    DEFAULT_DESCRIPTION, Settings, arn_tags, by_id, create_tags, owned, sorted, text, user_tags,
+};
 use crate::error::ignore_gone;
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
 };
-use crate::paging::{collect_pages, concurrent};
+use crate::paging::{concurrent, marker_pages};
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{DbSubnetGroup, Tag};
@@ -26,8 +28,6 @@ use forge_engine::ProviderError;
 
 /// Tag reads in flight at once.
 const TAG_CONCURRENCY: usize = 8;
-/// The description used when the spec gives none (the API requires one).
-const DEFAULT_DESCRIPTION: &str = "Managed by forge";
 
 /// The fields of `aws.rds.db_subnet_group`.
 #[derive(Debug, Clone, Fields)]
@@ -56,7 +56,6 @@ pub struct DbSubnetGroupFields {
 pub struct DbSubnetGroupKind;
 
 fn group_fields(g: &DbSubnetGroup, tags: &[Tag]) -> DbSubnetGroupFields {
-    let text = |v: Option<&str>| v.map(str::to_string);
     DbSubnetGroupFields {
         db_subnet_group_name: g.db_subnet_group_name().unwrap_or_default().to_lowercase(),
         db_subnet_group_description: text(g.db_subnet_group_description()),
@@ -69,19 +68,8 @@ fn group_fields(g: &DbSubnetGroup, tags: &[Tag]) -> DbSubnetGroupFields {
 
 /// Every subnet group of the region (one paged DescribeDBSubnetGroups).
 async fn list_groups(client: &Client) -> Result<Vec<DbSubnetGroup>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_db_subnet_groups()
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(Rds::err)?;
-        Ok((
-            out.db_subnet_groups().to_vec(),
-            out.marker().map(str::to_string),
-        ))
-    })
-    .await
+    let request = || client.describe_db_subnet_groups();
+    marker_pages!(request(), db_subnet_groups, Rds::err)
 }
 
 /// The groups with their tags (one tag read per group).
@@ -90,10 +78,7 @@ async fn groups_tagged(
     groups: Vec<DbSubnetGroup>,
 ) -> Result<Vec<(DbSubnetGroup, Vec<Tag>)>, ProviderError> {
     concurrent(groups, TAG_CONCURRENCY, |g| async move {
-        let tags = match g.db_subnet_group_arn() {
-            Some(arn) => arn_tags(client, arn).await?,
-            None => Vec::new(),
-        };
+        let tags = arn_tags(client, g.db_subnet_group_arn()).await?;
         Ok((g, tags))
     })
     .await
@@ -188,13 +173,10 @@ impl Kind for DbSubnetGroupKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing::{desired, provider};
     use aws_sdk_rds::types::Subnet;
-    use forge_core::Value;
     use forge_core::fields::Fields;
     use forge_engine::Provider;
-    use std::sync::Arc;
 
     #[test]
     fn observed_group_covers_the_fields_and_compares_to_the_spec() {
@@ -214,21 +196,13 @@ mod tests {
         assert_eq!(f.subnet_ids, ["subnet-a", "subnet-b"]);
         assert_eq!(f.tags.0.len(), 1);
         assert_eq!(f.vpc_id.as_deref(), Some("vpc-1"));
-        let p = KindProvider::<DbSubnetGroupKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
-        let mut want = Value::from_json(&serde_json::json!({
+        let want = desired::<DbSubnetGroupKind>(serde_json::json!({
             "db_subnet_group_name": "DB",
             "db_subnet_group_description": "d",
             "subnet_ids": ["subnet-b", "subnet-a"],
             "tags": {"env": "dev"}
-        }))
-        .as_map()
-        .cloned()
-        .unwrap();
-        forge_engine::diff::fill_defaults(p.schema(), &mut want);
-        let want = p.normalize(want);
-        let plan = p.plan(Some(&f.to_attrs()), &want);
+        }));
+        let plan = provider::<DbSubnetGroupKind>().plan(Some(&f.to_attrs()), &want);
         assert_eq!(
             plan.action,
             forge_engine::PlannedAction::NoOp,

@@ -14,21 +14,19 @@
 
 use super::Rds;
 use super::common::{
-    Settings, by_id, classify_version, create_tags, lower, owned, readiness_of, sorted, user_tags,
-    version_plan,
+    Settings, by_id, create_tags, lower, owned, sorted, text, user_tags, versioned_kind,
 };
 use crate::error::ignore_gone;
 use crate::kind::{
     Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
 };
-use crate::paging::collect_pages;
+use crate::paging::marker_pages;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::GlobalCluster;
 use forge_core::fields::Tags;
-use forge_core::{Attrs, KindSchema, Value};
 use forge_derive::Fields;
-use forge_engine::{PlannedChange, ProviderError, Readiness};
+use forge_engine::ProviderError;
 
 /// The fields of `aws.rds.global_cluster`.
 #[derive(Debug, Clone, Fields)]
@@ -69,7 +67,6 @@ pub struct GlobalClusterFields {
 pub struct GlobalClusterKind;
 
 fn global_fields(g: &GlobalCluster) -> GlobalClusterFields {
-    let text = |v: Option<&str>| v.map(str::to_string);
     let members = g.global_cluster_members().iter();
     GlobalClusterFields {
         global_cluster_identifier: lower(g.global_cluster_identifier()).unwrap_or_default(),
@@ -86,19 +83,8 @@ fn global_fields(g: &GlobalCluster) -> GlobalClusterFields {
 }
 
 async fn list_all(client: &Client) -> Result<Vec<GlobalCluster>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_global_clusters()
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(Rds::err)?;
-        Ok((
-            out.global_clusters().to_vec(),
-            out.marker().map(str::to_string),
-        ))
-    })
-    .await
+    let request = || client.describe_global_clusters();
+    marker_pages!(request(), global_clusters, Rds::err)
 }
 
 #[async_trait]
@@ -110,19 +96,7 @@ impl Kind for GlobalClusterKind {
     type Service = Rds;
     type Fields = GlobalClusterFields;
 
-    const AWAIT_DELETION: bool = true;
-
-    fn readiness(observed: &GlobalClusterFields) -> Readiness {
-        readiness_of(observed.status.as_deref())
-    }
-
-    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        classify_version(path, recorded, live)
-    }
-
-    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
-        version_plan(schema, prior, desired)
-    }
+    versioned_kind!(|f| f.status.as_deref());
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let all = list_all(ctx.client).await?;
@@ -194,12 +168,10 @@ impl Kind for GlobalClusterKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
     use aws_sdk_rds::types::GlobalClusterMember;
     use forge_core::fields::Fields;
-    use forge_engine::{PlannedAction, Provider};
-    use std::sync::Arc;
+    use forge_engine::{PlannedAction, Provider, Readiness};
 
     #[test]
     fn observed_global_cluster_plans_no_op() {
@@ -218,17 +190,11 @@ mod tests {
             .status("available")
             .build();
         let prior = global_fields(&g).to_attrs();
-        let p = KindProvider::<GlobalClusterKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
-        let mut want: Attrs = Value::from_json(&serde_json::json!({
+        let p = testing::provider::<GlobalClusterKind>();
+        let want = testing::desired::<GlobalClusterKind>(serde_json::json!({
             "global_cluster_identifier": "App-Global", "engine_version": "16", "storage_encrypted": true
-        }))
-        .as_map()
-        .cloned()
-        .unwrap();
-        forge_engine::diff::fill_defaults(p.schema(), &mut want);
-        let plan = p.plan(Some(&prior), &p.normalize(want));
+        }));
+        let plan = p.plan(Some(&prior), &want);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
         assert!(!p.holds_data());
         assert_eq!(p.readiness(&prior), Readiness::Ready);

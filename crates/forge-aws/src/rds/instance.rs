@@ -13,9 +13,9 @@
 
 use super::Rds;
 use super::common::{
-    POLL_INTERVAL, READY_TIMEOUT, Settings, by_id, changed, classify_version, create_tags,
-    describe_filtered, kms_key, lower, needs_modify, owned, pick, readiness_of, sorted,
-    sync_tags_and_settings, user_tags, version_change, version_plan,
+    Settings, by_id, changed, create_tags, describe_filtered, describe_page, kms_key, lower,
+    needs_modify, owned, pick, settings_of, sorted, sync_tags_and_settings, text, user_tags,
+    version_change, versioned_kind,
 };
 use crate::error::ignore_gone;
 use crate::kind::{
@@ -24,13 +24,11 @@ use crate::kind::{
 use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
-use aws_sdk_rds::types::{DbInstance, Filter};
+use aws_sdk_rds::types::DbInstance;
 use forge_core::fields::Secret;
 use forge_core::fields::{Fields, Tags};
-use forge_core::{Attrs, KindSchema, Value};
-use forge_engine::{FieldChange, PlannedChange, ProviderError, Readiness, ResourceCtx};
+use forge_engine::{FieldChange, ProviderError, ResourceCtx};
 use std::marker::PhantomData;
-use std::time::Duration;
 
 /// Everything the DBInstance calls read and write, named as the kinds'
 /// fields are.
@@ -77,16 +75,6 @@ pub struct Spec {
     pub status: Option<String>,
 }
 
-impl Spec {
-    fn settings(&self) -> Settings {
-        Settings {
-            skip_final_snapshot: self.skip_final_snapshot,
-            final_snapshot_identifier: self.final_snapshot_identifier.clone(),
-            apply_immediately: self.apply_immediately,
-        }
-    }
-}
-
 /// One field's value as a kind holds it, from [`Spec`]'s: the same type,
 /// or a required field the spec holds as optional.
 pub trait FromSpec<T> {
@@ -100,14 +88,8 @@ impl<T> FromSpec<T> for T {
     }
 }
 
-impl FromSpec<Option<String>> for String {
-    fn take(value: Option<String>) -> String {
-        value.unwrap_or_default()
-    }
-}
-
-impl FromSpec<Option<i32>> for i32 {
-    fn take(value: Option<i32>) -> i32 {
+impl<T: Default> FromSpec<Option<T>> for T {
+    fn take(value: Option<T>) -> T {
         value.unwrap_or_default()
     }
 }
@@ -174,10 +156,6 @@ impl<F> Default for InstanceKind<F> {
     }
 }
 
-fn text(v: Option<&str>) -> Option<String> {
-    v.map(str::to_string)
-}
-
 /// An observed instance.
 pub fn observed(i: &DbInstance) -> Spec {
     let encrypted = i.storage_encrypted().unwrap_or(false);
@@ -229,24 +207,6 @@ pub fn observed(i: &DbInstance) -> Spec {
     }
 }
 
-async fn describe_page(
-    client: &Client,
-    filter: Option<Filter>,
-    marker: Option<String>,
-) -> Result<(Vec<DbInstance>, Option<String>), ProviderError> {
-    let out = client
-        .describe_db_instances()
-        .set_filters(filter.map(|f| vec![f]))
-        .set_marker(marker)
-        .send()
-        .await
-        .map_err(Rds::err)?;
-    Ok((
-        out.db_instances().to_vec(),
-        out.marker().map(str::to_string),
-    ))
-}
-
 async fn create(client: &Client, ctx: &ResourceCtx, d: &Spec) -> Result<String, ProviderError> {
     let id = d.db_instance_identifier.to_lowercase();
     let manage = d.manage_master_user_password.filter(|m| *m);
@@ -288,7 +248,7 @@ async fn create(client: &Client, ctx: &ResourceCtx, d: &Spec) -> Result<String, 
         .set_db_name(d.db_name.clone())
         .set_backup_retention_period(d.backup_retention_period)
         .set_deletion_protection(d.deletion_protection)
-        .set_tags(Some(create_tags(&d.tags, ctx, &d.settings())))
+        .set_tags(Some(create_tags(&d.tags, ctx, &settings_of!(d))))
         .send()
         .await
         .map_err(Rds::err)?;
@@ -370,29 +330,11 @@ impl<F: Flavor> Kind for InstanceKind<F> {
     /// without an endpoint to serve it until another is added).
     const HOLDS_DATA: bool = !F::MEMBER;
 
-    const AWAIT_DELETION: bool = true;
-
-    const POLL_INTERVAL: Duration = POLL_INTERVAL;
-
-    const READY_TIMEOUT: Duration = READY_TIMEOUT;
-
-    fn readiness(observed: &F::Fields) -> Readiness {
-        readiness_of(observed.spec().status.as_deref())
-    }
-
-    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        classify_version(path, recorded, live)
-    }
-
-    fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
-        version_plan(schema, prior, desired)
-    }
+    versioned_kind!(|f| f.spec().status.as_deref(), slow);
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let found = describe_filtered(ids, "db-instance-id", |f, m| {
-            describe_page(ctx.client, f, m)
-        })
-        .await?;
+        let page = describe_page!(ctx.client.describe_db_instances(), db_instances);
+        let found = describe_filtered(ids, "db-instance-id", page).await?;
         Ok(by_id(
             &found,
             ids,
@@ -418,7 +360,7 @@ impl<F: Flavor> Kind for InstanceKind<F> {
             modify(ctx.client, id, &p, &d, changes).await?;
         }
         if let Some(arn) = &p.arn {
-            let (ps, ds) = (p.settings(), d.settings());
+            let (ps, ds) = (settings_of!(p), settings_of!(d));
             sync_tags_and_settings(ctx.client, arn, (&p.tags, &ps), (&d.tags, &ds)).await?;
         }
         Self::read_back(ctx, id).await
@@ -429,10 +371,7 @@ impl<F: Flavor> Kind for InstanceKind<F> {
         // refuses a final snapshot for it); the cluster takes one.
         let snapshot = match F::MEMBER {
             true => None,
-            false => prior
-                .spec()
-                .settings()
-                .final_snapshot(id, chrono::Utc::now()),
+            false => settings_of!(prior.spec()).final_snapshot(id, chrono::Utc::now()),
         };
         ignore_gone(
             ctx.client
@@ -448,7 +387,8 @@ impl<F: Flavor> Kind for InstanceKind<F> {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let all = collect_pages(|m| describe_page(ctx.client, None, m)).await?;
+        let page = describe_page!(ctx.client.describe_db_instances(), db_instances);
+        let all = collect_pages(|m| page(None, m)).await?;
         // Each kind lists only its own instances.
         let mine: Vec<DbInstance> = all
             .into_iter()

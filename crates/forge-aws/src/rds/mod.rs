@@ -27,14 +27,13 @@ pub use db_subnet_group::DbSubnetGroupKind;
 pub use global_cluster::GlobalClusterKind;
 
 use crate::error::sdk_error_busy;
-use crate::kind::{Registrar, Res, Service, TagApi};
+use crate::kind::{Registrar, Service};
 use aws_config::SdkConfig;
 use aws_sdk_rds::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_engine::ProviderError;
-use std::collections::BTreeMap;
 
 /// The RDS service.
 pub struct Rds;
@@ -69,30 +68,8 @@ impl Service for Rds {
     }
 }
 
-/// RDS tags any object by ARN: AddTagsToResource / RemoveTagsFromResource.
-impl TagApi for Rds {
-    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .add_tags_to_resource()
-            .resource_name(resource)
-            .set_tags(Some(common::to_tags(tags)))
-            .send()
-            .await
-            .map_err(Rds::err)?;
-        Ok(())
-    }
-
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .remove_tags_from_resource()
-            .resource_name(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(Rds::err)?;
-        Ok(())
-    }
-}
+// RDS tags any object by ARN: AddTagsToResource / RemoveTagsFromResource.
+crate::tags::arn_tag_api!(Rds, aws_sdk_rds);
 
 /// Registers this service's kinds.
 pub fn register(r: &mut Registrar) {

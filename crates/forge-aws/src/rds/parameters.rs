@@ -20,7 +20,9 @@
 //! at most eight groups at once: 1 + 2N requests for N groups.
 
 use super::Rds;
-use super::common::{Settings, arn_tags, by_id, create_tags, owned, user_tags};
+use super::common::{
+    DEFAULT_DESCRIPTION, Settings, arn_tags, by_id, create_tags, owned, user_tags,
+};
 use crate::error::ignore_gone;
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
@@ -42,8 +44,6 @@ const READ_CONCURRENCY: usize = 8;
 const PARAMS_PER_CALL: usize = 20;
 /// The apply method when the spec names none.
 const IMMEDIATE: &str = "immediate";
-/// The description when the spec gives none (the API requires one).
-pub const DEFAULT_DESCRIPTION: &str = "Managed by forge";
 
 /// Which RDS calls a parameter group kind uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub enum Api {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
     pub name: String,
-    pub family: String,
+    pub db_parameter_group_family: String,
     pub description: Option<String>,
     pub parameters: Option<BTreeMap<String, Value>>,
     /// The user's tags (the schema's description is `Tags`'s own).
@@ -76,15 +76,32 @@ pub trait Flavor: Send + Sync + 'static {
     const ARN: ArnShape;
     /// The calls.
     const API: Api;
-    /// The kind's fields (declared with [`group_fields`]).
+    /// The kind's fields (declared with [`group_kind`]).
     type Fields: Fields + Clone + Send + Sync + 'static + From<Group> + Into<Group>;
 }
 
-/// Declares the fields of a parameter group kind, `$fields`: the same six
-/// for both kinds, the name field called `$name`; and their conversions
-/// from and to [`Group`].
-macro_rules! group_fields {
-    ($fields:ident, $name:tt) => {
+/// Declares a parameter group kind: its fields `$fields` (the same six for
+/// both kinds, the name field called `$name`) with their conversions from
+/// and to [`Group`], its [`Flavor`] `$flavor` and the kind `$alias`.
+macro_rules! group_kind {
+    (
+        $flavor:ident, $fields:ident, $alias:ident, $name:tt,
+        $kind:literal, $description:literal, $arn:literal, $api:ident
+    ) => {
+        #[doc = concat!("The flavor of `", $kind, "`.")]
+        pub struct $flavor;
+
+        impl $crate::rds::parameters::Flavor for $flavor {
+            const KIND: &'static str = $kind;
+            const DESCRIPTION: &'static str = $description;
+            const ARN: $crate::kind::ArnShape = $crate::kind::ArnShape::rest("rds", $arn);
+            const API: $crate::rds::parameters::Api = $crate::rds::parameters::Api::$api;
+            type Fields = $fields;
+        }
+
+        #[doc = concat!("The `", $kind, "` kind.")]
+        pub type $alias = $crate::rds::parameters::ParameterGroupKind<$flavor>;
+
         /// The fields of a parameter group kind.
         #[derive(Debug, Clone, forge_derive::Fields)]
         pub struct $fields {
@@ -107,50 +124,30 @@ macro_rules! group_fields {
             pub arn: Option<String>,
         }
 
-        impl From<$crate::rds::parameters::Group> for $fields {
-            fn from(g: $crate::rds::parameters::Group) -> Self {
-                let $crate::rds::parameters::Group {
-                    name,
-                    family,
-                    description,
-                    parameters,
-                    tags,
-                    arn,
-                } = g;
-                $fields {
-                    name,
-                    db_parameter_group_family: family,
-                    description,
-                    parameters,
-                    tags,
-                    arn,
-                }
-            }
-        }
+        $crate::rds::parameters::convert!($crate::rds::parameters::Group => $fields);
+        $crate::rds::parameters::convert!($fields => $crate::rds::parameters::Group);
+    };
+}
+pub(crate) use group_kind;
 
-        impl From<$fields> for $crate::rds::parameters::Group {
-            fn from(f: $fields) -> Self {
-                let $fields {
-                    name,
-                    db_parameter_group_family: family,
-                    description,
-                    parameters,
-                    tags,
-                    arn,
-                } = f;
-                $crate::rds::parameters::Group {
-                    name,
-                    family,
-                    description,
-                    parameters,
-                    tags,
-                    arn,
+/// `From<$from> for $to`, field by field: both have [`Group`]'s fields.
+macro_rules! convert {
+    ($from:ty => $to:ty) => {
+        impl From<$from> for $to {
+            fn from(g: $from) -> Self {
+                Self {
+                    name: g.name,
+                    db_parameter_group_family: g.db_parameter_group_family,
+                    description: g.description,
+                    parameters: g.parameters,
+                    tags: g.tags,
+                    arn: g.arn,
                 }
             }
         }
     };
 }
-pub(crate) use group_fields;
+pub(crate) use convert;
 
 /// The kind of parameter groups of flavor `F`.
 pub struct ParameterGroupKind<F>(PhantomData<F>);
@@ -236,85 +233,59 @@ pub fn parameter_diff(prior: &Group, desired: &Group) -> (ToSet, ToReset) {
     (set, reset)
 }
 
+/// One call of `api` on the group `$name`: `$c` / `$i` are the cluster and
+/// instance operations, `$cn` / `$in` their group-name setters, then the
+/// rest of the chain (the same for both); the answer, as `$out`, is mapped
+/// by `$map` (by default to `()`).
+macro_rules! call {
+    ($api:expr, $client:expr, $c:ident / $i:ident, $cn:ident / $in:ident ($name:expr)
+     $(.$m:ident($($a:expr),*))*; |$out:ident| $cmap:expr, $imap:expr) => {
+        match $api {
+            Api::Cluster => ($client.$c().$cn($name)$(.$m($($a),*))*.send().await)
+                .map(|$out| $cmap)
+                .map_err(Rds::err),
+            Api::Instance => ($client.$i().$in($name)$(.$m($($a),*))*.send().await)
+                .map(|$out| $imap)
+                .map_err(Rds::err),
+        }
+    };
+    ($api:expr, $client:expr, $c:ident / $i:ident, $cn:ident / $in:ident ($name:expr)
+     $(.$m:ident($($a:expr),*))*; |$out:ident| $map:expr) => {
+        call!($api, $client, $c / $i, $cn / $in ($name) $(.$m($($a),*))*; |$out| $map, $map)
+    };
+    ($api:expr, $client:expr, $c:ident / $i:ident, $cn:ident / $in:ident ($name:expr)
+     $(.$m:ident($($a:expr),*))*) => {
+        call!($api, $client, $c / $i, $cn / $in ($name) $(.$m($($a),*))*; |_out| ())
+    };
+}
+
 /// Every group of the region (name, family, description, ARN).
 async fn list(client: &Client, api: Api) -> Result<Vec<Group>, ProviderError> {
     let group = |name: Option<&str>, family: Option<&str>, d: Option<&str>, arn: Option<&str>| {
         Some(Group {
             name: name?.to_string(),
-            family: family.unwrap_or_default().to_string(),
+            db_parameter_group_family: family.unwrap_or_default().to_string(),
             description: d.map(str::to_string),
             arn: arn.map(str::to_string),
             ..Group::default()
         })
     };
     collect_pages(|marker| async move {
-        Ok(match api {
-            Api::Cluster => {
-                let out = (client.describe_db_cluster_parameter_groups())
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(Rds::err)?;
-                let groups = out.db_cluster_parameter_groups().iter().filter_map(|g| {
-                    let name = g.db_cluster_parameter_group_name();
-                    let arn = g.db_cluster_parameter_group_arn();
-                    group(name, g.db_parameter_group_family(), g.description(), arn)
-                });
-                (groups.collect(), out.marker().map(str::to_string))
-            }
-            Api::Instance => {
-                let out = (client.describe_db_parameter_groups())
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(Rds::err)?;
-                let groups = out.db_parameter_groups().iter().filter_map(|g| {
-                    let (name, arn) = (g.db_parameter_group_name(), g.db_parameter_group_arn());
-                    group(name, g.db_parameter_group_family(), g.description(), arn)
-                });
-                (groups.collect(), out.marker().map(str::to_string))
-            }
-        })
-    })
-    .await
-}
-
-/// The parameters of group `name` someone set (`Source=user`).
-async fn user_parameters(
-    client: &Client,
-    api: Api,
-    name: &str,
-) -> Result<Vec<Parameter>, ProviderError> {
-    collect_pages(|marker| async move {
-        let (params, next) = match api {
-            Api::Cluster => {
-                let out = (client.describe_db_cluster_parameters())
-                    .db_cluster_parameter_group_name(name)
-                    .source("user")
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(Rds::err)?;
-                (out.parameters().to_vec(), out.marker().map(str::to_string))
-            }
-            Api::Instance => {
-                let out = (client.describe_db_parameters())
-                    .db_parameter_group_name(name)
-                    .source("user")
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(Rds::err)?;
-                (out.parameters().to_vec(), out.marker().map(str::to_string))
-            }
-        };
-        Ok((params, next))
+        call!(api, client,
+            describe_db_cluster_parameter_groups / describe_db_parameter_groups,
+            set_marker / set_marker(marker);
+            |out| (out.db_cluster_parameter_groups().iter().filter_map(|g| group(
+                g.db_cluster_parameter_group_name(), g.db_parameter_group_family(),
+                g.description(), g.db_cluster_parameter_group_arn())).collect(), out.marker),
+            (out.db_parameter_groups().iter().filter_map(|g| group(
+                g.db_parameter_group_name(), g.db_parameter_group_family(),
+                g.description(), g.db_parameter_group_arn())).collect(), out.marker))
     })
     .await
 }
 
 /// The listed groups with their tags (and, given `params`, their user
-/// parameters): the group with its full tag list.
+/// parameters, `Source=user`): the group with its full tag list.
 async fn with_details(
     client: &Client,
     api: Api,
@@ -322,13 +293,17 @@ async fn with_details(
     params: bool,
 ) -> Result<Vec<(Group, Vec<Tag>)>, ProviderError> {
     concurrent(groups, READ_CONCURRENCY, |mut g| async move {
-        let tags = match &g.arn {
-            Some(arn) => arn_tags(client, arn).await?,
-            None => Vec::new(),
-        };
+        let tags = arn_tags(client, g.arn.as_deref()).await?;
         g.tags = user_tags(&tags);
         if params {
-            let ps = user_parameters(client, api, &g.name).await?;
+            let name = &g.name;
+            let ps = collect_pages(|marker| async move {
+                call!(api, client, describe_db_cluster_parameters / describe_db_parameters,
+                    db_cluster_parameter_group_name / db_parameter_group_name(name)
+                    .source("user").set_marker(marker);
+                    |out| (out.parameters.unwrap_or_default(), out.marker))
+            })
+            .await?;
             // An emulator may list parameters without a value; AWS's user
             // source never does.
             let entries = ps.iter().filter_map(|p| {
@@ -361,49 +336,27 @@ async fn modify(
             .apply_method(ApplyMethod::from(m))
             .build()
     };
-    for chunk in set.chunks(PARAMS_PER_CALL) {
-        let ps: Vec<Parameter> = chunk.iter().map(|(n, v, m)| param(n, Some(v), m)).collect();
-        match api {
-            Api::Cluster => client
-                .modify_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name(name)
-                .set_parameters(Some(ps))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-            Api::Instance => client
-                .modify_db_parameter_group()
-                .db_parameter_group_name(name)
-                .set_parameters(Some(ps))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-        }?;
+    let set = set.iter().map(|(n, v, m)| param(n, Some(v), m));
+    for chunk in set.collect::<Vec<_>>().chunks(PARAMS_PER_CALL) {
+        call!(
+            api,
+            client,
+            modify_db_cluster_parameter_group / modify_db_parameter_group,
+            db_cluster_parameter_group_name
+                / db_parameter_group_name(name).set_parameters(Some(chunk.to_vec()))
+        )?;
     }
-    for chunk in reset.chunks(PARAMS_PER_CALL) {
-        let ps: Vec<Parameter> = chunk.iter().map(|(n, m)| param(n, None, m)).collect();
-        match api {
-            Api::Cluster => client
-                .reset_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name(name)
-                .reset_all_parameters(false)
-                .set_parameters(Some(ps))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-            Api::Instance => client
-                .reset_db_parameter_group()
-                .db_parameter_group_name(name)
-                .reset_all_parameters(false)
-                .set_parameters(Some(ps))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-        }?;
+    let reset = reset.iter().map(|(n, m)| param(n, None, m));
+    for chunk in reset.collect::<Vec<_>>().chunks(PARAMS_PER_CALL) {
+        call!(
+            api,
+            client,
+            reset_db_cluster_parameter_group / reset_db_parameter_group,
+            db_cluster_parameter_group_name
+                / db_parameter_group_name(name)
+                    .reset_all_parameters(false)
+                    .set_parameters(Some(chunk.to_vec()))
+        )?;
     }
     Ok(())
 }
@@ -465,30 +418,16 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
         let name = d.name.to_lowercase();
         let description = d.description.as_deref().unwrap_or(DEFAULT_DESCRIPTION);
         let tags = Some(create_tags(&d.tags, ctx, &Settings::default()));
-        match F::API {
-            Api::Cluster => ctx
-                .client
-                .create_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name(&name)
-                .db_parameter_group_family(&d.family)
-                .description(description)
-                .set_tags(tags)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-            Api::Instance => ctx
-                .client
-                .create_db_parameter_group()
-                .db_parameter_group_name(&name)
-                .db_parameter_group_family(&d.family)
-                .description(description)
-                .set_tags(tags)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-        }?;
+        call!(
+            F::API,
+            ctx.client,
+            create_db_cluster_parameter_group / create_db_parameter_group,
+            db_cluster_parameter_group_name
+                / db_parameter_group_name(&name)
+                    .db_parameter_group_family(&d.db_parameter_group_family)
+                    .description(description)
+                    .set_tags(tags)
+        )?;
         let (set, _) = parameter_diff(&Group::default(), &d);
         modify(ctx.client, F::API, &name, set, Vec::new()).await?;
         let fields = Self::read_back(ctx, &name).await?;
@@ -507,25 +446,12 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        let result = match F::API {
-            Api::Cluster => ctx
-                .client
-                .delete_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-            Api::Instance => ctx
-                .client
-                .delete_db_parameter_group()
-                .db_parameter_group_name(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
-        };
-        ignore_gone(result)
+        ignore_gone(call!(
+            F::API,
+            ctx.client,
+            delete_db_cluster_parameter_group / delete_db_parameter_group,
+            db_cluster_parameter_group_name / db_parameter_group_name(id)
+        ))
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
@@ -543,21 +469,12 @@ impl<F: Flavor> Kind for ParameterGroupKind<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
-    use crate::rds::cluster_parameter_group::ClusterParameterGroupKind;
+    use crate::kind::testing;
+    use crate::rds::cluster_parameter_group::ClusterParameterGroupKind as K;
     use forge_engine::Provider;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<ClusterParameterGroupKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
 
     fn desired(v: serde_json::Value) -> Attrs {
-        let p = provider();
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap();
-        forge_engine::diff::fill_defaults(p.schema(), &mut a);
-        p.normalize(a)
+        testing::desired::<K>(v)
     }
 
     fn group(v: serde_json::Value) -> Group {
@@ -566,6 +483,28 @@ mod tests {
         Group {
             parameters: p.as_map().cloned(),
             ..Group::default()
+        }
+    }
+
+    #[test]
+    fn each_kind_names_its_group_field() {
+        use crate::kind::schema_of;
+        use crate::rds::db_parameter_group::DbParameterGroupKind;
+        for (s, kind, name) in [
+            (
+                schema_of::<K>(),
+                "aws.rds.cluster_parameter_group",
+                "db_cluster_parameter_group_name",
+            ),
+            (
+                schema_of::<DbParameterGroupKind>(),
+                "aws.rds.db_parameter_group",
+                "db_parameter_group_name",
+            ),
+        ] {
+            assert_eq!(s.kind, kind);
+            assert!(s.field(name).is_some(), "{kind}");
+            assert_eq!(s.fields.len(), 6, "{kind}");
         }
     }
 
@@ -601,7 +540,7 @@ mod tests {
 
     #[test]
     fn apply_method_alone_is_not_a_diff() {
-        let p = provider();
+        let p = testing::provider::<K>();
         let mut prior = desired(
             serde_json::json!({"db_cluster_parameter_group_name": "g", "db_parameter_group_family": "aurora-postgresql16", "parameters": {"a": "1"}}),
         );
