@@ -136,10 +136,11 @@ impl Kind for TargetKind {
         upserted(ctx, register(ctx.client, desired).await).await
     }
 
-    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
-        let Update { desired, .. } = u;
-        register(ctx.client, desired).await?;
-        Self::read_back(ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, _id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        // The identity cannot change in place: the upsert answers the id.
+        Ok(upserted(ctx, register(ctx.client, u.desired).await)
+            .await?
+            .fields)
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

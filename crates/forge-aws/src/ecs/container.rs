@@ -158,6 +158,20 @@ fn present<'a>(m: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a Value> {
     m.get(key).filter(|v| !v.is_null())
 }
 
+/// Copies the set entries `keys` of `from` into `out`, each through `f`.
+fn copy(
+    out: &mut BTreeMap<String, Value>,
+    from: &BTreeMap<String, Value>,
+    keys: &[&str],
+    f: fn(&Value) -> Value,
+) {
+    for key in keys {
+        if let Some(v) = present(from, key) {
+            out.insert(key.to_string(), f(v));
+        }
+    }
+}
+
 fn sort_known(items: &mut [Value], key: impl Fn(&Value) -> String) {
     if items.iter().all(Value::is_known) {
         items.sort_by_key(|v| key(v));
@@ -211,11 +225,7 @@ fn normalize_port(p: &Value, awsvpc: bool) -> Value {
         None => Value::from("tcp"),
     };
     out.insert("protocol".to_string(), protocol);
-    for key in ["name", "app_protocol"] {
-        if let Some(v) = present(m, key) {
-            out.insert(key.to_string(), v.clone());
-        }
-    }
+    copy(&mut out, m, &["name", "app_protocol"], Value::clone);
     Value::Map(out)
 }
 
@@ -278,11 +288,12 @@ pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
         return def.clone();
     };
     let mut out = BTreeMap::new();
-    for key in ["name", "image", "working_directory", "user"] {
-        if let Some(v) = present(m, key) {
-            out.insert(key.to_string(), v.clone());
-        }
-    }
+    copy(
+        &mut out,
+        m,
+        &["name", "image", "working_directory", "user"],
+        Value::clone,
+    );
     out.insert(
         "essential".into(),
         present(m, "essential")
@@ -293,11 +304,8 @@ pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
         "cpu".into(),
         present(m, "cpu").map(number_value).unwrap_or(Value::int(0)),
     );
-    for key in ["memory", "memory_reservation", "stop_timeout"] {
-        if let Some(v) = present(m, key) {
-            out.insert(key.to_string(), number_value(v));
-        }
-    }
+    let numbers = ["memory", "memory_reservation", "stop_timeout"];
+    copy(&mut out, m, &numbers, number_value);
     if let Some(v) = present(m, "readonly_root_filesystem").filter(|v| v.as_bool() != Some(false)) {
         out.insert("readonly_root_filesystem".into(), v.clone());
     }
@@ -327,9 +335,7 @@ pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
     );
     if let Some(Value::Map(log)) = present(m, "log_configuration") {
         let mut l = BTreeMap::new();
-        if let Some(d) = present(log, "log_driver") {
-            l.insert("log_driver".to_string(), d.clone());
-        }
+        copy(&mut l, log, &["log_driver"], Value::clone);
         l.insert(
             "options".to_string(),
             string_map(log.get("options")).unwrap_or_else(|| Value::Map(BTreeMap::new())),

@@ -37,9 +37,8 @@ use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
-    DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
-    Service, ServiceField,
+    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
+    LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceField,
 };
 use forge_core::fields::Tags;
 use forge_core::{Attrs, Value};
@@ -226,37 +225,30 @@ fn normalize_load_balancers(v: &Value) -> Value {
     normalize_object_set(v, item, |v| v.to_json().to_string())
 }
 
-fn normalize_deployment(v: &Value) -> Value {
-    let defaults = default_deployment();
-    let Some(given) = v.as_map() else {
-        return if v.is_null() { defaults } else { v.clone() };
+/// `given` with every part `defaults` has (numbers as numbers), unset
+/// parts taking the default; other keys are dropped.
+fn with_defaults(given: Option<&BTreeMap<String, Value>>, defaults: &Value) -> Value {
+    let Some(defaults) = defaults.as_map() else {
+        return defaults.clone();
     };
-    let mut out = BTreeMap::new();
-    for key in ["maximum_percent", "minimum_healthy_percent"] {
-        let d = defaults.get(key).cloned().unwrap_or(Value::Null);
-        out.insert(
-            key.to_string(),
-            given
-                .get(key)
-                .filter(|v| !v.is_null())
-                .map_or(d, number_value),
-        );
+    let out = defaults.iter().map(|(key, d)| {
+        let v = given.and_then(|g| g.get(key)).filter(|v| !v.is_null());
+        let v = match (d, v) {
+            (Value::Map(_), v) => with_defaults(v.and_then(Value::as_map), d),
+            (_, Some(v)) if d.as_i64().is_some() => number_value(v),
+            (_, v) => v.unwrap_or(d).clone(),
+        };
+        (key.clone(), v)
+    });
+    Value::Map(out.collect())
+}
+
+fn normalize_deployment(v: &Value) -> Value {
+    match v.as_map() {
+        Some(given) => with_defaults(Some(given), &default_deployment()),
+        None if v.is_null() => default_deployment(),
+        None => v.clone(),
     }
-    let cb = given
-        .get("deployment_circuit_breaker")
-        .and_then(Value::as_map);
-    let mut breaker = BTreeMap::new();
-    for key in ["enable", "rollback"] {
-        breaker.insert(
-            key.to_string(),
-            cb.and_then(|c| c.get(key))
-                .filter(|v| !v.is_null())
-                .cloned()
-                .unwrap_or(Value::Bool(false)),
-        );
-    }
-    out.insert("deployment_circuit_breaker".into(), Value::Map(breaker));
-    Value::Map(out)
 }
 
 fn name_value(v: &Value) -> Value {
@@ -419,69 +411,46 @@ fn sdk_deployment(d: Option<&Deployment>) -> DeploymentConfiguration {
         .build()
 }
 
-/// The settings CreateService and UpdateService share, as the SDK takes
-/// them (`None`: not sent).
-struct Settings {
-    strategy: Option<Vec<CapacityProviderStrategyItem>>,
-    platform_version: Option<String>,
-    network: Option<NetworkConfiguration>,
-    load_balancers: Option<Vec<LoadBalancer>>,
-    deployment: Option<DeploymentConfiguration>,
-    grace_period: Option<i32>,
-    execute_command: Option<bool>,
-    managed_tags: Option<bool>,
-    propagate_tags: Option<PropagateTags>,
-}
-
-impl Settings {
-    /// The settings of `d` whose field `send` names.
-    fn of(d: &ServiceFields, send: impl Fn(&str) -> bool) -> Result<Settings, ProviderError> {
-        let strategy = d.capacity_provider_strategy.as_deref().unwrap_or_default();
-        Ok(Settings {
-            strategy: (send("capacity_provider_strategy"))
-                .then(|| sdk_strategy(strategy))
-                .transpose()?,
-            platform_version: d
-                .platform_version
-                .clone()
-                .filter(|_| send("platform_version")),
-            network: if send("network_configuration") {
-                sdk_network(d.network_configuration.as_ref())?
-            } else {
-                None
-            },
-            load_balancers: send("load_balancers")
-                .then(|| sdk_load_balancers(d.load_balancers.as_deref())),
-            deployment: send("deployment_configuration")
-                .then(|| sdk_deployment(d.deployment_configuration.as_ref())),
-            grace_period: to_i32(d.health_check_grace_period_seconds)
-                .filter(|_| send("health_check_grace_period_seconds")),
-            execute_command: d
-                .enable_execute_command
-                .filter(|_| send("enable_execute_command")),
-            managed_tags: d
-                .enable_ecs_managed_tags
-                .filter(|_| send("enable_ecs_managed_tags")),
-            propagate_tags: (d.propagate_tags.as_deref().map(PropagateTags::from))
-                .filter(|_| send("propagate_tags")),
-        })
-    }
-}
-
-/// Puts [`Settings`] on a CreateService or UpdateService request.
+/// Puts the settings CreateService and UpdateService share on a request:
+/// those of `$d` whose field `$send` names (`None` is not sent); with
+/// `$create`, empty lists are left out too.
 macro_rules! with_settings {
-    ($call:expr, $s:expr) => {{
-        let s: Settings = $s;
+    ($call:expr, $d:expr, $send:expr, $create:expr) => {{
+        let (d, send, create): (&ServiceFields, _, bool) = ($d, $send, $create);
+        let listed = |n: usize| !create || n > 0;
+        let strategy = d.capacity_provider_strategy.as_deref().unwrap_or_default();
+        let strategy = (send("capacity_provider_strategy"))
+            .then(|| sdk_strategy(strategy))
+            .transpose()?;
+        let network = match send("network_configuration") {
+            true => sdk_network(d.network_configuration.as_ref())?,
+            false => None,
+        };
+        let lbs = send("load_balancers").then(|| sdk_load_balancers(d.load_balancers.as_deref()));
+        let deployment = (send("deployment_configuration"))
+            .then(|| sdk_deployment(d.deployment_configuration.as_ref()));
+        let propagate = d.propagate_tags.as_deref().map(PropagateTags::from);
         $call
-            .set_capacity_provider_strategy(s.strategy)
-            .set_platform_version(s.platform_version)
-            .set_network_configuration(s.network)
-            .set_load_balancers(s.load_balancers)
-            .set_deployment_configuration(s.deployment)
-            .set_health_check_grace_period_seconds(s.grace_period)
-            .set_enable_execute_command(s.execute_command)
-            .set_enable_ecs_managed_tags(s.managed_tags)
-            .set_propagate_tags(s.propagate_tags)
+            .set_capacity_provider_strategy(strategy.filter(|s| listed(s.len())))
+            .set_platform_version(
+                d.platform_version
+                    .clone()
+                    .filter(|_| send("platform_version")),
+            )
+            .set_network_configuration(network)
+            .set_load_balancers(lbs.filter(|l| listed(l.len())))
+            .set_deployment_configuration(deployment)
+            .set_health_check_grace_period_seconds(
+                to_i32(d.health_check_grace_period_seconds)
+                    .filter(|_| send("health_check_grace_period_seconds")),
+            )
+            .set_enable_execute_command(
+                (d.enable_execute_command).filter(|_| send("enable_execute_command")),
+            )
+            .set_enable_ecs_managed_tags(
+                (d.enable_ecs_managed_tags).filter(|_| send("enable_ecs_managed_tags")),
+            )
+            .set_propagate_tags(propagate.filter(|_| send("propagate_tags")))
     }};
 }
 
@@ -567,10 +536,6 @@ impl Kind for ServiceKind {
     }
 
     async fn create(ctx: &Act<'_, Self>, d: &Self::Fields, token: &str) -> Created<Self> {
-        let mut settings = Settings::of(d, |_| true)?;
-        // Empty lists are left out rather than sent.
-        settings.strategy = settings.strategy.filter(|s| !s.is_empty());
-        settings.load_balancers = settings.load_balancers.filter(|l| !l.is_empty());
         let call = ctx
             .client
             .create_service()
@@ -581,7 +546,7 @@ impl Kind for ServiceKind {
             .client_token(token.chars().take(MAX_CLIENT_TOKEN).collect::<String>())
             .set_launch_type(d.launch_type.as_deref().map(LaunchType::from))
             .set_tags(create_tags(&d.tags, ctx));
-        let out = with_settings!(call, settings)
+        let out = with_settings!(call, d, |_: &str| true, true)
             .send()
             .await
             .map_err(Ecs::err)?;
@@ -605,7 +570,7 @@ impl Kind for ServiceKind {
             let call = call
                 .set_task_definition(has("task_definition").then(|| d.task_definition.clone()))
                 .set_desired_count(to_i32(Some(d.desired_count)).filter(|_| has("desired_count")));
-            with_settings!(call, Settings::of(d, has)?)
+            with_settings!(call, d, has, false)
                 .send()
                 .await
                 .map_err(Ecs::err)?;
