@@ -337,6 +337,46 @@ pub fn delete_result_own(
     }
 }
 
+/// A call's answer, or `None` when `gone` says its object does not exist
+/// (a describe of something deleted behind forge's back).
+pub fn unless_gone<T>(
+    result: Result<T, ProviderError>,
+    gone: impl Fn(&ProviderError) -> bool,
+) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if gone(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The id a create call answered with, or a transient error when the
+/// answer lacks it (`call` names the call).
+pub fn returned_id(id: Option<&str>, call: &str) -> Result<String, ProviderError> {
+    id.map(str::to_string)
+        .ok_or_else(|| ProviderError::Transient {
+            message: format!("{call} returned no ARN"),
+        })
+}
+
+/// Turns the API errors whose code is among `codes` into transient errors
+/// (`code: message`), for a call that fails while something else finishes
+/// (a cluster still draining services, a target group still in use): the
+/// engine retries it.
+pub fn transient_codes(
+    result: Result<(), ProviderError>,
+    codes: &[&str],
+) -> Result<(), ProviderError> {
+    match result {
+        Err(ProviderError::Api { code, message }) if codes.contains(&code.as_str()) => {
+            Err(ProviderError::Transient {
+                message: format!("{code}: {message}"),
+            })
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,6 +249,27 @@ macro_rules! arn_tag_api {
 }
 pub(crate) use arn_tag_api;
 
+/// The listing entry of an object whose full tag set marks it as owned by
+/// `owner` (and, given, as `address`): its id and its `forge:address` tag;
+/// `None` for an object this state does not own.
+pub fn owned_entry<'a>(
+    owner: &Owner,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    id: &str,
+    address: Option<&str>,
+) -> Option<(String, Option<String>)> {
+    owner.owns(tags.clone(), address).then(|| {
+        let at = tags.into_iter().find(|(k, _)| *k == ADDRESS_TAG);
+        (id.to_string(), at.map(|(_, v)| v.to_string()))
+    })
+}
+
+/// A key/value map as an SDK tag list, for services whose tag builder
+/// cannot fail; `build` makes one tag.
+pub fn tag_list<T>(map: &BTreeMap<String, String>, build: impl Fn(&str, &str) -> T) -> Vec<T> {
+    map.iter().map(|(k, v)| build(k, v)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ pub mod target;
 pub use policy::PolicyKind;
 pub use target::TargetKind;
 
-use crate::kind::{Registrar, Service};
+use crate::kind::{Act, Created, Kind, Made, Registrar, Res, Service};
 use crate::paging::{collect_pages, for_chunks};
 use aws_config::SdkConfig;
 use aws_sdk_applicationautoscaling::Client;
@@ -38,6 +38,38 @@ impl Service for AppAutoScaling {
 pub fn register(r: &mut Registrar) {
     r.kind::<TargetKind>();
     r.kind::<PolicyKind>();
+}
+
+/// Sets the identity `s` (namespace, resource id, dimension) on a request:
+/// every call on a target or policy takes all three.
+macro_rules! on_scaled {
+    ($call:expr, $s:expr) => {
+        $call
+            .service_namespace($s.sdk_namespace())
+            .resource_id(&$s.resource_id)
+            .scalable_dimension($s.sdk_dimension())
+    };
+}
+pub(crate) use on_scaled;
+
+/// One page of a describe call (`$items`: the answer's list).
+macro_rules! page {
+    ($call:expr, $items:ident) => {{
+        let call = $call;
+        async move {
+            let o = call.send().await.map_err(AppAutoScaling::err)?;
+            Ok((o.$items.unwrap_or_default(), o.next_token))
+        }
+    }};
+}
+pub(crate) use page;
+
+/// A create of an upserted object (RegisterScalableTarget,
+/// PutScalingPolicy): the upsert's id, read back.
+pub async fn upserted<K: Kind>(ctx: &Act<'_, K>, id: Res<String>) -> Created<K> {
+    let id = id?;
+    let fields = K::read_back(ctx, &id).await?;
+    Ok(Made { id, fields })
 }
 
 /// Resource ids per DescribeScalableTargets / policy names per

@@ -11,8 +11,8 @@
 //! Observe cost: one DescribeScalingPolicies per namespace per 50 policy
 //! names (plus pages).
 
-use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok};
-use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
+use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok, on_scaled, page, upserted};
+use crate::kind::{Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated};
 use crate::normalize::number_value;
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
@@ -204,12 +204,8 @@ async fn put(client: &Client, d: &PolicyFields) -> Result<String, ProviderError>
             "policy_type `{policy_type}` is not supported (TargetTrackingScaling)"
         )));
     }
-    client
-        .put_scaling_policy()
+    on_scaled!(client.put_scaling_policy(), s)
         .policy_name(&d.policy_name)
-        .service_namespace(s.sdk_namespace())
-        .resource_id(&s.resource_id)
-        .scalable_dimension(s.sdk_dimension())
         .policy_type(PolicyType::TargetTrackingScaling)
         .target_tracking_scaling_policy_configuration(to_sdk_tracking(
             &d.target_tracking_scaling_policy_configuration,
@@ -236,16 +232,11 @@ impl Kind for PolicyKind {
             ids,
             |s, name| policy_name(&s.id(), name),
             |ns, chunk, token| {
-                let call = ctx
-                    .client
-                    .describe_scaling_policies()
-                    .service_namespace(ns)
-                    .set_policy_names(Some(chunk))
-                    .set_next_token(token);
-                async move {
-                    let o = call.send().await.map_err(AppAutoScaling::err)?;
-                    Ok((o.scaling_policies.unwrap_or_default(), o.next_token))
-                }
+                let call = ctx.client.describe_scaling_policies().service_namespace(ns);
+                page!(
+                    call.set_policy_names(Some(chunk)).set_next_token(token),
+                    scaling_policies
+                )
             },
         )
         .await?;
@@ -253,30 +244,21 @@ impl Kind for PolicyKind {
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
-        let id = put(ctx.client, desired).await?;
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        upserted(ctx, put(ctx.client, desired).await).await
     }
 
-    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
-        let Update { desired, .. } = u;
-        put(ctx.client, desired).await?;
-        Self::read_back(ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, _id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        // The identity cannot change in place: the upsert answers the id.
+        Ok(upserted(ctx, put(ctx.client, u.desired).await)
+            .await?
+            .fields)
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let (s, name) = Scaled::parse(id)?;
-        let result = ctx
-            .client
-            .delete_scaling_policy()
-            .policy_name(policy_name(id, name)?)
-            .service_namespace(s.sdk_namespace())
-            .resource_id(&s.resource_id)
-            .scalable_dimension(s.sdk_dimension())
-            .send()
-            .await
-            .map_err(AppAutoScaling::err);
-        gone_is_ok(result)
+        let call = on_scaled!(ctx.client.delete_scaling_policy(), s);
+        let call = call.policy_name(policy_name(id, name)?);
+        gone_is_ok(call.send().await.map_err(AppAutoScaling::err))
     }
 
     /// Scaling policies carry no tags (AWS tags the scalable target, not
@@ -290,38 +272,27 @@ impl Kind for PolicyKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing::{observed, provider, typed};
     use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
     use forge_core::Attrs;
     use forge_core::fields::Fields;
     use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<PolicyKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
 
     fn desired(target: i64) -> Attrs {
-        let mut d: Attrs = Value::from_json(&json!({
+        crate::kind::testing::desired::<PolicyKind>(json!({
             "policy_name": "cpu", "resource_id": "service/app/api",
             "target_tracking_scaling_policy_configuration": {
                 "target_value": target,
                 "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"}
             }
         }))
-        .as_map()
-        .cloned()
-        .unwrap();
-        forge_engine::diff::fill_defaults(provider().schema(), &mut d);
-        provider().normalize(d)
     }
 
     #[test]
     fn put_policy_reads_back_equal_and_target_changes_in_place() {
         let d = desired(70);
-        let typed = PolicyFields::from_attrs(&d).unwrap();
+        let typed = typed::<PolicyKind>(&d);
         let sdk = to_sdk_tracking(&typed.target_tracking_scaling_policy_configuration).unwrap();
         assert_eq!(sdk.scale_in_cooldown(), Some(300));
         assert_eq!(sdk.disable_scale_in(), Some(false));
@@ -338,17 +309,18 @@ mod tests {
             .unwrap();
         let id = "ecs|service/app/api|ecs:service:DesiredCount|cpu".to_string();
         let mut found = found(&[p], std::slice::from_ref(&id));
-        let observed = provider().normalize(found.remove(&id).unwrap().to_attrs());
-        let plan = provider().plan(Some(&observed), &d);
+        let observed = observed::<PolicyKind>(&found.remove(&id).unwrap());
+        let p = provider::<PolicyKind>();
+        let plan = p.plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
         assert_eq!(
-            provider().plan(Some(&observed), &desired(80)).action,
+            p.plan(Some(&observed), &desired(80)).action,
             PlannedAction::Update
         );
         let mut renamed = d.clone();
         renamed.insert("policy_name".into(), Value::from("mem"));
         assert_eq!(
-            provider().plan(Some(&observed), &renamed).action,
+            p.plan(Some(&observed), &renamed).action,
             PlannedAction::Replace
         );
     }

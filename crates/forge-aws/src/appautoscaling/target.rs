@@ -14,8 +14,8 @@
 //! tested against cannot (no ListTagsForResource), so targets carry no
 //! tags and `list_owned` lists nothing, as before.
 
-use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok};
-use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
+use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok, on_scaled, page, upserted};
+use crate::kind::{Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated};
 use crate::normalize::number_value;
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
@@ -94,11 +94,7 @@ async fn register(client: &Client, desired: &TargetFields) -> Result<String, Pro
             "min_capacity ({min}) is above max_capacity ({max})"
         )));
     }
-    client
-        .register_scalable_target()
-        .service_namespace(s.sdk_namespace())
-        .resource_id(&s.resource_id)
-        .scalable_dimension(s.sdk_dimension())
+    on_scaled!(client.register_scalable_target(), s)
         .min_capacity(min)
         .max_capacity(max)
         .send()
@@ -121,16 +117,11 @@ impl Kind for TargetKind {
             ids,
             |s, _| Ok(s.resource_id),
             |ns, chunk, token| {
-                let call = ctx
-                    .client
-                    .describe_scalable_targets()
-                    .service_namespace(ns)
-                    .set_resource_ids(Some(chunk))
-                    .set_next_token(token);
-                async move {
-                    let o = call.send().await.map_err(AppAutoScaling::err)?;
-                    Ok((o.scalable_targets.unwrap_or_default(), o.next_token))
-                }
+                let call = ctx.client.describe_scalable_targets().service_namespace(ns);
+                page!(
+                    call.set_resource_ids(Some(chunk)).set_next_token(token),
+                    scalable_targets
+                )
             },
         )
         .await?;
@@ -142,29 +133,20 @@ impl Kind for TargetKind {
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
-        let id = register(ctx.client, desired).await?;
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        upserted(ctx, register(ctx.client, desired).await).await
     }
 
-    async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
-        let Update { desired, .. } = u;
-        register(ctx.client, desired).await?;
-        Self::read_back(ctx, id).await
+    async fn update(ctx: &Act<'_, Self>, _id: &str, u: Update<'_, Self>) -> Updated<Self> {
+        // The identity cannot change in place: the upsert answers the id.
+        Ok(upserted(ctx, register(ctx.client, u.desired).await)
+            .await?
+            .fields)
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let (s, _) = Scaled::parse(id)?;
-        let result = ctx
-            .client
-            .deregister_scalable_target()
-            .service_namespace(s.sdk_namespace())
-            .resource_id(&s.resource_id)
-            .scalable_dimension(s.sdk_dimension())
-            .send()
-            .await
-            .map_err(AppAutoScaling::err);
-        gone_is_ok(result)
+        let call = on_scaled!(ctx.client.deregister_scalable_target(), s);
+        gone_is_ok(call.send().await.map_err(AppAutoScaling::err))
     }
 
     /// Targets carry no tags here (see the module), so nothing proves
@@ -178,18 +160,11 @@ impl Kind for TargetKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing::{desired, observed, provider};
     use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
-    use forge_core::fields::Fields;
-    use forge_core::{Attrs, Value};
+    use forge_core::Value;
     use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<TargetKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
 
     #[test]
     fn registered_target_is_a_no_op_and_capacity_is_in_place() {
@@ -205,31 +180,24 @@ mod tests {
             .unwrap();
         let (id, f) = fields(&t);
         assert_eq!(id, "ecs|service/app/api|ecs:service:DesiredCount");
-        let observed = provider().normalize(f.to_attrs());
-        let mut d: Attrs = Value::from_json(
-            &json!({"resource_id": "service/app/api", "min_capacity": 1, "max_capacity": "5"}),
-        )
-        .as_map()
-        .cloned()
-        .unwrap();
-        forge_engine::diff::fill_defaults(provider().schema(), &mut d);
-        let d = provider().normalize(d);
-        assert_eq!(
-            provider().plan(Some(&observed), &d).action,
-            PlannedAction::NoOp
+        let observed = observed::<TargetKind>(&f);
+        let d = desired::<TargetKind>(
+            json!({"resource_id": "service/app/api", "min_capacity": 1, "max_capacity": "5"}),
         );
-        let mut bigger = d.clone();
-        bigger.insert("max_capacity".into(), Value::int(10));
-        assert_eq!(
-            provider().plan(Some(&observed), &bigger).action,
-            PlannedAction::Update
-        );
-        let mut other = d.clone();
-        other.insert("resource_id".into(), Value::from("service/app/worker"));
-        assert_eq!(
-            provider().plan(Some(&observed), &other).action,
-            PlannedAction::Replace
-        );
+        let p = provider::<TargetKind>();
+        assert_eq!(p.plan(Some(&observed), &d).action, PlannedAction::NoOp);
+        for (field, value, action) in [
+            ("max_capacity", Value::int(10), PlannedAction::Update),
+            (
+                "resource_id",
+                Value::from("service/app/worker"),
+                PlannedAction::Replace,
+            ),
+        ] {
+            let mut changed = d.clone();
+            changed.insert(field.into(), value);
+            assert_eq!(p.plan(Some(&observed), &changed).action, action);
+        }
         assert!(capacity(-1, "min_capacity").is_err());
     }
 }

@@ -12,14 +12,16 @@
 
 use super::Ecs;
 use super::common::{
-    StrategyItem, delete_result, normalize_strategy, sdk_strategy, strategy_of, tag_pairs, to_tags,
+    StrategyItem, cluster_arns, create_tags, delete_result, normalize_strategy, owned_of,
+    sdk_strategy, strategy_of, tag_pairs,
 };
+use crate::error::{returned_id, transient_codes};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
 };
-use crate::paging::{collect_pages, for_chunks};
-use crate::tags::{self, ADDRESS_TAG};
+use crate::paging::for_chunks;
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName};
@@ -174,20 +176,11 @@ impl Kind for ClusterKind {
             .settings(insights_setting(desired))
             .set_capacity_providers(non_empty(providers))
             .set_default_capacity_provider_strategy(non_empty(strategy))
-            .set_tags(Some(to_tags(&tags::with_system(
-                &desired.tags,
-                &ctx.system_tags,
-            ))))
+            .set_tags(create_tags(&desired.tags, ctx))
             .send()
             .await
             .map_err(Ecs::err)?;
-        let arn = out
-            .cluster()
-            .and_then(|c| c.cluster_arn())
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateCluster returned no ARN".into(),
-            })?
-            .to_string();
+        let arn = returned_id(out.cluster().and_then(|c| c.cluster_arn()), "CreateCluster")?;
         let fields = Self::read_back(ctx, &arn).await?;
         Ok(Made { id: arn, fields })
     }
@@ -232,75 +225,32 @@ impl Kind for ClusterKind {
             .await
             .map(drop)
             .map_err(Ecs::err);
-        match delete_result(result) {
-            // Services still draining out of the cluster: they go within
-            // minutes, so let the engine retry.
-            Err(ProviderError::Api { code, message })
-                if code == "ClusterContainsServicesException"
-                    || code == "ClusterContainsTasksException" =>
-            {
-                Err(ProviderError::Transient {
-                    message: format!("{code}: {message}"),
-                })
-            }
-            other => other,
-        }
+        // Services still draining out of the cluster: they go within
+        // minutes, so let the engine retry.
+        const DRAINING: &[&str] = &[
+            "ClusterContainsServicesException",
+            "ClusterContainsTasksException",
+        ];
+        transient_codes(delete_result(result), DRAINING)
     }
 
     /// Every cluster of the region (ListClusters, then DescribeClusters
     /// with tags), kept to those owned.
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let arns = collect_pages(|token| async move {
-            let out = ctx
-                .client
-                .list_clusters()
-                .set_next_token(token)
-                .max_results(100)
-                .send()
-                .await
-                .map_err(Ecs::err)?;
-            Ok((out.cluster_arns.unwrap_or_default(), out.next_token))
-        })
-        .await?;
-        let mut out: Vec<Owned> = describe(ctx.client, &arns)
-            .await?
-            .iter()
-            .filter(|c| ctx.owner.owns(tag_pairs(c.tags()), address))
-            .filter_map(|c| {
-                let at = tag_pairs(c.tags()).find(|(k, _)| *k == ADDRESS_TAG);
-                Some((c.cluster_arn()?.to_string(), at.map(|(_, v)| v.to_string())))
-            })
-            .collect();
-        out.sort();
-        Ok(out)
+        let clusters = describe(ctx.client, &cluster_arns(ctx.client).await?).await?;
+        Ok(owned_of(ctx, address, &clusters, |c| {
+            (c.tags(), c.cluster_arn())
+        }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing::{desired, observed, provider, typed};
     use aws_sdk_ecs::types::CapacityProviderStrategyItem;
-    use forge_core::Attrs;
-    use forge_core::fields::Fields;
     use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<ClusterKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn desired(j: serde_json::Value) -> Attrs {
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
-        provider().normalize(a)
-    }
-
-    fn typed(a: &Attrs) -> ClusterFields {
-        ClusterFields::from_attrs(a).unwrap()
-    }
 
     #[test]
     fn described_cluster_matches_spec_and_insights_is_in_place() {
@@ -325,28 +275,31 @@ mod tests {
                     .unwrap(),
             )
             .build();
-        let observed = provider().normalize(fields(&c).to_attrs());
-        for field in provider().schema().fields.keys() {
+        let provider = provider::<ClusterKind>();
+        let observed = observed::<ClusterKind>(&fields(&c));
+        for field in provider.schema().fields.keys() {
             assert!(observed.contains_key(field), "missing {field}");
         }
-        let d = desired(json!({
+        let typed = typed::<ClusterKind>;
+        let d = desired::<ClusterKind>(json!({
             "cluster_name": "app", "container_insights": "enabled",
             "capacity_providers": ["FARGATE", "FARGATE_SPOT"],
             "default_capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": 1}]
         }));
-        let plan = provider().plan(Some(&observed), &d);
+        let plan = provider.plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
         let mut off = d.clone();
         off.insert("container_insights".into(), Value::from("disabled"));
         assert_eq!(
-            provider().plan(Some(&observed), &off).action,
+            provider.plan(Some(&observed), &off).action,
             PlannedAction::Update
         );
         assert_eq!(
             cluster_calls(&typed(&observed), &typed(&off)),
             (true, false)
         );
-        let plain = desired(json!({"cluster_name": "app", "container_insights": "enabled"}));
+        let plain =
+            desired::<ClusterKind>(json!({"cluster_name": "app", "container_insights": "enabled"}));
         assert_eq!(
             cluster_calls(&typed(&observed), &typed(&plain)),
             (false, true)

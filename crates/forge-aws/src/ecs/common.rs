@@ -1,11 +1,17 @@
 //! Code shared by the ECS kinds: "gone" in ECS's spellings, tags, names
-//! from ARNs and the capacity provider strategy model used by clusters
-//! and services.
+//! from ARNs, the cluster listing, ownership and the capacity provider
+//! strategy model used by clusters and services.
 
+use super::Ecs;
 use crate::error::is_not_found;
+use crate::kind::{Owned, Service};
+use crate::paging::collect_pages;
+use crate::tags;
+use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, Tag};
 use forge_core::Value;
-use forge_engine::ProviderError;
+use forge_core::fields::Tags;
+use forge_engine::{ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 
 /// Whether an ECS error means "that does not exist". ECS says so with
@@ -39,14 +45,22 @@ pub fn delete_result(result: Result<(), ProviderError>) -> Result<(), ProviderEr
 
 /// ECS tags from a key/value map.
 pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    tags::tag_list(tags, |k, v| Tag::builder().key(k).value(v).build())
 }
 
-/// The canonical strategy: defaults filled, sorted by provider (ECS treats
-/// it as a set).
-pub fn normalize_strategy(v: &Value) -> Value {
+/// The user's and forge's tags to pass at create.
+pub fn create_tags(desired: &Tags, ctx: &ResourceCtx) -> Option<Vec<Tag>> {
+    Some(to_tags(&tags::with_system(desired, &ctx.system_tags)))
+}
+
+/// A list of objects ECS treats as a set, in canonical form: null is
+/// empty, each object put in shape by `item`, the list sorted by `key`
+/// when fully known.
+pub fn normalize_object_set(
+    v: &Value,
+    item: impl Fn(&BTreeMap<String, Value>) -> Value,
+    key: impl Fn(&Value) -> String,
+) -> Value {
     let Value::List(items) = v else {
         return if v.is_null() {
             Value::List(Vec::new())
@@ -56,33 +70,37 @@ pub fn normalize_strategy(v: &Value) -> Value {
     };
     let mut out: Vec<Value> = items
         .iter()
-        .map(|i| match i.as_map() {
-            Some(m) => {
-                let mut o = BTreeMap::new();
-                o.insert(
-                    "capacity_provider".to_string(),
-                    m.get("capacity_provider").cloned().unwrap_or(Value::Null),
-                );
-                for key in ["weight", "base"] {
-                    let n = m
-                        .get(key)
-                        .filter(|v| !v.is_null())
-                        .map_or(Value::int(0), crate::normalize::number_value);
-                    o.insert(key.to_string(), n);
-                }
-                Value::Map(o)
-            }
-            None => i.clone(),
-        })
+        .map(|i| i.as_map().map_or_else(|| i.clone(), &item))
         .collect();
     if out.iter().all(Value::is_known) {
-        out.sort_by_key(|v| {
-            v.get("capacity_provider")
-                .map(|c| c.to_json().to_string())
-                .unwrap_or_default()
-        });
+        out.sort_by_key(|v| key(v));
     }
     Value::List(out)
+}
+
+/// The canonical strategy: defaults filled, sorted by provider (ECS treats
+/// it as a set).
+pub fn normalize_strategy(v: &Value) -> Value {
+    let item = |m: &BTreeMap<String, Value>| {
+        let mut o = BTreeMap::new();
+        o.insert(
+            "capacity_provider".to_string(),
+            m.get("capacity_provider").cloned().unwrap_or(Value::Null),
+        );
+        for key in ["weight", "base"] {
+            let n = m
+                .get(key)
+                .filter(|v| !v.is_null())
+                .map_or(Value::int(0), crate::normalize::number_value);
+            o.insert(key.to_string(), n);
+        }
+        Value::Map(o)
+    };
+    normalize_object_set(v, item, |v| {
+        v.get("capacity_provider")
+            .map(|c| c.to_json().to_string())
+            .unwrap_or_default()
+    })
 }
 
 /// The last path segment of an ECS ARN (`...:cluster/prod` -> `prod`), or
@@ -142,9 +160,43 @@ pub fn sdk_strategy(
 }
 
 /// The key/value pairs of ECS tags (a tag without a value reads as "").
-pub fn tag_pairs(list: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+pub fn tag_pairs(list: &[Tag]) -> impl Iterator<Item = (&str, &str)> + Clone {
     list.iter()
         .filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))
+}
+
+/// Every cluster ARN of the region (ListClusters, all pages).
+pub async fn cluster_arns(client: &Client) -> Result<Vec<String>, ProviderError> {
+    collect_pages(|token| async move {
+        let out = client
+            .list_clusters()
+            .set_next_token(token)
+            .max_results(100)
+            .send()
+            .await
+            .map_err(Ecs::err)?;
+        Ok((out.cluster_arns.unwrap_or_default(), out.next_token))
+    })
+    .await
+}
+
+/// Of described objects (with their tags and ARN), those `ctx`'s state
+/// owns (as `address`, if given), sorted by ARN.
+pub fn owned_of<T>(
+    ctx: &ObserveCtx,
+    address: Option<&str>,
+    objects: &[T],
+    parts: impl Fn(&T) -> (&[Tag], Option<&str>),
+) -> Vec<Owned> {
+    let mut out: Vec<Owned> = objects
+        .iter()
+        .filter_map(|o| {
+            let (t, arn) = parts(o);
+            tags::owned_entry(&ctx.owner, tag_pairs(t), arn?, address)
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! maps), port mappings sorted by port, empty optional lists dropped,
 //! containers sorted by name.
 
+use crate::attrs::{attrs, bool_or_null, int_or_null, str_or_null};
 use crate::normalize::{number_value, text_value};
 use aws_sdk_ecs::types::{
     ApplicationProtocol, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration,
@@ -17,187 +18,158 @@ use aws_sdk_ecs::types::{
 };
 use forge_core::{FieldSchema, FieldType, Value};
 use forge_engine::ProviderError;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Health check settings ECS fills in: (field, default).
 const HEALTH_DEFAULTS: [(&str, i64); 3] = [("interval", 30), ("timeout", 5), ("retries", 3)];
 
+/// An optional field (`ty`, described by `text`).
+fn opt(ty: FieldType, text: &'static str) -> FieldSchema {
+    FieldSchema::optional(ty).describe(text)
+}
+
+/// A required field (`ty`, described by `text`).
+fn req(ty: FieldType, text: &'static str) -> FieldSchema {
+    FieldSchema::required(ty).describe(text)
+}
+
+/// A list of `name` / `value_key` pairs (environment, secrets).
+fn pairs(value_key: &'static str, value_text: &'static str, text: &'static str) -> FieldSchema {
+    let pair = FieldType::object([
+        ("name", req(FieldType::String, "Variable name.")),
+        (value_key, req(FieldType::String, value_text)),
+    ]);
+    opt(FieldType::list(pair), text)
+}
+
 /// The schema of one container definition.
 pub fn container_schema() -> FieldType {
-    FieldType::object([
+    use FieldType::{Bool, Number, String as Text};
+    let strings = || FieldType::list(Text);
+    let port = FieldType::object([
         (
-            "name",
-            FieldSchema::required(FieldType::String).describe("Container name."),
+            "container_port",
+            req(Number, "Port the container listens on."),
         ),
         (
+            "host_port",
+            opt(Number, "Host port; = container_port under awsvpc."),
+        ),
+        (
+            "protocol",
+            opt(Text, "tcp (default) or udp.").default("tcp"),
+        ),
+        ("name", opt(Text, "Name for Service Connect.")),
+        (
+            "app_protocol",
+            opt(Text, "http, http2 or grpc (Service Connect)."),
+        ),
+    ]);
+    let log = FieldType::object([
+        ("log_driver", req(Text, "awslogs, awsfirelens, ...")),
+        (
+            "options",
+            opt(
+                FieldType::map(Text),
+                "Driver options (awslogs-group, awslogs-region, awslogs-stream-prefix).",
+            ),
+        ),
+    ]);
+    let health = FieldType::object([
+        ("command", req(strings(), "[\"CMD-SHELL\", \"...\"].")),
+        (
+            "interval",
+            opt(Number, "Seconds between checks.").default(30i64),
+        ),
+        (
+            "timeout",
+            opt(Number, "Seconds before a check fails.").default(5i64),
+        ),
+        (
+            "retries",
+            opt(Number, "Failures before unhealthy.").default(3i64),
+        ),
+        ("start_period", opt(Number, "Grace seconds after start.")),
+    ]);
+    FieldType::object([
+        ("name", req(Text, "Container name.")),
+        (
             "image",
-            FieldSchema::required(FieldType::String)
-                .describe("Image reference (repository:tag or @digest)."),
+            req(Text, "Image reference (repository:tag or @digest)."),
         ),
         (
             "essential",
-            FieldSchema::optional(FieldType::Bool)
-                .default(true)
-                .describe("Stop the task when it stops."),
+            opt(Bool, "Stop the task when it stops.").default(true),
         ),
         (
             "cpu",
-            FieldSchema::optional(FieldType::Number)
-                .default(0i64)
-                .describe("CPU units reserved for it."),
+            opt(Number, "CPU units reserved for it.").default(0i64),
         ),
-        (
-            "memory",
-            FieldSchema::optional(FieldType::Number).describe("Hard memory limit (MiB)."),
-        ),
+        ("memory", opt(Number, "Hard memory limit (MiB).")),
         (
             "memory_reservation",
-            FieldSchema::optional(FieldType::Number).describe("Soft memory limit (MiB)."),
+            opt(Number, "Soft memory limit (MiB)."),
         ),
         (
             "port_mappings",
-            FieldSchema::optional(FieldType::list(FieldType::object([
-                (
-                    "container_port",
-                    FieldSchema::required(FieldType::Number)
-                        .describe("Port the container listens on."),
-                ),
-                (
-                    "host_port",
-                    FieldSchema::optional(FieldType::Number)
-                        .describe("Host port; = container_port under awsvpc."),
-                ),
-                (
-                    "protocol",
-                    FieldSchema::optional(FieldType::String)
-                        .default("tcp")
-                        .describe("tcp (default) or udp."),
-                ),
-                (
-                    "name",
-                    FieldSchema::optional(FieldType::String).describe("Name for Service Connect."),
-                ),
-                (
-                    "app_protocol",
-                    FieldSchema::optional(FieldType::String)
-                        .describe("http, http2 or grpc (Service Connect)."),
-                ),
-            ])))
-            .describe("Ports to expose."),
+            opt(FieldType::list(port), "Ports to expose."),
         ),
         (
             "environment",
-            FieldSchema::optional(FieldType::list(FieldType::object([
-                (
-                    "name",
-                    FieldSchema::required(FieldType::String).describe("Variable name."),
-                ),
-                (
-                    "value",
-                    FieldSchema::required(FieldType::String).describe("Variable value."),
-                ),
-            ])))
-            .describe("Plain environment variables (order does not matter)."),
+            pairs(
+                "value",
+                "Variable value.",
+                "Plain environment variables (order does not matter).",
+            ),
         ),
         (
             "secrets",
-            FieldSchema::optional(FieldType::list(FieldType::object([
-                (
-                    "name",
-                    FieldSchema::required(FieldType::String).describe("Variable name."),
-                ),
-                (
-                    "value_from",
-                    FieldSchema::required(FieldType::String)
-                        .describe("Secrets Manager secret or SSM parameter ARN."),
-                ),
-            ])))
-            .describe("Environment variables read from Secrets Manager / SSM at start."),
+            pairs(
+                "value_from",
+                "Secrets Manager secret or SSM parameter ARN.",
+                "Environment variables read from Secrets Manager / SSM at start.",
+            ),
         ),
         (
             "log_configuration",
-            FieldSchema::optional(FieldType::object([
-                (
-                    "log_driver",
-                    FieldSchema::required(FieldType::String).describe("awslogs, awsfirelens, ..."),
-                ),
-                (
-                    "options",
-                    FieldSchema::optional(FieldType::map(FieldType::String)).describe(
-                        "Driver options (awslogs-group, awslogs-region, awslogs-stream-prefix).",
-                    ),
-                ),
-            ]))
-            .describe("Where the container's output goes."),
+            opt(log, "Where the container's output goes."),
         ),
-        (
-            "health_check",
-            FieldSchema::optional(FieldType::object([
-                (
-                    "command",
-                    FieldSchema::required(FieldType::list(FieldType::String))
-                        .describe("[\"CMD-SHELL\", \"...\"]."),
-                ),
-                (
-                    "interval",
-                    FieldSchema::optional(FieldType::Number)
-                        .default(30i64)
-                        .describe("Seconds between checks."),
-                ),
-                (
-                    "timeout",
-                    FieldSchema::optional(FieldType::Number)
-                        .default(5i64)
-                        .describe("Seconds before a check fails."),
-                ),
-                (
-                    "retries",
-                    FieldSchema::optional(FieldType::Number)
-                        .default(3i64)
-                        .describe("Failures before unhealthy."),
-                ),
-                (
-                    "start_period",
-                    FieldSchema::optional(FieldType::Number).describe("Grace seconds after start."),
-                ),
-            ]))
-            .describe("Container health check."),
-        ),
-        (
-            "command",
-            FieldSchema::optional(FieldType::list(FieldType::String))
-                .describe("Overrides the image's CMD."),
-        ),
+        ("health_check", opt(health, "Container health check.")),
+        ("command", opt(strings(), "Overrides the image's CMD.")),
         (
             "entry_point",
-            FieldSchema::optional(FieldType::list(FieldType::String))
-                .describe("Overrides the image's ENTRYPOINT."),
+            opt(strings(), "Overrides the image's ENTRYPOINT."),
         ),
-        (
-            "working_directory",
-            FieldSchema::optional(FieldType::String).describe("Working directory."),
-        ),
-        (
-            "user",
-            FieldSchema::optional(FieldType::String).describe("User (name, uid, uid:gid)."),
-        ),
+        ("working_directory", opt(Text, "Working directory.")),
+        ("user", opt(Text, "User (name, uid, uid:gid).")),
         (
             "readonly_root_filesystem",
-            FieldSchema::optional(FieldType::Bool).describe("Mount the root filesystem read-only."),
+            opt(Bool, "Mount the root filesystem read-only."),
         ),
         (
             "stop_timeout",
-            FieldSchema::optional(FieldType::Number).describe("Seconds before SIGKILL after stop."),
+            opt(Number, "Seconds before SIGKILL after stop."),
         ),
-        (
-            "docker_labels",
-            FieldSchema::optional(FieldType::map(FieldType::String)).describe("Docker labels."),
-        ),
+        ("docker_labels", opt(FieldType::map(Text), "Docker labels.")),
     ])
 }
 
 fn present<'a>(m: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a Value> {
     m.get(key).filter(|v| !v.is_null())
+}
+
+/// Copies the set entries `keys` of `from` into `out`, each through `f`.
+fn copy(
+    out: &mut BTreeMap<String, Value>,
+    from: &BTreeMap<String, Value>,
+    keys: &[&str],
+    f: fn(&Value) -> Value,
+) {
+    for key in keys {
+        if let Some(v) = present(from, key) {
+            out.insert(key.to_string(), f(v));
+        }
+    }
 }
 
 fn sort_known(items: &mut [Value], key: impl Fn(&Value) -> String) {
@@ -253,11 +225,7 @@ fn normalize_port(p: &Value, awsvpc: bool) -> Value {
         None => Value::from("tcp"),
     };
     out.insert("protocol".to_string(), protocol);
-    for key in ["name", "app_protocol"] {
-        if let Some(v) = present(m, key) {
-            out.insert(key.to_string(), v.clone());
-        }
-    }
+    copy(&mut out, m, &["name", "app_protocol"], Value::clone);
     Value::Map(out)
 }
 
@@ -320,11 +288,12 @@ pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
         return def.clone();
     };
     let mut out = BTreeMap::new();
-    for key in ["name", "image", "working_directory", "user"] {
-        if let Some(v) = present(m, key) {
-            out.insert(key.to_string(), v.clone());
-        }
-    }
+    copy(
+        &mut out,
+        m,
+        &["name", "image", "working_directory", "user"],
+        Value::clone,
+    );
     out.insert(
         "essential".into(),
         present(m, "essential")
@@ -335,11 +304,8 @@ pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
         "cpu".into(),
         present(m, "cpu").map(number_value).unwrap_or(Value::int(0)),
     );
-    for key in ["memory", "memory_reservation", "stop_timeout"] {
-        if let Some(v) = present(m, key) {
-            out.insert(key.to_string(), number_value(v));
-        }
-    }
+    let numbers = ["memory", "memory_reservation", "stop_timeout"];
+    copy(&mut out, m, &numbers, number_value);
     if let Some(v) = present(m, "readonly_root_filesystem").filter(|v| v.as_bool() != Some(false)) {
         out.insert("readonly_root_filesystem".into(), v.clone());
     }
@@ -369,9 +335,7 @@ pub fn normalize_container(def: &Value, awsvpc: bool) -> Value {
     );
     if let Some(Value::Map(log)) = present(m, "log_configuration") {
         let mut l = BTreeMap::new();
-        if let Some(d) = present(log, "log_driver") {
-            l.insert("log_driver".to_string(), d.clone());
-        }
+        copy(&mut l, log, &["log_driver"], Value::clone);
         l.insert(
             "options".to_string(),
             string_map(log.get("options")).unwrap_or_else(|| Value::Map(BTreeMap::new())),
@@ -428,6 +392,15 @@ fn strings(v: Option<&Value>) -> Option<Vec<String>> {
     })
 }
 
+/// The text entries of a map value.
+fn texts(v: Option<&Value>) -> Option<HashMap<String, String>> {
+    v.and_then(Value::as_map).map(|m| {
+        m.iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect()
+    })
+}
+
 fn invalid(container: &str, what: impl std::fmt::Display) -> ProviderError {
     ProviderError::Invalid(format!("container `{container}`: {what}"))
 }
@@ -450,11 +423,8 @@ pub fn to_sdk_container(def: &Value) -> Result<ContainerDefinition, ProviderErro
         .set_readonly_root_filesystem(def.get("readonly_root_filesystem").and_then(Value::as_bool))
         .set_command(strings(def.get("command")))
         .set_entry_point(strings(def.get("entry_point")));
-    for p in def
-        .get("port_mappings")
-        .and_then(Value::as_list)
-        .unwrap_or_default()
-    {
+    let items = |key: &str| def.get(key).and_then(Value::as_list).unwrap_or_default();
+    for p in items("port_mappings") {
         let port = opt_i32(p, "container_port")
             .ok_or_else(|| invalid(&name, "a port mapping needs `container_port`"))?;
         b = b.port_mappings(
@@ -469,11 +439,7 @@ pub fn to_sdk_container(def: &Value) -> Result<ContainerDefinition, ProviderErro
                 .build(),
         );
     }
-    for e in def
-        .get("environment")
-        .and_then(Value::as_list)
-        .unwrap_or_default()
-    {
+    for e in items("environment") {
         b = b.environment(
             KeyValuePair::builder()
                 .set_name(opt_str(e, "name"))
@@ -481,11 +447,7 @@ pub fn to_sdk_container(def: &Value) -> Result<ContainerDefinition, ProviderErro
                 .build(),
         );
     }
-    for s in def
-        .get("secrets")
-        .and_then(Value::as_list)
-        .unwrap_or_default()
-    {
+    for s in items("secrets") {
         let secret = Secret::builder()
             .set_name(opt_str(s, "name"))
             .set_value_from(opt_str(s, "value_from"))
@@ -494,14 +456,9 @@ pub fn to_sdk_container(def: &Value) -> Result<ContainerDefinition, ProviderErro
         b = b.secrets(secret);
     }
     if let Some(log) = def.get("log_configuration").filter(|v| !v.is_null()) {
-        let options = log.get("options").and_then(Value::as_map).map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        });
         let lc = LogConfiguration::builder()
             .set_log_driver(opt_str(log, "log_driver").map(|d| LogDriver::from(d.as_str())))
-            .set_options(options)
+            .set_options(texts(log.get("options")))
             .build()
             .map_err(|e| invalid(&name, format!("log_configuration: {e}")))?;
         b = b.log_configuration(lc);
@@ -517,126 +474,86 @@ pub fn to_sdk_container(def: &Value) -> Result<ContainerDefinition, ProviderErro
             .map_err(|e| invalid(&name, format!("health_check: {e}")))?;
         b = b.health_check(hc);
     }
-    if let Some(labels) = def.get("docker_labels").and_then(Value::as_map) {
-        b = b.set_docker_labels(Some(
-            labels
-                .iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect(),
-        ));
-    }
-    Ok(b.build())
+    Ok(b.set_docker_labels(texts(def.get("docker_labels"))).build())
 }
 
-fn s(v: Option<&str>) -> Value {
-    v.map_or(Value::Null, Value::from)
-}
-
-fn n(v: Option<i32>) -> Value {
-    v.map_or(Value::Null, |i| Value::int(i64::from(i)))
-}
-
+/// A list of texts as a value.
 fn list(items: &[String]) -> Value {
     Value::List(items.iter().map(|i| Value::from(i.as_str())).collect())
 }
 
+/// A text map as a value.
+fn text_map<'a>(m: impl IntoIterator<Item = (&'a String, &'a String)>) -> Value {
+    Value::Map(
+        m.into_iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect(),
+    )
+}
+
 /// The canonical value of a described container definition.
 pub fn from_sdk_container(c: &ContainerDefinition, awsvpc: bool) -> Value {
-    let ports = c
-        .port_mappings()
-        .iter()
-        .map(|p| {
-            Value::Map(BTreeMap::from([
-                ("container_port".to_string(), n(p.container_port())),
-                ("host_port".to_string(), n(p.host_port())),
-                ("protocol".to_string(), s(p.protocol().map(|p| p.as_str()))),
-                ("name".to_string(), s(p.name())),
-                (
-                    "app_protocol".to_string(),
-                    s(p.app_protocol().map(|p| p.as_str())),
-                ),
-            ]))
-        })
-        .collect();
+    let s = |v: Option<&str>| str_or_null(v);
+    let n = |v: Option<i32>| int_or_null(v);
+    let ports = c.port_mappings().iter().map(|p| {
+        Value::Map(attrs([
+            ("container_port", n(p.container_port())),
+            ("host_port", n(p.host_port())),
+            ("protocol", s(p.protocol().map(|p| p.as_str()))),
+            ("name", s(p.name())),
+            ("app_protocol", s(p.app_protocol().map(|p| p.as_str()))),
+        ]))
+    });
     let env = c
         .environment()
         .iter()
-        .map(|e| {
-            Value::Map(BTreeMap::from([
-                ("name".to_string(), s(e.name())),
-                ("value".to_string(), s(e.value())),
-            ]))
-        })
-        .collect();
-    let secrets = c
-        .secrets()
-        .iter()
-        .map(|e| {
-            Value::Map(BTreeMap::from([
-                ("name".to_string(), Value::from(e.name())),
-                ("value_from".to_string(), Value::from(e.value_from())),
-            ]))
-        })
-        .collect();
+        .map(|e| Value::Map(attrs([("name", s(e.name())), ("value", s(e.value()))])));
+    let secrets = c.secrets().iter().map(|e| {
+        Value::Map(attrs([
+            ("name", Value::from(e.name())),
+            ("value_from", Value::from(e.value_from())),
+        ]))
+    });
     let log = c.log_configuration().map_or(Value::Null, |l| {
-        let options = l
-            .options()
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Value::Map(BTreeMap::from([
-            (
-                "log_driver".to_string(),
-                Value::from(l.log_driver().as_str()),
-            ),
-            ("options".to_string(), Value::Map(options)),
+        Value::Map(attrs([
+            ("log_driver", Value::from(l.log_driver().as_str())),
+            ("options", text_map(l.options().into_iter().flatten())),
         ]))
     });
     let health = c.health_check().map_or(Value::Null, |h| {
-        Value::Map(BTreeMap::from([
-            ("command".to_string(), list(h.command())),
-            ("interval".to_string(), n(h.interval())),
-            ("timeout".to_string(), n(h.timeout())),
-            ("retries".to_string(), n(h.retries())),
-            ("start_period".to_string(), n(h.start_period())),
+        Value::Map(attrs([
+            ("command", list(h.command())),
+            ("interval", n(h.interval())),
+            ("timeout", n(h.timeout())),
+            ("retries", n(h.retries())),
+            ("start_period", n(h.start_period())),
         ]))
     });
-    let labels = c.docker_labels().map_or(Value::Null, |l| {
-        Value::Map(
-            l.iter()
-                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-                .collect(),
-        )
-    });
-    let raw = BTreeMap::from([
-        ("name".to_string(), s(c.name())),
-        ("image".to_string(), s(c.image())),
+    let raw = attrs([
+        ("name", s(c.name())),
+        ("image", s(c.image())),
+        ("essential", bool_or_null(c.essential())),
+        ("cpu", Value::int(i64::from(c.cpu()))),
+        ("memory", n(c.memory())),
+        ("memory_reservation", n(c.memory_reservation())),
+        ("stop_timeout", n(c.stop_timeout())),
+        ("working_directory", s(c.working_directory())),
+        ("user", s(c.user())),
         (
-            "essential".to_string(),
-            c.essential().map_or(Value::Null, Value::Bool),
+            "readonly_root_filesystem",
+            bool_or_null(c.readonly_root_filesystem()),
         ),
-        ("cpu".to_string(), Value::int(i64::from(c.cpu()))),
-        ("memory".to_string(), n(c.memory())),
-        ("memory_reservation".to_string(), n(c.memory_reservation())),
-        ("stop_timeout".to_string(), n(c.stop_timeout())),
-        ("working_directory".to_string(), s(c.working_directory())),
-        ("user".to_string(), s(c.user())),
+        ("port_mappings", Value::List(ports.collect())),
+        ("environment", Value::List(env.collect())),
+        ("secrets", Value::List(secrets.collect())),
+        ("log_configuration", log),
+        ("health_check", health),
+        ("command", list(c.command())),
+        ("entry_point", list(c.entry_point())),
         (
-            "readonly_root_filesystem".to_string(),
-            c.readonly_root_filesystem()
-                .map_or(Value::Null, Value::Bool),
+            "docker_labels",
+            c.docker_labels().map_or(Value::Null, text_map),
         ),
-        ("port_mappings".to_string(), Value::List(ports)),
-        ("environment".to_string(), Value::List(env)),
-        ("secrets".to_string(), Value::List(secrets)),
-        ("log_configuration".to_string(), log),
-        ("health_check".to_string(), health),
-        ("command".to_string(), list(c.command())),
-        ("entry_point".to_string(), list(c.entry_point())),
-        ("docker_labels".to_string(), labels),
     ]);
     normalize_container(&Value::Map(raw), awsvpc)
 }

@@ -32,25 +32,15 @@ impl Service for Ecs {
 /// ECS tags clusters, services and task definitions by ARN.
 impl TagApi for Ecs {
     async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .tag_resource()
-            .resource_arn(resource)
-            .set_tags(Some(common::to_tags(tags)))
-            .send()
-            .await
-            .map_err(Ecs::err)?;
-        Ok(())
+        let call = client.tag_resource().resource_arn(resource);
+        let call = call.set_tags(Some(common::to_tags(tags)));
+        call.send().await.map(drop).map_err(Ecs::err)
     }
 
     async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .untag_resource()
-            .resource_arn(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(Ecs::err)?;
-        Ok(())
+        let call = client.untag_resource().resource_arn(resource);
+        let call = call.set_tag_keys(Some(keys.to_vec()));
+        call.send().await.map(drop).map_err(Ecs::err)
     }
 }
 

@@ -23,16 +23,17 @@
 
 use super::Ecs;
 use super::common::{
-    StrategyItem, delete_result, is_gone, name_of, normalize_strategy, sdk_strategy, strategy_of,
-    tag_pairs, to_tags,
+    StrategyItem, cluster_arns, create_tags, delete_result, is_gone, name_of, normalize_object_set,
+    normalize_strategy, owned_of, sdk_strategy, strategy_of, tag_pairs,
 };
+use crate::error::{returned_id, unless_gone};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service as _, Update, Updated,
     sync_tags,
 };
 use crate::normalize::number_value;
 use crate::paging::{collect_pages, for_chunks};
-use crate::tags::{self, ADDRESS_TAG};
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
@@ -210,68 +211,44 @@ fn normalize_network(v: &Value) -> Value {
 }
 
 fn normalize_load_balancers(v: &Value) -> Value {
-    let Value::List(items) = v else {
-        return if v.is_null() {
-            Value::List(Vec::new())
-        } else {
-            v.clone()
-        };
+    let item = |m: &BTreeMap<String, Value>| {
+        let mut o = m.clone();
+        o.retain(|k, v| {
+            !v.is_null()
+                && ["target_group_arn", "container_name", "container_port"].contains(&k.as_str())
+        });
+        if let Some(p) = o.get_mut("container_port") {
+            *p = number_value(p);
+        }
+        Value::Map(o)
     };
-    let mut out: Vec<Value> = items
-        .iter()
-        .map(|i| match i.as_map() {
-            Some(m) => {
-                let mut o = m.clone();
-                o.retain(|k, v| {
-                    !v.is_null()
-                        && ["target_group_arn", "container_name", "container_port"]
-                            .contains(&k.as_str())
-                });
-                if let Some(p) = o.get_mut("container_port") {
-                    *p = number_value(p);
-                }
-                Value::Map(o)
-            }
-            None => i.clone(),
-        })
-        .collect();
-    if out.iter().all(Value::is_known) {
-        out.sort_by_key(|v| v.to_json().to_string());
-    }
-    Value::List(out)
+    normalize_object_set(v, item, |v| v.to_json().to_string())
+}
+
+/// `given` with every part `defaults` has (numbers as numbers), unset
+/// parts taking the default; other keys are dropped.
+fn with_defaults(given: Option<&BTreeMap<String, Value>>, defaults: &Value) -> Value {
+    let Some(defaults) = defaults.as_map() else {
+        return defaults.clone();
+    };
+    let out = defaults.iter().map(|(key, d)| {
+        let v = given.and_then(|g| g.get(key)).filter(|v| !v.is_null());
+        let v = match (d, v) {
+            (Value::Map(_), v) => with_defaults(v.and_then(Value::as_map), d),
+            (_, Some(v)) if d.as_i64().is_some() => number_value(v),
+            (_, v) => v.unwrap_or(d).clone(),
+        };
+        (key.clone(), v)
+    });
+    Value::Map(out.collect())
 }
 
 fn normalize_deployment(v: &Value) -> Value {
-    let defaults = default_deployment();
-    let Some(given) = v.as_map() else {
-        return if v.is_null() { defaults } else { v.clone() };
-    };
-    let mut out = BTreeMap::new();
-    for key in ["maximum_percent", "minimum_healthy_percent"] {
-        let d = defaults.get(key).cloned().unwrap_or(Value::Null);
-        out.insert(
-            key.to_string(),
-            given
-                .get(key)
-                .filter(|v| !v.is_null())
-                .map_or(d, number_value),
-        );
+    match v.as_map() {
+        Some(given) => with_defaults(Some(given), &default_deployment()),
+        None if v.is_null() => default_deployment(),
+        None => v.clone(),
     }
-    let cb = given
-        .get("deployment_circuit_breaker")
-        .and_then(Value::as_map);
-    let mut breaker = BTreeMap::new();
-    for key in ["enable", "rollback"] {
-        breaker.insert(
-            key.to_string(),
-            cb.and_then(|c| c.get(key))
-                .filter(|v| !v.is_null())
-                .cloned()
-                .unwrap_or(Value::Bool(false)),
-        );
-    }
-    out.insert("deployment_circuit_breaker".into(), Value::Map(breaker));
-    Value::Map(out)
 }
 
 fn name_value(v: &Value) -> Value {
@@ -369,20 +346,11 @@ async fn describe(client: &Client, arns: &[String]) -> Result<Vec<Service>, Prov
     for (cluster, ids) in by_cluster {
         let cluster = &cluster;
         let found = for_chunks(&ids, BATCH, |chunk| async move {
-            match client
-                .describe_services()
-                .cluster(cluster)
-                .set_services(Some(chunk))
-                .include(ServiceField::Tags)
-                .send()
-                .await
-                .map_err(Ecs::err)
-            {
-                Ok(o) => Ok(o.services.unwrap_or_default()),
-                // The whole cluster is gone, and its services with it.
-                Err(e) if is_gone(&e) => Ok(Vec::new()),
-                Err(e) => Err(e),
-            }
+            let call = client.describe_services().cluster(cluster);
+            let out = call.set_services(Some(chunk)).include(ServiceField::Tags);
+            // The whole cluster is gone, and its services with it.
+            let out = unless_gone(out.send().await.map_err(Ecs::err), is_gone)?;
+            Ok(out.and_then(|o| o.services).unwrap_or_default())
         })
         .await?;
         out.extend(found.into_iter().filter(alive));
@@ -441,6 +409,49 @@ fn sdk_deployment(d: Option<&Deployment>) -> DeploymentConfiguration {
             d.and_then(|d| d.minimum_healthy_percent).unwrap_or(100),
         )))
         .build()
+}
+
+/// Puts the settings CreateService and UpdateService share on a request:
+/// those of `$d` whose field `$send` names (`None` is not sent); with
+/// `$create`, empty lists are left out too.
+macro_rules! with_settings {
+    ($call:expr, $d:expr, $send:expr, $create:expr) => {{
+        let (d, send, create): (&ServiceFields, _, bool) = ($d, $send, $create);
+        let listed = |n: usize| !create || n > 0;
+        let strategy = d.capacity_provider_strategy.as_deref().unwrap_or_default();
+        let strategy = (send("capacity_provider_strategy"))
+            .then(|| sdk_strategy(strategy))
+            .transpose()?;
+        let network = match send("network_configuration") {
+            true => sdk_network(d.network_configuration.as_ref())?,
+            false => None,
+        };
+        let lbs = send("load_balancers").then(|| sdk_load_balancers(d.load_balancers.as_deref()));
+        let deployment = (send("deployment_configuration"))
+            .then(|| sdk_deployment(d.deployment_configuration.as_ref()));
+        let propagate = d.propagate_tags.as_deref().map(PropagateTags::from);
+        $call
+            .set_capacity_provider_strategy(strategy.filter(|s| listed(s.len())))
+            .set_platform_version(
+                d.platform_version
+                    .clone()
+                    .filter(|_| send("platform_version")),
+            )
+            .set_network_configuration(network)
+            .set_load_balancers(lbs.filter(|l| listed(l.len())))
+            .set_deployment_configuration(deployment)
+            .set_health_check_grace_period_seconds(
+                to_i32(d.health_check_grace_period_seconds)
+                    .filter(|_| send("health_check_grace_period_seconds")),
+            )
+            .set_enable_execute_command(
+                (d.enable_execute_command).filter(|_| send("enable_execute_command")),
+            )
+            .set_enable_ecs_managed_tags(
+                (d.enable_ecs_managed_tags).filter(|_| send("enable_ecs_managed_tags")),
+            )
+            .set_propagate_tags(propagate.filter(|_| send("propagate_tags")))
+    }};
 }
 
 /// The fields an UpdateService must carry to go from `prior` to `desired`
@@ -525,9 +536,7 @@ impl Kind for ServiceKind {
     }
 
     async fn create(ctx: &Act<'_, Self>, d: &Self::Fields, token: &str) -> Created<Self> {
-        let strategy = sdk_strategy(d.capacity_provider_strategy.as_deref().unwrap_or_default())?;
-        let lbs = sdk_load_balancers(d.load_balancers.as_deref());
-        let out = ctx
+        let call = ctx
             .client
             .create_service()
             .cluster(&d.cluster)
@@ -536,26 +545,12 @@ impl Kind for ServiceKind {
             .desired_count(to_i32(Some(d.desired_count)).unwrap_or(0))
             .client_token(token.chars().take(MAX_CLIENT_TOKEN).collect::<String>())
             .set_launch_type(d.launch_type.as_deref().map(LaunchType::from))
-            .set_capacity_provider_strategy((!strategy.is_empty()).then_some(strategy))
-            .set_platform_version(d.platform_version.clone())
-            .set_network_configuration(sdk_network(d.network_configuration.as_ref())?)
-            .set_load_balancers((!lbs.is_empty()).then_some(lbs))
-            .deployment_configuration(sdk_deployment(d.deployment_configuration.as_ref()))
-            .set_health_check_grace_period_seconds(to_i32(d.health_check_grace_period_seconds))
-            .set_enable_execute_command(d.enable_execute_command)
-            .set_enable_ecs_managed_tags(d.enable_ecs_managed_tags)
-            .set_propagate_tags(d.propagate_tags.as_deref().map(PropagateTags::from))
-            .set_tags(Some(to_tags(&tags::with_system(&d.tags, &ctx.system_tags))))
+            .set_tags(create_tags(&d.tags, ctx));
+        let out = with_settings!(call, d, |_: &str| true, true)
             .send()
             .await
             .map_err(Ecs::err)?;
-        let arn = out
-            .service()
-            .and_then(|s| s.service_arn())
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateService returned no ARN".into(),
-            })?
-            .to_string();
+        let arn = returned_id(out.service().and_then(|s| s.service_arn()), "CreateService")?;
         let fields = Self::read_back(ctx, &arn).await?;
         Ok(Made { id: arn, fields })
     }
@@ -567,52 +562,18 @@ impl Kind for ServiceKind {
         let fields = update_fields(prior, d);
         if !fields.is_empty() {
             let has = |k: &str| fields.contains(&k);
-            let mut call = ctx
+            let call = ctx
                 .client
                 .update_service()
                 .cluster(cluster_of(id))
                 .service(id);
-            if has("task_definition") {
-                call = call.task_definition(&d.task_definition);
-            }
-            if has("desired_count") {
-                call = call.set_desired_count(to_i32(Some(d.desired_count)));
-            }
-            if has("capacity_provider_strategy") {
-                let strategy = d.capacity_provider_strategy.as_deref().unwrap_or_default();
-                call = call.set_capacity_provider_strategy(Some(sdk_strategy(strategy)?));
-            }
-            if has("platform_version") {
-                call = call.set_platform_version(d.platform_version.clone());
-            }
-            if has("network_configuration") {
-                call =
-                    call.set_network_configuration(sdk_network(d.network_configuration.as_ref())?);
-            }
-            if has("load_balancers") {
-                call =
-                    call.set_load_balancers(Some(sdk_load_balancers(d.load_balancers.as_deref())));
-            }
-            if has("deployment_configuration") {
-                call = call
-                    .deployment_configuration(sdk_deployment(d.deployment_configuration.as_ref()));
-            }
-            if has("health_check_grace_period_seconds") {
-                call = call.set_health_check_grace_period_seconds(to_i32(
-                    d.health_check_grace_period_seconds,
-                ));
-            }
-            if has("enable_execute_command") {
-                call = call.set_enable_execute_command(d.enable_execute_command);
-            }
-            if has("enable_ecs_managed_tags") {
-                call = call.set_enable_ecs_managed_tags(d.enable_ecs_managed_tags);
-            }
-            if has("propagate_tags") {
-                call =
-                    call.set_propagate_tags(d.propagate_tags.as_deref().map(PropagateTags::from));
-            }
-            call.send().await.map_err(Ecs::err)?;
+            let call = call
+                .set_task_definition(has("task_definition").then(|| d.task_definition.clone()))
+                .set_desired_count(to_i32(Some(d.desired_count)).filter(|_| has("desired_count")));
+            with_settings!(call, d, has, false)
+                .send()
+                .await
+                .map_err(Ecs::err)?;
         }
         sync_tags::<Ecs>(ctx.client, id, &prior.tags, &d.tags).await?;
         Self::read_back(ctx, id).await
@@ -652,20 +613,8 @@ impl Kind for ServiceKind {
     /// The services of every cluster (ListClusters, ListServices per
     /// cluster, DescribeServices with tags), kept to those owned, by ARN.
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let clusters = collect_pages(|token| async move {
-            let out = ctx
-                .client
-                .list_clusters()
-                .set_next_token(token)
-                .max_results(100)
-                .send()
-                .await
-                .map_err(Ecs::err)?;
-            Ok((out.cluster_arns.unwrap_or_default(), out.next_token))
-        })
-        .await?;
         let mut arns = Vec::new();
-        for cluster in &clusters {
+        for cluster in &cluster_arns(ctx.client).await? {
             let found = collect_pages(|token| async move {
                 let out = ctx
                     .client
@@ -681,43 +630,28 @@ impl Kind for ServiceKind {
             .await?;
             arns.extend(found);
         }
-        let mut out: Vec<Owned> = describe(ctx.client, &arns)
-            .await?
-            .iter()
-            .filter(|s| ctx.owner.owns(tag_pairs(s.tags()), address))
-            .filter_map(|s| {
-                let at = tag_pairs(s.tags()).find(|(k, _)| *k == ADDRESS_TAG);
-                Some((s.service_arn()?.to_string(), at.map(|(_, v)| v.to_string())))
-            })
-            .collect();
-        out.sort();
-        Ok(out)
+        let services = describe(ctx.client, &arns).await?;
+        Ok(owned_of(ctx, address, &services, |s| {
+            (s.tags(), s.service_arn())
+        }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
     use aws_sdk_ecs::types::{Deployment as SdkDeployment, DeploymentRolloutState};
     use forge_core::fields::Fields;
     use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
-    use std::sync::Arc;
 
-    fn provider() -> KindProvider<ServiceKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn desired(j: serde_json::Value) -> Attrs {
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
-        provider().normalize(a)
+    fn provider() -> crate::kind::KindProvider<ServiceKind> {
+        testing::provider()
     }
 
     fn typed(a: &Attrs) -> ServiceFields {
-        ServiceFields::from_attrs(a).unwrap()
+        testing::typed::<ServiceKind>(a)
     }
 
     fn service_attrs(s: &Service) -> Attrs {
@@ -725,7 +659,7 @@ mod tests {
     }
 
     fn spec() -> Attrs {
-        desired(json!({
+        testing::desired::<ServiceKind>(json!({
             "service_name": "api",
             "cluster": "arn:aws:ecs:eu-west-1:1:cluster/app",
             "task_definition": "arn:aws:ecs:eu-west-1:1:task-definition/api:3",
@@ -795,18 +729,19 @@ mod tests {
 
     #[test]
     fn readiness_follows_the_rollout() {
-        let ready = provider().readiness(&service_attrs(&described(Some(
-            DeploymentRolloutState::Completed,
-        ))));
-        assert_eq!(ready, Readiness::Ready);
-        let pending = provider().readiness(&service_attrs(&described(Some(
-            DeploymentRolloutState::InProgress,
-        ))));
-        assert!(matches!(pending, Readiness::Pending(_)));
-        let failed = provider().readiness(&service_attrs(&described(Some(
-            DeploymentRolloutState::Failed,
-        ))));
-        assert!(matches!(failed, Readiness::Failed(_)));
+        let readiness = |r| provider().readiness(&service_attrs(&described(Some(r))));
+        assert_eq!(
+            readiness(DeploymentRolloutState::Completed),
+            Readiness::Ready
+        );
+        assert!(matches!(
+            readiness(DeploymentRolloutState::InProgress),
+            Readiness::Pending(_)
+        ));
+        assert!(matches!(
+            readiness(DeploymentRolloutState::Failed),
+            Readiness::Failed(_)
+        ));
         // No rollout state (the emulator): one deployment is ready, even
         // with 0 tasks running.
         assert_eq!(

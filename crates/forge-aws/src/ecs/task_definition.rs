@@ -18,14 +18,15 @@
 //! revisions without tags, and the tagging index does not map them).
 
 use super::Ecs;
-use super::common::{delete_result, is_gone, tag_pairs, to_tags};
+use super::common::{create_tags, delete_result, is_gone, tag_pairs};
 use super::container::{Container, from_sdk_container, normalize_containers, to_sdk_container};
+use crate::error::{returned_id, unless_gone};
 use crate::kind::{
     Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::normalize::text_value;
 use crate::paging::{collect_pages, concurrent};
-use crate::tags::{self, ADDRESS_TAG};
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
@@ -158,18 +159,10 @@ async fn describe_one(
     client: &Client,
     arn: &str,
 ) -> Result<Option<(TaskDefinition, Vec<Tag>)>, ProviderError> {
-    let out = match client
-        .describe_task_definition()
-        .task_definition(arn)
-        .include(TaskDefinitionField::Tags)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            let e = Ecs::err(e);
-            return if is_gone(&e) { Ok(None) } else { Err(e) };
-        }
+    let call = client.describe_task_definition().task_definition(arn);
+    let result = call.include(TaskDefinitionField::Tags).send().await;
+    let Some(out) = unless_gone(result.map_err(Ecs::err), is_gone)? else {
+        return Ok(None);
     };
     let tags = out.tags.clone().unwrap_or_default();
     Ok(out
@@ -254,10 +247,7 @@ impl Kind for TaskDefinitionKind {
             .set_task_role_arn(desired.task_role_arn.clone())
             .set_runtime_platform(platform)
             .set_container_definitions(Some(containers))
-            .set_tags(Some(to_tags(&tags::with_system(
-                &desired.tags,
-                &ctx.system_tags,
-            ))))
+            .set_tags(create_tags(&desired.tags, ctx))
             .send()
             .await
             .map_err(Ecs::err)?;
@@ -266,12 +256,7 @@ impl Kind for TaskDefinitionKind {
             .ok_or_else(|| ProviderError::Transient {
                 message: "RegisterTaskDefinition returned nothing".into(),
             })?;
-        let arn = td
-            .task_definition_arn()
-            .ok_or_else(|| ProviderError::Transient {
-                message: "RegisterTaskDefinition returned no ARN".into(),
-            })?
-            .to_string();
+        let arn = returned_id(td.task_definition_arn(), "RegisterTaskDefinition")?;
         // Read back rather than trusting the response's tags: not every
         // endpoint echoes them.
         let fields = match describe_one(ctx.client, &arn).await? {
@@ -323,10 +308,9 @@ impl Kind for TaskDefinitionKind {
         let mut found = Vec::new();
         for arn in arns {
             if let Some((_, tags)) = describe_one(ctx.client, &arn).await?
-                && ctx.owner.owns(tag_pairs(&tags), address)
+                && let Some(entry) = tags::owned_entry(&ctx.owner, tag_pairs(&tags), &arn, address)
             {
-                let at = tag_pairs(&tags).find(|(k, _)| *k == ADDRESS_TAG);
-                found.push((arn, at.map(|(_, v)| v.to_string())));
+                found.push(entry);
                 if address.is_some() {
                     break;
                 }
@@ -339,19 +323,17 @@ impl Kind for TaskDefinitionKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
     use forge_core::fields::Fields;
     use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
-    use std::sync::Arc;
 
-    fn provider() -> KindProvider<TaskDefinitionKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
+    fn provider() -> crate::kind::KindProvider<TaskDefinitionKind> {
+        testing::provider()
     }
 
     fn desired(image: &str) -> Attrs {
-        let j = json!({
+        testing::desired::<TaskDefinitionKind>(json!({
             "family": "api", "cpu": 256, "memory": "512", "network_mode": "awsvpc",
             "requires_compatibilities": ["FARGATE"],
             "execution_role_arn": "arn:aws:iam::1:role/exec",
@@ -361,10 +343,7 @@ mod tests {
                 "log_configuration": {"log_driver": "awslogs", "options": {"awslogs-group": "/ecs/api"}}
             }],
             "tags": {"team": "core"}
-        });
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(provider().schema(), &mut a);
-        provider().normalize(a)
+        }))
     }
 
     fn registered(d: &Attrs) -> TaskDefinition {

@@ -14,6 +14,7 @@
 
 use crate::attrs::Shaped;
 use crate::normalize::text_value;
+use aws_sdk_elasticloadbalancingv2::types::builders::RuleConditionBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action as SdkAction, ActionTypeEnum, FixedResponseActionConfig, HostHeaderConditionConfig,
     HttpRequestMethodConditionConfig, PathPatternConditionConfig, RedirectActionConfig,
@@ -344,6 +345,59 @@ pub fn normalize_conditions(conditions: &Value) -> Value {
     }
 }
 
+/// A condition field forge supports: its name, how its values go into the
+/// field's config, and how they are read back from it.
+type ConditionField = (
+    &'static str,
+    fn(RuleConditionBuilder, Vec<String>) -> RuleConditionBuilder,
+    fn(&RuleCondition) -> Option<&[String]>,
+);
+
+/// The condition fields forge supports.
+const CONDITION_FIELDS: [ConditionField; 4] = [
+    (
+        "path-pattern",
+        |b, v| {
+            b.path_pattern_config(
+                PathPatternConditionConfig::builder()
+                    .set_values(Some(v))
+                    .build(),
+            )
+        },
+        |c| c.path_pattern_config().map(|p| p.values()),
+    ),
+    (
+        "host-header",
+        |b, v| {
+            b.host_header_config(
+                HostHeaderConditionConfig::builder()
+                    .set_values(Some(v))
+                    .build(),
+            )
+        },
+        |c| c.host_header_config().map(|p| p.values()),
+    ),
+    (
+        "http-request-method",
+        |b, v| {
+            let config = HttpRequestMethodConditionConfig::builder().set_values(Some(v));
+            b.http_request_method_config(config.build())
+        },
+        |c| c.http_request_method_config().map(|p| p.values()),
+    ),
+    (
+        "source-ip",
+        |b, v| {
+            b.source_ip_config(
+                SourceIpConditionConfig::builder()
+                    .set_values(Some(v))
+                    .build(),
+            )
+        },
+        |c| c.source_ip_config().map(|p| p.values()),
+    ),
+];
+
 /// The SDK conditions of a desired condition list.
 pub fn to_sdk_conditions(conditions: &[Condition]) -> Result<Vec<RuleCondition>, ProviderError> {
     if conditions.is_empty() {
@@ -361,30 +415,13 @@ pub fn to_sdk_conditions(conditions: &[Condition]) -> Result<Vec<RuleCondition>,
                     "condition {i}: `values` must list at least one value"
                 )));
             }
-            let values = Some(c.values);
-            let b = RuleCondition::builder().field(&c.field);
-            let b = match c.field.as_str() {
-                "path-pattern" => b.path_pattern_config(
-                    PathPatternConditionConfig::builder().set_values(values).build(),
-                ),
-                "host-header" => b.host_header_config(
-                    HostHeaderConditionConfig::builder().set_values(values).build(),
-                ),
-                "http-request-method" => b.http_request_method_config(
-                    HttpRequestMethodConditionConfig::builder()
-                        .set_values(values)
-                        .build(),
-                ),
-                "source-ip" => b.source_ip_config(
-                    SourceIpConditionConfig::builder().set_values(values).build(),
-                ),
-                other => {
-                    return Err(ProviderError::Invalid(format!(
-                        "condition {i}: field `{other}` is not supported (path-pattern, host-header, http-request-method, source-ip)"
-                    )));
-                }
+            let Some((_, set, _)) = CONDITION_FIELDS.iter().find(|(f, ..)| *f == c.field) else {
+                return Err(ProviderError::Invalid(format!(
+                    "condition {i}: field `{}` is not supported (path-pattern, host-header, http-request-method, source-ip)",
+                    c.field
+                )));
             };
-            Ok(b.build())
+            Ok(set(RuleCondition::builder().field(&c.field), c.values).build())
         })
         .collect()
 }
@@ -396,14 +433,10 @@ pub fn from_sdk_conditions(conditions: &[RuleCondition]) -> Vec<Condition> {
         .iter()
         .map(|c| {
             let field = c.field().unwrap_or_default();
-            let configured: &[String] = match field {
-                "path-pattern" => c.path_pattern_config().map(|p| p.values()),
-                "host-header" => c.host_header_config().map(|p| p.values()),
-                "http-request-method" => c.http_request_method_config().map(|p| p.values()),
-                "source-ip" => c.source_ip_config().map(|p| p.values()),
-                _ => None,
-            }
-            .unwrap_or_default();
+            let configured = CONDITION_FIELDS.iter().find(|(f, ..)| *f == field);
+            let configured = configured
+                .and_then(|(_, _, get)| get(c))
+                .unwrap_or_default();
             let values = if configured.is_empty() {
                 c.values()
             } else {

@@ -9,13 +9,18 @@
 
 use super::Elbv2;
 use crate::error::is_not_found;
+use crate::error::returned_id;
+use crate::kind::{Act, Created, Kind, Made};
 use crate::kind::{Owned, Service};
 use crate::paging::{collect_pages, for_chunks};
-use crate::tags::{self, ADDRESS_TAG};
+use crate::tags;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::Tag;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::fields::Tags;
-use forge_engine::{ObserveCtx, Owner, ProviderError, ResourceCtx};
+use forge_engine::{ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
 use std::future::Future;
 
@@ -29,22 +34,12 @@ pub const DESCRIBE_BATCH: usize = 20;
 
 /// ELBv2 tags from a key/value map.
 pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    tags::tag_list(tags, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 /// The user's and forge's tags to pass at create.
 pub fn create_tags(desired: &Tags, ctx: &ResourceCtx) -> Option<Vec<Tag>> {
     Some(to_tags(&tags::with_system(desired, &ctx.system_tags)))
-}
-
-/// The ARN a create answered with (its first object's).
-pub fn created(arn: Option<&str>, call: &str) -> Result<String, ProviderError> {
-    arn.map(str::to_string)
-        .ok_or_else(|| ProviderError::Transient {
-            message: format!("{call} returned no ARN"),
-        })
 }
 
 /// All tags of each ARN (system tags included): one DescribeTags per 20.
@@ -76,13 +71,26 @@ pub async fn describe_tags(
         .collect())
 }
 
-/// Described objects with their ARN and user tags (one DescribeTags per
-/// 20 of them).
-pub async fn with_tags<T>(
+/// The objects of `ids` with their ARN and user tags: [`describe_arns`]
+/// with `send` (one describe call for a chunk of ARNs, whose answer
+/// `items` takes apart), then one DescribeTags per 20.
+pub async fn describe_with_tags<T, O, E, F, Fut>(
     client: &Client,
-    objects: Vec<T>,
+    ids: &[String],
     arn_of: impl Fn(&T) -> Option<&str>,
-) -> Result<Vec<(String, T, Tags)>, ProviderError> {
+    send: F,
+    items: impl Fn(O) -> Option<Vec<T>>,
+) -> Result<Vec<(String, T, Tags)>, ProviderError>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (send, items) = (&send, &items);
+    let objects = describe_arns(ids, |chunk| async move {
+        Ok(items(send(chunk).await.map_err(Elbv2::err)?).unwrap_or_default())
+    })
+    .await?;
     let arns: Vec<String> = objects
         .iter()
         .filter_map(|o| arn_of(o).map(str::to_string))
@@ -128,15 +136,6 @@ where
     .await
 }
 
-/// Whether a tag set marks the resource as `address` of `owner`.
-pub fn owned_by(tags: &BTreeMap<String, String>, owner: &Owner, address: Option<&str>) -> bool {
-    tags::owned_by(
-        tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        owner,
-        address,
-    )
-}
-
 /// Of `arns`, those carrying `ctx`'s ownership tags (and `address`, if
 /// given), with their `forge:address` tag, sorted by ARN.
 pub async fn owned(
@@ -147,32 +146,88 @@ pub async fn owned(
 ) -> Result<Vec<Owned>, ProviderError> {
     let mut out: Vec<Owned> = describe_tags(client, arns)
         .await?
-        .into_iter()
-        .filter(|(_, t)| owned_by(t, &ctx.owner, address))
-        .map(|(arn, t)| (arn, t.get(ADDRESS_TAG).cloned()))
+        .iter()
+        .filter_map(|(arn, t)| {
+            let pairs = t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            tags::owned_entry(&ctx.owner, pairs, arn, address)
+        })
         .collect();
     out.sort();
     Ok(out)
 }
 
+/// The ARNs of every object of a describe-all call, all pages: `$call`
+/// names the call, `$items` the answer's list and `$arn` its ARN.
+macro_rules! all_arns {
+    ($client:expr, $call:ident, $items:ident, $arn:ident) => {
+        $crate::paging::collect_pages(|marker| async move {
+            let call = $client.$call().set_marker(marker).page_size(400);
+            let out = call.send().await;
+            let out = out.map_err(<$crate::elbv2::Elbv2 as $crate::kind::Service>::err)?;
+            let items = out.$items().iter();
+            let arns = items.filter_map(|x| x.$arn().map(str::to_string));
+            Ok((arns.collect(), out.next_marker))
+        })
+    };
+}
+pub(crate) use all_arns;
+
+/// [`describe_with_tags`] of `$ids` through one describe call:
+/// `describe_x(set_x_arns) -> x, X::x_arn` names the call, its ARN-list
+/// setter, the answer's list and the ARN of one object.
+macro_rules! describe_tagged {
+    ($ctx:expr, $ids:expr, $call:ident($setter:ident) -> $items:ident, $arn:path) => {
+        $crate::elbv2::common::describe_with_tags(
+            $ctx.client,
+            $ids,
+            $arn,
+            |chunk| $ctx.client.$call().$setter(Some(chunk)).send(),
+            |o| o.$items,
+        )
+    };
+}
+pub(crate) use describe_tagged;
+
+/// The end of a create: the ARN the call (`call`) answered with, read
+/// back.
+pub async fn made<K: Kind>(ctx: &Act<'_, K>, arn: Option<&str>, call: &str) -> Created<K> {
+    let id = returned_id(arn, call)?;
+    let fields = K::read_back(ctx, &id).await?;
+    Ok(Made { id, fields })
+}
+
 /// Every load balancer ARN in the region (all pages).
 pub async fn all_load_balancer_arns(client: &Client) -> Result<Vec<String>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_load_balancers()
-            .set_marker(marker)
-            .page_size(400)
-            .send()
-            .await
-            .map_err(Elbv2::err)?;
-        let arns = out
-            .load_balancers()
-            .iter()
-            .filter_map(|l| l.load_balancer_arn().map(str::to_string))
-            .collect();
-        Ok((arns, out.next_marker))
-    })
+    all_arns!(
+        client,
+        describe_load_balancers,
+        load_balancers,
+        load_balancer_arn
+    )
     .await
+}
+
+/// The ARNs of the children of each of `parents` (listeners of load
+/// balancers, rules of listeners): one call per parent, plus pages, with
+/// `page` one page of one parent's; a parent gone meanwhile has none.
+pub async fn child_arns<F, Fut>(parents: &[String], page: F) -> Result<Vec<String>, ProviderError>
+where
+    F: Fn(&str, Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<String>, Option<String>), ProviderError>>,
+{
+    let mut out = Vec::new();
+    for parent in parents {
+        let page = &page;
+        let arns = collect_pages(|marker| async move {
+            match page(parent, marker).await {
+                Err(e) if is_not_found(&e) => Ok((Vec::new(), None)),
+                other => other,
+            }
+        })
+        .await?;
+        out.extend(arns);
+    }
+    Ok(out)
 }
 
 /// The listeners of the load balancers `ctx`'s state owns: the parents of
@@ -183,33 +238,17 @@ pub async fn owned_listener_arns(
     ctx: &ObserveCtx,
 ) -> Result<Vec<String>, ProviderError> {
     let all = all_load_balancer_arns(client).await?;
-    let mut out = Vec::new();
-    for (lb, _) in owned(client, &all, ctx, None).await? {
-        let lb = &lb;
-        let arns = collect_pages(|marker| async move {
-            let res = client
-                .describe_listeners()
-                .load_balancer_arn(lb)
-                .set_marker(marker)
-                .send()
-                .await;
-            match res.map_err(Elbv2::err) {
-                Ok(o) => {
-                    let arns = o
-                        .listeners()
-                        .iter()
-                        .filter_map(|l| l.listener_arn().map(str::to_string))
-                        .collect();
-                    Ok((arns, o.next_marker))
-                }
-                Err(e) if is_not_found(&e) => Ok((Vec::new(), None)),
-                Err(e) => Err(e),
-            }
-        })
-        .await?;
-        out.extend(arns);
-    }
-    Ok(out)
+    let lbs: Vec<String> = tags::listed_ids(owned(client, &all, ctx, None).await?);
+    child_arns(&lbs, |lb, marker| {
+        let call = client.describe_listeners().load_balancer_arn(lb);
+        let call = call.set_marker(marker);
+        async move {
+            let o = call.send().await.map_err(Elbv2::err)?;
+            let arns = o.listeners().iter().filter_map(|l| l.listener_arn());
+            Ok((arns.map(str::to_string).collect(), o.next_marker))
+        }
+    })
+    .await
 }
 
 /// `"true"`/`"false"` attribute text or a bool, as a bool.
@@ -226,6 +265,7 @@ mod tests {
     use super::*;
     use crate::normalize::{int_of, number_value, text_value};
     use forge_core::Value;
+    use forge_engine::Owner;
     use std::cell::RefCell;
 
     #[tokio::test]
@@ -269,13 +309,17 @@ mod tests {
         let t = BTreeMap::from([
             (tags::STATE_TAG.to_string(), "l".to_string()),
             (tags::STACK_TAG.to_string(), "s".to_string()),
-            (ADDRESS_TAG.to_string(), "alb".to_string()),
+            (tags::ADDRESS_TAG.to_string(), "alb".to_string()),
         ]);
-        let owner = Owner::new("l", "s", None);
-        assert!(owned_by(&t, &owner, Some("alb")));
-        assert!(owned_by(&t, &owner, None));
-        assert!(!owned_by(&t, &owner, Some("other")));
-        assert!(!owned_by(&t, &Owner::new("l2", "s", None), None));
+        let owned_by = |owner: &str, address| {
+            let pairs = t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            tags::owned_entry(&Owner::new(owner, "s", None), pairs, "arn", address)
+        };
+        let entry = Some(("arn".to_string(), Some("alb".to_string())));
+        assert_eq!(owned_by("l", Some("alb")), entry);
+        assert_eq!(owned_by("l", None), entry);
+        assert_eq!(owned_by("l", Some("other")), None);
+        assert_eq!(owned_by("l2", None), None);
     }
 
     #[test]

@@ -12,11 +12,10 @@
 
 use super::Elbv2;
 use super::actions::{Action, from_sdk_actions, normalize_actions, to_sdk_actions};
-use super::common::{create_tags, created, describe_arns, owned, owned_listener_arns, with_tags};
+use super::common::{create_tags, describe_tagged, made, owned, owned_listener_arns};
 use crate::error::delete_result;
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::normalize::{number_value, upper_value};
 use async_trait::async_trait;
@@ -140,18 +139,10 @@ impl Kind for ListenerKind {
     type Fields = ListenerFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let listeners = describe_arns(ids, |chunk| async move {
-            let out = ctx
-                .client
-                .describe_listeners()
-                .set_listener_arns(Some(chunk))
-                .send()
-                .await
-                .map_err(Elbv2::err)?;
-            Ok(out.listeners.unwrap_or_default())
-        })
+        let tagged = describe_tagged!(
+            ctx, ids, describe_listeners(set_listener_arns) -> listeners, Listener::listener_arn
+        )
         .await?;
-        let tagged = with_tags(ctx.client, listeners, Listener::listener_arn).await?;
         Ok(tagged
             .into_iter()
             .map(|(arn, l, tags)| (arn, fields_of(&l, tags)))
@@ -173,9 +164,7 @@ impl Kind for ListenerKind {
             .await
             .map_err(Elbv2::err)?;
         let first = out.listeners().first().and_then(|l| l.listener_arn());
-        let id = created(first, "CreateListener")?;
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        made(ctx, first, "CreateListener").await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
@@ -217,35 +206,15 @@ impl Kind for ListenerKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
+    use forge_core::Attrs;
     use forge_core::fields::Fields;
-    use forge_core::{Attrs, Value};
     use forge_engine::PlannedAction;
     use forge_engine::Provider;
     use serde_json::json;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<ListenerKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn schema() -> forge_core::KindSchema {
-        crate::kind::schema_of::<ListenerKind>()
-    }
-
-    fn typed(a: &Attrs) -> ListenerFields {
-        ListenerFields::from_attrs(a).unwrap()
-    }
-
-    fn desired(j: serde_json::Value) -> Attrs {
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
-        provider().normalize(a)
-    }
 
     fn redirect_listener() -> Attrs {
-        desired(json!({
+        testing::desired::<ListenerKind>(json!({
             "load_balancer_arn": "arn:lb", "port": 80, "protocol": "http",
             "default_actions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": 443, "status_code": "HTTP_301"}}]
         }))
@@ -254,7 +223,7 @@ mod tests {
     #[test]
     fn described_redirect_listener_is_a_no_op() {
         let d = redirect_listener();
-        let sdk = to_sdk_actions(&typed(&d).default_actions).unwrap();
+        let sdk = to_sdk_actions(&testing::typed::<ListenerKind>(&d).default_actions).unwrap();
         let l = Listener::builder()
             .listener_arn("arn:l")
             .load_balancer_arn("arn:lb")
@@ -262,30 +231,42 @@ mod tests {
             .protocol(ProtocolEnum::Http)
             .set_default_actions(Some(sdk))
             .build();
-        let observed = provider().normalize(fields_of(&l, Tags::default()).to_attrs());
-        for field in schema().fields.keys() {
+        let observed = testing::provider::<ListenerKind>()
+            .normalize(fields_of(&l, Tags::default()).to_attrs());
+        for field in testing::provider::<ListenerKind>().schema().fields.keys() {
             assert!(
                 observed.contains_key(field) || field == "certificate_arn" || field == "ssl_policy",
                 "missing {field}"
             );
         }
-        let plan = provider().plan(Some(&observed), &d);
+        let plan = testing::provider::<ListenerKind>().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        assert!(listener_changes(&typed(&observed), &typed(&d)).is_empty());
+        assert!(
+            listener_changes(
+                &testing::typed::<ListenerKind>(&observed),
+                &testing::typed::<ListenerKind>(&d)
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn changing_the_default_action_modifies_only_actions() {
         let prior = redirect_listener();
-        let d = desired(json!({
+        let d = testing::desired::<ListenerKind>(json!({
             "load_balancer_arn": "arn:lb", "port": 80, "protocol": "HTTP",
             "default_actions": [{"type": "fixed-response", "fixed_response": {"status_code": 503}}]
         }));
         assert_eq!(
-            provider().plan(Some(&prior), &d).action,
+            testing::provider::<ListenerKind>()
+                .plan(Some(&prior), &d)
+                .action,
             PlannedAction::Update
         );
-        let c = listener_changes(&typed(&prior), &typed(&d));
+        let c = listener_changes(
+            &testing::typed::<ListenerKind>(&prior),
+            &testing::typed::<ListenerKind>(&d),
+        );
         assert!(c.default_actions);
         assert_eq!(
             (c.port, c.protocol.as_deref(), c.certificate_arn.as_deref()),
@@ -296,22 +277,27 @@ mod tests {
     #[test]
     fn switching_to_https_sends_the_certificate() {
         let prior = redirect_listener();
-        let d = desired(json!({
+        let d = testing::desired::<ListenerKind>(json!({
             "load_balancer_arn": "arn:lb", "port": 443, "protocol": "HTTPS", "certificate_arn": "arn:cert",
             "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
             "default_actions": [{"type": "forward", "target_group_arn": "arn:tg"}]
         }));
-        let c = listener_changes(&typed(&prior), &typed(&d));
+        let c = listener_changes(
+            &testing::typed::<ListenerKind>(&prior),
+            &testing::typed::<ListenerKind>(&d),
+        );
         assert_eq!(c.port, Some(443));
         assert_eq!(c.protocol.as_deref(), Some("HTTPS"));
         assert_eq!(c.certificate_arn.as_deref(), Some("arn:cert"));
         assert!(c.ssl_policy.is_some() && c.default_actions);
-        let moved = desired(json!({
+        let moved = testing::desired::<ListenerKind>(json!({
             "load_balancer_arn": "arn:other", "port": 80, "protocol": "HTTP",
             "default_actions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": 443, "status_code": "HTTP_301"}}]
         }));
         assert_eq!(
-            provider().plan(Some(&prior), &moved).action,
+            testing::provider::<ListenerKind>()
+                .plan(Some(&prior), &moved)
+                .action,
             PlannedAction::Replace
         );
     }

@@ -12,16 +12,13 @@ use super::actions::{
     Action, Condition, from_sdk_actions, from_sdk_conditions, normalize_actions,
     normalize_conditions, to_sdk_actions, to_sdk_conditions,
 };
-use super::common::{create_tags, created, describe_arns, owned, owned_listener_arns, with_tags};
-use crate::error::{delete_result, is_not_found};
+use super::common::{child_arns, create_tags, describe_tagged, made, owned, owned_listener_arns};
+use crate::error::delete_result;
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::normalize::number_value;
-use crate::paging::collect_pages;
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Rule, RulePriorityPair};
 use forge_core::fields::{FieldValue, Tags};
 use forge_derive::Fields;
@@ -91,39 +88,6 @@ pub fn rule_calls(prior: &ListenerRuleFields, desired: &ListenerRuleFields) -> (
     (prior.priority != desired.priority, conditions || actions)
 }
 
-/// The rule ARNs of the given listeners (default rules excluded; one call
-/// per listener, plus pages).
-async fn rule_arns_of(client: &Client, listeners: &[String]) -> Result<Vec<String>, ProviderError> {
-    let mut out = Vec::new();
-    for l in listeners {
-        let arns = collect_pages(|marker| async move {
-            match client
-                .describe_rules()
-                .listener_arn(l)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(Elbv2::err)
-            {
-                Ok(o) => {
-                    let arns = o
-                        .rules()
-                        .iter()
-                        .filter(|r| r.is_default() != Some(true))
-                        .filter_map(|r| r.rule_arn().map(str::to_string))
-                        .collect();
-                    Ok((arns, o.next_marker))
-                }
-                Err(e) if is_not_found(&e) => Ok((Vec::new(), None)),
-                Err(e) => Err(e),
-            }
-        })
-        .await?;
-        out.extend(arns);
-    }
-    Ok(out)
-}
-
 #[async_trait]
 impl Kind for ListenerRuleKind {
     const KIND: &'static str = "aws.elbv2.listener_rule";
@@ -133,18 +97,10 @@ impl Kind for ListenerRuleKind {
     type Fields = ListenerRuleFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let rules = describe_arns(ids, |chunk| async move {
-            let out = ctx
-                .client
-                .describe_rules()
-                .set_rule_arns(Some(chunk))
-                .send()
-                .await
-                .map_err(Elbv2::err)?;
-            Ok(out.rules.unwrap_or_default())
-        })
+        let tagged = describe_tagged!(
+            ctx, ids, describe_rules(set_rule_arns) -> rules, Rule::rule_arn
+        )
         .await?;
-        let tagged = with_tags(ctx.client, rules, Rule::rule_arn).await?;
         Ok(tagged
             .into_iter()
             .map(|(arn, r, tags)| (arn, fields_of(&r, tags)))
@@ -163,9 +119,12 @@ impl Kind for ListenerRuleKind {
             .send()
             .await
             .map_err(Elbv2::err)?;
-        let id = created(out.rules().first().and_then(|r| r.rule_arn()), "CreateRule")?;
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        made(
+            ctx,
+            out.rules().first().and_then(|r| r.rule_arn()),
+            "CreateRule",
+        )
+        .await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
@@ -204,7 +163,21 @@ impl Kind for ListenerRuleKind {
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let listeners = owned_listener_arns(ctx.client, ctx).await?;
-        let rules = rule_arns_of(ctx.client, &listeners).await?;
+        // The rules of those listeners, default rules excluded.
+        let rules = child_arns(&listeners, |l, marker| {
+            let call = ctx
+                .client
+                .describe_rules()
+                .listener_arn(l)
+                .set_marker(marker);
+            async move {
+                let o = call.send().await.map_err(Elbv2::err)?;
+                let rules = o.rules().iter().filter(|r| r.is_default() != Some(true));
+                let arns = rules.filter_map(|r| r.rule_arn().map(str::to_string));
+                Ok((arns.collect(), o.next_marker))
+            }
+        })
+        .await?;
         owned(ctx.client, &rules, ctx, address).await
     }
 }
@@ -212,32 +185,12 @@ impl Kind for ListenerRuleKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
+    use forge_core::Value;
     use forge_core::fields::Fields;
-    use forge_core::{Attrs, Value};
     use forge_engine::PlannedAction;
     use forge_engine::Provider;
     use serde_json::json;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<ListenerRuleKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn schema() -> forge_core::KindSchema {
-        crate::kind::schema_of::<ListenerRuleKind>()
-    }
-
-    fn typed(a: &Attrs) -> ListenerRuleFields {
-        ListenerRuleFields::from_attrs(a).unwrap()
-    }
-
-    fn desired(j: serde_json::Value) -> Attrs {
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
-        provider().normalize(a)
-    }
 
     const RULE: &str = "arn:aws:elasticloadbalancing:eu-west-1:1:listener-rule/app/web/abc/def/ghi";
     const LISTENER: &str = "arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/web/abc/def";
@@ -250,7 +203,7 @@ mod tests {
 
     #[test]
     fn described_rule_round_trips_and_priority_is_its_own_call() {
-        let d = desired(json!({
+        let d = testing::desired::<ListenerRuleKind>(json!({
             "listener_arn": LISTENER, "priority": "10",
             "conditions": [{"field": "path-pattern", "values": ["/api/*", "/v1/*"]}],
             "actions": [{"type": "forward", "target_group_arn": "arn:tg"}]
@@ -258,21 +211,36 @@ mod tests {
         let r = Rule::builder()
             .rule_arn(RULE)
             .priority("10")
-            .set_conditions(Some(to_sdk_conditions(&typed(&d).conditions).unwrap()))
-            .set_actions(Some(to_sdk_actions(&typed(&d).actions).unwrap()))
+            .set_conditions(Some(
+                to_sdk_conditions(&testing::typed::<ListenerRuleKind>(&d).conditions).unwrap(),
+            ))
+            .set_actions(Some(
+                to_sdk_actions(&testing::typed::<ListenerRuleKind>(&d).actions).unwrap(),
+            ))
             .build();
-        let observed = provider().normalize(fields_of(&r, Tags::default()).to_attrs());
+        let observed = testing::provider::<ListenerRuleKind>()
+            .normalize(fields_of(&r, Tags::default()).to_attrs());
         assert_eq!(
-            provider().plan(Some(&observed), &d).action,
+            testing::provider::<ListenerRuleKind>()
+                .plan(Some(&observed), &d)
+                .action,
             PlannedAction::NoOp
         );
         let mut moved = d.clone();
         moved.insert("priority".into(), Value::int(20));
         assert_eq!(
-            provider().plan(Some(&observed), &moved).action,
+            testing::provider::<ListenerRuleKind>()
+                .plan(Some(&observed), &moved)
+                .action,
             PlannedAction::Update
         );
-        assert_eq!(rule_calls(&typed(&observed), &typed(&moved)), (true, false));
+        assert_eq!(
+            rule_calls(
+                &testing::typed::<ListenerRuleKind>(&observed),
+                &testing::typed::<ListenerRuleKind>(&moved)
+            ),
+            (true, false)
+        );
         let mut rerouted = d.clone();
         rerouted.insert(
             "conditions".into(),
@@ -281,12 +249,15 @@ mod tests {
             )),
         );
         assert_eq!(
-            rule_calls(&typed(&observed), &typed(&rerouted)),
+            rule_calls(
+                &testing::typed::<ListenerRuleKind>(&observed),
+                &testing::typed::<ListenerRuleKind>(&rerouted)
+            ),
             (false, true)
         );
         let zero = ListenerRuleFields {
             priority: 0,
-            ..typed(&d)
+            ..testing::typed::<ListenerRuleKind>(&d)
         };
         assert!(priority_of(&zero).is_err());
     }

@@ -13,11 +13,9 @@
 //! balancer (the API has no batched form).
 
 use super::Elbv2;
-use super::common::{
-    all_load_balancer_arns, bool_of, create_tags, created, describe_arns, owned, with_tags,
-};
+use super::common::{all_load_balancer_arns, bool_of, create_tags, describe_tagged, owned};
 use crate::attrs::{Shaped, set_value};
-use crate::error::{ignore_not_found, is_not_found};
+use crate::error::{ignore_not_found, is_not_found, returned_id, unless_gone};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
@@ -136,27 +134,28 @@ fn normalize_access_logs(v: &Value) -> Value {
     Value::Map(logs)
 }
 
+/// The field of a boolean attribute.
+type Flag = fn(&mut LoadBalancerFields) -> &mut Option<bool>;
+
+/// The boolean load balancer attributes: their key and the field holding
+/// each.
+const FLAGS: [(&str, Flag); 3] = [
+    ("deletion_protection.enabled", |f| {
+        &mut f.deletion_protection
+    }),
+    ("routing.http.drop_invalid_header_fields.enabled", |f| {
+        &mut f.drop_invalid_header_fields
+    }),
+    ("routing.http2.enabled", |f| &mut f.http2_enabled),
+];
+
 /// The attribute keys and texts `f` asks for (keys it leaves unset are not
 /// managed).
 pub fn attribute_map(f: &LoadBalancerFields) -> BTreeMap<String, String> {
-    let mut pairs = vec![
-        (
-            "idle_timeout.timeout_seconds",
-            f.idle_timeout.map(|i| i.to_string()),
-        ),
-        (
-            "deletion_protection.enabled",
-            f.deletion_protection.map(|b| b.to_string()),
-        ),
-        (
-            "routing.http.drop_invalid_header_fields.enabled",
-            f.drop_invalid_header_fields.map(|b| b.to_string()),
-        ),
-        (
-            "routing.http2.enabled",
-            f.http2_enabled.map(|b| b.to_string()),
-        ),
-    ];
+    let timeout = f.idle_timeout.map(|i| i.to_string());
+    let mut pairs = vec![("idle_timeout.timeout_seconds", timeout)];
+    let mut flags = f.clone();
+    pairs.extend(FLAGS.map(|(key, field)| (key, field(&mut flags).map(|b| b.to_string()))));
     if let Some(logs) = f
         .access_logs
         .as_ref()
@@ -221,7 +220,7 @@ fn fields_of(
     }
     let arn = lb.load_balancer_arn().unwrap_or_default();
     let text = |s: Option<&str>| s.map(str::to_string);
-    LoadBalancerFields {
+    let mut f = LoadBalancerFields {
         name: lb.load_balancer_name().unwrap_or_default().to_string(),
         load_balancer_type: text(lb.r#type().map(|t| t.as_str())),
         scheme: text(lb.scheme().map(|s| s.as_str())),
@@ -231,9 +230,9 @@ fn fields_of(
         idle_timeout: by_key
             .get("idle_timeout.timeout_seconds")
             .and_then(|t| t.trim().parse().ok()),
-        deletion_protection: flag("deletion_protection.enabled"),
-        drop_invalid_header_fields: flag("routing.http.drop_invalid_header_fields.enabled"),
-        http2_enabled: flag("routing.http2.enabled"),
+        deletion_protection: None,
+        drop_invalid_header_fields: None,
+        http2_enabled: None,
         access_logs: Some(Shaped::new(Value::Map(logs))),
         tags,
         arn: Some(arn.to_string()),
@@ -244,7 +243,11 @@ fn fields_of(
         // The part of the ARN after `loadbalancer/` (CloudWatch's dimension).
         arn_suffix: text(arn.split_once(":loadbalancer/").map(|(_, s)| s)),
         state: text(lb.state().and_then(|s| s.code()).map(|c| c.as_str())),
+    };
+    for (key, field) in FLAGS {
+        *field(&mut f) = flag(key);
     }
+    f
 }
 
 /// Ids as a set: sorted, without duplicates.
@@ -259,17 +262,11 @@ async fn lb_attributes(
     client: &Client,
     arn: &str,
 ) -> Result<Option<Vec<LoadBalancerAttribute>>, ProviderError> {
-    let result = client
+    let call = client
         .describe_load_balancer_attributes()
-        .load_balancer_arn(arn)
-        .send()
-        .await
-        .map_err(Elbv2::err);
-    match result {
-        Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .load_balancer_arn(arn);
+    let out = unless_gone(call.send().await.map_err(Elbv2::err), is_not_found)?;
+    Ok(out.map(|o| o.attributes.unwrap_or_default()))
 }
 
 async fn modify_attributes(
@@ -331,19 +328,14 @@ impl Kind for LoadBalancerKind {
     }
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let lbs = describe_arns(ids, |chunk| async move {
-            let out = ctx
-                .client
-                .describe_load_balancers()
-                .set_load_balancer_arns(Some(chunk))
-                .send()
-                .await
-                .map_err(Elbv2::err)?;
-            Ok(out.load_balancers.unwrap_or_default())
-        })
+        let lbs = describe_tagged!(
+            ctx, ids,
+            describe_load_balancers(set_load_balancer_arns) -> load_balancers,
+            LoadBalancer::load_balancer_arn
+        )
         .await?;
         let mut out = BTreeMap::new();
-        for (arn, lb, tags) in with_tags(ctx.client, lbs, LoadBalancer::load_balancer_arn).await? {
+        for (arn, lb, tags) in lbs {
             // Gone between the two calls: absent, like any deleted resource.
             if let Some(attributes) = lb_attributes(ctx.client, &arn).await? {
                 out.insert(arn, fields_of(&lb, &attributes, tags));
@@ -378,7 +370,7 @@ impl Kind for LoadBalancerKind {
             .load_balancers()
             .first()
             .and_then(|l| l.load_balancer_arn());
-        let id = created(first, "CreateLoadBalancer")?;
+        let id = returned_id(first, "CreateLoadBalancer")?;
         let current = Self::read_back(ctx, &id).await?;
         modify_attributes(ctx.client, &id, attribute_changes(&current, desired)).await?;
         let fields = Self::read_back(ctx, &id).await?;
@@ -460,8 +452,7 @@ impl Kind for LoadBalancerKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
     use aws_sdk_elasticloadbalancingv2::types::{
         AvailabilityZone, LoadBalancerState, LoadBalancerStateEnum,
     };
@@ -470,28 +461,9 @@ mod tests {
     use forge_engine::PlannedAction;
     use forge_engine::Provider;
     use serde_json::json;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<LoadBalancerKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn schema() -> forge_core::KindSchema {
-        crate::kind::schema_of::<LoadBalancerKind>()
-    }
-
-    fn typed(a: &Attrs) -> LoadBalancerFields {
-        LoadBalancerFields::from_attrs(a).unwrap()
-    }
 
     fn lb_attrs(lb: &LoadBalancer, attributes: &[LoadBalancerAttribute]) -> Attrs {
         fields_of(lb, attributes, Tags::default()).to_attrs()
-    }
-
-    fn desired(j: serde_json::Value) -> Attrs {
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
-        provider().normalize(a)
     }
 
     fn described() -> (LoadBalancer, Vec<LoadBalancerAttribute>) {
@@ -530,31 +502,49 @@ mod tests {
     #[test]
     fn defaults_against_a_fresh_load_balancer_are_a_no_op() {
         let (lb, attributes) = described();
-        let observed = provider().normalize(lb_attrs(&lb, &attributes));
-        for field in schema().fields.keys() {
+        let observed =
+            testing::provider::<LoadBalancerKind>().normalize(lb_attrs(&lb, &attributes));
+        for field in testing::provider::<LoadBalancerKind>()
+            .schema()
+            .fields
+            .keys()
+        {
             assert!(observed.contains_key(field), "missing {field}");
         }
         assert_eq!(observed["arn_suffix"], Value::from("app/web/abc"));
-        let d = desired(
+        let d = testing::desired::<LoadBalancerKind>(
             json!({"name": "web", "subnets": ["subnet-a", "subnet-b"], "security_groups": ["sg-1"]}),
         );
-        let plan = provider().plan(Some(&observed), &d);
+        let plan = testing::provider::<LoadBalancerKind>().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
-        assert!(attribute_changes(&typed(&observed), &typed(&d)).is_empty());
-        assert_eq!(provider().readiness(&observed), Readiness::Ready);
+        assert!(
+            attribute_changes(
+                &testing::typed::<LoadBalancerKind>(&observed),
+                &testing::typed::<LoadBalancerKind>(&d)
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            testing::provider::<LoadBalancerKind>().readiness(&observed),
+            Readiness::Ready
+        );
     }
 
     #[test]
     fn attribute_changes_are_minimal() {
         let (lb, attributes) = described();
-        let observed = provider().normalize(lb_attrs(&lb, &attributes));
-        let d = desired(json!({
+        let observed =
+            testing::provider::<LoadBalancerKind>().normalize(lb_attrs(&lb, &attributes));
+        let d = testing::desired::<LoadBalancerKind>(json!({
             "name": "web", "subnets": ["subnet-a", "subnet-b"], "idle_timeout": "120",
             "access_logs": {"enabled": true, "bucket": "logs", "prefix": "alb"}
         }));
-        let plan = provider().plan(Some(&observed), &d);
+        let plan = testing::provider::<LoadBalancerKind>().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::Update);
-        let changes = attribute_changes(&typed(&observed), &typed(&d));
+        let changes = attribute_changes(
+            &testing::typed::<LoadBalancerKind>(&observed),
+            &testing::typed::<LoadBalancerKind>(&d),
+        );
         assert_eq!(
             changes,
             vec![
@@ -572,12 +562,15 @@ mod tests {
     #[test]
     fn scheme_change_replaces() {
         let (lb, attributes) = described();
-        let observed = provider().normalize(lb_attrs(&lb, &attributes));
-        let d = desired(
+        let observed =
+            testing::provider::<LoadBalancerKind>().normalize(lb_attrs(&lb, &attributes));
+        let d = testing::desired::<LoadBalancerKind>(
             json!({"name": "web", "scheme": "internal", "subnets": ["subnet-a", "subnet-b"]}),
         );
         assert_eq!(
-            provider().plan(Some(&observed), &d).action,
+            testing::provider::<LoadBalancerKind>()
+                .plan(Some(&observed), &d)
+                .action,
             PlannedAction::Replace
         );
     }

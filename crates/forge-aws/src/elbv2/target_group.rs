@@ -14,14 +14,13 @@
 //! form exists).
 
 use super::Elbv2;
-use super::common::{create_tags, created, describe_arns, owned, with_tags};
-use crate::error::{delete_result, is_not_found};
+use super::common::{all_arns, create_tags, describe_tagged, owned};
+use crate::error::{delete_result, is_not_found, returned_id, transient_codes, unless_gone};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
 };
 use crate::normalize::{number_value, text_value};
-use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -205,23 +204,17 @@ async fn deregistration_delay(
     client: &Client,
     arn: &str,
 ) -> Result<Option<Option<i64>>, ProviderError> {
-    let result = client
+    let call = client
         .describe_target_group_attributes()
-        .target_group_arn(arn)
-        .send()
-        .await
-        .map_err(Elbv2::err);
-    match result {
-        Ok(out) => Ok(Some(
-            out.attributes()
-                .iter()
-                .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
-                .and_then(|a| a.value())
-                .and_then(|v| v.parse().ok()),
-        )),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .target_group_arn(arn);
+    let out = unless_gone(call.send().await.map_err(Elbv2::err), is_not_found)?;
+    Ok(out.map(|o| {
+        let delay = o
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some(DEREGISTRATION_DELAY));
+        delay.and_then(|a| a.value()).and_then(|v| v.parse().ok())
+    }))
 }
 
 async fn set_deregistration_delay(
@@ -243,23 +236,22 @@ async fn set_deregistration_delay(
     Ok(())
 }
 
-async fn all_target_group_arns(client: &Client) -> Result<Vec<String>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .describe_target_groups()
-            .set_marker(marker)
-            .page_size(400)
-            .send()
-            .await
-            .map_err(Elbv2::err)?;
-        let arns = out
-            .target_groups()
-            .iter()
-            .filter_map(|t| t.target_group_arn().map(str::to_string))
-            .collect();
-        Ok((arns, out.next_marker))
-    })
-    .await
+/// Sets the health check `$hc` (a [`HealthCheck`], every part set) on a
+/// CreateTargetGroup or ModifyTargetGroup request.
+macro_rules! with_health_check {
+    ($call:expr, $hc:expr) => {{
+        let hc: HealthCheck = $hc;
+        $call
+            .set_health_check_enabled(hc.enabled)
+            .set_health_check_path(hc.path)
+            .set_health_check_port(hc.port)
+            .set_health_check_protocol(hc.protocol.as_deref().map(ProtocolEnum::from))
+            .set_matcher(hc.matcher.map(|m| Matcher::builder().http_code(m).build()))
+            .set_health_check_interval_seconds(hc.interval_seconds)
+            .set_health_check_timeout_seconds(hc.timeout_seconds)
+            .set_healthy_threshold_count(hc.healthy_threshold)
+            .set_unhealthy_threshold_count(hc.unhealthy_threshold)
+    }};
 }
 
 #[async_trait]
@@ -286,19 +278,14 @@ impl Kind for TargetGroupKind {
     }
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let tgs = describe_arns(ids, |chunk| async move {
-            let out = ctx
-                .client
-                .describe_target_groups()
-                .set_target_group_arns(Some(chunk))
-                .send()
-                .await
-                .map_err(Elbv2::err)?;
-            Ok(out.target_groups.unwrap_or_default())
-        })
+        let tgs = describe_tagged!(
+            ctx, ids,
+            describe_target_groups(set_target_group_arns) -> target_groups,
+            TargetGroup::target_group_arn
+        )
         .await?;
         let mut out = BTreeMap::new();
-        for (arn, tg, tags) in with_tags(ctx.client, tgs, TargetGroup::target_group_arn).await? {
+        for (arn, tg, tags) in tgs {
             // Gone between the two calls: absent, like any deleted resource.
             if let Some(delay) = deregistration_delay(ctx.client, &arn).await? {
                 out.insert(arn, fields_of(&tg, delay, tags));
@@ -310,7 +297,7 @@ impl Kind for TargetGroupKind {
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let hc = health(desired)?;
         let text = |v: &Option<String>, default: &'static str| v.clone().unwrap_or(default.into());
-        let out = ctx
+        let call = ctx
             .client
             .create_target_group()
             .name(&desired.name)
@@ -324,16 +311,8 @@ impl Kind for TargetGroupKind {
             .ip_address_type(TargetGroupIpAddressTypeEnum::from(
                 text(&desired.ip_address_type, "ipv4").as_str(),
             ))
-            .set_health_check_enabled(hc.enabled)
-            .set_health_check_path(hc.path)
-            .set_health_check_port(hc.port)
-            .set_health_check_protocol(hc.protocol.as_deref().map(ProtocolEnum::from))
-            .set_matcher(hc.matcher.map(|m| Matcher::builder().http_code(m).build()))
-            .set_health_check_interval_seconds(hc.interval_seconds)
-            .set_health_check_timeout_seconds(hc.timeout_seconds)
-            .set_healthy_threshold_count(hc.healthy_threshold)
-            .set_unhealthy_threshold_count(hc.unhealthy_threshold)
-            .set_tags(create_tags(&desired.tags, ctx))
+            .set_tags(create_tags(&desired.tags, ctx));
+        let out = with_health_check!(call, hc)
             .send()
             .await
             .map_err(Elbv2::err)?;
@@ -341,7 +320,7 @@ impl Kind for TargetGroupKind {
             .target_groups()
             .first()
             .and_then(|t| t.target_group_arn());
-        let id = created(first, "CreateTargetGroup")?;
+        let id = returned_id(first, "CreateTargetGroup")?;
         if let Some(delay) = desired.deregistration_delay
             && delay != 300
         {
@@ -355,18 +334,8 @@ impl Kind for TargetGroupKind {
         let Update { prior, desired, .. } = u;
         let hc = health(desired)?;
         if health(prior)? != hc {
-            ctx.client
-                .modify_target_group()
-                .target_group_arn(id)
-                .set_health_check_enabled(hc.enabled)
-                .set_health_check_path(hc.path)
-                .set_health_check_port(hc.port)
-                .set_health_check_protocol(hc.protocol.as_deref().map(ProtocolEnum::from))
-                .set_matcher(hc.matcher.map(|m| Matcher::builder().http_code(m).build()))
-                .set_health_check_interval_seconds(hc.interval_seconds)
-                .set_health_check_timeout_seconds(hc.timeout_seconds)
-                .set_healthy_threshold_count(hc.healthy_threshold)
-                .set_unhealthy_threshold_count(hc.unhealthy_threshold)
+            let call = ctx.client.modify_target_group().target_group_arn(id);
+            with_health_check!(call, hc)
                 .send()
                 .await
                 .map_err(Elbv2::err)?;
@@ -389,18 +358,18 @@ impl Kind for TargetGroupKind {
             .await;
         // ResourceInUse: a listener or rule still forwards here and is being
         // replaced or deleted; retrying lets it finish.
-        match delete_result(result.map(|_| ()).map_err(Elbv2::err)) {
-            Err(ProviderError::Api { code, message }) if code == "ResourceInUse" => {
-                Err(ProviderError::Transient {
-                    message: format!("{code}: {message}"),
-                })
-            }
-            other => other,
-        }
+        let result = delete_result(result.map(|_| ()).map_err(Elbv2::err));
+        transient_codes(result, &["ResourceInUse"])
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let all = all_target_group_arns(ctx.client).await?;
+        let all = all_arns!(
+            ctx.client,
+            describe_target_groups,
+            target_groups,
+            target_group_arn
+        )
+        .await?;
         owned(ctx.client, &all, ctx, address).await
     }
 }
@@ -408,34 +377,18 @@ impl Kind for TargetGroupKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing;
     use forge_core::fields::Fields;
     use forge_engine::PlannedAction;
     use forge_engine::Provider;
     use serde_json::json;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<TargetGroupKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn schema() -> forge_core::KindSchema {
-        crate::kind::schema_of::<TargetGroupKind>()
-    }
 
     fn tg_attrs(tg: &TargetGroup, delay: Option<i64>) -> Attrs {
         fields_of(tg, delay, Tags::default()).to_attrs()
     }
 
     fn health_of(a: &Attrs) -> HealthCheck {
-        health(&TargetGroupFields::from_attrs(a).unwrap()).unwrap()
-    }
-
-    fn desired(j: serde_json::Value) -> Attrs {
-        let mut a: Attrs = Value::from_json(&j).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
-        provider().normalize(a)
+        health(&testing::typed::<TargetGroupKind>(a)).unwrap()
     }
 
     fn described() -> TargetGroup {
@@ -462,38 +415,46 @@ mod tests {
 
     #[test]
     fn spec_with_defaults_matches_described_group() {
-        let observed = provider().normalize(tg_attrs(&described(), Some(300)));
-        for field in schema().fields.keys() {
+        let observed =
+            testing::provider::<TargetGroupKind>().normalize(tg_attrs(&described(), Some(300)));
+        for field in testing::provider::<TargetGroupKind>()
+            .schema()
+            .fields
+            .keys()
+        {
             assert!(observed.contains_key(field), "missing {field}");
         }
         assert_eq!(observed["arn_suffix"], Value::from("targetgroup/api/abc"));
-        let d = desired(json!({
+        let d = testing::desired::<TargetGroupKind>(json!({
             "name": "api", "port": 8080, "vpc_id": "vpc-1", "target_type": "ip",
             "health_check": {"path": "/health"}
         }));
-        let plan = provider().plan(Some(&observed), &d);
+        let plan = testing::provider::<TargetGroupKind>().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
     }
 
     #[test]
     fn health_check_path_is_in_place_and_port_replaces() {
-        let observed = provider().normalize(tg_attrs(&described(), Some(300)));
-        let d = desired(json!({
+        let observed =
+            testing::provider::<TargetGroupKind>().normalize(tg_attrs(&described(), Some(300)));
+        let d = testing::desired::<TargetGroupKind>(json!({
             "name": "api", "port": 8080, "vpc_id": "vpc-1", "target_type": "ip",
             "health_check": {"path": "/ready", "matcher": 200, "port": 8080}
         }));
-        let plan = provider().plan(Some(&observed), &d);
+        let plan = testing::provider::<TargetGroupKind>().plan(Some(&observed), &d);
         assert_eq!(plan.action, PlannedAction::Update);
         let hc = health_of(&d);
         assert_eq!(hc.path.as_deref(), Some("/ready"));
         assert_eq!(hc.port.as_deref(), Some("8080"));
         assert_eq!(hc.matcher.as_deref(), Some("200"));
         assert_ne!(health_of(&observed), hc);
-        let d = desired(
+        let d = testing::desired::<TargetGroupKind>(
             json!({"name": "api", "port": 80, "vpc_id": "vpc-1", "target_type": "ip", "health_check": {"path": "/health"}}),
         );
         assert_eq!(
-            provider().plan(Some(&observed), &d).action,
+            testing::provider::<TargetGroupKind>()
+                .plan(Some(&observed), &d)
+                .action,
             PlannedAction::Replace
         );
     }
