@@ -209,6 +209,47 @@ pub fn sdk_tags<T>(
         .collect()
 }
 
+/// Refuses to take over the existing object `what` unless its tags mark
+/// it as this state's and, with `same_address`, as this very address's (a
+/// create retried after its answer was lost); [`not_ours`] otherwise.
+pub fn ensure_ours<'a, I>(
+    ctx: &ResourceCtx,
+    what: &str,
+    tags: I,
+    same_address: bool,
+) -> Result<(), ProviderError>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+{
+    let address = ctx.address.to_string();
+    if ctx
+        .owner
+        .owns(tags.clone(), same_address.then_some(address.as_str()))
+    {
+        Ok(())
+    } else {
+        Err(not_ours(ctx, what, tags))
+    }
+}
+
+/// One entry of a kind's `list_owned`: `id` with its `forge:address` tag,
+/// when `tags` mark the object as `owner`'s (and, given, `address`'s).
+pub fn owned_entry<'a, I>(
+    owner: &Owner,
+    id: String,
+    tags: I,
+    address: Option<&str>,
+) -> Option<(String, Option<String>)>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+{
+    if !owner.owns(tags.clone(), address) {
+        return None;
+    }
+    let at = tags.into_iter().find(|(k, _)| *k == ADDRESS_TAG);
+    Some((id, at.map(|(_, v)| v.to_string())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,9 @@ impl Service for Sns {
     const CONCURRENCY: usize = 8;
 }
 
+/// Topics or subscriptions read at once.
+const READ_CONCURRENCY: usize = 8;
+
 /// Registers the SNS kinds.
 pub fn register(r: &mut Registrar) {
     r.kind::<TopicKind>();
@@ -73,22 +76,28 @@ pub(crate) async fn topic_tags(
     client: &Client,
     arn: &str,
 ) -> Result<Option<Vec<(String, String)>>, ProviderError> {
-    match client
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(Sns::err)
-    {
-        Ok(out) => Ok(Some(
-            out.tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-        )),
-        Err(e) if crate::error::is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    let call = client.list_tags_for_resource().resource_arn(arn);
+    let out = crate::error::found(call.send().await.map_err(Sns::err))?;
+    Ok(out.map(|out| {
+        let tags = out.tags().iter();
+        tags.map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()
+    }))
+}
+
+/// Tag pairs as the ownership checks read them.
+pub(crate) fn pairs(tags: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+    tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// Reads every distinct id with `read` (SNS has no batch describe), a few
+/// at a time: a kind's `describe`.
+pub(crate) async fn read_each<T, F, Fut>(ids: &[String], read: F) -> Res<BTreeMap<String, T>>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Res<Option<T>>>,
+{
+    crate::paging::each_id(ids, READ_CONCURRENCY, read).await
 }
 
 /// The ARNs of every topic in the client's region (ListTopics, 100 a page).
