@@ -250,6 +250,39 @@ where
     Some((id, at.map(|(_, v)| v.to_string())))
 }
 
+/// Implements [`crate::kind::TagApi`] for a service that tags a resource by
+/// its ARN with TagResource / UntagResource (`resource_arn`, `tags`,
+/// `tag_keys`): the service, the path to its client (`client` or
+/// `client.cw`), and how the key/value map becomes the request's tags.
+macro_rules! tag_by_arn {
+    ($svc:ty, client $(.$field:ident)*, |$map:ident| $tags:expr) => {
+        impl $crate::kind::TagApi for $svc {
+            async fn tag(
+                client: &<$svc as $crate::kind::Service>::Client,
+                resource: &str,
+                $map: &std::collections::BTreeMap<String, String>,
+            ) -> $crate::kind::Res<()> {
+                let call = client$(.$field)*.tag_resource().resource_arn(resource);
+                let call = call.set_tags(Some($tags));
+                call.send().await.map_err(<$svc as $crate::kind::Service>::err)?;
+                Ok(())
+            }
+
+            async fn untag(
+                client: &<$svc as $crate::kind::Service>::Client,
+                resource: &str,
+                keys: &[String],
+            ) -> $crate::kind::Res<()> {
+                let call = client$(.$field)*.untag_resource().resource_arn(resource);
+                let call = call.set_tag_keys(Some(keys.to_vec()));
+                call.send().await.map_err(<$svc as $crate::kind::Service>::err)?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use tag_by_arn;
+
 #[cfg(test)]
 mod tests {
     use super::*;

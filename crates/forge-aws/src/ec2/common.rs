@@ -31,7 +31,7 @@ pub mod prelude {
         self, Describe, deleted, describe, describe_fields, describe_ids, ec2_err, filter,
     };
     pub use crate::kind::{
-        Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
+        Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated,
     };
     pub use async_trait::async_trait;
     pub use aws_sdk_ec2::Client;
@@ -354,6 +354,18 @@ pub fn arn_text(region: &str, owner: Option<&str>, resource: &str, id: &str) -> 
             partition(region)
         )
     })
+}
+
+/// The end of every EC2 kind's update: the user's tags brought to
+/// `desired` (CreateTags / DeleteTags by id), then the object read back.
+pub async fn retag_and_read<K: crate::kind::Kind<Service = super::Ec2>>(
+    ctx: &crate::kind::Act<'_, K>,
+    id: &str,
+    prior: &forge_core::fields::Tags,
+    desired: &forge_core::fields::Tags,
+) -> crate::kind::Updated<K> {
+    crate::kind::sync_tags::<super::Ec2>(ctx.client, id, prior, desired).await?;
+    K::read_back(ctx, id).await
 }
 
 #[cfg(test)]

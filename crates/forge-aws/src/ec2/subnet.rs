@@ -121,8 +121,7 @@ impl Kind for SubnetKind {
         if prior.map_public_ip_on_launch.unwrap_or(false) != want {
             set_map_public_ip(ctx.client, id, want).await?;
         }
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

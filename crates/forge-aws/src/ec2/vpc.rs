@@ -293,8 +293,7 @@ impl Kind for VpcKind {
         if !support && prior.enable_dns_support != Some(false) {
             set_dns_attribute(ctx.client, id, VpcAttributeName::EnableDnsSupport, false).await?;
         }
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

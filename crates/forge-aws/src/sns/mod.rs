@@ -9,7 +9,7 @@ pub mod topic;
 pub use subscription::SubscriptionKind;
 pub use topic::TopicKind;
 
-use crate::kind::{Registrar, Res, Service, TagApi};
+use crate::kind::{Registrar, Res, Service};
 use crate::paging::collect_pages;
 use crate::tags;
 use aws_config::SdkConfig;
@@ -40,30 +40,8 @@ pub fn register(r: &mut Registrar) {
     r.kind::<SubscriptionKind>();
 }
 
-/// SNS tags topics by ARN: TagResource / UntagResource.
-impl TagApi for Sns {
-    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .tag_resource()
-            .resource_arn(resource)
-            .set_tags(Some(to_tags(tags)?))
-            .send()
-            .await
-            .map_err(Sns::err)?;
-        Ok(())
-    }
-
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .untag_resource()
-            .resource_arn(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(Sns::err)?;
-        Ok(())
-    }
-}
+// SNS tags topics by ARN: TagResource / UntagResource.
+crate::tags::tag_by_arn!(Sns, client, |tags| to_tags(tags)?);
 
 /// Tags in the SDK's shape.
 pub(crate) fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
