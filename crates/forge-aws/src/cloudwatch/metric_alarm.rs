@@ -372,10 +372,8 @@ impl Kind for MetricAlarmKind {
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
-        let arn = match &prior.arn {
-            Some(a) => a.clone(),
-            None => Self::read_back(ctx, id).await?.arn.unwrap_or_default(),
-        };
+        let live = || async { Ok(Self::read_back(ctx, id).await?.arn) };
+        let arn = crate::arn::recorded_or_live(&prior.arn, live).await?;
         if definition_differs(prior, desired) {
             let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
             put_alarm(ctx.client, desired, &all_tags).await?;

@@ -257,10 +257,8 @@ impl Kind for LogGroupKind {
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
-        let arn = match &prior.arn {
-            Some(a) => a.clone(),
-            None => Self::read_back(ctx, id).await?.arn.unwrap_or_default(),
-        };
+        let live = || async { Ok(Self::read_back(ctx, id).await?.arn) };
+        let arn = crate::arn::recorded_or_live(&prior.arn, live).await?;
         for call in update_calls(prior, desired) {
             run_call(ctx.client, id, call).await?;
         }

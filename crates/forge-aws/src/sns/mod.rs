@@ -120,6 +120,13 @@ pub(crate) fn json_text(field: &str, value: &Value) -> Result<String, ProviderEr
     }
 }
 
+/// The ARN a create answered with; none is a transient `failure`.
+pub(crate) fn answered(arn: Option<&str>, failure: &str) -> Res<String> {
+    let message = failure.to_string();
+    arn.map(str::to_string)
+        .ok_or(ProviderError::Transient { message })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

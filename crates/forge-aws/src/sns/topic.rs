@@ -10,7 +10,9 @@
 //! ListTagsForResource per topic (SNS has no batch describe), a few at a
 //! time.
 
-use super::{Sns, attr, attr_bool, json_text, pairs, read_each, to_tags, topic_arns, topic_tags};
+use super::{
+    Sns, answered, attr, attr_bool, json_text, pairs, read_each, to_tags, topic_arns, topic_tags,
+};
 use crate::error::found;
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
@@ -259,20 +261,16 @@ impl Kind for TopicKind {
             .send()
             .await
             .map_err(Sns::err)?;
-        let arn = out
-            .topic_arn()
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateTopic returned no ARN".into(),
-            })?
-            .to_string();
-        let fields = match describe_one(ctx.client, &arn).await? {
-            Some(f) => f,
-            None => TopicFields {
-                arn: Some(arn.clone()),
-                ..desired.clone()
-            },
+        let arn = answered(out.topic_arn(), "CreateTopic returned no ARN")?;
+        let fields = describe_one(ctx.client, &arn).await?;
+        let arn_only = || TopicFields {
+            arn: Some(arn.clone()),
+            ..desired.clone()
         };
-        Ok(Made { id: arn, fields })
+        Ok(Made {
+            fields: fields.unwrap_or_else(arn_only),
+            id: arn,
+        })
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
