@@ -24,3 +24,18 @@ pub fn key_id_of(text: &str) -> &str {
         None => text,
     }
 }
+
+/// The ARN recorded in the prior state or, for a state written without
+/// one, the live object's (`live` reads it back).
+pub async fn recorded_or_live<Fut>(
+    recorded: &Option<String>,
+    live: impl FnOnce() -> Fut,
+) -> Result<String, forge_engine::ProviderError>
+where
+    Fut: std::future::Future<Output = Result<Option<String>, forge_engine::ProviderError>>,
+{
+    match recorded {
+        Some(arn) => Ok(arn.clone()),
+        None => Ok(live().await?.unwrap_or_default()),
+    }
+}

@@ -337,9 +337,14 @@ pub fn delete_result_own(
     }
 }
 
-/// A call's answer, or `None` when `gone` says its object does not exist
-/// (a describe of something deleted behind forge's back).
-pub fn unless_gone<T>(
+/// Whether an error is the API error `code`.
+pub fn has_code(err: &ProviderError, code: &str) -> bool {
+    matches!(err, ProviderError::Api { code: c, .. } if c == code)
+}
+
+/// A read's result with the errors `gone` recognises as `None`: the
+/// object does not exist.
+pub fn none_if<T>(
     result: Result<T, ProviderError>,
     gone: impl Fn(&ProviderError) -> bool,
 ) -> Result<Option<T>, ProviderError> {
@@ -359,14 +364,24 @@ pub fn returned_id(id: Option<&str>, call: &str) -> Result<String, ProviderError
         })
 }
 
-/// Turns the API errors whose code is among `codes` into transient errors
-/// (`code: message`), for a call that fails while something else finishes
-/// (a cluster still draining services, a target group still in use): the
-/// engine retries it.
-pub fn transient_codes(
-    result: Result<(), ProviderError>,
-    codes: &[&str],
-) -> Result<(), ProviderError> {
+/// A read's result with "not found" ([`is_not_found`]) as `None`.
+pub fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    none_if(result, is_not_found)
+}
+
+/// A call's result with the API errors of `codes` as success (a retry
+/// finding its work done: already attached, already detached, ...).
+pub fn ok_on(result: Result<(), ProviderError>, codes: &[&str]) -> Result<(), ProviderError> {
+    match result {
+        Err(e) if codes.iter().any(|c| has_code(&e, c)) => Ok(()),
+        other => other,
+    }
+}
+
+/// A call's result with the API errors of `codes` transient (`code:
+/// message`), so the engine retries: the object is busy or still in use
+/// by something going away.
+pub fn retry_on<T>(result: Result<T, ProviderError>, codes: &[&str]) -> Result<T, ProviderError> {
     match result {
         Err(ProviderError::Api { code, message }) if codes.contains(&code.as_str()) => {
             Err(ProviderError::Transient {

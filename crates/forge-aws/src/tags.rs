@@ -249,6 +249,62 @@ macro_rules! arn_tag_api {
 }
 pub(crate) use arn_tag_api;
 
+/// Refuses to take over the existing object `what` unless its tags mark
+/// it as this state's and, with `same_address`, as this very address's (a
+/// create retried after its answer was lost); [`not_ours`] otherwise.
+pub fn ensure_ours<'a, I>(
+    ctx: &ResourceCtx,
+    what: &str,
+    tags: I,
+    same_address: bool,
+) -> Result<(), ProviderError>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+{
+    let address = ctx.address.to_string();
+    if ctx
+        .owner
+        .owns(tags.clone(), same_address.then_some(address.as_str()))
+    {
+        Ok(())
+    } else {
+        Err(not_ours(ctx, what, tags))
+    }
+}
+
+/// Implements [`crate::kind::TagApi`] for a service that tags a resource by
+/// its ARN with TagResource / UntagResource (`resource_arn`, `tags`,
+/// `tag_keys`): the service, the path to its client (`client` or
+/// `client.cw`), and how the key/value map becomes the request's tags.
+macro_rules! tag_by_arn {
+    ($svc:ty, client $(.$field:ident)*, |$map:ident| $tags:expr) => {
+        impl $crate::kind::TagApi for $svc {
+            async fn tag(
+                client: &<$svc as $crate::kind::Service>::Client,
+                resource: &str,
+                $map: &std::collections::BTreeMap<String, String>,
+            ) -> $crate::kind::Res<()> {
+                let call = client$(.$field)*.tag_resource().resource_arn(resource);
+                let call = call.set_tags(Some($tags));
+                call.send().await.map_err(<$svc as $crate::kind::Service>::err)?;
+                Ok(())
+            }
+
+            async fn untag(
+                client: &<$svc as $crate::kind::Service>::Client,
+                resource: &str,
+                keys: &[String],
+            ) -> $crate::kind::Res<()> {
+                let call = client$(.$field)*.untag_resource().resource_arn(resource);
+                let call = call.set_tag_keys(Some(keys.to_vec()));
+                call.send().await.map_err(<$svc as $crate::kind::Service>::err)?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use tag_by_arn;
+
 /// The listing entry of an object whose full tag set marks it as owned by
 /// `owner` (and, given, as `address`): its id and its `forge:address` tag;
 /// `None` for an object this state does not own.

@@ -27,7 +27,7 @@
 //! ownership tags, use the Tagging API (see the module above).
 
 use super::{Clients, CloudWatch, tagged_resources};
-use crate::error::is_not_found;
+use crate::error::found;
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
     sync_tags,
@@ -154,7 +154,7 @@ struct AlarmView {
 }
 
 impl AlarmView {
-    fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+    fn pairs(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
         self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 }
@@ -212,23 +212,13 @@ async fn alarm_tags(
     let Some(arn) = arn else {
         return Ok(Vec::new());
     };
-    match client
-        .cw
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(CloudWatch::err)
-    {
-        Ok(out) => Ok(out
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect()),
-        // Deleted between the describe and the tag read.
-        Err(e) if is_not_found(&e) => Ok(Vec::new()),
-        Err(e) => Err(e),
-    }
+    let call = client.cw.list_tags_for_resource().resource_arn(arn);
+    // Not found: deleted between the describe and the tag read.
+    let out = found(call.send().await.map_err(CloudWatch::err))?;
+    let tags = out.iter().flat_map(|out| out.tags());
+    Ok(tags
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect())
 }
 
 /// The alarms of these names with their tags: DescribeAlarms per
@@ -367,10 +357,7 @@ impl Kind for MetricAlarmKind {
         if let Some(v) = existing.first() {
             // PutMetricAlarm would overwrite it: only an alarm of ours (a
             // retried create whose answer was lost) may be taken over.
-            let address = ctx.address.to_string();
-            if !ctx.owner.owns(v.pairs(), Some(&address)) {
-                return Err(tags::not_ours(ctx, &format!("alarm {name}"), v.pairs()));
-            }
+            tags::ensure_ours(ctx, &format!("alarm {name}"), v.pairs(), true)?;
         }
         put_alarm(ctx.client, desired, &all_tags).await?;
         if let Some(arn) = existing.first().and_then(|v| v.alarm.alarm_arn()) {
@@ -385,10 +372,8 @@ impl Kind for MetricAlarmKind {
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
-        let arn = match &prior.arn {
-            Some(a) => a.clone(),
-            None => Self::read_back(ctx, id).await?.arn.unwrap_or_default(),
-        };
+        let live = || async { Ok(Self::read_back(ctx, id).await?.arn) };
+        let arn = crate::arn::recorded_or_live(&prior.arn, live).await?;
         if definition_differs(prior, desired) {
             let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
             put_alarm(ctx.client, desired, &all_tags).await?;
@@ -398,16 +383,8 @@ impl Kind for MetricAlarmKind {
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        crate::error::ignore_not_found(
-            ctx.client
-                .cw
-                .delete_alarms()
-                .alarm_names(id)
-                .send()
-                .await
-                .map(drop)
-                .map_err(CloudWatch::err),
-        )
+        let call = ctx.client.cw.delete_alarms().alarm_names(id);
+        crate::error::ignore_not_found(call.send().await.map(drop).map_err(CloudWatch::err))
     }
 
     /// Alarms tagged as owned, through the Tagging API (see the module).

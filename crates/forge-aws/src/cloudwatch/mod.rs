@@ -12,7 +12,7 @@ pub mod metric_alarm;
 pub use metric_alarm::MetricAlarmKind;
 
 use crate::error::sdk_error;
-use crate::kind::{Owned, Registrar, Res, Service, TagApi};
+use crate::kind::{Owned, Registrar, Service};
 use crate::paging::collect_pages;
 use crate::retry_guard::GuardedClient;
 use crate::tags::{ADDRESS_TAG, STATE_TAG};
@@ -73,32 +73,8 @@ fn cw_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-/// CloudWatch tags an alarm by its ARN.
-impl TagApi for CloudWatch {
-    async fn tag(client: &Clients, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .cw
-            .tag_resource()
-            .resource_arn(resource)
-            .set_tags(Some(cw_tags(tags)))
-            .send()
-            .await
-            .map_err(CloudWatch::err)?;
-        Ok(())
-    }
-
-    async fn untag(client: &Clients, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .cw
-            .untag_resource()
-            .resource_arn(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(CloudWatch::err)?;
-        Ok(())
-    }
-}
+// CloudWatch tags an alarm by its ARN.
+crate::tags::tag_by_arn!(CloudWatch, client.cw, |tags| cw_tags(tags));
 
 /// The resources of `resource_type` (`cloudwatch:alarm`) in the region
 /// owned by `ctx.owner` (and tagged `forge:address = address`, given), as

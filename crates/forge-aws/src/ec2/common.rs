@@ -22,6 +22,25 @@ pub use crate::attrs::{attrs, set_diff};
 pub use crate::normalize::normalize_common;
 pub use crate::tags::tags_field;
 
+/// What the EC2 kind files share in scope: the service, these helpers and
+/// the kind framework.
+pub mod prelude {
+    pub use super::super::Ec2;
+    pub(crate) use super::super::common::describe_api;
+    pub use super::super::common::{
+        self, Describe, deleted, describe, describe_fields, describe_ids, ec2_err, filter,
+    };
+    pub use crate::kind::{
+        Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated,
+    };
+    pub use async_trait::async_trait;
+    pub use aws_sdk_ec2::Client;
+    pub use aws_sdk_ec2::types::ResourceType;
+    pub use forge_core::fields::Tags;
+    pub use forge_derive::Fields;
+    pub use forge_engine::ProviderError;
+}
+
 /// The service name used in errors and as the concurrency group.
 pub const SERVICE: &str = "ec2";
 
@@ -148,6 +167,59 @@ pub trait Describe: Sized {
     }
 }
 
+/// Declares a [`Describe`] API over one EC2 Describe call: its doc, name,
+/// item type, id filter, the call with its filter setter and list, the
+/// item's id getter, `paged` or `unpaged`, and in braces any further
+/// items of the impl (`alive`, `by_ids`).
+macro_rules! describe_api {
+    (@next $out:ident, paged) => {
+        $out.next_token
+    };
+    (@next $out:ident, unpaged) => {
+        None
+    };
+    (@token $call:expr, $token:ident, paged) => {
+        $call.set_next_token($token)
+    };
+    (@token $call:expr, $token:ident, unpaged) => {{
+        drop($token);
+        $call
+    }};
+    ($(#[$m:meta])* $api:ident: $item:ty, $filter:literal, $call:ident.$set:ident -> $list:ident,
+     $id:ident, $paging:ident $(, { $($extra:item)* })?) => {
+        $(#[$m])*
+        pub struct $api;
+
+        impl $crate::ec2::common::Describe for $api {
+            type Item = $item;
+            const ID_FILTER: &'static str = $filter;
+
+            async fn page(
+                client: &aws_sdk_ec2::Client,
+                filters: Vec<aws_sdk_ec2::types::Filter>,
+                token: Option<String>,
+            ) -> Result<(Vec<$item>, Option<String>), forge_engine::ProviderError> {
+                let call = client.$call().$set(Some(filters));
+                let call = $crate::ec2::common::describe_api!(@token call, token, $paging);
+                let out = call.send().await.map_err($crate::ec2::common::ec2_err)?;
+                let next = $crate::ec2::common::describe_api!(@next out, $paging);
+                Ok((out.$list.unwrap_or_default(), next))
+            }
+
+            fn id(item: &$item) -> Option<&str> {
+                item.$id()
+            }
+
+            fn tags(item: &$item) -> &[aws_sdk_ec2::types::Tag] {
+                item.tags()
+            }
+
+            $($($extra)*)?
+        }
+    };
+}
+pub(crate) use describe_api;
+
 /// All pages of a Describe with `filters`, dead items dropped.
 pub async fn describe<D: Describe>(
     client: &Client,
@@ -170,7 +242,7 @@ pub async fn describe_ids<D: Describe>(
 /// The Describe already filtered by tag; checking again client-side keeps a
 /// lax tag filter (moto ignores some on NAT gateways) from adopting or
 /// listing someone else's resource.
-fn owned<D: Describe>(item: &D::Item, owner: &Owner, address: Option<&str>) -> bool {
+pub fn owned<D: Describe>(item: &D::Item, owner: &Owner, address: Option<&str>) -> bool {
     tags::owned_by(
         D::tags(item)
             .iter()
@@ -282,6 +354,18 @@ pub fn arn_text(region: &str, owner: Option<&str>, resource: &str, id: &str) -> 
             partition(region)
         )
     })
+}
+
+/// The end of every EC2 kind's update: the user's tags brought to
+/// `desired` (CreateTags / DeleteTags by id), then the object read back.
+pub async fn retag_and_read<K: crate::kind::Kind<Service = super::Ec2>>(
+    ctx: &crate::kind::Act<'_, K>,
+    id: &str,
+    prior: &forge_core::fields::Tags,
+    desired: &forge_core::fields::Tags,
+) -> crate::kind::Updated<K> {
+    crate::kind::sync_tags::<super::Ec2>(ctx.client, id, prior, desired).await?;
+    K::read_back(ctx, id).await
 }
 
 #[cfg(test)]

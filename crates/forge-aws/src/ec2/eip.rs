@@ -4,47 +4,14 @@
 //! Observe cost: one DescribeAddresses (filter `allocation-id`) per 200
 //! addresses; the API does not page.
 
-use super::Ec2;
-use super::common::{self, Describe, deleted, describe_fields, describe_ids, ec2_err};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
-};
-use async_trait::async_trait;
-use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{Address, DomainType, Filter, ResourceType, Tag};
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
+use super::common::prelude::*;
+use aws_sdk_ec2::types::{Address, DomainType};
 
-/// DescribeAddresses.
-pub struct AddressApi;
-
-impl Describe for AddressApi {
-    type Item = Address;
-    const ID_FILTER: &'static str = "allocation-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        _token: Option<String>,
-    ) -> Result<(Vec<Address>, Option<String>), ProviderError> {
-        let out = client
-            .describe_addresses()
-            .set_filters(Some(filters))
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.addresses.unwrap_or_default(), None))
-    }
-
-    fn id(item: &Address) -> Option<&str> {
-        item.allocation_id()
-    }
-
-    fn tags(item: &Address) -> &[Tag] {
-        item.tags()
-    }
-}
+describe_api!(
+    /// DescribeAddresses.
+    AddressApi: Address, "allocation-id",
+    describe_addresses.set_filters -> addresses, allocation_id, unpaged
+);
 
 /// The fields of `aws.ec2.eip`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -135,21 +102,13 @@ impl Kind for EipKind {
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
-        let Update { prior, desired, .. } = u;
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &u.prior.tags, &u.desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        match deleted(ctx.client.release_address().allocation_id(id).send().await) {
-            // Still held by a NAT gateway that is being deleted: retry.
-            Err(ProviderError::Api { code, message }) if code == "InvalidIPAddress.InUse" => {
-                Err(ProviderError::Transient {
-                    message: format!("{code}: {message}"),
-                })
-            }
-            other => other,
-        }
+        let result = deleted(ctx.client.release_address().allocation_id(id).send().await);
+        // Still held by a NAT gateway that is being deleted: retry.
+        crate::error::retry_on(result, &["InvalidIPAddress.InUse"])
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {

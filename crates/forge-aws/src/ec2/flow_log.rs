@@ -5,52 +5,16 @@
 //! The engine's token is the ClientToken of CreateFlowLogs. Observe cost:
 //! one DescribeFlowLogs per 200 flow logs (plus pages).
 
-use super::Ec2;
-use super::common::{self, Describe, describe_fields, ec2_err};
+use super::common::prelude::*;
 use crate::error::delete_result;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
-};
-use async_trait::async_trait;
-use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{
-    Filter, FlowLog, FlowLogsResourceType, LogDestinationType, ResourceType, Tag, TrafficType,
-};
-use forge_core::fields::Tags;
+use aws_sdk_ec2::types::{FlowLog, FlowLogsResourceType, LogDestinationType, TrafficType};
 use forge_core::{Attrs, Value};
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 
-/// DescribeFlowLogs.
-pub struct FlowLogApi;
-
-impl Describe for FlowLogApi {
-    type Item = FlowLog;
-    const ID_FILTER: &'static str = "flow-log-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        token: Option<String>,
-    ) -> Result<(Vec<FlowLog>, Option<String>), ProviderError> {
-        let out = client
-            .describe_flow_logs()
-            .set_filter(Some(filters))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.flow_logs.unwrap_or_default(), out.next_token))
-    }
-
-    fn id(item: &FlowLog) -> Option<&str> {
-        item.flow_log_id()
-    }
-
-    fn tags(item: &FlowLog) -> &[Tag] {
-        item.tags()
-    }
-}
+describe_api!(
+    /// DescribeFlowLogs.
+    FlowLogApi: FlowLog, "flow-log-id",
+    describe_flow_logs.set_filter -> flow_logs, flow_log_id, paged
+);
 
 /// The fields of `aws.ec2.flow_log`: every settable one but tags forces
 /// replacement (flow logs cannot be modified).
@@ -209,9 +173,7 @@ impl Kind for FlowLogKind {
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
-        let Update { prior, desired, .. } = u;
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &u.prior.tags, &u.desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
@@ -237,10 +199,8 @@ impl Kind for FlowLogKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::{KindProvider, schema_of};
-    use forge_engine::Provider;
-    use std::sync::Arc;
+    use crate::kind::schema_of;
+    use crate::kind::testing::desired;
 
     #[test]
     fn everything_but_tags_forces_replacement() {
@@ -260,13 +220,7 @@ mod tests {
             Some("TransitGatewayAttachment")
         );
         assert_eq!(resource_type_of("i-1"), None);
-        let p = KindProvider::<FlowLogKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
-        let n = p.normalize(Attrs::from([(
-            "resource_id".to_string(),
-            Value::from("vpc-1"),
-        )]));
+        let n = desired::<FlowLogKind>(serde_json::json!({"resource_id": "vpc-1"}));
         assert_eq!(n["resource_type"], Value::from("VPC"));
     }
 }

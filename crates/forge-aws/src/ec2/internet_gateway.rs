@@ -4,49 +4,15 @@
 //! from the old VPC and attaches to the new one; delete detaches first.
 //! Observe cost: one DescribeInternetGateways per 200 gateways.
 
-use super::Ec2;
-use super::common::{self, Describe, describe_ids, ec2_err};
-use crate::error::{delete_result, ignore_not_found};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
-};
-use async_trait::async_trait;
-use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{AttachmentStatus, Filter, InternetGateway, ResourceType, Tag};
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
+use super::common::prelude::*;
+use crate::error::{ignore_not_found, ok_on, retry_on};
+use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway};
 
-/// DescribeInternetGateways.
-pub struct InternetGatewayApi;
-
-impl Describe for InternetGatewayApi {
-    type Item = InternetGateway;
-    const ID_FILTER: &'static str = "internet-gateway-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        token: Option<String>,
-    ) -> Result<(Vec<InternetGateway>, Option<String>), ProviderError> {
-        let out = client
-            .describe_internet_gateways()
-            .set_filters(Some(filters))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.internet_gateways.unwrap_or_default(), out.next_token))
-    }
-
-    fn id(item: &InternetGateway) -> Option<&str> {
-        item.internet_gateway_id()
-    }
-
-    fn tags(item: &InternetGateway) -> &[Tag] {
-        item.tags()
-    }
-}
+describe_api!(
+    /// DescribeInternetGateways.
+    InternetGatewayApi: InternetGateway, "internet-gateway-id",
+    describe_internet_gateways.set_filters -> internet_gateways, internet_gateway_id, paged
+);
 
 /// The fields of `aws.ec2.internet_gateway`.
 #[derive(Debug, Clone, Fields)]
@@ -90,39 +56,21 @@ fn fields(region: &str, igw: &InternetGateway) -> InternetGatewayFields {
     }
 }
 
-async fn attach(client: &Client, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    match client
-        .attach_internet_gateway()
-        .internet_gateway_id(id)
-        .vpc_id(vpc)
-        .send()
-        .await
-        .map_err(ec2_err)
-    {
-        Ok(_) => Ok(()),
-        // A retry after a lost response finds it attached already.
-        Err(ProviderError::Api { code, .. }) if code == "Resource.AlreadyAssociated" => Ok(()),
-        Err(e) => Err(e),
-    }
+async fn attach(client: &Client, id: &str, vpc: &str) -> Res<()> {
+    let call = client.attach_internet_gateway().internet_gateway_id(id);
+    let result = call.vpc_id(vpc).send().await.map(drop).map_err(ec2_err);
+    // A retry after a lost response finds it attached already.
+    ok_on(result, &["Resource.AlreadyAssociated"])
 }
 
-async fn detach(client: &Client, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    let result = client
-        .detach_internet_gateway()
-        .internet_gateway_id(id)
-        .vpc_id(vpc)
-        .send()
-        .await;
-    match ignore_not_found(result.map(|_| ()).map_err(ec2_err)) {
-        Err(ProviderError::Api { code, .. }) if code == "Gateway.NotAttached" => Ok(()),
-        // Public IPs still mapped in the VPC block a detach until they go.
-        Err(ProviderError::Api { code, message }) if code == "DependencyViolation" => {
-            Err(ProviderError::Transient {
-                message: format!("{code}: {message}"),
-            })
-        }
-        other => other,
-    }
+async fn detach(client: &Client, id: &str, vpc: &str) -> Res<()> {
+    let call = client.detach_internet_gateway().internet_gateway_id(id);
+    let result = ignore_not_found(call.vpc_id(vpc).send().await.map(drop).map_err(ec2_err));
+    // Public IPs still mapped in the VPC block a detach until they go.
+    retry_on(
+        ok_on(result, &["Gateway.NotAttached"]),
+        &["DependencyViolation"],
+    )
 }
 
 #[async_trait]
@@ -176,8 +124,7 @@ impl Kind for InternetGatewayKind {
                 attach(ctx.client, id, new).await?;
             }
         }
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
@@ -189,14 +136,12 @@ impl Kind for InternetGatewayKind {
         for vpc in igw.attachments().iter().filter_map(|a| a.vpc_id()) {
             detach(ctx.client, id, vpc).await?;
         }
-        delete_result(
+        deleted(
             ctx.client
                 .delete_internet_gateway()
                 .internet_gateway_id(id)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(ec2_err),
+                .await,
         )
     }
 

@@ -7,58 +7,23 @@
 //! is sent as ClientToken, so a retried create does not make a second one.
 //! Observe cost: one DescribeNatGateways per 200 gateways (plus pages).
 
-use super::Ec2;
-use super::common::{self, Describe, deleted, describe_fields, ec2_err};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
-};
-use async_trait::async_trait;
-use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{
-    ConnectivityType, Filter, NatGateway, NatGatewayState, ResourceType, Tag,
-};
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::{ProviderError, Readiness};
+use super::common::prelude::*;
+use aws_sdk_ec2::types::{ConnectivityType, NatGateway, NatGatewayState};
+use forge_engine::Readiness;
 use std::time::Duration;
 
-/// DescribeNatGateways.
-pub struct NatGatewayApi;
-
-impl Describe for NatGatewayApi {
-    type Item = NatGateway;
-    const ID_FILTER: &'static str = "nat-gateway-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        token: Option<String>,
-    ) -> Result<(Vec<NatGateway>, Option<String>), ProviderError> {
-        let out = client
-            .describe_nat_gateways()
-            .set_filter(Some(filters))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.nat_gateways.unwrap_or_default(), out.next_token))
+describe_api!(
+    /// DescribeNatGateways.
+    NatGatewayApi: NatGateway, "nat-gateway-id",
+    describe_nat_gateways.set_filter -> nat_gateways, nat_gateway_id, paged, {
+        fn alive(item: &NatGateway) -> bool {
+            !matches!(
+                item.state(),
+                Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
+            )
+        }
     }
-
-    fn id(item: &NatGateway) -> Option<&str> {
-        item.nat_gateway_id()
-    }
-
-    fn tags(item: &NatGateway) -> &[Tag] {
-        item.tags()
-    }
-
-    fn alive(item: &NatGateway) -> bool {
-        !matches!(
-            item.state(),
-            Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
-        )
-    }
-}
+);
 
 /// The fields of `aws.ec2.nat_gateway`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -171,9 +136,7 @@ impl Kind for NatGatewayKind {
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
-        let Update { prior, desired, .. } = u;
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &u.prior.tags, &u.desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

@@ -6,53 +6,19 @@
 //! call and never a window without the others. Observe cost: one
 //! DescribeRouteTables per 200 tables (plus pages).
 
-use super::Ec2;
-use super::common::{self, Describe, deleted, describe, describe_ids, ec2_err, filter};
+use super::common::prelude::*;
 use super::routes::{self, Route, RouteOp};
 use crate::attrs::set_diff;
 use crate::error::ignore_not_found;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
-};
-use async_trait::async_trait;
-use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{Filter, ResourceType, RouteTable, RouteTableAssociationStateCode, Tag};
+use aws_sdk_ec2::types::{RouteTable, RouteTableAssociationStateCode};
 use forge_core::Value;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
-/// DescribeRouteTables.
-pub struct RouteTableApi;
-
-impl Describe for RouteTableApi {
-    type Item = RouteTable;
-    const ID_FILTER: &'static str = "route-table-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        token: Option<String>,
-    ) -> Result<(Vec<RouteTable>, Option<String>), ProviderError> {
-        let out = client
-            .describe_route_tables()
-            .set_filters(Some(filters))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.route_tables.unwrap_or_default(), out.next_token))
-    }
-
-    fn id(item: &RouteTable) -> Option<&str> {
-        item.route_table_id()
-    }
-
-    fn tags(item: &RouteTable) -> &[Tag] {
-        item.tags()
-    }
-}
+describe_api!(
+    /// DescribeRouteTables.
+    RouteTableApi: RouteTable, "route-table-id",
+    describe_route_tables.set_filters -> route_tables, route_table_id, paged
+);
 
 /// The fields of `aws.ec2.route_table`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -225,6 +191,14 @@ async fn associate(client: &Client, table: &str, subnet: &str) -> Result<(), Pro
     }
 }
 
+/// Ends one subnet association (already ended is success).
+async fn disassociate(client: &Client, association: &str) -> Res<()> {
+    let call = client
+        .disassociate_route_table()
+        .association_id(association);
+    ignore_not_found(call.send().await.map(drop).map_err(ec2_err))
+}
+
 /// Brings routes and associations of the live table to `desired`.
 async fn reconcile(
     client: &Client,
@@ -242,15 +216,8 @@ async fn reconcile(
         &live_subnets,
         &desired.subnet_ids.clone().unwrap_or_default(),
     );
-    for subnet in &remove {
-        if let Some(id) = assoc.get(subnet) {
-            let r = client
-                .disassociate_route_table()
-                .association_id(id)
-                .send()
-                .await;
-            ignore_not_found(r.map(|_| ()).map_err(ec2_err))?;
-        }
+    for id in remove.iter().filter_map(|subnet| assoc.get(subnet)) {
+        disassociate(client, id).await?;
     }
     for subnet in &add {
         associate(client, table, subnet).await?;
@@ -322,8 +289,7 @@ impl Kind for RouteTableKind {
                 message: id.into(),
             })?;
         reconcile(ctx.client, &live, desired).await?;
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
@@ -332,13 +298,7 @@ impl Kind for RouteTableKind {
         };
         // A table with subnet associations cannot be deleted.
         for assoc in live_associations(&live).values() {
-            let r = ctx
-                .client
-                .disassociate_route_table()
-                .association_id(assoc)
-                .send()
-                .await;
-            ignore_not_found(r.map(|_| ()).map_err(ec2_err))?;
+            disassociate(ctx.client, assoc).await?;
         }
         deleted(
             ctx.client
@@ -357,20 +317,10 @@ impl Kind for RouteTableKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::testing::{desired, observed};
     use aws_sdk_ec2::types::{
         Route as SdkRoute, RouteOrigin, RouteTableAssociation, RouteTableAssociationState,
     };
-
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
-    use forge_core::Attrs;
-    use forge_core::fields::Fields;
-    use forge_engine::Provider;
-    use std::sync::Arc;
-
-    fn provider() -> KindProvider<RouteTableKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
 
     #[test]
     fn observed_and_desired_normalize_alike() {
@@ -414,25 +364,12 @@ mod tests {
                     .build(),
             )
             .build();
-        let p = provider();
-        let observed = p.normalize(table_fields("us-east-1", &table).to_attrs());
-        let desired = p.normalize(Attrs::from([
-            ("vpc_id".to_string(), Value::from("vpc-1")),
-            (
-                "routes".to_string(),
-                Value::List(vec![Value::Map(BTreeMap::from([
-                    (
-                        "destination_cidr_block".to_string(),
-                        Value::from("0.0.0.0/0"),
-                    ),
-                    ("gateway_id".to_string(), Value::from("igw-1")),
-                ]))]),
-            ),
-            (
-                "subnet_ids".to_string(),
-                Value::List(vec![Value::from("subnet-b"), Value::from("subnet-a")]),
-            ),
-        ]));
+        let observed = observed::<RouteTableKind>(&table_fields("us-east-1", &table));
+        let desired = desired::<RouteTableKind>(serde_json::json!({
+            "vpc_id": "vpc-1",
+            "routes": [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": "igw-1"}],
+            "subnet_ids": ["subnet-b", "subnet-a"],
+        }));
         for field in ["vpc_id", "routes", "subnet_ids", "tags"] {
             assert_eq!(observed.get(field), desired.get(field), "{field}");
         }

@@ -8,56 +8,20 @@
 //! DescribeSecurityGroups plus one DescribeSecurityGroupRules (filter
 //! `group-id`) per 200 groups, plus pages.
 
-use super::Ec2;
-use super::common::{self, Describe, deleted, describe, describe_ids, ec2_err, filter};
+use super::common::prelude::*;
 use super::sg_rules::{self, Rule, RulePlan};
-use crate::error::ignore_not_found;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
-};
+use crate::error::{has_code, ignore_not_found, ok_on};
 use crate::paging::{MAX_FILTER_VALUES, collect_pages, for_chunks};
-use crate::tags;
-use async_trait::async_trait;
-use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{
-    Filter, IpPermission, ResourceType, SecurityGroup, SecurityGroupRule, Tag,
-};
+use aws_sdk_ec2::types::{IpPermission, SecurityGroup, SecurityGroupRule};
 use forge_core::Value;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::{ProviderError, ResourceCtx};
+use forge_engine::ResourceCtx;
 use std::collections::BTreeMap;
 
-/// DescribeSecurityGroups.
-pub struct SecurityGroupApi;
-
-impl Describe for SecurityGroupApi {
-    type Item = SecurityGroup;
-    const ID_FILTER: &'static str = "group-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        token: Option<String>,
-    ) -> Result<(Vec<SecurityGroup>, Option<String>), ProviderError> {
-        let out = client
-            .describe_security_groups()
-            .set_filters(Some(filters))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.security_groups.unwrap_or_default(), out.next_token))
-    }
-
-    fn id(item: &SecurityGroup) -> Option<&str> {
-        item.group_id()
-    }
-
-    fn tags(item: &SecurityGroup) -> &[Tag] {
-        item.tags()
-    }
-}
+describe_api!(
+    /// DescribeSecurityGroups.
+    SecurityGroupApi: SecurityGroup, "group-id",
+    describe_security_groups.set_filters -> security_groups, group_id, paged
+);
 
 /// The fields of `aws.ec2.security_group`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -143,12 +107,17 @@ fn group_rules(rules: &[SecurityGroupRule]) -> LiveRules {
     out
 }
 
-/// One direction's live rules as a field: sorted, without duplicates.
+/// Rules as a set: sorted, without duplicates.
+fn rule_set(rules: impl IntoIterator<Item = Rule>) -> Vec<Rule> {
+    let mut rules: Vec<Rule> = rules.into_iter().collect();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
+/// One direction's live rules as a field.
 fn rules_field(rules: &[(String, Rule)]) -> Option<Vec<Rule>> {
-    let mut sorted: Vec<Rule> = rules.iter().map(|(_, r)| r.clone()).collect();
-    sorted.sort();
-    sorted.dedup();
-    Some(sorted)
+    Some(rule_set(rules.iter().map(|(_, r)| r.clone())))
 }
 
 fn group_fields(region: &str, g: &SecurityGroup, live: Option<&GroupRules>) -> SecurityGroupFields {
@@ -196,171 +165,96 @@ enum Direction {
     Egress,
 }
 
+/// One call in the rules' direction: the `$ingress` or the `$egress` API,
+/// with the same setters.
+macro_rules! by_direction {
+    ($dir:expr, $client:expr, $ingress:ident | $egress:ident, $($set:ident($arg:expr)).*) => {
+        match $dir {
+            Direction::Ingress => {
+                let call = $client.$ingress()$(.$set($arg))*;
+                call.send().await.map(drop).map_err(ec2_err)
+            }
+            Direction::Egress => {
+                let call = $client.$egress()$(.$set($arg))*;
+                call.send().await.map(drop).map_err(ec2_err)
+            }
+        }
+    };
+}
+
 async fn authorize(
     client: &Client,
     group: &str,
     dir: Direction,
     perms: Vec<IpPermission>,
-) -> Result<(), ProviderError> {
-    match dir {
-        Direction::Ingress => client
-            .authorize_security_group_ingress()
-            .group_id(group)
-            .set_ip_permissions(Some(perms))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(ec2_err),
-        Direction::Egress => client
-            .authorize_security_group_egress()
-            .group_id(group)
-            .set_ip_permissions(Some(perms))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(ec2_err),
-    }
+) -> Res<()> {
+    by_direction!(
+        dir,
+        client,
+        authorize_security_group_ingress | authorize_security_group_egress,
+        group_id(group).set_ip_permissions(Some(perms))
+    )
 }
 
 /// Authorizes rules in one call; if one of them already exists (a retry
 /// after a lost response), falls back to one call per rule, skipping the
 /// duplicates, because EC2 rejects the whole batch.
-async fn authorize_all(
-    client: &Client,
-    group: &str,
-    dir: Direction,
-    rules: &[Rule],
-) -> Result<(), ProviderError> {
+async fn authorize_all(client: &Client, group: &str, dir: Direction, rules: &[Rule]) -> Res<()> {
+    const DUPLICATE: &str = "InvalidPermission.Duplicate";
     if rules.is_empty() {
         return Ok(());
     }
-    let is_duplicate = |e: &ProviderError| matches!(e, ProviderError::Api { code, .. } if code == "InvalidPermission.Duplicate");
-    match authorize(
-        client,
-        group,
-        dir,
-        rules.iter().map(Rule::to_permission).collect(),
-    )
-    .await
-    {
-        Err(e) if is_duplicate(&e) && rules.len() > 1 => {
+    let perms = rules.iter().map(Rule::to_permission).collect();
+    match authorize(client, group, dir, perms).await {
+        Err(e) if has_code(&e, DUPLICATE) && rules.len() > 1 => {
             for r in rules {
-                match authorize(client, group, dir, vec![r.to_permission()]).await {
-                    Err(e) if is_duplicate(&e) => {}
-                    other => other?,
-                }
+                let one = authorize(client, group, dir, vec![r.to_permission()]).await;
+                ok_on(one, &[DUPLICATE])?;
             }
             Ok(())
         }
-        Err(e) if is_duplicate(&e) => Ok(()),
-        other => other,
-    }
-}
-
-async fn revoke(
-    client: &Client,
-    group: &str,
-    dir: Direction,
-    ids: Vec<String>,
-) -> Result<(), ProviderError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let result = match dir {
-        Direction::Ingress => client
-            .revoke_security_group_ingress()
-            .group_id(group)
-            .set_security_group_rule_ids(Some(ids))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(ec2_err),
-        Direction::Egress => client
-            .revoke_security_group_egress()
-            .group_id(group)
-            .set_security_group_rule_ids(Some(ids))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(ec2_err),
-    };
-    ignore_not_found(result)
-}
-
-async fn update_descriptions(
-    client: &Client,
-    group: &str,
-    dir: Direction,
-    rules: &[Rule],
-) -> Result<(), ProviderError> {
-    if rules.is_empty() {
-        return Ok(());
-    }
-    let perms: Vec<IpPermission> = rules.iter().map(Rule::to_permission).collect();
-    match dir {
-        Direction::Ingress => client
-            .update_security_group_rule_descriptions_ingress()
-            .group_id(group)
-            .set_ip_permissions(Some(perms))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(ec2_err),
-        Direction::Egress => client
-            .update_security_group_rule_descriptions_egress()
-            .group_id(group)
-            .set_ip_permissions(Some(perms))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(ec2_err),
+        other => ok_on(other, &[DUPLICATE]),
     }
 }
 
 /// Applies one direction's plan. New rules go in before old ones go out,
 /// so replacing a rule never leaves a moment without either.
-async fn apply_plan(
-    client: &Client,
-    group: &str,
-    dir: Direction,
-    plan: RulePlan,
-) -> Result<(), ProviderError> {
+async fn apply_plan(client: &Client, group: &str, dir: Direction, plan: RulePlan) -> Res<()> {
     authorize_all(client, group, dir, &plan.authorize).await?;
-    update_descriptions(client, group, dir, &plan.describe).await?;
-    revoke(client, group, dir, plan.revoke).await
-}
-
-/// The desired rules of one direction: sorted, without duplicates.
-fn desired_rules(rules: &Option<Vec<Rule>>) -> Vec<Rule> {
-    let mut rules = rules.clone().unwrap_or_default();
-    rules.sort();
-    rules.dedup();
-    rules
+    if !plan.describe.is_empty() {
+        let perms: Vec<IpPermission> = plan.describe.iter().map(Rule::to_permission).collect();
+        by_direction!(
+            dir,
+            client,
+            update_security_group_rule_descriptions_ingress
+                | update_security_group_rule_descriptions_egress,
+            group_id(group).set_ip_permissions(Some(perms))
+        )?;
+    }
+    if plan.revoke.is_empty() {
+        return Ok(());
+    }
+    ignore_not_found(by_direction!(
+        dir,
+        client,
+        revoke_security_group_ingress | revoke_security_group_egress,
+        group_id(group).set_security_group_rule_ids(Some(plan.revoke))
+    ))
 }
 
 /// Brings the group's live rules to the desired ones (one Describe of its
 /// rules, then only the calls that change something).
-async fn reconcile(
-    client: &Client,
-    group: &str,
-    desired: &SecurityGroupFields,
-) -> Result<(), ProviderError> {
+async fn reconcile(client: &Client, group: &str, desired: &SecurityGroupFields) -> Res<()> {
     let mut live = group_rules(&describe_rules(client, &[group.to_string()]).await?);
     let (live_in, live_out) = live.remove(group).unwrap_or_default();
-    apply_plan(
-        client,
-        group,
-        Direction::Ingress,
-        sg_rules::diff_rules(&live_in, &desired_rules(&desired.ingress)),
-    )
-    .await?;
-    apply_plan(
-        client,
-        group,
-        Direction::Egress,
-        sg_rules::diff_rules(&live_out, &desired_rules(&desired.egress)),
-    )
-    .await
+    for (dir, live, want) in [
+        (Direction::Ingress, live_in, &desired.ingress),
+        (Direction::Egress, live_out, &desired.egress),
+    ] {
+        let want = rule_set(want.iter().flatten().cloned());
+        apply_plan(client, group, dir, sg_rules::diff_rules(&live, &want)).await?;
+    }
+    Ok(())
 }
 
 /// After `InvalidGroup.Duplicate`: the existing group of that name in that
@@ -378,16 +272,10 @@ async fn own_duplicate(
     )
     .await?;
     let address = ctx.address.to_string();
-    Ok(groups
+    let ours = groups
         .iter()
-        .find(|g| {
-            tags::owned_by(
-                g.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))),
-                &ctx.owner,
-                Some(address.as_str()),
-            )
-        })
-        .and_then(|g| g.group_id().map(str::to_string)))
+        .find(|g| common::owned::<SecurityGroupApi>(g, &ctx.owner, Some(address.as_str())));
+    Ok(ours.and_then(|g| g.group_id().map(str::to_string)))
 }
 
 #[async_trait]
@@ -430,10 +318,10 @@ impl Kind for SecurityGroupKind {
             Ok(out) => out.group_id.ok_or_else(|| ProviderError::Transient {
                 message: "CreateSecurityGroup returned no id".into(),
             })?,
-            Err(ProviderError::Api { code, message }) if code == "InvalidGroup.Duplicate" => {
+            Err(e) if has_code(&e, "InvalidGroup.Duplicate") => {
                 match own_duplicate(ctx.client, ctx, vpc, name).await? {
                     Some(id) => id,
-                    None => return Err(ProviderError::Api { code, message }),
+                    None => return Err(e),
                 }
             }
             Err(e) => return Err(e),
@@ -446,8 +334,7 @@ impl Kind for SecurityGroupKind {
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
         reconcile(ctx.client, id, desired).await?;
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
@@ -462,13 +349,8 @@ impl Kind for SecurityGroupKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing::{desired, observed};
     use aws_sdk_ec2::types::ReferencedSecurityGroup;
-    use forge_core::Attrs;
-    use forge_core::fields::Fields;
-    use forge_engine::Provider;
-    use std::sync::Arc;
 
     #[test]
     fn described_rules_split_by_direction() {
@@ -502,16 +384,10 @@ mod tests {
             .vpc_id("vpc-1")
             .owner_id("1")
             .build();
-        let a = group_fields("us-east-1", &g, live.get("sg-1")).to_attrs();
-        let p = KindProvider::<SecurityGroupKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
-        let desired = p.normalize(Attrs::from([(
-            "egress".to_string(),
-            Value::from_json(
-                &serde_json::json!([{"ip_protocol": "all", "referenced_group_id": "sg-2"}]),
-            ),
-        )]));
+        let a = observed::<SecurityGroupKind>(&group_fields("us-east-1", &g, live.get("sg-1")));
+        let desired = desired::<SecurityGroupKind>(serde_json::json!({
+            "egress": [{"ip_protocol": "all", "referenced_group_id": "sg-2"}]
+        }));
         assert_eq!(desired["egress"], a["egress"]);
         assert_eq!(desired["ingress"], Value::List(vec![]));
     }

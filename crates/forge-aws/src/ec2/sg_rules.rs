@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 
 /// The object schema of one rule.
 pub fn rule_schema() -> FieldType {
+    let of = |t: FieldType, d: &'static str| FieldSchema::optional(t).describe(d);
+    let text = |d: &'static str| of(FieldType::String, d);
     FieldType::object([
         (
             "ip_protocol",
@@ -22,33 +24,20 @@ pub fn rule_schema() -> FieldType {
         ),
         (
             "from_port",
-            FieldSchema::optional(FieldType::Number)
-                .describe("First port (ICMP type); not for -1."),
+            of(FieldType::Number, "First port (ICMP type); not for -1."),
         ),
         (
             "to_port",
-            FieldSchema::optional(FieldType::Number).describe("Last port (ICMP code); not for -1."),
+            of(FieldType::Number, "Last port (ICMP code); not for -1."),
         ),
-        (
-            "cidr_ipv4",
-            FieldSchema::optional(FieldType::String).describe("Source/destination IPv4 range."),
-        ),
-        (
-            "cidr_ipv6",
-            FieldSchema::optional(FieldType::String).describe("Source/destination IPv6 range."),
-        ),
+        ("cidr_ipv4", text("Source/destination IPv4 range.")),
+        ("cidr_ipv6", text("Source/destination IPv6 range.")),
         (
             "referenced_group_id",
-            FieldSchema::optional(FieldType::String).describe("Source/destination security group."),
+            text("Source/destination security group."),
         ),
-        (
-            "prefix_list_id",
-            FieldSchema::optional(FieldType::String).describe("Source/destination prefix list."),
-        ),
-        (
-            "description",
-            FieldSchema::optional(FieldType::String).describe("What the rule is for."),
-        ),
+        ("prefix_list_id", text("Source/destination prefix list.")),
+        ("description", text("What the rule is for.")),
     ])
 }
 

@@ -2,48 +2,15 @@
 //!
 //! Observe cost: one DescribeSubnets (filter `subnet-id`) per 200 subnets.
 
-use super::Ec2;
-use super::common::{self, Describe, deleted, describe_fields, ec2_err};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
-};
-use async_trait::async_trait;
-use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet, Tag};
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::{ProviderError, Readiness};
+use super::common::prelude::*;
+use aws_sdk_ec2::types::{AttributeBooleanValue, Subnet};
+use forge_engine::Readiness;
 
-/// DescribeSubnets.
-pub struct SubnetApi;
-
-impl Describe for SubnetApi {
-    type Item = Subnet;
-    const ID_FILTER: &'static str = "subnet-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        token: Option<String>,
-    ) -> Result<(Vec<Subnet>, Option<String>), ProviderError> {
-        let out = client
-            .describe_subnets()
-            .set_filters(Some(filters))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.subnets.unwrap_or_default(), out.next_token))
-    }
-
-    fn id(item: &Subnet) -> Option<&str> {
-        item.subnet_id()
-    }
-
-    fn tags(item: &Subnet) -> &[Tag] {
-        item.tags()
-    }
-}
+describe_api!(
+    /// DescribeSubnets.
+    SubnetApi: Subnet, "subnet-id",
+    describe_subnets.set_filters -> subnets, subnet_id, paged
+);
 
 /// The fields of `aws.ec2.subnet`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -154,8 +121,7 @@ impl Kind for SubnetKind {
         if prior.map_public_ip_on_launch.unwrap_or(false) != want {
             set_map_public_ip(ctx.client, id, want).await?;
         }
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
@@ -177,11 +143,8 @@ impl Kind for SubnetKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
-    use forge_core::{Attrs, Value};
-    use forge_engine::Provider;
-    use std::sync::Arc;
+    use crate::kind::testing::desired;
+    use forge_core::Value;
 
     #[test]
     fn observed_subnet_is_normalized() {
@@ -194,14 +157,9 @@ mod tests {
             .build();
         let f = subnet_fields(&s);
         assert_eq!(f.availability_zone.as_deref(), Some("eu-central-1a"));
-        let p = KindProvider::<SubnetKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
-        let desired = Attrs::from([
-            ("vpc_id".to_string(), Value::from("vpc-1")),
-            ("cidr_block".to_string(), Value::from("10.0.1.7/24")),
-        ]);
-        let n = p.normalize(desired);
+        let n = desired::<SubnetKind>(
+            serde_json::json!({"vpc_id": "vpc-1", "cidr_block": "10.0.1.7/24"}),
+        );
         assert_eq!(n["cidr_block"], Value::from("10.0.1.0/24"));
         assert_eq!(n["tags"], Value::Map(Default::default()));
     }

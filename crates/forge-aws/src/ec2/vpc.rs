@@ -7,88 +7,29 @@
 //! returns one attribute of one VPC at a time (run concurrently, at most
 //! eight in flight). A stack has few VPCs, so this stays small.
 
-use super::Ec2;
-use super::common::{self, Describe, describe, describe_ids, ec2_err, filter};
+use super::common::prelude::*;
 use super::route_table::RouteTableApi;
 use super::security_group::SecurityGroupApi;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
-};
-use async_trait::async_trait;
-use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, NetworkAcl, ResourceType, Tag, Tenancy, Vpc, VpcAttributeName,
+    AttributeBooleanValue, Filter, NetworkAcl, Tenancy, Vpc, VpcAttributeName,
 };
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use futures::{StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
 
 /// DescribeVpcAttribute calls in flight at once during observe.
 const ATTRIBUTE_CONCURRENCY: usize = 8;
 
-/// DescribeVpcs.
-pub struct VpcApi;
+describe_api!(
+    /// DescribeVpcs.
+    VpcApi: Vpc, "vpc-id",
+    describe_vpcs.set_filters -> vpcs, vpc_id, paged
+);
 
-impl Describe for VpcApi {
-    type Item = Vpc;
-    const ID_FILTER: &'static str = "vpc-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        token: Option<String>,
-    ) -> Result<(Vec<Vpc>, Option<String>), ProviderError> {
-        let out = client
-            .describe_vpcs()
-            .set_filters(Some(filters))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.vpcs.unwrap_or_default(), out.next_token))
-    }
-
-    fn id(item: &Vpc) -> Option<&str> {
-        item.vpc_id()
-    }
-
-    fn tags(item: &Vpc) -> &[Tag] {
-        item.tags()
-    }
-}
-
-/// DescribeNetworkAcls (for the VPCs' default ACLs).
-struct NetworkAclApi;
-
-impl Describe for NetworkAclApi {
-    type Item = NetworkAcl;
-    const ID_FILTER: &'static str = "network-acl-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        token: Option<String>,
-    ) -> Result<(Vec<NetworkAcl>, Option<String>), ProviderError> {
-        let out = client
-            .describe_network_acls()
-            .set_filters(Some(filters))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.network_acls.unwrap_or_default(), out.next_token))
-    }
-
-    fn id(item: &NetworkAcl) -> Option<&str> {
-        item.network_acl_id()
-    }
-
-    fn tags(item: &NetworkAcl) -> &[Tag] {
-        item.tags()
-    }
-}
+describe_api!(
+    /// DescribeNetworkAcls (for the VPCs' default ACLs).
+    NetworkAclApi: NetworkAcl, "network-acl-id",
+    describe_network_acls.set_filters -> network_acls, network_acl_id, paged
+);
 
 /// What observe learns about a VPC besides DescribeVpcs.
 #[derive(Debug, Default, Clone)]
@@ -352,20 +293,11 @@ impl Kind for VpcKind {
         if !support && prior.enable_dns_support != Some(false) {
             set_dns_attribute(ctx.client, id, VpcAttributeName::EnableDnsSupport, false).await?;
         }
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        crate::error::delete_result(
-            ctx.client
-                .delete_vpc()
-                .vpc_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(ec2_err),
-        )
+        deleted(ctx.client.delete_vpc().vpc_id(id).send().await)
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
@@ -376,6 +308,7 @@ impl Kind for VpcKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_ec2::types::Tag;
     use forge_core::Value;
 
     #[test]

@@ -6,79 +6,46 @@
 //! what changed. The policy is compared as normalized JSON. Observe cost:
 //! one DescribeVpcEndpoints per 200 endpoints (plus pages).
 
-use super::Ec2;
-use super::common::{self, Describe, describe_fields, describe_ids, ec2_err};
+use super::common::prelude::*;
 use crate::attrs::set_diff;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated, sync_tags,
-};
 use crate::normalize;
 use crate::paging::collect_pages;
-use async_trait::async_trait;
-use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, VpcEndpoint, VpcEndpointType};
+use aws_sdk_ec2::types::{VpcEndpoint, VpcEndpointType};
 use forge_core::Value;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::{ProviderError, Readiness};
+use forge_engine::Readiness;
 
-/// DescribeVpcEndpoints.
-pub struct VpcEndpointApi;
-
-impl Describe for VpcEndpointApi {
-    type Item = VpcEndpoint;
-    const ID_FILTER: &'static str = "vpc-endpoint-id";
-
-    async fn page(
-        client: &Client,
-        filters: Vec<Filter>,
-        token: Option<String>,
-    ) -> Result<(Vec<VpcEndpoint>, Option<String>), ProviderError> {
-        let out = client
-            .describe_vpc_endpoints()
-            .set_filters(Some(filters))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(ec2_err)?;
-        Ok((out.vpc_endpoints.unwrap_or_default(), out.next_token))
-    }
-
-    /// By `VpcEndpointIds` rather than the `vpc-endpoint-id` filter, which
-    /// some EC2-compatible endpoints (moto) do not implement.
-    async fn by_ids(client: &Client, ids: Vec<String>) -> Result<Vec<VpcEndpoint>, ProviderError> {
-        let items = common::by_id_list_with_fallback(ids, |ids| async move {
-            collect_pages(|token| {
-                let call = client
-                    .describe_vpc_endpoints()
-                    .set_vpc_endpoint_ids(Some(ids.clone()))
-                    .set_next_token(token);
-                async move {
-                    let out = call.send().await.map_err(ec2_err)?;
-                    Ok((out.vpc_endpoints.unwrap_or_default(), out.next_token))
-                }
+describe_api!(
+    /// DescribeVpcEndpoints.
+    VpcEndpointApi: VpcEndpoint, "vpc-endpoint-id",
+    describe_vpc_endpoints.set_filters -> vpc_endpoints, vpc_endpoint_id, paged, {
+        /// By `VpcEndpointIds` rather than the `vpc-endpoint-id` filter, which
+        /// some EC2-compatible endpoints (moto) do not implement.
+        async fn by_ids(client: &Client, ids: Vec<String>) -> Result<Vec<VpcEndpoint>, ProviderError> {
+            let items = common::by_id_list_with_fallback(ids, |ids| async move {
+                collect_pages(|token| {
+                    let call = client
+                        .describe_vpc_endpoints()
+                        .set_vpc_endpoint_ids(Some(ids.clone()))
+                        .set_next_token(token);
+                    async move {
+                        let out = call.send().await.map_err(ec2_err)?;
+                        Ok((out.vpc_endpoints.unwrap_or_default(), out.next_token))
+                    }
+                })
+                .await
             })
-            .await
-        })
-        .await?;
-        Ok(items.into_iter().filter(Self::alive).collect())
-    }
+            .await?;
+            Ok(items.into_iter().filter(Self::alive).collect())
+        }
 
-    fn id(item: &VpcEndpoint) -> Option<&str> {
-        item.vpc_endpoint_id()
+        /// The SDK's `State` enum spells values `Deleted`, but EC2 answers
+        /// `deleted` (lower camel case), so compare the text case-insensitively.
+        fn alive(item: &VpcEndpoint) -> bool {
+            let state = item.state().map(|s| s.as_str().to_ascii_lowercase());
+            !matches!(state.as_deref(), Some("deleted" | "deleting"))
+        }
     }
-
-    fn tags(item: &VpcEndpoint) -> &[Tag] {
-        item.tags()
-    }
-
-    /// The SDK's `State` enum spells values `Deleted`, but EC2 answers
-    /// `deleted` (lower camel case), so compare the text case-insensitively.
-    fn alive(item: &VpcEndpoint) -> bool {
-        let state = item.state().map(|s| s.as_str().to_ascii_lowercase());
-        !matches!(state.as_deref(), Some("deleted" | "deleting"))
-    }
-}
+);
 
 /// The fields of `aws.ec2.vpc_endpoint`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -293,8 +260,7 @@ impl Kind for VpcEndpointKind {
                 .await
                 .map_err(ec2_err)?;
         }
-        sync_tags::<Ec2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
@@ -343,25 +309,12 @@ impl Kind for VpcEndpointKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AwsClients;
-    use crate::kind::KindProvider;
-    use forge_core::Attrs;
-    use forge_core::fields::Fields;
-    use forge_engine::Provider;
-    use std::sync::Arc;
+    use crate::kind::testing::{desired, typed};
 
-    fn a(pairs: serde_json::Value) -> Attrs {
-        match Value::from_json(&pairs) {
-            Value::Map(m) => m,
-            _ => Attrs::new(),
-        }
-    }
-
-    fn f(pairs: serde_json::Value) -> VpcEndpointFields {
-        let mut attrs = a(pairs);
-        attrs.insert("vpc_id".into(), Value::from("vpc-1"));
-        attrs.insert("service_name".into(), Value::from("s3"));
-        VpcEndpointFields::from_attrs(&attrs).unwrap()
+    fn f(mut pairs: serde_json::Value) -> VpcEndpointFields {
+        pairs["vpc_id"] = "vpc-1".into();
+        pairs["service_name"] = "s3".into();
+        typed::<VpcEndpointKind>(Value::from_json(&pairs).as_map().unwrap())
     }
 
     #[test]
@@ -395,15 +348,12 @@ mod tests {
 
     #[test]
     fn policy_objects_and_text_normalize_alike() {
-        let p = KindProvider::<VpcEndpointKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
-        let text = p.normalize(a(
+        let text = desired::<VpcEndpointKind>(
             serde_json::json!({"policy": "{\"Version\": \"2012-10-17\", \"Statement\": []}"}),
-        ));
-        let obj = p.normalize(a(
+        );
+        let obj = desired::<VpcEndpointKind>(
             serde_json::json!({"policy": {"Statement": [], "Version": "2012-10-17"}}),
-        ));
+        );
         assert_eq!(text["policy"], obj["policy"]);
     }
 

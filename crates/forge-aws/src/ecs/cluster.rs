@@ -15,7 +15,7 @@ use super::common::{
     StrategyItem, cluster_arns, create_tags, delete_result, normalize_strategy, owned_of,
     sdk_strategy, strategy_of, tag_pairs,
 };
-use crate::error::{returned_id, transient_codes};
+use crate::error::{retry_on, returned_id};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
@@ -231,7 +231,7 @@ impl Kind for ClusterKind {
             "ClusterContainsServicesException",
             "ClusterContainsTasksException",
         ];
-        transient_codes(delete_result(result), DRAINING)
+        retry_on(delete_result(result), DRAINING)
     }
 
     /// Every cluster of the region (ListClusters, then DescribeClusters

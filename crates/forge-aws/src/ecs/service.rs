@@ -26,7 +26,7 @@ use super::common::{
     StrategyItem, cluster_arns, create_tags, delete_result, is_gone, name_of, normalize_object_set,
     normalize_strategy, owned_of, sdk_strategy, strategy_of, tag_pairs,
 };
-use crate::error::{returned_id, unless_gone};
+use crate::error::{none_if, returned_id};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service as _, Update, Updated,
     sync_tags,
@@ -349,7 +349,7 @@ async fn describe(client: &Client, arns: &[String]) -> Result<Vec<Service>, Prov
             let call = client.describe_services().cluster(cluster);
             let out = call.set_services(Some(chunk)).include(ServiceField::Tags);
             // The whole cluster is gone, and its services with it.
-            let out = unless_gone(out.send().await.map_err(Ecs::err), is_gone)?;
+            let out = none_if(out.send().await.map_err(Ecs::err), is_gone)?;
             Ok(out.and_then(|o| o.services).unwrap_or_default())
         })
         .await?;

@@ -20,7 +20,7 @@
 use super::Ecs;
 use super::common::{create_tags, delete_result, is_gone, tag_pairs};
 use super::container::{Container, from_sdk_container, normalize_containers, to_sdk_container};
-use crate::error::{returned_id, unless_gone};
+use crate::error::{none_if, returned_id};
 use crate::kind::{
     Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
 };
@@ -161,7 +161,7 @@ async fn describe_one(
 ) -> Result<Option<(TaskDefinition, Vec<Tag>)>, ProviderError> {
     let call = client.describe_task_definition().task_definition(arn);
     let result = call.include(TaskDefinitionField::Tags).send().await;
-    let Some(out) = unless_gone(result.map_err(Ecs::err), is_gone)? else {
+    let Some(out) = none_if(result.map_err(Ecs::err), is_gone)? else {
         return Ok(None);
     };
     let tags = out.tags.clone().unwrap_or_default();

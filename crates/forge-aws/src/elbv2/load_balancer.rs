@@ -15,7 +15,7 @@
 use super::Elbv2;
 use super::common::{all_load_balancer_arns, bool_of, create_tags, describe_tagged, owned};
 use crate::attrs::{Shaped, set_value};
-use crate::error::{ignore_not_found, is_not_found, returned_id, unless_gone};
+use crate::error::{ignore_not_found, is_not_found, none_if, returned_id};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
@@ -265,7 +265,7 @@ async fn lb_attributes(
     let call = client
         .describe_load_balancer_attributes()
         .load_balancer_arn(arn);
-    let out = unless_gone(call.send().await.map_err(Elbv2::err), is_not_found)?;
+    let out = none_if(call.send().await.map_err(Elbv2::err), is_not_found)?;
     Ok(out.map(|o| o.attributes.unwrap_or_default()))
 }
 

@@ -15,7 +15,7 @@
 
 use super::Elbv2;
 use super::common::{all_arns, create_tags, describe_tagged, owned};
-use crate::error::{delete_result, is_not_found, returned_id, transient_codes, unless_gone};
+use crate::error::{delete_result, is_not_found, none_if, retry_on, returned_id};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
@@ -207,7 +207,7 @@ async fn deregistration_delay(
     let call = client
         .describe_target_group_attributes()
         .target_group_arn(arn);
-    let out = unless_gone(call.send().await.map_err(Elbv2::err), is_not_found)?;
+    let out = none_if(call.send().await.map_err(Elbv2::err), is_not_found)?;
     Ok(out.map(|o| {
         let delay = o
             .attributes()
@@ -359,7 +359,7 @@ impl Kind for TargetGroupKind {
         // ResourceInUse: a listener or rule still forwards here and is being
         // replaced or deleted; retrying lets it finish.
         let result = delete_result(result.map(|_| ()).map_err(Elbv2::err));
-        transient_codes(result, &["ResourceInUse"])
+        retry_on(result, &["ResourceInUse"])
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {

@@ -11,13 +11,13 @@
 //! and lists everything still gives the right answer.
 
 use super::Logs;
-use crate::error::is_not_found;
+use crate::error::found;
 use crate::kind::{
     Act, ArnShape, Created, Found, IdFrom, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
 };
 use crate::paging::{collect_pages, concurrent, for_chunks};
-use crate::tags::{self, ADDRESS_TAG};
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::{LogGroup, LogGroupClass};
@@ -125,20 +125,12 @@ async fn group_tags(
     let Some(arn) = arn else {
         return Ok(HashMap::new());
     };
-    match client
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(Logs::err)
-    {
-        Ok(out) => Ok(out.tags.unwrap_or_default()),
-        Err(e) if is_not_found(&e) => Ok(HashMap::new()),
-        Err(e) => Err(e),
-    }
+    let call = client.list_tags_for_resource().resource_arn(arn);
+    let out = found(call.send().await.map_err(Logs::err))?;
+    Ok(out.and_then(|out| out.tags).unwrap_or_default())
 }
 
-fn pairs(tags: &HashMap<String, String>) -> impl Iterator<Item = (&str, &str)> {
+fn pairs(tags: &HashMap<String, String>) -> impl Iterator<Item = (&str, &str)> + Clone {
     tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
@@ -177,38 +169,24 @@ pub fn update_calls(prior: &LogGroupFields, desired: &LogGroupFields) -> Vec<Gro
 }
 
 async fn run_call(client: &Client, name: &str, call: GroupCall) -> Result<(), ProviderError> {
-    let n = Some(name.to_string());
+    /// Sends a request, keeping only whether it worked.
+    macro_rules! send {
+        ($call:expr) => {
+            $call
+                .log_group_name(name)
+                .send()
+                .await
+                .map(drop)
+                .map_err(Logs::err)
+        };
+    }
     match call {
-        GroupCall::PutRetention(days) => client
-            .put_retention_policy()
-            .set_log_group_name(n)
-            .retention_in_days(days)
-            .send()
-            .await
-            .map(drop)
-            .map_err(Logs::err),
-        GroupCall::DeleteRetention => client
-            .delete_retention_policy()
-            .set_log_group_name(n)
-            .send()
-            .await
-            .map(drop)
-            .map_err(Logs::err),
-        GroupCall::AssociateKey(key) => client
-            .associate_kms_key()
-            .set_log_group_name(n)
-            .kms_key_id(key)
-            .send()
-            .await
-            .map(drop)
-            .map_err(Logs::err),
-        GroupCall::DisassociateKey => client
-            .disassociate_kms_key()
-            .set_log_group_name(n)
-            .send()
-            .await
-            .map(drop)
-            .map_err(Logs::err),
+        GroupCall::PutRetention(days) => {
+            send!(client.put_retention_policy().retention_in_days(days))
+        }
+        GroupCall::DeleteRetention => send!(client.delete_retention_policy()),
+        GroupCall::AssociateKey(key) => send!(client.associate_kms_key().kms_key_id(key)),
+        GroupCall::DisassociateKey => send!(client.disassociate_kms_key()),
     }
 }
 
@@ -264,10 +242,7 @@ impl Kind for LogGroupKind {
             Err(ProviderError::Api { code, .. }) if code == "ResourceAlreadyExistsException" => {
                 let existing = groups(ctx.client, Some(vec![name.clone()])).await?;
                 let t: Vec<(&str, &str)> = existing.iter().flat_map(|(_, t)| pairs(t)).collect();
-                let address = ctx.address.to_string();
-                if !ctx.owner.owns(t.iter().copied(), Some(&address)) {
-                    return Err(tags::not_ours(ctx, &format!("log group {name}"), t));
-                }
+                tags::ensure_ours(ctx, &format!("log group {name}"), t, true)?;
             }
             Err(e) => return Err(e),
         }
@@ -282,10 +257,8 @@ impl Kind for LogGroupKind {
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
-        let arn = match &prior.arn {
-            Some(a) => a.clone(),
-            None => Self::read_back(ctx, id).await?.arn.unwrap_or_default(),
-        };
+        let live = || async { Ok(Self::read_back(ctx, id).await?.arn) };
+        let arn = crate::arn::recorded_or_live(&prior.arn, live).await?;
         for call in update_calls(prior, desired) {
             run_call(ctx.client, id, call).await?;
         }
@@ -294,15 +267,8 @@ impl Kind for LogGroupKind {
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        crate::error::ignore_not_found(
-            ctx.client
-                .delete_log_group()
-                .log_group_name(id)
-                .send()
-                .await
-                .map(drop)
-                .map_err(Logs::err),
-        )
+        let call = ctx.client.delete_log_group().log_group_name(id);
+        crate::error::ignore_not_found(call.send().await.map(drop).map_err(Logs::err))
     }
 
     /// Every group in the region with its tags: one paged
@@ -311,9 +277,9 @@ impl Kind for LogGroupKind {
         Ok(groups(ctx.client, None)
             .await?
             .iter()
-            .filter(|(_, t)| ctx.owner.owns(pairs(t), address))
             .filter_map(|(g, t)| {
-                Some((g.log_group_name()?.to_string(), t.get(ADDRESS_TAG).cloned()))
+                let name = g.log_group_name()?.to_string();
+                tags::owned_entry(&ctx.owner, pairs(t), &name, address)
             })
             .collect())
     }

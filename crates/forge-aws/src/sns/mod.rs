@@ -9,7 +9,7 @@ pub mod topic;
 pub use subscription::SubscriptionKind;
 pub use topic::TopicKind;
 
-use crate::kind::{Registrar, Res, Service, TagApi};
+use crate::kind::{Registrar, Res, Service};
 use crate::paging::collect_pages;
 use crate::tags;
 use aws_config::SdkConfig;
@@ -31,36 +31,17 @@ impl Service for Sns {
     const CONCURRENCY: usize = 8;
 }
 
+/// Topics or subscriptions read at once.
+const READ_CONCURRENCY: usize = 8;
+
 /// Registers the SNS kinds.
 pub fn register(r: &mut Registrar) {
     r.kind::<TopicKind>();
     r.kind::<SubscriptionKind>();
 }
 
-/// SNS tags topics by ARN: TagResource / UntagResource.
-impl TagApi for Sns {
-    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .tag_resource()
-            .resource_arn(resource)
-            .set_tags(Some(to_tags(tags)?))
-            .send()
-            .await
-            .map_err(Sns::err)?;
-        Ok(())
-    }
-
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .untag_resource()
-            .resource_arn(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(Sns::err)?;
-        Ok(())
-    }
-}
+// SNS tags topics by ARN: TagResource / UntagResource.
+crate::tags::tag_by_arn!(Sns, client, |tags| to_tags(tags)?);
 
 /// Tags in the SDK's shape.
 pub(crate) fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
@@ -73,22 +54,28 @@ pub(crate) async fn topic_tags(
     client: &Client,
     arn: &str,
 ) -> Result<Option<Vec<(String, String)>>, ProviderError> {
-    match client
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(Sns::err)
-    {
-        Ok(out) => Ok(Some(
-            out.tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-        )),
-        Err(e) if crate::error::is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    let call = client.list_tags_for_resource().resource_arn(arn);
+    let out = crate::error::found(call.send().await.map_err(Sns::err))?;
+    Ok(out.map(|out| {
+        let tags = out.tags().iter();
+        tags.map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()
+    }))
+}
+
+/// Tag pairs as the ownership checks read them.
+pub(crate) fn pairs(tags: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+    tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// Reads every distinct id with `read` (SNS has no batch describe), a few
+/// at a time: a kind's `describe`.
+pub(crate) async fn read_each<T, F, Fut>(ids: &[String], read: F) -> Res<BTreeMap<String, T>>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Res<Option<T>>>,
+{
+    crate::paging::each_id(ids, READ_CONCURRENCY, read).await
 }
 
 /// The ARNs of every topic in the client's region (ListTopics, 100 a page).
@@ -131,6 +118,13 @@ pub(crate) fn json_text(field: &str, value: &Value) -> Result<String, ProviderEr
             "{field}: not a JSON document"
         ))),
     }
+}
+
+/// The ARN a create answered with; none is a transient `failure`.
+pub(crate) fn answered(arn: Option<&str>, failure: &str) -> Res<String> {
+    let message = failure.to_string();
+    arn.map(str::to_string)
+        .ok_or(ProviderError::Transient { message })
 }
 
 #[cfg(test)]

@@ -18,9 +18,10 @@
 //! this state's), and refused otherwise, never adopted. Observe cost: one
 //! GetSubscriptionAttributes per subscription, a few at a time.
 
-use super::{Sns, attr, attr_bool, json_text, topic_tags};
+use super::{Sns, answered, attr, attr_bool, json_text, pairs, read_each, topic_tags};
+use crate::error::found;
 use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
-use crate::paging::{collect_pages, concurrent};
+use crate::paging::collect_pages;
 use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
@@ -28,9 +29,6 @@ use forge_core::Value;
 use forge_derive::Fields;
 use forge_engine::ProviderError;
 use std::collections::HashMap;
-
-/// Subscriptions read at once by observe.
-const READ_CONCURRENCY: usize = 8;
 
 /// The fields of `aws.sns.subscription`.
 #[derive(Debug, Clone, Fields)]
@@ -92,24 +90,10 @@ fn fields(arn: &str, a: &HashMap<String, String>) -> SubscriptionFields {
 }
 
 /// One subscription's attributes, or `None` when it is gone.
-async fn describe_one(
-    client: &Client,
-    arn: &str,
-) -> Result<Option<SubscriptionFields>, ProviderError> {
-    match client
-        .get_subscription_attributes()
-        .subscription_arn(arn)
-        .send()
-        .await
-        .map_err(Sns::err)
-    {
-        Ok(out) => {
-            let empty = HashMap::new();
-            Ok(Some(fields(arn, out.attributes().unwrap_or(&empty))))
-        }
-        Err(e) if crate::error::is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+async fn describe_one(client: &Client, arn: &str) -> Res<Option<SubscriptionFields>> {
+    let call = client.get_subscription_attributes().subscription_arn(arn);
+    let out = found(call.send().await.map_err(Sns::err))?;
+    Ok(out.map(|out| fields(arn, &out.attributes().cloned().unwrap_or_default())))
 }
 
 /// The settable attributes as SNS names them, in the order they must be
@@ -210,11 +194,11 @@ impl Kind for SubscriptionKind {
     type Fields = SubscriptionFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let found = concurrent(ids.to_vec(), READ_CONCURRENCY, |arn| async move {
-            Ok(describe_one(ctx.client, &arn).await?.map(|f| (arn, f)))
-        })
-        .await?;
-        Ok(found.into_iter().flatten().collect())
+        read_each(
+            ids,
+            |arn| async move { describe_one(ctx.client, &arn).await },
+        )
+        .await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
@@ -222,11 +206,8 @@ impl Kind for SubscriptionKind {
             (&desired.topic_arn, &desired.protocol, &desired.endpoint);
         if let Some(arn) = existing(ctx.client, topic, protocol, endpoint).await? {
             let topic_tags = topic_tags(ctx.client, topic).await?.unwrap_or_default();
-            let pairs = || topic_tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            if !ctx.owner.owns(pairs(), None) {
-                let what = format!("SNS subscription of {protocol} {endpoint} to {topic}");
-                return Err(tags::not_ours(ctx, &what, pairs()));
-            }
+            let what = format!("SNS subscription of {protocol} {endpoint} to {topic}");
+            tags::ensure_ours(ctx, &what, pairs(&topic_tags), false)?;
             if let Some(fields) = describe_one(ctx.client, &arn).await? {
                 return Ok(Made { id: arn, fields });
             }
@@ -242,21 +223,17 @@ impl Kind for SubscriptionKind {
             .send()
             .await
             .map_err(Sns::err)?;
-        let arn = out
-            .subscription_arn()
-            .filter(|a| a.starts_with("arn:"))
-            .ok_or_else(|| ProviderError::Transient {
-                message: "Subscribe returned no subscription ARN".into(),
-            })?
-            .to_string();
-        let fields = match describe_one(ctx.client, &arn).await? {
-            Some(f) => f,
-            None => SubscriptionFields {
-                arn: Some(arn.clone()),
-                ..desired.clone()
-            },
+        let arn = out.subscription_arn().filter(|a| a.starts_with("arn:"));
+        let arn = answered(arn, "Subscribe returned no subscription ARN")?;
+        let fields = describe_one(ctx.client, &arn).await?;
+        let arn_only = || SubscriptionFields {
+            arn: Some(arn.clone()),
+            ..desired.clone()
         };
-        Ok(Made { id: arn, fields })
+        Ok(Made {
+            fields: fields.unwrap_or_else(arn_only),
+            id: arn,
+        })
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
@@ -275,15 +252,8 @@ impl Kind for SubscriptionKind {
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        let result = ctx
-            .client
-            .unsubscribe()
-            .subscription_arn(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Sns::err);
-        match crate::error::ignore_not_found(result) {
+        let result = ctx.client.unsubscribe().subscription_arn(id).send().await;
+        match crate::error::ignore_not_found(result.map(drop).map_err(Sns::err)) {
             // See the module docs: SNS removes it itself.
             Err(e) if is_pending_refusal(&e) => {
                 tracing::warn!(subscription = %id, "subscription still pending confirmation: SNS deletes it after three days");

@@ -10,13 +10,15 @@
 //! ListTagsForResource per topic (SNS has no batch describe), a few at a
 //! time.
 
-use super::{Sns, attr, attr_bool, json_text, to_tags, topic_arns, topic_tags};
+use super::{
+    Sns, answered, attr, attr_bool, json_text, pairs, read_each, to_tags, topic_arns, topic_tags,
+};
+use crate::error::found;
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
 };
-use crate::paging::concurrent;
-use crate::tags::{self, ADDRESS_TAG};
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use forge_core::Value;
@@ -24,9 +26,6 @@ use forge_core::fields::Tags;
 use forge_derive::Fields;
 use forge_engine::ProviderError;
 use std::collections::HashMap;
-
-/// Topics read at once by observe and the ownership listing.
-const READ_CONCURRENCY: usize = 8;
 
 /// The fields of `aws.sns.topic`.
 #[derive(Debug, Clone, Fields)]
@@ -120,26 +119,15 @@ fn fields(
 
 /// One topic's attributes and tags, or `None` when it is gone.
 async fn describe_one(client: &Client, arn: &str) -> Result<Option<TopicFields>, ProviderError> {
-    let out = match client.get_topic_attributes().topic_arn(arn).send().await {
-        Ok(out) => out,
-        Err(e) => {
-            let e = Sns::err(e);
-            return if crate::error::is_not_found(&e) {
-                Ok(None)
-            } else {
-                Err(e)
-            };
-        }
+    let call = client.get_topic_attributes().topic_arn(arn);
+    let Some(out) = found(call.send().await.map_err(Sns::err))? else {
+        return Ok(None);
     };
     let Some(all_tags) = topic_tags(client, arn).await? else {
         return Ok(None);
     };
-    let empty = HashMap::new();
-    Ok(Some(fields(
-        arn,
-        out.attributes().unwrap_or(&empty),
-        &all_tags,
-    )))
+    let attrs = out.attributes().cloned().unwrap_or_default();
+    Ok(Some(fields(arn, &attrs, &all_tags)))
 }
 
 /// The topic of `name` in the region, if any.
@@ -242,23 +230,19 @@ impl Kind for TopicKind {
     const UNIQUE_FIELDS: &'static [&'static str] = &["name"];
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let found = concurrent(ids.to_vec(), READ_CONCURRENCY, |arn| async move {
-            Ok(describe_one(ctx.client, &arn).await?.map(|f| (arn, f)))
-        })
-        .await?;
-        Ok(found.into_iter().flatten().collect())
+        read_each(
+            ids,
+            |arn| async move { describe_one(ctx.client, &arn).await },
+        )
+        .await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         validate(desired)?;
         if let Some(arn) = find_by_name(ctx.client, &desired.name).await? {
             let all_tags = topic_tags(ctx.client, &arn).await?.unwrap_or_default();
-            let pairs = || all_tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let address = ctx.address.to_string();
-            if !ctx.owner.owns(pairs(), Some(&address)) {
-                let what = format!("SNS topic {}", desired.name);
-                return Err(tags::not_ours(ctx, &what, pairs()));
-            }
+            let what = format!("SNS topic {}", desired.name);
+            tags::ensure_ours(ctx, &what, pairs(&all_tags), true)?;
             // Ours, from a create whose answer was lost: take it as it is;
             // the next plan brings it to the spec.
             if let Some(fields) = describe_one(ctx.client, &arn).await? {
@@ -277,20 +261,16 @@ impl Kind for TopicKind {
             .send()
             .await
             .map_err(Sns::err)?;
-        let arn = out
-            .topic_arn()
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateTopic returned no ARN".into(),
-            })?
-            .to_string();
-        let fields = match describe_one(ctx.client, &arn).await? {
-            Some(f) => f,
-            None => TopicFields {
-                arn: Some(arn.clone()),
-                ..desired.clone()
-            },
+        let arn = answered(out.topic_arn(), "CreateTopic returned no ARN")?;
+        let fields = describe_one(ctx.client, &arn).await?;
+        let arn_only = || TopicFields {
+            arn: Some(arn.clone()),
+            ..desired.clone()
         };
-        Ok(Made { id: arn, fields })
+        Ok(Made {
+            fields: fields.unwrap_or_else(arn_only),
+            id: arn,
+        })
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
@@ -306,34 +286,20 @@ impl Kind for TopicKind {
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         // DeleteTopic also deletes the topic's subscriptions, and is
         // idempotent in AWS (a topic already gone is success).
-        crate::error::ignore_not_found(
-            ctx.client
-                .delete_topic()
-                .topic_arn(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Sns::err),
-        )
+        let call = ctx.client.delete_topic().topic_arn(id);
+        crate::error::ignore_not_found(call.send().await.map(drop).map_err(Sns::err))
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let arns = topic_arns(ctx.client).await?;
-        let tagged = concurrent(arns, READ_CONCURRENCY, |arn| async move {
-            Ok((topic_tags(ctx.client, &arn).await?, arn))
-        })
+        let tagged = read_each(
+            &arns,
+            |arn| async move { topic_tags(ctx.client, &arn).await },
+        )
         .await?;
         Ok(tagged
             .into_iter()
-            .filter_map(|(all_tags, arn)| {
-                let all_tags = all_tags?;
-                let pairs = all_tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                if !ctx.owner.owns(pairs, address) {
-                    return None;
-                }
-                let at = all_tags.iter().find(|(k, _)| k == ADDRESS_TAG);
-                Some((arn, at.map(|(_, v)| v.clone())))
-            })
+            .filter_map(|(arn, t)| tags::owned_entry(&ctx.owner, pairs(&t), &arn, address))
             .collect())
     }
 }

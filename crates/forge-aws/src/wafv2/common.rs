@@ -107,6 +107,37 @@ pub async fn owned(
     Ok(out)
 }
 
+/// WAF's lock-token protocol, apart from the SDK: `fetch` reads the object
+/// and its current token, `call` uses them; on `WAFOptimisticLockException`
+/// (someone else changed it since the token was read) a new token is
+/// fetched and the call tried exactly once more. `Ok(false)`: it is gone.
+pub async fn lock_retry<T, G, GFut, F, Fut>(fetch: G, call: F) -> Result<bool, ProviderError>
+where
+    G: Fn() -> GFut,
+    GFut: std::future::Future<Output = Result<Option<(T, String)>, ProviderError>>,
+    F: Fn(T, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ProviderError>>,
+{
+    for attempt in 0..2 {
+        let Some((item, token)) = fetch().await? else {
+            return Ok(false);
+        };
+        match call(item, token).await {
+            Err(ProviderError::Api { code, message }) if code == "WAFOptimisticLockException" => {
+                if attempt == 1 {
+                    return Err(ProviderError::Transient {
+                        message: format!("{code}: {message}"),
+                    });
+                }
+                tracing::debug!("lock token went stale; retrying with a fresh one");
+            }
+            Err(e) if is_gone(&e) => return Ok(false),
+            other => return other.map(|()| true),
+        }
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +162,54 @@ mod tests {
             code: "WAFNonexistentItemException".into(),
             message: String::new()
         }));
+    }
+
+    #[tokio::test]
+    async fn a_stale_token_is_refreshed_once() {
+        use std::cell::RefCell;
+        let fetches = RefCell::new(0);
+        let tokens = RefCell::new(Vec::new());
+        let stale = || ProviderError::Api {
+            code: "WAFOptimisticLockException".into(),
+            message: "stale".into(),
+        };
+        let fetch = || {
+            *fetches.borrow_mut() += 1;
+            let n = *fetches.borrow();
+            async move { Ok(Some(((), format!("token-{n}")))) }
+        };
+        // Stale once, then accepted: two fetches, the second token used.
+        let ok = lock_retry(fetch, |(), t: String| {
+            tokens.borrow_mut().push(t.clone());
+            async move { if t == "token-1" { Err(stale()) } else { Ok(()) } }
+        })
+        .await;
+        assert!(matches!(ok, Ok(true)));
+        assert_eq!(*tokens.borrow(), vec!["token-1", "token-2"]);
+        // Stale twice: give up with a retryable error.
+        let r = lock_retry(
+            || async { Ok(Some(((), "t".to_string()))) },
+            |(), _t| async move { Err(stale()) },
+        )
+        .await;
+        assert!(matches!(r, Err(ProviderError::Transient { .. })));
+        // Gone before or during the call.
+        let gone = lock_retry(
+            || async { Ok(None::<((), String)>) },
+            |(), _t| async { Ok(()) },
+        )
+        .await;
+        assert!(matches!(gone, Ok(false)));
+        let r = lock_retry(
+            || async { Ok(Some(((), "t".to_string()))) },
+            |(), _t| async {
+                Err(ProviderError::Api {
+                    code: "WAFNonexistentItemException".into(),
+                    message: String::new(),
+                })
+            },
+        )
+        .await;
+        assert!(matches!(r, Ok(false)));
     }
 }

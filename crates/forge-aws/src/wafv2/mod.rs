@@ -11,10 +11,9 @@ pub mod web_acl_association;
 pub use web_acl::WebAclKind;
 pub use web_acl_association::WebAclAssociationKind;
 
-use crate::kind::{Registrar, Res, Service, TagApi};
+use crate::kind::{Registrar, Service};
 use aws_config::SdkConfig;
 use aws_sdk_wafv2::Client;
-use std::collections::BTreeMap;
 
 /// The WAFv2 service.
 pub struct Wafv2;
@@ -28,30 +27,8 @@ impl Service for Wafv2 {
     const CONCURRENCY: usize = 2;
 }
 
-/// WAFv2 tags a resource by ARN: TagResource / UntagResource.
-impl TagApi for Wafv2 {
-    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .tag_resource()
-            .resource_arn(resource)
-            .set_tags(Some(common::to_tags(tags)?))
-            .send()
-            .await
-            .map_err(Wafv2::err)?;
-        Ok(())
-    }
-
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .untag_resource()
-            .resource_arn(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(Wafv2::err)?;
-        Ok(())
-    }
-}
+// WAFv2 tags a resource by ARN: TagResource / UntagResource.
+crate::tags::tag_by_arn!(Wafv2, client, |tags| common::to_tags(tags)?);
 
 /// Registers every WAFv2 kind.
 pub fn register(r: &mut Registrar) {

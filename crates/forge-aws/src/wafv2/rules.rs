@@ -319,19 +319,19 @@ fn rule_action(word: &str) -> Result<RuleAction, ProviderError> {
 }
 
 fn action_name(a: &RuleAction) -> &'static str {
-    if a.allow().is_some() {
-        "allow"
-    } else if a.block().is_some() {
-        "block"
-    } else if a.count().is_some() {
-        "count"
-    } else if a.captcha().is_some() {
-        "captcha"
-    } else if a.challenge().is_some() {
-        "challenge"
-    } else {
-        "unknown"
-    }
+    let set = [
+        a.allow().is_some(),
+        a.block().is_some(),
+        a.count().is_some(),
+        a.captcha().is_some(),
+        a.challenge().is_some(),
+    ];
+    let words = ["allow", "block", "count", "captcha", "challenge"];
+    words
+        .into_iter()
+        .zip(set)
+        .find(|(_, on)| *on)
+        .map_or("unknown", |(w, _)| w)
 }
 
 /// The SDK default action of `allow` / `block`.

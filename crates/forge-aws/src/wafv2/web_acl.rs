@@ -15,11 +15,12 @@
 //! and one ListTagsForResource per ACL (WAF has no batched get).
 
 use super::Wafv2;
-use super::common::{is_gone, list_acl_arns, owned, parse_arn, tags_of};
+use super::common::{is_gone, list_acl_arns, lock_retry, owned, parse_arn, tags_of};
 use super::rules::{
     VisibilityValue, WafRule, default_action, default_action_name, from_sdk_rules, normalize_rules,
     normalize_visibility, to_sdk_rules, to_sdk_visibility, visibility_of,
 };
+use crate::error::{none_if, retry_on};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
     sync_tags,
@@ -48,7 +49,7 @@ pub struct WebAclFields {
     #[field(normalize = empty_is_unset)]
     pub description: Option<String>,
     /// allow (default) or block.
-    #[field(default = "allow", normalize = lower_value)]
+    #[field(default = "allow", normalize = crate::normalize::lower_value)]
     pub default_action: Option<String>,
     /// Metrics and sampling of the ACL (metric name defaults to its name).
     pub visibility_config: Option<VisibilityValue>,
@@ -81,13 +82,6 @@ fn empty_is_unset(v: &Value) -> Value {
     }
 }
 
-fn lower_value(v: &Value) -> Value {
-    match v {
-        Value::String(s) => Value::String(s.to_ascii_lowercase()),
-        other => other.clone(),
-    }
-}
-
 fn fields_of(acl: &WebAcl, scope: &str, tags: Tags) -> WebAclFields {
     WebAclFields {
         name: acl.name().to_string(),
@@ -111,27 +105,19 @@ fn fields_of(acl: &WebAcl, scope: &str, tags: Tags) -> WebAclFields {
 /// The ACL and its current lock token; `None` when it is gone.
 pub async fn get(client: &Client, arn: &str) -> Result<Option<(WebAcl, String)>, ProviderError> {
     let (scope, name, id) = parse_arn(arn)?;
-    let result = client
+    let call = client
         .get_web_acl()
         .name(name)
-        .scope(Scope::from(scope.as_str()))
-        .id(id)
-        .send()
-        .await
-        .map_err(Wafv2::err);
-    match result {
-        Ok(out) => {
-            let token = out.lock_token().unwrap_or_default().to_string();
-            Ok(out.web_acl.map(|acl| (acl, token)))
-        }
-        Err(e) if is_gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .scope(Scope::from(scope.as_str()));
+    let out = none_if(call.id(id).send().await.map_err(Wafv2::err), is_gone)?;
+    Ok(out.and_then(|out| {
+        let token = out.lock_token().unwrap_or_default().to_string();
+        out.web_acl.map(|acl| (acl, token))
+    }))
 }
 
-/// Runs `call` with a fresh lock token; on `WAFOptimisticLockException`
-/// (someone else changed the ACL since the token was read) fetches a new
-/// token and tries exactly once more. `Ok(false)`: the ACL is gone.
+/// Runs `call` with a fresh lock token ([`lock_retry`]). `Ok(false)`: the
+/// ACL is gone.
 pub async fn with_lock<F, Fut>(client: &Client, arn: &str, call: F) -> Result<bool, ProviderError>
 where
     F: Fn(WebAcl, String) -> Fut,
@@ -139,35 +125,6 @@ where
 {
     parse_arn(arn)?;
     lock_retry(|| get(client, arn), call).await
-}
-
-/// The lock-token protocol, apart from the SDK: `fetch` reads the object
-/// and its token, `call` uses them.
-pub async fn lock_retry<T, G, GFut, F, Fut>(fetch: G, call: F) -> Result<bool, ProviderError>
-where
-    G: Fn() -> GFut,
-    GFut: std::future::Future<Output = Result<Option<(T, String)>, ProviderError>>,
-    F: Fn(T, String) -> Fut,
-    Fut: std::future::Future<Output = Result<(), ProviderError>>,
-{
-    for attempt in 0..2 {
-        let Some((item, token)) = fetch().await? else {
-            return Ok(false);
-        };
-        match call(item, token).await {
-            Err(ProviderError::Api { code, message }) if code == "WAFOptimisticLockException" => {
-                if attempt == 1 {
-                    return Err(ProviderError::Transient {
-                        message: format!("{code}: {message}"),
-                    });
-                }
-                tracing::debug!("lock token went stale; retrying with a fresh one");
-            }
-            Err(e) if is_gone(&e) => return Ok(false),
-            other => return other.map(|()| true),
-        }
-    }
-    Ok(true)
 }
 
 /// The desired visibility configuration, its metric name defaulting to
@@ -275,10 +232,9 @@ impl Kind for WebAclKind {
             })
             .await?;
             if !found {
-                return Err(ProviderError::Api {
-                    code: "WAFNonexistentItemException".into(),
-                    message: format!("web ACL {id} no longer exists"),
-                });
+                let message = format!("web ACL {id} no longer exists");
+                let code = "WAFNonexistentItemException".into();
+                return Err(ProviderError::Api { code, message });
             }
         }
         sync_tags::<Wafv2>(ctx.client, id, &prior.tags, &desired.tags).await?;
@@ -299,16 +255,9 @@ impl Kind for WebAclKind {
             async move { call.send().await.map(|_| ()).map_err(Wafv2::err) }
         })
         .await;
-        match result {
-            // Still associated: the association is being deleted in the
-            // same apply, so retrying gets through.
-            Err(ProviderError::Api { code, message }) if code == "WAFAssociatedItemException" => {
-                Err(ProviderError::Transient {
-                    message: format!("{code}: {message}"),
-                })
-            }
-            other => other.map(|_| ()),
-        }
+        // Still associated: the association is being deleted in the same
+        // apply, so retrying gets through.
+        retry_on(result, &["WAFAssociatedItemException"]).map(|_| ())
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
@@ -319,39 +268,26 @@ impl Kind for WebAclKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
+    use crate::kind::testing::{observed, typed};
     use aws_sdk_wafv2::types::DefaultAction;
-    use forge_core::fields::Fields;
-    use forge_engine::PlannedAction;
-    use forge_engine::Provider;
+    use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
-    use std::sync::Arc;
 
-    fn provider() -> KindProvider<WebAclKind> {
-        KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
-    }
-
-    fn schema() -> forge_core::KindSchema {
-        crate::kind::schema_of::<WebAclKind>()
+    fn provider() -> crate::kind::KindProvider<WebAclKind> {
+        crate::kind::testing::provider::<WebAclKind>()
     }
 
     fn desired(limit: i64) -> Attrs {
-        let mut d: Attrs = Value::from_json(&json!({
+        crate::kind::testing::desired::<WebAclKind>(json!({
             "name": "edge",
             "rules": [{"name": "rate", "priority": 1, "action": "block", "statement": {"rate_based": {"limit": limit}}}],
         }))
-        .as_map()
-        .cloned()
-        .unwrap();
-        forge_engine::diff::fill_defaults(&schema(), &mut d);
-        provider().normalize(d)
     }
 
     #[test]
     fn described_acl_is_a_no_op_and_rate_limit_is_in_place() {
         let d = desired(2000);
-        let typed = WebAclFields::from_attrs(&d).unwrap();
+        let typed = typed::<WebAclKind>(&d);
         let acl = WebAcl::builder()
             .name("edge")
             .id("abc")
@@ -366,9 +302,8 @@ mod tests {
             .capacity(2)
             .build()
             .unwrap();
-        let observed =
-            provider().normalize(fields_of(&acl, "REGIONAL", Tags::default()).to_attrs());
-        for field in schema().fields.keys() {
+        let observed = observed::<WebAclKind>(&fields_of(&acl, "REGIONAL", Tags::default()));
+        for field in crate::kind::schema_of::<WebAclKind>().fields.keys() {
             assert!(
                 observed.contains_key(field) || field == "description",
                 "missing {field}"
@@ -384,54 +319,5 @@ mod tests {
             provider().plan(Some(&observed), &renamed).action,
             PlannedAction::Replace
         );
-    }
-
-    #[tokio::test]
-    async fn a_stale_token_is_refreshed_once() {
-        use std::cell::RefCell;
-        let fetches = RefCell::new(0);
-        let tokens = RefCell::new(Vec::new());
-        let stale = || ProviderError::Api {
-            code: "WAFOptimisticLockException".into(),
-            message: "stale".into(),
-        };
-        let fetch = || {
-            *fetches.borrow_mut() += 1;
-            let n = *fetches.borrow();
-            async move { Ok(Some(((), format!("token-{n}")))) }
-        };
-        // Stale once, then accepted: two fetches, the second token used.
-        let ok = lock_retry(fetch, |(), t: String| {
-            tokens.borrow_mut().push(t.clone());
-            async move { if t == "token-1" { Err(stale()) } else { Ok(()) } }
-        })
-        .await;
-        assert!(matches!(ok, Ok(true)));
-        assert_eq!(*tokens.borrow(), vec!["token-1", "token-2"]);
-        // Stale twice: give up with a retryable error.
-        let r = lock_retry(
-            || async { Ok(Some(((), "t".to_string()))) },
-            |(), _t| async move { Err(stale()) },
-        )
-        .await;
-        assert!(matches!(r, Err(ProviderError::Transient { .. })));
-        // Gone before or during the call.
-        let gone = lock_retry(
-            || async { Ok(None::<((), String)>) },
-            |(), _t| async { Ok(()) },
-        )
-        .await;
-        assert!(matches!(gone, Ok(false)));
-        let r = lock_retry(
-            || async { Ok(Some(((), "t".to_string()))) },
-            |(), _t| async {
-                Err(ProviderError::Api {
-                    code: "WAFNonexistentItemException".into(),
-                    message: String::new(),
-                })
-            },
-        )
-        .await;
-        assert!(matches!(r, Ok(false)));
     }
 }

@@ -12,6 +12,7 @@
 
 use super::Wafv2;
 use super::common::is_gone;
+use crate::error::none_if;
 use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
 use async_trait::async_trait;
 use aws_sdk_wafv2::Client;
@@ -47,17 +48,9 @@ pub fn split_id(id: &str) -> Result<(&str, &str), ProviderError> {
 
 /// The ARN of the ACL associated with `resource`, if any.
 async fn acl_of(client: &Client, resource: &str) -> Result<Option<String>, ProviderError> {
-    match client
-        .get_web_acl_for_resource()
-        .resource_arn(resource)
-        .send()
-        .await
-        .map_err(Wafv2::err)
-    {
-        Ok(out) => Ok(out.web_acl().map(|a| a.arn().to_string())),
-        Err(e) if is_gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    let call = client.get_web_acl_for_resource().resource_arn(resource);
+    let out = none_if(call.send().await.map_err(Wafv2::err), is_gone)?;
+    Ok(out.and_then(|out| out.web_acl().map(|a| a.arn().to_string())))
 }
 
 #[async_trait]
@@ -108,16 +101,8 @@ impl Kind for WebAclAssociationKind {
         if acl_of(ctx.client, resource).await?.as_deref() != Some(acl) {
             return Ok(());
         }
-        let result = ctx
-            .client
-            .disassociate_web_acl()
-            .resource_arn(resource)
-            .send()
-            .await;
-        match result.map_err(Wafv2::err) {
-            Err(e) if is_gone(&e) => Ok(()),
-            other => other.map(|_| ()),
-        }
+        let call = ctx.client.disassociate_web_acl().resource_arn(resource);
+        none_if(call.send().await.map_err(Wafv2::err), is_gone).map(drop)
     }
 
     async fn list_owned(_ctx: &Look<'_, Self>, _address: Option<&str>) -> Res<Vec<Owned>> {
@@ -131,21 +116,15 @@ impl Kind for WebAclAssociationKind {
 mod tests {
     use super::*;
     use crate::attrs::attrs;
-    use crate::clients::AwsClients;
-    use crate::kind::KindProvider;
     use forge_core::Value;
-    use forge_engine::PlannedAction;
-    use forge_engine::Provider;
-    use std::sync::Arc;
+    use forge_engine::{PlannedAction, Provider};
 
     #[test]
     fn ids_and_plans() {
         let (a, r) = split_id("arn:acl|arn:lb").unwrap();
         assert_eq!((a, r), ("arn:acl", "arn:lb"));
         assert!(split_id("arn:acl").is_err());
-        let p = KindProvider::<WebAclAssociationKind>::new(Arc::new(AwsClients::new(
-            crate::AwsSettings::default(),
-        )));
+        let p = crate::kind::testing::provider::<WebAclAssociationKind>();
         let prior = attrs([
             ("id", Value::from("arn:acl|arn:lb")),
             ("web_acl_arn", Value::from("arn:acl")),
