@@ -337,6 +337,21 @@ pub fn delete_result_own(
     }
 }
 
+/// A read's answer with "not found" ([`is_not_found`]) as `None`: the
+/// object is gone.
+pub fn found_or_none<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether an error is the API error with this code.
+pub fn has_code(err: &ProviderError, wanted: &str) -> bool {
+    matches!(err, ProviderError::Api { code, .. } if code == wanted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,28 @@ where
     Ok(found.into_iter().flatten().collect())
 }
 
+/// A Marker/IsTruncated page's next token (IAM, KMS): the marker, only
+/// when the answer says it is truncated.
+pub fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
+    truncated.then(|| marker.map(str::to_string)).flatten()
+}
+
+/// Every page of a Marker/IsTruncated list call (IAM, KMS): `$call` is the
+/// request without its marker, `$err` the service's error mapping,
+/// `$truncated` and `$marker` the answer's paging accessors, and `$items`
+/// what one answer `$out` yields.
+macro_rules! marker_pages {
+    ($call:expr, $err:path, $truncated:ident, $marker:ident, |$out:ident| $items:expr) => {
+        $crate::paging::collect_pages(|marker| async move {
+            let $out = $call.set_marker(marker).send().await.map_err($err)?;
+            let next = $crate::paging::next_marker($out.$truncated(), $out.$marker());
+            Ok(($items, next))
+        })
+        .await
+    };
+}
+pub(crate) use marker_pages;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -209,6 +209,38 @@ pub fn sdk_tags<T>(
         .collect()
 }
 
+/// The ownership listing entry `(id, address tag)` of a resource whose
+/// full tag set marks it as `owner`'s (and, given, as `address`); `None`
+/// when it is not.
+pub fn owned_entry<'a, I>(
+    id: impl Into<String>,
+    tags: I,
+    owner: &Owner,
+    address: Option<&str>,
+) -> Option<(String, Option<String>)>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+{
+    owner.owns(tags.clone(), address).then(|| {
+        let at = tags.into_iter().find(|(k, _)| *k == ADDRESS_TAG);
+        (id.into(), at.map(|(_, v)| v.to_string()))
+    })
+}
+
+/// Refuses (see [`not_ours`]) a create that found `what` taken when its
+/// tags do not mark it as this state's object at `ctx`'s address; passes a
+/// retry of forge's own create whose answer was lost.
+pub fn ensure_ours<'a, I>(ctx: &ResourceCtx, what: &str, tags: I) -> Result<(), ProviderError>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+{
+    if ctx.owner.owns(tags.clone(), Some(&ctx.address.to_string())) {
+        Ok(())
+    } else {
+        Err(not_ours(ctx, what, tags))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

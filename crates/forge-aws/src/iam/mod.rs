@@ -71,14 +71,9 @@ fn iam_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
     tags::sdk_tags(map, |k, v| Tag::builder().key(k).value(v).build())
 }
 
-/// IAM's Marker/IsTruncated paging as a next token.
-fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
-    truncated.then(|| marker.map(str::to_string)).flatten()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::paging::next_marker;
 
     #[test]
     fn next_marker_only_when_truncated() {

@@ -68,11 +68,6 @@ fn kms_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
     tags::sdk_tags(map, |k, v| Tag::builder().tag_key(k).tag_value(v).build())
 }
 
-/// KMS's Marker/Truncated paging as a next token.
-fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
-    truncated.then(|| marker.map(str::to_string)).flatten()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,11 +84,5 @@ mod tests {
             key_id_of("arn:aws:kms:eu-west-1:123456789012:alias/app"),
             "arn:aws:kms:eu-west-1:123456789012:alias/app"
         );
-    }
-
-    #[test]
-    fn next_marker_only_when_truncated() {
-        assert_eq!(next_marker(true, Some("m")), Some("m".into()));
-        assert_eq!(next_marker(false, Some("m")), None);
     }
 }
