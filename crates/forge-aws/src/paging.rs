@@ -127,6 +127,23 @@ macro_rules! marker_pages {
 }
 pub(crate) use marker_pages;
 
+/// Every page of a NextToken list call: `$call` builds the request
+/// without its token (once per page), `$err` is the service's error
+/// mapping, and `$items` what one answer `$out` yields.
+macro_rules! token_pages {
+    ($call:expr, $err:path, |$out:ident| $items:expr) => {
+        $crate::paging::collect_pages(|token| {
+            let call = $call;
+            async move {
+                let $out = call.set_next_token(token).send().await.map_err($err)?;
+                Ok(($items, $out.next_token))
+            }
+        })
+        .await
+    };
+}
+pub(crate) use token_pages;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::error::{ignore_not_found, is_not_found};
 use crate::kind::{
     Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
 };
-use crate::paging::{collect_pages, concurrent, for_chunks};
+use crate::paging::{concurrent, for_chunks, token_pages};
 use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;
@@ -115,20 +115,14 @@ async fn describe_filtered(
         .set_values(Some(values))
         .build()
         .map_err(|e| ProviderError::Invalid(format!("parameter filter: {e}")))?;
-    collect_pages(|token| {
-        let filter = filter.clone();
-        async move {
-            let out = client
-                .describe_parameters()
-                .parameter_filters(filter)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(Ssm::err)?;
-            Ok((out.parameters.unwrap_or_default(), out.next_token))
-        }
-    })
-    .await
+    let describe = || {
+        client
+            .describe_parameters()
+            .parameter_filters(filter.clone())
+    };
+    token_pages!(describe(), Ssm::err, |out| out
+        .parameters
+        .unwrap_or_default())
 }
 
 /// A parameter's tags; one gone meanwhile has none.
