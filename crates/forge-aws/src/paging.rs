@@ -116,7 +116,7 @@ pub fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
 /// `$truncated` and `$marker` the answer's paging accessors, and `$items`
 /// what one answer `$out` yields.
 macro_rules! marker_pages {
-    ($call:expr, $err:path, $truncated:ident, $marker:ident, |$out:ident| $items:expr) => {
+    ($call:expr, $err:expr, $truncated:ident, $marker:ident, |$out:ident| $items:expr) => {
         $crate::paging::collect_pages(|marker| async move {
             let $out = $call.set_marker(marker).send().await.map_err($err)?;
             let next = $crate::paging::next_marker($out.$truncated(), $out.$marker());
@@ -131,7 +131,7 @@ pub(crate) use marker_pages;
 /// without its token (once per page), `$err` is the service's error
 /// mapping, and `$items` what one answer `$out` yields.
 macro_rules! token_pages {
-    ($call:expr, $err:path, |$out:ident| $items:expr) => {
+    ($call:expr, $err:expr, |$out:ident| $items:expr) => {
         $crate::paging::collect_pages(|token| {
             let call = $call;
             async move {
@@ -143,6 +143,34 @@ macro_rules! token_pages {
     };
 }
 pub(crate) use token_pages;
+
+/// Like [`concurrent`], each item paired with what `fetch` read for it,
+/// leaving out the items whose read the API refuses (an object forge may
+/// not read, such as an AWS managed key, or one of another region): for
+/// ownership listings, where such an object cannot be this state's.
+pub async fn concurrent_readable<I, T, F, Fut>(
+    items: Vec<I>,
+    limit: usize,
+    mut fetch: F,
+) -> Result<Vec<(I, T)>, ProviderError>
+where
+    I: Clone,
+    F: FnMut(I) -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    let read = concurrent(items, limit, |item| {
+        let read = fetch(item.clone());
+        async move {
+            match read.await {
+                Ok(t) => Ok(Some((item, t))),
+                Err(ProviderError::Api { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+    })
+    .await?;
+    Ok(read.into_iter().flatten().collect())
+}
 
 #[cfg(test)]
 mod tests {

@@ -50,8 +50,8 @@ impl TagApi for Iam {
             .set_tags(Some(iam_tags(tags)?))
             .send()
             .await
-            .map_err(Iam::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Iam::err)
     }
 
     async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
@@ -61,8 +61,8 @@ impl TagApi for Iam {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(Iam::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Iam::err)
     }
 }
 

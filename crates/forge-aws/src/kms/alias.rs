@@ -12,7 +12,6 @@
 use super::{Kms, key_id_of};
 use crate::error::ignore_not_found;
 use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
-use crate::paging::marker_pages;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::AliasListEntry;
@@ -46,13 +45,7 @@ fn fields(a: &AliasListEntry) -> Option<AliasFields> {
 }
 
 async fn list_aliases(client: &Client) -> Res<Vec<AliasListEntry>> {
-    marker_pages!(
-        client.list_aliases(),
-        Kms::err,
-        truncated,
-        next_marker,
-        |out| out.aliases.unwrap_or_default()
-    )
+    kms_pages!(client.list_aliases(), |out| out.aliases.unwrap_or_default())
 }
 
 fn check_name(name: &str) -> Result<(), ProviderError> {
@@ -132,15 +125,8 @@ impl Kind for AliasKind {
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        ignore_not_found(
-            ctx.client
-                .delete_alias()
-                .alias_name(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Kms::err),
-        )
+        let answer = ctx.client.delete_alias().alias_name(id).send().await;
+        ignore_not_found(answer.map(drop).map_err(Kms::err))
     }
 
     /// Aliases carry no tags: nothing proves which state made one, so none

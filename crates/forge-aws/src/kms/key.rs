@@ -19,7 +19,7 @@ use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
     sync_tags,
 };
-use crate::paging::{concurrent, each_id, marker_pages};
+use crate::paging::{concurrent_readable, each_id};
 use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
@@ -36,13 +36,6 @@ const OBSERVE_CONCURRENCY: usize = 8;
 pub const WINDOW_TAG: &str = "forge:deletion_window_in_days";
 /// KMS's default (and maximum) waiting period.
 const DEFAULT_WINDOW: i64 = 30;
-
-/// Every page of a KMS list call (see [`marker_pages`]).
-macro_rules! kms_pages {
-    ($call:expr, |$out:ident| $items:expr) => {
-        marker_pages!($call, Kms::err, truncated, next_marker, |$out| $items)
-    };
-}
 
 /// The fields of `aws.kms.key`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -341,17 +334,13 @@ impl Kind for KeyKind {
             .iter()
             .filter_map(|k| k.key_id().map(str::to_string))
             .collect())?;
-        let tagged = concurrent(ids, OBSERVE_CONCURRENCY, |id| async move {
-            match key_tags(ctx.client, &id).await {
-                Ok(t) => Ok(Some((id, t))),
-                // AWS managed keys refuse tag reads to customers.
-                Err(ProviderError::Api { .. }) => Ok(None),
-                Err(e) => Err(e),
-            }
+        // AWS managed keys refuse tag reads to customers.
+        let tagged = concurrent_readable(ids, OBSERVE_CONCURRENCY, |id| async move {
+            key_tags(ctx.client, &id).await
         })
         .await?;
         let mut out = Vec::new();
-        for (id, t) in tagged.into_iter().flatten() {
+        for (id, t) in tagged {
             let pairs = t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
             // Keys already scheduled for deletion are not candidates.
             if let Some(entry) = tags::owned_entry(id, pairs, &ctx.owner, address)

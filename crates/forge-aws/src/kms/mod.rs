@@ -2,6 +2,19 @@
 //! `aws.kms.alias`), written on the kind framework. This module holds what
 //! both share: the service, its tag calls and its paging.
 
+/// Every page of a KMS list call (see [`crate::paging::marker_pages`]).
+macro_rules! kms_pages {
+    ($call:expr, |$out:ident| $items:expr) => {
+        $crate::paging::marker_pages!(
+            $call,
+            <$crate::kms::Kms as $crate::kind::Service>::err,
+            truncated,
+            next_marker,
+            |$out| $items
+        )
+    };
+}
+
 pub mod alias;
 pub mod key;
 
@@ -47,8 +60,8 @@ impl TagApi for Kms {
             .set_tags(Some(kms_tags(tags)?))
             .send()
             .await
-            .map_err(Kms::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Kms::err)
     }
 
     async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
@@ -58,8 +71,8 @@ impl TagApi for Kms {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(Kms::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Kms::err)
     }
 }
 
