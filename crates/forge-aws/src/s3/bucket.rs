@@ -128,14 +128,11 @@ fn block<T>(value: Value, wrap: fn(Value) -> T) -> Option<T> {
 
 async fn bucket_tags(client: &Client, name: &str) -> Res<Vec<(String, String)>> {
     let out = s3!(get_config "GetBucketTagging", client.get_bucket_tagging(name))?;
-    Ok(out
-        .map(|o| {
-            o.tag_set()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect()
-        })
-        .unwrap_or_default())
+    let set = out.as_ref().map(|o| o.tag_set()).unwrap_or_default();
+    Ok(set
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
 }
 
 async fn fetch_bucket(client: &Client, name: &str, region: &str) -> Res<Option<BucketFields>> {
@@ -170,6 +167,7 @@ async fn fetch_bucket(client: &Client, name: &str, region: &str) -> Res<Option<B
         return Ok(None);
     };
     let bucket_region = head.bucket_region().unwrap_or(region);
+    let pairs = tag_list.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     Ok(Some(BucketFields {
         bucket: name.to_string(),
         versioning: versioning.status().map(|s| s.as_str().to_string()),
@@ -197,12 +195,8 @@ async fn fetch_bucket(client: &Client, name: &str, region: &str) -> Res<Option<B
             .as_ref()
             .and_then(|r| r.replication_configuration())
             .and_then(|c| block(observed_replication(c), Replication)),
-        tags: tags::observed_map(tag_list.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        force_destroy: Some(
-            tag_list
-                .iter()
-                .any(|(k, v)| k == FORCE_DESTROY_TAG && v == "true"),
-        ),
+        tags: tags::observed_map(pairs.clone()),
+        force_destroy: Some(pairs.clone().any(|t| t == (FORCE_DESTROY_TAG, "true"))),
         arn: Some(format!("arn:{}:s3:::{name}", partition(bucket_region))),
         region: Some(bucket_region.to_string()),
     }))
@@ -407,7 +401,7 @@ async fn check_replication(
     bucket: &str,
     prior: Option<&str>,
     desired: &BucketFields,
-) -> Result<(), ProviderError> {
+) -> Res<()> {
     if let Some(e) = source_versioning_error(bucket, prior, desired) {
         return Err(e);
     }
@@ -470,7 +464,7 @@ fn tag_set(
     user: &BTreeMap<String, String>,
     system: &BTreeMap<String, String>,
     force: bool,
-) -> Result<Vec<Tag>, ProviderError> {
+) -> Res<Vec<Tag>> {
     let mut all = tags::with_system(&Tags(user.clone()), system);
     if force {
         all.insert(FORCE_DESTROY_TAG.to_string(), "true".to_string());
@@ -484,7 +478,7 @@ async fn put_tags(
     user: &BTreeMap<String, String>,
     system: &BTreeMap<String, String>,
     force: bool,
-) -> Result<(), ProviderError> {
+) -> Res<()> {
     let tagging = Tagging::builder()
         .set_tag_set(Some(tag_set(user, system, force)?))
         .build()
@@ -499,13 +493,10 @@ async fn version_page(
     bucket: &str,
     key_marker: Option<String>,
     version_marker: Option<String>,
-) -> Result<
-    (
-        Vec<ObjectIdentifier>,
-        Option<(Option<String>, Option<String>)>,
-    ),
-    ProviderError,
-> {
+) -> Res<(
+    Vec<ObjectIdentifier>,
+    Option<(Option<String>, Option<String>)>,
+)> {
     let out = call(
         "ListObjectVersions",
         client
@@ -709,14 +700,8 @@ impl Kind for BucketKind {
             .await?;
         }
         Box::pin(create_bucket(ctx.client, ctx, desired)).await?;
-        put_tags(
-            ctx.client,
-            name,
-            &desired.tags.0,
-            &ctx.system_tags,
-            desired.force(),
-        )
-        .await?;
+        let tags = BucketCall::Tags(desired.tags.0.clone(), desired.force());
+        Box::pin(run_call(ctx.client, name, ctx, tags)).await?;
         // A new bucket as CreateBucket left it (no rules, the tags set); the
         // blocks follow.
         let prior = BucketFields {

@@ -757,19 +757,15 @@ pub fn replication_config(v: &Value) -> Result<ReplicationConfiguration, Provide
             .build()
             .map_err(|e| invalid(&e))?;
         let sse_kms = text(r, SSE_KMS_STATUS);
-        let criteria = match sse_kms {
-            Some(s) => Some(
-                SourceSelectionCriteria::builder()
-                    .sse_kms_encrypted_objects(
-                        SseKmsEncryptedObjects::builder()
-                            .status(SseKmsEncryptedObjectsStatus::from(s))
-                            .build()
-                            .map_err(|e| invalid(&e))?,
-                    )
-                    .build(),
-            ),
-            None => None,
-        };
+        let criteria = sse_kms
+            .map(|s| {
+                let status = SseKmsEncryptedObjectsStatus::from(s);
+                let objects = SseKmsEncryptedObjects::builder().status(status).build();
+                let criteria = SourceSelectionCriteria::builder();
+                objects.map(|o| criteria.sse_kms_encrypted_objects(o).build())
+            })
+            .transpose()
+            .map_err(|e| invalid(&e))?;
         let priority = r
             .get("priority")
             .and_then(Value::as_i64)

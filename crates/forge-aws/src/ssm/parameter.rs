@@ -11,7 +11,7 @@
 
 use super::{Ssm, to_tags};
 use crate::attrs::{SensitiveText, non_empty};
-use crate::error::{ignore_not_found, is_not_found};
+use crate::error::{has_code, ignore_not_found, is_not_found};
 use crate::kind::{
     Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
 };
@@ -127,21 +127,12 @@ async fn describe_filtered(
 
 /// A parameter's tags; one gone meanwhile has none.
 async fn param_tags(client: &Client, name: &str) -> Res<Vec<Tag>> {
-    match client
+    let call = client
         .list_tags_for_resource()
-        .resource_type(ResourceTypeForTagging::Parameter)
-        .resource_id(name)
-        .send()
-        .await
-        .map_err(Ssm::err)
-    {
+        .resource_type(ResourceTypeForTagging::Parameter);
+    match call.resource_id(name).send().await.map_err(Ssm::err) {
         Ok(out) => Ok(out.tag_list.unwrap_or_default()),
-        Err(e)
-            if is_not_found(&e)
-                || matches!(&e, ProviderError::Api { code, .. } if code == "InvalidResourceId") =>
-        {
-            Ok(Vec::new())
-        }
+        Err(e) if is_not_found(&e) || has_code(&e, "InvalidResourceId") => Ok(Vec::new()),
         Err(e) => Err(e),
     }
 }
