@@ -212,6 +212,12 @@ impl forge_core::fields::FieldValue for SensitiveText {
     }
 }
 
+/// An observed text that AWS reports as empty when unset (descriptions):
+/// `None` for missing or empty, the text otherwise.
+pub fn non_empty(text: Option<&str>) -> Option<String> {
+    text.filter(|t| !t.is_empty()).map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

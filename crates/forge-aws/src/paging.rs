@@ -119,6 +119,73 @@ macro_rules! marker_pages {
 }
 pub(crate) use marker_pages;
 
+/// A Marker/IsTruncated page's next token (IAM, KMS): the marker, only
+/// when the answer says it is truncated.
+pub fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
+    truncated.then(|| marker.map(str::to_string)).flatten()
+}
+
+/// Every page of a Marker/IsTruncated list call (IAM, KMS): `$call` is the
+/// request without its marker, `$err` the service's error mapping,
+/// `$truncated` and `$marker` the answer's paging accessors, and `$items`
+/// what one answer `$out` yields.
+macro_rules! truncated_pages {
+    ($call:expr, $err:expr, $truncated:ident, $marker:ident, |$out:ident| $items:expr) => {
+        $crate::paging::collect_pages(|marker| async move {
+            let $out = $call.set_marker(marker).send().await.map_err($err)?;
+            let next = $crate::paging::next_marker($out.$truncated(), $out.$marker());
+            Ok(($items, next))
+        })
+        .await
+    };
+}
+pub(crate) use truncated_pages;
+
+/// Every page of a NextToken list call: `$call` builds the request
+/// without its token (once per page), `$err` is the service's error
+/// mapping, and `$items` what one answer `$out` yields.
+macro_rules! token_pages {
+    ($call:expr, $err:expr, |$out:ident| $items:expr) => {
+        $crate::paging::collect_pages(|token| {
+            let call = $call;
+            async move {
+                let $out = call.set_next_token(token).send().await.map_err($err)?;
+                Ok(($items, $out.next_token))
+            }
+        })
+        .await
+    };
+}
+pub(crate) use token_pages;
+
+/// Like [`concurrent`], each item paired with what `fetch` read for it,
+/// leaving out the items whose read the API refuses (an object forge may
+/// not read, such as an AWS managed key, or one of another region): for
+/// ownership listings, where such an object cannot be this state's.
+pub async fn concurrent_readable<I, T, F, Fut>(
+    items: Vec<I>,
+    limit: usize,
+    mut fetch: F,
+) -> Result<Vec<(I, T)>, ProviderError>
+where
+    I: Clone,
+    F: FnMut(I) -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    let read = concurrent(items, limit, |item| {
+        let read = fetch(item.clone());
+        async move {
+            match read.await {
+                Ok(t) => Ok(Some((item, t))),
+                Err(ProviderError::Api { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+    })
+    .await?;
+    Ok(read.into_iter().flatten().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

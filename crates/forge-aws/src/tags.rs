@@ -311,12 +311,12 @@ pub(crate) use tag_by_arn;
 pub fn owned_entry<'a>(
     owner: &Owner,
     tags: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
-    id: &str,
+    id: impl Into<String>,
     address: Option<&str>,
 ) -> Option<(String, Option<String>)> {
     owner.owns(tags.clone(), address).then(|| {
         let at = tags.into_iter().find(|(k, _)| *k == ADDRESS_TAG);
-        (id.to_string(), at.map(|(_, v)| v.to_string()))
+        (id.into(), at.map(|(_, v)| v.to_string()))
     })
 }
 

@@ -50,8 +50,8 @@ impl TagApi for Iam {
             .set_tags(Some(iam_tags(tags)?))
             .send()
             .await
-            .map_err(Iam::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Iam::err)
     }
 
     async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
@@ -61,8 +61,8 @@ impl TagApi for Iam {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(Iam::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Iam::err)
     }
 }
 
@@ -71,14 +71,9 @@ fn iam_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
     tags::sdk_tags(map, |k, v| Tag::builder().key(k).value(v).build())
 }
 
-/// IAM's Marker/IsTruncated paging as a next token.
-fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
-    truncated.then(|| marker.map(str::to_string)).flatten()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::paging::next_marker;
 
     #[test]
     fn next_marker_only_when_truncated() {

@@ -17,14 +17,14 @@
 //! tags).
 
 use super::policy::{self, policy_map_value};
-use super::{Iam, iam_tags, next_marker};
-use crate::attrs::set_diff;
-use crate::error::{ignore_not_found, is_not_found};
+use super::{Iam, iam_tags};
+use crate::attrs::{non_empty, set_diff};
+use crate::error::{found, ignore_not_found};
 use crate::kind::{
     Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
 };
-use crate::paging::{collect_pages, each_id};
-use crate::tags::{self, ADDRESS_TAG};
+use crate::paging::{each_id, truncated_pages};
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{EntityType, Role};
@@ -36,6 +36,13 @@ use std::collections::BTreeMap;
 
 /// Roles described at once during observe.
 const OBSERVE_CONCURRENCY: usize = 8;
+
+/// Every page of an IAM list call (see [`truncated_pages`]).
+macro_rules! iam_pages {
+    ($call:expr, |$out:ident| $items:expr) => {
+        truncated_pages!($call, Iam::err, is_truncated, marker, |$out| $items)
+    };
+}
 
 /// The fields of `aws.iam.role`.
 #[derive(Debug, Clone, Fields)]
@@ -73,6 +80,12 @@ pub struct RoleFields {
 }
 
 impl RoleFields {
+    /// The trust policy as canonical text.
+    fn trust(&self) -> Res<String> {
+        crate::normalize::policy(&self.assume_role_policy)
+            .map_err(|e| ProviderError::Invalid(format!("assume_role_policy: {e}")))
+    }
+
     fn duration(&self) -> i32 {
         i32::try_from(self.max_session_duration.unwrap_or(3600)).unwrap_or(i32::MAX)
     }
@@ -111,10 +124,7 @@ fn fields(view: &RoleView) -> RoleFields {
     RoleFields {
         role_name: r.role_name().to_string(),
         path: Some(r.path().to_string()),
-        description: r
-            .description()
-            .filter(|d| !d.is_empty())
-            .map(str::to_string),
+        description: non_empty(r.description()),
         assume_role_policy: r
             .assume_role_policy_document()
             .map(policy::observed)
@@ -138,38 +148,23 @@ fn fields(view: &RoleView) -> RoleFields {
 }
 
 /// One role with its policies, or `None` if it does not exist.
-async fn fetch_role(client: &Client, name: &str) -> Result<Option<RoleView>, ProviderError> {
-    let role = match client
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(Iam::err)
-    {
-        Ok(out) => match out.role {
-            Some(r) => r,
-            None => return Ok(None),
-        },
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+async fn fetch_role(client: &Client, name: &str) -> Res<Option<RoleView>> {
+    let got = client.get_role().role_name(name).send().await;
+    let Some(role) = found(got.map_err(Iam::err))?.and_then(|out| out.role) else {
+        return Ok(None);
     };
     let managed = attached_policies(client, name).await?;
     let mut inline = BTreeMap::new();
-    for policy_name in inline_policy_names(client, name).await? {
-        match client
+    for policy in inline_policy_names(client, name).await? {
+        let got = client
             .get_role_policy()
             .role_name(name)
-            .policy_name(&policy_name)
+            .policy_name(&policy)
             .send()
-            .await
-            .map_err(Iam::err)
-        {
-            Ok(out) => {
-                inline.insert(policy_name, out.policy_document().to_string());
-            }
-            // Deleted between the list and the get: it is gone.
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(e),
+            .await;
+        // Deleted between the list and the get: it is gone.
+        if let Some(out) = found(got.map_err(Iam::err))? {
+            inline.insert(policy, out.policy_document().to_string());
         }
     }
     Ok(Some(RoleView {
@@ -179,57 +174,21 @@ async fn fetch_role(client: &Client, name: &str) -> Result<Option<RoleView>, Pro
     }))
 }
 
-async fn attached_policies(client: &Client, name: &str) -> Result<Vec<String>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .list_attached_role_policies()
-            .role_name(name)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(Iam::err)?;
-        let arns = out
+async fn inline_policy_names(client: &Client, name: &str) -> Res<Vec<String>> {
+    iam_pages!(client.list_role_policies().role_name(name), |out| out
+        .policy_names()
+        .to_vec())
+}
+
+async fn attached_policies(client: &Client, name: &str) -> Res<Vec<String>> {
+    iam_pages!(
+        client.list_attached_role_policies().role_name(name),
+        |out| out
             .attached_policies()
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_string))
-            .collect();
-        Ok((arns, next_marker(out.is_truncated(), out.marker())))
-    })
-    .await
-}
-
-async fn inline_policy_names(client: &Client, name: &str) -> Result<Vec<String>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .list_role_policies()
-            .role_name(name)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(Iam::err)?;
-        let next = next_marker(out.is_truncated(), out.marker());
-        Ok((out.policy_names().to_vec(), next))
-    })
-    .await
-}
-
-async fn instance_profiles(client: &Client, name: &str) -> Result<Vec<String>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .list_instance_profiles_for_role()
-            .role_name(name)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(Iam::err)?;
-        let names = out
-            .instance_profiles()
-            .iter()
-            .map(|p| p.instance_profile_name().to_string())
-            .collect();
-        Ok((names, next_marker(out.is_truncated(), out.marker())))
-    })
-    .await
+            .collect()
+    )
 }
 
 /// One change to bring a role from its observed to its desired shape
@@ -279,9 +238,7 @@ pub fn update_calls(
         });
     }
     if prior.assume_role_policy != desired.assume_role_policy {
-        let trust = crate::normalize::policy(&desired.assume_role_policy)
-            .map_err(|e| ProviderError::Invalid(format!("assume_role_policy: {e}")))?;
-        calls.push(RoleCall::UpdateTrust(trust));
+        calls.push(RoleCall::UpdateTrust(desired.trust()?));
     }
     match (&prior.permissions_boundary, &desired.permissions_boundary) {
         (p, Some(d)) if p.as_ref() != Some(d) => calls.push(RoleCall::PutBoundary(d.clone())),
@@ -308,93 +265,46 @@ pub fn update_calls(
     Ok(calls)
 }
 
-async fn run_call(client: &Client, role: &str, call: RoleCall) -> Result<(), ProviderError> {
-    match call {
-        RoleCall::UpdateRole {
+async fn run_call(client: &Client, role: &str, call: RoleCall) -> Res<()> {
+    // Every call names the role; forge needs nothing from the answers.
+    macro_rules! iam {
+        ($op:ident $(, $set:ident($v:expr))*) => {
+            client.$op().role_name(role)$(.$set($v))*.send().await.map(drop).map_err(Iam::err)
+        };
+    }
+    use RoleCall as C;
+    let removal = matches!(
+        call,
+        C::DeleteBoundary | C::Detach(_) | C::DeleteInline(_) | C::LeaveProfile(_)
+    );
+    let answer = match call {
+        C::UpdateRole {
             description,
             max_session_duration,
-        } => client
-            .update_role()
-            .role_name(role)
-            .description(description)
-            .max_session_duration(max_session_duration)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Iam::err),
-        RoleCall::UpdateTrust(doc) => client
-            .update_assume_role_policy()
-            .role_name(role)
-            .policy_document(doc)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Iam::err),
-        RoleCall::PutBoundary(arn) => client
-            .put_role_permissions_boundary()
-            .role_name(role)
-            .permissions_boundary(arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Iam::err),
-        RoleCall::Attach(arn) => client
-            .attach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Iam::err),
-        RoleCall::PutInline(name, doc) => client
-            .put_role_policy()
-            .role_name(role)
-            .policy_name(name)
-            .policy_document(doc)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Iam::err),
-        // Removals: one already gone is done.
-        RoleCall::DeleteBoundary => ignore_not_found(
-            client
-                .delete_role_permissions_boundary()
-                .role_name(role)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Iam::err),
+        } => iam!(
+            update_role,
+            description(description),
+            max_session_duration(max_session_duration)
         ),
-        RoleCall::Detach(arn) => ignore_not_found(
-            client
-                .detach_role_policy()
-                .role_name(role)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Iam::err),
-        ),
-        RoleCall::DeleteInline(name) => ignore_not_found(
-            client
-                .delete_role_policy()
-                .role_name(role)
-                .policy_name(name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Iam::err),
-        ),
-        RoleCall::LeaveProfile(profile) => ignore_not_found(
-            client
-                .remove_role_from_instance_profile()
-                .instance_profile_name(profile)
-                .role_name(role)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Iam::err),
-        ),
+        C::UpdateTrust(doc) => iam!(update_assume_role_policy, policy_document(doc)),
+        C::PutBoundary(arn) => iam!(put_role_permissions_boundary, permissions_boundary(arn)),
+        C::Attach(arn) => iam!(attach_role_policy, policy_arn(arn)),
+        C::PutInline(name, doc) => iam!(put_role_policy, policy_name(name), policy_document(doc)),
+        C::DeleteBoundary => iam!(delete_role_permissions_boundary),
+        C::Detach(arn) => iam!(detach_role_policy, policy_arn(arn)),
+        C::DeleteInline(name) => iam!(delete_role_policy, policy_name(name)),
+        C::LeaveProfile(profile) => {
+            iam!(
+                remove_role_from_instance_profile,
+                instance_profile_name(profile)
+            )
+        }
+    };
+    // Removals: one already gone is done.
+    if removal {
+        ignore_not_found(answer)
+    } else {
+        answer
     }
 }
 
@@ -414,8 +324,7 @@ impl Kind for RoleKind {
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let name = &desired.role_name;
-        let trust = crate::normalize::policy(&desired.assume_role_policy)
-            .map_err(|e| ProviderError::Invalid(format!("assume_role_policy: {e}")))?;
+        let trust = desired.trust()?;
         let result = ctx
             .client
             .create_role()
@@ -449,10 +358,8 @@ impl Kind for RoleKind {
                         message: format!("{message} (role {name} exists but cannot be read)"),
                     });
                 };
-                let pairs = || v.role.tags().iter().map(|t| (t.key(), t.value()));
-                if !ctx.owner.owns(pairs(), Some(&ctx.address.to_string())) {
-                    return Err(tags::not_ours(ctx, &format!("role {name}"), pairs()));
-                }
+                let pairs = v.role.tags().iter().map(|t| (t.key(), t.value()));
+                tags::ensure_ours(ctx, &format!("role {name}"), pairs, true)?;
                 fields(&v)
             }
             Err(e) => return Err(e),
@@ -483,14 +390,18 @@ impl Kind for RoleKind {
                 .await?
                 .into_iter()
                 .map(RoleCall::Detach);
-            let inline = inline_policy_names(ctx.client, id)
-                .await?
-                .into_iter()
-                .map(RoleCall::DeleteInline);
-            let profiles = instance_profiles(ctx.client, id)
-                .await?
-                .into_iter()
-                .map(RoleCall::LeaveProfile);
+            let client = ctx.client;
+            let inline = inline_policy_names(client, id).await?;
+            let profiles = iam_pages!(
+                client.list_instance_profiles_for_role().role_name(id),
+                |out| out
+                    .instance_profiles()
+                    .iter()
+                    .map(|p| p.instance_profile_name().to_string())
+                    .collect::<Vec<_>>()
+            )?;
+            let inline = inline.into_iter().map(RoleCall::DeleteInline);
+            let profiles = profiles.into_iter().map(RoleCall::LeaveProfile);
             for call in detach.chain(inline).chain(profiles) {
                 run_call(ctx.client, id, call).await?;
             }
@@ -509,28 +420,18 @@ impl Kind for RoleKind {
     /// Every role of the account with its tags: GetAccountAuthorizationDetails,
     /// paged (the only listing that carries tags).
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let details = collect_pages(|marker| async move {
-            let out = ctx
-                .client
+        let client = ctx.client;
+        let details = iam_pages!(
+            client
                 .get_account_authorization_details()
-                .filter(EntityType::Role)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(Iam::err)?;
-            let next = next_marker(out.is_truncated(), out.marker());
-            Ok((out.role_detail_list.unwrap_or_default(), next))
-        })
-        .await?;
+                .filter(EntityType::Role),
+            |out| out.role_detail_list.unwrap_or_default()
+        )?;
         Ok(details
             .iter()
             .filter_map(|d| {
-                let pairs = || d.tags().iter().map(|t| (t.key(), t.value()));
-                if !ctx.owner.owns(pairs(), address) {
-                    return None;
-                }
-                let at = pairs().find(|(k, _)| *k == ADDRESS_TAG);
-                Some((d.role_name()?.to_string(), at.map(|(_, v)| v.to_string())))
+                let pairs = d.tags().iter().map(|t| (t.key(), t.value()));
+                tags::owned_entry(&ctx.owner, pairs, d.role_name()?, address)
             })
             .collect())
     }

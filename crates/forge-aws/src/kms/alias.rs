@@ -9,10 +9,9 @@
 //! already pointing at the desired key is taken as the result of an
 //! earlier attempt.
 
-use super::{Kms, key_id_of, next_marker};
+use super::{Kms, key_id_of};
 use crate::error::ignore_not_found;
 use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
-use crate::paging::collect_pages;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::AliasListEntry;
@@ -45,18 +44,8 @@ fn fields(a: &AliasListEntry) -> Option<AliasFields> {
     })
 }
 
-async fn list_aliases(client: &Client) -> Result<Vec<AliasListEntry>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .list_aliases()
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(Kms::err)?;
-        let next = next_marker(out.truncated(), out.next_marker());
-        Ok((out.aliases.unwrap_or_default(), next))
-    })
-    .await
+async fn list_aliases(client: &Client) -> Res<Vec<AliasListEntry>> {
+    kms_pages!(client.list_aliases(), |out| out.aliases.unwrap_or_default())
 }
 
 fn check_name(name: &str) -> Result<(), ProviderError> {
@@ -136,15 +125,8 @@ impl Kind for AliasKind {
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        ignore_not_found(
-            ctx.client
-                .delete_alias()
-                .alias_name(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Kms::err),
-        )
+        let answer = ctx.client.delete_alias().alias_name(id).send().await;
+        ignore_not_found(answer.map(drop).map_err(Kms::err))
     }
 
     /// Aliases carry no tags: nothing proves which state made one, so none

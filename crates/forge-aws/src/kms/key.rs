@@ -12,14 +12,15 @@
 //! key as the tag `forge:deletion_window_in_days` (hidden from `tags` like
 //! every `forge:` tag).
 
-use super::{Kms, kms_tags, next_marker};
-use crate::error::is_not_found;
+use super::{Kms, kms_tags};
+use crate::attrs::non_empty;
+use crate::error::{found, has_code, is_not_found};
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
     sync_tags,
 };
-use crate::paging::{collect_pages, concurrent, each_id};
-use crate::tags::{self, ADDRESS_TAG};
+use crate::paging::{concurrent_readable, each_id};
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType};
@@ -106,10 +107,7 @@ fn fields(v: &KeyView) -> KeyFields {
         .and_then(|(_, w)| w.parse::<i64>().ok())
         .unwrap_or(DEFAULT_WINDOW);
     KeyFields {
-        description: m
-            .description()
-            .filter(|d| !d.is_empty())
-            .map(str::to_string),
+        description: non_empty(m.description()),
         key_usage: m.key_usage().map(|u| u.as_str().to_string()),
         key_spec: m.key_spec().map(|s| s.as_str().to_string()),
         policy: v
@@ -135,52 +133,26 @@ fn alive(m: &KeyMetadata) -> bool {
     )
 }
 
-async fn key_tags(client: &Client, id: &str) -> Result<Vec<(String, String)>, ProviderError> {
-    collect_pages(|marker| async move {
-        let out = client
-            .list_resource_tags()
-            .key_id(id)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(Kms::err)?;
-        let tags = out
-            .tags()
-            .iter()
-            .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
-            .collect();
-        Ok((tags, next_marker(out.truncated(), out.next_marker())))
-    })
-    .await
+async fn key_tags(client: &Client, id: &str) -> Res<Vec<(String, String)>> {
+    kms_pages!(client.list_resource_tags().key_id(id), |out| out
+        .tags()
+        .iter()
+        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+        .collect())
 }
 
 /// A live key's metadata, or `None` when it is gone or pending deletion.
-async fn key_meta(client: &Client, id: &str) -> Result<Option<KeyMetadata>, ProviderError> {
-    match client
-        .describe_key()
-        .key_id(id)
-        .send()
-        .await
-        .map_err(Kms::err)
-    {
-        Ok(out) => Ok(out.key_metadata.filter(alive)),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+async fn key_meta(client: &Client, id: &str) -> Res<Option<KeyMetadata>> {
+    let got = client.describe_key().key_id(id).send().await;
+    Ok(found(got.map_err(Kms::err))?.and_then(|out| out.key_metadata.filter(alive)))
 }
 
-async fn fetch_key(client: &Client, id: &str) -> Result<Option<KeyView>, ProviderError> {
+async fn fetch_key(client: &Client, id: &str) -> Res<Option<KeyView>> {
     let Some(meta) = key_meta(client, id).await? else {
         return Ok(None);
     };
-    let policy = client
-        .get_key_policy()
-        .key_id(id)
-        .policy_name("default")
-        .send()
-        .await
-        .map_err(Kms::err)?
-        .policy;
+    let policy = client.get_key_policy().key_id(id).policy_name("default");
+    let policy = policy.send().await.map_err(Kms::err)?.policy;
     // Asymmetric and HMAC keys have no rotation; KMS answers
     // UnsupportedOperationException for them, which means "off".
     let rotation = match client
@@ -191,7 +163,7 @@ async fn fetch_key(client: &Client, id: &str) -> Result<Option<KeyView>, Provide
         .map_err(Kms::err)
     {
         Ok(out) => out.key_rotation_enabled(),
-        Err(ProviderError::Api { code, .. }) if code == "UnsupportedOperationException" => false,
+        Err(e) if has_code(&e, "UnsupportedOperationException") => false,
         Err(e) => return Err(e),
     };
     let tags = key_tags(client, id).await?;
@@ -201,6 +173,10 @@ async fn fetch_key(client: &Client, id: &str) -> Result<Option<KeyView>, Provide
         rotation,
         tags,
     }))
+}
+
+fn bad_policy(e: crate::normalize::PolicyError) -> ProviderError {
+    ProviderError::Invalid(format!("policy: {e}"))
 }
 
 /// One change to a key (tags go through [`sync_tags`]).
@@ -235,9 +211,9 @@ pub fn update_calls(prior: &KeyFields, desired: &KeyFields) -> Result<Vec<KeyCal
     if let Some(p) = &desired.policy
         && prior.policy.as_ref() != Some(p)
     {
-        let text = crate::normalize::policy(p)
-            .map_err(|e| ProviderError::Invalid(format!("policy: {e}")))?;
-        calls.push(KeyCall::PutPolicy(text));
+        calls.push(KeyCall::PutPolicy(
+            crate::normalize::policy(p).map_err(bad_policy)?,
+        ));
     }
     if prior.rotation() != desired.rotation() {
         calls.push(KeyCall::Rotation(desired.rotation()));
@@ -251,53 +227,20 @@ pub fn update_calls(prior: &KeyFields, desired: &KeyFields) -> Result<Vec<KeyCal
     Ok(calls)
 }
 
-async fn run_call(client: &Client, id: &str, call: KeyCall) -> Result<(), ProviderError> {
+async fn run_call(client: &Client, id: &str, call: KeyCall) -> Res<()> {
+    // Every call names the key; forge needs nothing from the answers.
+    macro_rules! kms {
+        ($op:ident $(, $set:ident($v:expr))*) => {
+            client.$op().key_id(id)$(.$set($v))*.send().await.map(drop).map_err(Kms::err)
+        };
+    }
     match call {
-        KeyCall::Describe(d) => client
-            .update_key_description()
-            .key_id(id)
-            .description(d)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Kms::err),
-        KeyCall::PutPolicy(p) => client
-            .put_key_policy()
-            .key_id(id)
-            .policy_name("default")
-            .policy(p)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Kms::err),
-        KeyCall::Rotation(true) => client
-            .enable_key_rotation()
-            .key_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Kms::err),
-        KeyCall::Rotation(false) => client
-            .disable_key_rotation()
-            .key_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Kms::err),
-        KeyCall::Enabled(true) => client
-            .enable_key()
-            .key_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Kms::err),
-        KeyCall::Enabled(false) => client
-            .disable_key()
-            .key_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Kms::err),
+        KeyCall::Describe(d) => kms!(update_key_description, description(d)),
+        KeyCall::PutPolicy(p) => kms!(put_key_policy, policy_name("default"), policy(p)),
+        KeyCall::Rotation(true) => kms!(enable_key_rotation),
+        KeyCall::Rotation(false) => kms!(disable_key_rotation),
+        KeyCall::Enabled(true) => kms!(enable_key),
+        KeyCall::Enabled(false) => kms!(disable_key),
         KeyCall::Window(days) => {
             let tag = BTreeMap::from([(WINDOW_TAG.to_string(), days.to_string())]);
             Kms::tag(client, id, &tag).await
@@ -323,8 +266,7 @@ impl Kind for KeyKind {
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let mut all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
         all_tags.insert(WINDOW_TAG.to_string(), desired.window().to_string());
-        let policy = crate::normalize::policy_text(desired.policy.as_ref())
-            .map_err(|e| ProviderError::Invalid(format!("policy: {e}")))?;
+        let policy = crate::normalize::policy_text(desired.policy.as_ref()).map_err(bad_policy)?;
         let out = ctx
             .client
             .create_key()
@@ -372,56 +314,39 @@ impl Kind for KeyKind {
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, prior: &Self::Fields) -> Res<()> {
         let days = i32::try_from(prior.window().clamp(7, 30)).unwrap_or(30);
-        match ctx
-            .client
-            .schedule_key_deletion()
-            .key_id(id)
+        let call = ctx.client.schedule_key_deletion().key_id(id);
+        match call
             .pending_window_in_days(days)
             .send()
             .await
             .map_err(Kms::err)
         {
-            Ok(_) => Ok(()),
-            Err(e) if is_not_found(&e) => Ok(()),
             // Already scheduled: the destroy has happened.
-            Err(ProviderError::Api { code, .. }) if code == "KMSInvalidStateException" => Ok(()),
-            Err(e) => Err(e),
+            Err(e) if !is_not_found(&e) && !has_code(&e, "KMSInvalidStateException") => Err(e),
+            _ => Ok(()),
         }
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let ids: Vec<String> = collect_pages(|marker| async move {
-            let out = ctx
-                .client
-                .list_keys()
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(Kms::err)?;
-            let ids = out
-                .keys()
-                .iter()
-                .filter_map(|k| k.key_id().map(str::to_string))
-                .collect();
-            Ok((ids, next_marker(out.truncated(), out.next_marker())))
-        })
-        .await?;
-        let tagged = concurrent(ids, OBSERVE_CONCURRENCY, |id| async move {
-            match key_tags(ctx.client, &id).await {
-                Ok(t) => Ok(Some((id, t))),
-                // AWS managed keys refuse tag reads to customers.
-                Err(ProviderError::Api { .. }) => Ok(None),
-                Err(e) => Err(e),
-            }
+        let client = ctx.client;
+        let ids: Vec<String> = kms_pages!(client.list_keys(), |out| out
+            .keys()
+            .iter()
+            .filter_map(|k| k.key_id().map(str::to_string))
+            .collect())?;
+        // AWS managed keys refuse tag reads to customers.
+        let tagged = concurrent_readable(ids, OBSERVE_CONCURRENCY, |id| async move {
+            key_tags(ctx.client, &id).await
         })
         .await?;
         let mut out = Vec::new();
-        for (id, t) in tagged.into_iter().flatten() {
+        for (id, t) in tagged {
             let pairs = t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
             // Keys already scheduled for deletion are not candidates.
-            if ctx.owner.owns(pairs, address) && key_meta(ctx.client, &id).await?.is_some() {
-                let at = t.iter().find(|(k, _)| k == ADDRESS_TAG);
-                out.push((id, at.map(|(_, v)| v.clone())));
+            if let Some(entry) = tags::owned_entry(&ctx.owner, pairs, id, address)
+                && key_meta(ctx.client, &entry.0).await?.is_some()
+            {
+                out.push(entry);
             }
         }
         Ok(out)

@@ -2,6 +2,19 @@
 //! `aws.kms.alias`), written on the kind framework. This module holds what
 //! both share: the service, its tag calls and its paging.
 
+/// Every page of a KMS list call (see [`crate::paging::truncated_pages`]).
+macro_rules! kms_pages {
+    ($call:expr, |$out:ident| $items:expr) => {
+        $crate::paging::truncated_pages!(
+            $call,
+            <$crate::kms::Kms as $crate::kind::Service>::err,
+            truncated,
+            next_marker,
+            |$out| $items
+        )
+    };
+}
+
 pub mod alias;
 pub mod key;
 
@@ -47,8 +60,8 @@ impl TagApi for Kms {
             .set_tags(Some(kms_tags(tags)?))
             .send()
             .await
-            .map_err(Kms::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Kms::err)
     }
 
     async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
@@ -58,19 +71,14 @@ impl TagApi for Kms {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(Kms::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Kms::err)
     }
 }
 
 /// Tags in the SDK's shape.
 fn kms_tags(map: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
     tags::sdk_tags(map, |k, v| Tag::builder().tag_key(k).tag_value(v).build())
-}
-
-/// KMS's Marker/Truncated paging as a next token.
-fn next_marker(truncated: bool, marker: Option<&str>) -> Option<String> {
-    truncated.then(|| marker.map(str::to_string)).flatten()
 }
 
 #[cfg(test)]
@@ -89,11 +97,5 @@ mod tests {
             key_id_of("arn:aws:kms:eu-west-1:123456789012:alias/app"),
             "arn:aws:kms:eu-west-1:123456789012:alias/app"
         );
-    }
-
-    #[test]
-    fn next_marker_only_when_truncated() {
-        assert_eq!(next_marker(true, Some("m")), Some("m".into()));
-        assert_eq!(next_marker(false, Some("m")), None);
     }
 }

@@ -35,10 +35,10 @@ use super::config::{
 };
 use super::{S3, call, get_config, set_config};
 use crate::arn::partition;
-use crate::error::is_not_found;
+use crate::error::{found, is_not_found};
 use crate::kind::{Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated};
-use crate::paging::{collect_pages, concurrent, each_id};
-use crate::tags::{self, ADDRESS_TAG};
+use crate::paging::{collect_pages, concurrent_readable, each_id};
+use crate::tags;
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
@@ -62,8 +62,17 @@ const DELETE_BATCH: usize = 1000;
 /// How far a refused destroy counts objects for its message.
 const COUNT_LIMIT: usize = 10_000;
 
+/// One S3 call on a bucket: `$answer` (`call`, `get_config` or
+/// `set_config`) of the operation `$name`, made with `$op` on `$bucket` and
+/// the further setters given.
+macro_rules! s3 {
+    ($answer:ident $name:expr, $client:ident.$op:ident($bucket:expr) $(.$set:ident($v:ident))*) => {
+        $answer($name, $client.$op().bucket($bucket)$(.$set($v))*.send().await)
+    };
+}
+
 /// The fields of `aws.s3.bucket`.
-#[derive(Debug, Clone, Fields)]
+#[derive(Debug, Clone, Default, Fields)]
 pub struct BucketFields {
     /// The bucket's globally unique name.
     #[field(force_new)]
@@ -117,97 +126,48 @@ fn block<T>(value: Value, wrap: fn(Value) -> T) -> Option<T> {
     (!value.is_null()).then(|| wrap(value))
 }
 
-async fn bucket_tags(client: &Client, name: &str) -> Result<Vec<(String, String)>, ProviderError> {
-    let out = get_config(
-        "GetBucketTagging",
-        client.get_bucket_tagging().bucket(name).send().await,
-    )?;
-    Ok(out
-        .map(|o| {
-            o.tag_set()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect()
-        })
-        .unwrap_or_default())
+async fn bucket_tags(client: &Client, name: &str) -> Res<Vec<(String, String)>> {
+    let out = s3!(get_config "GetBucketTagging", client.get_bucket_tagging(name))?;
+    let set = out.as_ref().map(|o| o.tag_set()).unwrap_or_default();
+    Ok(set
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
 }
 
-async fn fetch_bucket(
-    client: &Client,
-    name: &str,
-    region: &str,
-) -> Result<Option<BucketFields>, ProviderError> {
-    let head = match call("HeadBucket", client.head_bucket().bucket(name).send().await) {
-        Ok(h) => h,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+async fn fetch_bucket(client: &Client, name: &str, region: &str) -> Res<Option<BucketFields>> {
+    let Some(head) = found(s3!(call "HeadBucket", client.head_bucket(name)))? else {
+        return Ok(None);
     };
     // Each read is built inside its own async block, so the request
     // futures are made one at a time when polled, not all at once on the
     // stack.
     let reads = async {
         tokio::try_join!(
+            async { s3!(call "GetBucketVersioning", client.get_bucket_versioning(name)) },
+            async { s3!(get_config "GetBucketEncryption", client.get_bucket_encryption(name)) },
+            async { s3!(get_config "GetPublicAccessBlock", client.get_public_access_block(name)) },
             async {
-                call(
-                    "GetBucketVersioning",
-                    client.get_bucket_versioning().bucket(name).send().await,
-                )
+                let op = "GetBucketOwnershipControls";
+                s3!(get_config op, client.get_bucket_ownership_controls(name))
             },
             async {
-                get_config(
-                    "GetBucketEncryption",
-                    client.get_bucket_encryption().bucket(name).send().await,
-                )
+                let op = "GetBucketLifecycleConfiguration";
+                s3!(get_config op, client.get_bucket_lifecycle_configuration(name))
             },
-            async {
-                get_config(
-                    "GetPublicAccessBlock",
-                    client.get_public_access_block().bucket(name).send().await,
-                )
-            },
-            async {
-                get_config(
-                    "GetBucketOwnershipControls",
-                    client
-                        .get_bucket_ownership_controls()
-                        .bucket(name)
-                        .send()
-                        .await,
-                )
-            },
-            async {
-                get_config(
-                    "GetBucketLifecycleConfiguration",
-                    client
-                        .get_bucket_lifecycle_configuration()
-                        .bucket(name)
-                        .send()
-                        .await,
-                )
-            },
-            async {
-                get_config(
-                    "GetBucketPolicy",
-                    client.get_bucket_policy().bucket(name).send().await,
-                )
-            },
-            async {
-                get_config(
-                    "GetBucketReplication",
-                    client.get_bucket_replication().bucket(name).send().await,
-                )
-            },
+            async { s3!(get_config "GetBucketPolicy", client.get_bucket_policy(name)) },
+            async { s3!(get_config "GetBucketReplication", client.get_bucket_replication(name)) },
             bucket_tags(client, name),
         )
     };
-    let (versioning, encryption, pab, ownership, lifecycle, policy, replication, tag_list) =
-        match reads.await {
-            Ok(r) => r,
-            // Deleted while we were reading it.
-            Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => return Err(e),
-        };
+    // None: deleted while we were reading it.
+    let Some((versioning, encryption, pab, ownership, lifecycle, policy, replication, tag_list)) =
+        found(reads.await)?
+    else {
+        return Ok(None);
+    };
     let bucket_region = head.bucket_region().unwrap_or(region);
+    let pairs = tag_list.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     Ok(Some(BucketFields {
         bucket: name.to_string(),
         versioning: versioning.status().map(|s| s.as_str().to_string()),
@@ -235,12 +195,8 @@ async fn fetch_bucket(
             .as_ref()
             .and_then(|r| r.replication_configuration())
             .and_then(|c| block(observed_replication(c), Replication)),
-        tags: tags::observed_map(tag_list.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        force_destroy: Some(
-            tag_list
-                .iter()
-                .any(|(k, v)| k == FORCE_DESTROY_TAG && v == "true"),
-        ),
+        tags: tags::observed_map(pairs.clone()),
+        force_destroy: Some(pairs.clone().any(|t| t == (FORCE_DESTROY_TAG, "true"))),
         arn: Some(format!("arn:{}:s3:::{name}", partition(bucket_region))),
         region: Some(bucket_region.to_string()),
     }))
@@ -338,12 +294,7 @@ pub fn update_calls(
     Ok(calls)
 }
 
-async fn run_call(
-    client: &Client,
-    bucket: &str,
-    ctx: &ResourceCtx,
-    call: BucketCall,
-) -> Result<(), ProviderError> {
+async fn run_call(client: &Client, bucket: &str, ctx: &ResourceCtx, call: BucketCall) -> Res<()> {
     let invalid =
         |what: &str, e: &dyn std::fmt::Display| ProviderError::Invalid(format!("{what}: {e}"));
     match call {
@@ -351,19 +302,14 @@ async fn run_call(
             let conf = VersioningConfiguration::builder()
                 .status(BucketVersioningStatus::from(status.as_str()))
                 .build();
-            let put = client.put_bucket_versioning().bucket(bucket);
-            set_config(
-                "PutBucketVersioning",
-                put.versioning_configuration(conf).send().await,
-            )
+            let op = "PutBucketVersioning";
+            s3!(set_config op, client.put_bucket_versioning(bucket).versioning_configuration(conf))
         }
         BucketCall::Encryption(v) => {
             let conf = encryption_config(&v)?;
-            let put = client.put_bucket_encryption().bucket(bucket);
-            set_config(
-                "PutBucketEncryption",
-                put.server_side_encryption_configuration(conf).send().await,
-            )
+            let op = "PutBucketEncryption";
+            s3!(set_config op, client.put_bucket_encryption(bucket)
+                .server_side_encryption_configuration(conf))
         }
         BucketCall::Ownership(o) => {
             let rule = OwnershipControlsRule::builder()
@@ -374,54 +320,42 @@ async fn run_call(
                 .rules(rule)
                 .build()
                 .map_err(|e| invalid("ownership_controls", &e))?;
-            let put = client.put_bucket_ownership_controls().bucket(bucket);
-            set_config(
-                "PutBucketOwnershipControls",
-                put.ownership_controls(controls).send().await,
-            )
+            let op = "PutBucketOwnershipControls";
+            s3!(set_config op, client.put_bucket_ownership_controls(bucket)
+                .ownership_controls(controls))
         }
         BucketCall::PublicAccessBlock(v) => {
-            let put = client.put_public_access_block().bucket(bucket);
             let conf = public_access_block_config(&v);
-            set_config(
-                "PutPublicAccessBlock",
-                put.public_access_block_configuration(conf).send().await,
-            )
+            let op = "PutPublicAccessBlock";
+            s3!(set_config op, client.put_public_access_block(bucket)
+                .public_access_block_configuration(conf))
         }
         BucketCall::Policy(p) => {
-            let put = client.put_bucket_policy().bucket(bucket).policy(p);
-            set_config("PutBucketPolicy", put.send().await)
+            s3!(set_config "PutBucketPolicy", client.put_bucket_policy(bucket).policy(p))
         }
         BucketCall::DeletePolicy => {
-            let delete = client.delete_bucket_policy().bucket(bucket);
-            set_config("DeleteBucketPolicy", delete.send().await)
+            s3!(set_config "DeleteBucketPolicy", client.delete_bucket_policy(bucket))
         }
         BucketCall::Lifecycle(v) => {
             let conf = BucketLifecycleConfiguration::builder()
                 .set_rules(Some(lifecycle_rules(&v)?))
                 .build()
                 .map_err(|e| invalid("lifecycle_rules", &e))?;
-            let put = client.put_bucket_lifecycle_configuration().bucket(bucket);
-            set_config(
-                "PutBucketLifecycleConfiguration",
-                put.lifecycle_configuration(conf).send().await,
-            )
+            let op = "PutBucketLifecycleConfiguration";
+            s3!(set_config op, client.put_bucket_lifecycle_configuration(bucket)
+                .lifecycle_configuration(conf))
         }
         BucketCall::DeleteLifecycle => {
-            let delete = client.delete_bucket_lifecycle().bucket(bucket);
-            set_config("DeleteBucketLifecycle", delete.send().await)
+            s3!(set_config "DeleteBucketLifecycle", client.delete_bucket_lifecycle(bucket))
         }
         BucketCall::Replication(v) => {
             let conf = replication_config(&v)?;
-            let put = client.put_bucket_replication().bucket(bucket);
-            set_config(
-                "PutBucketReplication",
-                put.replication_configuration(conf).send().await,
-            )
+            let op = "PutBucketReplication";
+            s3!(set_config op, client.put_bucket_replication(bucket)
+                .replication_configuration(conf))
         }
         BucketCall::DeleteReplication => {
-            let delete = client.delete_bucket_replication().bucket(bucket);
-            set_config("DeleteBucketReplication", delete.send().await)
+            s3!(set_config "DeleteBucketReplication", client.delete_bucket_replication(bucket))
         }
         BucketCall::Tags(user, force) => {
             put_tags(client, bucket, &user, &ctx.system_tags, force).await
@@ -467,7 +401,7 @@ async fn check_replication(
     bucket: &str,
     prior: Option<&str>,
     desired: &BucketFields,
-) -> Result<(), ProviderError> {
+) -> Res<()> {
     if let Some(e) = source_versioning_error(bucket, prior, desired) {
         return Err(e);
     }
@@ -530,7 +464,7 @@ fn tag_set(
     user: &BTreeMap<String, String>,
     system: &BTreeMap<String, String>,
     force: bool,
-) -> Result<Vec<Tag>, ProviderError> {
+) -> Res<Vec<Tag>> {
     let mut all = tags::with_system(&Tags(user.clone()), system);
     if force {
         all.insert(FORCE_DESTROY_TAG.to_string(), "true".to_string());
@@ -544,7 +478,7 @@ async fn put_tags(
     user: &BTreeMap<String, String>,
     system: &BTreeMap<String, String>,
     force: bool,
-) -> Result<(), ProviderError> {
+) -> Res<()> {
     let tagging = Tagging::builder()
         .set_tag_set(Some(tag_set(user, system, force)?))
         .build()
@@ -559,13 +493,10 @@ async fn version_page(
     bucket: &str,
     key_marker: Option<String>,
     version_marker: Option<String>,
-) -> Result<
-    (
-        Vec<ObjectIdentifier>,
-        Option<(Option<String>, Option<String>)>,
-    ),
-    ProviderError,
-> {
+) -> Res<(
+    Vec<ObjectIdentifier>,
+    Option<(Option<String>, Option<String>)>,
+)> {
     let out = call(
         "ListObjectVersions",
         client
@@ -608,7 +539,7 @@ async fn version_page(
 }
 
 /// Counts object versions and delete markers, up to [`COUNT_LIMIT`].
-async fn count_objects(client: &Client, bucket: &str) -> Result<(usize, bool), ProviderError> {
+async fn count_objects(client: &Client, bucket: &str) -> Res<(usize, bool)> {
     let (mut count, mut markers) = (0, (None, None));
     loop {
         let (ids, next) = version_page(client, bucket, markers.0, markers.1).await?;
@@ -622,7 +553,7 @@ async fn count_objects(client: &Client, bucket: &str) -> Result<(usize, bool), P
 }
 
 /// Deletes every object version and delete marker, page by page.
-async fn empty_bucket(client: &Client, bucket: &str) -> Result<(), ProviderError> {
+async fn empty_bucket(client: &Client, bucket: &str) -> Res<()> {
     // Deleting changes what later pages hold, so always restart from the
     // top until a listing comes back empty.
     loop {
@@ -676,11 +607,7 @@ pub fn not_empty_error(bucket: &str, count: usize, more: bool) -> ProviderError 
 
 /// Creates the bucket, or finds it already made by this state (an earlier
 /// attempt whose answer was lost); anyone else's is refused.
-async fn create_bucket(
-    client: &Client,
-    ctx: &ResourceCtx,
-    desired: &BucketFields,
-) -> Result<(), ProviderError> {
+async fn create_bucket(client: &Client, ctx: &ResourceCtx, desired: &BucketFields) -> Res<()> {
     let name = &desired.bucket;
     // The ownership tags go in the CreateBucket call itself, so a bucket
     // this state made is never untagged (an answer lost after the bucket
@@ -703,7 +630,7 @@ async fn create_bucket(
     // bucket is checked before, never taken over. Any other answer than
     // "exists" or a retryable failure (404, or 403 for another account's
     // bucket) is left to CreateBucket to settle.
-    let exists = match call("HeadBucket", client.head_bucket().bucket(name).send().await) {
+    let exists = match s3!(call "HeadBucket", client.head_bucket(name)) {
         Ok(_) => true,
         Err(e) if e.is_retryable() => return Err(e),
         Err(_) => false,
@@ -730,12 +657,8 @@ async fn create_bucket(
         Err(ProviderError::Api { code, .. }) if code == "BucketAlreadyOwnedByYou" => {
             // Ours from an earlier attempt only if it carries our tags.
             let t = bucket_tags(client, name).await?;
-            let pairs = || t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            if ctx.owner.owns(pairs(), Some(&ctx.address.to_string())) {
-                Ok(())
-            } else {
-                Err(tags::not_ours(ctx, &format!("bucket {name}"), pairs()))
-            }
+            let pairs = t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            tags::ensure_ours(ctx, &format!("bucket {name}"), pairs, true)
         }
         other => other,
     }
@@ -777,29 +700,16 @@ impl Kind for BucketKind {
             .await?;
         }
         Box::pin(create_bucket(ctx.client, ctx, desired)).await?;
-        put_tags(
-            ctx.client,
-            name,
-            &desired.tags.0,
-            &ctx.system_tags,
-            desired.force(),
-        )
-        .await?;
+        let tags = BucketCall::Tags(desired.tags.0.clone(), desired.force());
+        Box::pin(run_call(ctx.client, name, ctx, tags)).await?;
         // A new bucket as CreateBucket left it (no rules, the tags set); the
         // blocks follow.
         let prior = BucketFields {
             bucket: name.clone(),
-            versioning: None,
-            server_side_encryption: None,
-            public_access_block: None,
-            ownership_controls: None,
             lifecycle_rules: Some(LifecycleRules(Value::List(Vec::new()))),
-            policy: None,
-            replication_configuration: None,
             tags: desired.tags.clone(),
             force_destroy: desired.force_destroy,
-            arn: None,
-            region: None,
+            ..BucketFields::default()
         };
         for call in update_calls(&prior, desired)? {
             Box::pin(run_call(ctx.client, name, ctx, call)).await?;
@@ -836,10 +746,8 @@ impl Kind for BucketKind {
                     return Err(not_empty_error(id, count, more));
                 }
             }
-            match set_config(
-                "DeleteBucket",
-                ctx.client.delete_bucket().bucket(id).send().await,
-            ) {
+            let client = ctx.client;
+            match s3!(set_config "DeleteBucket", client.delete_bucket(id)) {
                 // Someone wrote an object after we emptied it: try again.
                 Err(ProviderError::Api { code, message }) if code == "BucketNotEmpty" => {
                     Err(ProviderError::Transient {
@@ -870,25 +778,16 @@ impl Kind for BucketKind {
             Ok((names, out.continuation_token))
         })
         .await?;
-        let tagged = concurrent(names, OBSERVE_CONCURRENCY, |name| async move {
-            match bucket_tags(ctx.client, &name).await {
-                Ok(t) => Ok(Some((name, t))),
-                // Buckets of other regions or being deleted are not ours here.
-                Err(ProviderError::Api { .. }) => Ok(None),
-                Err(e) => Err(e),
-            }
+        // Buckets of other regions or being deleted are not ours here.
+        let tagged = concurrent_readable(names, OBSERVE_CONCURRENCY, |name| async move {
+            bucket_tags(ctx.client, &name).await
         })
         .await?;
         Ok(tagged
             .into_iter()
-            .flatten()
             .filter_map(|(name, t)| {
                 let pairs = t.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                if !ctx.owner.owns(pairs, address) {
-                    return None;
-                }
-                let at = t.iter().find(|(k, _)| k == ADDRESS_TAG);
-                Some((name, at.map(|(_, v)| v.clone())))
+                tags::owned_entry(&ctx.owner, pairs, name, address)
             })
             .collect())
     }

@@ -92,25 +92,42 @@ pub const PUBLIC_ACCESS_FLAGS: [&str; 4] = [
     "restrict_public_buckets",
 ];
 
+/// An optional field of a block, described.
+fn opt(ty: FieldType, what: &'static str) -> FieldSchema {
+    FieldSchema::optional(ty).describe(what)
+}
+
+/// A required field of a block, described.
+fn req(ty: FieldType, what: &'static str) -> FieldSchema {
+    FieldSchema::required(ty).describe(what)
+}
+
+/// The `status` field every rule has.
+fn rule_status() -> FieldSchema {
+    opt(FieldType::String, "Enabled or Disabled.").default("Enabled")
+}
+
+/// The `prefix` filter of a rule.
+fn prefix() -> FieldSchema {
+    opt(
+        FieldType::String,
+        "Only objects whose key starts with this.",
+    )
+}
+
 /// The schema of `server_side_encryption`.
 pub fn encryption_type() -> FieldType {
+    let alg = opt(FieldType::String, "AES256 (SSE-S3) or aws:kms (SSE-KMS).");
+    let bucket_key = "Use an S3 Bucket Key to cut KMS requests (aws:kms only).";
     FieldType::object([
-        (
-            "sse_algorithm",
-            FieldSchema::optional(FieldType::String)
-                .default("AES256")
-                .describe("AES256 (SSE-S3) or aws:kms (SSE-KMS)."),
-        ),
+        ("sse_algorithm", alg.default("AES256")),
         (
             "kms_master_key_id",
-            FieldSchema::optional(FieldType::String)
-                .describe("The KMS key (id or ARN) for aws:kms."),
+            opt(FieldType::String, "The KMS key (id or ARN) for aws:kms."),
         ),
         (
             "bucket_key_enabled",
-            FieldSchema::optional(FieldType::Bool)
-                .default(false)
-                .describe("Use an S3 Bucket Key to cut KMS requests (aws:kms only)."),
+            opt(FieldType::Bool, bucket_key).default(false),
         ),
     ])
 }
@@ -133,45 +150,28 @@ pub fn public_access_block_type() -> FieldType {
 
 /// The schema of one lifecycle rule.
 pub fn lifecycle_rule_type() -> FieldType {
+    let n = FieldType::Number;
+    let transition = FieldType::object([
+        ("days", FieldSchema::required(FieldType::Number)),
+        ("storage_class", FieldSchema::required(FieldType::String)),
+    ]);
+    let transitions = "Move objects to another storage class after N days.";
+    let noncurrent = "Delete noncurrent versions N days after they became noncurrent.";
+    let abort = "Abort multipart uploads left incomplete for N days.";
     FieldType::object([
-        (
-            "id",
-            FieldSchema::required(FieldType::String).describe("The rule's unique id."),
-        ),
-        (
-            "status",
-            FieldSchema::optional(FieldType::String)
-                .default("Enabled")
-                .describe("Enabled or Disabled."),
-        ),
-        (
-            "prefix",
-            FieldSchema::optional(FieldType::String)
-                .describe("Only objects whose key starts with this."),
-        ),
+        ("id", req(FieldType::String, "The rule's unique id.")),
+        ("status", rule_status()),
+        ("prefix", prefix()),
         (
             "expiration_days",
-            FieldSchema::optional(FieldType::Number)
-                .describe("Expire current versions after N days."),
+            opt(n.clone(), "Expire current versions after N days."),
         ),
         (
             "noncurrent_version_expiration_days",
-            FieldSchema::optional(FieldType::Number)
-                .describe("Delete noncurrent versions N days after they became noncurrent."),
+            opt(n.clone(), noncurrent),
         ),
-        (
-            "transitions",
-            FieldSchema::optional(FieldType::list(FieldType::object([
-                ("days", FieldSchema::required(FieldType::Number)),
-                ("storage_class", FieldSchema::required(FieldType::String)),
-            ])))
-            .describe("Move objects to another storage class after N days."),
-        ),
-        (
-            "abort_incomplete_multipart_upload_days",
-            FieldSchema::optional(FieldType::Number)
-                .describe("Abort multipart uploads left incomplete for N days."),
-        ),
+        ("transitions", opt(FieldType::list(transition), transitions)),
+        ("abort_incomplete_multipart_upload_days", opt(n, abort)),
     ])
 }
 
@@ -470,93 +470,82 @@ pub fn lifecycle_rules(v: &Value) -> Result<Vec<LifecycleRule>, ProviderError> {
 /// in snake_case; what cross-region replication of a versioned bucket,
 /// KMS-encrypted objects included, needs).
 pub fn replication_type() -> FieldType {
-    let status = |default: &'static str, what: &'static str| {
-        FieldType::object([(
-            "status",
-            FieldSchema::optional(FieldType::String)
-                .default(default)
-                .describe(what),
-        )])
-    };
+    let s = || FieldType::String;
+    let status = |what| FieldType::object([("status", opt(s(), what).default("Disabled"))]);
+    let replica_key =
+        "KMS key (ARN) of the destination region encrypting replicas of SSE-KMS objects.";
+    let destination = FieldType::object([
+        (
+            "bucket",
+            req(s(), "ARN of the destination bucket (versioning enabled)."),
+        ),
+        (
+            "storage_class",
+            opt(
+                s(),
+                "Storage class of the replicas; unset: the source object's.",
+            ),
+        ),
+        (
+            "encryption_configuration",
+            FieldSchema::optional(FieldType::object([(
+                "replica_kms_key_id",
+                opt(s(), replica_key),
+            )])),
+        ),
+    ]);
+    let sse_kms = status("Enabled: replicate SSE-KMS objects too (needs replica_kms_key_id).");
+    let priority = "Which rule wins when several match an object (higher wins).";
     let rule = FieldType::object([
-        (
-            "id",
-            FieldSchema::required(FieldType::String).describe("The rule's unique id."),
-        ),
-        (
-            "priority",
-            FieldSchema::optional(FieldType::Number)
-                .default(0)
-                .describe("Which rule wins when several match an object (higher wins)."),
-        ),
-        (
-            "status",
-            FieldSchema::optional(FieldType::String)
-                .default("Enabled")
-                .describe("Enabled or Disabled."),
-        ),
+        ("id", req(s(), "The rule's unique id.")),
+        ("priority", opt(FieldType::Number, priority).default(0)),
+        ("status", rule_status()),
         (
             "filter",
-            FieldSchema::optional(FieldType::object([(
-                "prefix",
-                FieldSchema::optional(FieldType::String)
-                    .describe("Only objects whose key starts with this."),
-            )]))
-            .describe("Which objects the rule replicates; unset: all."),
+            opt(
+                FieldType::object([("prefix", prefix())]),
+                "Which objects the rule replicates; unset: all.",
+            ),
         ),
-        (
-            "destination",
-            FieldSchema::required(FieldType::object([
-                (
-                    "bucket",
-                    FieldSchema::required(FieldType::String)
-                        .describe("ARN of the destination bucket (versioning enabled)."),
-                ),
-                (
-                    "storage_class",
-                    FieldSchema::optional(FieldType::String)
-                        .describe("Storage class of the replicas; unset: the source object's."),
-                ),
-                (
-                    "encryption_configuration",
-                    FieldSchema::optional(FieldType::object([(
-                        "replica_kms_key_id",
-                        FieldSchema::optional(FieldType::String).describe(
-                            "KMS key (ARN) of the destination region encrypting replicas of SSE-KMS objects.",
-                        ),
-                    )])),
-                ),
-            ]))
-            .describe("Where replicas go."),
-        ),
+        ("destination", req(destination, "Where replicas go.")),
         (
             "source_selection_criteria",
             FieldSchema::optional(FieldType::object([(
                 "sse_kms_encrypted_objects",
-                FieldSchema::optional(status(
-                    "Disabled",
-                    "Enabled: replicate SSE-KMS objects too (needs replica_kms_key_id).",
-                )),
+                FieldSchema::optional(sse_kms),
             )])),
         ),
         (
             "delete_marker_replication",
-            FieldSchema::optional(status("Disabled", "Enabled: replicate delete markers."))
-                .describe("Whether delete markers are replicated."),
+            opt(
+                status("Enabled: replicate delete markers."),
+                "Whether delete markers are replicated.",
+            ),
         ),
     ]);
     FieldType::object([
         (
             "role",
-            FieldSchema::required(FieldType::String)
-                .describe("ARN of the IAM role S3 assumes to replicate."),
+            req(s(), "ARN of the IAM role S3 assumes to replicate."),
         ),
         (
             "rules",
-            FieldSchema::required(FieldType::list(rule)).describe("The replication rules."),
+            req(FieldType::list(rule), "The replication rules."),
         ),
     ])
 }
+
+/// Where a rule keeps its replica KMS key and its SSE-KMS status.
+const REPLICA_KMS: &[&str] = &[
+    "destination",
+    "encryption_configuration",
+    "replica_kms_key_id",
+];
+const SSE_KMS_STATUS: &[&str] = &[
+    "source_selection_criteria",
+    "sse_kms_encrypted_objects",
+    "status",
+];
 
 fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut cur = v;
@@ -574,23 +563,8 @@ fn normalize_replication_rule(r: &Value) -> Value {
     if r.as_map().is_none() || !r.is_known() {
         return r.clone();
     }
-    let kms = text(
-        r,
-        &[
-            "destination",
-            "encryption_configuration",
-            "replica_kms_key_id",
-        ],
-    );
-    let sse_kms = status_of(
-        r,
-        &[
-            "source_selection_criteria",
-            "sse_kms_encrypted_objects",
-            "status",
-        ],
-        "Disabled",
-    );
+    let kms = text(r, REPLICA_KMS);
+    let sse_kms = status_of(r, SSE_KMS_STATUS, "Disabled");
     let status_map = |s: Value| map([("status", s)]);
     map([
         ("id", r.get("id").cloned().unwrap_or_default()),
@@ -671,6 +645,32 @@ pub fn normalize_replication(v: &Value) -> Value {
     ])
 }
 
+/// A map from `(path, leaf)` pairs, the maps on each path made as needed
+/// and null leaves left out.
+fn tree<'a>(leaves: impl IntoIterator<Item = (&'a [&'a str], Value)>) -> Value {
+    fn put(m: &mut BTreeMap<String, Value>, path: &[&str], leaf: Value) {
+        match path {
+            [k] if !leaf.is_null() => {
+                m.insert(k.to_string(), leaf);
+            }
+            [k, rest @ ..] if !rest.is_empty() => {
+                let inner = m
+                    .entry(k.to_string())
+                    .or_insert_with(|| Value::Map(BTreeMap::new()));
+                if let Value::Map(inner) = inner {
+                    put(inner, rest, leaf);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut m = BTreeMap::new();
+    for (path, leaf) in leaves {
+        put(&mut m, path, leaf);
+    }
+    Value::Map(m)
+}
+
 /// The observed `replication_configuration`.
 pub fn observed_replication(c: &ReplicationConfiguration) -> Value {
     let rules = c
@@ -685,64 +685,33 @@ pub fn observed_replication(c: &ReplicationConfiguration) -> Value {
                 .and_then(ReplicationRuleFilter::prefix)
                 .or(r.prefix());
             let dest = r.destination();
-            map([
-                ("id", str_value(r.id())),
+            let class = dest
+                .and_then(|d| d.storage_class())
+                .map(StorageClass::as_str);
+            let kms = dest
+                .and_then(|d| d.encryption_configuration())
+                .and_then(EncryptionConfiguration::replica_kms_key_id);
+            let sse_kms = r
+                .source_selection_criteria()
+                .and_then(SourceSelectionCriteria::sse_kms_encrypted_objects)
+                .map(|s| s.status().as_str());
+            let markers = r
+                .delete_marker_replication()
+                .and_then(DeleteMarkerReplication::status)
+                .map(DeleteMarkerReplicationStatus::as_str);
+            tree([
+                (&["id"][..], str_value(r.id())),
+                (&["priority"], int(r.priority())),
+                (&["status"], Value::from(r.status().as_str())),
+                (&["filter", "prefix"], str_value(prefix)),
                 (
-                    "priority",
-                    r.priority()
-                        .map(|p| Value::int(i64::from(p)))
-                        .unwrap_or_default(),
+                    &["destination", "bucket"],
+                    str_value(dest.map(Destination::bucket)),
                 ),
-                ("status", Value::from(r.status().as_str())),
-                ("filter", map([("prefix", str_value(prefix))])),
-                (
-                    "destination",
-                    map([
-                        ("bucket", str_value(dest.map(Destination::bucket))),
-                        (
-                            "storage_class",
-                            str_value(
-                                dest.and_then(|d| d.storage_class())
-                                    .map(StorageClass::as_str),
-                            ),
-                        ),
-                        (
-                            "encryption_configuration",
-                            map([(
-                                "replica_kms_key_id",
-                                str_value(
-                                    dest.and_then(|d| d.encryption_configuration())
-                                        .and_then(EncryptionConfiguration::replica_kms_key_id),
-                                ),
-                            )]),
-                        ),
-                    ]),
-                ),
-                (
-                    "source_selection_criteria",
-                    map([(
-                        "sse_kms_encrypted_objects",
-                        map([(
-                            "status",
-                            str_value(
-                                r.source_selection_criteria()
-                                    .and_then(SourceSelectionCriteria::sse_kms_encrypted_objects)
-                                    .map(|s| s.status().as_str()),
-                            ),
-                        )]),
-                    )]),
-                ),
-                (
-                    "delete_marker_replication",
-                    map([(
-                        "status",
-                        str_value(
-                            r.delete_marker_replication()
-                                .and_then(DeleteMarkerReplication::status)
-                                .map(DeleteMarkerReplicationStatus::as_str),
-                        ),
-                    )]),
-                ),
+                (&["destination", "storage_class"], str_value(class)),
+                (REPLICA_KMS, str_value(kms)),
+                (SSE_KMS_STATUS, str_value(sse_kms)),
+                (&["delete_marker_replication", "status"], str_value(markers)),
             ])
         })
         .collect();
@@ -776,14 +745,7 @@ pub fn replication_config(v: &Value) -> Result<ReplicationConfiguration, Provide
     let v = normalize_replication(v);
     let mut rules = Vec::new();
     for r in v.get("rules").and_then(Value::as_list).unwrap_or_default() {
-        let kms = text(
-            r,
-            &[
-                "destination",
-                "encryption_configuration",
-                "replica_kms_key_id",
-            ],
-        );
+        let kms = text(r, REPLICA_KMS);
         let destination = Destination::builder()
             .set_bucket(text(r, &["destination", "bucket"]).map(str::to_string))
             .set_storage_class(text(r, &["destination", "storage_class"]).map(StorageClass::from))
@@ -794,27 +756,16 @@ pub fn replication_config(v: &Value) -> Result<ReplicationConfiguration, Provide
             }))
             .build()
             .map_err(|e| invalid(&e))?;
-        let sse_kms = text(
-            r,
-            &[
-                "source_selection_criteria",
-                "sse_kms_encrypted_objects",
-                "status",
-            ],
-        );
-        let criteria = match sse_kms {
-            Some(s) => Some(
-                SourceSelectionCriteria::builder()
-                    .sse_kms_encrypted_objects(
-                        SseKmsEncryptedObjects::builder()
-                            .status(SseKmsEncryptedObjectsStatus::from(s))
-                            .build()
-                            .map_err(|e| invalid(&e))?,
-                    )
-                    .build(),
-            ),
-            None => None,
-        };
+        let sse_kms = text(r, SSE_KMS_STATUS);
+        let criteria = sse_kms
+            .map(|s| {
+                let status = SseKmsEncryptedObjectsStatus::from(s);
+                let objects = SseKmsEncryptedObjects::builder().status(status).build();
+                let criteria = SourceSelectionCriteria::builder();
+                objects.map(|o| criteria.sse_kms_encrypted_objects(o).build())
+            })
+            .transpose()
+            .map_err(|e| invalid(&e))?;
         let priority = r
             .get("priority")
             .and_then(Value::as_i64)

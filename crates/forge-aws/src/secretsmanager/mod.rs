@@ -39,8 +39,8 @@ impl TagApi for SecretsManager {
             .set_tags(Some(to_tags(tags)))
             .send()
             .await
-            .map_err(SecretsManager::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(SecretsManager::err)
     }
 
     async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
@@ -50,8 +50,8 @@ impl TagApi for SecretsManager {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(SecretsManager::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(SecretsManager::err)
     }
 }
 

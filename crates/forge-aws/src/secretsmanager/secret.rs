@@ -17,14 +17,14 @@
 //! `forge:recovery_window_in_days` so refresh and destroy see it.
 
 use super::{SecretsManager, to_tags};
-use crate::attrs::SensitiveText;
-use crate::error::is_not_found;
+use crate::attrs::{SensitiveText, non_empty};
+use crate::error::ignore_not_found;
 use crate::kind::{
     Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
     sync_tags,
 };
-use crate::paging::{collect_pages, for_chunks};
-use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
+use crate::paging::{for_chunks, token_pages};
+use crate::tags::{self, STATE_TAG};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry, Tag};
@@ -92,7 +92,7 @@ struct Current {
     version_id: Option<String>,
 }
 
-fn pairs(t: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+fn pairs(t: &[Tag]) -> impl Iterator<Item = (&str, &str)> + Clone {
     t.iter().filter_map(|t| Some((t.key()?, t.value()?)))
 }
 
@@ -102,10 +102,7 @@ fn fields(s: &SecretListEntry, current: &Current) -> SecretFields {
         .and_then(|(_, v)| v.parse::<i64>().ok());
     SecretFields {
         name: s.name().unwrap_or_default().to_string(),
-        description: s
-            .description()
-            .filter(|d| !d.is_empty())
-            .map(str::to_string),
+        description: non_empty(s.description()),
         kms_key_id: s.kms_key_id().map(str::to_string),
         secret_string: current.value.clone(),
         recovery_window_in_days: Some(window.unwrap_or(DEFAULT_WINDOW)),
@@ -115,24 +112,11 @@ fn fields(s: &SecretListEntry, current: &Current) -> SecretFields {
     }
 }
 
-async fn list_secrets(
-    client: &Client,
-    filters: Vec<Filter>,
-) -> Result<Vec<SecretListEntry>, ProviderError> {
-    collect_pages(|token| {
-        let filters = filters.clone();
-        async move {
-            let out = client
-                .list_secrets()
-                .set_filters(Some(filters))
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(SecretsManager::err)?;
-            Ok((out.secret_list.unwrap_or_default(), out.next_token))
-        }
-    })
-    .await
+async fn list_secrets(client: &Client, filters: Vec<Filter>) -> Res<Vec<SecretListEntry>> {
+    let list = || client.list_secrets().set_filters(Some(filters.clone()));
+    token_pages!(list(), SecretsManager::err, |out| out
+        .secret_list
+        .unwrap_or_default())
 }
 
 fn filter(key: FilterNameStringType, values: Vec<String>) -> Filter {
@@ -141,38 +125,26 @@ fn filter(key: FilterNameStringType, values: Vec<String>) -> Filter {
 
 /// Current values of the given secrets (ARNs); secrets without a value
 /// are absent.
-async fn current_values(
-    client: &Client,
-    arns: &[String],
-) -> Result<BTreeMap<String, Current>, ProviderError> {
+async fn current_values(client: &Client, arns: &[String]) -> Res<BTreeMap<String, Current>> {
     let entries = for_chunks(arns, IDS_PER_BATCH, |chunk| async move {
-        collect_pages(|token| {
-            let chunk = chunk.clone();
-            async move {
-                let out = client
-                    .batch_get_secret_value()
-                    .set_secret_id_list(Some(chunk))
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(SecretsManager::err)?;
-                // Per-secret errors (no value yet, deleted meanwhile) leave
-                // that secret without a value; the listing decides existence.
-                let values: Vec<(String, Current)> = out
-                    .secret_values()
-                    .iter()
-                    .filter_map(|v| {
-                        let current = Current {
-                            value: v.secret_string().map(|s| SensitiveText(s.to_string())),
-                            version_id: v.version_id().map(str::to_string),
-                        };
-                        Some((v.arn()?.to_string(), current))
-                    })
-                    .collect();
-                Ok((values, out.next_token))
-            }
-        })
-        .await
+        let get = || {
+            client
+                .batch_get_secret_value()
+                .set_secret_id_list(Some(chunk.clone()))
+        };
+        // Per-secret errors (no value yet, deleted meanwhile) leave that
+        // secret without a value; the listing decides existence.
+        token_pages!(get(), SecretsManager::err, |out| out
+            .secret_values()
+            .iter()
+            .filter_map(|v| {
+                let current = Current {
+                    value: v.secret_string().map(|s| SensitiveText(s.to_string())),
+                    version_id: v.version_id().map(str::to_string),
+                };
+                Some((v.arn()?.to_string(), current))
+            })
+            .collect::<Vec<_>>())
     })
     .await?;
     Ok(entries.into_iter().collect())
@@ -216,7 +188,7 @@ async fn converge(
     id: &str,
     prior: &SecretFields,
     desired: &SecretFields,
-) -> Result<(), ProviderError> {
+) -> Res<()> {
     for call in update_calls(prior, desired) {
         match call {
             SecretCall::Update(description, kms_key_id) => {
@@ -319,11 +291,7 @@ impl Kind for SecretKind {
                     .send()
                     .await
                     .map_err(SecretsManager::err)?;
-                let address = ctx.address.to_string();
-                if !ctx.owner.owns(pairs(existing.tags()), Some(&address)) {
-                    let what = format!("secret {name}");
-                    return Err(tags::not_ours(ctx, &what, pairs(existing.tags())));
-                }
+                tags::ensure_ours(ctx, &format!("secret {name}"), pairs(existing.tags()), true)?;
                 let arn = existing.arn.ok_or_else(|| ProviderError::Api {
                     code,
                     message: format!("{message} (secret {name} has no ARN)"),
@@ -357,8 +325,6 @@ impl Kind for SecretKind {
             call.recovery_window_in_days(window.clamp(7, 30))
         };
         match call.send().await.map_err(SecretsManager::err) {
-            Ok(_) => Ok(()),
-            Err(e) if is_not_found(&e) => Ok(()),
             // Already scheduled for deletion by an earlier attempt.
             Err(ProviderError::Api { code, message })
                 if code == "InvalidRequestException"
@@ -366,7 +332,7 @@ impl Kind for SecretKind {
             {
                 Ok(())
             }
-            Err(e) => Err(e),
+            other => ignore_not_found(other.map(drop)),
         }
     }
 
@@ -385,11 +351,7 @@ impl Kind for SecretKind {
         Ok(listed
             .iter()
             .filter(|s| s.deleted_date().is_none())
-            .filter(|s| ctx.owner.owns(pairs(s.tags()), address))
-            .filter_map(|s| {
-                let at = pairs(s.tags()).find(|(k, _)| *k == ADDRESS_TAG);
-                Some((s.arn()?.to_string(), at.map(|(_, v)| v.to_string())))
-            })
+            .filter_map(|s| tags::owned_entry(&ctx.owner, pairs(s.tags()), s.arn()?, address))
             .collect())
     }
 }

@@ -44,8 +44,8 @@ impl TagApi for Ssm {
             .set_tags(Some(to_tags(tags)?))
             .send()
             .await
-            .map_err(Ssm::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Ssm::err)
     }
 
     async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
@@ -56,8 +56,8 @@ impl TagApi for Ssm {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(Ssm::err)?;
-        Ok(())
+            .map(drop)
+            .map_err(Ssm::err)
     }
 }
 

@@ -10,12 +10,12 @@
 //! concurrently with at most eight in flight.
 
 use super::{Ssm, to_tags};
-use crate::attrs::SensitiveText;
-use crate::error::is_not_found;
+use crate::attrs::{SensitiveText, non_empty};
+use crate::error::{has_code, ignore_not_found, is_not_found};
 use crate::kind::{
     Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
 };
-use crate::paging::{collect_pages, concurrent, for_chunks};
+use crate::paging::{concurrent, for_chunks, token_pages};
 use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;
@@ -77,25 +77,19 @@ fn fields(p: &Parameter, meta: Option<&ParameterMetadata>, tag_list: &[Tag]) -> 
         parameter_type: p.r#type().map(|t| t.as_str().to_string()),
         value: SensitiveText(p.value().unwrap_or_default().to_string()),
         key_id: meta.and_then(ParameterMetadata::key_id).map(str::to_string),
-        description: meta
-            .and_then(ParameterMetadata::description)
-            .filter(|d| !d.is_empty())
-            .map(str::to_string),
+        description: non_empty(meta.and_then(ParameterMetadata::description)),
         tier: Some(
             meta.and_then(ParameterMetadata::tier)
                 .map_or("Standard", ParameterTier::as_str)
                 .to_string(),
         ),
-        tags: tags::observed_map(tag_list.iter().map(|t| (t.key(), t.value()))),
+        tags: tags::observed_map(pairs(tag_list)),
         arn: p.arn().map(str::to_string),
         version: Some(p.version()),
     }
 }
 
-async fn get_parameters(
-    client: &Client,
-    names: &[String],
-) -> Result<Vec<Parameter>, ProviderError> {
+async fn get_parameters(client: &Client, names: &[String]) -> Res<Vec<Parameter>> {
     for_chunks(names, NAMES_PER_GET, |chunk| async move {
         let out = client
             .get_parameters()
@@ -114,52 +108,46 @@ async fn describe_filtered(
     client: &Client,
     key: &str,
     values: Vec<String>,
-) -> Result<Vec<ParameterMetadata>, ProviderError> {
+) -> Res<Vec<ParameterMetadata>> {
     let filter = ParameterStringFilter::builder()
         .key(key)
         .option("Equals")
         .set_values(Some(values))
         .build()
         .map_err(|e| ProviderError::Invalid(format!("parameter filter: {e}")))?;
-    collect_pages(|token| {
-        let filter = filter.clone();
-        async move {
-            let out = client
-                .describe_parameters()
-                .parameter_filters(filter)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(Ssm::err)?;
-            Ok((out.parameters.unwrap_or_default(), out.next_token))
-        }
-    })
-    .await
+    let describe = || {
+        client
+            .describe_parameters()
+            .parameter_filters(filter.clone())
+    };
+    token_pages!(describe(), Ssm::err, |out| out
+        .parameters
+        .unwrap_or_default())
 }
 
 /// A parameter's tags; one gone meanwhile has none.
-async fn param_tags(client: &Client, name: &str) -> Result<Vec<Tag>, ProviderError> {
-    match client
+async fn param_tags(client: &Client, name: &str) -> Res<Vec<Tag>> {
+    let call = client
         .list_tags_for_resource()
-        .resource_type(ResourceTypeForTagging::Parameter)
-        .resource_id(name)
-        .send()
-        .await
-        .map_err(Ssm::err)
-    {
+        .resource_type(ResourceTypeForTagging::Parameter);
+    match call.resource_id(name).send().await.map_err(Ssm::err) {
         Ok(out) => Ok(out.tag_list.unwrap_or_default()),
-        Err(e)
-            if is_not_found(&e)
-                || matches!(&e, ProviderError::Api { code, .. } if code == "InvalidResourceId") =>
-        {
-            Ok(Vec::new())
-        }
+        Err(e) if is_not_found(&e) || has_code(&e, "InvalidResourceId") => Ok(Vec::new()),
         Err(e) => Err(e),
     }
 }
 
-fn pairs(t: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+fn pairs(t: &[Tag]) -> impl Iterator<Item = (&str, &str)> + Clone {
     t.iter().map(|t| (t.key(), t.value()))
+}
+
+/// Each named parameter with its tags, at most eight reads in flight.
+async fn with_tags(client: &Client, names: Vec<String>) -> Res<Vec<(String, Vec<Tag>)>> {
+    concurrent(names, TAG_CONCURRENCY, |n| async move {
+        let t = param_tags(client, &n).await?;
+        Ok((n, t))
+    })
+    .await
 }
 
 /// Whether the parameter itself must be put again. PutParameter sets
@@ -177,7 +165,7 @@ async fn put(
     desired: &ParameterFields,
     overwrite: bool,
     tags: Option<Vec<Tag>>,
-) -> Result<(), ProviderError> {
+) -> Res<()> {
     let kind = desired.parameter_type.as_deref().unwrap_or("String");
     // A key only means something for SecureString; SSM rejects it otherwise.
     let key = desired.key_id.clone().filter(|_| kind == "SecureString");
@@ -201,14 +189,14 @@ async fn put(
 
 async fn converge(
     client: &Client,
-    name: &str,
+    id: &str,
     prior: &ParameterFields,
     desired: &ParameterFields,
-) -> Result<(), ProviderError> {
+) -> Res<()> {
     if needs_put(prior, desired) {
         put(client, desired, true, None).await?;
     }
-    sync_tags::<Ssm>(client, name, &prior.tags, &desired.tags).await
+    sync_tags::<Ssm>(client, id, &prior.tags, &desired.tags).await
 }
 
 #[async_trait]
@@ -220,31 +208,23 @@ impl Kind for ParameterKind {
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let params = get_parameters(ctx.client, ids).await?;
-        let found: Vec<String> = params
+        let names: Vec<String> = params
             .iter()
-            .filter_map(|p| p.name().map(str::to_string))
+            .filter_map(|p| Some(p.name()?.into()))
             .collect();
-        if found.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let metas = for_chunks(&found, NAMES_PER_DESCRIBE, |chunk| async move {
-            describe_filtered(ctx.client, "Name", chunk).await
+        let metas = for_chunks(&names, NAMES_PER_DESCRIBE, |chunk| {
+            describe_filtered(ctx.client, "Name", chunk)
         })
         .await?;
-        let metas: BTreeMap<String, ParameterMetadata> = metas
-            .into_iter()
-            .filter_map(|m| Some((m.name()?.to_string(), m)))
-            .collect();
-        let tagged = concurrent(params, TAG_CONCURRENCY, |p| async move {
-            let t = param_tags(ctx.client, p.name().unwrap_or_default()).await?;
-            Ok((p, t))
-        })
-        .await?;
-        Ok(tagged
-            .iter()
-            .filter_map(|(p, t)| {
-                let name = p.name()?;
-                Some((name.to_string(), fields(p, metas.get(name), t)))
+        let metas: BTreeMap<&str, &ParameterMetadata> =
+            metas.iter().filter_map(|m| Some((m.name()?, m))).collect();
+        let tagged = with_tags(ctx.client, names).await?;
+        let params = params.iter().filter(|p| p.name().is_some());
+        Ok(params
+            .zip(tagged)
+            .map(|(p, (name, t))| {
+                let meta = metas.get(name.as_str()).copied();
+                (name, fields(p, meta, &t))
             })
             .collect())
     }
@@ -256,10 +236,7 @@ impl Kind for ParameterKind {
             Ok(()) => {}
             Err(ProviderError::Api { code, .. }) if code == "ParameterAlreadyExists" => {
                 let t = param_tags(ctx.client, name).await?;
-                let address = ctx.address.to_string();
-                if !ctx.owner.owns(pairs(&t), Some(&address)) {
-                    return Err(tags::not_ours(ctx, &format!("parameter {name}"), pairs(&t)));
-                }
+                tags::ensure_ours(ctx, &format!("parameter {name}"), pairs(&t), true)?;
                 // Ours, from a create whose answer was lost: bring it to
                 // the spec.
                 let current = Self::read_back(ctx, name).await?;
@@ -280,42 +257,28 @@ impl Kind for ParameterKind {
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        crate::error::ignore_not_found(
-            ctx.client
-                .delete_parameter()
-                .name(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Ssm::err),
-        )
+        let answer = ctx.client.delete_parameter().name(id).send().await;
+        ignore_not_found(answer.map(drop).map_err(Ssm::err))
     }
 
     /// Parameters tagged with the address (server-side tag filter), or
     /// without one every parameter tagged with the state's lineage; the
     /// tags are then checked exactly here.
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        let (key, value) = match address {
-            Some(a) => (ADDRESS_TAG, a.to_string()),
-            None => (STATE_TAG, ctx.owner.lineage.clone()),
-        };
-        let metas = describe_filtered(ctx.client, &format!("tag:{key}"), vec![value]).await?;
-        let names: Vec<String> = metas
+        let (key, value) = address.map_or((STATE_TAG, ctx.owner.lineage.as_str()), |a| {
+            (ADDRESS_TAG, a)
+        });
+        let metas =
+            describe_filtered(ctx.client, &format!("tag:{key}"), vec![value.into()]).await?;
+        let names = metas
             .iter()
-            .filter_map(|m| m.name().map(str::to_string))
+            .filter_map(|m| m.name())
+            .map(Into::into)
             .collect();
-        let tagged = concurrent(names, TAG_CONCURRENCY, |n| async move {
-            let t = param_tags(ctx.client, &n).await?;
-            Ok((n, t))
-        })
-        .await?;
-        Ok(tagged
+        Ok(with_tags(ctx.client, names)
+            .await?
             .into_iter()
-            .filter(|(_, t)| ctx.owner.owns(pairs(t), address))
-            .map(|(n, t)| {
-                let at = t.iter().find(|t| t.key() == ADDRESS_TAG);
-                (n, at.map(|t| t.value().to_string()))
-            })
+            .filter_map(|(n, t)| tags::owned_entry(&ctx.owner, pairs(&t), n, address))
             .collect())
     }
 }
