@@ -168,8 +168,7 @@ impl Kind for FlowLogKind {
                 message: "CreateFlowLogs returned no id".into(),
             })?
             .clone();
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

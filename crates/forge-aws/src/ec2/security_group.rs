@@ -327,8 +327,7 @@ impl Kind for SecurityGroupKind {
             Err(e) => return Err(e),
         };
         reconcile(ctx.client, &id, desired).await?;
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

@@ -17,8 +17,7 @@ use super::common::{all_load_balancer_arns, bool_of, create_tags, describe_tagge
 use crate::attrs::{Shaped, set_value};
 use crate::error::{ignore_not_found, is_not_found, none_if, returned_id};
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::normalize::number_value;
 use async_trait::async_trait;
@@ -373,8 +372,7 @@ impl Kind for LoadBalancerKind {
         let id = returned_id(first, "CreateLoadBalancer")?;
         let current = Self::read_back(ctx, &id).await?;
         modify_attributes(ctx.client, &id, attribute_changes(&current, desired)).await?;
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

@@ -17,8 +17,7 @@ use super::Elbv2;
 use super::common::{all_arns, create_tags, describe_tagged, owned};
 use crate::error::{delete_result, is_not_found, none_if, retry_on, returned_id};
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::normalize::{number_value, text_value};
 use async_trait::async_trait;
@@ -326,8 +325,7 @@ impl Kind for TargetGroupKind {
         {
             set_deregistration_delay(ctx.client, &id, delay).await?;
         }
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

@@ -177,6 +177,13 @@ pub trait Kind: Send + Sync + Sized + 'static {
         })
     }
 
+    /// What a create made: the new object `id` as [`Kind::read_back`]
+    /// reads it, for a create whose answer does not describe the object.
+    async fn made(ctx: &Act<'_, Self>, id: String) -> Created<Self> {
+        let fields = Self::read_back(ctx, &id).await?;
+        Ok(Made { id, fields })
+    }
+
     /// Kind-specific normalization beyond what every kind gets (tags as
     /// text, nulls of settable fields dropped, per-field normalizers
     /// declared on the fields). Runs on desired values too, so it must

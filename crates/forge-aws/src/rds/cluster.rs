@@ -25,7 +25,7 @@ use super::common::{
 };
 use crate::error::{ignore_gone, is_gone};
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated,
 };
 use crate::paging::collect_pages;
 use async_trait::async_trait;
@@ -248,8 +248,7 @@ impl Kind for ClusterKind {
             .send()
             .await
             .map_err(Rds::err)?;
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

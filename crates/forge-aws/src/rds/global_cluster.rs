@@ -18,7 +18,7 @@ use super::common::{
 };
 use crate::error::ignore_gone;
 use crate::kind::{
-    Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
+    Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::paging::marker_pages;
 use async_trait::async_trait;
@@ -122,8 +122,7 @@ impl Kind for GlobalClusterKind {
             .send()
             .await
             .map_err(Rds::err)?;
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

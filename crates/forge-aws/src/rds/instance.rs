@@ -19,7 +19,7 @@ use super::common::{
 };
 use crate::error::ignore_gone;
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated,
 };
 use crate::paging::collect_pages;
 use async_trait::async_trait;
@@ -345,8 +345,7 @@ impl<F: Flavor> Kind for InstanceKind<F> {
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let id = create(ctx.client, ctx, &desired.spec()).await?;
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

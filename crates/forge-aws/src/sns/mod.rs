@@ -9,7 +9,7 @@ pub mod topic;
 pub use subscription::SubscriptionKind;
 pub use topic::TopicKind;
 
-use crate::kind::{Registrar, Res, Service};
+use crate::kind::{Kind, Made, Registrar, Res, Service};
 use crate::paging::collect_pages;
 use crate::tags;
 use aws_config::SdkConfig;
@@ -121,6 +121,17 @@ pub(crate) fn json_text(field: &str, value: &Value) -> Result<String, ProviderEr
 }
 
 /// The ARN a create answered with; none is a transient `failure`.
+/// What a create made: the object as described, or, while SNS does not
+/// show it yet, the spec with its new ARN (`with_arn`).
+pub(crate) fn made<K: Kind>(
+    arn: String,
+    found: Option<K::Fields>,
+    with_arn: impl FnOnce(String) -> K::Fields,
+) -> Made<K> {
+    let fields = found.unwrap_or_else(|| with_arn(arn.clone()));
+    Made { id: arn, fields }
+}
+
 pub(crate) fn answered(arn: Option<&str>, failure: &str) -> Res<String> {
     let message = failure.to_string();
     arn.map(str::to_string)

@@ -18,7 +18,7 @@
 //! this state's), and refused otherwise, never adopted. Observe cost: one
 //! GetSubscriptionAttributes per subscription, a few at a time.
 
-use super::{Sns, answered, attr, attr_bool, json_text, pairs, read_each, topic_tags};
+use super::{Sns, answered, attr, attr_bool, json_text, made, pairs, read_each, topic_tags};
 use crate::error::found;
 use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
 use crate::paging::collect_pages;
@@ -225,15 +225,12 @@ impl Kind for SubscriptionKind {
             .map_err(Sns::err)?;
         let arn = out.subscription_arn().filter(|a| a.starts_with("arn:"));
         let arn = answered(arn, "Subscribe returned no subscription ARN")?;
-        let fields = describe_one(ctx.client, &arn).await?;
-        let arn_only = || SubscriptionFields {
-            arn: Some(arn.clone()),
+        let found = describe_one(ctx.client, &arn).await?;
+        let with_arn = |arn| SubscriptionFields {
+            arn: Some(arn),
             ..desired.clone()
         };
-        Ok(Made {
-            fields: fields.unwrap_or_else(arn_only),
-            id: arn,
-        })
+        Ok(made(arn, found, with_arn))
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

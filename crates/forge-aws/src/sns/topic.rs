@@ -11,7 +11,8 @@
 //! time.
 
 use super::{
-    Sns, answered, attr, attr_bool, json_text, pairs, read_each, to_tags, topic_arns, topic_tags,
+    Sns, answered, attr, attr_bool, json_text, made, pairs, read_each, to_tags, topic_arns,
+    topic_tags,
 };
 use crate::error::found;
 use crate::kind::{
@@ -262,15 +263,12 @@ impl Kind for TopicKind {
             .await
             .map_err(Sns::err)?;
         let arn = answered(out.topic_arn(), "CreateTopic returned no ARN")?;
-        let fields = describe_one(ctx.client, &arn).await?;
-        let arn_only = || TopicFields {
-            arn: Some(arn.clone()),
+        let found = describe_one(ctx.client, &arn).await?;
+        let with_arn = |arn| TopicFields {
+            arn: Some(arn),
             ..desired.clone()
         };
-        Ok(Made {
-            fields: fields.unwrap_or_else(arn_only),
-            id: arn,
-        })
+        Ok(made(arn, found, with_arn))
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

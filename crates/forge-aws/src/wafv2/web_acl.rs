@@ -22,8 +22,7 @@ use super::rules::{
 };
 use crate::error::{none_if, retry_on};
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::normalize::upper_value;
 use crate::tags;
@@ -202,8 +201,7 @@ impl Kind for WebAclKind {
                 message: "CreateWebACL returned no ARN".into(),
             })?
             .to_string();
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

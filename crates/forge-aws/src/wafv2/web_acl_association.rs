@@ -13,7 +13,7 @@
 use super::Wafv2;
 use super::common::is_gone;
 use crate::error::none_if;
-use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
+use crate::kind::{Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated};
 use async_trait::async_trait;
 use aws_sdk_wafv2::Client;
 use forge_derive::Fields;
@@ -84,8 +84,7 @@ impl Kind for WebAclAssociationKind {
             .await
             .map_err(Wafv2::err)?;
         let id = format!("{}|{}", desired.web_acl_arn, desired.resource_arn);
-        let fields = Self::read_back(ctx, &id).await?;
-        Ok(Made { id, fields })
+        Self::made(ctx, id).await
     }
 
     async fn update(_ctx: &Act<'_, Self>, id: &str, _u: Update<'_, Self>) -> Updated<Self> {
