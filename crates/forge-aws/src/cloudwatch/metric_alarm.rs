@@ -29,7 +29,7 @@
 use super::{Clients, CloudWatch, tagged_resources};
 use crate::error::found;
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, TagApi, Update, Updated,
     sync_tags,
 };
 use crate::paging::{collect_pages, concurrent, for_chunks};
@@ -364,10 +364,7 @@ impl Kind for MetricAlarmKind {
             // The tags of the Put are ignored on an existing alarm.
             CloudWatch::tag(ctx.client, arn, &all_tags).await?;
         }
-        Ok(Made {
-            id: name.clone(),
-            fields: Self::read_back(ctx, name).await?,
-        })
+        Self::made(ctx, name.clone()).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

@@ -21,8 +21,7 @@
 use super::{DEFAULT_DESCRIPTION, ElastiCache, create_tags, named, owned, tags_by_arn, user_tags};
 use crate::error::{ignore_gone, is_gone};
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::paging::{concurrent, marker_pages};
 use crate::tags;
@@ -227,10 +226,7 @@ impl Kind for ParameterGroupKind {
             .map_err(ElastiCache::err)?;
         let set = desired.parameters.clone().unwrap_or_default();
         apply_params(ctx.client, name, (set.into_iter().collect(), Vec::new())).await?;
-        Ok(Made {
-            id: name.clone(),
-            fields: Self::read_back(ctx, name).await?,
-        })
+        Self::made(ctx, name.clone()).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

@@ -46,7 +46,7 @@ use super::{
 use crate::attrs::SensitiveText;
 use crate::error::ignore_gone;
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, TagApi, Update, Updated,
     sync_tags,
 };
 use crate::paging::marker_pages;
@@ -565,10 +565,7 @@ impl Kind for ReplicationGroupKind {
             .send()
             .await
             .map_err(ElastiCache::err)?;
-        Ok(Made {
-            id: id.clone(),
-            fields: Self::read_back(ctx, id).await?,
-        })
+        Self::made(ctx, id.clone()).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

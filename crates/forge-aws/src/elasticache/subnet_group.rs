@@ -17,8 +17,7 @@ use super::{
 };
 use crate::error::ignore_gone;
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::paging::marker_pages;
 use async_trait::async_trait;
@@ -131,10 +130,7 @@ impl Kind for SubnetGroupKind {
             .send()
             .await
             .map_err(ElastiCache::err)?;
-        Ok(Made {
-            id: desired.name.clone(),
-            fields: Self::read_back(ctx, &desired.name).await?,
-        })
+        Self::made(ctx, desired.name.clone()).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

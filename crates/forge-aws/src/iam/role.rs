@@ -21,7 +21,7 @@ use super::{Iam, iam_tags};
 use crate::attrs::{non_empty, set_diff};
 use crate::error::{found, ignore_not_found};
 use crate::kind::{
-    Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
+    Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::paging::{each_id, truncated_pages};
 use crate::tags;
@@ -367,10 +367,7 @@ impl Kind for RoleKind {
         for call in update_calls(&prior, desired)? {
             run_call(ctx.client, name, call).await?;
         }
-        Ok(Made {
-            id: name.clone(),
-            fields: Self::read_back(ctx, name).await?,
-        })
+        Self::made(ctx, name.clone()).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

@@ -11,7 +11,7 @@
 
 use super::{Kms, key_id_of};
 use crate::error::ignore_not_found;
-use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
+use crate::kind::{Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated};
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::AliasListEntry;
@@ -103,10 +103,7 @@ impl Kind for AliasKind {
             }
             Err(e) => return Err(e),
         }
-        Ok(Made {
-            id: name.clone(),
-            fields: Self::read_back(ctx, name).await?,
-        })
+        Self::made(ctx, name.clone()).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

@@ -16,7 +16,7 @@ use super::{Kms, kms_tags};
 use crate::attrs::non_empty;
 use crate::error::{found, has_code, is_not_found};
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
+    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, TagApi, Update, Updated,
     sync_tags,
 };
 use crate::paging::{concurrent_readable, each_id};
@@ -296,10 +296,7 @@ impl Kind for KeyKind {
         for call in update_calls(&prior, desired)? {
             run_call(ctx.client, &id, call).await?;
         }
-        Ok(Made {
-            fields: Self::read_back(ctx, &id).await?,
-            id,
-        })
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

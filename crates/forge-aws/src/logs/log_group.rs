@@ -13,7 +13,7 @@
 use super::Logs;
 use crate::error::found;
 use crate::kind::{
-    Act, ArnShape, Created, Found, IdFrom, Kind, Look, Made, Owned, Res, Service, Update, Updated,
+    Act, ArnShape, Created, Found, IdFrom, Kind, Look, Owned, Res, Service, Update, Updated,
     sync_tags,
 };
 use crate::paging::{collect_pages, concurrent, for_chunks};
@@ -249,10 +249,7 @@ impl Kind for LogGroupKind {
         if let Some(d) = desired.retention_in_days {
             run_call(ctx.client, name, GroupCall::PutRetention(days(d))).await?;
         }
-        Ok(Made {
-            id: name.clone(),
-            fields: Self::read_back(ctx, name).await?,
-        })
+        Self::made(ctx, name.clone()).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

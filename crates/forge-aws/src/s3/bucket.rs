@@ -36,7 +36,7 @@ use super::config::{
 use super::{S3, call, get_config, set_config};
 use crate::arn::partition;
 use crate::error::{found, is_not_found};
-use crate::kind::{Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated};
+use crate::kind::{Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Update, Updated};
 use crate::paging::{collect_pages, concurrent_readable, each_id};
 use crate::tags;
 use async_trait::async_trait;
@@ -714,10 +714,7 @@ impl Kind for BucketKind {
         for call in update_calls(&prior, desired)? {
             Box::pin(run_call(ctx.client, name, ctx, call)).await?;
         }
-        Ok(Made {
-            id: name.clone(),
-            fields: Self::read_back(ctx, name).await?,
-        })
+        Self::made(ctx, name.clone()).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

@@ -13,7 +13,7 @@ use super::{Ssm, to_tags};
 use crate::attrs::{SensitiveText, non_empty};
 use crate::error::{has_code, ignore_not_found, is_not_found};
 use crate::kind::{
-    Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
+    Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
 };
 use crate::paging::{concurrent, for_chunks, token_pages};
 use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
@@ -244,10 +244,7 @@ impl Kind for ParameterKind {
             }
             Err(e) => return Err(e),
         }
-        Ok(Made {
-            id: name.clone(),
-            fields: Self::read_back(ctx, name).await?,
-        })
+        Self::made(ctx, name.clone()).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
