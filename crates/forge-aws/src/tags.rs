@@ -218,33 +218,22 @@ macro_rules! arn_tag_api {
         pub(crate) fn to_tags(
             map: &std::collections::BTreeMap<String, String>,
         ) -> Vec<$sdk::types::Tag> {
-            let tag = |(k, v)| $sdk::types::Tag::builder().key(k).value(v).build();
-            map.iter().map(tag).collect()
+            $crate::tags::tag_list(map, |k, v| {
+                $sdk::types::Tag::builder().key(k).value(v).build()
+            })
         }
 
-        impl $crate::kind::TagApi for $svc {
-            async fn tag(
-                client: &$sdk::Client,
-                resource: &str,
-                tags: &std::collections::BTreeMap<String, String>,
-            ) -> $crate::kind::Res<()> {
-                let call = client.add_tags_to_resource().resource_name(resource);
-                let sent = call.set_tags(Some(to_tags(tags))).send().await;
-                sent.map(|_| ())
-                    .map_err(<$svc as $crate::kind::Service>::err)
-            }
-
-            async fn untag(
-                client: &$sdk::Client,
-                resource: &str,
-                keys: &[String],
-            ) -> $crate::kind::Res<()> {
-                let call = client.remove_tags_from_resource().resource_name(resource);
-                let sent = call.set_tag_keys(Some(keys.to_vec())).send().await;
-                sent.map(|_| ())
-                    .map_err(<$svc as $crate::kind::Service>::err)
-            }
-        }
+        $crate::kind::tag_calls!(
+            $svc,
+            |client, resource, tags| client
+                .add_tags_to_resource()
+                .resource_name(resource)
+                .set_tags(Some(to_tags(tags))),
+            |client, resource, keys| client
+                .remove_tags_from_resource()
+                .resource_name(resource)
+                .set_tag_keys(Some(keys.to_vec())),
+        );
     };
 }
 pub(crate) use arn_tag_api;
@@ -278,29 +267,11 @@ where
 /// `client.cw`), and how the key/value map becomes the request's tags.
 macro_rules! tag_by_arn {
     ($svc:ty, client $(.$field:ident)*, |$map:ident| $tags:expr) => {
-        impl $crate::kind::TagApi for $svc {
-            async fn tag(
-                client: &<$svc as $crate::kind::Service>::Client,
-                resource: &str,
-                $map: &std::collections::BTreeMap<String, String>,
-            ) -> $crate::kind::Res<()> {
-                let call = client$(.$field)*.tag_resource().resource_arn(resource);
-                let call = call.set_tags(Some($tags));
-                call.send().await.map_err(<$svc as $crate::kind::Service>::err)?;
-                Ok(())
-            }
-
-            async fn untag(
-                client: &<$svc as $crate::kind::Service>::Client,
-                resource: &str,
-                keys: &[String],
-            ) -> $crate::kind::Res<()> {
-                let call = client$(.$field)*.untag_resource().resource_arn(resource);
-                let call = call.set_tag_keys(Some(keys.to_vec()));
-                call.send().await.map_err(<$svc as $crate::kind::Service>::err)?;
-                Ok(())
-            }
-        }
+        $crate::kind::tag_calls!(
+            $svc,
+            |client, resource, $map| client$(.$field)*.tag_resource().resource_arn(resource).set_tags(Some($tags)),
+            |client, resource, keys| client$(.$field)*.untag_resource().resource_arn(resource).set_tag_keys(Some(keys.to_vec())),
+        );
     };
 }
 pub(crate) use tag_by_arn;

@@ -15,29 +15,19 @@ pub mod target;
 pub use policy::PolicyKind;
 pub use target::TargetKind;
 
-use crate::kind::{Act, Created, Kind, Made, Registrar, Res, Service};
+use crate::kind::{Act, Created, Kind, Made, Res};
 use crate::paging::{collect_pages, for_chunks};
-use aws_config::SdkConfig;
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 use std::future::Future;
 
-/// The Application Auto Scaling service.
-pub struct AppAutoScaling;
-
-impl Service for AppAutoScaling {
-    type Client = Client;
-    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
-    const NAME: &'static str = "application-autoscaling";
-    const CONCURRENCY: usize = 5;
-}
-
-/// Registers every Application Auto Scaling kind.
-pub fn register(r: &mut Registrar) {
-    r.kind::<TargetKind>();
-    r.kind::<PolicyKind>();
+crate::kind::declare_service! {
+    /// The Application Auto Scaling service.
+    pub struct AppAutoScaling: Client = Client::new, "application-autoscaling";
+    concurrency 5;
+    kinds [TargetKind, PolicyKind];
 }
 
 /// Sets the identity `s` (namespace, resource id, dimension) on a request:

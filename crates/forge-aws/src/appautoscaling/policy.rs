@@ -30,6 +30,9 @@ const DEFAULT_COOLDOWN: i64 = 300;
 /// The one policy type forge supports.
 const TARGET_TRACKING: &str = "TargetTrackingScaling";
 
+crate::kind::declare_kind!(PolicyKind: "aws.appautoscaling.policy", AppAutoScaling, PolicyFields,
+    "An Application Auto Scaling target tracking policy.");
+
 /// The fields of `aws.appautoscaling.policy`.
 #[derive(Debug, Clone, Fields)]
 pub struct PolicyFields {
@@ -82,10 +85,6 @@ pub struct MetricSpec {
     /// For ALBRequestCountPerTarget.
     pub resource_label: Option<String>,
 }
-
-/// The `aws.appautoscaling.policy` kind.
-#[derive(Default)]
-pub struct PolicyKind;
 
 /// The canonical tracking configuration: defaults filled, numbers as
 /// numbers.
@@ -222,11 +221,6 @@ fn policy_name(id: &str, name: Option<String>) -> Result<String, ProviderError> 
 
 #[async_trait]
 impl Kind for PolicyKind {
-    const KIND: &'static str = "aws.appautoscaling.policy";
-    const DESCRIPTION: &'static str = "An Application Auto Scaling target tracking policy.";
-    type Service = AppAutoScaling;
-    type Fields = PolicyFields;
-
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let policies = describe_by_namespace(
             ids,

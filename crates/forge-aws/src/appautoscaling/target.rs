@@ -23,6 +23,9 @@ use aws_sdk_applicationautoscaling::types::ScalableTarget;
 use forge_derive::Fields;
 use forge_engine::ProviderError;
 
+crate::kind::declare_kind!(TargetKind: "aws.appautoscaling.target", AppAutoScaling, TargetFields,
+    "An Application Auto Scaling scalable target (e.g. an ECS service's task count).");
+
 /// The fields of `aws.appautoscaling.target`.
 #[derive(Debug, Clone, Fields)]
 pub struct TargetFields {
@@ -55,10 +58,6 @@ impl TargetFields {
         )
     }
 }
-
-/// The `aws.appautoscaling.target` kind.
-#[derive(Default)]
-pub struct TargetKind;
 
 fn fields(t: &ScalableTarget) -> (String, TargetFields) {
     let s = Scaled::of(
@@ -105,12 +104,6 @@ async fn register(client: &Client, desired: &TargetFields) -> Result<String, Pro
 
 #[async_trait]
 impl Kind for TargetKind {
-    const KIND: &'static str = "aws.appautoscaling.target";
-    const DESCRIPTION: &'static str =
-        "An Application Auto Scaling scalable target (e.g. an ECS service's task count).";
-    type Service = AppAutoScaling;
-    type Fields = TargetFields;
-
     /// One call per namespace per 50 resource ids.
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let targets = describe_by_namespace(

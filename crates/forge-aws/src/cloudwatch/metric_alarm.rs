@@ -53,6 +53,9 @@ const DEFAULT_MISSING: &str = "missing";
 /// The Tagging API's resource type of alarms.
 const RESOURCE_TYPE: &str = "cloudwatch:alarm";
 
+crate::kind::declare_kind!(MetricAlarmKind: "aws.cloudwatch.metric_alarm", CloudWatch, MetricAlarmFields,
+    "A CloudWatch alarm watching one metric.");
+
 /// The fields of `aws.cloudwatch.metric_alarm`. The action lists (ARNs of
 /// SNS topics, Auto Scaling policies, ...) are compared as sets.
 #[derive(Debug, Clone, PartialEq, Fields)]
@@ -125,10 +128,6 @@ impl FieldValue for Threshold {
         number(self.0)
     }
 }
-
-/// The `aws.cloudwatch.metric_alarm` kind.
-#[derive(Default)]
-pub struct MetricAlarmKind;
 
 /// An integral number as an integer.
 fn number(f: f64) -> Value {
@@ -335,11 +334,7 @@ fn name_of_arn(arn: &str) -> Option<&str> {
 
 #[async_trait]
 impl Kind for MetricAlarmKind {
-    const KIND: &'static str = "aws.cloudwatch.metric_alarm";
-    const DESCRIPTION: &'static str = "A CloudWatch alarm watching one metric.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("cloudwatch", "alarm:")];
-    type Service = CloudWatch;
-    type Fields = MetricAlarmFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         Ok(fetch_alarms(ctx.client, ids)

@@ -12,7 +12,7 @@ pub mod metric_alarm;
 pub use metric_alarm::MetricAlarmKind;
 
 use crate::error::sdk_error;
-use crate::kind::{Owned, Registrar, Service};
+use crate::kind::Owned;
 use crate::paging::collect_pages;
 use crate::retry_guard::GuardedClient;
 use crate::tags::{ADDRESS_TAG, STATE_TAG};
@@ -21,9 +21,6 @@ use aws_sdk_cloudwatch::types::Tag;
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 use forge_engine::{ObserveCtx, ProviderError};
 use std::collections::BTreeMap;
-
-/// The CloudWatch service.
-pub struct CloudWatch;
 
 /// CloudWatch's client and the Tagging API's (for the ownership listing).
 #[derive(Clone)]
@@ -52,25 +49,18 @@ impl Clients {
     }
 }
 
-impl Service for CloudWatch {
-    type Client = Clients;
-    const MAKE_CLIENT: fn(&SdkConfig) -> Clients = Clients::new;
-    const NAME: &'static str = "cloudwatch";
+crate::kind::declare_service! {
+    /// The CloudWatch service.
+    pub struct CloudWatch: Clients = Clients::new, "cloudwatch";
     /// PutMetricAlarm and the tag calls are throttled at a few requests per
     /// second per account and region.
-    const CONCURRENCY: usize = 5;
-}
-
-/// Registers every CloudWatch kind.
-pub fn register(r: &mut Registrar) {
-    r.kind::<MetricAlarmKind>();
+    concurrency 5;
+    kinds [MetricAlarmKind];
 }
 
 /// Tags in CloudWatch's shape.
 fn cw_tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
-    map.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    crate::tags::tag_list(map, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 // CloudWatch tags an alarm by its ARN.

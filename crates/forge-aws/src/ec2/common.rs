@@ -95,9 +95,7 @@ pub fn ownership_filters(owner: &Owner, address: Option<&str>) -> Vec<Filter> {
 
 /// EC2 tags from a key/value map.
 pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    crate::tags::tag_list(tags, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 /// The TagSpecification carrying the user's and forge's tags at create

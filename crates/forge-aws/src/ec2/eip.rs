@@ -13,6 +13,9 @@ describe_api!(
     describe_addresses.set_filters -> addresses, allocation_id, unpaged
 );
 
+crate::kind::declare_kind!(EipKind: "aws.ec2.eip", Ec2, EipFields,
+    "An Elastic IP address for use in a VPC (e.g. by a NAT gateway).");
+
 /// The fields of `aws.ec2.eip`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct EipFields {
@@ -35,10 +38,6 @@ pub struct EipFields {
     pub allocation_id: Option<String>,
 }
 
-/// The `aws.ec2.eip` kind.
-#[derive(Default)]
-pub struct EipKind;
-
 fn eip_fields(a: &Address) -> EipFields {
     let text = |v: Option<&str>| v.map(str::to_string);
     EipFields {
@@ -53,12 +52,7 @@ fn eip_fields(a: &Address) -> EipFields {
 
 #[async_trait]
 impl Kind for EipKind {
-    const KIND: &'static str = "aws.ec2.eip";
-    const DESCRIPTION: &'static str =
-        "An Elastic IP address for use in a VPC (e.g. by a NAT gateway).";
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "elastic-ip/")];
-    type Service = Ec2;
-    type Fields = EipFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         describe_fields::<AddressApi, _>(ctx.client, ids, eip_fields).await

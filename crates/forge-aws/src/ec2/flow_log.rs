@@ -16,6 +16,9 @@ describe_api!(
     describe_flow_logs.set_filter -> flow_logs, flow_log_id, paged
 );
 
+crate::kind::declare_kind!(FlowLogKind: "aws.ec2.flow_log", Ec2, FlowLogFields,
+    "A flow log capturing IP traffic of a VPC, subnet or network interface.");
+
 /// The fields of `aws.ec2.flow_log`: every settable one but tags forces
 /// replacement (flow logs cannot be modified).
 #[derive(Debug, Clone, Default, Fields)]
@@ -57,10 +60,6 @@ pub struct FlowLogFields {
     pub deliver_logs_status: Option<String>,
 }
 
-/// The `aws.ec2.flow_log` kind.
-#[derive(Default)]
-pub struct FlowLogKind;
-
 /// The resource type of a resource id, from its prefix.
 pub fn resource_type_of(id: &str) -> Option<&'static str> {
     if id.starts_with("vpc-") {
@@ -98,12 +97,7 @@ fn flow_log_fields(f: &FlowLog) -> FlowLogFields {
 
 #[async_trait]
 impl Kind for FlowLogKind {
-    const KIND: &'static str = "aws.ec2.flow_log";
-    const DESCRIPTION: &'static str =
-        "A flow log capturing IP traffic of a VPC, subnet or network interface.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "vpc-flow-log/")];
-    type Service = Ec2;
-    type Fields = FlowLogFields;
 
     /// An unset `resource_type` is the one `resource_id` names, so leaving
     /// it out is no diff against the live flow log.

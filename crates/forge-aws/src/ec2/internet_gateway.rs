@@ -14,6 +14,9 @@ describe_api!(
     describe_internet_gateways.set_filters -> internet_gateways, internet_gateway_id, paged
 );
 
+crate::kind::declare_kind!(InternetGatewayKind: "aws.ec2.internet_gateway", Ec2, InternetGatewayFields,
+    "An internet gateway, attached to a VPC.");
+
 /// The fields of `aws.ec2.internet_gateway`.
 #[derive(Debug, Clone, Fields)]
 pub struct InternetGatewayFields {
@@ -28,10 +31,6 @@ pub struct InternetGatewayFields {
     #[field(computed)]
     pub owner_id: Option<String>,
 }
-
-/// The `aws.ec2.internet_gateway` kind.
-#[derive(Default)]
-pub struct InternetGatewayKind;
 
 /// The VPC a gateway is attached (or attaching) to.
 fn attached_vpc(igw: &InternetGateway) -> Option<&str> {
@@ -75,11 +74,7 @@ async fn detach(client: &Client, id: &str, vpc: &str) -> Res<()> {
 
 #[async_trait]
 impl Kind for InternetGatewayKind {
-    const KIND: &'static str = "aws.ec2.internet_gateway";
-    const DESCRIPTION: &'static str = "An internet gateway, attached to a VPC.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "internet-gateway/")];
-    type Service = Ec2;
-    type Fields = InternetGatewayFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         common::describe_fields::<InternetGatewayApi, _>(ctx.client, ids, |g| {

@@ -22,22 +22,7 @@ pub use internet_gateway::InternetGatewayKind;
 pub use nat_gateway::NatGatewayKind;
 pub use route_table::RouteTableKind;
 pub use security_group::SecurityGroupKind;
-pub use service::Ec2;
+pub use service::{Ec2, register};
 pub use subnet::SubnetKind;
 pub use vpc::VpcKind;
 pub use vpc_endpoint::VpcEndpointKind;
-
-use crate::kind::Registrar;
-
-/// Registers every EC2 kind.
-pub fn register(r: &mut Registrar) {
-    r.kind::<VpcKind>();
-    r.kind::<SubnetKind>();
-    r.kind::<InternetGatewayKind>();
-    r.kind::<EipKind>();
-    r.kind::<NatGatewayKind>();
-    r.kind::<RouteTableKind>();
-    r.kind::<SecurityGroupKind>();
-    r.kind::<VpcEndpointKind>();
-    r.kind::<FlowLogKind>();
-}

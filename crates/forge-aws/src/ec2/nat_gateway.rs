@@ -25,6 +25,9 @@ describe_api!(
     }
 );
 
+crate::kind::declare_kind!(NatGatewayKind: "aws.ec2.nat_gateway", Ec2, NatGatewayFields,
+    "A NAT gateway giving private subnets outbound access.");
+
 /// The fields of `aws.ec2.nat_gateway`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct NatGatewayFields {
@@ -59,10 +62,6 @@ pub struct NatGatewayFields {
     pub failure_message: Option<String>,
 }
 
-/// The `aws.ec2.nat_gateway` kind.
-#[derive(Default)]
-pub struct NatGatewayKind;
-
 fn nat_fields(n: &NatGateway) -> NatGatewayFields {
     // The primary address is the one chosen at create; secondary ones are
     // not managed by this kind.
@@ -88,11 +87,7 @@ fn nat_fields(n: &NatGateway) -> NatGatewayFields {
 
 #[async_trait]
 impl Kind for NatGatewayKind {
-    const KIND: &'static str = "aws.ec2.nat_gateway";
-    const DESCRIPTION: &'static str = "A NAT gateway giving private subnets outbound access.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "natgateway/")];
-    type Service = Ec2;
-    type Fields = NatGatewayFields;
 
     const POLL_INTERVAL: Duration = Duration::from_secs(10);
 

@@ -20,6 +20,9 @@ describe_api!(
     describe_route_tables.set_filters -> route_tables, route_table_id, paged
 );
 
+crate::kind::declare_kind!(RouteTableKind: "aws.ec2.route_table", Ec2, RouteTableFields,
+    "A route table: routes to gateways and the subnets that use it.");
+
 /// The fields of `aws.ec2.route_table`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct RouteTableFields {
@@ -41,10 +44,6 @@ pub struct RouteTableFields {
     #[field(computed)]
     pub owner_id: Option<String>,
 }
-
-/// The `aws.ec2.route_table` kind.
-#[derive(Default)]
-pub struct RouteTableKind;
 
 /// Routes forge manages in a described table.
 fn live_routes(t: &RouteTable) -> Vec<Route> {
@@ -234,12 +233,7 @@ async fn describe_table(client: &Client, id: &str) -> Result<Option<RouteTable>,
 
 #[async_trait]
 impl Kind for RouteTableKind {
-    const KIND: &'static str = "aws.ec2.route_table";
-    const DESCRIPTION: &'static str =
-        "A route table: routes to gateways and the subnets that use it.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "route-table/")];
-    type Service = Ec2;
-    type Fields = RouteTableFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         common::describe_fields::<RouteTableApi, _>(ctx.client, ids, |t| {

@@ -23,6 +23,9 @@ describe_api!(
     describe_security_groups.set_filters -> security_groups, group_id, paged
 );
 
+crate::kind::declare_kind!(SecurityGroupKind: "aws.ec2.security_group", Ec2, SecurityGroupFields,
+    "A VPC security group with its ingress and egress rules.");
+
 /// The fields of `aws.ec2.security_group`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct SecurityGroupFields {
@@ -50,10 +53,6 @@ pub struct SecurityGroupFields {
     #[field(computed)]
     pub owner_id: Option<String>,
 }
-
-/// The `aws.ec2.security_group` kind.
-#[derive(Default)]
-pub struct SecurityGroupKind;
 
 /// The description AWS requires when the spec gives none.
 pub const DEFAULT_DESCRIPTION: &str = "Managed by forge";
@@ -280,11 +279,7 @@ async fn own_duplicate(
 
 #[async_trait]
 impl Kind for SecurityGroupKind {
-    const KIND: &'static str = "aws.ec2.security_group";
-    const DESCRIPTION: &'static str = "A VPC security group with its ingress and egress rules.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "security-group/")];
-    type Service = Ec2;
-    type Fields = SecurityGroupFields;
 
     // Group names are unique in a VPC.
     const UNIQUE_FIELDS: &'static [&'static str] = &["group_name", "vpc_id"];

@@ -12,6 +12,9 @@ describe_api!(
     describe_subnets.set_filters -> subnets, subnet_id, paged
 );
 
+crate::kind::declare_kind!(SubnetKind: "aws.ec2.subnet", Ec2, SubnetFields,
+    "A subnet of a VPC in one availability zone.");
+
 /// The fields of `aws.ec2.subnet`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct SubnetFields {
@@ -42,10 +45,6 @@ pub struct SubnetFields {
     #[field(computed)]
     pub state: Option<String>,
 }
-
-/// The `aws.ec2.subnet` kind.
-#[derive(Default)]
-pub struct SubnetKind;
 
 fn subnet_fields(s: &Subnet) -> SubnetFields {
     let text = |v: Option<&str>| v.map(str::to_string);
@@ -78,11 +77,7 @@ async fn set_map_public_ip(client: &Client, id: &str, on: bool) -> Result<(), Pr
 
 #[async_trait]
 impl Kind for SubnetKind {
-    const KIND: &'static str = "aws.ec2.subnet";
-    const DESCRIPTION: &'static str = "A subnet of a VPC in one availability zone.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "subnet/")];
-    type Service = Ec2;
-    type Fields = SubnetFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         describe_fields::<SubnetApi, _>(ctx.client, ids, subnet_fields).await

@@ -41,6 +41,9 @@ struct VpcExtras {
     default_network_acl_id: Option<String>,
 }
 
+crate::kind::declare_kind!(VpcKind: "aws.ec2.vpc", Ec2, VpcFields,
+    "A virtual private cloud.");
+
 /// The fields of `aws.ec2.vpc`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct VpcFields {
@@ -77,10 +80,6 @@ pub struct VpcFields {
     #[field(computed)]
     pub dhcp_options_id: Option<String>,
 }
-
-/// The `aws.ec2.vpc` kind.
-#[derive(Default)]
-pub struct VpcKind;
 
 fn vpc_fields(region: &str, vpc: &Vpc, extras: &VpcExtras) -> VpcFields {
     let id = vpc.vpc_id().unwrap_or_default();
@@ -228,11 +227,7 @@ async fn observe_vpcs(
 
 #[async_trait]
 impl Kind for VpcKind {
-    const KIND: &'static str = "aws.ec2.vpc";
-    const DESCRIPTION: &'static str = "A virtual private cloud.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "vpc/")];
-    type Service = Ec2;
-    type Fields = VpcFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         observe_vpcs(ctx.client, &ctx.region, ids).await

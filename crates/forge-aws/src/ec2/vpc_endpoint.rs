@@ -47,6 +47,9 @@ describe_api!(
     }
 );
 
+crate::kind::declare_kind!(VpcEndpointKind: "aws.ec2.vpc_endpoint", Ec2, VpcEndpointFields,
+    "A VPC endpoint: private access to an AWS service (S3, DynamoDB, ECR, ...).");
+
 /// The fields of `aws.ec2.vpc_endpoint`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct VpcEndpointFields {
@@ -92,10 +95,6 @@ pub struct VpcEndpointFields {
     #[field(computed, normalize = crate::attrs::set_value)]
     pub dns_names: Option<Vec<String>>,
 }
-
-/// The `aws.ec2.vpc_endpoint` kind.
-#[derive(Default)]
-pub struct VpcEndpointKind;
 
 /// A sorted, deduplicated list of ids.
 fn id_set<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<Vec<String>> {
@@ -195,12 +194,7 @@ impl EndpointChanges {
 
 #[async_trait]
 impl Kind for VpcEndpointKind {
-    const KIND: &'static str = "aws.ec2.vpc_endpoint";
-    const DESCRIPTION: &'static str =
-        "A VPC endpoint: private access to an AWS service (S3, DynamoDB, ECR, ...).";
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "vpc-endpoint/")];
-    type Service = Ec2;
-    type Fields = VpcEndpointFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         describe_fields::<VpcEndpointApi, _>(ctx.client, ids, |e| endpoint_fields(&ctx.region, e))

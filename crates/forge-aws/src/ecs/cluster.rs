@@ -36,6 +36,9 @@ const BATCH: usize = 100;
 /// Container Insights when unset.
 const INSIGHTS_OFF: &str = "disabled";
 
+crate::kind::declare_kind!(ClusterKind: "aws.ecs.cluster", Ecs, ClusterFields,
+    "An ECS cluster.");
+
 /// The fields of `aws.ecs.cluster`.
 #[derive(Debug, Clone, Fields)]
 pub struct ClusterFields {
@@ -60,10 +63,6 @@ pub struct ClusterFields {
     #[field(computed)]
     pub status: Option<String>,
 }
-
-/// The `aws.ecs.cluster` kind.
-#[derive(Default)]
-pub struct ClusterKind;
 
 fn fields(c: &Cluster) -> ClusterFields {
     let insights = c
@@ -139,11 +138,7 @@ fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
 
 #[async_trait]
 impl Kind for ClusterKind {
-    const KIND: &'static str = "aws.ecs.cluster";
-    const DESCRIPTION: &'static str = "An ECS cluster.";
     const ARNS: &[ArnShape] = &[ArnShape::arn("ecs", "cluster/")];
-    type Service = Ecs;
-    type Fields = ClusterFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let mut out = BTreeMap::new();

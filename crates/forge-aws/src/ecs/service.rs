@@ -53,6 +53,9 @@ const BATCH: usize = 10;
 /// The longest client token ECS accepts.
 const MAX_CLIENT_TOKEN: usize = 36;
 
+crate::kind::declare_kind!(ServiceKind: "aws.ecs.service", Ecs, ServiceFields,
+    "An ECS service keeping tasks of a task definition running.");
+
 /// The fields of `aws.ecs.service`.
 #[derive(Debug, Clone, PartialEq, Fields)]
 pub struct ServiceFields {
@@ -163,10 +166,6 @@ pub struct Breaker {
     #[field(default = false)]
     pub rollback: Option<bool>,
 }
-
-/// The `aws.ecs.service` kind.
-#[derive(Default)]
-pub struct ServiceKind;
 
 fn default_deployment() -> Value {
     Value::from_json(&serde_json::json!({
@@ -505,11 +504,7 @@ pub fn service_readiness(observed: &ServiceFields) -> Readiness {
 
 #[async_trait]
 impl Kind for ServiceKind {
-    const KIND: &'static str = "aws.ecs.service";
-    const DESCRIPTION: &'static str = "An ECS service keeping tasks of a task definition running.";
     const ARNS: &[ArnShape] = &[ArnShape::arn("ecs", "service/")];
-    type Service = Ecs;
-    type Fields = ServiceFields;
 
     const POLL_INTERVAL: Duration = Duration::from_secs(15);
 

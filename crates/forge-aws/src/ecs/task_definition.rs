@@ -41,6 +41,9 @@ use forge_engine::ProviderError;
 /// DescribeTaskDefinition calls in flight during one observe.
 const PARALLEL_DESCRIBES: usize = 8;
 
+crate::kind::declare_kind!(TaskDefinitionKind: "aws.ecs.task_definition", Ecs, TaskDefinitionFields,
+    "A revision of an ECS task definition; any change registers a new revision.");
+
 /// The fields of `aws.ecs.task_definition`.
 #[derive(Debug, Clone, Fields)]
 pub struct TaskDefinitionFields {
@@ -92,10 +95,6 @@ pub struct Platform {
     /// LINUX, WINDOWS_SERVER_2022_CORE, ...
     pub operating_system_family: Option<String>,
 }
-
-/// The `aws.ecs.task_definition` kind.
-#[derive(Default)]
-pub struct TaskDefinitionKind;
 
 /// An object without its null entries (unset is absent).
 fn without_nulls(v: &Value) -> Value {
@@ -173,12 +172,6 @@ async fn describe_one(
 
 #[async_trait]
 impl Kind for TaskDefinitionKind {
-    const KIND: &'static str = "aws.ecs.task_definition";
-    const DESCRIPTION: &'static str =
-        "A revision of an ECS task definition; any change registers a new revision.";
-    type Service = Ecs;
-    type Fields = TaskDefinitionFields;
-
     const CREATE_BEFORE_DESTROY: bool = true;
 
     /// Container definitions get awsvpc's port defaults when the task's

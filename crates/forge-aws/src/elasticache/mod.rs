@@ -12,16 +12,12 @@ pub use parameter_group::ParameterGroupKind;
 pub use replication_group::ReplicationGroupKind;
 pub use subnet_group::SubnetGroupKind;
 
-use crate::error::{is_gone, sdk_error_busy};
-use crate::kind::{Owned, Registrar, Service};
+use crate::error::is_gone;
+use crate::kind::{Owned, Service};
 use crate::paging::concurrent;
 use crate::tags::ADDRESS_TAG;
-use aws_config::SdkConfig;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::Tag;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::Value;
 use forge_engine::{ObserveCtx, ProviderError, ResourceCtx};
 use std::collections::BTreeMap;
@@ -44,32 +40,14 @@ const BUSY_CODES: &[&str] = &[
     "InvalidCacheParameterGroupStateFault",
 ];
 
-/// The ElastiCache service.
-pub struct ElastiCache;
-
-impl Service for ElastiCache {
-    type Client = Client;
-    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
-    const NAME: &'static str = "elasticache";
+crate::kind::declare_service! {
+    /// The ElastiCache service.
+    pub struct ElastiCache: Client = Client::new, "elasticache";
     /// The control plane's quotas are modest and group operations are
     /// long; a handful in flight is plenty.
-    const CONCURRENCY: usize = 5;
-
-    /// "Busy" states become transient so the engine retries them with
-    /// backoff.
-    fn err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        sdk_error_busy(Self::NAME, BUSY_CODES, err)
-    }
-}
-
-/// Registers this service's kinds.
-pub fn register(r: &mut Registrar) {
-    r.kind::<SubnetGroupKind>();
-    r.kind::<ParameterGroupKind>();
-    r.kind::<ReplicationGroupKind>();
+    concurrency 5;
+    busy BUSY_CODES;
+    kinds [SubnetGroupKind, ParameterGroupKind, ReplicationGroupKind];
 }
 
 // ElastiCache tags resources by ARN: AddTagsToResource /

@@ -40,6 +40,9 @@ pub const PARAMETERS_PER_CALL: usize = 20;
 /// Groups read at once by observe.
 const READ_CONCURRENCY: usize = 8;
 
+crate::kind::declare_kind!(ParameterGroupKind: "aws.elasticache.parameter_group", ElastiCache, ParameterGroupFields,
+    "An ElastiCache cache parameter group.");
+
 /// The fields of `aws.elasticache.parameter_group`.
 #[derive(Debug, Clone, Fields)]
 pub struct ParameterGroupFields {
@@ -61,10 +64,6 @@ pub struct ParameterGroupFields {
     #[field(computed)]
     pub arn: Option<String>,
 }
-
-/// The `aws.elasticache.parameter_group` kind.
-#[derive(Default)]
-pub struct ParameterGroupKind;
 
 /// YAML numbers and booleans (`timeout: 300`) mean their text, which is
 /// what the API returns (a boolean is `yes` / `no`). A map holding unknown
@@ -171,11 +170,7 @@ async fn apply_params(
 
 #[async_trait]
 impl Kind for ParameterGroupKind {
-    const KIND: &'static str = "aws.elasticache.parameter_group";
-    const DESCRIPTION: &'static str = "An ElastiCache cache parameter group.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("elasticache", "parametergroup:")];
-    type Service = ElastiCache;
-    type Fields = ParameterGroupFields;
 
     /// An absent parameter map is an empty one.
     fn normalize(attrs: &mut Attrs) {

@@ -69,6 +69,9 @@ pub const SNAPSHOT_TAG: &str = "forge:final_snapshot_identifier";
 /// Records per describe page (the API's maximum).
 const PAGE_SIZE: i32 = 100;
 
+crate::kind::declare_kind!(ReplicationGroupKind: "aws.elasticache.replication_group", ElastiCache, ReplicationGroupFields,
+    "An ElastiCache (Redis OSS / Valkey) replication group.");
+
 /// The fields of `aws.elasticache.replication_group`. `Debug` masks the
 /// auth token.
 #[derive(Debug, Clone, Default, PartialEq, Fields)]
@@ -183,10 +186,6 @@ impl ReplicationGroupFields {
         t
     }
 }
-
-/// The `aws.elasticache.replication_group` kind.
-#[derive(Default)]
-pub struct ReplicationGroupKind;
 
 fn status_enabled(s: Option<&str>) -> Option<bool> {
     s.map(|s| s == "enabled" || s == "enabling")
@@ -441,11 +440,7 @@ fn planned_text(attrs: &Attrs, field: &str) -> Option<String> {
 
 #[async_trait]
 impl Kind for ReplicationGroupKind {
-    const KIND: &'static str = "aws.elasticache.replication_group";
-    const DESCRIPTION: &'static str = "An ElastiCache (Redis OSS / Valkey) replication group.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("elasticache", "replicationgroup:")];
-    type Service = ElastiCache;
-    type Fields = ReplicationGroupFields;
 
     const HOLDS_DATA: bool = true;
 

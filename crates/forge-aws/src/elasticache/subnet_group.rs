@@ -28,6 +28,9 @@ use forge_derive::Fields;
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
+crate::kind::declare_kind!(SubnetGroupKind: "aws.elasticache.subnet_group", ElastiCache, SubnetGroupFields,
+    "An ElastiCache cache subnet group.");
+
 /// The fields of `aws.elasticache.subnet_group`.
 #[derive(Debug, Clone, Fields)]
 pub struct SubnetGroupFields {
@@ -63,10 +66,6 @@ impl SubnetGroupFields {
     }
 }
 
-/// The `aws.elasticache.subnet_group` kind.
-#[derive(Default)]
-pub struct SubnetGroupKind;
-
 fn fields(g: &CacheSubnetGroup, tag_list: Option<&TagList>) -> SubnetGroupFields {
     let f = SubnetGroupFields {
         name: g.cache_subnet_group_name().unwrap_or_default().to_string(),
@@ -100,11 +99,7 @@ fn needs_modify(prior: &SubnetGroupFields, desired: &SubnetGroupFields) -> bool 
 
 #[async_trait]
 impl Kind for SubnetGroupKind {
-    const KIND: &'static str = "aws.elasticache.subnet_group";
-    const DESCRIPTION: &'static str = "An ElastiCache cache subnet group.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("elasticache", "subnetgroup:")];
-    type Service = ElastiCache;
-    type Fields = SubnetGroupFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let all = describe_all(ctx.client).await?;

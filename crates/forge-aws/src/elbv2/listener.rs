@@ -24,6 +24,9 @@ use forge_core::fields::{FieldValue, Tags};
 use forge_derive::Fields;
 use forge_engine::diff::values_equal;
 
+crate::kind::declare_kind!(ListenerKind: "aws.elbv2.listener", Elbv2, ListenerFields,
+    "A listener of an Elastic Load Balancing v2 load balancer.");
+
 /// The fields of `aws.elbv2.listener`.
 #[derive(Debug, Clone, Fields)]
 pub struct ListenerFields {
@@ -50,10 +53,6 @@ pub struct ListenerFields {
     #[field(computed)]
     pub arn: Option<String>,
 }
-
-/// The `aws.elbv2.listener` kind.
-#[derive(Default)]
-pub struct ListenerKind;
 
 fn default_certificate(l: &Listener) -> Option<&str> {
     let certs = l.certificates();
@@ -132,11 +131,7 @@ fn certificate(arn: Option<String>) -> Option<Vec<Certificate>> {
 
 #[async_trait]
 impl Kind for ListenerKind {
-    const KIND: &'static str = "aws.elbv2.listener";
-    const DESCRIPTION: &'static str = "A listener of an Elastic Load Balancing v2 load balancer.";
     const ARNS: &[ArnShape] = &[ArnShape::arn("elasticloadbalancing", "listener/")];
-    type Service = Elbv2;
-    type Fields = ListenerFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let tagged = describe_tagged!(

@@ -25,6 +25,9 @@ use forge_derive::Fields;
 use forge_engine::ProviderError;
 use forge_engine::diff::values_equal;
 
+crate::kind::declare_kind!(ListenerRuleKind: "aws.elbv2.listener_rule", Elbv2, ListenerRuleFields,
+    "A routing rule of an Elastic Load Balancing v2 listener.");
+
 /// The fields of `aws.elbv2.listener_rule`.
 #[derive(Debug, Clone, Fields)]
 pub struct ListenerRuleFields {
@@ -46,10 +49,6 @@ pub struct ListenerRuleFields {
     #[field(computed)]
     pub arn: Option<String>,
 }
-
-/// The `aws.elbv2.listener_rule` kind.
-#[derive(Default)]
-pub struct ListenerRuleKind;
 
 /// The listener ARN of a rule ARN (`...:listener-rule/app/lb/x/l/r` ->
 /// `...:listener/app/lb/x/l`); DescribeRules does not report it.
@@ -90,11 +89,7 @@ pub fn rule_calls(prior: &ListenerRuleFields, desired: &ListenerRuleFields) -> (
 
 #[async_trait]
 impl Kind for ListenerRuleKind {
-    const KIND: &'static str = "aws.elbv2.listener_rule";
-    const DESCRIPTION: &'static str = "A routing rule of an Elastic Load Balancing v2 listener.";
     const ARNS: &[ArnShape] = &[ArnShape::arn("elasticloadbalancing", "listener-rule/")];
-    type Service = Elbv2;
-    type Fields = ListenerRuleFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let tagged = describe_tagged!(

@@ -33,6 +33,9 @@ use forge_engine::{ProviderError, Readiness};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+crate::kind::declare_kind!(LoadBalancerKind: "aws.elbv2.load_balancer", Elbv2, LoadBalancerFields,
+    "An Elastic Load Balancing v2 load balancer (application).");
+
 /// The fields of `aws.elbv2.load_balancer`.
 #[derive(Debug, Clone, Fields)]
 pub struct LoadBalancerFields {
@@ -107,10 +110,6 @@ pub struct AccessLogs {
     /// Key prefix in the bucket.
     pub prefix: Option<String>,
 }
-
-/// The `aws.elbv2.load_balancer` kind.
-#[derive(Default)]
-pub struct LoadBalancerKind;
 
 /// Access logs off: the default, and what AWS reports when unset.
 fn logs_off() -> Value {
@@ -300,16 +299,12 @@ fn protected_message(arn: &str) -> String {
 
 #[async_trait]
 impl Kind for LoadBalancerKind {
-    const KIND: &'static str = "aws.elbv2.load_balancer";
-    const DESCRIPTION: &'static str = "An Elastic Load Balancing v2 load balancer (application).";
     // Application and network load balancers (a bare `loadbalancer/` would
     // also match classic load balancers, which are not this kind).
     const ARNS: &[ArnShape] = &[
         ArnShape::arn("elasticloadbalancing", "loadbalancer/app/"),
         ArnShape::arn("elasticloadbalancing", "loadbalancer/net/"),
     ];
-    type Service = Elbv2;
-    type Fields = LoadBalancerFields;
 
     // Load balancer names are unique in a region.
     const UNIQUE_FIELDS: &'static [&'static str] = &["name"];

@@ -35,6 +35,9 @@ use std::collections::BTreeMap;
 /// The deregistration delay attribute's key.
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 
+crate::kind::declare_kind!(TargetGroupKind: "aws.elbv2.target_group", Elbv2, TargetGroupFields,
+    "An Elastic Load Balancing v2 target group.");
+
 /// The fields of `aws.elbv2.target_group`.
 #[derive(Debug, Clone, Fields)]
 pub struct TargetGroupFields {
@@ -107,10 +110,6 @@ pub struct HealthCheck {
     #[field(default = 2i64)]
     pub unhealthy_threshold: Option<i32>,
 }
-
-/// The `aws.elbv2.target_group` kind.
-#[derive(Default)]
-pub struct TargetGroupKind;
 
 /// The canonical health check: AWS's defaults (the schema's) filled in,
 /// the protocol defaulting to the group's, numbers as numbers and texts as
@@ -255,11 +254,7 @@ macro_rules! with_health_check {
 
 #[async_trait]
 impl Kind for TargetGroupKind {
-    const KIND: &'static str = "aws.elbv2.target_group";
-    const DESCRIPTION: &'static str = "An Elastic Load Balancing v2 target group.";
     const ARNS: &[ArnShape] = &[ArnShape::arn("elasticloadbalancing", "targetgroup/")];
-    type Service = Elbv2;
-    type Fields = TargetGroupFields;
 
     // Target group names are unique in a region.
     const UNIQUE_FIELDS: &'static [&'static str] = &["name"];

@@ -15,55 +15,22 @@ pub mod role;
 
 pub use role::RoleKind;
 
-use crate::kind::{Registrar, Res, Service, TagApi};
 use crate::tags;
-use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::Tag;
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
-/// The IAM service.
-pub struct Iam;
-
-impl Service for Iam {
-    type Client = Client;
-    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
-    const NAME: &'static str = "iam";
+crate::kind::declare_service! {
+    /// The IAM service.
+    pub struct Iam: Client = Client::new, "iam";
     /// IAM's control plane is rate-limited per account (tens of mutating
     /// calls per second, shared by every tool in the account), so forge
     /// stays well below.
-    const CONCURRENCY: usize = 8;
-}
-
-/// Registers every IAM kind.
-pub fn register(r: &mut Registrar) {
-    r.kind::<RoleKind>();
-}
-
-/// IAM tags roles by name: TagRole / UntagRole.
-impl TagApi for Iam {
-    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .tag_role()
-            .role_name(resource)
-            .set_tags(Some(iam_tags(tags)?))
-            .send()
-            .await
-            .map(drop)
-            .map_err(Iam::err)
-    }
-
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .untag_role()
-            .role_name(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map(drop)
-            .map_err(Iam::err)
-    }
+    concurrency 8;
+    // IAM tags roles by name: TagRole / UntagRole.
+    tags tag_role / untag_role, |call, role| call.role_name(role), |t| iam_tags(t)?;
+    kinds [RoleKind];
 }
 
 /// IAM tags from a key/value map.

@@ -44,6 +44,9 @@ macro_rules! iam_pages {
     };
 }
 
+crate::kind::declare_kind!(RoleKind: "aws.iam.role", Iam, RoleFields,
+    "An IAM role: who may assume it and what it may do.");
+
 /// The fields of `aws.iam.role`.
 #[derive(Debug, Clone, Fields)]
 pub struct RoleFields {
@@ -103,10 +106,6 @@ impl RoleFields {
             .collect()
     }
 }
-
-/// The `aws.iam.role` kind.
-#[derive(Default)]
-pub struct RoleKind;
 
 /// Everything observe learns about one role.
 #[derive(Debug, Clone)]
@@ -310,11 +309,6 @@ async fn run_call(client: &Client, role: &str, call: RoleCall) -> Res<()> {
 
 #[async_trait]
 impl Kind for RoleKind {
-    const KIND: &'static str = "aws.iam.role";
-    const DESCRIPTION: &'static str = "An IAM role: who may assume it and what it may do.";
-    type Service = Iam;
-    type Fields = RoleFields;
-
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         each_id(ids, OBSERVE_CONCURRENCY, |name| async move {
             Ok(fetch_role(ctx.client, &name).await?.as_ref().map(fields))

@@ -24,7 +24,9 @@ pub mod testing;
 pub use adapter::{KindProvider, schema as schema_of};
 pub use arn::{ArnShape, IdFrom};
 pub use registrar::Registrar;
+pub(crate) use service::declare_service;
 pub use service::{Service, client};
+pub(crate) use tag_sync::tag_calls;
 pub use tag_sync::{TagApi, sync_tags};
 
 use async_trait::async_trait;
@@ -36,7 +38,7 @@ use std::ops::Deref;
 use std::time::Duration;
 
 /// The client of a kind's service.
-pub type ClientOf<K> = <<K as Kind>::Service as Service>::Client;
+pub type ClientOf<K> = <<K as KindDecl>::Service as Service>::Client;
 
 /// What a create made: the new object's id and what is known of it.
 #[derive(Debug, Clone)]
@@ -50,11 +52,11 @@ pub struct Made<K: Kind> {
 /// The result of a kind's call.
 pub type Res<T> = Result<T, ProviderError>;
 /// What a describe found: fields by id; an id left out is gone.
-pub type Found<K> = Res<BTreeMap<String, <K as Kind>::Fields>>;
+pub type Found<K> = Res<BTreeMap<String, <K as KindDecl>::Fields>>;
 /// What a create returns.
 pub type Created<K> = Res<Made<K>>;
 /// What an update returns: the object as it is afterwards.
-pub type Updated<K> = Res<<K as Kind>::Fields>;
+pub type Updated<K> = Res<<K as KindDecl>::Fields>;
 
 /// What an update is asked to do: the object as it was (the state's
 /// record or the last refresh) and as the spec wants it, and the planned
@@ -117,15 +119,49 @@ impl<K: Kind> Deref for Act<'_, K> {
 /// `forge:address` tag.
 pub type Owned = (String, Option<String>);
 
-/// One AWS resource kind: only its real API logic; [`KindProvider`] does
-/// the rest. A kind holds no state: its calls are associated functions
-/// that get the client and context in a [`Cx`].
-#[async_trait]
-pub trait Kind: Send + Sync + Sized + 'static {
+/// What a kind is, declared once with [`declare_kind`]: its name, what it
+/// is, its service and its fields.
+pub trait KindDecl: Send + Sync + Sized + 'static {
     /// `aws.<service>.<kind>`.
     const KIND: &'static str;
     /// One line on what it is (the schema's description).
     const DESCRIPTION: &'static str;
+    /// The service the kind belongs to.
+    type Service: Service;
+    /// Its fields: settable and computed attributes, typed.
+    type Fields: Fields + Send + Sync + 'static;
+}
+
+/// Declares a kind's zero-sized type and its [`KindDecl`]: the type, its
+/// `aws.<service>.<kind>` name, its service, its field struct and the
+/// one-line description.
+///
+/// ```ignore
+/// crate::kind::declare_kind!(VpcKind: "aws.ec2.vpc", Ec2, VpcFields,
+///     "A virtual private cloud.");
+/// ```
+macro_rules! declare_kind {
+    ($kind:ident: $name:literal, $svc:ty, $fields:ty, $desc:literal $(,)?) => {
+        #[doc = concat!("The `", $name, "` kind.")]
+        #[derive(Default)]
+        pub struct $kind;
+
+        impl $crate::kind::KindDecl for $kind {
+            const KIND: &'static str = $name;
+            const DESCRIPTION: &'static str = $desc;
+            type Service = $svc;
+            type Fields = $fields;
+        }
+    };
+}
+pub(crate) use declare_kind;
+
+/// One AWS resource kind: only its real API logic; [`KindProvider`] does
+/// the rest. A kind holds no state: its calls are associated functions
+/// that get the client and context in a [`Cx`]. What it is (name,
+/// service, fields) comes from its [`KindDecl`].
+#[async_trait]
+pub trait Kind: KindDecl {
     /// The ARN shapes the tag index maps back to this kind (most kinds
     /// have one; an ELBv2 load balancer has `app/` and `net/`); none for
     /// kinds the Resource Groups Tagging API does not list.
@@ -142,11 +178,6 @@ pub trait Kind: Send + Sync + Sized + 'static {
     const POLL_INTERVAL: Duration = Duration::from_secs(5);
     /// See [`forge_engine::Provider::ready_timeout`].
     const READY_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
-    /// The service the kind belongs to.
-    type Service: Service;
-    /// Its fields: settable and computed attributes, typed.
-    type Fields: Fields + Send + Sync + 'static;
 
     /// Describes the objects with these ids in one batched call per page
     /// or chunk. An id missing from the result is gone.

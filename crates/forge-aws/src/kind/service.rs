@@ -44,3 +44,77 @@ pub async fn client<S: Service>(
 ) -> Result<S::Client, ProviderError> {
     clients.client(region, S::MAKE_CLIENT).await
 }
+
+/// Declares a service in one place: its marker type, its [`Service`]
+/// implementation and the `register` function adding its kinds.
+///
+/// ```ignore
+/// crate::kind::declare_service! {
+///     /// The IAM service.
+///     pub struct Iam: aws_sdk_iam::Client = aws_sdk_iam::Client::new, "iam";
+///     /// Why this many mutations at once.
+///     concurrency 8;
+///     kinds [RoleKind];
+/// }
+/// ```
+///
+/// `busy CODES;` after the concurrency makes those error codes transient
+/// (the object is busy with another operation; AWS says to retry).
+/// `tags TagOp / UntagOp, |call, id| call.id_setter(id), |map| sdk_tags;`
+/// declares its [`TagApi`](crate::kind::TagApi) for the usual shape of
+/// tag calls: the tag call sets `tags`, the untag call `tag_keys`, both on
+/// the resource named the same way (see [`tag_calls`](crate::kind::tag_calls)
+/// for other shapes).
+macro_rules! declare_service {
+    (
+        $(#[$doc:meta])*
+        $vis:vis struct $svc:ident: $client:ty = $make:expr, $name:expr;
+        $(#[$cdoc:meta])*
+        concurrency $n:expr;
+        $(busy $busy:expr;)?
+        $(tags $tag:ident / $untag:ident, |$b:ident, $r:ident| $on:expr, |$map:ident| $tags:expr;)?
+        kinds [$($kind:ty),* $(,)?];
+    ) => {
+        $(#[$doc])*
+        $vis struct $svc;
+
+        impl $crate::kind::Service for $svc {
+            type Client = $client;
+            const MAKE_CLIENT: fn(&aws_config::SdkConfig) -> $client = $make;
+            const NAME: &'static str = $name;
+            $(#[$cdoc])*
+            const CONCURRENCY: usize = $n;
+            $(
+                /// "Busy" states are transient, so the engine retries them
+                /// with backoff.
+                fn err<E>(
+                    err: aws_smithy_runtime_api::client::result::SdkError<
+                        E,
+                        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+                    >,
+                ) -> forge_engine::ProviderError
+                where
+                    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+                        + std::error::Error
+                        + 'static,
+                {
+                    $crate::error::sdk_error_busy(Self::NAME, $busy, err)
+                }
+            )?
+        }
+
+        $(
+            $crate::kind::tag_calls!(
+                $svc,
+                |c, $r, $map| { let $b = c.$tag(); $on }.set_tags(Some($tags)),
+                |c, $r, keys| { let $b = c.$untag(); $on }.set_tag_keys(Some(keys.to_vec())),
+            );
+        )?
+
+        /// Registers every kind of the service.
+        pub fn register(r: &mut $crate::kind::Registrar) {
+            $(r.kind::<$kind>();)*
+        }
+    };
+}
+pub(crate) use declare_service;

@@ -51,3 +51,43 @@ pub async fn sync_tags<S: TagApi>(
     }
     Ok(())
 }
+
+/// A service's [`TagApi`] from its two calls, each written as a closure
+/// over the client, the resource and the tags (or keys) that returns the
+/// request ready to send; the macro sends it and maps the error.
+///
+/// ```ignore
+/// crate::kind::tag_calls!(Iam,
+///     |c, r, tags| c.tag_role().role_name(r).set_tags(Some(iam_tags(tags)?)),
+///     |c, r, keys| c.untag_role().role_name(r).set_tag_keys(Some(keys.to_vec())));
+/// ```
+macro_rules! tag_calls {
+    (
+        $svc:ty,
+        |$c:ident, $r:ident, $tags:ident| $tag:expr,
+        |$c2:ident, $r2:ident, $keys:ident| $untag:expr $(,)?
+    ) => {
+        impl $crate::kind::TagApi for $svc {
+            async fn tag(
+                $c: &<$svc as $crate::kind::Service>::Client,
+                $r: &str,
+                $tags: &std::collections::BTreeMap<String, String>,
+            ) -> $crate::kind::Res<()> {
+                let sent = $tag.send().await;
+                sent.map_err(<$svc as $crate::kind::Service>::err)?;
+                Ok(())
+            }
+
+            async fn untag(
+                $c2: &<$svc as $crate::kind::Service>::Client,
+                $r2: &str,
+                $keys: &[String],
+            ) -> $crate::kind::Res<()> {
+                let sent = $untag.send().await;
+                sent.map_err(<$svc as $crate::kind::Service>::err)?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use tag_calls;

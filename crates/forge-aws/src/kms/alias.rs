@@ -18,6 +18,9 @@ use aws_sdk_kms::types::AliasListEntry;
 use forge_derive::Fields;
 use forge_engine::ProviderError;
 
+crate::kind::declare_kind!(AliasKind: "aws.kms.alias", Kms, AliasFields,
+    "An alias of a KMS key.");
+
 /// The fields of `aws.kms.alias`.
 #[derive(Debug, Clone, Fields)]
 pub struct AliasFields {
@@ -31,10 +34,6 @@ pub struct AliasFields {
     #[field(computed)]
     pub arn: Option<String>,
 }
-
-/// The `aws.kms.alias` kind.
-#[derive(Default)]
-pub struct AliasKind;
 
 fn fields(a: &AliasListEntry) -> Option<AliasFields> {
     Some(AliasFields {
@@ -59,11 +58,6 @@ fn check_name(name: &str) -> Result<(), ProviderError> {
 
 #[async_trait]
 impl Kind for AliasKind {
-    const KIND: &'static str = "aws.kms.alias";
-    const DESCRIPTION: &'static str = "An alias of a KMS key.";
-    type Service = Kms;
-    type Fields = AliasFields;
-
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         Ok(list_aliases(ctx.client)
             .await?

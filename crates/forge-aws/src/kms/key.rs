@@ -37,6 +37,9 @@ pub const WINDOW_TAG: &str = "forge:deletion_window_in_days";
 /// KMS's default (and maximum) waiting period.
 const DEFAULT_WINDOW: i64 = 30;
 
+crate::kind::declare_kind!(KeyKind: "aws.kms.key", Kms, KeyFields,
+    "A customer managed KMS key.");
+
 /// The fields of `aws.kms.key`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct KeyFields {
@@ -84,10 +87,6 @@ impl KeyFields {
         self.enable_key_rotation.unwrap_or(false)
     }
 }
-
-/// The `aws.kms.key` kind.
-#[derive(Default)]
-pub struct KeyKind;
 
 /// What observe learns about a key.
 #[derive(Debug, Clone)]
@@ -250,11 +249,7 @@ async fn run_call(client: &Client, id: &str, call: KeyCall) -> Res<()> {
 
 #[async_trait]
 impl Kind for KeyKind {
-    const KIND: &'static str = "aws.kms.key";
-    const DESCRIPTION: &'static str = "A customer managed KMS key.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("kms", "key/")];
-    type Service = Kms;
-    type Fields = KeyFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         each_id(ids, OBSERVE_CONCURRENCY, |id| async move {

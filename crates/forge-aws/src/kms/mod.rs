@@ -25,55 +25,20 @@ use crate::arn::key_id_of;
 /// Kept here for the services that name KMS keys; the function lives in
 /// the neutral [`crate::arn`].
 pub use crate::tags;
-use aws_config::SdkConfig;
-
-use crate::kind::{Registrar, Res, Service, TagApi};
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::Tag;
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
-/// The KMS service.
-pub struct Kms;
-
-impl Service for Kms {
-    type Client = Client;
-    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
-    const NAME: &'static str = "kms";
+crate::kind::declare_service! {
+    /// The KMS service.
+    pub struct Kms: Client = Client::new, "kms";
     /// KMS control-plane quotas are per account and region, shared with
     /// every other tool.
-    const CONCURRENCY: usize = 5;
-}
-
-/// Registers every KMS kind.
-pub fn register(r: &mut Registrar) {
-    r.kind::<KeyKind>();
-    r.kind::<AliasKind>();
-}
-
-/// KMS tags keys by key id: TagResource / UntagResource.
-impl TagApi for Kms {
-    async fn tag(client: &Client, resource: &str, tags: &BTreeMap<String, String>) -> Res<()> {
-        client
-            .tag_resource()
-            .key_id(resource)
-            .set_tags(Some(kms_tags(tags)?))
-            .send()
-            .await
-            .map(drop)
-            .map_err(Kms::err)
-    }
-
-    async fn untag(client: &Client, resource: &str, keys: &[String]) -> Res<()> {
-        client
-            .untag_resource()
-            .key_id(resource)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map(drop)
-            .map_err(Kms::err)
-    }
+    concurrency 5;
+    // KMS tags keys by key id: TagResource / UntagResource.
+    tags tag_resource / untag_resource, |call, key| call.key_id(key), |t| kms_tags(t)?;
+    kinds [KeyKind, AliasKind];
 }
 
 /// Tags in the SDK's shape.

@@ -33,6 +33,9 @@ const TAG_CONCURRENCY: usize = 8;
 /// The class AWS gives a group created without one.
 const DEFAULT_CLASS: &str = "STANDARD";
 
+crate::kind::declare_kind!(LogGroupKind: "aws.logs.log_group", Logs, LogGroupFields,
+    "A CloudWatch Logs log group.");
+
 /// The fields of `aws.logs.log_group`.
 #[derive(Debug, Clone, Fields)]
 pub struct LogGroupFields {
@@ -52,10 +55,6 @@ pub struct LogGroupFields {
     #[field(computed)]
     pub arn: Option<String>,
 }
-
-/// The `aws.logs.log_group` kind.
-#[derive(Default)]
-pub struct LogGroupKind;
 
 /// A group with all its tags (system tags included).
 type Tagged = (LogGroup, HashMap<String, String>);
@@ -192,15 +191,11 @@ async fn run_call(client: &Client, name: &str, call: GroupCall) -> Result<(), Pr
 
 #[async_trait]
 impl Kind for LogGroupKind {
-    const KIND: &'static str = "aws.logs.log_group";
-    const DESCRIPTION: &'static str = "A CloudWatch Logs log group.";
     const ARNS: &[ArnShape] = &[ArnShape {
         service: "logs",
         prefix: "log-group:",
         id: IdFrom::LogGroup,
     }];
-    type Service = Logs;
-    type Fields = LogGroupFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let found = for_chunks(ids, IDENTIFIERS_PER_CALL, |chunk| {

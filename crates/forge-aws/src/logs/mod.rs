@@ -4,25 +4,15 @@ pub mod log_group;
 
 pub use log_group::LogGroupKind;
 
-use crate::kind::{Registrar, Service};
-use aws_config::SdkConfig;
 use aws_sdk_cloudwatchlogs::Client;
 
-/// The CloudWatch Logs service.
-pub struct Logs;
-
-impl Service for Logs {
-    type Client = Client;
-    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
-    const NAME: &'static str = "logs";
+crate::kind::declare_service! {
+    /// The CloudWatch Logs service.
+    pub struct Logs: Client = Client::new, "logs";
     /// Control-plane calls are limited to a few per second per account and
     /// region.
-    const CONCURRENCY: usize = 5;
-}
-
-/// Registers every CloudWatch Logs kind.
-pub fn register(r: &mut Registrar) {
-    r.kind::<LogGroupKind>();
+    concurrency 5;
+    kinds [LogGroupKind];
 }
 
 // CloudWatch Logs tags a group by its ARN (without the trailing `:*`).

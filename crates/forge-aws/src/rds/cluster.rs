@@ -36,6 +36,9 @@ use forge_core::fields::Tags;
 use forge_derive::Fields;
 use forge_engine::ProviderError;
 
+crate::kind::declare_kind!(ClusterKind: "aws.rds.cluster", Rds, ClusterFields,
+    "An Aurora DB cluster.");
+
 /// The fields of `aws.rds.cluster`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct ClusterFields {
@@ -132,10 +135,6 @@ pub struct ClusterFields {
     pub status: Option<String>,
 }
 
-/// The `aws.rds.cluster` kind.
-#[derive(Default)]
-pub struct ClusterKind;
-
 fn cluster_fields(c: &DbCluster) -> ClusterFields {
     let encrypted = c.storage_encrypted().unwrap_or(false);
     let settings = Settings::from_tags(c.tag_list());
@@ -196,11 +195,7 @@ fn logs_config(
 
 #[async_trait]
 impl Kind for ClusterKind {
-    const KIND: &'static str = "aws.rds.cluster";
-    const DESCRIPTION: &'static str = "An Aurora DB cluster.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("rds", "cluster:")];
-    type Service = Rds;
-    type Fields = ClusterFields;
 
     const HOLDS_DATA: bool = true;
 

@@ -29,6 +29,9 @@ use forge_engine::ProviderError;
 /// Tag reads in flight at once.
 const TAG_CONCURRENCY: usize = 8;
 
+crate::kind::declare_kind!(DbSubnetGroupKind: "aws.rds.db_subnet_group", Rds, DbSubnetGroupFields,
+    "A DB subnet group: where RDS places a cluster's or instance's network interfaces.");
+
 /// The fields of `aws.rds.db_subnet_group`.
 #[derive(Debug, Clone, Fields)]
 pub struct DbSubnetGroupFields {
@@ -50,10 +53,6 @@ pub struct DbSubnetGroupFields {
     #[field(computed)]
     pub vpc_id: Option<String>,
 }
-
-/// The `aws.rds.db_subnet_group` kind.
-#[derive(Default)]
-pub struct DbSubnetGroupKind;
 
 fn group_fields(g: &DbSubnetGroup, tags: &[Tag]) -> DbSubnetGroupFields {
     DbSubnetGroupFields {
@@ -86,12 +85,7 @@ async fn groups_tagged(
 
 #[async_trait]
 impl Kind for DbSubnetGroupKind {
-    const KIND: &'static str = "aws.rds.db_subnet_group";
-    const DESCRIPTION: &'static str =
-        "A DB subnet group: where RDS places a cluster's or instance's network interfaces.";
     const ARNS: &[ArnShape] = &[ArnShape::rest("rds", "subgrp:")];
-    type Service = Rds;
-    type Fields = DbSubnetGroupFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let all = list_groups(ctx.client).await?;

@@ -28,6 +28,9 @@ use forge_core::fields::Tags;
 use forge_derive::Fields;
 use forge_engine::ProviderError;
 
+crate::kind::declare_kind!(GlobalClusterKind: "aws.rds.global_cluster", Rds, GlobalClusterFields,
+    "An Aurora global database spanning regions.");
+
 /// The fields of `aws.rds.global_cluster`.
 #[derive(Debug, Clone, Fields)]
 pub struct GlobalClusterFields {
@@ -62,10 +65,6 @@ pub struct GlobalClusterFields {
     pub status: Option<String>,
 }
 
-/// The `aws.rds.global_cluster` kind.
-#[derive(Default)]
-pub struct GlobalClusterKind;
-
 fn global_fields(g: &GlobalCluster) -> GlobalClusterFields {
     let members = g.global_cluster_members().iter();
     GlobalClusterFields {
@@ -89,12 +88,8 @@ async fn list_all(client: &Client) -> Result<Vec<GlobalCluster>, ProviderError> 
 
 #[async_trait]
 impl Kind for GlobalClusterKind {
-    const KIND: &'static str = "aws.rds.global_cluster";
-    const DESCRIPTION: &'static str = "An Aurora global database spanning regions.";
     // Global clusters have no region in their ARN: the tag index (per
     // region) never lists them.
-    type Service = Rds;
-    type Fields = GlobalClusterFields;
 
     versioned_kind!(|f| f.status.as_deref());
 

@@ -19,7 +19,7 @@ use super::common::{
 };
 use crate::error::ignore_gone;
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated,
+    Act, ArnShape, Created, Found, Kind, KindDecl, Look, Owned, Res, Service, Update, Updated,
 };
 use crate::paging::collect_pages;
 use async_trait::async_trait;
@@ -316,13 +316,16 @@ async fn modify(
     Ok(())
 }
 
-#[async_trait]
-impl<F: Flavor> Kind for InstanceKind<F> {
+impl<F: Flavor> KindDecl for InstanceKind<F> {
     const KIND: &'static str = F::KIND;
     const DESCRIPTION: &'static str = F::DESCRIPTION;
-    const ARNS: &[ArnShape] = &[ArnShape::rest("rds", "db:")];
     type Service = Rds;
     type Fields = F::Fields;
+}
+
+#[async_trait]
+impl<F: Flavor> Kind for InstanceKind<F> {
+    const ARNS: &[ArnShape] = &[ArnShape::rest("rds", "db:")];
 
     /// A standalone instance holds its data. A cluster's instance does
     /// not: the data lives in the cluster volume, and a replaced or deleted

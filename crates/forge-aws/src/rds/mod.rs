@@ -26,17 +26,7 @@ pub use db_parameter_group::DbParameterGroupKind;
 pub use db_subnet_group::DbSubnetGroupKind;
 pub use global_cluster::GlobalClusterKind;
 
-use crate::error::sdk_error_busy;
-use crate::kind::{Registrar, Service};
-use aws_config::SdkConfig;
 use aws_sdk_rds::Client;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use forge_engine::ProviderError;
-
-/// The RDS service.
-pub struct Rds;
 
 /// Codes RDS answers while the object is busy with another operation
 /// (creating, modifying, backing up, an instance of a cluster still being
@@ -51,41 +41,33 @@ const BUSY_CODES: &[&str] = &[
     "DBClusterToBeDeletedHasActiveMembers",
 ];
 
-impl Service for Rds {
-    type Client = Client;
-    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
-    const NAME: &'static str = "rds";
+crate::kind::declare_service! {
+    /// The RDS service.
+    pub struct Rds: Client = Client::new, "rds";
     /// RDS control-plane calls are rate limited per account and region;
     /// ten in flight is well inside the quota.
-    const CONCURRENCY: usize = 10;
-
-    /// "Busy" states are transient.
-    fn err<E>(err: SdkError<E, HttpResponse>) -> ProviderError
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        sdk_error_busy(Self::NAME, BUSY_CODES, err)
-    }
+    concurrency 10;
+    busy BUSY_CODES;
+    kinds [
+        DbSubnetGroupKind,
+        ClusterParameterGroupKind,
+        DbParameterGroupKind,
+        GlobalClusterKind,
+        ClusterKind,
+        ClusterInstanceKind,
+        DbInstanceKind,
+    ];
 }
 
 // RDS tags any object by ARN: AddTagsToResource / RemoveTagsFromResource.
 crate::tags::arn_tag_api!(Rds, aws_sdk_rds);
 
-/// Registers this service's kinds.
-pub fn register(r: &mut Registrar) {
-    r.kind::<DbSubnetGroupKind>();
-    r.kind::<ClusterParameterGroupKind>();
-    r.kind::<DbParameterGroupKind>();
-    r.kind::<GlobalClusterKind>();
-    r.kind::<ClusterKind>();
-    r.kind::<ClusterInstanceKind>();
-    r.kind::<DbInstanceKind>();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::{busy_as_transient, is_gone};
+    use crate::kind::Service;
+    use forge_engine::ProviderError;
 
     #[test]
     fn busy_states_are_retried_and_not_found_faults_are_gone() {

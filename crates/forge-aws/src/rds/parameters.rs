@@ -25,8 +25,8 @@ use super::common::{
 };
 use crate::error::ignore_gone;
 use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
+    Act, ArnShape, Created, Found, Kind, KindDecl, Look, Made, Owned, Res, Service, Update,
+    Updated, sync_tags,
 };
 use crate::paging::{collect_pages, concurrent};
 use async_trait::async_trait;
@@ -361,13 +361,16 @@ async fn modify(
     Ok(())
 }
 
-#[async_trait]
-impl<F: Flavor> Kind for ParameterGroupKind<F> {
+impl<F: Flavor> KindDecl for ParameterGroupKind<F> {
     const KIND: &'static str = F::KIND;
     const DESCRIPTION: &'static str = F::DESCRIPTION;
-    const ARNS: &[ArnShape] = &[F::ARN];
     type Service = Rds;
     type Fields = F::Fields;
+}
+
+#[async_trait]
+impl<F: Flavor> Kind for ParameterGroupKind<F> {
+    const ARNS: &[ArnShape] = &[F::ARN];
 
     /// No parameters has one spelling: `{}`.
     fn normalize(attrs: &mut Attrs) {

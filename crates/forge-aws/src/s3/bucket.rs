@@ -71,6 +71,9 @@ macro_rules! s3 {
     };
 }
 
+crate::kind::declare_kind!(BucketKind: "aws.s3.bucket", S3, BucketFields,
+    "An S3 bucket.");
+
 /// The fields of `aws.s3.bucket`.
 #[derive(Debug, Clone, Default, Fields)]
 pub struct BucketFields {
@@ -116,10 +119,6 @@ impl BucketFields {
         self.force_destroy.unwrap_or(false)
     }
 }
-
-/// The `aws.s3.bucket` kind.
-#[derive(Default)]
-pub struct BucketKind;
 
 /// A block read back: `None` for S3's "not set" (an absent or null value).
 fn block<T>(value: Value, wrap: fn(Value) -> T) -> Option<T> {
@@ -666,12 +665,8 @@ async fn create_bucket(client: &Client, ctx: &ResourceCtx, desired: &BucketField
 
 #[async_trait]
 impl Kind for BucketKind {
-    const KIND: &'static str = "aws.s3.bucket";
-    const DESCRIPTION: &'static str = "An S3 bucket.";
     // `arn:aws:s3:::<name>`: the id is the rest after the empty prefix.
     const ARNS: &[ArnShape] = &[ArnShape::rest("s3", "")];
-    type Service = S3;
-    type Fields = BucketFields;
 
     /// Its objects go with it (a non-empty bucket is only deleted with
     /// `force_destroy`), so plans that delete or replace it say so loudly.

@@ -8,23 +8,20 @@ pub mod config;
 
 pub use bucket::BucketKind;
 
-use crate::kind::{Registrar, Service};
+use crate::kind::Service;
 use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_engine::ProviderError;
 
-/// The S3 service.
-pub struct S3;
-
-impl Service for S3 {
-    type Client = aws_sdk_s3::Client;
-    const MAKE_CLIENT: fn(&SdkConfig) -> aws_sdk_s3::Client = client;
-    const NAME: &'static str = "s3";
+crate::kind::declare_service! {
+    /// The S3 service.
+    pub struct S3: aws_sdk_s3::Client = client, "s3";
     /// Bucket-level APIs are control-plane calls with low per-account
     /// limits.
-    const CONCURRENCY: usize = 10;
+    concurrency 10;
+    kinds [BucketKind];
 }
 
 /// The S3 client for a configuration. With a custom endpoint
@@ -39,11 +36,6 @@ pub fn client(config: &SdkConfig) -> aws_sdk_s3::Client {
         .force_path_style(custom)
         .build();
     aws_sdk_s3::Client::from_conf(conf)
-}
-
-/// Registers every S3 kind.
-pub fn register(r: &mut Registrar) {
-    r.kind::<BucketKind>();
 }
 
 /// The answer of one S3 call, its error naming the operation: S3's bucket APIs

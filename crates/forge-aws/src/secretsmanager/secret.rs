@@ -42,6 +42,9 @@ const NAMES_PER_LIST: usize = 10;
 /// Secrets per BatchGetSecretValue.
 const IDS_PER_BATCH: usize = 20;
 
+crate::kind::declare_kind!(SecretKind: "aws.secretsmanager.secret", SecretsManager, SecretFields,
+    "A Secrets Manager secret.");
+
 /// The fields of `aws.secretsmanager.secret`. `Debug` masks the value.
 #[derive(Debug, Clone, Fields)]
 pub struct SecretFields {
@@ -73,10 +76,6 @@ impl SecretFields {
         self.recovery_window_in_days.unwrap_or(DEFAULT_WINDOW)
     }
 }
-
-/// The `aws.secretsmanager.secret` kind.
-#[derive(Default)]
-pub struct SecretKind;
 
 /// The name inside a secret ARN (`...:secret:<name>-<6 chars>`).
 pub fn name_of_arn(arn: &str) -> Option<&str> {
@@ -221,11 +220,7 @@ async fn converge(
 
 #[async_trait]
 impl Kind for SecretKind {
-    const KIND: &'static str = "aws.secretsmanager.secret";
-    const DESCRIPTION: &'static str = "A Secrets Manager secret.";
     const ARNS: &[ArnShape] = &[ArnShape::arn("secretsmanager", "secret:")];
-    type Service = SecretsManager;
-    type Fields = SecretFields;
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let names: Vec<String> = ids

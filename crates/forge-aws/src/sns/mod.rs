@@ -9,36 +9,26 @@ pub mod topic;
 pub use subscription::SubscriptionKind;
 pub use topic::TopicKind;
 
-use crate::kind::{Kind, Made, Registrar, Res, Service};
+use crate::kind::{Kind, Made, Res, Service};
 use crate::paging::collect_pages;
 use crate::tags;
-use aws_config::SdkConfig;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::Tag;
 use forge_core::Value;
 use forge_engine::ProviderError;
 use std::collections::{BTreeMap, HashMap};
 
-/// The SNS service.
-pub struct Sns;
-
-impl Service for Sns {
-    type Client = Client;
-    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
-    const NAME: &'static str = "sns";
+crate::kind::declare_service! {
+    /// The SNS service.
+    pub struct Sns: Client = Client::new, "sns";
     /// SNS's control-plane calls (CreateTopic, Subscribe, SetTopicAttributes)
     /// are throttled per account at tens per second.
-    const CONCURRENCY: usize = 8;
+    concurrency 8;
+    kinds [TopicKind, SubscriptionKind];
 }
 
 /// Topics or subscriptions read at once.
 const READ_CONCURRENCY: usize = 8;
-
-/// Registers the SNS kinds.
-pub fn register(r: &mut Registrar) {
-    r.kind::<TopicKind>();
-    r.kind::<SubscriptionKind>();
-}
 
 // SNS tags topics by ARN: TagResource / UntagResource.
 crate::tags::tag_by_arn!(Sns, client, |tags| to_tags(tags)?);

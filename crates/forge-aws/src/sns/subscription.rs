@@ -30,6 +30,9 @@ use forge_derive::Fields;
 use forge_engine::ProviderError;
 use std::collections::HashMap;
 
+crate::kind::declare_kind!(SubscriptionKind: "aws.sns.subscription", Sns, SubscriptionFields,
+    "An endpoint (email, https, sqs, lambda, ...) subscribed to an SNS topic.");
+
 /// The fields of `aws.sns.subscription`.
 #[derive(Debug, Clone, Fields)]
 pub struct SubscriptionFields {
@@ -67,10 +70,6 @@ pub struct SubscriptionFields {
     #[field(computed)]
     pub owner: Option<String>,
 }
-
-/// The `aws.sns.subscription` kind.
-#[derive(Default)]
-pub struct SubscriptionKind;
 
 fn fields(arn: &str, a: &HashMap<String, String>) -> SubscriptionFields {
     let json = |name| attr(a, name).map(|p| crate::normalize::json_value(&Value::String(p)));
@@ -187,12 +186,6 @@ fn is_pending_refusal(err: &ProviderError) -> bool {
 
 #[async_trait]
 impl Kind for SubscriptionKind {
-    const KIND: &'static str = "aws.sns.subscription";
-    const DESCRIPTION: &'static str =
-        "An endpoint (email, https, sqs, lambda, ...) subscribed to an SNS topic.";
-    type Service = Sns;
-    type Fields = SubscriptionFields;
-
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         read_each(
             ids,

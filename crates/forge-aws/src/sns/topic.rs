@@ -28,6 +28,9 @@ use forge_derive::Fields;
 use forge_engine::ProviderError;
 use std::collections::HashMap;
 
+crate::kind::declare_kind!(TopicKind: "aws.sns.topic", Sns, TopicFields,
+    "An SNS topic: KMS encryption, access policy, tags.");
+
 /// The fields of `aws.sns.topic`.
 #[derive(Debug, Clone, Fields)]
 pub struct TopicFields {
@@ -59,10 +62,6 @@ pub struct TopicFields {
     #[field(computed)]
     pub owner: Option<String>,
 }
-
-/// The `aws.sns.topic` kind.
-#[derive(Default)]
-pub struct TopicKind;
 
 /// The name in a topic ARN (`arn:aws:sns:<region>:<account>:<name>`).
 fn name_of(arn: &str) -> &str {
@@ -221,12 +220,8 @@ fn attribute_changes(
 
 #[async_trait]
 impl Kind for TopicKind {
-    const KIND: &'static str = "aws.sns.topic";
-    const DESCRIPTION: &'static str = "An SNS topic: KMS encryption, access policy, tags.";
     // `arn:aws:sns:<region>:<account>:<name>`: the id is the whole ARN.
     const ARNS: &[ArnShape] = &[ArnShape::arn("sns", "")];
-    type Service = Sns;
-    type Fields = TopicFields;
 
     const UNIQUE_FIELDS: &'static [&'static str] = &["name"];
 
@@ -305,6 +300,7 @@ impl Kind for TopicKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::KindDecl;
     use forge_core::fields::Fields;
 
     fn topic(name: &str, fifo: bool, dedup: bool) -> TopicFields {

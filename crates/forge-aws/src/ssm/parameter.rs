@@ -35,6 +35,9 @@ const NAMES_PER_DESCRIBE: usize = 50;
 /// Tag reads in flight at once.
 const TAG_CONCURRENCY: usize = 8;
 
+crate::kind::declare_kind!(ParameterKind: "aws.ssm.parameter", Ssm, ParameterFields,
+    "A Systems Manager Parameter Store parameter.");
+
 /// The fields of `aws.ssm.parameter`. No `Debug`: it holds the value.
 #[derive(Clone, Fields)]
 pub struct ParameterFields {
@@ -66,10 +69,6 @@ pub struct ParameterFields {
     #[field(computed)]
     pub version: Option<i64>,
 }
-
-/// The `aws.ssm.parameter` kind.
-#[derive(Default)]
-pub struct ParameterKind;
 
 fn fields(p: &Parameter, meta: Option<&ParameterMetadata>, tag_list: &[Tag]) -> ParameterFields {
     ParameterFields {
@@ -201,11 +200,6 @@ async fn converge(
 
 #[async_trait]
 impl Kind for ParameterKind {
-    const KIND: &'static str = "aws.ssm.parameter";
-    const DESCRIPTION: &'static str = "A Systems Manager Parameter Store parameter.";
-    type Service = Ssm;
-    type Fields = ParameterFields;
-
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let params = get_parameters(ctx.client, ids).await?;
         let names: Vec<String> = params

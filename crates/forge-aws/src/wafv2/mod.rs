@@ -11,27 +11,16 @@ pub mod web_acl_association;
 pub use web_acl::WebAclKind;
 pub use web_acl_association::WebAclAssociationKind;
 
-use crate::kind::{Registrar, Service};
-use aws_config::SdkConfig;
 use aws_sdk_wafv2::Client;
 
-/// The WAFv2 service.
-pub struct Wafv2;
-
-impl Service for Wafv2 {
-    type Client = Client;
-    const MAKE_CLIENT: fn(&SdkConfig) -> Client = Client::new;
-    const NAME: &'static str = "wafv2";
+crate::kind::declare_service! {
+    /// The WAFv2 service.
+    pub struct Wafv2: Client = Client::new, "wafv2";
     /// WAF's control plane allows about one mutating call per second per
     /// account.
-    const CONCURRENCY: usize = 2;
+    concurrency 2;
+    kinds [WebAclKind, WebAclAssociationKind];
 }
 
 // WAFv2 tags a resource by ARN: TagResource / UntagResource.
 crate::tags::tag_by_arn!(Wafv2, client, |tags| common::to_tags(tags)?);
-
-/// Registers every WAFv2 kind.
-pub fn register(r: &mut Registrar) {
-    r.kind::<WebAclKind>();
-    r.kind::<WebAclAssociationKind>();
-}

@@ -35,6 +35,9 @@ use forge_derive::Fields;
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
+crate::kind::declare_kind!(WebAclKind: "aws.wafv2.web_acl", Wafv2, WebAclFields,
+    "A WAFv2 web ACL and its rules.");
+
 /// The fields of `aws.wafv2.web_acl`.
 #[derive(Debug, Clone, Fields)]
 pub struct WebAclFields {
@@ -67,10 +70,6 @@ pub struct WebAclFields {
     #[field(computed)]
     pub capacity: Option<i64>,
 }
-
-/// The `aws.wafv2.web_acl` kind.
-#[derive(Default)]
-pub struct WebAclKind;
 
 /// An empty description is none (null, dropped with the other unset
 /// fields).
@@ -142,11 +141,7 @@ fn scope(f: &WebAclFields) -> Scope {
 
 #[async_trait]
 impl Kind for WebAclKind {
-    const KIND: &'static str = "aws.wafv2.web_acl";
-    const DESCRIPTION: &'static str = "A WAFv2 web ACL and its rules.";
     const ARNS: &[ArnShape] = &[ArnShape::arn("wafv2", "regional/webacl/")];
-    type Service = Wafv2;
-    type Fields = WebAclFields;
 
     fn normalize(attrs: &mut Attrs) {
         let vis = normalize_visibility(attrs.get("visibility_config"), attrs.get("name"));

@@ -20,6 +20,9 @@ use forge_derive::Fields;
 use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
+crate::kind::declare_kind!(WebAclAssociationKind: "aws.wafv2.web_acl_association", Wafv2, WebAclAssociationFields,
+    "Protects a regional resource (an ALB) with a WAFv2 web ACL.");
+
 /// The fields of `aws.wafv2.web_acl_association`.
 #[derive(Debug, Clone, Fields)]
 pub struct WebAclAssociationFields {
@@ -30,10 +33,6 @@ pub struct WebAclAssociationFields {
     #[field(force_new)]
     pub resource_arn: String,
 }
-
-/// The `aws.wafv2.web_acl_association` kind.
-#[derive(Default)]
-pub struct WebAclAssociationKind;
 
 /// The ids' two ARNs.
 pub fn split_id(id: &str) -> Result<(&str, &str), ProviderError> {
@@ -55,11 +54,6 @@ async fn acl_of(client: &Client, resource: &str) -> Result<Option<String>, Provi
 
 #[async_trait]
 impl Kind for WebAclAssociationKind {
-    const KIND: &'static str = "aws.wafv2.web_acl_association";
-    const DESCRIPTION: &'static str = "Protects a regional resource (an ALB) with a WAFv2 web ACL.";
-    type Service = Wafv2;
-    type Fields = WebAclAssociationFields;
-
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let mut out = BTreeMap::new();
         for id in ids {
