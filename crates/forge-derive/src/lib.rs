@@ -21,7 +21,9 @@
 //! `force_new`, `sensitive`, `default = <expr>` (anything `Into<Value>`),
 //! `normalize = <fn(&Value) -> Value>` (applied to known values),
 //! `name = "..."` (the attribute's name when it differs from the Rust
-//! field's; `r#type` is `type` already). The doc comment is the field's
+//! field's; `r#type` is `type` already). A field typed `Computed<T>` (an
+//! alias of `Option<T>` in scope where the struct is declared) is
+//! `computed` without saying so. The doc comment is the field's
 //! one-line description: every field must have one. A type that
 //! documents itself (`Tags`) keeps its own description in every kind.
 
@@ -178,6 +180,9 @@ fn field_spec(field: &syn::Field) -> syn::Result<FieldSpec> {
         normalize: None,
         doc: doc_text(&field.attrs),
     };
+    if is_computed_type(&field.ty) {
+        spec.mode = Some(quote!(Computed));
+    }
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("field")) {
         attr.parse_nested_meta(|meta| {
             let key = meta
@@ -205,6 +210,21 @@ fn field_spec(field: &syn::Field) -> syn::Result<FieldSpec> {
         })?;
     }
     Ok(spec)
+}
+
+/// Whether a field's type is spelled `Computed<T>`: the read-only fields
+/// the cloud fills, declared by their type instead of an attribute line.
+fn is_computed_type(ty: &syn::Type) -> bool {
+    match ty {
+        // A type passed through a `macro_rules!` `$t:ty` arrives grouped.
+        syn::Type::Group(g) => is_computed_type(&g.elem),
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Computed" && !s.arguments.is_empty()),
+        _ => false,
+    }
 }
 
 /// The doc comment as one line (its lines joined with spaces).

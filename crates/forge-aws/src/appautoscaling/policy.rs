@@ -12,17 +12,14 @@
 //! names (plus pages).
 
 use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok, on_scaled, page, upserted};
-use crate::kind::{Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated};
+use crate::kind::prelude::*;
 use crate::normalize::number_value;
-use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
     TargetTrackingScalingPolicyConfiguration,
 };
 use forge_core::Value;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// AWS's cooldown when none is given (seconds).
@@ -55,8 +52,7 @@ pub struct PolicyFields {
     #[field(normalize = normalize_tracking)]
     pub target_tracking_scaling_policy_configuration: Tracking,
     /// The policy's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
 }
 
 /// A target tracking configuration.

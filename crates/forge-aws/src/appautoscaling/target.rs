@@ -15,13 +15,10 @@
 //! tags and `list_owned` lists nothing, as before.
 
 use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok, on_scaled, page, upserted};
-use crate::kind::{Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated};
+use crate::kind::prelude::*;
 use crate::normalize::number_value;
-use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::ScalableTarget;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 
 crate::kind::declare_kind!(TargetKind: "aws.appautoscaling.target", AppAutoScaling, TargetFields,
     "An Application Auto Scaling scalable target (e.g. an ECS service's task count).");
@@ -45,8 +42,7 @@ pub struct TargetFields {
     #[field(normalize = number_value)]
     pub max_capacity: i64,
     /// The service-linked role AWS uses.
-    #[field(computed)]
-    pub role_arn: Option<String>,
+    pub role_arn: Computed<String>,
 }
 
 impl TargetFields {

@@ -28,20 +28,14 @@
 
 use super::{Clients, CloudWatch, tagged_resources};
 use crate::error::found;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, TagApi, Update, Updated,
-    sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::{collect_pages, concurrent, for_chunks};
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, MetricAlarm, StandardUnit, Statistic,
 };
 use forge_core::fields::{FieldError, FieldValue, Tags};
 use forge_core::{FieldType, Value};
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Names per DescribeAlarms request (the API's cap on AlarmNames).
@@ -107,8 +101,7 @@ pub struct MetricAlarmFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The alarm's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
 }
 
 /// The threshold: a number written as an integer when integral

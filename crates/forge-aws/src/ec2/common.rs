@@ -30,15 +30,9 @@ pub mod prelude {
     pub use super::super::common::{
         self, Describe, deleted, describe, describe_fields, describe_ids, ec2_err, filter,
     };
-    pub use crate::kind::{
-        Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Update, Updated,
-    };
-    pub use async_trait::async_trait;
+    pub use crate::kind::prelude::*;
     pub use aws_sdk_ec2::Client;
     pub use aws_sdk_ec2::types::ResourceType;
-    pub use forge_core::fields::Tags;
-    pub use forge_derive::Fields;
-    pub use forge_engine::ProviderError;
 }
 
 /// The service name used in errors and as the concurrency group.

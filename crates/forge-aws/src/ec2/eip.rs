@@ -31,11 +31,9 @@ pub struct EipFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The allocated public IPv4 address.
-    #[field(computed)]
-    pub public_ip: Option<String>,
+    pub public_ip: Computed<String>,
     /// The allocation id (also the id).
-    #[field(computed)]
-    pub allocation_id: Option<String>,
+    pub allocation_id: Computed<String>,
 }
 
 fn eip_fields(a: &Address) -> EipFields {

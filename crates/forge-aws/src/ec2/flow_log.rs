@@ -53,11 +53,9 @@ pub struct FlowLogFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// ACTIVE when capturing.
-    #[field(computed)]
-    pub flow_log_status: Option<String>,
+    pub flow_log_status: Computed<String>,
     /// SUCCESS, FAILED or ACCESS_ERROR.
-    #[field(computed)]
-    pub deliver_logs_status: Option<String>,
+    pub deliver_logs_status: Computed<String>,
 }
 
 /// The resource type of a resource id, from its prefix.

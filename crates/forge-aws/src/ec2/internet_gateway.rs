@@ -25,11 +25,9 @@ pub struct InternetGatewayFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The gateway's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The owning AWS account.
-    #[field(computed)]
-    pub owner_id: Option<String>,
+    pub owner_id: Computed<String>,
 }
 
 /// The VPC a gateway is attached (or attaching) to.

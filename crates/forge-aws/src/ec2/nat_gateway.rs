@@ -46,20 +46,15 @@ pub struct NatGatewayFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The VPC of the subnet.
-    #[field(computed)]
-    pub vpc_id: Option<String>,
+    pub vpc_id: Computed<String>,
     /// The public IPv4 address.
-    #[field(computed)]
-    pub public_ip: Option<String>,
+    pub public_ip: Computed<String>,
     /// The gateway's network interface.
-    #[field(computed)]
-    pub network_interface_id: Option<String>,
+    pub network_interface_id: Computed<String>,
     /// pending, available, failed, deleting or deleted.
-    #[field(computed)]
-    pub state: Option<String>,
+    pub state: Computed<String>,
     /// Why it failed, when it did.
-    #[field(computed)]
-    pub failure_message: Option<String>,
+    pub failure_message: Computed<String>,
 }
 
 fn nat_fields(n: &NatGateway) -> NatGatewayFields {

@@ -38,11 +38,9 @@ pub struct RouteTableFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The route table's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The owning AWS account.
-    #[field(computed)]
-    pub owner_id: Option<String>,
+    pub owner_id: Computed<String>,
 }
 
 /// Routes forge manages in a described table.

@@ -33,17 +33,13 @@ pub struct SubnetFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The subnet's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The zone's account-independent id (euc1-az2).
-    #[field(computed)]
-    pub availability_zone_id: Option<String>,
+    pub availability_zone_id: Computed<String>,
     /// The owning AWS account.
-    #[field(computed)]
-    pub owner_id: Option<String>,
+    pub owner_id: Computed<String>,
     /// pending or available.
-    #[field(computed)]
-    pub state: Option<String>,
+    pub state: Computed<String>,
 }
 
 fn subnet_fields(s: &Subnet) -> SubnetFields {

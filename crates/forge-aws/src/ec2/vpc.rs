@@ -62,23 +62,17 @@ pub struct VpcFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The VPC's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The owning AWS account.
-    #[field(computed)]
-    pub owner_id: Option<String>,
+    pub owner_id: Computed<String>,
     /// The security group AWS created with the VPC.
-    #[field(computed)]
-    pub default_security_group_id: Option<String>,
+    pub default_security_group_id: Computed<String>,
     /// The VPC's main route table.
-    #[field(computed)]
-    pub main_route_table_id: Option<String>,
+    pub main_route_table_id: Computed<String>,
     /// The network ACL AWS created with the VPC.
-    #[field(computed)]
-    pub default_network_acl_id: Option<String>,
+    pub default_network_acl_id: Computed<String>,
     /// The DHCP options set in use.
-    #[field(computed)]
-    pub dhcp_options_id: Option<String>,
+    pub dhcp_options_id: Computed<String>,
 }
 
 fn vpc_fields(region: &str, vpc: &Vpc, extras: &VpcExtras) -> VpcFields {

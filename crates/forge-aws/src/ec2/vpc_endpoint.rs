@@ -80,20 +80,17 @@ pub struct VpcEndpointFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The endpoint's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The owning AWS account.
-    #[field(computed)]
-    pub owner_id: Option<String>,
+    pub owner_id: Computed<String>,
     /// pendingAcceptance, pending, available, failed, ...
-    #[field(computed)]
-    pub state: Option<String>,
+    pub state: Computed<String>,
     /// Interface endpoints: the network interfaces created.
-    #[field(computed, normalize = crate::attrs::set_value)]
-    pub network_interface_ids: Option<Vec<String>>,
+    #[field(normalize = crate::attrs::set_value)]
+    pub network_interface_ids: Computed<Vec<String>>,
     /// Interface endpoints: the DNS names it answers to.
-    #[field(computed, normalize = crate::attrs::set_value)]
-    pub dns_names: Option<Vec<String>>,
+    #[field(normalize = crate::attrs::set_value)]
+    pub dns_names: Computed<Vec<String>>,
 }
 
 /// A sorted, deduplicated list of ids.

@@ -16,19 +16,12 @@ use super::common::{
     sdk_strategy, strategy_of, tag_pairs,
 };
 use crate::error::{retry_on, returned_id};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::for_chunks;
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName};
 use forge_core::Value;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Clusters per DescribeClusters call (the API's limit).
@@ -57,11 +50,9 @@ pub struct ClusterFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The cluster's ARN (= id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// ACTIVE, PROVISIONING, ...
-    #[field(computed)]
-    pub status: Option<String>,
+    pub status: Computed<String>,
 }
 
 fn fields(c: &Cluster) -> ClusterFields {

@@ -27,23 +27,18 @@ use super::common::{
     normalize_strategy, owned_of, sdk_strategy, strategy_of, tag_pairs,
 };
 use crate::error::{none_if, returned_id};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service as _, Update, Updated,
-    sync_tags,
-};
+use crate::kind::Service as _;
+use crate::kind::prelude::*;
 use crate::normalize::number_value;
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
     LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, Service, ServiceField,
 };
-use forge_core::fields::Tags;
 use forge_core::{Attrs, Value};
-use forge_derive::Fields;
-use forge_engine::{ProviderError, Readiness};
+use forge_engine::Readiness;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -104,20 +99,15 @@ pub struct ServiceFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The service's ARN (= id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// ACTIVE, DRAINING or INACTIVE.
-    #[field(computed)]
-    pub status: Option<String>,
+    pub status: Computed<String>,
     /// Tasks running now.
-    #[field(computed)]
-    pub running_count: Option<i64>,
+    pub running_count: Computed<i64>,
     /// The primary deployment's rollout state.
-    #[field(computed)]
-    pub rollout_state: Option<String>,
+    pub rollout_state: Computed<String>,
     /// Deployments in progress or active.
-    #[field(computed)]
-    pub deployment_count: Option<i64>,
+    pub deployment_count: Computed<i64>,
 }
 
 /// The awsvpc networking of a service's tasks.

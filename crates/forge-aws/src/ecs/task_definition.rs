@@ -21,22 +21,16 @@ use super::Ecs;
 use super::common::{create_tags, delete_result, is_gone, tag_pairs};
 use super::container::{Container, from_sdk_container, normalize_containers, to_sdk_container};
 use crate::error::{none_if, returned_id};
-use crate::kind::{
-    Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::normalize::text_value;
 use crate::paging::{collect_pages, concurrent};
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
     Compatibility, CpuArchitecture, NetworkMode, OsFamily, RuntimePlatform, SortOrder, Tag,
     TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
 };
-use forge_core::fields::Tags;
 use forge_core::{Attrs, Value};
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 
 /// DescribeTaskDefinition calls in flight during one observe.
 const PARALLEL_DESCRIBES: usize = 8;
@@ -77,14 +71,11 @@ pub struct TaskDefinitionFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The revision's ARN (= id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The revision number.
-    #[field(computed)]
-    pub revision: Option<i64>,
+    pub revision: Computed<i64>,
     /// The family's ARN without `:revision`.
-    #[field(computed)]
-    pub arn_without_revision: Option<String>,
+    pub arn_without_revision: Computed<String>,
 }
 
 /// A task's CPU architecture and OS.

@@ -20,18 +20,12 @@
 
 use super::{DEFAULT_DESCRIPTION, ElastiCache, create_tags, named, owned, tags_by_arn, user_tags};
 use crate::error::{ignore_gone, is_gone};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::{concurrent, marker_pages};
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{CacheParameterGroup, ParameterNameValue};
-use forge_core::fields::Tags;
 use forge_core::{Attrs, Value};
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Parameters per Modify/ResetCacheParameterGroup request (the API's cap).
@@ -61,8 +55,7 @@ pub struct ParameterGroupFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The group's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
 }
 
 /// YAML numbers and booleans (`timeout: 300`) mean their text, which is

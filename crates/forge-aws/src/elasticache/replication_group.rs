@@ -45,19 +45,14 @@ use super::{
 };
 use crate::attrs::SensitiveText;
 use crate::error::ignore_gone;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, TagApi, Update, Updated,
-    sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::marker_pages;
-use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{
     AuthTokenUpdateStrategyType, CacheCluster, ClusterMode, ReplicationGroup, TransitEncryptionMode,
 };
 use forge_core::fields::{Tags, read_field};
 use forge_core::{Attrs, KindSchema, Value};
-use forge_derive::Fields;
 use forge_engine::{PlannedChange, ProviderError, Readiness};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -149,29 +144,21 @@ pub struct ReplicationGroupFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The group's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// creating, available, modifying, snapshotting, deleting or create-failed.
-    #[field(computed)]
-    pub status: Option<String>,
+    pub status: Computed<String>,
     /// Whether an AUTH token is set.
-    #[field(computed)]
-    pub auth_token_enabled: Option<bool>,
+    pub auth_token_enabled: Computed<bool>,
     /// Whether cluster mode is on.
-    #[field(computed)]
-    pub cluster_enabled: Option<bool>,
+    pub cluster_enabled: Computed<bool>,
     /// Ids of the member cache clusters.
-    #[field(computed)]
-    pub member_clusters: Option<Vec<String>>,
+    pub member_clusters: Computed<Vec<String>>,
     /// Without cluster mode: the primary's endpoint.
-    #[field(computed)]
-    pub primary_endpoint_address: Option<String>,
+    pub primary_endpoint_address: Computed<String>,
     /// Without cluster mode: the load-balanced replica endpoint.
-    #[field(computed)]
-    pub reader_endpoint_address: Option<String>,
+    pub reader_endpoint_address: Computed<String>,
     /// Cluster mode: the configuration endpoint.
-    #[field(computed)]
-    pub configuration_endpoint_address: Option<String>,
+    pub configuration_endpoint_address: Computed<String>,
 }
 
 impl ReplicationGroupFields {

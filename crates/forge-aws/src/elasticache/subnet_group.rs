@@ -16,16 +16,10 @@ use super::{
     DEFAULT_DESCRIPTION, ElastiCache, TagList, create_tags, named, owned, tags_by_arn, user_tags,
 };
 use crate::error::ignore_gone;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::marker_pages;
-use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::CacheSubnetGroup;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 crate::kind::declare_kind!(SubnetGroupKind: "aws.elasticache.subnet_group", ElastiCache, SubnetGroupFields,
@@ -46,11 +40,9 @@ pub struct SubnetGroupFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The group's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The VPC of its subnets.
-    #[field(computed)]
-    pub vpc_id: Option<String>,
+    pub vpc_id: Computed<String>,
 }
 
 impl SubnetGroupFields {

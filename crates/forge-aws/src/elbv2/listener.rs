@@ -14,14 +14,10 @@ use super::Elbv2;
 use super::actions::{Action, from_sdk_actions, normalize_actions, to_sdk_actions};
 use super::common::{create_tags, describe_tagged, made, owned, owned_listener_arns};
 use crate::error::delete_result;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::normalize::{number_value, upper_value};
-use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum};
-use forge_core::fields::{FieldValue, Tags};
-use forge_derive::Fields;
+use forge_core::fields::FieldValue;
 use forge_engine::diff::values_equal;
 
 crate::kind::declare_kind!(ListenerKind: "aws.elbv2.listener", Elbv2, ListenerFields,
@@ -50,8 +46,7 @@ pub struct ListenerFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The listener's ARN (= id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
 }
 
 fn default_certificate(l: &Listener) -> Option<&str> {

@@ -14,15 +14,10 @@ use super::actions::{
 };
 use super::common::{child_arns, create_tags, describe_tagged, made, owned, owned_listener_arns};
 use crate::error::delete_result;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::normalize::number_value;
-use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{Rule, RulePriorityPair};
-use forge_core::fields::{FieldValue, Tags};
-use forge_derive::Fields;
-use forge_engine::ProviderError;
+use forge_core::fields::FieldValue;
 use forge_engine::diff::values_equal;
 
 crate::kind::declare_kind!(ListenerRuleKind: "aws.elbv2.listener_rule", Elbv2, ListenerRuleFields,
@@ -46,8 +41,7 @@ pub struct ListenerRuleFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The rule's ARN (= id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
 }
 
 /// The listener ARN of a rule ARN (`...:listener-rule/app/lb/x/l/r` ->

@@ -16,20 +16,15 @@ use super::Elbv2;
 use super::common::{all_load_balancer_arns, bool_of, create_tags, describe_tagged, owned};
 use crate::attrs::{Shaped, set_value};
 use crate::error::{ignore_not_found, is_not_found, none_if, returned_id};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::normalize::number_value;
-use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
     LoadBalancerTypeEnum,
 };
 use forge_core::Value;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::{ProviderError, Readiness};
+use forge_engine::Readiness;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -77,26 +72,19 @@ pub struct LoadBalancerFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The load balancer's ARN (= id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// Its public DNS name.
-    #[field(computed)]
-    pub dns_name: Option<String>,
+    pub dns_name: Computed<String>,
     /// Route 53 hosted zone id for alias records.
-    #[field(computed)]
-    pub zone_id: Option<String>,
+    pub zone_id: Computed<String>,
     /// Same as zone_id (AWS's name).
-    #[field(computed)]
-    pub canonical_hosted_zone_id: Option<String>,
+    pub canonical_hosted_zone_id: Computed<String>,
     /// The VPC of its subnets.
-    #[field(computed)]
-    pub vpc_id: Option<String>,
+    pub vpc_id: Computed<String>,
     /// The ARN part CloudWatch metrics use.
-    #[field(computed)]
-    pub arn_suffix: Option<String>,
+    pub arn_suffix: Computed<String>,
     /// provisioning, active, active_impaired or failed.
-    #[field(computed)]
-    pub state: Option<String>,
+    pub state: Computed<String>,
 }
 
 /// The `access_logs` block.

@@ -16,11 +16,8 @@
 use super::Elbv2;
 use super::common::{all_arns, create_tags, describe_tagged, owned};
 use crate::error::{delete_result, is_not_found, none_if, retry_on, returned_id};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::normalize::{number_value, text_value};
-use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetGroupIpAddressTypeEnum,
@@ -28,8 +25,6 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use forge_core::fields::{FieldValue, Fields as _, Tags};
 use forge_core::{Attrs, Value};
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The deregistration delay attribute's key.
@@ -70,14 +65,11 @@ pub struct TargetGroupFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The target group's ARN (= id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The ARN part CloudWatch metrics use.
-    #[field(computed)]
-    pub arn_suffix: Option<String>,
+    pub arn_suffix: Computed<String>,
     /// Load balancers routing to it.
-    #[field(computed)]
-    pub load_balancer_arns: Option<Vec<String>>,
+    pub load_balancer_arns: Computed<Vec<String>>,
 }
 
 /// A target group's health check (canonical: every part set).

@@ -20,18 +20,12 @@ use super::policy::{self, policy_map_value};
 use super::{Iam, iam_tags};
 use crate::attrs::{non_empty, set_diff};
 use crate::error::{found, ignore_not_found};
-use crate::kind::{
-    Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::{each_id, truncated_pages};
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{EntityType, Role};
 use forge_core::Value;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Roles described at once during observe.
@@ -75,11 +69,9 @@ pub struct RoleFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The role's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The role's stable unique id (AROA...).
-    #[field(computed)]
-    pub role_id: Option<String>,
+    pub role_id: Computed<String>,
 }
 
 impl RoleFields {

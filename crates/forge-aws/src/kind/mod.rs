@@ -31,6 +31,19 @@ pub use tag_sync::{TagApi, sync_tags};
 
 use async_trait::async_trait;
 use forge_core::fields::Fields;
+
+/// What a kind's file needs in scope: the framework's types and calls,
+/// `async_trait`, the `Fields` derive, `Tags` and `ProviderError`.
+pub mod prelude {
+    pub use super::{
+        Act, ArnShape, Computed, Created, Found, Kind, KindDecl, Look, Made, Owned, Res, Service,
+        TagApi, Update, Updated, sync_tags,
+    };
+    pub use async_trait::async_trait;
+    pub use forge_core::fields::Tags;
+    pub use forge_derive::Fields;
+    pub use forge_engine::ProviderError;
+}
 use forge_core::{Attrs, KindSchema, Value};
 use forge_engine::{FieldChange, ObserveCtx, PlannedChange, ProviderError, Readiness, ResourceCtx};
 use std::collections::BTreeMap;
@@ -48,6 +61,11 @@ pub struct Made<K: Kind> {
     /// The object as far as known right after the call.
     pub fields: K::Fields,
 }
+
+/// A read-only field the cloud fills (an ARN, a status): `Option<T>` to
+/// kind code, and `computed` to the `Fields` derive, which recognises the
+/// type's name, so the field needs no `#[field(computed)]` line.
+pub type Computed<T> = Option<T>;
 
 /// The result of a kind's call.
 pub type Res<T> = Result<T, ProviderError>;
@@ -238,5 +256,43 @@ pub trait Kind: KindDecl {
     fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
         let _ = (path, recorded, live);
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prelude::*;
+    use forge_core::FieldMode;
+    use forge_core::fields::Fields as _;
+
+    /// Declares a field struct the way a `macro_rules!` passes types on
+    /// (`$t:ty`), as RDS's shared field groups do.
+    macro_rules! via_macro {
+        ($t:ty) => {
+            /// Fields declared through a macro.
+            #[derive(Debug, Clone, Fields)]
+            struct Passed {
+                /// Filled by the cloud.
+                status: $t,
+            }
+        };
+    }
+    via_macro!(Computed<String>);
+
+    /// Fields declared directly.
+    #[derive(Debug, Clone, Fields)]
+    struct Direct {
+        /// Set by the user.
+        name: Option<String>,
+        /// Filled by the cloud.
+        arn: Computed<String>,
+    }
+
+    #[test]
+    fn a_computed_type_is_a_computed_field() {
+        let direct = Direct::field_schemas();
+        assert_eq!(direct["name"].mode, FieldMode::Optional);
+        assert_eq!(direct["arn"].mode, FieldMode::Computed);
+        assert_eq!(Passed::field_schemas()["status"].mode, FieldMode::Computed);
     }
 }

@@ -11,12 +11,9 @@
 
 use super::{Kms, key_id_of};
 use crate::error::ignore_not_found;
-use crate::kind::{Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated};
-use async_trait::async_trait;
+use crate::kind::prelude::*;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::AliasListEntry;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 
 crate::kind::declare_kind!(AliasKind: "aws.kms.alias", Kms, AliasFields,
     "An alias of a KMS key.");
@@ -31,8 +28,7 @@ pub struct AliasFields {
     #[field(normalize = crate::normalize::kms_key_value)]
     pub target_key_id: String,
     /// The alias's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
 }
 
 fn fields(a: &AliasListEntry) -> Option<AliasFields> {

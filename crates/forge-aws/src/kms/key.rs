@@ -15,19 +15,12 @@
 use super::{Kms, kms_tags};
 use crate::attrs::non_empty;
 use crate::error::{found, has_code, is_not_found};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, TagApi, Update, Updated,
-    sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::{concurrent_readable, each_id};
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType};
 use forge_core::Value;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Keys described at once.
@@ -69,11 +62,9 @@ pub struct KeyFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The key's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The key's id (a UUID, or mrk-... for multi-Region keys).
-    #[field(computed)]
-    pub key_id: Option<String>,
+    pub key_id: Computed<String>,
 }
 
 impl KeyFields {

@@ -12,18 +12,12 @@
 
 use super::Logs;
 use crate::error::found;
-use crate::kind::{
-    Act, ArnShape, Created, Found, IdFrom, Kind, Look, Owned, Res, Service, Update, Updated,
-    sync_tags,
-};
+use crate::kind::IdFrom;
+use crate::kind::prelude::*;
 use crate::paging::{collect_pages, concurrent, for_chunks};
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::{LogGroup, LogGroupClass};
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::HashMap;
 
 /// Names per DescribeLogGroups request (the API's cap on identifiers).
@@ -52,8 +46,7 @@ pub struct LogGroupFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The group's ARN (without the trailing :*).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
 }
 
 /// A group with all its tags (system tags included).

@@ -24,17 +24,11 @@ use super::common::{
     version_change, versioned_kind,
 };
 use crate::error::{ignore_gone, is_gone};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated,
-};
+use crate::kind::prelude::*;
 use crate::paging::collect_pages;
-use async_trait::async_trait;
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster};
 use forge_core::Value;
 use forge_core::fields::Secret;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 
 crate::kind::declare_kind!(ClusterKind: "aws.rds.cluster", Rds, ClusterFields,
     "An Aurora DB cluster.");
@@ -116,23 +110,17 @@ pub struct ClusterFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The cluster's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The writer endpoint.
-    #[field(computed)]
-    pub endpoint: Option<String>,
+    pub endpoint: Computed<String>,
     /// The reader endpoint.
-    #[field(computed)]
-    pub reader_endpoint: Option<String>,
+    pub reader_endpoint: Computed<String>,
     /// The cluster's region-unique immutable id.
-    #[field(computed)]
-    pub db_cluster_resource_id: Option<String>,
+    pub db_cluster_resource_id: Computed<String>,
     /// The Secrets Manager secret of a managed master password.
-    #[field(computed)]
-    pub master_user_secret_arn: Option<String>,
+    pub master_user_secret_arn: Computed<String>,
     /// The cluster's status.
-    #[field(computed)]
-    pub status: Option<String>,
+    pub status: Computed<String>,
 }
 
 fn cluster_fields(c: &DbCluster) -> ClusterFields {

@@ -11,6 +11,7 @@
 //! in [`super::instance`].
 
 use super::instance::{Flavor, InstanceKind, instance_fields};
+use crate::kind::Computed;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
 
@@ -64,20 +65,15 @@ instance_fields! {
         /// The user's tags (the schema's description is `Tags`'s own).
         pub tags: Tags,
         /// The engine version (the cluster's).
-        #[field(computed)]
-        pub engine_version: Option<String>,
+        pub engine_version: Computed<String>,
         /// The instance's ARN.
-        #[field(computed)]
-        pub arn: Option<String>,
+        pub arn: Computed<String>,
         /// The instance's own endpoint.
-        #[field(computed)]
-        pub endpoint: Option<String>,
+        pub endpoint: Computed<String>,
         /// The instance's region-unique immutable id.
-        #[field(computed)]
-        pub dbi_resource_id: Option<String>,
+        pub dbi_resource_id: Computed<String>,
         /// The instance's status.
-        #[field(computed)]
-        pub status: Option<String>,
+        pub status: Computed<String>,
     }
 }
 

@@ -8,6 +8,7 @@
 //! with `aws.rds.cluster_instance` in [`super::instance`].
 
 use super::instance::{Flavor, InstanceKind, instance_fields};
+use crate::kind::Computed;
 use forge_core::fields::Secret;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
@@ -104,20 +105,15 @@ instance_fields! {
         /// The user's tags (the schema's description is `Tags`'s own).
         pub tags: Tags,
         /// The instance's ARN.
-        #[field(computed)]
-        pub arn: Option<String>,
+        pub arn: Computed<String>,
         /// The instance's endpoint address.
-        #[field(computed)]
-        pub endpoint: Option<String>,
+        pub endpoint: Computed<String>,
         /// The instance's region-unique immutable id.
-        #[field(computed)]
-        pub dbi_resource_id: Option<String>,
+        pub dbi_resource_id: Computed<String>,
         /// The Secrets Manager secret of a managed master password.
-        #[field(computed)]
-        pub master_user_secret_arn: Option<String>,
+        pub master_user_secret_arn: Computed<String>,
         /// The instance's status.
-        #[field(computed)]
-        pub status: Option<String>,
+        pub status: Computed<String>,
     }
 }
 

@@ -14,17 +14,10 @@ use super::common::{
     DEFAULT_DESCRIPTION, Settings, arn_tags, by_id, create_tags, owned, sorted, text, user_tags,
 };
 use crate::error::ignore_gone;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::{concurrent, marker_pages};
-use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{DbSubnetGroup, Tag};
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 
 /// Tag reads in flight at once.
 const TAG_CONCURRENCY: usize = 8;
@@ -47,11 +40,9 @@ pub struct DbSubnetGroupFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The group's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The VPC of the subnets.
-    #[field(computed)]
-    pub vpc_id: Option<String>,
+    pub vpc_id: Computed<String>,
 }
 
 fn group_fields(g: &DbSubnetGroup, tags: &[Tag]) -> DbSubnetGroupFields {

@@ -17,16 +17,10 @@ use super::common::{
     Settings, by_id, create_tags, lower, owned, sorted, text, user_tags, versioned_kind,
 };
 use crate::error::ignore_gone;
-use crate::kind::{
-    Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::marker_pages;
-use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::GlobalCluster;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 
 crate::kind::declare_kind!(GlobalClusterKind: "aws.rds.global_cluster", Rds, GlobalClusterFields,
     "An Aurora global database spanning regions.");
@@ -55,14 +49,11 @@ pub struct GlobalClusterFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The global database's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// ARNs of the member clusters.
-    #[field(computed)]
-    pub members: Option<Vec<String>>,
+    pub members: Computed<Vec<String>>,
     /// The global database's status.
-    #[field(computed)]
-    pub status: Option<String>,
+    pub status: Computed<String>,
 }
 
 fn global_fields(g: &GlobalCluster) -> GlobalClusterFields {

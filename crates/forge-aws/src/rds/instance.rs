@@ -18,15 +18,12 @@ use super::common::{
     version_change, versioned_kind,
 };
 use crate::error::ignore_gone;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, KindDecl, Look, Owned, Res, Service, Update, Updated,
-};
+use crate::kind::prelude::*;
 use crate::paging::collect_pages;
-use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::DbInstance;
+use forge_core::fields::Fields;
 use forge_core::fields::Secret;
-use forge_core::fields::{Fields, Tags};
 use forge_engine::{FieldChange, ProviderError, ResourceCtx};
 use std::marker::PhantomData;
 

@@ -24,17 +24,13 @@ use super::common::{
     DEFAULT_DESCRIPTION, Settings, arn_tags, by_id, create_tags, owned, user_tags,
 };
 use crate::error::ignore_gone;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, KindDecl, Look, Made, Owned, Res, Service, Update,
-    Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::{collect_pages, concurrent};
-use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};
-use forge_core::fields::{Fields, Tags};
+use forge_core::fields::Fields;
 use forge_core::{Attrs, KindSchema, Value};
-use forge_engine::{PlannedChange, ProviderError};
+use forge_engine::PlannedChange;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
@@ -120,8 +116,7 @@ macro_rules! group_kind {
             /// The user's tags (the schema's description is `Tags`'s own).
             pub tags: forge_core::fields::Tags,
             /// The group's ARN.
-            #[field(computed)]
-            pub arn: Option<String>,
+            pub arn: $crate::kind::Computed<String>,
         }
 
         $crate::rds::parameters::convert!($crate::rds::parameters::Group => $fields);

@@ -36,10 +36,9 @@ use super::config::{
 use super::{S3, call, get_config, set_config};
 use crate::arn::partition;
 use crate::error::{found, is_not_found};
-use crate::kind::{Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Update, Updated};
+use crate::kind::prelude::*;
 use crate::paging::{collect_pages, concurrent_readable, each_id};
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
 use aws_sdk_s3::types::{
@@ -48,9 +47,8 @@ use aws_sdk_s3::types::{
     OwnershipControlsRule, Tag, Tagging, VersioningConfiguration,
 };
 use forge_core::Value;
-use forge_core::fields::{FieldValue, Tags};
-use forge_derive::Fields;
-use forge_engine::{ProviderError, ResourceCtx};
+use forge_core::fields::FieldValue;
+use forge_engine::ResourceCtx;
 use std::collections::BTreeMap;
 
 /// Buckets described at once.
@@ -107,11 +105,9 @@ pub struct BucketFields {
     #[field(default = false)]
     pub force_destroy: Option<bool>,
     /// The bucket's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The bucket's region.
-    #[field(computed)]
-    pub region: Option<String>,
+    pub region: Computed<String>,
 }
 
 impl BucketFields {

@@ -19,18 +19,11 @@
 use super::{SecretsManager, to_tags};
 use crate::attrs::{SensitiveText, non_empty};
 use crate::error::ignore_not_found;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, TagApi, Update, Updated,
-    sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::{for_chunks, token_pages};
 use crate::tags::{self, STATE_TAG};
-use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry, Tag};
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// The tag recording the recovery window.
@@ -64,11 +57,9 @@ pub struct SecretFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The secret's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The id of the current value's version.
-    #[field(computed)]
-    pub version_id: Option<String>,
+    pub version_id: Computed<String>,
 }
 
 impl SecretFields {

@@ -20,14 +20,11 @@
 
 use super::{Sns, answered, attr, attr_bool, json_text, made, pairs, read_each, topic_tags};
 use crate::error::found;
-use crate::kind::{Act, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated};
+use crate::kind::prelude::*;
 use crate::paging::collect_pages;
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use forge_core::Value;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::HashMap;
 
 crate::kind::declare_kind!(SubscriptionKind: "aws.sns.subscription", Sns, SubscriptionFields,
@@ -61,14 +58,11 @@ pub struct SubscriptionFields {
     #[field(normalize = crate::normalize::json_value)]
     pub delivery_policy: Option<Value>,
     /// The subscription's ARN (its id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// Whether the endpoint has yet to confirm (email, http, https); not drift.
-    #[field(computed)]
-    pub pending_confirmation: Option<bool>,
+    pub pending_confirmation: Computed<bool>,
     /// The AWS account that owns the subscription.
-    #[field(computed)]
-    pub owner: Option<String>,
+    pub owner: Computed<String>,
 }
 
 fn fields(arn: &str, a: &HashMap<String, String>) -> SubscriptionFields {

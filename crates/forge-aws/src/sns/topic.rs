@@ -15,17 +15,10 @@ use super::{
     topic_tags,
 };
 use crate::error::found;
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Made, Owned, Res, Service, Update, Updated,
-    sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use forge_core::Value;
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::HashMap;
 
 crate::kind::declare_kind!(TopicKind: "aws.sns.topic", Sns, TopicFields,
@@ -56,11 +49,9 @@ pub struct TopicFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The topic's ARN (its id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The owning AWS account.
-    #[field(computed)]
-    pub owner: Option<String>,
+    pub owner: Computed<String>,
 }
 
 /// The name in a topic ARN (`arn:aws:sns:<region>:<account>:<name>`).

@@ -12,20 +12,14 @@
 use super::{Ssm, to_tags};
 use crate::attrs::{SensitiveText, non_empty};
 use crate::error::{has_code, ignore_not_found, is_not_found};
-use crate::kind::{
-    Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::paging::{concurrent, for_chunks, token_pages};
 use crate::tags::{self, ADDRESS_TAG, STATE_TAG};
-use async_trait::async_trait;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{
     Parameter, ParameterMetadata, ParameterStringFilter, ParameterTier, ParameterType,
     ResourceTypeForTagging, Tag,
 };
-use forge_core::fields::Tags;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Names per GetParameters request (the API's cap).
@@ -63,11 +57,9 @@ pub struct ParameterFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The parameter's ARN.
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// The value's version, counting from 1.
-    #[field(computed)]
-    pub version: Option<i64>,
+    pub version: Computed<i64>,
 }
 
 fn fields(p: &Parameter, meta: Option<&ParameterMetadata>, tag_list: &[Tag]) -> ParameterFields {

@@ -21,18 +21,13 @@ use super::rules::{
     normalize_visibility, to_sdk_rules, to_sdk_visibility, visibility_of,
 };
 use crate::error::{none_if, retry_on};
-use crate::kind::{
-    Act, ArnShape, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated, sync_tags,
-};
+use crate::kind::prelude::*;
 use crate::normalize::upper_value;
 use crate::tags;
-use async_trait::async_trait;
 use aws_sdk_wafv2::Client;
 use aws_sdk_wafv2::types::{Scope, VisibilityConfig, WebAcl};
-use forge_core::fields::{FieldValue, Tags};
+use forge_core::fields::FieldValue;
 use forge_core::{Attrs, Value};
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 crate::kind::declare_kind!(WebAclKind: "aws.wafv2.web_acl", Wafv2, WebAclFields,
@@ -61,14 +56,11 @@ pub struct WebAclFields {
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,
     /// The ACL's ARN (= id).
-    #[field(computed)]
-    pub arn: Option<String>,
+    pub arn: Computed<String>,
     /// WAF's own id of the ACL.
-    #[field(computed)]
-    pub web_acl_id: Option<String>,
+    pub web_acl_id: Computed<String>,
     /// Web ACL capacity units used.
-    #[field(computed)]
-    pub capacity: Option<i64>,
+    pub capacity: Computed<i64>,
 }
 
 /// An empty description is none (null, dropped with the other unset

@@ -13,11 +13,8 @@
 use super::Wafv2;
 use super::common::is_gone;
 use crate::error::none_if;
-use crate::kind::{Act, Created, Found, Kind, Look, Owned, Res, Service, Update, Updated};
-use async_trait::async_trait;
+use crate::kind::prelude::*;
 use aws_sdk_wafv2::Client;
-use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 crate::kind::declare_kind!(WebAclAssociationKind: "aws.wafv2.web_acl_association", Wafv2, WebAclAssociationFields,
