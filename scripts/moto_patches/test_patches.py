@@ -16,6 +16,10 @@ after moto was imported once. Checks run a few at a time
 (FORGE_PATCH_TEST_JOBS, default 4). Exits non-zero when a check fails on
 the patched emulator, passes without its patch, or a patch has no check.
 
+The time-scaled mode (`--time-scale`, realtime.py) and the rate limits
+(harness_app.py) have checks of their own (TIMED_CHECKS): each must pass on
+an emulator started with TIMED_ARGS and fail on a default one.
+
     $(scripts/emulator-venv) scripts/moto_patches/test_patches.py [NAME...]
 """
 
@@ -90,12 +94,12 @@ class Emulator:
     by closing its stdin. Fork every emulator before starting threads; then
     `ready()` waits until it answers."""
 
-    def __init__(self, skip=()):
+    def __init__(self, skip=(), extra=()):
         import moto_launcher
 
         self.skip = tuple(skip)
         self.clients = {}
-        argv = ["moto_launcher.py", "--host", "127.0.0.1", "--port", "0"]
+        argv = ["moto_launcher.py", "--host", "127.0.0.1", "--port", "0", *extra]
         for name in skip:
             argv += ["--skip-patch", name]
         self.argv = argv
@@ -829,6 +833,251 @@ def ecs_rollouts(emu):
     assert service["healthCheckGracePeriodSeconds"] == 30, service
 
 
+# ------------------------------------------------- time-scaled mode (realtime)
+#
+# Checks of the time-scaled mode (`--time-scale`, scripts/moto_patches/
+# realtime.py) and of the rate limits (harness_app.py). Each runs on an
+# emulator started with TIMED_ARGS, where it must pass, and on the default
+# emulator (scale 0: everything ready at once, no limits), where it must
+# fail: the mode is what the check sees.
+
+TIMED_SCALE = 0.02
+TIMED_ARGS = ("--time-scale", str(TIMED_SCALE))
+TIMED_CHECKS = {}
+
+
+def timed_check(fn):
+    TIMED_CHECKS[fn.__name__] = fn
+    return fn
+
+
+def wait_for(what, probe, want, timeout=30):
+    """Polls `probe()` until it returns `want`; returns the values seen."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if not seen or seen[-1] != value:
+            seen.append(value)
+        if value == want:
+            return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: never {want!r}; saw {seen}")
+        time.sleep(0.05)
+
+
+def counters(emu):
+    with urllib.request.urlopen(f"{emu.endpoint}/forge-harness/counters", timeout=10) as r:
+        import json
+
+        return json.load(r)
+
+
+@timed_check
+def realtime_nat_gateway(emu):
+    """EC2 User Guide, NAT gateways: pending -> available; deleting ->
+    deleted. EC2 API Reference, DeleteSubnet: DependencyViolation while a
+    network interface is in the subnet; ReleaseAddress: the address is in
+    use until the gateway is deleted."""
+    ec2, _, subnets = network(emu)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
+    nid = nat["NatGatewayId"]
+
+    def state():
+        return ec2.describe_nat_gateways(NatGatewayIds=[nid])["NatGateways"][0]["State"]
+
+    assert wait_for("new NAT gateway", state, "available")[0] == "pending"
+    ec2.delete_nat_gateway(NatGatewayId=nid)
+    assert state() == "deleting", state()
+    expect_error("DependencyViolation", ec2.delete_subnet, SubnetId=subnets[0])
+    expect_error("InvalidIPAddress.InUse", ec2.release_address, AllocationId=eip)
+    wait_for("deleted NAT gateway", state, "deleted")
+    ec2.release_address(AllocationId=eip)
+    ec2.delete_subnet(SubnetId=subnets[0])
+    refused = [r["code"] for r in counters(emu)["refused"]]
+    assert "DependencyViolation" in refused and "InvalidIPAddress.InUse" in refused, refused
+
+
+@timed_check
+def realtime_rds(emu):
+    """Aurora: the cluster is `creating`; CreateDBInstance into it answers
+    InvalidDBClusterStateFault, ModifyDBCluster of a cluster that is not
+    available too; the instance is `creating`, `backing-up`, `available`;
+    DeleteDBSubnetGroup while a cluster uses it answers
+    InvalidDBSubnetGroupStateFault; deletes pass through `deleting`."""
+    ec2, _, subnets = network(emu)
+    rds = emu.client("rds")
+    group = uid("dbsubnets")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName=group, DBSubnetGroupDescription="db", SubnetIds=subnets
+    )
+    cid, iid = uid("cluster"), uid("writer")
+    rds.create_db_cluster(
+        DBClusterIdentifier=cid,
+        Engine="aurora-postgresql",
+        MasterUsername="forge",
+        MasterUserPassword="not-a-secret-1",
+        DBSubnetGroupName=group,
+    )
+
+    def cluster():
+        return rds.describe_db_clusters(DBClusterIdentifier=cid)["DBClusters"][0]["Status"]
+
+    def instance():
+        found = rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": [iid]}])
+        return [d["DBInstanceStatus"] for d in found["DBInstances"]]
+
+    new = dict(
+        DBInstanceIdentifier=iid,
+        DBClusterIdentifier=cid,
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.r6g.large",
+    )
+    assert cluster() == "creating", cluster()
+    expect_error("InvalidDBClusterStateFault", rds.create_db_instance, **new)
+    expect_error("InvalidDBSubnetGroupStateFault", rds.delete_db_subnet_group, DBSubnetGroupName=group)
+    wait_for("new cluster", cluster, "available")
+    rds.create_db_instance(**new)
+    seen = wait_for("new instance", instance, ["available"])
+    assert seen[:2] == [["creating"], ["backing-up"]], seen
+    rds.modify_db_cluster(DBClusterIdentifier=cid, BackupRetentionPeriod=7, ApplyImmediately=True)
+    assert cluster() == "modifying", cluster()
+    expect_error(
+        "InvalidDBClusterStateFault",
+        rds.modify_db_cluster,
+        DBClusterIdentifier=cid,
+        BackupRetentionPeriod=8,
+        ApplyImmediately=True,
+    )
+    wait_for("modified cluster", cluster, "available")
+    rds.delete_db_instance(DBInstanceIdentifier=iid, SkipFinalSnapshot=True)
+    assert instance() == ["deleting"], instance()
+    # A cluster whose instances are all deleting may be deleted.
+    rds.delete_db_cluster(DBClusterIdentifier=cid, SkipFinalSnapshot=True)
+    assert cluster() == "deleting", cluster()
+    expect_error("InvalidDBSubnetGroupStateFault", rds.delete_db_subnet_group, DBSubnetGroupName=group)
+    wait_for("deleted instance", instance, [])
+    wait_for("deleted cluster", lambda: [c["Status"] for c in rds.describe_db_clusters()["DBClusters"] if c["DBClusterIdentifier"] == cid], [])
+    rds.delete_db_subnet_group(DBSubnetGroupName=group)
+
+
+@timed_check
+def realtime_elasticache(emu):
+    """ElastiCache: a replication group is `creating`, then `available`;
+    ModifyReplicationGroup of a group that is not available answers
+    InvalidReplicationGroupState; a modify makes it `modifying`."""
+    _, _, subnets = network(emu)
+    ec, group = cache_subnet_group(emu, subnets)
+    gid = replication_group(ec, group)
+
+    def status():
+        return ec.describe_replication_groups(ReplicationGroupId=gid)["ReplicationGroups"][0]["Status"]
+
+    assert status() == "creating", status()
+    modify = dict(ReplicationGroupId=gid, SnapshotRetentionLimit=3, ApplyImmediately=True)
+    expect_error("InvalidReplicationGroupState", ec.modify_replication_group, **modify)
+    wait_for("new replication group", status, "available", timeout=60)
+    ec.modify_replication_group(**modify)
+    assert status() == "modifying", status()
+    expect_error("InvalidReplicationGroupState", ec.modify_replication_group, **modify)
+
+
+@timed_check
+def realtime_alb_and_ecs(emu):
+    """ELBv2: a load balancer is `provisioning`, then `active`. ECS: a new
+    deployment is IN_PROGRESS (no task running), then COMPLETED."""
+    ec2, vpc, subnets = network(emu)
+    elbv2 = emu.client("elbv2")
+    arn = elbv2.create_load_balancer(Name=uid("alb"), Subnets=subnets)["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
+
+    def lb():
+        return elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]["State"]["Code"]
+
+    assert wait_for("new load balancer", lb, "active")[0] == "provisioning"
+    sg = ec2.create_security_group(GroupName=uid("svc"), Description="svc", VpcId=vpc)["GroupId"]
+    ecs = emu.client("ecs")
+    cluster = uid("cluster")
+    ecs.create_cluster(clusterName=cluster)
+    task = ecs.register_task_definition(
+        family=uid("app"),
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": "nginx", "essential": True}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="web",
+        taskDefinition=task,
+        desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}},
+    )
+
+    def rollout():
+        service = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
+        return (service["deployments"][0]["rolloutState"], service["runningCount"])
+
+    seen = wait_for("new service", rollout, ("COMPLETED", 2))
+    assert seen[0] == ("IN_PROGRESS", 0), seen
+
+
+@timed_check
+def rate_limits(emu):
+    """EC2 throttles with RequestLimitExceeded (HTTP 503) past its
+    per-action bucket (100 Describe* at once), ECS with
+    ThrottlingException (HTTP 400), the query protocols (RDS) with
+    Throttling (HTTP 400); the harness counts them."""
+    answers = {}
+    for service, call, burst in (
+        ("ec2", lambda c: c.describe_vpcs(), 100),
+        ("ecs", lambda c: c.list_clusters(), 50),
+        ("rds", lambda c: c.describe_db_subnet_groups(), 40),
+    ):
+        client = emu.client(service)
+
+        def one(_):
+            if service in answers:
+                return
+            try:
+                call(client)
+            except ClientError as e:
+                error = e.response["Error"]["Code"]
+                answers[service] = (error, e.response["ResponseMetadata"]["HTTPStatusCode"])
+
+        # In parallel: one caller on a loaded machine may not outrun the
+        # bucket's refill.
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(one, range(burst * 6)))
+    assert answers == {
+        "ec2": ("RequestLimitExceeded", 503),
+        "ecs": ("ThrottlingException", 400),
+        "rds": ("Throttling", 400),
+    }, answers
+    throttled = counters(emu)["throttled"]
+    assert {"ec2:DescribeVpcs", "ecs:ListClusters", "rds:DescribeDBSubnetGroups"} <= set(throttled), throttled
+
+
+def run_timed(emu, name, want_pass):
+    emu.ready()
+    try:
+        TIMED_CHECKS[name](emu)
+    except Exception as e:  # a check's failure, reported by name
+        if want_pass:
+            return f"{name}: fails in time-scaled mode: {type(e).__name__}: {e}"
+        return f"ok  {name}  (at scale 0: {type(e).__name__}: {(str(e).splitlines() or [repr(e)])[0][:120]})"
+    finally:
+        if not want_pass:
+            emu.stop()
+    if want_pass:
+        return None
+    return f"{name}: passes at scale 0 (the check does not see the mode)"
+
+
 # -------------------------------------------------------------------- driver
 
 
@@ -892,7 +1141,9 @@ def main():
     helper_fails_loudly()
     all_patches = moto_patches.names()
     missing = [n for n in all_patches if n not in CHECKS]
-    names = sys.argv[1:] or all_patches
+    asked = sys.argv[1:]
+    names = [n for n in asked if n not in TIMED_CHECKS] if asked else all_patches
+    timed_names = [n for n in asked if n in TIMED_CHECKS] if asked else list(TIMED_CHECKS)
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         print(f"no check for {', '.join(unknown)}; patches: {', '.join(all_patches)}", file=sys.stderr)
@@ -913,10 +1164,16 @@ def main():
         importlib.import_module(module)
     patched = Emulator()
     unpatched = {n: Emulator(skip=[n]) for n in names}
+    # One emulator per time-scaled check and mode: the rate-limit check
+    # drains buckets another check would be throttled by.
+    timed = {n: Emulator(extra=TIMED_ARGS) for n in timed_names}
+    plain = {n: Emulator() for n in timed_names}
     try:
         with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
             positive = [pool.submit(run_patched, patched, n) for n in names]
             negative = {n: pool.submit(run_unpatched, unpatched[n], n) for n in names}
+            timed_runs = [pool.submit(run_timed, timed[n], n, True) for n in timed_names]
+            timed_runs += [pool.submit(run_timed, plain[n], n, False) for n in timed_names]
             failures += [f for f in (p.result() for p in positive) if f]
             for name, future in negative.items():
                 failure, reason = future.result()
@@ -924,8 +1181,14 @@ def main():
                     failures.append(failure)
                 else:
                     print(f"ok  {name}  (without it: {reason})")
+            for run in timed_runs:
+                result = run.result()
+                if result and result.startswith("ok  "):
+                    print(result)
+                elif result:
+                    failures.append(result)
     finally:
-        for emu in [patched, *unpatched.values()]:
+        for emu in [patched, *unpatched.values(), *timed.values(), *plain.values()]:
             emu.stop()
         shutil.rmtree(LOGS, ignore_errors=True)
     elapsed = time.monotonic() - started
@@ -935,8 +1198,9 @@ def main():
         return 1
     slowest = sorted(TIMES.items(), key=lambda kv: -kv[1])[:3]
     print(
-        f"emulator patch checks: {len(names)} patches proven in {elapsed:.1f}s "
-        f"({len(STARTS) + 1} emulators, {jobs} at a time; start {min(STARTS):.1f}-{max(STARTS):.1f}s; "
+        f"emulator patch checks: {len(names)} patches and {len(timed_names)} "
+        f"time-scaled checks proven in {elapsed:.1f}s "
+        f"({len(STARTS) + 1 + 2 * len(timed_names)} emulators, {jobs} at a time; start {min(STARTS, default=0):.1f}-{max(STARTS, default=0):.1f}s; "
         "slowest checks " + ", ".join(f"{n} {t:.1f}s" for n, t in slowest) + ")"
     )
     return 0

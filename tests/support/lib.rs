@@ -13,6 +13,7 @@ pub mod forge;
 pub mod network;
 pub mod provider_world;
 pub mod proxy;
+pub mod realtime;
 pub mod tagged;
 
 pub use emulator::{Emulator, aws_env, repo_root, s3_client, sdk_config_for};

@@ -2,8 +2,12 @@
 //!
 //! Everything but tags is immutable. Create returns at once (state
 //! `pending`); the engine waits for `available` through batched observe
-//! polling ([`Kind::readiness`]). AWS keeps listing deleted gateways for
-//! about an hour, so `deleting`/`deleted` count as gone. The engine's token
+//! polling ([`Kind::readiness`]). Delete returns at once too (state
+//! `deleting`): the gateway keeps its network interface in the subnet and
+//! its Elastic IP until it is `deleted`, so the engine awaits the deletion
+//! ([`Kind::AWAIT_DELETION`]) before it deletes the subnet or releases the
+//! address (AWS refuses both meanwhile). AWS keeps listing deleted gateways
+//! for about an hour, so `deleted` counts as gone. The engine's token
 //! is sent as ClientToken, so a retried create does not make a second one.
 //! Observe cost: one DescribeNatGateways per 200 gateways (plus pages).
 
@@ -17,10 +21,7 @@ describe_api!(
     NatGatewayApi: NatGateway, "nat-gateway-id",
     describe_nat_gateways.set_filter -> nat_gateways, nat_gateway_id, paged, {
         fn alive(item: &NatGateway) -> bool {
-            !matches!(
-                item.state(),
-                Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
-            )
+            !matches!(item.state(), Some(NatGatewayState::Deleted))
         }
     }
 );
@@ -85,6 +86,8 @@ impl Kind for NatGatewayKind {
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "natgateway/")];
 
     const POLL_INTERVAL: Duration = Duration::from_secs(10);
+
+    const AWAIT_DELETION: bool = true;
 
     const READY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
@@ -161,6 +164,7 @@ impl Kind for NatGatewayKind {
 mod tests {
     use super::*;
     use aws_sdk_ec2::types::NatGatewayAddress;
+    use forge_engine::Provider;
 
     #[test]
     fn readiness_follows_state() {
@@ -206,5 +210,17 @@ mod tests {
             .state(NatGatewayState::Deleted)
             .build();
         assert!(!NatGatewayApi::alive(&gone));
+        // Deleting still holds its subnet and address: listed, not ready,
+        // so a destroy waits for it before deleting what it uses.
+        let deleting = NatGateway::builder()
+            .nat_gateway_id("nat-3")
+            .state(NatGatewayState::Deleting)
+            .build();
+        assert!(NatGatewayApi::alive(&deleting));
+        assert_eq!(
+            NatGatewayKind::readiness(&nat_fields(&deleting)),
+            Readiness::Pending("deleting".into())
+        );
+        assert!(crate::kind::testing::provider::<NatGatewayKind>().await_deletion());
     }
 }

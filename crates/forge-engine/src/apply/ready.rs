@@ -9,7 +9,7 @@ use crate::provider::{ObserveCtx, Provider, Readiness};
 use crate::retry::{RetryPolicy, with_retry};
 use forge_core::{Address, Attrs};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -117,6 +117,29 @@ impl ReadinessHub {
     }
 }
 
+/// Environment variable scaling every kind's poll interval by a number in
+/// (0, 1]. For harnesses running the AWS emulator in scaled time
+/// (`FORGE_EMULATOR_TIME_SCALE`, docs/testing.md), so waits keep their
+/// proportions to the durations they wait for; unset or invalid is 1.
+pub const POLL_SCALE_ENV: &str = "FORGE_POLL_INTERVAL_SCALE";
+
+fn poll_interval(provider: &dyn Provider) -> Duration {
+    static SCALE: OnceLock<f64> = OnceLock::new();
+    let scale = *SCALE.get_or_init(|| poll_scale(std::env::var(POLL_SCALE_ENV).ok().as_deref()));
+    // A floor, so a tiny scale cannot turn waiting into a busy loop.
+    provider
+        .poll_interval()
+        .mul_f64(scale)
+        .max(Duration::from_millis(20))
+}
+
+fn poll_scale(value: Option<&str>) -> f64 {
+    value
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1.0)
+        .unwrap_or(1.0)
+}
+
 async fn poll_group(
     provider: Arc<dyn Provider>,
     ctx: ObserveCtx,
@@ -132,7 +155,7 @@ async fn poll_group(
                 None => return,
             }
         }
-        tokio::time::sleep(provider.poll_interval()).await;
+        tokio::time::sleep(poll_interval(provider.as_ref())).await;
         while let Ok(r) = rx.try_recv() {
             pending.push(r);
         }
@@ -239,5 +262,22 @@ mod tests {
         assert_eq!(human_duration(Duration::from_secs(2700)), "45m");
         assert_eq!(human_duration(Duration::from_secs(90)), "1m30s");
         assert_eq!(human_duration(Duration::from_millis(300)), "0s");
+    }
+
+    #[test]
+    fn poll_scale_takes_only_fractions() {
+        assert_eq!(poll_scale(Some("0.01")), 0.01);
+        assert_eq!(poll_scale(Some(" 1 ")), 1.0);
+        for bad in [
+            None,
+            Some(""),
+            Some("0"),
+            Some("-1"),
+            Some("2"),
+            Some("NaN"),
+            Some("x"),
+        ] {
+            assert_eq!(poll_scale(bad), 1.0, "{bad:?}");
+        }
     }
 }

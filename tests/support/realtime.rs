@@ -1,0 +1,77 @@
+//! The emulator's time-scaled mode as tests see it: its request counters
+//! (what forge asked, what AWS would have refused, what was throttled) and
+//! the durations table it runs on (`scripts/moto_patches/harness_app.py`,
+//! `scripts/moto_patches/durations.py`).
+
+use crate::emulator::{Emulator, http_request};
+use serde_json::Value as Json;
+
+/// Launcher arguments for the time-scaled mode at `scale`.
+pub fn time_scale_args(scale: &str) -> [&str; 2] {
+    ["--time-scale", scale]
+}
+
+/// A harness endpoint's JSON answer; panics (failing the test) when the
+/// emulator does not answer it.
+fn get(emu: &Emulator, method: &str, path: &str) -> Json {
+    let (status, body) = http_request(emu.port, method, path, "")
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", emu.log()));
+    assert_eq!(status, 200, "{method} {path}: HTTP {status}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{method} {path}: {e}: {body}"))
+}
+
+/// The counters so far: `requests`, `throttled` ("service:Action" ->
+/// count), `errors` (code -> calls), `refused` ([{call, code}]).
+pub fn counters(emu: &Emulator) -> Json {
+    get(emu, "GET", "/forge-harness/counters")
+}
+
+/// Zeroes the counters.
+pub fn reset_counters(emu: &Emulator) {
+    get(emu, "POST", "/forge-harness/counters/reset");
+}
+
+/// The durations table and the scale: `{"scale": S, "durations": {kind:
+/// {phase: [[state, seconds], ...]}}}`.
+pub fn durations(emu: &Emulator) -> Json {
+    get(emu, "GET", "/forge-harness/durations")
+}
+
+/// Real seconds of `kind`'s `phase` in a [`durations`] answer (0 if absent).
+pub fn phase_seconds(table: &Json, kind: &str, phase: &str) -> f64 {
+    table["durations"][kind][phase]
+        .as_array()
+        .map(|steps| steps.iter().filter_map(|s| s[1].as_f64()).sum())
+        .unwrap_or(0.0)
+}
+
+/// The calls AWS would have refused, as "service:Action code" lines.
+pub fn refused(counters: &Json) -> Vec<String> {
+    counters["refused"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|r| {
+                    format!(
+                        "{} {}",
+                        r["call"].as_str().unwrap_or("?"),
+                        r["code"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Sum of the `requests` counts whose "service:Action" key satisfies `keep`.
+pub fn requests_where(counters: &Json, keep: impl Fn(&str) -> bool) -> u64 {
+    counters["requests"]
+        .as_object()
+        .map(|all| {
+            all.iter()
+                .filter(|(k, _)| keep(k))
+                .filter_map(|(_, v)| v.as_u64())
+                .sum()
+        })
+        .unwrap_or(0)
+}
