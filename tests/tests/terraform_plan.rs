@@ -211,4 +211,15 @@ fn checkov_reads_the_getting_started_plan() {
             .any(|(_, r)| r.starts_with("aws_security_group.")),
         "{failed:#?}"
     );
+    // The bucket's public access block and versioning (set in the spec)
+    // are also written as the separate resources graph checks look for,
+    // connected to the bucket.
+    assert!(
+        !has(&failed, "CKV2_AWS_6", "aws_s3_bucket.assets"),
+        "{failed:#?}"
+    );
+    assert!(
+        !has(&failed, "CKV_AWS_21", "aws_s3_bucket.assets"),
+        "versioning is on: {failed:#?}"
+    );
 }

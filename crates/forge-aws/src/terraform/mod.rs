@@ -6,6 +6,7 @@
 pub mod migrate;
 pub mod plan_json;
 pub mod shape;
+pub mod sub_resources;
 pub mod table;
 
 pub use plan_json::{to_terraform_json, to_terraform_json_string};

@@ -15,7 +15,7 @@
 //! `after` and marked in `after_unknown`, and left out of `planned_values`,
 //! as Terraform does.
 
-use super::{shape, table};
+use super::{shape, sub_resources, table};
 use forge_core::expr::{Parsed, RefOp, analyze, parse};
 use forge_core::spec::{Config, Instance};
 use forge_core::{Address, Attrs, InstanceKey, Value};
@@ -123,22 +123,21 @@ fn index_json(key: &Option<InstanceKey>) -> Option<Json> {
     }
 }
 
-/// `aws_vpc.main`, `aws_subnet.private[0]`, `aws_security_group.sg["web"]`.
-fn tf_address(kind: &str, address: &Address) -> String {
-    let base = format!("{}.{}", tf_type(kind), address.name);
+/// `<terraform type>.<name>[<key>]`.
+fn typed_address(ty: &str, address: &Address) -> String {
     match &address.key {
-        None => base,
-        Some(InstanceKey::Index(i)) => format!("{base}[{i}]"),
-        Some(InstanceKey::Key(k)) => format!("{base}[{k:?}]"),
+        None => format!("{ty}.{}", address.name),
+        Some(InstanceKey::Index(i)) => format!("{ty}.{}[{i}]", address.name),
+        Some(InstanceKey::Key(k)) => format!("{ty}.{}[{k:?}]", address.name),
     }
 }
 
-/// The common head of a resource entry.
-fn resource_head(kind: &str, address: &Address) -> Map<String, Json> {
+/// The common head of a resource entry of Terraform type `ty`.
+fn resource_head(ty: &str, address: &Address) -> Map<String, Json> {
     let mut head = Map::new();
-    head.insert("address".into(), json!(tf_address(kind, address)));
+    head.insert("address".into(), json!(typed_address(ty, address)));
     head.insert("mode".into(), json!("managed"));
-    head.insert("type".into(), json!(tf_type(kind)));
+    head.insert("type".into(), json!(ty));
     head.insert("name".into(), json!(address.name));
     if let Some(index) = index_json(&address.key) {
         head.insert("index".into(), index);
@@ -147,15 +146,28 @@ fn resource_head(kind: &str, address: &Address) -> Map<String, Json> {
     head
 }
 
-/// A resource of `planned_values` or `prior_state`.
-fn state_resource(kind: &str, address: &Address, attrs: &Attrs) -> Json {
-    let tf = terraform_attrs(kind, attrs);
-    let mut r = resource_head(kind, address);
+/// A resource of `planned_values` or `prior_state`, with its folded
+/// sub-resources after it.
+fn state_resources(kind: &str, address: &Address, attrs: &Attrs) -> Vec<Json> {
+    let mut out = vec![state_resource(
+        &tf_type(kind),
+        address,
+        &terraform_attrs(kind, attrs),
+    )];
+    for (ty, _, values) in sub_resources::of(kind, attrs) {
+        out.push(state_resource(ty, address, &values));
+    }
+    out
+}
+
+/// One resource of `planned_values` or `prior_state` (Terraform values).
+fn state_resource(ty: &str, address: &Address, tf: &Attrs) -> Json {
+    let mut r = resource_head(ty, address);
     r.insert("schema_version".into(), json!(0));
-    r.insert("values".into(), known_values(&tf));
+    r.insert("values".into(), known_values(tf));
     r.insert(
         "sensitive_values".into(),
-        mask(&attrs_value(&tf), is_sensitive),
+        mask(&attrs_value(tf), is_sensitive),
     );
     Json::Object(r)
 }
@@ -173,24 +185,78 @@ fn actions(c: &ResourceChange) -> Vec<&'static str> {
     }
 }
 
-fn side(attrs: Option<&Attrs>, kind: &str) -> (Json, Json, Json) {
-    match attrs {
+/// Values, unknown mask and sensitive mask of one side of a change
+/// (Terraform values).
+fn side(tf: Option<&Attrs>) -> (Json, Json, Json) {
+    match tf {
         None => (Json::Null, Json::Bool(false), Json::Bool(false)),
         Some(a) => {
-            let tf = attrs_value(&terraform_attrs(kind, a));
+            let tf = attrs_value(a);
             (plain(&tf), mask(&tf, is_unknown), mask(&tf, is_sensitive))
         }
     }
 }
 
-fn resource_change(c: &ResourceChange) -> Json {
-    let (before, _, before_sensitive) = side(c.before.as_ref(), &c.kind);
-    let (after, after_unknown, after_sensitive) = side(c.after.as_ref(), &c.kind);
+/// A change's entries: the resource's, then its folded sub-resources'
+/// (created or deleted with their setting, else following the owner).
+fn resource_changes(c: &ResourceChange) -> Vec<Json> {
+    let before = c.before.as_ref().map(|a| terraform_attrs(&c.kind, a));
+    let after = c.after.as_ref().map(|a| terraform_attrs(&c.kind, a));
+    let mut out = vec![change_entry(
+        c,
+        &tf_type(&c.kind),
+        actions(c),
+        before.as_ref(),
+        after.as_ref(),
+    )];
+    let subs = |a: &Option<Attrs>| {
+        a.as_ref()
+            .map(|a| sub_resources::of(&c.kind, a))
+            .unwrap_or_default()
+    };
+    let (subs_before, subs_after) = (subs(&c.before), subs(&c.after));
+    let mut types: Vec<&str> = subs_before.iter().chain(&subs_after).map(|s| s.0).collect();
+    types.dedup();
+    types.sort_unstable();
+    types.dedup();
+    for ty in types {
+        let find = |list: &[(&'static str, &'static str, Attrs)]| {
+            list.iter().find(|s| s.0 == ty).map(|s| s.2.clone())
+        };
+        let (b, a) = (find(&subs_before), find(&subs_after));
+        let acts = match (&b, &a) {
+            (None, Some(_)) => vec!["create"],
+            (Some(_), None) => vec!["delete"],
+            _ if matches!(
+                c.action,
+                ChangeAction::Replace | ChangeAction::Delete | ChangeAction::Create
+            ) =>
+            {
+                actions(c)
+            }
+            _ if b == a => vec!["no-op"],
+            _ => vec!["update"],
+        };
+        out.push(change_entry(c, ty, acts, b.as_ref(), a.as_ref()));
+    }
+    out
+}
+
+fn change_entry(
+    c: &ResourceChange,
+    ty: &str,
+    actions: Vec<&'static str>,
+    before: Option<&Attrs>,
+    after: Option<&Attrs>,
+) -> Json {
+    let (before, _, before_sensitive) = side(before);
+    let (after, after_unknown, after_sensitive) = side(after);
     let after_unknown = match after_unknown {
         Json::Bool(false) => json!({}),
         other => other,
     };
-    let mut r = resource_head(&c.kind, &c.address);
+    let replaced = actions.len() == 2;
+    let mut r = resource_head(ty, &c.address);
     if c.deposed
         && let Some(id) = &c.id
     {
@@ -199,7 +265,7 @@ fn resource_change(c: &ResourceChange) -> Json {
     r.insert(
         "change".into(),
         json!({
-            "actions": actions(c),
+            "actions": actions,
             "before": before,
             "after": after,
             "after_unknown": after_unknown,
@@ -207,7 +273,7 @@ fn resource_change(c: &ResourceChange) -> Json {
             "after_sensitive": after_sensitive,
         }),
     );
-    if c.action == ChangeAction::Replace {
+    if c.action == ChangeAction::Replace && replaced {
         r.insert(
             "action_reason".into(),
             json!("replace_because_cannot_update"),
@@ -323,6 +389,36 @@ fn expression(c: &Config, block: bool, kinds: &BTreeMap<&str, &str>) -> Json {
     json!({ "references": refs })
 }
 
+/// The configuration of the sub-resources a spec resource's planned
+/// objects get: their owner attribute references the owner, which is what
+/// connects them for graph policies.
+fn sub_resource_configs(plan: &Plan, name: &str, kind: &str) -> Vec<Json> {
+    let owner = format!("{}.{name}", tf_type(kind));
+    let mut seen: Vec<(&str, &str)> = plan
+        .changes
+        .iter()
+        .filter(|c| c.address.name == name)
+        .flat_map(|c| c.after.iter().chain(c.before.iter()))
+        .flat_map(|a| sub_resources::of(kind, a))
+        .map(|(ty, attr, _)| (ty, attr))
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.into_iter()
+        .map(|(ty, attr)| {
+            json!({
+                "address": format!("{ty}.{name}"),
+                "mode": "managed",
+                "type": ty,
+                "name": name,
+                "provider_config_key": "aws",
+                "expressions": { attr: { "references": [format!("{owner}.id"), owner.clone()] } },
+                "schema_version": 0,
+            })
+        })
+        .collect()
+}
+
 /// `configuration`: the provider and one entry per spec resource (its
 /// first instance's expressions, as Terraform shows a resource's
 /// configuration once for all its instances).
@@ -376,8 +472,11 @@ fn configuration(plan: &Plan) -> Json {
                     json!({ "constant_value": keys }),
                 );
             }
-            Some(Json::Object(r))
+            let mut entries = vec![Json::Object(r)];
+            entries.extend(sub_resource_configs(plan, name, &first.kind));
+            Some(entries)
         })
+        .flatten()
         .collect();
     let outputs: Map<String, Json> = plan
         .config
@@ -430,13 +529,15 @@ pub fn to_terraform_json(plan: &Plan) -> Json {
         .iter()
         .filter(current)
         .filter(|c| c.action != ChangeAction::Delete)
-        .filter_map(|c| Some(state_resource(&c.kind, &c.address, c.after.as_ref()?)))
+        .filter_map(|c| Some(state_resources(&c.kind, &c.address, c.after.as_ref()?)))
+        .flatten()
         .collect();
     let prior: Vec<Json> = plan
         .changes
         .iter()
         .filter(current)
-        .filter_map(|c| Some(state_resource(&c.kind, &c.address, c.before.as_ref()?)))
+        .filter_map(|c| Some(state_resources(&c.kind, &c.address, c.before.as_ref()?)))
+        .flatten()
         .collect();
     let mut planned_outputs = Map::new();
     let mut output_changes = Map::new();
@@ -486,7 +587,7 @@ pub fn to_terraform_json(plan: &Plan) -> Json {
             "outputs": planned_outputs,
             "root_module": { "resources": planned },
         },
-        "resource_changes": plan.changes.iter().map(resource_change).collect::<Vec<_>>(),
+        "resource_changes": plan.changes.iter().flat_map(resource_changes).collect::<Vec<_>>(),
         "output_changes": output_changes,
         "prior_state": {
             "format_version": "1.0",
@@ -696,7 +797,11 @@ mod tests {
         let text = to_terraform_json_string(&small_plan());
         assert!(!text.contains("hunter2"), "{text}");
         let json = to_terraform_json(&small_plan());
-        let param = &json["resource_changes"][2];
+        let param = json["resource_changes"]
+            .as_array()
+            .and_then(|r| r.iter().find(|c| c["type"] == "aws_ssm_parameter"))
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(param["type"], "aws_ssm_parameter");
         assert_eq!(param["change"]["after"]["value"], Json::Null);
         assert_eq!(param["change"]["after_sensitive"]["value"], true);

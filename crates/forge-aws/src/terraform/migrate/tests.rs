@@ -113,3 +113,26 @@ fn a_terragrunt_tree_is_one_state_per_unit() {
         .collect();
     assert_eq!(counts, [(4, 2, 0), (3, 3, 0)]);
 }
+
+#[test]
+fn sensitive_attributes_go_to_the_state_not_the_spec() {
+    let text = r#"{"version": 4, "resources": [{"mode": "managed", "type": "aws_db_instance",
+        "name": "db", "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+        "instances": [{"schema_version": 2, "attributes": {
+            "arn": "arn:aws:rds:eu-west-1:123456789012:db:app", "id": "db-ABCDEFGHIJKL",
+            "identifier": "app", "instance_class": "db.t3.micro", "engine": "postgres",
+            "username": "app", "password": "hunter2", "storage_encrypted": true},
+          "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]}]}"#;
+    let mut registry = ProviderRegistry::new();
+    register_all(&mut registry, AwsSettings::default());
+    let m = map_state(&tfstate::parse(text, "s").unwrap(), &registry, None);
+    let db = &m.resources[0];
+    assert_eq!(
+        db.id, "app",
+        "forge's id is the identifier, not provider 5's `id`"
+    );
+    assert_eq!(db.sensitive["master_user_password"], "hunter2");
+    assert!(!db.fields.contains_key("master_user_password"));
+    assert_eq!(db.fields["db_instance_class"], "db.t3.micro");
+    assert_eq!(db.fields["master_username"], "app");
+}
