@@ -44,6 +44,7 @@ pub mod ssm;
 pub mod state;
 pub mod tagging;
 pub mod tags;
+pub mod terraform;
 pub mod wafv2;
 
 pub use clients::AwsClients;

@@ -90,6 +90,9 @@ pub enum Command {
         /// Print the plan as JSON.
         #[arg(long)]
         json: bool,
+        /// The JSON to print: `forge` (the default) or `terraform` (Terraform's plan representation, for checkov, conftest, cost tools; implies `--json`; docs/terraform.md).
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        json_format: Option<JsonFormat>,
         /// Exit 0 = no changes, 2 = changes, 1 = error.
         #[arg(long)]
         detailed_exitcode: bool,
@@ -164,6 +167,22 @@ pub enum Command {
         /// Don't ask for confirmation.
         #[arg(long)]
         auto_approve: bool,
+    },
+    /// Show a plan saved with `plan -out`: for people by default, or as JSON.
+    Show {
+        /// The saved plan.
+        plan: PathBuf,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The JSON to print: `forge` (the default) or `terraform` (Terraform's plan representation; implies `--json`).
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        json_format: Option<JsonFormat>,
+    },
+    /// Take over what another tool manages: `forge migrate terraform SOURCE`.
+    Migrate {
+        #[command(subcommand)]
+        from: MigrateFrom,
     },
     /// Print the JSON Schema of the spec format (for editors).
     Schema {
@@ -305,6 +324,38 @@ pub enum MigrateTarget {
     S3,
     /// The local state file under `.forge/state/`.
     Local,
+}
+
+/// What `forge migrate` reads.
+#[derive(Debug, Subcommand)]
+pub enum MigrateFrom {
+    /// Map a Terraform state (version 4) to a forge stack and state, reading the Terraform state only (docs/terraform.md).
+    Terraform(MigrateTerraformArgs),
+}
+
+/// `forge migrate terraform` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct MigrateTerraformArgs {
+    /// A `terraform.tfstate` file, an S3 backend object `s3://BUCKET/KEY`, or a Terragrunt tree (a folder of units with `terragrunt.hcl`).
+    pub source: String,
+    /// Where the stack goes (one sub-folder per Terragrunt unit).
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// The stack's name (default: the output folder's name; with Terragrunt, the unit's path).
+    #[arg(long = "stack-name")]
+    pub stack_name: Option<String>,
+    /// The region of the objects (default: read from their ARNs), and of the S3 state object.
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+/// The JSON forms of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JsonFormat {
+    /// forge's own plan JSON (docs/engine.md).
+    Forge,
+    /// Terraform's JSON plan representation (docs/terraform.md).
+    Terraform,
 }
 
 /// Graph output formats.

@@ -11,11 +11,13 @@ mod force_unlock;
 mod functions;
 mod graph;
 mod import;
+mod migrate_terraform;
 mod outputs;
 mod plan;
 mod refresh;
 mod saved_plan;
 mod schema;
+mod show;
 mod state;
 mod state_remote;
 mod validate;
@@ -67,6 +69,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             lock,
             out,
             json,
+            json_format,
             detailed_exitcode,
             destroy,
         } => {
@@ -74,12 +77,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 &stack,
                 &lock,
                 out.as_deref(),
-                json,
+                show::json_kind(json, json_format),
                 detailed_exitcode,
                 destroy,
             )
             .await
         }
+        Command::Migrate {
+            from: crate::cli::MigrateFrom::Terraform(args),
+        } => migrate_terraform::run(&args).await,
+        Command::Show {
+            plan,
+            json,
+            json_format,
+        } => show::run(&plan, show::json_kind(json, json_format)),
         Command::Apply {
             stack,
             lock,

@@ -1,8 +1,8 @@
 //! `forge plan`: show what apply would change; optionally save the plan.
 
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
-use super::{common, saved_plan};
-use crate::cli::{LockArgs, StackArgs};
+use super::{common, saved_plan, show};
+use crate::cli::{JsonFormat, LockArgs, StackArgs};
 use crate::output;
 use forge_cli::render::render_plan;
 use std::path::Path;
@@ -12,7 +12,7 @@ pub async fn run(
     args: &StackArgs,
     lock: &LockArgs,
     out: Option<&Path>,
-    json: bool,
+    json: Option<JsonFormat>,
     detailed_exitcode: bool,
     destroy: bool,
 ) -> anyhow::Result<u8> {
@@ -36,15 +36,14 @@ pub async fn run(
         Ok(common::plan(&loaded, destroy).await?)
     })
     .await?;
-    if json {
-        println!("{}", plan.to_json_string());
-    } else {
-        print!("{}", render_plan(&plan, output::color()));
+    match json {
+        Some(format) => println!("{}", show::json_text(&plan, format)),
+        None => print!("{}", render_plan(&plan, output::color())),
     }
     if let Some(path) = out {
         plan.spec = stamp;
         plan.save(path)?;
-        if !json {
+        if json.is_none() {
             println!(
                 "\nSaved the plan to {}. To apply exactly it, run:\n  forge apply {}",
                 path.display(),
