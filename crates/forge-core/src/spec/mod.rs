@@ -9,6 +9,7 @@
 //! stack reads, for saved plans' digests; `discover` tells stacks from
 //! other folders and lists a stack's environments without loading it whole.
 
+pub mod adoption;
 mod discover;
 mod include;
 mod json_schema;
@@ -23,6 +24,7 @@ mod typecheck;
 mod vars;
 mod yaml;
 
+pub use adoption::{Adoption, ImportBlock, MovedBlock, RemovedBlock};
 pub use discover::{is_stack, stack_environments};
 pub use include::convention_var_files;
 pub use json_schema::json_schema;
