@@ -11,6 +11,7 @@
 
 pub mod adoption;
 mod discover;
+pub mod generate;
 mod include;
 mod json_schema;
 mod loader;
