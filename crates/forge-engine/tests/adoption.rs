@@ -176,6 +176,26 @@ async fn moved_blocks_rename_records_and_touch_no_object() {
     assert_eq!(c.moved_from, Some(addr("old")));
     assert_eq!(p.moves.len(), 2);
     assert!(p.has_changes());
+    // The JSON form: the renames, and each change's `moved_from`.
+    let j = p.to_json();
+    let changes: Vec<serde_json::Value> = j["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "address": c["address"], "action": c["action"],
+                "import": c["import"], "moved_from": c["moved_from"],
+            })
+        })
+        .collect();
+    insta::assert_json_snapshot!(
+        "moved_json",
+        serde_json::json!({
+            "summary": j["summary"], "moved": j["moved"], "removed": j["removed"],
+            "has_changes": j["has_changes"], "resource_changes": changes,
+        })
+    );
     let p = Plan::from_file_str(&p.to_file_string().unwrap()).unwrap();
     let before = cloud.mutation_counts();
     assert!(e.apply(&p, &b, &options(4)).await.unwrap().is_success());
