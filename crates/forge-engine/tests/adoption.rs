@@ -239,3 +239,40 @@ async fn removed_blocks_forget_records_and_leave_objects() {
     assert!(state.get(&addr("gone")).is_none());
     assert!(!plan(&e, &next, &b).await.has_changes());
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_undeclared_target_is_read_for_generate_spec_and_refused_otherwise() {
+    let cloud = FakeCloud::new();
+    let e = engine(&cloud);
+    let b = MemoryBackend::new();
+    let id = plant(&cloud, "web", 4);
+    let mut spec = stack(vec![thing("other")]);
+    spec.adoption.imports.push(ImportBlock {
+        to: addr("web"),
+        id: id.clone(),
+        kind: Some(KIND.into()),
+        pos: pos(2),
+    });
+    let err = e
+        .plan(&spec, &b, &PlanOptions::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("stack.yaml:2:3: import block: web is not declared in the spec"),
+        "{err}"
+    );
+    let options = PlanOptions {
+        generate_spec: true,
+        ..PlanOptions::default()
+    };
+    let p = e.plan(&spec, &b, &options).await.unwrap();
+    assert_eq!(p.unconfigured.len(), 1);
+    let u = &p.unconfigured[0];
+    assert_eq!(
+        (u.address.clone(), u.id.as_str()),
+        (addr("web"), id.as_str())
+    );
+    assert_eq!(u.attrs["size"], Value::from(4i64));
+    assert!(p.change(&addr("web")).is_none());
+}

@@ -115,6 +115,7 @@ pub(crate) async fn read_imports(
     };
     let mut problems = Vec::new();
     let mut out = Imports::default();
+    let mut reads = Vec::new();
     for block in &stack.adoption.imports {
         let problem = |message: String| PlanProblem {
             address: Some(block.to.clone()),
@@ -154,7 +155,26 @@ pub(crate) async fn read_imports(
             continue;
         };
         let region = inst.map_or(stack.region.as_str(), |i| i.region.as_str());
-        match read_existing(provider, region, owner.clone(), &block.id, retry).await {
+        reads.push((block, inst, kind, provider, region));
+    }
+    // The objects are read concurrently: a stack taking over many objects
+    // waits for the slowest describe, not for their sum.
+    let read = futures::future::join_all(reads.into_iter().map(
+        |(block, inst, kind, provider, region)| {
+            let owner = owner.clone();
+            async move {
+                let found = read_existing(provider, region, owner, &block.id, retry).await;
+                (block, inst, kind, region, found)
+            }
+        },
+    ))
+    .await;
+    for (block, inst, kind, region, found) in read {
+        let problem = |message: String| PlanProblem {
+            address: Some(block.to.clone()),
+            message: format!("{}: import block: {message}", at(block)),
+        };
+        match found {
             Err(e) => problems.push(problem(format!("reading {kind} {}: {e}", block.id))),
             Ok(None) => problems.push(problem(not_found(&kind, &block.id, region))),
             Ok(Some(attrs)) => match inst {
