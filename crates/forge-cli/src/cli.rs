@@ -99,6 +99,9 @@ pub enum Command {
         /// Plan destroying everything.
         #[arg(long)]
         destroy: bool,
+        /// Write the spec of import blocks whose address is not declared yet to FILE, from the live objects.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "json", "destroy"])]
+        generate_spec: Option<PathBuf>,
     },
     /// Apply a stack (plans first and asks), or a saved plan file.
     Apply {

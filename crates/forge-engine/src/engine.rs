@@ -67,7 +67,13 @@ impl Engine {
         options: &PlanOptions,
         destroy: bool,
     ) -> Result<Plan, EngineError> {
-        let state = self.read_for(stack, backend).await?;
+        let mut state = self.read_for(stack, backend).await?;
+        // `moved:` / `removed:` blocks rearrange the records first: the
+        // refresh and the plan see them at their new addresses.
+        let (moves, unmanage) = match state.as_mut() {
+            Some(s) => crate::plan::moves::rearrange(stack, s)?,
+            None => Default::default(),
+        };
         let (state, gone) = match state {
             Some(s) if options.refresh => {
                 let recorded: Vec<Address> = s
@@ -90,6 +96,18 @@ impl Engine {
             }
             other => (other, Vec::new()),
         };
+        let imports = if destroy {
+            Default::default()
+        } else {
+            crate::plan::imports::read_imports(
+                &self.registry,
+                stack,
+                state.as_ref(),
+                options.generate_spec,
+                &options.retry,
+            )
+            .await?
+        };
         build_plan(PlanInput {
             registry: &self.registry,
             stack,
@@ -97,6 +115,9 @@ impl Engine {
             options,
             destroy,
             gone,
+            imports,
+            moves,
+            unmanage,
         })
         .await
     }

@@ -10,14 +10,14 @@
 //! object's tags are not changed: an object still tagged as another
 //! state's is reported by `forge drift` as a conflict until one of the two
 //! states forgets it (`forge state rm`).
+//!
+//! `import:` blocks in the spec do the same through a plan; both read and
+//! record the object with [`crate::plan::imports`].
 
-use crate::diff::mark_sensitive;
 use crate::engine::{Engine, check_stack, under_lock};
 use crate::error::EngineError;
 use crate::ownership::Owner;
-use crate::provider::ObserveCtx;
-use crate::refresh::merge_observed;
-use crate::retry::with_retry;
+use crate::plan::imports::{imported_record, not_found, read_existing};
 use crate::state::{ResourceState, State, StateBackend};
 use forge_core::Address;
 use forge_core::spec::Stack;
@@ -68,32 +68,17 @@ impl Engine {
                      manage another object there"
                 )));
             }
-            let ctx = ObserveCtx {
-                region: inst.region.clone(),
-                owner: Owner::of_state(&state),
-            };
-            let ids = [id.to_string()];
-            let mut observed = with_retry(
+            let attrs = read_existing(
+                provider,
+                &inst.region,
+                Owner::of_state(&state),
+                id,
                 &Default::default(),
-                || provider.observe(&ctx, &ids),
-                |_, _, _| {},
             )
             .await
-            .map_err(|e| import_error(format!("reading {} {id}: {e}", inst.kind)))?;
-            let Some(attrs) = observed.remove(id) else {
-                return Err(import_error(format!(
-                    "no {} with id `{id}` in {} (the id forms of each kind are listed in \
-                     docs/import.md)",
-                    inst.kind, inst.region
-                )));
-            };
-            let mut attrs = merge_observed(&Default::default(), &attrs, id);
-            mark_sensitive(provider.schema(), &mut attrs);
-            let mut r = ResourceState::new(address.clone(), inst.kind.clone(), inst.region.clone());
-            r.id = Some(id.to_string());
-            r.attributes = attrs;
-            r.dependencies = inst.dependencies.clone();
-            r.prevent_destroy = inst.lifecycle.prevent_destroy;
+            .map_err(|e| import_error(format!("reading {} {id}: {e}", inst.kind)))?
+            .ok_or_else(|| import_error(not_found(&inst.kind, id, &inst.region)))?;
+            let r = imported_record(inst, id, attrs);
             state.upsert(r.clone());
             state.serial += 1;
             backend.write(&state, &token).await?;

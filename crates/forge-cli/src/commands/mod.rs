@@ -9,6 +9,7 @@ mod destroy;
 mod drift;
 mod force_unlock;
 mod functions;
+mod generate_spec;
 mod graph;
 mod import;
 mod migrate_terraform;
@@ -67,11 +68,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Plan {
             stack,
             lock,
+            generate_spec: Some(file),
+            ..
+        } => generate_spec::run(&stack, &lock, &file).await,
+        Command::Plan {
+            stack,
+            lock,
             out,
             json,
             json_format,
             detailed_exitcode,
             destroy,
+            generate_spec: None,
         } => {
             plan::run(
                 &stack,

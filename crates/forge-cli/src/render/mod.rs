@@ -6,6 +6,7 @@
 //! ([`render_resource`], `forge state show`). Each takes `color` (ANSI colours; the binary
 //! decides from `NO_COLOR`, `--no-color` and whether stdout is a terminal).
 
+mod adoption;
 mod apply;
 mod drift;
 mod paint;

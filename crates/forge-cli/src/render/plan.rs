@@ -2,6 +2,7 @@
 //! `+ create`, `~ update in-place`, `-/+ replace` (`# forces replacement`),
 //! `- destroy`, "(known after apply)", "(sensitive)", and the summary line.
 
+use super::adoption;
 use super::paint::{Tone, paint};
 use forge_core::{Attrs, Value};
 use forge_engine::{ChangeAction, FieldChange, OutputChange, Plan, ResourceChange};
@@ -38,7 +39,9 @@ fn headline(change: &ResourceChange) -> String {
         ChangeAction::Adopt => {
             format!("# {a} will be adopted (created by an interrupted run, never recorded)")
         }
-        ChangeAction::NoOp => format!("# {a} is up to date"),
+        ChangeAction::NoOp => {
+            adoption::unchanged_headline(change).unwrap_or_else(|| format!("# {a} is up to date"))
+        }
     }
 }
 
@@ -130,6 +133,9 @@ fn body(change: &ResourceChange) -> Vec<Line> {
 fn render_resource(out: &mut String, change: &ResourceChange, color: bool) {
     let (sym, tone) = symbol(change);
     let _ = writeln!(out, "  {}", paint(&headline(change), Tone::Bold, color));
+    for note in adoption::notes(change) {
+        let _ = writeln!(out, "  {note}");
+    }
     for because in &change.replace_because {
         if !change
             .changes
@@ -256,13 +262,14 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
     let resource_changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != ChangeAction::NoOp)
+        .filter(|c| c.action != ChangeAction::NoOp || adoption::shown_unchanged(c))
         .collect();
-    if !resource_changes.is_empty() {
+    if !resource_changes.is_empty() || !plan.unmanage.is_empty() {
         out.push_str("forge will perform the following actions:\n\n");
         for c in resource_changes {
             render_resource(&mut out, c, color);
         }
+        adoption::render_unmanaged(&mut out, plan, color);
     }
     render_data_loss(&mut out, plan, color);
     let s = plan.summary();
@@ -273,11 +280,13 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "{} {} to add, {} to change, {} to destroy{adopt}.",
+        "{} {}{} to add, {} to change, {} to destroy{adopt}{}.",
         paint("Plan:", Tone::Bold, color),
+        adoption::import_count(plan),
         s.add,
         s.change,
-        s.destroy
+        s.destroy,
+        adoption::forget_count(plan)
     );
     let outputs: Vec<&OutputChange> = plan
         .output_changes
@@ -349,6 +358,8 @@ mod tests {
             data_loss,
             untracked: false,
             not_compared: Vec::new(),
+            import: false,
+            moved_from: None,
         }
     }
 
@@ -365,6 +376,9 @@ mod tests {
             changes,
             output_changes: Vec::new(),
             forget: Vec::new(),
+            moves: Vec::new(),
+            unmanage: Vec::new(),
+            unconfigured: Vec::new(),
             config: forge_testkit::stack("test", Vec::new()),
             spec: None,
         }
@@ -400,5 +414,34 @@ mod tests {
             false,
         );
         assert!(!safe.contains("DESTROYS DATA"), "{safe}");
+    }
+
+    #[test]
+    fn imports_moves_and_removed_blocks_render_as_terraform_words_them() {
+        let imported = ResourceChange {
+            import: true,
+            ..change("bucket", ChangeAction::NoOp, false)
+        };
+        let imported_updated = ResourceChange {
+            import: true,
+            changes: vec![FieldChange {
+                path: "size".into(),
+                before: Some(Value::from(1i64)),
+                after: Some(Value::from(2i64)),
+                forces_replacement: false,
+            }],
+            ..change("key", ChangeAction::Update, false)
+        };
+        let moved = ResourceChange {
+            moved_from: Some(Address::single("old_sg")),
+            ..change("sg", ChangeAction::NoOp, false)
+        };
+        let mut p = plan(vec![imported, imported_updated, moved]);
+        p.moves = vec![forge_engine::plan::moves::Move {
+            from: Address::single("old_sg"),
+            to: Address::single("sg"),
+        }];
+        p.unmanage = vec![Address::keyed("logs", "app")];
+        insta::assert_snapshot!(render_plan(&p, false));
     }
 }

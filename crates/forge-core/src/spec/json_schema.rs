@@ -37,6 +37,56 @@ struct StackFile {
     resources: Option<BTreeMap<String, ResourceFile>>,
     /// Outputs: `name: {value, sensitive, description}` or `name: "${vpc.id}"`.
     outputs: Option<BTreeMap<String, OutputFile>>,
+    /// Existing objects to take under management: `{to: ADDR, id: ID, kind: KIND}`.
+    import: Option<Vec<ImportFile>>,
+    /// Renamed addresses: `{from: ADDR, to: ADDR}`.
+    moved: Option<Vec<MovedFile>>,
+    /// Resources to stop managing: `{from: ADDR, lifecycle: {destroy: false}}`.
+    removed: Option<Vec<RemovedFile>>,
+}
+
+/// An `import:` entry.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ImportFile {
+    /// The address to record the object at (`name`, `name[0]`, `name["key"]`).
+    to: String,
+    /// The object's id as AWS knows it (may use `${vars.x}`, `${env}`).
+    id: String,
+    /// The kind, for `forge plan --generate-spec` when `to` is not declared yet.
+    kind: Option<String>,
+}
+
+/// A `moved:` entry.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct MovedFile {
+    /// The old address.
+    from: String,
+    /// The new address.
+    to: String,
+}
+
+/// A `removed:` entry.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct RemovedFile {
+    /// The resource (or instance) to forget.
+    from: String,
+    /// `destroy: true` deletes the object; default false leaves it.
+    lifecycle: Option<RemovedLifecycleFile>,
+}
+
+/// `lifecycle:` of a `removed:` entry.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct RemovedLifecycleFile {
+    /// Delete the object too (default false).
+    destroy: Option<bool>,
 }
 
 /// State backend.

@@ -34,12 +34,17 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "include",
     "resources",
     "outputs",
+    "import",
+    "moved",
+    "removed",
 ];
 const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
 const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars"];
 /// Sections whose maps from several files merge deeply.
 const MERGED_SECTIONS: &[&str] = &["environments", "tags"];
+/// List sections whose entries from several files are concatenated.
+const LISTED_SECTIONS: &[&str] = super::adoption::ADOPTION_KEYS;
 
 /// A template parsed once, with its static analysis.
 pub(crate) type ParsedEntry = Rc<(Parsed, Analysis)>;
@@ -298,6 +303,10 @@ fn merge_files(
                 }
                 Node::Mapping(a)
             }
+            (Some(Node::Sequence(mut a)), Node::Sequence(b)) if LISTED_SECTIONS.contains(&k) => {
+                a.extend(b.iter().cloned());
+                Node::Sequence(a)
+            }
             (Some(Node::Mapping(a)), Node::Mapping(b)) if MERGED_SECTIONS.contains(&k) => {
                 Node::Mapping(merge_mappings(a, b.clone()))
             }
@@ -316,7 +325,12 @@ fn merge_files(
     acc
 }
 
-fn check_keys(l: &mut Loader<'_>, map: &MarkedMappingNode, allowed: &[&str], what: &str) {
+pub(crate) fn check_keys(
+    l: &mut Loader<'_>,
+    map: &MarkedMappingNode,
+    allowed: &[&str],
+    what: &str,
+) {
     for key in map.keys() {
         if !allowed.contains(&key.as_str()) {
             let hint = match did_you_mean(key.as_str(), allowed.iter().copied()) {
@@ -332,7 +346,11 @@ fn check_keys(l: &mut Loader<'_>, map: &MarkedMappingNode, allowed: &[&str], wha
     }
 }
 
-fn mapping<'n>(l: &mut Loader<'_>, node: &'n Node, what: &str) -> Option<&'n MarkedMappingNode> {
+pub(crate) fn mapping<'n>(
+    l: &mut Loader<'_>,
+    node: &'n Node,
+    what: &str,
+) -> Option<&'n MarkedMappingNode> {
     match node {
         Node::Mapping(m) => Some(m),
         other => {
@@ -470,6 +488,7 @@ fn build(
         Some(node) => load_outputs(l, node, &load_scope, &decls, &table),
         None => Vec::new(),
     };
+    let adoption = super::adoption::load_adoption(l, root, &load_scope, &instances);
 
     Some(Stack {
         name,
@@ -485,6 +504,7 @@ fn build(
         vars,
         instances,
         outputs,
+        adoption,
     })
 }
 

@@ -9,7 +9,9 @@
 //! stack reads, for saved plans' digests; `discover` tells stacks from
 //! other folders and lists a stack's environments without loading it whole.
 
+pub mod adoption;
 mod discover;
+pub mod generate;
 mod include;
 mod json_schema;
 mod loader;
@@ -23,6 +25,7 @@ mod typecheck;
 mod vars;
 mod yaml;
 
+pub use adoption::{Adoption, ImportBlock, MovedBlock, RemovedBlock};
 pub use discover::{is_stack, stack_environments};
 pub use include::convention_var_files;
 pub use json_schema::json_schema;

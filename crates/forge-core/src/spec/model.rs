@@ -333,6 +333,9 @@ pub struct Stack {
     pub instances: Vec<Instance>,
     /// `outputs:`, sorted by name.
     pub outputs: Vec<OutputDef>,
+    /// `import:`, `moved:` and `removed:` blocks.
+    #[serde(default, skip_serializing_if = "super::adoption::Adoption::is_empty")]
+    pub adoption: super::adoption::Adoption,
 }
 
 /// What an expression can see of the stack's resources while evaluating.

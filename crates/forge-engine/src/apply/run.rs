@@ -71,11 +71,15 @@ async fn apply_locked(
             plan.lineage.clone(),
         )
     });
+    // The renames and forgets of `moved:` / `removed:` blocks, as planned.
+    crate::plan::moves::replay(plan, &mut state)?;
     // Objects the plan's refresh found deleted outside forge (a create in
     // the plan records a fresh entry for those still in the spec).
     for address in &plan.forget {
         state.remove(address);
     }
+    // Objects of `import:` blocks are recorded before they are acted on.
+    crate::plan::imports::record(plan, &mut state);
     // Every action must follow from the plan's own configuration and
     // recorded states: an edited plan is refused before anything runs.
     crate::plan::verify::check_actions(plan, &state, &registry)?;

@@ -31,6 +31,9 @@ pub async fn plan_against_record(
         options: &options,
         destroy: false,
         gone: Vec::new(),
+        imports: Default::default(),
+        moves: Vec::new(),
+        unmanage: Vec::new(),
     })
     .await
 }

@@ -30,6 +30,9 @@ pub struct PlanOptions {
     pub store_sensitive: BTreeSet<Address>,
     /// Retries of refresh and orphan lookups.
     pub retry: crate::retry::RetryPolicy,
+    /// `forge plan --generate-spec`: import blocks whose address the spec
+    /// does not declare are read for the spec to be written, not refused.
+    pub generate_spec: bool,
 }
 
 impl Default for PlanOptions {
@@ -38,6 +41,7 @@ impl Default for PlanOptions {
             refresh: true,
             store_sensitive: BTreeSet::new(),
             retry: Default::default(),
+            generate_spec: false,
         }
     }
 }
@@ -52,6 +56,13 @@ pub(crate) struct PlanInput<'a> {
     pub destroy: bool,
     /// Resources of the recorded state the refresh found gone.
     pub gone: Vec<Address>,
+    /// What the stack's `import:` blocks read.
+    pub imports: super::imports::Imports,
+    /// The renames and forgets of `moved:` / `removed:` blocks already
+    /// made on `state`.
+    pub moves: Vec<super::moves::Move>,
+    /// See `moves`.
+    pub unmanage: Vec<Address>,
 }
 
 /// Orphans of interrupted creates, by address.
@@ -131,6 +142,8 @@ fn delete_change(
         data_loss: false,
         untracked: false,
         not_compared: Vec::new(),
+        import: false,
+        moved_from: None,
     }
 }
 
@@ -143,9 +156,13 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         options,
         destroy,
         gone,
+        imports,
+        moves,
+        unmanage,
     } = input;
     let state_exists = state.is_some();
-    let state = state.unwrap_or_else(|| State::new(stack.name.clone(), stack.environment.clone()));
+    let mut state =
+        state.unwrap_or_else(|| State::new(stack.name.clone(), stack.environment.clone()));
     let mut orphans = find_orphans(registry, &state, options).await?;
     let untracked = if state_exists && options.refresh {
         super::untracked::search(registry, stack, &state, &orphans, destroy, &options.retry).await
@@ -153,6 +170,10 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         Default::default()
     };
     orphans.extend(untracked.adopt);
+    // Imported objects are planned as the records the apply makes of them.
+    for r in imports.records.values() {
+        state.upsert(r.clone());
+    }
     let mut problems = Vec::new();
     let mut changes: Vec<ResourceChange> = Vec::new();
     let mut values = AttrValues::new();
@@ -292,6 +313,13 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
     propagate_create_before_destroy(&mut changes, stack);
     guard_data(registry, &mut changes, &mut problems);
     changes.sort_by(|a, b| (&a.address, a.deposed, &a.id).cmp(&(&b.address, b.deposed, &b.id)));
+    for c in changes.iter_mut().filter(|c| !c.deposed) {
+        c.import = imports.records.contains_key(&c.address);
+        c.moved_from = moves
+            .iter()
+            .find(|m| m.to == c.address)
+            .map(|m| m.from.clone());
+    }
 
     let output_changes = plan_outputs(stack, &state, &values, destroy, &mut problems);
     if !problems.is_empty() {
@@ -312,6 +340,9 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         changes,
         output_changes,
         forget: gone,
+        moves,
+        unmanage,
+        unconfigured: imports.unconfigured,
         config: with_absolute_root(stack),
         spec: None,
     })
@@ -595,6 +626,8 @@ fn plan_instance(
         data_loss: false,
         untracked: false,
         not_compared,
+        import: false,
+        moved_from: None,
     })
 }
 

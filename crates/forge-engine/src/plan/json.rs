@@ -55,6 +55,8 @@ fn resource_json(c: &ResourceChange) -> Json {
         "data_loss": c.data_loss,
         "dependencies": c.dependencies.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "warnings": c.warnings,
+        "import": c.import,
+        "moved_from": c.moved_from.as_ref().map(ToString::to_string),
     })
 }
 
@@ -91,7 +93,9 @@ impl Plan {
             "created_at": self.created_at.to_rfc3339(),
             "destroy": self.destroy,
             "has_changes": self.has_changes(),
-            "summary": { "add": s.add, "change": s.change, "destroy": s.destroy, "adopt": s.adopt },
+            "summary": { "add": s.add, "change": s.change, "destroy": s.destroy, "adopt": s.adopt, "import": s.import, "forget": s.forget },
+            "moved": self.moves.iter().map(|m| json!({"from": m.from.to_string(), "to": m.to.to_string()})).collect::<Vec<_>>(),
+            "removed": self.unmanage.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
             "data_loss": self.changes.iter().filter(|c| c.data_loss).map(|c| c.address.to_string()).collect::<Vec<_>>(),
             "resource_changes": self.changes.iter().map(resource_json).collect::<Vec<_>>(),
             "output_changes": self.output_changes.iter().map(|o| json!({

@@ -9,7 +9,9 @@
 //! from its own recorded states ([`verify`]).
 
 pub mod build;
+pub mod imports;
 pub mod json;
+pub mod moves;
 pub mod seal;
 pub mod untracked;
 pub mod verify;
@@ -114,6 +116,14 @@ pub struct ResourceChange {
     /// values are kept, and the plan cannot be applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_compared: Vec<String>,
+    /// An `import:` block takes the existing object `id` under management
+    /// here: the apply records it before acting on it (see [`imports`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub import: bool,
+    /// A `moved:` block renamed the state's record from this address (see
+    /// [`moves`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<Address>,
 }
 
 /// The planned change of one output.
@@ -142,6 +152,10 @@ pub struct Summary {
     pub destroy: usize,
     /// Adoptions.
     pub adopt: usize,
+    /// Imports (`import:` blocks).
+    pub import: usize,
+    /// Resources no longer managed (`removed:` blocks).
+    pub forget: usize,
 }
 
 /// A plan.
@@ -172,6 +186,18 @@ pub struct Plan {
     /// the state, as Terraform persists what its refresh saw.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forget: Vec<Address>,
+    /// State renames of `moved:` blocks, in the order the apply makes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<moves::Move>,
+    /// Resources of `removed:` blocks the apply drops from the state,
+    /// leaving their objects alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanage: Vec<Address>,
+    /// The live objects of import blocks whose address the spec does not
+    /// declare (`forge plan --generate-spec`): what the spec written for
+    /// them is made from. Never saved: such a plan is not applied.
+    #[serde(skip)]
+    pub unconfigured: Vec<imports::Unconfigured>,
     /// The stack it was made from, so applying a saved plan uses exactly
     /// this configuration. Its `root` is absolute, so a saved plan applied
     /// from another directory finds the same state.
@@ -186,8 +212,14 @@ pub struct Plan {
 impl Plan {
     /// Counts for the summary line.
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
+        let mut s = Summary {
+            forget: self.unmanage.len(),
+            ..Summary::default()
+        };
         for c in &self.changes {
+            if c.import {
+                s.import += 1;
+            }
             match c.action {
                 ChangeAction::Create => s.add += 1,
                 ChangeAction::Update => s.change += 1,
@@ -214,9 +246,14 @@ impl Plan {
         !self.forget.is_empty() && !self.has_changes()
     }
 
-    /// Whether applying it would change any resource or output.
+    /// Whether applying it would change any resource or output, or the
+    /// state's records of `import:`, `moved:` and `removed:` blocks.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != ChangeAction::NoOp)
+        self.changes
+            .iter()
+            .any(|c| c.action != ChangeAction::NoOp || c.import)
+            || !self.moves.is_empty()
+            || !self.unmanage.is_empty()
             || self
                 .output_changes
                 .iter()

@@ -134,6 +134,8 @@ pub async fn search(
             data_loss: false,
             untracked: true,
             not_compared: Vec::new(),
+            import: false,
+            moved_from: None,
         });
     }
     out
