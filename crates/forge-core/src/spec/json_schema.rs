@@ -37,6 +37,8 @@ struct StackFile {
     resources: Option<BTreeMap<String, ResourceFile>>,
     /// Outputs: `name: {value, sensitive, description}` or `name: "${vpc.id}"`.
     outputs: Option<BTreeMap<String, OutputFile>>,
+    /// Named values over vars, env, other locals and resources, read as `${local.name}`.
+    locals: Option<BTreeMap<String, J>>,
 }
 
 /// State backend.

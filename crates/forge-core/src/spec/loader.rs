@@ -34,10 +34,11 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "include",
     "resources",
     "outputs",
+    "locals",
 ];
 const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
-const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars"];
+const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals"];
 /// Sections whose maps from several files merge deeply.
 const MERGED_SECTIONS: &[&str] = &["environments", "tags"];
 
@@ -280,6 +281,7 @@ fn merge_files(
                         let what = match k {
                             "resources" => "resource",
                             "outputs" => "output",
+                            "locals" => "local",
                             _ => "var",
                         };
                         l.error(
@@ -430,6 +432,7 @@ fn build(
             each: None,
             resources: None,
             files: None,
+            locals: None,
         }
     }
 
@@ -457,17 +460,25 @@ fn build(
         }
     };
     let load_scope = scope(&vars, &env_str, &name, &region);
+    let (local_table, pending_locals) =
+        super::locals::declare_locals(l, root.get_node("locals"), &load_scope, &decls);
+    let load_scope = Scope {
+        locals: Some(&local_table),
+        ..load_scope
+    };
 
     let tags = load_tags(l, root.get_node("tags"), env_node("tags"), &load_scope);
     let state = load_state(l, root.get_node("state"), env_node("state"), &load_scope);
 
     let mut table = ResourceTable::default();
     let instances = match root.get_node("resources") {
-        Some(node) => load_resources(l, node, &load_scope, &decls, &mut table),
+        Some(node) => load_resources(l, node, &load_scope, &decls, &mut table, &local_table),
         None => Vec::new(),
     };
+    let locals =
+        super::locals::finish_locals(l, pending_locals, &load_scope, &decls, &table, &local_table);
     let outputs = match root.get_node("outputs") {
-        Some(node) => load_outputs(l, node, &load_scope, &decls, &table),
+        Some(node) => load_outputs(l, node, &load_scope, &decls, &table, &local_table),
         None => Vec::new(),
     };
 
@@ -483,6 +494,7 @@ fn build(
         state,
         tags,
         vars,
+        locals,
         instances,
         outputs,
     })

@@ -13,6 +13,7 @@ mod discover;
 mod include;
 mod json_schema;
 mod loader;
+mod locals;
 pub mod model;
 mod resources;
 pub(crate) mod root;

@@ -329,6 +329,10 @@ pub struct Stack {
     pub tags: BTreeMap<String, String>,
     /// Resolved variable values (for `${vars.x}` when evaluating).
     pub vars: BTreeMap<String, Value>,
+    /// `locals:` by name: literals for the locals known at load, the
+    /// expressions of those that read resources (`${local.x}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub locals: BTreeMap<String, Config>,
     /// All resource instances, sorted by address.
     pub instances: Vec<Instance>,
     /// `outputs:`, sorted by name.
@@ -443,6 +447,10 @@ impl Stack {
                         d
                     }
                 });
+                let locals = super::locals::StackLocals {
+                    stack: self,
+                    resources,
+                };
                 let scope = crate::expr::Scope {
                     vars: &self.vars,
                     env: self.environment.as_deref().unwrap_or(""),
@@ -454,6 +462,7 @@ impl Stack {
                         dir,
                         confined: !crate::expr::files_outside_root_allowed(),
                     }),
+                    locals: Some(&locals),
                 };
                 crate::expr::evaluate_cached(source, &scope).map_err(|e| {
                     Diagnostics(vec![Diagnostic {

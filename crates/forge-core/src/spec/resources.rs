@@ -3,6 +3,7 @@
 //! used), reference checks and dependencies.
 
 use super::loader::Loader;
+use super::locals::LocalTable;
 use super::model::{
     Config, EachBinding, Instance, Lifecycle, OutputDef, SerdePos, Timeouts, parse_duration_secs,
 };
@@ -13,7 +14,7 @@ use crate::address::Address;
 use crate::expr::functions::{FUNCTIONS, function_info};
 use crate::expr::{
     Analysis, ExprErrorKind, Parsed, RefOp, Reference, SCOPE_NAMES, Scope, did_you_mean, evaluate,
-    is_template,
+    is_local_root, is_template,
 };
 use crate::limits::{MAX_INSTANCES_PER_RESOURCE, MAX_INSTANCES_PER_STACK};
 use crate::schema::{FieldMode, FieldSchema, FieldType, KindSchema};
@@ -107,6 +108,7 @@ pub(crate) fn load_resources(
     scope: &Scope<'_>,
     vars: &IndexMap<String, VarDecl>,
     table: &mut ResourceTable,
+    locals: &LocalTable,
 ) -> Vec<Instance> {
     let Node::Mapping(resources) = node else {
         l.error(
@@ -287,6 +289,7 @@ pub(crate) fn load_resources(
                     let mut cx = Cx {
                         l: &mut *l,
                         table,
+                        locals,
                         vars,
                         scope: &s,
                         site,
@@ -672,6 +675,7 @@ pub(crate) fn load_outputs(
     scope: &Scope<'_>,
     vars: &IndexMap<String, VarDecl>,
     table: &ResourceTable,
+    locals: &LocalTable,
 ) -> Vec<OutputDef> {
     let Node::Mapping(outputs) = node else {
         l.error(
@@ -710,22 +714,8 @@ pub(crate) fn load_outputs(
         } else {
             (body, false, None)
         };
-        let mut deps = BTreeSet::new();
-        let value = {
-            let mut cx = Cx {
-                l: &mut *l,
-                table,
-                vars,
-                scope,
-                site: Site {
-                    owner: None,
-                    check: true,
-                },
-                deps: &mut deps,
-                kind: "",
-            };
-            cx.config(value_node, None, &format!("output `{}`", name.as_str()))
-        };
+        let what = format!("output `{}`", name.as_str());
+        let (value, deps) = load_value(l, value_node, scope, vars, table, locals, &what);
         out.push(OutputDef {
             name: name.as_str().to_string(),
             value,
@@ -738,10 +728,40 @@ pub(crate) fn load_outputs(
     out
 }
 
+/// A value outside any resource (an output's, a local's): checked, with
+/// the instances it depends on. `what` names it in type errors.
+pub(crate) fn load_value(
+    l: &mut Loader<'_>,
+    node: &Node,
+    scope: &Scope<'_>,
+    vars: &IndexMap<String, VarDecl>,
+    table: &ResourceTable,
+    locals: &LocalTable,
+    what: &str,
+) -> (Config, BTreeSet<Address>) {
+    let mut deps = BTreeSet::new();
+    let mut cx = Cx {
+        l,
+        table,
+        locals,
+        vars,
+        scope,
+        site: Site {
+            owner: None,
+            check: true,
+        },
+        deps: &mut deps,
+        kind: "",
+    };
+    let config = cx.config(node, None, what);
+    (config, deps)
+}
+
 /// Converts YAML into [`Config`]s while checking them.
 struct Cx<'c, 'l, 's> {
     l: &'c mut Loader<'l>,
     table: &'c ResourceTable,
+    locals: &'c LocalTable,
     vars: &'c IndexMap<String, VarDecl>,
     scope: &'c Scope<'s>,
     site: Site<'c>,
@@ -950,8 +970,17 @@ impl Cx<'_, '_, '_> {
             if SCOPE_NAMES.contains(&r.root.as_str()) {
                 continue;
             }
+            if is_local_root(&r.root) {
+                // Reading a local reads what it reads (its own errors are reported at the local).
+                for read in self.locals.resource_reads(r) {
+                    uses_resources = true;
+                    let targets = self.targets(&read, None);
+                    self.deps.extend(targets);
+                }
+                continue;
+            }
             uses_resources = true;
-            let targets = self.targets(r, s.span(), source);
+            let targets = self.targets(r, Some((s.span(), source)));
             self.deps.extend(targets);
         }
         if uses_resources {
@@ -1063,6 +1092,7 @@ impl Cx<'_, '_, '_> {
                 None,
             )),
             _ if SCOPE_NAMES.contains(&root) => None,
+            _ if is_local_root(root) => self.locals.check_reference(r),
             _ => {
                 let Some(info) = self.table.by_name.get(root) else {
                     let names = self
@@ -1123,8 +1153,10 @@ impl Cx<'_, '_, '_> {
         }
     }
 
-    /// The instances a resource reference depends on.
-    fn targets(&mut self, r: &Reference, span: &Span, source: &str) -> Vec<Address> {
+    /// The instances a resource reference depends on. A reference to an
+    /// instance that does not exist is reported `at` the template (a
+    /// span and its source), if given.
+    fn targets(&mut self, r: &Reference, at: Option<(&Span, &str)>) -> Vec<Address> {
         let Some(info) = self.table.by_name.get(&r.root) else {
             return Vec::new();
         };
@@ -1146,9 +1178,10 @@ impl Cx<'_, '_, '_> {
             (_, Value::Unknown) => return all,
             _ => None,
         };
-        match address {
-            Some(a) if all.contains(&a) => vec![a],
-            other => {
+        match (address, at) {
+            (Some(a), _) if all.contains(&a) => vec![a],
+            (_, None) => Vec::new(),
+            (other, Some((span, source))) => {
                 let shown = other.map_or_else(|| format!("{}[{key}]", r.root), |a| a.to_string());
                 let hint = match &info.expansion {
                     Expansion::Count(n) => format!(
