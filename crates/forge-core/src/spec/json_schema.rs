@@ -73,7 +73,7 @@ enum StateFile {
 enum VarFile {
     /// Full form.
     Full {
-        /// string, number, bool, any, list(T), map(T).
+        /// string, number, bool, any, list(T), set(T), map(T), tuple([...]), object({...}).
         #[serde(rename = "type")]
         ty: Option<String>,
         /// Value when none is given.
@@ -82,6 +82,8 @@ enum VarFile {
         description: Option<String>,
         /// Never display its value.
         sensitive: Option<bool>,
+        /// Rules the value must pass: `{condition, error_message}` or a list of them.
+        validation: Option<J>,
     },
     /// Shorthand: the default value (type inferred).
     Default(J),

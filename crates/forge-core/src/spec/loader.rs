@@ -460,6 +460,7 @@ fn build(
         }
     };
     let load_scope = scope(&vars, &env_str, &name, &region);
+    super::conditions::validate_vars(l, &decls, &load_scope);
     let (local_table, pending_locals) =
         super::locals::declare_locals(l, root.get_node("locals"), &load_scope, &decls);
     let load_scope = Scope {

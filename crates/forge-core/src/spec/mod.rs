@@ -9,6 +9,7 @@
 //! stack reads, for saved plans' digests; `discover` tells stacks from
 //! other folders and lists a stack's environments without loading it whole.
 
+mod conditions;
 mod discover;
 mod include;
 mod json_schema;
@@ -21,9 +22,11 @@ mod sources;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod typecheck;
+mod var_types;
 mod vars;
 mod yaml;
 
+pub use conditions::{Checked, Condition, Conditions, condition_failed};
 pub use discover::{is_stack, stack_environments};
 pub use include::convention_var_files;
 pub use json_schema::json_schema;
