@@ -9,12 +9,12 @@
 //!   values are known; postconditions after it, reading `self`).
 
 use super::loader::Loader;
-use super::model::{Config, SerdePos};
+use super::model::{Config, Instance, ResourceValues, SerdePos, Stack};
 use super::vars::VarDecl;
 use super::yaml::{Sources, node_kind};
 use crate::diag::{Diagnostic, Diagnostics, SourcePos};
 use crate::expr::{Scope, did_you_mean};
-use crate::value::Value;
+use crate::value::{Attrs, Value};
 use indexmap::IndexMap;
 use marked_yaml::types::{MarkedScalarNode, Node};
 use serde::{Deserialize, Serialize};
@@ -231,6 +231,104 @@ pub fn condition_failed(
     };
     d.with_hint(match kind {
         "postcondition" => "the object was created or updated, then failed the check: forge kept it in state; fix the condition or the configuration and apply again",
+        _ if owner.starts_with("output ") => "fix the configuration (or the condition) and plan again",
         _ => "nothing was done for this resource and the resources that depend on it; fix the configuration (or the condition) and plan again",
     })
+}
+
+/// The resource values a postcondition sees: `self` is the resource's own
+/// attributes, every other name as usual.
+struct WithSelf<'a> {
+    inner: &'a dyn ResourceValues,
+    me: &'a Value,
+}
+
+impl ResourceValues for WithSelf<'_> {
+    fn resource(&self, name: &str) -> Option<Value> {
+        if name == "self" {
+            return Some(self.me.clone());
+        }
+        self.inner.resource(name)
+    }
+}
+
+impl Stack {
+    /// Checks one condition of `instance` (`None` for an output's) against
+    /// `resources`; `self_attrs` are the object's attributes, for a
+    /// postcondition. `kind` (`precondition` / `postcondition`) and
+    /// `owner` (an address, `output `x``) name it in the error.
+    pub fn check_condition(
+        &self,
+        c: &Condition,
+        (kind, owner): (&str, &str),
+        instance: Option<&Instance>,
+        resources: &dyn ResourceValues,
+        self_attrs: Option<&Attrs>,
+    ) -> Checked {
+        let me = self_attrs.map(|a| Value::Map(a.clone()));
+        let with_self;
+        let resources: &dyn ResourceValues = match &me {
+            Some(me) => {
+                with_self = WithSelf {
+                    inner: resources,
+                    me,
+                };
+                &with_self
+            }
+            None => resources,
+        };
+        let (each, region) = instance.map_or((None, self.region.as_str()), |i| {
+            (i.each.as_ref(), i.region.as_str())
+        });
+        let source = match &c.condition {
+            Config::Template { source, .. } => Some(source.as_str()),
+            _ => None,
+        };
+        let fail = |message: String| {
+            let text = format!("{kind} of {owner}: {message}");
+            let d = match &c.pos {
+                Some(p) => Diagnostic::at(SourcePos::from(p), text),
+                None => Diagnostic::general(text),
+            };
+            Checked::Failed(match source {
+                Some(s) => d.with_snippet(s),
+                None => d,
+            })
+        };
+        match self.evaluate_in(&c.condition, each, region, resources) {
+            Err(d) => {
+                let message =
+                    d.0.first()
+                        .map_or_else(|| "the condition failed".into(), |d| d.message.clone());
+                fail(message)
+            }
+            Ok(v) => match v.unmarked() {
+                Value::Bool(true) => Checked::Passed,
+                Value::Unknown => Checked::Unknown,
+                Value::Bool(false) => {
+                    let message = match self.evaluate_in(&c.error_message, each, region, resources)
+                    {
+                        Ok(Value::String(m)) => m,
+                        Ok(Value::Sensitive(_)) => {
+                            "(the error message is hidden: it reads a sensitive value)".into()
+                        }
+                        Ok(Value::Unknown) => "(the error message is not known yet)".into(),
+                        Ok(other) => other.to_string(),
+                        Err(d) => d.to_string(),
+                    };
+                    Checked::Failed(condition_failed(
+                        kind,
+                        owner,
+                        &message,
+                        c.pos.as_ref(),
+                        source,
+                    ))
+                }
+                other => fail(format!(
+                    "the condition must be true or false, got {}",
+                    other.type_name()
+                )),
+            },
+        }
+    }
 }

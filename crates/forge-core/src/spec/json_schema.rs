@@ -149,6 +149,10 @@ struct LifecycleFile {
     ignore_changes: Option<Vec<String>>,
     /// Create the replacement before destroying the old one.
     create_before_destroy: Option<bool>,
+    /// Rules checked before the resource's call: `{condition, error_message}` or a list.
+    precondition: Option<J>,
+    /// Rules checked after it, reading `self`: `{condition, error_message}` or a list.
+    postcondition: Option<J>,
 }
 
 /// An output.
@@ -164,6 +168,8 @@ enum OutputFile {
         sensitive: Option<bool>,
         /// What it is.
         description: Option<String>,
+        /// Rules checked at plan: `{condition, error_message}` or a list of them.
+        precondition: Option<J>,
     },
     /// Shorthand: the value.
     Value(J),

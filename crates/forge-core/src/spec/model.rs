@@ -6,6 +6,7 @@
 //! state, or unknown until apply). Everything here is serializable so a saved
 //! plan can carry the exact configuration it was made from.
 
+use super::conditions::{Condition, Conditions};
 use crate::address::Address;
 use crate::diag::{Diagnostic, Diagnostics, SourcePos};
 use crate::value::{Attrs, Value};
@@ -248,6 +249,9 @@ pub struct Instance {
     /// Where the resource is declared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pos: Option<SerdePos>,
+    /// `lifecycle.precondition` / `postcondition` rules.
+    #[serde(default, skip_serializing_if = "Conditions::is_empty")]
+    pub conditions: Conditions,
 }
 
 /// The per-instance iteration values.
@@ -277,6 +281,7 @@ impl Instance {
             dependencies: BTreeSet::new(),
             lifecycle: Lifecycle::default(),
             pos: None,
+            conditions: Conditions::default(),
         }
     }
 
@@ -309,6 +314,9 @@ pub struct OutputDef {
     /// Instances it references.
     #[serde(default)]
     pub dependencies: BTreeSet<Address>,
+    /// `precondition` rules, checked when its value is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preconditions: Vec<Condition>,
 }
 
 /// A loaded, validated and expanded stack.
@@ -420,7 +428,7 @@ impl Stack {
         self.evaluate_in(config, each, &self.region, resources)
     }
 
-    fn evaluate_in(
+    pub(crate) fn evaluate_in(
         &self,
         config: &Config,
         each: Option<&EachBinding>,

@@ -2,6 +2,7 @@
 //! expansion, field configs (pre-evaluated where only load-time names are
 //! used), reference checks and dependencies.
 
+use super::conditions::{Condition, Conditions, rule_nodes};
 use super::loader::Loader;
 use super::locals::LocalTable;
 use super::model::{
@@ -38,9 +39,15 @@ pub const META_KEYS: &[&str] = &[
 pub const RESERVED_NAMES: &[&str] = &[
     "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self",
 ];
-const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "ignore_changes", "create_before_destroy"];
+const LIFECYCLE_KEYS: &[&str] = &[
+    "prevent_destroy",
+    "ignore_changes",
+    "create_before_destroy",
+    "precondition",
+    "postcondition",
+];
 const TIMEOUT_KEYS: &[&str] = &["create", "update", "delete"];
-const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
+const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description", "precondition"];
 
 /// How a resource expands into instances.
 #[derive(Debug, Clone)]
@@ -92,6 +99,9 @@ struct Site<'s> {
     owner: Option<&'s Expansion>,
     /// Run the static checks (once per resource, not per instance).
     check: bool,
+    /// `self` (the resource's own attributes) may be read: in a
+    /// postcondition.
+    allow_self: bool,
 }
 
 struct Decl<'n> {
@@ -255,6 +265,7 @@ pub(crate) fn load_resources(
             let site = Site {
                 owner: Some(&info.expansion),
                 check: i == 0,
+                allow_self: false,
             };
             let s = Scope {
                 each: each.as_ref(),
@@ -300,6 +311,22 @@ pub(crate) fn load_resources(
                 }
                 None => BTreeMap::new(),
             };
+            let conditions = match (&decl.schema, decl.node.get_node("lifecycle")) {
+                (Some(schema), Some(Node::Mapping(lc))) => {
+                    let mut cx = Cx {
+                        l: &mut *l,
+                        table,
+                        locals,
+                        vars,
+                        scope: &s,
+                        site,
+                        deps: &mut deps,
+                        kind: &schema.kind,
+                    };
+                    cx.conditions(lc, true)
+                }
+                _ => Conditions::default(),
+            };
             deps.extend(explicit.iter().cloned());
             deps.remove(&address);
             instances.push(Instance {
@@ -311,6 +338,7 @@ pub(crate) fn load_resources(
                 dependencies: deps,
                 lifecycle: lifecycle.clone(),
                 pos: Some(SerdePos::from(&l.sources.pos(&decl.span))),
+                conditions,
             });
         }
     }
@@ -518,6 +546,8 @@ fn lifecycle(l: &mut Loader<'_>, decl: &Decl<'_>) -> Lifecycle {
                     );
                 }
             },
+            // Read with the instance's fields (`Cx::conditions`).
+            "precondition" | "postcondition" => {}
             "ignore_changes" => {
                 let items: Vec<&Node> = match v {
                     Node::Sequence(s) => s.iter().collect(),
@@ -715,13 +745,34 @@ pub(crate) fn load_outputs(
             (body, false, None)
         };
         let what = format!("output `{}`", name.as_str());
-        let (value, deps) = load_value(l, value_node, scope, vars, table, locals, &what);
+        let (value, mut deps) = load_value(l, value_node, scope, vars, table, locals, &what);
+        let preconditions = match (full, body) {
+            (true, Node::Mapping(m)) => {
+                let mut cx = Cx {
+                    l: &mut *l,
+                    table,
+                    locals,
+                    vars,
+                    scope,
+                    site: Site {
+                        owner: None,
+                        check: true,
+                        allow_self: false,
+                    },
+                    deps: &mut deps,
+                    kind: "",
+                };
+                cx.conditions(m, false).pre
+            }
+            _ => Vec::new(),
+        };
         out.push(OutputDef {
             name: name.as_str().to_string(),
             value,
             sensitive,
             description,
             dependencies: deps,
+            preconditions,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -749,6 +800,7 @@ pub(crate) fn load_value(
         site: Site {
             owner: None,
             check: true,
+            allow_self: false,
         },
         deps: &mut deps,
         kind: "",
@@ -867,6 +919,58 @@ impl Cx<'_, '_, '_> {
         out
     }
 
+    /// The `precondition` (and, if `post`, `postcondition`) rules of
+    /// `map` (a resource's `lifecycle:`, an output), as the engine checks
+    /// them; their references are dependencies like a field's.
+    fn conditions(&mut self, map: &MarkedMappingNode, post: bool) -> Conditions {
+        let mut out = Conditions::default();
+        for (key, is_post) in [("precondition", false), ("postcondition", true)] {
+            let Some(node) = map.get_node(key) else {
+                continue;
+            };
+            if is_post && !post {
+                continue;
+            }
+            let what = format!("`{key}`");
+            // Every instance needs the rules; only the first reports their problems.
+            let mut quiet = crate::diag::Diagnostics::default();
+            let diags = if self.site.check {
+                &mut self.l.diags
+            } else {
+                &mut quiet
+            };
+            let rules = rule_nodes(node, &what, &self.l.sources, diags);
+            let site = self.site;
+            self.site.allow_self = is_post;
+            for (i, rule) in rules.iter().enumerate() {
+                let path = format!("{key}[{i}]");
+                let condition = self.config(
+                    &rule.condition,
+                    Some(&FieldType::Bool),
+                    &format!("{path}.condition"),
+                );
+                let error_message = self.config(
+                    &rule.error_message,
+                    Some(&FieldType::String),
+                    &format!("{path}.error_message"),
+                );
+                let pos = Some(SerdePos::from(&self.l.sources.pos(rule.condition.span())));
+                let c = Condition {
+                    condition,
+                    error_message,
+                    pos,
+                };
+                if is_post {
+                    out.post.push(c);
+                } else {
+                    out.pre.push(c);
+                }
+            }
+            self.site = site;
+        }
+        out
+    }
+
     /// One value: literal, template, list or map, checked against `ty`.
     fn config(&mut self, node: &Node, ty: Option<&FieldType>, path: &str) -> Config {
         let config = match (node, ty) {
@@ -968,6 +1072,11 @@ impl Cx<'_, '_, '_> {
         let mut uses_resources = false;
         for r in &analysis.refs {
             if SCOPE_NAMES.contains(&r.root.as_str()) {
+                continue;
+            }
+            if r.root == "self" && self.site.allow_self {
+                // The resource's own attributes: known once it is applied.
+                uses_resources = true;
                 continue;
             }
             if is_local_root(&r.root) {
@@ -1093,6 +1202,11 @@ impl Cx<'_, '_, '_> {
             )),
             _ if SCOPE_NAMES.contains(&root) => None,
             _ if is_local_root(root) => self.locals.check_reference(r),
+            "self" if self.site.allow_self => None,
+            "self" => Some((
+                "`self` is only available in a resource's `postcondition`".into(),
+                Some("refer to the resource by its name, e.g. `vpc.id`".into()),
+            )),
             _ => {
                 let Some(info) = self.table.by_name.get(root) else {
                     let names = self
