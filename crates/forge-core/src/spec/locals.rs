@@ -355,3 +355,18 @@ impl LocalValues for StackLocals<'_> {
         self.stack.locals.keys().cloned().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_identifier;
+
+    #[test]
+    fn local_names_are_identifiers() {
+        for ok in ["a", "_x", "name_prefix", "web-1", "A9"] {
+            assert!(is_identifier(ok), "{ok}");
+        }
+        for bad in ["", "1x", "-a", "a.b", "a b", "ü"] {
+            assert!(!is_identifier(bad), "{bad}");
+        }
+    }
+}
