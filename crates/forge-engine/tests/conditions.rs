@@ -203,3 +203,31 @@ async fn output_preconditions_are_checked_at_plan() {
         .unwrap();
     insta::assert_snapshot!(err);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_output_failing_its_precondition_at_apply_is_not_recorded() {
+    let cloud = FakeCloud::new();
+    let e = engine(&cloud);
+    let mut st = stack(vec![thing("a")]);
+    let output = |name: &str, condition: &str| OutputDef {
+        name: name.into(),
+        value: Config::template("${a.id}"),
+        sensitive: false,
+        description: None,
+        dependencies: [Address::single("a")].into(),
+        preconditions: vec![rule(condition, "no", 40)],
+    };
+    // Both unknown at plan (the arn is computed); one is false at apply.
+    st.outputs.push(output("bad", "${length(a.arn) < 3}"));
+    st.outputs.push(output("good", "${length(a.arn) > 3}"));
+    let backend = MemoryBackend::new();
+    let plan = e
+        .plan(&st, &backend, &PlanOptions::default())
+        .await
+        .unwrap();
+    let r = e.apply(&plan, &backend, &options(4)).await.unwrap();
+    assert!(r.is_success(), "{:?}", r.failed);
+    let outputs = backend.state().unwrap().outputs;
+    assert!(outputs.contains_key("good"));
+    assert!(!outputs.contains_key("bad"));
+}
