@@ -199,6 +199,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Evaluate expressions against the stack, its environment and its state (like `terraform console`).
+    Console {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Evaluate this expression and exit (repeatable); without it, expressions are read from stdin, one per line.
+        #[arg(long, value_name = "EXPR")]
+        expr: Vec<String>,
+        /// Print each value as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `forge drift` arguments.

@@ -295,6 +295,7 @@ mod tests {
             state: StateBackendConfig::default(),
             tags: BTreeMap::new(),
             vars: BTreeMap::new(),
+            locals: BTreeMap::new(),
             instances,
             outputs: Vec::new(),
             adoption: Default::default(),

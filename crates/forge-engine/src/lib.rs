@@ -24,6 +24,7 @@
 
 pub mod apply;
 pub mod cancel;
+mod conditions;
 pub mod diff;
 pub mod drift;
 pub mod engine;

@@ -322,6 +322,7 @@ async fn a_plan_says_whether_its_saved_form_holds_secrets() {
         sensitive,
         description: None,
         dependencies: Default::default(),
+        preconditions: Vec::new(),
     };
     // Outputs that are not sensitive hold no secret.
     let mut plain = stack(vec![thing("a")]);

@@ -26,6 +26,7 @@ async fn applied_and_planned() -> (FakeCloud, forge_engine::Engine, MemoryBacken
         sensitive: false,
         description: None,
         dependencies: Default::default(),
+        preconditions: Vec::new(),
     };
     let mut st = stack(vec![thing("a"), dep(thing("b"), "a")]);
     st.outputs.push(output.clone());

@@ -50,6 +50,7 @@ async fn every_written_state_validates_against_the_schema() {
         sensitive: true,
         description: None,
         dependencies: Default::default(),
+        preconditions: Vec::new(),
     });
     let plan = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
     let r = e.apply(&plan, &b, &options(10)).await.unwrap();

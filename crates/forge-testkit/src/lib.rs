@@ -56,6 +56,7 @@ pub fn stack(name: &str, mut instances: Vec<Instance>) -> Stack {
         state: StateBackendConfig::default(),
         tags: BTreeMap::new(),
         vars: BTreeMap::new(),
+        locals: BTreeMap::new(),
         instances,
         outputs: Vec::new(),
         adoption: Default::default(),

@@ -86,6 +86,7 @@ pub async fn create() -> Result<Plan, EngineError> {
         sensitive: true,
         description: None,
         dependencies: Default::default(),
+        preconditions: Vec::new(),
     });
     engine(&cloud)
         .plan(&st, &MemoryBackend::new(), &PlanOptions::default())

@@ -174,6 +174,7 @@ fn stack(root: PathBuf) -> Stack {
         state: StateBackendConfig::Local { path: None },
         tags: BTreeMap::new(),
         vars: BTreeMap::new(),
+        locals: BTreeMap::new(),
         instances: vec![todo, welcome],
         outputs: Vec::new(),
         adoption: Default::default(),

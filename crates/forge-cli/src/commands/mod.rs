@@ -5,6 +5,7 @@ use crate::{output, signals};
 
 mod apply;
 mod common;
+mod console;
 mod destroy;
 mod drift;
 mod force_unlock;
@@ -65,6 +66,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Graph { stack, format } => graph::run(&stack, format),
         Command::Schema { out } => schema::run(out.as_deref()),
         Command::Functions { json } => functions::run(json),
+        Command::Console { stack, expr, json } => console::run(&stack, &expr, json).await,
         Command::Plan {
             stack,
             lock,

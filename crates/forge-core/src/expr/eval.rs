@@ -147,7 +147,13 @@ impl Evaluator<'_, '_> {
             Expression::Variable(v) => Ok(self.scope.root(v.as_str())?.0),
             Expression::Traversal(t) => {
                 let (base, lenient) = match &t.expr {
-                    Expression::Variable(v) => self.scope.root(v.as_str())?,
+                    Expression::Variable(v) => {
+                        let attr = match t.operators.first() {
+                            Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
+                            _ => None,
+                        };
+                        self.scope.root_for(v.as_str(), attr)?
+                    }
                     other => (self.expr(other)?, false),
                 };
                 self.traverse(base, &t.operators, lenient)
@@ -239,7 +245,7 @@ impl Evaluator<'_, '_> {
         let mut sensitive = false;
         let mut roots: BTreeMap<&str, Value> = BTreeMap::new();
         for r in &analysis.refs {
-            let (root, lenient) = self.scope.root(&r.root)?;
+            let (root, lenient) = self.scope.root_for(&r.root, r.first_attr())?;
             if splats_instance_map(r, &root) {
                 return Err(splat_error(&r.root));
             }
@@ -247,7 +253,13 @@ impl Evaluator<'_, '_> {
             unknown |= r.truncated && !root.is_known();
             unknown |= !read.is_known();
             sensitive |= read.is_sensitive() || (r.truncated && root.is_sensitive());
-            roots.insert(&r.root, root);
+            // `local.a` and `local.b` each bring a map of one local: join them.
+            match (roots.get_mut(r.root.as_str()), root) {
+                (Some(Value::Map(have)), Value::Map(more)) => have.extend(more),
+                (_, root) => {
+                    roots.insert(&r.root, root);
+                }
+            }
         }
         if unknown {
             return Ok(sensitive_if(Value::Unknown, sensitive));
@@ -657,6 +669,7 @@ mod tests {
             each,
             resources: Some(&f.resources),
             files: None,
+            locals: None,
         };
         evaluate_source(src, &scope)
     }
@@ -933,6 +946,7 @@ mod tests {
             each: None,
             resources: None,
             files: None,
+            locals: None,
         };
         let e = evaluate_source("${vpc.id}", &scope).err().map(|e| e.kind);
         assert_eq!(e, Some(ExprErrorKind::NotKnownAtLoad));

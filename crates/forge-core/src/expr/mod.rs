@@ -26,7 +26,7 @@ pub use eval::{evaluate, evaluate_cached, evaluate_source};
 pub use functions::files::{Files, allow_files_outside_root, files_outside_root_allowed};
 pub use parse::{Parsed, is_template, parse};
 pub use refs::{Analysis, FuncUse, RefOp, Reference, analyze};
-pub use scope::{SCOPE_NAMES, Scope};
+pub use scope::{LocalValues, SCOPE_NAMES, Scope, is_local_root};
 
 /// The candidate that looks like a misspelling of `word`: within a small
 /// edit distance (transpositions count once), else similar by

@@ -6,8 +6,8 @@ use crate::spec::model::{EachBinding, ResourceValues};
 use crate::value::Value;
 use std::collections::BTreeMap;
 
-/// Names that are always in scope (besides resources). Resources may not
-/// use them, nor `local`, `locals` and `self` (reserved for later use).
+/// Names that are always in scope (besides resources and locals).
+/// Resources may not use them, nor `local`, `locals` and `self`.
 pub const SCOPE_NAMES: &[&str] = &["vars", "var", "env", "stack", "region", "each", "count"];
 
 /// What `${ ... }` can read while being evaluated.
@@ -30,9 +30,69 @@ pub struct Scope<'a> {
     /// of the spec file holding the expression; `None` where there is no
     /// spec file, and file functions are errors.
     pub files: Option<Files<'a>>,
+    /// The stack's `locals:` (`local.X`, also spelled `locals.X`); `None`
+    /// where there are none in scope.
+    pub locals: Option<&'a dyn LocalValues>,
+}
+
+/// What `local.X` reads: load-time values while loading, the stack's
+/// local expressions evaluated against resource values in the engine.
+pub trait LocalValues {
+    /// The value of local `name`, or `None` if the stack has no such local.
+    fn local(&self, name: &str) -> Option<Result<Value, ExprError>>;
+    /// Every local's name, sorted (for `local` as a whole and for hints).
+    fn names(&self) -> Vec<String>;
+}
+
+/// Whether `name` is the root of a local reference (`local.x`, or
+/// `locals.x` as the key is spelled).
+pub fn is_local_root(name: &str) -> bool {
+    matches!(name, "local" | "locals")
 }
 
 impl Scope<'_> {
+    /// Like [`Scope::root`], but for `local.X` (`attr` = `X`) evaluates
+    /// only that local: a map holding it alone, so one local's error or
+    /// cost never reaches an expression that does not read it.
+    pub(crate) fn root_for(
+        &self,
+        name: &str,
+        attr: Option<&str>,
+    ) -> Result<(Value, bool), ExprError> {
+        if !is_local_root(name) {
+            return self.root(name);
+        }
+        let names = match attr {
+            Some(a) => vec![a.to_string()],
+            None => self.locals.map(|l| l.names()).unwrap_or_default(),
+        };
+        let mut out = BTreeMap::new();
+        for n in names {
+            out.insert(n.clone(), self.local(&n)?);
+        }
+        Ok((Value::Map(out), false))
+    }
+
+    fn local(&self, name: &str) -> Result<Value, ExprError> {
+        let found = self.locals.and_then(|l| l.local(name));
+        match found {
+            Some(v) => v,
+            None => {
+                let names = self.locals.map(|l| l.names()).unwrap_or_default();
+                let hint = crate::expr::did_you_mean(name, names.iter().map(String::as_str))
+                    .map_or_else(
+                        || "declare it under `locals:`".to_string(),
+                        |s| format!("did you mean `local.{s}`?"),
+                    );
+                Err(ExprError::new(
+                    ExprErrorKind::Undefined,
+                    format!("undefined local `{name}`"),
+                )
+                .with_hint(hint))
+            }
+        }
+    }
+
     /// The value of a root name, and whether it is a resource (resources
     /// read absent attributes as null rather than failing).
     pub(crate) fn root(&self, name: &str) -> Result<(Value, bool), ExprError> {
@@ -41,6 +101,7 @@ impl Scope<'_> {
             "env" => Value::string(self.env),
             "stack" => Value::string(self.stack),
             "region" => Value::string(self.region),
+            "local" | "locals" => return self.root_for(name, None),
             "each" => match self.each {
                 Some(EachBinding::Each { key, value }) => Value::Map(BTreeMap::from([
                     ("key".to_string(), Value::string(key.clone())),

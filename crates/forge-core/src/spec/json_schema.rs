@@ -43,6 +43,8 @@ struct StackFile {
     moved: Option<Vec<MovedFile>>,
     /// Resources to stop managing: `{from: ADDR, lifecycle: {destroy: false}}`.
     removed: Option<Vec<RemovedFile>>,
+    /// Named values over vars, env, other locals and resources, read as `${local.name}`.
+    locals: Option<BTreeMap<String, J>>,
 }
 
 /// An `import:` entry.
@@ -121,7 +123,7 @@ enum StateFile {
 enum VarFile {
     /// Full form.
     Full {
-        /// string, number, bool, any, list(T), map(T).
+        /// string, number, bool, any, list(T), set(T), map(T), tuple([...]), object({...}).
         #[serde(rename = "type")]
         ty: Option<String>,
         /// Value when none is given.
@@ -130,6 +132,8 @@ enum VarFile {
         description: Option<String>,
         /// Never display its value.
         sensitive: Option<bool>,
+        /// Rules the value must pass: `{condition, error_message}` or a list of them.
+        validation: Option<J>,
     },
     /// Shorthand: the default value (type inferred).
     Default(J),
@@ -195,6 +199,10 @@ struct LifecycleFile {
     ignore_changes: Option<Vec<String>>,
     /// Create the replacement before destroying the old one.
     create_before_destroy: Option<bool>,
+    /// Rules checked before the resource's call: `{condition, error_message}` or a list.
+    precondition: Option<J>,
+    /// Rules checked after it, reading `self`: `{condition, error_message}` or a list.
+    postcondition: Option<J>,
 }
 
 /// An output.
@@ -210,6 +218,8 @@ enum OutputFile {
         sensitive: Option<bool>,
         /// What it is.
         description: Option<String>,
+        /// Rules checked at plan: `{condition, error_message}` or a list of them.
+        precondition: Option<J>,
     },
     /// Shorthand: the value.
     Value(J),

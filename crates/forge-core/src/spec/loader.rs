@@ -37,10 +37,11 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "import",
     "moved",
     "removed",
+    "locals",
 ];
 const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
-const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars"];
+const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals"];
 /// Sections whose maps from several files merge deeply.
 const MERGED_SECTIONS: &[&str] = &["environments", "tags"];
 /// List sections whose entries from several files are concatenated.
@@ -285,6 +286,7 @@ fn merge_files(
                         let what = match k {
                             "resources" => "resource",
                             "outputs" => "output",
+                            "locals" => "local",
                             _ => "var",
                         };
                         l.error(
@@ -448,6 +450,7 @@ fn build(
             each: None,
             resources: None,
             files: None,
+            locals: None,
         }
     }
 
@@ -475,17 +478,26 @@ fn build(
         }
     };
     let load_scope = scope(&vars, &env_str, &name, &region);
+    super::conditions::validate_vars(l, &decls, &load_scope);
+    let (local_table, pending_locals) =
+        super::locals::declare_locals(l, root.get_node("locals"), &load_scope, &decls);
+    let load_scope = Scope {
+        locals: Some(&local_table),
+        ..load_scope
+    };
 
     let tags = load_tags(l, root.get_node("tags"), env_node("tags"), &load_scope);
     let state = load_state(l, root.get_node("state"), env_node("state"), &load_scope);
 
     let mut table = ResourceTable::default();
     let instances = match root.get_node("resources") {
-        Some(node) => load_resources(l, node, &load_scope, &decls, &mut table),
+        Some(node) => load_resources(l, node, &load_scope, &decls, &mut table, &local_table),
         None => Vec::new(),
     };
+    let locals =
+        super::locals::finish_locals(l, pending_locals, &load_scope, &decls, &table, &local_table);
     let outputs = match root.get_node("outputs") {
-        Some(node) => load_outputs(l, node, &load_scope, &decls, &table),
+        Some(node) => load_outputs(l, node, &load_scope, &decls, &table, &local_table),
         None => Vec::new(),
     };
     let adoption = super::adoption::load_adoption(l, root, &load_scope, &instances);
@@ -502,6 +514,7 @@ fn build(
         state,
         tags,
         vars,
+        locals,
         instances,
         outputs,
         adoption,

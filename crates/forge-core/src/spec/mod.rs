@@ -10,11 +10,13 @@
 //! other folders and lists a stack's environments without loading it whole.
 
 pub mod adoption;
+mod conditions;
 mod discover;
 pub mod generate;
 mod include;
 mod json_schema;
 mod loader;
+mod locals;
 pub mod model;
 mod resources;
 pub(crate) mod root;
@@ -22,10 +24,12 @@ mod sources;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod typecheck;
+mod var_types;
 mod vars;
 mod yaml;
 
 pub use adoption::{Adoption, ImportBlock, MovedBlock, RemovedBlock};
+pub use conditions::{Checked, Condition, Conditions, condition_failed};
 pub use discover::{is_stack, stack_environments};
 pub use include::convention_var_files;
 pub use json_schema::json_schema;

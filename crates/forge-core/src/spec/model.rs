@@ -6,6 +6,7 @@
 //! state, or unknown until apply). Everything here is serializable so a saved
 //! plan can carry the exact configuration it was made from.
 
+use super::conditions::{Condition, Conditions};
 use crate::address::Address;
 use crate::diag::{Diagnostic, Diagnostics, SourcePos};
 use crate::value::{Attrs, Value};
@@ -248,6 +249,9 @@ pub struct Instance {
     /// Where the resource is declared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pos: Option<SerdePos>,
+    /// `lifecycle.precondition` / `postcondition` rules.
+    #[serde(default, skip_serializing_if = "Conditions::is_empty")]
+    pub conditions: Conditions,
 }
 
 /// The per-instance iteration values.
@@ -277,6 +281,7 @@ impl Instance {
             dependencies: BTreeSet::new(),
             lifecycle: Lifecycle::default(),
             pos: None,
+            conditions: Conditions::default(),
         }
     }
 
@@ -309,6 +314,9 @@ pub struct OutputDef {
     /// Instances it references.
     #[serde(default)]
     pub dependencies: BTreeSet<Address>,
+    /// `precondition` rules, checked when its value is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preconditions: Vec<Condition>,
 }
 
 /// A loaded, validated and expanded stack.
@@ -329,6 +337,10 @@ pub struct Stack {
     pub tags: BTreeMap<String, String>,
     /// Resolved variable values (for `${vars.x}` when evaluating).
     pub vars: BTreeMap<String, Value>,
+    /// `locals:` by name: literals for the locals known at load, the
+    /// expressions of those that read resources (`${local.x}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub locals: BTreeMap<String, Config>,
     /// All resource instances, sorted by address.
     pub instances: Vec<Instance>,
     /// `outputs:`, sorted by name.
@@ -419,7 +431,7 @@ impl Stack {
         self.evaluate_in(config, each, &self.region, resources)
     }
 
-    fn evaluate_in(
+    pub(crate) fn evaluate_in(
         &self,
         config: &Config,
         each: Option<&EachBinding>,
@@ -446,6 +458,10 @@ impl Stack {
                         d
                     }
                 });
+                let locals = super::locals::StackLocals {
+                    stack: self,
+                    resources,
+                };
                 let scope = crate::expr::Scope {
                     vars: &self.vars,
                     env: self.environment.as_deref().unwrap_or(""),
@@ -457,6 +473,7 @@ impl Stack {
                         dir,
                         confined: !crate::expr::files_outside_root_allowed(),
                     }),
+                    locals: Some(&locals),
                 };
                 crate::expr::evaluate_cached(source, &scope).map_err(|e| {
                     Diagnostics(vec![Diagnostic {

@@ -2,7 +2,9 @@
 //! expansion, field configs (pre-evaluated where only load-time names are
 //! used), reference checks and dependencies.
 
+use super::conditions::{Condition, Conditions, rule_nodes};
 use super::loader::Loader;
+use super::locals::LocalTable;
 use super::model::{
     Config, EachBinding, Instance, Lifecycle, OutputDef, SerdePos, Timeouts, parse_duration_secs,
 };
@@ -13,7 +15,7 @@ use crate::address::Address;
 use crate::expr::functions::{FUNCTIONS, function_info};
 use crate::expr::{
     Analysis, ExprErrorKind, Parsed, RefOp, Reference, SCOPE_NAMES, Scope, did_you_mean, evaluate,
-    is_template,
+    is_local_root, is_template,
 };
 use crate::limits::{MAX_INSTANCES_PER_RESOURCE, MAX_INSTANCES_PER_STACK};
 use crate::schema::{FieldMode, FieldSchema, FieldType, KindSchema};
@@ -37,9 +39,15 @@ pub const META_KEYS: &[&str] = &[
 pub const RESERVED_NAMES: &[&str] = &[
     "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self",
 ];
-const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "ignore_changes", "create_before_destroy"];
+const LIFECYCLE_KEYS: &[&str] = &[
+    "prevent_destroy",
+    "ignore_changes",
+    "create_before_destroy",
+    "precondition",
+    "postcondition",
+];
 const TIMEOUT_KEYS: &[&str] = &["create", "update", "delete"];
-const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
+const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description", "precondition"];
 
 /// How a resource expands into instances.
 #[derive(Debug, Clone)]
@@ -91,6 +99,9 @@ struct Site<'s> {
     owner: Option<&'s Expansion>,
     /// Run the static checks (once per resource, not per instance).
     check: bool,
+    /// `self` (the resource's own attributes) may be read: in a
+    /// postcondition.
+    allow_self: bool,
 }
 
 struct Decl<'n> {
@@ -107,6 +118,7 @@ pub(crate) fn load_resources(
     scope: &Scope<'_>,
     vars: &IndexMap<String, VarDecl>,
     table: &mut ResourceTable,
+    locals: &LocalTable,
 ) -> Vec<Instance> {
     let Node::Mapping(resources) = node else {
         l.error(
@@ -253,6 +265,7 @@ pub(crate) fn load_resources(
             let site = Site {
                 owner: Some(&info.expansion),
                 check: i == 0,
+                allow_self: false,
             };
             let s = Scope {
                 each: each.as_ref(),
@@ -287,6 +300,7 @@ pub(crate) fn load_resources(
                     let mut cx = Cx {
                         l: &mut *l,
                         table,
+                        locals,
                         vars,
                         scope: &s,
                         site,
@@ -296,6 +310,22 @@ pub(crate) fn load_resources(
                     cx.object_fields(decl.node, &schema.fields, "", true, Some(&decl.span))
                 }
                 None => BTreeMap::new(),
+            };
+            let conditions = match (&decl.schema, decl.node.get_node("lifecycle")) {
+                (Some(schema), Some(Node::Mapping(lc))) => {
+                    let mut cx = Cx {
+                        l: &mut *l,
+                        table,
+                        locals,
+                        vars,
+                        scope: &s,
+                        site,
+                        deps: &mut deps,
+                        kind: &schema.kind,
+                    };
+                    cx.conditions(lc, true)
+                }
+                _ => Conditions::default(),
             };
             deps.extend(explicit.iter().cloned());
             deps.remove(&address);
@@ -308,6 +338,7 @@ pub(crate) fn load_resources(
                 dependencies: deps,
                 lifecycle: lifecycle.clone(),
                 pos: Some(SerdePos::from(&l.sources.pos(&decl.span))),
+                conditions,
             });
         }
     }
@@ -515,6 +546,8 @@ fn lifecycle(l: &mut Loader<'_>, decl: &Decl<'_>) -> Lifecycle {
                     );
                 }
             },
+            // Read with the instance's fields (`Cx::conditions`).
+            "precondition" | "postcondition" => {}
             "ignore_changes" => {
                 let items: Vec<&Node> = match v {
                     Node::Sequence(s) => s.iter().collect(),
@@ -672,6 +705,7 @@ pub(crate) fn load_outputs(
     scope: &Scope<'_>,
     vars: &IndexMap<String, VarDecl>,
     table: &ResourceTable,
+    locals: &LocalTable,
 ) -> Vec<OutputDef> {
     let Node::Mapping(outputs) = node else {
         l.error(
@@ -710,21 +744,27 @@ pub(crate) fn load_outputs(
         } else {
             (body, false, None)
         };
-        let mut deps = BTreeSet::new();
-        let value = {
-            let mut cx = Cx {
-                l: &mut *l,
-                table,
-                vars,
-                scope,
-                site: Site {
-                    owner: None,
-                    check: true,
-                },
-                deps: &mut deps,
-                kind: "",
-            };
-            cx.config(value_node, None, &format!("output `{}`", name.as_str()))
+        let what = format!("output `{}`", name.as_str());
+        let (value, mut deps) = load_value(l, value_node, scope, vars, table, locals, &what);
+        let preconditions = match (full, body) {
+            (true, Node::Mapping(m)) => {
+                let mut cx = Cx {
+                    l: &mut *l,
+                    table,
+                    locals,
+                    vars,
+                    scope,
+                    site: Site {
+                        owner: None,
+                        check: true,
+                        allow_self: false,
+                    },
+                    deps: &mut deps,
+                    kind: "",
+                };
+                cx.conditions(m, false).pre
+            }
+            _ => Vec::new(),
         };
         out.push(OutputDef {
             name: name.as_str().to_string(),
@@ -732,16 +772,48 @@ pub(crate) fn load_outputs(
             sensitive,
             description,
             dependencies: deps,
+            preconditions,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
 
+/// A value outside any resource (an output's, a local's): checked, with
+/// the instances it depends on. `what` names it in type errors.
+pub(crate) fn load_value(
+    l: &mut Loader<'_>,
+    node: &Node,
+    scope: &Scope<'_>,
+    vars: &IndexMap<String, VarDecl>,
+    table: &ResourceTable,
+    locals: &LocalTable,
+    what: &str,
+) -> (Config, BTreeSet<Address>) {
+    let mut deps = BTreeSet::new();
+    let mut cx = Cx {
+        l,
+        table,
+        locals,
+        vars,
+        scope,
+        site: Site {
+            owner: None,
+            check: true,
+            allow_self: false,
+        },
+        deps: &mut deps,
+        kind: "",
+    };
+    let config = cx.config(node, None, what);
+    (config, deps)
+}
+
 /// Converts YAML into [`Config`]s while checking them.
 struct Cx<'c, 'l, 's> {
     l: &'c mut Loader<'l>,
     table: &'c ResourceTable,
+    locals: &'c LocalTable,
     vars: &'c IndexMap<String, VarDecl>,
     scope: &'c Scope<'s>,
     site: Site<'c>,
@@ -843,6 +915,58 @@ impl Cx<'_, '_, '_> {
                     ));
                 }
             }
+        }
+        out
+    }
+
+    /// The `precondition` (and, if `post`, `postcondition`) rules of
+    /// `map` (a resource's `lifecycle:`, an output), as the engine checks
+    /// them; their references are dependencies like a field's.
+    fn conditions(&mut self, map: &MarkedMappingNode, post: bool) -> Conditions {
+        let mut out = Conditions::default();
+        for (key, is_post) in [("precondition", false), ("postcondition", true)] {
+            let Some(node) = map.get_node(key) else {
+                continue;
+            };
+            if is_post && !post {
+                continue;
+            }
+            let what = format!("`{key}`");
+            // Every instance needs the rules; only the first reports their problems.
+            let mut quiet = crate::diag::Diagnostics::default();
+            let diags = if self.site.check {
+                &mut self.l.diags
+            } else {
+                &mut quiet
+            };
+            let rules = rule_nodes(node, &what, &self.l.sources, diags);
+            let site = self.site;
+            self.site.allow_self = is_post;
+            for (i, rule) in rules.iter().enumerate() {
+                let path = format!("{key}[{i}]");
+                let condition = self.config(
+                    &rule.condition,
+                    Some(&FieldType::Bool),
+                    &format!("{path}.condition"),
+                );
+                let error_message = self.config(
+                    &rule.error_message,
+                    Some(&FieldType::String),
+                    &format!("{path}.error_message"),
+                );
+                let pos = Some(SerdePos::from(&self.l.sources.pos(rule.condition.span())));
+                let c = Condition {
+                    condition,
+                    error_message,
+                    pos,
+                };
+                if is_post {
+                    out.post.push(c);
+                } else {
+                    out.pre.push(c);
+                }
+            }
+            self.site = site;
         }
         out
     }
@@ -950,8 +1074,22 @@ impl Cx<'_, '_, '_> {
             if SCOPE_NAMES.contains(&r.root.as_str()) {
                 continue;
             }
+            if r.root == "self" && self.site.allow_self {
+                // The resource's own attributes: known once it is applied.
+                uses_resources = true;
+                continue;
+            }
+            if is_local_root(&r.root) {
+                // Reading a local reads what it reads (its own errors are reported at the local).
+                for read in self.locals.resource_reads(r) {
+                    uses_resources = true;
+                    let targets = self.targets(&read, None);
+                    self.deps.extend(targets);
+                }
+                continue;
+            }
             uses_resources = true;
-            let targets = self.targets(r, s.span(), source);
+            let targets = self.targets(r, Some((s.span(), source)));
             self.deps.extend(targets);
         }
         if uses_resources {
@@ -1063,6 +1201,12 @@ impl Cx<'_, '_, '_> {
                 None,
             )),
             _ if SCOPE_NAMES.contains(&root) => None,
+            _ if is_local_root(root) => self.locals.check_reference(r),
+            "self" if self.site.allow_self => None,
+            "self" => Some((
+                "`self` is only available in a resource's `postcondition`".into(),
+                Some("refer to the resource by its name, e.g. `vpc.id`".into()),
+            )),
             _ => {
                 let Some(info) = self.table.by_name.get(root) else {
                     let names = self
@@ -1123,8 +1267,10 @@ impl Cx<'_, '_, '_> {
         }
     }
 
-    /// The instances a resource reference depends on.
-    fn targets(&mut self, r: &Reference, span: &Span, source: &str) -> Vec<Address> {
+    /// The instances a resource reference depends on. A reference to an
+    /// instance that does not exist is reported `at` the template (a
+    /// span and its source), if given.
+    fn targets(&mut self, r: &Reference, at: Option<(&Span, &str)>) -> Vec<Address> {
         let Some(info) = self.table.by_name.get(&r.root) else {
             return Vec::new();
         };
@@ -1146,9 +1292,10 @@ impl Cx<'_, '_, '_> {
             (_, Value::Unknown) => return all,
             _ => None,
         };
-        match address {
-            Some(a) if all.contains(&a) => vec![a],
-            other => {
+        match (address, at) {
+            (Some(a), _) if all.contains(&a) => vec![a],
+            (_, None) => Vec::new(),
+            (other, Some((span, source))) => {
                 let shown = other.map_or_else(|| format!("{}[{key}]", r.root), |a| a.to_string());
                 let hint = match &info.expansion {
                     Expansion::Count(n) => format!(

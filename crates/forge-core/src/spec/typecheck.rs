@@ -91,53 +91,9 @@ fn check_at(value: &mut Value, ty: &FieldType, path: &mut String) -> Result<(), 
     }
 }
 
-/// Parses a variable type: `string`, `number`, `bool`, `any`, `list(T)`,
-/// `map(T)` (bare `list` / `map` mean `list(any)` / `map(any)`).
-pub(crate) fn parse_type(text: &str) -> Option<FieldType> {
-    let t = text.trim();
-    match t {
-        "string" => return Some(FieldType::String),
-        "number" => return Some(FieldType::Number),
-        "bool" => return Some(FieldType::Bool),
-        "any" => return Some(FieldType::Any),
-        "list" => return Some(FieldType::list(FieldType::Any)),
-        "map" => return Some(FieldType::map(FieldType::Any)),
-        _ => {}
-    }
-    let inner = |prefix: &str| t.strip_prefix(prefix).and_then(|r| r.strip_suffix(')'));
-    if let Some(i) = inner("list(") {
-        return parse_type(i).map(FieldType::list);
-    }
-    if let Some(i) = inner("map(") {
-        return parse_type(i).map(FieldType::map);
-    }
-    None
-}
-
-/// The type a shorthand variable's default implies.
-pub(crate) fn infer_type(value: &Value) -> FieldType {
-    match value {
-        Value::String(_) => FieldType::String,
-        Value::Number(_) => FieldType::Number,
-        Value::Bool(_) => FieldType::Bool,
-        Value::List(_) => FieldType::list(FieldType::Any),
-        Value::Map(_) => FieldType::map(FieldType::Any),
-        _ => FieldType::Any,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn types_parse() {
-        assert_eq!(
-            parse_type("list(map(string))"),
-            Some(FieldType::list(FieldType::map(FieldType::String)))
-        );
-        assert_eq!(parse_type("lst(string)"), None);
-    }
 
     #[test]
     fn checks_and_coerces() {

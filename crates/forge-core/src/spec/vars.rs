@@ -8,11 +8,11 @@
 //! 5. `--var-file` files, in the order given;
 //! 6. `--var name=value`, in the order given.
 
-use super::typecheck::{check_value, infer_type, parse_type};
+use super::conditions::{RuleNodes, rule_nodes};
+use super::var_types::{Step, VarType, convert, infer_var_type, parse_var_type};
 use super::yaml::{Expect, Sources, node_kind, node_value};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::did_you_mean;
-use crate::schema::FieldType;
 use crate::spec::model::LoadOptions;
 use crate::value::Value;
 use indexmap::IndexMap;
@@ -20,15 +20,17 @@ use marked_yaml::types::{MarkedMappingNode, Node, Span};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-const DECL_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
+const DECL_KEYS: &[&str] = &["type", "default", "description", "sensitive", "validation"];
 
 /// One `vars:` entry.
 #[derive(Debug, Clone)]
 pub(crate) struct VarDecl {
-    pub ty: FieldType,
+    pub ty: VarType,
     pub default: Option<Value>,
     pub sensitive: bool,
     pub span: Span,
+    /// `validation:` rules, checked once the value is resolved.
+    pub validations: Vec<RuleNodes>,
 }
 
 /// Parses the `vars:` mapping.
@@ -54,10 +56,11 @@ pub(crate) fn parse_decls(
         } else {
             let default = node_value(decl);
             Some(VarDecl {
-                ty: infer_type(&default),
+                ty: infer_var_type(&default),
                 default: Some(default),
                 sensitive: false,
                 span,
+                validations: Vec::new(),
             })
         };
         if let Some(d) = parsed {
@@ -75,17 +78,17 @@ fn full_decl(
     diags: &mut Diagnostics,
 ) -> Option<VarDecl> {
     let ty = match m.get_node("type") {
-        None => FieldType::Any,
-        Some(Node::Scalar(t)) => match parse_type(t.as_str()) {
-            Some(ty) => ty,
-            None => {
+        None => VarType::Any,
+        Some(Node::Scalar(t)) => match parse_var_type(t.as_str()) {
+            Ok(ty) => ty,
+            Err(e) => {
                 diags.push(
                     sources
                         .diag(
                             t.span(),
-                            format!("var `{name}` has an unknown type `{}`", t.as_str()),
+                            format!("var `{name}` has an invalid type `{}`: {e}", t.as_str()),
                         )
-                        .with_hint("types: string, number, bool, any, list(T), map(T)"),
+                        .with_hint("types: string, number, bool, any, list(T), set(T), map(T), tuple([T, ...]), object({name = T, other = optional(T, default)})"),
                 );
                 return None;
             }
@@ -113,22 +116,27 @@ fn full_decl(
     };
     let default = match m.get_node("default") {
         None => None,
-        Some(n) => {
-            let mut v = node_value(n);
-            if let Err(e) = check_value(&mut v, &ty) {
+        Some(n) => match convert(node_value(n), &ty) {
+            Ok(v) => Some(v),
+            Err(e) => {
                 diags.push(sources.diag(
-                    n.span(),
+                    node_at(n, &e.path).span(),
                     format!("default of var `{name}` has the wrong type: {e}"),
                 ));
+                // Reported: keep it, so "has no value" is not reported too.
+                Some(node_value(n))
             }
-            Some(v)
-        }
+        },
     };
+    let validations = m.get_node("validation").map_or_else(Vec::new, |n| {
+        rule_nodes(n, &format!("validation of var `{name}`"), sources, diags)
+    });
     Some(VarDecl {
         ty,
         default,
         sensitive,
         span,
+        validations,
     })
 }
 
@@ -225,22 +233,19 @@ fn set_text(
     diags: &mut Diagnostics,
     values: &mut BTreeMap<String, Value>,
 ) {
-    let mut v = parse_cli_value(text, &decl.ty);
-    match check_value(&mut v, &decl.ty) {
-        Ok(()) => {
+    match convert(parse_cli_value(text, &decl.ty), &decl.ty) {
+        Ok(v) => {
             values.insert(name.to_string(), v);
         }
         Err(e) => {
             let d = match snippet {
                 Some(snippet) => Diagnostic::general(format!("{label}: {e}")).with_snippet(snippet),
                 // The error would quote the value, which may be a secret.
-                None => {
-                    Diagnostic::general(format!("{label}: the value is not {}", decl.ty.describe()))
-                }
+                None => Diagnostic::general(format!("{label}: the value is not {}", decl.ty)),
             };
             diags.push(d.with_hint(format!(
                 "var `{name}` is {}; lists and maps use JSON/YAML flow syntax, e.g. '[\"a\", \"b\"]'",
-                decl.ty.describe()
+                decl.ty
             )));
         }
     }
@@ -280,24 +285,37 @@ fn apply_map(
             ));
             continue;
         };
-        let mut v = node_value(value);
-        match check_value(&mut v, &decl.ty) {
-            Ok(()) => {
+        match convert(node_value(value), &decl.ty) {
+            Ok(v) => {
                 values.insert(name.as_str().to_string(), v);
             }
             Err(e) => diags.push(sources.diag(
-                value.span(),
+                node_at(value, &e.path).span(),
                 format!("var `{}` from {origin}: {e}", name.as_str()),
             )),
         }
     }
 }
 
+/// The node a conversion error's path leads to inside `node` (as deep as
+/// the YAML goes), so the error points at the offending attribute.
+fn node_at<'n>(node: &'n Node, path: &[Step]) -> &'n Node {
+    let Some((step, rest)) = path.split_first() else {
+        return node;
+    };
+    let next = match (step, node) {
+        (Step::Index(i), Node::Sequence(s)) => s.get(*i),
+        (Step::Key(k), Node::Mapping(m)) => m.get_node(k.as_str()),
+        _ => None,
+    };
+    next.map_or(node, |n| node_at(n, rest))
+}
+
 /// `--var` text as a value of the var's type.
-fn parse_cli_value(text: &str, ty: &FieldType) -> Value {
+fn parse_cli_value(text: &str, ty: &VarType) -> Value {
     match ty {
-        FieldType::String => Value::string(text),
-        FieldType::Number => match text.trim().parse::<i64>() {
+        VarType::String => Value::string(text),
+        VarType::Number => match text.trim().parse::<i64>() {
             Ok(i) => Value::int(i),
             Err(_) => text
                 .trim()
@@ -306,7 +324,7 @@ fn parse_cli_value(text: &str, ty: &FieldType) -> Value {
                 .and_then(serde_json::Number::from_f64)
                 .map_or_else(|| Value::string(text), Value::Number),
         },
-        FieldType::Bool => match text.trim() {
+        VarType::Bool => match text.trim() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
             _ => Value::string(text),
@@ -324,15 +342,15 @@ mod tests {
 
     #[test]
     fn cli_values_parse_by_type() {
-        assert_eq!(parse_cli_value("3", &FieldType::Number), Value::int(3));
-        assert_eq!(parse_cli_value("3", &FieldType::String), Value::from("3"));
-        assert_eq!(parse_cli_value("true", &FieldType::Bool), Value::Bool(true));
+        assert_eq!(parse_cli_value("3", &VarType::Number), Value::int(3));
+        assert_eq!(parse_cli_value("3", &VarType::String), Value::from("3"));
+        assert_eq!(parse_cli_value("true", &VarType::Bool), Value::Bool(true));
         assert_eq!(
-            parse_cli_value(r#"["a", "b"]"#, &FieldType::list(FieldType::String)),
+            parse_cli_value(r#"["a", "b"]"#, &VarType::List(Box::new(VarType::String))),
             Value::List(vec!["a".into(), "b".into()])
         );
         assert_eq!(
-            parse_cli_value("{a: 1}", &FieldType::map(FieldType::Number)).get("a"),
+            parse_cli_value("{a: 1}", &VarType::Map(Box::new(VarType::Number))).get("a"),
             Some(&Value::int(1))
         );
     }

@@ -425,6 +425,19 @@ async fn create(
             return Err(e);
         }
     };
+    if let Err(e) = check_conditions(shared, change, None) {
+        release(shared, permits);
+        // Nothing was sent: the create's intent (recorded up front) goes.
+        let address = change.address.clone();
+        shared.writer.record(Box::new(move |s: &mut State| {
+            if s.get(&address)
+                .is_some_and(|r| r.id.is_none() && r.deposed.is_empty())
+            {
+                s.remove(&address);
+            }
+        }));
+        return Err(e);
+    }
     let unknown = unknown_fields(&desired);
     if !unknown.is_empty() {
         release(shared, permits);
@@ -505,11 +518,11 @@ async fn create(
                 shared,
                 change,
                 created.id,
-                attrs,
+                attrs.clone(),
                 ResourceStatus::Ready,
                 cbd_old,
             );
-            Ok(())
+            check_conditions(shared, change, Some(&attrs))
         }
         Err((attrs, e)) => {
             record_object(
@@ -582,6 +595,10 @@ async fn update(
             change.address
         ));
     };
+    if let Err(e) = check_conditions(shared, change, None) {
+        release(shared, permits);
+        return Err(e);
+    }
     let work = if change.action == ChangeAction::Adopt && change.changes.is_empty() {
         Ok(None)
     } else {
@@ -662,14 +679,45 @@ async fn update(
             if let Ok(mut v) = shared.values.lock() {
                 v.insert(change.address.clone(), attrs.clone());
             }
-            record_object(shared, change, id, attrs, ResourceStatus::Ready, None);
-            Ok(())
+            record_object(
+                shared,
+                change,
+                id,
+                attrs.clone(),
+                ResourceStatus::Ready,
+                None,
+            );
+            check_conditions(shared, change, Some(&attrs))
         }
         Err((attrs, e)) => {
             record_object(shared, change, id, attrs, ResourceStatus::Tainted, None);
             Err(e)
         }
     }
+}
+
+/// Checks the resource's preconditions (`post` = `None`, before its call)
+/// or postconditions (after it, with the object's attributes) against the
+/// values known now. The object is recorded before its postconditions
+/// are checked: a failure leaves the state exact and stops the resource's
+/// dependents.
+fn check_conditions(
+    shared: &Shared,
+    change: &ResourceChange,
+    post: Option<&Attrs>,
+) -> Result<(), String> {
+    let config = &shared.plan.config;
+    let Some(inst) = config.instance(&change.address) else {
+        return Ok(());
+    };
+    if inst.conditions.is_empty() {
+        return Ok(());
+    }
+    let values = shared
+        .values
+        .lock()
+        .map_err(|_| "values lock poisoned".to_string())?;
+    crate::conditions::check(config, inst, &*values, post, crate::conditions::When::Apply)
 }
 
 /// Unknown-free attributes used to seed the values of a resource.

@@ -268,7 +268,8 @@ async fn apply_locked(
     Ok(report)
 }
 
-/// Outputs whose value is fully known now (others keep their old value).
+/// Outputs whose value is fully known now and whose preconditions hold
+/// (others keep their old value).
 fn evaluate_outputs(shared: &Shared) -> Vec<(String, Option<OutputState>)> {
     let Ok(values) = shared.values.lock() else {
         return Vec::new();
@@ -278,10 +279,18 @@ fn evaluate_outputs(shared: &Shared) -> Vec<(String, Option<OutputState>)> {
         .outputs
         .iter()
         .map(|def| {
+            let holds = crate::conditions::check_output(
+                stack,
+                &def.name,
+                &def.preconditions,
+                &*values,
+                crate::conditions::When::Plan,
+            )
+            .is_ok();
             let v = stack
                 .evaluate_output(def, &*values)
                 .ok()
-                .filter(|v| v.is_known());
+                .filter(|v| holds && v.is_known());
             (
                 def.name.clone(),
                 v.map(|v| OutputState {

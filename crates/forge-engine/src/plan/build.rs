@@ -225,6 +225,21 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
             }
             match result {
                 Ok(change) => {
+                    // Custom conditions decidable now; the rest wait for apply.
+                    use crate::conditions::{When, check};
+                    let checks = [
+                        check(stack, inst, &values, None, When::Plan),
+                        match &change.after {
+                            Some(after) => check(stack, inst, &values, Some(after), When::Plan),
+                            None => Ok(()),
+                        },
+                    ];
+                    for failed in checks.into_iter().filter_map(Result::err) {
+                        problems.push(PlanProblem {
+                            address: Some(addr.clone()),
+                            message: failed,
+                        });
+                    }
                     let adopting =
                         orphans.contains_key(addr) && recorded.is_none_or(|r| r.id.is_none());
                     if adopting && change.action == ChangeAction::Replace {
@@ -677,6 +692,18 @@ fn plan_outputs(
     if !destroy {
         for def in &stack.outputs {
             seen.insert(def.name.clone());
+            if let Err(failed) = crate::conditions::check_output(
+                stack,
+                &def.name,
+                &def.preconditions,
+                values,
+                crate::conditions::When::Plan,
+            ) {
+                problems.push(PlanProblem {
+                    address: None,
+                    message: failed,
+                });
+            }
             let after = match stack.evaluate_output(def, values) {
                 Ok(v) => v,
                 Err(d) => {
