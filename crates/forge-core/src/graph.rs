@@ -297,6 +297,7 @@ mod tests {
             vars: BTreeMap::new(),
             instances,
             outputs: Vec::new(),
+            dependency_outputs: BTreeMap::new(),
         }
     }
 

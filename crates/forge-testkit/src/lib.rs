@@ -58,5 +58,6 @@ pub fn stack(name: &str, mut instances: Vec<Instance>) -> Stack {
         vars: BTreeMap::new(),
         instances,
         outputs: Vec::new(),
+        dependency_outputs: BTreeMap::new(),
     }
 }

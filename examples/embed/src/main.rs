@@ -176,6 +176,7 @@ fn stack(root: PathBuf) -> Stack {
         vars: BTreeMap::new(),
         instances: vec![todo, welcome],
         outputs: Vec::new(),
+        dependency_outputs: BTreeMap::new(),
     }
 }
 

@@ -19,7 +19,7 @@ use std::time::Instant;
 /// Runs `forge drift`.
 pub async fn run(args: &DriftArgs) -> anyhow::Result<u8> {
     let (targets, expanded) = find_stacks(&args.paths)?;
-    if !args.all_envs && !expanded && targets.len() == 1 {
+    if !args.all && !args.all_envs && !expanded && targets.len() == 1 {
         return single(args, &targets[0]).await;
     }
     many(args, targets).await

@@ -14,8 +14,10 @@ mod import;
 mod outputs;
 mod plan;
 mod refresh;
+mod run_all;
 mod saved_plan;
 mod schema;
+mod stacks;
 mod state;
 mod state_remote;
 mod validate;
@@ -57,6 +59,7 @@ pub async fn run(cli: Cli) -> u8 {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    crate::dependency_outputs::set_command(&cli.command);
     match cli.command {
         Command::Validate { stack } => validate::run(&stack),
         Command::Graph { stack, format } => graph::run(&stack, format),
@@ -69,7 +72,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             json,
             detailed_exitcode,
             destroy,
+            all,
         } => {
+            if all.all {
+                if out.is_some() || json || detailed_exitcode {
+                    anyhow::bail!(
+                        "--out, --json and --detailed-exitcode are for one stack; with --all, plan the stacks one by one to save or print their plans"
+                    );
+                }
+                let op = if destroy {
+                    run_all::Op::PlanDestroy
+                } else {
+                    run_all::Op::Plan
+                };
+                return run_all::run(op, &stack, &lock, None, &all).await;
+            }
             plan::run(
                 &stack,
                 &lock,
@@ -84,10 +101,35 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             stack,
             lock,
             run,
+            destroy,
+            all,
+            ..
+        } if all.all => {
+            let op = if destroy {
+                run_all::Op::Destroy
+            } else {
+                run_all::Op::Apply
+            };
+            run_all::run(op, &stack, &lock, Some(&run), &all).await
+        }
+        Command::Apply {
+            stack,
+            lock,
+            run,
             plan_stack,
             destroy,
+            ..
         } => apply::run(&stack, &lock, &run, plan_stack.as_deref(), destroy).await,
-        Command::Destroy { stack, lock, run } => destroy::run(&stack, &lock, &run).await,
+        Command::Destroy {
+            stack,
+            lock,
+            run,
+            all,
+        } if all.all => run_all::run(run_all::Op::Destroy, &stack, &lock, Some(&run), &all).await,
+        Command::Destroy {
+            stack, lock, run, ..
+        } => destroy::run(&stack, &lock, &run).await,
+        Command::Stacks(args) => stacks::run(&args),
         Command::Output { stack, name, json } => outputs::run(&stack, name.as_deref(), json).await,
         Command::State { command } => state::run(&command).await,
         Command::ForceUnlock { lock_id, stack } => force_unlock::run(&lock_id, &stack).await,

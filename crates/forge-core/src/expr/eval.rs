@@ -657,6 +657,7 @@ mod tests {
             each,
             resources: Some(&f.resources),
             files: None,
+            dependency: None,
         };
         evaluate_source(src, &scope)
     }
@@ -933,6 +934,7 @@ mod tests {
             each: None,
             resources: None,
             files: None,
+            dependency: None,
         };
         let e = evaluate_source("${vpc.id}", &scope).err().map(|e| e.kind);
         assert_eq!(e, Some(ExprErrorKind::NotKnownAtLoad));

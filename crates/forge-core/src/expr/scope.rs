@@ -8,7 +8,16 @@ use std::collections::BTreeMap;
 
 /// Names that are always in scope (besides resources). Resources may not
 /// use them, nor `local`, `locals` and `self` (reserved for later use).
-pub const SCOPE_NAMES: &[&str] = &["vars", "var", "env", "stack", "region", "each", "count"];
+pub const SCOPE_NAMES: &[&str] = &[
+    "vars",
+    "var",
+    "env",
+    "stack",
+    "region",
+    "each",
+    "count",
+    "dependency",
+];
 
 /// What `${ ... }` can read while being evaluated.
 #[derive(Clone, Copy)]
@@ -30,6 +39,9 @@ pub struct Scope<'a> {
     /// of the spec file holding the expression; `None` where there is no
     /// spec file, and file functions are errors.
     pub files: Option<Files<'a>>,
+    /// Other stacks' outputs (`dependency.NAME.outputs.X`), by dependency
+    /// name; `None` where the stack declares none.
+    pub dependency: Option<&'a BTreeMap<String, Value>>,
 }
 
 impl Scope<'_> {
@@ -40,6 +52,7 @@ impl Scope<'_> {
             "vars" | "var" => Value::Map(self.vars.clone()),
             "env" => Value::string(self.env),
             "stack" => Value::string(self.stack),
+            "dependency" => Value::Map(self.dependency.cloned().unwrap_or_default()),
             "region" => Value::string(self.region),
             "each" => match self.each {
                 Some(EachBinding::Each { key, value }) => Value::Map(BTreeMap::from([

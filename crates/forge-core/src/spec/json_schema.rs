@@ -37,6 +37,24 @@ struct StackFile {
     resources: Option<BTreeMap<String, ResourceFile>>,
     /// Outputs: `name: {value, sensitive, description}` or `name: "${vpc.id}"`.
     outputs: Option<BTreeMap<String, OutputFile>>,
+    /// Other stacks whose outputs this one reads as `${dependency.NAME.outputs.X}`.
+    dependencies: Option<BTreeMap<String, DependencyFile>>,
+}
+
+/// Another stack this one reads outputs from.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DependencyFile {
+    /// The other stack's folder, relative to this stack's.
+    path: String,
+    /// Its environment to read (default: the one being loaded).
+    environment: Option<String>,
+    /// Values served while it has no state (or lacks an output), for the
+    /// commands in `mock_outputs_allowed_commands`; never for apply.
+    mock_outputs: Option<BTreeMap<String, J>>,
+    /// validate, plan, drift (default: validate, plan).
+    mock_outputs_allowed_commands: Option<Vec<String>>,
 }
 
 /// State backend.

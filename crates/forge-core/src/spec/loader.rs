@@ -34,6 +34,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "include",
     "resources",
     "outputs",
+    "dependencies",
 ];
 const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
@@ -53,6 +54,8 @@ pub(crate) struct Loader<'a> {
     pub bad_templates: std::collections::HashSet<SourcePos>,
     /// Whether file functions must stay inside the repository.
     pub files_confined: bool,
+    /// The stacks this one depends on, for checking references to them.
+    pub dependencies: super::dependencies::DependencyTable,
     parsed: HashMap<String, Result<ParsedEntry, ExprError>>,
 }
 
@@ -64,6 +67,7 @@ impl<'a> Loader<'a> {
             schemas,
             bad_templates: std::collections::HashSet::new(),
             files_confined: true,
+            dependencies: Default::default(),
             parsed: HashMap::new(),
         }
     }
@@ -430,6 +434,7 @@ fn build(
             each: None,
             resources: None,
             files: None,
+            dependency: None,
         }
     }
 
@@ -460,6 +465,17 @@ fn build(
 
     let tags = load_tags(l, root.get_node("tags"), env_node("tags"), &load_scope);
     let state = load_state(l, root.get_node("state"), env_node("state"), &load_scope);
+    let dependency_outputs = super::dependencies::load_dependencies(
+        l,
+        root.get_node("dependencies"),
+        path,
+        env_name.as_deref(),
+        opts,
+    );
+    let load_scope = Scope {
+        dependency: Some(&dependency_outputs),
+        ..load_scope
+    };
 
     let mut table = ResourceTable::default();
     let instances = match root.get_node("resources") {
@@ -485,6 +501,7 @@ fn build(
         vars,
         instances,
         outputs,
+        dependency_outputs,
     })
 }
 

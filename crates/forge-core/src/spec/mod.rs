@@ -9,6 +9,7 @@
 //! stack reads, for saved plans' digests; `discover` tells stacks from
 //! other folders and lists a stack's environments without loading it whole.
 
+mod dependencies;
 mod discover;
 mod include;
 mod json_schema;
@@ -17,12 +18,17 @@ pub mod model;
 mod resources;
 pub(crate) mod root;
 mod sources;
+mod stack_tree;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod typecheck;
 mod vars;
 mod yaml;
 
+pub use dependencies::{
+    DeclaredDependency, DependencyReader, DependencyRequest, DependencyState, MOCK_COMMANDS,
+    stack_dependencies,
+};
 pub use discover::{is_stack, stack_environments};
 pub use include::convention_var_files;
 pub use json_schema::json_schema;
@@ -33,3 +39,4 @@ pub use model::{
 };
 pub use resources::{META_KEYS, RESERVED_NAMES};
 pub use sources::spec_sources;
+pub use stack_tree::{StackTree, TreeStack, find_stacks, stack_tree};

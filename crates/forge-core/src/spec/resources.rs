@@ -1062,6 +1062,7 @@ impl Cx<'_, '_, '_> {
                 "`count.index` is only available in a resource that uses `count`".into(),
                 None,
             )),
+            "dependency" => super::dependencies::check_reference(&self.l.dependencies, r),
             _ if SCOPE_NAMES.contains(&root) => None,
             _ => {
                 let Some(info) = self.table.by_name.get(root) else {

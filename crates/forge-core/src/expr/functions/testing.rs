@@ -35,6 +35,7 @@ fn eval_with(src: &str, dir: Option<&Path>) -> Result<Value, ExprError> {
             dir,
             confined: true,
         }),
+        dependency: None,
     };
     evaluate_source(&format!("${{{src}}}"), &scope)
 }
