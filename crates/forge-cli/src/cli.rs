@@ -199,7 +199,7 @@ pub struct DriftArgs {
     /// Check every environment each stack declares.
     #[arg(long)]
     pub all_envs: bool,
-    /// Check every stack under the folder (what a folder of stacks does anyway), summed up in one table.
+    /// Check every stack under the folders, at any depth (as `forge plan DIR --all` finds them), in one table.
     #[arg(long)]
     pub all: bool,
     /// Set a variable (repeatable): `--var name=value`.
