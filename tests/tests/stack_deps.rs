@@ -111,6 +111,11 @@ async fn a_tree_of_stacks_applies_in_order_and_skips_what_a_failure_blocks() {
     let out = w.run(&["plan", "app", "-e", "dev"]);
     out.expect_success();
     assert!(out.stdout.contains("vpc-00000000mock"), "{out}");
+    assert!(
+        out.stderr
+            .contains("its mock_outputs stand in for this plan"),
+        "{out}"
+    );
     // ... and refuses to apply, naming what to apply first.
     let out = w.run(&["apply", "app", "-e", "dev", "--auto-approve"]);
     out.expect_code(1);

@@ -128,4 +128,20 @@ impl DependencyReader for StateOutputs {
             .collect();
         Ok(DependencyState::Applied { outputs, location })
     }
+
+    fn mocked(&self, request: &DependencyRequest, names: &[String]) {
+        let env = request
+            .environment
+            .as_ref()
+            .map(|e| format!(" -e {e}"))
+            .unwrap_or_default();
+        // On stderr, so `--json` output stays machine-readable.
+        eprintln!(
+            "note: dependency `{}` ({}{env}) has no value for {} yet: its mock_outputs stand in for this {}",
+            request.name,
+            request.path.display(),
+            names.join(", "),
+            self.command
+        );
+    }
 }

@@ -17,6 +17,7 @@ struct Fake {
     command: &'static str,
     state: DependencyState,
     seen: Mutex<Vec<DependencyRequest>>,
+    mocked: Mutex<Vec<String>>,
 }
 
 impl DependencyReader for Fake {
@@ -30,6 +31,13 @@ impl DependencyReader for Fake {
             .unwrap_or_else(|e| e.into_inner())
             .push(request.clone());
         Ok(self.state.clone())
+    }
+
+    fn mocked(&self, _: &DependencyRequest, names: &[String]) {
+        self.mocked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(names.iter().cloned());
     }
 }
 
@@ -99,6 +107,7 @@ fn fake(command: &'static str, state: DependencyState) -> Arc<Fake> {
         command,
         state,
         seen: Mutex::new(Vec::new()),
+        mocked: Mutex::new(Vec::new()),
     })
 }
 
@@ -158,16 +167,27 @@ fn sensitive_outputs_stay_sensitive_and_mixed_templates_evaluate_at_plan_time() 
 #[test]
 fn mock_outputs_serve_a_plan_while_the_dependency_has_no_state() {
     let tree = Tree::new(&app("    mock_outputs: {vpc_id: vpc-mock}\n", SG));
+    let reader = fake("plan", not_applied());
     let stack = tree
-        .load(Some(fake("plan", not_applied())))
+        .load(Some(reader.clone()))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(field(&stack, "vpc_id"), Config::literal("vpc-mock"));
+    // The reader is told, so the plan can say so.
+    assert_eq!(
+        *reader.mocked.lock().unwrap_or_else(|e| e.into_inner()),
+        ["vpc_id"]
+    );
     // ... and the outputs a state lacks, next to the real ones.
     let tree = Tree::new(&app("    mock_outputs: {vpc_id: vpc-mock, extra: x}\n", SG));
+    let reader = fake("plan", applied());
     let stack = tree
-        .load(Some(fake("plan", applied())))
+        .load(Some(reader.clone()))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(field(&stack, "vpc_id"), Config::literal("vpc-123"));
+    assert_eq!(
+        *reader.mocked.lock().unwrap_or_else(|e| e.into_inner()),
+        ["extra"]
+    );
     // Without a reader (validate), the mocks; without mocks, unknown.
     let stack = tree.load(None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(field(&stack, "vpc_id"), Config::literal("vpc-mock"));

@@ -160,8 +160,9 @@ pub async fn run(
     })
 }
 
-/// The units of the tree: each stack in the chosen environment (`-e`, or
-/// its default), or in every one it declares (`--all-envs`). A unit waits
+/// The units of the tree: each stack in the chosen environment (`-e`,
+/// skipping stacks that do not declare it; else its default), or in every
+/// one it declares (`--all-envs`). A unit waits
 /// for its dependencies' units in the environment it reads from them
 /// (for a destroy: the units that read from it).
 fn units(tree: &StackTree, args: &StackArgs, all_envs: bool, reversed: bool) -> Vec<Unit> {
@@ -174,7 +175,12 @@ fn units(tree: &StackTree, args: &StackArgs, all_envs: bool, reversed: bool) -> 
         } else if all_envs {
             s.environments.iter().cloned().map(Some).collect()
         } else {
-            vec![args.env.clone()]
+            match &args.env {
+                // `-e dev` runs the stacks that have a dev; the others
+                // are not part of it (their outputs are still read).
+                Some(env) if !s.environments.contains(env) => continue,
+                env => vec![env.clone()],
+            }
         };
         for env in envs {
             let label = match &env {
@@ -528,5 +534,123 @@ impl Live {
         if let Some(multi) = &self.multi {
             let _ = multi.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    fn args(dir: &Path, env: Option<&str>) -> StackArgs {
+        StackArgs {
+            stack: dir.to_path_buf(),
+            env: env.map(str::to_string),
+            vars: Vec::new(),
+            var_files: Vec::new(),
+            region: None,
+        }
+    }
+
+    /// `label <- waited-for labels`, one per unit.
+    fn waits(units: &[Unit]) -> Vec<String> {
+        units
+            .iter()
+            .map(|u| {
+                let on: Vec<&str> = u
+                    .waits_for
+                    .iter()
+                    .map(|&w| units[w].label.as_str())
+                    .collect();
+                format!("{} <- [{}]", u.label, on.join(", "))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn units_wait_for_their_dependencies_in_the_environment_they_read() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path();
+        write(
+            root,
+            "network/main.yaml",
+            "stack: n\nenvironments: {dev: {}, prod: {}}\n",
+        );
+        write(
+            root,
+            "shared/main.yaml",
+            "stack: s\nenvironments: {ops: {}}\n",
+        );
+        write(root, "tools/main.yaml", "stack: t\n");
+        write(
+            root,
+            "app/main.yaml",
+            "stack: a\nenvironments: {dev: {}, prod: {}}\ndependencies:\n  network: {path: ../network}\n  shared: {path: ../shared, environment: ops}\n  tools: {path: ../tools}\n",
+        );
+        let tree = stack_tree(root, &Default::default()).unwrap_or_else(|e| panic!("{e}"));
+        let prefix = format!("{}/", root.display());
+        let strip = |v: Vec<String>| -> Vec<String> {
+            v.into_iter().map(|s| s.replace(&prefix, "")).collect()
+        };
+        let all = units(&tree, &args(root, None), true, false);
+        assert_eq!(
+            strip(waits(&all)),
+            [
+                "network (dev) <- []",
+                "network (prod) <- []",
+                "shared (ops) <- []",
+                "tools <- []",
+                "app (dev) <- [network (dev), shared (ops), tools]",
+                "app (prod) <- [network (prod), shared (ops), tools]",
+            ]
+        );
+        // Destroy: the other way round; `-e dev` runs the stacks that have
+        // a dev (and those without environments), not `shared`.
+        let dev = units(&tree, &args(root, Some("dev")), false, true);
+        assert_eq!(
+            strip(waits(&dev)),
+            [
+                "network (dev) <- [app (dev)]",
+                "tools <- [app (dev)]",
+                "app (dev) <- []",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_summary_table_shows_every_unit() {
+        let unit = |label: &str, env: Option<&str>| Unit {
+            args: args(Path::new(label), env),
+            label: label.to_string(),
+            waits_for: Vec::new(),
+        };
+        let units = [
+            unit("network", Some("dev")),
+            unit("tools", None),
+            unit("app", Some("dev")),
+        ];
+        let results = [
+            (Outcome::Failed("boom".into()), Duration::from_millis(100)),
+            (
+                Outcome::Done(Summary {
+                    add: 1,
+                    ..Summary::default()
+                }),
+                Duration::from_millis(2500),
+            ),
+            (
+                Outcome::Skipped("network (dev) did not finish".into()),
+                Duration::ZERO,
+            ),
+        ];
+        insta::assert_snapshot!(table(&units, &results));
     }
 }

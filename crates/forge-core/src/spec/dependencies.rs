@@ -87,6 +87,13 @@ pub trait DependencyReader: Send + Sync + std::fmt::Debug {
     /// Reads the dependency's outputs; an `Err` is a message shown at the
     /// dependency's declaration.
     fn read(&self, request: &DependencyRequest) -> Result<DependencyState, String>;
+
+    /// Told when `mock_outputs` stand in for `names` of a dependency it
+    /// read (so a plan made with them can say so); does nothing unless
+    /// implemented.
+    fn mocked(&self, request: &DependencyRequest, names: &[String]) {
+        let _ = (request, names);
+    }
 }
 
 /// A dependency as declared, read without evaluating anything (for
@@ -219,6 +226,11 @@ pub(crate) fn load_dependencies(
                         mocks.keys().filter(|k| !outputs.contains_key(*k)).collect();
                     if !missing.is_empty() {
                         origin.push_str(", and mock_outputs for the rest");
+                        if let Some(reader) = &opts.dependency_reader {
+                            let names: Vec<String> =
+                                missing.iter().map(|k| k.to_string()).collect();
+                            reader.mocked(&request, &names);
+                        }
                     }
                     for k in missing {
                         outputs.insert(k.clone(), mocks[k].clone());
@@ -234,13 +246,18 @@ pub(crate) fn load_dependencies(
                 )
             }
             Ok(DependencyState::NotApplied { location }) => match &decl.mocks {
-                Some(mocks) if mocks_allowed => (
-                    Value::Map(mocks.clone()),
-                    Known {
-                        outputs: Some(mocks.keys().cloned().collect()),
-                        origin: format!("its mock_outputs (it has no state at {location} yet)"),
-                    },
-                ),
+                Some(mocks) if mocks_allowed => {
+                    if let Some(reader) = &opts.dependency_reader {
+                        reader.mocked(&request, &mocks.keys().cloned().collect::<Vec<_>>());
+                    }
+                    (
+                        Value::Map(mocks.clone()),
+                        Known {
+                            outputs: Some(mocks.keys().cloned().collect()),
+                            origin: format!("its mock_outputs (it has no state at {location} yet)"),
+                        },
+                    )
+                }
                 mocks => {
                     let d = l.error(
                         body.span(),
