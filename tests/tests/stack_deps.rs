@@ -7,7 +7,8 @@
 //!   group lands in network's VPC (read back through the SDK); a second
 //!   run-all plan has no changes; `forge destroy DIR --all` removes app
 //!   before network, and nothing is left;
-//! - with network broken, run-all skips app and still applies tools.
+//! - with network broken, run-all skips app and still applies tools;
+//! - a dependency whose state is in S3 is read from the bucket.
 
 use aws_sdk_ec2::types::Filter;
 use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, repo_root};
@@ -190,4 +191,57 @@ async fn a_tree_of_stacks_applies_in_order_and_skips_what_a_failure_blocks() {
     assert!(out.stderr.contains("undefined var `cidrr`"), "{out}");
     assert!(w.vpc("stack-tree-tools").await.is_some(), "{out}");
     assert_eq!(w.sg_vpc("stack-tree-app-dev").await, None, "{out}");
+}
+
+/// A dependency keeping its state in S3: its outputs are read from the
+/// bucket (nothing local), by plan and by apply.
+#[tokio::test]
+async fn outputs_are_read_from_a_dependency_state_in_s3() {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
+    let tree = StackCopy::of(&repo_root().join("tests/fixtures/stack-tree"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir(tree.path().join(".git")).unwrap_or_else(|e| panic!("{e}"));
+    let w = World {
+        forge,
+        tree,
+        ec2: emulator.ec2(REGION).await,
+    };
+    // A plain bucket: a bootstrapped one refuses the emulator's plain HTTP.
+    emulator
+        .s3(REGION)
+        .await
+        .create_bucket()
+        .bucket("tree-state")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let spec = w
+        .tree
+        .read("network/main.yaml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.tree
+        .write(
+            "network/main.yaml",
+            &spec.replace(
+                "state:\n  backend: local\n",
+                "state:\n  backend: s3\n  bucket: tree-state\n  key: \"${stack}/${env}.json\"\n  region: us-east-1\n",
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.run(&["apply", "network", "--auto-approve"])
+        .expect_success();
+    assert!(!w.tree.path().join("network/.forge/state").exists());
+    let vpc = w
+        .vpc("stack-tree-network-dev")
+        .await
+        .unwrap_or_else(|| panic!("no network VPC"));
+
+    let out = w.run(&["plan", "app"]);
+    out.expect_success();
+    assert!(out.stdout.contains(&vpc), "{out}");
+    assert!(!out.stdout.contains("vpc-00000000mock"), "{out}");
+    assert!(!out.stderr.contains("mock_outputs"), "{out}");
+    w.run(&["apply", "app", "--auto-approve"]).expect_success();
+    assert_eq!(w.sg_vpc("stack-tree-app-dev").await, Some(vpc));
 }
