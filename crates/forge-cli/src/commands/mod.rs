@@ -15,6 +15,7 @@ mod outputs;
 mod plan;
 mod refresh;
 mod run_all;
+mod run_all_live;
 mod saved_plan;
 mod schema;
 mod stacks;

@@ -15,15 +15,13 @@
 //! otherwise), and a summary table at the end. Exit status 1 when any
 //! unit failed (or was skipped for a failure), else 0.
 
+use super::run_all_live::{Bar, Live};
 use super::{EXIT_ERROR, EXIT_OK, common, stacks::shown};
 use crate::cli::{LockArgs, RunAllArgs, RunArgs, StackArgs};
-use crate::{context, output, progress, signals};
+use crate::{context, output, signals};
 use forge_cli::render::render_plan;
 use forge_core::spec::{StackTree, stack_tree};
-use forge_engine::{ApplyOptions, Event, ProgressFn, Summary};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
-use std::sync::Arc;
+use forge_engine::{ApplyOptions, Summary};
 use std::time::{Duration, Instant};
 
 /// What run-all does to each stack.
@@ -454,87 +452,6 @@ fn table(units: &[Unit], results: &[(Outcome, Duration)]) -> String {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     out
-}
-
-/// The live summary: one spinner line per running unit on a terminal,
-/// plain lines otherwise.
-struct Live {
-    multi: Option<MultiProgress>,
-}
-
-/// A running unit's line (none off a terminal).
-#[derive(Clone)]
-struct Bar(Option<ProgressBar>);
-
-impl Bar {
-    /// The apply's progress callback: the unit's line shows the latest
-    /// event on a terminal; plain lines, prefixed with the unit, otherwise.
-    fn progress(&self, label: &str) -> ProgressFn {
-        let label = label.to_string();
-        match &self.0 {
-            Some(bar) => {
-                let bar = bar.clone();
-                Arc::new(move |e: &Event| {
-                    if let Some(line) = progress::plain_line(e) {
-                        bar.set_message(line);
-                    }
-                })
-            }
-            None => Arc::new(move |e: &Event| {
-                if let Some(line) = progress::plain_line(e) {
-                    eprintln!("{label}: {line}");
-                }
-            }),
-        }
-    }
-}
-
-impl Live {
-    fn new() -> Live {
-        Live {
-            multi: std::io::stderr()
-                .is_terminal()
-                .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
-        }
-    }
-
-    fn start(&self, label: &str, verb: &str) -> Bar {
-        let Some(multi) = &self.multi else {
-            eprintln!("{label}: {verb}...");
-            return Bar(None);
-        };
-        let bar = multi.add(ProgressBar::new_spinner());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.set_prefix(label.to_string());
-        bar.set_message(format!("{verb}..."));
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Bar(Some(bar))
-    }
-
-    fn finish(&self, bar: Bar, line: &str) {
-        if let Some(bar) = bar.0 {
-            bar.finish_and_clear();
-        }
-        self.line(line);
-    }
-
-    fn line(&self, line: &str) {
-        match &self.multi {
-            Some(multi) => {
-                let _ = multi.println(line);
-            }
-            None => eprintln!("{line}"),
-        }
-    }
-
-    fn clear(&self) {
-        if let Some(multi) = &self.multi {
-            let _ = multi.clear();
-        }
-    }
 }
 
 #[cfg(test)]
