@@ -10,6 +10,7 @@
 
 use super::dependencies::{DeclaredDependency, stack_dependencies};
 use super::discover::{is_stack, stack_environments};
+use super::include::stack_files;
 use super::model::LoadOptions;
 use crate::diag::{Diagnostic, Diagnostics};
 use std::collections::BTreeMap;
@@ -102,7 +103,7 @@ pub fn find_stacks(dir: &Path) -> Vec<PathBuf> {
             .collect();
         subs.sort();
         for sub in subs {
-            if is_stack(&sub) {
+            if is_stack(&sub) && names_a_stack(&sub) {
                 out.push(sub);
             } else {
                 todo.push(sub);
@@ -111,6 +112,22 @@ pub fn find_stacks(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Whether one of the folder's YAML files has a top-level `stack:` or
+/// `resources:` line. [`is_stack`] counts a folder whose YAML does not
+/// parse as a stack (so a broken spec is reported, not skipped); walking a
+/// whole tree, that would take in every folder of other tools' multi-document
+/// YAML (Kubernetes manifests), so a broken file must at least name a
+/// stack's key to count.
+fn names_a_stack(dir: &Path) -> bool {
+    let mut diags = Diagnostics::default();
+    stack_files(dir, &mut diags).iter().any(|file| {
+        std::fs::read_to_string(file).is_ok_and(|text| {
+            text.lines()
+                .any(|l| l.starts_with("stack:") || l.starts_with("resources:"))
+        })
+    })
 }
 
 /// How two spellings of one stack's path are matched: the canonical path
@@ -316,6 +333,13 @@ mod tests {
         );
         write(root, "tools/main.yaml", "stack: tools\n");
         write(root, "_envcommon/common.yaml", "stack: not-a-unit\n");
+        // Other tools' YAML (multi-document, so it does not parse as a
+        // spec) is not a stack; a broken spec still is (and fails).
+        write(
+            root,
+            "k8s/cronjob.yaml",
+            "apiVersion: v1\nkind: A\n---\nkind: B\n",
+        );
         let tree = stack_tree(root, &LoadOptions::default()).unwrap();
         let order: Vec<(String, usize)> = tree
             .stacks
@@ -350,6 +374,10 @@ mod tests {
         let root = dir.path();
         write(root, "a/main.yaml", &format!("stack: a\n{}", dep("b")));
         write(root, "b/main.yaml", &format!("stack: b\n{}", dep("a")));
+        assert_eq!(find_stacks(root), [root.join("a"), root.join("b")]);
+        write(root, "c/main.yaml", "stack: c\nresources: [unclosed\n");
+        assert_eq!(find_stacks(root).len(), 3);
+        std::fs::remove_dir_all(root.join("c")).unwrap();
         let err = stack_tree(root, &LoadOptions::default()).unwrap_err();
         let text = err.to_string().replace(&format!("{}/", root.display()), "");
         assert!(
