@@ -102,6 +102,8 @@ pub enum Command {
         /// Write the spec of import blocks whose address is not declared yet to FILE, from the live objects.
         #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "json", "destroy"])]
         generate_spec: Option<PathBuf>,
+        #[command(flatten)]
+        all: RunAllArgs,
     },
     /// Apply a stack (plans first and asks), or a saved plan file.
     Apply {
@@ -118,6 +120,8 @@ pub enum Command {
         lock: LockArgs,
         #[command(flatten)]
         run: RunArgs,
+        #[command(flatten)]
+        all: RunAllArgs,
     },
     /// Destroy everything the stack's state holds.
     Destroy {
@@ -127,7 +131,11 @@ pub enum Command {
         lock: LockArgs,
         #[command(flatten)]
         run: RunArgs,
+        #[command(flatten)]
+        all: RunAllArgs,
     },
+    /// List the stacks under a folder: environments, dependencies, run order (levels).
+    Stacks(StacksArgs),
     /// Print outputs.
     Output {
         #[command(flatten)]
@@ -224,6 +232,9 @@ pub struct DriftArgs {
     /// Check every environment each stack declares.
     #[arg(long)]
     pub all_envs: bool,
+    /// Check every stack under the folders, at any depth (as `forge plan DIR --all` finds them), in one table.
+    #[arg(long)]
+    pub all: bool,
     /// Set a variable (repeatable): `--var name=value`.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
@@ -245,6 +256,34 @@ pub struct DriftArgs {
     /// Skip the search for untracked resources tagged with the stack (saves one Describe per kind).
     #[arg(long)]
     pub no_orphans: bool,
+}
+
+/// Running every stack under a folder (`forge plan|apply|destroy DIR --all`).
+#[derive(Debug, Args, Clone)]
+pub struct RunAllArgs {
+    /// Run every stack under the folder, in dependency order (destroy: reverse order).
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: every environment each stack declares.
+    #[arg(long, requires = "all", conflicts_with = "env")]
+    pub all_envs: bool,
+    /// With --all: how many stacks run at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub parallelism_stacks: usize,
+}
+
+/// `forge stacks` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct StacksArgs {
+    /// The folder of stacks.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Only the stacks whose files changed since GIT_REF (`git diff --name-only`), and those depending on them.
+    #[arg(long, value_name = "GIT_REF")]
+    pub changed_since: Option<String>,
+    /// Print JSON (for a CI matrix).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of commands that change things.

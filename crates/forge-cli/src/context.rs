@@ -90,6 +90,7 @@ pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
         allow_unset_vars: false,
         allow_unset_secrets: false,
         allow_outside_root: ALLOW_OUTSIDE_ROOT.load(std::sync::atomic::Ordering::Relaxed),
+        dependency_reader: None,
     })
 }
 
@@ -118,5 +119,6 @@ pub fn load_stack(
     let mut opts = load_options(args)?;
     opts.allow_unset_vars = needs == VarsNeeded::None;
     opts.allow_unset_secrets = needs == VarsNeeded::NoSecrets;
+    opts.dependency_reader = crate::dependency_outputs::reader(needs);
     forge_core::spec::load_stack(&args.stack, &opts, &registry.schemas())
 }

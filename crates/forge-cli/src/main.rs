@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod cli;
 mod commands;
 mod context;
+mod dependency_outputs;
 mod logging;
 mod output;
 mod progress;

@@ -299,6 +299,7 @@ mod tests {
             instances,
             outputs: Vec::new(),
             adoption: Default::default(),
+            dependency_outputs: BTreeMap::new(),
         }
     }
 

@@ -60,5 +60,6 @@ pub fn stack(name: &str, mut instances: Vec<Instance>) -> Stack {
         instances,
         outputs: Vec::new(),
         adoption: Default::default(),
+        dependency_outputs: BTreeMap::new(),
     }
 }

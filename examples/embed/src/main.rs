@@ -178,6 +178,7 @@ fn stack(root: PathBuf) -> Stack {
         instances: vec![todo, welcome],
         outputs: Vec::new(),
         adoption: Default::default(),
+        dependency_outputs: BTreeMap::new(),
     }
 }
 

@@ -273,6 +273,16 @@ fn change_entry(
             "after_sensitive": after_sensitive,
         }),
     );
+    // Terraform 1.5+ marks an import block's change with `importing` and
+    // a moved block's with `previous_address`; policy tools read both.
+    if c.import
+        && let (Some(id), Some(Json::Object(change))) = (&c.id, r.get_mut("change"))
+    {
+        change.insert("importing".into(), json!({ "id": id }));
+    }
+    if let Some(from) = &c.moved_from {
+        r.insert("previous_address".into(), json!(typed_address(ty, from)));
+    }
     if c.action == ChangeAction::Replace && replaced {
         r.insert(
             "action_reason".into(),
@@ -653,6 +663,8 @@ mod tests {
             data_loss: false,
             untracked: false,
             not_compared: Vec::new(),
+            import: false,
+            moved_from: None,
         }
     }
 
@@ -739,7 +751,11 @@ mod tests {
                 sensitive: false,
                 description: None,
                 dependencies: BTreeSet::new(),
+                preconditions: Vec::new(),
             }],
+            locals: BTreeMap::new(),
+            adoption: Default::default(),
+            dependency_outputs: BTreeMap::new(),
         };
         Plan {
             format_version: forge_engine::plan::PLAN_FORMAT_VERSION.into(),
@@ -782,9 +798,41 @@ mod tests {
                 sensitive: false,
             }],
             forget: Vec::new(),
+            moves: Vec::new(),
+            unmanage: Vec::new(),
+            unconfigured: Vec::new(),
             config,
             spec: None,
         }
+    }
+
+    #[test]
+    fn imports_and_moves_carry_terraform_markers() {
+        let mut imported = change(
+            "logs",
+            "aws.s3.bucket",
+            ChangeAction::NoOp,
+            Some(attrs(
+                serde_json::json!({"id": "logs-1", "bucket": "logs-1"}),
+            )),
+            Some(attrs(
+                serde_json::json!({"id": "logs-1", "bucket": "logs-1"}),
+            )),
+        );
+        imported.import = true;
+        imported.moved_from = Some(Address::single("old_logs"));
+        let entry = &resource_changes(&imported)[0];
+        assert_eq!(entry["change"]["importing"]["id"], "logs-1");
+        assert_eq!(entry["previous_address"], "aws_s3_bucket.old_logs");
+        let plain = &resource_changes(&change(
+            "logs",
+            "aws.s3.bucket",
+            ChangeAction::NoOp,
+            None,
+            None,
+        ))[0];
+        assert!(plain["change"].get("importing").is_none());
+        assert!(plain.get("previous_address").is_none());
     }
 
     #[test]

@@ -236,7 +236,7 @@ pub async fn locked<T>(
 
 /// Keeps a state that could not be saved in
 /// `<stack root>/.forge/emergency/<stack>-<env>-<timestamp>.json`.
-fn save_emergency(stack: &Stack, state: &State) -> anyhow::Result<PathBuf> {
+pub(super) fn save_emergency(stack: &Stack, state: &State) -> anyhow::Result<PathBuf> {
     let dir = stack.root.join(".forge").join("emergency");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let name = format!(

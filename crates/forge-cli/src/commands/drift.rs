@@ -18,8 +18,21 @@ use std::time::Instant;
 
 /// Runs `forge drift`.
 pub async fn run(args: &DriftArgs) -> anyhow::Result<u8> {
-    let (targets, expanded) = find_stacks(&args.paths)?;
-    if !args.all_envs && !expanded && targets.len() == 1 {
+    let (targets, expanded) = if args.all {
+        // `--all`: the tree under each path, found as run-all finds it.
+        let found: Vec<PathBuf> = args
+            .paths
+            .iter()
+            .flat_map(|p| forge_core::spec::find_stacks(p))
+            .collect();
+        if found.is_empty() {
+            anyhow::bail!("no stacks under the paths given");
+        }
+        (found, true)
+    } else {
+        find_stacks(&args.paths)?
+    };
+    if !args.all && !args.all_envs && !expanded && targets.len() == 1 {
         return single(args, &targets[0]).await;
     }
     many(args, targets).await

@@ -17,9 +17,12 @@ mod migrate_terraform;
 mod outputs;
 mod plan;
 mod refresh;
+mod run_all;
+mod run_all_live;
 mod saved_plan;
 mod schema;
 mod show;
+mod stacks;
 mod state;
 mod state_remote;
 mod validate;
@@ -61,6 +64,7 @@ pub async fn run(cli: Cli) -> u8 {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    crate::dependency_outputs::set_command(&cli.command);
     match cli.command {
         Command::Validate { stack } => validate::run(&stack),
         Command::Graph { stack, format } => graph::run(&stack, format),
@@ -82,7 +86,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             detailed_exitcode,
             destroy,
             generate_spec: None,
+            all,
         } => {
+            if all.all {
+                if out.is_some() || json || detailed_exitcode {
+                    anyhow::bail!(
+                        "--out, --json and --detailed-exitcode are for one stack; with --all, plan the stacks one by one to save or print their plans"
+                    );
+                }
+                let op = if destroy {
+                    run_all::Op::PlanDestroy
+                } else {
+                    run_all::Op::Plan
+                };
+                return run_all::run(op, &stack, &lock, None, &all).await;
+            }
             plan::run(
                 &stack,
                 &lock,
@@ -105,10 +123,35 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             stack,
             lock,
             run,
+            destroy,
+            all,
+            ..
+        } if all.all => {
+            let op = if destroy {
+                run_all::Op::Destroy
+            } else {
+                run_all::Op::Apply
+            };
+            run_all::run(op, &stack, &lock, Some(&run), &all).await
+        }
+        Command::Apply {
+            stack,
+            lock,
+            run,
             plan_stack,
             destroy,
+            ..
         } => apply::run(&stack, &lock, &run, plan_stack.as_deref(), destroy).await,
-        Command::Destroy { stack, lock, run } => destroy::run(&stack, &lock, &run).await,
+        Command::Destroy {
+            stack,
+            lock,
+            run,
+            all,
+        } if all.all => run_all::run(run_all::Op::Destroy, &stack, &lock, Some(&run), &all).await,
+        Command::Destroy {
+            stack, lock, run, ..
+        } => destroy::run(&stack, &lock, &run).await,
+        Command::Stacks(args) => stacks::run(&args),
         Command::Output { stack, name, json } => outputs::run(&stack, name.as_deref(), json).await,
         Command::State { command } => state::run(&command).await,
         Command::ForceUnlock { lock_id, stack } => force_unlock::run(&lock_id, &stack).await,

@@ -670,6 +670,7 @@ mod tests {
             resources: Some(&f.resources),
             files: None,
             locals: None,
+            dependency: None,
         };
         evaluate_source(src, &scope)
     }
@@ -947,6 +948,7 @@ mod tests {
             resources: None,
             files: None,
             locals: None,
+            dependency: None,
         };
         let e = evaluate_source("${vpc.id}", &scope).err().map(|e| e.kind);
         assert_eq!(e, Some(ExprErrorKind::NotKnownAtLoad));

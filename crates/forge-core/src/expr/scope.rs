@@ -8,7 +8,16 @@ use std::collections::BTreeMap;
 
 /// Names that are always in scope (besides resources and locals).
 /// Resources may not use them, nor `local`, `locals` and `self`.
-pub const SCOPE_NAMES: &[&str] = &["vars", "var", "env", "stack", "region", "each", "count"];
+pub const SCOPE_NAMES: &[&str] = &[
+    "vars",
+    "var",
+    "env",
+    "stack",
+    "region",
+    "each",
+    "count",
+    "dependency",
+];
 
 /// What `${ ... }` can read while being evaluated.
 #[derive(Clone, Copy)]
@@ -33,6 +42,9 @@ pub struct Scope<'a> {
     /// The stack's `locals:` (`local.X`, also spelled `locals.X`); `None`
     /// where there are none in scope.
     pub locals: Option<&'a dyn LocalValues>,
+    /// Other stacks' outputs (`dependency.NAME.outputs.X`), by dependency
+    /// name; `None` where the stack declares none.
+    pub dependency: Option<&'a BTreeMap<String, Value>>,
 }
 
 /// What `local.X` reads: load-time values while loading, the stack's
@@ -100,6 +112,7 @@ impl Scope<'_> {
             "vars" | "var" => Value::Map(self.vars.clone()),
             "env" => Value::string(self.env),
             "stack" => Value::string(self.stack),
+            "dependency" => Value::Map(self.dependency.cloned().unwrap_or_default()),
             "region" => Value::string(self.region),
             "local" | "locals" => return self.root_for(name, None),
             "each" => match self.each {

@@ -45,6 +45,8 @@ struct StackFile {
     removed: Option<Vec<RemovedFile>>,
     /// Named values over vars, env, other locals and resources, read as `${local.name}`.
     locals: Option<BTreeMap<String, J>>,
+    /// Other stacks whose outputs this one reads as `${dependency.NAME.outputs.X}`.
+    dependencies: Option<BTreeMap<String, DependencyFile>>,
 }
 
 /// An `import:` entry.
@@ -89,6 +91,22 @@ struct RemovedFile {
 struct RemovedLifecycleFile {
     /// Delete the object too (default false).
     destroy: Option<bool>,
+}
+
+/// Another stack this one reads outputs from.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DependencyFile {
+    /// The other stack's folder, relative to this stack's.
+    path: String,
+    /// Its environment to read (default: the one being loaded).
+    environment: Option<String>,
+    /// Values served while it has no state (or lacks an output), for the
+    /// commands in `mock_outputs_allowed_commands`; never for apply.
+    mock_outputs: Option<BTreeMap<String, J>>,
+    /// validate, plan, drift (default: validate, plan).
+    mock_outputs_allowed_commands: Option<Vec<String>>,
 }
 
 /// State backend.

@@ -38,6 +38,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "moved",
     "removed",
     "locals",
+    "dependencies",
 ];
 const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
@@ -59,6 +60,8 @@ pub(crate) struct Loader<'a> {
     pub bad_templates: std::collections::HashSet<SourcePos>,
     /// Whether file functions must stay inside the repository.
     pub files_confined: bool,
+    /// The stacks this one depends on, for checking references to them.
+    pub dependencies: super::dependencies::DependencyTable,
     parsed: HashMap<String, Result<ParsedEntry, ExprError>>,
 }
 
@@ -70,6 +73,7 @@ impl<'a> Loader<'a> {
             schemas,
             bad_templates: std::collections::HashSet::new(),
             files_confined: true,
+            dependencies: Default::default(),
             parsed: HashMap::new(),
         }
     }
@@ -451,6 +455,7 @@ fn build(
             resources: None,
             files: None,
             locals: None,
+            dependency: None,
         }
     }
 
@@ -479,6 +484,18 @@ fn build(
     };
     let load_scope = scope(&vars, &env_str, &name, &region);
     super::conditions::validate_vars(l, &decls, &load_scope);
+    // Locals may read other stacks' outputs: those come first.
+    let dependency_outputs = super::dependencies::load_dependencies(
+        l,
+        root.get_node("dependencies"),
+        path,
+        env_name.as_deref(),
+        opts,
+    );
+    let load_scope = Scope {
+        dependency: Some(&dependency_outputs),
+        ..load_scope
+    };
     let (local_table, pending_locals) =
         super::locals::declare_locals(l, root.get_node("locals"), &load_scope, &decls);
     let load_scope = Scope {
@@ -518,6 +535,7 @@ fn build(
         instances,
         outputs,
         adoption,
+        dependency_outputs,
     })
 }
 

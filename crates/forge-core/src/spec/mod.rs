@@ -11,6 +11,7 @@
 
 pub mod adoption;
 mod conditions;
+mod dependencies;
 mod discover;
 pub mod generate;
 mod include;
@@ -21,6 +22,7 @@ pub mod model;
 mod resources;
 pub(crate) mod root;
 mod sources;
+mod stack_tree;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod typecheck;
@@ -30,6 +32,10 @@ mod yaml;
 
 pub use adoption::{Adoption, ImportBlock, MovedBlock, RemovedBlock};
 pub use conditions::{Checked, Condition, Conditions, condition_failed};
+pub use dependencies::{
+    DeclaredDependency, DependencyReader, DependencyRequest, DependencyState, MOCK_COMMANDS,
+    stack_dependencies,
+};
 pub use discover::{is_stack, stack_environments};
 pub use include::convention_var_files;
 pub use json_schema::json_schema;
@@ -40,3 +46,4 @@ pub use model::{
 };
 pub use resources::{META_KEYS, RESERVED_NAMES};
 pub use sources::spec_sources;
+pub use stack_tree::{StackTree, TreeStack, find_stacks, stack_tree};

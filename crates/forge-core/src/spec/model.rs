@@ -45,6 +45,10 @@ pub struct LoadOptions {
     /// `FORGE_ALLOW_OUTSIDE_ROOT=1`): includes elsewhere on disk. Off by
     /// default, so a spec cannot make forge read the machine's secrets.
     pub allow_outside_root: bool,
+    /// Reads the outputs of the stacks named under `dependencies:`; without
+    /// one, they are their `mock_outputs` or unknown (see
+    /// [`super::dependencies`]).
+    pub dependency_reader: Option<std::sync::Arc<dyn super::DependencyReader>>,
 }
 
 /// Where the stack's state lives.
@@ -348,6 +352,10 @@ pub struct Stack {
     /// `import:`, `moved:` and `removed:` blocks.
     #[serde(default, skip_serializing_if = "super::adoption::Adoption::is_empty")]
     pub adoption: super::adoption::Adoption,
+    /// The outputs of the stacks it depends on (`dependencies:`), read
+    /// when it was loaded: `{NAME: {outputs: {...}}}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dependency_outputs: BTreeMap<String, Value>,
 }
 
 /// What an expression can see of the stack's resources while evaluating.
@@ -474,6 +482,7 @@ impl Stack {
                         confined: !crate::expr::files_outside_root_allowed(),
                     }),
                     locals: Some(&locals),
+                    dependency: Some(&self.dependency_outputs),
                 };
                 crate::expr::evaluate_cached(source, &scope).map_err(|e| {
                     Diagnostics(vec![Diagnostic {

@@ -1200,6 +1200,7 @@ impl Cx<'_, '_, '_> {
                 "`count.index` is only available in a resource that uses `count`".into(),
                 None,
             )),
+            "dependency" => super::dependencies::check_reference(&self.l.dependencies, r),
             _ if SCOPE_NAMES.contains(&root) => None,
             _ if is_local_root(root) => self.locals.check_reference(r),
             "self" if self.site.allow_self => None,

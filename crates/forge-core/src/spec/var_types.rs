@@ -199,6 +199,7 @@ fn constant(expr: &Expression) -> Result<Value, String> {
         resources: None,
         files: None,
         locals: None,
+        dependency: None,
     };
     evaluate(&Parsed::Expr(expr.clone()), &scope).map_err(|e| e.message)
 }

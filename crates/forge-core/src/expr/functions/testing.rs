@@ -36,6 +36,7 @@ fn eval_with(src: &str, dir: Option<&Path>) -> Result<Value, ExprError> {
             confined: true,
         }),
         locals: None,
+        dependency: None,
     };
     evaluate_source(&format!("${{{src}}}"), &scope)
 }
