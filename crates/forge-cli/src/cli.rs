@@ -96,6 +96,9 @@ pub enum Command {
         /// Exit 0 = no changes, 2 = changes, 1 = error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// `human` (the default) or `markdown` (a pull-request comment; docs/ci.md).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human, conflicts_with_all = ["json", "json_format"])]
+        format: PlanFormat,
         /// Plan destroying everything.
         #[arg(long)]
         destroy: bool,
@@ -189,6 +192,9 @@ pub enum Command {
         /// The JSON to print: `forge` (the default) or `terraform` (Terraform's plan representation; implies `--json`).
         #[arg(long, value_enum, value_name = "FORMAT")]
         json_format: Option<JsonFormat>,
+        /// `human` (the default) or `markdown` (a pull-request comment; docs/ci.md).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human, conflicts_with_all = ["json", "json_format"])]
+        format: PlanFormat,
     },
     /// Take over what another tool manages: `forge migrate terraform SOURCE`.
     Migrate {
@@ -412,6 +418,15 @@ pub enum JsonFormat {
 }
 
 /// Graph output formats.
+/// How `forge plan` and `forge show` print a plan when not as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// For a terminal, as Terraform prints it.
+    Human,
+    /// GitHub-flavoured markdown for a pull-request comment.
+    Markdown,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum GraphFormat {
     /// Graphviz DOT.

@@ -84,6 +84,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             json,
             json_format,
             detailed_exitcode,
+            format,
             destroy,
             generate_spec: None,
             all,
@@ -106,6 +107,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 &lock,
                 out.as_deref(),
                 show::json_kind(json, json_format),
+                format,
                 detailed_exitcode,
                 destroy,
             )
@@ -118,7 +120,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             plan,
             json,
             json_format,
-        } => show::run(&plan, show::json_kind(json, json_format)),
+            format,
+        } => show::run(&plan, show::json_kind(json, json_format), format),
         Command::Apply {
             stack,
             lock,

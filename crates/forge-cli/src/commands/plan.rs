@@ -2,9 +2,7 @@
 
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
 use super::{common, saved_plan, show};
-use crate::cli::{JsonFormat, LockArgs, StackArgs};
-use crate::output;
-use forge_cli::render::render_plan;
+use crate::cli::{JsonFormat, LockArgs, PlanFormat, StackArgs};
 use std::path::Path;
 
 /// Runs `forge plan`.
@@ -13,6 +11,7 @@ pub async fn run(
     lock: &LockArgs,
     out: Option<&Path>,
     json: Option<JsonFormat>,
+    format: PlanFormat,
     detailed_exitcode: bool,
     destroy: bool,
 ) -> anyhow::Result<u8> {
@@ -38,12 +37,12 @@ pub async fn run(
     .await?;
     match json {
         Some(format) => println!("{}", show::json_text(&plan, format)),
-        None => print!("{}", render_plan(&plan, output::color())),
+        None => print!("{}", show::text(&plan, format)),
     }
     if let Some(path) = out {
         plan.spec = stamp;
         plan.save(path)?;
-        if json.is_none() {
+        if json.is_none() && format == PlanFormat::Human {
             println!(
                 "\nSaved the plan to {}. To apply exactly it, run:\n  forge apply {}",
                 path.display(),

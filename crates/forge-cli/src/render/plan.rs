@@ -130,7 +130,9 @@ fn body(change: &ResourceChange) -> Vec<Line> {
     }
 }
 
-fn render_resource(out: &mut String, change: &ResourceChange, color: bool) {
+/// One resource's block: headline, notes and fields (shared with the
+/// markdown rendering's collapsed details).
+pub(super) fn render_resource(out: &mut String, change: &ResourceChange, color: bool) {
     let (sym, tone) = symbol(change);
     let _ = writeln!(out, "  {}", paint(&headline(change), Tone::Bold, color));
     for note in adoption::notes(change) {
@@ -245,6 +247,24 @@ forge found these objects deleted since the last run; applying removes them from
     out.push('\n');
 }
 
+/// The counts of the summary line: "1 to add, 0 to change, 2 to destroy."
+pub(super) fn summary_counts(plan: &Plan) -> String {
+    let s = plan.summary();
+    let adopt = if s.adopt > 0 {
+        format!(", {} to adopt", s.adopt)
+    } else {
+        String::new()
+    };
+    format!(
+        "{}{} to add, {} to change, {} to destroy{adopt}{}.",
+        adoption::import_count(plan),
+        s.add,
+        s.change,
+        s.destroy,
+        adoption::forget_count(plan)
+    )
+}
+
 /// Renders the plan for a terminal. `color` adds ANSI colours (the CLI
 /// decides from `NO_COLOR` and whether stdout is a terminal).
 pub fn render_plan(plan: &Plan, color: bool) -> String {
@@ -272,21 +292,11 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
         adoption::render_unmanaged(&mut out, plan, color);
     }
     render_data_loss(&mut out, plan, color);
-    let s = plan.summary();
-    let adopt = if s.adopt > 0 {
-        format!(", {} to adopt", s.adopt)
-    } else {
-        String::new()
-    };
     let _ = writeln!(
         out,
-        "{} {}{} to add, {} to change, {} to destroy{adopt}{}.",
+        "{} {}",
         paint("Plan:", Tone::Bold, color),
-        adoption::import_count(plan),
-        s.add,
-        s.change,
-        s.destroy,
-        adoption::forget_count(plan)
+        summary_counts(plan)
     );
     let outputs: Vec<&OutputChange> = plan
         .output_changes
@@ -330,11 +340,11 @@ fn render_not_compared(out: &mut String, plan: &Plan, color: bool) {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use forge_core::Address;
 
-    fn change(name: &str, action: ChangeAction, data_loss: bool) -> ResourceChange {
+    pub(crate) fn change(name: &str, action: ChangeAction, data_loss: bool) -> ResourceChange {
         ResourceChange {
             address: Address::single(name),
             kind: "fake.db".into(),
@@ -363,7 +373,7 @@ mod tests {
         }
     }
 
-    fn plan(changes: Vec<ResourceChange>) -> Plan {
+    pub(crate) fn plan(changes: Vec<ResourceChange>) -> Plan {
         Plan {
             format_version: forge_engine::plan::PLAN_FORMAT_VERSION.into(),
             stack: "test".into(),
