@@ -62,6 +62,34 @@ pub struct LockArgs {
     pub lock_timeout: Option<std::time::Duration>,
 }
 
+/// What a plan is made of (`forge plan`, `forge apply STACK`): Terraform's
+/// `-refresh=false` and `-replace ADDR` (docs/ci.md).
+#[derive(Debug, Args, Clone)]
+pub struct PlanArgs {
+    /// Refresh from the cloud first (default true); `-refresh=false` plans from the state alone.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// Replace this resource even if nothing forces it (repeatable). `-replace ADDR` works too.
+    #[arg(long, value_name = "ADDR")]
+    pub replace: Vec<forge_core::Address>,
+}
+
+impl PlanArgs {
+    /// The engine's plan options for these flags.
+    pub fn options(&self) -> forge_engine::PlanOptions {
+        forge_engine::PlanOptions {
+            refresh: self.refresh,
+            replace: self.replace.iter().cloned().collect(),
+            ..forge_engine::PlanOptions::default()
+        }
+    }
+
+    /// Whether any flag differs from a plain plan (refused with a saved plan).
+    pub fn is_set(&self) -> bool {
+        !self.refresh || !self.replace.is_empty()
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -84,6 +112,8 @@ pub enum Command {
         stack: StackArgs,
         #[command(flatten)]
         lock: LockArgs,
+        #[command(flatten)]
+        planning: PlanArgs,
         /// Save the plan to FILE (`forge apply FILE` applies exactly it). `-out FILE` works too.
         #[arg(long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
@@ -121,6 +151,8 @@ pub enum Command {
         destroy: bool,
         #[command(flatten)]
         lock: LockArgs,
+        #[command(flatten)]
+        planning: PlanArgs,
         #[command(flatten)]
         run: RunArgs,
         #[command(flatten)]
@@ -436,10 +468,10 @@ pub enum GraphFormat {
 }
 
 /// Rewrites Terraform's single-dash long options (`-out FILE`, `-out=FILE`,
-/// `-auto-approve`, `-detailed-exitcode`, `-destroy`) to clap's double-dash form so
+/// `-auto-approve`, `-detailed-exitcode`, `-destroy`, `-refresh=false`, `-replace ADDR`) to clap's double-dash form so
 /// muscle memory and existing CI scripts keep working.
 pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
-    const LONG: [&str; 7] = [
+    const LONG: [&str; 9] = [
         "out",
         "auto-approve",
         "detailed-exitcode",
@@ -447,6 +479,8 @@ pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsStrin
         "lock",
         "parallelism",
         "destroy",
+        "refresh",
+        "replace",
     ];
     args.map(|arg| {
         let Some(text) = arg.to_str() else { return arg };
@@ -464,6 +498,33 @@ pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsStrin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refresh_and_replace_parse_in_terraform_spelling() {
+        use clap::Parser;
+        let args = [
+            "forge",
+            "plan",
+            "stack",
+            "-refresh=false",
+            "-replace",
+            "db",
+            "-replace=web[\"a\"]",
+        ]
+        .into_iter()
+        .map(OsString::from);
+        let cli = Cli::try_parse_from(terraform_style_args(args)).expect("parses");
+        let Command::Plan { planning, .. } = cli.command else {
+            panic!("not a plan: {cli:?}");
+        };
+        assert!(!planning.refresh);
+        let replace: Vec<String> = planning.replace.iter().map(|a| a.to_string()).collect();
+        assert_eq!(replace, ["db", "web[\"a\"]"]);
+        assert!(planning.is_set());
+        let options = planning.options();
+        assert!(!options.refresh);
+        assert_eq!(options.replace.len(), 2);
+    }
 
     #[test]
     fn terraform_single_dash_options_are_accepted() {

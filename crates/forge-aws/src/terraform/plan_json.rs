@@ -801,6 +801,7 @@ mod tests {
             moves: Vec::new(),
             unmanage: Vec::new(),
             unconfigured: Vec::new(),
+            replace: Vec::new(),
             config,
             spec: None,
         }

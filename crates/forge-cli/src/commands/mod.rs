@@ -80,6 +80,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Plan {
             stack,
             lock,
+            planning,
             out,
             json,
             json_format,
@@ -105,6 +106,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             plan::run(
                 &stack,
                 &lock,
+                &planning,
                 out.as_deref(),
                 show::json_kind(json, json_format),
                 format,
@@ -140,11 +142,22 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Apply {
             stack,
             lock,
+            planning,
             run,
             plan_stack,
             destroy,
             ..
-        } => apply::run(&stack, &lock, &run, plan_stack.as_deref(), destroy).await,
+        } => {
+            apply::run(
+                &stack,
+                &lock,
+                &planning,
+                &run,
+                plan_stack.as_deref(),
+                destroy,
+            )
+            .await
+        }
         Command::Destroy {
             stack,
             lock,

@@ -2,13 +2,15 @@
 
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
 use super::{common, saved_plan, show};
-use crate::cli::{JsonFormat, LockArgs, PlanFormat, StackArgs};
+use crate::cli::{JsonFormat, LockArgs, PlanArgs, PlanFormat, StackArgs};
 use std::path::Path;
 
-/// Runs `forge plan`.
+/// Runs `forge plan`. (One argument per flag group of the command line.)
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     args: &StackArgs,
     lock: &LockArgs,
+    planning: &PlanArgs,
     out: Option<&Path>,
     json: Option<JsonFormat>,
     format: PlanFormat,
@@ -32,7 +34,7 @@ pub async fn run(
     };
     // The lock is held only while the state is read and refreshed.
     let mut plan = common::locked(loaded.backend.as_ref(), lock, "plan", async {
-        Ok(common::plan(&loaded, destroy).await?)
+        Ok(common::plan_with(&loaded, destroy, &planning.options()).await?)
     })
     .await?;
     match json {

@@ -389,6 +389,7 @@ pub(crate) mod tests {
             moves: Vec::new(),
             unmanage: Vec::new(),
             unconfigured: Vec::new(),
+            replace: Vec::new(),
             config: forge_testkit::stack("test", Vec::new()),
             spec: None,
         }

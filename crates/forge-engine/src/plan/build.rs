@@ -33,6 +33,9 @@ pub struct PlanOptions {
     /// `forge plan --generate-spec`: import blocks whose address the spec
     /// does not declare are read for the spec to be written, not refused.
     pub generate_spec: bool,
+    /// `-replace ADDR`: resources replaced though nothing forces it
+    /// (see [`super::replace`]).
+    pub replace: BTreeSet<Address>,
 }
 
 impl Default for PlanOptions {
@@ -42,6 +45,7 @@ impl Default for PlanOptions {
             store_sensitive: BTreeSet::new(),
             retry: Default::default(),
             generate_spec: false,
+            replace: BTreeSet::new(),
         }
     }
 }
@@ -174,7 +178,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
     for r in imports.records.values() {
         state.upsert(r.clone());
     }
-    let mut problems = Vec::new();
+    let mut problems = super::replace::undeclared(stack, options);
     let mut changes: Vec<ResourceChange> = Vec::new();
     let mut values = AttrValues::new();
     // Where each planned address is in `changes`, and the replacements
@@ -207,7 +211,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
                     force_replace,
                 )
             };
-            let mut result = plan_it(None);
+            let mut result = plan_it(super::replace::requested(options, addr));
             if let Ok(change) = &result
                 && change.action == ChangeAction::Update
                 && let Some(reason) = move_first(
@@ -358,6 +362,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         moves,
         unmanage,
         unconfigured: imports.unconfigured,
+        replace: options.replace.iter().cloned().collect(),
         config: with_absolute_root(stack),
         spec: None,
     })
