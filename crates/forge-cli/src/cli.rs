@@ -63,7 +63,7 @@ pub struct LockArgs {
 }
 
 /// What a plan is made of (`forge plan`, `forge apply STACK`): Terraform's
-/// `-refresh=false` and `-replace ADDR` (docs/ci.md).
+/// `-refresh=false`, `-replace ADDR` and `-target ADDR` (docs/ci.md).
 #[derive(Debug, Args, Clone)]
 pub struct PlanArgs {
     /// Refresh from the cloud first (default true); `-refresh=false` plans from the state alone.
@@ -72,6 +72,9 @@ pub struct PlanArgs {
     /// Replace this resource even if nothing forces it (repeatable). `-replace ADDR` works too.
     #[arg(long, value_name = "ADDR")]
     pub replace: Vec<forge_core::Address>,
+    /// Plan only this resource and what it depends on (repeatable; a partial plan). `-target ADDR` works too.
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<forge_core::Address>,
 }
 
 impl PlanArgs {
@@ -80,13 +83,14 @@ impl PlanArgs {
         forge_engine::PlanOptions {
             refresh: self.refresh,
             replace: self.replace.iter().cloned().collect(),
+            target: self.target.iter().cloned().collect(),
             ..forge_engine::PlanOptions::default()
         }
     }
 
     /// Whether any flag differs from a plain plan (refused with a saved plan).
     pub fn is_set(&self) -> bool {
-        !self.refresh || !self.replace.is_empty()
+        !self.refresh || !self.replace.is_empty() || !self.target.is_empty()
     }
 }
 
@@ -468,10 +472,10 @@ pub enum GraphFormat {
 }
 
 /// Rewrites Terraform's single-dash long options (`-out FILE`, `-out=FILE`,
-/// `-auto-approve`, `-detailed-exitcode`, `-destroy`, `-refresh=false`, `-replace ADDR`) to clap's double-dash form so
+/// `-auto-approve`, `-detailed-exitcode`, `-destroy`, `-refresh=false`, `-replace ADDR`, `-target ADDR`) to clap's double-dash form so
 /// muscle memory and existing CI scripts keep working.
 pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
-    const LONG: [&str; 9] = [
+    const LONG: [&str; 10] = [
         "out",
         "auto-approve",
         "detailed-exitcode",
@@ -481,6 +485,7 @@ pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsStrin
         "destroy",
         "refresh",
         "replace",
+        "target",
     ];
     args.map(|arg| {
         let Some(text) = arg.to_str() else { return arg };
@@ -510,6 +515,8 @@ mod tests {
             "-replace",
             "db",
             "-replace=web[\"a\"]",
+            "-target",
+            "app",
         ]
         .into_iter()
         .map(OsString::from);
@@ -524,6 +531,7 @@ mod tests {
         let options = planning.options();
         assert!(!options.refresh);
         assert_eq!(options.replace.len(), 2);
+        assert_eq!(options.target.len(), 1);
     }
 
     #[test]

@@ -802,6 +802,7 @@ mod tests {
             unmanage: Vec::new(),
             unconfigured: Vec::new(),
             replace: Vec::new(),
+            target: Vec::new(),
             config,
             spec: None,
         }

@@ -24,7 +24,7 @@ pub async fn run(
         if planning.is_set() {
             // As Terraform: a saved plan is applied exactly as it was made.
             bail!(
-                "-refresh and -replace shape a new plan; {} is a saved plan and is applied as it was made\n  \
+                "-refresh, -replace and -target shape a new plan; {} is a saved plan and is applied as it was made\n  \
                  hint: pass them to `forge plan -out` instead",
                 args.stack.display()
             );

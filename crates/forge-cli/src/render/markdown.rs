@@ -209,6 +209,15 @@ pub fn render_plan_markdown(plan: &Plan) -> String {
         return out;
     }
     let _ = writeln!(out, "**Plan:** {}\n", summary_counts(plan));
+    if !plan.target.is_empty() {
+        let targets: Vec<String> = plan.target.iter().map(|a| code(&a.to_string())).collect();
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> Targeted plan ({}). {}\n",
+            targets.join(", "),
+            forge_engine::plan::target::WARNING
+        );
+    }
     render_data_loss(&mut out, plan);
     let shown: Vec<&ResourceChange> = plan
         .changes
@@ -286,6 +295,22 @@ mod tests {
         let text = render_plan_markdown(&plan(vec![change("same", ChangeAction::NoOp, false)]));
         assert!(text.contains("**No changes.**"), "{text}");
         assert!(!text.contains("| Action |"), "{text}");
+    }
+
+    #[test]
+    fn a_targeted_plan_warns_that_it_is_partial() {
+        let mut p = plan(vec![change("web", ChangeAction::Replace, false)]);
+        p.target = vec![forge_core::Address::single("web")];
+        let text = render_plan_markdown(&p);
+        assert!(
+            text.contains("> [!WARNING]\n> Targeted plan (`web`)."),
+            "{text}"
+        );
+        let human = crate::render::render_plan(&p, false);
+        assert!(
+            human.contains("Warning: Resource targeting is in effect"),
+            "{human}"
+        );
     }
 
     #[test]

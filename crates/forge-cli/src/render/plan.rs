@@ -277,6 +277,7 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
             "No changes. Your infrastructure matches the configuration.\n"
         });
         render_not_compared(&mut out, plan, color);
+        render_targeting(&mut out, plan, color);
         return out;
     }
     let resource_changes: Vec<&ResourceChange> = plan
@@ -311,7 +312,21 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
         }
     }
     render_not_compared(&mut out, plan, color);
+    render_targeting(&mut out, plan, color);
     out
+}
+
+/// A `-target` plan is partial: say so, as Terraform does.
+fn render_targeting(out: &mut String, plan: &Plan, color: bool) {
+    if plan.target.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{} {}",
+        paint("Warning:", Tone::Bold, color),
+        forge_engine::plan::target::WARNING
+    );
 }
 
 /// A review plan made without some vars: which they are, which fields it
@@ -390,6 +405,7 @@ pub(crate) mod tests {
             unmanage: Vec::new(),
             unconfigured: Vec::new(),
             replace: Vec::new(),
+            target: Vec::new(),
             config: forge_testkit::stack("test", Vec::new()),
             spec: None,
         }

@@ -14,6 +14,7 @@ pub mod json;
 pub mod moves;
 pub mod replace;
 pub mod seal;
+pub mod target;
 pub mod untracked;
 pub mod verify;
 
@@ -203,6 +204,9 @@ pub struct Plan {
     /// the plan accepts their replacement though nothing forces it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replace: Vec<Address>,
+    /// `-target` addresses of a partial plan (see [`target`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target: Vec<Address>,
     /// The stack it was made from, so applying a saved plan uses exactly
     /// this configuration. Its `root` is absolute, so a saved plan applied
     /// from another directory finds the same state.
