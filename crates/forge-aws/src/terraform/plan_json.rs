@@ -801,6 +801,8 @@ mod tests {
             moves: Vec::new(),
             unmanage: Vec::new(),
             unconfigured: Vec::new(),
+            replace: Vec::new(),
+            target: Vec::new(),
             config,
             spec: None,
         }
