@@ -235,11 +235,10 @@ impl Kind for TaskDefinitionKind {
             .send()
             .await
             .map_err(Ecs::err)?;
-        let td = out
-            .task_definition
-            .ok_or_else(|| ProviderError::Transient {
-                message: "RegisterTaskDefinition returned nothing".into(),
-            })?;
+        let td = returned(
+            out.task_definition,
+            "RegisterTaskDefinition returned nothing",
+        )?;
         let arn = returned_id(td.task_definition_arn(), "RegisterTaskDefinition")?;
         // Read back rather than trusting the response's tags: not every
         // endpoint echoes them.

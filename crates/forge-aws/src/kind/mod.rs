@@ -39,6 +39,7 @@ pub mod prelude {
         Act, ArnShape, Computed, Created, Found, Kind, KindDecl, Look, Made, Owned, Res, Service,
         TagApi, Update, Updated, sync_tags,
     };
+    pub use crate::error::returned;
     pub use async_trait::async_trait;
     pub use forge_core::fields::Tags;
     pub use forge_derive::Fields;

@@ -269,9 +269,7 @@ impl Kind for KeyKind {
             .send()
             .await
             .map_err(Kms::err)?;
-        let meta = out.key_metadata.ok_or_else(|| ProviderError::Transient {
-            message: "CreateKey returned no key metadata".into(),
-        })?;
+        let meta = returned(out.key_metadata, "CreateKey returned no key metadata")?;
         let id = meta.key_id().to_string();
         // What CreateKey set; rotation and the enabled flag follow.
         let prior = KeyFields {

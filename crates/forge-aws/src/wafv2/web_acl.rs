@@ -183,11 +183,7 @@ impl Kind for WebAclKind {
             .await
             .map_err(Wafv2::err)?;
         let arn = out.summary().and_then(|s| s.arn());
-        let id = arn
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateWebACL returned no ARN".into(),
-            })?
-            .to_string();
+        let id = returned(arn, "CreateWebACL returned no ARN")?.to_string();
         Self::made(ctx, id).await
     }
 
