@@ -363,8 +363,7 @@ impl Kind for MetricAlarmKind {
             let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
             put_alarm(ctx.client, desired, &all_tags).await?;
         }
-        sync_tags::<CloudWatch>(ctx.client, &arn, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(arn.as_str()), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

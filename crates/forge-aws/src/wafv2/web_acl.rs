@@ -218,8 +218,7 @@ impl Kind for WebAclKind {
                 return Err(ProviderError::Api { code, message });
             }
         }
-        sync_tags::<Wafv2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(id), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
