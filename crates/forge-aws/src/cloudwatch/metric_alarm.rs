@@ -388,10 +388,7 @@ mod tests {
     use forge_core::fields::Fields;
 
     fn attrs_of(v: serde_json::Value) -> MetricAlarmFields {
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
-        MetricAlarmFields::normalize_attrs(&mut a);
-        MetricAlarmFields::from_attrs(&a).unwrap()
+        crate::kind::testing::spec_fields::<MetricAlarmKind>(v)
     }
 
     fn schema() -> forge_core::KindSchema {

@@ -340,11 +340,7 @@ mod tests {
     use forge_core::fields::Fields;
 
     fn fields_of(v: serde_json::Value) -> KeyFields {
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap_or_default();
-        let schema = crate::kind::schema_of::<KeyKind>();
-        forge_engine::diff::fill_defaults(&schema, &mut a);
-        KeyFields::normalize_attrs(&mut a);
-        KeyFields::from_attrs(&a).unwrap()
+        crate::kind::testing::spec_fields::<KeyKind>(v)
     }
 
     #[test]
