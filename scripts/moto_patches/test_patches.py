@@ -856,14 +856,28 @@ def wait_for(what, probe, want, timeout=30):
     seen = []
     deadline = time.monotonic() + timeout
     while True:
-        value = probe()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: never {want!r}; saw {seen}")
+        try:
+            value = probe()
+        except ClientError as e:
+            # The emulated rate limits apply to this poller too (and a busy
+            # machine stretches every phase): back off as a client would.
+            if e.response["Error"]["Code"] in THROTTLED:
+                time.sleep(0.5)
+                continue
+            raise
         if not seen or seen[-1] != value:
             seen.append(value)
         if value == want:
             return seen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: never {want!r}; saw {seen}")
-        time.sleep(0.05)
+        # Under every service's read refill rate (durations.RATE_LIMITS),
+        # and well inside the shortest phase polled (1.2 s at scale 0.02).
+        time.sleep(0.12)
+
+
+# The throttling answers of the emulated rate limits, by protocol.
+THROTTLED = {"RequestLimitExceeded", "Throttling", "ThrottlingException"}
 
 
 def counters(emu):
