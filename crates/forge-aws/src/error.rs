@@ -392,6 +392,14 @@ pub fn retry_on<T>(result: Result<T, ProviderError>, codes: &[&str]) -> Result<T
     }
 }
 
+/// The object a create call answered with, or a transient error saying
+/// `message` when the answer lacks it.
+pub fn returned<T>(item: Option<T>, message: &str) -> Result<T, ProviderError> {
+    item.ok_or_else(|| ProviderError::Transient {
+        message: message.into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

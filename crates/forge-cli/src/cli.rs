@@ -62,6 +62,38 @@ pub struct LockArgs {
     pub lock_timeout: Option<std::time::Duration>,
 }
 
+/// What a plan is made of (`forge plan`, `forge apply STACK`): Terraform's
+/// `-refresh=false`, `-replace ADDR` and `-target ADDR` (docs/ci.md).
+#[derive(Debug, Args, Clone)]
+pub struct PlanArgs {
+    /// Refresh from the cloud first (default true); `-refresh=false` plans from the state alone.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// Replace this resource even if nothing forces it (repeatable). `-replace ADDR` works too.
+    #[arg(long, value_name = "ADDR")]
+    pub replace: Vec<forge_core::Address>,
+    /// Plan only this resource and what it depends on (repeatable; a partial plan). `-target ADDR` works too.
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<forge_core::Address>,
+}
+
+impl PlanArgs {
+    /// The engine's plan options for these flags.
+    pub fn options(&self) -> forge_engine::PlanOptions {
+        forge_engine::PlanOptions {
+            refresh: self.refresh,
+            replace: self.replace.iter().cloned().collect(),
+            target: self.target.iter().cloned().collect(),
+            ..forge_engine::PlanOptions::default()
+        }
+    }
+
+    /// Whether any flag differs from a plain plan (refused with a saved plan).
+    pub fn is_set(&self) -> bool {
+        !self.refresh || !self.replace.is_empty() || !self.target.is_empty()
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -84,6 +116,8 @@ pub enum Command {
         stack: StackArgs,
         #[command(flatten)]
         lock: LockArgs,
+        #[command(flatten)]
+        planning: PlanArgs,
         /// Save the plan to FILE (`forge apply FILE` applies exactly it). `-out FILE` works too.
         #[arg(long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
@@ -96,6 +130,9 @@ pub enum Command {
         /// Exit 0 = no changes, 2 = changes, 1 = error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// `human` (the default) or `markdown` (a pull-request comment; docs/ci.md).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human, conflicts_with_all = ["json", "json_format"])]
+        format: PlanFormat,
         /// Plan destroying everything.
         #[arg(long)]
         destroy: bool,
@@ -118,6 +155,8 @@ pub enum Command {
         destroy: bool,
         #[command(flatten)]
         lock: LockArgs,
+        #[command(flatten)]
+        planning: PlanArgs,
         #[command(flatten)]
         run: RunArgs,
         #[command(flatten)]
@@ -189,6 +228,9 @@ pub enum Command {
         /// The JSON to print: `forge` (the default) or `terraform` (Terraform's plan representation; implies `--json`).
         #[arg(long, value_enum, value_name = "FORMAT")]
         json_format: Option<JsonFormat>,
+        /// `human` (the default) or `markdown` (a pull-request comment; docs/ci.md).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human, conflicts_with_all = ["json", "json_format"])]
+        format: PlanFormat,
     },
     /// Take over what another tool manages: `forge migrate terraform SOURCE`.
     Migrate {
@@ -412,6 +454,15 @@ pub enum JsonFormat {
 }
 
 /// Graph output formats.
+/// How `forge plan` and `forge show` print a plan when not as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// For a terminal, as Terraform prints it.
+    Human,
+    /// GitHub-flavoured markdown for a pull-request comment.
+    Markdown,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum GraphFormat {
     /// Graphviz DOT.
@@ -421,10 +472,10 @@ pub enum GraphFormat {
 }
 
 /// Rewrites Terraform's single-dash long options (`-out FILE`, `-out=FILE`,
-/// `-auto-approve`, `-detailed-exitcode`, `-destroy`) to clap's double-dash form so
+/// `-auto-approve`, `-detailed-exitcode`, `-destroy`, `-refresh=false`, `-replace ADDR`, `-target ADDR`) to clap's double-dash form so
 /// muscle memory and existing CI scripts keep working.
 pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
-    const LONG: [&str; 7] = [
+    const LONG: [&str; 10] = [
         "out",
         "auto-approve",
         "detailed-exitcode",
@@ -432,6 +483,9 @@ pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsStrin
         "lock",
         "parallelism",
         "destroy",
+        "refresh",
+        "replace",
+        "target",
     ];
     args.map(|arg| {
         let Some(text) = arg.to_str() else { return arg };
@@ -449,6 +503,36 @@ pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsStrin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refresh_and_replace_parse_in_terraform_spelling() {
+        use clap::Parser;
+        let args = [
+            "forge",
+            "plan",
+            "stack",
+            "-refresh=false",
+            "-replace",
+            "db",
+            "-replace=web[\"a\"]",
+            "-target",
+            "app",
+        ]
+        .into_iter()
+        .map(OsString::from);
+        let cli = Cli::try_parse_from(terraform_style_args(args)).expect("parses");
+        let Command::Plan { planning, .. } = cli.command else {
+            panic!("not a plan: {cli:?}");
+        };
+        assert!(!planning.refresh);
+        let replace: Vec<String> = planning.replace.iter().map(|a| a.to_string()).collect();
+        assert_eq!(replace, ["db", "web[\"a\"]"]);
+        assert!(planning.is_set());
+        let options = planning.options();
+        assert!(!options.refresh);
+        assert_eq!(options.replace.len(), 2);
+        assert_eq!(options.target.len(), 1);
+    }
 
     #[test]
     fn terraform_single_dash_options_are_accepted() {

@@ -363,8 +363,7 @@ impl Kind for MetricAlarmKind {
             let all_tags = tags::with_system(&desired.tags, &ctx.system_tags);
             put_alarm(ctx.client, desired, &all_tags).await?;
         }
-        sync_tags::<CloudWatch>(ctx.client, &arn, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(arn.as_str()), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
@@ -389,10 +388,7 @@ mod tests {
     use forge_core::fields::Fields;
 
     fn attrs_of(v: serde_json::Value) -> MetricAlarmFields {
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap_or_default();
-        forge_engine::diff::fill_defaults(&schema(), &mut a);
-        MetricAlarmFields::normalize_attrs(&mut a);
-        MetricAlarmFields::from_attrs(&a).unwrap()
+        crate::kind::testing::spec_fields::<MetricAlarmKind>(v)
     }
 
     fn schema() -> forge_core::KindSchema {

@@ -356,8 +356,7 @@ pub async fn retag_and_read<K: crate::kind::Kind<Service = super::Ec2>>(
     prior: &forge_core::fields::Tags,
     desired: &forge_core::fields::Tags,
 ) -> crate::kind::Updated<K> {
-    crate::kind::sync_tags::<super::Ec2>(ctx.client, id, prior, desired).await?;
-    K::read_back(ctx, id).await
+    crate::kind::retag_and_read(ctx, id, Some(id), prior, desired).await
 }
 
 #[cfg(test)]

@@ -71,12 +71,11 @@ impl Kind for EipKind {
             .send()
             .await
             .map_err(ec2_err)?;
-        let id = out
-            .allocation_id()
-            .ok_or_else(|| ProviderError::Transient {
-                message: "AllocateAddress returned no allocation id".into(),
-            })?
-            .to_string();
+        let id = returned(
+            out.allocation_id(),
+            "AllocateAddress returned no allocation id",
+        )?
+        .to_string();
         let items = describe_ids::<AddressApi>(ctx.client, std::slice::from_ref(&id)).await?;
         let fields = match items.first() {
             Some(a) => eip_fields(a),

@@ -153,13 +153,7 @@ impl Kind for FlowLogKind {
             .await
             .map_err(ec2_err)?;
         common::unsuccessful(out.unsuccessful())?;
-        let id = out
-            .flow_log_ids()
-            .first()
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateFlowLogs returned no id".into(),
-            })?
-            .clone();
+        let id = returned(out.flow_log_ids().first(), "CreateFlowLogs returned no id")?.clone();
         Self::made(ctx, id).await
     }
 

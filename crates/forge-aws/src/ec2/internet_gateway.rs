@@ -93,11 +93,10 @@ impl Kind for InternetGatewayKind {
             .send()
             .await
             .map_err(ec2_err)?;
-        let igw = out
-            .internet_gateway
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateInternetGateway returned nothing".into(),
-            })?;
+        let igw = returned(
+            out.internet_gateway,
+            "CreateInternetGateway returned nothing",
+        )?;
         let id = igw.internet_gateway_id().unwrap_or_default().to_string();
         let mut made = fields(&ctx.region, &igw);
         if let Some(vpc) = &desired.vpc_id {

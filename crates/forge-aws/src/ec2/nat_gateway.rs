@@ -118,9 +118,7 @@ impl Kind for NatGatewayKind {
             .send()
             .await
             .map_err(ec2_err)?;
-        let nat = out.nat_gateway.ok_or_else(|| ProviderError::Transient {
-            message: "CreateNatGateway returned nothing".into(),
-        })?;
+        let nat = returned(out.nat_gateway, "CreateNatGateway returned nothing")?;
         let id = nat.nat_gateway_id().unwrap_or_default().to_string();
         Ok(Made {
             id,

@@ -256,9 +256,7 @@ impl Kind for RouteTableKind {
             .send()
             .await
             .map_err(ec2_err)?;
-        let table = out.route_table.ok_or_else(|| ProviderError::Transient {
-            message: "CreateRouteTable returned nothing".into(),
-        })?;
+        let table = returned(out.route_table, "CreateRouteTable returned nothing")?;
         let id = table.route_table_id().unwrap_or_default().to_string();
         reconcile(ctx.client, &table, desired).await?;
         let fields = match describe_table(ctx.client, &id).await? {

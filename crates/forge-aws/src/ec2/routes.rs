@@ -316,35 +316,34 @@ mod tests {
 
     #[test]
     fn skips_routes_aws_manages() {
-        let local = SdkRoute::builder()
-            .destination_cidr_block("10.0.0.0/16")
-            .gateway_id("local")
-            .origin(RouteOrigin::CreateRouteTable)
-            .build();
-        assert_eq!(Route::from_sdk(&local), None);
-        let endpoint = SdkRoute::builder()
-            .destination_prefix_list_id("pl-1")
-            .gateway_id("vpce-1")
-            .origin(RouteOrigin::CreateRoute)
-            .build();
-        assert_eq!(Route::from_sdk(&endpoint), None);
-        let igw = SdkRoute::builder()
-            .destination_cidr_block("0.0.0.0/0")
-            .gateway_id("igw-1")
-            .origin(RouteOrigin::CreateRoute)
-            .build();
-        assert_eq!(
-            Route::from_sdk(&igw),
-            Some(route("0.0.0.0/0", "gateway_id", "igw-1"))
-        );
-        let nat = SdkRoute::builder()
-            .destination_cidr_block("0.0.0.0/0")
-            .nat_gateway_id("nat-1")
-            .build();
-        assert_eq!(
-            Route::from_sdk(&nat),
-            Some(route("0.0.0.0/0", "nat_gateway_id", "nat-1"))
-        );
+        let cidr = |c: &str| SdkRoute::builder().destination_cidr_block(c);
+        let (made_by_route, any) = (RouteOrigin::CreateRoute, "0.0.0.0/0");
+        let cases = [
+            (
+                cidr("10.0.0.0/16")
+                    .gateway_id("local")
+                    .origin(RouteOrigin::CreateRouteTable),
+                None,
+            ),
+            (
+                SdkRoute::builder()
+                    .destination_prefix_list_id("pl-1")
+                    .gateway_id("vpce-1")
+                    .origin(made_by_route.clone()),
+                None,
+            ),
+            (
+                cidr(any).gateway_id("igw-1").origin(made_by_route),
+                Some(route(any, "gateway_id", "igw-1")),
+            ),
+            (
+                cidr(any).nat_gateway_id("nat-1"),
+                Some(route(any, "nat_gateway_id", "nat-1")),
+            ),
+        ];
+        for (sdk, want) in cases {
+            assert_eq!(Route::from_sdk(&sdk.build()), want);
+        }
     }
 
     #[test]

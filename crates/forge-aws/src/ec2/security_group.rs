@@ -308,9 +308,7 @@ impl Kind for SecurityGroupKind {
             .await
             .map_err(ec2_err);
         let id = match result {
-            Ok(out) => out.group_id.ok_or_else(|| ProviderError::Transient {
-                message: "CreateSecurityGroup returned no id".into(),
-            })?,
+            Ok(out) => returned(out.group_id, "CreateSecurityGroup returned no id")?,
             Err(e) if has_code(&e, "InvalidGroup.Duplicate") => {
                 match own_duplicate(ctx.client, ctx, vpc, name).await? {
                     Some(id) => id,

@@ -94,9 +94,7 @@ impl Kind for SubnetKind {
             .send()
             .await
             .map_err(ec2_err)?;
-        let subnet = out.subnet.ok_or_else(|| ProviderError::Transient {
-            message: "CreateSubnet returned no subnet".into(),
-        })?;
+        let subnet = returned(out.subnet, "CreateSubnet returned no subnet")?;
         let id = subnet.subnet_id().unwrap_or_default().to_string();
         let mut fields = subnet_fields(&subnet);
         if desired.map_public_ip_on_launch == Some(true) {

@@ -238,9 +238,7 @@ impl Kind for VpcKind {
             .send()
             .await
             .map_err(ec2_err)?;
-        let vpc = out.vpc.ok_or_else(|| ProviderError::Transient {
-            message: "CreateVpc returned no VPC".into(),
-        })?;
+        let vpc = returned(out.vpc, "CreateVpc returned no VPC")?;
         let id = vpc.vpc_id().unwrap_or_default().to_string();
         // DNS support defaults on and hostnames off; only differences cost a call.
         if desired.enable_dns_support == Some(false) {

@@ -221,9 +221,7 @@ impl Kind for VpcEndpointKind {
             .send()
             .await
             .map_err(ec2_err)?;
-        let endpoint = out.vpc_endpoint.ok_or_else(|| ProviderError::Transient {
-            message: "CreateVpcEndpoint returned nothing".into(),
-        })?;
+        let endpoint = returned(out.vpc_endpoint, "CreateVpcEndpoint returned nothing")?;
         let id = endpoint.vpc_endpoint_id().unwrap_or_default().to_string();
         Ok(Made {
             id,

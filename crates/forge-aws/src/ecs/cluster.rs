@@ -198,8 +198,7 @@ impl Kind for ClusterKind {
                 .await
                 .map_err(Ecs::err)?;
         }
-        sync_tags::<Ecs>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(id), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

@@ -560,8 +560,7 @@ impl Kind for ServiceKind {
                 .await
                 .map_err(Ecs::err)?;
         }
-        sync_tags::<Ecs>(ctx.client, id, &prior.tags, &d.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(id), &prior.tags, &d.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

@@ -235,11 +235,10 @@ impl Kind for TaskDefinitionKind {
             .send()
             .await
             .map_err(Ecs::err)?;
-        let td = out
-            .task_definition
-            .ok_or_else(|| ProviderError::Transient {
-                message: "RegisterTaskDefinition returned nothing".into(),
-            })?;
+        let td = returned(
+            out.task_definition,
+            "RegisterTaskDefinition returned nothing",
+        )?;
         let arn = returned_id(td.task_definition_arn(), "RegisterTaskDefinition")?;
         // Read back rather than trusting the response's tags: not every
         // endpoint echoes them.
@@ -253,8 +252,7 @@ impl Kind for TaskDefinitionKind {
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
         // Everything else forces a new revision; only tags reach here.
-        sync_tags::<Ecs>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(id), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

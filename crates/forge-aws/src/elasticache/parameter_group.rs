@@ -19,7 +19,7 @@
 //! ceil(N/100) + 2n requests.
 
 use super::{DEFAULT_DESCRIPTION, ElastiCache, create_tags, named, owned, tags_by_arn, user_tags};
-use crate::error::{ignore_gone, is_gone};
+use crate::error::is_gone;
 use crate::kind::prelude::*;
 use crate::paging::{concurrent, marker_pages};
 use crate::tags;
@@ -220,24 +220,19 @@ impl Kind for ParameterGroupKind {
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
         apply_params(ctx.client, id, param_changes(prior, desired)).await?;
-        if let Some(arn) = &prior.arn {
-            sync_tags::<ElastiCache>(ctx.client, arn, &prior.tags, &desired.tags).await?;
-        }
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, prior.arn.as_deref(), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         // A group still used by a replication group answers
         // InvalidCacheParameterGroupState, mapped to transient: the engine
         // retries while the group's user is being deleted.
-        ignore_gone(
+        ElastiCache::deleted(
             ctx.client
                 .delete_cache_parameter_group()
                 .cache_parameter_group_name(id)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(ElastiCache::err),
+                .await,
         )
     }
 

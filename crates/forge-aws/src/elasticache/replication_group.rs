@@ -44,7 +44,6 @@ use super::{
     tags_by_arn, user_tags, version_pin_matches,
 };
 use crate::attrs::SensitiveText;
-use crate::error::ignore_gone;
 use crate::kind::prelude::*;
 use crate::paging::marker_pages;
 use aws_sdk_elasticache::Client;
@@ -583,16 +582,14 @@ impl Kind for ReplicationGroupKind {
     async fn delete(ctx: &Act<'_, Self>, id: &str, prior: &Self::Fields) -> Res<()> {
         // A group already being deleted answers InvalidReplicationGroupState
         // (transient): the retry then finds it gone.
-        ignore_gone(
+        ElastiCache::deleted(
             ctx.client
                 .delete_replication_group()
                 .replication_group_id(id)
                 .retain_primary_cluster(false)
                 .set_final_snapshot_identifier(prior.final_snapshot_identifier.clone())
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(ElastiCache::err),
+                .await,
         )
     }
 

@@ -330,8 +330,7 @@ impl Kind for TargetGroupKind {
         {
             set_deregistration_delay(ctx.client, id, d).await?;
         }
-        sync_tags::<Elbv2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(id), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

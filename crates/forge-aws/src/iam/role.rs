@@ -361,8 +361,7 @@ impl Kind for RoleKind {
         for call in update_calls(prior, desired)? {
             run_call(ctx.client, id, call).await?;
         }
-        sync_tags::<Iam>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(id), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

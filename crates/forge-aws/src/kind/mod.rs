@@ -27,7 +27,7 @@ pub use registrar::Registrar;
 pub(crate) use service::declare_service;
 pub use service::{Service, client};
 pub(crate) use tag_sync::tag_calls;
-pub use tag_sync::{TagApi, sync_tags};
+pub use tag_sync::{TagApi, retag_and_read, sync_tags};
 
 use async_trait::async_trait;
 use forge_core::fields::Fields;
@@ -37,8 +37,9 @@ use forge_core::fields::Fields;
 pub mod prelude {
     pub use super::{
         Act, ArnShape, Computed, Created, Found, Kind, KindDecl, Look, Made, Owned, Res, Service,
-        TagApi, Update, Updated, sync_tags,
+        TagApi, Update, Updated, retag_and_read, sync_tags,
     };
+    pub use crate::error::returned;
     pub use async_trait::async_trait;
     pub use forge_core::fields::Tags;
     pub use forge_derive::Fields;

@@ -35,6 +35,16 @@ pub trait Service: Send + Sync + 'static {
     {
         sdk_error(Self::NAME, err)
     }
+
+    /// A delete call's answer as the delete's outcome: "gone" in any
+    /// spelling ([`crate::error::is_gone`]) is success (deleting what is
+    /// already deleted), other errors map through [`Service::err`].
+    fn deleted<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<(), ProviderError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        crate::error::ignore_gone(result.map(drop).map_err(Self::err))
+    }
 }
 
 /// The client of service `S` for `region`, from the shared cache.

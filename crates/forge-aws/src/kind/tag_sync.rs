@@ -3,7 +3,7 @@
 //! call. Each service says once how it tags a resource ([`TagApi`]);
 //! forge's ownership tags are never touched here (they are set at create).
 
-use crate::kind::Service;
+use crate::kind::{Act, Kind, Service, Updated};
 use crate::tags;
 use forge_core::fields::Tags;
 use forge_engine::ProviderError;
@@ -91,3 +91,22 @@ macro_rules! tag_calls {
     };
 }
 pub(crate) use tag_calls;
+
+/// The end of an update whose other changes are made: the user's tags on
+/// `resource` (the id or ARN the service tags by, when known) brought
+/// from `prior` to `desired`, then the object read back.
+pub async fn retag_and_read<K: Kind>(
+    ctx: &Act<'_, K>,
+    id: &str,
+    resource: Option<&str>,
+    prior: &Tags,
+    desired: &Tags,
+) -> Updated<K>
+where
+    K::Service: TagApi,
+{
+    if let Some(resource) = resource {
+        sync_tags::<K::Service>(ctx.client, resource, prior, desired).await?;
+    }
+    K::read_back(ctx, id).await
+}

@@ -1,6 +1,6 @@
 //! Unit-test helpers shared by every kind's tests: the kind's provider
 //! (with a client cache that is never used), desired values as the engine
-//! prepares them, and typed fields from attributes.
+//! prepares them, typed fields from attributes, and a spec as typed fields.
 
 use crate::clients::AwsClients;
 use crate::kind::{Kind, KindProvider};
@@ -38,4 +38,16 @@ pub fn typed<K: Kind>(attrs: &Attrs) -> K::Fields {
 /// Observed fields as the engine sees them: as attributes, normalized.
 pub fn observed<K: Kind>(fields: &K::Fields) -> Attrs {
     provider::<K>().normalize(fields.to_attrs())
+}
+
+/// A spec (JSON) as `K`'s typed fields: schema defaults filled in and the
+/// fields' own normalizers applied (the kind's `normalize` hook is not).
+pub fn spec_fields<K: Kind>(spec: serde_json::Value) -> K::Fields {
+    let mut attrs: Attrs = Value::from_json(&spec)
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
+    forge_engine::diff::fill_defaults(&crate::kind::schema_of::<K>(), &mut attrs);
+    K::Fields::normalize_attrs(&mut attrs);
+    typed::<K>(&attrs)
 }

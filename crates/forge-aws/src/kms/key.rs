@@ -269,9 +269,7 @@ impl Kind for KeyKind {
             .send()
             .await
             .map_err(Kms::err)?;
-        let meta = out.key_metadata.ok_or_else(|| ProviderError::Transient {
-            message: "CreateKey returned no key metadata".into(),
-        })?;
+        let meta = returned(out.key_metadata, "CreateKey returned no key metadata")?;
         let id = meta.key_id().to_string();
         // What CreateKey set; rotation and the enabled flag follow.
         let prior = KeyFields {
@@ -342,11 +340,7 @@ mod tests {
     use forge_core::fields::Fields;
 
     fn fields_of(v: serde_json::Value) -> KeyFields {
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap_or_default();
-        let schema = crate::kind::schema_of::<KeyKind>();
-        forge_engine::diff::fill_defaults(&schema, &mut a);
-        KeyFields::normalize_attrs(&mut a);
-        KeyFields::from_attrs(&a).unwrap()
+        crate::kind::testing::spec_fields::<KeyKind>(v)
     }
 
     #[test]

@@ -247,8 +247,7 @@ impl Kind for LogGroupKind {
         for call in update_calls(prior, desired) {
             run_call(ctx.client, id, call).await?;
         }
-        sync_tags::<Logs>(ctx.client, &arn, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(arn.as_str()), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

@@ -23,7 +23,7 @@ use super::common::{
     needs_modify, owned, pick, settings_of, sorted, sync_tags_and_settings, text, user_tags,
     version_change, versioned_kind,
 };
-use crate::error::{ignore_gone, is_gone};
+use crate::error::is_gone;
 use crate::kind::prelude::*;
 use crate::paging::collect_pages;
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster};
@@ -304,16 +304,14 @@ impl Kind for ClusterKind {
             }
         }
         let snapshot = settings_of!(prior).final_snapshot(id, chrono::Utc::now());
-        ignore_gone(
+        Rds::deleted(
             ctx.client
                 .delete_db_cluster()
                 .db_cluster_identifier(id)
                 .skip_final_snapshot(snapshot.is_none())
                 .set_final_db_snapshot_identifier(snapshot)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
+                .await,
         )
     }
 

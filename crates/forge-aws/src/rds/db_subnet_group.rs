@@ -13,7 +13,6 @@ use super::Rds;
 use super::common::{
     DEFAULT_DESCRIPTION, Settings, arn_tags, by_id, create_tags, owned, sorted, text, user_tags,
 };
-use crate::error::ignore_gone;
 use crate::kind::prelude::*;
 use crate::paging::{concurrent, marker_pages};
 use aws_sdk_rds::Client;
@@ -125,21 +124,16 @@ impl Kind for DbSubnetGroupKind {
                 .await
                 .map_err(Rds::err)?;
         }
-        if let Some(arn) = &prior.arn {
-            sync_tags::<Rds>(ctx.client, arn, &prior.tags, &desired.tags).await?;
-        }
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, prior.arn.as_deref(), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        ignore_gone(
+        Rds::deleted(
             ctx.client
                 .delete_db_subnet_group()
                 .db_subnet_group_name(id)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
+                .await,
         )
     }
 

@@ -16,7 +16,6 @@ use super::Rds;
 use super::common::{
     Settings, by_id, create_tags, lower, owned, sorted, text, user_tags, versioned_kind,
 };
-use crate::error::ignore_gone;
 use crate::kind::prelude::*;
 use crate::paging::marker_pages;
 use aws_sdk_rds::Client;
@@ -125,21 +124,16 @@ impl Kind for GlobalClusterKind {
                 .await
                 .map_err(Rds::err)?;
         }
-        if let Some(arn) = &prior.arn {
-            sync_tags::<Rds>(ctx.client, arn, &prior.tags, &d.tags).await?;
-        }
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, prior.arn.as_deref(), &prior.tags, &d.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        ignore_gone(
+        Rds::deleted(
             ctx.client
                 .delete_global_cluster()
                 .global_cluster_identifier(id)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
+                .await,
         )
     }
 

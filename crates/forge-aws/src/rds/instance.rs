@@ -17,7 +17,6 @@ use super::common::{
     needs_modify, owned, pick, settings_of, sorted, sync_tags_and_settings, text, user_tags,
     version_change, versioned_kind,
 };
-use crate::error::ignore_gone;
 use crate::kind::prelude::*;
 use crate::paging::collect_pages;
 use aws_sdk_rds::Client;
@@ -372,16 +371,14 @@ impl<F: Flavor> Kind for InstanceKind<F> {
             true => None,
             false => settings_of!(prior.spec()).final_snapshot(id, chrono::Utc::now()),
         };
-        ignore_gone(
+        Rds::deleted(
             ctx.client
                 .delete_db_instance()
                 .db_instance_identifier(id)
                 .skip_final_snapshot(snapshot.is_none())
                 .set_final_db_snapshot_identifier(snapshot)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(Rds::err),
+                .await,
         )
     }
 

@@ -784,14 +784,9 @@ impl Kind for BucketKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use forge_core::fields::Fields;
 
     fn fields_of(v: serde_json::Value) -> BucketFields {
-        let mut a = Value::from_json(&v).as_map().cloned().unwrap_or_default();
-        let schema = crate::kind::schema_of::<BucketKind>();
-        forge_engine::diff::fill_defaults(&schema, &mut a);
-        BucketFields::normalize_attrs(&mut a);
-        BucketFields::from_attrs(&a).unwrap()
+        crate::kind::testing::spec_fields::<BucketKind>(v)
     }
 
     #[test]

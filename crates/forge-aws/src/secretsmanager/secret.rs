@@ -266,9 +266,7 @@ impl Kind for SecretKind {
             .await
             .map_err(SecretsManager::err);
         let arn = match result {
-            Ok(out) => out.arn.ok_or_else(|| ProviderError::Transient {
-                message: "CreateSecret returned no ARN".into(),
-            })?,
+            Ok(out) => returned(out.arn, "CreateSecret returned no ARN")?,
             Err(ProviderError::Api { code, message }) if code == "ResourceExistsException" => {
                 let existing = ctx
                     .client

@@ -263,8 +263,7 @@ impl Kind for TopicKind {
         for (name, value) in attribute_changes(prior, desired)? {
             set_attribute(ctx.client, id, name, value).await?;
         }
-        sync_tags::<Sns>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(id), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

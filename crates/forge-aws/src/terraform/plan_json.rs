@@ -284,10 +284,17 @@ fn change_entry(
         r.insert("previous_address".into(), json!(typed_address(ty, from)));
     }
     if c.action == ChangeAction::Replace && replaced {
-        r.insert(
-            "action_reason".into(),
-            json!("replace_because_cannot_update"),
-        );
+        // `-replace ADDR` is Terraform's `replace_by_request`.
+        let requested = c
+            .replace_because
+            .iter()
+            .any(|r| r == forge_engine::plan::replace::REASON);
+        let reason = if requested {
+            "replace_by_request"
+        } else {
+            "replace_because_cannot_update"
+        };
+        r.insert("action_reason".into(), json!(reason));
     }
     Json::Object(r)
 }
@@ -801,6 +808,8 @@ mod tests {
             moves: Vec::new(),
             unmanage: Vec::new(),
             unconfigured: Vec::new(),
+            replace: Vec::new(),
+            target: Vec::new(),
             config,
             spec: None,
         }
@@ -833,6 +842,28 @@ mod tests {
         ))[0];
         assert!(plain["change"].get("importing").is_none());
         assert!(plain.get("previous_address").is_none());
+    }
+
+    #[test]
+    fn a_requested_replacement_is_replace_by_request() {
+        let bucket = || attrs(serde_json::json!({"id": "logs-1", "bucket": "logs-1"}));
+        let mut c = change(
+            "logs",
+            "aws.s3.bucket",
+            ChangeAction::Replace,
+            Some(bucket()),
+            Some(bucket()),
+        );
+        assert_eq!(
+            resource_changes(&c)[0]["action_reason"],
+            "replace_because_cannot_update"
+        );
+        c.replace_because
+            .push(forge_engine::plan::replace::REASON.to_string());
+        assert_eq!(
+            resource_changes(&c)[0]["action_reason"],
+            "replace_by_request"
+        );
     }
 
     #[test]

@@ -183,11 +183,7 @@ impl Kind for WebAclKind {
             .await
             .map_err(Wafv2::err)?;
         let arn = out.summary().and_then(|s| s.arn());
-        let id = arn
-            .ok_or_else(|| ProviderError::Transient {
-                message: "CreateWebACL returned no ARN".into(),
-            })?
-            .to_string();
+        let id = returned(arn, "CreateWebACL returned no ARN")?.to_string();
         Self::made(ctx, id).await
     }
 
@@ -222,8 +218,7 @@ impl Kind for WebAclKind {
                 return Err(ProviderError::Api { code, message });
             }
         }
-        sync_tags::<Wafv2>(ctx.client, id, &prior.tags, &desired.tags).await?;
-        Self::read_back(ctx, id).await
+        retag_and_read(ctx, id, Some(id), &prior.tags, &desired.tags).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

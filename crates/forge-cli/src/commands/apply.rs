@@ -3,7 +3,7 @@
 
 use super::{EXIT_ERROR, EXIT_OK};
 use super::{common, destroy, saved_plan};
-use crate::cli::{LockArgs, RunArgs, StackArgs};
+use crate::cli::{LockArgs, PlanArgs, RunArgs, StackArgs};
 use crate::{context, output};
 use anyhow::{Context, bail};
 use forge_cli::render::render_plan;
@@ -15,11 +15,20 @@ use std::path::Path;
 pub async fn run(
     args: &StackArgs,
     lock: &LockArgs,
+    planning: &PlanArgs,
     run: &RunArgs,
     stack: Option<&Path>,
     destroy: bool,
 ) -> anyhow::Result<u8> {
     if saved_plan::is_plan_file(&args.stack) {
+        if planning.is_set() {
+            // As Terraform: a saved plan is applied exactly as it was made.
+            bail!(
+                "-refresh, -replace and -target shape a new plan; {} is a saved plan and is applied as it was made\n  \
+                 hint: pass them to `forge plan -out` instead",
+                args.stack.display()
+            );
+        }
         return apply_saved(args, lock, run, stack, destroy).await;
     }
     if let Some(extra) = stack {
@@ -41,7 +50,7 @@ pub async fn run(
     // Held from planning to the last state write, so the plan applied is
     // the plan made against the state as it is.
     common::locked(backend, lock, "apply", async {
-        let plan = common::plan(&loaded, false).await?;
+        let plan = common::plan_with(&loaded, false, &planning.options()).await?;
         print!("{}", render_plan(&plan, output::color()));
         if plan.only_forgets() {
             // Nothing to do in the cloud: record what refresh saw, unasked.

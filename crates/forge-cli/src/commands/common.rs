@@ -88,16 +88,24 @@ pub async fn wait_for_lock(backend: &dyn StateBackend, lock: &LockArgs) -> anyho
 
 /// Plans (or plans destroy).
 pub async fn plan(loaded: &Loaded, destroy: bool) -> Result<Plan, EngineError> {
-    let options = PlanOptions::default();
+    plan_with(loaded, destroy, &PlanOptions::default()).await
+}
+
+/// Plans (or plans destroy) with `-refresh` / `-replace` options.
+pub async fn plan_with(
+    loaded: &Loaded,
+    destroy: bool,
+    options: &PlanOptions,
+) -> Result<Plan, EngineError> {
     if destroy {
         loaded
             .engine
-            .plan_destroy(&loaded.stack, loaded.backend.as_ref(), &options)
+            .plan_destroy(&loaded.stack, loaded.backend.as_ref(), options)
             .await
     } else {
         loaded
             .engine
-            .plan(&loaded.stack, loaded.backend.as_ref(), &options)
+            .plan(&loaded.stack, loaded.backend.as_ref(), options)
             .await
     }
 }

@@ -238,25 +238,15 @@ fn find_stacks(paths: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, bool)> {
                 path.display()
             );
         }
-        let mut subs: Vec<PathBuf> = std::fs::read_dir(path)
-            .with_context(|| format!("reading {}", path.display()))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| !n.starts_with('_') && !n.starts_with('.'))
-            })
-            .filter(|p| is_stack(p))
-            .collect();
+        let mut subs = forge_core::spec::subfolders(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        subs.retain(|p| is_stack(p));
         if subs.is_empty() {
             anyhow::bail!(
                 "no stacks in {}: a stack is a folder with a YAML file holding `stack:` or `resources:`",
                 path.display()
             );
         }
-        subs.sort();
         out.extend(subs);
         expanded = true;
     }

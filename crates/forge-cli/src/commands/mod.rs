@@ -80,10 +80,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Plan {
             stack,
             lock,
+            planning,
             out,
             json,
             json_format,
             detailed_exitcode,
+            format,
             destroy,
             generate_spec: None,
             all,
@@ -104,8 +106,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             plan::run(
                 &stack,
                 &lock,
+                &planning,
                 out.as_deref(),
                 show::json_kind(json, json_format),
+                format,
                 detailed_exitcode,
                 destroy,
             )
@@ -118,7 +122,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             plan,
             json,
             json_format,
-        } => show::run(&plan, show::json_kind(json, json_format)),
+            format,
+        } => show::run(&plan, show::json_kind(json, json_format), format),
         Command::Apply {
             stack,
             lock,
@@ -137,11 +142,22 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Apply {
             stack,
             lock,
+            planning,
             run,
             plan_stack,
             destroy,
             ..
-        } => apply::run(&stack, &lock, &run, plan_stack.as_deref(), destroy).await,
+        } => {
+            apply::run(
+                &stack,
+                &lock,
+                &planning,
+                &run,
+                plan_stack.as_deref(),
+                destroy,
+            )
+            .await
+        }
         Command::Destroy {
             stack,
             lock,

@@ -2,17 +2,18 @@
 
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
 use super::{common, saved_plan, show};
-use crate::cli::{JsonFormat, LockArgs, StackArgs};
-use crate::output;
-use forge_cli::render::render_plan;
+use crate::cli::{JsonFormat, LockArgs, PlanArgs, PlanFormat, StackArgs};
 use std::path::Path;
 
-/// Runs `forge plan`.
+/// Runs `forge plan`. (One argument per flag group of the command line.)
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     args: &StackArgs,
     lock: &LockArgs,
+    planning: &PlanArgs,
     out: Option<&Path>,
     json: Option<JsonFormat>,
+    format: PlanFormat,
     detailed_exitcode: bool,
     destroy: bool,
 ) -> anyhow::Result<u8> {
@@ -33,17 +34,17 @@ pub async fn run(
     };
     // The lock is held only while the state is read and refreshed.
     let mut plan = common::locked(loaded.backend.as_ref(), lock, "plan", async {
-        Ok(common::plan(&loaded, destroy).await?)
+        Ok(common::plan_with(&loaded, destroy, &planning.options()).await?)
     })
     .await?;
     match json {
         Some(format) => println!("{}", show::json_text(&plan, format)),
-        None => print!("{}", render_plan(&plan, output::color())),
+        None => print!("{}", show::text(&plan, format)),
     }
     if let Some(path) = out {
         plan.spec = stamp;
         plan.save(path)?;
-        if json.is_none() {
+        if json.is_none() && format == PlanFormat::Human {
             println!(
                 "\nSaved the plan to {}. To apply exactly it, run:\n  forge apply {}",
                 path.display(),

@@ -1,7 +1,8 @@
 //! Human renderings for a terminal: plans ([`render_plan`]), drift
 //! reports ([`render_drift`]) and the preview `forge refresh` shows
 //! ([`render_refresh_preview`]), the many-stack drift table
-//! ([`render_summary`]) and the line that ends an apply
+//! ([`render_summary`]), plans as markdown for a pull-request comment
+//! ([`render_plan_markdown`]) and the line that ends an apply
 //! ([`render_apply_summary`]), and one resource of the state
 //! ([`render_resource`], `forge state show`). Each takes `color` (ANSI colours; the binary
 //! decides from `NO_COLOR`, `--no-color` and whether stdout is a terminal).
@@ -9,6 +10,7 @@
 mod adoption;
 mod apply;
 mod drift;
+mod markdown;
 mod paint;
 mod plan;
 mod state;
@@ -16,6 +18,7 @@ mod summary;
 
 pub use apply::render_apply_summary;
 pub use drift::{render_drift, render_refresh_preview, value_text, verdict};
+pub use markdown::render_plan_markdown;
 pub use plan::render_plan;
 pub use state::render_resource;
 pub use summary::render_summary;

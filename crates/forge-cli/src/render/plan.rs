@@ -130,7 +130,9 @@ fn body(change: &ResourceChange) -> Vec<Line> {
     }
 }
 
-fn render_resource(out: &mut String, change: &ResourceChange, color: bool) {
+/// One resource's block: headline, notes and fields (shared with the
+/// markdown rendering's collapsed details).
+pub(super) fn render_resource(out: &mut String, change: &ResourceChange, color: bool) {
     let (sym, tone) = symbol(change);
     let _ = writeln!(out, "  {}", paint(&headline(change), Tone::Bold, color));
     for note in adoption::notes(change) {
@@ -245,6 +247,24 @@ forge found these objects deleted since the last run; applying removes them from
     out.push('\n');
 }
 
+/// The counts of the summary line: "1 to add, 0 to change, 2 to destroy."
+pub(super) fn summary_counts(plan: &Plan) -> String {
+    let s = plan.summary();
+    let adopt = if s.adopt > 0 {
+        format!(", {} to adopt", s.adopt)
+    } else {
+        String::new()
+    };
+    format!(
+        "{}{} to add, {} to change, {} to destroy{adopt}{}.",
+        adoption::import_count(plan),
+        s.add,
+        s.change,
+        s.destroy,
+        adoption::forget_count(plan)
+    )
+}
+
 /// Renders the plan for a terminal. `color` adds ANSI colours (the CLI
 /// decides from `NO_COLOR` and whether stdout is a terminal).
 pub fn render_plan(plan: &Plan, color: bool) -> String {
@@ -257,6 +277,7 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
             "No changes. Your infrastructure matches the configuration.\n"
         });
         render_not_compared(&mut out, plan, color);
+        render_targeting(&mut out, plan, color);
         return out;
     }
     let resource_changes: Vec<&ResourceChange> = plan
@@ -272,21 +293,11 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
         adoption::render_unmanaged(&mut out, plan, color);
     }
     render_data_loss(&mut out, plan, color);
-    let s = plan.summary();
-    let adopt = if s.adopt > 0 {
-        format!(", {} to adopt", s.adopt)
-    } else {
-        String::new()
-    };
     let _ = writeln!(
         out,
-        "{} {}{} to add, {} to change, {} to destroy{adopt}{}.",
+        "{} {}",
         paint("Plan:", Tone::Bold, color),
-        adoption::import_count(plan),
-        s.add,
-        s.change,
-        s.destroy,
-        adoption::forget_count(plan)
+        summary_counts(plan)
     );
     let outputs: Vec<&OutputChange> = plan
         .output_changes
@@ -301,7 +312,21 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
         }
     }
     render_not_compared(&mut out, plan, color);
+    render_targeting(&mut out, plan, color);
     out
+}
+
+/// A `-target` plan is partial: say so, as Terraform does.
+fn render_targeting(out: &mut String, plan: &Plan, color: bool) {
+    if plan.target.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{} {}",
+        paint("Warning:", Tone::Bold, color),
+        forge_engine::plan::target::WARNING
+    );
 }
 
 /// A review plan made without some vars: which they are, which fields it
@@ -330,11 +355,11 @@ fn render_not_compared(out: &mut String, plan: &Plan, color: bool) {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use forge_core::Address;
 
-    fn change(name: &str, action: ChangeAction, data_loss: bool) -> ResourceChange {
+    pub(crate) fn change(name: &str, action: ChangeAction, data_loss: bool) -> ResourceChange {
         ResourceChange {
             address: Address::single(name),
             kind: "fake.db".into(),
@@ -363,7 +388,7 @@ mod tests {
         }
     }
 
-    fn plan(changes: Vec<ResourceChange>) -> Plan {
+    pub(crate) fn plan(changes: Vec<ResourceChange>) -> Plan {
         Plan {
             format_version: forge_engine::plan::PLAN_FORMAT_VERSION.into(),
             stack: "test".into(),
@@ -379,6 +404,8 @@ mod tests {
             moves: Vec::new(),
             unmanage: Vec::new(),
             unconfigured: Vec::new(),
+            replace: Vec::new(),
+            target: Vec::new(),
             config: forge_testkit::stack("test", Vec::new()),
             spec: None,
         }

@@ -19,13 +19,12 @@
 //! A dependency that cannot be served is an error at its declaration; a
 //! reference to an output it does not have is an error at the reference.
 
-use super::loader::{Loader, read_document};
+use super::loader::Loader;
 use super::model::LoadOptions;
 use super::root::Confinement;
 use super::yaml::{node_kind, node_value};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::Diagnostics;
 use crate::expr::{RefOp, Reference, did_you_mean};
-use crate::schema::SchemaRegistry;
 use crate::value::Value;
 use marked_yaml::types::{MarkedMappingNode, Node};
 use std::collections::{BTreeMap, BTreeSet};
@@ -548,51 +547,40 @@ pub fn stack_dependencies(
     path: &Path,
     opts: &LoadOptions,
 ) -> Result<Vec<DeclaredDependency>, Diagnostics> {
-    let schemas = SchemaRegistry::new();
-    let mut l = Loader::new(&schemas);
-    let confinement = Confinement::for_stack(path, opts.allow_outside_root);
-    let document = read_document(&mut l, path, &confinement);
-    let mut out = Vec::new();
-    match document.as_ref().and_then(|d| d.get_node("dependencies")) {
-        None => {}
-        Some(Node::Mapping(deps)) => {
-            for (name, body) in deps.iter() {
-                let field = |key: &str| match body {
-                    Node::Mapping(m) => match m.get_node(key) {
-                        Some(Node::Scalar(s)) => Some(s.as_str().to_string()),
+    super::discover::read_section(path, opts, "dependencies", |l, node| {
+        let mut out = Vec::new();
+        match node {
+            None => {}
+            Some(Node::Mapping(deps)) => {
+                for (name, body) in deps.iter() {
+                    let field = |key: &str| match body {
+                        Node::Mapping(m) => match m.get_node(key) {
+                            Some(Node::Scalar(s)) => Some(s.as_str().to_string()),
+                            _ => None,
+                        },
                         _ => None,
-                    },
-                    _ => None,
-                };
-                let Some(dep_path) = field("path") else {
-                    l.error(
-                        body.span(),
-                        format!("dependency `{}` has no `path`", name.as_str()),
-                    );
-                    continue;
-                };
-                out.push(DeclaredDependency {
-                    name: name.as_str().to_string(),
-                    path: join_path(path, &dep_path),
-                    environment: field("environment"),
-                });
+                    };
+                    let Some(dep_path) = field("path") else {
+                        l.error(
+                            body.span(),
+                            format!("dependency `{}` has no `path`", name.as_str()),
+                        );
+                        continue;
+                    };
+                    out.push(DeclaredDependency {
+                        name: name.as_str().to_string(),
+                        path: join_path(path, &dep_path),
+                        environment: field("environment"),
+                    });
+                }
+            }
+            Some(other) => {
+                l.error(
+                    other.span(),
+                    format!("`dependencies` must be a map, got {}", node_kind(other)),
+                );
             }
         }
-        Some(other) => {
-            l.error(
-                other.span(),
-                format!("`dependencies` must be a map, got {}", node_kind(other)),
-            );
-        }
-    }
-    if document.is_none() && l.diags.is_empty() {
-        l.diags
-            .push(Diagnostic::general("the stack could not be read"));
-    }
-    if !l.diags.is_empty() {
-        let mut diags = l.diags;
-        diags.sort();
-        return Err(diags);
-    }
-    Ok(out)
+        out
+    })
 }

@@ -55,23 +55,40 @@ pub fn is_stack(path: &Path) -> bool {
 /// file, a syntax error, an include outside the root, a key set twice) and
 /// an `environments` that is not a map.
 pub fn stack_environments(path: &Path, opts: &LoadOptions) -> Result<Vec<String>, Diagnostics> {
+    read_section(path, opts, "environments", |l, node| {
+        let mut names = Vec::new();
+        match node {
+            None => {}
+            Some(Node::Mapping(envs)) => {
+                names.extend(envs.keys().map(|k| k.as_str().to_string()));
+            }
+            Some(other) => {
+                l.error(
+                    other.span(),
+                    format!("`environments` must be a map, got {}", node_kind(other)),
+                );
+            }
+        }
+        names.sort();
+        names
+    })
+}
+
+/// Reads the stack at `path` as the loader does (files merged, includes
+/// layered, the root enforced, nothing evaluated) and hands its top-level
+/// `section` to `read`. The reading's errors and those `read` reports are
+/// returned together, sorted.
+pub(crate) fn read_section<T>(
+    path: &Path,
+    opts: &LoadOptions,
+    section: &str,
+    read: impl FnOnce(&mut Loader<'_>, Option<&Node>) -> T,
+) -> Result<T, Diagnostics> {
     let schemas = SchemaRegistry::new();
     let mut l = Loader::new(&schemas);
     let confinement = Confinement::for_stack(path, opts.allow_outside_root);
     let document = read_document(&mut l, path, &confinement);
-    let mut names = Vec::new();
-    match document.as_ref().and_then(|d| d.get_node("environments")) {
-        None => {}
-        Some(Node::Mapping(envs)) => {
-            names.extend(envs.keys().map(|k| k.as_str().to_string()));
-        }
-        Some(other) => {
-            l.error(
-                other.span(),
-                format!("`environments` must be a map, got {}", node_kind(other)),
-            );
-        }
-    }
+    let out = read(&mut l, document.as_ref().and_then(|d| d.get_node(section)));
     if document.is_none() && l.diags.is_empty() {
         l.diags
             .push(Diagnostic::general("the stack could not be read"));
@@ -81,8 +98,7 @@ pub fn stack_environments(path: &Path, opts: &LoadOptions) -> Result<Vec<String>
         diags.sort();
         return Err(diags);
     }
-    names.sort();
-    Ok(names)
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -46,4 +46,4 @@ pub use model::{
 };
 pub use resources::{META_KEYS, RESERVED_NAMES};
 pub use sources::spec_sources;
-pub use stack_tree::{StackTree, TreeStack, find_stacks, stack_tree};
+pub use stack_tree::{StackTree, TreeStack, find_stacks, stack_tree, subfolders};

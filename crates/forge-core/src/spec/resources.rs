@@ -748,21 +748,9 @@ pub(crate) fn load_outputs(
         let (value, mut deps) = load_value(l, value_node, scope, vars, table, locals, &what);
         let preconditions = match (full, body) {
             (true, Node::Mapping(m)) => {
-                let mut cx = Cx {
-                    l: &mut *l,
-                    table,
-                    locals,
-                    vars,
-                    scope,
-                    site: Site {
-                        owner: None,
-                        check: true,
-                        allow_self: false,
-                    },
-                    deps: &mut deps,
-                    kind: "",
-                };
-                cx.conditions(m, false).pre
+                Cx::outside(l, table, locals, vars, scope, &mut deps)
+                    .conditions(m, false)
+                    .pre
             }
             _ => Vec::new(),
         };
@@ -791,21 +779,7 @@ pub(crate) fn load_value(
     what: &str,
 ) -> (Config, BTreeSet<Address>) {
     let mut deps = BTreeSet::new();
-    let mut cx = Cx {
-        l,
-        table,
-        locals,
-        vars,
-        scope,
-        site: Site {
-            owner: None,
-            check: true,
-            allow_self: false,
-        },
-        deps: &mut deps,
-        kind: "",
-    };
-    let config = cx.config(node, None, what);
+    let config = Cx::outside(l, table, locals, vars, scope, &mut deps).config(node, None, what);
     (config, deps)
 }
 
@@ -819,6 +793,34 @@ struct Cx<'c, 'l, 's> {
     site: Site<'c>,
     deps: &'c mut BTreeSet<Address>,
     kind: &'c str,
+}
+
+impl<'c, 'l, 's> Cx<'c, 'l, 's> {
+    /// The context of a value outside any resource (an output's, a
+    /// local's): checked, no owner, no `self`.
+    fn outside(
+        l: &'c mut Loader<'l>,
+        table: &'c ResourceTable,
+        locals: &'c LocalTable,
+        vars: &'c IndexMap<String, VarDecl>,
+        scope: &'c Scope<'s>,
+        deps: &'c mut BTreeSet<Address>,
+    ) -> Self {
+        Cx {
+            l,
+            table,
+            locals,
+            vars,
+            scope,
+            site: Site {
+                owner: None,
+                check: true,
+                allow_self: false,
+            },
+            deps,
+            kind: "",
+        }
+    }
 }
 
 impl Cx<'_, '_, '_> {

@@ -88,20 +88,9 @@ pub fn find_stacks(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(folder) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
+        let Ok(subs) = subfolders(&folder) else {
             continue;
         };
-        let mut subs: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| !n.starts_with('_') && !n.starts_with('.'))
-            })
-            .collect();
-        subs.sort();
         for sub in subs {
             if is_stack(&sub) && names_a_stack(&sub) {
                 out.push(sub);
@@ -112,6 +101,23 @@ pub fn find_stacks(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The folders in `folder` that may hold stacks, sorted: not `_`- or
+/// `.`-prefixed ones, which hold includes and state.
+pub fn subfolders(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut subs: Vec<PathBuf> = std::fs::read_dir(folder)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('_') && !n.starts_with('.'))
+        })
+        .collect();
+    subs.sort();
+    Ok(subs)
 }
 
 /// Whether one of the folder's YAML files has a top-level `stack:` or

@@ -33,6 +33,12 @@ pub struct PlanOptions {
     /// `forge plan --generate-spec`: import blocks whose address the spec
     /// does not declare are read for the spec to be written, not refused.
     pub generate_spec: bool,
+    /// `-replace ADDR`: resources replaced though nothing forces it
+    /// (see [`super::replace`]).
+    pub replace: BTreeSet<Address>,
+    /// `-target ADDR`: plan only these and what they depend on (see
+    /// [`super::target`]).
+    pub target: BTreeSet<Address>,
 }
 
 impl Default for PlanOptions {
@@ -42,6 +48,8 @@ impl Default for PlanOptions {
             store_sensitive: BTreeSet::new(),
             retry: Default::default(),
             generate_spec: false,
+            replace: BTreeSet::new(),
+            target: BTreeSet::new(),
         }
     }
 }
@@ -174,7 +182,11 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
     for r in imports.records.values() {
         state.upsert(r.clone());
     }
-    let mut problems = Vec::new();
+    let mut problems = super::replace::undeclared(stack, options);
+    let recorded: BTreeSet<Address> = state.resources.iter().map(|r| r.address.clone()).collect();
+    problems.extend(super::target::problems(stack, &recorded, options, destroy));
+    let scope = super::target::scope(stack, options);
+    let in_scope = |a: &Address| scope.as_ref().is_none_or(|s| s.contains(a));
     let mut changes: Vec<ResourceChange> = Vec::new();
     let mut values = AttrValues::new();
     // Where each planned address is in `changes`, and the replacements
@@ -186,6 +198,9 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
     if !destroy {
         for inst in dependency_order(stack)? {
             let addr = &inst.address;
+            if !in_scope(addr) {
+                continue;
+            }
             let Some(provider) = registry.get(&inst.kind) else {
                 problems.push(PlanProblem {
                     address: Some(addr.clone()),
@@ -207,7 +222,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
                     force_replace,
                 )
             };
-            let mut result = plan_it(None);
+            let mut result = plan_it(super::replace::requested(options, addr));
             if let Ok(change) = &result
                 && change.action == ChangeAction::Update
                 && let Some(reason) = move_first(
@@ -286,8 +301,12 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
     // Deletes: what left the spec (everything, for destroy), and deposed
     // objects of any resource.
     let in_spec = |a: &Address| !destroy && stack.instance(a).is_some();
-    for r in &state.resources {
-        for d in &r.deposed {
+    for r in state
+        .resources
+        .iter()
+        .filter(|r| in_scope(&r.address) || stack.instance(&r.address).is_none())
+    {
+        for d in r.deposed.iter().filter(|_| in_scope(&r.address)) {
             changes.push(delete_change(
                 r,
                 Some(d.id.clone()),
@@ -295,7 +314,7 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
                 true,
             ));
         }
-        if in_spec(&r.address) {
+        if in_spec(&r.address) || !super::target::deletes(options, &r.address) {
             continue;
         }
         let protected = r.prevent_destroy
@@ -324,7 +343,12 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         changes.push(delete_change(r, Some(id), before, false));
     }
 
-    changes.extend(untracked.deletes);
+    changes.extend(
+        untracked
+            .deletes
+            .into_iter()
+            .filter(|c| super::target::deletes(options, &c.address)),
+    );
     propagate_create_before_destroy(&mut changes, stack);
     guard_data(registry, &mut changes, &mut problems);
     changes.sort_by(|a, b| (&a.address, a.deposed, &a.id).cmp(&(&b.address, b.deposed, &b.id)));
@@ -336,7 +360,12 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
             .map(|m| m.from.clone());
     }
 
-    let output_changes = plan_outputs(stack, &state, &values, destroy, &mut problems);
+    // A targeted plan leaves outputs alone: those reading resources
+    // outside it could not be evaluated.
+    let output_changes = match scope {
+        None => plan_outputs(stack, &state, &values, destroy, &mut problems),
+        Some(_) => Vec::new(),
+    };
     if !problems.is_empty() {
         return Err(EngineError::Plan {
             stack: stack.name.clone(),
@@ -358,6 +387,8 @@ pub(crate) async fn build_plan(input: PlanInput<'_>) -> Result<Plan, EngineError
         moves,
         unmanage,
         unconfigured: imports.unconfigured,
+        replace: options.replace.iter().cloned().collect(),
+        target: options.target.iter().cloned().collect(),
         config: with_absolute_root(stack),
         spec: None,
     })

@@ -12,7 +12,9 @@ pub mod build;
 pub mod imports;
 pub mod json;
 pub mod moves;
+pub mod replace;
 pub mod seal;
+pub mod target;
 pub mod untracked;
 pub mod verify;
 
@@ -198,6 +200,13 @@ pub struct Plan {
     /// them is made from. Never saved: such a plan is not applied.
     #[serde(skip)]
     pub unconfigured: Vec<imports::Unconfigured>,
+    /// Resources replaced on request (`-replace`): the apply's check of
+    /// the plan accepts their replacement though nothing forces it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<Address>,
+    /// `-target` addresses of a partial plan (see [`target`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target: Vec<Address>,
     /// The stack it was made from, so applying a saved plan uses exactly
     /// this configuration. Its `root` is absolute, so a saved plan applied
     /// from another directory finds the same state.

@@ -14,8 +14,8 @@
 //!   gone), and otherwise acts on the object the state records;
 //! - a replacement is what the provider's own plan of the recorded before
 //!   and after says, a tainted object's, or one that moves the object off
-//!   a dependency replaced delete-first; an object needing none is never
-//!   replaced;
+//!   a dependency replaced delete-first, or one the plan was asked to
+//!   replace (`-replace`); an object needing none is never replaced;
 //! - kind, region and dependencies are the configuration's (the state's,
 //!   for deletes);
 //! - an output is deleted only when the configuration no longer declares
@@ -261,7 +261,7 @@ fn check_declared(
             .filter_map(|d| plan.change(d))
             .any(|d| d.action == ChangeAction::Replace && !d.create_before_destroy)
     });
-    if tainted || with_dependency {
+    if tainted || with_dependency || plan.replace.contains(&c.address) {
         return Ok(());
     }
     let Some(provider) = registry.get(&c.kind) else {
