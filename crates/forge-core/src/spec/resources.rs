@@ -295,7 +295,8 @@ pub(crate) fn load_resources(
                 region: &region,
                 ..s
             };
-            let fields = match &decl.schema {
+            // One checking context for the fields and then the conditions.
+            let (fields, conditions) = match &decl.schema {
                 Some(schema) => {
                     let mut cx = Cx {
                         l: &mut *l,
@@ -307,25 +308,15 @@ pub(crate) fn load_resources(
                         deps: &mut deps,
                         kind: &schema.kind,
                     };
-                    cx.object_fields(decl.node, &schema.fields, "", true, Some(&decl.span))
-                }
-                None => BTreeMap::new(),
-            };
-            let conditions = match (&decl.schema, decl.node.get_node("lifecycle")) {
-                (Some(schema), Some(Node::Mapping(lc))) => {
-                    let mut cx = Cx {
-                        l: &mut *l,
-                        table,
-                        locals,
-                        vars,
-                        scope: &s,
-                        site,
-                        deps: &mut deps,
-                        kind: &schema.kind,
+                    let fields =
+                        cx.object_fields(decl.node, &schema.fields, "", true, Some(&decl.span));
+                    let conditions = match decl.node.get_node("lifecycle") {
+                        Some(Node::Mapping(lc)) => cx.conditions(lc, true),
+                        _ => Conditions::default(),
                     };
-                    cx.conditions(lc, true)
+                    (fields, conditions)
                 }
-                _ => Conditions::default(),
+                None => (BTreeMap::new(), Conditions::default()),
             };
             deps.extend(explicit.iter().cloned());
             deps.remove(&address);
