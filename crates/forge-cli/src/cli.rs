@@ -243,6 +243,14 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Rewrite spec files in the canonical layout (docs/spec-language.md, "Formatting").
+    Fmt {
+        /// Spec files or folders (searched recursively; default: the current folder).
+        paths: Vec<PathBuf>,
+        /// Change nothing: list the files that are not laid out and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
     /// List the functions available in `${ ... }` expressions.
     Functions {
         /// Print JSON: name, signature, argument counts, description.

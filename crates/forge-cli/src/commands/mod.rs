@@ -8,6 +8,7 @@ mod common;
 mod console;
 mod destroy;
 mod drift;
+mod fmt;
 mod force_unlock;
 mod functions;
 mod generate_spec;
@@ -70,6 +71,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Graph { stack, format } => graph::run(&stack, format),
         Command::Schema { out } => schema::run(out.as_deref()),
         Command::Functions { json } => functions::run(json),
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Console { stack, expr, json } => console::run(&stack, &expr, json).await,
         Command::Plan {
             stack,

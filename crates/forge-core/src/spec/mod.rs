@@ -16,6 +16,7 @@ mod discover;
 pub mod generate;
 mod include;
 mod json_schema;
+pub mod layout;
 mod loader;
 mod locals;
 pub mod model;
