@@ -337,6 +337,9 @@ pub struct RunArgs {
     /// How many operations may run at once.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
+    /// Print a JSON event stream on stdout, one object a line, instead of the human output (docs/ci.md). `-json` works too.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `forge state ...`.

@@ -13,6 +13,7 @@ mod functions;
 mod generate_spec;
 mod graph;
 mod import;
+mod json_stream;
 mod migrate_terraform;
 mod outputs;
 mod plan;
@@ -148,15 +149,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             destroy,
             ..
         } => {
-            apply::run(
+            let work = apply::run(
                 &stack,
                 &lock,
                 &planning,
                 &run,
                 plan_stack.as_deref(),
                 destroy,
-            )
-            .await
+            );
+            json_stream::reporting(run.json, work).await
         }
         Command::Destroy {
             stack,
@@ -166,7 +167,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         } if all.all => run_all::run(run_all::Op::Destroy, &stack, &lock, Some(&run), &all).await,
         Command::Destroy {
             stack, lock, run, ..
-        } => destroy::run(&stack, &lock, &run).await,
+        } => json_stream::reporting(run.json, destroy::run(&stack, &lock, &run)).await,
         Command::Stacks(args) => stacks::run(&args),
         Command::Output { stack, name, json } => outputs::run(&stack, name.as_deref(), json).await,
         Command::State { command } => state::run(&command).await,
