@@ -119,9 +119,9 @@ pub async fn confirm(run: &RunArgs, question: &str) -> anyhow::Result<bool> {
         return Ok(true);
     }
     super::json_stream::refuse_prompt(run)?;
-    if !output::interactive() {
+    if !output::prompts_allowed() {
         bail!(
-            "{question} needs confirmation, and there is no terminal to ask on: run with --auto-approve"
+            "{question} needs confirmation, and there is no terminal to ask on (or -input=false was given): run with --auto-approve"
         );
     }
     print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
