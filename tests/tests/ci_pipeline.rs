@@ -382,6 +382,18 @@ async fn the_pipeline_runs_its_forge_commands_against_the_emulator() {
     asked.expect_code(1);
     assert!(asked.stderr.contains("--auto-approve"), "{asked}");
 
+    // --json has no room for a prompt: without --auto-approve, an error
+    // line on stdout (and the error on stderr), nothing applied.
+    let unasked = with(SECRET_2)
+        .run(root, &["apply", "live", "--all", "-e", "dev", "-json"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    unasked.expect_code(1);
+    let last = unasked.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("\"type\":\"error\"") && last.contains("--auto-approve"),
+        "{unasked}"
+    );
+
     // run-all with --json: unit events, dependents destroyed first, one
     // summary last.
     let destroyed = with(SECRET_2)

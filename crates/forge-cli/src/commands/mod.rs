@@ -138,7 +138,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 run_all::Op::Apply
             };
-            run_all::run(op, &stack, &lock, Some(&run), &all).await
+            json_stream::reporting(run.json, run_all::run(op, &stack, &lock, Some(&run), &all))
+                .await
         }
         Command::Apply {
             stack,
@@ -164,7 +165,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             lock,
             run,
             all,
-        } if all.all => run_all::run(run_all::Op::Destroy, &stack, &lock, Some(&run), &all).await,
+        } if all.all => {
+            let work = run_all::run(run_all::Op::Destroy, &stack, &lock, Some(&run), &all);
+            json_stream::reporting(run.json, work).await
+        }
         Command::Destroy {
             stack, lock, run, ..
         } => json_stream::reporting(run.json, destroy::run(&stack, &lock, &run)).await,
