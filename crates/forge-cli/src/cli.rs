@@ -29,6 +29,10 @@ pub struct GlobalArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub allow_outside_root: bool,
+    /// Ask on the terminal (default true). forge never asks for variable values; `-input=false` also
+    /// turns the confirmation prompt into an error (pass --auto-approve), as Terraform's.
+    #[arg(long, global = true, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
 }
 
 /// Which stack, environment and variables to load.
@@ -345,6 +349,9 @@ pub struct RunArgs {
     /// How many operations may run at once.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
+    /// Print a JSON event stream on stdout, one object a line, instead of the human output (docs/ci.md). `-json` works too.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `forge state ...`.
@@ -480,10 +487,11 @@ pub enum GraphFormat {
 }
 
 /// Rewrites Terraform's single-dash long options (`-out FILE`, `-out=FILE`,
-/// `-auto-approve`, `-detailed-exitcode`, `-destroy`, `-refresh=false`, `-replace ADDR`, `-target ADDR`) to clap's double-dash form so
-/// muscle memory and existing CI scripts keep working.
+/// `-auto-approve`, `-detailed-exitcode`, `-destroy`, `-refresh=false`, `-replace ADDR`, `-target ADDR`,
+/// `-var NAME=VALUE`, `-var-file FILE`, `-lock-timeout 30s`, `-input=false`, `-json`, `-no-color`) to clap's
+/// double-dash form so muscle memory and existing CI scripts keep working.
 pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
-    const LONG: [&str; 10] = [
+    const LONG: [&str; 15] = [
         "out",
         "auto-approve",
         "detailed-exitcode",
@@ -494,6 +502,11 @@ pub fn terraform_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsStrin
         "refresh",
         "replace",
         "target",
+        "var",
+        "var-file",
+        "lock-timeout",
+        "input",
+        "no-color",
     ];
     args.map(|arg| {
         let Some(text) = arg.to_str() else { return arg };
@@ -575,6 +588,63 @@ mod tests {
                 "--destroy"
             ]
         );
+    }
+
+    #[test]
+    fn the_spellings_ci_scripts_use_parse() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(terraform_style_args(args.iter().map(OsString::from)))
+                .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+        };
+        let cli = parse(&[
+            "forge",
+            "apply",
+            "stack",
+            "-input=false",
+            "-var",
+            "a=1",
+            "-var=b=2",
+            "-var-file",
+            "one.yaml",
+            "-var-file=two.yaml",
+            "-lock-timeout=30s",
+            "-json",
+            "-auto-approve",
+            "-no-color",
+        ]);
+        assert!(!cli.global.input);
+        assert!(cli.global.no_color);
+        let Command::Apply {
+            stack, lock, run, ..
+        } = cli.command
+        else {
+            panic!("not an apply");
+        };
+        assert_eq!(stack.vars, ["a=1", "b=2"]);
+        assert_eq!(
+            stack.var_files,
+            [PathBuf::from("one.yaml"), PathBuf::from("two.yaml")]
+        );
+        assert_eq!(lock.lock_timeout, Some(std::time::Duration::from_secs(30)));
+        assert!(run.json && run.auto_approve);
+        let cli = parse(&[
+            "forge",
+            "plan",
+            "stack",
+            "-destroy",
+            "-lock-timeout",
+            "5m",
+            "-input=false",
+            "-lock=false",
+        ]);
+        let Command::Plan { destroy, lock, .. } = cli.command else {
+            panic!("not a plan");
+        };
+        assert!(destroy && !lock.lock);
+        assert_eq!(lock.lock_timeout, Some(std::time::Duration::from_secs(300)));
+        // Without the flag, prompts stay allowed.
+        assert!(parse(&["forge", "plan"]).global.input);
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod signals;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse_from(cli::terraform_style_args(std::env::args_os()));
     output::init_color(cli.global.no_color);
+    output::set_input(cli.global.input);
     logging::init();
     context::allow_outside_root(cli.global.allow_outside_root);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -20,6 +20,19 @@ pub fn color() -> bool {
     COLOR.load(Ordering::Relaxed)
 }
 
+static INPUT: AtomicBool = AtomicBool::new(true);
+
+/// Records `-input=false`: no prompt, even on a terminal.
+pub fn set_input(allowed: bool) {
+    INPUT.store(allowed, Ordering::Relaxed);
+}
+
+/// Whether a confirmation may be asked: stdin is a terminal and
+/// `-input=false` was not given.
+pub fn prompts_allowed() -> bool {
+    INPUT.load(Ordering::Relaxed) && interactive()
+}
+
 /// Whether stdin is a terminal (interactive confirmation possible).
 pub fn interactive() -> bool {
     std::io::stdin().is_terminal()

@@ -1,12 +1,11 @@
 //! `forge apply`: plan, confirm and apply a stack — or apply exactly a plan
 //! saved with `forge plan -out FILE`, recognized by its content.
 
-use super::{EXIT_ERROR, EXIT_OK};
+use super::EXIT_ERROR;
 use super::{common, destroy, saved_plan};
 use crate::cli::{LockArgs, PlanArgs, RunArgs, StackArgs};
-use crate::{context, output};
+use crate::context;
 use anyhow::{Context, bail};
-use forge_cli::render::render_plan;
 use forge_engine::{Engine, Plan};
 use std::path::Path;
 
@@ -39,6 +38,7 @@ pub async fn run(
             extra.display()
         );
     }
+    super::json_stream::refuse_prompt(run)?;
     if destroy {
         // `apply -destroy` is Terraform's spelling of `destroy`.
         return destroy::run(args, lock, run).await;
@@ -51,13 +51,13 @@ pub async fn run(
     // the plan made against the state as it is.
     common::locked(backend, lock, "apply", async {
         let plan = common::plan_with(&loaded, false, &planning.options()).await?;
-        print!("{}", render_plan(&plan, output::color()));
+        common::show_plan(&plan, run);
         if plan.only_forgets() {
             // Nothing to do in the cloud: record what refresh saw, unasked.
             return common::execute(&loaded.engine, &plan, backend, run).await;
         }
         if !plan.has_changes() {
-            return Ok(EXIT_OK);
+            return Ok(common::nothing_to_do(&plan, run));
         }
         if !common::confirm(run, "Do you want to perform these actions?").await? {
             println!("\nApply cancelled.");
@@ -95,9 +95,9 @@ async fn apply_saved(
     // this runs from.
     let backend = context::open_backend(&plan.config).context("opening the state backend")?;
     let engine = Engine::new(context::registry());
-    print!("{}", render_plan(&plan, output::color()));
+    common::show_plan(&plan, run);
     if !plan.has_changes() && !plan.only_forgets() {
-        return Ok(EXIT_OK);
+        return Ok(common::nothing_to_do(&plan, run));
     }
     // A saved plan was reviewed when it was made: apply it without asking
     // again, as Terraform does.

@@ -1,12 +1,13 @@
 //! What plan, apply and destroy share: loading, planning, confirming,
 //! applying with live progress, and reporting.
 
+use super::json_stream;
 use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 use crate::cli::{LockArgs, RunArgs, StackArgs};
 use crate::context::VarsNeeded;
 use crate::{context, output, progress, signals};
 use anyhow::{Context, bail};
-use forge_cli::render::render_apply_summary;
+use forge_cli::render::{EventStream, render_apply_summary, render_plan};
 use forge_core::spec::Stack;
 use forge_engine::state::{LockInfo, State};
 use forge_engine::{
@@ -117,9 +118,10 @@ pub async fn confirm(run: &RunArgs, question: &str) -> anyhow::Result<bool> {
     if run.auto_approve {
         return Ok(true);
     }
-    if !output::interactive() {
+    super::json_stream::refuse_prompt(run)?;
+    if !output::prompts_allowed() {
         bail!(
-            "{question} needs confirmation, and there is no terminal to ask on: run with --auto-approve"
+            "{question} needs confirmation, and there is no terminal to ask on (or -input=false was given): run with --auto-approve"
         );
     }
     print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
@@ -271,16 +273,25 @@ pub async fn execute(
     // The apply drains on the first signal and aborts on the second.
     let cancel = signals::cancel_token();
     let _applying = signals::Scope::applying();
+    let stream = EventStream::new().masking(plan);
     let options = ApplyOptions {
         parallelism: run.parallelism.max(1),
         cancel: cancel.clone(),
-        progress: Some(progress::reporter()),
+        progress: Some(if run.json {
+            json_stream::progress(&stream)
+        } else {
+            progress::reporter()
+        }),
         lock: false,
         lock_ttl: context::lock_ttl(),
         ..ApplyOptions::default()
     };
     let report = engine.apply(plan, backend, &options).await?;
-    print_report(&report);
+    if run.json {
+        json_stream::emit(&stream.summary(&report));
+    } else {
+        print_report(&report);
+    }
     if let Some(state) = &report.unsaved_state {
         let stack = &plan.config;
         match save_emergency(stack, state) {
@@ -312,6 +323,29 @@ pub async fn execute(
     } else {
         EXIT_ERROR
     })
+}
+
+/// Shows the plan about to be applied: the human rendering, or with
+/// `--json` the `planned` event.
+pub fn show_plan(plan: &Plan, run: &RunArgs) {
+    if run.json {
+        json_stream::emit(&EventStream::new().planned(plan));
+    } else {
+        print!("{}", render_plan(plan, output::color()));
+    }
+}
+
+/// Ends an apply that has nothing to do; with `--json`, with the
+/// `summary` event a reader waits for.
+pub fn nothing_to_do(plan: &Plan, run: &RunArgs) -> u8 {
+    if run.json {
+        let report = ApplyReport {
+            destroy: plan.destroy,
+            ..ApplyReport::default()
+        };
+        json_stream::emit(&EventStream::new().summary(&report));
+    }
+    EXIT_OK
 }
 
 fn print_report(report: &ApplyReport) {

@@ -1,14 +1,13 @@
 //! `forge destroy`: plan the deletion of everything in state (reverse
 //! dependency order), confirm, apply.
 
+use super::EXIT_ERROR;
 use super::common;
-use super::{EXIT_ERROR, EXIT_OK};
 use crate::cli::{LockArgs, RunArgs, StackArgs};
-use crate::output;
-use forge_cli::render::render_plan;
 
 /// Runs `forge destroy`.
 pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Result<u8> {
+    super::json_stream::refuse_prompt(run)?;
     let Some(loaded) = common::load(args)? else {
         return Ok(EXIT_ERROR);
     };
@@ -16,13 +15,13 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, run: &RunArgs) -> anyhow::Re
     // Held from planning to the last state write.
     common::locked(backend, lock, "destroy", async {
         let plan = common::plan(&loaded, true).await?;
-        print!("{}", render_plan(&plan, output::color()));
+        common::show_plan(&plan, run);
         if plan.only_forgets() {
             // Everything left was deleted by hand: only the state changes.
             return common::execute(&loaded.engine, &plan, backend, run).await;
         }
         if !plan.has_changes() {
-            return Ok(EXIT_OK);
+            return Ok(common::nothing_to_do(&plan, run));
         }
         if !common::confirm(
             run,

@@ -14,6 +14,7 @@ mod functions;
 mod generate_spec;
 mod graph;
 mod import;
+mod json_stream;
 mod migrate_terraform;
 mod outputs;
 mod plan;
@@ -139,7 +140,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 run_all::Op::Apply
             };
-            run_all::run(op, &stack, &lock, Some(&run), &all).await
+            json_stream::reporting(run.json, run_all::run(op, &stack, &lock, Some(&run), &all))
+                .await
         }
         Command::Apply {
             stack,
@@ -150,25 +152,28 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             destroy,
             ..
         } => {
-            apply::run(
+            let work = apply::run(
                 &stack,
                 &lock,
                 &planning,
                 &run,
                 plan_stack.as_deref(),
                 destroy,
-            )
-            .await
+            );
+            json_stream::reporting(run.json, work).await
         }
         Command::Destroy {
             stack,
             lock,
             run,
             all,
-        } if all.all => run_all::run(run_all::Op::Destroy, &stack, &lock, Some(&run), &all).await,
+        } if all.all => {
+            let work = run_all::run(run_all::Op::Destroy, &stack, &lock, Some(&run), &all);
+            json_stream::reporting(run.json, work).await
+        }
         Command::Destroy {
             stack, lock, run, ..
-        } => destroy::run(&stack, &lock, &run).await,
+        } => json_stream::reporting(run.json, destroy::run(&stack, &lock, &run)).await,
         Command::Stacks(args) => stacks::run(&args),
         Command::Output { stack, name, json } => outputs::run(&stack, name.as_deref(), json).await,
         Command::State { command } => state::run(&command).await,

@@ -50,6 +50,7 @@ pub async fn run(args: &StackArgs, lock: &LockArgs, auto_approve: bool) -> anyho
     let run = RunArgs {
         auto_approve,
         parallelism: 1,
+        json: false,
     };
     if !common::confirm(
         &run,

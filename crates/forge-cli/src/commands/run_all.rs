@@ -16,12 +16,13 @@
 //! unit failed (or was skipped for a failure), else 0.
 
 use super::run_all_live::{Bar, Live};
-use super::{EXIT_ERROR, EXIT_OK, common, stacks::shown};
+use super::{EXIT_ERROR, EXIT_OK, common, json_stream, stacks::shown};
 use crate::cli::{LockArgs, RunAllArgs, RunArgs, StackArgs};
 use crate::{context, output, signals};
-use forge_cli::render::render_plan;
+use forge_cli::render::{EventStream, render_plan};
 use forge_core::spec::{StackTree, stack_tree};
 use forge_engine::{ApplyOptions, Summary};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// What run-all does to each stack.
@@ -109,8 +110,10 @@ pub async fn run(
     let run = run.cloned().unwrap_or(RunArgs {
         auto_approve: false,
         parallelism: 10,
+        json: false,
     });
     if op.writes() {
+        json_stream::refuse_prompt(&run)?;
         let question = format!(
             "Do you want to {} {} stack{} under {} ({}), in dependency order?",
             if op == Op::Destroy {
@@ -139,18 +142,26 @@ pub async fn run(
     let live = Live::new();
     let results = schedule(op, &units, lock, &run, all.parallelism_stacks.max(1), &live).await;
     live.clear();
-    print!("{}", table(&units, &results));
+    if run.json {
+        json_stream::emit(&summary_line(&units, &results, started.elapsed()));
+    } else {
+        print!("{}", table(&units, &results));
+    }
     for (unit, (outcome, _)) in units.iter().zip(&results) {
         if let Outcome::Failed(why) = outcome {
             eprintln!("error: {}: {why}", unit.label);
         }
     }
-    println!(
-        "\n{} stack{} in {:.1}s.",
-        units.len(),
-        if units.len() == 1 { "" } else { "s" },
-        started.elapsed().as_secs_f64()
-    );
+    if run.json {
+        // The summary line said it all.
+    } else {
+        println!(
+            "\n{} stack{} in {:.1}s.",
+            units.len(),
+            if units.len() == 1 { "" } else { "s" },
+            started.elapsed().as_secs_f64()
+        );
+    }
     Ok(if results.iter().all(|(o, _)| o.ok()) {
         EXIT_OK
     } else {
@@ -249,6 +260,7 @@ async fn schedule(
             if let Some(&w) = blocked {
                 let why = format!("{} did not finish", units[w].label);
                 live.line(&format!("{}: skipped ({why})", units[u].label));
+                unit_event(run, &units[u], "stack_skipped", json!({ "reason": why }));
                 results[u] = Some((Outcome::Skipped(why), Duration::ZERO));
                 continue;
             }
@@ -264,6 +276,12 @@ async fn schedule(
             let unit = units[u].clone();
             let (lock, run) = (lock.clone(), run.clone());
             let bar = live.start(&unit.label, op.verb());
+            unit_event(
+                &run,
+                &unit,
+                "stack_started",
+                json!({ "operation": op.verb() }),
+            );
             set.spawn(async move {
                 let start = Instant::now();
                 let outcome = run_unit(op, &unit, &lock, &run, bar.clone()).await;
@@ -276,6 +294,7 @@ async fn schedule(
         match done {
             Ok((u, outcome, elapsed, bar)) => {
                 live.finish(bar, &format!("{}: {}", units[u].label, describe(&outcome)));
+                unit_ended(run, &units[u], &outcome, elapsed);
                 running[u] = false;
                 results[u] = Some((outcome, elapsed));
             }
@@ -331,18 +350,27 @@ async fn run_unit(op: Op, unit: &Unit, lock: &LockArgs, run: &RunArgs, bar: Bar)
         if !plan.has_changes() && !plan.only_forgets() {
             return Ok(Summary::default());
         }
-        print!(
-            "\n── {} ──\n{}",
-            unit.label,
-            render_plan(&plan, output::color())
-        );
+        let stream = unit_stream(unit).masking(&plan);
+        if run.json {
+            json_stream::emit(&stream.planned(&plan));
+        } else {
+            print!(
+                "\n── {} ──\n{}",
+                unit.label,
+                render_plan(&plan, output::color())
+            );
+        }
         if !op.writes() {
             return Ok(summary);
         }
         let options = ApplyOptions {
             parallelism: run.parallelism.max(1),
             cancel: signals::cancel_token(),
-            progress: Some(bar.progress(&unit.label)),
+            progress: Some(if run.json {
+                json_stream::progress(&stream)
+            } else {
+                bar.progress(&unit.label)
+            }),
             lock: false,
             lock_ttl: context::lock_ttl(),
             ..ApplyOptions::default()
@@ -370,11 +398,11 @@ async fn run_unit(op: Op, unit: &Unit, lock: &LockArgs, run: &RunArgs, bar: Bar)
             .first()
             .map(|f| format!(": {} ({}): {}", f.address, f.action.as_str(), f.error))
             .unwrap_or_default();
-        Err(format!(
+        Err(stream.mask(&format!(
             "{} change{} failed{first}",
             report.failed.len().max(1),
             if report.failed.len() > 1 { "s" } else { "" }
-        ))
+        )))
     }
     .await;
     let released = common::release(backend, held).await;
@@ -383,6 +411,54 @@ async fn run_unit(op: Op, unit: &Unit, lock: &LockArgs, run: &RunArgs, bar: Bar)
         (Ok(_), Err(e)) => Outcome::Failed(format!("{e:#}")),
         (Err(e), _) => Outcome::Failed(e),
     }
+}
+
+/// The event stream of one unit (`--json`): its lines name the stack and
+/// environment.
+fn unit_stream(unit: &Unit) -> EventStream {
+    EventStream::new().for_unit(&shown(&unit.args.stack), unit.args.env.as_deref())
+}
+
+/// Writes a unit's event with `--json`.
+fn unit_event(run: &RunArgs, unit: &Unit, kind: &str, fields: serde_json::Value) {
+    if run.json {
+        json_stream::emit(&unit_stream(unit).line(kind, fields));
+    }
+}
+
+/// Writes how a unit ended with `--json`: `stack_finished` (with its
+/// counts), `stack_failed` or `stack_skipped`.
+fn unit_ended(run: &RunArgs, unit: &Unit, outcome: &Outcome, elapsed: Duration) {
+    let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let (kind, fields) = match outcome {
+        Outcome::Done(s) => (
+            "stack_finished",
+            json!({"add": s.add, "change": s.change, "destroy": s.destroy, "elapsed_ms": elapsed_ms}),
+        ),
+        Outcome::Failed(why) => (
+            "stack_failed",
+            json!({"error": why, "elapsed_ms": elapsed_ms}),
+        ),
+        Outcome::Skipped(why) => ("stack_skipped", json!({ "reason": why })),
+    };
+    unit_event(run, unit, kind, fields);
+}
+
+/// The `summary` line of a run-all with `--json`: how many units ended
+/// each way, and whether all went well.
+fn summary_line(units: &[Unit], results: &[(Outcome, Duration)], elapsed: Duration) -> String {
+    let count = |f: fn(&Outcome) -> bool| results.iter().filter(|(o, _)| f(o)).count();
+    EventStream::new().line(
+        "summary",
+        json!({
+            "success": results.iter().all(|(o, _)| o.ok()),
+            "stacks": units.len(),
+            "finished": count(|o| matches!(o, Outcome::Done(_))),
+            "failed": count(|o| matches!(o, Outcome::Failed(_))),
+            "skipped": count(|o| matches!(o, Outcome::Skipped(_))),
+            "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        }),
+    )
 }
 
 fn describe(outcome: &Outcome) -> String {
