@@ -23,6 +23,7 @@ pub mod arn;
 pub mod attrs;
 pub mod clients;
 pub mod cloudwatch;
+pub mod credentials;
 pub mod ec2;
 pub mod ecs;
 pub mod elasticache;

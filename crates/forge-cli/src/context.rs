@@ -11,6 +11,15 @@ pub fn registry() -> ProviderRegistry {
     forge::aws::registry(forge_aws::AwsSettings::default())
 }
 
+/// The registry for a loaded stack: its kinds use the stack's `aws:`
+/// credentials (and check its `allowed_account_ids` before any call).
+pub fn registry_for(stack: &Stack) -> ProviderRegistry {
+    forge::aws::registry(forge_aws::AwsSettings {
+        credentials: forge_aws::credentials::stack_set(stack),
+        ..forge_aws::AwsSettings::default()
+    })
+}
+
 /// The state backends forge ships: local files and S3.
 pub fn backends() -> BackendRegistry {
     forge::aws::backends(forge_aws::AwsSettings::default())

@@ -52,6 +52,7 @@ fn load_with(args: &StackArgs, needs: VarsNeeded) -> anyhow::Result<Option<Loade
         }
     };
     let backend = context::open_backend(&stack).context("opening the state backend")?;
+    let registry = context::registry_for(&stack);
     Ok(Some(Loaded {
         engine: Engine::new(registry),
         stack,
