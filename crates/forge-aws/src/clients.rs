@@ -86,6 +86,22 @@ impl AwsClients {
         Ok(config.clone())
     }
 
+    /// Checks the credentials' account against the spec's
+    /// `allowed_account_ids` now (nothing to do without a list): commands
+    /// call it first, so even a plan that would read nothing (an empty
+    /// state) is refused in the wrong account.
+    pub async fn verify_account(&self, region: &str) -> Result<(), ProviderError> {
+        let listed = self
+            .settings
+            .credentials
+            .as_ref()
+            .is_some_and(|s| !s.aws.allowed_account_ids.is_empty());
+        if listed {
+            self.config(region).await?;
+        }
+        Ok(())
+    }
+
     /// Refuses credentials acting in an account the spec's
     /// `allowed_account_ids` does not list, before anything else is sent
     /// with them. One `GetCallerIdentity` per cache (the first region's
