@@ -32,6 +32,10 @@ pub struct AwsClients {
     /// service module asks through [`AwsClients::client`] so adding a
     /// service needs no change here.
     others: Mutex<HashMap<(TypeId, String), Box<dyn Any + Send + Sync>>>,
+    /// The account of the credentials, checked against the spec's
+    /// `allowed_account_ids` once (one `GetCallerIdentity`) before any
+    /// other call; only a pass is kept, so a failed check is tried again.
+    account: OnceCell<String>,
 }
 
 impl AwsClients {
@@ -42,6 +46,7 @@ impl AwsClients {
             configs: Mutex::default(),
             ec2: Mutex::default(),
             others: Mutex::default(),
+            account: OnceCell::new(),
         }
     }
 
@@ -77,7 +82,44 @@ impl AwsClients {
                 "no credentials provider could be configured",
             ));
         }
+        self.check_account(config).await?;
         Ok(config.clone())
+    }
+
+    /// Checks the credentials' account against the spec's
+    /// `allowed_account_ids` now (nothing to do without a list): commands
+    /// call it first, so even a plan that would read nothing (an empty
+    /// state) is refused in the wrong account.
+    pub async fn verify_account(&self, region: &str) -> Result<(), ProviderError> {
+        let listed = self
+            .settings
+            .credentials
+            .as_ref()
+            .is_some_and(|s| !s.aws.allowed_account_ids.is_empty());
+        if listed {
+            self.config(region).await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses credentials acting in an account the spec's
+    /// `allowed_account_ids` does not list, before anything else is sent
+    /// with them. One `GetCallerIdentity` per cache (the first region's
+    /// configuration answers for all: an account spans regions).
+    async fn check_account(&self, config: &SdkConfig) -> Result<(), ProviderError> {
+        let Some(set) = self
+            .settings
+            .credentials
+            .as_ref()
+            .filter(|s| !s.aws.allowed_account_ids.is_empty())
+        else {
+            return Ok(());
+        };
+        let account = self
+            .account
+            .get_or_try_init(|| crate::credentials::caller_account(config))
+            .await?;
+        crate::credentials::check_account(set, account)
     }
 
     /// The EC2 client for `region`.
@@ -141,10 +183,18 @@ async fn load(settings: &AwsSettings, region: &str) -> SdkConfig {
                 .build(),
         );
     }
-    if let Some(profile) = &settings.profile {
+    let set = settings.credentials.as_ref();
+    if let Some(profile) = set
+        .and_then(|s| s.aws.profile.as_ref())
+        .or(settings.profile.as_ref())
+    {
         loader = loader.profile_name(profile);
     }
-    loader.load().await
+    let config = loader.load().await;
+    match set {
+        Some(set) => crate::credentials::with_role(config, set).await,
+        None => config,
+    }
 }
 
 /// A poisoned lock only means another thread panicked while inserting into

@@ -23,6 +23,7 @@ pub mod arn;
 pub mod attrs;
 pub mod clients;
 pub mod cloudwatch;
+pub mod credentials;
 pub mod ec2;
 pub mod ecs;
 pub mod elasticache;
@@ -56,7 +57,13 @@ use std::sync::Arc;
 /// Registers every AWS kind forge knows, sharing one client cache built
 /// from `settings`.
 pub fn register_all(registry: &mut ProviderRegistry, settings: AwsSettings) {
-    let clients = Arc::new(AwsClients::new(settings));
+    register_with(registry, Arc::new(AwsClients::new(settings)));
+}
+
+/// [`register_all`] sharing a client cache the caller keeps (to check the
+/// credentials' account before anything else, see
+/// [`AwsClients::verify_account`]).
+pub fn register_with(registry: &mut ProviderRegistry, clients: Arc<AwsClients>) {
     let mut r = kind::Registrar::new(registry, clients.clone());
     register_kinds(&mut r);
     let (registry, shapes) = r.finish();

@@ -1,4 +1,4 @@
-//! Settings of the AWS providers: retry behaviour and credential profile.
+//! Settings of the AWS providers: retry behaviour and credentials.
 //!
 //! Region is not here on purpose: it comes with every call (from the spec,
 //! possibly overridden on the command line), so one process can manage
@@ -34,6 +34,9 @@ pub struct AwsSettings {
     pub profile: Option<String>,
     /// Timeout of one attempt of one request (connect + response).
     pub attempt_timeout: Option<Duration>,
+    /// The spec's `aws:` credentials (profile, role, allowed accounts);
+    /// unset: the process's chain, with `profile` above.
+    pub credentials: Option<crate::credentials::CredentialSet>,
 }
 
 impl Default for AwsSettings {
@@ -43,6 +46,7 @@ impl Default for AwsSettings {
             retry_mode: RetryMode::Standard,
             profile: None,
             attempt_timeout: Some(Duration::from_secs(60)),
+            credentials: None,
         }
     }
 }

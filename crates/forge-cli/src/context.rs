@@ -1,14 +1,56 @@
 //! Loading what a command needs: the provider registry and the stack.
 
 use crate::cli::StackArgs;
+use forge_aws::AwsClients;
 use forge_core::Diagnostics;
 use forge_core::spec::{LoadOptions, Stack};
 use forge_engine::ProviderRegistry;
 use forge_engine::state::{BackendError, BackendRegistry, StateBackend};
+use std::sync::Arc;
 
 /// The registry of every kind forge ships.
 pub fn registry() -> ProviderRegistry {
     forge::aws::registry(forge_aws::AwsSettings::default())
+}
+
+/// The registry for a loaded stack, and the client cache its kinds share:
+/// they use the stack's `aws:` credentials, whose account is checked
+/// against its `allowed_account_ids` before any other call.
+pub fn registry_for(stack: &Stack) -> (ProviderRegistry, Arc<AwsClients>) {
+    let clients = Arc::new(AwsClients::new(forge_aws::AwsSettings {
+        credentials: forge_aws::credentials::stack_set(stack),
+        ..forge_aws::AwsSettings::default()
+    }));
+    let mut registry = ProviderRegistry::new();
+    forge_aws::register_with(&mut registry, clients.clone());
+    (registry, clients)
+}
+
+/// Refuses, before anything else talks to AWS, credentials that act in an
+/// account the stack's `allowed_account_ids` does not list (one STS
+/// `GetCallerIdentity`, remembered by `clients`). Called by the loading of
+/// every command that reads or changes resources, which is synchronous:
+/// on the CLI's multi-threaded runtime the check runs on it (so the
+/// connections it opens stay usable), elsewhere on a runtime of its own.
+pub fn verify_account(clients: &AwsClients, region: &str) -> anyhow::Result<()> {
+    let check = clients.verify_account(region);
+    let result = match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| handle.block_on(check))
+        }
+        _ => std::thread::scope(|s| {
+            s.spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| anyhow::anyhow!("cannot start a runtime: {e}"))
+                    .map(|rt| rt.block_on(check))
+            })
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the account check failed")))
+        })?,
+    };
+    result.map_err(anyhow::Error::from)
 }
 
 /// The state backends forge ships: local files and S3.

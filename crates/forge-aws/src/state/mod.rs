@@ -24,11 +24,22 @@ use forge_engine::state::{BackendError, BackendFactory, StateBackend};
 use std::sync::Arc;
 
 /// A factory for `backend: s3` sharing `clients` (SDK configurations per
-/// region). The backend connects lazily, on its first call.
+/// region) when the state uses the credentials they were built with, or
+/// with a cache of its own for the state's credentials (`state.aws`, or
+/// the stack's `aws:`). The backend connects lazily, on its first call.
 pub fn factory(clients: Arc<AwsClients>) -> BackendFactory {
     Arc::new(move |stack: &Stack, cfg: &StateBackendConfig| {
         let location = S3Location::from_config(stack, cfg)?;
-        Ok(Box::new(S3Backend::new(location, clients.clone())) as Box<dyn StateBackend>)
+        let set = crate::credentials::state_set(stack);
+        let clients = if set == clients.settings().credentials {
+            clients.clone()
+        } else {
+            Arc::new(AwsClients::new(AwsSettings {
+                credentials: set,
+                ..clients.settings().clone()
+            }))
+        };
+        Ok(Box::new(S3Backend::new(location, clients)) as Box<dyn StateBackend>)
     })
 }
 
@@ -48,6 +59,7 @@ impl S3Location {
                 region,
                 kms_key_id,
                 endpoint,
+                ..
             } => Ok(S3Location {
                 bucket: bucket.clone(),
                 key: key.clone(),

@@ -94,7 +94,9 @@ async fn apply_saved(
     // The plan's root is absolute: the state is the stack's, wherever
     // this runs from.
     let backend = context::open_backend(&plan.config).context("opening the state backend")?;
-    let engine = Engine::new(context::registry());
+    let (registry, clients) = context::registry_for(&plan.config);
+    clients.verify_account(&plan.config.region).await?;
+    let engine = Engine::new(registry);
     common::show_plan(&plan, run);
     if !plan.has_changes() && !plan.only_forgets() {
         return Ok(common::nothing_to_do(&plan, run));

@@ -52,6 +52,12 @@ fn load_with(args: &StackArgs, needs: VarsNeeded) -> anyhow::Result<Option<Loade
             return Ok(None);
         }
     };
+    let (registry, clients) = context::registry_for(&stack);
+    // Commands that only read or edit the state never call the stack's
+    // resources' credentials.
+    if needs != VarsNeeded::None {
+        context::verify_account(&clients, &stack.region)?;
+    }
     let backend = context::open_backend(&stack).context("opening the state backend")?;
     Ok(Some(Loaded {
         engine: Engine::new(registry),

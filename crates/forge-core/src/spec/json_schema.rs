@@ -47,6 +47,36 @@ struct StackFile {
     locals: Option<BTreeMap<String, J>>,
     /// Other stacks whose outputs this one reads as `${dependency.NAME.outputs.X}`.
     dependencies: Option<BTreeMap<String, DependencyFile>>,
+    /// AWS credentials of the stack's resources (and, unless `state.aws` is set, its state).
+    aws: Option<AwsFile>,
+}
+
+/// `aws:` credentials: a profile, a role to assume, the accounts allowed.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct AwsFile {
+    /// A named profile of ~/.aws/config (default: the process's credential chain).
+    profile: Option<String>,
+    /// A role assumed on top of the profile (or the process's chain).
+    assume_role: Option<AssumeRoleFile>,
+    /// Refuse to plan or apply unless the credentials act in one of these accounts.
+    allowed_account_ids: Option<Vec<String>>,
+}
+
+/// `aws.assume_role`.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct AssumeRoleFile {
+    /// arn:aws:iam::ACCOUNT_ID:role/NAME.
+    role_arn: String,
+    /// The external id the role's trust policy requires.
+    external_id: Option<String>,
+    /// The role session's name (default `forge`).
+    session_name: Option<String>,
+    /// Session length, 15m..12h (`1h`, `3600`); default one hour.
+    duration: Option<J>,
 }
 
 /// An `import:` entry.
@@ -131,6 +161,8 @@ enum StateFile {
         kms_key_id: Option<String>,
         /// Custom endpoint.
         endpoint: Option<String>,
+        /// Credentials for the state alone (default: the stack's `aws`).
+        aws: Option<Box<AwsFile>>,
     },
 }
 
@@ -170,6 +202,8 @@ struct EnvironmentFile {
     tags: Option<BTreeMap<String, String>>,
     /// State override.
     state: Option<J>,
+    /// Credentials override, merged key by key over the stack's `aws`.
+    aws: Option<AwsFile>,
 }
 
 /// A resource.

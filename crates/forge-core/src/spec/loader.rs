@@ -39,8 +39,9 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "removed",
     "locals",
     "dependencies",
+    "aws",
 ];
-const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state"];
+const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state", "aws"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
 const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals"];
 /// Sections whose maps from several files merge deeply.
@@ -165,7 +166,12 @@ impl<'a> Loader<'a> {
     }
 
     /// A load-time string setting (`region`, state keys, tags).
-    fn load_time_string(&mut self, node: &Node, scope: &Scope<'_>, what: &str) -> Option<String> {
+    pub(crate) fn load_time_string(
+        &mut self,
+        node: &Node,
+        scope: &Scope<'_>,
+        what: &str,
+    ) -> Option<String> {
         let Node::Scalar(s) = node else {
             self.error(
                 node.span(),
@@ -505,6 +511,7 @@ fn build(
 
     let tags = load_tags(l, root.get_node("tags"), env_node("tags"), &load_scope);
     let state = load_state(l, root.get_node("state"), env_node("state"), &load_scope);
+    let aws = super::aws_settings::load_aws(l, root.get_node("aws"), env_node("aws"), &load_scope);
 
     let mut table = ResourceTable::default();
     let instances = match root.get_node("resources") {
@@ -536,6 +543,7 @@ fn build(
         outputs,
         adoption,
         dependency_outputs,
+        aws,
     })
 }
 
@@ -696,6 +704,7 @@ fn load_state(
             "region",
             "kms_key_id",
             "endpoint",
+            "aws",
         ],
         other => {
             let span = *merged
@@ -712,6 +721,13 @@ fn load_state(
         }
     };
     check_keys(l, &merged, allowed, &format!("`state` ({backend} backend)"));
+    let aws = match merged.get_node("aws") {
+        Some(n) => mapping(l, n, "`state.aws`")
+            .cloned()
+            .and_then(|m| super::aws_settings::parse_aws(l, &m, scope, "state.aws"))
+            .map(Box::new),
+        None => None,
+    };
     let mut get = |key: &str| {
         merged
             .get_node(key)
@@ -746,5 +762,6 @@ fn load_state(
         region,
         kms_key_id,
         endpoint,
+        aws,
     }
 }

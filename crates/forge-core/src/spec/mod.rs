@@ -10,6 +10,7 @@
 //! other folders and lists a stack's environments without loading it whole.
 
 pub mod adoption;
+pub mod aws_settings;
 mod conditions;
 mod dependencies;
 mod discover;
@@ -32,6 +33,7 @@ mod vars;
 mod yaml;
 
 pub use adoption::{Adoption, ImportBlock, MovedBlock, RemovedBlock};
+pub use aws_settings::{AssumeRole, AwsCredentials};
 pub use conditions::{Checked, Condition, Conditions, condition_failed};
 pub use dependencies::{
     DeclaredDependency, DependencyReader, DependencyRequest, DependencyState, MOCK_COMMANDS,

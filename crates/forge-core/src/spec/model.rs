@@ -76,6 +76,10 @@ pub enum StateBackendConfig {
         /// Custom S3 endpoint.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         endpoint: Option<String>,
+        /// Credentials for the state alone (`state.aws`); unset: the
+        /// stack's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        aws: Option<Box<super::aws_settings::AwsCredentials>>,
     },
 }
 
@@ -356,6 +360,10 @@ pub struct Stack {
     /// when it was loaded: `{NAME: {outputs: {...}}}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dependency_outputs: BTreeMap<String, Value>,
+    /// `aws:` credentials (the environment's over the stack's); unset:
+    /// the process's credential chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<super::aws_settings::AwsCredentials>,
 }
 
 /// What an expression can see of the stack's resources while evaluating.
