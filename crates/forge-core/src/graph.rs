@@ -300,6 +300,7 @@ mod tests {
             outputs: Vec::new(),
             adoption: Default::default(),
             dependency_outputs: BTreeMap::new(),
+            modules: BTreeMap::new(),
         }
     }
 

@@ -61,5 +61,6 @@ pub fn stack(name: &str, mut instances: Vec<Instance>) -> Stack {
         outputs: Vec::new(),
         adoption: Default::default(),
         dependency_outputs: BTreeMap::new(),
+        modules: BTreeMap::new(),
     }
 }

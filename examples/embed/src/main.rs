@@ -179,6 +179,7 @@ fn stack(root: PathBuf) -> Stack {
         outputs: Vec::new(),
         adoption: Default::default(),
         dependency_outputs: BTreeMap::new(),
+        modules: BTreeMap::new(),
     }
 }
 

@@ -763,6 +763,7 @@ mod tests {
             locals: BTreeMap::new(),
             adoption: Default::default(),
             dependency_outputs: BTreeMap::new(),
+            modules: BTreeMap::new(),
         };
         Plan {
             format_version: forge_engine::plan::PLAN_FORMAT_VERSION.into(),

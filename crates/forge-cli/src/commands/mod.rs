@@ -14,6 +14,7 @@ mod generate_spec;
 mod graph;
 mod import;
 mod migrate_terraform;
+mod modules;
 mod outputs;
 mod plan;
 mod refresh;
@@ -70,6 +71,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Graph { stack, format } => graph::run(&stack, format),
         Command::Schema { out } => schema::run(out.as_deref()),
         Command::Functions { json } => functions::run(json),
+        Command::Modules {
+            action: crate::cli::ModulesAction::Update { stack },
+        } => modules::update(&stack),
         Command::Console { stack, expr, json } => console::run(&stack, &expr, json).await,
         Command::Plan {
             stack,

@@ -47,6 +47,28 @@ struct StackFile {
     locals: Option<BTreeMap<String, J>>,
     /// Other stacks whose outputs this one reads as `${dependency.NAME.outputs.X}`.
     dependencies: Option<BTreeMap<String, DependencyFile>>,
+    /// Modules used by this stack (or module): outputs read as `${module.NAME.OUTPUT}`.
+    modules: Option<BTreeMap<String, ModuleCallFile>>,
+    /// A module's inputs (in a module's files only), declared like `vars`
+    /// and read as `${vars.NAME}` inside the module.
+    inputs: Option<BTreeMap<String, VarFile>>,
+}
+
+/// A `modules:` entry: one use of a module.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ModuleCallFile {
+    /// A folder relative to this file, or `git::URL//SUBDIR?ref=REF`.
+    source: String,
+    /// Values of the module's inputs (expressions in this file's scope).
+    inputs: Option<BTreeMap<String, J>>,
+    /// Number of instances (`module.NAME[0]`, ...).
+    count: Option<J>,
+    /// Instances per list item or map key (`module.NAME["key"]`).
+    for_each: Option<J>,
+    /// Extra dependencies of every resource of the module.
+    depends_on: Option<Vec<String>>,
 }
 
 /// An `import:` entry.

@@ -39,10 +39,11 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "removed",
     "locals",
     "dependencies",
+    "modules",
 ];
 const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
-const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals"];
+const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals", "modules"];
 /// Sections whose maps from several files merge deeply.
 const MERGED_SECTIONS: &[&str] = &["environments", "tags"];
 /// List sections whose entries from several files are concatenated.
@@ -62,6 +63,8 @@ pub(crate) struct Loader<'a> {
     pub files_confined: bool,
     /// The stacks this one depends on, for checking references to them.
     pub dependencies: super::dependencies::DependencyTable,
+    /// How deep in modules the loader is (0: the stack itself).
+    pub module_depth: usize,
     parsed: HashMap<String, Result<ParsedEntry, ExprError>>,
 }
 
@@ -74,6 +77,7 @@ impl<'a> Loader<'a> {
             bad_templates: std::collections::HashSet::new(),
             files_confined: true,
             dependencies: Default::default(),
+            module_depth: 0,
             parsed: HashMap::new(),
         }
     }
@@ -213,6 +217,8 @@ pub fn load_stack(
                 diags.push(Diagnostic::general("the stack could not be loaded"));
             }
             diags.sort();
+            // A module used several times reports its problems once.
+            diags.0.dedup();
             Err(diags)
         }
     }
@@ -291,6 +297,7 @@ fn merge_files(
                             "resources" => "resource",
                             "outputs" => "output",
                             "locals" => "local",
+                            "modules" => "module",
                             _ => "var",
                         };
                         l.error(
@@ -506,17 +513,33 @@ fn build(
     let tags = load_tags(l, root.get_node("tags"), env_node("tags"), &load_scope);
     let state = load_state(l, root.get_node("state"), env_node("state"), &load_scope);
 
+    let mut mcx = super::modules::ModuleCx::new(path, opts);
+    let (calls, modules) =
+        super::modules::declare_calls(l, &mut mcx, root.get_node("modules"), &load_scope);
     let mut table = ResourceTable::default();
-    let instances = match root.get_node("resources") {
+    table.modules = modules;
+    let mut instances = match root.get_node("resources") {
         Some(node) => load_resources(l, node, &load_scope, &decls, &mut table, &local_table),
         None => Vec::new(),
     };
+    let loaded = super::modules::instantiate(
+        l,
+        &mut mcx,
+        calls,
+        &load_scope,
+        &decls,
+        (&table, &local_table),
+    );
+    instances.extend(loaded.instances);
+    instances.sort_by(|a, b| a.address.cmp(&b.address));
     let locals =
         super::locals::finish_locals(l, pending_locals, &load_scope, &decls, &table, &local_table);
-    let outputs = match root.get_node("outputs") {
+    let mut outputs = match root.get_node("outputs") {
         Some(node) => load_outputs(l, node, &load_scope, &decls, &table, &local_table),
         None => Vec::new(),
     };
+    super::modules::resolve_output_dependencies(&mut instances, &mut outputs, &loaded.modules);
+    mcx.finish(l);
     let adoption = super::adoption::load_adoption(l, root, &load_scope, &instances);
 
     Some(Stack {
@@ -536,6 +559,7 @@ fn build(
         outputs,
         adoption,
         dependency_outputs,
+        modules: loaded.modules,
     })
 }
 
