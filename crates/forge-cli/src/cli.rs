@@ -255,6 +255,11 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Manage the modules a stack uses (`modules update`).
+    Modules {
+        #[command(subcommand)]
+        action: ModulesAction,
+    },
     /// List the functions available in `${ ... }` expressions.
     Functions {
         /// Print JSON: name, signature, argument counts, description.
@@ -652,4 +657,15 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// `forge modules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ModulesAction {
+    /// Re-resolve the ref of every git module source (nested ones too) and
+    /// rewrite `.forge-modules.lock` with the commits they name now.
+    Update {
+        #[command(flatten)]
+        stack: StackArgs,
+    },
 }

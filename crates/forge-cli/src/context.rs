@@ -133,6 +133,7 @@ pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
         allow_unset_secrets: false,
         allow_outside_root: ALLOW_OUTSIDE_ROOT.load(std::sync::atomic::Ordering::Relaxed),
         dependency_reader: None,
+        update_modules: false,
     })
 }
 

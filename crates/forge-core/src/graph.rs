@@ -301,6 +301,7 @@ mod tests {
             adoption: Default::default(),
             dependency_outputs: BTreeMap::new(),
             aws: None,
+            modules: BTreeMap::new(),
         }
     }
 

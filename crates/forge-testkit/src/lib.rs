@@ -62,5 +62,6 @@ pub fn stack(name: &str, mut instances: Vec<Instance>) -> Stack {
         adoption: Default::default(),
         dependency_outputs: BTreeMap::new(),
         aws: None,
+        modules: BTreeMap::new(),
     }
 }

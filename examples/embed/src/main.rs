@@ -180,6 +180,7 @@ fn stack(root: PathBuf) -> Stack {
         adoption: Default::default(),
         dependency_outputs: BTreeMap::new(),
         aws: None,
+        modules: BTreeMap::new(),
     }
 }
 

@@ -764,6 +764,7 @@ mod tests {
             adoption: Default::default(),
             dependency_outputs: BTreeMap::new(),
             aws: None,
+            modules: BTreeMap::new(),
         };
         Plan {
             format_version: forge_engine::plan::PLAN_FORMAT_VERSION.into(),

@@ -16,6 +16,7 @@ mod graph;
 mod import;
 mod json_stream;
 mod migrate_terraform;
+mod modules;
 mod outputs;
 mod plan;
 mod refresh;
@@ -73,6 +74,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Schema { out } => schema::run(out.as_deref()),
         Command::Functions { json } => functions::run(json),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
+        Command::Modules {
+            action: crate::cli::ModulesAction::Update { stack },
+        } => modules::update(&stack),
         Command::Console { stack, expr, json } => console::run(&stack, &expr, json).await,
         Command::Plan {
             stack,

@@ -277,8 +277,8 @@ impl Stack {
             }
             None => resources,
         };
-        let (each, region) = instance.map_or((None, self.region.as_str()), |i| {
-            (i.each.as_ref(), i.region.as_str())
+        let (each, at) = instance.map_or((None, ("", self.region.as_str())), |i| {
+            (i.each.as_ref(), (i.module.as_str(), i.region.as_str()))
         });
         let source = match &c.condition {
             Config::Template { source, .. } => Some(source.as_str()),
@@ -295,7 +295,7 @@ impl Stack {
                 None => d,
             })
         };
-        match self.evaluate_in(&c.condition, each, region, resources) {
+        match self.evaluate_in(&c.condition, each, at, resources) {
             Err(d) => {
                 let message =
                     d.0.first()
@@ -306,8 +306,7 @@ impl Stack {
                 Value::Bool(true) => Checked::Passed,
                 Value::Unknown => Checked::Unknown,
                 Value::Bool(false) => {
-                    let message = match self.evaluate_in(&c.error_message, each, region, resources)
-                    {
+                    let message = match self.evaluate_in(&c.error_message, each, at, resources) {
                         Ok(Value::String(m)) => m,
                         Ok(Value::Sensitive(_)) => {
                             "(the error message is hidden: it reads a sensitive value)".into()

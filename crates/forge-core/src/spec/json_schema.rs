@@ -49,6 +49,11 @@ struct StackFile {
     dependencies: Option<BTreeMap<String, DependencyFile>>,
     /// AWS credentials of the stack's resources (and, unless `state.aws` is set, its state).
     aws: Option<AwsFile>,
+    /// Modules used by this stack (or module): outputs read as `${module.NAME.OUTPUT}`.
+    modules: Option<BTreeMap<String, ModuleCallFile>>,
+    /// A module's inputs (in a module's files only), declared like `vars`
+    /// and read as `${vars.NAME}` inside the module.
+    inputs: Option<BTreeMap<String, VarFile>>,
 }
 
 /// `aws:` credentials: a profile, a role to assume, the accounts allowed.
@@ -77,6 +82,23 @@ struct AssumeRoleFile {
     session_name: Option<String>,
     /// Session length, 15m..12h (`1h`, `3600`); default one hour.
     duration: Option<J>,
+}
+
+/// A `modules:` entry: one use of a module.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ModuleCallFile {
+    /// A folder relative to this file, or `git::URL//SUBDIR?ref=REF`.
+    source: String,
+    /// Values of the module's inputs (expressions in this file's scope).
+    inputs: Option<BTreeMap<String, J>>,
+    /// Number of instances (`module.NAME[0]`, ...).
+    count: Option<J>,
+    /// Instances per list item or map key (`module.NAME["key"]`).
+    for_each: Option<J>,
+    /// Extra dependencies of every resource of the module.
+    depends_on: Option<Vec<String>>,
 }
 
 /// An `import:` entry.

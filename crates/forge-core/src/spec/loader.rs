@@ -40,10 +40,11 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "locals",
     "dependencies",
     "aws",
+    "modules",
 ];
 const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state", "aws"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
-const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals"];
+const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals", "modules"];
 /// Sections whose maps from several files merge deeply.
 const MERGED_SECTIONS: &[&str] = &["environments", "tags"];
 /// List sections whose entries from several files are concatenated.
@@ -63,6 +64,8 @@ pub(crate) struct Loader<'a> {
     pub files_confined: bool,
     /// The stacks this one depends on, for checking references to them.
     pub dependencies: super::dependencies::DependencyTable,
+    /// How deep in modules the loader is (0: the stack itself).
+    pub module_depth: usize,
     parsed: HashMap<String, Result<ParsedEntry, ExprError>>,
 }
 
@@ -75,6 +78,7 @@ impl<'a> Loader<'a> {
             bad_templates: std::collections::HashSet::new(),
             files_confined: true,
             dependencies: Default::default(),
+            module_depth: 0,
             parsed: HashMap::new(),
         }
     }
@@ -219,6 +223,8 @@ pub fn load_stack(
                 diags.push(Diagnostic::general("the stack could not be loaded"));
             }
             diags.sort();
+            // A module used several times reports its problems once.
+            diags.0.dedup();
             Err(diags)
         }
     }
@@ -297,6 +303,7 @@ fn merge_files(
                             "resources" => "resource",
                             "outputs" => "output",
                             "locals" => "local",
+                            "modules" => "module",
                             _ => "var",
                         };
                         l.error(
@@ -513,17 +520,33 @@ fn build(
     let state = load_state(l, root.get_node("state"), env_node("state"), &load_scope);
     let aws = super::aws_settings::load_aws(l, root.get_node("aws"), env_node("aws"), &load_scope);
 
+    let mut mcx = super::modules::ModuleCx::new(path, opts);
+    let (calls, modules) =
+        super::modules::declare_calls(l, &mut mcx, root.get_node("modules"), &load_scope);
     let mut table = ResourceTable::default();
-    let instances = match root.get_node("resources") {
+    table.modules = modules;
+    let mut instances = match root.get_node("resources") {
         Some(node) => load_resources(l, node, &load_scope, &decls, &mut table, &local_table),
         None => Vec::new(),
     };
+    let loaded = super::modules::instantiate(
+        l,
+        &mut mcx,
+        calls,
+        &load_scope,
+        &decls,
+        (&table, &local_table),
+    );
+    instances.extend(loaded.instances);
+    instances.sort_by(|a, b| a.address.cmp(&b.address));
     let locals =
         super::locals::finish_locals(l, pending_locals, &load_scope, &decls, &table, &local_table);
-    let outputs = match root.get_node("outputs") {
+    let mut outputs = match root.get_node("outputs") {
         Some(node) => load_outputs(l, node, &load_scope, &decls, &table, &local_table),
         None => Vec::new(),
     };
+    super::modules::resolve_output_dependencies(&mut instances, &mut outputs, &loaded.modules);
+    mcx.finish(l);
     let adoption = super::adoption::load_adoption(l, root, &load_scope, &instances);
 
     Some(Stack {
@@ -544,6 +567,7 @@ fn build(
         adoption,
         dependency_outputs,
         aws,
+        modules: loaded.modules,
     })
 }
 

@@ -312,7 +312,7 @@ fn report_cycle(l: &mut Loader<'_>, decls: &IndexMap<String, (Span, &Node)>, mem
         .hint = Some("a local cannot read itself, directly or through other locals".into());
 }
 
-fn is_identifier(name: &str) -> bool {
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -338,22 +338,24 @@ impl LocalValues for StackLocals<'_> {
         let result = self
             .stack
             .evaluate_config(config, None, self.resources)
-            .map_err(|d: Diagnostics| {
-                let first = d.0.into_iter().next();
-                let message = first
-                    .as_ref()
-                    .map_or_else(|| "evaluation failed".to_string(), |d| d.message.clone());
-                let mut e =
-                    ExprError::new(ExprErrorKind::Eval, format!("in local `{name}`: {message}"));
-                e.hint = first.and_then(|d| d.hint);
-                e
-            });
+            .map_err(|d| local_error(name, d));
         Some(result)
     }
 
     fn names(&self) -> Vec<String> {
         self.stack.locals.keys().cloned().collect()
     }
+}
+
+/// The error of reading local `name` whose expression failed with `d`.
+pub(crate) fn local_error(name: &str, d: Diagnostics) -> ExprError {
+    let first = d.0.into_iter().next();
+    let message = first
+        .as_ref()
+        .map_or_else(|| "evaluation failed".to_string(), |d| d.message.clone());
+    let mut e = ExprError::new(ExprErrorKind::Eval, format!("in local `{name}`: {message}"));
+    e.hint = first.and_then(|d| d.hint);
+    e
 }
 
 #[cfg(test)]

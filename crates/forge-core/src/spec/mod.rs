@@ -21,6 +21,9 @@ pub mod layout;
 mod loader;
 mod locals;
 pub mod model;
+mod module_eval;
+mod module_source;
+mod modules;
 mod resources;
 pub(crate) mod root;
 mod sources;
@@ -47,6 +50,8 @@ pub use model::{
     Config, EachBinding, Instance, Lifecycle, LoadOptions, OutputDef, ResourceValues, SerdePos,
     Stack, StateBackendConfig, Timeouts, parse_duration_secs,
 };
+pub use module_eval::ModuleInstance;
+pub use module_source::{LOCK_FILE, LockedSource, ModuleLock, read_module_lock};
 pub use resources::{META_KEYS, RESERVED_NAMES};
 pub use sources::spec_sources;
 pub use stack_tree::{StackTree, TreeStack, find_stacks, stack_tree, subfolders};

@@ -49,6 +49,9 @@ pub struct LoadOptions {
     /// one, they are their `mock_outputs` or unknown (see
     /// [`super::dependencies`]).
     pub dependency_reader: Option<std::sync::Arc<dyn super::DependencyReader>>,
+    /// Re-resolve every git module source's ref and rewrite the lock file
+    /// (`forge modules update`) instead of using the locked commits.
+    pub update_modules: bool,
 }
 
 /// Where the stack's state lives.
@@ -260,6 +263,11 @@ pub struct Instance {
     /// `lifecycle.precondition` / `postcondition` rules.
     #[serde(default, skip_serializing_if = "Conditions::is_empty")]
     pub conditions: Conditions,
+    /// The path of the module instance that declares it
+    /// (`module.net["a"]`, a key of [`Stack::modules`]); empty in the stack
+    /// itself. Its fields are evaluated in that module's scope.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub module: String,
 }
 
 /// The per-instance iteration values.
@@ -290,6 +298,7 @@ impl Instance {
             lifecycle: Lifecycle::default(),
             pos: None,
             conditions: Conditions::default(),
+            module: String::new(),
         }
     }
 
@@ -364,6 +373,10 @@ pub struct Stack {
     /// the process's credential chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<super::aws_settings::AwsCredentials>,
+    /// The module instances its `modules:` expand to, by path
+    /// (`module.net`, `module.net["a"]`, `module.a.module.b`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub modules: BTreeMap<String, super::module_eval::ModuleInstance>,
 }
 
 /// What an expression can see of the stack's resources while evaluating.
@@ -413,7 +426,8 @@ impl Stack {
         let mut out = Attrs::new();
         let mut errors = Diagnostics::default();
         for (name, config) in &instance.fields {
-            match self.evaluate_in(config, instance.each.as_ref(), &instance.region, resources) {
+            let at = (instance.module.as_str(), instance.region.as_str());
+            match self.evaluate_in(config, instance.each.as_ref(), at, resources) {
                 Ok(v) => {
                     out.insert(name.clone(), v);
                 }
@@ -444,26 +458,33 @@ impl Stack {
         each: Option<&EachBinding>,
         resources: &dyn ResourceValues,
     ) -> Result<Value, Diagnostics> {
-        self.evaluate_in(config, each, &self.region, resources)
+        self.evaluate_in(config, each, ("", &self.region), resources)
     }
 
+    /// Evaluates `config` in the module instance at `module` ("" for the
+    /// stack itself), in `region`.
     pub(crate) fn evaluate_in(
         &self,
         config: &Config,
         each: Option<&EachBinding>,
-        region: &str,
+        (module, region): (&str, &str),
         resources: &dyn ResourceValues,
     ) -> Result<Value, Diagnostics> {
         match config {
             Config::Literal(v) => Ok(v.clone()),
             Config::List(items) => items
                 .iter()
-                .map(|c| self.evaluate_in(c, each, region, resources))
+                .map(|c| self.evaluate_in(c, each, (module, region), resources))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::List),
             Config::Map(map) => map
                 .iter()
-                .map(|(k, c)| Ok((k.clone(), self.evaluate_in(c, each, region, resources)?)))
+                .map(|(k, c)| {
+                    Ok((
+                        k.clone(),
+                        self.evaluate_in(c, each, (module, region), resources)?,
+                    ))
+                })
                 .collect::<Result<BTreeMap<_, _>, Diagnostics>>()
                 .map(Value::Map),
             Config::Template { source, pos } => {
@@ -474,23 +495,23 @@ impl Stack {
                         d
                     }
                 });
-                let locals = super::locals::StackLocals {
-                    stack: self,
-                    resources,
-                };
+                // What the module instance (or the stack) sees: its vars
+                // or inputs, its locals, its resources and child modules.
+                let view = super::module_eval::ModuleView::new(self, module, resources);
+                let vars = view.vars();
                 let scope = crate::expr::Scope {
-                    vars: &self.vars,
+                    vars: &vars,
                     env: self.environment.as_deref().unwrap_or(""),
                     stack: &self.name,
                     region,
                     each,
-                    resources: Some(resources),
+                    resources: Some(&view),
                     files: dir.map(|dir| crate::expr::Files {
                         dir,
                         confined: !crate::expr::files_outside_root_allowed(),
                     }),
-                    locals: Some(&locals),
-                    dependency: Some(&self.dependency_outputs),
+                    locals: Some(&view),
+                    dependency: module.is_empty().then_some(&self.dependency_outputs),
                 };
                 crate::expr::evaluate_cached(source, &scope).map_err(|e| {
                     Diagnostics(vec![Diagnostic {

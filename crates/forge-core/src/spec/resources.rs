@@ -37,7 +37,7 @@ pub const META_KEYS: &[&str] = &[
 ];
 /// Names a resource may not have.
 pub const RESERVED_NAMES: &[&str] = &[
-    "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self",
+    "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self", "module",
 ];
 const LIFECYCLE_KEYS: &[&str] = &[
     "prevent_destroy",
@@ -61,6 +61,8 @@ pub(crate) enum Expansion {
 #[derive(Debug, Default)]
 pub(crate) struct ResourceTable {
     by_name: BTreeMap<String, ResourceInfo>,
+    /// The modules the scope calls (`module.NAME.OUTPUT`).
+    pub modules: super::modules::ModuleTable,
 }
 
 #[derive(Debug)]
@@ -144,7 +146,7 @@ pub(crate) fn load_resources(
         }
         if n.parse::<Address>()
             .ok()
-            .filter(|a| a.key.is_none())
+            .filter(|a| a.key.is_none() && a.name == n && !n.contains('.'))
             .is_none()
         {
             l.error(name.span(), format!("invalid resource name `{n}`"))
@@ -330,6 +332,7 @@ pub(crate) fn load_resources(
                 lifecycle: lifecycle.clone(),
                 pos: Some(SerdePos::from(&l.sources.pos(&decl.span))),
                 conditions,
+                module: String::new(),
             });
         }
     }
@@ -338,7 +341,7 @@ pub(crate) fn load_resources(
 }
 
 /// Evaluates `count` / `for_each`, which must be known at load time.
-fn expansion(
+pub(crate) fn expansion(
     l: &mut Loader<'_>,
     name: &str,
     body: &MarkedMappingNode,
@@ -637,8 +640,18 @@ fn timeouts(l: &mut Loader<'_>, decl: &Decl<'_>) -> Timeouts {
 }
 
 fn depends_on(l: &mut Loader<'_>, decl: &Decl<'_>, table: &ResourceTable) -> Vec<Address> {
+    depends_on_node(l, decl.node, table)
+}
+
+/// The instances a `depends_on:` of `node` (a resource, a module call)
+/// names.
+pub(crate) fn depends_on_node(
+    l: &mut Loader<'_>,
+    node: &MarkedMappingNode,
+    table: &ResourceTable,
+) -> Vec<Address> {
     let mut out = Vec::new();
-    let Some(node) = decl.node.get_node("depends_on") else {
+    let Some(node) = node.get_node("depends_on") else {
         return out;
     };
     let items: Vec<&Node> = match node {
@@ -771,6 +784,31 @@ pub(crate) fn load_value(
 ) -> (Config, BTreeSet<Address>) {
     let mut deps = BTreeSet::new();
     let config = Cx::outside(l, table, locals, vars, scope, &mut deps).config(node, None, what);
+    (config, deps)
+}
+
+/// A module call's input, written in the caller: checked like a field of
+/// a resource expanded as the call is (`each` / `count` are the call's);
+/// `check` reports static problems (the first instance only).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn load_input(
+    l: &mut Loader<'_>,
+    node: &Node,
+    scope: &Scope<'_>,
+    vars: &IndexMap<String, VarDecl>,
+    (table, locals): (&ResourceTable, &LocalTable),
+    owner: &Expansion,
+    check: bool,
+    what: &str,
+) -> (Config, BTreeSet<Address>) {
+    let mut deps = BTreeSet::new();
+    let mut cx = Cx::outside(l, table, locals, vars, scope, &mut deps);
+    cx.site = Site {
+        owner: Some(owner),
+        check,
+        allow_self: false,
+    };
+    let config = cx.config(node, None, what);
     (config, deps)
 }
 
@@ -1102,6 +1140,12 @@ impl Cx<'_, '_, '_> {
             };
         }
         match self.l.evaluate_at(parsed, s.span(), self.scope) {
+            // A module input known only at apply: evaluated then, in the
+            // module's scope.
+            Ok(v) if self.l.module_depth > 0 && !v.is_known() => Config::Template {
+                source: source.to_string(),
+                pos: Some(SerdePos::from(&pos)),
+            },
             Ok(mut v) => {
                 if let Some(ty) = ty
                     && let Err(e) = check_value(&mut v, ty)
@@ -1194,6 +1238,7 @@ impl Cx<'_, '_, '_> {
                 None,
             )),
             "dependency" => super::dependencies::check_reference(&self.l.dependencies, r),
+            "module" => self.table.modules.check_reference(r),
             _ if SCOPE_NAMES.contains(&root) => None,
             _ if is_local_root(root) => self.locals.check_reference(r),
             "self" if self.site.allow_self => None,
@@ -1265,6 +1310,9 @@ impl Cx<'_, '_, '_> {
     /// instance that does not exist is reported `at` the template (a
     /// span and its source), if given.
     fn targets(&mut self, r: &Reference, at: Option<(&Span, &str)>) -> Vec<Address> {
+        if r.root == "module" {
+            return self.table.modules.targets(r, self.scope);
+        }
         let Some(info) = self.table.by_name.get(&r.root) else {
             return Vec::new();
         };

@@ -17,7 +17,9 @@ pub const WARNING: &str = "Resource targeting is in effect: this plan may not in
 
 /// Whether `target` names `address` (itself, or all instances of it).
 pub fn matches(target: &Address, address: &Address) -> bool {
-    target == address || (target.key.is_none() && target.name == address.name)
+    target == address
+        || (target.key.is_none() && target.name == address.name)
+        || address.is_in_module(target)
 }
 
 /// The addresses a targeted plan covers: the declared instances matched

@@ -1,0 +1,269 @@
+//! Modules end to end: one network module used twice through `for_each`
+//! (a VPC and its subnets each) and once more for a VPC that a `moved:`
+//! block carries into it from the stack's top level. A module output feeds
+//! a security group of the stack. Verified through the EC2 API, not
+//! through forge's state: the VPCs, their subnets and the group exist where
+//! they should; a second plan is clean; `-target module.net["b"]` plans one
+//! instance; destroy removes everything.
+
+use forge_e2e::{Emulator, Forge, RunOutput, StackCopy};
+use serde_json::Value as Json;
+
+const REGION: &str = "us-east-1";
+const STACK: &str = "modules-e2e";
+
+const NETWORK: &str = r#"
+inputs:
+  cidr: {type: string}
+  name: {type: string}
+  subnets: {type: "map(string)", default: {}}
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    cidr_block: "${vars.cidr}"
+    tags: {Name: "${vars.name}"}
+  subnet:
+    type: aws.ec2.subnet
+    for_each: "${vars.subnets}"
+    vpc_id: "${vpc.id}"
+    cidr_block: "${each.value}"
+    availability_zone: "us-east-1${each.key}"
+    tags: {Name: "${vars.name}-${each.key}"}
+outputs:
+  vpc_id: "${vpc.id}"
+"#;
+
+const MAIN: &str = r#"
+stack: modules-e2e
+region: us-east-1
+modules:
+  net:
+    source: ./modules/network
+    for_each:
+      a: {cidr: 10.10.0.0/16, subnets: {a: 10.10.1.0/24, b: 10.10.2.0/24}}
+      b: {cidr: 10.11.0.0/16, subnets: {a: 10.11.1.0/24}}
+    inputs:
+      cidr: "${each.value.cidr}"
+      name: "net-${each.key}"
+      subnets: "${each.value.subnets}"
+resources:
+  app:
+    type: aws.ec2.security_group
+    group_name: modules-e2e-app
+    description: in the first network
+    vpc_id: "${module.net[\"a\"].vpc_id}"
+  legacy:
+    type: aws.ec2.vpc
+    cidr_block: 10.20.0.0/16
+    tags: {Name: legacy}
+outputs:
+  vpc_a: "${module.net[\"a\"].vpc_id}"
+"#;
+
+/// A module instance of its own for `legacy`'s VPC (under `modules:`).
+const SOLO: &str =
+    "  solo:\n    source: ./modules/network\n    inputs: {cidr: 10.20.0.0/16, name: legacy}\n";
+/// Moves `legacy` into it.
+const MOVED: &str = "moved:\n  - from: legacy\n    to: module.solo.vpc\n";
+
+struct World {
+    emulator: Emulator,
+    forge: Forge,
+    stack: StackCopy,
+}
+
+impl World {
+    fn run(&self, args: &[&str]) -> RunOutput {
+        let stack = self.stack.arg();
+        let mut all = vec![args[0], stack.as_str()];
+        all.extend_from_slice(&args[1..]);
+        self.forge
+            .run(self.stack.path(), &all)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn plan_json(&self, extra: &[&str]) -> Json {
+        let mut args = vec!["plan", "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        out.expect_success();
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{out}"))
+    }
+
+    /// The stack's VPCs by CIDR block, with their subnets' blocks.
+    async fn vpcs(&self) -> Vec<(String, String, Vec<String>)> {
+        let config = self.emulator.sdk_config(REGION).await;
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        let tagged = aws_sdk_ec2::types::Filter::builder()
+            .name("tag:forge:stack")
+            .values(STACK)
+            .build();
+        let vpcs = ec2
+            .describe_vpcs()
+            .filters(tagged)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut out = Vec::new();
+        for vpc in vpcs.vpcs() {
+            let id = vpc.vpc_id().unwrap_or_default().to_string();
+            let subnets = ec2
+                .describe_subnets()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("vpc-id")
+                        .values(&id)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            let mut blocks: Vec<String> = subnets
+                .subnets()
+                .iter()
+                .filter_map(|s| s.cidr_block().map(str::to_string))
+                .collect();
+            blocks.sort();
+            out.push((vpc.cidr_block().unwrap_or_default().to_string(), id, blocks));
+        }
+        out.sort();
+        out
+    }
+}
+
+fn addresses(plan: &Json) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or_default().to_string(),
+                c["action"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_module_used_twice_applies_replans_clean_and_destroys() {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(stack.path().join("modules/network")).unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write("modules/network/main.yaml", NETWORK)
+        .unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write("main.yaml", MAIN)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let w = World {
+        emulator,
+        forge,
+        stack,
+    };
+
+    // Addresses are Terraform's; a target names a whole module instance.
+    let all = addresses(&w.plan_json(&[]));
+    let created: Vec<&str> = all.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        created,
+        [
+            "app",
+            "legacy",
+            "module.net[\"a\"].subnet[\"a\"]",
+            "module.net[\"a\"].subnet[\"b\"]",
+            "module.net[\"a\"].vpc",
+            "module.net[\"b\"].subnet[\"a\"]",
+            "module.net[\"b\"].vpc",
+        ]
+    );
+    let targeted = addresses(&w.plan_json(&["-target", "module.net[\"b\"]"]));
+    let targeted: Vec<&str> = targeted.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        targeted,
+        ["module.net[\"b\"].subnet[\"a\"]", "module.net[\"b\"].vpc"]
+    );
+
+    w.run(&["apply", "--auto-approve"]).expect_success();
+    let vpcs = w.vpcs().await;
+    let shape: Vec<(&str, Vec<&str>)> = vpcs
+        .iter()
+        .map(|(cidr, _, subnets)| (cidr.as_str(), subnets.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("10.10.0.0/16", vec!["10.10.1.0/24", "10.10.2.0/24"]),
+            ("10.11.0.0/16", vec!["10.11.1.0/24"]),
+            ("10.20.0.0/16", vec![]),
+        ]
+    );
+    // The module output fed the stack's group: it is in network a's VPC.
+    let config = w.emulator.sdk_config(REGION).await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let groups = ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values("modules-e2e-app")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(groups.security_groups().len(), 1);
+    assert_eq!(
+        groups.security_groups()[0].vpc_id(),
+        Some(vpcs[0].1.as_str()),
+        "the group is in module.net[\"a\"]'s VPC"
+    );
+    w.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    let listed = w
+        .forge
+        .run(w.stack.path(), &["state", "list", &w.stack.arg()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    listed.expect_success();
+    assert!(
+        listed.stdout.contains("module.net[\"b\"].subnet[\"a\"]"),
+        "{listed}"
+    );
+
+    // `legacy` moves into a module instance: same VPC, nothing replaced.
+    let text = w.stack.read("main.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let text = text
+        .replace(
+            "  legacy:\n    type: aws.ec2.vpc\n    cidr_block: 10.20.0.0/16\n    tags: {Name: legacy}\n",
+            "",
+        )
+        .replace("resources:\n", &format!("{SOLO}resources:\n"))
+        + MOVED;
+    w.stack
+        .write("main.yaml", &text)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let moved = w.plan_json(&[]);
+    let change = moved["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["address"] == "module.solo.vpc")
+        .cloned()
+        .unwrap_or_else(|| panic!("module.solo.vpc is not in the plan: {moved}"));
+    assert_eq!(change["moved_from"], "legacy", "{change}");
+    assert!(
+        !matches!(
+            change["action"].as_str(),
+            Some("create" | "replace" | "delete")
+        ),
+        "{change}"
+    );
+    w.run(&["apply", "--auto-approve"]).expect_success();
+    assert_eq!(w.vpcs().await, vpcs, "the same VPCs after the move");
+    w.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    w.run(&["destroy", "--auto-approve"]).expect_success();
+    assert_eq!(w.vpcs().await, Vec::new(), "destroy leaves no VPC");
+}
