@@ -250,9 +250,19 @@ pub fn is_not_found(err: &ProviderError) -> bool {
 
 /// Treats "not found" as success: deleting something already gone.
 pub fn ignore_not_found(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
+    ok_if(result, is_not_found)
+}
+
+/// A delete call's result with the errors `gone` recognises (the
+/// service's "does not exist") counted as success: deleting something
+/// already deleted.
+pub fn ok_if<T>(
+    result: Result<T, ProviderError>,
+    gone: impl Fn(&ProviderError) -> bool,
+) -> Result<(), ProviderError> {
     match result {
-        Err(e) if is_not_found(&e) => Ok(()),
-        other => other,
+        Err(e) if gone(&e) => Ok(()),
+        other => other.map(drop),
     }
 }
 
@@ -280,10 +290,7 @@ pub fn is_gone(err: &ProviderError) -> bool {
 /// Treats "gone" in any spelling ([`is_gone`]) as success: deleting
 /// something already deleted.
 pub fn ignore_gone(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
-    match result {
-        Err(e) if is_gone(&e) => Ok(()),
-        other => other,
-    }
+    ok_if(result, is_gone)
 }
 
 /// Turns the API errors whose code is among `busy` (the service's "the

@@ -84,10 +84,7 @@ pub fn is_gone(err: &ProviderError) -> bool {
 /// A delete's outcome: "already gone" counts as done (deletes are
 /// idempotent).
 pub fn gone_is_ok<T>(result: Result<T, ProviderError>) -> Result<(), ProviderError> {
-    match result {
-        Err(e) if is_gone(&e) => Ok(()),
-        other => other.map(|_| ()),
-    }
+    crate::error::ok_if(result, is_gone)
 }
 
 /// Describes, per namespace, the objects of `ids` in chunks of [`BATCH`]

@@ -26,10 +26,10 @@ pub use crate::tags::tags_field;
 /// the kind framework.
 pub mod prelude {
     pub use super::super::Ec2;
-    pub(crate) use super::super::common::describe_api;
     pub use super::super::common::{
         self, Describe, deleted, describe, describe_fields, describe_ids, ec2_err, filter,
     };
+    pub(crate) use super::super::common::{describe_api, ec2_kind};
     pub use crate::kind::prelude::*;
     pub use aws_sdk_ec2::Client;
     pub use aws_sdk_ec2::types::ResourceType;
@@ -92,15 +92,18 @@ pub fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     crate::tags::tag_list(tags, |k, v| Tag::builder().key(k).value(v).build())
 }
 
-/// The TagSpecification carrying the user's and forge's tags at create
-/// (typed fields).
-pub fn tag_spec_of(
-    resource_type: ResourceType,
-    user: &forge_core::fields::Tags,
-    ctx: &ResourceCtx,
-) -> TagSpecification {
+/// An EC2 kind's resource type, as the TagSpecification of its create
+/// call names it (declared with [`ec2_kind`]).
+pub trait Tagged {
+    /// The resource type.
+    const RESOURCE_TYPE: ResourceType;
+}
+
+/// The TagSpecification carrying the user's and forge's tags at the create
+/// of a `K` (typed fields).
+pub fn tag_spec<K: Tagged>(user: &forge_core::fields::Tags, ctx: &ResourceCtx) -> TagSpecification {
     TagSpecification::builder()
-        .resource_type(resource_type)
+        .resource_type(K::RESOURCE_TYPE)
         .set_tags(Some(to_tags(&tags::with_system(user, &ctx.system_tags))))
         .build()
 }
@@ -177,11 +180,14 @@ macro_rules! describe_api {
         drop($token);
         $call
     }};
-    ($(#[$m:meta])* $api:ident: $item:ty, $filter:literal, $call:ident.$set:ident -> $list:ident,
-     $id:ident, $paging:ident $(, { $($extra:item)* })?) => {
+    ($(#[$m:meta])* $api:ident: $($rest:tt)*) => {
         $(#[$m])*
         pub struct $api;
 
+        $crate::ec2::common::describe_api!(@impl $api: $($rest)*);
+    };
+    (@impl $api:ident: $item:ty, $filter:literal, $call:ident.$set:ident -> $list:ident,
+     $id:ident, $paging:ident $(, { $($extra:item)* })?) => {
         impl $crate::ec2::common::Describe for $api {
             type Item = $item;
             const ID_FILTER: &'static str = $filter;
@@ -211,6 +217,32 @@ macro_rules! describe_api {
     };
 }
 pub(crate) use describe_api;
+
+/// Declares an EC2 kind (see [`declare_kind`](crate::kind::declare_kind))
+/// that is its own [`Describe`] API: the kind's type, name, fields, its
+/// [`Tagged`] resource type and description, then after `describes` what
+/// [`describe_api`] takes after an API's name.
+macro_rules! ec2_kind {
+    ($kind:ident: $name:literal, $fields:ty, $rtype:path, $desc:literal, describes $($api:tt)*) => {
+        $crate::kind::declare_kind!($kind: $name, $crate::ec2::Ec2, $fields, $desc);
+        impl $crate::ec2::common::Tagged for $kind {
+            const RESOURCE_TYPE: aws_sdk_ec2::types::ResourceType = $rtype;
+        }
+        $crate::ec2::common::describe_api!(@impl $kind: $($api)*);
+    };
+}
+pub(crate) use ec2_kind;
+
+/// The object a create call answered (`item`, absent: a transient
+/// failure saying `message`) and its id.
+pub fn created<D: Describe>(
+    item: Option<D::Item>,
+    message: &str,
+) -> Result<(String, D::Item), ProviderError> {
+    let item = crate::error::returned(item, message)?;
+    let id = D::id(&item).unwrap_or_default().to_string();
+    Ok((id, item))
+}
 
 /// All pages of a Describe with `filters`, dead items dropped.
 pub async fn describe<D: Describe>(

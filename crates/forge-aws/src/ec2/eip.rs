@@ -7,14 +7,10 @@
 use super::common::prelude::*;
 use aws_sdk_ec2::types::{Address, DomainType};
 
-describe_api!(
-    /// DescribeAddresses.
-    AddressApi: Address, "allocation-id",
-    describe_addresses.set_filters -> addresses, allocation_id, unpaged
-);
-
-crate::kind::declare_kind!(EipKind: "aws.ec2.eip", Ec2, EipFields,
-    "An Elastic IP address for use in a VPC (e.g. by a NAT gateway).");
+ec2_kind!(EipKind: "aws.ec2.eip", EipFields, ResourceType::ElasticIp,
+    "An Elastic IP address for use in a VPC (e.g. by a NAT gateway).",
+    describes Address, "allocation-id",
+    describe_addresses.set_filters -> addresses, allocation_id, unpaged);
 
 /// The fields of `aws.ec2.eip`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -53,7 +49,7 @@ impl Kind for EipKind {
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "elastic-ip/")];
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        describe_fields::<AddressApi, _>(ctx.client, ids, eip_fields).await
+        describe_fields::<Self, _>(ctx.client, ids, eip_fields).await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
@@ -63,11 +59,7 @@ impl Kind for EipKind {
             .domain(DomainType::from(desired.domain.as_deref().unwrap_or("vpc")))
             .set_network_border_group(desired.network_border_group.clone())
             .set_public_ipv4_pool(desired.public_ipv4_pool.clone())
-            .tag_specifications(common::tag_spec_of(
-                ResourceType::ElasticIp,
-                &desired.tags,
-                ctx,
-            ))
+            .tag_specifications(common::tag_spec::<Self>(&desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
@@ -76,7 +68,7 @@ impl Kind for EipKind {
             "AllocateAddress returned no allocation id",
         )?
         .to_string();
-        let items = describe_ids::<AddressApi>(ctx.client, std::slice::from_ref(&id)).await?;
+        let items = describe_ids::<Self>(ctx.client, std::slice::from_ref(&id)).await?;
         let fields = match items.first() {
             Some(a) => eip_fields(a),
             // Not yet visible (eventual consistency): what the answer says.
@@ -103,6 +95,6 @@ impl Kind for EipKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<AddressApi>(ctx.client, &ctx.owner, address).await
+        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
     }
 }

@@ -10,14 +10,10 @@ use crate::error::delete_result;
 use aws_sdk_ec2::types::{FlowLog, FlowLogsResourceType, LogDestinationType, TrafficType};
 use forge_core::{Attrs, Value};
 
-describe_api!(
-    /// DescribeFlowLogs.
-    FlowLogApi: FlowLog, "flow-log-id",
-    describe_flow_logs.set_filter -> flow_logs, flow_log_id, paged
-);
-
-crate::kind::declare_kind!(FlowLogKind: "aws.ec2.flow_log", Ec2, FlowLogFields,
-    "A flow log capturing IP traffic of a VPC, subnet or network interface.");
+ec2_kind!(FlowLogKind: "aws.ec2.flow_log", FlowLogFields, ResourceType::VpcFlowLog,
+    "A flow log capturing IP traffic of a VPC, subnet or network interface.",
+    describes FlowLog, "flow-log-id",
+    describe_flow_logs.set_filter -> flow_logs, flow_log_id, paged);
 
 /// The fields of `aws.ec2.flow_log`: every settable one but tags forces
 /// replacement (flow logs cannot be modified).
@@ -110,7 +106,7 @@ impl Kind for FlowLogKind {
     }
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        describe_fields::<FlowLogApi, _>(ctx.client, ids, flow_log_fields).await
+        describe_fields::<Self, _>(ctx.client, ids, flow_log_fields).await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self> {
@@ -144,11 +140,7 @@ impl Kind for FlowLogKind {
             .set_max_aggregation_interval(desired.max_aggregation_interval)
             .set_log_format(desired.log_format.clone())
             .client_token(common::client_token(token))
-            .tag_specifications(common::tag_spec_of(
-                ResourceType::VpcFlowLog,
-                &desired.tags,
-                ctx,
-            ))
+            .tag_specifications(common::tag_spec::<Self>(&desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
@@ -177,7 +169,7 @@ impl Kind for FlowLogKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<FlowLogApi>(ctx.client, &ctx.owner, address).await
+        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
     }
 }
 

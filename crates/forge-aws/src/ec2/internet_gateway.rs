@@ -8,14 +8,10 @@ use super::common::prelude::*;
 use crate::error::{ignore_not_found, ok_on, retry_on};
 use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway};
 
-describe_api!(
-    /// DescribeInternetGateways.
-    InternetGatewayApi: InternetGateway, "internet-gateway-id",
-    describe_internet_gateways.set_filters -> internet_gateways, internet_gateway_id, paged
-);
-
-crate::kind::declare_kind!(InternetGatewayKind: "aws.ec2.internet_gateway", Ec2, InternetGatewayFields,
-    "An internet gateway, attached to a VPC.");
+ec2_kind!(InternetGatewayKind: "aws.ec2.internet_gateway", InternetGatewayFields, ResourceType::InternetGateway,
+    "An internet gateway, attached to a VPC.",
+    describes InternetGateway, "internet-gateway-id",
+    describe_internet_gateways.set_filters -> internet_gateways, internet_gateway_id, paged);
 
 /// The fields of `aws.ec2.internet_gateway`.
 #[derive(Debug, Clone, Fields)]
@@ -75,29 +71,21 @@ impl Kind for InternetGatewayKind {
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "internet-gateway/")];
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        common::describe_fields::<InternetGatewayApi, _>(ctx.client, ids, |g| {
-            fields(&ctx.region, g)
-        })
-        .await
+        common::describe_fields::<Self, _>(ctx.client, ids, |g| fields(&ctx.region, g)).await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
         let out = ctx
             .client
             .create_internet_gateway()
-            .tag_specifications(common::tag_spec_of(
-                ResourceType::InternetGateway,
-                &desired.tags,
-                ctx,
-            ))
+            .tag_specifications(common::tag_spec::<Self>(&desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
-        let igw = returned(
+        let (id, igw) = common::created::<Self>(
             out.internet_gateway,
             "CreateInternetGateway returned nothing",
         )?;
-        let id = igw.internet_gateway_id().unwrap_or_default().to_string();
         let mut made = fields(&ctx.region, &igw);
         if let Some(vpc) = &desired.vpc_id {
             attach(ctx.client, &id, vpc).await?;
@@ -121,7 +109,7 @@ impl Kind for InternetGatewayKind {
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         // Detach from what it is attached to now, not what state recorded.
-        let items = describe_ids::<InternetGatewayApi>(ctx.client, &[id.to_string()]).await?;
+        let items = describe_ids::<Self>(ctx.client, &[id.to_string()]).await?;
         let Some(igw) = items.first() else {
             return Ok(());
         };
@@ -138,7 +126,7 @@ impl Kind for InternetGatewayKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<InternetGatewayApi>(ctx.client, &ctx.owner, address).await
+        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
     }
 }
 

@@ -16,18 +16,14 @@ use aws_sdk_ec2::types::{ConnectivityType, NatGateway, NatGatewayState};
 use forge_engine::Readiness;
 use std::time::Duration;
 
-describe_api!(
-    /// DescribeNatGateways.
-    NatGatewayApi: NatGateway, "nat-gateway-id",
-    describe_nat_gateways.set_filter -> nat_gateways, nat_gateway_id, paged, {
-        fn alive(item: &NatGateway) -> bool {
-            !matches!(item.state(), Some(NatGatewayState::Deleted))
-        }
+ec2_kind!(NatGatewayKind: "aws.ec2.nat_gateway", NatGatewayFields, ResourceType::Natgateway,
+"A NAT gateway giving private subnets outbound access.",
+describes NatGateway, "nat-gateway-id",
+describe_nat_gateways.set_filter -> nat_gateways, nat_gateway_id, paged, {
+    fn alive(item: &NatGateway) -> bool {
+        !matches!(item.state(), Some(NatGatewayState::Deleted))
     }
-);
-
-crate::kind::declare_kind!(NatGatewayKind: "aws.ec2.nat_gateway", Ec2, NatGatewayFields,
-    "A NAT gateway giving private subnets outbound access.");
+});
 
 /// The fields of `aws.ec2.nat_gateway`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -92,7 +88,7 @@ impl Kind for NatGatewayKind {
     const READY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        describe_fields::<NatGatewayApi, _>(ctx.client, ids, nat_fields).await
+        describe_fields::<Self, _>(ctx.client, ids, nat_fields).await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self> {
@@ -110,16 +106,12 @@ impl Kind for NatGatewayKind {
             .connectivity_type(ConnectivityType::from(connectivity))
             .set_private_ip_address(desired.private_ip_address.clone())
             .client_token(common::client_token(token))
-            .tag_specifications(common::tag_spec_of(
-                ResourceType::Natgateway,
-                &desired.tags,
-                ctx,
-            ))
+            .tag_specifications(common::tag_spec::<Self>(&desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
-        let nat = returned(out.nat_gateway, "CreateNatGateway returned nothing")?;
-        let id = nat.nat_gateway_id().unwrap_or_default().to_string();
+        let (id, nat) =
+            common::created::<Self>(out.nat_gateway, "CreateNatGateway returned nothing")?;
         Ok(Made {
             id,
             fields: nat_fields(&nat),
@@ -141,7 +133,7 @@ impl Kind for NatGatewayKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<NatGatewayApi>(ctx.client, &ctx.owner, address).await
+        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
     }
 
     fn readiness(observed: &NatGatewayFields) -> Readiness {
@@ -199,7 +191,7 @@ mod tests {
                     .build(),
             )
             .build();
-        assert!(NatGatewayApi::alive(&n));
+        assert!(NatGatewayKind::alive(&n));
         let a = nat_fields(&n);
         assert_eq!(a.allocation_id.as_deref(), Some("eipalloc-1"));
         assert_eq!(a.public_ip.as_deref(), Some("1.2.3.4"));
@@ -207,14 +199,14 @@ mod tests {
             .nat_gateway_id("nat-2")
             .state(NatGatewayState::Deleted)
             .build();
-        assert!(!NatGatewayApi::alive(&gone));
+        assert!(!NatGatewayKind::alive(&gone));
         // Deleting still holds its subnet and address: listed, not ready,
         // so a destroy waits for it before deleting what it uses.
         let deleting = NatGateway::builder()
             .nat_gateway_id("nat-3")
             .state(NatGatewayState::Deleting)
             .build();
-        assert!(NatGatewayApi::alive(&deleting));
+        assert!(NatGatewayKind::alive(&deleting));
         assert_eq!(
             NatGatewayKind::readiness(&nat_fields(&deleting)),
             Readiness::Pending("deleting".into())

@@ -14,14 +14,10 @@ use aws_sdk_ec2::types::{RouteTable, RouteTableAssociationStateCode};
 use forge_core::Value;
 use std::collections::BTreeMap;
 
-describe_api!(
-    /// DescribeRouteTables.
-    RouteTableApi: RouteTable, "route-table-id",
-    describe_route_tables.set_filters -> route_tables, route_table_id, paged
-);
-
-crate::kind::declare_kind!(RouteTableKind: "aws.ec2.route_table", Ec2, RouteTableFields,
-    "A route table: routes to gateways and the subnets that use it.");
+ec2_kind!(RouteTableKind: "aws.ec2.route_table", RouteTableFields, ResourceType::RouteTable,
+    "A route table: routes to gateways and the subnets that use it.",
+    describes RouteTable, "route-table-id",
+    describe_route_tables.set_filters -> route_tables, route_table_id, paged);
 
 /// The fields of `aws.ec2.route_table`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -163,7 +159,7 @@ async fn associate(client: &Client, table: &str, subnet: &str) -> Result<(), Pro
         Ok(_) => Ok(()),
         Err(ProviderError::Api { code, message }) if code == "Resource.AlreadyAssociated" => {
             let others =
-                describe::<RouteTableApi>(client, vec![filter("association.subnet-id", [subnet])])
+                describe::<RouteTableKind>(client, vec![filter("association.subnet-id", [subnet])])
                     .await?;
             let existing = others.iter().find_map(|t| {
                 live_associations(t)
@@ -223,7 +219,7 @@ async fn reconcile(
 }
 
 async fn describe_table(client: &Client, id: &str) -> Result<Option<RouteTable>, ProviderError> {
-    Ok(describe_ids::<RouteTableApi>(client, &[id.to_string()])
+    Ok(describe_ids::<RouteTableKind>(client, &[id.to_string()])
         .await?
         .into_iter()
         .next())
@@ -234,10 +230,7 @@ impl Kind for RouteTableKind {
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "route-table/")];
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        common::describe_fields::<RouteTableApi, _>(ctx.client, ids, |t| {
-            table_fields(&ctx.region, t)
-        })
-        .await
+        common::describe_fields::<Self, _>(ctx.client, ids, |t| table_fields(&ctx.region, t)).await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self> {
@@ -248,16 +241,12 @@ impl Kind for RouteTableKind {
             .create_route_table()
             .vpc_id(&desired.vpc_id)
             .client_token(common::client_token(token))
-            .tag_specifications(common::tag_spec_of(
-                ResourceType::RouteTable,
-                &desired.tags,
-                ctx,
-            ))
+            .tag_specifications(common::tag_spec::<Self>(&desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
-        let table = returned(out.route_table, "CreateRouteTable returned nothing")?;
-        let id = table.route_table_id().unwrap_or_default().to_string();
+        let (id, table) =
+            common::created::<Self>(out.route_table, "CreateRouteTable returned nothing")?;
         reconcile(ctx.client, &table, desired).await?;
         let fields = match describe_table(ctx.client, &id).await? {
             Some(t) => table_fields(&ctx.region, &t),
@@ -300,7 +289,7 @@ impl Kind for RouteTableKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<RouteTableApi>(ctx.client, &ctx.owner, address).await
+        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
     }
 }
 

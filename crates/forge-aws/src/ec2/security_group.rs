@@ -17,14 +17,10 @@ use forge_core::Value;
 use forge_engine::ResourceCtx;
 use std::collections::BTreeMap;
 
-describe_api!(
-    /// DescribeSecurityGroups.
-    SecurityGroupApi: SecurityGroup, "group-id",
-    describe_security_groups.set_filters -> security_groups, group_id, paged
-);
-
-crate::kind::declare_kind!(SecurityGroupKind: "aws.ec2.security_group", Ec2, SecurityGroupFields,
-    "A VPC security group with its ingress and egress rules.");
+ec2_kind!(SecurityGroupKind: "aws.ec2.security_group", SecurityGroupFields, ResourceType::SecurityGroup,
+    "A VPC security group with its ingress and egress rules.",
+    describes SecurityGroup, "group-id",
+    describe_security_groups.set_filters -> security_groups, group_id, paged);
 
 /// The fields of `aws.ec2.security_group`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -140,7 +136,7 @@ async fn observe_groups(
     region: &str,
     ids: &[String],
 ) -> Result<BTreeMap<String, SecurityGroupFields>, ProviderError> {
-    let groups = describe_ids::<SecurityGroupApi>(client, ids).await?;
+    let groups = describe_ids::<SecurityGroupKind>(client, ids).await?;
     let found: Vec<String> = groups
         .iter()
         .filter_map(|g| g.group_id().map(str::to_string))
@@ -150,7 +146,7 @@ async fn observe_groups(
     } else {
         group_rules(&describe_rules(client, &found).await?)
     };
-    Ok(common::keyed::<SecurityGroupApi, _>(groups, |g| {
+    Ok(common::keyed::<SecurityGroupKind, _>(groups, |g| {
         group_fields(region, g, g.group_id().and_then(|id| live.get(id)))
     }))
 }
@@ -263,7 +259,7 @@ async fn own_duplicate(
     vpc: &str,
     name: &str,
 ) -> Result<Option<String>, ProviderError> {
-    let groups = describe::<SecurityGroupApi>(
+    let groups = describe::<SecurityGroupKind>(
         client,
         vec![filter("vpc-id", [vpc]), filter("group-name", [name])],
     )
@@ -271,7 +267,7 @@ async fn own_duplicate(
     let address = ctx.address.to_string();
     let ours = groups
         .iter()
-        .find(|g| common::owned::<SecurityGroupApi>(g, &ctx.owner, Some(address.as_str())));
+        .find(|g| common::owned::<SecurityGroupKind>(g, &ctx.owner, Some(address.as_str())));
     Ok(ours.and_then(|g| g.group_id().map(str::to_string)))
 }
 
@@ -299,11 +295,7 @@ impl Kind for SecurityGroupKind {
                     .unwrap_or(DEFAULT_DESCRIPTION),
             )
             .vpc_id(vpc)
-            .tag_specifications(common::tag_spec_of(
-                ResourceType::SecurityGroup,
-                &desired.tags,
-                ctx,
-            ))
+            .tag_specifications(common::tag_spec::<Self>(&desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err);
@@ -332,7 +324,7 @@ impl Kind for SecurityGroupKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<SecurityGroupApi>(ctx.client, &ctx.owner, address).await
+        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
     }
 }
 

@@ -380,11 +380,16 @@ mod tests {
 
     #[test]
     fn protocols_are_named() {
-        assert_eq!(protocol("all"), "-1");
-        assert_eq!(protocol("6"), "tcp");
-        assert_eq!(protocol("UDP"), "udp");
-        assert_eq!(protocol("1"), "icmp");
-        assert_eq!(protocol("50"), "50");
+        let names = [
+            ("all", "-1"),
+            ("6", "tcp"),
+            ("UDP", "udp"),
+            ("1", "icmp"),
+            ("50", "50"),
+        ];
+        for (given, name) in names {
+            assert_eq!(protocol(given), name, "{given}");
+        }
         let r = rule(
             serde_json::json!({"ip_protocol": 6, "from_port": 443, "to_port": 443, "cidr_ipv4": "10.0.0.5/16"}),
         );

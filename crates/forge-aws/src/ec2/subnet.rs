@@ -6,14 +6,10 @@ use super::common::prelude::*;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Subnet};
 use forge_engine::Readiness;
 
-describe_api!(
-    /// DescribeSubnets.
-    SubnetApi: Subnet, "subnet-id",
-    describe_subnets.set_filters -> subnets, subnet_id, paged
-);
-
-crate::kind::declare_kind!(SubnetKind: "aws.ec2.subnet", Ec2, SubnetFields,
-    "A subnet of a VPC in one availability zone.");
+ec2_kind!(SubnetKind: "aws.ec2.subnet", SubnetFields, ResourceType::Subnet,
+    "A subnet of a VPC in one availability zone.",
+    describes Subnet, "subnet-id",
+    describe_subnets.set_filters -> subnets, subnet_id, paged);
 
 /// The fields of `aws.ec2.subnet`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -76,7 +72,7 @@ impl Kind for SubnetKind {
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "subnet/")];
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        describe_fields::<SubnetApi, _>(ctx.client, ids, subnet_fields).await
+        describe_fields::<Self, _>(ctx.client, ids, subnet_fields).await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
@@ -86,16 +82,11 @@ impl Kind for SubnetKind {
             .vpc_id(&desired.vpc_id)
             .cidr_block(&desired.cidr_block)
             .set_availability_zone(desired.availability_zone.clone())
-            .tag_specifications(common::tag_spec_of(
-                ResourceType::Subnet,
-                &desired.tags,
-                ctx,
-            ))
+            .tag_specifications(common::tag_spec::<Self>(&desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
-        let subnet = returned(out.subnet, "CreateSubnet returned no subnet")?;
-        let id = subnet.subnet_id().unwrap_or_default().to_string();
+        let (id, subnet) = common::created::<Self>(out.subnet, "CreateSubnet returned no subnet")?;
         let mut fields = subnet_fields(&subnet);
         if desired.map_public_ip_on_launch == Some(true) {
             set_map_public_ip(ctx.client, &id, true).await?;
@@ -118,7 +109,7 @@ impl Kind for SubnetKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<SubnetApi>(ctx.client, &ctx.owner, address).await
+        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
     }
 
     fn readiness(observed: &SubnetFields) -> Readiness {

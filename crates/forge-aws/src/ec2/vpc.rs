@@ -8,22 +8,16 @@
 //! eight in flight). A stack has few VPCs, so this stays small.
 
 use super::common::prelude::*;
-use super::route_table::RouteTableApi;
-use super::security_group::SecurityGroupApi;
+use super::route_table::RouteTableKind;
+use super::security_group::SecurityGroupKind;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, NetworkAcl, Tenancy, Vpc, VpcAttributeName,
+    AttributeBooleanValue, NetworkAcl, RouteTable, SecurityGroup, Tenancy, Vpc, VpcAttributeName,
 };
 use futures::{StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
 
 /// DescribeVpcAttribute calls in flight at once during observe.
 const ATTRIBUTE_CONCURRENCY: usize = 8;
-
-describe_api!(
-    /// DescribeVpcs.
-    VpcApi: Vpc, "vpc-id",
-    describe_vpcs.set_filters -> vpcs, vpc_id, paged
-);
 
 describe_api!(
     /// DescribeNetworkAcls (for the VPCs' default ACLs).
@@ -41,8 +35,10 @@ struct VpcExtras {
     default_network_acl_id: Option<String>,
 }
 
-crate::kind::declare_kind!(VpcKind: "aws.ec2.vpc", Ec2, VpcFields,
-    "A virtual private cloud.");
+ec2_kind!(VpcKind: "aws.ec2.vpc", VpcFields, ResourceType::Vpc,
+    "A virtual private cloud.",
+    describes Vpc, "vpc-id",
+    describe_vpcs.set_filters -> vpcs, vpc_id, paged);
 
 /// The fields of `aws.ec2.vpc`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -130,6 +126,17 @@ async fn set_dns_attribute(
     Ok(())
 }
 
+/// The id of the last of `items` (of Describe `D`) in `vpc`, as
+/// `vpc_of` reads an item's VPC.
+fn id_in<D: Describe>(
+    items: &[D::Item],
+    vpc: &str,
+    vpc_of: fn(&D::Item) -> Option<&str>,
+) -> Option<String> {
+    let mine = items.iter().filter(|i| vpc_of(i) == Some(vpc));
+    mine.filter_map(D::id).last().map(str::to_string)
+}
+
 /// The extras of the given VPCs: three batched Describes plus the per-VPC
 /// attribute calls.
 async fn extras(
@@ -143,38 +150,19 @@ async fn extras(
     if vpc_ids.is_empty() {
         return Ok(out);
     }
-    let by_vpc = |filters: Vec<Filter>| -> Vec<Filter> {
-        let mut f = vec![filter("vpc-id", vpc_ids.iter().cloned())];
-        f.extend(filters);
-        f
+    let by_vpc = |name: &str, value: &str| {
+        vec![
+            filter("vpc-id", vpc_ids.iter().cloned()),
+            filter(name, [value]),
+        ]
     };
-    let groups =
-        describe::<SecurityGroupApi>(client, by_vpc(vec![filter("group-name", ["default"])]))
-            .await?;
-    for g in groups {
-        if let (Some(vpc), Some(id)) = (g.vpc_id(), g.group_id())
-            && let Some(e) = out.get_mut(vpc)
-        {
-            e.default_security_group_id = Some(id.to_string());
-        }
-    }
-    let tables =
-        describe::<RouteTableApi>(client, by_vpc(vec![filter("association.main", ["true"])]))
-            .await?;
-    for t in tables {
-        if let (Some(vpc), Some(id)) = (t.vpc_id(), t.route_table_id())
-            && let Some(e) = out.get_mut(vpc)
-        {
-            e.main_route_table_id = Some(id.to_string());
-        }
-    }
-    let acls = describe::<NetworkAclApi>(client, by_vpc(vec![filter("default", ["true"])])).await?;
-    for a in acls {
-        if let (Some(vpc), Some(id)) = (a.vpc_id(), a.network_acl_id())
-            && let Some(e) = out.get_mut(vpc)
-        {
-            e.default_network_acl_id = Some(id.to_string());
-        }
+    let sgs = describe::<SecurityGroupKind>(client, by_vpc("group-name", "default")).await?;
+    let tables = describe::<RouteTableKind>(client, by_vpc("association.main", "true")).await?;
+    let acls = describe::<NetworkAclApi>(client, by_vpc("default", "true")).await?;
+    for (vpc, e) in out.iter_mut() {
+        e.default_security_group_id = id_in::<SecurityGroupKind>(&sgs, vpc, SecurityGroup::vpc_id);
+        e.main_route_table_id = id_in::<RouteTableKind>(&tables, vpc, RouteTable::vpc_id);
+        e.default_network_acl_id = id_in::<NetworkAclApi>(&acls, vpc, NetworkAcl::vpc_id);
     }
     let flags: Vec<(String, Option<bool>, Option<bool>)> =
         futures::stream::iter(vpc_ids.iter().cloned())
@@ -203,14 +191,14 @@ async fn observe_vpcs(
     region: &str,
     ids: &[String],
 ) -> Result<BTreeMap<String, VpcFields>, ProviderError> {
-    let vpcs = describe_ids::<VpcApi>(client, ids).await?;
+    let vpcs = describe_ids::<VpcKind>(client, ids).await?;
     let found: Vec<String> = vpcs
         .iter()
         .filter_map(|v| v.vpc_id().map(str::to_string))
         .collect();
     let extras = extras(client, &found).await?;
     let none = VpcExtras::default();
-    Ok(common::keyed::<VpcApi, _>(vpcs, |v| {
+    Ok(common::keyed::<VpcKind, _>(vpcs, |v| {
         vpc_fields(
             region,
             v,
@@ -234,12 +222,11 @@ impl Kind for VpcKind {
             .create_vpc()
             .cidr_block(&desired.cidr_block)
             .instance_tenancy(Tenancy::from(tenancy))
-            .tag_specifications(common::tag_spec_of(ResourceType::Vpc, &desired.tags, ctx))
+            .tag_specifications(common::tag_spec::<Self>(&desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
-        let vpc = returned(out.vpc, "CreateVpc returned no VPC")?;
-        let id = vpc.vpc_id().unwrap_or_default().to_string();
+        let (id, vpc) = common::created::<Self>(out.vpc, "CreateVpc returned no VPC")?;
         // DNS support defaults on and hostnames off; only differences cost a call.
         if desired.enable_dns_support == Some(false) {
             set_dns_attribute(ctx.client, &id, VpcAttributeName::EnableDnsSupport, false).await?;
@@ -288,7 +275,7 @@ impl Kind for VpcKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<VpcApi>(ctx.client, &ctx.owner, address).await
+        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
     }
 }
 

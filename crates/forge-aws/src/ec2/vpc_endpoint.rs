@@ -14,41 +14,37 @@ use aws_sdk_ec2::types::{VpcEndpoint, VpcEndpointType};
 use forge_core::Value;
 use forge_engine::Readiness;
 
-describe_api!(
-    /// DescribeVpcEndpoints.
-    VpcEndpointApi: VpcEndpoint, "vpc-endpoint-id",
-    describe_vpc_endpoints.set_filters -> vpc_endpoints, vpc_endpoint_id, paged, {
-        /// By `VpcEndpointIds` rather than the `vpc-endpoint-id` filter, which
-        /// some EC2-compatible endpoints (moto) do not implement.
-        async fn by_ids(client: &Client, ids: Vec<String>) -> Result<Vec<VpcEndpoint>, ProviderError> {
-            let items = common::by_id_list_with_fallback(ids, |ids| async move {
-                collect_pages(|token| {
-                    let call = client
-                        .describe_vpc_endpoints()
-                        .set_vpc_endpoint_ids(Some(ids.clone()))
-                        .set_next_token(token);
-                    async move {
-                        let out = call.send().await.map_err(ec2_err)?;
-                        Ok((out.vpc_endpoints.unwrap_or_default(), out.next_token))
-                    }
-                })
-                .await
+ec2_kind!(VpcEndpointKind: "aws.ec2.vpc_endpoint", VpcEndpointFields, ResourceType::VpcEndpoint,
+"A VPC endpoint: private access to an AWS service (S3, DynamoDB, ECR, ...).",
+describes VpcEndpoint, "vpc-endpoint-id",
+describe_vpc_endpoints.set_filters -> vpc_endpoints, vpc_endpoint_id, paged, {
+    /// By `VpcEndpointIds` rather than the `vpc-endpoint-id` filter, which
+    /// some EC2-compatible endpoints (moto) do not implement.
+    async fn by_ids(client: &Client, ids: Vec<String>) -> Result<Vec<VpcEndpoint>, ProviderError> {
+        let items = common::by_id_list_with_fallback(ids, |ids| async move {
+            collect_pages(|token| {
+                let call = client
+                    .describe_vpc_endpoints()
+                    .set_vpc_endpoint_ids(Some(ids.clone()))
+                    .set_next_token(token);
+                async move {
+                    let out = call.send().await.map_err(ec2_err)?;
+                    Ok((out.vpc_endpoints.unwrap_or_default(), out.next_token))
+                }
             })
-            .await?;
-            Ok(items.into_iter().filter(Self::alive).collect())
-        }
-
-        /// The SDK's `State` enum spells values `Deleted`, but EC2 answers
-        /// `deleted` (lower camel case), so compare the text case-insensitively.
-        fn alive(item: &VpcEndpoint) -> bool {
-            let state = item.state().map(|s| s.as_str().to_ascii_lowercase());
-            !matches!(state.as_deref(), Some("deleted" | "deleting"))
-        }
+            .await
+        })
+        .await?;
+        Ok(items.into_iter().filter(Self::alive).collect())
     }
-);
 
-crate::kind::declare_kind!(VpcEndpointKind: "aws.ec2.vpc_endpoint", Ec2, VpcEndpointFields,
-    "A VPC endpoint: private access to an AWS service (S3, DynamoDB, ECR, ...).");
+    /// The SDK's `State` enum spells values `Deleted`, but EC2 answers
+    /// `deleted` (lower camel case), so compare the text case-insensitively.
+    fn alive(item: &VpcEndpoint) -> bool {
+        let state = item.state().map(|s| s.as_str().to_ascii_lowercase());
+        !matches!(state.as_deref(), Some("deleted" | "deleting"))
+    }
+});
 
 /// The fields of `aws.ec2.vpc_endpoint`.
 #[derive(Debug, Clone, Default, Fields)]
@@ -194,8 +190,7 @@ impl Kind for VpcEndpointKind {
     const ARNS: &[ArnShape] = &[ArnShape::rest("ec2", "vpc-endpoint/")];
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        describe_fields::<VpcEndpointApi, _>(ctx.client, ids, |e| endpoint_fields(&ctx.region, e))
-            .await
+        describe_fields::<Self, _>(ctx.client, ids, |e| endpoint_fields(&ctx.region, e)).await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, token: &str) -> Created<Self> {
@@ -213,16 +208,12 @@ impl Kind for VpcEndpointKind {
             .set_private_dns_enabled(desired.private_dns_enabled)
             .set_policy_document(desired_policy(desired)?)
             .client_token(common::client_token(token))
-            .tag_specifications(common::tag_spec_of(
-                ResourceType::VpcEndpoint,
-                &desired.tags,
-                ctx,
-            ))
+            .tag_specifications(common::tag_spec::<Self>(&desired.tags, ctx))
             .send()
             .await
             .map_err(ec2_err)?;
-        let endpoint = returned(out.vpc_endpoint, "CreateVpcEndpoint returned nothing")?;
-        let id = endpoint.vpc_endpoint_id().unwrap_or_default().to_string();
+        let (id, endpoint) =
+            common::created::<Self>(out.vpc_endpoint, "CreateVpcEndpoint returned nothing")?;
         Ok(Made {
             id,
             fields: endpoint_fields(&ctx.region, &endpoint),
@@ -256,7 +247,7 @@ impl Kind for VpcEndpointKind {
         const GONE: &str = "InvalidVpcEndpointId.NotFound";
         // Already gone (or `deleted`, which AWS lists for a while): done,
         // without asking EC2 to delete it again.
-        if describe_ids::<VpcEndpointApi>(ctx.client, &[id.to_string()])
+        if describe_ids::<Self>(ctx.client, &[id.to_string()])
             .await?
             .is_empty()
         {
@@ -278,7 +269,7 @@ impl Kind for VpcEndpointKind {
     }
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<VpcEndpointApi>(ctx.client, &ctx.owner, address).await
+        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
     }
 
     fn readiness(observed: &VpcEndpointFields) -> Readiness {
@@ -359,7 +350,7 @@ mod tests {
                 .vpc_endpoint_id("vpce-1")
                 .state(State::from(state))
                 .build();
-            assert_eq!(VpcEndpointApi::alive(&e), alive, "{state}");
+            assert_eq!(VpcEndpointKind::alive(&e), alive, "{state}");
         }
     }
 

@@ -37,10 +37,7 @@ pub fn is_gone(err: &ProviderError) -> bool {
 
 /// A delete's result with "already gone" counted as success.
 pub fn delete_result(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
-    match result {
-        Err(e) if is_gone(&e) => Ok(()),
-        other => other,
-    }
+    crate::error::ok_if(result, is_gone)
 }
 
 /// ECS tags from a key/value map.

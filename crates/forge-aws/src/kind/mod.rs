@@ -27,7 +27,7 @@ pub use registrar::Registrar;
 pub(crate) use service::declare_service;
 pub use service::{Service, client};
 pub(crate) use tag_sync::tag_calls;
-pub use tag_sync::{TagApi, retag_and_read, sync_tags};
+pub use tag_sync::{TagApi, retag_and_read, send_tag_diff, sync_tags};
 
 use async_trait::async_trait;
 use forge_core::fields::Fields;
@@ -170,6 +170,16 @@ macro_rules! declare_kind {
             const DESCRIPTION: &'static str = $desc;
             type Service = $svc;
             type Fields = $fields;
+        }
+    };
+    // A kind generic over flavors, each with its own name, description
+    // and fields (`KIND`, `DESCRIPTION`, `Fields` of the flavor trait).
+    ($kind:ident<$f:ident: $flavor:path>, $svc:ty $(,)?) => {
+        impl<$f: $flavor> $crate::kind::KindDecl for $kind<$f> {
+            const KIND: &'static str = $f::KIND;
+            const DESCRIPTION: &'static str = $f::DESCRIPTION;
+            type Service = $svc;
+            type Fields = $f::Fields;
         }
     };
 }

@@ -42,7 +42,19 @@ pub async fn sync_tags<S: TagApi>(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     };
-    let (set, remove) = tags::diff(&user(prior), &user(desired));
+    send_tag_diff::<S>(client, resource, &user(prior), &user(desired)).await
+}
+
+/// Brings the tags of `resource` that forge manages from `prior` to
+/// `desired` (both maps of only those tags) with at most one tag and one
+/// untag call; none when they agree.
+pub async fn send_tag_diff<S: TagApi>(
+    client: &S::Client,
+    resource: &str,
+    prior: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> Result<(), ProviderError> {
+    let (set, remove) = tags::diff(prior, desired);
     if !set.is_empty() {
         S::tag(client, resource, &set).await?;
     }

@@ -4,7 +4,7 @@
 //! final-snapshot naming.
 
 use super::{Rds, to_tags};
-use crate::kind::{Owned, Res, Service, TagApi};
+use crate::kind::{Owned, Res, Service};
 pub(crate) use crate::normalize::{classify_version, version_covers};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
@@ -211,14 +211,7 @@ pub async fn sync_tags_and_settings(
     desired: (&Tags, &Settings),
 ) -> Result<(), ProviderError> {
     let managed = |(t, s): (&Tags, &Settings)| tags::with_system(t, &s.tags());
-    let (set, remove) = tags::diff(&managed(prior), &managed(desired));
-    if !set.is_empty() {
-        Rds::tag(client, arn, &set).await?;
-    }
-    if !remove.is_empty() {
-        Rds::untag(client, arn, &remove).await?;
-    }
-    Ok(())
+    crate::kind::send_tag_diff::<Rds>(client, arn, &managed(prior), &managed(desired)).await
 }
 
 /// The plan of a kind with an `engine_version`: when the spec's version is

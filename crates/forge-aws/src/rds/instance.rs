@@ -312,12 +312,7 @@ async fn modify(
     Ok(())
 }
 
-impl<F: Flavor> KindDecl for InstanceKind<F> {
-    const KIND: &'static str = F::KIND;
-    const DESCRIPTION: &'static str = F::DESCRIPTION;
-    type Service = Rds;
-    type Fields = F::Fields;
-}
+crate::kind::declare_kind!(InstanceKind<F: Flavor>, Rds);
 
 #[async_trait]
 impl<F: Flavor> Kind for InstanceKind<F> {

@@ -356,12 +356,7 @@ async fn modify(
     Ok(())
 }
 
-impl<F: Flavor> KindDecl for ParameterGroupKind<F> {
-    const KIND: &'static str = F::KIND;
-    const DESCRIPTION: &'static str = F::DESCRIPTION;
-    type Service = Rds;
-    type Fields = F::Fields;
-}
+crate::kind::declare_kind!(ParameterGroupKind<F: Flavor>, Rds);
 
 #[async_trait]
 impl<F: Flavor> Kind for ParameterGroupKind<F> {

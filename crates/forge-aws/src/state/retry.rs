@@ -129,28 +129,21 @@ mod tests {
         assert_eq!(ok, Ok(7));
         assert_eq!(calls.load(Ordering::SeqCst), 3);
 
-        calls.store(0, Ordering::SeqCst);
-        let failed: Result<(), _> = r
-            .run(|| async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(S3Failure::Transient("503".into()))
-            })
-            .await;
-        assert!(failed.is_err());
-        assert_eq!(calls.load(Ordering::SeqCst), 4);
-
-        calls.store(0, Ordering::SeqCst);
-        let fatal: Result<(), _> = r
-            .run(|| async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(S3Failure::Fatal("AccessDenied".into()))
-            })
-            .await;
-        assert!(fatal.is_err());
-        assert_eq!(
-            calls.load(Ordering::SeqCst),
-            1,
-            "fatal errors are not retried"
-        );
+        // A transient failure is retried up to the attempts; a fatal one
+        // is not retried.
+        for (failure, tries) in [
+            (S3Failure::Transient("503".into()), 4),
+            (S3Failure::Fatal("AccessDenied".into()), 1),
+        ] {
+            calls.store(0, Ordering::SeqCst);
+            let result: Result<(), _> = r
+                .run(|| async {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Err(failure.clone())
+                })
+                .await;
+            assert!(result.is_err());
+            assert_eq!(calls.load(Ordering::SeqCst), tries, "{failure:?}");
+        }
     }
 }
