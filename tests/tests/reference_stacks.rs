@@ -129,6 +129,36 @@ impl World {
         }
     }
 
+    /// The stacks keep their state in S3, as a team runs them: the bucket
+    /// is made first, the way docs/state.md tells a user to.
+    async fn bootstrap_state(&self) {
+        let (bucket, _, region) = state_object(&self.stack, &self.env);
+        self.forge
+            .run(
+                self.specs.path(),
+                &[
+                    "state",
+                    "bootstrap",
+                    "--bucket",
+                    &bucket,
+                    "--region",
+                    region,
+                ],
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+            .expect_success();
+        // The bucket policy refuses requests without TLS, and the emulator
+        // speaks plain HTTP (tests/tests/s3_state.rs checks the policy).
+        self.emulator
+            .s3(region)
+            .await
+            .delete_bucket_policy()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DeleteBucketPolicy {bucket}: {e:?}"));
+    }
+
     fn dir(&self) -> PathBuf {
         self.specs.path().join(&self.stack)
     }
@@ -146,13 +176,33 @@ impl World {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// The number of resources in the stack's local state.
-    fn state_resources(&self) -> usize {
-        let path = self
-            .dir()
-            .join(format!(".forge/state/{}-{}.json", self.stack, self.env));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    /// The number of resources in the stack's state, read from its S3
+    /// object (no local state file is written).
+    async fn state_resources(&self) -> usize {
+        let local = self.dir().join(".forge/state");
+        assert!(
+            !local.exists(),
+            "a local state was written: {}",
+            local.display()
+        );
+        let (bucket, key, region) = state_object(&self.stack, &self.env);
+        let object = self
+            .emulator
+            .s3(region)
+            .await
+            .get_object()
+            .bucket(&bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("state s3://{bucket}/{key}: {e:?}"));
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("state s3://{bucket}/{key}: {e}"))
+            .into_bytes();
+        let text = String::from_utf8_lossy(&bytes);
         let json: serde_json::Value =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("state is not JSON: {e}"));
         json.get("resources")
@@ -162,6 +212,28 @@ impl World {
 
     async fn config(&self, region: &str) -> aws_config::SdkConfig {
         self.emulator.sdk_config(region).await
+    }
+}
+
+/// Where a reference stack keeps its state (the `state:` blocks of
+/// specs/*): bucket, key and region.
+fn state_object(stack: &str, env: &str) -> (String, String, &'static str) {
+    match stack {
+        "devops-app" => (
+            format!("devops-app-{env}-forge-state"),
+            "devops-app.json".into(),
+            "us-east-1",
+        ),
+        "ai-tools" => (
+            "ai-tools-forge-state".into(),
+            format!("ai-tools/{env}.json"),
+            "eu-central-1",
+        ),
+        other => (
+            format!("{other}-forge-state"),
+            format!("{other}/{env}.json"),
+            "us-east-1",
+        ),
     }
 }
 
@@ -220,11 +292,12 @@ fn run_matrix(stack: &'static str, envs: &[&'static str], vars: &[&'static str])
 async fn run_one(stack: &str, env: &str, vars: &[&str]) -> Figures {
     let w = World::new(stack, env, vars);
     w.forge("validate", &[]).expect_success();
+    w.bootstrap_state().await;
 
     let out = w.forge("apply", &["--auto-approve"]);
     out.expect_success();
     let apply = out.elapsed;
-    let resources = w.state_resources();
+    let resources = w.state_resources().await;
 
     let problems = verify(&w).await;
     assert!(
