@@ -707,6 +707,53 @@ def rds_modify_subnet_group(emu):
     assert group["DBSubnetGroupDescription"] == "moved", group
 
 
+def maintenance_window(emu):
+    """Runs every maintenance window now (harness endpoint)."""
+    request = urllib.request.Request(f"{emu.endpoint}/forge-harness/maintenance", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as r:
+        import json
+
+        return json.load(r)["applied"]
+
+
+@check("patch_rds_deferred_modifications")
+def rds_deferred(emu):
+    rds = emu.client("rds")
+    cluster, instance = uid("deferred"), uid("deferred-1")
+    rds.create_db_cluster(
+        DBClusterIdentifier=cluster, Engine="aurora-postgresql", EngineVersion="15.4",
+        MasterUsername="admin", MasterUserPassword="secret-password-1",
+    )
+    rds.create_db_instance(
+        DBInstanceIdentifier=instance, DBClusterIdentifier=cluster,
+        Engine="aurora-postgresql", DBInstanceClass="db.r6g.large",
+    )
+    # Without ApplyImmediately: the class waits, the promotion tier does not.
+    rds.modify_db_instance(DBInstanceIdentifier=instance, DBInstanceClass="db.r6g.xlarge", PromotionTier=3)
+    rds.modify_db_cluster(DBClusterIdentifier=cluster, EngineVersion="16.1", AllowMajorVersionUpgrade=True)
+
+    def described():
+        i = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]
+        c = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]
+        return i, c
+
+    i, c = described()
+    assert i["DBInstanceClass"] == "db.r6g.large" and i["PromotionTier"] == 3, i
+    assert i.get("PendingModifiedValues") == {"DBInstanceClass": "db.r6g.xlarge"}, i
+    assert c["EngineVersion"] == "15.4", c
+    assert c.get("PendingModifiedValues") == {"EngineVersion": "16.1"}, c
+    assert maintenance_window(emu) >= 2
+    i, c = described()
+    assert i["DBInstanceClass"] == "db.r6g.xlarge" and not i.get("PendingModifiedValues"), i
+    assert c["EngineVersion"] == "16.1" and not c.get("PendingModifiedValues"), c
+    # A pending change is applied by the next ApplyImmediately call.
+    rds.modify_db_instance(DBInstanceIdentifier=instance, DBInstanceClass="db.r6g.2xlarge")
+    rds.modify_db_instance(DBInstanceIdentifier=instance, PromotionTier=1, ApplyImmediately=True)
+    i, _ = described()
+    assert i["DBInstanceClass"] == "db.r6g.2xlarge" and i["PromotionTier"] == 1, i
+    assert not i.get("PendingModifiedValues"), i
+
+
 # ----------------------------------------------------------- Tagging API
 
 

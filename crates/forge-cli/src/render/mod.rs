@@ -12,6 +12,7 @@ mod apply;
 mod drift;
 mod markdown;
 mod paint;
+mod pending;
 mod plan;
 mod state;
 mod summary;
