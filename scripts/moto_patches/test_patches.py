@@ -880,6 +880,40 @@ def ecs_rollouts(emu):
     assert service["healthCheckGracePeriodSeconds"] == 30, service
 
 
+@check("patch_ecs_failing_rollouts")
+def ecs_failing_rollouts(emu):
+    ec2, vpc, subnets = network(emu)
+    sg = ec2.create_security_group(GroupName=uid("svc"), Description="svc", VpcId=vpc)["GroupId"]
+    ecs = emu.client("ecs")
+    cluster = uid("cluster")
+    ecs.create_cluster(clusterName=cluster)
+    task = ecs.register_task_definition(
+        family=uid("app"),
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "app", "image": "example/forge-fail-rollout:1", "essential": True}
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="web",
+        taskDefinition=task,
+        desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}},
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+    )
+    service = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
+    primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
+    assert primary.get("rolloutState") == "FAILED", primary
+    assert "circuit breaker" in primary.get("rolloutStateReason", ""), primary
+    assert service["runningCount"] == 0, service
+    assert any("deployment failed" in e["message"] for e in service.get("events", [])), service
+
+
 # ------------------------------------------------- time-scaled mode (realtime)
 #
 # Checks of the time-scaled mode (`--time-scale`, scripts/moto_patches/

@@ -6,11 +6,15 @@
 //!   shows it as pending, does not plan it again, reports no drift, and is
 //!   clean once the window has run; with `apply_immediately` it applies at
 //!   once.
+//! - ECS rollouts that fail: a deployment whose tasks never start is
+//!   stopped by the circuit breaker (FAILED); forge, waiting for the
+//!   rollout, fails the apply with ECS's reason and records the service
+//!   that exists.
 
 #![allow(clippy::unwrap_used)]
 
 use forge_e2e::realtime::run_maintenance_window;
-use forge_e2e::{Emulator, Forge, RunOutput, StackCopy};
+use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir};
 
 const REGION: &str = "us-east-1";
 
@@ -126,4 +130,53 @@ async fn a_deferred_instance_class_change_is_pending_until_the_maintenance_windo
     run(&forge, &stack, &["apply", "--auto-approve"]).expect_success();
     assert_eq!(writer(&emu).await, ("db.r6g.2xlarge".into(), None));
     run(&forge, &stack, &["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_ecs_rollout_fails_the_apply_with_its_reason() {
+    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::of(&getting_started_dir()).unwrap_or_else(|e| panic!("{e}"));
+    // An image the emulator's tasks never start from (docs/testing.md).
+    let image = "image=example/forge-fail-rollout:1";
+    let out = run(
+        &forge,
+        &stack,
+        &["apply", "-e", "dev", "--auto-approve", "--var", image],
+    );
+    out.expect_code(1);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains("deployment FAILED: ECS deployment circuit breaker: tasks failed to start."),
+        "{out}"
+    );
+
+    // The service exists, its deployment FAILED: the state records it.
+    let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config(REGION).await);
+    let clusters = ecs.list_clusters().send().await.unwrap();
+    let cluster = clusters.cluster_arns().first().cloned().unwrap();
+    let services = ecs.list_services().cluster(&cluster).send().await.unwrap();
+    let described = ecs
+        .describe_services()
+        .cluster(&cluster)
+        .set_services(Some(services.service_arns().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let service = &described.services()[0];
+    assert_eq!(
+        service.deployments()[0]
+            .rollout_state()
+            .map(|r| r.as_str().to_string()),
+        Some("FAILED".to_string())
+    );
+    let path = stack.path().to_str().unwrap();
+    let list = forge
+        .run(stack.path(), &["state", "list", path, "-e", "dev"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    list.expect_success();
+    assert!(list.stdout.lines().any(|l| l.trim() == "app"), "{list}");
+    // Recorded as not ready: the next plan replaces it (not a second create).
+    let plan = run(&forge, &stack, &["plan", "-e", "dev", "--var", image]);
+    assert!(plan.stdout.contains("tainted"), "{plan}");
 }
