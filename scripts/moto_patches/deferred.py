@@ -1,5 +1,6 @@
-"""Deferred modifications: RDS and ElastiCache keep most changes pending
-until the next maintenance window unless the call says ApplyImmediately.
+"""Deferred modifications: RDS keeps most changes pending until the next
+maintenance window unless the call says ApplyImmediately (ElastiCache's
+ModifyReplicationGroup does too: not modelled yet).
 
 moto applies every Modify at once, so a client that forgets
 `apply_immediately` (off by default on AWS) never sees what AWS shows: the
@@ -49,16 +50,6 @@ CLUSTER_DEFERRED = {
     "engine_version": "EngineVersion",
 }
 
-# ModifyReplicationGroup settings AWS defers (ElastiCache API Reference,
-# ModifyReplicationGroup, ApplyImmediately: "If false, changes to the nodes
-# in the replication group are applied on the next maintenance reboot";
-# the member clusters' PendingModifiedValues carry them).
-GROUP_DEFERRED = {
-    "cache_node_type": "CacheNodeType",
-    "engine_version": "EngineVersion",
-}
-
-
 def _truthy(value):
     return value is True or str(value).lower() == "true"
 
@@ -101,12 +92,6 @@ def _describe(obj, deferred):
     obj.__dict__["pending_modified_values"] = {
         deferred[k]: v for k, v in held.items()
     } or None
-
-
-def pending_of(obj):
-    """The PendingModifiedValues members `obj` holds (for the ElastiCache
-    member clusters' descriptions)."""
-    return obj.__dict__.get("pending_modified_values") or {}
 
 
 def run_maintenance_window():

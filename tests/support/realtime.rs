@@ -31,7 +31,7 @@ pub fn reset_counters(emu: &Emulator) {
     get(emu, "POST", "/forge-harness/counters/reset");
 }
 
-/// Runs every maintenance window now: the RDS and ElastiCache changes
+/// Runs every maintenance window now: the RDS changes
 /// held without `apply_immediately` are applied
 /// (`scripts/moto_patches/deferred.py`). Returns how many objects changed.
 pub fn run_maintenance_window(emu: &Emulator) -> u64 {
