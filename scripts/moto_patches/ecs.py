@@ -78,3 +78,74 @@ def patch_ecs_service_rollouts():
     original_response_create = replace(
         EC2ContainerServiceResponse, "create_service", response_create_service
     )
+
+
+FAILING_IMAGE_MARK = "forge-fail-rollout"
+"""A container image whose name contains this never starts in the
+emulator: its deployment fails (documented in docs/testing.md)."""
+
+
+@patch
+def patch_ecs_failing_rollouts():
+    """ECS Developer Guide, "How the Amazon ECS deployment circuit breaker
+    detects failures": when a deployment's tasks fail to start, the circuit
+    breaker sets the deployment's rolloutState to FAILED with a
+    rolloutStateReason, and the service's events say why (ECS API
+    Reference, Deployment: rolloutState COMPLETED | FAILED | IN_PROGRESS).
+    moto starts no tasks, so no deployment ever fails. After the patch a
+    deployment whose task definition has a container image named with
+    `forge-fail-rollout` (an image that cannot be pulled) fails: FAILED, 0
+    running, `failedTasks` = desired, reason "ECS deployment circuit
+    breaker: tasks failed to start.", and a service event naming the
+    deployment. Rollback to the previous deployment is not modelled: the
+    failed deployment stays the primary one."""
+    from moto.core.utils import utcnow
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    def failing(backend, service):
+        if not service.task_definition:
+            return False
+        definition = backend.describe_task_definition(service.task_definition)
+        return any(
+            FAILING_IMAGE_MARK in (c.get("image") or "")
+            for c in definition.container_definitions
+        )
+
+    def fail(service):
+        service.running_count = 0
+        service.pending_count = 0
+        for deployment in service.deployments:
+            if deployment.get("status") != "PRIMARY":
+                continue
+            deployment.update(
+                runningCount=0,
+                pendingCount=0,
+                failedTasks=service.desired_count,
+                rolloutState="FAILED",
+                rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
+                updatedAt=utcnow(),
+            )
+            service.events.insert(
+                0,
+                {
+                    "id": deployment["id"],
+                    "createdAt": utcnow(),
+                    "message": f"(service {service.name}) (deployment {deployment['id']}) "
+                    "deployment failed: tasks failed to start.",
+                },
+            )
+
+    def create_service(self, *args, **kwargs):
+        service = original_create(self, *args, **kwargs)
+        if failing(self, service):
+            fail(service)
+        return service
+
+    def update_service(self, service_properties):
+        service = original_update(self, service_properties)
+        if failing(self, service):
+            fail(service)
+        return service
+
+    original_create = replace(EC2ContainerServiceBackend, "create_service", create_service)
+    original_update = replace(EC2ContainerServiceBackend, "update_service", update_service)

@@ -4,6 +4,10 @@ token buckets, and the sweep that lets time-scaled phases end.
 
     GET  /forge-harness/counters        -> JSON (below)
     POST /forge-harness/counters/reset  -> zeroes them
+    POST /forge-harness/maintenance     -> runs every maintenance window
+                                           now: {"applied": N} objects whose
+                                           pending modifications were
+                                           applied (deferred.py)
     GET  /forge-harness/durations       -> {"scale": S, "durations":
                                            durations.DURATIONS}
 
@@ -164,6 +168,10 @@ class HarnessApp:
         elif path == "/forge-harness/counters/reset" and method == "POST":
             self.reset()
             body = b"{}"
+        elif path == "/forge-harness/maintenance" and method == "POST":
+            from .deferred import run_maintenance_window
+
+            body = json.dumps({"applied": run_maintenance_window()}).encode()
         else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"unknown harness endpoint\n"]

@@ -19,7 +19,9 @@ requests, never inside one.
 The refusals (each from the AWS API reference of the call):
 - CreateDBInstance into a cluster that is not `available`:
   InvalidDBClusterStateFault.
-- ModifyDBCluster of a cluster that is not `available`:
+- ModifyDBCluster of a cluster that is not `available` (a Modify with
+  ApplyImmediately makes it `modifying`; one without leaves it
+  `available`, its deferred settings pending):
   InvalidDBClusterStateFault; ModifyDBInstance of an instance that is not
   `available`: InvalidDBInstanceState.
 - DeleteDBSubnetGroup while a cluster or instance (deleting ones included)
@@ -253,6 +255,13 @@ def _load_balancers():
     original_create = replace(ELBv2Backend, "create_load_balancer", create_load_balancer)
 
 
+def _immediate(kwargs):
+    """Whether a Modify applies now: with ApplyImmediately the object is
+    `modifying`; without it the deferred settings wait for the maintenance
+    window (deferred.py) and the object stays `available`, as on AWS."""
+    return str(kwargs.get("apply_immediately")).lower() == "true"
+
+
 def _rds():
     from moto.rds.exceptions import RDSClientError
     from moto.rds.models import DBCluster, DBInstance, GlobalCluster, RDSBackend
@@ -297,9 +306,10 @@ def _rds():
             raise not_available(
                 "InvalidDBClusterStateFault", "DB cluster", cluster.db_cluster_identifier, cluster.status
             )
+        now = _immediate(kwargs)
         answer = original_modify_cluster(self, kwargs)
         for c in {id(answer): answer, id(cluster): cluster}.values():
-            if c is not None:
+            if c is not None and now:
                 begin(c, "status", "rds_cluster", "modify")
         return answer
 
@@ -309,8 +319,10 @@ def _rds():
             raise not_available(
                 "InvalidDBInstanceState", "DB instance", db_instance_identifier, database.status
             )
+        now = _immediate(db_kwargs)
         answer = original_modify_instance(self, db_instance_identifier, db_kwargs)
-        begin(answer, "status", "rds_instance", "modify")
+        if now:
+            begin(answer, "status", "rds_instance", "modify")
         return answer
 
     def delete_db_instance(self, db_instance_identifier, *args, **kwargs):

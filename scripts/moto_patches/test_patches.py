@@ -707,6 +707,53 @@ def rds_modify_subnet_group(emu):
     assert group["DBSubnetGroupDescription"] == "moved", group
 
 
+def maintenance_window(emu):
+    """Runs every maintenance window now (harness endpoint)."""
+    request = urllib.request.Request(f"{emu.endpoint}/forge-harness/maintenance", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as r:
+        import json
+
+        return json.load(r)["applied"]
+
+
+@check("patch_rds_deferred_modifications")
+def rds_deferred(emu):
+    rds = emu.client("rds")
+    cluster, instance = uid("deferred"), uid("deferred-1")
+    rds.create_db_cluster(
+        DBClusterIdentifier=cluster, Engine="aurora-postgresql", EngineVersion="15.4",
+        MasterUsername="admin", MasterUserPassword="secret-password-1",
+    )
+    rds.create_db_instance(
+        DBInstanceIdentifier=instance, DBClusterIdentifier=cluster,
+        Engine="aurora-postgresql", DBInstanceClass="db.r6g.large",
+    )
+    # Without ApplyImmediately: the class waits, the promotion tier does not.
+    rds.modify_db_instance(DBInstanceIdentifier=instance, DBInstanceClass="db.r6g.xlarge", PromotionTier=3)
+    rds.modify_db_cluster(DBClusterIdentifier=cluster, EngineVersion="16.1", AllowMajorVersionUpgrade=True)
+
+    def described():
+        i = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]
+        c = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]
+        return i, c
+
+    i, c = described()
+    assert i["DBInstanceClass"] == "db.r6g.large" and i["PromotionTier"] == 3, i
+    assert i.get("PendingModifiedValues") == {"DBInstanceClass": "db.r6g.xlarge"}, i
+    assert c["EngineVersion"] == "15.4", c
+    assert c.get("PendingModifiedValues") == {"EngineVersion": "16.1"}, c
+    assert maintenance_window(emu) >= 2
+    i, c = described()
+    assert i["DBInstanceClass"] == "db.r6g.xlarge" and not i.get("PendingModifiedValues"), i
+    assert c["EngineVersion"] == "16.1" and not c.get("PendingModifiedValues"), c
+    # A pending change is applied by the next ApplyImmediately call.
+    rds.modify_db_instance(DBInstanceIdentifier=instance, DBInstanceClass="db.r6g.2xlarge")
+    rds.modify_db_instance(DBInstanceIdentifier=instance, PromotionTier=1, ApplyImmediately=True)
+    i, _ = described()
+    assert i["DBInstanceClass"] == "db.r6g.2xlarge" and i["PromotionTier"] == 1, i
+    assert not i.get("PendingModifiedValues"), i
+
+
 # ----------------------------------------------------------- Tagging API
 
 
@@ -831,6 +878,40 @@ def ecs_rollouts(emu):
     ], deployments
     assert service["deploymentConfiguration"]["minimumHealthyPercent"] == 50, service
     assert service["healthCheckGracePeriodSeconds"] == 30, service
+
+
+@check("patch_ecs_failing_rollouts")
+def ecs_failing_rollouts(emu):
+    ec2, vpc, subnets = network(emu)
+    sg = ec2.create_security_group(GroupName=uid("svc"), Description="svc", VpcId=vpc)["GroupId"]
+    ecs = emu.client("ecs")
+    cluster = uid("cluster")
+    ecs.create_cluster(clusterName=cluster)
+    task = ecs.register_task_definition(
+        family=uid("app"),
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "app", "image": "example/forge-fail-rollout:1", "essential": True}
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="web",
+        taskDefinition=task,
+        desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}},
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+    )
+    service = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
+    primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
+    assert primary.get("rolloutState") == "FAILED", primary
+    assert "circuit breaker" in primary.get("rolloutStateReason", ""), primary
+    assert service["runningCount"] == 0, service
+    assert any("deployment failed" in e["message"] for e in service.get("events", [])), service
 
 
 # ------------------------------------------------- time-scaled mode (realtime)

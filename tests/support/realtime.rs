@@ -31,6 +31,15 @@ pub fn reset_counters(emu: &Emulator) {
     get(emu, "POST", "/forge-harness/counters/reset");
 }
 
+/// Runs every maintenance window now: the RDS changes
+/// held without `apply_immediately` are applied
+/// (`scripts/moto_patches/deferred.py`). Returns how many objects changed.
+pub fn run_maintenance_window(emu: &Emulator) -> u64 {
+    get(emu, "POST", "/forge-harness/maintenance")["applied"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
 /// The durations table and the scale: `{"scale": S, "durations": {kind:
 /// {phase: [[state, seconds], ...]}}}`.
 pub fn durations(emu: &Emulator) -> Json {

@@ -179,6 +179,7 @@ pub fn schema_plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) 
             action: PlannedAction::Create,
             predicted: predict_created(schema, desired),
             changes,
+            pending: Vec::new(),
         };
     };
     let mut changes = Vec::new();
@@ -203,11 +204,14 @@ pub fn schema_plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) 
         PlannedAction::Replace | PlannedAction::Create => predict_created(schema, desired),
         PlannedAction::Update | PlannedAction::NoOp => carry_prior(schema, prior, desired),
     };
-    PlannedChange {
+    let mut planned = PlannedChange {
         action,
         predicted,
         changes,
-    }
+        pending: Vec::new(),
+    };
+    crate::deferred::hold_pending(Some(prior), &mut planned);
+    planned
 }
 
 /// Desired plus what the cloud owns from prior: computed fields, unset

@@ -146,6 +146,7 @@ mod tests {
             ]
             .into(),
             changes: vec![change("name", "a", "b", true)],
+            pending: Vec::new(),
         };
         let out = apply_ignore_changes(&["name".to_string()], Some(&prior), planned);
         assert_eq!(out.action, PlannedAction::NoOp);

@@ -25,6 +25,7 @@
 pub mod apply;
 pub mod cancel;
 mod conditions;
+pub mod deferred;
 pub mod diff;
 pub mod drift;
 pub mod engine;

@@ -85,6 +85,9 @@ pub struct PlannedChange {
     pub predicted: Attrs,
     /// Field by field differences.
     pub changes: Vec<FieldChange>,
+    /// Changes the cloud holds pending (see [`crate::deferred`]): not
+    /// made again.
+    pub pending: Vec<FieldChange>,
 }
 
 /// The outcome of a create.

@@ -106,6 +106,9 @@ pub struct ServiceFields {
     pub running_count: Computed<i64>,
     /// The primary deployment's rollout state.
     pub rollout_state: Computed<String>,
+    /// Why the primary deployment is in that state (a failed rollout's
+    /// circuit breaker reason).
+    pub rollout_state_reason: Computed<String>,
     /// Deployments in progress or active.
     pub deployment_count: Computed<i64>,
 }
@@ -313,6 +316,7 @@ fn fields(s: &Service) -> ServiceFields {
         status: text(s.status()),
         running_count: Some(i64::from(s.running_count())),
         rollout_state: text(primary.and_then(|d| d.rollout_state()).map(|r| r.as_str())),
+        rollout_state_reason: text(primary.and_then(|d| d.rollout_state_reason())),
         deployment_count: Some(i64::try_from(s.deployments().len()).unwrap_or(i64::MAX)),
     }
 }
@@ -483,7 +487,13 @@ pub fn update_fields(prior: &ServiceFields, desired: &ServiceFields) -> Vec<&'st
 pub fn service_readiness(observed: &ServiceFields) -> Readiness {
     match observed.rollout_state.as_deref() {
         Some("IN_PROGRESS") => Readiness::Pending("deployment IN_PROGRESS".into()),
-        Some("FAILED") => Readiness::Failed("deployment FAILED (circuit breaker)".into()),
+        Some("FAILED") => Readiness::Failed(format!(
+            "deployment FAILED: {}",
+            observed
+                .rollout_state_reason
+                .as_deref()
+                .unwrap_or("stopped by the circuit breaker")
+        )),
         Some(_) => Readiness::Ready,
         None => match observed.deployment_count {
             Some(n) if n > 1 => Readiness::Pending(format!("{n} deployments active")),
@@ -735,6 +745,16 @@ mod tests {
         let mut two = fields(&described(None));
         two.deployment_count = Some(2);
         assert!(matches!(service_readiness(&two), Readiness::Pending(_)));
+        // A failed rollout says why, as ECS reports it.
+        let mut failed = fields(&described(Some(DeploymentRolloutState::Failed)));
+        failed.rollout_state_reason =
+            Some("ECS deployment circuit breaker: tasks failed to start.".into());
+        assert_eq!(
+            service_readiness(&failed),
+            Readiness::Failed(
+                "deployment FAILED: ECS deployment circuit breaker: tasks failed to start.".into()
+            )
+        );
     }
 
     #[test]

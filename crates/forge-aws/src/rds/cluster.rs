@@ -29,6 +29,7 @@ use crate::paging::collect_pages;
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster};
 use forge_core::Value;
 use forge_core::fields::Secret;
+use std::collections::BTreeMap;
 
 crate::kind::declare_kind!(ClusterKind: "aws.rds.cluster", Rds, ClusterFields,
     "An Aurora DB cluster.");
@@ -121,6 +122,9 @@ pub struct ClusterFields {
     pub master_user_secret_arn: Computed<String>,
     /// The cluster's status.
     pub status: Computed<String>,
+    /// Changes AWS holds for the next maintenance window (modified
+    /// without `apply_immediately`), by field name.
+    pub pending_modified_values: Computed<BTreeMap<String, Value>>,
 }
 
 fn cluster_fields(c: &DbCluster) -> ClusterFields {
@@ -163,6 +167,7 @@ fn cluster_fields(c: &DbCluster) -> ClusterFields {
         db_cluster_resource_id: text(c.db_cluster_resource_id()),
         master_user_secret_arn: text(c.master_user_secret().and_then(|s| s.secret_arn())),
         status: text(c.status()),
+        pending_modified_values: super::pending::cluster(c.pending_modified_values()),
     }
 }
 

@@ -12,8 +12,10 @@
 
 use super::instance::{Flavor, InstanceKind, instance_fields};
 use crate::kind::Computed;
+use forge_core::Value;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
+use std::collections::BTreeMap;
 
 instance_fields! {
     /// The fields of `aws.rds.cluster_instance`.
@@ -74,6 +76,9 @@ instance_fields! {
         pub dbi_resource_id: Computed<String>,
         /// The instance's status.
         pub status: Computed<String>,
+        /// Changes AWS holds for the next maintenance window (modified
+        /// without `apply_immediately`), by field name.
+        pub pending_modified_values: Computed<BTreeMap<String, Value>>,
     }
 }
 

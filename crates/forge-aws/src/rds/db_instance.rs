@@ -9,9 +9,11 @@
 
 use super::instance::{Flavor, InstanceKind, instance_fields};
 use crate::kind::Computed;
+use forge_core::Value;
 use forge_core::fields::Secret;
 use forge_core::fields::Tags;
 use forge_derive::Fields;
+use std::collections::BTreeMap;
 
 instance_fields! {
     /// The fields of `aws.rds.db_instance`.
@@ -114,6 +116,9 @@ instance_fields! {
         pub master_user_secret_arn: Computed<String>,
         /// The instance's status.
         pub status: Computed<String>,
+        /// Changes AWS holds for the next maintenance window (modified
+        /// without `apply_immediately`), by field name.
+        pub pending_modified_values: Computed<BTreeMap<String, Value>>,
     }
 }
 

@@ -21,9 +21,11 @@ use crate::kind::prelude::*;
 use crate::paging::collect_pages;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::DbInstance;
+use forge_core::Value;
 use forge_core::fields::Fields;
 use forge_core::fields::Secret;
 use forge_engine::{FieldChange, ProviderError, ResourceCtx};
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 /// Everything the DBInstance calls read and write, named as the kinds'
@@ -69,6 +71,7 @@ pub struct Spec {
     pub dbi_resource_id: Option<String>,
     pub master_user_secret_arn: Option<String>,
     pub status: Option<String>,
+    pub pending_modified_values: Option<BTreeMap<String, Value>>,
 }
 
 /// One field's value as a kind holds it, from [`Spec`]'s: the same type,
@@ -200,6 +203,7 @@ pub fn observed(i: &DbInstance) -> Spec {
         dbi_resource_id: text(i.dbi_resource_id()),
         master_user_secret_arn: text(i.master_user_secret().and_then(|s| s.secret_arn())),
         status: text(i.db_instance_status()),
+        pending_modified_values: super::pending::instance(i.pending_modified_values()),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod db_subnet_group;
 pub mod global_cluster;
 pub(crate) mod instance;
 pub(crate) mod parameters;
+pub mod pending;
 
 pub use cluster::ClusterKind;
 pub use cluster_instance::ClusterInstanceKind;

@@ -660,6 +660,7 @@ mod tests {
             before,
             after,
             changes: Vec::new(),
+            pending: Vec::new(),
             replace_because: Vec::new(),
             create_before_destroy: false,
             dependencies: BTreeSet::new(),

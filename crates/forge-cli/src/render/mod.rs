@@ -14,6 +14,7 @@ mod drift;
 mod events;
 mod markdown;
 mod paint;
+mod pending;
 mod plan;
 mod state;
 mod summary;

@@ -276,6 +276,7 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
         } else {
             "No changes. Your infrastructure matches the configuration.\n"
         });
+        super::pending::render_pending(&mut out, plan, color);
         render_not_compared(&mut out, plan, color);
         render_targeting(&mut out, plan, color);
         return out;
@@ -311,6 +312,7 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
             render_output(&mut out, o, width, color);
         }
     }
+    super::pending::render_pending(&mut out, plan, color);
     render_not_compared(&mut out, plan, color);
     render_targeting(&mut out, plan, color);
     out
@@ -369,6 +371,7 @@ pub(crate) mod tests {
             before: None,
             after: None,
             changes: Vec::new(),
+            pending: Vec::new(),
             replace_because: if action == ChangeAction::Replace {
                 vec!["name".into()]
             } else {

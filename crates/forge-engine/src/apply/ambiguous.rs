@@ -587,6 +587,7 @@ mod tests {
                 action,
                 predicted: desired.clone(),
                 changes: Vec::new(),
+                pending: Vec::new(),
             }
         };
         let out = update_replanning(

@@ -140,6 +140,7 @@ fn delete_change(
         before: Some(before),
         after: None,
         changes: Vec::new(),
+        pending: Vec::new(),
         replace_because: Vec::new(),
         create_before_destroy: false,
         dependencies: r.dependencies.clone(),
@@ -644,6 +645,10 @@ fn plan_instance(
     } else {
         planned.changes
     };
+    let pending = match action {
+        ChangeAction::Create | ChangeAction::Replace => Vec::new(),
+        _ => planned.pending,
+    };
     Ok(ResourceChange {
         address: inst.address.clone(),
         kind: inst.kind.clone(),
@@ -657,6 +662,7 @@ fn plan_instance(
         before: prior,
         after: Some(after),
         changes,
+        pending,
         replace_because,
         // Some kinds can only be replaced new-first (an ECS task definition
         // revision must exist before services move off the old one).

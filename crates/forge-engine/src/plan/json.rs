@@ -33,6 +33,20 @@ fn paths(attrs: &Option<Attrs>, pred: fn(&Value) -> bool) -> Json {
 }
 
 fn resource_json(c: &ResourceChange) -> Json {
+    let mut out = resource_fields(c);
+    // Only where the cloud holds changes, so other plans' JSON is as before.
+    if !c.pending.is_empty()
+        && let Some(map) = out.as_object_mut()
+    {
+        let pending = c.pending.iter().map(|f| {
+            json!({"path": f.path, "before": display_opt(&f.before), "after": display_opt(&f.after)})
+        });
+        map.insert("pending".into(), pending.collect::<Vec<_>>().into());
+    }
+    out
+}
+
+fn resource_fields(c: &ResourceChange) -> Json {
     json!({
         "address": c.address.to_string(),
         "kind": c.kind,

@@ -85,6 +85,10 @@ pub struct ResourceChange {
     pub after: Option<Attrs>,
     /// Field-level differences.
     pub changes: Vec<FieldChange>,
+    /// Changes the cloud accepted but holds until the maintenance window
+    /// (see [`crate::deferred`]): shown, not made again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<FieldChange>,
     /// For replacements: the fields (or reasons) forcing it.
     pub replace_because: Vec<String>,
     /// For replacements: create the new object before deleting the old.

@@ -124,6 +124,7 @@ pub async fn search(
             id: Some(o.id),
             after: None,
             changes: Vec::new(),
+            pending: Vec::new(),
             replace_because: Vec::new(),
             create_before_destroy: false,
             dependencies: Default::default(),

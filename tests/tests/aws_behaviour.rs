@@ -1,0 +1,182 @@
+//! Issue 18, AWS behaviour the emulator used to hide, end to end with the
+//! real `forge` binary and verified through the AWS SDK:
+//!
+//! - deferred modifications: an RDS change made without `apply_immediately`
+//!   waits for the maintenance window (`PendingModifiedValues`); forge
+//!   shows it as pending, does not plan it again, reports no drift, and is
+//!   clean once the window has run; with `apply_immediately` it applies at
+//!   once.
+//! - ECS rollouts that fail: a deployment whose tasks never start is
+//!   stopped by the circuit breaker (FAILED); forge, waiting for the
+//!   rollout, fails the apply with ECS's reason and records the service
+//!   that exists.
+
+#![allow(clippy::unwrap_used)]
+
+use forge_e2e::realtime::run_maintenance_window;
+use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir};
+
+const REGION: &str = "us-east-1";
+
+const AURORA: &str = r#"
+stack: deferred
+region: us-east-1
+
+state:
+  backend: local
+
+resources:
+  db:
+    type: aws.rds.cluster
+    db_cluster_identifier: app-db
+    engine: aurora-postgresql
+    engine_version: "15.4"
+    master_username: app_admin
+    master_user_password: correct-horse-battery
+    skip_final_snapshot: true
+
+  writer:
+    type: aws.rds.cluster_instance
+    db_instance_identifier: app-db-1
+    db_cluster_identifier: "${db.id}"
+    db_instance_class: db.r6g.large
+"#;
+
+fn run(forge: &Forge, stack: &StackCopy, args: &[&str]) -> RunOutput {
+    let mut all = vec![args[0], stack.path().to_str().unwrap()];
+    all.extend_from_slice(&args[1..]);
+    forge
+        .run(stack.path(), &all)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The writer's live class and pending class, through the SDK.
+async fn writer(emu: &Emulator) -> (String, Option<String>) {
+    let rds = aws_sdk_rds::Client::new(&emu.sdk_config(REGION).await);
+    let out = rds
+        .describe_db_instances()
+        .db_instance_identifier("app-db-1")
+        .send()
+        .await
+        .unwrap();
+    let i = &out.db_instances()[0];
+    (
+        i.db_instance_class().unwrap_or_default().to_string(),
+        i.pending_modified_values()
+            .and_then(|p| p.db_instance_class())
+            .map(str::to_string),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_instance_class_change_is_pending_until_the_maintenance_window() {
+    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    stack.write("stack.yaml", AURORA).unwrap();
+    run(&forge, &stack, &["apply", "--auto-approve"]).expect_success();
+
+    // Without apply_immediately (AWS's and Terraform's default) the new
+    // class waits for the maintenance window.
+    let bigger = AURORA.replace("db.r6g.large", "db.r6g.xlarge");
+    stack.write("stack.yaml", &bigger).unwrap();
+    let out = run(&forge, &stack, &["apply", "--auto-approve"]);
+    out.expect_success();
+    assert_eq!(
+        writer(&emu).await,
+        ("db.r6g.large".into(), Some("db.r6g.xlarge".into())),
+        "{out}"
+    );
+
+    // Pending: shown, not planned again, not drift.
+    let plan = run(&forge, &stack, &["plan", "--detailed-exitcode"]);
+    plan.expect_code(0);
+    assert!(
+        plan.stdout.contains("pending until the maintenance window")
+            && plan.stdout.contains(
+                r#"writer: db_instance_class = "db.r6g.large" -> "db.r6g.xlarge" (pending)"#
+            ),
+        "{plan}"
+    );
+    let json = run(&forge, &stack, &["plan", "--json"]);
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let writer_json = parsed["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "writer")
+        .unwrap();
+    assert_eq!(writer_json["action"], "no_op", "{json}");
+    assert_eq!(
+        writer_json["pending"][0]["after"], "db.r6g.xlarge",
+        "{json}"
+    );
+    run(&forge, &stack, &["drift"]).expect_code(0);
+
+    // The window runs: the change lands; nothing to do, no drift.
+    assert!(run_maintenance_window(&emu) >= 1);
+    assert_eq!(writer(&emu).await, ("db.r6g.xlarge".into(), None));
+    let plan = run(&forge, &stack, &["plan", "--detailed-exitcode"]);
+    plan.expect_code(0);
+    assert!(!plan.stdout.contains("pending"), "{plan}");
+    run(&forge, &stack, &["drift"]).expect_code(0);
+
+    // With apply_immediately the change applies at once.
+    let now = bigger.replace(
+        "    db_instance_class: db.r6g.xlarge",
+        "    db_instance_class: db.r6g.2xlarge\n    apply_immediately: true",
+    );
+    stack.write("stack.yaml", &now).unwrap();
+    run(&forge, &stack, &["apply", "--auto-approve"]).expect_success();
+    assert_eq!(writer(&emu).await, ("db.r6g.2xlarge".into(), None));
+    run(&forge, &stack, &["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_ecs_rollout_fails_the_apply_with_its_reason() {
+    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::of(&getting_started_dir()).unwrap_or_else(|e| panic!("{e}"));
+    // An image the emulator's tasks never start from (docs/testing.md).
+    let image = "image=example/forge-fail-rollout:1";
+    let out = run(
+        &forge,
+        &stack,
+        &["apply", "-e", "dev", "--auto-approve", "--var", image],
+    );
+    out.expect_code(1);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains("deployment FAILED: ECS deployment circuit breaker: tasks failed to start."),
+        "{out}"
+    );
+
+    // The service exists, its deployment FAILED: the state records it.
+    let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config(REGION).await);
+    let clusters = ecs.list_clusters().send().await.unwrap();
+    let cluster = clusters.cluster_arns().first().cloned().unwrap();
+    let services = ecs.list_services().cluster(&cluster).send().await.unwrap();
+    let described = ecs
+        .describe_services()
+        .cluster(&cluster)
+        .set_services(Some(services.service_arns().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let service = &described.services()[0];
+    assert_eq!(
+        service.deployments()[0]
+            .rollout_state()
+            .map(|r| r.as_str().to_string()),
+        Some("FAILED".to_string())
+    );
+    let path = stack.path().to_str().unwrap();
+    let list = forge
+        .run(stack.path(), &["state", "list", path, "-e", "dev"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    list.expect_success();
+    assert!(list.stdout.lines().any(|l| l.trim() == "app"), "{list}");
+    // Recorded as not ready: the next plan replaces it (not a second create).
+    let plan = run(&forge, &stack, &["plan", "-e", "dev", "--var", image]);
+    assert!(plan.stdout.contains("tainted"), "{plan}");
+}
