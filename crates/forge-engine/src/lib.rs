@@ -25,6 +25,7 @@
 pub mod apply;
 pub mod cancel;
 mod conditions;
+pub mod data;
 pub mod diff;
 pub mod drift;
 pub mod engine;
@@ -45,6 +46,7 @@ pub use apply::{
     ApplyOptions, ApplyReport, Event, FailedChange, Operation, ProgressFn, SkippedChange,
 };
 pub use cancel::{CancelLevel, CancelToken};
+pub use data::{DataError, DataRead, DataRequest, DataSource, PlannedRead, read_data};
 pub use drift::{
     ClassifiedChange, Conflict, DRIFT_FORMAT_VERSION, DeletedResource, DriftError, DriftField,
     DriftOptions, DriftOutcome, DriftReport, DriftSummary, DriftedResource, NotCompared, Orphan,

@@ -762,6 +762,8 @@ mod tests {
             }],
             locals: BTreeMap::new(),
             adoption: Default::default(),
+            data: Vec::new(),
+            data_values: BTreeMap::new(),
             dependency_outputs: BTreeMap::new(),
         };
         Plan {

@@ -9,6 +9,7 @@
 
 mod adoption;
 mod apply;
+mod data;
 mod drift;
 mod markdown;
 mod paint;

@@ -39,10 +39,11 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "removed",
     "locals",
     "dependencies",
+    "data",
 ];
 const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
-const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals"];
+const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals", "data"];
 /// Sections whose maps from several files merge deeply.
 const MERGED_SECTIONS: &[&str] = &["environments", "tags"];
 /// List sections whose entries from several files are concatenated.
@@ -291,6 +292,7 @@ fn merge_files(
                             "resources" => "resource",
                             "outputs" => "output",
                             "locals" => "local",
+                            "data" => "data source",
                             _ => "var",
                         };
                         l.error(
@@ -507,6 +509,14 @@ fn build(
     let state = load_state(l, root.get_node("state"), env_node("state"), &load_scope);
 
     let mut table = ResourceTable::default();
+    let data = super::data::load_data(
+        l,
+        root.get_node("data"),
+        &load_scope,
+        &decls,
+        &mut table,
+        &local_table,
+    );
     let instances = match root.get_node("resources") {
         Some(node) => load_resources(l, node, &load_scope, &decls, &mut table, &local_table),
         None => Vec::new(),
@@ -533,6 +543,8 @@ fn build(
         vars,
         locals,
         instances,
+        data,
+        data_values: BTreeMap::new(),
         outputs,
         adoption,
         dependency_outputs,

@@ -11,6 +11,7 @@
 
 pub mod adoption;
 mod conditions;
+mod data;
 mod dependencies;
 mod discover;
 pub mod generate;

@@ -347,6 +347,14 @@ pub struct Stack {
     pub locals: BTreeMap<String, Config>,
     /// All resource instances, sorted by address.
     pub instances: Vec<Instance>,
+    /// `data:` sources, expanded like resources, sorted by address.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<Instance>,
+    /// What the data sources read, by name (`${data.NAME}`): shaped like a
+    /// resource's value, unknown for one read only during apply. Filled by
+    /// the engine before it plans; empty in a freshly loaded stack.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data_values: BTreeMap<String, Value>,
     /// `outputs:`, sorted by name.
     pub outputs: Vec<OutputDef>,
     /// `import:`, `moved:` and `removed:` blocks.
@@ -466,6 +474,10 @@ impl Stack {
                         d
                     }
                 });
+                let resources = &super::data::WithData {
+                    stack: self,
+                    resources,
+                };
                 let locals = super::locals::StackLocals {
                     stack: self,
                     resources,
