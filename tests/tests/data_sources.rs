@@ -1,6 +1,6 @@
 //! Data sources end to end against the emulator: objects made with the
 //! SDK (a VPC tagged Name=shared and its subnets, SSM parameters, a
-//! secret, a KMS alias) are read by `data:` lookups that feed resources;
+//! secret, a KMS alias, an ECS cluster) are read by `data:` lookups that feed resources;
 //! the plan lists the reads and hides the SecureString; the apply makes
 //! the resources from what was read, verified through the SDK; lookups of
 //! one type share their calls (the emulator's request counters); and a
@@ -46,6 +46,9 @@ data:
   key:
     type: aws.kms.alias
     name: alias/lookups
+  cluster:
+    type: aws.ecs.cluster
+    cluster_name: lookups-cluster
   trust:
     type: aws.iam.policy_document
     statements:
@@ -70,6 +73,10 @@ resources:
     parameter_type: SecureString
     value: "${data.password.value}:${data.api.secret_string}"
     key_id: "${data.key.target_key_id}"
+  cluster_ref:
+    type: aws.ssm.parameter
+    name: /lookups/cluster
+    value: "${data.cluster.arn}"
   role:
     type: aws.iam.role
     role_name: lookups-task
@@ -179,6 +186,12 @@ async fn seed(emulator: &Emulator) -> (String, Vec<String>) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
+    aws_sdk_ecs::Client::new(&config)
+        .create_cluster()
+        .cluster_name("lookups-cluster")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     (vpc_id, subnets)
 }
 
@@ -206,6 +219,7 @@ async fn lookups_feed_resources_and_share_their_calls() {
     assert_eq!(calls(":GetParameters"), 1, "{counted:#}");
     assert_eq!(calls(":GetCallerIdentity"), 1, "{counted:#}");
     assert_eq!(calls(":ListAliases"), 1, "{counted:#}");
+    assert_eq!(calls(":DescribeClusters"), 1, "{counted:#}");
     assert!(
         plan.stdout
             .contains(&format!("<= read data.shared (aws.ec2.vpc) [id={vpc_id}]")),
@@ -226,7 +240,7 @@ async fn lookups_feed_resources_and_share_their_calls() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(reads.len(), 11, "{parsed:#}");
+    assert_eq!(reads.len(), 12, "{parsed:#}");
     let password = reads
         .iter()
         .find(|d| d["address"] == "data.password")
@@ -286,6 +300,16 @@ async fn lookups_feed_resources_and_share_their_calls() {
     assert_eq!(
         copy.parameter().and_then(|p| p.value()),
         Some("pw-s3cret:api-token")
+    );
+    let cluster_ref = aws_sdk_ssm::Client::new(&config)
+        .get_parameter()
+        .name("/lookups/cluster")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        cluster_ref.parameter().and_then(|p| p.value()),
+        Some("arn:aws:ecs:us-east-1:123456789012:cluster/lookups-cluster")
     );
     let role = aws_sdk_iam::Client::new(&config)
         .get_role()

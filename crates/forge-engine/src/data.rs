@@ -9,8 +9,8 @@
 //! sources before it is planned, in waves: those whose arguments are
 //! known (they read vars, locals and data sources already read), then
 //! those that read them, and so on. A lookup whose arguments stay unknown
-//! (an unset secret var in a review-only plan) is left unknown: its
-//! attributes are "known after apply". The results go into
+//! (an unset secret var in a review-only plan, which cannot be applied)
+//! is not read: its attributes are "known after apply". The results go into
 //! [`Stack::data_values`], which the plan carries in its configuration, so
 //! an apply evaluates resources against exactly what the plan read. They
 //! are never written to the state (as in Terraform, data sources are not

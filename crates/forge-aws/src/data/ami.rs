@@ -61,7 +61,9 @@ impl Lookup for Ami {
             images.sort_by(|a, b| b.creation_date().cmp(&a.creation_date()));
             let most_recent = args.most_recent.unwrap_or(true);
             out.push(match images.as_slice() {
-                [] => Err(DataError::NotFound("AMI matching the owners and filters".into())),
+                [] => Err(DataError::NotFound(
+                    "AMI matching the owners and filters".into(),
+                )),
                 [_, _, ..] if !most_recent => Err(DataError::TooMany {
                     count: images.len(),
                     what: "AMIs matching the owners and filters (set most_recent)".into(),

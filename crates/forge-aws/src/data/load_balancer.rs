@@ -96,7 +96,10 @@ impl Lookup for LoadBalancer {
             .iter()
             .map(|args| {
                 let Some(lb) = found.get(&args.name) else {
-                    return Err(DataError::NotFound(format!("load balancer `{}`", args.name)));
+                    return Err(DataError::NotFound(format!(
+                        "load balancer `{}`",
+                        args.name
+                    )));
                 };
                 let mut f = args.clone();
                 f.arn = lb.load_balancer_arn().map(str::to_string);

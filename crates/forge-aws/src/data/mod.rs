@@ -13,11 +13,17 @@
 //! | `aws.ssm.parameter` | `ssm_parameter.rs` |
 //! | `aws.secretsmanager.secret_version` | `secret_version.rs` |
 //! | `aws.kms.alias` | `kms_alias.rs` |
+//! | `aws.ec2.ami` | `ami.rs` |
+//! | `aws.elbv2.load_balancer` | `load_balancer.rs` |
+//! | `aws.ecs.cluster` | `ecs_cluster.rs` |
 
+mod ami;
 mod availability_zones;
 mod caller_identity;
 mod ec2_match;
+mod ecs_cluster;
 mod kms_alias;
+mod load_balancer;
 mod policy_document;
 mod secret_version;
 mod ssm_parameter;
@@ -151,4 +157,7 @@ pub fn register(registry: &mut ProviderRegistry, clients: Arc<AwsClients>) {
     add::<ssm_parameter::Parameter>(registry, &clients);
     add::<secret_version::SecretVersion>(registry, &clients);
     add::<kms_alias::Alias>(registry, &clients);
+    add::<ami::Ami>(registry, &clients);
+    add::<load_balancer::LoadBalancer>(registry, &clients);
+    add::<ecs_cluster::Cluster>(registry, &clients);
 }

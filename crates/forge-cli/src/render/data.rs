@@ -20,7 +20,7 @@ pub(super) fn render_data_reads(out: &mut String, plan: &Plan, color: bool) {
                 Some(Value::String(id)) if !id.is_empty() => format!(" [id={id}]"),
                 _ => String::new(),
             },
-            None => ": known after apply (read during apply)".into(),
+            None => ": known after apply".into(),
         };
         let _ = writeln!(out, "{} read {what}{tail}", paint(" <=", Tone::Note, color));
     }
