@@ -24,6 +24,7 @@ pub mod attrs;
 pub mod clients;
 pub mod cloudwatch;
 pub mod credentials;
+pub mod data;
 pub mod ec2;
 pub mod ecs;
 pub mod elasticache;
@@ -67,6 +68,7 @@ pub fn register_with(registry: &mut ProviderRegistry, clients: Arc<AwsClients>) 
     let mut r = kind::Registrar::new(registry, clients.clone());
     register_kinds(&mut r);
     let (registry, shapes) = r.finish();
+    data::register(registry, clients.clone());
     // Drift's orphan search: one tagging call per region for the kinds
     // whose ARN shape the tag index knows.
     registry.set_tag_index(Arc::new(tagging::ResourceTagIndex::new(clients, shapes)));

@@ -123,6 +123,7 @@ guarded_clients!(
     aws_sdk_secretsmanager,
     aws_sdk_sns,
     aws_sdk_ssm,
+    aws_sdk_sts,
     aws_sdk_wafv2,
 );
 

@@ -84,6 +84,12 @@ pub fn render_diagnostics(ds: &Diagnostics) -> String {
 
 /// Prints an error chain to stderr.
 pub fn print_error(err: &anyhow::Error) {
+    // Failed data source lookups are positioned in the spec: shown like
+    // the spec's own errors.
+    if let Some(forge_engine::EngineError::Data(ds)) = err.downcast_ref() {
+        eprint!("{}", render_diagnostics(ds));
+        return;
+    }
     let label = if color() {
         "error".red().bold().to_string()
     } else {

@@ -299,6 +299,8 @@ mod tests {
             instances,
             outputs: Vec::new(),
             adoption: Default::default(),
+            data: Vec::new(),
+            data_values: BTreeMap::new(),
             dependency_outputs: BTreeMap::new(),
             aws: None,
             modules: BTreeMap::new(),

@@ -204,6 +204,9 @@ impl KindSchema {
 #[derive(Debug, Clone, Default)]
 pub struct SchemaRegistry {
     kinds: BTreeMap<String, Arc<KindSchema>>,
+    /// Data source schemas (`data:`), by type: their arguments are the
+    /// settable fields, their attributes the computed ones.
+    data: BTreeMap<String, Arc<KindSchema>>,
 }
 
 impl SchemaRegistry {
@@ -230,5 +233,20 @@ impl SchemaRegistry {
     /// All schemas, sorted by kind.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<KindSchema>> {
         self.kinds.values()
+    }
+
+    /// Adds (or replaces) a data source type.
+    pub fn insert_data(&mut self, schema: Arc<KindSchema>) {
+        self.data.insert(schema.kind.clone(), schema);
+    }
+
+    /// A data source type by name.
+    pub fn data(&self, kind: &str) -> Option<&Arc<KindSchema>> {
+        self.data.get(kind)
+    }
+
+    /// All data source schemas, sorted by type.
+    pub fn data_iter(&self) -> impl Iterator<Item = &Arc<KindSchema>> {
+        self.data.values()
     }
 }

@@ -96,6 +96,16 @@ impl Engine {
             }
             other => (other, Vec::new()),
         };
+        // Data sources are read before planning (a destroy needs none).
+        let read;
+        let stack = if destroy || stack.data.is_empty() {
+            stack
+        } else {
+            read = crate::data::read_data(&self.registry, stack, &options.retry)
+                .await?
+                .0;
+            &read
+        };
         let imports = if destroy {
             Default::default()
         } else {

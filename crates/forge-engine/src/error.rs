@@ -37,6 +37,10 @@ pub enum EngineError {
         /// Every problem found.
         problems: Vec<PlanProblem>,
     },
+    /// Reading the stack's data sources failed; every failed lookup is
+    /// listed at its declaration.
+    #[error("{0}")]
+    Data(Diagnostics),
     /// A resource uses a kind no provider is registered for.
     #[error("no provider for resource kind `{kind}` (used by {address})")]
     UnknownKind {

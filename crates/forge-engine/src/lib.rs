@@ -26,6 +26,7 @@ pub mod apply;
 pub mod cancel;
 mod conditions;
 pub mod deferred;
+pub mod data;
 pub mod diff;
 pub mod drift;
 pub mod engine;
@@ -46,6 +47,7 @@ pub use apply::{
     ApplyOptions, ApplyReport, Event, FailedChange, Operation, ProgressFn, SkippedChange,
 };
 pub use cancel::{CancelLevel, CancelToken};
+pub use data::{DataError, DataRead, DataRequest, DataSource, PlannedRead, read_data};
 pub use drift::{
     ClassifiedChange, Conflict, DRIFT_FORMAT_VERSION, DeletedResource, DriftError, DriftField,
     DriftOptions, DriftOutcome, DriftReport, DriftSummary, DriftedResource, NotCompared, Orphan,

@@ -5,6 +5,7 @@
 //! a [`TagIndex`], the cheap way drift finds resources carrying a stack's
 //! ownership tag (see [`crate::tag_index`]).
 
+use crate::data::DataSource;
 use crate::provider::Provider;
 use crate::tag_index::TagIndex;
 use forge_core::SchemaRegistry;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct ProviderRegistry {
     providers: BTreeMap<String, Arc<dyn Provider>>,
+    data_sources: BTreeMap<String, Arc<dyn DataSource>>,
     tag_index: Option<Arc<dyn TagIndex>>,
 }
 
@@ -41,7 +43,21 @@ impl ProviderRegistry {
         for p in self.providers.values() {
             reg.insert(Arc::new(p.schema().clone()));
         }
+        for d in self.data_sources.values() {
+            reg.insert_data(Arc::new(d.schema().clone()));
+        }
         reg
+    }
+
+    /// Registers a data source type under its schema's name (replacing any).
+    pub fn register_data_source(&mut self, source: Arc<dyn DataSource>) {
+        self.data_sources
+            .insert(source.schema().kind.clone(), source);
+    }
+
+    /// The data source of a type.
+    pub fn data_source(&self, kind: &str) -> Option<&Arc<dyn DataSource>> {
+        self.data_sources.get(kind)
     }
 
     /// Uses `index` to find tagged resources of the kinds it covers

@@ -60,6 +60,8 @@ pub fn stack(name: &str, mut instances: Vec<Instance>) -> Stack {
         instances,
         outputs: Vec::new(),
         adoption: Default::default(),
+        data: Vec::new(),
+        data_values: BTreeMap::new(),
         dependency_outputs: BTreeMap::new(),
         aws: None,
         modules: BTreeMap::new(),

@@ -178,6 +178,8 @@ fn stack(root: PathBuf) -> Stack {
         instances: vec![todo, welcome],
         outputs: Vec::new(),
         adoption: Default::default(),
+        data: Vec::new(),
+        data_values: BTreeMap::new(),
         dependency_outputs: BTreeMap::new(),
         aws: None,
         modules: BTreeMap::new(),

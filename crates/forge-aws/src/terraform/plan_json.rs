@@ -763,6 +763,8 @@ mod tests {
             }],
             locals: BTreeMap::new(),
             adoption: Default::default(),
+            data: Vec::new(),
+            data_values: BTreeMap::new(),
             dependency_outputs: BTreeMap::new(),
             aws: None,
             modules: BTreeMap::new(),

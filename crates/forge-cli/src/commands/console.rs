@@ -21,6 +21,10 @@ pub async fn run(args: &StackArgs, exprs: &[String], json: bool) -> anyhow::Resu
         return Ok(EXIT_ERROR);
     };
     let state = loaded.engine.read_state(loaded.backend.as_ref()).await?;
+    // `data.*` reads what the stack's data sources find now.
+    let (stack, _) =
+        forge_engine::read_data(loaded.engine.registry(), &loaded.stack, &Default::default())
+            .await?;
     let mut values = AttrValues::new();
     for r in state.iter().flat_map(|s| &s.resources) {
         if let Some(id) = &r.id {
@@ -28,7 +32,7 @@ pub async fn run(args: &StackArgs, exprs: &[String], json: bool) -> anyhow::Resu
         }
     }
     let mut failed = false;
-    let mut answer = |text: &str| match evaluate(&loaded.stack, &values, text) {
+    let mut answer = |text: &str| match evaluate(&stack, &values, text) {
         Ok(v) if json => println!("{}", v.to_display_json()),
         Ok(v) => println!("{}", render(&v)),
         Err(d) => {
@@ -84,11 +88,14 @@ pub fn evaluate(stack: &Stack, values: &AttrValues, text: &str) -> Result<Value,
     })?;
     // A name that is neither in scope nor a resource of the stack is an
     // error, not a resource that is merely unknown yet.
-    let names: Vec<&str> = stack
+    let mut names: Vec<&str> = stack
         .instances
         .iter()
         .map(|i| i.address.name.as_str())
         .collect();
+    if !stack.data.is_empty() {
+        names.push("data");
+    }
     for r in analyze(&parsed).refs {
         let root = r.root.as_str();
         if SCOPE_NAMES.contains(&root) || is_local_root(root) || names.contains(&root) {

@@ -10,6 +10,7 @@
 
 mod adoption;
 mod apply;
+mod data;
 mod drift;
 mod events;
 mod markdown;

@@ -269,6 +269,7 @@ pub(super) fn summary_counts(plan: &Plan) -> String {
 /// decides from `NO_COLOR` and whether stdout is a terminal).
 pub fn render_plan(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
+    super::data::render_data_reads(&mut out, plan, color);
     render_forgotten(&mut out, plan, color);
     if !plan.has_changes() {
         out.push_str(if plan.destroy {

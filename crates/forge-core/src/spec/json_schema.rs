@@ -54,6 +54,8 @@ struct StackFile {
     /// A module's inputs (in a module's files only), declared like `vars`
     /// and read as `${vars.NAME}` inside the module.
     inputs: Option<BTreeMap<String, VarFile>>,
+    /// Read-only lookups by name, read as `${data.NAME.ATTR}`.
+    data: Option<BTreeMap<String, DataFile>>,
 }
 
 /// `aws:` credentials: a profile, a role to assume, the accounts allowed.
@@ -99,6 +101,23 @@ struct ModuleCallFile {
     for_each: Option<J>,
     /// Extra dependencies of every resource of the module.
     depends_on: Option<Vec<String>>,
+}
+
+/// A data source.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct DataFile {
+    /// The data source's type, e.g. aws.ec2.availability_zones.
+    #[serde(rename = "type")]
+    kind: String,
+    /// Number of lookups (`data.name[0]`, ...).
+    count: Option<J>,
+    /// One lookup per list item or map key; `each.key` / `each.value`.
+    for_each: Option<J>,
+    /// `precondition` / `postcondition` rules.
+    lifecycle: Option<LifecycleFile>,
+    /// Region override.
+    region: Option<String>,
 }
 
 /// An `import:` entry.
@@ -360,14 +379,41 @@ pub fn json_schema(schemas: &SchemaRegistry) -> J {
         "region",
         "timeouts",
     ];
-    let kinds: Vec<J> = schemas.kinds().map(|k| J::String(k.to_string())).collect();
+    add_branches(
+        &mut root,
+        "resources",
+        schemas.iter(),
+        &meta,
+        "The kind, e.g. aws.ec2.vpc",
+    );
+    add_branches(
+        &mut root,
+        "data",
+        schemas.data_iter(),
+        &meta,
+        "The data source's type, e.g. aws.ec2.availability_zones",
+    );
+    root
+}
+
+/// Gives the definition of a section's entries (`resources`, `data`) an
+/// `if type == T then <its settable fields>` branch per type.
+fn add_branches<'a>(
+    root: &mut J,
+    section: &str,
+    schemas: impl Iterator<Item = &'a std::sync::Arc<crate::schema::KindSchema>>,
+    meta: &[&str],
+    type_description: &str,
+) {
+    let schemas: Vec<_> = schemas.collect();
+    let kinds: Vec<J> = schemas.iter().map(|k| J::String(k.kind.clone())).collect();
     let branches: Vec<J> = schemas
         .iter()
         .map(|kind| {
             let mut then = object(kind.fields.iter());
             if let Some(props) = then.get_mut("properties").and_then(J::as_object_mut) {
                 for m in meta {
-                    props.insert(m.to_string(), json!(true));
+                    props.insert((*m).to_string(), json!(true));
                 }
             }
             json!({
@@ -378,7 +424,7 @@ pub fn json_schema(schemas: &SchemaRegistry) -> J {
         })
         .collect();
     let resource_ref = root
-        .pointer("/properties/resources/additionalProperties/$ref")
+        .pointer(&format!("/properties/{section}/additionalProperties/$ref"))
         .and_then(J::as_str)
         .map(str::to_string);
     let resource_def = resource_ref
@@ -390,11 +436,10 @@ pub fn json_schema(schemas: &SchemaRegistry) -> J {
         .and_then(J::as_object_mut)
     {
         if let Some(t) = def.get_mut("properties").and_then(|p| p.get_mut("type")) {
-            *t = json!({"enum": kinds, "description": "The kind, e.g. aws.ec2.vpc"});
+            *t = json!({"enum": kinds, "description": type_description});
         }
         def.insert("allOf".into(), J::Array(branches));
     }
-    root
 }
 
 #[cfg(test)]

@@ -41,10 +41,11 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "dependencies",
     "aws",
     "modules",
+    "data",
 ];
 const ENV_KEYS: &[&str] = &["vars", "region", "tags", "state", "aws"];
 /// Keys of `resources` and `outputs` and `vars` may not repeat across files.
-const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals", "modules"];
+const KEYED_SECTIONS: &[&str] = &["resources", "outputs", "vars", "locals", "modules", "data"];
 /// Sections whose maps from several files merge deeply.
 const MERGED_SECTIONS: &[&str] = &["environments", "tags"];
 /// List sections whose entries from several files are concatenated.
@@ -304,6 +305,7 @@ fn merge_files(
                             "outputs" => "output",
                             "locals" => "local",
                             "modules" => "module",
+                            "data" => "data source",
                             _ => "var",
                         };
                         l.error(
@@ -525,6 +527,14 @@ fn build(
         super::modules::declare_calls(l, &mut mcx, root.get_node("modules"), &load_scope);
     let mut table = ResourceTable::default();
     table.modules = modules;
+    let data = super::data::load_data(
+        l,
+        root.get_node("data"),
+        &load_scope,
+        &decls,
+        &mut table,
+        &local_table,
+    );
     let mut instances = match root.get_node("resources") {
         Some(node) => load_resources(l, node, &load_scope, &decls, &mut table, &local_table),
         None => Vec::new(),
@@ -563,6 +573,8 @@ fn build(
         vars,
         locals,
         instances,
+        data,
+        data_values: BTreeMap::new(),
         outputs,
         adoption,
         dependency_outputs,

@@ -12,6 +12,7 @@
 pub mod adoption;
 pub mod aws_settings;
 mod conditions;
+mod data;
 mod dependencies;
 mod discover;
 pub mod generate;

@@ -360,6 +360,14 @@ pub struct Stack {
     pub locals: BTreeMap<String, Config>,
     /// All resource instances, sorted by address.
     pub instances: Vec<Instance>,
+    /// `data:` sources, expanded like resources, sorted by address.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<Instance>,
+    /// What the data sources read, by name (`${data.NAME}`): shaped like a
+    /// resource's value, unknown for one read only during apply. Filled by
+    /// the engine before it plans; empty in a freshly loaded stack.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data_values: BTreeMap<String, Value>,
     /// `outputs:`, sorted by name.
     pub outputs: Vec<OutputDef>,
     /// `import:`, `moved:` and `removed:` blocks.
@@ -495,6 +503,17 @@ impl Stack {
                         d
                     }
                 });
+                // `data.NAME` reads what the stack's data sources found
+                // (data sources are declared at the stack's top level only).
+                let with_data = super::data::WithData {
+                    stack: self,
+                    resources,
+                };
+                let resources: &dyn ResourceValues = if module.is_empty() {
+                    &with_data
+                } else {
+                    resources
+                };
                 // What the module instance (or the stack) sees: its vars
                 // or inputs, its locals, its resources and child modules.
                 let view = super::module_eval::ModuleView::new(self, module, resources);

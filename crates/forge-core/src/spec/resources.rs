@@ -37,7 +37,7 @@ pub const META_KEYS: &[&str] = &[
 ];
 /// Names a resource may not have.
 pub const RESERVED_NAMES: &[&str] = &[
-    "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self", "module",
+    "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self", "module", "data",
 ];
 const LIFECYCLE_KEYS: &[&str] = &[
     "prevent_destroy",
@@ -63,6 +63,55 @@ pub(crate) struct ResourceTable {
     by_name: BTreeMap<String, ResourceInfo>,
     /// The modules the scope calls (`module.NAME.OUTPUT`).
     pub modules: super::modules::ModuleTable,
+    /// The `data:` sources, read as `data.NAME` (see [`super::data`]).
+    data: BTreeMap<String, ResourceInfo>,
+}
+
+/// Which section a declaration is in: `resources:` or `data:` share their
+/// syntax (type, fields, count/for_each, lifecycle conditions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    /// `resources:`.
+    Resources,
+    /// `data:`.
+    Data,
+}
+
+impl Section {
+    /// How a declaration of the section is called in messages.
+    fn noun(self) -> &'static str {
+        match self {
+            Section::Resources => "resource",
+            Section::Data => "data source",
+        }
+    }
+
+    fn schema(
+        self,
+        schemas: &crate::schema::SchemaRegistry,
+        kind: &str,
+    ) -> Option<Arc<KindSchema>> {
+        match self {
+            Section::Resources => schemas.get(kind).cloned(),
+            Section::Data => schemas.data(kind).cloned(),
+        }
+    }
+
+    fn kinds(self, schemas: &crate::schema::SchemaRegistry) -> Vec<String> {
+        match self {
+            Section::Resources => schemas.kinds().map(str::to_string).collect(),
+            Section::Data => schemas.data_iter().map(|s| s.kind.clone()).collect(),
+        }
+    }
+}
+
+impl ResourceTable {
+    fn section(&self, section: Section) -> &BTreeMap<String, ResourceInfo> {
+        match section {
+            Section::Resources => &self.by_name,
+            Section::Data => &self.data,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -122,11 +171,29 @@ pub(crate) fn load_resources(
     table: &mut ResourceTable,
     locals: &LocalTable,
 ) -> Vec<Instance> {
+    load_section(l, node, scope, vars, table, locals, Section::Resources)
+}
+
+/// Loads `resources:` or `data:` into sorted instances.
+pub(crate) fn load_section(
+    l: &mut Loader<'_>,
+    node: &Node,
+    scope: &Scope<'_>,
+    vars: &IndexMap<String, VarDecl>,
+    table: &mut ResourceTable,
+    locals: &LocalTable,
+    section: Section,
+) -> Vec<Instance> {
+    let noun = section.noun();
     let Node::Mapping(resources) = node else {
+        let key = match section {
+            Section::Resources => "resources",
+            Section::Data => "data",
+        };
         l.error(
             node.span(),
             format!(
-                "`resources` must be a map of names to resources, got {}",
+                "`{key}` must be a map of names to {noun}s, got {}",
                 node_kind(node)
             ),
         );
@@ -139,7 +206,7 @@ pub(crate) fn load_resources(
         if RESERVED_NAMES.contains(&n) {
             l.error(
                 name.span(),
-                format!("`{n}` is a reserved name and cannot name a resource"),
+                format!("`{n}` is a reserved name and cannot name a {noun}"),
             )
             .hint = Some(format!("reserved: {}", RESERVED_NAMES.join(", ")));
             continue;
@@ -149,7 +216,7 @@ pub(crate) fn load_resources(
             .filter(|a| a.key.is_none() && a.name == n && !n.contains('.'))
             .is_none()
         {
-            l.error(name.span(), format!("invalid resource name `{n}`"))
+            l.error(name.span(), format!("invalid {noun} name `{n}`"))
                 .hint =
                 Some("names start with a letter or `_` and contain letters, digits and `_`".into());
             continue;
@@ -157,7 +224,7 @@ pub(crate) fn load_resources(
         let Node::Mapping(body) = body else {
             l.error(
                 body.span(),
-                format!("resource `{n}` must be a map with a `type` and its fields"),
+                format!("{noun} `{n}` must be a map with a `type` and its fields"),
             );
             continue;
         };
@@ -166,30 +233,32 @@ pub(crate) fn load_resources(
             Some(other) => {
                 l.error(
                     other.span(),
-                    format!("the `type` of resource `{n}` must be a kind name like aws.ec2.vpc"),
+                    format!("the `type` of {noun} `{n}` must be a kind name like aws.ec2.vpc"),
                 );
                 continue;
             }
             None => {
-                l.error(name.span(), format!("resource `{n}` has no `type`"))
-                    .hint = Some("add e.g. `type: aws.ec2.vpc`".into());
+                l.error(name.span(), format!("{noun} `{n}` has no `type`"))
+                    .hint = Some(match section {
+                    Section::Resources => "add e.g. `type: aws.ec2.vpc`".into(),
+                    Section::Data => "add e.g. `type: aws.ec2.availability_zones`".into(),
+                });
                 continue;
             }
         };
-        let schema = l.schemas.get(kind.as_str()).cloned();
+        let schema = section.schema(l.schemas, kind.as_str());
         if schema.is_none() {
-            let hint = match did_you_mean(kind.as_str(), l.schemas.kinds()) {
+            let known = section.kinds(l.schemas);
+            let hint = match did_you_mean(kind.as_str(), known.iter().map(String::as_str)) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => format!(
-                    "known kinds: {}",
-                    l.schemas.kinds().collect::<Vec<_>>().join(", ")
-                ),
+                None => format!("known kinds: {}", known.join(", ")),
             };
-            l.error(
-                kind.span(),
-                format!("unknown resource kind `{}`", kind.as_str()),
-            )
-            .hint = Some(hint);
+            let what = match section {
+                Section::Resources => "resource kind",
+                Section::Data => "data source type",
+            };
+            l.error(kind.span(), format!("unknown {what} `{}`", kind.as_str()))
+                .hint = Some(hint);
         }
         let mut expansion = expansion(l, n, body, scope);
         // The whole stack is bounded too: many resources just under the
@@ -215,7 +284,11 @@ pub(crate) fn load_resources(
             Expansion::ForEach(k) => k.iter().map(|(k, _)| k.clone()).collect(),
             _ => BTreeSet::new(),
         };
-        table.by_name.insert(
+        let map = match section {
+            Section::Resources => &mut table.by_name,
+            Section::Data => &mut table.data,
+        };
+        map.insert(
             n.to_string(),
             ResourceInfo {
                 kind: kind.as_str().to_string(),
@@ -239,7 +312,7 @@ pub(crate) fn load_resources(
     }
     let mut instances = Vec::new();
     for decl in &decls {
-        let Some(info) = table.by_name.get(&decl.name) else {
+        let Some(info) = table.section(section).get(&decl.name) else {
             continue;
         };
         let bindings: Vec<(Address, Option<EachBinding>)> = match &info.expansion {
@@ -1246,6 +1319,7 @@ impl Cx<'_, '_, '_> {
                 "`self` is only available in a resource's `postcondition`".into(),
                 Some("refer to the resource by its name, e.g. `vpc.id`".into()),
             )),
+            "data" => super::data::check_reference(&self.table.data, r),
             _ => {
                 let Some(info) = self.table.by_name.get(root) else {
                     let names = self
@@ -1257,51 +1331,7 @@ impl Cx<'_, '_, '_> {
                     let hint = did_you_mean(root, names).map(|s| format!("did you mean `{s}`?"));
                     return Some((format!("reference to undefined resource `{root}`"), hint));
                 };
-                let attr_op = match (&info.expansion, r.ops.first()) {
-                    (_, None) => return None,
-                    (Expansion::Single, Some(RefOp::Attr(_))) => r.ops.first(),
-                    (Expansion::Single, Some(_)) => {
-                        return Some((
-                            format!("`{root}` is a single resource and cannot be indexed"),
-                            Some(format!("write `{root}.id`")),
-                        ));
-                    }
-                    (_, Some(RefOp::Attr(a))) => {
-                        let example = match info.expansion {
-                            Expansion::Count(_) => format!("`{root}[0].{a}` or `{root}[*].{a}`"),
-                            _ => format!("`{root}[\"key\"].{a}` or `{root}[*].{a}`"),
-                        };
-                        return Some((
-                            format!(
-                                "`{root}` is {}: refer to one instance or all of them",
-                                info.how()
-                            ),
-                            Some(format!("write {example}")),
-                        ));
-                    }
-                    (_, Some(_)) => r.ops.get(1),
-                };
-                let (Some(RefOp::Attr(attr)), Some(schema)) = (attr_op, &info.schema) else {
-                    return None;
-                };
-                if schema.has_attribute(attr) {
-                    return None;
-                }
-                let names = std::iter::once("id").chain(schema.fields.keys().map(String::as_str));
-                let hint = did_you_mean(attr, names).map_or_else(
-                    || {
-                        format!(
-                            "attributes of {}: id, {}",
-                            info.kind,
-                            schema.fields.keys().cloned().collect::<Vec<_>>().join(", ")
-                        )
-                    },
-                    |s| format!("did you mean `{s}`?"),
-                );
-                Some((
-                    format!("undefined attribute `{attr}` of `{root}` ({})", info.kind),
-                    Some(hint),
-                ))
+                check_instance_reference(root, info, r)
             }
         }
     }
@@ -1365,6 +1395,61 @@ impl Cx<'_, '_, '_> {
             }
         }
     }
+}
+
+/// The problem with reference `r` to `root`, an instance (or instances)
+/// described by `info`: indexing that does not fit its expansion, or an
+/// attribute its kind does not have.
+pub(crate) fn check_instance_reference(
+    root: &str,
+    info: &ResourceInfo,
+    r: &Reference,
+) -> Option<(String, Option<String>)> {
+    let attr_op = match (&info.expansion, r.ops.first()) {
+        (_, None) => return None,
+        (Expansion::Single, Some(RefOp::Attr(_))) => r.ops.first(),
+        (Expansion::Single, Some(_)) => {
+            return Some((
+                format!("`{root}` is a single resource and cannot be indexed"),
+                Some(format!("write `{root}.id`")),
+            ));
+        }
+        (_, Some(RefOp::Attr(a))) => {
+            let example = match info.expansion {
+                Expansion::Count(_) => format!("`{root}[0].{a}` or `{root}[*].{a}`"),
+                _ => format!("`{root}[\"key\"].{a}` or `{root}[*].{a}`"),
+            };
+            return Some((
+                format!(
+                    "`{root}` is {}: refer to one instance or all of them",
+                    info.how()
+                ),
+                Some(format!("write {example}")),
+            ));
+        }
+        (_, Some(_)) => r.ops.get(1),
+    };
+    let (Some(RefOp::Attr(attr)), Some(schema)) = (attr_op, &info.schema) else {
+        return None;
+    };
+    if schema.has_attribute(attr) {
+        return None;
+    }
+    let names = std::iter::once("id").chain(schema.fields.keys().map(String::as_str));
+    let hint = did_you_mean(attr, names).map_or_else(
+        || {
+            format!(
+                "attributes of {}: id, {}",
+                info.kind,
+                schema.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        },
+        |s| format!("did you mean `{s}`?"),
+    );
+    Some((
+        format!("undefined attribute `{attr}` of `{root}` ({})", info.kind),
+        Some(hint),
+    ))
 }
 
 fn describe_field(field: &FieldSchema) -> String {

@@ -82,6 +82,9 @@ impl Engine {
             crate::engine::check_stack(stack, s, backend)?;
         }
         let registry = self.registry();
+        // The spec's fields may read data sources: read them as a plan does.
+        let (read, _) = crate::data::read_data(registry, stack, &options.retry).await?;
+        let stack = &read;
         let mut report = DriftReport::new(stack.name.clone(), stack.environment.clone());
         if let Some(s) = &state {
             report.state_lineage = Some(s.lineage.clone());

@@ -112,6 +112,12 @@ impl Plan {
             "removed": self.unmanage.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
             "data_loss": self.changes.iter().filter(|c| c.data_loss).map(|c| c.address.to_string()).collect::<Vec<_>>(),
             "resource_changes": self.changes.iter().map(resource_json).collect::<Vec<_>>(),
+            "data_sources": self.data_reads().iter().map(|d| json!({
+                "address": format!("data.{}", d.address),
+                "type": d.kind,
+                "read_during": if d.values.is_some() { "plan" } else { "apply" },
+                "values": display_attrs(&d.values),
+            })).collect::<Vec<_>>(),
             "output_changes": self.output_changes.iter().map(|o| json!({
                 "name": o.name,
                 "action": o.action.as_str(),

@@ -1,0 +1,84 @@
+//! `aws.ec2.ami`: the most recent image matching owners and EC2 filters
+//! (Terraform's `aws_ami` with `most_recent = true`). One DescribeImages
+//! per lookup: every lookup has filters of its own.
+
+use super::ec2_match::{Filter, sdk_filters};
+use super::{Found, Lookup};
+use crate::AwsClients;
+use crate::kind::Computed;
+use async_trait::async_trait;
+use forge_derive::Fields;
+use forge_engine::{DataError, ProviderError};
+
+/// Arguments and attributes of `aws.ec2.ami`.
+#[derive(Clone, Fields)]
+pub(crate) struct AmiFields {
+    /// Owners: account ids, self, amazon, aws-marketplace.
+    pub owners: Option<Vec<String>>,
+    /// EC2 filters (`{name: name, values: ["al2023-ami-*-x86_64"]}`).
+    pub filters: Option<Vec<Filter>>,
+    /// Take the newest of several matches (true); false: exactly one must match.
+    #[field(default = true)]
+    pub most_recent: Option<bool>,
+    /// The image's name.
+    pub image_name: Computed<String>,
+    /// When it was made (ISO 8601).
+    pub creation_date: Computed<String>,
+    /// x86_64, arm64, ...
+    pub architecture: Computed<String>,
+    /// The owning account.
+    pub owner_id: Computed<String>,
+    /// The root device's name.
+    pub root_device_name: Computed<String>,
+}
+
+/// `aws.ec2.ami`.
+pub(crate) struct Ami;
+
+#[async_trait]
+impl Lookup for Ami {
+    const TYPE: &'static str = "aws.ec2.ami";
+    const DESCRIPTION: &'static str = "The most recent AMI matching owners and filters.";
+    type Fields = AmiFields;
+
+    async fn read(
+        clients: &AwsClients,
+        region: &str,
+        batch: &[Self::Fields],
+    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
+        let client = clients.ec2(region).await?;
+        let mut out = Vec::new();
+        for args in batch {
+            let answer = client
+                .describe_images()
+                .set_owners(args.owners.clone())
+                .set_filters(args.filters.as_deref().map(sdk_filters))
+                .send()
+                .await
+                .map_err(|e| crate::error::sdk_error("ec2", e))?;
+            let mut images = answer.images.unwrap_or_default();
+            // ISO 8601 timestamps sort as text.
+            images.sort_by(|a, b| b.creation_date().cmp(&a.creation_date()));
+            let most_recent = args.most_recent.unwrap_or(true);
+            out.push(match images.as_slice() {
+                [] => Err(DataError::NotFound(
+                    "AMI matching the owners and filters".into(),
+                )),
+                [_, _, ..] if !most_recent => Err(DataError::TooMany {
+                    count: images.len(),
+                    what: "AMIs matching the owners and filters (set most_recent)".into(),
+                }),
+                [image, ..] => {
+                    let mut f = args.clone();
+                    f.image_name = image.name().map(str::to_string);
+                    f.creation_date = image.creation_date().map(str::to_string);
+                    f.architecture = image.architecture().map(|a| a.as_str().to_string());
+                    f.owner_id = image.owner_id().map(str::to_string);
+                    f.root_device_name = image.root_device_name().map(str::to_string);
+                    Ok((image.image_id().unwrap_or_default().to_string(), f))
+                }
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,156 @@
+//! `data:` in the loader: data sources expand like resources, their
+//! arguments are checked against the type's schema, `${data.x.attr}` is
+//! kept for the engine to evaluate (a data source's value is known only
+//! once read), and the errors (unknown type, unknown data source or
+//! attribute, a resource named `data`) are pinned by insta snapshots.
+
+use forge_core::schema::{FieldSchema as F, FieldType as T, KindSchema, SchemaRegistry};
+use forge_core::spec::testing::network_schemas;
+use forge_core::spec::{Config, LoadOptions, Stack, load_stack};
+use forge_core::{Address, Diagnostics, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const HEAD: &str = "stack: t\nregion: us-east-1\n";
+
+fn schemas() -> SchemaRegistry {
+    let mut r = network_schemas();
+    r.insert_data(Arc::new(KindSchema::new(
+        "aws.ec2.availability_zones",
+        "The region's zones",
+        [
+            ("state", F::optional(T::String).describe("zone state")),
+            ("names", F::computed(T::list(T::String)).describe("names")),
+        ],
+    )));
+    r.insert_data(Arc::new(KindSchema::new(
+        "aws.ec2.vpc",
+        "One VPC",
+        [
+            ("tags", F::optional(T::map(T::String)).describe("tags")),
+            ("cidr_block", F::computed(T::String).describe("CIDR")),
+        ],
+    )));
+    r
+}
+
+fn load(body: &str) -> Result<Stack, Diagnostics> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir(dir.path().join(".git")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("main.yaml"), format!("{HEAD}{body}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    load_stack(dir.path(), &LoadOptions::default(), &schemas()).map_err(|d| {
+        let prefix = format!("{}/", dir.path().display());
+        Diagnostics(
+            d.0.into_iter()
+                .map(|mut d| {
+                    if let Some(p) = &mut d.pos {
+                        p.file = p
+                            .file
+                            .strip_prefix(&prefix)
+                            .unwrap_or(&p.file)
+                            .to_path_buf();
+                    }
+                    d
+                })
+                .collect(),
+        )
+    })
+}
+
+fn errors(body: &str) -> String {
+    match load(body) {
+        Ok(_) => panic!("expected errors"),
+        Err(d) => d.to_string(),
+    }
+}
+
+#[test]
+fn data_sources_expand_and_their_references_wait_for_the_engine() {
+    let stack = load(
+        r#"vars:
+  names: {default: [a, b]}
+data:
+  azs:
+    type: aws.ec2.availability_zones
+    state: available
+  vpc:
+    type: aws.ec2.vpc
+    for_each: "${toset(vars.names)}"
+    tags: {Name: "${each.key}"}
+resources:
+  subnet:
+    type: aws.ec2.subnet
+    vpc_id: "${data.vpc[\"a\"].id}"
+    cidr_block: "${data.vpc[\"a\"].cidr_block}"
+    availability_zone: "${data.azs.names[0]}"
+"#,
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let addresses: Vec<String> = stack.data.iter().map(|d| d.address.to_string()).collect();
+    assert_eq!(addresses, ["azs", "vpc[\"a\"]", "vpc[\"b\"]"]);
+    let b = &stack.data[2];
+    assert_eq!(b.kind, "aws.ec2.vpc");
+    assert_eq!(
+        b.fields.get("tags"),
+        Some(&Config::Literal(Value::Map(BTreeMap::from([(
+            "Name".to_string(),
+            Value::from("b")
+        )]))))
+    );
+    let subnet = stack
+        .instance(&Address::single("subnet"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no subnet"));
+    assert!(
+        matches!(subnet.fields.get("vpc_id"), Some(Config::Template { .. })),
+        "{:?}",
+        subnet.fields
+    );
+    // Data sources are not resources: no instance, no graph edge.
+    assert!(stack.instances.iter().all(|i| i.address.name != "azs"));
+    assert!(subnet.dependencies.is_empty());
+
+    // What the engine read is what expressions see.
+    let mut stack = stack;
+    stack.data_values.insert(
+        "azs".into(),
+        Value::Map(BTreeMap::from([(
+            "names".to_string(),
+            Value::List(vec![Value::from("us-east-1a")]),
+        )])),
+    );
+    let no_resources: BTreeMap<String, Value> = BTreeMap::new();
+    let attrs = stack
+        .evaluate_instance(&subnet, &no_resources)
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(
+        attrs.get("availability_zone"),
+        Some(&Value::from("us-east-1a"))
+    );
+    // Not read yet: unknown, not an error.
+    assert_eq!(attrs.get("vpc_id"), Some(&Value::Unknown));
+}
+
+#[test]
+fn data_source_errors_are_positioned() {
+    insta::assert_snapshot!(errors(
+        r#"data:
+  azs:
+    type: aws.ec2.availability_zone
+  vpc:
+    type: aws.ec2.vpc
+    tagz: {Name: shared}
+    cidr_block: 10.0.0.0/16
+resources:
+  data:
+    type: aws.ec2.vpc
+    cidr_block: 10.0.0.0/16
+  sg:
+    type: aws.ec2.security_group
+    vpc_id: "${data.vcp.id}"
+    group_name: "${data.vpc.cidr}"
+    description: x
+"#
+    ));
+}
