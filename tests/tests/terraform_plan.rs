@@ -31,7 +31,7 @@ resources:
         from_port: 22
         to_port: 22
         cidr_ipv4: 0.0.0.0/0
-  data:
+  assets:
     type: aws.s3.bucket
     bucket: insecure-data-bucket
   aurora:
@@ -170,7 +170,7 @@ fn checkov_reports_the_insecure_stacks_findings_on_forges_plan() {
         // Aurora cluster storage not encrypted.
         ("CKV_AWS_96", "aws_rds_cluster.aurora"),
         // S3 bucket without default encryption configured.
-        ("CKV_AWS_145", "aws_s3_bucket.data"),
+        ("CKV_AWS_145", "aws_s3_bucket.assets"),
     ];
     let missing: Vec<_> = expected
         .iter()
