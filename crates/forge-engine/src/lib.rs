@@ -25,8 +25,8 @@
 pub mod apply;
 pub mod cancel;
 mod conditions;
-pub mod deferred;
 pub mod data;
+pub mod deferred;
 pub mod diff;
 pub mod drift;
 pub mod engine;

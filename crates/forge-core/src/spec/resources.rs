@@ -37,7 +37,8 @@ pub const META_KEYS: &[&str] = &[
 ];
 /// Names a resource may not have.
 pub const RESERVED_NAMES: &[&str] = &[
-    "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self", "module", "data",
+    "vars", "var", "env", "each", "count", "stack", "region", "local", "locals", "self", "module",
+    "data",
 ];
 const LIFECYCLE_KEYS: &[&str] = &[
     "prevent_destroy",
