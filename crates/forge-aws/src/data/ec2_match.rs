@@ -8,6 +8,31 @@
 use forge_derive::Fields;
 use std::collections::BTreeMap;
 
+/// The candidates of one EC2 lookup: a Describe of its own when it has
+/// `filters`, else the batch's one unfiltered Describe, made on first need
+/// and kept in `$all` for the lookups after it.
+macro_rules! candidates {
+    ($all:ident, $filters:expr, $describe:expr, $field:ident, $err:ident) => {
+        match $filters {
+            Some(f) if !f.is_empty() => {
+                let call = || $describe.set_filters(Some(super::ec2_match::sdk_filters(f)));
+                token_pages!(call(), $err, |out| out.$field.unwrap_or_default())?
+            }
+            _ => match &$all {
+                Some(v) => v.clone(),
+                None => {
+                    let call = || $describe;
+                    let v: Vec<_> =
+                        token_pages!(call(), $err, |out| out.$field.unwrap_or_default())?;
+                    $all = Some(v.clone());
+                    v
+                }
+            },
+        }
+    };
+}
+pub(crate) use candidates;
+
 /// An EC2 API filter: `{name: "tag:Name", values: [shared]}`.
 #[derive(Clone, Fields)]
 pub(crate) struct Filter {

@@ -2,7 +2,7 @@
 //! EC2 filters (none found is not an error: an empty list). Lookups
 //! without `filters` share one DescribeSubnets per region.
 
-use super::ec2_match::{Filter, has_tags, sdk_filters};
+use super::ec2_match::{Filter, candidates, has_tags};
 use super::{Found, Lookup};
 use crate::AwsClients;
 use crate::kind::Computed;
@@ -44,22 +44,8 @@ impl Lookup for Subnets {
         let mut all: Option<Vec<aws_sdk_ec2::types::Subnet>> = None;
         let mut out = Vec::new();
         for args in batch {
-            let candidates = match &args.filters {
-                Some(f) if !f.is_empty() => {
-                    let call = || client.describe_subnets().set_filters(Some(sdk_filters(f)));
-                    token_pages!(call(), err, |out| out.subnets.unwrap_or_default())?
-                }
-                _ => match &all {
-                    Some(v) => v.clone(),
-                    None => {
-                        let call = || client.describe_subnets();
-                        let v: Vec<aws_sdk_ec2::types::Subnet> =
-                            token_pages!(call(), err, |out| out.subnets.unwrap_or_default())?;
-                        all = Some(v.clone());
-                        v
-                    }
-                },
-            };
+            let candidates =
+                candidates!(all, &args.filters, client.describe_subnets(), subnets, err);
             let wanted = args.tags.clone().unwrap_or_default();
             let mut ids: Vec<String> = candidates
                 .iter()

@@ -2,7 +2,7 @@
 //! region's default VPC). Lookups without `filters` share one DescribeVpcs
 //! per region; each lookup with `filters` makes its own.
 
-use super::ec2_match::{Filter, has_tags, sdk_filters, tag_map};
+use super::ec2_match::{Filter, candidates, has_tags, tag_map};
 use super::{Found, Lookup};
 use crate::AwsClients;
 use crate::kind::Computed;
@@ -56,22 +56,7 @@ impl Lookup for Vpc {
         let mut all: Option<Vec<aws_sdk_ec2::types::Vpc>> = None;
         let mut out = Vec::new();
         for args in batch {
-            let candidates = match &args.filters {
-                Some(f) if !f.is_empty() => {
-                    let call = || client.describe_vpcs().set_filters(Some(sdk_filters(f)));
-                    token_pages!(call(), err, |out| out.vpcs.unwrap_or_default())?
-                }
-                _ => match &all {
-                    Some(v) => v.clone(),
-                    None => {
-                        let call = || client.describe_vpcs();
-                        let v: Vec<aws_sdk_ec2::types::Vpc> =
-                            token_pages!(call(), err, |out| out.vpcs.unwrap_or_default())?;
-                        all = Some(v.clone());
-                        v
-                    }
-                },
-            };
+            let candidates = candidates!(all, &args.filters, client.describe_vpcs(), vpcs, err);
             let wanted = args.tags.clone().unwrap_or_default();
             let matching: Vec<&aws_sdk_ec2::types::Vpc> = candidates
                 .iter()
