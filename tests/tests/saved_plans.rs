@@ -366,3 +366,135 @@ resources:
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(after.secret_string(), Some("from-the-environment"));
 }
+
+/// The stack of the secret-hash test: a secret from a sensitive var, and
+/// one made from a SecureString parameter read by a data source.
+const SECRETS_SPEC: &str = r#"stack: hashed
+region: us-east-1
+vars:
+  db_password: {type: string, sensitive: true}
+data:
+  token:
+    type: aws.ssm.parameter
+    name: /hashed/token
+resources:
+  db_secret:
+    type: aws.secretsmanager.secret
+    name: hashed/db
+    secret_string: "${vars.db_password}"
+    recovery_window_in_days: 0
+  token_copy:
+    type: aws.secretsmanager.secret
+    name: hashed/token
+    secret_string: "copy:${data.token.value}"
+    recovery_window_in_days: 0
+outputs:
+  password:
+    value: "${vars.db_password}"
+    sensitive: true
+"#;
+
+/// A saved plan holds hashes of its secrets, never their values (a var
+/// given with `-var`, one from `FORGE_VAR_`, what a data source read, a
+/// sensitive output): it is safe to keep as a CI artifact. `forge apply
+/// FILE` takes the secrets again from the same sources, reads the data
+/// sources again, and refuses any secret whose hash differs, changing
+/// nothing; given the same ones, it applies them, as read through the SDK.
+#[tokio::test]
+async fn saved_plans_hold_hashes_of_secrets_and_apply_takes_them_again() {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let config = emulator.sdk_config("us-east-1").await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let put_token = |value: &'static str| {
+        let ssm = ssm.clone();
+        async move {
+            ssm.put_parameter()
+                .name("/hashed/token")
+                .value(value)
+                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                .overwrite(true)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}"));
+        }
+    };
+    put_token("tok-3f9a1c").await;
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write("stack.yaml", SECRETS_SPEC)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&str]| {
+        forge
+            .run(stack.path(), args)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let sm = aws_sdk_secretsmanager::Client::new(&config);
+    let secret = |id: &'static str| {
+        let sm = sm.clone();
+        async move {
+            sm.get_secret_value()
+                .secret_id(id)
+                .send()
+                .await
+                .ok()
+                .and_then(|v| v.secret_string().map(str::to_string))
+        }
+    };
+    let no_secret_in = |file: &str| {
+        let text = stack.read(file).unwrap_or_else(|e| panic!("{e}"));
+        for secret in ["pw-8d2e7b", "tok-3f9a1c", "pw-other"] {
+            assert!(!text.contains(secret), "{file} holds {secret}:\n{text}");
+        }
+        assert!(text.contains("\"sha256\""), "{file} holds hashes:\n{text}");
+    };
+
+    let planned = run(&["plan", "-var", "db_password=pw-8d2e7b", "-out", "p.json"]);
+    planned.expect_success();
+    assert!(planned.stderr.contains("holds hashes"), "{planned}");
+    no_secret_in("p.json");
+
+    // Without the secret, or with another one, nothing is applied.
+    let without = run(&["apply", "p.json"]);
+    without.expect_code(1);
+    assert!(
+        without.stderr.contains("give it again") && without.stderr.contains("db_password"),
+        "{without}"
+    );
+    let other = run(&["apply", "p.json", "-var", "db_password=pw-other"]);
+    other.expect_code(1);
+    assert!(other.stderr.contains("--var cannot change"), "{other}");
+    assert_eq!(secret("hashed/db").await, None, "nothing was created");
+
+    // The same secret from FORGE_VAR_ instead of -var is the same input.
+    let mut env = emulator.env();
+    env.push(("FORGE_VAR_db_password".into(), "pw-8d2e7b".into()));
+    let from_env = Forge::new(env).unwrap_or_else(|e| panic!("{e}"));
+    from_env
+        .run(stack.path(), &["apply", "p.json"])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect_success();
+    assert_eq!(secret("hashed/db").await.as_deref(), Some("pw-8d2e7b"));
+    assert_eq!(
+        secret("hashed/token").await.as_deref(),
+        Some("copy:tok-3f9a1c")
+    );
+
+    // A data source that reads another secret at apply than at plan time
+    // makes the apply refuse the plan: it was reviewed for the other one.
+    let again = run(&["plan", "-var", "db_password=pw-other", "-out", "q.json"]);
+    again.expect_success();
+    no_secret_in("q.json");
+    put_token("tok-changed").await;
+    let stale = run(&["apply", "q.json", "-var", "db_password=pw-other"]);
+    stale.expect_code(1);
+    assert!(stale.stderr.contains("hashes differ"), "{stale}");
+    assert_eq!(
+        secret("hashed/db").await.as_deref(),
+        Some("pw-8d2e7b"),
+        "the refused plan changed nothing"
+    );
+    put_token("tok-3f9a1c").await;
+    run(&["apply", "q.json", "-var", "db_password=pw-other"]).expect_success();
+    assert_eq!(secret("hashed/db").await.as_deref(), Some("pw-other"));
+}

@@ -148,6 +148,13 @@ pub enum EngineError {
         /// The file.
         path: String,
     },
+    /// A saved plan keeps hashes of its secrets: the values given to apply
+    /// it are missing or are not the ones it was made with.
+    #[error("the saved plan's secrets: {detail}")]
+    PlanSecrets {
+        /// Which, and how to give them.
+        detail: String,
+    },
     /// The spec a saved plan was made from is not the spec on disk now.
     #[error("the spec changed since this plan was made: plan again ({detail})")]
     SpecChanged {

@@ -71,6 +71,7 @@ async fn saved_plan_file_shape() {
             path: "/stacks/test".into(),
             environment: None,
             vars: vec![("size".into(), "3".into())],
+            hashed_vars: Default::default(),
             var_files: Vec::new(),
             region: None,
         },

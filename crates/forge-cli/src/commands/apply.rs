@@ -6,7 +6,8 @@ use super::{common, destroy, saved_plan};
 use crate::cli::{LockArgs, PlanArgs, RunArgs, StackArgs};
 use crate::context;
 use anyhow::{Context, bail};
-use forge_engine::{Engine, Plan};
+use forge_engine::plan::secrets;
+use forge_engine::{Engine, Plan, RetryPolicy};
 use std::path::Path;
 
 /// Runs `forge apply`. `stack` is the optional stack path after a saved
@@ -79,7 +80,7 @@ async fn apply_saved(
     destroy: bool,
 ) -> anyhow::Result<u8> {
     let path = &args.stack;
-    let plan =
+    let mut plan =
         Plan::load(path).with_context(|| format!("reading the saved plan {}", path.display()))?;
     forge_engine::plan::verify::check_header(&plan)?;
     let Some(stamp) = &plan.spec else {
@@ -90,12 +91,23 @@ async fn apply_saved(
         );
     };
     saved_plan::check_flags(path, &plan, stamp, args, stack, destroy)?;
-    saved_plan::verify_spec(stamp, args)?;
+    let fresh = saved_plan::verify_spec(stamp, args)?;
     // The plan's root is absolute: the state is the stack's, wherever
     // this runs from.
     let backend = context::open_backend(&plan.config).context("opening the state backend")?;
     let (registry, clients) = context::registry_for(&plan.config);
     clients.verify_account(&plan.config.region).await?;
+    // The file holds hashes of the secrets: put the values back from the
+    // spec just loaded (and what its data sources read now), refusing any
+    // whose hash differs.
+    let fresh = if secrets::needs_data(&plan) {
+        forge_engine::read_data(&registry, &fresh, &RetryPolicy::default())
+            .await?
+            .0
+    } else {
+        fresh
+    };
+    secrets::restore(&mut plan, &fresh)?;
     let engine = Engine::new(registry);
     common::show_plan(&plan, run);
     if !plan.has_changes() && !plan.only_forgets() {

@@ -54,8 +54,9 @@ pub async fn run(
         if plan.holds_secrets() {
             // On stderr so `--json` output stays machine-readable.
             eprintln!(
-                "note: {} holds the sensitive values the apply will send (readable by you only); \
-                 keep it out of logs and artifacts that others can read",
+                "note: {} holds hashes of the sensitive values, not the values: `forge apply {}` takes \
+                 them again from --var, FORGE_VAR_* or var files and refuses any that differ",
+                path.display(),
                 path.display()
             );
         }

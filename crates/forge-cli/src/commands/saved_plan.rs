@@ -6,6 +6,7 @@
 use crate::cli::StackArgs;
 use crate::{context, output};
 use anyhow::{Context, anyhow, bail};
+use forge_core::Value;
 use forge_core::spec::Stack;
 use forge_engine::plan::seal::{SpecInputs, SpecStamp, is_plan_text};
 use forge_engine::{EngineError, Plan};
@@ -43,6 +44,7 @@ fn inputs_of(args: &StackArgs) -> anyhow::Result<SpecInputs> {
         path: absolute(&args.stack)?,
         environment: args.env.clone(),
         vars: options.vars,
+        hashed_vars: Default::default(),
         var_files: args
             .var_files
             .iter()
@@ -70,7 +72,10 @@ fn files_of(inputs: &SpecInputs) -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
 
 /// The stamp of `stack`, loaded with `args`, for a plan about to be saved.
 pub fn stamp(args: &StackArgs, stack: &Stack) -> anyhow::Result<SpecStamp> {
-    let inputs = inputs_of(args)?;
+    let mut inputs = inputs_of(args)?;
+    // A saved plan may be kept as a CI artifact: a sensitive `--var` is
+    // kept as its hash, and `forge apply FILE` is given it again.
+    inputs.hash_vars(|name| stack.vars.get(name).is_some_and(Value::is_sensitive));
     let files = files_of(&inputs)?;
     Ok(SpecStamp::compute(inputs, &files, &stack.vars))
 }
@@ -112,10 +117,11 @@ pub fn check_flags(
         );
     }
     let given = inputs_of(args)?;
-    if !args.vars.is_empty() && given.vars != stamp.inputs.vars {
+    if !stamp.inputs.same_vars(&given.vars) {
         bail!(
             "--var cannot change the saved plan {file}: its variables were fixed when it was made\n  \
-             hint: pass them to `forge plan ... -out FILE`, then apply that file without --var"
+             hint: pass them to `forge plan ... -out FILE`, then apply that file with the same --var \
+             values (a sensitive one is checked against the hash the plan keeps), or without --var"
         );
     }
     if !args.var_files.is_empty() && given.var_files != stamp.inputs.var_files {
@@ -151,35 +157,64 @@ pub fn check_flags(
 
 /// Loads the spec `stamp` names again, as it was loaded for the plan, and
 /// checks it is unchanged: same files, includes, var files and values.
-pub fn verify_spec(stamp: &SpecStamp, like: &StackArgs) -> Result<(), EngineError> {
+/// Returns it: the values of the plan's sensitive vars come from it.
+/// A sensitive `--var` of the plan (kept as a hash) is taken from `like`'s
+/// `--var`, or else from the other sources (`FORGE_VAR_*`, var files).
+pub fn verify_spec(stamp: &SpecStamp, like: &StackArgs) -> Result<Stack, EngineError> {
     let inputs = &stamp.inputs;
+    let changed = |detail: String| EngineError::SpecChanged { detail };
+    let given = inputs_of(like).map_err(|e| changed(format!("{e:#}")))?.vars;
     // The other options (those that do not shape the spec) are this run's.
     let mut args = like.clone();
     args.stack = inputs.path.clone();
     args.env = inputs.environment.clone();
+    let mut not_given = Vec::new();
     args.vars = inputs
         .vars
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .filter_map(|(k, v)| {
+            if !inputs.hashed_vars.contains(k) {
+                return Some(format!("{k}={v}"));
+            }
+            match given.iter().rev().find(|(n, _)| n == k) {
+                Some((_, value)) => Some(format!("{k}={value}")),
+                None => {
+                    not_given.push(k.as_str());
+                    None
+                }
+            }
+        })
         .collect();
     args.var_files = inputs.var_files.clone();
     args.region = inputs.region.clone();
-    let changed = |detail: String| EngineError::SpecChanged { detail };
     let stack = context::load_stack(&args, &context::registry(), context::VarsNeeded::All)
         .map_err(|d| {
-            changed(format!(
-                "{} no longer loads:\n{}",
-                inputs.path.display(),
-                output::render_diagnostics(&d).trim_end()
-            ))
+            let problems = output::render_diagnostics(&d);
+            if not_given.is_empty() {
+                changed(format!(
+                    "{} no longer loads:\n{}",
+                    inputs.path.display(),
+                    problems.trim_end()
+                ))
+            } else {
+                EngineError::PlanSecrets {
+                    detail: format!(
+                        "{}\n  hint: the plan was made with the sensitive --var {}, whose value a saved \
+                         plan does not keep: give it again (--var NAME=VALUE or FORGE_VAR_NAME)",
+                        problems.trim_end(),
+                        not_given.join(", ")
+                    ),
+                }
+            }
         })?;
     let files = files_of(inputs).map_err(|e| changed(format!("{e:#}")))?;
     let now = SpecStamp::compute(inputs.clone(), &files, &stack.vars);
     if now.digest != stamp.digest {
         return Err(changed(format!(
-            "the files, includes or variable values of {} differ from when the plan was made",
+            "the files, includes or variable values of {} differ from when the plan was made \
+             (a sensitive value counts: give the same secrets as when planning)",
             inputs.path.display()
         )));
     }
-    Ok(())
+    Ok(stack)
 }

@@ -14,6 +14,7 @@ pub mod json;
 pub mod moves;
 pub mod replace;
 pub mod seal;
+pub mod secrets;
 pub mod target;
 pub mod untracked;
 pub mod verify;
@@ -283,7 +284,8 @@ impl Plan {
     /// The saved-plan text: complete (configuration, unknown and sensitive
     /// marks included), for `forge apply FILE`, marked as a forge plan
     /// (`"format": "forge-plan"`) and sealed with a digest of its content.
-    /// It contains secrets in plain text, like the state: protect it.
+    /// Sensitive values are written as their hashes ([`secrets`]): applying
+    /// the file puts them back from the same sources ([`secrets::restore`]).
     pub fn to_file_string(&self) -> Result<String, EngineError> {
         let fail = |e: serde_json::Error| EngineError::PlanFile {
             path: "(memory)".into(),
@@ -296,6 +298,7 @@ impl Plan {
                 message: "a plan must serialize to a JSON object".into(),
             });
         };
+        object.values_mut().for_each(secrets::redact);
         object.insert("format".into(), PLAN_FILE_MARKER.into());
         let digest = content_digest(&object);
         object.insert("digest".into(), digest.into());
@@ -343,9 +346,9 @@ impl Plan {
 
     /// Saves the plan to `path` (see [`Plan::to_file_string`]).
     ///
-    /// Like a Terraform plan file, a saved plan must carry the sensitive
-    /// values the apply will send (a database password from `--var`), so
-    /// the file is created readable by its owner only (mode 0600 on Unix).
+    /// The file holds the hashes of sensitive values, not the values; as
+    /// a hash of a weak secret can be guessed, the file is still created
+    /// readable by its owner only (mode 0600 on Unix).
     pub fn save(&self, path: &Path) -> Result<(), EngineError> {
         use std::io::Write;
         let text = self.to_file_string()?;
@@ -372,9 +375,10 @@ impl Plan {
         file.sync_all().map_err(fail)
     }
 
-    /// Whether the saved form holds sensitive values (the CLI says so when
-    /// it writes one): a sensitive var or literal in the configuration, a
-    /// sensitive attribute of a change, or the value of a sensitive output.
+    /// Whether the plan holds sensitive values (the CLI says so when it
+    /// saves one, whose file holds their hashes): a sensitive var or
+    /// literal in the configuration, a sensitive attribute of a change, or
+    /// the value of a sensitive output.
     pub fn holds_secrets(&self) -> bool {
         let attrs = |a: &Option<Attrs>| {
             a.as_ref()

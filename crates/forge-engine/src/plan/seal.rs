@@ -17,7 +17,7 @@ use forge_core::Value;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// The value of a plan file's `format` key: what makes a file a forge plan.
@@ -31,15 +31,60 @@ pub struct SpecInputs {
     /// `-e`.
     #[serde(default)]
     pub environment: Option<String>,
-    /// `--var name=value`, in the order given.
+    /// `--var name=value`, in the order given; the value of a sensitive
+    /// var is its hash ([`var_hash`]), named in `hashed_vars`.
     #[serde(default)]
     pub vars: Vec<(String, String)>,
+    /// The `vars` whose values are hashes: sensitive vars, whose values
+    /// `forge apply FILE` takes from its own `--var` (or the other
+    /// sources) and checks against the plan's.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub hashed_vars: BTreeSet<String>,
     /// `--var-file`, absolute, in the order given.
     #[serde(default)]
     pub var_files: Vec<PathBuf>,
     /// `--region`.
     #[serde(default)]
     pub region: Option<String>,
+}
+
+/// The form a sensitive `--var` value is kept in: `sha256:<hex>`.
+pub fn var_hash(value: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(value.as_bytes())))
+}
+
+impl SpecInputs {
+    /// Replaces the values of the `--var`s that `sensitive` names by their
+    /// hashes, so a saved plan never holds them.
+    pub fn hash_vars(&mut self, sensitive: impl Fn(&str) -> bool) {
+        for (name, value) in &mut self.vars {
+            if sensitive(name) && !self.hashed_vars.contains(name) {
+                *value = var_hash(value);
+                self.hashed_vars.insert(name.clone());
+            }
+        }
+    }
+
+    /// Whether `given` (`--var`s of `forge apply FILE`) only repeats
+    /// these: every var given was given when planning, with the same value
+    /// (plain values equal, hashed ones matching their hash). Vars not
+    /// given again keep the plan's (a sensitive one then comes from the
+    /// other sources).
+    pub fn same_vars(&self, given: &[(String, String)]) -> bool {
+        given.iter().all(|(gn, gv)| {
+            self.vars
+                .iter()
+                .rev()
+                .find(|(n, _)| n == gn)
+                .is_some_and(|(n, v)| {
+                    if self.hashed_vars.contains(n) {
+                        &var_hash(gv) == v
+                    } else {
+                        gv == v
+                    }
+                })
+        })
+    }
 }
 
 /// The spec a plan was made from: its inputs and their digest.
@@ -121,6 +166,7 @@ mod tests {
 
     fn inputs() -> SpecInputs {
         SpecInputs {
+            hashed_vars: BTreeSet::new(),
             path: PathBuf::from("/stacks/app"),
             environment: Some("dev".into()),
             vars: vec![("a".into(), "1".into())],
@@ -163,6 +209,34 @@ mod tests {
         let mut prod = inputs();
         prod.environment = Some("prod".into());
         assert_ne!(SpecStamp::compute(prod, &files, &vars).digest, base.digest);
+    }
+
+    #[test]
+    fn sensitive_var_values_are_kept_as_hashes() {
+        let mut i = inputs();
+        i.vars.push(("password".into(), "hunter2".into()));
+        i.hash_vars(|n| n == "password");
+        let text = serde_json::to_string(&i).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(i.vars[1].1, var_hash("hunter2"));
+        // Hashing again changes nothing.
+        let once = i.clone();
+        i.hash_vars(|n| n == "password");
+        assert_eq!(i, once);
+        let given = |pw: &str| {
+            vec![
+                ("a".to_string(), "1".to_string()),
+                ("password".into(), pw.into()),
+            ]
+        };
+        assert!(i.same_vars(&given("hunter2")));
+        assert!(!i.same_vars(&given("other")));
+        assert!(i.same_vars(&given("hunter2")[1..]), "a subset");
+        assert!(i.same_vars(&[]));
+        assert!(
+            !i.same_vars(&[("b".into(), "1".into())]),
+            "a var not planned with"
+        );
     }
 
     #[test]
