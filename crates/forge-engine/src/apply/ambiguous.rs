@@ -165,7 +165,7 @@ pub async fn update_replanning(
 
 /// The object as it is now: what `observe` returns for it, over `prior` for
 /// the fields observe cannot read back (write-only values).
-async fn observe_one(
+pub(crate) async fn observe_one(
     provider: &dyn Provider,
     ctx: &ResourceCtx,
     id: &str,

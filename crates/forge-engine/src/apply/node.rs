@@ -2,7 +2,7 @@
 //! intent, call the provider (with retries), wait for readiness, record
 //! the result.
 
-use super::ambiguous::{create_or_adopt, update_replanning};
+use super::ambiguous::{create_or_adopt, observe_one, update_replanning};
 use super::graph::Node;
 use super::ready::{Goal, ReadinessHub};
 use super::writer::WriterHandle;
@@ -599,6 +599,25 @@ async fn update(
         release(shared, permits);
         return Err(e);
     }
+    // A recorded secret the plan holds only as its hash (a saved plan keeps
+    // no secret values, see plan::secrets; the state hashes them too) is
+    // read again from the object, so the update is planned against its
+    // value; a value the object never returns (write-only) stays a hash.
+    let prior = if prior
+        .values()
+        .any(|v| v.is_sensitive() && crate::state::codec::is_hash(v))
+    {
+        let ctx = resource_ctx(
+            &Owner::of_plan(&shared.plan),
+            &change.address,
+            &change.region,
+        );
+        observe_one(provider.as_ref(), &ctx, &id, &prior)
+            .await
+            .unwrap_or(prior)
+    } else {
+        prior
+    };
     let work = if change.action == ChangeAction::Adopt && change.changes.is_empty() {
         Ok(None)
     } else {

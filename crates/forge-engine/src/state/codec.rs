@@ -19,7 +19,7 @@ pub fn sensitive_hash(value: &Value) -> serde_json::Value {
 }
 
 /// Whether `value` is a hash object as [`sensitive_hash`] makes them.
-fn is_hash(value: &Value) -> bool {
+pub(crate) fn is_hash(value: &Value) -> bool {
     match value.unmarked() {
         Value::Map(m) if m.len() == 1 => m
             .get("sha256")
