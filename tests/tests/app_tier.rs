@@ -988,9 +988,14 @@ async fn secret_value_never_printed_logged_or_stored() {
     keep(w.run("plan", &["-out", "plan.json"])).expect_success();
     let plan_file = w.stack.path().join("plan.json");
     let plan_path = plan_file.display().to_string();
+    // The file keeps only a hash of the secret: the apply is given it again.
+    let secret_var = format!("app_secret={SECRET}");
     keep(
         w.forge
-            .run(w.stack.path(), &["apply", &plan_path, "--auto-approve"])
+            .run(
+                w.stack.path(),
+                &["apply", &plan_path, "--auto-approve", "--var", &secret_var],
+            )
             .unwrap_or_else(|e| panic!("{e}")),
     )
     .expect_success();
@@ -1058,9 +1063,12 @@ async fn secret_value_never_printed_logged_or_stored() {
         .collect();
     texts.extend(stored);
     files_under(&w.stack.path().join(".forge"), &mut texts);
-    // The saved plan (`plan -out`) is checked by its own test below: it
-    // carries sensitive values in clear today (a known engine limit).
+    // The saved plan holds hashes of the secrets, never the values.
     assert!(plan_file.exists(), "plan -out wrote no {plan_path}");
+    texts.push((
+        plan_path.clone(),
+        std::fs::read_to_string(&plan_file).unwrap_or_else(|e| panic!("{plan_path}: {e}")),
+    ));
     assert!(
         texts.iter().any(|(name, _)| name.contains(".forge/state")),
         "no state file found under .forge: {:?}",
@@ -1087,10 +1095,11 @@ async fn secret_value_never_printed_logged_or_stored() {
     );
 }
 
-/// A saved plan (`forge plan -out FILE`), like a Terraform plan file,
-/// carries the sensitive values its apply will send; it is created readable
-/// by its owner only (also when it replaces a world-readable file), forge
-/// says so, and nothing it prints holds the secret.
+/// A saved plan (`forge plan -out FILE`), unlike a Terraform plan file,
+/// holds only hashes of the sensitive values its apply will send (the
+/// apply is given them again); it is still created readable by its owner
+/// only (also when it replaces a world-readable file), forge says what it
+/// holds, and nothing it prints holds the secret.
 #[test]
 fn saved_plan_file_is_private_and_printed_plan_holds_no_secret() {
     use std::os::unix::fs::PermissionsExt;
@@ -1108,8 +1117,8 @@ fn saved_plan_file_is_private_and_printed_plan_holds_no_secret() {
         "the printed plan holds the secret"
     );
     assert!(
-        out.stderr.contains("holds the sensitive values"),
-        "forge says the file is sensitive: {}",
+        out.stderr.contains("holds hashes of the sensitive values"),
+        "forge says the file keeps hashes of the secrets: {}",
         out.stderr
     );
     let mode = std::fs::metadata(&path)
@@ -1118,5 +1127,6 @@ fn saved_plan_file_is_private_and_printed_plan_holds_no_secret() {
         .mode();
     assert_eq!(mode & 0o777, 0o600, "plan file mode {mode:o}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("plan.json: {e}"));
-    assert!(text.contains(SECRET), "the saved plan can apply the secret");
+    assert!(!text.contains(SECRET), "the saved plan holds the secret");
+    assert!(text.contains("\"sha256\""), "the saved plan holds its hash");
 }

@@ -209,6 +209,17 @@ pub fn verify_spec(stamp: &SpecStamp, like: &StackArgs) -> Result<Stack, EngineE
         })?;
     let files = files_of(inputs).map_err(|e| changed(format!("{e:#}")))?;
     let now = SpecStamp::compute(inputs.clone(), &files, &stack.vars);
+    if now.digest != stamp.digest && !not_given.is_empty() {
+        return Err(EngineError::PlanSecrets {
+            detail: format!(
+                "the values of {} are not the ones the plan was made with\n  hint: the plan was made \
+                 with the sensitive --var {}, whose value a saved plan does not keep: give it again \
+                 (--var NAME=VALUE or FORGE_VAR_NAME)",
+                not_given.join(", "),
+                not_given.join(", ")
+            ),
+        });
+    }
     if now.digest != stamp.digest {
         return Err(changed(format!(
             "the files, includes or variable values of {} differ from when the plan was made \
