@@ -11,5 +11,5 @@ Import order is application order: a patch that wraps another's method
 (ElastiCache replication group details over deletes) comes after it.
 """
 
-from . import cloudwatch, s3, ec2, elasticache, rds, tagging, ecs, deferred  # noqa: F401
+from . import cloudwatch, s3, ec2, elasticache, rds, tagging, ecs, elbv2, deferred  # noqa: F401
 from ._patching import PATCHES, PatchError, apply, names  # noqa: F401

@@ -3,6 +3,16 @@
 from ._patching import patch, replace
 
 
+# ECS API Reference, DeploymentConfiguration: a rolling-update service's
+# maximumPercent defaults to 200 and minimumHealthyPercent to 100; the
+# deployment circuit breaker is off unless asked for.
+DEPLOYMENT_DEFAULTS = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
+
+
 @patch
 def patch_ecs_service_rollouts():
     """ECS API Reference, DescribeServices / CreateService / UpdateService:
@@ -16,8 +26,10 @@ def patch_ecs_service_rollouts():
     UpdateService to a new task definition leaves the deployment on the old
     one, and CreateService drops `deploymentConfiguration`,
     `healthCheckGracePeriodSeconds`, `enableExecuteCommand` and
-    `enableECSManagedTags` (a spec setting them re-plans forever). After the
-    patch a service reaches steady state at once, as on AWS once its tasks
+    `enableECSManagedTags` (a spec setting them re-plans forever), and
+    describes no `deploymentConfiguration` at all when none was given (AWS
+    describes its defaults). After the patch a service reaches steady state
+    at once, as on AWS once its tasks
     are healthy: one PRIMARY deployment, `COMPLETED`, running = desired, on
     the service's task definition (as an ARN); the dropped settings are
     stored and described."""
@@ -71,6 +83,12 @@ def patch_ecs_service_rollouts():
             value = self._get_param(param)
             if value is not None:
                 setattr(service, attr, value)
+        # A rolling-update (ECS controller) service describes its deployment
+        # settings with AWS's defaults when CreateService gave none.
+        controller = (self._get_param("deploymentController") or {}).get("type", "ECS")
+        if controller == "ECS":
+            given = self._get_param("deploymentConfiguration") or {}
+            service.deployment_configuration = {**DEPLOYMENT_DEFAULTS, **given}
         return result
 
     original_create = replace(EC2ContainerServiceBackend, "create_service", create_service)

@@ -174,3 +174,41 @@ def patch_rds_modify_db_subnet_group():
         return group
 
     original = replace(RDSBackend, "modify_db_subnet_group", modify_db_subnet_group)
+
+
+@patch
+def patch_rds_publicly_accessible_default():
+    """RDS API Reference, CreateDBInstance, PubliclyAccessible: when it is
+    not given, the default depends on the DB subnet group: with one (for an
+    Aurora instance, its cluster's), the instance is public if the group's
+    VPC has an internet gateway attached and private otherwise; without one
+    (the default VPC, which has an internet gateway) it is public.
+    DescribeDBInstances always reports the value. Gap: moto leaves it unset
+    and describes no PubliclyAccessible, so an instance made without it reads
+    as if the setting were unknown. After the patch the documented default
+    is stored and described."""
+    from moto.ec2.models import ec2_backends
+    from moto.rds.models import RDSBackend
+
+    def vpc_has_internet_gateway(backend, vpc_id):
+        ec2 = ec2_backends[backend.account_id][backend.region_name]
+        return any(
+            igw.vpc is not None and igw.vpc.id == vpc_id
+            for igw in ec2.internet_gateways.values()
+        )
+
+    def create_db_instance(self, db_kwargs):
+        database = original(self, db_kwargs)
+        if database.publicly_accessible is None:
+            # moto keeps an instance's own group as `db_subnet_group` (its
+            # name property is write-only).
+            group = getattr(database, "db_subnet_group", None)
+            cluster = self.clusters.get(database.db_cluster_identifier or "")
+            if group is None and cluster is not None:
+                group = self.subnet_groups.get(cluster.db_subnet_group_name)
+            database.publicly_accessible = (
+                True if group is None else vpc_has_internet_gateway(self, group.vpc_id)
+            )
+        return database
+
+    original = replace(RDSBackend, "create_db_instance", create_db_instance)

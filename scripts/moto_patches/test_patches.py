@@ -878,6 +878,21 @@ def ecs_rollouts(emu):
     ], deployments
     assert service["deploymentConfiguration"]["minimumHealthyPercent"] == 50, service
     assert service["healthCheckGracePeriodSeconds"] == 30, service
+    # Without deploymentConfiguration, AWS's rolling-update defaults.
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="plain",
+        taskDefinition=task,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}},
+    )
+    plain = ecs.describe_services(cluster=cluster, services=["plain"])["services"][0]
+    assert plain.get("deploymentConfiguration") == {
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 100,
+    }, plain
 
 
 @check("patch_ecs_failing_rollouts")
@@ -912,6 +927,67 @@ def ecs_failing_rollouts(emu):
     assert "circuit breaker" in primary.get("rolloutStateReason", ""), primary
     assert service["runningCount"] == 0, service
     assert any("deployment failed" in e["message"] for e in service.get("events", [])), service
+
+
+@check("patch_elbv2_default_attributes")
+def elbv2_default_attributes(emu):
+    ec2, vpc, subnets = network(emu)
+    elb = emu.client("elbv2")
+    arn = elb.create_load_balancer(Name=uid("lb")[:32], Subnets=subnets)["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
+    attrs = {
+        a["Key"]: a["Value"]
+        for a in elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+    }
+    for key, value in [
+        ("idle_timeout.timeout_seconds", "60"),
+        ("routing.http2.enabled", "true"),
+        ("access_logs.s3.enabled", "false"),
+        ("routing.http.drop_invalid_header_fields.enabled", "false"),
+    ]:
+        assert attrs.get(key) == value, (key, attrs)
+
+
+@check("patch_rds_publicly_accessible_default")
+def rds_publicly_accessible_default(emu):
+    ec2, vpc, subnets = network(emu)
+    rds = emu.client("rds")
+    private = uid("private")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName=private, DBSubnetGroupDescription="no gateway", SubnetIds=subnets
+    )
+    cluster = uid("aurora")
+    rds.create_db_cluster(
+        DBClusterIdentifier=cluster,
+        Engine="aurora-postgresql",
+        MasterUsername="app",
+        MasterUserPassword="password-1",
+        DBSubnetGroupName=private,
+    )
+    inner = uid("inner")
+    rds.create_db_instance(
+        DBInstanceIdentifier=inner,
+        DBClusterIdentifier=cluster,
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.r6g.large",
+    )
+    # The same subnets once their VPC has an internet gateway: public.
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    outer = uid("outer")
+    rds.create_db_instance(
+        DBInstanceIdentifier=outer,
+        DBClusterIdentifier=cluster,
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.r6g.large",
+    )
+    seen = {
+        i["DBInstanceIdentifier"]: i.get("PubliclyAccessible")
+        for i in rds.describe_db_instances()["DBInstances"]
+    }
+    assert seen.get(inner) is False, seen
+    assert seen.get(outer) is True, seen
 
 
 # ------------------------------------------------- time-scaled mode (realtime)

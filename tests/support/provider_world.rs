@@ -280,7 +280,7 @@ impl Scope {
     /// values the cloud never returns kept from `spec`.
     pub async fn prior(&self, p: &dyn Provider, id: &str, spec: &Attrs) -> Option<Attrs> {
         let live = self.observe(p, id).await?;
-        let mut merged = merge_observed(spec, &live, id);
+        let mut merged = merge_observed(Some(p.schema()), spec, &live, id);
         mark_sensitive(p.schema(), &mut merged);
         Some(merged)
     }

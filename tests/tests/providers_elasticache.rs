@@ -59,7 +59,7 @@ fn refreshed(p: &dyn Provider, observed: &Attrs, recorded: &Attrs) -> Attrs {
         .get("id")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let mut merged = forge_engine::refresh::merge_observed(recorded, observed, id);
+    let mut merged = forge_engine::refresh::merge_observed(None, recorded, observed, id);
     mark_sensitive(p.schema(), &mut merged);
     merged
 }
@@ -428,7 +428,7 @@ async fn replication_group_lifecycle() {
 
     // No-op re-plan, with the token kept from the state as the engine does.
     let recorded = created.attrs.clone();
-    let mut recorded = forge_engine::refresh::merge_observed(&spec, &recorded, "app");
+    let mut recorded = forge_engine::refresh::merge_observed(None, &spec, &recorded, "app");
     mark_sensitive(p.schema(), &mut recorded);
     let live = refreshed(p, &observed, &recorded);
     let plan = p.plan(Some(&live), &spec);

@@ -2,7 +2,9 @@
 //! (VPC, subnets, internet gateway, route table with a route and an
 //! association, security group with rules, S3 bucket with versioning,
 //! encryption and public access block, KMS key and alias, IAM role with an
-//! inline policy), described by the Terraform v4 state terraform-provider-aws
+//! inline and a managed policy, an Aurora cluster and instance, an ALB with
+//! a target group and listener, an ECS cluster, task definition and
+//! service), described by the Terraform v4 state terraform-provider-aws
 //! would record for it (modules, `count`, sub-resources, an unknown type);
 //! migrated; the first plan has no changes and the apply changes nothing;
 //! a changed field applies and is verified through the SDK; destroy leaves
@@ -15,6 +17,9 @@
 use forge_e2e::{Emulator, Forge, RunOutput, StackCopy};
 use serde_json::{Value as Json, json};
 use std::path::Path;
+
+#[path = "terraform_migrate/app_estate.rs"]
+mod app_estate;
 
 const PROVIDER: &str = "provider[\"registry.terraform.io/hashicorp/aws\"]";
 const ACCOUNT: &str = "123456789012";
@@ -31,6 +36,7 @@ struct Estate {
     sg: String,
     key_id: String,
     key_arn: String,
+    app: app_estate::AppEstate,
 }
 
 fn ec2_arn(kind: &str, id: &str) -> String {
@@ -192,6 +198,7 @@ async fn build_estate(emulator: &Emulator) -> Estate {
         .await
         .unwrap();
 
+    app_estate::assert_gone(&config).await;
     let kms = aws_sdk_kms::Client::new(&config);
     let key = kms
         .create_key()
@@ -227,7 +234,10 @@ async fn build_estate(emulator: &Emulator) -> Estate {
         .await
         .unwrap();
 
+    let key_arn = key.arn().unwrap_or_default().to_string();
+    let app = app_estate::build(&config, &vpc, &subnets, &sg, &key_arn).await;
     Estate {
+        app,
         vpc,
         subnets: [subnets[0].clone(), subnets[1].clone()],
         igw,
@@ -235,7 +245,7 @@ async fn build_estate(emulator: &Emulator) -> Estate {
         assoc,
         sg,
         key_id: key.key_id().to_string(),
-        key_arn: key.arn().unwrap_or_default().to_string(),
+        key_arn,
     }
 }
 
@@ -260,7 +270,7 @@ fn tfstate(e: &Estate) -> Json {
         )
     };
     let bucket_arn = format!("arn:aws:s3:::{BUCKET}");
-    json!({
+    let mut state = json!({
         "version": 4,
         "terraform_version": "1.6.3",
         "serial": 7,
@@ -333,7 +343,11 @@ fn tfstate(e: &Estate) -> Json {
                 "arn": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:jobs"), "id": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
                 "name": "jobs"}))]),
         ]
-    })
+    });
+    if let Some(list) = state["resources"].as_array_mut() {
+        list.extend(app_estate::tf_resources(&e.app));
+    }
+    state
 }
 
 fn run(forge: &Forge, dir: &Path, args: &[&str]) -> RunOutput {
@@ -372,7 +386,7 @@ async fn a_terraform_estate_migrates_with_no_changes_then_changes_and_destroys()
     assert!(
         migrated
             .stdout
-            .contains("10 resources mapped (5 Terraform sub-resources folded in), 1 not mapped"),
+            .contains("19 resources mapped (6 Terraform sub-resources folded in), 1 not mapped"),
         "{migrated}"
     );
     // The Terraform state is only read.
@@ -389,8 +403,42 @@ async fn a_terraform_estate_migrates_with_no_changes_then_changes_and_destroys()
         Some(0),
         "the first plan of the migrated stack must show no changes\n{plan}\n--- stack.yaml ---\n{spec}"
     );
-    run(&forge, dir, &["apply", &out_arg, "--auto-approve"]).expect_success();
-    run(&forge, dir, &["plan", &out_arg, "--detailed-exitcode"]).expect_code(0);
+    // The first plan could not compare the Aurora master password: the
+    // spec reads it from a sensitive var, and the plan names it.
+    assert!(
+        plan.stdout
+            .contains("data_rds_cluster_master_user_password"),
+        "{plan}"
+    );
+    assert!(
+        spec.contains("master_user_password: ${var.data_rds_cluster_master_user_password}")
+            && !spec.contains(app_estate::DB_PASSWORD),
+        "{spec}"
+    );
+    // Applying asks for it; the recorded hash matches, so nothing changes.
+    let secret = format!(
+        "data_rds_cluster_master_user_password={}",
+        app_estate::DB_PASSWORD
+    );
+    let apply = |forge: &Forge| {
+        run(
+            forge,
+            dir,
+            &["apply", &out_arg, "--auto-approve", "--var", &secret],
+        )
+    };
+    let first = apply(&forge);
+    first.expect_success();
+    assert!(
+        !first.stdout.contains("will be updated") && !first.stdout.contains("will be replaced"),
+        "{first}"
+    );
+    run(
+        &forge,
+        dir,
+        &["plan", &out_arg, "--detailed-exitcode", "--var", &secret],
+    )
+    .expect_code(0);
 
     // One field changed in the generated spec applies to the real object.
     let edited = spec.replace("versioning: Enabled", "versioning: Suspended");
@@ -399,7 +447,7 @@ async fn a_terraform_estate_migrates_with_no_changes_then_changes_and_destroys()
         "the generated bucket sets versioning:\n{spec}"
     );
     std::fs::write(out.join("stack.yaml"), edited).unwrap();
-    run(&forge, dir, &["apply", &out_arg, "--auto-approve"]).expect_success();
+    apply(&forge).expect_success();
     let s3 = emulator.s3(REGION).await;
     let versioning = s3
         .get_bucket_versioning()
@@ -410,7 +458,12 @@ async fn a_terraform_estate_migrates_with_no_changes_then_changes_and_destroys()
     assert_eq!(versioning.status().map(|s| s.as_str()), Some("Suspended"));
 
     // Destroy: nothing of the estate is left.
-    run(&forge, dir, &["destroy", &out_arg, "--auto-approve"]).expect_success();
+    run(
+        &forge,
+        dir,
+        &["destroy", &out_arg, "--auto-approve", "--var", &secret],
+    )
+    .expect_success();
     let ec2 = emulator.ec2(REGION).await;
     let vpcs = ec2.describe_vpcs().vpc_ids(&estate.vpc).send().await;
     assert!(
@@ -427,6 +480,7 @@ async fn a_terraform_estate_migrates_with_no_changes_then_changes_and_destroys()
         iam.get_role().role_name("acme-app").send().await.is_err(),
         "the role is left"
     );
+    app_estate::assert_gone(&config).await;
     let kms = aws_sdk_kms::Client::new(&config);
     let key = kms
         .describe_key()
@@ -522,4 +576,60 @@ async fn bad_input_is_refused_and_nothing_is_written() {
             .contains("9 resources mapped (9 Terraform sub-resources folded in), 3 not mapped"),
         "{from_s3}"
     );
+
+    // A Terragrunt tree's remote states: every state under the prefix is
+    // a unit, named by its folder.
+    let units = [
+        (
+            "live/prod/network/terraform.tfstate",
+            include_str!("../fixtures/terraform/terragrunt/live/prod/network/terraform.tfstate"),
+        ),
+        (
+            "live/prod/storage/terraform.tfstate",
+            include_str!(
+                "../fixtures/terraform/terragrunt/live/prod/storage/.terragrunt-cache/Xy12abc/Zq98def/modules/storage/terraform.tfstate"
+            ),
+        ),
+    ];
+    for (key, text) in units {
+        s3.put_object()
+            .bucket("tf-state")
+            .key(key)
+            .body(text.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let tree = run(
+        &forge,
+        dir,
+        &[
+            "migrate",
+            "terraform",
+            "s3://tf-state/live/",
+            "--out",
+            "tree",
+        ],
+    );
+    for expected in [
+        "s3://tf-state/live/prod/network/terraform.tfstate: 4 resources mapped (2 Terraform sub-resources folded in), 0 not mapped",
+        "s3://tf-state/live/prod/storage/terraform.tfstate: 3 resources mapped (3 Terraform sub-resources folded in), 0 not mapped",
+    ] {
+        assert!(tree.stdout.contains(expected), "{tree}");
+    }
+    // An empty prefix is refused with nothing written.
+    let none = run(
+        &forge,
+        dir,
+        &[
+            "migrate",
+            "terraform",
+            "s3://tf-state/nothing/",
+            "--out",
+            "none",
+        ],
+    );
+    none.expect_code(1);
+    assert!(none.stderr.contains("no Terraform state found"), "{none}");
+    assert!(!dir.join("none").exists());
 }

@@ -140,6 +140,7 @@ pub fn field_schema<T: FieldValue>(
         mode,
         force_new: false,
         sensitive: false,
+        local: false,
         default: None,
         description: "",
     };

@@ -90,6 +90,10 @@ pub struct FieldSchema {
     pub force_new: bool,
     /// Its value is secret: never displayed.
     pub sensitive: bool,
+    /// A forge-only setting, not a property of the cloud object (an RDS
+    /// `skip_final_snapshot`): when the object does not carry it, refresh
+    /// keeps the value the state recorded.
+    pub local: bool,
     /// The value AWS uses when the user sets none (so that leaving it out is
     /// not a perpetual diff).
     pub default: Option<Value>,
@@ -104,6 +108,7 @@ impl FieldSchema {
             mode,
             force_new: false,
             sensitive: false,
+            local: false,
             default: None,
             description: "",
         }
@@ -138,6 +143,12 @@ impl FieldSchema {
     /// Marks the field secret.
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self
+    }
+
+    /// Marks the field a forge-only setting (see [`FieldSchema::local`]).
+    pub fn local(mut self) -> Self {
+        self.local = true;
         self
     }
 

@@ -18,7 +18,7 @@
 //! ```
 //!
 //! Settings in `#[field(...)]`: `computed`, `optional_computed`,
-//! `force_new`, `sensitive`, `default = <expr>` (anything `Into<Value>`),
+//! `force_new`, `sensitive`, `local` (a forge-only setting), `default = <expr>` (anything `Into<Value>`),
 //! `normalize = <fn(&Value) -> Value>` (applied to known values),
 //! `name = "..."` (the attribute's name when it differs from the Rust
 //! field's; `r#type` is `type` already). A field typed `Computed<T>` (an
@@ -50,6 +50,7 @@ struct FieldSpec {
     mode: Option<Tokens>,
     force_new: bool,
     sensitive: bool,
+    local: bool,
     default: Option<Expr>,
     normalize: Option<syn::Path>,
     doc: String,
@@ -86,6 +87,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let sensitive = s
             .sensitive
             .then(|| quote!(let schema = schema.sensitive();));
+        let local = s.local.then(|| quote!(let schema = schema.local();));
         let default = s
             .default
             .as_ref()
@@ -95,6 +97,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 let schema = #core::field_schema::<#ty>(#mode, #doc);
                 #force_new
                 #sensitive
+                #local
                 #default
                 fields.insert(::std::string::String::from(#name), schema);
             }
@@ -176,6 +179,7 @@ fn field_spec(field: &syn::Field) -> syn::Result<FieldSpec> {
         mode: None,
         force_new: false,
         sensitive: false,
+        local: false,
         default: None,
         normalize: None,
         doc: doc_text(&field.attrs),
@@ -196,13 +200,14 @@ fn field_spec(field: &syn::Field) -> syn::Result<FieldSpec> {
                 "required" => spec.mode = Some(quote!(Required)),
                 "force_new" => spec.force_new = true,
                 "sensitive" => spec.sensitive = true,
+                "local" => spec.local = true,
                 "default" => spec.default = Some(meta.value()?.parse()?),
                 "normalize" => spec.normalize = Some(meta.value()?.parse()?),
                 "name" => spec.name = meta.value()?.parse::<LitStr>()?.value(),
                 _ => {
                     return Err(meta.error(
                         "unknown field setting; expected computed, optional_computed, \
-                         required, force_new, sensitive, default = <expr>, normalize = <fn path> or name = \"...\"",
+                         required, force_new, sensitive, local, default = <expr>, normalize = <fn path> or name = \"...\"",
                     ));
                 }
             }

@@ -9,7 +9,7 @@ use crate::registry::ProviderRegistry;
 use crate::retry::{RetryPolicy, with_retry};
 use crate::state::State;
 use crate::values::with_id;
-use forge_core::{Attrs, Value};
+use forge_core::{Attrs, KindSchema, Value};
 use std::collections::BTreeMap;
 
 /// Observed attributes by (kind, region) and id.
@@ -69,11 +69,30 @@ pub async fn observe_all(
 
 /// Merges observed attributes into a recorded attribute map: observed wins,
 /// except that sensitive values the cloud does not return (passwords) are
-/// kept from the record, so they are not seen as removed.
-pub fn merge_observed(recorded: &Attrs, observed: &Attrs, id: &str) -> Attrs {
+/// kept from the record, so they are not seen as removed, and so are the
+/// kind's `local` settings the object does not carry (an object forge did
+/// not make, imported or migrated): the record's value, else the default.
+pub fn merge_observed(
+    schema: Option<&KindSchema>,
+    recorded: &Attrs,
+    observed: &Attrs,
+    id: &str,
+) -> Attrs {
     let mut out = with_id(observed.clone(), id);
     for (k, v) in recorded {
         if v.is_sensitive() && out.get(k).is_none_or(Value::is_null) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    for (k, field) in schema.map(|s| &s.fields).into_iter().flatten() {
+        if !field.local || out.get(k).is_some_and(|v| !v.is_null()) {
+            continue;
+        }
+        let kept = recorded
+            .get(k)
+            .filter(|v| !v.is_null())
+            .or(field.default.as_ref());
+        if let Some(v) = kept {
             out.insert(k.clone(), v.clone());
         }
     }
@@ -96,7 +115,8 @@ pub fn apply_observed(registry: &ProviderRegistry, mut state: State, observed: &
         };
         match group.get(&id) {
             Some(attrs) => {
-                let mut merged = merge_observed(&r.attributes, attrs, &id);
+                let schema = registry.get(&r.kind).map(|p| p.schema());
+                let mut merged = merge_observed(schema, &r.attributes, attrs, &id);
                 if let Some(p) = registry.get(&r.kind) {
                     mark_sensitive(p.schema(), &mut merged);
                 }

@@ -255,7 +255,7 @@ impl Run<'_> {
             .await
             .unwrap_or_else(|e| panic!("{} observe {id}: {e}", self.kind()))
             .remove(id)?;
-        let mut prior = merge_observed(want, &self.p.normalize(found), id);
+        let mut prior = merge_observed(Some(self.p.schema()), want, &self.p.normalize(found), id);
         mark_sensitive(self.p.schema(), &mut prior);
         Some(prior)
     }
@@ -287,7 +287,12 @@ impl Run<'_> {
             .unwrap_or_else(|e| panic!("{} {step}: create: {e}", self.kind()));
         assert!(!created.id.is_empty(), "{} {step}: empty id", self.kind());
         // What create returns already plans as a no-op.
-        let mut returned = merge_observed(&want, &self.p.normalize(created.attrs), &created.id);
+        let mut returned = merge_observed(
+            Some(self.p.schema()),
+            &want,
+            &self.p.normalize(created.attrs),
+            &created.id,
+        );
         mark_sensitive(self.p.schema(), &mut returned);
         let planned = self.p.plan(Some(&returned), &want);
         assert_eq!(

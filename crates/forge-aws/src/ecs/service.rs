@@ -303,7 +303,12 @@ fn fields(s: &Service) -> ServiceFields {
         network_configuration: network,
         load_balancers: Some(lbs),
         deployment_configuration: deployment,
-        health_check_grace_period_seconds: s.health_check_grace_period_seconds().map(i64::from),
+        // ECS API Reference, CreateService: "If you do not specify a health
+        // check grace period value, the default value of 0 is used"; a
+        // service that never set one may describe none.
+        health_check_grace_period_seconds: Some(
+            s.health_check_grace_period_seconds().map_or(0, i64::from),
+        ),
         enable_execute_command: Some(s.enable_execute_command()),
         enable_ecs_managed_tags: Some(s.enable_ecs_managed_tags()),
         propagate_tags: Some(

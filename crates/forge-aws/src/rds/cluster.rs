@@ -101,12 +101,13 @@ pub struct ClusterFields {
     #[field(default = Value::List(Vec::new()), normalize = crate::attrs::set_value)]
     pub enabled_cloudwatch_logs_exports: Option<Vec<String>>,
     /// forge: delete without a final snapshot.
-    #[field(default = false)]
+    #[field(local, default = false)]
     pub skip_final_snapshot: Option<bool>,
     /// forge: name of the final snapshot (default <id>-final-<UTC timestamp>).
+    #[field(local)]
     pub final_snapshot_identifier: Option<String>,
     /// forge: apply modifications now instead of in the next maintenance window.
-    #[field(default = false)]
+    #[field(local, default = false)]
     pub apply_immediately: Option<bool>,
     /// The user's tags (the schema's description is `Tags`'s own).
     pub tags: Tags,

@@ -62,7 +62,7 @@ instance_fields! {
         #[field(default = true)]
         pub auto_minor_version_upgrade: Option<bool>,
         /// forge: apply modifications now instead of in the next maintenance window.
-        #[field(default = false)]
+        #[field(local, default = false)]
         pub apply_immediately: Option<bool>,
         /// The user's tags (the schema's description is `Tags`'s own).
         pub tags: Tags,

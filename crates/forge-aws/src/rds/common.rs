@@ -155,13 +155,16 @@ impl Settings {
         .collect()
     }
 
-    /// The settings recorded on an object; an unrecorded flag is false.
+    /// The settings recorded on an object; one it does not carry (an
+    /// object forge did not make) is `None`, and refresh keeps the state's
+    /// value for it (the fields are `local`).
     pub fn from_tags(tags: &[Tag]) -> Settings {
         let get = |k: &str| tag_value(tags, &format!("forge:{k}"));
+        let flag = |k: &str| get(k).map(|v| v == "true");
         Settings {
-            skip_final_snapshot: Some(get("skip_final_snapshot") == Some("true")),
+            skip_final_snapshot: flag("skip_final_snapshot"),
             final_snapshot_identifier: get("final_snapshot_identifier").map(str::to_string),
-            apply_immediately: Some(get("apply_immediately") == Some("true")),
+            apply_immediately: flag("apply_immediately"),
         }
     }
 
@@ -423,7 +426,10 @@ mod tests {
         let back = Settings::from_tags(&tags);
         assert_eq!(back.skip_final_snapshot, Some(true));
         assert_eq!(back.final_snapshot_identifier.as_deref(), Some("last"));
-        assert_eq!(back.apply_immediately, Some(false));
+        assert_eq!(
+            back.apply_immediately, None,
+            "not carried: the state's value counts"
+        );
     }
 
     #[test]

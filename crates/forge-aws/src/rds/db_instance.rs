@@ -97,12 +97,13 @@ instance_fields! {
         #[field(default = true)]
         pub auto_minor_version_upgrade: Option<bool>,
         /// forge: delete without a final snapshot.
-        #[field(default = false)]
+        #[field(local, default = false)]
         pub skip_final_snapshot: Option<bool>,
         /// forge: name of the final snapshot (default <id>-final-<UTC timestamp>).
+        #[field(local)]
         pub final_snapshot_identifier: Option<String>,
         /// forge: apply modifications now instead of in the next maintenance window.
-        #[field(default = false)]
+        #[field(local, default = false)]
         pub apply_immediately: Option<bool>,
         /// The user's tags (the schema's description is `Tags`'s own).
         pub tags: Tags,

@@ -3,6 +3,7 @@
 //! Terraform's JSON plan representation ([`plan_json`]) for the policy and
 //! cost tools that read Terraform plans. See `docs/terraform.md`.
 
+pub mod app_shapes;
 pub mod migrate;
 pub mod plan_json;
 pub mod shape;

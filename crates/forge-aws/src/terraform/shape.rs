@@ -41,6 +41,7 @@ fn json_text(v: Value) -> Value {
 /// Applies the kind's own conversions to `attrs` (still named as forge
 /// names them; the table's renames run afterwards).
 pub fn to_terraform(kind: &str, attrs: &mut Attrs) {
+    super::app_shapes::to_terraform(kind, attrs);
     for name in JSON_TEXT {
         if let Some(v) = attrs.remove(*name) {
             attrs.insert((*name).to_string(), json_text(v));

@@ -181,11 +181,15 @@ pub const TABLE: &[KindRow] = &[
     },
     KindRow {
         blocks: &["health_check"],
+        note: "`health_check`'s `interval_seconds` / `timeout_seconds` are `interval` / \
+               `timeout`; `deregistration_delay` is a string",
         tf_id_attr: "arn",
         ..row("aws.elbv2.target_group", "aws_lb_target_group", "ARN")
     },
     KindRow {
         renames: &[("default_actions", "default_action")],
+        note: "an action's `redirect` / `fixed_response` are one-element blocks; Terraform's \
+               `order` is the list's order",
         tf_id_attr: "arn",
         ..row("aws.elbv2.listener", "aws_lb_listener", "ARN")
     },
@@ -213,11 +217,13 @@ pub const TABLE: &[KindRow] = &[
         ],
         blocks: &["network_configuration"],
         note: "`deployment_configuration` is `deployment_maximum_percent`, \
-               `deployment_minimum_healthy_percent` and `deployment_circuit_breaker`",
+               `deployment_minimum_healthy_percent` and `deployment_circuit_breaker`; \
+               `network_configuration.assign_public_ip` is a bool",
         ..row("aws.ecs.service", "aws_ecs_service", "ARN")
     },
     KindRow {
         blocks: &["runtime_platform"],
+        note: "`container_definitions` is the ECS API's JSON text (camelCase keys)",
         tf_id_attr: "arn",
         ..row(
             "aws.ecs.task_definition",

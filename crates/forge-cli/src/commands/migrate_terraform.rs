@@ -51,7 +51,7 @@ pub async fn run(args: &MigrateTerraformArgs) -> anyhow::Result<u8> {
     // file is written.
     let units = if args.source.starts_with("s3://") {
         let clients = forge_aws::AwsClients::new(forge_aws::AwsSettings::default());
-        vec![source::read_s3(&clients, &default_region(args), &args.source).await?]
+        source::read_s3(&clients, &default_region(args), &args.source).await?
     } else {
         source::read_local(Path::new(&args.source))?
     };
@@ -125,7 +125,9 @@ async fn write_stack(p: &Planned) -> anyhow::Result<bool> {
         var_files: Vec::new(),
         region: None,
     };
-    let Some(loaded) = common::load(&stack_args)? else {
+    // Recording needs no secret: the generated spec reads Terraform's
+    // sensitive values from sensitive vars the user gives later.
+    let Some(loaded) = common::load_read_only(&stack_args)? else {
         eprintln!(
             "error: the generated {} does not load (see above); nothing was recorded in a forge state",
             stack_file.display()
@@ -144,8 +146,25 @@ async fn write_stack(p: &Planned) -> anyhow::Result<bool> {
         }
     }
     // Sensitive values Terraform recorded go to the state the way forge
-    // keeps them: as their hash.
-    if m.resources.iter().any(|r| !r.sensitive.is_empty()) {
+    // keeps them: as their hash. Forge-only settings (`local` fields such
+    // as an RDS `skip_final_snapshot`) live in Terraform's state only, so
+    // they go to the forge state too: the objects do not carry them yet.
+    let registry = crate::context::registry();
+    let locals = |r: &migrate::Mapped| -> Vec<(String, Value)> {
+        let Some(p) = registry.get(&r.kind) else {
+            return Vec::new();
+        };
+        p.schema()
+            .fields
+            .iter()
+            .filter(|(_, f)| f.local)
+            .filter_map(|(k, _)| Some((k.clone(), Value::from_json(r.fields.get(k)?))))
+            .collect()
+    };
+    if m.resources
+        .iter()
+        .any(|r| !r.sensitive.is_empty() || !locals(r).is_empty())
+    {
         let (state, token) = loaded.backend.read().await?;
         if let Some(mut state) = state {
             for r in &m.resources {
@@ -156,6 +175,7 @@ async fn write_stack(p: &Planned) -> anyhow::Result<bool> {
                     rs.attributes
                         .insert(field.clone(), Value::from_json(v).sensitive());
                 }
+                rs.attributes.extend(locals(r));
             }
             state.serial += 1;
             loaded.backend.write(&state, &token).await?;

@@ -29,7 +29,7 @@ pub fn compare(
     id: &str,
 ) -> Compared {
     let schema = provider.schema();
-    let mut live = merge_observed(recorded, observed, id);
+    let mut live = merge_observed(Some(schema), recorded, observed, id);
     mark_sensitive(schema, &mut live);
     let mut live = provider.normalize(live);
     mark_sensitive(schema, &mut live);

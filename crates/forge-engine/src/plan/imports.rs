@@ -60,7 +60,8 @@ pub(crate) async fn read_existing(
         .await
         .map_err(|e| e.to_string())?;
     Ok(observed.remove(id).map(|attrs| {
-        let mut attrs = merge_observed(&Default::default(), &attrs, id);
+        let schema = provider.schema();
+        let mut attrs = merge_observed(Some(schema), &Default::default(), &attrs, id);
         mark_sensitive(provider.schema(), &mut attrs);
         attrs
     }))

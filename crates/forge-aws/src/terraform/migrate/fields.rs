@@ -151,6 +151,7 @@ pub fn own_fields(row: &KindRow, attrs: &Map<String, Json>) -> Map<String, Json>
         }
         _ => {}
     }
+    super::super::app_shapes::from_terraform(row.kind, attrs, &mut out);
     out
 }
 

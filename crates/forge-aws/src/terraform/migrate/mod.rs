@@ -41,6 +41,10 @@ pub struct Mapped {
     /// Sensitive values Terraform recorded (forge field → value): they go
     /// to the forge state as forge hashes them, never into the spec.
     pub sensitive: BTreeMap<String, Json>,
+    /// Settable sensitive fields and the sensitive var the spec reads
+    /// each from (field → var name): the spec asks for the value instead
+    /// of holding it.
+    pub secret_vars: Vec<(String, String)>,
     /// The Terraform sub-resources folded into it.
     pub folded: Vec<String>,
     /// Terraform's attributes (to match folds and references).
@@ -194,6 +198,7 @@ pub fn map_state(state: &TfState, registry: &ProviderRegistry, region: Option<&s
                 id,
                 fields: fields::own_fields(row, &i.attributes),
                 sensitive,
+                secret_vars: Vec::new(),
                 folded: Vec::new(),
                 tf_attrs: i.attributes.clone(),
             });
@@ -283,6 +288,17 @@ fn settable_only(m: &mut Mapped, registry: &ProviderRegistry) {
         })
         .map(|(k, v)| (k, fields::prune(v)))
         .collect();
+    // A secret Terraform recorded is read from a sensitive var: the first
+    // plan cannot compare it without the value and says so (the state has
+    // its hash), and an apply asks for it, instead of planning to unset it.
+    for k in m.sensitive.keys() {
+        if schema.fields.get(k).is_some_and(|f| f.settable()) {
+            let var = format!("{}_{k}", m.address.name);
+            m.fields
+                .insert(k.clone(), Json::String(format!("${{var.{var}}}")));
+            m.secret_vars.push((k.clone(), var));
+        }
+    }
 }
 
 #[cfg(test)]

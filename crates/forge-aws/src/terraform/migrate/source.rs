@@ -1,6 +1,8 @@
 //! Where Terraform states are read from: a local `terraform.tfstate`, an
-//! S3 backend object (`s3://bucket/key`), or a Terragrunt tree (every
-//! folder with a `terragrunt.hcl` is a unit with its own state). Only
+//! S3 backend object (`s3://bucket/key`), a Terragrunt tree (every
+//! folder with a `terragrunt.hcl` is a unit with its own state), or a
+//! Terragrunt tree's remote states (`s3://bucket/prefix/`: every
+//! `*.tfstate` under the prefix is a unit). Only
 //! reads: nothing here writes to a Terraform state.
 
 use crate::AwsClients;
@@ -54,48 +56,119 @@ pub enum SourceError {
     BadS3Address(String),
     /// A tree with no unit that has a local state.
     #[error(
-        "{0}: no Terraform state found (no terraform.tfstate, and no terragrunt.hcl unit with one)\n  hint: for a remote backend, pass its object: s3://BUCKET/KEY"
+        "{0}: no Terraform state found (no terraform.tfstate, and no terragrunt.hcl unit with one)\n  hint: for a remote backend, pass its object, s3://BUCKET/KEY, or a prefix holding every unit's state, s3://BUCKET/PREFIX/"
     )]
     NoState(String),
 }
 
-/// Splits `s3://bucket/key`.
+/// Splits `s3://bucket/key` (a key ending in `/` is a prefix).
 pub fn parse_s3(address: &str) -> Option<(String, String)> {
     let rest = address.strip_prefix("s3://")?;
     let (bucket, key) = rest.split_once('/')?;
     (!bucket.is_empty() && !key.is_empty()).then(|| (bucket.to_string(), key.to_string()))
 }
 
-/// Reads `s3://bucket/key` in `region`.
+/// Whether an S3 key is a Terraform state (Terragrunt's remote states are
+/// `<unit path>/terraform.tfstate`; workspaces add `env:/<name>/`).
+fn is_state_key(key: &str) -> bool {
+    key.ends_with(".tfstate")
+}
+
+/// Reads `s3://bucket/key` in `region`, or with `s3://bucket/prefix/`
+/// every state under the prefix, one unit each, named by its folder
+/// below the prefix (a Terragrunt tree whose `remote_state` is S3).
 pub async fn read_s3(
     clients: &AwsClients,
     region: &str,
     address: &str,
-) -> Result<Unit, SourceError> {
+) -> Result<Vec<Unit>, SourceError> {
     let (bucket, key) =
         parse_s3(address).ok_or_else(|| SourceError::BadS3Address(address.to_string()))?;
-    let fail = |message: String| SourceError::S3 {
+    let fail = |key: &str, message: String| SourceError::S3 {
         bucket: bucket.clone(),
-        key: key.clone(),
+        key: key.to_string(),
         message,
     };
     let config = clients
         .config(region)
         .await
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| fail(&key, e.to_string()))?;
     let client = crate::s3::client(&config);
+    if !key.ends_with('/') {
+        let text = get_text(&client, &bucket, &key).await?;
+        return Ok(vec![Unit {
+            path: PathBuf::new(),
+            source_name: address.to_string(),
+            text,
+        }]);
+    }
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let out = client
+            .list_objects_v2()
+            .bucket(&bucket)
+            .prefix(&key)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| fail(&key, aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+        keys.extend(
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .filter(|k| is_state_key(k))
+                .map(str::to_string),
+        );
+        match out.next_continuation_token() {
+            Some(t) if out.is_truncated() == Some(true) => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    if keys.is_empty() {
+        return Err(SourceError::NoState(address.to_string()));
+    }
+    keys.sort();
+    let mut units = Vec::new();
+    for k in keys {
+        let text = get_text(&client, &bucket, &k).await?;
+        let below = k.strip_prefix(key.as_str()).unwrap_or(&k);
+        let path = Path::new(below)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        units.push(Unit {
+            path,
+            source_name: format!("s3://{bucket}/{k}"),
+            text,
+        });
+    }
+    Ok(units)
+}
+
+/// One object's text.
+async fn get_text(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<String, SourceError> {
+    let fail = |message: String| SourceError::S3 {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        message,
+    };
     let out = client
         .get_object()
-        .bucket(&bucket)
-        .key(&key)
+        .bucket(bucket)
+        .key(key)
         .send()
         .await
         .map_err(|e| {
             let missing = e.as_service_error().is_some_and(|s| s.is_no_such_key());
             if missing {
                 SourceError::S3Missing {
-                    bucket: bucket.clone(),
-                    key: key.clone(),
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
                 }
             } else {
                 fail(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
@@ -107,11 +180,7 @@ pub async fn read_s3(
         .await
         .map_err(|e| fail(e.to_string()))?
         .into_bytes();
-    Ok(Unit {
-        path: PathBuf::new(),
-        source_name: address.to_string(),
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    })
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn read_file(path: &Path) -> Result<String, SourceError> {
@@ -219,6 +288,11 @@ mod tests {
             Some(("b".into(), "env/prod/terraform.tfstate".into()))
         );
         assert_eq!(parse_s3("s3://b"), None);
+        assert_eq!(parse_s3("s3://b/live/"), Some(("b".into(), "live/".into())));
+        assert!(is_state_key("live/prod/network/terraform.tfstate"));
+        assert!(!is_state_key(
+            "live/prod/network/terraform.tfstate.backup.json"
+        ));
         assert_eq!(parse_s3("s3:///k"), None);
     }
 }

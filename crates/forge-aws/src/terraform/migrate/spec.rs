@@ -120,6 +120,30 @@ pub fn to_yaml(m: &Migration, stack: &str, source: &str) -> String {
         out.push_str("resources: {}\n");
         return out;
     }
+    let mut vars: Vec<(&str, &str, &str)> = m
+        .resources
+        .iter()
+        .flat_map(|r| {
+            r.secret_vars
+                .iter()
+                .map(|(field, var)| (var.as_str(), field.as_str(), r.address.name.as_str()))
+        })
+        .collect();
+    vars.sort();
+    vars.dedup();
+    if !vars.is_empty() {
+        out.push_str("vars:\n");
+        for (var, field, name) in vars {
+            let _ = writeln!(
+                out,
+                "  {var}:\n    type: string\n    description: {}\n    sensitive: true",
+                Json::String(format!(
+                    "{name}'s {field}: Terraform marked it sensitive; the state holds its hash (give it with --var or FORGE_VAR_{var})"
+                ))
+            );
+        }
+        out.push('\n');
+    }
     out.push_str("resources:\n");
     let mut by_name: Vec<(&str, Vec<&Mapped>)> = Vec::new();
     for r in &m.resources {
