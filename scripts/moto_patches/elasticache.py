@@ -98,6 +98,82 @@ def patch_elasticache_deletes():
     add(ElastiCacheResponse, "delete_cache_subnet_group", response_delete_cache_subnet_group)
 
 
+def full_version(version):
+    """An engine version with its patch level, as AWS reports it (`7.1` ->
+    `7.1.0`)."""
+    version = version or "7.1"
+    parts = version.split(".")
+    while len(parts) < 3:
+        parts.append("0")
+    return ".".join(parts)
+
+
+def sync_members(backend, group):
+    """Makes `group`'s member cache clusters exist and carry its settings."""
+    from moto.elasticache.models import CacheCluster
+
+    for cid in group.member_clusters:
+        cluster = backend.cache_clusters.get(cid)
+        if cluster is None:
+            cluster = CacheCluster(
+                account_id=backend.account_id,
+                region_name=backend.region_name,
+                cache_cluster_id=cid,
+                cache_node_type=group.cache_node_type,
+                replication_group_id=group.replication_group_id,
+                az_mode=None,
+                preferred_availability_zone=None,
+                num_cache_nodes=1,
+                engine=group.engine,
+                engine_version=None,
+                cache_parameter_group_name=None,
+                cache_subnet_group_name=None,
+                transit_encryption_enabled=None,
+                network_type=None,
+                ip_discovery=None,
+                snapshot_name=None,
+                preferred_maintenance_window=None,
+                port=group.port,
+                notification_topic_arn=None,
+                auto_minor_version_upgrade=None,
+                snapshot_retention_limit=None,
+                snapshot_window=None,
+                auth_token=None,
+                outpost_mode=None,
+                preferred_outpost_arn=None,
+                preferred_availability_zones=None,
+                cache_security_group_names=None,
+                security_group_ids=None,
+                tags=None,
+                snapshot_arns=None,
+                preferred_outpost_arns=None,
+                log_delivery_configurations=[],
+                cache_node_ids_to_remove=None,
+                cache_node_ids_to_reboot=None,
+            )
+            backend.cache_clusters[cid] = cluster
+        cluster.replication_group_id = group.replication_group_id
+        cluster.cache_node_type = group.cache_node_type
+        cluster.engine = group.engine
+        cluster.engine_version = group.engine_version
+        cluster.cache_subnet_group_name = group.cache_subnet_group_name
+        cluster.preferred_maintenance_window = group.preferred_maintenance_window
+        cluster.snapshot_window = group.snapshot_window
+        cluster.snapshot_retention_limit = group.snapshot_retention_limit
+        cluster.transit_encryption_enabled = group.transit_encryption_enabled
+        cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
+        cluster.auth_token_enabled = group.auth_token_enabled
+        cluster.security_groups = [
+            {"SecurityGroupId": sg, "Status": "active"}
+            for sg in (group.security_group_ids or [])
+        ]
+        cluster.cache_parameter_group = {
+            "CacheParameterGroupName": group.cache_parameter_group_name
+            or f"default.{group.engine}{group.engine_version.split('.')[0]}",
+            "ParameterApplyStatus": "in-sync",
+        }
+
+
 @patch
 def patch_elasticache_replication_group_details():
     """ElastiCache API Reference, CreateReplicationGroup / DescribeCacheClusters
@@ -123,11 +199,7 @@ def patch_elasticache_replication_group_details():
     DecreaseReplicaCount (not implemented at all) add or drop replicas."""
     from moto.core.responses import ActionResult
     from moto.elasticache.exceptions import ReplicationGroupNotFound
-    from moto.elasticache.models import (
-        CacheCluster,
-        ElastiCacheBackend,
-        ReplicationGroup,
-    )
+    from moto.elasticache.models import ElastiCacheBackend, ReplicationGroup
     from moto.elasticache.responses import ElastiCacheResponse
 
 
@@ -136,75 +208,6 @@ def patch_elasticache_replication_group_details():
         if not kw.get("replicas_per_node_group") and wanted > 1:
             kw["replicas_per_node_group"] = wanted - 1
         return original_members(self, **kw)
-
-    def full_version(version):
-        version = version or "7.1"
-        parts = version.split(".")
-        while len(parts) < 3:
-            parts.append("0")
-        return ".".join(parts)
-
-    def sync_members(backend, group):
-        for cid in group.member_clusters:
-            cluster = backend.cache_clusters.get(cid)
-            if cluster is None:
-                cluster = CacheCluster(
-                    account_id=backend.account_id,
-                    region_name=backend.region_name,
-                    cache_cluster_id=cid,
-                    cache_node_type=group.cache_node_type,
-                    replication_group_id=group.replication_group_id,
-                    az_mode=None,
-                    preferred_availability_zone=None,
-                    num_cache_nodes=1,
-                    engine=group.engine,
-                    engine_version=None,
-                    cache_parameter_group_name=None,
-                    cache_subnet_group_name=None,
-                    transit_encryption_enabled=None,
-                    network_type=None,
-                    ip_discovery=None,
-                    snapshot_name=None,
-                    preferred_maintenance_window=None,
-                    port=group.port,
-                    notification_topic_arn=None,
-                    auto_minor_version_upgrade=None,
-                    snapshot_retention_limit=None,
-                    snapshot_window=None,
-                    auth_token=None,
-                    outpost_mode=None,
-                    preferred_outpost_arn=None,
-                    preferred_availability_zones=None,
-                    cache_security_group_names=None,
-                    security_group_ids=None,
-                    tags=None,
-                    snapshot_arns=None,
-                    preferred_outpost_arns=None,
-                    log_delivery_configurations=[],
-                    cache_node_ids_to_remove=None,
-                    cache_node_ids_to_reboot=None,
-                )
-                backend.cache_clusters[cid] = cluster
-            cluster.replication_group_id = group.replication_group_id
-            cluster.cache_node_type = group.cache_node_type
-            cluster.engine = group.engine
-            cluster.engine_version = group.engine_version
-            cluster.cache_subnet_group_name = group.cache_subnet_group_name
-            cluster.preferred_maintenance_window = group.preferred_maintenance_window
-            cluster.snapshot_window = group.snapshot_window
-            cluster.snapshot_retention_limit = group.snapshot_retention_limit
-            cluster.transit_encryption_enabled = group.transit_encryption_enabled
-            cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
-            cluster.auth_token_enabled = group.auth_token_enabled
-            cluster.security_groups = [
-                {"SecurityGroupId": sg, "Status": "active"}
-                for sg in (group.security_group_ids or [])
-            ]
-            cluster.cache_parameter_group = {
-                "CacheParameterGroupName": group.cache_parameter_group_name
-                or f"default.{group.engine}{group.engine_version.split('.')[0]}",
-                "ParameterApplyStatus": "in-sync",
-            }
 
     def create_replication_group(self, **kw):
         group = original_create(self, **kw)

@@ -212,3 +212,57 @@ def patch_rds_publicly_accessible_default():
         return database
 
     original = replace(RDSBackend, "create_db_instance", create_db_instance)
+
+
+def _version_key(version):
+    """An engine version as numbers, for ordering (`15.4` < `16.1`)."""
+    return tuple(int(p) if p.isdigit() else 0 for p in str(version).split("."))
+
+
+@patch
+def patch_rds_modify_global_cluster():
+    """RDS API Reference, ModifyGlobalCluster: changes an Aurora global
+    database's DeletionProtection, and upgrades it in place to
+    EngineVersion ("The version number of the database engine to which you
+    want to upgrade"), its member clusters with it (Aurora User Guide,
+    "Major version upgrades for Aurora global databases": the primary and
+    every secondary are upgraded together). AllowMajorVersionUpgrade "must
+    be enabled if you specify a value for the EngineVersion parameter
+    that's a different major version than the global cluster's current
+    version" (else InvalidParameterCombination); a lower version is refused
+    the same way (no downgrades); an unknown identifier answers
+    GlobalClusterNotFoundFault. moto does not implement ModifyGlobalCluster
+    (HTTP 500)."""
+    from moto.core.responses import ActionResult
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.responses import RDSResponse
+
+    def modify_global_cluster(self):
+        gid = (self._get_param("GlobalClusterIdentifier") or "").lower()
+        group = self.global_backend.global_clusters.get(gid)
+        if group is None:
+            raise RDSClientError("GlobalClusterNotFoundFault", f"Global cluster {gid} not found.")
+        version = self._get_param("EngineVersion")
+        if version and version != group.engine_version:
+            current = group.engine_version
+            if _version_key(version) < _version_key(current):
+                raise RDSClientError(
+                    "InvalidParameterCombination",
+                    f"Cannot upgrade {group.engine} from {current} to {version}",
+                )
+            major = str(version).split(".")[0] != str(current).split(".")[0]
+            if major and not self._get_bool_param("AllowMajorVersionUpgrade"):
+                raise RDSClientError(
+                    "InvalidParameterCombination",
+                    "The AllowMajorVersionUpgrade flag must be present when upgrading to a new "
+                    "major version.",
+                )
+            group.engine_version = version
+            for member in group.members:
+                member.engine_version = version
+        protect = self._get_bool_param("DeletionProtection")
+        if protect is not None:
+            group.deletion_protection = protect
+        return ActionResult({"GlobalCluster": group})
+
+    add(RDSResponse, "modify_global_cluster", modify_global_cluster)

@@ -696,6 +696,46 @@ def rds_global_tags(emu):
     assert group.get("TagList") == [{"Key": "forge:stack", "Value": "demo"}], group
 
 
+@check("patch_rds_modify_global_cluster")
+def rds_modify_global_cluster(emu):
+    east = emu.client("rds", "us-east-1")
+    gid = uid("global")
+    east.create_global_cluster(
+        GlobalClusterIdentifier=gid, Engine="aurora-postgresql", EngineVersion="15.4"
+    )
+    primary, secondary = uid("primary"), uid("secondary")
+    aurora(
+        emu, "us-east-1", primary, gid, EngineVersion="15.4",
+        MasterUsername="admin", MasterUserPassword="secret-password-1",
+    )
+    west, _ = aurora(emu, "us-west-2", secondary, gid, EngineVersion="15.4")
+    # A major upgrade needs AllowMajorVersionUpgrade; no downgrades.
+    expect_error(
+        "InvalidParameterCombination", east.modify_global_cluster,
+        GlobalClusterIdentifier=gid, EngineVersion="16.1",
+    )
+    expect_error(
+        "InvalidParameterCombination", east.modify_global_cluster,
+        GlobalClusterIdentifier=gid, EngineVersion="14.9", AllowMajorVersionUpgrade=True,
+    )
+    answer = east.modify_global_cluster(
+        GlobalClusterIdentifier=gid, EngineVersion="16.1", AllowMajorVersionUpgrade=True,
+        DeletionProtection=True,
+    )["GlobalCluster"]
+    assert answer["EngineVersion"] == "16.1", answer
+    # Upgraded in place: the same global database, its members with it.
+    group = global_cluster(east, gid)
+    assert (group["EngineVersion"], group["DeletionProtection"]) == ("16.1", True), group
+    assert len(group["GlobalClusterMembers"]) == 2, group
+    p = east.describe_db_clusters(DBClusterIdentifier=primary)["DBClusters"][0]
+    s = west.describe_db_clusters(DBClusterIdentifier=secondary)["DBClusters"][0]
+    assert (p["EngineVersion"], s["EngineVersion"]) == ("16.1", "16.1"), (p, s)
+    expect_error(
+        "GlobalClusterNotFoundFault", east.modify_global_cluster,
+        GlobalClusterIdentifier=uid("missing"), DeletionProtection=False,
+    )
+
+
 @check("patch_rds_modify_db_subnet_group")
 def rds_modify_subnet_group(emu):
     _, _, subnets = network(emu)
@@ -705,6 +745,12 @@ def rds_modify_subnet_group(emu):
     rds.modify_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription="moved", SubnetIds=subnets)
     group = rds.describe_db_subnet_groups(DBSubnetGroupName=name)["DBSubnetGroups"][0]
     assert group["DBSubnetGroupDescription"] == "moved", group
+
+
+# The maintenance window applies every object's pending changes: checks
+# that hold changes pending take this while they run, so one check's window
+# never applies what another check is still asserting pending.
+MAINTENANCE = threading.Lock()
 
 
 def maintenance_window(emu):
@@ -718,6 +764,11 @@ def maintenance_window(emu):
 
 @check("patch_rds_deferred_modifications")
 def rds_deferred(emu):
+    with MAINTENANCE:
+        _rds_deferred(emu)
+
+
+def _rds_deferred(emu):
     rds = emu.client("rds")
     cluster, instance = uid("deferred"), uid("deferred-1")
     rds.create_db_cluster(
@@ -752,6 +803,60 @@ def rds_deferred(emu):
     i, _ = described()
     assert i["DBInstanceClass"] == "db.r6g.2xlarge" and i["PromotionTier"] == 1, i
     assert not i.get("PendingModifiedValues"), i
+
+
+@check("patch_elasticache_deferred_modifications")
+def elasticache_deferred(emu):
+    with MAINTENANCE:
+        _elasticache_deferred(emu)
+
+
+def _elasticache_deferred(emu):
+    _, _, subnets = network(emu)
+    ec, group_name = cache_subnet_group(emu, subnets)
+    gid = replication_group(ec, group_name, clusters=2, EngineVersion="7.1")
+
+    def described():
+        g = ec.describe_replication_groups(ReplicationGroupId=gid)["ReplicationGroups"][0]
+        members = [
+            c
+            for c in ec.describe_cache_clusters()["CacheClusters"]
+            if c.get("ReplicationGroupId") == gid
+        ]
+        return g, members
+
+    # Without ApplyImmediately: the node type, the version and in-transit
+    # encryption wait; the snapshot retention does not.
+    ec.modify_replication_group(
+        ReplicationGroupId=gid, CacheNodeType="cache.t3.small", EngineVersion="7.2",
+        TransitEncryptionEnabled=True, TransitEncryptionMode="preferred",
+        SnapshotRetentionLimit=3,
+    )
+    g, members = described()
+    assert g["CacheNodeType"] == "cache.t3.micro" and g["SnapshotRetentionLimit"] == 3, g
+    assert not g.get("TransitEncryptionEnabled"), g
+    assert g.get("PendingModifiedValues") == {
+        "TransitEncryptionEnabled": True, "TransitEncryptionMode": "preferred"
+    }, g
+    assert len(members) == 2, members
+    for c in members:
+        assert (c["CacheNodeType"], c["EngineVersion"]) == ("cache.t3.micro", "7.1.0"), c
+        assert c.get("PendingModifiedValues") == {
+            "CacheNodeType": "cache.t3.small", "EngineVersion": "7.2.0"
+        }, c
+    assert maintenance_window(emu) >= 1
+    g, members = described()
+    assert g["CacheNodeType"] == "cache.t3.small" and g["TransitEncryptionEnabled"], g
+    assert not g.get("PendingModifiedValues"), g
+    for c in members:
+        assert (c["CacheNodeType"], c["EngineVersion"]) == ("cache.t3.small", "7.2.0"), c
+        assert not c.get("PendingModifiedValues"), c
+    # A pending change is applied by the next ApplyImmediately call.
+    ec.modify_replication_group(ReplicationGroupId=gid, CacheNodeType="cache.t3.medium")
+    ec.modify_replication_group(ReplicationGroupId=gid, SnapshotRetentionLimit=1, ApplyImmediately=True)
+    g, members = described()
+    assert g["CacheNodeType"] == "cache.t3.medium", g
+    assert all(not c.get("PendingModifiedValues") for c in members), members
 
 
 # ----------------------------------------------------------- Tagging API

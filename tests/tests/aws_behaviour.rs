@@ -6,6 +6,15 @@
 //!   shows it as pending, does not plan it again, reports no drift, and is
 //!   clean once the window has run; with `apply_immediately` it applies at
 //!   once.
+//! - the same for an ElastiCache replication group: a node type change
+//!   without `apply_immediately` is pending on the member clusters; plan
+//!   (text and markdown) and drift show it as pending, drift (text and
+//!   JSON) reports no drift, and once the window ran the landed change is
+//!   classified, not drift.
+//! - Aurora global database upgrades: a newer `engine_version` of an
+//!   `aws.rds.global_cluster` is an in-place upgrade (ModifyGlobalCluster
+//!   with AllowMajorVersionUpgrade), its member cluster upgraded with it,
+//!   not a replacement.
 //! - ECS rollouts that fail: a deployment whose tasks never start is
 //!   stopped by the circuit breaker (FAILED); forge, waiting for the
 //!   rollout, fails the apply with ECS's reason and records the service
@@ -129,6 +138,203 @@ async fn a_deferred_instance_class_change_is_pending_until_the_maintenance_windo
     stack.write("stack.yaml", &now).unwrap();
     run(&forge, &stack, &["apply", "--auto-approve"]).expect_success();
     assert_eq!(writer(&emu).await, ("db.r6g.2xlarge".into(), None));
+    run(&forge, &stack, &["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
+const REDIS: &str = r#"
+stack: deferred-cache
+region: us-east-1
+
+state:
+  backend: local
+
+resources:
+  cache:
+    type: aws.elasticache.replication_group
+    replication_group_id: app-cache
+    engine_version: "7.1"
+    node_type: cache.t4g.small
+    num_cache_clusters: 2
+"#;
+
+/// The member clusters' live and pending node types, through the SDK.
+async fn cache_nodes(emu: &Emulator) -> Vec<(String, Option<String>)> {
+    let ec = aws_sdk_elasticache::Client::new(&emu.sdk_config(REGION).await);
+    let out = ec.describe_cache_clusters().send().await.unwrap();
+    out.cache_clusters()
+        .iter()
+        .filter(|c| c.replication_group_id() == Some("app-cache"))
+        .map(|c| {
+            (
+                c.cache_node_type().unwrap_or_default().to_string(),
+                c.pending_modified_values()
+                    .and_then(|p| p.cache_node_type())
+                    .map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_cache_node_type_change_is_pending_in_plan_and_drift() {
+    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    stack.write("stack.yaml", REDIS).unwrap();
+    run(&forge, &stack, &["apply", "--auto-approve"]).expect_success();
+
+    // apply_immediately is off (AWS's default): the new node type waits
+    // for the maintenance window on both member clusters.
+    let bigger = REDIS.replace("cache.t4g.small", "cache.t4g.medium");
+    stack.write("stack.yaml", &bigger).unwrap();
+    let out = run(&forge, &stack, &["apply", "--auto-approve"]);
+    out.expect_success();
+    let held = (
+        "cache.t4g.small".to_string(),
+        Some("cache.t4g.medium".to_string()),
+    );
+    assert_eq!(cache_nodes(&emu).await, [held.clone(), held], "{out}");
+
+    // The plan shows it as pending and has nothing to do.
+    let line = r#"cache: node_type = "cache.t4g.small" -> "cache.t4g.medium" (pending)"#;
+    let plan = run(&forge, &stack, &["plan", "--detailed-exitcode"]);
+    plan.expect_code(0);
+    assert!(
+        plan.stdout.contains("pending until the maintenance window") && plan.stdout.contains(line),
+        "{plan}"
+    );
+    let md = run(&forge, &stack, &["plan", "--format", "markdown"]);
+    md.expect_success();
+    assert!(
+        md.stdout
+            .contains("**Pending until the maintenance window**")
+            && md
+                .stdout
+                .contains(r#"`node_type` = `"cache.t4g.small"` -> `"cache.t4g.medium"`"#),
+        "{md}"
+    );
+
+    // Drift: none, and the pending change is shown.
+    let drift = run(&forge, &stack, &["drift"]);
+    drift.expect_code(0);
+    assert!(
+        drift
+            .stdout
+            .contains("pending until the maintenance window")
+            && drift.stdout.contains(line),
+        "{drift}"
+    );
+    let json = run(&forge, &stack, &["drift", "--json"]);
+    json.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["outcome"], "no_drift", "{json}");
+    assert!(report["drifted"].as_array().unwrap().is_empty(), "{json}");
+    let pending = &report["pending_maintenance"][0];
+    assert_eq!(pending["address"], "cache", "{json}");
+    assert_eq!(pending["fields"][0]["path"], "node_type", "{json}");
+    assert_eq!(pending["fields"][0]["live"], "cache.t4g.small", "{json}");
+    assert_eq!(
+        pending["fields"][0]["pending"], "cache.t4g.medium",
+        "{json}"
+    );
+
+    // The window runs: the change lands. Nothing to do; drift sees the
+    // landed change as what the state recorded pending, not as drift.
+    assert!(run_maintenance_window(&emu) >= 1);
+    let landed = ("cache.t4g.medium".to_string(), None);
+    assert_eq!(cache_nodes(&emu).await, [landed.clone(), landed]);
+    let plan = run(&forge, &stack, &["plan", "--detailed-exitcode"]);
+    plan.expect_code(0);
+    assert!(!plan.stdout.contains("pending"), "{plan}");
+    let drift = run(&forge, &stack, &["drift"]);
+    drift.expect_code(0);
+    assert!(
+        drift
+            .stdout
+            .contains("pending change applied in the maintenance window"),
+        "{drift}"
+    );
+}
+
+const GLOBAL: &str = r#"
+stack: global-upgrade
+region: us-east-1
+
+state:
+  backend: local
+
+resources:
+  global:
+    type: aws.rds.global_cluster
+    global_cluster_identifier: app-global
+    engine: aurora-postgresql
+    engine_version: "15.4"
+
+  primary:
+    type: aws.rds.cluster
+    db_cluster_identifier: app-primary
+    engine: aurora-postgresql
+    global_cluster_identifier: "${global.id}"
+    master_username: app_admin
+    master_user_password: correct-horse-battery
+    skip_final_snapshot: true
+"#;
+
+/// The global database's resource id and version, and its primary's
+/// version, through the SDK.
+async fn global_versions(emu: &Emulator) -> (String, String, String) {
+    let rds = aws_sdk_rds::Client::new(&emu.sdk_config(REGION).await);
+    let all = rds.describe_global_clusters().send().await.unwrap();
+    let g = all
+        .global_clusters()
+        .iter()
+        .find(|g| g.global_cluster_identifier() == Some("app-global"))
+        .unwrap();
+    let c = rds
+        .describe_db_clusters()
+        .db_cluster_identifier("app-primary")
+        .send()
+        .await
+        .unwrap();
+    (
+        g.global_cluster_resource_id()
+            .unwrap_or_default()
+            .to_string(),
+        g.engine_version().unwrap_or_default().to_string(),
+        c.db_clusters()[0]
+            .engine_version()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_global_database_upgrade_is_made_in_place() {
+    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    stack.write("stack.yaml", GLOBAL).unwrap();
+    run(&forge, &stack, &["apply", "--auto-approve"]).expect_success();
+    let (resource_id, version, _) = global_versions(&emu).await;
+    assert_eq!(version, "15.4");
+
+    // A new major version: planned as an in-place update, not -/+.
+    let upgraded = GLOBAL.replace(r#"engine_version: "15.4""#, r#"engine_version: "16.1""#);
+    stack.write("stack.yaml", &upgraded).unwrap();
+    let plan = run(&forge, &stack, &["plan"]);
+    plan.expect_success();
+    assert!(
+        plan.stdout.contains("1 to change, 0 to destroy")
+            && !plan.stdout.contains("must be replaced"),
+        "{plan}"
+    );
+    run(&forge, &stack, &["apply", "--auto-approve"]).expect_success();
+
+    // The same global database, upgraded with its member.
+    assert_eq!(
+        global_versions(&emu).await,
+        (resource_id, "16.1".into(), "16.1".into())
+    );
     run(&forge, &stack, &["plan", "--detailed-exitcode"]).expect_code(0);
 }
 

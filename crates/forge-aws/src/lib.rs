@@ -36,6 +36,7 @@ pub mod kms;
 pub mod logs;
 pub mod normalize;
 pub mod paging;
+pub mod pending;
 pub mod rds;
 pub mod retry_guard;
 pub mod s3;

@@ -16,8 +16,8 @@ use forge_core::{Attrs, Value};
 /// The computed field holding an object's pending values, by field name.
 pub const PENDING_FIELD: &str = "pending_modified_values";
 
-/// The pending values `attrs` records (empty when none).
-fn pending_values(attrs: &Attrs) -> Option<&std::collections::BTreeMap<String, Value>> {
+/// The pending values `attrs` records (`None` when none).
+pub fn pending_values(attrs: &Attrs) -> Option<&std::collections::BTreeMap<String, Value>> {
     match attrs.get(PENDING_FIELD) {
         Some(Value::Map(m)) if !m.is_empty() => Some(m),
         _ => None,

@@ -50,8 +50,8 @@ pub use cancel::{CancelLevel, CancelToken};
 pub use data::{DataError, DataRead, DataRequest, DataSource, PlannedRead, read_data};
 pub use drift::{
     ClassifiedChange, Conflict, DRIFT_FORMAT_VERSION, DeletedResource, DriftError, DriftField,
-    DriftOptions, DriftOutcome, DriftReport, DriftSummary, DriftedResource, NotCompared, Orphan,
-    PendingChange, PendingField, StackDrift,
+    DriftOptions, DriftOutcome, DriftReport, DriftSummary, DriftedResource, MaintenanceField,
+    NotCompared, Orphan, PendingChange, PendingField, PendingMaintenance, StackDrift,
 };
 pub use engine::Engine;
 pub use error::{EngineError, PlanProblem};

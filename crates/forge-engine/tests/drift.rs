@@ -216,6 +216,9 @@ async fn changed_fields_deleted_orphans_classified_and_pending() {
     let db = id_of(&cloud, "db");
     cloud.tamper(&db, "secret", "swordfish".into());
     cloud.tamper(&db, "tags", tags(&[("Team", "data"), ("Backup", "daily")]));
+    // A resize AWS holds for the db's maintenance window: shown, not drift.
+    let held = BTreeMap::from([("size".to_string(), Value::int(4))]);
+    cloud.tamper(&db, "pending_modified_values", Value::Map(held));
     let cache = id_of(&cloud, "cache");
     cloud.tamper(&cache, "ref", "15.6".into());
     cloud.vanish(&id_of(&cloud, "logs"));
@@ -312,6 +315,22 @@ async fn changed_fields_deleted_orphans_classified_and_pending() {
     assert_eq!(pending, [("queue", "create"), ("web", "update")]);
     assert_eq!(r.pending_spec_changes[1].fields[0].path, "tags.Team");
     assert_eq!(r.pending_spec_changes[1].fields[0].desired, "platform");
+
+    let held: Vec<(&str, &str, String, String)> = r
+        .pending_maintenance
+        .iter()
+        .flat_map(|p| {
+            p.fields.iter().map(move |f| {
+                (
+                    p.address.as_str(),
+                    f.path.as_str(),
+                    f.live.to_string(),
+                    f.pending.to_string(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(held, [("db", "size", "1".into(), "4".into())], "{text}");
 
     assert_valid(&r.to_json_string());
     // forge-cli's rendering test reads this snapshot as its input.

@@ -5,6 +5,7 @@
 //! ListTagsForResource) and the ownership listing built on them.
 
 pub mod parameter_group;
+pub mod pending;
 pub mod replication_group;
 pub mod subnet_group;
 

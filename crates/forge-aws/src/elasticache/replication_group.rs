@@ -158,6 +158,9 @@ pub struct ReplicationGroupFields {
     pub reader_endpoint_address: Computed<String>,
     /// Cluster mode: the configuration endpoint.
     pub configuration_endpoint_address: Computed<String>,
+    /// Changes AWS holds for the next maintenance window (modified
+    /// without `apply_immediately`), by field name.
+    pub pending_modified_values: Computed<BTreeMap<String, Value>>,
 }
 
 impl ReplicationGroupFields {
@@ -248,6 +251,10 @@ fn fields(
                 .and_then(|e| e.address()),
         ),
         configuration_endpoint_address: text(config.and_then(|e| e.address())),
+        pending_modified_values: super::pending::replication_group(
+            g.pending_modified_values(),
+            m.and_then(CacheCluster::pending_modified_values),
+        ),
     }
 }
 
@@ -439,23 +446,38 @@ impl Kind for ReplicationGroupKind {
     const READY_TIMEOUT: Duration = Duration::from_secs(90 * 60);
 
     /// Plans against the live engine version when the spec's pin accepts
-    /// it (a minor version AWS picked or upgraded to is no diff), and
-    /// against the live KMS key when the spec names the same key by id and
-    /// AWS by ARN (or the other way round). The spec's text is what create
-    /// sends (a cross-account key needs its ARN), so this is decided here,
-    /// not by normalizing.
+    /// it (a minor version AWS picked or upgraded to is no diff), else
+    /// against the pending version when the pin accepts that (AWS reports
+    /// `7.2.0` pending for a `7.2` asked: still pending, not planned
+    /// again), and against the live KMS key when the spec names the same
+    /// key by id and AWS by ARN (or the other way round). The spec's text is
+    /// what create sends (a cross-account key needs its ARN), so this is
+    /// decided here, not by normalizing.
     fn plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
         let mut desired = desired.clone();
+        let pending_version = prior
+            .and_then(|p| p.get(forge_engine::deferred::PENDING_FIELD))
+            .and_then(Value::as_map)
+            .and_then(|m| m.get("engine_version"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
         for field in ["engine_version", "kms_key_id"] {
             let live = prior.and_then(|p| planned_text(p, field));
-            if let (Some(live), Some(want)) = (live, planned_text(&desired, field)) {
-                let same = match field {
-                    "engine_version" => version_pin_matches(&want, &live),
-                    _ => crate::arn::key_id_of(&want) == crate::arn::key_id_of(&live),
-                };
-                if same {
-                    desired.insert(field.into(), Value::String(live));
-                }
+            let Some(want) = planned_text(&desired, field) else {
+                continue;
+            };
+            let same = |have: &str| match field {
+                "engine_version" => version_pin_matches(&want, have),
+                _ => crate::arn::key_id_of(&want) == crate::arn::key_id_of(have),
+            };
+            let candidates = [
+                live,
+                (field == "engine_version")
+                    .then(|| pending_version.clone())
+                    .flatten(),
+            ];
+            if let Some(have) = candidates.into_iter().flatten().find(|h| same(h)) {
+                desired.insert(field.into(), Value::String(have));
             }
         }
         forge_engine::diff::schema_plan(schema, prior, &desired)
@@ -703,6 +725,7 @@ mod tests {
             if field != "final_snapshot_identifier"
                 && field != "transit_encryption_mode"
                 && field != "configuration_endpoint_address"
+                && field != "pending_modified_values"
             {
                 assert!(observed.contains_key(field), "missing {field}");
             }
@@ -824,6 +847,32 @@ mod tests {
         }
         assert!(matches!(with("create-failed"), Readiness::Failed(_)));
         assert!(p.holds_data() && p.await_deletion());
+    }
+
+    #[test]
+    fn a_change_awaiting_the_maintenance_window_is_pending_not_planned() {
+        let mut observed = live("7.1.0");
+        let pending = BTreeMap::from([
+            ("node_type".to_string(), Value::from("cache.t4g.medium")),
+            ("engine_version".to_string(), Value::from("7.2.0")),
+        ]);
+        observed.insert(
+            forge_engine::deferred::PENDING_FIELD.into(),
+            Value::Map(pending),
+        );
+        // The node type and the version (asked as `7.2`, pending as
+        // `7.2.0`) are pending: nothing to do, both shown.
+        let want = spec(json!({"node_type": "cache.t4g.medium", "engine_version": "7.2"}));
+        let plan = provider::<K>().plan(Some(&observed), &want);
+        assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        let paths: Vec<&str> = plan.pending.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["engine_version", "node_type"]);
+        // Another value than the pending one plans as a change.
+        let other = spec(json!({"node_type": "cache.t4g.large", "engine_version": "7.2"}));
+        let plan = provider::<K>().plan(Some(&observed), &other);
+        assert_eq!(plan.action, PlannedAction::Update);
+        assert_eq!(plan.changes.len(), 1, "{:?}", plan.changes);
+        assert_eq!(plan.changes[0].path, "node_type");
     }
 
     #[test]

@@ -4,6 +4,11 @@
 //! primary cluster and each secondary (an `aws.rds.cluster` with `region:`
 //! set to the other region) name it in `global_cluster_identifier`.
 //!
+//! A newer `engine_version` upgrades the global database in place
+//! (ModifyGlobalCluster `EngineVersion`, with `AllowMajorVersionUpgrade`
+//! for a new major version): AWS upgrades the primary and every secondary
+//! cluster together, so it is not a replacement.
+//!
 //! The global cluster holds no data itself (its member clusters do), so
 //! `holds_data()` is false; it refuses deletion while
 //! `deletion_protection` is on, and it can only be deleted once no cluster
@@ -14,7 +19,8 @@
 
 use super::Rds;
 use super::common::{
-    Settings, by_id, create_tags, lower, owned, sorted, text, user_tags, versioned_kind,
+    Settings, by_id, create_tags, lower, owned, sorted, text, user_tags, version_change,
+    versioned_kind,
 };
 use crate::kind::prelude::*;
 use crate::paging::marker_pages;
@@ -33,8 +39,8 @@ pub struct GlobalClusterFields {
     /// aurora-postgresql or aurora-mysql.
     #[field(force_new, default = "aurora-postgresql")]
     pub engine: Option<String>,
-    /// Engine version (prefix pinning as for clusters).
-    #[field(optional_computed, force_new)]
+    /// Engine version (prefix pinning as for clusters); a newer one upgrades the global database and its members in place.
+    #[field(optional_computed)]
     pub engine_version: Option<String>,
     /// The database created in the primary cluster.
     #[field(force_new)]
@@ -115,11 +121,18 @@ impl Kind for GlobalClusterKind {
             prior, desired: d, ..
         } = u;
         let protect = d.deletion_protection.unwrap_or(false);
-        if prior.deletion_protection.unwrap_or(false) != protect {
+        let protect = (prior.deletion_protection.unwrap_or(false) != protect).then_some(protect);
+        // An upgrade is made in place, members included; a new major
+        // version must be allowed explicitly (the spec asking for it is
+        // the consent, as for clusters).
+        let (version, major) = version_change(&prior.engine_version, &d.engine_version);
+        if protect.is_some() || version.is_some() {
             ctx.client
                 .modify_global_cluster()
                 .global_cluster_identifier(id)
-                .deletion_protection(protect)
+                .set_deletion_protection(protect)
+                .set_engine_version(version)
+                .set_allow_major_version_upgrade(major.then_some(true))
                 .send()
                 .await
                 .map_err(Rds::err)?;
@@ -177,5 +190,21 @@ mod tests {
         assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
         assert!(!p.holds_data());
         assert_eq!(p.readiness(&prior), Readiness::Ready);
+        // A newer version upgrades in place.
+        let newer = testing::desired::<GlobalClusterKind>(serde_json::json!({
+            "global_cluster_identifier": "app-global", "engine_version": "17.2", "storage_encrypted": true
+        }));
+        let plan = p.plan(Some(&prior), &newer);
+        assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
+        assert!(plan.changes.iter().all(|c| !c.forces_replacement));
+        let from = Some("16.6".to_string());
+        assert_eq!(
+            version_change(&from, &Some("17.2".into())),
+            (Some("17.2".into()), true)
+        );
+        assert_eq!(
+            version_change(&from, &Some("16.8".into())),
+            (Some("16.8".into()), false)
+        );
     }
 }

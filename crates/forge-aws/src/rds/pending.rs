@@ -5,26 +5,10 @@
 //! own field names, so the plan shows them as pending instead of planning
 //! them again (see `forge_engine::deferred`).
 
+use crate::pending::{flag, int, map, text};
 use aws_sdk_rds::types::{ClusterPendingModifiedValues, PendingModifiedValues};
 use forge_core::Value;
 use std::collections::BTreeMap;
-
-/// The map, or `None` when nothing is pending.
-fn map(entries: Vec<(&str, Option<Value>)>) -> Option<BTreeMap<String, Value>> {
-    let out: BTreeMap<String, Value> = entries
-        .into_iter()
-        .filter_map(|(k, v)| Some((k.to_string(), v?)))
-        .collect();
-    (!out.is_empty()).then_some(out)
-}
-
-fn text(v: Option<&str>) -> Option<Value> {
-    v.map(Value::from)
-}
-
-fn int(v: Option<i32>) -> Option<Value> {
-    v.map(|n| Value::from(i64::from(n)))
-}
 
 /// An instance's pending values (the settings forge manages).
 pub fn instance(p: Option<&PendingModifiedValues>) -> Option<BTreeMap<String, Value>> {
@@ -35,7 +19,7 @@ pub fn instance(p: Option<&PendingModifiedValues>) -> Option<BTreeMap<String, Va
         ("allocated_storage", int(p.allocated_storage())),
         ("backup_retention_period", int(p.backup_retention_period())),
         ("storage_type", text(p.storage_type())),
-        ("multi_az", p.multi_az().map(Value::from)),
+        ("multi_az", flag(p.multi_az())),
     ])
 }
 

@@ -110,12 +110,24 @@ fn title(report: &DriftReport) -> String {
 
 /// The final line: the verdict.
 pub fn verdict(report: &DriftReport) -> String {
-    let pending = match report.pending_spec_changes.len() {
-        0 => String::new(),
-        n => format!(
-            " ({} not applied yet)",
-            plural(n, "spec change", "spec changes")
-        ),
+    let mut notes = Vec::new();
+    if let n @ 1.. = report.pending_spec_changes.len() {
+        let changes = plural(n, "spec change", "spec changes");
+        notes.push(format!("{changes} not applied yet"));
+    }
+    let held: usize = report
+        .pending_maintenance
+        .iter()
+        .map(|p| p.fields.len())
+        .sum();
+    if held > 0 {
+        let changes = plural(held, "change", "changes");
+        notes.push(format!("{changes} pending until the maintenance window"));
+    }
+    let pending = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
     };
     match report.outcome {
         DriftOutcome::Error => format!(
@@ -268,6 +280,28 @@ pub fn render_drift(report: &DriftReport, color: bool) -> String {
                 value_text(&c.live),
                 c.reason
             );
+        }
+        out.push('\n');
+    }
+    if !report.pending_maintenance.is_empty() {
+        heading(
+            &mut out,
+            "Changes pending until the maintenance window (not drift; AWS applies them in the \
+             resource's next maintenance window, or now with apply_immediately: true):",
+            color,
+        );
+        for p in &report.pending_maintenance {
+            for f in &p.fields {
+                let _ = writeln!(
+                    out,
+                    "  {} {}: {} = {} -> {} (pending)",
+                    paint("#", Tone::Note, color),
+                    p.address,
+                    f.path,
+                    value_text(&f.live),
+                    value_text(&f.pending)
+                );
+            }
         }
         out.push('\n');
     }

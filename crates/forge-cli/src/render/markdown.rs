@@ -164,6 +164,31 @@ fn render_outputs(out: &mut String, plan: &Plan) {
 }
 
 fn render_notes(out: &mut String, plan: &Plan) {
+    let held: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.pending.is_empty())
+        .collect();
+    if !held.is_empty() {
+        out.push_str(
+            "**Pending until the maintenance window** (AWS accepted these changes and applies them in \
+             the resource's next maintenance window, or now with `apply_immediately: true`; forge does \
+             not make them again):\n",
+        );
+        for c in held {
+            for f in &c.pending {
+                let _ = writeln!(
+                    out,
+                    "- {}: {} = {} -> {}",
+                    code(&c.address.to_string()),
+                    code(&f.path),
+                    code(&shown(&f.before)),
+                    code(&shown(&f.after))
+                );
+            }
+        }
+        out.push('\n');
+    }
     if !plan.forget.is_empty() {
         out.push_str("**Deleted outside forge** (applying removes them from the state):\n");
         for a in &plan.forget {
@@ -311,6 +336,20 @@ mod tests {
             human.contains("Warning: Resource targeting is in effect"),
             "{human}"
         );
+    }
+
+    #[test]
+    fn changes_pending_until_the_maintenance_window_are_a_note() {
+        let writer = ResourceChange {
+            pending: vec![FieldChange {
+                path: "node_type".into(),
+                before: Some(Value::from("cache.t4g.small")),
+                after: Some(Value::from("cache.t4g.medium")),
+                forces_replacement: false,
+            }],
+            ..change("cache", ChangeAction::NoOp, false)
+        };
+        insta::assert_snapshot!(render_plan_markdown(&plan(vec![writer])));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::compare::{compare, shown};
 use super::pending::{not_compared, pending_changes, plan_against_record, spec_wants_recorded};
 use super::{
     ClassifiedChange, DeletedResource, DriftError, DriftField, DriftOptions, DriftReport,
-    DriftedResource, orphans,
+    DriftedResource, MaintenanceField, PendingMaintenance, orphans,
 };
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -190,6 +190,22 @@ impl Engine {
                     recorded: shown(&c.before),
                     live: shown(&c.after),
                     reason,
+                });
+            }
+            if !compared.pending.is_empty() {
+                report.pending_maintenance.push(PendingMaintenance {
+                    address: address.clone(),
+                    kind: r.kind.clone(),
+                    id: id.clone(),
+                    fields: compared
+                        .pending
+                        .iter()
+                        .map(|c| MaintenanceField {
+                            path: c.path.clone(),
+                            live: shown(&c.before),
+                            pending: shown(&c.after),
+                        })
+                        .collect(),
                 });
             }
             if !compared.drifted.is_empty() {

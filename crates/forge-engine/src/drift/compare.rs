@@ -17,7 +17,14 @@ pub struct Compared {
     pub drifted: Vec<FieldChange>,
     /// Differences that are not drift, with the reason.
     pub classified: Vec<(FieldChange, String)>,
+    /// Changes the cloud holds until the resource's maintenance window:
+    /// `before` live now, `after` pending. Not drift.
+    pub pending: Vec<FieldChange>,
 }
+
+/// Why a change the state recorded as pending is not drift now that it
+/// is live.
+pub const APPLIED_IN_WINDOW: &str = "pending change applied in the maintenance window";
 
 /// Compares `recorded` (the state's attributes) with `observed` (what the
 /// provider's `observe` returned for `id`).
@@ -41,7 +48,15 @@ pub fn compare(
     // desired ones: the same paths, rule matching and force-new marks as
     // in a plan. Computed fields are never compared.
     let planned = provider.plan(Some(&before), &live);
-    let mut out = Compared::default();
+    let mut out = Compared {
+        pending: held_for_window(&live),
+        ..Compared::default()
+    };
+    // A live value the state recorded as pending has landed: the
+    // maintenance window ran (the plan keeps it out of its changes).
+    for change in planned.pending {
+        out.classified.push((change, APPLIED_IN_WINDOW.to_string()));
+    }
     for change in planned.changes {
         let recorded = change.before.clone().unwrap_or(Value::Null);
         let now = change.after.clone().unwrap_or(Value::Null);
@@ -51,6 +66,23 @@ pub fn compare(
         }
     }
     out
+}
+
+/// What `live` says the cloud holds for the maintenance window, field by
+/// field: the live value, then the pending one.
+fn held_for_window(live: &Attrs) -> Vec<FieldChange> {
+    let Some(values) = crate::deferred::pending_values(live) else {
+        return Vec::new();
+    };
+    values
+        .iter()
+        .map(|(path, pending)| FieldChange {
+            path: path.clone(),
+            before: live.get(path).cloned(),
+            after: Some(pending.clone()),
+            forces_replacement: false,
+        })
+        .collect()
 }
 
 /// Display JSON of an optional value (`null` when absent).

@@ -18,7 +18,11 @@
 //! - `conflicts`: recorded resources whose `forge:state` names another
 //!   state (two states claim one object);
 //! - `pending_spec_changes`: what `forge apply` would change because the
-//!   spec changed (not drift).
+//!   spec changed (not drift);
+//! - `pending_maintenance`: changes AWS accepted and holds until the
+//!   resource's maintenance window (not drift, and not made again); once
+//!   the window has applied one the state recorded as pending, it is
+//!   `classified`.
 //!
 //! Differences that are not drift are `classified` with a reason: fields
 //! under `lifecycle.ignore_changes`, `aws:` tags, and whatever a provider's
@@ -230,6 +234,32 @@ pub struct PendingChange {
     pub fields: Vec<PendingField>,
 }
 
+/// One field the cloud holds for the maintenance window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaintenanceField {
+    /// The field's path.
+    pub path: String,
+    /// The value live now (display JSON).
+    pub live: Json,
+    /// The value AWS applies in the window (display JSON).
+    pub pending: Json,
+}
+
+/// A resource with changes AWS accepted but holds until its next
+/// maintenance window (RDS and ElastiCache modified without
+/// `apply_immediately`): neither drift nor a change to make again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingMaintenance {
+    /// The resource's address.
+    pub address: String,
+    /// Its kind.
+    pub kind: String,
+    /// The cloud's id.
+    pub id: String,
+    /// The pending fields, sorted by path.
+    pub fields: Vec<MaintenanceField>,
+}
+
 /// Fields of one resource the check could not compare with the spec: they
 /// depend on vars given no value (a scheduled check runs without
 /// secrets). Not drift.
@@ -286,6 +316,10 @@ pub struct DriftReport {
     pub classified: Vec<ClassifiedChange>,
     /// Spec changes not applied yet, by address.
     pub pending_spec_changes: Vec<PendingChange>,
+    /// Changes pending until the maintenance window, by address (absent
+    /// when none). Not drift.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_maintenance: Vec<PendingMaintenance>,
     /// Vars that had no value (secrets a read-only check is not given).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unset_vars: Vec<String>,
@@ -315,6 +349,7 @@ impl DriftReport {
             conflicts: Vec::new(),
             classified: Vec::new(),
             pending_spec_changes: Vec::new(),
+            pending_maintenance: Vec::new(),
             unset_vars: Vec::new(),
             not_compared: Vec::new(),
             errors: Vec::new(),
@@ -356,6 +391,11 @@ impl DriftReport {
             .sort_by(|a, b| (&a.address, &a.path).cmp(&(&b.address, &b.path)));
         self.pending_spec_changes
             .sort_by(|a, b| a.address.cmp(&b.address));
+        self.pending_maintenance
+            .sort_by(|a, b| a.address.cmp(&b.address));
+        for p in &mut self.pending_maintenance {
+            p.fields.sort_by(|a, b| a.path.cmp(&b.path));
+        }
         self.not_compared.sort_by(|a, b| a.address.cmp(&b.address));
         self.errors.sort();
         self.errors.dedup();
