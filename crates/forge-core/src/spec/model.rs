@@ -336,8 +336,9 @@ pub struct OutputDef {
     pub preconditions: Vec<Condition>,
 }
 
-/// A loaded, validated and expanded stack.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A loaded, validated and expanded stack (`Default`: an empty stack with
+/// local state, for building one in code).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stack {
     /// `stack:` name.
     pub name: String,
