@@ -253,7 +253,10 @@ fn publish(stack: &mut Stack, results: &AttrValues) {
 
 /// A problem of a data source, at its declaration.
 fn at(inst: &Instance, message: String) -> Diagnostic {
-    let message = format!("data.{}: {message}", inst.address);
+    let message = format!(
+        "{}: {message}",
+        forge_core::spec::data_address(&inst.address)
+    );
     match &inst.pos {
         Some(p) => Diagnostic::at(SourcePos::from(p), message),
         None => Diagnostic::general(message),

@@ -40,6 +40,7 @@ mod yaml;
 pub use adoption::{Adoption, ImportBlock, MovedBlock, RemovedBlock};
 pub use aws_settings::{AssumeRole, AwsCredentials};
 pub use conditions::{Checked, Condition, Conditions, condition_failed};
+pub use data::data_address;
 pub use dependencies::{
     DeclaredDependency, DependencyReader, DependencyRequest, DependencyState, MOCK_COMMANDS,
     other_stack_path, stack_dependencies,
