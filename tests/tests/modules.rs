@@ -267,3 +267,107 @@ async fn a_module_used_twice_applies_replans_clean_and_destroys() {
     w.run(&["destroy", "--auto-approve"]).expect_success();
     assert_eq!(w.vpcs().await, Vec::new(), "destroy leaves no VPC");
 }
+
+/// A module that looks up the region's zones itself, used twice.
+const ZONED: &str = r#"
+inputs:
+  cidr: {type: string}
+  name: {type: string}
+data:
+  azs:
+    type: aws.ec2.availability_zones
+    state: available
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    cidr_block: "${vars.cidr}"
+    tags: {Name: "${vars.name}"}
+  subnet:
+    type: aws.ec2.subnet
+    vpc_id: "${vpc.id}"
+    cidr_block: "${cidrsubnet(vars.cidr, 8, 1)}"
+    availability_zone: "${data.azs.names[1]}"
+    tags: {Name: "${vars.name}"}
+outputs:
+  zone: "${data.azs.names[1]}"
+"#;
+
+/// Data sources declared in a module are read with the stack's, listed
+/// under the module's addresses, and feed its resources: each subnet
+/// lands in the region's second zone, read back through the SDK; a
+/// second plan is clean.
+#[tokio::test]
+async fn a_module_reads_data_sources_of_its_own() {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(stack.path().join("modules/zoned")).unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write("modules/zoned/main.yaml", ZONED)
+        .unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write(
+            "main.yaml",
+            r#"stack: modules-data
+region: us-east-1
+modules:
+  net:
+    source: ./modules/zoned
+    for_each: {a: 10.71.0.0/16, b: 10.72.0.0/16}
+    inputs: {cidr: "${each.value}", name: "zoned-${each.key}"}
+outputs:
+  zone_a: "${module.net[\"a\"].zone}"
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ec2 = emulator.ec2(REGION).await;
+    let mut zones: Vec<String> = ec2
+        .describe_availability_zones()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.zone_name().map(str::to_string))
+        .collect();
+    zones.sort();
+    let second = zones.get(1).cloned().unwrap_or_else(|| panic!("{zones:?}"));
+
+    let out = forge
+        .run(stack.path(), &["plan"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    out.expect_success();
+    assert!(
+        out.stdout
+            .contains("<= read module.net[\"a\"].data.azs (aws.ec2.availability_zones)"),
+        "{out}"
+    );
+    assert!(out.stdout.contains(&second), "{out}");
+    forge
+        .run(stack.path(), &["apply", "--auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect_success();
+    for name in ["zoned-a", "zoned-b"] {
+        let subnets = ec2
+            .describe_subnets()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("tag:Name")
+                    .values(name)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let zone = subnets
+            .subnets()
+            .first()
+            .and_then(|s| s.availability_zone())
+            .unwrap_or_else(|| panic!("no subnet {name}"));
+        assert_eq!(zone, second, "{name}");
+    }
+    let out = forge
+        .run(stack.path(), &["plan", "--detailed-exitcode"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.code(), Some(0), "{out}");
+}

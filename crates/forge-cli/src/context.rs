@@ -10,7 +10,29 @@ use std::sync::Arc;
 
 /// The registry of every kind forge ships.
 pub fn registry() -> ProviderRegistry {
-    forge::aws::registry(forge_aws::AwsSettings::default())
+    let mut registry = forge::aws::registry(forge_aws::AwsSettings::default());
+    with_stack_outputs(&mut registry);
+    registry
+}
+
+/// Adds the `forge.stack_outputs` data source (last: it loads other
+/// stacks against the kinds registered before it).
+fn with_stack_outputs(registry: &mut ProviderRegistry) {
+    forge_engine::stack_outputs::data_source::register(registry, backends(), base_load_options());
+}
+
+/// The options other stacks are loaded with when their outputs are read:
+/// no `--var`s, but `FORGE_VAR_<name>` and `--allow-outside-root`.
+pub fn base_load_options() -> LoadOptions {
+    let args = StackArgs {
+        stack: std::path::PathBuf::new(),
+        env: None,
+        vars: Vec::new(),
+        var_files: Vec::new(),
+        region: None,
+    };
+    // No `--var` is given, so the options always build.
+    load_options(&args).unwrap_or_default()
 }
 
 /// The registry for a loaded stack, and the client cache its kinds share:
@@ -23,6 +45,7 @@ pub fn registry_for(stack: &Stack) -> (ProviderRegistry, Arc<AwsClients>) {
     }));
     let mut registry = ProviderRegistry::new();
     forge_aws::register_with(&mut registry, clients.clone());
+    with_stack_outputs(&mut registry);
     (registry, clients)
 }
 

@@ -1,21 +1,18 @@
 //! Reading the outputs of the stacks a stack names under `dependencies:`,
-//! from each one's own state backend (local or S3), read-only.
+//! from each one's own state backend (local or S3), read-only, for the
+//! command being run.
 //!
-//! The dependency's spec is loaded only far enough to know its state
-//! backend and key for the environment asked (its vars need no values),
-//! then its state is read without taking the lock: a read never blocks a
-//! run that holds it, and the outputs it sees are those of the last
-//! completed write. A state with no resources (never applied, or
-//! destroyed) counts as not applied, so `mock_outputs` serve again.
+//! The reading itself is forge-engine's [`StackOutputsReader`] (shared with
+//! the `forge.stack_outputs` data source); this module decides which
+//! commands read real outputs and says when mocks stand in. A state with
+//! no resources (never applied, or destroyed) counts as not applied, so
+//! `mock_outputs` serve again.
 
-use crate::cli::{Command, StackArgs};
+use crate::cli::Command;
 use crate::context::{self, VarsNeeded};
 use crate::output;
-use forge_core::spec::{
-    DependencyReader, DependencyRequest, DependencyState, LoadOptions, load_stack,
-    stack_environments,
-};
-use forge_core::value::Value;
+use forge_core::spec::{DependencyReader, DependencyRequest, DependencyState};
+use forge_engine::{StackOutputs, StackOutputsError, StackOutputsReader};
 use std::sync::{Arc, OnceLock};
 
 /// The command this process runs, as `mock_outputs_allowed_commands`
@@ -50,13 +47,20 @@ pub fn reader(needs: VarsNeeded) -> Option<Arc<dyn DependencyReader>> {
         ("plan", VarsNeeded::All) => "apply",
         (command, _) => command,
     };
-    Some(Arc::new(StateOutputs { command }))
+    let reader = StackOutputsReader::new(
+        context::backends(),
+        context::registry().schemas(),
+        context::base_load_options(),
+    );
+    Some(Arc::new(StateOutputs { command, reader }))
 }
 
-/// Reads outputs from the dependencies' states.
+/// Reads outputs from the dependencies' states (with forge-engine's
+/// [`StackOutputsReader`], which `forge.stack_outputs` uses too).
 #[derive(Debug)]
 struct StateOutputs {
     command: &'static str,
+    reader: StackOutputsReader,
 }
 
 impl DependencyReader for StateOutputs {
@@ -65,68 +69,27 @@ impl DependencyReader for StateOutputs {
     }
 
     fn read(&self, request: &DependencyRequest) -> Result<DependencyState, String> {
-        let args = StackArgs {
-            stack: request.path.clone(),
-            env: None,
-            vars: Vec::new(),
-            var_files: Vec::new(),
-            region: None,
-        };
-        // No `--var` is given, so the options always build.
-        let base = context::load_options(&args).unwrap_or_default();
-        let declared = stack_environments(&request.path, &base)
-            .map_err(|d| format!("it does not load:\n{}", output::render_diagnostics(&d)))?;
-        // A stack without environments is read as it is, whatever
-        // environment the dependent one is loaded with.
-        let environment = if declared.is_empty() {
-            None
-        } else {
-            request.environment.clone()
-        };
-        let opts = LoadOptions {
-            environment,
-            allow_unset_vars: true,
-            ..base
-        };
-        let registry = context::registry();
-        let stack = load_stack(&request.path, &opts, &registry.schemas()).map_err(|d| {
-            format!(
-                "it does not load:\n{}",
-                output::render_diagnostics(&d).trim_end()
-            )
-        })?;
-        let backend = context::open_backend(&stack).map_err(|e| e.to_string())?;
-        let location = backend.location();
-        // The loader is synchronous and may run on the async runtime's
-        // threads: the read gets a thread and a small runtime of its own.
-        let read = std::thread::scope(|s| {
-            s.spawn(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("cannot start a runtime: {e}"))?
-                    .block_on(backend.read())
-                    .map_err(|e| e.to_string())
-            })
-            .join()
-            .unwrap_or_else(|_| Err("reading the state failed".into()))
-        })?;
-        let state = match read.0 {
-            Some(state) if !state.resources.is_empty() => state,
+        match self
+            .reader
+            .read_blocking(&request.path, request.environment.as_deref())
+        {
+            Ok(StackOutputs::Applied { outputs, location }) => {
+                Ok(DependencyState::Applied { outputs, location })
+            }
             // Destroy runs in reverse order: a dependency already gone
             // must not stop the stacks that used it from being destroyed.
-            _ if self.command == "destroy" => return Ok(DependencyState::Unread),
-            _ => return Ok(DependencyState::NotApplied { location }),
-        };
-        let outputs = state
-            .outputs
-            .iter()
-            .map(|(name, o)| {
-                let v = Value::from_json(&o.value);
-                (name.clone(), if o.sensitive { v.sensitive() } else { v })
-            })
-            .collect();
-        Ok(DependencyState::Applied { outputs, location })
+            Ok(StackOutputs::NotApplied { .. }) if self.command == "destroy" => {
+                Ok(DependencyState::Unread)
+            }
+            Ok(StackOutputs::NotApplied { location }) => {
+                Ok(DependencyState::NotApplied { location })
+            }
+            Err(StackOutputsError::Load(d)) => Err(format!(
+                "it does not load:\n{}",
+                output::render_diagnostics(&d).trim_end()
+            )),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     fn mocked(&self, request: &DependencyRequest, names: &[String]) {

@@ -75,12 +75,23 @@ fn load_with(stack: &str, extra: &[(&str, &str)]) -> Result<Stack, Diagnostics> 
         std::fs::create_dir_all(path.parent().unwrap_or(root)).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
     }
-    load_stack(
-        &root.join("stack"),
-        &LoadOptions::default(),
-        &network_schemas(),
-    )
-    .map_err(|d| relative(d, root))
+    load_stack(&root.join("stack"), &LoadOptions::default(), &schemas())
+        .map_err(|d| relative(d, root))
+}
+
+/// The network kinds, and one data source type.
+fn schemas() -> forge_core::SchemaRegistry {
+    use forge_core::schema::{FieldSchema as F, FieldType as T, KindSchema};
+    let mut r = network_schemas();
+    r.insert_data(std::sync::Arc::new(KindSchema::new(
+        "aws.ec2.availability_zones",
+        "The region's zones",
+        [
+            ("state", F::optional(T::String).describe("zone state")),
+            ("names", F::computed(T::list(T::String)).describe("names")),
+        ],
+    )));
+    r
 }
 
 fn relative(d: Diagnostics, root: &Path) -> Diagnostics {
@@ -394,4 +405,86 @@ fn git_sources_are_locked_to_a_commit_until_updated() {
         e.contains(&format!("git clone file://{gone} failed: fatal:")),
         "{e}"
     );
+}
+
+/// A module reading the region's zones itself.
+const ZONES: &str = r#"
+inputs:
+  cidr: {type: string}
+data:
+  azs:
+    type: aws.ec2.availability_zones
+    state: available
+resources:
+  subnet:
+    type: aws.ec2.subnet
+    vpc_id: vpc-1
+    cidr_block: "${vars.cidr}"
+    availability_zone: "${data.azs.names[0]}"
+outputs:
+  zone: "${data.azs.names[0]}"
+"#;
+
+#[test]
+fn a_module_declares_data_sources_of_its_own() {
+    let stack = load_with(
+        &format!(
+            "{HEAD}data:\n  azs: {{type: aws.ec2.availability_zones}}\nmodules:\n  z:\n    source: ../modules/zones\n    count: 2\n    inputs: {{cidr: \"10.0.${{count.index}}.0/24\"}}\n"
+        ),
+        &[("modules/zones/main.yaml", ZONES)],
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let names: Vec<String> = stack.data.iter().map(|i| i.address.to_string()).collect();
+    assert_eq!(
+        names,
+        ["azs", "module.z[0].data.azs", "module.z[1].data.azs"]
+    );
+    assert_eq!(stack.data[1].module, "module.z[0]");
+    let pos = stack.data[1]
+        .pos
+        .clone()
+        .unwrap_or_else(|| panic!("no position"));
+    assert!(pos.file.ends_with("modules/zones/main.yaml"), "{pos:?}");
+    assert_eq!(
+        forge_core::spec::data_address(&stack.data[1].address),
+        "module.z[0].data.azs"
+    );
+
+    // Each instance reads its own lookup's result; the stack its own.
+    let mut stack = stack;
+    let zones =
+        |z: &str| Value::Map([("names".to_string(), Value::List(vec![Value::string(z)]))].into());
+    stack.data_values.insert("azs".into(), zones("root-a"));
+    stack
+        .data_values
+        .insert("module.z[0].data.azs".into(), zones("zero-a"));
+    stack
+        .data_values
+        .insert("module.z[1].data.azs".into(), zones("one-a"));
+    let resources: BTreeMap<String, Value> = BTreeMap::new();
+    for (i, zone) in [(0, "zero-a"), (1, "one-a")] {
+        let subnet = stack
+            .instance(&addr(&format!("module.z[{i}].subnet")))
+            .unwrap_or_else(|| panic!("no subnet"));
+        let attrs = stack
+            .evaluate_instance(subnet, &resources)
+            .unwrap_or_else(|d| panic!("{d}"));
+        assert_eq!(attrs["availability_zone"], Value::string(zone));
+    }
+}
+
+#[test]
+fn a_modules_data_source_errors_are_in_its_file() {
+    let bad = ZONES
+        .replace("state: available", "state: available\n    sate: x")
+        .replace(
+            "data.azs.names[0]}\"\noutputs",
+            "data.azz.names[0]}\"\noutputs",
+        );
+    insta::assert_snapshot!(errors_with(
+        &format!(
+            "{HEAD}modules:\n  z:\n    source: ../modules/zones\n    inputs: {{cidr: 10.0.1.0/24}}\n"
+        ),
+        &[("modules/zones/main.yaml", &bad)],
+    ));
 }

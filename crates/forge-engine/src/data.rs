@@ -27,6 +27,7 @@ use async_trait::async_trait;
 use forge_core::spec::{Instance, ResourceValues, Stack};
 use forge_core::{Address, Attrs, Diagnostic, Diagnostics, KindSchema, SourcePos, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 /// One lookup of a batch: which data source and its evaluated arguments
 /// (sensitivity marks kept; read them with [`Value::unmarked`]).
@@ -36,6 +37,11 @@ pub struct DataRequest {
     pub address: Address,
     /// Its arguments; absent optional ones are not in the map.
     pub args: Attrs,
+    /// The spec file that declares it, when known: paths among its
+    /// arguments are relative to that file's folder.
+    pub file: Option<PathBuf>,
+    /// The environment the stack is loaded with.
+    pub environment: Option<String>,
 }
 
 /// Why one lookup of a batch found no single answer.
@@ -56,6 +62,14 @@ pub enum DataError {
     /// this lookup alone).
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    /// The lookup cannot be answered as asked; the hint says what to do.
+    #[error("{message}")]
+    Refused {
+        /// What is wrong.
+        message: String,
+        /// What to do about it.
+        hint: String,
+    },
 }
 
 /// A data source type (`aws.ec2.availability_zones`, ...).
@@ -129,6 +143,8 @@ pub async fn read_data(
             let request = DataRequest {
                 address: inst.address.clone(),
                 args,
+                file: inst.pos.as_ref().map(|p| p.file.clone()),
+                environment: stack.environment.clone(),
             };
             batches
                 .entry((inst.kind.clone(), inst.region.clone()))
@@ -189,7 +205,13 @@ pub async fn read_data(
                         out.read.insert(inst.address.clone(), attrs);
                         just_read.push(inst);
                     }
-                    Err(e) => problems.push(at(&inst, format!("{kind}: {e}"))),
+                    Err(e) => {
+                        let mut d = at(&inst, format!("{kind}: {e}"));
+                        if let DataError::Refused { hint, .. } = e {
+                            d.hint = Some(hint);
+                        }
+                        problems.push(d);
+                    }
                 }
             }
         }
@@ -206,6 +228,10 @@ pub async fn read_data(
     }
     for inst in &pending {
         out.deferred.insert(inst.address.clone());
+    }
+    if problems.is_empty() {
+        // Now that the keys of map attributes are known.
+        problems = stack.check_data_keys();
     }
     if !problems.is_empty() {
         problems.sort();
@@ -227,7 +253,10 @@ fn publish(stack: &mut Stack, results: &AttrValues) {
 
 /// A problem of a data source, at its declaration.
 fn at(inst: &Instance, message: String) -> Diagnostic {
-    let message = format!("data.{}: {message}", inst.address);
+    let message = format!(
+        "{}: {message}",
+        forge_core::spec::data_address(&inst.address)
+    );
     match &inst.pos {
         Some(p) => Diagnostic::at(SourcePos::from(p), message),
         None => Diagnostic::general(message),

@@ -39,6 +39,7 @@ pub mod provider;
 pub mod refresh;
 pub mod registry;
 pub mod retry;
+pub mod stack_outputs;
 pub mod state;
 pub mod tag_index;
 pub mod values;
@@ -64,6 +65,7 @@ pub use provider::{
 };
 pub use registry::ProviderRegistry;
 pub use retry::RetryPolicy;
+pub use stack_outputs::{StackOutputs, StackOutputsError, StackOutputsReader};
 pub use state::{
     BackendError, BackendFactory, BackendRegistry, LocalBackend, LockError, LockInfo,
     MemoryBackend, OutputState, ResourceState, State, StateBackend, VersionToken, open_backend,

@@ -100,8 +100,15 @@ impl Forge {
     }
 
     /// The kinds of `registry`, and state in the backends of `backends`
-    /// (`BackendRegistry::new()`: local files only).
-    pub fn new(registry: provider::ProviderRegistry, backends: BackendRegistry) -> Self {
+    /// (`BackendRegistry::new()`: local files only). The
+    /// `forge.stack_outputs` data source is added: it reads other stacks'
+    /// outputs through those backends.
+    pub fn new(mut registry: provider::ProviderRegistry, backends: BackendRegistry) -> Self {
+        forge_engine::stack_outputs::data_source::register(
+            &mut registry,
+            backends.clone(),
+            spec::LoadOptions::default(),
+        );
         Forge {
             engine: Engine::new(registry),
             backends: Arc::new(backends),

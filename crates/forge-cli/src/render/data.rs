@@ -14,7 +14,11 @@ pub(super) fn render_data_reads(out: &mut String, plan: &Plan, color: bool) {
         return;
     }
     for d in &reads {
-        let what = format!("data.{} ({})", d.address, d.kind);
+        let what = format!(
+            "{} ({})",
+            forge_core::spec::data_address(&d.address),
+            d.kind
+        );
         let tail = match &d.values {
             Some(values) => match values.get("id").map(Value::unmarked) {
                 Some(Value::String(id)) if !id.is_empty() => format!(" [id={id}]"),

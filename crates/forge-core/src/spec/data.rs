@@ -17,6 +17,7 @@ use super::resources::{
     ResourceInfo, ResourceTable, Section, check_instance_reference, load_section,
 };
 use super::vars::VarDecl;
+use crate::address::Address;
 use crate::expr::{RefOp, Reference, Scope, did_you_mean};
 use crate::value::Value;
 use indexmap::IndexMap;
@@ -71,7 +72,10 @@ pub(crate) fn check_reference(
 }
 
 /// What an expression evaluated in the engine sees: the resources, and
-/// under `data` the data sources' values (unknown for one not read yet).
+/// under `data` the data sources' values (unknown for one not read yet):
+/// at the stack's top level its own (`azs`), inside a module instance,
+/// which asks for `module.PATH.data`, that instance's
+/// (`module.PATH.data.azs`).
 pub(crate) struct WithData<'a> {
     /// The stack, whose `data_values` are read.
     pub stack: &'a Stack,
@@ -79,15 +83,42 @@ pub(crate) struct WithData<'a> {
     pub resources: &'a dyn ResourceValues,
 }
 
+/// The name of a data source in the scope whose `data` is asked for as
+/// `asked` (`data`, or `module.PATH.data`), if `full` is one of its own.
+fn local_name<'n>(asked: &str, full: &'n str) -> Option<&'n str> {
+    let local = if asked == "data" {
+        full
+    } else {
+        full.strip_prefix(asked)?.strip_prefix('.')?
+    };
+    (!local.contains('.')).then_some(local)
+}
+
 impl ResourceValues for WithData<'_> {
     fn resource(&self, name: &str) -> Option<Value> {
-        if name != "data" || self.stack.data.is_empty() {
+        let is_data = name == "data" || (name.starts_with("module.") && name.ends_with(".data"));
+        let mut all = BTreeMap::new();
+        if is_data {
+            for i in &self.stack.data {
+                if let Some(local) = local_name(name, &i.address.name) {
+                    let v = self.stack.data_values.get(&i.address.name);
+                    all.insert(local.to_string(), v.cloned().unwrap_or(Value::Unknown));
+                }
+            }
+        }
+        if all.is_empty() {
             return self.resources.resource(name);
         }
-        let mut all = self.stack.data_values.clone();
-        for i in &self.stack.data {
-            all.entry(i.address.name.clone()).or_insert(Value::Unknown);
-        }
         Some(Value::Map(all))
+    }
+}
+
+/// A data source's address as people read it: `data.azs`, or inside a
+/// module `module.net.data.azs` (its name already says `data`).
+pub fn data_address(address: &Address) -> String {
+    if address.name.starts_with("module.") {
+        address.to_string()
+    } else {
+        format!("data.{address}")
     }
 }

@@ -152,6 +152,36 @@ pub(crate) fn join_path(stack: &Path, relative: &str) -> PathBuf {
     out
 }
 
+/// The other stack at `relative` to `from` (a spec file, whose folder it
+/// starts from, or a stack folder), `.` and `..` folded: it must exist and
+/// stay inside the repository root of `from` unless `allow_outside`.
+/// `Err` is a message and its hint (for `forge.stack_outputs`, whose
+/// `stack` is known only once its arguments are evaluated).
+pub fn other_stack_path(
+    from: &Path,
+    relative: &str,
+    allow_outside: bool,
+) -> Result<PathBuf, (String, String)> {
+    let path = join_path(from, relative);
+    if let Err(outside) = Confinement::for_stack(from, allow_outside).check(&path) {
+        return Err((
+            format!(
+                "stack `{relative}` leads outside the stack's root (to {})",
+                outside.resolved.display()
+            ),
+            outside.hint(),
+        ));
+    }
+    if !path.exists() {
+        return Err((
+            format!("stack `{relative}` does not exist ({})", path.display()),
+            "`stack` is the other stack's folder, relative to the file that declares the data source"
+                .into(),
+        ));
+    }
+    Ok(path)
+}
+
 /// Reads the `dependencies:` section: asks the reader for each one, and
 /// returns the values of the `dependency` name (`{NAME: {outputs: ...}}`).
 /// Problems are reported on `l`; the table for reference checks is left in

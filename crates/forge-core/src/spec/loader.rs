@@ -549,6 +549,9 @@ fn build(
     );
     instances.extend(loaded.instances);
     instances.sort_by(|a, b| a.address.cmp(&b.address));
+    let mut data = data;
+    data.extend(loaded.data);
+    data.sort_by(|a, b| a.address.cmp(&b.address));
     let locals =
         super::locals::finish_locals(l, pending_locals, &load_scope, &decls, &table, &local_table);
     let mut outputs = match root.get_node("outputs") {

@@ -13,6 +13,7 @@ pub mod adoption;
 pub mod aws_settings;
 mod conditions;
 mod data;
+mod data_keys;
 mod dependencies;
 mod discover;
 pub mod generate;
@@ -39,9 +40,10 @@ mod yaml;
 pub use adoption::{Adoption, ImportBlock, MovedBlock, RemovedBlock};
 pub use aws_settings::{AssumeRole, AwsCredentials};
 pub use conditions::{Checked, Condition, Conditions, condition_failed};
+pub use data::data_address;
 pub use dependencies::{
     DeclaredDependency, DependencyReader, DependencyRequest, DependencyState, MOCK_COMMANDS,
-    stack_dependencies,
+    other_stack_path, stack_dependencies,
 };
 pub use discover::{is_stack, stack_environments};
 pub use include::convention_var_files;

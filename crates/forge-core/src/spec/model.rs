@@ -336,8 +336,9 @@ pub struct OutputDef {
     pub preconditions: Vec<Condition>,
 }
 
-/// A loaded, validated and expanded stack.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A loaded, validated and expanded stack (`Default`: an empty stack with
+/// local state, for building one in code).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stack {
     /// `stack:` name.
     pub name: String,
@@ -503,17 +504,13 @@ impl Stack {
                         d
                     }
                 });
-                // `data.NAME` reads what the stack's data sources found
-                // (data sources are declared at the stack's top level only).
+                // `data.NAME` reads what the data sources of the stack, or
+                // of the module instance, found.
                 let with_data = super::data::WithData {
                     stack: self,
                     resources,
                 };
-                let resources: &dyn ResourceValues = if module.is_empty() {
-                    &with_data
-                } else {
-                    resources
-                };
+                let resources: &dyn ResourceValues = &with_data;
                 // What the module instance (or the stack) sees: its vars
                 // or inputs, its locals, its resources and child modules.
                 let view = super::module_eval::ModuleView::new(self, module, resources);

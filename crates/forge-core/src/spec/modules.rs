@@ -42,7 +42,14 @@ use std::rc::Rc;
 /// Keys of a module call.
 const CALL_KEYS: &[&str] = &["source", "inputs", "for_each", "count", "depends_on"];
 /// Keys a module's files may have at their top level.
-pub(crate) const MODULE_KEYS: &[&str] = &["inputs", "outputs", "locals", "resources", "modules"];
+pub(crate) const MODULE_KEYS: &[&str] = &[
+    "inputs",
+    "outputs",
+    "locals",
+    "data",
+    "resources",
+    "modules",
+];
 /// Separates a module instance's path from an output's name in a
 /// dependency placeholder (never part of a name or a path's key text
 /// after the last one).
@@ -117,6 +124,8 @@ pub(crate) struct DeclaredCall<'n> {
 pub(crate) struct Loaded {
     /// The resource instances of every module instance, nested ones too.
     pub instances: Vec<Instance>,
+    /// Their data sources (`module.net.data.azs`), nested ones too.
+    pub data: Vec<Instance>,
     /// Every module instance, by path.
     pub modules: BTreeMap<String, ModuleInstance>,
 }
@@ -363,6 +372,11 @@ pub(crate) fn instantiate(
                 locals: module_locals,
                 outputs,
             } = body;
+            for mut inst in loaded.data {
+                inst.address = prefixed(&path, &inst.address);
+                inst.module = join(&path, &inst.module);
+                out.data.push(inst);
+            }
             for mut inst in loaded.instances {
                 inst.address = prefixed(&path, &inst.address);
                 inst.dependencies = inst
@@ -570,6 +584,22 @@ fn load_body(
     let (declared, modules) = declare_calls(l, mcx, doc.get_node("modules"), &scope);
     let mut table = ResourceTable::default();
     table.modules = modules;
+    // A module's own data sources are read with the stack's; named
+    // `data.NAME` here, they become `module.PATH.data.NAME` below.
+    let mut data: Vec<Instance> = super::data::load_data(
+        l,
+        doc.get_node("data"),
+        &scope,
+        decls,
+        &mut table,
+        &local_table,
+    )
+    .into_iter()
+    .map(|mut i| {
+        i.address.name = format!("data.{}", i.address.name);
+        i
+    })
+    .collect();
     let mut instances = match doc.get_node("resources") {
         Some(n) => load_resources(l, n, &scope, decls, &mut table, &local_table),
         None => Vec::new(),
@@ -577,6 +607,8 @@ fn load_body(
     let mut loaded = instantiate(l, mcx, declared, &scope, decls, (&table, &local_table));
     instances.append(&mut loaded.instances);
     loaded.instances = instances;
+    data.append(&mut loaded.data);
+    loaded.data = data;
     let locals = finish_locals(l, pending, &scope, decls, &table, &local_table);
     let outputs = match doc.get_node("outputs") {
         Some(n) => load_outputs(l, n, &scope, decls, &table, &local_table),

@@ -113,7 +113,7 @@ impl Plan {
             "data_loss": self.changes.iter().filter(|c| c.data_loss).map(|c| c.address.to_string()).collect::<Vec<_>>(),
             "resource_changes": self.changes.iter().map(resource_json).collect::<Vec<_>>(),
             "data_sources": self.data_reads().iter().map(|d| json!({
-                "address": format!("data.{}", d.address),
+                "address": forge_core::spec::data_address(&d.address),
                 "type": d.kind,
                 "read_during": if d.values.is_some() { "plan" } else { "apply" },
                 "values": display_attrs(&d.values),
