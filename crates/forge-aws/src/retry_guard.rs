@@ -24,7 +24,11 @@
 //! choose the right client at every call, and a slip would silently bring
 //! the duplicate back. Deciding by operation name in one place keeps the
 //! kinds unchanged, and an operation not known to be a read is treated as a
-//! mutation, so a new call is safe by default.
+//! mutation, so a new call is safe by default. The one exception is a put
+//! that replaces a whole configuration of an existing object (S3's
+//! `PutBucketVersioning` and the like, [`may_resend`]): re-sending it
+//! cannot create anything, and a bucket create sends several in a row,
+//! which without SDK retries made it fail under a burst of throttling.
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -39,6 +43,32 @@ use aws_smithy_types::retry::RetryConfig;
 const READ_PREFIXES: &[&str] = &[
     "Describe", "List", "Get", "Head", "Lookup", "BatchGet", "Filter",
 ];
+
+/// Mutations that replace (or remove) one whole configuration of an
+/// existing object: sending one twice leaves the same result as once and
+/// can create nothing, so the SDK may re-send them like reads. These are
+/// S3's bucket settings, of which a bucket create sends several in a row
+/// (S3 API Reference: each `PutBucket*` "sets" / "replaces" the
+/// configuration; the `Delete*` ones remove it).
+const WHOLE_CONFIGURATION_PUTS: &[&str] = &[
+    "PutBucketVersioning",
+    "PutBucketEncryption",
+    "PutBucketOwnershipControls",
+    "PutPublicAccessBlock",
+    "PutBucketLifecycleConfiguration",
+    "PutBucketPolicy",
+    "PutBucketReplication",
+    "PutBucketTagging",
+    "DeleteBucketPolicy",
+    "DeleteBucketLifecycle",
+    "DeleteBucketReplication",
+];
+
+/// Whether the SDK may re-send the AWS operation `name`: a read, or a
+/// whole-configuration put of an existing object.
+pub fn may_resend(name: &str) -> bool {
+    is_read_only(name) || WHOLE_CONFIGURATION_PUTS.contains(&name)
+}
 
 /// Whether the AWS operation `name` (`DescribeVpcs`, `CreateKey`, ...) only
 /// reads, so re-sending it cannot change anything.
@@ -69,10 +99,8 @@ impl Intercept for MutationRetryGuard {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let read = cfg
-            .load::<Metadata>()
-            .is_some_and(|m| is_read_only(m.name()));
-        if !read {
+        let resend = cfg.load::<Metadata>().is_some_and(|m| may_resend(m.name()));
+        if !resend {
             let single = cfg
                 .load::<RetryConfig>()
                 .cloned()
@@ -137,6 +165,20 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
+    fn whole_configuration_puts_may_be_resent() {
+        for put in [
+            "PutBucketVersioning",
+            "PutPublicAccessBlock",
+            "DeleteBucketPolicy",
+        ] {
+            assert!(may_resend(put) && !is_read_only(put), "{put}");
+        }
+        // A conditional object write (the state lock) is never re-sent.
+        assert!(!may_resend("PutObject"));
+        assert!(!may_resend("CreateBucket"));
+    }
+
+    #[test]
     fn reads_and_mutations_by_name() {
         for read in [
             "DescribeVpcs",
@@ -163,6 +205,7 @@ mod tests {
             "",
         ] {
             assert!(!is_read_only(mutation), "{mutation}");
+            assert!(!may_resend(mutation), "{mutation}");
         }
     }
 

@@ -390,9 +390,13 @@ mod tests {
 
     /// The live cluster as the engine records it (the password hash kept;
     /// here, the value).
+    /// What refresh records: the live cluster, with the state's value of
+    /// a forge-only setting the object does not carry (here the default).
     fn prior() -> Attrs {
-        let mut prior = cluster_fields(&live()).to_attrs();
-        prior.insert("id".into(), Value::from("app"));
+        let schema = testing::provider::<ClusterKind>().schema().clone();
+        let live = cluster_fields(&live()).to_attrs();
+        let mut prior =
+            forge_engine::refresh::merge_observed(Some(&schema), &Attrs::new(), &live, "app");
         prior.insert(
             "master_user_password".into(),
             Value::from("hunter22").sensitive(),
@@ -406,7 +410,8 @@ mod tests {
         let f = cluster_fields(&live());
         assert_eq!(f.kms_key_id.as_deref(), Some("k-1"));
         assert_eq!(f.skip_final_snapshot, Some(true));
-        assert_eq!(f.apply_immediately, Some(false));
+        // Not carried by the object: refresh keeps the state's value.
+        assert_eq!(f.apply_immediately, None);
         assert_eq!(f.master_user_password, Secret(None));
         assert!(p.deletion_protected(&prior()));
         // What a delete gets from the state: the password as its hash.
