@@ -1033,6 +1033,55 @@ def ecs_failing_rollouts(emu):
     assert service["runningCount"] == 0, service
     assert any("deployment failed" in e["message"] for e in service.get("events", [])), service
 
+    # An update that fails: with rollback, back on the last completed
+    # deployment's task definition; without, the failed deployment stays.
+    good = ecs.register_task_definition(
+        family=uid("good"),
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": "nginx", "essential": True}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    for name, rollback in (("back", True), ("stuck", False)):
+        ecs.create_service(
+            cluster=cluster,
+            serviceName=name,
+            taskDefinition=good,
+            desiredCount=2,
+            launchType="FARGATE",
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}
+            },
+            deploymentConfiguration={
+                "deploymentCircuitBreaker": {"enable": True, "rollback": rollback}
+            },
+        )
+        ecs.update_service(cluster=cluster, service=name, taskDefinition=task)
+    back, stuck = ecs.describe_services(cluster=cluster, services=["back", "stuck"])["services"]
+    assert back["taskDefinition"] == good, back
+    assert back["runningCount"] == 2, back
+    primary, failed = back["deployments"]
+    assert (primary["status"], primary["rolloutState"], primary["taskDefinition"]) == (
+        "PRIMARY",
+        "COMPLETED",
+        good,
+    ), back["deployments"]
+    assert "rolling back" in primary["rolloutStateReason"], primary
+    assert (failed["rolloutState"], failed["taskDefinition"]) == ("FAILED", task), failed
+    assert failed["status"] != "PRIMARY" and failed["id"] != primary["id"], back["deployments"]
+    assert any("rolling back" in e["message"] for e in back["events"]), back["events"]
+    # The next update starts from the rolled-back service.
+    ecs.update_service(cluster=cluster, service="back", desiredCount=3)
+    again = ecs.describe_services(cluster=cluster, services=["back"])["services"][0]
+    assert [(d["status"], d["taskDefinition"]) for d in again["deployments"]] == [
+        ("PRIMARY", good)
+    ], again["deployments"]
+    assert stuck["taskDefinition"] == task, stuck
+    assert [(d["status"], d["rolloutState"]) for d in stuck["deployments"]] == [
+        ("PRIMARY", "FAILED")
+    ], stuck["deployments"]
+
 
 @check("patch_elbv2_default_attributes")
 def elbv2_default_attributes(emu):
