@@ -1350,6 +1350,34 @@ def realtime_alb_and_ecs(emu):
     seen = wait_for("new service", rollout, ("COMPLETED", 2))
     assert seen[0] == ("IN_PROGRESS", 0), seen
 
+    # A failing update rolled back by the circuit breaker: the rollback
+    # deployment (on the previous task definition) is IN_PROGRESS first.
+    failing = ecs.register_task_definition(
+        family=uid("bad"),
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "app", "image": "example/forge-fail-rollout:1", "essential": True}
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(
+        cluster=cluster,
+        service="web",
+        taskDefinition=failing,
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+    )
+
+    def rollback():
+        service = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
+        return [(d["status"], d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]]
+
+    seen = wait_for(
+        "rollback", rollback, [("PRIMARY", "COMPLETED", task), ("INACTIVE", "FAILED", failing)]
+    )
+    assert seen[0][0] == ("PRIMARY", "IN_PROGRESS", task), seen
+
 
 @timed_check
 def rate_limits(emu):
