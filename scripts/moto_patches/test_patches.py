@@ -950,6 +950,18 @@ def tagging_resource_types(emu):
 # ----------------------------------------------------------------------- ECS
 
 
+def fargate_task(ecs, family, image):
+    """Registers a one-container Fargate task definition; its ARN."""
+    return ecs.register_task_definition(
+        family=uid(family),
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": image, "essential": True}],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+
 @check("patch_ecs_service_rollouts")
 def ecs_rollouts(emu):
     ec2, vpc, subnets = network(emu)
@@ -957,14 +969,7 @@ def ecs_rollouts(emu):
     ecs = emu.client("ecs")
     cluster = uid("cluster")
     ecs.create_cluster(clusterName=cluster)
-    task = ecs.register_task_definition(
-        family=uid("app"),
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "nginx", "essential": True}],
-    )["taskDefinition"]["taskDefinitionArn"]
+    task = fargate_task(ecs, "app", "nginx")
     ecs.create_service(
         cluster=cluster,
         serviceName="web",
@@ -1007,16 +1012,7 @@ def ecs_failing_rollouts(emu):
     ecs = emu.client("ecs")
     cluster = uid("cluster")
     ecs.create_cluster(clusterName=cluster)
-    task = ecs.register_task_definition(
-        family=uid("app"),
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {"name": "app", "image": "example/forge-fail-rollout:1", "essential": True}
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
+    task = fargate_task(ecs, "app", "example/forge-fail-rollout:1")
     ecs.create_service(
         cluster=cluster,
         serviceName="web",
@@ -1035,14 +1031,7 @@ def ecs_failing_rollouts(emu):
 
     # An update that fails: with rollback, back on the last completed
     # deployment's task definition; without, the failed deployment stays.
-    good = ecs.register_task_definition(
-        family=uid("good"),
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "nginx", "essential": True}],
-    )["taskDefinition"]["taskDefinitionArn"]
+    good = fargate_task(ecs, "good", "nginx")
     for name, rollback in (("back", True), ("stuck", False)):
         ecs.create_service(
             cluster=cluster,
@@ -1326,14 +1315,7 @@ def realtime_alb_and_ecs(emu):
     ecs = emu.client("ecs")
     cluster = uid("cluster")
     ecs.create_cluster(clusterName=cluster)
-    task = ecs.register_task_definition(
-        family=uid("app"),
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "nginx", "essential": True}],
-    )["taskDefinition"]["taskDefinitionArn"]
+    task = fargate_task(ecs, "app", "nginx")
     ecs.create_service(
         cluster=cluster,
         serviceName="web",
@@ -1352,16 +1334,7 @@ def realtime_alb_and_ecs(emu):
 
     # A failing update rolled back by the circuit breaker: the rollback
     # deployment (on the previous task definition) is IN_PROGRESS first.
-    failing = ecs.register_task_definition(
-        family=uid("bad"),
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {"name": "app", "image": "example/forge-fail-rollout:1", "essential": True}
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
+    failing = fargate_task(ecs, "bad", "example/forge-fail-rollout:1")
     ecs.update_service(
         cluster=cluster,
         service="web",

@@ -361,18 +361,7 @@ async fn a_failed_ecs_rollout_fails_the_apply_with_its_reason() {
     );
 
     // The service exists, its deployment FAILED: the state records it.
-    let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config(REGION).await);
-    let clusters = ecs.list_clusters().send().await.unwrap();
-    let cluster = clusters.cluster_arns().first().cloned().unwrap();
-    let services = ecs.list_services().cluster(&cluster).send().await.unwrap();
-    let described = ecs
-        .describe_services()
-        .cluster(&cluster)
-        .set_services(Some(services.service_arns().to_vec()))
-        .send()
-        .await
-        .unwrap();
-    let service = &described.services()[0];
+    let service = app_service(&emu).await;
     assert_eq!(
         service.deployments()[0]
             .rollout_state()
