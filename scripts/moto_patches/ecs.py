@@ -115,8 +115,15 @@ def patch_ecs_failing_rollouts():
     `forge-fail-rollout` (an image that cannot be pulled) fails: FAILED, 0
     running, `failedTasks` = desired, reason "ECS deployment circuit
     breaker: tasks failed to start.", and a service event naming the
-    deployment. Rollback to the previous deployment is not modelled: the
-    failed deployment stays the primary one."""
+    deployment. Without rollback the failed deployment stays the primary
+    one. With `deploymentCircuitBreaker = {enable: true, rollback: true}`,
+    an UpdateService whose deployment fails is rolled back "to the last
+    deployment that completed successfully" (DeploymentCircuitBreaker,
+    rollback): the failed deployment stays listed, FAILED and INACTIVE
+    (its tasks stopped), and a new PRIMARY deployment on the previous task
+    definition completes; the service's task definition is the previous
+    one again and its events say it rolled back. A CreateService has no
+    completed deployment to return to: its deployment just fails."""
     from moto.core.utils import utcnow
     from moto.ecs.models import EC2ContainerServiceBackend
 
@@ -153,6 +160,52 @@ def patch_ecs_failing_rollouts():
                 },
             )
 
+    def rolls_back(service):
+        breaker = (service.deployment_configuration or {}).get("deploymentCircuitBreaker") or {}
+        return bool(breaker.get("enable")) and bool(breaker.get("rollback"))
+
+    def roll_back(service, last):
+        """A new PRIMARY deployment on `last` (the deployment that
+        completed before the failed one), completed."""
+        failed = next(d for d in service.deployments if d.get("status") == "PRIMARY")
+        if failed["id"] == last["id"]:
+            # moto reuses the deployment dict on UpdateService: the failed
+            # deployment is a new one on AWS.
+            failed["id"] = new_deployment_id()
+        failed["status"] = "INACTIVE"
+        now = utcnow()
+        rollback = {
+            **last,
+            "id": new_deployment_id(),
+            "status": "PRIMARY",
+            "desiredCount": service.desired_count,
+            "runningCount": service.desired_count,
+            "pendingCount": 0,
+            "failedTasks": 0,
+            "rolloutState": "COMPLETED",
+            "rolloutStateReason": "ECS deployment circuit breaker: rolling back to "
+            f"deploymentId {last['id']}.",
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        service.deployments = [rollback, failed]
+        service.task_definition = last["taskDefinition"]
+        service.running_count = service.desired_count
+        service.pending_count = 0
+        service.events.insert(
+            0,
+            {
+                "id": rollback["id"],
+                "createdAt": now,
+                "message": f"(service {service.name}) rolling back to deployment {last['id']}.",
+            },
+        )
+
+    def new_deployment_id():
+        from moto.moto_api._internal import mock_random
+
+        return f"ecs-svc/{mock_random.randint(0, 32**12)}"
+
     def create_service(self, *args, **kwargs):
         service = original_create(self, *args, **kwargs)
         if failing(self, service):
@@ -160,9 +213,22 @@ def patch_ecs_failing_rollouts():
         return service
 
     def update_service(self, service_properties):
+        cluster = service_properties.get("cluster", "default")
+        name = (service_properties.get("service") or "").split("/")[-1]
+        before = self.services.get(f"{self._get_cluster(cluster).name}:{name}")
+        last = None
+        if before is not None:
+            # Deployments replaced earlier are gone from DescribeServices.
+            before.deployments = [d for d in before.deployments if d.get("status") == "PRIMARY"]
+            last = next(
+                (dict(d) for d in before.deployments if d.get("rolloutState") == "COMPLETED"),
+                None,
+            )
         service = original_update(self, service_properties)
         if failing(self, service):
             fail(service)
+            if last is not None and rolls_back(service):
+                roll_back(service, last)
         return service
 
     original_create = replace(EC2ContainerServiceBackend, "create_service", create_service)

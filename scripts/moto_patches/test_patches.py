@@ -950,6 +950,18 @@ def tagging_resource_types(emu):
 # ----------------------------------------------------------------------- ECS
 
 
+def fargate_task(ecs, family, image):
+    """Registers a one-container Fargate task definition; its ARN."""
+    return ecs.register_task_definition(
+        family=uid(family),
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": image, "essential": True}],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+
 @check("patch_ecs_service_rollouts")
 def ecs_rollouts(emu):
     ec2, vpc, subnets = network(emu)
@@ -957,14 +969,7 @@ def ecs_rollouts(emu):
     ecs = emu.client("ecs")
     cluster = uid("cluster")
     ecs.create_cluster(clusterName=cluster)
-    task = ecs.register_task_definition(
-        family=uid("app"),
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "nginx", "essential": True}],
-    )["taskDefinition"]["taskDefinitionArn"]
+    task = fargate_task(ecs, "app", "nginx")
     ecs.create_service(
         cluster=cluster,
         serviceName="web",
@@ -1007,16 +1012,7 @@ def ecs_failing_rollouts(emu):
     ecs = emu.client("ecs")
     cluster = uid("cluster")
     ecs.create_cluster(clusterName=cluster)
-    task = ecs.register_task_definition(
-        family=uid("app"),
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {"name": "app", "image": "example/forge-fail-rollout:1", "essential": True}
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
+    task = fargate_task(ecs, "app", "example/forge-fail-rollout:1")
     ecs.create_service(
         cluster=cluster,
         serviceName="web",
@@ -1032,6 +1028,48 @@ def ecs_failing_rollouts(emu):
     assert "circuit breaker" in primary.get("rolloutStateReason", ""), primary
     assert service["runningCount"] == 0, service
     assert any("deployment failed" in e["message"] for e in service.get("events", [])), service
+
+    # An update that fails: with rollback, back on the last completed
+    # deployment's task definition; without, the failed deployment stays.
+    good = fargate_task(ecs, "good", "nginx")
+    for name, rollback in (("back", True), ("stuck", False)):
+        ecs.create_service(
+            cluster=cluster,
+            serviceName=name,
+            taskDefinition=good,
+            desiredCount=2,
+            launchType="FARGATE",
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}
+            },
+            deploymentConfiguration={
+                "deploymentCircuitBreaker": {"enable": True, "rollback": rollback}
+            },
+        )
+        ecs.update_service(cluster=cluster, service=name, taskDefinition=task)
+    back, stuck = ecs.describe_services(cluster=cluster, services=["back", "stuck"])["services"]
+    assert back["taskDefinition"] == good, back
+    assert back["runningCount"] == 2, back
+    primary, failed = back["deployments"]
+    assert (primary["status"], primary["rolloutState"], primary["taskDefinition"]) == (
+        "PRIMARY",
+        "COMPLETED",
+        good,
+    ), back["deployments"]
+    assert "rolling back" in primary["rolloutStateReason"], primary
+    assert (failed["rolloutState"], failed["taskDefinition"]) == ("FAILED", task), failed
+    assert failed["status"] != "PRIMARY" and failed["id"] != primary["id"], back["deployments"]
+    assert any("rolling back" in e["message"] for e in back["events"]), back["events"]
+    # The next update starts from the rolled-back service.
+    ecs.update_service(cluster=cluster, service="back", desiredCount=3)
+    again = ecs.describe_services(cluster=cluster, services=["back"])["services"][0]
+    assert [(d["status"], d["taskDefinition"]) for d in again["deployments"]] == [
+        ("PRIMARY", good)
+    ], again["deployments"]
+    assert stuck["taskDefinition"] == task, stuck
+    assert [(d["status"], d["rolloutState"]) for d in stuck["deployments"]] == [
+        ("PRIMARY", "FAILED")
+    ], stuck["deployments"]
 
 
 @check("patch_elbv2_default_attributes")
@@ -1277,14 +1315,7 @@ def realtime_alb_and_ecs(emu):
     ecs = emu.client("ecs")
     cluster = uid("cluster")
     ecs.create_cluster(clusterName=cluster)
-    task = ecs.register_task_definition(
-        family=uid("app"),
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "nginx", "essential": True}],
-    )["taskDefinition"]["taskDefinitionArn"]
+    task = fargate_task(ecs, "app", "nginx")
     ecs.create_service(
         cluster=cluster,
         serviceName="web",
@@ -1300,6 +1331,25 @@ def realtime_alb_and_ecs(emu):
 
     seen = wait_for("new service", rollout, ("COMPLETED", 2))
     assert seen[0] == ("IN_PROGRESS", 0), seen
+
+    # A failing update rolled back by the circuit breaker: the rollback
+    # deployment (on the previous task definition) is IN_PROGRESS first.
+    failing = fargate_task(ecs, "bad", "example/forge-fail-rollout:1")
+    ecs.update_service(
+        cluster=cluster,
+        service="web",
+        taskDefinition=failing,
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+    )
+
+    def rollback():
+        service = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
+        return [(d["status"], d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]]
+
+    seen = wait_for(
+        "rollback", rollback, [("PRIMARY", "COMPLETED", task), ("INACTIVE", "FAILED", failing)]
+    )
+    assert seen[0][0] == ("PRIMARY", "IN_PROGRESS", task), seen
 
 
 @timed_check

@@ -18,7 +18,10 @@
 //! - ECS rollouts that fail: a deployment whose tasks never start is
 //!   stopped by the circuit breaker (FAILED); forge, waiting for the
 //!   rollout, fails the apply with ECS's reason and records the service
-//!   that exists.
+//!   that exists. With the circuit breaker's rollback on, an update whose
+//!   deployment fails is rolled back to the previous task definition: the
+//!   apply fails saying so, the live revision is recorded, and the next
+//!   plan shows the update again.
 
 #![allow(clippy::unwrap_used)]
 
@@ -358,18 +361,7 @@ async fn a_failed_ecs_rollout_fails_the_apply_with_its_reason() {
     );
 
     // The service exists, its deployment FAILED: the state records it.
-    let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config(REGION).await);
-    let clusters = ecs.list_clusters().send().await.unwrap();
-    let cluster = clusters.cluster_arns().first().cloned().unwrap();
-    let services = ecs.list_services().cluster(&cluster).send().await.unwrap();
-    let described = ecs
-        .describe_services()
-        .cluster(&cluster)
-        .set_services(Some(services.service_arns().to_vec()))
-        .send()
-        .await
-        .unwrap();
-    let service = &described.services()[0];
+    let service = app_service(&emu).await;
     assert_eq!(
         service.deployments()[0]
             .rollout_state()
@@ -385,4 +377,100 @@ async fn a_failed_ecs_rollout_fails_the_apply_with_its_reason() {
     // Recorded as not ready: the next plan replaces it (not a second create).
     let plan = run(&forge, &stack, &["plan", "-e", "dev", "--var", image]);
     assert!(plan.stdout.contains("tainted"), "{plan}");
+}
+
+/// The app service of a getting-started stack, described through the SDK.
+async fn app_service(emu: &Emulator) -> aws_sdk_ecs::types::Service {
+    let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config(REGION).await);
+    let clusters = ecs.list_clusters().send().await.unwrap();
+    let cluster = clusters.cluster_arns().first().cloned().unwrap();
+    let services = ecs.list_services().cluster(&cluster).send().await.unwrap();
+    let described = ecs
+        .describe_services()
+        .cluster(&cluster)
+        .set_services(Some(services.service_arns().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    described.services()[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolled_back_ecs_update_fails_the_apply_and_stays_planned() {
+    let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::of(&getting_started_dir()).unwrap_or_else(|e| panic!("{e}"));
+    // getting-started's service has `deployment_circuit_breaker: {enable:
+    // true, rollback: true}`.
+    run(&forge, &stack, &["apply", "-e", "dev", "--auto-approve"]).expect_success();
+    let live = app_service(&emu)
+        .await
+        .task_definition()
+        .unwrap()
+        .to_string();
+    let previous = live.rsplit('/').next().unwrap().to_string();
+
+    // An image the emulator's tasks never start from (docs/testing.md).
+    let image = "image=example/forge-fail-rollout:1";
+    let apply = ["apply", "-e", "dev", "--auto-approve", "--var", image];
+    let out = run(&forge, &stack, &apply);
+    out.expect_code(1);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains(&format!(
+            "was rolled back to {previous}: ECS deployment circuit breaker"
+        )),
+        "{out}"
+    );
+
+    // ECS rolled back: the PRIMARY deployment is on the previous revision
+    // and completed; the failed one is FAILED on the new revision.
+    let service = app_service(&emu).await;
+    assert_eq!(service.task_definition(), Some(live.as_str()));
+    let primary = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .unwrap();
+    assert_eq!(primary.task_definition(), Some(live.as_str()));
+    assert_eq!(
+        primary.rollout_state().map(|r| r.as_str()),
+        Some("COMPLETED")
+    );
+    let failed = service
+        .deployments()
+        .iter()
+        .find(|d| d.rollout_state().map(|r| r.as_str()) == Some("FAILED"))
+        .unwrap();
+    assert_ne!(failed.task_definition(), Some(live.as_str()));
+
+    // The state records what is live: the service is not tainted, its
+    // task definition is the previous revision, and the next plan updates
+    // it to the new one again (not a no-op, not a replacement).
+    let path = stack.path().to_str().unwrap();
+    let shown = forge
+        .run(stack.path(), &["state", "show", "app", path, "-e", "dev"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    shown.expect_success();
+    assert!(shown.stdout.contains(&previous), "{shown}");
+    let plan = run(
+        &forge,
+        &stack,
+        &["plan", "-e", "dev", "--var", image, "--detailed-exitcode"],
+    );
+    plan.expect_code(2);
+    assert!(!plan.stdout.contains("tainted"), "{plan}");
+    assert!(
+        plan.stdout.contains("# app will be updated in-place"),
+        "{plan}"
+    );
+    let family = previous.split(':').next().unwrap();
+    assert!(
+        plan.stdout
+            .contains(&format!("task_definition = \"{previous}\" -> \"{family}:")),
+        "{plan}"
+    );
+    // The previous revision the service still runs is deleted only once the
+    // service has moved off it (it is kept, deposed, until then).
+    assert!(plan.stdout.contains("deposed object"), "{plan}");
 }

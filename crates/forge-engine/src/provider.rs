@@ -327,6 +327,16 @@ pub trait Provider: Send + Sync + 'static {
         let _ = observed;
         Readiness::Ready
     }
+
+    /// Why an update that reached readiness did not land as asked, or
+    /// `None` if it did: AWS may settle an object on something else, e.g.
+    /// an ECS service its deployment circuit breaker rolled back to the
+    /// previous task definition. The engine then records what is live
+    /// (so the next plan shows the update again) and fails the apply.
+    fn not_landed(&self, desired: &Attrs, observed: &Attrs) -> Option<String> {
+        let _ = (desired, observed);
+        None
+    }
 }
 
 #[cfg(test)]

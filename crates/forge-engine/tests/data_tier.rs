@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use forge_core::spec::{Config, Instance, Stack, Timeouts};
 use forge_core::{Address, Value};
-use forge_engine::state::MemoryBackend;
+use forge_engine::state::{MemoryBackend, ResourceStatus};
 use forge_engine::{ChangeAction, Engine, Event, PlanOptions, ProviderRegistry};
 use forge_testkit::fake::{FakeCloud, FakeProvider};
 use std::sync::Arc;
@@ -167,6 +167,46 @@ async fn slow_deletes_are_awaited_before_what_they_use_is_deleted() {
             .any(|e| matches!(e, Event::Waiting { status, .. } if status == "deleting"))
     );
     assert!(b.state().unwrap().resources.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_update_the_cloud_rolls_back_fails_and_records_what_is_live() {
+    let cloud = FakeCloud::new();
+    let e = data_engine(&cloud);
+    let b = MemoryBackend::new();
+    let plan = e
+        .plan(
+            &stack(vec![field(db("svc"), "size", 1i64)]),
+            &b,
+            &PlanOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(e.apply(&plan, &b, &options(10)).await.unwrap().is_success());
+
+    // The update settles on what was there before (an ECS rollback).
+    cloud.roll_back_updates("svc");
+    let st = stack(vec![field(db("svc"), "size", 2i64)]);
+    let plan = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
+    let r = e.apply(&plan, &b, &options(10)).await.unwrap();
+    assert_eq!(r.failed.len(), 1, "{r:?}");
+    assert!(
+        r.failed[0].error.contains("rolled back"),
+        "{}",
+        r.failed[0].error
+    );
+    // Recorded as live and ready (not tainted): the next plan is the same
+    // update again, not a no-op or a replacement.
+    let recorded = b.state().unwrap().get(&addr("svc")).cloned().unwrap();
+    assert_eq!(recorded.attributes.get("size"), Some(&Value::int(1)));
+    assert_eq!(recorded.status, ResourceStatus::Ready);
+    let again = e.plan(&st, &b, &PlanOptions::default()).await.unwrap();
+    let change = again
+        .changes
+        .iter()
+        .find(|c| c.address == addr("svc"))
+        .unwrap();
+    assert_eq!(change.action, ChangeAction::Update, "{change:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -100,6 +100,7 @@ struct Inner {
     group_in_flight: HashMap<String, (usize, usize)>,
     timeline: Vec<OpRecord>,
     refuse_in_use: bool,
+    rolled_back: std::collections::HashSet<String>,
 }
 
 /// The fake cloud, shared by all fake providers of a test.
@@ -159,6 +160,13 @@ impl FakeCloud {
         self.lock()
             .readiness
             .insert(address.into(), (polls, final_status.into()));
+    }
+
+    /// Updates of `address` are accepted, then undone by the cloud (as
+    /// ECS's deployment circuit breaker rolls a failed deployment back):
+    /// the object settles, ready, on what it was, status `rolled-back`.
+    pub fn roll_back_updates(&self, address: &str) {
+        self.lock().rolled_back.insert(address.into());
     }
 
     /// Deleting `address` (with a kind made [`FakeProvider::with_data`])
@@ -690,10 +698,18 @@ impl Provider for FakeProvider {
         let out = {
             let mut i = self.cloud.lock();
             i.updates += 1;
+            let undone = i.rolled_back.contains(&address);
             let o = i.objects.get_mut(id).ok_or_else(|| ProviderError::Api {
                 code: "NotFound".into(),
                 message: format!("{id} does not exist"),
             })?;
+            if undone {
+                o.final_status = "rolled-back".into();
+                let seen = visible(o);
+                drop(i);
+                self.end("update", &address, start);
+                return Ok(seen);
+            }
             for (k, v) in desired {
                 if k != "id" && k != "arn" && k != "status" {
                     o.attrs.insert(k.clone(), v.clone());
@@ -801,5 +817,10 @@ impl Provider for FakeProvider {
             Some("failed") => Readiness::Failed("failed".into()),
             _ => Readiness::Ready,
         }
+    }
+
+    fn not_landed(&self, _desired: &Attrs, observed: &Attrs) -> Option<String> {
+        (observed.get("status").and_then(Value::as_str) == Some("rolled-back"))
+            .then(|| "the update was rolled back".to_string())
     }
 }

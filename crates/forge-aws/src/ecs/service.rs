@@ -18,6 +18,14 @@
 //! is ready. Running task counts are never waited for: the rollout state
 //! already says whether the deployment reached steady state.
 //!
+//! With the circuit breaker's `rollback` on, ECS answers a failed
+//! deployment by rolling the service back to the last deployment that
+//! completed: the service settles (ready) on the previous task definition.
+//! An update that settles so did not land: the apply fails with "rolled
+//! back to <task definition>" and ECS's reason, and the live service (on
+//! the previous revision) is recorded, so the next plan shows the update
+//! again.
+//!
 //! Observe cost: one DescribeServices (tags included) per cluster per 10
 //! services (the API's limit per call).
 
@@ -507,6 +515,31 @@ pub fn service_readiness(observed: &ServiceFields) -> Readiness {
     }
 }
 
+/// Why an update that settled did not land (see the module docs): the
+/// service runs another task definition than asked and its circuit
+/// breaker rolls back.
+pub fn rolled_back(desired: &ServiceFields, observed: &ServiceFields) -> Option<String> {
+    let rollback = observed
+        .deployment_configuration
+        .as_ref()
+        .and_then(|d| d.deployment_circuit_breaker.as_ref())
+        .is_some_and(|b| b.enable == Some(true) && b.rollback == Some(true));
+    let (asked, live) = (
+        name_of(&desired.task_definition),
+        name_of(&observed.task_definition),
+    );
+    if !rollback || asked.is_empty() || asked == live {
+        return None;
+    }
+    let why = observed
+        .rollout_state_reason
+        .as_deref()
+        .unwrap_or("ECS deployment circuit breaker");
+    Some(format!(
+        "deployment of {asked} failed and was rolled back to {live}: {why}"
+    ))
+}
+
 #[async_trait]
 impl Kind for ServiceKind {
     const ARNS: &[ArnShape] = &[ArnShape::arn("ecs", "service/")];
@@ -525,6 +558,10 @@ impl Kind for ServiceKind {
 
     fn readiness(observed: &ServiceFields) -> Readiness {
         service_readiness(observed)
+    }
+
+    fn not_landed(desired: &ServiceFields, observed: &ServiceFields) -> Option<String> {
+        rolled_back(desired, observed)
     }
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
@@ -760,6 +797,40 @@ mod tests {
                 "deployment FAILED: ECS deployment circuit breaker: tasks failed to start.".into()
             )
         );
+    }
+
+    #[test]
+    fn a_rolled_back_update_did_not_land() {
+        let desired = typed(&spec());
+        let mut back = fields(&described(Some(DeploymentRolloutState::Completed)));
+        assert_eq!(rolled_back(&desired, &back), None, "landed");
+        back.task_definition = "api:2".into();
+        back.rollout_state_reason =
+            Some("ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.".into());
+        assert_eq!(
+            rolled_back(&desired, &back).as_deref(),
+            Some(
+                "deployment of api:3 failed and was rolled back to api:2: ECS deployment \
+                 circuit breaker: rolling back to deploymentId ecs-svc/1."
+            )
+        );
+        // The same through the provider, as the engine asks it.
+        assert!(
+            provider()
+                .not_landed(&spec(), &back.to_attrs())
+                .is_some_and(|r| r.contains("rolled back to api:2"))
+        );
+        // Without rollback ECS leaves the failed deployment primary:
+        // readiness reports it, nothing rolled back.
+        back.deployment_configuration = Some(Deployment {
+            deployment_circuit_breaker: Some(Breaker {
+                enable: Some(true),
+                rollback: Some(false),
+            }),
+            maximum_percent: Some(200),
+            minimum_healthy_percent: Some(100),
+        });
+        assert_eq!(rolled_back(&desired, &back), None);
     }
 
     #[test]

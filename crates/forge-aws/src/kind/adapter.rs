@@ -152,6 +152,13 @@ impl<K: Kind> Provider for KindProvider<K> {
         }
     }
 
+    fn not_landed(&self, desired: &Attrs, observed: &Attrs) -> Option<String> {
+        // A side that does not read as this kind's fields was checked by
+        // readiness already; nothing more to say here.
+        let desired = K::Fields::from_attrs(desired).ok()?;
+        K::not_landed(&desired, &K::Fields::from_attrs(observed).ok()?)
+    }
+
     async fn observe(
         &self,
         ctx: &ObserveCtx,

@@ -263,6 +263,12 @@ pub trait Kind: KindDecl {
         Readiness::Ready
     }
 
+    /// See [`forge_engine::Provider::not_landed`].
+    fn not_landed(desired: &Self::Fields, observed: &Self::Fields) -> Option<String> {
+        let _ = (desired, observed);
+        None
+    }
+
     /// See [`forge_engine::Provider::classify_change`].
     fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
         let _ = (path, recorded, live);

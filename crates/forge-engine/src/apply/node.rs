@@ -623,6 +623,11 @@ async fn update(
     } else {
         replan(shared, change, provider.as_ref(), &prior)
     };
+    // What the update asked for, to tell whether it landed once ready.
+    let asked = match &work {
+        Ok(Some((desired, _))) => Some(unmarked(desired)),
+        _ => None,
+    };
     let attrs = match work {
         Err(e) => {
             release(shared, permits);
@@ -698,14 +703,23 @@ async fn update(
             if let Ok(mut v) = shared.values.lock() {
                 v.insert(change.address.clone(), attrs.clone());
             }
+            // Settled, but maybe not on what was asked (rolled back): the
+            // live object is recorded as it is, ready, so the next plan
+            // shows the update again; the apply fails with AWS's reason.
+            let missed = asked
+                .as_ref()
+                .and_then(|d| provider.not_landed(d, &unmarked(&attrs)));
             record_object(
                 shared,
                 change,
-                id,
+                id.clone(),
                 attrs.clone(),
                 ResourceStatus::Ready,
                 None,
             );
+            if let Some(reason) = missed {
+                return Err(format!("{} {id}: {reason}", change.kind));
+            }
             check_conditions(shared, change, Some(&attrs))
         }
         Err((attrs, e)) => {
