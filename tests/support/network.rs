@@ -680,3 +680,33 @@ pub async fn leftovers(ec2: &Client) -> Result<Vec<String>, String> {
     );
     Ok(left)
 }
+
+/// The filter on the `Name` tag.
+fn named(name: &str) -> Filter {
+    Filter::builder().name("tag:Name").values(name).build()
+}
+
+/// The id of the VPC tagged `Name=name`, if there is one.
+pub async fn vpc_named(ec2: &Client, name: &str) -> Option<String> {
+    let out = ec2
+        .describe_vpcs()
+        .filters(named(name))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeVpcs {name}: {e:?}"));
+    out.vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_string)
+}
+
+/// The subnet tagged `Name=name`, if there is one.
+pub async fn subnet_named(ec2: &Client, name: &str) -> Option<aws_sdk_ec2::types::Subnet> {
+    let out = ec2
+        .describe_subnets()
+        .filters(named(name))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeSubnets {name}: {e:?}"));
+    out.subnets().first().cloned()
+}

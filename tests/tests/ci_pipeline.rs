@@ -238,22 +238,7 @@ async fn the_pipeline_runs_its_forge_commands_against_the_emulator() {
     // What AWS holds, through the SDK.
     let config = emulator.sdk_config("us-east-1").await;
     let ec2 = aws_sdk_ec2::Client::new(&config);
-    let vpcs = ec2
-        .describe_vpcs()
-        .filters(
-            Filter::builder()
-                .name("tag:Name")
-                .values("ci-network-dev")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let vpc = vpcs
-        .vpcs()
-        .first()
-        .and_then(|v| v.vpc_id())
-        .map(str::to_string);
+    let vpc = forge_e2e::network::vpc_named(&ec2, "ci-network-dev").await;
     let groups = ec2
         .describe_security_groups()
         .filters(

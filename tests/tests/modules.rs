@@ -348,20 +348,9 @@ outputs:
         .unwrap_or_else(|e| panic!("{e}"))
         .expect_success();
     for name in ["zoned-a", "zoned-b"] {
-        let subnets = ec2
-            .describe_subnets()
-            .filters(
-                aws_sdk_ec2::types::Filter::builder()
-                    .name("tag:Name")
-                    .values(name)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        let zone = subnets
-            .subnets()
-            .first()
+        let subnet = forge_e2e::network::subnet_named(&ec2, name).await;
+        let zone = subnet
+            .as_ref()
             .and_then(|s| s.availability_zone())
             .unwrap_or_else(|| panic!("no subnet {name}"));
         assert_eq!(zone, second, "{name}");

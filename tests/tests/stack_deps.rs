@@ -31,17 +31,7 @@ impl World {
 
     /// The VPC tagged `Name=name`, if any.
     async fn vpc(&self, name: &str) -> Option<String> {
-        let out = self
-            .ec2
-            .describe_vpcs()
-            .filters(Filter::builder().name("tag:Name").values(name).build())
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        out.vpcs()
-            .first()
-            .and_then(|v| v.vpc_id())
-            .map(str::to_string)
+        forge_e2e::network::vpc_named(&self.ec2, name).await
     }
 
     /// The VPC of the security group named `name`, if it exists.

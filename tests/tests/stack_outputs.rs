@@ -6,8 +6,7 @@
 //! a reference to an output the network does not have fails at the
 //! reference with a did-you-mean.
 
-use aws_sdk_ec2::types::Filter;
-use forge_e2e::{Emulator, Forge, RunOutput, StackCopy};
+use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, network};
 
 const REGION: &str = "us-east-1";
 
@@ -102,23 +101,9 @@ async fn a_stack_reads_another_stacks_outputs_from_its_s3_state() {
 
     run(&forge, &tree, &["apply", "network", "--auto-approve"]).expect_success();
     let ec2 = emulator.ec2(REGION).await;
-    let vpcs = ec2
-        .describe_vpcs()
-        .filters(
-            Filter::builder()
-                .name("tag:Name")
-                .values("outputs-network")
-                .build(),
-        )
-        .send()
+    let vpc = network::vpc_named(&ec2, "outputs-network")
         .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let vpc = vpcs
-        .vpcs()
-        .first()
-        .and_then(|v| v.vpc_id())
-        .unwrap_or_else(|| panic!("no network VPC"))
-        .to_string();
+        .unwrap_or_else(|| panic!("no network VPC"));
 
     // The plan shows the reads; the sensitive output stays masked.
     let out = run(&forge, &tree, &["plan", "app"]);
@@ -132,20 +117,8 @@ async fn a_stack_reads_another_stacks_outputs_from_its_s3_state() {
     assert!(!out.stdout.contains("not-for-eyes"), "{out}");
 
     run(&forge, &tree, &["apply", "app", "--auto-approve"]).expect_success();
-    let subnets = ec2
-        .describe_subnets()
-        .filters(
-            Filter::builder()
-                .name("tag:Name")
-                .values("outputs-app")
-                .build(),
-        )
-        .send()
+    let subnet = network::subnet_named(&ec2, "outputs-app")
         .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let subnet = subnets
-        .subnets()
-        .first()
         .unwrap_or_else(|| panic!("no app subnet"));
     assert_eq!(subnet.vpc_id(), Some(vpc.as_str()));
     assert_eq!(subnet.cidr_block(), Some("10.61.2.0/24"));

@@ -109,16 +109,17 @@ fn rekey_value(v: Value, rename: &dyn Fn(&str) -> String) -> Value {
     }
 }
 
-fn rename_keys_value(m: &mut BTreeMap<String, Value>, pairs: &[(&str, &str)], forward: bool) {
+/// `(forge, Terraform)` names: forge's to Terraform's.
+fn to_terraform_names(m: &mut BTreeMap<String, Value>, pairs: &[(&str, &str)]) {
     for (forge, tf) in pairs {
-        let (from, to) = if forward { (forge, tf) } else { (tf, forge) };
-        if let Some(v) = m.remove(*from) {
-            m.insert((*to).to_string(), v);
+        if let Some(v) = m.remove(*forge) {
+            m.insert((*tf).to_string(), v);
         }
     }
 }
 
-fn rename_keys_json(m: &mut Map<String, Json>, pairs: &[(&str, &str)]) {
+/// `(forge, Terraform)` names: Terraform's to forge's.
+fn to_forge_names(m: &mut Map<String, Json>, pairs: &[(&str, &str)]) {
     for (forge, tf) in pairs {
         if let Some(v) = m.remove(*tf) {
             m.insert((*forge).to_string(), v);
@@ -159,7 +160,7 @@ pub fn to_terraform(kind: &str, attrs: &mut Attrs) {
         }
         "aws.elbv2.target_group" => {
             if let Some(Value::Map(hc)) = attrs.get_mut("health_check") {
-                rename_keys_value(hc, HEALTH_CHECK, true);
+                to_terraform_names(hc, HEALTH_CHECK);
             }
         }
         "aws.elbv2.listener" | "aws.elbv2.listener_rule" => {
@@ -223,7 +224,7 @@ pub fn from_terraform(kind: &str, tf: &Map<String, Json>, out: &mut Map<String, 
         }
         "aws.elbv2.target_group" => {
             if let Some(Json::Object(hc)) = out.get_mut("health_check") {
-                rename_keys_json(hc, HEALTH_CHECK);
+                to_forge_names(hc, HEALTH_CHECK);
             }
             if let Some(n) = out
                 .get("deregistration_delay")
