@@ -360,3 +360,147 @@ outputs:
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.code(), Some(0), "{out}");
 }
+
+/// A module instance per zone, in a subnet of the stack's VPC; inside,
+/// a security group for each zone the module's own lookup lists.
+const PER_ZONE: &str = r#"
+inputs:
+  vpc_id: {type: string}
+  zone: {type: string}
+  netnum: {type: number}
+data:
+  zones:
+    type: aws.ec2.availability_zones
+    state: available
+resources:
+  subnet:
+    type: aws.ec2.subnet
+    vpc_id: "${vars.vpc_id}"
+    availability_zone: "${vars.zone}"
+    cidr_block: "${cidrsubnet(\"10.80.0.0/16\", 8, vars.netnum)}"
+    tags: {Name: "over-data-${vars.zone}"}
+  guard:
+    type: aws.ec2.security_group
+    count: "${length(data.zones.names) > 0 ? 1 : 0}"
+    vpc_id: "${vars.vpc_id}"
+    group_name: "over-data-${vars.zone}"
+    description: one per module instance
+"#;
+
+/// `count` / `for_each` over what data sources read: the stack's zones
+/// decide how many module instances and security groups there are, and a
+/// module's own lookup decides a `count` inside it. The first plan reads
+/// each lookup once (two rounds: the stack's, then the new module
+/// instances'), the objects land in the zones the SDK lists, a second
+/// plan is clean and destroy removes them.
+#[tokio::test]
+async fn count_and_for_each_expand_over_data_sources() {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(stack.path().join("modules/zone")).unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write("modules/zone/main.yaml", PER_ZONE)
+        .unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write(
+            "main.yaml",
+            r#"stack: modules-over-data
+region: us-east-1
+data:
+  azs:
+    type: aws.ec2.availability_zones
+    state: available
+locals:
+  zones: "${slice(sort(data.azs.names), 0, 2)}"
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    cidr_block: 10.80.0.0/16
+    tags: {Name: over-data}
+  edge:
+    type: aws.ec2.security_group
+    for_each: "${toset(local.zones)}"
+    vpc_id: "${vpc.id}"
+    group_name: "edge-${each.key}"
+    description: one per zone
+modules:
+  zone:
+    source: ./modules/zone
+    for_each: "${toset(local.zones)}"
+    inputs:
+      vpc_id: "${vpc.id}"
+      zone: "${each.key}"
+      netnum: "${index(local.zones, each.key) + 1}"
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ec2 = emulator.ec2(REGION).await;
+    let mut zones: Vec<String> = ec2
+        .describe_availability_zones()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.zone_name().map(str::to_string))
+        .collect();
+    zones.sort();
+    zones.truncate(2);
+
+    forge_e2e::realtime::reset_counters(&emulator);
+    let out = forge
+        .run(stack.path(), &["plan"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    out.expect_success();
+    for zone in &zones {
+        for address in [
+            format!("module.zone[\"{zone}\"].subnet"),
+            format!("module.zone[\"{zone}\"].guard[0]"),
+            format!("edge[\"{zone}\"]"),
+        ] {
+            assert!(out.stdout.contains(&address), "{address}: {out}");
+        }
+    }
+    let counted = forge_e2e::realtime::counters(&emulator);
+    let reads = forge_e2e::realtime::requests_where(&counted, |k| {
+        k.ends_with(":DescribeAvailabilityZones")
+    });
+    // The stack's lookup, then the two module instances' in one batch.
+    assert_eq!(reads, 2, "{counted:#}");
+
+    forge
+        .run(stack.path(), &["apply", "--auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect_success();
+    for zone in &zones {
+        let name = format!("over-data-{zone}");
+        let subnet = forge_e2e::network::subnet_named(&ec2, &name).await;
+        let at = subnet
+            .as_ref()
+            .and_then(|s| s.availability_zone())
+            .unwrap_or_else(|| panic!("no subnet {name}"));
+        assert_eq!(at, zone);
+    }
+    let groups: Vec<String> = ec2
+        .describe_security_groups()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_name().map(str::to_string))
+        .filter(|n| n.starts_with("over-data-") || n.starts_with("edge-"))
+        .collect();
+    assert_eq!(groups.len(), 4, "{groups:?}");
+    let out = forge
+        .run(stack.path(), &["plan", "--detailed-exitcode"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.code(), Some(0), "{out}");
+    forge
+        .run(stack.path(), &["destroy", "--auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect_success();
+    let left = forge_e2e::network::subnet_named(&ec2, &format!("over-data-{}", zones[0])).await;
+    assert!(left.is_none(), "destroy leaves no subnet");
+}

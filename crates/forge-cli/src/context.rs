@@ -56,10 +56,23 @@ pub fn registry_for(stack: &Stack) -> (ProviderRegistry, Arc<AwsClients>) {
 /// on the CLI's multi-threaded runtime the check runs on it (so the
 /// connections it opens stay usable), elsewhere on a runtime of its own.
 pub fn verify_account(clients: &AwsClients, region: &str) -> anyhow::Result<()> {
-    let check = clients.verify_account(region);
-    let result = match tokio::runtime::Handle::try_current() {
+    block_on(async {
+        clients
+            .verify_account(region)
+            .await
+            .map_err(anyhow::Error::from)
+    })
+}
+
+/// Runs `work` to its end from the synchronous loading code: on the CLI's
+/// multi-threaded runtime on it (so the connections it opens stay usable),
+/// elsewhere on a runtime of its own.
+fn block_on<T: Send>(
+    work: impl std::future::Future<Output = anyhow::Result<T>> + Send,
+) -> anyhow::Result<T> {
+    match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| handle.block_on(check))
+            tokio::task::block_in_place(|| handle.block_on(work))
         }
         _ => std::thread::scope(|s| {
             s.spawn(|| {
@@ -67,13 +80,38 @@ pub fn verify_account(clients: &AwsClients, region: &str) -> anyhow::Result<()> 
                     .enable_all()
                     .build()
                     .map_err(|e| anyhow::anyhow!("cannot start a runtime: {e}"))
-                    .map(|rt| rt.block_on(check))
+                    .and_then(|rt| rt.block_on(work))
             })
             .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the account check failed")))
-        })?,
-    };
-    result.map_err(anyhow::Error::from)
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("loading the stack failed")))
+        }),
+    }
+}
+
+/// Expands a stack whose `count` / `for_each` read data sources
+/// ([`Stack::awaiting_data`]): reads them with `registry` and loads the
+/// stack again with their values (see [`forge_engine::expand_with_data`]).
+/// `Ok(Err(..))`: problems in the spec, at their places.
+pub fn expand_with_data(
+    args: &StackArgs,
+    registry: &ProviderRegistry,
+    needs: VarsNeeded,
+    stack: Stack,
+) -> anyhow::Result<Result<Stack, Diagnostics>> {
+    if stack.awaiting_data.is_empty() {
+        return Ok(Ok(stack));
+    }
+    let retry = forge_engine::RetryPolicy::default();
+    let reload =
+        |pass: forge_core::spec::DataPass| load_stack_with(args, registry, needs, Some(pass));
+    let expanded = block_on(async {
+        Ok(forge_engine::expand_with_data(registry, stack, &retry, reload).await)
+    })?;
+    match expanded {
+        Ok(stack) => Ok(Ok(stack)),
+        Err(forge_engine::EngineError::Data(diags)) => Ok(Err(diags)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The state backends forge ships: local files and S3.
@@ -157,6 +195,7 @@ pub fn load_options(args: &StackArgs) -> Result<LoadOptions, Diagnostics> {
         allow_outside_root: ALLOW_OUTSIDE_ROOT.load(std::sync::atomic::Ordering::Relaxed),
         dependency_reader: None,
         update_modules: false,
+        data: None,
     })
 }
 
@@ -182,9 +221,20 @@ pub fn load_stack(
     registry: &ProviderRegistry,
     needs: VarsNeeded,
 ) -> Result<Stack, Diagnostics> {
+    load_stack_with(args, registry, needs, None)
+}
+
+/// [`load_stack`], in a pass after the data sources were read.
+fn load_stack_with(
+    args: &StackArgs,
+    registry: &ProviderRegistry,
+    needs: VarsNeeded,
+    data: Option<forge_core::spec::DataPass>,
+) -> Result<Stack, Diagnostics> {
     let mut opts = load_options(args)?;
     opts.allow_unset_vars = needs == VarsNeeded::None;
     opts.allow_unset_secrets = needs == VarsNeeded::NoSecrets;
     opts.dependency_reader = crate::dependency_outputs::reader(needs);
+    opts.data = data;
     forge_core::spec::load_stack(&args.stack, &opts, &registry.schemas())
 }

@@ -304,6 +304,7 @@ mod tests {
             dependency_outputs: BTreeMap::new(),
             aws: None,
             modules: BTreeMap::new(),
+            awaiting_data: Vec::new(),
         }
     }
 

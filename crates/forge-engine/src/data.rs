@@ -103,7 +103,8 @@ pub struct DataRead {
 
 /// Reads the data sources of `stack` and returns it with
 /// [`Stack::data_values`] filled (the stack itself when it declares
-/// none). Every lookup that fails is reported, at its declaration.
+/// none). Those already in `data_values` are not read again. Every lookup
+/// that fails is reported, at its declaration.
 pub async fn read_data(
     registry: &ProviderRegistry,
     stack: &Stack,
@@ -119,7 +120,14 @@ pub async fn read_data(
     let resources = AttrValues::new();
     let mut results = AttrValues::new();
     let mut problems = Diagnostics::default();
-    let mut pending: Vec<Instance> = stack.data.clone();
+    // Data sources an earlier round already read (see
+    // [`crate::expand_with_data`]) are not read again.
+    let mut pending: Vec<Instance> = stack
+        .data
+        .iter()
+        .filter(|i| !stack.data_values.contains_key(&i.address.name))
+        .cloned()
+        .collect();
     loop {
         // The lookups whose arguments are known now, by type and region.
         let mut batches: BTreeMap<(String, String), Vec<(Instance, DataRequest)>> = BTreeMap::new();

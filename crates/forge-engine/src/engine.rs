@@ -67,6 +67,9 @@ impl Engine {
         options: &PlanOptions,
         destroy: bool,
     ) -> Result<Plan, EngineError> {
+        if !destroy {
+            crate::data_expand::check_expanded(stack)?;
+        }
         let mut state = self.read_for(stack, backend).await?;
         // `moved:` / `removed:` blocks rearrange the records first: the
         // refresh and the plan see them at their new addresses.

@@ -37,8 +37,9 @@ pub enum EngineError {
         /// Every problem found.
         problems: Vec<PlanProblem>,
     },
-    /// Reading the stack's data sources failed; every failed lookup is
-    /// listed at its declaration.
+    /// Reading the stack's data sources failed, or loading it again with
+    /// what they read did (see [`crate::expand_with_data`]); every problem
+    /// is listed at its place in the spec.
     #[error("{0}")]
     Data(Diagnostics),
     /// A resource uses a kind no provider is registered for.

@@ -26,6 +26,7 @@ pub mod apply;
 pub mod cancel;
 mod conditions;
 pub mod data;
+mod data_expand;
 pub mod deferred;
 pub mod diff;
 pub mod drift;
@@ -49,6 +50,7 @@ pub use apply::{
 };
 pub use cancel::{CancelLevel, CancelToken};
 pub use data::{DataError, DataRead, DataRequest, DataSource, PlannedRead, read_data};
+pub use data_expand::expand_with_data;
 pub use drift::{
     ClassifiedChange, Conflict, DRIFT_FORMAT_VERSION, DeletedResource, DriftError, DriftField,
     DriftOptions, DriftOutcome, DriftReport, DriftSummary, DriftedResource, MaintenanceField,

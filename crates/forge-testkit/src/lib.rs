@@ -65,5 +65,6 @@ pub fn stack(name: &str, mut instances: Vec<Instance>) -> Stack {
         dependency_outputs: BTreeMap::new(),
         aws: None,
         modules: BTreeMap::new(),
+        awaiting_data: Vec::new(),
     }
 }

@@ -166,23 +166,14 @@ fn stack(root: PathBuf) -> Stack {
     let todo = Instance::new(Address::indexed("todo", 0), "local.note", "local")
         .with_field("title", Config::literal("Read docs/engine.md"))
         .with_dependency(Address::single("welcome"));
+    // The rest (data sources, modules, outputs, ...) stays empty.
     Stack {
         name: "notes".into(),
-        environment: None,
         region: "local".into(),
         root,
         state: StateBackendConfig::Local { path: None },
-        tags: BTreeMap::new(),
-        vars: BTreeMap::new(),
-        locals: BTreeMap::new(),
         instances: vec![todo, welcome],
-        outputs: Vec::new(),
-        adoption: Default::default(),
-        data: Vec::new(),
-        data_values: BTreeMap::new(),
-        dependency_outputs: BTreeMap::new(),
-        aws: None,
-        modules: BTreeMap::new(),
+        ..Stack::default()
     }
 }
 

@@ -768,6 +768,7 @@ mod tests {
             dependency_outputs: BTreeMap::new(),
             aws: None,
             modules: BTreeMap::new(),
+            awaiting_data: Vec::new(),
         };
         Plan {
             format_version: forge_engine::plan::PLAN_FORMAT_VERSION.into(),

@@ -58,6 +58,18 @@ fn load_with(args: &StackArgs, needs: VarsNeeded) -> anyhow::Result<Option<Loade
     if needs != VarsNeeded::None {
         context::verify_account(&clients, &stack.region)?;
     }
+    // What expands over data sources is expanded once they are read (not
+    // for commands that only touch the state: they use no instance).
+    let stack = match needs {
+        VarsNeeded::None => stack,
+        _ => match context::expand_with_data(args, &registry, needs, stack)? {
+            Ok(stack) => stack,
+            Err(diags) => {
+                eprint!("{}", output::render_diagnostics(&diags));
+                return Ok(None);
+            }
+        },
+    };
     let backend = context::open_backend(&stack).context("opening the state backend")?;
     Ok(Some(Loaded {
         engine: Engine::new(registry),

@@ -671,6 +671,7 @@ mod tests {
             files: None,
             locals: None,
             dependency: None,
+            data: None,
         };
         evaluate_source(src, &scope)
     }
@@ -949,6 +950,7 @@ mod tests {
             files: None,
             locals: None,
             dependency: None,
+            data: None,
         };
         let e = evaluate_source("${vpc.id}", &scope).err().map(|e| e.kind);
         assert_eq!(e, Some(ExprErrorKind::NotKnownAtLoad));

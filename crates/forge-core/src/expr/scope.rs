@@ -45,6 +45,11 @@ pub struct Scope<'a> {
     /// Other stacks' outputs (`dependency.NAME.outputs.X`), by dependency
     /// name; `None` where the stack declares none.
     pub dependency: Option<&'a BTreeMap<String, Value>>,
+    /// What the data sources read (`data.NAME`), when the stack is loaded
+    /// again after reading them so that `count` / `for_each` can use them
+    /// (see [`crate::spec::DataPass`]); `None` otherwise, where `data` is
+    /// one of the resources' values (the engine's) or not known at load.
+    pub data: Option<&'a BTreeMap<String, Value>>,
 }
 
 /// What `local.X` reads: load-time values while loading, the stack's
@@ -71,6 +76,11 @@ impl Scope<'_> {
         name: &str,
         attr: Option<&str>,
     ) -> Result<(Value, bool), ExprError> {
+        if name == "data"
+            && let Some(read) = self.data
+        {
+            return data_root(read, attr);
+        }
         if !is_local_root(name) {
             return self.root(name);
         }
@@ -113,6 +123,9 @@ impl Scope<'_> {
             "env" => Value::string(self.env),
             "stack" => Value::string(self.stack),
             "dependency" => Value::Map(self.dependency.cloned().unwrap_or_default()),
+            "data" if self.data.is_some() => {
+                return data_root(self.data.unwrap_or(&BTreeMap::new()), None);
+            }
             "region" => Value::string(self.region),
             "local" | "locals" => return self.root_for(name, None),
             "each" => match self.each {
@@ -152,5 +165,33 @@ impl Scope<'_> {
             }
         };
         Ok((v, false))
+    }
+}
+
+/// `data` while the stack is loaded again with what its data sources read:
+/// `data.NAME` of one that was read is known, like a var; one read only
+/// during apply (or not yet) is not known at load, so what reads it stays
+/// an expression the engine evaluates.
+fn data_root(
+    read: &BTreeMap<String, Value>,
+    attr: Option<&str>,
+) -> Result<(Value, bool), ExprError> {
+    let not_read = |what: String| {
+        Err(ExprError::new(
+            ExprErrorKind::NotKnownAtLoad,
+            format!("{what} is not known when the stack is loaded: it is read during apply"),
+        ))
+    };
+    match attr {
+        Some(name) => match read.get(name) {
+            Some(v) => Ok((
+                Value::Map(BTreeMap::from([(name.to_string(), v.clone())])),
+                // As in the engine, where data sources read like
+                // resources: an attribute the lookup did not return is null.
+                true,
+            )),
+            None => not_read(format!("`data.{name}`")),
+        },
+        None => not_read("`data` as a whole".to_string()),
     }
 }

@@ -67,6 +67,15 @@ pub(crate) struct Loader<'a> {
     pub dependencies: super::dependencies::DependencyTable,
     /// How deep in modules the loader is (0: the stack itself).
     pub module_depth: usize,
+    /// The paths of the module instances being loaded, innermost last
+    /// (`module.net`, `module.net.module.sub`).
+    pub module_path: Vec<String>,
+    /// What the data sources read in an earlier pass, if this is a pass
+    /// after one (see [`crate::spec::DataPass`]).
+    pub data_pass: Option<super::model::DataPass>,
+    /// What could not be expanded because its `count` / `for_each` reads
+    /// data sources not read yet ([`Stack::awaiting_data`]).
+    pub awaiting: Vec<String>,
     parsed: HashMap<String, Result<ParsedEntry, ExprError>>,
 }
 
@@ -80,8 +89,49 @@ impl<'a> Loader<'a> {
             files_confined: true,
             dependencies: Default::default(),
             module_depth: 0,
+            module_path: Vec::new(),
+            data_pass: None,
+            awaiting: Vec::new(),
             parsed: HashMap::new(),
         }
+    }
+
+    /// The values `data.NAME` reads at load in the module instance being
+    /// loaded (the stack itself at the top): what an earlier pass read of
+    /// its own data sources, by their local names; `None` in a first pass.
+    pub(crate) fn data_in_scope(&self) -> Option<BTreeMap<String, Value>> {
+        let pass = self.data_pass.as_ref()?;
+        let prefix = self.module_path.last().map(|p| format!("{p}.data."));
+        Some(
+            pass.values
+                .iter()
+                .filter_map(|(name, v)| {
+                    let local = match &prefix {
+                        None if name.starts_with("module.") => return None,
+                        None => name.as_str(),
+                        Some(p) => name.strip_prefix(p.as_str())?,
+                    };
+                    (!local.contains('.')).then(|| (local.to_string(), v.clone()))
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether an expansion that reads something not known yet waits for
+    /// the data sources (a pass that more passes may follow) rather than
+    /// failing.
+    pub(crate) fn may_await_data(&self) -> bool {
+        self.data_pass.as_ref().is_none_or(|p| !p.last)
+    }
+
+    /// Records that `name` (in the module instance being loaded) waits for
+    /// data sources to be expanded.
+    pub(crate) fn await_data(&mut self, name: &str) {
+        let full = match self.module_path.last() {
+            Some(p) => format!("{p}.{name}"),
+            None => name.to_string(),
+        };
+        self.awaiting.push(full);
     }
 
     /// The folder of the spec file holding `span`, where the file
@@ -208,6 +258,7 @@ pub fn load_stack(
 ) -> Result<Stack, Diagnostics> {
     let mut l = Loader::new(schemas);
     l.files_confined = !opts.allow_outside_root;
+    l.data_pass = opts.data.clone();
     let confinement = Confinement::for_stack(path, opts.allow_outside_root);
     let root = read_document(&mut l, path, &confinement);
     let stack = root.and_then(|root| build(&mut l, path, &root, opts));
@@ -217,6 +268,20 @@ pub fn load_stack(
         l.diags.0.extend(cycles.0);
     }
     match stack {
+        // Waiting for data sources when there are none to read: load once
+        // more as a last pass, which reports what cannot be expanded.
+        Some(stack)
+            if l.diags.is_empty() && !stack.awaiting_data.is_empty() && stack.data.is_empty() =>
+        {
+            let opts = LoadOptions {
+                data: Some(super::model::DataPass {
+                    values: BTreeMap::new(),
+                    last: true,
+                }),
+                ..opts.clone()
+            };
+            load_stack(path, &opts, schemas)
+        }
         Some(stack) if l.diags.is_empty() => Ok(stack),
         _ => {
             let mut diags = l.diags;
@@ -471,6 +536,7 @@ fn build(
             files: None,
             locals: None,
             dependency: None,
+            data: None,
         }
     }
 
@@ -497,7 +563,11 @@ fn build(
             String::new()
         }
     };
-    let load_scope = scope(&vars, &env_str, &name, &region);
+    let data_read = l.data_in_scope();
+    let load_scope = Scope {
+        data: data_read.as_ref(),
+        ..scope(&vars, &env_str, &name, &region)
+    };
     super::conditions::validate_vars(l, &decls, &load_scope);
     // Locals may read other stacks' outputs: those come first.
     let dependency_outputs = super::dependencies::load_dependencies(
@@ -583,6 +653,13 @@ fn build(
         dependency_outputs,
         aws,
         modules: loaded.modules,
+        awaiting_data: {
+            let mut awaiting = std::mem::take(&mut l.awaiting);
+            awaiting.sort();
+            // A module used many times waits once per instance.
+            awaiting.dedup();
+            awaiting
+        },
     })
 }
 

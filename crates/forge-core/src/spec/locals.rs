@@ -146,7 +146,7 @@ pub(crate) fn declare_locals<'n>(
                     Some(_) => {}
                     None => edges.extend(decls.keys().cloned()),
                 }
-            } else if !SCOPE_NAMES.contains(&r.root.as_str()) {
+            } else if !SCOPE_NAMES.contains(&r.root.as_str()) && !read_at_load(scope, &r) {
                 res.push(r);
             }
         }
@@ -214,6 +214,16 @@ pub(crate) fn finish_locals(
         out.insert(p.name, config);
     }
     out
+}
+
+/// Whether `r` reads a data source already read (a load after the data
+/// sources were read): known at load, like a var.
+pub(crate) fn read_at_load(scope: &Scope<'_>, r: &Reference) -> bool {
+    r.root == "data"
+        && scope
+            .data
+            .zip(r.first_attr())
+            .is_some_and(|(read, name)| read.contains_key(name))
 }
 
 /// Every reference in the templates of a local's value.

@@ -50,8 +50,8 @@ pub use include::convention_var_files;
 pub use json_schema::json_schema;
 pub use loader::{TOP_LEVEL_KEYS, load_stack};
 pub use model::{
-    Config, EachBinding, Instance, Lifecycle, LoadOptions, OutputDef, ResourceValues, SerdePos,
-    Stack, StateBackendConfig, Timeouts, parse_duration_secs,
+    Config, DataPass, EachBinding, Instance, Lifecycle, LoadOptions, OutputDef, ResourceValues,
+    SerdePos, Stack, StateBackendConfig, Timeouts, parse_duration_secs,
 };
 pub use module_eval::ModuleInstance;
 pub use module_source::{LOCK_FILE, LockedSource, ModuleLock, read_module_lock};

@@ -52,6 +52,28 @@ pub struct LoadOptions {
     /// Re-resolve every git module source's ref and rewrite the lock file
     /// (`forge modules update`) instead of using the locked commits.
     pub update_modules: bool,
+    /// What the data sources read in an earlier pass, for loading the
+    /// stack again when a `count` / `for_each` reads them (see
+    /// [`DataPass`]); `None` for the first load.
+    pub data: Option<DataPass>,
+}
+
+/// The values of a stack's data sources, read after a first load whose
+/// `count` / `for_each` (of resources, modules or data sources) read
+/// `data.*` and so could not be expanded yet ([`Stack::awaiting_data`]).
+///
+/// The stack is loaded again with them: there, `data.NAME` is known at
+/// load like a var. Terraform reads data sources during its plan's graph
+/// walk for the same reason; forge reads them first, in as many rounds as
+/// data sources that expand over other data sources need.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DataPass {
+    /// What was read, by name as in [`Stack::data_values`] (`azs`,
+    /// `module.net.data.azs`).
+    pub values: BTreeMap<String, Value>,
+    /// No more rounds follow: an expansion that still waits for a data
+    /// source (one read only during apply) is an error, not a wait.
+    pub last: bool,
 }
 
 /// Where the stack's state lives.
@@ -386,6 +408,12 @@ pub struct Stack {
     /// (`module.net`, `module.net["a"]`, `module.a.module.b`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub modules: BTreeMap<String, super::module_eval::ModuleInstance>,
+    /// What has no instances yet because its `count` / `for_each` reads
+    /// data sources not read yet (`web`, `module.net`,
+    /// `module.net.subnet`): load the stack again with their values
+    /// ([`LoadOptions::data`]) before planning. Empty once it is expanded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub awaiting_data: Vec<String>,
 }
 
 /// What an expression can see of the stack's resources while evaluating.
@@ -528,6 +556,8 @@ impl Stack {
                     }),
                     locals: Some(&view),
                     dependency: module.is_empty().then_some(&self.dependency_outputs),
+                    // The engine reads `data` through the resource values.
+                    data: None,
                 };
                 crate::expr::evaluate_cached(source, &scope).map_err(|e| {
                     Diagnostics(vec![Diagnostic {

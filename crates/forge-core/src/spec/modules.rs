@@ -355,6 +355,13 @@ pub(crate) fn instantiate(
                 continue;
             }
             deps.extend(explicit.iter().cloned());
+            // The instance's full path, for what its own data sources read.
+            let full = match l.module_path.last() {
+                Some(outer) => format!("{outer}.{path}"),
+                None => path.clone(),
+            };
+            l.module_path.push(full);
+            let data_read = l.data_in_scope();
             let base = Scope {
                 vars: &input_vars,
                 each: None,
@@ -362,11 +369,13 @@ pub(crate) fn instantiate(
                 files: None,
                 locals: None,
                 dependency: None,
+                data: data_read.as_ref(),
                 ..*scope
             };
             l.module_depth += 1;
             let body = load_body(l, mcx, &call.module, &base);
             l.module_depth -= 1;
+            l.module_path.pop();
             let Body {
                 loaded,
                 locals: module_locals,

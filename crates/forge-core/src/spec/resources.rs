@@ -441,21 +441,30 @@ pub(crate) fn expansion(
                         return None;
                     }
                 };
+                let waits = l.may_await_data() && may_read_data(&entry.1);
                 match l.evaluate_at(&entry.0, s.span(), scope) {
-                    Ok(v) => v,
-                    Err(e) if e.kind == ExprErrorKind::NotKnownAtLoad => {
+                    Ok(v) if usable(what, &v) => v,
+                    Err(e) if e.kind != ExprErrorKind::NotKnownAtLoad => {
+                        l.expr_error(s.span(), s.as_str(), &e, &format!("`{what}` of `{name}`"));
+                        return None;
+                    }
+                    // Not known now: it may read data sources, which are
+                    // read after this first load; the stack is loaded
+                    // again with them.
+                    _ if waits => {
+                        l.await_data(name);
+                        return None;
+                    }
+                    _ => {
                         let d = l.error(
                             s.span(),
                             format!("`{what}` of `{name}` must be known when the stack is loaded"),
                         );
                         d.snippet = Some(s.as_str().to_string());
                         d.hint = Some(format!(
-                            "`{what}` may use vars, env, stack and region, not resource attributes (as in Terraform)"
+                            "`{what}` may use vars, locals, env, stack, region and data sources read before planning, \
+                             not resource attributes or data sources read during apply (as in Terraform)"
                         ));
-                        return None;
-                    }
-                    Err(e) => {
-                        l.expr_error(s.span(), s.as_str(), &e, &format!("`{what}` of `{name}`"));
                         return None;
                     }
                 }
@@ -552,6 +561,30 @@ pub(crate) fn expansion(
         }
     }
     Expansion::ForEach(keys)
+}
+
+/// Whether a `count` / `for_each` value is known enough to expand: a
+/// number for `count`; for `for_each`, its keys (a map's values may be
+/// known only at apply, as in Terraform).
+fn usable(what: &str, v: &Value) -> bool {
+    match (what, v) {
+        ("for_each", Value::Map(_)) => true,
+        ("for_each", Value::List(items)) => items.iter().all(Value::is_known),
+        _ => v.is_known(),
+    }
+}
+
+/// Whether an expression not known at load may become known once the
+/// data sources are read: it reads no resource directly, only names that
+/// data can reach (`data`, locals and modules' inputs or outputs,
+/// which may read data sources).
+fn may_read_data(analysis: &crate::expr::Analysis) -> bool {
+    analysis.refs.iter().all(|r| {
+        matches!(
+            r.root.as_str(),
+            "data" | "local" | "locals" | "module" | "vars" | "var" | "each" | "count"
+        ) || crate::expr::SCOPE_NAMES.contains(&r.root.as_str())
+    })
 }
 
 /// The error for a `count` / `for_each` over the per-resource limit.
@@ -1176,7 +1209,8 @@ impl Cx<'_, '_, '_> {
         }
         let mut uses_resources = false;
         for r in &analysis.refs {
-            if SCOPE_NAMES.contains(&r.root.as_str()) {
+            if SCOPE_NAMES.contains(&r.root.as_str()) || super::locals::read_at_load(self.scope, r)
+            {
                 continue;
             }
             if r.root == "self" && self.site.allow_self {
@@ -1320,6 +1354,11 @@ impl Cx<'_, '_, '_> {
                 "`self` is only available in a resource's `postcondition`".into(),
                 Some("refer to the resource by its name, e.g. `vpc.id`".into()),
             )),
+            // The locals are checked before the data sources are loaded;
+            // one read already (a later pass) was declared.
+            "data" if self.table.data.is_empty() && super::locals::read_at_load(self.scope, r) => {
+                None
+            }
             "data" => super::data::check_reference(&self.table.data, r),
             _ => {
                 let Some(info) = self.table.by_name.get(root) else {

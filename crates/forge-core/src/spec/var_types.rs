@@ -200,6 +200,7 @@ fn constant(expr: &Expression) -> Result<Value, String> {
         files: None,
         locals: None,
         dependency: None,
+        data: None,
     };
     evaluate(&Parsed::Expr(expr.clone()), &scope).map_err(|e| e.message)
 }

@@ -77,6 +77,7 @@ impl Engine {
         backend: &dyn StateBackend,
         options: &DriftOptions,
     ) -> Result<DriftReport, EngineError> {
+        crate::data_expand::check_expanded(stack)?;
         let state = self.read_state(backend).await?;
         if let Some(s) = &state {
             crate::engine::check_stack(stack, s, backend)?;

@@ -37,6 +37,7 @@ fn eval_with(src: &str, dir: Option<&Path>) -> Result<Value, ExprError> {
         }),
         locals: None,
         dependency: None,
+        data: None,
     };
     evaluate_source(&format!("${{{src}}}"), &scope)
 }
