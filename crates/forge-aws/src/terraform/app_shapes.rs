@@ -81,33 +81,28 @@ trait Tree: Sized {
     ) -> Self;
 }
 
-impl Tree for Json {
-    fn rebuild(
-        self,
-        entry: &dyn Fn(String, Self) -> (String, Self),
-        item: &dyn Fn(Self) -> Self,
-    ) -> Self {
-        match self {
-            Json::Object(o) => Json::Object(o.into_iter().map(|(k, v)| entry(k, v)).collect()),
-            Json::Array(a) => Json::Array(a.into_iter().map(item).collect()),
-            other => other,
+/// [`Tree`] for a value type: its object and list variants.
+macro_rules! tree {
+    ($t:ident: $object:ident, $list:ident) => {
+        impl Tree for $t {
+            fn rebuild(
+                self,
+                entry: &dyn Fn(String, Self) -> (String, Self),
+                item: &dyn Fn(Self) -> Self,
+            ) -> Self {
+                match self {
+                    $t::$object(o) => {
+                        $t::$object(o.into_iter().map(|(k, v)| entry(k, v)).collect())
+                    }
+                    $t::$list(l) => $t::$list(l.into_iter().map(item).collect()),
+                    other => other,
+                }
+            }
         }
-    }
+    };
 }
-
-impl Tree for Value {
-    fn rebuild(
-        self,
-        entry: &dyn Fn(String, Self) -> (String, Self),
-        item: &dyn Fn(Self) -> Self,
-    ) -> Self {
-        match self {
-            Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| entry(k, v)).collect()),
-            Value::List(l) => Value::List(l.into_iter().map(item).collect()),
-            other => other,
-        }
-    }
-}
+tree!(Json: Object, Array);
+tree!(Value: Map, List);
 
 /// Renames the keys of every object in `v` with `rename`, except inside
 /// user maps.
