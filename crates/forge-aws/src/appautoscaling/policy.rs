@@ -239,9 +239,8 @@ impl Kind for PolicyKind {
 
     async fn update(ctx: &Act<'_, Self>, _id: &str, u: Update<'_, Self>) -> Updated<Self> {
         // The identity cannot change in place: the upsert answers the id.
-        Ok(upserted(ctx, put(ctx.client, u.desired).await)
-            .await?
-            .fields)
+        let id = put(ctx.client, u.desired).await?;
+        Self::read_back(ctx, &id).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

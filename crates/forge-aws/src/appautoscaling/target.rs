@@ -127,9 +127,8 @@ impl Kind for TargetKind {
 
     async fn update(ctx: &Act<'_, Self>, _id: &str, u: Update<'_, Self>) -> Updated<Self> {
         // The identity cannot change in place: the upsert answers the id.
-        Ok(upserted(ctx, register(ctx.client, u.desired).await)
-            .await?
-            .fields)
+        let id = register(ctx.client, u.desired).await?;
+        Self::read_back(ctx, &id).await
     }
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {

@@ -3,12 +3,11 @@
 //! per lookup: every lookup has filters of its own.
 
 use super::ec2_match::{Filter, sdk_filters};
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::{Answers, Lookup, Reading, declare_lookup};
 use crate::kind::Computed;
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::{DataError, ProviderError};
+use forge_engine::DataError;
 
 /// Arguments and attributes of `aws.ec2.ami`.
 #[derive(Clone, Fields)]
@@ -32,21 +31,12 @@ pub(crate) struct AmiFields {
     pub root_device_name: Computed<String>,
 }
 
-/// `aws.ec2.ami`.
-pub(crate) struct Ami;
+declare_lookup!(Ami: "aws.ec2.ami", AmiFields, "The most recent AMI matching owners and filters.");
 
 #[async_trait]
 impl Lookup for Ami {
-    const TYPE: &'static str = "aws.ec2.ami";
-    const DESCRIPTION: &'static str = "The most recent AMI matching owners and filters.";
-    type Fields = AmiFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients.ec2(region).await?;
+    async fn read(cx: &Reading<'_>, batch: &[AmiFields]) -> Answers<Self> {
+        let client = cx.ec2().await?;
         let mut out = Vec::new();
         for args in batch {
             let answer = client

@@ -2,11 +2,9 @@
 //! state. One DescribeAvailabilityZones per region for every lookup; each
 //! lookup filters the answer by its own arguments.
 
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::{Answers, Lookup, Reading, declare_lookup};
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::ProviderError;
 
 use crate::kind::Computed;
 
@@ -23,21 +21,13 @@ pub(crate) struct AvailabilityZonesFields {
     pub zone_ids: Computed<Vec<String>>,
 }
 
-/// `aws.ec2.availability_zones`.
-pub(crate) struct AvailabilityZones;
+declare_lookup!(AvailabilityZones: "aws.ec2.availability_zones", AvailabilityZonesFields,
+    "The region's availability zones (names and zone ids).");
 
 #[async_trait]
 impl Lookup for AvailabilityZones {
-    const TYPE: &'static str = "aws.ec2.availability_zones";
-    const DESCRIPTION: &'static str = "The region's availability zones (names and zone ids).";
-    type Fields = AvailabilityZonesFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients.ec2(region).await?;
+    async fn read(cx: &Reading<'_>, batch: &[AvailabilityZonesFields]) -> Answers<Self> {
+        let client = cx.ec2().await?;
         let out = client
             .describe_availability_zones()
             .send()
@@ -70,7 +60,7 @@ impl Lookup for AvailabilityZones {
                 let mut fields = args.clone();
                 fields.names = Some(chosen.iter().map(|z| z.0.clone()).collect());
                 fields.zone_ids = Some(chosen.iter().map(|z| z.1.clone()).collect());
-                Ok((region.to_string(), fields))
+                Ok((cx.region.to_string(), fields))
             })
             .collect())
     }

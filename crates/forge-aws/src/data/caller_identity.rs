@@ -2,11 +2,9 @@
 //! credentials forge runs with. One GetCallerIdentity per region,
 //! whatever the number of lookups (they all have the same answer).
 
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::{Answers, Lookup, Reading, declare_lookup};
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::ProviderError;
 
 use crate::kind::Computed;
 
@@ -21,21 +19,13 @@ pub(crate) struct CallerIdentityFields {
     pub user_id: Computed<String>,
 }
 
-/// `aws.sts.caller_identity`.
-pub(crate) struct CallerIdentity;
+declare_lookup!(CallerIdentity: "aws.sts.caller_identity", CallerIdentityFields,
+    "The account, ARN and user id forge runs as.");
 
 #[async_trait]
 impl Lookup for CallerIdentity {
-    const TYPE: &'static str = "aws.sts.caller_identity";
-    const DESCRIPTION: &'static str = "The account, ARN and user id forge runs as.";
-    type Fields = CallerIdentityFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients.client(region, aws_sdk_sts::Client::new).await?;
+    async fn read(cx: &Reading<'_>, batch: &[CallerIdentityFields]) -> Answers<Self> {
+        let client = cx.client(aws_sdk_sts::Client::new).await?;
         let out = client
             .get_caller_identity()
             .send()

@@ -5,33 +5,45 @@
 //! batch, matched here; a lookup with `filters` (any of EC2's filter
 //! names) gets a Describe of its own with those filters.
 
+use super::Found;
 use forge_derive::Fields;
+use forge_engine::ProviderError;
 use std::collections::BTreeMap;
+use std::future::Future;
 
-/// The candidates of one EC2 lookup: a Describe of its own when it has
-/// `filters`, else the batch's one unfiltered Describe, made on first need
-/// and kept in `$all` for the lookups after it.
-macro_rules! candidates {
-    ($all:ident, $filters:expr, $describe:expr, $field:ident, $err:ident) => {
-        match $filters {
+/// Answers each EC2 lookup of `batch` from its candidates: a `describe`
+/// with the lookup's own `filters` when it has some, else the batch's one
+/// unfiltered `describe`, made on first need and kept for the lookups
+/// after it. `answer` picks the lookup's matches among its candidates.
+pub(crate) async fn each_lookup<F, T, Fut>(
+    batch: &[F],
+    filters: impl Fn(&F) -> Option<&[Filter]>,
+    describe: impl Fn(Option<Vec<aws_sdk_ec2::types::Filter>>) -> Fut,
+    mut answer: impl FnMut(&F, &[T]) -> Found<F>,
+) -> Result<Vec<Found<F>>, ProviderError>
+where
+    Fut: Future<Output = Result<Vec<T>, ProviderError>>,
+{
+    let mut all: Option<Vec<T>> = None;
+    let mut out = Vec::with_capacity(batch.len());
+    for args in batch {
+        let own;
+        let candidates = match filters(args) {
             Some(f) if !f.is_empty() => {
-                let call = || $describe.set_filters(Some(super::ec2_match::sdk_filters(f)));
-                token_pages!(call(), $err, |out| out.$field.unwrap_or_default())?
+                own = describe(Some(sdk_filters(f))).await?;
+                own.as_slice()
             }
-            _ => match &$all {
-                Some(v) => v.clone(),
-                None => {
-                    let call = || $describe;
-                    let v: Vec<_> =
-                        token_pages!(call(), $err, |out| out.$field.unwrap_or_default())?;
-                    $all = Some(v.clone());
-                    v
+            _ => {
+                if all.is_none() {
+                    all = Some(describe(None).await?);
                 }
-            },
-        }
-    };
+                all.as_deref().unwrap_or_default()
+            }
+        };
+        out.push(answer(args, candidates));
+    }
+    Ok(out)
 }
-pub(crate) use candidates;
 
 /// An EC2 API filter: `{name: "tag:Name", values: [shared]}`.
 #[derive(Clone, Fields)]

@@ -1,13 +1,10 @@
 //! `aws.ecs.cluster`: an existing ECS cluster by name. One
 //! DescribeClusters per hundred names (the API's cap) answers the batch.
 
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::{Answers, Lookup, Reading, answer_each, declare_lookup, fetch_named};
 use crate::kind::Computed;
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::{DataError, ProviderError};
-use std::collections::BTreeMap;
 
 /// Names per DescribeClusters request.
 const NAMES_PER_CALL: usize = 100;
@@ -25,54 +22,42 @@ pub(crate) struct ClusterFields {
     pub active_services_count: Computed<i64>,
 }
 
-/// `aws.ecs.cluster`.
-pub(crate) struct Cluster;
+declare_lookup!(Cluster: "aws.ecs.cluster", ClusterFields, "An existing ECS cluster, by name.");
 
 #[async_trait]
 impl Lookup for Cluster {
-    const TYPE: &'static str = "aws.ecs.cluster";
-    const DESCRIPTION: &'static str = "An existing ECS cluster, by name.";
-    type Fields = ClusterFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients.client(region, aws_sdk_ecs::Client::new).await?;
-        let mut names: Vec<String> = batch.iter().map(|a| a.cluster_name.clone()).collect();
-        names.sort();
-        names.dedup();
-        let mut found: BTreeMap<String, aws_sdk_ecs::types::Cluster> = BTreeMap::new();
-        for chunk in names.chunks(NAMES_PER_CALL) {
+    async fn read(cx: &Reading<'_>, batch: &[ClusterFields]) -> Answers<Self> {
+        let client = &cx.client(aws_sdk_ecs::Client::new).await?;
+        let names = batch.iter().map(|a| a.cluster_name.clone());
+        let found = fetch_named(names, NAMES_PER_CALL, |chunk| async move {
             let out = client
                 .describe_clusters()
-                .set_clusters(Some(chunk.to_vec()))
+                .set_clusters(Some(chunk))
                 .send()
                 .await
                 .map_err(|e| crate::error::sdk_error("ecs", e))?;
-            for c in out.clusters.unwrap_or_default() {
+            Ok(out
+                .clusters
+                .unwrap_or_default()
+                .into_iter()
                 // An inactive cluster is a deleted one.
-                if c.status() != Some("INACTIVE") {
-                    found.insert(c.cluster_name().unwrap_or_default().to_string(), c);
-                }
-            }
-        }
-        Ok(batch
-            .iter()
-            .map(|args| {
-                let Some(c) = found.get(&args.cluster_name) else {
-                    return Err(DataError::NotFound(format!(
-                        "ECS cluster `{}`",
-                        args.cluster_name
-                    )));
-                };
-                let mut f = args.clone();
+                .filter(|c| c.status() != Some("INACTIVE"))
+                .map(|c| (c.cluster_name().unwrap_or_default().to_string(), c))
+                .collect())
+        })
+        .await?;
+        let missing = |a: &ClusterFields| format!("ECS cluster `{}`", a.cluster_name);
+        Ok(answer_each(
+            batch,
+            &found,
+            |a| a.cluster_name.clone(),
+            missing,
+            |f, c| {
                 f.arn = c.cluster_arn().map(str::to_string);
                 f.status = c.status().map(str::to_string);
                 f.active_services_count = Some(i64::from(c.active_services_count()));
-                Ok((f.arn.clone().unwrap_or_default(), f))
-            })
-            .collect())
+                f.arn.clone().unwrap_or_default()
+            },
+        ))
     }
 }

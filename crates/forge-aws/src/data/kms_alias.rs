@@ -1,13 +1,12 @@
 //! `aws.kms.alias`: the key an alias points at. One ListAliases (every
 //! page) per region answers every lookup.
 
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::{Answers, Lookup, Reading, answer_each, declare_lookup};
 use crate::kind::Computed;
 use crate::paging::truncated_pages;
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::{DataError, ProviderError};
+use std::collections::BTreeMap;
 
 /// Arguments and attributes of `aws.kms.alias`.
 #[derive(Clone, Fields)]
@@ -22,22 +21,12 @@ pub(crate) struct AliasFields {
     pub target_key_arn: Computed<String>,
 }
 
-/// `aws.kms.alias`.
-pub(crate) struct Alias;
+declare_lookup!(Alias: "aws.kms.alias", AliasFields, "A KMS alias and the key it points at.");
 
 #[async_trait]
 impl Lookup for Alias {
-    const TYPE: &'static str = "aws.kms.alias";
-    const DESCRIPTION: &'static str = "A KMS alias and the key it points at.";
-    type Fields = AliasFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients.client(region, aws_sdk_kms::Client::new).await?;
-        let client = &client;
+    async fn read(cx: &Reading<'_>, batch: &[AliasFields]) -> Answers<Self> {
+        let client = &cx.client(aws_sdk_kms::Client::new).await?;
         let aliases: Vec<aws_sdk_kms::types::AliasListEntry> = truncated_pages!(
             client.list_aliases(),
             |e| crate::error::sdk_error("kms", e),
@@ -45,16 +34,18 @@ impl Lookup for Alias {
             next_marker,
             |out| out.aliases.unwrap_or_default()
         )?;
-        Ok(batch
-            .iter()
-            .map(|args| {
-                let Some(a) = aliases
-                    .iter()
-                    .find(|a| a.alias_name() == Some(args.name.as_str()))
-                else {
-                    return Err(DataError::NotFound(format!("KMS alias `{}`", args.name)));
-                };
-                let mut f = args.clone();
+        let by_name = aliases
+            .into_iter()
+            .map(|a| (a.alias_name().map(str::to_string), a));
+        // Alias names are unique; should one repeat, the first listed wins.
+        let found: BTreeMap<_, _> = by_name.rev().collect();
+        let missing = |a: &AliasFields| format!("KMS alias `{}`", a.name);
+        Ok(answer_each(
+            batch,
+            &found,
+            |a| Some(a.name.clone()),
+            missing,
+            |f, a| {
                 f.arn = a.alias_arn().map(str::to_string);
                 f.target_key_id = a.target_key_id().map(str::to_string);
                 // arn:aws:kms:REGION:ACCOUNT:alias/NAME -> ...:key/KEY_ID
@@ -64,8 +55,8 @@ impl Lookup for Alias {
                         .map(|(prefix, _)| format!("{prefix}:key/{key}")),
                     _ => None,
                 };
-                Ok((args.name.clone(), f))
-            })
-            .collect())
+                f.name.clone()
+            },
+        ))
     }
 }

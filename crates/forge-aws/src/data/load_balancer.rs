@@ -4,13 +4,11 @@
 //! fails the whole call (`LoadBalancerNotFound`), so that call's names are
 //! asked one by one to tell which.
 
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::{Answers, Lookup, Reading, answer_each, declare_lookup, fetch_named};
 use crate::kind::Computed;
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::{DataError, ProviderError};
-use std::collections::BTreeMap;
+use forge_engine::ProviderError;
 
 /// Names per DescribeLoadBalancers request.
 const NAMES_PER_CALL: usize = 20;
@@ -36,72 +34,62 @@ pub(crate) struct LoadBalancerFields {
     pub security_groups: Computed<Vec<String>>,
 }
 
-/// `aws.elbv2.load_balancer`.
-pub(crate) struct LoadBalancer;
+declare_lookup!(LoadBalancer: "aws.elbv2.load_balancer", LoadBalancerFields,
+    "An existing application or network load balancer, by name.");
 
 type Lb = aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
 
+/// The load balancers of these names, by name.
 async fn describe(
     client: &aws_sdk_elasticloadbalancingv2::Client,
     names: &[String],
-) -> Result<Vec<Lb>, ProviderError> {
+) -> Result<Vec<(String, Lb)>, ProviderError> {
     let out = client
         .describe_load_balancers()
         .set_names(Some(names.to_vec()))
         .send()
         .await
         .map_err(|e| crate::error::sdk_error("elasticloadbalancing", e))?;
-    Ok(out.load_balancers.unwrap_or_default())
+    let named = |lb: Lb| (lb.load_balancer_name().unwrap_or_default().to_string(), lb);
+    Ok(out
+        .load_balancers
+        .unwrap_or_default()
+        .into_iter()
+        .map(named)
+        .collect())
 }
 
 #[async_trait]
 impl Lookup for LoadBalancer {
-    const TYPE: &'static str = "aws.elbv2.load_balancer";
-    const DESCRIPTION: &'static str = "An existing application or network load balancer, by name.";
-    type Fields = LoadBalancerFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients
-            .client(region, aws_sdk_elasticloadbalancingv2::Client::new)
+    async fn read(cx: &Reading<'_>, batch: &[LoadBalancerFields]) -> Answers<Self> {
+        let client = &cx
+            .client(aws_sdk_elasticloadbalancingv2::Client::new)
             .await?;
-        let mut names: Vec<String> = batch.iter().map(|a| a.name.clone()).collect();
-        names.sort();
-        names.dedup();
-        let mut found: BTreeMap<String, Lb> = BTreeMap::new();
-        for chunk in names.chunks(NAMES_PER_CALL) {
-            let lbs = match describe(&client, chunk).await {
-                Ok(lbs) => lbs,
+        let names = batch.iter().map(|a| a.name.clone());
+        let found = fetch_named(names, NAMES_PER_CALL, |chunk| async move {
+            match describe(client, &chunk).await {
                 Err(e) if crate::error::has_code(&e, "LoadBalancerNotFound") => {
                     let mut lbs = Vec::new();
-                    for name in chunk {
-                        match describe(&client, std::slice::from_ref(name)).await {
+                    for name in &chunk {
+                        match describe(client, std::slice::from_ref(name)).await {
                             Ok(one) => lbs.extend(one),
                             Err(e) if crate::error::has_code(&e, "LoadBalancerNotFound") => {}
                             Err(e) => return Err(e),
                         }
                     }
-                    lbs
+                    Ok(lbs)
                 }
-                Err(e) => return Err(e),
-            };
-            for lb in lbs {
-                found.insert(lb.load_balancer_name().unwrap_or_default().to_string(), lb);
+                lbs => lbs,
             }
-        }
-        Ok(batch
-            .iter()
-            .map(|args| {
-                let Some(lb) = found.get(&args.name) else {
-                    return Err(DataError::NotFound(format!(
-                        "load balancer `{}`",
-                        args.name
-                    )));
-                };
-                let mut f = args.clone();
+        })
+        .await?;
+        let missing = |a: &LoadBalancerFields| format!("load balancer `{}`", a.name);
+        Ok(answer_each(
+            batch,
+            &found,
+            |a| a.name.clone(),
+            missing,
+            |f, lb| {
                 f.arn = lb.load_balancer_arn().map(str::to_string);
                 f.dns_name = lb.dns_name().map(str::to_string);
                 f.zone_id = lb.canonical_hosted_zone_id().map(str::to_string);
@@ -109,8 +97,8 @@ impl Lookup for LoadBalancer {
                 f.load_balancer_type = lb.r#type().map(|t| t.as_str().to_string());
                 f.scheme = lb.scheme().map(|s| s.as_str().to_string());
                 f.security_groups = Some(lb.security_groups().to_vec());
-                Ok((f.arn.clone().unwrap_or_default(), f))
-            })
-            .collect())
+                f.arn.clone().unwrap_or_default()
+            },
+        ))
     }
 }

@@ -11,12 +11,10 @@
 //! de-duplicated, a list of one as a plain string). The same statements
 //! always give the same text, and a resource given it shows no change.
 
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::{Answers, Lookup, Reading, declare_lookup};
 use crate::kind::Computed;
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::ProviderError;
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
 
@@ -77,21 +75,12 @@ pub(crate) struct PolicyDocumentFields {
     pub json: Computed<String>,
 }
 
-/// `aws.iam.policy_document`.
-pub(crate) struct PolicyDocument;
+declare_lookup!(PolicyDocument: "aws.iam.policy_document", PolicyDocumentFields,
+    "An IAM policy composed from YAML statements, as canonical JSON (no AWS call).");
 
 #[async_trait]
 impl Lookup for PolicyDocument {
-    const TYPE: &'static str = "aws.iam.policy_document";
-    const DESCRIPTION: &'static str =
-        "An IAM policy composed from YAML statements, as canonical JSON (no AWS call).";
-    type Fields = PolicyDocumentFields;
-
-    async fn read(
-        _clients: &AwsClients,
-        _region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
+    async fn read(_cx: &Reading<'_>, batch: &[PolicyDocumentFields]) -> Answers<Self> {
         Ok(batch
             .iter()
             .map(|args| {

@@ -2,13 +2,12 @@
 //! sensitive), by secret id or ARN and optionally version id or stage.
 //! One GetSecretValue per lookup, at most eight in flight.
 
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::{Answers, Lookup, Reading, declare_lookup};
 use crate::kind::Computed;
 use crate::paging::concurrent;
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::{DataError, ProviderError};
+use forge_engine::DataError;
 
 /// Reads in flight at once.
 const CONCURRENCY: usize = 8;
@@ -31,23 +30,13 @@ pub(crate) struct SecretVersionFields {
     pub name: Computed<String>,
 }
 
-/// `aws.secretsmanager.secret_version`.
-pub(crate) struct SecretVersion;
+declare_lookup!(SecretVersion: "aws.secretsmanager.secret_version", SecretVersionFields,
+    "A Secrets Manager secret's value (sensitive).");
 
 #[async_trait]
 impl Lookup for SecretVersion {
-    const TYPE: &'static str = "aws.secretsmanager.secret_version";
-    const DESCRIPTION: &'static str = "A Secrets Manager secret's value (sensitive).";
-    type Fields = SecretVersionFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients
-            .client(region, aws_sdk_secretsmanager::Client::new)
-            .await?;
+    async fn read(cx: &Reading<'_>, batch: &[SecretVersionFields]) -> Answers<Self> {
+        let client = cx.client(aws_sdk_secretsmanager::Client::new).await?;
         let client = &client;
         concurrent(batch.to_vec(), CONCURRENCY, |args| async move {
             let got = client

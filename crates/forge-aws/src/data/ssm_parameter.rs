@@ -3,14 +3,15 @@
 //! with decryption and one without. A SecureString's value is sensitive
 //! (masked in plans and output); a String's is not.
 
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::{Answers, Lookup, Reading, answer_each, declare_lookup, fetch_named};
 use crate::kind::Computed;
 use async_trait::async_trait;
 use forge_core::Attrs;
 use forge_derive::Fields;
-use forge_engine::{DataError, ProviderError};
 use std::collections::BTreeMap;
+
+/// A parameter as GetParameters answers it.
+type Sdk = aws_sdk_ssm::types::Parameter;
 
 /// Names per GetParameters request.
 const NAMES_PER_GET: usize = 10;
@@ -33,64 +34,47 @@ pub(crate) struct ParameterFields {
     pub arn: Computed<String>,
 }
 
-/// `aws.ssm.parameter`.
-pub(crate) struct Parameter;
+declare_lookup!(Parameter: "aws.ssm.parameter", ParameterFields,
+    "A Parameter Store parameter's value (sensitive for a SecureString).");
 
 #[async_trait]
 impl Lookup for Parameter {
-    const TYPE: &'static str = "aws.ssm.parameter";
-    const DESCRIPTION: &'static str =
-        "A Parameter Store parameter's value (sensitive for a SecureString).";
-    type Fields = ParameterFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients.client(region, aws_sdk_ssm::Client::new).await?;
-        let mut found: BTreeMap<(bool, String), aws_sdk_ssm::types::Parameter> = BTreeMap::new();
+    async fn read(cx: &Reading<'_>, batch: &[ParameterFields]) -> Answers<Self> {
+        let client = &cx.client(aws_sdk_ssm::Client::new).await?;
+        let decrypts = |a: &ParameterFields| a.with_decryption.unwrap_or(true);
+        let mut found: BTreeMap<(bool, String), Sdk> = BTreeMap::new();
         for decrypt in [true, false] {
-            let mut names: Vec<String> = batch
-                .iter()
-                .filter(|a| a.with_decryption.unwrap_or(true) == decrypt)
-                .map(|a| a.name.clone())
-                .collect();
-            names.sort();
-            names.dedup();
-            for chunk in names.chunks(NAMES_PER_GET) {
+            let names = batch.iter().filter(|a| decrypts(a) == decrypt);
+            let names = names.map(|a| a.name.clone());
+            let got = fetch_named(names, NAMES_PER_GET, |chunk| async move {
                 let out = client
                     .get_parameters()
-                    .set_names(Some(chunk.to_vec()))
+                    .set_names(Some(chunk))
                     .with_decryption(decrypt)
                     .send()
                     .await
                     .map_err(|e| crate::error::sdk_error("ssm", e))?;
-                for p in out.parameters.unwrap_or_default() {
-                    // GetParameters answers a name by its name, or an ARN by its ARN.
-                    let key = p.name().unwrap_or_default().to_string();
-                    found.insert((decrypt, key), p);
-                }
-            }
-        }
-        Ok(batch
-            .iter()
-            .map(|args| {
-                let decrypt = args.with_decryption.unwrap_or(true);
-                let Some(p) = found.get(&(decrypt, args.name.clone())) else {
-                    return Err(DataError::NotFound(format!(
-                        "SSM parameter `{}`",
-                        args.name
-                    )));
-                };
-                let mut f = args.clone();
-                f.value = p.value().map(str::to_string);
-                f.parameter_type = p.r#type().map(|t| t.as_str().to_string());
-                f.version = Some(p.version());
-                f.arn = p.arn().map(str::to_string);
-                Ok((args.name.clone(), f))
+                // GetParameters answers a name by its name, or an ARN by its ARN.
+                let named = |p: Sdk| (p.name().unwrap_or_default().to_string(), p);
+                Ok(out
+                    .parameters
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(named)
+                    .collect())
             })
-            .collect())
+            .await?;
+            found.extend(got.into_iter().map(|(name, p)| ((decrypt, name), p)));
+        }
+        let key = |a: &ParameterFields| (decrypts(a), a.name.clone());
+        let missing = |a: &ParameterFields| format!("SSM parameter `{}`", a.name);
+        Ok(answer_each(batch, &found, key, missing, |f, p| {
+            f.value = p.value().map(str::to_string);
+            f.parameter_type = p.r#type().map(|t| t.as_str().to_string());
+            f.version = Some(p.version());
+            f.arn = p.arn().map(str::to_string);
+            f.name.clone()
+        }))
     }
 
     fn finish(fields: &Self::Fields, attrs: &mut Attrs) {

@@ -2,14 +2,12 @@
 //! EC2 filters (none found is not an error: an empty list). Lookups
 //! without `filters` share one DescribeSubnets per region.
 
-use super::ec2_match::{Filter, candidates, has_tags};
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::ec2_match::{Filter, each_lookup, has_tags};
+use super::{Answers, Lookup, Reading, declare_lookup};
 use crate::kind::Computed;
 use crate::paging::token_pages;
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::ProviderError;
 use std::collections::BTreeMap;
 
 /// Arguments and attributes of `aws.ec2.subnets`.
@@ -25,39 +23,36 @@ pub(crate) struct SubnetsFields {
     pub ids: Computed<Vec<String>>,
 }
 
-/// `aws.ec2.subnets`.
-pub(crate) struct Subnets;
+declare_lookup!(Subnets: "aws.ec2.subnets", SubnetsFields,
+    "The ids of the subnets matching a VPC, tags or filters.");
 
 #[async_trait]
 impl Lookup for Subnets {
-    const TYPE: &'static str = "aws.ec2.subnets";
-    const DESCRIPTION: &'static str = "The ids of the subnets matching a VPC, tags or filters.";
-    type Fields = SubnetsFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients.ec2(region).await?;
+    async fn read(cx: &Reading<'_>, batch: &[SubnetsFields]) -> Answers<Self> {
+        let client = &cx.ec2().await?;
         let err = |e| crate::error::sdk_error("ec2", e);
-        let mut all: Option<Vec<aws_sdk_ec2::types::Subnet>> = None;
-        let mut out = Vec::new();
-        for args in batch {
-            let candidates =
-                candidates!(all, &args.filters, client.describe_subnets(), subnets, err);
-            let wanted = args.tags.clone().unwrap_or_default();
-            let mut ids: Vec<String> = candidates
-                .iter()
-                .filter(|s| args.vpc_id.as_ref().is_none_or(|id| s.vpc_id() == Some(id)))
-                .filter(|s| has_tags(s.tags(), &wanted))
-                .filter_map(|s| s.subnet_id().map(str::to_string))
-                .collect();
-            ids.sort();
-            let mut f = args.clone();
-            f.ids = Some(ids);
-            out.push(Ok((region.to_string(), f)));
-        }
-        Ok(out)
+        let describe = |filters: Option<Vec<_>>| async move {
+            let call = || client.describe_subnets().set_filters(filters.clone());
+            token_pages!(call(), err, |out| out.subnets.unwrap_or_default())
+        };
+        each_lookup(
+            batch,
+            |a| a.filters.as_deref(),
+            describe,
+            |args, candidates| {
+                let wanted = args.tags.clone().unwrap_or_default();
+                let mut ids: Vec<String> = candidates
+                    .iter()
+                    .filter(|s| args.vpc_id.as_ref().is_none_or(|id| s.vpc_id() == Some(id)))
+                    .filter(|s| has_tags(s.tags(), &wanted))
+                    .filter_map(|s| s.subnet_id().map(str::to_string))
+                    .collect();
+                ids.sort();
+                let mut f = args.clone();
+                f.ids = Some(ids);
+                Ok((cx.region.to_string(), f))
+            },
+        )
+        .await
     }
 }

@@ -2,14 +2,13 @@
 //! region's default VPC). Lookups without `filters` share one DescribeVpcs
 //! per region; each lookup with `filters` makes its own.
 
-use super::ec2_match::{Filter, candidates, has_tags, tag_map};
-use super::{Found, Lookup};
-use crate::AwsClients;
+use super::ec2_match::{Filter, each_lookup, has_tags, tag_map};
+use super::{Answers, Lookup, Reading, declare_lookup};
 use crate::kind::Computed;
 use crate::paging::token_pages;
 use async_trait::async_trait;
 use forge_derive::Fields;
-use forge_engine::{DataError, ProviderError};
+use forge_engine::DataError;
 use std::collections::BTreeMap;
 
 /// Arguments and attributes of `aws.ec2.vpc`.
@@ -37,60 +36,57 @@ pub(crate) struct VpcFields {
     pub all_tags: Computed<BTreeMap<String, String>>,
 }
 
-/// `aws.ec2.vpc`.
-pub(crate) struct Vpc;
+declare_lookup!(Vpc: "aws.ec2.vpc", VpcFields, "One existing VPC, by id, tags or filters.");
 
 #[async_trait]
 impl Lookup for Vpc {
-    const TYPE: &'static str = "aws.ec2.vpc";
-    const DESCRIPTION: &'static str = "One existing VPC, by id, tags or filters.";
-    type Fields = VpcFields;
-
-    async fn read(
-        clients: &AwsClients,
-        region: &str,
-        batch: &[Self::Fields],
-    ) -> Result<Vec<Found<Self::Fields>>, ProviderError> {
-        let client = clients.ec2(region).await?;
+    async fn read(cx: &Reading<'_>, batch: &[VpcFields]) -> Answers<Self> {
+        let client = &cx.ec2().await?;
         let err = |e| crate::error::sdk_error("ec2", e);
-        let mut all: Option<Vec<aws_sdk_ec2::types::Vpc>> = None;
-        let mut out = Vec::new();
-        for args in batch {
-            let candidates = candidates!(all, &args.filters, client.describe_vpcs(), vpcs, err);
-            let wanted = args.tags.clone().unwrap_or_default();
-            let matching: Vec<&aws_sdk_ec2::types::Vpc> = candidates
-                .iter()
-                .filter(|v| args.vpc_id.as_ref().is_none_or(|id| v.vpc_id() == Some(id)))
-                .filter(|v| args.default.is_none_or(|d| v.is_default() == Some(d)))
-                .filter(|v| has_tags(v.tags(), &wanted))
-                .collect();
-            out.push(match matching.as_slice() {
-                [] => Err(DataError::NotFound(format!(
-                    "VPC matching {}",
-                    describe(args)
-                ))),
-                [v] => {
-                    let mut f = args.clone();
-                    f.cidr_block = v.cidr_block().map(str::to_string);
-                    f.is_default = v.is_default();
-                    f.state = v.state().map(|s| s.as_str().to_string());
-                    f.owner_id = v.owner_id().map(str::to_string);
-                    f.dhcp_options_id = v.dhcp_options_id().map(str::to_string);
-                    f.all_tags = Some(tag_map(v.tags()));
-                    Ok((v.vpc_id().unwrap_or_default().to_string(), f))
+        let describe = |filters: Option<Vec<_>>| async move {
+            let call = || client.describe_vpcs().set_filters(filters.clone());
+            token_pages!(call(), err, |out| out.vpcs.unwrap_or_default())
+        };
+        each_lookup(
+            batch,
+            |a| a.filters.as_deref(),
+            describe,
+            |args, candidates| {
+                let wanted = args.tags.clone().unwrap_or_default();
+                let matching: Vec<&aws_sdk_ec2::types::Vpc> = candidates
+                    .iter()
+                    .filter(|v| args.vpc_id.as_ref().is_none_or(|id| v.vpc_id() == Some(id)))
+                    .filter(|v| args.default.is_none_or(|d| v.is_default() == Some(d)))
+                    .filter(|v| has_tags(v.tags(), &wanted))
+                    .collect();
+                match matching.as_slice() {
+                    [] => Err(DataError::NotFound(format!(
+                        "VPC matching {}",
+                        describe_args(args)
+                    ))),
+                    [v] => {
+                        let mut f = args.clone();
+                        f.cidr_block = v.cidr_block().map(str::to_string);
+                        f.is_default = v.is_default();
+                        f.state = v.state().map(|s| s.as_str().to_string());
+                        f.owner_id = v.owner_id().map(str::to_string);
+                        f.dhcp_options_id = v.dhcp_options_id().map(str::to_string);
+                        f.all_tags = Some(tag_map(v.tags()));
+                        Ok((v.vpc_id().unwrap_or_default().to_string(), f))
+                    }
+                    many => Err(DataError::TooMany {
+                        count: many.len(),
+                        what: format!("VPCs matching {}", describe_args(args)),
+                    }),
                 }
-                many => Err(DataError::TooMany {
-                    count: many.len(),
-                    what: format!("VPCs matching {}", describe(args)),
-                }),
-            });
-        }
-        Ok(out)
+            },
+        )
+        .await
     }
 }
 
 /// The lookup's criteria, for messages.
-fn describe(args: &VpcFields) -> String {
+fn describe_args(args: &VpcFields) -> String {
     let mut parts = Vec::new();
     if let Some(id) = &args.vpc_id {
         parts.push(format!("id {id}"));

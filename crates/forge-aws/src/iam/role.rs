@@ -426,10 +426,7 @@ mod tests {
     use forge_core::fields::Fields;
 
     fn desired(pairs: serde_json::Value) -> RoleFields {
-        let mut a = Value::from_json(&pairs)
-            .as_map()
-            .cloned()
-            .unwrap_or_default();
+        let mut a = crate::kind::testing::attrs(pairs);
         RoleFields::normalize_attrs(&mut a);
         RoleFields::from_attrs(&a).unwrap()
     }

@@ -1,6 +1,7 @@
 //! Unit-test helpers shared by every kind's tests: the kind's provider
 //! (with a client cache that is never used), desired values as the engine
-//! prepares them, typed fields from attributes, and a spec as typed fields.
+//! prepares them, typed fields from attributes, and a spec as typed fields;
+//! attributes written as JSON.
 
 use crate::clients::AwsClients;
 use crate::kind::{Kind, KindProvider};
@@ -14,14 +15,19 @@ pub fn provider<K: Kind>() -> KindProvider<K> {
     KindProvider::new(Arc::new(AwsClients::new(crate::AwsSettings::default())))
 }
 
+/// Attributes written as JSON (an object; anything else is none).
+pub fn attrs(json: serde_json::Value) -> Attrs {
+    Value::from_json(&json)
+        .as_map()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// A spec's attributes (JSON) as the engine prepares them for a plan:
 /// schema defaults filled in, then normalized.
 pub fn desired<K: Kind>(spec: serde_json::Value) -> Attrs {
     let p = provider::<K>();
-    let mut attrs: Attrs = Value::from_json(&spec)
-        .as_map()
-        .cloned()
-        .unwrap_or_default();
+    let mut attrs = attrs(spec);
     forge_engine::diff::fill_defaults(p.schema(), &mut attrs);
     p.normalize(attrs)
 }
@@ -43,10 +49,7 @@ pub fn observed<K: Kind>(fields: &K::Fields) -> Attrs {
 /// A spec (JSON) as `K`'s typed fields: schema defaults filled in and the
 /// fields' own normalizers applied (the kind's `normalize` hook is not).
 pub fn spec_fields<K: Kind>(spec: serde_json::Value) -> K::Fields {
-    let mut attrs: Attrs = Value::from_json(&spec)
-        .as_map()
-        .cloned()
-        .unwrap_or_default();
+    let mut attrs = attrs(spec);
     forge_engine::diff::fill_defaults(&crate::kind::schema_of::<K>(), &mut attrs);
     K::Fields::normalize_attrs(&mut attrs);
     typed::<K>(&attrs)

@@ -272,14 +272,11 @@ impl Kind for LogGroupKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::testing::attrs;
     use forge_core::fields::Fields;
 
     fn group(v: serde_json::Value) -> LogGroupFields {
-        let attrs = forge_core::Value::from_json(&v)
-            .as_map()
-            .cloned()
-            .unwrap_or_default();
-        LogGroupFields::from_attrs(&attrs).unwrap()
+        LogGroupFields::from_attrs(&attrs(v)).unwrap()
     }
 
     #[test]

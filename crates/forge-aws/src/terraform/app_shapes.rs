@@ -69,44 +69,53 @@ fn camel(name: &str) -> String {
     out
 }
 
-/// Renames the keys of every object in `v` with `rename`, except inside
-/// user maps.
-fn rekey_json(v: Json, rename: &dyn Fn(&str) -> String) -> Json {
-    match v {
-        Json::Object(o) => Json::Object(
-            o.into_iter()
-                .map(|(k, v)| {
-                    let v = if USER_MAPS.contains(&k.as_str()) {
-                        v
-                    } else {
-                        rekey_json(v, rename)
-                    };
-                    (rename(&k), v)
-                })
-                .collect(),
-        ),
-        Json::Array(a) => Json::Array(a.into_iter().map(|v| rekey_json(v, rename)).collect()),
-        other => other,
-    }
+/// A tree of values (serde_json's or forge's) whose objects' keys can be
+/// renamed.
+trait Tree: Sized {
+    /// The object rebuilt entry by entry, or the list item by item;
+    /// anything else as it is.
+    fn rebuild(
+        self,
+        entry: &dyn Fn(String, Self) -> (String, Self),
+        item: &dyn Fn(Self) -> Self,
+    ) -> Self;
 }
 
-fn rekey_value(v: Value, rename: &dyn Fn(&str) -> String) -> Value {
-    match v {
-        Value::Map(m) => Value::Map(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let v = if USER_MAPS.contains(&k.as_str()) {
-                        v
-                    } else {
-                        rekey_value(v, rename)
-                    };
-                    (rename(&k), v)
-                })
-                .collect(),
-        ),
-        Value::List(l) => Value::List(l.into_iter().map(|v| rekey_value(v, rename)).collect()),
-        other => other,
-    }
+/// [`Tree`] for a value type: its object and list variants.
+macro_rules! tree {
+    ($t:ident: $object:ident, $list:ident) => {
+        impl Tree for $t {
+            fn rebuild(
+                self,
+                entry: &dyn Fn(String, Self) -> (String, Self),
+                item: &dyn Fn(Self) -> Self,
+            ) -> Self {
+                match self {
+                    $t::$object(o) => {
+                        $t::$object(o.into_iter().map(|(k, v)| entry(k, v)).collect())
+                    }
+                    $t::$list(l) => $t::$list(l.into_iter().map(item).collect()),
+                    other => other,
+                }
+            }
+        }
+    };
+}
+tree!(Json: Object, Array);
+tree!(Value: Map, List);
+
+/// Renames the keys of every object in `v` with `rename`, except inside
+/// user maps.
+fn rekey<T: Tree>(v: T, rename: &dyn Fn(&str) -> String) -> T {
+    let entry = |k: String, v: T| {
+        let v = if USER_MAPS.contains(&k.as_str()) {
+            v
+        } else {
+            rekey(v, rename)
+        };
+        (rename(&k), v)
+    };
+    v.rebuild(&entry, &|v| rekey(v, rename))
 }
 
 /// `(forge, Terraform)` names: forge's to Terraform's.
@@ -137,7 +146,7 @@ pub fn to_terraform(kind: &str, attrs: &mut Attrs) {
     match kind {
         "aws.ecs.task_definition" => {
             if let Some(defs) = attrs.remove("container_definitions") {
-                attrs.insert("container_definitions".into(), rekey_value(defs, &camel));
+                attrs.insert("container_definitions".into(), rekey(defs, &camel));
             }
         }
         "aws.ecs.service" => {
@@ -197,7 +206,7 @@ pub fn from_terraform(kind: &str, tf: &Map<String, Json>, out: &mut Map<String, 
                 Some(other) => other,
                 None => Json::Null,
             };
-            out.insert("container_definitions".into(), rekey_json(defs, &snake));
+            out.insert("container_definitions".into(), rekey(defs, &snake));
         }
         "aws.ecs.service" => {
             let mut dc = Map::new();

@@ -630,15 +630,9 @@ pub fn to_terraform_json_string(plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::testing::attrs;
     use chrono::TimeZone;
     use forge_core::spec::{OutputDef, Stack, StateBackendConfig};
-
-    fn attrs(json: serde_json::Value) -> Attrs {
-        Value::from_json(&json)
-            .as_map()
-            .cloned()
-            .unwrap_or_default()
-    }
 
     fn change(
         name: &str,

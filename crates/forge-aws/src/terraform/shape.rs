@@ -267,13 +267,7 @@ fn lifecycle_rule(rule: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn attrs(json: serde_json::Value) -> Attrs {
-        Value::from_json(&json)
-            .as_map()
-            .cloned()
-            .unwrap_or_default()
-    }
+    use crate::kind::testing::attrs;
 
     #[test]
     fn security_group_rules_become_terraform_inline_rules() {
