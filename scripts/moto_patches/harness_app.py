@@ -10,6 +10,14 @@ token buckets, and the sweep that lets time-scaled phases end.
                                            applied (deferred.py)
     GET  /forge-harness/durations       -> {"scale": S, "durations":
                                            durations.DURATIONS}
+    POST /forge-harness/rate-limits     <- {"ec2": [["Create*", "per-action",
+                                           BURST, RATE], ...], ...}: these
+                                           services' rows replace
+                                           durations.RATE_LIMITS's, with
+                                           fresh buckets, and turn rate
+                                           limits on (a throttling storm
+                                           at tighter limits than AWS's);
+                                           answers the limits now in force
 
 The counters: `requests` and `throttled` map "service:Action" to a count;
 `errors` maps an error code to {"service:Action": count}; `refused` lists
@@ -91,6 +99,7 @@ class HarnessApp:
         self.sweep = sweep
         self.lock = threading.Lock()
         self.buckets = {}
+        self.limits = dict(RATE_LIMITS)
         self.reset()
 
     def reset(self):
@@ -151,7 +160,7 @@ class HarnessApp:
         return chunks
 
     def _take(self, service, region, action):
-        for pattern, scope, burst, rate in RATE_LIMITS.get(service, ()):
+        for pattern, scope, burst, rate in self.limits.get(service, ()):
             if fnmatch.fnmatchcase(action, pattern):
                 key = (service, region, action if scope == "per-action" else scope)
                 if key not in self.buckets:
@@ -168,6 +177,16 @@ class HarnessApp:
         elif path == "/forge-harness/counters/reset" and method == "POST":
             self.reset()
             body = b"{}"
+        elif path == "/forge-harness/rate-limits" and method == "POST":
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            rows = json.loads(environ["wsgi.input"].read(size) or b"{}")
+            with self.lock:
+                for service, limits in rows.items():
+                    self.limits[service] = [tuple(row) for row in limits]
+                    for key in [k for k in self.buckets if k[0] == service]:
+                        del self.buckets[key]
+                self.rate_limits = True
+                body = json.dumps(self.limits).encode()
         elif path == "/forge-harness/maintenance" and method == "POST":
             from .deferred import run_maintenance_window
 

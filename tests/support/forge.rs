@@ -249,6 +249,11 @@ impl Running {
         std::fs::read_to_string(self.outdir.path().join("stderr")).unwrap_or_default()
     }
 
+    /// What it has written to stdout so far (the `--json` event stream).
+    pub fn stdout_so_far(&self) -> String {
+        std::fs::read_to_string(self.outdir.path().join("stdout")).unwrap_or_default()
+    }
+
     /// Waits for it to exit (killing it after a timeout).
     pub fn wait(mut self) -> Result<RunOutput, HarnessError> {
         let io = |what: String| move |source| HarnessError::Io { what, source };

@@ -84,3 +84,21 @@ pub fn requests_where(counters: &Json, keep: impl Fn(&str) -> bool) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// Replaces the rate limits of the services in `limits` (`{"ec2":
+/// [["Create*", "per-action", burst, rate], ...]}`, rows as in
+/// `durations.RATE_LIMITS`) with fresh buckets, and turns rate limiting on.
+pub fn set_rate_limits(emu: &Emulator, limits: &Json) {
+    let path = "/forge-harness/rate-limits";
+    let (status, body) = http_request(emu.port, "POST", path, &limits.to_string())
+        .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", emu.log()));
+    assert_eq!(status, 200, "POST {path}: HTTP {status}: {body}");
+}
+
+/// Throttled requests in a [`counters`] answer, all calls together.
+pub fn throttled_total(counters: &Json) -> u64 {
+    counters["throttled"]
+        .as_object()
+        .map(|t| t.values().filter_map(|v| v.as_u64()).sum())
+        .unwrap_or(0)
+}

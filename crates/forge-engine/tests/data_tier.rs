@@ -125,7 +125,7 @@ async fn a_long_wait_holds_no_scheduler_slot() {
         .lock()
         .unwrap()
         .iter()
-        .filter(|e| matches!(e, Event::Waiting { address, status } if address.to_string() == "aurora" && status == "creating"))
+        .filter(|e| matches!(e, Event::Waiting { address, status, .. } if address.to_string() == "aurora" && status == "creating"))
         .count();
     assert!(waiting >= 2, "one progress event per poll: {waiting}");
 }

@@ -33,11 +33,14 @@ impl Bar {
                     }
                 })
             }
-            None => Arc::new(move |e: &Event| {
-                if let Some(line) = progress::plain_line(e) {
-                    eprintln!("{label}: {line}");
-                }
-            }),
+            None => {
+                let log = progress::PlainLog::default();
+                Arc::new(move |e: &Event| {
+                    if let Some(line) = log.line(e) {
+                        eprintln!("{label}: {line}");
+                    }
+                })
+            }
         }
     }
 }

@@ -115,9 +115,24 @@ impl EventStream {
                 json!({"address": address.to_string(), "action": action.as_str(),
                        "operation": operation_str(*operation)}),
             ),
-            Event::Waiting { address, status } => (
+            Event::Waiting {
+                address,
+                status,
+                elapsed,
+            } => (
                 "waiting",
-                json!({"address": address.to_string(), "status": self.mask(status)}),
+                json!({"address": address.to_string(), "status": self.mask(status),
+                       "elapsed_ms": millis(*elapsed)}),
+            ),
+            Event::Interrupted {
+                address,
+                action,
+                status,
+                elapsed,
+            } => (
+                "interrupted",
+                json!({"address": address.to_string(), "action": action.as_str(),
+                       "status": self.mask(status), "elapsed_ms": millis(*elapsed)}),
             ),
             Event::Retrying {
                 address,

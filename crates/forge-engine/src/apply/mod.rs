@@ -53,12 +53,27 @@ pub enum Event {
         /// The step being performed.
         operation: Operation,
     },
-    /// Waiting for the resource to become ready.
+    /// Waiting for the resource to become ready (or gone): sent when the
+    /// wait starts and after every poll that finds it still pending.
     Waiting {
         /// The resource.
         address: Address,
-        /// The status the cloud reports.
+        /// The status the cloud reports (`creating`, `provisioning`...).
         status: String,
+        /// Time since the resource's operation started.
+        elapsed: Duration,
+    },
+    /// A wait was cut short because the apply was interrupted: the object
+    /// exists and is recorded as not ready; the next apply waits for it.
+    Interrupted {
+        /// The resource.
+        address: Address,
+        /// The plan's action.
+        action: ChangeAction,
+        /// The last status the cloud reported.
+        status: String,
+        /// Time since the resource's operation started.
+        elapsed: Duration,
     },
     /// A call failed with a retryable error and will be retried.
     Retrying {
@@ -180,7 +195,9 @@ pub struct ApplyReport {
     /// Changes not attempted.
     pub skipped: Vec<SkippedChange>,
     /// Changes whose operation was in flight when the apply was aborted
-    /// (creates keep their pending intent; the next plan adopts them).
+    /// (creates keep their pending intent; the next plan adopts them), or
+    /// whose readiness wait a drain cut short (recorded as not ready; the
+    /// next apply waits for them).
     pub interrupted: Vec<(Address, ChangeAction)>,
     /// State writes performed (bursts are coalesced into one write).
     pub state_writes: u64,

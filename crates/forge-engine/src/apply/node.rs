@@ -7,6 +7,7 @@ use super::graph::Node;
 use super::ready::{Goal, ReadinessHub};
 use super::writer::WriterHandle;
 use super::{Event, Operation, ProgressFn};
+use crate::cancel::{CancelLevel, CancelToken};
 use crate::diff::values_equal;
 use crate::ignore::apply_ignore_changes;
 use crate::ownership::Owner;
@@ -50,6 +51,26 @@ pub struct Shared {
     pub max_in_flight: std::sync::atomic::AtomicUsize,
     /// Idempotency tokens of create steps, recorded as intents up front.
     pub tokens: HashMap<usize, String>,
+    /// The apply's cancellation: a drain cuts readiness waits short.
+    pub cancel: CancelToken,
+}
+
+/// How a step that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepEnd {
+    /// Done, readiness included.
+    Done,
+    /// Its call went through, but the apply was interrupted while it
+    /// waited for readiness: the object is recorded as not ready.
+    Interrupted,
+}
+
+/// How a readiness wait did not end in ready.
+enum NotReady {
+    /// It failed or timed out (the error says which).
+    Failed(Attrs, String),
+    /// The apply was interrupted first.
+    Interrupted(Attrs),
 }
 
 impl Shared {
@@ -98,8 +119,9 @@ fn unknown_fields(attrs: &Attrs) -> Vec<&str> {
         .collect()
 }
 
-/// Runs step `index`. `Ok` when the step (including readiness) succeeded.
-pub async fn run_node(shared: Arc<Shared>, index: usize) -> Result<(), String> {
+/// Runs step `index`. `Ok` when the step's call succeeded and it is
+/// ready, or interrupted while waiting for that ([`StepEnd`]).
+pub async fn run_node(shared: Arc<Shared>, index: usize) -> Result<StepEnd, String> {
     let node = &shared.nodes[index];
     let change = &shared.plan.changes[node.change];
     let provider = shared
@@ -107,8 +129,48 @@ pub async fn run_node(shared: Arc<Shared>, index: usize) -> Result<(), String> {
         .get(&change.kind)
         .cloned()
         .ok_or_else(|| format!("no provider for resource kind `{}`", change.kind))?;
-    // Group first, then global: a step waiting for its group must not hold
-    // a global slot other groups could use.
+    let permits = acquire(&shared, provider.as_ref()).await?;
+    let started = tokio::time::Instant::now();
+    shared.emit(Event::Started {
+        address: change.address.clone(),
+        action: change.action,
+        operation: node.op,
+    });
+    let result = match node.op {
+        Operation::Delete => delete(&shared, node, change, provider, permits, started)
+            .await
+            .map(|()| StepEnd::Done),
+        Operation::Create => create(&shared, index, node, change, provider, permits, started).await,
+        Operation::Update | Operation::Adopt => {
+            update(&shared, node, change, provider, permits, started).await
+        }
+    };
+    match &result {
+        Ok(StepEnd::Interrupted) => {}
+        Ok(StepEnd::Done) => shared.emit(Event::Finished {
+            address: change.address.clone(),
+            action: change.action,
+            operation: node.op,
+            elapsed: started.elapsed(),
+        }),
+        Err(e) => shared.emit(Event::Failed {
+            address: change.address.clone(),
+            action: change.action,
+            error: e.clone(),
+        }),
+    }
+    result
+}
+
+type Permits = (
+    Option<tokio::sync::OwnedSemaphorePermit>,
+    tokio::sync::OwnedSemaphorePermit,
+);
+
+/// A scheduler slot for a call to `provider`: its concurrency group's, then
+/// a global one (a step waiting for its group must not hold a global slot
+/// other groups could use).
+async fn acquire(shared: &Shared, provider: &dyn Provider) -> Result<Permits, String> {
     let group = provider
         .concurrency()
         .and_then(|(g, _)| shared.groups.get(g).cloned());
@@ -133,40 +195,8 @@ pub async fn run_node(shared: Arc<Shared>, index: usize) -> Result<(), String> {
     shared
         .max_in_flight
         .fetch_max(now, std::sync::atomic::Ordering::SeqCst);
-    let started = tokio::time::Instant::now();
-    shared.emit(Event::Started {
-        address: change.address.clone(),
-        action: change.action,
-        operation: node.op,
-    });
-    let permits = (group_permit, global_permit);
-    let result = match node.op {
-        Operation::Delete => delete(&shared, node, change, provider, permits).await,
-        Operation::Create => create(&shared, index, node, change, provider, permits).await,
-        Operation::Update | Operation::Adopt => {
-            update(&shared, node, change, provider, permits).await
-        }
-    };
-    match &result {
-        Ok(()) => shared.emit(Event::Finished {
-            address: change.address.clone(),
-            action: change.action,
-            operation: node.op,
-            elapsed: started.elapsed(),
-        }),
-        Err(e) => shared.emit(Event::Failed {
-            address: change.address.clone(),
-            action: change.action,
-            error: e.clone(),
-        }),
-    }
-    result
+    Ok((group_permit, global_permit))
 }
-
-type Permits = (
-    Option<tokio::sync::OwnedSemaphorePermit>,
-    tokio::sync::OwnedSemaphorePermit,
-);
 
 fn release(shared: &Shared, permits: Permits) {
     drop(permits);
@@ -195,6 +225,7 @@ async fn delete(
     change: &ResourceChange,
     provider: Arc<dyn Provider>,
     permits: Permits,
+    started: tokio::time::Instant,
 ) -> Result<(), String> {
     let Some(id) = change.id.clone() else {
         release(shared, permits);
@@ -223,6 +254,7 @@ async fn delete(
         shared.emit(Event::Waiting {
             address: change.address.clone(),
             status: "deleting".into(),
+            elapsed: started.elapsed(),
         });
         shared
             .hub
@@ -233,6 +265,7 @@ async fn delete(
                 &change.address,
                 Goal::Gone,
                 timeout,
+                started,
             )
             .await
             .map_err(|e| format!("waiting for {} {id} to be deleted: {e}", change.kind))?;
@@ -298,6 +331,10 @@ fn timeout_for(
         .unwrap_or_else(|| provider.ready_timeout())
 }
 
+/// Waits until the object is ready. A drain (the first Ctrl-C) ends the
+/// wait at once: the call that made or changed the object went through,
+/// and the object is worth recording with its id now rather than minutes
+/// later (the caller records it as not ready).
 async fn await_ready(
     shared: &Shared,
     change: &ResourceChange,
@@ -305,32 +342,47 @@ async fn await_ready(
     id: &str,
     attrs: Attrs,
     op: Operation,
-) -> Result<Attrs, (Attrs, String)> {
+    started: tokio::time::Instant,
+) -> Result<Attrs, NotReady> {
     match provider.readiness(&attrs) {
         Readiness::Ready => Ok(attrs),
-        Readiness::Failed(status) => Err((attrs, format!("{} {id} is `{status}`", change.kind))),
+        Readiness::Failed(status) => Err(NotReady::Failed(
+            attrs,
+            format!("{} {id} is `{status}`", change.kind),
+        )),
         Readiness::Pending(status) => {
             shared.emit(Event::Waiting {
                 address: change.address.clone(),
-                status,
+                status: status.clone(),
+                elapsed: started.elapsed(),
             });
-            match shared
-                .hub
-                .wait(
-                    provider.clone(),
-                    &change.region,
-                    id,
-                    &change.address,
-                    Goal::Ready,
-                    timeout_for(shared, change, provider.as_ref(), op),
-                )
-                .await
-            {
-                Ok(observed) => Ok(merge(
-                    &attrs,
-                    &with_id(mark_provider_sensitive(provider.as_ref(), observed), id),
-                )),
-                Err(e) => Err((attrs, e)),
+            let wait = shared.hub.wait(
+                provider.clone(),
+                &change.region,
+                id,
+                &change.address,
+                Goal::Ready,
+                timeout_for(shared, change, provider.as_ref(), op),
+                started,
+            );
+            tokio::select! {
+                biased;
+                _ = shared.cancel.reached(CancelLevel::Drain) => {
+                    shared.emit(Event::Interrupted {
+                        address: change.address.clone(),
+                        action: change.action,
+                        status: status.clone(),
+                        elapsed: started.elapsed(),
+                    });
+                    Err(NotReady::Interrupted(attrs))
+                }
+                waited = wait => match waited {
+                    Ok(observed) => Ok(merge(
+                        &attrs,
+                        &with_id(mark_provider_sensitive(provider.as_ref(), observed), id),
+                    )),
+                    Err(e) => Err(NotReady::Failed(attrs, e)),
+                },
             }
         }
     }
@@ -417,7 +469,8 @@ async fn create(
     change: &ResourceChange,
     provider: Arc<dyn Provider>,
     permits: Permits,
-) -> Result<(), String> {
+    started: tokio::time::Instant,
+) -> Result<StepEnd, String> {
     let desired = match desired_now(shared, change, provider.as_ref()) {
         Ok(d) => d,
         Err(e) => {
@@ -507,6 +560,7 @@ async fn create(
         &created.id,
         attrs,
         Operation::Create,
+        started,
     )
     .await
     {
@@ -522,9 +576,20 @@ async fn create(
                 ResourceStatus::Ready,
                 cbd_old,
             );
-            check_conditions(shared, change, Some(&attrs))
+            check_conditions(shared, change, Some(&attrs)).map(|()| StepEnd::Done)
         }
-        Err((attrs, e)) => {
+        Err(NotReady::Interrupted(attrs)) => {
+            record_object(
+                shared,
+                change,
+                created.id,
+                attrs,
+                ResourceStatus::NotReady,
+                cbd_old,
+            );
+            Ok(StepEnd::Interrupted)
+        }
+        Err(NotReady::Failed(attrs, e)) => {
             record_object(
                 shared,
                 change,
@@ -587,7 +652,8 @@ async fn update(
     change: &ResourceChange,
     provider: Arc<dyn Provider>,
     permits: Permits,
-) -> Result<(), String> {
+    started: tokio::time::Instant,
+) -> Result<StepEnd, String> {
     let (Some(id), Some(prior)) = (change.id.clone(), change.before.clone()) else {
         release(shared, permits);
         return Err(format!(
@@ -617,6 +683,29 @@ async fn update(
             .unwrap_or(prior)
     } else {
         prior
+    };
+    // An object still on its way to ready (an orphan a killed run left
+    // `creating`, or one an interrupted run recorded not ready) is waited
+    // for before it is changed: AWS refuses changes meanwhile
+    // (InvalidDBClusterStateFault, IncorrectState). The wait holds no slot.
+    let (prior, permits) = match provider.readiness(&prior) {
+        Readiness::Pending(_) => {
+            release(shared, permits);
+            let waited = await_ready(shared, change, &provider, &id, prior, node.op, started).await;
+            let ready = match waited {
+                Ok(ready) => ready,
+                Err(NotReady::Interrupted(attrs)) => {
+                    record_object(shared, change, id, attrs, ResourceStatus::NotReady, None);
+                    return Ok(StepEnd::Interrupted);
+                }
+                Err(NotReady::Failed(attrs, e)) => {
+                    record_object(shared, change, id, attrs, ResourceStatus::Tainted, None);
+                    return Err(e);
+                }
+            };
+            (ready, acquire(shared, provider.as_ref()).await?)
+        }
+        _ => (prior, permits),
     };
     let work = if change.action == ChangeAction::Adopt && change.changes.is_empty() {
         Ok(None)
@@ -698,7 +787,7 @@ async fn update(
         }
     };
     let attrs = with_id(attrs, &id);
-    match await_ready(shared, change, &provider, &id, attrs, node.op).await {
+    match await_ready(shared, change, &provider, &id, attrs, node.op, started).await {
         Ok(attrs) => {
             if let Ok(mut v) = shared.values.lock() {
                 v.insert(change.address.clone(), attrs.clone());
@@ -720,9 +809,13 @@ async fn update(
             if let Some(reason) = missed {
                 return Err(format!("{} {id}: {reason}", change.kind));
             }
-            check_conditions(shared, change, Some(&attrs))
+            check_conditions(shared, change, Some(&attrs)).map(|()| StepEnd::Done)
         }
-        Err((attrs, e)) => {
+        Err(NotReady::Interrupted(attrs)) => {
+            record_object(shared, change, id, attrs, ResourceStatus::NotReady, None);
+            Ok(StepEnd::Interrupted)
+        }
+        Err(NotReady::Failed(attrs, e)) => {
             record_object(shared, change, id, attrs, ResourceStatus::Tainted, None);
             Err(e)
         }

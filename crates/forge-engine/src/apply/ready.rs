@@ -29,6 +29,8 @@ struct WaitReq {
     goal: Goal,
     timeout: Duration,
     deadline: Instant,
+    /// When the resource's operation started (for the elapsed time shown).
+    started: Instant,
     reply: oneshot::Sender<Result<Attrs, String>>,
 }
 
@@ -53,7 +55,9 @@ impl ReadinessHub {
 
     /// Waits until the object `id` reaches `goal` — ready (returning its
     /// observed attributes) or gone (returning no attributes); fails on a
-    /// failed status or after `timeout`.
+    /// failed status or after `timeout`. `started` is when the resource's
+    /// operation began: the `Waiting` events carry the time since.
+    #[allow(clippy::too_many_arguments)]
     pub async fn wait(
         &self,
         provider: Arc<dyn Provider>,
@@ -62,6 +66,7 @@ impl ReadinessHub {
         address: &Address,
         goal: Goal,
         timeout: Duration,
+        started: Instant,
     ) -> Result<Attrs, String> {
         let (reply, rx) = oneshot::channel();
         let req = WaitReq {
@@ -70,6 +75,7 @@ impl ReadinessHub {
             goal,
             timeout,
             deadline: Instant::now() + timeout,
+            started,
             reply,
         };
         let key = (provider.schema().kind.clone(), region.to_string());
@@ -227,6 +233,7 @@ async fn poll_group(
                 p(&Event::Waiting {
                     address: r.address.clone(),
                     status,
+                    elapsed: now.saturating_duration_since(r.started),
                 });
             }
             still.push(r);

@@ -159,6 +159,7 @@ async fn apply_locked(
         in_flight: Default::default(),
         max_in_flight: Default::default(),
         tokens,
+        cancel: options.cancel.clone(),
     });
 
     let scheduler = async {
@@ -250,7 +251,10 @@ async fn apply_locked(
                 action: c.action,
                 error: e.clone(),
             });
-        } else if sts.iter().any(|s| matches!(s, NodeStatus::Running)) {
+        } else if sts
+            .iter()
+            .any(|s| matches!(s, NodeStatus::Running | NodeStatus::Interrupted))
+        {
             report.interrupted.push((c.address.clone(), c.action));
         } else if let Some(NodeStatus::Skipped(r)) =
             sts.iter().find(|s| matches!(s, NodeStatus::Skipped(_)))

@@ -4,7 +4,7 @@
 //! steps, abort stops waiting.
 
 use super::Event;
-use super::node::{Shared, run_node};
+use super::node::{Shared, StepEnd, run_node};
 use crate::cancel::{CancelLevel, CancelToken};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,6 +17,9 @@ pub enum NodeStatus {
     Waiting,
     /// Started, not finished (only after an abort).
     Running,
+    /// Its call went through, its readiness wait was cut short by a drain:
+    /// recorded as not ready.
+    Interrupted,
     /// Succeeded.
     Done,
     /// Failed with this error.
@@ -34,7 +37,7 @@ pub async fn schedule(
     let mut status = vec![NodeStatus::Waiting; n];
     let mut indeg: Vec<usize> = shared.nodes.iter().map(|x| x.deps.len()).collect();
     let mut ready: VecDeque<usize> = (0..n).filter(|&i| indeg[i] == 0).collect();
-    let mut tasks: JoinSet<(usize, Result<(), String>)> = JoinSet::new();
+    let mut tasks: JoinSet<(usize, Result<StepEnd, String>)> = JoinSet::new();
     let mut draining = cancel.level() >= CancelLevel::Drain;
     let mut aborted = cancel.level() >= CancelLevel::Abort;
     while !aborted {
@@ -68,7 +71,9 @@ pub async fn schedule(
                     }
                 };
                 match result {
-                    Ok(()) => {
+                    // Its dependents wait: the drain starts nothing new.
+                    Ok(StepEnd::Interrupted) => status[i] = NodeStatus::Interrupted,
+                    Ok(StepEnd::Done) => {
                         status[i] = NodeStatus::Done;
                         for &d in &shared.nodes[i].dependents {
                             indeg[d] -= 1;

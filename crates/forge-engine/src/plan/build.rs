@@ -8,7 +8,7 @@ use crate::diff::values_equal;
 use crate::error::{EngineError, PlanProblem};
 use crate::ignore::apply_ignore_changes;
 use crate::ownership::Owner;
-use crate::provider::{Created, PlannedAction, Provider};
+use crate::provider::{Created, PlannedAction, Provider, Readiness};
 use crate::registry::ProviderRegistry;
 use crate::state::codec::matches_hash;
 use crate::state::{ResourceState, ResourceStatus, State};
@@ -600,7 +600,13 @@ fn plan_instance(
         .filter(|c| c.forces_replacement)
         .map(|c| c.path.clone())
         .collect();
-    let tainted = recorded.is_some_and(|r| r.status == ResourceStatus::Tainted && r.id.is_some());
+    // An object an interrupted apply left on its way to ready: waited for
+    // again (below), or replaced like a tainted one if it failed meanwhile.
+    let not_ready =
+        recorded.is_some_and(|r| r.status == ResourceStatus::NotReady && r.id.is_some());
+    let live_status = prior.as_ref().map(|p| provider.readiness(p));
+    let tainted = recorded.is_some_and(|r| r.status == ResourceStatus::Tainted && r.id.is_some())
+        || (not_ready && matches!(live_status, Some(Readiness::Failed(_))));
     let forced = match force_replace {
         Some(reason) => Some(reason),
         None if tainted => Some("tainted (it never became ready)".to_string()),
@@ -621,6 +627,21 @@ fn plan_instance(
         (PlannedAction::Update | PlannedAction::NoOp, true) => ChangeAction::Adopt,
         (PlannedAction::Update, false) => ChangeAction::Update,
         (PlannedAction::NoOp, false) => ChangeAction::NoOp,
+    };
+    // Nothing to change, but the apply must wait for it (and record it
+    // ready): an update with no field changes, which the apply turns into
+    // the wait alone.
+    let action = if not_ready && action == ChangeAction::NoOp {
+        let status = match &live_status {
+            Some(Readiness::Pending(s)) => format!("`{s}`"),
+            _ => "ready now".to_string(),
+        };
+        warnings.push(format!(
+            "not ready when an earlier apply was interrupted ({status}): the apply waits for it, it is not created again"
+        ));
+        ChangeAction::Update
+    } else {
+        action
     };
     let mut after = planned.predicted;
     match (action, &id) {

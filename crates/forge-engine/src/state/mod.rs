@@ -113,6 +113,10 @@ pub enum ResourceStatus {
     Ready,
     /// Created but never became ready: the next plan replaces it.
     Tainted,
+    /// Created (or changed) but still on its way to ready when the run was
+    /// interrupted: the next apply waits for it instead of creating it
+    /// again.
+    NotReady,
 }
 
 /// A previous object of a resource, kept until its delete completes.
