@@ -488,3 +488,56 @@ fn a_modules_data_source_errors_are_in_its_file() {
         &[("modules/zones/main.yaml", &bad)],
     ));
 }
+
+/// A module's local over an input the caller computes from a resource is
+/// evaluated at apply, in the module: not a value frozen unknown at load.
+#[test]
+fn a_module_local_over_an_input_known_at_apply_is_evaluated_then() {
+    const TAGGED: &str = r#"
+inputs:
+  vpc_id: {type: string}
+locals:
+  name: "sg-${vars.vpc_id}"
+  label: "${upper(local.name)}"
+resources:
+  this:
+    type: aws.ec2.security_group
+    group_name: "${local.name}"
+    description: "${local.label}"
+    vpc_id: "${vars.vpc_id}"
+outputs:
+  name: "${local.name}"
+"#;
+    let stack = load_with(
+        &format!(
+            "{HEAD}resources:\n  vpc:\n    type: aws.ec2.vpc\n    cidr_block: 10.0.0.0/16\nmodules:\n  tagged:\n    source: ../modules/tagged\n    inputs: {{vpc_id: \"${{vpc.id}}\"}}\noutputs:\n  name: \"${{module.tagged.name}}\"\n"
+        ),
+        &[("modules/tagged/main.yaml", TAGGED)],
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let group = stack
+        .instance(&addr("module.tagged.this"))
+        .unwrap_or_else(|| panic!("no group"));
+    assert!(group.dependencies.contains(&addr("vpc")), "{group:?}");
+    // Before apply: unknown, as the VPC's id.
+    let none: BTreeMap<String, Value> = BTreeMap::new();
+    let attrs = stack
+        .evaluate_instance(group, &none)
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(attrs["group_name"], Value::Unknown);
+    // Once the VPC exists, the locals follow it.
+    let mut resources = BTreeMap::new();
+    resources.insert(
+        "vpc".to_string(),
+        Value::Map([("id".to_string(), Value::string("vpc-1"))].into()),
+    );
+    let attrs = stack
+        .evaluate_instance(group, &resources)
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(attrs["group_name"], Value::string("sg-vpc-1"));
+    assert_eq!(attrs["description"], Value::string("SG-VPC-1"));
+    let out = stack
+        .evaluate_output(&stack.outputs[0], &resources)
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(out, Value::string("sg-vpc-1"));
+}

@@ -40,9 +40,22 @@ pub(crate) struct LocalTable {
     reads: BTreeMap<String, Vec<Reference>>,
     /// Values of the load-time locals evaluated so far.
     values: BTreeMap<String, Value>,
+    /// Locals of a module that read an input known only at apply (one the
+    /// caller computes from its resources): kept as expressions, like
+    /// locals that read resources, and so is what reads them.
+    apply_time: BTreeSet<String>,
 }
 
 impl LocalTable {
+    /// Whether reading `r` (a `local.x` reference) reads a module input
+    /// known only at apply.
+    pub(crate) fn reads_apply_time_input(&self, r: &Reference) -> bool {
+        match r.first_attr() {
+            Some(name) => self.apply_time.contains(name),
+            None => !self.apply_time.is_empty(),
+        }
+    }
+
     /// The resource references that reading `r` (a `local.x` reference)
     /// reads through the local; every local's for a bare `local`.
     pub(crate) fn resource_reads(&self, r: &Reference) -> Vec<Reference> {
@@ -71,6 +84,12 @@ impl LocalValues for LocalTable {
     fn local(&self, name: &str) -> Option<Result<Value, ExprError>> {
         if let Some(v) = self.values.get(name) {
             return Some(Ok(v.clone()));
+        }
+        if self.apply_time.contains(name) {
+            return Some(Err(ExprError::new(
+                ExprErrorKind::NotKnownAtLoad,
+                format!("`local.{name}` reads a module input known only at apply"),
+            )));
         }
         self.reads.contains_key(name).then(|| {
             Err(ExprError::new(
@@ -183,12 +202,17 @@ pub(crate) fn declare_locals<'n>(
         };
         let what = format!("local `{name}`");
         let (config, _) = load_value(l, node, &s, vars, &empty, &table, &what);
-        let value = match config {
-            Config::Literal(v) => v,
-            // Only resource reads stay expressions, and this local has none.
-            _ => Value::Unknown,
-        };
-        table.values.insert(name, value);
+        match config {
+            Config::Literal(v) => {
+                table.values.insert(name, v);
+            }
+            // It reads no resource, but a module input (or a local) known
+            // only at apply: evaluated then, in the module's scope.
+            _ => {
+                table.apply_time.insert(name.clone());
+                pending.push(PendingLocal { name, node });
+            }
+        }
     }
     (table, pending)
 }

@@ -1219,6 +1219,10 @@ impl Cx<'_, '_, '_> {
                 continue;
             }
             if is_local_root(&r.root) {
+                // A module's local over an input known only at apply is
+                // evaluated then (the input's own reads are already the
+                // module's dependencies).
+                uses_resources |= self.locals.reads_apply_time_input(r);
                 // Reading a local reads what it reads (its own errors are reported at the local).
                 for read in self.locals.resource_reads(r) {
                     uses_resources = true;
@@ -1314,13 +1318,22 @@ impl Cx<'_, '_, '_> {
             }
         }
         for r in &analysis.refs {
-            let problem = self.check_reference(r);
+            let problem = self.check_reference(r).or_else(|| self.missing_data_key(r));
             if let Some((message, hint)) = problem {
                 let d = self.l.error(span, message);
                 d.snippet = Some(source.to_string());
                 d.hint = hint;
             }
         }
+    }
+
+    /// In a load made with what the data sources read, where reading them
+    /// is a plain value: a key their map attributes lack (see
+    /// [`super::data_keys`]).
+    fn missing_data_key(&self, r: &Reference) -> Option<(String, Option<String>)> {
+        let read = self.scope.data.filter(|_| r.root == "data")?;
+        let lookup = |name: &str| read.get(name);
+        super::data_keys::missing_key(&lookup, r).map(|(message, hint)| (message, Some(hint)))
     }
 
     fn check_reference(&self, r: &Reference) -> Option<(String, Option<String>)> {

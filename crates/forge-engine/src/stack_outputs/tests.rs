@@ -199,3 +199,58 @@ fn stable(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Inside a module, `data.NAME` is the module's own lookup: a key its map
+/// lacks is an error at the module's file, as at the stack's top level.
+#[tokio::test]
+async fn an_output_missing_inside_a_module_is_an_error_in_the_modules_file() {
+    let repo = Repo::new().await;
+    std::fs::create_dir_all(repo.path("app/modules/use")).unwrap();
+    std::fs::write(
+        repo.path("app/modules/use/main.yaml"),
+        "data:\n  net: {type: forge.stack_outputs, stack: ../../../network}\noutputs:\n  vpc: \"${data.net.outputs.vpc_idd}\"\n",
+    )
+    .unwrap();
+    let err = repo
+        .read_app_with(
+            "  net: {type: forge.stack_outputs, stack: ../network}\n",
+            "modules:\n  use: {source: ./modules/use}\n",
+        )
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err);
+}
+
+/// When a `for_each` reads a data source, the stack is loaded again with
+/// what was read: a key missing there is reported by that load.
+#[tokio::test]
+async fn an_output_missing_in_a_load_after_reading_is_an_error_at_the_reference() {
+    let repo = Repo::new().await;
+    std::fs::write(
+        repo.path("app/main.yaml"),
+        "stack: app\nregion: us-east-1\nenvironments: {dev: {}}\ndata:\n  net: {type: forge.stack_outputs, stack: ../network}\noutputs:\n  each: \"${[for k, v in data.net.outputs : k]}\"\n  bad: \"${data.net.outputs.vpc_idd}\"\nmodules:\n  per_output:\n    source: ./modules/none\n    for_each: \"${toset(keys(data.net.outputs))}\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.path("app/modules/none")).unwrap();
+    std::fs::write(repo.path("app/modules/none/main.yaml"), "outputs: {}\n").unwrap();
+    let registry = repo.registry();
+    let opts = LoadOptions {
+        environment: Some("dev".into()),
+        ..LoadOptions::default()
+    };
+    let first = load_stack(&repo.path("app"), &opts, &registry.schemas()).unwrap();
+    assert_eq!(first.awaiting_data, ["per_output"]);
+    let reload = |pass| {
+        let opts = LoadOptions {
+            data: Some(pass),
+            ..opts.clone()
+        };
+        load_stack(&repo.path("app"), &opts, &registry.schemas())
+    };
+    let err = crate::expand_with_data(&registry, first, &RetryPolicy::default(), reload)
+        .await
+        .unwrap_err()
+        .to_string()
+        .replace(&format!("{}/", repo.dir.path().display()), "");
+    insta::assert_snapshot!(err);
+}
