@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// Values a real user would pass on the command line (secrets are never
+/// Values a real user gives forge, as `FORGE_VAR_<name>` (secrets are never
 /// written in the specs).
 const SECRET_VARS: &[&str] = &["app_secret=not-a-real-secret-0001"];
 const DB_PASSWORD: &str = "db_password=Not-a-real-password-0001";
@@ -132,7 +132,7 @@ impl World {
     /// The stacks keep their state in S3, as a team runs them: the bucket
     /// is made first, the way docs/state.md tells a user to.
     async fn bootstrap_state(&self) {
-        let (bucket, _, region) = state_object(&self.stack, &self.env);
+        let (bucket, _, region) = state_objects(&self.stack, &self.env).remove(0);
         self.forge
             .run(
                 self.specs.path(),
@@ -163,36 +163,82 @@ impl World {
         self.specs.path().join(&self.stack)
     }
 
-    /// `forge <cmd> . -e <env> --var ... <extra...>` in the stack's folder.
+    /// `forge <cmd> . -e <env> <extra...>` in the stack's folder, or for a
+    /// stack split into units `forge <cmd> . --all -e <env> <extra...>`
+    /// (run-all, in dependency order). The vars go in as `FORGE_VAR_`, as a
+    /// team's pipeline gives secrets (a unit that does not declare one
+    /// ignores it).
     fn forge(&self, cmd: &str, extra: &[&str]) -> RunOutput {
-        let mut args = vec![cmd, ".", "-e", self.env.as_str()];
-        for v in &self.vars {
-            args.push("--var");
-            args.push(v);
+        let mut args = vec![cmd, "."];
+        if !units(&self.stack).is_empty() {
+            args.push("--all");
         }
+        args.extend_from_slice(&["-e", self.env.as_str()]);
         args.extend_from_slice(extra);
+        self.run_in(&args)
+    }
+
+    /// `forge <cmd> <unit> -e <env> <extra...>` for each unit of a split
+    /// stack in dependency order (the stack itself when it is not split),
+    /// with the vars as `FORGE_VAR_`.
+    fn each_unit(&self, cmd: &str, extra: &[&str]) -> Vec<RunOutput> {
+        let units = match units(&self.stack) {
+            [] => &["."][..],
+            units => units,
+        };
+        units
+            .iter()
+            .map(|unit| {
+                let mut args = vec![cmd, *unit, "-e", self.env.as_str()];
+                args.extend_from_slice(extra);
+                self.run_in(&args)
+            })
+            .collect()
+    }
+
+    /// Runs forge in the stack's folder with the vars in its environment.
+    fn run_in(&self, args: &[&str]) -> RunOutput {
+        let env: Vec<(String, String)> = self
+            .vars
+            .iter()
+            .filter_map(|v| v.split_once('='))
+            .map(|(k, v)| (format!("FORGE_VAR_{k}"), v.to_string()))
+            .collect();
+        let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         self.forge
-            .run(&self.dir(), &args)
+            .spawn(&self.dir(), args, &extra)
+            .and_then(|r| r.wait())
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The number of resources in the stack's state, read from its S3
     /// object (no local state file is written).
     async fn state_resources(&self) -> usize {
-        let local = self.dir().join(".forge/state");
-        assert!(
-            !local.exists(),
-            "a local state was written: {}",
-            local.display()
-        );
-        let (bucket, key, region) = state_object(&self.stack, &self.env);
+        let mut total = 0;
+        for (bucket, key, region) in state_objects(&self.stack, &self.env) {
+            total += self.state_object_resources(&bucket, &key, region).await;
+        }
+        total
+    }
+
+    /// The number of resources in one state object (a unit's, or the
+    /// stack's), checking no local state was written next to it.
+    async fn state_object_resources(&self, bucket: &str, key: &str, region: &str) -> usize {
+        for unit in units(&self.stack).iter().chain(&["."]) {
+            let local = self.dir().join(unit).join(".forge/state");
+            assert!(
+                !local.exists(),
+                "a local state was written: {}",
+                local.display()
+            );
+        }
         let object = self
             .emulator
             .s3(region)
             .await
             .get_object()
-            .bucket(&bucket)
-            .key(&key)
+            .bucket(bucket)
+            .key(key)
             .send()
             .await
             .unwrap_or_else(|e| panic!("state s3://{bucket}/{key}: {e:?}"));
@@ -215,25 +261,46 @@ impl World {
     }
 }
 
-/// Where a reference stack keeps its state (the `state:` blocks of
-/// specs/*): bucket, key and region.
-fn state_object(stack: &str, env: &str) -> (String, String, &'static str) {
+/// The units a stack is split into (network -> data -> app, each a folder
+/// with its own state), in dependency order; empty for a one-folder stack.
+fn units(stack: &str) -> &'static [&'static str] {
     match stack {
-        "devops-app" => (
+        "ai-tools" | "terragrunt-starter" => &["network", "data", "app"],
+        _ => &[],
+    }
+}
+
+/// Where a reference stack keeps its state (the `state:` blocks of
+/// specs/*): bucket, key and region, one per unit (all in one bucket).
+fn state_objects(stack: &str, env: &str) -> Vec<(String, String, &'static str)> {
+    match stack {
+        "devops-app" => vec![(
             format!("devops-app-{env}-forge-state"),
             "devops-app.json".into(),
             "us-east-1",
-        ),
-        "ai-tools" => (
-            "ai-tools-forge-state".into(),
-            format!("ai-tools/{env}.json"),
-            "eu-central-1",
-        ),
-        other => (
-            format!("{other}-forge-state"),
-            format!("{other}/{env}.json"),
+        )],
+        "multi-env" => vec![(
+            "multi-env-forge-state".into(),
+            format!("multi-env/{env}.json"),
             "us-east-1",
-        ),
+        )],
+        other => {
+            let region = if other == "ai-tools" {
+                "eu-central-1"
+            } else {
+                "us-east-1"
+            };
+            units(other)
+                .iter()
+                .map(|unit| {
+                    (
+                        format!("{other}-forge-state"),
+                        format!("{other}/{unit}/{env}.json"),
+                        region,
+                    )
+                })
+                .collect()
+        }
     }
 }
 
@@ -291,7 +358,9 @@ fn run_matrix(stack: &'static str, envs: &[&'static str], vars: &[&'static str])
 /// The whole life of one stack-environment.
 async fn run_one(stack: &str, env: &str, vars: &[&str]) -> Figures {
     let w = World::new(stack, env, vars);
-    w.forge("validate", &[]).expect_success();
+    for out in w.each_unit("validate", &[]) {
+        out.expect_success();
+    }
     w.bootstrap_state().await;
 
     let out = w.forge("apply", &["--auto-approve"]);
@@ -307,7 +376,9 @@ async fn run_one(stack: &str, env: &str, vars: &[&str]) -> Figures {
     );
 
     w.proxy.reset_counts();
-    w.forge("plan", &["--detailed-exitcode"]).expect_code(0);
+    for out in w.each_unit("plan", &["--detailed-exitcode"]) {
+        out.expect_code(0);
+    }
     let plan_requests = w.proxy.total();
 
     w.forge("drift", &[]).expect_code(0);

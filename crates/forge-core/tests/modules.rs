@@ -244,6 +244,39 @@ fn module_values_are_evaluated_in_the_module() {
     assert_eq!(out, Value::string("vpc-s"));
 }
 
+/// One module's input fed by a sibling's output: each value is read
+/// through the other module (this once recursed until the stack overflowed).
+#[test]
+fn a_module_input_reads_another_modules_output() {
+    let stack = load_with(
+        &format!(
+            "{HEAD}modules:\n  net: {{source: ../modules/network, inputs: {{cidr: 10.0.0.0/16}}}}\n  grp:\n    source: ../modules/group\n    inputs: {{vpc_id: \"${{module.net.vpc_id}}\", name: g}}\noutputs:\n  group: \"${{module.grp.id}}\"\n"
+        ),
+        &[],
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let mut resources: BTreeMap<String, Value> = BTreeMap::new();
+    let id = |id: &str| Value::Map([("id".to_string(), Value::string(id))].into());
+    resources.insert("module.net.vpc".into(), id("vpc-n"));
+    let this = stack
+        .instance(&addr("module.grp.this"))
+        .unwrap_or_else(|| panic!("no group"));
+    let attrs = stack
+        .evaluate_instance(this, &resources)
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(attrs["vpc_id"], Value::string("vpc-n"));
+    // Before the VPC exists the group's VPC is unknown, not an error.
+    let attrs = stack
+        .evaluate_instance(this, &BTreeMap::<String, Value>::new())
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(attrs["vpc_id"], Value::Unknown);
+    resources.insert("module.grp.this".into(), id("sg-1"));
+    let out = stack
+        .evaluate_output(&stack.outputs[0], &resources)
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(out, Value::string("sg-1"));
+}
+
 #[test]
 fn a_missing_required_input() {
     insta::assert_snapshot!(errors(&format!(

@@ -17,11 +17,17 @@ use std::path::Path;
 
 /// The top-level keys that make a file the root of a stack (an included
 /// file holds only what it shares, typically `vars`, `tags` or
-/// `environments`).
-const STACK_KEYS: &[&str] = &["stack", "resources"];
+/// `environments`). A stack made only of module calls (a unit whose
+/// `stack:` comes from an include) counts.
+pub(crate) const STACK_KEYS: &[&str] = &["stack", "resources", "modules"];
+
+/// The key only a module's files have (a stack has `vars`): a folder that
+/// declares it, and no `stack`, is a module.
+const MODULE_KEY: &str = "inputs";
 
 /// Whether `path` is a stack: a `*.yaml`/`*.yml` file, or a folder with a
-/// top-level YAML file that declares `stack` or `resources`.
+/// top-level YAML file that declares `stack`, `resources` or `modules` (and is not a
+/// module's folder: one that declares `inputs` and no `stack`).
 ///
 /// A file that does not parse counts as a stack's, so a stack with a
 /// syntax error is checked (and its errors reported) rather than skipped.
@@ -36,13 +42,21 @@ pub fn is_stack(path: &Path) -> bool {
         return false;
     }
     let mut diags = Diagnostics::default();
-    stack_files(path, &mut diags).iter().any(|file| {
+    let (mut stackish, mut module, mut named) = (false, false, false);
+    for file in stack_files(path, &mut diags) {
         // Any mapping: whether it is a spec is the load's question.
-        match Sources::default().parse_file(file, Expect::Vars, &mut Diagnostics::default()) {
-            Some(map) => map.keys().any(|k| STACK_KEYS.contains(&k.as_str())),
-            None => true,
+        match Sources::default().parse_file(&file, Expect::Vars, &mut Diagnostics::default()) {
+            Some(map) => {
+                stackish |= map.keys().any(|k| STACK_KEYS.contains(&k.as_str()));
+                named |= map.keys().any(|k| k.as_str() == "stack");
+                module |= map.keys().any(|k| k.as_str() == MODULE_KEY);
+            }
+            None => stackish = true,
         }
-    })
+    }
+    // A module folder (`modules/network`) declares `inputs` and has
+    // resources, but it is used by stacks, never run on its own.
+    stackish && (named || !module)
 }
 
 /// The names of the environments the stack at `path` declares under
@@ -139,10 +153,24 @@ mod tests {
         write(root, "c/main.yaml", "stack: [unclosed\n");
         write(root, "docs/notes.yaml", "title: not a stack\n");
         write(root, "empty/readme.txt", "stack: not yaml\n");
-        for yes in ["a", "b", "c", "a/main.yaml"] {
+        write(
+            root,
+            "modules/net/main.yaml",
+            "inputs: {cidr: {type: string}}\n",
+        );
+        write(root, "modules/net/vpc.yaml", "resources: {}\n");
+        write(root, "d/main.yaml", "stack: d\ninputs: {}\nresources: {}\n");
+        write(root, "e/main.yaml", "include: [../l.yaml]\nmodules: {}\n");
+        for yes in ["a", "b", "c", "a/main.yaml", "d", "e"] {
             assert!(is_stack(&root.join(yes)), "{yes}");
         }
-        for no in ["docs", "empty", "missing", "empty/readme.txt"] {
+        for no in [
+            "docs",
+            "empty",
+            "missing",
+            "empty/readme.txt",
+            "modules/net",
+        ] {
             assert!(!is_stack(&root.join(no)), "{no}");
         }
     }

@@ -13,7 +13,32 @@ use crate::expr::{ExprError, LocalValues};
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+
+thread_local! {
+    /// The module instances whose outputs this thread is evaluating (see
+    /// [`ModuleView::outputs_of`]).
+    static EVALUATING: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+}
+
+/// Marks a module instance's outputs as being evaluated until dropped.
+struct Evaluating(String);
+
+impl Evaluating {
+    /// `None` when `path`'s outputs are already being evaluated.
+    fn enter(path: &str) -> Option<Evaluating> {
+        EVALUATING
+            .with(|e| e.borrow_mut().insert(path.to_string()))
+            .then(|| Evaluating(path.to_string()))
+    }
+}
+
+impl Drop for Evaluating {
+    fn drop(&mut self) {
+        EVALUATING.with(|e| e.borrow_mut().remove(&self.0));
+    }
+}
 
 /// One instance of a module call (one per `count` index or `for_each`
 /// key), as the engine evaluates it.
@@ -99,7 +124,18 @@ impl<'a> ModuleView<'a> {
     }
 
     /// The outputs of the module instance at `path`, by name.
+    ///
+    /// Reading `module` evaluates the outputs of every call of the scope,
+    /// an output may read its module's inputs, and an input may read
+    /// `module` in the caller's scope again (one module fed by another's
+    /// output: `vpc_id: ${module.net.vpc_id}`). Met again while its outputs
+    /// are being evaluated, a module's outputs are unknown: the expression
+    /// that led there does not read them (that would be a cycle, refused at
+    /// load), so this only ends what would otherwise recurse forever.
     fn outputs_of(&self, path: &str, m: &ModuleInstance) -> Value {
+        let Some(_evaluating) = Evaluating::enter(path) else {
+            return Value::Unknown;
+        };
         Value::Map(
             m.outputs
                 .iter()

@@ -9,7 +9,7 @@
 //! stack's dependencies are applied.
 
 use super::dependencies::{DeclaredDependency, stack_dependencies};
-use super::discover::{is_stack, stack_environments};
+use super::discover::{STACK_KEYS, is_stack, stack_environments};
 use super::include::stack_files;
 use super::model::LoadOptions;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -120,8 +120,8 @@ pub fn subfolders(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(subs)
 }
 
-/// Whether one of the folder's YAML files has a top-level `stack:` or
-/// `resources:` line. [`is_stack`] counts a folder whose YAML does not
+/// Whether one of the folder's YAML files has a top-level `stack:`,
+/// `resources:` or `modules:` line (the keys of `discover::STACK_KEYS`). [`is_stack`] counts a folder whose YAML does not
 /// parse as a stack (so a broken spec is reported, not skipped); walking a
 /// whole tree, that would take in every folder of other tools' multi-document
 /// YAML (Kubernetes manifests), so a broken file must at least name a
@@ -130,8 +130,11 @@ fn names_a_stack(dir: &Path) -> bool {
     let mut diags = Diagnostics::default();
     stack_files(dir, &mut diags).iter().any(|file| {
         std::fs::read_to_string(file).is_ok_and(|text| {
-            text.lines()
-                .any(|l| l.starts_with("stack:") || l.starts_with("resources:"))
+            text.lines().any(|l| {
+                STACK_KEYS
+                    .iter()
+                    .any(|k| l.strip_prefix(k).is_some_and(|rest| rest.starts_with(':')))
+            })
         })
     })
 }
@@ -312,6 +315,29 @@ mod tests {
         let path = dir.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn module_folders_are_not_stacks_and_module_only_units_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "_layers/root.yaml", "stack: s\nregion: us-east-1\n");
+        write(
+            root,
+            "modules/net/main.yaml",
+            "inputs:\n  cidr: {type: string}\nresources: {}\n",
+        );
+        write(
+            root,
+            "net/main.yaml",
+            "include: [../_layers/root.yaml]\nmodules:\n  n: {source: ../modules/net}\n",
+        );
+        write(root, "app/main.yaml", "stack: app\nresources: {}\n");
+        let found: Vec<PathBuf> = find_stacks(root)
+            .into_iter()
+            .map(|p| p.strip_prefix(root).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(found, [PathBuf::from("app"), PathBuf::from("net")]);
     }
 
     fn dep(name: &str) -> String {
