@@ -41,7 +41,7 @@ pub struct ReadinessHub {
     progress: Option<ProgressFn>,
     /// One poller per (kind, region, credential alias): one batched
     /// observe answers every wait of the group.
-    groups: Mutex<HashMap<(String, String, Option<String>), mpsc::UnboundedSender<WaitReq>>>,
+    groups: Mutex<HashMap<crate::refresh::Group, mpsc::UnboundedSender<WaitReq>>>,
 }
 
 impl ReadinessHub {
