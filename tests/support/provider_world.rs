@@ -196,7 +196,7 @@ pub fn owner_of(stack: &str) -> Owner {
 /// The context the engine hands a provider for the resource at `address`
 /// of `stack` in `region`.
 pub fn ctx_in(stack: &str, region: &str, address: &str) -> ResourceCtx {
-    resource_ctx(&owner_of(stack), &Address::single(address), region)
+    resource_ctx(&owner_of(stack), &Address::single(address), region, None)
 }
 
 /// The context the engine hands a provider's observe for `stack` in
@@ -204,6 +204,7 @@ pub fn ctx_in(stack: &str, region: &str, address: &str) -> ResourceCtx {
 pub fn octx_in(stack: &str, region: &str) -> ObserveCtx {
     ObserveCtx {
         region: region.into(),
+        alias: None,
         owner: owner_of(stack),
     }
 }

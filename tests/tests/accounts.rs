@@ -196,3 +196,96 @@ async fn each_environment_lives_in_its_account_and_the_wrong_one_is_refused() {
     assert_eq!(vpcs_in(&emulator, Some(DEV)).await, Vec::<String>::new());
     assert_eq!(vpcs_in(&emulator, Some(PROD)).await, ["10.2.0.0/16"]);
 }
+
+const ALIASED: &str = r#"stack: aliased
+region: us-east-1
+aws:
+  assume_role:
+    role_arn: "arn:aws:iam::111111111111:role/deploy"
+  allowed_account_ids: ["111111111111"]
+  aliases:
+    shared:
+      assume_role:
+        role_arn: "arn:aws:iam::222222222222:role/dns"
+      allowed_account_ids: ["222222222222"]
+environments:
+  main: {}
+  # The alias's account is not the one its environment allows.
+  wrong:
+    aws:
+      aliases:
+        shared:
+          allowed_account_ids: ["444444444444"]
+resources:
+  app:
+    type: aws.ec2.vpc
+    cidr_block: 10.10.0.0/16
+  zone:
+    type: aws.ec2.vpc
+    aws: shared
+    cidr_block: 10.20.0.0/16
+"#;
+
+/// The CIDRs of the `aliased` stack's VPCs in `account`.
+async fn aliased_vpcs_in(emulator: &Emulator, account: &str) -> Vec<String> {
+    let ec2 = aws_sdk_ec2::Client::new(&config_in(emulator, Some(account)).await);
+    let out = ec2
+        .describe_vpcs()
+        .filters(
+            Filter::builder()
+                .name("tag:forge:stack")
+                .values("aliased")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut cidrs: Vec<String> = out
+        .vpcs()
+        .iter()
+        .filter_map(|v| v.cidr_block().map(str::to_string))
+        .collect();
+    cidrs.sort();
+    cidrs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_with_an_alias_lives_in_the_alias_account() {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write("main.yaml", ALIASED)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let w = World {
+        forge: Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}")),
+        stack,
+    };
+
+    // An alias in the wrong account is refused before any write, naming
+    // the alias.
+    let out = w.run(&["apply", ".", "-e", "wrong", "--auto-approve"]);
+    out.expect_code(1);
+    for needle in [PROD, "444444444444", "alias `shared`"] {
+        assert!(out.stderr.contains(needle), "missing {needle}\n{out}");
+    }
+    assert_eq!(aliased_vpcs_in(&emulator, DEV).await, Vec::<String>::new());
+    assert_eq!(aliased_vpcs_in(&emulator, PROD).await, Vec::<String>::new());
+
+    w.run(&["apply", ".", "-e", "main", "--auto-approve"])
+        .expect_success();
+    // Each VPC in its credentials' account, and only there.
+    assert_eq!(aliased_vpcs_in(&emulator, DEV).await, ["10.10.0.0/16"]);
+    assert_eq!(aliased_vpcs_in(&emulator, PROD).await, ["10.20.0.0/16"]);
+
+    // Refresh reads each with its credentials: no changes, no drift (the
+    // orphan scan looks in each account too, and finds nothing foreign).
+    w.run(&["plan", ".", "-e", "main", "--detailed-exitcode"])
+        .expect_success();
+    w.run(&["drift", ".", "-e", "main"]).expect_success();
+
+    // Destroy removes both, each with its own credentials.
+    w.run(&["destroy", ".", "-e", "main", "--auto-approve"])
+        .expect_success();
+    assert_eq!(aliased_vpcs_in(&emulator, DEV).await, Vec::<String>::new());
+    assert_eq!(aliased_vpcs_in(&emulator, PROD).await, Vec::<String>::new());
+}

@@ -51,6 +51,23 @@ pub fn stack_set(stack: &Stack) -> Option<CredentialSet> {
     ))
 }
 
+/// The stack's named credential sets (`aws.aliases`, the environment's
+/// merged over the stack's), by name. Each stands alone, as a Terraform
+/// provider alias does: it does not inherit the stack's profile or role.
+pub fn alias_sets(stack: &Stack) -> std::collections::BTreeMap<String, CredentialSet> {
+    stack
+        .aws_aliases
+        .iter()
+        .map(|(name, aws)| {
+            let set = CredentialSet::new(
+                format!("the credentials of alias `{name}` of {}", who(stack)),
+                aws.clone(),
+            );
+            (name.clone(), set)
+        })
+        .collect()
+}
+
 /// The credentials the stack's S3 state uses: `state.aws`, else the
 /// stack's own ([`stack_set`]).
 pub fn state_set(stack: &Stack) -> Option<CredentialSet> {

@@ -37,6 +37,9 @@ pub struct AwsSettings {
     /// The spec's `aws:` credentials (profile, role, allowed accounts);
     /// unset: the process's chain, with `profile` above.
     pub credentials: Option<crate::credentials::CredentialSet>,
+    /// The spec's `aws.aliases`: named credential sets, each used by the
+    /// resources that name it (`aws: NAME`), with its own account check.
+    pub aliases: std::collections::BTreeMap<String, crate::credentials::CredentialSet>,
 }
 
 impl Default for AwsSettings {
@@ -47,6 +50,7 @@ impl Default for AwsSettings {
             profile: None,
             attempt_timeout: Some(Duration::from_secs(60)),
             credentials: None,
+            aliases: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -102,7 +102,10 @@ impl TagIndex for ResourceTagIndex {
     }
 
     async fn tagged(&self, ctx: &ObserveCtx) -> Result<Vec<TaggedResource>, ProviderError> {
-        let client = self.clients.client(&ctx.region, Client::new).await?;
+        let client = self
+            .clients
+            .client_for(&ctx.region, ctx.alias.as_deref(), Client::new)
+            .await?;
         let filter = TagFilter::builder()
             .key(STACK_TAG)
             .values(ctx.owner.stack.clone())

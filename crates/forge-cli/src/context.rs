@@ -41,6 +41,7 @@ pub fn base_load_options() -> LoadOptions {
 pub fn registry_for(stack: &Stack) -> (ProviderRegistry, Arc<AwsClients>) {
     let clients = Arc::new(AwsClients::new(forge_aws::AwsSettings {
         credentials: forge_aws::credentials::stack_set(stack),
+        aliases: forge_aws::credentials::alias_sets(stack),
         ..forge_aws::AwsSettings::default()
     }));
     let mut registry = ProviderRegistry::new();

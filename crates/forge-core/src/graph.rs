@@ -303,6 +303,7 @@ mod tests {
             data_values: BTreeMap::new(),
             dependency_outputs: BTreeMap::new(),
             aws: None,
+            aws_aliases: Default::default(),
             modules: BTreeMap::new(),
             awaiting_data: Vec::new(),
         }

@@ -127,3 +127,70 @@ state:
     let err = load(text, Some("dev")).err().unwrap_or_default();
     insta::assert_snapshot!("bad_environment_values", err);
 }
+
+const ALIASES: &str = r#"stack: app
+region: us-east-1
+aws:
+  aliases:
+    shared:
+      profile: ops
+      assume_role:
+        role_arn: arn:aws:iam::222222222222:role/dns
+      allowed_account_ids: ["222222222222"]
+environments:
+  dev: {}
+  prod:
+    aws:
+      aliases:
+        shared:
+          assume_role:
+            role_arn: arn:aws:iam::333333333333:role/dns
+          allowed_account_ids: ["333333333333"]
+resources:
+  main:
+    type: aws.ec2.vpc
+    cidr_block: 10.0.0.0/16
+  zone:
+    type: aws.ec2.vpc
+    aws: shared
+    cidr_block: 10.1.0.0/16
+"#;
+
+#[test]
+fn resources_pick_an_alias_merged_per_environment() {
+    let dev = load(ALIASES, Some("dev")).unwrap_or_else(|e| panic!("{e}"));
+    // Only aliases: the stack's other resources keep the process's chain.
+    assert_eq!(dev.aws, None);
+    let shared = &dev.aws_aliases["shared"];
+    assert_eq!(shared.profile.as_deref(), Some("ops"));
+    assert_eq!(shared.role_account(), Some("222222222222"));
+    let alias_of = |s: &Stack, name: &str| {
+        s.instances
+            .iter()
+            .find(|i| i.address.to_string() == name)
+            .and_then(|i| i.alias.clone())
+    };
+    assert_eq!(alias_of(&dev, "zone").as_deref(), Some("shared"));
+    assert_eq!(alias_of(&dev, "main"), None);
+
+    // prod's alias keeps the stack's profile and takes its own role.
+    let prod = load(ALIASES, Some("prod")).unwrap_or_else(|e| panic!("{e}"));
+    let shared = &prod.aws_aliases["shared"];
+    assert_eq!(shared.profile.as_deref(), Some("ops"));
+    assert_eq!(shared.role_account(), Some("333333333333"));
+    assert_eq!(shared.allowed_account_ids, ["333333333333"]);
+}
+
+#[test]
+fn an_unknown_alias_is_a_positioned_error() {
+    let text = ALIASES.replace("aws: shared", "aws: shraed");
+    let err = load(&text, Some("dev")).err().unwrap_or_default();
+    insta::assert_snapshot!(err);
+    let err = load(
+        &text.replace("  aliases:\n    shared:", "  aliases_:\n    shared:"),
+        Some("dev"),
+    )
+    .err()
+    .unwrap_or_default();
+    assert!(err.contains("aliases_"), "{err}");
+}

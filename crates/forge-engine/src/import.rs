@@ -70,7 +70,7 @@ impl Engine {
             }
             let attrs = read_existing(
                 provider,
-                &inst.region,
+                (&inst.region, inst.alias.as_deref()),
                 Owner::of_state(&state),
                 id,
                 &Default::default(),

@@ -18,6 +18,11 @@ use std::time::Duration;
 pub struct ObserveCtx {
     /// The region to look in.
     pub region: String,
+    /// The stack's credential alias to look with (`aws: NAME` on the
+    /// resources observed); `None`: the stack's own credentials. Part of
+    /// where a resource lives, like the region: the same id in another
+    /// account is another object.
+    pub alias: Option<String>,
     /// The state acting (its lineage, stack and environment), whose
     /// ownership tags decide what is its own.
     pub owner: Owner,
@@ -28,6 +33,8 @@ pub struct ObserveCtx {
 pub struct ResourceCtx {
     /// The region the resource lives in.
     pub region: String,
+    /// The credential alias it is managed with (see [`ObserveCtx::alias`]).
+    pub alias: Option<String>,
     /// The state acting (see [`ObserveCtx::owner`]).
     pub owner: Owner,
     /// The instance's address (the value of the `forge:address` tag).
@@ -43,6 +50,7 @@ impl ResourceCtx {
     pub fn observe_ctx(&self) -> ObserveCtx {
         ObserveCtx {
             region: self.region.clone(),
+            alias: self.alias.clone(),
             owner: self.owner.clone(),
         }
     }

@@ -1,5 +1,5 @@
-//! Refresh: one batched `observe` per (kind, region) group of the state's
-//! resources, all groups concurrently. Observe results are authoritative; a
+//! Refresh: one batched `observe` per (kind, region, credential alias)
+//! group of the state's resources, all groups concurrently. Observe results are authoritative; a
 //! resource whose id is missing from its group's result is gone.
 
 use crate::diff::mark_sensitive;
@@ -12,8 +12,18 @@ use crate::values::with_id;
 use forge_core::{Attrs, KindSchema, Value};
 use std::collections::BTreeMap;
 
-/// Observed attributes by (kind, region) and id.
-pub type Observed = BTreeMap<(String, String), BTreeMap<String, Attrs>>;
+/// Where resources are observed together: (kind, region, credential
+/// alias). The alias is part of it because one batched call is made with
+/// one set of credentials, and so in one account.
+pub type Group = (String, String, Option<String>);
+
+/// The group a recorded resource is observed in.
+pub fn group_of(r: &crate::state::ResourceState) -> Group {
+    (r.kind.clone(), r.region.clone(), r.alias.clone())
+}
+
+/// Observed attributes by group and id.
+pub type Observed = BTreeMap<Group, BTreeMap<String, Attrs>>;
 
 /// Observes every resource (and deposed object) in `state` that has an id.
 pub async fn observe_all(
@@ -21,47 +31,44 @@ pub async fn observe_all(
     state: &State,
     policy: &RetryPolicy,
 ) -> Result<Observed, EngineError> {
-    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut groups: BTreeMap<Group, Vec<String>> = BTreeMap::new();
     for r in &state.resources {
-        let ids = groups
-            .entry((r.kind.clone(), r.region.clone()))
-            .or_default();
+        let ids = groups.entry(group_of(r)).or_default();
         ids.extend(r.id.iter().cloned());
         ids.extend(r.deposed.iter().map(|d| d.id.clone()));
     }
-    let calls =
-        groups
-            .into_iter()
-            .filter(|(_, ids)| !ids.is_empty())
-            .map(|((kind, region), mut ids)| {
-                ids.sort();
-                ids.dedup();
-                let owner = crate::ownership::Owner::of_state(state);
-                async move {
-                    let provider = registry
-                        .get(&kind)
-                        .ok_or_else(|| EngineError::UnknownKind {
-                            kind: kind.clone(),
-                            address: "resources in the state".into(),
-                        })?;
-                    let ctx = ObserveCtx {
+    let calls = groups.into_iter().filter(|(_, ids)| !ids.is_empty()).map(
+        |((kind, region, alias), mut ids)| {
+            ids.sort();
+            ids.dedup();
+            let owner = crate::ownership::Owner::of_state(state);
+            async move {
+                let provider = registry
+                    .get(&kind)
+                    .ok_or_else(|| EngineError::UnknownKind {
+                        kind: kind.clone(),
+                        address: "resources in the state".into(),
+                    })?;
+                let ctx = ObserveCtx {
+                    region: region.clone(),
+                    alias: alias.clone(),
+                    owner,
+                };
+                let found = with_retry(policy, || provider.observe(&ctx, &ids), |_, _, _| {})
+                    .await
+                    .map_err(|source| EngineError::Refresh {
+                        kind: kind.clone(),
                         region: region.clone(),
-                        owner,
-                    };
-                    let found = with_retry(policy, || provider.observe(&ctx, &ids), |_, _, _| {})
-                        .await
-                        .map_err(|source| EngineError::Refresh {
-                            kind: kind.clone(),
-                            region: region.clone(),
-                            source,
-                        })?;
-                    tracing::debug!(
-                        kind = %kind, region = %region, recorded = ids.len(), found = found.len(),
-                        "refreshed"
-                    );
-                    Ok::<_, EngineError>(((kind, region), found))
-                }
-            });
+                        source,
+                    })?;
+                tracing::debug!(
+                    kind = %kind, region = %region, recorded = ids.len(), found = found.len(),
+                    "refreshed"
+                );
+                Ok::<_, EngineError>(((kind, region, alias), found))
+            }
+        },
+    );
     futures::future::try_join_all(calls)
         .await
         .map(|v| v.into_iter().collect())
@@ -106,9 +113,7 @@ pub fn merge_observed(
 pub fn apply_observed(registry: &ProviderRegistry, mut state: State, observed: &Observed) -> State {
     let empty = BTreeMap::new();
     state.resources.retain_mut(|r| {
-        let group = observed
-            .get(&(r.kind.clone(), r.region.clone()))
-            .unwrap_or(&empty);
+        let group = observed.get(&group_of(r)).unwrap_or(&empty);
         r.deposed.retain(|d| group.contains_key(&d.id));
         let Some(id) = r.id.clone() else {
             return r.pending.is_some();

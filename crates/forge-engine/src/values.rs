@@ -144,9 +144,15 @@ pub fn desired_attrs(
 }
 
 /// The context of a call about one resource, with forge's ownership tags.
-pub fn resource_ctx(owner: &Owner, address: &Address, region: &str) -> ResourceCtx {
+pub fn resource_ctx(
+    owner: &Owner,
+    address: &Address,
+    region: &str,
+    alias: Option<&str>,
+) -> ResourceCtx {
     ResourceCtx {
         region: region.to_string(),
+        alias: alias.map(str::to_string),
         owner: owner.clone(),
         address: address.clone(),
         system_tags: owner.system_tags(address),

@@ -176,6 +176,7 @@ async fn the_fake_refuses_to_delete_what_is_in_use() {
         owner: forge_engine::Owner::new("l", "test", None),
         address: "group".parse().unwrap(),
         region: "eu-west-1".into(),
+        alias: None,
         system_tags: Default::default(),
     };
     let err = forge_engine::Provider::delete(&provider, &ctx, &group_id, &Default::default())

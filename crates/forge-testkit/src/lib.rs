@@ -64,6 +64,7 @@ pub fn stack(name: &str, mut instances: Vec<Instance>) -> Stack {
         data_values: BTreeMap::new(),
         dependency_outputs: BTreeMap::new(),
         aws: None,
+        aws_aliases: BTreeMap::new(),
         modules: BTreeMap::new(),
         awaiting_data: Vec::new(),
     }

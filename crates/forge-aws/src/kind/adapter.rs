@@ -33,8 +33,14 @@ impl<K: Kind> KindProvider<K> {
         }
     }
 
-    async fn client(&self, region: &str) -> Result<crate::kind::ClientOf<K>, ProviderError> {
-        client::<K::Service>(&self.clients, region).await
+    /// The client for where the context says: its region and its
+    /// credential alias. Every call of a kind gets its client here, so the
+    /// alias reaches every API call without the kind files knowing of it.
+    async fn client(
+        &self,
+        (region, alias): (&str, Option<&str>),
+    ) -> Result<crate::kind::ClientOf<K>, ProviderError> {
+        client::<K::Service>(&self.clients, region, alias).await
     }
 }
 
@@ -167,7 +173,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         if ids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let client = self.client(&ctx.region).await?;
+        let client = self.client((&ctx.region, ctx.alias.as_deref())).await?;
         let found = K::describe(&Cx::new(&client, ctx.clone()), ids).await?;
         Ok(found
             .iter()
@@ -181,7 +187,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         desired: &Attrs,
         token: &str,
     ) -> Result<Created, ProviderError> {
-        let client = self.client(&ctx.region).await?;
+        let client = self.client((&ctx.region, ctx.alias.as_deref())).await?;
         let desired = typed::<K>(desired)?;
         let made = K::create(&Cx::new(&client, ctx), &desired, token).await?;
         Ok(created::<K>(made))
@@ -195,7 +201,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         desired: &Attrs,
         changes: &[FieldChange],
     ) -> Result<Attrs, ProviderError> {
-        let client = self.client(&ctx.region).await?;
+        let client = self.client((&ctx.region, ctx.alias.as_deref())).await?;
         let (prior, desired) = (typed_prior::<K>(prior)?, typed::<K>(desired)?);
         let (prior, desired) = (&prior, &desired);
         let u = Update {
@@ -213,7 +219,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         id: &str,
         prior: &Attrs,
     ) -> Result<(), ProviderError> {
-        let client = self.client(&ctx.region).await?;
+        let client = self.client((&ctx.region, ctx.alias.as_deref())).await?;
         let prior = typed_prior::<K>(prior)?;
         K::delete(&Cx::new(&client, ctx), id, &prior).await
     }
@@ -223,7 +229,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         ctx: &ResourceCtx,
         _token: &str,
     ) -> Result<Option<Created>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
+        let client = self.client((&ctx.region, ctx.alias.as_deref())).await?;
         let look = Cx::<K, _>::new(&client, ctx.observe_ctx());
         let address = ctx.address.to_string();
         let listed = K::list_owned(&look, Some(&address)).await?;
@@ -240,7 +246,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         &self,
         ctx: &ObserveCtx,
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let client = self.client(&ctx.region).await?;
+        let client = self.client((&ctx.region, ctx.alias.as_deref())).await?;
         K::list_owned(&Cx::new(&client, ctx.clone()), None).await
     }
 }

@@ -47,12 +47,14 @@ pub trait Service: Send + Sync + 'static {
     }
 }
 
-/// The client of service `S` for `region`, from the shared cache.
+/// The client of service `S` for `region` with credential set `alias`
+/// (`None`: the stack's own), from the shared cache.
 pub async fn client<S: Service>(
     clients: &AwsClients,
     region: &str,
+    alias: Option<&str>,
 ) -> Result<S::Client, ProviderError> {
-    clients.client(region, S::MAKE_CLIENT).await
+    clients.client_for(region, alias, S::MAKE_CLIENT).await
 }
 
 /// Declares a service in one place: its marker type, its [`Service`]

@@ -645,6 +645,7 @@ mod tests {
             address: Address::single(name),
             kind: kind.into(),
             region: "eu-west-1".into(),
+            alias: None,
             action,
             id: before
                 .as_ref()
@@ -761,6 +762,7 @@ mod tests {
             data_values: BTreeMap::new(),
             dependency_outputs: BTreeMap::new(),
             aws: None,
+            aws_aliases: Default::default(),
             modules: BTreeMap::new(),
             awaiting_data: Vec::new(),
         };

@@ -367,6 +367,7 @@ pub(crate) mod tests {
             address: Address::single(name),
             kind: "fake.db".into(),
             region: "eu-west-1".into(),
+            alias: None,
             action,
             id: Some(format!("{name}-1")),
             before: None,

@@ -13,9 +13,14 @@ use super::yaml::node_kind;
 use crate::expr::Scope;
 use marked_yaml::types::{MarkedMappingNode, Node};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// The keys of an `aws:` block.
+/// The keys of an `aws:` block (of `state:`, or of one alias).
 const AWS_KEYS: &[&str] = &["profile", "assume_role", "allowed_account_ids"];
+/// The keys of the stack's (an environment's) `aws:` block: those of any
+/// `aws:` block, and the named credential sets resources pick with
+/// `aws: NAME` (Terraform's provider aliases).
+const STACK_AWS_KEYS: &[&str] = &["profile", "assume_role", "allowed_account_ids", "aliases"];
 /// The keys of `aws.assume_role`.
 const ROLE_KEYS: &[&str] = &["role_arn", "external_id", "session_name", "duration"];
 /// STS's bounds on a role session (`DurationSeconds`): 15 minutes to 12
@@ -73,22 +78,87 @@ impl AwsCredentials {
     }
 }
 
+/// The stack's credentials: its default set and its named ones (aliases).
+pub(crate) type StackAws = (Option<AwsCredentials>, BTreeMap<String, AwsCredentials>);
+
 /// The stack's `aws:` with the environment's merged over it, key by key
-/// (an environment naming only `assume_role` keeps the stack's profile).
+/// (an environment naming only `assume_role` keeps the stack's profile;
+/// an environment's `aliases.NAME` is merged over the stack's the same
+/// way). The default set is `None` when no key but `aliases` is given, so
+/// such a stack's other resources use the process's chain as before.
 pub(crate) fn load_aws(
     l: &mut Loader<'_>,
     top: Option<&Node>,
     env: Option<&Node>,
     scope: &Scope<'_>,
-) -> Option<AwsCredentials> {
+) -> StackAws {
     let merged = match (top, env) {
-        (None, None) => return None,
+        (None, None) => return (None, BTreeMap::new()),
         (Some(Node::Mapping(a)), Some(Node::Mapping(b))) => {
             super::include::merge_mappings(a.clone(), b.clone())
         }
-        (_, Some(n)) | (Some(n), None) => mapping(l, n, "`aws`")?.clone(),
+        (_, Some(n)) | (Some(n), None) => match mapping(l, n, "`aws`") {
+            Some(m) => m.clone(),
+            None => return (None, BTreeMap::new()),
+        },
     };
-    parse_aws(l, &merged, scope, "aws")
+    check_keys(l, &merged, STACK_AWS_KEYS, "`aws`");
+    let aliases = merged
+        .get_node("aliases")
+        .map(|n| load_aliases(l, n, scope))
+        .unwrap_or_default();
+    // Unknown keys were reported above: the default set is read from the
+    // known ones only, so none is reported twice.
+    let mut defaults = merged.clone();
+    let other: Vec<String> = defaults
+        .keys()
+        .map(|k| k.as_str().to_string())
+        .filter(|k| !AWS_KEYS.contains(&k.as_str()))
+        .collect();
+    for k in other {
+        defaults.remove(k.as_str());
+    }
+    let default = (!defaults.is_empty())
+        .then(|| parse_aws(l, &defaults, scope, "aws"))
+        .flatten();
+    (default, aliases)
+}
+
+/// `aws.aliases`: named credential sets, each an `aws:` block of its own.
+fn load_aliases(
+    l: &mut Loader<'_>,
+    node: &Node,
+    scope: &Scope<'_>,
+) -> BTreeMap<String, AwsCredentials> {
+    let Some(map) = mapping(l, node, "`aws.aliases`") else {
+        return BTreeMap::new();
+    };
+    let mut out = BTreeMap::new();
+    for (name, body) in map.iter() {
+        let what = format!("aws.aliases.{}", name.as_str());
+        if !is_alias_name(name.as_str()) {
+            l.error(
+                name.span(),
+                format!("`{what}`: `{}` is not a valid alias name", name.as_str()),
+            )
+            .hint = Some("letters, digits, `_` and `-`, starting with a letter".into());
+            continue;
+        }
+        let Some(body) = mapping(l, body, &format!("`{what}`")) else {
+            continue;
+        };
+        if let Some(set) = parse_aws(l, body, scope, &what) {
+            out.insert(name.as_str().to_string(), set);
+        }
+    }
+    out
+}
+
+/// An alias's name: an identifier, as a resource's `aws: NAME` spells it.
+fn is_alias_name(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// One `aws:` map (of the stack, or of `state:`), checked; `what` is its

@@ -48,7 +48,7 @@ struct StackFile {
     /// Other stacks whose outputs this one reads as `${dependency.NAME.outputs.X}`.
     dependencies: Option<BTreeMap<String, DependencyFile>>,
     /// AWS credentials of the stack's resources (and, unless `state.aws` is set, its state).
-    aws: Option<AwsFile>,
+    aws: Option<StackAwsFile>,
     /// Modules used by this stack (or module): outputs read as `${module.NAME.OUTPUT}`.
     modules: Option<BTreeMap<String, ModuleCallFile>>,
     /// A module's inputs (in a module's files only), declared like `vars`
@@ -69,6 +69,22 @@ struct AwsFile {
     assume_role: Option<AssumeRoleFile>,
     /// Refuse to plan or apply unless the credentials act in one of these accounts.
     allowed_account_ids: Option<Vec<String>>,
+}
+
+/// The stack's (an environment's) `aws:`: its credentials and named
+/// credential sets (aliases) that resources pick with `aws: NAME`.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct StackAwsFile {
+    /// A named profile of ~/.aws/config (default: the process's credential chain).
+    profile: Option<String>,
+    /// A role assumed on top of the profile (or the process's chain).
+    assume_role: Option<AssumeRoleFile>,
+    /// Refuse to plan or apply unless the credentials act in one of these accounts.
+    allowed_account_ids: Option<Vec<String>>,
+    /// Named credential sets (Terraform's provider aliases); a resource uses one with `aws: NAME`.
+    aliases: Option<BTreeMap<String, AwsFile>>,
 }
 
 /// `aws.assume_role`.
@@ -243,8 +259,8 @@ struct EnvironmentFile {
     tags: Option<BTreeMap<String, String>>,
     /// State override.
     state: Option<J>,
-    /// Credentials override, merged key by key over the stack's `aws`.
-    aws: Option<AwsFile>,
+    /// Credentials override, merged key by key over the stack's `aws` (aliases too).
+    aws: Option<StackAwsFile>,
 }
 
 /// A resource.
@@ -266,6 +282,8 @@ struct ResourceFile {
     region: Option<String>,
     /// How long to wait for readiness (create, update) or disappearance (delete).
     timeouts: Option<TimeoutsFile>,
+    /// The stack's `aws.aliases` entry whose credentials read and change it.
+    aws: Option<String>,
 }
 
 /// Readiness waits per operation: `45m`, `1h30m`, `90s`.
@@ -378,6 +396,7 @@ pub fn json_schema(schemas: &SchemaRegistry) -> J {
         "lifecycle",
         "region",
         "timeouts",
+        "aws",
     ];
     add_branches(
         &mut root,

@@ -76,6 +76,9 @@ pub(crate) struct Loader<'a> {
     /// What could not be expanded because its `count` / `for_each` reads
     /// data sources not read yet ([`Stack::awaiting_data`]).
     pub awaiting: Vec<String>,
+    /// The names of the stack's `aws.aliases`, which a resource's
+    /// `aws: NAME` must be one of.
+    pub aws_aliases: Vec<String>,
     parsed: HashMap<String, Result<ParsedEntry, ExprError>>,
 }
 
@@ -92,6 +95,7 @@ impl<'a> Loader<'a> {
             module_path: Vec::new(),
             data_pass: None,
             awaiting: Vec::new(),
+            aws_aliases: Vec::new(),
             parsed: HashMap::new(),
         }
     }
@@ -590,7 +594,9 @@ fn build(
 
     let tags = load_tags(l, root.get_node("tags"), env_node("tags"), &load_scope);
     let state = load_state(l, root.get_node("state"), env_node("state"), &load_scope);
-    let aws = super::aws_settings::load_aws(l, root.get_node("aws"), env_node("aws"), &load_scope);
+    let (aws, aws_aliases) =
+        super::aws_settings::load_aws(l, root.get_node("aws"), env_node("aws"), &load_scope);
+    l.aws_aliases = aws_aliases.keys().cloned().collect();
 
     let mut mcx = super::modules::ModuleCx::new(path, opts);
     let (calls, modules) =
@@ -652,6 +658,7 @@ fn build(
         adoption,
         dependency_outputs,
         aws,
+        aws_aliases,
         modules: loaded.modules,
         awaiting_data: {
             let mut awaiting = std::mem::take(&mut l.awaiting);

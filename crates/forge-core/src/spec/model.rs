@@ -290,6 +290,10 @@ pub struct Instance {
     /// itself. Its fields are evaluated in that module's scope.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub module: String,
+    /// `aws: NAME`: the stack's alias (named credential set) the resource
+    /// is read and changed with; `None`: the stack's own credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 /// The per-instance iteration values.
@@ -321,6 +325,7 @@ impl Instance {
             pos: None,
             conditions: Conditions::default(),
             module: String::new(),
+            alias: None,
         }
     }
 
@@ -404,6 +409,10 @@ pub struct Stack {
     /// the process's credential chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<super::aws_settings::AwsCredentials>,
+    /// `aws.aliases`: named credential sets (the environment's merged over
+    /// the stack's), which resources pick with `aws: NAME`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub aws_aliases: BTreeMap<String, super::aws_settings::AwsCredentials>,
     /// The module instances its `modules:` expand to, by path
     /// (`module.net`, `module.net["a"]`, `module.a.module.b`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -34,6 +34,7 @@ pub const META_KEYS: &[&str] = &[
     "lifecycle",
     "region",
     "timeouts",
+    "aws",
 ];
 /// Names a resource may not have.
 pub const RESERVED_NAMES: &[&str] = &[
@@ -337,6 +338,7 @@ pub(crate) fn load_section(
         let mut lifecycle = lifecycle(l, decl);
         lifecycle.timeouts = timeouts(l, decl);
         let explicit = depends_on(l, decl, table);
+        let alias = alias(l, decl, section);
         for (i, (address, each)) in bindings.into_iter().enumerate() {
             let site = Site {
                 owner: Some(&info.expansion),
@@ -407,11 +409,68 @@ pub(crate) fn load_section(
                 pos: Some(SerdePos::from(&l.sources.pos(&decl.span))),
                 conditions,
                 module: String::new(),
+                alias: alias.clone(),
             });
         }
     }
     instances.sort_by(|a, b| a.address.cmp(&b.address));
     instances
+}
+
+/// A resource's `aws: NAME`: one of the stack's `aws.aliases`, written as
+/// a plain name (like `depends_on`, it says where the resource lives, so
+/// it is known before anything is evaluated).
+fn alias(l: &mut Loader<'_>, decl: &Decl<'_>, section: Section) -> Option<String> {
+    let node = decl.node.get_node("aws")?;
+    if matches!(section, Section::Data) {
+        // A data source reads with the stack's credentials: its batched
+        // read takes a region only, so an alias would be silently ignored.
+        l.error(
+            node.span(),
+            format!(
+                "`data.{}.aws`: data sources read with the stack's credentials",
+                decl.name
+            ),
+        )
+        .hint = Some("remove `aws:` here; per-alias data sources are not supported yet".into());
+        return None;
+    }
+    let Node::Scalar(name) = node else {
+        l.error(
+            node.span(),
+            format!(
+                "`{}.aws` must name one of the stack's `aws.aliases`",
+                decl.name
+            ),
+        )
+        .hint = Some(
+            "credentials are set on the stack as `aws: {aliases: {NAME: {...}}}`; write `aws: NAME` here"
+                .into(),
+        );
+        return None;
+    };
+    let name = name.as_str();
+    if l.aws_aliases.iter().any(|a| a == name) {
+        return Some(name.to_string());
+    }
+    let known = l.aws_aliases.join(", ");
+    let hint = match (
+        crate::expr::did_you_mean(name, l.aws_aliases.iter().map(String::as_str)),
+        known.is_empty(),
+    ) {
+        (_, true) => "the stack declares no `aws.aliases`".to_string(),
+        (Some(m), _) => format!("did you mean `{m}`? known aliases: {known}"),
+        (None, _) => format!("known aliases: {known}"),
+    };
+    l.error(
+        node.span(),
+        format!(
+            "`{}.aws` names `{name}`, which is not one of the stack's `aws.aliases`",
+            decl.name
+        ),
+    )
+    .hint = Some(hint);
+    None
 }
 
 /// Evaluates `count` / `for_each`, which must be known at load time.

@@ -30,8 +30,7 @@
 //! twice `Resource.AlreadyAssociated`).
 
 use crate::provider::{
-    Created, FieldChange, ObserveCtx, PlannedAction, PlannedChange, Provider, ProviderError,
-    ResourceCtx,
+    Created, FieldChange, PlannedAction, PlannedChange, Provider, ProviderError, ResourceCtx,
 };
 use crate::retry::{RetryPolicy, with_retry};
 use forge_core::Attrs;
@@ -171,10 +170,7 @@ pub(crate) async fn observe_one(
     id: &str,
     prior: &Attrs,
 ) -> Result<Attrs, ProviderError> {
-    let octx = ObserveCtx {
-        region: ctx.region.clone(),
-        owner: ctx.owner.clone(),
-    };
+    let octx = ctx.observe_ctx();
     let ids = [id.to_string()];
     let mut observed = provider.observe(&octx, &ids).await?;
     let Some(live) = observed.remove(id) else {
@@ -373,6 +369,7 @@ mod tests {
             &crate::ownership::Owner::new("l", "s", None),
             &Address::single("thing"),
             "r",
+            None,
         );
         let policy = RetryPolicy {
             max_attempts: 5,
@@ -570,6 +567,7 @@ mod tests {
             &crate::ownership::Owner::new("l", "s", None),
             &Address::single("thing"),
             "r",
+            None,
         );
         let policy = RetryPolicy {
             max_attempts: 3,

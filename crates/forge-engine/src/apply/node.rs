@@ -235,6 +235,7 @@ async fn delete(
         &Owner::of_plan(&shared.plan),
         &change.address,
         &change.region,
+        change.alias.as_deref(),
     );
     let prior = change.before.as_ref().map(unmarked).unwrap_or_default();
     let r = with_retry(
@@ -260,7 +261,7 @@ async fn delete(
             .hub
             .wait(
                 provider.clone(),
-                &change.region,
+                (&change.region, change.alias.as_deref()),
                 &id,
                 &change.address,
                 Goal::Gone,
@@ -358,7 +359,7 @@ async fn await_ready(
             });
             let wait = shared.hub.wait(
                 provider.clone(),
-                &change.region,
+                (&change.region, change.alias.as_deref()),
                 id,
                 &change.address,
                 Goal::Ready,
@@ -399,15 +400,17 @@ fn record_object(
     let inst = shared.plan.config.instance(&change.address);
     let deps = inst.map(|i| i.dependencies.clone()).unwrap_or_default();
     let prevent_destroy = inst.is_some_and(|i| i.lifecycle.prevent_destroy);
-    let (address, kind, region, store_sensitive) = (
+    let (address, kind, region, alias, store_sensitive) = (
         change.address.clone(),
         change.kind.clone(),
         change.region.clone(),
+        change.alias.clone(),
         change.store_sensitive,
     );
     let old_attrs = change.before.clone().unwrap_or_default();
     shared.writer.record(Box::new(move |s: &mut State| {
         let r = s.entry(&address, &kind, &region);
+        r.alias = alias;
         if let Some(old) = cbd_old
             && r.id.as_deref() == Some(old.as_str())
             && !r.deposed.iter().any(|d| d.id == old)
@@ -510,6 +513,7 @@ async fn create(
         &Owner::of_plan(&shared.plan),
         &change.address,
         &change.region,
+        change.alias.as_deref(),
     );
     let send = unmarked(&desired);
     // Retried with a lookup first after any failed attempt, so a create
@@ -677,6 +681,7 @@ async fn update(
             &Owner::of_plan(&shared.plan),
             &change.address,
             &change.region,
+            change.alias.as_deref(),
         );
         observe_one(provider.as_ref(), &ctx, &id, &prior)
             .await
@@ -742,6 +747,7 @@ async fn update(
                 &Owner::of_plan(&shared.plan),
                 &change.address,
                 &change.region,
+                change.alias.as_deref(),
             );
             let (p, d) = (unmarked(&prior), unmarked(&desired));
             // After a lost answer, what is left is planned against the live

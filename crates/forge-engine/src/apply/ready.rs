@@ -39,7 +39,9 @@ pub struct ReadinessHub {
     owner: Owner,
     retry: RetryPolicy,
     progress: Option<ProgressFn>,
-    groups: Mutex<HashMap<(String, String), mpsc::UnboundedSender<WaitReq>>>,
+    /// One poller per (kind, region, credential alias): one batched
+    /// observe answers every wait of the group.
+    groups: Mutex<HashMap<crate::refresh::Group, mpsc::UnboundedSender<WaitReq>>>,
 }
 
 impl ReadinessHub {
@@ -61,7 +63,7 @@ impl ReadinessHub {
     pub async fn wait(
         &self,
         provider: Arc<dyn Provider>,
-        region: &str,
+        (region, alias): (&str, Option<&str>),
         id: &str,
         address: &Address,
         goal: Goal,
@@ -78,7 +80,11 @@ impl ReadinessHub {
             started,
             reply,
         };
-        let key = (provider.schema().kind.clone(), region.to_string());
+        let key = (
+            provider.schema().kind.clone(),
+            region.to_string(),
+            alias.map(str::to_string),
+        );
         {
             let mut groups = self
                 .groups
@@ -88,6 +94,7 @@ impl ReadinessHub {
                 let (tx, rx) = mpsc::unbounded_channel();
                 let ctx = ObserveCtx {
                     region: region.to_string(),
+                    alias: alias.map(str::to_string),
                     owner: self.owner.clone(),
                 };
                 tokio::spawn(poll_group(
@@ -105,6 +112,7 @@ impl ReadinessHub {
                 let (tx2, rx2) = mpsc::unbounded_channel();
                 let ctx = ObserveCtx {
                     region: region.to_string(),
+                    alias: alias.map(str::to_string),
                     owner: self.owner.clone(),
                 };
                 tokio::spawn(poll_group(

@@ -130,6 +130,7 @@ async fn apply_locked(
                 .clone()
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let r = state.entry(&c.address, &c.kind, &c.region);
+            r.alias = c.alias.clone();
             r.pending = Some(PendingIntent {
                 operation: PendingOperation::Create,
                 token: token.clone(),

@@ -9,6 +9,7 @@ use super::{
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::provider::{ObserveCtx, ProviderError};
+use crate::refresh::{Group, group_of};
 use crate::registry::ProviderRegistry;
 use crate::retry::{RetryPolicy, with_retry};
 use crate::state::{State, StateBackend};
@@ -27,19 +28,16 @@ pub async fn observe_each(
     registry: &ProviderRegistry,
     state: &State,
     retry: &RetryPolicy,
-) -> BTreeMap<(String, String), GroupResult> {
-    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+) -> BTreeMap<Group, GroupResult> {
+    let mut groups: BTreeMap<Group, Vec<String>> = BTreeMap::new();
     for r in &state.resources {
         if let Some(id) = &r.id {
-            groups
-                .entry((r.kind.clone(), r.region.clone()))
-                .or_default()
-                .push(id.clone());
+            groups.entry(group_of(r)).or_default().push(id.clone());
         }
     }
     let calls = groups
         .into_iter()
-        .map(|((kind, region), mut ids)| async move {
+        .map(|((kind, region, alias), mut ids)| async move {
             ids.sort();
             ids.dedup();
             let result = match registry.get(&kind) {
@@ -47,6 +45,7 @@ pub async fn observe_each(
                 Some(provider) => {
                     let ctx = ObserveCtx {
                         region: region.clone(),
+                        alias: alias.clone(),
                         owner: crate::ownership::Owner::of_state(state),
                     };
                     with_retry(retry, || provider.observe(&ctx, &ids), |_, _, _| {})
@@ -61,7 +60,7 @@ pub async fn observe_each(
                         })
                 }
             };
-            ((kind, region), result)
+            ((kind, region, alias), result)
         });
     futures::future::join_all(calls).await.into_iter().collect()
 }
@@ -147,7 +146,7 @@ impl Engine {
             }
         };
 
-        for ((kind, region), result) in &observed {
+        for ((kind, region, _), result) in &observed {
             if let Err(message) = result {
                 report.errors.push(DriftError {
                     kind: Some(kind.clone()),
@@ -159,7 +158,7 @@ impl Engine {
         }
         for r in &recorded.resources {
             let Some(id) = &r.id else { continue };
-            let Some(Ok(group)) = observed.get(&(r.kind.clone(), r.region.clone())) else {
+            let Some(Ok(group)) = observed.get(&group_of(r)) else {
                 continue;
             };
             let Some(provider) = registry.get(&r.kind) else {

@@ -158,6 +158,9 @@ pub struct Orphan {
     pub kind: String,
     /// Where it was found.
     pub region: String,
+    /// The credential alias it was found with (`None`: the stack's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
     /// The cloud's id.
     pub id: String,
     /// Its `forge:address` tag, if it has one.

@@ -38,24 +38,29 @@ use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// The (kind, region) pairs to list: every kind × every region involved.
-pub fn groups(stack: &Stack, state: Option<&State>) -> Vec<(String, String)> {
+/// Where an orphan search looks: a region, with the stack's credentials
+/// (`None`) or one of its aliases' (another account, usually).
+pub type Place = (String, Option<String>);
+
+/// The (kind, place) pairs to list: every kind × every (region, alias)
+/// involved.
+pub fn groups(stack: &Stack, state: Option<&State>) -> Vec<(String, Place)> {
     let mut kinds = BTreeSet::new();
-    let mut regions = BTreeSet::new();
+    let mut places = BTreeSet::new();
     for i in &stack.instances {
         kinds.insert(i.kind.clone());
-        regions.insert(i.region.clone());
+        places.insert((i.region.clone(), i.alias.clone()));
     }
     for r in state.iter().flat_map(|s| s.resources.iter()) {
         kinds.insert(r.kind.clone());
-        regions.insert(r.region.clone());
+        places.insert((r.region.clone(), r.alias.clone()));
     }
-    if regions.is_empty() {
-        regions.insert(stack.region.clone());
+    if places.is_empty() {
+        places.insert((stack.region.clone(), None));
     }
     kinds
         .iter()
-        .flat_map(|k| regions.iter().map(move |r| (k.clone(), r.clone())))
+        .flat_map(|k| places.iter().map(move |p| (k.clone(), p.clone())))
         .collect()
 }
 
@@ -112,6 +117,8 @@ struct Candidate {
     /// The kinds it can be, most likely first; the first is tried next.
     kinds: Vec<String>,
     region: String,
+    /// The credential alias it was found with.
+    alias: Option<String>,
     id: String,
     address_tag: Option<String>,
     /// Tagged by an earlier forge (no state tag): reported, never adopted.
@@ -130,17 +137,17 @@ pub async fn find(
     registry: &ProviderRegistry,
     owner: &Owner,
     stack: &Stack,
-    groups: Vec<(String, String)>,
+    groups: Vec<(String, Place)>,
     known: &Known,
     search: Search,
     retry: &RetryPolicy,
 ) -> Found {
-    let mut kinds_by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (kind, region) in groups {
-        kinds_by_region.entry(region).or_default().push(kind);
+    let mut kinds_by_place: BTreeMap<Place, Vec<String>> = BTreeMap::new();
+    for (kind, place) in groups {
+        kinds_by_place.entry(place).or_default().push(kind);
     }
-    let searches = kinds_by_region.into_iter().map(|(region, kinds)| {
-        search_region(registry, owner, stack, region, kinds, known, search, retry)
+    let searches = kinds_by_place.into_iter().map(|(place, kinds)| {
+        search_region(registry, owner, stack, place, kinds, known, search, retry)
     });
     let mut candidates = Vec::new();
     let mut found = Found::default();
@@ -169,7 +176,7 @@ async fn search_region(
     registry: &ProviderRegistry,
     owner: &Owner,
     stack: &Stack,
-    region: String,
+    (region, alias): Place,
     kinds: Vec<String>,
     known: &Known,
     search: Search,
@@ -177,6 +184,7 @@ async fn search_region(
 ) -> RegionFound {
     let ctx = ObserveCtx {
         region: region.clone(),
+        alias,
         owner: owner.clone(),
     };
     let mut found = Vec::new();
@@ -187,7 +195,7 @@ async fn search_region(
         match with_retry(retry, || index.tagged(&ctx), |_, _, _| {}).await {
             Ok(tagged) => {
                 let (c, x) =
-                    indexed_candidates(registry, owner, stack, &region, tagged, known, search);
+                    indexed_candidates(registry, owner, stack, &ctx, tagged, known, search);
                 found.extend(c);
                 conflicts.extend(x);
                 listed_kinds.retain(|k| !index.covers(k));
@@ -223,7 +231,7 @@ fn indexed_candidates(
     registry: &ProviderRegistry,
     owner: &Owner,
     stack: &Stack,
-    region: &str,
+    ctx: &ObserveCtx,
     tagged: Vec<TaggedResource>,
     known: &Known,
     search: Search,
@@ -265,7 +273,7 @@ fn indexed_candidates(
                         conflicts.push(Conflict {
                             address: address.clone(),
                             kind: kind.clone(),
-                            region: region.to_string(),
+                            region: ctx.region.clone(),
                             id: t.id.clone(),
                             claimed_by: by.to_string(),
                             claimed_by_lineage: by.lineage.clone(),
@@ -279,7 +287,8 @@ fn indexed_candidates(
         if !kinds.is_empty() {
             candidates.push(Candidate {
                 kinds,
-                region: region.to_string(),
+                region: ctx.region.clone(),
+                alias: ctx.alias.clone(),
                 address_tag: t.tags.get(ADDRESS_TAG).cloned(),
                 id: t.id,
                 unconfirmed,
@@ -318,6 +327,7 @@ async fn list_kind(
         .map(|(id, address_tag)| Candidate {
             kinds: vec![kind.clone()],
             region: ctx.region.clone(),
+            alias: ctx.alias.clone(),
             id,
             address_tag,
             unconfirmed: false,
@@ -356,29 +366,35 @@ async fn confirm(
     let mut seen = BTreeMap::new();
     let mut errors = Vec::new();
     while !pending.is_empty() {
-        let mut groups: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, Place), Vec<Candidate>> = BTreeMap::new();
         for c in pending.drain(..) {
             if let Some(kind) = c.kinds.first() {
                 groups
-                    .entry((kind.clone(), c.region.clone()))
+                    .entry((kind.clone(), (c.region.clone(), c.alias.clone())))
                     .or_default()
                     .push(c);
             }
         }
         let rounds = groups
             .into_iter()
-            .map(|((kind, region), found)| async move {
-                let observed = match registry.get(&kind) {
-                    Some(provider) => observe_ids(provider, owner, &region, &found, retry)
-                        .await
-                        .map_err(|e| DriftError {
-                            kind: Some(kind.clone()),
-                            region: Some(region.clone()),
-                            address: None,
-                            message: format!("observing untracked {kind} in {region}: {e}"),
-                        })?,
-                    None => BTreeMap::new(),
+            .map(|((kind, (region, alias)), found)| async move {
+                let ctx = ObserveCtx {
+                    region: region.clone(),
+                    alias,
+                    owner: owner.clone(),
                 };
+                let observed =
+                    match registry.get(&kind) {
+                        Some(provider) => observe_ids(provider, &ctx, &found, retry)
+                            .await
+                            .map_err(|e| DriftError {
+                                kind: Some(kind.clone()),
+                                region: Some(region.clone()),
+                                address: None,
+                                message: format!("observing untracked {kind} in {region}: {e}"),
+                            })?,
+                        None => BTreeMap::new(),
+                    };
                 Ok::<_, DriftError>((kind, found, observed))
             });
         for result in futures::future::join_all(rounds).await {
@@ -397,6 +413,7 @@ async fn confirm(
                         orphans.push(Orphan {
                             kind: kind.clone(),
                             region: c.region,
+                            alias: c.alias,
                             id: c.id,
                             address_tag: c.address_tag,
                             unconfirmed: c.unconfirmed,
@@ -418,17 +435,12 @@ async fn confirm(
 /// One batched observe of the candidates' ids.
 async fn observe_ids(
     provider: &Arc<dyn crate::Provider>,
-    owner: &Owner,
-    region: &str,
+    ctx: &ObserveCtx,
     found: &[Candidate],
     retry: &RetryPolicy,
 ) -> Result<BTreeMap<String, Attrs>, ProviderError> {
     let mut ids: Vec<String> = found.iter().map(|c| c.id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let ctx = ObserveCtx {
-        region: region.to_string(),
-        owner: owner.clone(),
-    };
-    with_retry(retry, || provider.observe(&ctx, &ids), |_, _, _| {}).await
+    with_retry(retry, || provider.observe(ctx, &ids), |_, _, _| {}).await
 }

@@ -87,7 +87,7 @@ async fn find_orphans(
         .filter_map(|r| {
             let pending = r.pending.as_ref()?;
             let provider = registry.get(&r.kind)?.clone();
-            let ctx = resource_ctx(&owner, &r.address, &r.region);
+            let ctx = resource_ctx(&owner, &r.address, &r.region, r.alias.as_deref());
             let token = pending.token.clone();
             let address = r.address.clone();
             Some(async move {
@@ -135,6 +135,7 @@ fn delete_change(
         address: r.address.clone(),
         kind: r.kind.clone(),
         region: r.region.clone(),
+        alias: r.alias.clone(),
         action: ChangeAction::Delete,
         id,
         before: Some(before),
@@ -674,6 +675,7 @@ fn plan_instance(
         address: inst.address.clone(),
         kind: inst.kind.clone(),
         region: inst.region.clone(),
+        alias: inst.alias.clone(),
         action,
         id: if action == ChangeAction::Create {
             None

@@ -46,13 +46,14 @@ pub struct Unconfigured {
 /// records them.
 pub(crate) async fn read_existing(
     provider: &Arc<dyn Provider>,
-    region: &str,
+    (region, alias): (&str, Option<&str>),
     owner: Owner,
     id: &str,
     retry: &RetryPolicy,
 ) -> Result<Option<Attrs>, String> {
     let ctx = ObserveCtx {
         region: region.to_string(),
+        alias: alias.map(str::to_string),
         owner,
     };
     let ids = [id.to_string()];
@@ -74,6 +75,7 @@ pub(crate) fn imported_record(inst: &Instance, id: &str, attrs: Attrs) -> Resour
     r.attributes = attrs;
     r.dependencies = inst.dependencies.clone();
     r.prevent_destroy = inst.lifecycle.prevent_destroy;
+    r.alias = inst.alias.clone();
     r
 }
 
@@ -164,7 +166,14 @@ pub(crate) async fn read_imports(
         |(block, inst, kind, provider, region)| {
             let owner = owner.clone();
             async move {
-                let found = read_existing(provider, region, owner, &block.id, retry).await;
+                let found = read_existing(
+                    provider,
+                    (region, inst.and_then(|i| i.alias.as_deref())),
+                    owner,
+                    &block.id,
+                    retry,
+                )
+                .await;
                 (block, inst, kind, region, found)
             }
         },

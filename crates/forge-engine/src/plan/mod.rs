@@ -75,6 +75,10 @@ pub struct ResourceChange {
     pub kind: String,
     /// Its region.
     pub region: String,
+    /// The credential alias it is changed with (see
+    /// [`crate::state::ResourceState::alias`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
     /// What happens.
     pub action: ChangeAction,
     /// The existing object's id (update, replace, delete, adopt, no-op).

@@ -119,6 +119,7 @@ pub async fn search(
             address,
             kind: o.kind,
             region: o.region,
+            alias: o.alias,
             action: ChangeAction::Delete,
             before: Some(with_id(before, &o.id)),
             id: Some(o.id),

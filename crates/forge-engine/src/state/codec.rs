@@ -162,6 +162,8 @@ pub struct ResourceStateJson {
     address: Address,
     kind: String,
     region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alias: Option<String>,
     id: Option<String>,
     attributes: serde_json::Map<String, serde_json::Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -200,6 +202,7 @@ impl From<ResourceState> for ResourceStateJson {
             address: r.address,
             kind: r.kind,
             region: r.region,
+            alias: r.alias,
             id: r.id,
             attributes,
             sensitive_attributes,
@@ -228,6 +231,7 @@ impl From<ResourceStateJson> for ResourceState {
             address: j.address,
             kind: j.kind,
             region: j.region,
+            alias: j.alias,
             id: j.id,
             store_sensitive: j.store_sensitive,
             dependencies: j.dependencies,

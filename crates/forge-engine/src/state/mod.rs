@@ -45,6 +45,10 @@ pub struct ResourceState {
     pub kind: String,
     /// Its region.
     pub region: String,
+    /// The stack's credential alias (`aws: NAME`) it was created with, so
+    /// it is read and deleted with those credentials even after it left
+    /// the spec; `None`: the stack's own credentials.
+    pub alias: Option<String>,
     /// The cloud's id; `None` while only a create intent is recorded.
     pub id: Option<String>,
     /// Its attributes (always including `id` once created); sensitive
@@ -73,6 +77,7 @@ impl ResourceState {
             address,
             kind: kind.into(),
             region: region.into(),
+            alias: None,
             id: None,
             attributes: Attrs::new(),
             store_sensitive: false,
