@@ -22,6 +22,14 @@ pub fn run(args: &StackArgs) -> anyhow::Result<u8> {
                 stack.outputs.len(),
                 if stack.outputs.len() == 1 { "" } else { "s" },
             );
+            // validate reads nothing from the cloud: what expands over
+            // data sources is counted by a plan.
+            if !stack.awaiting_data.is_empty() {
+                println!(
+                    "   not expanded until the data sources are read (by plan): {}",
+                    stack.awaiting_data.join(", ")
+                );
+            }
             Ok(EXIT_OK)
         }
         Err(diags) => {
