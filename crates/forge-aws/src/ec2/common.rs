@@ -243,9 +243,9 @@ pub(crate) use ec2_kind;
 /// more than that writes its own next to `tagged_methods!();`.
 ///
 /// `#[async_trait]` has already rewritten the impl when this expands, so
-/// the methods are spelled the way it spells the trait's (boxed future,
-/// named lifetimes); the trait's declaration checks them, and a kind
-/// without `list_owned` still fails to compile.
+/// the methods are spelled the way it spells the trait's (see
+/// [`delete_by`](crate::kind::delete_by)); the trait's declaration checks
+/// them, and a kind without `list_owned` still fails to compile.
 macro_rules! tagged_methods {
     ($($call:ident . $set:ident $(, after $prepare:path)?)?) => {
         fn list_owned<'life0, 'life1, 'life2, 'async_trait>(
@@ -270,29 +270,7 @@ macro_rules! tagged_methods {
             ))
         }
 
-        $(
-        fn delete<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-            ctx: &'life0 $crate::kind::Act<'life1, Self>,
-            id: &'life2 str,
-            _prior: &'life3 <Self as $crate::kind::KindDecl>::Fields,
-        ) -> ::core::pin::Pin<
-            Box<dyn ::core::future::Future<Output = $crate::kind::Res<()>> + Send + 'async_trait>,
-        >
-        where
-            'life0: 'async_trait,
-            'life1: 'async_trait,
-            'life2: 'async_trait,
-            'life3: 'async_trait,
-            Self: 'async_trait,
-        {
-            Box::pin(async move {
-                $(if !$prepare(ctx.client, id).await? {
-                    return Ok(());
-                })?
-                $crate::ec2::common::deleted(ctx.client.$call().$set(id).send().await)
-            })
-        }
-        )?
+        $($crate::kind::delete_by!($crate::ec2::common::deleted: $call.$set $(, after $prepare)?);)?
     };
 }
 pub(crate) use tagged_methods;
