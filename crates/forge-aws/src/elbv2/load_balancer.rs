@@ -438,6 +438,7 @@ mod tests {
     };
     use forge_core::Attrs;
     use forge_core::fields::Fields;
+    use forge_engine::PlannedAction;
     use forge_engine::Provider;
     use serde_json::json;
 
