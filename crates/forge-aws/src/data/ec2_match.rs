@@ -45,6 +45,24 @@ where
     Ok(out)
 }
 
+/// Answers each EC2 lookup of `batch` (its fields have `filters`) with
+/// [`each_lookup`] over one EC2 Describe call: the call and the list its
+/// answer holds (`describe_vpcs -> vpcs`), every page read; `answer`
+/// picks the lookup's matches among the described items.
+macro_rules! ec2_lookups {
+    ($cx:expr, $batch:expr, $call:ident -> $list:ident, $answer:expr) => {{
+        let client = &$cx.ec2().await?;
+        let err = |e| $crate::error::sdk_error("ec2", e);
+        let describe = |filters: Option<Vec<_>>| async move {
+            let call = || client.$call().set_filters(filters.clone());
+            $crate::paging::token_pages!(call(), err, |out| out.$list.unwrap_or_default())
+        };
+        $crate::data::ec2_match::each_lookup($batch, |a| a.filters.as_deref(), describe, $answer)
+            .await
+    }};
+}
+pub(crate) use ec2_lookups;
+
 /// An EC2 API filter: `{name: "tag:Name", values: [shared]}`.
 #[derive(Clone, Fields)]
 pub(crate) struct Filter {

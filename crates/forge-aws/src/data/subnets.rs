@@ -2,10 +2,9 @@
 //! EC2 filters (none found is not an error: an empty list). Lookups
 //! without `filters` share one DescribeSubnets per region.
 
-use super::ec2_match::{Filter, each_lookup, has_tags};
+use super::ec2_match::{Filter, ec2_lookups, has_tags};
 use super::{Answers, Lookup, Reading, declare_lookup};
 use crate::kind::Computed;
-use crate::paging::token_pages;
 use async_trait::async_trait;
 use forge_derive::Fields;
 use std::collections::BTreeMap;
@@ -29,30 +28,18 @@ declare_lookup!(Subnets: "aws.ec2.subnets", SubnetsFields,
 #[async_trait]
 impl Lookup for Subnets {
     async fn read(cx: &Reading<'_>, batch: &[SubnetsFields]) -> Answers<Self> {
-        let client = &cx.ec2().await?;
-        let err = |e| crate::error::sdk_error("ec2", e);
-        let describe = |filters: Option<Vec<_>>| async move {
-            let call = || client.describe_subnets().set_filters(filters.clone());
-            token_pages!(call(), err, |out| out.subnets.unwrap_or_default())
-        };
-        each_lookup(
-            batch,
-            |a| a.filters.as_deref(),
-            describe,
-            |args, candidates| {
-                let wanted = args.tags.clone().unwrap_or_default();
-                let mut ids: Vec<String> = candidates
-                    .iter()
-                    .filter(|s| args.vpc_id.as_ref().is_none_or(|id| s.vpc_id() == Some(id)))
-                    .filter(|s| has_tags(s.tags(), &wanted))
-                    .filter_map(|s| s.subnet_id().map(str::to_string))
-                    .collect();
-                ids.sort();
-                let mut f = args.clone();
-                f.ids = Some(ids);
-                Ok((cx.region.to_string(), f))
-            },
-        )
-        .await
+        ec2_lookups!(cx, batch, describe_subnets -> subnets, |args, candidates| {
+            let wanted = args.tags.clone().unwrap_or_default();
+            let mut ids: Vec<String> = candidates
+                .iter()
+                .filter(|s| args.vpc_id.as_ref().is_none_or(|id| s.vpc_id() == Some(id)))
+                .filter(|s| has_tags(s.tags(), &wanted))
+                .filter_map(|s| s.subnet_id().map(str::to_string))
+                .collect();
+            ids.sort();
+            let mut f = args.clone();
+            f.ids = Some(ids);
+            Ok((cx.region.to_string(), f))
+        })
     }
 }

@@ -2,10 +2,9 @@
 //! region's default VPC). Lookups without `filters` share one DescribeVpcs
 //! per region; each lookup with `filters` makes its own.
 
-use super::ec2_match::{Filter, each_lookup, has_tags, tag_map};
+use super::ec2_match::{Filter, ec2_lookups, has_tags, tag_map};
 use super::{Answers, Lookup, Reading, declare_lookup};
 use crate::kind::Computed;
-use crate::paging::token_pages;
 use async_trait::async_trait;
 use forge_derive::Fields;
 use forge_engine::DataError;
@@ -41,47 +40,35 @@ declare_lookup!(Vpc: "aws.ec2.vpc", VpcFields, "One existing VPC, by id, tags or
 #[async_trait]
 impl Lookup for Vpc {
     async fn read(cx: &Reading<'_>, batch: &[VpcFields]) -> Answers<Self> {
-        let client = &cx.ec2().await?;
-        let err = |e| crate::error::sdk_error("ec2", e);
-        let describe = |filters: Option<Vec<_>>| async move {
-            let call = || client.describe_vpcs().set_filters(filters.clone());
-            token_pages!(call(), err, |out| out.vpcs.unwrap_or_default())
-        };
-        each_lookup(
-            batch,
-            |a| a.filters.as_deref(),
-            describe,
-            |args, candidates| {
-                let wanted = args.tags.clone().unwrap_or_default();
-                let matching: Vec<&aws_sdk_ec2::types::Vpc> = candidates
-                    .iter()
-                    .filter(|v| args.vpc_id.as_ref().is_none_or(|id| v.vpc_id() == Some(id)))
-                    .filter(|v| args.default.is_none_or(|d| v.is_default() == Some(d)))
-                    .filter(|v| has_tags(v.tags(), &wanted))
-                    .collect();
-                match matching.as_slice() {
-                    [] => Err(DataError::NotFound(format!(
-                        "VPC matching {}",
-                        describe_args(args)
-                    ))),
-                    [v] => {
-                        let mut f = args.clone();
-                        f.cidr_block = v.cidr_block().map(str::to_string);
-                        f.is_default = v.is_default();
-                        f.state = v.state().map(|s| s.as_str().to_string());
-                        f.owner_id = v.owner_id().map(str::to_string);
-                        f.dhcp_options_id = v.dhcp_options_id().map(str::to_string);
-                        f.all_tags = Some(tag_map(v.tags()));
-                        Ok((v.vpc_id().unwrap_or_default().to_string(), f))
-                    }
-                    many => Err(DataError::TooMany {
-                        count: many.len(),
-                        what: format!("VPCs matching {}", describe_args(args)),
-                    }),
+        ec2_lookups!(cx, batch, describe_vpcs -> vpcs, |args, candidates| {
+            let wanted = args.tags.clone().unwrap_or_default();
+            let matching: Vec<&aws_sdk_ec2::types::Vpc> = candidates
+                .iter()
+                .filter(|v| args.vpc_id.as_ref().is_none_or(|id| v.vpc_id() == Some(id)))
+                .filter(|v| args.default.is_none_or(|d| v.is_default() == Some(d)))
+                .filter(|v| has_tags(v.tags(), &wanted))
+                .collect();
+            match matching.as_slice() {
+                [] => Err(DataError::NotFound(format!(
+                    "VPC matching {}",
+                    describe_args(args)
+                ))),
+                [v] => {
+                    let mut f = args.clone();
+                    f.cidr_block = v.cidr_block().map(str::to_string);
+                    f.is_default = v.is_default();
+                    f.state = v.state().map(|s| s.as_str().to_string());
+                    f.owner_id = v.owner_id().map(str::to_string);
+                    f.dhcp_options_id = v.dhcp_options_id().map(str::to_string);
+                    f.all_tags = Some(tag_map(v.tags()));
+                    Ok((v.vpc_id().unwrap_or_default().to_string(), f))
                 }
-            },
-        )
-        .await
+                many => Err(DataError::TooMany {
+                    count: many.len(),
+                    what: format!("VPCs matching {}", describe_args(args)),
+                }),
+            }
+        })
     }
 }
 

@@ -29,7 +29,7 @@ pub mod prelude {
     pub use super::super::common::{
         self, Describe, deleted, describe, describe_fields, describe_ids, ec2_err, filter,
     };
-    pub(crate) use super::super::common::{describe_api, ec2_kind};
+    pub(crate) use super::super::common::{describe_api, ec2_kind, tagged_methods};
     pub use crate::kind::prelude::*;
     pub use aws_sdk_ec2::Client;
     pub use aws_sdk_ec2::types::ResourceType;
@@ -232,6 +232,48 @@ macro_rules! ec2_kind {
     };
 }
 pub(crate) use ec2_kind;
+
+/// Writes, inside an EC2 kind's `#[async_trait] impl Kind`, the methods
+/// most EC2 kinds share: always `list_owned`, the kind's Describe
+/// filtered by the ownership tags ([`list_owned`]); given the delete call
+/// and its id setter (`delete_vpc.vpc_id`), a `delete` that is that one
+/// call, already gone being success. With `after prepare`,
+/// `prepare(client, id)` runs first (it detaches what blocks the delete)
+/// and answers whether the object is still there. A kind whose delete is
+/// more than that writes its own next to `tagged_methods!();`.
+///
+/// `#[async_trait]` has already rewritten the impl when this expands, so
+/// the methods are spelled the way it spells the trait's (see
+/// [`delete_by`](crate::kind::delete_by)); the trait's declaration checks
+/// them, and a kind without `list_owned` still fails to compile.
+macro_rules! tagged_methods {
+    ($($call:ident . $set:ident $(, after $prepare:path)?)?) => {
+        fn list_owned<'life0, 'life1, 'life2, 'async_trait>(
+            ctx: &'life0 $crate::kind::Look<'life1, Self>,
+            address: Option<&'life2 str>,
+        ) -> ::core::pin::Pin<
+            Box<
+                dyn ::core::future::Future<
+                        Output = $crate::kind::Res<Vec<$crate::kind::Owned>>,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            'life2: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin($crate::ec2::common::list_owned::<Self>(
+                ctx.client, &ctx.owner, address,
+            ))
+        }
+
+        $($crate::kind::delete_by!($crate::ec2::common::deleted: $call.$set $(, after $prepare)?);)?
+    };
+}
+pub(crate) use tagged_methods;
 
 /// The object a create call answered (`item`, absent: a transient
 /// failure saying `message`) and its id.

@@ -94,7 +94,5 @@ impl Kind for EipKind {
         crate::error::retry_on(result, &["InvalidIPAddress.InUse"])
     }
 
-    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
-    }
+    tagged_methods!();
 }

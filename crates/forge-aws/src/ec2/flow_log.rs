@@ -168,9 +168,7 @@ impl Kind for FlowLogKind {
         delete_result(common::unsuccessful(out.unsuccessful()))
     }
 
-    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
-    }
+    tagged_methods!();
 }
 
 #[cfg(test)]

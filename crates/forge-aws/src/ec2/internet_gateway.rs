@@ -49,6 +49,19 @@ fn fields(region: &str, igw: &InternetGateway) -> InternetGatewayFields {
     }
 }
 
+/// Before a delete: detaches the gateway from what it is attached to
+/// now, not what state recorded; false when it is gone already.
+async fn detach_all(client: &Client, id: &str) -> Res<bool> {
+    let items = describe_ids::<InternetGatewayKind>(client, &[id.to_string()]).await?;
+    let Some(igw) = items.first() else {
+        return Ok(false);
+    };
+    for vpc in igw.attachments().iter().filter_map(|a| a.vpc_id()) {
+        detach(client, id, vpc).await?;
+    }
+    Ok(true)
+}
+
 async fn attach(client: &Client, id: &str, vpc: &str) -> Res<()> {
     let call = client.attach_internet_gateway().internet_gateway_id(id);
     let result = call.vpc_id(vpc).send().await.map(drop).map_err(ec2_err);
@@ -107,27 +120,7 @@ impl Kind for InternetGatewayKind {
         common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
-    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        // Detach from what it is attached to now, not what state recorded.
-        let items = describe_ids::<Self>(ctx.client, &[id.to_string()]).await?;
-        let Some(igw) = items.first() else {
-            return Ok(());
-        };
-        for vpc in igw.attachments().iter().filter_map(|a| a.vpc_id()) {
-            detach(ctx.client, id, vpc).await?;
-        }
-        deleted(
-            ctx.client
-                .delete_internet_gateway()
-                .internet_gateway_id(id)
-                .send()
-                .await,
-        )
-    }
-
-    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
-    }
+    tagged_methods!(delete_internet_gateway.internet_gateway_id, after detach_all);
 }
 
 #[cfg(test)]

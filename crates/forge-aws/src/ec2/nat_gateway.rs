@@ -122,19 +122,7 @@ impl Kind for NatGatewayKind {
         common::retag_and_read(ctx, id, &u.prior.tags, &u.desired.tags).await
     }
 
-    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        deleted(
-            ctx.client
-                .delete_nat_gateway()
-                .nat_gateway_id(id)
-                .send()
-                .await,
-        )
-    }
-
-    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
-    }
+    tagged_methods!(delete_nat_gateway.nat_gateway_id);
 
     fn readiness(observed: &NatGatewayFields) -> Readiness {
         match observed.state.as_deref() {

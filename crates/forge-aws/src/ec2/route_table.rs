@@ -192,6 +192,18 @@ async fn disassociate(client: &Client, association: &str) -> Res<()> {
     ignore_not_found(call.send().await.map(drop).map_err(ec2_err))
 }
 
+/// Before a delete: takes the table off its subnets (a table with subnet
+/// associations cannot be deleted); false when it is gone already.
+async fn disassociate_all(client: &Client, id: &str) -> Res<bool> {
+    let Some(live) = describe_table(client, id).await? else {
+        return Ok(false);
+    };
+    for assoc in live_associations(&live).values() {
+        disassociate(client, assoc).await?;
+    }
+    Ok(true)
+}
+
 /// Brings routes and associations of the live table to `desired`.
 async fn reconcile(
     client: &Client,
@@ -271,26 +283,7 @@ impl Kind for RouteTableKind {
         common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
-    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        let Some(live) = describe_table(ctx.client, id).await? else {
-            return Ok(());
-        };
-        // A table with subnet associations cannot be deleted.
-        for assoc in live_associations(&live).values() {
-            disassociate(ctx.client, assoc).await?;
-        }
-        deleted(
-            ctx.client
-                .delete_route_table()
-                .route_table_id(id)
-                .send()
-                .await,
-        )
-    }
-
-    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
-    }
+    tagged_methods!(delete_route_table.route_table_id, after disassociate_all);
 }
 
 #[cfg(test)]

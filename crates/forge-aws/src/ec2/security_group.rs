@@ -319,13 +319,7 @@ impl Kind for SecurityGroupKind {
         common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
-    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        deleted(ctx.client.delete_security_group().group_id(id).send().await)
-    }
-
-    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
-    }
+    tagged_methods!(delete_security_group.group_id);
 }
 
 #[cfg(test)]

@@ -270,13 +270,7 @@ impl Kind for VpcKind {
         common::retag_and_read(ctx, id, &prior.tags, &desired.tags).await
     }
 
-    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        deleted(ctx.client.delete_vpc().vpc_id(id).send().await)
-    }
-
-    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
-    }
+    tagged_methods!(delete_vpc.vpc_id);
 }
 
 #[cfg(test)]

@@ -268,9 +268,7 @@ impl Kind for VpcEndpointKind {
         crate::error::delete_result_own(common::unsuccessful(out.unsuccessful()), GONE)
     }
 
-    async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
-        common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
-    }
+    tagged_methods!();
 
     fn readiness(observed: &VpcEndpointFields) -> Readiness {
         match observed

@@ -735,11 +735,8 @@ mod tests {
     #[test]
     fn described_service_is_a_no_op() {
         let observed = provider().normalize(service_attrs(&described(None)));
-        for field in provider().schema().fields.keys() {
-            assert!(observed.contains_key(field), "missing {field}");
-        }
-        let plan = provider().plan(Some(&observed), &spec());
-        assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        testing::assert_covers_schema::<ServiceKind>(&observed, &[]);
+        testing::assert_no_op::<ServiceKind>(&observed, &spec());
         assert!(update_fields(&typed(&observed), &typed(&spec())).is_empty());
     }
 

@@ -223,18 +223,10 @@ impl Kind for ParameterGroupKind {
         retag_and_read(ctx, id, prior.arn.as_deref(), &prior.tags, &desired.tags).await
     }
 
-    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        // A group still used by a replication group answers
-        // InvalidCacheParameterGroupState, mapped to transient: the engine
-        // retries while the group's user is being deleted.
-        ElastiCache::deleted(
-            ctx.client
-                .delete_cache_parameter_group()
-                .cache_parameter_group_name(id)
-                .send()
-                .await,
-        )
-    }
+    // A group still used by a replication group answers
+    // InvalidCacheParameterGroupState, mapped to transient: the engine
+    // retries while the group's user is being deleted.
+    delete_by!(ElastiCache::deleted: delete_cache_parameter_group.cache_parameter_group_name);
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let all = describe_all(ctx.client).await?;
@@ -246,7 +238,9 @@ impl Kind for ParameterGroupKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kind::testing::{self, desired, provider, typed};
+    use crate::kind::testing::{
+        self, assert_covers_schema, assert_no_op, desired, provider, typed,
+    };
     use forge_engine::{PlannedAction, Provider};
     use serde_json::json;
 
@@ -272,13 +266,10 @@ mod tests {
     #[test]
     fn numbers_compare_as_text_and_defaults_never_diff() {
         let live = observed(&[("timeout", "300"), ("activedefrag", "yes")]);
-        for field in provider::<K>().schema().fields.keys() {
-            assert!(live.contains_key(field), "missing {field}");
-        }
+        assert_covers_schema::<K>(&live, &[]);
         let d = desired::<K>(json!({"name": "app", "family": "redis7",
             "parameters": {"timeout": 300, "activedefrag": true}}));
-        let plan = provider::<K>().plan(Some(&live), &d);
-        assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        assert_no_op::<K>(&live, &d);
         let none = desired::<K>(json!({"name": "app", "family": "redis7"}));
         assert_eq!(none["parameters"], Value::Map(BTreeMap::new()));
     }

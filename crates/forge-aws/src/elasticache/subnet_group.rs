@@ -169,7 +169,7 @@ impl Kind for SubnetGroupKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kind::testing::{desired, provider, typed};
+    use crate::kind::testing::{assert_covers_schema, assert_no_op, desired, provider, typed};
     use aws_sdk_elasticache::types::Subnet;
     use forge_core::Attrs;
     use forge_core::fields::Fields;
@@ -194,16 +194,13 @@ mod tests {
     #[test]
     fn fresh_group_is_a_no_op() {
         let observed = described();
-        for field in provider::<K>().schema().fields.keys() {
-            assert!(observed.contains_key(field), "missing {field}");
-        }
+        assert_covers_schema::<K>(&observed, &[]);
         assert_eq!(
             typed::<K>(&observed).subnet_ids,
             vec!["subnet-a", "subnet-b"]
         );
         let d = desired::<K>(json!({"name": "cache", "subnet_ids": ["subnet-b", "subnet-a"]}));
-        let plan = provider::<K>().plan(Some(&observed), &d);
-        assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        assert_no_op::<K>(&observed, &d);
         assert!(!needs_modify(&typed::<K>(&observed), &typed::<K>(&d)));
     }
 

@@ -175,7 +175,23 @@ pub(crate) use all_arns;
 /// [`describe_with_tags`] of `$ids` through one describe call:
 /// `describe_x(set_x_arns) -> x, X::x_arn` names the call, its ARN-list
 /// setter, the answer's list and the ARN of one object.
+///
+/// With `fields fields_of` it is a kind's whole `describe`: each object
+/// found, with its tags, turned into the kind's fields by
+/// `fields_of(&object, tags)`, by ARN.
 macro_rules! describe_tagged {
+    ($ctx:expr, $ids:expr, $call:ident($setter:ident) -> $items:ident, $arn:path,
+     fields $fields:path) => {
+        async {
+            let tagged =
+                $crate::elbv2::common::describe_tagged!($ctx, $ids, $call($setter) -> $items, $arn)
+                    .await?;
+            Ok(tagged
+                .into_iter()
+                .map(|(arn, object, tags)| (arn, $fields(&object, tags)))
+                .collect())
+        }
+    };
     ($ctx:expr, $ids:expr, $call:ident($setter:ident) -> $items:ident, $arn:path) => {
         $crate::elbv2::common::describe_with_tags(
             $ctx.client,

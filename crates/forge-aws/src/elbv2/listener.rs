@@ -129,14 +129,12 @@ impl Kind for ListenerKind {
     const ARNS: &[ArnShape] = &[ArnShape::arn("elasticloadbalancing", "listener/")];
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let tagged = describe_tagged!(
-            ctx, ids, describe_listeners(set_listener_arns) -> listeners, Listener::listener_arn
+        describe_tagged!(
+            ctx, ids,
+            describe_listeners(set_listener_arns) -> listeners, Listener::listener_arn,
+            fields fields_of
         )
-        .await?;
-        Ok(tagged
-            .into_iter()
-            .map(|(arn, l, tags)| (arn, fields_of(&l, tags)))
-            .collect())
+        .await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
@@ -222,14 +220,11 @@ mod tests {
             .build();
         let observed = testing::provider::<ListenerKind>()
             .normalize(fields_of(&l, Tags::default()).to_attrs());
-        for field in testing::provider::<ListenerKind>().schema().fields.keys() {
-            assert!(
-                observed.contains_key(field) || field == "certificate_arn" || field == "ssl_policy",
-                "missing {field}"
-            );
-        }
-        let plan = testing::provider::<ListenerKind>().plan(Some(&observed), &d);
-        assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        testing::assert_covers_schema::<ListenerKind>(
+            &observed,
+            &["certificate_arn", "ssl_policy"],
+        );
+        testing::assert_no_op::<ListenerKind>(&observed, &d);
         assert!(
             listener_changes(
                 &testing::typed::<ListenerKind>(&observed),

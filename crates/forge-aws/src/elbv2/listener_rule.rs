@@ -86,14 +86,12 @@ impl Kind for ListenerRuleKind {
     const ARNS: &[ArnShape] = &[ArnShape::arn("elasticloadbalancing", "listener-rule/")];
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        let tagged = describe_tagged!(
-            ctx, ids, describe_rules(set_rule_arns) -> rules, Rule::rule_arn
+        describe_tagged!(
+            ctx, ids,
+            describe_rules(set_rule_arns) -> rules, Rule::rule_arn,
+            fields fields_of
         )
-        .await?;
-        Ok(tagged
-            .into_iter()
-            .map(|(arn, r, tags)| (arn, fields_of(&r, tags)))
-            .collect())
+        .await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {

@@ -484,19 +484,12 @@ mod tests {
         let (lb, attributes) = described();
         let observed =
             testing::provider::<LoadBalancerKind>().normalize(lb_attrs(&lb, &attributes));
-        for field in testing::provider::<LoadBalancerKind>()
-            .schema()
-            .fields
-            .keys()
-        {
-            assert!(observed.contains_key(field), "missing {field}");
-        }
+        testing::assert_covers_schema::<LoadBalancerKind>(&observed, &[]);
         assert_eq!(observed["arn_suffix"], Value::from("app/web/abc"));
         let d = testing::desired::<LoadBalancerKind>(
             json!({"name": "web", "subnets": ["subnet-a", "subnet-b"], "security_groups": ["sg-1"]}),
         );
-        let plan = testing::provider::<LoadBalancerKind>().plan(Some(&observed), &d);
-        assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        testing::assert_no_op::<LoadBalancerKind>(&observed, &d);
         assert!(
             attribute_changes(
                 &testing::typed::<LoadBalancerKind>(&observed),

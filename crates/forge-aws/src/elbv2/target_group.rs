@@ -401,20 +401,13 @@ mod tests {
     fn spec_with_defaults_matches_described_group() {
         let observed =
             testing::provider::<TargetGroupKind>().normalize(tg_attrs(&described(), Some(300)));
-        for field in testing::provider::<TargetGroupKind>()
-            .schema()
-            .fields
-            .keys()
-        {
-            assert!(observed.contains_key(field), "missing {field}");
-        }
+        testing::assert_covers_schema::<TargetGroupKind>(&observed, &[]);
         assert_eq!(observed["arn_suffix"], Value::from("targetgroup/api/abc"));
         let d = testing::desired::<TargetGroupKind>(json!({
             "name": "api", "port": 8080, "vpc_id": "vpc-1", "target_type": "ip",
             "health_check": {"path": "/health"}
         }));
-        let plan = testing::provider::<TargetGroupKind>().plan(Some(&observed), &d);
-        assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        testing::assert_no_op::<TargetGroupKind>(&observed, &d);
     }
 
     #[test]

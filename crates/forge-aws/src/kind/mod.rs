@@ -35,6 +35,7 @@ use forge_core::fields::Fields;
 /// What a kind's file needs in scope: the framework's types and calls,
 /// `async_trait`, the `Fields` derive, `Tags` and `ProviderError`.
 pub mod prelude {
+    pub(crate) use super::delete_by;
     pub use super::{
         Act, ArnShape, Computed, Created, Found, Kind, KindDecl, Look, Made, Owned, Res, Service,
         TagApi, Update, Updated, retag_and_read, sync_tags,
@@ -184,6 +185,43 @@ macro_rules! declare_kind {
     };
 }
 pub(crate) use declare_kind;
+
+/// Writes, inside a kind's `#[async_trait] impl Kind`, a `delete` that
+/// is one call: `deleted` (the service's mapping of a delete's answer,
+/// "already gone" being success), then the delete call and its id setter
+/// (`Rds::deleted: delete_db_subnet_group.db_subnet_group_name`). With
+/// `after prepare`, `prepare(client, id)` runs first (it detaches what
+/// blocks the delete) and answers whether the object is still there.
+///
+/// `#[async_trait]` has already rewritten the impl when this expands, so
+/// the method is spelled the way it spells the trait's (boxed future,
+/// named lifetimes); the trait's declaration checks the spelling.
+macro_rules! delete_by {
+    ($deleted:path: $call:ident . $set:ident $(, after $prepare:path)?) => {
+        fn delete<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+            ctx: &'life0 $crate::kind::Act<'life1, Self>,
+            id: &'life2 str,
+            _prior: &'life3 <Self as $crate::kind::KindDecl>::Fields,
+        ) -> ::core::pin::Pin<
+            Box<dyn ::core::future::Future<Output = $crate::kind::Res<()>> + Send + 'async_trait>,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            'life2: 'async_trait,
+            'life3: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move {
+                $(if !$prepare(ctx.client, id).await? {
+                    return Ok(());
+                })?
+                $deleted(ctx.client.$call().$set(id).send().await)
+            })
+        }
+    };
+}
+pub(crate) use delete_by;
 
 /// One AWS resource kind: only its real API logic; [`KindProvider`] does
 /// the rest. A kind holds no state: its calls are associated functions

@@ -54,3 +54,27 @@ pub fn spec_fields<K: Kind>(spec: serde_json::Value) -> K::Fields {
     K::Fields::normalize_attrs(&mut attrs);
     typed::<K>(&attrs)
 }
+
+/// Asserts that `attrs` holds every field of `K`'s schema but those in
+/// `unset` (which the object at hand leaves out): what a describe reads
+/// covers the schema.
+pub fn assert_covers_schema<K: Kind>(attrs: &Attrs, unset: &[&str]) {
+    for field in provider::<K>().schema().fields.keys() {
+        assert!(
+            attrs.contains_key(field) || unset.contains(&field.as_str()),
+            "{}: missing {field}",
+            K::KIND
+        );
+    }
+}
+
+/// Asserts that planning `desired` against `observed` changes nothing.
+pub fn assert_no_op<K: Kind>(observed: &Attrs, desired: &Attrs) {
+    let plan = provider::<K>().plan(Some(observed), desired);
+    assert_eq!(
+        plan.action,
+        forge_engine::PlannedAction::NoOp,
+        "{:?}",
+        plan.changes
+    );
+}

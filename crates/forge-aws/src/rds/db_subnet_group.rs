@@ -127,15 +127,7 @@ impl Kind for DbSubnetGroupKind {
         retag_and_read(ctx, id, prior.arn.as_deref(), &prior.tags, &desired.tags).await
     }
 
-    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        Rds::deleted(
-            ctx.client
-                .delete_db_subnet_group()
-                .db_subnet_group_name(id)
-                .send()
-                .await,
-        )
-    }
+    delete_by!(Rds::deleted: delete_db_subnet_group.db_subnet_group_name);
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let tagged = groups_tagged(ctx.client, list_groups(ctx.client).await?).await?;

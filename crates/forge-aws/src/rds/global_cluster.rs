@@ -140,15 +140,7 @@ impl Kind for GlobalClusterKind {
         retag_and_read(ctx, id, prior.arn.as_deref(), &prior.tags, &d.tags).await
     }
 
-    async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
-        Rds::deleted(
-            ctx.client
-                .delete_global_cluster()
-                .global_cluster_identifier(id)
-                .send()
-                .await,
-        )
-    }
+    delete_by!(Rds::deleted: delete_global_cluster.global_cluster_identifier);
 
     async fn list_owned(ctx: &Look<'_, Self>, address: Option<&str>) -> Res<Vec<Owned>> {
         let all = list_all(ctx.client).await?;

@@ -39,6 +39,27 @@ fn first(v: Option<&Json>) -> Option<&Json> {
     v?.as_array()?.first()
 }
 
+/// `key` of the first `block` of a sub-resource (`versioning_configuration
+/// { status }`), or `missing` as the reason it cannot be folded.
+fn first_block_value(
+    attrs: &Map<String, Json>,
+    block: &str,
+    key: &str,
+    missing: &'static str,
+) -> Result<Json, &'static str> {
+    let value = first(attrs.get(block)).and_then(|b| b.get(key));
+    value.cloned().ok_or(missing)
+}
+
+/// The `name` blocks of a resource (`route`, `rule`, `parameter`); none
+/// when absent.
+fn blocks<'a>(attrs: &'a Map<String, Json>, name: &str) -> &'a [Json] {
+    attrs
+        .get(name)
+        .and_then(Json::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
 fn get<'a>(o: &'a Map<String, Json>, k: &str) -> Option<&'a Json> {
     o.get(k).filter(|v| !is_empty(v))
 }
@@ -63,40 +84,21 @@ pub fn own_fields(row: &KindRow, attrs: &Map<String, Json>) -> Map<String, Json>
         "aws.ec2.security_group" => {
             let own_id = attrs.get("id").cloned().unwrap_or(Json::Null);
             for dir in ["ingress", "egress"] {
-                let rules: Vec<Json> = attrs
-                    .get(dir)
-                    .and_then(Json::as_array)
-                    .map(|rules| {
-                        rules
-                            .iter()
-                            .flat_map(|r| inline_rules(r, &own_id))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let rules = blocks(attrs, dir).iter();
+                let rules: Vec<Json> = rules.flat_map(|r| inline_rules(r, &own_id)).collect();
                 out.insert(dir.into(), Json::Array(rules));
             }
         }
         "aws.ec2.route_table" => {
-            let routes: Vec<Json> = attrs
-                .get("route")
-                .and_then(Json::as_array)
-                .map(|r| r.iter().map(route).collect())
-                .unwrap_or_default();
+            let routes = blocks(attrs, "route").iter().map(route).collect();
             out.insert("routes".into(), Json::Array(routes));
         }
         "aws.iam.role" => {
-            let policies: Map<String, Json> = attrs
-                .get("inline_policy")
-                .and_then(Json::as_array)
-                .map(|list| {
-                    list.iter()
-                        .filter_map(|p| {
-                            let name = p.get("name")?.as_str().filter(|n| !n.is_empty())?;
-                            Some((name.to_string(), p.get("policy")?.clone()))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let policies = blocks(attrs, "inline_policy").iter().filter_map(|p| {
+                let name = p.get("name")?.as_str().filter(|n| !n.is_empty())?;
+                Some((name.to_string(), p.get("policy")?.clone()))
+            });
+            let policies: Map<String, Json> = policies.collect();
             out.insert("inline_policies".into(), Json::Object(policies));
         }
         "aws.elbv2.load_balancer" => {
@@ -122,24 +124,17 @@ pub fn own_fields(row: &KindRow, attrs: &Map<String, Json>) -> Map<String, Json>
         "aws.rds.cluster_parameter_group"
         | "aws.rds.db_parameter_group"
         | "aws.elasticache.parameter_group" => {
-            let params: Map<String, Json> = attrs
-                .get("parameter")
-                .and_then(Json::as_array)
-                .map(|list| {
-                    list.iter()
-                        .filter_map(|p| {
-                            let name = p.get("name")?.as_str()?.to_string();
-                            let value = p.get("value")?.clone();
-                            Some(match p.get("apply_method").and_then(Json::as_str) {
-                                Some(m) if m != "immediate" => {
-                                    (name, json!({"value": value, "apply_method": m}))
-                                }
-                                _ => (name, value),
-                            })
-                        })
-                        .collect()
+            let params = blocks(attrs, "parameter").iter().filter_map(|p| {
+                let name = p.get("name")?.as_str()?.to_string();
+                let value = p.get("value")?.clone();
+                Some(match p.get("apply_method").and_then(Json::as_str) {
+                    Some(m) if m != "immediate" => {
+                        (name, json!({"value": value, "apply_method": m}))
+                    }
+                    _ => (name, value),
                 })
-                .unwrap_or_default();
+            });
+            let params: Map<String, Json> = params.collect();
             out.insert("parameters".into(), Json::Object(params));
         }
         "aws.ec2.flow_log" => {
@@ -279,10 +274,12 @@ pub fn apply_fold(
 ) -> Result<(), String> {
     match tf_type {
         "aws_s3_bucket_versioning" => {
-            let status = first(attrs.get("versioning_configuration"))
-                .and_then(|v| v.get("status"))
-                .cloned()
-                .ok_or("no versioning_configuration")?;
+            let status = first_block_value(
+                attrs,
+                "versioning_configuration",
+                "status",
+                "no versioning_configuration",
+            )?;
             fields.insert("versioning".into(), status);
         }
         "aws_s3_bucket_server_side_encryption_configuration" => {
@@ -314,18 +311,11 @@ pub fn apply_fold(
             fields.insert("public_access_block".into(), Json::Object(flags));
         }
         "aws_s3_bucket_ownership_controls" => {
-            let o = first(attrs.get("rule"))
-                .and_then(|r| r.get("object_ownership"))
-                .cloned()
-                .ok_or("no rule")?;
+            let o = first_block_value(attrs, "rule", "object_ownership", "no rule")?;
             fields.insert("ownership_controls".into(), o);
         }
         "aws_s3_bucket_lifecycle_configuration" => {
-            let rules: Vec<Json> = attrs
-                .get("rule")
-                .and_then(Json::as_array)
-                .map(|r| r.iter().map(lifecycle_rule).collect())
-                .unwrap_or_default();
+            let rules = blocks(attrs, "rule").iter().map(lifecycle_rule).collect();
             fields.insert("lifecycle_rules".into(), Json::Array(rules));
         }
         "aws_s3_bucket_policy" | "aws_sns_topic_policy" | "aws_kms_key_policy" => {
@@ -333,11 +323,7 @@ pub fn apply_fold(
             fields.insert("policy".into(), policy);
         }
         "aws_s3_bucket_replication_configuration" => {
-            let rules: Vec<Json> = attrs
-                .get("rule")
-                .and_then(Json::as_array)
-                .map(|r| r.iter().map(replication_rule).collect())
-                .unwrap_or_default();
+            let rules: Vec<Json> = blocks(attrs, "rule").iter().map(replication_rule).collect();
             fields.insert(
                 "replication_configuration".into(),
                 json!({"role": attrs.get("role").cloned().unwrap_or(Json::Null), "rules": rules}),
