@@ -35,27 +35,7 @@ fn schemas() -> SchemaRegistry {
 }
 
 fn load(body: &str) -> Result<Stack, Diagnostics> {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::create_dir(dir.path().join(".git")).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("main.yaml"), format!("{HEAD}{body}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    load_stack(dir.path(), &LoadOptions::default(), &schemas()).map_err(|d| {
-        let prefix = format!("{}/", dir.path().display());
-        Diagnostics(
-            d.0.into_iter()
-                .map(|mut d| {
-                    if let Some(p) = &mut d.pos {
-                        p.file = p
-                            .file
-                            .strip_prefix(&prefix)
-                            .unwrap_or(&p.file)
-                            .to_path_buf();
-                    }
-                    d
-                })
-                .collect(),
-        )
-    })
+    load_pass(body, None)
 }
 
 fn errors(body: &str) -> String {
@@ -181,6 +161,7 @@ resources:
     cidr_block: 10.1.0.0/16
 "#;
 
+/// Loads `body` as a stack's one file; `pass`: what its data sources read.
 fn load_pass(body: &str, pass: Option<DataPass>) -> Result<Stack, Diagnostics> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     std::fs::create_dir(dir.path().join(".git")).unwrap_or_else(|e| panic!("{e}"));
