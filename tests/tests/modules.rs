@@ -268,6 +268,35 @@ async fn a_module_used_twice_applies_replans_clean_and_destroys() {
     assert_eq!(w.vpcs().await, Vec::new(), "destroy leaves no VPC");
 }
 
+/// An emulator, forge on it, and an empty stack folder holding one module,
+/// `modules/NAME/main.yaml`.
+fn with_module(name: &str, text: &str) -> (Emulator, Forge, StackCopy) {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
+    let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(stack.path().join("modules").join(name))
+        .unwrap_or_else(|e| panic!("{e}"));
+    stack
+        .write(&format!("modules/{name}/main.yaml"), text)
+        .unwrap_or_else(|e| panic!("{e}"));
+    (emulator, forge, stack)
+}
+
+/// The region's zone names as the EC2 API lists them, sorted.
+async fn sorted_zones(ec2: &aws_sdk_ec2::Client) -> Vec<String> {
+    let mut zones: Vec<String> = ec2
+        .describe_availability_zones()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.zone_name().map(str::to_string))
+        .collect();
+    zones.sort();
+    zones
+}
+
 /// A module that looks up the region's zones itself, used twice.
 const ZONED: &str = r#"
 inputs:
@@ -298,13 +327,7 @@ outputs:
 /// second plan is clean.
 #[tokio::test]
 async fn a_module_reads_data_sources_of_its_own() {
-    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
-    let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
-    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::create_dir_all(stack.path().join("modules/zoned")).unwrap_or_else(|e| panic!("{e}"));
-    stack
-        .write("modules/zoned/main.yaml", ZONED)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (emulator, forge, stack) = with_module("zoned", ZONED);
     stack
         .write(
             "main.yaml",
@@ -321,16 +344,7 @@ outputs:
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let ec2 = emulator.ec2(REGION).await;
-    let mut zones: Vec<String> = ec2
-        .describe_availability_zones()
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"))
-        .availability_zones()
-        .iter()
-        .filter_map(|z| z.zone_name().map(str::to_string))
-        .collect();
-    zones.sort();
+    let zones = sorted_zones(&ec2).await;
     let second = zones.get(1).cloned().unwrap_or_else(|| panic!("{zones:?}"));
 
     let out = forge
@@ -395,13 +409,7 @@ resources:
 /// plan is clean and destroy removes them.
 #[tokio::test]
 async fn count_and_for_each_expand_over_data_sources() {
-    let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
-    let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
-    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::create_dir_all(stack.path().join("modules/zone")).unwrap_or_else(|e| panic!("{e}"));
-    stack
-        .write("modules/zone/main.yaml", PER_ZONE)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (emulator, forge, stack) = with_module("zone", PER_ZONE);
     stack
         .write(
             "main.yaml",
@@ -436,16 +444,7 @@ modules:
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let ec2 = emulator.ec2(REGION).await;
-    let mut zones: Vec<String> = ec2
-        .describe_availability_zones()
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"))
-        .availability_zones()
-        .iter()
-        .filter_map(|z| z.zone_name().map(str::to_string))
-        .collect();
-    zones.sort();
+    let mut zones = sorted_zones(&ec2).await;
     zones.truncate(2);
 
     forge_e2e::realtime::reset_counters(&emulator);
