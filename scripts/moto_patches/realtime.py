@@ -26,8 +26,14 @@ The refusals (each from the AWS API reference of the call):
   `available`: InvalidDBInstanceState.
 - DeleteDBSubnetGroup while a cluster or instance (deleting ones included)
   uses it: InvalidDBSubnetGroupStateFault.
+- ModifyGlobalCluster of a global database that is not `available` (an
+  engine upgrade makes it `modifying`): InvalidGlobalClusterStateFault.
 - ModifyReplicationGroup of a group that is not `available`:
-  InvalidReplicationGroupState.
+  InvalidReplicationGroupState. A Modify that applies something now (with
+  ApplyImmediately, or a setting AWS never defers) makes the group
+  `modifying`; one that only carries deferred settings (node type, engine
+  version, in-transit encryption) without ApplyImmediately leaves it
+  `available`, the settings pending (deferred.py).
 - DeleteSubnet while a NAT gateway (deleting ones included) or a load
   balancer has a network interface in it, DeleteSecurityGroup while a load
   balancer uses the group: DependencyViolation (EC2 API Reference,
@@ -265,6 +271,7 @@ def _immediate(kwargs):
 def _rds():
     from moto.rds.exceptions import RDSClientError
     from moto.rds.models import DBCluster, DBInstance, GlobalCluster, RDSBackend
+    from moto.rds.responses import RDSResponse
 
     for cls in (DBCluster, DBInstance, GlobalCluster):
         timed(cls, "status")
@@ -380,6 +387,25 @@ def _rds():
         begin(group, "status", "rds_global_cluster", "create")
         return group
 
+    def modify_global_cluster(self):
+        # ModifyGlobalCluster exists only through rds.py's patch.
+        gid = (self._get_param("GlobalClusterIdentifier") or "").lower()
+        group = self.global_backend.global_clusters.get(gid)
+        if group is not None and group.status != "available":
+            raise not_available(
+                "InvalidGlobalClusterStateFault", "Global cluster", gid, group.status
+            )
+        before = group.engine_version if group is not None else None
+        answer = original_modify_global(self)
+        # An engine upgrade runs for the table's duration; a change of
+        # deletion protection alone is immediate.
+        if group is not None and group.engine_version != before:
+            # The primary and every secondary are upgraded with it (Aurora
+            # User Guide, major version upgrades of global databases).
+            for obj in [group, *group.members]:
+                begin(obj, "status", "rds_global_cluster", "modify")
+        return answer
+
     original_create_cluster = replace(RDSBackend, "create_db_cluster", create_db_cluster)
     original_create_instance = replace(RDSBackend, "create_db_instance", create_db_instance)
     original_modify_cluster = replace(RDSBackend, "modify_db_cluster", modify_db_cluster)
@@ -388,14 +414,36 @@ def _rds():
     original_delete_cluster = replace(RDSBackend, "delete_db_cluster", delete_db_cluster)
     original_delete_subnet_group = replace(RDSBackend, "delete_subnet_group", delete_subnet_group)
     original_create_global = replace(RDSBackend, "create_global_cluster", create_global_cluster)
+    if hasattr(RDSResponse, "modify_global_cluster"):
+        original_modify_global = replace(RDSResponse, "modify_global_cluster", modify_global_cluster)
+
+
+# Request parameters that say which object and how, not what to change.
+_MODIFY_ENVELOPE = {"Action", "Version", "ReplicationGroupId", "ApplyImmediately"}
 
 
 def _elasticache():
     from moto.elasticache.models import ElastiCacheBackend, ReplicationGroup
+    from moto.elasticache.responses import ElastiCacheResponse
 
+    from .deferred import REPLICATION_GROUP_DEFERRED
     from .elasticache import _error
 
     timed(ReplicationGroup, "status")
+
+    def response_modify_replication_group(self):
+        # The backend call does not see ApplyImmediately: decide here
+        # whether anything applies now, as _immediate does for RDS.
+        now = self._get_bool_param("ApplyImmediately") is True or any(
+            name not in _MODIFY_ENVELOPE and name.split(".")[0] not in REPLICATION_GROUP_DEFERRED
+            for name in self.querystring
+        )
+        backend = self.elasticache_backend
+        backend._forge_modify_now = now
+        try:
+            return original_response_modify(self)
+        finally:
+            backend._forge_modify_now = True
 
     def create_replication_group(self, **kw):
         group = original_create(self, **kw)
@@ -411,7 +459,8 @@ def _elasticache():
                 f"(it is {group.status}).",
             )
         answer = original_modify(self, replication_group_id, *args, **kwargs)
-        begin(answer, "status", "elasticache_replication_group", "modify")
+        if getattr(self, "_forge_modify_now", True):
+            begin(answer, "status", "elasticache_replication_group", "modify")
         return answer
 
     def delete_replication_group(self, replication_group_id, retain_primary_cluster):
@@ -438,6 +487,9 @@ def _elasticache():
     original_create = replace(ElastiCacheBackend, "create_replication_group", create_replication_group)
     original_modify = replace(ElastiCacheBackend, "modify_replication_group", modify_replication_group)
     original_delete = replace(ElastiCacheBackend, "delete_replication_group", delete_replication_group)
+    original_response_modify = replace(
+        ElastiCacheResponse, "modify_replication_group", response_modify_replication_group
+    )
 
 
 def _ecs():

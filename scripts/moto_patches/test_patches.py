@@ -1277,10 +1277,44 @@ def realtime_rds(emu):
 
 
 @timed_check
+def realtime_rds_global(emu):
+    """RDS: a global database is `creating`, then `available`; an engine
+    upgrade (ModifyGlobalCluster EngineVersion) makes it `modifying`, and
+    a second ModifyGlobalCluster meanwhile answers
+    InvalidGlobalClusterStateFault; deletion protection alone is
+    immediate."""
+    rds = emu.client("rds", "us-east-1")
+    gid = uid("global")
+    rds.create_global_cluster(
+        GlobalClusterIdentifier=gid, Engine="aurora-postgresql", EngineVersion="15.4"
+    )
+
+    def status():
+        return global_cluster(rds, gid)["Status"]
+
+    assert status() == "creating", status()
+    wait_for("new global cluster", status, "available")
+    rds.modify_global_cluster(GlobalClusterIdentifier=gid, DeletionProtection=False)
+    assert status() == "available", status()
+    rds.modify_global_cluster(
+        GlobalClusterIdentifier=gid, EngineVersion="16.1", AllowMajorVersionUpgrade=True
+    )
+    assert status() == "modifying", status()
+    expect_error(
+        "InvalidGlobalClusterStateFault",
+        rds.modify_global_cluster,
+        GlobalClusterIdentifier=gid,
+        DeletionProtection=True,
+    )
+
+
+@timed_check
 def realtime_elasticache(emu):
     """ElastiCache: a replication group is `creating`, then `available`;
     ModifyReplicationGroup of a group that is not available answers
-    InvalidReplicationGroupState; a modify makes it `modifying`."""
+    InvalidReplicationGroupState; a modify applied now makes it
+    `modifying`; one carrying only deferred settings without
+    ApplyImmediately leaves it `available`, the change pending."""
     _, _, subnets = network(emu)
     ec, group = cache_subnet_group(emu, subnets)
     gid = replication_group(ec, group)
@@ -1292,6 +1326,8 @@ def realtime_elasticache(emu):
     modify = dict(ReplicationGroupId=gid, SnapshotRetentionLimit=3, ApplyImmediately=True)
     expect_error("InvalidReplicationGroupState", ec.modify_replication_group, **modify)
     wait_for("new replication group", status, "available", timeout=60)
+    ec.modify_replication_group(ReplicationGroupId=gid, CacheNodeType="cache.t4g.small")
+    assert status() == "available", status()
     ec.modify_replication_group(**modify)
     assert status() == "modifying", status()
     expect_error("InvalidReplicationGroupState", ec.modify_replication_group, **modify)

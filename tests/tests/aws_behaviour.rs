@@ -14,7 +14,8 @@
 //! - Aurora global database upgrades: a newer `engine_version` of an
 //!   `aws.rds.global_cluster` is an in-place upgrade (ModifyGlobalCluster
 //!   with AllowMajorVersionUpgrade), its member cluster upgraded with it,
-//!   not a replacement.
+//!   not a replacement; the member's own older pin is not a change to
+//!   make, nor drift.
 //! - ECS rollouts that fail: a deployment whose tasks never start is
 //!   stopped by the circuit breaker (FAILED); forge, waiting for the
 //!   rollout, fails the apply with ECS's reason and records the service
@@ -25,7 +26,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use forge_e2e::realtime::run_maintenance_window;
+use forge_e2e::realtime::{counters, refused, run_maintenance_window, time_scale_args};
+use forge_engine::apply::ready::POLL_SCALE_ENV;
 use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir};
 
 const REGION: &str = "us-east-1";
@@ -278,6 +280,9 @@ resources:
     db_cluster_identifier: app-primary
     engine: aurora-postgresql
     global_cluster_identifier: "${global.id}"
+    # Pinned to the version it was created with: the global cluster's
+    # upgrade moves it, and that is not a change to undo.
+    engine_version: "15.4"
     master_username: app_admin
     master_user_password: correct-horse-battery
     skip_final_snapshot: true
@@ -311,34 +316,71 @@ async fn global_versions(emu: &Emulator) -> (String, String, String) {
     )
 }
 
+/// Applies [`GLOBAL`], then upgrades the global database from 15.4 to
+/// 16.1 (with `also` changed in the same apply) and checks the upgrade was
+/// made in place, the member pinning 15.4 included, with a clean re-plan
+/// and drift after it.
+async fn upgrade_global_database(emu: &Emulator, forge: &Forge, also: Option<(&str, &str)>) {
+    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
+    stack.write("stack.yaml", GLOBAL).unwrap();
+    run(forge, &stack, &["apply", "--auto-approve"]).expect_success();
+    let (resource_id, version, _) = global_versions(emu).await;
+    assert_eq!(version, "15.4");
+
+    // A new major version: planned as an in-place update, not -/+. Only
+    // the global cluster's version changes (the first pin).
+    let mut upgraded = GLOBAL.replacen(r#"engine_version: "15.4""#, r#"engine_version: "16.1""#, 1);
+    if let Some((from, to)) = also {
+        upgraded = upgraded.replace(from, to);
+    }
+    stack.write("stack.yaml", &upgraded).unwrap();
+    let plan = run(forge, &stack, &["plan"]);
+    plan.expect_success();
+    assert!(!plan.stdout.contains("must be replaced"), "{plan}");
+    run(forge, &stack, &["apply", "--auto-approve"]).expect_success();
+
+    // The same global database, upgraded with its member.
+    assert_eq!(
+        global_versions(emu).await,
+        (resource_id, "16.1".into(), "16.1".into())
+    );
+    // The member still pins 15.4: no change planned, no drift.
+    run(forge, &stack, &["plan", "--detailed-exitcode"]).expect_code(0);
+    run(forge, &stack, &["drift"]).expect_code(0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_global_database_upgrade_is_made_in_place() {
     let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
-    let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
-    stack.write("stack.yaml", GLOBAL).unwrap();
-    run(&forge, &stack, &["apply", "--auto-approve"]).expect_success();
-    let (resource_id, version, _) = global_versions(&emu).await;
-    assert_eq!(version, "15.4");
+    upgrade_global_database(&emu, &forge, None).await;
+}
 
-    // A new major version: planned as an in-place update, not -/+.
-    let upgraded = GLOBAL.replace(r#"engine_version: "15.4""#, r#"engine_version: "16.1""#);
-    stack.write("stack.yaml", &upgraded).unwrap();
-    let plan = run(&forge, &stack, &["plan"]);
-    plan.expect_success();
-    assert!(
-        plan.stdout.contains("1 to change, 0 to destroy")
-            && !plan.stdout.contains("must be replaced"),
-        "{plan}"
+/// On the time-scaled emulator the upgrade keeps the global database and
+/// its members `modifying` for (scaled) minutes: a change of the member in
+/// the same apply waits for the upgrade, and no call is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_change_waits_for_the_global_upgrade_in_real_time() {
+    let scale = "0.01";
+    let emu = Emulator::start_with_args(&time_scale_args(scale)).unwrap_or_else(|e| panic!("{e}"));
+    let mut env = emu.env();
+    env.push((POLL_SCALE_ENV.to_string(), scale.to_string()));
+    let forge = Forge::new(env).unwrap_or_else(|e| panic!("{e}"));
+    let retention = (
+        "    skip_final_snapshot: true\n",
+        "    skip_final_snapshot: true\n    backup_retention_period: 3\n",
     );
-    run(&forge, &stack, &["apply", "--auto-approve"]).expect_success();
-
-    // The same global database, upgraded with its member.
-    assert_eq!(
-        global_versions(&emu).await,
-        (resource_id, "16.1".into(), "16.1".into())
-    );
-    run(&forge, &stack, &["plan", "--detailed-exitcode"]).expect_code(0);
+    upgrade_global_database(&emu, &forge, Some(retention)).await;
+    let seen = counters(&emu);
+    assert!(refused(&seen).is_empty(), "refused: {:?}", refused(&seen));
+    let rds = aws_sdk_rds::Client::new(&emu.sdk_config(REGION).await);
+    let c = rds
+        .describe_db_clusters()
+        .db_cluster_identifier("app-primary")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(c.db_clusters()[0].backup_retention_period(), Some(3));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -248,6 +248,12 @@ fn version_parts(v: &str) -> Vec<u64> {
     v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
 }
 
+/// Whether engine version `live` is later than `spec`, part by part
+/// (`16.2` after `15.4`, `16.4.2` after `16.4`).
+pub fn version_newer(live: &str, spec: &str) -> bool {
+    version_parts(live) > version_parts(spec)
+}
+
 /// The drift classification of an engine version that changed by itself
 /// within the same major version (an automatic minor upgrade).
 pub fn classify_version(path: &str, recorded: &Value, live: &Value) -> Option<String> {

@@ -325,8 +325,16 @@ pub trait Provider: Send + Sync + 'static {
     /// if it is. For changes AWS makes by itself that the spec allows, e.g.
     /// an automatic minor engine-version upgrade when the spec pins only the
     /// major version. `forge drift` lists these as classified, not drifted.
-    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        let _ = (path, recorded, live);
+    /// `object` is the whole live object, for rules that depend on its
+    /// other fields (a global database member's version).
+    fn classify_change(
+        &self,
+        path: &str,
+        recorded: &Value,
+        live: &Value,
+        object: &Attrs,
+    ) -> Option<String> {
+        let _ = (path, recorded, live, object);
         None
     }
 

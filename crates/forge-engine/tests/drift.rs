@@ -80,7 +80,13 @@ impl Provider for Versioned {
     ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         self.0.list_tagged(ctx).await
     }
-    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
+    fn classify_change(
+        &self,
+        path: &str,
+        recorded: &Value,
+        live: &Value,
+        _: &Attrs,
+    ) -> Option<String> {
         (path == "ref" && is_minor_upgrade(recorded, live))
             .then(|| "automatic minor version upgrade".to_string())
     }

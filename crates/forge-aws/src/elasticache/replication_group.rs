@@ -483,7 +483,7 @@ impl Kind for ReplicationGroupKind {
         forge_engine::diff::schema_plan(schema, prior, &desired)
     }
 
-    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
+    fn classify_change(path: &str, recorded: &Value, live: &Value, _: &Attrs) -> Option<String> {
         crate::normalize::classify_version(path, recorded, live)
     }
 
@@ -760,7 +760,8 @@ mod tests {
         let m = modify_of(&typed::<K>(&observed), &typed::<K>(&want)).unwrap();
         assert_eq!(m.engine_version.as_deref(), Some("7.2"));
         let p = provider::<K>();
-        let classify = |path, a: &str, b: &str| p.classify_change(path, &a.into(), &b.into());
+        let classify =
+            |path, a: &str, b: &str| p.classify_change(path, &a.into(), &b.into(), &Attrs::new());
         assert!(classify("engine_version", "7.1.0", "7.1.2").is_some());
         assert!(classify("engine_version", "7.1.0", "8.0.0").is_none());
         assert!(classify("node_type", "7.1.0", "7.1.2").is_none());

@@ -145,8 +145,14 @@ impl<K: Kind> Provider for KindProvider<K> {
         K::plan(&self.schema, prior, desired)
     }
 
-    fn classify_change(&self, path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        K::classify_change(path, recorded, live)
+    fn classify_change(
+        &self,
+        path: &str,
+        recorded: &Value,
+        live: &Value,
+        object: &Attrs,
+    ) -> Option<String> {
+        K::classify_change(path, recorded, live, object)
     }
 
     fn readiness(&self, observed: &Attrs) -> Readiness {

@@ -308,8 +308,8 @@ pub trait Kind: KindDecl {
     }
 
     /// See [`forge_engine::Provider::classify_change`].
-    fn classify_change(path: &str, recorded: &Value, live: &Value) -> Option<String> {
-        let _ = (path, recorded, live);
+    fn classify_change(path: &str, recorded: &Value, live: &Value, object: &Attrs) -> Option<String> {
+        let _ = (path, recorded, live, object);
         None
     }
 }

@@ -193,7 +193,8 @@ impl Kind for ClusterKind {
 
     const HOLDS_DATA: bool = true;
 
-    versioned_kind!(|f| f.status.as_deref(), slow);
+    // A global database member's version follows its global cluster.
+    versioned_kind!(|f| f.status.as_deref(), slow, follows = Some("global_cluster_identifier"));
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let page = describe_page!(ctx.client.describe_db_clusters(), db_clusters);
@@ -463,6 +464,30 @@ mod tests {
             !needs_modify(&plan.changes),
             "a forge setting is only a tag"
         );
+    }
+
+    #[test]
+    fn a_global_members_version_follows_its_global_cluster() {
+        let p = testing::provider::<ClusterKind>();
+        // Live on 16.6: the global cluster upgraded it from the pinned 15.4.
+        let mut member_prior = prior();
+        member_prior.insert("global_cluster_identifier".into(), Value::from("g"));
+        let pinned = |version: &str, global: Option<&str>| {
+            let mut v = base();
+            v["engine_version"] = version.into();
+            if let Some(g) = global {
+                v["global_cluster_identifier"] = g.into();
+            }
+            spec(v)
+        };
+        let plan = p.plan(Some(&member_prior), &pinned("15.4", Some("g")));
+        assert_eq!(plan.action, PlannedAction::NoOp, "{:?}", plan.changes);
+        // A later pin on a member is still an upgrade to make.
+        let plan = p.plan(Some(&member_prior), &pinned("16.8", Some("g")));
+        assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
+        // Outside a global database, the old pin is a change.
+        let plan = p.plan(Some(&prior()), &pinned("15.4", None));
+        assert_eq!(plan.action, PlannedAction::Update, "{:?}", plan.changes);
     }
 
     #[test]

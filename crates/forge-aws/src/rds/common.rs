@@ -5,7 +5,7 @@
 
 use super::{Rds, to_tags};
 use crate::kind::{Owned, Res, Service};
-pub(crate) use crate::normalize::{classify_version, version_covers};
+pub(crate) use crate::normalize::{classify_version, version_covers, version_newer};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags::{self, ADDRESS_TAG};
 use aws_sdk_rds::types::{Filter, Tag};
@@ -220,16 +220,52 @@ pub async fn sync_tags_and_settings(
 /// The plan of a kind with an `engine_version`: when the spec's version is
 /// a prefix of the live one, it plans with the live version, so a minor
 /// version AWS picked or upgraded to is not a diff.
-pub fn version_plan(schema: &KindSchema, prior: Option<&Attrs>, desired: &Attrs) -> PlannedChange {
+///
+/// `follows` names the field that makes the object a member of an Aurora
+/// global database (a cluster's `global_cluster_identifier`). A member's
+/// version is upgraded by its global cluster (ModifyGlobalCluster upgrades
+/// every member in place), so a live version later than the member's own
+/// pin is the global upgrade, not a change to undo: RDS cannot downgrade a
+/// cluster, and refuses a major version change made on a member. This is
+/// built in where terraform-provider-aws asks for `ignore_changes =
+/// [engine_version]` on the members.
+pub fn version_plan(
+    schema: &KindSchema,
+    prior: Option<&Attrs>,
+    desired: &Attrs,
+    follows: Option<&str>,
+) -> PlannedChange {
     let mut desired = desired.clone();
     let live = prior.and_then(|p| p.get("engine_version")?.as_str());
     let spec = desired.get("engine_version").and_then(Value::as_str);
+    let member = follows
+        .and_then(|f| desired.get(f)?.as_str())
+        .is_some_and(|g| !g.is_empty());
     if let (Some(live), Some(spec)) = (live, spec)
-        && version_covers(spec, live)
+        && (version_covers(spec, live) || member && version_newer(live, spec))
     {
         desired.insert("engine_version".into(), Value::from(live));
     }
     forge_engine::diff::schema_plan(schema, prior, &desired)
+}
+
+/// Why an engine version that moved is not drift: an automatic minor
+/// upgrade ([`classify_version`]), or, on a global database member
+/// (`follows`, see [`version_plan`]), a later version its global cluster
+/// upgraded it to.
+pub fn classify_member_version(
+    path: &str,
+    (recorded, live): (&Value, &Value),
+    object: &Attrs,
+    follows: Option<&str>,
+) -> Option<String> {
+    if let Some(reason) = classify_version(path, recorded, live) {
+        return Some(reason);
+    }
+    let member = follows.and_then(|f| object.get(f)?.as_str())?;
+    let (r, l) = (recorded.as_str()?, live.as_str()?);
+    (path == "engine_version" && !member.is_empty() && version_newer(l, r))
+        .then(|| format!("upgraded with global cluster {member}: {r} -> {l}"))
 }
 
 /// The engine version a Modify call sends (none when the live version
@@ -325,6 +361,9 @@ pub fn readiness_of(status: Option<&str>) -> Readiness {
 /// that take minutes ([`POLL_INTERVAL`], [`READY_TIMEOUT`]).
 macro_rules! versioned_kind {
     (|$o:ident| $status:expr) => {
+        $crate::rds::common::versioned_kind!(|$o| $status, follows = None);
+    };
+    (|$o:ident| $status:expr, follows = $follows:expr) => {
         const AWAIT_DELETION: bool = true;
 
         fn readiness($o: &Self::Fields) -> forge_engine::Readiness {
@@ -335,8 +374,9 @@ macro_rules! versioned_kind {
             path: &str,
             recorded: &forge_core::Value,
             live: &forge_core::Value,
+            object: &forge_core::Attrs,
         ) -> Option<String> {
-            $crate::rds::common::classify_version(path, recorded, live)
+            $crate::rds::common::classify_member_version(path, (recorded, live), object, $follows)
         }
 
         fn plan(
@@ -344,11 +384,11 @@ macro_rules! versioned_kind {
             prior: Option<&forge_core::Attrs>,
             desired: &forge_core::Attrs,
         ) -> forge_engine::PlannedChange {
-            $crate::rds::common::version_plan(schema, prior, desired)
+            $crate::rds::common::version_plan(schema, prior, desired, $follows)
         }
     };
-    (|$o:ident| $status:expr, slow) => {
-        $crate::rds::common::versioned_kind!(|$o| $status);
+    (|$o:ident| $status:expr, slow $(, follows = $follows:expr)?) => {
+        $crate::rds::common::versioned_kind!(|$o| $status $(, follows = $follows)?);
 
         const POLL_INTERVAL: std::time::Duration = $crate::rds::common::POLL_INTERVAL;
 
@@ -399,6 +439,26 @@ mod tests {
         assert!(c("16.6", "16.4").is_none());
         assert!(c("15.4", "16.1").is_none());
         assert!(classify_version("port", &Value::from("1"), &Value::from("2")).is_none());
+    }
+
+    #[test]
+    fn a_members_global_upgrade_is_not_drift() {
+        let member: Attrs = [("global_cluster_identifier".into(), Value::from("g"))].into();
+        let follows = Some("global_cluster_identifier");
+        let c = |r: &str, l: &str, object: &Attrs, follows| {
+            let pair = (&Value::from(r), &Value::from(l));
+            classify_member_version("engine_version", pair, object, follows)
+        };
+        assert_eq!(
+            c("15.4", "16.1", &member, follows).as_deref(),
+            Some("upgraded with global cluster g: 15.4 -> 16.1")
+        );
+        // Not a member, not this kind's rule, or a downgrade: drift.
+        assert!(c("15.4", "16.1", &Attrs::new(), follows).is_none());
+        assert!(c("15.4", "16.1", &member, None).is_none());
+        assert!(c("16.1", "15.4", &member, follows).is_none());
+        // The automatic minor upgrade rule still applies.
+        assert!(c("16.1", "16.2", &Attrs::new(), None).is_some());
     }
 
     #[test]

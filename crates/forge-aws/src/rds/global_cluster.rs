@@ -89,6 +89,13 @@ impl Kind for GlobalClusterKind {
 
     versioned_kind!(|f| f.status.as_deref());
 
+    const POLL_INTERVAL: std::time::Duration = super::common::POLL_INTERVAL;
+
+    // An engine upgrade of a global database (ModifyGlobalCluster) runs
+    // for tens of minutes across every member; terraform-provider-aws
+    // allows 90 minutes for `aws_rds_global_cluster` updates.
+    const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90 * 60);
+
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let all = list_all(ctx.client).await?;
         Ok(by_id(

@@ -3,7 +3,7 @@
 
 use crate::ignore::is_ignored;
 use crate::provider::Provider;
-use forge_core::Value;
+use forge_core::{Attrs, Value};
 
 /// Why the difference at `path` is not drift, if it is not: covered by the
 /// resource's `lifecycle.ignore_changes`, an `aws:` tag (AWS adds and owns
@@ -13,8 +13,8 @@ pub fn classify(
     provider: &dyn Provider,
     ignore_changes: &[String],
     path: &str,
-    recorded: &Value,
-    live: &Value,
+    (recorded, live): (&Value, &Value),
+    object: &Attrs,
 ) -> Option<String> {
     if is_ignored(ignore_changes, path) {
         return Some("covered by lifecycle.ignore_changes".into());
@@ -22,7 +22,7 @@ pub fn classify(
     if path.starts_with("tags.aws:") {
         return Some("tag managed by AWS (aws: prefix)".into());
     }
-    provider.classify_change(path, recorded, live)
+    provider.classify_change(path, recorded, live, object)
 }
 
 /// Whether `live` is an automatic minor (or patch) upgrade of `recorded`
