@@ -301,6 +301,13 @@ pub trait Kind: KindDecl {
         Readiness::Ready
     }
 
+    /// See [`forge_engine::Provider::deleting`] (kinds with
+    /// [`AWAIT_DELETION`](Self::AWAIT_DELETION)).
+    fn deleting(observed: &Self::Fields) -> bool {
+        let _ = observed;
+        false
+    }
+
     /// See [`forge_engine::Provider::not_landed`].
     fn not_landed(desired: &Self::Fields, observed: &Self::Fields) -> Option<String> {
         let _ = (desired, observed);
