@@ -10,9 +10,9 @@
 //! A test of ordering and waits, not of speed: the wall times and polling
 //! requests are printed (run with `--nocapture`), never asserted.
 
-use forge_e2e::realtime::{
-    counters, durations, phase_seconds, refused, requests_where, reset_counters, time_scale_args,
-};
+use forge_e2e::realtime::{counters, durations, refused, reset_counters, time_scale_args};
+use forge_e2e::walk_model::figures::{Measured, forge_graph, report};
+use forge_e2e::walk_model::{Op, Unit};
 use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir, network};
 use forge_engine::apply::ready::POLL_SCALE_ENV;
 use std::time::Instant;
@@ -114,39 +114,32 @@ async fn getting_started_applies_in_order_and_destroys_after_slow_deletes() {
         );
     }
 
-    // Figures. The critical path from the same durations table: the ECS
-    // service rolls out behind the load balancer (its listener and target
-    // group wait for `active`), the NAT gateway in parallel; destroy waits
-    // for the NAT gateway's deletion.
-    let s = |kind, phase| phase_seconds(&table, kind, phase) * scale;
-    let apply_path = s("nat_gateway", "create")
-        .max(s("load_balancer", "create") + s("ecs_deployment", "rollout"));
-    let destroy_path = s("nat_gateway", "delete");
-    let polls = |c: &serde_json::Value| {
-        requests_where(c, |k| {
-            matches!(
-                k,
-                "ec2:DescribeNatGateways"
-                    | "elasticloadbalancing:DescribeLoadBalancers"
-                    | "ecs:DescribeServices"
-            )
-        })
-    };
-    let total = |c: &serde_json::Value| requests_where(c, |_| true);
+    // Figures: forge's against the critical path and the model of
+    // Terraform's walk, both over the graph forge builds and the same
+    // durations table (tests/support/walk_model).
+    let graph = forge_graph(&forge, stack.path(), &[&stack.arg(), "-e", "dev"], &[]);
+    let units = [Unit {
+        name: "getting-started".into(),
+        graph,
+        waits_for: vec![],
+    }];
     println!(
-        "getting-started dev at time scale {scale}:\n  \
-         apply   {apply_secs:6.2}s (critical path {apply_path:5.2}s, {:.1}x), {} requests, \
-         {} of them NAT/ALB/ECS describes, {} throttled\n  \
-         destroy {destroy_secs:6.2}s (critical path {destroy_path:5.2}s), {} requests, \
-         {} of them NAT/ALB/ECS describes, {} throttled",
-        apply_secs / apply_path,
-        total(&applied),
-        polls(&applied),
+        "getting-started dev at time scale {scale} ({} resources; {} + {} throttled):\n{}{}",
+        units[0].graph.nodes.len(),
         throttles(&applied),
-        total(&destroyed),
-        polls(&destroyed),
         throttles(&destroyed),
+        report(Op::Apply, &units, &table, &measured(apply_secs, &applied)),
+        report(
+            Op::Destroy,
+            &units,
+            &table,
+            &measured(destroy_secs, &destroyed)
+        ),
     );
+}
+
+fn measured(seconds: f64, counters: &serde_json::Value) -> Measured<'_> {
+    Measured { seconds, counters }
 }
 
 const AURORA: &str = r#"
@@ -240,6 +233,7 @@ async fn aurora_instance_waits_for_its_creating_cluster() {
     let (destroy, destroy_secs) = run(&forge, &stack, "destroy", &["--auto-approve"]);
     destroy.expect_success();
     assert_nothing_refused(&emulator, "destroy", &destroy);
+    let destroyed = counters(&emulator);
     let clusters = rds
         .describe_db_clusters()
         .send()
@@ -247,17 +241,20 @@ async fn aurora_instance_waits_for_its_creating_cluster() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(clusters.db_clusters().is_empty(), "{clusters:?}");
 
-    let s = |kind, phase| phase_seconds(&table, kind, phase) * scale;
-    let apply_path = s("rds_cluster", "create") + s("rds_instance", "create");
-    let destroy_path = s("rds_instance", "delete") + s("rds_cluster", "delete");
+    let graph = forge_graph(&forge, stack.path(), &[&stack.arg()], &[]);
+    let units = [Unit {
+        name: "aurora".into(),
+        graph,
+        waits_for: vec![],
+    }];
     println!(
-        "aurora cluster + writer at time scale {scale}:\n  \
-         apply   {apply_secs:6.2}s (critical path {apply_path:5.2}s, {:.1}x), \
-         {} DescribeDBClusters/DescribeDBInstances\n  \
-         destroy {destroy_secs:6.2}s (critical path {destroy_path:5.2}s, {:.1}x)",
-        apply_secs / apply_path,
-        requests_where(&applied, |k| k == "rds:DescribeDBClusters"
-            || k == "rds:DescribeDBInstances"),
-        destroy_secs / destroy_path,
+        "aurora cluster + writer at time scale {scale}:\n{}{}",
+        report(Op::Apply, &units, &table, &measured(apply_secs, &applied)),
+        report(
+            Op::Destroy,
+            &units,
+            &table,
+            &measured(destroy_secs, &destroyed)
+        ),
     );
 }
