@@ -248,7 +248,8 @@ impl Graph {
 /// Runs `walk` over each unit in unit order (destroy: dependents first):
 /// a unit starts when the units it waits for (destroy: the units waiting
 /// for it) are done. Returns the whole run (its path: the units' paths
-/// joined, the last unit's chain last) and each unit's own walk.
+/// joined, the last unit's chain last, addresses prefixed `unit:` when
+/// there is more than one unit) and each unit's own walk.
 pub fn across_units(
     units: &[Unit],
     op: Op,
@@ -292,10 +293,10 @@ pub fn across_units(
     let path = chain
         .iter()
         .flat_map(|&u| {
-            each[u]
-                .path
-                .iter()
-                .map(move |a| format!("{}:{a}", units[u].name))
+            each[u].path.iter().map(move |a| match n {
+                1 => a.clone(),
+                _ => format!("{}:{a}", units[u].name),
+            })
         })
         .collect();
     (
