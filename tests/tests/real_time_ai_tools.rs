@@ -13,13 +13,10 @@
 //! Terraform's walk (run with `--nocapture`), never asserted.
 
 use forge_e2e::leftovers;
-use forge_e2e::realtime::{
-    counters, durations, refused, reset_counters, throttled_total, time_scale_args,
-};
-use forge_e2e::walk_model::figures::{Measured, forge_graph, report};
-use forge_e2e::walk_model::{Op, Unit};
+use forge_e2e::realtime::{counters, durations, refused, reset_counters, start_scaled};
+use forge_e2e::walk_model::Unit;
+use forge_e2e::walk_model::figures::{Measured, forge_graph, report_both};
 use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, repo_root};
-use forge_engine::apply::ready::POLL_SCALE_ENV;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -47,12 +44,7 @@ struct World {
 
 impl World {
     fn start() -> World {
-        let scale = std::env::var("FORGE_REAL_TIME_SCALE").unwrap_or_else(|_| SCALE.to_string());
-        let emulator =
-            Emulator::start_with_args(&time_scale_args(&scale)).unwrap_or_else(|e| panic!("{e}"));
-        let mut env = emulator.env();
-        env.push((POLL_SCALE_ENV.to_string(), scale));
-        let forge = Forge::new(env).unwrap_or_else(|e| panic!("{e}"));
+        let (emulator, forge) = start_scaled(SCALE);
         let specs = StackCopy::of(&repo_root().join("specs")).unwrap_or_else(|e| panic!("{e}"));
         std::fs::create_dir(specs.path().join(".git")).unwrap_or_else(|e| panic!("{e}"));
         World {
@@ -164,30 +156,12 @@ async fn ai_tools_dev_applies_and_destroys_in_order() {
             waits_for: waits_for.to_vec(),
         })
         .collect();
-    let resources: usize = units.iter().map(|u| u.graph.nodes.len()).sum();
-    println!(
-        "ai-tools dev at time scale {scale} ({resources} resources in {} units; \
-         {} + {} throttled):\n{}{}",
-        units.len(),
-        throttled_total(&applied),
-        throttled_total(&destroyed),
-        report(
-            Op::Apply,
-            &units,
-            &table,
-            &Measured {
-                seconds: apply_secs,
-                counters: &applied
-            }
-        ),
-        report(
-            Op::Destroy,
-            &units,
-            &table,
-            &Measured {
-                seconds: destroy_secs,
-                counters: &destroyed
-            }
-        ),
+    let (apply, destroy) = (
+        Measured::new(apply_secs, &applied),
+        Measured::new(destroy_secs, &destroyed),
+    );
+    print!(
+        "{}",
+        report_both("ai-tools dev", &units, &table, &apply, &destroy)
     );
 }

@@ -5,7 +5,7 @@
 use super::kinds::{EcsSteadyState, forge_cost, slow_describes, terraform_cost};
 use super::{Graph, Op, Params, Unit, Walk, across_units};
 use crate::forge::Forge;
-use crate::realtime::requests_where;
+use crate::realtime::{requests_where, throttled_total};
 use serde_json::Value as Json;
 use std::fmt::Write;
 use std::path::Path;
@@ -28,6 +28,12 @@ pub fn forge_graph(forge: &Forge, cwd: &Path, args: &[&str], extra: &[(&str, &st
 pub struct Measured<'a> {
     pub seconds: f64,
     pub counters: &'a Json,
+}
+
+impl<'a> Measured<'a> {
+    pub fn new(seconds: f64, counters: &'a Json) -> Self {
+        Measured { seconds, counters }
+    }
 }
 
 /// Requests of the describe calls that observe the slow kinds (forge's
@@ -102,4 +108,25 @@ pub fn report(op: Op, units: &[Unit], table: &Json, forge: &Measured) -> String 
     );
     let _ = writeln!(out, "          critical path: {}", path.path.join(" -> "));
     out
+}
+
+/// The figures of an apply and a destroy of `units`, under a `title` line
+/// (the scale, the resources, the throttled requests).
+pub fn report_both(
+    title: &str,
+    units: &[Unit],
+    table: &Json,
+    apply: &Measured,
+    destroy: &Measured,
+) -> String {
+    let resources: usize = units.iter().map(|u| u.graph.nodes.len()).sum();
+    format!(
+        "{title} at time scale {} ({resources} resources, {} unit(s); {} + {} throttled):\n{}{}",
+        table["scale"],
+        units.len(),
+        throttled_total(apply.counters),
+        throttled_total(destroy.counters),
+        report(Op::Apply, units, table, apply),
+        report(Op::Destroy, units, table, destroy),
+    )
 }

@@ -46,6 +46,17 @@ pub struct Unit {
     pub waits_for: Vec<usize>,
 }
 
+impl Unit {
+    /// A stack that is not split: one unit, waiting for none.
+    pub fn whole(name: &str, graph: Graph) -> Unit {
+        Unit {
+            name: name.to_string(),
+            graph,
+            waits_for: Vec::new(),
+        }
+    }
+}
+
 /// Apply (create everything) or destroy (delete everything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -97,67 +108,88 @@ pub struct Walk {
     pub path: Vec<String>,
 }
 
-impl Graph {
-    /// Dependency edges in the order `op` runs them: (before, after).
-    /// Dependencies that name no node of the graph are ignored (they are
-    /// another unit's, or a data source's).
-    fn order(&self, op: Op) -> (Vec<&Node>, BTreeMap<&str, Vec<&str>>) {
-        let known: BTreeSet<&str> = self.nodes.iter().map(|n| n.address.as_str()).collect();
-        let mut before: BTreeMap<&str, Vec<&str>> = self
-            .nodes
-            .iter()
-            .map(|n| (n.address.as_str(), Vec::new()))
-            .collect();
-        for n in &self.nodes {
-            for d in n.deps.iter().filter(|d| known.contains(d.as_str())) {
-                let (first, then) = match op {
-                    Op::Apply => (d.as_str(), n.address.as_str()),
-                    Op::Destroy => (n.address.as_str(), d.as_str()),
-                };
-                if let Some(v) = before.get_mut(then) {
-                    v.push(first);
-                }
-            }
-        }
-        let mut nodes: Vec<&Node> = self.nodes.iter().collect();
-        nodes.sort_by(|a, b| a.address.cmp(&b.address));
-        (nodes, before)
-    }
+/// A graph's dependency edges in the order an operation runs them.
+struct Order<'g> {
+    nodes: BTreeMap<&'g str, &'g Node>,
+    /// What must be done before each node.
+    before: BTreeMap<&'g str, Vec<&'g str>>,
+    /// What each node lets go next.
+    after: BTreeMap<&'g str, Vec<&'g str>>,
+}
 
-    /// The longest chain of `latency + settle` through the graph.
-    pub fn critical_path(&self, op: Op, params: &Params, cost: impl Fn(&Node) -> Cost) -> Walk {
-        let (nodes, before) = self.order(op);
-        let by_addr: BTreeMap<&str, &Node> =
-            nodes.iter().map(|n| (n.address.as_str(), *n)).collect();
-        let mut done: BTreeMap<&str, (f64, Option<&str>)> = BTreeMap::new();
-        // Relax in a topological order (Kahn), stable by address.
-        let mut indegree: BTreeMap<&str, usize> =
-            before.iter().map(|(k, v)| (*k, v.len())).collect();
-        let mut after: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (then, firsts) in &before {
-            for f in firsts {
-                after.entry(f).or_default().push(then);
-            }
-        }
-        let mut ready: BTreeSet<&str> = indegree
+impl<'g> Order<'g> {
+    /// How many nodes each waits for, and those that wait for none.
+    fn start(&self) -> (BTreeMap<&'g str, usize>, BTreeSet<&'g str>) {
+        let waiting: BTreeMap<&str, usize> =
+            self.before.iter().map(|(k, v)| (*k, v.len())).collect();
+        let ready = waiting
             .iter()
             .filter(|(_, d)| **d == 0)
             .map(|(k, _)| *k)
             .collect();
+        (waiting, ready)
+    }
+
+    /// Marks `done` done: what it let go with nothing else to wait for
+    /// joins `ready`.
+    fn release(
+        &self,
+        done: &str,
+        waiting: &mut BTreeMap<&'g str, usize>,
+        ready: &mut BTreeSet<&'g str>,
+    ) {
+        for then in self.after.get(done).into_iter().flatten() {
+            if let Some(d) = waiting.get_mut(then) {
+                *d = d.saturating_sub(1);
+                if *d == 0 {
+                    ready.insert(then);
+                }
+            }
+        }
+    }
+}
+
+impl Graph {
+    /// The edges in the order `op` runs them: (before, after). Dependencies
+    /// that name no node of the graph are ignored (they are another
+    /// unit's, or a data source's).
+    fn order(&self, op: Op) -> Order<'_> {
+        let nodes: BTreeMap<&str, &Node> =
+            self.nodes.iter().map(|n| (n.address.as_str(), n)).collect();
+        let mut before: BTreeMap<&str, Vec<&str>> =
+            nodes.keys().map(|k| (*k, Vec::new())).collect();
+        let mut after: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for n in &self.nodes {
+            for d in n.deps.iter().filter(|d| nodes.contains_key(d.as_str())) {
+                let (first, then) = match op {
+                    Op::Apply => (d.as_str(), n.address.as_str()),
+                    Op::Destroy => (n.address.as_str(), d.as_str()),
+                };
+                before.entry(then).or_default().push(first);
+                after.entry(first).or_default().push(then);
+            }
+        }
+        Order {
+            nodes,
+            before,
+            after,
+        }
+    }
+
+    /// The longest chain of `latency + settle` through the graph.
+    pub fn critical_path(&self, op: Op, params: &Params, cost: impl Fn(&Node) -> Cost) -> Walk {
+        let order = self.order(op);
+        let (mut waiting, mut ready) = order.start();
+        // Done at, and through which node; relaxed in a topological order.
+        let mut done: BTreeMap<&str, (f64, Option<&str>)> = BTreeMap::new();
         while let Some(a) = ready.pop_first() {
-            let (start, via) = before[a]
+            let (start, via) = order.before[a]
                 .iter()
                 .map(|b| (done[b].0, Some(*b)))
                 .fold((0.0, None), |m, x| if x.0 > m.0 { x } else { m });
-            let c = cost(by_addr[a]);
+            let c = cost(order.nodes[a]);
             done.insert(a, (start + params.latency + c.settle, via));
-            for t in after.get(a).into_iter().flatten() {
-                let d = indegree.get_mut(t).expect("every node has an indegree");
-                *d -= 1;
-                if *d == 0 {
-                    ready.insert(t);
-                }
-            }
+            order.release(a, &mut waiting, &mut ready);
         }
         let Some((last, (seconds, _))) = done.iter().fold(
             None,
@@ -187,37 +219,24 @@ impl Graph {
     /// address order), makes its call, then its waiter polls it alone
     /// until it is seen settled; it holds the slot throughout.
     pub fn terraform_walk(&self, op: Op, params: &Params, cost: impl Fn(&Node) -> Cost) -> Walk {
-        let (nodes, before) = self.order(op);
-        let mut waiting: BTreeMap<&str, usize> =
-            before.iter().map(|(k, v)| (*k, v.len())).collect();
-        let mut after: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (then, firsts) in &before {
-            for f in firsts {
-                after.entry(f).or_default().push(then);
-            }
-        }
-        let by_addr: BTreeMap<&str, &Node> =
-            nodes.iter().map(|n| (n.address.as_str(), *n)).collect();
-        let mut ready: BTreeSet<&str> = waiting
-            .iter()
-            .filter(|(_, d)| **d == 0)
-            .map(|(k, _)| *k)
-            .collect();
-        // In flight: (finish time, address), earliest first.
+        let order = self.order(op);
+        let (mut waiting, mut ready) = order.start();
+        // In flight: (finish time, address).
         let mut running: Vec<(f64, &str)> = Vec::new();
-        let (mut now, mut polls, mut end) = (0.0_f64, 0_u64, 0.0_f64);
+        let (mut polls, mut end) = (0_u64, 0.0_f64);
         let slots = params.parallelism.max(1);
         loop {
             while running.len() < slots {
                 let Some(a) = ready.pop_first() else { break };
-                let c = cost(by_addr[a]);
+                let c = cost(order.nodes[a]);
                 let (waited, n) = match c.waiter {
                     Some(w) => w.run(c.settle),
                     None => (c.settle, 0),
                 };
                 polls += n;
-                running.push((now + params.latency + waited, a));
+                running.push((end + params.latency + waited, a));
             }
+            // The next to finish (the earliest; ties by address).
             let Some(i) = (0..running.len()).min_by(|x, y| {
                 running[*x]
                     .0
@@ -227,15 +246,8 @@ impl Graph {
                 break;
             };
             let (t, a) = running.swap_remove(i);
-            now = t;
-            end = end.max(t);
-            for then in after.get(a).into_iter().flatten() {
-                let d = waiting.get_mut(then).expect("every node has a count");
-                *d -= 1;
-                if *d == 0 {
-                    ready.insert(then);
-                }
-            }
+            end = t;
+            order.release(a, &mut waiting, &mut ready);
         }
         Walk {
             seconds: end,
