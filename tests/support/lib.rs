@@ -10,11 +10,13 @@ pub mod conformance;
 pub mod emulator;
 pub mod error;
 pub mod forge;
+pub mod leftovers;
 pub mod network;
 pub mod provider_world;
 pub mod proxy;
 pub mod realtime;
 pub mod tagged;
+pub mod walk_model;
 
 pub use emulator::{Emulator, aws_env, repo_root, s3_client, sdk_config_for};
 pub use error::HarnessError;
