@@ -27,8 +27,8 @@
 #![allow(clippy::unwrap_used)]
 
 use forge_e2e::realtime::{counters, refused, run_maintenance_window, time_scale_args};
-use forge_engine::apply::ready::POLL_SCALE_ENV;
 use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir};
+use forge_engine::apply::ready::POLL_SCALE_ENV;
 
 const REGION: &str = "us-east-1";
 

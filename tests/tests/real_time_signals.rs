@@ -128,7 +128,12 @@ fn signal_during_cluster_wait(w: &World, signal: &str) -> (RunOutput, Duration) 
 /// cluster in `status`; returns its output and how long it took to stop.
 /// The lock's ttl is short, so the lock a killed run leaves expires in
 /// seconds (as `kill.rs` does).
-fn signal_during_wait(w: &World, command: &str, status: &str, signal: &str) -> (RunOutput, Duration) {
+fn signal_during_wait(
+    w: &World,
+    command: &str,
+    status: &str,
+    signal: &str,
+) -> (RunOutput, Duration) {
     let arg = w.stack.arg();
     let mut running = w
         .forge
@@ -359,7 +364,14 @@ async fn sigint_during_a_slow_delete_stops_in_seconds_and_the_next_destroy_waits
         .forge
         .run(
             w.stack.path(),
-            &["destroy", &arg, "--auto-approve", "--json", "--lock-timeout", "1m"],
+            &[
+                "destroy",
+                &arg,
+                "--auto-approve",
+                "--json",
+                "--lock-timeout",
+                "1m",
+            ],
         )
         .unwrap();
     again.expect_success();

@@ -315,7 +315,12 @@ pub trait Kind: KindDecl {
     }
 
     /// See [`forge_engine::Provider::classify_change`].
-    fn classify_change(path: &str, recorded: &Value, live: &Value, object: &Attrs) -> Option<String> {
+    fn classify_change(
+        path: &str,
+        recorded: &Value,
+        live: &Value,
+        object: &Attrs,
+    ) -> Option<String> {
         let _ = (path, recorded, live, object);
         None
     }
