@@ -963,6 +963,7 @@ fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_value_never_printed_logged_or_stored() {
+    forge_e2e::require_emulator!("records every request through the proxy to look for the secret");
     const SECRET: &str = "Zq7-forge-e2e-SECRET-4f1d9c";
     const ROTATED: &str = "Zq7-forge-e2e-ROTATED-8b2e0a";
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
