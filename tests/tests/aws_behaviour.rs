@@ -83,7 +83,7 @@ async fn writer(emu: &Emulator) -> (String, Option<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deferred_instance_class_change_is_pending_until_the_maintenance_window() {
     forge_e2e::require_emulator!(
-        "drives the harness: its maintenance-window endpoint and its rollout-failure switch"
+        "runs the maintenance window now through the harness endpoint (AWS waits for the weekly window)"
     );
     let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
@@ -184,7 +184,7 @@ async fn cache_nodes(emu: &Emulator) -> Vec<(String, Option<String>)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deferred_cache_node_type_change_is_pending_in_plan_and_drift() {
     forge_e2e::require_emulator!(
-        "drives the harness: its maintenance-window endpoint and its rollout-failure switch"
+        "runs the maintenance window now through the harness endpoint (AWS waits for the weekly window)"
     );
     let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
@@ -319,9 +319,6 @@ async fn global_versions(emu: &Emulator) -> (String, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_global_database_upgrade_is_made_in_place() {
-    forge_e2e::require_emulator!(
-        "drives the harness: its maintenance-window endpoint and its rollout-failure switch"
-    );
     let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
     let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
@@ -353,7 +350,7 @@ async fn a_global_database_upgrade_is_made_in_place() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_ecs_rollout_fails_the_apply_with_its_reason() {
     forge_e2e::require_emulator!(
-        "drives the harness: its maintenance-window endpoint and its rollout-failure switch"
+        "fails the rollout with the harness's forge-fail-rollout image switch"
     );
     let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
@@ -410,7 +407,7 @@ async fn app_service(emu: &Emulator) -> aws_sdk_ecs::types::Service {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolled_back_ecs_update_fails_the_apply_and_stays_planned() {
     forge_e2e::require_emulator!(
-        "drives the harness: its maintenance-window endpoint and its rollout-failure switch"
+        "fails the rollout with the harness's forge-fail-rollout image switch"
     );
     let emu = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let forge = Forge::new(emu.env()).unwrap_or_else(|e| panic!("{e}"));
