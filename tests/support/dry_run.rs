@@ -28,6 +28,13 @@ pub struct RealStack {
 /// The stacks of the real-account capable tests.
 pub const REAL_STACKS: &[RealStack] = &[
     RealStack {
+        test: "app_tier::app_tier_apply_verify_update_and_destroy",
+        dir: "examples/getting-started",
+        env: "dev",
+        vars: &[],
+        region: "us-east-1",
+    },
+    RealStack {
         test: "getting_started::dev_apply_verify_change_and_destroy",
         dir: "examples/getting-started",
         env: "dev",

@@ -12,6 +12,18 @@ use std::time::{Duration, Instant};
 /// test, not the CI job).
 const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The same in a real-account run, where a NAT gateway, a load balancer
+/// and an ECS rollout each take minutes.
+const REAL_RUN_TIMEOUT: Duration = Duration::from_secs(2400);
+
+fn run_timeout() -> Duration {
+    static TIMEOUT: OnceLock<Duration> = OnceLock::new();
+    *TIMEOUT.get_or_init(|| match crate::real_aws::Mode::from_env() {
+        crate::real_aws::Mode::Real => REAL_RUN_TIMEOUT,
+        _ => RUN_TIMEOUT,
+    })
+}
+
 /// The target directory this test executable lives in (`<target>/<profile>`).
 pub(crate) fn profile_dir() -> Option<PathBuf> {
     // <target>/<profile>/deps/<test-binary>
@@ -265,7 +277,7 @@ impl Running {
                 .map_err(io(format!("wait for {command}")))?
             {
                 Some(status) => break status,
-                None if self.start.elapsed() > RUN_TIMEOUT => {
+                None if self.start.elapsed() > run_timeout() => {
                     let _ = self.child.kill();
                     break self.child.wait().map_err(io(format!("reap {command}")))?;
                 }

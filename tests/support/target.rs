@@ -6,9 +6,10 @@
 //! [`require_emulator!`](crate::require_emulator) and are skipped in a real
 //! run with the reason printed.
 
-use crate::emulator::{Emulator, sdk_config_for};
+use crate::dry_run::{self, REAL_STACKS, RealStack};
+use crate::emulator::{Emulator, repo_root, sdk_config_for};
 use crate::error::HarnessError;
-use crate::forge::StackCopy;
+use crate::forge::{Forge, StackCopy};
 use crate::real_aws::{self, Mode, RealAccount};
 use std::path::Path;
 
@@ -128,5 +129,49 @@ impl Target {
                 Ok((copy, Some(name)))
             }
         }
+    }
+}
+
+/// The start of a real-account capable test, from its [`REAL_STACKS`]
+/// entry: its target, a forge runner for it and its stack copy. In a real
+/// run it first prints what the stack is about to create, with cost
+/// classes (a plan: reads only).
+pub struct RealCapable {
+    pub target: Target,
+    pub forge: Forge,
+    pub stack: StackCopy,
+    pub spec: &'static RealStack,
+    /// The stack's name in a real run (unique to the run).
+    pub real_name: Option<String>,
+}
+
+impl RealCapable {
+    /// `None` when `test` does not run here (a dry run, another region;
+    /// printed). Panics when `test` has no [`REAL_STACKS`] entry.
+    pub fn start(test: &str) -> Option<RealCapable> {
+        let spec = REAL_STACKS
+            .iter()
+            .find(|s| s.test == test)
+            .unwrap_or_else(|| panic!("{test} is not in REAL_STACKS"));
+        let target = Target::start(test)?;
+        if !target.runs_in(test, spec.region) {
+            return None;
+        }
+        let forge = Forge::new(target.env()).unwrap_or_else(|e| panic!("{e}"));
+        let (stack, real_name) = target
+            .stack_copy(&repo_root().join(spec.dir), Some(spec.env), spec.vars)
+            .unwrap_or_else(|e| panic!("{e}"));
+        if let Target::Real(account) = &target {
+            let rows = dry_run::plan_rows(&forge, spec, &stack, &account.run_id)
+                .unwrap_or_else(|e| panic!("{e}"));
+            println!("{test} creates:\n{}", dry_run::render(&rows));
+        }
+        Some(RealCapable {
+            target,
+            forge,
+            stack,
+            spec,
+            real_name,
+        })
     }
 }

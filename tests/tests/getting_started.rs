@@ -9,8 +9,8 @@
 //! against AWS, under a stack name unique to the run and with the run tag
 //! (docs/testing.md, "Real-account acceptance runs").
 
-use forge_e2e::dry_run::{self, REAL_STACKS, RealStack};
 use forge_e2e::network::{self, Expected, Observed, Rule};
+use forge_e2e::target::RealCapable;
 use forge_e2e::{Forge, RunOutput, StackCopy, Target};
 
 const STACK_FILE: &str = "stack.yaml";
@@ -29,38 +29,17 @@ struct World {
 }
 
 impl World {
-    /// The world of `test` (its entry in [`REAL_STACKS`]), or `None` when
+    /// The world of `test` (its entry in `REAL_STACKS`), or `None` when
     /// the test does not run here (dry run, other region; printed).
     fn new(test: &str) -> Option<World> {
-        let spec: &RealStack = REAL_STACKS
-            .iter()
-            .find(|s| s.test == test)
-            .unwrap_or_else(|| panic!("{test} is not in REAL_STACKS"));
-        let target = Target::start(test)?;
-        if !target.runs_in(test, spec.region) {
-            return None;
-        }
-        let forge = Forge::new(target.env()).unwrap_or_else(|e| panic!("{e}"));
-        let (stack, real_name) = target
-            .stack_copy(
-                &forge_e2e::repo_root().join(spec.dir),
-                Some(spec.env),
-                spec.vars,
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
-        if let Target::Real(account) = &target {
-            // What this test is about to create, and what it costs, first.
-            let rows = dry_run::plan_rows(&forge, spec, &stack, &account.run_id)
-                .unwrap_or_else(|e| panic!("{e}"));
-            println!("{test} creates:\n{}", dry_run::render(&rows));
-        }
+        let r = RealCapable::start(test)?;
         Some(World {
-            target,
-            forge,
-            stack,
-            env: spec.env.to_string(),
-            vars: spec.vars,
-            real_name,
+            target: r.target,
+            forge: r.forge,
+            stack: r.stack,
+            env: r.spec.env.to_string(),
+            vars: r.spec.vars,
+            real_name: r.real_name,
         })
     }
 
