@@ -1708,6 +1708,7 @@ async fn leftovers(w: &World) -> Vec<String> {
 
 #[test]
 fn devops_app() {
+    forge_e2e::require_emulator!("counts requests through the fault proxy");
     run_matrix(
         "devops-app",
         &["test", "qa", "staging", "prod"],
@@ -1717,6 +1718,7 @@ fn devops_app() {
 
 #[test]
 fn terragrunt_starter() {
+    forge_e2e::require_emulator!("counts requests through the fault proxy");
     run_matrix(
         "terragrunt-starter",
         &["dev", "staging", "uat", "prod"],
@@ -1726,11 +1728,13 @@ fn terragrunt_starter() {
 
 #[test]
 fn multi_env() {
+    forge_e2e::require_emulator!("counts requests through the fault proxy");
     run_matrix("multi-env", &["dev", "staging", "prod"], &[DB_PASSWORD]);
 }
 
 #[test]
 fn ai_tools() {
+    forge_e2e::require_emulator!("counts requests through the fault proxy");
     run_matrix(
         "ai-tools",
         &["dev", "staging", "production"],
