@@ -199,6 +199,34 @@ pub fn ctx_in(stack: &str, region: &str, address: &str) -> ResourceCtx {
     resource_ctx(&owner_of(stack), &Address::single(address), region, None)
 }
 
+/// A create's answer as the engine completes it: when the provider left
+/// the new object to be read back ([`Created::read_back`]), the object as
+/// observe sees it merged over what the create knew.
+pub async fn read_back(p: &dyn Provider, ctx: &ResourceCtx, created: Created) -> Created {
+    if !created.read_back {
+        return created;
+    }
+    let ids = [created.id.clone()];
+    // Eventual consistency: a new object may take a moment to be listed.
+    for _ in 0..20 {
+        let mut found = p
+            .observe(&ctx.observe_ctx(), &ids)
+            .await
+            .unwrap_or_else(|e| panic!("reading back {}: {e}", created.id));
+        if let Some(observed) = found.remove(&created.id) {
+            let mut attrs = created.attrs;
+            attrs.extend(observed.into_iter().filter(|(_, v)| !v.is_null()));
+            return Created::new(created.id, attrs);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{} {} not visible after its create",
+        p.schema().kind,
+        created.id
+    )
+}
+
 /// The context the engine hands a provider's observe for `stack` in
 /// `region`.
 pub fn octx_in(stack: &str, region: &str) -> ObserveCtx {
@@ -339,13 +367,12 @@ impl Scope {
     /// [`Scope::create`], returning what create returned.
     pub async fn created(&self, p: &dyn Provider, address: &str, spec: &Attrs) -> Created {
         assert_eq!(p.plan(None, spec).action, PlannedAction::Create);
-        p.create(
-            &self.ctx(address),
-            &unmarked(spec),
-            &format!("tok-{address}"),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("create {address}: {e}"))
+        let ctx = self.ctx(address);
+        let created = p
+            .create(&ctx, &unmarked(spec), &format!("tok-{address}"))
+            .await
+            .unwrap_or_else(|e| panic!("create {address}: {e}"));
+        read_back(p, &ctx, created).await
     }
 
     /// Updates in place after checking the plan says so: what update

@@ -167,7 +167,7 @@ where
         return Ok(None);
     };
     let mut observed = observe(id.clone()).await?;
-    Ok(observed.remove(&id).map(|attrs| Created { id, attrs }))
+    Ok(observed.remove(&id).map(|attrs| Created::new(id, attrs)))
 }
 
 /// The whole of `find_orphan` for a kind that lists what a stack owns:

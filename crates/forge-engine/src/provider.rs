@@ -105,6 +105,34 @@ pub struct Created {
     pub id: String,
     /// Its attributes as far as known right after the call.
     pub attrs: Attrs,
+    /// The attributes are only what the create knew (what it sent and
+    /// what its answer said): the engine reads the rest back with a
+    /// batched `observe`, one per kind, region and credentials for all
+    /// the resources whose creates finish together, before the resource
+    /// counts as created (its dependents may need computed attributes).
+    /// Saves a describe per resource on a fresh apply.
+    pub read_back: bool,
+}
+
+impl Created {
+    /// A create that read its object back itself: `attrs` are complete.
+    pub fn new(id: impl Into<String>, attrs: Attrs) -> Created {
+        Created {
+            id: id.into(),
+            attrs,
+            read_back: false,
+        }
+    }
+
+    /// A create whose object the engine reads back (see
+    /// [`Created::read_back`]); `attrs` are what the create knew.
+    pub fn to_read_back(id: impl Into<String>, attrs: Attrs) -> Created {
+        Created {
+            id: id.into(),
+            attrs,
+            read_back: true,
+        }
+    }
 }
 
 /// Whether an observed resource is ready for its dependents.

@@ -341,6 +341,7 @@ pub struct FakeProvider {
     new_first: bool,
     data: bool,
     unique_names: bool,
+    read_back: bool,
 }
 
 /// The schema of fake kinds.
@@ -376,6 +377,7 @@ impl FakeProvider {
             new_first: false,
             data: false,
             unique_names: false,
+            read_back: false,
         }
     }
 
@@ -411,6 +413,14 @@ impl FakeProvider {
     /// ([`Provider::unique_fields`]).
     pub fn with_unique_names(mut self) -> Self {
         self.unique_names = true;
+        self
+    }
+
+    /// Makes a new object's create answer only its id and what was sent
+    /// (no `arn`), asking the engine to read the rest back
+    /// ([`Created::read_back`]), as a kind whose create API answers little.
+    pub fn with_read_back(mut self) -> Self {
+        self.read_back = true;
         self
     }
 
@@ -605,10 +615,7 @@ impl Provider for FakeProvider {
                 .find(|(_, o)| honours_token && o.token == token)
                 .map(|(id, o)| (id.clone(), o.clone()));
             let created = match existing {
-                Some((id, o)) => Created {
-                    id,
-                    attrs: visible(&o),
-                },
+                Some((id, o)) => Created::new(id, visible(&o)),
                 None => {
                     let name = desired.get("name").filter(|_| self.unique_names);
                     if let Some(name) = name
@@ -651,7 +658,11 @@ impl Provider for FakeProvider {
                     let seen = visible(&o);
                     i.objects.insert(id.clone(), o);
                     i.creates += 1;
-                    Created { id, attrs: seen }
+                    if self.read_back {
+                        Created::to_read_back(id, desired.clone())
+                    } else {
+                        Created::new(id, seen)
+                    }
                 }
             };
             let crash = i
@@ -781,10 +792,7 @@ impl Provider for FakeProvider {
                             Some(&address),
                         ))
             })
-            .map(|(id, o)| Created {
-                id: id.clone(),
-                attrs: visible(o),
-            }))
+            .map(|(id, o)| Created::new(id.clone(), visible(o))))
     }
 
     async fn list_tagged(

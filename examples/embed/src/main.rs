@@ -102,10 +102,10 @@ impl Provider for NoteProvider {
             .await
             .map_err(io)?;
         let path = self.file(&id).display().to_string();
-        Ok(Created {
+        Ok(Created::new(
             id,
-            attrs: Attrs::from([("path".to_string(), Value::from(path))]),
-        })
+            Attrs::from([("path".to_string(), Value::from(path))]),
+        ))
     }
 
     async fn update(
@@ -152,9 +152,11 @@ impl Provider for NoteProvider {
         Ok(tokio::fs::try_exists(&path)
             .await
             .unwrap_or(false)
-            .then(|| Created {
-                id,
-                attrs: Attrs::from([("path".to_string(), Value::from(path.display().to_string()))]),
+            .then(|| {
+                Created::new(
+                    id,
+                    Attrs::from([("path".to_string(), Value::from(path.display().to_string()))]),
+                )
             }))
     }
 }

@@ -285,6 +285,7 @@ impl Run<'_> {
             .create(&ctx(&addr), &unmarked(&want), &format!("tok-{addr}-{step}"))
             .await
             .unwrap_or_else(|e| panic!("{} {step}: create: {e}", self.kind()));
+        let created = crate::provider_world::read_back(self.p, &ctx(&addr), created).await;
         assert!(!created.id.is_empty(), "{} {step}: empty id", self.kind());
         // What create returns already plans as a no-op.
         let mut returned = merge_observed(

@@ -15,7 +15,7 @@ pub mod target;
 pub use policy::PolicyKind;
 pub use target::TargetKind;
 
-use crate::kind::{Act, Created, Kind, Made, Res};
+use crate::kind::{Act, Created, Kind, Res};
 use crate::paging::{collect_pages, for_chunks};
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
@@ -55,11 +55,10 @@ macro_rules! page {
 pub(crate) use page;
 
 /// A create of an upserted object (RegisterScalableTarget,
-/// PutScalingPolicy): the upsert's id, read back.
+/// PutScalingPolicy): the upsert's id, left for the engine's batched
+/// read-back ([`Kind::made`]).
 pub async fn upserted<K: Kind>(ctx: &Act<'_, K>, id: Res<String>) -> Created<K> {
-    let id = id?;
-    let fields = K::read_back(ctx, &id).await?;
-    Ok(Made { id, fields })
+    K::made(ctx, id?).await
 }
 
 /// Resource ids per DescribeScalableTargets / policy names per

@@ -260,15 +260,9 @@ impl Kind for RouteTableKind {
         let (id, table) =
             common::created::<Self>(out.route_table, "CreateRouteTable returned nothing")?;
         reconcile(ctx.client, &table, desired).await?;
-        let fields = match describe_table(ctx.client, &id).await? {
-            Some(t) => table_fields(&ctx.region, &t),
-            None => RouteTableFields {
-                routes: desired.routes.clone(),
-                subnet_ids: desired.subnet_ids.clone(),
-                ..table_fields(&ctx.region, &table)
-            },
-        };
-        Ok(Made { id, fields })
+        // Routes and associations as the engine's batched read-back finds
+        // them, with the kind's other tables created together.
+        Self::made(ctx, id).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {

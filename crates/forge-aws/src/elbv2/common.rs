@@ -10,7 +10,7 @@
 use super::Elbv2;
 use crate::error::is_not_found;
 use crate::error::returned_id;
-use crate::kind::{Act, Created, Kind, Made};
+use crate::kind::{Act, Created, Kind};
 use crate::kind::{Owned, Service};
 use crate::paging::{collect_pages, for_chunks};
 use crate::tags;
@@ -204,12 +204,11 @@ macro_rules! describe_tagged {
 }
 pub(crate) use describe_tagged;
 
-/// The end of a create: the ARN the call (`call`) answered with, read
-/// back.
+/// The end of a create: the ARN the call (`call`) answered with, left
+/// for the engine's batched read-back ([`Kind::made`]).
 pub async fn made<K: Kind>(ctx: &Act<'_, K>, arn: Option<&str>, call: &str) -> Created<K> {
     let id = returned_id(arn, call)?;
-    let fields = K::read_back(ctx, &id).await?;
-    Ok(Made { id, fields })
+    K::made(ctx, id).await
 }
 
 /// Every load balancer ARN in the region (all pages).

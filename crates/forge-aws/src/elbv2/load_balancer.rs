@@ -353,8 +353,14 @@ impl Kind for LoadBalancerKind {
             .first()
             .and_then(|l| l.load_balancer_arn());
         let id = returned_id(first, "CreateLoadBalancer")?;
-        let current = Self::read_back(ctx, &id).await?;
-        modify_attributes(ctx.client, &id, attribute_changes(&current, desired)).await?;
+        // Every attribute the spec sets, in one call, without reading AWS's
+        // defaults first: a new load balancer has nothing else to keep.
+        modify_attributes(
+            ctx.client,
+            &id,
+            attribute_map(desired).into_iter().collect(),
+        )
+        .await?;
         Self::made(ctx, id).await
     }
 

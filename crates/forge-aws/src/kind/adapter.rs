@@ -85,10 +85,7 @@ fn observed<K: Kind>(id: &str, fields: &K::Fields) -> Attrs {
 }
 
 fn created<K: Kind>(made: Made<K>) -> Created {
-    Created {
-        attrs: observed::<K>(&made.id, &made.fields),
-        id: made.id,
-    }
+    Created::new(made.id.clone(), observed::<K>(&made.id, &made.fields))
 }
 
 #[async_trait]
@@ -198,9 +195,18 @@ impl<K: Kind> Provider for KindProvider<K> {
         token: &str,
     ) -> Result<Created, ProviderError> {
         let client = self.client((&ctx.region, ctx.alias.as_deref())).await?;
-        let desired = typed::<K>(desired)?;
-        let made = K::create(&Cx::new(&client, ctx), &desired, token).await?;
-        Ok(created::<K>(made))
+        let typed_desired = typed::<K>(desired)?;
+        let cx = Cx::new(&client, ctx).creating(desired);
+        let made = K::create(&cx, &typed_desired, token).await?;
+        let created = created::<K>(made);
+        Ok(if cx.left_unread() {
+            // Only what the create knew: computed fields it did not learn
+            // are left out, for the engine's read-back to fill.
+            let attrs = created.attrs.into_iter().filter(|(_, v)| !v.is_null());
+            Created::to_read_back(created.id, attrs.collect())
+        } else {
+            created
+        })
     }
 
     async fn update(

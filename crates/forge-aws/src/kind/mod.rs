@@ -99,6 +99,12 @@ pub struct Cx<'a, K: Kind, C> {
     /// The service's client in the call's region.
     pub client: &'a ClientOf<K>,
     ctx: C,
+    /// In a create: the desired attributes (what [`Kind::made`] knows of
+    /// the new object without reading it).
+    creating: Option<&'a Attrs>,
+    /// Set by [`Act::made_unread`]: the create left its object to be read
+    /// back by the engine.
+    unread: std::sync::atomic::AtomicBool,
 }
 
 /// A call about the objects of a region: describe and list.
@@ -109,7 +115,23 @@ pub type Act<'a, K> = Cx<'a, K, &'a ResourceCtx>;
 impl<'a, K: Kind, C> Cx<'a, K, C> {
     /// A call context from its parts.
     pub fn new(client: &'a ClientOf<K>, ctx: C) -> Self {
-        Cx { client, ctx }
+        Cx {
+            client,
+            ctx,
+            creating: None,
+            unread: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The context of a create of an object with the `desired` attributes.
+    pub(crate) fn creating(mut self, desired: &'a Attrs) -> Self {
+        self.creating = Some(desired);
+        self
+    }
+
+    /// Whether the call ended with [`Act::made_unread`].
+    pub(crate) fn left_unread(&self) -> bool {
+        self.unread.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -118,6 +140,17 @@ impl<'a, K: Kind> Act<'a, K> {
     /// describe or list from inside a create, update or delete.
     pub fn look(&self) -> Look<'a, K> {
         Cx::new(self.client, self.ctx.observe_ctx())
+    }
+
+    /// The end of a create that leaves reading the new object `id` to the
+    /// engine, instead of a describe of its own ([`Kind::made`]): `known`
+    /// is what the create knows of it (what it sent, what the answer
+    /// said). The engine reads the object back with one batched describe
+    /// for all the objects of the kind created together
+    /// ([`forge_engine::Created::read_back`]) before its dependents start.
+    pub fn made_unread(&self, id: String, known: K::Fields) -> Created<K> {
+        self.unread.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(Made { id, fields: known })
     }
 }
 
@@ -275,9 +308,18 @@ pub trait Kind: KindDecl {
         })
     }
 
-    /// What a create made: the new object `id` as [`Kind::read_back`]
-    /// reads it, for a create whose answer does not describe the object.
+    /// What a create made, for a create whose answer does not describe
+    /// the object: the new object `id` as the spec wants it, left for the
+    /// engine to read back with one batched describe for all the objects
+    /// of the kind created together ([`Act::made_unread`]). Outside the
+    /// adapter's create (a kind's own tests), read back at once with
+    /// [`Kind::read_back`].
     async fn made(ctx: &Act<'_, Self>, id: String) -> Created<Self> {
+        if let Some(desired) = ctx.creating {
+            let known = Self::Fields::from_attrs(desired)
+                .map_err(|e| ProviderError::Invalid(format!("{}: {e}", Self::KIND)))?;
+            return ctx.made_unread(id, known);
+        }
         let fields = Self::read_back(ctx, &id).await?;
         Ok(Made { id, fields })
     }

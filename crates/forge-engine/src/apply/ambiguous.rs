@@ -250,10 +250,7 @@ mod tests {
             let mut objects = self.objects.lock().unwrap();
             let id = format!("obj-{}", objects.len() + 1);
             objects.push((id.clone(), true));
-            Created {
-                id,
-                attrs: Attrs::new(),
-            }
+            Created::new(id, Attrs::new())
         }
 
         fn ours(&self) -> Vec<String> {
@@ -357,10 +354,10 @@ mod tests {
                     return Ok(None);
                 }
             }
-            Ok(self.ours().first().map(|id| Created {
-                id: id.clone(),
-                attrs: Attrs::new(),
-            }))
+            Ok(self
+                .ours()
+                .first()
+                .map(|id| Created::new(id.clone(), Attrs::new())))
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::ambiguous::{create_or_adopt, observe_one, update_replanning};
 use super::graph::Node;
-use super::ready::{Goal, ReadinessHub};
+use super::ready::{Goal, ReadinessHub, WaitError};
 use super::writer::WriterHandle;
 use super::{Event, Operation, ProgressFn};
 use crate::cancel::{CancelLevel, CancelToken};
@@ -69,6 +69,10 @@ pub enum StepEnd {
 enum NotReady {
     /// It failed or timed out (the error says which).
     Failed(Attrs, String),
+    /// It could not be observed (the describe kept failing): nothing is
+    /// known against it, so it is recorded as not ready, and the next
+    /// apply reads it and waits again.
+    Unobserved(Attrs, String),
     /// The apply was interrupted first.
     Interrupted(Attrs),
 }
@@ -351,10 +355,13 @@ fn timeout_for(
         .unwrap_or_else(|| provider.ready_timeout())
 }
 
-/// Waits until the object is ready. A drain (the first Ctrl-C) ends the
-/// wait at once: the call that made or changed the object went through,
-/// and the object is worth recording with its id now rather than minutes
-/// later (the caller records it as not ready).
+/// Waits until the object is ready; with `read_back` (a create that left
+/// the rest of the object to be read, [`crate::Created::read_back`]),
+/// reads it back first through the group's batched poller. A drain (the
+/// first Ctrl-C) ends the wait at once: the call that made or changed the
+/// object went through, and the object is worth recording with its id now
+/// rather than minutes later (the caller records it as not ready).
+#[allow(clippy::too_many_arguments)]
 async fn await_ready(
     shared: &Shared,
     change: &ResourceChange,
@@ -363,25 +370,38 @@ async fn await_ready(
     attrs: Attrs,
     op: Operation,
     started: tokio::time::Instant,
+    read_back: bool,
 ) -> Result<Attrs, NotReady> {
-    match provider.readiness(&attrs) {
+    // What the create knew is not the object: its readiness is read too.
+    let known = if read_back {
+        Readiness::Pending("reading back".into())
+    } else {
+        provider.readiness(&attrs)
+    };
+    match known {
         Readiness::Ready => Ok(attrs),
         Readiness::Failed(status) => Err(NotReady::Failed(
             attrs,
             format!("{} {id} is `{status}`", change.kind),
         )),
         Readiness::Pending(status) => {
-            shared.emit(Event::Waiting {
-                address: change.address.clone(),
-                status: status.clone(),
-                elapsed: started.elapsed(),
-            });
+            if !read_back {
+                shared.emit(Event::Waiting {
+                    address: change.address.clone(),
+                    status: status.clone(),
+                    elapsed: started.elapsed(),
+                });
+            }
             let wait = shared.hub.wait(
                 provider.clone(),
                 (&change.region, change.alias.as_deref()),
                 id,
                 &change.address,
-                Goal::Ready,
+                if read_back {
+                    Goal::ReadBack
+                } else {
+                    Goal::Ready
+                },
                 timeout_for(shared, change, provider.as_ref(), op),
                 started,
             );
@@ -401,7 +421,8 @@ async fn await_ready(
                         &attrs,
                         &with_id(mark_provider_sensitive(provider.as_ref(), observed), id),
                     )),
-                    Err(e) => Err(NotReady::Failed(attrs, e)),
+                    Err(WaitError::Unobserved(e)) => Err(NotReady::Unobserved(attrs, e)),
+                    Err(WaitError::Failed(e)) => Err(NotReady::Failed(attrs, e)),
                 },
             }
         }
@@ -478,10 +499,7 @@ async fn converge_adopted(
         on_retry(shared, change),
     )
     .await?;
-    Ok(crate::provider::Created {
-        id: found.id,
-        attrs,
-    })
+    Ok(crate::provider::Created::new(found.id, attrs))
 }
 
 async fn create(
@@ -535,6 +553,11 @@ async fn create(
         change.alias.as_deref(),
     );
     let send = unmarked(&desired);
+    // Counted while in its call: the kind's read-backs wait for it, so a
+    // wave's creates are read back in one describe (ready.rs).
+    let calling = shared
+        .hub
+        .calling(provider.as_ref(), (&change.region, change.alias.as_deref()));
     // Retried with a lookup first after any failed attempt, so a create
     // whose answer was lost is adopted, never sent twice (ambiguous.rs).
     let created = match create_or_adopt(
@@ -562,8 +585,10 @@ async fn create(
         Ok(out) => Ok(out.created),
         Err(e) => Err(e),
     };
+    drop(calling);
     release(shared, permits);
     let created = created.map_err(|e| format!("creating {}: {e}", change.kind))?;
+    let read_back = created.read_back;
     let attrs = merge(
         &desired,
         &mark_provider_sensitive(provider.as_ref(), with_id(created.attrs, &created.id)),
@@ -584,6 +609,7 @@ async fn create(
         attrs,
         Operation::Create,
         started,
+        read_back,
     )
     .await
     {
@@ -623,6 +649,19 @@ async fn create(
             );
             Err(format!(
                 "{e}; it is recorded as tainted and will be replaced by the next apply"
+            ))
+        }
+        Err(NotReady::Unobserved(attrs, e)) => {
+            record_object(
+                shared,
+                change,
+                created.id,
+                attrs,
+                ResourceStatus::NotReady,
+                cbd_old,
+            );
+            Err(format!(
+                "{e}; it is recorded as not ready, and the next apply reads it and waits for it"
             ))
         }
     }
@@ -715,7 +754,10 @@ async fn update(
     let (prior, permits) = match provider.readiness(&prior) {
         Readiness::Pending(_) => {
             release(shared, permits);
-            let waited = await_ready(shared, change, &provider, &id, prior, node.op, started).await;
+            let waited = await_ready(
+                shared, change, &provider, &id, prior, node.op, started, false,
+            )
+            .await;
             let ready = match waited {
                 Ok(ready) => ready,
                 Err(NotReady::Interrupted(attrs)) => {
@@ -724,6 +766,10 @@ async fn update(
                 }
                 Err(NotReady::Failed(attrs, e)) => {
                     record_object(shared, change, id, attrs, ResourceStatus::Tainted, None);
+                    return Err(e);
+                }
+                Err(NotReady::Unobserved(attrs, e)) => {
+                    record_object(shared, change, id, attrs, ResourceStatus::NotReady, None);
                     return Err(e);
                 }
             };
@@ -812,7 +858,11 @@ async fn update(
         }
     };
     let attrs = with_id(attrs, &id);
-    match await_ready(shared, change, &provider, &id, attrs, node.op, started).await {
+    match await_ready(
+        shared, change, &provider, &id, attrs, node.op, started, false,
+    )
+    .await
+    {
         Ok(attrs) => {
             if let Ok(mut v) = shared.values.lock() {
                 v.insert(change.address.clone(), attrs.clone());
@@ -842,6 +892,10 @@ async fn update(
         }
         Err(NotReady::Failed(attrs, e)) => {
             record_object(shared, change, id, attrs, ResourceStatus::Tainted, None);
+            Err(e)
+        }
+        Err(NotReady::Unobserved(attrs, e)) => {
+            record_object(shared, change, id, attrs, ResourceStatus::NotReady, None);
             Err(e)
         }
     }

@@ -100,13 +100,7 @@ pub async fn search(
             && !pending.contains_key(&address)
             && !out.adopt.contains_key(&address);
         if free {
-            out.adopt.insert(
-                address,
-                Created {
-                    id: o.id,
-                    attrs: before,
-                },
-            );
+            out.adopt.insert(address, Created::new(o.id, before));
             continue;
         }
         let why = format!(
