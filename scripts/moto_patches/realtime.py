@@ -26,6 +26,9 @@ The refusals (each from the AWS API reference of the call):
   `available`: InvalidDBInstanceState.
 - DeleteDBSubnetGroup while a cluster or instance (deleting ones included)
   uses it: InvalidDBSubnetGroupStateFault.
+- DeleteDBInstance / DeleteDBCluster of one already `deleting`:
+  InvalidDBInstanceState / InvalidDBClusterStateFault ("is already being
+  deleted"). DeleteNatGateway of a `deleting` gateway answers it unchanged.
 - ModifyGlobalCluster of a global database that is not `available` (an
   engine upgrade makes it `modifying`): InvalidGlobalClusterStateFault.
 - ModifyReplicationGroup of a group that is not `available`:
@@ -171,7 +174,10 @@ def _nat_gateways():
 
     def delete_nat_gateway(self, nat_gateway_id):
         nat = self.nat_gateways.get(nat_gateway_id)
-        if nat is None or nat.state in ("deleting", "deleted"):
+        if nat is not None and nat.state == "deleting":
+            # Asking again changes nothing (EC2 answers the gateway).
+            return nat
+        if nat is None or nat.state == "deleted":
             return original_delete(self, nat_gateway_id)
         # The gateway keeps its interface and address until it is deleted;
         # the patched delete (deleted + address disassociated) runs then.
@@ -335,7 +341,10 @@ def _rds():
     def delete_db_instance(self, db_instance_identifier, *args, **kwargs):
         database = self.databases.get(db_instance_identifier)
         if database is not None and database.status == "deleting":
-            return database
+            raise RDSClientError(
+                "InvalidDBInstanceState",
+                f"Instance {db_instance_identifier} is already being deleted.",
+            )
         answer = original_delete_instance(self, db_instance_identifier, *args, **kwargs)
         # moto forgets it at once; AWS lists it `deleting` until it is gone.
         self.databases[db_instance_identifier] = answer
@@ -351,7 +360,10 @@ def _rds():
     def delete_db_cluster(self, cluster_identifier, *args, **kwargs):
         cluster = self.clusters.get(cluster_identifier)
         if cluster is not None and cluster.status == "deleting":
-            return cluster
+            raise RDSClientError(
+                "InvalidDBClusterStateFault",
+                f"Cluster {cluster_identifier} is already being deleted.",
+            )
         answer = original_delete_cluster(self, cluster_identifier, *args, **kwargs)
         self.clusters[cluster_identifier] = answer
         answer.status = "deleting"

@@ -1204,6 +1204,9 @@ def realtime_nat_gateway(emu):
     assert wait_for("new NAT gateway", state, "available")[0] == "pending"
     ec2.delete_nat_gateway(NatGatewayId=nid)
     assert state() == "deleting", state()
+    # Asking again does not hurry the deletion.
+    ec2.delete_nat_gateway(NatGatewayId=nid)
+    assert state() == "deleting", state()
     expect_error("DependencyViolation", ec2.delete_subnet, SubnetId=subnets[0])
     expect_error("InvalidIPAddress.InUse", ec2.release_address, AllocationId=eip)
     wait_for("deleted NAT gateway", state, "deleted")
@@ -1219,7 +1222,8 @@ def realtime_rds(emu):
     InvalidDBClusterStateFault, ModifyDBCluster of a cluster that is not
     available too; the instance is `creating`, `backing-up`, `available`;
     DeleteDBSubnetGroup while a cluster uses it answers
-    InvalidDBSubnetGroupStateFault; deletes pass through `deleting`."""
+    InvalidDBSubnetGroupStateFault; deletes pass through `deleting`, and
+    a second delete meanwhile is refused ("is already being deleted")."""
     ec2, _, subnets = network(emu)
     rds = emu.client("rds")
     group = uid("dbsubnets")
@@ -1267,9 +1271,21 @@ def realtime_rds(emu):
     wait_for("modified cluster", cluster, "available")
     rds.delete_db_instance(DBInstanceIdentifier=iid, SkipFinalSnapshot=True)
     assert instance() == ["deleting"], instance()
+    expect_error(
+        "InvalidDBInstanceState",
+        rds.delete_db_instance,
+        DBInstanceIdentifier=iid,
+        SkipFinalSnapshot=True,
+    )
     # A cluster whose instances are all deleting may be deleted.
     rds.delete_db_cluster(DBClusterIdentifier=cid, SkipFinalSnapshot=True)
     assert cluster() == "deleting", cluster()
+    expect_error(
+        "InvalidDBClusterStateFault",
+        rds.delete_db_cluster,
+        DBClusterIdentifier=cid,
+        SkipFinalSnapshot=True,
+    )
     expect_error("InvalidDBSubnetGroupStateFault", rds.delete_db_subnet_group, DBSubnetGroupName=group)
     wait_for("deleted instance", instance, [])
     wait_for("deleted cluster", lambda: [c["Status"] for c in rds.describe_db_clusters()["DBClusters"] if c["DBClusterIdentifier"] == cid], [])

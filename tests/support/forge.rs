@@ -12,8 +12,20 @@ use std::time::{Duration, Instant};
 /// test, not the CI job).
 const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The same in a real-account run, where a NAT gateway, a load balancer
+/// and an ECS rollout each take minutes.
+const REAL_RUN_TIMEOUT: Duration = Duration::from_secs(2400);
+
+fn run_timeout() -> Duration {
+    static TIMEOUT: OnceLock<Duration> = OnceLock::new();
+    *TIMEOUT.get_or_init(|| match crate::real_aws::Mode::from_env() {
+        crate::real_aws::Mode::Real => REAL_RUN_TIMEOUT,
+        _ => RUN_TIMEOUT,
+    })
+}
+
 /// The target directory this test executable lives in (`<target>/<profile>`).
-fn profile_dir() -> Option<PathBuf> {
+pub(crate) fn profile_dir() -> Option<PathBuf> {
     // <target>/<profile>/deps/<test-binary>
     let exe = std::env::current_exe().ok()?;
     let deps = exe.parent()?;
@@ -140,7 +152,7 @@ pub struct Forge {
 
 /// Variables of the caller's environment that must not leak into forge
 /// (they would point it at a real account or another endpoint).
-const SCRUBBED: &[&str] = &[
+pub(crate) const SCRUBBED: &[&str] = &[
     "AWS_PROFILE",
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
@@ -265,7 +277,7 @@ impl Running {
                 .map_err(io(format!("wait for {command}")))?
             {
                 Some(status) => break status,
-                None if self.start.elapsed() > RUN_TIMEOUT => {
+                None if self.start.elapsed() > run_timeout() => {
                     let _ = self.child.kill();
                     break self.child.wait().map_err(io(format!("reap {command}")))?;
                 }
@@ -303,6 +315,28 @@ impl StackCopy {
             what: format!("copy {} to {}", src.display(), dir.path().display()),
             source,
         })?;
+        Ok(StackCopy { dir })
+    }
+
+    /// A copy of `src` in a new directory under `parent` that is kept after
+    /// the test (a real-account run keeps each stack with its state, so a
+    /// cleanup can destroy what a failed test left).
+    pub fn kept_in(src: &Path, parent: &Path) -> Result<StackCopy, HarnessError> {
+        let io = |what: String| move |source| HarnessError::Io { what, source };
+        std::fs::create_dir_all(parent).map_err(io(format!("create {}", parent.display())))?;
+        let mut dir = tempfile::Builder::new()
+            .prefix("stack-")
+            .tempdir_in(parent)
+            .map_err(io(format!(
+                "create a stack directory in {}",
+                parent.display()
+            )))?;
+        dir.disable_cleanup(true);
+        copy_dir(src, dir.path()).map_err(io(format!(
+            "copy {} to {}",
+            src.display(),
+            dir.path().display()
+        )))?;
         Ok(StackCopy { dir })
     }
 

@@ -63,6 +63,10 @@ pub struct Expected {
     pub vpc_name: String,
     pub alb_rules: BTreeSet<Rule>,
     pub app_rules: BTreeSet<Rule>,
+    /// Look only at objects whose `forge:stack` tag is this stack (a real
+    /// account holds other stacks and parallel tests'); `None`: at
+    /// everything tagged `forge:stack` (an emulator holds one test's).
+    pub scope: Option<String>,
 }
 
 impl Expected {
@@ -91,7 +95,18 @@ impl Expected {
                 Rule::ingress_tcp(8080, "sg:alb", "From the ALB"),
                 Rule::egress_all(),
             ]),
+            scope: None,
         }
+    }
+
+    /// The same stack deployed under another stack name (a real-account
+    /// run's unique one): names derived from `${stack}` follow, and the
+    /// checks look at that stack's objects only.
+    pub fn named(mut self, stack: &str) -> Expected {
+        self.vpc_name = format!("{stack}-{}", self.env);
+        self.stack = stack.to_string();
+        self.scope = Some(stack.to_string());
+        self
     }
 
     pub fn vpc_cidr(&self) -> String {
@@ -139,8 +154,14 @@ fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn stack_filter() -> Filter {
-    Filter::builder().name("tag-key").values(STACK_TAG).build()
+fn stack_filter(scope: Option<&str>) -> Filter {
+    match scope {
+        None => Filter::builder().name("tag-key").values(STACK_TAG).build(),
+        Some(stack) => Filter::builder()
+            .name(format!("tag:{STACK_TAG}"))
+            .values(stack)
+            .build(),
+    }
 }
 
 fn vpc_filter(vpc_id: &str) -> Filter {
@@ -204,7 +225,7 @@ pub async fn verify(ec2: &Client, exp: &Expected) -> Result<Observed, Vec<String
     // VPC
     let vpcs = ec2
         .describe_vpcs()
-        .filters(stack_filter())
+        .filters(stack_filter(exp.scope.as_deref()))
         .send()
         .await
         .map_err(|e| sdk("DescribeVpcs", e))?;
@@ -301,7 +322,7 @@ pub async fn verify(ec2: &Client, exp: &Expected) -> Result<Observed, Vec<String
     // Internet gateway
     let igws = ec2
         .describe_internet_gateways()
-        .filters(stack_filter())
+        .filters(stack_filter(exp.scope.as_deref()))
         .send()
         .await
         .map_err(|e| sdk("DescribeInternetGateways", e))?;
@@ -325,7 +346,7 @@ pub async fn verify(ec2: &Client, exp: &Expected) -> Result<Observed, Vec<String
             "internet gateway",
             &tag_map(igw.tags()),
             exp,
-            Some("getting-started-igw"),
+            Some(&format!("{}-igw", exp.stack)),
             "igw",
         );
     }
@@ -334,7 +355,7 @@ pub async fn verify(ec2: &Client, exp: &Expected) -> Result<Observed, Vec<String
     let nat_count = if exp.nat_per_az { exp.azs.len() } else { 1 };
     let eips = ec2
         .describe_addresses()
-        .filters(stack_filter())
+        .filters(stack_filter(exp.scope.as_deref()))
         .send()
         .await
         .map_err(|e| sdk("DescribeAddresses", e))?;
@@ -512,7 +533,7 @@ pub async fn verify(ec2: &Client, exp: &Expected) -> Result<Observed, Vec<String
     let groups = ec2
         .describe_security_groups()
         .filters(vpc_filter(&vpc_id))
-        .filters(stack_filter())
+        .filters(stack_filter(exp.scope.as_deref()))
         .send()
         .await
         .map_err(|e| sdk("DescribeSecurityGroups", e))?;
@@ -593,9 +614,14 @@ pub async fn verify(ec2: &Client, exp: &Expected) -> Result<Observed, Vec<String
 /// Everything still tagged `forge:stack` (live NATs only: deleted ones stay
 /// listed for a while on AWS). Empty after a destroy.
 pub async fn leftovers(ec2: &Client) -> Result<Vec<String>, String> {
+    leftovers_in(ec2, None).await
+}
+
+/// [`leftovers`] of one stack (`scope`, see [`Expected::scope`]).
+pub async fn leftovers_in(ec2: &Client, scope: Option<&str>) -> Result<Vec<String>, String> {
     let mut left = Vec::new();
     let err = |what: &str, e: &dyn std::fmt::Debug| format!("{what} failed: {e:?}");
-    let f = stack_filter;
+    let f = || stack_filter(scope);
     let vpcs = ec2
         .describe_vpcs()
         .filters(f())

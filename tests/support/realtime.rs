@@ -4,11 +4,27 @@
 //! `scripts/moto_patches/durations.py`).
 
 use crate::emulator::{Emulator, http_request};
+use crate::forge::Forge;
+use forge_engine::apply::ready::POLL_SCALE_ENV;
 use serde_json::Value as Json;
 
 /// Launcher arguments for the time-scaled mode at `scale`.
 pub fn time_scale_args(scale: &str) -> [&str; 2] {
     ["--time-scale", scale]
+}
+
+/// A time-scaled emulator at `FORGE_REAL_TIME_SCALE`, else `default_scale`,
+/// and a forge that polls at its intervals times the same scale (so its
+/// waits keep their real proportions).
+pub fn start_scaled(default_scale: &str) -> (Emulator, Forge) {
+    let scale =
+        std::env::var("FORGE_REAL_TIME_SCALE").unwrap_or_else(|_| default_scale.to_string());
+    let emulator =
+        Emulator::start_with_args(&time_scale_args(&scale)).unwrap_or_else(|e| panic!("{e}"));
+    let mut env = emulator.env();
+    env.push((POLL_SCALE_ENV.to_string(), scale));
+    let forge = Forge::new(env).unwrap_or_else(|e| panic!("{e}"));
+    (emulator, forge)
 }
 
 /// A harness endpoint's JSON answer; panics (failing the test) when the

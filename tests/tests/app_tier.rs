@@ -8,13 +8,19 @@
 //! deregisters the old one; desired count and the WAF rate limit change in
 //! place; destroy leaves nothing of the stack in any service it used.
 //!
+//! Real-account capable (the first test): see docs/testing.md,
+//! "Real-account acceptance runs".
+//!
 //! A second test runs a whole lifecycle with a distinctive secret value and
 //! fails if that value appears in anything forge printed or stored.
 
 use aws_config::SdkConfig;
-use forge_e2e::network;
+use forge_e2e::network::{self, STACK_TAG};
+use forge_e2e::tag_sweep::live_tagged;
+use forge_e2e::target::RealCapable;
 use forge_e2e::{
-    ActionFilter, Emulator, FaultConfig, Forge, Proxy, RunOutput, StackCopy, getting_started_dir,
+    ActionFilter, Emulator, FaultConfig, Forge, Proxy, RunOutput, StackCopy, Target,
+    getting_started_dir,
 };
 use serde_json::Value as Json;
 use std::path::Path;
@@ -24,13 +30,19 @@ const ENV: &str = "dev";
 /// Names in app.yaml are `${stack}-${env}...`.
 const PREFIX: &str = "getting-started-dev";
 
-/// One test's world: its own emulator, forge runner and copy of the stack.
+/// One test's world: its own target (emulator or account), forge runner
+/// and copy of the stack.
 struct World {
-    emulator: Emulator,
+    target: Target,
     forge: Forge,
     stack: StackCopy,
     /// `--var` arguments given to every run.
     vars: Vec<String>,
+    /// The prefix of the stack's names: [`PREFIX`], or in a real run the
+    /// run's unique stack name and `-dev`.
+    prefix: String,
+    /// The stack's name in a real run.
+    real_name: Option<String>,
 }
 
 impl World {
@@ -43,11 +55,30 @@ impl World {
     fn with(emulator: Emulator, forge: Forge, vars: &[&str]) -> World {
         let stack = StackCopy::of(&getting_started_dir()).unwrap_or_else(|e| panic!("{e}"));
         World {
-            emulator,
+            target: Target::Emulator(emulator),
             forge,
             stack,
             vars: vars.iter().map(|v| v.to_string()).collect(),
+            prefix: PREFIX.to_string(),
+            real_name: None,
         }
+    }
+
+    /// The world of a real-account capable test, or `None` when it does
+    /// not run here (printed).
+    fn start(test: &str) -> Option<World> {
+        let r = RealCapable::start(test)?;
+        Some(World {
+            prefix: r
+                .real_name
+                .as_ref()
+                .map_or_else(|| PREFIX.to_string(), |n| format!("{n}-{ENV}")),
+            vars: r.spec.vars.iter().map(|v| v.to_string()).collect(),
+            target: r.target,
+            forge: r.forge,
+            stack: r.stack,
+            real_name: r.real_name,
+        })
     }
 
     /// `forge <head...> <stack> -e dev --var ... <extra...>`.
@@ -96,7 +127,7 @@ impl World {
     }
 
     async fn config(&self) -> SdkConfig {
-        self.emulator.sdk_config(REGION).await
+        self.target.sdk_config(REGION).await
     }
 
     fn set_var(&mut self, name: &str, value: &str) {
@@ -150,7 +181,7 @@ impl Problems {
 }
 
 /// Reads the app tier back through the services' own APIs.
-async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<String>> {
+async fn verify(config: &SdkConfig, exp: &Expected, prefix: &str) -> Result<Observed, Vec<String>> {
     let mut p = Problems::default();
 
     // KMS key + alias.
@@ -163,8 +194,8 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
     let alias = aliases
         .aliases()
         .iter()
-        .find(|a| a.alias_name() == Some(&format!("alias/{PREFIX}")))
-        .ok_or_else(|| vec![format!("no alias/{PREFIX}")])?;
+        .find(|a| a.alias_name() == Some(&format!("alias/{prefix}")))
+        .ok_or_else(|| vec![format!("no alias/{prefix}")])?;
     let key_id = alias.target_key_id().unwrap_or_default().to_string();
     let key = kms
         .describe_key()
@@ -187,7 +218,7 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
 
     // S3 bucket.
     let s3 = forge_e2e::s3_client(config);
-    let bucket = format!("{PREFIX}-assets");
+    let bucket = format!("{prefix}-assets");
     match s3.get_bucket_encryption().bucket(&bucket).send().await {
         Ok(enc) => {
             let rule = enc
@@ -243,7 +274,7 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
 
     // Log group.
     let logs = aws_sdk_cloudwatchlogs::Client::new(config);
-    let group_name = format!("/ecs/{PREFIX}");
+    let group_name = format!("/ecs/{prefix}");
     let groups = logs
         .describe_log_groups()
         .log_group_name_prefix(&group_name)
@@ -264,8 +295,10 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
 
     // Secret.
     let sm = aws_sdk_secretsmanager::Client::new(config);
-    let secret_name = "getting-started/dev/app";
-    let secret_arn = match sm.describe_secret().secret_id(secret_name).send().await {
+    // `${stack}/${env}/app`; the prefix is `${stack}-${env}`.
+    let stack = prefix.strip_suffix(&format!("-{ENV}")).unwrap_or(prefix);
+    let secret_name = format!("{stack}/{ENV}/app");
+    let secret_arn = match sm.describe_secret().secret_id(&secret_name).send().await {
         Ok(s) => {
             p.check("secret kms key", s.kms_key_id(), Some(key_arn.as_str()));
             s.arn().unwrap_or_default().to_string()
@@ -280,7 +313,7 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
     let iam = aws_sdk_iam::Client::new(config);
     let mut role_arns = Vec::new();
     for suffix in ["execution", "task"] {
-        let name = format!("{PREFIX}-{suffix}");
+        let name = format!("{prefix}-{suffix}");
         match iam.get_role().role_name(&name).send().await {
             Ok(r) => {
                 let role = r.role();
@@ -296,7 +329,7 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
             Err(e) => p.0.push(format!("role {name}: {e:?}")),
         }
     }
-    let exec_role = format!("{PREFIX}-execution");
+    let exec_role = format!("{prefix}-execution");
     match iam
         .list_attached_role_policies()
         .role_name(&exec_role)
@@ -335,14 +368,14 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(config);
     let lbs = elb
         .describe_load_balancers()
-        .names(PREFIX)
+        .names(prefix)
         .send()
         .await
         .map_err(|e| vec![format!("describe load balancers: {e:?}")])?;
     let lb = lbs
         .load_balancers()
         .first()
-        .ok_or_else(|| vec![format!("no load balancer {PREFIX}")])?;
+        .ok_or_else(|| vec![format!("no load balancer {prefix}")])?;
     let alb_arn = lb.load_balancer_arn().unwrap_or_default().to_string();
     p.check(
         "alb scheme",
@@ -353,7 +386,7 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
     p.check("alb security groups", lb.security_groups().len(), 1);
     let tgs = elb
         .describe_target_groups()
-        .names(format!("{PREFIX}-app"))
+        .names(format!("{prefix}-app"))
         .send()
         .await
         .map_err(|e| vec![format!("describe target groups: {e:?}")])?;
@@ -409,7 +442,7 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
     let acl = acl
         .web_acl()
         .ok_or_else(|| vec!["no web ACL associated with the ALB".to_string()])?;
-    p.check("web acl name", acl.name(), PREFIX);
+    p.check("web acl name", acl.name(), prefix);
     let rate = acl
         .rules()
         .iter()
@@ -441,7 +474,7 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
     let ecs = aws_sdk_ecs::Client::new(config);
     let clusters = ecs
         .describe_clusters()
-        .clusters(PREFIX)
+        .clusters(prefix)
         .include(aws_sdk_ecs::types::ClusterField::Settings)
         .send()
         .await
@@ -463,11 +496,11 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
                 Some("enabled"),
             );
         }
-        None => p.0.push(format!("no cluster {PREFIX}")),
+        None => p.0.push(format!("no cluster {prefix}")),
     }
     let services = ecs
         .describe_services()
-        .cluster(PREFIX)
+        .cluster(prefix)
         .services("app")
         .send()
         .await
@@ -573,7 +606,7 @@ async fn verify(config: &SdkConfig, exp: &Expected) -> Result<Observed, Vec<Stri
 
     // Autoscaling.
     let aas = aws_sdk_applicationautoscaling::Client::new(config);
-    let resource_id = format!("service/{PREFIX}/app");
+    let resource_id = format!("service/{prefix}/app");
     let targets = aas
         .describe_scalable_targets()
         .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
@@ -651,10 +684,10 @@ fn percent_decode(s: &str) -> String {
 }
 
 async fn verified(w: &World, exp: &Expected, after: &RunOutput) -> Observed {
-    match verify(&w.config().await, exp).await {
+    match verify(&w.config().await, exp, &w.prefix).await {
         Ok(obs) => obs,
         Err(problems) => panic!(
-            "the emulator does not hold the expected app tier:\n  - {}\n\nafter:\n{after}",
+            "AWS does not hold the expected app tier:\n  - {}\n\nafter:\n{after}",
             problems.join("\n  - ")
         ),
     }
@@ -851,8 +884,63 @@ fn gather<T, E: std::fmt::Debug>(
     }
 }
 
+/// [`leftovers`] in a real account, which holds other stacks: the
+/// stack's EC2 objects, whatever the tagging API lists with its
+/// `forge:stack` tag, and its IAM roles and scalable targets (which the
+/// tagging API does not list), by name.
+async fn stack_leftovers(config: &SdkConfig, stack: &str, prefix: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    match network::leftovers_in(&ec2, Some(stack)).await {
+        Ok(l) => left.extend(l),
+        Err(e) => left.push(format!("ec2: {e}")),
+    }
+    match live_tagged(config, STACK_TAG, &[stack]).await {
+        // EC2 is covered (with NAT states) above.
+        Ok(t) => left.extend(
+            t.into_iter()
+                .filter(|t| !t.arn.contains(":ec2:"))
+                .map(|t| t.to_string()),
+        ),
+        Err(e) => left.push(e),
+    }
+    let iam = aws_sdk_iam::Client::new(config);
+    let roles: Result<Vec<_>, _> = iam
+        .list_roles()
+        .into_paginator()
+        .items()
+        .send()
+        .collect()
+        .await;
+    gather(&mut left, "iam", roles, |roles| {
+        roles
+            .iter()
+            .filter(|r| r.role_name().starts_with(prefix))
+            .map(|r| format!("role {}", r.role_name()))
+            .collect()
+    });
+    let aas = aws_sdk_applicationautoscaling::Client::new(config);
+    let targets = aas
+        .describe_scalable_targets()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .send()
+        .await;
+    gather(&mut left, "autoscaling", targets, |o| {
+        o.scalable_targets()
+            .iter()
+            .filter(|t| t.resource_id().contains(&format!("/{prefix}/")))
+            .map(|t| format!("scalable target {}", t.resource_id()))
+            .collect()
+    });
+    left
+}
+
 async fn assert_nothing_left(w: &World, after: &RunOutput) {
-    let left = leftovers(&w.config().await).await;
+    let config = w.config().await;
+    let left = match &w.real_name {
+        None => leftovers(&config).await,
+        Some(stack) => stack_leftovers(&config, stack, &w.prefix).await,
+    };
     assert!(
         left.is_empty(),
         "left behind after destroy:\n  - {}\n\nafter:\n{after}",
@@ -862,7 +950,9 @@ async fn assert_nothing_left(w: &World, after: &RunOutput) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn app_tier_apply_verify_update_and_destroy() {
-    let mut w = World::new(&[]);
+    let Some(mut w) = World::start("app_tier::app_tier_apply_verify_update_and_destroy") else {
+        return;
+    };
     let mut exp = Expected::default();
 
     w.run("plan", &["--detailed-exitcode"]).expect_code(2);
@@ -879,12 +969,12 @@ async fn app_tier_apply_verify_update_and_destroy() {
             .map(|v| v.get("value").unwrap_or(v).clone())
             .unwrap_or(Json::Null)
     };
-    assert_eq!(output("cluster_name"), PREFIX, "{outputs}");
+    assert_eq!(output("cluster_name"), w.prefix.as_str(), "{outputs}");
     assert_eq!(output("service_name"), "app", "{outputs}");
     assert!(
         output("alb_dns_name")
             .as_str()
-            .is_some_and(|d| d.contains(PREFIX)),
+            .is_some_and(|d| d.contains(w.prefix.as_str())),
         "{outputs}"
     );
 
@@ -963,6 +1053,7 @@ fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_value_never_printed_logged_or_stored() {
+    forge_e2e::require_emulator!("records every request through the proxy to look for the secret");
     const SECRET: &str = "Zq7-forge-e2e-SECRET-4f1d9c";
     const ROTATED: &str = "Zq7-forge-e2e-ROTATED-8b2e0a";
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));

@@ -197,6 +197,7 @@ async fn seed(emulator: &Emulator) -> (String, Vec<String>) {
 
 #[tokio::test]
 async fn lookups_feed_resources_and_share_their_calls() {
+    forge_e2e::require_emulator!("counts requests with the harness's counters");
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
     let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));

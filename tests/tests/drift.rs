@@ -140,6 +140,7 @@ fn print_counts(title: &str, out: &RunOutput, counts: &BTreeMap<String, u64>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_reports_out_of_band_changes_refresh_accepts_and_apply_reverts() {
+    forge_e2e::require_emulator!("counts requests through the fault proxy");
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let proxy =
         Proxy::start(&emulator.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
@@ -348,6 +349,7 @@ async fn drift_reports_out_of_band_changes_refresh_accepts_and_apply_reverts() {
 /// checked together in one `forge drift DIR` run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_stacks_checked_together() {
+    forge_e2e::require_emulator!("counts requests through the fault proxy");
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let proxy =
         Proxy::start(&emulator.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));
@@ -483,6 +485,7 @@ fn orphan_ids(report: &Json) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ecs_desired_count_kms_rotation_and_non_ec2_orphans() {
+    forge_e2e::require_emulator!("counts requests through the fault proxy");
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let proxy =
         Proxy::start(&emulator.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));

@@ -17,6 +17,9 @@ fn start() -> Emulator {
 
 #[tokio::test]
 async fn starts_answers_resets_and_is_private_to_the_test() {
+    forge_e2e::require_emulator!(
+        "tests the emulator harness itself (moto-api resets, unsigned queries, its patches)"
+    );
     let a = start();
     let b = start();
     assert_ne!(a.port, b.port);
@@ -59,6 +62,9 @@ async fn starts_answers_resets_and_is_private_to_the_test() {
 
 #[test]
 fn drop_kills_the_server() {
+    forge_e2e::require_emulator!(
+        "tests the emulator harness itself (moto-api resets, unsigned queries, its patches)"
+    );
     let emulator = start();
     let port = emulator.port;
     let pid = emulator.pid();
@@ -96,6 +102,9 @@ const WRITERS: usize = 24;
 /// concurrent takers exactly one may win, every round.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3_if_none_match_has_exactly_one_winner_per_round() {
+    forge_e2e::require_emulator!(
+        "tests the emulator harness itself (moto-api resets, unsigned queries, its patches)"
+    );
     let emulator = start();
     let s3 = s3_with_bucket(&emulator, "forge-lock-race").await;
     for round in 0..ROUNDS {
@@ -147,6 +156,9 @@ async fn s3_if_none_match_has_exactly_one_winner_per_round() {
 /// many writers holding the same ETag exactly one may win.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3_if_match_has_exactly_one_winner_per_round() {
+    forge_e2e::require_emulator!(
+        "tests the emulator harness itself (moto-api resets, unsigned queries, its patches)"
+    );
     let emulator = start();
     let bucket = "forge-cas-race";
     let s3 = s3_with_bucket(&emulator, bucket).await;
@@ -204,6 +216,9 @@ async fn s3_if_match_has_exactly_one_winner_per_round() {
 /// read-ETag / PutObject-If-Match / retry-on-412.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3_cas_counter_loses_no_update() {
+    forge_e2e::require_emulator!(
+        "tests the emulator harness itself (moto-api resets, unsigned queries, its patches)"
+    );
     const CAS_WRITERS: u64 = 20;
     const INCREMENTS: u64 = 5;
     let emulator = start();
@@ -285,6 +300,9 @@ async fn s3_cas_counter_loses_no_update() {
 /// (`DeleteObject` with `If-Match`).
 #[tokio::test]
 async fn s3_conditional_delete_checks_the_etag() {
+    forge_e2e::require_emulator!(
+        "tests the emulator harness itself (moto-api resets, unsigned queries, its patches)"
+    );
     let emulator = start();
     let bucket = "forge-cond-delete";
     let s3 = s3_with_bucket(&emulator, bucket).await;
@@ -322,6 +340,9 @@ async fn s3_conditional_delete_checks_the_etag() {
 /// DeleteCacheSubnetGroup exists.
 #[test]
 fn elasticache_deletes_finish() {
+    forge_e2e::require_emulator!(
+        "tests the emulator harness itself (moto-api resets, unsigned queries, its patches)"
+    );
     let emulator = start();
     let call = |form: &str| {
         let (status, body) = emulator.query("elasticache", form).expect("query");

@@ -67,6 +67,9 @@ async fn converges_through(faults: FaultConfig, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_converges_with_30_percent_throttling_and_500s() {
+    forge_e2e::require_emulator!(
+        "injects throttling, 500s and dropped connections through the fault proxy"
+    );
     converges_through(
         FaultConfig::throttle_and_errors(0.3, seed()),
         "30% throttled or 500",
@@ -78,6 +81,9 @@ async fn apply_converges_with_30_percent_throttling_and_500s() {
 /// the SDK must treat both as transient.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_converges_with_dropped_connections_and_latency() {
+    forge_e2e::require_emulator!(
+        "injects throttling, 500s and dropped connections through the fault proxy"
+    );
     converges_through(
         FaultConfig::none()
             .with_seed(seed())

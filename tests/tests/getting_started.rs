@@ -3,30 +3,52 @@
 //! verified independently through the EC2 API, a second plan has no
 //! changes, spec changes (SG rule, tag, subnet CIDR, removed subnet) apply
 //! and verify, and destroy leaves nothing tagged with the stack.
+//!
+//! Real-account capable: with `FORGE_TEST_REAL_AWS=1` (and region
+//! us-east-1, which the stack's AZs are written for) the same steps run
+//! against AWS, under a stack name unique to the run and with the run tag
+//! (docs/testing.md, "Real-account acceptance runs").
 
 use forge_e2e::network::{self, Expected, Observed, Rule};
-use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir};
+use forge_e2e::target::RealCapable;
+use forge_e2e::{Forge, RunOutput, StackCopy, Target};
 
 const STACK_FILE: &str = "stack.yaml";
 
-/// One test's world: its own emulator, forge runner and copy of the stack.
+/// One test's world: its own target (emulator or account), forge runner
+/// and copy of the stack.
 struct World {
-    emulator: Emulator,
+    target: Target,
     forge: Forge,
     stack: StackCopy,
     env: String,
+    /// `--var` arguments of every run.
+    vars: &'static [&'static str],
+    /// The stack's name in a real run (unique to the run).
+    real_name: Option<String>,
 }
 
 impl World {
-    fn new(env: &str) -> World {
-        let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
-        let forge = Forge::new(emulator.env()).unwrap_or_else(|e| panic!("{e}"));
-        let stack = StackCopy::of(&getting_started_dir()).unwrap_or_else(|e| panic!("{e}"));
-        World {
-            emulator,
-            forge,
-            stack,
-            env: env.to_string(),
+    /// The world of `test` (its entry in `REAL_STACKS`), or `None` when
+    /// the test does not run here (dry run, other region; printed).
+    fn new(test: &str) -> Option<World> {
+        let r = RealCapable::start(test)?;
+        Some(World {
+            target: r.target,
+            forge: r.forge,
+            stack: r.stack,
+            env: r.spec.env.to_string(),
+            vars: r.spec.vars,
+            real_name: r.real_name,
+        })
+    }
+
+    /// What the stack must look like in `env`, under its name here.
+    fn expected(&self) -> Expected {
+        let exp = Expected::getting_started(&self.env);
+        match &self.real_name {
+            Some(name) => exp.named(name),
+            None => exp,
         }
     }
 
@@ -34,9 +56,10 @@ impl World {
     fn forge(&self, cmd: &str, extra: &[&str]) -> RunOutput {
         let stack = self.stack.arg();
         let mut args = vec![cmd, stack.as_str(), "-e", self.env.as_str()];
-        // The app tier's secret has a placeholder in dev only (app.yaml).
-        if self.env != "dev" {
-            args.extend_from_slice(&["--var", "app_secret=e2e-not-a-secret"]);
+        // The app tier's secret has a placeholder in dev only (app.yaml):
+        // prod's REAL_STACKS entry gives one.
+        for v in self.vars {
+            args.extend_from_slice(&["--var", v]);
         }
         args.extend_from_slice(extra);
         self.forge
@@ -56,19 +79,19 @@ impl World {
     }
 
     async fn verify(&self, exp: &Expected, after: &RunOutput) -> Observed {
-        let ec2 = self.emulator.ec2("us-east-1").await;
+        let ec2 = self.target.ec2("us-east-1").await;
         match network::verify(&ec2, exp).await {
             Ok(obs) => obs,
             Err(problems) => panic!(
-                "the emulator does not hold the expected network:\n  - {}\n\nafter:\n{after}",
+                "AWS does not hold the expected network:\n  - {}\n\nafter:\n{after}",
                 problems.join("\n  - ")
             ),
         }
     }
 
     async fn assert_nothing_left(&self, after: &RunOutput) {
-        let ec2 = self.emulator.ec2("us-east-1").await;
-        let left = network::leftovers(&ec2)
+        let ec2 = self.target.ec2("us-east-1").await;
+        let left = network::leftovers_in(&ec2, self.real_name.as_deref())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
@@ -80,8 +103,10 @@ impl World {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_apply_verify_change_and_destroy() {
-    let w = World::new("dev");
-    let mut exp = Expected::getting_started("dev");
+    let Some(w) = World::new("getting_started::dev_apply_verify_change_and_destroy") else {
+        return;
+    };
+    let mut exp = w.expected();
 
     // The first plan proposes changes (exit 2 with --detailed-exitcode).
     w.forge("plan", &["--detailed-exitcode"]).expect_code(2);
@@ -104,7 +129,7 @@ async fn dev_apply_verify_change_and_destroy() {
     );
     exp.alb_rules
         .insert(Rule::ingress_tcp(8443, "cidr:10.0.0.0/8", "Admin"));
-    exp.vpc_name = "getting-started-dev-renamed".into();
+    exp.vpc_name = format!("{}-renamed", exp.vpc_name);
     let out = w.apply();
     let second = w.verify(&exp, &out).await;
     assert_eq!(
@@ -173,8 +198,10 @@ async fn dev_apply_verify_change_and_destroy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prod_apply_verify_and_destroy() {
-    let w = World::new("prod");
-    let exp = Expected::getting_started("prod");
+    let Some(w) = World::new("getting_started::prod_apply_verify_and_destroy") else {
+        return;
+    };
+    let exp = w.expected();
     let out = w.apply();
     w.verify(&exp, &out).await;
     w.assert_no_changes();

@@ -409,6 +409,7 @@ resources:
 /// plan is clean and destroy removes them.
 #[tokio::test]
 async fn count_and_for_each_expand_over_data_sources() {
+    forge_e2e::require_emulator!("counts requests with the harness's counters");
     let (emulator, forge, stack) = with_module("zone", PER_ZONE);
     stack
         .write(

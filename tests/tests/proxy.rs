@@ -84,6 +84,7 @@ impl Client {
 
 #[tokio::test]
 async fn forwards_and_counts_per_action_on_keep_alive_connections() {
+    forge_e2e::require_emulator!("tests the fault proxy");
     let (upstream, hits) = fake_upstream().await;
     let proxy = Proxy::start(&upstream, FaultConfig::none()).expect("proxy");
     let mut client = Client::connect(&proxy).await;
@@ -142,6 +143,7 @@ async fn forwards_and_counts_per_action_on_keep_alive_connections() {
 
 #[tokio::test]
 async fn injects_throttling_at_the_configured_rate_reproducibly() {
+    forge_e2e::require_emulator!("tests the fault proxy");
     const N: u64 = 1000;
     let run = |seed| async move {
         let (upstream, hits) = fake_upstream().await;
@@ -186,6 +188,7 @@ async fn injects_throttling_at_the_configured_rate_reproducibly() {
 
 #[tokio::test]
 async fn drops_before_and_after_forwarding() {
+    forge_e2e::require_emulator!("tests the fault proxy");
     let (upstream, hits) = fake_upstream().await;
     let proxy = Proxy::start(&upstream, FaultConfig::none().with_drops(1.0)).expect("proxy");
     let mut client = Client::connect(&proxy).await;
@@ -207,6 +210,7 @@ async fn drops_before_and_after_forwarding() {
 /// and the request log shows each request with its fault in order.
 #[tokio::test]
 async fn answers_500_after_forwarding_and_logs_every_request() {
+    forge_e2e::require_emulator!("tests the fault proxy");
     let (upstream, hits) = fake_upstream().await;
     let proxy = Proxy::start(
         &upstream,
@@ -247,6 +251,7 @@ async fn answers_500_after_forwarding_and_logs_every_request() {
 
 #[tokio::test]
 async fn filter_limits_faults_to_matching_actions_and_latency_is_added() {
+    forge_e2e::require_emulator!("tests the fault proxy");
     let (upstream, _) = fake_upstream().await;
     let faults = FaultConfig::none()
         .with_errors(1.0)
@@ -279,6 +284,7 @@ async fn filter_limits_faults_to_matching_actions_and_latency_is_added() {
 /// error code, and retries (the proxy sees every attempt).
 #[tokio::test]
 async fn sdk_sees_real_throttling_errors_and_retries_them() {
+    forge_e2e::require_emulator!("tests the fault proxy");
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let proxy = Proxy::start(&emulator.endpoint, FaultConfig::none()).expect("proxy");
     let config = forge_e2e::sdk_config_for(&proxy.endpoint, "us-east-1").await;

@@ -10,27 +10,19 @@
 //! A test of ordering and waits, not of speed: the wall times and polling
 //! requests are printed (run with `--nocapture`), never asserted.
 
-use forge_e2e::realtime::{
-    counters, durations, phase_seconds, refused, requests_where, reset_counters, time_scale_args,
-};
+use forge_e2e::realtime::{counters, durations, refused, reset_counters, start_scaled};
+use forge_e2e::walk_model::Unit;
+use forge_e2e::walk_model::figures::{Measured, forge_graph, report_both};
 use forge_e2e::{Emulator, Forge, RunOutput, StackCopy, getting_started_dir, network};
-use forge_engine::apply::ready::POLL_SCALE_ENV;
 use std::time::Instant;
 
 /// Real durations times this: a 150 s load balancer provisions in 1.5 s,
-/// an Aurora writer takes 6 s. forge polls at its intervals times the same
-/// scale, so its waits keep their real proportions. `FORGE_REAL_TIME_SCALE`
-/// overrides it, to measure where forge's own overhead weighs less (0.05).
+/// an Aurora writer takes 6 s. `FORGE_REAL_TIME_SCALE` overrides it, to
+/// measure where forge's own overhead weighs less (0.05).
 const SCALE: &str = "0.01";
 
 fn start() -> (Emulator, Forge) {
-    let scale = std::env::var("FORGE_REAL_TIME_SCALE").unwrap_or_else(|_| SCALE.to_string());
-    let emulator =
-        Emulator::start_with_args(&time_scale_args(&scale)).unwrap_or_else(|e| panic!("{e}"));
-    let mut env = emulator.env();
-    env.push((POLL_SCALE_ENV.to_string(), scale));
-    let forge = Forge::new(env).unwrap_or_else(|e| panic!("{e}"));
-    (emulator, forge)
+    start_scaled(SCALE)
 }
 
 fn run(forge: &Forge, stack: &StackCopy, cmd: &str, extra: &[&str]) -> (RunOutput, f64) {
@@ -53,13 +45,6 @@ fn assert_nothing_refused(emu: &Emulator, during: &str, out: &RunOutput) {
         "AWS would have refused these calls during {during}:\n  {}\n\n{out}",
         refused.join("\n  ")
     );
-}
-
-fn throttles(seen: &serde_json::Value) -> u64 {
-    seen["throttled"]
-        .as_object()
-        .map(|t| t.values().filter_map(|v| v.as_u64()).sum())
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,38 +99,18 @@ async fn getting_started_applies_in_order_and_destroys_after_slow_deletes() {
         );
     }
 
-    // Figures. The critical path from the same durations table: the ECS
-    // service rolls out behind the load balancer (its listener and target
-    // group wait for `active`), the NAT gateway in parallel; destroy waits
-    // for the NAT gateway's deletion.
-    let s = |kind, phase| phase_seconds(&table, kind, phase) * scale;
-    let apply_path = s("nat_gateway", "create")
-        .max(s("load_balancer", "create") + s("ecs_deployment", "rollout"));
-    let destroy_path = s("nat_gateway", "delete");
-    let polls = |c: &serde_json::Value| {
-        requests_where(c, |k| {
-            matches!(
-                k,
-                "ec2:DescribeNatGateways"
-                    | "elasticloadbalancing:DescribeLoadBalancers"
-                    | "ecs:DescribeServices"
-            )
-        })
-    };
-    let total = |c: &serde_json::Value| requests_where(c, |_| true);
-    println!(
-        "getting-started dev at time scale {scale}:\n  \
-         apply   {apply_secs:6.2}s (critical path {apply_path:5.2}s, {:.1}x), {} requests, \
-         {} of them NAT/ALB/ECS describes, {} throttled\n  \
-         destroy {destroy_secs:6.2}s (critical path {destroy_path:5.2}s), {} requests, \
-         {} of them NAT/ALB/ECS describes, {} throttled",
-        apply_secs / apply_path,
-        total(&applied),
-        polls(&applied),
-        throttles(&applied),
-        total(&destroyed),
-        polls(&destroyed),
-        throttles(&destroyed),
+    // Figures: forge's against the critical path and the model of
+    // Terraform's walk, both over the graph forge builds and the same
+    // durations table (tests/support/walk_model).
+    let graph = forge_graph(&forge, stack.path(), &[&stack.arg(), "-e", "dev"], &[]);
+    let units = [Unit::whole("getting-started", graph)];
+    let (apply, destroy) = (
+        Measured::new(apply_secs, &applied),
+        Measured::new(destroy_secs, &destroyed),
+    );
+    print!(
+        "{}",
+        report_both("getting-started dev", &units, &table, &apply, &destroy)
     );
 }
 
@@ -202,6 +167,7 @@ async fn aurora_instance_waits_for_its_creating_cluster() {
         .unwrap_or_else(|e| panic!("{e}"));
     let table = durations(&emulator);
     let scale = table["scale"].as_f64().unwrap_or(0.0);
+    assert!(scale > 0.0, "the emulator is not time-scaled: {table}");
 
     let (apply, apply_secs) = run(&forge, &stack, "apply", &["--auto-approve"]);
     apply.expect_success();
@@ -240,6 +206,7 @@ async fn aurora_instance_waits_for_its_creating_cluster() {
     let (destroy, destroy_secs) = run(&forge, &stack, "destroy", &["--auto-approve"]);
     destroy.expect_success();
     assert_nothing_refused(&emulator, "destroy", &destroy);
+    let destroyed = counters(&emulator);
     let clusters = rds
         .describe_db_clusters()
         .send()
@@ -247,17 +214,14 @@ async fn aurora_instance_waits_for_its_creating_cluster() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(clusters.db_clusters().is_empty(), "{clusters:?}");
 
-    let s = |kind, phase| phase_seconds(&table, kind, phase) * scale;
-    let apply_path = s("rds_cluster", "create") + s("rds_instance", "create");
-    let destroy_path = s("rds_instance", "delete") + s("rds_cluster", "delete");
-    println!(
-        "aurora cluster + writer at time scale {scale}:\n  \
-         apply   {apply_secs:6.2}s (critical path {apply_path:5.2}s, {:.1}x), \
-         {} DescribeDBClusters/DescribeDBInstances\n  \
-         destroy {destroy_secs:6.2}s (critical path {destroy_path:5.2}s, {:.1}x)",
-        apply_secs / apply_path,
-        requests_where(&applied, |k| k == "rds:DescribeDBClusters"
-            || k == "rds:DescribeDBInstances"),
-        destroy_secs / destroy_path,
+    let graph = forge_graph(&forge, stack.path(), &[&stack.arg()], &[]);
+    let units = [Unit::whole("aurora", graph)];
+    let (apply, destroy) = (
+        Measured::new(apply_secs, &applied),
+        Measured::new(destroy_secs, &destroyed),
+    );
+    print!(
+        "{}",
+        report_both("aurora cluster + writer", &units, &table, &apply, &destroy)
     );
 }

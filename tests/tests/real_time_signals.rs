@@ -8,6 +8,11 @@
 //!   it (no second CreateDBCluster) and finishes.
 //! - SIGKILL during the wait: the next apply adopts the cluster (its
 //!   create intent and ownership tags) and waits; exactly one cluster.
+//! - SIGINT during a destroy's wait for the cluster's deletion: forge exits
+//!   within 5 s, the state still holds the cluster (AWS is deleting it) and
+//!   its subnet group is untouched; the next destroy does not ask for the
+//!   deletion again (RDS would refuse it) but waits for it, then deletes
+//!   the subnet group.
 //!
 //! Verified through the RDS API and the emulator's request counters, never
 //! through forge's output alone; the state file is read only for what the
@@ -16,7 +21,7 @@
 // Test code: a failed call should stop the test with its error.
 #![allow(clippy::unwrap_used)]
 
-use forge_e2e::realtime::{counters, reset_counters, time_scale_args};
+use forge_e2e::realtime::{counters, refused, reset_counters, time_scale_args};
 use forge_e2e::{Emulator, Forge, RunOutput, StackCopy};
 use forge_engine::apply::ready::POLL_SCALE_ENV;
 use serde_json::Value as Json;
@@ -78,13 +83,17 @@ struct World {
 }
 
 async fn world() -> World {
+    world_of(STACK).await
+}
+
+async fn world_of(stack_yaml: &str) -> World {
     let emulator =
         Emulator::start_with_args(&time_scale_args(SCALE)).unwrap_or_else(|e| panic!("{e}"));
     let mut env = emulator.env();
     env.push((POLL_SCALE_ENV.to_string(), SCALE.to_string()));
     let forge = Forge::new(env).unwrap_or_else(|e| panic!("{e}"));
     let stack = StackCopy::empty().unwrap_or_else(|e| panic!("{e}"));
-    stack.write("stack.yaml", STACK).unwrap();
+    stack.write("stack.yaml", stack_yaml).unwrap();
     let rds = aws_sdk_rds::Client::new(&emulator.sdk_config("us-east-1").await);
     World {
         emulator,
@@ -110,23 +119,34 @@ fn waiting_for_cluster(stdout: &str) -> Option<Json> {
 }
 
 /// Starts `forge apply --json` and signals it once it waits for the
-/// cluster; returns its output and how long it took to stop. The lock's
-/// ttl is short, so the lock a killed run leaves expires in seconds (as
-/// `kill.rs` does).
+/// cluster; returns its output and how long it took to stop.
 fn signal_during_cluster_wait(w: &World, signal: &str) -> (RunOutput, Duration) {
+    signal_during_wait(w, "apply", "creating", signal)
+}
+
+/// Starts `forge COMMAND --json` and signals it once it waits for the
+/// cluster in `status`; returns its output and how long it took to stop.
+/// The lock's ttl is short, so the lock a killed run leaves expires in
+/// seconds (as `kill.rs` does).
+fn signal_during_wait(
+    w: &World,
+    command: &str,
+    status: &str,
+    signal: &str,
+) -> (RunOutput, Duration) {
     let arg = w.stack.arg();
     let mut running = w
         .forge
         .spawn(
             w.stack.path(),
-            &["apply", &arg, "--auto-approve", "--json"],
+            &[command, &arg, "--auto-approve", "--json"],
             &[("FORGE_LOCK_TTL", "3s")],
         )
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Some(waiting) = waiting_for_cluster(&running.stdout_so_far()) {
-            assert_eq!(waiting["status"], "creating", "{waiting}");
+            assert_eq!(waiting["status"], status, "{waiting}");
             break;
         }
         assert!(
@@ -176,7 +196,7 @@ async fn clusters(rds: &aws_sdk_rds::Client) -> Vec<(String, String)> {
         .collect()
 }
 
-fn created(seen: &Json, call: &str) -> u64 {
+fn requests(seen: &Json, call: &str) -> u64 {
     seen["requests"][call].as_u64().unwrap_or(0)
 }
 
@@ -203,11 +223,11 @@ async fn resume(w: &World, interrupted: &RunOutput) {
     out.expect_success();
     let seen = counters(&w.emulator);
     assert_eq!(
-        created(&seen, "rds:CreateDBCluster"),
+        requests(&seen, "rds:CreateDBCluster"),
         0,
         "the cluster was created again\n{seen}\n{out}\nthe interrupted run:\n{interrupted}"
     );
-    assert_eq!(created(&seen, "rds:CreateDBInstance"), 1, "{seen}\n{out}");
+    assert_eq!(requests(&seen, "rds:CreateDBInstance"), 1, "{seen}\n{out}");
     assert!(
         waiting_for_cluster(&out.stdout).is_some(),
         "the apply did not wait for the cluster still creating:\n{out}"
@@ -265,8 +285,8 @@ async fn sigint_during_the_aurora_wait_stops_in_seconds_and_the_next_run_resumes
         "{out}"
     );
     let seen = counters(&w.emulator);
-    assert_eq!(created(&seen, "rds:CreateDBCluster"), 1, "{seen}");
-    assert_eq!(created(&seen, "rds:CreateDBInstance"), 0, "{seen}");
+    assert_eq!(requests(&seen, "rds:CreateDBCluster"), 1, "{seen}");
+    assert_eq!(requests(&seen, "rds:CreateDBInstance"), 0, "{seen}");
 
     // The plan says it waits for it rather than create it.
     let arg = w.stack.arg();
@@ -291,4 +311,77 @@ async fn sigkill_during_the_aurora_wait_then_a_rerun_adopts_and_makes_no_duplica
         "{out}"
     );
     resume(&w, &out).await;
+}
+
+/// The DB subnet groups the RDS API lists.
+async fn subnet_groups(rds: &aws_sdk_rds::Client) -> Vec<String> {
+    rds.describe_db_subnet_groups()
+        .send()
+        .await
+        .unwrap()
+        .db_subnet_groups()
+        .iter()
+        .filter_map(|g| g.db_subnet_group_name().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_during_a_slow_delete_stops_in_seconds_and_the_next_destroy_waits_for_it() {
+    // The cluster alone: its deletion (120 real seconds, 6 s here) is the
+    // wait to interrupt; its subnet group must outlive it.
+    let cluster_only = STACK.split("  writer:").next().unwrap();
+    let w = world_of(cluster_only).await;
+    let arg = w.stack.arg();
+    w.forge
+        .run(w.stack.path(), &["apply", &arg, "--auto-approve"])
+        .unwrap()
+        .expect_success();
+
+    let (out, took) = signal_during_wait(&w, "destroy", "deleting", "INT");
+    out.expect_code(130);
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?} to stop after SIGINT\n{out}"
+    );
+    assert!(
+        events(&out.stdout, "interrupted")
+            .iter()
+            .any(|e| e["address"] == "cluster" && e["status"] == "deleting"),
+        "no `interrupted` event for the cluster's deletion:\n{out}"
+    );
+    // AWS goes on deleting; the state still holds the cluster, and what it
+    // uses was left alone.
+    assert_eq!(recorded_cluster(&w.stack)["id"], "aurora-signals");
+    assert_eq!(
+        clusters(&w.rds).await,
+        [("aurora-signals".to_string(), "deleting".to_string())],
+        "{out}"
+    );
+    assert_eq!(subnet_groups(&w.rds).await, ["aurora-signals"], "{out}");
+
+    reset_counters(&w.emulator);
+    let again = w
+        .forge
+        .run(
+            w.stack.path(),
+            &[
+                "destroy",
+                &arg,
+                "--auto-approve",
+                "--json",
+                "--lock-timeout",
+                "1m",
+            ],
+        )
+        .unwrap();
+    again.expect_success();
+    let seen = counters(&w.emulator);
+    assert_eq!(
+        requests(&seen, "rds:DeleteDBCluster"),
+        0,
+        "the deletion was asked for again\n{seen}\n{again}"
+    );
+    assert!(refused(&seen).is_empty(), "refused calls: {seen}\n{again}");
+    assert!(clusters(&w.rds).await.is_empty(), "{again}");
+    assert!(subnet_groups(&w.rds).await.is_empty(), "{again}");
 }

@@ -84,6 +84,7 @@ fn levels(listing: &Json) -> Vec<Vec<String>> {
 
 #[tokio::test]
 async fn the_reference_tree_runs_all_and_drift_needs_no_secrets() {
+    forge_e2e::require_emulator!("counts requests through the fault proxy");
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let proxy =
         Proxy::start(&emulator.endpoint, FaultConfig::none()).unwrap_or_else(|e| panic!("{e}"));

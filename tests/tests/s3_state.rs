@@ -393,6 +393,7 @@ fn state_puts_after(pass: usize) -> forge_e2e::ActionFilter {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_writes_through_slowdown_and_500s_then_emergency_file_and_push() {
+    forge_e2e::require_emulator!("injects S3 slowdowns and 500s through the fault proxy");
     use forge_e2e::{FaultConfig, Proxy};
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("{e}"));
     let s3 = bucket(&emulator, "fault-state").await;

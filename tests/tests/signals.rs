@@ -151,10 +151,16 @@ async fn signals_release_the_lock(backend: impl FnOnce(&aws_sdk_s3::Client) -> B
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signal_during_refresh_releases_the_local_lock() {
+    forge_e2e::require_emulator!(
+        "slows refreshes down with the fault proxy to signal forge during one"
+    );
     signals_release_the_lock(|_| Backend::Local).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signal_during_refresh_releases_the_s3_lock() {
+    forge_e2e::require_emulator!(
+        "slows refreshes down with the fault proxy to signal forge during one"
+    );
     signals_release_the_lock(|s3| Backend::S3(s3.clone())).await;
 }

@@ -135,13 +135,19 @@ pub fn plain_line(e: &Event) -> Option<String> {
         } => waiting_line(address, None, status, *elapsed),
         Event::Interrupted {
             address,
+            action,
             status,
             elapsed,
-            ..
-        } => format!(
-            "{address}: Interrupted after {} while `{status}`; recorded as not ready, the next apply waits for it",
-            human_duration(*elapsed)
-        ),
+        } => {
+            let next = match action {
+                ChangeAction::Delete => "still recorded, the next run waits for its deletion",
+                _ => "recorded as not ready, the next apply waits for it",
+            };
+            format!(
+                "{address}: Interrupted after {} while `{status}`; {next}",
+                human_duration(*elapsed)
+            )
+        }
         Event::Retrying {
             address,
             attempt,

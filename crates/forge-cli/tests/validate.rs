@@ -127,6 +127,60 @@ fn graph_renders_dot_and_mermaid() {
     assert!(text_of(&o).contains("digraph"), "{}", text_of(&o));
 }
 
+/// A stack whose subnets are one per zone of a data source: `forge graph`
+/// reads it as plan does; with no credentials it prints what it knows and
+/// says what it leaves out.
+#[test]
+fn graph_warns_when_it_cannot_read_what_a_for_each_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        r#"
+stack: zones
+region: us-east-1
+state:
+  backend: local
+data:
+  zones:
+    type: aws.ec2.availability_zones
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    cidr_block: 10.0.0.0/16
+  subnet:
+    type: aws.ec2.subnet
+    for_each: "${toset(data.zones.names)}"
+    vpc_id: "${vpc.id}"
+    availability_zone: "${each.key}"
+    cidr_block: "${cidrsubnet(\"10.0.0.0/16\", 8, index(sort(data.zones.names), each.key))}"
+"#,
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_forge"))
+        .args(["graph", "."])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text_of(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("\"vpc\""), "{stdout}");
+    assert!(!stdout.contains("subnet["), "{stdout}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("warning: the graph leaves out the instances of subnet"),
+        "{stderr}"
+    );
+}
+
 /// A copy of `examples/getting-started` in a temporary repository (a
 /// `.git` folder marks the root includes must stay in).
 fn getting_started_copy() -> tempfile::TempDir {

@@ -240,6 +240,15 @@ pub trait Provider: Send + Sync + 'static {
         false
     }
 
+    /// Whether an observed object is already going away (`deleting`): a
+    /// deletion an interrupted run asked for. The engine then waits for it
+    /// to be gone instead of asking again, which AWS refuses for some kinds
+    /// (an RDS instance "is already being deleted").
+    fn deleting(&self, observed: &Attrs) -> bool {
+        let _ = observed;
+        false
+    }
+
     /// How often to poll while waiting for readiness.
     fn poll_interval(&self) -> Duration {
         Duration::from_secs(5)

@@ -124,6 +124,10 @@ impl Kind for NatGatewayKind {
 
     tagged_methods!(delete_nat_gateway.nat_gateway_id);
 
+    fn deleting(observed: &NatGatewayFields) -> bool {
+        observed.state.as_deref() == Some("deleting")
+    }
+
     fn readiness(observed: &NatGatewayFields) -> Readiness {
         match observed.state.as_deref() {
             Some("available") | None => Readiness::Ready,

@@ -487,6 +487,10 @@ impl Kind for ReplicationGroupKind {
         crate::normalize::classify_version(path, recorded, live)
     }
 
+    fn deleting(observed: &ReplicationGroupFields) -> bool {
+        observed.status.as_deref() == Some("deleting")
+    }
+
     fn readiness(observed: &ReplicationGroupFields) -> Readiness {
         match observed.status.as_deref() {
             None | Some("available") => Readiness::Ready,

@@ -117,6 +117,10 @@ impl<K: Kind> Provider for KindProvider<K> {
         K::AWAIT_DELETION
     }
 
+    fn deleting(&self, observed: &Attrs) -> bool {
+        K::Fields::from_attrs(observed).is_ok_and(|f| K::deleting(&f))
+    }
+
     fn poll_interval(&self) -> Duration {
         K::POLL_INTERVAL
     }

@@ -335,6 +335,13 @@ pub trait Kind: KindDecl {
         Readiness::Ready
     }
 
+    /// See [`forge_engine::Provider::deleting`] (kinds with
+    /// [`AWAIT_DELETION`](Self::AWAIT_DELETION)).
+    fn deleting(observed: &Self::Fields) -> bool {
+        let _ = observed;
+        false
+    }
+
     /// See [`forge_engine::Provider::not_landed`].
     fn not_landed(desired: &Self::Fields, observed: &Self::Fields) -> Option<String> {
         let _ = (desired, observed);
@@ -342,7 +349,12 @@ pub trait Kind: KindDecl {
     }
 
     /// See [`forge_engine::Provider::classify_change`].
-    fn classify_change(path: &str, recorded: &Value, live: &Value, object: &Attrs) -> Option<String> {
+    fn classify_change(
+        path: &str,
+        recorded: &Value,
+        live: &Value,
+        object: &Attrs,
+    ) -> Option<String> {
         let _ = (path, recorded, live, object);
         None
     }

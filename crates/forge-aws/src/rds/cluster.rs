@@ -194,7 +194,11 @@ impl Kind for ClusterKind {
     const HOLDS_DATA: bool = true;
 
     // A global database member's version follows its global cluster.
-    versioned_kind!(|f| f.status.as_deref(), slow, follows = Some("global_cluster_identifier"));
+    versioned_kind!(
+        |f| f.status.as_deref(),
+        slow,
+        follows = Some("global_cluster_identifier")
+    );
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
         let page = describe_page!(ctx.client.describe_db_clusters(), db_clusters);

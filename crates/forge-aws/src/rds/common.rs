@@ -370,6 +370,10 @@ macro_rules! versioned_kind {
             $crate::rds::common::readiness_of($status)
         }
 
+        fn deleting($o: &Self::Fields) -> bool {
+            $status == Some("deleting")
+        }
+
         fn classify_change(
             path: &str,
             recorded: &forge_core::Value,

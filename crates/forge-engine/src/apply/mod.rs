@@ -64,7 +64,8 @@ pub enum Event {
         elapsed: Duration,
     },
     /// A wait was cut short because the apply was interrupted: the object
-    /// exists and is recorded as not ready; the next apply waits for it.
+    /// exists and is recorded as not ready, or (a deletion) stays recorded
+    /// while AWS deletes it; the next run waits for it.
     Interrupted {
         /// The resource.
         address: Address,

@@ -137,9 +137,7 @@ pub async fn run_node(shared: Arc<Shared>, index: usize) -> Result<StepEnd, Stri
         operation: node.op,
     });
     let result = match node.op {
-        Operation::Delete => delete(&shared, node, change, provider, permits, started)
-            .await
-            .map(|()| StepEnd::Done),
+        Operation::Delete => delete(&shared, node, change, provider, permits, started).await,
         Operation::Create => create(&shared, index, node, change, provider, permits, started).await,
         Operation::Update | Operation::Adopt => {
             update(&shared, node, change, provider, permits, started).await
@@ -226,10 +224,10 @@ async fn delete(
     provider: Arc<dyn Provider>,
     permits: Permits,
     started: tokio::time::Instant,
-) -> Result<(), String> {
+) -> Result<StepEnd, String> {
     let Some(id) = change.id.clone() else {
         release(shared, permits);
-        return Ok(());
+        return Ok(StepEnd::Done);
     };
     let ctx = resource_ctx(
         &Owner::of_plan(&shared.plan),
@@ -238,18 +236,28 @@ async fn delete(
         change.alias.as_deref(),
     );
     let prior = change.before.as_ref().map(unmarked).unwrap_or_default();
-    let r = with_retry(
-        &shared.retry,
-        || provider.delete(&ctx, &id, &prior),
-        on_retry(shared, change),
-    )
-    .await;
+    // An object an interrupted run already asked to delete is only waited
+    // for: asking again is refused by some APIs.
+    let already = provider.await_deletion() && provider.deleting(&prior);
+    let r = match already {
+        true => Ok(()),
+        false => {
+            with_retry(
+                &shared.retry,
+                || provider.delete(&ctx, &id, &prior),
+                on_retry(shared, change),
+            )
+            .await
+        }
+    };
     release(shared, permits);
     r.map_err(|e| format!("deleting {} {id}: {e}", change.kind))?;
     // Slow deletes (databases, caches) must be gone before what they use
     // (their subnet group, their KMS key's alias...) is deleted after them;
     // the object stays recorded until then, so an interrupted wait loses
-    // nothing and the next run deletes (or waits) again.
+    // nothing and the next run waits again. A drain (the first Ctrl-C)
+    // ends the wait at once: the deletion goes on in AWS, the state keeps
+    // the object, and what it uses is not deleted in this run.
     if provider.await_deletion() {
         let timeout = timeout_for(shared, change, provider.as_ref(), Operation::Delete);
         shared.emit(Event::Waiting {
@@ -257,19 +265,30 @@ async fn delete(
             status: "deleting".into(),
             elapsed: started.elapsed(),
         });
-        shared
-            .hub
-            .wait(
-                provider.clone(),
-                (&change.region, change.alias.as_deref()),
-                &id,
-                &change.address,
-                Goal::Gone,
-                timeout,
-                started,
-            )
-            .await
-            .map_err(|e| format!("waiting for {} {id} to be deleted: {e}", change.kind))?;
+        let wait = shared.hub.wait(
+            provider.clone(),
+            (&change.region, change.alias.as_deref()),
+            &id,
+            &change.address,
+            Goal::Gone,
+            timeout,
+            started,
+        );
+        tokio::select! {
+            biased;
+            _ = shared.cancel.reached(CancelLevel::Drain) => {
+                shared.emit(Event::Interrupted {
+                    address: change.address.clone(),
+                    action: change.action,
+                    status: "deleting".into(),
+                    elapsed: started.elapsed(),
+                });
+                return Ok(StepEnd::Interrupted);
+            }
+            waited = wait => {
+                waited.map_err(|e| format!("waiting for {} {id} to be deleted: {e}", change.kind))?;
+            }
+        }
     }
     let address = change.address.clone();
     let deposed = change.deposed || node.replaced_old;
@@ -289,7 +308,7 @@ async fn delete(
     if remove_whole && let Ok(mut v) = shared.values.lock() {
         v.remove(&change.address);
     }
-    Ok(())
+    Ok(StepEnd::Done)
 }
 
 fn desired_now(

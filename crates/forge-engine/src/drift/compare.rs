@@ -60,7 +60,13 @@ pub fn compare(
     for change in planned.changes {
         let recorded = change.before.clone().unwrap_or(Value::Null);
         let now = change.after.clone().unwrap_or(Value::Null);
-        match classify(provider, ignore_changes, &change.path, (&recorded, &now), &live) {
+        match classify(
+            provider,
+            ignore_changes,
+            &change.path,
+            (&recorded, &now),
+            &live,
+        ) {
             Some(reason) => out.classified.push((change, reason)),
             None => out.drifted.push(change),
         }
