@@ -15,7 +15,6 @@ pub mod target;
 pub use policy::PolicyKind;
 pub use target::TargetKind;
 
-use crate::kind::{Act, Created, Kind, Res};
 use crate::paging::{collect_pages, for_chunks};
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
@@ -54,12 +53,32 @@ macro_rules! page {
 }
 pub(crate) use page;
 
-/// A create of an upserted object (RegisterScalableTarget,
-/// PutScalingPolicy): the upsert's id, left for the engine's batched
-/// read-back ([`Kind::made`]).
-pub async fn upserted<K: Kind>(ctx: &Act<'_, K>, id: Res<String>) -> Created<K> {
-    K::made(ctx, id?).await
+/// Writes, inside a kind's `#[async_trait] impl Kind`, the methods of an
+/// object whose one write call is an upsert (RegisterScalableTarget,
+/// PutScalingPolicy): `create` and `update` both send `$put(client,
+/// desired)`, which answers the id, and read the object back (the identity
+/// cannot change in place, so the update's id is the upsert's); and an
+/// empty `list_owned`: neither carries tags here (targets: see
+/// `target.rs`; AWS tags no scaling policy), so nothing proves ownership,
+/// and the write being an upsert, a retried create takes over what a
+/// crashed run wrote anyway.
+///
+/// The methods are spelled through [`kind_method`](crate::kind::kind_method).
+macro_rules! upsert_methods {
+    ($put:path) => {
+        $crate::kind::kind_method!(create(ctx, desired, _token) {
+            Self::made(ctx, $put(ctx.client, desired).await?).await
+        });
+
+        $crate::kind::kind_method!(update(ctx, _id, u) {
+            let id = $put(ctx.client, u.desired).await?;
+            Self::read_back(ctx, &id).await
+        });
+
+        $crate::kind::kind_method!(list_owned(_ctx, _address) { Ok(Vec::new()) });
+    };
 }
+pub(crate) use upsert_methods;
 
 /// Resource ids per DescribeScalableTargets / policy names per
 /// DescribeScalingPolicies call (the APIs' limit).

@@ -11,7 +11,9 @@
 //! Observe cost: one DescribeScalingPolicies per namespace per 50 policy
 //! names (plus pages).
 
-use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok, on_scaled, page, upserted};
+use super::{
+    AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok, on_scaled, page, upsert_methods,
+};
 use crate::kind::prelude::*;
 use crate::normalize::number_value;
 use aws_sdk_applicationautoscaling::Client;
@@ -233,28 +235,13 @@ impl Kind for PolicyKind {
         Ok(found(&policies, ids))
     }
 
-    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
-        upserted(ctx, put(ctx.client, desired).await).await
-    }
-
-    async fn update(ctx: &Act<'_, Self>, _id: &str, u: Update<'_, Self>) -> Updated<Self> {
-        // The identity cannot change in place: the upsert answers the id.
-        let id = put(ctx.client, u.desired).await?;
-        Self::read_back(ctx, &id).await
-    }
+    upsert_methods!(put);
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let (s, name) = Scaled::parse(id)?;
         let call = on_scaled!(ctx.client.delete_scaling_policy(), s);
         let call = call.policy_name(policy_name(id, name)?);
         gone_is_ok(call.send().await.map_err(AppAutoScaling::err))
-    }
-
-    /// Scaling policies carry no tags (AWS tags the scalable target, not
-    /// its policies), so nothing proves ownership; PutScalingPolicy being an
-    /// upsert, a retried create takes over what a crashed run put anyway.
-    async fn list_owned(_ctx: &Look<'_, Self>, _address: Option<&str>) -> Res<Vec<Owned>> {
-        Ok(vec![])
     }
 }
 

@@ -14,7 +14,9 @@
 //! tested against cannot (no ListTagsForResource), so targets carry no
 //! tags and `list_owned` lists nothing, as before.
 
-use super::{AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok, on_scaled, page, upserted};
+use super::{
+    AppAutoScaling, Scaled, describe_by_namespace, gone_is_ok, on_scaled, page, upsert_methods,
+};
 use crate::kind::prelude::*;
 use crate::normalize::number_value;
 use aws_sdk_applicationautoscaling::Client;
@@ -121,27 +123,12 @@ impl Kind for TargetKind {
             .collect())
     }
 
-    async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
-        upserted(ctx, register(ctx.client, desired).await).await
-    }
-
-    async fn update(ctx: &Act<'_, Self>, _id: &str, u: Update<'_, Self>) -> Updated<Self> {
-        // The identity cannot change in place: the upsert answers the id.
-        let id = register(ctx.client, u.desired).await?;
-        Self::read_back(ctx, &id).await
-    }
+    upsert_methods!(register);
 
     async fn delete(ctx: &Act<'_, Self>, id: &str, _prior: &Self::Fields) -> Res<()> {
         let (s, _) = Scaled::parse(id)?;
         let call = on_scaled!(ctx.client.deregister_scalable_target(), s);
         gone_is_ok(call.send().await.map_err(AppAutoScaling::err))
-    }
-
-    /// Targets carry no tags here (see the module), so nothing proves
-    /// ownership; RegisterScalableTarget being an upsert, a retried create
-    /// takes over what a crashed run registered anyway.
-    async fn list_owned(_ctx: &Look<'_, Self>, _address: Option<&str>) -> Res<Vec<Owned>> {
-        Ok(vec![])
     }
 }
 

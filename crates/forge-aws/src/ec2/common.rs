@@ -242,33 +242,13 @@ pub(crate) use ec2_kind;
 /// and answers whether the object is still there. A kind whose delete is
 /// more than that writes its own next to `tagged_methods!();`.
 ///
-/// `#[async_trait]` has already rewritten the impl when this expands, so
-/// the methods are spelled the way it spells the trait's (see
-/// [`delete_by`](crate::kind::delete_by)); the trait's declaration checks
-/// them, and a kind without `list_owned` still fails to compile.
+/// The methods are spelled through [`kind_method`](crate::kind::kind_method);
+/// a kind without `list_owned` still fails to compile.
 macro_rules! tagged_methods {
     ($($call:ident . $set:ident $(, after $prepare:path)?)?) => {
-        fn list_owned<'life0, 'life1, 'life2, 'async_trait>(
-            ctx: &'life0 $crate::kind::Look<'life1, Self>,
-            address: Option<&'life2 str>,
-        ) -> ::core::pin::Pin<
-            Box<
-                dyn ::core::future::Future<
-                        Output = $crate::kind::Res<Vec<$crate::kind::Owned>>,
-                    > + Send
-                    + 'async_trait,
-            >,
-        >
-        where
-            'life0: 'async_trait,
-            'life1: 'async_trait,
-            'life2: 'async_trait,
-            Self: 'async_trait,
-        {
-            Box::pin($crate::ec2::common::list_owned::<Self>(
-                ctx.client, &ctx.owner, address,
-            ))
-        }
+        $crate::kind::kind_method!(list_owned(ctx, address) {
+            $crate::ec2::common::list_owned::<Self>(ctx.client, &ctx.owner, address).await
+        });
 
         $($crate::kind::delete_by!($crate::ec2::common::deleted: $call.$set $(, after $prepare)?);)?
     };

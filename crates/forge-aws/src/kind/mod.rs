@@ -219,39 +219,73 @@ macro_rules! declare_kind {
 }
 pub(crate) use declare_kind;
 
+/// Spells one [`Kind`] method for a macro that writes it inside a kind's
+/// `#[async_trait] impl Kind`: `#[async_trait]` has already rewritten the
+/// impl when such a macro expands, so the method must be spelled the way
+/// it spells the trait's (boxed future, named lifetimes), and the trait's
+/// declaration checks the spelling. Each arm names the method and its
+/// parameters; the body is the `async` block's.
+///
+/// ```ignore
+/// kind_method!(delete(ctx, id, _prior) { ... });
+/// ```
+macro_rules! kind_method {
+    (create($ctx:ident, $desired:ident, $token:ident) $body:block) => {
+        $crate::kind::kind_method!(@spell create<'life0, 'life1, 'life2, 'life3>(
+            $ctx: &'life0 $crate::kind::Act<'life1, Self>,
+            $desired: &'life2 <Self as $crate::kind::KindDecl>::Fields,
+            $token: &'life3 str,
+        ) -> $crate::kind::Created<Self> $body);
+    };
+    (update($ctx:ident, $id:ident, $u:ident) $body:block) => {
+        $crate::kind::kind_method!(@spell update<'life0, 'life1, 'life2, 'life3>(
+            $ctx: &'life0 $crate::kind::Act<'life1, Self>,
+            $id: &'life2 str,
+            $u: $crate::kind::Update<'life3, Self>,
+        ) -> $crate::kind::Updated<Self> $body);
+    };
+    (delete($ctx:ident, $id:ident, $prior:ident) $body:block) => {
+        $crate::kind::kind_method!(@spell delete<'life0, 'life1, 'life2, 'life3>(
+            $ctx: &'life0 $crate::kind::Act<'life1, Self>,
+            $id: &'life2 str,
+            $prior: &'life3 <Self as $crate::kind::KindDecl>::Fields,
+        ) -> $crate::kind::Res<()> $body);
+    };
+    (list_owned($ctx:ident, $address:ident) $body:block) => {
+        $crate::kind::kind_method!(@spell list_owned<'life0, 'life1, 'life2>(
+            $ctx: &'life0 $crate::kind::Look<'life1, Self>,
+            $address: Option<&'life2 str>,
+        ) -> $crate::kind::Res<Vec<$crate::kind::Owned>> $body);
+    };
+    (@spell $name:ident<$($l:lifetime),*>($($p:ident: $t:ty,)*) -> $out:ty $body:block) => {
+        fn $name<$($l,)* 'async_trait>(
+            $($p: $t,)*
+        ) -> ::core::pin::Pin<Box<dyn ::core::future::Future<Output = $out> + Send + 'async_trait>>
+        where
+            $($l: 'async_trait,)*
+            Self: 'async_trait,
+        {
+            Box::pin(async move $body)
+        }
+    };
+}
+pub(crate) use kind_method;
+
 /// Writes, inside a kind's `#[async_trait] impl Kind`, a `delete` that
 /// is one call: `deleted` (the service's mapping of a delete's answer,
 /// "already gone" being success), then the delete call and its id setter
 /// (`Rds::deleted: delete_db_subnet_group.db_subnet_group_name`). With
 /// `after prepare`, `prepare(client, id)` runs first (it detaches what
 /// blocks the delete) and answers whether the object is still there.
-///
-/// `#[async_trait]` has already rewritten the impl when this expands, so
-/// the method is spelled the way it spells the trait's (boxed future,
-/// named lifetimes); the trait's declaration checks the spelling.
+/// Spelled through [`kind_method`].
 macro_rules! delete_by {
     ($deleted:path: $call:ident . $set:ident $(, after $prepare:path)?) => {
-        fn delete<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-            ctx: &'life0 $crate::kind::Act<'life1, Self>,
-            id: &'life2 str,
-            _prior: &'life3 <Self as $crate::kind::KindDecl>::Fields,
-        ) -> ::core::pin::Pin<
-            Box<dyn ::core::future::Future<Output = $crate::kind::Res<()>> + Send + 'async_trait>,
-        >
-        where
-            'life0: 'async_trait,
-            'life1: 'async_trait,
-            'life2: 'async_trait,
-            'life3: 'async_trait,
-            Self: 'async_trait,
-        {
-            Box::pin(async move {
-                $(if !$prepare(ctx.client, id).await? {
-                    return Ok(());
-                })?
-                $deleted(ctx.client.$call().$set(id).send().await)
-            })
-        }
+        $crate::kind::kind_method!(delete(ctx, id, _prior) {
+            $(if !$prepare(ctx.client, id).await? {
+                return Ok(());
+            })?
+            $deleted(ctx.client.$call().$set(id).send().await)
+        });
     };
 }
 pub(crate) use delete_by;

@@ -9,9 +9,10 @@ pub mod topic;
 pub use subscription::SubscriptionKind;
 pub use topic::TopicKind;
 
-use crate::kind::{Kind, Made, Res, Service};
+use crate::kind::{Created, Found, Kind, Made, Res, Service};
 use crate::paging::collect_pages;
 use crate::tags;
+use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::Tag;
 use forge_core::Value;
@@ -110,18 +111,92 @@ pub(crate) fn json_text(field: &str, value: &Value) -> Result<String, ProviderEr
     }
 }
 
-/// The ARN a create answered with; none is a transient `failure`.
-/// What a create made: the object as described, or, while SNS does not
-/// show it yet, the spec with its new ARN (`with_arn`).
-pub(crate) fn made<K: Kind>(
-    arn: String,
-    found: Option<K::Fields>,
-    with_arn: impl FnOnce(String) -> K::Fields,
-) -> Made<K> {
-    let fields = found.unwrap_or_else(|| with_arn(arn.clone()));
-    Made { id: arn, fields }
+/// What the two SNS kinds differ in where their calls share a shape: how
+/// one object is read (SNS has no batch describe), how one attribute is
+/// set (SNS sets one a call), and where a new object's ARN goes.
+#[async_trait]
+pub(crate) trait Attributed: Kind {
+    /// One object's fields, or `None` when it is gone.
+    async fn describe_one(client: &Client, arn: &str) -> Res<Option<Self::Fields>>;
+    /// Sets one attribute (`""` unsets it).
+    async fn set_attribute(client: &Client, arn: &str, name: &str, value: String) -> Res<()>;
+    /// The spec with its new ARN.
+    fn with_arn(desired: &Self::Fields, arn: String) -> Self::Fields;
 }
 
+/// Writes an SNS kind's [`Attributed`] impl: its fields type, the
+/// function that reads one object, and the Set*Attributes call with its
+/// ARN setter (`set_topic_attributes.topic_arn`).
+macro_rules! attributed {
+    ($kind:ty: $fields:ident, $describe:path, $set:ident . $arn:ident) => {
+        #[async_trait::async_trait]
+        impl $crate::sns::Attributed for $kind {
+            async fn describe_one(
+                client: &aws_sdk_sns::Client,
+                arn: &str,
+            ) -> $crate::kind::Res<Option<$fields>> {
+                $describe(client, arn).await
+            }
+
+            async fn set_attribute(
+                client: &aws_sdk_sns::Client,
+                arn: &str,
+                name: &str,
+                value: String,
+            ) -> $crate::kind::Res<()> {
+                let call = client.$set().$arn(arn).attribute_name(name);
+                let sent = call.attribute_value(value).send().await;
+                sent.map(drop)
+                    .map_err(<$crate::sns::Sns as $crate::kind::Service>::err)
+            }
+
+            fn with_arn(desired: &$fields, arn: String) -> $fields {
+                $fields {
+                    arn: Some(arn),
+                    ..desired.clone()
+                }
+            }
+        }
+    };
+}
+pub(crate) use attributed;
+
+/// A kind's `describe`: each distinct ARN read a few at a time.
+pub(crate) async fn describe_each<K: Attributed>(client: &Client, ids: &[String]) -> Found<K> {
+    read_each(
+        ids,
+        |arn| async move { K::describe_one(client, &arn).await },
+    )
+    .await
+}
+
+/// What a create made, `arn`: the object as described, or, while SNS
+/// does not show it yet, the spec with its new ARN.
+pub(crate) async fn made<K: Attributed>(
+    client: &Client,
+    arn: String,
+    desired: &K::Fields,
+) -> Created<K> {
+    let fields = match K::describe_one(client, &arn).await? {
+        Some(fields) => fields,
+        None => K::with_arn(desired, arn.clone()),
+    };
+    Ok(Made { id: arn, fields })
+}
+
+/// Sends the attribute `changes` of object `arn`, one call each, in order.
+pub(crate) async fn set_each<K: Attributed>(
+    client: &Client,
+    arn: &str,
+    changes: Vec<(&'static str, String)>,
+) -> Res<()> {
+    for (name, value) in changes {
+        K::set_attribute(client, arn, name, value).await?;
+    }
+    Ok(())
+}
+
+/// The ARN a create answered with; none is a transient `failure`.
 pub(crate) fn answered(arn: Option<&str>, failure: &str) -> Res<String> {
     let message = failure.to_string();
     arn.map(str::to_string)

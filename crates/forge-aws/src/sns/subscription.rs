@@ -18,7 +18,10 @@
 //! this state's), and refused otherwise, never adopted. Observe cost: one
 //! GetSubscriptionAttributes per subscription, a few at a time.
 
-use super::{Sns, answered, attr, attr_bool, json_text, made, pairs, read_each, topic_tags};
+use super::{
+    Sns, answered, attr, attr_bool, attributed, describe_each, json_text, made, pairs, set_each,
+    topic_tags,
+};
 use crate::error::found;
 use crate::kind::prelude::*;
 use crate::paging::collect_pages;
@@ -80,13 +83,6 @@ fn fields(arn: &str, a: &HashMap<String, String>) -> SubscriptionFields {
         pending_confirmation: Some(attr_bool(a, "PendingConfirmation")),
         owner: attr(a, "Owner"),
     }
-}
-
-/// One subscription's attributes, or `None` when it is gone.
-async fn describe_one(client: &Client, arn: &str) -> Res<Option<SubscriptionFields>> {
-    let call = client.get_subscription_attributes().subscription_arn(arn);
-    let out = found(call.send().await.map_err(Sns::err))?;
-    Ok(out.map(|out| fields(arn, &out.attributes().cloned().unwrap_or_default())))
 }
 
 /// The settable attributes as SNS names them, in the order they must be
@@ -178,14 +174,19 @@ fn is_pending_refusal(err: &ProviderError) -> bool {
         if code.starts_with("InvalidParameter") && message.contains("pending confirmation"))
 }
 
+/// One subscription's attributes, or `None` when it is gone.
+async fn describe_one(client: &Client, arn: &str) -> Res<Option<SubscriptionFields>> {
+    let call = client.get_subscription_attributes().subscription_arn(arn);
+    let out = found(call.send().await.map_err(Sns::err))?;
+    Ok(out.map(|out| fields(arn, &out.attributes().cloned().unwrap_or_default())))
+}
+
+attributed!(SubscriptionKind: SubscriptionFields, describe_one, set_subscription_attributes.subscription_arn);
+
 #[async_trait]
 impl Kind for SubscriptionKind {
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        read_each(
-            ids,
-            |arn| async move { describe_one(ctx.client, &arn).await },
-        )
-        .await
+        describe_each::<Self>(ctx.client, ids).await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
@@ -212,26 +213,12 @@ impl Kind for SubscriptionKind {
             .map_err(Sns::err)?;
         let arn = out.subscription_arn().filter(|a| a.starts_with("arn:"));
         let arn = answered(arn, "Subscribe returned no subscription ARN")?;
-        let found = describe_one(ctx.client, &arn).await?;
-        let with_arn = |arn| SubscriptionFields {
-            arn: Some(arn),
-            ..desired.clone()
-        };
-        Ok(made(arn, found, with_arn))
+        made(ctx.client, arn, desired).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
-        for (name, value) in attribute_changes(prior, desired)? {
-            ctx.client
-                .set_subscription_attributes()
-                .subscription_arn(id)
-                .attribute_name(name)
-                .attribute_value(value)
-                .send()
-                .await
-                .map_err(Sns::err)?;
-        }
+        set_each::<Self>(ctx.client, id, attribute_changes(prior, desired)?).await?;
         Self::read_back(ctx, id).await
     }
 

@@ -11,8 +11,8 @@
 //! time.
 
 use super::{
-    Sns, answered, attr, attr_bool, json_text, made, pairs, read_each, to_tags, topic_arns,
-    topic_tags,
+    Sns, answered, attr, attr_bool, attributed, describe_each, json_text, made, pairs, read_each,
+    set_each, to_tags, topic_arns, topic_tags,
 };
 use crate::error::found;
 use crate::kind::prelude::*;
@@ -108,19 +108,6 @@ fn fields(
     }
 }
 
-/// One topic's attributes and tags, or `None` when it is gone.
-async fn describe_one(client: &Client, arn: &str) -> Result<Option<TopicFields>, ProviderError> {
-    let call = client.get_topic_attributes().topic_arn(arn);
-    let Some(out) = found(call.send().await.map_err(Sns::err))? else {
-        return Ok(None);
-    };
-    let Some(all_tags) = topic_tags(client, arn).await? else {
-        return Ok(None);
-    };
-    let attrs = out.attributes().cloned().unwrap_or_default();
-    Ok(Some(fields(arn, &attrs, &all_tags)))
-}
-
 /// The topic of `name` in the region, if any.
 async fn find_by_name(client: &Client, name: &str) -> Result<Option<String>, ProviderError> {
     Ok(topic_arns(client)
@@ -158,23 +145,6 @@ fn policy_text(p: &Value) -> Result<String, ProviderError> {
     crate::normalize::policy(p).map_err(|e| ProviderError::Invalid(format!("policy: {e}")))
 }
 
-async fn set_attribute(
-    client: &Client,
-    arn: &str,
-    name: &str,
-    value: String,
-) -> Result<(), ProviderError> {
-    client
-        .set_topic_attributes()
-        .topic_arn(arn)
-        .attribute_name(name)
-        .attribute_value(value)
-        .send()
-        .await
-        .map_err(Sns::err)?;
-    Ok(())
-}
-
 /// The SetTopicAttributes calls that bring `prior` to `desired`: an unset
 /// field is set to the empty string, which SNS reads as "none".
 fn attribute_changes(
@@ -209,6 +179,21 @@ fn attribute_changes(
     Ok(out)
 }
 
+/// One topic's attributes and tags, or `None` when it is gone.
+async fn describe_one(client: &Client, arn: &str) -> Res<Option<TopicFields>> {
+    let call = client.get_topic_attributes().topic_arn(arn);
+    let Some(out) = found(call.send().await.map_err(Sns::err))? else {
+        return Ok(None);
+    };
+    let Some(all_tags) = topic_tags(client, arn).await? else {
+        return Ok(None);
+    };
+    let attrs = out.attributes().cloned().unwrap_or_default();
+    Ok(Some(fields(arn, &attrs, &all_tags)))
+}
+
+attributed!(TopicKind: TopicFields, describe_one, set_topic_attributes.topic_arn);
+
 #[async_trait]
 impl Kind for TopicKind {
     // `arn:aws:sns:<region>:<account>:<name>`: the id is the whole ARN.
@@ -217,11 +202,7 @@ impl Kind for TopicKind {
     const UNIQUE_FIELDS: &'static [&'static str] = &["name"];
 
     async fn describe(ctx: &Look<'_, Self>, ids: &[String]) -> Found<Self> {
-        read_each(
-            ids,
-            |arn| async move { describe_one(ctx.client, &arn).await },
-        )
-        .await
+        describe_each::<Self>(ctx.client, ids).await
     }
 
     async fn create(ctx: &Act<'_, Self>, desired: &Self::Fields, _token: &str) -> Created<Self> {
@@ -249,20 +230,13 @@ impl Kind for TopicKind {
             .await
             .map_err(Sns::err)?;
         let arn = answered(out.topic_arn(), "CreateTopic returned no ARN")?;
-        let found = describe_one(ctx.client, &arn).await?;
-        let with_arn = |arn| TopicFields {
-            arn: Some(arn),
-            ..desired.clone()
-        };
-        Ok(made(arn, found, with_arn))
+        made(ctx.client, arn, desired).await
     }
 
     async fn update(ctx: &Act<'_, Self>, id: &str, u: Update<'_, Self>) -> Updated<Self> {
         let Update { prior, desired, .. } = u;
         validate(desired)?;
-        for (name, value) in attribute_changes(prior, desired)? {
-            set_attribute(ctx.client, id, name, value).await?;
-        }
+        set_each::<Self>(ctx.client, id, attribute_changes(prior, desired)?).await?;
         retag_and_read(ctx, id, Some(id), &prior.tags, &desired.tags).await
     }
 

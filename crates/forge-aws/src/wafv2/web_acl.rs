@@ -26,6 +26,9 @@ use crate::normalize::upper_value;
 use crate::tags;
 use aws_sdk_wafv2::Client;
 use aws_sdk_wafv2::types::{Scope, VisibilityConfig, WebAcl};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use forge_core::fields::FieldValue;
 use forge_core::{Attrs, Value};
 use std::collections::BTreeMap;
@@ -106,15 +109,36 @@ pub async fn get(client: &Client, arn: &str) -> Result<Option<(WebAcl, String)>,
     }))
 }
 
-/// Runs `call` with a fresh lock token ([`lock_retry`]). `Ok(false)`: the
-/// ACL is gone.
-pub async fn with_lock<F, Fut>(client: &Client, arn: &str, call: F) -> Result<bool, ProviderError>
+/// Sets on an ACL call (UpdateWebACL, DeleteWebACL) what names the ACL
+/// and the lock token it holds: the call [`with_lock`] sends.
+macro_rules! locked {
+    ($call:expr, $acl:expr, $scope:expr, $token:expr) => {
+        $call
+            .name($acl.name())
+            .id($acl.id())
+            .scope($scope)
+            .lock_token($token)
+    };
+}
+
+/// Sends `call(acl, token)` with a fresh lock token ([`lock_retry`]).
+/// `Ok(false)`: the ACL is gone.
+pub async fn with_lock<F, Fut, T, E>(
+    client: &Client,
+    arn: &str,
+    call: F,
+) -> Result<bool, ProviderError>
 where
     F: Fn(WebAcl, String) -> Fut,
-    Fut: std::future::Future<Output = Result<(), ProviderError>>,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     parse_arn(arn)?;
-    lock_retry(|| get(client, arn), call).await
+    let send = |acl, token| {
+        let sent = call(acl, token);
+        async move { sent.await.map(drop).map_err(Wafv2::err) }
+    };
+    lock_retry(|| get(client, arn), send).await
 }
 
 /// The desired visibility configuration, its metric name defaulting to
@@ -198,18 +222,13 @@ impl Kind for WebAclKind {
             let action = default_action(desired.default_action.as_deref().unwrap_or("allow"))?;
             let visibility = visibility(desired)?;
             let found = with_lock(ctx.client, id, |acl, token| {
-                let call = ctx
-                    .client
-                    .update_web_acl()
-                    .name(acl.name())
-                    .id(acl.id())
-                    .scope(scope(desired))
+                let call = ctx.client.update_web_acl();
+                locked!(call, acl, scope(desired), token)
                     .default_action(action.clone())
                     .set_description(desired.description.clone())
                     .set_rules(Some(rules.clone()))
                     .visibility_config(visibility.clone())
-                    .lock_token(token);
-                async move { call.send().await.map(|_| ()).map_err(Wafv2::err) }
+                    .send()
             })
             .await?;
             if !found {
@@ -225,14 +244,8 @@ impl Kind for WebAclKind {
         let (scope, _, _) = parse_arn(id)?;
         let scope = &scope;
         let result = with_lock(ctx.client, id, |acl, token| {
-            let call = ctx
-                .client
-                .delete_web_acl()
-                .name(acl.name())
-                .id(acl.id())
-                .scope(Scope::from(scope.as_str()))
-                .lock_token(token);
-            async move { call.send().await.map(|_| ()).map_err(Wafv2::err) }
+            let call = ctx.client.delete_web_acl();
+            locked!(call, acl, Scope::from(scope.as_str()), token).send()
         })
         .await;
         // Still associated: the association is being deleted in the same
