@@ -13,8 +13,8 @@ use forge_engine::diff::{fill_defaults, mark_sensitive};
 use forge_engine::refresh::merge_observed;
 use forge_engine::values::resource_ctx;
 use forge_engine::{
-    Created, ObserveCtx, Owner, PlannedAction, PlannedChange, Provider, ProviderRegistry,
-    ResourceCtx,
+    Created, ObserveCtx, Owner, PlannedAction, PlannedChange, Provider, ProviderError,
+    ProviderRegistry, ResourceCtx,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -225,6 +225,18 @@ pub async fn read_back(p: &dyn Provider, ctx: &ResourceCtx, created: Created) ->
         p.schema().kind,
         created.id
     )
+}
+
+/// `p.create` completed as the engine completes it ([`read_back`]): what
+/// a provider-level test asserts on.
+pub async fn create_read(
+    p: &dyn Provider,
+    ctx: &ResourceCtx,
+    spec: &Attrs,
+    token: &str,
+) -> Result<Created, ProviderError> {
+    let created = p.create(ctx, spec, token).await?;
+    Ok(read_back(p, ctx, created).await)
 }
 
 /// The context the engine hands a provider's observe for `stack` in

@@ -15,6 +15,7 @@
 
 use forge_core::{Attrs, Value};
 use forge_e2e::ProviderWorld;
+use forge_e2e::provider_world::create_read;
 use forge_e2e::provider_world::{Scope, desired, unmarked};
 use forge_engine::diff::mark_sensitive;
 use forge_engine::{PlannedAction, Provider};
@@ -93,8 +94,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
         sg_p,
         json!({"name": "cache-net", "subnet_ids": [subnets[1], subnets[0]], "tags": {"team": "data"}}),
     );
-    let created = sg_p
-        .create(&S.ctx("net"), &unmarked(&spec), "t1")
+    let created = create_read(sg_p, &S.ctx("net"), &unmarked(&spec), "t1")
         .await
         .unwrap();
     assert_eq!(created.id, "cache-net");
@@ -191,8 +191,7 @@ async fn subnet_and_parameter_groups_lifecycle() {
         json!({"name": "app-redis7", "family": "redis7", "description": "app",
                "parameters": {"maxmemory-policy": "allkeys-lru", "timeout": 300}}),
     );
-    let created = pg_p
-        .create(&S.ctx("params"), &unmarked(&pspec), "t2")
+    let created = create_read(pg_p, &S.ctx("params"), &unmarked(&pspec), "t2")
         .await
         .unwrap();
     assert_eq!(created.id, "app-redis7");
@@ -288,7 +287,7 @@ async fn replication_group_lifecycle() {
 
     let net = w.p("aws.elasticache.subnet_group");
     let net_spec = desired(net, json!({"name": "app-cache", "subnet_ids": subnets}));
-    net.create(&S.ctx("net"), &unmarked(&net_spec), "t0")
+    create_read(net, &S.ctx("net"), &unmarked(&net_spec), "t0")
         .await
         .unwrap();
     let params = w.p("aws.elasticache.parameter_group");
@@ -296,8 +295,7 @@ async fn replication_group_lifecycle() {
         params,
         json!({"name": "app-params", "family": "redis7", "parameters": {"maxmemory-policy": "allkeys-lru"}}),
     );
-    params
-        .create(&S.ctx("params"), &unmarked(&params_spec), "t0")
+    create_read(params, &S.ctx("params"), &unmarked(&params_spec), "t0")
         .await
         .unwrap();
 
@@ -333,8 +331,7 @@ async fn replication_group_lifecycle() {
         desired(p, s)
     };
     let spec = with(json!({}));
-    let created = p
-        .create(&S.ctx("redis"), &unmarked(&spec), "t1")
+    let created = create_read(p, &S.ctx("redis"), &unmarked(&spec), "t1")
         .await
         .unwrap();
     assert_eq!(created.id, "app");
@@ -537,8 +534,7 @@ async fn replication_group_lifecycle() {
     assert_eq!(after["auth_token_enabled"], Value::Bool(true));
 
     // An error never carries the token either.
-    let err = p
-        .create(&S.ctx("redis"), &unmarked(&spec3), "t2")
+    let err = create_read(p, &S.ctx("redis"), &unmarked(&spec3), "t2")
         .await
         .unwrap_err();
     let shown = format!("{err} {err:?}");

@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used)]
 
 use forge_core::{Attrs, Value};
+use forge_e2e::provider_world::create_read;
 use forge_e2e::provider_world::{Scope, normalized, unmarked};
 use forge_e2e::{ProviderWorld, Proxy};
 use forge_engine::{PlannedAction, Provider};
@@ -90,8 +91,7 @@ async fn metric_alarm_lifecycle() {
         w.clients.clone(),
     );
     let spec = desired(&p, cpu_alarm("ai-tools-api-cpu", 80.0));
-    let created = p
-        .create(&at(PRIMARY).ctx("api_cpu"), &spec, "t")
+    let created = create_read(&p, &at(PRIMARY).ctx("api_cpu"), &spec, "t")
         .await
         .unwrap();
     assert_eq!(created.id, "ai-tools-api-cpu");
@@ -171,8 +171,7 @@ async fn metric_alarm_lifecycle() {
             "unit": "Seconds"
         }),
     );
-    let second = p
-        .create(&at(PRIMARY).ctx("alb_latency"), &latency, "t")
+    let second = create_read(&p, &at(PRIMARY).ctx("alb_latency"), &latency, "t")
         .await
         .unwrap();
     let both = p
@@ -246,8 +245,7 @@ async fn metric_alarm_lifecycle() {
 
     // An alarm of the same name is not overwritten: not by this state
     // under another address, nor by another state.
-    let err = p
-        .create(&at(PRIMARY).ctx("other"), &spec, "t")
+    let err = create_read(&p, &at(PRIMARY).ctx("other"), &spec, "t")
         .await
         .unwrap_err();
     assert!(
@@ -255,14 +253,14 @@ async fn metric_alarm_lifecycle() {
             .contains("belongs to this state under another address (not other)"),
         "{err}"
     );
-    let err = p
-        .create(
-            &forge_e2e::provider_world::ctx_in("another-stack", PRIMARY, "api_cpu"),
-            &spec,
-            "t",
-        )
-        .await
-        .unwrap_err();
+    let err = create_read(
+        &p,
+        &forge_e2e::provider_world::ctx_in("another-stack", PRIMARY, "api_cpu"),
+        &spec,
+        "t",
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string()
             .contains("it is owned by state lineage-of-extra-test"),
@@ -272,8 +270,7 @@ async fn metric_alarm_lifecycle() {
     // Neither or both statistics: refused before any call.
     let mut both_stats = cpu_alarm("bad", 1.0);
     both_stats["extended_statistic"] = serde_json::json!("p90");
-    let err = p
-        .create(&at(PRIMARY).ctx("bad"), &desired(&p, both_stats), "t")
+    let err = create_read(&p, &at(PRIMARY).ctx("bad"), &desired(&p, both_stats), "t")
         .await
         .unwrap_err();
     assert!(err.to_string().contains("only one of"), "{err}");
@@ -349,7 +346,7 @@ async fn metric_alarm_observe_is_batched() {
     for i in 0..12 {
         let name = format!("ai-tools-alarm-{i:02}");
         let spec = desired(&p, cpu_alarm(&name, 50.0 + f64::from(i)));
-        p.create(&at(PRIMARY).ctx(&format!("alarm[{i}]")), &spec, "t")
+        create_read(&p, &at(PRIMARY).ctx(&format!("alarm[{i}]")), &spec, "t")
             .await
             .unwrap();
         names.push(name);
@@ -431,16 +428,14 @@ async fn bucket_replication_to_a_second_region() {
         .arn
         .unwrap();
     let replica_spec = desired(&p, replica_bucket("ai-tools-artifacts-replica", "Enabled"));
-    let replica = p
-        .create(&at(SECONDARY).ctx("replica"), &replica_spec, "t")
+    let replica = create_read(&p, &at(SECONDARY).ctx("replica"), &replica_spec, "t")
         .await
         .unwrap();
     assert_eq!(replica.attrs["region"], Value::from(SECONDARY));
 
     // The source, replicating to it.
     let spec = desired(&p, replicated_source(&key_arn, "STANDARD_IA"));
-    let source = p
-        .create(&at(PRIMARY).ctx("artifacts"), &spec, "t")
+    let source = create_read(&p, &at(PRIMARY).ctx("artifacts"), &spec, "t")
         .await
         .unwrap();
 
@@ -537,7 +532,7 @@ async fn bucket_replication_to_a_second_region() {
 
     // Versioning is required on both sides: clear refusals, nothing sent.
     let unversioned = desired(&p, replica_bucket("ai-tools-unversioned", "Suspended"));
-    p.create(&at(SECONDARY).ctx("unversioned"), &unversioned, "t")
+    create_read(&p, &at(SECONDARY).ctx("unversioned"), &unversioned, "t")
         .await
         .unwrap();
     let mut to_unversioned = replicated_source(&key_arn, "GLACIER");
@@ -562,14 +557,14 @@ async fn bucket_replication_to_a_second_region() {
     let mut source_suspended = replicated_source(&key_arn, "STANDARD_IA");
     source_suspended["bucket"] = serde_json::json!("ai-tools-models");
     source_suspended["versioning"] = serde_json::json!("Suspended");
-    let err = p
-        .create(
-            &at(PRIMARY).ctx("models"),
-            &desired(&p, source_suspended),
-            "t",
-        )
-        .await
-        .unwrap_err();
+    let err = create_read(
+        &p,
+        &at(PRIMARY).ctx("models"),
+        &desired(&p, source_suspended),
+        "t",
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string()
             .contains("replication_configuration needs `versioning: Enabled`"),

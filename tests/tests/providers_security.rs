@@ -9,6 +9,7 @@
 
 use forge_core::Value;
 use forge_e2e::ProviderWorld;
+use forge_e2e::provider_world::create_read;
 use forge_e2e::provider_world::{Scope, desired, unmarked};
 use forge_engine::{PlannedAction, Provider};
 
@@ -46,8 +47,7 @@ async fn iam_role_lifecycle() {
             "tags": {"team": "payments"}
         }),
     );
-    let created = p
-        .create(&S.ctx("role"), &unmarked(&spec), "token-role")
+    let created = create_read(&p, &S.ctx("role"), &unmarked(&spec), "token-role")
         .await
         .unwrap();
     assert_eq!(created.id, "app-task");
@@ -136,14 +136,13 @@ async fn log_group_lifecycle() {
         &p,
         serde_json::json!({"log_group_name": "/ecs/api", "retention_in_days": 30, "tags": {"app": "api"}}),
     );
-    let created = p
-        .create(&S.ctx("logs"), &unmarked(&spec), "t")
+    let created = create_read(&p, &S.ctx("logs"), &unmarked(&spec), "t")
         .await
         .unwrap();
     assert_eq!(created.id, "/ecs/api");
     // A second group sharing the prefix must not confuse observe.
     let other = desired(&p, serde_json::json!({"log_group_name": "/ecs/api-worker"}));
-    p.create(&S.ctx("logs2"), &unmarked(&other), "t2")
+    create_read(&p, &S.ctx("logs2"), &unmarked(&other), "t2")
         .await
         .unwrap();
 
@@ -220,8 +219,7 @@ async fn kms_key_and_alias_lifecycle() {
         &keys,
         serde_json::json!({"description": "app data", "deletion_window_in_days": 7, "tags": {"app": "x"}}),
     );
-    let key = keys
-        .create(&S.ctx("key"), &unmarked(&spec), "t")
+    let key = create_read(&keys, &S.ctx("key"), &unmarked(&spec), "t")
         .await
         .unwrap();
     let kms = aws_sdk_kms::Client::new(&w.emu.sdk_config(REGION).await);
@@ -270,20 +268,19 @@ async fn kms_key_and_alias_lifecycle() {
     );
 
     // Alias: create, retarget in place (by ARN: compares as the key id).
-    let second = keys
-        .create(
-            &S.ctx("key2"),
-            &unmarked(&desired(&keys, serde_json::json!({}))),
-            "t2",
-        )
-        .await
-        .unwrap();
+    let second = create_read(
+        &keys,
+        &S.ctx("key2"),
+        &unmarked(&desired(&keys, serde_json::json!({}))),
+        "t2",
+    )
+    .await
+    .unwrap();
     let aspec = desired(
         &aliases,
         serde_json::json!({"alias_name": "alias/app", "target_key_id": key.id}),
     );
-    let alias = aliases
-        .create(&S.ctx("alias"), &unmarked(&aspec), "t")
+    let alias = create_read(&aliases, &S.ctx("alias"), &unmarked(&aspec), "t")
         .await
         .unwrap();
     assert_eq!(alias.id, "alias/app");
@@ -358,8 +355,7 @@ async fn s3_bucket_round_trip(versioned: bool) {
             "tags": {"app": "x"}
         }),
     );
-    let created = p
-        .create(&S.ctx("bucket"), &unmarked(&spec), "t")
+    let created = create_read(&p, &S.ctx("bucket"), &unmarked(&spec), "t")
         .await
         .unwrap();
     assert_eq!(created.id, "forge-sec-test-data");
@@ -472,14 +468,14 @@ async fn secret_lifecycle_and_value_never_shown() {
         &p,
         serde_json::json!({"name": "app/db", "description": "db creds", "secret_string": value, "recovery_window_in_days": 0, "tags": {"app": "x"}}),
     );
-    let created = p
-        .create(
-            &S.ctx("secret"),
-            &unmarked(&spec),
-            "0123456789abcdef0123456789abcdef",
-        )
-        .await
-        .unwrap();
+    let created = create_read(
+        &p,
+        &S.ctx("secret"),
+        &unmarked(&spec),
+        "0123456789abcdef0123456789abcdef",
+    )
+    .await
+    .unwrap();
     assert!(created.id.contains(":secret:app/db-"));
     let sm = aws_sdk_secretsmanager::Client::new(&w.emu.sdk_config(REGION).await);
     let got = sm
@@ -557,14 +553,14 @@ async fn secret_lifecycle_and_value_never_shown() {
         .unwrap();
     let mut clash = spec2.clone();
     clash.insert("name".into(), Value::from("taken"));
-    let err = p
-        .create(
-            &S.ctx("clash"),
-            &unmarked(&clash),
-            "fedcba9876543210fedcba9876543210",
-        )
-        .await
-        .unwrap_err();
+    let err = create_read(
+        &p,
+        &S.ctx("clash"),
+        &unmarked(&clash),
+        "fedcba9876543210fedcba9876543210",
+    )
+    .await
+    .unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(
         text.contains("taken") && !text.contains(new_value),
@@ -587,14 +583,14 @@ async fn secret_lifecycle_and_value_never_shown() {
 
     // recovery_window_in_days 0: gone at once, the name is free again.
     S.delete_and_gone(&p, "secret", &created.id).await;
-    let again = p
-        .create(
-            &S.ctx("secret"),
-            &unmarked(&spec),
-            "0123456789abcdef0123456789abcde0",
-        )
-        .await
-        .unwrap();
+    let again = create_read(
+        &p,
+        &S.ctx("secret"),
+        &unmarked(&spec),
+        "0123456789abcdef0123456789abcde0",
+    )
+    .await
+    .unwrap();
     S.delete_and_gone(&p, "secret", &again.id).await;
 }
 
@@ -607,8 +603,7 @@ async fn ssm_parameter_lifecycle() {
         &p,
         serde_json::json!({"name": "/app/db/url", "parameter_type": "SecureString", "value": value, "description": "db url", "tags": {"app": "x"}}),
     );
-    let created = p
-        .create(&S.ctx("param"), &unmarked(&spec), "t")
+    let created = create_read(&p, &S.ctx("param"), &unmarked(&spec), "t")
         .await
         .unwrap();
     assert_eq!(created.id, "/app/db/url");

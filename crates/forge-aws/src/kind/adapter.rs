@@ -201,8 +201,14 @@ impl<K: Kind> Provider for KindProvider<K> {
         let created = created::<K>(made);
         Ok(if cx.left_unread() {
             // Only what the create knew: computed fields it did not learn
-            // are left out, for the engine's read-back to fill.
-            let attrs = created.attrs.into_iter().filter(|(_, v)| !v.is_null());
+            // are left out, for the engine's read-back to fill. Write-only
+            // secrets (a master password) are never answered back, as a
+            // describe never returns them: the engine keeps their hash.
+            let secret = |k: &str| self.schema.field(k).is_some_and(|f| f.sensitive);
+            let attrs = created
+                .attrs
+                .into_iter()
+                .filter(|(k, v)| !v.is_null() && !secret(k));
             Created::to_read_back(created.id, attrs.collect())
         } else {
             created

@@ -53,6 +53,29 @@ pub struct Shared {
     pub tokens: HashMap<usize, String>,
     /// The apply's cancellation: a drain cuts readiness waits short.
     pub cancel: CancelToken,
+    /// The last status each waiting resource's poller reported
+    /// ([`Event::Waiting`], also from the readiness hub): what an
+    /// interrupted wait says it was in.
+    pub statuses: LastStatus,
+}
+
+/// The last [`Event::Waiting`] status per address.
+pub type LastStatus = Arc<Mutex<HashMap<forge_core::Address, String>>>;
+
+/// `progress`, also recording each waiting status in `statuses`.
+pub fn tracking(progress: Option<ProgressFn>, statuses: LastStatus) -> ProgressFn {
+    Arc::new(move |e: &Event| {
+        if let Event::Waiting {
+            address, status, ..
+        } = e
+        {
+            let mut s = statuses.lock().unwrap_or_else(|p| p.into_inner());
+            s.insert(address.clone(), status.clone());
+        }
+        if let Some(p) = &progress {
+            p(e);
+        }
+    })
 }
 
 /// How a step that did not fail ended.
@@ -82,6 +105,14 @@ impl Shared {
         if let Some(p) = &self.progress {
             p(&e);
         }
+    }
+
+    /// The last status reported while `address` waited, else `fallback`.
+    fn last_status(&self, address: &forge_core::Address, fallback: &str) -> String {
+        let s = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
+        s.get(address)
+            .cloned()
+            .unwrap_or_else(|| fallback.to_string())
     }
 }
 
@@ -411,7 +442,7 @@ async fn await_ready(
                     shared.emit(Event::Interrupted {
                         address: change.address.clone(),
                         action: change.action,
-                        status: status.clone(),
+                        status: shared.last_status(&change.address, &status),
                         elapsed: started.elapsed(),
                     });
                     Err(NotReady::Interrupted(attrs))

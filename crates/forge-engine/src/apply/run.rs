@@ -142,6 +142,11 @@ async fn apply_locked(
     let has_creates = !tokens.is_empty();
     let (handle, rx) = writer::channel();
     let plan_arc = Arc::new(plan.clone());
+    let statuses = super::node::LastStatus::default();
+    let progress = Some(super::node::tracking(
+        options.progress.clone(),
+        statuses.clone(),
+    ));
     let shared = Arc::new(Shared {
         plan: plan_arc.clone(),
         nodes: graph.nodes,
@@ -153,14 +158,15 @@ async fn apply_locked(
         hub: ReadinessHub::new(
             crate::ownership::Owner::of_plan(plan),
             options.retry.clone(),
-            options.progress.clone(),
+            progress.clone(),
         ),
-        progress: options.progress.clone(),
+        progress,
         retry: options.retry.clone(),
         in_flight: Default::default(),
         max_in_flight: Default::default(),
         tokens,
         cancel: options.cancel.clone(),
+        statuses,
     });
 
     let scheduler = async {
