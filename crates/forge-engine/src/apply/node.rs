@@ -107,12 +107,19 @@ impl Shared {
         }
     }
 
-    /// The last status reported while `address` waited, else `fallback`.
-    fn last_status(&self, address: &forge_core::Address, fallback: &str) -> String {
-        let s = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
-        s.get(address)
-            .cloned()
-            .unwrap_or_else(|| fallback.to_string())
+    /// Reports `change`'s wait as cut short by a drain, in the last status
+    /// its poller reported (else `fallback`).
+    fn interrupted(&self, change: &ResourceChange, fallback: &str, started: tokio::time::Instant) {
+        let status = {
+            let s = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
+            s.get(&change.address).cloned()
+        };
+        self.emit(Event::Interrupted {
+            address: change.address.clone(),
+            action: change.action,
+            status: status.unwrap_or_else(|| fallback.to_string()),
+            elapsed: started.elapsed(),
+        });
     }
 }
 
@@ -312,12 +319,7 @@ async fn delete(
         tokio::select! {
             biased;
             _ = shared.cancel.reached(CancelLevel::Drain) => {
-                shared.emit(Event::Interrupted {
-                    address: change.address.clone(),
-                    action: change.action,
-                    status: "deleting".into(),
-                    elapsed: started.elapsed(),
-                });
+                shared.interrupted(change, "deleting", started);
                 return Ok(StepEnd::Interrupted);
             }
             waited = wait => {
@@ -439,12 +441,7 @@ async fn await_ready(
             tokio::select! {
                 biased;
                 _ = shared.cancel.reached(CancelLevel::Drain) => {
-                    shared.emit(Event::Interrupted {
-                        address: change.address.clone(),
-                        action: change.action,
-                        status: shared.last_status(&change.address, &status),
-                        elapsed: started.elapsed(),
-                    });
+                    shared.interrupted(change, &status, started);
                     Err(NotReady::Interrupted(attrs))
                 }
                 waited = wait => match waited {
