@@ -200,27 +200,31 @@ fn requests(seen: &Json, call: &str) -> u64 {
     seen["requests"][call].as_u64().unwrap_or(0)
 }
 
+/// `forge COMMAND` run again after an interrupted or killed run, with the
+/// emulator's counters zeroed first; it waits for a killed run's lock to
+/// expire and must succeed.
+fn rerun(w: &World, command: &str) -> RunOutput {
+    reset_counters(&w.emulator);
+    let arg = w.stack.arg();
+    let args = [
+        command,
+        &arg,
+        "--auto-approve",
+        "--json",
+        "--lock-timeout",
+        "1m",
+    ];
+    let out = w.forge.run(w.stack.path(), &args).unwrap();
+    out.expect_success();
+    out
+}
+
 /// The apply after the interrupted one: no second CreateDBCluster, a wait
 /// for the cluster, then its writer; one cluster, available, with it. It
 /// waits for a killed run's lock to expire.
 async fn resume(w: &World, interrupted: &RunOutput) {
-    reset_counters(&w.emulator);
     let arg = w.stack.arg();
-    let out = w
-        .forge
-        .run(
-            w.stack.path(),
-            &[
-                "apply",
-                &arg,
-                "--auto-approve",
-                "--json",
-                "--lock-timeout",
-                "1m",
-            ],
-        )
-        .unwrap();
-    out.expect_success();
+    let out = rerun(w, "apply");
     let seen = counters(&w.emulator);
     assert_eq!(
         requests(&seen, "rds:CreateDBCluster"),
@@ -359,22 +363,7 @@ async fn sigint_during_a_slow_delete_stops_in_seconds_and_the_next_destroy_waits
     );
     assert_eq!(subnet_groups(&w.rds).await, ["aurora-signals"], "{out}");
 
-    reset_counters(&w.emulator);
-    let again = w
-        .forge
-        .run(
-            w.stack.path(),
-            &[
-                "destroy",
-                &arg,
-                "--auto-approve",
-                "--json",
-                "--lock-timeout",
-                "1m",
-            ],
-        )
-        .unwrap();
-    again.expect_success();
+    let again = rerun(&w, "destroy");
     let seen = counters(&w.emulator);
     assert_eq!(
         requests(&seen, "rds:DeleteDBCluster"),

@@ -100,6 +100,39 @@ enum NotReady {
     Interrupted(Attrs),
 }
 
+impl NotReady {
+    /// Records the object `id` as the wait left it (not ready, or tainted
+    /// when it failed) and says how the step ends. `explain` adds to the
+    /// error what the next apply does about it (after a create).
+    fn record(
+        self,
+        shared: &Shared,
+        change: &ResourceChange,
+        id: String,
+        cbd_old: Option<String>,
+        explain: bool,
+    ) -> Result<StepEnd, String> {
+        let (attrs, status, error) = match self {
+            NotReady::Interrupted(attrs) => (attrs, ResourceStatus::NotReady, None),
+            NotReady::Failed(attrs, e) => {
+                let next = "it is recorded as tainted and will be replaced by the next apply";
+                (attrs, ResourceStatus::Tainted, Some((e, next)))
+            }
+            NotReady::Unobserved(attrs, e) => {
+                let next =
+                    "it is recorded as not ready, and the next apply reads it and waits for it";
+                (attrs, ResourceStatus::NotReady, Some((e, next)))
+            }
+        };
+        record_object(shared, change, id, attrs, status, cbd_old);
+        match error {
+            None => Ok(StepEnd::Interrupted),
+            Some((e, next)) if explain => Err(format!("{e}; {next}")),
+            Some((e, _)) => Err(e),
+        }
+    }
+}
+
 impl Shared {
     fn emit(&self, e: Event) {
         if let Some(p) = &self.progress {
@@ -655,43 +688,7 @@ async fn create(
             );
             check_conditions(shared, change, Some(&attrs)).map(|()| StepEnd::Done)
         }
-        Err(NotReady::Interrupted(attrs)) => {
-            record_object(
-                shared,
-                change,
-                created.id,
-                attrs,
-                ResourceStatus::NotReady,
-                cbd_old,
-            );
-            Ok(StepEnd::Interrupted)
-        }
-        Err(NotReady::Failed(attrs, e)) => {
-            record_object(
-                shared,
-                change,
-                created.id,
-                attrs,
-                ResourceStatus::Tainted,
-                cbd_old,
-            );
-            Err(format!(
-                "{e}; it is recorded as tainted and will be replaced by the next apply"
-            ))
-        }
-        Err(NotReady::Unobserved(attrs, e)) => {
-            record_object(
-                shared,
-                change,
-                created.id,
-                attrs,
-                ResourceStatus::NotReady,
-                cbd_old,
-            );
-            Err(format!(
-                "{e}; it is recorded as not ready, and the next apply reads it and waits for it"
-            ))
-        }
+        Err(not_ready) => not_ready.record(shared, change, created.id, cbd_old, true),
     }
 }
 
@@ -788,18 +785,7 @@ async fn update(
             .await;
             let ready = match waited {
                 Ok(ready) => ready,
-                Err(NotReady::Interrupted(attrs)) => {
-                    record_object(shared, change, id, attrs, ResourceStatus::NotReady, None);
-                    return Ok(StepEnd::Interrupted);
-                }
-                Err(NotReady::Failed(attrs, e)) => {
-                    record_object(shared, change, id, attrs, ResourceStatus::Tainted, None);
-                    return Err(e);
-                }
-                Err(NotReady::Unobserved(attrs, e)) => {
-                    record_object(shared, change, id, attrs, ResourceStatus::NotReady, None);
-                    return Err(e);
-                }
+                Err(not_ready) => return not_ready.record(shared, change, id, None, false),
             };
             (ready, acquire(shared, provider.as_ref()).await?)
         }
@@ -914,18 +900,7 @@ async fn update(
             }
             check_conditions(shared, change, Some(&attrs)).map(|()| StepEnd::Done)
         }
-        Err(NotReady::Interrupted(attrs)) => {
-            record_object(shared, change, id, attrs, ResourceStatus::NotReady, None);
-            Ok(StepEnd::Interrupted)
-        }
-        Err(NotReady::Failed(attrs, e)) => {
-            record_object(shared, change, id, attrs, ResourceStatus::Tainted, None);
-            Err(e)
-        }
-        Err(NotReady::Unobserved(attrs, e)) => {
-            record_object(shared, change, id, attrs, ResourceStatus::NotReady, None);
-            Err(e)
-        }
+        Err(not_ready) => not_ready.record(shared, change, id, None, false),
     }
 }
 
